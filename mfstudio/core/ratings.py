@@ -1,0 +1,285 @@
+"""The rating data: a users x items matrix R with missing entries.
+
+Only observed entries are stored, as row-major sorted index arrays, so every cost
+grows with the number of ratings and not with users x items. ``to_dense()`` gives
+the matrix with NaN for "not rated" when a caller needs the grid.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Iterable, Sequence
+
+import numpy as np
+
+from mfstudio.core.errors import DataError
+
+MAX_CELLS = 200_000_000  # users x items beyond this is refused before allocating
+
+
+def _labels(given: Sequence[str] | None, n: int, prefix: str) -> tuple[str, ...]:
+    if given is None:
+        return tuple(f"{prefix} {i + 1}" for i in range(n))
+    labels = tuple(str(x) for x in given)
+    if len(labels) != n:
+        raise DataError(f"Got {len(labels)} {prefix.lower()} labels for {n} {prefix.lower()}s; give one label per {prefix.lower()}.")
+    return labels
+
+
+def infer_scale(values: np.ndarray) -> tuple[float, float]:
+    """Guess the rating scale from the values: the smallest common scale that holds them."""
+    if values.size == 0:
+        return (1.0, 5.0)
+    lo, hi = float(np.min(values)), float(np.max(values))
+    for a, b in ((1.0, 5.0), (0.5, 5.0), (0.0, 5.0), (1.0, 10.0), (0.0, 10.0), (0.0, 1.0), (-1.0, 1.0)):
+        if a <= lo and hi <= b:
+            return (a, b)
+    return (float(math.floor(lo)), float(math.ceil(hi)))
+
+
+@dataclass(frozen=True)
+class Observed:
+    """A set of observed entries: parallel arrays of row, column and value."""
+
+    rows: np.ndarray
+    cols: np.ndarray
+    vals: np.ndarray
+
+    def __len__(self) -> int:
+        return int(self.vals.shape[0])
+
+
+class Ratings:
+    """Ratings R (users x items) with labels and a rating scale; NaN = not rated."""
+
+    def __init__(
+        self,
+        rows: Iterable[int] | np.ndarray,
+        cols: Iterable[int] | np.ndarray,
+        vals: Iterable[float] | np.ndarray,
+        shape: tuple[int, int],
+        users: Sequence[str] | None = None,
+        items: Sequence[str] | None = None,
+        scale: tuple[float, float] | None = None,
+    ) -> None:
+        n_users, n_items = int(shape[0]), int(shape[1])
+        if n_users < 0 or n_items < 0:
+            raise DataError("The rating matrix cannot have a negative size.")
+        if n_users * n_items > MAX_CELLS:
+            raise DataError(
+                f"A {n_users:,} x {n_items:,} matrix is too large (limit {MAX_CELLS:,} cells); use a smaller data set."
+            )
+        r = np.asarray(rows, dtype=np.int64).ravel()
+        c = np.asarray(cols, dtype=np.int64).ravel()
+        v = np.asarray(vals, dtype=np.float64).ravel()
+        if not (r.shape == c.shape == v.shape):
+            raise DataError("Rows, columns and values of the ratings must have the same length.")
+        if r.size:
+            if r.min() < 0 or r.max() >= n_users or c.min() < 0 or c.max() >= n_items:
+                raise DataError("A rating lies outside the matrix; check the user and item indices.")
+            if not np.all(np.isfinite(v)):
+                raise DataError("A rating is NaN or infinite; every rating must be a finite number.")
+            order = np.lexsort((c, r))
+            r, c, v = r[order], c[order], v[order]
+            key = r * max(n_items, 1) + c
+            if np.any(key[1:] == key[:-1]):
+                raise DataError("The same (user, item) cell is rated twice; keep one rating per cell.")
+        for a in (r, c, v):
+            a.setflags(write=False)
+        self._obs = Observed(r, c, v)
+        self.shape: tuple[int, int] = (n_users, n_items)
+        self.users: tuple[str, ...] = _labels(users, n_users, "User")
+        self.items: tuple[str, ...] = _labels(items, n_items, "Item")
+        if scale is None:
+            scale = infer_scale(v)
+        lo, hi = float(scale[0]), float(scale[1])
+        if not (math.isfinite(lo) and math.isfinite(hi) and lo < hi):
+            raise DataError(f"The rating scale {lo:g} to {hi:g} is not valid; give a minimum below the maximum.")
+        self.scale: tuple[float, float] = (lo, hi)
+
+    # -- construction -------------------------------------------------------------
+    @classmethod
+    def from_dense(
+        cls,
+        R: Sequence[Sequence[float]] | np.ndarray,
+        *,
+        zeros_are_missing: bool = True,
+        users: Sequence[str] | None = None,
+        items: Sequence[str] | None = None,
+        scale: tuple[float, float] | None = None,
+    ) -> "Ratings":
+        """Ratings from a full matrix; NaN is "not rated", and so is 0 when ``zeros_are_missing``."""
+        try:
+            A = np.array(R, dtype=np.float64)
+        except (TypeError, ValueError) as exc:
+            raise DataError("The rating matrix must hold numbers in rows of equal length.") from exc
+        if A.ndim != 2:
+            raise DataError("The rating matrix must be two-dimensional (users x items).")
+        if np.any(np.isinf(A)):
+            raise DataError("The rating matrix holds an infinite value; every rating must be a finite number.")
+        mask = ~np.isnan(A)
+        if zeros_are_missing:
+            mask &= A != 0
+        rows, cols = np.nonzero(mask)
+        return cls(rows, cols, A[rows, cols], A.shape, users=users, items=items, scale=scale)
+
+    @classmethod
+    def from_triples(
+        cls,
+        users: Sequence[object],
+        items: Sequence[object],
+        ratings: Sequence[float] | np.ndarray,
+        *,
+        scale: tuple[float, float] | None = None,
+    ) -> tuple["Ratings", int]:
+        """Ratings from (user, item, rating) triples with any labels.
+
+        Labels are kept as given, in order of first appearance. When a cell is rated
+        more than once the last rating wins; the number of such duplicates is returned.
+        """
+        u = np.asarray([str(x) for x in users], dtype=object) if not isinstance(users, np.ndarray) else users.astype(str).astype(object)
+        i = np.asarray([str(x) for x in items], dtype=object) if not isinstance(items, np.ndarray) else items.astype(str).astype(object)
+        v = np.asarray(ratings, dtype=np.float64)
+        if not (len(u) == len(i) == len(v)):
+            raise DataError("Users, items and ratings must have the same length.")
+        ulab, uidx = _factorize(u)
+        ilab, iidx = _factorize(i)
+        n_items = max(len(ilab), 1)
+        key = uidx * n_items + iidx
+        # last one wins: take the last occurrence of each key
+        rev = key[::-1]
+        _, first_in_rev = np.unique(rev, return_index=True)
+        keep = len(key) - 1 - first_in_rev
+        dups = len(key) - len(keep)
+        return cls(uidx[keep], iidx[keep], v[keep], (len(ulab), len(ilab)), ulab, ilab, scale), int(dups)
+
+    # -- views --------------------------------------------------------------------
+    @property
+    def observed(self) -> Observed:
+        return self._obs
+
+    @property
+    def n_users(self) -> int:
+        return self.shape[0]
+
+    @property
+    def n_items(self) -> int:
+        return self.shape[1]
+
+    @property
+    def nnz(self) -> int:
+        return len(self._obs)
+
+    def to_dense(self) -> np.ndarray:
+        """The matrix with NaN where there is no rating."""
+        A = np.full(self.shape, np.nan)
+        A[self._obs.rows, self._obs.cols] = self._obs.vals
+        return A
+
+    def out_of_scale(self) -> int:
+        """How many ratings lie outside the scale."""
+        lo, hi = self.scale
+        v = self._obs.vals
+        return int(np.count_nonzero((v < lo) | (v > hi)))
+
+    def with_scale(self, scale: tuple[float, float]) -> "Ratings":
+        o = self._obs
+        return Ratings(o.rows, o.cols, o.vals, self.shape, self.users, self.items, scale)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Ratings):
+            return NotImplemented
+        a, b = self._obs, other._obs
+        return (
+            self.shape == other.shape
+            and self.users == other.users
+            and self.items == other.items
+            and self.scale == other.scale
+            and np.array_equal(a.rows, b.rows)
+            and np.array_equal(a.cols, b.cols)
+            and np.array_equal(a.vals, b.vals)
+        )
+
+    def __repr__(self) -> str:
+        return f"Ratings({self.n_users} users x {self.n_items} items, {self.nnz} ratings, scale {self.scale[0]:g}-{self.scale[1]:g})"
+
+    # -- hold-out -----------------------------------------------------------------
+    def split(self, fraction: float, seed: int = 0) -> "Split":
+        """Set aside a share of the observed ratings for validation, reproducibly from ``seed``."""
+        if not (0.0 <= fraction < 1.0) or not math.isfinite(fraction):
+            raise DataError(f"The hold-out share must be at least 0 and below 1, not {fraction:g}.")
+        n = self.nnz
+        n_val = int(round(fraction * n))
+        if fraction > 0 and n_val == 0 and n > 1:
+            n_val = 1
+        if n_val >= n and n > 0:
+            raise DataError("The hold-out share leaves no rating to train on; use a smaller share.")
+        mask = np.zeros(n, dtype=bool)
+        if n_val:
+            rng = np.random.default_rng(seed)
+            mask[rng.choice(n, size=n_val, replace=False)] = True
+        return self.split_mask(mask)
+
+    def split_mask(self, held_out: np.ndarray) -> "Split":
+        """Split with an explicit mask over the observed entries (True = held out)."""
+        m = np.asarray(held_out, dtype=bool)
+        if m.shape != (self.nnz,):
+            raise DataError("The held-out mask must have one entry per observed rating.")
+        o = self._obs
+        train = Observed(o.rows[~m], o.cols[~m], o.vals[~m])
+        val = Observed(o.rows[m], o.cols[m], o.vals[m])
+        u_cnt = np.bincount(train.rows, minlength=self.n_users)
+        i_cnt = np.bincount(train.cols, minlength=self.n_items)
+        u_all = np.bincount(o.rows, minlength=self.n_users)
+        i_all = np.bincount(o.cols, minlength=self.n_items)
+        return Split(
+            train=train,
+            val=val,
+            held_out=m,
+            users_without_training=np.flatnonzero((u_cnt == 0) & (u_all > 0)),
+            items_without_training=np.flatnonzero((i_cnt == 0) & (i_all > 0)),
+        )
+
+    def split_cells(self, cells: Iterable[tuple[int, int]]) -> "Split":
+        """Split holding out the given (row, col) cells; cells without a rating are ignored."""
+        o = self._obs
+        cells = np.asarray(list(cells), dtype=np.int64).reshape(-1, 2)
+        key = o.rows * max(self.n_items, 1) + o.cols
+        want = cells[:, 0] * max(self.n_items, 1) + cells[:, 1]
+        return self.split_mask(np.isin(key, want))
+
+    def no_split(self) -> "Split":
+        return self.split_mask(np.zeros(self.nnz, dtype=bool))
+
+
+@dataclass(frozen=True)
+class Split:
+    """Training and validation entries of one hold-out split."""
+
+    train: Observed
+    val: Observed
+    held_out: np.ndarray  # bool per observed entry of the Ratings, True = validation
+    users_without_training: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    items_without_training: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+
+    @property
+    def warnings(self) -> list[str]:
+        out = []
+        if len(self.users_without_training):
+            out.append(f"{len(self.users_without_training)} user(s) have all their ratings held out, so the model cannot learn them.")
+        if len(self.items_without_training):
+            out.append(f"{len(self.items_without_training)} item(s) have all their ratings held out, so the model cannot learn them.")
+        return out
+
+
+def _factorize(labels: np.ndarray) -> tuple[list[str], np.ndarray]:
+    """Map labels to indices in order of first appearance."""
+    index: dict[str, int] = {}
+    out = np.empty(len(labels), dtype=np.int64)
+    for k, lab in enumerate(labels):
+        j = index.get(lab)
+        if j is None:
+            j = index[lab] = len(index)
+        out[k] = j
+    return list(index), out

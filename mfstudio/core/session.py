@@ -1,0 +1,48 @@
+"""Everything an experiment consists of, as plain data: what a session file holds."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from mfstudio.core.ratings import Ratings
+from mfstudio.core.solvers import Factors, get_solver
+from mfstudio.core.training import History
+
+
+@dataclass
+class RunResult:
+    """The outcome of a training run: factors, history and how it ended."""
+
+    solver: str
+    params: dict[str, Any]
+    factors: Factors
+    history: History
+    steps_done: int
+    elapsed_s: float = 0.0
+    reason: str = ""  # a StopReason value, or "" while unknown
+    message: str = ""
+
+
+@dataclass
+class Session:
+    """Ratings, hold-out, solver choice and (optionally) results."""
+
+    ratings: Ratings
+    held_out: np.ndarray = field(default_factory=lambda: np.zeros((0, 2), np.int64))  # (row, col) cells
+    solver: str = "sgd"
+    params: dict[str, Any] = field(default_factory=dict)
+    holdout_fraction: float = 0.0
+    patience: int | None = None
+    result: RunResult | None = None
+
+    def resolved_params(self) -> dict[str, Any]:
+        return get_solver(self.solver).resolve_params(self.params)
+
+    def held_out_mask(self) -> np.ndarray:
+        """Bool per observed entry of ``ratings``: True where the cell is held out."""
+        if len(self.held_out) == 0:
+            return np.zeros(self.ratings.nnz, dtype=bool)
+        return self.ratings.split_cells(self.held_out).held_out

@@ -1,0 +1,223 @@
+"""What every solver shares: parameter declarations, factors, and the solver interface.
+
+A solver owns its factors and advances them in chunks of steps through compiled
+loops; after each step it records the objective and the training/validation errors.
+It knows nothing of threads or widgets: the training driver decides how many steps
+to ask for and when to stop.
+"""
+
+from __future__ import annotations
+
+import math
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field, replace
+from typing import Any, ClassVar, Mapping
+
+import numpy as np
+
+from mfstudio.core.errors import DataError, ParameterError
+from mfstudio.core.ratings import Observed
+
+
+@dataclass(frozen=True)
+class ParamSpec:
+    """One parameter, declared once; the window and the command line build controls from it."""
+
+    name: str
+    label: str
+    kind: type  # int or float
+    default: float | int
+    minimum: float | int
+    maximum: float | int
+    help: str
+    log_scale: bool = False
+    min_exclusive: bool = False
+
+    def validate(self, value: Any) -> float | int:
+        """Return ``value`` converted to this parameter's type, or raise ParameterError."""
+        try:
+            if self.kind is int:
+                if isinstance(value, float) and not value.is_integer():
+                    raise ValueError
+                v: float | int = int(value)
+            else:
+                v = float(value)
+        except (TypeError, ValueError, OverflowError):
+            raise ParameterError(f"{self.label} must be {'a whole number' if self.kind is int else 'a number'}, not {value!r}.") from None
+        if isinstance(v, float) and not math.isfinite(v):
+            raise ParameterError(f"{self.label} must be a finite number.")
+        low_ok = v > self.minimum if self.min_exclusive else v >= self.minimum
+        if not low_ok or v > self.maximum:
+            lo = "above" if self.min_exclusive else "from"
+            raise ParameterError(f"{self.label} must be {lo} {self.minimum:g} up to {self.maximum:g}; got {v:g}.")
+        return v
+
+
+# The shared parameters, with the notebook's names.
+K = ParamSpec("K", "Latent features (K)", int, 2, 1, 1000,
+              "How many hidden taste dimensions describe each user and item.")
+STEPS = ParamSpec("steps", "Steps", int, 10_000, 1, 1_000_000_000,
+                  "How many passes over all ratings to make at most.")
+ALPHA = ParamSpec("alpha", "Learning rate (α)", float, 0.0002, 0.0, 10.0,
+                  "How big each correction step is. Too big and training blows up.",
+                  log_scale=True, min_exclusive=True)
+BETA = ParamSpec("beta", "Regularization (β)", float, 0.02, 0.0, 100.0,
+                 "How strongly large factor values are penalised; more keeps the model simple.",
+                 log_scale=True)
+TOL = ParamSpec("tol", "Tolerance", float, 0.001, 0.0, 1e12,
+                "Stop as soon as the objective falls below this value.", log_scale=True)
+SEED = ParamSpec("seed", "Random seed", int, 0, 0, 2**31 - 1,
+                 "The same seed gives the same random start and the same result.")
+
+
+@dataclass
+class Factors:
+    """The model: R_hat = global_mean + user_bias[:, None] + item_bias[None, :] + P @ Q."""
+
+    P: np.ndarray  # users x K
+    Q: np.ndarray  # K x items
+    user_bias: np.ndarray | None = None
+    item_bias: np.ndarray | None = None
+    global_mean: float = 0.0
+
+    def copy(self) -> "Factors":
+        return Factors(
+            self.P.copy(), self.Q.copy(),
+            None if self.user_bias is None else self.user_bias.copy(),
+            None if self.item_bias is None else self.item_bias.copy(),
+            float(self.global_mean),
+        )
+
+    @property
+    def K(self) -> int:
+        return int(self.P.shape[1])
+
+    def predict(self) -> np.ndarray:
+        """R_hat for every (user, item)."""
+        R = self.P @ self.Q
+        if self.user_bias is not None:
+            R = R + self.global_mean + self.user_bias[:, None] + self.item_bias[None, :]
+        return R
+
+    def predict_at(self, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+        """R_hat at the given cells only."""
+        out = np.einsum("ij,ji->i", self.P[rows], self.Q[:, cols]) if len(rows) else np.zeros(0)
+        if self.user_bias is not None:
+            out = out + self.global_mean + self.user_bias[rows] + self.item_bias[cols]
+        return out
+
+    def all_finite(self) -> bool:
+        arrays = [self.P, self.Q] + [a for a in (self.user_bias, self.item_bias) if a is not None]
+        return all(bool(np.all(np.isfinite(a))) for a in arrays) and math.isfinite(self.global_mean)
+
+
+class Solver(ABC):
+    """A factorization method. Subclasses set ``name``, ``title``, ``description``, ``params``."""
+
+    name: ClassVar[str]
+    title: ClassVar[str]
+    description: ClassVar[str]
+    params: ClassVar[tuple[ParamSpec, ...]]
+    uses_biases: ClassVar[bool] = False
+
+    def __init__(
+        self,
+        shape: tuple[int, int],
+        train: Observed,
+        val: Observed | None = None,
+        params: Mapping[str, Any] | None = None,
+        init: Factors | None = None,
+    ) -> None:
+        self.shape = (int(shape[0]), int(shape[1]))
+        self.p = self.resolve_params(params or {})
+        self.train_set = _contiguous(train)
+        self.val_set = _contiguous(val) if val is not None and len(val) else None
+        if len(self.train_set) == 0:
+            raise DataError("There are no ratings to train on; enter some ratings first.")
+        K = int(self.p["K"])
+        if init is not None:
+            self.factors = self._check_init(init, K)
+        else:
+            self.factors = self.initial_factors(np.random.default_rng(int(self.p["seed"])), K)
+        self.factors = _kernel_layout(self.factors)
+        self.steps_done = 0
+
+    def val_or_empty(self) -> Observed:
+        return self.val_set if self.val_set is not None else empty_observed()
+
+    @classmethod
+    def resolve_params(cls, given: Mapping[str, Any]) -> dict[str, Any]:
+        """Defaults filled in, every value checked; unknown names are refused."""
+        names = {s.name for s in cls.params}
+        unknown = sorted(set(given) - names)
+        if unknown:
+            raise ParameterError(f"The {cls.name} solver has no parameter {unknown[0]!r}; it takes {', '.join(sorted(names))}.")
+        return {s.name: s.validate(given.get(s.name, s.default)) for s in cls.params}
+
+    @classmethod
+    def defaults(cls) -> dict[str, Any]:
+        return {s.name: s.default for s in cls.params}
+
+    def _check_init(self, init: Factors, K: int) -> Factors:
+        n, m = self.shape
+        P = np.array(init.P, dtype=np.float64)
+        Q = np.array(init.Q, dtype=np.float64)
+        if P.shape != (n, K) or Q.shape != (K, m):
+            raise DataError(
+                f"The starting factors must be P {n} x {K} and Q {K} x {m}; got P {P.shape[0]} x {P.shape[1] if P.ndim > 1 else 1} and Q {Q.shape[0]} x {Q.shape[1] if Q.ndim > 1 else 1}."
+            )
+        f = Factors(np.ascontiguousarray(P), np.ascontiguousarray(Q))
+        if self.uses_biases:
+            f.user_bias = np.zeros(n) if init.user_bias is None else np.array(init.user_bias, dtype=np.float64)
+            f.item_bias = np.zeros(m) if init.item_bias is None else np.array(init.item_bias, dtype=np.float64)
+            f.global_mean = float(init.global_mean) if init.user_bias is not None else float(np.mean(self.train_set.vals))
+        if not f.all_finite():
+            raise DataError("The starting factors hold NaN or infinite values; give finite numbers.")
+        return f
+
+    def get_state(self) -> Any:
+        """A copy of everything a step changes, for :meth:`set_state`."""
+        return self.factors.copy()
+
+    def set_state(self, state: Any) -> None:
+        f = self.factors
+        for name in ("P", "Q", "user_bias", "item_bias"):
+            dst, src = getattr(f, name), getattr(state, name)
+            if dst is not None:
+                dst[...] = src
+        f.global_mean = state.global_mean
+
+    @abstractmethod
+    def initial_factors(self, rng: np.random.Generator, K: int) -> Factors:
+        """Random starting factors drawn from ``rng``."""
+
+    @abstractmethod
+    def run(self, n_steps: int, out: np.ndarray) -> int:
+        """Advance up to ``n_steps`` steps; after each step write one row of ``out``.
+
+        ``out`` has shape (n_steps, 5): objective, train SSE, train SAE, val SSE, val SAE.
+        Returns how many steps were done: fewer than asked when the objective fell
+        below ``tol`` or became non-finite (the row of that step is written).
+        """
+
+
+def _kernel_layout(f: Factors) -> Factors:
+    """P C-contiguous; Q the transpose of a C-contiguous items x K array (what kernels take)."""
+    P = np.ascontiguousarray(f.P, dtype=np.float64)
+    Q = np.ascontiguousarray(np.asarray(f.Q, dtype=np.float64).T).T
+    ub = None if f.user_bias is None else np.ascontiguousarray(f.user_bias, dtype=np.float64)
+    ib = None if f.item_bias is None else np.ascontiguousarray(f.item_bias, dtype=np.float64)
+    return Factors(P, Q, ub, ib, float(f.global_mean))
+
+
+def _contiguous(o: Observed) -> Observed:
+    return Observed(
+        np.ascontiguousarray(o.rows, dtype=np.int64),
+        np.ascontiguousarray(o.cols, dtype=np.int64),
+        np.ascontiguousarray(o.vals, dtype=np.float64),
+    )
+
+
+def empty_observed() -> Observed:
+    z = np.zeros(0, np.int64)
+    return Observed(z, z.copy(), np.zeros(0))

@@ -1,0 +1,364 @@
+"""The training driver: runs a solver in timed chunks and yields snapshots.
+
+Stop rules: the step budget, the objective falling below ``tol``, and (with a
+hold-out) early stopping when validation RMSE has not improved for ``patience``
+steps, in which case the best factors are restored. A divergence guard ends the run
+when the objective becomes NaN/inf or explodes, keeping the last good factors.
+Pausing and cancelling go through a :class:`Control`, checked between chunks (each
+chunk is sized to take about ``chunk_seconds``). Same data, parameters and seed
+give bit-identical results, whatever the chunk sizes.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any, Iterator, Mapping
+
+import numpy as np
+
+from mfstudio.core import metrics
+from mfstudio.core.errors import DataError, ParameterError
+from mfstudio.core.ratings import Ratings, Split
+from mfstudio.core.solvers import Factors, Solver, get_solver
+
+EXPLODE_FACTOR = 1e10  # objective above this multiple of the starting one counts as diverged
+HISTORY_COLUMNS = ("step", "objective", "train_rmse", "train_mae", "val_rmse", "val_mae", "elapsed_s")
+
+
+class StopReason(str, Enum):
+    BUDGET = "budget"
+    TOLERANCE = "tolerance"
+    EARLY_STOP = "early-stop"
+    CANCELLED = "cancelled"
+    DIVERGED = "diverged"
+    STEP = "step"  # a limited run (e.g. one step) finished; more steps may follow
+
+    def describe(self) -> str:
+        return {
+            "budget": "reached the step budget",
+            "tolerance": "objective fell below the tolerance",
+            "early-stop": "validation error stopped improving (best factors kept)",
+            "cancelled": "stopped by the user",
+            "diverged": "diverged",
+            "step": "paused after the requested steps",
+        }[self.value]
+
+
+class Control:
+    """Pause and cancel flags, set from any thread and checked by the driver between chunks."""
+
+    def __init__(self) -> None:
+        self._stop = threading.Event()
+        self._running = threading.Event()
+        self._running.set()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._running.set()
+
+    def pause(self) -> None:
+        self._running.clear()
+
+    def resume(self) -> None:
+        self._running.set()
+
+    @property
+    def stopped(self) -> bool:
+        return self._stop.is_set()
+
+    @property
+    def paused(self) -> bool:
+        return not self._running.is_set()
+
+    def wait_while_paused(self) -> None:
+        while not self._running.wait(0.05):
+            if self._stop.is_set():
+                return
+
+
+class History:
+    """Per-step metrics, thinned evenly so at most about ``cap`` points are kept.
+
+    Steps that are multiples of the current stride are kept; when more than ``cap``
+    are held, every other one is dropped and the stride doubles. The latest step is
+    always available as the last row of :meth:`arrays`.
+    """
+
+    def __init__(self, cap: int = 10_000) -> None:
+        self.cap = max(int(cap), 2)
+        self.stride = 1
+        self._data = np.zeros((0, len(HISTORY_COLUMNS)))
+        self._last: np.ndarray | None = None
+
+    def extend(self, rows: np.ndarray) -> None:
+        """Add rows (columns as HISTORY_COLUMNS, steps increasing)."""
+        if rows.shape[0] == 0:
+            return
+        self._last = rows[-1].copy()
+        keep = rows[rows[:, 0].astype(np.int64) % self.stride == 0]
+        self._data = np.concatenate([self._data, keep]) if keep.shape[0] else self._data
+        while self._data.shape[0] > self.cap:
+            self.stride *= 2
+            self._data = self._data[self._data[:, 0].astype(np.int64) % self.stride == 0]
+
+    def truncate(self, step: int) -> None:
+        """Forget rows after ``step`` (used when factors are rolled back)."""
+        self._data = self._data[self._data[:, 0] <= step]
+        if self._last is not None and self._last[0] > step:
+            self._last = self._data[-1].copy() if self._data.shape[0] else None
+
+    def arrays(self) -> np.ndarray:
+        """All kept rows plus the latest step, as an (n, 7) array."""
+        if self._last is None:
+            return self._data.copy()
+        if self._data.shape[0] and self._data[-1, 0] == self._last[0]:
+            return self._data.copy()
+        return np.concatenate([self._data, self._last[None, :]])
+
+    def column(self, name: str) -> np.ndarray:
+        return self.arrays()[:, HISTORY_COLUMNS.index(name)]
+
+    @classmethod
+    def from_array(cls, a: np.ndarray, cap: int = 10_000) -> "History":
+        h = cls(cap)
+        a = np.asarray(a, dtype=np.float64).reshape(-1, len(HISTORY_COLUMNS))
+        h._data = a.copy()
+        h._last = a[-1].copy() if a.shape[0] else None
+        return h
+
+    def __len__(self) -> int:
+        return self.arrays().shape[0]
+
+
+@dataclass
+class Snapshot:
+    """The state after a chunk of steps; arrays are copies the caller may keep."""
+
+    step: int
+    objective: float
+    train_rmse: float
+    train_mae: float
+    val_rmse: float
+    val_mae: float
+    elapsed: float
+    steps_per_s: float
+    budget: int
+    factors: Factors
+    finished: bool = False
+    reason: StopReason | None = None
+    message: str = ""
+
+    @property
+    def failed(self) -> bool:
+        return self.reason is StopReason.DIVERGED
+
+
+def make_split(ratings: Ratings, holdout: float | np.ndarray | Split | None, seed: int) -> Split:
+    """A Split from a share (float), a mask over observed entries, a Split, or None."""
+    if holdout is None:
+        return ratings.no_split()
+    if isinstance(holdout, Split):
+        return holdout
+    if isinstance(holdout, (float, int)) and not isinstance(holdout, bool):
+        return ratings.split(float(holdout), seed)
+    return ratings.split_mask(np.asarray(holdout, dtype=bool))
+
+
+class Training:
+    """One training run of a solver on ratings; ``run()`` may be called again to continue."""
+
+    def __init__(
+        self,
+        ratings: Ratings,
+        solver: str = "sgd",
+        params: Mapping[str, Any] | None = None,
+        *,
+        holdout: float | np.ndarray | Split | None = None,
+        init: Factors | None = None,
+        patience: int | None = None,
+        history_cap: int = 10_000,
+    ) -> None:
+        cls = get_solver(solver)
+        self.ratings = ratings
+        self.solver_name = solver
+        self.params: dict[str, Any] = cls.resolve_params(params or {})
+        if patience is not None and (not isinstance(patience, (int, np.integer)) or patience < 1):
+            raise ParameterError(f"Patience must be a whole number of steps of at least 1, not {patience!r}.")
+        self.patience = None if patience is None else int(patience)
+        self.split = make_split(ratings, holdout, int(self.params["seed"]))
+        if len(self.split.train) == 0:
+            raise DataError("There are no ratings to train on; enter or import some ratings first.")
+        self.solver: Solver = cls(ratings.shape, self.split.train, self.split.val, self.params, init)
+        self.history = History(history_cap)
+        self.elapsed = 0.0
+        self.reason: StopReason | None = None
+        self.message = ""
+        f = self.solver.factors
+        self.initial_objective = metrics.objective(self.split.train, f, float(self.params["beta"]))
+        self._best_val = math.inf
+        self._best_step = 0
+        self._best_state: tuple[int, Any] | None = None  # (step at chunk start, solver state)
+        self._n_train = len(self.split.train)
+        self._n_val = len(self.split.val)
+
+    # -- state ----------------------------------------------------------------------
+    @property
+    def budget(self) -> int:
+        return int(self.params["steps"])
+
+    @property
+    def step(self) -> int:
+        return self.solver.steps_done
+
+    @property
+    def factors(self) -> Factors:
+        return self.solver.factors
+
+    @property
+    def finished(self) -> bool:
+        """True once a stop rule other than cancel/step ended the run."""
+        return self.reason in (StopReason.BUDGET, StopReason.TOLERANCE, StopReason.EARLY_STOP, StopReason.DIVERGED)
+
+    def _metrics_rows(self, out: np.ndarray, start_step: int, t0: float, t1: float) -> np.ndarray:
+        n = out.shape[0]
+        rows = np.empty((n, len(HISTORY_COLUMNS)))
+        rows[:, 0] = np.arange(start_step + 1, start_step + n + 1)
+        rows[:, 1] = out[:, 0]
+        rows[:, 2] = np.sqrt(out[:, 1] / self._n_train)
+        rows[:, 3] = out[:, 2] / self._n_train
+        if self._n_val:
+            rows[:, 4] = np.sqrt(out[:, 3] / self._n_val)
+            rows[:, 5] = out[:, 4] / self._n_val
+        else:
+            rows[:, 4:6] = np.nan
+        rows[:, 6] = t0 + (t1 - t0) * np.arange(1, n + 1) / n
+        return rows
+
+    def _snapshot(self, last: np.ndarray | None, rate: float, finished: bool) -> Snapshot:
+        if last is None:
+            f = self.solver.factors
+            tr = metrics.rmse(self.split.train, f), metrics.mae(self.split.train, f)
+            va = metrics.rmse(self.split.val, f), metrics.mae(self.split.val, f)
+            obj = metrics.objective(self.split.train, f, float(self.params["beta"]))
+            last = np.array([self.step, obj, tr[0], tr[1], va[0], va[1], self.elapsed])
+        return Snapshot(
+            step=int(last[0]), objective=float(last[1]), train_rmse=float(last[2]), train_mae=float(last[3]),
+            val_rmse=float(last[4]), val_mae=float(last[5]), elapsed=float(self.elapsed), steps_per_s=rate,
+            budget=self.budget, factors=self.solver.factors.copy(), finished=finished,
+            reason=self.reason if finished else None, message=self.message if finished else "",
+        )
+
+    def _replay_to(self, state: tuple[int, Any], target_step: int) -> None:
+        """Restore a saved solver state and redo steps up to ``target_step`` (deterministic)."""
+        start, saved = state
+        self.solver.set_state(saved)
+        self.solver.steps_done = start
+        n = target_step - start
+        if n > 0:
+            self.solver.run(n, np.empty((n, 5)))
+        self.solver.steps_done = target_step
+
+    # -- the loop -------------------------------------------------------------------
+    def run(
+        self,
+        control: Control | None = None,
+        *,
+        max_steps: int | None = None,
+        chunk_seconds: float = 0.01,
+    ) -> Iterator[Snapshot]:
+        """Advance towards the step budget, yielding a snapshot after each chunk.
+
+        The last snapshot has ``finished=True`` and a ``reason``. ``max_steps`` limits
+        this call (the Step button asks for one); the run can be continued later.
+        """
+        control = control or Control()
+        self.reason = None
+        self.message = ""
+        stop_at = self.budget if max_steps is None else min(self.budget, self.step + int(max_steps))
+        chunk = 1
+        rate = 0.0
+        last: np.ndarray | None = None
+        while True:
+            if control.paused:
+                control.wait_while_paused()
+            if control.stopped:
+                self.reason = StopReason.CANCELLED
+                break
+            remaining = stop_at - self.step
+            if remaining <= 0:
+                self.reason = StopReason.BUDGET if self.step >= self.budget else StopReason.STEP
+                break
+            n = min(chunk, remaining)
+            start_step = self.step
+            saved = self.solver.get_state()
+            out = np.empty((n, 5))
+            t0 = time.perf_counter()
+            done = self.solver.run(n, out)
+            dt = time.perf_counter() - t0
+            rows = self._metrics_rows(out[:done], start_step, self.elapsed, self.elapsed + dt)
+            self.elapsed += dt
+            rate = done / dt if dt > 0 else math.inf
+            # divergence guard
+            obj = rows[:, 1]
+            bad = ~np.isfinite(obj) | (obj > EXPLODE_FACTOR * max(self.initial_objective, 1.0))
+            if not self.solver.factors.all_finite() and not bad.any():
+                bad[-1] = True
+            if bad.any():
+                first_bad = int(np.argmax(bad))
+                bad_step = start_step + first_bad + 1
+                self.history.extend(rows[:first_bad])
+                self._replay_to((start_step, saved), bad_step - 1)
+                self.reason = StopReason.DIVERGED
+                self.message = (
+                    f"Training diverged at step {bad_step:,} (the objective became "
+                    f"{'too large' if np.isfinite(obj[first_bad]) else 'infinite or NaN'}); "
+                    f"try a smaller learning rate, e.g. {self._suggest_alpha()}. The last good factors are kept."
+                )
+                last = rows[first_bad - 1] if first_bad > 0 else None
+                break
+            self.history.extend(rows)
+            last = rows[-1]
+            if self._n_val and self.patience is not None:
+                vr = rows[:, 4]
+                k = int(np.argmin(vr))
+                if vr[k] < self._best_val:
+                    self._best_val = float(vr[k])
+                    self._best_step = start_step + k + 1
+                    self._best_state = (start_step, saved)
+                if self.step - self._best_step >= self.patience and self._best_state is not None:
+                    self._replay_to(self._best_state, self._best_step)
+                    self.history.truncate(self._best_step)
+                    self.reason = StopReason.EARLY_STOP
+                    last = None
+                    break
+            if done < n:
+                self.reason = StopReason.TOLERANCE
+                break
+            # size the next chunk to take about chunk_seconds
+            if dt < chunk_seconds / 4:
+                chunk = min(chunk * 4, 1 << 30)
+            else:
+                chunk = max(1, int(chunk * chunk_seconds / dt))
+            yield self._snapshot(last, rate, finished=False)
+        if last is None or self.reason is StopReason.EARLY_STOP:
+            yield self._snapshot(None, rate, finished=True)
+        else:
+            yield self._snapshot(last, rate, finished=True)
+
+    def _suggest_alpha(self) -> str:
+        a = self.params.get("alpha")
+        if a is None:
+            return "a larger regularization (β)"
+        return f"α = {a / 10:g}"
+
+    def run_to_end(self, control: Control | None = None) -> Snapshot:
+        """Run until a stop rule fires and return the final snapshot."""
+        snap = None
+        for snap in self.run(control):
+            pass
+        assert snap is not None
+        return snap
