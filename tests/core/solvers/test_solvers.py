@@ -1,0 +1,161 @@
+"""Properties every solver must have."""
+
+import numpy as np
+import pytest
+
+from mfstudio.core.errors import DataError, ParameterError
+from mfstudio.core.examples import load_example
+from mfstudio.core.ratings import Ratings
+from mfstudio.core.solvers import SOLVERS, Factors, get_solver
+from mfstudio.core.training import StopReason, Training
+
+ALL = list(SOLVERS)
+FEW_STEPS = {"sgd": 3000, "als": 30, "biased-sgd": 300, "nmf": 300}
+
+
+@pytest.mark.parametrize("name", ALL)
+@pytest.mark.parametrize("example", ["example-1", "example-2"])
+def test_objective_goes_down(name, example):
+    R = load_example(example)
+    t = Training(R, name, {"steps": FEW_STEPS[name], "tol": 0.0})
+    snap = t.run_to_end()
+    h = t.history.arrays()
+    assert snap.reason is StopReason.BUDGET
+    assert h[-1, 1] < t.initial_objective
+    assert h[-1, 1] < h[0, 1] or name == "als"  # als solves exactly; its first step is already low
+    assert snap.train_rmse < 0.6
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_recovers_an_exact_low_rank_matrix(name):
+    rng = np.random.default_rng(5)
+    P = rng.uniform(0.5, 1.5, (12, 2))
+    Q = rng.uniform(0.5, 1.5, (2, 10))
+    R = P @ Q
+    ratings = Ratings.from_dense(R)
+    params = {"K": 2, "beta": 0.0, "tol": 0.0,
+              "steps": {"sgd": 20000, "als": 300, "biased-sgd": 3000, "nmf": 3000}[name]}
+    if name == "sgd":
+        params["alpha"] = 0.01
+    if name == "biased-sgd":
+        params["alpha"] = 0.02
+    snap = Training(ratings, name, params).run_to_end()
+    np.testing.assert_allclose(snap.factors.predict(), R, atol=0.05)
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_missing_entries_are_ignored(name):
+    R = load_example("example-1").to_dense()
+    a = Ratings.from_dense(R)
+    R2 = R.copy()
+    R2[np.isnan(R2)] = 0.0  # 0 = not rated, as in the notebook
+    b = Ratings.from_dense(R2)
+    assert a == b
+    # changing what lies under a missing cell changes nothing
+    R3 = np.nan_to_num(R, nan=0.0)
+    c = Ratings.from_dense(R3, zeros_are_missing=True)
+    sa = Training(a, name, {"steps": 50}).run_to_end()
+    sc = Training(c, name, {"steps": 50}).run_to_end()
+    np.testing.assert_array_equal(sa.factors.P, sc.factors.P)
+    np.testing.assert_array_equal(sa.factors.Q, sc.factors.Q)
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_same_seed_same_factors_whatever_the_chunks(name):
+    R = load_example("movie-night")
+    a = Training(R, name, {"steps": 200, "seed": 11}, holdout=0.2)
+    b = Training(R, name, {"steps": 200, "seed": 11}, holdout=0.2)
+    fa = a.run_to_end().factors
+    # b runs in one-step pieces
+    for _ in range(200):
+        for _snap in b.run(max_steps=1):
+            pass
+    fb = b.factors
+    np.testing.assert_array_equal(fa.P, fb.P)
+    np.testing.assert_array_equal(fa.Q, fb.Q)
+    np.testing.assert_array_equal(a.history.arrays()[:, :6], b.history.arrays()[:, :6])
+    c = Training(R, name, {"steps": 200, "seed": 12}, holdout=0.2).run_to_end().factors
+    assert not np.array_equal(fa.P, c.P)
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_users_and_items_without_ratings(name):
+    R = np.array(load_example("example-1").to_dense())
+    R = np.vstack([R, np.full((1, 4), np.nan)])
+    R = np.hstack([R, np.full((5, 1), np.nan)])
+    ratings = Ratings.from_dense(R)
+    assert ratings.shape == (5, 5)
+    snap = Training(ratings, name, {"steps": 100}).run_to_end()
+    assert snap.factors.all_finite()
+    assert snap.factors.predict().shape == (5, 5)
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_k_larger_than_the_matrix_works(name):
+    ratings = load_example("example-1")
+    snap = Training(ratings, name, {"K": 10, "steps": 200}).run_to_end()
+    assert snap.factors.P.shape == (4, 10)
+    assert snap.factors.all_finite()
+    assert snap.reason is not StopReason.DIVERGED
+
+
+def test_divergence_guard_fires_at_alpha_10():
+    ratings = load_example("example-1")
+    t = Training(ratings, "sgd", {"alpha": 10.0, "steps": 1000})
+    snap = t.run_to_end()
+    assert snap.reason is StopReason.DIVERGED and snap.failed
+    assert "diverged at step" in snap.message and "smaller learning rate" in snap.message
+    assert snap.factors.all_finite()
+    assert np.all(np.isfinite(t.history.arrays()[:, 1]))
+
+
+def test_biased_sgd_divergence_guard():
+    t = Training(load_example("example-2"), "biased-sgd", {"alpha": 10.0, "steps": 1000})
+    snap = t.run_to_end()
+    assert snap.reason is StopReason.DIVERGED
+    assert snap.factors.all_finite()
+
+
+def test_nmf_stays_non_negative():
+    t = Training(load_example("movie-night"), "nmf", {"K": 3, "steps": 200})
+    f = t.run_to_end().factors
+    assert (f.P >= 0).all() and (f.Q >= 0).all()
+
+
+def test_als_never_raises_the_objective():
+    t = Training(load_example("movie-night"), "als", {"K": 3, "steps": 40, "beta": 0.1, "tol": 0})
+    t.run_to_end()
+    obj = t.history.column("objective")
+    assert np.all(np.diff(obj) <= 1e-9 * obj[:-1])
+
+
+def test_parameters_are_checked():
+    with pytest.raises(ParameterError, match="Latent features"):
+        Training(load_example(), "sgd", {"K": 0})
+    with pytest.raises(ParameterError, match="Learning rate"):
+        Training(load_example(), "sgd", {"alpha": -1})
+    with pytest.raises(ParameterError, match="no parameter"):
+        Training(load_example(), "als", {"alpha": 0.1})
+    with pytest.raises(ParameterError, match="no solver"):
+        get_solver("svd++")
+
+
+def test_init_shapes_are_checked():
+    with pytest.raises(DataError, match="starting factors"):
+        Training(load_example(), "sgd", {"K": 2}, init=Factors(np.ones((3, 2)), np.ones((2, 4))))
+
+
+def test_no_ratings_is_refused():
+    with pytest.raises(DataError, match="no ratings"):
+        Training(Ratings.from_dense(np.zeros((3, 3))), "sgd")
+
+
+def test_every_solver_declares_its_parameters():
+    for cls in SOLVERS.values():
+        names = [p.name for p in cls.params]
+        assert {"K", "steps", "beta", "tol", "seed"} <= set(names)
+        assert cls.__module__ and cls.description and cls.title
+        for p in cls.params:
+            assert p.minimum <= p.default <= p.maximum and p.help and p.label
+        assert get_solver("sgd").defaults() | {} == {"K": 2, "steps": 10_000, "alpha": 0.0002, "beta": 0.02, "tol": 0.001, "seed": 0}
+        assert max(p.maximum for p in cls.params if p.name == "steps") >= 1_000_000_000

@@ -1,0 +1,99 @@
+"""The rating data type, the hold-out split, recommendations and examples."""
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from mfstudio.core.errors import DataError
+from mfstudio.core.examples import EXAMPLES, load_example
+from mfstudio.core.ratings import Ratings, infer_scale
+from mfstudio.core.recommend import recommend
+from mfstudio.core.solvers import Factors
+
+
+def test_from_dense_zeros_are_missing_like_the_notebook():
+    r = load_example("example-1")
+    assert r.shape == (4, 4) and r.nnz == 9
+    assert list(zip(r.observed.rows, r.observed.cols))[:3] == [(0, 1), (0, 2), (1, 0)]
+    kept = Ratings.from_dense([[0, 1], [2, 0]], zeros_are_missing=False)
+    assert kept.nnz == 4
+
+
+def test_dense_round_trip_and_labels():
+    R = np.array([[1, np.nan], [np.nan, 4.5]])
+    r = Ratings.from_dense(R, users=["ann", "bob"], items=["x", "y"])
+    np.testing.assert_array_equal(r.to_dense(), R)
+    assert r.users == ("ann", "bob") and r.items == ("x", "y")
+    assert r.scale == (1.0, 5.0)
+
+
+def test_triples_last_one_wins():
+    r, dups = Ratings.from_triples(["u1", "u2", "u1"], ["a", "b", "a"], [3, 4, 5])
+    assert dups == 1
+    assert r.users == ("u1", "u2") and r.items == ("a", "b")
+    assert r.to_dense()[0, 0] == 5
+
+
+def test_bad_dense_input():
+    with pytest.raises(DataError):
+        Ratings.from_dense([[1, 2], [3]])
+    with pytest.raises(DataError):
+        Ratings.from_dense([[1, np.inf]])
+    with pytest.raises(DataError):
+        Ratings.from_dense([1, 2, 3])
+    with pytest.raises(DataError, match="too large"):
+        Ratings([], [], [], (100_000, 100_000))
+
+
+def test_scale_inference():
+    assert infer_scale(np.array([1.0, 5.0])) == (1.0, 5.0)
+    assert infer_scale(np.array([0.5, 4.0])) == (0.5, 5.0)
+    assert infer_scale(np.array([1.0, 9.0])) == (1.0, 10.0)
+    assert infer_scale(np.array([-3.0, 12.5])) == (-3.0, 13.0)
+    r = Ratings.from_dense([[1, 7]], scale=(1, 5))
+    assert r.out_of_scale() == 1
+
+
+def test_split_is_reproducible_and_reports_starved_users():
+    r = load_example("movie-night")
+    a, b = r.split(0.2, seed=3), r.split(0.2, seed=3)
+    np.testing.assert_array_equal(a.held_out, b.held_out)
+    assert len(a.val) == round(0.2 * r.nnz) and len(a.train) + len(a.val) == r.nnz
+    assert not np.array_equal(a.held_out, r.split(0.2, seed=4).held_out)
+    small = Ratings.from_dense([[5, 0], [0, 3]])
+    s = small.split_cells([(0, 0)])
+    assert list(s.users_without_training) == [0] and s.warnings
+    with pytest.raises(DataError):
+        r.split(1.0)
+
+
+def test_recommendations_skip_rated_items_and_clip():
+    r = Ratings.from_dense([[5, 0, 0], [0, 1, 0]])
+    f = Factors(np.array([[1.0], [2.0]]), np.array([[9.0, 1.0, 2.0]]))
+    recs = recommend(r, f, n=5)
+    rows = recs.rows(r)
+    assert rows[0] == ("User 1", 1, "Item 3", 2.0)
+    assert rows[1] == ("User 1", 2, "Item 2", 1.0)
+    assert ("User 2", 1, "Item 1", 5.0) in rows  # 18 clipped to the scale's top
+    assert all(item != "Item 2" for u, _, item, _ in rows if u == "User 2")
+
+
+def test_every_example_loads():
+    for name in EXAMPLES:
+        r = load_example(name)
+        assert r.nnz > 0
+    mn = load_example("movie-night")
+    assert mn.shape == (12, 15) and "Starfall" in mn.items
+    assert 0.3 < mn.nnz / (12 * 15) < 0.8
+
+
+def test_core_imports_no_qt_and_no_matplotlib():
+    code = (
+        "import sys, mfstudio.core, mfstudio.core.training; "
+        "bad = [m for m in ('PySide6', 'matplotlib') if m in sys.modules]; "
+        "print(bad); sys.exit(1 if bad else 0)"
+    )
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert res.returncode == 0, res.stdout + res.stderr

@@ -1,0 +1,123 @@
+"""The training driver: stop rules, history, pause/cancel, snapshots."""
+
+import threading
+import time
+
+import numpy as np
+import pytest
+
+from mfstudio.core import metrics
+from mfstudio.core.errors import ParameterError
+from mfstudio.core.examples import load_example
+from mfstudio.core.training import HISTORY_COLUMNS, Control, History, StopReason, Training
+
+
+def test_history_is_thinned_evenly_and_keeps_the_last_step():
+    h = History(cap=100)
+    for start in range(0, 100_003, 1000):
+        n = min(1000, 100_003 - start)
+        rows = np.zeros((n, len(HISTORY_COLUMNS)))
+        rows[:, 0] = np.arange(start + 1, start + n + 1)
+        h.extend(rows)
+    a = h.arrays()
+    assert len(a) <= 101
+    assert a[-1, 0] == 100_003
+    gaps = np.diff(a[:-1, 0])
+    assert np.all(gaps == gaps[0])  # evenly spaced
+
+
+def test_long_run_history_stays_small():
+    t = Training(load_example(), "sgd", {"steps": 400_000, "tol": 0})
+    t.run_to_end()
+    assert len(t.history) <= 10_001
+    assert t.history.arrays()[-1, 0] == 400_000
+
+
+def test_snapshots_carry_copies_and_metrics():
+    t = Training(load_example(), "sgd", {"steps": 2000}, holdout=0.25)
+    snaps = list(t.run())
+    assert snaps[-1].finished and snaps[-1].reason is StopReason.BUDGET
+    assert all(not s.finished for s in snaps[:-1])
+    last = snaps[-1]
+    assert last.step == 2000 and last.budget == 2000
+    assert np.isfinite(last.val_rmse) and np.isfinite(last.train_rmse)
+    f = t.factors
+    assert last.factors.P is not f.P
+    assert last.train_rmse == pytest.approx(metrics.rmse(t.split.train, f), rel=1e-9)
+    assert last.val_rmse == pytest.approx(metrics.rmse(t.split.val, f), rel=1e-9)
+    assert last.objective == pytest.approx(metrics.objective(t.split.train, f, 0.02), rel=1e-9)
+
+
+def test_no_holdout_means_nan_validation():
+    snap = Training(load_example(), "als", {"steps": 5}).run_to_end()
+    assert np.isnan(snap.val_rmse)
+
+
+def test_early_stop_keeps_the_best_factors():
+    R = load_example("movie-night")
+    t = Training(R, "sgd", {"K": 6, "steps": 200_000, "alpha": 0.01, "beta": 0.0, "tol": 0}, holdout=0.3, patience=500)
+    snap = t.run_to_end()
+    assert snap.reason is StopReason.EARLY_STOP
+    vr = t.history.column("val_rmse")
+    # the kept factors give the best validation error seen
+    assert metrics.rmse(t.split.val, snap.factors) == pytest.approx(vr.min(), rel=1e-9)
+    assert snap.step < 200_000
+
+
+def test_patience_must_be_positive():
+    with pytest.raises(ParameterError):
+        Training(load_example(), "sgd", patience=0)
+
+
+def test_stop_from_another_thread_is_quick():
+    t = Training(load_example("movie-night"), "sgd", {"steps": 1_000_000_000})
+    control = Control()
+    threading.Timer(0.3, control.stop).start()
+    t0 = time.perf_counter()
+    snap = t.run_to_end(control)
+    assert time.perf_counter() - t0 < 0.3 + 0.5
+    assert snap.reason is StopReason.CANCELLED
+    # a stopped run can be continued
+    before = t.step
+    for _ in t.run(max_steps=10):
+        pass
+    assert t.step == before + 10
+
+
+def test_pause_holds_the_run():
+    t = Training(load_example("movie-night"), "sgd", {"steps": 1_000_000_000})
+    control = Control()
+    steps = []
+
+    def consume():
+        for s in t.run(control):
+            steps.append(s.step)
+
+    th = threading.Thread(target=consume)
+    th.start()
+    time.sleep(0.2)
+    control.pause()
+    time.sleep(0.1)
+    n = t.step
+    time.sleep(0.2)
+    assert t.step == n
+    control.resume()
+    time.sleep(0.1)
+    assert t.step > n
+    control.stop()
+    th.join(2)
+    assert not th.is_alive()
+
+
+def test_one_step():
+    t = Training(load_example(), "sgd")
+    snaps = list(t.run(max_steps=1))
+    assert snaps[-1].step == 1 and snaps[-1].reason is StopReason.STEP
+    assert not t.finished
+
+
+def test_reaching_the_budget_again_does_nothing():
+    t = Training(load_example(), "als", {"steps": 3})
+    t.run_to_end()
+    snap = t.run_to_end()
+    assert snap.step == 3 and snap.reason is StopReason.BUDGET
