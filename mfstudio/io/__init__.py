@@ -1,0 +1,36 @@
+"""Files in and out, without Qt: rating files (CSV/TSV matrix or triples, .npz), session
+files (.mfstudio), result exports, and atomic writes."""
+
+from mfstudio.io.atomic import atomic_write, write_files
+from mfstudio.io.errors import FileFormatError
+from mfstudio.io.export import (
+    RESULT_FILES,
+    export_history,
+    export_P,
+    export_Q,
+    export_R_hat,
+    export_ratings,
+    export_recommendations,
+    export_results,
+    result_files,
+)
+from mfstudio.io.load import FORMATS, LoadResult, load
+from mfstudio.io.npz import read_npz
+from mfstudio.io.session_file import FORMAT_VERSION, load_session, save_session, session_from_bytes, session_to_bytes
+
+FILE_FILTERS: list[str] = [
+    "All supported (*.mfstudio *.csv *.tsv *.txt *.data *.dat *.npz *.json)",
+    "MF Studio sessions (*.mfstudio)",
+    "Rating tables (*.csv *.tsv *.txt *.data *.dat)",
+    "NumPy arrays (*.npz)",
+    "All files (*)",
+]
+SESSION_FILTER = "MF Studio sessions (*.mfstudio)"
+CSV_FILTER = "CSV files (*.csv)"
+
+__all__ = [
+    "FileFormatError", "LoadResult", "load", "FORMATS", "save_session", "load_session", "session_to_bytes",
+    "session_from_bytes", "FORMAT_VERSION", "export_results", "result_files", "RESULT_FILES", "export_P",
+    "export_Q", "export_R_hat", "export_history", "export_recommendations", "export_ratings", "atomic_write",
+    "write_files", "read_npz", "FILE_FILTERS", "SESSION_FILTER", "CSV_FILTER",
+]

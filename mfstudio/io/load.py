@@ -1,0 +1,90 @@
+"""One entry point for every input file: detect the format, read it, say what was noticed."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from mfstudio.core.errors import MFStudioError
+from mfstudio.core.session import Session
+from mfstudio.io.errors import FileFormatError
+from mfstudio.io.npz import ratings_from_npz
+from mfstudio.io.session_file import session_from_bytes
+from mfstudio.io.tables import guess_layout, read_matrix, read_triples
+from mfstudio.io.text import decode, read_bytes, split_table
+
+FORMATS = ("matrix", "triples", "npz", "session")
+SESSION_SUFFIXES = (".mfstudio", ".json")
+
+
+@dataclass
+class LoadResult:
+    """What a file held: a Session (ratings only, for a rating file) and notices for the user."""
+
+    session: Session
+    notices: list[str] = field(default_factory=list)
+    fmt: str = ""  # the format read: one of FORMATS
+
+
+def detect_format(path: Path, head: bytes) -> str:
+    """The format of a file from its first bytes, then its name."""
+    if head.startswith(b"PK\x03\x04") or path.suffix.lower() == ".npz":
+        return "npz"
+    if head.startswith(b"\x1f\x8b") or path.suffix.lower() == ".mfstudio":
+        return "session"
+    if head.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"{"):
+        return "session"
+    return "text"
+
+
+def load(path: str | os.PathLike[str], *, keep_zeros: bool = False, fmt: str | None = None,
+         scale: tuple[float, float] | None = None) -> LoadResult:
+    """Read a rating file or a session file.
+
+    ``fmt`` is None (detect), "matrix", "triples", "npz" or "session". In a matrix
+    (CSV/TSV or .npz) a blank cell is not rated, and so is 0 unless ``keep_zeros``;
+    in triples every listed rating counts, 0 included. ``scale`` sets the rating
+    scale instead of guessing it. Raises FileFormatError with a sentence to show.
+    """
+    p = Path(path)
+    if fmt is not None and fmt not in FORMATS:
+        raise FileFormatError(f"There is no file format called {fmt!r}; choose one of {', '.join(FORMATS)}.")
+    try:
+        return _load(p, keep_zeros=keep_zeros, fmt=fmt, scale=scale)
+    except FileFormatError:
+        raise
+    except MFStudioError as exc:
+        # core errors (too large, bad labels ...) already carry a sentence
+        raise FileFormatError(str(exc)) from exc
+    except MemoryError:
+        raise FileFormatError(f"{p.name} is too large to fit in memory; use a smaller file.") from None
+
+
+def _load(p: Path, *, keep_zeros: bool, fmt: str | None, scale: tuple[float, float] | None) -> LoadResult:
+    name = p.name
+    if fmt == "npz" or fmt is None and p.suffix.lower() == ".npz":
+        if not p.exists():
+            read_bytes(p)  # the standard "no file" message
+        ratings, notices = ratings_from_npz(p, keep_zeros=keep_zeros, scale=scale)
+        return LoadResult(Session(ratings=ratings), notices, "npz")
+    data = read_bytes(p)
+    kind = fmt or detect_format(p, data[:64])
+    if kind == "npz":
+        ratings, notices = ratings_from_npz(p, keep_zeros=keep_zeros, scale=scale)
+        return LoadResult(Session(ratings=ratings), notices, "npz")
+    if kind == "session":
+        session, notices = session_from_bytes(data, f"The session file {name}")
+        return LoadResult(session, notices, "session")
+    if not data.strip(b" \t\r\n\xef\xbb\xbf"):
+        raise FileFormatError(f"{name} is empty; choose a file that holds ratings.")
+    text, notices = decode(data, name)
+    table = split_table(text)
+    if kind == "text":
+        kind, guess_notes = guess_layout(table)
+        notices += guess_notes
+    if kind == "triples":
+        ratings, more = read_triples(table, scale=scale, keep_zeros=True, name=name)
+    else:
+        ratings, more = read_matrix(table, keep_zeros=keep_zeros, scale=scale, name=name)
+    return LoadResult(Session(ratings=ratings), notices + more, kind)

@@ -1,0 +1,135 @@
+"""NumPy ``.npz`` files, read safely: never with pickle, and every array's dtype, shape and
+size checked from its header before anything is allocated."""
+
+from __future__ import annotations
+
+import io
+import os
+import zipfile
+from pathlib import Path
+from typing import Iterable, Mapping
+
+import numpy as np
+
+from mfstudio.core.ratings import MAX_CELLS, Ratings
+from mfstudio.io.errors import FileFormatError, describe_os_error
+
+MAX_ARRAY_ELEMENTS = MAX_CELLS  # no array may claim more elements than the largest matrix
+MAX_LABEL_CHARS = 10_000  # a label array with longer strings is refused
+
+
+def inspect_npz(path: str | os.PathLike[str]) -> dict[str, tuple[tuple[int, ...], np.dtype]]:
+    """Names, shapes and dtypes of the arrays in an ``.npz``, from headers only."""
+    p = Path(path)
+    try:
+        zf = zipfile.ZipFile(p)
+    except FileNotFoundError:
+        raise FileFormatError(f"There is no file at {p}; check the name and the folder.") from None
+    except (zipfile.BadZipFile, EOFError, ValueError):
+        raise FileFormatError(f"{p.name} is not a valid .npz file (it may be truncated); save the arrays again with numpy.savez.") from None
+    except OSError as exc:
+        raise FileFormatError(describe_os_error(exc, p, "read")) from exc
+    out: dict[str, tuple[tuple[int, ...], np.dtype]] = {}
+    with zf:
+        for info in zf.infolist():
+            if not info.filename.endswith(".npy"):
+                continue
+            name = info.filename[:-4]
+            try:
+                with zf.open(info) as fh:
+                    version = np.lib.format.read_magic(fh)
+                    if version == (1, 0):
+                        shape, fortran, dtype = np.lib.format.read_array_header_1_0(fh, max_header_size=10_000)
+                    else:
+                        shape, fortran, dtype = np.lib.format.read_array_header_2_0(fh, max_header_size=10_000)
+            except (ValueError, OSError, EOFError, zipfile.BadZipFile, NotImplementedError, RuntimeError):
+                raise FileFormatError(f"The array {name!r} in {p.name} is damaged; save the arrays again with numpy.savez.") from None
+            if dtype.hasobject:
+                raise FileFormatError(
+                    f"The array {name!r} in {p.name} holds Python objects, which MF Studio never loads (it would run code); "
+                    "save it as numbers or strings."
+                )
+            n = 1
+            for d in shape:
+                n *= int(d)
+            if n > MAX_ARRAY_ELEMENTS or n * dtype.itemsize > 8 * MAX_ARRAY_ELEMENTS:
+                dims = " x ".join(f"{int(d):,}" for d in shape)
+                raise FileFormatError(
+                    f"The array {name!r} in {p.name} claims {dims} entries, more than MF Studio handles "
+                    f"({MAX_ARRAY_ELEMENTS:,}); use a smaller data set."
+                )
+            if info.file_size < n * dtype.itemsize:
+                raise FileFormatError(f"The array {name!r} in {p.name} is shorter than its header says; the file is damaged.")
+            out[name] = (tuple(int(d) for d in shape), dtype)
+    return out
+
+
+def read_npz(path: str | os.PathLike[str], wanted: Iterable[str] | None = None) -> dict[str, np.ndarray]:
+    """The arrays of an ``.npz`` (only ``wanted`` ones if given), checked first, loaded without pickle."""
+    p = Path(path)
+    meta = inspect_npz(p)
+    names = [n for n in meta if wanted is None or n in set(wanted)]
+    try:
+        with np.load(p, allow_pickle=False) as data:
+            return {n: data[n] for n in names}
+    except (ValueError, OSError, EOFError, zipfile.BadZipFile, KeyError) as exc:
+        raise FileFormatError(f"{p.name} could not be read as .npz ({exc.__class__.__name__}); save the arrays again with numpy.savez.") from None
+
+
+def _labels(arr: np.ndarray | None, n: int, what: str, name: str) -> list[str] | None:
+    if arr is None:
+        return None
+    if arr.dtype.kind not in "US" or arr.ndim != 1 or arr.shape[0] != n:
+        raise FileFormatError(f"The {what} labels in {name} must be {n} strings, one per {what[:-1]}; fix or remove the {what!r} array.")
+    if arr.dtype.kind == "S":
+        return [x.decode("utf-8", "replace") for x in arr.tolist()]
+    return [str(x) for x in arr.tolist()]
+
+
+def ratings_from_npz(path: str | os.PathLike[str], *, keep_zeros: bool = False,
+                     scale: tuple[float, float] | None = None) -> tuple[Ratings, list[str]]:
+    """Ratings from array ``R`` (NaN, and 0 unless ``keep_zeros``, = not rated), with
+    optional ``users``, ``items`` label arrays and ``scale``."""
+    from mfstudio.io.tables import choose_scale
+
+    p = Path(path)
+    meta = inspect_npz(p)
+    if "R" not in meta:
+        have = ", ".join(sorted(meta)) or "no arrays"
+        raise FileFormatError(f"{p.name} has no array named 'R' (it has {have}); save the ratings as R, e.g. numpy.savez(file, R=R).")
+    shape, dtype = meta["R"]
+    if len(shape) != 2 or dtype.kind not in "biuf":
+        raise FileFormatError(f"The array 'R' in {p.name} must be a two-dimensional array of numbers (users x items).")
+    for lab in ("users", "items"):
+        if lab in meta and meta[lab][1].itemsize > 4 * MAX_LABEL_CHARS:
+            raise FileFormatError(f"The {lab} labels in {p.name} are longer than {MAX_LABEL_CHARS:,} characters; shorten them.")
+    arrays = read_npz(p, ("R", "users", "items", "scale"))
+    R = np.asarray(arrays["R"], dtype=np.float64)
+    if np.any(np.isinf(R)):
+        raise FileFormatError(f"The array 'R' in {p.name} holds infinite values; use NaN for 'not rated' and finite numbers for ratings.")
+    users = _labels(arrays.get("users"), R.shape[0], "users", p.name)
+    items = _labels(arrays.get("items"), R.shape[1], "items", p.name)
+    if "scale" in arrays:
+        s = np.asarray(arrays["scale"], dtype=np.float64).ravel() if arrays["scale"].dtype.kind in "biuf" else np.zeros(0)
+        if s.shape != (2,) or not np.all(np.isfinite(s)) or s[0] >= s[1]:
+            raise FileFormatError(f"The array 'scale' in {p.name} must hold two numbers, minimum below maximum.")
+        scale = (float(s[0]), float(s[1]))
+    mask = ~np.isnan(R)
+    if not keep_zeros:
+        mask &= R != 0
+    rows, cols = np.nonzero(mask)
+    vals = R[rows, cols]
+    if vals.size == 0:
+        raise FileFormatError(f"{p.name} holds no ratings: every entry of R is NaN{'' if keep_zeros else ' or 0'}; enter some ratings.")
+    sc, notices = choose_scale(vals, scale)
+    return Ratings(rows, cols, vals, R.shape, users, items, sc), notices
+
+
+def npz_bytes(arrays: Mapping[str, np.ndarray]) -> bytes:
+    """A compressed ``.npz`` in memory (to write atomically); no object arrays."""
+    buf = io.BytesIO()
+    for k, a in arrays.items():
+        if np.asarray(a).dtype.hasobject:
+            raise TypeError(f"array {k!r} has dtype object")
+    np.savez_compressed(buf, **{k: np.asarray(v) for k, v in arrays.items()})
+    return buf.getvalue()

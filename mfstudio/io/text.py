@@ -1,0 +1,183 @@
+"""Reading delimited text: bytes to str (BOM, UTF-8, cp1252 fallback), delimiter sniffing,
+rows with their line numbers, and number parsing with a clear message per bad cell."""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import math
+import os
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from mfstudio.io.errors import FileFormatError, describe_os_error
+
+MAX_FILE_BYTES = 2 * 1024**3  # a rating file beyond 2 GiB is refused before reading
+SNIFF_LINES = 200  # the delimiter is chosen from this many non-blank lines at the head
+DELIMITERS = ("\t", ";", ",", "::", " ")  # in order of preference when several fit
+DELIMITER_NAMES = {"\t": "tab", ";": "semicolon", ",": "comma", "::": "double colon", " ": "spaces"}
+
+
+def read_bytes(path: str | os.PathLike[str], limit: int = MAX_FILE_BYTES) -> bytes:
+    """The whole file, with user-facing errors for missing, folder, unreadable or huge files."""
+    p = Path(path)
+    try:
+        if p.is_dir():
+            raise FileFormatError(f"{p} is a folder, not a file; choose a file with ratings.")
+        size = p.stat().st_size
+        if size > limit:
+            raise FileFormatError(
+                f"{p.name} is {size / 1024**3:.1f} GiB, more than MF Studio reads ({limit / 1024**3:.0f} GiB); use a smaller file."
+            )
+        return p.read_bytes()
+    except FileNotFoundError:
+        raise FileFormatError(f"There is no file at {p}; check the name and the folder.") from None
+    except OSError as exc:
+        raise FileFormatError(describe_os_error(exc, p, "read")) from exc
+
+
+def looks_binary(text: str) -> bool:
+    """True when the text holds NUL or many control characters (not a text file)."""
+    head = text[:65536]
+    if "\x00" in head:
+        return True
+    ctrl = sum(1 for ch in head if ch < " " and ch not in "\t\r\n\f\v")
+    return ctrl > max(2, len(head) // 100)
+
+
+def decode(data: bytes, name: str) -> tuple[str, list[str]]:
+    """Bytes to text: UTF-8 (BOM or not), UTF-16 with a BOM, else cp1252 with a notice."""
+    notices: list[str] = []
+    if data.startswith(codecs.BOM_UTF8):
+        raw = data[len(codecs.BOM_UTF8):]
+        encodings = ["utf-8"]
+    elif data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        raw, encodings = data, ["utf-16"]
+    else:
+        raw, encodings = data, ["utf-8", "cp1252"]
+    text = None
+    for enc in encodings:
+        try:
+            text = raw.decode(enc)
+        except UnicodeDecodeError:
+            continue
+        if enc == "cp1252":
+            notices.append(
+                f"{name} is not UTF-8, so it was read as Windows-1252 (cp1252); if names look wrong, save it as UTF-8 and open it again."
+            )
+        break
+    if text is None or looks_binary(text):
+        raise FileFormatError(f"{name} is not a text file MF Studio can read; choose a CSV/TSV text file, an .npz or a .mfstudio file.")
+    return text, notices
+
+
+@dataclass
+class Table:
+    """Non-blank rows of cells (not stripped) and the 1-based line number of each."""
+
+    rows: list[list[str]]
+    lines: list[int]
+    delimiter: str
+    notices: list[str] = field(default_factory=list)
+
+    @property
+    def delimiter_name(self) -> str:
+        return DELIMITER_NAMES.get(self.delimiter, repr(self.delimiter))
+
+
+def _split_line(line: str, delim: str) -> list[str]:
+    if delim == " ":
+        return line.split()
+    if '"' in line and len(delim) == 1:
+        return next(csv.reader([line], delimiter=delim), [""])
+    return line.split(delim)
+
+
+def sniff_delimiter(lines: list[str]) -> str:
+    """The delimiter that splits most head lines into the same number (>= 2) of cells.
+
+    Candidates are tried in the order tab, semicolon, comma, "::", spaces; the first
+    one that gives a consistent count wins, so ``u1;i1;4,5`` is split at ``;``.
+    """
+    head = [ln for ln in lines[:SNIFF_LINES * 2] if ln.strip()][:SNIFF_LINES]
+    if not head:
+        return ","
+    for d in DELIMITERS:
+        counts = [len(_split_line(ln, d)) for ln in head]
+        mode, n_mode = Counter(counts).most_common(1)[0]
+        # a header may differ by one cell; a ragged row is reported later, not here
+        if mode >= 2 and n_mode >= max(1, int(0.8 * len(head))):
+            return d
+    return ","
+
+
+def split_table(text: str, delimiter: str | None = None) -> Table:
+    """Rows of cells from text; blank lines are skipped but line numbers are kept."""
+    lines = text.splitlines()
+    d = delimiter or sniff_delimiter(lines)
+    if '"' in text and len(d) == 1 and d != " ":
+        reader = csv.reader(io.StringIO(text, newline=""), delimiter=d)
+        rows, nums = [], []
+        try:
+            for row in reader:
+                if any(c.strip() for c in row):
+                    rows.append(row)
+                    nums.append(reader.line_num)
+        except csv.Error as exc:
+            raise FileFormatError(f"Line {reader.line_num} is not valid CSV ({exc}); check the quotes on that line.") from None
+        return Table(rows, nums, d)
+    if d == " ":
+        split = str.split
+        rows = [split(ln) for ln in lines]
+    else:
+        rows = [ln.split(d) for ln in lines]
+    nums = list(range(1, len(rows) + 1))
+    if any(not ln.strip() for ln in lines):
+        keep = [k for k, ln in enumerate(lines) if ln.strip()]
+        rows = [rows[k] for k in keep]
+        nums = [k + 1 for k in keep]
+    return Table(rows, nums, d)
+
+
+def is_number(cell: str, decimal_comma: bool) -> bool:
+    """True when ``cell`` (stripped, non-blank) reads as a number, finite or not."""
+    s = cell.strip()
+    if decimal_comma:
+        s = s.replace(",", ".")
+    try:
+        float(s)
+    except ValueError:
+        return False
+    return True
+
+
+def parse_numbers(
+    cells: list[str], decimal_comma: bool, where: Callable[[int], str], what: str = "a rating"
+) -> np.ndarray:
+    """Float array from non-blank cells; a bad cell raises with ``where(k)`` naming it.
+
+    Text, NaN and infinity are refused with a sentence that says where and what to do.
+    """
+    if decimal_comma:
+        cells = [c.replace(",", ".") for c in cells]
+    try:
+        vals = np.array(cells, dtype=np.float64)
+    except (ValueError, TypeError):
+        vals = None
+    if vals is not None and vals.shape == (len(cells),) and bool(np.all(np.isfinite(vals))):
+        return vals
+    for k, c in enumerate(cells):
+        try:
+            x = float(c)
+        except ValueError:
+            shown = c.strip()
+            shown = shown if len(shown) <= 30 else shown[:27] + "..."
+            raise FileFormatError(f"{where(k)} holds {shown!r} where {what} should be; put a number there or leave it blank.") from None
+        if not math.isfinite(x):
+            raise FileFormatError(f"{where(k)} holds {c.strip()!r}, which is not {what}; put a finite number there or leave it blank.")
+    raise FileFormatError(f"Some {what}s could not be read as numbers; check the file.")  # pragma: no cover
