@@ -102,10 +102,75 @@ def sgd_run(rows, cols, vals, P, Qt, alpha, beta, tol, n_steps, vrows, vcols, vv
     return n_steps
 
 
+# ------------------------------------------------- helpers of als, nmf, biased-sgd
+# These solvers have no notebook to match bit for bit, so their sums may be ordered
+# for speed. Every order is fixed in the source (no fastmath), so results are
+# bit-identical from run to run, and from machine to machine whatever SIMD is used.
+
+
+@njit(**_OPTS)
+def _row_sq_weighted(X, cnt, Xb):
+    """sum_u cnt_u (|X_u|^2 + Xb_u^2); Xb may be empty."""
+    K = X.shape[1]
+    tot = 0.0
+    for u in range(X.shape[0]):
+        n = cnt[u]
+        if n == 0:
+            continue
+        q = 0.0
+        for k in range(K):
+            q += X[u, k] * X[u, k]
+        if Xb.shape[0]:
+            q += Xb[u] * Xb[u]
+        tot += n * q
+    return tot
+
+
+@njit(**_OPTS)
+def _counts(rows, cols, n_users, n_items):
+    """Ratings per user and per item."""
+    cu = np.zeros(n_users, np.int64)
+    ci = np.zeros(n_items, np.int64)
+    for n in range(rows.shape[0]):
+        cu[rows[n]] += 1
+        ci[cols[n]] += 1
+    return cu, ci
+
+
+@njit(**_OPTS)
+def _objective_counts(rows, cols, vals, P, Qt, ub, ib, mu, biased, w, cu, ci,
+                      vrows, vcols, vvals, out, s):
+    """Objective, errors and validation errors of step s, written to out[s].
+
+    The regularizer charged per observed entry is summed per user and per item
+    instead: sum_(i,j) (|P_i|^2 + |Q_:j|^2) = sum_i n_i |P_i|^2 + sum_j m_j |Q_:j|^2
+    (same for the biases), so it costs (users + items) K, not ratings K. ``w`` is the
+    weight in front of it: beta/2 for the notebook's e, beta for biased-sgd.
+    """
+    sse, sae = _errors(rows, cols, vals, P, Qt, ub, ib, mu, biased)
+    reg = _row_sq_weighted(P, cu, ub) + _row_sq_weighted(Qt, ci, ib)
+    e = sse + w * reg
+    out[s, 0] = e
+    out[s, 1] = sse
+    out[s, 2] = sae
+    if vvals.shape[0]:
+        vs, va = _errors(vrows, vcols, vvals, P, Qt, ub, ib, mu, biased)
+        out[s, 3] = vs
+        out[s, 4] = va
+    else:
+        out[s, 3] = np.nan
+        out[s, 4] = np.nan
+    return e
+
+
 # --------------------------------------------------------------------------- als
 @njit(**_OPTS)
-def _cholesky_solve(A, b, x):
-    """Solve A x = b for symmetric positive definite A (K x K), overwriting A."""
+def _cholesky_solve(A, b, x, dinv):
+    """Solve A x = b for symmetric positive definite A (K x K, lower triangle read), overwriting A.
+
+    Left-looking Cholesky that finishes four rows per pass over a column (four
+    independent sums sharing their loads) and multiplies by the reciprocal diagonal.
+    """
     K = A.shape[0]
     for j in range(K):
         d = A[j, j]
@@ -115,26 +180,52 @@ def _cholesky_solve(A, b, x):
             d = 1e-300
         d = np.sqrt(d)
         A[j, j] = d
-        for i in range(j + 1, K):
+        inv = 1.0 / d
+        dinv[j] = inv
+        i = j + 1
+        while i + 4 <= K:
+            s0 = A[i, j]
+            s1 = A[i + 1, j]
+            s2 = A[i + 2, j]
+            s3 = A[i + 3, j]
+            for k in range(j):
+                c = A[j, k]
+                s0 -= A[i, k] * c
+                s1 -= A[i + 1, k] * c
+                s2 -= A[i + 2, k] * c
+                s3 -= A[i + 3, k] * c
+            A[i, j] = s0 * inv
+            A[i + 1, j] = s1 * inv
+            A[i + 2, j] = s2 * inv
+            A[i + 3, j] = s3 * inv
+            i += 4
+        while i < K:
             s = A[i, j]
             for k in range(j):
                 s -= A[i, k] * A[j, k]
-            A[i, j] = s / d
+            A[i, j] = s * inv
+            i += 1
     for i in range(K):  # forward: L y = b
         s = b[i]
         for k in range(i):
             s -= A[i, k] * x[k]
-        x[i] = s / A[i, i]
+        x[i] = s * dinv[i]
     for i in range(K - 1, -1, -1):  # backward: L^T x = y
         s = x[i]
         for k in range(i + 1, K):
             s -= A[k, i] * x[k]
-        x[i] = s / A[i, i]
+        x[i] = s * dinv[i]
 
 
 @njit(**_OPTS)
-def _als_half(indptr, other, vals, X, Y, half_beta, A, b, x, G):
-    """Ridge-solve each row of X with Y fixed: (sum y y^T + half_beta n I) x = sum r y."""
+def _als_half(indptr, other, vals, X, Y, half_beta, A, b, x, G, dinv):
+    """Ridge-solve each row of X with Y fixed: (sum y y^T + half_beta n I) x = sum r y.
+
+    The Gram matrix (lower triangle only) is built four ratings at a time from
+    gathered rows: each entry still sums its terms in rating order, but the row
+    being updated stays in registers for four terms and the inner loop over
+    columns is contiguous, so it vectorises.
+    """
     K = X.shape[1]
     for u in range(X.shape[0]):
         start = indptr[u]
@@ -144,27 +235,50 @@ def _als_half(indptr, other, vals, X, Y, half_beta, A, b, x, G):
             for k in range(K):
                 X[u, k] = 0.0
             continue
-        # gather the factors this row touches, feature-major, so each Gram entry is one contiguous dot
-        for t in range(n):
-            j = other[start + t]
-            for k in range(K):
-                G[k, t] = Y[j, k]
         for k in range(K):
-            acc = 0.0
-            for t in range(n):
-                acc += vals[start + t] * G[k, t]
-            b[k] = acc
+            b[k] = 0.0
             for l in range(k + 1):
-                s = 0.0
-                for t in range(n):
-                    s += G[k, t] * G[l, t]
-                A[k, l] = s
-                A[l, k] = s
+                A[k, l] = 0.0
+        t = start
+        g0 = G[0]
+        g1 = G[1]
+        g2 = G[2]
+        g3 = G[3]
+        while t + 4 <= stop:
+            for q in range(4):
+                j = other[t + q]
+                for k in range(K):
+                    G[q, k] = Y[j, k]
+            r0 = vals[t]
+            r1 = vals[t + 1]
+            r2 = vals[t + 2]
+            r3 = vals[t + 3]
+            for k in range(K):
+                a0 = g0[k]
+                a1 = g1[k]
+                a2 = g2[k]
+                a3 = g3[k]
+                b[k] = (((b[k] + r0 * a0) + r1 * a1) + r2 * a2) + r3 * a3
+                Ak = A[k]
+                for l in range(k + 1):
+                    Ak[l] = (((Ak[l] + a0 * g0[l]) + a1 * g1[l]) + a2 * g2[l]) + a3 * g3[l]
+            t += 4
+        while t < stop:
+            j = other[t]
+            r = vals[t]
+            for k in range(K):
+                yk = Y[j, k]
+                b[k] += r * yk
+                Ak = A[k]
+                for l in range(k + 1):
+                    Ak[l] += yk * Y[j, l]
+            t += 1
+        for k in range(K):
             A[k, k] += half_beta * n
         if half_beta == 0.0:
             for k in range(K):
                 A[k, k] += 1e-12
-        _cholesky_solve(A, b, x)
+        _cholesky_solve(A, b, x, dinv)
         for k in range(K):
             X[u, k] = x[k]
 
@@ -176,13 +290,16 @@ def als_run(rows, cols, vals, u_ptr, u_cols, u_vals, i_ptr, i_rows, i_vals, max_
     A = np.empty((K, K))
     b = np.empty(K)
     x = np.empty(K)
-    G = np.empty((K, max_deg))
+    dinv = np.empty(K)
+    G = np.empty((4, K))
     nob = np.zeros(0)
+    cu = np.diff(u_ptr)
+    ci = np.diff(i_ptr)
     for s in range(n_steps):
-        _als_half(u_ptr, u_cols, u_vals, P, Qt, beta / 2, A, b, x, G)
-        _als_half(i_ptr, i_rows, i_vals, Qt, P, beta / 2, A, b, x, G)
-        e = _objective_e(rows, cols, vals, P, Qt, beta, out, s)
-        _record_val(vrows, vcols, vvals, P, Qt, nob, nob, 0.0, False, out, s)
+        _als_half(u_ptr, u_cols, u_vals, P, Qt, beta / 2, A, b, x, G, dinv)
+        _als_half(i_ptr, i_rows, i_vals, Qt, P, beta / 2, A, b, x, G, dinv)
+        e = _objective_counts(rows, cols, vals, P, Qt, nob, nob, 0.0, False, beta / 2, cu, ci,
+                              vrows, vcols, vvals, out, s)
         if _stop(e, tol):
             return s + 1
     return n_steps
@@ -204,9 +321,7 @@ def _nmf_half(indptr, other, vals, X, Y, half_beta, num, den):
             den[k] = 0.0
         for t in range(start, stop):
             j = other[t]
-            pred = 0.0
-            for k in range(K):
-                pred += X[u, k] * Y[j, k]
+            pred = _dot(X, u, Y, j)
             r = vals[t]
             for k in range(K):
                 num[k] += r * Y[j, k]
@@ -225,11 +340,13 @@ def nmf_run(rows, cols, vals, u_ptr, u_cols, u_vals, i_ptr, i_rows, i_vals,
     num = np.empty(K)
     den = np.empty(K)
     nob = np.zeros(0)
+    cu = np.diff(u_ptr)
+    ci = np.diff(i_ptr)
     for s in range(n_steps):
         _nmf_half(u_ptr, u_cols, u_vals, P, Qt, beta / 2, num, den)
         _nmf_half(i_ptr, i_rows, i_vals, Qt, P, beta / 2, num, den)
-        e = _objective_e(rows, cols, vals, P, Qt, beta, out, s)
-        _record_val(vrows, vcols, vvals, P, Qt, nob, nob, 0.0, False, out, s)
+        e = _objective_counts(rows, cols, vals, P, Qt, nob, nob, 0.0, False, beta / 2, cu, ci,
+                              vrows, vcols, vvals, out, s)
         if _stop(e, tol):
             return s + 1
     return n_steps
@@ -247,8 +364,14 @@ def _splitmix64(state):
 
 @njit(**_OPTS)
 def _shuffle(order, state):
+    """Fisher-Yates from splitmix64; an index below a+1 is (high 32 bits * (a+1)) >> 32.
+
+    A multiply and a shift instead of a 64-bit modulo (a division costs tens of
+    cycles per rating); the bias is below (a+1) / 2^32, nil for any real data set.
+    """
     for a in range(order.shape[0] - 1, 0, -1):
-        b = np.int64(_splitmix64(state) % np.uint64(a + 1))
+        hi = _splitmix64(state) >> np.uint64(32)
+        b = np.int64((hi * np.uint64(a + 1)) >> np.uint64(32))
         t = order[a]
         order[a] = order[b]
         order[b] = t
@@ -258,13 +381,23 @@ def _shuffle(order, state):
 def biased_run(rows, cols, vals, P, Qt, ub, ib, mu, alpha, beta, tol, n_steps, order, state,
                vrows, vcols, vvals, out):
     K = P.shape[1]
+    nnz = vals.shape[0]
+    cu, ci = _counts(rows, cols, P.shape[0], Qt.shape[0])
+    # the epoch's entries, gathered in shuffled order so the update loop reads them in sequence
+    su = np.empty(nnz, np.int64)
+    si = np.empty(nnz, np.int64)
+    sr = np.empty(nnz)
     for s in range(n_steps):
         _shuffle(order, state)
-        for t in range(order.shape[0]):
+        for t in range(nnz):
             n = order[t]
-            u = rows[n]
-            i = cols[n]
-            err = vals[n] - (mu + ub[u] + ib[i] + _dot(P, u, Qt, i))
+            su[t] = rows[n]
+            si[t] = cols[n]
+            sr[t] = vals[n]
+        for t in range(nnz):
+            u = su[t]
+            i = si[t]
+            err = sr[t] - (mu + ub[u] + ib[i] + _dot(P, u, Qt, i))
             ub[u] += alpha * (err - beta * ub[u])
             ib[i] += alpha * (err - beta * ib[i])
             for k in range(K):
@@ -273,23 +406,8 @@ def biased_run(rows, cols, vals, P, Qt, ub, ib, mu, alpha, beta, tol, n_steps, o
                 P[u, k] += alpha * (err * qik - beta * puk)
                 Qt[i, k] += alpha * (err * puk - beta * qik)
         # objective: sum of err^2 + beta (b_u^2 + b_i^2 + |p_u|^2 + |q_i|^2) per observed entry
-        e = 0.0
-        sse = 0.0
-        sae = 0.0
-        for n in range(vals.shape[0]):
-            u = rows[n]
-            i = cols[n]
-            d = vals[n] - (mu + ub[u] + ib[i] + _dot(P, u, Qt, i))
-            sse += d * d
-            sae += abs(d)
-            reg = ub[u] * ub[u] + ib[i] * ib[i]
-            for k in range(K):
-                reg += P[u, k] * P[u, k] + Qt[i, k] * Qt[i, k]
-            e += d * d + beta * reg
-        out[s, 0] = e
-        out[s, 1] = sse
-        out[s, 2] = sae
-        _record_val(vrows, vcols, vvals, P, Qt, ub, ib, mu, True, out, s)
+        e = _objective_counts(rows, cols, vals, P, Qt, ub, ib, mu, True, beta, cu, ci,
+                              vrows, vcols, vvals, out, s)
         if _stop(e, tol):
             return s + 1
     return n_steps
