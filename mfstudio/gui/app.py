@@ -1,0 +1,70 @@
+"""Starting the window: the QApplication, the first data set, background compilation, the event loop."""
+
+from __future__ import annotations
+
+import os
+import sys
+import threading
+from pathlib import Path
+
+NO_DISPLAY = (
+    "MF Studio needs a display to open its window and none was found; "
+    "to train without a window use `mfstudio train FILE` (see `mfstudio train --help`)."
+)
+
+
+def no_display_reason() -> str | None:
+    """The sentence to print when no window can be shown here, or None when one can."""
+    platform = os.environ.get("QT_QPA_PLATFORM", "")
+    if platform and not platform.startswith(("xcb", "wayland")):
+        return None  # offscreen, minimal, vnc, eglfs...: Qt needs no X/Wayland server for these
+    if sys.platform.startswith("linux") or "bsd" in sys.platform:
+        if not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
+            return NO_DISPLAY
+    return None
+
+
+def warm_up() -> None:
+    """Compile (or load from numba's cache) every solver's kernels with a tiny run."""
+    from mfstudio.core import SOLVERS, Ratings, Training
+
+    tiny = Ratings([0, 0, 1, 1], [0, 1, 0, 1], [5.0, 3.0, 4.0, 1.0], (2, 2), scale=(1, 5))
+    for name in SOLVERS:
+        try:
+            Training(tiny, name, {"steps": 2}, holdout=0.25).run_to_end()
+        except Exception:  # warming up is only an optimisation; a real run reports errors
+            pass
+
+
+def start_warm_up() -> threading.Thread:
+    """Warm up on a daemon thread so the first Train is not delayed by compiling."""
+    t = threading.Thread(target=warm_up, name="mfstudio-warm-up", daemon=True)
+    t.start()
+    return t
+
+
+def run(path: str | None = None) -> int:
+    """Open the window (with ``path`` if given, else Example 1) and run until it closes; the exit code."""
+    reason = no_display_reason()
+    if reason:
+        print(reason, file=sys.stderr)
+        return 2
+    # PySide6 first, so matplotlib's Qt backend binds to it.
+    from PySide6.QtCore import Qt
+    from PySide6.QtGui import QGuiApplication
+    from PySide6.QtWidgets import QApplication
+
+    QGuiApplication.setHighDpiScaleFactorRoundingPolicy(Qt.HighDpiScaleFactorRoundingPolicy.PassThrough)
+    app = QApplication.instance() or QApplication([sys.argv[0] if sys.argv else "mfstudio"])
+    app.setApplicationName("MF Studio")
+    app.setApplicationDisplayName("MF Studio")
+    app.setOrganizationName("MF Studio")
+
+    from mfstudio.gui.window import MainWindow
+
+    window = MainWindow()
+    start_warm_up()
+    window.show()
+    if path:
+        window.open_path(Path(path))  # a dialog explains a failure; Example 1 stays loaded
+    return int(app.exec())

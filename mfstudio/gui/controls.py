@@ -1,0 +1,311 @@
+"""The solver and parameter panel, built from the solvers' parameter declarations, plus run buttons.
+
+Every widget is made from a :class:`~mfstudio.core.ParamSpec` (range, default, help),
+so a new solver parameter appears here without touching this file.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtGui import QValidator
+from PySide6.QtWidgets import (
+    QAbstractSpinBox, QComboBox, QDoubleSpinBox, QFormLayout, QGridLayout, QGroupBox, QLabel, QPushButton,
+    QSpinBox, QVBoxLayout, QWidget,
+)
+
+from mfstudio.core import SOLVERS, ParamSpec, get_solver
+
+SHARED = ("seed",)  # parameters kept when the solver changes (not tuning knobs)
+_NICE = (1.0, 2.0, 5.0)
+
+
+def format_number(x: float) -> str:
+    """A number in few characters: ``0.0002``, ``0.02``, ``1e-05``, ``1500``."""
+    if x == 0:
+        return "0"
+    return f"{x:.6g}"
+
+
+def nice_step(value: float, steps: int) -> float:
+    """Move ``value`` ``steps`` places along 1-2-5 × 10^k (0 sits below the smallest)."""
+    for _ in range(abs(steps)):
+        if value <= 0:
+            value = 1e-4 if steps > 0 else 0.0
+            continue
+        exp = math.floor(math.log10(value))
+        seq = [n * 10.0 ** e for e in (exp - 1, exp, exp + 1) for n in _NICE]
+        if steps > 0:
+            value = next(v for v in seq if v > value * (1 + 1e-9))
+        else:
+            value = [v for v in seq if v < value * (1 - 1e-9)][-1]
+            if value < 1e-12:
+                value = 0.0
+        value = float(f"{value:.12g}")  # 2 * 10**-4 is 0.00020000000000000001
+    return value
+
+
+class NumberSpinBox(QDoubleSpinBox):
+    """A float spin box that shows numbers compactly (``0.0002``, ``1e-05``) and steps 1-2-5 on log scales."""
+
+    def __init__(self, spec: ParamSpec, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.spec = spec
+        self.setDecimals(15)  # QDoubleSpinBox rounds to its decimals; keep values exact
+        lo = float(spec.minimum)
+        if spec.min_exclusive:
+            lo = math.nextafter(lo, math.inf) if lo != 0 else 1e-12
+        self.setRange(lo, float(spec.maximum))
+        self.setKeyboardTracking(False)
+        self.setCorrectionMode(QAbstractSpinBox.CorrectionMode.CorrectToPreviousValue)
+
+    def textFromValue(self, value: float) -> str:  # noqa: N802 (Qt name)
+        return format_number(value)
+
+    def valueFromText(self, text: str) -> float:  # noqa: N802
+        try:
+            return float(text.strip().replace(",", ""))
+        except ValueError:
+            return self.value()
+
+    def validate(self, text: str, pos: int) -> tuple[QValidator.State, str, int]:
+        t = text.strip().replace(",", "")
+        if t in ("", "-", "+", ".", "-.", "+.") or t.lower().endswith(("e", "e-", "e+")):
+            return QValidator.State.Intermediate, text, pos
+        try:
+            v = float(t)
+        except ValueError:
+            return QValidator.State.Invalid, text, pos
+        if not math.isfinite(v):
+            return QValidator.State.Invalid, text, pos
+        if self.minimum() <= v <= self.maximum():
+            return QValidator.State.Acceptable, text, pos
+        return QValidator.State.Intermediate, text, pos
+
+    def stepBy(self, steps: int) -> None:  # noqa: N802
+        if self.spec.log_scale:
+            v = nice_step(self.value(), steps)
+            self.setValue(min(max(v, self.minimum()), self.maximum()))
+        else:
+            super().stepBy(steps)
+
+
+def tooltip_for(spec: ParamSpec) -> str:
+    """Plain-words help: "Learning rate (α): how big each correction step is. …" plus range and default."""
+    text = spec.help[:1].lower() + spec.help[1:] if spec.help else ""
+    lo = "above" if spec.min_exclusive else "from"
+    rng = f"{lo} {format_number(spec.minimum)} up to {spec.maximum:,}" if spec.kind is int else \
+        f"{lo} {format_number(spec.minimum)} up to {format_number(spec.maximum)}"
+    default = f"{spec.default:,}" if spec.kind is int else format_number(spec.default)
+    return f"{spec.label}: {text}\nAllowed: {rng}. Default: {default}."
+
+
+def make_param_widget(spec: ParamSpec, parent: QWidget | None = None) -> QAbstractSpinBox:
+    """A spin box for ``spec`` with its range, default, tooltip, objectName ``param_<name>``."""
+    if spec.kind is int:
+        w: QAbstractSpinBox = QSpinBox(parent)
+        lo = int(spec.minimum) + (1 if spec.min_exclusive else 0)
+        w.setRange(lo, int(min(spec.maximum, 2**31 - 1)))
+        w.setValue(int(spec.default))
+        if spec.maximum >= 10_000:
+            w.setGroupSeparatorShown(True)
+        w.setKeyboardTracking(False)
+    else:
+        w = NumberSpinBox(spec, parent)
+        w.setValue(float(spec.default))
+    w.setObjectName(f"param_{spec.name}")
+    w.setAccessibleName(spec.label)
+    w.setAccessibleDescription(spec.help)
+    w.setToolTip(tooltip_for(spec))
+    w.setMinimumWidth(110)
+    return w
+
+
+def _value(w: QAbstractSpinBox) -> Any:
+    return w.value()  # QSpinBox -> int, QDoubleSpinBox -> float
+
+
+class ControlPanel(QWidget):
+    """Solver chooser, parameters, seed, hold-out share and the run buttons."""
+
+    solverChanged = Signal(str)
+    paramsChanged = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.param_widgets: dict[str, QAbstractSpinBox] = {}
+
+        # -- solver --------------------------------------------------------------------
+        self.solver_box = QComboBox()
+        self.solver_box.setObjectName("solverChooser")
+        self.solver_box.setAccessibleName("Solver")
+        for name, cls in SOLVERS.items():
+            self.solver_box.addItem(f"{cls.title} ({name})", name)
+            self.solver_box.setItemData(self.solver_box.count() - 1, cls.description, Qt.ItemDataRole.ToolTipRole)
+        self.solver_box.setToolTip("The method that finds P and Q; each one's idea is shown below it.")
+        self.description = QLabel()
+        self.description.setObjectName("solverDescription")
+        self.description.setWordWrap(True)
+        self.description.setStyleSheet("color: palette(placeholder-text);")
+
+        self.param_box = QGroupBox("Parameters")
+        self.param_form = QFormLayout(self.param_box)
+        self.param_form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        self.param_form.setContentsMargins(8, 4, 8, 4)
+        self.param_form.setVerticalSpacing(3)
+
+        # -- seed and hold-out ---------------------------------------------------------------
+        from mfstudio.core.solvers.base import SEED
+
+        self.seed = make_param_widget(SEED)
+        self.seed.valueChanged.connect(self._on_param_edited)
+        self.holdout = QDoubleSpinBox()
+        self.holdout.setObjectName("holdoutFraction")
+        self.holdout.setAccessibleName("Hold-out share")
+        self.holdout.setRange(0.0, 90.0)
+        self.holdout.setDecimals(0)
+        self.holdout.setSingleStep(5.0)
+        self.holdout.setSuffix(" %")
+        self.holdout.setToolTip(
+            "Hold-out share: the part of the ratings hidden from training and used to measure how well the\n"
+            "model predicts ratings it has not seen (validation RMSE). 0 % trains on everything.\n"
+            "Cells you mark as held out in the grid are used instead when there are any."
+        )
+        self.holdout.valueChanged.connect(self._on_param_edited)
+        split_box = QGroupBox("Random start and hold-out")
+        split_form = QFormLayout(split_box)
+        split_form.setContentsMargins(8, 4, 8, 4)
+        split_form.setVerticalSpacing(3)
+        split_form.addRow(self._label_for(SEED), self.seed)
+        split_form.addRow("Hold-out share", self.holdout)
+
+        # -- buttons -------------------------------------------------------------------------
+        self.train_button = self._button("Train", "trainButton", "Train",
+                                         "Train the model: continue a stopped run, or start from the random start of the seed.")
+        self.train_button.setDefault(True)
+        self.train_button.setStyleSheet("QPushButton { font-weight: bold; padding: 5px 14px; }")
+        self.pause_button = self._button("Pause", "pauseButton", "Pause or resume", "Pause the run; press again to resume it.")
+        self.stop_button = self._button("Stop", "stopButton", "Stop", "Stop the run and keep its results.")
+        self.step_button = self._button("Step", "stepButton", "One step", "Make one training step and show the result.")
+        self.reset_button = self._button("Reset", "resetButton", "Reset",
+                                         "Forget the trained model and draw a new random start (the seed goes up by one).")
+        buttons = QGridLayout()
+        buttons.setSpacing(4)
+        buttons.addWidget(self.train_button, 0, 0, 1, 2)
+        buttons.addWidget(self.pause_button, 0, 2)
+        buttons.addWidget(self.stop_button, 0, 3)
+        buttons.addWidget(self.step_button, 1, 2)
+        buttons.addWidget(self.reset_button, 1, 3)
+
+        head = QLabel("<b>Solver</b>")
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.setSpacing(4)
+        lay.addWidget(head)
+        lay.addWidget(self.solver_box)
+        lay.addWidget(self.description)
+        lay.addWidget(self.param_box)
+        lay.addWidget(split_box)
+        lay.addLayout(buttons)
+        lay.addStretch(1)
+
+        self.solver_box.currentIndexChanged.connect(self._on_solver_index)
+        self._build_params("sgd")
+        self.set_running(False)
+
+    # -- construction helpers ---------------------------------------------------------------
+    def _button(self, text: str, name: str, accessible: str, tip: str) -> QPushButton:
+        b = QPushButton(text)
+        b.setObjectName(name)
+        b.setAccessibleName(accessible)
+        b.setToolTip(tip)
+        return b
+
+    @staticmethod
+    def _label_for(spec: ParamSpec) -> QLabel:
+        lab = QLabel(spec.label)
+        lab.setToolTip(tooltip_for(spec))
+        return lab
+
+    def _build_params(self, solver: str) -> None:
+        while self.param_form.rowCount():
+            self.param_form.removeRow(0)
+        self.param_widgets = {}
+        for spec in get_solver(solver).params:
+            if spec.name in SHARED:
+                continue
+            w = make_param_widget(spec, self.param_box)
+            w.valueChanged.connect(self._on_param_edited)
+            lab = self._label_for(spec)
+            lab.setBuddy(w)
+            self.param_form.addRow(lab, w)
+            self.param_widgets[spec.name] = w
+        cls = get_solver(solver)
+        self.description.setText(cls.description)
+        self.description.setToolTip(cls.title)
+
+    # -- reading and setting ------------------------------------------------------------------
+    def solver(self) -> str:
+        return str(self.solver_box.currentData())
+
+    def params(self) -> dict[str, Any]:
+        """The chosen solver's parameters (including the seed) as shown."""
+        out = {name: _value(w) for name, w in self.param_widgets.items()}
+        out["seed"] = int(self.seed.value())
+        return get_solver(self.solver()).resolve_params(out)
+
+    def holdout_fraction(self) -> float:
+        return float(self.holdout.value()) / 100.0
+
+    def set_holdout_fraction(self, fraction: float) -> None:
+        self.holdout.setValue(round(float(fraction) * 100.0))
+
+    def set_seed(self, seed: int) -> None:
+        self.seed.setValue(int(seed))
+
+    def set_solver(self, name: str, params: dict[str, Any] | None = None) -> None:
+        """Choose ``name`` and show its defaults, overridden by ``params`` where given."""
+        get_solver(name)  # a clear error for an unknown name
+        idx = self.solver_box.findData(name)
+        if idx != self.solver_box.currentIndex():
+            self.solver_box.blockSignals(True)
+            self.solver_box.setCurrentIndex(idx)
+            self.solver_box.blockSignals(False)
+            self._build_params(name)
+        self.set_params({**get_solver(name).defaults(), **(params or {})}, keep_seed=params is None or "seed" not in params)
+
+    def set_params(self, params: dict[str, Any], *, keep_seed: bool = False) -> None:
+        for name, value in params.items():
+            if name == "seed":
+                if not keep_seed:
+                    self.seed.setValue(int(value))
+                continue
+            w = self.param_widgets.get(name)
+            if w is not None:
+                w.blockSignals(True)
+                w.setValue(value)
+                w.blockSignals(False)
+        self.paramsChanged.emit()
+
+    def set_running(self, running: bool, paused: bool = False) -> None:
+        """Enable the controls that make sense while a run is (or is not) going."""
+        for w in (*self.param_widgets.values(), self.seed, self.holdout, self.solver_box,
+                  self.train_button, self.step_button, self.reset_button):
+            w.setEnabled(not running)
+        self.pause_button.setEnabled(running)
+        self.stop_button.setEnabled(running)
+        self.pause_button.setText("Resume" if paused else "Pause")
+
+    # -- slots --------------------------------------------------------------------------------
+    @Slot(int)
+    def _on_solver_index(self, index: int) -> None:
+        name = str(self.solver_box.itemData(index))
+        self._build_params(name)
+        self.set_params(get_solver(name).defaults(), keep_seed=True)
+        self.solverChanged.emit(name)
+
+    @Slot()
+    def _on_param_edited(self) -> None:
+        self.paramsChanged.emit()

@@ -1,0 +1,392 @@
+"""Result tables: P, Q, R-hat and the recommendations, as lazy models over numpy arrays.
+
+Each refresh is one ``dataChanged`` over the whole range (a reset only when the
+shape changes). ``data()`` stays cheap: R-hat is computed a row at a time for the
+rows actually painted, and the cache is dropped on refresh.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal, Slot
+from PySide6.QtGui import QAction, QBrush, QColor, QFont, QGuiApplication, QKeySequence
+from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QMenu, QTableView, QWidget
+
+from mfstudio.core import Factors, Ratings, Recommendations
+from mfstudio.gui.clipboard import format_block
+
+Index = QModelIndex | QPersistentModelIndex
+DISPLAY = Qt.ItemDataRole.DisplayRole
+EDIT = Qt.ItemDataRole.EditRole
+
+PREDICTED_BG = QColor("#e8f0fb")
+PREDICTED_FG = QColor("#1c4f96")
+HELD_OUT_BG = QColor("#fdebd3")
+STALE_FG = QColor("#8a8a8a")
+
+
+def fmt(value: float, decimals: int = 3) -> str:
+    """A table number: fixed ``decimals`` in the usual range, 3 significant digits outside it."""
+    if not math.isfinite(value):
+        return "—" if math.isnan(value) else ("∞" if value > 0 else "−∞")
+    a = abs(value)
+    if a != 0 and (a >= 1e5 or a < 10 ** -decimals):
+        return f"{value:.3g}"
+    text = f"{value:.{decimals}f}"
+    return "0" + text[2:] if text.startswith("-0") and float(text) == 0 else text
+
+
+def full(value: float) -> str:
+    """Full precision for copying and exporting: the shortest text that reads back the same."""
+    if value != value:
+        return ""
+    text = repr(float(value))
+    return text[:-2] if text.endswith(".0") else text
+
+
+class _ArrayModel(QAbstractTableModel):
+    """Read-only table over a 2-D float array with row and column labels."""
+
+    def __init__(self, decimals: int = 3, parent: Any = None) -> None:
+        super().__init__(parent)
+        self._a = np.zeros((0, 0))
+        self._rows: list[str] = []
+        self._cols: list[str] = []
+        self.decimals = decimals
+        self.stale = False
+
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: N802
+        return 0 if parent.isValid() else self._a.shape[0]
+
+    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: N802
+        return 0 if parent.isValid() else self._a.shape[1]
+
+    def value(self, row: int, col: int) -> float:
+        return float(self._a[row, col])
+
+    def data(self, index: Index, role: int = DISPLAY) -> Any:
+        if not index.isValid():
+            return None
+        r, c = index.row(), index.column()
+        if role == DISPLAY:
+            return fmt(self.value(r, c), self.decimals)
+        if role == EDIT:
+            return self.value(r, c)
+        if role == Qt.ItemDataRole.TextAlignmentRole:
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        if role == Qt.ItemDataRole.ForegroundRole and self.stale:
+            return QBrush(STALE_FG)
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return f"{self._rows[r]}, {self._cols[c]}: {full(self.value(r, c))}"
+        return None
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = DISPLAY) -> Any:  # noqa: N802
+        if role not in (DISPLAY, Qt.ItemDataRole.ToolTipRole):
+            return None
+        labels = self._cols if orientation == Qt.Orientation.Horizontal else self._rows
+        return labels[section] if 0 <= section < len(labels) else None
+
+    def flags(self, index: Index) -> Qt.ItemFlag:
+        if not index.isValid():
+            return Qt.ItemFlag.NoItemFlags
+        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+
+    def _replace(self, a: np.ndarray, rows: list[str], cols: list[str]) -> None:
+        """Swap in new values: one dataChanged when the shape is the same, else a reset."""
+        if a.shape == self._a.shape and rows == self._rows and cols == self._cols:
+            self._a = a
+            if a.size:
+                self.dataChanged.emit(self.index(0, 0), self.index(a.shape[0] - 1, a.shape[1] - 1))
+            return
+        self.beginResetModel()
+        self._a, self._rows, self._cols = a, rows, cols
+        self.endResetModel()
+
+    def set_stale(self, stale: bool) -> None:
+        """Grey the numbers out when they no longer match the data."""
+        if stale != self.stale:
+            self.stale = stale
+            if self._a.size:
+                self.dataChanged.emit(self.index(0, 0), self.index(self.rowCount() - 1, self.columnCount() - 1))
+
+    def clear(self) -> None:
+        self._replace(np.zeros((0, 0)), [], [])
+
+    def table(self) -> tuple[list[str], list[list[str]]]:
+        """Column labels and rows (row label first) at full precision, for CSV export."""
+        return ["", *self._cols], [[self._rows[r], *(full(self.value(r, c)) for c in range(self.columnCount()))]
+                                   for r in range(self.rowCount())]
+
+
+def _features(k: int) -> list[str]:
+    return [f"Feature {i + 1}" for i in range(k)]
+
+
+class PModel(_ArrayModel):
+    """P: one row per user, one column per latent feature."""
+
+    def set_factors(self, ratings: Ratings, factors: Factors) -> None:
+        self._replace(np.array(factors.P, dtype=float), list(ratings.users), _features(factors.K))
+
+
+class QModel(_ArrayModel):
+    """Q: one row per latent feature, one column per item."""
+
+    def set_factors(self, ratings: Ratings, factors: Factors) -> None:
+        self._replace(np.array(factors.Q, dtype=float), _features(factors.K), list(ratings.items))
+
+
+class RHatModel(_ArrayModel):
+    """R_hat = P·Q (plus biases) for every cell; rated cells plain, predictions tinted in italics."""
+
+    def __init__(self, parent: Any = None) -> None:
+        super().__init__(decimals=2, parent=parent)
+        self._factors: Factors | None = None
+        self._R = np.zeros((0, 0))  # the ratings, NaN = not rated
+        self._held = np.zeros((0, 0), dtype=bool)
+        self._cache: dict[int, np.ndarray] = {}
+        self._italic = QFont()
+        self._italic.setItalic(True)
+
+    def set_result(self, ratings: Ratings, factors: Factors, held_out: np.ndarray | None = None) -> None:
+        """Show the predictions of ``factors`` against ``ratings`` (held-out cells as (k, 2) array)."""
+        shape = ratings.shape
+        if self._R.shape != shape or self._rows != list(ratings.users) or self._cols != list(ratings.items):
+            self._R = ratings.to_dense()
+        self._held = np.zeros(shape, dtype=bool)
+        if held_out is not None and len(held_out):
+            cells = np.asarray(held_out, dtype=np.int64).reshape(-1, 2)
+            ok = (cells[:, 0] < shape[0]) & (cells[:, 1] < shape[1])
+            self._held[cells[ok, 0], cells[ok, 1]] = True
+        self.set_factors(ratings, factors)
+
+    def set_ratings(self, ratings: Ratings) -> None:
+        """New ratings for the same factors (after an edit: the tooltips show the new actual values)."""
+        if ratings.shape == self._R.shape:
+            self._R = ratings.to_dense()
+            self._rows, self._cols = list(ratings.users), list(ratings.items)
+            self.headerDataChanged.emit(Qt.Orientation.Horizontal, 0, max(0, ratings.n_items - 1))
+            self.headerDataChanged.emit(Qt.Orientation.Vertical, 0, max(0, ratings.n_users - 1))
+
+    def set_factors(self, ratings: Ratings, factors: Factors) -> None:
+        self._factors = factors
+        self._cache.clear()
+        if self._R.shape != ratings.shape:
+            self._R = ratings.to_dense()
+        # The array behind _ArrayModel is a shape holder; values come from value().
+        self._replace(_ShapeOnly(ratings.shape), list(ratings.users), list(ratings.items))  # type: ignore[arg-type]
+
+    def _row(self, r: int) -> np.ndarray:
+        row = self._cache.get(r)
+        if row is None:
+            f = self._factors
+            assert f is not None
+            row = f.P[r] @ f.Q
+            if f.user_bias is not None:
+                row = row + f.global_mean + f.user_bias[r] + f.item_bias
+            if len(self._cache) > 512:
+                self._cache.clear()
+            self._cache[r] = row
+        return row
+
+    def value(self, row: int, col: int) -> float:
+        return float(self._row(row)[col])
+
+    def observed(self, row: int, col: int) -> float:
+        """The actual rating of a cell (NaN when not rated)."""
+        return float(self._R[row, col])
+
+    def data(self, index: Index, role: int = DISPLAY) -> Any:
+        if not index.isValid():
+            return None
+        r, c = index.row(), index.column()
+        if role == Qt.ItemDataRole.FontRole:
+            return self._italic if math.isnan(self._R[r, c]) else None
+        if role == Qt.ItemDataRole.BackgroundRole:
+            if self._held[r, c]:
+                return QBrush(HELD_OUT_BG)
+            return QBrush(PREDICTED_BG) if math.isnan(self._R[r, c]) else None
+        if role == Qt.ItemDataRole.ForegroundRole:
+            if self.stale:
+                return QBrush(STALE_FG)
+            return QBrush(PREDICTED_FG) if math.isnan(self._R[r, c]) else None
+        if role == Qt.ItemDataRole.ToolTipRole:
+            pred = self.value(r, c)
+            actual = self._R[r, c]
+            where = f"{self._rows[r]}, {self._cols[c]}"
+            if math.isnan(actual):
+                return f"{where}: predicted {fmt(pred, 3)} (not rated)"
+            kind = "held out, so not trained on" if self._held[r, c] else "rated"
+            return f"{where}: predicted {fmt(pred, 3)}, actual rating {full(actual)} ({kind}; error {fmt(actual - pred, 3)})"
+        return super().data(index, role)
+
+
+class _ShapeOnly:
+    """Stands in for an array where only the shape matters (R-hat is computed lazily)."""
+
+    def __init__(self, shape: tuple[int, int]) -> None:
+        self.shape = (int(shape[0]), int(shape[1]))
+        self.size = self.shape[0] * self.shape[1]
+
+
+class RecommendationsModel(QAbstractTableModel):
+    """The top-N unrated items of every user with their predicted ratings."""
+
+    COLUMNS = ("User", "Rank", "Item", "Predicted rating")
+
+    def __init__(self, parent: Any = None) -> None:
+        super().__init__(parent)
+        self._recs: Recommendations | None = None
+        self._users: tuple[str, ...] = ()
+        self._items: tuple[str, ...] = ()
+        self.stale = False
+
+    def set_recommendations(self, ratings: Ratings, recs: Recommendations | None) -> None:
+        self.beginResetModel()
+        self._recs = recs
+        self._users, self._items = ratings.users, ratings.items
+        self.endResetModel()
+
+    @property
+    def recommendations(self) -> Recommendations | None:
+        return self._recs
+
+    def clear(self) -> None:
+        self.beginResetModel()
+        self._recs = None
+        self.endResetModel()
+
+    def set_stale(self, stale: bool) -> None:
+        if stale != self.stale:
+            self.stale = stale
+            if self.rowCount():
+                self.dataChanged.emit(self.index(0, 0), self.index(self.rowCount() - 1, 3))
+
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: N802
+        return 0 if parent.isValid() or self._recs is None else len(self._recs)
+
+    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: N802
+        return 0 if parent.isValid() else len(self.COLUMNS)
+
+    def _cell(self, r: int, c: int) -> Any:
+        recs = self._recs
+        assert recs is not None
+        if c == 0:
+            return self._users[int(recs.user[r])]
+        if c == 1:
+            return int(recs.rank[r])
+        if c == 2:
+            return self._items[int(recs.item[r])]
+        return float(recs.predicted[r])
+
+    def data(self, index: Index, role: int = DISPLAY) -> Any:
+        if not index.isValid() or self._recs is None:
+            return None
+        r, c = index.row(), index.column()
+        if role == DISPLAY:
+            v = self._cell(r, c)
+            return fmt(v, 2) if c == 3 else str(v)
+        if role == EDIT:
+            return self._cell(r, c)
+        if role == Qt.ItemDataRole.TextAlignmentRole and c in (1, 3):
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        if role == Qt.ItemDataRole.ForegroundRole and self.stale:
+            return QBrush(STALE_FG)
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return (f"{self._cell(r, 0)} has not rated {self._cell(r, 2)}; the model predicts "
+                    f"{fmt(self._cell(r, 3), 3)} (choice {self._cell(r, 1)} for this user).")
+        return None
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = DISPLAY) -> Any:  # noqa: N802
+        if role != DISPLAY:
+            return None
+        if orientation == Qt.Orientation.Horizontal:
+            return self.COLUMNS[section] if 0 <= section < len(self.COLUMNS) else None
+        return str(section + 1)
+
+    def flags(self, index: Index) -> Qt.ItemFlag:
+        if not index.isValid():
+            return Qt.ItemFlag.NoItemFlags
+        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+
+    def table(self) -> tuple[list[str], list[list[str]]]:
+        rows = [[str(self._cell(r, 0)), str(self._cell(r, 1)), str(self._cell(r, 2)), full(self._cell(r, 3))]
+                for r in range(self.rowCount())]
+        return list(self.COLUMNS), rows
+
+
+def selection_text(view: QTableView) -> str:
+    """The selected cells as tab-separated text (the bounding block; unselected cells empty)."""
+    model = view.model()
+    indexes = view.selectionModel().selectedIndexes() if view.selectionModel() else []
+    if not indexes or model is None:
+        return ""
+    rows = [i.row() for i in indexes]
+    cols = [i.column() for i in indexes]
+    r0, c0 = min(rows), min(cols)
+    block = [["" for _ in range(max(cols) - c0 + 1)] for _ in range(max(rows) - r0 + 1)]
+    for i in indexes:
+        v = model.data(i, EDIT)
+        block[i.row() - r0][i.column() - c0] = full(v) if isinstance(v, float) else str(v)
+    return format_block(block)
+
+
+class ResultTableView(QTableView):
+    """A read-only table with Copy (tab-separated) and Export as CSV… in its context menu."""
+
+    statusMessage = Signal(str)
+
+    def __init__(self, name: str, accessible: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName(name)
+        self.setAccessibleName(accessible)
+        self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.setAlternatingRowColors(False)
+        self.setWordWrap(False)
+        self.setCornerButtonEnabled(True)
+        h = self.horizontalHeader()
+        h.setDefaultSectionSize(72)
+        h.setMinimumSectionSize(40)
+        h.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        v = self.verticalHeader()
+        v.setDefaultSectionSize(22)
+        v.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        self.export_handler: Callable[[], None] | None = None
+        self.action_copy = QAction("Copy", self)
+        self.action_copy.setShortcut(QKeySequence.StandardKey.Copy)
+        self.action_copy.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
+        self.action_copy.triggered.connect(self.copy_selection)
+        self.addAction(self.action_copy)
+        self.action_export = QAction("Export as CSV…", self)
+        self.action_export.triggered.connect(self._export)
+        self.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.customContextMenuRequested.connect(self._menu)
+
+    @Slot()
+    def copy_selection(self) -> None:
+        """Put the selection on the clipboard as tab-separated text."""
+        text = selection_text(self)
+        if not text:
+            self.statusMessage.emit("Select some cells first, then copy.")
+            return
+        QGuiApplication.clipboard().setText(text)
+        n = len(self.selectionModel().selectedIndexes())
+        self.statusMessage.emit(f"Copied {n:,} cell{'s' if n != 1 else ''} as tab-separated text.")
+
+    @Slot()
+    def _export(self) -> None:
+        if self.export_handler is not None:
+            self.export_handler()
+
+    @Slot("QPoint")
+    def _menu(self, pos: Any) -> None:
+        menu = QMenu(self)
+        menu.addAction(self.action_copy)
+        if self.export_handler is not None:
+            menu.addAction(self.action_export)
+        menu.exec(self.viewport().mapToGlobal(pos))

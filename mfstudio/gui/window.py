@@ -1,0 +1,835 @@
+"""The studio window: rating grid and controls on the left, loss curve and result tables on the right.
+
+Data flows one way: grid -> Ratings -> Training on a worker thread -> snapshots
+(copies) -> curve and tables -> export. While a run goes the grid is read-only;
+once the ratings change, shown results are marked stale.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+from PySide6.QtCore import QSize, Qt, Signal, Slot
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QFileDialog, QFrame, QHBoxLayout, QLabel, QMainWindow, QMessageBox, QProgressBar, QSpinBox, QSplitter,
+    QTabWidget, QVBoxLayout, QWidget,
+)
+
+from mfstudio.core import (
+    EXAMPLES, DataError, Factors, History, MFStudioError, Ratings, Recommendations, RunResult, Session, StopReason,
+    Training, get_solver, load_example, recommend,
+)
+from mfstudio.core import metrics
+from mfstudio.gui.controls import ControlPanel
+from mfstudio.gui.grid import RatingGridView, RatingsTableModel
+from mfstudio.gui.plot import LossPlot, run_label
+from mfstudio.gui.results import PModel, QModel, RecommendationsModel, ResultTableView, RHatModel, fmt
+from mfstudio.gui.worker import Outcome, Progress, TrainingRunner
+
+DEFAULT_TOP_N = 5
+STALE_TEXT = "The ratings changed after these results were computed; train again to update them."
+
+
+def _tab(view: QWidget, header: QWidget | None = None) -> QWidget:
+    w = QWidget()
+    lay = QVBoxLayout(w)
+    lay.setContentsMargins(2, 2, 2, 2)
+    lay.setSpacing(2)
+    if header is not None:
+        lay.addWidget(header)
+    lay.addWidget(view, 1)
+    return w
+
+
+def _caption(text: str) -> QLabel:
+    lab = QLabel(text)
+    lab.setWordWrap(True)
+    lab.setStyleSheet("color: palette(placeholder-text); font-size: 11px;")
+    return lab
+
+
+class MainWindow(QMainWindow):
+    """MF Studio's main window. Builds no QApplication; starts with Example 1 loaded.
+
+    ``trainingFinished(reason)`` is emitted once a run has ended for any reason
+    (a :class:`StopReason` value, or ``"error"``), after the final state is in the
+    tables and the curve and the buttons are back to idle.
+    """
+
+    trainingFinished = Signal(str)
+
+    def __init__(self, ratings: Ratings | None = None, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("mainWindow")
+        self.setWindowTitle("MF Studio")
+        self.ask_before_closing = True  # while training; tests and scripts may switch it off
+
+        self.runner = TrainingRunner(self)
+        self.runner.progress.connect(self._on_progress)
+        self.runner.finished.connect(self._on_finished)
+        self._training: Training | None = None  # the current model, which Step and Train continue
+        self._training_key: tuple | None = None
+        self._run_on_plot = False  # the current training has a line on the loss curve
+        self._result: RunResult | None = None
+        self._result_ratings: Ratings | None = None
+        self._result_held = np.zeros((0, 2), np.int64)
+        self._recs: Recommendations | None = None
+        self._stale = False
+        self._data_version = 0
+        self._session_path: Path | None = None
+        self._title = "Example 1"
+        self._applying_share = False
+
+        self._build_widgets()
+        self._build_menus()
+        self.resize(1280, 800)
+        self.load_ratings(ratings if ratings is not None else load_example("example-1"), title="Example 1")
+
+    # ================================================================ construction
+    def _build_widgets(self) -> None:
+        self.grid_model = RatingsTableModel(parent=self)
+        self.grid = RatingGridView(self.grid_model)
+        self.grid.statusMessage.connect(self.show_message)
+        self.grid_model.ratingsChanged.connect(self._on_ratings_changed)
+
+        self.controls = ControlPanel()
+        self.controls.train_button.clicked.connect(self.train)
+        self.controls.pause_button.clicked.connect(self.toggle_pause)
+        self.controls.stop_button.clicked.connect(self.stop)
+        self.controls.step_button.clicked.connect(self.step)
+        self.controls.reset_button.clicked.connect(self.reset)
+        self.controls.holdout.valueChanged.connect(self._on_share_changed)
+
+        grid_head = QLabel("<b>Ratings R</b> (users × items; an empty cell is not rated)")
+        self.grid_info = _caption("")
+        left = QWidget()
+        left_lay = QVBoxLayout(left)
+        left_lay.setContentsMargins(6, 6, 6, 6)
+        left_lay.setSpacing(4)
+        left_lay.addWidget(grid_head)
+        left_lay.addWidget(self.grid, 1)
+        left_lay.addWidget(self.grid_info)
+        line = QFrame()
+        line.setFrameShape(QFrame.Shape.HLine)
+        line.setFrameShadow(QFrame.Shadow.Sunken)
+        left_lay.addWidget(line)
+        left_lay.addWidget(self.controls)
+
+        self.plot = LossPlot()
+        self.plot.statusMessage.connect(self.show_message)
+
+        self.p_model, self.q_model, self.r_hat_model = PModel(decimals=3), QModel(decimals=3), RHatModel()
+        self.recs_model = RecommendationsModel()
+        self.p_table = ResultTableView("pTable", "Matrix P: user features")
+        self.q_table = ResultTableView("qTable", "Matrix Q: item features")
+        self.r_hat_table = ResultTableView("rHatTable", "Predicted ratings R-hat")
+        self.recs_table = ResultTableView("recommendationsTable", "Recommendations")
+        for view, model in ((self.p_table, self.p_model), (self.q_table, self.q_model),
+                            (self.r_hat_table, self.r_hat_model), (self.recs_table, self.recs_model)):
+            view.setModel(model)
+            view.statusMessage.connect(self.show_message)
+        self.recs_table.horizontalHeader().setDefaultSectionSize(110)
+        self.p_table.export_handler = lambda: self.export_table("P")
+        self.q_table.export_handler = lambda: self.export_table("Q")
+        self.r_hat_table.export_handler = lambda: self.export_table("R_hat")
+        self.recs_table.export_handler = lambda: self.export_table("recommendations")
+
+        self.top_n = QSpinBox()
+        self.top_n.setObjectName("topN")
+        self.top_n.setAccessibleName("Number of recommendations per user")
+        self.top_n.setRange(1, 100)
+        self.top_n.setValue(DEFAULT_TOP_N)
+        self.top_n.setPrefix("Top ")
+        self.top_n.setSuffix(" per user")
+        self.top_n.setToolTip("How many unrated items to recommend to each user.")
+        self.top_n.valueChanged.connect(self._on_top_n_changed)
+        recs_head = QWidget()
+        rh = QHBoxLayout(recs_head)
+        rh.setContentsMargins(0, 0, 0, 0)
+        rh.addWidget(_caption("Each user's unrated items with the highest predicted rating."), 1)
+        rh.addWidget(self.top_n)
+
+        self.tabs = QTabWidget()
+        self.tabs.setObjectName("resultTabs")
+        self.tabs.setDocumentMode(True)
+        self.tabs.addTab(_tab(self.r_hat_table, _caption(
+            "R-hat = P·Q. Plain: rated cells (how well the model fits them). "
+            "Blue italics: predictions for unrated cells. Orange: held-out cells. Hover a cell for the actual rating.")),
+            "R-hat")
+        self.tabs.addTab(_tab(self.p_table, _caption("P: one row per user, one column per latent feature (K columns).")), "P")
+        self.tabs.addTab(_tab(self.q_table, _caption("Q: one row per latent feature, one column per item.")), "Q")
+        self.tabs.addTab(_tab(self.recs_table, recs_head), "Recommendations")
+        for i, tip in enumerate(("Predicted ratings for every cell", "User features", "Item features",
+                                 "Top-N unrated items per user")):
+            self.tabs.setTabToolTip(i, tip)
+
+        self.stale_banner = QLabel(STALE_TEXT)
+        self.stale_banner.setObjectName("staleBanner")
+        self.stale_banner.setWordWrap(True)
+        self.stale_banner.setStyleSheet(
+            "background: #fff4ce; color: #5c4400; border: 1px solid #e8d48a; padding: 3px 6px;")
+        self.stale_banner.hide()
+
+        results = QWidget()
+        res_lay = QVBoxLayout(results)
+        res_lay.setContentsMargins(0, 0, 0, 0)
+        res_lay.setSpacing(2)
+        res_lay.addWidget(QLabel("<b>Results</b>"))
+        res_lay.addWidget(self.stale_banner)
+        res_lay.addWidget(self.tabs, 1)
+
+        self.right_split = QSplitter(Qt.Orientation.Vertical)
+        self.right_split.addWidget(self.plot)
+        self.right_split.addWidget(results)
+        self.right_split.setStretchFactor(0, 5)
+        self.right_split.setStretchFactor(1, 4)
+        self.right_split.setChildrenCollapsible(False)
+        right = QWidget()
+        right_lay = QVBoxLayout(right)
+        right_lay.setContentsMargins(6, 6, 6, 6)
+        right_lay.addWidget(self.right_split)
+
+        self.main_split = QSplitter(Qt.Orientation.Horizontal)
+        self.main_split.addWidget(left)
+        self.main_split.addWidget(right)
+        self.main_split.setStretchFactor(0, 0)
+        self.main_split.setStretchFactor(1, 1)
+        self.main_split.setChildrenCollapsible(False)
+        self.main_split.setSizes([470, 810])
+        self.setCentralWidget(self.main_split)
+
+        sb = self.statusBar()
+        self.run_status = QLabel("Ready")
+        self.run_status.setObjectName("runStatus")
+        self.run_status.setAccessibleName("Training status")
+        self.progress = QProgressBar()
+        self.progress.setObjectName("stepProgress")
+        self.progress.setAccessibleName("Share of the step budget done")
+        self.progress.setRange(0, 1000)
+        self.progress.setValue(0)
+        self.progress.setFormat("%p% of steps")
+        self.progress.setFixedWidth(170)
+        sb.addPermanentWidget(self.run_status)
+        sb.addPermanentWidget(self.progress)
+
+    def _act(self, menu: Any, text: str, slot: Callable[..., Any], shortcut: QKeySequence | QKeySequence.StandardKey | str | None = None,
+             tip: str = "") -> QAction:
+        a = QAction(text, self)
+        if shortcut is not None:
+            a.setShortcut(QKeySequence(shortcut))
+        if tip:
+            a.setStatusTip(tip)
+            a.setToolTip(tip)
+        a.triggered.connect(slot)
+        menu.addAction(a)
+        return a
+
+    def _build_menus(self) -> None:
+        K = QKeySequence.StandardKey
+        mb = self.menuBar()
+        f = mb.addMenu("&File")
+        self.action_open = self._act(f, "&Open…", self.open_dialog, K.Open, "Open ratings (CSV, TSV, MovieLens) or a saved session.")
+        ex = f.addMenu("Open &example")
+        for name, title in EXAMPLES.items():
+            self._act(ex, title, lambda _=False, n=name: self.open_example(n))
+        f.addSeparator()
+        self.action_save = self._act(f, "&Save session", self.save_session, K.Save, "Save ratings, settings and results.")
+        self.action_save_as = self._act(f, "Save session &as…", self.save_session_as, K.SaveAs)
+        f.addSeparator()
+        self.action_export = self._act(f, "&Export results…", self.export_results_dialog, "Ctrl+E",
+                                       "Write P, Q, R-hat, the history, recommendations and a run description into a folder.")
+        csv = f.addMenu("Export table as &CSV")
+        for key, title in (("P", "P…"), ("Q", "Q…"), ("R_hat", "R-hat…"), ("recommendations", "Recommendations…"),
+                           ("history", "Training history…")):
+            self._act(csv, title, lambda _=False, k=key: self.export_table(k))
+        self.action_save_figure = self._act(f, "Save &figure…", self.plot.save_figure_dialog, None,
+                                            "Save the loss curve as PNG, SVG or PDF.")
+        f.addSeparator()
+        self._act(f, "&Quit", self.close, K.Quit)
+
+        e = mb.addMenu("&Edit")
+        g = self.grid
+        for a in (g.action_undo, g.action_redo):
+            e.addAction(a)
+        e.addSeparator()
+        for a in (g.action_cut, g.action_copy, g.action_paste, g.action_clear):
+            e.addAction(a)
+        e.addSeparator()
+        for a in (g.action_add_user, g.action_add_item, g.action_remove_users, g.action_remove_items):
+            e.addAction(a)
+        e.addSeparator()
+        for a in (g.action_hold_out, g.action_use_for_training):
+            e.addAction(a)
+
+        t = mb.addMenu("&Training")
+        self.action_train = self._act(t, "&Train", self.train, "Ctrl+Return")
+        self.action_pause = self._act(t, "&Pause / Resume", self.toggle_pause, "Ctrl+P")
+        self.action_stop = self._act(t, "&Stop", self.stop, "Esc")
+        self.action_step = self._act(t, "One s&tep", self.step, "Ctrl+T")
+        self.action_reset = self._act(t, "&Reset (new random start)", self.reset, "Ctrl+R")
+        t.addSeparator()
+        self._act(t, "&Clear earlier runs from the curve", self.plot.clear_runs)
+
+        h = mb.addMenu("&Help")
+        self._act(h, "&About MF Studio", self.about)
+        self._sync_buttons()
+
+    def sizeHint(self) -> QSize:  # noqa: N802
+        return QSize(1280, 800)
+
+    # ================================================================ public API
+    def show_message(self, text: str, timeout_ms: int = 10_000) -> None:
+        """A one-line message in the status bar."""
+        self.statusBar().showMessage(text, timeout_ms)
+
+    @property
+    def running(self) -> bool:
+        """True while a training run is going (paused included)."""
+        return self.runner.running
+
+    @property
+    def results_stale(self) -> bool:
+        """True when the ratings changed after the shown results were computed."""
+        return self._stale
+
+    @property
+    def result(self) -> RunResult | None:
+        """The results shown in the tables (None before any training)."""
+        return self._result
+
+    def load_ratings(self, ratings: Ratings, *, title: str | None = None, held_out: np.ndarray | None = None) -> None:
+        """Replace the data with ``ratings`` (fresh model, no results)."""
+        self.load_session(Session(ratings=ratings, held_out=np.zeros((0, 2), np.int64) if held_out is None else held_out,
+                                  solver=self.controls.solver(), params=self.controls.params(),
+                                  holdout_fraction=self.controls.holdout_fraction()),
+                          title=title)
+
+    def load_session(self, session: Session, *, title: str | None = None, path: str | Path | None = None) -> None:
+        """Show ``session``: ratings, hold-out, solver and parameters, and its results if it has any."""
+        self.runner.shutdown()
+        self._applying_share = True
+        try:
+            self.controls.set_solver(session.solver, dict(session.params))
+            self.controls.set_holdout_fraction(session.holdout_fraction)
+        finally:
+            self._applying_share = False
+        held = np.asarray(session.held_out, dtype=np.int64).reshape(-1, 2)
+        self.grid_model.set_ratings(session.ratings, held)
+        if len(held) == 0 and session.holdout_fraction > 0:
+            self._apply_share(session.holdout_fraction)
+        self._training = None
+        self._training_key = None
+        self._run_on_plot = False
+        self.plot.clear_all()
+        self._clear_results()
+        if session.result is not None and session.result.factors.P.shape[0] == session.ratings.n_users \
+                and session.result.factors.Q.shape[1] == session.ratings.n_items:
+            self._show_result(session.result, session.ratings, self.grid_model.held_out_cells())
+            self.plot.begin_run(run_label(session.result.solver, session.result.params))
+            self.plot.set_history(session.result.history.arrays())
+            self.plot.flush()
+        self._set_stale(False)
+        self._session_path = Path(path) if path is not None else None
+        if title is not None:
+            self._title = title
+        elif path is not None:
+            self._title = Path(path).name
+        self._update_title()
+        self._update_grid_info()
+        self.progress.setValue(0 if self._result is None else self._progress_value(self._result.steps_done, self._budget()))
+        self.run_status.setText("Ready: press Train" if self._result is None else self._result_status(self._result))
+
+    def current_session(self) -> Session:
+        """Everything on screen as a Session: ratings, hold-out, solver, parameters and (fresh) results."""
+        return Session(
+            ratings=self.grid_model.to_ratings(),
+            held_out=self.grid_model.held_out_cells(),
+            solver=self.controls.solver(),
+            params=self.controls.params(),
+            holdout_fraction=self.controls.holdout_fraction(),
+            result=None if self._stale else self._result,
+        )
+
+    # ================================================================ training
+    def _key(self, params: dict[str, Any]) -> tuple:
+        """What a model depends on; a model is continued only while this is unchanged (steps aside)."""
+        p = {k: v for k, v in params.items() if k != "steps"}
+        return (self._data_version, self.controls.solver(), tuple(sorted(p.items())),
+                self.grid_model.held_out_cells().tobytes())
+
+    def _new_training(self, params: dict[str, Any]) -> Training:
+        ratings = self.grid_model.to_ratings()
+        if ratings.nnz == 0:
+            raise DataError("There are no ratings to train on; type some ratings into the grid or open a file.")
+        cells = self.grid_model.held_out_cells()
+        holdout = ratings.split_cells(cells).held_out if len(cells) else None
+        training = Training(ratings, self.controls.solver(), params, holdout=holdout)
+        for warning in training.split.warnings:
+            self.show_message(warning)
+        return training
+
+    def _current_if_fits(self, params: dict[str, Any]) -> Training | None:
+        """The current model if data, solver and parameters (steps aside) are unchanged; its budget follows Steps."""
+        t = self._training
+        if t is None or self._training_key != self._key(params):
+            return None
+        t.params["steps"] = int(params["steps"])
+        return t
+
+    def _fresh(self, params: dict[str, Any]) -> Training | None:
+        """A new model from the seed's random start, or None (with a message) if it cannot be made."""
+        try:
+            t = self._new_training(params)
+        except MFStudioError as exc:
+            self._warn("Cannot start training", str(exc))
+            return None
+        self._training, self._training_key = t, self._key(params)
+        self._run_on_plot = False
+        return t
+
+    def _params(self) -> dict[str, Any] | None:
+        try:
+            return self.controls.params()
+        except MFStudioError as exc:
+            self._warn("Check the parameters", str(exc))
+            return None
+
+    def _start(self, training: Training, max_steps: int | None) -> None:
+        if not self._run_on_plot:
+            self.plot.begin_run(run_label(training.solver_name, training.params))
+            self._run_on_plot = True
+        if training.step == 0 or self._result is None or self._stale:
+            # Show the starting point at once, and which cells are held out in this run.
+            f = training.factors.copy()  # copied before the worker thread starts changing it
+            held = self.grid_model.held_out_cells()
+            self._result_ratings, self._result_held = training.ratings, held
+            self.r_hat_model.set_result(training.ratings, f, held)
+            self.p_model.set_factors(training.ratings, f)
+            self.q_model.set_factors(training.ratings, f)
+        self._set_stale(False)
+        self.recs_model.set_stale(True)  # recommendations are computed when the run ends
+        self.grid_model.set_read_only(True)
+        self.runner.start(training, max_steps=max_steps, top_n=int(self.top_n.value()))
+        self._sync_buttons()
+        what = "one step" if max_steps == 1 else (f"from step {training.step:,}" if training.step else
+                                                  f"from the random start of seed {training.params['seed']}")
+        self.show_message(f"Training {training.solver_name} {what}…", 3000)
+
+    @Slot()
+    def train(self) -> None:
+        """Train: continue the current model if it was stopped or stepped, else start from the seed's random start."""
+        if self.running:
+            return
+        params = self._params()
+        if params is None:
+            return
+        t = self._current_if_fits(params)
+        if t is None or t.step >= t.budget or t.reason not in (None, StopReason.CANCELLED, StopReason.STEP, StopReason.BUDGET):
+            t = self._fresh(params)
+        if t is not None:
+            self._start(t, None)
+
+    @Slot()
+    def step(self) -> None:
+        """Make one training step on the current model (a new one if the data or parameters changed)."""
+        if self.running:
+            return
+        params = self._params()
+        if params is None:
+            return
+        t = self._current_if_fits(params)
+        if t is None or t.reason is StopReason.DIVERGED:
+            t = self._fresh(params)
+        elif t.step >= t.budget:
+            self.show_message(f"The step budget of {t.budget:,} is used up; raise Steps to go on, or press Train to start again.")
+            return
+        if t is not None:
+            self._start(t, 1)
+
+    @Slot()
+    def toggle_pause(self) -> None:
+        """Pause a going run, or resume a paused one."""
+        if not self.running:
+            return
+        if self.runner.paused:
+            self.runner.resume()
+            self.show_message("Resumed.", 2000)
+        else:
+            self.runner.pause()
+            self.show_message("Paused; press Resume to go on or Stop to end the run.")
+        self._sync_buttons()
+
+    @Slot()
+    def stop(self) -> None:
+        """Stop the run (within a fraction of a second); its results are kept and Step or Train continue it."""
+        if self.running:
+            self.runner.stop()
+
+    @Slot()
+    def reset(self) -> None:
+        """Forget the model and draw a new random start (the seed goes up by one), shown at step 0."""
+        if self.running:
+            return
+        seed = int(self.controls.seed.value()) + 1
+        if seed > self.controls.seed.maximum():
+            seed = 0
+        self.controls.set_seed(seed)
+        try:
+            params = self.controls.params()
+            t = self._new_training(params)
+        except MFStudioError as exc:
+            self._warn("Cannot reset", str(exc))
+            return
+        self._training, self._training_key = t, self._key(params)
+        self._run_on_plot = False
+        f = t.factors.copy()  # the random start, step 0
+        self._show_result(RunResult(t.solver_name, dict(t.params), f, History(), 0, 0.0, "", ""),
+                          t.ratings, self.grid_model.held_out_cells())
+        self._set_stale(False)
+        self.progress.setValue(0)
+        e = metrics.objective(t.split.train, f, float(t.params["beta"]))
+        self._show_status(0, t.budget, e, metrics.rmse(t.split.train, f), metrics.rmse(t.split.val, f), 0.0)
+        self.show_message(f"New random start from seed {seed}: press Train or Step.")
+
+    def wait_for_training(self, timeout_ms: int = 10_000) -> bool:
+        """Stop any run and wait until its thread has ended (for closing, loading and tests)."""
+        return self.runner.shutdown(timeout_ms)
+
+    @Slot(object)
+    def _on_progress(self, report: Progress) -> None:
+        snap = report.snapshot
+        t = self._training
+        if t is None:
+            return
+        self._show_factors(t.ratings, snap.factors)
+        self.plot.set_history(report.history)
+        self._show_status(snap.step, snap.budget, snap.objective, snap.train_rmse, snap.val_rmse, snap.steps_per_s)
+
+    @Slot(object)
+    def _on_finished(self, outcome: Outcome) -> None:
+        t = self._training
+        snap = outcome.snapshot
+        reason = "error" if outcome.error else (snap.reason.value if snap is not None and snap.reason else "")
+        if t is not None and snap is not None:
+            result = RunResult(t.solver_name, dict(t.params), snap.factors, History.from_array(outcome.history),
+                               snap.step, snap.elapsed, snap.reason.value if snap.reason else "", snap.message)
+            self._show_result(result, t.ratings, self.grid_model.held_out_cells(), outcome.recommendations)
+            self.plot.set_history(outcome.history)
+            self._show_status(snap.step, snap.budget, snap.objective, snap.train_rmse, snap.val_rmse, snap.steps_per_s)
+        self.plot.flush()
+        self.grid_model.set_read_only(False)
+        self._sync_buttons()
+        if outcome.error:
+            self._training = None
+            self._warn("Training stopped", outcome.error + " The grid and the last good results are kept.")
+        elif snap is not None and snap.reason is StopReason.DIVERGED:
+            self.show_message("Training diverged; the last good factors are shown.")
+            self._warn("Training diverged", snap.message)
+        elif snap is not None and snap.reason is not None:
+            self.show_message(f"Finished at step {snap.step:,}: {snap.reason.describe()}.")
+        self.trainingFinished.emit(reason)
+
+    # ================================================================ results
+    def _show_factors(self, ratings: Ratings, factors: Factors) -> None:
+        self.p_model.set_factors(ratings, factors)
+        self.q_model.set_factors(ratings, factors)
+        self.r_hat_model.set_factors(ratings, factors)
+
+    def _show_result(self, result: RunResult, ratings: Ratings, held: np.ndarray,
+                     recs: Recommendations | None = None) -> None:
+        self._result, self._result_ratings, self._result_held = result, ratings, held
+        self.r_hat_model.set_result(ratings, result.factors, held)
+        self.p_model.set_factors(ratings, result.factors)
+        self.q_model.set_factors(ratings, result.factors)
+        if recs is None and result.factors.all_finite():
+            recs = recommend(ratings, result.factors, int(self.top_n.value()))
+        self._recs = recs
+        self.recs_model.set_recommendations(ratings, recs)
+        self.recs_model.set_stale(False)
+
+    def _clear_results(self) -> None:
+        self._result = self._result_ratings = None
+        self._result_held = np.zeros((0, 2), np.int64)
+        self._recs = None
+        for m in (self.p_model, self.q_model, self.r_hat_model):
+            m.clear()
+        self.recs_model.clear()
+
+    def _set_stale(self, stale: bool) -> None:
+        self._stale = stale and self._result is not None
+        self.stale_banner.setVisible(self._stale)
+        for m in (self.p_model, self.q_model, self.r_hat_model, self.recs_model):
+            m.set_stale(self._stale)
+
+    @Slot(int)
+    def _on_top_n_changed(self, n: int) -> None:
+        if self._result is None or self._result_ratings is None or self.running:
+            return
+        if self._result.factors.all_finite():
+            self._recs = recommend(self._result_ratings, self._result.factors, n)
+            self.recs_model.set_recommendations(self._result_ratings, self._recs)
+
+    def _budget(self) -> int:
+        try:
+            return int(self.controls.params()["steps"])
+        except MFStudioError:
+            return 1
+
+    @staticmethod
+    def _progress_value(step: int, budget: int) -> int:
+        return int(round(1000 * min(1.0, step / max(budget, 1))))
+
+    def _show_status(self, step: int, budget: int, objective: float, train_rmse: float, val_rmse: float,
+                     rate: float) -> None:
+        parts = [f"Step {step:,} of {budget:,}", f"e = {fmt(objective, 4)}", f"RMSE {fmt(train_rmse, 4)}"]
+        if math.isfinite(val_rmse):
+            parts.append(f"validation RMSE {fmt(val_rmse, 4)}")
+        if rate and math.isfinite(rate):
+            parts.append(f"{rate:,.0f} steps/s")
+        if self.runner.paused:
+            parts.append("paused")
+        self.run_status.setText(" · ".join(parts))
+        self.progress.setValue(self._progress_value(step, budget))
+
+    def _result_status(self, r: RunResult) -> str:
+        h = r.history.arrays()
+        if len(h) == 0:
+            return f"Step {r.steps_done:,}"
+        last = h[-1]
+        parts = [f"Step {int(last[0]):,}", f"e = {fmt(last[1], 4)}", f"RMSE {fmt(last[2], 4)}"]
+        if math.isfinite(last[4]):
+            parts.append(f"validation RMSE {fmt(last[4], 4)}")
+        return " · ".join(parts)
+
+    # ================================================================ data changes
+    @Slot()
+    def _on_ratings_changed(self) -> None:
+        self._data_version += 1
+        if not self.running:
+            self._training = None
+            self._training_key = None
+        self._set_stale(True)
+        self._update_grid_info()
+
+    @Slot()
+    def _on_share_changed(self) -> None:
+        if self._applying_share or self.running:
+            return
+        self._apply_share(self.controls.holdout_fraction())
+
+    def _apply_share(self, fraction: float) -> None:
+        """Mark a random share of the ratings (drawn from the seed) as held out in the grid."""
+        m = self.grid_model
+        ratings = m.to_ratings()
+        try:
+            split = ratings.split(fraction, int(self.controls.seed.value()))
+        except DataError as exc:
+            self.show_message(str(exc))
+            return
+        old = m.held_out_cells()
+        new = np.stack([split.val.rows, split.val.cols], axis=1).astype(np.int64)
+        m.undo_stack.beginMacro(f"Hold out {fraction:.0%} of the ratings")
+        try:
+            if len(old):
+                m.set_held_out(old, False)
+            if len(new):
+                m.set_held_out(new, True)
+        finally:
+            m.undo_stack.endMacro()
+        n = len(new)
+        self.show_message(f"{n:,} rating{'s' if n != 1 else ''} held out for validation (orange in the grid)."
+                          if n else "All ratings are used for training.")
+
+    def _update_grid_info(self) -> None:
+        m = self.grid_model
+        n_users, n_items = m.shape
+        ratings = m.to_ratings()
+        held = len(m.held_out_cells())
+        lo, hi = m.scale
+        text = (f"{n_users:,} users × {n_items:,} items · {ratings.nnz:,} ratings"
+                f" ({ratings.nnz / max(n_users * n_items, 1):.0%} filled) · scale {lo:g} to {hi:g}")
+        if held:
+            text += f" · {held:,} held out"
+        out = ratings.out_of_scale()
+        if out:
+            text += f" · {out:,} outside the scale (red)"
+        self.grid_info.setText(text)
+
+    # ================================================================ files
+    def _update_title(self) -> None:
+        self.setWindowTitle(f"{self._title} — MF Studio")
+
+    def open_example(self, name: str) -> None:
+        """Replace the data with a bundled example."""
+        self.load_ratings(load_example(name), title=EXAMPLES[name].split(" (")[0])
+        self.show_message(f"Opened {EXAMPLES[name]}.")
+
+    @Slot()
+    def open_dialog(self) -> None:
+        """Ask for a file and open it."""
+        from mfstudio import io
+
+        path, _ = QFileDialog.getOpenFileName(self, "Open ratings or a session", "", io.FILE_FILTERS)
+        if path:
+            self.open_path(path)
+
+    def open_path(self, path: str | Path) -> bool:
+        """Open ratings or a session from ``path`` through mfstudio.io; a dialog says what went wrong."""
+        from mfstudio import io
+
+        try:
+            loaded = io.load(path)
+        except (MFStudioError, OSError) as exc:
+            self._warn("Could not open the file", str(exc))
+            return False
+        self.load_session(loaded.session, path=path)
+        if loaded.notices:
+            self.show_message(" ".join(loaded.notices), 20_000)
+        else:
+            self.show_message(f"Opened {Path(path).name}.")
+        return True
+
+    @Slot()
+    def save_session(self) -> bool:
+        """Save to the current session file, or ask for one."""
+        if self._session_path is None or self._session_path.suffix.lower() != ".mfsession":
+            return self.save_session_as()
+        return self._save_to(self._session_path)
+
+    @Slot()
+    def save_session_as(self) -> bool:
+        """Ask for a file name and save the session there."""
+        path, _ = QFileDialog.getSaveFileName(self, "Save the session", f"{Path(self._title).stem}.mfsession",
+                                              "MF Studio session (*.mfsession)")
+        if not path:
+            return False
+        p = Path(path)
+        if p.suffix.lower() != ".mfsession":
+            p = p.with_suffix(p.suffix + ".mfsession") if p.suffix else p.with_suffix(".mfsession")
+        return self._save_to(p)
+
+    def _save_to(self, path: Path) -> bool:
+        from mfstudio import io
+
+        try:
+            io.save_session(path, self.current_session())
+        except (MFStudioError, OSError) as exc:
+            self._warn("Could not save the session", str(exc))
+            return False
+        self._session_path = path
+        self._title = path.name
+        self._update_title()
+        self.show_message(f"Saved the session to {path}.")
+        return True
+
+    def _need_result(self) -> bool:
+        if self._result is None or self._result_ratings is None:
+            self._warn("Nothing to export yet", "There are no results yet; press Train first.")
+            return False
+        return True
+
+    @Slot()
+    def export_results_dialog(self) -> None:
+        """Ask for a folder and write the whole result set there."""
+        if not self._need_result():
+            return
+        folder = QFileDialog.getExistingDirectory(self, "Export results into a folder")
+        if folder:
+            self.export_results(folder)
+
+    def export_results(self, folder: str | Path) -> list[Path]:
+        """Write P, Q, R-hat, history, recommendations and the run description into ``folder``."""
+        from mfstudio import io
+
+        if not self._need_result():
+            return []
+        assert self._result is not None and self._result_ratings is not None
+        session = Session(self._result_ratings, self._result_held, self._result.solver, dict(self._result.params),
+                          self.controls.holdout_fraction(), None, self._result)
+        try:
+            written = io.export_results(folder, session, top_n=int(self.top_n.value()))
+        except (MFStudioError, OSError) as exc:
+            self._warn("Could not export the results", str(exc))
+            return []
+        self.show_message(f"Wrote {len(written)} files to {folder}.")
+        return list(written)
+
+    def export_table(self, which: str) -> Path | None:
+        """Ask for a file name and export one table ("P", "Q", "R_hat", "recommendations", "history") as CSV."""
+        if not self._need_result():
+            return None
+        path, _ = QFileDialog.getSaveFileName(self, f"Export {which.replace('_', '-')} as CSV", f"{which}.csv",
+                                              "CSV file (*.csv)")
+        if not path:
+            return None
+        p = Path(path)
+        if p.suffix.lower() != ".csv":
+            p = p.with_name(p.name + ".csv")
+        from mfstudio import io
+
+        r, ratings = self._result, self._result_ratings
+        assert r is not None and ratings is not None
+        try:
+            if which == "P":
+                io.export_P(p, ratings, r.factors)
+            elif which == "Q":
+                io.export_Q(p, ratings, r.factors)
+            elif which == "R_hat":
+                io.export_R_hat(p, ratings, r.factors)
+            elif which == "history":
+                io.export_history(p, r.history)
+            elif which == "recommendations":
+                recs = self._recs if self._recs is not None else recommend(ratings, r.factors, int(self.top_n.value()))
+                io.export_recommendations(p, ratings, recs)
+            else:
+                raise ValueError(f"unknown table {which!r}")
+        except (MFStudioError, OSError) as exc:
+            self._warn("Could not export the table", str(exc))
+            return None
+        self.show_message(f"Exported {which.replace('_', '-')} to {p}.")
+        return p
+
+    # ================================================================ misc
+    def _warn(self, title: str, text: str) -> None:
+        QMessageBox.warning(self, title, text)
+
+    @Slot()
+    def about(self) -> None:
+        QMessageBox.about(
+            self, "About MF Studio",
+            "<b>MF Studio</b> factorizes a rating matrix R into P (users × K) and Q (K × items) "
+            "so that R-hat = P·Q predicts the missing ratings.<br><br>"
+            "Edit the ratings, choose a solver and its parameters (K, steps, α, β), press Train and "
+            "watch the objective fall. Earlier runs stay on the curve for comparison.",
+        )
+
+    def _sync_buttons(self) -> None:
+        running = self.running
+        paused = self.runner.paused
+        self.controls.set_running(running, paused)
+        for a in (self.action_train, self.action_step, self.action_reset, self.action_open, self.action_export):
+            a.setEnabled(not running)
+        self.action_pause.setEnabled(running)
+        self.action_stop.setEnabled(running)
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
+        """While training, ask first; yes stops the run, waits for its thread, then closes."""
+        if self.running:
+            if self.ask_before_closing:
+                answer = QMessageBox.question(
+                    self, "Training is running", "A training run is going. Stop it and close MF Studio?",
+                    QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, QMessageBox.StandardButton.No,
+                )
+                if answer != QMessageBox.StandardButton.Yes:
+                    event.ignore()
+                    return
+            if not self.runner.shutdown(10_000):
+                self._warn("Still stopping", "Training did not stop in time; try closing again in a moment.")
+                event.ignore()
+                return
+        self.plot.stop_timers()
+        event.accept()

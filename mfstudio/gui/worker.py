@@ -1,0 +1,193 @@
+"""Runs a core :class:`~mfstudio.core.Training` on a worker thread and reports to the GUI thread.
+
+The worker consumes the training generator and throttles progress where it is
+emitted (at most ``MAX_RATE`` per second, and only once the GUI has taken the
+previous one), so the GUI can never fall behind. The final state is always
+delivered. Pause and stop go through the core's :class:`Control` (threading
+events), never through queued signals, because a busy loop never sees those.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import traceback
+import weakref
+from dataclasses import dataclass
+
+import numpy as np
+from PySide6.QtCore import QObject, QThread, Signal, Slot
+
+from mfstudio.core import Control, Recommendations, Snapshot, StopReason, Training, recommend
+
+MAX_RATE = 30.0  # progress signals per second, at most
+
+# Every QThread this module starts, so tests can prove none is left running.
+_THREADS: "weakref.WeakSet[QThread]" = weakref.WeakSet()
+
+
+def live_threads() -> list[QThread]:
+    """The training threads started here that are still running."""
+    out = []
+    for t in list(_THREADS):
+        try:
+            if t.isRunning():
+                out.append(t)
+        except RuntimeError:  # the C++ object is already gone, so it is not running
+            pass
+    return out
+
+
+@dataclass
+class Progress:
+    """One report from the worker: a snapshot plus the history so far (both copies)."""
+
+    snapshot: Snapshot
+    history: np.ndarray  # (n, 7) rows, columns as mfstudio.core.HISTORY_COLUMNS
+
+
+@dataclass
+class Outcome:
+    """How a run ended: the final snapshot (None if it failed before one), or an error sentence."""
+
+    snapshot: Snapshot | None
+    history: np.ndarray
+    recommendations: Recommendations | None = None
+    error: str = ""
+
+    @property
+    def reason(self) -> StopReason | None:
+        return None if self.snapshot is None else self.snapshot.reason
+
+
+class TrainingThread(QThread):
+    """A thread whose :meth:`run` drives one training run until it ends.
+
+    A QThread subclass with no event loop: the thread ends when the run does, so
+    nothing queued to the GUI thread is needed to stop it (closing waits on it).
+    """
+
+    progress = Signal(object)  # Progress
+
+    def __init__(self, training: Training, control: Control, max_steps: int | None, top_n: int) -> None:
+        super().__init__()
+        self.setObjectName("mfstudio-training")
+        self.training = training
+        self.control = control
+        self.max_steps = max_steps
+        self.top_n = top_n
+        self.outcome: Outcome | None = None  # written by run(), read after the thread ended
+        # Set by the GUI thread when it has handled a progress report: back-pressure.
+        self.taken = threading.Event()
+        self.taken.set()
+
+    def run(self) -> None:
+        """Iterate the training generator, emitting throttled progress; store the outcome."""
+        interval = 1.0 / MAX_RATE
+        last_emit = -1.0
+        final: Snapshot | None = None
+        try:
+            for snap in self.training.run(self.control, max_steps=self.max_steps):
+                if snap.finished:
+                    final = snap
+                    break
+                now = time.monotonic()
+                if now - last_emit >= interval and self.taken.is_set():
+                    self.taken.clear()
+                    last_emit = now
+                    self.progress.emit(Progress(snap, self.training.history.arrays()))
+            if final is None:
+                raise RuntimeError("the training ended without a final state")
+            recs = None
+            if self.top_n > 0 and final.factors.all_finite():
+                recs = recommend(self.training.ratings, final.factors, self.top_n)
+            self.outcome = Outcome(final, self.training.history.arrays(), recs)
+        except Exception as exc:  # reported to the user on the GUI thread, never swallowed
+            traceback.print_exc()
+            self.outcome = Outcome(final, self.training.history.arrays(), None,
+                                   f"Training stopped because of an unexpected error: {exc}")
+
+
+class TrainingRunner(QObject):
+    """Owns the thread of one run at a time.
+
+    ``progress(Progress)`` arrives on the GUI thread at most ``MAX_RATE`` times a
+    second; ``finished(Outcome)`` arrives once the thread has fully ended, so a
+    receiver may start the next run at once.
+    """
+
+    progress = Signal(object)
+    finished = Signal(object)
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._thread: TrainingThread | None = None
+        self.control = Control()
+
+    # -- state ------------------------------------------------------------------------
+    @property
+    def running(self) -> bool:
+        """True from :meth:`start` until ``finished`` is emitted."""
+        return self._thread is not None
+
+    @property
+    def paused(self) -> bool:
+        return self.running and self.control.paused
+
+    # -- commands (GUI thread) ----------------------------------------------------------
+    def start(self, training: Training, *, max_steps: int | None = None, top_n: int = 5) -> None:
+        """Run ``training`` (to its end, or ``max_steps`` more steps) on a new thread."""
+        if self._thread is not None:
+            raise RuntimeError("A training run is already going; stop it first.")
+        self.control = Control()
+        thread = TrainingThread(training, self.control, max_steps, top_n)
+        thread.progress.connect(self._on_progress)
+        thread.finished.connect(self._on_thread_finished)
+        self._thread = thread
+        _THREADS.add(thread)
+        thread.start()
+
+    def pause(self) -> None:
+        self.control.pause()
+
+    def resume(self) -> None:
+        self.control.resume()
+
+    def stop(self) -> None:
+        """Ask the run to stop; it does so within one chunk (about 10 ms)."""
+        self.control.stop()
+
+    def shutdown(self, timeout_ms: int = 10_000) -> bool:
+        """Stop the run and wait for its thread; True when no thread is left running.
+
+        ``finished`` is emitted before this returns, so the receiver sees the end now.
+        """
+        if self._thread is None:
+            return True
+        self.control.stop()
+        if not self._thread.wait(timeout_ms):
+            return False
+        self._on_thread_finished()
+        return True
+
+    # -- slots (GUI thread) -------------------------------------------------------------
+    @Slot(object)
+    def _on_progress(self, report: Progress) -> None:
+        thread = self._thread
+        if thread is None:  # a late report from a run already wrapped up
+            return
+        try:
+            self.progress.emit(report)
+        finally:
+            thread.taken.set()
+
+    @Slot()
+    def _on_thread_finished(self) -> None:
+        thread = self._thread
+        if thread is None:
+            return
+        thread.wait()
+        self._thread = None
+        outcome = thread.outcome or Outcome(None, thread.training.history.arrays(), None,
+                                            "Training ended without reporting a result.")
+        self.finished.emit(outcome)
