@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any, Iterable, Mapping, Sequence
 
 import numpy as np
+import shiboken6
 from PySide6.QtCore import (
     QAbstractTableModel,
     QItemSelection,
@@ -705,6 +706,8 @@ class RatingGridView(QTableView):
         hh.sectionDoubleClicked.connect(self.rename_item_dialog)
         vh.sectionDoubleClicked.connect(self.rename_user_dialog)
         self._model: RatingsTableModel | None = None
+        self._locked = True
+        self._undo_state: list = [False, False, "", ""]
         self._make_actions()
         if model is not None:
             self.setModel(model)
@@ -761,29 +764,34 @@ class RatingGridView(QTableView):
     def setModel(self, model: Any) -> None:  # noqa: N802 - Qt's name
         """Attach a RatingsTableModel (relays its messages, follows its lock and undo state)."""
         old = self._model
-        if old is not None:
+        if old is not None and shiboken6.isValid(old):
             old.statusMessage.disconnect(self._relay_status)
             old.readOnlyChanged.disconnect(self._on_read_only)
-            old.undo_stack.canUndoChanged.disconnect(self._on_undo_state)
-            old.undo_stack.canRedoChanged.disconnect(self._on_undo_state)
-            old.undo_stack.undoTextChanged.disconnect(self._on_undo_text)
-            old.undo_stack.redoTextChanged.disconnect(self._on_undo_text)
+            stack = old.undo_stack
+            stack.canUndoChanged.disconnect(self._on_can_undo)
+            stack.canRedoChanged.disconnect(self._on_can_redo)
+            stack.undoTextChanged.disconnect(self._on_undo_text)
+            stack.redoTextChanged.disconnect(self._on_redo_text)
         super().setModel(model)
         self._model = model if isinstance(model, RatingsTableModel) else None
-        if self._model is not None:
-            m = self._model
+        m = self._model
+        if m is not None:
             m.statusMessage.connect(self._relay_status)
             m.readOnlyChanged.connect(self._on_read_only)
-            m.undo_stack.canUndoChanged.connect(self._on_undo_state)
-            m.undo_stack.canRedoChanged.connect(self._on_undo_state)
-            m.undo_stack.undoTextChanged.connect(self._on_undo_text)
-            m.undo_stack.redoTextChanged.connect(self._on_undo_text)
-        self._on_read_only(self._model.read_only if self._model is not None else True)
+            stack = m.undo_stack
+            stack.canUndoChanged.connect(self._on_can_undo)
+            stack.canRedoChanged.connect(self._on_can_redo)
+            stack.undoTextChanged.connect(self._on_undo_text)
+            stack.redoTextChanged.connect(self._on_redo_text)
+            self._undo_state = [stack.canUndo(), stack.canRedo(), stack.undoText(), stack.redoText()]
+        else:
+            self._undo_state = [False, False, "", ""]
+        self._on_read_only(m.read_only if m is not None else True)
 
     @property
     def grid_model(self) -> RatingsTableModel:
         """The attached RatingsTableModel."""
-        if self._model is None:
+        if self._model is None or not shiboken6.isValid(self._model):
             raise RuntimeError("The grid has no ratings model.")
         return self._model
 
@@ -793,26 +801,39 @@ class RatingGridView(QTableView):
 
     @Slot(bool)
     def _on_read_only(self, read_only: bool) -> None:
+        self._locked = read_only
         for a in self.edit_actions:
             a.setEnabled(not read_only)
         self._update_undo_actions()
 
+    # The undo stack's own signals carry the state: querying the stack here would
+    # touch a deleted object while the model (and its stack) is being destroyed.
     @Slot(bool)
-    def _on_undo_state(self, _flag: bool) -> None:
+    def _on_can_undo(self, flag: bool) -> None:
+        self._undo_state[0] = flag
+        self._update_undo_actions()
+
+    @Slot(bool)
+    def _on_can_redo(self, flag: bool) -> None:
+        self._undo_state[1] = flag
         self._update_undo_actions()
 
     @Slot(str)
-    def _on_undo_text(self, _text: str) -> None:
+    def _on_undo_text(self, text: str) -> None:
+        self._undo_state[2] = text
+        self._update_undo_actions()
+
+    @Slot(str)
+    def _on_redo_text(self, text: str) -> None:
+        self._undo_state[3] = text
         self._update_undo_actions()
 
     def _update_undo_actions(self) -> None:
-        m = self._model
-        writable = m is not None and not m.read_only
-        stack = m.undo_stack if m is not None else None
-        self.action_undo.setEnabled(bool(writable and stack is not None and stack.canUndo()))
-        self.action_redo.setEnabled(bool(writable and stack is not None and stack.canRedo()))
-        self.action_undo.setText(f"&Undo {stack.undoText()}" if stack is not None and stack.canUndo() else "&Undo")
-        self.action_redo.setText(f"&Redo {stack.redoText()}" if stack is not None and stack.canRedo() else "&Redo")
+        can_undo, can_redo, undo_text, redo_text = self._undo_state
+        self.action_undo.setEnabled(can_undo and not self._locked)
+        self.action_redo.setEnabled(can_redo and not self._locked)
+        self.action_undo.setText(f"&Undo {undo_text}" if can_undo and undo_text else "&Undo")
+        self.action_redo.setText(f"&Redo {redo_text}" if can_redo and redo_text else "&Redo")
 
     # -- selection -----------------------------------------------------------------------
     def selected_cells(self) -> np.ndarray:
