@@ -1,0 +1,403 @@
+"""The ``mfstudio`` command: no sub-command opens the window; ``train`` runs headless.
+
+``mfstudio train`` builds its flags from the solvers' parameter declarations, so a new
+parameter appears here (with its help text and range) without touching this file.
+Errors a user can cause print one sentence to stderr and exit with status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import signal
+import sys
+import time
+from pathlib import Path
+from typing import Any, NoReturn, Sequence, TextIO
+
+import numpy as np
+
+import mfstudio
+from mfstudio.core.errors import MFStudioError
+from mfstudio.core.solvers import SOLVERS, Factors, ParamSpec
+from mfstudio.io.errors import FileFormatError
+
+EXIT_OK, EXIT_USAGE, EXIT_INTERRUPTED = 0, 2, 130
+FORMAT_CHOICES = ("auto", "matrix", "triples", "npz", "session")
+
+EXAMPLES = """\
+examples:
+  mfstudio                                   open the window with Example 1
+  mfstudio ratings.csv                       open the window with a file
+  mfstudio train ratings.csv --out results   train the notebook's method, write results
+  mfstudio train u.data --solver biased-sgd --k 20 --steps 30 --holdout 0.2 --patience 3 --out ml100k
+  mfstudio train results/session.mfstudio --steps 20000 --out rerun
+  mfstudio train --help                      all training options
+"""
+
+TRAIN_EXAMPLES = """\
+examples:
+  mfstudio train ratings.csv --out results
+  mfstudio train ratings.csv --solver als --k 3 --steps 50 --seed 1 --out results
+  mfstudio train u.data --solver biased-sgd --k 20 --steps 30 --holdout 0.2 --patience 3 --out ml100k
+  mfstudio train matrix.csv --keep-zeros --init start.npz --out results --quiet
+
+DIR receives P.csv, Q.csv, R_hat.csv, history.csv, recommendations.csv, run.json,
+results.npz and session.mfstudio (which the window opens as it was). Files are only
+written once training has ended well; on an error DIR is left as it was.
+"""
+
+
+class UsageError(MFStudioError):
+    """A command-line mistake; the message is one sentence."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that reports a mistake as an exception instead of printing usage and exiting."""
+
+    def error(self, message: str) -> NoReturn:
+        msg = message[:1].upper() + message[1:]
+        raise UsageError(f"{msg.rstrip('.')}; run `{self.prog} --help` to see the options.")
+
+
+# -- parameters from the solvers' declarations ---------------------------------------------
+def flag_name(spec: ParamSpec) -> str:
+    """The command-line flag of a parameter: ``K`` is ``--k``, others keep their name."""
+    return "--" + spec.name.lower().replace("_", "-")
+
+
+def param_specs() -> dict[str, list[tuple[str, ParamSpec]]]:
+    """Every parameter name, with the (solver, spec) pairs that declare it, in solver order."""
+    out: dict[str, list[tuple[str, ParamSpec]]] = {}
+    for sname, cls in SOLVERS.items():
+        for spec in cls.params:
+            out.setdefault(spec.name, []).append((sname, spec))
+    return out
+
+
+def _param_help(pairs: list[tuple[str, ParamSpec]]) -> str:
+    spec = pairs[0][1]
+    lo = f"above {spec.minimum:g}" if spec.min_exclusive else f"{spec.minimum:g}"
+    defaults = {f"{s.default:g}" for _, s in pairs}
+    if len(defaults) == 1:
+        dflt = f"default {defaults.pop()}"
+    else:
+        dflt = "default " + ", ".join(f"{n} {s.default:g}" for n, s in pairs)
+    used = "" if len(pairs) == len(SOLVERS) else f" Solvers: {', '.join(n for n, _ in pairs)}."
+    return f"{spec.label}: {spec.help} Range {lo} to {spec.maximum:g}; {dflt}.{used}".replace("%", "%%")
+
+
+def train_parser() -> _Parser:
+    """The parser of ``mfstudio train``."""
+    p = _Parser(
+        prog="mfstudio train",
+        description="Train a matrix factorization R ≈ P·Q without the window and write the results to a folder.",
+        epilog=TRAIN_EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("input", metavar="INPUT",
+                   help="ratings: a matrix or user,item,rating CSV/TSV, an .npz with array R, or a .mfstudio session")
+    solvers = ", ".join(f"{n} ({c.title.lower()})" for n, c in SOLVERS.items())
+    p.add_argument("--solver", metavar="NAME", help=f"the method: {solvers}; default sgd, or the session's")
+    for name, pairs in param_specs().items():
+        spec = pairs[0][1]
+        metavar = {"K": "K", "steps": "N", "alpha": "A", "beta": "B", "tol": "T", "seed": "S"}.get(name, name.upper())
+        p.add_argument(flag_name(spec), dest=f"param_{name}", metavar=metavar, help=_param_help(pairs))
+    p.add_argument("--holdout", metavar="F",
+                   help="share of the ratings (0 to below 1, e.g. 0.2) set aside to measure validation RMSE; default none")
+    p.add_argument("--patience", metavar="P",
+                   help="with a hold-out: stop when validation RMSE has not improved for P steps, keeping the best factors")
+    p.add_argument("--init", metavar="INIT.npz",
+                   help="start from arrays P (users x K) and Q (K x items) in this .npz instead of random ones")
+    p.add_argument("--keep-zeros", action="store_true",
+                   help="in a matrix file, 0 is a rating (by default 0 means not rated, as in the notebook)")
+    p.add_argument("--format", choices=FORMAT_CHOICES, default="auto", metavar="FMT",
+                   help=f"the input format: {', '.join(FORMAT_CHOICES)}; default auto (detected)")
+    p.add_argument("--top", metavar="N", default="5", help="recommendations per user in recommendations.csv; default 5")
+    p.add_argument("--out", metavar="DIR", required=True, help="folder for the result files (created if missing)")
+    p.add_argument("--quiet", action="store_true", help="print nothing but errors")
+    return p
+
+
+def main_parser() -> _Parser:
+    """The parser of plain ``mfstudio`` (open the window)."""
+    p = _Parser(
+        prog="mfstudio",
+        description="MF Studio: see, teach and experiment with matrix factorization of rating matrices (R ≈ P·Q).\n"
+                    "Without a command it opens the window; `mfstudio train` runs training without it.",
+        epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("file", nargs="?", metavar="FILE", help="a rating file or .mfstudio session to open in the window")
+    p.add_argument("--version", action="version", version=f"MF Studio {mfstudio.__version__}")
+    return p
+
+
+# -- checking values ------------------------------------------------------------------------
+def _whole(text: str, flag: str, minimum: int, what: str) -> int:
+    try:
+        v = int(text)
+    except ValueError:
+        raise UsageError(f"{flag} must be a whole number {what}; got {text!r}.") from None
+    if v < minimum:
+        raise UsageError(f"{flag} must be a whole number {what}; got {v}.")
+    return v
+
+
+def _holdout(text: str) -> float:
+    try:
+        v = float(text)
+    except ValueError:
+        v = math.nan
+    if not (math.isfinite(v) and 0.0 <= v < 1.0):
+        raise UsageError(f"--holdout must be a share of the ratings from 0 up to but not including 1 (e.g. 0.2); got {text!r}.")
+    return v
+
+
+def solver_params(args: argparse.Namespace, solver: str, base: dict[str, Any]) -> dict[str, Any]:
+    """The solver's parameters: ``base`` overridden by the flags given, each value checked."""
+    from mfstudio.core.solvers import get_solver
+
+    cls = get_solver(solver)
+    own = {s.name: s for s in cls.params}
+    params = {k: v for k, v in base.items() if k in own}
+    for name, pairs in param_specs().items():
+        given = getattr(args, f"param_{name}")
+        if given is None:
+            continue
+        flag = flag_name(pairs[0][1])
+        if name not in own:
+            others = ", ".join(n for n, _ in pairs)
+            raise UsageError(f"The {solver} solver has no {pairs[0][1].label.lower()}; leave out {flag} or choose --solver {others}.")
+        try:
+            params[name] = own[name].validate(given)
+        except MFStudioError as exc:
+            raise UsageError(f"Bad value for {flag}: {exc}") from None
+    return params
+
+
+def read_init(path: str, K: int | None) -> Factors:
+    """Starting factors from an .npz with P (users x K), Q (K x items) and optional biases."""
+    from mfstudio.io.npz import read_npz
+
+    arrays = read_npz(path, ("P", "Q", "user_bias", "item_bias", "global_mean"))
+    name = Path(path).name
+    for key in ("P", "Q"):
+        if key not in arrays:
+            raise UsageError(f"{name} has no array {key!r}; --init needs arrays P (users x K) and Q (K x items).")
+        a = arrays[key]
+        if a.ndim != 2 or a.dtype.kind not in "biuf":
+            raise UsageError(f"The array {key!r} in {name} must be a two-dimensional array of numbers.")
+    P, Q = arrays["P"].astype(np.float64), arrays["Q"].astype(np.float64)
+    if P.shape[1] != Q.shape[0]:
+        raise UsageError(f"In {name}, P has {P.shape[1]} columns but Q has {Q.shape[0]} rows; both must be K.")
+    if K is not None and P.shape[1] != K:
+        raise UsageError(f"The starting factors in {name} have K = {P.shape[1]} but --k is {K}; make them agree or leave out --k.")
+    f = Factors(P, Q)
+    if "user_bias" in arrays and "item_bias" in arrays:
+        f.user_bias = np.asarray(arrays["user_bias"], dtype=np.float64).ravel()
+        f.item_bias = np.asarray(arrays["item_bias"], dtype=np.float64).ravel()
+        f.global_mean = float(np.asarray(arrays.get("global_mean", 0.0), dtype=np.float64).ravel()[0])
+    return f
+
+
+def _check_out_dir(out: str) -> Path:
+    d = Path(out)
+    if d.exists() and not d.is_dir():
+        raise UsageError(f"--out {out} is a file, not a folder; give a folder for the results.")
+    probe = d
+    while not probe.exists():
+        probe = probe.parent
+    if not probe.is_dir() or not os.access(probe, os.W_OK | os.X_OK):
+        raise UsageError(f"Cannot write into {probe} (no permission); choose another --out folder.")
+    return d
+
+
+# -- progress -------------------------------------------------------------------------------
+class Progress:
+    """Progress on stderr: a bar redrawn in place on a terminal, else a line about every second."""
+
+    def __init__(self, stream: TextIO, quiet: bool) -> None:
+        self.stream = stream
+        self.quiet = quiet
+        self.tty = bool(getattr(stream, "isatty", lambda: False)())
+        self.every = 0.2 if self.tty else 1.0
+        self.last = -math.inf
+        self.t0 = time.perf_counter()
+        self.drawn = False
+
+    def line(self, snap: Any) -> str:
+        val = "" if math.isnan(snap.val_rmse) else f"  val RMSE {snap.val_rmse:.4g}"
+        rate = f"  {snap.steps_per_s:,.0f} steps/s" if math.isfinite(snap.steps_per_s) else ""
+        return f"step {snap.step:,}/{snap.budget:,}  objective {snap.objective:.6g}  RMSE {snap.train_rmse:.4g}{val}{rate}"
+
+    def update(self, snap: Any, force: bool = False) -> None:
+        if self.quiet:
+            return
+        now = time.perf_counter()
+        if not force and now - self.last < self.every:
+            return
+        self.last = now
+        if self.tty:
+            frac = min(snap.step / max(snap.budget, 1), 1.0)
+            bar = "#" * int(frac * 24)
+            self.stream.write(f"\r[{bar:<24}] {frac:4.0%}  {self.line(snap)}\x1b[K")
+            self.drawn = True
+        else:
+            self.stream.write(self.line(snap) + "\n")
+        self.stream.flush()
+
+    def done(self) -> None:
+        if self.drawn and not self.quiet:
+            self.stream.write("\n")
+            self.stream.flush()
+
+
+# -- commands -------------------------------------------------------------------------------
+def _say(quiet: bool, text: str, stream: TextIO | None = None) -> None:
+    if not quiet:
+        print(text, file=stream or sys.stdout)
+
+
+def train(argv: Sequence[str]) -> int:
+    """``mfstudio train``: load, check, train, then write every result file at once."""
+    from mfstudio import io as mio
+    from mfstudio.core.session import RunResult, Session
+    from mfstudio.core.solvers import get_solver
+    from mfstudio.core.training import Control, StopReason, Training
+
+    args = train_parser().parse_args(list(argv))
+    quiet = args.quiet
+    t_start = time.perf_counter()
+    # everything a user can get wrong is checked before the (possibly long) training
+    if args.solver is not None:
+        get_solver(args.solver)
+    holdout = _holdout(args.holdout) if args.holdout is not None else None
+    patience = _whole(args.patience, "--patience", 1, "of steps of at least 1") if args.patience is not None else None
+    top = _whole(args.top, "--top", 0, "of recommendations per user, 0 or more")
+    out = _check_out_dir(args.out)
+    fmt = None if args.format == "auto" else args.format
+    loaded = mio.load(args.input, keep_zeros=args.keep_zeros, fmt=fmt)
+    t_loaded = time.perf_counter()
+    for note in loaded.notices:
+        _say(quiet, f"Note: {note}", sys.stderr)
+    src = loaded.session
+    ratings = src.ratings
+    solver = args.solver or src.solver or "sgd"
+    base = dict(src.params) if solver == src.solver else {}
+    params = solver_params(args, solver, base)
+    init = None
+    if args.init is not None:
+        init = read_init(args.init, params.get("K") if args.param_K is not None else None)
+        params.setdefault("K", init.K)
+        if args.param_K is None:
+            params["K"] = init.K
+    if holdout is not None:
+        split_arg: float | np.ndarray | None = holdout if holdout > 0 else None
+    elif len(src.held_out):
+        split_arg = src.held_out_mask()
+    elif src.holdout_fraction > 0:
+        split_arg = float(src.holdout_fraction)
+    else:
+        split_arg = None
+    if patience is None:
+        patience = src.patience
+    if patience is not None and split_arg is None:
+        raise UsageError("--patience needs a hold-out to watch; add --holdout (e.g. 0.2) or leave out --patience.")
+    training = Training(ratings, solver, params, holdout=split_arg, init=init, patience=patience)
+    for w in training.split.warnings:
+        _say(quiet, f"Note: {w}", sys.stderr)
+    o = ratings.observed
+    _say(quiet, f"Training {solver} on {ratings.n_users:,} users x {ratings.n_items:,} items, "
+                f"{ratings.nnz:,} ratings ({len(training.split.val):,} held out), K = {training.params['K']}.", sys.stderr)
+
+    control = Control()
+    progress = Progress(sys.stderr, quiet)
+    old_handler = None
+    try:
+        old_handler = signal.signal(signal.SIGINT, lambda *_: control.stop())
+    except ValueError:  # not the main thread: Ctrl-C keeps its default meaning
+        pass
+    snap = None
+    try:
+        for snap in training.run(control, chunk_seconds=0.05):
+            progress.update(snap, force=snap.finished)
+    finally:
+        if old_handler is not None:
+            signal.signal(signal.SIGINT, old_handler)
+        progress.done()
+    assert snap is not None
+    if snap.failed:
+        raise UsageError(snap.message or "Training diverged; try a smaller learning rate.")
+    t_trained = time.perf_counter()
+
+    m = training.split.held_out
+    result = RunResult(
+        solver=solver, params=dict(training.params), factors=training.factors.copy(), history=training.history,
+        steps_done=training.step, elapsed_s=training.elapsed,
+        reason=training.reason.value if training.reason else "", message=training.message,
+    )
+    session = Session(
+        ratings=ratings, held_out=np.stack([o.rows[m], o.cols[m]], axis=1).astype(np.int64),
+        solver=solver, params=dict(training.params),
+        holdout_fraction=float(holdout) if holdout else float(src.holdout_fraction if holdout is None else 0.0),
+        patience=patience, result=result,
+    )
+    timings = {"load_s": t_loaded - t_start, "wall_s": t_trained - t_start}
+    written = mio.export_results(out, session, top_n=top, timings=timings, include_session=True)
+    reason = StopReason(training.reason).describe() if training.reason else "finished"
+    val = "" if math.isnan(snap.val_rmse) else f", validation RMSE {snap.val_rmse:.4g}"
+    _say(quiet, f"Done ({reason}) after {training.step:,} steps in {training.elapsed:.2f} s: objective {snap.objective:.6g}, "
+                f"training RMSE {snap.train_rmse:.4g}{val}. Wrote {len(written)} files to {out}.")
+    if training.reason is StopReason.CANCELLED:
+        return EXIT_INTERRUPTED
+    return EXIT_OK
+
+
+def _has_display() -> bool:
+    if sys.platform in ("win32", "darwin") or sys.platform.startswith("cygwin"):
+        return True
+    return any(os.environ.get(v) for v in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM"))
+
+
+def open_window(argv: Sequence[str]) -> int:
+    """Plain ``mfstudio [FILE]``: check the file and the display, then start the window."""
+    args = main_parser().parse_args(list(argv))
+    path = args.file
+    if path is not None:
+        p = Path(path)
+        if not p.exists():
+            hint = " (to train without the window, run `mfstudio train INPUT --out DIR`)" if not p.suffix else ""
+            raise UsageError(f"There is no file at {path}{hint}; check the name and the folder.")
+        if p.is_dir():
+            raise UsageError(f"{path} is a folder; give a rating file or a .mfstudio session to open.")
+    if not _has_display():
+        raise UsageError("There is no display to open the window on (DISPLAY and WAYLAND_DISPLAY are not set); "
+                         "run `mfstudio train INPUT --out DIR` to train without the window.")
+    try:
+        from mfstudio.gui.app import run
+    except ImportError as exc:
+        if "PySide6" in str(exc) or "Qt" in str(exc):
+            raise UsageError("The window needs PySide6, which cannot be loaded here; install PySide6-Essentials "
+                             "or run `mfstudio train INPUT --out DIR` instead.") from None
+        raise
+    return int(run(path) or 0)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """The ``mfstudio`` entry point; returns the exit status."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    try:
+        if argv and argv[0] == "train":
+            return train(argv[1:])
+        return open_window(argv)
+    except SystemExit as exc:  # --help and --version print and stop
+        return exc.code if isinstance(exc.code, int) else EXIT_OK
+    except MFStudioError as exc:
+        print(str(exc), file=sys.stderr)
+        return EXIT_USAGE
+
+
+if __name__ == "__main__":
+    sys.exit(main())
