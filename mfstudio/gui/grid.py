@@ -20,6 +20,7 @@ from PySide6.QtCore import (
     QItemSelection,
     QItemSelectionModel,
     QModelIndex,
+    QObject,
     QPersistentModelIndex,
     Qt,
     Signal,
@@ -109,7 +110,7 @@ class RatingsTableModel(QAbstractTableModel):
     readOnlyChanged = Signal(bool)
     scaleChanged = Signal(float, float)
 
-    def __init__(self, ratings: Ratings | None = None, parent: QWidget | None = None) -> None:
+    def __init__(self, ratings: Ratings | None = None, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.undo_stack = QUndoStack(self)
         self._R = np.zeros((0, 0))
@@ -406,6 +407,23 @@ class RatingsTableModel(QAbstractTableModel):
         s = "s" if n != 1 else ""
         text = f"Hold out {n} cell{s}" if held else f"Use {n} cell{s} for training"
         self.undo_stack.push(undo.HeldOutCommand(self, rows, cols, bool(held), text))
+        return True
+
+    def replace_held_out(self, cells: Iterable[tuple[int, int]] | np.ndarray, text: str = "Choose held-out cells") -> bool:
+        """Make exactly the rated cells among ``cells`` the held-out set, as one undo step."""
+        if not self._check_writable():
+            return False
+        rows, cols = _as_cells(cells)
+        self._check_cells(rows, cols)
+        want = np.zeros(self._held.shape, dtype=bool)
+        want[rows, cols] = True
+        rated = ~np.isnan(self._R)
+        want &= rated
+        changed = (want != self._held) & rated
+        if not changed.any():
+            return False
+        r, c = np.nonzero(changed)
+        self.undo_stack.push(undo.HeldOutCommand(self, r, c, want[r, c], text))
         return True
 
     def paste_block(self, row: int, col: int, block: list[list[str]], fill: tuple[int, int, int, int] | None = None) -> bool:

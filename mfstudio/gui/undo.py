@@ -56,21 +56,21 @@ class CellsOp(Op):
 
 
 class HeldOp(Op):
-    """Mark cells as held out (or back to training)."""
+    """Mark cells as held out (or back to training); ``held`` is one flag or one per cell."""
 
     touches_held = True
 
-    def __init__(self, rows: np.ndarray, cols: np.ndarray, held: bool) -> None:
+    def __init__(self, rows: np.ndarray, cols: np.ndarray, held: bool | np.ndarray) -> None:
         self.rows = np.asarray(rows, dtype=np.int64)
         self.cols = np.asarray(cols, dtype=np.int64)
-        self.held = bool(held)
+        self.held = np.broadcast_to(np.asarray(held, dtype=bool), self.rows.shape).copy()
         self._old: np.ndarray | None = None
 
     def apply(self, model: "RatingsTableModel") -> None:
         vals, held = model._raw_get_cells(self.rows, self.cols)
         if self._old is None:
             self._old = held
-        model._raw_set_cells(self.rows, self.cols, vals, np.full(len(self.rows), self.held))
+        model._raw_set_cells(self.rows, self.cols, vals, self.held)
 
     def revert(self, model: "RatingsTableModel") -> None:
         assert self._old is not None
@@ -246,7 +246,9 @@ class PasteCommand(GridCommand):
 class HeldOutCommand(GridCommand):
     """Hold cells out for validation, or use them for training again."""
 
-    def __init__(self, model: "RatingsTableModel", rows: np.ndarray, cols: np.ndarray, held: bool, text: str) -> None:
+    def __init__(
+        self, model: "RatingsTableModel", rows: np.ndarray, cols: np.ndarray, held: bool | np.ndarray, text: str
+    ) -> None:
         super().__init__(model, [HeldOp(rows, cols, held)], text)
 
 

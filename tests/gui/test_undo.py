@@ -194,3 +194,15 @@ def test_any_sequence_undoes_to_the_start_and_redoes_to_the_end(qapp, qtmodeltes
         m.undo_stack.redo()
     assert same(snap(m), end)
     qtmodeltester.check(m, force_py=True)
+
+
+def test_replace_held_out_is_one_step(model: RatingsTableModel) -> None:
+    assert model.replace_held_out([(1, 0), (2, 0), (0, 2)], text="Hold out 10% of the ratings")
+    assert model.held_out_cells().tolist() == [[1, 0], [2, 0]]  # (0, 2) is not rated
+    assert model.undo_stack.count() == 1
+    assert model.undo_stack.undoText() == "Hold out 10% of the ratings"
+    assert model.replace_held_out([(1, 0), (2, 0)]) is False  # nothing changes, no step
+    model.undo_stack.undo()
+    assert model.held_out_cells().tolist() == [[0, 0], [4, 2]]
+    model.replace_held_out(np.zeros((0, 2), np.int64))
+    assert len(model.held_out_cells()) == 0
