@@ -31,7 +31,7 @@ def detect_format(path: Path, head: bytes) -> str:
     """The format of a file from its first bytes, then its name."""
     if head.startswith(b"PK\x03\x04") or path.suffix.lower() == ".npz":
         return "npz"
-    if head.startswith(b"\x1f\x8b") or path.suffix.lower() == ".mfstudio":
+    if head.startswith(b"\x1f\x8b") or path.suffix.lower() in SESSION_SUFFIXES:
         return "session"
     if head.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"{"):
         return "session"

@@ -191,6 +191,8 @@ def safe_json_loads(text: str, name: str = "The file") -> Any:
 
     try:
         return json.loads(text, parse_int=number(int), parse_float=number(float), parse_constant=constant)
+    except FileFormatError:
+        raise
     except json.JSONDecodeError as exc:
         what = "ends too early (it is truncated)" if exc.pos >= len(text.rstrip()) else f"is not valid JSON at line {exc.lineno}, column {exc.colno}"
         raise FileFormatError(f"{name} {what}; open an older copy or save the session again.") from None
