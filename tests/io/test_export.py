@@ -1,0 +1,147 @@
+"""Result exports: content and labels, full precision, all-or-nothing atomic writes."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+
+import numpy as np
+import pytest
+
+import mfstudio.io as mio
+from mfstudio.core.recommend import recommend
+from mfstudio.core.session import Session
+from mfstudio.io import atomic
+from tests.io.conftest import make_session
+
+
+def read_csv(path) -> list[list[str]]:
+    return list(csv.reader(io.StringIO(path.read_text("utf-8"))))
+
+
+def test_export_results_writes_every_file(tmp_path, session):
+    out = tmp_path / "out"
+    written = mio.export_results(out, session, top_n=2)
+    assert sorted(p.name for p in written) == sorted(mio.RESULT_FILES)
+    assert sorted(os.listdir(out)) == sorted(mio.RESULT_FILES)  # no temp files left
+    r, f = session.ratings, session.result.factors
+    P = read_csv(out / "P.csv")
+    assert P[0] == ["user", "k1", "k2"] and [row[0] for row in P[1:]] == list(r.users)
+    np.testing.assert_array_equal(np.array([row[1:] for row in P[1:]], dtype=float), f.P)  # full precision
+    Q = read_csv(out / "Q.csv")
+    assert Q[0] == ["k", *r.items] and Q[1][0] == "k1"
+    np.testing.assert_array_equal(np.array([row[1:] for row in Q[1:]], dtype=float), f.Q)
+    Rh = read_csv(out / "R_hat.csv")
+    np.testing.assert_array_equal(np.array([row[1:] for row in Rh[1:]], dtype=float), f.P @ f.Q)
+    hist = read_csv(out / "history.csv")
+    assert hist[0] == ["step", "objective", "train_rmse", "val_rmse", "elapsed_s"]
+    assert hist[1][0] == "1" and hist[-1][0] == "30" and hist[1][3] != ""
+    recs = read_csv(out / "recommendations.csv")
+    assert recs[0] == ["user", "rank", "item", "predicted"] and recs[1][1] == "1"
+    run = json.loads((out / "run.json").read_text())
+    assert run["solver"] == "sgd" and run["seed"] == 3 and run["parameters"]["K"] == 2
+    assert run["data"] == {"users": 4, "items": 4, "ratings": 9, "held_out": 2, "scale": [1.0, 5.0]}
+    assert run["final"]["step"] == 30 and run["versions"]["numpy"] == np.__version__
+    with np.load(out / "results.npz", allow_pickle=False) as z:
+        np.testing.assert_array_equal(z["P"], f.P)
+        assert list(z["users"]) == list(r.users)
+    assert mio.load(out / "results.npz").session.ratings == r  # the npz reopens as ratings
+
+
+def test_history_without_holdout_has_empty_val_rmse(tmp_path):
+    s = make_session(held_out=False)
+    mio.export_history(tmp_path / "h.csv", s.result.history)
+    rows = read_csv(tmp_path / "h.csv")
+    assert all(row[3] == "" for row in rows[1:])
+
+
+def test_biased_results_include_biases(tmp_path):
+    s = make_session("biased-sgd")
+    mio.export_results(tmp_path, s)
+    with np.load(tmp_path / "results.npz") as z:
+        np.testing.assert_array_equal(z["user_bias"], s.result.factors.user_bias)
+    Rh = read_csv(tmp_path / "R_hat.csv")
+    np.testing.assert_array_equal(np.array([r[1:] for r in Rh[1:]], dtype=float), s.result.factors.predict())
+
+
+def test_per_table_exports_and_labels_with_commas(tmp_path, session):
+    from mfstudio.core.ratings import Ratings
+    r = Ratings([0, 1], [0, 1], [4.0, 2.0], (2, 2), users=['Doe, "J"', "b"], items=["x;y", "z"])
+    s = make_session(ratings=r, held_out=False)
+    f = s.result.factors
+    mio.export_P(tmp_path / "P.csv", r, f)
+    mio.export_Q(tmp_path / "Q.csv", r, f)
+    mio.export_R_hat(tmp_path / "R.csv", r, f)
+    mio.export_recommendations(tmp_path / "rec.csv", r, recommend(r, f, 1))
+    assert read_csv(tmp_path / "P.csv")[1][0] == 'Doe, "J"'
+    assert read_csv(tmp_path / "Q.csv")[0][1] == "x;y"
+    assert read_csv(tmp_path / "rec.csv")[1][:3] == ['Doe, "J"', "1", "z"]
+    assert mio.load(tmp_path / "R.csv").session.ratings.users == ('Doe, "J"', "b")
+
+
+def test_exported_ratings_read_back_equal(tmp_path, session):
+    mio.export_ratings(tmp_path / "r.csv", session.ratings)
+    assert mio.load(tmp_path / "r.csv").session.ratings == session.ratings
+
+
+def test_export_without_results_is_a_clear_error(tmp_path, session):
+    with pytest.raises(mio.FileFormatError, match="train the model first"):
+        mio.export_results(tmp_path, Session(ratings=session.ratings))
+    assert os.listdir(tmp_path) == []
+
+
+def test_atomic_write_failure_keeps_old_file_and_leaves_no_temp(tmp_path, monkeypatch):
+    p = tmp_path / "a.csv"
+    p.write_bytes(b"old contents\r\n")
+    def boom(fd):
+        raise OSError(28, "No space left on device")
+    monkeypatch.setattr(atomic.os, "fsync", boom)
+    with pytest.raises(mio.FileFormatError, match="No space left on device.*free some space"):
+        mio.atomic_write(p, "new")
+    assert p.read_bytes() == b"old contents\r\n"
+    assert os.listdir(tmp_path) == ["a.csv"]
+
+
+def test_export_results_is_all_or_nothing(tmp_path, session, monkeypatch):
+    mio.export_results(tmp_path, session)
+    before = {n: (tmp_path / n).read_bytes() for n in os.listdir(tmp_path)}
+    real = atomic.os.replace
+    calls = []
+    def failing_replace(a, b):
+        calls.append(b)
+        raise OSError(13, "Permission denied")
+    monkeypatch.setattr(atomic.os, "replace", failing_replace)
+    with pytest.raises(mio.FileFormatError):
+        mio.export_results(tmp_path, make_session(steps=5))
+    monkeypatch.setattr(atomic.os, "replace", real)
+    assert {n: (tmp_path / n).read_bytes() for n in os.listdir(tmp_path)} == before
+    # and a failure while staging (before any replace) touches nothing either
+    monkeypatch.setattr(atomic, "_write_temp", lambda path, data: (_ for _ in ()).throw(OSError(5, "I/O error")))
+    with pytest.raises(mio.FileFormatError, match="I/O error"):
+        mio.export_results(tmp_path, make_session(steps=5))
+    assert {n: (tmp_path / n).read_bytes() for n in os.listdir(tmp_path)} == before
+
+
+def test_atomic_write_gives_normal_permissions(tmp_path):
+    p = tmp_path / "n.txt"
+    mio.atomic_write(p, b"x")
+    mask = os.umask(0)
+    os.umask(mask)
+    assert p.stat().st_mode & 0o777 == 0o666 & ~mask
+    os.chmod(p, 0o640)
+    mio.atomic_write(p, "y")
+    assert p.stat().st_mode & 0o777 == 0o640 and p.read_text() == "y"
+
+
+def test_export_into_a_file_path_is_refused(tmp_path, session):
+    f = tmp_path / "file"
+    f.write_text("")
+    with pytest.raises(mio.FileFormatError, match="is a file, not a folder"):
+        mio.export_results(f, session)
+
+
+def test_file_filters_are_plain_strings():
+    assert mio.FILE_FILTERS[0].startswith("All supported (") and "*.mfstudio" in mio.FILE_FILTERS[0]
+    assert all(isinstance(s, str) and s.endswith(")") for s in mio.FILE_FILTERS)
