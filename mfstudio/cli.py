@@ -329,7 +329,9 @@ def train(argv: Sequence[str]) -> int:
         progress.done()
     assert snap is not None
     if snap.failed:
-        raise UsageError(snap.message or "Training diverged; try a smaller learning rate.")
+        # the core adds that the last good factors are kept; here nothing is written
+        msg = (snap.message or "Training diverged; try a smaller learning rate.").split(" The last good factors")[0]
+        raise UsageError(msg)
     t_trained = time.perf_counter()
 
     m = training.split.held_out

@@ -1,0 +1,226 @@
+"""The mfstudio command: train end to end, flags from the parameter specs, errors as one
+sentence with exit status 2, and the window path (with a stand-in for the GUI)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import types
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import mfstudio
+import mfstudio.io as mio
+from mfstudio import cli
+from mfstudio.core.examples import example_path
+
+EXAMPLE_CSV = ",A,B,C,D\nu1,0,4.5,2.0,0\nu2,4,0,3.5,0\nu3,0,5,0,2\nu4,0,3.5,4.0,1.0\n"
+
+
+@pytest.fixture
+def ratings_csv(tmp_path: Path) -> Path:
+    p = tmp_path / "r.csv"
+    p.write_text(EXAMPLE_CSV)
+    return p
+
+
+def run(argv: list[str], capsys) -> tuple[int, str, str]:
+    code = cli.main(argv)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_train_writes_results_and_a_session_the_window_can_open(tmp_path, ratings_csv, capsys):
+    out = tmp_path / "out"
+    code, stdout, stderr = run(["train", str(ratings_csv), "--k", "3", "--steps", "200", "--seed", "4",
+                                "--holdout", "0.2", "--top", "2", "--out", str(out)], capsys)
+    assert code == 0, stderr
+    assert sorted(os.listdir(out)) == sorted([*mio.RESULT_FILES, "session.mfstudio"])
+    assert "Wrote 8 files" in stdout and "step 200/200" in stderr
+    run_json = json.loads((out / "run.json").read_text())
+    assert run_json["parameters"] == {"K": 3, "steps": 200, "alpha": 0.0002, "beta": 0.02, "tol": 0.001, "seed": 4}
+    assert run_json["data"]["held_out"] == 2 and run_json["final"]["val_rmse"] is not None
+    s = mio.load(out / "session.mfstudio").session
+    assert s.result.steps_done == 200 and s.result.factors.P.shape == (4, 3) and len(s.held_out) == 2
+    assert s.ratings.users == ("u1", "u2", "u3", "u4")
+
+
+def test_same_seed_same_result_and_session_as_input(tmp_path, ratings_csv, capsys):
+    a, b = tmp_path / "a", tmp_path / "b"
+    assert run(["train", str(ratings_csv), "--solver", "als", "--steps", "20", "--out", str(a), "--quiet"], capsys)[0] == 0
+    code, out, err = run(["train", str(a / "session.mfstudio"), "--out", str(b), "--quiet"], capsys)
+    assert code == 0 and out == "" and err == ""
+    assert (a / "P.csv").read_bytes() == (b / "P.csv").read_bytes()
+    assert json.loads((b / "run.json").read_text())["solver"] == "als"
+
+
+def test_every_solver_runs(tmp_path, ratings_csv, capsys):
+    for name in ("sgd", "als", "biased-sgd", "nmf"):
+        code, _, err = run(["train", str(ratings_csv), "--solver", name, "--steps", "5", "--out", str(tmp_path / name), "--quiet"], capsys)
+        assert code == 0, err
+
+
+def test_init_from_npz_and_k_taken_from_it(tmp_path, ratings_csv, capsys):
+    init = tmp_path / "init.npz"
+    P0, Q0 = np.full((4, 3), 0.5), np.full((3, 4), 0.5)
+    np.savez(init, P=P0, Q=Q0)
+    out = tmp_path / "o"
+    code, _, err = run(["train", str(ratings_csv), "--init", str(init), "--steps", "1", "--out", str(out), "--quiet"], capsys)
+    assert code == 0, err
+    assert mio.load(out / "session.mfstudio").session.result.factors.K == 3
+    code, _, err = run(["train", str(ratings_csv), "--init", str(init), "--k", "2", "--out", str(out)], capsys)
+    assert code == 2 and "K = 3 but --k is 2" in err
+
+
+def test_keep_zeros_flag(tmp_path, ratings_csv, capsys):
+    out = tmp_path / "o"
+    assert run(["train", str(ratings_csv), "--keep-zeros", "--steps", "1", "--out", str(out), "--quiet"], capsys)[0] == 0
+    assert mio.load(out / "session.mfstudio").session.ratings.nnz == 16
+
+
+def test_notices_go_to_stderr_unless_quiet(tmp_path, capsys):
+    p = tmp_path / "t.csv"
+    p.write_text("user,item,rating\na,x,1\na,x,2\nb,y,3\n")
+    code, _, err = run(["train", str(p), "--steps", "1", "--out", str(tmp_path / "o")], capsys)
+    assert code == 0 and "Note: 1 duplicate rating(s)" in err
+    code, _, err = run(["train", str(p), "--steps", "1", "--out", str(tmp_path / "o"), "--quiet"], capsys)
+    assert code == 0 and err == ""
+
+
+@pytest.mark.parametrize(
+    "flags, pattern",
+    [
+        (["--k", "0"], "Bad value for --k: Latent features \\(K\\) must be from 1 up to 1000; got 0."),
+        (["--k", "two"], "--k: Latent features \\(K\\) must be a whole number"),
+        (["--alpha", "-1"], "--alpha: Learning rate \\(α\\) must be above 0"),
+        (["--alpha", "nan"], "--alpha: Learning rate \\(α\\) must be a finite number"),
+        (["--holdout", "1.5"], "--holdout must be a share of the ratings from 0 up to but not including 1"),
+        (["--solver", "svd++"], "There is no solver called 'svd\\+\\+'; choose one of sgd, als, biased-sgd, nmf."),
+        (["--solver", "als", "--alpha", "0.1"], "The als solver has no learning rate \\(α\\); leave out --alpha"),
+        (["--patience", "3"], "--patience needs a hold-out"),
+        (["--patience", "0", "--holdout", "0.2"], "--patience must be a whole number of steps of at least 1"),
+        (["--top", "-1"], "--top must be a whole number"),
+        (["--format", "xls"], "Argument --format: invalid choice"),
+        (["--bogus"], "Unrecognized arguments: --bogus; run `mfstudio train --help`"),
+    ],
+)
+def test_bad_flags_exit_2_with_one_sentence(tmp_path, ratings_csv, capsys, flags, pattern):
+    out = tmp_path / "out"
+    code, stdout, err = run(["train", str(ratings_csv), "--out", str(out), *flags], capsys)
+    assert code == 2
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
+    import re
+    assert re.search(pattern, err), err
+    assert not out.exists()  # nothing half-written
+
+
+@pytest.mark.parametrize(
+    "content, pattern",
+    [
+        (b"", "is empty"),
+        (b"1,2,3\n4,5\n", "Line 2 has 2 cells"),
+        (b"\x00\xff\x00\x13" * 40, "not a text file"),
+        (b'{"format": "mfstudio-session", "version": 99}', "newer MF Studio"),
+    ],
+)
+def test_bad_input_files_exit_2(tmp_path, capsys, content, pattern):
+    p = tmp_path / "in.csv"
+    p.write_bytes(content)
+    code, _, err = run(["train", str(p), "--out", str(tmp_path / "o")], capsys)
+    assert code == 2 and pattern in err and len(err.strip().splitlines()) == 1
+
+
+def test_missing_input_and_out_is_a_file(tmp_path, ratings_csv, capsys):
+    code, _, err = run(["train", str(tmp_path / "none.csv"), "--out", str(tmp_path / "o")], capsys)
+    assert code == 2 and "There is no file at" in err
+    f = tmp_path / "f"
+    f.write_text("")
+    code, _, err = run(["train", str(ratings_csv), "--out", str(f)], capsys)
+    assert code == 2 and "is a file, not a folder" in err
+    code, _, err = run(["train", str(ratings_csv)], capsys)
+    assert code == 2 and "--out" in err
+
+
+def test_divergence_exits_2_and_writes_nothing(tmp_path, ratings_csv, capsys):
+    out = tmp_path / "o"
+    code, _, err = run(["train", str(ratings_csv), "--alpha", "10", "--out", str(out)], capsys)
+    last = err.strip().splitlines()[-1]
+    assert code == 2 and last.startswith("Training diverged at step") and last.endswith("e.g. α = 1.")
+    assert not out.exists()
+
+
+def test_existing_results_survive_a_failed_run(tmp_path, ratings_csv, capsys):
+    out = tmp_path / "o"
+    assert run(["train", str(ratings_csv), "--steps", "3", "--out", str(out), "--quiet"], capsys)[0] == 0
+    before = {n: (out / n).read_bytes() for n in os.listdir(out)}
+    assert run(["train", str(ratings_csv), "--alpha", "10", "--out", str(out)], capsys)[0] == 2
+    assert {n: (out / n).read_bytes() for n in os.listdir(out)} == before
+
+
+def test_flags_come_from_parameter_specs(capsys):
+    code, out, _ = run(["train", "--help"], capsys)
+    assert code == 0
+    from mfstudio.core.solvers import SOLVERS
+    for cls in SOLVERS.values():
+        for spec in cls.params:
+            assert cli.flag_name(spec) in out
+    assert "--k K" in out and "How many hidden taste dimensions" in out and "examples:" in out
+    assert "sgd 10000, als 50, biased-sgd 200, nmf 500" in " ".join(out.split())
+
+
+def test_version_and_help(capsys):
+    code, out, _ = run(["--version"], capsys)
+    assert code == 0 and out.strip() == f"MF Studio {mfstudio.__version__}"
+    code, out, _ = run(["--help"], capsys)
+    assert code == 0 and "mfstudio train" in out and "examples:" in out
+
+
+# -- the window path, with a stand-in for mfstudio.gui.app -------------------------------------
+@pytest.fixture
+def fake_gui(monkeypatch):
+    calls: list[object] = []
+    app = types.ModuleType("mfstudio.gui.app")
+    app.run = lambda path: calls.append(path) or 0
+    gui = types.ModuleType("mfstudio.gui")
+    gui.app = app
+    monkeypatch.setitem(sys.modules, "mfstudio.gui", gui)
+    monkeypatch.setitem(sys.modules, "mfstudio.gui.app", app)
+    return calls
+
+
+def test_no_arguments_opens_the_window(fake_gui, monkeypatch, capsys):
+    monkeypatch.setenv("QT_QPA_PLATFORM", "offscreen")
+    assert cli.main([]) == 0 and fake_gui == [None]
+    path = str(example_path("example-1"))
+    assert cli.main([path]) == 0 and fake_gui == [None, path]
+
+
+def test_no_display_is_one_sentence(fake_gui, monkeypatch, capsys):
+    for var in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setattr(sys, "platform", "linux")
+    code, _, err = run([], capsys)
+    assert code == 2 and fake_gui == []
+    assert "There is no display" in err and "mfstudio train" in err
+
+
+def test_window_with_missing_file(fake_gui, monkeypatch, capsys):
+    monkeypatch.setenv("QT_QPA_PLATFORM", "offscreen")
+    code, _, err = run(["trian"], capsys)
+    assert code == 2 and "mfstudio train" in err and fake_gui == []
+
+
+def test_python_dash_m_in_a_subprocess_without_qt(tmp_path, ratings_csv):
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    out = tmp_path / "sub"
+    p = subprocess.run([sys.executable, "-m", "mfstudio", "train", str(ratings_csv), "--steps", "10", "--out", str(out)],
+                       capture_output=True, text=True, env=env)
+    assert p.returncode == 0, p.stderr
+    assert "step 10/10" in p.stderr  # a progress line, not a terminal: plain lines
+    p = subprocess.run([sys.executable, "-m", "mfstudio", "train", str(ratings_csv), "--k", "0", "--out", str(out)],
+                       capture_output=True, text=True, env=env)
+    assert p.returncode == 2 and p.stderr.count("\n") == 1 and "Traceback" not in p.stderr
