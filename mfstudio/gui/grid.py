@@ -85,9 +85,12 @@ def _as_cells(cells: Iterable[tuple[int, int]] | np.ndarray) -> tuple[np.ndarray
     return a[:, 0].copy(), a[:, 1].copy()
 
 
-def _unique_cells(rows: np.ndarray, cols: np.ndarray, n_items: int) -> tuple[np.ndarray, np.ndarray]:
-    key = np.unique(rows * max(n_items, 1) + cols)
-    return key // max(n_items, 1), key % max(n_items, 1)
+def _unique_cells(rows: np.ndarray, cols: np.ndarray, shape: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct cells, row-major (a bool mask: linear time, unlike np.unique on big inputs)."""
+    mask = np.zeros(shape, dtype=bool)
+    mask[rows, cols] = True
+    r, c = np.nonzero(mask)
+    return r.astype(np.int64), c.astype(np.int64)
 
 
 @dataclass
@@ -381,7 +384,7 @@ class RatingsTableModel(QAbstractTableModel):
         rows, cols = _as_cells(cells)
         self._check_cells(rows, cols)
         rated = ~np.isnan(self._R[rows, cols])
-        rows, cols = _unique_cells(rows[rated], cols[rated], self.shape[1])
+        rows, cols = _unique_cells(rows[rated], cols[rated], self.shape)
         if len(rows) == 0:
             return False
         if text is None:
@@ -396,7 +399,7 @@ class RatingsTableModel(QAbstractTableModel):
         rows, cols = _as_cells(cells)
         self._check_cells(rows, cols)
         keep = ~np.isnan(self._R[rows, cols]) & (self._held[rows, cols] != bool(held))
-        rows, cols = _unique_cells(rows[keep], cols[keep], self.shape[1])
+        rows, cols = _unique_cells(rows[keep], cols[keep], self.shape)
         if len(rows) == 0:
             if held:
                 self.statusMessage.emit("No rated cell to hold out in the selection; select cells that have a rating.")
@@ -857,20 +860,18 @@ class RatingGridView(QTableView):
     def selected_cells(self) -> np.ndarray:
         """k x 2 (row, col) of the selected cells, unique and row-major (the current cell if none)."""
         sel = self.selectionModel()
-        parts = []
-        if sel is not None:
-            for rng in sel.selection():
-                rr, cc = np.mgrid[rng.top() : rng.bottom() + 1, rng.left() : rng.right() + 1]
-                parts.append(np.stack([rr.ravel(), cc.ravel()], axis=1))
-        if not parts:
+        ranges = list(sel.selection()) if sel is not None else []
+        if not ranges:
             cur = self.currentIndex()
             if not cur.isValid():
                 return np.zeros((0, 2), np.int64)
             return np.array([[cur.row(), cur.column()]], np.int64)
-        cells = np.concatenate(parts).astype(np.int64)
-        m = max(self.grid_model.shape[1], 1)
-        key = np.unique(cells[:, 0] * m + cells[:, 1])
-        return np.stack([key // m, key % m], axis=1)
+        # A bool mask over the grid: linear in cells and already unique and row-major
+        # (np.unique on 1.6 M keys took seconds).
+        mask = np.zeros(self.grid_model.shape, dtype=bool)
+        for rng in ranges:
+            mask[rng.top() : rng.bottom() + 1, rng.left() : rng.right() + 1] = True
+        return np.argwhere(mask).astype(np.int64)
 
     def _selection_bounds(self) -> tuple[int, int, int, int] | None:
         cells = self.selected_cells()

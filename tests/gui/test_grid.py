@@ -402,3 +402,18 @@ def test_view_stays_consistent_through_structure_changes(view: RatingGridView, m
     assert view.horizontalHeader().count() == 4
     model.set_ratings(Ratings.from_dense([[1.0, 2.0]]), undoable=True)
     assert view.verticalHeader().count() == 1
+
+
+def test_select_all_and_clear_on_a_big_grid_is_one_step(qtbot) -> None:
+    n, k = 943, 1682
+    rows = np.arange(0, n, 3)
+    m = RatingsTableModel(Ratings(rows, rows % k, np.full(len(rows), 4.0), (n, k)))
+    v = RatingGridView(m)
+    qtbot.addWidget(v)
+    v.selectAll()
+    assert len(v.selected_cells()) == n * k
+    v.clear_selection()
+    assert m.to_ratings().nnz == 0
+    assert m.undo_stack.count() == 1 and m.undo_stack.undoText() == f"Clear {len(rows)} cells"
+    m.undo_stack.undo()
+    assert m.to_ratings().nnz == len(rows)
