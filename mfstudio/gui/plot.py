@@ -145,7 +145,7 @@ class LossPlot(QWidget):
         self._runs.append(self._current)
         c.hint.set_visible(False)
         self._update_legend()
-        self._mark_dirty()
+        self._redraw()
 
     def set_history(self, history: np.ndarray) -> None:
         """Show ``history`` (rows as HISTORY_COLUMNS) on the current run's lines."""
@@ -171,7 +171,7 @@ class LossPlot(QWidget):
         run.train.set_label(f"{label}: training")
         run.val.set_label(f"{label}: validation")
         self._update_legend()
-        self._mark_dirty()
+        self._redraw()
 
     @Slot()
     def clear_runs(self) -> None:
@@ -183,7 +183,7 @@ class LossPlot(QWidget):
                     line.remove()
         self._runs = keep
         self._update_legend()
-        self._mark_dirty()
+        self._redraw()
         self.statusMessage.emit("Cleared the earlier runs from the loss curve.")
 
     def clear_all(self) -> None:
@@ -218,6 +218,7 @@ class LossPlot(QWidget):
 
     # -- drawing ------------------------------------------------------------------------
     def _mark_dirty(self) -> None:
+        """Redraw on the next tick: live updates come faster than it is worth drawing."""
         self._dirty = True
         if not self._timer.isActive():
             self._timer.start()
@@ -236,6 +237,8 @@ class LossPlot(QWidget):
             self._redraw()
 
     def _redraw(self) -> None:
+        """Rescale and ask for a draw now (draw_idle merges requests made in one event-loop pass)."""
+        self._timer.stop()
         self._dirty = False
         c = self.canvas
         for ax in (c.ax_obj, c.ax_rmse):
@@ -246,7 +249,7 @@ class LossPlot(QWidget):
     @Slot(bool)
     def _on_log_toggled(self, on: bool) -> None:
         self._apply_scale()
-        self._mark_dirty()
+        self._redraw()
 
     def _apply_scale(self) -> None:
         scale = "log" if self.log_scale.isChecked() else "linear"

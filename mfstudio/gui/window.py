@@ -31,6 +31,7 @@ from mfstudio.gui.results import PModel, QModel, RecommendationsModel, ResultTab
 from mfstudio.gui.worker import Outcome, Progress, TrainingRunner
 
 DEFAULT_TOP_N = 5
+SESSION_SUFFIX = ".mfstudio"
 STALE_TEXT = "The ratings changed after these results were computed; train again to update them."
 
 
@@ -673,7 +674,7 @@ class MainWindow(QMainWindow):
         """Ask for a file and open it."""
         from mfstudio import io
 
-        path, _ = QFileDialog.getOpenFileName(self, "Open ratings or a session", "", io.FILE_FILTERS)
+        path, _ = QFileDialog.getOpenFileName(self, "Open ratings or a session", "", ";;".join(io.FILE_FILTERS))
         if path:
             self.open_path(path)
 
@@ -696,20 +697,22 @@ class MainWindow(QMainWindow):
     @Slot()
     def save_session(self) -> bool:
         """Save to the current session file, or ask for one."""
-        if self._session_path is None or self._session_path.suffix.lower() != ".mfsession":
+        if self._session_path is None or self._session_path.suffix.lower() != SESSION_SUFFIX:
             return self.save_session_as()
         return self._save_to(self._session_path)
 
     @Slot()
     def save_session_as(self) -> bool:
         """Ask for a file name and save the session there."""
-        path, _ = QFileDialog.getSaveFileName(self, "Save the session", f"{Path(self._title).stem}.mfsession",
-                                              "MF Studio session (*.mfsession)")
+        from mfstudio import io
+
+        path, _ = QFileDialog.getSaveFileName(self, "Save the session", f"{Path(self._title).stem}{SESSION_SUFFIX}",
+                                              io.SESSION_FILTER)
         if not path:
             return False
         p = Path(path)
-        if p.suffix.lower() != ".mfsession":
-            p = p.with_suffix(p.suffix + ".mfsession") if p.suffix else p.with_suffix(".mfsession")
+        if p.suffix.lower() != SESSION_SUFFIX:
+            p = p.with_name(p.name + SESSION_SUFFIX)
         return self._save_to(p)
 
     def _save_to(self, path: Path) -> bool:
@@ -751,7 +754,7 @@ class MainWindow(QMainWindow):
         session = Session(self._result_ratings, self._result_held, self._result.solver, dict(self._result.params),
                           self.controls.holdout_fraction(), None, self._result)
         try:
-            written = io.export_results(folder, session, top_n=int(self.top_n.value()))
+            written = io.export_results(folder, session, top_n=int(self.top_n.value()), include_session=True)
         except (MFStudioError, OSError) as exc:
             self._warn("Could not export the results", str(exc))
             return []
@@ -760,16 +763,17 @@ class MainWindow(QMainWindow):
 
     def export_table(self, which: str) -> Path | None:
         """Ask for a file name and export one table ("P", "Q", "R_hat", "recommendations", "history") as CSV."""
+        from mfstudio import io
+
         if not self._need_result():
             return None
         path, _ = QFileDialog.getSaveFileName(self, f"Export {which.replace('_', '-')} as CSV", f"{which}.csv",
-                                              "CSV file (*.csv)")
+                                              io.CSV_FILTER)
         if not path:
             return None
         p = Path(path)
         if p.suffix.lower() != ".csv":
             p = p.with_name(p.name + ".csv")
-        from mfstudio import io
 
         r, ratings = self._result, self._result_ratings
         assert r is not None and ratings is not None

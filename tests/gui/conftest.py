@@ -11,7 +11,7 @@ import pytest
 pytest.importorskip("PySide6")
 pytest.importorskip("pytestqt")
 
-from PySide6.QtCore import QTimer  # noqa: E402
+from PySide6.QtCore import QEvent, QTimer  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from mfstudio.gui import worker  # noqa: E402
@@ -42,9 +42,12 @@ def no_leftover_threads_or_timers(request: pytest.FixtureRequest):
         t.control.stop()
         t.wait(10_000)
     for top in QApplication.topLevelWidgets():
+        if hasattr(top, "ask_before_closing"):
+            top.ask_before_closing = False
         top.close()
         top.deleteLater()
     QApplication.processEvents()
+    QApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
     problems = []
     if threads:
         problems.append(f"{len(threads)} training thread(s) still running")
@@ -59,3 +62,36 @@ def example_ratings():
     from mfstudio.core import load_example
 
     return load_example("example-1")
+
+
+def synthetic_ratings(n_users: int = 200, n_items: int = 300, density: float = 0.2, seed: int = 1):
+    """A random low-rank rating set big enough that a run takes a while."""
+    import numpy as np
+
+    from mfstudio.core import Ratings
+
+    rng = np.random.default_rng(seed)
+    P = rng.random((n_users, 3))
+    Q = rng.random((3, n_items))
+    R = np.clip(1 + 4 * (P @ Q) / 3 + rng.normal(0, 0.3, (n_users, n_items)), 1, 5)
+    mask = rng.random((n_users, n_items)) < density
+    rows, cols = np.nonzero(mask)
+    return Ratings(rows, cols, np.round(R[rows, cols] * 2) / 2, (n_users, n_items), scale=(1, 5))
+
+
+@pytest.fixture
+def big_ratings():
+    return synthetic_ratings()
+
+
+@pytest.fixture
+def window(qtbot):
+    """The main window, shown at 1280 x 800; closed (after the leak check) by the autouse fixture."""
+    from mfstudio.gui import MainWindow
+
+    w = MainWindow()
+    w.ask_before_closing = False
+    w.resize(1280, 800)
+    w.show()
+    qtbot.waitExposed(w)
+    return w

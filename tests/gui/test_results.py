@@ -1,0 +1,139 @@
+"""Result tables: models pass qtmodeltester, R-hat marks observed vs predicted, precision, copy."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QItemSelectionModel, Qt
+from PySide6.QtGui import QGuiApplication
+
+from mfstudio.core import Factors, Ratings, load_example, recommend
+from mfstudio.gui.results import (
+    PModel, QModel, RecommendationsModel, ResultTableView, RHatModel, fmt, full, selection_text,
+)
+
+
+@pytest.fixture
+def ratings() -> Ratings:
+    return load_example("example-1")
+
+
+@pytest.fixture
+def factors(ratings) -> Factors:
+    rng = np.random.default_rng(0)
+    return Factors(rng.random((ratings.n_users, 2)), rng.random((2, ratings.n_items)))
+
+
+def test_models_pass_qtmodeltester(qtmodeltester, ratings, factors):
+    p, q, r, recs = PModel(), QModel(), RHatModel(), RecommendationsModel()
+    p.set_factors(ratings, factors)
+    q.set_factors(ratings, factors)
+    r.set_result(ratings, factors, np.array([[0, 1]]))
+    recs.set_recommendations(ratings, recommend(ratings, factors, 2))
+    for m in (p, q, r, recs):
+        qtmodeltester.check(m, force_py=True)
+    for m in (PModel(), RHatModel(), RecommendationsModel()):  # empty ones too
+        qtmodeltester.check(m, force_py=True)
+
+
+def test_shapes_and_headers(ratings, factors):
+    p, q = PModel(), QModel()
+    p.set_factors(ratings, factors)
+    q.set_factors(ratings, factors)
+    assert (p.rowCount(), p.columnCount()) == (4, 2)
+    assert (q.rowCount(), q.columnCount()) == (2, 4)
+    assert p.headerData(0, Qt.Orientation.Vertical) == "User 1"
+    assert p.headerData(1, Qt.Orientation.Horizontal) == "Feature 2"
+    assert q.headerData(3, Qt.Orientation.Horizontal) == "Item 4"
+    assert p.data(p.index(0, 0)) == f"{factors.P[0, 0]:.3f}"
+
+
+def test_refresh_is_one_data_changed_unless_the_shape_changes(qtbot, ratings, factors):
+    m = RHatModel()
+    m.set_result(ratings, factors)
+    changed, resets = [], []
+    m.dataChanged.connect(lambda a, b, roles=(): changed.append((a.row(), a.column(), b.row(), b.column())))
+    m.modelReset.connect(lambda: resets.append(1))
+    m.set_factors(ratings, factors.copy())
+    assert changed == [(0, 0, 3, 3)] and resets == []
+    bigger = Factors(np.ones((4, 3)), np.ones((3, 4)))
+    p = PModel()
+    p.set_factors(ratings, factors)
+    p.modelReset.connect(lambda: resets.append(2))
+    p.set_factors(ratings, bigger)  # K changed: a reset
+    assert resets == [2] and p.columnCount() == 3
+
+
+def test_r_hat_shows_observed_and_predicted_cells_differently(ratings, factors):
+    m = RHatModel()
+    m.set_result(ratings, factors, np.array([[3, 3]]))
+    R_hat = factors.P @ factors.Q
+    observed, unrated, held = m.index(0, 1), m.index(0, 0), m.index(3, 3)  # R[0,1] = 4.5, R[0,0] not rated
+    assert m.data(observed) == f"{R_hat[0, 1]:.2f}"
+    assert m.data(observed, Qt.ItemDataRole.FontRole) is None
+    assert m.data(unrated, Qt.ItemDataRole.FontRole).italic()
+    assert m.data(unrated, Qt.ItemDataRole.BackgroundRole) is not None
+    assert m.data(observed, Qt.ItemDataRole.BackgroundRole) is None
+    assert m.data(held, Qt.ItemDataRole.BackgroundRole) != m.data(unrated, Qt.ItemDataRole.BackgroundRole)
+    tip = m.data(observed, Qt.ItemDataRole.ToolTipRole)
+    assert "actual rating 4.5" in tip and f"predicted {R_hat[0, 1]:.3f}" in tip
+    assert "not rated" in m.data(unrated, Qt.ItemDataRole.ToolTipRole)
+    assert "held out" in m.data(held, Qt.ItemDataRole.ToolTipRole)
+    assert m.data(observed, Qt.ItemDataRole.EditRole) == pytest.approx(R_hat[0, 1])
+
+
+def test_r_hat_includes_biases(ratings):
+    f = Factors(np.zeros((4, 1)), np.zeros((1, 4)), np.arange(4.0), np.zeros(4), 3.0)
+    m = RHatModel()
+    m.set_result(ratings, f)
+    assert m.data(m.index(2, 1), Qt.ItemDataRole.EditRole) == pytest.approx(5.0)
+
+
+def test_recommendations_rows(ratings, factors):
+    recs = recommend(ratings, factors, 2)
+    m = RecommendationsModel()
+    m.set_recommendations(ratings, recs)
+    assert m.rowCount() == len(recs)
+    first = [m.data(m.index(0, c)) for c in range(4)]
+    assert first[0] == "User 1" and first[1] == "1" and first[2] in ratings.items
+    assert first[3] == f"{recs.predicted[0]:.2f}"
+    assert m.headerData(3, Qt.Orientation.Horizontal) == "Predicted rating"
+
+
+@pytest.mark.parametrize("value,text", [
+    (4.4712345, "4.471"), (0.0, "0.000"), (-0.0001, "-0.0001"), (123456789.0, "1.23e+08"),
+    (float("nan"), "—"), (float("inf"), "∞"), (-1e-9, "-1e-09"),
+])
+def test_number_precision(value, text):
+    assert fmt(value) == text
+
+
+def test_full_precision_for_copying():
+    assert full(0.1 + 0.2) == "0.30000000000000004" and full(3.0) == "3"
+
+
+def test_copy_selection_as_tab_separated_text(qtbot, ratings, factors):
+    view = ResultTableView("pTable", "P")
+    qtbot.addWidget(view)
+    m = PModel()
+    m.set_factors(ratings, factors)
+    view.setModel(m)
+    sel = view.selectionModel()
+    flag = QItemSelectionModel.SelectionFlag.Select
+    sel.select(m.index(0, 0), flag)
+    sel.select(m.index(1, 1), flag)
+    text = selection_text(view)
+    assert text == f"{full(factors.P[0, 0])}\t\n\t{full(factors.P[1, 1])}"
+    messages = []
+    view.statusMessage.connect(messages.append)
+    view.copy_selection()
+    assert QGuiApplication.clipboard().text() == text
+    assert messages == ["Copied 2 cells as tab-separated text."]
+
+
+def test_stale_results_are_greyed(ratings, factors):
+    m = PModel()
+    m.set_factors(ratings, factors)
+    assert m.data(m.index(0, 0), Qt.ItemDataRole.ForegroundRole) is None
+    m.set_stale(True)
+    assert m.data(m.index(0, 0), Qt.ItemDataRole.ForegroundRole) is not None

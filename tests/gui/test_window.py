@@ -1,0 +1,373 @@
+"""The studio window end to end (offscreen): first impression, editing, training, results, files."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QRect, Qt
+from PySide6.QtWidgets import QAbstractSpinBox, QFileDialog, QMessageBox, QWidget
+
+from mfstudio.core import SOLVERS, load_example
+from mfstudio.gui import MainWindow
+from tests.gui.conftest import synthetic_ratings
+
+NAMES = ["ratingGrid", "solverChooser", "param_K", "param_steps", "param_alpha", "param_beta", "param_seed",
+         "holdoutFraction", "trainButton", "pauseButton", "stopButton", "stepButton", "resetButton", "lossCanvas",
+         "pTable", "qTable", "rHatTable", "recommendationsTable"]
+
+
+def find(w: MainWindow, name: str) -> QWidget:
+    found = w.findChild(QWidget, name)
+    assert found is not None, f"no widget called {name}"
+    return found
+
+
+def train(qtbot, w: MainWindow, timeout: int = 20_000) -> str:
+    with qtbot.waitSignal(w.trainingFinished, timeout=timeout) as blocker:
+        qtbot.mouseClick(find(w, "trainButton"), Qt.MouseButton.LeftButton)
+    return blocker.args[0]
+
+
+@pytest.fixture
+def warnings(monkeypatch):
+    """Record QMessageBox.warning calls instead of showing them."""
+    seen: list[tuple[str, str]] = []
+    monkeypatch.setattr(QMessageBox, "warning", lambda parent, title, text, *a, **k: seen.append((title, text)))
+    return seen
+
+
+# -- first impression --------------------------------------------------------------------------
+def test_builds_without_creating_an_application(qapp):
+    from PySide6.QtWidgets import QApplication
+
+    before = QApplication.instance()
+    w = MainWindow()
+    assert QApplication.instance() is before
+    w.close()
+
+
+def test_names_for_tests_and_assistive_tools(window):
+    for name in NAMES:
+        w = find(window, name)
+        assert w.accessibleName().strip(), f"{name} has no accessible name"
+
+
+def test_opens_with_example_1_and_the_notebook_defaults(window):
+    m = window.grid_model
+    assert m.to_ratings() == load_example("example-1")
+    assert window.controls.solver() == "sgd"
+    assert window.controls.params() == {"K": 2, "steps": 10_000, "alpha": 0.0002, "beta": 0.02, "tol": 0.001, "seed": 0}
+    assert find(window, "param_steps").maximum() >= 1_000_000_000
+
+
+def test_everything_for_a_first_experiment_is_visible_at_1280x800(window):
+    window.resize(1280, 800)
+    frame = window.rect()
+    names = ["ratingGrid", "solverChooser", "param_K", "param_steps", "param_alpha", "param_beta", "param_seed",
+             "holdoutFraction", "trainButton", "pauseButton", "stopButton", "stepButton", "resetButton",
+             "lossCanvas", "rHatTable"]
+    for name in names:
+        w = find(window, name)
+        assert w.isVisible(), name
+        top_left = w.mapTo(window, w.rect().topLeft())
+        rect = QRect(top_left, w.size())
+        assert frame.contains(rect), f"{name} at {rect} is outside the window {frame}"
+        assert w.width() >= 40 and w.height() >= 18, f"{name} is squeezed to {w.size()}"
+    tabs = [window.tabs.tabText(i) for i in range(window.tabs.count())]
+    assert tabs == ["R-hat", "P", "Q", "Recommendations"]
+    assert find(window, "lossCanvas").height() >= 250
+    # all 4 x 4 ratings fit in the grid without scrolling
+    g = window.grid
+    assert g.verticalScrollBar().maximum() == 0 and g.horizontalScrollBar().maximum() == 0
+
+
+def test_parameter_tooltips_are_plain_words(window):
+    tip = find(window, "param_alpha").toolTip()
+    assert tip.startswith("Learning rate (α): how big each correction step is. Too big and training blows up.")
+    assert "Default: 0.0002" in tip
+    assert "Allowed" in find(window, "param_steps").toolTip()
+
+
+# -- controls ----------------------------------------------------------------------------------
+def test_choosing_a_solver_loads_its_defaults_and_describes_it(window):
+    c = window.controls
+    find(window, "param_alpha").setValue(0.01)
+    find(window, "param_seed").setValue(7)
+    box = find(window, "solverChooser")
+    for name in [*list(SOLVERS)[1:], "sgd"]:  # sgd last: coming back to it reloads its defaults
+        cls = SOLVERS[name]
+        box.setCurrentIndex(box.findData(name))
+        assert c.solver() == name
+        params = c.params()
+        assert params == {**cls.defaults(), "seed": 7}  # the seed is kept, the rest are defaults
+        assert c.description.text() == cls.description
+        assert set(c.param_widgets) == {s.name for s in cls.params} - {"seed"}
+        for spec in cls.params:
+            assert find(window, f"param_{spec.name}").accessibleName() == spec.label
+    assert c.params()["alpha"] == 0.0002
+
+
+def test_float_parameters_refuse_text_and_step_1_2_5(window, qtbot):
+    alpha: QAbstractSpinBox = find(window, "param_alpha")
+    alpha.lineEdit().selectAll()
+    qtbot.keyClicks(alpha, "abc")
+    qtbot.keyClick(alpha, Qt.Key.Key_Enter)
+    assert alpha.value() == 0.0002
+    alpha.stepUp()
+    assert alpha.value() == 0.0005 and alpha.text() == "0.0005"
+    alpha.lineEdit().selectAll()
+    qtbot.keyClicks(alpha, "1e-05")
+    qtbot.keyClick(alpha, Qt.Key.Key_Enter)
+    assert alpha.value() == pytest.approx(1e-5)
+
+
+# -- training ------------------------------------------------------------------------------------
+@pytest.mark.parametrize("solver", list(SOLVERS))
+def test_train_each_solver_fits_the_observed_ratings(window, qtbot, solver):
+    box = find(window, "solverChooser")
+    box.setCurrentIndex(box.findData(solver))
+    if solver == "sgd":
+        find(window, "param_alpha").setValue(0.002)  # the notebook's α needs ~50k steps; keep the test quick
+    if solver == "biased-sgd":
+        find(window, "param_steps").setValue(2000)  # its defaults suit big data sets, not 9 ratings
+    assert train(qtbot, window) in ("budget", "tolerance")
+    r = window.r_hat_model
+    R = load_example("example-1").to_dense()
+    rows, cols = np.nonzero(~np.isnan(R))
+    pred = np.array([r.data(r.index(i, j), Qt.ItemDataRole.EditRole) for i, j in zip(rows, cols)])
+    assert np.sqrt(np.mean((pred - R[rows, cols]) ** 2)) < 0.35
+    assert window.plot.point_count() > 1
+    assert window.recs_model.rowCount() > 0
+    assert find(window, "trainButton").isEnabled() and not find(window, "stopButton").isEnabled()
+    assert "Step" in window.run_status.text() and window.progress.value() > 0
+
+
+def test_edit_a_cell_then_train(window, qtbot):
+    m = window.grid_model
+    assert m.setData(m.index(0, 0), "3")
+    assert window.results_stale is False  # no results yet, nothing to mark
+    train(qtbot, window)
+    assert window.r_hat_model.observed(0, 0) == 3.0
+    assert "actual rating 3" in window.r_hat_model.data(window.r_hat_model.index(0, 0), Qt.ItemDataRole.ToolTipRole)
+
+
+def test_results_go_stale_when_the_data_changes(window, qtbot):
+    train(qtbot, window)
+    assert not window.results_stale and window.stale_banner.isHidden()
+    m = window.grid_model
+    m.setData(m.index(1, 1), "2")
+    assert window.results_stale and not window.stale_banner.isHidden()
+    assert window.current_session().result is None
+    train(qtbot, window)
+    assert not window.results_stale
+
+
+def test_not_a_number_is_refused_with_a_message(window):
+    m = window.grid_model
+    assert m.setData(m.index(0, 1), "lots") is False
+    assert m.value(0, 1) == 4.5
+    assert "not a number" in window.statusBar().currentMessage()
+
+
+def test_live_updates_pause_resume_stop(window, qtbot, big_ratings):
+    window.load_ratings(big_ratings, title="big")
+    find(window, "param_steps").setValue(1_000_000_000)
+    find(window, "param_alpha").setValue(0.001)
+    qtbot.mouseClick(find(window, "trainButton"), Qt.MouseButton.LeftButton)
+    assert window.running and find(window, "stopButton").isEnabled() and not find(window, "trainButton").isEnabled()
+    qtbot.waitUntil(lambda: window.plot.point_count() > 0 and window.r_hat_model.rowCount() == 200, timeout=5000)
+    # editing is blocked while training
+    m = window.grid_model
+    assert m.setData(m.index(0, 0), "5") is False
+    assert not window.grid.action_add_user.isEnabled()
+    qtbot.mouseClick(find(window, "pauseButton"), Qt.MouseButton.LeftButton)
+    assert find(window, "pauseButton").text() == "Resume"
+    qtbot.wait(200)
+    step = window._training.step
+    qtbot.wait(200)
+    assert window._training.step == step
+    qtbot.mouseClick(find(window, "pauseButton"), Qt.MouseButton.LeftButton)
+    assert find(window, "pauseButton").text() == "Pause"
+    qtbot.waitUntil(lambda: window._training.step > step, timeout=3000)
+    t0 = time.monotonic()
+    with qtbot.waitSignal(window.trainingFinished, timeout=3000) as blocker:
+        qtbot.mouseClick(find(window, "stopButton"), Qt.MouseButton.LeftButton)
+    assert time.monotonic() - t0 < 0.5
+    assert blocker.args[0] == "cancelled"
+    assert m.setData(m.index(0, 0), "5")  # editable again
+
+
+def test_step_and_continue(window, qtbot):
+    for expected in (1, 2, 3):
+        with qtbot.waitSignal(window.trainingFinished, timeout=5000) as blocker:
+            qtbot.mouseClick(find(window, "stepButton"), Qt.MouseButton.LeftButton)
+        assert blocker.args[0] == "step"
+        assert window.result.steps_done == expected
+    assert window.plot.run_count == 1 and window.plot.point_count() == 3
+    find(window, "param_steps").setValue(50)
+    train(qtbot, window)  # continues the stepped model on the same line
+    assert window.result.steps_done == 50 and window.plot.run_count == 1
+    with qtbot.waitSignal(window.trainingFinished, timeout=5000):
+        train_again = find(window, "trainButton")
+        qtbot.mouseClick(train_again, Qt.MouseButton.LeftButton)  # finished: a fresh run, a new line
+    assert window.plot.run_count == 2 and window.result.steps_done == 50
+
+
+def test_reset_draws_a_new_random_start(window, qtbot):
+    train(qtbot, window)
+    before = window.result.factors.P.copy()
+    qtbot.mouseClick(find(window, "resetButton"), Qt.MouseButton.LeftButton)
+    assert window.controls.params()["seed"] == 1
+    assert window.result.steps_done == 0
+    assert not np.allclose(window.result.factors.P, before)
+    assert window.run_status.text().startswith("Step 0 of 10,000")
+    with qtbot.waitSignal(window.trainingFinished, timeout=5000):
+        qtbot.mouseClick(find(window, "stepButton"), Qt.MouseButton.LeftButton)
+    assert window.result.steps_done == 1
+
+
+def test_divergence_ends_the_run_with_a_dialog_and_keeps_the_grid(window, qtbot, warnings):
+    find(window, "param_alpha").setValue(5.0)
+    grid_before = window.grid_model.values()
+    assert train(qtbot, window) == "diverged"
+    assert len(warnings) == 1
+    title, text = warnings[0]
+    assert title == "Training diverged" and "smaller learning rate" in text
+    assert np.array_equal(window.grid_model.values(), grid_before, equal_nan=True)
+    assert window.result is not None and window.result.factors.all_finite()
+    assert find(window, "trainButton").isEnabled()
+
+
+def test_an_error_in_the_worker_gets_a_dialog(window, qtbot, warnings, monkeypatch):
+    from mfstudio.core import Training
+
+    def broken(self, control=None, **kw):
+        yield from ()
+        raise ValueError("kaput")
+
+    monkeypatch.setattr(Training, "run", broken)
+    assert train(qtbot, window) == "error"
+    assert warnings and "kaput" in warnings[0][1] and "kept" in warnings[0][1]
+    assert find(window, "trainButton").isEnabled()
+
+
+def test_cannot_train_without_ratings(window, qtbot, warnings):
+    m = window.grid_model
+    m.clear_cells(np.argwhere(~np.isnan(m.values())))
+    qtbot.mouseClick(find(window, "trainButton"), Qt.MouseButton.LeftButton)
+    assert not window.running
+    assert warnings and "no ratings" in warnings[0][1]
+
+
+def test_hold_out_share_marks_cells_and_gives_a_validation_curve(window, qtbot):
+    window.load_ratings(load_example("movie-night"), title="Movie night")
+    find(window, "holdoutFraction").setValue(20)
+    held = window.grid_model.held_out_cells()
+    n = window.grid_model.to_ratings().nnz
+    assert len(held) == round(0.2 * n)
+    find(window, "param_steps").setValue(300)
+    train(qtbot, window)
+    h = window.result.history.arrays()
+    assert np.isfinite(h[:, 4]).all()
+    assert len(window.plot._runs[-1].val.get_xdata()) == len(h)
+    i, j = held[0]
+    assert "held out" in window.r_hat_model.data(window.r_hat_model.index(int(i), int(j)), Qt.ItemDataRole.ToolTipRole)
+    find(window, "holdoutFraction").setValue(0)
+    assert len(window.grid_model.held_out_cells()) == 0
+
+
+# -- files -------------------------------------------------------------------------------------
+def test_export_results_through_the_folder_dialog(window, qtbot, tmp_path, monkeypatch):
+    train(qtbot, window)
+    out = tmp_path / "results"
+    monkeypatch.setattr(QFileDialog, "getExistingDirectory", lambda *a, **k: str(out))
+    window.action_export.trigger()
+    names = {p.name for p in out.iterdir()}
+    assert {"P.csv", "Q.csv", "R_hat.csv", "history.csv", "recommendations.csv", "run.json"} <= names
+    assert "Wrote" in window.statusBar().currentMessage()
+
+
+@pytest.mark.parametrize("which,first", [("P", "User 1"), ("Q", None), ("R_hat", "User 1"),
+                                         ("recommendations", None), ("history", None)])
+def test_export_each_table_as_csv(window, qtbot, tmp_path, monkeypatch, which, first):
+    train(qtbot, window)
+    target = tmp_path / which  # no extension: .csv is added
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(target), "CSV files (*.csv)"))
+    path = window.export_table(which)
+    assert path == tmp_path / f"{which}.csv"
+    lines = path.read_text(encoding="utf-8").splitlines()
+    assert len(lines) > 1
+    if first:
+        assert lines[1].startswith(first)
+    if which == "Q":
+        assert "Item 1" in lines[0]
+
+
+def test_export_before_training_says_what_to_do(window, warnings, tmp_path, monkeypatch):
+    monkeypatch.setattr(QFileDialog, "getExistingDirectory", lambda *a, **k: str(tmp_path))
+    window.action_export.trigger()
+    assert warnings == [("Nothing to export yet", "There are no results yet; press Train first.")]
+
+
+def test_save_and_open_a_session(window, qtbot, tmp_path, monkeypatch):
+    find(window, "param_K").setValue(3)
+    train(qtbot, window)
+    target = tmp_path / "mine"
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(target), ""))
+    assert window.save_session_as()
+    saved = tmp_path / "mine.mfstudio"
+    assert saved.exists() and "mine.mfstudio" in window.windowTitle()
+    window.open_example("example-2")
+    assert window.result is None
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *a, **k: (str(saved), ""))
+    window.action_open.trigger()
+    assert window.grid_model.to_ratings() == load_example("example-1")
+    assert window.controls.params()["K"] == 3
+    assert window.result is not None and window.p_model.columnCount() == 3
+    assert window.plot.point_count() > 0
+
+
+def test_opening_a_bad_file_keeps_the_data(window, warnings, tmp_path):
+    bad = tmp_path / "bad.csv"
+    bad.write_text("user,item,rating\nu1,i1,lots\n", encoding="utf-8")
+    before = window.grid_model.to_ratings()
+    assert window.open_path(bad) is False
+    assert len(warnings) == 1 and warnings[0][0] == "Could not open the file"
+    assert window.grid_model.to_ratings() == before
+
+
+def test_open_a_csv_of_ratings(window, tmp_path):
+    f = tmp_path / "r.csv"
+    f.write_text("user,item,rating\nann,film a,4\nann,film b,2\nbob,film a,5\n", encoding="utf-8")
+    assert window.open_path(f)
+    assert window.grid_model.users == ("ann", "bob")
+    assert window.grid_model.items == ("film a", "film b")
+    assert "r.csv" in window.windowTitle()
+
+
+def test_session_round_trip_in_memory(window, qtbot):
+    find(window, "param_beta").setValue(0.05)
+    train(qtbot, window)
+    s = window.current_session()
+    assert s.params["beta"] == 0.05 and s.result is not None
+    window.open_example("movie-night")
+    window.load_session(s)
+    assert window.controls.params()["beta"] == 0.05
+    assert window.grid_model.to_ratings() == s.ratings
+    np.testing.assert_allclose(window.result.factors.P, s.result.factors.P)
+
+
+# -- closing -------------------------------------------------------------------------------------
+def test_close_while_training_asks_and_no_keeps_running(window, qtbot, monkeypatch):
+    window.ask_before_closing = True
+    window.load_ratings(synthetic_ratings(), title="big")
+    find(window, "param_steps").setValue(1_000_000_000)
+    answers = [QMessageBox.StandardButton.No, QMessageBox.StandardButton.Yes]
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: answers.pop(0))
+    qtbot.mouseClick(find(window, "trainButton"), Qt.MouseButton.LeftButton)
+    assert window.close() is False and window.running
+    with qtbot.waitSignal(window.trainingFinished, timeout=3000):
+        assert window.close() is True
+    assert not window.running
