@@ -8,6 +8,7 @@ once the ratings change, shown results are marked stale.
 from __future__ import annotations
 
 import math
+import traceback
 from pathlib import Path
 from typing import Any, Callable
 
@@ -686,6 +687,12 @@ class MainWindow(QMainWindow):
             loaded = io.load(path)
         except (MFStudioError, OSError) as exc:
             self._warn("Could not open the file", str(exc))
+            return False
+        except Exception as exc:  # a reader bug must not take the user's data with it
+            traceback.print_exc()
+            self._warn("Could not open the file",
+                       f"{Path(path).name} could not be read because of an unexpected error ({exc}); "
+                       "the data you had is kept.")
             return False
         self.load_session(loaded.session, path=path)
         if loaded.notices:
