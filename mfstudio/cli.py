@@ -21,7 +21,6 @@ import numpy as np
 import mfstudio
 from mfstudio.core.errors import MFStudioError
 from mfstudio.core.solvers import SOLVERS, Factors, ParamSpec
-from mfstudio.io.errors import FileFormatError
 
 EXIT_OK, EXIT_USAGE, EXIT_INTERRUPTED = 0, 2, 130
 FORMAT_CHOICES = ("auto", "matrix", "triples", "npz", "session")

@@ -12,7 +12,7 @@ from mfstudio.io.errors import FileFormatError
 from mfstudio.io.npz import ratings_from_npz
 from mfstudio.io.session_file import session_from_bytes
 from mfstudio.io.tables import guess_layout, read_matrix, read_triples
-from mfstudio.io.text import decode, read_bytes, split_table
+from mfstudio.io.text import SNIFF_LINES, Table, decode, fast_columns, read_bytes, sniff_delimiter, split_table
 
 FORMATS = ("matrix", "triples", "npz", "session")
 SESSION_SUFFIXES = (".mfstudio", ".json")
@@ -79,12 +79,17 @@ def _load(p: Path, *, keep_zeros: bool, fmt: str | None, scale: tuple[float, flo
     if not data.strip(b" \t\r\n\xef\xbb\xbf"):
         raise FileFormatError(f"{name} is empty; choose a file that holds ratings.")
     text, notices = decode(data, name)
-    table = split_table(text)
+    lines = text.splitlines()
+    d = sniff_delimiter(lines)
     if kind == "text":
-        kind, guess_notes = guess_layout(table)
+        head = lines[:2 * SNIFF_LINES]
+        kind, guess_notes = guess_layout(split_table("\n".join(head), d, head))
         notices += guess_notes
     if kind == "triples":
+        cols = fast_columns(lines, d)
+        table = Table([], [], d, columns=cols) if cols is not None else split_table(text, d, lines)
         ratings, more = read_triples(table, scale=scale, keep_zeros=True, name=name)
     else:
+        table = split_table(text, d, lines)
         ratings, more = read_matrix(table, keep_zeros=keep_zeros, scale=scale, name=name)
     return LoadResult(Session(ratings=ratings), notices + more, kind)

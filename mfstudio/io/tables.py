@@ -212,11 +212,11 @@ def read_matrix(table: Table, *, keep_zeros: bool = False, scale: tuple[float, f
 
 # -- triples ------------------------------------------------------------------------------
 def _factorize(labels: list[str]) -> tuple[list[str], np.ndarray]:
-    """Indices by order of first appearance; a dict is faster than sorting strings."""
-    index: dict[str, int] = {}
-    setdefault = index.setdefault
-    idx = np.fromiter((setdefault(x, len(index)) for x in labels), dtype=np.int64, count=len(labels))
-    return list(index), idx
+    """Indices by order of first appearance; dict.fromkeys keeps that order at C speed."""
+    uniq = list(dict.fromkeys(labels))
+    index = {lab: k for k, lab in enumerate(uniq)}
+    idx = np.fromiter(map(index.__getitem__, labels), dtype=np.int64, count=len(labels))
+    return uniq, idx
 
 
 def read_triples(table: Table, *, keep_zeros: bool = True, scale: tuple[float, float] | None = None,
@@ -226,29 +226,45 @@ def read_triples(table: Table, *, keep_zeros: bool = True, scale: tuple[float, f
     Labels are kept as given, in order of first appearance. In triples a 0 is a rating
     that was given, so it is kept unless ``keep_zeros`` is False.
     """
-    rows, lines = table.rows, table.lines
-    if not rows:
-        raise FileFormatError(f"{name} is empty; choose a file that holds ratings.")
     dc = table.delimiter != ","
-    first = rows[0]
-    has_header = is_triple_header(first) or (len(first) >= 3 and not is_number(first[2], dc))
-    body, body_lines = (rows[1:], lines[1:]) if has_header else (rows, lines)
-    if not body:
-        raise FileFormatError(f"{name} has a header row but no ratings; add lines of user, item, rating.")
-    width = len(body[0])
-    if width not in (3, 4):
-        raise FileFormatError(
-            f"Line {body_lines[0]} has {width} cells, but each line of triples needs 3 or 4 "
-            "(user, item, rating and an optional timestamp); check the delimiter and the columns."
-        )
-    widths = set(map(len, body))
-    if len(widths) > 1:
-        k = next(k for k, r in enumerate(body) if len(r) != width)
-        raise FileFormatError(
-            f"Line {body_lines[k]} has {len(body[k])} cells but line {body_lines[0]} has {width}; "
-            "give every line user, item, rating (and a timestamp on all or none)."
-        )
-    cols = list(zip(*body))
+    if table.columns is not None:
+        cols = table.columns
+        first = [c[0] for c in cols]
+        has_header = is_triple_header(first) or (len(first) >= 3 and not is_number(first[2], dc))
+        skip = 1 if has_header else 0
+        if len(cols[0]) <= skip:
+            raise FileFormatError(f"{name} has a header row but no ratings; add lines of user, item, rating.")
+        cols = [c[skip:] for c in cols]
+        body_lines: Sequence[int] = range(skip + 1, len(cols[0]) + skip + 1)
+        width = len(cols)
+        if width not in (3, 4):
+            raise FileFormatError(
+                f"Line {body_lines[0]} has {width} cells, but each line of triples needs 3 or 4 "
+                "(user, item, rating and an optional timestamp); check the delimiter and the columns."
+            )
+    else:
+        rows, lines = table.rows, table.lines
+        if not rows:
+            raise FileFormatError(f"{name} is empty; choose a file that holds ratings.")
+        first = rows[0]
+        has_header = is_triple_header(first) or (len(first) >= 3 and not is_number(first[2], dc))
+        body, body_lines = (rows[1:], lines[1:]) if has_header else (rows, lines)
+        if not body:
+            raise FileFormatError(f"{name} has a header row but no ratings; add lines of user, item, rating.")
+        width = len(body[0])
+        if width not in (3, 4):
+            raise FileFormatError(
+                f"Line {body_lines[0]} has {width} cells, but each line of triples needs 3 or 4 "
+                "(user, item, rating and an optional timestamp); check the delimiter and the columns."
+            )
+        widths = set(map(len, body))
+        if len(widths) > 1:
+            k = next(k for k, r in enumerate(body) if len(r) != width)
+            raise FileFormatError(
+                f"Line {body_lines[k]} has {len(body[k])} cells but line {body_lines[0]} has {width}; "
+                "give every line user, item, rating (and a timestamp on all or none)."
+            )
+        cols = [list(c) for c in zip(*body)]
     users = [u.strip() for u in cols[0]]
     items = [i.strip() for i in cols[1]]
     for what, labels in (("user", users), ("item", items)):
