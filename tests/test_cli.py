@@ -224,3 +224,27 @@ def test_python_dash_m_in_a_subprocess_without_qt(tmp_path, ratings_csv):
     p = subprocess.run([sys.executable, "-m", "mfstudio", "train", str(ratings_csv), "--k", "0", "--out", str(out)],
                        capture_output=True, text=True, env=env)
     assert p.returncode == 2 and p.stderr.count("\n") == 1 and "Traceback" not in p.stderr
+
+
+def test_progress_bar_on_a_terminal_redraws_in_place():
+    import io as _io
+
+    from mfstudio.core.training import Snapshot
+    from mfstudio.core.solvers import Factors
+
+    class Tty(_io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    stream = Tty()
+    prog = cli.Progress(stream, quiet=False)
+    snap = Snapshot(step=50, objective=1.5, train_rmse=0.25, train_mae=0.2, val_rmse=float("nan"), val_mae=float("nan"),
+                    elapsed=0.1, steps_per_s=500.0, budget=100, factors=Factors(np.zeros((1, 1)), np.zeros((1, 1))))
+    prog.update(snap)
+    prog.update(snap)  # throttled: within 0.2 s nothing new is drawn
+    prog.done()
+    text = stream.getvalue()
+    assert text.count("\r") == 1 and "[############            ]  50%" in text and "500 steps/s" in text
+    quiet = Tty()
+    cli.Progress(quiet, quiet=True).update(snap, force=True)
+    assert quiet.getvalue() == ""

@@ -192,3 +192,18 @@ def test_error_messages_are_one_sentence(load_text):
         load_text("1,2,3\n4,5\n")
     msg = str(info.value)
     assert msg.endswith(".") and "\n" not in msg and ";" in msg
+
+
+def test_large_triples_fast_path_equals_row_by_row_reader(load_text):
+    rng = np.random.default_rng(1)
+    lines = [f"{u},{i},{r}" for u, i, r in zip(rng.integers(0, 50, 3000), rng.integers(0, 80, 3000), rng.integers(1, 6, 3000))]
+    fast = load_text("user,item,rating\n" + "\n".join(lines) + "\n")
+    quoted = load_text('"user","item","rating"\n' + "\n".join(lines) + "\n")  # quotes: the csv-module path
+    assert fast.session.ratings == quoted.session.ratings and fast.notices == quoted.notices
+
+
+def test_ragged_line_deep_in_a_large_triples_file_is_named(load_text):
+    lines = [f"{k},{k % 7},3" for k in range(5000)]
+    lines[4321] = "99,1"
+    with pytest.raises(mio.FileFormatError, match="Line 4322 has 2 cells but line 1 has 3"):
+        load_text("\n".join(lines), fmt="triples")
