@@ -138,9 +138,12 @@ class Ratings:
         Labels are kept as given, in order of first appearance. When a cell is rated
         more than once the last rating wins; the number of such duplicates is returned.
         """
-        u = np.asarray([str(x) for x in users], dtype=object) if not isinstance(users, np.ndarray) else users.astype(str).astype(object)
-        i = np.asarray([str(x) for x in items], dtype=object) if not isinstance(items, np.ndarray) else items.astype(str).astype(object)
-        v = np.asarray(ratings, dtype=np.float64)
+        u = [str(x) for x in users]
+        i = [str(x) for x in items]
+        try:
+            v = np.asarray(ratings, dtype=np.float64)
+        except (TypeError, ValueError) as exc:
+            raise DataError("Every rating must be a number.") from exc
         if not (len(u) == len(i) == len(v)):
             raise DataError("Users, items and ratings must have the same length.")
         ulab, uidx = _factorize(u)
@@ -273,13 +276,8 @@ class Split:
         return out
 
 
-def _factorize(labels: np.ndarray) -> tuple[list[str], np.ndarray]:
+def _factorize(labels: Sequence[str]) -> tuple[list[str], np.ndarray]:
     """Map labels to indices in order of first appearance."""
-    index: dict[str, int] = {}
-    out = np.empty(len(labels), dtype=np.int64)
-    for k, lab in enumerate(labels):
-        j = index.get(lab)
-        if j is None:
-            j = index[lab] = len(index)
-        out[k] = j
+    index = {lab: k for k, lab in enumerate(dict.fromkeys(labels))}
+    out = np.fromiter((index[lab] for lab in labels), dtype=np.int64, count=len(labels))
     return list(index), out

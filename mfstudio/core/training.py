@@ -127,6 +127,9 @@ class History:
     def from_array(cls, a: np.ndarray, cap: int = 10_000) -> "History":
         h = cls(cap)
         a = np.asarray(a, dtype=np.float64).reshape(-1, len(HISTORY_COLUMNS))
+        kept = a[:-1, 0].astype(np.int64)
+        while kept.size and kept.min() >= h.stride * 2 and np.all(kept % (h.stride * 2) == 0):
+            h.stride *= 2  # the thinning the saved rows show, so a continued run thins alike
         h._data = a.copy()
         h._last = a[-1].copy() if a.shape[0] else None
         return h
@@ -277,6 +280,9 @@ class Training:
         this call (the Step button asks for one); the run can be continued later.
         """
         control = control or Control()
+        from mfstudio.core.solvers.warmup import ensure_compiled
+
+        ensure_compiled(self.solver_name)  # compile before the clock starts
         self.reason = None
         self.message = ""
         stop_at = self.budget if max_steps is None else min(self.budget, self.step + int(max_steps))

@@ -121,3 +121,19 @@ def test_reaching_the_budget_again_does_nothing():
     t.run_to_end()
     snap = t.run_to_end()
     assert snap.step == 3 and snap.reason is StopReason.BUDGET
+
+
+def test_restored_history_keeps_its_thinning():
+    h = History(cap=100)
+    rows = np.zeros((1000, len(HISTORY_COLUMNS)))
+    rows[:, 0] = np.arange(1, 1001)
+    h.extend(rows)
+    restored = History.from_array(h.arrays(), cap=100)
+    assert restored.stride == h.stride > 1
+    np.testing.assert_array_equal(restored.arrays(), h.arrays())
+
+
+def test_first_chunk_timing_excludes_compilation():
+    t = Training(load_example(), "nmf", {"steps": 3})
+    t.run_to_end()
+    assert t.history.arrays()[0, 6] < 0.05  # elapsed at step 1: no compile time in it

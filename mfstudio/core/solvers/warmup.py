@@ -1,0 +1,49 @@
+"""Compile every solver's kernels ahead of use.
+
+numba compiles a kernel on its first call and keeps the machine code in its cache
+(``cache=True``), so only the very first start on a machine pays (about 10 s for
+all solvers); later processes load it in well under a second. Compiling holds the
+GIL, so a window runs ``python -m mfstudio.core.solvers.warmup`` in a child process
+first and only then loads the cached code itself.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+
+import numpy as np
+
+_lock = threading.Lock()
+_ready: set[str] = set()
+
+
+def ensure_compiled(name: str) -> None:
+    """Make sure solver ``name``'s kernels are compiled or loaded in this process."""
+    if name in _ready:
+        return
+    with _lock:
+        if name in _ready:
+            return
+        from mfstudio.core.ratings import Ratings
+        from mfstudio.core.solvers import get_solver
+
+        tiny = Ratings([0, 0, 1, 1], [0, 1, 0, 1], [5.0, 3.0, 4.0, 1.0], (2, 2), scale=(1, 5))
+        split = tiny.split_mask(np.array([False, False, False, True]))
+        cls = get_solver(name)
+        s = cls(tiny.shape, split.train, split.val, {"steps": 1})
+        s.run(1, np.empty((1, 5)))
+        _ready.add(name)
+
+
+def compile_all() -> None:
+    """Compile (or load from the cache) the kernels of every solver."""
+    from mfstudio.core.solvers import SOLVERS
+
+    for name in SOLVERS:
+        ensure_compiled(name)
+
+
+if __name__ == "__main__":
+    compile_all()
+    sys.exit(0)
