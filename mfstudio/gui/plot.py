@@ -3,6 +3,11 @@
 matplotlib is embedded through ``FigureCanvasQTAgg(Figure())`` (never pyplot). Lines
 are persistent ``Line2D`` objects updated with ``set_data``; the canvas is redrawn
 by a timer at a bounded pace, only when something changed, and only on the GUI thread.
+
+During a run (:meth:`LossPlot.start_live` .. :meth:`LossPlot.end_live`) the current
+run's lines are blitted over a saved background, because a full draw of the figure
+takes tens of milliseconds; the axes limits then grow in 1-2-5 steps (decades on a
+log scale), so a full draw happens only when the lines outgrow them.
 """
 
 from __future__ import annotations
@@ -10,6 +15,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from PySide6.QtCore import QTimer, Signal, Slot
@@ -21,7 +27,7 @@ from PySide6.QtWidgets import (
 from matplotlib.backends.backend_qtagg import FigureCanvasQTAgg  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
-from matplotlib.ticker import EngFormatter  # noqa: E402
+from matplotlib.ticker import EngFormatter, FuncFormatter, NullFormatter, NullLocator  # noqa: E402
 
 REDRAW_MS = 80  # at most ~12 redraws a second; each full draw takes a few ms to ~25 ms
 COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8c564b", "#e377c2")
@@ -81,6 +87,12 @@ class LossPlot(QWidget):
         self._current: _Run | None = None
         self._dirty = False
         self._colour = 0
+        self._live = False  # a run is going: blit the current lines
+        self._budget = 0
+        self._bg: Any = None
+        self.full_draws = 0  # counters, for tests and benchmarks
+        self.blits = 0
+        self.canvas.mpl_connect("draw_event", self._on_draw_event)
 
         self.log_scale = QCheckBox("Log scale")
         self.log_scale.setObjectName("logScale")
@@ -145,7 +157,7 @@ class LossPlot(QWidget):
         self._runs.append(self._current)
         c.hint.set_visible(False)
         self._update_legend()
-        self._redraw()
+        self._mark_dirty()  # a run usually starts right away; its first frame draws everything
 
     def set_history(self, history: np.ndarray) -> None:
         """Show ``history`` (rows as HISTORY_COLUMNS) on the current run's lines."""
@@ -170,6 +182,19 @@ class LossPlot(QWidget):
         run.objective.set_label(label)
         run.train.set_label(f"{label}: training")
         run.val.set_label(f"{label}: validation")
+        self._update_legend()
+        self._redraw()
+
+    def discard_current(self) -> None:
+        """Remove the current run's lines (a run that could not start); earlier runs stay faded."""
+        run = self._current
+        if run is None:
+            return
+        self.end_live()
+        for line in (run.objective, run.train, run.val):
+            line.remove()
+        self._runs.remove(run)
+        self._current = None
         self._update_legend()
         self._redraw()
 
@@ -228,7 +253,11 @@ class LossPlot(QWidget):
         if not self._dirty:
             self._timer.stop()
             return
-        self._redraw()
+        if self._live:
+            self._dirty = False
+            self._live_frame()
+        else:
+            self._redraw()
 
     def flush(self) -> None:
         """Draw now what is pending and stop the redraw timer (end of a run, before a save)."""
@@ -237,14 +266,117 @@ class LossPlot(QWidget):
             self._redraw()
 
     def _redraw(self) -> None:
-        """Rescale and ask for a draw now (draw_idle merges requests made in one event-loop pass)."""
+        """Rescale and ask for a full draw (draw_idle merges requests made in one event-loop pass)."""
         self._timer.stop()
         self._dirty = False
+        if self._live:
+            self._live_frame(force_full=True)
+            return
         c = self.canvas
         for ax in (c.ax_obj, c.ax_rmse):
             ax.relim(visible_only=True)
             ax.autoscale_view()
         c.draw_idle()
+
+    # -- live mode (blitting) -----------------------------------------------------------
+    @property
+    def live(self) -> bool:
+        return self._live
+
+    def start_live(self, budget: int) -> None:
+        """A run starts: from now on the current lines are blitted until :meth:`end_live`."""
+        run = self._current
+        if run is None:
+            return
+        self._live = True
+        self._budget = int(budget)
+        # Keep the layout computed so far: re-solving it on every full draw is slow.
+        self.canvas.figure.set_layout_engine("none")
+        for line in self._live_artists():
+            line.set_animated(True)
+        # Minor ticks of log axes are a third of a full draw's cost; they return at the end.
+        for ax in (self.canvas.ax_obj, self.canvas.ax_rmse):
+            ax.yaxis.set_minor_locator(NullLocator())
+        self._bg = None  # the first tick draws everything
+        self._mark_dirty()
+
+    def end_live(self) -> None:
+        """The run ended: back to ordinary drawing, autoscaled, with the layout engine on."""
+        if not self._live:
+            self.flush()
+            return
+        self._live = False
+        self._bg = None
+        for line in self._live_artists():
+            line.set_animated(False)
+        self.canvas.figure.set_layout_engine("constrained")
+        self._apply_scale()  # restores the default tick locators
+        self._redraw()
+
+    def _live_artists(self) -> list[Any]:
+        run = self._current
+        if run is None:
+            return []
+        return [run.objective, run.train, run.val]
+
+    def _limits_fit(self) -> bool:
+        """Set limits that hold every line; True when the current limits already did."""
+        c = self.canvas
+        fits = True
+        xmax = 1.0
+        for ax in (c.ax_obj, c.ax_rmse):
+            lo, hi = math.inf, -math.inf
+            for line in ax.get_lines():
+                if not line.get_visible():
+                    continue
+                x = np.asarray(line.get_xdata(), dtype=float)
+                y = np.asarray(line.get_ydata(), dtype=float)
+                if x.size:
+                    xmax = max(xmax, float(x[-1]) if line.get_animated() else float(np.nanmax(x)))
+                y = y[np.isfinite(y)]
+                if self.log_scale.isChecked():
+                    y = y[y > 0]
+                if y.size:
+                    lo, hi = min(lo, float(y.min())), max(hi, float(y.max()))
+            if not math.isfinite(lo):
+                continue
+            y0, y1 = ax.get_ylim()
+            if lo < min(y0, y1) or hi > max(y0, y1):
+                fits = False
+                ax.set_ylim(*_nice_range(lo, hi, self.log_scale.isChecked()))
+        x0, x1 = c.ax_obj.get_xlim()
+        if xmax > x1 or x0 != 0:
+            fits = False
+            top = _nice_above(xmax * 3)  # headroom, so the limits (and full draws) change rarely
+            if self._budget > 0:
+                top = min(top, max(self._budget, xmax))
+            c.ax_obj.set_xlim(0, top)  # the axes share x
+        return fits
+
+    def _live_frame(self, force_full: bool = False) -> None:
+        """Blit the current lines; a full draw when the limits must grow or there is no background."""
+        c = self.canvas
+        if not self._limits_fit() or force_full or self._bg is None:
+            self.full_draws += 1
+            c.draw()  # draw_event saves the background and draws the lines on it
+            c.update()
+            return
+        c.restore_region(self._bg)
+        self._draw_live_artists()
+        c.blit(c.figure.bbox)
+        self.blits += 1
+
+    def _draw_live_artists(self) -> None:
+        fig = self.canvas.figure
+        for line in self._live_artists():
+            fig.draw_artist(line)
+
+    def _on_draw_event(self, event: Any) -> None:
+        if not self._live:
+            return
+        c = self.canvas
+        self._bg = c.copy_from_bbox(c.figure.bbox)
+        self._draw_live_artists()
 
     @Slot(bool)
     def _on_log_toggled(self, on: bool) -> None:
@@ -255,11 +387,16 @@ class LossPlot(QWidget):
         scale = "log" if self.log_scale.isChecked() else "linear"
         for ax in (self.canvas.ax_obj, self.canvas.ax_rmse):
             ax.set_yscale(scale)
+            if scale == "log":
+                # Plain labels (0.1, 1, 10, 1e+05): mathtext powers of ten cost a lot per draw.
+                ax.yaxis.set_major_formatter(FuncFormatter(_plain))
+                ax.yaxis.set_minor_formatter(NullFormatter())
 
     def stop_timers(self) -> None:
         """Stop the redraw timer (window closing)."""
         self._timer.stop()
         self._dirty = False
+        self._live = False
 
     # -- saving -------------------------------------------------------------------------
     def save_figure(self, path: str | Path) -> Path:
@@ -287,6 +424,32 @@ class LossPlot(QWidget):
                                 f"The figure could not be saved to {p}: {exc}. Choose another folder or name.")
             return
         self.statusMessage.emit(f"Saved the loss curve to {p}.")
+
+
+def _plain(value: float, _pos: int | None = None) -> str:
+    """A tick label without mathtext: 0.001, 0.1, 1, 10, 1000, 1e+05."""
+    return f"{value:g}"
+
+
+def _nice_above(x: float) -> float:
+    """The smallest of 1, 2, 5 × 10^k at or above ``x``."""
+    if x <= 1:
+        return 1.0
+    e = math.floor(math.log10(x))
+    for m in (1, 2, 5, 10):
+        if m * 10 ** e >= x:
+            return float(m * 10 ** e)
+    return float(10 ** (e + 1))
+
+
+def _nice_range(lo: float, hi: float, log: bool) -> tuple[float, float]:
+    """Axis limits holding [lo, hi]: whole decades on a log scale, 0 to a 1-2-5 value otherwise."""
+    if log:
+        a = 10 ** math.floor(math.log10(lo))
+        b = 10 ** math.ceil(math.log10(hi))
+        return (a, b * 10 if b <= a else b)
+    low = 0.0 if lo >= 0 else -_nice_above(-lo * 1.1)
+    return (low, _nice_above(hi * 1.1) if hi > 0 else 1.0)
 
 
 def run_label(solver: str, params: dict) -> str:

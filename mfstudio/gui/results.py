@@ -141,43 +141,45 @@ class QModel(_ArrayModel):
 
 
 class RHatModel(_ArrayModel):
-    """R_hat = P·Q (plus biases) for every cell; rated cells plain, predictions tinted in italics."""
+    """R_hat = P·Q (plus biases) for every cell; rated cells plain, predictions tinted in italics.
+
+    Nothing of users x items size is built: predictions, actual ratings and hold-out
+    marks are computed a row at a time for the rows being painted.
+    """
 
     def __init__(self, parent: Any = None) -> None:
         super().__init__(decimals=2, parent=parent)
         self._factors: Factors | None = None
-        self._R = np.zeros((0, 0))  # the ratings, NaN = not rated
-        self._held = np.zeros((0, 0), dtype=bool)
+        self._ratings: Ratings | None = None
+        self._row_start = np.zeros(1, np.int64)  # observed entries of row r: [start[r], start[r+1])
+        self._held_keys = np.zeros(0, np.int64)  # row * n_items + col of held-out cells, sorted
         self._cache: dict[int, np.ndarray] = {}
+        self._obs_cache: dict[int, tuple[np.ndarray, np.ndarray]] = {}
         self._italic = QFont()
         self._italic.setItalic(True)
 
     def set_result(self, ratings: Ratings, factors: Factors, held_out: np.ndarray | None = None) -> None:
         """Show the predictions of ``factors`` against ``ratings`` (held-out cells as (k, 2) array)."""
-        shape = ratings.shape
-        if self._R.shape != shape or self._rows != list(ratings.users) or self._cols != list(ratings.items):
-            self._R = ratings.to_dense()
-        self._held = np.zeros(shape, dtype=bool)
+        self._set_ratings(ratings)
+        keys = np.zeros(0, np.int64)
         if held_out is not None and len(held_out):
             cells = np.asarray(held_out, dtype=np.int64).reshape(-1, 2)
-            ok = (cells[:, 0] < shape[0]) & (cells[:, 1] < shape[1])
-            self._held[cells[ok, 0], cells[ok, 1]] = True
+            keys = np.unique(cells[:, 0] * max(ratings.n_items, 1) + cells[:, 1])
+        self._held_keys = keys
+        self._obs_cache.clear()
         self.set_factors(ratings, factors)
 
-    def set_ratings(self, ratings: Ratings) -> None:
-        """New ratings for the same factors (after an edit: the tooltips show the new actual values)."""
-        if ratings.shape == self._R.shape:
-            self._R = ratings.to_dense()
-            self._rows, self._cols = list(ratings.users), list(ratings.items)
-            self.headerDataChanged.emit(Qt.Orientation.Horizontal, 0, max(0, ratings.n_items - 1))
-            self.headerDataChanged.emit(Qt.Orientation.Vertical, 0, max(0, ratings.n_users - 1))
+    def _set_ratings(self, ratings: Ratings) -> None:
+        if ratings is self._ratings:
+            return
+        self._ratings = ratings
+        self._row_start = np.searchsorted(ratings.observed.rows, np.arange(ratings.n_users + 1)).astype(np.int64)
+        self._obs_cache.clear()
 
     def set_factors(self, ratings: Ratings, factors: Factors) -> None:
+        self._set_ratings(ratings)
         self._factors = factors
         self._cache.clear()
-        if self._R.shape != ratings.shape:
-            self._R = ratings.to_dense()
-        # The array behind _ArrayModel is a shape holder; values come from value().
         self._replace(_ShapeOnly(ratings.shape), list(ratings.users), list(ratings.items))  # type: ignore[arg-type]
 
     def _row(self, r: int) -> np.ndarray:
@@ -193,34 +195,61 @@ class RHatModel(_ArrayModel):
             self._cache[r] = row
         return row
 
+    def _obs_row(self, r: int) -> tuple[np.ndarray, np.ndarray]:
+        """Row ``r`` of the ratings (NaN = not rated) and of the hold-out marks."""
+        got = self._obs_cache.get(r)
+        if got is None:
+            ratings = self._ratings
+            assert ratings is not None
+            m = ratings.n_items
+            o = ratings.observed
+            a, b = self._row_start[r], self._row_start[r + 1]
+            vals = np.full(m, np.nan)
+            vals[o.cols[a:b]] = o.vals[a:b]
+            held = np.zeros(m, dtype=bool)
+            if self._held_keys.size:
+                lo, hi = np.searchsorted(self._held_keys, [r * m, (r + 1) * m])
+                held[self._held_keys[lo:hi] - r * m] = True
+            if len(self._obs_cache) > 512:
+                self._obs_cache.clear()
+            got = self._obs_cache[r] = (vals, held)
+        return got
+
     def value(self, row: int, col: int) -> float:
         return float(self._row(row)[col])
 
     def observed(self, row: int, col: int) -> float:
         """The actual rating of a cell (NaN when not rated)."""
-        return float(self._R[row, col])
+        return float(self._obs_row(row)[0][col])
+
+    def held_out(self, row: int, col: int) -> bool:
+        return bool(self._obs_row(row)[1][col])
 
     def data(self, index: Index, role: int = DISPLAY) -> Any:
         if not index.isValid():
             return None
         r, c = index.row(), index.column()
+        if role == DISPLAY or role == EDIT or role == Qt.ItemDataRole.TextAlignmentRole:
+            return super().data(index, role)
+        vals, held = self._obs_row(r)
+        rated = not math.isnan(vals[c])
         if role == Qt.ItemDataRole.FontRole:
-            return self._italic if math.isnan(self._R[r, c]) else None
+            return None if rated else self._italic
         if role == Qt.ItemDataRole.BackgroundRole:
-            if self._held[r, c]:
+            if held[c]:
                 return QBrush(HELD_OUT_BG)
-            return QBrush(PREDICTED_BG) if math.isnan(self._R[r, c]) else None
+            return None if rated else QBrush(PREDICTED_BG)
         if role == Qt.ItemDataRole.ForegroundRole:
             if self.stale:
                 return QBrush(STALE_FG)
-            return QBrush(PREDICTED_FG) if math.isnan(self._R[r, c]) else None
+            return None if rated else QBrush(PREDICTED_FG)
         if role == Qt.ItemDataRole.ToolTipRole:
             pred = self.value(r, c)
-            actual = self._R[r, c]
             where = f"{self._rows[r]}, {self._cols[c]}"
-            if math.isnan(actual):
+            if not rated:
                 return f"{where}: predicted {fmt(pred, 3)} (not rated)"
-            kind = "held out, so not trained on" if self._held[r, c] else "rated"
+            actual = float(vals[c])
+            kind = "held out, so not trained on" if held[c] else "rated"
             return f"{where}: predicted {fmt(pred, 3)}, actual rating {full(actual)} ({kind}; error {fmt(actual - pred, 3)})"
         return super().data(index, role)
 

@@ -13,12 +13,15 @@ import threading
 import time
 import traceback
 import weakref
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any, Callable
 
 import numpy as np
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
-from mfstudio.core import Control, Recommendations, Snapshot, StopReason, Training, recommend
+from mfstudio.core import (
+    HISTORY_COLUMNS, Control, MFStudioError, Ratings, Recommendations, Snapshot, StopReason, Training, recommend,
+)
 
 MAX_RATE = 30.0  # progress signals per second, at most
 
@@ -48,16 +51,39 @@ class Progress:
 
 @dataclass
 class Outcome:
-    """How a run ended: the final snapshot (None if it failed before one), or an error sentence."""
+    """How a run ended: the final snapshot (None if it failed before one), or an error sentence.
+
+    ``user_error`` is True when the model could not even be set up because of the data
+    or the parameters (the sentence then says what to change), not because of a bug.
+    """
 
     snapshot: Snapshot | None
     history: np.ndarray
     recommendations: Recommendations | None = None
     error: str = ""
+    user_error: bool = False
+    training: Training | None = field(default=None, repr=False)
 
     @property
     def reason(self) -> StopReason | None:
         return None if self.snapshot is None else self.snapshot.reason
+
+
+def training_recipe(ratings: Ratings, solver: str, params: dict[str, Any],
+                    held_out_cells: np.ndarray | None = None) -> Callable[[], Training]:
+    """A function that builds the Training; the worker calls it, so setting up a big model
+    (splitting, the random start, the first objective) does not stall the window."""
+    cells = None if held_out_cells is None or len(held_out_cells) == 0 else np.array(held_out_cells)
+
+    def build() -> Training:
+        holdout = ratings.split_cells(cells).held_out if cells is not None else None
+        return Training(ratings, solver, params, holdout=holdout)
+
+    return build
+
+
+def _empty_history() -> np.ndarray:
+    return np.zeros((0, len(HISTORY_COLUMNS)))
 
 
 class TrainingThread(QThread):
@@ -68,11 +94,14 @@ class TrainingThread(QThread):
     """
 
     progress = Signal(object)  # Progress
+    ready = Signal(object)  # the Training, once built (before any progress)
 
-    def __init__(self, training: Training, control: Control, max_steps: int | None, top_n: int) -> None:
+    def __init__(self, training: Training | Callable[[], Training], control: Control, max_steps: int | None,
+                 top_n: int) -> None:
         super().__init__()
         self.setObjectName("mfstudio-training")
-        self.training = training
+        self.recipe = None if isinstance(training, Training) else training
+        self.training: Training | None = training if isinstance(training, Training) else None
         self.control = control
         self.max_steps = max_steps
         self.top_n = top_n
@@ -86,6 +115,19 @@ class TrainingThread(QThread):
         interval = 1.0 / MAX_RATE
         last_emit = -1.0
         final: Snapshot | None = None
+        if self.training is None:
+            assert self.recipe is not None
+            try:
+                self.training = self.recipe()
+            except MFStudioError as exc:  # the data or parameters do not allow a model: say so
+                self.outcome = Outcome(None, _empty_history(), None, str(exc), user_error=True)
+                return
+            except Exception as exc:
+                traceback.print_exc()
+                self.outcome = Outcome(None, _empty_history(), None,
+                                       f"Training could not start because of an unexpected error: {exc}")
+                return
+        self.ready.emit(self.training)
         try:
             for snap in self.training.run(self.control, max_steps=self.max_steps):
                 if snap.finished:
@@ -101,11 +143,11 @@ class TrainingThread(QThread):
             recs = None
             if self.top_n > 0 and final.factors.all_finite():
                 recs = recommend(self.training.ratings, final.factors, self.top_n)
-            self.outcome = Outcome(final, self.training.history.arrays(), recs)
+            self.outcome = Outcome(final, self.training.history.arrays(), recs, training=self.training)
         except Exception as exc:  # reported to the user on the GUI thread, never swallowed
             traceback.print_exc()
             self.outcome = Outcome(final, self.training.history.arrays(), None,
-                                   f"Training stopped because of an unexpected error: {exc}")
+                                   f"Training stopped because of an unexpected error: {exc}", training=self.training)
 
 
 class TrainingRunner(QObject):
@@ -117,6 +159,7 @@ class TrainingRunner(QObject):
     """
 
     progress = Signal(object)
+    ready = Signal(object)  # the Training being run (built on the worker thread when given a recipe)
     finished = Signal(object)
 
     def __init__(self, parent: QObject | None = None) -> None:
@@ -135,13 +178,19 @@ class TrainingRunner(QObject):
         return self.running and self.control.paused
 
     # -- commands (GUI thread) ----------------------------------------------------------
-    def start(self, training: Training, *, max_steps: int | None = None, top_n: int = 5) -> None:
-        """Run ``training`` (to its end, or ``max_steps`` more steps) on a new thread."""
+    def start(self, training: Training | Callable[[], Training], *, max_steps: int | None = None,
+              top_n: int = 5) -> None:
+        """Run ``training`` (to its end, or ``max_steps`` more steps) on a new thread.
+
+        ``training`` may be a function that builds the Training (see :func:`training_recipe`);
+        it is then called on the worker thread and ``ready`` announces the result.
+        """
         if self._thread is not None:
             raise RuntimeError("A training run is already going; stop it first.")
         self.control = Control()
         thread = TrainingThread(training, self.control, max_steps, top_n)
         thread.progress.connect(self._on_progress)
+        thread.ready.connect(self._on_ready)
         thread.finished.connect(self._on_thread_finished)
         self._thread = thread
         _THREADS.add(thread)
@@ -181,6 +230,11 @@ class TrainingRunner(QObject):
         finally:
             thread.taken.set()
 
+    @Slot(object)
+    def _on_ready(self, training: Training) -> None:
+        if self._thread is not None:
+            self.ready.emit(training)
+
     @Slot()
     def _on_thread_finished(self) -> None:
         thread = self._thread
@@ -188,6 +242,7 @@ class TrainingRunner(QObject):
             return
         thread.wait()
         self._thread = None
-        outcome = thread.outcome or Outcome(None, thread.training.history.arrays(), None,
-                                            "Training ended without reporting a result.")
+        outcome = thread.outcome or Outcome(
+            None, thread.training.history.arrays() if thread.training is not None else _empty_history(), None,
+            "Training ended without reporting a result.", training=thread.training)
         self.finished.emit(outcome)
