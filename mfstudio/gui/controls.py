@@ -193,11 +193,12 @@ class ControlPanel(QWidget):
                                          "Forget the trained model and draw a new random start (the seed goes up by one).")
         buttons = QGridLayout()
         buttons.setSpacing(4)
-        buttons.addWidget(self.train_button, 0, 0, 1, 2)
-        buttons.addWidget(self.pause_button, 0, 2)
-        buttons.addWidget(self.stop_button, 0, 3)
-        buttons.addWidget(self.step_button, 1, 2)
-        buttons.addWidget(self.reset_button, 1, 3)
+        for col, b in enumerate((self.train_button, self.pause_button, self.stop_button, self.step_button,
+                                 self.reset_button)):
+            buttons.addWidget(b, 0, col)
+        buttons.setColumnStretch(0, 3)
+        for col in range(1, 5):
+            buttons.setColumnStretch(col, 2)
 
         head = QLabel("<b>Solver</b>")
         lay = QVBoxLayout(self)

@@ -311,6 +311,8 @@ class LossPlot(QWidget):
             line.set_animated(False)
         self.canvas.figure.set_layout_engine("constrained")
         self._apply_scale()  # restores the default tick locators
+        for ax in (self.canvas.ax_obj, self.canvas.ax_rmse):
+            ax.set_autoscale_on(True)  # set_xlim/set_ylim of the live frames switched it off
         self._redraw()
 
     def _live_artists(self) -> list[Any]:

@@ -116,11 +116,6 @@ class _ArrayModel(QAbstractTableModel):
     def clear(self) -> None:
         self._replace(np.zeros((0, 0)), [], [])
 
-    def table(self) -> tuple[list[str], list[list[str]]]:
-        """Column labels and rows (row label first) at full precision, for CSV export."""
-        return ["", *self._cols], [[self._rows[r], *(full(self.value(r, c)) for c in range(self.columnCount()))]
-                                   for r in range(self.rowCount())]
-
 
 def _features(k: int) -> list[str]:
     return [f"Feature {i + 1}" for i in range(k)]
@@ -341,11 +336,6 @@ class RecommendationsModel(QAbstractTableModel):
         if not index.isValid():
             return Qt.ItemFlag.NoItemFlags
         return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
-
-    def table(self) -> tuple[list[str], list[list[str]]]:
-        rows = [[str(self._cell(r, 0)), str(self._cell(r, 1)), str(self._cell(r, 2)), full(self._cell(r, 3))]
-                for r in range(self.rowCount())]
-        return list(self.COLUMNS), rows
 
 
 def selection_text(view: QTableView) -> str:

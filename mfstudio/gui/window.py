@@ -643,7 +643,7 @@ class MainWindow(QMainWindow):
         if math.isfinite(val_rmse):
             parts.append(f"validation RMSE {fmt(val_rmse, 4)}")
         if rate and math.isfinite(rate):
-            parts.append(f"{rate:,.0f} steps/s")
+            parts.append(f"{rate / 1e6:.1f} M steps/s" if rate >= 1e6 else f"{rate:,.0f} steps/s")
         if self.runner.paused:
             parts.append("paused")
         self.run_status.setText(" · ".join(parts))

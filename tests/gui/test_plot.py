@@ -111,3 +111,33 @@ def test_save_dialog_adds_the_extension_of_the_chosen_filter(plot, tmp_path, mon
 def test_run_label_names_solver_and_key_parameters():
     assert run_label("sgd", {"K": 2, "steps": 10000, "alpha": 0.0002, "beta": 0.02, "seed": 0}) == "sgd K=2 α=0.0002 β=0.02"
     assert run_label("als", {"K": 3, "beta": 0.1}) == "als K=3 β=0.1"
+
+
+def test_live_mode_blits_and_ends_autoscaled(plot, qtbot):
+    plot.begin_run("sgd")
+    plot.start_live(1_000_000_000)
+    assert plot.live
+    for n in range(1, 60):
+        plot.set_history(history(n))
+        qtbot.wait(5)
+    qtbot.waitUntil(lambda: not plot._timer.isActive(), timeout=2000)
+    assert plot.full_draws >= 1
+    plot.set_history(history(100_000)[::10])
+    plot.end_live()
+    assert not plot.live and not plot._timer.isActive()
+    lo, hi = plot.canvas.ax_obj.get_xlim()
+    assert lo <= 1 and 99_000 <= hi <= 120_000  # autoscaled to the data, not the live limits
+    assert plot.canvas.ax_obj.yaxis.get_minor_locator().__class__.__name__ == "LogLocator"
+
+
+def test_live_limits_grow_rarely(plot, qtbot):
+    plot.begin_run("sgd")
+    plot.start_live(1_000_000_000)
+    qtbot.waitUntil(lambda: plot.full_draws == 1, timeout=2000)
+    for n in range(2, 400, 3):
+        plot.set_history(history(n))
+        plot._on_tick()
+    # x grows threefold-and-more when outgrown (about 4 times here) and y by decades (objective
+    # 50 -> 0.25: 3 times), plus the first frame: a handful of full draws, the rest are blits
+    assert plot.full_draws <= 10 and plot.blits >= 100
+    plot.end_live()
