@@ -25,15 +25,28 @@ def no_display_reason() -> str | None:
 
 
 def warm_up() -> None:
-    """Compile (or load from numba's cache) every solver's kernels with a tiny run."""
-    from mfstudio.core import SOLVERS, Ratings, Training
+    """Compile every solver's kernels in a child process, then load them here.
 
-    tiny = Ratings([0, 0, 1, 1], [0, 1, 0, 1], [5.0, 3.0, 4.0, 1.0], (2, 2), scale=(1, 5))
-    for name in SOLVERS:
-        try:
-            Training(tiny, name, {"steps": 2}, holdout=0.25).run_to_end()
-        except Exception:  # warming up is only an optimisation; a real run reports errors
-            pass
+    Compiling holds the GIL for seconds on a machine's first start, which would
+    freeze the window; a child process compiles into numba's on-disk cache instead,
+    and loading from that cache here takes well under a second.
+    """
+    import subprocess
+
+    try:
+        subprocess.run(
+            [sys.executable, "-m", "mfstudio.core.solvers.warmup"],
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            timeout=600, check=False,
+        )
+    except (OSError, subprocess.SubprocessError):
+        pass  # compiling here instead (on the first Train) still works, only slower to start
+    from mfstudio.core.solvers.warmup import compile_all
+
+    try:
+        compile_all()
+    except Exception:  # warming up is only an optimisation; a real run reports errors
+        pass
 
 
 def start_warm_up() -> threading.Thread:
