@@ -209,7 +209,9 @@ def safe_json_loads(text: str, name: str = "The file") -> Any:
     except FileFormatError:
         raise
     except json.JSONDecodeError as exc:
-        what = "ends too early (it is truncated)" if exc.pos >= len(text.rstrip()) else f"is not valid JSON at line {exc.lineno}, column {exc.colno}"
+        stripped = text.rstrip()
+        cut = exc.pos >= len(stripped) - 32 or not stripped.endswith("}")  # a whole document ends with }
+        what = "ends too early (it is truncated)" if cut else f"is not valid JSON at line {exc.lineno}, column {exc.colno}"
         raise FileFormatError(f"{name} {what}; open an older copy or save the session again.") from None
     except (RecursionError, ValueError) as exc:
         raise FileFormatError(f"{name} could not be read ({exc.__class__.__name__}); it is not a valid MF Studio session.") from None
@@ -393,7 +395,8 @@ def session_from_document(obj: Any, name: str = "The session file") -> tuple[Ses
     notices: list[str] = []
     if not isinstance(obj, dict):
         raise FileFormatError(f"{name} is JSON but not an MF Studio session; choose a .mfstudio file.")
-    if "format" not in obj and "R" in obj:
+    example_layout = "format" not in obj and "R" in obj  # the bundled examples' plain layout
+    if example_layout:
         obj = {**obj, "version": 0, "format": FORMAT_NAME}
     if obj.get("format") != FORMAT_NAME:
         raise FileFormatError(f"{name} is JSON but not an MF Studio session; choose a .mfstudio file.")
@@ -408,7 +411,8 @@ def session_from_document(obj: Any, name: str = "The session file") -> tuple[Ses
     while version < FORMAT_VERSION:
         obj = MIGRATIONS[version](obj)
         version += 1
-        notices.append(f"{name} was written by an older MF Studio; it was converted, and saving writes the new format.")
+        if not example_layout:
+            notices.append(f"{name} was written by an older MF Studio; it was converted, and saving writes the new format.")
     notices = notices[:1]
     ratings = _ratings(doc, doc.get(obj, "ratings", (dict,), "session"))
     held = obj.get("held_out", [])

@@ -84,11 +84,19 @@ def test_large_session_is_gzipped_and_uses_entries(tmp_path):
     assert_same_session(s, mio.load(p).session)
 
 
-def test_older_version_is_migrated():
-    res = mio.load(example_path("example-1"))
+def test_older_version_is_migrated(tmp_path):
+    doc = json.loads(example_path("example-1").read_text(encoding="utf-8"))
+    p = tmp_path / "old.mfstudio"
+    p.write_text(json.dumps({**doc, "format": sf.FORMAT_NAME, "version": 0}))
+    res = mio.load(p)
     r = res.session.ratings
     assert r.shape == (4, 4) and r.nnz == 9 and r.scale == (1.0, 5.0)
     assert any("older MF Studio" in n for n in res.notices)
+
+
+def test_bundled_example_opens_without_a_notice():
+    res = mio.load(example_path("example-1"))
+    assert res.session.ratings.nnz == 9 and res.notices == []
 
 
 def _doc(session: Session) -> dict:
