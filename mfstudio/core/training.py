@@ -92,8 +92,17 @@ class History:
     def __init__(self, cap: int = 10_000) -> None:
         self.cap = max(int(cap), 2)
         self.stride = 1
-        self._data = np.zeros((0, len(HISTORY_COLUMNS)))
+        self._buf = np.zeros((self.cap, len(HISTORY_COLUMNS)))
+        self._n = 0
         self._last: np.ndarray | None = None
+
+    @property
+    def _data(self) -> np.ndarray:
+        return self._buf[: self._n]
+
+    def _set(self, rows: np.ndarray) -> None:
+        self._buf[: len(rows)] = rows
+        self._n = len(rows)
 
     def extend(self, rows: np.ndarray) -> None:
         """Add rows (columns as HISTORY_COLUMNS, steps increasing)."""
@@ -101,14 +110,17 @@ class History:
             return
         self._last = rows[-1].copy()
         keep = rows[rows[:, 0].astype(np.int64) % self.stride == 0]
-        self._data = np.concatenate([self._data, keep]) if keep.shape[0] else self._data
-        while self._data.shape[0] > self.cap:
+        while self._n + keep.shape[0] > self.cap:
             self.stride *= 2
-            self._data = self._data[self._data[:, 0].astype(np.int64) % self.stride == 0]
+            d = self._data
+            self._set(d[d[:, 0].astype(np.int64) % self.stride == 0])
+            keep = keep[keep[:, 0].astype(np.int64) % self.stride == 0]
+        self._buf[self._n : self._n + keep.shape[0]] = keep
+        self._n += keep.shape[0]
 
     def truncate(self, step: int) -> None:
         """Forget rows after ``step`` (used when factors are rolled back)."""
-        self._data = self._data[self._data[:, 0] <= step]
+        self._set(self._data[self._data[:, 0] <= step].copy())
         if self._last is not None and self._last[0] > step:
             self._last = self._data[-1].copy() if self._data.shape[0] else None
 
@@ -130,7 +142,10 @@ class History:
         kept = a[:-1, 0].astype(np.int64)
         while kept.size and kept.min() >= h.stride * 2 and np.all(kept % (h.stride * 2) == 0):
             h.stride *= 2  # the thinning the saved rows show, so a continued run thins alike
-        h._data = a.copy()
+        if a.shape[0] > h.cap:
+            h.cap = a.shape[0]
+            h._buf = np.zeros((h.cap, len(HISTORY_COLUMNS)))
+        h._set(a)
         h._last = a[-1].copy() if a.shape[0] else None
         return h
 
@@ -206,6 +221,7 @@ class Training:
         self._best_val = math.inf
         self._best_step = 0
         self._best_state: tuple[int, Any] | None = None  # (step at chunk start, solver state)
+        self._out = np.empty((0, 5))
         self._n_train = len(self.split.train)
         self._n_val = len(self.split.val)
 
@@ -227,10 +243,21 @@ class Training:
         """True once a stop rule other than cancel/step ended the run."""
         return self.reason in (StopReason.BUDGET, StopReason.TOLERANCE, StopReason.EARLY_STOP, StopReason.DIVERGED)
 
-    def _metrics_rows(self, out: np.ndarray, start_step: int, t0: float, t1: float) -> np.ndarray:
+    def _metrics_rows(self, out: np.ndarray, start_step: int, t0: float, t1: float, total: int) -> np.ndarray:
+        """History rows of the steps in ``out`` that the history keeps, and always the last one.
+
+        ``total`` is how many steps the timed chunk made (for the elapsed-time interpolation).
+        """
         n = out.shape[0]
-        rows = np.empty((n, len(HISTORY_COLUMNS)))
-        rows[:, 0] = np.arange(start_step + 1, start_step + n + 1)
+        if n == 0:
+            return np.zeros((0, len(HISTORY_COLUMNS)))
+        steps = np.arange(start_step + 1, start_step + n + 1)
+        sel = steps % self.history.stride == 0
+        sel[-1] = True
+        out = out[sel]
+        pos = np.flatnonzero(sel) + 1
+        rows = np.empty((out.shape[0], len(HISTORY_COLUMNS)))
+        rows[:, 0] = steps[sel]
         rows[:, 1] = out[:, 0]
         rows[:, 2] = np.sqrt(out[:, 1] / self._n_train)
         rows[:, 3] = out[:, 2] / self._n_train
@@ -239,7 +266,7 @@ class Training:
             rows[:, 5] = out[:, 4] / self._n_val
         else:
             rows[:, 4:6] = np.nan
-        rows[:, 6] = t0 + (t1 - t0) * np.arange(1, n + 1) / n
+        rows[:, 6] = t0 + (t1 - t0) * pos / max(total, 1)
         return rows
 
     def _snapshot(self, last: np.ndarray | None, rate: float, finished: bool) -> Snapshot:
@@ -304,22 +331,25 @@ class Training:
             n = min(chunk, remaining)
             start_step = self.step
             saved = self.solver.get_state()
-            out = np.empty((n, 5))
+            if self._out.shape[0] < n:  # reused: fresh pages for every chunk cost more than small runs
+                self._out = np.empty((n, 5))
+            out = self._out[:n]
             t0 = time.perf_counter()
             done = self.solver.run(n, out)
             dt = time.perf_counter() - t0
-            rows = self._metrics_rows(out[:done], start_step, self.elapsed, self.elapsed + dt)
+            t_start = self.elapsed
             self.elapsed += dt
             rate = done / dt if dt > 0 else math.inf
             # divergence guard
-            obj = rows[:, 1]
+            obj = out[:done, 0]
             bad = ~np.isfinite(obj) | (obj > EXPLODE_FACTOR * max(self.initial_objective, 1.0))
             if not self.solver.factors.all_finite() and not bad.any():
                 bad[-1] = True
             if bad.any():
                 first_bad = int(np.argmax(bad))
                 bad_step = start_step + first_bad + 1
-                self.history.extend(rows[:first_bad])
+                rows = self._metrics_rows(out[:first_bad], start_step, t_start, self.elapsed, done)
+                self.history.extend(rows)
                 self._replay_to((start_step, saved), bad_step - 1)
                 self.reason = StopReason.DIVERGED
                 self.message = (
@@ -327,12 +357,13 @@ class Training:
                     f"{'too large' if np.isfinite(obj[first_bad]) else 'infinite or NaN'}); "
                     f"try a smaller learning rate, e.g. {self._suggest_alpha()}. The last good factors are kept."
                 )
-                last = rows[first_bad - 1] if first_bad > 0 else None
+                last = rows[-1] if first_bad > 0 else None
                 break
+            rows = self._metrics_rows(out[:done], start_step, t_start, self.elapsed, done)
             self.history.extend(rows)
             last = rows[-1]
             if self._n_val and self.patience is not None:
-                vr = rows[:, 4]
+                vr = np.sqrt(out[:done, 3] / self._n_val)
                 k = int(np.argmin(vr))
                 if vr[k] < self._best_val:
                     self._best_val = float(vr[k])
