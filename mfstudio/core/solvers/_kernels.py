@@ -408,33 +408,59 @@ def _shuffle(order, state):
 
 
 @njit(**_OPTS)
-def biased_run(rows, cols, vals, P, Qt, ub, ib, mu, alpha, beta, tol, n_steps, order, state,
+def _below(state, m):
+    """A random integer in [0, m) from splitmix64 (multiply-shift, no division)."""
+    hi = _splitmix64(state) >> np.uint64(32)
+    return np.int64((hi * np.uint64(m)) >> np.uint64(32))
+
+
+@njit(**_OPTS)
+def biased_run(rows, cols, vals, su, si, sr, P, Qt, ub, ib, mu, alpha, beta, tol, n_steps, block, state,
                vrows, vcols, vvals, out):
+    """Epochs of biased SGD over (su, si, sr), the training entries in a fixed seeded shuffle.
+
+    Each epoch cuts that layout into blocks of ``block`` entries at a random offset,
+    visits the blocks in a random order and each block's entries in a random order
+    (Fisher-Yates, splitmix64). Every entry's place in the epoch is uniform and the
+    order changes every epoch, while memory is read a block at a time: a fully random
+    gather of 1M entries cost more than the updates themselves.
+    """
     K = P.shape[1]
-    nnz = vals.shape[0]
+    nnz = sr.shape[0]
     cu, ci = _counts(rows, cols, P.shape[0], Qt.shape[0])
-    # the epoch's entries, gathered in shuffled order so the update loop reads them in sequence
-    su = np.empty(nnz, np.int64)
-    si = np.empty(nnz, np.int64)
-    sr = np.empty(nnz)
+    nb_max = nnz // block + 2
+    blocks = np.empty(nb_max, np.int64)
+    local = np.empty(block, np.int64)
     for s in range(n_steps):
-        _shuffle(order, state)
-        for t in range(nnz):
-            n = order[t]
-            su[t] = rows[n]
-            si[t] = cols[n]
-            sr[t] = vals[n]
-        for t in range(nnz):
-            u = su[t]
-            i = si[t]
-            err = sr[t] - (mu + ub[u] + ib[i] + _dot(P, u, Qt, i))
-            ub[u] += alpha * (err - beta * ub[u])
-            ib[i] += alpha * (err - beta * ib[i])
-            for k in range(K):
-                puk = P[u, k]
-                qik = Qt[i, k]
-                P[u, k] += alpha * (err * qik - beta * puk)
-                Qt[i, k] += alpha * (err * puk - beta * qik)
+        off = _below(state, block)
+        nb = (nnz + off + block - 1) // block
+        for b in range(nb):
+            blocks[b] = b
+        _shuffle(blocks[:nb], state)
+        for bi in range(nb):
+            b = blocks[bi]
+            lo = b * block - off
+            if lo < 0:
+                lo = 0
+            hi = (b + 1) * block - off
+            if hi > nnz:
+                hi = nnz
+            m = hi - lo
+            for t in range(m):
+                local[t] = lo + t
+            _shuffle(local[:m], state)
+            for t in range(m):
+                n = local[t]
+                u = su[n]
+                i = si[n]
+                err = sr[n] - (mu + ub[u] + ib[i] + _dot(P, u, Qt, i))
+                ub[u] += alpha * (err - beta * ub[u])
+                ib[i] += alpha * (err - beta * ib[i])
+                for k in range(K):
+                    puk = P[u, k]
+                    qik = Qt[i, k]
+                    P[u, k] += alpha * (err * qik - beta * puk)
+                    Qt[i, k] += alpha * (err * puk - beta * qik)
         # objective: sum of err^2 + beta (b_u^2 + b_i^2 + |p_u|^2 + |q_i|^2) per observed entry
         e = _objective_counts(rows, cols, vals, P, Qt, ub, ib, mu, True, beta, cu, ci,
                               vrows, vcols, vvals, out, s)
