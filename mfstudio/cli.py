@@ -225,6 +225,7 @@ class Progress:
         self.last = -math.inf
         self.t0 = time.perf_counter()
         self.drawn = False
+        self.last_step = -1
 
     def line(self, snap: Any) -> str:
         val = "" if math.isnan(snap.val_rmse) else f"  val RMSE {snap.val_rmse:.4g}"
@@ -237,7 +238,10 @@ class Progress:
         now = time.perf_counter()
         if not force and now - self.last < self.every:
             return
+        if snap.step == self.last_step:  # the final snapshot repeats the last chunk's state
+            return
         self.last = now
+        self.last_step = snap.step
         if self.tty:
             frac = min(snap.step / max(snap.budget, 1), 1.0)
             bar = "#" * int(frac * 24)
