@@ -214,6 +214,13 @@ def _check_out_dir(out: str) -> Path:
 
 
 # -- progress -------------------------------------------------------------------------------
+def _duration(seconds: float) -> str:
+    """1.3 ms, 0.42 s, 12.5 s: enough digits to be useful at any size."""
+    if seconds < 0.1:
+        return f"{seconds * 1000:.2g} ms"
+    return f"{seconds:.3g} s"
+
+
 class Progress:
     """Progress on stderr: a bar redrawn in place on a terminal, else a line about every second."""
 
@@ -353,7 +360,7 @@ def train(argv: Sequence[str]) -> int:
     written = mio.export_results(out, session, top_n=top, timings=timings, include_session=True)
     reason = StopReason(training.reason).describe() if training.reason else "finished"
     val = "" if math.isnan(snap.val_rmse) else f", validation RMSE {snap.val_rmse:.4g}"
-    _say(quiet, f"Done ({reason}) after {training.step:,} steps in {training.elapsed:.2f} s: objective {snap.objective:.6g}, "
+    _say(quiet, f"Done ({reason}) after {training.step:,} steps in {_duration(training.elapsed)}: objective {snap.objective:.6g}, "
                 f"training RMSE {snap.train_rmse:.4g}{val}. Wrote {len(written)} files to {out}.")
     if training.reason is StopReason.CANCELLED:
         return EXIT_INTERRUPTED
