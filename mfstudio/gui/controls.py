@@ -132,6 +132,7 @@ class ControlPanel(QWidget):
 
     solverChanged = Signal(str)
     paramsChanged = Signal()
+    widgetsRebuilt = Signal()  # the parameter spin boxes were replaced (the tab order must follow)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -173,6 +174,7 @@ class ControlPanel(QWidget):
             "model predicts ratings it has not seen (validation RMSE). 0 % trains on everything.\n"
             "Cells you mark as held out in the grid are used instead when there are any."
         )
+        self.holdout.setKeyboardTracking(False)  # typing "25" is one hold-out change, not "2" then "25"
         self.holdout.valueChanged.connect(self._on_param_edited)
         split_box = QGroupBox("Random start and hold-out")
         split_form = QFormLayout(split_box)
@@ -246,6 +248,7 @@ class ControlPanel(QWidget):
         cls = get_solver(solver)
         self.description.setText(cls.description)
         self.description.setToolTip(cls.title)
+        self.widgetsRebuilt.emit()
 
     # -- reading and setting ------------------------------------------------------------------
     def solver(self) -> str:

@@ -761,19 +761,21 @@ class RatingGridView(QTableView):
             "C&lear", self.clear_selection, [QKeySequence(Qt.Key.Key_Delete), QKeySequence(Qt.Key.Key_Backspace)],
             "Clear the selected cells (not rated).",
         )
-        self.action_add_user = self._action("Add &user", self.add_user, tip="Add an unrated user below the current one.")
-        self.action_add_item = self._action("Add &item", self.add_item, tip="Add an unrated item right of the current one.")
+        self.action_add_user = self._action("&Add user", self.add_user, [QKeySequence("Ctrl+Shift+U")], tip="Add an unrated user below the current one.")
+        self.action_add_item = self._action("Add &item", self.add_item, [QKeySequence("Ctrl+Shift+I")], tip="Add an unrated item right of the current one.")
         self.action_remove_users = self._action(
-            "Remove selected users", self.remove_selected_users, tip="Remove the users of the selected cells."
+            "Remo&ve selected users", self.remove_selected_users,
+            tip="Remove the users of the selected cells."
         )
         self.action_remove_items = self._action(
-            "Remove selected items", self.remove_selected_items, tip="Remove the items of the selected cells."
+            "Remove selected ite&ms", self.remove_selected_items,
+            tip="Remove the items of the selected cells."
         )
         self.action_hold_out = self._action(
-            "&Hold out selected cells", self.hold_out_selection, tip="Set the selected ratings aside for validation."
+            "&Hold out selected cells", self.hold_out_selection, [QKeySequence("Ctrl+H")], tip="Set the selected ratings aside for validation."
         )
         self.action_use_for_training = self._action(
-            "Use selected cells for &training", self.use_selection_for_training,
+            "Use selected cells for trai&ning", self.use_selection_for_training, [QKeySequence("Ctrl+Shift+H")],
             tip="Train on the selected ratings again.",
         )
         self.edit_actions = [
@@ -1061,11 +1063,27 @@ class RatingGridView(QTableView):
         if 0 <= row < m.rowCount() and 0 <= col < m.columnCount():
             self.setCurrentIndex(m.index(row, col))
 
+    def focusNextPrevChild(self, next: bool) -> bool:  # noqa: N802, A002 - Qt's names
+        """Tab moves through the cells as in a spreadsheet, but leaves the grid after the last cell
+        (Shift+Tab before the first) instead of wrapping round, so the keyboard is never trapped here."""
+        m = self._model
+        cur = self.currentIndex()
+        if m is not None and cur.isValid() and self.state() != QAbstractItemView.State.EditingState:
+            edge = (m.rowCount() - 1, m.columnCount() - 1) if next else (0, 0)
+            if (cur.row(), cur.column()) == edge:
+                return QWidget.focusNextPrevChild(self, next)
+        return super().focusNextPrevChild(next)
+
     def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 - Qt's name
-        """Enter moves down (Shift+Enter up); Delete/Backspace clears the selection."""
+        """Enter moves down (Shift+Enter up); Delete/Backspace clears the selection; Ctrl+Tab leaves the grid."""
+        key = event.key()
+        mods = event.modifiers() & ~Qt.KeyboardModifier.KeypadModifier
+        if key in (Qt.Key.Key_Tab, Qt.Key.Key_Backtab) and mods & Qt.KeyboardModifier.ControlModifier:
+            back = key == Qt.Key.Key_Backtab or bool(mods & Qt.KeyboardModifier.ShiftModifier)
+            QWidget.focusNextPrevChild(self, not back)
+            event.accept()
+            return
         if self.state() != QAbstractItemView.State.EditingState:
-            key = event.key()
-            mods = event.modifiers() & ~Qt.KeyboardModifier.KeypadModifier
             if key in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and mods in (
                 Qt.KeyboardModifier.NoModifier, Qt.KeyboardModifier.ShiftModifier
             ):

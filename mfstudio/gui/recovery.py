@@ -23,8 +23,14 @@ DELAY_MS = 2000
 SaveFunction = Callable[[Path, Session], None]
 
 
+RECOVERY_DIR_ENV = "MFSTUDIO_RECOVERY_DIR"
+
+
 def default_recovery_folder() -> Path:
-    """``<AppDataLocation>/recovery`` (the folder may not exist yet)."""
+    """``$MFSTUDIO_RECOVERY_DIR`` if set (tests use it), else ``<AppDataLocation>/recovery`` (may not exist yet)."""
+    override = os.environ.get(RECOVERY_DIR_ENV)
+    if override:
+        return Path(override)
     base = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.AppDataLocation)
     return Path(base) / "recovery"
 

@@ -17,13 +17,22 @@ from PySide6.QtCore import QByteArray, QSettings
 
 ORGANIZATION = "MF Studio"
 APPLICATION = "mfstudio"
+SETTINGS_FILE_ENV = "MFSTUDIO_SETTINGS"
+
+
+def default_qsettings() -> QSettings:
+    """The app's QSettings: an ini file at ``$MFSTUDIO_SETTINGS`` if set (tests use it), else the user's."""
+    path = os.environ.get(SETTINGS_FILE_ENV)
+    if path:
+        return QSettings(path, QSettings.Format.IniFormat)
+    return QSettings(ORGANIZATION, APPLICATION)
 
 
 class Settings:
     """Typed access to the app's QSettings."""
 
     def __init__(self, qsettings: QSettings | None = None) -> None:
-        self.q = qsettings if qsettings is not None else QSettings(ORGANIZATION, APPLICATION)
+        self.q = qsettings if qsettings is not None else default_qsettings()
 
     # -- helpers -----------------------------------------------------------------------
     def _bytes(self, key: str) -> QByteArray | None:

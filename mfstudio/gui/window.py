@@ -3,37 +3,65 @@
 Data flows one way: grid -> Ratings -> Training on a worker thread -> snapshots
 (copies) -> curve and tables -> export. While a run goes the grid is read-only;
 once the ratings change, shown results are marked stale.
+
+Nothing typed is lost: every grid change is an undo step, the title marks unsaved
+changes, New/Open/Quit ask Save / Discard / Cancel, and a recovery file is written
+shortly after each change (offered again after a crash).
 """
 
 from __future__ import annotations
 
 import math
+import os
 import traceback
 from pathlib import Path
 from typing import Any, Callable
 
 import numpy as np
 from PySide6.QtCore import QSize, Qt, Signal, Slot
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtGui import (
+    QAction, QCloseEvent, QDragEnterEvent, QDragMoveEvent, QDropEvent, QKeySequence, QUndoCommand,
+)
 from PySide6.QtWidgets import (
-    QFileDialog, QFrame, QHBoxLayout, QLabel, QMainWindow, QMessageBox, QProgressBar, QSpinBox, QSplitter,
+    QFileDialog, QFrame, QHBoxLayout, QLabel, QMainWindow, QMenu, QMessageBox, QProgressBar, QSpinBox, QSplitter,
     QTabWidget, QVBoxLayout, QWidget,
 )
 
 from mfstudio.core import (
-    EXAMPLES, DataError, Factors, History, MFStudioError, Ratings, Recommendations, RunResult, Session, StopReason,
-    Training, get_solver, load_example, recommend,
+    EXAMPLES, SOLVERS, DataError, Factors, History, MFStudioError, Ratings, Recommendations, RunResult, Session,
+    StopReason, Training, get_solver, load_example, recommend,
 )
 from mfstudio.core import metrics
+from mfstudio.gui import dialogs
 from mfstudio.gui.controls import ControlPanel
-from mfstudio.gui.grid import RatingGridView, RatingsTableModel
+from mfstudio.gui.grid import LOCKED_MESSAGE, RatingGridView, RatingsTableModel
 from mfstudio.gui.plot import LossPlot, run_label
 from mfstudio.gui.results import PModel, QModel, RecommendationsModel, ResultTableView, RHatModel, fmt
+from mfstudio.gui.recent import RecentFiles
+from mfstudio.gui.recovery import Autosaver, pending_recovery
+from mfstudio.gui.settings import Settings
 from mfstudio.gui.worker import Outcome, Progress, TrainingRunner, training_recipe
 
 DEFAULT_TOP_N = 5
 SESSION_SUFFIX = ".mfstudio"
 STALE_TEXT = "The ratings changed after these results were computed; train again to update them."
+UNTITLED = "Untitled"
+RECOVERED_TITLE = "Recovered session"
+SESSION_SUFFIXES = (SESSION_SUFFIX, ".json")
+
+
+class ShareCommand(QUndoCommand):
+    """Puts the hold-out share box back to the value that goes with a hold-out change, on undo and redo."""
+
+    def __init__(self, window: "MainWindow", old: float, new: float, text: str) -> None:
+        super().__init__(text)
+        self._window, self._old, self._new = window, old, new
+
+    def redo(self) -> None:
+        self._window._show_share(self._new)
+
+    def undo(self) -> None:
+        self._window._show_share(self._old)
 
 
 def _tab(view: QWidget, header: QWidget | None = None) -> QWidget:
@@ -57,6 +85,11 @@ def _caption(text: str) -> QLabel:
 class MainWindow(QMainWindow):
     """MF Studio's main window. Builds no QApplication; starts with Example 1 loaded.
 
+    ``settings`` defaults to the app's QSettings (an ini file at ``$MFSTUDIO_SETTINGS``
+    when set) and ``recovery_folder`` to the app-data recovery folder
+    (``$MFSTUDIO_RECOVERY_DIR`` when set). If a crash left a recovery file there, the
+    constructor offers to restore it.
+
     ``trainingFinished(reason)`` is emitted once a run has ended for any reason
     (a :class:`StopReason` value, or ``"error"``), after the final state is in the
     tables and the curve and the buttons are back to idle.
@@ -64,11 +97,16 @@ class MainWindow(QMainWindow):
 
     trainingFinished = Signal(str)
 
-    def __init__(self, ratings: Ratings | None = None, parent: QWidget | None = None) -> None:
+    def __init__(self, ratings: Ratings | None = None, parent: QWidget | None = None, *,
+                 settings: Settings | None = None, recovery_folder: str | os.PathLike[str] | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("mainWindow")
-        self.setWindowTitle("MF Studio")
-        self.ask_before_closing = True  # while training; tests and scripts may switch it off
+        self.setWindowTitle("MF Studio[*]")
+        # Closing asks about unsaved changes and a running training; tests and scripts may switch it off.
+        self.ask_before_closing = True
+        self.settings = settings if settings is not None else Settings()
+        self._extra_modified = False  # a restored session counts as unsaved though its undo history is empty
+        self._shown_share = 0.0
 
         self.runner = TrainingRunner(self)
         self.runner.progress.connect(self._on_progress)
@@ -93,9 +131,19 @@ class MainWindow(QMainWindow):
         self._new_model_shown = True
 
         self._build_widgets()
+        self.autosaver = Autosaver(self._session_for_recovery, folder=recovery_folder, parent=self)
+        self.autosaver.failed.connect(self._on_autosave_failed)
+        self.recent = RecentFiles(self.settings, parent=self)
+        self.recent.openRequested.connect(self.open_recent)
         self._build_menus()
         self.resize(1280, 800)
+        self._restore_settings()
+        pending = pending_recovery(self.autosaver.folder)  # looked for before anything could overwrite it
         self.load_ratings(ratings if ratings is not None else load_example("example-1"), title="Example 1")
+        self.setAcceptDrops(True)
+        self._apply_tab_order()
+        if pending is not None:
+            self.offer_recovery(pending)
 
     # ================================================================ construction
     def _build_widgets(self) -> None:
@@ -103,6 +151,8 @@ class MainWindow(QMainWindow):
         self.grid = RatingGridView(self.grid_model)
         self.grid.statusMessage.connect(self.show_message)
         self.grid_model.ratingsChanged.connect(self._on_ratings_changed)
+        self.grid_model.undo_stack.cleanChanged.connect(self._update_modified)
+        self.grid_model.undo_stack.indexChanged.connect(self._on_undo_index)
         # Belt and braces for the Ratings cache: any change of cells or shape invalidates it.
         for sig in (self.grid_model.dataChanged, self.grid_model.modelReset, self.grid_model.rowsInserted,
                     self.grid_model.rowsRemoved, self.grid_model.columnsInserted, self.grid_model.columnsRemoved,
@@ -116,6 +166,8 @@ class MainWindow(QMainWindow):
         self.controls.step_button.clicked.connect(self.step)
         self.controls.reset_button.clicked.connect(self.reset)
         self.controls.holdout.valueChanged.connect(self._on_share_changed)
+        self.controls.paramsChanged.connect(self._on_params_changed)
+        self.controls.widgetsRebuilt.connect(self._apply_tab_order)
 
         grid_head = QLabel("<b>Ratings R</b> (users × items; an empty cell is not rated)")
         self.grid_info = _caption("")
@@ -229,14 +281,19 @@ class MainWindow(QMainWindow):
         sb.addPermanentWidget(self.run_status)
         sb.addPermanentWidget(self.progress)
 
-    def _act(self, menu: Any, text: str, slot: Callable[..., Any], shortcut: QKeySequence | QKeySequence.StandardKey | str | None = None,
-             tip: str = "") -> QAction:
+    def _act(self, menu: Any, text: str, slot: Callable[..., Any],
+             shortcut: QKeySequence | QKeySequence.StandardKey | str | list[Any] | None = None,
+             tip: str = "", name: str = "") -> QAction:
         a = QAction(text, self)
-        if shortcut is not None:
+        if isinstance(shortcut, list):
+            a.setShortcuts([QKeySequence(k) for k in shortcut])
+        elif shortcut is not None:
             a.setShortcut(QKeySequence(shortcut))
         if tip:
             a.setStatusTip(tip)
             a.setToolTip(tip)
+        if name:
+            a.setObjectName(name)
         a.triggered.connect(slot)
         menu.addAction(a)
         return a
@@ -245,24 +302,40 @@ class MainWindow(QMainWindow):
         K = QKeySequence.StandardKey
         mb = self.menuBar()
         f = mb.addMenu("&File")
-        self.action_open = self._act(f, "&Open…", self.open_dialog, K.Open, "Open ratings (CSV, TSV, MovieLens) or a saved session.")
-        ex = f.addMenu("Open &example")
-        for name, title in EXAMPLES.items():
-            self._act(ex, title, lambda _=False, n=name: self.open_example(n))
+        self.action_new = self._act(f, "&New…", self.new_dialog, K.New, "Start an empty grid of a chosen size.",
+                                    "actionNew")
+        self.action_open = self._act(f, "&Open…", self.open_dialog, K.Open,
+                                     "Open a saved session or a rating file (CSV, TSV, MovieLens, .npz).", "actionOpen")
+        self.examples_menu = f.addMenu("Open e&xample")
+        for n_example, (name, title) in enumerate(EXAMPLES.items(), start=1):
+            self._act(self.examples_menu, f"&{n_example} {title}", lambda _=False, n=name: self.open_example_asking(n),
+                      tip=f"Open {title}.")
+        self.recent_menu = f.addMenu("Open &recent")
+        self.recent.attach_menu(self.recent_menu)
         f.addSeparator()
-        self.action_save = self._act(f, "&Save session", self.save_session, K.Save, "Save ratings, settings and results.")
-        self.action_save_as = self._act(f, "Save session &as…", self.save_session_as, K.SaveAs)
+        self.action_save = self._act(f, "&Save session", self.save_session, K.Save,
+                                     "Save ratings, settings and results.", "actionSave")
+        self.action_save_as = self._act(f, "Save session &as…", self.save_session_as, K.SaveAs,
+                                        "Save the session under a new name.", "actionSaveAs")
         f.addSeparator()
-        self.action_export = self._act(f, "&Export results…", self.export_results_dialog, "Ctrl+E",
-                                       "Write P, Q, R-hat, the history, recommendations and a run description into a folder.")
-        csv = f.addMenu("Export table as &CSV")
-        for key, title in (("P", "P…"), ("Q", "Q…"), ("R_hat", "R-hat…"), ("recommendations", "Recommendations…"),
-                           ("history", "Training history…")):
-            self._act(csv, title, lambda _=False, k=key: self.export_table(k))
-        self.action_save_figure = self._act(f, "Save &figure…", self.plot.save_figure_dialog, None,
-                                            "Save the loss curve as PNG, SVG or PDF.")
+        self.action_import = self._act(f, "&Import ratings…", self.import_dialog, "Ctrl+I",
+                                       "Replace the grid's ratings with a file's (one undo step).", "actionImport")
+        ex = f.addMenu("&Export")
+        self.export_menu = ex
+        self.action_export = self._act(ex, "&Results into a folder…", self.export_results_dialog, "Ctrl+E",
+                                       "Write P, Q, R-hat, the history, recommendations and a run description into a folder.",
+                                       "actionExport")
+        ex.addSeparator()
+        for key, title in (("P", "&P as CSV…"), ("Q", "&Q as CSV…"), ("R_hat", "R-&hat as CSV…"),
+                           ("recommendations", "Re&commendations as CSV…"), ("history", "Training &history as CSV…"),
+                           ("ratings", "Ratings &R as CSV…")):
+            self._act(ex, title, lambda _=False, k=key: self.export_table(k))
+        ex.addSeparator()
+        self.action_save_figure = self._act(ex, "Loss curve &figure…", self.plot.save_figure_dialog, "Ctrl+Shift+E",
+                                            "Save the loss curve as PNG, SVG or PDF.", "actionSaveFigure")
         f.addSeparator()
-        self._act(f, "&Quit", self.close, K.Quit)
+        self.action_quit = self._act(f, "&Quit", self.close, K.Quit, "Close MF Studio (asks about unsaved changes).",
+                                     "actionQuit")
 
         e = mb.addMenu("&Edit")
         g = self.grid
@@ -274,20 +347,30 @@ class MainWindow(QMainWindow):
         e.addSeparator()
         for a in (g.action_add_user, g.action_add_item, g.action_remove_users, g.action_remove_items):
             e.addAction(a)
+        self.action_resize = self._act(e, "Re&size grid…", self.resize_dialog, None,
+                                       "Add or drop users and items at the end of the grid (one undo step).",
+                                       "actionResize")
         e.addSeparator()
         for a in (g.action_hold_out, g.action_use_for_training):
             e.addAction(a)
+        e.addSeparator()
+        self._act(e, "Go to the &grid", self.focus_grid, "Ctrl+1", "Put the keyboard focus on the rating grid.")
+        self._act(e, "Go to the &parameters", self.focus_parameters, "Ctrl+2",
+                  "Put the keyboard focus on the solver chooser.")
+        self._act(e, "Go to the res&ults", self.focus_results, "Ctrl+3", "Put the keyboard focus on the result tabs.")
 
         t = mb.addMenu("&Training")
-        self.action_train = self._act(t, "&Train", self.train, "Ctrl+Return")
-        self.action_pause = self._act(t, "&Pause / Resume", self.toggle_pause, "Ctrl+P")
-        self.action_stop = self._act(t, "&Stop", self.stop, "Esc")
-        self.action_step = self._act(t, "One s&tep", self.step, "Ctrl+T")
-        self.action_reset = self._act(t, "&Reset (new random start)", self.reset, "Ctrl+R")
+        self.action_train = self._act(t, "&Train", self.train, ["Ctrl+Return", "Ctrl+Enter"], name="actionTrain")
+        self.action_pause = self._act(t, "&Pause / Resume", self.toggle_pause, "Ctrl+P", name="actionPause")
+        self.action_stop = self._act(t, "&Stop", self.stop, ["Esc", "Ctrl+."], name="actionStop")
+        self.action_step = self._act(t, "One s&tep", self.step, "Ctrl+T", name="actionStep")
+        self.action_reset = self._act(t, "&Reset (new random start)", self.reset, "Ctrl+R", name="actionReset")
         t.addSeparator()
-        self._act(t, "&Clear earlier runs from the curve", self.plot.clear_runs)
+        self._act(t, "&Clear earlier runs from the curve", self.plot.clear_runs, "Ctrl+Shift+L")
 
         h = mb.addMenu("&Help")
+        self.action_shortcuts = self._act(h, "&Keyboard shortcuts", self.show_shortcuts, "F1",
+                                          "List every menu command and its keys.", "actionShortcuts")
         self._act(h, "&About MF Studio", self.about)
         self._sync_buttons()
 
@@ -330,6 +413,7 @@ class MainWindow(QMainWindow):
             self.controls.set_holdout_fraction(session.holdout_fraction)
         finally:
             self._applying_share = False
+        self._shown_share = self.controls.holdout_fraction()
         held = np.asarray(session.held_out, dtype=np.int64).reshape(-1, 2)
         self.grid_model.set_ratings(session.ratings, held)
         if len(held) == 0 and session.holdout_fraction > 0:
@@ -355,6 +439,11 @@ class MainWindow(QMainWindow):
         self._update_grid_info()
         self.progress.setValue(0 if self._result is None else self._progress_value(self._result.steps_done, self._budget()))
         self.run_status.setText("Ready: press Train" if self._result is None else self._result_status(self._result))
+        # A freshly opened document is the baseline: no undo history, nothing unsaved, no save scheduled.
+        self.grid_model.undo_stack.clear()
+        self._shown_share = self.controls.holdout_fraction()
+        self._set_saved()
+        self.autosaver.stop()
 
     def grid_ratings(self) -> Ratings:
         """The grid as Ratings, converted once per change of the grid (a 943 x 1682 grid takes ~15 ms)."""
@@ -443,6 +532,7 @@ class MainWindow(QMainWindow):
         self._set_stale(False)
         self.recs_model.set_stale(True)  # recommendations are computed when the run ends
         self.grid_model.set_read_only(True)
+        self._store_training_settings()  # remembered now, so even a crash keeps them
         self.plot.start_live(int(params["steps"]))
         self.runner.start(training, max_steps=max_steps, top_n=int(self.top_n.value()))
         self._sync_buttons()
@@ -679,28 +769,37 @@ class MainWindow(QMainWindow):
             return
         self._apply_share(self.controls.holdout_fraction())
 
-    def _apply_share(self, fraction: float) -> None:
-        """Mark a random share of the ratings (drawn from the seed) as held out in the grid."""
+    def _show_share(self, fraction: float) -> None:
+        """Show ``fraction`` in the hold-out box without drawing a new hold-out (undo and redo use this)."""
+        self._applying_share = True
+        try:
+            self.controls.set_holdout_fraction(fraction)
+        finally:
+            self._applying_share = False
+        self._shown_share = fraction
+
+    def _apply_share(self, fraction: float, *, quiet: bool = False) -> None:
+        """Mark a random share of the ratings (drawn from the seed) as held out in the grid, as one undo step."""
         m = self.grid_model
         ratings = self.grid_ratings()
         try:
             split = ratings.split(fraction, int(self.controls.seed.value()))
         except DataError as exc:
             self.show_message(str(exc))
+            self._show_share(self._shown_share)
             return
-        old = self.grid_held_out()
         new = np.stack([split.val.rows, split.val.cols], axis=1).astype(np.int64)
-        m.undo_stack.beginMacro(f"Hold out {fraction:.0%} of the ratings")
+        text = f"Hold out {fraction:.0%} of the ratings"
+        m.undo_stack.beginMacro(text)
         try:
-            if len(old):
-                m.set_held_out(old, False)
-            if len(new):
-                m.set_held_out(new, True)
+            m.replace_held_out(new, text)
+            m.undo_stack.push(ShareCommand(self, self._shown_share, fraction, text))
         finally:
             m.undo_stack.endMacro()
         n = len(new)
-        self.show_message(f"{n:,} rating{'s' if n != 1 else ''} held out for validation (orange in the grid)."
-                          if n else "All ratings are used for training.")
+        if not quiet:
+            self.show_message(f"{n:,} rating{'s' if n != 1 else ''} held out for validation (orange in the grid)."
+                              if n else "All ratings are used for training.")
 
     def _update_grid_info(self) -> None:
         m = self.grid_model
@@ -717,44 +816,247 @@ class MainWindow(QMainWindow):
             text += f" · {out:,} outside the scale (red)"
         self.grid_info.setText(text)
 
+    # ================================================================ unsaved changes
+    def is_modified(self) -> bool:
+        """True when the data differs from what was last opened or saved."""
+        return self._extra_modified or not self.grid_model.undo_stack.isClean()
+
+    @Slot()
+    @Slot(bool)
+    def _update_modified(self, *args: Any) -> None:
+        self.setWindowModified(self.is_modified())
+
+    @Slot(int)
+    def _on_undo_index(self, index: int) -> None:
+        self._update_modified()
+        if self.is_modified():
+            self.autosaver.mark_changed()
+
+    @Slot()
+    def _on_params_changed(self) -> None:
+        if self.is_modified():  # the recovery file carries the parameters too
+            self.autosaver.mark_changed()
+
+    def _set_saved(self) -> None:
+        """The document now matches its file (or was just opened): clean, nothing to recover."""
+        self._extra_modified = False
+        self.grid_model.undo_stack.setClean()
+        self._update_modified()
+
+    def _session_for_recovery(self) -> Session | None:
+        return self.current_session() if self.is_modified() else None
+
+    @Slot(str)
+    def _on_autosave_failed(self, text: str) -> None:
+        self.show_message(text, 30_000)
+
+    def maybe_save(self, doing: str) -> bool:
+        """Before ``doing`` (e.g. "opening a file") replaces or closes unsaved work, ask Save / Discard / Cancel.
+
+        Returns True when it is fine to go on (saved, discarded or nothing to save).
+        """
+        if not self.is_modified():
+            return True
+        B = QMessageBox.StandardButton
+        text = f"{self._title} has changes that are not saved. Save them before {doing}?"
+        if self.running:
+            text += " The training run will be stopped."
+        answer = QMessageBox.question(self, "Unsaved changes", text, B.Save | B.Discard | B.Cancel, B.Save)
+        if answer == B.Save:
+            return self.save_session()
+        if answer == B.Discard:
+            self.autosaver.discard()
+            return True
+        return False
+
+    # ================================================================ crash recovery
+    def offer_recovery(self, path: Path) -> bool:
+        """Offer to restore the session a crash left at ``path``; True if it was restored.
+
+        Restore opens it untitled and unsaved (the recovery file stays until the work is
+        saved or discarded); Discard removes the file.
+        """
+        box = QMessageBox(self)
+        box.setObjectName("recoveryOffer")
+        box.setIcon(QMessageBox.Icon.Question)
+        box.setWindowTitle("Restore unsaved work?")
+        box.setText("MF Studio did not close properly last time. Restore the work that was not saved?")
+        box.setInformativeText("Discard deletes it for good.")
+        restore = box.addButton("&Restore", QMessageBox.ButtonRole.AcceptRole)
+        discard = box.addButton("&Discard", QMessageBox.ButtonRole.DestructiveRole)
+        box.setDefaultButton(restore)
+        box.setEscapeButton(restore)  # dismissing the box must not throw the work away
+        box.exec()
+        clicked = box.clickedButton()
+        box.deleteLater()
+        if clicked is discard:
+            self.autosaver.discard()
+            self.show_message("The unsaved work from last time was discarded.")
+            return False
+        loaded = self._read(path, "Could not restore the unsaved work")
+        if loaded is None:
+            aside = path.with_name("recovery-unreadable" + SESSION_SUFFIX)
+            try:
+                os.replace(path, aside)
+            except OSError:
+                pass
+            return False
+        self.load_session(loaded.session, title=RECOVERED_TITLE)
+        self._extra_modified = True
+        self._update_modified()
+        self.show_message("Restored the work that was not saved; save it to keep it.", 20_000)
+        return True
+
     # ================================================================ files
     def _update_title(self) -> None:
-        self.setWindowTitle(f"{self._title} — MF Studio")
+        self.setWindowTitle(f"{self._title}[*] — MF Studio")
+
+    @property
+    def document_title(self) -> str:
+        """The document's name as shown in the title bar ("Example 1", "ratings.csv", "Untitled")."""
+        return self._title
+
+    @property
+    def session_path(self) -> Path | None:
+        """The file the document was opened from or saved to (None when untitled)."""
+        return self._session_path
+
+    def _start_folder(self) -> str:
+        return self.settings.last_folder()
 
     def open_example(self, name: str) -> None:
-        """Replace the data with a bundled example."""
+        """Replace the data with a bundled example (no questions asked; see :meth:`open_example_asking`)."""
         self.load_ratings(load_example(name), title=EXAMPLES[name].split(" (")[0])
         self.show_message(f"Opened {EXAMPLES[name]}.")
 
+    def open_example_asking(self, name: str) -> bool:
+        """Open Example ▸ entry: ask about unsaved changes, then open the example."""
+        if not self.maybe_save("opening an example"):
+            return False
+        self.open_example(name)
+        return True
+
+    def new_grid(self, n_users: int, n_items: int) -> None:
+        """Start an untitled, empty n_users x n_items grid (no questions asked)."""
+        scale = self.grid_model.scale
+        self.load_ratings(Ratings([], [], [], (int(n_users), int(n_items)), scale=scale), title=UNTITLED)
+        self.show_message(f"New empty grid of {n_users:,} users × {n_items:,} items; type or paste ratings into it.")
+        self.grid.setCurrentIndex(self.grid_model.index(0, 0))
+
     @Slot()
-    def open_dialog(self) -> None:
-        """Ask for a file and open it."""
+    def new_dialog(self) -> bool:
+        """File ▸ New: ask for a size, then about unsaved changes, then start an empty grid."""
+        size = dialogs.ask_new_grid_size(self, dialogs.DEFAULT_NEW_SIZE)
+        if size is None or not self.maybe_save("starting a new grid"):
+            return False
+        self.new_grid(*size)
+        return True
+
+    @Slot()
+    def resize_dialog(self) -> bool:
+        """Edit ▸ Resize grid: ask for the new size; users and items are added or dropped at the end (undoable)."""
+        if self.grid_model.read_only:
+            self.show_message(LOCKED_MESSAGE)
+            return False
+        size = dialogs.ask_new_grid_size(self, self.grid_model.shape)
+        if size is None:
+            return False
+        return self.grid_model.resize_grid(*size)
+
+    @Slot()
+    def open_dialog(self) -> bool:
+        """File ▸ Open: ask about unsaved changes, then for a file, and open it."""
         from mfstudio import io
 
-        path, _ = QFileDialog.getOpenFileName(self, "Open ratings or a session", "", ";;".join(io.FILE_FILTERS))
-        if path:
-            self.open_path(path)
+        if not self.maybe_save("opening another file"):
+            return False
+        path, _ = QFileDialog.getOpenFileName(self, "Open a session or ratings", self._start_folder(),
+                                              ";;".join(io.FILE_FILTERS))
+        return bool(path) and self.open_path(path)
 
-    def open_path(self, path: str | Path) -> bool:
-        """Open ratings or a session from ``path`` through mfstudio.io; a dialog says what went wrong."""
+    def open_file(self, path: str | Path) -> bool:
+        """Open ``path`` as the user asked (recent files, drag and drop): unsaved changes are asked about first."""
+        if not self.maybe_save(f"opening {Path(path).name}"):
+            return False
+        return self.open_path(path)
+
+    @Slot(str)
+    def open_recent(self, path: str) -> bool:
+        """Open a recent file; one that has gone is dropped from the list with a message."""
+        if not os.path.isfile(path):
+            self.recent.remove(path)
+            self.show_message(f"{Path(path).name} is no longer at {Path(path).parent}; it was removed from the recent files.")
+            return False
+        return self.open_file(path)
+
+    def _read(self, path: str | Path, title: str) -> Any:
+        """``io.load(path)``, or None after a dialog titled ``title`` said what went wrong."""
         from mfstudio import io
 
         try:
-            loaded = io.load(path)
+            return io.load(path)
         except (MFStudioError, OSError) as exc:
-            self._warn("Could not open the file", str(exc))
-            return False
+            self._warn(title, str(exc))
         except Exception as exc:  # a reader bug must not take the user's data with it
             traceback.print_exc()
-            self._warn("Could not open the file",
-                       f"{Path(path).name} could not be read because of an unexpected error ({exc}); "
-                       "the data you had is kept.")
+            self._warn(title, f"{Path(path).name} could not be read because of an unexpected error ({exc}); "
+                              "the data you had is kept.")
+        return None
+
+    def open_path(self, path: str | Path) -> bool:
+        """Open ratings or a session from ``path`` through mfstudio.io (no questions asked); a dialog says what went wrong."""
+        loaded = self._read(path, "Could not open the file")
+        if loaded is None:
             return False
         self.load_session(loaded.session, path=path)
+        self._remember_file(path)
         if loaded.notices:
             self.show_message(" ".join(loaded.notices), 20_000)
         else:
             self.show_message(f"Opened {Path(path).name}.")
+        return True
+
+    def _remember_file(self, path: str | Path) -> None:
+        self.recent.add(path)
+        self.settings.set_last_folder(Path(path).resolve())
+
+    @Slot()
+    def import_dialog(self) -> bool:
+        """File ▸ Import ratings: ask for a file and put its ratings into the grid as one undo step."""
+        from mfstudio import io
+
+        if self.grid_model.read_only:
+            self.show_message(LOCKED_MESSAGE)
+            return False
+        path, _ = QFileDialog.getOpenFileName(self, "Import ratings into the grid", self._start_folder(),
+                                              ";;".join(io.FILE_FILTERS))
+        return bool(path) and self.import_path(path)
+
+    def import_path(self, path: str | Path) -> bool:
+        """Replace the grid's ratings with those in ``path`` as one undo step; the document keeps its name."""
+        m = self.grid_model
+        if m.read_only:
+            self.show_message(LOCKED_MESSAGE)
+            return False
+        loaded = self._read(path, "Could not import the file")
+        if loaded is None:
+            return False
+        s = loaded.session
+        held = np.asarray(s.held_out, dtype=np.int64).reshape(-1, 2)
+        name = Path(path).name
+        m.undo_stack.beginMacro(f"Import {name}")
+        try:
+            m.set_ratings(s.ratings, held, undoable=True, text=f"Import {name}")
+            fraction = self.controls.holdout_fraction()
+            if len(held) == 0 and fraction > 0:
+                self._apply_share(fraction, quiet=True)
+        finally:
+            m.undo_stack.endMacro()
+        self.settings.set_last_folder(Path(path).resolve())
+        undo_keys = QKeySequence(QKeySequence.StandardKey.Undo).toString(QKeySequence.SequenceFormat.NativeText)
+        notes = " ".join(loaded.notices)
+        self.show_message(f"Imported {s.ratings.nnz:,} ratings from {name}; {undo_keys} undoes it. {notes}".strip(),
+                          20_000)
         return True
 
     @Slot()
@@ -769,8 +1071,8 @@ class MainWindow(QMainWindow):
         """Ask for a file name and save the session there."""
         from mfstudio import io
 
-        path, _ = QFileDialog.getSaveFileName(self, "Save the session", f"{Path(self._title).stem}{SESSION_SUFFIX}",
-                                              io.SESSION_FILTER)
+        suggested = str(Path(self._start_folder()) / f"{Path(self._title).stem}{SESSION_SUFFIX}")
+        path, _ = QFileDialog.getSaveFileName(self, "Save the session", suggested, io.SESSION_FILTER)
         if not path:
             return False
         p = Path(path)
@@ -788,9 +1090,45 @@ class MainWindow(QMainWindow):
             return False
         self._session_path = path
         self._title = path.name
+        self._set_saved()
+        self.autosaver.discard()
         self._update_title()
+        self._remember_file(path)
         self.show_message(f"Saved the session to {path}.")
         return True
+
+    # ================================================================ drag and drop
+    @staticmethod
+    def _dropped_file(event: QDragEnterEvent | QDragMoveEvent | QDropEvent) -> str | None:
+        md = event.mimeData()
+        if md is None or not md.hasUrls():
+            return None
+        for url in md.urls():
+            if url.isLocalFile() and os.path.isfile(url.toLocalFile()):
+                return url.toLocalFile()
+        return None
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802
+        """Accept a local file (a session or ratings) dragged onto the window."""
+        if self._dropped_file(event) is not None:
+            event.acceptProposedAction()
+        else:
+            event.ignore()
+
+    def dragMoveEvent(self, event: QDragMoveEvent) -> None:  # noqa: N802
+        if self._dropped_file(event) is not None:
+            event.acceptProposedAction()
+        else:
+            event.ignore()
+
+    def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802
+        """Open the dropped file as File ▸ Open would (asking about unsaved changes first)."""
+        path = self._dropped_file(event)
+        if path is None:
+            event.ignore()
+            return
+        event.acceptProposedAction()
+        self.open_file(path)
 
     def _need_result(self) -> bool:
         if self._result is None or self._result_ratings is None:
@@ -803,8 +1141,9 @@ class MainWindow(QMainWindow):
         """Ask for a folder and write the whole result set there."""
         if not self._need_result():
             return
-        folder = QFileDialog.getExistingDirectory(self, "Export results into a folder")
+        folder = QFileDialog.getExistingDirectory(self, "Export results into a folder", self._start_folder())
         if folder:
+            self.settings.set_last_folder(folder)
             self.export_results(folder)
 
     def export_results(self, folder: str | Path) -> list[Path]:
@@ -828,19 +1167,24 @@ class MainWindow(QMainWindow):
         """Ask for a file name and export one table ("P", "Q", "R_hat", "recommendations", "history") as CSV."""
         from mfstudio import io
 
-        if not self._need_result():
+        if which != "ratings" and not self._need_result():
             return None
-        path, _ = QFileDialog.getSaveFileName(self, f"Export {which.replace('_', '-')} as CSV", f"{which}.csv",
-                                              io.CSV_FILTER)
+        path, _ = QFileDialog.getSaveFileName(self, f"Export {which.replace('_', '-')} as CSV",
+                                              str(Path(self._start_folder()) / f"{which}.csv"), io.CSV_FILTER)
         if not path:
             return None
         p = Path(path)
         if p.suffix.lower() != ".csv":
             p = p.with_name(p.name + ".csv")
 
-        r, ratings = self._result, self._result_ratings
-        assert r is not None and ratings is not None
         try:
+            if which == "ratings":
+                io.export_ratings(p, self.grid_ratings())
+                self.settings.set_last_folder(p)
+                self.show_message(f"Exported the ratings to {p}.")
+                return p
+            r, ratings = self._result, self._result_ratings
+            assert r is not None and ratings is not None
             if which == "P":
                 io.export_P(p, ratings, r.factors)
             elif which == "Q":
@@ -857,6 +1201,7 @@ class MainWindow(QMainWindow):
         except (MFStudioError, OSError) as exc:
             self._warn("Could not export the table", str(exc))
             return None
+        self.settings.set_last_folder(p)
         self.show_message(f"Exported {which.replace('_', '-')} to {p}.")
         return p
 
@@ -874,19 +1219,131 @@ class MainWindow(QMainWindow):
             "watch the objective fall. Earlier runs stay on the curve for comparison.",
         )
 
+    def shortcut_rows(self) -> list[tuple[str, str, str]]:
+        """(menu, command, keys) for every menu command that has keys, in menu order."""
+        rows: list[tuple[str, str, str]] = []
+
+        def walk(menu: QMenu, path: str) -> None:
+            for a in menu.actions():
+                if a.menu() is not None:
+                    walk(a.menu(), f"{path} ▸ {a.menu().title().replace('&', '')}")
+                elif not a.isSeparator() and a.shortcuts():
+                    keys = ", ".join(k.toString(QKeySequence.SequenceFormat.NativeText) for k in a.shortcuts())
+                    text = a.text().replace("&&", "\0").replace("&", "").replace("\0", "&")
+                    rows.append((path, text, keys))
+
+        for top in self.menuBar().actions():
+            if top.menu() is not None:
+                walk(top.menu(), top.menu().title().replace("&", ""))
+        return rows
+
+    @Slot()
+    def show_shortcuts(self) -> None:
+        """Help ▸ Keyboard shortcuts: every command's keys, read from the menus themselves."""
+        extra = [("Rating grid", "Move down / up after typing", "Enter, Shift+Enter"),
+                 ("Rating grid", "Next / previous cell; leaves the grid at its last / first cell", "Tab, Shift+Tab"),
+                 ("Rating grid", "Leave the grid", "Ctrl+Tab, Ctrl+Shift+Tab"),
+                 ("Rating grid", "Rename a user or item", "double-click its header"),
+                 ("Everywhere", "Open a menu", "Alt + the underlined letter")]
+        QMessageBox.information(self, "Keyboard shortcuts", dialogs.shortcuts_html(self.shortcut_rows() + extra))
+
+    # ================================================================ keyboard focus
+    def tab_chain(self) -> list[QWidget]:
+        """The widgets Tab visits, in order: grid, solver, its parameters, seed, hold-out, buttons, results."""
+        c = self.controls
+        return [self.grid, c.solver_box, *c.param_widgets.values(), c.seed, c.holdout, c.train_button,
+                c.pause_button, c.stop_button, c.step_button, c.reset_button, self.tabs.tabBar(), self.r_hat_table,
+                self.p_table, self.q_table, self.top_n, self.recs_table]
+
+    @Slot()
+    def _apply_tab_order(self) -> None:
+        chain = self.tab_chain()
+        for a, b in zip(chain, chain[1:]):
+            QWidget.setTabOrder(a, b)
+
+    @Slot()
+    def focus_grid(self) -> None:
+        """Keyboard focus to the rating grid (its current cell, or the first)."""
+        self.grid.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        if not self.grid.currentIndex().isValid() and self.grid_model.rowCount() and self.grid_model.columnCount():
+            self.grid.setCurrentIndex(self.grid_model.index(0, 0))
+
+    @Slot()
+    def focus_parameters(self) -> None:
+        """Keyboard focus to the solver chooser (Tab goes on through the parameters)."""
+        self.controls.solver_box.setFocus(Qt.FocusReason.ShortcutFocusReason)
+
+    @Slot()
+    def focus_results(self) -> None:
+        """Keyboard focus to the result tabs."""
+        self.tabs.tabBar().setFocus(Qt.FocusReason.ShortcutFocusReason)
+
+    # ================================================================ remembered settings
+    def _restore_settings(self) -> None:
+        """Geometry, splitters, solver and parameters from the last run; damaged values are ignored."""
+        st = self.settings
+        geometry = st.geometry()
+        if geometry is not None:
+            self.restoreGeometry(geometry)
+        for name, splitter in (("main", self.main_split), ("right", self.right_split)):
+            state = st.splitter_state(name)
+            if state is not None:
+                splitter.restoreState(state)
+        solver = st.last_solver()
+        if solver not in SOLVERS:
+            return
+        specs = {spec.name: spec for spec in get_solver(solver).params}
+        params: dict[str, Any] = {}
+        for name, value in st.solver_params(solver).items():
+            spec = specs.get(name)
+            if spec is None or isinstance(value, bool) or not isinstance(value, (int, float)):
+                continue
+            try:
+                v = spec.validate(value)
+            except MFStudioError:
+                continue
+            if spec.minimum <= v <= spec.maximum:
+                params[name] = v
+        try:
+            self.controls.set_solver(solver, params)
+        except (MFStudioError, TypeError, ValueError, OverflowError):
+            self.controls.set_solver("sgd")
+
+    def _store_training_settings(self) -> None:
+        self.settings.set_last_solver(self.controls.solver())
+        try:
+            self.settings.set_solver_params(self.controls.solver(), self.controls.params())
+        except MFStudioError:
+            pass  # parameters that do not validate are not worth remembering
+
+    def store_settings(self) -> None:
+        """Remember geometry, splitters, solver and parameters (called on close)."""
+        st = self.settings
+        st.set_geometry(self.saveGeometry())
+        st.set_splitter_state("main", self.main_split.saveState())
+        st.set_splitter_state("right", self.right_split.saveState())
+        self._store_training_settings()
+        st.sync()
+
     def _sync_buttons(self) -> None:
         running = self.running
         paused = self.runner.paused
         self.controls.set_running(running, paused)
-        for a in (self.action_train, self.action_step, self.action_reset, self.action_open, self.action_export):
+        for a in (self.action_train, self.action_step, self.action_reset, self.action_export, self.action_import,
+                  self.action_resize):
             a.setEnabled(not running)
         self.action_pause.setEnabled(running)
         self.action_stop.setEnabled(running)
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
-        """While training, ask first; yes stops the run, waits for its thread, then closes."""
-        if self.running:
-            if self.ask_before_closing:
+        """Ask Save / Discard / Cancel for unsaved changes (or, while training, whether to stop);
+        then stop the run and wait for its thread, remember the settings and remove the recovery file."""
+        if self.ask_before_closing:
+            if self.is_modified():
+                if not self.maybe_save("closing"):
+                    event.ignore()
+                    return
+            elif self.running:
                 answer = QMessageBox.question(
                     self, "Training is running", "A training run is going. Stop it and close MF Studio?",
                     QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, QMessageBox.StandardButton.No,
@@ -894,9 +1351,11 @@ class MainWindow(QMainWindow):
                 if answer != QMessageBox.StandardButton.Yes:
                     event.ignore()
                     return
-            if not self.runner.shutdown(10_000):
-                self._warn("Still stopping", "Training did not stop in time; try closing again in a moment.")
-                event.ignore()
-                return
+        if self.running and not self.runner.shutdown(10_000):
+            self._warn("Still stopping", "Training did not stop in time; try closing again in a moment.")
+            event.ignore()
+            return
+        self.store_settings()
+        self.autosaver.discard()  # a clean exit: nothing to recover next time
         self.plot.stop_timers()
         event.accept()

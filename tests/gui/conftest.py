@@ -1,7 +1,9 @@
 """GUI test fixtures: fail any test that leaves a training thread or one of our timers running.
 
 Our timers carry an objectName starting with ``mfstudio`` (Qt's own helpers, such
-as a status bar's message timer, are unnamed and not ours to police).
+as a status bar's message timer, are unnamed and not ours to police). The autosave
+timer may still be counting down when a test ends, but closing the window must stop it.
+Every test gets a private settings file and recovery folder.
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ from PySide6.QtCore import QEvent, QTimer  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from mfstudio.gui import worker  # noqa: E402
+
+AUTOSAVE_TIMER = "mfstudioAutosaveTimer"
 
 
 def _our_active_timers() -> list[str]:
@@ -30,21 +34,37 @@ def _our_active_timers() -> list[str]:
 
 
 @pytest.fixture(autouse=True)
-def no_leftover_threads_or_timers(request: pytest.FixtureRequest):
+def private_settings_and_recovery(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch):
+    """Each test gets its own settings ini and recovery folder (never the user's real ones), also in subprocesses."""
+    from mfstudio.gui.recovery import RECOVERY_DIR_ENV
+    from mfstudio.gui.settings import SETTINGS_FILE_ENV
+
+    base = tmp_path_factory.mktemp("appdata")
+    monkeypatch.setenv(SETTINGS_FILE_ENV, str(base / "settings.ini"))
+    monkeypatch.setenv(RECOVERY_DIR_ENV, str(base / "recovery"))
+    return base
+
+
+@pytest.fixture(autouse=True)
+def no_leftover_threads_or_timers(request: pytest.FixtureRequest, private_settings_and_recovery):
     """After each test: no training thread running, none of our timers active; windows closed."""
     yield
     if "qapp" not in request.fixturenames and QApplication.instance() is None:
         return
     threads = worker.live_threads()
-    timers = _our_active_timers()
+    # The autosave timer may rightly be counting down after an edit; closing the window must stop it.
+    timers = [t for t in _our_active_timers() if not t.endswith(AUTOSAVE_TIMER)]
     # Clean up first so one failure does not cascade (or abort the process).
     for t in threads:
         t.control.stop()
         t.wait(10_000)
-    for top in QApplication.topLevelWidgets():
+    tops = QApplication.topLevelWidgets()
+    for top in tops:
         if hasattr(top, "ask_before_closing"):
             top.ask_before_closing = False
         top.close()
+    timers += [f"{t} (after closing)" for t in _our_active_timers() if t not in timers]
+    for top in tops:
         top.deleteLater()
     QApplication.processEvents()
     QApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)

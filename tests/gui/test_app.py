@@ -80,7 +80,7 @@ sys.exit(gui_app.run({str(f)!r}))
 """
     proc = run_python(code, env_extra={"QT_QPA_PLATFORM": "offscreen"})
     assert proc.returncode == 0, proc.stderr
-    assert "title few.csv — MF Studio" in proc.stdout and "users ann,bob" in proc.stdout
+    assert "title few.csv[*] — MF Studio" in proc.stdout and "users ann,bob" in proc.stdout
 
 
 def test_run_with_a_bad_file_explains_and_falls_back_to_example_1(tmp_path):

@@ -209,8 +209,8 @@ def test_view_names_and_actions(view: RatingGridView) -> None:
     assert view.accessibleName()
     menu = view.build_context_menu()
     texts = [a.text() for a in menu.actions() if not a.isSeparator()]
-    for want in ["Add &user", "Add &item", "Remove selected users", "Remove selected items",
-                 "&Hold out selected cells", "Use selected cells for &training", "&Copy", "Cu&t", "&Paste", "C&lear"]:
+    for want in ["&Add user", "Add &item", "Remo&ve selected users", "Remove selected ite&ms",
+                 "&Hold out selected cells", "Use selected cells for trai&ning", "&Copy", "Cu&t", "&Paste", "C&lear"]:
         assert want in texts
     assert view.action_paste.shortcut() == QKeySequence(QKeySequence.StandardKey.Paste)
     assert view.action_undo.shortcutContext() == Qt.ShortcutContext.WidgetWithChildrenShortcut

@@ -1,0 +1,82 @@
+"""Small dialogs of the window: the size of a new grid, and the list of keyboard shortcuts."""
+
+from __future__ import annotations
+
+import html
+from typing import Sequence
+
+from PySide6.QtWidgets import QDialog, QDialogButtonBox, QFormLayout, QLabel, QSpinBox, QVBoxLayout, QWidget
+
+from mfstudio.core.ratings import MAX_CELLS
+
+DEFAULT_NEW_SIZE = (4, 4)
+MAX_SIDE = 100_000
+
+
+class NewGridDialog(QDialog):
+    """Asks how many users and items a new, empty grid gets."""
+
+    def __init__(self, parent: QWidget | None = None, size: tuple[int, int] = DEFAULT_NEW_SIZE) -> None:
+        super().__init__(parent)
+        self.setObjectName("newGridDialog")
+        self.setWindowTitle("New rating grid")
+        self.users = QSpinBox()
+        self.users.setObjectName("newUsers")
+        self.users.setAccessibleName("Number of users")
+        self.items = QSpinBox()
+        self.items.setObjectName("newItems")
+        self.items.setAccessibleName("Number of items")
+        for box, value in ((self.users, size[0]), (self.items, size[1])):
+            box.setRange(1, MAX_SIDE)
+            box.setValue(int(value))
+            box.setGroupSeparatorShown(True)
+        form = QFormLayout()
+        form.addRow("&Users (rows):", self.users)
+        form.addRow("&Items (columns):", self.items)
+        self.note = QLabel()
+        self.note.setWordWrap(True)
+        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        self.buttons.accepted.connect(self.accept)
+        self.buttons.rejected.connect(self.reject)
+        lay = QVBoxLayout(self)
+        lay.addWidget(QLabel("An empty grid; type ratings into it or paste them from a spreadsheet."))
+        lay.addLayout(form)
+        lay.addWidget(self.note)
+        lay.addWidget(self.buttons)
+        self.users.valueChanged.connect(self._check)
+        self.items.valueChanged.connect(self._check)
+        self._check()
+
+    def size_chosen(self) -> tuple[int, int]:
+        """(users, items) as set in the dialog."""
+        return int(self.users.value()), int(self.items.value())
+
+    def _check(self) -> None:
+        n, m = self.size_chosen()
+        ok = n * m <= MAX_CELLS
+        self.note.setText("" if ok else f"A {n:,} x {m:,} grid is too large (limit {MAX_CELLS:,} cells); choose fewer.")
+        self.buttons.button(QDialogButtonBox.StandardButton.Ok).setEnabled(ok)
+
+
+def ask_new_grid_size(parent: QWidget | None, size: tuple[int, int] = DEFAULT_NEW_SIZE) -> tuple[int, int] | None:
+    """Show :class:`NewGridDialog`; the chosen (users, items), or None when cancelled."""
+    dialog = NewGridDialog(parent, size)
+    try:
+        if dialog.exec() != QDialog.DialogCode.Accepted:
+            return None
+        return dialog.size_chosen()
+    finally:
+        dialog.deleteLater()
+
+
+def shortcuts_html(rows: Sequence[tuple[str, str, str]]) -> str:
+    """An HTML table of (menu, action, keys) rows for the shortcuts dialog."""
+    out = ["<table cellspacing='0' cellpadding='3'>"]
+    last_menu = None
+    for menu, action, keys in rows:
+        if menu != last_menu:
+            out.append(f"<tr><td colspan='2'><b>{html.escape(menu)}</b></td></tr>")
+            last_menu = menu
+        out.append(f"<tr><td>{html.escape(action)}</td><td><tt>{html.escape(keys)}</tt></td></tr>")
+    out.append("</table>")
+    return "".join(out)
