@@ -327,8 +327,8 @@ class MainWindow(QMainWindow):
                                        "actionExport")
         ex.addSeparator()
         for key, title in (("P", "&P as CSV…"), ("Q", "&Q as CSV…"), ("R_hat", "R-&hat as CSV…"),
-                           ("recommendations", "Re&commendations as CSV…"), ("history", "Training &history as CSV…"),
-                           ("ratings", "Ratings &R as CSV…")):
+                           ("recommendations", "Re&commendations as CSV…"), ("history", "Training histor&y as CSV…"),
+                           ("ratings", "Ratin&gs R as CSV…")):
             self._act(ex, title, lambda _=False, k=key: self.export_table(k))
         ex.addSeparator()
         self.action_save_figure = self._act(ex, "Loss curve &figure…", self.plot.save_figure_dialog, "Ctrl+Shift+E",
@@ -347,7 +347,7 @@ class MainWindow(QMainWindow):
         e.addSeparator()
         for a in (g.action_add_user, g.action_add_item, g.action_remove_users, g.action_remove_items):
             e.addAction(a)
-        self.action_resize = self._act(e, "Re&size grid…", self.resize_dialog, None,
+        self.action_resize = self._act(e, "Resi&ze grid…", self.resize_dialog, None,
                                        "Add or drop users and items at the end of the grid (one undo step).",
                                        "actionResize")
         e.addSeparator()
@@ -355,15 +355,15 @@ class MainWindow(QMainWindow):
             e.addAction(a)
         e.addSeparator()
         self._act(e, "Go to the &grid", self.focus_grid, "Ctrl+1", "Put the keyboard focus on the rating grid.")
-        self._act(e, "Go to the &parameters", self.focus_parameters, "Ctrl+2",
+        self._act(e, "Go to the param&eters", self.focus_parameters, "Ctrl+2",
                   "Put the keyboard focus on the solver chooser.")
-        self._act(e, "Go to the res&ults", self.focus_results, "Ctrl+3", "Put the keyboard focus on the result tabs.")
+        self._act(e, "Go to the result&s", self.focus_results, "Ctrl+3", "Put the keyboard focus on the result tabs.")
 
         t = mb.addMenu("&Training")
         self.action_train = self._act(t, "&Train", self.train, ["Ctrl+Return", "Ctrl+Enter"], name="actionTrain")
         self.action_pause = self._act(t, "&Pause / Resume", self.toggle_pause, "Ctrl+P", name="actionPause")
         self.action_stop = self._act(t, "&Stop", self.stop, ["Esc", "Ctrl+."], name="actionStop")
-        self.action_step = self._act(t, "One s&tep", self.step, "Ctrl+T", name="actionStep")
+        self.action_step = self._act(t, "One st&ep", self.step, "Ctrl+T", name="actionStep")
         self.action_reset = self._act(t, "&Reset (new random start)", self.reset, "Ctrl+R", name="actionReset")
         t.addSeparator()
         self._act(t, "&Clear earlier runs from the curve", self.plot.clear_runs, "Ctrl+Shift+L")
@@ -1008,7 +1008,14 @@ class MainWindow(QMainWindow):
         loaded = self._read(path, "Could not open the file")
         if loaded is None:
             return False
-        self.load_session(loaded.session, path=path)
+        session = loaded.session
+        if loaded.fmt != "session":  # a rating file holds no solver: keep the one chosen here
+            try:
+                session = Session(ratings=session.ratings, held_out=session.held_out, solver=self.controls.solver(),
+                                  params=self.controls.params(), holdout_fraction=self.controls.holdout_fraction())
+            except MFStudioError:
+                pass  # parameters that do not validate: the file's defaults are a fine start
+        self.load_session(session, path=path)
         self._remember_file(path)
         if loaded.notices:
             self.show_message(" ".join(loaded.notices), 20_000)
