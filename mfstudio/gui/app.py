@@ -81,5 +81,5 @@ def run(path: str | None = None) -> int:
     start_warm_up()
     window.show()
     if path:
-        window.open_path(Path(path))  # a dialog explains a failure; Example 1 stays loaded
+        window.open_file(Path(path))  # asks first if restored work is unsaved; a dialog explains a failure
     return int(app.exec())

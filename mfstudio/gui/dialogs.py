@@ -5,7 +5,9 @@ from __future__ import annotations
 import html
 from typing import Sequence
 
-from PySide6.QtWidgets import QDialog, QDialogButtonBox, QFormLayout, QLabel, QSpinBox, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QDialog, QDialogButtonBox, QFormLayout, QLabel, QSpinBox, QTextBrowser, QVBoxLayout, QWidget,
+)
 
 from mfstudio.core.ratings import MAX_CELLS
 
@@ -80,3 +82,31 @@ def shortcuts_html(rows: Sequence[tuple[str, str, str]]) -> str:
         out.append(f"<tr><td>{html.escape(action)}</td><td><tt>{html.escape(keys)}</tt></td></tr>")
     out.append("</table>")
     return "".join(out)
+
+
+class ShortcutsDialog(QDialog):
+    """The keyboard shortcuts as a scrollable table (the list is longer than a small screen is tall)."""
+
+    def __init__(self, parent: QWidget | None, rows: Sequence[tuple[str, str, str]]) -> None:
+        super().__init__(parent)
+        self.setObjectName("shortcutsDialog")
+        self.setWindowTitle("Keyboard shortcuts")
+        self.text = QTextBrowser()
+        self.text.setObjectName("shortcutsText")
+        self.text.setAccessibleName("Keyboard shortcuts")
+        self.text.setHtml(shortcuts_html(rows))
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        buttons.rejected.connect(self.reject)
+        lay = QVBoxLayout(self)
+        lay.addWidget(self.text)
+        lay.addWidget(buttons)
+        self.resize(480, 520)
+
+
+def show_shortcuts(parent: QWidget | None, rows: Sequence[tuple[str, str, str]]) -> None:
+    """Show :class:`ShortcutsDialog` until it is closed."""
+    dialog = ShortcutsDialog(parent, rows)
+    try:
+        dialog.exec()
+    finally:
+        dialog.deleteLater()

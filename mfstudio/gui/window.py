@@ -46,6 +46,8 @@ DEFAULT_TOP_N = 5
 SESSION_SUFFIX = ".mfstudio"
 STALE_TEXT = "The ratings changed after these results were computed; train again to update them."
 UNTITLED = "Untitled"
+_K = QKeySequence.StandardKey
+FALLBACK_KEYS = {_K.New: "Ctrl+N", _K.Open: "Ctrl+O", _K.Save: "Ctrl+S", _K.SaveAs: "Ctrl+Shift+S", _K.Quit: "Ctrl+Q"}
 RECOVERED_TITLE = "Recovered session"
 SESSION_SUFFIXES = (SESSION_SUFFIX, ".json")
 
@@ -285,7 +287,10 @@ class MainWindow(QMainWindow):
              shortcut: QKeySequence | QKeySequence.StandardKey | str | list[Any] | None = None,
              tip: str = "", name: str = "") -> QAction:
         a = QAction(text, self)
-        if isinstance(shortcut, list):
+        if isinstance(shortcut, QKeySequence.StandardKey):
+            # The platform's keys; where it has none (Quit on Windows, or a bare offscreen theme) the usual ones.
+            a.setShortcuts(QKeySequence.keyBindings(shortcut) or [QKeySequence(FALLBACK_KEYS.get(shortcut, ""))])
+        elif isinstance(shortcut, list):
             a.setShortcuts([QKeySequence(k) for k in shortcut])
         elif shortcut is not None:
             a.setShortcut(QKeySequence(shortcut))
@@ -1252,7 +1257,7 @@ class MainWindow(QMainWindow):
                  ("Rating grid", "Leave the grid", "Ctrl+Tab, Ctrl+Shift+Tab"),
                  ("Rating grid", "Rename a user or item", "double-click its header"),
                  ("Everywhere", "Open a menu", "Alt + the underlined letter")]
-        QMessageBox.information(self, "Keyboard shortcuts", dialogs.shortcuts_html(self.shortcut_rows() + extra))
+        dialogs.show_shortcuts(self, self.shortcut_rows() + extra)
 
     # ================================================================ keyboard focus
     def tab_chain(self) -> list[QWidget]:
