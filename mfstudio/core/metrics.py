@@ -14,15 +14,17 @@ def rmse(o: Observed, f: Factors) -> float:
     """Root mean squared error of R_hat at the entries of ``o`` (NaN when there are none)."""
     if len(o) == 0:
         return math.nan
-    d = o.vals - f.predict_at(o.rows, o.cols)
-    return float(np.sqrt(np.mean(d * d)))
+    with np.errstate(over="ignore", invalid="ignore"):
+        d = o.vals - f.predict_at(o.rows, o.cols)
+        return float(np.sqrt(np.mean(d * d)))
 
 
 def mae(o: Observed, f: Factors) -> float:
     """Mean absolute error of R_hat at the entries of ``o`` (NaN when there are none)."""
     if len(o) == 0:
         return math.nan
-    return float(np.mean(np.abs(o.vals - f.predict_at(o.rows, o.cols))))
+    with np.errstate(over="ignore", invalid="ignore"):
+        return float(np.mean(np.abs(o.vals - f.predict_at(o.rows, o.cols))))
 
 
 def objective(o: Observed, f: Factors, beta: float) -> float:
@@ -33,6 +35,11 @@ def objective(o: Observed, f: Factors, beta: float) -> float:
     """
     if len(o) == 0:
         return 0.0
+    with np.errstate(over="ignore", invalid="ignore"):  # an overflow is reported as inf, then as divergence
+        return _objective(o, f, beta)
+
+
+def _objective(o: Observed, f: Factors, beta: float) -> float:
     d = o.vals - f.predict_at(o.rows, o.cols)
     p2 = np.sum(f.P * f.P, axis=1)[o.rows]
     q2 = np.sum(f.Q * f.Q, axis=0)[o.cols]

@@ -26,6 +26,7 @@ from mfstudio.core.ratings import Ratings, Split
 from mfstudio.core.solvers import Factors, Solver, get_solver
 
 EXPLODE_FACTOR = 1e10  # objective above this multiple of the starting one counts as diverged
+MAX_RATING = 1e6  # larger magnitudes overflow the objective within a step or two
 WORK_PER_CHUNK = 200_000  # rating x feature updates in the first, untimed chunk (well under 10 ms)
 HISTORY_COLUMNS = ("step", "objective", "train_rmse", "train_mae", "val_rmse", "val_mae", "elapsed_s")
 
@@ -210,7 +211,15 @@ class Training:
         self.patience = None if patience is None else int(patience)
         self.split = make_split(ratings, holdout, int(self.params["seed"]))
         if len(self.split.train) == 0:
+            if ratings.nnz:
+                raise DataError("Every rating is held out for validation; hold out a smaller share or fewer cells.")
             raise DataError("There are no ratings to train on; enter or import some ratings first.")
+        biggest = float(np.max(np.abs(ratings.observed.vals)))
+        if biggest > MAX_RATING:
+            raise DataError(
+                f"The ratings reach {biggest:.3g}, too large to factorize reliably; "
+                "rescale them (for example to a 1 to 5 scale) and try again."
+            )
         self.solver: Solver = cls(ratings.shape, self.split.train, self.split.val, self.params, init)
         self.history = History(history_cap)
         self.elapsed = 0.0
@@ -355,7 +364,7 @@ class Training:
                 self.message = (
                     f"Training diverged at step {bad_step:,} (the objective became "
                     f"{'too large' if np.isfinite(obj[first_bad]) else 'infinite or NaN'}); "
-                    f"try a smaller learning rate, e.g. {self._suggest_alpha()}. The last good factors are kept."
+                    f"{self._suggestion()}. The last good factors are kept."
                 )
                 last = rows[-1] if first_bad > 0 else None
                 break
@@ -389,11 +398,11 @@ class Training:
         else:
             yield self._snapshot(last, rate, finished=True)
 
-    def _suggest_alpha(self) -> str:
+    def _suggestion(self) -> str:
         a = self.params.get("alpha")
         if a is None:
-            return "a larger regularization (β)"
-        return f"α = {a / 10:g}"
+            return "try a larger regularization (β) or a smaller K"
+        return f"try a smaller learning rate, e.g. α = {a / 10:g}"
 
     def run_to_end(self, control: Control | None = None) -> Snapshot:
         """Run until a stop rule fires and return the final snapshot."""

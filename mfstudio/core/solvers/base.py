@@ -49,8 +49,17 @@ class ParamSpec:
         low_ok = v > self.minimum if self.min_exclusive else v >= self.minimum
         if not low_ok or v > self.maximum:
             lo = "above" if self.min_exclusive else "from"
-            raise ParameterError(f"{self.label} must be {lo} {self.minimum:g} up to {self.maximum:g}; got {v:g}.")
+            raise ParameterError(
+                f"{self.label} must be {lo} {_num(self.minimum)} up to {_num(self.maximum)}; got {_num(v)}."
+            )
         return v
+
+
+def _num(x: float | int) -> str:
+    """A number as people write it: 2,147,483,647 for whole numbers, 0.0002 or 1e+12 otherwise."""
+    if isinstance(x, int) or (isinstance(x, float) and x.is_integer() and abs(x) < 1e15):
+        return f"{int(x):,}"
+    return f"{x:g}"
 
 
 # The shared parameters, with the notebook's names.
@@ -168,9 +177,14 @@ class Solver(ABC):
             )
         f = Factors(np.ascontiguousarray(P), np.ascontiguousarray(Q))
         if self.uses_biases:
-            f.user_bias = np.zeros(n) if init.user_bias is None else np.array(init.user_bias, dtype=np.float64)
-            f.item_bias = np.zeros(m) if init.item_bias is None else np.array(init.item_bias, dtype=np.float64)
-            f.global_mean = float(init.global_mean) if init.user_bias is not None else float(np.mean(self.train_set.vals))
+            f.user_bias = _bias(init.user_bias, n, "user")
+            f.item_bias = _bias(init.item_bias, m, "item")
+            try:
+                f.global_mean = float(np.asarray(init.global_mean, dtype=np.float64).reshape(()))
+            except (TypeError, ValueError):
+                raise DataError("The starting global mean must be a single number.") from None
+            if init.user_bias is None and init.item_bias is None:
+                f.global_mean = float(np.mean(self.train_set.vals))
         if not f.all_finite():
             raise DataError("The starting factors hold NaN or infinite values; give finite numbers.")
         return f
@@ -199,6 +213,19 @@ class Solver(ABC):
         Returns how many steps were done: fewer than asked when the objective fell
         below ``tol`` or became non-finite (the row of that step is written).
         """
+
+
+def _bias(given: Any, n: int, who: str) -> np.ndarray:
+    """A starting bias vector of length ``n`` (zeros when not given), or a DataError."""
+    if given is None:
+        return np.zeros(n)
+    try:
+        b = np.array(given, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise DataError(f"The starting {who} biases must be numbers.") from None
+    if b.shape != (n,):
+        raise DataError(f"The starting {who} biases must be one number per {who} ({n}); got shape {b.shape}.")
+    return b
 
 
 def _kernel_layout(f: Factors) -> Factors:

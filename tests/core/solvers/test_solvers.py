@@ -159,3 +159,38 @@ def test_every_solver_declares_its_parameters():
             assert p.minimum <= p.default <= p.maximum and p.help and p.label
         assert get_solver("sgd").defaults() | {} == {"K": 2, "steps": 10_000, "alpha": 0.0002, "beta": 0.02, "tol": 0.001, "seed": 0}
         assert max(p.maximum for p in cls.params if p.name == "steps") >= 1_000_000_000
+
+
+def test_divergence_advice_fits_the_solver():
+    R = Ratings.from_dense([[1e5, 2e5], [3e5, 0]])
+    snap = Training(R, "als", {"beta": 0.0, "K": 2, "steps": 5}).run_to_end()
+    # als on such data may or may not blow up; when it does, it must not speak of a learning rate
+    if snap.failed:
+        assert "learning rate" not in snap.message and "regularization" in snap.message
+
+
+def test_huge_ratings_are_refused_with_advice():
+    R = Ratings.from_dense([[1e200, 2e200], [3e200, 0]])
+    with pytest.raises(DataError, match="too large.*rescale"):
+        Training(R, "sgd")
+
+
+def test_all_ratings_held_out_is_explained():
+    R = load_example()
+    with pytest.raises(DataError, match="Every rating is held out"):
+        Training(R, "sgd", holdout=np.ones(R.nnz, dtype=bool))
+
+
+def test_bad_starting_biases_are_refused():
+    R = load_example()
+    P, Q = np.ones((4, 2)), np.ones((2, 4))
+    for bad, match in [(np.ones(3), "one number per user"), (np.array(["a"] * 4), "must be numbers")]:
+        with pytest.raises(DataError, match=match):
+            Training(R, "biased-sgd", init=Factors(P, Q, bad, np.zeros(4), 3.0))
+    with pytest.raises(DataError, match="global mean"):
+        Training(R, "biased-sgd", init=Factors(P, Q, np.zeros(4), np.zeros(4), np.zeros(0)))
+
+
+def test_range_messages_read_well():
+    with pytest.raises(ParameterError, match=r"up to 2,147,483,647; got -1\."):
+        Training(load_example(), "sgd", {"seed": -1})
