@@ -84,11 +84,17 @@ class _ArrayModel(QAbstractTableModel):
             return f"{self._rows[r]}, {self._cols[c]}: {full(self.value(r, c))}"
         return None
 
+    feature_axis: Qt.Orientation | None = None  # the header that lists latent features k1..kK, if any
+
     def headerData(self, section: int, orientation: Qt.Orientation, role: int = DISPLAY) -> Any:  # noqa: N802
         if role not in (DISPLAY, Qt.ItemDataRole.ToolTipRole):
             return None
         labels = self._cols if orientation == Qt.Orientation.Horizontal else self._rows
-        return labels[section] if 0 <= section < len(labels) else None
+        if not 0 <= section < len(labels):
+            return None
+        if role == Qt.ItemDataRole.ToolTipRole and orientation == self.feature_axis:
+            return f"Latent feature {section + 1} of K = {len(labels)} (column {labels[section]} in the CSV export)"
+        return labels[section]
 
     def flags(self, index: Index) -> Qt.ItemFlag:
         if not index.isValid():
@@ -118,11 +124,14 @@ class _ArrayModel(QAbstractTableModel):
 
 
 def _features(k: int) -> list[str]:
-    return [f"Feature {i + 1}" for i in range(k)]
+    """k1..kK: the names the CSV exports use for the latent features."""
+    return [f"k{i + 1}" for i in range(k)]
 
 
 class PModel(_ArrayModel):
     """P: one row per user, one column per latent feature."""
+
+    feature_axis = Qt.Orientation.Horizontal
 
     def set_factors(self, ratings: Ratings, factors: Factors) -> None:
         self._replace(np.array(factors.P, dtype=float), list(ratings.users), _features(factors.K))
@@ -130,6 +139,8 @@ class PModel(_ArrayModel):
 
 class QModel(_ArrayModel):
     """Q: one row per latent feature, one column per item."""
+
+    feature_axis = Qt.Orientation.Vertical
 
     def set_factors(self, ratings: Ratings, factors: Factors) -> None:
         self._replace(np.array(factors.Q, dtype=float), _features(factors.K), list(ratings.items))

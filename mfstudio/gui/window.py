@@ -108,6 +108,7 @@ class MainWindow(QMainWindow):
         self.ask_before_closing = True
         self.settings = settings if settings is not None else Settings()
         self._extra_modified = False  # a restored session counts as unsaved though its undo history is empty
+        self._keep_recovery_file = True  # until the offer is made, loading must not remove a crash's recovery file
         self._shown_share = 0.0
 
         self.runner = TrainingRunner(self)
@@ -146,6 +147,7 @@ class MainWindow(QMainWindow):
         self._apply_tab_order()
         if pending is not None:
             self.offer_recovery(pending)
+        self._keep_recovery_file = False
 
     # ================================================================ construction
     def _build_widgets(self) -> None:
@@ -227,8 +229,8 @@ class MainWindow(QMainWindow):
             "R-hat = P·Q. Plain: rated cells (how well the model fits them). "
             "Blue italics: predictions for unrated cells. Orange: held-out cells. Hover a cell for the actual rating.")),
             "R-hat")
-        self.tabs.addTab(_tab(self.p_table, _caption("P: one row per user, one column per latent feature (K columns).")), "P")
-        self.tabs.addTab(_tab(self.q_table, _caption("Q: one row per latent feature, one column per item.")), "Q")
+        self.tabs.addTab(_tab(self.p_table, _caption("P: one row per user, one column per latent feature (k1 … kK).")), "P")
+        self.tabs.addTab(_tab(self.q_table, _caption("Q: one row per latent feature (k1 … kK), one column per item.")), "Q")
         self.tabs.addTab(_tab(self.recs_table, recs_head), "Recommendations")
         for i, tip in enumerate(("Predicted ratings for every cell", "User features", "Item features",
                                  "Top-N unrated items per user")):
@@ -448,7 +450,10 @@ class MainWindow(QMainWindow):
         self.grid_model.undo_stack.clear()
         self._shown_share = self.controls.holdout_fraction()
         self._set_saved()
-        self.autosaver.stop()
+        if self._keep_recovery_file:
+            self.autosaver.stop()
+        else:
+            self.autosaver.discard()  # the work it protected was saved or discarded before this load
 
     def grid_ratings(self) -> Ratings:
         """The grid as Ratings, converted once per change of the grid (a 943 x 1682 grid takes ~15 ms)."""
@@ -869,10 +874,9 @@ class MainWindow(QMainWindow):
         answer = QMessageBox.question(self, "Unsaved changes", text, B.Save | B.Discard | B.Cancel, B.Save)
         if answer == B.Save:
             return self.save_session()
-        if answer == B.Discard:
-            self.autosaver.discard()
-            return True
-        return False
+        # On Discard the recovery file stays until the next document has loaded (or the window has closed),
+        # so a failed open loses nothing.
+        return answer == B.Discard
 
     # ================================================================ crash recovery
     def offer_recovery(self, path: Path) -> bool:
@@ -906,7 +910,11 @@ class MainWindow(QMainWindow):
             except OSError:
                 pass
             return False
-        self.load_session(loaded.session, title=RECOVERED_TITLE)
+        keep, self._keep_recovery_file = self._keep_recovery_file, True
+        try:
+            self.load_session(loaded.session, title=RECOVERED_TITLE)
+        finally:
+            self._keep_recovery_file = keep
         self._extra_modified = True
         self._update_modified()
         self.show_message("Restored the work that was not saved; save it to keep it.", 20_000)
@@ -970,14 +978,12 @@ class MainWindow(QMainWindow):
 
     @Slot()
     def open_dialog(self) -> bool:
-        """File ▸ Open: ask about unsaved changes, then for a file, and open it."""
+        """File ▸ Open: ask for a file, then about unsaved changes, and open it."""
         from mfstudio import io
 
-        if not self.maybe_save("opening another file"):
-            return False
         path, _ = QFileDialog.getOpenFileName(self, "Open a session or ratings", self._start_folder(),
                                               ";;".join(io.FILE_FILTERS))
-        return bool(path) and self.open_path(path)
+        return bool(path) and self.open_file(path)
 
     def open_file(self, path: str | Path) -> bool:
         """Open ``path`` as the user asked (recent files, drag and drop): unsaved changes are asked about first."""

@@ -43,7 +43,10 @@ def test_shapes_and_headers(ratings, factors):
     assert (p.rowCount(), p.columnCount()) == (4, 2)
     assert (q.rowCount(), q.columnCount()) == (2, 4)
     assert p.headerData(0, Qt.Orientation.Vertical) == "User 1"
-    assert p.headerData(1, Qt.Orientation.Horizontal) == "Feature 2"
+    assert p.headerData(1, Qt.Orientation.Horizontal) == "k2"  # as in P.csv and Q.csv
+    assert q.headerData(1, Qt.Orientation.Vertical) == "k2"
+    assert "Latent feature 2 of K = 2" in p.headerData(1, Qt.Orientation.Horizontal, Qt.ItemDataRole.ToolTipRole)
+    assert q.headerData(3, Qt.Orientation.Horizontal, Qt.ItemDataRole.ToolTipRole) == "Item 4"
     assert q.headerData(3, Qt.Orientation.Horizontal) == "Item 4"
     assert p.data(p.index(0, 0)) == f"{factors.P[0, 0]:.3f}"
 

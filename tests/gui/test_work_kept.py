@@ -215,6 +215,20 @@ def test_cancelling_the_save_dialog_cancels_closing(window, answers, monkeypatch
     assert window.isVisible() and window.isWindowModified()
 
 
+def test_discard_then_a_failed_open_keeps_the_work_and_its_recovery_file(window, answers, warnings, tmp_path):
+    edit(window, 0, 0, "1")
+    assert window.autosaver.save_now() and recovery_file().exists()
+    bad = tmp_path / "bad.csv"
+    bad.write_text("user,item,rating\nu1,i1,lots\n", encoding="utf-8")
+    answers.queue.append(B.Discard)
+    assert window.open_file(bad) is False
+    assert warnings and window.grid_model.value(0, 0) == 1.0 and window.isWindowModified()
+    assert recovery_file().exists()
+    answers.queue.append(B.Discard)
+    assert window.open_file(csv_file(tmp_path))
+    assert not recovery_file().exists() and not window.isWindowModified()
+
+
 def test_nothing_unsaved_asks_nothing(window, answers, tmp_path, monkeypatch):
     window.ask_before_closing = True
     for how in ("new", "open", "example"):
