@@ -43,8 +43,9 @@ examples:
   mfstudio train matrix.csv --keep-zeros --init start.npz --out results --quiet
 
 DIR receives P.csv, Q.csv, R_hat.csv, history.csv, recommendations.csv, run.json,
-results.npz and session.mfstudio (which the window opens as it was). Files are only
-written once training has ended well; on an error DIR is left as it was.
+results.npz and session.mfstudio (which the window opens as it was). Files are written
+together at the end, all or nothing: on an error (bad input, divergence) DIR is left as
+it was; Ctrl-C stops training and writes the results reached so far.
 """
 
 
@@ -194,21 +195,31 @@ def read_init(path: str, K: int | None) -> Factors:
     if K is not None and P.shape[1] != K:
         raise UsageError(f"The starting factors in {name} have K = {P.shape[1]} but --k is {K}; make them agree or leave out --k.")
     f = Factors(P, Q)
-    if "user_bias" in arrays and "item_bias" in arrays:
-        f.user_bias = np.asarray(arrays["user_bias"], dtype=np.float64).ravel()
-        f.item_bias = np.asarray(arrays["item_bias"], dtype=np.float64).ravel()
-        f.global_mean = float(np.asarray(arrays.get("global_mean", 0.0), dtype=np.float64).ravel()[0])
+    for key in ("user_bias", "item_bias", "global_mean"):
+        a = arrays.get(key)
+        if a is not None and (a.dtype.kind not in "biuf" or a.ndim > 1 or (key == "global_mean" and a.size != 1)):
+            what = "a single number" if key == "global_mean" else "a one-dimensional array of numbers"
+            raise UsageError(f"The array {key!r} in {name} must be {what}.")
+    if "user_bias" in arrays or "item_bias" in arrays:
+        # the solver checks the lengths against the data (one bias per user / item)
+        f.user_bias = arrays["user_bias"].astype(np.float64) if "user_bias" in arrays else None
+        f.item_bias = arrays["item_bias"].astype(np.float64) if "item_bias" in arrays else None
+        f.global_mean = float(arrays["global_mean"].reshape(())) if "global_mean" in arrays else 0.0
     return f
 
 
 def _check_out_dir(out: str) -> Path:
+    if not out.strip():
+        raise UsageError("--out is empty; give the folder to write the results into, e.g. --out results.")
     d = Path(out)
     if d.exists() and not d.is_dir():
         raise UsageError(f"--out {out} is a file, not a folder; give a folder for the results.")
     probe = d
     while not probe.exists():
         probe = probe.parent
-    if not probe.is_dir() or not os.access(probe, os.W_OK | os.X_OK):
+    if not probe.is_dir():
+        raise UsageError(f"Cannot make the folder {out}: {probe} is a file; choose another --out folder.")
+    if not os.access(probe, os.W_OK | os.X_OK):
         raise UsageError(f"Cannot write into {probe} (no permission); choose another --out folder.")
     return d
 

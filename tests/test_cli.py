@@ -94,7 +94,7 @@ def test_notices_go_to_stderr_unless_quiet(tmp_path, capsys):
 @pytest.mark.parametrize(
     "flags, pattern",
     [
-        (["--k", "0"], "Bad value for --k: Latent features \\(K\\) must be from 1 up to 1000; got 0."),
+        (["--k", "0"], "Bad value for --k: Latent features \\(K\\) must be from 1 up to 1,000; got 0."),
         (["--k", "two"], "--k: Latent features \\(K\\) must be a whole number"),
         (["--alpha", "-1"], "--alpha: Learning rate \\(α\\) must be above 0"),
         (["--alpha", "nan"], "--alpha: Learning rate \\(α\\) must be a finite number"),
@@ -248,3 +248,37 @@ def test_progress_bar_on_a_terminal_redraws_in_place():
     quiet = Tty()
     cli.Progress(quiet, quiet=True).update(snap, force=True)
     assert quiet.getvalue() == ""
+
+
+def test_out_edge_cases(tmp_path, capsys):
+    from mfstudio.cli import main
+
+    src = tmp_path / "r.csv"
+    src.write_text("u,a,b\nx,1,2\ny,3,\n")
+    assert main(["train", str(src), "--steps", "5", "--out", ""]) == 2
+    assert "--out is empty" in capsys.readouterr().err
+    assert main(["train", str(src), "--steps", "5", "--out", str(src / "sub")]) == 2
+    assert "is a file" in capsys.readouterr().err
+
+
+def test_init_with_bad_biases_is_a_sentence(tmp_path, capsys):
+    import numpy as np
+
+    from mfstudio.cli import main
+
+    src = tmp_path / "r.csv"
+    src.write_text("u,a,b\nx,1,2\ny,3,\n")
+    P, Q = np.ones((2, 2)), np.ones((2, 2))
+    cases = {
+        "text.npz": dict(user_bias=np.array(["a", "b"])),
+        "short.npz": dict(user_bias=np.zeros(1), item_bias=np.zeros(2)),
+        "mean.npz": dict(user_bias=np.zeros(2), item_bias=np.zeros(2), global_mean=np.zeros(0)),
+    }
+    for name, extra in cases.items():
+        np.savez(tmp_path / name, P=P, Q=Q, **extra)
+        code = main(["train", str(src), "--solver", "biased-sgd", "--init", str(tmp_path / name),
+                     "--out", str(tmp_path / "o")])
+        err = capsys.readouterr().err.strip().splitlines()
+        assert code == 2, name
+        assert err and "Traceback" not in err[-1] and err[-1].endswith("."), (name, err)
+    assert not (tmp_path / "o").exists()

@@ -56,19 +56,65 @@ def atomic_write(path: str | os.PathLike[str], data: bytes | str) -> None:
     write_files({Path(path): _as_bytes(data)})
 
 
+def _backup(target: Path) -> Path | None:
+    """A hard link (or a copy) of an existing ``target`` next to it, to restore on failure."""
+    if not target.exists():
+        return None
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".bak")
+    os.close(fd)
+    bak = Path(tmp)
+    bak.unlink()
+    try:
+        os.link(target, bak)
+    except OSError:
+        import shutil
+
+        shutil.copy2(target, bak)
+    return bak
+
+
 def write_files(files: Mapping[Path, bytes | str]) -> list[Path]:
-    """Write several files atomically each, replacing them only once all are on disk."""
+    """Write several files, all or nothing.
+
+    Every file is first written to a temp file next to its target; only when all are
+    on disk are they moved into place. If a move fails, the files already moved are
+    put back as they were (from hard-link backups), so the folder ends as it began.
+    """
     staged: list[tuple[Path, Path]] = []
+    backups: list[tuple[Path, Path | None]] = []  # (target, backup or None if it did not exist)
     target: Path | None = None
     try:
+        for target in map(Path, files):
+            if target.is_dir():
+                raise IsADirectoryError(21, "Is a directory", str(target))
         for target, data in files.items():
             target = Path(target)
             staged.append((_write_temp(target, _as_bytes(data)), target))
         for tmp, target in staged:
+            backups.append((target, _backup(target)))
+        for tmp, target in staged:
             os.replace(tmp, target)
     except OSError as exc:
+        _roll_back(backups, done=[t for tmp, t in staged if not tmp.exists()])
         raise FileFormatError(describe_os_error(exc, target, "write")) from exc
     finally:
         for tmp, _ in staged:
             tmp.unlink(missing_ok=True)
+        for _, bak in backups:
+            if bak is not None:
+                bak.unlink(missing_ok=True)
     return [t for _, t in staged]
+
+
+def _roll_back(backups: list[tuple[Path, Path | None]], done: list[Path]) -> None:
+    """Undo the replacements in ``done``: restore backups, remove files that were new."""
+    by_target = dict(backups)
+    for target in done:
+        bak = by_target.get(target)
+        try:
+            if bak is not None:
+                os.replace(bak, target)
+            elif target in by_target:
+                target.unlink(missing_ok=True)
+        except OSError:
+            pass  # best effort: the error being reported already says the write failed

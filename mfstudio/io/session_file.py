@@ -343,6 +343,10 @@ def _ratings(doc: _Doc, rat: Any) -> Ratings:
         raise doc.fail(f"the ratings are invalid ({str(exc).rstrip('.')})") from None
 
 
+class _ResultMismatch(Exception):
+    """Saved factors whose shapes do not match the saved ratings: the results are dropped."""
+
+
 def _result(doc: _Doc, res: Any, ratings: Ratings) -> RunResult:
     solver = doc.get(res, "solver", (str,), "result")
     params = doc.get(res, "params", (dict,), "result")
@@ -356,7 +360,7 @@ def _result(doc: _Doc, res: Any, ratings: Ratings) -> RunResult:
     if Q.size == 0:
         Q = Q.reshape(K, m)
     if P.shape != (n, K) or Q.shape != (K, m):
-        raise doc.fail(f"the factors must be P {n} x {K} and Q {K} x {m}")
+        raise _ResultMismatch(f"its saved results do not fit its ratings (P must be {n} x {K} and Q {K} x {m})")
     biases = []
     for key, size in (("user_bias", n), ("item_bias", m)):
         b = doc.get(f, key, (list,), "result.factors", default=None, nullable=True)
@@ -423,7 +427,8 @@ def session_from_document(obj: Any, name: str = "The session file") -> tuple[Ses
     solver = doc.get(obj, "solver", (str,), "session", default="sgd")
     params = doc.get(obj, "params", (dict,), "session", default={})
     try:
-        get_solver(solver).resolve_params(params)
+        typed = get_solver(solver).resolve_params(params)
+        params = {k: typed[k] for k in params}  # the saved keys, with the types the solver takes
     except MFStudioError as exc:
         raise FileFormatError(f"{name} has invalid solver settings: {str(exc)[:1].lower()}{str(exc)[1:]}") from None
     hf = doc.get(obj, "holdout_fraction", (int, float), "session", default=0.0)
@@ -433,7 +438,12 @@ def session_from_document(obj: Any, name: str = "The session file") -> tuple[Ses
     if patience is not None and patience < 1:
         raise doc.fail("'patience' must be at least 1")
     res = doc.get(obj, "result", (dict,), "session", default=None, nullable=True)
-    result = _result(doc, res, ratings) if res is not None else None
+    result = None
+    if res is not None:
+        try:
+            result = _result(doc, res, ratings)
+        except _ResultMismatch as exc:
+            notices.append(f"{name}: {exc}; the ratings and settings were opened without them.")
     session = Session(ratings=ratings, held_out=held_arr.astype(np.int64), solver=solver, params=params,
                       holdout_fraction=float(hf), patience=patience, result=result)
     return session, notices

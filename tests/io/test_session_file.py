@@ -175,7 +175,6 @@ def test_bare_nan_is_refused(tmp_path, session):
         (lambda d: d.update(held_out=[[99, 0]]), "held_out"),
         (lambda d: d.update(solver="magic"), "no solver called 'magic'"),
         (lambda d: d.update(params={"K": 0}), "invalid solver settings"),
-        (lambda d: d["result"]["factors"].update(P=[[1.0]]), "factors must be P 4 x 2"),
         (lambda d: d["result"]["factors"].update(P="oops"), "wrong type"),
         (lambda d: d.update(version="1"), "format version"),
         (lambda d: d.update(format="something-else"), "not an MF Studio session"),
@@ -190,6 +189,25 @@ def test_damaged_fields_give_a_sentence(tmp_path, session, edit, pattern):
     p.write_text(json.dumps(d))
     with pytest.raises(mio.FileFormatError, match=pattern):
         mio.load(p)
+
+
+def test_results_that_do_not_fit_are_dropped_with_a_notice(tmp_path, session):
+    d = _doc(session)
+    d["result"]["factors"].update(P=[[1.0]])
+    p = tmp_path / "d.mfstudio"
+    p.write_text(json.dumps(d))
+    res = mio.load(p)
+    assert res.session.result is None and res.session.ratings == session.ratings
+    assert any("do not fit" in n and "P must be 4 x 2" in n for n in res.notices)
+
+
+def test_string_parameters_come_back_typed(tmp_path, session):
+    d = _doc(session)
+    d["params"] = {"K": "3", "alpha": "0.001"}
+    p = tmp_path / "d.mfstudio"
+    p.write_text(json.dumps(d))
+    params = mio.load(p).session.params
+    assert params == {"K": 3, "alpha": 0.001} and isinstance(params["K"], int)
 
 
 def test_json_that_is_not_a_session(tmp_path):
