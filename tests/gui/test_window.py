@@ -377,6 +377,6 @@ def test_a_model_that_cannot_be_set_up_gets_a_sentence(window, qtbot, warnings):
     m = window.grid_model
     m.set_held_out(np.argwhere(~np.isnan(m.values())), True)  # nothing left to train on
     assert train(qtbot, window) == "error"
-    assert warnings and warnings[0][0] == "Cannot start training" and "train on" in warnings[0][1]
+    assert warnings and warnings[0][0] == "Cannot start training" and "held out" in warnings[0][1]  # core says what to change
     assert window.plot.run_count == 0  # the run that never started leaves no line
     assert find(window, "trainButton").isEnabled()
