@@ -722,6 +722,7 @@ class RatingGridView(QTableView):
         hh, vh = self.horizontalHeader(), self.verticalHeader()
         hh.setDefaultSectionSize(56)
         hh.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        hh.setTextElideMode(Qt.TextElideMode.ElideRight)  # "The Long Ni…", full name in the tooltip
         vh.setDefaultSectionSize(22)
         vh.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
         hh.sectionDoubleClicked.connect(self.rename_item_dialog)
@@ -784,12 +785,27 @@ class RatingGridView(QTableView):
         ]
         self._update_undo_actions()
 
+    FIT_MAX_COLUMNS = 300  # beyond this, columns keep the default width (measuring costs)
+
+    @Slot()
+    def fit_columns(self, *_: Any) -> None:
+        """Widen columns to show their item labels, from 56 up to 120 pixels."""
+        m = self._model
+        if m is None or m.columnCount() > self.FIT_MAX_COLUMNS:
+            return
+        fm = self.horizontalHeader().fontMetrics()
+        for j, label in enumerate(m.items):
+            self.setColumnWidth(j, max(56, min(120, fm.horizontalAdvance(str(label)) + 18)))
+
     def setModel(self, model: Any) -> None:  # noqa: N802 - Qt's name
         """Attach a RatingsTableModel (relays its messages, follows its lock and undo state)."""
         old = self._model
         if old is not None and shiboken6.isValid(old):
             old.statusMessage.disconnect(self._relay_status)
             old.readOnlyChanged.disconnect(self._on_read_only)
+            old.modelReset.disconnect(self.fit_columns)
+            old.headerDataChanged.disconnect(self.fit_columns)
+            old.columnsInserted.disconnect(self.fit_columns)
             stack = old.undo_stack
             stack.canUndoChanged.disconnect(self._on_can_undo)
             stack.canRedoChanged.disconnect(self._on_can_redo)
@@ -801,6 +817,9 @@ class RatingGridView(QTableView):
         if m is not None:
             m.statusMessage.connect(self._relay_status)
             m.readOnlyChanged.connect(self._on_read_only)
+            m.modelReset.connect(self.fit_columns)
+            m.headerDataChanged.connect(self.fit_columns)
+            m.columnsInserted.connect(self.fit_columns)
             stack = m.undo_stack
             stack.canUndoChanged.connect(self._on_can_undo)
             stack.canRedoChanged.connect(self._on_can_redo)
@@ -810,6 +829,7 @@ class RatingGridView(QTableView):
         else:
             self._undo_state = [False, False, "", ""]
         self._on_read_only(m.read_only if m is not None else True)
+        self.fit_columns()
 
     @property
     def grid_model(self) -> RatingsTableModel:

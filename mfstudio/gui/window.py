@@ -470,14 +470,21 @@ class MainWindow(QMainWindow):
 
     def current_session(self) -> Session:
         """Everything on screen as a Session: ratings, hold-out, solver, parameters and (fresh) results."""
+        ratings = self.grid_ratings()
         return Session(
-            ratings=self.grid_ratings(),
+            ratings=ratings,
             held_out=self.grid_held_out(),
             solver=self.controls.solver(),
             params=self.controls.params(),
             holdout_fraction=self.controls.holdout_fraction(),
-            result=None if self._stale else self._result,
+            result=self._result_for(ratings),
         )
+
+    def _result_for(self, ratings: Ratings) -> RunResult | None:
+        """The shown results if they belong to exactly these ratings (never old factors with new data)."""
+        if self._stale or self._result is None or self._result_ratings is None:
+            return None
+        return self._result if self._result_ratings == ratings else None
 
     # ================================================================ training
     def _key(self, params: dict[str, Any]) -> tuple:
@@ -534,9 +541,7 @@ class MainWindow(QMainWindow):
         if isinstance(training, Training) and (self._result is None or self._stale):
             # Show where this model stands at once, and which cells are held out.
             f = training.factors.copy()  # copied before the worker thread starts changing it
-            held = self.grid_held_out()
-            self._result_ratings, self._result_held = training.ratings, held
-            self.r_hat_model.set_result(training.ratings, f, held)
+            self.r_hat_model.set_result(training.ratings, f, self.grid_held_out())
             self.p_model.set_factors(training.ratings, f)
             self.q_model.set_factors(training.ratings, f)
         self._set_stale(False)
@@ -648,9 +653,8 @@ class MainWindow(QMainWindow):
         if t is None:
             return
         if not self._new_model_shown:
-            held = self.grid_held_out()
-            self._result_ratings, self._result_held = t.ratings, held
-            self.r_hat_model.set_result(t.ratings, snap.factors, held)
+            # shown live; self._result (what Save and Export take) changes only when the run ends
+            self.r_hat_model.set_result(t.ratings, snap.factors, self.grid_held_out())
             self._new_model_shown = True
         self._show_factors(t.ratings, snap.factors)
         self.plot.set_history(report.history)

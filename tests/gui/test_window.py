@@ -380,3 +380,36 @@ def test_a_model_that_cannot_be_set_up_gets_a_sentence(window, qtbot, warnings):
     assert warnings and warnings[0][0] == "Cannot start training" and "held out" in warnings[0][1]  # core says what to change
     assert window.plot.run_count == 0  # the run that never started leaves no line
     assert find(window, "trainButton").isEnabled()
+
+
+def test_saving_during_a_run_after_an_edit_never_pairs_old_results_with_new_data(window, qtbot, tmp_path):
+    import mfstudio.io as mio
+
+    window.controls.param_widgets["steps"].setValue(200)
+    assert train(qtbot, window) == "budget"
+    assert window.current_session().result is not None  # results of exactly these ratings
+    window.grid_model.insert_users(4, 1)
+    window.grid_model.setData(window.grid_model.index(4, 0), "3")
+    window.controls.param_widgets["steps"].setValue(1_000_000_000)
+    window.controls.param_widgets["tol"].setValue(0.0)
+    with qtbot.waitSignal(window.trainingFinished, timeout=20_000):
+        qtbot.mouseClick(find(window, "trainButton"), Qt.MouseButton.LeftButton)
+        qtbot.wait(100)
+        session = window.current_session()  # what Save and the autosave write, mid-run
+        window.stop()
+    assert session.ratings.shape == (5, 4)
+    r = session.result
+    assert r is None or r.factors.P.shape[0] == 5
+    p = tmp_path / "mid-run.mfstudio"
+    mio.save_session(p, session)
+    assert mio.load(p).session.ratings == session.ratings  # the file opens again
+
+
+def test_long_item_labels_are_shown_whole(window):
+    from mfstudio.core import load_example as ex
+
+    window.load_ratings(ex("movie-night"))
+    view = find(window, "ratingGrid")
+    fm = view.horizontalHeader().fontMetrics()
+    j = list(window.grid_model.items).index("The Long Night")
+    assert view.columnWidth(j) >= fm.horizontalAdvance("The Long Night")
