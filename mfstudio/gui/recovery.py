@@ -4,6 +4,12 @@ The window calls ``Autosaver.mark_changed()`` on every edit; about two seconds
 after the last change the current session is written (atomically, by the io
 layer) to ``<AppDataLocation>/recovery/recovery.mfstudio``.  A clean exit calls
 ``discard()``.  At start-up ``pending_recovery()`` finds a file left by a crash.
+
+Each running window owns a slot, held by a lock file (QLockFile: a lock whose process
+has died counts as free): the first takes ``recovery.mfstudio``, a second copy of MF
+Studio running at the same time ``recovery-1.mfstudio``, and so on. So two copies never
+overwrite or delete each other's recovery file, and a start-up offers only files whose
+owner is gone.
 """
 
 from __future__ import annotations
@@ -12,12 +18,13 @@ import os
 from pathlib import Path
 from typing import Callable
 
-from PySide6.QtCore import QObject, QStandardPaths, QTimer, Signal, Slot
+from PySide6.QtCore import QLockFile, QObject, QStandardPaths, QTimer, Signal, Slot
 
 from mfstudio.core.errors import MFStudioError
 from mfstudio.core.session import Session
 
 RECOVERY_NAME = "recovery.mfstudio"
+MAX_SLOTS = 32
 DELAY_MS = 2000
 
 SaveFunction = Callable[[Path, Session], None]
@@ -35,13 +42,39 @@ def default_recovery_folder() -> Path:
     return Path(base) / "recovery"
 
 
-def pending_recovery(folder: str | os.PathLike[str] | None = None) -> Path | None:
-    """The recovery file left in ``folder`` (default: the app's), or None if there is none."""
-    path = Path(folder if folder is not None else default_recovery_folder()) / RECOVERY_NAME
-    try:
-        return path if path.is_file() and path.stat().st_size > 0 else None
-    except OSError:
-        return None
+def slot_path(folder: Path, slot: int, suffix: str = ".mfstudio") -> Path:
+    """The recovery file (or, with suffix ".lock", the lock) of a slot."""
+    return folder / (f"recovery{suffix}" if slot == 0 else f"recovery-{slot}{suffix}")
+
+
+def _lock(folder: Path, slot: int) -> QLockFile:
+    lock = QLockFile(str(slot_path(folder, slot, ".lock")))
+    lock.setStaleLockTime(0)  # stale only when its process is gone, however old
+    return lock
+
+
+def pending_recovery(folder: str | os.PathLike[str] | None = None, own: Path | None = None) -> Path | None:
+    """A recovery file left in ``folder`` by a window that is gone (its own slot's, ``own``, first).
+
+    Files of windows still running (their slot is locked by a live process) are not offered.
+    """
+    d = Path(folder if folder is not None else default_recovery_folder())
+    candidates = [own] if own is not None else []
+    candidates += [slot_path(d, n) for n in range(MAX_SLOTS) if slot_path(d, n) != own]
+    for path in candidates:
+        try:
+            if not (path.is_file() and path.stat().st_size > 0):
+                continue
+        except OSError:
+            continue
+        if path == own:
+            return path
+        n = 0 if path.name == RECOVERY_NAME else int(path.stem.rsplit("-", 1)[1])
+        probe = _lock(d, n)
+        if probe.tryLock(0):  # nobody holds it: its window crashed
+            probe.unlock()
+            return path
+    return None
 
 
 def _default_save(path: Path, session: Session) -> None:
@@ -74,11 +107,30 @@ class Autosaver(QObject):
         self._timer.setInterval(int(delay_ms))
         self._timer.timeout.connect(self.save_now)
         self._warned = False
+        self.slot, self._lock = self._take_slot()
+
+    def _take_slot(self) -> tuple[int, QLockFile | None]:
+        """The first slot no running window holds (0 when the folder cannot be used: saving will say so)."""
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+        except OSError:
+            return 0, None
+        for n in range(MAX_SLOTS):
+            lock = _lock(self.folder, n)
+            if lock.tryLock(0):
+                return n, lock
+        return 0, None
+
+    def release(self) -> None:
+        """Give the slot back (a clean exit, after ``discard()``)."""
+        if self._lock is not None:
+            self._lock.unlock()
+            self._lock = None
 
     @property
     def path(self) -> Path:
         """Where the recovery file is written."""
-        return self.folder / RECOVERY_NAME
+        return slot_path(self.folder, self.slot)
 
     @property
     def is_pending(self) -> bool:

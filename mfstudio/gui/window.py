@@ -141,7 +141,8 @@ class MainWindow(QMainWindow):
         self._build_menus()
         self.resize(1280, 800)
         self._restore_settings()
-        pending = pending_recovery(self.autosaver.folder)  # looked for before anything could overwrite it
+        # looked for before anything could overwrite it; files of other running windows are not offered
+        pending = pending_recovery(self.autosaver.folder, own=self.autosaver.path)
         self.load_ratings(ratings if ratings is not None else load_example("example-1"), title="Example 1")
         self.setAcceptDrops(True)
         self._apply_tab_order()
@@ -904,6 +905,8 @@ class MainWindow(QMainWindow):
         box.deleteLater()
         if clicked is discard:
             self.autosaver.discard()
+            if path != self.autosaver.path:
+                path.unlink(missing_ok=True)
             self.show_message("The unsaved work from last time was discarded.")
             return False
         loaded = self._read(path, "Could not restore the unsaved work")
@@ -914,6 +917,11 @@ class MainWindow(QMainWindow):
             except OSError:
                 pass
             return False
+        if path != self.autosaver.path:
+            try:  # adopt it: it is this window's recovery file now, kept until saved or discarded
+                os.replace(path, self.autosaver.path)
+            except OSError:
+                pass
         keep, self._keep_recovery_file = self._keep_recovery_file, True
         try:
             self.load_session(loaded.session, title=RECOVERED_TITLE)
@@ -1379,5 +1387,6 @@ class MainWindow(QMainWindow):
             return
         self.store_settings()
         self.autosaver.discard()  # a clean exit: nothing to recover next time
+        self.autosaver.release()
         self.plot.stop_timers()
         event.accept()

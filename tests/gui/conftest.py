@@ -46,6 +46,34 @@ def private_settings_and_recovery(tmp_path_factory: pytest.TempPathFactory, monk
 
 
 @pytest.fixture(autouse=True)
+def no_blocking_dialogs(monkeypatch: pytest.MonkeyPatch):
+    """A modal dialog a test did not arrange for fails the test instead of hanging the run.
+
+    Offscreen, nobody can click a real dialog, so one the test did not expect would
+    block CI until its time limit. Tests that expect a dialog monkeypatch it themselves
+    (their monkeypatch comes after this one and wins).
+    """
+    from PySide6.QtWidgets import QDialog, QFileDialog, QInputDialog, QMessageBox
+
+    def refuse(name: str):
+        def raiser(*args, **kwargs):
+            texts = [a for a in args if isinstance(a, str)]
+            raise AssertionError(f"unexpected modal dialog {name}: {texts[:2]}")
+
+        return raiser
+
+    for cls, names in (
+        (QMessageBox, ("question", "warning", "information", "critical", "about")),
+        (QFileDialog, ("getOpenFileName", "getOpenFileNames", "getSaveFileName", "getExistingDirectory")),
+        (QInputDialog, ("getText", "getInt", "getDouble", "getItem")),
+    ):
+        for n in names:
+            monkeypatch.setattr(cls, n, staticmethod(refuse(f"{cls.__name__}.{n}")))
+    monkeypatch.setattr(QDialog, "exec", refuse("QDialog.exec"))
+    monkeypatch.setattr(QMessageBox, "exec", refuse("QMessageBox.exec"))
+
+
+@pytest.fixture(autouse=True)
 def no_leftover_threads_or_timers(request: pytest.FixtureRequest, private_settings_and_recovery):
     """After each test: no training thread running, none of our timers active; windows closed."""
     yield

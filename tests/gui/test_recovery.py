@@ -64,11 +64,11 @@ def test_stop_cancels_and_discard_removes_the_file(saver, qtbot) -> None:
     qtbot.wait(100)
     assert fake.calls == []
     assert a.save_now()
-    assert pending_recovery(a.folder) == a.path
+    assert pending_recovery(a.folder, own=a.path) == a.path
     a.mark_changed()
     a.discard()
     assert not a.is_pending
-    assert pending_recovery(a.folder) is None
+    assert pending_recovery(a.folder, own=a.path) is None
     a.discard()  # nothing to remove: still fine
 
 
@@ -93,6 +93,8 @@ def test_real_session_file_round_trips(qapp, tmp_path: Path) -> None:
     io = pytest.importorskip("mfstudio.io")
     a = Autosaver(_session, folder=tmp_path / "deep" / "recovery")
     assert a.save_now()
+    assert pending_recovery(tmp_path / "deep" / "recovery") is None  # its window is still running
+    a.release()
     found = pending_recovery(tmp_path / "deep" / "recovery")
     assert found == a.path
     session, _warnings = io.load_session(found)
@@ -109,3 +111,19 @@ def test_pending_recovery_ignores_missing_and_empty_files(tmp_path: Path) -> Non
 
 def test_default_folder_is_under_app_data(qapp) -> None:
     assert default_recovery_folder().name == "recovery"
+
+
+def test_two_running_copies_keep_separate_recovery_files(qapp, tmp_path: Path) -> None:
+    first = Autosaver(_session, folder=tmp_path)
+    second = Autosaver(_session, folder=tmp_path)
+    assert first.path != second.path
+    assert first.save_now() and second.save_now()
+    # neither is offered to a third start while both run
+    third = Autosaver(_session, folder=tmp_path)
+    assert pending_recovery(tmp_path, own=third.path) is None
+    second.discard()  # a clean exit of one copy leaves the other's file alone
+    second.release()
+    assert first.path.exists()
+    first.release()  # as if the first copy had crashed: its lock is free, its file is offered
+    assert pending_recovery(tmp_path, own=third.path) == first.path
+    third.release()

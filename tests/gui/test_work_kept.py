@@ -700,3 +700,30 @@ def test_enter_moves_down_in_the_window_grid(window, qtbot):
     g.setCurrentIndex(m.index(0, 1))
     QTest.keyClick(g, Qt.Key.Key_Return)
     assert (g.currentIndex().row(), g.currentIndex().column()) == (1, 1)
+
+
+def test_a_crashed_second_copy_is_offered_and_adopted(qtbot, monkeypatch):
+    session = _leave_recovery_file([[5, 3, 0], [4, 0, 1]])
+    other = recovery_file().with_name("recovery-3.mfstudio")  # a slot no running window holds
+    os.replace(recovery_file(), other)
+    _choose(monkeypatch, QMessageBox.ButtonRole.AcceptRole, [])
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Discard)
+    w = MainWindow()
+    qtbot.addWidget(w)
+    assert w.grid_model.to_ratings() == session.ratings
+    assert not other.exists() and w.autosaver.path.exists()  # now this window's, kept until saved
+
+
+def test_a_running_copys_file_is_not_offered(qtbot, monkeypatch):
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Discard)
+    seen: list = []
+    _choose(monkeypatch, QMessageBox.ButtonRole.AcceptRole, seen)
+    first = MainWindow()
+    qtbot.addWidget(first)
+    first.grid_model.setData(first.grid_model.index(0, 0), "5")
+    assert first.autosaver.save_now()
+    second = MainWindow()
+    qtbot.addWidget(second)
+    assert seen == [] and second.autosaver.path != first.autosaver.path
+    assert second.grid_model.to_ratings() == load_example("example-1")
+    first.grid_model.undo_stack.setClean()  # closing at teardown asks nothing
