@@ -104,6 +104,9 @@ def _quote(cell: str) -> str:
     return cell
 
 
+_THOUSANDS = re.compile(r"[+-]?[1-9]\d{0,2},\d{3}")
+
+
 def parse_number(text: str) -> float | None:
     """Read a rating typed or pasted by a user.
 
@@ -115,6 +118,8 @@ def parse_number(text: str) -> float | None:
     if not s:
         return None
     if "," in s and "." not in s and s.count(",") == 1:
+        if _THOUSANDS.fullmatch(s):  # "1,000": one thousand or 1.0? refuse rather than guess
+            raise ValueError(f"{text!r} is ambiguous (a thousands separator or a decimal comma)")
         s = s.replace(",", ".")
     if not _NUMBER.fullmatch(s):
         raise ValueError(f"{text!r} is not a number")

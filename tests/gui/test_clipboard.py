@@ -96,3 +96,13 @@ def test_format_number_is_compact() -> None:
     assert format_number(3.0) == "3"
     assert format_number(4.5) == "4.5"
     assert format_number(math.nan) == ""
+
+
+def test_a_thousands_separator_is_not_read_as_a_decimal_comma():
+    import pytest as _pytest
+
+    from mfstudio.gui.clipboard import parse_number
+
+    with _pytest.raises(ValueError):
+        parse_number("1,000")
+    assert parse_number("4,5") == 4.5 and parse_number("0,125") == 0.125
