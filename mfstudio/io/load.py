@@ -12,7 +12,9 @@ from mfstudio.io.errors import FileFormatError
 from mfstudio.io.npz import ratings_from_npz
 from mfstudio.io.session_file import session_from_bytes
 from mfstudio.io.tables import guess_layout, read_matrix, read_triples
-from mfstudio.io.text import SNIFF_LINES, Table, decode, fast_columns, read_bytes, sniff_delimiter, split_table
+from mfstudio.io.text import (
+    SNIFF_LINES, Table, decode, fast_columns, read_bytes, sniff_delimiter, split_table, text_lines,
+)
 
 FORMATS = ("matrix", "triples", "npz", "session")
 SESSION_SUFFIXES = (".mfstudio", ".json")
@@ -79,7 +81,7 @@ def _load(p: Path, *, keep_zeros: bool, fmt: str | None, scale: tuple[float, flo
     if not data.strip(b" \t\r\n\xef\xbb\xbf"):
         raise FileFormatError(f"{name} is empty; choose a file that holds ratings.")
     text, notices = decode(data, name)
-    lines = text.splitlines()
+    lines = text_lines(text)
     d = sniff_delimiter(lines)
     if kind == "text":
         head = lines[:2 * SNIFF_LINES]

@@ -209,7 +209,9 @@ def safe_json_loads(text: str, name: str = "The file") -> Any:
     except FileFormatError:
         raise
     except json.JSONDecodeError as exc:
-        stripped = text.rstrip()
+        stripped = text.strip()
+        if not stripped.startswith(("{", "[")):
+            raise FileFormatError(f"{name} is not JSON, so it cannot be an MF Studio session; open it as ratings instead.") from None
         cut = exc.pos >= len(stripped) - 32 or not stripped.endswith("}")  # a whole document ends with }
         what = "ends too early (it is truncated)" if cut else f"is not valid JSON at line {exc.lineno}, column {exc.colno}"
         raise FileFormatError(f"{name} {what}; open an older copy or save the session again.") from None

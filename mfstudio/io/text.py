@@ -6,6 +6,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import re
 import math
 import os
 from collections import Counter
@@ -117,9 +118,21 @@ def sniff_delimiter(lines: list[str]) -> str:
     return ","
 
 
+_EOL = re.compile(r"\r\n|\r|\n")
+
+
+def text_lines(text: str) -> list[str]:
+    """Lines split at CR, LF or CRLF only (``str.splitlines`` also splits at \v, \f, \x1c-\x1e,
+    \x85, \u2028 and \u2029, which may stand inside a label)."""
+    lines = _EOL.split(text)
+    if lines and lines[-1] == "":
+        lines.pop()
+    return lines
+
+
 def split_table(text: str, delimiter: str | None = None, lines: list[str] | None = None) -> Table:
     """Rows of cells from text; blank lines are skipped but line numbers are kept."""
-    lines = text.splitlines() if lines is None else lines
+    lines = text_lines(text) if lines is None else lines
     d = delimiter or sniff_delimiter(lines)
     if '"' in text and len(d) == 1 and d != " ":
         reader = csv.reader(io.StringIO(text, newline=""), delimiter=d)

@@ -145,3 +145,15 @@ def test_export_into_a_file_path_is_refused(tmp_path, session):
 def test_file_filters_are_plain_strings():
     assert mio.FILE_FILTERS[0].startswith("All supported (") and "*.mfstudio" in mio.FILE_FILTERS[0]
     assert all(isinstance(s, str) and s.endswith(")") for s in mio.FILE_FILTERS)
+
+
+def test_labels_with_unusual_separators_round_trip_through_csv(tmp_path):
+    from mfstudio.core.ratings import Ratings
+
+    users = ["a\x0bb", "c\x85d", "e\u2028f"]
+    r = Ratings.from_dense([[1, 2], [3, 4], [5, 0]], users=users, items=["x\x0cy", "z"])
+    p = tmp_path / "r.csv"
+    mio.export_ratings(p, r)
+    back = mio.load(p).session.ratings
+    assert back.users == r.users and back.items == r.items
+    np.testing.assert_array_equal(back.to_dense(), r.to_dense())

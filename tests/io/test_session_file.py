@@ -215,3 +215,10 @@ def test_json_that_is_not_a_session(tmp_path):
     p.write_text("[1, 2, 3]")
     with pytest.raises(mio.FileFormatError, match="not an MF Studio session"):
         mio.load(p)
+
+
+def test_a_csv_forced_as_a_session_is_not_called_truncated(tmp_path):
+    p = tmp_path / "x.csv"
+    p.write_text("u,a,b\nx,1,2\n")
+    with pytest.raises(mio.FileFormatError, match="not JSON"):
+        mio.load(p, fmt="session")
