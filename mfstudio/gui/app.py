@@ -33,6 +33,8 @@ def warm_up() -> None:
     """
     import subprocess
 
+    from mfstudio.core.solvers.warmup import child_compiling, compile_all
+
     try:
         subprocess.run(
             [sys.executable, "-m", "mfstudio.core.solvers.warmup"],
@@ -41,7 +43,8 @@ def warm_up() -> None:
         )
     except (OSError, subprocess.SubprocessError):
         pass  # compiling here instead (on the first Train) still works, only slower to start
-    from mfstudio.core.solvers.warmup import compile_all
+    finally:
+        child_compiling(False)
 
     try:
         compile_all()
@@ -51,6 +54,9 @@ def warm_up() -> None:
 
 def start_warm_up() -> threading.Thread:
     """Warm up on a daemon thread so the first Train is not delayed by compiling."""
+    from mfstudio.core.solvers.warmup import child_compiling
+
+    child_compiling(True)  # a Train meanwhile waits for the child instead of freezing the window
     t = threading.Thread(target=warm_up, name="mfstudio-warm-up", daemon=True)
     t.start()
     return t

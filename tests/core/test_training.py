@@ -137,3 +137,24 @@ def test_first_chunk_timing_excludes_compilation():
     t = Training(load_example(), "nmf", {"steps": 3})
     t.run_to_end()
     assert t.history.arrays()[0, 6] < 0.05  # elapsed at step 1: no compile time in it
+
+
+def test_training_waits_while_a_child_process_compiles():
+    from mfstudio.core.solvers import warmup
+
+    warmup._ready.discard("nmf")
+    warmup.child_compiling(True)
+    done = threading.Event()
+
+    def train():
+        Training(load_example(), "nmf", {"steps": 2}).run_to_end()
+        done.set()
+
+    th = threading.Thread(target=train)
+    th.start()
+    try:
+        assert not done.wait(0.3)  # held back while the child compiles
+    finally:
+        warmup.child_compiling(False)
+    assert done.wait(10)
+    th.join()

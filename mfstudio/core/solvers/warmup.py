@@ -16,12 +16,27 @@ import numpy as np
 
 _lock = threading.Lock()
 _ready: set[str] = set()
+_no_child_compiling = threading.Event()
+_no_child_compiling.set()
+
+
+def child_compiling(active: bool) -> None:
+    """Say that a child process is (or no longer is) compiling into the cache.
+
+    While it is, :func:`ensure_compiled` waits for it (without holding the GIL) instead
+    of compiling the same kernels here, which would hold the GIL for seconds.
+    """
+    if active:
+        _no_child_compiling.clear()
+    else:
+        _no_child_compiling.set()
 
 
 def ensure_compiled(name: str) -> None:
     """Make sure solver ``name``'s kernels are compiled or loaded in this process."""
     if name in _ready:
         return
+    _no_child_compiling.wait(timeout=600)
     with _lock:
         if name in _ready:
             return
