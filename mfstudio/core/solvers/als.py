@@ -35,11 +35,8 @@ def by_row(o: Observed, n_rows: int) -> tuple[np.ndarray, np.ndarray, np.ndarray
     return indptr, np.ascontiguousarray(o.cols[order]), np.ascontiguousarray(o.vals[order])
 
 
-class ALSSolver(Solver):
-    name = "als"
-    title = "Alternating least squares"
-    description = "Solve all users exactly with items fixed, then all items with users fixed; few, big steps."
-    params = (K, STEPS_ALS, BETA, TOL, SEED)
+class AlternatingSolver(Solver):
+    """A solver that updates all users, then all items: keeps the ratings grouped both ways."""
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -47,12 +44,22 @@ class ALSSolver(Solver):
         t = self.train_set
         self._u = by_row(t, n)
         self._i = by_row(Observed(t.cols, t.rows, t.vals), m)
-        deg = max(int(np.diff(self._u[0]).max(initial=0)), int(np.diff(self._i[0]).max(initial=0)), 1)
-        self._max_deg = deg
 
     def initial_factors(self, rng: np.random.Generator, K: int) -> Factors:
         n, m = self.shape
         return Factors(rng.random((n, K)), rng.random((K, m)))
+
+
+class ALSSolver(AlternatingSolver):
+    name = "als"
+    title = "Alternating least squares"
+    description = "Solve all users exactly with items fixed, then all items with users fixed; few, big steps."
+    params = (K, STEPS_ALS, BETA, TOL, SEED)
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        deg = max(int(np.diff(self._u[0]).max(initial=0)), int(np.diff(self._i[0]).max(initial=0)), 1)
+        self._max_deg = deg
 
     def run(self, n_steps: int, out: np.ndarray) -> int:
         from mfstudio.core.solvers import _kernels

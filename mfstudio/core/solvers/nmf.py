@@ -21,30 +21,18 @@ from __future__ import annotations
 
 import numpy as np
 
-from mfstudio.core.ratings import Observed
-from mfstudio.core.solvers.als import by_row
-from mfstudio.core.solvers.base import BETA, K, SEED, TOL, Factors, ParamSpec, Solver
+from mfstudio.core.solvers.als import AlternatingSolver
+from mfstudio.core.solvers.base import BETA, K, SEED, TOL, Factors, ParamSpec
 
 STEPS_NMF = ParamSpec("steps", "Steps", int, 500, 1, 1_000_000_000,
                       "How many rounds (update all users, then all items) to make at most.")
 
 
-class NMFSolver(Solver):
+class NMFSolver(AlternatingSolver):
     name = "nmf"
     title = "Non-negative factorization"
     description = "Like gradient descent, but every factor stays zero or positive, so features add up."
     params = (K, STEPS_NMF, BETA, TOL, SEED)
-
-    def __init__(self, *args, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        n, m = self.shape
-        t = self.train_set
-        self._u = by_row(t, n)
-        self._i = by_row(Observed(t.cols, t.rows, t.vals), m)
-
-    def initial_factors(self, rng: np.random.Generator, K: int) -> Factors:
-        n, m = self.shape
-        return Factors(rng.random((n, K)), rng.random((K, m)))
 
     def _check_init(self, init: Factors, K: int) -> Factors:
         f = super()._check_init(init, K)
