@@ -23,7 +23,8 @@ from PySide6.QtGui import (
     QAction, QCloseEvent, QDragEnterEvent, QDragMoveEvent, QDropEvent, QKeySequence, QUndoCommand,
 )
 from PySide6.QtWidgets import (
-    QFileDialog, QFrame, QHBoxLayout, QLabel, QMainWindow, QMenu, QMessageBox, QProgressBar, QSpinBox, QSplitter,
+    QDoubleSpinBox, QFileDialog, QFrame, QHBoxLayout, QLabel, QMainWindow, QMenu, QMessageBox, QProgressBar,
+    QSpinBox, QSplitter,
     QTabWidget, QVBoxLayout, QWidget,
 )
 
@@ -182,7 +183,18 @@ class MainWindow(QMainWindow):
         left_lay.setSpacing(4)
         left_lay.addWidget(grid_head)
         left_lay.addWidget(self.grid, 1)
-        left_lay.addWidget(self.grid_info)
+        info_row = QHBoxLayout()
+        info_row.setContentsMargins(0, 0, 0, 0)
+        info_row.addWidget(self.grid_info, 1)
+        info_row.addWidget(_caption("Scale"))
+        self.scale_min, self.scale_max = self._scale_box("scaleMin", "Lowest rating on the scale"), \
+            self._scale_box("scaleMax", "Highest rating on the scale")
+        info_row.addWidget(self.scale_min)
+        info_row.addWidget(_caption("to"))
+        info_row.addWidget(self.scale_max)
+        left_lay.addLayout(info_row)
+        self.grid_model.scaleChanged.connect(self._show_scale)
+        self._show_scale(*self.grid_model.scale)
         line = QFrame()
         line.setFrameShape(QFrame.Shape.HLine)
         line.setFrameShadow(QFrame.Shadow.Sunken)
@@ -816,14 +828,44 @@ class MainWindow(QMainWindow):
             self.show_message(f"{n:,} rating{'s' if n != 1 else ''} held out for validation (orange in the grid)."
                               if n else "All ratings are used for training.")
 
+    def _scale_box(self, name: str, accessible: str) -> QDoubleSpinBox:
+        box = QDoubleSpinBox()
+        box.setObjectName(name)
+        box.setAccessibleName(accessible)
+        box.setToolTip(f"{accessible}: ratings outside the scale show in red, and predictions are clipped to it.")
+        box.setRange(-1e6, 1e6)
+        box.setDecimals(2)
+        box.setKeyboardTracking(False)  # one change when the value is complete, not one per digit
+        box.setMaximumWidth(80)
+        box.editingFinished.connect(self._on_scale_edited)
+        return box
+
+    @Slot(float, float)
+    def _show_scale(self, lo: float, hi: float) -> None:
+        for box, v in ((self.scale_min, lo), (self.scale_max, hi)):
+            box.blockSignals(True)
+            box.setValue(v)
+            box.blockSignals(False)
+
+    @Slot()
+    def _on_scale_edited(self) -> None:
+        """The scale boxes changed: one undoable change of the grid's scale (refused, and put back, if invalid)."""
+        lo, hi = self.scale_min.value(), self.scale_max.value()
+        if (lo, hi) == tuple(self.grid_model.scale):
+            return
+        if lo >= hi:
+            self.show_message(f"The lowest rating ({lo:g}) must be below the highest ({hi:g}); the scale was not changed.")
+        else:
+            self.grid_model.set_scale((lo, hi))
+        self._show_scale(*self.grid_model.scale)
+
     def _update_grid_info(self) -> None:
         m = self.grid_model
         n_users, n_items = m.shape
         ratings = self.grid_ratings()
         held = len(self.grid_held_out())
-        lo, hi = m.scale
         text = (f"{n_users:,} users × {n_items:,} items · {ratings.nnz:,} ratings"
-                f" ({ratings.nnz / max(n_users * n_items, 1):.0%} filled) · scale {lo:g} to {hi:g}")
+                f" ({ratings.nnz / max(n_users * n_items, 1):.0%} filled)")
         if held:
             text += f" · {held:,} held out"
         out = ratings.out_of_scale()
@@ -1362,6 +1404,8 @@ class MainWindow(QMainWindow):
         for a in (self.action_train, self.action_step, self.action_reset, self.action_export, self.action_import,
                   self.action_resize):
             a.setEnabled(not running)
+        self.scale_min.setEnabled(not running)
+        self.scale_max.setEnabled(not running)
         self.action_pause.setEnabled(running)
         self.action_stop.setEnabled(running)
 

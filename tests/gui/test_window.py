@@ -413,3 +413,17 @@ def test_long_item_labels_are_shown_whole(window):
     fm = view.horizontalHeader().fontMetrics()
     j = list(window.grid_model.items).index("The Long Night")
     assert view.columnWidth(j) >= fm.horizontalAdvance("The Long Night")
+
+
+def test_the_rating_scale_can_be_set_and_undone(window):
+    lo, hi = find(window, "scaleMin"), find(window, "scaleMax")
+    assert (lo.value(), hi.value()) == (1.0, 5.0)
+    hi.setValue(10.0)
+    hi.editingFinished.emit()
+    assert window.grid_model.scale == (1.0, 10.0) and window.current_session().ratings.scale == (1.0, 10.0)
+    window.grid.action_undo.trigger()
+    assert window.grid_model.scale == (1.0, 5.0) and hi.value() == 5.0
+    lo.setValue(7.0)
+    lo.editingFinished.emit()  # above the highest: refused, and the box shows the scale again
+    assert window.grid_model.scale == (1.0, 5.0) and lo.value() == 1.0
+    assert "must be below" in window.statusBar().currentMessage()
