@@ -54,12 +54,7 @@ def _objective_e(rows, cols, vals, P, Qt, half_beta, cu, ci, out, s):
     sse = 0.0
     sae = 0.0
     for n in range(vals.shape[0]):
-        i = rows[n]
-        j = cols[n]
-        acc = 0.0
-        for k in range(K):
-            acc += P[i, k] * Qt[j, k]
-        d = vals[n] - acc
+        d = vals[n] - _dot(P, rows[n], Qt, cols[n])
         sse += d * d
         sae += abs(d)
     reg = 0.0
@@ -97,10 +92,7 @@ def _sgd_step(rows, cols, vals, P, Qt, alpha, beta):
     for n in range(vals.shape[0]):
         i = rows[n]
         j = cols[n]
-        acc = 0.0
-        for k in range(K):
-            acc += P[i, k] * Qt[j, k]
-        eij = vals[n] - acc
+        eij = vals[n] - _dot(P, i, Qt, j)
         for k in range(K):
             pik = P[i, k]
             qjk = Qt[j, k]
