@@ -57,6 +57,7 @@ def _objective_e(rows, cols, vals, P, Qt, half_beta, cu, ci, out, s):
         d = vals[n] - _dot(P, rows[n], Qt, cols[n])
         sse += d * d
         sae += abs(d)
+    # written out rather than through _row_sq_weighted: its bias branch made an sgd step 1.7x slower
     reg = 0.0
     for u in range(P.shape[0]):
         q = 0.0
@@ -306,7 +307,7 @@ def _als_half(indptr, other, vals, X, Y, half_beta, A, b, x, G, dinv):
 
 
 @njit(**_OPTS)
-def als_run(rows, cols, vals, u_ptr, u_cols, u_vals, i_ptr, i_rows, i_vals, max_deg,
+def als_run(rows, cols, vals, u_ptr, u_cols, u_vals, i_ptr, i_rows, i_vals,
             P, Qt, beta, tol, n_steps, vrows, vcols, vvals, out):
     K = P.shape[1]
     A = np.empty((K, K))

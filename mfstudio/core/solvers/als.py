@@ -56,17 +56,12 @@ class ALSSolver(AlternatingSolver):
     description = "Solve all users exactly with items fixed, then all items with users fixed; few, big steps."
     params = (K, STEPS_ALS, BETA, TOL, SEED)
 
-    def __init__(self, *args, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        deg = max(int(np.diff(self._u[0]).max(initial=0)), int(np.diff(self._i[0]).max(initial=0)), 1)
-        self._max_deg = deg
-
     def run(self, n_steps: int, out: np.ndarray) -> int:
         from mfstudio.core.solvers import _kernels
 
         t, v, f = self.train_set, self.val_or_empty(), self.factors
         done = _kernels.als_run(
-            t.rows, t.cols, t.vals, *self._u, *self._i, self._max_deg, f.P, f.Q.T,
+            t.rows, t.cols, t.vals, *self._u, *self._i, f.P, f.Q.T,
             float(self.p["beta"]), float(self.p["tol"]), int(n_steps), v.rows, v.cols, v.vals, out,
         )
         self.steps_done += done
