@@ -9,7 +9,7 @@ from typing import Sequence
 
 import numpy as np
 
-from mfstudio.core.ratings import Ratings, infer_scale
+from mfstudio.core.ratings import Ratings, factorize_labels, infer_scale
 from mfstudio.io.errors import FileFormatError
 from mfstudio.io.text import SNIFF_LINES, Table, is_number, parse_numbers
 
@@ -211,14 +211,6 @@ def read_matrix(table: Table, *, keep_zeros: bool = False, scale: tuple[float, f
 
 
 # -- triples ------------------------------------------------------------------------------
-def _factorize(labels: list[str]) -> tuple[list[str], np.ndarray]:
-    """Indices by order of first appearance; dict.fromkeys keeps that order at C speed."""
-    uniq = list(dict.fromkeys(labels))
-    index = {lab: k for k, lab in enumerate(uniq)}
-    idx = np.fromiter(map(index.__getitem__, labels), dtype=np.int64, count=len(labels))
-    return uniq, idx
-
-
 def read_triples(table: Table, *, keep_zeros: bool = True, scale: tuple[float, float] | None = None,
                  name: str = "The file") -> tuple[Ratings, list[str]]:
     """Ratings from ``user,item,rating[,timestamp]`` lines; the last of duplicate cells wins.
@@ -288,8 +280,8 @@ def read_triples(table: Table, *, keep_zeros: bool = True, scale: tuple[float, f
         vals = vals[nz]
     if vals.size == 0:
         raise FileFormatError(f"{name} holds no ratings; add lines of user, item, rating.")
-    ulab, uidx = _factorize(users)
-    ilab, iidx = _factorize(items)
+    ulab, uidx = factorize_labels(users)
+    ilab, iidx = factorize_labels(items)
     n_items = max(len(ilab), 1)
     key = uidx * n_items + iidx
     _, first_in_rev = np.unique(key[::-1], return_index=True)
