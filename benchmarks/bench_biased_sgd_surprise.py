@@ -61,7 +61,7 @@ def main() -> int:
     # --- surprise
     ts = surprise_trainset(*tr, shape)
 
-    def fit(n: int) -> "SVD":
+    def fit(n: int) -> SVD:
         algo = SVD(n_factors=K, n_epochs=n, lr_all=LR, reg_all=REG, random_state=0)
         algo.fit(ts)
         return algo
@@ -69,8 +69,11 @@ def main() -> int:
     fit(1)
     s_times = []
     for _ in range(5):
-        t0 = time.perf_counter(); fit(1); t1 = time.perf_counter()
-        algo = fit(EPOCHS + 1); t2 = time.perf_counter()
+        t0 = time.perf_counter()
+        fit(1)
+        t1 = time.perf_counter()
+        algo = fit(EPOCHS + 1)
+        t2 = time.perf_counter()
         s_times.append(((t2 - t1) - (t1 - t0)) / EPOCHS)
     s_epoch = float(np.median(s_times))
     s_rmses = []
@@ -91,7 +94,9 @@ def main() -> int:
     o_times = []
     rows = np.empty((EPOCHS, 5))
     for e in range(EPOCHS):
-        t0 = time.perf_counter(); solver.run(1, out); o_times.append(time.perf_counter() - t0)
+        t0 = time.perf_counter()
+        solver.run(1, out)
+        o_times.append(time.perf_counter() - t0)
         rows[e] = out[0]
     extra = [timeit(lambda: warm.run(1, out), repeats=1)[0] for _ in range(20)]  # more samples, same kernel
     o_epoch = float(np.median(o_times + extra))

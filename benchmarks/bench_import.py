@@ -12,8 +12,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import mfstudio.io as mio  # noqa: E402
-from mfstudio.core.ratings import Ratings  # noqa: E402
+import mfstudio.io as mio
+from mfstudio.core.ratings import Ratings
 
 
 def make_triples(path: Path, n: int, seed: int = 0) -> None:

@@ -55,7 +55,7 @@ def main() -> int:
     dr_best, dr_med = timeit(driver, repeats=9)
     ba_best, ba_med = timeit(bare, repeats=9)
 
-    per = lambda t, n: t / n  # noqa: E731
+    per = lambda t, n: t / n
     nb = per(nb_med, NB_STEPS)
     rows = [
         ["notebook matrix_factorization", f"{NB_STEPS:,}", fmt_time(per(nb_best, NB_STEPS)), fmt_time(nb), "1.0x", ""],

@@ -13,8 +13,9 @@ import os
 import signal
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, NoReturn, Sequence, TextIO
+from typing import Any, NoReturn, TextIO
 
 import numpy as np
 

@@ -229,8 +229,8 @@ def test_python_dash_m_in_a_subprocess_without_qt(tmp_path, ratings_csv):
 def test_progress_bar_on_a_terminal_redraws_in_place():
     import io as _io
 
-    from mfstudio.core.training import Snapshot
     from mfstudio.core.solvers import Factors
+    from mfstudio.core.training import Snapshot
 
     class Tty(_io.StringIO):
         def isatty(self) -> bool:

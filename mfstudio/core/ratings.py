@@ -8,8 +8,8 @@ the matrix with NaN for "not rated" when a caller needs the grid.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Iterable, Sequence
 
 import numpy as np
 
@@ -108,7 +108,7 @@ class Ratings:
         users: Sequence[str] | None = None,
         items: Sequence[str] | None = None,
         scale: tuple[float, float] | None = None,
-    ) -> "Ratings":
+    ) -> Ratings:
         """Ratings from a full matrix; NaN is "not rated", and so is 0 when ``zeros_are_missing``."""
         try:
             A = np.array(R, dtype=np.float64)
@@ -132,7 +132,7 @@ class Ratings:
         ratings: Sequence[float] | np.ndarray,
         *,
         scale: tuple[float, float] | None = None,
-    ) -> tuple["Ratings", int]:
+    ) -> tuple[Ratings, int]:
         """Ratings from (user, item, rating) triples with any labels.
 
         Labels are kept as given, in order of first appearance. When a cell is rated
@@ -186,7 +186,7 @@ class Ratings:
         v = self._obs.vals
         return int(np.count_nonzero((v < lo) | (v > hi)))
 
-    def with_scale(self, scale: tuple[float, float]) -> "Ratings":
+    def with_scale(self, scale: tuple[float, float]) -> Ratings:
         o = self._obs
         return Ratings(o.rows, o.cols, o.vals, self.shape, self.users, self.items, scale)
 
@@ -208,7 +208,7 @@ class Ratings:
         return f"Ratings({self.n_users} users x {self.n_items} items, {self.nnz} ratings, scale {self.scale[0]:g}-{self.scale[1]:g})"
 
     # -- hold-out -----------------------------------------------------------------
-    def split(self, fraction: float, seed: int = 0) -> "Split":
+    def split(self, fraction: float, seed: int = 0) -> Split:
         """Set aside a share of the observed ratings for validation, reproducibly from ``seed``."""
         if not (0.0 <= fraction < 1.0) or not math.isfinite(fraction):
             raise DataError(f"The hold-out share must be at least 0 and below 1, not {fraction:g}.")
@@ -224,7 +224,7 @@ class Ratings:
             mask[rng.choice(n, size=n_val, replace=False)] = True
         return self.split_mask(mask)
 
-    def split_mask(self, held_out: np.ndarray) -> "Split":
+    def split_mask(self, held_out: np.ndarray) -> Split:
         """Split with an explicit mask over the observed entries (True = held out)."""
         m = np.asarray(held_out, dtype=bool)
         if m.shape != (self.nnz,):
@@ -244,7 +244,7 @@ class Ratings:
             items_without_training=np.flatnonzero((i_cnt == 0) & (i_all > 0)),
         )
 
-    def split_cells(self, cells: Iterable[tuple[int, int]]) -> "Split":
+    def split_cells(self, cells: Iterable[tuple[int, int]]) -> Split:
         """Split holding out the given (row, col) cells; cells without a rating are ignored."""
         o = self._obs
         cells = np.asarray(list(cells), dtype=np.int64).reshape(-1, 2)
@@ -252,7 +252,7 @@ class Ratings:
         want = cells[:, 0] * max(self.n_items, 1) + cells[:, 1]
         return self.split_mask(np.isin(key, want))
 
-    def no_split(self) -> "Split":
+    def no_split(self) -> Split:
         return self.split_mask(np.zeros(self.nnz, dtype=bool))
 
 

@@ -59,5 +59,5 @@ def recommend(ratings: Ratings, factors: Factors, n: int = 5, block: int = 2048)
             out_r.append(np.arange(1, m + 1))
             out_i.append(items)
             out_p.append(pred[k, items])
-    cat = lambda xs, dt: np.concatenate(xs).astype(dt) if xs else np.zeros(0, dt)  # noqa: E731
+    cat = lambda xs, dt: np.concatenate(xs).astype(dt) if xs else np.zeros(0, dt)
     return Recommendations(cat(out_u, np.int64), cat(out_r, np.int64), cat(out_i, np.int64), cat(out_p, np.float64))

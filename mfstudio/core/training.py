@@ -14,9 +14,10 @@ from __future__ import annotations
 import math
 import threading
 import time
-from dataclasses import dataclass, field
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from enum import Enum
-from typing import Any, Iterator, Mapping
+from typing import Any
 
 import numpy as np
 
@@ -137,7 +138,7 @@ class History:
         return self.arrays()[:, HISTORY_COLUMNS.index(name)]
 
     @classmethod
-    def from_array(cls, a: np.ndarray, cap: int = 10_000) -> "History":
+    def from_array(cls, a: np.ndarray, cap: int = 10_000) -> History:
         h = cls(cap)
         a = np.asarray(a, dtype=np.float64).reshape(-1, len(HISTORY_COLUMNS))
         kept = a[:-1, 0].astype(np.int64)
@@ -407,7 +408,7 @@ class Training:
     def run_to_end(self, control: Control | None = None) -> Snapshot:
         """Run until a stop rule fires and return the final snapshot."""
         snap = None
-        for snap in self.run(control):
+        for snap in self.run(control):  # noqa: B007 - the last one is the result
             pass
         assert snap is not None
         return snap

@@ -12,8 +12,17 @@ from typing import Any
 from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtGui import QValidator
 from PySide6.QtWidgets import (
-    QAbstractSpinBox, QComboBox, QDoubleSpinBox, QFormLayout, QGridLayout, QGroupBox, QLabel, QPushButton,
-    QSpinBox, QVBoxLayout, QWidget,
+    QAbstractSpinBox,
+    QComboBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QGridLayout,
+    QGroupBox,
+    QLabel,
+    QPushButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
 )
 
 from mfstudio.core import SOLVERS, ParamSpec, get_solver
@@ -61,10 +70,10 @@ class NumberSpinBox(QDoubleSpinBox):
         self.setKeyboardTracking(False)
         self.setCorrectionMode(QAbstractSpinBox.CorrectionMode.CorrectToPreviousValue)
 
-    def textFromValue(self, value: float) -> str:  # noqa: N802 (Qt name)
+    def textFromValue(self, value: float) -> str:
         return format_number(value)
 
-    def valueFromText(self, text: str) -> float:  # noqa: N802
+    def valueFromText(self, text: str) -> float:
         try:
             return float(text.strip().replace(",", ""))
         except ValueError:
@@ -84,7 +93,7 @@ class NumberSpinBox(QDoubleSpinBox):
             return QValidator.State.Acceptable, text, pos
         return QValidator.State.Intermediate, text, pos
 
-    def stepBy(self, steps: int) -> None:  # noqa: N802
+    def stepBy(self, steps: int) -> None:
         if self.spec.log_scale:
             v = nice_step(self.value(), steps)
             self.setValue(min(max(v, self.minimum()), self.maximum()))

@@ -10,8 +10,9 @@ double-click renames, a context menu, and undo/redo shortcuts.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import shiboken6
@@ -135,10 +136,10 @@ class RatingsTableModel(QAbstractTableModel):
             self.set_ratings(ratings)
 
     # -- Qt model interface ----------------------------------------------------------
-    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
+    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:
         return 0 if parent.isValid() else self._R.shape[0]
 
-    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
+    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:
         return 0 if parent.isValid() else self._R.shape[1]
 
     def data(self, index: QModelIndex | QPersistentModelIndex, role: int = _DISPLAY) -> Any:
@@ -190,7 +191,7 @@ class RatingsTableModel(QAbstractTableModel):
             return Qt.ItemFlag.NoItemFlags
         return self._flags_ro if self._read_only else self._flags_rw
 
-    def setData(self, index: QModelIndex | QPersistentModelIndex, value: Any, role: int = _EDIT) -> bool:  # noqa: N802
+    def setData(self, index: QModelIndex | QPersistentModelIndex, value: Any, role: int = _EDIT) -> bool:
         """Set one rating from typed text or a number; empty clears; other text is refused."""
         if not index.isValid() or int(role) != _EDIT:
             return False
@@ -227,7 +228,7 @@ class RatingsTableModel(QAbstractTableModel):
         )
         return True
 
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = _DISPLAY) -> Any:  # noqa: N802
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = _DISPLAY) -> Any:
         role = int(role)
         labels = self._users if orientation == Qt.Orientation.Vertical else self._items
         if not 0 <= section < len(labels):
@@ -239,7 +240,7 @@ class RatingsTableModel(QAbstractTableModel):
             return f"{labels[section]} — double-click to rename this {word}."
         return None
 
-    def setHeaderData(self, section: int, orientation: Qt.Orientation, value: Any, role: int = _EDIT) -> bool:  # noqa: N802
+    def setHeaderData(self, section: int, orientation: Qt.Orientation, value: Any, role: int = _EDIT) -> bool:
         """Rename a user (vertical header) or an item (horizontal header)."""
         if int(role) != _EDIT:
             return False
@@ -797,7 +798,7 @@ class RatingGridView(QTableView):
         for j, label in enumerate(m.items):
             self.setColumnWidth(j, max(56, min(120, fm.horizontalAdvance(str(label)) + 18)))
 
-    def setModel(self, model: Any) -> None:  # noqa: N802 - Qt's name
+    def setModel(self, model: Any) -> None:
         """Attach a RatingsTableModel (relays its messages, follows its lock and undo state)."""
         old = self._model
         if old is not None and shiboken6.isValid(old):
@@ -1083,7 +1084,7 @@ class RatingGridView(QTableView):
         if 0 <= row < m.rowCount() and 0 <= col < m.columnCount():
             self.setCurrentIndex(m.index(row, col))
 
-    def focusNextPrevChild(self, next: bool) -> bool:  # noqa: N802, A002 - Qt's names
+    def focusNextPrevChild(self, next: bool) -> bool:
         """Tab moves through the cells as in a spreadsheet, but leaves the grid after the last cell
         (Shift+Tab before the first) instead of wrapping round, so the keyboard is never trapped here."""
         m = self._model
@@ -1094,7 +1095,7 @@ class RatingGridView(QTableView):
                 return QWidget.focusNextPrevChild(self, next)
         return super().focusNextPrevChild(next)
 
-    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 - Qt's name
+    def keyPressEvent(self, event: QKeyEvent) -> None:
         """Enter moves down (Shift+Enter up); Delete/Backspace clears the selection; Ctrl+Tab leaves the grid."""
         key = event.key()
         mods = event.modifiers() & ~Qt.KeyboardModifier.KeypadModifier
@@ -1120,7 +1121,7 @@ class RatingGridView(QTableView):
                 return
         super().keyPressEvent(event)
 
-    def closeEditor(self, editor: QWidget, hint: QAbstractItemDelegate.EndEditHint) -> None:  # noqa: N802
+    def closeEditor(self, editor: QWidget, hint: QAbstractItemDelegate.EndEditHint) -> None:
         """After Enter commits an edit, move to the next row as a spreadsheet does."""
         super().closeEditor(editor, hint)
         if hint == QAbstractItemDelegate.EndEditHint.SubmitModelCache:
@@ -1148,7 +1149,7 @@ class RatingGridView(QTableView):
         menu.addAction(self.action_redo)
         return menu
 
-    def contextMenuEvent(self, event: QContextMenuEvent) -> None:  # noqa: N802 - Qt's name
+    def contextMenuEvent(self, event: QContextMenuEvent) -> None:
         menu = self.build_context_menu()
         menu.exec(event.globalPos())
         menu.deleteLater()

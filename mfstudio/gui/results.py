@@ -8,8 +8,8 @@ rows actually painted, and the cache is dropped on refresh.
 from __future__ import annotations
 
 import math
-from pathlib import Path
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal, Slot
@@ -59,10 +59,10 @@ class _ArrayModel(QAbstractTableModel):
         self.decimals = decimals
         self.stale = False
 
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: N802
+    def rowCount(self, parent: Index = QModelIndex()) -> int:
         return 0 if parent.isValid() else self._a.shape[0]
 
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: N802
+    def columnCount(self, parent: Index = QModelIndex()) -> int:
         return 0 if parent.isValid() else self._a.shape[1]
 
     def value(self, row: int, col: int) -> float:
@@ -86,7 +86,7 @@ class _ArrayModel(QAbstractTableModel):
 
     feature_axis: Qt.Orientation | None = None  # the header that lists latent features k1..kK, if any
 
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = DISPLAY) -> Any:  # noqa: N802
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = DISPLAY) -> Any:
         if role not in (DISPLAY, Qt.ItemDataRole.ToolTipRole):
             return None
         labels = self._cols if orientation == Qt.Orientation.Horizontal else self._rows
@@ -301,10 +301,10 @@ class RecommendationsModel(QAbstractTableModel):
             if self.rowCount():
                 self.dataChanged.emit(self.index(0, 0), self.index(self.rowCount() - 1, 3))
 
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: N802
+    def rowCount(self, parent: Index = QModelIndex()) -> int:
         return 0 if parent.isValid() or self._recs is None else len(self._recs)
 
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: N802
+    def columnCount(self, parent: Index = QModelIndex()) -> int:
         return 0 if parent.isValid() else len(self.COLUMNS)
 
     def _cell(self, r: int, c: int) -> Any:
@@ -336,7 +336,7 @@ class RecommendationsModel(QAbstractTableModel):
                     f"{fmt(self._cell(r, 3), 3)} (choice {self._cell(r, 1)} for this user).")
         return None
 
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = DISPLAY) -> Any:  # noqa: N802
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = DISPLAY) -> Any:
         if role != DISPLAY:
             return None
         if orientation == Qt.Orientation.Horizontal:

@@ -9,7 +9,8 @@ exactly.  The model's ``_raw_*`` methods do the Qt begin/end notifications.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Sequence
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 from PySide6.QtGui import QUndoCommand
@@ -26,10 +27,10 @@ class Op:
 
     touches_held = False
 
-    def apply(self, model: "RatingsTableModel") -> None:
+    def apply(self, model: RatingsTableModel) -> None:
         raise NotImplementedError
 
-    def revert(self, model: "RatingsTableModel") -> None:
+    def revert(self, model: RatingsTableModel) -> None:
         raise NotImplementedError
 
 
@@ -44,13 +45,13 @@ class CellsOp(Op):
         self.vals = np.asarray(vals, dtype=np.float64)
         self._old: tuple[np.ndarray, np.ndarray] | None = None
 
-    def apply(self, model: "RatingsTableModel") -> None:
+    def apply(self, model: RatingsTableModel) -> None:
         if self._old is None:
             self._old = model._raw_get_cells(self.rows, self.cols)
         old_held = self._old[1]
         model._raw_set_cells(self.rows, self.cols, self.vals, old_held & ~np.isnan(self.vals))
 
-    def revert(self, model: "RatingsTableModel") -> None:
+    def revert(self, model: RatingsTableModel) -> None:
         assert self._old is not None
         model._raw_set_cells(self.rows, self.cols, *self._old)
 
@@ -66,13 +67,13 @@ class HeldOp(Op):
         self.held = np.broadcast_to(np.asarray(held, dtype=bool), self.rows.shape).copy()
         self._old: np.ndarray | None = None
 
-    def apply(self, model: "RatingsTableModel") -> None:
+    def apply(self, model: RatingsTableModel) -> None:
         vals, held = model._raw_get_cells(self.rows, self.cols)
         if self._old is None:
             self._old = held
         model._raw_set_cells(self.rows, self.cols, vals, self.held)
 
-    def revert(self, model: "RatingsTableModel") -> None:
+    def revert(self, model: RatingsTableModel) -> None:
         assert self._old is not None
         vals, _ = model._raw_get_cells(self.rows, self.cols)
         model._raw_set_cells(self.rows, self.cols, vals, self._old)
@@ -84,10 +85,10 @@ class InsertOp(Op):
     def __init__(self, axis: int, at: int, labels: Sequence[str]) -> None:
         self.axis, self.at, self.labels = axis, int(at), list(labels)
 
-    def apply(self, model: "RatingsTableModel") -> None:
+    def apply(self, model: RatingsTableModel) -> None:
         model._raw_insert(self.axis, self.at, None, None, self.labels)
 
-    def revert(self, model: "RatingsTableModel") -> None:
+    def revert(self, model: RatingsTableModel) -> None:
         model._raw_remove(self.axis, self.at, len(self.labels))
 
 
@@ -107,11 +108,11 @@ class RemoveOp(Op):
                 self.runs.append((i, 1))
         self._saved: list[tuple[np.ndarray, np.ndarray, list[str]]] = []
 
-    def apply(self, model: "RatingsTableModel") -> None:
+    def apply(self, model: RatingsTableModel) -> None:
         saved = [model._raw_remove(self.axis, start, count) for start, count in reversed(self.runs)]
         self._saved = saved[::-1]
 
-    def revert(self, model: "RatingsTableModel") -> None:
+    def revert(self, model: RatingsTableModel) -> None:
         for (start, _count), (vals, held, labels) in zip(self.runs, self._saved):
             model._raw_insert(self.axis, start, vals, held, labels)
 
@@ -127,7 +128,7 @@ class ResizeAxisOp(Op):
         self._old_n: int | None = None
         self._saved: tuple[np.ndarray, np.ndarray, list[str]] | None = None
 
-    def apply(self, model: "RatingsTableModel") -> None:
+    def apply(self, model: RatingsTableModel) -> None:
         n = model.shape[self.axis]
         self._old_n = n
         if self.new_n < n:
@@ -135,7 +136,7 @@ class ResizeAxisOp(Op):
         elif self.new_n > n:
             model._raw_insert(self.axis, n, None, None, self.new_labels[: self.new_n - n])
 
-    def revert(self, model: "RatingsTableModel") -> None:
+    def revert(self, model: RatingsTableModel) -> None:
         assert self._old_n is not None
         n = model.shape[self.axis]
         if self._old_n < n:
@@ -152,12 +153,12 @@ class RenameOp(Op):
         self.axis, self.index, self.label = axis, int(index), str(label)
         self._old: str | None = None
 
-    def apply(self, model: "RatingsTableModel") -> None:
+    def apply(self, model: RatingsTableModel) -> None:
         old = model._raw_rename(self.axis, self.index, self.label)
         if self._old is None:
             self._old = old
 
-    def revert(self, model: "RatingsTableModel") -> None:
+    def revert(self, model: RatingsTableModel) -> None:
         assert self._old is not None
         model._raw_rename(self.axis, self.index, self._old)
 
@@ -167,14 +168,14 @@ class ReplaceOp(Op):
 
     touches_held = True
 
-    def __init__(self, state: "GridState") -> None:
+    def __init__(self, state: GridState) -> None:
         self.state = state
-        self._old: "GridState | None" = None
+        self._old: GridState | None = None
 
-    def apply(self, model: "RatingsTableModel") -> None:
+    def apply(self, model: RatingsTableModel) -> None:
         self._old = model._raw_replace(self.state)
 
-    def revert(self, model: "RatingsTableModel") -> None:
+    def revert(self, model: RatingsTableModel) -> None:
         assert self._old is not None
         model._raw_replace(self._old)
 
@@ -186,12 +187,12 @@ class ScaleOp(Op):
         self.scale = (float(scale[0]), float(scale[1]))
         self.old: tuple[float, float] | None = None
 
-    def apply(self, model: "RatingsTableModel") -> None:
+    def apply(self, model: RatingsTableModel) -> None:
         old = model._raw_set_scale(self.scale)
         if self.old is None:
             self.old = old
 
-    def revert(self, model: "RatingsTableModel") -> None:
+    def revert(self, model: RatingsTableModel) -> None:
         assert self.old is not None
         model._raw_set_scale(self.old)
 
@@ -200,7 +201,7 @@ class ScaleOp(Op):
 class GridCommand(QUndoCommand):
     """An undo step made of ops; announces the change once per redo/undo."""
 
-    def __init__(self, model: "RatingsTableModel", ops: Sequence[Op], text: str) -> None:
+    def __init__(self, model: RatingsTableModel, ops: Sequence[Op], text: str) -> None:
         super().__init__(text)
         self.model = model
         self.ops = list(ops)
@@ -219,7 +220,7 @@ class GridCommand(QUndoCommand):
 class SetCellsCommand(GridCommand):
     """Set or clear a set of cells (typing, clearing, cutting)."""
 
-    def __init__(self, model: "RatingsTableModel", rows: np.ndarray, cols: np.ndarray, vals: np.ndarray, text: str) -> None:
+    def __init__(self, model: RatingsTableModel, rows: np.ndarray, cols: np.ndarray, vals: np.ndarray, text: str) -> None:
         super().__init__(model, [CellsOp(rows, cols, vals)], text)
 
 
@@ -228,7 +229,7 @@ class PasteCommand(GridCommand):
 
     def __init__(
         self,
-        model: "RatingsTableModel",
+        model: RatingsTableModel,
         new_shape: tuple[int, int],
         rows: np.ndarray,
         cols: np.ndarray,
@@ -247,7 +248,7 @@ class HeldOutCommand(GridCommand):
     """Hold cells out for validation, or use them for training again."""
 
     def __init__(
-        self, model: "RatingsTableModel", rows: np.ndarray, cols: np.ndarray, held: bool | np.ndarray, text: str
+        self, model: RatingsTableModel, rows: np.ndarray, cols: np.ndarray, held: bool | np.ndarray, text: str
     ) -> None:
         super().__init__(model, [HeldOp(rows, cols, held)], text)
 
@@ -255,21 +256,21 @@ class HeldOutCommand(GridCommand):
 class InsertCommand(GridCommand):
     """Add users or items."""
 
-    def __init__(self, model: "RatingsTableModel", axis: int, at: int, count: int, text: str) -> None:
+    def __init__(self, model: RatingsTableModel, axis: int, at: int, count: int, text: str) -> None:
         super().__init__(model, [InsertOp(axis, at, model.new_labels(axis, count))], text)
 
 
 class RemoveCommand(GridCommand):
     """Remove users or items (their ratings go with them, and come back on undo)."""
 
-    def __init__(self, model: "RatingsTableModel", axis: int, indices: Sequence[int], text: str) -> None:
+    def __init__(self, model: RatingsTableModel, axis: int, indices: Sequence[int], text: str) -> None:
         super().__init__(model, [RemoveOp(axis, indices)], text)
 
 
 class ResizeCommand(GridCommand):
     """Set the grid to n_users x n_items, adding or dropping users/items at the end."""
 
-    def __init__(self, model: "RatingsTableModel", n_users: int, n_items: int, text: str) -> None:
+    def __init__(self, model: RatingsTableModel, n_users: int, n_items: int, text: str) -> None:
         ops: list[Op] = []
         for axis, n in ((USERS, n_users), (ITEMS, n_items)):
             if n != model.shape[axis]:
@@ -281,14 +282,14 @@ class ResizeCommand(GridCommand):
 class RenameCommand(GridCommand):
     """Rename a user or an item."""
 
-    def __init__(self, model: "RatingsTableModel", axis: int, index: int, label: str, text: str) -> None:
+    def __init__(self, model: RatingsTableModel, axis: int, index: int, label: str, text: str) -> None:
         super().__init__(model, [RenameOp(axis, index, label)], text)
 
 
 class ReplaceAllCommand(GridCommand):
     """Replace the whole grid (import, example, new)."""
 
-    def __init__(self, model: "RatingsTableModel", state: "GridState", text: str) -> None:
+    def __init__(self, model: RatingsTableModel, state: GridState, text: str) -> None:
         super().__init__(model, [ReplaceOp(state)], text)
 
 
@@ -297,14 +298,14 @@ class ScaleCommand(GridCommand):
 
     ID = 0x5CA1E
 
-    def __init__(self, model: "RatingsTableModel", scale: tuple[float, float], text: str) -> None:
+    def __init__(self, model: RatingsTableModel, scale: tuple[float, float], text: str) -> None:
         self.op = ScaleOp(scale)
         super().__init__(model, [self.op], text)
 
-    def id(self) -> int:  # noqa: A003 - Qt's name
+    def id(self) -> int:
         return self.ID
 
-    def mergeWith(self, other: QUndoCommand) -> bool:  # noqa: N802 - Qt's name
+    def mergeWith(self, other: QUndoCommand) -> bool:
         if not isinstance(other, ScaleCommand):
             return False
         self.op.scale = other.op.scale

@@ -14,32 +14,63 @@ from __future__ import annotations
 import math
 import os
 import traceback
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 from PySide6.QtCore import QSize, Qt, Signal, Slot
 from PySide6.QtGui import (
-    QAction, QCloseEvent, QDragEnterEvent, QDragMoveEvent, QDropEvent, QKeySequence, QUndoCommand,
+    QAction,
+    QCloseEvent,
+    QDragEnterEvent,
+    QDragMoveEvent,
+    QDropEvent,
+    QKeySequence,
+    QUndoCommand,
 )
 from PySide6.QtWidgets import (
-    QDoubleSpinBox, QFileDialog, QFrame, QHBoxLayout, QLabel, QMainWindow, QMenu, QMessageBox, QProgressBar,
-    QSpinBox, QSplitter,
-    QTabWidget, QVBoxLayout, QWidget,
+    QDoubleSpinBox,
+    QFileDialog,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QMainWindow,
+    QMenu,
+    QMessageBox,
+    QProgressBar,
+    QSpinBox,
+    QSplitter,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
 )
 
 from mfstudio.core import (
-    EXAMPLES, SOLVERS, DataError, Factors, History, MFStudioError, Ratings, Recommendations, RunResult, Session,
-    StopReason, Training, get_solver, load_example, recommend,
+    EXAMPLES,
+    SOLVERS,
+    DataError,
+    Factors,
+    History,
+    MFStudioError,
+    Ratings,
+    Recommendations,
+    RunResult,
+    Session,
+    StopReason,
+    Training,
+    get_solver,
+    load_example,
+    metrics,
+    recommend,
 )
-from mfstudio.core import metrics
 from mfstudio.gui import dialogs
 from mfstudio.gui.controls import ControlPanel
 from mfstudio.gui.grid import LOCKED_MESSAGE, RatingGridView, RatingsTableModel
 from mfstudio.gui.plot import LossPlot, run_label
-from mfstudio.gui.results import PModel, QModel, RecommendationsModel, ResultTableView, RHatModel, fmt
 from mfstudio.gui.recent import RecentFiles
 from mfstudio.gui.recovery import Autosaver, pending_recovery
+from mfstudio.gui.results import PModel, QModel, RecommendationsModel, ResultTableView, RHatModel, fmt
 from mfstudio.gui.settings import Settings
 from mfstudio.gui.worker import Outcome, Progress, TrainingRunner, training_recipe
 
@@ -56,7 +87,7 @@ SESSION_SUFFIXES = (SESSION_SUFFIX, ".json")
 class ShareCommand(QUndoCommand):
     """Puts the hold-out share box back to the value that goes with a hold-out change, on undo and redo."""
 
-    def __init__(self, window: "MainWindow", old: float, new: float, text: str) -> None:
+    def __init__(self, window: MainWindow, old: float, new: float, text: str) -> None:
         super().__init__(text)
         self._window, self._old, self._new = window, old, new
 
@@ -394,7 +425,7 @@ class MainWindow(QMainWindow):
         self._act(h, "&About MF Studio", self.about)
         self._sync_buttons()
 
-    def sizeHint(self) -> QSize:  # noqa: N802
+    def sizeHint(self) -> QSize:
         return QSize(1280, 800)
 
     # ================================================================ public API
@@ -1180,20 +1211,20 @@ class MainWindow(QMainWindow):
                 return url.toLocalFile()
         return None
 
-    def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
         """Accept a local file (a session or ratings) dragged onto the window."""
         if self._dropped_file(event) is not None:
             event.acceptProposedAction()
         else:
             event.ignore()
 
-    def dragMoveEvent(self, event: QDragMoveEvent) -> None:  # noqa: N802
+    def dragMoveEvent(self, event: QDragMoveEvent) -> None:
         if self._dropped_file(event) is not None:
             event.acceptProposedAction()
         else:
             event.ignore()
 
-    def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802
+    def dropEvent(self, event: QDropEvent) -> None:
         """Open the dropped file as File ▸ Open would (asking about unsaved changes first)."""
         path = self._dropped_file(event)
         if path is None:
@@ -1409,7 +1440,7 @@ class MainWindow(QMainWindow):
         self.action_pause.setEnabled(running)
         self.action_stop.setEnabled(running)
 
-    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
+    def closeEvent(self, event: QCloseEvent) -> None:
         """Ask Save / Discard / Cancel for unsaved changes (or, while training, whether to stop);
         then stop the run and wait for its thread, remember the settings and remove the recovery file."""
         if self.ask_before_closing:

@@ -13,20 +13,29 @@ import threading
 import time
 import traceback
 import weakref
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
 from mfstudio.core import (
-    HISTORY_COLUMNS, Control, MFStudioError, Ratings, Recommendations, Snapshot, StopReason, Training, recommend,
+    HISTORY_COLUMNS,
+    Control,
+    MFStudioError,
+    Ratings,
+    Recommendations,
+    Snapshot,
+    StopReason,
+    Training,
+    recommend,
 )
 
 MAX_RATE = 30.0  # progress signals per second, at most
 
 # Every QThread this module starts, so tests can prove none is left running.
-_THREADS: "weakref.WeakSet[QThread]" = weakref.WeakSet()
+_THREADS: weakref.WeakSet[QThread] = weakref.WeakSet()
 
 
 def live_threads() -> list[QThread]:

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Mapping
 
 from mfstudio.io.errors import FileFormatError, describe_os_error
 
@@ -90,7 +90,7 @@ def write_files(files: Mapping[Path, bytes | str]) -> list[Path]:
         for target, data in files.items():
             target = Path(target)
             staged.append((_write_temp(target, _as_bytes(data)), target))
-        for tmp, target in staged:
+        for _tmp, target in staged:
             backups.append((target, _backup(target)))
         for tmp, target in staged:
             os.replace(tmp, target)

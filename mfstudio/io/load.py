@@ -13,7 +13,14 @@ from mfstudio.io.npz import ratings_from_npz
 from mfstudio.io.session_file import session_from_bytes
 from mfstudio.io.tables import guess_layout, read_matrix, read_triples
 from mfstudio.io.text import (
-    SNIFF_LINES, Table, decode, fast_columns, read_bytes, sniff_delimiter, split_table, text_lines,
+    SNIFF_LINES,
+    Table,
+    decode,
+    fast_columns,
+    read_bytes,
+    sniff_delimiter,
+    split_table,
+    text_lines,
 )
 
 FORMATS = ("matrix", "triples", "npz", "session")

@@ -6,8 +6,8 @@ from __future__ import annotations
 import io
 import os
 import zipfile
+from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Iterable, Mapping
 
 import numpy as np
 

@@ -27,8 +27,9 @@ import math
 import os
 import re
 import zlib
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
@@ -173,7 +174,7 @@ def save_session(path: str | os.PathLike[str], session: Session) -> None:
 
 # -- safe parsing -----------------------------------------------------------------------------
 _STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.DOTALL)
-_LONG_NUMBER = re.compile(r"[-+0-9.eE]{%d,}" % (MAX_NUMBER_CHARS + 1))
+_LONG_NUMBER = re.compile(rf"[-+0-9.eE]{{{MAX_NUMBER_CHARS + 1},}}")
 
 
 def nesting_depth(text: str) -> int:
@@ -345,7 +346,7 @@ def _ratings(doc: _Doc, rat: Any) -> Ratings:
         raise doc.fail(f"the ratings are invalid ({str(exc).rstrip('.')})") from None
 
 
-class _ResultMismatch(Exception):
+class _ResultMismatchError(Exception):
     """Saved factors whose shapes do not match the saved ratings: the results are dropped."""
 
 
@@ -362,7 +363,7 @@ def _result(doc: _Doc, res: Any, ratings: Ratings) -> RunResult:
     if Q.size == 0:
         Q = Q.reshape(K, m)
     if P.shape != (n, K) or Q.shape != (K, m):
-        raise _ResultMismatch(f"its saved results do not fit its ratings (P must be {n} x {K} and Q {K} x {m})")
+        raise _ResultMismatchError(f"its saved results do not fit its ratings (P must be {n} x {K} and Q {K} x {m})")
     biases = []
     for key, size in (("user_bias", n), ("item_bias", m)):
         b = doc.get(f, key, (list,), "result.factors", default=None, nullable=True)
@@ -444,7 +445,7 @@ def session_from_document(obj: Any, name: str = "The session file") -> tuple[Ses
     if res is not None:
         try:
             result = _result(doc, res, ratings)
-        except _ResultMismatch as exc:
+        except _ResultMismatchError as exc:
             notices.append(f"{name}: {exc}; the ratings and settings were opened without them.")
     session = Session(ratings=ratings, held_out=held_arr.astype(np.int64), solver=solver, params=params,
                       holdout_fraction=float(hf), patience=patience, result=result)

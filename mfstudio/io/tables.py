@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -133,7 +133,7 @@ def read_matrix(table: Table, *, keep_zeros: bool = False, scale: tuple[float, f
     if not rows:
         raise FileFormatError(f"{name} is empty; choose a file that holds ratings.")
     dc = table.delimiter != ","
-    num = lambda c: not c.strip() or is_number(c, dc)  # noqa: E731
+    num = lambda c: not c.strip() or is_number(c, dc)
     first = rows[0]
     corner = not num(first[0]) and _is_corner(first[0])  # e.g. "user" above a column of ids
     has_header = any(not num(c) for c in first[1:]) or (corner and len(rows) > 1)

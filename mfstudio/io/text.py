@@ -6,13 +6,13 @@ from __future__ import annotations
 import codecs
 import csv
 import io
-import re
 import math
 import os
+import re
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 

@@ -4,7 +4,7 @@ import numpy as np
 
 
 def matrix_factorization(R, P, Q, K, steps=5000, alpha=0.0002, beta=0.02):
-    for step in range(steps):
+    for step in range(steps):  # noqa: B007 - the notebook's own code, kept as written
         for i in range(len(R)):
             for j in range(len(R[i])):
                 if R[i][j] > 0:

@@ -13,10 +13,10 @@ import pytest
 pytest.importorskip("PySide6")
 pytest.importorskip("pytestqt")
 
-from PySide6.QtCore import QEvent, QTimer  # noqa: E402
-from PySide6.QtWidgets import QApplication  # noqa: E402
+from PySide6.QtCore import QEvent, QTimer
+from PySide6.QtWidgets import QApplication
 
-from mfstudio.gui import worker  # noqa: E402
+from mfstudio.gui import worker
 
 AUTOSAVE_TIMER = "mfstudioAutosaveTimer"
 

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 from PySide6.QtCore import QItemSelection, QItemSelectionModel, QPoint, Qt
 from PySide6.QtGui import QColor, QKeySequence
-from PySide6.QtWidgets import QApplication, QInputDialog, QLineEdit
 from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication, QInputDialog, QLineEdit
 
 from mfstudio.core import Ratings
 from mfstudio.gui.grid import HELD_OUT_COLOR, OUT_OF_SCALE_COLOR, RatingGridView, RatingsTableModel

@@ -9,7 +9,14 @@ from PySide6.QtGui import QGuiApplication
 
 from mfstudio.core import Factors, Ratings, load_example, recommend
 from mfstudio.gui.results import (
-    PModel, QModel, RecommendationsModel, ResultTableView, RHatModel, fmt, full, selection_text,
+    PModel,
+    QModel,
+    RecommendationsModel,
+    ResultTableView,
+    RHatModel,
+    fmt,
+    full,
+    selection_text,
 )
 
 

@@ -8,7 +8,6 @@ import os
 import signal
 import subprocess
 import sys
-import textwrap
 import time
 from pathlib import Path
 
@@ -600,7 +599,7 @@ def _menu_actions(menu, path=""):
 def test_every_menu_command_is_reachable_by_keyboard(window):
     for top in window.menuBar().actions():
         assert "&" in top.text()
-        for menu, a in _menu_actions(top.menu()):
+        for _menu, a in _menu_actions(top.menu()):
             if not a.isEnabled() and not a.data() and a.text() == "No recent files":
                 continue
             assert "&" in a.text().replace("&&", ""), f"{a.text()!r} has no underlined letter"

@@ -2,9 +2,12 @@
 
 import os
 from pathlib import Path
+
 import pytest
+
 from mfstudio.io import atomic
 from mfstudio.io.errors import FileFormatError
+
 
 def test_failed_multi_write_restores_every_file(tmp_path, monkeypatch):
     a, b, c = tmp_path / "P.csv", tmp_path / "Q.csv", tmp_path / "R_hat.csv"

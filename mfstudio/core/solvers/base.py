@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import math
 from abc import ABC, abstractmethod
-from dataclasses import dataclass, field, replace
-from typing import Any, ClassVar, Mapping
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -89,7 +90,7 @@ class Factors:
     item_bias: np.ndarray | None = None
     global_mean: float = 0.0
 
-    def copy(self) -> "Factors":
+    def copy(self) -> Factors:
         return Factors(
             self.P.copy(), self.Q.copy(),
             None if self.user_bias is None else self.user_bias.copy(),

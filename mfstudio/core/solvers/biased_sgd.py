@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from mfstudio.core.solvers.base import BETA, K, SEED, TOL, Factors, ParamSpec, Solver
+from mfstudio.core.solvers.base import BETA, SEED, Factors, K, ParamSpec, Solver
 
 BLOCK = 4096  # entries per block of the epoch order (about 100 kB: stays in the CPU cache)
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from mfstudio.core.solvers.base import ALPHA, BETA, K, SEED, STEPS, TOL, Factors, Solver
+from mfstudio.core.solvers.base import ALPHA, BETA, SEED, STEPS, TOL, Factors, K, Solver
 
 
 class SGDSolver(Solver):

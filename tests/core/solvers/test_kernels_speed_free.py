@@ -5,8 +5,7 @@ import pytest
 
 from mfstudio.core import metrics
 from mfstudio.core.ratings import Ratings
-from mfstudio.core.solvers import Factors, get_solver
-from mfstudio.core.solvers import _kernels
+from mfstudio.core.solvers import _kernels, get_solver
 
 
 def _random_ratings(n_users=37, n_items=23, density=0.35, seed=0) -> Ratings:
