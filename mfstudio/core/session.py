@@ -38,6 +38,12 @@ class Session:
     patience: int | None = None
     result: RunResult | None = None
 
+    def __post_init__(self) -> None:
+        # Saved factors of users or items the hold-out left without training ratings predict the fallback.
+        r = self.result
+        if r is not None and r.factors.P.shape[0] == self.ratings.n_users and r.factors.Q.shape[1] == self.ratings.n_items:
+            r.factors.with_fallback(self.ratings.split_mask(self.held_out_mask()).train)
+
     def resolved_params(self) -> dict[str, Any]:
         return get_solver(self.solver).resolve_params(self.params)
 

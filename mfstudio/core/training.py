@@ -272,8 +272,11 @@ class Training:
         rows[:, 2] = np.sqrt(out[:, 1] / self._n_train)
         rows[:, 3] = out[:, 2] / self._n_train
         if self._n_val:
-            rows[:, 4] = np.sqrt(out[:, 3] / self._n_val)
-            rows[:, 5] = out[:, 4] / self._n_val
+            sse, sae = self.solver.cold_val_errors
+            if self.solver.val_set is not None:  # else every validation entry is cold (kernels saw none)
+                sse, sae = out[:, 3] + sse, out[:, 4] + sae
+            rows[:, 4] = np.sqrt(sse / self._n_val)
+            rows[:, 5] = sae / self._n_val
         else:
             rows[:, 4:6] = np.nan
         rows[:, 6] = t0 + (t1 - t0) * pos / max(total, 1)

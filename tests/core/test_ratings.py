@@ -9,8 +9,6 @@ import pytest
 from mfstudio.core.errors import DataError
 from mfstudio.core.examples import EXAMPLES, load_example
 from mfstudio.core.ratings import Ratings, infer_scale
-from mfstudio.core.recommend import recommend
-from mfstudio.core.solvers import Factors
 
 
 def test_from_dense_zeros_are_missing_like_the_notebook():
@@ -67,17 +65,6 @@ def test_split_is_reproducible_and_reports_starved_users():
     assert list(s.users_without_training) == [0] and s.warnings
     with pytest.raises(DataError):
         r.split(1.0)
-
-
-def test_recommendations_skip_rated_items_and_clip():
-    r = Ratings.from_dense([[5, 0, 0], [0, 1, 0]])
-    f = Factors(np.array([[1.0], [2.0]]), np.array([[9.0, 1.0, 2.0]]))
-    recs = recommend(r, f, n=5)
-    rows = recs.rows(r)
-    assert rows[0] == ("User 1", 1, "Item 3", 2.0)
-    assert rows[1] == ("User 1", 2, "Item 2", 1.0)
-    assert ("User 2", 1, "Item 1", 5.0) in rows  # 18 clipped to the scale's top
-    assert all(item != "Item 2" for u, _, item, _ in rows if u == "User 2")
 
 
 def test_every_example_loads():

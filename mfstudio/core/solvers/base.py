@@ -82,38 +82,82 @@ SEED = ParamSpec("seed", "Random seed", int, 0, 0, 2**31 - 1,
 
 @dataclass
 class Factors:
-    """The model: R_hat = global_mean + user_bias[:, None] + item_bias[None, :] + P @ Q."""
+    """The model: R_hat = global_mean + user_bias[:, None] + item_bias[None, :] + P @ Q.
+
+    Users (items) in ``cold_users`` (``cold_items``) had no training rating, so their
+    factors are only the random start: their predictions fall back to what the model
+    does know, ``fallback_mean`` plus the other side's bias when the model has biases.
+    """
 
     P: np.ndarray  # users x K
     Q: np.ndarray  # K x items
     user_bias: np.ndarray | None = None
     item_bias: np.ndarray | None = None
     global_mean: float = 0.0
+    cold_users: np.ndarray | None = None  # indices of users without a training rating
+    cold_items: np.ndarray | None = None  # indices of items without a training rating
+    fallback_mean: float = 0.0  # the training ratings' mean (the global mean with biases)
 
     def copy(self) -> Factors:
-        return Factors(
-            self.P.copy(), self.Q.copy(),
-            None if self.user_bias is None else self.user_bias.copy(),
-            None if self.item_bias is None else self.item_bias.copy(),
-            float(self.global_mean),
-        )
+        c = lambda a: None if a is None else a.copy()
+        return Factors(self.P.copy(), self.Q.copy(), c(self.user_bias), c(self.item_bias), float(self.global_mean),
+                       c(self.cold_users), c(self.cold_items), float(self.fallback_mean))
 
     @property
     def K(self) -> int:
         return int(self.P.shape[1])
 
+    def with_fallback(self, train: Observed) -> Factors:
+        """These factors with the users and items that ``train`` never rates marked cold (in place)."""
+        n, m = self.P.shape[0], self.Q.shape[1]
+        rated_u = np.bincount(train.rows, minlength=n)[:n] > 0
+        rated_i = np.bincount(train.cols, minlength=m)[:m] > 0
+        self.cold_users = np.flatnonzero(~rated_u) if not rated_u.all() else None
+        self.cold_items = np.flatnonzero(~rated_i) if not rated_i.all() else None
+        if self.user_bias is not None:
+            self.fallback_mean = float(self.global_mean)
+        else:
+            self.fallback_mean = float(np.mean(train.vals)) if len(train) else 0.0
+        return self
+
+    def is_cold(self, row: int, col: int) -> bool:
+        """True when the prediction at (row, col) is the fallback, not the factors'."""
+        return bool((self.cold_users is not None and np.any(self.cold_users == row))
+                    or (self.cold_items is not None and np.any(self.cold_items == col)))
+
+    def predict_rows(self, start: int, stop: int) -> np.ndarray:
+        """R_hat for users ``start`` to ``stop`` (exclusive) and every item."""
+        R = self.P[start:stop] @ self.Q
+        if self.user_bias is not None:
+            R = R + self.global_mean + self.user_bias[start:stop, None] + self.item_bias[None, :]
+        if self.cold_users is not None or self.cold_items is not None:
+            ub = np.zeros(stop - start) if self.user_bias is None else self.user_bias[start:stop]
+            ib = np.zeros(R.shape[1]) if self.item_bias is None else self.item_bias
+            if self.cold_items is not None:
+                R[:, self.cold_items] = self.fallback_mean + ub[:, None]
+            if self.cold_users is not None:
+                cu = self.cold_users[(self.cold_users >= start) & (self.cold_users < stop)] - start
+                R[cu, :] = self.fallback_mean + ib[None, :]
+                if self.cold_items is not None:
+                    R[np.ix_(cu, self.cold_items)] = self.fallback_mean
+        return R
+
     def predict(self) -> np.ndarray:
         """R_hat for every (user, item)."""
-        R = self.P @ self.Q
-        if self.user_bias is not None:
-            R = R + self.global_mean + self.user_bias[:, None] + self.item_bias[None, :]
-        return R
+        return self.predict_rows(0, self.P.shape[0])
 
     def predict_at(self, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
         """R_hat at the given cells only."""
         out = np.einsum("ij,ji->i", self.P[rows], self.Q[:, cols]) if len(rows) else np.zeros(0)
         if self.user_bias is not None:
             out = out + self.global_mean + self.user_bias[rows] + self.item_bias[cols]
+        if len(rows) and (self.cold_users is not None or self.cold_items is not None):
+            cu = np.isin(rows, self.cold_users) if self.cold_users is not None else np.zeros(len(rows), bool)
+            ci = np.isin(cols, self.cold_items) if self.cold_items is not None else np.zeros(len(rows), bool)
+            ub = 0.0 if self.user_bias is None else self.user_bias[rows]
+            ib = 0.0 if self.item_bias is None else self.item_bias[cols]
+            out = np.where(cu & ci, self.fallback_mean,
+                           np.where(cu, self.fallback_mean + ib, np.where(ci, self.fallback_mean + ub, out)))
         return out
 
     def all_finite(self) -> bool:
@@ -149,8 +193,43 @@ class Solver(ABC):
             self.factors = self._check_init(init, K)
         else:
             self.factors = self.initial_factors(np.random.default_rng(int(self.p["seed"])), K)
-        self.factors = _kernel_layout(self.factors)
+        self.factors = _kernel_layout(self.factors).with_fallback(self.train_set)
+        self.cold_val_errors = self._set_aside_cold_validation()
         self.steps_done = 0
+
+    def _set_aside_cold_validation(self) -> tuple[float, float]:
+        """Make validation see the fallback predictions of users and items without training ratings.
+
+        With biases, zero factors and biases of cold users and items give the fallback
+        (mean + the other side's bias) through the ordinary formula, and no step ever
+        changes them. Without biases the fallback is a constant: those validation
+        entries are taken out of the kernels' set and their (fixed) squared and
+        absolute errors returned, for the training driver to add to every step's.
+        """
+        f, v = self.factors, self.val_set
+        if f.cold_users is None and f.cold_items is None:
+            return (0.0, 0.0)
+        if self.uses_biases:
+            if f.cold_users is not None:
+                f.P[f.cold_users] = 0.0
+                f.user_bias[f.cold_users] = 0.0
+            if f.cold_items is not None:
+                f.Q[:, f.cold_items] = 0.0
+                f.item_bias[f.cold_items] = 0.0
+            return (0.0, 0.0)
+        if v is None:
+            return (0.0, 0.0)
+        cold = np.zeros(len(v), dtype=bool)
+        if f.cold_users is not None:
+            cold |= np.isin(v.rows, f.cold_users)
+        if f.cold_items is not None:
+            cold |= np.isin(v.cols, f.cold_items)
+        if not cold.any():
+            return (0.0, 0.0)
+        d = v.vals[cold] - f.fallback_mean
+        warm = Observed(v.rows[~cold], v.cols[~cold], v.vals[~cold])
+        self.val_set = _contiguous(warm) if len(warm) else None
+        return (float(np.sum(d * d)), float(np.sum(np.abs(d))))
 
     def val_or_empty(self) -> Observed:
         return self.val_set if self.val_set is not None else empty_observed()
