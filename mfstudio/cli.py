@@ -116,6 +116,11 @@ def train_parser() -> _Parser:
     p.add_argument("--format", choices=FORMAT_CHOICES, default="auto", metavar="FMT",
                    help=f"the input format: {', '.join(FORMAT_CHOICES)}; default auto (detected)")
     p.add_argument("--top", metavar="N", default="5", help="recommendations per user in recommendations.csv; default 5")
+    p.add_argument("--min-ratings", metavar="M", default="auto",
+                   help="recommend only items with at least M training ratings; default auto "
+                        "(10, or half the median item's count when that is smaller)")
+    p.add_argument("--full-precision", action="store_true",
+                   help="write CSV numbers in full (they read back bit for bit); by default 6 significant digits")
     p.add_argument("--out", metavar="DIR", required=True, help="folder for the result files (created if missing)")
     p.add_argument("--quiet", action="store_true", help="print nothing but errors")
     return p
@@ -298,6 +303,8 @@ def train(argv: Sequence[str]) -> int:
     holdout = _holdout(args.holdout) if args.holdout is not None else None
     patience = _whole(args.patience, "--patience", 1, "of steps of at least 1") if args.patience is not None else None
     top = _whole(args.top, "--top", 0, "of recommendations per user, 0 or more")
+    min_ratings = 0 if args.min_ratings.strip().lower() == "auto" else \
+        _whole(args.min_ratings, "--min-ratings", 1, "of training ratings of at least 1, or auto")
     out = _check_out_dir(args.out)
     fmt = None if args.format == "auto" else args.format
     loaded = mio.load(args.input, keep_zeros=args.keep_zeros, fmt=fmt)
@@ -369,7 +376,8 @@ def train(argv: Sequence[str]) -> int:
         patience=patience, result=result,
     )
     timings = {"load_s": t_loaded - t_start, "wall_s": t_trained - t_start}
-    written = mio.export_results(out, session, top_n=top, timings=timings, include_session=True)
+    written = mio.export_results(out, session, top_n=top, min_ratings=min_ratings, full_precision=args.full_precision,
+                                 timings=timings, include_session=True)
     reason = StopReason(training.reason).describe() if training.reason else "finished"
     val = "" if math.isnan(snap.val_rmse) else f", validation RMSE {snap.val_rmse:.4g}"
     _say(quiet, f"Done ({reason}) after {training.step:,} steps in {_duration(training.elapsed)}: objective {snap.objective:.6g}, "

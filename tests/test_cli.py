@@ -282,3 +282,24 @@ def test_init_with_bad_biases_is_a_sentence(tmp_path, capsys):
         assert code == 2, name
         assert err and "Traceback" not in err[-1] and err[-1].endswith("."), (name, err)
     assert not (tmp_path / "o").exists()
+
+
+def test_min_ratings_and_full_precision_flags(tmp_path, ratings_csv, capsys):
+    out = tmp_path / "out"
+    code, _, stderr = run(["train", str(ratings_csv), "--solver", "biased-sgd", "--steps", "30", "--min-ratings", "3",
+                           "--full-precision", "--out", str(out), "--quiet"], capsys)
+    assert code == 0, stderr
+    assert {"user_bias.csv", "item_bias.csv"} <= set(os.listdir(out))
+    rows = [line.split(",") for line in (out / "recommendations.csv").read_text().splitlines()]
+    assert rows[0] == ["user", "rank", "item", "predicted", "score", "item_ratings"]
+    assert rows[1:] and all(int(r[5]) >= 3 for r in rows[1:])
+    assert json.loads((out / "run.json").read_text())["recommendations"]["min_item_ratings"] == 3
+    s = mio.load(out / "session.mfstudio").session
+    P = np.array([line.split(",")[1:] for line in (out / "P.csv").read_text().splitlines()[1:]], dtype=float)
+    np.testing.assert_array_equal(P, s.result.factors.P)  # full precision reads back exactly
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "many"])
+def test_bad_min_ratings_is_one_sentence(tmp_path, ratings_csv, capsys, value):
+    code, _, err = run(["train", str(ratings_csv), "--min-ratings", value, "--out", str(tmp_path / "o")], capsys)
+    assert code == 2 and "--min-ratings must be a whole number" in err and "Traceback" not in err

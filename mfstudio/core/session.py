@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from mfstudio.core.ratings import Ratings
+from mfstudio.core.ratings import Observed, Ratings
 from mfstudio.core.solvers import Factors, get_solver
 from mfstudio.core.training import History
 
@@ -42,10 +42,14 @@ class Session:
         # Saved factors of users or items the hold-out left without training ratings predict the fallback.
         r = self.result
         if r is not None and r.factors.P.shape[0] == self.ratings.n_users and r.factors.Q.shape[1] == self.ratings.n_items:
-            r.factors.with_fallback(self.ratings.split_mask(self.held_out_mask()).train)
+            r.factors.with_fallback(self.train_entries())
 
     def resolved_params(self) -> dict[str, Any]:
         return get_solver(self.solver).resolve_params(self.params)
+
+    def train_entries(self) -> Observed:
+        """The ratings the model trains on: all but the held-out cells."""
+        return self.ratings.split_mask(self.held_out_mask()).train
 
     def held_out_mask(self) -> np.ndarray:
         """Bool per observed entry of ``ratings``: True where the cell is held out."""

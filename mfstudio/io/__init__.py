@@ -4,7 +4,9 @@ files (.mfstudio), result exports, and atomic writes."""
 from mfstudio.io.atomic import atomic_write, write_files
 from mfstudio.io.errors import FileFormatError
 from mfstudio.io.export import (
+    BIAS_FILES,
     RESULT_FILES,
+    export_biases,
     export_history,
     export_P,
     export_Q,
@@ -13,6 +15,7 @@ from mfstudio.io.export import (
     export_recommendations,
     export_results,
     result_files,
+    session_recommendations,
 )
 from mfstudio.io.load import FORMATS, LoadResult, load
 from mfstudio.io.npz import read_npz
@@ -31,6 +34,6 @@ CSV_FILTER = "CSV files (*.csv)"
 __all__ = [
     "FileFormatError", "LoadResult", "load", "FORMATS", "save_session", "load_session", "session_to_bytes",
     "session_from_bytes", "FORMAT_VERSION", "export_results", "result_files", "RESULT_FILES", "export_P",
-    "export_Q", "export_R_hat", "export_history", "export_recommendations", "export_ratings", "atomic_write",
+    "export_Q", "export_R_hat", "export_biases", "BIAS_FILES", "session_recommendations", "export_history", "export_recommendations", "export_ratings", "atomic_write",
     "write_files", "read_npz", "FILE_FILTERS", "SESSION_FILTER", "CSV_FILTER",
 ]

@@ -1,6 +1,10 @@
 """Result files: P.csv, Q.csv, R_hat.csv, history.csv, recommendations.csv, run.json and
-results.npz. Numbers are written at full precision (``repr``), so reading them back gives
-the same arrays; every file is written atomically."""
+results.npz, plus user_bias.csv and item_bias.csv for a model with biases, so that R_hat.csv
+can be rebuilt from the CSVs alone (run.json holds the global mean and the formula).
+
+CSV numbers have 6 significant digits (what a spreadsheet shows, a third of the size);
+``full_precision=True`` writes the shortest text that reads back bit for bit, which
+results.npz always holds. Every file is written atomically."""
 
 from __future__ import annotations
 
@@ -19,7 +23,7 @@ import numpy as np
 
 import mfstudio
 from mfstudio.core.ratings import Ratings
-from mfstudio.core.recommend import Recommendations, recommend
+from mfstudio.core.recommend import AUTO, Recommendations, recommend
 from mfstudio.core.session import Session
 from mfstudio.core.solvers import Factors
 from mfstudio.core.training import HISTORY_COLUMNS, History
@@ -29,12 +33,24 @@ from mfstudio.io.npz import npz_bytes
 from mfstudio.io.session_file import session_to_bytes
 
 RESULT_FILES = ("P.csv", "Q.csv", "R_hat.csv", "history.csv", "recommendations.csv", "run.json", "results.npz")
+BIAS_FILES = ("user_bias.csv", "item_bias.csv")  # written too when the model has biases
 HISTORY_CSV_COLUMNS = ("step", "objective", "train_rmse", "val_rmse", "elapsed_s")
+RECOMMENDATION_COLUMNS = ("user", "rank", "item", "predicted", "score", "item_ratings")
+SIGNIFICANT_DIGITS = 6
 
 
-def _cell(x: float) -> str:
-    """A float at full precision; NaN as an empty cell."""
+def _short(x: float) -> str:
+    """A float with 6 significant digits; NaN as an empty cell."""
+    return "" if math.isnan(x) else f"{x:.{SIGNIFICANT_DIGITS}g}"
+
+
+def _full(x: float) -> str:
+    """A float at full precision (reads back bit for bit); NaN as an empty cell."""
     return "" if math.isnan(x) else repr(x)
+
+
+def _cell_fn(full_precision: bool):
+    return _full if full_precision else _short
 
 
 def _csv(rows: Iterable[Sequence[Any]]) -> str:
@@ -44,29 +60,50 @@ def _csv(rows: Iterable[Sequence[Any]]) -> str:
     return buf.getvalue()
 
 
-def _matrix_csv(corner: str, col_labels: Sequence[str], row_labels: Sequence[str], M: np.ndarray) -> str:
+def _matrix_csv(corner: str, col_labels: Sequence[str], row_labels: Sequence[str], M: np.ndarray,
+                full_precision: bool = True) -> str:
     """A labelled matrix as CSV; numbers joined directly, since csv.writer is slow on big grids."""
     head = _csv([[corner, *col_labels]])
     quoted = [_csv([[lab]]).rstrip("\n") for lab in row_labels]
+    cell = _cell_fn(full_precision)
     body = "".join(
-        f"{lab},{','.join(map(_cell, row))}\n" for lab, row in zip(quoted, np.asarray(M, dtype=np.float64).tolist())
+        f"{lab},{','.join(map(cell, row))}\n" for lab, row in zip(quoted, np.asarray(M, dtype=np.float64).tolist())
     )
     return head + body
 
 
-def P_csv(ratings: Ratings, factors: Factors) -> str:
+def P_csv(ratings: Ratings, factors: Factors, full_precision: bool = False) -> str:
     """P: one row per user (label first), one column per latent feature k1..kK."""
-    return _matrix_csv("user", [f"k{k + 1}" for k in range(factors.K)], ratings.users, factors.P)
+    return _matrix_csv("user", [f"k{k + 1}" for k in range(factors.K)], ratings.users, factors.P, full_precision)
 
 
-def Q_csv(ratings: Ratings, factors: Factors) -> str:
+def Q_csv(ratings: Ratings, factors: Factors, full_precision: bool = False) -> str:
     """Q: one row per latent feature k1..kK, one column per item (labels in the header)."""
-    return _matrix_csv("k", ratings.items, [f"k{k + 1}" for k in range(factors.K)], factors.Q)
+    return _matrix_csv("k", ratings.items, [f"k{k + 1}" for k in range(factors.K)], factors.Q, full_precision)
 
 
-def R_hat_csv(ratings: Ratings, factors: Factors) -> str:
-    """R_hat = P Q (plus biases): users x items with both labels."""
-    return _matrix_csv("user", ratings.items, ratings.users, factors.predict())
+def R_hat_csv(ratings: Ratings, factors: Factors, full_precision: bool = False) -> str:
+    """R_hat (the model's unclipped prediction, see run.json's formula): users x items with both labels."""
+    return _matrix_csv("user", ratings.items, ratings.users, factors.predict(), full_precision)
+
+
+def bias_csv(labels: Sequence[str], bias: np.ndarray, who: str, full_precision: bool = False) -> str:
+    """``user,bias`` (or ``item,bias``): one line per user (item)."""
+    cell = _cell_fn(full_precision)
+    return _csv([(who, "bias")] + [(lab, cell(float(b))) for lab, b in zip(labels, np.asarray(bias).tolist())])
+
+
+def formula(factors: Factors) -> str:
+    """How R_hat is built from the exported files, in words a spreadsheet user can follow."""
+    if factors.user_bias is None:
+        text = "R_hat[u,i] = sum over k of P[u,k] * Q[k,i]"
+    else:
+        text = "R_hat[u,i] = global_mean + user_bias[u] + item_bias[i] + sum over k of P[u,k] * Q[k,i]"
+    if factors.cold_users is not None or factors.cold_items is not None:
+        extra = " + the other side's bias" if factors.user_bias is not None else ""
+        text += ("; except for the users and items listed under fallback (no training ratings), "
+                 f"predicted as fallback.mean{extra}")
+    return text
 
 
 def history_csv(history: History | np.ndarray) -> str:
@@ -77,13 +114,25 @@ def history_csv(history: History | np.ndarray) -> str:
     lines = [",".join(HISTORY_CSV_COLUMNS) + "\n"]
     for row in a[:, idx].tolist():
         step = "" if math.isnan(row[0]) else str(int(row[0]))
-        lines.append(step + "," + ",".join(map(_cell, row[1:])) + "\n")
+        lines.append(step + "," + ",".join(map(_full, row[1:])) + "\n")
     return "".join(lines)
 
 
-def recommendations_csv(ratings: Ratings, recs: Recommendations) -> str:
-    """``user,rank,item,predicted``, one line per recommendation."""
-    return _csv([("user", "rank", "item", "predicted")] + [(u, r, i, repr(p)) for u, r, i, p in recs.rows(ratings)])
+def recommendations_csv(ratings: Ratings, recs: Recommendations, full_precision: bool = False) -> str:
+    """``user,rank,item,predicted,score,item_ratings``, one line per recommendation.
+
+    ``predicted`` is clipped to the rating scale (as the window shows it); ``score`` is
+    the model's unclipped R_hat, which the ranking follows; ``item_ratings`` is how many
+    training ratings the item has.
+    """
+    cell = _cell_fn(full_precision)
+    users, items = ratings.users, ratings.items
+    rows = [
+        (users[u], int(k), items[i], cell(p), cell(s), int(c))
+        for u, k, i, p, s, c in zip(recs.user.tolist(), recs.rank.tolist(), recs.item.tolist(),
+                                    recs.predicted.tolist(), recs.score.tolist(), recs.item_ratings.tolist())
+    ]
+    return _csv([RECOMMENDATION_COLUMNS, *rows])
 
 
 def _versions() -> dict[str, str]:
@@ -100,8 +149,10 @@ def _finite_or_none(x: float) -> float | None:
     return float(x) if math.isfinite(x) else None
 
 
-def run_json(session: Session, timings: Mapping[str, float] | None = None) -> str:
-    """run.json: solver, parameters, seed, data shape, final metrics, versions, timings."""
+def run_json(session: Session, timings: Mapping[str, float] | None = None, recs: Recommendations | None = None,
+             top_n: int = 5) -> str:
+    """run.json: solver, parameters, seed, data shape, final metrics, the model's formula (and global
+    mean), the fallback users and items, how recommendations were chosen, versions, timings."""
     res = session.result
     if res is None:
         raise FileFormatError("There are no results to export yet; train the model first.")
@@ -109,7 +160,8 @@ def run_json(session: Session, timings: Mapping[str, float] | None = None) -> st
     hist = res.history.arrays()
     last = dict(zip(HISTORY_COLUMNS, hist[-1].tolist())) if hist.shape[0] else {}
     params = {k: (v.item() if isinstance(v, np.generic) else v) for k, v in res.params.items()}
-    doc = {
+    f = res.factors
+    doc: dict[str, Any] = {
         "solver": res.solver,
         "parameters": params,
         "seed": params.get("seed"),
@@ -124,6 +176,7 @@ def run_json(session: Session, timings: Mapping[str, float] | None = None) -> st
             "reason": str(getattr(res.reason, "value", res.reason) or ""),
             "message": res.message,
         },
+        "model": {"formula": formula(res.factors), "files": ["P.csv", "Q.csv"] + (list(BIAS_FILES) if res.factors.user_bias is not None else [])},
         "versions": _versions(),
         "timings": {
             "training_s": float(res.elapsed_s),
@@ -131,6 +184,17 @@ def run_json(session: Session, timings: Mapping[str, float] | None = None) -> st
             **{k: float(v) for k, v in (timings or {}).items()},
         },
     }
+    if f.user_bias is not None:
+        doc["global_mean"] = float(f.global_mean)
+    if f.cold_users is not None or f.cold_items is not None:
+        doc["fallback"] = {
+            "mean": float(f.fallback_mean),
+            "users": [r.users[i] for i in (f.cold_users if f.cold_users is not None else [])],
+            "items": [r.items[i] for i in (f.cold_items if f.cold_items is not None else [])],
+        }
+    if recs is not None:
+        doc["recommendations"] = {"per_user": int(top_n), "min_item_ratings": int(recs.min_ratings),
+                                  "ranked_by": "score (unclipped R_hat); predicted is the score clipped to the scale"}
     return json.dumps(doc, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
 
 
@@ -145,24 +209,38 @@ def results_npz(session: Session, recs: Recommendations) -> bytes:
         "scale": np.array(r.scale), "history": res.history.arrays(),
         "history_columns": np.array(HISTORY_COLUMNS, dtype=str),
         "rec_user": recs.user, "rec_rank": recs.rank, "rec_item": recs.item, "rec_predicted": recs.predicted,
+        "rec_score": recs.score, "rec_item_ratings": recs.item_ratings,
     }
     if f.user_bias is not None:
         arrays.update(user_bias=f.user_bias, item_bias=f.item_bias, global_mean=np.array(f.global_mean))
     return npz_bytes(arrays)
 
 
-def result_files(session: Session, *, top_n: int = 5, timings: Mapping[str, float] | None = None) -> dict[str, bytes]:
+def session_recommendations(session: Session, top_n: int = 5, min_ratings: int = AUTO) -> Recommendations:
+    """The recommendations of a session's results: items not rated in training, thin items left out."""
+    res = session.result
+    if res is None:
+        raise FileFormatError("There are no results to export yet; train the model first.")
+    return recommend(session.ratings, res.factors, top_n, train=session.train_entries(), min_ratings=min_ratings)
+
+
+def result_files(session: Session, *, top_n: int = 5, min_ratings: int = AUTO, full_precision: bool = False,
+                 timings: Mapping[str, float] | None = None) -> dict[str, bytes]:
     """The result files of a session as name -> bytes, built in memory before anything is written."""
     res = session.result
     if res is None:
         raise FileFormatError("There are no results to export yet; train the model first.")
     r, f = session.ratings, res.factors
-    recs = recommend(r, f, top_n)
+    recs = session_recommendations(session, top_n, min_ratings)
+    fp = full_precision
     texts = {
-        "P.csv": P_csv(r, f), "Q.csv": Q_csv(r, f), "R_hat.csv": R_hat_csv(r, f),
-        "history.csv": history_csv(res.history), "recommendations.csv": recommendations_csv(r, recs),
-        "run.json": run_json(session, timings),
+        "P.csv": P_csv(r, f, fp), "Q.csv": Q_csv(r, f, fp), "R_hat.csv": R_hat_csv(r, f, fp),
+        "history.csv": history_csv(res.history), "recommendations.csv": recommendations_csv(r, recs, fp),
+        "run.json": run_json(session, timings, recs, top_n),
     }
+    if f.user_bias is not None:
+        texts["user_bias.csv"] = bias_csv(r.users, f.user_bias, "user", fp)
+        texts["item_bias.csv"] = bias_csv(r.items, f.item_bias, "item", fp)
     out = {k: v.encode("utf-8") for k, v in texts.items()}
     out["results.npz"] = results_npz(session, recs)
     return out
@@ -179,14 +257,16 @@ def _folder(folder: str | os.PathLike[str]) -> Path:
     return d
 
 
-def export_results(folder: str | os.PathLike[str], session: Session, *, top_n: int = 5,
-                   timings: Mapping[str, float] | None = None, include_session: bool = False) -> list[Path]:
+def export_results(folder: str | os.PathLike[str], session: Session, *, top_n: int = 5, min_ratings: int = AUTO,
+                   full_precision: bool = False, timings: Mapping[str, float] | None = None,
+                   include_session: bool = False) -> list[Path]:
     """Write the result files (and ``session.mfstudio`` if asked) into ``folder``, all or nothing.
 
     Everything is built in memory first, then each file goes to a temp file and the
     temp files replace the targets only once all of them are on disk.
     """
-    files = result_files(session, top_n=top_n, timings=timings)
+    files = result_files(session, top_n=top_n, min_ratings=min_ratings, full_precision=full_precision,
+                         timings=timings)
     if include_session:
         files["session.mfstudio"] = session_to_bytes(session)
     d = _folder(folder)
@@ -194,19 +274,28 @@ def export_results(folder: str | os.PathLike[str], session: Session, *, top_n: i
 
 
 # -- per-table exports (the window's "Export table as CSV") ------------------------------------
-def export_P(path: str | os.PathLike[str], ratings: Ratings, factors: Factors) -> None:
+def export_P(path: str | os.PathLike[str], ratings: Ratings, factors: Factors, full_precision: bool = False) -> None:
     """Write P.csv (users x K) to ``path``."""
-    atomic_write(path, P_csv(ratings, factors))
+    atomic_write(path, P_csv(ratings, factors, full_precision))
 
 
-def export_Q(path: str | os.PathLike[str], ratings: Ratings, factors: Factors) -> None:
+def export_Q(path: str | os.PathLike[str], ratings: Ratings, factors: Factors, full_precision: bool = False) -> None:
     """Write Q.csv (K x items) to ``path``."""
-    atomic_write(path, Q_csv(ratings, factors))
+    atomic_write(path, Q_csv(ratings, factors, full_precision))
 
 
-def export_R_hat(path: str | os.PathLike[str], ratings: Ratings, factors: Factors) -> None:
+def export_R_hat(path: str | os.PathLike[str], ratings: Ratings, factors: Factors, full_precision: bool = False) -> None:
     """Write R_hat.csv (users x items) to ``path``."""
-    atomic_write(path, R_hat_csv(ratings, factors))
+    atomic_write(path, R_hat_csv(ratings, factors, full_precision))
+
+
+def export_biases(path: str | os.PathLike[str], ratings: Ratings, factors: Factors, which: str,
+                  full_precision: bool = False) -> None:
+    """Write user_bias.csv (``which="user"``) or item_bias.csv (``"item"``) to ``path``."""
+    if factors.user_bias is None or factors.item_bias is None:
+        raise FileFormatError("This model has no biases (only biased-sgd has them); export P and Q instead.")
+    labels, bias = (ratings.users, factors.user_bias) if which == "user" else (ratings.items, factors.item_bias)
+    atomic_write(path, bias_csv(labels, bias, which, full_precision))
 
 
 def export_history(path: str | os.PathLike[str], history: History | np.ndarray) -> None:
@@ -214,9 +303,10 @@ def export_history(path: str | os.PathLike[str], history: History | np.ndarray) 
     atomic_write(path, history_csv(history))
 
 
-def export_recommendations(path: str | os.PathLike[str], ratings: Ratings, recs: Recommendations) -> None:
+def export_recommendations(path: str | os.PathLike[str], ratings: Ratings, recs: Recommendations,
+                           full_precision: bool = False) -> None:
     """Write recommendations.csv to ``path``."""
-    atomic_write(path, recommendations_csv(ratings, recs))
+    atomic_write(path, recommendations_csv(ratings, recs, full_precision))
 
 
 def export_ratings(path: str | os.PathLike[str], ratings: Ratings) -> None:

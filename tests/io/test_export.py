@@ -29,21 +29,24 @@ def test_export_results_writes_every_file(tmp_path, session):
     r, f = session.ratings, session.result.factors
     P = read_csv(out / "P.csv")
     assert P[0] == ["user", "k1", "k2"] and [row[0] for row in P[1:]] == list(r.users)
-    np.testing.assert_array_equal(np.array([row[1:] for row in P[1:]], dtype=float), f.P)  # full precision
+    np.testing.assert_allclose(np.array([row[1:] for row in P[1:]], dtype=float), f.P, rtol=5e-6)  # 6 digits
+    assert all(len(c.lstrip("-").replace(".", "").lstrip("0")) <= 6 for row in P[1:] for c in row[1:])
     Q = read_csv(out / "Q.csv")
     assert Q[0] == ["k", *r.items] and Q[1][0] == "k1"
-    np.testing.assert_array_equal(np.array([row[1:] for row in Q[1:]], dtype=float), f.Q)
+    np.testing.assert_allclose(np.array([row[1:] for row in Q[1:]], dtype=float), f.Q, rtol=5e-6)
     Rh = read_csv(out / "R_hat.csv")
-    np.testing.assert_array_equal(np.array([row[1:] for row in Rh[1:]], dtype=float), f.P @ f.Q)
+    np.testing.assert_allclose(np.array([row[1:] for row in Rh[1:]], dtype=float), f.predict(), rtol=5e-6)
     hist = read_csv(out / "history.csv")
     assert hist[0] == ["step", "objective", "train_rmse", "val_rmse", "elapsed_s"]
     assert hist[1][0] == "1" and hist[-1][0] == "30" and hist[1][3] != ""
     recs = read_csv(out / "recommendations.csv")
-    assert recs[0] == ["user", "rank", "item", "predicted"] and recs[1][1] == "1"
+    assert recs[0] == ["user", "rank", "item", "predicted", "score", "item_ratings"] and recs[1][1] == "1"
     run = json.loads((out / "run.json").read_text())
     assert run["solver"] == "sgd" and run["seed"] == 3 and run["parameters"]["K"] == 2
     assert run["data"] == {"users": 4, "items": 4, "ratings": 9, "held_out": 2, "scale": [1.0, 5.0]}
     assert run["final"]["step"] == 30 and run["versions"]["numpy"] == np.__version__
+    assert run["model"]["formula"].startswith("R_hat[u,i] = sum over k of P[u,k] * Q[k,i]")
+    assert run["recommendations"]["per_user"] == 2 and "global_mean" not in run
     with np.load(out / "results.npz", allow_pickle=False) as z:
         np.testing.assert_array_equal(z["P"], f.P)
         assert list(z["users"]) == list(r.users)
@@ -57,13 +60,37 @@ def test_history_without_holdout_has_empty_val_rmse(tmp_path):
     assert all(row[3] == "" for row in rows[1:])
 
 
-def test_biased_results_include_biases(tmp_path):
-    s = make_session("biased-sgd")
-    mio.export_results(tmp_path, s)
-    with np.load(tmp_path / "results.npz") as z:
-        np.testing.assert_array_equal(z["user_bias"], s.result.factors.user_bias)
+def test_full_precision_reads_back_bit_for_bit(tmp_path, session):
+    mio.export_results(tmp_path, session, full_precision=True)
+    f = session.result.factors
+    P = read_csv(tmp_path / "P.csv")
+    np.testing.assert_array_equal(np.array([row[1:] for row in P[1:]], dtype=float), f.P)
     Rh = read_csv(tmp_path / "R_hat.csv")
-    np.testing.assert_array_equal(np.array([r[1:] for r in Rh[1:]], dtype=float), s.result.factors.predict())
+    np.testing.assert_array_equal(np.array([row[1:] for row in Rh[1:]], dtype=float), f.predict())
+
+
+def test_biased_results_include_biases_and_r_hat_rebuilds_from_the_csvs_alone(tmp_path):
+    s = make_session("biased-sgd", held_out=False)
+    written = mio.export_results(tmp_path, s)
+    assert sorted(p.name for p in written) == sorted(mio.RESULT_FILES + mio.BIAS_FILES)
+    f, r = s.result.factors, s.ratings
+    with np.load(tmp_path / "results.npz") as z:
+        np.testing.assert_array_equal(z["user_bias"], f.user_bias)
+    run = json.loads((tmp_path / "run.json").read_text())
+    assert run["global_mean"] == pytest.approx(f.global_mean)
+    assert "global_mean + user_bias[u] + item_bias[i]" in run["model"]["formula"]
+    ub = read_csv(tmp_path / "user_bias.csv")
+    ib = read_csv(tmp_path / "item_bias.csv")
+    assert ub[0] == ["user", "bias"] and ib[0] == ["item", "bias"]
+    assert [row[0] for row in ub[1:]] == list(r.users) and [row[0] for row in ib[1:]] == list(r.items)
+    # a spreadsheet's rebuild: P x Q + user bias + item bias + global mean, from the CSVs
+    P = np.array([row[1:] for row in read_csv(tmp_path / "P.csv")[1:]], dtype=float)
+    Q = np.array([row[1:] for row in read_csv(tmp_path / "Q.csv")[1:]], dtype=float)
+    rebuilt = run["global_mean"] + np.array([b for _, b in ub[1:]], dtype=float)[:, None] \
+        + np.array([b for _, b in ib[1:]], dtype=float)[None, :] + P @ Q
+    Rh = np.array([row[1:] for row in read_csv(tmp_path / "R_hat.csv")[1:]], dtype=float)
+    np.testing.assert_allclose(rebuilt, Rh, atol=5e-5)
+    np.testing.assert_allclose(Rh, f.predict(), rtol=5e-6)
 
 
 def test_per_table_exports_and_labels_with_commas(tmp_path, session):
