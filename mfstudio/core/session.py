@@ -37,6 +37,7 @@ class Session:
     holdout_fraction: float = 0.0
     patience: int | None = None
     result: RunResult | None = None
+    zeros_are_missing: bool = True  # the grid's rule: a typed, pasted or matrix-file 0 means "not rated"
 
     def __post_init__(self) -> None:
         # Saved factors of users or items the hold-out left without training ratings predict the fallback.

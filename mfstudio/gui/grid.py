@@ -63,6 +63,8 @@ _LOW, _HIGH = QColor("#f7fbff"), QColor("#74a9cf")  # light sequential blues: te
 HELD_OUT_COLOR = QColor("#f6c177")
 OUT_OF_SCALE_COLOR = QColor("#c0001a")
 LOCKED_MESSAGE = "The grid cannot be changed while training runs; stop training first."
+ZERO_CLEARS = ("0 means not rated here, so a 0 clears its cell; switch off \"0 means not rated\" below the grid "
+               "to enter 0 as a rating.")
 
 
 def _tints() -> list[QColor]:
@@ -113,6 +115,7 @@ class RatingsTableModel(QAbstractTableModel):
     statusMessage = Signal(str)
     readOnlyChanged = Signal(bool)
     scaleChanged = Signal(float, float)
+    zeroRuleChanged = Signal(bool)  # "0 means not rated" switched on or off
 
     def __init__(self, ratings: Ratings | None = None, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -122,6 +125,7 @@ class RatingsTableModel(QAbstractTableModel):
         self._users: list[str] = []
         self._items: list[str] = []
         self._scale = (1.0, 5.0)
+        self._zeros_missing = True
         self._read_only = False
         self._tints = _tints()
         self._held_brush = QBrush(HELD_OUT_COLOR)
@@ -218,6 +222,9 @@ class RatingsTableModel(QAbstractTableModel):
                 )
                 return False
         r, c = index.row(), index.column()
+        if number == 0 and self._zeros_missing:
+            number = None
+            self.statusMessage.emit(ZERO_CLEARS)
         new = np.nan if number is None else number
         old = float(self._R[r, c])
         if (old != old and new != new) or old == new:
@@ -264,6 +271,30 @@ class RatingsTableModel(QAbstractTableModel):
     @property
     def items(self) -> tuple[str, ...]:
         return tuple(self._items)
+
+    @property
+    def zeros_are_missing(self) -> bool:
+        """The grid's rule: when True, a typed or pasted 0 means "not rated" (the notebook's convention)."""
+        return self._zeros_missing
+
+    def set_zeros_are_missing(self, on: bool, *, undoable: bool = True) -> bool:
+        """Switch "0 means not rated" on or off; switching it on clears ratings of 0 (one undo step)."""
+        on = bool(on)
+        if on == self._zeros_missing:
+            return False
+        if not undoable:
+            self._raw_set_zero_rule(on)
+            return True
+        if not self._check_writable():
+            self.zeroRuleChanged.emit(self._zeros_missing)  # the switch goes back
+            return False
+        zeros = int(np.count_nonzero(self._R == 0))
+        text = "0 means not rated" if on else "0 is a rating"
+        self.undo_stack.push(undo.ZeroRuleCommand(self, on, text))
+        if on and zeros:
+            self.statusMessage.emit(f"{zeros:,} rating{'s' if zeros != 1 else ''} of 0 now count as not rated "
+                                    "(their cells were cleared; undo brings them back).")
+        return True
 
     @property
     def read_only(self) -> bool:
@@ -443,6 +474,7 @@ class RatingsTableModel(QAbstractTableModel):
             self.statusMessage.emit("The clipboard holds no cells to paste.")
             return False
         parsed: list[list[float]] = []
+        zeros = 0
         for i, line in enumerate(block):
             out = []
             for j, cell in enumerate(line):
@@ -454,6 +486,8 @@ class RatingsTableModel(QAbstractTableModel):
                         f"Row {i + 1}, column {j + 1} of the pasted block ('{shown}') is not a number; nothing was pasted."
                     )
                     return False
+                if v == 0 and self._zeros_missing:
+                    v, zeros = None, zeros + 1
                 out.append(np.nan if v is None else v)
             parsed.append(out)
         if fill is not None and len(parsed) == 1 and len(parsed[0]) == 1:
@@ -480,6 +514,8 @@ class RatingsTableModel(QAbstractTableModel):
         n = len(rows)
         text = f"Paste {h} × {w} cells" if n > 1 else f"Paste into {self._label(USERS, row)} / {self._label(ITEMS, col)}"
         self.undo_stack.push(undo.PasteCommand(self, (n_users, n_items), rows, cols, vals, text))
+        if zeros:
+            self.statusMessage.emit(f"{zeros:,} pasted 0{'s' if zeros != 1 else ''}: {ZERO_CLEARS}")
         return True
 
     # -- structure API -----------------------------------------------------------------
@@ -688,6 +724,11 @@ class RatingsTableModel(QAbstractTableModel):
         self.endResetModel()
         if old.scale != self._scale:
             self.scaleChanged.emit(*self._scale)
+        return old
+
+    def _raw_set_zero_rule(self, on: bool) -> bool:
+        old, self._zeros_missing = self._zeros_missing, bool(on)
+        self.zeroRuleChanged.emit(self._zeros_missing)
         return old
 
     def _raw_set_scale(self, scale: tuple[float, float]) -> tuple[float, float]:

@@ -1,4 +1,4 @@
-"""Result tables: P, Q, R-hat and the recommendations, as lazy models over numpy arrays.
+"""Result tables: P, Q, R-hat, the biases and the recommendations, as lazy models over numpy arrays.
 
 Each refresh is one ``dataChanged`` over the whole range (a reset only when the
 shape changes). ``data()`` stays cheap: R-hat is computed a row at a time for the
@@ -30,14 +30,23 @@ STALE_FG = QColor("#8a8a8a")
 
 
 def fmt(value: float, decimals: int = 3) -> str:
-    """A table number: fixed ``decimals`` in the usual range, 3 significant digits outside it."""
+    """A table number with fixed ``decimals``, so a column reads evenly (a tiny value is 0.000,
+    never 4.52e-41 beside 0.00774); only |value| >= 100,000 switches to 3 significant digits."""
     if not math.isfinite(value):
         return "—" if math.isnan(value) else ("∞" if value > 0 else "−∞")
-    a = abs(value)
-    if a != 0 and (a >= 1e5 or a < 10 ** -decimals):
+    if abs(value) >= 1e5:
         return f"{value:.3g}"
     text = f"{value:.{decimals}f}"
-    return "0" + text[2:] if text.startswith("-0") and float(text) == 0 else text
+    return text[1:] if text.startswith("-") and float(text) == 0 else text
+
+
+def sig(value: float, digits: int = 4) -> str:
+    """A measure (objective, RMSE) with ``digits`` significant digits: 1,234, 0.8133, 1.2e-05."""
+    if not math.isfinite(value):
+        return "—" if math.isnan(value) else ("∞" if value > 0 else "−∞")
+    if value != 0 and 1 <= abs(value) < 10 ** digits:
+        return f"{value:,.{max(0, digits - 1 - int(math.floor(math.log10(abs(value)))))}f}"
+    return f"{value:.{digits}g}"
 
 
 def full(value: float) -> str:
@@ -146,6 +155,13 @@ class QModel(_ArrayModel):
         self._replace(np.array(factors.Q, dtype=float), _features(factors.K), list(ratings.items))
 
 
+class BiasModel(_ArrayModel):
+    """One column of biases (a user's or an item's), one row per user or item."""
+
+    def set_biases(self, labels: tuple[str, ...], bias: np.ndarray, header: str) -> None:
+        self._replace(np.asarray(bias, dtype=float).reshape(-1, 1), list(labels), [header])
+
+
 class RHatModel(_ArrayModel):
     """R_hat = P·Q (plus biases) for every cell; rated cells plain, predictions tinted in italics.
 
@@ -222,7 +238,14 @@ class RHatModel(_ArrayModel):
         return got
 
     def value(self, row: int, col: int) -> float:
+        """The model's unclipped prediction (copied and exported as it is)."""
         return float(self._row(row)[col])
+
+    def shown(self, row: int, col: int) -> float:
+        """The prediction as displayed: clipped to the rating scale, like the recommendations."""
+        assert self._ratings is not None
+        lo, hi = self._ratings.scale
+        return min(max(self.value(row, col), lo), hi)
 
     def observed(self, row: int, col: int) -> float:
         """The actual rating of a cell (NaN when not rated)."""
@@ -235,7 +258,9 @@ class RHatModel(_ArrayModel):
         if not index.isValid():
             return None
         r, c = index.row(), index.column()
-        if role == DISPLAY or role == EDIT or role == Qt.ItemDataRole.TextAlignmentRole:
+        if role == DISPLAY:
+            return fmt(self.shown(r, c), self.decimals)
+        if role == EDIT or role == Qt.ItemDataRole.TextAlignmentRole:
             return super().data(index, role)
         vals, held = self._obs_row(r)
         rated = not math.isnan(vals[c])
@@ -250,14 +275,28 @@ class RHatModel(_ArrayModel):
                 return QBrush(STALE_FG)
             return None if rated else QBrush(PREDICTED_FG)
         if role == Qt.ItemDataRole.ToolTipRole:
-            pred = self.value(r, c)
-            where = f"{self._rows[r]}, {self._cols[c]}"
-            if not rated:
-                return f"{where}: predicted {fmt(pred, 3)} (not rated)"
-            actual = float(vals[c])
-            kind = "held out, so not trained on" if held[c] else "rated"
-            return f"{where}: predicted {fmt(pred, 3)}, actual rating {full(actual)} ({kind}; error {fmt(actual - pred, 3)})"
+            return self.tooltip(r, c, vals, held)
         return super().data(index, role)
+
+    def tooltip(self, r: int, c: int, vals: np.ndarray, held: np.ndarray) -> str:
+        """What a cell's number is: the exact prediction, the clip, the actual rating, the fallback."""
+        pred, shown = self.value(r, c), self.shown(r, c)
+        where = f"{self._rows[r]}, {self._cols[c]}"
+        text = f"{where}: predicted {fmt(shown, 2)} (the model's value {full(pred)}"
+        if shown != pred:
+            lo, hi = self._ratings.scale if self._ratings is not None else (0, 0)
+            text += f", clipped to the scale {lo:g} to {hi:g}"
+        text += ")"
+        f = self._factors
+        if f is not None and f.is_cold(r, c):
+            who = self._rows[r] if f.cold_users is not None and r in f.cold_users else self._cols[c]
+            base = "the mean rating plus the known bias" if f.user_bias is not None else "the mean training rating"
+            text += f"; {who} has no training ratings, so this is the fallback: {base}"
+        if math.isnan(vals[c]):
+            return text + "; not rated"
+        actual = float(vals[c])
+        kind = "held out, so not trained on" if held[c] else "rated"
+        return f"{text}; actual rating {full(actual)} ({kind}; error {fmt(actual - pred, 3)})"
 
 
 class _ShapeOnly:
@@ -271,7 +310,7 @@ class _ShapeOnly:
 class RecommendationsModel(QAbstractTableModel):
     """The top-N unrated items of every user with their predicted ratings."""
 
-    COLUMNS = ("User", "Rank", "Item", "Predicted rating")
+    COLUMNS = ("User", "Rank", "Item", "Predicted rating", "Ratings")
 
     def __init__(self, parent: Any = None) -> None:
         super().__init__(parent)
@@ -299,7 +338,7 @@ class RecommendationsModel(QAbstractTableModel):
         if stale != self.stale:
             self.stale = stale
             if self.rowCount():
-                self.dataChanged.emit(self.index(0, 0), self.index(self.rowCount() - 1, 3))
+                self.dataChanged.emit(self.index(0, 0), self.index(self.rowCount() - 1, len(self.COLUMNS) - 1))
 
     def rowCount(self, parent: Index = QModelIndex()) -> int:
         return 0 if parent.isValid() or self._recs is None else len(self._recs)
@@ -316,6 +355,8 @@ class RecommendationsModel(QAbstractTableModel):
             return int(recs.rank[r])
         if c == 2:
             return self._items[int(recs.item[r])]
+        if c == 4:
+            return int(recs.item_ratings[r])
         return float(recs.predicted[r])
 
     def data(self, index: Index, role: int = DISPLAY) -> Any:
@@ -324,19 +365,29 @@ class RecommendationsModel(QAbstractTableModel):
         r, c = index.row(), index.column()
         if role == DISPLAY:
             v = self._cell(r, c)
-            return fmt(v, 2) if c == 3 else str(v)
+            return fmt(v, 2) if c == 3 else (f"{v:,}" if c == 4 else str(v))
         if role == EDIT:
             return self._cell(r, c)
-        if role == Qt.ItemDataRole.TextAlignmentRole and c in (1, 3):
+        if role == Qt.ItemDataRole.TextAlignmentRole and c in (1, 3, 4):
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         if role == Qt.ItemDataRole.ForegroundRole and self.stale:
             return QBrush(STALE_FG)
         if role == Qt.ItemDataRole.ToolTipRole:
+            score = float(self._recs.score[r])
+            n = self._cell(r, 4)
             return (f"{self._cell(r, 0)} has not rated {self._cell(r, 2)}; the model predicts "
-                    f"{fmt(self._cell(r, 3), 3)} (choice {self._cell(r, 1)} for this user).")
+                    f"{fmt(self._cell(r, 3), 2)} (the model's value {full(score)}, which the ranking follows; "
+                    f"choice {self._cell(r, 1)} for this user). {n:,} training rating{'s' if n != 1 else ''} "
+                    f"of this item.")
         return None
 
+    TIPS = ("The user", "1 = the best of this user's list", "The recommended item",
+            "The model's prediction, clipped to the rating scale (hover for the exact value)",
+            "How many training ratings the item has: few ratings mean little evidence")
+
     def headerData(self, section: int, orientation: Qt.Orientation, role: int = DISPLAY) -> Any:
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.ToolTipRole:
+            return self.TIPS[section] if 0 <= section < len(self.TIPS) else None
         if role != DISPLAY:
             return None
         if orientation == Qt.Orientation.Horizontal:

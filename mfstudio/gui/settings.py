@@ -144,3 +144,11 @@ class Settings:
             if v is None or isinstance(v, (bool, int, float, str)):
                 plain[str(k)] = v
         self.q.setValue(f"training/params/{solver}", json.dumps(plain))
+
+    # -- exports ---------------------------------------------------------------------------
+    def full_precision(self) -> bool:
+        """Whether CSV exports write numbers in full (default: 6 significant digits)."""
+        return str(self.q.value("export/full_precision", "false")).lower() in ("true", "1")
+
+    def set_full_precision(self, on: bool) -> None:
+        self.q.setValue("export/full_precision", "true" if on else "false")

@@ -197,6 +197,23 @@ class ScaleOp(Op):
         model._raw_set_scale(self.old)
 
 
+class ZeroRuleOp(Op):
+    """Switch the grid's rule "0 means not rated" on or off."""
+
+    def __init__(self, on: bool) -> None:
+        self.on = bool(on)
+        self.old: bool | None = None
+
+    def apply(self, model: RatingsTableModel) -> None:
+        old = model._raw_set_zero_rule(self.on)
+        if self.old is None:
+            self.old = old
+
+    def revert(self, model: RatingsTableModel) -> None:
+        assert self.old is not None
+        model._raw_set_zero_rule(self.old)
+
+
 # -- commands -------------------------------------------------------------------
 class GridCommand(QUndoCommand):
     """An undo step made of ops; announces the change once per redo/undo."""
@@ -313,3 +330,15 @@ class ScaleCommand(GridCommand):
         if self.op.scale == self.op.old:
             self.setObsolete(True)  # stepped back to where it started: drop the step
         return True
+
+
+class ZeroRuleCommand(GridCommand):
+    """Switch "0 means not rated" on (clearing the grid's ratings of 0, which undo brings back) or off."""
+
+    def __init__(self, model: RatingsTableModel, on: bool, text: str) -> None:
+        ops: list[Op] = [ZeroRuleOp(on)]
+        if on:
+            rows, cols = np.nonzero(model.values() == 0)
+            if len(rows):
+                ops.append(CellsOp(rows, cols, np.full(len(rows), np.nan)))
+        super().__init__(model, ops, text)

@@ -30,6 +30,7 @@ from PySide6.QtGui import (
     QUndoCommand,
 )
 from PySide6.QtWidgets import (
+    QCheckBox,
     QDoubleSpinBox,
     QFileDialog,
     QFrame,
@@ -64,13 +65,14 @@ from mfstudio.core import (
     metrics,
     recommend,
 )
+from mfstudio.core.recommend import AUTO
 from mfstudio.gui import dialogs
 from mfstudio.gui.controls import ControlPanel
 from mfstudio.gui.grid import LOCKED_MESSAGE, RatingGridView, RatingsTableModel
 from mfstudio.gui.plot import LossPlot, run_label
 from mfstudio.gui.recent import RecentFiles
 from mfstudio.gui.recovery import Autosaver, pending_recovery
-from mfstudio.gui.results import PModel, QModel, RecommendationsModel, ResultTableView, RHatModel, fmt
+from mfstudio.gui.results import BiasModel, PModel, QModel, RecommendationsModel, ResultTableView, RHatModel, sig
 from mfstudio.gui.settings import Settings
 from mfstudio.gui.worker import Outcome, Progress, TrainingRunner, training_recipe
 
@@ -140,6 +142,7 @@ class MainWindow(QMainWindow):
         self.ask_before_closing = True
         self.settings = settings if settings is not None else Settings()
         self._extra_modified = False  # a restored session counts as unsaved though its undo history is empty
+        self._results_unsaved = False  # a finished run's results are work that Save keeps
         self._keep_recovery_file = True  # until the offer is made, loading must not remove a crash's recovery file
         self._shown_share = 0.0
 
@@ -191,10 +194,10 @@ class MainWindow(QMainWindow):
         self.grid_model.undo_stack.cleanChanged.connect(self._update_modified)
         self.grid_model.undo_stack.indexChanged.connect(self._on_undo_index)
         # Belt and braces for the Ratings cache: any change of cells or shape invalidates it.
-        for sig in (self.grid_model.dataChanged, self.grid_model.modelReset, self.grid_model.rowsInserted,
+        for signal in (self.grid_model.dataChanged, self.grid_model.modelReset, self.grid_model.rowsInserted,
                     self.grid_model.rowsRemoved, self.grid_model.columnsInserted, self.grid_model.columnsRemoved,
                     self.grid_model.headerDataChanged, self.grid_model.heldOutChanged):
-            sig.connect(self._invalidate_grid_cache)
+            signal.connect(self._invalidate_grid_cache)
 
         self.controls = ControlPanel()
         self.controls.train_button.clicked.connect(self.train)
@@ -217,6 +220,17 @@ class MainWindow(QMainWindow):
         info_row = QHBoxLayout()
         info_row.setContentsMargins(0, 0, 0, 0)
         info_row.addWidget(self.grid_info, 1)
+        self.zero_rule = QCheckBox("0 means not rated")
+        self.zero_rule.setObjectName("zeroMeansNotRated")
+        self.zero_rule.setAccessibleName("A zero in the grid means not rated")
+        self.zero_rule.setToolTip(
+            "On (the notebook's convention): a 0 typed, pasted or read from a matrix file leaves the cell unrated. "
+            "Off: 0 is a rating like any other. Saved with the session; switching it on clears ratings of 0 "
+            "(undo brings them back).")
+        self.zero_rule.setChecked(self.grid_model.zeros_are_missing)
+        self.zero_rule.toggled.connect(self._on_zero_rule_toggled)
+        self.grid_model.zeroRuleChanged.connect(self._show_zero_rule)
+        info_row.addWidget(self.zero_rule)
         info_row.addWidget(_caption("Scale"))
         self.scale_min, self.scale_max = self._scale_box("scaleMin", "Lowest rating on the scale"), \
             self._scale_box("scaleMax", "Highest rating on the scale")
@@ -246,6 +260,15 @@ class MainWindow(QMainWindow):
             view.setModel(model)
             view.statusMessage.connect(self.show_message)
         self.recs_table.horizontalHeader().setDefaultSectionSize(110)
+        self.user_bias_model, self.item_bias_model = BiasModel(decimals=3), BiasModel(decimals=3)
+        self.user_bias_table = ResultTableView("userBiasTable", "User biases b_u")
+        self.item_bias_table = ResultTableView("itemBiasTable", "Item biases b_i")
+        for view, model in ((self.user_bias_table, self.user_bias_model), (self.item_bias_table, self.item_bias_model)):
+            view.setModel(model)
+            view.statusMessage.connect(self.show_message)
+            view.horizontalHeader().setStretchLastSection(True)
+        self.user_bias_table.export_handler = lambda: self.export_table("user_bias")
+        self.item_bias_table.export_handler = lambda: self.export_table("item_bias")
         self.p_table.export_handler = lambda: self.export_table("P")
         self.q_table.export_handler = lambda: self.export_table("Q")
         self.r_hat_table.export_handler = lambda: self.export_table("R_hat")
@@ -260,23 +283,50 @@ class MainWindow(QMainWindow):
         self.top_n.setSuffix(" per user")
         self.top_n.setToolTip("How many unrated items to recommend to each user.")
         self.top_n.valueChanged.connect(self._on_top_n_changed)
+        self.min_ratings = QSpinBox()
+        self.min_ratings.setObjectName("minRatings")
+        self.min_ratings.setAccessibleName("Fewest training ratings an item needs to be recommended")
+        self.min_ratings.setRange(AUTO, 100_000)
+        self.min_ratings.setValue(AUTO)
+        self.min_ratings.setSpecialValueText("Min ratings: auto")
+        self.min_ratings.setPrefix("Min ratings: ")
+        self.min_ratings.setToolTip(
+            "Recommend only items with at least this many training ratings: a film two people loved scores high "
+            "on almost no evidence. Auto: 10, or half the median item's count when that is smaller.")
+        self.min_ratings.valueChanged.connect(self._on_top_n_changed)
+        self.recs_caption = _caption("")
+        self.recs_caption.setObjectName("recommendationsCaption")
         recs_head = QWidget()
         rh = QHBoxLayout(recs_head)
         rh.setContentsMargins(0, 0, 0, 0)
-        rh.addWidget(_caption("Each user's unrated items with the highest predicted rating."), 1)
+        rh.addWidget(self.recs_caption, 1)
+        rh.addWidget(self.min_ratings)
         rh.addWidget(self.top_n)
+        self.r_hat_caption = _caption("")
+        self.r_hat_caption.setObjectName("rHatCaption")
+        self.bias_caption = _caption("")
+        self.bias_caption.setObjectName("biasCaption")
+        bias_tab = QWidget()
+        bl = QVBoxLayout(bias_tab)
+        bl.setContentsMargins(2, 2, 2, 2)
+        bl.setSpacing(2)
+        bl.addWidget(self.bias_caption)
+        tables = QHBoxLayout()
+        tables.addWidget(self.user_bias_table, 1)
+        tables.addWidget(self.item_bias_table, 1)
+        bl.addLayout(tables, 1)
 
         self.tabs = QTabWidget()
         self.tabs.setObjectName("resultTabs")
         self.tabs.setDocumentMode(True)
-        self.tabs.addTab(_tab(self.r_hat_table, _caption(
-            "R-hat = P·Q. Plain: rated cells (how well the model fits them). "
-            "Blue italics: predictions for unrated cells. Orange: held-out cells. Hover a cell for the actual rating.")),
-            "R-hat")
+        self.tabs.addTab(_tab(self.r_hat_table, self.r_hat_caption), "R-hat")
         self.tabs.addTab(_tab(self.p_table, _caption("P: one row per user, one column per latent feature (k1 … kK).")), "P")
         self.tabs.addTab(_tab(self.q_table, _caption("Q: one row per latent feature (k1 … kK), one column per item.")), "Q")
+        self.tabs.addTab(bias_tab, "Biases")
         self.tabs.addTab(_tab(self.recs_table, recs_head), "Recommendations")
+        self._show_captions(None)
         for i, tip in enumerate(("Predicted ratings for every cell", "User features", "Item features",
+                                 "Global mean and the user and item biases (biased-sgd)",
                                  "Top-N unrated items per user")):
             self.tabs.setTabToolTip(i, tip)
 
@@ -378,9 +428,17 @@ class MainWindow(QMainWindow):
                                        "actionExport")
         ex.addSeparator()
         for key, title in (("P", "&P as CSV…"), ("Q", "&Q as CSV…"), ("R_hat", "R-&hat as CSV…"),
+                           ("user_bias", "&User biases as CSV…"), ("item_bias", "I&tem biases as CSV…"),
                            ("recommendations", "Re&commendations as CSV…"), ("history", "Training histor&y as CSV…"),
                            ("ratings", "Ratin&gs R as CSV…")):
             self._act(ex, title, lambda _=False, k=key: self.export_table(k))
+        ex.addSeparator()
+        self.action_full_precision = self._act(
+            ex, "Full precisio&n in CSV files", self._on_full_precision_toggled, None,
+            "Write CSV numbers in full, so they read back bit for bit (otherwise 6 significant digits).",
+            "actionFullPrecision")
+        self.action_full_precision.setCheckable(True)
+        self.action_full_precision.setChecked(self.settings.full_precision())
         ex.addSeparator()
         self.action_save_figure = self._act(ex, "Loss curve &figure…", self.plot.save_figure_dialog, "Ctrl+Shift+E",
                                             "Save the loss curve as PNG, SVG or PDF.", "actionSaveFigure")
@@ -466,6 +524,7 @@ class MainWindow(QMainWindow):
             self._applying_share = False
         self._shown_share = self.controls.holdout_fraction()
         held = np.asarray(session.held_out, dtype=np.int64).reshape(-1, 2)
+        self.grid_model.set_zeros_are_missing(session.zeros_are_missing, undoable=False)
         self.grid_model.set_ratings(session.ratings, held)
         if len(held) == 0 and session.holdout_fraction > 0:
             self._apply_share(session.holdout_fraction)
@@ -522,6 +581,7 @@ class MainWindow(QMainWindow):
             params=self.controls.params(),
             holdout_fraction=self.controls.holdout_fraction(),
             result=self._result_for(ratings),
+            zeros_are_missing=self.grid_model.zeros_are_missing,
         )
 
     def _result_for(self, ratings: Ratings) -> RunResult | None:
@@ -593,7 +653,8 @@ class MainWindow(QMainWindow):
         self.grid_model.set_read_only(True)
         self._store_training_settings()  # remembered now, so even a crash keeps them
         self.plot.start_live(int(params["steps"]))
-        self.runner.start(training, max_steps=max_steps, top_n=int(self.top_n.value()))
+        self.runner.start(training, max_steps=max_steps, top_n=int(self.top_n.value()),
+                          min_ratings=int(self.min_ratings.value()))
         self._sync_buttons()
         step = training.step if isinstance(training, Training) else 0
         what = "one step" if max_steps == 1 else (f"from step {step:,}" if existing and step else
@@ -733,13 +794,70 @@ class MainWindow(QMainWindow):
             self._warn("Training diverged", snap.message)
         elif snap is not None and snap.reason is not None:
             self.show_message(f"Finished at step {snap.step:,}: {snap.reason.describe()}.")
+        if t is not None and snap is not None and not outcome.user_error:
+            self._mark_results_unsaved()
         self.trainingFinished.emit(reason)
+
+    def _mark_results_unsaved(self) -> None:
+        """New results are work too: the title says so, closing asks, and the recovery file keeps them."""
+        self._results_unsaved = True
+        self._update_modified()
+        self.autosaver.mark_changed()
 
     # ================================================================ results
     def _show_factors(self, ratings: Ratings, factors: Factors) -> None:
         self.p_model.set_factors(ratings, factors)
         self.q_model.set_factors(ratings, factors)
         self.r_hat_model.set_factors(ratings, factors)
+        self._show_biases(ratings, factors)
+
+    def _show_biases(self, ratings: Ratings, factors: Factors | None) -> None:
+        if factors is None or factors.user_bias is None or factors.item_bias is None:
+            self.user_bias_model.clear()
+            self.item_bias_model.clear()
+        else:
+            self.user_bias_model.set_biases(ratings.users, factors.user_bias, "User bias b_u")
+            self.item_bias_model.set_biases(ratings.items, factors.item_bias, "Item bias b_i")
+        self._show_captions(factors, ratings)
+
+    def _show_captions(self, factors: Factors | None, ratings: Ratings | None = None) -> None:
+        """Say in the R-hat and Biases tabs how the shown numbers are made (the formula of this model)."""
+        scale = "" if ratings is None else f" to the scale {ratings.scale[0]:g} to {ratings.scale[1]:g}"
+        legend = ("Plain: rated cells (how well the model fits them). Blue italics: predictions for unrated cells. "
+                  "Orange: held-out cells. Hover a cell for the exact value and the actual rating.")
+        if factors is not None and factors.user_bias is not None:
+            mu = sig(factors.global_mean, 3)
+            self.r_hat_caption.setText(f"R-hat = μ + b_u + b_i + P·Q (global mean μ = {mu}; the biases are in the "
+                                       f"Biases tab), clipped{scale} for display. {legend}")
+            self.bias_caption.setText(
+                f"Global mean μ = {mu}: the average training rating. A user's bias b_u: how much higher (+) or lower (−) "
+                "than μ they rate; an item's bias b_i: how much it is liked regardless of taste. "
+                "R-hat = μ + b_u + b_i + P·Q.")
+        else:
+            self.r_hat_caption.setText(f"R-hat = P·Q, clipped{scale} for display. {legend}")
+            self.bias_caption.setText("This model has no biases: R-hat = P·Q. Choose biased-sgd to learn a global "
+                                      "mean and a bias per user and per item.")
+        if factors is not None and (factors.cold_users is not None or factors.cold_items is not None):
+            n = (0 if factors.cold_users is None else len(factors.cold_users)) + \
+                (0 if factors.cold_items is None else len(factors.cold_items))
+            self.r_hat_caption.setText(self.r_hat_caption.text() + f" {n} user(s)/item(s) without training ratings "
+                                       "show the fallback (the mean, plus the known bias), marked in their tooltips.")
+
+    def _recommend(self, ratings: Ratings, factors: Factors, held: np.ndarray) -> Recommendations:
+        """Each user's top-N among the items not rated in training (held-out items stay candidates)."""
+        train = ratings.split_cells(held).train if len(held) else ratings.observed
+        return recommend(ratings, factors, int(self.top_n.value()), train=train,
+                         min_ratings=int(self.min_ratings.value()))
+
+    def _show_recs_caption(self, ratings: Ratings | None, recs: Recommendations | None) -> None:
+        text = "Each user's items not rated in training with the highest predicted rating, in the order of the model's score."
+        if recs is not None:
+            auto = " (auto)" if int(self.min_ratings.value()) == AUTO else ""
+            if recs.min_ratings > 1:
+                text += f" Items with fewer than {recs.min_ratings:,} training ratings are left out{auto}."
+            else:
+                text += f" Every item with a training rating is a candidate{auto}."
+        self.recs_caption.setText(text)
 
     def _show_result(self, result: RunResult, ratings: Ratings, held: np.ndarray,
                      recs: Recommendations | None = None) -> None:
@@ -747,33 +865,40 @@ class MainWindow(QMainWindow):
         self.r_hat_model.set_result(ratings, result.factors, held)
         self.p_model.set_factors(ratings, result.factors)
         self.q_model.set_factors(ratings, result.factors)
+        self._show_biases(ratings, result.factors)
         if recs is None and result.factors.all_finite():
-            recs = recommend(ratings, result.factors, int(self.top_n.value()))
+            recs = self._recommend(ratings, result.factors, held)
         self._recs = recs
         self.recs_model.set_recommendations(ratings, recs)
         self.recs_model.set_stale(False)
+        self._show_recs_caption(ratings, recs)
 
     def _clear_results(self) -> None:
         self._result = self._result_ratings = None
         self._result_held = np.zeros((0, 2), np.int64)
         self._recs = None
-        for m in (self.p_model, self.q_model, self.r_hat_model):
+        for m in (self.p_model, self.q_model, self.r_hat_model, self.user_bias_model, self.item_bias_model):
             m.clear()
         self.recs_model.clear()
+        self._show_captions(None)
+        self._show_recs_caption(None, None)
 
     def _set_stale(self, stale: bool) -> None:
         self._stale = stale and self._result is not None
         self.stale_banner.setVisible(self._stale)
-        for m in (self.p_model, self.q_model, self.r_hat_model, self.recs_model):
+        for m in (self.p_model, self.q_model, self.r_hat_model, self.recs_model, self.user_bias_model,
+                  self.item_bias_model):
             m.set_stale(self._stale)
 
     @Slot(int)
     def _on_top_n_changed(self, n: int) -> None:
+        """Top N or the minimum number of ratings changed: list the recommendations again."""
         if self._result is None or self._result_ratings is None or self.running:
             return
         if self._result.factors.all_finite():
-            self._recs = recommend(self._result_ratings, self._result.factors, n)
+            self._recs = self._recommend(self._result_ratings, self._result.factors, self._result_held)
             self.recs_model.set_recommendations(self._result_ratings, self._recs)
+            self._show_recs_caption(self._result_ratings, self._recs)
 
     def _budget(self) -> int:
         try:
@@ -787,9 +912,9 @@ class MainWindow(QMainWindow):
 
     def _show_status(self, step: int, budget: int, objective: float, train_rmse: float, val_rmse: float,
                      rate: float) -> None:
-        parts = [f"Step {step:,} of {budget:,}", f"e = {fmt(objective, 4)}", f"RMSE {fmt(train_rmse, 4)}"]
+        parts = [f"Step {step:,} of {budget:,}", f"e = {sig(objective)}", f"RMSE {sig(train_rmse)}"]
         if math.isfinite(val_rmse):
-            parts.append(f"validation RMSE {fmt(val_rmse, 4)}")
+            parts.append(f"validation RMSE {sig(val_rmse)}")
         if rate and math.isfinite(rate):
             parts.append(f"{rate / 1e6:.1f} M steps/s" if rate >= 1e6 else f"{rate:,.0f} steps/s")
         if self.runner.paused:
@@ -802,9 +927,9 @@ class MainWindow(QMainWindow):
         if len(h) == 0:
             return f"Step {r.steps_done:,}"
         last = h[-1]
-        parts = [f"Step {int(last[0]):,}", f"e = {fmt(last[1], 4)}", f"RMSE {fmt(last[2], 4)}"]
+        parts = [f"Step {int(last[0]):,}", f"e = {sig(last[1])}", f"RMSE {sig(last[2])}"]
         if math.isfinite(last[4]):
-            parts.append(f"validation RMSE {fmt(last[4], 4)}")
+            parts.append(f"validation RMSE {sig(last[4])}")
         return " · ".join(parts)
 
     # ================================================================ data changes
@@ -856,8 +981,9 @@ class MainWindow(QMainWindow):
             m.undo_stack.endMacro()
         n = len(new)
         if not quiet:
-            self.show_message(f"{n:,} rating{'s' if n != 1 else ''} held out for validation (orange in the grid)."
-                              if n else "All ratings are used for training.")
+            cold = self._hold_out_warning(ratings) if n else ""
+            self.show_message((f"{n:,} rating{'s' if n != 1 else ''} held out for validation (orange in the grid)."
+                               + (f" Note: {cold}." if cold else "")) if n else "All ratings are used for training.")
 
     def _scale_box(self, name: str, accessible: str) -> QDoubleSpinBox:
         box = QDoubleSpinBox()
@@ -890,6 +1016,30 @@ class MainWindow(QMainWindow):
             self.grid_model.set_scale((lo, hi))
         self._show_scale(*self.grid_model.scale)
 
+    @Slot(bool)
+    def _on_zero_rule_toggled(self, on: bool) -> None:
+        if on != self.grid_model.zeros_are_missing:
+            self.grid_model.set_zeros_are_missing(on)
+
+    @Slot(bool)
+    def _show_zero_rule(self, on: bool) -> None:
+        self.zero_rule.blockSignals(True)
+        self.zero_rule.setChecked(on)
+        self.zero_rule.blockSignals(False)
+
+    def _hold_out_warning(self, ratings: Ratings) -> str:
+        """What the hold-out takes whole: users (items) left with no training rating, or ""."""
+        split = ratings.split_cells(self.grid_held_out())
+        nu, ni = len(split.users_without_training), len(split.items_without_training)
+        parts = []
+        if nu:
+            parts.append(f"{nu:,} user{'s have' if nu != 1 else ' has'} every rating held out")
+        if ni:
+            parts.append(f"{ni:,} item{'s have' if ni != 1 else ' has'} every rating held out")
+        if not parts:
+            return ""
+        return " and ".join(parts) + " (predicted from the mean and the known biases)"
+
     def _update_grid_info(self) -> None:
         m = self.grid_model
         n_users, n_items = m.shape
@@ -899,6 +1049,9 @@ class MainWindow(QMainWindow):
                 f" ({ratings.nnz / max(n_users * n_items, 1):.0%} filled)")
         if held:
             text += f" · {held:,} held out"
+            cold = self._hold_out_warning(ratings)
+            if cold:
+                text += f" · {cold}"
         out = ratings.out_of_scale()
         if out:
             text += f" · {out:,} outside the scale (red)"
@@ -906,8 +1059,8 @@ class MainWindow(QMainWindow):
 
     # ================================================================ unsaved changes
     def is_modified(self) -> bool:
-        """True when the data differs from what was last opened or saved."""
-        return self._extra_modified or not self.grid_model.undo_stack.isClean()
+        """True when the data or the results differ from what was last opened or saved."""
+        return self._extra_modified or self._results_unsaved or not self.grid_model.undo_stack.isClean()
 
     @Slot()
     @Slot(bool)
@@ -928,6 +1081,7 @@ class MainWindow(QMainWindow):
     def _set_saved(self) -> None:
         """The document now matches its file (or was just opened): clean, nothing to recover."""
         self._extra_modified = False
+        self._results_unsaved = False
         self.grid_model.undo_stack.setClean()
         self._update_modified()
 
@@ -1090,7 +1244,7 @@ class MainWindow(QMainWindow):
         from mfstudio import io
 
         try:
-            return io.load(path)
+            return io.load(path, keep_zeros=not self.grid_model.zeros_are_missing)
         except (MFStudioError, OSError) as exc:
             self._warn(title, str(exc))
         except Exception as exc:  # a reader bug must not take the user's data with it
@@ -1106,11 +1260,13 @@ class MainWindow(QMainWindow):
             return False
         session = loaded.session
         if loaded.fmt != "session":  # a rating file holds no solver: keep the one chosen here
+            zeros = self._zero_rule_for(session.ratings, loaded.notices)
             try:
                 session = Session(ratings=session.ratings, held_out=session.held_out, solver=self.controls.solver(),
-                                  params=self.controls.params(), holdout_fraction=self.controls.holdout_fraction())
-            except MFStudioError:
-                pass  # parameters that do not validate: the file's defaults are a fine start
+                                  params=self.controls.params(), holdout_fraction=self.controls.holdout_fraction(),
+                                  zeros_are_missing=zeros)
+            except MFStudioError:  # parameters that do not validate: the file's defaults are a fine start
+                session = Session(ratings=session.ratings, held_out=session.held_out, zeros_are_missing=zeros)
         self.load_session(session, path=path)
         self._remember_file(path)
         if loaded.notices:
@@ -1118,6 +1274,14 @@ class MainWindow(QMainWindow):
         else:
             self.show_message(f"Opened {Path(path).name}.")
         return True
+
+    def _zero_rule_for(self, ratings: Ratings, notices: list[str]) -> bool:
+        """The "0 means not rated" rule for ratings just read: off when the file lists 0 as a rating."""
+        on = self.grid_model.zeros_are_missing
+        if on and ratings.nnz and bool(np.any(ratings.observed.vals == 0)):
+            notices.append("This file lists 0 as a rating, so \"0 means not rated\" was switched off for it.")
+            return False
+        return on
 
     def _remember_file(self, path: str | Path) -> None:
         self.recent.add(path)
@@ -1149,6 +1313,10 @@ class MainWindow(QMainWindow):
         name = Path(path).name
         m.undo_stack.beginMacro(f"Import {name}")
         try:
+            if loaded.fmt != "session" and not self._zero_rule_for(s.ratings, loaded.notices):
+                m.set_zeros_are_missing(False)
+            elif loaded.fmt == "session":
+                m.set_zeros_are_missing(s.zeros_are_missing)
             m.set_ratings(s.ratings, held, undoable=True, text=f"Import {name}")
             fraction = self.controls.holdout_fraction()
             if len(held) == 0 and fraction > 0:
@@ -1259,7 +1427,9 @@ class MainWindow(QMainWindow):
         session = Session(self._result_ratings, self._result_held, self._result.solver, dict(self._result.params),
                           self.controls.holdout_fraction(), None, self._result)
         try:
-            written = io.export_results(folder, session, top_n=int(self.top_n.value()), include_session=True)
+            written = io.export_results(folder, session, top_n=int(self.top_n.value()),
+                                        min_ratings=int(self.min_ratings.value()),
+                                        full_precision=self.action_full_precision.isChecked(), include_session=True)
         except (MFStudioError, OSError) as exc:
             self._warn("Could not export the results", str(exc))
             return []
@@ -1288,17 +1458,20 @@ class MainWindow(QMainWindow):
                 return p
             r, ratings = self._result, self._result_ratings
             assert r is not None and ratings is not None
+            full = self.action_full_precision.isChecked()
             if which == "P":
-                io.export_P(p, ratings, r.factors)
+                io.export_P(p, ratings, r.factors, full)
             elif which == "Q":
-                io.export_Q(p, ratings, r.factors)
+                io.export_Q(p, ratings, r.factors, full)
             elif which == "R_hat":
-                io.export_R_hat(p, ratings, r.factors)
+                io.export_R_hat(p, ratings, r.factors, full)
+            elif which in ("user_bias", "item_bias"):
+                io.export_biases(p, ratings, r.factors, which.split("_")[0], full)
             elif which == "history":
                 io.export_history(p, r.history)
             elif which == "recommendations":
-                recs = self._recs if self._recs is not None else recommend(ratings, r.factors, int(self.top_n.value()))
-                io.export_recommendations(p, ratings, recs)
+                recs = self._recs if self._recs is not None else self._recommend(ratings, r.factors, self._result_held)
+                io.export_recommendations(p, ratings, recs, full)
             else:
                 raise ValueError(f"unknown table {which!r}")
         except (MFStudioError, OSError) as exc:
@@ -1307,6 +1480,12 @@ class MainWindow(QMainWindow):
         self.settings.set_last_folder(p)
         self.show_message(f"Exported {which.replace('_', '-')} to {p}.")
         return p
+
+    @Slot(bool)
+    def _on_full_precision_toggled(self, on: bool) -> None:
+        self.settings.set_full_precision(bool(on))
+        self.show_message("CSV exports now write numbers in full." if on
+                          else "CSV exports now write 6 significant digits.")
 
     # ================================================================ misc
     def _warn(self, title: str, text: str) -> None:
@@ -1356,7 +1535,8 @@ class MainWindow(QMainWindow):
         c = self.controls
         return [self.grid, c.solver_box, *c.param_widgets.values(), c.seed, c.holdout, c.train_button,
                 c.pause_button, c.stop_button, c.step_button, c.reset_button, self.tabs.tabBar(), self.r_hat_table,
-                self.p_table, self.q_table, self.top_n, self.recs_table]
+                self.p_table, self.q_table, self.user_bias_table, self.item_bias_table, self.min_ratings, self.top_n,
+                self.recs_table]
 
     @Slot()
     def _apply_tab_order(self) -> None:
@@ -1436,6 +1616,7 @@ class MainWindow(QMainWindow):
                   self.action_resize):
             a.setEnabled(not running)
         self.scale_min.setEnabled(not running)
+        self.zero_rule.setEnabled(not running)
         self.scale_max.setEnabled(not running)
         self.action_pause.setEnabled(running)
         self.action_stop.setEnabled(running)

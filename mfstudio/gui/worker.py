@@ -106,7 +106,7 @@ class TrainingThread(QThread):
     ready = Signal(object)  # the Training, once built (before any progress)
 
     def __init__(self, training: Training | Callable[[], Training], control: Control, max_steps: int | None,
-                 top_n: int) -> None:
+                 top_n: int, min_ratings: int = 0) -> None:
         super().__init__()
         self.setObjectName("mfstudio-training")
         self.recipe = None if isinstance(training, Training) else training
@@ -114,6 +114,7 @@ class TrainingThread(QThread):
         self.control = control
         self.max_steps = max_steps
         self.top_n = top_n
+        self.min_ratings = min_ratings
         self.outcome: Outcome | None = None  # written by run(), read after the thread ended
         # Set by the GUI thread when it has handled a progress report: back-pressure.
         self.taken = threading.Event()
@@ -151,7 +152,8 @@ class TrainingThread(QThread):
                 raise RuntimeError("the training ended without a final state")
             recs = None
             if self.top_n > 0 and final.factors.all_finite():
-                recs = recommend(self.training.ratings, final.factors, self.top_n)
+                recs = recommend(self.training.ratings, final.factors, self.top_n, train=self.training.split.train,
+                                 min_ratings=self.min_ratings)
             self.outcome = Outcome(final, self.training.history.arrays(), recs, training=self.training)
         except Exception as exc:  # reported to the user on the GUI thread, never swallowed
             traceback.print_exc()
@@ -188,7 +190,7 @@ class TrainingRunner(QObject):
 
     # -- commands (GUI thread) ----------------------------------------------------------
     def start(self, training: Training | Callable[[], Training], *, max_steps: int | None = None,
-              top_n: int = 5) -> None:
+              top_n: int = 5, min_ratings: int = 0) -> None:
         """Run ``training`` (to its end, or ``max_steps`` more steps) on a new thread.
 
         ``training`` may be a function that builds the Training (see :func:`training_recipe`);
@@ -197,7 +199,7 @@ class TrainingRunner(QObject):
         if self._thread is not None:
             raise RuntimeError("A training run is already going; stop it first.")
         self.control = Control()
-        thread = TrainingThread(training, self.control, max_steps, top_n)
+        thread = TrainingThread(training, self.control, max_steps, top_n, min_ratings)
         thread.progress.connect(self._on_progress)
         thread.ready.connect(self._on_ready)
         thread.finished.connect(self._on_thread_finished)

@@ -7,7 +7,7 @@ Layout (version 1)::
                  "R": [[null, 4.5, ...], ...]            (small data: the grid, null = not rated)
                  or "entries": [[row, col, value], ...]},  (larger data)
      "held_out": [[row, col], ...], "solver": "sgd", "params": {...},
-     "holdout_fraction": 0.0, "patience": null,
+     "holdout_fraction": 0.0, "patience": null, "zeros_are_missing": true,
      "result": null or {"solver", "params", "steps_done", "elapsed_s", "reason", "message",
                         "factors": {"K", "P", "Q", "user_bias", "item_bias", "global_mean"},
                         "history": {"columns": [...], "rows": [[...], ...]}}}
@@ -132,6 +132,7 @@ def session_to_dict(session: Session) -> dict[str, Any]:
         "params": {str(k): _plain(v) for k, v in session.params.items()},
         "holdout_fraction": float(session.holdout_fraction),
         "patience": None if session.patience is None else int(session.patience),
+        "zeros_are_missing": bool(session.zeros_are_missing),
         "result": None,
     }
     res = session.result
@@ -301,6 +302,7 @@ def _migrate_0(doc: dict[str, Any]) -> dict[str, Any]:
             "scale": doc.get("scale"),
             "R": rows,
         },
+        "zeros_are_missing": zeros_missing,
     }
 
 
@@ -440,6 +442,7 @@ def session_from_document(obj: Any, name: str = "The session file") -> tuple[Ses
     patience = doc.get(obj, "patience", (int,), "session", default=None, nullable=True)
     if patience is not None and patience < 1:
         raise doc.fail("'patience' must be at least 1")
+    zeros_missing = doc.get(obj, "zeros_are_missing", (bool,), "session", default=True)
     res = doc.get(obj, "result", (dict,), "session", default=None, nullable=True)
     result = None
     if res is not None:
@@ -448,7 +451,7 @@ def session_from_document(obj: Any, name: str = "The session file") -> tuple[Ses
         except _ResultMismatchError as exc:
             notices.append(f"{name}: {exc}; the ratings and settings were opened without them.")
     session = Session(ratings=ratings, held_out=held_arr.astype(np.int64), solver=solver, params=params,
-                      holdout_fraction=float(hf), patience=patience, result=result)
+                      holdout_fraction=float(hf), patience=patience, result=result, zeros_are_missing=zeros_missing)
     return session, notices
 
 

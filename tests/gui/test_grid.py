@@ -145,10 +145,41 @@ def test_to_ratings_keeps_labels_scale_and_zeros(qapp) -> None:
     r = Ratings.from_dense(R0, users=list("abcde"), scale=(0.0, 5.0))
     m = RatingsTableModel(r)
     assert m.to_ratings() == r
+    m.set_zeros_are_missing(False)
     m.setData(m.index(0, 2), "0")
     out = m.to_ratings()
     assert out.nnz == r.nnz + 1
     assert out.to_dense()[0, 2] == 0
+
+
+def test_zero_means_not_rated_when_typed_or_pasted_by_default(qapp) -> None:
+    m = RatingsTableModel(Ratings.from_dense(R0))
+    assert m.zeros_are_missing
+    messages: list[str] = []
+    m.statusMessage.connect(messages.append)
+    before = m.to_ratings().nnz
+    m.setData(m.index(0, 0), "0")  # R0[0][0] is 5: a typed 0 clears it
+    assert np.isnan(m.value(0, 0)) and m.to_ratings().nnz == before - 1
+    assert "0 means not rated" in messages[-1]
+    # the notebook's Example 1 pasted: its zeros are gaps, as when the same matrix is opened from a file
+    block = [["0", "4.5", "2.0", "0"], ["4", "0", "3.5", "0"], ["0", "5", "0", "2"], ["0", "3.5", "4.0", "1.0"]]
+    m2 = RatingsTableModel(Ratings([], [], [], (4, 4)))
+    assert m2.paste_block(0, 0, block)
+    assert m2.to_ratings().nnz == 9 and m2.to_ratings().out_of_scale() == 0
+
+
+def test_switching_zero_rule_on_clears_zero_ratings_in_one_undo_step(qapp) -> None:
+    m = RatingsTableModel(Ratings.from_dense([[0, 4], [3, 0]], zeros_are_missing=False, scale=(0, 5)))
+    m.set_zeros_are_missing(False, undoable=False)
+    assert m.to_ratings().nnz == 4
+    seen: list[bool] = []
+    m.zeroRuleChanged.connect(seen.append)
+    assert m.set_zeros_are_missing(True)
+    assert m.zeros_are_missing and m.to_ratings().nnz == 2 and seen == [True]
+    m.undo_stack.undo()
+    assert not m.zeros_are_missing and m.to_ratings().nnz == 4 and seen == [True, False]
+    m.undo_stack.redo()
+    assert m.zeros_are_missing and m.to_ratings().nnz == 2
 
 
 def test_read_only_blocks_every_edit(model: RatingsTableModel, qtbot) -> None:

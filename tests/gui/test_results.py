@@ -79,14 +79,16 @@ def test_r_hat_shows_observed_and_predicted_cells_differently(ratings, factors):
     m.set_result(ratings, factors, np.array([[3, 3]]))
     R_hat = factors.P @ factors.Q
     observed, unrated, held = m.index(0, 1), m.index(0, 0), m.index(3, 3)  # R[0,1] = 4.5, R[0,0] not rated
-    assert m.data(observed) == f"{R_hat[0, 1]:.2f}"
+    lo, hi = ratings.scale
+    assert m.data(observed) == f"{min(max(R_hat[0, 1], lo), hi):.2f}"  # clipped for display
     assert m.data(observed, Qt.ItemDataRole.FontRole) is None
     assert m.data(unrated, Qt.ItemDataRole.FontRole).italic()
     assert m.data(unrated, Qt.ItemDataRole.BackgroundRole) is not None
     assert m.data(observed, Qt.ItemDataRole.BackgroundRole) is None
     assert m.data(held, Qt.ItemDataRole.BackgroundRole) != m.data(unrated, Qt.ItemDataRole.BackgroundRole)
     tip = m.data(observed, Qt.ItemDataRole.ToolTipRole)
-    assert "actual rating 4.5" in tip and f"predicted {R_hat[0, 1]:.3f}" in tip
+    assert "actual rating 4.5" in tip and f"the model's value {full(R_hat[0, 1])}" in tip
+    assert "clipped to the scale 1 to 5" in tip
     assert "not rated" in m.data(unrated, Qt.ItemDataRole.ToolTipRole)
     assert "held out" in m.data(held, Qt.ItemDataRole.ToolTipRole)
     assert m.data(observed, Qt.ItemDataRole.EditRole) == pytest.approx(R_hat[0, 1])
@@ -104,15 +106,42 @@ def test_recommendations_rows(ratings, factors):
     m = RecommendationsModel()
     m.set_recommendations(ratings, recs)
     assert m.rowCount() == len(recs)
-    first = [m.data(m.index(0, c)) for c in range(4)]
+    first = [m.data(m.index(0, c)) for c in range(5)]
     assert first[0] == "User 1" and first[1] == "1" and first[2] in ratings.items
     assert first[3] == f"{recs.predicted[0]:.2f}"
+    assert first[4] == str(int(np.count_nonzero(ratings.observed.cols == recs.item[0])))
     assert m.headerData(3, Qt.Orientation.Horizontal) == "Predicted rating"
+    assert m.headerData(4, Qt.Orientation.Horizontal) == "Ratings"
+    assert full(recs.score[0]) in m.data(m.index(0, 3), Qt.ItemDataRole.ToolTipRole)
+
+
+def test_r_hat_and_recommendations_show_the_same_prediction_the_same_way(ratings):
+    f = Factors(np.full((4, 1), 2.0), np.full((1, 4), 2.9))  # every prediction 5.8: above the scale
+    m = RHatModel()
+    m.set_result(ratings, f)
+    recs = RecommendationsModel()
+    rec = recommend(ratings, f, 1)
+    recs.set_recommendations(ratings, rec)
+    u, i = int(rec.user[0]), int(rec.item[0])
+    assert m.data(m.index(u, i)) == recs.data(recs.index(0, 3)) == "5.00"
+    assert "5.8" in m.data(m.index(u, i), Qt.ItemDataRole.ToolTipRole)
+    assert "5.8" in recs.data(recs.index(0, 3), Qt.ItemDataRole.ToolTipRole)
+
+
+def test_bias_model_has_bias_in_its_header(qtmodeltester, ratings):
+    from mfstudio.gui.results import BiasModel
+    m = BiasModel()
+    m.set_biases(ratings.items, np.array([0.5, -0.25, 0.0, 1e-20]), "Item bias b_i")
+    qtmodeltester.check(m, force_py=True)
+    assert "bias" in m.headerData(0, Qt.Orientation.Horizontal)
+    assert m.headerData(1, Qt.Orientation.Vertical) == ratings.items[1]
+    assert [m.data(m.index(r, 0)) for r in range(4)] == ["0.500", "-0.250", "0.000", "0.000"]
 
 
 @pytest.mark.parametrize("value,text", [
-    (4.4712345, "4.471"), (0.0, "0.000"), (-0.0001, "-0.0001"), (123456789.0, "1.23e+08"),
-    (float("nan"), "—"), (float("inf"), "∞"), (-1e-9, "-1e-09"),
+    (4.4712345, "4.471"), (0.0, "0.000"), (-0.0001, "0.000"), (123456789.0, "1.23e+08"),
+    (float("nan"), "—"), (float("inf"), "∞"), (-1e-9, "0.000"), (4.52e-41, "0.000"), (0.00774, "0.008"),
+    (-0.0126, "-0.013"),
 ])
 def test_number_precision(value, text):
     assert fmt(value) == text
