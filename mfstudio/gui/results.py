@@ -209,9 +209,7 @@ class RHatModel(_ArrayModel):
         if row is None:
             f = self._factors
             assert f is not None
-            row = f.P[r] @ f.Q
-            if f.user_bias is not None:
-                row = row + f.global_mean + f.user_bias[r] + f.item_bias
+            row = f.predict_rows(r, r + 1)[0]
             if len(self._cache) > 512:
                 self._cache.clear()
             self._cache[r] = row

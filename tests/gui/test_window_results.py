@@ -1,0 +1,137 @@
+"""What the window's results say is true: biases and the real formula, recommendations that make sense,
+even precision, results as unsaved work (and in the recovery file), the "0 means not rated" switch."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QMessageBox
+
+from mfstudio import io as mio
+from mfstudio.core import Ratings, load_example
+from mfstudio.gui import MainWindow
+from tests.gui.test_window import find, train
+
+
+def _train(qtbot, w: MainWindow, solver: str, **params) -> None:
+    w.controls.set_solver(solver, params)
+    assert train(qtbot, w) in ("budget", "tolerance")
+
+
+def test_biased_sgd_shows_its_biases_and_formula(qtbot, window):
+    _train(qtbot, window, "biased-sgd", steps=50)
+    f = window.result.factors
+    ut, it = find(window, "userBiasTable"), find(window, "itemBiasTable")
+    um, im = ut.model(), it.model()
+    assert "bias" in um.headerData(0, Qt.Orientation.Horizontal) and "bias" in im.headerData(0, Qt.Orientation.Horizontal)
+    assert um.rowCount() == 4 and im.rowCount() == 4
+    assert um.data(um.index(1, 0), Qt.ItemDataRole.EditRole) == pytest.approx(f.user_bias[1])
+    caption = find(window, "rHatCaption").text()
+    assert "μ + b_u + b_i + P·Q" in caption and f"{f.global_mean:.3g}"[:3] in caption
+    assert "μ =" in find(window, "biasCaption").text()
+    # the R-hat table holds the whole formula, not P·Q alone
+    m = window.r_hat_model
+    full = f.global_mean + f.user_bias[:, None] + f.item_bias[None, :] + f.P @ f.Q
+    assert m.data(m.index(0, 0), Qt.ItemDataRole.EditRole) == pytest.approx(full[0, 0])
+
+
+def test_plain_sgd_says_r_hat_is_p_times_q_and_has_no_biases(qtbot, window):
+    _train(qtbot, window, "sgd", steps=200)
+    assert find(window, "rHatCaption").text().startswith("R-hat = P·Q")
+    assert find(window, "userBiasTable").model().rowCount() == 0
+    assert "no biases" in find(window, "biasCaption").text()
+
+
+def test_recommendations_follow_the_min_ratings_box_and_show_counts(qtbot, window):
+    window.load_ratings(load_example("movie-night"), title="Movie night")
+    _train(qtbot, window, "biased-sgd", steps=50)
+    recs = window.recs_model.recommendations
+    assert recs is not None and len(recs) > 0
+    box = find(window, "minRatings")
+    assert box.value() == 0 and box.text() == "Min ratings: auto"
+    box.setValue(8)
+    recs = window.recs_model.recommendations
+    assert recs.min_ratings == 8 and np.all(recs.item_ratings >= 8)
+    assert "fewer than 8 training ratings" in find(window, "recommendationsCaption").text()
+    m = window.recs_model
+    assert m.headerData(4, Qt.Orientation.Horizontal) == "Ratings"
+    assert m.data(m.index(0, 4)) == str(int(recs.item_ratings[0]))
+
+
+def test_held_out_items_are_recommended(qtbot, window):
+    r = window.grid_ratings()
+    window.grid_model.replace_held_out(np.array([[0, 1]]))  # User 1's rating of Item 2 (4.5) held out
+    _train(qtbot, window, "sgd", steps=200)
+    recs = window.recs_model.recommendations
+    assert 1 in recs.item[recs.user == 0]
+    assert r.nnz == 9
+
+
+def test_trained_results_are_unsaved_work(qtbot, window, monkeypatch):
+    assert not window.isWindowModified()
+    _train(qtbot, window, "sgd", steps=100)
+    assert window.isWindowModified() and window.is_modified()
+    asked: list[str] = []
+
+    def question(parent, title, text, *a, **k):
+        asked.append(text)
+        return QMessageBox.StandardButton.Cancel
+
+    monkeypatch.setattr(QMessageBox, "question", question)
+    assert window.open_example_asking("example-2") is False  # Cancel keeps the results
+    assert asked and window.result is not None
+
+
+def test_recovery_brings_back_the_results(qtbot, window, tmp_path):
+    _train(qtbot, window, "als", steps=5)
+    assert window.autosaver.save_now()
+    session = mio.load(window.autosaver.path).session
+    assert session.result is not None and session.result.solver == "als"
+    np.testing.assert_array_equal(session.result.factors.P, window.result.factors.P)
+
+
+def test_zero_rule_switch_is_shown_saved_and_undoable(qtbot, window, tmp_path):
+    box = find(window, "zeroMeansNotRated")
+    assert box.isChecked() and box.isVisible()
+    box.setChecked(False)
+    assert not window.grid_model.zeros_are_missing and window.isWindowModified()
+    path = tmp_path / "s.mfstudio"
+    assert window._save_to(path)
+    assert mio.load(path).session.zeros_are_missing is False
+    window.grid_model.undo_stack.undo()
+    assert box.isChecked()
+    window.open_path(path)
+    assert not box.isChecked()
+
+
+def test_a_triples_file_listing_zeros_switches_the_rule_off(qtbot, window, tmp_path):
+    p = tmp_path / "t.csv"
+    p.write_text("user,item,rating\na,x,0\na,y,1\nb,x,1\n")
+    assert window.open_path(p)
+    assert window.grid_ratings().nnz == 3 and not find(window, "zeroMeansNotRated").isChecked()
+
+
+def test_a_matrix_file_and_a_paste_read_zeros_the_same_way(qtbot, window, tmp_path):
+    p = tmp_path / "m.csv"
+    p.write_text(",A,B,C,D\nu1,0,4.5,2.0,0\nu2,4,0,3.5,0\nu3,0,5,0,2\nu4,0,3.5,4.0,1.0\n")
+    assert window.open_path(p)
+    from_file = window.grid_ratings()
+    window.new_grid(4, 4)
+    window.grid.setCurrentIndex(window.grid_model.index(0, 0))
+    window.grid.paste_text("0\t4.5\t2.0\t0\n4\t0\t3.5\t0\n0\t5\t0\t2\n0\t3.5\t4.0\t1.0\n")
+    pasted = window.grid_ratings()
+    assert pasted.nnz == from_file.nnz == 9
+    np.testing.assert_array_equal(pasted.observed.vals, from_file.observed.vals)
+
+
+def test_hold_out_of_a_users_only_rating_warns_and_falls_back(qtbot, window):
+    window.load_ratings(Ratings.from_dense([[5, 3, 0, 1], [4, 0, 0, 1], [1, 1, 0, 5], [0, 1, 5, 4]]))
+    window.grid_model.replace_held_out(np.array([[1, 0], [1, 3]]))  # all of User 2's ratings
+    assert "1 user has every rating held out" in window.grid_info.text()
+    _train(qtbot, window, "sgd", steps=100)
+    m = window.r_hat_model
+    tip = m.data(m.index(1, 1), Qt.ItemDataRole.ToolTipRole)
+    assert "no training ratings" in tip and "fallback" in tip
+    train_vals = [5, 3, 1, 1, 1, 5, 1, 5, 4]
+    assert m.data(m.index(1, 1), Qt.ItemDataRole.EditRole) == pytest.approx(np.mean(train_vals))
