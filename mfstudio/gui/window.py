@@ -217,9 +217,9 @@ class MainWindow(QMainWindow):
         left_lay.setSpacing(4)
         left_lay.addWidget(grid_head)
         left_lay.addWidget(self.grid, 1)
+        left_lay.addWidget(self.grid_info)
         info_row = QHBoxLayout()
         info_row.setContentsMargins(0, 0, 0, 0)
-        info_row.addWidget(self.grid_info, 1)
         self.zero_rule = QCheckBox("0 means not rated")
         self.zero_rule.setObjectName("zeroMeansNotRated")
         self.zero_rule.setAccessibleName("A zero in the grid means not rated")
@@ -231,6 +231,7 @@ class MainWindow(QMainWindow):
         self.zero_rule.toggled.connect(self._on_zero_rule_toggled)
         self.grid_model.zeroRuleChanged.connect(self._show_zero_rule)
         info_row.addWidget(self.zero_rule)
+        info_row.addStretch(1)
         info_row.addWidget(_caption("Scale"))
         self.scale_min, self.scale_max = self._scale_box("scaleMin", "Lowest rating on the scale"), \
             self._scale_box("scaleMax", "Highest rating on the scale")
