@@ -8,8 +8,6 @@ results.npz always holds. Every file is written atomically."""
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import math
 import os
@@ -27,6 +25,7 @@ from mfstudio.core.recommend import AUTO, Recommendations, recommend
 from mfstudio.core.session import Session
 from mfstudio.core.solvers import Factors
 from mfstudio.core.training import HISTORY_COLUMNS, History
+from mfstudio.io import csvsafe
 from mfstudio.io.atomic import atomic_write, write_files
 from mfstudio.io.errors import FileFormatError, describe_os_error
 from mfstudio.io.npz import npz_bytes
@@ -54,17 +53,19 @@ def _cell_fn(full_precision: bool):
 
 
 def _csv(rows: Iterable[Sequence[Any]]) -> str:
-    buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
-    w.writerows(rows)
-    return buf.getvalue()
+    """CSV text; label cells (csvsafe.label) are neutralised so no spreadsheet runs them as formulas."""
+    return csvsafe.rows_csv(rows)
+
+
+def _labels(labels: Sequence[str]) -> list[csvsafe.Text]:
+    return [csvsafe.label(x) for x in labels]
 
 
 def _matrix_csv(corner: str, col_labels: Sequence[str], row_labels: Sequence[str], M: np.ndarray,
                 full_precision: bool = True) -> str:
     """A labelled matrix as CSV; numbers joined directly, since csv.writer is slow on big grids."""
-    head = _csv([[corner, *col_labels]])
-    quoted = [_csv([[lab]]).rstrip("\n") for lab in row_labels]
+    head = _csv([[corner, *_labels(col_labels)]])
+    quoted = [csvsafe.field(lab) for lab in _labels(row_labels)]
     cell = _cell_fn(full_precision)
     body = "".join(
         f"{lab},{','.join(map(cell, row))}\n" for lab, row in zip(quoted, np.asarray(M, dtype=np.float64).tolist())
@@ -90,7 +91,7 @@ def R_hat_csv(ratings: Ratings, factors: Factors, full_precision: bool = False) 
 def bias_csv(labels: Sequence[str], bias: np.ndarray, who: str, full_precision: bool = False) -> str:
     """``user,bias`` (or ``item,bias``): one line per user (item)."""
     cell = _cell_fn(full_precision)
-    return _csv([(who, "bias")] + [(lab, cell(float(b))) for lab, b in zip(labels, np.asarray(bias).tolist())])
+    return _csv([(who, "bias")] + [(lab, cell(float(b))) for lab, b in zip(_labels(labels), np.asarray(bias).tolist())])
 
 
 def formula(factors: Factors) -> str:
@@ -126,7 +127,7 @@ def recommendations_csv(ratings: Ratings, recs: Recommendations, full_precision:
     training ratings the item has.
     """
     cell = _cell_fn(full_precision)
-    users, items = ratings.users, ratings.items
+    users, items = _labels(ratings.users), _labels(ratings.items)
     rows = [
         (users[u], int(k), items[i], cell(p), cell(s), int(c))
         for u, k, i, p, s, c in zip(recs.user.tolist(), recs.rank.tolist(), recs.item.tolist(),
