@@ -394,17 +394,27 @@ def _has_display() -> bool:
 
 
 def open_window(argv: Sequence[str]) -> int:
-    """Plain ``mfstudio [FILE]``: check the file and the display, then start the window."""
+    """Plain ``mfstudio [FILE]``: check the file and the display, then start the window.
+
+    A file that cannot be opened is said on stderr and, when there is a display, again in a
+    dialog over a window with Example 1 (a desktop launcher shows no stderr). A bare word that
+    is no file (``mfstudio trian``) is a mistyped command, refused without a window.
+    """
     args = main_parser().parse_args(list(argv))
     path = args.file
+    file_problem = None
     if path is not None:
         p = Path(path)
         if not p.exists():
-            hint = " (to train without the window, run `mfstudio train INPUT --out DIR`)" if not p.suffix else ""
-            raise UsageError(f"There is no file at {path}{hint}; check the name and the folder.")
-        if p.is_dir():
-            raise UsageError(f"{path} is a folder; give a rating file or a .mfstudio session to open.")
+            if not p.suffix and os.sep not in path and "/" not in path:
+                raise UsageError(f"There is no file at {path} (to train without the window, run "
+                                 "`mfstudio train INPUT --out DIR`); check the name and the folder.")
+            file_problem = f"There is no file at {path}; check the name and the folder."
+        elif p.is_dir():
+            file_problem = f"{path} is a folder; give a rating file or a .mfstudio session to open."
     if not _has_display():
+        if file_problem:
+            raise UsageError(file_problem)
         raise UsageError("There is no display to open the window on (DISPLAY and WAYLAND_DISPLAY are not set); "
                          "run `mfstudio train INPUT --out DIR` to train without the window.")
     try:
@@ -414,6 +424,8 @@ def open_window(argv: Sequence[str]) -> int:
             raise UsageError("The window needs PySide6, which cannot be loaded here; install PySide6-Essentials "
                              "or run `mfstudio train INPUT --out DIR` instead.") from None
         raise
+    if file_problem:
+        print(file_problem, file=sys.stderr)  # and the window's dialog says it over Example 1
     return int(run(path) or 0)
 
 

@@ -214,6 +214,26 @@ def test_window_with_missing_file(fake_gui, monkeypatch, capsys):
     assert code == 2 and "mfstudio train" in err and fake_gui == []
 
 
+def test_window_with_a_missing_file_opens_over_example_1(fake_gui, monkeypatch, capsys, tmp_path):
+    # from a desktop launcher: the window opens (Example 1) and its dialog says what stderr says
+    monkeypatch.setenv("QT_QPA_PLATFORM", "offscreen")
+    missing = str(tmp_path / "nope.csv")
+    code, _, err = run([missing], capsys)
+    assert code == 0 and fake_gui == [missing]
+    assert err.strip() == f"There is no file at {missing}; check the name and the folder."
+    code, _, err = run([str(tmp_path)], capsys)
+    assert code == 0 and fake_gui == [missing, str(tmp_path)] and "is a folder" in err
+
+
+def test_missing_file_without_a_display_is_one_sentence(fake_gui, monkeypatch, capsys, tmp_path):
+    for var in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setattr(sys, "platform", "linux")
+    code, _, err = run(["nope.csv"], capsys)
+    assert code == 2 and fake_gui == []
+    assert err.strip() == "There is no file at nope.csv; check the name and the folder."
+
+
 def test_python_dash_m_in_a_subprocess_without_qt(tmp_path, ratings_csv):
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
     out = tmp_path / "sub"

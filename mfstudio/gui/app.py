@@ -24,6 +24,52 @@ def no_display_reason() -> str | None:
     return None
 
 
+# Qt says these whenever xcb fails to load, whatever the reason (qtlibs.xcb_problem() has checked the libraries).
+QT_MISLEADING = ("From 6.5.0, xcb-cursor0", "Could not load the Qt platform plugin")
+
+
+def platform_failure(platform: str, held: list[tuple[str, str]]) -> str:
+    """The sentence for a platform plugin that Qt could not start, with the first useful thing Qt said."""
+    detail = next((m for c, m in held if c.startswith("qt.qpa") and not m.startswith(QT_MISLEADING)), "")
+    because = f" ({detail.rstrip('.')})" if detail else ""
+    return (f"MF Studio cannot open its window because Qt could not start its {platform} platform plugin{because}; "
+            "check DISPLAY (or QT_QPA_PLATFORM), or train without a window with `mfstudio train FILE`.")
+
+
+def _platform_name() -> str:
+    requested = os.environ.get("QT_QPA_PLATFORM", "")
+    if requested:
+        return requested.split(";")[0].split(":")[0]
+    return "wayland" if os.environ.get("WAYLAND_DISPLAY") else "xcb"
+
+
+def start_application(argv: list[str]):
+    """The QApplication; if Qt cannot start its platform plugin, one sentence and exit status 2 instead of Qt's abort.
+
+    Qt reports that failure with a fatal message and then aborts; a message handler sees it
+    first. Until the application exists Qt's messages are held, then printed as Qt would.
+    """
+    from PySide6.QtCore import QMessageLogContext, QtMsgType, qInstallMessageHandler
+    from PySide6.QtWidgets import QApplication
+
+    held: list[tuple[str, str]] = []
+
+    def handler(mode: QtMsgType, context: QMessageLogContext, message: str) -> None:
+        if mode == QtMsgType.QtFatalMsg:
+            print(platform_failure(_platform_name(), held), file=sys.stderr, flush=True)
+            os._exit(2)  # Qt aborts when this returns
+        held.append((context.category or "", message))
+
+    previous = qInstallMessageHandler(handler)
+    try:
+        app = QApplication(argv)
+    finally:
+        qInstallMessageHandler(previous)
+    for category, message in held:
+        print(f"{category}: {message}" if category and category != "default" else message, file=sys.stderr)
+    return app
+
+
 def warm_up() -> None:
     """Compile every solver's kernels in a child process, then load them here.
 
@@ -64,7 +110,9 @@ def start_warm_up() -> threading.Thread:
 
 def run(path: str | None = None) -> int:
     """Open the window (with ``path`` if given, else Example 1) and run until it closes; the exit code."""
-    reason = no_display_reason()
+    from mfstudio.gui.qtlibs import xcb_problem
+
+    reason = no_display_reason() or xcb_problem()
     if reason:
         print(reason, file=sys.stderr)
         return 2
@@ -76,7 +124,7 @@ def run(path: str | None = None) -> int:
     app = QApplication.instance()
     if app is None:
         QGuiApplication.setHighDpiScaleFactorRoundingPolicy(Qt.HighDpiScaleFactorRoundingPolicy.PassThrough)
-        app = QApplication([sys.argv[0] if sys.argv else "mfstudio"])
+        app = start_application([sys.argv[0] if sys.argv else "mfstudio"])
     app.setApplicationName("MF Studio")
     app.setApplicationDisplayName("MF Studio")
     app.setOrganizationName("MF Studio")

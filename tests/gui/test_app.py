@@ -101,6 +101,26 @@ sys.exit(gui_app.run({str(f)!r}))
     assert "users User 1,User 2,User 3,User 4" in proc.stdout
 
 
+def test_mfstudio_with_a_missing_file_shows_a_dialog_over_example_1(tmp_path):
+    missing = tmp_path / "nope.csv"
+    code = PRELUDE + f"""
+QMessageBox.warning = staticmethod(lambda parent, title, text, *a, **k: print("dialog", parent.windowTitle(), "|", title, "|", text))
+def check():
+    w = main_window()
+    print("shown", w.isVisible(), "users", ",".join(w.grid_model.users))
+    w.close()
+QTimer.singleShot(300, check)
+from mfstudio import cli
+sys.exit(cli.main([{str(missing)!r}]))
+"""
+    proc = run_python(code, env_extra={"QT_QPA_PLATFORM": "offscreen"})
+    assert proc.returncode == 0, proc.stderr
+    sentence = f"There is no file at {missing}; check the name and the folder."
+    assert f"dialog Example 1[*] — MF Studio | Could not open the file | {sentence}" in proc.stdout
+    assert "shown True users User 1,User 2,User 3,User 4" in proc.stdout
+    assert sentence in proc.stderr
+
+
 def test_no_display_gives_one_sentence_not_a_qt_abort():
     if not sys.platform.startswith("linux"):
         pytest.skip("a missing display is an X11/Wayland matter")
