@@ -104,7 +104,7 @@ def test_movielens_u_data_tab_no_header(load_text):
     res = load_text("196\t242\t3\t881250949\n186\t302\t3\t891717742\n22\t377\t1\t878887116\n", name="u.data")
     r = res.session.ratings
     assert res.fmt == "triples"
-    assert r.users == ("196", "186", "22") and r.items == ("242", "302", "377")
+    assert r.users == ("22", "186", "196") and r.items == ("242", "302", "377")  # numeric ids in numeric order
     assert r.nnz == 3
 
 
@@ -115,6 +115,13 @@ def test_movielens_ratings_csv_with_header(load_text):
     assert res.fmt == "triples" and r.users == ("1", "2") and r.items == ("31", "1029")
     np.testing.assert_array_equal(r.to_dense(), [[2.5, 3.0], [4, nan]])
     assert r.scale == (1.0, 5.0)
+
+
+def test_triples_numeric_ids_sort_numerically_text_labels_keep_the_file_order(load_text):
+    res = load_text("user,item,rating\n10,b,1\n2,a,2\n1,c,3\n")
+    r = res.session.ratings
+    assert r.users == ("1", "2", "10") and r.items == ("b", "a", "c")
+    np.testing.assert_array_equal(dense(res), [[nan, nan, 3], [nan, 2, nan], [1, nan, nan]])
 
 
 def test_triples_with_text_labels_no_header(load_text):
