@@ -93,11 +93,12 @@ class Ratings:
                 raise DataError("A rating lies outside the matrix; check the user and item indices.")
             if not np.all(np.isfinite(v)):
                 raise DataError("A rating is NaN or infinite; every rating must be a finite number.")
-            order = np.lexsort((c, r))
-            r, c, v = r[order], c[order], v[order]
             key = r * max(n_items, 1) + c
-            if np.any(key[1:] == key[:-1]):
-                raise DataError("The same (user, item) cell is rated twice; keep one rating per cell.")
+            if not np.all(key[1:] > key[:-1]):  # already sorted and distinct (readers, sessions) skips the sort
+                order = np.argsort(key, kind="stable")
+                r, c, v, key = r[order], c[order], v[order], key[order]
+                if np.any(key[1:] == key[:-1]):
+                    raise DataError("The same (user, item) cell is rated twice; keep one rating per cell.")
         for a in (r, c, v):
             a.setflags(write=False)
         self._obs = Observed(r, c, v)

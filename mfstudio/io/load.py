@@ -8,6 +8,7 @@ from pathlib import Path
 
 from mfstudio.core.errors import MFStudioError
 from mfstudio.core.session import Session
+from mfstudio.io import movielens
 from mfstudio.io.errors import FileFormatError
 from mfstudio.io.npz import ratings_from_npz
 from mfstudio.io.session_file import session_from_bytes
@@ -23,7 +24,7 @@ from mfstudio.io.text import (
     text_lines,
 )
 
-FORMATS = ("matrix", "triples", "npz", "session")
+FORMATS = ("matrix", "triples", "npz", "session", "movielens")
 SESSION_SUFFIXES = (".mfstudio", ".json")
 
 
@@ -49,9 +50,9 @@ def detect_format(path: Path, head: bytes) -> str:
 
 def load(path: str | os.PathLike[str], *, keep_zeros: bool = False, fmt: str | None = None,
          scale: tuple[float, float] | None = None) -> LoadResult:
-    """Read a rating file or a session file.
+    """Read a rating file, a session file, or a MovieLens download (folder, .zip or its ratings file).
 
-    ``fmt`` is None (detect), "matrix", "triples", "npz" or "session". In a matrix
+    ``fmt`` is None (detect), "matrix", "triples", "npz", "session" or "movielens". In a matrix
     (CSV/TSV or .npz) a blank cell is not rated, and so is 0 unless ``keep_zeros``;
     in triples every listed rating counts, 0 included. ``scale`` sets the rating
     scale instead of guessing it. Raises FileFormatError with a sentence to show.
@@ -72,6 +73,12 @@ def load(path: str | os.PathLike[str], *, keep_zeros: bool = False, fmt: str | N
 
 def _load(p: Path, *, keep_zeros: bool, fmt: str | None, scale: tuple[float, float] | None) -> LoadResult:
     name = p.name
+    if fmt == "movielens" or fmt is None and movielens.recognise(p):
+        ratings, notices = movielens.read_movielens(p, scale=scale)
+        return LoadResult(Session(ratings=ratings), notices, "movielens")
+    if p.is_dir():
+        raise FileFormatError(f"{p} is a folder; only a MovieLens folder opens as a folder, so choose a file "
+                              f"to open as {fmt} or leave out the format.")
     if fmt == "npz" or fmt is None and p.suffix.lower() == ".npz":
         if not p.exists():
             read_bytes(p)  # the standard "no file" message

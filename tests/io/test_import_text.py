@@ -100,17 +100,18 @@ def test_duplicate_labels_are_kept_and_reported(load_text):
 
 
 # -- triples layout ---------------------------------------------------------------------------
-def test_movielens_u_data_tab_no_header(load_text):
-    res = load_text("196\t242\t3\t881250949\n186\t302\t3\t891717742\n22\t377\t1\t878887116\n", name="u.data")
+def test_u_data_lines_under_another_name_are_tab_triples(load_text):
+    # (named u.data it is read as MovieLens: tests/io/test_movielens.py)
+    res = load_text("196\t242\t3\t881250949\n186\t302\t3\t891717742\n22\t377\t1\t878887116\n", name="mine.tsv")
     r = res.session.ratings
     assert res.fmt == "triples"
     assert r.users == ("22", "186", "196") and r.items == ("242", "302", "377")  # numeric ids in numeric order
     assert r.nnz == 3
 
 
-def test_movielens_ratings_csv_with_header(load_text):
+def test_ratings_csv_lines_under_another_name_are_triples_with_a_header(load_text):
     res = load_text("userId,movieId,rating,timestamp\n1,31,2.5,1260759144\n1,1029,3.0,1260759179\n2,31,4,1\n",
-                    name="ratings.csv")
+                    name="mine.csv")
     r = res.session.ratings
     assert res.fmt == "triples" and r.users == ("1", "2") and r.items == ("31", "1029")
     np.testing.assert_array_equal(r.to_dense(), [[2.5, 3.0], [4, nan]])
@@ -190,8 +191,10 @@ def test_bad_triples_line_names_the_physical_line_despite_blank_lines(load_text)
 def test_missing_file_and_folder(tmp_path):
     with pytest.raises(mio.FileFormatError, match="There is no file at"):
         mio.load(tmp_path / "nope.csv")
-    with pytest.raises(mio.FileFormatError, match="is a folder"):
+    with pytest.raises(mio.FileFormatError, match="has no MovieLens ratings file"):
         mio.load(tmp_path)
+    with pytest.raises(mio.FileFormatError, match="is a folder; only a MovieLens folder"):
+        mio.load(tmp_path, fmt="triples")
 
 
 def test_error_messages_are_one_sentence(load_text):
