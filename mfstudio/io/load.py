@@ -18,14 +18,18 @@ from mfstudio.io.text import (
     Table,
     decode,
     fast_columns,
+    is_number,
     read_bytes,
     sniff_delimiter,
+    split_line,
     split_table,
     text_lines,
 )
 
 FORMATS = ("matrix", "triples", "npz", "session", "movielens")
 SESSION_SUFFIXES = (".mfstudio", ".json")
+ACCEPTED = ("MF Studio reads a matrix or user,item,rating CSV/TSV, an .npz, a .mfstudio session, "
+            "or a MovieLens folder or .zip")
 
 
 @dataclass
@@ -46,6 +50,21 @@ def detect_format(path: Path, head: bytes) -> str:
     if head.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"{"):
         return "session"
     return "text"
+
+
+def looks_like_prose(lines: list[str], delimiter: str) -> bool:
+    """True when the head of a text file is mostly words (a README, a licence), not ratings.
+
+    In any rating file, matrix or triples, at least a quarter of the cells after the first
+    column are numbers or blank; prose split at the sniffed delimiter has almost none.
+    """
+    head = [ln for ln in lines[:2 * SNIFF_LINES] if ln.strip()][:SNIFF_LINES]
+    if len(head) < 2:
+        return False  # one line: a header without rows says so better
+    cells = [c for ln in head[1:] for row in [split_line(ln, delimiter)] for c in (row[1:] if len(row) > 1 else row)]
+    dc = delimiter != ","
+    numbers = sum(1 for c in cells if not c.strip() or is_number(c, dc))
+    return numbers < 0.25 * len(cells)
 
 
 def load(path: str | os.PathLike[str], *, keep_zeros: bool = False, fmt: str | None = None,
@@ -97,6 +116,17 @@ def _load(p: Path, *, keep_zeros: bool, fmt: str | None, scale: tuple[float, flo
     text, notices = decode(data, name)
     lines = text_lines(text)
     d = sniff_delimiter(lines)
+    try:
+        return _read_table(text, lines, d, kind, name, notices, keep_zeros=keep_zeros, scale=scale)
+    except FileFormatError:
+        if fmt is None and looks_like_prose(lines, d):
+            # the cell-by-cell complaint ("line 10 has 2 cells") would be beside the point
+            raise FileFormatError(f"{name} does not look like ratings: most of its lines are words, not numbers; {ACCEPTED}.") from None
+        raise
+
+
+def _read_table(text: str, lines: list[str], d: str, kind: str, name: str, notices: list[str], *,
+                keep_zeros: bool, scale: tuple[float, float] | None) -> LoadResult:
     if kind == "text":
         head = lines[:2 * SNIFF_LINES]
         kind, guess_notes = guess_layout(split_table("\n".join(head), d, head))

@@ -217,3 +217,44 @@ def test_ragged_line_deep_in_a_large_triples_file_is_named(load_text):
     lines[4321] = "99,1"
     with pytest.raises(mio.FileFormatError, match="Line 4322 has 2 cells but line 1 has 3"):
         load_text("\n".join(lines), fmt="triples")
+
+
+MOVIELENS_README = """SUMMARY & USAGE LICENSE
+=============================================
+
+MovieLens data sets were collected by the GroupLens Research Project
+at the University of Minnesota.
+
+This data set consists of:
+\t* 100,000 ratings (1-5) from 943 users on 1682 movies.
+\t* Each user has rated at least 20 movies.
+        * Simple demographic info for the users (age, gender, occupation, zip)
+
+The data was collected through the MovieLens web site
+(movielens.umn.edu) during the seven-month period from September 19th,
+1997 through April 22nd, 1998.
+"""
+
+
+@pytest.mark.parametrize("name, content", [
+    ("README.md", "# MF Studio\n\nSee, teach and experiment with matrix factorization.\n\n"
+                  "## Setup\n\nRun the two commands, then open a file.\n"),
+    ("README", MOVIELENS_README),
+    ("LICENSE.txt", "MIT License\n\nCopyright (c) 2024, the authors\n\nPermission is hereby granted, free of charge, "
+                    "to any person obtaining a copy\nof this software, to deal in the Software without restriction,\n"),
+    ("notes.csv", "hello\nworld\n"),
+])
+def test_a_text_file_that_is_not_ratings_is_called_that(load_text, name, content):
+    with pytest.raises(mio.FileFormatError) as info:
+        load_text(content, name=name)
+    assert str(info.value) == (
+        f"{name} does not look like ratings: most of its lines are words, not numbers; MF Studio reads a matrix or "
+        "user,item,rating CSV/TSV, an .npz, a .mfstudio session, or a MovieLens folder or .zip.")
+
+
+def test_a_rating_file_with_a_bad_cell_keeps_its_own_message(load_text):
+    rows = "\n".join(f"u{k},{k % 5 + 1},{(k + 2) % 5 + 1}" for k in range(30))
+    with pytest.raises(mio.FileFormatError, match="Line 12, column 3 \\(B\\), holds 'soon'"):
+        load_text("user,A,B\n" + rows.replace("u10,1,3", "u10,1,soon") + "\n")
+    with pytest.raises(mio.FileFormatError, match="Line 2 has 3 cells but line 1 has 1"):  # words, forced as a matrix
+        load_text("a\nb,c,d\ne,f\n", fmt="matrix")
