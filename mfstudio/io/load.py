@@ -95,6 +95,11 @@ def _load(p: Path, *, keep_zeros: bool, fmt: str | None, scale: tuple[float, flo
     if fmt == "movielens" or fmt is None and movielens.recognise(p):
         ratings, notices = movielens.read_movielens(p, scale=scale)
         return LoadResult(Session(ratings=ratings), notices, "movielens")
+    ratings_file = movielens.COMPANIONS.get(name.lower())
+    if fmt is None and ratings_file and (p.parent / ratings_file).is_file():
+        # links.csv would even read as a matrix of numbers: beside MovieLens ratings it is surely not one
+        raise FileFormatError(f"{name} is part of a MovieLens download but holds no ratings; open its folder "
+                              f"(or {ratings_file}) instead.")
     if p.is_dir():
         raise FileFormatError(f"{p} is a folder; only a MovieLens folder opens as a folder, so choose a file "
                               f"to open as {fmt} or leave out the format.")

@@ -80,6 +80,12 @@ def _size(n: int) -> str:
     return f"{n} bytes"
 
 
+# The other files of a download, each with the ratings file beside it.
+COMPANIONS = {**dict.fromkeys(("u.item", "u.genre", "u.user", "u.info", "u.occupation"), "u.data"),
+              **dict.fromkeys(("movies.dat", "users.dat", "tags.dat"), "ratings.dat"),
+              **dict.fromkeys(("movies.csv", "tags.csv", "links.csv", "genome-scores.csv", "genome-tags.csv"), "ratings.csv")}
+
+
 def layout_of_name(name: str) -> Layout | None:
     """The layout a ratings file of this name belongs to, or None."""
     low = name.lower()

@@ -7,6 +7,7 @@ import io
 import os
 import struct
 import zipfile
+from contextlib import nullcontext
 from pathlib import Path
 
 import numpy as np
@@ -370,6 +371,23 @@ def test_an_encrypted_member_gets_a_sentence(tmp_path):
     z.write_bytes(bytes(data))
     with pytest.raises(mio.FileFormatError, match="ml-1m.zip/ml-1m/ratings.dat is encrypted"):
         mio.load(z)
+
+
+@pytest.mark.parametrize("make, name, ratings", [(ml100k, "u.item", "u.data"), (ml1m, "movies.dat", "ratings.dat"),
+                                                 (ml_latest, "movies.csv", "ratings.csv"), (ml_latest, "links.csv", "ratings.csv")])
+def test_the_titles_file_opened_by_mistake_points_to_the_ratings(tmp_path, make, name, ratings):
+    d = make(tmp_path)
+    with pytest.raises(mio.FileFormatError) as info:
+        mio.load(d / name)
+    assert str(info.value) == f"{name} is part of a MovieLens download but holds no ratings; open its folder (or {ratings}) instead."
+    (d / ratings).unlink()
+    with pytest.raises(mio.FileFormatError, match="does not look like ratings") if name != "links.csv" else nullcontext():
+        mio.load(d / name)  # alone it is judged by its content (links.csv is a matrix of numbers)
+
+
+def test_the_movielens_readme_is_not_ratings(tmp_path):
+    with pytest.raises(mio.FileFormatError, match="^README does not look like ratings"):
+        mio.load(ml100k(tmp_path) / "README")
 
 
 def test_forcing_movielens_on_another_file(tmp_path):
