@@ -282,3 +282,48 @@ def test_init_with_bad_biases_is_a_sentence(tmp_path, capsys):
         assert code == 2, name
         assert err and "Traceback" not in err[-1] and err[-1].endswith("."), (name, err)
     assert not (tmp_path / "o").exists()
+
+
+# -- MovieLens downloads ----------------------------------------------------------------------------
+def test_train_on_a_movielens_folder_and_zip_writes_titles(tmp_path, capsys):
+    import csv
+    import zipfile
+
+    from tests.io.test_movielens import ml100k
+
+    folder = ml100k(tmp_path / "dl")
+    z = tmp_path / "ml-100k.zip"
+    with zipfile.ZipFile(z, "w") as zf:
+        for f in folder.iterdir():
+            zf.write(f, f"ml-100k/{f.name}")
+    for source, out in ((folder, tmp_path / "a"), (z, tmp_path / "b")):
+        code, stdout, stderr = run(["train", str(source), "--k", "2", "--steps", "20", "--top", "3", "--out", str(out)], capsys)
+        assert code == 0, stderr
+        assert "Note: Read MovieLens 100K: 7 ratings of 6 films by 4 users, with titles and 19 genres." in stderr
+        with open(out / "recommendations.csv", newline="", encoding="utf-8") as fh:
+            rows = list(csv.DictReader(fh))
+        assert [r["user"] for r in rows][:3] == ["1", "1", "1"]  # users in numeric order
+        assert {r["item"] for r in rows} <= {"Toy Story (1995)", "Café au lait (1993)", "Kolya (1996)", "unknown",
+                                             "Chasing Amy (1997) (movie 246)", "Chasing Amy (1997) (movie 268)"}
+        s = mio.load(out / "session.mfstudio").session
+        assert s.ratings.item_genres[0] == ("Animation", "Children's", "Comedy")
+    assert (tmp_path / "a" / "P.csv").read_bytes() == (tmp_path / "b" / "P.csv").read_bytes()
+
+
+def test_a_folder_that_is_not_movielens_is_one_sentence(tmp_path, fake_gui, monkeypatch, capsys):
+    monkeypatch.setenv("QT_QPA_PLATFORM", "offscreen")
+    d = tmp_path / "photos"
+    d.mkdir()
+    for argv in (["train", str(d), "--out", str(tmp_path / "o")], [str(d)]):
+        code, _, err = run(argv, capsys)
+        assert code == 2 and err == ("photos has no MovieLens ratings file (looked for u.data, ratings.dat, ratings.csv); "
+                                     "open a rating file instead or choose the MovieLens folder.\n")
+    assert fake_gui == [] and not (tmp_path / "o").exists()
+
+
+def test_the_window_opens_a_movielens_folder(tmp_path, fake_gui, monkeypatch):
+    from tests.io.test_movielens import ml1m
+
+    monkeypatch.setenv("QT_QPA_PLATFORM", "offscreen")
+    folder = ml1m(tmp_path)
+    assert cli.main([str(folder)]) == 0 and fake_gui == [str(folder)]
