@@ -404,9 +404,49 @@ def _blocks(fh: BinaryIO, where: str) -> Iterator[tuple[bytes, int]]:
         line += block.count(b"\n")
 
 
-def read_ratings_stream(fh: BinaryIO, lay: Layout, where: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """user ids, movie ids and ratings of a MovieLens ratings file, in file order."""
+class _Distinct:
+    """A running count of distinct ids, over a table of the ids seen (MovieLens ids are small;
+    past ``TABLE_LIMIT`` it stops counting and the caller checks at the end)."""
+
+    TABLE_LIMIT = 50_000_000
+
+    def __init__(self) -> None:
+        self.seen = np.zeros(0, dtype=bool)
+        self.count = 0
+        self.on = True
+
+    def add(self, ids: np.ndarray) -> None:
+        if not self.on or ids.size == 0:
+            return
+        top = int(ids.max())
+        if top >= self.TABLE_LIMIT:
+            self.on = False
+            return
+        if top >= self.seen.size:
+            self.seen = np.concatenate([self.seen, np.zeros(max(top + 1, 2 * self.seen.size) - self.seen.size, bool)])
+        fresh = ids[~self.seen[ids]]
+        if fresh.size:
+            self.count += int(np.unique(fresh).size)
+            self.seen[fresh] = True
+
+
+class TooManyCellsError(Exception):
+    """The users x films seen so far exceed ``max_cells``; reading stopped there."""
+
+    def __init__(self, n_users: int, n_items: int) -> None:
+        super().__init__(n_users, n_items)
+        self.n_users, self.n_items = n_users, n_items
+
+
+def read_ratings_stream(fh: BinaryIO, lay: Layout, where: str,
+                        max_cells: int | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """user ids, movie ids and ratings of a MovieLens ratings file, in file order.
+
+    With ``max_cells``, raises TooManyCellsError as soon as the distinct users x films read
+    so far pass it: ML-25M is refused after a few blocks instead of after all 25 M lines.
+    """
     cols: tuple[list[np.ndarray], list[np.ndarray], list[np.ndarray]] = ([], [], [])
+    distinct = (_Distinct(), _Distinct())
     width = 0
     for data, first_line in _blocks(fh, where):
         if first_line == 1:
@@ -431,6 +471,11 @@ def read_ratings_stream(fh: BinaryIO, lay: Layout, where: str) -> tuple[np.ndarr
         for out, a in zip(cols, got):
             # ids as int32 while they fit: ML-25M's ratings then take 16 bytes a line, not 24
             out.append(a.astype(np.int32) if a.dtype.kind == "i" and a.size and a.max() < 2**31 else a)
+        if max_cells is not None:
+            distinct[0].add(got[0])
+            distinct[1].add(got[1])
+            if distinct[0].count * distinct[1].count > max_cells:
+                raise TooManyCellsError(distinct[0].count, distinct[1].count)
     if not cols[0]:
         return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0)
     joined = []
@@ -619,6 +664,12 @@ def read_movielens(path: str | os.PathLike[str], *, scale: tuple[float, float] |
         src.close()
 
 
+def _too_large(name: str, n_users: int, n_items: int) -> FileFormatError:
+    return FileFormatError(
+        f"{name} has at least {n_users:,} users x {n_items:,} films ({n_users * n_items:,} cells), more than MF Studio "
+        f"handles ({MAX_CELLS:,} cells); open a smaller set such as MovieLens 100K, 1M or ml-latest-small.")
+
+
 def _factorize_ids(ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The distinct ids in increasing order and each entry's index among them. MovieLens ids
     are small, so a table over 0..max does it in one pass instead of a sort."""
@@ -643,19 +694,20 @@ def _read(src: _Source, p: Path, lone: Layout | None, scale: tuple[float, float]
         container = src.name
     folder = str(PurePosixPath(key).parent)
     ratings_name = PurePosixPath(key).name
-    with src.open(key, MAX_FILE_BYTES) as fh:
-        users, movies, vals = read_ratings_stream(fh, lay, src.where(key) if lone is None else ratings_name)
+    name = _dataset_name(container, lay)
+    try:
+        with src.open(key, MAX_FILE_BYTES) as fh:
+            users, movies, vals = read_ratings_stream(fh, lay, src.where(key) if lone is None else ratings_name, MAX_CELLS)
+    except TooManyCellsError as exc:
+        raise _too_large(name, exc.n_users, exc.n_items) from None
     if vals.size == 0:
         raise FileFormatError(f"{ratings_name} in {src.name} holds no ratings; download the MovieLens set again.")
     user_ids, uidx = _factorize_ids(users)
     movie_ids, iidx = _factorize_ids(movies)
     del users, movies
     n_users, n_items = len(user_ids), len(movie_ids)
-    name = _dataset_name(container, lay)
-    if n_users * n_items > MAX_CELLS:
-        raise FileFormatError(
-            f"{name} has {n_users:,} users x {n_items:,} films ({n_users * n_items:,} cells), more than MF Studio "
-            f"handles ({MAX_CELLS:,} cells); open a smaller set such as MovieLens 100K, 1M or ml-latest-small.")
+    if n_users * n_items > MAX_CELLS:  # ids too large for the running count
+        raise _too_large(name, n_users, n_items)
     key_ = uidx.astype(np.int64) * n_items + iidx
     order = np.argsort(key_, kind="stable")
     ks = key_[order]

@@ -325,8 +325,28 @@ def test_an_empty_ratings_file(tmp_path):
 
 def test_too_many_cells_is_refused_with_a_sentence(tmp_path, monkeypatch):
     monkeypatch.setattr(ml, "MAX_CELLS", 8)
-    with pytest.raises(mio.FileFormatError, match=r"MovieLens 1M has 3 users x 3 films \(9 cells\), more than MF Studio handles"):
+    with pytest.raises(mio.FileFormatError, match=r"MovieLens 1M has at least 3 users x 3 films \(9 cells\), more than MF Studio handles"):
         mio.load(ml1m(tmp_path))
+
+
+def test_too_many_cells_stops_reading_early(tmp_path, monkeypatch):
+    d = tmp_path / "ml-25m"
+    d.mkdir()
+    (d / "ratings.csv").write_text("userId,movieId,rating,timestamp\n" + "".join(f"{k},{k},4.0,1\n" for k in range(1, 3001)))
+    monkeypatch.setattr(ml, "MAX_CELLS", 10_000)
+    monkeypatch.setattr(ml, "BLOCK_BYTES", 1000)  # about 80 lines a block
+    with pytest.raises(mio.FileFormatError, match=r"^MovieLens 25M has at least 1\d\d users x 1\d\d films"):
+        mio.load(d)  # stopped after two blocks, not at 3,000 x 3,000
+
+
+def test_huge_ids_are_counted_at_the_end(tmp_path, monkeypatch):
+    d = tmp_path / "ml-1m"
+    d.mkdir()
+    (d / "ratings.dat").write_text("".join(f"{k * 10**12}::{k}::4::1\n" for k in range(1, 4)))
+    assert mio.load(d).session.ratings.users == ("1000000000000", "2000000000000", "3000000000000")
+    monkeypatch.setattr(ml, "MAX_CELLS", 8)
+    with pytest.raises(mio.FileFormatError, match=r"has at least 3 users x 3 films"):
+        mio.load(d)
 
 
 def test_zip_members_pointing_outside_are_refused(tmp_path):
