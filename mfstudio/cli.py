@@ -24,14 +24,15 @@ from mfstudio.core.errors import MFStudioError
 from mfstudio.core.solvers import SOLVERS, Factors, ParamSpec
 
 EXIT_OK, EXIT_USAGE, EXIT_INTERRUPTED = 0, 2, 130
-FORMAT_CHOICES = ("auto", "matrix", "triples", "npz", "session")
+FORMAT_CHOICES = ("auto", "matrix", "triples", "npz", "session", "movielens")
 
 EXAMPLES = """\
 examples:
   mfstudio                                   open the window with Example 1
   mfstudio ratings.csv                       open the window with a file
+  mfstudio ml-100k.zip                       open a MovieLens download (its folder or .zip) in the window
   mfstudio train ratings.csv --out results   train the notebook's method, write results
-  mfstudio train u.data --solver biased-sgd --k 20 --steps 30 --holdout 0.2 --patience 3 --out ml100k
+  mfstudio train ml-100k --solver biased-sgd --k 20 --steps 30 --holdout 0.2 --patience 3 --out ml100k
   mfstudio train results/session.mfstudio --steps 20000 --out rerun
   mfstudio train --help                      all training options
 """
@@ -40,7 +41,8 @@ TRAIN_EXAMPLES = """\
 examples:
   mfstudio train ratings.csv --out results
   mfstudio train ratings.csv --solver als --k 3 --steps 50 --seed 1 --out results
-  mfstudio train u.data --solver biased-sgd --k 20 --steps 30 --holdout 0.2 --patience 3 --out ml100k
+  mfstudio train ml-100k --solver biased-sgd --k 20 --steps 30 --holdout 0.2 --patience 3 --out ml100k
+  mfstudio train ml-latest-small.zip --solver als --k 10 --out latest
   mfstudio train matrix.csv --keep-zeros --init start.npz --out results --quiet
 
 DIR receives P.csv, Q.csv, R_hat.csv, history.csv, recommendations.csv, run.json,
@@ -98,7 +100,8 @@ def train_parser() -> _Parser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("input", metavar="INPUT",
-                   help="ratings: a matrix or user,item,rating CSV/TSV, an .npz with array R, or a .mfstudio session")
+                   help="ratings: a matrix or user,item,rating CSV/TSV, an .npz with array R, a .mfstudio session, "
+                        "or a MovieLens download (its folder, .zip or ratings file; films are labelled by title)")
     solvers = ", ".join(f"{n} ({c.title.lower()})" for n, c in SOLVERS.items())
     p.add_argument("--solver", metavar="NAME", help=f"the method: {solvers}; default sgd, or the session's")
     for name, pairs in param_specs().items():
@@ -135,7 +138,8 @@ def main_parser() -> _Parser:
         epilog=EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("file", nargs="?", metavar="FILE", help="a rating file or .mfstudio session to open in the window")
+    p.add_argument("file", nargs="?", metavar="FILE",
+                   help="a rating file, a .mfstudio session, or a MovieLens folder or .zip to open in the window")
     p.add_argument("--version", action="version", version=f"MF Studio {mfstudio.__version__}")
     return p
 
@@ -411,7 +415,12 @@ def open_window(argv: Sequence[str]) -> int:
                                  "`mfstudio train INPUT --out DIR`); check the name and the folder.")
             file_problem = f"There is no file at {path}; check the name and the folder."
         elif p.is_dir():
-            file_problem = f"{path} is a folder; give a rating file or a .mfstudio session to open."
+            from mfstudio.io.movielens import describe
+
+            try:
+                describe(p)  # a folder must be a MovieLens download
+            except MFStudioError as exc:
+                file_problem = str(exc)
     if not _has_display():
         if file_problem:
             raise UsageError(file_problem)

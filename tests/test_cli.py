@@ -222,7 +222,7 @@ def test_window_with_a_missing_file_opens_over_example_1(fake_gui, monkeypatch, 
     assert code == 0 and fake_gui == [missing]
     assert err.strip() == f"There is no file at {missing}; check the name and the folder."
     code, _, err = run([str(tmp_path)], capsys)
-    assert code == 0 and fake_gui == [missing, str(tmp_path)] and "is a folder" in err
+    assert code == 0 and fake_gui == [missing, str(tmp_path)] and "has no MovieLens ratings file" in err
 
 
 def test_missing_file_without_a_display_is_one_sentence(fake_gui, monkeypatch, capsys, tmp_path):
@@ -323,3 +323,50 @@ def test_min_ratings_and_full_precision_flags(tmp_path, ratings_csv, capsys):
 def test_bad_min_ratings_is_one_sentence(tmp_path, ratings_csv, capsys, value):
     code, _, err = run(["train", str(ratings_csv), "--min-ratings", value, "--out", str(tmp_path / "o")], capsys)
     assert code == 2 and "--min-ratings must be a whole number" in err and "Traceback" not in err
+
+
+# -- MovieLens downloads ----------------------------------------------------------------------------
+def test_train_on_a_movielens_folder_and_zip_writes_titles(tmp_path, capsys):
+    import csv
+    import zipfile
+
+    from tests.io.test_movielens import ml100k
+
+    folder = ml100k(tmp_path / "dl")
+    z = tmp_path / "ml-100k.zip"
+    with zipfile.ZipFile(z, "w") as zf:
+        for f in folder.iterdir():
+            zf.write(f, f"ml-100k/{f.name}")
+    for source, out in ((folder, tmp_path / "a"), (z, tmp_path / "b")):
+        code, stdout, stderr = run(["train", str(source), "--k", "2", "--steps", "20", "--top", "3", "--out", str(out)], capsys)
+        assert code == 0, stderr
+        assert "Note: Read MovieLens 100K: 7 ratings of 6 films by 4 users, with titles and 19 genres." in stderr
+        with open(out / "recommendations.csv", newline="", encoding="utf-8") as fh:
+            rows = list(csv.DictReader(fh))
+        assert [r["user"] for r in rows][:3] == ["1", "1", "1"]  # users in numeric order
+        assert {r["item"] for r in rows} <= {"Toy Story (1995)", "Café au lait (1993)", "Kolya (1996)", "unknown",
+                                             "Chasing Amy (1997) (movie 246)", "Chasing Amy (1997) (movie 268)"}
+        s = mio.load(out / "session.mfstudio").session
+        assert s.ratings.item_genres[0] == ("Animation", "Children's", "Comedy")
+    assert (tmp_path / "a" / "P.csv").read_bytes() == (tmp_path / "b" / "P.csv").read_bytes()
+
+
+def test_a_folder_that_is_not_movielens_is_one_sentence(tmp_path, fake_gui, monkeypatch, capsys):
+    monkeypatch.setenv("QT_QPA_PLATFORM", "offscreen")
+    d = tmp_path / "photos"
+    d.mkdir()
+    sentence = ("photos has no MovieLens ratings file (looked for u.data, ratings.dat, ratings.csv); "
+                "open a rating file instead or choose the MovieLens folder.\n")
+    code, _, err = run(["train", str(d), "--out", str(tmp_path / "o")], capsys)
+    assert code == 2 and err == sentence and not (tmp_path / "o").exists()
+    # the window opens over Example 1 and its dialog says the same (a desktop launcher shows no stderr)
+    code, _, err = run([str(d)], capsys)
+    assert code == 0 and err == sentence and fake_gui == [str(d)]
+
+
+def test_the_window_opens_a_movielens_folder(tmp_path, fake_gui, monkeypatch):
+    from tests.io.test_movielens import ml1m
+
+    monkeypatch.setenv("QT_QPA_PLATFORM", "offscreen")
+    folder = ml1m(tmp_path)
+    assert cli.main([str(folder)]) == 0 and fake_gui == [str(folder)]

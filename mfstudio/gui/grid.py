@@ -105,6 +105,9 @@ class GridState:
     users: list[str]
     items: list[str]
     scale: tuple[float, float]
+    # MovieLens genres by item label: kept apart from the columns, so inserting, removing and
+    # undoing items needs no bookkeeping; a renamed or new item has none
+    genres: dict[str, tuple[str, ...]] | None = None
 
 
 class RatingsTableModel(QAbstractTableModel):
@@ -126,6 +129,7 @@ class RatingsTableModel(QAbstractTableModel):
         self._items: list[str] = []
         self._scale = (1.0, 5.0)
         self._zeros_missing = True
+        self._genres: dict[str, tuple[str, ...]] | None = None
         self._read_only = False
         self._tints = _tints()
         self._held_brush = QBrush(HELD_OUT_COLOR)
@@ -333,7 +337,8 @@ class RatingsTableModel(QAbstractTableModel):
             ok = (rows >= 0) & (rows < values.shape[0]) & (cols >= 0) & (cols < values.shape[1])
             held[rows[ok], cols[ok]] = True
             held &= ~np.isnan(values)
-        state = GridState(values, held, list(ratings.users), list(ratings.items), ratings.scale)
+        genres = None if ratings.item_genres is None else dict(zip(ratings.items, ratings.item_genres))
+        state = GridState(values, held, list(ratings.users), list(ratings.items), ratings.scale, genres)
         if undoable:
             self.undo_stack.push(undo.ReplaceAllCommand(self, state, text))
         else:
@@ -344,7 +349,8 @@ class RatingsTableModel(QAbstractTableModel):
     def to_ratings(self) -> Ratings:
         """The grid as ``Ratings``: every non-NaN cell is a rating (0 included)."""
         rows, cols = np.nonzero(~np.isnan(self._R))
-        return Ratings(rows, cols, self._R[rows, cols], self.shape, self._users, self._items, self._scale)
+        genres = None if self._genres is None else [self._genres.get(lab, ()) for lab in self._items]
+        return Ratings(rows, cols, self._R[rows, cols], self.shape, self._users, self._items, self._scale, genres)
 
     def held_out_cells(self) -> np.ndarray:
         """k x 2 int64 (row, col) of held-out cells that are rated, row-major."""
@@ -713,12 +719,13 @@ class RatingsTableModel(QAbstractTableModel):
         return old
 
     def _raw_replace(self, state: GridState) -> GridState:
-        old = GridState(self._R, self._held, self._users, self._items, self._scale)
+        old = GridState(self._R, self._held, self._users, self._items, self._scale, self._genres)
         self.beginResetModel()
         self._R = np.array(state.values, dtype=np.float64, copy=True)
         self._held = np.array(state.held, dtype=bool, copy=True)
         self._users = list(state.users)
         self._items = list(state.items)
+        self._genres = state.genres
         self._scale = (float(state.scale[0]), float(state.scale[1]))
         self._update_scale_cache()
         self.endResetModel()

@@ -34,8 +34,8 @@ def add_recent(files: Sequence[str], path: str | os.PathLike[str], max_count: in
 
 
 def existing_only(files: Sequence[str]) -> list[str]:
-    """The files that still exist, order kept."""
-    return [f for f in files if os.path.isfile(f)]
+    """The files (and MovieLens folders) that still exist, order kept."""
+    return [f for f in files if os.path.isfile(f) or os.path.isdir(f)]
 
 
 def fill_menu(menu: QMenu, files: Sequence[str], clear_action: QAction | None = None) -> list[QAction]:

@@ -407,7 +407,10 @@ class MainWindow(QMainWindow):
         self.action_new = self._act(f, "&New…", self.new_dialog, K.New, "Start an empty grid of a chosen size.",
                                     "actionNew")
         self.action_open = self._act(f, "&Open…", self.open_dialog, K.Open,
-                                     "Open a saved session or a rating file (CSV, TSV, MovieLens, .npz).", "actionOpen")
+                                     "Open a saved session or a rating file (CSV, TSV, MovieLens .zip, .npz).", "actionOpen")
+        self.action_open_folder = self._act(f, "Open &folder…", self.open_folder_dialog, "Ctrl+Shift+O",
+                                            "Open a MovieLens download's folder (ML-100K, ML-1M, ml-latest ...).",
+                                            "actionOpenFolder")
         self.examples_menu = f.addMenu("Open e&xample")
         for n_example, (name, title) in enumerate(EXAMPLES.items(), start=1):
             self._act(self.examples_menu, f"&{n_example} {title}", lambda _=False, n=name: self.open_example_asking(n),
@@ -1225,6 +1228,12 @@ class MainWindow(QMainWindow):
                                               ";;".join(io.FILE_FILTERS))
         return bool(path) and self.open_file(path)
 
+    @Slot()
+    def open_folder_dialog(self) -> bool:
+        """File ▸ Open folder: ask for a MovieLens folder, then about unsaved changes, and open it."""
+        path = QFileDialog.getExistingDirectory(self, "Open a MovieLens folder", self._start_folder())
+        return bool(path) and self.open_file(path)
+
     def open_file(self, path: str | Path) -> bool:
         """Open ``path`` as the user asked (recent files, drag and drop): unsaved changes are asked about first."""
         if not self.maybe_save(f"opening {Path(path).name}"):
@@ -1233,8 +1242,8 @@ class MainWindow(QMainWindow):
 
     @Slot(str)
     def open_recent(self, path: str) -> bool:
-        """Open a recent file; one that has gone is dropped from the list with a message."""
-        if not os.path.isfile(path):
+        """Open a recent file or MovieLens folder; one that has gone is dropped from the list with a message."""
+        if not (os.path.isfile(path) or os.path.isdir(path)):
             self.recent.remove(path)
             self.show_message(f"{Path(path).name} is no longer at {Path(path).parent}; it was removed from the recent files.")
             return False
@@ -1286,7 +1295,8 @@ class MainWindow(QMainWindow):
 
     def _remember_file(self, path: str | Path) -> None:
         self.recent.add(path)
-        self.settings.set_last_folder(Path(path).resolve())
+        p = Path(path).resolve()
+        self.settings.set_last_folder(p.parent if p.is_dir() else p)  # beside a MovieLens folder, to pick another
 
     @Slot()
     def import_dialog(self) -> bool:
@@ -1376,12 +1386,12 @@ class MainWindow(QMainWindow):
         if md is None or not md.hasUrls():
             return None
         for url in md.urls():
-            if url.isLocalFile() and os.path.isfile(url.toLocalFile()):
-                return url.toLocalFile()
+            if url.isLocalFile() and (os.path.isfile(url.toLocalFile()) or os.path.isdir(url.toLocalFile())):
+                return url.toLocalFile()  # a folder is opened as MovieLens
         return None
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
-        """Accept a local file (a session or ratings) dragged onto the window."""
+        """Accept a local file (a session or ratings) or a MovieLens folder dragged onto the window."""
         if self._dropped_file(event) is not None:
             event.acceptProposedAction()
         else:

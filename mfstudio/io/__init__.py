@@ -1,5 +1,5 @@
-"""Files in and out, without Qt: rating files (CSV/TSV matrix or triples, .npz), session
-files (.mfstudio), result exports, and atomic writes."""
+"""Files in and out, without Qt: rating files (CSV/TSV matrix or triples, .npz), MovieLens
+downloads (folder or .zip), session files (.mfstudio), result exports, and atomic writes."""
 
 from mfstudio.io.atomic import atomic_write, write_files
 from mfstudio.io.errors import FileFormatError
@@ -22,9 +22,10 @@ from mfstudio.io.npz import read_npz
 from mfstudio.io.session_file import FORMAT_VERSION, load_session, save_session, session_from_bytes, session_to_bytes
 
 FILE_FILTERS: list[str] = [
-    "All supported (*.mfstudio *.csv *.tsv *.txt *.data *.dat *.npz *.json)",
+    "All supported (*.mfstudio *.csv *.tsv *.txt *.data *.dat *.base *.test *.npz *.json *.zip)",
     "MF Studio sessions (*.mfstudio)",
     "Rating tables (*.csv *.tsv *.txt *.data *.dat)",
+    "MovieLens (*.zip u.data *.base *.test ratings.dat ratings.csv)",
     "NumPy arrays (*.npz)",
     "All files (*)",
 ]

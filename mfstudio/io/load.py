@@ -8,6 +8,7 @@ from pathlib import Path
 
 from mfstudio.core.errors import MFStudioError
 from mfstudio.core.session import Session
+from mfstudio.io import movielens
 from mfstudio.io.errors import FileFormatError
 from mfstudio.io.npz import ratings_from_npz
 from mfstudio.io.session_file import session_from_bytes
@@ -17,14 +18,18 @@ from mfstudio.io.text import (
     Table,
     decode,
     fast_columns,
+    is_number,
     read_bytes,
     sniff_delimiter,
+    split_line,
     split_table,
     text_lines,
 )
 
-FORMATS = ("matrix", "triples", "npz", "session")
+FORMATS = ("matrix", "triples", "npz", "session", "movielens")
 SESSION_SUFFIXES = (".mfstudio", ".json")
+ACCEPTED = ("MF Studio reads a matrix or user,item,rating CSV/TSV, an .npz, a .mfstudio session, "
+            "or a MovieLens folder or .zip")
 
 
 @dataclass
@@ -47,11 +52,26 @@ def detect_format(path: Path, head: bytes) -> str:
     return "text"
 
 
+def looks_like_prose(lines: list[str], delimiter: str) -> bool:
+    """True when the head of a text file is mostly words (a README, a licence), not ratings.
+
+    In any rating file, matrix or triples, at least a quarter of the cells after the first
+    column are numbers or blank; prose split at the sniffed delimiter has almost none.
+    """
+    head = [ln for ln in lines[:2 * SNIFF_LINES] if ln.strip()][:SNIFF_LINES]
+    if len(head) < 2:
+        return False  # one line: a header without rows says so better
+    cells = [c for ln in head[1:] for row in [split_line(ln, delimiter)] for c in (row[1:] if len(row) > 1 else row)]
+    dc = delimiter != ","
+    numbers = sum(1 for c in cells if not c.strip() or is_number(c, dc))
+    return numbers < 0.25 * len(cells)
+
+
 def load(path: str | os.PathLike[str], *, keep_zeros: bool = False, fmt: str | None = None,
          scale: tuple[float, float] | None = None) -> LoadResult:
-    """Read a rating file or a session file.
+    """Read a rating file, a session file, or a MovieLens download (folder, .zip or its ratings file).
 
-    ``fmt`` is None (detect), "matrix", "triples", "npz" or "session". In a matrix
+    ``fmt`` is None (detect), "matrix", "triples", "npz", "session" or "movielens". In a matrix
     (CSV/TSV or .npz) a blank cell is not rated, and so is 0 unless ``keep_zeros``;
     in triples every listed rating counts, 0 included. ``scale`` sets the rating
     scale instead of guessing it. Raises FileFormatError with a sentence to show.
@@ -72,6 +92,17 @@ def load(path: str | os.PathLike[str], *, keep_zeros: bool = False, fmt: str | N
 
 def _load(p: Path, *, keep_zeros: bool, fmt: str | None, scale: tuple[float, float] | None) -> LoadResult:
     name = p.name
+    if fmt == "movielens" or fmt is None and movielens.recognise(p):
+        ratings, notices = movielens.read_movielens(p, scale=scale)
+        return LoadResult(Session(ratings=ratings), notices, "movielens")
+    ratings_file = movielens.COMPANIONS.get(name.lower())
+    if fmt is None and ratings_file and (p.parent / ratings_file).is_file():
+        # links.csv would even read as a matrix of numbers: beside MovieLens ratings it is surely not one
+        raise FileFormatError(f"{name} is part of a MovieLens download but holds no ratings; open its folder "
+                              f"(or {ratings_file}) instead.")
+    if p.is_dir():
+        raise FileFormatError(f"{p} is a folder; only a MovieLens folder opens as a folder, so choose a file "
+                              f"to open as {fmt} or leave out the format.")
     if fmt == "npz" or fmt is None and p.suffix.lower() == ".npz":
         if not p.exists():
             read_bytes(p)  # the standard "no file" message
@@ -90,6 +121,17 @@ def _load(p: Path, *, keep_zeros: bool, fmt: str | None, scale: tuple[float, flo
     text, notices = decode(data, name)
     lines = text_lines(text)
     d = sniff_delimiter(lines)
+    try:
+        return _read_table(text, lines, d, kind, name, notices, keep_zeros=keep_zeros, scale=scale)
+    except FileFormatError:
+        if fmt is None and looks_like_prose(lines, d):
+            # the cell-by-cell complaint ("line 10 has 2 cells") would be beside the point
+            raise FileFormatError(f"{name} does not look like ratings: most of its lines are words, not numbers; {ACCEPTED}.") from None
+        raise
+
+
+def _read_table(text: str, lines: list[str], d: str, kind: str, name: str, notices: list[str], *,
+                keep_zeros: bool, scale: tuple[float, float] | None) -> LoadResult:
     if kind == "text":
         head = lines[:2 * SNIFF_LINES]
         kind, guess_notes = guess_layout(split_table("\n".join(head), d, head))

@@ -5,7 +5,8 @@ Layout (version 1)::
     {"format": "mfstudio-session", "version": 1, "app": "MF Studio 0.1.0",
      "ratings": {"shape": [n, m], "users": [...], "items": [...], "scale": [lo, hi],
                  "R": [[null, 4.5, ...], ...]            (small data: the grid, null = not rated)
-                 or "entries": [[row, col, value], ...]},  (larger data)
+                 or "entries": [[row, col, value], ...],   (larger data)
+                 "item_genres": [["Action", ...], ...]},   (optional: one list per item)
      "held_out": [[row, col], ...], "solver": "sgd", "params": {...},
      "holdout_fraction": 0.0, "patience": null, "zeros_are_missing": true,
      "result": null or {"solver", "params", "steps_done", "elapsed_s", "reason", "message",
@@ -122,6 +123,8 @@ def session_to_dict(session: Session) -> dict[str, Any]:
         rat["R"] = grid
     else:
         rat["entries"] = _entries_json(o, 4)
+    if r.item_genres is not None:
+        rat["item_genres"] = [list(g) for g in r.item_genres]
     doc: dict[str, Any] = {
         "format": FORMAT_NAME,
         "version": FORMAT_VERSION,
@@ -282,6 +285,12 @@ class _Doc:
             raise self.fail(f"'{where}' must be a list of {n} names")
         return v
 
+    def genres(self, v: Any, n: int, where: str) -> list[list[str]]:
+        if not isinstance(v, list) or len(v) != n or not all(
+                isinstance(g, list) and all(isinstance(x, str) for x in g) for g in v):
+            raise self.fail(f"'{where}' must be a list of {n} lists of genre names")
+        return v
+
 
 def _migrate_0(doc: dict[str, Any]) -> dict[str, Any]:
     """Version 0 (the example files' layout: R grid, zeros_are_missing, labels, scale) to 1."""
@@ -342,8 +351,10 @@ def _ratings(doc: _Doc, rat: Any) -> Ratings:
         rows, cols, vals = e[:, 0], e[:, 1], e[:, 2]
         if not (np.all(rows == np.round(rows)) and np.all(cols == np.round(cols))):
             raise doc.fail("'ratings.entries' rows and columns must be whole numbers")
+    genres_v = doc.get(rat, "item_genres", (list,), "ratings", default=None, nullable=True)  # absent before genres
+    genres = None if genres_v is None else doc.genres(genres_v, m, "ratings.item_genres")
     try:
-        return Ratings(rows.astype(np.int64), cols.astype(np.int64), vals, (n, m), users, items, scale)
+        return Ratings(rows.astype(np.int64), cols.astype(np.int64), vals, (n, m), users, items, scale, genres)
     except MFStudioError as exc:
         raise doc.fail(f"the ratings are invalid ({str(exc).rstrip('.')})") from None
 

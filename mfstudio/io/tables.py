@@ -215,7 +215,8 @@ def read_triples(table: Table, *, keep_zeros: bool = True, scale: tuple[float, f
                  name: str = "The file") -> tuple[Ratings, list[str]]:
     """Ratings from ``user,item,rating[,timestamp]`` lines; the last of duplicate cells wins.
 
-    Labels are kept as given, in order of first appearance. In triples a 0 is a rating
+    Labels are kept as given, in natural order (numeric ids sorted as numbers, other
+    labels in order of first appearance). In triples a 0 is a rating
     that was given, so it is kept unless ``keep_zeros`` is False.
     """
     dc = table.delimiter != ","

@@ -92,7 +92,8 @@ class Table:
         return DELIMITER_NAMES.get(self.delimiter, repr(self.delimiter))
 
 
-def _split_line(line: str, delim: str) -> list[str]:
+def split_line(line: str, delim: str) -> list[str]:
+    """One line's cells (quotes honoured for a one-character delimiter)."""
     if delim == " ":
         return line.split()
     if '"' in line and len(delim) == 1:
@@ -110,7 +111,7 @@ def sniff_delimiter(lines: list[str]) -> str:
     if not head:
         return ","
     for d in DELIMITERS:
-        counts = [len(_split_line(ln, d)) for ln in head]
+        counts = [len(split_line(ln, d)) for ln in head]
         mode, n_mode = Counter(counts).most_common(1)[0]
         # a header may differ by one cell; a ragged row is reported later, not here
         if mode >= 2 and n_mode >= max(1, int(0.8 * len(head))):

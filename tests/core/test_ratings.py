@@ -84,3 +84,28 @@ def test_core_imports_no_qt_and_no_matplotlib():
     )
     res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert res.returncode == 0, res.stdout + res.stderr
+
+
+def test_triples_with_numeric_ids_come_in_numeric_order_other_labels_in_file_order():
+    r, _ = Ratings.from_triples(["10", "2", "1", "2"], ["b", "a", "c", "b"], [1, 2, 3, 4])
+    assert r.users == ("1", "2", "10")  # not "1", "10", "2" and not the file's 10, 2, 1
+    assert r.items == ("b", "a", "c")
+    assert r.to_dense()[r.users.index("10"), r.items.index("b")] == 1
+    mixed, _ = Ratings.from_triples(["u10", "u2", "3"], [7, -1, 30], [1, 2, 3])
+    assert mixed.users == ("u10", "u2", "3") and mixed.items == ("-1", "7", "30")
+    same, _ = Ratings.from_triples(["07", "7", "1"], ["x", "x", "x"], [1, 2, 3])
+    assert same.users == ("1", "07", "7")  # equal numbers keep the file's order
+
+
+def test_item_genres_are_kept_by_copies_and_compared():
+    g = [("Action", "Comedy"), (), ["Drama"]]
+    r = Ratings([0, 0], [0, 2], [4, 5], (1, 3), items=["A", "B", "C"], item_genres=g)
+    assert r.item_genres == (("Action", "Comedy"), (), ("Drama",))
+    assert r.with_scale((0.5, 5)).item_genres == r.item_genres
+    assert r != Ratings([0, 0], [0, 2], [4, 5], (1, 3), items=["A", "B", "C"])
+    assert r == Ratings([0, 0], [0, 2], [4, 5], (1, 3), items=["A", "B", "C"], item_genres=g)
+    assert Ratings([0], [0], [3], (1, 1)).item_genres is None
+    with pytest.raises(DataError, match="genres for 2 items but there are 3"):
+        Ratings([0], [0], [3], (1, 3), item_genres=[(), ()])
+    with pytest.raises(DataError, match="not a string"):
+        Ratings([0], [0], [3], (1, 1), item_genres=["Action|Comedy"])

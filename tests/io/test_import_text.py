@@ -100,21 +100,29 @@ def test_duplicate_labels_are_kept_and_reported(load_text):
 
 
 # -- triples layout ---------------------------------------------------------------------------
-def test_movielens_u_data_tab_no_header(load_text):
-    res = load_text("196\t242\t3\t881250949\n186\t302\t3\t891717742\n22\t377\t1\t878887116\n", name="u.data")
+def test_u_data_lines_under_another_name_are_tab_triples(load_text):
+    # (named u.data it is read as MovieLens: tests/io/test_movielens.py)
+    res = load_text("196\t242\t3\t881250949\n186\t302\t3\t891717742\n22\t377\t1\t878887116\n", name="mine.tsv")
     r = res.session.ratings
     assert res.fmt == "triples"
-    assert r.users == ("196", "186", "22") and r.items == ("242", "302", "377")
+    assert r.users == ("22", "186", "196") and r.items == ("242", "302", "377")  # numeric ids in numeric order
     assert r.nnz == 3
 
 
-def test_movielens_ratings_csv_with_header(load_text):
+def test_ratings_csv_lines_under_another_name_are_triples_with_a_header(load_text):
     res = load_text("userId,movieId,rating,timestamp\n1,31,2.5,1260759144\n1,1029,3.0,1260759179\n2,31,4,1\n",
-                    name="ratings.csv")
+                    name="mine.csv")
     r = res.session.ratings
     assert res.fmt == "triples" and r.users == ("1", "2") and r.items == ("31", "1029")
     np.testing.assert_array_equal(r.to_dense(), [[2.5, 3.0], [4, nan]])
     assert r.scale == (1.0, 5.0)
+
+
+def test_triples_numeric_ids_sort_numerically_text_labels_keep_the_file_order(load_text):
+    res = load_text("user,item,rating\n10,b,1\n2,a,2\n1,c,3\n")
+    r = res.session.ratings
+    assert r.users == ("1", "2", "10") and r.items == ("b", "a", "c")
+    np.testing.assert_array_equal(dense(res), [[nan, nan, 3], [nan, 2, nan], [1, nan, nan]])
 
 
 def test_triples_with_text_labels_no_header(load_text):
@@ -183,8 +191,10 @@ def test_bad_triples_line_names_the_physical_line_despite_blank_lines(load_text)
 def test_missing_file_and_folder(tmp_path):
     with pytest.raises(mio.FileFormatError, match="There is no file at"):
         mio.load(tmp_path / "nope.csv")
-    with pytest.raises(mio.FileFormatError, match="is a folder"):
+    with pytest.raises(mio.FileFormatError, match="has no MovieLens ratings file"):
         mio.load(tmp_path)
+    with pytest.raises(mio.FileFormatError, match="is a folder; only a MovieLens folder"):
+        mio.load(tmp_path, fmt="triples")
 
 
 def test_error_messages_are_one_sentence(load_text):
@@ -207,3 +217,44 @@ def test_ragged_line_deep_in_a_large_triples_file_is_named(load_text):
     lines[4321] = "99,1"
     with pytest.raises(mio.FileFormatError, match="Line 4322 has 2 cells but line 1 has 3"):
         load_text("\n".join(lines), fmt="triples")
+
+
+MOVIELENS_README = """SUMMARY & USAGE LICENSE
+=============================================
+
+MovieLens data sets were collected by the GroupLens Research Project
+at the University of Minnesota.
+
+This data set consists of:
+\t* 100,000 ratings (1-5) from 943 users on 1682 movies.
+\t* Each user has rated at least 20 movies.
+        * Simple demographic info for the users (age, gender, occupation, zip)
+
+The data was collected through the MovieLens web site
+(movielens.umn.edu) during the seven-month period from September 19th,
+1997 through April 22nd, 1998.
+"""
+
+
+@pytest.mark.parametrize("name, content", [
+    ("README.md", "# MF Studio\n\nSee, teach and experiment with matrix factorization.\n\n"
+                  "## Setup\n\nRun the two commands, then open a file.\n"),
+    ("README", MOVIELENS_README),
+    ("LICENSE.txt", "MIT License\n\nCopyright (c) 2024, the authors\n\nPermission is hereby granted, free of charge, "
+                    "to any person obtaining a copy\nof this software, to deal in the Software without restriction,\n"),
+    ("notes.csv", "hello\nworld\n"),
+])
+def test_a_text_file_that_is_not_ratings_is_called_that(load_text, name, content):
+    with pytest.raises(mio.FileFormatError) as info:
+        load_text(content, name=name)
+    assert str(info.value) == (
+        f"{name} does not look like ratings: most of its lines are words, not numbers; MF Studio reads a matrix or "
+        "user,item,rating CSV/TSV, an .npz, a .mfstudio session, or a MovieLens folder or .zip.")
+
+
+def test_a_rating_file_with_a_bad_cell_keeps_its_own_message(load_text):
+    rows = "\n".join(f"u{k},{k % 5 + 1},{(k + 2) % 5 + 1}" for k in range(30))
+    with pytest.raises(mio.FileFormatError, match="Line 12, column 3 \\(B\\), holds 'soon'"):
+        load_text("user,A,B\n" + rows.replace("u10,1,3", "u10,1,soon") + "\n")
+    with pytest.raises(mio.FileFormatError, match="Line 2 has 3 cells but line 1 has 1"):  # words, forced as a matrix
+        load_text("a\nb,c,d\ne,f\n", fmt="matrix")

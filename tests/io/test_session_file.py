@@ -70,6 +70,29 @@ def test_infinity_in_history_round_trips_as_strings(tmp_path):
     assert_same_session(s, mio.load(p).session)
 
 
+@pytest.mark.parametrize("n_users", [3, 3000])  # the grid layout and the entries layout
+def test_titles_and_genres_survive_save_and_reopen(tmp_path, n_users):
+    genres = [("Comedy", "Romance"), (), ("Film-Noir",), ("Children's", "Sci-Fi")]
+    titles = ["Café (1995)", "Chasing Amy (1997) (movie 246)", "Chasing Amy (1997) (movie 268)", 'Say "Hi", Bob']
+    rows = np.repeat(np.arange(n_users), 4)
+    cols = np.tile(np.arange(4), n_users)
+    r = Ratings(rows, cols, np.ones(rows.size) * 4, (n_users, 4), items=titles, scale=(0.5, 5), item_genres=genres)
+    s = Session(ratings=r)
+    p = tmp_path / "g.mfstudio"
+    mio.save_session(p, s)
+    assert ("R" in sf.session_to_dict(s)["ratings"]) == (n_users == 3)
+    back = mio.load(p).session.ratings
+    assert back == r and back.item_genres == tuple(genres) and back.items == tuple(titles)
+
+
+def test_a_session_without_genres_opens_with_none(tmp_path, session):
+    d = _doc(session)
+    assert "item_genres" not in d["ratings"]
+    p = tmp_path / "old.mfstudio"
+    p.write_text(json.dumps(d))
+    assert mio.load(p).session.ratings.item_genres is None
+
+
 def test_large_session_is_gzipped_and_uses_entries(tmp_path):
     rng = np.random.default_rng(0)
     n, m, nnz = 400, 300, 60_000
@@ -180,6 +203,8 @@ def test_bare_nan_is_refused(tmp_path, session):
         (lambda d: d.update(format="something-else"), "not an MF Studio session"),
         (lambda d: d.update(holdout_fraction=2), "holdout_fraction"),
         (lambda d: d["ratings"].update(shape=[100_000, 100_000]), "more than MF Studio handles"),
+        (lambda d: d["ratings"].update(item_genres=[["Drama"]]), "'ratings.item_genres' must be a list of 4 lists"),
+        (lambda d: d["ratings"].update(item_genres=["Drama"] * 4), "ratings.item_genres"),
     ],
 )
 def test_damaged_fields_give_a_sentence(tmp_path, session, edit, pattern):
