@@ -10,6 +10,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from mfstudio.core.ratings import Ratings, factorize_labels, infer_scale
+from mfstudio.io.csvsafe import restore
 from mfstudio.io.errors import FileFormatError
 from mfstudio.io.text import SNIFF_LINES, Table, is_number, parse_numbers
 
@@ -177,8 +178,8 @@ def read_matrix(table: Table, *, keep_zeros: bool = False, scale: tuple[float, f
     n_users, n_items = len(body), width - start
     if n_items < 1:
         raise FileFormatError(f"{name} has user names but no rating columns; add one column per item.")
-    users = [r[0].strip() or f"User {i + 1}" for i, r in enumerate(body)] if has_labels else None
-    items = [c.strip() or f"Item {j + 1}" for j, c in enumerate(item_names)] if item_names is not None else None
+    users = [restore(r[0].strip()) or f"User {i + 1}" for i, r in enumerate(body)] if has_labels else None
+    items = [restore(c.strip()) or f"Item {j + 1}" for j, c in enumerate(item_names)] if item_names is not None else None
     cells = [c for r in body for c in r[start:]]
     flat = np.array([bool(c.strip()) for c in cells], dtype=bool)
     idx = np.flatnonzero(flat)
@@ -258,8 +259,8 @@ def read_triples(table: Table, *, keep_zeros: bool = True, scale: tuple[float, f
                 "give every line user, item, rating (and a timestamp on all or none)."
             )
         cols = [list(c) for c in zip(*body)]
-    users = [u.strip() for u in cols[0]]
-    items = [i.strip() for i in cols[1]]
+    users = [restore(u.strip()) for u in cols[0]]
+    items = [restore(i.strip()) for i in cols[1]]
     for what, labels in (("user", users), ("item", items)):
         try:
             k = labels.index("")

@@ -49,3 +49,11 @@ def test_every_exported_csv_neutralises_labels_and_leaves_numbers(tmp_path):
     assert q[0][1:] == ["'@SUM(A1)", "'-2", "'\r=1+1", "plain, with comma"]
     p = list(csv.reader(io.StringIO((tmp_path / "P.csv").read_text())))
     assert any(float(x) < 0 for row in p[1:] for x in row[1:])  # negative numbers are written as numbers
+
+
+def test_exported_ratings_and_recommendations_read_back_with_the_labels_written(tmp_path):
+    r = Ratings([0, 1, 2, 3, 0], [0, 1, 2, 3, 3], [4.0, 2.0, 5.0, 1.0, 3.0], (4, 4),
+                users=["=A", "+B", "@C", "ok"], items=["-x", "y", "=z", "w"])
+    mio.export_ratings(tmp_path / "ratings.csv", r)
+    back = mio.load(tmp_path / "ratings.csv").session.ratings
+    assert back.users == r.users and back.items == r.items
