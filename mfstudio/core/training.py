@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from mfstudio.core import metrics
+from mfstudio.core import memory, metrics
 from mfstudio.core.errors import DataError, ParameterError
 from mfstudio.core.ratings import Ratings, Split
 from mfstudio.core.solvers import Factors, Solver, get_solver
@@ -221,6 +221,7 @@ class Training:
                 f"The ratings reach {biggest:.3g}, too large to factorize reliably; "
                 "rescale them (for example to a 1 to 5 scale) and try again."
             )
+        memory.check_run(ratings.n_users, ratings.n_items, ratings.nnz, int(self.params["K"]), cls.uses_biases)
         self.solver: Solver = cls(ratings.shape, self.split.train, self.split.val, self.params, init)
         self.history = History(history_cap)
         self.elapsed = 0.0

@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 import mfstudio
+from mfstudio.core.memory import check_dense_export
 from mfstudio.core.ratings import Ratings
 from mfstudio.core.recommend import AUTO, Recommendations, recommend
 from mfstudio.core.session import Session
@@ -232,6 +233,7 @@ def result_files(session: Session, *, top_n: int = 5, min_ratings: int = AUTO, f
     if res is None:
         raise FileFormatError("There are no results to export yet; train the model first.")
     r, f = session.ratings, res.factors
+    check_dense_export(r.n_users, r.n_items)  # R_hat.csv and results.npz hold users x items
     recs = session_recommendations(session, top_n, min_ratings)
     fp = full_precision
     texts = {
@@ -287,6 +289,7 @@ def export_Q(path: str | os.PathLike[str], ratings: Ratings, factors: Factors, f
 
 def export_R_hat(path: str | os.PathLike[str], ratings: Ratings, factors: Factors, full_precision: bool = False) -> None:
     """Write R_hat.csv (users x items) to ``path``."""
+    check_dense_export(ratings.n_users, ratings.n_items)
     atomic_write(path, R_hat_csv(ratings, factors, full_precision))
 
 
