@@ -202,14 +202,13 @@ class ControlPanel(QWidget):
         self.step_button = self._button("Step", "stepButton", "One step", "Make one training step and show the result.")
         self.reset_button = self._button("Reset", "resetButton", "Reset",
                                          "Forget the trained model and draw a new random start (the seed goes up by one).")
-        buttons = QGridLayout()
+        buttons = QGridLayout()  # two rows: side by side the buttons would make the window too wide
         buttons.setSpacing(4)
-        for col, b in enumerate((self.train_button, self.pause_button, self.stop_button, self.step_button,
-                                 self.reset_button)):
-            buttons.addWidget(b, 0, col)
-        buttons.setColumnStretch(0, 3)
-        for col in range(1, 5):
-            buttons.setColumnStretch(col, 2)
+        for i, b in enumerate((self.train_button, self.step_button, self.reset_button, self.pause_button,
+                               self.stop_button)):
+            buttons.addWidget(b, i // 3, i % 3)
+        for col in range(3):
+            buttons.setColumnStretch(col, 1)
 
         head = QLabel("<b>Solver</b>")
         lay = QVBoxLayout(self)

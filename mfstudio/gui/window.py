@@ -67,7 +67,7 @@ from mfstudio.core import (
 from mfstudio.gui import dialogs
 from mfstudio.gui.controls import ControlPanel
 from mfstudio.gui.grid import LOCKED_MESSAGE, RatingGridView, RatingsTableModel
-from mfstudio.gui.plot import LossPlot, run_label
+from mfstudio.gui.plot import LossPlot
 from mfstudio.gui.recent import RecentFiles
 from mfstudio.gui.recovery import Autosaver, pending_recovery
 from mfstudio.gui.results import PModel, QModel, RecommendationsModel, ResultTableView, RHatModel, fmt
@@ -418,6 +418,11 @@ class MainWindow(QMainWindow):
         self.action_reset = self._act(t, "&Reset (new random start)", self.reset, "Ctrl+R", name="actionReset")
         t.addSeparator()
         self._act(t, "&Clear earlier runs from the curve", self.plot.clear_runs, "Ctrl+Shift+L")
+        self.action_undo_clear = self._act(t, "&Undo clearing the curve", self.plot.undo_clear, None,
+                                           "Bring back the runs that Clear runs removed from the loss curve.",
+                                           "actionUndoClearRuns")
+        self.action_undo_clear.setEnabled(self.plot.can_undo_clear)
+        self.plot.undoClearAvailable.connect(self.action_undo_clear.setEnabled)
 
         h = mb.addMenu("&Help")
         self.action_shortcuts = self._act(h, "&Keyboard shortcuts", self.show_shortcuts, "F1",
@@ -467,6 +472,8 @@ class MainWindow(QMainWindow):
         self._shown_share = self.controls.holdout_fraction()
         held = np.asarray(session.held_out, dtype=np.int64).reshape(-1, 2)
         self.grid_model.set_ratings(session.ratings, held)
+        self.grid.horizontalScrollBar().setValue(0)  # a new document starts at its top-left corner
+        self.grid.verticalScrollBar().setValue(0)
         if len(held) == 0 and session.holdout_fraction > 0:
             self._apply_share(session.holdout_fraction)
         self._training = None
@@ -477,7 +484,7 @@ class MainWindow(QMainWindow):
         if session.result is not None and session.result.factors.P.shape[0] == session.ratings.n_users \
                 and session.result.factors.Q.shape[1] == session.ratings.n_items:
             self._show_result(session.result, session.ratings, self.grid_held_out())
-            self.plot.begin_run(run_label(session.result.solver, session.result.params))
+            self.plot.begin_run(session.result.solver, session.result.params)
             self.plot.set_history(session.result.history.arrays())
             self.plot.flush()
         self._set_stale(False)
@@ -580,7 +587,7 @@ class MainWindow(QMainWindow):
         params = dict(training.params) if isinstance(training, Training) else self.controls.params()
         solver = training.solver_name if isinstance(training, Training) else self.controls.solver()
         if not self._run_on_plot:
-            self.plot.begin_run(run_label(solver, params))
+            self.plot.begin_run(solver, params)
             self._run_on_plot = True
         if isinstance(training, Training) and (self._result is None or self._stale):
             # Show where this model stands at once, and which cells are held out.

@@ -427,3 +427,68 @@ def test_the_rating_scale_can_be_set_and_undone(window):
     lo.editingFinished.emit()  # above the highest: refused, and the box shows the scale again
     assert window.grid_model.scale == (1.0, 5.0) and lo.value() == 1.0
     assert "must be below" in window.statusBar().currentMessage()
+
+
+def test_the_chart_compares_two_solvers_at_1000x700(window, qtbot):
+    from tests.gui.test_plot import drawn_tick_labels
+
+    window.resize(1000, 700)
+    train(qtbot, window)  # sgd: 10,000 steps
+    box = find(window, "solverChooser")
+    box.setCurrentIndex(box.findData("als"))
+    train(qtbot, window)  # als: 50 steps
+    plot = window.plot
+    assert plot.run_labels() == ["sgd α=0.0002", "als"]
+    for name in ("xAxis", "logX", "logScale", "clearRunsButton", "saveFigureButton", "lossCanvas"):
+        w = find(window, name)
+        rect = QRect(w.mapTo(window, w.rect().topLeft()), w.size())
+        assert w.isVisible() and window.rect().contains(rect), f"{name} at {rect} is not inside the window"
+    find(window, "logX").setChecked(True)  # als's 50 steps get room beside sgd's 10,000
+    plot.flush()
+    c = plot.canvas
+    c.draw()
+    renderer = c.get_renderer()
+    legend = c.figure.legends[0].get_window_extent(renderer)
+    for ax in (c.ax_obj, c.ax_rmse):
+        assert not legend.overlaps(ax.get_window_extent(renderer))
+        for axis in (ax.xaxis, ax.yaxis):
+            labels = drawn_tick_labels(axis)
+            assert len(labels) >= 2, [t.get_text() for t in labels]
+            for t in [*labels, axis.label]:
+                b = t.get_window_extent(renderer)
+                assert c.figure.bbox.x0 <= b.x0 and b.x1 <= c.figure.bbox.x1, f"{t.get_text()!r} clipped"
+    lo, hi = c.ax_obj.get_xlim()
+    assert lo <= 1 and hi >= 10_000
+
+
+def test_opening_a_file_resets_the_chart_and_the_grids_scroll(window, qtbot, tmp_path):
+    window.load_ratings(synthetic_ratings(60, 80, density=0.3), title="big")
+    find(window, "param_steps").setValue(5)
+    train(qtbot, window)
+    train(qtbot, window)
+    window.plot.clear_runs()
+    g = window.grid
+    g.verticalScrollBar().setValue(g.verticalScrollBar().maximum())
+    g.horizontalScrollBar().setValue(g.horizontalScrollBar().maximum())
+    assert g.verticalScrollBar().value() > 0 and g.horizontalScrollBar().value() > 0
+    path = tmp_path / "other.csv"
+    other = synthetic_ratings(70, 90, density=0.3, seed=2)
+    rows = [f"u{i},i{j},{v}" for i, j, v in zip(other.observed.rows, other.observed.cols, other.observed.vals)]
+    path.write_text("user,item,rating\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    assert window.open_path(path)
+    assert window.plot.run_count == 0 and not window.plot.can_undo_clear
+    assert not window.action_undo_clear.isEnabled()
+    assert g.verticalScrollBar().value() == 0 and g.horizontalScrollBar().value() == 0
+    assert g.verticalScrollBar().maximum() > 0  # there is something to scroll: the reset is real
+
+
+def test_clear_runs_is_undone_from_the_training_menu(window, qtbot):
+    find(window, "param_steps").setValue(20)
+    train(qtbot, window)
+    train(qtbot, window)
+    assert not window.action_undo_clear.isEnabled()
+    window.plot.clear_runs()
+    assert window.plot.run_count == 1 and window.action_undo_clear.isEnabled()
+    assert "Undo clear" in window.statusBar().currentMessage()
+    window.action_undo_clear.trigger()
+    assert window.plot.run_count == 2 and not window.action_undo_clear.isEnabled()
