@@ -202,6 +202,7 @@ class MainWindow(QMainWindow):
         self.controls.stop_button.clicked.connect(self.stop)
         self.controls.step_button.clicked.connect(self.step)
         self.controls.reset_button.clicked.connect(self.reset)
+        self.controls.statusMessage.connect(self.show_message)
         self.controls.holdout.valueChanged.connect(self._on_share_changed)
         self.controls.paramsChanged.connect(self._on_params_changed)
         self.controls.widgetsRebuilt.connect(self._apply_tab_order)
@@ -1399,12 +1400,21 @@ class MainWindow(QMainWindow):
             state = st.splitter_state(name)
             if state is not None:
                 splitter.restoreState(state)
+        for name in SOLVERS:  # each solver's own values come back when it is chosen again
+            self.controls.remember(name, self._stored_params(name))
         solver = st.last_solver()
         if solver not in SOLVERS:
             return
+        try:
+            self.controls.set_solver(solver, self._stored_params(solver))
+        except (MFStudioError, TypeError, ValueError, OverflowError):
+            self.controls.set_solver("sgd")
+
+    def _stored_params(self, solver: str) -> dict[str, Any]:
+        """The remembered parameters of ``solver`` that are still valid (damaged ones are left out)."""
         specs = {spec.name: spec for spec in get_solver(solver).params}
         params: dict[str, Any] = {}
-        for name, value in st.solver_params(solver).items():
+        for name, value in self.settings.solver_params(solver).items():
             spec = specs.get(name)
             if spec is None or isinstance(value, bool) or not isinstance(value, (int, float)):
                 continue
@@ -1414,13 +1424,14 @@ class MainWindow(QMainWindow):
                 continue
             if spec.minimum <= v <= spec.maximum:
                 params[name] = v
-        try:
-            self.controls.set_solver(solver, params)
-        except (MFStudioError, TypeError, ValueError, OverflowError):
-            self.controls.set_solver("sgd")
+        return params
 
     def _store_training_settings(self) -> None:
         self.settings.set_last_solver(self.controls.solver())
+        for name in SOLVERS:
+            own = self.controls.remembered(name)
+            if own and name != self.controls.solver():
+                self.settings.set_solver_params(name, {**self.settings.solver_params(name), **own})
         try:
             self.settings.set_solver_params(self.controls.solver(), self.controls.params())
         except MFStudioError:

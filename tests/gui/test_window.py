@@ -91,22 +91,81 @@ def test_parameter_tooltips_are_plain_words(window):
 
 
 # -- controls ----------------------------------------------------------------------------------
-def test_choosing_a_solver_loads_its_defaults_and_describes_it(window):
+def test_choosing_a_solver_keeps_the_shared_values_and_describes_it(window):
     c = window.controls
     find(window, "param_alpha").setValue(0.01)
+    find(window, "param_K").setValue(3)
     find(window, "param_seed").setValue(7)
+    find(window, "holdoutFraction").setValue(20)
     box = find(window, "solverChooser")
-    for name in [*list(SOLVERS)[1:], "sgd"]:  # sgd last: coming back to it reloads its defaults
+    for name in list(SOLVERS)[1:]:
         cls = SOLVERS[name]
         box.setCurrentIndex(box.findData(name))
         assert c.solver() == name
         params = c.params()
-        assert params == {**cls.defaults(), "seed": 7}  # the seed is kept, the rest are defaults
+        assert params == {**cls.defaults(), "K": 3, "seed": 7}  # K and the seed are kept, the rest its defaults
+        assert c.holdout_fraction() == 0.2
         assert c.description.text() == cls.description
         assert set(c.param_widgets) == {s.name for s in cls.params} - {"seed"}
         for spec in cls.params:
             assert find(window, f"param_{spec.name}").accessibleName() == spec.label
-    assert c.params()["alpha"] == 0.0002
+    box.setCurrentIndex(box.findData("sgd"))  # coming back: the α set for sgd returns
+    assert c.params() == {**SOLVERS["sgd"].defaults(), "alpha": 0.01, "K": 3, "seed": 7}
+    assert window.statusBar().currentMessage() == (
+        "Switched to sgd: K and the seed kept; steps and α set to the values last used with sgd (10,000, 0.01).")
+
+
+def test_switching_solver_says_what_changed(window):
+    box = find(window, "solverChooser")
+    box.setCurrentIndex(box.findData("biased-sgd"))
+    assert window.statusBar().currentMessage() == (
+        "Switched to biased-sgd: K and the seed kept; steps, α and tolerance set to biased-sgd's defaults (200, 0.005, 0).")
+    find(window, "param_beta").setValue(0.1)
+    box.setCurrentIndex(box.findData("als"))
+    assert window.statusBar().currentMessage() == (
+        "Switched to als: K and the seed kept; steps, β and tolerance set to als's defaults (50, 0.02, 0.001); "
+        "als has no α.")
+    box.setCurrentIndex(box.findData("biased-sgd"))
+    assert window.controls.params()["beta"] == 0.1 and "last used with biased-sgd" in window.statusBar().currentMessage()
+
+
+def test_each_solvers_values_are_remembered_across_starts(qtbot):
+    w = MainWindow()
+    qtbot.addWidget(w)
+    box = w.controls.solver_box
+    box.setCurrentIndex(box.findData("als"))
+    w.controls.param_widgets["beta"].setValue(0.3)
+    box.setCurrentIndex(box.findData("sgd"))
+    w.controls.param_widgets["alpha"].setValue(0.001)
+    w.store_settings()
+    w.close()
+    w2 = MainWindow()
+    qtbot.addWidget(w2)
+    assert w2.controls.solver() == "sgd" and w2.controls.params()["alpha"] == 0.001
+    box = w2.controls.solver_box
+    box.setCurrentIndex(box.findData("als"))
+    assert w2.controls.params()["beta"] == 0.3
+
+
+@pytest.mark.parametrize("name,typed,message", [
+    ("param_K", "0", "Latent features (K) must be a whole number from 1 to 1,000; it stays 2."),
+    ("param_K", "5000", "Latent features (K) must be a whole number from 1 to 1,000; it stays 2."),
+    ("param_alpha", "20", "Learning rate (α) must be above 0 and at most 10; it stays 0.0002."),
+    ("param_alpha", "0", "Learning rate (α) must be above 0 and at most 10; it stays 0.0002."),
+    ("param_steps", "0", "Steps must be a whole number from 1 to 1,000,000,000; it stays 10,000."),
+    ("param_seed", "-3", "Random seed must be a whole number from 0 to 2,147,483,647; it stays 0."),
+    ("holdoutFraction", "95", "The hold-out share must be from 0 to 90 %; it stays 0 %."),
+])
+def test_a_typed_value_out_of_range_gets_a_sentence_with_the_range(window, qtbot, name, typed, message):
+    box: QAbstractSpinBox = find(window, name)
+    before = box.value()
+    box.setFocus()
+    box.lineEdit().selectAll()
+    qtbot.keyClicks(box, typed)
+    assert box.lineEdit().text().startswith(typed)  # the keys were not silently dropped
+    qtbot.keyClick(box, Qt.Key.Key_Enter)
+    assert box.value() == before
+    assert window.statusBar().currentMessage() == message
 
 
 def test_float_parameters_refuse_text_and_step_1_2_5(window, qtbot):
