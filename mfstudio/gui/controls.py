@@ -289,18 +289,20 @@ class ControlPanel(QWidget):
 
         # -- buttons -------------------------------------------------------------------------
         self.train_button = self._button("Train", "trainButton", "Train",
-                                         "Train the model: continue a stopped run, or start from the random start of the seed.")
+                                         "Train a new model from the random start of the seed, for Steps steps.")
         self.train_button.setDefault(True)
         self.train_button.setStyleSheet("QPushButton { font-weight: bold; padding: 5px 14px; }")
+        self.continue_button = self._button("Continue", "continueButton", "Continue training",
+                                            "Make Steps more steps from the current factors.")
         self.pause_button = self._button("Pause", "pauseButton", "Pause or resume", "Pause the run; press again to resume it.")
         self.stop_button = self._button("Stop", "stopButton", "Stop", "Stop the run and keep its results.")
         self.step_button = self._button("Step", "stepButton", "One step", "Make one training step and show the result.")
         self.reset_button = self._button("Reset", "resetButton", "Reset",
                                          "Forget the trained model and draw a new random start (the seed goes up by one).")
-        buttons = QGridLayout()  # two rows: side by side the buttons would make the window too wide
+        buttons = QGridLayout()  # two rows: six buttons side by side would make the window too wide
         buttons.setSpacing(4)
-        for i, b in enumerate((self.train_button, self.step_button, self.reset_button, self.pause_button,
-                               self.stop_button)):
+        for i, b in enumerate((self.train_button, self.continue_button, self.step_button, self.pause_button,
+                               self.stop_button, self.reset_button)):
             buttons.addWidget(b, i // 3, i % 3)
         for col in range(3):
             buttons.setColumnStretch(col, 1)
@@ -411,7 +413,7 @@ class ControlPanel(QWidget):
         self.paramsChanged.emit()
 
     def set_running(self, running: bool, paused: bool = False) -> None:
-        """Enable the controls that make sense while a run is (or is not) going."""
+        """Enable the controls that make sense while a run is (or is not) going (Continue: see the window)."""
         for w in (*self.param_widgets.values(), self.seed, self.holdout, self.solver_box,
                   self.train_button, self.step_button, self.reset_button):
             w.setEnabled(not running)

@@ -7,6 +7,7 @@ import time
 import numpy as np
 import pytest
 from PySide6.QtCore import QRect, Qt
+from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import QAbstractSpinBox, QFileDialog, QMessageBox, QWidget
 
 from mfstudio.core import SOLVERS, load_example
@@ -14,7 +15,7 @@ from mfstudio.gui import MainWindow
 from tests.gui.conftest import synthetic_ratings
 
 NAMES = ["ratingGrid", "solverChooser", "param_K", "param_steps", "param_alpha", "param_beta", "param_seed",
-         "holdoutFraction", "trainButton", "pauseButton", "stopButton", "stepButton", "resetButton", "lossCanvas",
+         "holdoutFraction", "trainButton", "continueButton", "pauseButton", "stopButton", "stepButton", "resetButton", "lossCanvas",
          "pTable", "qTable", "rHatTable", "recommendationsTable"]
 
 
@@ -66,7 +67,7 @@ def test_everything_for_a_first_experiment_is_visible_at_1280x800(window):
     window.resize(1280, 800)
     frame = window.rect()
     names = ["ratingGrid", "solverChooser", "param_K", "param_steps", "param_alpha", "param_beta", "param_seed",
-             "holdoutFraction", "trainButton", "pauseButton", "stopButton", "stepButton", "resetButton",
+             "holdoutFraction", "trainButton", "continueButton", "pauseButton", "stopButton", "stepButton", "resetButton",
              "lossCanvas", "rHatTable"]
     for name in names:
         w = find(window, name)
@@ -258,23 +259,71 @@ def test_live_updates_pause_resume_stop(window, qtbot, big_ratings):
     assert m.setData(m.index(0, 0), "5")  # editable again
 
 
-def test_step_and_continue(window, qtbot):
+def press(qtbot, w: MainWindow, name: str, timeout: int = 20_000) -> str:
+    with qtbot.waitSignal(w.trainingFinished, timeout=timeout) as blocker:
+        qtbot.mouseClick(find(w, name), Qt.MouseButton.LeftButton)
+    return blocker.args[0]
+
+
+def test_step_then_continue_then_train(window, qtbot):
     for expected in (1, 2, 3):
-        with qtbot.waitSignal(window.trainingFinished, timeout=5000) as blocker:
-            qtbot.mouseClick(find(window, "stepButton"), Qt.MouseButton.LeftButton)
-        assert blocker.args[0] == "step"
+        assert press(qtbot, window, "stepButton") == "step"
         assert window.result.steps_done == expected
     assert window.plot.run_count == 1 and window.plot.point_count() == 3
     find(window, "param_steps").setValue(50)
-    train(qtbot, window)  # continues the stepped model on the same line
-    assert window.result.steps_done == 50 and window.plot.run_count == 1
-    with qtbot.waitSignal(window.trainingFinished, timeout=5000):
-        train_again = find(window, "trainButton")
-        qtbot.mouseClick(train_again, Qt.MouseButton.LeftButton)  # finished: a fresh run, a new line
+    assert press(qtbot, window, "continueButton") == "budget"  # 50 more steps from the stepped model, same line
+    assert window.result.steps_done == 53 and window.plot.run_count == 1
+    assert press(qtbot, window, "continueButton") == "budget"
+    assert window.result.steps_done == 103 and window.plot.run_count == 1
+    press(qtbot, window, "stepButton")  # Step still makes one more, past the budget
+    assert window.result.steps_done == 104
+    assert press(qtbot, window, "trainButton") == "budget"  # always a fresh run from the seed, a new line
     assert window.plot.run_count == 2 and window.result.steps_done == 50
 
 
+def test_train_always_starts_from_the_seed(window, qtbot):
+    find(window, "param_steps").setValue(1_000_000_000)
+    find(window, "param_tol").setValue(0.0)
+    qtbot.mouseClick(find(window, "trainButton"), Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: window.plot.point_count() > 0, timeout=5000)
+    with qtbot.waitSignal(window.trainingFinished, timeout=5000):
+        window.stop()
+    assert window.result.steps_done > 0
+    find(window, "param_steps").setValue(7)
+    assert press(qtbot, window, "trainButton") == "budget"  # not a continuation of the stopped run
+    first = window.result.factors.P.copy()
+    assert window.result.steps_done == 7 and window.plot.run_count == 2
+    assert press(qtbot, window, "trainButton") == "budget"
+    np.testing.assert_array_equal(window.result.factors.P, first)  # the same start, the same result
+    assert window.plot.run_labels() == ["sgd", "sgd #2", "sgd #3"]
+
+
+def test_continue_is_offered_only_when_there_is_a_model_to_go_on_from(window, qtbot):
+    cont, action = find(window, "continueButton"), window.action_continue
+    assert not cont.isEnabled() and not action.isEnabled()
+    assert "press Train" in cont.toolTip()
+    assert action.shortcuts()[0] == QKeySequence("Ctrl+Shift+Return")
+    find(window, "param_steps").setValue(20)
+    train(qtbot, window)
+    assert cont.isEnabled() and action.isEnabled()
+    find(window, "param_steps").setValue(30)  # how many more steps: still the same model
+    assert cont.isEnabled()
+    find(window, "param_alpha").setValue(0.001)
+    assert not cont.isEnabled() and "changed" in cont.toolTip()
+    find(window, "param_alpha").setValue(0.0002)  # back as it was: the model fits again
+    assert cont.isEnabled()
+    with qtbot.waitSignal(window.trainingFinished, timeout=5000):
+        action.trigger()
+    assert window.result.steps_done == 50
+    m = window.grid_model
+    m.setData(m.index(0, 0), "3")  # new data: the model does not belong to it
+    assert not cont.isEnabled()
+    window.continue_training()
+    assert not window.running and window.statusBar().currentMessage().startswith("Nothing to continue")
+
+
 def test_reset_draws_a_new_random_start(window, qtbot):
+    assert not find(window, "continueButton").isEnabled()
     train(qtbot, window)
     before = window.result.factors.P.copy()
     qtbot.mouseClick(find(window, "resetButton"), Qt.MouseButton.LeftButton)
@@ -282,21 +331,40 @@ def test_reset_draws_a_new_random_start(window, qtbot):
     assert window.result.steps_done == 0
     assert not np.allclose(window.result.factors.P, before)
     assert window.run_status.text().startswith("Step 0 of 10,000")
+    assert find(window, "continueButton").isEnabled()  # from the new start
     with qtbot.waitSignal(window.trainingFinished, timeout=5000):
         qtbot.mouseClick(find(window, "stepButton"), Qt.MouseButton.LeftButton)
     assert window.result.steps_done == 1
 
 
-def test_divergence_ends_the_run_with_a_dialog_and_keeps_the_grid(window, qtbot, warnings):
+@pytest.mark.parametrize("answer", [QMessageBox.StandardButton.Yes, QMessageBox.StandardButton.No])
+def test_divergence_ends_the_run_and_offers_a_learning_rate_that_trains(window, qtbot, monkeypatch, answer):
+    asked = []
+    monkeypatch.setattr(QMessageBox, "question", lambda parent, title, text, *a, **k: asked.append((title, text)) or answer)
     find(window, "param_alpha").setValue(5.0)
     grid_before = window.grid_model.values()
     assert train(qtbot, window) == "diverged"
-    assert len(warnings) == 1
-    title, text = warnings[0]
-    assert title == "Training diverged" and "smaller learning rate" in text
+    assert len(asked) == 1
+    title, text = asked[0]
+    assert title == "Training diverged" and "smaller learning rate: α = 0.05 ran" in text
+    assert text.endswith("Set the learning rate α to 0.05?")
     assert np.array_equal(window.grid_model.values(), grid_before, equal_nan=True)
     assert window.result is not None and window.result.factors.all_finite()
-    assert find(window, "trainButton").isEnabled()
+    assert find(window, "trainButton").isEnabled() and not find(window, "continueButton").isEnabled()
+    if answer == QMessageBox.StandardButton.Yes:
+        assert window.controls.params()["alpha"] == 0.05
+        assert train(qtbot, window) in ("budget", "tolerance")  # the offered value really trains
+    else:
+        assert window.controls.params()["alpha"] == 5.0
+
+
+def test_divergence_without_a_value_to_offer_warns(window, qtbot, warnings, monkeypatch):
+    from mfstudio.core import training
+
+    monkeypatch.setattr(training, "PROBE_SECONDS", 0.0)
+    find(window, "param_alpha").setValue(5.0)
+    assert train(qtbot, window) == "diverged"
+    assert len(warnings) == 1 and warnings[0][0] == "Training diverged" and "no time to check" in warnings[0][1]
 
 
 def test_an_error_in_the_worker_gets_a_dialog(window, qtbot, warnings, monkeypatch):
@@ -498,7 +566,7 @@ def test_the_chart_compares_two_solvers_at_1000x700(window, qtbot):
     train(qtbot, window)  # als: 50 steps
     plot = window.plot
     assert plot.run_labels() == ["sgd α=0.0002", "als"]
-    for name in ("xAxis", "logX", "logScale", "clearRunsButton", "saveFigureButton", "lossCanvas"):
+    for name in ("xAxis", "logX", "logScale", "clearRunsButton", "saveFigureButton", "lossCanvas", "continueButton"):
         w = find(window, name)
         rect = QRect(w.mapTo(window, w.rect().topLeft()), w.size())
         assert w.isVisible() and window.rect().contains(rect), f"{name} at {rect} is not inside the window"
