@@ -182,6 +182,7 @@ class LossPlot(QWidget):
         self._colour = 0
         self._live = False  # a run is going: blit the current lines
         self._relayout = False  # the next live full draw re-solves the layout (tick labels changed)
+        self._reset_limits = False  # the next live frame sets the limits afresh (the axes changed)
         self._budget = 0
         self._bg: Any = None
         self._layout_chars = (0, 0)  # the longest y tick labels the live layout was solved for
@@ -541,7 +542,8 @@ class LossPlot(QWidget):
     def _limits_fit(self) -> bool:
         """Set limits that hold every line; True when the current limits already did."""
         c = self.canvas
-        fits = True
+        fits, reset = True, self._reset_limits
+        self._reset_limits = False
         log_y, log_x = self.log_scale.isChecked(), self.log_x.isChecked()
         xmin, xmax = math.inf, 1.0 if self.x_column == STEP else 1e-3
         for ax in (c.ax_obj, c.ax_rmse):
@@ -564,12 +566,12 @@ class LossPlot(QWidget):
             if not math.isfinite(lo):
                 continue
             y0, y1 = ax.get_ylim()
-            if lo < min(y0, y1) or hi > max(y0, y1):
+            if reset or lo < min(y0, y1) or hi > max(y0, y1):
                 fits = False
                 ax.set_ylim(*_nice_range(lo, hi, log_y))
         x0, x1 = c.ax_obj.get_xlim()
         want_x0 = 10 ** math.floor(math.log10(xmin)) if log_x and math.isfinite(xmin) else (x0 if log_x else 0)
-        if xmax > x1 or x0 != want_x0:
+        if reset or xmax > x1 or x0 != want_x0:
             fits = False
             top = _nice_above(xmax * 3)
             # headroom, so the limits (and full draws) change rarely; never beyond the budget
@@ -635,9 +637,16 @@ class LossPlot(QWidget):
         self._redraw()
 
     def _apply_scale(self) -> None:
-        """Scales, locators and formatters of both axes as the chooser and check boxes say; layout engine on."""
+        """Scales, locators and formatters of both axes as the chooser and check boxes say.
+
+        Outside a live run the layout engine is switched (back) on; during one, the live
+        limits are set afresh on the next frame (the old ones belong to another axis).
+        """
         c = self.canvas
-        c.figure.set_layout_engine("constrained")
+        if self._live:
+            self._reset_limits = self._relayout = True
+        else:
+            c.figure.set_layout_engine("constrained")
         log_y, log_x = self.log_scale.isChecked(), self.log_x.isChecked()
         seconds = self.x_column == ELAPSED
         label = X_AXES[max(self.x_axis.currentIndex(), 0)][2]
@@ -658,6 +667,10 @@ class LossPlot(QWidget):
         elif not seconds:
             ax.xaxis.set_major_locator(MaxNLocator(nbins=5, integer=True))
         ax.xaxis.set_major_formatter(EngFormatter(unit="s", sep=" ") if seconds else EngFormatter(sep=""))
+        if self._live:  # minor ticks stay off until the run ends (see start_live)
+            for a in (c.ax_obj, c.ax_rmse):
+                a.yaxis.set_minor_locator(NullLocator())
+                a.xaxis.set_minor_locator(NullLocator())
 
     def stop_timers(self) -> None:
         """Stop the redraw timer (window closing)."""

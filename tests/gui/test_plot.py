@@ -345,3 +345,25 @@ def test_live_layout_is_solved_again_only_when_tick_labels_widen(plot):
             assert t.get_window_extent(renderer).x0 >= 0, f"{t.get_text()!r} is clipped at the left edge"
     assert 2 <= plot.layouts <= 4 < plot.full_draws  # the first frame, then only when wider labels came
     plot.end_live()
+
+
+def test_changing_the_axes_during_a_live_run_sets_new_limits(plot):
+    plot.begin_run("sgd", SGD)
+    plot.start_live(1_000_000_000)
+    plot.set_history(history(3000, seconds_per_step=1e-5))
+    plot._on_tick()
+    assert plot.canvas.ax_obj.get_xlim()[1] >= 3000
+    plot.x_axis.setCurrentIndex(1)  # seconds: 3000 steps took 0.03 s
+    plot.set_history(history(3001, seconds_per_step=1e-5))
+    plot._on_tick()
+    lo, hi = plot.canvas.ax_obj.get_xlim()
+    assert lo == 0 and 0.03 <= hi <= 0.1
+    plot.log_scale.setChecked(False)
+    plot.log_x.setChecked(True)
+    plot._on_tick()
+    lo, hi = plot.canvas.ax_obj.get_xlim()
+    assert 0 < lo <= 1e-5 and 0.03 <= hi <= 0.1
+    assert plot.canvas.ax_obj.get_ylim()[0] == 0  # linear again: from 0
+    assert plot.canvas.ax_obj.yaxis.get_minor_locator().__class__.__name__ == "NullLocator"  # still live
+    plot.end_live()
+    assert plot.canvas.ax_obj.xaxis.get_minor_locator().__class__.__name__ == "LogLocator"
