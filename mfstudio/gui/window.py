@@ -147,7 +147,7 @@ class MainWindow(QMainWindow):
         self.runner.progress.connect(self._on_progress)
         self.runner.ready.connect(self._on_ready)
         self.runner.finished.connect(self._on_finished)
-        self._training: Training | None = None  # the current model, which Step and Train continue
+        self._training: Training | None = None  # the current model, which Step and Continue go on from
         self._training_key: tuple | None = None
         self._run_on_plot = False  # the current training has a line on the loss curve
         self._result: RunResult | None = None
