@@ -149,7 +149,8 @@ def test_divergence_exits_2_and_writes_nothing(tmp_path, ratings_csv, capsys):
     out = tmp_path / "o"
     code, _, err = run(["train", str(ratings_csv), "--alpha", "10", "--out", str(out)], capsys)
     last = err.strip().splitlines()[-1]
-    assert code == 2 and last.startswith("Training diverged at step") and last.endswith("e.g. α = 1.")
+    assert code == 2 and last.startswith("Training diverged at step")
+    assert "α = 0.01 ran 50 steps from the same start without diverging (α = 1 and 0.1 diverged too)." in last
     assert not out.exists()
 
 

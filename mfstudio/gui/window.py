@@ -69,7 +69,7 @@ from mfstudio.core.recommend import AUTO
 from mfstudio.gui import dialogs
 from mfstudio.gui.controls import ControlPanel
 from mfstudio.gui.grid import LOCKED_MESSAGE, RatingGridView, RatingsTableModel
-from mfstudio.gui.plot import LossPlot, run_label
+from mfstudio.gui.plot import LossPlot
 from mfstudio.gui.recent import RecentFiles
 from mfstudio.gui.recovery import Autosaver, pending_recovery
 from mfstudio.gui.results import BiasModel, PModel, QModel, RecommendationsModel, ResultTableView, RHatModel, sig
@@ -150,7 +150,7 @@ class MainWindow(QMainWindow):
         self.runner.progress.connect(self._on_progress)
         self.runner.ready.connect(self._on_ready)
         self.runner.finished.connect(self._on_finished)
-        self._training: Training | None = None  # the current model, which Step and Train continue
+        self._training: Training | None = None  # the current model, which Step and Continue go on from
         self._training_key: tuple | None = None
         self._run_on_plot = False  # the current training has a line on the loss curve
         self._result: RunResult | None = None
@@ -205,6 +205,8 @@ class MainWindow(QMainWindow):
         self.controls.stop_button.clicked.connect(self.stop)
         self.controls.step_button.clicked.connect(self.step)
         self.controls.reset_button.clicked.connect(self.reset)
+        self.controls.continue_button.clicked.connect(self.continue_training)
+        self.controls.statusMessage.connect(self.show_message)
         self.controls.holdout.valueChanged.connect(self._on_share_changed)
         self.controls.paramsChanged.connect(self._on_params_changed)
         self.controls.widgetsRebuilt.connect(self._apply_tab_order)
@@ -249,6 +251,7 @@ class MainWindow(QMainWindow):
 
         self.plot = LossPlot()
         self.plot.statusMessage.connect(self.show_message)
+        self.grid_model.heldOutChanged.connect(self._sync_continue)  # after the cache was invalidated (above)
 
         self.p_model, self.q_model, self.r_hat_model = PModel(decimals=3), QModel(decimals=3), RHatModel()
         self.recs_model = RecommendationsModel()
@@ -473,13 +476,21 @@ class MainWindow(QMainWindow):
         self._act(e, "Go to the result&s", self.focus_results, "Ctrl+3", "Put the keyboard focus on the result tabs.")
 
         t = mb.addMenu("&Training")
-        self.action_train = self._act(t, "&Train", self.train, ["Ctrl+Return", "Ctrl+Enter"], name="actionTrain")
+        self.action_train = self._act(t, "&Train", self.train, ["Ctrl+Return", "Ctrl+Enter"],
+                                      "Train a new model from the random start of the seed.", "actionTrain")
+        self.action_continue = self._act(t, "C&ontinue", self.continue_training, ["Ctrl+Shift+Return", "Ctrl+Shift+Enter"],
+                                         "Make Steps more steps from the current factors.", "actionContinue")
         self.action_pause = self._act(t, "&Pause / Resume", self.toggle_pause, "Ctrl+P", name="actionPause")
         self.action_stop = self._act(t, "&Stop", self.stop, ["Esc", "Ctrl+."], name="actionStop")
         self.action_step = self._act(t, "One st&ep", self.step, "Ctrl+T", name="actionStep")
         self.action_reset = self._act(t, "&Reset (new random start)", self.reset, "Ctrl+R", name="actionReset")
         t.addSeparator()
         self._act(t, "&Clear earlier runs from the curve", self.plot.clear_runs, "Ctrl+Shift+L")
+        self.action_undo_clear = self._act(t, "&Undo clearing the curve", self.plot.undo_clear, None,
+                                           "Bring back the runs that Clear runs removed from the loss curve.",
+                                           "actionUndoClearRuns")
+        self.action_undo_clear.setEnabled(self.plot.can_undo_clear)
+        self.plot.undoClearAvailable.connect(self.action_undo_clear.setEnabled)
 
         h = mb.addMenu("&Help")
         self.action_shortcuts = self._act(h, "&Keyboard shortcuts", self.show_shortcuts, "F1",
@@ -530,6 +541,8 @@ class MainWindow(QMainWindow):
         held = np.asarray(session.held_out, dtype=np.int64).reshape(-1, 2)
         self.grid_model.set_zeros_are_missing(session.zeros_are_missing, undoable=False)
         self.grid_model.set_ratings(session.ratings, held)
+        self.grid.horizontalScrollBar().setValue(0)  # a new document starts at its top-left corner
+        self.grid.verticalScrollBar().setValue(0)
         if len(held) == 0 and session.holdout_fraction > 0:
             self._apply_share(session.holdout_fraction)
         self._training = None
@@ -540,7 +553,7 @@ class MainWindow(QMainWindow):
         if session.result is not None and session.result.factors.P.shape[0] == session.ratings.n_users \
                 and session.result.factors.Q.shape[1] == session.ratings.n_items:
             self._show_result(session.result, session.ratings, self.grid_held_out())
-            self.plot.begin_run(run_label(session.result.solver, session.result.params))
+            self.plot.begin_run(session.result.solver, session.result.params)
             self.plot.set_history(session.result.history.arrays())
             self.plot.flush()
         self._set_stale(False)
@@ -557,6 +570,7 @@ class MainWindow(QMainWindow):
         self.grid_model.undo_stack.clear()
         self._shown_share = self.controls.holdout_fraction()
         self._set_saved()
+        self._sync_continue()
         if self._keep_recovery_file:
             self.autosaver.stop()
         else:
@@ -612,12 +626,41 @@ class MainWindow(QMainWindow):
         return ratings, self.controls.solver(), dict(params), self.grid_held_out()
 
     def _current_if_fits(self, params: dict[str, Any]) -> Training | None:
-        """The current model if data, solver and parameters (steps aside) are unchanged; its budget follows Steps."""
+        """The current model if data, solver and parameters (steps aside) are unchanged."""
         t = self._training
         if t is None or self._training_key != self._key(params):
             return None
-        t.params["steps"] = int(params["steps"])
         return t
+
+    def continue_blocker(self) -> str:
+        """Why Continue cannot go on from the current model now ("" when it can)."""
+        if self.running:
+            return "A run is going."
+        if self._training is None:
+            return "There is no model to continue yet; press Train to start one."
+        try:
+            params = self.controls.params()
+        except MFStudioError as exc:
+            return str(exc)
+        t = self._current_if_fits(params)
+        if t is None:
+            return ("The ratings, the hold-out, the solver or its parameters changed since the current model was "
+                    "trained; press Train to start a new one.")
+        if t.reason is StopReason.DIVERGED:
+            return "The current model diverged; press Train to start again (with a smaller learning rate)."
+        if t.reason is StopReason.TOLERANCE:
+            return ("The objective is already below the tolerance; lower Tolerance (or set it to 0) and press "
+                    "Train to train further.")
+        return ""
+
+    @Slot()
+    def _sync_continue(self) -> None:
+        """Continue is enabled only when there is a model to go on from; its tooltip says why not."""
+        why = self.continue_blocker()
+        tip = "Make Steps more steps from the current factors." + (f" Not now: {why}" if why and not self.running else "")
+        for w in (self.controls.continue_button, self.action_continue):
+            w.setEnabled(not why)
+            w.setToolTip(tip)
 
     def _fresh(self, params: dict[str, Any]) -> Callable[[], Training] | None:
         """A recipe for a new model from the seed's random start (built on the worker thread), or None."""
@@ -644,7 +687,7 @@ class MainWindow(QMainWindow):
         params = dict(training.params) if isinstance(training, Training) else self.controls.params()
         solver = training.solver_name if isinstance(training, Training) else self.controls.solver()
         if not self._run_on_plot:
-            self.plot.begin_run(run_label(solver, params))
+            self.plot.begin_run(solver, params)
             self._run_on_plot = True
         if isinstance(training, Training) and (self._result is None or self._stale):
             # Show where this model stands at once, and which cells are held out.
@@ -661,8 +704,9 @@ class MainWindow(QMainWindow):
                           min_ratings=int(self.min_ratings.value()))
         self._sync_buttons()
         step = training.step if isinstance(training, Training) else 0
-        what = "one step" if max_steps == 1 else (f"from step {step:,}" if existing and step else
-                                                  f"from the random start of seed {params['seed']}")
+        what = "one step" if max_steps == 1 else (
+            f"from step {step:,} to step {int(params['steps']):,}" if existing and step else
+            f"from the random start of seed {params['seed']}")
         self.show_message(f"Training {solver} {what}…", 3000)
 
     @Slot(object)
@@ -677,21 +721,36 @@ class MainWindow(QMainWindow):
 
     @Slot()
     def train(self) -> None:
-        """Train: continue the current model if it was stopped or stepped, else start from the seed's random start."""
+        """Train a new model from the seed's random start, for Steps steps (always fresh; see :meth:`continue_training`)."""
         if self.running:
             return
         params = self._params()
         if params is None:
             return
-        t = self._current_if_fits(params)
-        if t is None or t.step >= t.budget or t.reason not in (None, StopReason.CANCELLED, StopReason.STEP, StopReason.BUDGET):
-            t = self._fresh(params)
+        t = self._fresh(params)
         if t is not None:
             self._start(t, None)
 
     @Slot()
+    def continue_training(self) -> None:
+        """Continue: make Steps more steps from the current model's factors, on the same line of the curve."""
+        if self.running:
+            return
+        why = self.continue_blocker()
+        if why:
+            self.show_message(f"Nothing to continue: {why}")
+            self._sync_continue()
+            return
+        params = self._params()
+        t = self._training
+        if params is None or t is None:
+            return
+        t.params["steps"] = t.step + int(params["steps"])  # the budget counts from the start of the model
+        self._start(t, None)
+
+    @Slot()
     def step(self) -> None:
-        """Make one training step on the current model (a new one if the data or parameters changed)."""
+        """Make one training step on the current model (a new one if there is none, or the data or parameters changed)."""
         if self.running:
             return
         params = self._params()
@@ -701,8 +760,7 @@ class MainWindow(QMainWindow):
         if t is None or t.reason is StopReason.DIVERGED:
             t = self._fresh(params)
         elif t.step >= t.budget:
-            self.show_message(f"The step budget of {t.budget:,} is used up; raise Steps to go on, or press Train to start again.")
-            return
+            t.params["steps"] = t.step + 1  # one step more than the budget: Step always makes one
         if t is not None:
             self._start(t, 1)
 
@@ -721,7 +779,7 @@ class MainWindow(QMainWindow):
 
     @Slot()
     def stop(self) -> None:
-        """Stop the run (within a fraction of a second); its results are kept and Step or Train continue it."""
+        """Stop the run (within a fraction of a second); its results are kept and Step or Continue go on from there."""
         if self.running:
             self.runner.stop()
 
@@ -749,7 +807,8 @@ class MainWindow(QMainWindow):
         self.progress.setValue(0)
         e = metrics.objective(t.split.train, f, float(t.params["beta"]))
         self._show_status(0, t.budget, e, metrics.rmse(t.split.train, f), metrics.rmse(t.split.val, f), 0.0)
-        self.show_message(f"New random start from seed {seed}: press Train or Step.")
+        self._sync_continue()
+        self.show_message(f"New random start from seed {seed}: press Train, Continue or Step.")
 
     def wait_for_training(self, timeout_ms: int = 10_000) -> bool:
         """Stop any run and wait until its thread has ended (for closing, loading and tests)."""
@@ -795,7 +854,7 @@ class MainWindow(QMainWindow):
             self._warn("Training stopped", outcome.error + " The grid and the last good results are kept.")
         elif snap is not None and snap.reason is StopReason.DIVERGED:
             self.show_message("Training diverged; the last good factors are shown.")
-            self._warn("Training diverged", snap.message)
+            self._offer_suggestion(snap.message, snap.suggestion)
         elif snap is not None and snap.reason is not None:
             self.show_message(f"Finished at step {snap.step:,}: {snap.reason.describe()}.")
         if t is not None and snap is not None and not outcome.user_error:
@@ -807,6 +866,20 @@ class MainWindow(QMainWindow):
         self._results_unsaved = True
         self._update_modified()
         self.autosaver.mark_changed()
+
+    def _offer_suggestion(self, message: str, suggestion: dict[str, float]) -> None:
+        """After a divergence: say what happened; when core found a learning rate that trains, offer to set it."""
+        value = suggestion.get("alpha")
+        box = self.controls.param_widgets.get("alpha")
+        if value is None or box is None:
+            self._warn("Training diverged", message)
+            return
+        B = QMessageBox.StandardButton
+        answer = QMessageBox.question(self, "Training diverged", f"{message}\n\nSet the learning rate α to {value:g}?",
+                                      B.Yes | B.No, B.Yes)
+        if answer == B.Yes:
+            box.setValue(value)
+            self.show_message(f"Learning rate α set to {value:g}; press Train to try it.")
 
     # ================================================================ results
     def _show_factors(self, ratings: Ratings, factors: Factors) -> None:
@@ -945,6 +1018,7 @@ class MainWindow(QMainWindow):
             self._training_key = None
         self._set_stale(True)
         self._update_grid_info()
+        self._sync_continue()
 
     @Slot()
     def _invalidate_grid_cache(self, *args: Any) -> None:
@@ -997,7 +1071,7 @@ class MainWindow(QMainWindow):
         box.setRange(-1e6, 1e6)
         box.setDecimals(2)
         box.setKeyboardTracking(False)  # one change when the value is complete, not one per digit
-        box.setMaximumWidth(80)
+        box.setFixedWidth(62)  # room for "10.00"; the range's widest text would ask for 105 px
         box.editingFinished.connect(self._on_scale_edited)
         return box
 
@@ -1081,6 +1155,7 @@ class MainWindow(QMainWindow):
     def _on_params_changed(self) -> None:
         if self.is_modified():  # the recovery file carries the parameters too
             self.autosaver.mark_changed()
+        self._sync_continue()
 
     def _set_saved(self) -> None:
         """The document now matches its file (or was just opened): clean, nothing to recover."""
@@ -1542,12 +1617,12 @@ class MainWindow(QMainWindow):
 
     # ================================================================ keyboard focus
     def tab_chain(self) -> list[QWidget]:
-        """The widgets Tab visits, in order: grid, solver, its parameters, seed, hold-out, buttons, results."""
+        """The widgets Tab visits, in order: grid, solver, its parameters, seed, hold-out, buttons (row by row), results."""
         c = self.controls
         return [self.grid, c.solver_box, *c.param_widgets.values(), c.seed, c.holdout, c.train_button,
-                c.pause_button, c.stop_button, c.step_button, c.reset_button, self.tabs.tabBar(), self.r_hat_table,
-                self.p_table, self.q_table, self.user_bias_table, self.item_bias_table, self.min_ratings, self.top_n,
-                self.recs_table]
+                c.continue_button, c.step_button, c.pause_button, c.stop_button, c.reset_button, self.tabs.tabBar(),
+                self.r_hat_table, self.p_table, self.q_table, self.user_bias_table, self.item_bias_table,
+                self.min_ratings, self.top_n, self.recs_table]
 
     @Slot()
     def _apply_tab_order(self) -> None:
@@ -1583,12 +1658,21 @@ class MainWindow(QMainWindow):
             state = st.splitter_state(name)
             if state is not None:
                 splitter.restoreState(state)
+        for name in SOLVERS:  # each solver's own values come back when it is chosen again
+            self.controls.remember(name, self._stored_params(name))
         solver = st.last_solver()
         if solver not in SOLVERS:
             return
+        try:
+            self.controls.set_solver(solver, self._stored_params(solver))
+        except (MFStudioError, TypeError, ValueError, OverflowError):
+            self.controls.set_solver("sgd")
+
+    def _stored_params(self, solver: str) -> dict[str, Any]:
+        """The remembered parameters of ``solver`` that are still valid (damaged ones are left out)."""
         specs = {spec.name: spec for spec in get_solver(solver).params}
         params: dict[str, Any] = {}
-        for name, value in st.solver_params(solver).items():
+        for name, value in self.settings.solver_params(solver).items():
             spec = specs.get(name)
             if spec is None or isinstance(value, bool) or not isinstance(value, (int, float)):
                 continue
@@ -1598,13 +1682,14 @@ class MainWindow(QMainWindow):
                 continue
             if spec.minimum <= v <= spec.maximum:
                 params[name] = v
-        try:
-            self.controls.set_solver(solver, params)
-        except (MFStudioError, TypeError, ValueError, OverflowError):
-            self.controls.set_solver("sgd")
+        return params
 
     def _store_training_settings(self) -> None:
         self.settings.set_last_solver(self.controls.solver())
+        for name in SOLVERS:
+            own = self.controls.remembered(name)
+            if own and name != self.controls.solver():
+                self.settings.set_solver_params(name, {**self.settings.solver_params(name), **own})
         try:
             self.settings.set_solver_params(self.controls.solver(), self.controls.params())
         except MFStudioError:
@@ -1631,6 +1716,7 @@ class MainWindow(QMainWindow):
         self.scale_max.setEnabled(not running)
         self.action_pause.setEnabled(running)
         self.action_stop.setEnabled(running)
+        self._sync_continue()
 
     def closeEvent(self, event: QCloseEvent) -> None:
         """Ask Save / Discard / Cancel for unsaved changes (or, while training, whether to stop);

@@ -166,11 +166,17 @@ class Factors:
 
 
 class Solver(ABC):
-    """A factorization method. Subclasses set ``name``, ``title``, ``description``, ``params``."""
+    """A factorization method. Subclasses set ``name``, ``title``, ``description``, ``objective_name``, ``params``.
+
+    ``objective_name`` names the objective the solver minimises (its module docstring
+    states it); solvers with the same name minimise the same function, so their
+    objective curves compare.
+    """
 
     name: ClassVar[str]
     title: ClassVar[str]
     description: ClassVar[str]
+    objective_name: ClassVar[str]
     params: ClassVar[tuple[ParamSpec, ...]]
     uses_biases: ClassVar[bool] = False
 
