@@ -46,6 +46,8 @@ def sig(value: float, digits: int = 4) -> str:
         return "—" if math.isnan(value) else ("∞" if value > 0 else "−∞")
     if value != 0 and 1 <= abs(value) < 10 ** digits:
         return f"{value:,.{max(0, digits - 1 - int(math.floor(math.log10(abs(value)))))}f}"
+    if 10 ** digits <= abs(value) < 1e9:
+        return f"{value:,.0f}"  # 73,040 rather than 7.304e+04
     return f"{value:.{digits}g}"
 
 
@@ -432,6 +434,7 @@ class ResultTableView(QTableView):
         h.setDefaultSectionSize(72)
         h.setMinimumSectionSize(40)
         h.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        h.setTextElideMode(Qt.TextElideMode.ElideRight)  # a long title ends in "…" (whole in the tooltip)
         v = self.verticalHeader()
         v.setDefaultSectionSize(22)
         v.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)

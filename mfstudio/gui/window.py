@@ -35,6 +35,7 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QFrame,
     QHBoxLayout,
+    QHeaderView,
     QLabel,
     QMainWindow,
     QMenu,
@@ -263,7 +264,11 @@ class MainWindow(QMainWindow):
                             (self.r_hat_table, self.r_hat_model), (self.recs_table, self.recs_model)):
             view.setModel(model)
             view.statusMessage.connect(self.show_message)
-        self.recs_table.horizontalHeader().setDefaultSectionSize(110)
+        rh_ = self.recs_table.horizontalHeader()
+        for col, width in enumerate((64, 44, 160, 104, 60)):  # user, rank, item (titles), predicted, ratings
+            rh_.resizeSection(col, width)
+        rh_.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)  # titles take the room there is
+        self.recs_table.verticalHeader().hide()  # the rank numbers the rows
         self.user_bias_model, self.item_bias_model = BiasModel(decimals=3), BiasModel(decimals=3)
         self.user_bias_table = ResultTableView("userBiasTable", "User biases b_u")
         self.item_bias_table = ResultTableView("itemBiasTable", "Item biases b_i")

@@ -176,3 +176,12 @@ def test_stale_results_are_greyed(ratings, factors):
     assert m.data(m.index(0, 0), Qt.ItemDataRole.ForegroundRole) is None
     m.set_stale(True)
     assert m.data(m.index(0, 0), Qt.ItemDataRole.ForegroundRole) is not None
+
+
+@pytest.mark.parametrize("value,text", [
+    (73040.4, "73,040"), (82481.8, "82,482"), (1234.5, "1,234"), (0.81334, "0.8133"), (9.87654, "9.877"),
+    (1.2e-05, "1.2e-05"), (0.0, "0"), (3.2e10, "3.2e+10"), (float("nan"), "—"),
+])
+def test_measures_have_significant_digits(value, text):
+    from mfstudio.gui.results import sig
+    assert sig(value) == text
