@@ -15,6 +15,7 @@ import math
 import os
 import traceback
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -67,6 +68,7 @@ from mfstudio.core import (
     recommend,
 )
 from mfstudio.core.recommend import AUTO
+from mfstudio.core.training import HISTORY_COLUMNS
 from mfstudio.gui import dialogs
 from mfstudio.gui.controls import ControlPanel
 from mfstudio.gui.grid import LOCKED_MESSAGE, RatingGridView, RatingsTableModel
@@ -117,6 +119,27 @@ def _caption(text: str) -> QLabel:
     lab.setWordWrap(True)
     lab.setStyleSheet("color: palette(placeholder-text); font-size: 11px;")
     return lab
+
+
+@dataclass
+class _Prepared:
+    """A session checked whole, with what showing it needs computed beforehand."""
+
+    session: Session
+    held: np.ndarray
+    result: RunResult | None
+    recs: Recommendations | None
+    history: np.ndarray | None
+
+
+@dataclass
+class _Snapshot:
+    """The shown document, to put back when a load fails halfway."""
+
+    session: Session
+    title: str
+    path: Path | None
+    modified: bool
 
 
 class MainWindow(QMainWindow):
@@ -534,7 +557,75 @@ class MainWindow(QMainWindow):
                           title=title)
 
     def load_session(self, session: Session, *, title: str | None = None, path: str | Path | None = None) -> None:
-        """Show ``session``: ratings, hold-out, solver and parameters, and its results if it has any."""
+        """Show ``session``: ratings, hold-out, solver and parameters, and its results if it has any.
+
+        All or nothing: everything is checked first (a MFStudioError with a sentence leaves the
+        window untouched), and should showing it still fail, the previous document comes back.
+        """
+        prepared = self._prepare(session)
+        before = self._document_snapshot()
+        try:
+            self._apply(prepared, title=title, path=path)
+        except Exception as exc:
+            traceback.print_exc()
+            if before is not None:
+                self._restore(before)
+            raise DataError(f"The data could not be shown because of an unexpected error ({exc}); "
+                            "the window is as it was.") from exc
+
+    def _prepare(self, session: Session) -> _Prepared:
+        """Check a session whole and compute what showing it needs, changing nothing (a DataError if it does not fit)."""
+        r = session.ratings
+        try:
+            get_solver(session.solver).resolve_params(dict(session.params))
+            held = np.asarray(session.held_out, dtype=np.int64).reshape(-1, 2)
+            if held.size and (held.min() < 0 or held[:, 0].max() >= r.n_users or held[:, 1].max() >= r.n_items):
+                raise DataError("A held-out cell lies outside the ratings.")
+            if not 0.0 <= float(session.holdout_fraction) < 1.0:
+                raise DataError("The hold-out share must be at least 0 and below 1.")
+            res, recs, history = session.result, None, None
+            if res is not None and not (res.factors.P.shape[0] == r.n_users and res.factors.Q.shape[1] == r.n_items):
+                res = None  # results of other data are not shown (the reader says so)
+            if res is not None:
+                get_solver(res.solver)
+                res.factors.check(r.n_users, r.n_items)
+                history = np.asarray(res.history.arrays(), dtype=np.float64)
+                if history.ndim != 2 or history.shape[1] != len(HISTORY_COLUMNS) or \
+                        not np.all(np.isfinite(history[:, 0])) or np.any(np.diff(history[:, 0]) <= 0):
+                    raise DataError("The results' training history is damaged (its steps must be whole numbers "
+                                    "that go up).")
+                if res.factors.all_finite():
+                    train = r.split_cells(held).train if len(held) else r.observed
+                    recs = recommend(r, res.factors, int(self.top_n.value()), train=train,
+                                     min_ratings=int(self.min_ratings.value()))
+        except MFStudioError:
+            raise
+        except (TypeError, ValueError, AttributeError, IndexError, KeyError) as exc:
+            raise DataError(f"The data does not hang together ({exc}); nothing was changed.") from exc
+        return _Prepared(session, held, res, recs, history)
+
+    def _document_snapshot(self) -> _Snapshot | None:
+        """What is shown now (None before the first document, or when it cannot be read back)."""
+        if self.grid_model.shape == (0, 0) and self._result is None:
+            return None
+        try:
+            return _Snapshot(self.current_session(), self._title, self._session_path, self.is_modified())
+        except MFStudioError:
+            return None
+
+    def _restore(self, before: _Snapshot) -> None:
+        """Put back the document that was shown before a load failed (marked unsaved if it was)."""
+        try:
+            self._apply(self._prepare(before.session), title=before.title, path=before.path)
+        except Exception:  # nothing better can be done; the error being reported says what failed
+            traceback.print_exc()
+            return
+        if before.modified:
+            self._extra_modified = True
+            self._update_modified()
+
+    def _apply(self, prepared: _Prepared, *, title: str | None, path: str | Path | None) -> None:
+        session = prepared.session
         self.runner.shutdown()
         self._applying_share = True
         try:
@@ -543,7 +634,7 @@ class MainWindow(QMainWindow):
         finally:
             self._applying_share = False
         self._shown_share = self.controls.holdout_fraction()
-        held = np.asarray(session.held_out, dtype=np.int64).reshape(-1, 2)
+        held = prepared.held
         self.grid_model.set_zeros_are_missing(session.zeros_are_missing, undoable=False)
         self.grid_model.set_ratings(session.ratings, held)
         self.grid.horizontalScrollBar().setValue(0)  # a new document starts at its top-left corner
@@ -555,11 +646,10 @@ class MainWindow(QMainWindow):
         self._run_on_plot = False
         self.plot.clear_all()
         self._clear_results()
-        if session.result is not None and session.result.factors.P.shape[0] == session.ratings.n_users \
-                and session.result.factors.Q.shape[1] == session.ratings.n_items:
-            self._show_result(session.result, session.ratings, self.grid_held_out())
-            self.plot.begin_run(session.result.solver, session.result.params)
-            self.plot.set_history(session.result.history.arrays())
+        if prepared.result is not None:
+            self._show_result(prepared.result, session.ratings, self.grid_held_out(), prepared.recs)
+            self.plot.begin_run(prepared.result.solver, prepared.result.params)
+            self.plot.set_history(prepared.history)
             self.plot.flush()
         self._set_stale(False)
         self._session_path = Path(path) if path is not None else None
@@ -1236,6 +1326,9 @@ class MainWindow(QMainWindow):
         keep, self._keep_recovery_file = self._keep_recovery_file, True
         try:
             self.load_session(loaded.session, title=RECOVERED_TITLE)
+        except MFStudioError as exc:
+            self._warn("Could not restore the unsaved work", str(exc))
+            return False
         finally:
             self._keep_recovery_file = keep
         self._extra_modified = True
@@ -1357,7 +1450,11 @@ class MainWindow(QMainWindow):
                                   zeros_are_missing=zeros)
             except MFStudioError:  # parameters that do not validate: the file's defaults are a fine start
                 session = Session(ratings=session.ratings, held_out=session.held_out, zeros_are_missing=zeros)
-        self.load_session(session, path=path)
+        try:
+            self.load_session(session, path=path)
+        except MFStudioError as exc:
+            self._warn("Could not open the file", f"{Path(path).name}: {exc}")
+            return False
         self._remember_file(path)
         if loaded.notices:
             self.show_message(" ".join(loaded.notices), 20_000)
