@@ -39,8 +39,9 @@ def test_train_writes_results_and_a_session_the_window_can_open(tmp_path, rating
     code, stdout, stderr = run(["train", str(ratings_csv), "--k", "3", "--steps", "200", "--seed", "4",
                                 "--holdout", "0.2", "--top", "2", "--out", str(out)], capsys)
     assert code == 0, stderr
-    assert sorted(os.listdir(out)) == sorted([*mio.RESULT_FILES, "session.mfstudio"])
-    assert "Wrote 8 files" in stdout and "step 200/200" in stderr
+    assert sorted(os.listdir(out)) == sorted([*mio.RESULT_FILES, "session.mfstudio", mio.MANIFEST])
+    assert mio.verify_export(out) == []
+    assert "Wrote 9 files" in stdout and "step 200/200" in stderr
     run_json = json.loads((out / "run.json").read_text())
     assert run_json["parameters"] == {"K": 3, "steps": 200, "alpha": 0.0002, "beta": 0.02, "tol": 0.001, "seed": 4}
     assert run_json["data"]["held_out"] == 2 and run_json["final"]["val_rmse"] is not None
