@@ -154,6 +154,42 @@ def test_divergence_exits_2_and_writes_nothing(tmp_path, ratings_csv, capsys):
     assert not out.exists()
 
 
+def test_a_full_disk_leaves_no_out_folder(tmp_path, ratings_csv, capsys, monkeypatch):
+    import errno
+
+    from mfstudio.io import atomic
+
+    def full(fd):
+        raise OSError(errno.ENOSPC, "No space left on device")
+    monkeypatch.setattr(atomic.os, "fsync", full)
+    out = tmp_path / "new" / "deeper" / "o"
+    code, _, err = run(["train", str(ratings_csv), "--steps", "3", "--out", str(out), "--quiet"], capsys)
+    assert code == 2 and len(err.strip().splitlines()) == 1 and "No space left on device" in err
+    assert not (tmp_path / "new").exists()  # neither --out nor the folders it needed
+    assert sorted(os.listdir(tmp_path)) == ["r.csv"]
+
+
+def test_a_read_only_result_file_in_out_is_refused_before_training(tmp_path, ratings_csv, capsys):
+    out = tmp_path / "o"
+    assert run(["train", str(ratings_csv), "--steps", "3", "--out", str(out), "--quiet"], capsys)[0] == 0
+    os.chmod(out / "Q.csv", 0o444)
+    before = {n: (out / n).read_bytes() for n in os.listdir(out)}
+    code, _, err = run(["train", str(ratings_csv), "--steps", "3", "--out", str(out)], capsys)
+    assert code == 2 and err == (f"{out / 'Q.csv'} is read-only, so nothing was written; "
+                                 "make it writable or choose another folder.\n")  # no "Training ..." line
+    assert {n: (out / n).read_bytes() for n in os.listdir(out)} == before
+
+
+def test_out_through_a_symlink_keeps_the_link(tmp_path, ratings_csv, capsys):
+    real = tmp_path / "real"
+    real.mkdir()
+    link = tmp_path / "link"
+    link.symlink_to(real, target_is_directory=True)
+    for _ in range(2):
+        assert run(["train", str(ratings_csv), "--steps", "3", "--out", str(link), "--quiet"], capsys)[0] == 0
+    assert link.is_symlink() and mio.verify_export(real) == [] and (real / "session.mfstudio").exists()
+
+
 def test_existing_results_survive_a_failed_run(tmp_path, ratings_csv, capsys):
     out = tmp_path / "o"
     assert run(["train", str(ratings_csv), "--steps", "3", "--out", str(out), "--quiet"], capsys)[0] == 0
