@@ -54,6 +54,8 @@ def is_read_only(path: str | os.PathLike[str]) -> bool:
         mode = os.stat(path).st_mode
     except OSError:
         return False
+    if sys.platform == "win32" and stat.S_ISDIR(mode):
+        return False  # Windows' read-only attribute on a folder only marks it as customised
     return not (mode & 0o222) or not os.access(path, os.W_OK)
 
 

@@ -80,3 +80,18 @@ def test_the_next_write_cleans_the_temp_files_a_killed_write_left(tmp_path):
     (tmp_path / ".s.mfstudio.dir12345.tmp").mkdir()  # not a file: not ours
     atomic.atomic_write(p, "new")
     assert sorted(os.listdir(tmp_path)) == sorted(["s.mfstudio", ".s.mfstudio.dir12345.tmp", *theirs])
+
+
+def test_read_only_means_the_mode_bits_too_but_not_a_windows_folder_attribute(tmp_path, monkeypatch):
+    f, d = tmp_path / "f", tmp_path / "d"
+    f.write_text("x")
+    d.mkdir()
+    assert not atomic.is_read_only(f) and not atomic.is_read_only(d) and not atomic.is_read_only(tmp_path / "none")
+    os.chmod(f, 0o444)  # refused even for root, whom os.access lets write anything
+    os.chmod(d, 0o555)
+    try:
+        assert atomic.is_read_only(f) and atomic.is_read_only(d)
+        monkeypatch.setattr(atomic.sys, "platform", "win32")
+        assert atomic.is_read_only(f) and not atomic.is_read_only(d)
+    finally:
+        os.chmod(d, 0o755)
