@@ -298,7 +298,7 @@ def replace_folder(target: str | os.PathLike[str], files: Mapping[str, bytes | s
     permissions and its files' modes are kept. Raises OSError when writing fails (the old
     folder is then as it was).
     """
-    target = Path(target)
+    target = Path(os.path.abspath(real_target(target)))  # a symlinked folder: switch what it points to
     parent = target.parent
     repair_folder_swap(target)
     exists = target.is_dir()

@@ -95,3 +95,13 @@ def test_read_only_means_the_mode_bits_too_but_not_a_windows_folder_attribute(tm
         assert atomic.is_read_only(f) and not atomic.is_read_only(d)
     finally:
         os.chmod(d, 0o755)
+
+
+def test_replace_folder_through_a_symlink_switches_its_target_and_keeps_the_link(tmp_path):
+    real, link = tmp_path / "real", tmp_path / "link"
+    real.mkdir()
+    (real / "a").write_text("old")
+    link.symlink_to(real, target_is_directory=True)
+    assert atomic.replace_folder(link, {"a": "new", "b": b"2"})
+    assert link.is_symlink() and (real / "a").read_text() == "new" and sorted(os.listdir(real)) == ["a", "b"]
+    assert sorted(os.listdir(tmp_path)) == ["link", "real"]
