@@ -684,8 +684,14 @@ class LossPlot(QWidget):
         path = Path(path)
         if path.suffix.lower() not in (".png", ".svg", ".pdf"):
             raise ValueError(f"Cannot save a figure as {path.suffix or 'a file without extension'}; use .png, .svg or .pdf.")
+        import io
+
+        from mfstudio.io.atomic import atomic_write
+
         self.flush()
-        self.canvas.figure.savefig(path, dpi=150)
+        buf = io.BytesIO()  # rendered whole first, then written atomically: a failed save keeps the old file
+        self.canvas.figure.savefig(buf, dpi=150, format=path.suffix.lower()[1:])
+        atomic_write(path, buf.getvalue())
         return path
 
     @Slot()
@@ -700,8 +706,11 @@ class LossPlot(QWidget):
         try:
             self.save_figure(p)
         except (OSError, ValueError) as exc:
-            QMessageBox.warning(self, "Could not save the figure",
-                                f"The figure could not be saved to {p}: {exc}. Choose another folder or name.")
+            from mfstudio.core.errors import MFStudioError
+
+            text = str(exc) if isinstance(exc, MFStudioError) else \
+                f"The figure could not be saved to {p}: {exc}. Choose another folder or name."
+            QMessageBox.warning(self, "Could not save the figure", text)
             return
         self.statusMessage.emit(f"Saved the loss curve to {p}.")
 

@@ -1312,9 +1312,11 @@ class MainWindow(QMainWindow):
             return False
         loaded = self._read(path, "Could not restore the unsaved work")
         if loaded is None:
-            aside = path.with_name("recovery-unreadable" + SESSION_SUFFIX)
-            try:
-                os.replace(path, aside)
+            from mfstudio.io.atomic import set_aside
+
+            try:  # under a name not taken: an earlier unreadable file set aside is kept too
+                aside = set_aside(path, "recovery-unreadable")
+                self.show_message(f"The unreadable recovery file was kept as {aside}.", 20_000)
             except OSError:
                 pass
             return False

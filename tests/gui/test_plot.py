@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from PySide6.QtWidgets import QFileDialog
+from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 from mfstudio.gui.plot import FADED_ALPHA, LogTicks, LossPlot, run_label, run_labels
 
@@ -107,6 +107,32 @@ def test_save_figure_formats(plot, tmp_path, ext, magic):
 def test_save_figure_refuses_other_formats(plot, tmp_path):
     with pytest.raises(ValueError, match="png, .svg or .pdf"):
         plot.save_figure(tmp_path / "loss.jpg")
+
+
+def test_a_failed_figure_save_keeps_the_old_file_and_a_read_only_one_is_refused(plot, tmp_path, monkeypatch):
+    import os
+
+    from mfstudio.io import atomic
+
+    plot.begin_run("sgd")
+    plot.set_history(history(20))
+    old = tmp_path / "loss.png"
+    old.write_bytes(b"the old figure")
+    def full(fd):
+        raise OSError(28, "No space left on device")
+    monkeypatch.setattr(atomic.os, "fsync", full)
+    with pytest.raises(ValueError, match="No space left on device"):
+        plot.save_figure(old)
+    monkeypatch.undo()
+    assert old.read_bytes() == b"the old figure" and os.listdir(tmp_path) == ["loss.png"]
+    os.chmod(old, 0o444)
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(old), "PNG image (*.png)"))
+    shown = []
+    monkeypatch.setattr(QMessageBox, "warning", lambda parent, title, text, *a, **k: shown.append(text))
+    plot.save_figure_dialog()
+    assert shown == [f"{old} is read-only, so it was not replaced and nothing was written; "
+                     "make it writable or choose another name."]
+    assert old.read_bytes() == b"the old figure"
 
 
 def test_save_dialog_adds_the_extension_of_the_chosen_filter(plot, tmp_path, monkeypatch):
