@@ -32,7 +32,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.ticker import (
     EngFormatter,
-    FuncFormatter,
+    Formatter,
     Locator,
     LogLocator,
     MaxNLocator,
@@ -60,6 +60,7 @@ from mfstudio.core import get_solver
 REDRAW_MS = 80  # at most ~12 redraws a second; each full draw takes a few ms to ~25 ms
 COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8c564b", "#e377c2")
 FADED_ALPHA = 0.35
+LEGEND_ROWS = 3  # more rows would squeeze the axes at 1000 x 700
 LEGEND_RUNS = 6  # runs named in the legend (the latest); older ones stay drawn
 LEGEND_FONT = 7.5
 FIGURE_FILTERS = "PNG image (*.png);;SVG image (*.svg);;PDF document (*.pdf)"
@@ -67,7 +68,10 @@ _EXT_FOR_FILTER = {"PNG": ".png", "SVG": ".svg", "PDF": ".pdf"}
 
 STEP, OBJECTIVE, TRAIN_RMSE, VAL_RMSE, ELAPSED = 0, 1, 2, 4, 6  # columns of mfstudio.core.HISTORY_COLUMNS
 X_AXES = (("Steps", STEP, "Step"), ("Seconds", ELAPSED, "Seconds of training"))  # chooser text, column, axis label
-LABELLED = (("K", "K"), ("alpha", "α"), ("beta", "β"), ("seed", "seed"))  # what a run's label may name
+# what a run's label may name, in this order; "holdout" is the held-out share the window adds to the parameters
+PER_SOLVER = ("steps", "tol")  # parameters whose defaults differ by solver (sgd: 10,000 steps; als: 50)
+LABELLED = (("K", "K"), ("alpha", "α"), ("beta", "β"), ("steps", "steps"), ("tol", "tol"), ("holdout", "hold-out"),
+            ("seed", "seed"))
 
 
 @dataclass
@@ -422,8 +426,24 @@ class LossPlot(QWidget):
             self._legend = None
         if not self._runs:
             return
-        runs = self._runs[-LEGEND_RUNS:]
         shown = self.objective_shown
+        with_val = any(len(r.val.get_xdata()) for r in self._runs)
+        keep = min(LEGEND_RUNS, len(self._runs))
+        while True:  # as many recent runs as fit in LEGEND_ROWS rows, so the legend never squeezes the curves
+            handles, labels = self._legend_entries(self._runs[-keep:], shown, len(self._runs) - keep, with_val)
+            rows = math.ceil(len(labels) / self._legend_columns(labels))
+            if rows <= LEGEND_ROWS or keep <= 1:
+                break
+            keep -= 1
+        common = run_labels([(r.solver, r.params) for r in self._runs])[1]
+        fig = self.canvas.figure
+        self._legend = fig.legend(handles, labels, loc="outside lower center", ncols=self._legend_columns(labels),
+                                  fontsize=LEGEND_FONT, frameon=False, handlelength=1.8, columnspacing=1.2,
+                                  borderaxespad=0.2, title=f"All runs: {common}" if common else None,
+                                  title_fontsize=LEGEND_FONT)
+
+    def _legend_entries(self, runs: list[_Run], shown: str | None, hidden: int,
+                        with_val: bool) -> tuple[list[Any], list[str]]:
         handles: list[Any] = []
         labels: list[str] = []
         for run in runs:
@@ -431,18 +451,13 @@ class LossPlot(QWidget):
             handles.append(Line2D([], [], color=run.colour, lw=1.8 if current else 1.2,
                                   alpha=None if current else max(FADED_ALPHA, 0.5)))
             labels.append(run.label if run.objective_name == shown else f"{run.label} (RMSE only)")
-        if len(self._runs) > LEGEND_RUNS:
+        if hidden:
             handles.append(Line2D([], [], lw=0))
-            labels.append(f"+{len(self._runs) - LEGEND_RUNS} earlier")
-        if any(len(r.val.get_xdata()) for r in self._runs):
+            labels.append(f"+{hidden} earlier")
+        if with_val:
             handles += [Line2D([], [], color="0.3", lw=1.5), Line2D([], [], color="0.3", lw=1.5, ls="--")]
             labels += ["RMSE: training", "validation (held out)"]
-        common = run_labels([(r.solver, r.params) for r in self._runs])[1]
-        fig = self.canvas.figure
-        self._legend = fig.legend(handles, labels, loc="outside lower center", ncols=self._legend_columns(labels),
-                                  fontsize=LEGEND_FONT, frameon=False, handlelength=1.8, columnspacing=1.2,
-                                  borderaxespad=0.2, title=f"All runs: {common}" if common else None,
-                                  title_fontsize=LEGEND_FONT)
+        return handles, labels
 
     def _legend_columns(self, labels: list[str]) -> int:
         """As many columns as fit the figure's width (estimated from the longest label)."""
@@ -487,7 +502,12 @@ class LossPlot(QWidget):
             self._live_frame(force_full=True)
             return
         c = self.canvas
+        empty = not any(len(r.train.get_xdata()) for r in self._runs)
         for ax in (c.ax_obj, c.ax_rmse):
+            if empty:  # no curve: plain axes from 1 to 10 rather than autoscale's -50m ... 50m
+                ax.set_xlim(1, 10)
+                ax.set_ylim(*((0.1, 10) if ax.get_yscale() == "log" else (0, 1)))
+                continue
             ax.relim(visible_only=True)
             ax.autoscale_view()
         c.draw_idle()
@@ -655,7 +675,7 @@ class LossPlot(QWidget):
             if log_y:
                 # Plain labels (0.1, 1, 10, 1e+05): mathtext powers of ten cost a lot per draw.
                 ax.yaxis.set_major_locator(LogTicks())
-                ax.yaxis.set_major_formatter(FuncFormatter(_plain))
+                ax.yaxis.set_major_formatter(PlainTicks())
                 ax.yaxis.set_minor_formatter(NullFormatter())
             ax.set_xlabel(label, fontsize=9)
         # the axes share x: setting it on one sets both
@@ -720,6 +740,26 @@ def _plain(value: float, _pos: int | None = None) -> str:
     return f"{value:g}"
 
 
+class PlainTicks(Formatter):
+    """Labels without mathtext (0.1, 1, 10, 1e+05) with as many digits as the ticks in view need to differ:
+    an almost flat curve gets 82,529.25 / 82,529.30, never three labels reading 82529.3."""
+
+    def __init__(self) -> None:
+        self._ticks: list[float] = []
+
+    def set_locs(self, locs: Any) -> None:
+        self._ticks = [float(v) for v in locs if math.isfinite(v)]
+
+    def __call__(self, value: float, pos: int | None = None) -> str:
+        locs = self._ticks
+        for digits in range(3, 13):
+            if len({f"{v:.{digits}g}" for v in locs}) == len(set(locs)):
+                break
+        else:
+            digits = 12
+        return f"{value:.{max(digits, 3)}g}" if locs else _plain(value)
+
+
 def _nice_above(x: float) -> float:
     """The smallest of 1, 2, 5 × 10^k at or above ``x`` (1 for ``x`` <= 0)."""
     if not x > 0:
@@ -759,11 +799,15 @@ def run_labels(runs: list[tuple[str, Mapping[str, Any]]]) -> tuple[list[str], st
     varying, common = [], []
     for key, short in LABELLED:
         values = [p.get(key) for _s, p in runs]
-        if len(set(values)) > 1:
+        if key in PER_SOLVER:  # each solver has its own default: named only when one solver's runs differ
+            differs = any(len({p.get(key) for s2, p in runs if s2 == s}) > 1 for s, _ in runs)
+        else:
+            differs = len(set(values)) > 1
+        if differs:
             varying.append((key, short))
-        elif values[0] is not None and key != "seed":
-            common.append(f"{short}={_fmt(values[0])}")
-    labels = [" ".join([s] + [f"{short}={_fmt(p[key])}" for key, short in varying if key in p]) for s, p in runs]
+        elif values[0] is not None and key in ("K", "alpha", "beta") or (key == "holdout" and values[0]):
+            common.append(_part(key, short, values[0]))
+    labels = [" ".join([s] + [_part(key, short, p[key]) for key, short in varying if key in p]) for s, p in runs]
     seen: dict[str, int] = {}
     out = []
     for label in labels:
@@ -772,9 +816,16 @@ def run_labels(runs: list[tuple[str, Mapping[str, Any]]]) -> tuple[list[str], st
     return out, " ".join(common)
 
 
+def _part(key: str, short: str, value: Any) -> str:
+    """One parameter in a label: ``K=2``, ``α=0.0002``, ``hold-out 25%``."""
+    if key == "holdout":
+        return f"hold-out {float(value or 0):.0%}"
+    return f"{short}={_fmt(value)}"
+
+
 def _fmt(x: float) -> str:
     if isinstance(x, (int, np.integer)):
-        return str(int(x))
+        return f"{int(x):,}"
     if x == 0 or not math.isfinite(x):
         return f"{x:g}"
     return f"{x:.3g}"

@@ -298,7 +298,9 @@ class MainWindow(QMainWindow):
         for view, model in ((self.user_bias_table, self.user_bias_model), (self.item_bias_table, self.item_bias_model)):
             view.setModel(model)
             view.statusMessage.connect(self.show_message)
-            view.horizontalHeader().setStretchLastSection(True)
+            view.verticalHeader().hide()
+            view.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)  # labels elide
+            view.horizontalHeader().resizeSection(1, 96)
         self.user_bias_table.export_handler = lambda: self.export_table("user_bias")
         self.item_bias_table.export_handler = lambda: self.export_table("item_bias")
         self.p_table.export_handler = lambda: self.export_table("P")
@@ -406,8 +408,9 @@ class MainWindow(QMainWindow):
         self.progress.setAccessibleName("Share of the step budget done")
         self.progress.setRange(0, 1000)
         self.progress.setValue(0)
-        self.progress.setFormat("%p% of steps")
-        self.progress.setFixedWidth(170)
+        self.progress.setFormat("%p%")
+        self.progress.setToolTip("Share of the step budget done")
+        self.progress.setFixedWidth(90)
         sb.addPermanentWidget(self.run_status)
         sb.addPermanentWidget(self.progress)
 
@@ -648,7 +651,8 @@ class MainWindow(QMainWindow):
         self._clear_results()
         if prepared.result is not None:
             self._show_result(prepared.result, session.ratings, self.grid_held_out(), prepared.recs)
-            self.plot.begin_run(prepared.result.solver, prepared.result.params)
+            share = len(prepared.held) / max(session.ratings.nnz, 1)
+            self.plot.begin_run(prepared.result.solver, {**prepared.result.params, "holdout": share})
             self.plot.set_history(prepared.history)
             self.plot.flush()
         self._set_stale(False)
@@ -782,7 +786,8 @@ class MainWindow(QMainWindow):
         params = dict(training.params) if isinstance(training, Training) else self.controls.params()
         solver = training.solver_name if isinstance(training, Training) else self.controls.solver()
         if not self._run_on_plot:
-            self.plot.begin_run(solver, params)
+            share = len(self.grid_held_out()) / max(self.grid_ratings().nnz, 1)
+            self.plot.begin_run(solver, {**params, "holdout": share})
             self._run_on_plot = True
         if isinstance(training, Training) and (self._result is None or self._stale):
             # Show where this model stands at once, and which cells are held out.
@@ -988,8 +993,8 @@ class MainWindow(QMainWindow):
             self.user_bias_model.clear()
             self.item_bias_model.clear()
         else:
-            self.user_bias_model.set_biases(ratings.users, factors.user_bias, "User bias b_u")
-            self.item_bias_model.set_biases(ratings.items, factors.item_bias, "Item bias b_i")
+            self.user_bias_model.set_biases(ratings.users, factors.user_bias, "User bias b_u", "User")
+            self.item_bias_model.set_biases(ratings.items, factors.item_bias, "Item bias b_i", "Item")
         self._show_captions(factors, ratings)
 
     def _show_captions(self, factors: Factors | None, ratings: Ratings | None = None) -> None:
@@ -1012,8 +1017,9 @@ class MainWindow(QMainWindow):
         if factors is not None and (factors.cold_users is not None or factors.cold_items is not None):
             n = (0 if factors.cold_users is None else len(factors.cold_users)) + \
                 (0 if factors.cold_items is None else len(factors.cold_items))
+            fallback = "the mean rating plus the known bias" if factors.user_bias is not None else "the mean training rating"
             self.r_hat_caption.setText(self.r_hat_caption.text() + f" {n} user(s)/item(s) without training ratings "
-                                       "show the fallback (the mean, plus the known bias), marked in their tooltips.")
+                                       f"show the fallback ({fallback}), marked in their tooltips.")
 
     def _recommend(self, ratings: Ratings, factors: Factors, held: np.ndarray) -> Recommendations:
         """Each user's top-N among the items not rated in training (held-out items stay candidates)."""
@@ -1087,11 +1093,15 @@ class MainWindow(QMainWindow):
         parts = [f"Step {step:,} of {budget:,}", f"e = {sig(objective)}", f"RMSE {sig(train_rmse)}"]
         if math.isfinite(val_rmse):
             parts.append(f"validation RMSE {sig(val_rmse)}")
+        speed = ""
         if rate and math.isfinite(rate):
-            parts.append(f"{rate / 1e6:.1f} M steps/s" if rate >= 1e6 else f"{rate:,.0f} steps/s")
+            speed = f"{rate / 1e6:.1f} M steps/s" if rate >= 1e6 else f"{rate:,.0f} steps/s"
+            if self.running:  # once a run has ended its speed is in the tooltip, leaving room for messages
+                parts.append(speed)
         if self.runner.paused:
             parts.append("paused")
         self.run_status.setText(" · ".join(parts))
+        self.run_status.setToolTip(" · ".join(parts + ([speed] if speed and speed not in parts else [])))
         self.progress.setValue(self._progress_value(step, budget))
 
     def _result_status(self, r: RunResult) -> str:
@@ -1424,12 +1434,16 @@ class MainWindow(QMainWindow):
             return False
         return self.open_file(path)
 
-    def _read(self, path: str | Path, title: str) -> Any:
-        """``io.load(path)``, or None after a dialog titled ``title`` said what went wrong."""
+    def _read(self, path: str | Path, title: str, zeros_are_missing: bool = True) -> Any:
+        """``io.load(path)``, or None after a dialog titled ``title`` said what went wrong.
+
+        A newly opened document starts with "0 means not rated" on (as ``mfstudio train`` reads
+        files); importing into the grid reads with the grid's own rule.
+        """
         from mfstudio import io
 
         try:
-            return io.load(path, keep_zeros=not self.grid_model.zeros_are_missing)
+            return io.load(path, keep_zeros=not zeros_are_missing)
         except (MFStudioError, OSError) as exc:
             self._warn(title, str(exc))
         except Exception as exc:  # a reader bug must not take the user's data with it
@@ -1445,7 +1459,7 @@ class MainWindow(QMainWindow):
             return False
         session = loaded.session
         if loaded.fmt != "session":  # a rating file holds no solver: keep the one chosen here
-            zeros = self._zero_rule_for(session.ratings, loaded.notices)
+            zeros = self._zero_rule_for(session.ratings, loaded.notices, True)
             try:
                 session = Session(ratings=session.ratings, held_out=session.held_out, solver=self.controls.solver(),
                                   params=self.controls.params(), holdout_fraction=self.controls.holdout_fraction(),
@@ -1464,9 +1478,10 @@ class MainWindow(QMainWindow):
             self.show_message(f"Opened {Path(path).name}.")
         return True
 
-    def _zero_rule_for(self, ratings: Ratings, notices: list[str]) -> bool:
-        """The "0 means not rated" rule for ratings just read: off when the file lists 0 as a rating."""
-        on = self.grid_model.zeros_are_missing
+    def _zero_rule_for(self, ratings: Ratings, notices: list[str], on: bool | None = None) -> bool:
+        """The "0 means not rated" rule for ratings just read (``on``, default the grid's): off when the
+        file lists 0 as a rating."""
+        on = self.grid_model.zeros_are_missing if on is None else on
         if on and ratings.nnz and bool(np.any(ratings.observed.vals == 0)):
             notices.append("This file lists 0 as a rating, so \"0 means not rated\" was switched off for it.")
             return False
@@ -1495,7 +1510,7 @@ class MainWindow(QMainWindow):
         if m.read_only:
             self.show_message(LOCKED_MESSAGE)
             return False
-        loaded = self._read(path, "Could not import the file")
+        loaded = self._read(path, "Could not import the file", self.grid_model.zeros_are_missing)
         if loaded is None:
             return False
         s = loaded.session
@@ -1658,7 +1673,7 @@ class MainWindow(QMainWindow):
             elif which in ("user_bias", "item_bias"):
                 io.export_biases(p, ratings, r.factors, which.split("_")[0], full)
             elif which == "history":
-                io.export_history(p, r.history)
+                io.export_history(p, r.history, full)
             elif which == "recommendations":
                 recs = self._recs if self._recs is not None else self._recommend(ratings, r.factors, self._result_held)
                 io.export_recommendations(p, ratings, recs, full)

@@ -113,15 +113,16 @@ def formula(factors: Factors) -> str:
     return text
 
 
-def history_csv(history: History | np.ndarray) -> str:
+def history_csv(history: History | np.ndarray, full_precision: bool = False) -> str:
     """``step,objective,train_rmse,val_rmse,elapsed_s``; val_rmse empty without a hold-out."""
+    cell = _cell_fn(full_precision)
     a = history.arrays() if isinstance(history, History) else np.asarray(history, dtype=np.float64)
     a = a.reshape(-1, len(HISTORY_COLUMNS))
     idx = [HISTORY_COLUMNS.index(c) for c in HISTORY_CSV_COLUMNS]
     lines = [",".join(HISTORY_CSV_COLUMNS) + "\n"]
     for row in a[:, idx].tolist():
         step = "" if math.isnan(row[0]) else str(int(row[0]))
-        lines.append(step + "," + ",".join(map(_full, row[1:])) + "\n")
+        lines.append(step + "," + ",".join(map(cell, row[1:])) + "\n")
     return "".join(lines)
 
 
@@ -243,7 +244,7 @@ def result_files(session: Session, *, top_n: int = 5, min_ratings: int = AUTO, f
     fp = full_precision
     texts = {
         "P.csv": P_csv(r, f, fp), "Q.csv": Q_csv(r, f, fp), "R_hat.csv": R_hat_csv(r, f, fp),
-        "history.csv": history_csv(res.history), "recommendations.csv": recommendations_csv(r, recs, fp),
+        "history.csv": history_csv(res.history, fp), "recommendations.csv": recommendations_csv(r, recs, fp),
         "run.json": run_json(session, timings, recs, top_n),
     }
     if f.user_bias is not None:
@@ -460,9 +461,9 @@ def export_biases(path: str | os.PathLike[str], ratings: Ratings, factors: Facto
     atomic_write(path, bias_csv(labels, bias, which, full_precision))
 
 
-def export_history(path: str | os.PathLike[str], history: History | np.ndarray) -> None:
+def export_history(path: str | os.PathLike[str], history: History | np.ndarray, full_precision: bool = False) -> None:
     """Write history.csv to ``path``."""
-    atomic_write(path, history_csv(history))
+    atomic_write(path, history_csv(history, full_precision))
 
 
 def export_recommendations(path: str | os.PathLike[str], ratings: Ratings, recs: Recommendations,

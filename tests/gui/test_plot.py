@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 from PySide6.QtWidgets import QFileDialog, QMessageBox
@@ -114,7 +116,7 @@ def test_a_failed_figure_save_keeps_the_old_file_and_a_read_only_one_is_refused(
 
     from mfstudio.io import atomic
 
-    plot.begin_run("sgd")
+    plot.begin_run("sgd", {"K": 2})
     plot.set_history(history(20))
     old = tmp_path / "loss.png"
     old.write_bytes(b"the old figure")
@@ -393,3 +395,38 @@ def test_changing_the_axes_during_a_live_run_sets_new_limits(plot):
     assert plot.canvas.ax_obj.yaxis.get_minor_locator().__class__.__name__ == "NullLocator"  # still live
     plot.end_live()
     assert plot.canvas.ax_obj.xaxis.get_minor_locator().__class__.__name__ == "LogLocator"
+
+
+def test_runs_that_differ_in_steps_tol_or_hold_out_are_named_not_numbered():
+
+    base = {"K": 2, "alpha": 0.0002, "beta": 0.02, "steps": 500, "tol": 0.001, "holdout": 0.0}
+    runs = [("sgd", base), ("sgd", {**base, "steps": 3000}), ("sgd", {**base, "steps": 3000, "holdout": 0.25}),
+            ("sgd", {**base, "steps": 3000, "tol": 0.5}), ("sgd", {**base, "steps": 3000})]
+    labels, _common = run_labels(runs)
+    assert len(set(labels[:4])) == 4 and not any("#" in t for t in labels[:4])
+    assert "hold-out 25%" in labels[2] and "tol=0.5" in labels[3] and labels[4].endswith("#2")
+
+
+def test_log_axis_labels_differ_on_an_almost_flat_curve(plot):
+    plot.begin_run("sgd", {"K": 2})
+    h = history(30)
+    h[:, 1] = np.linspace(82529.30, 82529.25, len(h))  # objective
+    plot.set_history(h)
+    plot.flush()
+    ax = plot.canvas.ax_obj
+    plot.canvas.draw()
+    texts = [t.get_text() for t in ax.get_yticklabels() if t.get_text()]
+    lo, hi = ax.get_ylim()
+    shown = [t for t, v in zip([t.get_text() for t in ax.get_yticklabels()], ax.get_yticks()) if lo <= v <= hi and t]
+    assert len(shown) >= 2 and len(set(shown)) == len(shown), texts
+
+
+def test_a_crowded_legend_keeps_to_three_rows(plot):
+    for k in range(9):
+        plot.begin_run("sgd" if k % 2 else "als", {"K": k + 1, "alpha": 0.001 * (k + 1), "beta": 0.02})
+        plot.set_history(history(10))
+    plot.flush()
+    plot.canvas.draw()
+    leg = plot._legend
+    n = len(leg.get_texts())
+    assert n >= 2 and math.ceil(n / leg._ncols) <= 3

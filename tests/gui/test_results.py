@@ -131,11 +131,13 @@ def test_r_hat_and_recommendations_show_the_same_prediction_the_same_way(ratings
 def test_bias_model_has_bias_in_its_header(qtmodeltester, ratings):
     from mfstudio.gui.results import BiasModel
     m = BiasModel()
-    m.set_biases(ratings.items, np.array([0.5, -0.25, 0.0, 1e-20]), "Item bias b_i")
+    m.set_biases(ratings.items, np.array([0.5, -0.25, 0.0, 1e-20]), "Item bias b_i", "Item")
     qtmodeltester.check(m, force_py=True)
-    assert "bias" in m.headerData(0, Qt.Orientation.Horizontal)
-    assert m.headerData(1, Qt.Orientation.Vertical) == ratings.items[1]
-    assert [m.data(m.index(r, 0)) for r in range(4)] == ["0.500", "-0.250", "0.000", "0.000"]
+    assert m.headerData(0, Qt.Orientation.Horizontal) == "Item"
+    assert "bias" in m.headerData(1, Qt.Orientation.Horizontal)
+    assert m.data(m.index(1, 0)) == ratings.items[1]
+    assert [m.data(m.index(r, 1)) for r in range(4)] == ["0.500", "-0.250", "0.000", "0.000"]
+    assert "lower than the mean" in m.data(m.index(1, 1), Qt.ItemDataRole.ToolTipRole)
 
 
 @pytest.mark.parametrize("value,text", [

@@ -295,7 +295,7 @@ def test_train_always_starts_from_the_seed(window, qtbot):
     assert window.result.steps_done == 7 and window.plot.run_count == 2
     assert press(qtbot, window, "trainButton") == "budget"
     np.testing.assert_array_equal(window.result.factors.P, first)  # the same start, the same result
-    assert window.plot.run_labels() == ["sgd", "sgd #2", "sgd #3"]
+    assert window.plot.run_labels() == ["sgd steps=1,000,000,000", "sgd steps=7", "sgd steps=7 #2"]
 
 
 def test_continue_is_offered_only_when_there_is_a_model_to_go_on_from(window, qtbot):

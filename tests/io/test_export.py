@@ -61,6 +61,16 @@ def test_history_without_holdout_has_empty_val_rmse(tmp_path):
     assert all(row[3] == "" for row in rows[1:])
 
 
+def test_history_has_six_significant_digits_unless_full_precision(tmp_path, session):
+    mio.export_history(tmp_path / "h.csv", session.result.history)
+    rows = read_csv(tmp_path / "h.csv")
+    assert all(len(c.replace("-", "").replace(".", "").split("e")[0].lstrip("0")) <= 6 for r in rows[1:] for c in r[1:] if c)
+    mio.export_history(tmp_path / "f.csv", session.result.history, full_precision=True)
+    full = read_csv(tmp_path / "f.csv")
+    h = session.result.history.arrays()
+    assert float(full[-1][1]) == h[-1][1]
+
+
 def test_full_precision_reads_back_bit_for_bit(tmp_path, session):
     mio.export_results(tmp_path, session, full_precision=True)
     f = session.result.factors
