@@ -46,7 +46,9 @@ examples:
   mfstudio train matrix.csv --keep-zeros --init start.npz --out results --quiet
 
 DIR receives P.csv, Q.csv, R_hat.csv, history.csv, recommendations.csv, run.json,
-results.npz and session.mfstudio (which the window opens as it was), and last
+results.npz and session.mfstudio (which the window opens as it was), user_bias.csv and
+item_bias.csv for biased-sgd (R_hat.csv can be rebuilt from these CSVs and run.json's
+global_mean), and last
 mfstudio-export.json, which lists them with their sizes and SHA-256. Files are written
 together at the end, all or nothing: on an error (bad input, divergence, a full disk)
 DIR is left as it was, and not created if it was new; a read-only result file in DIR is
