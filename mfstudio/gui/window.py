@@ -194,10 +194,12 @@ class MainWindow(QMainWindow):
         self.grid_model.ratingsChanged.connect(self._on_ratings_changed)
         self.grid_model.undo_stack.cleanChanged.connect(self._update_modified)
         self.grid_model.undo_stack.indexChanged.connect(self._on_undo_index)
-        # Belt and braces for the Ratings cache: any change of cells or shape invalidates it.
+        # Belt and braces for the Ratings cache: any change of cells or shape invalidates it. Not heldOutChanged:
+        # it always follows ratingsChanged, whose slot has just rebuilt the cache for the changed grid (dropping
+        # that would make the next autosave and Train convert the whole grid again on the GUI thread).
         for signal in (self.grid_model.dataChanged, self.grid_model.modelReset, self.grid_model.rowsInserted,
                     self.grid_model.rowsRemoved, self.grid_model.columnsInserted, self.grid_model.columnsRemoved,
-                    self.grid_model.headerDataChanged, self.grid_model.heldOutChanged):
+                    self.grid_model.headerDataChanged):
             signal.connect(self._invalidate_grid_cache)
 
         self.controls = ControlPanel()
@@ -252,7 +254,7 @@ class MainWindow(QMainWindow):
 
         self.plot = LossPlot()
         self.plot.statusMessage.connect(self.show_message)
-        self.grid_model.heldOutChanged.connect(self._sync_continue)  # after the cache was invalidated (above)
+        self.grid_model.heldOutChanged.connect(self._sync_continue)  # after _on_ratings_changed rebuilt the cache
 
         self.p_model, self.q_model, self.r_hat_model = PModel(decimals=3), QModel(decimals=3), RHatModel()
         self.recs_model = RecommendationsModel()
