@@ -11,6 +11,9 @@ shortly after each change (offered again after a crash).
 
 from __future__ import annotations
 
+import copy
+import dataclasses
+import functools
 import math
 import os
 import traceback
@@ -72,7 +75,7 @@ from mfstudio.gui.controls import ControlPanel
 from mfstudio.gui.grid import LOCKED_MESSAGE, RatingGridView, RatingsTableModel
 from mfstudio.gui.plot import LossPlot
 from mfstudio.gui.recent import RecentFiles
-from mfstudio.gui.recovery import Autosaver, pending_recovery
+from mfstudio.gui.recovery import Autosaver, failure_reason, pending_recovery
 from mfstudio.gui.results import BiasModel, PModel, QModel, RecommendationsModel, ResultTableView, RHatModel, sig
 from mfstudio.gui.settings import Settings
 from mfstudio.gui.worker import Outcome, Progress, TrainingRunner, training_recipe
@@ -598,14 +601,27 @@ class MainWindow(QMainWindow):
 
     def current_session(self) -> Session:
         """Everything on screen as a Session: ratings, hold-out, solver, parameters and (fresh) results."""
+        return self.session_snapshot()()
+
+    def session_snapshot(self) -> Callable[[], Session]:
+        """A function that builds :meth:`current_session` from what is on screen now, on any thread.
+
+        Taking it is cheap (the grid's Ratings are cached and immutable, the rest is small or
+        copied); building the Session, which checks the results against the ratings, is not,
+        so the autosave does that on its saving thread.
+        """
         ratings = self.grid_ratings()
-        return Session(
+        result = self._result_for(ratings)
+        if result is not None:  # Session marks cold users/items on the factors: on a copy, not the ones shown
+            result = dataclasses.replace(result, factors=copy.copy(result.factors), params=dict(result.params))
+        return functools.partial(
+            Session,
             ratings=ratings,
             held_out=self.grid_held_out(),
             solver=self.controls.solver(),
             params=self.controls.params(),
             holdout_fraction=self.controls.holdout_fraction(),
-            result=self._result_for(ratings),
+            result=result,
             zeros_are_missing=self.grid_model.zeros_are_missing,
         )
 
@@ -613,7 +629,7 @@ class MainWindow(QMainWindow):
         """The shown results if they belong to exactly these ratings (never old factors with new data)."""
         if self._stale or self._result is None or self._result_ratings is None:
             return None
-        return self._result if self._result_ratings == ratings else None
+        return self._result if self._result_ratings is ratings or self._result_ratings == ratings else None
 
     # ================================================================ training
     def _key(self, params: dict[str, Any]) -> tuple:
@@ -1171,8 +1187,8 @@ class MainWindow(QMainWindow):
         self.grid_model.undo_stack.setClean()
         self._update_modified()
 
-    def _session_for_recovery(self) -> Session | None:
-        return self.current_session() if self.is_modified() else None
+    def _session_for_recovery(self) -> Callable[[], Session] | None:
+        return self.session_snapshot() if self.is_modified() else None
 
     @Slot(str)
     def _on_autosave_failed(self, text: str) -> None:
@@ -1451,6 +1467,10 @@ class MainWindow(QMainWindow):
             io.save_session(path, self.current_session())
         except (MFStudioError, OSError) as exc:
             self._warn("Could not save the session", str(exc))
+            return False
+        except Exception as exc:  # e.g. a name that cannot be encoded: say so, and keep the work (closing is cancelled)
+            self._warn("Could not save the session", f"Could not save the session to {path} ({failure_reason(exc)}); "
+                       "your work is still here, unsaved.")
             return False
         self._session_path = path
         self._title = path.name
