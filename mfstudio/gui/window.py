@@ -16,6 +16,7 @@ import dataclasses
 import functools
 import math
 import os
+import sys
 import traceback
 from collections.abc import Callable
 from pathlib import Path
@@ -33,6 +34,7 @@ from PySide6.QtGui import (
     QUndoCommand,
 )
 from PySide6.QtWidgets import (
+    QApplication,
     QCheckBox,
     QDoubleSpinBox,
     QFileDialog,
@@ -171,10 +173,15 @@ class MainWindow(QMainWindow):
         self._grid_cache_version = -1
         self._pending_key: tuple | None = None
         self._new_model_shown = True
+        self._quitting = False  # shutting down without asking: no dialogs, messages go to stderr
+        self._shut_down = False  # closed, or quit_keeping_work() done: nothing may run or be written any more
 
         self._build_widgets()
         self.autosaver = Autosaver(self._session_for_recovery, folder=recovery_folder, parent=self)
         self.autosaver.failed.connect(self._on_autosave_failed)
+        app = QApplication.instance()
+        if app is not None:  # QApplication.exit() (or a signal) may end the program without closing the window
+            app.aboutToQuit.connect(self._on_about_to_quit)
         self.recent = RecentFiles(self.settings, parent=self)
         self.recent.openRequested.connect(self.open_recent)
         self._build_menus()
@@ -894,7 +901,7 @@ class MainWindow(QMainWindow):
         """After a divergence: say what happened; when core found a learning rate that trains, offer to set it."""
         value = suggestion.get("alpha")
         box = self.controls.param_widgets.get("alpha")
-        if value is None or box is None:
+        if value is None or box is None or self._quitting:
             self._warn("Training diverged", message)
             return
         B = QMessageBox.StandardButton
@@ -1193,6 +1200,8 @@ class MainWindow(QMainWindow):
     @Slot(str)
     def _on_autosave_failed(self, text: str) -> None:
         self.show_message(text, 30_000)
+        if self._quitting:  # nobody will see the status bar
+            print(text, file=sys.stderr, flush=True)
 
     def maybe_save(self, doing: str) -> bool:
         """Before ``doing`` (e.g. "opening a file") replaces or closes unsaved work, ask Save / Discard / Cancel.
@@ -1602,6 +1611,9 @@ class MainWindow(QMainWindow):
 
     # ================================================================ misc
     def _warn(self, title: str, text: str) -> None:
+        if self._quitting:  # quitting never waits on a dialog
+            print(f"{title}: {text}", file=sys.stderr, flush=True)
+            return
         QMessageBox.warning(self, title, text)
 
     @Slot()
@@ -1748,6 +1760,9 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event: QCloseEvent) -> None:
         """Ask Save / Discard / Cancel for unsaved changes (or, while training, whether to stop);
         then stop the run and wait for its thread, remember the settings and remove the recovery file."""
+        if self._shut_down:  # quit_keeping_work() already ran: its recovery file must stay
+            event.accept()
+            return
         if self.ask_before_closing:
             if self.is_modified():
                 if not self.maybe_save("closing"):
@@ -1765,8 +1780,38 @@ class MainWindow(QMainWindow):
             self._warn("Still stopping", "Training did not stop in time; try closing again in a moment.")
             event.ignore()
             return
+        self._shut_down = True
         self.store_settings()
         self.autosaver.discard()  # a clean exit: nothing to recover next time
-        self.autosaver.release()
+        self.autosaver.release()  # after the save being written, if any, has finished
         self.plot.stop_timers()
         event.accept()
+
+    def quit_keeping_work(self, timeout_ms: int = 60_000) -> bool:
+        """Shut down without asking anything (SIGTERM, a Ctrl+C nobody can answer, ``QApplication.exit()``).
+
+        Stops the run and waits for its thread; unsaved work, the stopped run's results included,
+        is written to the recovery file, which is kept so that the next start offers it. Never
+        opens a dialog. False when the training thread did not stop within ``timeout_ms`` or the
+        work could not be written (the reason is printed); then the caller must not destroy the thread.
+        """
+        if self._shut_down:
+            return not self.running
+        self._quitting = True
+        stopped = self.runner.shutdown(timeout_ms)
+        if self.is_modified():
+            kept = self.autosaver.save_now()  # on this thread: complete before the process ends
+        else:
+            self.autosaver.discard()
+            kept = True
+        self.autosaver.stop()  # the stopped run marked a change; it is in the file already
+        self.store_settings()
+        self.autosaver.release()
+        self.plot.stop_timers()
+        self._shut_down = True
+        return stopped and kept
+
+    @Slot()
+    def _on_about_to_quit(self) -> None:
+        if not self._shut_down:  # the program ends without this window having closed
+            self.quit_keeping_work()

@@ -1,5 +1,5 @@
-"""The window's autosave: the GUI thread stays free while a big grid is saved, and every autosave
-failure reaches the status bar."""
+"""The window's autosave and quitting without a close: the GUI thread stays free while a big grid is saved,
+every autosave failure reaches the status bar, and quitting keeps unsaved work in the recovery file."""
 
 from __future__ import annotations
 
@@ -9,7 +9,10 @@ from PySide6.QtWidgets import QMessageBox
 
 from mfstudio import io
 from mfstudio.core import Ratings
-from mfstudio.gui import MainWindow
+from mfstudio.gui import MainWindow, worker
+from mfstudio.gui.recovery import live_savers
+
+from .conftest import synthetic_ratings
 
 
 def big_grid(n: int = 3000, nnz: int = 1_800_000, seed: int = 0) -> Ratings:
@@ -114,3 +117,40 @@ def test_saving_a_label_that_cannot_be_encoded_is_explained_and_closing_keeps_th
     assert w.close() is False and w.isVisible() and w.is_modified()
     assert "Traceback" not in capfd.readouterr().err
     w.ask_before_closing = False
+
+
+def test_quit_keeping_work_stops_the_run_and_keeps_the_work_in_the_recovery_file(qtbot, window):
+    """What SIGTERM and QApplication.exit() do: no question, no thread left, the work in the recovery file."""
+    window.load_ratings(synthetic_ratings(), title="big")
+    m = window.grid_model
+    assert m.setData(m.index(0, 0), "2.5")
+    window.controls.param_widgets["steps"].setValue(1_000_000_000)
+    window.train()
+    qtbot.waitUntil(lambda: window.plot is not None and window.running, timeout=5000)
+    qtbot.wait(200)
+    assert window.quit_keeping_work()
+    assert worker.live_threads() == [] and live_savers() == [] and not window.running
+    f = window.autosaver.path
+    session = io.load(f).session
+    assert session.ratings.to_dense()[0, 0] == 2.5
+    assert session.result is not None and session.result.reason == "cancelled"  # the stopped run is kept too
+    window.close()  # a close afterwards must not remove it
+    assert f.exists()
+    assert window.quit_keeping_work()  # and doing it twice is harmless
+
+
+def test_quit_keeping_work_with_nothing_unsaved_removes_the_recovery_file(window):
+    m = window.grid_model
+    assert m.setData(m.index(0, 0), "2")
+    assert window.autosaver.save_now() and window.autosaver.path.exists()
+    window.grid_model.undo_stack.undo()
+    assert not window.is_modified()
+    assert window.quit_keeping_work()
+    assert not window.autosaver.path.exists()
+
+
+def test_quitting_never_opens_a_dialog(window, capfd):
+    """A run that ends in an error while quitting prints the message instead of waiting on a dialog."""
+    window._quitting = True
+    window._warn("Training stopped", "Something went wrong.")  # the conftest fails the test on a dialog
+    assert "Training stopped: Something went wrong." in capfd.readouterr().err
