@@ -328,9 +328,14 @@ class Training:
         this call (the Step button asks for one); the run can be continued later.
         """
         control = control or Control()
-        from mfstudio.core.solvers.warmup import ensure_compiled
+        from mfstudio.core.solvers.warmup import ensure_compiled, wait_for_child
 
-        ensure_compiled(self.solver_name)  # compile before the clock starts
+        # While a child process compiles the kernels (the window's first start), stay stoppable: closing
+        # or a signal must not wait for the compiler. A run stopped meanwhile ends below without a step.
+        while not wait_for_child(0.05) and not control.stopped:
+            pass
+        if not control.stopped:
+            ensure_compiled(self.solver_name)  # compile before the clock starts
         self.reason = None
         self.message = ""
         self.suggestion = {}

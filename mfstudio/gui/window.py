@@ -11,8 +11,12 @@ shortly after each change (offered again after a crash).
 
 from __future__ import annotations
 
+import copy
+import dataclasses
+import functools
 import math
 import os
+import sys
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -31,6 +35,7 @@ from PySide6.QtGui import (
     QUndoCommand,
 )
 from PySide6.QtWidgets import (
+    QApplication,
     QCheckBox,
     QDoubleSpinBox,
     QFileDialog,
@@ -74,7 +79,7 @@ from mfstudio.gui.controls import ControlPanel
 from mfstudio.gui.grid import LOCKED_MESSAGE, RatingGridView, RatingsTableModel
 from mfstudio.gui.plot import LossPlot
 from mfstudio.gui.recent import RecentFiles
-from mfstudio.gui.recovery import Autosaver, pending_recovery
+from mfstudio.gui.recovery import Autosaver, failure_reason, pending_recovery
 from mfstudio.gui.results import BiasModel, PModel, QModel, RecommendationsModel, ResultTableView, RHatModel, sig
 from mfstudio.gui.settings import Settings
 from mfstudio.gui.worker import Outcome, Progress, TrainingRunner, training_recipe
@@ -191,10 +196,15 @@ class MainWindow(QMainWindow):
         self._grid_cache_version = -1
         self._pending_key: tuple | None = None
         self._new_model_shown = True
+        self._quitting = False  # shutting down without asking: no dialogs, messages go to stderr
+        self._shut_down = False  # closed, or quit_keeping_work() done: nothing may run or be written any more
 
         self._build_widgets()
         self.autosaver = Autosaver(self._session_for_recovery, folder=recovery_folder, parent=self)
         self.autosaver.failed.connect(self._on_autosave_failed)
+        app = QApplication.instance()
+        if app is not None:  # QApplication.exit() (or a signal) may end the program without closing the window
+            app.aboutToQuit.connect(self._on_about_to_quit)
         self.recent = RecentFiles(self.settings, parent=self)
         self.recent.openRequested.connect(self.open_recent)
         self._build_menus()
@@ -217,10 +227,12 @@ class MainWindow(QMainWindow):
         self.grid_model.ratingsChanged.connect(self._on_ratings_changed)
         self.grid_model.undo_stack.cleanChanged.connect(self._update_modified)
         self.grid_model.undo_stack.indexChanged.connect(self._on_undo_index)
-        # Belt and braces for the Ratings cache: any change of cells or shape invalidates it.
+        # Belt and braces for the Ratings cache: any change of cells or shape invalidates it. Not heldOutChanged:
+        # it always follows ratingsChanged, whose slot has just rebuilt the cache for the changed grid (dropping
+        # that would make the next autosave and Train convert the whole grid again on the GUI thread).
         for signal in (self.grid_model.dataChanged, self.grid_model.modelReset, self.grid_model.rowsInserted,
                     self.grid_model.rowsRemoved, self.grid_model.columnsInserted, self.grid_model.columnsRemoved,
-                    self.grid_model.headerDataChanged, self.grid_model.heldOutChanged):
+                    self.grid_model.headerDataChanged):
             signal.connect(self._invalidate_grid_cache)
 
         self.controls = ControlPanel()
@@ -275,7 +287,7 @@ class MainWindow(QMainWindow):
 
         self.plot = LossPlot()
         self.plot.statusMessage.connect(self.show_message)
-        self.grid_model.heldOutChanged.connect(self._sync_continue)  # after the cache was invalidated (above)
+        self.grid_model.heldOutChanged.connect(self._sync_continue)  # after _on_ratings_changed rebuilt the cache
 
         self.p_model, self.q_model, self.r_hat_model = PModel(decimals=3), QModel(decimals=3), RHatModel()
         self.recs_model = RecommendationsModel()
@@ -690,14 +702,27 @@ class MainWindow(QMainWindow):
 
     def current_session(self) -> Session:
         """Everything on screen as a Session: ratings, hold-out, solver, parameters and (fresh) results."""
+        return self.session_snapshot()()
+
+    def session_snapshot(self) -> Callable[[], Session]:
+        """A function that builds :meth:`current_session` from what is on screen now, on any thread.
+
+        Taking it is cheap (the grid's Ratings are cached and immutable, the rest is small or
+        copied); building the Session, which checks the results against the ratings, is not,
+        so the autosave does that on its saving thread.
+        """
         ratings = self.grid_ratings()
-        return Session(
+        result = self._result_for(ratings)
+        if result is not None:  # Session marks cold users/items on the factors: on a copy, not the ones shown
+            result = dataclasses.replace(result, factors=copy.copy(result.factors), params=dict(result.params))
+        return functools.partial(
+            Session,
             ratings=ratings,
             held_out=self.grid_held_out(),
             solver=self.controls.solver(),
             params=self.controls.params(),
             holdout_fraction=self.controls.holdout_fraction(),
-            result=self._result_for(ratings),
+            result=result,
             zeros_are_missing=self.grid_model.zeros_are_missing,
         )
 
@@ -705,7 +730,7 @@ class MainWindow(QMainWindow):
         """The shown results if they belong to exactly these ratings (never old factors with new data)."""
         if self._stale or self._result is None or self._result_ratings is None:
             return None
-        return self._result if self._result_ratings == ratings else None
+        return self._result if self._result_ratings is ratings or self._result_ratings == ratings else None
 
     # ================================================================ training
     def _key(self, params: dict[str, Any]) -> tuple:
@@ -971,7 +996,7 @@ class MainWindow(QMainWindow):
         """After a divergence: say what happened; when core found a learning rate that trains, offer to set it."""
         value = suggestion.get("alpha")
         box = self.controls.param_widgets.get("alpha")
-        if value is None or box is None:
+        if value is None or box is None or self._quitting:
             self._warn("Training diverged", message)
             return
         B = QMessageBox.StandardButton
@@ -1269,12 +1294,14 @@ class MainWindow(QMainWindow):
         self.grid_model.undo_stack.setClean()
         self._update_modified()
 
-    def _session_for_recovery(self) -> Session | None:
-        return self.current_session() if self.is_modified() else None
+    def _session_for_recovery(self) -> Callable[[], Session] | None:
+        return self.session_snapshot() if self.is_modified() else None
 
     @Slot(str)
     def _on_autosave_failed(self, text: str) -> None:
         self.show_message(text, 30_000)
+        if self._quitting:  # nobody will see the status bar
+            print(text, file=sys.stderr, flush=True)
 
     def maybe_save(self, doing: str) -> bool:
         """Before ``doing`` (e.g. "opening a file") replaces or closes unsaved work, ask Save / Discard / Cancel.
@@ -1564,6 +1591,10 @@ class MainWindow(QMainWindow):
         except (MFStudioError, OSError) as exc:
             self._warn("Could not save the session", str(exc))
             return False
+        except Exception as exc:  # e.g. a name that cannot be encoded: say so, and keep the work (closing is cancelled)
+            self._warn("Could not save the session", f"Could not save the session to {path} ({failure_reason(exc)}); "
+                       "your work is still here, unsaved.")
+            return False
         self._session_path = path
         self._title = path.name
         self._set_saved()
@@ -1694,6 +1725,9 @@ class MainWindow(QMainWindow):
 
     # ================================================================ misc
     def _warn(self, title: str, text: str) -> None:
+        if self._quitting:  # quitting never waits on a dialog
+            print(f"{title}: {text}", file=sys.stderr, flush=True)
+            return
         QMessageBox.warning(self, title, text)
 
     @Slot()
@@ -1840,6 +1874,9 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event: QCloseEvent) -> None:
         """Ask Save / Discard / Cancel for unsaved changes (or, while training, whether to stop);
         then stop the run and wait for its thread, remember the settings and remove the recovery file."""
+        if self._shut_down:  # quit_keeping_work() already ran: its recovery file must stay
+            event.accept()
+            return
         if self.ask_before_closing:
             if self.is_modified():
                 if not self.maybe_save("closing"):
@@ -1857,8 +1894,38 @@ class MainWindow(QMainWindow):
             self._warn("Still stopping", "Training did not stop in time; try closing again in a moment.")
             event.ignore()
             return
+        self._shut_down = True
         self.store_settings()
         self.autosaver.discard()  # a clean exit: nothing to recover next time
-        self.autosaver.release()
+        self.autosaver.release()  # after the save being written, if any, has finished
         self.plot.stop_timers()
         event.accept()
+
+    def quit_keeping_work(self, timeout_ms: int = 60_000) -> bool:
+        """Shut down without asking anything (SIGTERM, a Ctrl+C nobody can answer, ``QApplication.exit()``).
+
+        Stops the run and waits for its thread; unsaved work, the stopped run's results included,
+        is written to the recovery file, which is kept so that the next start offers it. Never
+        opens a dialog. False when the training thread did not stop within ``timeout_ms`` or the
+        work could not be written (the reason is printed); then the caller must not destroy the thread.
+        """
+        if self._shut_down:
+            return not self.running
+        self._quitting = True
+        stopped = self.runner.shutdown(timeout_ms)
+        if self.is_modified():
+            kept = self.autosaver.save_now()  # on this thread: complete before the process ends
+        else:
+            self.autosaver.discard()
+            kept = True
+        self.autosaver.stop()  # the stopped run marked a change; it is in the file already
+        self.store_settings()
+        self.autosaver.release()
+        self.plot.stop_timers()
+        self._shut_down = True
+        return stopped and kept
+
+    @Slot()
+    def _on_about_to_quit(self) -> None:
+        if not self._shut_down:  # the program ends without this window having closed
+            self.quit_keeping_work()
