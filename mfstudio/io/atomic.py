@@ -19,6 +19,7 @@ import shutil
 import stat
 import sys
 import tempfile
+import threading
 from collections.abc import Collection, Mapping
 from pathlib import Path
 
@@ -32,10 +33,25 @@ _SWAP_PART = ".mfstudio-"
 _CANNOT_SWAP = {errno.EXDEV, errno.EBUSY, errno.EACCES, errno.EPERM, errno.EROFS}
 
 
+_UMASK_LOCK = threading.Lock()
+
+
 def _umask() -> int:
-    # os.umask can only be read by setting it; restore it at once.
-    mask = os.umask(0)
-    os.umask(mask)
+    """The process's umask, read without changing it where the system allows (Linux: /proc).
+
+    Elsewhere os.umask can only be read by setting it; that is done under a lock, with a
+    safe 0o077 for the instant, so a file another thread creates then is never world-writable.
+    """
+    try:
+        with open("/proc/self/status", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    with _UMASK_LOCK:
+        mask = os.umask(0o077)
+        os.umask(mask)
     return mask
 
 
