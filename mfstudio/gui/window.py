@@ -578,6 +578,8 @@ class MainWindow(QMainWindow):
         window untouched), and should showing it still fail, the previous document comes back.
         """
         prepared = self._prepare(session)
+        if not self.runner.shutdown():
+            raise DataError("The training run did not stop in time, so nothing was opened; try again in a moment.")
         before = self._document_snapshot()
         try:
             self._apply(prepared, title=title, path=path)
