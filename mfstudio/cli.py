@@ -21,6 +21,7 @@ import numpy as np
 
 import mfstudio
 from mfstudio.core.errors import MFStudioError
+from mfstudio.core.numbers import read_number, read_whole
 from mfstudio.core.solvers import SOLVERS, Factors, ParamSpec
 
 EXIT_OK, EXIT_USAGE, EXIT_INTERRUPTED = 0, 2, 130
@@ -147,7 +148,7 @@ def main_parser() -> _Parser:
 # -- checking values ------------------------------------------------------------------------
 def _whole(text: str, flag: str, minimum: int, what: str) -> int:
     try:
-        v = int(text)
+        v = read_whole(text)
     except ValueError:
         raise UsageError(f"{flag} must be a whole number {what}; got {text!r}.") from None
     if v < minimum:
@@ -157,9 +158,10 @@ def _whole(text: str, flag: str, minimum: int, what: str) -> int:
 
 def _holdout(text: str) -> float:
     try:
-        v = float(text)
+        v = read_number(text)
     except ValueError:
-        v = math.nan
+        v = None
+    v = math.nan if v is None else v
     if not (math.isfinite(v) and 0.0 <= v < 1.0):
         raise UsageError(f"--holdout must be a share of the ratings from 0 up to but not including 1 (e.g. 0.2); got {text!r}.")
     return v

@@ -18,7 +18,7 @@ from mfstudio.io.text import (
     Table,
     decode,
     fast_columns,
-    is_number,
+    looks_numeric,
     read_bytes,
     sniff_delimiter,
     split_line,
@@ -63,7 +63,7 @@ def looks_like_prose(lines: list[str], delimiter: str) -> bool:
         return False  # one line: a header without rows says so better
     cells = [c for ln in head[1:] for row in [split_line(ln, delimiter)] for c in (row[1:] if len(row) > 1 else row)]
     dc = delimiter != ","
-    numbers = sum(1 for c in cells if not c.strip() or is_number(c, dc))
+    numbers = sum(1 for c in cells if not c.strip() or looks_numeric(c, dc))
     return numbers < 0.25 * len(cells)
 
 

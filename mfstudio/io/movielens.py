@@ -33,6 +33,7 @@ from typing import BinaryIO
 
 import numpy as np
 
+from mfstudio.core.numbers import NumberError, read_number
 from mfstudio.core.ratings import MAX_CELLS, Ratings
 from mfstudio.io.errors import FileFormatError, describe_os_error
 from mfstudio.io.text import MAX_FILE_BYTES, text_lines
@@ -370,10 +371,10 @@ def _slow_block(data: bytes, sep: bytes, width: int, first_line: int, where: str
                                       "the file may be damaged, so download it again.")
             out.append(int(cell))
         try:
-            v = float(cells[2])
-        except ValueError:
-            v = float("nan")
-        if not np.isfinite(v):
+            v = read_number(cells[2])  # the one rule: the fast path reads only ASCII digits and '.'
+        except NumberError:
+            v = None
+        if v is None:
             shown = cells[2] if len(cells[2]) <= 30 else cells[2][:27] + "..."
             raise FileFormatError(f"Line {n:,} of {where} holds {shown!r} where a rating should be; "
                                   "the file may be damaged, so download it again.")
