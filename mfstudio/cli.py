@@ -189,33 +189,54 @@ def solver_params(args: argparse.Namespace, solver: str, base: dict[str, Any]) -
     return params
 
 
-def read_init(path: str, K: int | None) -> Factors:
-    """Starting factors from an .npz with P (users x K), Q (K x items) and optional biases."""
+def read_init(path: str, K: int | None, shape: tuple[int, int] | None = None) -> Factors:
+    """Starting factors from an .npz with P (users x K), Q (K x items) and optional biases.
+
+    Every shape is checked from the arrays' headers (against each other, against --k and, with
+    ``shape``, against the data's users x items) before any array is read.
+    """
+    from mfstudio.core.solvers.base import K as K_SPEC
     from mfstudio.io.npz import read_npz
 
-    arrays = read_npz(path, ("P", "Q", "user_bias", "item_bias", "global_mean"))
     name = Path(path).name
-    for key in ("P", "Q"):
-        if key not in arrays:
-            raise UsageError(f"{name} has no array {key!r}; --init needs arrays P (users x K) and Q (K x items).")
-        a = arrays[key]
-        if a.ndim != 2 or a.dtype.kind not in "biuf":
-            raise UsageError(f"The array {key!r} in {name} must be a two-dimensional array of numbers.")
+
+    def check(meta: dict[str, tuple[tuple[int, ...], np.dtype]]) -> None:
+        for key in ("P", "Q"):
+            if key not in meta:
+                raise UsageError(f"{name} has no array {key!r}; --init needs arrays P (users x K) and Q (K x items).")
+            a_shape, dtype = meta[key]
+            if len(a_shape) != 2 or dtype.kind not in "biuf":
+                raise UsageError(f"The array {key!r} in {name} must be a two-dimensional array of numbers.")
+        (n, k), (kq, m) = meta["P"][0], meta["Q"][0]
+        if k != kq:
+            raise UsageError(f"In {name}, P has {k:,} columns but Q has {kq:,} rows; both must be K.")
+        if not K_SPEC.minimum <= k <= K_SPEC.maximum:
+            raise UsageError(f"The starting factors in {name} have K = {k:,}; K must be from {K_SPEC.minimum} up to "
+                             f"{K_SPEC.maximum:,}, so give P and Q with that many columns and rows.")
+        if K is not None and k != K:
+            raise UsageError(f"The starting factors in {name} have K = {k} but --k is {K}; make them agree or leave out --k.")
+        if shape is not None and (n, m) != tuple(shape):
+            raise UsageError(f"The starting factors in {name} are for {n:,} users x {m:,} items, but the data has "
+                             f"{shape[0]:,} x {shape[1]:,}; P needs one row per user and Q one column per item.")
+        for key, size in (("user_bias", n), ("item_bias", m), ("global_mean", 1)):
+            if key not in meta:
+                continue
+            a_shape, dtype = meta[key]
+            count = int(np.prod(a_shape))
+            if key == "global_mean":
+                if dtype.kind not in "biuf" or count != 1:
+                    raise UsageError(f"The array {key!r} in {name} must be a single number.")
+            elif dtype.kind not in "biuf" or len(a_shape) > 1 or count != size:
+                raise UsageError(f"The array {key!r} in {name} must be a one-dimensional array of {size:,} numbers, "
+                                 f"one per {'user' if key == 'user_bias' else 'item'}.")
+
+    arrays = read_npz(path, ("P", "Q", "user_bias", "item_bias", "global_mean"), check)
     P, Q = arrays["P"].astype(np.float64), arrays["Q"].astype(np.float64)
-    if P.shape[1] != Q.shape[0]:
-        raise UsageError(f"In {name}, P has {P.shape[1]} columns but Q has {Q.shape[0]} rows; both must be K.")
-    if K is not None and P.shape[1] != K:
-        raise UsageError(f"The starting factors in {name} have K = {P.shape[1]} but --k is {K}; make them agree or leave out --k.")
     f = Factors(P, Q)
-    for key in ("user_bias", "item_bias", "global_mean"):
-        a = arrays.get(key)
-        if a is not None and (a.dtype.kind not in "biuf" or a.ndim > 1 or (key == "global_mean" and a.size != 1)):
-            what = "a single number" if key == "global_mean" else "a one-dimensional array of numbers"
-            raise UsageError(f"The array {key!r} in {name} must be {what}.")
     if "user_bias" in arrays or "item_bias" in arrays:
-        # the solver checks the lengths against the data (one bias per user / item)
-        f.user_bias = arrays["user_bias"].astype(np.float64) if "user_bias" in arrays else None
-        f.item_bias = arrays["item_bias"].astype(np.float64) if "item_bias" in arrays else None
+        # the solver checks that the values are finite and that a biased solver gets both
+        f.user_bias = arrays["user_bias"].astype(np.float64).ravel() if "user_bias" in arrays else None
+        f.item_bias = arrays["item_bias"].astype(np.float64).ravel() if "item_bias" in arrays else None
         f.global_mean = float(arrays["global_mean"].reshape(())) if "global_mean" in arrays else 0.0
     return f
 
@@ -324,7 +345,7 @@ def train(argv: Sequence[str]) -> int:
     params = solver_params(args, solver, base)
     init = None
     if args.init is not None:
-        init = read_init(args.init, params.get("K") if args.param_K is not None else None)
+        init = read_init(args.init, params.get("K") if args.param_K is not None else None, ratings.shape)
         params.setdefault("K", init.K)
         if args.param_K is None:
             params["K"] = init.K

@@ -10,6 +10,7 @@ from mfstudio.core.errors import MFStudioError
 from mfstudio.core.session import Session
 from mfstudio.io import movielens
 from mfstudio.io.errors import FileFormatError
+from mfstudio.io.files import read_bytes
 from mfstudio.io.npz import ratings_from_npz
 from mfstudio.io.session_file import session_from_bytes
 from mfstudio.io.tables import guess_layout, read_matrix, read_triples
@@ -19,7 +20,6 @@ from mfstudio.io.text import (
     decode,
     fast_columns,
     looks_numeric,
-    read_bytes,
     sniff_delimiter,
     split_line,
     split_table,

@@ -36,7 +36,8 @@ import numpy as np
 from mfstudio.core.numbers import NumberError, read_number
 from mfstudio.core.ratings import MAX_CELLS, Ratings
 from mfstudio.io.errors import FileFormatError, describe_os_error
-from mfstudio.io.text import MAX_FILE_BYTES, text_lines
+from mfstudio.io.files import MAX_FILE_BYTES, check_regular, open_input, zip_member_count
+from mfstudio.io.text import text_lines
 
 MAX_TITLES_BYTES = 256 * 1024**2  # movies.csv of ml-32m is ~4 MB; anything far larger is not a titles file
 MAX_ZIP_MEMBERS = 100_000
@@ -161,16 +162,11 @@ class _Folder(_Source):
 
     def open(self, key: str, limit: int) -> BinaryIO:
         p = self.root / key
-        try:
-            size = p.stat().st_size
-            if size > limit:
-                raise FileFormatError(f"{self.where(key)} is {_size(size)}, more than MF Studio reads "
-                                      f"({_size(limit)}); use a smaller MovieLens set.")
-            return open(p, "rb")  # the caller closes it
-        except FileNotFoundError:
-            raise FileFormatError(f"There is no file at {p}; check the name and the folder.") from None
-        except OSError as exc:
-            raise FileFormatError(describe_os_error(exc, p, "read")) from exc
+        size = check_regular(p).st_size  # no FIFO or device, even one listed as a file a moment ago
+        if size > limit:
+            raise FileFormatError(f"{self.where(key)} is {_size(size)}, more than MF Studio reads "
+                                  f"({_size(limit)}); use a smaller MovieLens set.")
+        return open_input(p)  # the caller closes it
 
 
 class _Zip(_Source):
@@ -178,17 +174,29 @@ class _Zip(_Source):
 
     def __init__(self, path: Path) -> None:
         self.name = path.name
+        self.fh = open_input(path)
         try:
-            self.zf = zipfile.ZipFile(path)
-        except FileNotFoundError:
-            raise FileFormatError(f"There is no file at {path}; check the name and the folder.") from None
+            count = zip_member_count(self.fh)  # before zipfile lists them all
+            if count is not None and count > MAX_ZIP_MEMBERS:
+                raise FileFormatError(f"{self.name} holds {count:,} files, far more than a MovieLens download; "
+                                      "choose the .zip as downloaded from MovieLens.")
+            self.fh.seek(0)
+            self.zf = zipfile.ZipFile(self.fh)
+        except FileFormatError:
+            self.fh.close()
+            raise
         except (zipfile.BadZipFile, EOFError, ValueError, NotImplementedError):
+            self.fh.close()
             raise FileFormatError(f"{self.name} is not a valid .zip file (it may be truncated); download it again.") from None
         except OSError as exc:
+            self.fh.close()
             raise FileFormatError(describe_os_error(exc, path, "read")) from exc
+        except BaseException:
+            self.fh.close()
+            raise
         infos = self.zf.infolist()
         if len(infos) > MAX_ZIP_MEMBERS:
-            self.zf.close()
+            self.close()
             raise FileFormatError(f"{self.name} holds {len(infos):,} files, far more than a MovieLens download; "
                                   "choose the .zip as downloaded from MovieLens.")
         self.members: dict[str, zipfile.ZipInfo] = {}
@@ -196,7 +204,7 @@ class _Zip(_Source):
             key = info.filename.replace("\\", "/")
             parts = key.split("/")
             if key.startswith("/") or ".." in parts or re.match(r"[A-Za-z]:", key):
-                self.zf.close()
+                self.close()
                 raise FileFormatError(f"{self.name} holds a file named {info.filename!r}, which points outside the archive; "
                                       "MF Studio does not open such .zip files, so download it again from MovieLens.")
             if not info.is_dir():
@@ -222,14 +230,15 @@ class _Zip(_Source):
 
     def close(self) -> None:
         self.zf.close()
+        self.fh.close()
 
 
 # -- recognising -------------------------------------------------------------------------------
 def _head_line(path: Path) -> bytes:
     try:
-        with open(path, "rb") as fh:
+        with open_input(path) as fh:
             head = fh.read(4096)
-    except OSError:
+    except (OSError, FileFormatError):
         return b""
     return head.split(b"\n", 1)[0].rstrip(b"\r").removeprefix(codecs.BOM_UTF8)
 
@@ -261,12 +270,16 @@ def is_zip(path: Path) -> bool:
     if path.suffix.lower() == ".npz":
         return False
     try:
-        with open(path, "rb") as fh:
+        with open_input(path) as fh:
             if fh.read(4) != b"PK\x03\x04":
                 return False
-        with zipfile.ZipFile(path) as zf:
-            return not any(n.endswith(".npy") for n in zf.namelist())
-    except (OSError, zipfile.BadZipFile, EOFError, ValueError, NotImplementedError):
+            count = zip_member_count(fh)
+            if count is not None and count > MAX_ZIP_MEMBERS:
+                return True  # no .npz either; reading it as a zip says what is wrong
+            fh.seek(0)
+            with zipfile.ZipFile(fh) as zf:
+                return not any(n.endswith(".npy") for n in zf.namelist())
+    except (OSError, FileFormatError, zipfile.BadZipFile, EOFError, ValueError, NotImplementedError):
         return False
 
 
@@ -382,16 +395,21 @@ def _slow_block(data: bytes, sep: bytes, width: int, first_line: int, where: str
     return np.array(users, np.int64), np.array(movies, np.int64), np.array(vals, np.float64)
 
 
-def _blocks(fh: BinaryIO, where: str) -> Iterator[tuple[bytes, int]]:
-    """Whole lines in blocks of about BLOCK_BYTES, each with the number of its first line."""
+def _blocks(fh: BinaryIO, where: str, limit: int = MAX_FILE_BYTES) -> Iterator[tuple[bytes, int]]:
+    """Whole lines in blocks of about BLOCK_BYTES, each with the number of its first line;
+    refused once more than ``limit`` bytes came (whatever the file's size said)."""
     carry = b""
     line = 1
+    total = 0
     while True:
         chunk = fh.read(BLOCK_BYTES)
         if not chunk:
             if carry:
                 yield carry, line
             return
+        total += len(chunk)
+        if total > limit:
+            raise FileFormatError(f"{where} holds more than MF Studio reads ({_size(limit)}); use a smaller MovieLens set.")
         data = carry + chunk
         cut = data.rfind(b"\n") + 1
         if cut == 0:

@@ -42,7 +42,7 @@ from mfstudio.core.solvers import Factors, get_solver
 from mfstudio.core.training import HISTORY_COLUMNS, History
 from mfstudio.io.atomic import atomic_write
 from mfstudio.io.errors import FileFormatError
-from mfstudio.io.text import read_bytes
+from mfstudio.io.files import read_bytes
 
 FORMAT_NAME = "mfstudio-session"
 FORMAT_VERSION = 1

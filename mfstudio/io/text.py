@@ -6,40 +6,20 @@ from __future__ import annotations
 import codecs
 import csv
 import io
-import os
 import re
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 
 from mfstudio.core.numbers import DECIMAL_COMMA, NO_COMMA, NumberError, read_number, read_numbers
-from mfstudio.io.errors import FileFormatError, describe_os_error
+from mfstudio.io.errors import FileFormatError
+from mfstudio.io.files import MAX_FILE_BYTES, read_bytes  # noqa: F401 (where readers found them before io/files.py)
 
-MAX_FILE_BYTES = 2 * 1024**3  # a rating file beyond 2 GiB is refused before reading
 SNIFF_LINES = 200  # the delimiter is chosen from this many non-blank lines at the head
 DELIMITERS = ("\t", ";", ",", "::", " ")  # in order of preference when several fit
 DELIMITER_NAMES = {"\t": "tab", ";": "semicolon", ",": "comma", "::": "double colon", " ": "spaces"}
-
-
-def read_bytes(path: str | os.PathLike[str], limit: int = MAX_FILE_BYTES) -> bytes:
-    """The whole file, with user-facing errors for missing, folder, unreadable or huge files."""
-    p = Path(path)
-    try:
-        if p.is_dir():
-            raise FileFormatError(f"{p} is a folder, not a file; choose a file with ratings.")
-        size = p.stat().st_size
-        if size > limit:
-            raise FileFormatError(
-                f"{p.name} is {size / 1024**3:.1f} GiB, more than MF Studio reads ({limit / 1024**3:.0f} GiB); use a smaller file."
-            )
-        return p.read_bytes()
-    except FileNotFoundError:
-        raise FileFormatError(f"There is no file at {p}; check the name and the folder.") from None
-    except OSError as exc:
-        raise FileFormatError(describe_os_error(exc, p, "read")) from exc
 
 
 def looks_binary(text: str) -> bool:

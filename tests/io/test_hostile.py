@@ -7,6 +7,7 @@ memory- and time-heavy ones run in a child process under an address-space limit
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import subprocess
@@ -14,6 +15,7 @@ import sys
 import textwrap
 import threading
 import warnings
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -21,6 +23,7 @@ import pytest
 
 import mfstudio.io as mio
 from mfstudio.cli import main as cli_main
+from mfstudio.core.errors import MFStudioError
 from mfstudio.io import session_file as sf
 
 posix_only = pytest.mark.skipif(os.name != "posix", reason="FIFOs, /dev and resource limits are POSIX")
@@ -111,6 +114,171 @@ def returns_within(fn, seconds: float, unblock: Path | None = None):
     if "error" in box:
         raise box["error"]
     return box.get("value")
+
+
+# == 3. FIFOs, devices and files that grow ========================================================
+def fifo(tmp_path, name: str) -> Path:
+    p = tmp_path / name
+    os.mkfifo(p)
+    return p
+
+
+@posix_only
+@pytest.mark.parametrize("name, fmt", [("f.csv", None), ("f.mfstudio", None), ("f.npz", None), ("ml.zip", None),
+                                       ("u.data", None), ("ratings.csv", None), ("f.csv", "triples"),
+                                       ("f.bin", "session"), ("f.bin", "npz"), ("f.zip", "movielens")])
+def test_a_fifo_is_refused_without_blocking(tmp_path, name, fmt):
+    p = fifo(tmp_path, name)
+    with pytest.raises(mio.FileFormatError) as err:
+        returns_within(lambda: mio.load(p, fmt=fmt), 5, unblock=p)
+    one_sentence(str(err.value))
+    assert "not a regular file" in str(err.value) or "named pipe" in str(err.value)
+
+
+@posix_only
+def test_a_fifo_given_to_init_is_refused_without_blocking(tmp_path, capsys):
+    data = tmp_path / "r.csv"
+    data.write_text("u,a,b\nx,1,2\ny,3,\n")
+    p = fifo(tmp_path, "start.npz")
+    code = returns_within(lambda: cli_main(["train", str(data), "--init", str(p), "--out", str(tmp_path / "o")]),
+                          5, unblock=p)
+    assert code == 2
+    assert "named pipe" in capsys.readouterr().err
+
+
+@posix_only
+def test_the_command_line_refuses_a_fifo(tmp_path):
+    p = fifo(tmp_path, "f.csv")
+    try:
+        proc = subprocess.run([sys.executable, "-m", "mfstudio", "train", str(p), "--out", str(tmp_path / "o")],
+                              capture_output=True, text=True, timeout=30, cwd=ROOT)
+    except subprocess.TimeoutExpired:
+        pytest.fail("mfstudio train on a FIFO blocks")
+    assert proc.returncode == 2 and "named pipe" in proc.stderr
+    one_sentence(proc.stderr.strip())
+
+
+@posix_only
+def test_a_movielens_folder_holding_a_fifo_does_not_block(tmp_path):
+    d = tmp_path / "ml-100k"
+    d.mkdir()
+    os.mkfifo(d / "u.data")
+    with pytest.raises(mio.FileFormatError):
+        returns_within(lambda: mio.load(d), 5, unblock=d / "u.data")
+
+
+@posix_only
+@pytest.mark.parametrize("target", ["/dev/zero", "/dev/urandom"])
+@pytest.mark.parametrize("name", ["z.csv", "z.mfstudio", "z.npz", "z.zip", "u.data"])
+def test_devices_and_links_to_them_are_refused_at_once(tmp_path, target, name):
+    if not os.path.exists(target):
+        pytest.skip(f"no {target}")
+    link = tmp_path / name
+    link.symlink_to(target)
+    out = run_limited(f"mio.load({str(link)!r})", mem_mb=1024, timeout=60)
+    assert not out["ok"] and "not a regular file" in out["message"], out
+    assert out["seconds"] < 2 and out["peak_mb"] < 300, out
+
+
+@posix_only
+def test_a_device_named_directly_is_refused(tmp_path):
+    refused("/dev/null", "not a regular file")
+
+
+@posix_only
+def test_the_size_limit_holds_while_reading_not_only_from_stat():
+    from mfstudio.io import files
+
+    if not os.path.exists("/proc/self/maps"):
+        pytest.skip("no /proc")
+    assert os.stat("/proc/self/maps").st_size == 0  # a regular file whose size says nothing
+    with pytest.raises(mio.FileFormatError, match="more than MF Studio reads"):
+        files.read_bytes("/proc/self/maps", limit=64)
+
+
+# == 5. .npz side arrays and --init checked from their headers =====================================
+def _npz_with_lazy_member(path: Path, arrays: dict, big_name: str, shape: tuple, dtype: str) -> None:
+    """An .npz holding ``arrays`` and one large all-zero array written in chunks (never in memory)."""
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        for k, a in arrays.items():
+            buf = io.BytesIO()
+            np.save(buf, a)
+            zf.writestr(k + ".npy", buf.getvalue())
+        dt = np.dtype(dtype)
+        header = io.BytesIO()
+        np.lib.format.write_array_header_1_0(header, {"descr": np.lib.format.dtype_to_descr(dt),
+                                                      "fortran_order": False, "shape": shape})
+        total = int(np.prod(shape)) * dt.itemsize
+        with zf.open(big_name + ".npy", "w", force_zip64=True) as fh:
+            fh.write(np.lib.format.magic(1, 0) + header.getvalue())
+            chunk = bytes(1 << 22)
+            while total > 0:
+                fh.write(chunk[:min(total, len(chunk))])
+                total -= len(chunk)
+
+
+@pytest.mark.parametrize("name, shape, dtype, word", [
+    ("users", (100_000_000,), "<U1", "users"),
+    ("items", (50_000_000,), "<U2", "items"),
+    ("scale", (50_000_000,), "<f8", "scale"),
+])
+def test_npz_side_arrays_are_checked_from_their_headers(tmp_path, name, shape, dtype, word):
+    p = tmp_path / "r.npz"
+    _npz_with_lazy_member(p, {"R": np.array([[1.0, 2.0], [3.0, 4.0]])}, name, shape, dtype)
+    assert p.stat().st_size < 6_000_000
+    out = run_limited(f"mio.load({str(p)!r})", mem_mb=1024, timeout=120)
+    assert not out["ok"] and word in out["message"], out
+    assert out["seconds"] < 2 and out["peak_mb"] < 250, out
+
+
+@pytest.mark.parametrize("arrays, big, shape, word", [
+    ({"Q": np.ones((2, 3))}, "P", (20_000, 2_500), "P"),  # 400 MB for users the data does not have
+    ({"P": np.ones((2, 2))}, "Q", (2, 25_000_000), "Q"),
+    ({"P": np.ones((2, 2)), "Q": np.ones((2, 3))}, "user_bias", (50_000_000,), "user_bias"),
+    ({"P": np.ones((2, 2)), "Q": np.ones((2, 3))}, "global_mean", (50_000_000,), "global_mean"),
+])
+def test_init_arrays_are_checked_from_their_headers(tmp_path, arrays, big, shape, word):
+    data = tmp_path / "r.csv"
+    data.write_text("u,a,b,c\nx,1,2,3\ny,3,,4\n")
+    p = tmp_path / "start.npz"
+    _npz_with_lazy_member(p, arrays, big, shape, "<f8")
+    code = (f"from mfstudio.cli import read_init\n"
+            f"r = mio.load({str(data)!r}).session.ratings\n"
+            f"read_init({str(p)!r}, None, r.shape)")
+    out = run_limited(code, mem_mb=1024, timeout=120)
+    assert not out["ok"] and word in out["message"], out
+    assert out["seconds"] < 2 and out["peak_mb"] < 250, out
+
+
+def test_init_with_an_impossible_K_is_refused_from_the_header(tmp_path):
+    from mfstudio.cli import read_init
+
+    p = tmp_path / "start.npz"
+    np.savez(p, P=np.zeros((2, 0)), Q=np.zeros((0, 3)))
+    with pytest.raises(MFStudioError, match="K"):
+        read_init(str(p), None, (2, 3))
+
+
+def test_npz_with_two_arrays_of_one_name_is_refused(tmp_path):
+    p = tmp_path / "dup.npz"
+    buf = io.BytesIO()
+    np.save(buf, np.ones((2, 2)))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # zipfile warns about the duplicate name
+        with zipfile.ZipFile(p, "w") as zf:
+            zf.writestr("R.npy", buf.getvalue())
+            zf.writestr("R.npy", buf.getvalue())
+    refused(p, "twice")
+
+
+def test_a_zip_with_a_million_members_is_refused_before_it_is_listed(tmp_path):
+    p = tmp_path / "many.npz"
+    with zipfile.ZipFile(p, "w") as zf:
+        for k in range(200_000):
+            zf.writestr(f"{k}", b"")
+    out = run_limited(f"mio.load({str(p)!r})", mem_mb=1024, timeout=120)
+    assert not out["ok"] and "files" in out["message"], out
+    assert out["seconds"] < 1, out
 
 
 # == 6. one rule for numbers ==========================================================================
