@@ -81,6 +81,16 @@ def _entries_json(o: Any, indent: int) -> _Raw:
     return _Raw("[\n" + ",\n".join(lines) + "\n" + " " * indent + "]")
 
 
+def _text(s: str) -> str:
+    """``s`` as UTF-8 can hold it: a lone surrogate (labels cannot have one, a run's message or a
+    parameter name might) becomes U+FFFD instead of failing the save."""
+    try:
+        s.encode("utf-8")
+    except UnicodeEncodeError:
+        return s.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+    return s
+
+
 def _dump(obj: Any, indent: int = 0) -> str:
     """JSON text: objects one key per line, each row of a 2-D array on its own line."""
     pad, inner = " " * indent, " " * (indent + 2)
@@ -91,7 +101,7 @@ def _dump(obj: Any, indent: int = 0) -> str:
     if isinstance(obj, dict):
         if not obj:
             return "{}"
-        parts = [f"{inner}{json.dumps(str(k))}: {_dump(v, indent + 2)}" for k, v in obj.items()]
+        parts = [f"{inner}{json.dumps(_text(str(k)), ensure_ascii=False)}: {_dump(v, indent + 2)}" for k, v in obj.items()]
         return "{\n" + ",\n".join(parts) + "\n" + pad + "}"
     if isinstance(obj, (list, tuple)):
         if obj and all(isinstance(r, (list, tuple)) for r in obj):
@@ -100,7 +110,7 @@ def _dump(obj: Any, indent: int = 0) -> str:
     if obj is None:
         return "null"
     if isinstance(obj, str):
-        return json.dumps(obj, ensure_ascii=False)
+        return json.dumps(_text(obj), ensure_ascii=False)
     return _num(obj)
 
 

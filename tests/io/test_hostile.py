@@ -24,7 +24,9 @@ import pytest
 import mfstudio.io as mio
 from mfstudio.cli import main as cli_main
 from mfstudio.core.errors import MFStudioError
+from mfstudio.core.ratings import Ratings
 from mfstudio.io import session_file as sf
+from tests.io.conftest import make_session
 
 posix_only = pytest.mark.skipif(os.name != "posix", reason="FIFOs, /dev and resource limits are POSIX")
 ROOT = Path(__file__).resolve().parents[2]
@@ -114,6 +116,61 @@ def returns_within(fn, seconds: float, unblock: Path | None = None):
     if "error" in box:
         raise box["error"]
     return box.get("value")
+
+
+# == 2. labels that cannot be encoded ==============================================================
+SURROGATE = "\ud800"
+
+
+def test_a_lone_surrogate_in_session_labels_is_refused(tmp_path):
+    for where in ("users", "items"):
+        d = doc_of(make_session())
+        d["ratings"][where][1] = "bad" + SURROGATE
+        msg = refused(write_doc(tmp_path, d), "cannot be saved|surrogate")
+        assert "2" in msg  # which label
+
+
+def test_a_lone_surrogate_in_genres_is_refused(tmp_path):
+    d = doc_of(make_session())
+    d["ratings"]["item_genres"] = [["Drama"], ["\udfff"], [], []]
+    refused(write_doc(tmp_path, d), "surrogate")
+
+
+def test_a_lone_surrogate_in_npz_labels_is_refused(tmp_path):
+    p = tmp_path / "r.npz"
+    np.savez(p, R=np.array([[1.0, 2.0], [3.0, 0.0]]), users=np.array(["a", "b" + SURROGATE]))
+    refused(p, "surrogate")
+
+
+def test_ratings_refuse_unencodable_labels_whoever_builds_them():
+    with pytest.raises(MFStudioError, match="surrogate"):
+        Ratings([0], [0], [1.0], (1, 1), users=["x\udc80"])
+    with pytest.raises(MFStudioError, match="surrogate"):
+        Ratings([0], [0], [1.0], (1, 1), item_genres=[["\ud83d"]])
+    Ratings([0], [0], [1.0], (1, 1), users=["emoji \U0001F600 fine"])  # a real pair is a character
+
+
+def test_utf16_text_with_a_lone_surrogate_gets_a_sentence(tmp_path):
+    p = tmp_path / "r.csv"
+    p.write_bytes(b"\xff\xfe" + "u,a\nx,1\n".encode("utf-16-le") + b"\x00\xd8")
+    refused(p)
+
+
+def test_session_writing_never_raises_on_unencodable_text(tmp_path):
+    s = make_session()
+    s.result.message = "diverged \udc80 here"
+    data = sf.session_to_bytes(s)  # no UnicodeEncodeError
+    back, _ = sf.session_from_bytes(data)
+    assert back.result is not None and back.result.message == "diverged \ufffd here"
+
+
+def test_the_command_line_refuses_unencodable_labels_before_training(tmp_path, capsys):
+    d = doc_of(make_session())
+    d["ratings"]["users"][0] = SURROGATE
+    p = write_doc(tmp_path, d)
+    assert cli_main(["train", str(p), "--out", str(tmp_path / "out"), "--quiet"]) == 2
+    one_sentence(capsys.readouterr().err.strip())
+    assert not (tmp_path / "out").exists()
 
 
 # == 3. FIFOs, devices and files that grow ========================================================
