@@ -357,8 +357,13 @@ def train(argv: Sequence[str]) -> int:
         split_arg = float(src.holdout_fraction)
     else:
         split_arg = None
-    if patience is None:
-        patience = src.patience
+    if patience is None and src.patience is not None:
+        if split_arg is None:
+            # the session's setting, not a flag the user gave: say so and train without it
+            _say(quiet, f"Note: {Path(args.input).name} sets a patience of {src.patience} steps but holds out no "
+                        "ratings to watch, so training runs without it; add --holdout (e.g. 0.2) to use it.", sys.stderr)
+        else:
+            patience = src.patience
     if patience is not None and split_arg is None:
         raise UsageError("--patience needs a hold-out to watch; add --holdout (e.g. 0.2) or leave out --patience.")
     training = Training(ratings, solver, params, holdout=split_arg, init=init, patience=patience)

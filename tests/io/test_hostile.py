@@ -7,15 +7,19 @@ memory- and time-heavy ones run in a child process under an address-space limit
 
 from __future__ import annotations
 
+import gzip
 import io
 import json
 import os
+import stat
+import struct
 import subprocess
 import sys
 import textwrap
 import threading
 import warnings
 import zipfile
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -77,7 +81,11 @@ CHILD = textwrap.dedent("""
     except MemoryError:
         out["message"] = "MemoryError"
     out["seconds"] = time.perf_counter() - t0
-    out["peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    try:  # this process's own peak: ru_maxrss would count the parent's memory at fork
+        status = open("/proc/self/status").read()
+        out["peak_mb"] = int(status.split("VmHWM:")[1].split()[0]) / 1024
+    except (OSError, IndexError):
+        out["peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(json.dumps(out))
 """)
 
@@ -116,6 +124,120 @@ def returns_within(fn, seconds: float, unblock: Path | None = None):
     if "error" in box:
         raise box["error"]
     return box.get("value")
+
+
+# == 1. what the session reader returns is safe to show ==========================================
+def results_dropped(res, *words: str) -> None:
+    assert res.session.result is None, "invalid results must not reach the window"
+    notes = [n for n in res.notices if "saved results" in n]
+    assert notes, res.notices
+    for w in words:
+        assert any(w in n for n in notes), (w, notes)
+    for n in notes:
+        one_sentence(n)
+
+
+@pytest.mark.parametrize("drop", ["item_bias", "user_bias"])
+def test_one_bias_without_the_other_drops_the_results(tmp_path, drop):
+    d = doc_of(make_session("biased-sgd"))
+    d["result"]["factors"][drop] = None
+    res = mio.load(write_doc(tmp_path, d))
+    results_dropped(res, drop)
+    assert res.session.ratings.nnz > 0
+
+
+def test_biases_on_a_solver_without_biases_drop_the_results(tmp_path):
+    d = doc_of(make_session("sgd"))
+    d["result"]["factors"].update(user_bias=[0.0] * 4, item_bias=[0.0] * 4)
+    results_dropped(mio.load(write_doc(tmp_path, d)), "bias")
+
+
+@pytest.mark.parametrize("edit, word", [
+    (lambda h: h["rows"][1].__setitem__(0, None), "step"),  # a NaN step
+    (lambda h: h["rows"][1].__setitem__(0, 1.5), "step"),
+    (lambda h: h["rows"][1].__setitem__(0, h["rows"][0][0]), "step"),  # not increasing
+    (lambda h: h["rows"][1].__setitem__(0, -3), "step"),
+    (lambda h: h["rows"][1].__setitem__(0, 1e300), "step"),
+    (lambda h: h["rows"][1].__setitem__(0, "Infinity"), "step"),
+    (lambda h: h["rows"][1].__setitem__(1, True), "history"),
+    (lambda h: h["rows"][1].__setitem__(1, "7"), "history"),
+    (lambda h: h["rows"][1].append(0.5), "history"),
+    (lambda h: h.update(columns=h["columns"][1:]), "history"),
+    (lambda h: h.update(columns=["objective"] * len(h["columns"])), "history"),
+    (lambda h: h.update(rows=[[1, 2]] * 3, columns=["step", 5]), "history"),
+    (lambda h: h.update(rows={"a": 1}), "history"),
+])
+def test_a_damaged_history_drops_the_results(tmp_path, edit, word):
+    d = doc_of(make_session())
+    edit(d["result"]["history"])
+    results_dropped(mio.load(write_doc(tmp_path, d)), word)
+
+
+@pytest.mark.parametrize("K", [10**9, 0, -1, True, 2.0, "2", 1001])
+def test_an_impossible_K_drops_the_results(tmp_path, K):
+    d = doc_of(make_session())
+    f = d["result"]["factors"]
+    f["K"] = K
+    if K == 10**9:
+        f.update(P=[], Q=[])
+    results_dropped(mio.load(write_doc(tmp_path, d)), "K")
+
+
+@pytest.mark.parametrize("edit, word", [
+    (lambda f: f["P"][0].__setitem__(0, None), "P"),
+    (lambda f: f["Q"][0].__setitem__(0, "Infinity"), "Q"),
+    (lambda f: f["P"][0].__setitem__(0, True), "P"),
+    (lambda f: f["Q"][1].__setitem__(0, "0.5"), "Q"),
+    (lambda f: f.update(P="oops"), "P"),
+    (lambda f: f.update(Q=[[1.0, 2.0], [3.0]]), "Q"),
+    (lambda f: f.update(global_mean=None), "global_mean"),
+    (lambda f: f.update(global_mean="Infinity"), "global_mean"),
+    (lambda f: f.update(global_mean=True), "global_mean"),
+    (lambda f: f.update(user_bias=[0.0] * 4), "bias"),
+])
+def test_damaged_factors_drop_the_results(tmp_path, edit, word):
+    d = doc_of(make_session())
+    edit(d["result"]["factors"])
+    results_dropped(mio.load(write_doc(tmp_path, d)), word)
+
+
+def test_damaged_biases_drop_the_results(tmp_path):
+    for edit in (lambda f: f["user_bias"].__setitem__(0, None), lambda f: f.update(item_bias=[1.0]),
+                 lambda f: f.update(item_bias=[[1.0] * 5])):
+        d = doc_of(make_session("biased-sgd"))
+        edit(d["result"]["factors"])
+        results_dropped(mio.load(write_doc(tmp_path, d)), "bias")
+
+
+@pytest.mark.parametrize("edit, word", [
+    (lambda r: r.update(reason="exploded"), "reason"),
+    (lambda r: r.update(reason=3), "reason"),
+    (lambda r: r.update(message=["x"]), "message"),
+    (lambda r: r.update(message="bad \ud800 text"), "message"),
+    (lambda r: r.update(steps_done=-1), "steps_done"),
+    (lambda r: r.update(steps_done=True), "steps_done"),
+    (lambda r: r.update(steps_done=2**80), "steps_done"),
+    (lambda r: r.update(elapsed_s=-1.0), "elapsed_s"),
+    (lambda r: r.update(elapsed_s="Infinity"), "elapsed_s"),
+    (lambda r: r.update(solver="magic"), "solver"),
+    (lambda r: r.update(params={"K": "lots"}), "setting"),
+    (lambda r: r.update(params={"alpha": True}), "setting"),
+    (lambda r: r.update(params={"K": 7}), "K"),
+    (lambda r: r.pop("factors"), "factors"),
+    (lambda r: r.pop("history"), "history"),
+])
+def test_other_damaged_result_fields_drop_the_results(tmp_path, edit, word):
+    d = doc_of(make_session())
+    edit(d["result"])
+    results_dropped(mio.load(write_doc(tmp_path, d)), word)
+
+
+def test_a_valid_result_still_opens_whole(tmp_path):
+    s = make_session("biased-sgd")
+    res = mio.load(write_doc(tmp_path, doc_of(s)))
+    r = res.session.result
+    assert r is not None and not [n for n in res.notices if "saved results" in n]
+    assert np.array_equal(r.factors.P, s.result.factors.P) and r.reason == s.result.reason
 
 
 # == 2. labels that cannot be encoded ==============================================================
@@ -253,6 +375,131 @@ def test_the_size_limit_holds_while_reading_not_only_from_stat():
         files.read_bytes("/proc/self/maps", limit=64)
 
 
+# == 4. session gzip bombs =========================================================================
+def _gzip_with_repeated_block(path: Path, head: bytes, block: bytes, repeats: int, tail: bytes,
+                              exact_crc: bool = True) -> None:
+    """A gzip file of head + block * repeats + tail, written without holding the whole in memory:
+    the compressed block is made once and repeated (a full flush makes it independent)."""
+    c = zlib.compressobj(9, zlib.DEFLATED, -15)
+    with open(path, "wb") as fh:
+        fh.write(b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x02\xff")
+        fh.write(c.compress(head) + c.flush(zlib.Z_FULL_FLUSH))
+        packed = c.compress(block) + c.flush(zlib.Z_FULL_FLUSH)
+        for _ in range(repeats):
+            fh.write(packed)
+        fh.write(c.compress(tail) + c.flush())
+        crc = zlib.crc32(head)
+        if exact_crc:
+            for _ in range(repeats):
+                crc = zlib.crc32(block, crc)
+        crc = zlib.crc32(tail, crc)
+        size = len(head) + len(block) * repeats + len(tail)
+        fh.write(struct.pack("<II", crc & 0xFFFFFFFF, size & 0xFFFFFFFF))
+
+
+def _around(key: str, n: int, m: int) -> tuple[bytes, bytes]:
+    """The text of a session before and after the value of ``ratings[key]`` (n x m, labelled)."""
+    doc = {"format": "mfstudio-session", "version": 1, "ratings": {
+        "shape": [n, m], "users": [f"u{i}" for i in range(n)], "items": [f"i{j}" for j in range(m)], key: "@@"}}
+    head, tail = json.dumps(doc).split('"@@"')
+    return head.encode(), tail.encode()
+
+
+def _session_head_tail() -> tuple[bytes, bytes]:
+    """A valid session's text split where any amount of blank space may go."""
+    head, tail = _around("entries", 2, 2)
+    return head + b"[[0, 0, 4.0]]", tail
+
+
+def test_a_small_gzip_that_unpacks_to_gigabytes_of_blank_space_is_refused_quickly(tmp_path):
+    p = tmp_path / "bomb.mfstudio"
+    head, tail = _session_head_tail()
+    _gzip_with_repeated_block(p, head, b" " * (1 << 20), 1946, tail)  # 1.9 GiB of blank space, ~2 MB packed
+    assert p.stat().st_size < 3_000_000
+    out = run_limited(f"mio.load({str(p)!r})", mem_mb=1024, timeout=120)
+    assert not out["ok"] and "unpacks to" in out["message"], out
+    assert out["seconds"] < 2 and out["peak_mb"] < 250, out
+
+
+def test_a_ten_gigabyte_gzip_bomb_is_refused_quickly(tmp_path):
+    p = tmp_path / "bomb10.mfstudio"
+    head, tail = _session_head_tail()
+    _gzip_with_repeated_block(p, head, b" " * (1 << 20), 10 * 1024, tail, exact_crc=False)
+    out = run_limited(f"mio.load({str(p)!r})", mem_mb=1024, timeout=120)
+    assert not out["ok"] and "unpacks to" in out["message"], out
+    assert out["seconds"] < 3 and out["peak_mb"] < 350, out
+
+
+def test_a_small_gzip_declaring_a_grid_of_a_hundred_million_nulls_is_refused_quickly(tmp_path):
+    n = 10_000
+    p = tmp_path / "nulls.mfstudio"
+    head, tail = _around("R", n, n)
+    row = b"[" + b"null, " * (n - 1) + b"null],\n"
+    last = b"[" + b"null, " * (n - 1) + b"null]]" + tail
+    _gzip_with_repeated_block(p, head + b"[", row, n - 1, last)
+    assert p.stat().st_size < 2_000_000
+    out = run_limited(f"mio.load({str(p)!r})", mem_mb=1536, timeout=180)
+    assert not out["ok"] and out["message"] != "MemoryError", out
+    assert out["seconds"] < 2 and out["peak_mb"] < 250, out
+
+
+def test_a_plain_grid_of_millions_of_nulls_is_refused_before_parsing(tmp_path):
+    n = 3000
+    p = tmp_path / "nulls.mfstudio"
+    head, tail = _around("R", n, n)
+    row = b"[" + b"null, " * (n - 1) + b"null]"
+    p.write_bytes(head + b"[" + b", ".join([row] * n) + b"]" + tail)
+    out = run_limited(f"mio.load({str(p)!r})", mem_mb=1024, timeout=120)
+    assert not out["ok"] and "null" in out["message"], out
+    assert out["seconds"] < 2 and out["peak_mb"] < 250, out
+
+
+def test_a_large_grid_form_is_refused_with_a_sentence(tmp_path):
+    n = 1200
+    R = [[4.0] * n for _ in range(n)]
+    d = {"format": "mfstudio-session", "version": 1,
+         "ratings": {"shape": [n, n], "users": [str(i) for i in range(n)], "items": [str(i) for i in range(n)], "R": R}}
+    refused(write_doc(tmp_path, d), "entries")
+
+
+def test_entries_beyond_the_matrix_or_file_are_refused(tmp_path):
+    d = doc_of(make_session())
+    d["ratings"].pop("R")
+    d["ratings"]["entries"] = [[0, 0, 4.0], [1e300, 0, 3.0]]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # was: RuntimeWarning: invalid value encountered in cast
+        refused(write_doc(tmp_path, d), "entries")
+
+
+def test_a_second_gzip_member_is_refused(tmp_path):
+    s = make_session()
+    p = tmp_path / "two.mfstudio"
+    p.write_bytes(gzip.compress(sf.session_to_bytes(s)) + gzip.compress(b'{"evil": 1}'))
+    refused(p, "after its end|second")
+
+
+def test_trailing_bytes_after_a_gzip_member_are_refused(tmp_path):
+    s = make_session()
+    p = tmp_path / "junk.mfstudio"
+    p.write_bytes(gzip.compress(sf.session_to_bytes(s)) + b"\x00junk")
+    refused(p, "after its end|second")
+
+
+def test_a_real_large_session_still_opens(tmp_path):
+    """The worst a real session packs (every cell rated alike, ids in order: about 10 times) is
+    well inside the unpacking limit, also above the size that is always allowed."""
+    n, m = 1600, 1000
+    idx = np.arange(n * m)
+    r = Ratings(idx // m, idx % m, np.full(n * m, 5.0), (n, m))
+    from mfstudio.core.session import Session
+
+    p = tmp_path / "big.mfstudio"
+    mio.save_session(p, Session(ratings=r))
+    packed = p.read_bytes()
+    assert packed[:2] == b"\x1f\x8b" and len(gzip.decompress(packed)) > sf.UNPACK_FLOOR
+    assert mio.load(p).session.ratings == r
+
+
 # == 5. .npz side arrays and --init checked from their headers =====================================
 def _npz_with_lazy_member(path: Path, arrays: dict, big_name: str, shape: tuple, dtype: str) -> None:
     """An .npz holding ``arrays`` and one large all-zero array written in chunks (never in memory)."""
@@ -267,7 +514,7 @@ def _npz_with_lazy_member(path: Path, arrays: dict, big_name: str, shape: tuple,
                                                       "fortran_order": False, "shape": shape})
         total = int(np.prod(shape)) * dt.itemsize
         with zf.open(big_name + ".npy", "w", force_zip64=True) as fh:
-            fh.write(np.lib.format.magic(1, 0) + header.getvalue())
+            fh.write(header.getvalue())  # the header carries the magic
             chunk = bytes(1 << 22)
             while total > 0:
                 fh.write(chunk[:min(total, len(chunk))])
@@ -432,3 +679,104 @@ def test_an_unterminated_quote_is_named(tmp_path):
     p.write_text('user,a,b\n"x,1,2\ny,3,4\nz,5,6\n')
     msg = refused(p)
     assert "quote" in msg and "line 2" in msg.lower(), msg
+
+
+# == 7. misleading sentences ===========================================================================
+def test_session_patience_without_hold_out_does_not_blame_a_flag(tmp_path, capsys):
+    from mfstudio.core.session import Session
+
+    s = make_session(held_out=False)
+    p = tmp_path / "s.mfstudio"
+    mio.save_session(p, Session(ratings=s.ratings, params={"K": 2, "steps": 20}, patience=3))
+    code = cli_main(["train", str(p), "--out", str(tmp_path / "o")])
+    err = capsys.readouterr().err
+    assert "leave out --patience" not in err
+    assert code == 0 and "patience" in err  # trained, and a note says the session's patience was not used
+
+
+def test_no_numpy_warning_before_any_message(tmp_path):
+    cases = {
+        "a.mfstudio": json.dumps({"format": "mfstudio-session", "version": 1, "ratings": {
+            "shape": [2, 2], "users": ["a", "b"], "items": ["c", "d"], "entries": [[1e300, 0, 4]]}}),
+        "b.csv": "1,2,4,881250949\n3,4,1e308,881250950\n",
+        "c.csv": "user,item,rating\nx,a,1e308\ny,b,-1e308\n",
+        "d.csv": "1e300,2,3\n4,5,1\n",
+    }
+    for name, text in cases.items():
+        p = tmp_path / name
+        p.write_text(text)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            try:
+                mio.load(p)
+            except mio.FileFormatError as exc:
+                one_sentence(str(exc))
+
+
+def test_no_file_is_read_through_pickle(tmp_path):
+    p = tmp_path / "r.npz"
+    np.savez(p, R=np.array([[1.0]]), users=np.array([object()], dtype=object))
+    refused(p, "Python objects")
+
+
+def test_stat_of_an_ordinary_file_is_regular(tmp_path):
+    p = tmp_path / "r.csv"
+    p.write_text("u,a\nx,1\n")
+    assert stat.S_ISREG(os.stat(p).st_mode) and mio.load(p).session.ratings.nnz == 1
+
+
+# == 8. session JSON: one meaning per value ======================================================
+
+@pytest.mark.parametrize("edit, where", [
+    (lambda d: d["ratings"]["R"][0].__setitem__(1, True), "ratings.R"),
+    (lambda d: d["ratings"]["R"][0].__setitem__(1, "5"), "ratings.R"),
+    (lambda d: d["ratings"].update(shape=["4", "5"]), "ratings.shape"),
+    (lambda d: d["ratings"].update(shape=[True, 5]), "ratings.shape"),
+    (lambda d: d["ratings"].update(shape=[4.0, 5]), "ratings.shape"),
+    (lambda d: d["ratings"].update(scale=[True, 5]), "ratings.scale"),
+    (lambda d: d["ratings"].update(scale=["1", 5]), "ratings.scale"),
+    (lambda d: d.update(held_out=[[True, 0]]), "held_out"),
+    (lambda d: d.update(held_out=[["0", 0]]), "held_out"),
+    (lambda d: d.update(params={"K": True}), "settings"),
+    (lambda d: d.update(params={"K": "٣"}), "settings"),
+    (lambda d: d.update(params={"alpha": "1_0"}), "settings"),
+    (lambda d: d.update(patience=True), "patience"),
+    (lambda d: d.update(patience=10**30), "patience"),
+    (lambda d: d.update(zeros_are_missing=1), "zeros_are_missing"),
+])
+def test_session_values_of_the_wrong_kind_are_refused(tmp_path, edit, where):
+    d = doc_of(make_session())
+    edit(d)
+    assert where in refused(write_doc(tmp_path, d))
+
+
+def test_session_entries_refuse_booleans(tmp_path):
+    d = doc_of(make_session())
+    d["ratings"].pop("R")
+    d["ratings"]["entries"] = [[0, 0, True], [1, 1, 3.0]]
+    refused(write_doc(tmp_path, d), "ratings.entries")
+
+
+@pytest.mark.parametrize("text", [
+    '{"format": "mfstudio-session", "format": "other", "version": 1}',
+    '{"format": "mfstudio-session", "version": 1, "ratings": {"shape": [1, 1], "shape": [2, 2]}}',
+])
+def test_duplicate_keys_are_refused(tmp_path, text):
+    p = tmp_path / "dup.mfstudio"
+    p.write_text(text)
+    refused(p, "twice")
+
+
+def test_duplicate_keys_deep_in_a_real_session_are_refused(tmp_path):
+    text = sf.session_to_bytes(make_session()).decode()
+    text = text.replace('"reason":', '"reason": "budget", "reason":', 1)
+    p = tmp_path / "dup.mfstudio"
+    p.write_text(text)
+    refused(p, "'reason' twice")
+
+
+def test_minus_zero_in_a_session_is_zero(tmp_path):
+    d = doc_of(make_session())
+    d["ratings"]["R"][0][0] = -0.0
+    vals = mio.load(write_doc(tmp_path, d)).session.ratings.observed.vals
+    assert np.all(np.copysign(1.0, vals) == 1.0)
