@@ -105,7 +105,7 @@ class Ratings:
             )
         r = np.asarray(rows, dtype=np.int64).ravel()
         c = np.asarray(cols, dtype=np.int64).ravel()
-        v = np.asarray(vals, dtype=np.float64).ravel()
+        v = np.asarray(vals, dtype=np.float64).ravel() + 0.0  # a copy, and -0 is 0 whoever read it
         if not (r.shape == c.shape == v.shape):
             raise DataError("Rows, columns and values of the ratings must have the same length.")
         if r.size:

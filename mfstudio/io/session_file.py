@@ -14,10 +14,16 @@ Layout (version 1)::
                         "history": {"columns": [...], "rows": [[...], ...]}}}
 
 In number arrays ``null`` is NaN and the strings ``"Infinity"``/``"-Infinity"`` are
-the infinities, so the file stays standard JSON. Parsing is safe: no eval, no pickle,
-a limit on nesting depth and on the length of a number, and a size limit after gzip.
-Version 0 is the layout of the bundled example files (``R``, ``users``, ``items``,
-``scale``, ``zeros_are_missing``); it is migrated on reading.
+the infinities (only where a value may be missing or infinite: the history), so the file
+stays standard JSON. Version 0 is the layout of the bundled example files (``R``, ``users``,
+``items``, ``scale``, ``zeros_are_missing``); it is migrated on reading.
+
+Reading trusts nothing: no eval, no pickle; gzip unpacked in pieces up to 20 times its
+packed size; nesting depth, number length and the count of nulls bounded before parsing;
+a key twice in one object, data after the gzip member, true/false or text where numbers
+belong all refused. The rule for what is wrong: outside the saved results it refuses the
+file with one sentence; inside them it drops the results with a notice and opens the
+ratings and settings. Either way what the reader returns is whole and valid.
 """
 
 from __future__ import annotations

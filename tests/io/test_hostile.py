@@ -619,6 +619,10 @@ def test_minus_zero_is_zero_in_files(tmp_path):
     assert mio.load(p).session.ratings.nnz == 2  # 0 means not rated: -0 too
     vals = mio.load(p, keep_zeros=True).session.ratings.observed.vals
     assert np.all(np.copysign(1.0, vals) == 1.0)
+    z = tmp_path / "r.npz"
+    np.savez(z, R=np.array([[-0.0, 2.0], [3.0, np.nan]]))
+    vals = mio.load(z, keep_zeros=True).session.ratings.observed.vals
+    assert vals.size == 3 and np.all(np.copysign(1.0, vals) == 1.0)
 
 
 @pytest.mark.parametrize("text", ["١٢", "５", "1_0", "٣,٥", "nan", "Infinity"])
