@@ -88,6 +88,11 @@ COMPANIONS = {**dict.fromkeys(("u.item", "u.genre", "u.user", "u.info", "u.occup
               **dict.fromkeys(("movies.csv", "tags.csv", "links.csv", "genome-scores.csv", "genome-tags.csv"), "ratings.csv")}
 
 
+def _is_id(text: bytes | str) -> bool:
+    """An id as MovieLens writes one: ASCII digits (str.isdigit also takes ١٢ and ²)."""
+    return text.isascii() and text.isdigit()
+
+
 def layout_of_name(name: str) -> Layout | None:
     """The layout a ratings file of this name belongs to, or None."""
     low = name.lower()
@@ -258,7 +263,7 @@ def lone_file_layout(path: Path) -> Layout | None:
     if lay.key == "csv":
         return lay if _csv_header_ok(line) else None
     cells = line.split(lay.sep)
-    if len(cells) in (3, 4) and all(c.strip().isdigit() for c in cells[:2]):
+    if len(cells) in (3, 4) and all(_is_id(c.strip()) for c in cells[:2]):
         return lay
     return None
 
@@ -527,7 +532,7 @@ def _genre_names_100k(text: str) -> tuple[str, ...]:
     named: dict[int, str] = {}
     for line in text_lines(text):
         name, _, index = line.rpartition("|")
-        if name.strip() and index.strip().isdigit():
+        if name.strip() and _is_id(index.strip()):
             named.setdefault(int(index), name.strip())
     if not named or sorted(named) != list(range(len(named))):
         return GENRES_100K
@@ -542,7 +547,7 @@ def parse_u_item(text: str, names: tuple[str, ...] = GENRES_100K) -> _Titles:
         if not line.strip():
             continue
         f = line.split("|")
-        if len(f) < 2 or not f[0].strip().isdigit():
+        if len(f) < 2 or not _is_id(f[0].strip()):
             out.bad_lines.append(n)  # type: ignore[union-attr]
             continue
         mid = int(f[0])
@@ -561,7 +566,7 @@ def parse_movies_dat(text: str) -> _Titles:
         if not line.strip():
             continue
         f = line.split("::")
-        if len(f) < 2 or not f[0].strip().isdigit():
+        if len(f) < 2 or not _is_id(f[0].strip()):
             out.bad_lines.append(n)  # type: ignore[union-attr]
             continue
         mid = int(f[0])
@@ -585,12 +590,12 @@ def parse_movies_csv(text: str) -> _Titles:
             cells = [c.strip() for c in row]
             if not any(cells):
                 continue
-            if n == 1 and not cells[0].isdigit():
+            if n == 1 and not _is_id(cells[0]):
                 words = [c.lower() for c in cells]
                 if all(w in words for w in col):
                     col = {w: words.index(w) for w in col}
                 continue
-            if len(cells) <= max(col["movieid"], col["title"]) or not cells[col["movieid"]].isdigit():
+            if len(cells) <= max(col["movieid"], col["title"]) or not _is_id(cells[col["movieid"]]):
                 out.bad_lines.append(n)  # type: ignore[union-attr]
                 continue
             mid = int(cells[col["movieid"]])

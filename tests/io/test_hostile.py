@@ -648,6 +648,16 @@ def test_movielens_lines_follow_the_rule(tmp_path):
     assert "Line 2" in msg
 
 
+def test_movielens_title_ids_follow_the_rule(tmp_path):
+    d = tmp_path / "ml-1m"
+    d.mkdir()
+    (d / "ratings.dat").write_text("1::1::5::978300760\n2::1::4::978300761\n", encoding="utf-8")
+    (d / "movies.dat").write_text("١::Not this (2000)::Drama\n1::This one (1999)::Comedy\n", encoding="utf-8")
+    res = mio.load(d)
+    assert res.session.ratings.items == ("This one (1999)",)
+    assert any("could not be read" in n and "line 1" in n for n in res.notices)
+
+
 @pytest.mark.parametrize("flag, value", [("--k", "٣"), ("--k", "1_0"), ("--holdout", "0_2"), ("--holdout", "٠.٢"),
                                          ("--steps", "True"), ("--alpha", "nan"), ("--patience", "３")])
 def test_command_line_numbers_follow_the_rule(tmp_path, capsys, flag, value):
