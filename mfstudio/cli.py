@@ -47,9 +47,13 @@ examples:
   mfstudio train matrix.csv --keep-zeros --init start.npz --out results --quiet
 
 DIR receives P.csv, Q.csv, R_hat.csv, history.csv, recommendations.csv, run.json,
-results.npz and session.mfstudio (which the window opens as it was). Files are written
-together at the end, all or nothing: on an error (bad input, divergence) DIR is left as
-it was; Ctrl-C stops training and writes the results reached so far.
+results.npz and session.mfstudio (which the window opens as it was), user_bias.csv and
+item_bias.csv for biased-sgd (R_hat.csv can be rebuilt from these CSVs and run.json's
+global_mean), and last
+mfstudio-export.json, which lists them with their sizes and SHA-256. Files are written
+together at the end, all or nothing: on an error (bad input, divergence, a full disk)
+DIR is left as it was, and not created if it was new; a read-only result file in DIR is
+refused. Ctrl-C stops training and writes the results reached so far.
 """
 
 
@@ -254,6 +258,9 @@ def _check_out_dir(out: str) -> Path:
         raise UsageError(f"Cannot make the folder {out}: {probe} is a file; choose another --out folder.")
     if not os.access(probe, os.W_OK | os.X_OK):
         raise UsageError(f"Cannot write into {probe} (no permission); choose another --out folder.")
+    from mfstudio.io.export import check_export_folder
+
+    check_export_folder(d)  # a read-only result file is refused now, not after a long training
     return d
 
 

@@ -39,8 +39,9 @@ def test_train_writes_results_and_a_session_the_window_can_open(tmp_path, rating
     code, stdout, stderr = run(["train", str(ratings_csv), "--k", "3", "--steps", "200", "--seed", "4",
                                 "--holdout", "0.2", "--top", "2", "--out", str(out)], capsys)
     assert code == 0, stderr
-    assert sorted(os.listdir(out)) == sorted([*mio.RESULT_FILES, "session.mfstudio"])
-    assert "Wrote 8 files" in stdout and "step 200/200" in stderr
+    assert sorted(os.listdir(out)) == sorted([*mio.RESULT_FILES, "session.mfstudio", mio.MANIFEST])
+    assert mio.verify_export(out) == []
+    assert "Wrote 9 files" in stdout and "step 200/200" in stderr
     run_json = json.loads((out / "run.json").read_text())
     assert run_json["parameters"] == {"K": 3, "steps": 200, "alpha": 0.0002, "beta": 0.02, "tol": 0.001, "seed": 4}
     assert run_json["data"]["held_out"] == 2 and run_json["final"]["val_rmse"] is not None
@@ -149,8 +150,45 @@ def test_divergence_exits_2_and_writes_nothing(tmp_path, ratings_csv, capsys):
     out = tmp_path / "o"
     code, _, err = run(["train", str(ratings_csv), "--alpha", "10", "--out", str(out)], capsys)
     last = err.strip().splitlines()[-1]
-    assert code == 2 and last.startswith("Training diverged at step") and last.endswith("e.g. α = 1.")
+    assert code == 2 and last.startswith("Training diverged at step")
+    assert "α = 0.01 ran 50 steps from the same start without diverging (α = 1 and 0.1 diverged too)." in last
     assert not out.exists()
+
+
+def test_a_full_disk_leaves_no_out_folder(tmp_path, ratings_csv, capsys, monkeypatch):
+    import errno
+
+    from mfstudio.io import atomic
+
+    def full(fd):
+        raise OSError(errno.ENOSPC, "No space left on device")
+    monkeypatch.setattr(atomic.os, "fsync", full)
+    out = tmp_path / "new" / "deeper" / "o"
+    code, _, err = run(["train", str(ratings_csv), "--steps", "3", "--out", str(out), "--quiet"], capsys)
+    assert code == 2 and len(err.strip().splitlines()) == 1 and "No space left on device" in err
+    assert not (tmp_path / "new").exists()  # neither --out nor the folders it needed
+    assert sorted(os.listdir(tmp_path)) == ["r.csv"]
+
+
+def test_a_read_only_result_file_in_out_is_refused_before_training(tmp_path, ratings_csv, capsys):
+    out = tmp_path / "o"
+    assert run(["train", str(ratings_csv), "--steps", "3", "--out", str(out), "--quiet"], capsys)[0] == 0
+    os.chmod(out / "Q.csv", 0o444)
+    before = {n: (out / n).read_bytes() for n in os.listdir(out)}
+    code, _, err = run(["train", str(ratings_csv), "--steps", "3", "--out", str(out)], capsys)
+    assert code == 2 and err == (f"{out / 'Q.csv'} is read-only, so nothing was written; "
+                                 "make it writable or choose another folder.\n")  # no "Training ..." line
+    assert {n: (out / n).read_bytes() for n in os.listdir(out)} == before
+
+
+def test_out_through_a_symlink_keeps_the_link(tmp_path, ratings_csv, capsys):
+    real = tmp_path / "real"
+    real.mkdir()
+    link = tmp_path / "link"
+    link.symlink_to(real, target_is_directory=True)
+    for _ in range(2):
+        assert run(["train", str(ratings_csv), "--steps", "3", "--out", str(link), "--quiet"], capsys)[0] == 0
+    assert link.is_symlink() and mio.verify_export(real) == [] and (real / "session.mfstudio").exists()
 
 
 def test_existing_results_survive_a_failed_run(tmp_path, ratings_csv, capsys):

@@ -1,4 +1,4 @@
-"""Render the window offscreen at 1280 x 800 after training on Example 1; save docs/screenshot.png.
+"""Render the window offscreen at 1280 x 800 after three runs on Example 1; save docs/screenshot.png.
 
 Usage: python tools/screenshot.py [--scale N] [OUTPUT.png]
 
@@ -28,7 +28,7 @@ def _rerun_scaled(scale: float, out: Path) -> int:
 
 
 def main(argv: list[str]) -> int:
-    """Train two runs (so the faded earlier run shows), then grab the window."""
+    """Train three runs (so the faded earlier runs and their labels show), then grab the window."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("output", nargs="?", help="PNG to write (default docs/screenshot.png or screenshot@Nx.png)")
     parser.add_argument("--scale", type=float, default=1.0, help="render as on a screen with this scale factor")
@@ -62,9 +62,14 @@ def _shoot(out: Path) -> int:
         loop.exec()
         w.trainingFinished.disconnect(loop.quit)
 
+    box = w.controls.solver_box
+    box.setCurrentIndex(box.findData("als"))
+    train_and_wait()  # earlier runs, faded on the curve: als's 50 steps ...
+    box.setCurrentIndex(box.findData("sgd"))
     w.controls.param_widgets["alpha"].setValue(0.0005)
-    train_and_wait()  # an earlier run, faded on the curve
+    train_and_wait()  # ... and a faster sgd
     w.controls.param_widgets["alpha"].setValue(0.0002)  # the notebook's parameters
+    w.plot.log_x.setChecked(True)  # 50 als steps and 10,000 sgd steps side by side
     train_and_wait()
     w.plot.flush()
     for _ in range(5):

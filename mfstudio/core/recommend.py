@@ -50,6 +50,7 @@ class Recommendations:
     score: np.ndarray  # the model's unclipped R_hat, which the order follows
     item_ratings: np.ndarray  # the item's number of training ratings
     min_ratings: int = 1  # the minimum that was applied
+    fallback: np.ndarray | None = None  # True where the user had no training rating (the prediction is the fallback)
 
     def __len__(self) -> int:
         return int(self.user.shape[0])
@@ -100,5 +101,6 @@ def recommend(ratings: Ratings, factors: Factors, n: int = 5, *, train: Observed
     cat = lambda xs, dt: np.concatenate(xs).astype(dt) if xs else np.zeros(0, dt)
     item = cat(out_i, np.int64)
     score = cat(out_s, np.float64)
-    return Recommendations(cat(out_u, np.int64), cat(out_r, np.int64), item, np.clip(score, lo, hi), score,
-                           counts[item], need)
+    user = cat(out_u, np.int64)
+    cold = np.isin(user, factors.cold_users) if factors.cold_users is not None else np.zeros(len(user), bool)
+    return Recommendations(user, cat(out_r, np.int64), item, np.clip(score, lo, hi), score, counts[item], need, cold)

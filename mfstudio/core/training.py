@@ -15,18 +15,21 @@ import math
 import threading
 import time
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
 import numpy as np
 
-from mfstudio.core import metrics
+from mfstudio.core import memory, metrics
 from mfstudio.core.errors import DataError, ParameterError
 from mfstudio.core.ratings import Ratings, Split
 from mfstudio.core.solvers import Factors, Solver, get_solver
 
 EXPLODE_FACTOR = 1e10  # objective above this multiple of the starting one counts as diverged
+PROBE_TRIES = 4  # smaller learning rates tried after a divergence: alpha/10 ... alpha/10**4
+PROBE_MIN_STEPS = 50  # each is run at least this many steps (or 10x the step that diverged) ...
+PROBE_SECONDS = 2.0  # ... within this much time for all of them together
 MAX_RATING = 1e6  # larger magnitudes overflow the objective within a step or two
 WORK_PER_CHUNK = 200_000  # rating x feature updates in the first, untimed chunk (well under 10 ms)
 HISTORY_COLUMNS = ("step", "objective", "train_rmse", "train_mae", "val_rmse", "val_mae", "elapsed_s")
@@ -172,6 +175,7 @@ class Snapshot:
     finished: bool = False
     reason: StopReason | None = None
     message: str = ""
+    suggestion: dict[str, float] = field(default_factory=dict)  # after a divergence: a value that was seen to train
 
     @property
     def failed(self) -> bool:
@@ -221,11 +225,14 @@ class Training:
                 f"The ratings reach {biggest:.3g}, too large to factorize reliably; "
                 "rescale them (for example to a 1 to 5 scale) and try again."
             )
+        memory.check_run(ratings.n_users, ratings.n_items, ratings.nnz, int(self.params["K"]), cls.uses_biases)
         self.solver: Solver = cls(ratings.shape, self.split.train, self.split.val, self.params, init)
         self.history = History(history_cap)
         self.elapsed = 0.0
         self.reason: StopReason | None = None
         self.message = ""
+        self.suggestion: dict[str, float] = {}
+        self._start = self.solver.get_state()  # the start (seed's or given), for probing advice after a divergence
         f = self.solver.factors
         self.initial_objective = metrics.objective(self.split.train, f, float(self.params["beta"]))
         self._best_val = math.inf
@@ -294,6 +301,7 @@ class Training:
             val_rmse=float(last[4]), val_mae=float(last[5]), elapsed=float(self.elapsed), steps_per_s=rate,
             budget=self.budget, factors=self.solver.factors.copy(), finished=finished,
             reason=self.reason if finished else None, message=self.message if finished else "",
+            suggestion=dict(self.suggestion) if finished else {},
         )
 
     def _replay_to(self, state: tuple[int, Any], target_step: int) -> None:
@@ -320,11 +328,17 @@ class Training:
         this call (the Step button asks for one); the run can be continued later.
         """
         control = control or Control()
-        from mfstudio.core.solvers.warmup import ensure_compiled
+        from mfstudio.core.solvers.warmup import ensure_compiled, wait_for_child
 
-        ensure_compiled(self.solver_name)  # compile before the clock starts
+        # While a child process compiles the kernels (the window's first start), stay stoppable: closing
+        # or a signal must not wait for the compiler. A run stopped meanwhile ends below without a step.
+        while not wait_for_child(0.05) and not control.stopped:
+            pass
+        if not control.stopped:
+            ensure_compiled(self.solver_name)  # compile before the clock starts
         self.reason = None
         self.message = ""
+        self.suggestion = {}
         stop_at = self.budget if max_steps is None else min(self.budget, self.step + int(max_steps))
         # first chunk: about WORK_PER_CHUNK rating-feature updates, then timed
         work = self._n_train * int(self.params["K"]) + sum(self.ratings.shape)
@@ -368,7 +382,7 @@ class Training:
                 self.message = (
                     f"Training diverged at step {bad_step:,} (the objective became "
                     f"{'too large' if np.isfinite(obj[first_bad]) else 'infinite or NaN'}); "
-                    f"{self._suggestion()}. The last good factors are kept."
+                    f"{self._advice(bad_step, control)}. The last good factors are kept."
                 )
                 last = rows[-1] if first_bad > 0 else None
                 break
@@ -402,11 +416,61 @@ class Training:
         else:
             yield self._snapshot(last, rate, finished=True)
 
-    def _suggestion(self) -> str:
+    def _diverges(self, value: float, n_steps: int, deadline: float, control: Control) -> bool | None:
+        """Whether ``n_steps`` steps with learning rate ``value``, from this run's start, diverge.
+
+        True when the objective turns non-finite, explodes, or has not fallen below its
+        starting value by the end; None when the time ran out (or the user stopped) first.
+        """
+        solver = type(self.solver)(self.ratings.shape, self.split.train, self.split.val,
+                                   {**self.params, "alpha": value, "tol": 0.0})
+        solver.set_state(self._start)
+        limit = EXPLODE_FACTOR * max(self.initial_objective, 1.0)
+        out = np.empty((min(n_steps, 1024), 5))
+        done, chunk, last = 0, 1, math.inf
+        while done < n_steps:
+            if control.stopped or time.perf_counter() > deadline:
+                return None
+            n = min(chunk, n_steps - done, out.shape[0])
+            k = solver.run(n, out[:n])
+            obj = out[:k, 0]
+            if k and (not np.all(np.isfinite(obj)) or obj.max() > limit):
+                return True
+            if not solver.factors.all_finite():
+                return True
+            done += k
+            last = float(obj[-1]) if k else last
+            chunk = min(chunk * 2, 1024)
+        return not last < self.initial_objective
+
+    def _advice(self, bad_step: int, control: Control) -> str:
+        """What to change after a divergence at ``bad_step``; a smaller α is offered only once it was seen to train.
+
+        Each candidate (α/10, α/100, ...) runs a few steps from this run's start, on a
+        copy; the first that neither diverges nor fails to lower the objective is
+        suggested (and kept in ``self.suggestion``).
+        """
         a = self.params.get("alpha")
         if a is None:
             return "try a larger regularization (β) or a smaller K"
-        return f"try a smaller learning rate, e.g. α = {a / 10:g}"
+        n_steps = max(PROBE_MIN_STEPS, 10 * bad_step)
+        deadline = time.perf_counter() + PROBE_SECONDS
+        failed: list[float] = []
+        value = float(a)
+        for _ in range(PROBE_TRIES):
+            value = float(f"{value / 10:.3g}")
+            verdict = self._diverges(value, n_steps, deadline, control)
+            if verdict is None:
+                return (f"try a smaller learning rate than α = {a:g}, e.g. α = {value:g} "
+                        "(there was no time to check it)")
+            if not verdict:
+                self.suggestion = {"alpha": value}
+                also = f" (α = {_or(failed)} diverged too)" if failed else ""
+                return (f"try a smaller learning rate: α = {value:g} ran {n_steps:,} steps from the same start "
+                        f"without diverging{also}")
+            failed.append(value)
+        return (f"even α = {value:g} diverged within {n_steps:,} steps, so the learning rate is not the only "
+                "problem: check that the ratings are on a small scale (for example 1 to 5), lower K or raise β")
 
     def run_to_end(self, control: Control | None = None) -> Snapshot:
         """Run until a stop rule fires and return the final snapshot."""
@@ -415,3 +479,9 @@ class Training:
             pass
         assert snap is not None
         return snap
+
+
+def _or(values: list[float]) -> str:
+    """``0.5``, ``0.5 and 0.05``, ``0.5, 0.05 and 0.005``."""
+    text = [f"{v:g}" for v in values]
+    return text[0] if len(text) == 1 else ", ".join(text[:-1]) + " and " + text[-1]

@@ -2,6 +2,14 @@
 
 Every widget is made from a :class:`~mfstudio.core.ParamSpec` (range, default, help),
 so a new solver parameter appears here without touching this file.
+
+Switching solver keeps what the solvers share (K and the seed; the hold-out share is
+not a solver parameter), while the solver's own values (steps, α, β, tolerance) follow
+the solver: the values last used with it in this session (or remembered from the last
+one), else its defaults. A step of sgd is one pass over the ratings and a step of als a
+full solve, so a number of steps means something different for each solver and is not
+carried over. A number typed outside a box's range is refused with a sentence naming
+the range (``statusMessage``), not silently put back.
 """
 
 from __future__ import annotations
@@ -9,7 +17,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtCore import QPoint, Qt, Signal, Slot
 from PySide6.QtGui import QValidator
 from PySide6.QtWidgets import (
     QAbstractSpinBox,
@@ -21,13 +29,14 @@ from PySide6.QtWidgets import (
     QLabel,
     QPushButton,
     QSpinBox,
+    QToolTip,
     QVBoxLayout,
     QWidget,
 )
 
 from mfstudio.core import SOLVERS, ParamSpec, get_solver
 
-SHARED = ("seed",)  # parameters kept when the solver changes (not tuning knobs)
+SHARED = ("K", "seed")  # parameters kept when the solver changes; the others follow the solver
 _NICE = (1.0, 2.0, 5.0)
 
 
@@ -56,8 +65,64 @@ def nice_step(value: float, steps: int) -> float:
     return value
 
 
+def range_text(spec: ParamSpec) -> str:
+    """The allowed values in words: ``a whole number from 1 to 1,000``, ``above 0 and at most 10``."""
+    if spec.kind is int:
+        lo = int(spec.minimum) + (1 if spec.min_exclusive else 0)
+        return f"a whole number from {lo:,} to {int(spec.maximum):,}"
+    lo, hi = format_number(spec.minimum), format_number(spec.maximum)
+    return f"above {lo} and at most {hi}" if spec.min_exclusive else f"from {lo} to {hi}"
+
+
+def short_name(spec: ParamSpec) -> str:
+    """What a sentence calls the parameter: ``α`` for "Learning rate (α)", ``steps`` for "Steps"."""
+    if "(" in spec.label and spec.label.endswith(")"):
+        return spec.label[spec.label.rindex("(") + 1 : -1]
+    return spec.label.lower()
+
+
+def _is_number(text: str, integer: bool) -> bool:
+    """True for a number, or the sign a number starts with (so "-3" can be typed, then refused)."""
+    t = text.strip().replace(",", "").replace("\u00a0", "").replace(" ", "")
+    if t in ("-", "+"):
+        return True
+    try:
+        v = int(t) if integer else float(t)
+    except ValueError:
+        return False
+    return math.isfinite(v)
+
+
+class IntSpinBox(QSpinBox):
+    """A whole-number box that lets any number be typed, and says the range when one outside it is refused.
+
+    ``refused(sentence)`` is emitted when the typed text is put back.
+    """
+
+    refused = Signal(str)
+
+    def __init__(self, spec: ParamSpec, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.spec = spec
+
+    def validate(self, text: str, pos: int) -> tuple[QValidator.State, str, int]:
+        state, text2, pos2 = super().validate(text, pos)
+        if state == QValidator.State.Invalid and _is_number(text, True):
+            return QValidator.State.Intermediate, text, pos  # let it be typed; refused with a sentence at the end
+        return state, text2, pos2
+
+    def fixup(self, text: str) -> str:
+        self.refused.emit(f"{self.spec.label} must be {range_text(self.spec)}; it stays {self.value():,}.")
+        return text
+
+
 class NumberSpinBox(QDoubleSpinBox):
-    """A float spin box that shows numbers compactly (``0.0002``, ``1e-05``) and steps 1-2-5 on log scales."""
+    """A float spin box that shows numbers compactly (``0.0002``, ``1e-05``) and steps 1-2-5 on log scales.
+
+    Any number may be typed; one outside the range is refused with ``refused(sentence)``.
+    """
+
+    refused = Signal(str)
 
     def __init__(self, spec: ParamSpec, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -93,6 +158,10 @@ class NumberSpinBox(QDoubleSpinBox):
             return QValidator.State.Acceptable, text, pos
         return QValidator.State.Intermediate, text, pos
 
+    def fixup(self, text: str) -> str:
+        self.refused.emit(f"{self.spec.label} must be {range_text(self.spec)}; it stays {format_number(self.value())}.")
+        return text
+
     def stepBy(self, steps: int) -> None:
         if self.spec.log_scale:
             v = nice_step(self.value(), steps)
@@ -111,10 +180,28 @@ def tooltip_for(spec: ParamSpec) -> str:
     return f"{spec.label}: {text}\nAllowed: {rng}. Default: {default}."
 
 
-def make_param_widget(spec: ParamSpec, parent: QWidget | None = None) -> QAbstractSpinBox:
+class HoldoutBox(QDoubleSpinBox):
+    """The hold-out share in per cent (0 to 90): a share outside that is refused with ``refused(sentence)``."""
+
+    refused = Signal(str)
+
+    def validate(self, text: str, pos: int) -> tuple[QValidator.State, str, int]:
+        state, text2, pos2 = super().validate(text, pos)
+        if state == QValidator.State.Invalid and _is_number(text.replace(self.suffix().strip(), ""), False):
+            return QValidator.State.Intermediate, text, pos
+        return state, text2, pos2
+
+    def fixup(self, text: str) -> str:
+        lo, hi = self.minimum(), self.maximum()
+        self.refused.emit(f"The hold-out share must be from {lo:g} to {hi:g} %; it stays {self.value():g} %.")
+        return text
+
+
+def make_param_widget(spec: ParamSpec, parent: QWidget | None = None) -> IntSpinBox | NumberSpinBox:
     """A spin box for ``spec`` with its range, default, tooltip, objectName ``param_<name>``."""
+    w: IntSpinBox | NumberSpinBox
     if spec.kind is int:
-        w: QAbstractSpinBox = QSpinBox(parent)
+        w = IntSpinBox(spec, parent)
         lo = int(spec.minimum) + (1 if spec.min_exclusive else 0)
         w.setRange(lo, int(min(spec.maximum, 2**31 - 1)))
         w.setValue(int(spec.default))
@@ -137,15 +224,21 @@ def _value(w: QAbstractSpinBox) -> Any:
 
 
 class ControlPanel(QWidget):
-    """Solver chooser, parameters, seed, hold-out share and the run buttons."""
+    """Solver chooser, parameters, seed, hold-out share and the run buttons.
+
+    ``statusMessage(sentence)`` says what a solver switch changed, or that a typed value was refused.
+    """
 
     solverChanged = Signal(str)
     paramsChanged = Signal()
     widgetsRebuilt = Signal()  # the parameter spin boxes were replaced (the tab order must follow)
+    statusMessage = Signal(str)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.param_widgets: dict[str, QAbstractSpinBox] = {}
+        self.param_widgets: dict[str, IntSpinBox | NumberSpinBox] = {}
+        self._solver = ""  # the solver the parameter boxes are built for
+        self._memory: dict[str, dict[str, Any]] = {}  # solver -> its own values as last shown
 
         # -- solver --------------------------------------------------------------------
         self.solver_box = QComboBox()
@@ -171,7 +264,8 @@ class ControlPanel(QWidget):
 
         self.seed = make_param_widget(SEED)
         self.seed.valueChanged.connect(self._on_param_edited)
-        self.holdout = QDoubleSpinBox()
+        self.seed.refused.connect(self._on_refused)
+        self.holdout = HoldoutBox()
         self.holdout.setObjectName("holdoutFraction")
         self.holdout.setAccessibleName("Hold-out share")
         self.holdout.setRange(0.0, 90.0)
@@ -185,6 +279,7 @@ class ControlPanel(QWidget):
         )
         self.holdout.setKeyboardTracking(False)  # typing "25" is one hold-out change, not "2" then "25"
         self.holdout.valueChanged.connect(self._on_param_edited)
+        self.holdout.refused.connect(self._on_refused)
         split_box = QGroupBox("Random start and hold-out")
         split_form = QFormLayout(split_box)
         split_form.setContentsMargins(8, 4, 8, 4)
@@ -194,22 +289,23 @@ class ControlPanel(QWidget):
 
         # -- buttons -------------------------------------------------------------------------
         self.train_button = self._button("Train", "trainButton", "Train",
-                                         "Train the model: continue a stopped run, or start from the random start of the seed.")
+                                         "Train a new model from the random start of the seed, for Steps steps.")
         self.train_button.setDefault(True)
         self.train_button.setStyleSheet("QPushButton { font-weight: bold; padding: 5px 14px; }")
+        self.continue_button = self._button("Continue", "continueButton", "Continue training",
+                                            "Make Steps more steps from the current factors.")
         self.pause_button = self._button("Pause", "pauseButton", "Pause or resume", "Pause the run; press again to resume it.")
         self.stop_button = self._button("Stop", "stopButton", "Stop", "Stop the run and keep its results.")
         self.step_button = self._button("Step", "stepButton", "One step", "Make one training step and show the result.")
         self.reset_button = self._button("Reset", "resetButton", "Reset",
                                          "Forget the trained model and draw a new random start (the seed goes up by one).")
-        buttons = QGridLayout()
+        buttons = QGridLayout()  # two rows: six buttons side by side would make the window too wide
         buttons.setSpacing(4)
-        for col, b in enumerate((self.train_button, self.pause_button, self.stop_button, self.step_button,
-                                 self.reset_button)):
-            buttons.addWidget(b, 0, col)
-        buttons.setColumnStretch(0, 3)
-        for col in range(1, 5):
-            buttons.setColumnStretch(col, 2)
+        for i, b in enumerate((self.train_button, self.continue_button, self.step_button, self.pause_button,
+                               self.stop_button, self.reset_button)):
+            buttons.addWidget(b, i // 3, i % 3)
+        for col in range(3):
+            buttons.setColumnStretch(col, 1)
 
         head = QLabel("<b>Solver</b>")
         lay = QVBoxLayout(self)
@@ -245,11 +341,13 @@ class ControlPanel(QWidget):
         while self.param_form.rowCount():
             self.param_form.removeRow(0)
         self.param_widgets = {}
+        self._solver = solver
         for spec in get_solver(solver).params:
-            if spec.name in SHARED:
+            if spec.name == "seed":  # in the random start box, below
                 continue
             w = make_param_widget(spec, self.param_box)
             w.valueChanged.connect(self._on_param_edited)
+            w.refused.connect(self._on_refused)
             lab = self._label_for(spec)
             lab.setBuddy(w)
             self.param_form.addRow(lab, w)
@@ -278,11 +376,23 @@ class ControlPanel(QWidget):
     def set_seed(self, seed: int) -> None:
         self.seed.setValue(int(seed))
 
+    def remember(self, solver: str, params: dict[str, Any]) -> None:
+        """Take ``params`` as the values last used with ``solver`` (its own ones; K and the seed are shared)."""
+        names = {spec.name for spec in get_solver(solver).params} - set(SHARED)
+        self._memory[solver] = {k: v for k, v in params.items() if k in names}
+
+    def remembered(self, solver: str) -> dict[str, Any]:
+        """The values last shown for ``solver``'s own parameters ({} if never shown)."""
+        if solver == self._solver:
+            return {k: _value(w) for k, w in self.param_widgets.items() if k not in SHARED}
+        return dict(self._memory.get(solver, {}))
+
     def set_solver(self, name: str, params: dict[str, Any] | None = None) -> None:
         """Choose ``name`` and show its defaults, overridden by ``params`` where given."""
         get_solver(name)  # a clear error for an unknown name
         idx = self.solver_box.findData(name)
         if idx != self.solver_box.currentIndex():
+            self.remember(self._solver, self.remembered(self._solver))
             self.solver_box.blockSignals(True)
             self.solver_box.setCurrentIndex(idx)
             self.solver_box.blockSignals(False)
@@ -303,7 +413,7 @@ class ControlPanel(QWidget):
         self.paramsChanged.emit()
 
     def set_running(self, running: bool, paused: bool = False) -> None:
-        """Enable the controls that make sense while a run is (or is not) going."""
+        """Enable the controls that make sense while a run is (or is not) going (Continue: see the window)."""
         for w in (*self.param_widgets.values(), self.seed, self.holdout, self.solver_box,
                   self.train_button, self.step_button, self.reset_button):
             w.setEnabled(not running)
@@ -314,10 +424,49 @@ class ControlPanel(QWidget):
     # -- slots --------------------------------------------------------------------------------
     @Slot(int)
     def _on_solver_index(self, index: int) -> None:
-        name = str(self.solver_box.itemData(index))
+        """The user chose another solver: keep K and the seed, give the solver's own values back, say what changed."""
+        old, name = self._solver, str(self.solver_box.itemData(index))
+        before = {k: _value(w) for k, w in self.param_widgets.items()}
+        self.remember(old, before)
+        own = self._memory.get(name, {})
+        values = {**get_solver(name).defaults(), **own, **{k: before[k] for k in SHARED if k in before}}
         self._build_params(name)
-        self.set_params(get_solver(name).defaults(), keep_seed=True)
+        self.set_params(values, keep_seed=True)
+        self.statusMessage.emit(self._switch_message(old, name, before, values, own))
         self.solverChanged.emit(name)
+
+    @staticmethod
+    def _switch_message(old: str, new: str, before: dict[str, Any], after: dict[str, Any],
+                        own: dict[str, Any]) -> str:
+        """E.g. "Switched to als: K and the seed kept; steps set to als's default (50); als has no α." """
+        specs = {spec.name: spec for spec in get_solver(new).params}
+        kept = [short_name(specs[k]) for k in SHARED if k in specs and k != "seed"] + ["the seed"]
+        changed = [k for k, spec in specs.items() if k not in SHARED and before.get(k) != after.get(k)]
+        parts = [f"Switched to {new}: {' and '.join(kept)} kept"]
+        if changed:
+            names = [short_name(specs[k]) for k in changed]
+            values = [f"{after[k]:,}" if specs[k].kind is int else format_number(after[k]) for k in changed]
+            if all(k in own and own[k] == after[k] for k in changed):
+                whose = f"the values last used with {new}" if len(changed) > 1 else f"the value last used with {new}"
+            elif any(k in own for k in changed):
+                whose = f"{new}'s own values"
+            else:
+                whose = f"{new}'s default{'s' if len(changed) > 1 else ''}"
+            listed = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+            parts.append(f"{listed} set to {whose} ({', '.join(values)})")
+        old_specs = {spec.name: spec for spec in get_solver(old).params} if old else {}
+        gone = [short_name(spec) for k, spec in old_specs.items() if k not in specs]
+        if gone:
+            parts.append(f"{new} has no {' or '.join(gone)}")
+        return "; ".join(parts) + "."
+
+    @Slot(str)
+    def _on_refused(self, sentence: str) -> None:
+        """A typed value outside a box's range was put back: say so in the status bar and beside the box."""
+        box = self.sender()
+        if isinstance(box, QWidget):
+            QToolTip.showText(box.mapToGlobal(QPoint(0, box.height())), sentence, box)
+        self.statusMessage.emit(sentence)
 
     @Slot()
     def _on_param_edited(self) -> None:

@@ -1,8 +1,14 @@
-"""The live loss curve: objective and RMSE against step, with earlier runs kept as faded lines.
+"""The live loss curve: objective and RMSE against step or seconds, with earlier runs kept as faded lines.
 
 matplotlib is embedded through ``FigureCanvasQTAgg(Figure())`` (never pyplot). Lines
 are persistent ``Line2D`` objects updated with ``set_data``; the canvas is redrawn
 by a timer at a bounded pace, only when something changed, and only on the GUI thread.
+
+Runs compare on one chart: the x axis is steps or seconds of training (either may be
+logarithmic), each run's label names what differs between the runs shown (solver, K,
+α, β, seed), identical labels are numbered, and the objective panel shows only the runs
+that minimise the current run's objective (the RMSE panel shows every run). The
+legend sits below the axes, so it never covers a curve.
 
 During a run (:meth:`LossPlot.start_live` .. :meth:`LossPlot.end_live`) the current
 run's lines are blitted over a saved background, because a full draw of the figure
@@ -13,7 +19,8 @@ log scale), so a full draw happens only when the lines outgrow them.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -23,39 +30,115 @@ import numpy as np
 from matplotlib.backends.backend_qtagg import FigureCanvasQTAgg
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
-from matplotlib.ticker import EngFormatter, FuncFormatter, NullFormatter, NullLocator
+from matplotlib.ticker import (
+    EngFormatter,
+    Formatter,
+    Locator,
+    LogLocator,
+    MaxNLocator,
+    NullFormatter,
+    NullLocator,
+)
 from PySide6.QtCore import QTimer, Signal, Slot
 from PySide6.QtWidgets import (
     QCheckBox,
+    QComboBox,
     QFileDialog,
     QHBoxLayout,
     QLabel,
     QMessageBox,
     QPushButton,
     QSizePolicy,
+    QStyle,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
 
+from mfstudio.core import get_solver
+
 REDRAW_MS = 80  # at most ~12 redraws a second; each full draw takes a few ms to ~25 ms
 COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8c564b", "#e377c2")
 FADED_ALPHA = 0.35
+LEGEND_ROWS = 3  # more rows would squeeze the axes at 1000 x 700
+LEGEND_RUNS = 6  # runs named in the legend (the latest); older ones stay drawn
+LEGEND_FONT = 7.5
 FIGURE_FILTERS = "PNG image (*.png);;SVG image (*.svg);;PDF document (*.pdf)"
 _EXT_FOR_FILTER = {"PNG": ".png", "SVG": ".svg", "PDF": ".pdf"}
 
-STEP, OBJECTIVE, TRAIN_RMSE, VAL_RMSE = 0, 1, 2, 4  # columns of mfstudio.core.HISTORY_COLUMNS
+STEP, OBJECTIVE, TRAIN_RMSE, VAL_RMSE, ELAPSED = 0, 1, 2, 4, 6  # columns of mfstudio.core.HISTORY_COLUMNS
+X_AXES = (("Steps", STEP, "Step"), ("Seconds", ELAPSED, "Seconds of training"))  # chooser text, column, axis label
+# what a run's label may name, in this order; "holdout" is the held-out share the window adds to the parameters
+PER_SOLVER = ("steps", "tol")  # parameters whose defaults differ by solver (sgd: 10,000 steps; als: 50)
+LABELLED = (("K", "K"), ("alpha", "α"), ("beta", "β"), ("steps", "steps"), ("tol", "tol"), ("holdout", "hold-out"),
+            ("seed", "seed"))
 
 
 @dataclass
 class _Run:
-    label: str
+    solver: str
+    params: dict[str, Any]
+    objective_name: str
     objective: Line2D
     train: Line2D
     val: Line2D
+    colour: str
+    history: np.ndarray = field(default_factory=lambda: np.zeros((0, 7)))
+    label: str = ""
+
+    @property
+    def lines(self) -> tuple[Line2D, Line2D, Line2D]:
+        return (self.objective, self.train, self.val)
+
+
+class LogTicks(Locator):
+    """Major ticks for a log axis that always give at least two labelled ticks in view.
+
+    matplotlib labels only decades, so a range under a decade (an RMSE from 0.3 to 0.9)
+    shows no number at all. Here: decades when two are in view, else 1-2-5 × 10^k
+    values when two are, else evenly spaced round numbers.
+    """
+
+    def __init__(self) -> None:
+        self._log = LogLocator(base=10)
+
+    def set_axis(self, axis: Any) -> None:
+        super().set_axis(axis)
+        self._log.set_axis(axis)
+
+    def __call__(self) -> Any:
+        lo, hi = self.axis.get_view_interval()
+        return self.tick_values(lo, hi)
+
+    def tick_values(self, vmin: float, vmax: float) -> Any:
+        lo, hi = sorted((float(vmin), float(vmax)))
+        if not (hi > 0 and math.isfinite(hi)):
+            return np.array([])
+        lo = lo if lo > 0 and math.isfinite(lo) else hi / 10
+        slack = (hi / lo) ** 1e-6  # ticks at the very edges count as in view
+
+        def inside(ticks: list[float]) -> int:
+            return sum(lo / slack <= t <= hi * slack for t in ticks)
+
+        e0, e1 = math.floor(math.log10(lo)), math.ceil(math.log10(hi))
+        decades = [10.0 ** e for e in range(e0, e1 + 1)]
+        if inside(decades) >= 2:
+            every = max(1, math.ceil((e1 - e0) / 7))  # at most about 7 labels
+            return np.array([d for i, d in enumerate(decades) if (e0 + i) % every == 0] or decades)
+        nice = [m * 10.0 ** e for e in range(e0, e1 + 1) for m in (1, 2, 5)]
+        if inside(nice) >= 2:
+            return np.array(nice)
+        return MaxNLocator(nbins=4, steps=[1, 2, 2.5, 5, 10]).tick_values(lo, hi)
+
+    def nonsingular(self, vmin: float, vmax: float) -> tuple[float, float]:
+        return self._log.nonsingular(vmin, vmax)
+
+    def view_limits(self, vmin: float, vmax: float) -> tuple[float, float]:
+        return self._log.view_limits(vmin, vmax)
 
 
 class LossCanvas(FigureCanvasQTAgg):
-    """The figure: objective on the left, training and validation RMSE on the right."""
+    """The figure: objective on the left, training and validation RMSE on the right, legend below."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         self.figure = Figure(figsize=(6.4, 2.6), dpi=100, layout="constrained")
@@ -63,9 +146,11 @@ class LossCanvas(FigureCanvasQTAgg):
         self.setParent(parent)
         self.setObjectName("lossCanvas")
         self.setAccessibleName("Loss curve")
-        self.setAccessibleDescription("The objective and the RMSE against the training step, for this run and earlier ones.")
+        self.setAccessibleDescription(
+            "The objective and the RMSE against the training step or time, for this run and earlier ones.")
         self.setMinimumSize(320, 180)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        self.figure.get_layout_engine().set(h_pad=2 / 72, w_pad=3 / 72, hspace=0.02, wspace=0.04)
         self.ax_obj = self.figure.add_subplot(1, 2, 1)
         self.ax_rmse = self.figure.add_subplot(1, 2, 2, sharex=self.ax_obj)
         for ax, title, ylabel in ((self.ax_obj, "Objective (the notebook's e)", "Objective e"),
@@ -75,8 +160,6 @@ class LossCanvas(FigureCanvasQTAgg):
             ax.set_ylabel(ylabel, fontsize=9)
             ax.tick_params(labelsize=8)
             ax.grid(True, alpha=0.3)
-            ax.xaxis.set_major_formatter(EngFormatter(sep=""))
-        self.ax_obj.xaxis.get_major_locator().set_params(nbins=5, integer=True)
         self.hint = self.ax_obj.text(
             0.5, 0.5, "Press Train to see\nthe loss fall", transform=self.ax_obj.transAxes,
             ha="center", va="center", color="0.5", fontsize=10,
@@ -84,47 +167,79 @@ class LossCanvas(FigureCanvasQTAgg):
 
 
 class LossPlot(QWidget):
-    """The loss-curve panel: canvas plus Log scale, Clear runs and Save figure… controls."""
+    """The loss-curve panel: canvas plus x-axis chooser, Log x, Log y, Clear runs and Save figure… controls.
+
+    ``undoClearAvailable(bool)`` says whether :meth:`undo_clear` has runs to bring back.
+    """
 
     statusMessage = Signal(str)
+    undoClearAvailable = Signal(bool)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.canvas = LossCanvas(self)
         self._runs: list[_Run] = []
         self._current: _Run | None = None
+        self._cleared: list[_Run] = []  # what the last Clear runs removed, for undo_clear
+        self._legend: Any = None
         self._dirty = False
         self._colour = 0
         self._live = False  # a run is going: blit the current lines
+        self._relayout = False  # the next live full draw re-solves the layout (tick labels changed)
+        self._reset_limits = False  # the next live frame sets the limits afresh (the axes changed)
         self._budget = 0
         self._bg: Any = None
+        self._layout_chars = (0, 0)  # the longest y tick labels the live layout was solved for
         self.full_draws = 0  # counters, for tests and benchmarks
         self.blits = 0
+        self.layouts = 0  # layouts solved during live runs
         self.canvas.mpl_connect("draw_event", self._on_draw_event)
+        self.canvas.mpl_connect("resize_event", self._on_resize)
 
-        self.log_scale = QCheckBox("Log scale")
+        self.x_axis = QComboBox()
+        self.x_axis.setObjectName("xAxis")
+        self.x_axis.setAccessibleName("Horizontal axis of the loss curve")
+        for text, _col, _label in X_AXES:
+            self.x_axis.addItem(text)
+        self.x_axis.setToolTip("Draw the curves against training steps, or against seconds of training: "
+                               "solvers whose steps differ in size (sgd's 10,000 against als's 50) compare by time.")
+        self.x_axis.currentIndexChanged.connect(self._on_x_axis_changed)
+        self.log_x = QCheckBox("Log x")
+        self.log_x.setObjectName("logX")
+        self.log_x.setAccessibleName("Log scale for the horizontal axis")
+        self.log_x.setToolTip("A logarithmic horizontal axis: a run of 50 steps and one of 20,000 both get room.")
+        self.log_x.toggled.connect(self._on_log_toggled)
+        self.log_scale = QCheckBox("Log y")
         self.log_scale.setObjectName("logScale")
-        self.log_scale.setAccessibleName("Log scale for the loss curve")
+        self.log_scale.setAccessibleName("Log scale for the vertical axes")
         self.log_scale.setToolTip("Show the vertical axes on a logarithmic scale, so late, small improvements stay visible.")
         self.log_scale.setChecked(True)
         self.log_scale.toggled.connect(self._on_log_toggled)
         self.clear_button = QPushButton("Clear runs")
         self.clear_button.setObjectName("clearRunsButton")
         self.clear_button.setAccessibleName("Clear earlier runs from the loss curve")
-        self.clear_button.setToolTip("Remove the faded lines of earlier runs (the current run stays).")
-        self.clear_button.clicked.connect(self.clear_runs)
-        self.save_button = QPushButton("Save figure…")
+        self.clear_button.setToolTip("Remove the faded lines of earlier runs (the current run stays); "
+                                     "Undo clear brings them back.")
+        self.clear_button.clicked.connect(self._on_clear_button)
+        # An icon, not "Save figure…": the bar must fit the pane of a window 800 pixels wide.
+        self.save_button = QToolButton()
+        self.save_button.setIcon(self.style().standardIcon(QStyle.StandardPixmap.SP_DialogSaveButton))
+        self.save_button.setText("Save figure…")
         self.save_button.setObjectName("saveFigureButton")
         self.save_button.setAccessibleName("Save the loss curve as an image")
-        self.save_button.setToolTip("Save the loss curve as PNG, SVG or PDF.")
+        self.save_button.setToolTip("Save figure…: the loss curve as PNG, SVG or PDF (also File ▸ Export).")
         self.save_button.clicked.connect(self.save_figure_dialog)
 
-        title = QLabel("<b>Loss curve</b>")
+        title = QLabel("<b>Loss curve</b> vs")
+        title.setBuddy(self.x_axis)
         bar = QHBoxLayout()
         bar.setContentsMargins(0, 0, 0, 0)
+        bar.setSpacing(6)
         bar.addWidget(title)
-        bar.addStretch(1)
+        bar.addWidget(self.x_axis)
+        bar.addWidget(self.log_x)
         bar.addWidget(self.log_scale)
+        bar.addStretch(1)
         bar.addWidget(self.clear_button)
         bar.addWidget(self.save_button)
         lay = QVBoxLayout(self)
@@ -138,6 +253,7 @@ class LossPlot(QWidget):
         self._timer.setInterval(REDRAW_MS)
         self._timer.timeout.connect(self._on_tick)
         self._apply_scale()
+        self._update_clear_button()
 
     # -- runs ---------------------------------------------------------------------------
     @property
@@ -150,21 +266,33 @@ class LossPlot(QWidget):
         return 0 if self._current is None else len(self._current.objective.get_xdata())
 
     def run_labels(self) -> list[str]:
+        """Each drawn run's label, oldest first, as the legend shows it."""
         return [r.label for r in self._runs]
 
-    def begin_run(self, label: str) -> None:
-        """Start a new line set; the previous run fades and keeps its label."""
+    @property
+    def x_column(self) -> int:
+        """The history column on the x axis (STEP or ELAPSED)."""
+        return X_AXES[max(self.x_axis.currentIndex(), 0)][1]
+
+    @property
+    def objective_shown(self) -> str:
+        """The objective on the left panel: the current run's (else the latest run's)."""
+        run = self._current or (self._runs[-1] if self._runs else None)
+        return "" if run is None else run.objective_name
+
+    def begin_run(self, solver: str, params: Mapping[str, Any]) -> None:
+        """Start a new line set for a run of ``solver`` with ``params``; the previous run fades."""
+        objective_name = get_solver(solver).objective_name
         self._fade_current()
         colour = COLOURS[self._colour % len(COLOURS)]
         self._colour += 1
         c = self.canvas
-        obj, = c.ax_obj.plot([], [], color=colour, lw=1.8, label=label)
-        train, = c.ax_rmse.plot([], [], color=colour, lw=1.8, label=f"{label}: training")
-        val, = c.ax_rmse.plot([], [], color=colour, lw=1.5, ls="--", label=f"{label}: validation")
-        self._current = _Run(label, obj, train, val)
+        obj, = c.ax_obj.plot([], [], color=colour, lw=1.8, zorder=3)
+        train, = c.ax_rmse.plot([], [], color=colour, lw=1.8, zorder=3)
+        val, = c.ax_rmse.plot([], [], color=colour, lw=1.5, ls="--", zorder=3)
+        self._current = _Run(solver, dict(params), objective_name, obj, train, val, colour)
         self._runs.append(self._current)
-        c.hint.set_visible(False)
-        self._update_legend()
+        self._runs_changed()
         self._mark_dirty()  # a run usually starts right away; its first frame draws everything
 
     def set_history(self, history: np.ndarray) -> None:
@@ -172,26 +300,18 @@ class LossPlot(QWidget):
         run = self._current
         if run is None:
             return
-        h = np.asarray(history, dtype=float).reshape(-1, 7)
-        x = h[:, STEP]
+        run.history = np.asarray(history, dtype=float).reshape(-1, 7)
+        self._set_lines(run)
+        self._mark_dirty()
+
+    def _set_lines(self, run: _Run) -> None:
+        h = run.history
+        x = h[:, self.x_column]
         run.objective.set_data(x, h[:, OBJECTIVE])
         run.train.set_data(x, h[:, TRAIN_RMSE])
         val = h[:, VAL_RMSE]
         has_val = bool(np.isfinite(val).any())
         run.val.set_data(x if has_val else [], val if has_val else [])
-        self._mark_dirty()
-
-    def rename_current(self, label: str) -> None:
-        """Change the current run's label (e.g. to add how it ended)."""
-        run = self._current
-        if run is None:
-            return
-        run.label = label
-        run.objective.set_label(label)
-        run.train.set_label(f"{label}: training")
-        run.val.set_label(f"{label}: validation")
-        self._update_legend()
-        self._redraw()
 
     def discard_current(self) -> None:
         """Remove the current run's lines (a run that could not start); earlier runs stay faded."""
@@ -199,55 +319,156 @@ class LossPlot(QWidget):
         if run is None:
             return
         self.end_live()
-        for line in (run.objective, run.train, run.val):
+        for line in run.lines:
             line.remove()
         self._runs.remove(run)
         self._current = None
-        self._update_legend()
+        self._runs_changed()
         self._redraw()
 
     @Slot()
     def clear_runs(self) -> None:
-        """Remove the earlier (faded) runs; the current run stays."""
-        keep = [self._current] if self._current is not None else []
-        for run in self._runs:
-            if run not in keep:
-                for line in (run.objective, run.train, run.val):
-                    line.remove()
-        self._runs = keep
-        self._update_legend()
+        """Remove the earlier (faded) runs; the current run stays. :meth:`undo_clear` brings them back."""
+        gone = [r for r in self._runs if r is not self._current]
+        if not gone:
+            self.statusMessage.emit("There are no earlier runs to clear from the loss curve.")
+            return
+        for run in gone:
+            for line in run.lines:
+                line.remove()
+        self._cleared = gone
+        self._runs = [self._current] if self._current is not None else []
+        self._runs_changed()
         self._redraw()
-        self.statusMessage.emit("Cleared the earlier runs from the loss curve.")
+        n = len(gone)
+        self.statusMessage.emit(f"Cleared {n} earlier run{'s' if n != 1 else ''} from the loss curve; "
+                                "Undo clear (the same button, or the Training menu) brings "
+                                f"{'them' if n != 1 else 'it'} back.")
+
+    @property
+    def can_undo_clear(self) -> bool:
+        return bool(self._cleared)
+
+    @Slot()
+    def undo_clear(self) -> None:
+        """Bring back the runs the last :meth:`clear_runs` removed, before the runs drawn now."""
+        back = self._cleared
+        if not back:
+            return
+        self._cleared = []
+        for run in back:
+            self.canvas.ax_obj.add_line(run.objective)
+            self.canvas.ax_rmse.add_line(run.train)
+            self.canvas.ax_rmse.add_line(run.val)
+        self._runs = back + self._runs
+        self._runs_changed()
+        self._redraw()
+        n = len(back)
+        self.statusMessage.emit(f"Brought back {n} earlier run{'s' if n != 1 else ''} on the loss curve.")
+
+    @Slot()
+    def _on_clear_button(self) -> None:
+        if any(r is not self._current for r in self._runs) or not self._cleared:
+            self.clear_runs()
+        else:
+            self.undo_clear()
 
     def clear_all(self) -> None:
-        """Remove every run, the current one too (new data)."""
-        self._fade_current()
-        self.clear_runs()
+        """Remove every run, the current one too, with nothing to undo (new data)."""
+        self.end_live()
+        for run in self._runs:
+            for line in run.lines:
+                line.remove()
+        self._runs = []
         self._current = None
+        self._cleared = []
+        self._colour = 0
+        self._runs_changed()
+        self._redraw()
 
     def _fade_current(self) -> None:
         run = self._current
         if run is None:
             return
-        for line in (run.objective, run.train, run.val):
+        for line in run.lines:
             line.set_alpha(FADED_ALPHA)
             line.set_linewidth(1.0)
+            line.set_zorder(2)
         self._current = None
 
+    def _runs_changed(self) -> None:
+        """Labels, the objective panel's runs and title, the legend and the Clear button follow the runs."""
+        for run, label in zip(self._runs, run_labels([(r.solver, r.params) for r in self._runs])[0]):
+            run.label = label
+        shown = self.objective_shown
+        for run in self._runs:
+            run.objective.set_visible(run.objective_name == shown)
+        ax = self.canvas.ax_obj
+        ax.set_title(f"Objective: {shown}" if shown else "Objective (the notebook's e)", fontsize=10)
+        self.canvas.hint.set_visible(not self._runs)
+        self._update_legend()
+        self._update_clear_button()
+
+    def _update_clear_button(self) -> None:
+        earlier = any(r is not self._current for r in self._runs)
+        undo = not earlier and bool(self._cleared)
+        self.clear_button.setText("Undo clear" if undo else "Clear runs")
+        self.clear_button.setToolTip(
+            "Bring back the runs that Clear runs removed." if undo else
+            "Remove the faded lines of earlier runs (the current run stays); Undo clear brings them back.")
+        self.clear_button.setEnabled(earlier or undo)
+        self.undoClearAvailable.emit(bool(self._cleared))
+
     def _update_legend(self) -> None:
-        c = self.canvas
-        for ax in (c.ax_obj, c.ax_rmse):
-            if ax.get_legend() is not None:
-                ax.get_legend().remove()
+        """One figure legend below both panels: a colour per run, then solid vs dashed (when any run has validation)."""
+        if self._legend is not None:
+            self._legend.remove()
+            self._legend = None
         if not self._runs:
-            c.hint.set_visible(True)
             return
-        # One entry per run (on the objective axes); the RMSE axes explain solid vs dashed.
-        handles = [r.objective for r in self._runs[-6:]]
-        c.ax_obj.legend(handles=handles, labels=[r.label for r in self._runs[-6:]], fontsize=7,
-                        loc="upper right", framealpha=0.8)
-        style = [Line2D([], [], color="0.3", lw=1.5), Line2D([], [], color="0.3", lw=1.5, ls="--")]
-        c.ax_rmse.legend(style, ["training", "validation (held out)"], fontsize=7, loc="upper right", framealpha=0.8)
+        shown = self.objective_shown
+        with_val = any(len(r.val.get_xdata()) for r in self._runs)
+        keep = min(LEGEND_RUNS, len(self._runs))
+        while True:  # as many recent runs as fit in LEGEND_ROWS rows, so the legend never squeezes the curves
+            handles, labels = self._legend_entries(self._runs[-keep:], shown, len(self._runs) - keep, with_val)
+            rows = math.ceil(len(labels) / self._legend_columns(labels))
+            if rows <= LEGEND_ROWS or keep <= 1:
+                break
+            keep -= 1
+        common = run_labels([(r.solver, r.params) for r in self._runs])[1]
+        fig = self.canvas.figure
+        self._legend = fig.legend(handles, labels, loc="outside lower center", ncols=self._legend_columns(labels),
+                                  fontsize=LEGEND_FONT, frameon=False, handlelength=1.8, columnspacing=1.2,
+                                  borderaxespad=0.2, title=f"All runs: {common}" if common else None,
+                                  title_fontsize=LEGEND_FONT)
+
+    def _legend_entries(self, runs: list[_Run], shown: str | None, hidden: int,
+                        with_val: bool) -> tuple[list[Any], list[str]]:
+        handles: list[Any] = []
+        labels: list[str] = []
+        for run in runs:
+            current = run is self._current
+            handles.append(Line2D([], [], color=run.colour, lw=1.8 if current else 1.2,
+                                  alpha=None if current else max(FADED_ALPHA, 0.5)))
+            labels.append(run.label if run.objective_name == shown else f"{run.label} (RMSE only)")
+        if hidden:
+            handles.append(Line2D([], [], lw=0))
+            labels.append(f"+{hidden} earlier")
+        if with_val:
+            handles += [Line2D([], [], color="0.3", lw=1.5), Line2D([], [], color="0.3", lw=1.5, ls="--")]
+            labels += ["RMSE: training", "validation (held out)"]
+        return handles, labels
+
+    def _legend_columns(self, labels: list[str]) -> int:
+        """As many columns as fit the figure's width (estimated from the longest label)."""
+        fig = self.canvas.figure
+        em = LEGEND_FONT * fig.dpi / 72
+        widest = max(len(t) for t in labels) * 0.62 * em + (1.8 + 0.8 + 1.2) * em
+        return max(1, min(len(labels), int(fig.get_figwidth() * fig.dpi * 0.96 // widest)))
+
+    def _on_resize(self, _event: Any) -> None:
+        if self._legend is not None and not self._live:
+            self._update_legend()
 
     # -- drawing ------------------------------------------------------------------------
     def _mark_dirty(self) -> None:
@@ -281,7 +502,12 @@ class LossPlot(QWidget):
             self._live_frame(force_full=True)
             return
         c = self.canvas
+        empty = not any(len(r.train.get_xdata()) for r in self._runs)
         for ax in (c.ax_obj, c.ax_rmse):
+            if empty:  # no curve: plain axes from 1 to 10 rather than autoscale's -50m ... 50m
+                ax.set_xlim(1, 10)
+                ax.set_ylim(*((0.1, 10) if ax.get_yscale() == "log" else (0, 1)))
+                continue
             ax.relim(visible_only=True)
             ax.autoscale_view()
         c.draw_idle()
@@ -292,19 +518,24 @@ class LossPlot(QWidget):
         return self._live
 
     def start_live(self, budget: int) -> None:
-        """A run starts: from now on the current lines are blitted until :meth:`end_live`."""
+        """A run starts: from now on the current lines are blitted until :meth:`end_live`.
+
+        ``budget`` is the step at which the run will stop at the latest (caps the step axis).
+        """
         run = self._current
         if run is None:
             return
         self._live = True
         self._budget = int(budget)
-        # Keep the layout computed so far: re-solving it on every full draw is slow.
-        self.canvas.figure.set_layout_engine("none")
+        # The layout is solved on the first frame and again only when the limits (so the
+        # tick labels) change: re-solving it on every full draw is slow.
+        self._relayout = True
         for line in self._live_artists():
             line.set_animated(True)
         # Minor ticks of log axes are a third of a full draw's cost; they return at the end.
         for ax in (self.canvas.ax_obj, self.canvas.ax_rmse):
             ax.yaxis.set_minor_locator(NullLocator())
+            ax.xaxis.set_minor_locator(NullLocator())
         self._bg = None  # the first tick draws everything
         self._mark_dirty()
 
@@ -317,7 +548,6 @@ class LossPlot(QWidget):
         self._bg = None
         for line in self._live_artists():
             line.set_animated(False)
-        self.canvas.figure.set_layout_engine("constrained")
         self._apply_scale()  # restores the default tick locators
         for ax in (self.canvas.ax_obj, self.canvas.ax_rmse):
             ax.set_autoscale_on(True)  # set_xlim/set_ylim of the live frames switched it off
@@ -332,8 +562,10 @@ class LossPlot(QWidget):
     def _limits_fit(self) -> bool:
         """Set limits that hold every line; True when the current limits already did."""
         c = self.canvas
-        fits = True
-        xmax = 1.0
+        fits, reset = True, self._reset_limits
+        self._reset_limits = False
+        log_y, log_x = self.log_scale.isChecked(), self.log_x.isChecked()
+        xmin, xmax = math.inf, 1.0 if self.x_column == STEP else 1e-3
         for ax in (c.ax_obj, c.ax_rmse):
             lo, hi = math.inf, -math.inf
             for line in ax.get_lines():
@@ -343,32 +575,56 @@ class LossPlot(QWidget):
                 y = np.asarray(line.get_ydata(), dtype=float)
                 if x.size:
                     xmax = max(xmax, float(x[-1]) if line.get_animated() else float(np.nanmax(x)))
+                    xpos = x[x > 0]
+                    if xpos.size:
+                        xmin = min(xmin, float(xpos.min()))
                 y = y[np.isfinite(y)]
-                if self.log_scale.isChecked():
+                if log_y:
                     y = y[y > 0]
                 if y.size:
                     lo, hi = min(lo, float(y.min())), max(hi, float(y.max()))
             if not math.isfinite(lo):
                 continue
             y0, y1 = ax.get_ylim()
-            if lo < min(y0, y1) or hi > max(y0, y1):
+            if reset or lo < min(y0, y1) or hi > max(y0, y1):
                 fits = False
-                ax.set_ylim(*_nice_range(lo, hi, self.log_scale.isChecked()))
+                ax.set_ylim(*_nice_range(lo, hi, log_y))
         x0, x1 = c.ax_obj.get_xlim()
-        if xmax > x1 or x0 != 0:
+        want_x0 = 10 ** math.floor(math.log10(xmin)) if log_x and math.isfinite(xmin) else (x0 if log_x else 0)
+        if reset or xmax > x1 or x0 != want_x0:
             fits = False
-            top = _nice_above(xmax * 3)  # headroom, so the limits (and full draws) change rarely
-            if self._budget > 0:
+            top = _nice_above(xmax * 3)
+            # headroom, so the limits (and full draws) change rarely; never beyond the budget
+            if self._budget > 0 and self.x_column == STEP:
                 top = min(top, max(self._budget, xmax))
-            c.ax_obj.set_xlim(0, top)  # the axes share x
+            c.ax_obj.set_xlim(want_x0, max(top, want_x0 * 10) if log_x else top)  # the axes share x
         return fits
+
+    def _ylabel_chars(self) -> tuple[int, int]:
+        """The longest y tick label of each panel, in characters, at the current limits (no drawing)."""
+        out = []
+        for ax in (self.canvas.ax_obj, self.canvas.ax_rmse):
+            lo, hi = sorted(ax.get_ylim())
+            ticks = [t for t in ax.yaxis.get_major_locator()() if lo <= t <= hi]
+            labels = ax.yaxis.get_major_formatter().format_ticks(ticks) if ticks else []
+            out.append(max((len(t) for t in labels), default=0))
+        return out[0], out[1]
 
     def _live_frame(self, force_full: bool = False) -> None:
         """Blit the current lines; a full draw when the limits must grow or there is no background."""
         c = self.canvas
         if not self._limits_fit() or force_full or self._bg is None:
             self.full_draws += 1
+            # Solving the layout costs as much as the draw: only for the first frame and when
+            # wider y tick labels ("0.001" after "1") would reach past the space kept for them.
+            chars = self._ylabel_chars()
+            if self._relayout or any(n > m for n, m in zip(chars, self._layout_chars)):
+                c.figure.set_layout_engine("constrained")
+                self._layout_chars = chars
+                self.layouts += 1
+            self._relayout = False
             c.draw()  # draw_event saves the background and draws the lines on it
+            c.figure.set_layout_engine("none")
             c.update()
             return
         c.restore_region(self._bg)
@@ -393,14 +649,48 @@ class LossPlot(QWidget):
         self._apply_scale()
         self._redraw()
 
+    @Slot(int)
+    def _on_x_axis_changed(self, index: int) -> None:
+        for run in self._runs + self._cleared:
+            self._set_lines(run)
+        self._apply_scale()
+        self._redraw()
+
     def _apply_scale(self) -> None:
-        scale = "log" if self.log_scale.isChecked() else "linear"
-        for ax in (self.canvas.ax_obj, self.canvas.ax_rmse):
-            ax.set_yscale(scale)
-            if scale == "log":
+        """Scales, locators and formatters of both axes as the chooser and check boxes say.
+
+        Outside a live run the layout engine is switched (back) on; during one, the live
+        limits are set afresh on the next frame (the old ones belong to another axis).
+        """
+        c = self.canvas
+        if self._live:
+            self._reset_limits = self._relayout = True
+        else:
+            c.figure.set_layout_engine("constrained")
+        log_y, log_x = self.log_scale.isChecked(), self.log_x.isChecked()
+        seconds = self.x_column == ELAPSED
+        label = X_AXES[max(self.x_axis.currentIndex(), 0)][2]
+        for ax in (c.ax_obj, c.ax_rmse):
+            ax.set_yscale("log" if log_y else "linear")
+            if log_y:
                 # Plain labels (0.1, 1, 10, 1e+05): mathtext powers of ten cost a lot per draw.
-                ax.yaxis.set_major_formatter(FuncFormatter(_plain))
+                ax.yaxis.set_major_locator(LogTicks())
+                ax.yaxis.set_major_formatter(PlainTicks())
                 ax.yaxis.set_minor_formatter(NullFormatter())
+            ax.set_xlabel(label, fontsize=9)
+        # the axes share x: setting it on one sets both
+        ax = c.ax_obj
+        ax.set_xscale("log" if log_x else "linear")
+        if log_x:
+            ax.xaxis.set_major_locator(LogTicks())
+            ax.xaxis.set_minor_formatter(NullFormatter())
+        elif not seconds:
+            ax.xaxis.set_major_locator(MaxNLocator(nbins=5, integer=True))
+        ax.xaxis.set_major_formatter(EngFormatter(unit="s", sep=" ") if seconds else EngFormatter(sep=""))
+        if self._live:  # minor ticks stay off until the run ends (see start_live)
+            for a in (c.ax_obj, c.ax_rmse):
+                a.yaxis.set_minor_locator(NullLocator())
+                a.xaxis.set_minor_locator(NullLocator())
 
     def stop_timers(self) -> None:
         """Stop the redraw timer (window closing)."""
@@ -414,8 +704,14 @@ class LossPlot(QWidget):
         path = Path(path)
         if path.suffix.lower() not in (".png", ".svg", ".pdf"):
             raise ValueError(f"Cannot save a figure as {path.suffix or 'a file without extension'}; use .png, .svg or .pdf.")
+        import io
+
+        from mfstudio.io.atomic import atomic_write
+
         self.flush()
-        self.canvas.figure.savefig(path, dpi=150)
+        buf = io.BytesIO()  # rendered whole first, then written atomically: a failed save keeps the old file
+        self.canvas.figure.savefig(buf, dpi=150, format=path.suffix.lower()[1:])
+        atomic_write(path, buf.getvalue())
         return path
 
     @Slot()
@@ -430,8 +726,11 @@ class LossPlot(QWidget):
         try:
             self.save_figure(p)
         except (OSError, ValueError) as exc:
-            QMessageBox.warning(self, "Could not save the figure",
-                                f"The figure could not be saved to {p}: {exc}. Choose another folder or name.")
+            from mfstudio.core.errors import MFStudioError
+
+            text = str(exc) if isinstance(exc, MFStudioError) else \
+                f"The figure could not be saved to {p}: {exc}. Choose another folder or name."
+            QMessageBox.warning(self, "Could not save the figure", text)
             return
         self.statusMessage.emit(f"Saved the loss curve to {p}.")
 
@@ -441,15 +740,35 @@ def _plain(value: float, _pos: int | None = None) -> str:
     return f"{value:g}"
 
 
+class PlainTicks(Formatter):
+    """Labels without mathtext (0.1, 1, 10, 1e+05) with as many digits as the ticks in view need to differ:
+    an almost flat curve gets 82,529.25 / 82,529.30, never three labels reading 82529.3."""
+
+    def __init__(self) -> None:
+        self._ticks: list[float] = []
+
+    def set_locs(self, locs: Any) -> None:
+        self._ticks = [float(v) for v in locs if math.isfinite(v)]
+
+    def __call__(self, value: float, pos: int | None = None) -> str:
+        locs = self._ticks
+        for digits in range(3, 13):
+            if len({f"{v:.{digits}g}" for v in locs}) == len(set(locs)):
+                break
+        else:
+            digits = 12
+        return f"{value:.{max(digits, 3)}g}" if locs else _plain(value)
+
+
 def _nice_above(x: float) -> float:
-    """The smallest of 1, 2, 5 × 10^k at or above ``x``."""
-    if x <= 1:
+    """The smallest of 1, 2, 5 × 10^k at or above ``x`` (1 for ``x`` <= 0)."""
+    if not x > 0:
         return 1.0
     e = math.floor(math.log10(x))
     for m in (1, 2, 5, 10):
-        if m * 10 ** e >= x:
-            return float(m * 10 ** e)
-    return float(10 ** (e + 1))
+        if m * 10.0 ** e >= x * (1 - 1e-12):
+            return float(f"{m * 10.0 ** e:.12g}")
+    return float(f"{10.0 ** (e + 1):.12g}")
 
 
 def _nice_range(lo: float, hi: float, log: bool) -> tuple[float, float]:
@@ -462,19 +781,51 @@ def _nice_range(lo: float, hi: float, log: bool) -> tuple[float, float]:
     return (low, _nice_above(hi * 1.1) if hi > 0 else 1.0)
 
 
-def run_label(solver: str, params: dict) -> str:
+def run_label(solver: str, params: Mapping[str, Any]) -> str:
     """A short label naming a run by its solver and key parameters, e.g. ``sgd K=2 α=0.0002 β=0.02``."""
-    parts = [solver]
-    if "K" in params:
-        parts.append(f"K={params['K']}")
-    if "alpha" in params:
-        parts.append(f"α={_fmt(params['alpha'])}")
-    if "beta" in params:
-        parts.append(f"β={_fmt(params['beta'])}")
-    return " ".join(parts)
+    return " ".join([solver] + [f"{short}={_fmt(params[key])}" for key, short in LABELLED[:3] if key in params])
+
+
+def run_labels(runs: list[tuple[str, Mapping[str, Any]]]) -> tuple[list[str], str]:
+    """Labels that tell runs apart, and what all of them share.
+
+    One run gets its full :func:`run_label`. Several name their solver and only the
+    parameters (K, α, β, and the seed) that are not the same for every run; what is
+    the same is returned as the second value (``"K=2 β=0.02"``). Identical labels
+    are numbered: the second is ``… #2``, the third ``… #3``.
+    """
+    if len(runs) <= 1:
+        return [run_label(s, p) for s, p in runs], ""
+    varying, common = [], []
+    for key, short in LABELLED:
+        values = [p.get(key) for _s, p in runs]
+        if key in PER_SOLVER:  # each solver has its own default: named only when one solver's runs differ
+            differs = any(len({p.get(key) for s2, p in runs if s2 == s}) > 1 for s, _ in runs)
+        else:
+            differs = len(set(values)) > 1
+        if differs:
+            varying.append((key, short))
+        elif values[0] is not None and key in ("K", "alpha", "beta") or (key == "holdout" and values[0]):
+            common.append(_part(key, short, values[0]))
+    labels = [" ".join([s] + [_part(key, short, p[key]) for key, short in varying if key in p]) for s, p in runs]
+    seen: dict[str, int] = {}
+    out = []
+    for label in labels:
+        seen[label] = seen.get(label, 0) + 1
+        out.append(label if seen[label] == 1 else f"{label} #{seen[label]}")
+    return out, " ".join(common)
+
+
+def _part(key: str, short: str, value: Any) -> str:
+    """One parameter in a label: ``K=2``, ``α=0.0002``, ``hold-out 25%``."""
+    if key == "holdout":
+        return f"hold-out {float(value or 0):.0%}"
+    return f"{short}={_fmt(value)}"
 
 
 def _fmt(x: float) -> str:
+    if isinstance(x, (int, np.integer)):
+        return f"{int(x):,}"
     if x == 0 or not math.isfinite(x):
         return f"{x:g}"
     return f"{x:.3g}"

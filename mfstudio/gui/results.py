@@ -46,6 +46,8 @@ def sig(value: float, digits: int = 4) -> str:
         return "—" if math.isnan(value) else ("∞" if value > 0 else "−∞")
     if value != 0 and 1 <= abs(value) < 10 ** digits:
         return f"{value:,.{max(0, digits - 1 - int(math.floor(math.log10(abs(value)))))}f}"
+    if 10 ** digits <= abs(value) < 1e9:
+        return f"{value:,.0f}"  # 73,040 rather than 7.304e+04
     return f"{value:.{digits}g}"
 
 
@@ -155,11 +157,74 @@ class QModel(_ArrayModel):
         self._replace(np.array(factors.Q, dtype=float), _features(factors.K), list(ratings.items))
 
 
-class BiasModel(_ArrayModel):
-    """One column of biases (a user's or an item's), one row per user or item."""
+class BiasModel(QAbstractTableModel):
+    """Two columns: the user (or item) and its bias; the label is a column, so a long title elides
+    instead of squeezing the numbers out of view."""
 
-    def set_biases(self, labels: tuple[str, ...], bias: np.ndarray, header: str) -> None:
-        self._replace(np.asarray(bias, dtype=float).reshape(-1, 1), list(labels), [header])
+    def __init__(self, decimals: int = 3, parent: Any = None) -> None:
+        super().__init__(parent)
+        self.decimals = decimals
+        self._labels: list[str] = []
+        self._bias = np.zeros(0)
+        self._headers = ("", "")
+        self.stale = False
+
+    def set_biases(self, labels: tuple[str, ...], bias: np.ndarray, header: str, who: str = "") -> None:
+        """Show ``bias`` (one per label) under ``header``; ``who`` names the label column ("User", "Item")."""
+        self.beginResetModel()
+        self._labels, self._bias = list(labels), np.asarray(bias, dtype=float).ravel()
+        self._headers = (who or header.split(" ")[0], header)
+        self.endResetModel()
+
+    def clear(self) -> None:
+        self.beginResetModel()
+        self._labels, self._bias = [], np.zeros(0)
+        self.endResetModel()
+
+    def set_stale(self, stale: bool) -> None:
+        if stale != self.stale:
+            self.stale = stale
+            if self._labels:
+                self.dataChanged.emit(self.index(0, 0), self.index(len(self._labels) - 1, 1))
+
+    def rowCount(self, parent: Index = QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(self._labels)
+
+    def columnCount(self, parent: Index = QModelIndex()) -> int:
+        return 0 if parent.isValid() else 2
+
+    def value(self, row: int) -> float:
+        return float(self._bias[row])
+
+    def data(self, index: Index, role: int = DISPLAY) -> Any:
+        if not index.isValid():
+            return None
+        r, c = index.row(), index.column()
+        if role == DISPLAY:
+            return self._labels[r] if c == 0 else fmt(self.value(r), self.decimals)
+        if role == EDIT:
+            return self._labels[r] if c == 0 else self.value(r)
+        if role == Qt.ItemDataRole.TextAlignmentRole and c == 1:
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        if role == Qt.ItemDataRole.ForegroundRole and self.stale:
+            return QBrush(STALE_FG)
+        if role == Qt.ItemDataRole.ToolTipRole:
+            v = self.value(r)
+            side = "higher" if v >= 0 else "lower"
+            return f"{self._labels[r]}: bias {full(v)} ({fmt(abs(v), 2)} {side} than the mean, before taste)"
+        return None
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = DISPLAY) -> Any:
+        if role != DISPLAY:
+            return None
+        if orientation == Qt.Orientation.Horizontal:
+            return self._headers[section] if 0 <= section < 2 else None
+        return str(section + 1)
+
+    def flags(self, index: Index) -> Qt.ItemFlag:
+        if not index.isValid():
+            return Qt.ItemFlag.NoItemFlags
+        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
 
 
 class RHatModel(_ArrayModel):
@@ -316,6 +381,8 @@ class RecommendationsModel(QAbstractTableModel):
         self._users: tuple[str, ...] = ()
         self._items: tuple[str, ...] = ()
         self.stale = False
+        self._italic = QFont()
+        self._italic.setItalic(True)
 
     def set_recommendations(self, ratings: Ratings, recs: Recommendations | None) -> None:
         self.beginResetModel()
@@ -370,13 +437,17 @@ class RecommendationsModel(QAbstractTableModel):
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         if role == Qt.ItemDataRole.ForegroundRole and self.stale:
             return QBrush(STALE_FG)
+        if role == Qt.ItemDataRole.FontRole and self._recs.fallback is not None and self._recs.fallback[r]:
+            return self._italic  # a fallback, not the user's own taste
         if role == Qt.ItemDataRole.ToolTipRole:
             score = float(self._recs.score[r])
             n = self._cell(r, 4)
             return (f"{self._cell(r, 0)} has not rated {self._cell(r, 2)}; the model predicts "
                     f"{fmt(self._cell(r, 3), 2)} (the model's value {full(score)}, which the ranking follows; "
                     f"choice {self._cell(r, 1)} for this user). {n:,} training rating{'s' if n != 1 else ''} "
-                    f"of this item.")
+                    f"of this item." + (f" {self._cell(r, 0)} has no training ratings, so this is the fallback "
+                                        "(the mean, plus the item's bias when the model has biases)."
+                                        if self._recs.fallback is not None and self._recs.fallback[r] else ""))
         return None
 
     TIPS = ("The user", "1 = the best of this user's list", "The recommended item",
@@ -432,6 +503,7 @@ class ResultTableView(QTableView):
         h.setDefaultSectionSize(72)
         h.setMinimumSectionSize(40)
         h.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        h.setTextElideMode(Qt.TextElideMode.ElideRight)  # a long title ends in "…" (whole in the tooltip)
         v = self.verticalHeader()
         v.setDefaultSectionSize(22)
         v.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)

@@ -11,10 +11,15 @@ shortly after each change (offered again after a crash).
 
 from __future__ import annotations
 
+import copy
+import dataclasses
+import functools
 import math
 import os
+import sys
 import traceback
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -30,11 +35,13 @@ from PySide6.QtGui import (
     QUndoCommand,
 )
 from PySide6.QtWidgets import (
+    QApplication,
     QCheckBox,
     QDoubleSpinBox,
     QFileDialog,
     QFrame,
     QHBoxLayout,
+    QHeaderView,
     QLabel,
     QMainWindow,
     QMenu,
@@ -66,12 +73,13 @@ from mfstudio.core import (
     recommend,
 )
 from mfstudio.core.recommend import AUTO
+from mfstudio.core.training import HISTORY_COLUMNS
 from mfstudio.gui import dialogs
 from mfstudio.gui.controls import ControlPanel
 from mfstudio.gui.grid import LOCKED_MESSAGE, RatingGridView, RatingsTableModel
-from mfstudio.gui.plot import LossPlot, run_label
+from mfstudio.gui.plot import LossPlot
 from mfstudio.gui.recent import RecentFiles
-from mfstudio.gui.recovery import Autosaver, pending_recovery
+from mfstudio.gui.recovery import Autosaver, failure_reason, pending_recovery
 from mfstudio.gui.results import BiasModel, PModel, QModel, RecommendationsModel, ResultTableView, RHatModel, sig
 from mfstudio.gui.settings import Settings
 from mfstudio.gui.worker import Outcome, Progress, TrainingRunner, training_recipe
@@ -118,6 +126,27 @@ def _caption(text: str) -> QLabel:
     return lab
 
 
+@dataclass
+class _Prepared:
+    """A session checked whole, with what showing it needs computed beforehand."""
+
+    session: Session
+    held: np.ndarray
+    result: RunResult | None
+    recs: Recommendations | None
+    history: np.ndarray | None
+
+
+@dataclass
+class _Snapshot:
+    """The shown document, to put back when a load fails halfway."""
+
+    session: Session
+    title: str
+    path: Path | None
+    modified: bool
+
+
 class MainWindow(QMainWindow):
     """MF Studio's main window. Builds no QApplication; starts with Example 1 loaded.
 
@@ -150,7 +179,7 @@ class MainWindow(QMainWindow):
         self.runner.progress.connect(self._on_progress)
         self.runner.ready.connect(self._on_ready)
         self.runner.finished.connect(self._on_finished)
-        self._training: Training | None = None  # the current model, which Step and Train continue
+        self._training: Training | None = None  # the current model, which Step and Continue go on from
         self._training_key: tuple | None = None
         self._run_on_plot = False  # the current training has a line on the loss curve
         self._result: RunResult | None = None
@@ -167,10 +196,15 @@ class MainWindow(QMainWindow):
         self._grid_cache_version = -1
         self._pending_key: tuple | None = None
         self._new_model_shown = True
+        self._quitting = False  # shutting down without asking: no dialogs, messages go to stderr
+        self._shut_down = False  # closed, or quit_keeping_work() done: nothing may run or be written any more
 
         self._build_widgets()
         self.autosaver = Autosaver(self._session_for_recovery, folder=recovery_folder, parent=self)
         self.autosaver.failed.connect(self._on_autosave_failed)
+        app = QApplication.instance()
+        if app is not None:  # QApplication.exit() (or a signal) may end the program without closing the window
+            app.aboutToQuit.connect(self._on_about_to_quit)
         self.recent = RecentFiles(self.settings, parent=self)
         self.recent.openRequested.connect(self.open_recent)
         self._build_menus()
@@ -193,10 +227,12 @@ class MainWindow(QMainWindow):
         self.grid_model.ratingsChanged.connect(self._on_ratings_changed)
         self.grid_model.undo_stack.cleanChanged.connect(self._update_modified)
         self.grid_model.undo_stack.indexChanged.connect(self._on_undo_index)
-        # Belt and braces for the Ratings cache: any change of cells or shape invalidates it.
+        # Belt and braces for the Ratings cache: any change of cells or shape invalidates it. Not heldOutChanged:
+        # it always follows ratingsChanged, whose slot has just rebuilt the cache for the changed grid (dropping
+        # that would make the next autosave and Train convert the whole grid again on the GUI thread).
         for signal in (self.grid_model.dataChanged, self.grid_model.modelReset, self.grid_model.rowsInserted,
                     self.grid_model.rowsRemoved, self.grid_model.columnsInserted, self.grid_model.columnsRemoved,
-                    self.grid_model.headerDataChanged, self.grid_model.heldOutChanged):
+                    self.grid_model.headerDataChanged):
             signal.connect(self._invalidate_grid_cache)
 
         self.controls = ControlPanel()
@@ -205,6 +241,8 @@ class MainWindow(QMainWindow):
         self.controls.stop_button.clicked.connect(self.stop)
         self.controls.step_button.clicked.connect(self.step)
         self.controls.reset_button.clicked.connect(self.reset)
+        self.controls.continue_button.clicked.connect(self.continue_training)
+        self.controls.statusMessage.connect(self.show_message)
         self.controls.holdout.valueChanged.connect(self._on_share_changed)
         self.controls.paramsChanged.connect(self._on_params_changed)
         self.controls.widgetsRebuilt.connect(self._apply_tab_order)
@@ -249,6 +287,7 @@ class MainWindow(QMainWindow):
 
         self.plot = LossPlot()
         self.plot.statusMessage.connect(self.show_message)
+        self.grid_model.heldOutChanged.connect(self._sync_continue)  # after _on_ratings_changed rebuilt the cache
 
         self.p_model, self.q_model, self.r_hat_model = PModel(decimals=3), QModel(decimals=3), RHatModel()
         self.recs_model = RecommendationsModel()
@@ -260,14 +299,20 @@ class MainWindow(QMainWindow):
                             (self.r_hat_table, self.r_hat_model), (self.recs_table, self.recs_model)):
             view.setModel(model)
             view.statusMessage.connect(self.show_message)
-        self.recs_table.horizontalHeader().setDefaultSectionSize(110)
+        rh_ = self.recs_table.horizontalHeader()
+        for col, width in enumerate((64, 44, 160, 104, 60)):  # user, rank, item (titles), predicted, ratings
+            rh_.resizeSection(col, width)
+        rh_.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)  # titles take the room there is
+        self.recs_table.verticalHeader().hide()  # the rank numbers the rows
         self.user_bias_model, self.item_bias_model = BiasModel(decimals=3), BiasModel(decimals=3)
         self.user_bias_table = ResultTableView("userBiasTable", "User biases b_u")
         self.item_bias_table = ResultTableView("itemBiasTable", "Item biases b_i")
         for view, model in ((self.user_bias_table, self.user_bias_model), (self.item_bias_table, self.item_bias_model)):
             view.setModel(model)
             view.statusMessage.connect(self.show_message)
-            view.horizontalHeader().setStretchLastSection(True)
+            view.verticalHeader().hide()
+            view.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)  # labels elide
+            view.horizontalHeader().resizeSection(1, 96)
         self.user_bias_table.export_handler = lambda: self.export_table("user_bias")
         self.item_bias_table.export_handler = lambda: self.export_table("item_bias")
         self.p_table.export_handler = lambda: self.export_table("P")
@@ -375,8 +420,9 @@ class MainWindow(QMainWindow):
         self.progress.setAccessibleName("Share of the step budget done")
         self.progress.setRange(0, 1000)
         self.progress.setValue(0)
-        self.progress.setFormat("%p% of steps")
-        self.progress.setFixedWidth(170)
+        self.progress.setFormat("%p%")
+        self.progress.setToolTip("Share of the step budget done")
+        self.progress.setFixedWidth(90)
         sb.addPermanentWidget(self.run_status)
         sb.addPermanentWidget(self.progress)
 
@@ -473,13 +519,21 @@ class MainWindow(QMainWindow):
         self._act(e, "Go to the result&s", self.focus_results, "Ctrl+3", "Put the keyboard focus on the result tabs.")
 
         t = mb.addMenu("&Training")
-        self.action_train = self._act(t, "&Train", self.train, ["Ctrl+Return", "Ctrl+Enter"], name="actionTrain")
+        self.action_train = self._act(t, "&Train", self.train, ["Ctrl+Return", "Ctrl+Enter"],
+                                      "Train a new model from the random start of the seed.", "actionTrain")
+        self.action_continue = self._act(t, "C&ontinue", self.continue_training, ["Ctrl+Shift+Return", "Ctrl+Shift+Enter"],
+                                         "Make Steps more steps from the current factors.", "actionContinue")
         self.action_pause = self._act(t, "&Pause / Resume", self.toggle_pause, "Ctrl+P", name="actionPause")
         self.action_stop = self._act(t, "&Stop", self.stop, ["Esc", "Ctrl+."], name="actionStop")
         self.action_step = self._act(t, "One st&ep", self.step, "Ctrl+T", name="actionStep")
         self.action_reset = self._act(t, "&Reset (new random start)", self.reset, "Ctrl+R", name="actionReset")
         t.addSeparator()
         self._act(t, "&Clear earlier runs from the curve", self.plot.clear_runs, "Ctrl+Shift+L")
+        self.action_undo_clear = self._act(t, "&Undo clearing the curve", self.plot.undo_clear, None,
+                                           "Bring back the runs that Clear runs removed from the loss curve.",
+                                           "actionUndoClearRuns")
+        self.action_undo_clear.setEnabled(self.plot.can_undo_clear)
+        self.plot.undoClearAvailable.connect(self.action_undo_clear.setEnabled)
 
         h = mb.addMenu("&Help")
         self.action_shortcuts = self._act(h, "&Keyboard shortcuts", self.show_shortcuts, "F1",
@@ -518,7 +572,75 @@ class MainWindow(QMainWindow):
                           title=title)
 
     def load_session(self, session: Session, *, title: str | None = None, path: str | Path | None = None) -> None:
-        """Show ``session``: ratings, hold-out, solver and parameters, and its results if it has any."""
+        """Show ``session``: ratings, hold-out, solver and parameters, and its results if it has any.
+
+        All or nothing: everything is checked first (a MFStudioError with a sentence leaves the
+        window untouched), and should showing it still fail, the previous document comes back.
+        """
+        prepared = self._prepare(session)
+        before = self._document_snapshot()
+        try:
+            self._apply(prepared, title=title, path=path)
+        except Exception as exc:
+            traceback.print_exc()
+            if before is not None:
+                self._restore(before)
+            raise DataError(f"The data could not be shown because of an unexpected error ({exc}); "
+                            "the window is as it was.") from exc
+
+    def _prepare(self, session: Session) -> _Prepared:
+        """Check a session whole and compute what showing it needs, changing nothing (a DataError if it does not fit)."""
+        r = session.ratings
+        try:
+            get_solver(session.solver).resolve_params(dict(session.params))
+            held = np.asarray(session.held_out, dtype=np.int64).reshape(-1, 2)
+            if held.size and (held.min() < 0 or held[:, 0].max() >= r.n_users or held[:, 1].max() >= r.n_items):
+                raise DataError("A held-out cell lies outside the ratings.")
+            if not 0.0 <= float(session.holdout_fraction) < 1.0:
+                raise DataError("The hold-out share must be at least 0 and below 1.")
+            res, recs, history = session.result, None, None
+            if res is not None and not (res.factors.P.shape[0] == r.n_users and res.factors.Q.shape[1] == r.n_items):
+                res = None  # results of other data are not shown (the reader says so)
+            if res is not None:
+                get_solver(res.solver)
+                res.factors.check(r.n_users, r.n_items)
+                history = np.asarray(res.history.arrays(), dtype=np.float64)
+                if history.ndim != 2 or history.shape[1] != len(HISTORY_COLUMNS) or \
+                        not np.all(np.isfinite(history[:, 0])) or np.any(np.diff(history[:, 0]) <= 0):
+                    raise DataError("The results' training history is damaged (its steps must be whole numbers "
+                                    "that go up).")
+                if res.factors.all_finite():
+                    train = r.split_cells(held).train if len(held) else r.observed
+                    recs = recommend(r, res.factors, int(self.top_n.value()), train=train,
+                                     min_ratings=int(self.min_ratings.value()))
+        except MFStudioError:
+            raise
+        except (TypeError, ValueError, AttributeError, IndexError, KeyError) as exc:
+            raise DataError(f"The data does not hang together ({exc}); nothing was changed.") from exc
+        return _Prepared(session, held, res, recs, history)
+
+    def _document_snapshot(self) -> _Snapshot | None:
+        """What is shown now (None before the first document, or when it cannot be read back)."""
+        if self.grid_model.shape == (0, 0) and self._result is None:
+            return None
+        try:
+            return _Snapshot(self.current_session(), self._title, self._session_path, self.is_modified())
+        except MFStudioError:
+            return None
+
+    def _restore(self, before: _Snapshot) -> None:
+        """Put back the document that was shown before a load failed (marked unsaved if it was)."""
+        try:
+            self._apply(self._prepare(before.session), title=before.title, path=before.path)
+        except Exception:  # nothing better can be done; the error being reported says what failed
+            traceback.print_exc()
+            return
+        if before.modified:
+            self._extra_modified = True
+            self._update_modified()
+
+    def _apply(self, prepared: _Prepared, *, title: str | None, path: str | Path | None) -> None:
+        session = prepared.session
         self.runner.shutdown()
         self._applying_share = True
         try:
@@ -527,9 +649,11 @@ class MainWindow(QMainWindow):
         finally:
             self._applying_share = False
         self._shown_share = self.controls.holdout_fraction()
-        held = np.asarray(session.held_out, dtype=np.int64).reshape(-1, 2)
+        held = prepared.held
         self.grid_model.set_zeros_are_missing(session.zeros_are_missing, undoable=False)
         self.grid_model.set_ratings(session.ratings, held)
+        self.grid.horizontalScrollBar().setValue(0)  # a new document starts at its top-left corner
+        self.grid.verticalScrollBar().setValue(0)
         if len(held) == 0 and session.holdout_fraction > 0:
             self._apply_share(session.holdout_fraction)
         self._training = None
@@ -537,11 +661,11 @@ class MainWindow(QMainWindow):
         self._run_on_plot = False
         self.plot.clear_all()
         self._clear_results()
-        if session.result is not None and session.result.factors.P.shape[0] == session.ratings.n_users \
-                and session.result.factors.Q.shape[1] == session.ratings.n_items:
-            self._show_result(session.result, session.ratings, self.grid_held_out())
-            self.plot.begin_run(run_label(session.result.solver, session.result.params))
-            self.plot.set_history(session.result.history.arrays())
+        if prepared.result is not None:
+            self._show_result(prepared.result, session.ratings, self.grid_held_out(), prepared.recs)
+            share = len(prepared.held) / max(session.ratings.nnz, 1)
+            self.plot.begin_run(prepared.result.solver, {**prepared.result.params, "holdout": share})
+            self.plot.set_history(prepared.history)
             self.plot.flush()
         self._set_stale(False)
         self._session_path = Path(path) if path is not None else None
@@ -557,6 +681,7 @@ class MainWindow(QMainWindow):
         self.grid_model.undo_stack.clear()
         self._shown_share = self.controls.holdout_fraction()
         self._set_saved()
+        self._sync_continue()
         if self._keep_recovery_file:
             self.autosaver.stop()
         else:
@@ -577,14 +702,27 @@ class MainWindow(QMainWindow):
 
     def current_session(self) -> Session:
         """Everything on screen as a Session: ratings, hold-out, solver, parameters and (fresh) results."""
+        return self.session_snapshot()()
+
+    def session_snapshot(self) -> Callable[[], Session]:
+        """A function that builds :meth:`current_session` from what is on screen now, on any thread.
+
+        Taking it is cheap (the grid's Ratings are cached and immutable, the rest is small or
+        copied); building the Session, which checks the results against the ratings, is not,
+        so the autosave does that on its saving thread.
+        """
         ratings = self.grid_ratings()
-        return Session(
+        result = self._result_for(ratings)
+        if result is not None:  # Session marks cold users/items on the factors: on a copy, not the ones shown
+            result = dataclasses.replace(result, factors=copy.copy(result.factors), params=dict(result.params))
+        return functools.partial(
+            Session,
             ratings=ratings,
             held_out=self.grid_held_out(),
             solver=self.controls.solver(),
             params=self.controls.params(),
             holdout_fraction=self.controls.holdout_fraction(),
-            result=self._result_for(ratings),
+            result=result,
             zeros_are_missing=self.grid_model.zeros_are_missing,
         )
 
@@ -592,7 +730,7 @@ class MainWindow(QMainWindow):
         """The shown results if they belong to exactly these ratings (never old factors with new data)."""
         if self._stale or self._result is None or self._result_ratings is None:
             return None
-        return self._result if self._result_ratings == ratings else None
+        return self._result if self._result_ratings is ratings or self._result_ratings == ratings else None
 
     # ================================================================ training
     def _key(self, params: dict[str, Any]) -> tuple:
@@ -612,12 +750,41 @@ class MainWindow(QMainWindow):
         return ratings, self.controls.solver(), dict(params), self.grid_held_out()
 
     def _current_if_fits(self, params: dict[str, Any]) -> Training | None:
-        """The current model if data, solver and parameters (steps aside) are unchanged; its budget follows Steps."""
+        """The current model if data, solver and parameters (steps aside) are unchanged."""
         t = self._training
         if t is None or self._training_key != self._key(params):
             return None
-        t.params["steps"] = int(params["steps"])
         return t
+
+    def continue_blocker(self) -> str:
+        """Why Continue cannot go on from the current model now ("" when it can)."""
+        if self.running:
+            return "A run is going."
+        if self._training is None:
+            return "There is no model to continue yet; press Train to start one."
+        try:
+            params = self.controls.params()
+        except MFStudioError as exc:
+            return str(exc)
+        t = self._current_if_fits(params)
+        if t is None:
+            return ("The ratings, the hold-out, the solver or its parameters changed since the current model was "
+                    "trained; press Train to start a new one.")
+        if t.reason is StopReason.DIVERGED:
+            return "The current model diverged; press Train to start again (with a smaller learning rate)."
+        if t.reason is StopReason.TOLERANCE:
+            return ("The objective is already below the tolerance; lower Tolerance (or set it to 0) and press "
+                    "Train to train further.")
+        return ""
+
+    @Slot()
+    def _sync_continue(self) -> None:
+        """Continue is enabled only when there is a model to go on from; its tooltip says why not."""
+        why = self.continue_blocker()
+        tip = "Make Steps more steps from the current factors." + (f" Not now: {why}" if why and not self.running else "")
+        for w in (self.controls.continue_button, self.action_continue):
+            w.setEnabled(not why)
+            w.setToolTip(tip)
 
     def _fresh(self, params: dict[str, Any]) -> Callable[[], Training] | None:
         """A recipe for a new model from the seed's random start (built on the worker thread), or None."""
@@ -644,7 +811,8 @@ class MainWindow(QMainWindow):
         params = dict(training.params) if isinstance(training, Training) else self.controls.params()
         solver = training.solver_name if isinstance(training, Training) else self.controls.solver()
         if not self._run_on_plot:
-            self.plot.begin_run(run_label(solver, params))
+            share = len(self.grid_held_out()) / max(self.grid_ratings().nnz, 1)
+            self.plot.begin_run(solver, {**params, "holdout": share})
             self._run_on_plot = True
         if isinstance(training, Training) and (self._result is None or self._stale):
             # Show where this model stands at once, and which cells are held out.
@@ -661,8 +829,9 @@ class MainWindow(QMainWindow):
                           min_ratings=int(self.min_ratings.value()))
         self._sync_buttons()
         step = training.step if isinstance(training, Training) else 0
-        what = "one step" if max_steps == 1 else (f"from step {step:,}" if existing and step else
-                                                  f"from the random start of seed {params['seed']}")
+        what = "one step" if max_steps == 1 else (
+            f"from step {step:,} to step {int(params['steps']):,}" if existing and step else
+            f"from the random start of seed {params['seed']}")
         self.show_message(f"Training {solver} {what}…", 3000)
 
     @Slot(object)
@@ -677,21 +846,36 @@ class MainWindow(QMainWindow):
 
     @Slot()
     def train(self) -> None:
-        """Train: continue the current model if it was stopped or stepped, else start from the seed's random start."""
+        """Train a new model from the seed's random start, for Steps steps (always fresh; see :meth:`continue_training`)."""
         if self.running:
             return
         params = self._params()
         if params is None:
             return
-        t = self._current_if_fits(params)
-        if t is None or t.step >= t.budget or t.reason not in (None, StopReason.CANCELLED, StopReason.STEP, StopReason.BUDGET):
-            t = self._fresh(params)
+        t = self._fresh(params)
         if t is not None:
             self._start(t, None)
 
     @Slot()
+    def continue_training(self) -> None:
+        """Continue: make Steps more steps from the current model's factors, on the same line of the curve."""
+        if self.running:
+            return
+        why = self.continue_blocker()
+        if why:
+            self.show_message(f"Nothing to continue: {why}")
+            self._sync_continue()
+            return
+        params = self._params()
+        t = self._training
+        if params is None or t is None:
+            return
+        t.params["steps"] = t.step + int(params["steps"])  # the budget counts from the start of the model
+        self._start(t, None)
+
+    @Slot()
     def step(self) -> None:
-        """Make one training step on the current model (a new one if the data or parameters changed)."""
+        """Make one training step on the current model (a new one if there is none, or the data or parameters changed)."""
         if self.running:
             return
         params = self._params()
@@ -701,8 +885,7 @@ class MainWindow(QMainWindow):
         if t is None or t.reason is StopReason.DIVERGED:
             t = self._fresh(params)
         elif t.step >= t.budget:
-            self.show_message(f"The step budget of {t.budget:,} is used up; raise Steps to go on, or press Train to start again.")
-            return
+            t.params["steps"] = t.step + 1  # one step more than the budget: Step always makes one
         if t is not None:
             self._start(t, 1)
 
@@ -721,7 +904,7 @@ class MainWindow(QMainWindow):
 
     @Slot()
     def stop(self) -> None:
-        """Stop the run (within a fraction of a second); its results are kept and Step or Train continue it."""
+        """Stop the run (within a fraction of a second); its results are kept and Step or Continue go on from there."""
         if self.running:
             self.runner.stop()
 
@@ -749,7 +932,8 @@ class MainWindow(QMainWindow):
         self.progress.setValue(0)
         e = metrics.objective(t.split.train, f, float(t.params["beta"]))
         self._show_status(0, t.budget, e, metrics.rmse(t.split.train, f), metrics.rmse(t.split.val, f), 0.0)
-        self.show_message(f"New random start from seed {seed}: press Train or Step.")
+        self._sync_continue()
+        self.show_message(f"New random start from seed {seed}: press Train, Continue or Step.")
 
     def wait_for_training(self, timeout_ms: int = 10_000) -> bool:
         """Stop any run and wait until its thread has ended (for closing, loading and tests)."""
@@ -795,7 +979,7 @@ class MainWindow(QMainWindow):
             self._warn("Training stopped", outcome.error + " The grid and the last good results are kept.")
         elif snap is not None and snap.reason is StopReason.DIVERGED:
             self.show_message("Training diverged; the last good factors are shown.")
-            self._warn("Training diverged", snap.message)
+            self._offer_suggestion(snap.message, snap.suggestion)
         elif snap is not None and snap.reason is not None:
             self.show_message(f"Finished at step {snap.step:,}: {snap.reason.describe()}.")
         if t is not None and snap is not None and not outcome.user_error:
@@ -807,6 +991,20 @@ class MainWindow(QMainWindow):
         self._results_unsaved = True
         self._update_modified()
         self.autosaver.mark_changed()
+
+    def _offer_suggestion(self, message: str, suggestion: dict[str, float]) -> None:
+        """After a divergence: say what happened; when core found a learning rate that trains, offer to set it."""
+        value = suggestion.get("alpha")
+        box = self.controls.param_widgets.get("alpha")
+        if value is None or box is None or self._quitting:
+            self._warn("Training diverged", message)
+            return
+        B = QMessageBox.StandardButton
+        answer = QMessageBox.question(self, "Training diverged", f"{message}\n\nSet the learning rate α to {value:g}?",
+                                      B.Yes | B.No, B.Yes)
+        if answer == B.Yes:
+            box.setValue(value)
+            self.show_message(f"Learning rate α set to {value:g}; press Train to try it.")
 
     # ================================================================ results
     def _show_factors(self, ratings: Ratings, factors: Factors) -> None:
@@ -820,8 +1018,8 @@ class MainWindow(QMainWindow):
             self.user_bias_model.clear()
             self.item_bias_model.clear()
         else:
-            self.user_bias_model.set_biases(ratings.users, factors.user_bias, "User bias b_u")
-            self.item_bias_model.set_biases(ratings.items, factors.item_bias, "Item bias b_i")
+            self.user_bias_model.set_biases(ratings.users, factors.user_bias, "User bias b_u", "User")
+            self.item_bias_model.set_biases(ratings.items, factors.item_bias, "Item bias b_i", "Item")
         self._show_captions(factors, ratings)
 
     def _show_captions(self, factors: Factors | None, ratings: Ratings | None = None) -> None:
@@ -844,8 +1042,9 @@ class MainWindow(QMainWindow):
         if factors is not None and (factors.cold_users is not None or factors.cold_items is not None):
             n = (0 if factors.cold_users is None else len(factors.cold_users)) + \
                 (0 if factors.cold_items is None else len(factors.cold_items))
+            fallback = "the mean rating plus the known bias" if factors.user_bias is not None else "the mean training rating"
             self.r_hat_caption.setText(self.r_hat_caption.text() + f" {n} user(s)/item(s) without training ratings "
-                                       "show the fallback (the mean, plus the known bias), marked in their tooltips.")
+                                       f"show the fallback ({fallback}), marked in their tooltips.")
 
     def _recommend(self, ratings: Ratings, factors: Factors, held: np.ndarray) -> Recommendations:
         """Each user's top-N among the items not rated in training (held-out items stay candidates)."""
@@ -919,11 +1118,15 @@ class MainWindow(QMainWindow):
         parts = [f"Step {step:,} of {budget:,}", f"e = {sig(objective)}", f"RMSE {sig(train_rmse)}"]
         if math.isfinite(val_rmse):
             parts.append(f"validation RMSE {sig(val_rmse)}")
+        speed = ""
         if rate and math.isfinite(rate):
-            parts.append(f"{rate / 1e6:.1f} M steps/s" if rate >= 1e6 else f"{rate:,.0f} steps/s")
+            speed = f"{rate / 1e6:.1f} M steps/s" if rate >= 1e6 else f"{rate:,.0f} steps/s"
+            if self.running:  # once a run has ended its speed is in the tooltip, leaving room for messages
+                parts.append(speed)
         if self.runner.paused:
             parts.append("paused")
         self.run_status.setText(" · ".join(parts))
+        self.run_status.setToolTip(" · ".join(parts + ([speed] if speed and speed not in parts else [])))
         self.progress.setValue(self._progress_value(step, budget))
 
     def _result_status(self, r: RunResult) -> str:
@@ -945,6 +1148,7 @@ class MainWindow(QMainWindow):
             self._training_key = None
         self._set_stale(True)
         self._update_grid_info()
+        self._sync_continue()
 
     @Slot()
     def _invalidate_grid_cache(self, *args: Any) -> None:
@@ -997,7 +1201,7 @@ class MainWindow(QMainWindow):
         box.setRange(-1e6, 1e6)
         box.setDecimals(2)
         box.setKeyboardTracking(False)  # one change when the value is complete, not one per digit
-        box.setMaximumWidth(80)
+        box.setFixedWidth(62)  # room for "10.00"; the range's widest text would ask for 105 px
         box.editingFinished.connect(self._on_scale_edited)
         return box
 
@@ -1081,6 +1285,7 @@ class MainWindow(QMainWindow):
     def _on_params_changed(self) -> None:
         if self.is_modified():  # the recovery file carries the parameters too
             self.autosaver.mark_changed()
+        self._sync_continue()
 
     def _set_saved(self) -> None:
         """The document now matches its file (or was just opened): clean, nothing to recover."""
@@ -1089,12 +1294,14 @@ class MainWindow(QMainWindow):
         self.grid_model.undo_stack.setClean()
         self._update_modified()
 
-    def _session_for_recovery(self) -> Session | None:
-        return self.current_session() if self.is_modified() else None
+    def _session_for_recovery(self) -> Callable[[], Session] | None:
+        return self.session_snapshot() if self.is_modified() else None
 
     @Slot(str)
     def _on_autosave_failed(self, text: str) -> None:
         self.show_message(text, 30_000)
+        if self._quitting:  # nobody will see the status bar
+            print(text, file=sys.stderr, flush=True)
 
     def maybe_save(self, doing: str) -> bool:
         """Before ``doing`` (e.g. "opening a file") replaces or closes unsaved work, ask Save / Discard / Cancel.
@@ -1142,9 +1349,11 @@ class MainWindow(QMainWindow):
             return False
         loaded = self._read(path, "Could not restore the unsaved work")
         if loaded is None:
-            aside = path.with_name("recovery-unreadable" + SESSION_SUFFIX)
-            try:
-                os.replace(path, aside)
+            from mfstudio.io.atomic import set_aside
+
+            try:  # under a name not taken: an earlier unreadable file set aside is kept too
+                aside = set_aside(path, "recovery-unreadable")
+                self.show_message(f"The unreadable recovery file was kept as {aside}.", 20_000)
             except OSError:
                 pass
             return False
@@ -1156,6 +1365,9 @@ class MainWindow(QMainWindow):
         keep, self._keep_recovery_file = self._keep_recovery_file, True
         try:
             self.load_session(loaded.session, title=RECOVERED_TITLE)
+        except MFStudioError as exc:
+            self._warn("Could not restore the unsaved work", str(exc))
+            return False
         finally:
             self._keep_recovery_file = keep
         self._extra_modified = True
@@ -1249,12 +1461,16 @@ class MainWindow(QMainWindow):
             return False
         return self.open_file(path)
 
-    def _read(self, path: str | Path, title: str) -> Any:
-        """``io.load(path)``, or None after a dialog titled ``title`` said what went wrong."""
+    def _read(self, path: str | Path, title: str, zeros_are_missing: bool = True) -> Any:
+        """``io.load(path)``, or None after a dialog titled ``title`` said what went wrong.
+
+        A newly opened document starts with "0 means not rated" on (as ``mfstudio train`` reads
+        files); importing into the grid reads with the grid's own rule.
+        """
         from mfstudio import io
 
         try:
-            return io.load(path, keep_zeros=not self.grid_model.zeros_are_missing)
+            return io.load(path, keep_zeros=not zeros_are_missing)
         except (MFStudioError, OSError) as exc:
             self._warn(title, str(exc))
         except Exception as exc:  # a reader bug must not take the user's data with it
@@ -1270,14 +1486,18 @@ class MainWindow(QMainWindow):
             return False
         session = loaded.session
         if loaded.fmt != "session":  # a rating file holds no solver: keep the one chosen here
-            zeros = self._zero_rule_for(session.ratings, loaded.notices)
+            zeros = self._zero_rule_for(session.ratings, loaded.notices, True)
             try:
                 session = Session(ratings=session.ratings, held_out=session.held_out, solver=self.controls.solver(),
                                   params=self.controls.params(), holdout_fraction=self.controls.holdout_fraction(),
                                   zeros_are_missing=zeros)
             except MFStudioError:  # parameters that do not validate: the file's defaults are a fine start
                 session = Session(ratings=session.ratings, held_out=session.held_out, zeros_are_missing=zeros)
-        self.load_session(session, path=path)
+        try:
+            self.load_session(session, path=path)
+        except MFStudioError as exc:
+            self._warn("Could not open the file", f"{Path(path).name}: {exc}")
+            return False
         self._remember_file(path)
         if loaded.notices:
             self.show_message(" ".join(loaded.notices), 20_000)
@@ -1285,9 +1505,10 @@ class MainWindow(QMainWindow):
             self.show_message(f"Opened {Path(path).name}.")
         return True
 
-    def _zero_rule_for(self, ratings: Ratings, notices: list[str]) -> bool:
-        """The "0 means not rated" rule for ratings just read: off when the file lists 0 as a rating."""
-        on = self.grid_model.zeros_are_missing
+    def _zero_rule_for(self, ratings: Ratings, notices: list[str], on: bool | None = None) -> bool:
+        """The "0 means not rated" rule for ratings just read (``on``, default the grid's): off when the
+        file lists 0 as a rating."""
+        on = self.grid_model.zeros_are_missing if on is None else on
         if on and ratings.nnz and bool(np.any(ratings.observed.vals == 0)):
             notices.append("This file lists 0 as a rating, so \"0 means not rated\" was switched off for it.")
             return False
@@ -1316,7 +1537,7 @@ class MainWindow(QMainWindow):
         if m.read_only:
             self.show_message(LOCKED_MESSAGE)
             return False
-        loaded = self._read(path, "Could not import the file")
+        loaded = self._read(path, "Could not import the file", self.grid_model.zeros_are_missing)
         if loaded is None:
             return False
         s = loaded.session
@@ -1369,6 +1590,10 @@ class MainWindow(QMainWindow):
             io.save_session(path, self.current_session())
         except (MFStudioError, OSError) as exc:
             self._warn("Could not save the session", str(exc))
+            return False
+        except Exception as exc:  # e.g. a name that cannot be encoded: say so, and keep the work (closing is cancelled)
+            self._warn("Could not save the session", f"Could not save the session to {path} ({failure_reason(exc)}); "
+                       "your work is still here, unsaved.")
             return False
         self._session_path = path
         self._title = path.name
@@ -1479,7 +1704,7 @@ class MainWindow(QMainWindow):
             elif which in ("user_bias", "item_bias"):
                 io.export_biases(p, ratings, r.factors, which.split("_")[0], full)
             elif which == "history":
-                io.export_history(p, r.history)
+                io.export_history(p, r.history, full)
             elif which == "recommendations":
                 recs = self._recs if self._recs is not None else self._recommend(ratings, r.factors, self._result_held)
                 io.export_recommendations(p, ratings, recs, full)
@@ -1500,6 +1725,9 @@ class MainWindow(QMainWindow):
 
     # ================================================================ misc
     def _warn(self, title: str, text: str) -> None:
+        if self._quitting:  # quitting never waits on a dialog
+            print(f"{title}: {text}", file=sys.stderr, flush=True)
+            return
         QMessageBox.warning(self, title, text)
 
     @Slot()
@@ -1542,12 +1770,12 @@ class MainWindow(QMainWindow):
 
     # ================================================================ keyboard focus
     def tab_chain(self) -> list[QWidget]:
-        """The widgets Tab visits, in order: grid, solver, its parameters, seed, hold-out, buttons, results."""
+        """The widgets Tab visits, in order: grid, solver, its parameters, seed, hold-out, buttons (row by row), results."""
         c = self.controls
         return [self.grid, c.solver_box, *c.param_widgets.values(), c.seed, c.holdout, c.train_button,
-                c.pause_button, c.stop_button, c.step_button, c.reset_button, self.tabs.tabBar(), self.r_hat_table,
-                self.p_table, self.q_table, self.user_bias_table, self.item_bias_table, self.min_ratings, self.top_n,
-                self.recs_table]
+                c.continue_button, c.step_button, c.pause_button, c.stop_button, c.reset_button, self.tabs.tabBar(),
+                self.r_hat_table, self.p_table, self.q_table, self.user_bias_table, self.item_bias_table,
+                self.min_ratings, self.top_n, self.recs_table]
 
     @Slot()
     def _apply_tab_order(self) -> None:
@@ -1583,12 +1811,21 @@ class MainWindow(QMainWindow):
             state = st.splitter_state(name)
             if state is not None:
                 splitter.restoreState(state)
+        for name in SOLVERS:  # each solver's own values come back when it is chosen again
+            self.controls.remember(name, self._stored_params(name))
         solver = st.last_solver()
         if solver not in SOLVERS:
             return
+        try:
+            self.controls.set_solver(solver, self._stored_params(solver))
+        except (MFStudioError, TypeError, ValueError, OverflowError):
+            self.controls.set_solver("sgd")
+
+    def _stored_params(self, solver: str) -> dict[str, Any]:
+        """The remembered parameters of ``solver`` that are still valid (damaged ones are left out)."""
         specs = {spec.name: spec for spec in get_solver(solver).params}
         params: dict[str, Any] = {}
-        for name, value in st.solver_params(solver).items():
+        for name, value in self.settings.solver_params(solver).items():
             spec = specs.get(name)
             if spec is None or isinstance(value, bool) or not isinstance(value, (int, float)):
                 continue
@@ -1598,13 +1835,14 @@ class MainWindow(QMainWindow):
                 continue
             if spec.minimum <= v <= spec.maximum:
                 params[name] = v
-        try:
-            self.controls.set_solver(solver, params)
-        except (MFStudioError, TypeError, ValueError, OverflowError):
-            self.controls.set_solver("sgd")
+        return params
 
     def _store_training_settings(self) -> None:
         self.settings.set_last_solver(self.controls.solver())
+        for name in SOLVERS:
+            own = self.controls.remembered(name)
+            if own and name != self.controls.solver():
+                self.settings.set_solver_params(name, {**self.settings.solver_params(name), **own})
         try:
             self.settings.set_solver_params(self.controls.solver(), self.controls.params())
         except MFStudioError:
@@ -1631,10 +1869,14 @@ class MainWindow(QMainWindow):
         self.scale_max.setEnabled(not running)
         self.action_pause.setEnabled(running)
         self.action_stop.setEnabled(running)
+        self._sync_continue()
 
     def closeEvent(self, event: QCloseEvent) -> None:
         """Ask Save / Discard / Cancel for unsaved changes (or, while training, whether to stop);
         then stop the run and wait for its thread, remember the settings and remove the recovery file."""
+        if self._shut_down:  # quit_keeping_work() already ran: its recovery file must stay
+            event.accept()
+            return
         if self.ask_before_closing:
             if self.is_modified():
                 if not self.maybe_save("closing"):
@@ -1652,8 +1894,38 @@ class MainWindow(QMainWindow):
             self._warn("Still stopping", "Training did not stop in time; try closing again in a moment.")
             event.ignore()
             return
+        self._shut_down = True
         self.store_settings()
         self.autosaver.discard()  # a clean exit: nothing to recover next time
-        self.autosaver.release()
+        self.autosaver.release()  # after the save being written, if any, has finished
         self.plot.stop_timers()
         event.accept()
+
+    def quit_keeping_work(self, timeout_ms: int = 60_000) -> bool:
+        """Shut down without asking anything (SIGTERM, a Ctrl+C nobody can answer, ``QApplication.exit()``).
+
+        Stops the run and waits for its thread; unsaved work, the stopped run's results included,
+        is written to the recovery file, which is kept so that the next start offers it. Never
+        opens a dialog. False when the training thread did not stop within ``timeout_ms`` or the
+        work could not be written (the reason is printed); then the caller must not destroy the thread.
+        """
+        if self._shut_down:
+            return not self.running
+        self._quitting = True
+        stopped = self.runner.shutdown(timeout_ms)
+        if self.is_modified():
+            kept = self.autosaver.save_now()  # on this thread: complete before the process ends
+        else:
+            self.autosaver.discard()
+            kept = True
+        self.autosaver.stop()  # the stopped run marked a change; it is in the file already
+        self.store_settings()
+        self.autosaver.release()
+        self.plot.stop_timers()
+        self._shut_down = True
+        return stopped and kept
+
+    @Slot()
+    def _on_about_to_quit(self) -> None:
+        if not self._shut_down:  # the program ends without this window having closed
+            self.quit_keeping_work()

@@ -5,7 +5,9 @@ from mfstudio.io.atomic import atomic_write, write_files
 from mfstudio.io.errors import FileFormatError
 from mfstudio.io.export import (
     BIAS_FILES,
+    MANIFEST,
     RESULT_FILES,
+    check_export_folder,
     export_biases,
     export_history,
     export_P,
@@ -16,6 +18,7 @@ from mfstudio.io.export import (
     export_results,
     result_files,
     session_recommendations,
+    verify_export,
 )
 from mfstudio.io.load import FORMATS, LoadResult, load
 from mfstudio.io.npz import read_npz
@@ -36,5 +39,5 @@ __all__ = [
     "FileFormatError", "LoadResult", "load", "FORMATS", "save_session", "load_session", "session_to_bytes",
     "session_from_bytes", "FORMAT_VERSION", "export_results", "result_files", "RESULT_FILES", "export_P",
     "export_Q", "export_R_hat", "export_biases", "BIAS_FILES", "session_recommendations", "export_history", "export_recommendations", "export_ratings", "atomic_write",
-    "write_files", "read_npz", "FILE_FILTERS", "SESSION_FILTER", "CSV_FILTER",
+    "write_files", "MANIFEST", "check_export_folder", "verify_export", "read_npz", "FILE_FILTERS", "SESSION_FILTER", "CSV_FILTER",
 ]

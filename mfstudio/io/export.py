@@ -4,10 +4,12 @@ can be rebuilt from the CSVs alone (run.json holds the global mean and the formu
 
 CSV numbers have 6 significant digits (what a spreadsheet shows, a third of the size);
 ``full_precision=True`` writes the shortest text that reads back bit for bit, which
-results.npz always holds. Every file is written atomically."""
+results.npz always holds. Every file is written atomically, and a whole export is one
+complete set or says it is not (see export_results and the manifest, mfstudio-export.json)."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import os
@@ -20,12 +22,13 @@ from typing import Any
 import numpy as np
 
 import mfstudio
+from mfstudio.core.memory import check_dense_export
 from mfstudio.core.ratings import Ratings
 from mfstudio.core.recommend import AUTO, Recommendations, recommend
 from mfstudio.core.session import Session
 from mfstudio.core.solvers import Factors
 from mfstudio.core.training import HISTORY_COLUMNS, History
-from mfstudio.io import csvsafe
+from mfstudio.io import atomic, csvsafe
 from mfstudio.io.atomic import atomic_write, write_files
 from mfstudio.io.errors import FileFormatError, describe_os_error
 from mfstudio.io.npz import npz_bytes
@@ -33,6 +36,9 @@ from mfstudio.io.session_file import session_to_bytes
 
 RESULT_FILES = ("P.csv", "Q.csv", "R_hat.csv", "history.csv", "recommendations.csv", "run.json", "results.npz")
 BIAS_FILES = ("user_bias.csv", "item_bias.csv")  # written too when the model has biases
+SESSION_FILE = "session.mfstudio"  # written too when asked (the command line does)
+MANIFEST = "mfstudio-export.json"  # written last: each file's size and SHA-256
+MAX_MANIFEST_BYTES = 1 << 20
 HISTORY_CSV_COLUMNS = ("step", "objective", "train_rmse", "val_rmse", "elapsed_s")
 RECOMMENDATION_COLUMNS = ("user", "rank", "item", "predicted", "score", "item_ratings")
 SIGNIFICANT_DIGITS = 6
@@ -107,15 +113,16 @@ def formula(factors: Factors) -> str:
     return text
 
 
-def history_csv(history: History | np.ndarray) -> str:
+def history_csv(history: History | np.ndarray, full_precision: bool = False) -> str:
     """``step,objective,train_rmse,val_rmse,elapsed_s``; val_rmse empty without a hold-out."""
+    cell = _cell_fn(full_precision)
     a = history.arrays() if isinstance(history, History) else np.asarray(history, dtype=np.float64)
     a = a.reshape(-1, len(HISTORY_COLUMNS))
     idx = [HISTORY_COLUMNS.index(c) for c in HISTORY_CSV_COLUMNS]
     lines = [",".join(HISTORY_CSV_COLUMNS) + "\n"]
     for row in a[:, idx].tolist():
         step = "" if math.isnan(row[0]) else str(int(row[0]))
-        lines.append(step + "," + ",".join(map(_full, row[1:])) + "\n")
+        lines.append(step + "," + ",".join(map(cell, row[1:])) + "\n")
     return "".join(lines)
 
 
@@ -232,11 +239,12 @@ def result_files(session: Session, *, top_n: int = 5, min_ratings: int = AUTO, f
     if res is None:
         raise FileFormatError("There are no results to export yet; train the model first.")
     r, f = session.ratings, res.factors
+    check_dense_export(r.n_users, r.n_items)  # R_hat.csv and results.npz hold users x items
     recs = session_recommendations(session, top_n, min_ratings)
     fp = full_precision
     texts = {
         "P.csv": P_csv(r, f, fp), "Q.csv": Q_csv(r, f, fp), "R_hat.csv": R_hat_csv(r, f, fp),
-        "history.csv": history_csv(res.history), "recommendations.csv": recommendations_csv(r, recs, fp),
+        "history.csv": history_csv(res.history, fp), "recommendations.csv": recommendations_csv(r, recs, fp),
         "run.json": run_json(session, timings, recs, top_n),
     }
     if f.user_bias is not None:
@@ -247,31 +255,184 @@ def result_files(session: Session, *, top_n: int = 5, min_ratings: int = AUTO, f
     return out
 
 
-def _folder(folder: str | os.PathLike[str]) -> Path:
+OWN_FILES = (*RESULT_FILES, *BIAS_FILES, SESSION_FILE, MANIFEST)
+
+
+def manifest_bytes(files: Mapping[str, bytes]) -> bytes:
+    """mfstudio-export.json: every file of one export with its size and SHA-256, written last,
+    so a reader can tell a complete set from one a kill or a crash interrupted."""
+    doc = {
+        "format": "mfstudio-export", "version": 1, "written_by": f"MF Studio {mfstudio.__version__}",
+        "files": [{"name": name, "bytes": len(data), "sha256": hashlib.sha256(data).hexdigest()}
+                  for name, data in files.items()],
+    }
+    return (json.dumps(doc, indent=2) + "\n").encode("utf-8")
+
+
+def _read_manifest(folder: Path) -> dict[str, tuple[int, str]] | None:
+    """name -> (bytes, sha256) from the folder's manifest; None if it has none or it is unreadable."""
+    try:
+        with open(folder / MANIFEST, "rb") as fh:
+            raw = fh.read(MAX_MANIFEST_BYTES + 1)
+        if len(raw) > MAX_MANIFEST_BYTES:
+            return None
+        doc = json.loads(raw.decode("utf-8"))
+        if doc.get("format") != "mfstudio-export":
+            return None
+        return {str(f["name"]): (int(f["bytes"]), str(f["sha256"])) for f in doc["files"]}
+    except (OSError, ValueError, TypeError, KeyError, AttributeError):
+        return None
+
+
+def _matches(path: Path, size: int, sha256: str) -> bool:
+    try:
+        if not path.is_file() or path.stat().st_size != size:
+            return False
+        return hashlib.sha256(path.read_bytes()).hexdigest() == sha256
+    except OSError:
+        return False
+
+
+def verify_export(folder: str | os.PathLike[str]) -> list[str]:
+    """The files of an export folder that are not as its manifest lists them ([] = one complete
+    set); ``[MANIFEST]`` when there is no readable manifest (no export finished there)."""
     d = Path(folder)
+    listed = _read_manifest(d)
+    if listed is None:
+        return [MANIFEST]
+    return [name for name, (size, sha) in listed.items() if not _matches(d / name, size, sha)]
+
+
+def _only_results(d: Path) -> bool:
+    """True if ``d`` is missing or holds nothing but MF Studio's own export files (and the hidden
+    temp files of one): then the whole folder can be swapped without touching anything else."""
+    if not d.exists():
+        return True
+    for entry in os.scandir(d):
+        name = atomic.litter_of(entry.name) or entry.name
+        if name not in OWN_FILES or not entry.is_file(follow_symlinks=False):
+            return False
+    return True
+
+
+def check_export_folder(folder: str | os.PathLike[str]) -> Path:
+    """Refuse, with one sentence, a folder the results cannot go into as they should: a file,
+    a read-only folder, or one where a result file is read-only or is a folder. Returns the
+    folder to write (the end of a symlink, so the link stays a link)."""
+    d = atomic.real_target(folder)
     if d.exists() and not d.is_dir():
         raise FileFormatError(f"{d} is a file, not a folder; choose a folder for the results.")
-    try:
-        d.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise FileFormatError(describe_os_error(exc, d, "create")) from exc
+    if not d.is_dir():
+        return d
+    if atomic.is_read_only(d):
+        raise FileFormatError(f"The folder {d} is read-only, so nothing was written; "
+                              "make it writable or choose another folder.")
+    for name in OWN_FILES:
+        p = d / name
+        if p.is_dir():
+            raise FileFormatError(f"{p} is a folder, so the results cannot be written there; "
+                                  "rename it or choose another folder.")
+        if p.exists() and atomic.is_read_only(p):
+            raise FileFormatError(f"{p} is read-only, so nothing was written; "
+                                  "make it writable or choose another folder.")
     return d
+
+
+def _make_folders(d: Path) -> list[Path]:
+    """Create ``d``'s missing parent folders; return them (outermost first) to remove on failure."""
+    missing = [p for p in (d.parent, *d.parent.parents) if not p.exists()][::-1]
+    made: list[Path] = []
+    try:
+        for p in missing:
+            p.mkdir()
+            made.append(p)
+    except OSError as exc:
+        _remove_folders(made)
+        raise FileFormatError(describe_os_error(exc, p, "create")) from exc
+    return made
+
+
+def _remove_folders(made: list[Path]) -> None:
+    for p in reversed(made):
+        try:
+            p.rmdir()  # only if still empty
+        except OSError:
+            pass
+
+
+def _write_in_place(d: Path, files: dict[str, bytes], made: list[Path]) -> None:
+    """Write the files into a folder that holds other things too: all or nothing on an error,
+    the old manifest moved aside first and the new one written last, so after a kill the
+    folder's manifest either vouches for the files or is missing or does not match."""
+    if not d.exists():
+        try:
+            d.mkdir()
+        except OSError as exc:
+            raise FileFormatError(describe_os_error(exc, d, "create")) from exc
+        made.append(d)
+    atomic.clean_litter(d, OWN_FILES)
+    manifest = d / MANIFEST
+    old = _read_manifest(d)
+    aside = None
+    if manifest.exists():
+        # a hidden name the next write cleans if a kill leaves it
+        aside = manifest.with_name(f".{MANIFEST}.{os.urandom(4).hex()}.bak")
+        try:
+            os.replace(manifest, aside)
+        except OSError as exc:
+            raise FileFormatError(describe_os_error(exc, manifest, "write")) from exc
+    try:
+        write_files({d / name: data for name, data in files.items() if name != MANIFEST})
+    except BaseException:
+        if aside is not None:
+            try:
+                os.replace(aside, manifest)
+            except OSError:
+                pass
+        raise
+    # files the last export wrote that this one does not (user_bias.csv after biased-sgd),
+    # removed only while they are exactly as that export left them
+    for name, (size, sha) in (old or {}).items():
+        if name in OWN_FILES and name not in files and not atomic.is_read_only(d / name) \
+                and _matches(d / name, size, sha):
+            (d / name).unlink(missing_ok=True)
+    atomic_write(manifest, files[MANIFEST])
+    if aside is not None:
+        aside.unlink(missing_ok=True)
 
 
 def export_results(folder: str | os.PathLike[str], session: Session, *, top_n: int = 5, min_ratings: int = AUTO,
                    full_precision: bool = False, timings: Mapping[str, float] | None = None,
                    include_session: bool = False) -> list[Path]:
-    """Write the result files (and ``session.mfstudio`` if asked) into ``folder``, all or nothing.
+    """Write the result files (and ``session.mfstudio`` if asked) into ``folder``, with the
+    manifest mfstudio-export.json last; all or nothing.
 
-    Everything is built in memory first, then each file goes to a temp file and the
-    temp files replace the targets only once all of them are on disk.
+    Everything is built in memory first. A folder that is new or holds only an earlier
+    export is built anew in a hidden sibling and switched in with one rename, so it always
+    holds one run's complete results. A folder holding other files too gets the files one
+    by one (all or nothing on an error), the manifest telling whether the set is complete.
+    Folders this creates are removed again if writing fails.
     """
     files = result_files(session, top_n=top_n, min_ratings=min_ratings, full_precision=full_precision,
                          timings=timings)
     if include_session:
-        files["session.mfstudio"] = session_to_bytes(session)
-    d = _folder(folder)
-    return write_files({d / name: data for name, data in files.items()})
+        files[SESSION_FILE] = session_to_bytes(session)
+    files[MANIFEST] = manifest_bytes(files)
+    d = Path(os.path.abspath(atomic.real_target(folder)))
+    atomic.repair_folder_swap(d)  # a kill between the two renames of a switch left d missing
+    check_export_folder(d)
+    made = _make_folders(d)
+    try:
+        try:
+            swapped = _only_results(d) and atomic.replace_folder(d, files)
+        except OSError as exc:
+            raise FileFormatError(describe_os_error(exc, d, "write")) from exc
+        if not swapped:
+            _write_in_place(d, files, made)
+    except BaseException:
+        _remove_folders(made)
+        raise
+    return [d / name for name in files]
 
 
 # -- per-table exports (the window's "Export table as CSV") ------------------------------------
@@ -287,6 +448,7 @@ def export_Q(path: str | os.PathLike[str], ratings: Ratings, factors: Factors, f
 
 def export_R_hat(path: str | os.PathLike[str], ratings: Ratings, factors: Factors, full_precision: bool = False) -> None:
     """Write R_hat.csv (users x items) to ``path``."""
+    check_dense_export(ratings.n_users, ratings.n_items)
     atomic_write(path, R_hat_csv(ratings, factors, full_precision))
 
 
@@ -299,9 +461,9 @@ def export_biases(path: str | os.PathLike[str], ratings: Ratings, factors: Facto
     atomic_write(path, bias_csv(labels, bias, which, full_precision))
 
 
-def export_history(path: str | os.PathLike[str], history: History | np.ndarray) -> None:
+def export_history(path: str | os.PathLike[str], history: History | np.ndarray, full_precision: bool = False) -> None:
     """Write history.csv to ``path``."""
-    atomic_write(path, history_csv(history))
+    atomic_write(path, history_csv(history, full_precision))
 
 
 def export_recommendations(path: str | os.PathLike[str], ratings: Ratings, recs: Recommendations,

@@ -28,14 +28,13 @@ ratings and settings. Either way what the reader returns is whole and valid.
 
 from __future__ import annotations
 
-import gzip
 import itertools
 import json
 import math
 import os
 import re
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -83,17 +82,31 @@ def _num(x: Any) -> str:
     return repr(f)
 
 
-class _Raw(str):
-    """JSON text already rendered (used for the long list of rating entries)."""
+class _RawPieces(tuple):
+    """JSON text already rendered, in pieces (the long list of rating entries) that are never joined."""
 
 
-def _entries_json(o: Any, indent: int) -> _Raw:
-    """``[[row, col, value], ...]`` one entry per line, rendered at C speed (values are finite)."""
+ENTRIES_CHUNK = 10_000  # rating entries rendered per C-level call
+
+
+def _entries_json(o: Any, indent: int) -> _RawPieces:
+    """``[[row, col, value], ...]`` one entry per line, rendered at C speed (values are finite).
+
+    In pieces of ``ENTRIES_CHUNK`` entries: one C call over millions of entries, or one
+    string of them all, would hold the GIL for seconds, and the window writes its
+    recovery file on another thread while the user works.
+    """
     if len(o) == 0:
-        return _Raw("[]")
+        return _RawPieces(("[]",))
     inner = " " * (indent + 2)
-    lines = map("{}[{}, {}, {!r}]".format, [inner] * len(o), o.rows.tolist(), o.cols.tolist(), o.vals.tolist())
-    return _Raw("[\n" + ",\n".join(lines) + "\n" + " " * indent + "]")
+    fmt = "{}[{}, {}, {!r}]".format
+    pieces = ["[\n"]
+    for start in range(0, len(o), ENTRIES_CHUNK):
+        stop = start + ENTRIES_CHUNK
+        rows, cols, vals = o.rows[start:stop].tolist(), o.cols[start:stop].tolist(), o.vals[start:stop].tolist()
+        pieces.append((",\n" if start else "") + ",\n".join(map(fmt, [inner] * len(rows), rows, cols, vals)))
+    pieces.append("\n" + " " * indent + "]")
+    return _RawPieces(pieces)
 
 
 def _text(s: str) -> str:
@@ -108,20 +121,36 @@ def _text(s: str) -> str:
 
 def _dump(obj: Any, indent: int = 0) -> str:
     """JSON text: objects one key per line, each row of a 2-D array on its own line."""
+    return "".join(_pieces(obj, indent))
+
+
+def _pieces(obj: Any, indent: int = 0) -> Iterator[str]:
+    """The JSON text of ``obj`` (see :func:`_dump`) as pieces, none of them the size of the whole."""
     pad, inner = " " * indent, " " * (indent + 2)
-    if isinstance(obj, _Raw):
-        return obj
+    if isinstance(obj, _RawPieces):
+        yield from obj
+    elif isinstance(obj, dict) and obj:
+        yield "{\n"
+        for n, (k, v) in enumerate(obj.items()):
+            yield (",\n" if n else "") + f"{inner}{json.dumps(_text(str(k)))}: "
+            yield from _pieces(v, indent + 2)
+        yield "\n" + pad + "}"
+    else:
+        yield _dump_value(obj, indent)
+
+
+def _dump_value(obj: Any, indent: int) -> str:
+    pad, inner = " " * indent, " " * (indent + 2)
     if isinstance(obj, np.ndarray):
+        if obj.ndim >= 2 and len(obj):  # row by row: one tolist() of a big matrix would hold the GIL for long
+            return "[\n" + ",\n".join(inner + _dump_value(r, indent + 2) for r in obj) + "\n" + pad + "]"
         obj = obj.tolist()
     if isinstance(obj, dict):
-        if not obj:
-            return "{}"
-        parts = [f"{inner}{json.dumps(_text(str(k)), ensure_ascii=False)}: {_dump(v, indent + 2)}" for k, v in obj.items()]
-        return "{\n" + ",\n".join(parts) + "\n" + pad + "}"
+        return _dump(obj, indent) if obj else "{}"
     if isinstance(obj, (list, tuple)):
         if obj and all(isinstance(r, (list, tuple)) for r in obj):
-            return "[\n" + ",\n".join(inner + _dump(r, indent + 2) for r in obj) + "\n" + pad + "]"
-        return "[" + ", ".join(_dump(v, indent + 2) for v in obj) + "]"
+            return "[\n" + ",\n".join(inner + _dump_value(r, indent + 2) for r in obj) + "\n" + pad + "]"
+        return "[" + ", ".join(_dump_value(v, indent + 2) for v in obj) + "]"
     if obj is None:
         return "null"
     if isinstance(obj, str):
@@ -188,12 +217,15 @@ def session_to_dict(session: Session) -> dict[str, Any]:
 
 def session_to_bytes(session: Session) -> bytes:
     """The bytes of a session file: JSON text, gzip-compressed when large."""
-    text = _dump(session_to_dict(session)) + "\n"
-    data = text.encode("utf-8")
-    if len(data) > GZIP_ABOVE:
-        # mtime=0 keeps the bytes the same for the same session
-        data = gzip.compress(data, compresslevel=6, mtime=0)
-    return data
+    # piece by piece, never the whole text as one string: no step holds the GIL for long
+    data = [piece.encode("utf-8") for piece in _pieces(session_to_dict(session))]
+    data.append(b"\n")
+    if sum(map(len, data)) <= GZIP_ABOVE:
+        return b"".join(data)
+    z = zlib.compressobj(6, zlib.DEFLATED, 31)  # gzip with mtime 0: the same bytes for the same session
+    out = [z.compress(d) for d in data]
+    out.append(z.flush())
+    return b"".join(out)
 
 
 def save_session(path: str | os.PathLike[str], session: Session) -> None:

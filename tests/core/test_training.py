@@ -158,3 +158,44 @@ def test_training_waits_while_a_child_process_compiles():
         warmup.child_compiling(False)
     assert done.wait(10)
     th.join()
+
+
+def test_divergence_advice_offers_only_a_learning_rate_seen_to_train():
+    R = load_example("example-1")
+    snap = Training(R, "sgd", {"alpha": 5.0}).run_to_end()
+    assert snap.reason is StopReason.DIVERGED
+    # alpha / 10 = 0.5 diverges again on this data: it must not be the one offered
+    assert Training(R, "sgd", {"alpha": 0.5}).run_to_end().reason is StopReason.DIVERGED
+    assert snap.suggestion == {"alpha": 0.05}
+    assert "α = 0.05 ran 50 steps from the same start without diverging (α = 0.5 diverged too)" in snap.message
+    assert "smaller learning rate" in snap.message
+    # the offered value trains the whole default budget, and lowers the objective a lot
+    t = Training(R, "sgd", {"alpha": snap.suggestion["alpha"]})
+    done = t.run_to_end()
+    assert done.reason in (StopReason.BUDGET, StopReason.TOLERANCE)
+    assert done.objective < t.initial_objective / 10
+
+
+def test_divergence_advice_from_the_runs_own_start_and_solver():
+    R = load_example("example-2")
+    snap = Training(R, "biased-sgd", {"alpha": 10.0, "seed": 3, "steps": 1000}).run_to_end()
+    assert snap.reason is StopReason.DIVERGED and snap.suggestion
+    again = Training(R, "biased-sgd", {"alpha": snap.suggestion["alpha"], "seed": 3, "steps": 1000}).run_to_end()
+    assert again.reason is not StopReason.DIVERGED
+
+
+def test_divergence_advice_when_no_smaller_learning_rate_helps():
+    from mfstudio.core import Ratings
+
+    R = Ratings.from_dense(np.arange(1, 10).reshape(3, 3) * 1e4)
+    snap = Training(R, "sgd", {"alpha": 10.0}).run_to_end()
+    assert snap.reason is StopReason.DIVERGED and snap.suggestion == {}
+    assert "even α = 0.001 diverged" in snap.message and "small scale" in snap.message
+
+
+def test_divergence_advice_without_time_to_check_says_so(monkeypatch):
+    from mfstudio.core import training
+
+    monkeypatch.setattr(training, "PROBE_SECONDS", 0.0)
+    snap = Training(load_example("example-1"), "sgd", {"alpha": 5.0}).run_to_end()
+    assert snap.suggestion == {} and "no time to check it" in snap.message

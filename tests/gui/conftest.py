@@ -1,8 +1,8 @@
-"""GUI test fixtures: fail any test that leaves a training thread or one of our timers running.
+"""GUI test fixtures: fail any test that leaves a training thread, an autosave thread or one of our timers running.
 
 Our timers carry an objectName starting with ``mfstudio`` (Qt's own helpers, such
 as a status bar's message timer, are unnamed and not ours to police). The autosave
-timer may still be counting down when a test ends, but closing the window must stop it.
+timer may still be counting down (or a save being written) when a test ends, but closing the window must stop it.
 Every test gets a private settings file and recovery folder.
 """
 
@@ -16,7 +16,7 @@ pytest.importorskip("pytestqt")
 from PySide6.QtCore import QEvent, QTimer
 from PySide6.QtWidgets import QApplication
 
-from mfstudio.gui import worker
+from mfstudio.gui import recovery, worker
 
 AUTOSAVE_TIMER = "mfstudioAutosaveTimer"
 
@@ -75,7 +75,7 @@ def no_blocking_dialogs(monkeypatch: pytest.MonkeyPatch):
 
 @pytest.fixture(autouse=True)
 def no_leftover_threads_or_timers(request: pytest.FixtureRequest, private_settings_and_recovery):
-    """After each test: no training thread running, none of our timers active; windows closed."""
+    """After each test: no training thread running, none of our timers active; windows closed, no save left running."""
     yield
     if "qapp" not in request.fixturenames and QApplication.instance() is None:
         return
@@ -96,9 +96,14 @@ def no_leftover_threads_or_timers(request: pytest.FixtureRequest, private_settin
         top.deleteLater()
     QApplication.processEvents()
     QApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+    savers = recovery.live_savers()  # closing waits for a save being written
+    for t in savers:
+        t.join(30)
     problems = []
     if threads:
         problems.append(f"{len(threads)} training thread(s) still running")
+    if savers:
+        problems.append(f"{len(savers)} autosave thread(s) still running after closing")
     if timers:
         problems.append("active timers: " + ", ".join(timers))
     if problems:

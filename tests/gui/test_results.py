@@ -131,11 +131,13 @@ def test_r_hat_and_recommendations_show_the_same_prediction_the_same_way(ratings
 def test_bias_model_has_bias_in_its_header(qtmodeltester, ratings):
     from mfstudio.gui.results import BiasModel
     m = BiasModel()
-    m.set_biases(ratings.items, np.array([0.5, -0.25, 0.0, 1e-20]), "Item bias b_i")
+    m.set_biases(ratings.items, np.array([0.5, -0.25, 0.0, 1e-20]), "Item bias b_i", "Item")
     qtmodeltester.check(m, force_py=True)
-    assert "bias" in m.headerData(0, Qt.Orientation.Horizontal)
-    assert m.headerData(1, Qt.Orientation.Vertical) == ratings.items[1]
-    assert [m.data(m.index(r, 0)) for r in range(4)] == ["0.500", "-0.250", "0.000", "0.000"]
+    assert m.headerData(0, Qt.Orientation.Horizontal) == "Item"
+    assert "bias" in m.headerData(1, Qt.Orientation.Horizontal)
+    assert m.data(m.index(1, 0)) == ratings.items[1]
+    assert [m.data(m.index(r, 1)) for r in range(4)] == ["0.500", "-0.250", "0.000", "0.000"]
+    assert "lower than the mean" in m.data(m.index(1, 1), Qt.ItemDataRole.ToolTipRole)
 
 
 @pytest.mark.parametrize("value,text", [
@@ -176,3 +178,12 @@ def test_stale_results_are_greyed(ratings, factors):
     assert m.data(m.index(0, 0), Qt.ItemDataRole.ForegroundRole) is None
     m.set_stale(True)
     assert m.data(m.index(0, 0), Qt.ItemDataRole.ForegroundRole) is not None
+
+
+@pytest.mark.parametrize("value,text", [
+    (73040.4, "73,040"), (82481.8, "82,482"), (1234.5, "1,234"), (0.81334, "0.8133"), (9.87654, "9.877"),
+    (1.2e-05, "1.2e-05"), (0.0, "0"), (3.2e10, "3.2e+10"), (float("nan"), "—"),
+])
+def test_measures_have_significant_digits(value, text):
+    from mfstudio.gui.results import sig
+    assert sig(value) == text

@@ -7,6 +7,7 @@ import time
 import numpy as np
 import pytest
 from PySide6.QtCore import QRect, Qt
+from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import QAbstractSpinBox, QFileDialog, QMessageBox, QWidget
 
 from mfstudio.core import SOLVERS, load_example
@@ -14,7 +15,7 @@ from mfstudio.gui import MainWindow
 from tests.gui.conftest import synthetic_ratings
 
 NAMES = ["ratingGrid", "solverChooser", "param_K", "param_steps", "param_alpha", "param_beta", "param_seed",
-         "holdoutFraction", "trainButton", "pauseButton", "stopButton", "stepButton", "resetButton", "lossCanvas",
+         "holdoutFraction", "trainButton", "continueButton", "pauseButton", "stopButton", "stepButton", "resetButton", "lossCanvas",
          "pTable", "qTable", "rHatTable", "recommendationsTable"]
 
 
@@ -66,7 +67,7 @@ def test_everything_for_a_first_experiment_is_visible_at_1280x800(window):
     window.resize(1280, 800)
     frame = window.rect()
     names = ["ratingGrid", "solverChooser", "param_K", "param_steps", "param_alpha", "param_beta", "param_seed",
-             "holdoutFraction", "trainButton", "pauseButton", "stopButton", "stepButton", "resetButton",
+             "holdoutFraction", "trainButton", "continueButton", "pauseButton", "stopButton", "stepButton", "resetButton",
              "lossCanvas", "rHatTable"]
     for name in names:
         w = find(window, name)
@@ -91,22 +92,81 @@ def test_parameter_tooltips_are_plain_words(window):
 
 
 # -- controls ----------------------------------------------------------------------------------
-def test_choosing_a_solver_loads_its_defaults_and_describes_it(window):
+def test_choosing_a_solver_keeps_the_shared_values_and_describes_it(window):
     c = window.controls
     find(window, "param_alpha").setValue(0.01)
+    find(window, "param_K").setValue(3)
     find(window, "param_seed").setValue(7)
+    find(window, "holdoutFraction").setValue(20)
     box = find(window, "solverChooser")
-    for name in [*list(SOLVERS)[1:], "sgd"]:  # sgd last: coming back to it reloads its defaults
+    for name in list(SOLVERS)[1:]:
         cls = SOLVERS[name]
         box.setCurrentIndex(box.findData(name))
         assert c.solver() == name
         params = c.params()
-        assert params == {**cls.defaults(), "seed": 7}  # the seed is kept, the rest are defaults
+        assert params == {**cls.defaults(), "K": 3, "seed": 7}  # K and the seed are kept, the rest its defaults
+        assert c.holdout_fraction() == 0.2
         assert c.description.text() == cls.description
         assert set(c.param_widgets) == {s.name for s in cls.params} - {"seed"}
         for spec in cls.params:
             assert find(window, f"param_{spec.name}").accessibleName() == spec.label
-    assert c.params()["alpha"] == 0.0002
+    box.setCurrentIndex(box.findData("sgd"))  # coming back: the α set for sgd returns
+    assert c.params() == {**SOLVERS["sgd"].defaults(), "alpha": 0.01, "K": 3, "seed": 7}
+    assert window.statusBar().currentMessage() == (
+        "Switched to sgd: K and the seed kept; steps and α set to the values last used with sgd (10,000, 0.01).")
+
+
+def test_switching_solver_says_what_changed(window):
+    box = find(window, "solverChooser")
+    box.setCurrentIndex(box.findData("biased-sgd"))
+    assert window.statusBar().currentMessage() == (
+        "Switched to biased-sgd: K and the seed kept; steps, α and tolerance set to biased-sgd's defaults (200, 0.005, 0).")
+    find(window, "param_beta").setValue(0.1)
+    box.setCurrentIndex(box.findData("als"))
+    assert window.statusBar().currentMessage() == (
+        "Switched to als: K and the seed kept; steps, β and tolerance set to als's defaults (50, 0.02, 0.001); "
+        "als has no α.")
+    box.setCurrentIndex(box.findData("biased-sgd"))
+    assert window.controls.params()["beta"] == 0.1 and "last used with biased-sgd" in window.statusBar().currentMessage()
+
+
+def test_each_solvers_values_are_remembered_across_starts(qtbot):
+    w = MainWindow()
+    qtbot.addWidget(w)
+    box = w.controls.solver_box
+    box.setCurrentIndex(box.findData("als"))
+    w.controls.param_widgets["beta"].setValue(0.3)
+    box.setCurrentIndex(box.findData("sgd"))
+    w.controls.param_widgets["alpha"].setValue(0.001)
+    w.store_settings()
+    w.close()
+    w2 = MainWindow()
+    qtbot.addWidget(w2)
+    assert w2.controls.solver() == "sgd" and w2.controls.params()["alpha"] == 0.001
+    box = w2.controls.solver_box
+    box.setCurrentIndex(box.findData("als"))
+    assert w2.controls.params()["beta"] == 0.3
+
+
+@pytest.mark.parametrize("name,typed,message", [
+    ("param_K", "0", "Latent features (K) must be a whole number from 1 to 1,000; it stays 2."),
+    ("param_K", "5000", "Latent features (K) must be a whole number from 1 to 1,000; it stays 2."),
+    ("param_alpha", "20", "Learning rate (α) must be above 0 and at most 10; it stays 0.0002."),
+    ("param_alpha", "0", "Learning rate (α) must be above 0 and at most 10; it stays 0.0002."),
+    ("param_steps", "0", "Steps must be a whole number from 1 to 1,000,000,000; it stays 10,000."),
+    ("param_seed", "-3", "Random seed must be a whole number from 0 to 2,147,483,647; it stays 0."),
+    ("holdoutFraction", "95", "The hold-out share must be from 0 to 90 %; it stays 0 %."),
+])
+def test_a_typed_value_out_of_range_gets_a_sentence_with_the_range(window, qtbot, name, typed, message):
+    box: QAbstractSpinBox = find(window, name)
+    before = box.value()
+    box.setFocus()
+    box.lineEdit().selectAll()
+    qtbot.keyClicks(box, typed)
+    assert box.lineEdit().text().startswith(typed)  # the keys were not silently dropped
+    qtbot.keyClick(box, Qt.Key.Key_Enter)
+    assert box.value() == before
+    assert window.statusBar().currentMessage() == message
 
 
 def test_float_parameters_refuse_text_and_step_1_2_5(window, qtbot):
@@ -199,23 +259,71 @@ def test_live_updates_pause_resume_stop(window, qtbot, big_ratings):
     assert m.setData(m.index(0, 0), "5")  # editable again
 
 
-def test_step_and_continue(window, qtbot):
+def press(qtbot, w: MainWindow, name: str, timeout: int = 20_000) -> str:
+    with qtbot.waitSignal(w.trainingFinished, timeout=timeout) as blocker:
+        qtbot.mouseClick(find(w, name), Qt.MouseButton.LeftButton)
+    return blocker.args[0]
+
+
+def test_step_then_continue_then_train(window, qtbot):
     for expected in (1, 2, 3):
-        with qtbot.waitSignal(window.trainingFinished, timeout=5000) as blocker:
-            qtbot.mouseClick(find(window, "stepButton"), Qt.MouseButton.LeftButton)
-        assert blocker.args[0] == "step"
+        assert press(qtbot, window, "stepButton") == "step"
         assert window.result.steps_done == expected
     assert window.plot.run_count == 1 and window.plot.point_count() == 3
     find(window, "param_steps").setValue(50)
-    train(qtbot, window)  # continues the stepped model on the same line
-    assert window.result.steps_done == 50 and window.plot.run_count == 1
-    with qtbot.waitSignal(window.trainingFinished, timeout=5000):
-        train_again = find(window, "trainButton")
-        qtbot.mouseClick(train_again, Qt.MouseButton.LeftButton)  # finished: a fresh run, a new line
+    assert press(qtbot, window, "continueButton") == "budget"  # 50 more steps from the stepped model, same line
+    assert window.result.steps_done == 53 and window.plot.run_count == 1
+    assert press(qtbot, window, "continueButton") == "budget"
+    assert window.result.steps_done == 103 and window.plot.run_count == 1
+    press(qtbot, window, "stepButton")  # Step still makes one more, past the budget
+    assert window.result.steps_done == 104
+    assert press(qtbot, window, "trainButton") == "budget"  # always a fresh run from the seed, a new line
     assert window.plot.run_count == 2 and window.result.steps_done == 50
 
 
+def test_train_always_starts_from_the_seed(window, qtbot):
+    find(window, "param_steps").setValue(1_000_000_000)
+    find(window, "param_tol").setValue(0.0)
+    qtbot.mouseClick(find(window, "trainButton"), Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: window.plot.point_count() > 0, timeout=5000)
+    with qtbot.waitSignal(window.trainingFinished, timeout=5000):
+        window.stop()
+    assert window.result.steps_done > 0
+    find(window, "param_steps").setValue(7)
+    assert press(qtbot, window, "trainButton") == "budget"  # not a continuation of the stopped run
+    first = window.result.factors.P.copy()
+    assert window.result.steps_done == 7 and window.plot.run_count == 2
+    assert press(qtbot, window, "trainButton") == "budget"
+    np.testing.assert_array_equal(window.result.factors.P, first)  # the same start, the same result
+    assert window.plot.run_labels() == ["sgd steps=1,000,000,000", "sgd steps=7", "sgd steps=7 #2"]
+
+
+def test_continue_is_offered_only_when_there_is_a_model_to_go_on_from(window, qtbot):
+    cont, action = find(window, "continueButton"), window.action_continue
+    assert not cont.isEnabled() and not action.isEnabled()
+    assert "press Train" in cont.toolTip()
+    assert action.shortcuts()[0] == QKeySequence("Ctrl+Shift+Return")
+    find(window, "param_steps").setValue(20)
+    train(qtbot, window)
+    assert cont.isEnabled() and action.isEnabled()
+    find(window, "param_steps").setValue(30)  # how many more steps: still the same model
+    assert cont.isEnabled()
+    find(window, "param_alpha").setValue(0.001)
+    assert not cont.isEnabled() and "changed" in cont.toolTip()
+    find(window, "param_alpha").setValue(0.0002)  # back as it was: the model fits again
+    assert cont.isEnabled()
+    with qtbot.waitSignal(window.trainingFinished, timeout=5000):
+        action.trigger()
+    assert window.result.steps_done == 50
+    m = window.grid_model
+    m.setData(m.index(0, 0), "3")  # new data: the model does not belong to it
+    assert not cont.isEnabled()
+    window.continue_training()
+    assert not window.running and window.statusBar().currentMessage().startswith("Nothing to continue")
+
+
 def test_reset_draws_a_new_random_start(window, qtbot):
+    assert not find(window, "continueButton").isEnabled()
     train(qtbot, window)
     before = window.result.factors.P.copy()
     qtbot.mouseClick(find(window, "resetButton"), Qt.MouseButton.LeftButton)
@@ -223,21 +331,40 @@ def test_reset_draws_a_new_random_start(window, qtbot):
     assert window.result.steps_done == 0
     assert not np.allclose(window.result.factors.P, before)
     assert window.run_status.text().startswith("Step 0 of 10,000")
+    assert find(window, "continueButton").isEnabled()  # from the new start
     with qtbot.waitSignal(window.trainingFinished, timeout=5000):
         qtbot.mouseClick(find(window, "stepButton"), Qt.MouseButton.LeftButton)
     assert window.result.steps_done == 1
 
 
-def test_divergence_ends_the_run_with_a_dialog_and_keeps_the_grid(window, qtbot, warnings):
+@pytest.mark.parametrize("answer", [QMessageBox.StandardButton.Yes, QMessageBox.StandardButton.No])
+def test_divergence_ends_the_run_and_offers_a_learning_rate_that_trains(window, qtbot, monkeypatch, answer):
+    asked = []
+    monkeypatch.setattr(QMessageBox, "question", lambda parent, title, text, *a, **k: asked.append((title, text)) or answer)
     find(window, "param_alpha").setValue(5.0)
     grid_before = window.grid_model.values()
     assert train(qtbot, window) == "diverged"
-    assert len(warnings) == 1
-    title, text = warnings[0]
-    assert title == "Training diverged" and "smaller learning rate" in text
+    assert len(asked) == 1
+    title, text = asked[0]
+    assert title == "Training diverged" and "smaller learning rate: α = 0.05 ran" in text
+    assert text.endswith("Set the learning rate α to 0.05?")
     assert np.array_equal(window.grid_model.values(), grid_before, equal_nan=True)
     assert window.result is not None and window.result.factors.all_finite()
-    assert find(window, "trainButton").isEnabled()
+    assert find(window, "trainButton").isEnabled() and not find(window, "continueButton").isEnabled()
+    if answer == QMessageBox.StandardButton.Yes:
+        assert window.controls.params()["alpha"] == 0.05
+        assert train(qtbot, window) in ("budget", "tolerance")  # the offered value really trains
+    else:
+        assert window.controls.params()["alpha"] == 5.0
+
+
+def test_divergence_without_a_value_to_offer_warns(window, qtbot, warnings, monkeypatch):
+    from mfstudio.core import training
+
+    monkeypatch.setattr(training, "PROBE_SECONDS", 0.0)
+    find(window, "param_alpha").setValue(5.0)
+    assert train(qtbot, window) == "diverged"
+    assert len(warnings) == 1 and warnings[0][0] == "Training diverged" and "no time to check" in warnings[0][1]
 
 
 def test_an_error_in_the_worker_gets_a_dialog(window, qtbot, warnings, monkeypatch):
@@ -427,3 +554,68 @@ def test_the_rating_scale_can_be_set_and_undone(window):
     lo.editingFinished.emit()  # above the highest: refused, and the box shows the scale again
     assert window.grid_model.scale == (1.0, 5.0) and lo.value() == 1.0
     assert "must be below" in window.statusBar().currentMessage()
+
+
+def test_the_chart_compares_two_solvers_at_1000x700(window, qtbot):
+    from tests.gui.test_plot import drawn_tick_labels
+
+    window.resize(1000, 700)
+    train(qtbot, window)  # sgd: 10,000 steps
+    box = find(window, "solverChooser")
+    box.setCurrentIndex(box.findData("als"))
+    train(qtbot, window)  # als: 50 steps
+    plot = window.plot
+    assert plot.run_labels() == ["sgd α=0.0002", "als"]
+    for name in ("xAxis", "logX", "logScale", "clearRunsButton", "saveFigureButton", "lossCanvas", "continueButton"):
+        w = find(window, name)
+        rect = QRect(w.mapTo(window, w.rect().topLeft()), w.size())
+        assert w.isVisible() and window.rect().contains(rect), f"{name} at {rect} is not inside the window"
+    find(window, "logX").setChecked(True)  # als's 50 steps get room beside sgd's 10,000
+    plot.flush()
+    c = plot.canvas
+    c.draw()
+    renderer = c.get_renderer()
+    legend = c.figure.legends[0].get_window_extent(renderer)
+    for ax in (c.ax_obj, c.ax_rmse):
+        assert not legend.overlaps(ax.get_window_extent(renderer))
+        for axis in (ax.xaxis, ax.yaxis):
+            labels = drawn_tick_labels(axis)
+            assert len(labels) >= 2, [t.get_text() for t in labels]
+            for t in [*labels, axis.label]:
+                b = t.get_window_extent(renderer)
+                assert c.figure.bbox.x0 <= b.x0 and b.x1 <= c.figure.bbox.x1, f"{t.get_text()!r} clipped"
+    lo, hi = c.ax_obj.get_xlim()
+    assert lo <= 1 and hi >= 10_000
+
+
+def test_opening_a_file_resets_the_chart_and_the_grids_scroll(window, qtbot, tmp_path):
+    window.load_ratings(synthetic_ratings(60, 80, density=0.3), title="big")
+    find(window, "param_steps").setValue(5)
+    train(qtbot, window)
+    train(qtbot, window)
+    window.plot.clear_runs()
+    g = window.grid
+    g.verticalScrollBar().setValue(g.verticalScrollBar().maximum())
+    g.horizontalScrollBar().setValue(g.horizontalScrollBar().maximum())
+    assert g.verticalScrollBar().value() > 0 and g.horizontalScrollBar().value() > 0
+    path = tmp_path / "other.csv"
+    other = synthetic_ratings(70, 90, density=0.3, seed=2)
+    rows = [f"u{i},i{j},{v}" for i, j, v in zip(other.observed.rows, other.observed.cols, other.observed.vals)]
+    path.write_text("user,item,rating\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    assert window.open_path(path)
+    assert window.plot.run_count == 0 and not window.plot.can_undo_clear
+    assert not window.action_undo_clear.isEnabled()
+    assert g.verticalScrollBar().value() == 0 and g.horizontalScrollBar().value() == 0
+    assert g.verticalScrollBar().maximum() > 0  # there is something to scroll: the reset is real
+
+
+def test_clear_runs_is_undone_from_the_training_menu(window, qtbot):
+    find(window, "param_steps").setValue(20)
+    train(qtbot, window)
+    train(qtbot, window)
+    assert not window.action_undo_clear.isEnabled()
+    window.plot.clear_runs()
+    assert window.plot.run_count == 1 and window.action_undo_clear.isEnabled()
+    assert "Undo clear" in window.statusBar().currentMessage()
+    window.action_undo_clear.trigger()
+    assert window.plot.run_count == 2 and not window.action_undo_clear.isEnabled()

@@ -24,9 +24,10 @@ def test_biased_sgd_shows_its_biases_and_formula(qtbot, window):
     f = window.result.factors
     ut, it = find(window, "userBiasTable"), find(window, "itemBiasTable")
     um, im = ut.model(), it.model()
-    assert "bias" in um.headerData(0, Qt.Orientation.Horizontal) and "bias" in im.headerData(0, Qt.Orientation.Horizontal)
+    assert "bias" in um.headerData(1, Qt.Orientation.Horizontal) and "bias" in im.headerData(1, Qt.Orientation.Horizontal)
     assert um.rowCount() == 4 and im.rowCount() == 4
-    assert um.data(um.index(1, 0), Qt.ItemDataRole.EditRole) == pytest.approx(f.user_bias[1])
+    assert um.data(um.index(1, 1), Qt.ItemDataRole.EditRole) == pytest.approx(f.user_bias[1])
+    assert im.data(im.index(2, 0)) == window.grid_ratings().items[2]
     caption = find(window, "rHatCaption").text()
     assert "μ + b_u + b_i + P·Q" in caption and f"{f.global_mean:.3g}"[:3] in caption
     assert "μ =" in find(window, "biasCaption").text()
@@ -135,3 +136,40 @@ def test_hold_out_of_a_users_only_rating_warns_and_falls_back(qtbot, window):
     assert "no training ratings" in tip and "fallback" in tip
     train_vals = [5, 3, 1, 1, 1, 5, 1, 5, 4]
     assert m.data(m.index(1, 1), Qt.ItemDataRole.EditRole) == pytest.approx(np.mean(train_vals))
+
+
+def test_the_next_file_opened_starts_with_zero_means_not_rated_again(qtbot, window, tmp_path):
+    tri = tmp_path / "t.csv"
+    tri.write_text("user,item,rating\na,x,0\na,y,1\nb,x,1\n")
+    mat = tmp_path / "m.csv"
+    mat.write_text(",A,B,C,D\nu1,0,4.5,2.0,0\nu2,4,0,3.5,0\nu3,0,5,0,2\nu4,0,3.5,4.0,1.0\n")
+    assert window.open_path(tri) and not find(window, "zeroMeansNotRated").isChecked()
+    assert window.open_path(mat)
+    assert find(window, "zeroMeansNotRated").isChecked() and window.grid_ratings().nnz == 9  # as `mfstudio train` reads it
+
+
+def test_item_biases_stay_readable_with_long_titles(qtbot, window):
+    titles = [f"A Very Long Film Title Number {j} (1995) (movie {j})" for j in range(6)]
+    r = Ratings.from_dense(np.array([[5, 3, 0, 1, 4, 2], [4, 0, 0, 1, 3, 5], [1, 1, 5, 4, 2, 3]], float), items=titles)
+    window.load_ratings(r)
+    window.resize(1000, 700)
+    _train(qtbot, window, "biased-sgd", steps=20)
+    window.tabs.setCurrentIndex(window.tabs.indexOf(find(window, "itemBiasTable").parentWidget()))
+    qtbot.wait(50)
+    t = find(window, "itemBiasTable")
+    assert t.isVisible() and t.columnWidth(1) >= 80
+    assert t.columnViewportPosition(1) + t.columnWidth(1) <= t.viewport().width() + 1  # the numbers are in view
+
+
+def test_fallback_recommendations_are_marked(qtbot, window):
+    window.load_ratings(Ratings.from_dense([[5, 3, 0, 1], [4, 0, 0, 1], [1, 1, 0, 5], [0, 1, 5, 4]]))
+    window.grid_model.replace_held_out(np.array([[1, 0], [1, 3]]))  # all of User 2's ratings
+    _train(qtbot, window, "biased-sgd", steps=20)
+    m = window.recs_model
+    rows = [r for r in range(m.rowCount()) if m.data(m.index(r, 0)) == "User 2"]
+    assert rows
+    assert "fallback" in m.data(m.index(rows[0], 3), Qt.ItemDataRole.ToolTipRole)
+    assert m.data(m.index(rows[0], 2), Qt.ItemDataRole.FontRole).italic()
+    others = [r for r in range(m.rowCount()) if m.data(m.index(r, 0)) != "User 2"]
+    assert "fallback" not in m.data(m.index(others[0], 3), Qt.ItemDataRole.ToolTipRole)
+    assert "the mean rating plus the known bias" in find(window, "rHatCaption").text()

@@ -403,6 +403,46 @@ def test_an_unreadable_recovery_file_is_explained_and_moved_aside(qtbot, monkeyp
     assert w.grid_model.to_ratings() == load_example("example-1")
 
 
+
+def test_a_second_unreadable_recovery_file_keeps_the_first_one_set_aside(qtbot, monkeypatch, warnings):
+    f = recovery_file()
+    f.parent.mkdir(parents=True, exist_ok=True)
+    _choose(monkeypatch, QMessageBox.ButtonRole.AcceptRole, [])
+    for text in ("{first broken", "{second broken"):
+        f.write_text(text, encoding="utf-8")
+        w = MainWindow()
+        qtbot.addWidget(w)
+        w.ask_before_closing = False
+        w.close()
+    assert len(warnings) == 2 and not f.exists()
+    assert (f.parent / "recovery-unreadable.mfstudio").read_text(encoding="utf-8") == "{first broken"
+    assert (f.parent / "recovery-unreadable-2.mfstudio").read_text(encoding="utf-8") == "{second broken"
+
+
+def test_export_into_a_folder_with_a_read_only_result_file_is_refused(window, qtbot, tmp_path, warnings):
+    with qtbot.waitSignal(window.trainingFinished, timeout=20_000):
+        window.action_train.trigger()
+    out = tmp_path / "results"
+    assert len(window.export_results(out)) == 9
+    os.chmod(out / "P.csv", 0o444)
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    assert window.export_results(out) == []
+    assert warnings == [("Could not export the results",
+                         f"{out / 'P.csv'} is read-only, so nothing was written; make it writable or choose another folder.")]
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+
+
+def test_save_as_onto_a_read_only_session_file_is_refused(window, tmp_path, monkeypatch, warnings):
+    target = tmp_path / "kept.mfstudio"
+    target.write_text("the user's own")
+    os.chmod(target, 0o444)
+    edit(window)
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(target), ""))
+    assert window.save_session_as() is False
+    assert warnings and warnings[0][0] == "Could not save the session" and "is read-only" in warnings[0][1]
+    assert target.read_text() == "the user's own" and window.isWindowModified()
+    assert sorted(os.listdir(tmp_path)) == ["kept.mfstudio"]
+
 CRASHING_CHILD = """
 import sys, time
 from PySide6.QtWidgets import QApplication
@@ -668,9 +708,9 @@ def test_tab_order_runs_grid_solver_parameters_seed_holdout_buttons_results(wind
         return seen
 
     expected = ["ratingGrid", "solverChooser", "param_K", "param_steps", "param_alpha", "param_beta", "param_tol",
-                "param_seed", "holdoutFraction", "trainButton", "pauseButton", "stopButton", "stepButton",
-                "resetButton", "qt_tabwidget_tabbar", "rHatTable", "pTable", "qTable", "userBiasTable", "itemBiasTable",
-                "minRatings", "topN", "recommendationsTable"]
+                "param_seed", "holdoutFraction", "trainButton", "continueButton", "stepButton", "pauseButton",
+                "stopButton", "resetButton", "qt_tabwidget_tabbar", "rHatTable", "pTable", "qTable", "userBiasTable",
+                "itemBiasTable", "minRatings", "topN", "recommendationsTable"]
     assert order() == expected
     box = window.controls.solver_box
     box.setCurrentIndex(box.findData("als"))  # new parameter boxes join the chain in their place

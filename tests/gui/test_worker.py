@@ -122,3 +122,22 @@ def test_one_run_at_a_time(qtbot, runner):
     with pytest.raises(RuntimeError):
         runner.start(t)
     runner.shutdown()
+
+
+def test_a_run_waiting_for_the_warm_up_compiler_still_stops_at_once(qtbot, runner):
+    """On a first start a child process compiles the kernels and Train waits for it; Stop, closing and
+    SIGTERM must not wait for the compiler too (they did: up to its 10 s or more)."""
+    from mfstudio.core.solvers import warmup
+
+    t = Training(synthetic_ratings(), "sgd", {"steps": 1_000_000_000})
+    warmup.child_compiling(True)
+    try:
+        runner.start(t)
+        qtbot.wait(200)
+        assert runner.running
+        t0 = time.monotonic()
+        assert runner.shutdown(5000)
+        assert time.monotonic() - t0 < 0.5
+    finally:
+        warmup.child_compiling(False)
+    assert worker.live_threads() == []

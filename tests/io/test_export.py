@@ -24,8 +24,9 @@ def read_csv(path) -> list[list[str]]:
 def test_export_results_writes_every_file(tmp_path, session):
     out = tmp_path / "out"
     written = mio.export_results(out, session, top_n=2)
-    assert sorted(p.name for p in written) == sorted(mio.RESULT_FILES)
-    assert sorted(os.listdir(out)) == sorted(mio.RESULT_FILES)  # no temp files left
+    assert sorted(p.name for p in written) == sorted([*mio.RESULT_FILES, mio.MANIFEST])
+    assert sorted(os.listdir(out)) == sorted([*mio.RESULT_FILES, mio.MANIFEST])  # no temp files left
+    assert mio.verify_export(out) == []
     r, f = session.ratings, session.result.factors
     P = read_csv(out / "P.csv")
     assert P[0] == ["user", "k1", "k2"] and [row[0] for row in P[1:]] == list(r.users)
@@ -60,6 +61,16 @@ def test_history_without_holdout_has_empty_val_rmse(tmp_path):
     assert all(row[3] == "" for row in rows[1:])
 
 
+def test_history_has_six_significant_digits_unless_full_precision(tmp_path, session):
+    mio.export_history(tmp_path / "h.csv", session.result.history)
+    rows = read_csv(tmp_path / "h.csv")
+    assert all(len(c.replace("-", "").replace(".", "").split("e")[0].lstrip("0")) <= 6 for r in rows[1:] for c in r[1:] if c)
+    mio.export_history(tmp_path / "f.csv", session.result.history, full_precision=True)
+    full = read_csv(tmp_path / "f.csv")
+    h = session.result.history.arrays()
+    assert float(full[-1][1]) == h[-1][1]
+
+
 def test_full_precision_reads_back_bit_for_bit(tmp_path, session):
     mio.export_results(tmp_path, session, full_precision=True)
     f = session.result.factors
@@ -72,7 +83,7 @@ def test_full_precision_reads_back_bit_for_bit(tmp_path, session):
 def test_biased_results_include_biases_and_r_hat_rebuilds_from_the_csvs_alone(tmp_path):
     s = make_session("biased-sgd", held_out=False)
     written = mio.export_results(tmp_path, s)
-    assert sorted(p.name for p in written) == sorted(mio.RESULT_FILES + mio.BIAS_FILES)
+    assert sorted(p.name for p in written) == sorted(mio.RESULT_FILES + mio.BIAS_FILES + (mio.MANIFEST,))
     f, r = s.result.factors, s.ratings
     with np.load(tmp_path / "results.npz") as z:
         np.testing.assert_array_equal(z["user_bias"], f.user_bias)
@@ -132,18 +143,20 @@ def test_atomic_write_failure_keeps_old_file_and_leaves_no_temp(tmp_path, monkey
 
 
 def test_export_results_is_all_or_nothing(tmp_path, session, monkeypatch):
+    (tmp_path / "notes.txt").write_text("mine")  # a folder with other files: written file by file
     mio.export_results(tmp_path, session)
     before = {n: (tmp_path / n).read_bytes() for n in os.listdir(tmp_path)}
     real = atomic.os.replace
-    calls = []
     def failing_replace(a, b):
-        calls.append(b)
-        raise OSError(13, "Permission denied")
+        if str(a).endswith(".tmp") and b.name == "R_hat.csv":
+            raise OSError(13, "Permission denied")
+        return real(a, b)
     monkeypatch.setattr(atomic.os, "replace", failing_replace)
-    with pytest.raises(mio.FileFormatError):
+    with pytest.raises(mio.FileFormatError, match="Permission denied"):
         mio.export_results(tmp_path, make_session(steps=5))
     monkeypatch.setattr(atomic.os, "replace", real)
-    assert {n: (tmp_path / n).read_bytes() for n in os.listdir(tmp_path)} == before
+    assert {n: (tmp_path / n).read_bytes() for n in os.listdir(tmp_path)} == before  # the manifest too
+    assert mio.verify_export(tmp_path) == []
     # and a failure while staging (before any replace) touches nothing either
     monkeypatch.setattr(atomic, "_write_temp", lambda path, data: (_ for _ in ()).throw(OSError(5, "I/O error")))
     with pytest.raises(mio.FileFormatError, match="I/O error"):

@@ -54,6 +54,7 @@ class ALSSolver(AlternatingSolver):
     name = "als"
     title = "Alternating least squares"
     description = "Solve all users exactly with items fixed, then all items with users fixed; few, big steps."
+    objective_name = "the notebook's e"
     params = (K, STEPS_ALS, BETA, TOL, SEED)
 
     def run(self, n_steps: int, out: np.ndarray) -> int:

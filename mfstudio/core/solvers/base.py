@@ -119,6 +119,26 @@ class Factors:
     def K(self) -> int:
         return int(self.P.shape[1])
 
+    def check(self, n_users: int, n_items: int) -> None:
+        """Raise a DataError unless these factors fit an n_users x n_items matrix and hang together."""
+        P, Q = np.asarray(self.P), np.asarray(self.Q)
+        if P.ndim != 2 or Q.ndim != 2 or P.shape[0] != n_users or Q.shape[1] != n_items or P.shape[1] != Q.shape[0]:
+            raise DataError(f"The factors do not fit the ratings: P must be {n_users} x K and Q K x {n_items}.")
+        if not (np.issubdtype(P.dtype, np.floating) and np.issubdtype(Q.dtype, np.floating)):
+            raise DataError("The factors P and Q must hold numbers.")
+        if (self.user_bias is None) != (self.item_bias is None):
+            raise DataError("The results have user biases without item biases (or the other way round); "
+                            "a model has both or neither.")
+        if self.user_bias is not None:
+            ub, ib = np.asarray(self.user_bias), np.asarray(self.item_bias)
+            if ub.shape != (n_users,) or ib.shape != (n_items,):
+                raise DataError(f"The biases do not fit the ratings: {n_users} user biases and {n_items} item biases "
+                                "are needed.")
+            if not (np.issubdtype(ub.dtype, np.floating) and np.issubdtype(ib.dtype, np.floating)):
+                raise DataError("The biases must be numbers.")
+        if not isinstance(self.global_mean, (float, int, np.floating, np.integer)) or isinstance(self.global_mean, bool):
+            raise DataError("The global mean must be a number.")
+
     def with_fallback(self, train: Observed) -> Factors:
         """These factors with the users and items that ``train`` never rates marked cold (in place)."""
         n, m = self.P.shape[0], self.Q.shape[1]
@@ -178,11 +198,17 @@ class Factors:
 
 
 class Solver(ABC):
-    """A factorization method. Subclasses set ``name``, ``title``, ``description``, ``params``."""
+    """A factorization method. Subclasses set ``name``, ``title``, ``description``, ``objective_name``, ``params``.
+
+    ``objective_name`` names the objective the solver minimises (its module docstring
+    states it); solvers with the same name minimise the same function, so their
+    objective curves compare.
+    """
 
     name: ClassVar[str]
     title: ClassVar[str]
     description: ClassVar[str]
+    objective_name: ClassVar[str]
     params: ClassVar[tuple[ParamSpec, ...]]
     uses_biases: ClassVar[bool] = False
 

@@ -43,6 +43,7 @@ class BiasedSGDSolver(Solver):
     name = "biased-sgd"
     title = "Gradient descent with biases"
     description = "Adds an overall average and a bias per user and per item (some people rate high)."
+    objective_name = "e with biases"
     params = (K, STEPS_B, ALPHA_B, BETA, TOL_B, SEED)
     uses_biases = True
 

@@ -32,6 +32,7 @@ class NMFSolver(AlternatingSolver):
     name = "nmf"
     title = "Non-negative factorization"
     description = "Like gradient descent, but every factor stays zero or positive, so features add up."
+    objective_name = "the notebook's e"
     params = (K, STEPS_NMF, BETA, TOL, SEED)
 
     def _check_init(self, init: Factors, K: int) -> Factors:

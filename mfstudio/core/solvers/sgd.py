@@ -27,6 +27,7 @@ class SGDSolver(Solver):
     name = "sgd"
     title = "Gradient descent (the notebook's)"
     description = "The notebook's method: nudge P and Q after every single rating, in order."
+    objective_name = "the notebook's e"
     params = (K, STEPS, ALPHA, BETA, TOL, SEED)
 
     def initial_factors(self, rng: np.random.Generator, K: int) -> Factors:

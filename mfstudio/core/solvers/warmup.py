@@ -32,6 +32,11 @@ def child_compiling(active: bool) -> None:
         _no_child_compiling.set()
 
 
+def wait_for_child(timeout: float | None = None) -> bool:
+    """Wait until no child process is compiling (True) or ``timeout`` seconds have passed (False)."""
+    return _no_child_compiling.wait(timeout)
+
+
 def ensure_compiled(name: str) -> None:
     """Make sure solver ``name``'s kernels are compiled or loaded in this process."""
     if name in _ready:

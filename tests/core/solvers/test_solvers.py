@@ -154,7 +154,7 @@ def test_every_solver_declares_its_parameters():
     for cls in SOLVERS.values():
         names = [p.name for p in cls.params]
         assert {"K", "steps", "beta", "tol", "seed"} <= set(names)
-        assert cls.__module__ and cls.description and cls.title
+        assert cls.__module__ and cls.description and cls.title and cls.objective_name
         for p in cls.params:
             assert p.minimum <= p.default <= p.maximum and p.help and p.label
         assert get_solver("sgd").defaults() | {} == {"K": 2, "steps": 10_000, "alpha": 0.0002, "beta": 0.02, "tol": 0.001, "seed": 0}
@@ -194,3 +194,18 @@ def test_bad_starting_biases_are_refused():
 def test_range_messages_read_well():
     with pytest.raises(ParameterError, match=r"up to 2,147,483,647; got -1\."):
         Training(load_example(), "sgd", {"seed": -1})
+
+
+def test_solvers_that_share_an_objective_name_compute_the_same_objective():
+    from mfstudio.core import metrics
+
+    R = load_example("example-1")
+    names = {cls.objective_name for cls in SOLVERS.values()}
+    assert names == {"the notebook's e", "e with biases"}
+    same = [n for n, cls in SOLVERS.items() if cls.objective_name == "the notebook's e"]
+    assert sorted(same) == ["als", "nmf", "sgd"]
+    # the objective each reports after a step is the notebook's e of its factors
+    for name in same:
+        t = Training(R, name, {"steps": 1})
+        snap = t.run_to_end()
+        assert snap.objective == pytest.approx(metrics.objective(t.split.train, snap.factors, 0.02), rel=1e-9)

@@ -1,0 +1,76 @@
+"""Memory a run or an export will need, estimated before anything is allocated.
+
+Numbers the user controls (K, the data's users and items) decide the size of the
+factors, and exports of R_hat are users x items; a request that cannot fit is refused
+with a sentence giving the figure and what to change, instead of a MemoryError (or
+the machine swapping) halfway through.
+"""
+
+from __future__ import annotations
+
+import os
+
+from mfstudio.core.errors import DataError
+
+FLOAT = 8  # bytes per float64
+FACTOR_COPIES = 6  # the random draws, the kernels' layout, a snapshot, the result, the best state, the GUI's copy
+ENTRY_BYTES = 24 * 3  # row, column and value of each rating, in about three arrangements (sorted, split, shuffled)
+DENSE_EXPORT_BYTES = FLOAT * 3 + 16  # R and R_hat in results.npz, one row at a time of text, per users x items cell
+USABLE_SHARE = 0.8  # leave the rest for the program, the window and the system
+
+
+def available_bytes() -> int:
+    """Memory this process can still take: MemAvailable on Linux, else physical memory."""
+    try:
+        with open("/proc/meminfo", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        return int(os.sysconf("SC_PHYS_PAGES")) * int(os.sysconf("SC_PAGE_SIZE"))
+    except (ValueError, OSError, AttributeError):
+        return 1 << 62  # unknown: do not refuse
+
+
+def human(n_bytes: float) -> str:
+    """A size as people say it: 950 MB, 24 GB."""
+    for unit, size in (("TB", 1e12), ("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
+        if n_bytes >= size:
+            value = n_bytes / size
+            return f"{value:.0f} {unit}" if value >= 10 else f"{value:.1f} {unit}"
+    return f"{int(n_bytes)} bytes"
+
+
+def run_bytes(n_users: int, n_items: int, nnz: int, K: int, biases: bool = False) -> int:
+    """About how much memory training K features on this data takes at its peak."""
+    factors = FLOAT * int(K) * (int(n_users) + int(n_items)) + (FLOAT * (n_users + n_items) if biases else 0)
+    return FACTOR_COPIES * factors + ENTRY_BYTES * int(nnz)
+
+
+def check_run(n_users: int, n_items: int, nnz: int, K: int, biases: bool = False,
+              available: int | None = None) -> None:
+    """Refuse, with a sentence, a run that would not fit in memory."""
+    need = run_bytes(n_users, n_items, nnz, K, biases)
+    have = int(USABLE_SHARE * (available_bytes() if available is None else available))
+    if need <= have:
+        return
+    per_k = FACTOR_COPIES * FLOAT * (n_users + n_items)
+    k_max = max(0, (have - ENTRY_BYTES * nnz) // per_k) if per_k else 0
+    fix = f"use K = {k_max:,} or less" if k_max >= 1 else "use a smaller data set"
+    raise DataError(
+        f"Training K = {K:,} latent features for {n_users:,} users and {n_items:,} items needs about {human(need)} "
+        f"of memory, more than the {human(have)} available; {fix}, or train on fewer users and items."
+    )
+
+
+def check_dense_export(n_users: int, n_items: int, available: int | None = None) -> None:
+    """Refuse, with a sentence, exports of R_hat (users x items) that would not fit in memory."""
+    need = DENSE_EXPORT_BYTES * int(n_users) * int(n_items)
+    have = int(USABLE_SHARE * (available_bytes() if available is None else available))
+    if need > have:
+        raise DataError(
+            f"Exporting R_hat for {n_users:,} users x {n_items:,} items needs about {human(need)} of memory, "
+            f"more than the {human(have)} available; export P, Q and the recommendations on their own instead."
+        )

@@ -1,0 +1,92 @@
+"""Loading is all or nothing: a file that fails anywhere leaves the window exactly as it was."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PySide6.QtWidgets import QMessageBox
+
+from mfstudio import io as mio
+from mfstudio.core import Factors, History, Ratings, RunResult, Session
+from tests.gui.test_window import train
+
+
+@pytest.fixture
+def warnings(monkeypatch):
+    seen: list[tuple[str, str]] = []
+    monkeypatch.setattr(QMessageBox, "warning", lambda parent, title, text, *a, **k: seen.append((title, text)))
+    return seen
+
+
+def _state(w):
+    return (w.grid_ratings(), w.document_title, w.session_path, w.is_modified(), w.controls.solver(),
+            None if w.result is None else w.result.factors.P.copy())
+
+
+def _same(a, b):
+    assert a[0] == b[0] and a[1:5] == b[1:5]
+    assert (a[5] is None and b[5] is None) or np.array_equal(a[5], b[5])
+
+
+def _bad_session(kind: str) -> Session:
+    r = Ratings.from_dense([[5, 3, 0], [4, 0, 1], [1, 1, 5]])
+    f = Factors(np.ones((3, 2)), np.ones((2, 3)))
+    hist = History.from_array(np.array([[1, 2.0, 1.0, 1.0, np.nan, np.nan, 0.1]]))
+    if kind == "user bias only":
+        f = Factors(np.ones((3, 2)), np.ones((2, 3)), np.zeros(3), None, 3.0)
+    elif kind == "nan step":
+        hist = History.from_array(np.array([[np.nan, 2.0, 1.0, 1.0, np.nan, np.nan, 0.1]]))
+    res = RunResult("biased-sgd" if kind == "user bias only" else "sgd", {}, f, hist, 1)
+    return Session(ratings=r, result=res)
+
+
+@pytest.mark.parametrize("kind", ["user bias only", "nan step"])
+def test_a_half_valid_session_changes_nothing_and_save_keeps_the_old_file(qtbot, window, warnings, tmp_path, kind):
+    a = tmp_path / "a.mfstudio"
+    assert window._save_to(a)
+    before_bytes = a.read_bytes()
+    before = _state(window)
+    from mfstudio.core import MFStudioError
+
+    with pytest.raises(MFStudioError) as e:
+        window.load_session(_bad_session(kind), path=tmp_path / "b.mfstudio")
+    assert "Traceback" not in str(e.value)
+    _same(_state(window), before)
+    assert window.session_path == a
+    assert window.save_session()  # Ctrl+S writes the same document to the same file
+    assert mio.load(a).session.ratings == before[0]
+    assert before_bytes
+
+
+def test_opening_a_half_valid_session_file_is_one_sentence_and_nothing_changes(qtbot, window, warnings, tmp_path,
+                                                                                monkeypatch):
+    train(qtbot, window)
+    before = _state(window)
+    bad = tmp_path / "b.mfstudio"
+    bad.write_bytes(mio.session_to_bytes(Session(ratings=Ratings.from_dense([[1, 2], [3, 4]]))))
+    # the file is fine for the reader; showing it fails halfway (after the grid changed): the old document comes back
+    bad.write_bytes(mio.session_to_bytes(_good_session_with_results()))
+    real = type(window)._show_result
+    calls = []
+
+    def flaky(self, *args, **kwargs):
+        calls.append(1)
+        if len(calls) == 1:
+            raise TypeError("unsupported operand type(s) for +: 'NoneType' and 'float'")
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(type(window), "_show_result", flaky)
+    assert window.open_path(bad) is False
+    assert warnings and warnings[-1][0] == "Could not open the file" and "window is as it was" in warnings[-1][1]
+    s = _state(window)
+    assert s[0] == before[0] and s[1] == before[1] and s[2] == before[2] and s[3] is True
+    np.testing.assert_array_equal(s[5], before[5])
+
+
+def _good_session_with_results() -> Session:
+    from mfstudio.core import Training
+
+    r = Ratings.from_dense([[1, 2], [3, 4]])
+    t = Training(r, "sgd", {"steps": 5})
+    t.run_to_end()
+    return Session(ratings=r, result=RunResult("sgd", dict(t.params), t.factors.copy(), t.history, t.step))
