@@ -21,6 +21,7 @@ import numpy as np
 
 import mfstudio
 from mfstudio.core.errors import MFStudioError
+from mfstudio.core.numbers import read_number, read_whole
 from mfstudio.core.solvers import SOLVERS, Factors, ParamSpec
 
 EXIT_OK, EXIT_USAGE, EXIT_INTERRUPTED = 0, 2, 130
@@ -151,7 +152,7 @@ def main_parser() -> _Parser:
 # -- checking values ------------------------------------------------------------------------
 def _whole(text: str, flag: str, minimum: int, what: str) -> int:
     try:
-        v = int(text)
+        v = read_whole(text)
     except ValueError:
         raise UsageError(f"{flag} must be a whole number {what}; got {text!r}.") from None
     if v < minimum:
@@ -161,9 +162,10 @@ def _whole(text: str, flag: str, minimum: int, what: str) -> int:
 
 def _holdout(text: str) -> float:
     try:
-        v = float(text)
+        v = read_number(text)
     except ValueError:
-        v = math.nan
+        v = None
+    v = math.nan if v is None else v
     if not (math.isfinite(v) and 0.0 <= v < 1.0):
         raise UsageError(f"--holdout must be a share of the ratings from 0 up to but not including 1 (e.g. 0.2); got {text!r}.")
     return v
@@ -191,33 +193,54 @@ def solver_params(args: argparse.Namespace, solver: str, base: dict[str, Any]) -
     return params
 
 
-def read_init(path: str, K: int | None) -> Factors:
-    """Starting factors from an .npz with P (users x K), Q (K x items) and optional biases."""
+def read_init(path: str, K: int | None, shape: tuple[int, int] | None = None) -> Factors:
+    """Starting factors from an .npz with P (users x K), Q (K x items) and optional biases.
+
+    Every shape is checked from the arrays' headers (against each other, against --k and, with
+    ``shape``, against the data's users x items) before any array is read.
+    """
+    from mfstudio.core.solvers.base import K as K_SPEC
     from mfstudio.io.npz import read_npz
 
-    arrays = read_npz(path, ("P", "Q", "user_bias", "item_bias", "global_mean"))
     name = Path(path).name
-    for key in ("P", "Q"):
-        if key not in arrays:
-            raise UsageError(f"{name} has no array {key!r}; --init needs arrays P (users x K) and Q (K x items).")
-        a = arrays[key]
-        if a.ndim != 2 or a.dtype.kind not in "biuf":
-            raise UsageError(f"The array {key!r} in {name} must be a two-dimensional array of numbers.")
+
+    def check(meta: dict[str, tuple[tuple[int, ...], np.dtype]]) -> None:
+        for key in ("P", "Q"):
+            if key not in meta:
+                raise UsageError(f"{name} has no array {key!r}; --init needs arrays P (users x K) and Q (K x items).")
+            a_shape, dtype = meta[key]
+            if len(a_shape) != 2 or dtype.kind not in "biuf":
+                raise UsageError(f"The array {key!r} in {name} must be a two-dimensional array of numbers.")
+        (n, k), (kq, m) = meta["P"][0], meta["Q"][0]
+        if k != kq:
+            raise UsageError(f"In {name}, P has {k:,} columns but Q has {kq:,} rows; both must be K.")
+        if not K_SPEC.minimum <= k <= K_SPEC.maximum:
+            raise UsageError(f"The starting factors in {name} have K = {k:,}; K must be from {K_SPEC.minimum} up to "
+                             f"{K_SPEC.maximum:,}, so give P and Q with that many columns and rows.")
+        if K is not None and k != K:
+            raise UsageError(f"The starting factors in {name} have K = {k} but --k is {K}; make them agree or leave out --k.")
+        if shape is not None and (n, m) != tuple(shape):
+            raise UsageError(f"The starting factors in {name} are for {n:,} users x {m:,} items, but the data has "
+                             f"{shape[0]:,} x {shape[1]:,}; P needs one row per user and Q one column per item.")
+        for key, size in (("user_bias", n), ("item_bias", m), ("global_mean", 1)):
+            if key not in meta:
+                continue
+            a_shape, dtype = meta[key]
+            count = int(np.prod(a_shape))
+            if key == "global_mean":
+                if dtype.kind not in "biuf" or count != 1:
+                    raise UsageError(f"The array {key!r} in {name} must be a single number.")
+            elif dtype.kind not in "biuf" or len(a_shape) > 1 or count != size:
+                raise UsageError(f"The array {key!r} in {name} must be a one-dimensional array of {size:,} numbers, "
+                                 f"one per {'user' if key == 'user_bias' else 'item'}.")
+
+    arrays = read_npz(path, ("P", "Q", "user_bias", "item_bias", "global_mean"), check)
     P, Q = arrays["P"].astype(np.float64), arrays["Q"].astype(np.float64)
-    if P.shape[1] != Q.shape[0]:
-        raise UsageError(f"In {name}, P has {P.shape[1]} columns but Q has {Q.shape[0]} rows; both must be K.")
-    if K is not None and P.shape[1] != K:
-        raise UsageError(f"The starting factors in {name} have K = {P.shape[1]} but --k is {K}; make them agree or leave out --k.")
     f = Factors(P, Q)
-    for key in ("user_bias", "item_bias", "global_mean"):
-        a = arrays.get(key)
-        if a is not None and (a.dtype.kind not in "biuf" or a.ndim > 1 or (key == "global_mean" and a.size != 1)):
-            what = "a single number" if key == "global_mean" else "a one-dimensional array of numbers"
-            raise UsageError(f"The array {key!r} in {name} must be {what}.")
     if "user_bias" in arrays or "item_bias" in arrays:
-        # the solver checks the lengths against the data (one bias per user / item)
-        f.user_bias = arrays["user_bias"].astype(np.float64) if "user_bias" in arrays else None
-        f.item_bias = arrays["item_bias"].astype(np.float64) if "item_bias" in arrays else None
+        # the solver checks that the values are finite and that a biased solver gets both
+        f.user_bias = arrays["user_bias"].astype(np.float64).ravel() if "user_bias" in arrays else None
+        f.item_bias = arrays["item_bias"].astype(np.float64).ravel() if "item_bias" in arrays else None
         f.global_mean = float(arrays["global_mean"].reshape(())) if "global_mean" in arrays else 0.0
     return f
 
@@ -329,7 +352,7 @@ def train(argv: Sequence[str]) -> int:
     params = solver_params(args, solver, base)
     init = None
     if args.init is not None:
-        init = read_init(args.init, params.get("K") if args.param_K is not None else None)
+        init = read_init(args.init, params.get("K") if args.param_K is not None else None, ratings.shape)
         params.setdefault("K", init.K)
         if args.param_K is None:
             params["K"] = init.K
@@ -341,8 +364,13 @@ def train(argv: Sequence[str]) -> int:
         split_arg = float(src.holdout_fraction)
     else:
         split_arg = None
-    if patience is None:
-        patience = src.patience
+    if patience is None and src.patience is not None:
+        if split_arg is None:
+            # the session's setting, not a flag the user gave: say so and train without it
+            _say(quiet, f"Note: {Path(args.input).name} sets a patience of {src.patience} steps but holds out no "
+                        "ratings to watch, so training runs without it; add --holdout (e.g. 0.2) to use it.", sys.stderr)
+        else:
+            patience = src.patience
     if patience is not None and split_arg is None:
         raise UsageError("--patience needs a hold-out to watch; add --holdout (e.g. 0.2) or leave out --patience.")
     training = Training(ratings, solver, params, holdout=split_arg, init=init, patience=patience)

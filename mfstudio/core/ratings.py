@@ -19,12 +19,31 @@ from mfstudio.core.errors import DataError
 MAX_CELLS = 200_000_000  # users x items beyond this is refused before allocating
 
 
+def check_text(texts: Sequence[str], what: str) -> None:
+    """Refuse text that no file can hold: a lone surrogate (half of a UTF-16 pair, such as
+    "\\ud800" from a JSON escape or a numpy string), which UTF-8 cannot encode, so saving,
+    autosaving or exporting it would fail. Every reader builds its Ratings through here."""
+    try:
+        "".join(texts).encode("utf-8")
+    except UnicodeEncodeError:
+        for k, t in enumerate(texts):
+            try:
+                t.encode("utf-8")
+            except UnicodeEncodeError as exc:
+                shown = t if len(t) <= 30 else t[:27] + "..."
+                raise DataError(
+                    f"{what} {k + 1} ({shown!r}) holds a character that cannot be saved (U+{ord(t[exc.start]):04X}, "
+                    "a lone surrogate: half of a UTF-16 pair); rename it, or fix the file it came from."
+                ) from None
+
+
 def _labels(given: Sequence[str] | None, n: int, prefix: str) -> tuple[str, ...]:
     if given is None:
         return tuple(f"{prefix} {i + 1}" for i in range(n))
     labels = tuple(str(x) for x in given)
     if len(labels) != n:
         raise DataError(f"Got {len(labels)} {prefix.lower()} labels for {n} {prefix.lower()}s; give one label per {prefix.lower()}.")
+    check_text(labels, f"{prefix} label")
     return labels
 
 
@@ -36,6 +55,7 @@ def _genres(given: Sequence[Sequence[str]] | None, n: int) -> tuple[tuple[str, .
     out = tuple(tuple(map(str, g)) for g in given)
     if len(out) != n:
         raise DataError(f"Got genres for {len(out)} items but there are {n}; give one (possibly empty) list of genres per item.")
+    check_text([g for gs in out for g in gs], "Genre name")
     return out
 
 
@@ -85,7 +105,7 @@ class Ratings:
             )
         r = np.asarray(rows, dtype=np.int64).ravel()
         c = np.asarray(cols, dtype=np.int64).ravel()
-        v = np.asarray(vals, dtype=np.float64).ravel()
+        v = np.asarray(vals, dtype=np.float64).ravel() + 0.0  # a copy, and -0 is 0 whoever read it
         if not (r.shape == c.shape == v.shape):
             raise DataError("Rows, columns and values of the ratings must have the same length.")
         if r.size:

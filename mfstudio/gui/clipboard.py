@@ -8,11 +8,7 @@ or a quote wrapped in double quotes with inner quotes doubled.
 
 from __future__ import annotations
 
-import math
-import re
-
-_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
-_SPACES = " \t\r\n\u00a0\u202f\u2007"
+from mfstudio.core.numbers import UNAMBIGUOUS_COMMA, read_number
 
 
 def parse_block(text: str) -> list[list[str]]:
@@ -104,29 +100,16 @@ def _quote(cell: str) -> str:
     return cell
 
 
-_THOUSANDS = re.compile(r"[+-]?[1-9]\d{0,2},\d{3}")
-
-
 def parse_number(text: str) -> float | None:
-    """Read a rating typed or pasted by a user.
+    """Read a rating typed or pasted by a user, by the one rule for numbers that files follow
+    too (:mod:`mfstudio.core.numbers`).
 
     Returns None for empty text (meaning "not rated"), the number for text such
-    as ``4``, ``3.5``, `` 4,5 `` (decimal comma) or ``1e0``, and raises
-    ``ValueError`` for anything else, including ``nan`` and ``inf``.
+    as ``4``, ``3.5``, `` 4,5 `` (decimal comma) or ``1e0`` (``-0`` is 0), and raises
+    ``ValueError`` for anything else, including ``nan``, ``inf``, ``1_0``, digits
+    other than 0-9 and ``1,000`` (a thousands separator or a decimal comma?).
     """
-    s = text.strip(_SPACES)
-    if not s:
-        return None
-    if "," in s and "." not in s and s.count(",") == 1:
-        if _THOUSANDS.fullmatch(s):  # "1,000": one thousand or 1.0? refuse rather than guess
-            raise ValueError(f"{text!r} is ambiguous (a thousands separator or a decimal comma)")
-        s = s.replace(",", ".")
-    if not _NUMBER.fullmatch(s):
-        raise ValueError(f"{text!r} is not a number")
-    value = float(s)
-    if not math.isfinite(value):
-        raise ValueError(f"{text!r} is too large to be a rating")
-    return value
+    return read_number(text, UNAMBIGUOUS_COMMA)
 
 
 def format_number(value: float) -> str:

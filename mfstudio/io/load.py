@@ -10,6 +10,7 @@ from mfstudio.core.errors import MFStudioError
 from mfstudio.core.session import Session
 from mfstudio.io import movielens
 from mfstudio.io.errors import FileFormatError
+from mfstudio.io.files import read_bytes
 from mfstudio.io.npz import ratings_from_npz
 from mfstudio.io.session_file import session_from_bytes
 from mfstudio.io.tables import guess_layout, read_matrix, read_triples
@@ -18,8 +19,7 @@ from mfstudio.io.text import (
     Table,
     decode,
     fast_columns,
-    is_number,
-    read_bytes,
+    looks_numeric,
     sniff_delimiter,
     split_line,
     split_table,
@@ -63,7 +63,7 @@ def looks_like_prose(lines: list[str], delimiter: str) -> bool:
         return False  # one line: a header without rows says so better
     cells = [c for ln in head[1:] for row in [split_line(ln, delimiter)] for c in (row[1:] if len(row) > 1 else row)]
     dc = delimiter != ","
-    numbers = sum(1 for c in cells if not c.strip() or is_number(c, dc))
+    numbers = sum(1 for c in cells if not c.strip() or looks_numeric(c, dc))
     return numbers < 0.25 * len(cells)
 
 

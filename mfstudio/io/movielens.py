@@ -33,9 +33,11 @@ from typing import BinaryIO
 
 import numpy as np
 
+from mfstudio.core.numbers import NumberError, read_number
 from mfstudio.core.ratings import MAX_CELLS, Ratings
 from mfstudio.io.errors import FileFormatError, describe_os_error
-from mfstudio.io.text import MAX_FILE_BYTES, text_lines
+from mfstudio.io.files import MAX_FILE_BYTES, check_regular, open_input, zip_member_count
+from mfstudio.io.text import text_lines
 
 MAX_TITLES_BYTES = 256 * 1024**2  # movies.csv of ml-32m is ~4 MB; anything far larger is not a titles file
 MAX_ZIP_MEMBERS = 100_000
@@ -84,6 +86,11 @@ def _size(n: int) -> str:
 COMPANIONS = {**dict.fromkeys(("u.item", "u.genre", "u.user", "u.info", "u.occupation"), "u.data"),
               **dict.fromkeys(("movies.dat", "users.dat", "tags.dat"), "ratings.dat"),
               **dict.fromkeys(("movies.csv", "tags.csv", "links.csv", "genome-scores.csv", "genome-tags.csv"), "ratings.csv")}
+
+
+def _is_id(text: bytes | str) -> bool:
+    """An id as MovieLens writes one: ASCII digits (str.isdigit also takes ١٢ and ²)."""
+    return text.isascii() and text.isdigit()
 
 
 def layout_of_name(name: str) -> Layout | None:
@@ -160,16 +167,11 @@ class _Folder(_Source):
 
     def open(self, key: str, limit: int) -> BinaryIO:
         p = self.root / key
-        try:
-            size = p.stat().st_size
-            if size > limit:
-                raise FileFormatError(f"{self.where(key)} is {_size(size)}, more than MF Studio reads "
-                                      f"({_size(limit)}); use a smaller MovieLens set.")
-            return open(p, "rb")  # the caller closes it
-        except FileNotFoundError:
-            raise FileFormatError(f"There is no file at {p}; check the name and the folder.") from None
-        except OSError as exc:
-            raise FileFormatError(describe_os_error(exc, p, "read")) from exc
+        size = check_regular(p).st_size  # no FIFO or device, even one listed as a file a moment ago
+        if size > limit:
+            raise FileFormatError(f"{self.where(key)} is {_size(size)}, more than MF Studio reads "
+                                  f"({_size(limit)}); use a smaller MovieLens set.")
+        return open_input(p)  # the caller closes it
 
 
 class _Zip(_Source):
@@ -177,17 +179,29 @@ class _Zip(_Source):
 
     def __init__(self, path: Path) -> None:
         self.name = path.name
+        self.fh = open_input(path)
         try:
-            self.zf = zipfile.ZipFile(path)
-        except FileNotFoundError:
-            raise FileFormatError(f"There is no file at {path}; check the name and the folder.") from None
+            count = zip_member_count(self.fh)  # before zipfile lists them all
+            if count is not None and count > MAX_ZIP_MEMBERS:
+                raise FileFormatError(f"{self.name} holds {count:,} files, far more than a MovieLens download; "
+                                      "choose the .zip as downloaded from MovieLens.")
+            self.fh.seek(0)
+            self.zf = zipfile.ZipFile(self.fh)
+        except FileFormatError:
+            self.fh.close()
+            raise
         except (zipfile.BadZipFile, EOFError, ValueError, NotImplementedError):
+            self.fh.close()
             raise FileFormatError(f"{self.name} is not a valid .zip file (it may be truncated); download it again.") from None
         except OSError as exc:
+            self.fh.close()
             raise FileFormatError(describe_os_error(exc, path, "read")) from exc
+        except BaseException:
+            self.fh.close()
+            raise
         infos = self.zf.infolist()
         if len(infos) > MAX_ZIP_MEMBERS:
-            self.zf.close()
+            self.close()
             raise FileFormatError(f"{self.name} holds {len(infos):,} files, far more than a MovieLens download; "
                                   "choose the .zip as downloaded from MovieLens.")
         self.members: dict[str, zipfile.ZipInfo] = {}
@@ -195,7 +209,7 @@ class _Zip(_Source):
             key = info.filename.replace("\\", "/")
             parts = key.split("/")
             if key.startswith("/") or ".." in parts or re.match(r"[A-Za-z]:", key):
-                self.zf.close()
+                self.close()
                 raise FileFormatError(f"{self.name} holds a file named {info.filename!r}, which points outside the archive; "
                                       "MF Studio does not open such .zip files, so download it again from MovieLens.")
             if not info.is_dir():
@@ -221,14 +235,15 @@ class _Zip(_Source):
 
     def close(self) -> None:
         self.zf.close()
+        self.fh.close()
 
 
 # -- recognising -------------------------------------------------------------------------------
 def _head_line(path: Path) -> bytes:
     try:
-        with open(path, "rb") as fh:
+        with open_input(path) as fh:
             head = fh.read(4096)
-    except OSError:
+    except (OSError, FileFormatError):
         return b""
     return head.split(b"\n", 1)[0].rstrip(b"\r").removeprefix(codecs.BOM_UTF8)
 
@@ -248,7 +263,7 @@ def lone_file_layout(path: Path) -> Layout | None:
     if lay.key == "csv":
         return lay if _csv_header_ok(line) else None
     cells = line.split(lay.sep)
-    if len(cells) in (3, 4) and all(c.strip().isdigit() for c in cells[:2]):
+    if len(cells) in (3, 4) and all(_is_id(c.strip()) for c in cells[:2]):
         return lay
     return None
 
@@ -260,12 +275,16 @@ def is_zip(path: Path) -> bool:
     if path.suffix.lower() == ".npz":
         return False
     try:
-        with open(path, "rb") as fh:
+        with open_input(path) as fh:
             if fh.read(4) != b"PK\x03\x04":
                 return False
-        with zipfile.ZipFile(path) as zf:
-            return not any(n.endswith(".npy") for n in zf.namelist())
-    except (OSError, zipfile.BadZipFile, EOFError, ValueError, NotImplementedError):
+            count = zip_member_count(fh)
+            if count is not None and count > MAX_ZIP_MEMBERS:
+                return True  # no .npz either; reading it as a zip says what is wrong
+            fh.seek(0)
+            with zipfile.ZipFile(fh) as zf:
+                return not any(n.endswith(".npy") for n in zf.namelist())
+    except (OSError, FileFormatError, zipfile.BadZipFile, EOFError, ValueError, NotImplementedError):
         return False
 
 
@@ -370,10 +389,10 @@ def _slow_block(data: bytes, sep: bytes, width: int, first_line: int, where: str
                                       "the file may be damaged, so download it again.")
             out.append(int(cell))
         try:
-            v = float(cells[2])
-        except ValueError:
-            v = float("nan")
-        if not np.isfinite(v):
+            v = read_number(cells[2])  # the one rule: the fast path reads only ASCII digits and '.'
+        except NumberError:
+            v = None
+        if v is None:
             shown = cells[2] if len(cells[2]) <= 30 else cells[2][:27] + "..."
             raise FileFormatError(f"Line {n:,} of {where} holds {shown!r} where a rating should be; "
                                   "the file may be damaged, so download it again.")
@@ -381,16 +400,21 @@ def _slow_block(data: bytes, sep: bytes, width: int, first_line: int, where: str
     return np.array(users, np.int64), np.array(movies, np.int64), np.array(vals, np.float64)
 
 
-def _blocks(fh: BinaryIO, where: str) -> Iterator[tuple[bytes, int]]:
-    """Whole lines in blocks of about BLOCK_BYTES, each with the number of its first line."""
+def _blocks(fh: BinaryIO, where: str, limit: int = MAX_FILE_BYTES) -> Iterator[tuple[bytes, int]]:
+    """Whole lines in blocks of about BLOCK_BYTES, each with the number of its first line;
+    refused once more than ``limit`` bytes came (whatever the file's size said)."""
     carry = b""
     line = 1
+    total = 0
     while True:
         chunk = fh.read(BLOCK_BYTES)
         if not chunk:
             if carry:
                 yield carry, line
             return
+        total += len(chunk)
+        if total > limit:
+            raise FileFormatError(f"{where} holds more than MF Studio reads ({_size(limit)}); use a smaller MovieLens set.")
         data = carry + chunk
         cut = data.rfind(b"\n") + 1
         if cut == 0:
@@ -508,7 +532,7 @@ def _genre_names_100k(text: str) -> tuple[str, ...]:
     named: dict[int, str] = {}
     for line in text_lines(text):
         name, _, index = line.rpartition("|")
-        if name.strip() and index.strip().isdigit():
+        if name.strip() and _is_id(index.strip()):
             named.setdefault(int(index), name.strip())
     if not named or sorted(named) != list(range(len(named))):
         return GENRES_100K
@@ -523,7 +547,7 @@ def parse_u_item(text: str, names: tuple[str, ...] = GENRES_100K) -> _Titles:
         if not line.strip():
             continue
         f = line.split("|")
-        if len(f) < 2 or not f[0].strip().isdigit():
+        if len(f) < 2 or not _is_id(f[0].strip()):
             out.bad_lines.append(n)  # type: ignore[union-attr]
             continue
         mid = int(f[0])
@@ -542,7 +566,7 @@ def parse_movies_dat(text: str) -> _Titles:
         if not line.strip():
             continue
         f = line.split("::")
-        if len(f) < 2 or not f[0].strip().isdigit():
+        if len(f) < 2 or not _is_id(f[0].strip()):
             out.bad_lines.append(n)  # type: ignore[union-attr]
             continue
         mid = int(f[0])
@@ -566,12 +590,12 @@ def parse_movies_csv(text: str) -> _Titles:
             cells = [c.strip() for c in row]
             if not any(cells):
                 continue
-            if n == 1 and not cells[0].isdigit():
+            if n == 1 and not _is_id(cells[0]):
                 words = [c.lower() for c in cells]
                 if all(w in words for w in col):
                     col = {w: words.index(w) for w in col}
                 continue
-            if len(cells) <= max(col["movieid"], col["title"]) or not cells[col["movieid"]].isdigit():
+            if len(cells) <= max(col["movieid"], col["title"]) or not _is_id(cells[col["movieid"]]):
                 out.bad_lines.append(n)  # type: ignore[union-attr]
                 continue
             mid = int(cells[col["movieid"]])

@@ -1,86 +1,139 @@
-"""NumPy ``.npz`` files, read safely: never with pickle, and every array's dtype, shape and
-size checked from its header before anything is allocated."""
+"""NumPy ``.npz`` files, read safely: never with pickle, opened only when a regular file, every
+array's dtype, shape and size checked from its header, and the shapes checked against each
+other (labels against R, P against Q), before any array is read."""
 
 from __future__ import annotations
 
 import io
 import os
 import zipfile
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 
 from mfstudio.core.ratings import MAX_CELLS, Ratings
 from mfstudio.io.errors import FileFormatError, describe_os_error
+from mfstudio.io.files import open_input, zip_member_count
 
 MAX_ARRAY_ELEMENTS = MAX_CELLS  # no array may claim more elements than the largest matrix
+MAX_NPZ_MEMBERS = 10_000  # numpy.savez writes one member per array; far more is not our kind of file
 MAX_LABEL_CHARS = 10_000  # a label array with longer strings is refused
 
 
-def inspect_npz(path: str | os.PathLike[str]) -> dict[str, tuple[tuple[int, ...], np.dtype]]:
-    """Names, shapes and dtypes of the arrays in an ``.npz``, from headers only."""
-    p = Path(path)
+Meta = dict[str, tuple[tuple[int, ...], np.dtype]]
+
+
+def _open_zip(p: Path) -> tuple[BinaryIO, zipfile.ZipFile]:
+    fh = open_input(p)
     try:
-        zf = zipfile.ZipFile(p)
-    except FileNotFoundError:
-        raise FileFormatError(f"There is no file at {p}; check the name and the folder.") from None
-    except (zipfile.BadZipFile, EOFError, ValueError):
+        n = zip_member_count(fh)
+        if n is not None and n > MAX_NPZ_MEMBERS:
+            raise FileFormatError(f"{p.name} holds {n:,} files, far more than an .npz of ratings or factors "
+                                  f"(at most {MAX_NPZ_MEMBERS:,}); save the arrays again with numpy.savez.")
+        fh.seek(0)
+        return fh, zipfile.ZipFile(fh)
+    except FileFormatError:
+        fh.close()
+        raise
+    except (zipfile.BadZipFile, EOFError, ValueError, NotImplementedError):
+        fh.close()
         raise FileFormatError(f"{p.name} is not a valid .npz file (it may be truncated); save the arrays again with numpy.savez.") from None
     except OSError as exc:
+        fh.close()
         raise FileFormatError(describe_os_error(exc, p, "read")) from exc
-    out: dict[str, tuple[tuple[int, ...], np.dtype]] = {}
-    with zf:
-        for info in zf.infolist():
-            if not info.filename.endswith(".npy"):
-                continue
-            name = info.filename[:-4]
-            try:
-                with zf.open(info) as fh:
-                    version = np.lib.format.read_magic(fh)
-                    if version == (1, 0):
-                        shape, fortran, dtype = np.lib.format.read_array_header_1_0(fh, max_header_size=10_000)
-                    else:
-                        shape, fortran, dtype = np.lib.format.read_array_header_2_0(fh, max_header_size=10_000)
-            except (ValueError, OSError, EOFError, zipfile.BadZipFile, NotImplementedError, RuntimeError):
-                raise FileFormatError(f"The array {name!r} in {p.name} is damaged; save the arrays again with numpy.savez.") from None
-            if dtype.hasobject:
-                raise FileFormatError(
-                    f"The array {name!r} in {p.name} holds Python objects, which MF Studio never loads (it would run code); "
-                    "save it as numbers or strings."
-                )
-            n = 1
-            for d in shape:
-                n *= int(d)
-            if n > MAX_ARRAY_ELEMENTS or n * dtype.itemsize > 8 * MAX_ARRAY_ELEMENTS:
-                dims = " x ".join(f"{int(d):,}" for d in shape)
-                raise FileFormatError(
-                    f"The array {name!r} in {p.name} claims {dims} entries, more than MF Studio handles "
-                    f"({MAX_ARRAY_ELEMENTS:,}); use a smaller data set."
-                )
-            if info.file_size < n * dtype.itemsize:
-                raise FileFormatError(f"The array {name!r} in {p.name} is shorter than its header says; the file is damaged.")
-            out[name] = (tuple(int(d) for d in shape), dtype)
-    return out
+    except BaseException:
+        fh.close()
+        raise
 
 
-def read_npz(path: str | os.PathLike[str], wanted: Iterable[str] | None = None) -> dict[str, np.ndarray]:
-    """The arrays of an ``.npz`` (only ``wanted`` ones if given), checked first, loaded without pickle."""
+def _headers(zf: zipfile.ZipFile, p: Path) -> tuple[Meta, dict[str, zipfile.ZipInfo]]:
+    meta: Meta = {}
+    infos: dict[str, zipfile.ZipInfo] = {}
+    for info in zf.infolist():
+        if not info.filename.endswith(".npy"):
+            continue
+        name = info.filename[:-4]
+        if name in infos:
+            raise FileFormatError(f"{p.name} holds the array {name!r} twice, so which one is meant is unclear; "
+                                  "save the arrays again with numpy.savez.")
+        try:
+            with zf.open(info) as fh:
+                version = np.lib.format.read_magic(fh)
+                if version == (1, 0):
+                    shape, fortran, dtype = np.lib.format.read_array_header_1_0(fh, max_header_size=10_000)
+                else:
+                    shape, fortran, dtype = np.lib.format.read_array_header_2_0(fh, max_header_size=10_000)
+        except (ValueError, OSError, EOFError, zipfile.BadZipFile, NotImplementedError, RuntimeError, SyntaxError):
+            raise FileFormatError(f"The array {name!r} in {p.name} is damaged; save the arrays again with numpy.savez.") from None
+        if dtype.hasobject:
+            raise FileFormatError(
+                f"The array {name!r} in {p.name} holds Python objects, which MF Studio never loads (it would run code); "
+                "save it as numbers or strings."
+            )
+        n = 1
+        for d in shape:
+            n *= int(d)
+        if n > MAX_ARRAY_ELEMENTS or n * dtype.itemsize > 8 * MAX_ARRAY_ELEMENTS:
+            dims = " x ".join(f"{int(d):,}" for d in shape)
+            raise FileFormatError(
+                f"The array {name!r} in {p.name} claims {dims} entries, more than MF Studio handles "
+                f"({MAX_ARRAY_ELEMENTS:,}); use a smaller data set."
+            )
+        if info.file_size < n * dtype.itemsize:
+            raise FileFormatError(f"The array {name!r} in {p.name} is shorter than its header says; the file is damaged.")
+        meta[name] = (tuple(int(d) for d in shape), dtype)
+        infos[name] = info
+    return meta, infos
+
+
+def inspect_npz(path: str | os.PathLike[str]) -> Meta:
+    """Names, shapes and dtypes of the arrays in an ``.npz``, from headers only."""
     p = Path(path)
-    meta = inspect_npz(p)
-    names = [n for n in meta if wanted is None or n in set(wanted)]
-    try:
-        with np.load(p, allow_pickle=False) as data:
-            return {n: data[n] for n in names}
-    except (ValueError, OSError, EOFError, zipfile.BadZipFile, KeyError) as exc:
-        raise FileFormatError(f"{p.name} could not be read as .npz ({exc.__class__.__name__}); save the arrays again with numpy.savez.") from None
+    fh, zf = _open_zip(p)
+    with fh, zf:
+        return _headers(zf, p)[0]
+
+
+def read_npz(path: str | os.PathLike[str], wanted: Iterable[str] | None = None,
+             check: Callable[[Meta], None] | None = None) -> dict[str, np.ndarray]:
+    """The arrays of an ``.npz`` (only ``wanted`` ones if given), loaded without pickle after
+    every header was checked, and after ``check(headers)`` (which raises to refuse the file
+    from shapes and dtypes alone, before anything large is read)."""
+    p = Path(path)
+    fh, zf = _open_zip(p)
+    with fh, zf:
+        meta, infos = _headers(zf, p)
+        if check is not None:
+            check(meta)
+        keep = set(wanted) if wanted is not None else set(meta)
+        out: dict[str, np.ndarray] = {}
+        for name in meta:
+            if name not in keep:
+                continue
+            try:
+                with zf.open(infos[name]) as member:
+                    out[name] = np.lib.format.read_array(member, allow_pickle=False, max_header_size=10_000)
+            except (ValueError, OSError, EOFError, zipfile.BadZipFile, NotImplementedError, RuntimeError, SyntaxError) as exc:
+                raise FileFormatError(f"{p.name} could not be read as .npz ({exc.__class__.__name__}); "
+                                      "save the arrays again with numpy.savez.") from None
+        return out
+
+
+def _bad_labels(n: int, what: str, name: str) -> FileFormatError:
+    return FileFormatError(f"The {what} labels in {name} must be {n:,} strings, one per {what[:-1]}; fix or remove the {what!r} array.")
+
+
+def _bad_scale(name: str) -> FileFormatError:
+    return FileFormatError(f"The array 'scale' in {name} must hold two numbers, minimum below maximum.")
 
 
 def _labels(arr: np.ndarray | None, n: int, what: str, name: str) -> list[str] | None:
     if arr is None:
         return None
     if arr.dtype.kind not in "US" or arr.ndim != 1 or arr.shape[0] != n:
-        raise FileFormatError(f"The {what} labels in {name} must be {n} strings, one per {what[:-1]}; fix or remove the {what!r} array.")
+        raise _bad_labels(n, what, name)
     if arr.dtype.kind == "S":
         return [x.decode("utf-8", "replace") for x in arr.tolist()]
     return [str(x) for x in arr.tolist()]
@@ -93,17 +146,27 @@ def ratings_from_npz(path: str | os.PathLike[str], *, keep_zeros: bool = False,
     from mfstudio.io.tables import choose_scale
 
     p = Path(path)
-    meta = inspect_npz(p)
-    if "R" not in meta:
-        have = ", ".join(sorted(meta)) or "no arrays"
-        raise FileFormatError(f"{p.name} has no array named 'R' (it has {have}); save the ratings as R, e.g. numpy.savez(file, R=R).")
-    shape, dtype = meta["R"]
-    if len(shape) != 2 or dtype.kind not in "biuf":
-        raise FileFormatError(f"The array 'R' in {p.name} must be a two-dimensional array of numbers (users x items).")
-    for lab in ("users", "items"):
-        if lab in meta and meta[lab][1].itemsize > 4 * MAX_LABEL_CHARS:
-            raise FileFormatError(f"The {lab} labels in {p.name} are longer than {MAX_LABEL_CHARS:,} characters; shorten them.")
-    arrays = read_npz(p, ("R", "users", "items", "scale"))
+
+    def check(meta: Meta) -> None:
+        # everything a shape or dtype can tell is checked before the arrays are read
+        if "R" not in meta:
+            have = ", ".join(sorted(meta)) or "no arrays"
+            raise FileFormatError(f"{p.name} has no array named 'R' (it has {have}); save the ratings as R, e.g. numpy.savez(file, R=R).")
+        shape, dtype = meta["R"]
+        if len(shape) != 2 or dtype.kind not in "biuf":
+            raise FileFormatError(f"The array 'R' in {p.name} must be a two-dimensional array of numbers (users x items).")
+        for lab, n in (("users", shape[0]), ("items", shape[1])):
+            if lab not in meta:
+                continue
+            lshape, ldtype = meta[lab]
+            if ldtype.kind not in "US" or lshape != (n,):
+                raise _bad_labels(n, lab, p.name)
+            if ldtype.itemsize > 4 * MAX_LABEL_CHARS:
+                raise FileFormatError(f"The {lab} labels in {p.name} are longer than {MAX_LABEL_CHARS:,} characters; shorten them.")
+        if "scale" in meta and (meta["scale"][1].kind not in "biuf" or int(np.prod(meta["scale"][0])) != 2):
+            raise _bad_scale(p.name)
+
+    arrays = read_npz(p, ("R", "users", "items", "scale"), check)
     R = np.asarray(arrays["R"], dtype=np.float64)
     if np.any(np.isinf(R)):
         raise FileFormatError(f"The array 'R' in {p.name} holds infinite values; use NaN for 'not rated' and finite numbers for ratings.")
@@ -112,7 +175,7 @@ def ratings_from_npz(path: str | os.PathLike[str], *, keep_zeros: bool = False,
     if "scale" in arrays:
         s = np.asarray(arrays["scale"], dtype=np.float64).ravel() if arrays["scale"].dtype.kind in "biuf" else np.zeros(0)
         if s.shape != (2,) or not np.all(np.isfinite(s)) or s[0] >= s[1]:
-            raise FileFormatError(f"The array 'scale' in {p.name} must hold two numbers, minimum below maximum.")
+            raise _bad_scale(p.name)
         scale = (float(s[0]), float(s[1]))
     mask = ~np.isnan(R)
     if not keep_zeros:

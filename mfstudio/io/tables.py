@@ -9,10 +9,11 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from mfstudio.core.numbers import DECIMAL_COMMA, NO_COMMA, read_numbers
 from mfstudio.core.ratings import Ratings, factorize_labels, infer_scale
 from mfstudio.io.csvsafe import restore
 from mfstudio.io.errors import FileFormatError
-from mfstudio.io.text import SNIFF_LINES, Table, is_number, parse_numbers
+from mfstudio.io.text import SNIFF_LINES, Table, looks_numeric, parse_numbers
 
 USUAL_SCALES = ((1.0, 5.0), (0.5, 5.0), (0.0, 5.0), (1.0, 10.0), (0.0, 10.0), (0.0, 1.0), (-1.0, 1.0))
 CORNER_WORDS = {"", "user", "users", "userid", "name", "names", "id", "uid", "customer", "person",
@@ -75,11 +76,8 @@ def is_triple_header(cells: Sequence[str]) -> bool:
 
 
 def _whole(cells: list[str]) -> np.ndarray | None:
-    try:
-        v = np.array(cells, dtype=np.float64)
-    except ValueError:
-        return None
-    return v if np.all(np.isfinite(v)) and np.all(v == np.round(v)) else None
+    v = read_numbers(cells)
+    return v if v is not None and np.all(v == np.round(v)) else None
 
 
 def guess_layout(table: Table) -> tuple[str, list[str]]:
@@ -94,25 +92,27 @@ def guess_layout(table: Table) -> tuple[str, list[str]]:
     first = rows[0]
     if is_triple_header(first):
         return "triples", []
-    if len(first) >= 3 and not is_number(first[2], dc):
+    if len(first) >= 3 and not looks_numeric(first[2], dc):
         return "matrix", []  # a header of item names
     body = [r for r in rows if len(r) == ncols]
     cols = list(zip(*body))
-    if not all(is_number(c, dc) for c in cols[2] if c.strip()):
+    if not all(looks_numeric(c, dc) for c in cols[2] if c.strip()):
         return "matrix", []  # text where a rating should be: the matrix reader names the cell
-    if any(not is_number(c, dc) for c in cols[1] if c.strip()):
+    if any(not looks_numeric(c, dc) for c in cols[1] if c.strip()):
         return "triples", []  # item names in the second column
     users = [c.strip() for c in cols[0]]
-    if any(not is_number(c, dc) for c in users) and len(set(users)) < len(users):
+    if any(not looks_numeric(c, dc) for c in users) and len(set(users)) < len(users):
         return "triples", []  # the same user name on several lines
     ids = _whole([c for col in cols[:2] for c in col])
-    if ids is not None and ids.size and ids.min() >= 0:
-        ratings = np.array([c.replace(",", ".") if dc else c for c in cols[2] if c.strip()] or ["0"], dtype=np.float64)
+    ratings = read_numbers([c for c in cols[2] if c.strip()] or ["0"], DECIMAL_COMMA if dc else NO_COMMA)
+    if ids is not None and ids.size and ratings is not None:
+        # ids may be negative (they are labels); what tells them from ratings is their size
+        top = max(float(np.abs(ratings).max()), 1.0)
         if ncols == 4:
             ts = _whole(list(cols[3]))
-            if ts is not None and ts.size and ts.min() > 10 * max(np.abs(ratings).max(), 1.0) and ts.min() >= 1e5:
+            if ts is not None and ts.size and ts.min() >= 1e5 and ts.min() / 10 > top:
                 return "triples", []  # a timestamp column
-        if ids.max() > max(10.0, np.abs(ratings).max()):
+        if float(np.abs(ids).max()) > max(10.0, top):
             return "triples", []  # ids larger than any rating on a usual scale
     if ids is None:
         return "matrix", []  # user names in the first column, each once: a matrix
@@ -134,7 +134,7 @@ def read_matrix(table: Table, *, keep_zeros: bool = False, scale: tuple[float, f
     if not rows:
         raise FileFormatError(f"{name} is empty; choose a file that holds ratings.")
     dc = table.delimiter != ","
-    num = lambda c: not c.strip() or is_number(c, dc)
+    num = lambda c: not c.strip() or looks_numeric(c, dc)
     first = rows[0]
     corner = not num(first[0]) and _is_corner(first[0])  # e.g. "user" above a column of ids
     has_header = any(not num(c) for c in first[1:]) or (corner and len(rows) > 1)
@@ -224,7 +224,7 @@ def read_triples(table: Table, *, keep_zeros: bool = True, scale: tuple[float, f
     if table.columns is not None:
         cols = table.columns
         first = [c[0] for c in cols]
-        has_header = is_triple_header(first) or (len(first) >= 3 and not is_number(first[2], dc))
+        has_header = is_triple_header(first) or (len(first) >= 3 and not looks_numeric(first[2], dc))
         skip = 1 if has_header else 0
         if len(cols[0]) <= skip:
             raise FileFormatError(f"{name} has a header row but no ratings; add lines of user, item, rating.")
@@ -241,7 +241,7 @@ def read_triples(table: Table, *, keep_zeros: bool = True, scale: tuple[float, f
         if not rows:
             raise FileFormatError(f"{name} is empty; choose a file that holds ratings.")
         first = rows[0]
-        has_header = is_triple_header(first) or (len(first) >= 3 and not is_number(first[2], dc))
+        has_header = is_triple_header(first) or (len(first) >= 3 and not looks_numeric(first[2], dc))
         body, body_lines = (rows[1:], lines[1:]) if has_header else (rows, lines)
         if not body:
             raise FileFormatError(f"{name} has a header row but no ratings; add lines of user, item, rating.")

@@ -6,40 +6,20 @@ from __future__ import annotations
 import codecs
 import csv
 import io
-import math
-import os
 import re
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 
-from mfstudio.io.errors import FileFormatError, describe_os_error
+from mfstudio.core.numbers import DECIMAL_COMMA, NO_COMMA, NumberError, read_number, read_numbers
+from mfstudio.io.errors import FileFormatError
+from mfstudio.io.files import MAX_FILE_BYTES, read_bytes  # noqa: F401 (where readers found them before io/files.py)
 
-MAX_FILE_BYTES = 2 * 1024**3  # a rating file beyond 2 GiB is refused before reading
 SNIFF_LINES = 200  # the delimiter is chosen from this many non-blank lines at the head
 DELIMITERS = ("\t", ";", ",", "::", " ")  # in order of preference when several fit
 DELIMITER_NAMES = {"\t": "tab", ";": "semicolon", ",": "comma", "::": "double colon", " ": "spaces"}
-
-
-def read_bytes(path: str | os.PathLike[str], limit: int = MAX_FILE_BYTES) -> bytes:
-    """The whole file, with user-facing errors for missing, folder, unreadable or huge files."""
-    p = Path(path)
-    try:
-        if p.is_dir():
-            raise FileFormatError(f"{p} is a folder, not a file; choose a file with ratings.")
-        size = p.stat().st_size
-        if size > limit:
-            raise FileFormatError(
-                f"{p.name} is {size / 1024**3:.1f} GiB, more than MF Studio reads ({limit / 1024**3:.0f} GiB); use a smaller file."
-            )
-        return p.read_bytes()
-    except FileNotFoundError:
-        raise FileFormatError(f"There is no file at {p}; check the name and the folder.") from None
-    except OSError as exc:
-        raise FileFormatError(describe_os_error(exc, p, "read")) from exc
 
 
 def looks_binary(text: str) -> bool:
@@ -138,13 +118,19 @@ def split_table(text: str, delimiter: str | None = None, lines: list[str] | None
     if '"' in text and len(d) == 1 and d != " ":
         reader = csv.reader(io.StringIO(text, newline=""), delimiter=d)
         rows, nums = [], []
+        start = 1  # the line the current row starts on
         try:
             for row in reader:
                 if any(c.strip() for c in row):
                     rows.append(row)
                     nums.append(reader.line_num)
+                last_start, start = start, reader.line_num + 1
         except csv.Error as exc:
             raise FileFormatError(f"Line {reader.line_num} is not valid CSV ({exc}); check the quotes on that line.") from None
+        if rows and last_start < reader.line_num and text.count('"') % 2:
+            # a quote never closed: the csv module reads on to the end of the file as one cell
+            raise FileFormatError(f"Line {last_start} opens a quote (\") that is never closed, so the rest of the file "
+                                  "would be read as one cell; close the quote or remove it.")
         return Table(rows, nums, d)
     if d == " ":
         split = str.split
@@ -185,12 +171,21 @@ def fast_columns(lines: list[str], d: str) -> list[list[str]] | None:
 
 
 def is_number(cell: str, decimal_comma: bool) -> bool:
-    """True when ``cell`` (stripped, non-blank) reads as a number, finite or not."""
-    s = cell.strip()
-    if decimal_comma:
-        s = s.replace(",", ".")
+    """True when ``cell`` is a number by the one rule (:mod:`mfstudio.core.numbers`)."""
     try:
-        float(s)
+        return read_number(cell, DECIMAL_COMMA if decimal_comma else NO_COMMA) is not None
+    except NumberError:
+        return False
+
+
+def looks_numeric(cell: str, decimal_comma: bool) -> bool:
+    """True for a number, and for what Python's float takes besides (nan, inf, 1_0, ١٢): no
+    number by the rule, but a cell meant as one, so it is named as a bad rating rather than
+    taken for a header or for prose."""
+    if is_number(cell, decimal_comma):
+        return True
+    try:
+        float(cell.replace(",", ".") if decimal_comma else cell)
     except ValueError:
         return False
     return True
@@ -201,23 +196,27 @@ def parse_numbers(
 ) -> np.ndarray:
     """Float array from non-blank cells; a bad cell raises with ``where(k)`` naming it.
 
-    Text, NaN and infinity are refused with a sentence that says where and what to do.
+    Cells are read by the one rule for numbers (:mod:`mfstudio.core.numbers`): text, NaN,
+    infinity, underscores and non-ASCII digits are refused with a sentence that says where
+    and what to do. A vectorised pass reads the common case; the first bad cell is then found
+    one by one.
     """
-    if decimal_comma:
-        cells = [c.replace(",", ".") for c in cells]
-    try:
-        vals = np.array(cells, dtype=np.float64)
-    except (ValueError, TypeError):
-        vals = None
-    if vals is not None and vals.shape == (len(cells),) and bool(np.all(np.isfinite(vals))):
+    comma = DECIMAL_COMMA if decimal_comma else NO_COMMA
+    vals = read_numbers(cells, comma)
+    if vals is not None:
         return vals
     for k, c in enumerate(cells):
         try:
-            x = float(c)
-        except ValueError:
+            x = read_number(c, comma)
+        except NumberError as exc:
             shown = c.strip()
             shown = shown if len(shown) <= 30 else shown[:27] + "..."
+            if exc.kind == "infinite":
+                raise FileFormatError(f"{where(k)} holds {shown!r}, which is not {what}; put a finite number there or leave it blank.") from None
+            if exc.kind in ("digits", "underscore"):
+                raise FileFormatError(f"{where(k)} holds {shown!r}, which {exc} where {what} should be; write it with the "
+                                      "digits 0-9 (and a point or comma), or leave it blank.") from None
             raise FileFormatError(f"{where(k)} holds {shown!r} where {what} should be; put a number there or leave it blank.") from None
-        if not math.isfinite(x):
-            raise FileFormatError(f"{where(k)} holds {c.strip()!r}, which is not {what}; put a finite number there or leave it blank.")
+        if x is None:
+            raise FileFormatError(f"{where(k)} is blank where {what} should be; put a number there.")
     raise FileFormatError(f"Some {what}s could not be read as numbers; check the file.")  # pragma: no cover

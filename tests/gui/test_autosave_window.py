@@ -82,8 +82,19 @@ def test_the_grid_ratings_stay_cached_after_an_edit(window):
     assert window.grid_ratings() is first and window.current_session().ratings is first
 
 
-def _window_with_a_bad_label(qtbot) -> MainWindow:
-    w = MainWindow(Ratings.from_dense([[5, 3], [4, 1]], users=["caf\udce9", "bob"]))
+def _unencodable(*args):
+    """What writing a session raised for a label like 'caf\udce9'. Ratings now refuse such labels
+    (every reader does), so the failure is injected where the writer sits."""
+    return "caf\udce9".encode("utf-8")
+
+
+def _window_with_a_bad_label(qtbot, monkeypatch) -> MainWindow:
+    import mfstudio.io as mio
+    from mfstudio.io import session_file
+
+    monkeypatch.setattr(mio, "session_to_bytes", _unencodable)
+    monkeypatch.setattr(session_file, "session_to_bytes", _unencodable)
+    w = MainWindow(Ratings.from_dense([[5, 3], [4, 1]], users=["cafe", "bob"]))
     w.ask_before_closing = False
     qtbot.addWidget(w)
     w.show()
@@ -92,8 +103,8 @@ def _window_with_a_bad_label(qtbot) -> MainWindow:
     return w
 
 
-def test_an_autosave_that_cannot_encode_a_label_says_so_in_the_status_bar(qtbot, capfd):
-    w = _window_with_a_bad_label(qtbot)
+def test_an_autosave_that_cannot_encode_a_label_says_so_in_the_status_bar(qtbot, capfd, monkeypatch):
+    w = _window_with_a_bad_label(qtbot, monkeypatch)
     with qtbot.waitSignal(w.autosaver.failed, timeout=5000):
         w.autosaver.save_in_background()
     text = w.statusBar().currentMessage()
@@ -104,7 +115,7 @@ def test_an_autosave_that_cannot_encode_a_label_says_so_in_the_status_bar(qtbot,
 
 def test_saving_a_label_that_cannot_be_encoded_is_explained_and_closing_keeps_the_window(qtbot, monkeypatch, tmp_path,
                                                                                           capfd):
-    w = _window_with_a_bad_label(qtbot)
+    w = _window_with_a_bad_label(qtbot, monkeypatch)
     warned: list[tuple[str, str]] = []
     monkeypatch.setattr(QMessageBox, "warning", lambda parent, title, text, *a, **k: warned.append((title, text)))
     monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Save)

@@ -249,8 +249,10 @@ def test_save_now_finishes_the_save_in_flight_then_writes_the_latest(qapp, qtbot
     a.release()
 
 
-def _bad_label_session() -> Session:
-    return Session(ratings=Ratings.from_dense([[5, 3]], users=["caf\udce9"]))
+def _unencodable(session: Session) -> bytes:
+    """What writing a session raised for a label like 'caf\udce9'. Ratings now refuse such labels
+    (every reader does), so the failure is injected as the serialiser."""
+    return "caf\udce9".encode("utf-8")
 
 
 @pytest.mark.parametrize("where", ["snapshot", "build", "serialise", "write"])
@@ -274,7 +276,7 @@ def test_any_error_in_the_autosave_becomes_a_sentence_never_a_traceback(qapp, qt
 
 
 def test_a_label_that_cannot_be_encoded_says_which_character(qapp, qtbot, tmp_path, capfd) -> None:
-    a = Autosaver(_bad_label_session, folder=tmp_path, delay_ms=10)
+    a = Autosaver(_session, _unencodable, folder=tmp_path, delay_ms=10)
     with qtbot.waitSignal(a.failed, timeout=5000) as blocker:
         a.mark_changed()
     assert "a user or item name holds the character '\\udce9', which cannot be written as UTF-8" in blocker.args[0]

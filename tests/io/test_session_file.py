@@ -198,7 +198,6 @@ def test_bare_nan_is_refused(tmp_path, session):
         (lambda d: d.update(held_out=[[99, 0]]), "held_out"),
         (lambda d: d.update(solver="magic"), "no solver called 'magic'"),
         (lambda d: d.update(params={"K": 0}), "invalid solver settings"),
-        (lambda d: d["result"]["factors"].update(P="oops"), "wrong type"),
         (lambda d: d.update(version="1"), "format version"),
         (lambda d: d.update(format="something-else"), "not an MF Studio session"),
         (lambda d: d.update(holdout_fraction=2), "holdout_fraction"),
@@ -224,6 +223,17 @@ def test_results_that_do_not_fit_are_dropped_with_a_notice(tmp_path, session):
     res = mio.load(p)
     assert res.session.result is None and res.session.ratings == session.ratings
     assert any("do not fit" in n and "P must be 4 x 2" in n for n in res.notices)
+
+
+def test_damaged_results_are_dropped_with_a_notice_not_refused(tmp_path, session):
+    # the rule: a problem in the saved results drops them; one anywhere else refuses the file
+    d = _doc(session)
+    d["result"]["factors"].update(P="oops")
+    p = tmp_path / "d.mfstudio"
+    p.write_text(json.dumps(d))
+    res = mio.load(p)
+    assert res.session.result is None and res.session.ratings == session.ratings
+    assert any("saved results are damaged" in n and "'result.factors.P' has the wrong type" in n for n in res.notices)
 
 
 def test_string_parameters_come_back_typed(tmp_path, session):

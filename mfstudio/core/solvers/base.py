@@ -17,6 +17,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from mfstudio.core.errors import DataError, ParameterError
+from mfstudio.core.numbers import NumberError, read_number, read_whole
 from mfstudio.core.ratings import Observed
 
 
@@ -37,12 +38,23 @@ class ParamSpec:
     def validate(self, value: Any) -> float | int:
         """Return ``value`` converted to this parameter's type, or raise ParameterError."""
         try:
-            if self.kind is int:
+            if isinstance(value, (bool, np.bool_)):
+                raise TypeError  # True is no number, though int(True) is 1
+            if isinstance(value, str):  # typed or read from a file: the one rule for numbers
+                x = read_whole(value) if self.kind is int else read_number(value)
+                if x is None:
+                    raise ValueError
+                v: float | int = x
+            elif self.kind is int:
                 if isinstance(value, float) and not value.is_integer():
                     raise ValueError
-                v: float | int = int(value)
+                v = int(value)
             else:
                 v = float(value)
+        except NumberError as exc:
+            if exc.kind == "infinite":
+                raise ParameterError(f"{self.label} must be a finite number.") from None
+            raise ParameterError(f"{self.label} must be {'a whole number' if self.kind is int else 'a number'}, not {value!r}.") from None
         except (TypeError, ValueError, OverflowError):
             raise ParameterError(f"{self.label} must be {'a whole number' if self.kind is int else 'a number'}, not {value!r}.") from None
         if isinstance(v, float) and not math.isfinite(v):

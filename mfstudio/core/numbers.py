@@ -1,0 +1,110 @@
+"""The one rule for reading a number from text, shared by files, pastes, typing and flags.
+
+A number is written in ASCII: an optional sign, digits with at most one decimal point, and an
+optional exponent (``4``, ``-1``, ``+2``, ``3.5``, ``.5``, ``5.``, ``1e3``). Blank space around
+it is ignored and ``-0`` is 0. Nothing else is a number, even where Python's ``float`` would take
+it: underscores (``1_0``), digits other than 0-9 (``١٢``, ``５``), ``nan``, ``inf``, hexadecimal,
+or a value too large for a float. A decimal comma is read where the caller says the context
+allows one: always in a file whose cells are not separated by commas, and in a paste or a typed
+cell when the text cannot be a thousands separator (``4,5`` but not ``1,000``).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Sequence
+
+import numpy as np
+
+SPACES = " \t\r\n\u00a0\u202f\u2007"  # what is stripped around a number (spreadsheets add the no-break ones)
+_NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?", re.ASCII)
+_WHOLE = re.compile(r"[+-]?[0-9]+", re.ASCII)
+_THOUSANDS = re.compile(r"[+-]?[1-9][0-9]{0,2},[0-9]{3}", re.ASCII)
+_FAST_DELETE = b"0123456789+-.eE \t\r\n"  # the bytes a cell may hold for the vectorised path
+
+NO_COMMA = "no"  # a comma is never part of a number (comma-separated files, flags)
+DECIMAL_COMMA = "decimal"  # a comma is the decimal mark (files separated by tabs, semicolons ...)
+UNAMBIGUOUS_COMMA = "unambiguous"  # a comma is the decimal mark unless it could separate thousands
+
+
+class NumberError(ValueError):
+    """Text that is not a number by the rule; ``str(err)`` is a short reason, ``kind`` one of
+    "text", "digits" (not 0-9), "underscore", "infinite" (nan, inf or too large), "ambiguous"."""
+
+    def __init__(self, reason: str, kind: str = "text") -> None:
+        super().__init__(reason)
+        self.kind = kind
+
+
+_NOT_FINITE = re.compile(r"[+-]?(?:nan|inf|infinity)", re.IGNORECASE)
+
+
+def _why_not(s: str) -> NumberError:
+    if not s.isascii() and any(ch.isdigit() for ch in s):
+        return NumberError("uses digits other than 0-9", "digits")
+    if "_" in s and _NUMBER.fullmatch(s.replace("_", "")):
+        return NumberError("holds an underscore", "underscore")
+    if _NOT_FINITE.fullmatch(s):
+        return NumberError("is not a finite number", "infinite")
+    return NumberError("is not a number")
+
+
+def read_number(text: str, comma: str = NO_COMMA) -> float | None:
+    """The number ``text`` holds, None when it is blank, or NumberError saying why not."""
+    s = text.strip(SPACES)
+    if not s:
+        return None
+    if comma == DECIMAL_COMMA:
+        s = s.replace(",", ".")
+    elif comma == UNAMBIGUOUS_COMMA and "," in s and "." not in s and s.count(",") == 1:
+        if _THOUSANDS.fullmatch(s):  # "1,000": one thousand or 1.0? refuse rather than guess
+            raise NumberError("is ambiguous (a thousands separator or a decimal comma)", "ambiguous")
+        s = s.replace(",", ".")
+    if not _NUMBER.fullmatch(s):
+        raise _why_not(s)
+    value = float(s)
+    if not math.isfinite(value):
+        raise NumberError("is too large to be a number here", "infinite")
+    return value + 0.0  # -0 is 0
+
+
+def read_whole(text: str) -> int:
+    """A whole number written with ASCII digits and an optional sign, or NumberError."""
+    s = text.strip(SPACES)
+    if not _WHOLE.fullmatch(s):
+        raise _why_not(s) if s else NumberError("is blank")
+    return int(s)
+
+
+def is_number(text: str, comma: str = NO_COMMA) -> bool:
+    """True when ``text`` is a number by the rule (blank is not)."""
+    try:
+        return read_number(text, comma) is not None
+    except NumberError:
+        return False
+
+
+def read_numbers(cells: Sequence[str], comma: str = NO_COMMA) -> np.ndarray | None:
+    """The numbers of non-blank ``cells`` as floats in one vectorised pass, or None when any cell
+    breaks the rule (the caller then finds and names it with :func:`read_number`).
+
+    numpy's text conversion takes what Python's ``float`` takes (``1_0``, ``١٢``, ``nan``), so the
+    cells are first checked to hold only the bytes a number may have; within those bytes float's
+    grammar is exactly the rule's.
+    """
+    if comma == UNAMBIGUOUS_COMMA:
+        return None
+    if comma == DECIMAL_COMMA:
+        cells = [c.replace(",", ".") for c in cells]
+    joined = "".join(cells)
+    if not joined.isascii() or joined.encode("ascii").translate(None, _FAST_DELETE):
+        return None
+    try:
+        vals = np.array(cells, dtype=np.float64)
+    except (ValueError, TypeError, OverflowError):
+        return None
+    if vals.shape != (len(cells),) or not bool(np.all(np.isfinite(vals))):
+        return None
+    vals += 0.0  # -0 is 0
+    return vals
