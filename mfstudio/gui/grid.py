@@ -212,7 +212,7 @@ class RatingsTableModel(QAbstractTableModel):
             self.statusMessage.emit(f"'{value}' is not a number; type a rating such as 4 or 3.5, or clear the cell.")
             return False
         elif isinstance(value, (int, float, np.integer, np.floating)):
-            number = float(value)
+            number = float(value) + 0.0  # -0.0 is 0, as in every Ratings
             if not np.isfinite(number):
                 self.statusMessage.emit("A rating must be a finite number; type a rating such as 4 or 3.5, or clear the cell.")
                 return False

@@ -31,6 +31,7 @@ from mfstudio.core.training import HISTORY_COLUMNS, History
 from mfstudio.io import atomic, csvsafe
 from mfstudio.io.atomic import atomic_write, write_files
 from mfstudio.io.errors import FileFormatError, describe_os_error
+from mfstudio.io.files import open_input
 from mfstudio.io.npz import npz_bytes
 from mfstudio.io.session_file import session_to_bytes
 
@@ -272,7 +273,7 @@ def manifest_bytes(files: Mapping[str, bytes]) -> bytes:
 def _read_manifest(folder: Path) -> dict[str, tuple[int, str]] | None:
     """name -> (bytes, sha256) from the folder's manifest; None if it has none or it is unreadable."""
     try:
-        with open(folder / MANIFEST, "rb") as fh:
+        with open_input(folder / MANIFEST) as fh:  # a regular file only: a FIFO by that name must not block
             raw = fh.read(MAX_MANIFEST_BYTES + 1)
         if len(raw) > MAX_MANIFEST_BYTES:
             return None
@@ -280,7 +281,7 @@ def _read_manifest(folder: Path) -> dict[str, tuple[int, str]] | None:
         if doc.get("format") != "mfstudio-export":
             return None
         return {str(f["name"]): (int(f["bytes"]), str(f["sha256"])) for f in doc["files"]}
-    except (OSError, ValueError, TypeError, KeyError, AttributeError):
+    except (OSError, FileFormatError, ValueError, TypeError, KeyError, AttributeError):
         return None
 
 
@@ -288,8 +289,12 @@ def _matches(path: Path, size: int, sha256: str) -> bool:
     try:
         if not path.is_file() or path.stat().st_size != size:
             return False
-        return hashlib.sha256(path.read_bytes()).hexdigest() == sha256
-    except OSError:
+        digest = hashlib.sha256()
+        with open_input(path) as fh:  # hashed in pieces: a result file can be large
+            for block in iter(lambda: fh.read(1 << 20), b""):
+                digest.update(block)
+        return digest.hexdigest() == sha256
+    except (OSError, FileFormatError):
         return False
 
 

@@ -81,13 +81,18 @@ def load(path: str | os.PathLike[str], *, keep_zeros: bool = False, fmt: str | N
         raise FileFormatError(f"There is no file format called {fmt!r}; choose one of {', '.join(FORMATS)}.")
     try:
         return _load(p, keep_zeros=keep_zeros, fmt=fmt, scale=scale)
-    except FileFormatError:
-        raise
     except MFStudioError as exc:
-        # core errors (too large, bad labels ...) already carry a sentence
-        raise FileFormatError(str(exc)) from exc
+        # the sentence names the file, so a dialog or a log line says which one is meant
+        raise FileFormatError(_naming(str(exc), p)) from exc
     except MemoryError:
         raise FileFormatError(f"{p.name} is too large to fit in memory; use a smaller file.") from None
+
+
+def _naming(text: str, p: Path) -> str:
+    """``text`` as it is when it names the file (or its folder), else with the file's name in front."""
+    if p.name in text or str(p) in text or not p.name or text.startswith("MovieLens"):
+        return text
+    return f"{p.name}: {text}"
 
 
 def _load(p: Path, *, keep_zeros: bool, fmt: str | None, scale: tuple[float, float] | None) -> LoadResult:

@@ -53,7 +53,7 @@ def decode(data: bytes, name: str) -> tuple[str, list[str]]:
             )
         break
     if text is None or looks_binary(text):
-        raise FileFormatError(f"{name} is not a text file MF Studio can read; choose a CSV/TSV text file, an .npz or a .mfstudio file.")
+        raise FileFormatError(f"{name} is not a text file MF Studio can read; choose a CSV/TSV text file, an .npz, a .mfstudio session, or a MovieLens folder or .zip.")
     return text, notices
 
 

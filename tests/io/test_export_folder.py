@@ -246,3 +246,28 @@ def test_a_full_disk_leaves_the_old_folder_and_creates_nothing(tmp_path, runs, m
     with pytest.raises(mio.FileFormatError, match="No space left on device"):
         mio.export_results(nested, runs[1])
     assert sorted(os.listdir(tmp_path)) == ["out"]  # neither c nor the a/b it would have needed
+
+
+def test_a_fifo_named_like_the_manifest_does_not_block_an_export(tmp_path):
+    import os
+    import threading
+
+    import mfstudio.io as mio
+    from tests.io.conftest import make_session
+
+    out = tmp_path / "out"
+    out.mkdir()
+    os.mkfifo(out / "mfstudio-export.json")
+    s = make_session(held_out=False)
+    done: list[object] = []
+
+    def export() -> None:
+        try:
+            done.append(mio.export_results(out, s))
+        except Exception as exc:  # a sentence is fine; hanging is not
+            done.append(exc)
+
+    t = threading.Thread(target=export, daemon=True)
+    t.start()
+    t.join(20)
+    assert not t.is_alive() and done

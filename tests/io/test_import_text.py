@@ -258,3 +258,16 @@ def test_a_rating_file_with_a_bad_cell_keeps_its_own_message(load_text):
         load_text("user,A,B\n" + rows.replace("u10,1,3", "u10,1,soon") + "\n")
     with pytest.raises(mio.FileFormatError, match="Line 2 has 3 cells but line 1 has 1"):  # words, forced as a matrix
         load_text("a\nb,c,d\ne,f\n", fmt="matrix")
+
+
+def test_every_reading_error_names_the_file(tmp_path):
+    import mfstudio.io as mio
+
+    p = tmp_path / "notes.md"
+    p.write_text("# Notes\n1, 2, 3\n1, 2, 3\n")
+    with pytest.raises(mio.FileFormatError, match=r"^notes\.md: Line 2 has 3 cells"):
+        mio.load(p)
+    png = tmp_path / "picture.png"
+    png.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4)
+    with pytest.raises(mio.FileFormatError, match=r"^picture\.png is not a text file .* or a MovieLens folder or \.zip"):
+        mio.load(png)
