@@ -324,7 +324,7 @@ class RatingsTableModel(QAbstractTableModel):
         *,
         undoable: bool = False,
         text: str = "Import ratings",
-    ) -> None:
+    ) -> bool:
         """Show ``ratings``; mark ``held_out_cells`` (k x 2 rows/cols) that are rated.
 
         With ``undoable`` the replacement is one undo step; otherwise the undo
@@ -345,6 +345,7 @@ class RatingsTableModel(QAbstractTableModel):
             self._raw_replace(state)
             self.undo_stack.clear()
             self._announce(True)
+        return True  # as every other edit says whether it happened
 
     def to_ratings(self) -> Ratings:
         """The grid as ``Ratings``: every non-NaN cell is a rating (0 included)."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import sys
 
+import pytest
 from PySide6.QtCore import QObject, Signal, Slot
 from PySide6.QtWidgets import QApplication
 
@@ -32,6 +33,8 @@ class _Receiver(QObject):
             self.count += 1
 
 
+@pytest.mark.skipif(sys.version_info >= (3, 12), reason="None and True are immortal on Python 3.12+: "
+                    "their reference counts cannot fall, so the leak cannot be seen (nor hurt)")
 def test_signals_and_event_processing_keep_none_and_true_alive(qapp) -> None:
     emitter, receiver = _Emitter(), _Receiver()
     emitter.fired.connect(receiver.on_fired)

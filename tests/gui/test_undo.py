@@ -50,7 +50,7 @@ CHANGES = {
     "hold_out": lambda m: m.set_held_out([(1, 0), (2, 1), (1, 1)], True),
     "use_for_training": lambda m: m.set_held_out([(0, 0)], False),
     "scale": lambda m: m.set_scale((0.0, 10.0)),
-    "replace": lambda m: m.set_ratings(Ratings.from_dense([[1, 2], [3, 4]]), undoable=True, text="Open example") or True,
+    "replace": lambda m: m.set_ratings(Ratings.from_dense([[1, 2], [3, 4]]), undoable=True, text="Open example"),
 }
 
 
