@@ -374,6 +374,10 @@ def train(argv: Sequence[str]) -> int:
     if patience is not None and split_arg is None:
         raise UsageError("--patience needs a hold-out to watch; add --holdout (e.g. 0.2) or leave out --patience.")
     training = Training(ratings, solver, params, holdout=split_arg, init=init, patience=patience)
+    # the result files hold R_hat (users x items): known to fit before the training, not after
+    from mfstudio.core.memory import check_dense_export
+
+    check_dense_export(ratings.n_users, ratings.n_items, advice="train on fewer users and items")
     for w in training.split.warnings:
         _say(quiet, f"Note: {w}", sys.stderr)
     o = ratings.observed
@@ -484,6 +488,10 @@ def main(argv: list[str] | None = None) -> int:
         return exc.code if isinstance(exc.code, int) else EXIT_OK
     except MFStudioError as exc:
         print(str(exc), file=sys.stderr)
+        return EXIT_USAGE
+    except MemoryError:
+        print("MF Studio ran out of memory; use a smaller K or fewer users and items (nothing was written).",
+              file=sys.stderr)
         return EXIT_USAGE
 
 

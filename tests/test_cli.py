@@ -408,3 +408,14 @@ def test_the_window_opens_a_movielens_folder(tmp_path, fake_gui, monkeypatch):
     monkeypatch.setenv("QT_QPA_PLATFORM", "offscreen")
     folder = ml1m(tmp_path)
     assert cli.main([str(folder)]) == 0 and fake_gui == [str(folder)]
+
+
+def test_an_r_hat_too_large_to_write_is_refused_before_training(tmp_path, ratings_csv, capsys, monkeypatch):
+    from mfstudio.core import memory
+
+    real = memory.check_dense_export
+    monkeypatch.setattr(memory, "check_dense_export", lambda n, m, available=None, advice="": real(n, m, 10, advice))
+    out = tmp_path / "out"
+    code, _, err = run(["train", str(ratings_csv), "--steps", "5", "--out", str(out)], capsys)
+    assert code == 2 and "Exporting R_hat" in err and "train on fewer users and items" in err
+    assert "step" not in err.split("Exporting")[0] and not out.exists()

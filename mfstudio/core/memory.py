@@ -65,12 +65,27 @@ def check_run(n_users: int, n_items: int, nnz: int, K: int, biases: bool = False
     )
 
 
-def check_dense_export(n_users: int, n_items: int, available: int | None = None) -> None:
+def check_dense_export(n_users: int, n_items: int, available: int | None = None,
+                       advice: str = "export P, Q and the recommendations on their own instead") -> None:
     """Refuse, with a sentence, exports of R_hat (users x items) that would not fit in memory."""
     need = DENSE_EXPORT_BYTES * int(n_users) * int(n_items)
     have = int(USABLE_SHARE * (available_bytes() if available is None else available))
     if need > have:
         raise DataError(
             f"Exporting R_hat for {n_users:,} users x {n_items:,} items needs about {human(need)} of memory, "
-            f"more than the {human(have)} available; export P, Q and the recommendations on their own instead."
+            f"more than the {human(have)} available; {advice}."
+        )
+
+
+GRID_BYTES = 32  # per users x items cell in the window's grid: values, hold-out marks, the undo copy, a dense view
+
+
+def check_grid(n_users: int, n_items: int, available: int | None = None) -> None:
+    """Refuse, with a sentence, data too large for the window's grid (users x items cells)."""
+    need = GRID_BYTES * int(n_users) * int(n_items)
+    have = int(USABLE_SHARE * (available_bytes() if available is None else available))
+    if need > have:
+        raise DataError(
+            f"Showing {n_users:,} users x {n_items:,} items in the grid needs about {human(need)} of memory, "
+            f"more than the {human(have)} available; train it with `mfstudio train` instead, or use fewer users and items."
         )

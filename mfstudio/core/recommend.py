@@ -78,6 +78,8 @@ def recommend(ratings: Ratings, factors: Factors, n: int = 5, *, train: Observed
     counts = np.bincount(o.cols, minlength=n_items).astype(np.int64)
     need = resolve_min_ratings(min_ratings, counts)
     too_few = counts < need
+    # users a block: at most about 4 M predictions at once (32 MB, and as much again for the sort)
+    block = max(1, min(int(block), (4 << 20) // max(n_items, 1)))
     out_u, out_r, out_i, out_s = [], [], [], []
     if n > 0:
         for start in range(0, n_users, block):

@@ -40,7 +40,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from mfstudio.core.ratings import MAX_CELLS, Ratings
+from mfstudio.core.errors import DataError
+from mfstudio.core.ratings import MAX_CELLS, Ratings, check_text
 from mfstudio.gui import undo
 from mfstudio.gui.clipboard import format_block, format_number, parse_block, parse_number
 
@@ -607,6 +608,11 @@ class RatingsTableModel(QAbstractTableModel):
             self.statusMessage.emit(f"A {_AXIS_WORD[axis]} name cannot be empty; type a name.")
             return False
         if label == labels[index]:
+            return False
+        try:
+            check_text([label], f"{_AXIS_WORD[axis]} name")  # what no file could hold never enters the grid
+        except DataError as exc:
+            self.statusMessage.emit(str(exc))
             return False
         text = f"Rename {_AXIS_WORD[axis]} '{labels[index]}' to '{label}'"
         self.undo_stack.push(undo.RenameCommand(self, axis, index, label, text))

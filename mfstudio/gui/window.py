@@ -69,6 +69,7 @@ from mfstudio.core import (
     Training,
     get_solver,
     load_example,
+    memory,
     metrics,
     recommend,
 )
@@ -600,6 +601,7 @@ class MainWindow(QMainWindow):
                 raise DataError("A held-out cell lies outside the ratings.")
             if not 0.0 <= float(session.holdout_fraction) < 1.0:
                 raise DataError("The hold-out share must be at least 0 and below 1.")
+            memory.check_grid(r.n_users, r.n_items)
             res, recs, history = session.result, None, None
             if res is not None and not (res.factors.P.shape[0] == r.n_users and res.factors.Q.shape[1] == r.n_items):
                 res = None  # results of other data are not shown (the reader says so)
@@ -1359,19 +1361,20 @@ class MainWindow(QMainWindow):
             except OSError:
                 pass
             return False
-        if path != self.autosaver.path:
-            try:  # adopt it: it is this window's recovery file now, kept until saved or discarded
-                os.replace(path, self.autosaver.path)
-            except OSError:
-                pass
         keep, self._keep_recovery_file = self._keep_recovery_file, True
         try:
             self.load_session(loaded.session, title=RECOVERED_TITLE)
         except MFStudioError as exc:
-            self._warn("Could not restore the unsaved work", str(exc))
+            # the file stays where it was (not adopted, so closing cannot discard it): offered again next time
+            self._warn("Could not restore the unsaved work", f"{exc} The unsaved work is kept in {path}.")
             return False
         finally:
             self._keep_recovery_file = keep
+        if path != self.autosaver.path:
+            try:  # adopt it only now it is shown: it is this window's recovery file, kept until saved or discarded
+                os.replace(path, self.autosaver.path)
+            except OSError:
+                pass
         self._extra_modified = True
         self._update_modified()
         self.show_message("Restored the work that was not saved; save it to keep it.", 20_000)
@@ -1543,9 +1546,16 @@ class MainWindow(QMainWindow):
         if loaded is None:
             return False
         s = loaded.session
-        held = np.asarray(s.held_out, dtype=np.int64).reshape(-1, 2)
         name = Path(path).name
+        try:  # everything checked before the grid changes
+            held = np.asarray(s.held_out, dtype=np.int64).reshape(-1, 2)
+            memory.check_grid(s.ratings.n_users, s.ratings.n_items)
+        except (MFStudioError, ValueError) as exc:
+            self._warn("Could not import the file", f"{name}: {exc}")
+            return False
+        index = m.undo_stack.index()
         m.undo_stack.beginMacro(f"Import {name}")
+        failed: BaseException | None = None
         try:
             if loaded.fmt != "session" and not self._zero_rule_for(s.ratings, loaded.notices):
                 m.set_zeros_are_missing(False)
@@ -1555,8 +1565,17 @@ class MainWindow(QMainWindow):
             fraction = self.controls.holdout_fraction()
             if len(held) == 0 and fraction > 0:
                 self._apply_share(fraction, quiet=True)
+        except Exception as exc:  # all or nothing: the half-done step is undone below
+            traceback.print_exc()
+            failed = exc
         finally:
             m.undo_stack.endMacro()
+        if failed is not None:
+            if m.undo_stack.index() > index:
+                m.undo_stack.undo()
+            self._warn("Could not import the file", f"{name} could not be put into the grid ({failed}); "
+                                                    "the grid is as it was.")
+            return False
         self.settings.set_last_folder(Path(path).resolve())
         undo_keys = QKeySequence(QKeySequence.StandardKey.Undo).toString(QKeySequence.SequenceFormat.NativeText)
         notes = " ".join(loaded.notices)

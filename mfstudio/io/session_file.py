@@ -562,6 +562,19 @@ def _ratings(doc: _Doc, rat: Any) -> Ratings:
 REASONS = frozenset(["", *(r.value for r in StopReason)])
 
 
+def _json_numbers(params: dict[str, Any], where: str) -> dict[str, Any]:
+    """``params`` unchanged when every value is a JSON number of the parameter's kind; a
+    ParameterError otherwise: "2" (text), true, and 2.0 for a whole-number parameter are not read
+    as numbers, by the one rule for numbers."""
+    from mfstudio.core.errors import ParameterError
+
+    for key, value in params.items():
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            shown = repr(value) if len(repr(value)) <= 30 else repr(value)[:27] + "..."
+            raise ParameterError(f"{key!r} is {shown}, not a number (write it without quotes).")
+    return params
+
+
 def _result(name: str, res: Any, ratings: Ratings) -> RunResult:
     """The saved results, every part checked so that the window can show them; _ResultError
     (they are then dropped with a notice) for anything that is not so."""
@@ -570,7 +583,8 @@ def _result(name: str, res: Any, ratings: Ratings) -> RunResult:
     params = doc.get(res, "params", (dict,), "result")
     try:
         cls = get_solver(solver)
-        typed = cls.resolve_params(params)
+        cls.resolve_params(params)  # unknown names first, with the solver's own sentence
+        typed = cls.resolve_params(_json_numbers(params, "result.params"))
     except MFStudioError as exc:
         raise _ResultError(f"have invalid solver settings ({str(exc).rstrip('.')})") from None
     params = {k: typed[k] for k in params}
@@ -688,7 +702,8 @@ def session_from_document(obj: Any, name: str = "The session file") -> tuple[Ses
     solver = doc.get(obj, "solver", (str,), "session", default="sgd")
     params = doc.get(obj, "params", (dict,), "session", default={})
     try:
-        typed = get_solver(solver).resolve_params(params)
+        get_solver(solver).resolve_params(params)  # unknown names first, with the solver's own sentence
+        typed = get_solver(solver).resolve_params(_json_numbers(params, "params"))
         params = {k: typed[k] for k in params}  # the saved keys, with the types the solver takes
     except MFStudioError as exc:
         raise FileFormatError(f"{name} has invalid solver settings: {str(exc)[:1].lower()}{str(exc)[1:]}") from None

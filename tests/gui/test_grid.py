@@ -448,3 +448,13 @@ def test_select_all_and_clear_on_a_big_grid_is_one_step(qtbot) -> None:
     assert m.undo_stack.count() == 1 and m.undo_stack.undoText() == f"Clear {len(rows)} cells"
     m.undo_stack.undo()
     assert m.to_ratings().nnz == len(rows)
+
+
+def test_a_name_no_file_could_hold_is_refused_where_it_is_typed(qapp) -> None:
+    m = RatingsTableModel(Ratings.from_dense(R0))
+    messages: list[str] = []
+    m.statusMessage.connect(messages.append)
+    assert m.setHeaderData(0, Qt.Orientation.Vertical, "bad\ud800") is False
+    assert m.users[0] != "bad\ud800"
+    assert messages and "lone surrogate" in messages[-1] and "cannot be saved" in messages[-1]
+    assert m.to_ratings().nnz  # the grid still converts: nothing unencodable got in

@@ -90,3 +90,46 @@ def _good_session_with_results() -> Session:
     t = Training(r, "sgd", {"steps": 5})
     t.run_to_end()
     return Session(ratings=r, result=RunResult("sgd", dict(t.params), t.factors.copy(), t.history, t.step))
+
+
+def test_a_restore_that_cannot_be_shown_keeps_the_recovery_file(qtbot, window, warnings, tmp_path, monkeypatch):
+    path = tmp_path / "lost-work.mfstudio"
+    path.write_bytes(mio.session_to_bytes(_good_session_with_results()))
+    monkeypatch.setattr(QMessageBox, "exec", lambda self: 0)
+    monkeypatch.setattr(QMessageBox, "clickedButton", lambda self: None)  # not Discard: Restore
+    monkeypatch.setattr(type(window), "_show_result",
+                        lambda self, *a, **k: (_ for _ in ()).throw(TypeError("unsupported operand")))
+    assert window.offer_recovery(path) is False
+    assert path.exists()  # not adopted, so closing the window cannot discard it
+    assert warnings and "kept in" in warnings[-1][1]
+
+
+def test_an_import_that_fails_halfway_leaves_the_grid_and_its_undo_history(qtbot, window, warnings, tmp_path,
+                                                                           monkeypatch):
+    p = tmp_path / "r.csv"
+    p.write_text("user,item,rating\na,x,5\nb,y,4\n")
+    before = window.grid_ratings()
+    steps = window.grid_model.undo_stack.count()
+    real = window.grid_model.set_ratings
+
+    def boom(*a, **k):
+        raise MemoryError("Unable to allocate 1.49 GiB")
+
+    monkeypatch.setattr(window.grid_model, "set_ratings", boom)
+    assert window.import_path(p) is False
+    monkeypatch.setattr(window.grid_model, "set_ratings", real)
+    assert window.grid_ratings() == before
+    assert window.grid_model.undo_stack.index() <= steps
+    assert warnings and warnings[-1][0] == "Could not import the file" and "the grid is as it was" in warnings[-1][1]
+
+
+def test_data_too_large_for_the_grid_is_refused_before_anything_changes(qtbot, window, warnings, tmp_path, monkeypatch):
+    from mfstudio.core import memory
+
+    p = tmp_path / "r.csv"
+    p.write_text("user,item,rating\na,x,5\nb,y,4\n")
+    monkeypatch.setattr(memory, "available_bytes", lambda: 10)
+    before = _state(window)
+    assert window.open_path(p) is False and window.import_path(p) is False
+    _same(_state(window), before)
+    assert "in the grid needs about" in warnings[-1][1]

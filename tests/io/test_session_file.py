@@ -236,10 +236,14 @@ def test_damaged_results_are_dropped_with_a_notice_not_refused(tmp_path, session
     assert any("saved results are damaged" in n and "'result.factors.P' has the wrong type" in n for n in res.notices)
 
 
-def test_string_parameters_come_back_typed(tmp_path, session):
+def test_parameters_written_as_text_are_refused_by_the_one_number_rule(tmp_path, session):
     d = _doc(session)
     d["params"] = {"K": "3", "alpha": "0.001"}
     p = tmp_path / "d.mfstudio"
+    p.write_text(json.dumps(d))
+    with pytest.raises(mio.FileFormatError, match=r"'K' is '3', not a number \(write it without quotes\)\.$"):
+        mio.load(p)
+    d["params"] = {"K": 3, "alpha": 0.001}
     p.write_text(json.dumps(d))
     params = mio.load(p).session.params
     assert params == {"K": 3, "alpha": 0.001} and isinstance(params["K"], int)
