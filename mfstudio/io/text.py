@@ -127,7 +127,7 @@ def split_table(text: str, delimiter: str | None = None, lines: list[str] | None
                 last_start, start = start, reader.line_num + 1
         except csv.Error as exc:
             raise FileFormatError(f"Line {reader.line_num} is not valid CSV ({exc}); check the quotes on that line.") from None
-        if rows and last_start < reader.line_num and text.count('"') % 2:
+        if rows and text.count('"') % 2:  # an odd count: some quote is never closed (even on the last line)
             # a quote never closed: the csv module reads on to the end of the file as one cell
             raise FileFormatError(f"Line {last_start} opens a quote (\") that is never closed, so the rest of the file "
                                   "would be read as one cell; close the quote or remove it.")

@@ -271,3 +271,13 @@ def test_every_reading_error_names_the_file(tmp_path):
     png.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4)
     with pytest.raises(mio.FileFormatError, match=r"^picture\.png is not a text file .* or a MovieLens folder or \.zip"):
         mio.load(png)
+
+
+@pytest.mark.parametrize("text", ['user,a,b\nu1,1,2\nu2,"3,4\n', 'user,item,rating\nu1,i1,5\nu2,i2,"4\n'])
+def test_a_quote_left_open_on_the_last_line_is_named(tmp_path, text):
+    import mfstudio.io as mio
+
+    p = tmp_path / "q.csv"
+    p.write_text(text)
+    with pytest.raises(mio.FileFormatError, match=r"Line 3 opens a quote .* never closed"):
+        mio.load(p)
