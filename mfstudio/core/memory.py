@@ -34,6 +34,11 @@ def available_bytes() -> int:
         return 1 << 62  # unknown: do not refuse
 
 
+def _usable(available: int | None) -> int:
+    """The share of ``available`` (default: what the system says now) a request may take."""
+    return int(USABLE_SHARE * (available_bytes() if available is None else available))
+
+
 def human(n_bytes: float) -> str:
     """A size as people say it: 950 MB, 24 GB."""
     for unit, size in (("TB", 1e12), ("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
@@ -53,7 +58,7 @@ def check_run(n_users: int, n_items: int, nnz: int, K: int, biases: bool = False
               available: int | None = None) -> None:
     """Refuse, with a sentence, a run that would not fit in memory."""
     need = run_bytes(n_users, n_items, nnz, K, biases)
-    have = int(USABLE_SHARE * (available_bytes() if available is None else available))
+    have = _usable(available)
     if need <= have:
         return
     per_k = FACTOR_COPIES * FLOAT * (n_users + n_items)
@@ -69,7 +74,7 @@ def check_dense_export(n_users: int, n_items: int, available: int | None = None,
                        advice: str = "export P, Q and the recommendations on their own instead") -> None:
     """Refuse, with a sentence, exports of R_hat (users x items) that would not fit in memory."""
     need = DENSE_EXPORT_BYTES * int(n_users) * int(n_items)
-    have = int(USABLE_SHARE * (available_bytes() if available is None else available))
+    have = _usable(available)
     if need > have:
         raise DataError(
             f"Exporting R_hat for {n_users:,} users x {n_items:,} items needs about {human(need)} of memory, "
@@ -83,7 +88,7 @@ GRID_BYTES = 32  # per users x items cell in the window's grid: values, hold-out
 def check_grid(n_users: int, n_items: int, available: int | None = None) -> None:
     """Refuse, with a sentence, data too large for the window's grid (users x items cells)."""
     need = GRID_BYTES * int(n_users) * int(n_items)
-    have = int(USABLE_SHARE * (available_bytes() if available is None else available))
+    have = _usable(available)
     if need > have:
         raise DataError(
             f"Showing {n_users:,} users x {n_items:,} items in the grid needs about {human(need)} of memory, "

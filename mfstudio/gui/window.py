@@ -614,9 +614,7 @@ class MainWindow(QMainWindow):
                     raise DataError("The results' training history is damaged (its steps must be whole numbers "
                                     "that go up).")
                 if res.factors.all_finite():
-                    train = r.split_cells(held).train if len(held) else r.observed
-                    recs = recommend(r, res.factors, int(self.top_n.value()), train=train,
-                                     min_ratings=int(self.min_ratings.value()))
+                    recs = self._recommend(r, res.factors, held)
         except MFStudioError:
             raise
         except (TypeError, ValueError, AttributeError, IndexError, KeyError) as exc:
