@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -9,7 +10,7 @@ import numpy as np
 
 from mfstudio.core.ratings import Observed, Ratings
 from mfstudio.core.solvers import Factors, get_solver
-from mfstudio.core.training import History
+from mfstudio.core.training import History, Snapshot
 
 
 @dataclass
@@ -24,6 +25,14 @@ class RunResult:
     elapsed_s: float = 0.0
     reason: str = ""  # a StopReason value, or "" while unknown
     message: str = ""
+
+    @classmethod
+    def from_snapshot(cls, solver: str, params: Mapping[str, Any], snapshot: Snapshot,
+                      history: History | np.ndarray) -> RunResult:
+        """The result a run's (final) snapshot stands for: the one place a RunResult is made from a training."""
+        h = history if isinstance(history, History) else History.from_array(np.asarray(history, dtype=np.float64))
+        return cls(solver, dict(params), snapshot.factors, h, snapshot.step, snapshot.elapsed,
+                   snapshot.reason.value if snapshot.reason else "", snapshot.message)
 
 
 @dataclass

@@ -251,6 +251,14 @@ class Training:
     def step(self) -> int:
         return self.solver.steps_done
 
+    def current(self) -> Snapshot:
+        """The model as it stands now (step, objective, errors, a copy of the factors), not finished."""
+        return self._snapshot(None, 0.0, False)
+
+    def set_budget(self, steps: int) -> None:
+        """Make the step budget ``steps`` (counted from the model's start): Continue and Step extend it this way."""
+        self.params = get_solver(self.solver_name).resolve_params({**self.params, "steps": steps})
+
     @property
     def factors(self) -> Factors:
         return self.solver.factors

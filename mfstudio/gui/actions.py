@@ -91,3 +91,92 @@ EXTRA_SHORTCUTS = [
     ("Rating grid", "Rename a user or item", "double-click its header"),
     ("Everywhere", "Open a menu", "Alt + the underlined letter"),
 ]
+
+
+# The menu table: (menu, text, command, keys, tip, object name). The command names a method of the object
+# the window lends for that menu part ("window", "document", "exporter", "plot"); "-" is a separator and
+# "grid:NAME" puts in the grid's own action. The object name's "actionX" becomes the window attribute action_x.
+MENUS: dict[str, list[tuple]] = {
+    "&File": [
+        ("&New…", "document.new_dialog", StandardKey.New, "Start an empty grid of a chosen size.", "actionNew"),
+        ("&Open…", "document.open_dialog", StandardKey.Open,
+         "Open a saved session or a rating file (CSV, TSV, MovieLens .zip, .npz).", "actionOpen"),
+        ("Open &folder…", "document.open_folder_dialog", "Ctrl+Shift+O",
+         "Open a MovieLens download's folder (ML-100K, ML-1M, ml-latest ...).", "actionOpenFolder"),
+        ("examples",), ("recent",), ("-",),
+        ("&Save session", "document.save_session", StandardKey.Save, "Save ratings, settings and results.",
+         "actionSave"),
+        ("Save session &as…", "document.save_session_as", StandardKey.SaveAs, "Save the session under a new name.",
+         "actionSaveAs"),
+        ("-",),
+        ("&Import ratings…", "document.import_dialog", "Ctrl+I",
+         "Replace the grid's ratings with a file's (one undo step).", "actionImport"),
+        ("export",), ("-",),
+        ("&Quit", "window.close", StandardKey.Quit, "Close MF Studio (asks about unsaved changes).", "actionQuit"),
+    ],
+    "&Edit": [
+        ("grid:action_undo",), ("grid:action_redo",), ("-",),
+        ("grid:action_cut",), ("grid:action_copy",), ("grid:action_paste",), ("grid:action_clear",), ("-",),
+        ("grid:action_add_user",), ("grid:action_add_item",), ("grid:action_remove_users",),
+        ("grid:action_remove_items",),
+        ("Resi&ze grid…", "document.resize_dialog", None,
+         "Add or drop users and items at the end of the grid (one undo step).", "actionResize"),
+        ("-",), ("grid:action_hold_out",), ("grid:action_use_for_training",), ("-",),
+        ("Go to the &grid", "window.focus_grid", "Ctrl+1", "Put the keyboard focus on the rating grid.", ""),
+        ("Go to the param&eters", "window.focus_parameters", "Ctrl+2", "Put the keyboard focus on the solver chooser.",
+         ""),
+        ("Go to the result&s", "window.focus_results", "Ctrl+3", "Put the keyboard focus on the result tabs.", ""),
+    ],
+    "&Training": [
+        ("&Train", "window.train", ["Ctrl+Return", "Ctrl+Enter"],
+         "Train a new model from the random start of the seed.", "actionTrain"),
+        ("C&ontinue", "window.continue_training", ["Ctrl+Shift+Return", "Ctrl+Shift+Enter"],
+         "Make Steps more steps from the current factors.", "actionContinue"),
+        ("&Pause / Resume", "window.toggle_pause", "Ctrl+P", "", "actionPause"),
+        ("&Stop", "window.stop", ["Esc", "Ctrl+."], "", "actionStop"),
+        ("One st&ep", "window.step", "Ctrl+T", "", "actionStep"),
+        ("&Reset (new random start)", "window.reset", "Ctrl+R", "", "actionReset"),
+        ("-",),
+        ("&Clear earlier runs from the curve", "plot.clear_runs", "Ctrl+Shift+L", "", ""),
+        ("&Undo clearing the curve", "plot.undo_clear", None,
+         "Bring back the runs that Clear runs removed from the loss curve.", "actionUndoClearRuns"),
+    ],
+    "&Help": [
+        ("&Keyboard shortcuts", "window.show_shortcuts", "F1", "List every menu command and its keys.",
+         "actionShortcuts"),
+        ("&About MF Studio", "window.about", None, "", ""),
+    ],
+}
+
+EXPORT_MENU_TAIL = [
+    ("Full precisio&n in CSV files", "window.set_full_precision", None,
+     "Write CSV numbers in full, so they read back bit for bit (otherwise 6 significant digits).",
+     "actionFullPrecision"),
+    ("-",),
+    ("Loss curve &figure…", "plot.save_figure_dialog", "Ctrl+Shift+E", "Save the loss curve as PNG, SVG or PDF.",
+     "actionSaveFigure"),
+]
+
+
+def attribute_name(object_name: str) -> str:
+    """"actionSaveAs" -> "action_save_as": the window attribute a named menu action is kept under."""
+    rest = object_name[len("action"):]
+    return "action" + "".join("_" + c.lower() if c.isupper() else c for c in rest)
+
+
+def add_entries(menu: QMenu, entries: list[tuple], targets: dict[str, Any], grid: Any, made: dict[str, QAction],
+                parent: QObject) -> None:
+    """Fill ``menu`` from table rows (see :data:`MENUS`); named actions are collected in ``made``."""
+    for row in entries:
+        if row[0] == "-":
+            menu.addSeparator()
+        elif row[0].startswith("grid:"):
+            menu.addAction(getattr(grid, row[0][5:]))
+        elif len(row) == 1:
+            targets["special:" + row[0]](menu)
+        else:
+            text, command, keys, tip, name = row
+            owner, method = command.split(".")
+            a = make_action(parent, text, getattr(targets[owner], method), keys, tip=tip, name=name, menu=menu)
+            if name:
+                made[name] = a

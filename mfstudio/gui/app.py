@@ -282,7 +282,6 @@ def run(path: str | None = None) -> int:
     app.setOrganizationName("MF Studio")
 
     from mfstudio.gui.window import MainWindow
-    from mfstudio.gui.worker import live_threads
 
     signals = install_signal_handling(app)
     try:
@@ -296,7 +295,7 @@ def run(path: str | None = None) -> int:
         code = int(app.exec())
         if signals is not None and signals.exit_code is not None:
             code = signals.exit_code
-        if not window.quit_keeping_work() and live_threads():  # a no-op after a close or aboutToQuit
+        if not window.quit_keeping_work() and window.running:  # a no-op after a close or aboutToQuit
             _end_with_threads_running(code)
         return code
     finally:

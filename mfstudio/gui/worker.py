@@ -12,8 +12,7 @@ from __future__ import annotations
 import threading
 import time
 import traceback
-import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -34,21 +33,6 @@ from mfstudio.core import (
 
 MAX_RATE = 30.0  # progress signals per second, at most
 
-# Every QThread this module starts, so tests can prove none is left running.
-_THREADS: weakref.WeakSet[QThread] = weakref.WeakSet()
-
-
-def live_threads() -> list[QThread]:
-    """The training threads started here that are still running."""
-    out = []
-    for t in list(_THREADS):
-        try:
-            if t.isRunning():
-                out.append(t)
-        except RuntimeError:  # the C++ object is already gone, so it is not running
-            pass
-    return out
-
 
 @dataclass
 class Progress:
@@ -64,6 +48,7 @@ class Outcome:
 
     ``user_error`` is True when the model could not even be set up because of the data
     or the parameters (the sentence then says what to change), not because of a bug.
+    ``training`` is the model, handed back only once its thread has ended (Continue goes on from it).
     """
 
     snapshot: Snapshot | None
@@ -78,15 +63,15 @@ class Outcome:
         return None if self.snapshot is None else self.snapshot.reason
 
 
-def training_recipe(ratings: Ratings, solver: str, params: dict[str, Any],
-                    held_out_cells: np.ndarray | None = None) -> Callable[[], Training]:
+def training_recipe(ratings: Ratings, solver: str, params: Mapping[str, Any],
+                    held_out_cells: np.ndarray | None = None, patience: int | None = None) -> Callable[[], Training]:
     """A function that builds the Training; the worker calls it, so setting up a big model
     (splitting, the random start, the first objective) does not stall the window."""
     cells = None if held_out_cells is None or len(held_out_cells) == 0 else np.array(held_out_cells)
 
     def build() -> Training:
         holdout = ratings.split_cells(cells).held_out if cells is not None else None
-        return Training(ratings, solver, params, holdout=holdout)
+        return Training(ratings, solver, dict(params), holdout=holdout, patience=patience)
 
     return build
 
@@ -103,16 +88,17 @@ class TrainingThread(QThread):
     """
 
     progress = Signal(object)  # Progress
-    ready = Signal(object)  # the Training, once built (before any progress)
+    ready = Signal(object)  # list[str]: the split's warnings, once the model is built (before any progress)
 
     def __init__(self, training: Training | Callable[[], Training], control: Control, max_steps: int | None,
-                 top_n: int, min_ratings: int = 0) -> None:
+                 top_n: int, min_ratings: int = 0, budget: int | None = None) -> None:
         super().__init__()
         self.setObjectName("mfstudio-training")
         self.recipe = None if isinstance(training, Training) else training
         self.training: Training | None = training if isinstance(training, Training) else None
         self.control = control
         self.max_steps = max_steps
+        self.budget = budget
         self.top_n = top_n
         self.min_ratings = min_ratings
         self.outcome: Outcome | None = None  # written by run(), read after the thread ended
@@ -137,7 +123,14 @@ class TrainingThread(QThread):
                 self.outcome = Outcome(None, _empty_history(), None,
                                        f"Training could not start because of an unexpected error: {exc}")
                 return
-        self.ready.emit(self.training)
+        try:
+            if self.budget is not None:  # Continue and Step extend the model's budget, here on its own thread
+                self.training.set_budget(self.budget)
+        except MFStudioError as exc:
+            self.outcome = Outcome(None, self.training.history.arrays(), None, str(exc), user_error=True,
+                                   training=self.training)
+            return
+        self.ready.emit(list(self.training.split.warnings))
         try:
             for snap in self.training.run(self.control, max_steps=self.max_steps):
                 if snap.finished:
@@ -170,7 +163,7 @@ class TrainingRunner(QObject):
     """
 
     progress = Signal(object)
-    ready = Signal(object)  # the Training being run (built on the worker thread when given a recipe)
+    ready = Signal(object)  # list[str]: warnings about the model's split, once it is built
     finished = Signal(object)
 
     def __init__(self, parent: QObject | None = None) -> None:
@@ -190,21 +183,21 @@ class TrainingRunner(QObject):
 
     # -- commands (GUI thread) ----------------------------------------------------------
     def start(self, training: Training | Callable[[], Training], *, max_steps: int | None = None,
-              top_n: int = 5, min_ratings: int = 0) -> None:
+              top_n: int = 5, min_ratings: int = 0, budget: int | None = None) -> None:
         """Run ``training`` (to its end, or ``max_steps`` more steps) on a new thread.
 
         ``training`` may be a function that builds the Training (see :func:`training_recipe`);
-        it is then called on the worker thread and ``ready`` announces the result.
+        it is then called on the worker thread. ``budget`` sets a new step budget first. From
+        here until ``finished`` the caller must not touch ``training``: the thread owns it.
         """
         if self._thread is not None:
             raise RuntimeError("A training run is already going; stop it first.")
         self.control = Control()
-        thread = TrainingThread(training, self.control, max_steps, top_n, min_ratings)
+        thread = TrainingThread(training, self.control, max_steps, top_n, min_ratings, budget)
         thread.progress.connect(self._on_progress)
         thread.ready.connect(self._on_ready)
         thread.finished.connect(self._on_thread_finished)
         self._thread = thread
-        _THREADS.add(thread)
         thread.start()
 
     def pause(self) -> None:
@@ -242,9 +235,9 @@ class TrainingRunner(QObject):
             thread.taken.set()
 
     @Slot(object)
-    def _on_ready(self, training: Training) -> None:
+    def _on_ready(self, warnings: list[str]) -> None:
         if self._thread is not None:
-            self.ready.emit(training)
+            self.ready.emit(warnings)
 
     @Slot()
     def _on_thread_finished(self) -> None:

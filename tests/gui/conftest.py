@@ -13,10 +13,12 @@ import pytest
 pytest.importorskip("PySide6")
 pytest.importorskip("pytestqt")
 
-from PySide6.QtCore import QEvent, QTimer
+import weakref
+
+from PySide6.QtCore import QEvent, QThread, QTimer
 from PySide6.QtWidgets import QApplication
 
-from mfstudio.gui import recovery, worker
+from mfstudio.gui import recovery
 
 AUTOSAVE_TIMER = "mfstudioAutosaveTimer"
 
@@ -73,18 +75,49 @@ def no_blocking_dialogs(monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setattr(QMessageBox, "exec", refuse("QMessageBox.exec"))
 
 
+_STARTED: weakref.WeakSet[QThread] = weakref.WeakSet()
+
+
+def live_threads() -> list[QThread]:
+    """The QThreads started during the test that are still running."""
+    out = []
+    for t in list(_STARTED):
+        try:
+            if t.isRunning():
+                out.append(t)
+        except RuntimeError:  # the C++ object is already gone, so it is not running
+            pass
+    return out
+
+
 @pytest.fixture(autouse=True)
-def no_leftover_threads_or_timers(request: pytest.FixtureRequest, private_settings_and_recovery):
+def record_started_threads(monkeypatch: pytest.MonkeyPatch):
+    """Every QThread a test starts is recorded (QThread.start patched, as napari's conftest does)."""
+    real_start = QThread.start
+
+    def start(self: QThread, *args, **kwargs):
+        _STARTED.add(self)
+        return real_start(self, *args, **kwargs)
+
+    monkeypatch.setattr(QThread, "start", start)
+    yield
+
+
+@pytest.fixture(autouse=True)
+def no_leftover_threads_or_timers(request: pytest.FixtureRequest, private_settings_and_recovery,
+                                  record_started_threads):
     """After each test: no training thread running, none of our timers active; windows closed, no save left running."""
     yield
     if "qapp" not in request.fixturenames and QApplication.instance() is None:
         return
-    threads = worker.live_threads()
+    threads = live_threads()
     # The autosave timer may rightly be counting down after an edit; closing the window must stop it.
     timers = [t for t in _our_active_timers() if not t.endswith(AUTOSAVE_TIMER)]
     # Clean up first so one failure does not cascade (or abort the process).
     for t in threads:
-        t.control.stop()
+        control = getattr(t, "control", None)
+        if control is not None:
+            control.stop()
         t.wait(10_000)
     tops = QApplication.topLevelWidgets()
     for top in tops:

@@ -9,8 +9,9 @@ from PySide6.QtWidgets import QMessageBox
 
 from mfstudio import io
 from mfstudio.core import Ratings
-from mfstudio.gui import MainWindow, worker
+from mfstudio.gui import MainWindow
 from mfstudio.gui.recovery import live_savers
+from tests.gui.conftest import live_threads
 
 from .conftest import synthetic_ratings
 
@@ -77,7 +78,7 @@ def test_the_grid_ratings_stay_cached_after_an_edit(window):
     """The autosave snapshot relies on it: an edit converts the grid once (for the info line), not again."""
     m = window.grid_model
     assert m.setData(m.index(0, 0), "2")
-    assert window._grid_cache_version == window._data_version
+    assert window.document._grid_cache_version == window.document.data_version
     first = window.grid_ratings()
     assert window.grid_ratings() is first and window.current_session().ratings is first
 
@@ -120,11 +121,11 @@ def test_saving_a_label_that_cannot_be_encoded_is_explained_and_closing_keeps_th
     monkeypatch.setattr(QMessageBox, "warning", lambda parent, title, text, *a, **k: warned.append((title, text)))
     monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Save)
     target = tmp_path / "s.mfstudio"
-    assert w._save_to(target) is False
+    assert w.document.save_to(target) is False
     assert warned[-1][0] == "Could not save the session" and "'\\udce9'" in warned[-1][1]
     assert not target.exists() and w.is_modified()
     w.ask_before_closing = True
-    w._session_path = target  # Save goes straight to the file, fails, and the close is cancelled
+    w.document.path = target  # Save goes straight to the file, fails, and the close is cancelled
     assert w.close() is False and w.isVisible() and w.is_modified()
     assert "Traceback" not in capfd.readouterr().err
     w.ask_before_closing = False
@@ -140,7 +141,7 @@ def test_quit_keeping_work_stops_the_run_and_keeps_the_work_in_the_recovery_file
     qtbot.waitUntil(lambda: window.plot is not None and window.running, timeout=5000)
     qtbot.wait(200)
     assert window.quit_keeping_work()
-    assert worker.live_threads() == [] and live_savers() == [] and not window.running
+    assert live_threads() == [] and live_savers() == [] and not window.running
     f = window.autosaver.path
     session = io.load(f).session
     assert session.ratings.to_dense()[0, 0] == 2.5
@@ -162,6 +163,6 @@ def test_quit_keeping_work_with_nothing_unsaved_removes_the_recovery_file(window
 
 def test_quitting_never_opens_a_dialog(window, capfd):
     """A run that ends in an error while quitting prints the message instead of waiting on a dialog."""
-    window._quitting = True
-    window._warn("Training stopped", "Something went wrong.")  # the conftest fails the test on a dialog
+    window.document.quitting = True
+    window.document.warn("Training stopped", "Something went wrong.")  # the conftest fails the test on a dialog
     assert "Training stopped: Something went wrong." in capfd.readouterr().err

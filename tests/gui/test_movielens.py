@@ -85,7 +85,7 @@ def test_a_folder_in_recent_files_reopens_and_is_forgotten_when_gone(window, tmp
     assert window.grid_model.items == TITLES_100K and window.document_title == "ml-100k"
     window.open_example("example-1")
     shutil.rmtree(folder)
-    assert window.open_recent(str(folder)) is False
+    assert window.document.open_recent(str(folder)) is False
     assert "no longer" in window.statusBar().currentMessage() and window.recent.files() == []
 
 

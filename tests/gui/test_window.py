@@ -245,12 +245,12 @@ def test_live_updates_pause_resume_stop(window, qtbot, big_ratings):
     qtbot.mouseClick(find(window, "pauseButton"), Qt.MouseButton.LeftButton)
     assert find(window, "pauseButton").text() == "Resume"
     qtbot.wait(200)
-    step = window._training.step
+    step = window.experiment.snapshot.step
     qtbot.wait(200)
-    assert window._training.step == step
+    assert window.experiment.snapshot.step == step
     qtbot.mouseClick(find(window, "pauseButton"), Qt.MouseButton.LeftButton)
     assert find(window, "pauseButton").text() == "Pause"
-    qtbot.waitUntil(lambda: window._training.step > step, timeout=3000)
+    qtbot.waitUntil(lambda: window.experiment.snapshot.step > step, timeout=3000)
     t0 = time.monotonic()
     with qtbot.waitSignal(window.trainingFinished, timeout=3000) as blocker:
         qtbot.mouseClick(find(window, "stopButton"), Qt.MouseButton.LeftButton)
@@ -443,7 +443,7 @@ def test_save_and_open_a_session(window, qtbot, tmp_path, monkeypatch):
     train(qtbot, window)
     target = tmp_path / "mine"
     monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(target), ""))
-    assert window.save_session_as()
+    assert window.document.save_session_as()
     saved = tmp_path / "mine.mfstudio"
     assert saved.exists() and "mine.mfstudio" in window.windowTitle()
     window.open_example("example-2")
@@ -604,7 +604,7 @@ def test_opening_a_file_resets_the_chart_and_the_grids_scroll(window, qtbot, tmp
     path.write_text("user,item,rating\n" + "\n".join(rows) + "\n", encoding="utf-8")
     assert window.open_path(path)
     assert window.plot.run_count == 0 and not window.plot.can_undo_clear
-    assert not window.action_undo_clear.isEnabled()
+    assert not window.action_undo_clear_runs.isEnabled()
     assert g.verticalScrollBar().value() == 0 and g.horizontalScrollBar().value() == 0
     assert g.verticalScrollBar().maximum() > 0  # there is something to scroll: the reset is real
 
@@ -613,9 +613,9 @@ def test_clear_runs_is_undone_from_the_training_menu(window, qtbot):
     find(window, "param_steps").setValue(20)
     train(qtbot, window)
     train(qtbot, window)
-    assert not window.action_undo_clear.isEnabled()
+    assert not window.action_undo_clear_runs.isEnabled()
     window.plot.clear_runs()
-    assert window.plot.run_count == 1 and window.action_undo_clear.isEnabled()
+    assert window.plot.run_count == 1 and window.action_undo_clear_runs.isEnabled()
     assert "Undo clear" in window.statusBar().currentMessage()
-    window.action_undo_clear.trigger()
-    assert window.plot.run_count == 2 and not window.action_undo_clear.isEnabled()
+    window.action_undo_clear_runs.trigger()
+    assert window.plot.run_count == 2 and not window.action_undo_clear_runs.isEnabled()

@@ -8,6 +8,7 @@ from PySide6.QtWidgets import QMessageBox
 
 from mfstudio import io as mio
 from mfstudio.core import Factors, History, Ratings, RunResult, Session
+from mfstudio.gui.experiment import Experiment
 from tests.gui.test_window import train
 
 
@@ -43,7 +44,7 @@ def _bad_session(kind: str) -> Session:
 @pytest.mark.parametrize("kind", ["user bias only", "nan step"])
 def test_a_half_valid_session_changes_nothing_and_save_keeps_the_old_file(qtbot, window, warnings, tmp_path, kind):
     a = tmp_path / "a.mfstudio"
-    assert window._save_to(a)
+    assert window.document.save_to(a)
     before_bytes = a.read_bytes()
     before = _state(window)
     from mfstudio.core import MFStudioError
@@ -66,7 +67,7 @@ def test_opening_a_half_valid_session_file_is_one_sentence_and_nothing_changes(q
     bad.write_bytes(mio.session_to_bytes(Session(ratings=Ratings.from_dense([[1, 2], [3, 4]]))))
     # the file is fine for the reader; showing it fails halfway (after the grid changed): the old document comes back
     bad.write_bytes(mio.session_to_bytes(_good_session_with_results()))
-    real = type(window)._show_result
+    real = Experiment.show_loaded
     calls = []
 
     def flaky(self, *args, **kwargs):
@@ -75,7 +76,7 @@ def test_opening_a_half_valid_session_file_is_one_sentence_and_nothing_changes(q
             raise TypeError("unsupported operand type(s) for +: 'NoneType' and 'float'")
         return real(self, *args, **kwargs)
 
-    monkeypatch.setattr(type(window), "_show_result", flaky)
+    monkeypatch.setattr(Experiment, "show_loaded", flaky)
     assert window.open_path(bad) is False
     assert warnings and warnings[-1][0] == "Could not open the file" and "window is as it was" in warnings[-1][1]
     s = _state(window)
@@ -97,9 +98,9 @@ def test_a_restore_that_cannot_be_shown_keeps_the_recovery_file(qtbot, window, w
     path.write_bytes(mio.session_to_bytes(_good_session_with_results()))
     monkeypatch.setattr(QMessageBox, "exec", lambda self: 0)
     monkeypatch.setattr(QMessageBox, "clickedButton", lambda self: None)  # not Discard: Restore
-    monkeypatch.setattr(type(window), "_show_result",
+    monkeypatch.setattr(Experiment, "show_loaded",
                         lambda self, *a, **k: (_ for _ in ()).throw(TypeError("unsupported operand")))
-    assert window.offer_recovery(path) is False
+    assert window.document.offer_recovery(path) is False
     assert path.exists()  # not adopted, so closing the window cannot discard it
     assert warnings and "kept in" in warnings[-1][1]
 

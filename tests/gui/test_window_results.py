@@ -80,7 +80,7 @@ def test_trained_results_are_unsaved_work(qtbot, window, monkeypatch):
         return QMessageBox.StandardButton.Cancel
 
     monkeypatch.setattr(QMessageBox, "question", question)
-    assert window.open_example_asking("example-2") is False  # Cancel keeps the results
+    assert window.document.open_example_asking("example-2") is False  # Cancel keeps the results
     assert asked and window.result is not None
 
 
@@ -98,7 +98,7 @@ def test_zero_rule_switch_is_shown_saved_and_undoable(qtbot, window, tmp_path):
     box.setChecked(False)
     assert not window.grid_model.zeros_are_missing and window.isWindowModified()
     path = tmp_path / "s.mfstudio"
-    assert window._save_to(path)
+    assert window.document.save_to(path)
     assert mio.load(path).session.zeros_are_missing is False
     window.grid_model.undo_stack.undo()
     assert box.isChecked()
@@ -129,7 +129,7 @@ def test_a_matrix_file_and_a_paste_read_zeros_the_same_way(qtbot, window, tmp_pa
 def test_hold_out_of_a_users_only_rating_warns_and_falls_back(qtbot, window):
     window.load_ratings(Ratings.from_dense([[5, 3, 0, 1], [4, 0, 0, 1], [1, 1, 0, 5], [0, 1, 5, 4]]))
     window.grid_model.replace_held_out(np.array([[1, 0], [1, 3]]))  # all of User 2's ratings
-    assert "1 user has every rating held out" in window.grid_info.text()
+    assert "1 user has every rating held out" in window.grid_panel.info.text()
     _train(qtbot, window, "sgd", steps=100)
     m = window.r_hat_model
     tip = m.data(m.index(1, 1), Qt.ItemDataRole.ToolTipRole)

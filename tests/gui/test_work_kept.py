@@ -274,7 +274,7 @@ def test_ask_new_grid_size_returns_none_when_cancelled(qapp, monkeypatch):
 
 def test_new_gives_an_empty_untitled_grid(window, monkeypatch):
     monkeypatch.setattr(dialogs, "ask_new_grid_size", lambda parent, size: (6, 3))
-    assert window.new_dialog()
+    assert window.document.new_dialog()
     m = window.grid_model
     assert m.shape == (6, 3) and np.isnan(m.values()).all()
     assert window.document_title == "Untitled" and window.session_path is None
@@ -438,7 +438,7 @@ def test_save_as_onto_a_read_only_session_file_is_refused(window, tmp_path, monk
     os.chmod(target, 0o444)
     edit(window)
     monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(target), ""))
-    assert window.save_session_as() is False
+    assert window.document.save_session_as() is False
     assert warnings and warnings[0][0] == "Could not save the session" and "is read-only" in warnings[0][1]
     assert target.read_text() == "the user's own" and window.isWindowModified()
     assert sorted(os.listdir(tmp_path)) == ["kept.mfstudio"]
@@ -555,7 +555,7 @@ def test_recent_files_menu_opens_and_forgets_missing_files(window, tmp_path):
     entries[1].trigger()
     assert window.document_title == "a.csv"
     b.unlink()
-    assert window.open_recent(str(b)) is False
+    assert window.document.open_recent(str(b)) is False
     assert "no longer" in window.statusBar().currentMessage()
     assert [Path(p).name for p in window.recent.files()] == ["a.csv"]
 
@@ -584,7 +584,7 @@ def test_geometry_splitters_folder_solver_and_parameters_are_remembered(qtbot, t
     assert w2.settings.last_folder() == str(tmp_path)
     seen: dict = {}
     monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda parent, title, folder, *a: (seen.setdefault("dir", folder), "")[1:] * 2)
-    w2.open_dialog()
+    w2.document.open_dialog()
     assert seen["dir"] == str(tmp_path)
 
 

@@ -8,9 +8,8 @@ import numpy as np
 import pytest
 
 from mfstudio.core import StopReason, Training, load_example
-from mfstudio.gui import worker
 from mfstudio.gui.worker import MAX_RATE, Outcome, TrainingRunner
-from tests.gui.conftest import synthetic_ratings
+from tests.gui.conftest import live_threads, synthetic_ratings
 
 
 @pytest.fixture
@@ -31,7 +30,7 @@ def test_short_run_delivers_final_state_and_recommendations(qtbot, runner):
     assert out.history.shape == (50, 7)
     assert np.array_equal(out.history[:, 0], np.arange(1, 51))
     assert out.recommendations is not None and set(out.recommendations.rank) <= {1, 2}
-    assert not runner.running and worker.live_threads() == []
+    assert not runner.running and live_threads() == []
 
 
 def test_progress_is_throttled_in_the_worker(qtbot, runner):
@@ -115,7 +114,7 @@ def test_shutdown_stops_waits_and_reports_at_once(qtbot, runner):
     qtbot.wait(100)
     assert runner.shutdown(5000)
     assert len(got) == 1 and got[0].reason is StopReason.CANCELLED
-    assert worker.live_threads() == []
+    assert live_threads() == []
 
 
 def test_one_run_at_a_time(qtbot, runner):
@@ -142,4 +141,4 @@ def test_a_run_waiting_for_the_warm_up_compiler_still_stops_at_once(qtbot, runne
         assert time.monotonic() - t0 < 0.5
     finally:
         warmup.child_compiling(False)
-    assert worker.live_threads() == []
+    assert live_threads() == []

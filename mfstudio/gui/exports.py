@@ -1,0 +1,110 @@
+"""File ▸ Export: the shown results into a folder, or one table as CSV."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QObject, Slot
+from PySide6.QtWidgets import QFileDialog
+
+from mfstudio.core import MFStudioError, Session
+from mfstudio.gui.document import Document
+from mfstudio.gui.experiment import Experiment
+
+TABLES = (("P", "&P as CSV…"), ("Q", "&Q as CSV…"), ("R_hat", "R-&hat as CSV…"),
+          ("user_bias", "&User biases as CSV…"), ("item_bias", "I&tem biases as CSV…"),
+          ("recommendations", "Re&commendations as CSV…"), ("history", "Training histor&y as CSV…"),
+          ("ratings", "Ratin&gs R as CSV…"))
+
+
+class Exporter(QObject):
+    """Writes what the experiment shows (and the document's ratings) to files the user picks."""
+
+    def __init__(self, document: Document, experiment: Experiment) -> None:
+        super().__init__(document)
+        self.document, self.experiment = document, experiment
+
+    def _need_result(self) -> bool:
+        if self.experiment.shown is None:
+            self.document.warn("Nothing to export yet", "There are no results yet; press Train first.")
+            return False
+        return True
+
+    @Slot()
+    def export_results_dialog(self) -> None:
+        """Ask for a folder and write the whole result set there."""
+        if not self._need_result():
+            return
+        folder = QFileDialog.getExistingDirectory(self.document.window, "Export results into a folder",
+                                                  self.document.start_folder())
+        if folder:
+            self.document.settings.set_last_folder(folder)
+            self.export_results(folder)
+
+    def export_results(self, folder: str | Path) -> list[Path]:
+        """Write P, Q, R-hat, history, recommendations and the run description into ``folder``."""
+        from mfstudio import io
+
+        if not self._need_result():
+            return []
+        s = self.experiment.shown
+        assert s is not None
+        session = Session(s.ratings, s.held_out_cells, s.result.solver, dict(s.result.params),
+                          self.document.controls.holdout_fraction(), None, s.result)
+        try:
+            written = io.export_results(folder, session, top_n=self.experiment.top_n,
+                                        min_ratings=self.experiment.min_ratings,
+                                        full_precision=self.document.settings.full_precision(), include_session=True)
+        except (MFStudioError, OSError) as exc:
+            self.document.warn("Could not export the results", str(exc))
+            return []
+        self.document.message(f"Wrote {len(written)} files to {folder}.")
+        return list(written)
+
+    @Slot(str)
+    def export_table(self, which: str) -> Path | None:
+        """Ask for a file name and export one table (a name of :data:`TABLES`) as CSV."""
+        from mfstudio import io
+
+        doc = self.document
+        if which != "ratings" and not self._need_result():
+            return None
+        path, _ = QFileDialog.getSaveFileName(doc.window, f"Export {which.replace('_', '-')} as CSV",
+                                              str(Path(doc.start_folder()) / f"{which}.csv"), io.CSV_FILTER)
+        if not path:
+            return None
+        p = Path(path)
+        if p.suffix.lower() != ".csv":
+            p = p.with_name(p.name + ".csv")
+        try:
+            if which == "ratings":
+                io.export_ratings(p, doc.grid_ratings())
+                doc.settings.set_last_folder(p)
+                doc.message(f"Exported the ratings to {p}.")
+                return p
+            s = self.experiment.shown
+            assert s is not None
+            ratings, f = s.ratings, s.result.factors
+            full = doc.settings.full_precision()
+            if which == "P":
+                io.export_P(p, ratings, f, full)
+            elif which == "Q":
+                io.export_Q(p, ratings, f, full)
+            elif which == "R_hat":
+                io.export_R_hat(p, ratings, f, full)
+            elif which in ("user_bias", "item_bias"):
+                io.export_biases(p, ratings, f, which.split("_")[0], full)
+            elif which == "history":
+                io.export_history(p, s.result.history, full)
+            elif which == "recommendations":
+                recs = self.experiment.recommendations()
+                assert recs is not None
+                io.export_recommendations(p, ratings, recs, full)
+            else:
+                raise ValueError(f"unknown table {which!r}")
+        except (MFStudioError, OSError) as exc:
+            doc.warn("Could not export the table", str(exc))
+            return None
+        doc.settings.set_last_folder(p)
+        doc.message(f"Exported {which.replace('_', '-')} to {p}.")
+        return p

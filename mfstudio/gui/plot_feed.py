@@ -1,0 +1,48 @@
+"""(Temporary) the loss curve's subscription to the experiment."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QObject, Slot
+
+from mfstudio.gui.experiment import Experiment, Progress, RunEnd, RunStart, Shown
+
+
+class _Feed(QObject):
+    def __init__(self, plot, experiment: Experiment) -> None:
+        super().__init__(plot)
+        self.plot = plot
+        experiment.started.connect(self._on_started)
+        experiment.progress.connect(self._on_progress)
+        experiment.finished.connect(self._on_finished)
+        experiment.loaded.connect(self._on_loaded)
+        experiment.cleared.connect(plot.clear_all)
+
+    @Slot(object)
+    def _on_started(self, run: RunStart) -> None:
+        if run.new_line:
+            self.plot.begin_run(run.solver, {**run.params, "holdout": run.holdout})
+        self.plot.start_live(run.budget)
+
+    @Slot(object)
+    def _on_progress(self, report: Progress) -> None:
+        self.plot.set_history(report.history)
+
+    @Slot(object)
+    def _on_finished(self, end: RunEnd) -> None:
+        if end.shown is not None:
+            self.plot.set_history(end.outcome.history)
+        self.plot.end_live()
+        if end.outcome.user_error:
+            self.plot.discard_current()
+
+    @Slot(object)
+    def _on_loaded(self, shown: Shown) -> None:
+        share = len(shown.held_out_cells) / max(shown.ratings.nnz, 1)
+        self.plot.begin_run(shown.result.solver, {**shown.result.params, "holdout": share})
+        if shown.history is not None:
+            self.plot.set_history(shown.history)
+        self.plot.flush()
+
+
+def follow_experiment(plot, experiment: Experiment) -> None:
+    _Feed(plot, experiment)

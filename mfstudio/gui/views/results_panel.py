@@ -1,0 +1,271 @@
+"""The result tabs: R-hat, P, Q, the biases and the recommendations, with the sentence that says what each shows.
+
+The panel subscribes to the experiment controller and shows what it reports; it reads
+no other view. Exports and status messages go out as signals for the window to route.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Signal, Slot
+from PySide6.QtWidgets import QHBoxLayout, QHeaderView, QLabel, QSpinBox, QTabWidget, QVBoxLayout, QWidget
+
+from mfstudio.core import Factors, Ratings, Recommendations
+from mfstudio.core.recommend import AUTO
+from mfstudio.gui.experiment import Experiment, Progress, RunEnd, RunStart, Shown
+from mfstudio.gui.results import BiasModel, PModel, QModel, RecommendationsModel, ResultTableView, RHatModel, sig
+from mfstudio.gui.views.widgets import caption, tab
+
+DEFAULT_TOP_N = 5
+STALE_TEXT = "The ratings changed after these results were computed; train again to update them."
+
+
+class ResultsPanel(QWidget):
+    """"Results": a stale banner over tabs of tables, fed by the experiment's signals."""
+
+    statusMessage = Signal(str)
+    exportRequested = Signal(str)  # the table's name: "P", "Q", "R_hat", "user_bias", "item_bias", "recommendations"
+    recommendationSettingsChanged = Signal(int, int)  # top N, minimum ratings
+
+    def __init__(self, experiment: Experiment, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.experiment = experiment
+        self._run: RunStart | None = None
+        self._set_up = True  # the R-hat table is set up for the running model (its ratings and held-out cells)
+        self._build()
+        experiment.started.connect(self._on_started)
+        experiment.progress.connect(self._on_progress)
+        experiment.finished.connect(self._on_finished)
+        experiment.loaded.connect(self.show_result)
+        experiment.reset.connect(self.show_result)
+        experiment.cleared.connect(self.clear)
+        experiment.stale.connect(self.set_stale)
+        experiment.recommendationsChanged.connect(self._on_recommendations)
+
+    def _build(self) -> None:
+        self.p_model, self.q_model, self.r_hat_model = PModel(decimals=3), QModel(decimals=3), RHatModel()
+        self.recs_model = RecommendationsModel()
+        self.user_bias_model, self.item_bias_model = BiasModel(decimals=3), BiasModel(decimals=3)
+        self.p_table = ResultTableView("pTable", "Matrix P: user features")
+        self.q_table = ResultTableView("qTable", "Matrix Q: item features")
+        self.r_hat_table = ResultTableView("rHatTable", "Predicted ratings R-hat")
+        self.recs_table = ResultTableView("recommendationsTable", "Recommendations")
+        self.user_bias_table = ResultTableView("userBiasTable", "User biases b_u")
+        self.item_bias_table = ResultTableView("itemBiasTable", "Item biases b_i")
+        for view, model, name in ((self.p_table, self.p_model, "P"), (self.q_table, self.q_model, "Q"),
+                                  (self.r_hat_table, self.r_hat_model, "R_hat"),
+                                  (self.recs_table, self.recs_model, "recommendations"),
+                                  (self.user_bias_table, self.user_bias_model, "user_bias"),
+                                  (self.item_bias_table, self.item_bias_model, "item_bias")):
+            view.setModel(model)
+            view.statusMessage.connect(self.statusMessage)
+            view.export_handler = lambda n=name: self.exportRequested.emit(n)
+        rh_ = self.recs_table.horizontalHeader()
+        for col, width in enumerate((64, 44, 160, 104, 60)):  # user, rank, item (titles), predicted, ratings
+            rh_.resizeSection(col, width)
+        rh_.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)  # titles take the room there is
+        self.recs_table.verticalHeader().hide()  # the rank numbers the rows
+        for view in (self.user_bias_table, self.item_bias_table):
+            view.verticalHeader().hide()
+            view.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)  # labels elide
+            view.horizontalHeader().resizeSection(1, 96)
+
+        self.top_n = QSpinBox()
+        self.top_n.setObjectName("topN")
+        self.top_n.setAccessibleName("Number of recommendations per user")
+        self.top_n.setRange(1, 100)
+        self.top_n.setValue(DEFAULT_TOP_N)
+        self.top_n.setPrefix("Top ")
+        self.top_n.setSuffix(" per user")
+        self.top_n.setToolTip("How many unrated items to recommend to each user.")
+        self.min_ratings = QSpinBox()
+        self.min_ratings.setObjectName("minRatings")
+        self.min_ratings.setAccessibleName("Fewest training ratings an item needs to be recommended")
+        self.min_ratings.setRange(AUTO, 100_000)
+        self.min_ratings.setValue(AUTO)
+        self.min_ratings.setSpecialValueText("Min ratings: auto")
+        self.min_ratings.setPrefix("Min ratings: ")
+        self.min_ratings.setToolTip(
+            "Recommend only items with at least this many training ratings: a film two people loved scores high "
+            "on almost no evidence. Auto: 10, or half the median item's count when that is smaller.")
+        for box in (self.top_n, self.min_ratings):
+            box.valueChanged.connect(self._on_recommendation_settings)
+        self.recs_caption = caption("")
+        self.recs_caption.setObjectName("recommendationsCaption")
+        recs_head = QWidget()
+        rh = QHBoxLayout(recs_head)
+        rh.setContentsMargins(0, 0, 0, 0)
+        rh.addWidget(self.recs_caption, 1)
+        rh.addWidget(self.min_ratings)
+        rh.addWidget(self.top_n)
+        self.r_hat_caption = caption("")
+        self.r_hat_caption.setObjectName("rHatCaption")
+        self.bias_caption = caption("")
+        self.bias_caption.setObjectName("biasCaption")
+        bias_tab = QWidget()
+        bl = QVBoxLayout(bias_tab)
+        bl.setContentsMargins(2, 2, 2, 2)
+        bl.setSpacing(2)
+        bl.addWidget(self.bias_caption)
+        tables = QHBoxLayout()
+        tables.addWidget(self.user_bias_table, 1)
+        tables.addWidget(self.item_bias_table, 1)
+        bl.addLayout(tables, 1)
+
+        self.tabs = QTabWidget()
+        self.tabs.setObjectName("resultTabs")
+        self.tabs.setDocumentMode(True)
+        self.tabs.addTab(tab(self.r_hat_table, self.r_hat_caption), "R-hat")
+        self.tabs.addTab(tab(self.p_table, caption("P: one row per user, one column per latent feature (k1 … kK).")),
+                         "P")
+        self.tabs.addTab(tab(self.q_table, caption("Q: one row per latent feature (k1 … kK), one column per item.")),
+                         "Q")
+        self.tabs.addTab(bias_tab, "Biases")
+        self.tabs.addTab(tab(self.recs_table, recs_head), "Recommendations")
+        for i, tip in enumerate(("Predicted ratings for every cell", "User features", "Item features",
+                                 "Global mean and the user and item biases (biased-sgd)",
+                                 "Top-N unrated items per user")):
+            self.tabs.setTabToolTip(i, tip)
+
+        self.stale_banner = QLabel(STALE_TEXT)
+        self.stale_banner.setObjectName("staleBanner")
+        self.stale_banner.setWordWrap(True)
+        self.stale_banner.setStyleSheet(
+            "background: #fff4ce; color: #5c4400; border: 1px solid #e8d48a; padding: 3px 6px;")
+        self.stale_banner.hide()
+
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.setSpacing(2)
+        lay.addWidget(QLabel("<b>Results</b>"))
+        lay.addWidget(self.stale_banner)
+        lay.addWidget(self.tabs, 1)
+        self._show_captions(None)
+        self._show_recs_caption(None)
+
+    def tab_chain(self) -> list[QWidget]:
+        """The panel's widgets in Tab order."""
+        return [self.tabs.tabBar(), self.r_hat_table, self.p_table, self.q_table, self.user_bias_table,
+                self.item_bias_table, self.min_ratings, self.top_n, self.recs_table]
+
+    # ------------------------------------------------------------------ from the experiment
+    @Slot(object)
+    def _on_started(self, run: RunStart) -> None:
+        self._run = run
+        self._set_up = run.start_factors is not None
+        if run.start_factors is not None:  # where this model stands, and which cells are held out, at once
+            self.r_hat_model.set_result(run.ratings, run.start_factors, run.held_out_cells)
+            self.p_model.set_factors(run.ratings, run.start_factors)
+            self.q_model.set_factors(run.ratings, run.start_factors)
+        self.recs_model.set_stale(True)  # recommendations are listed when the run ends
+
+    @Slot(object)
+    def _on_progress(self, report: Progress) -> None:
+        run = self._run
+        if run is None:
+            return
+        f = report.snapshot.factors
+        if not self._set_up:  # a new model: the R-hat table is set up for it by its first report
+            self.r_hat_model.set_result(run.ratings, f, run.held_out_cells)
+            self._set_up = True
+        self._show_factors(run.ratings, f)
+
+    @Slot(object)
+    def _on_finished(self, end: RunEnd) -> None:
+        self._run = None
+        if end.shown is not None:
+            self.show_result(end.shown)
+
+    @Slot(object)
+    def show_result(self, shown: Shown) -> None:
+        ratings, f = shown.ratings, shown.result.factors
+        self.r_hat_model.set_result(ratings, f, shown.held_out_cells)
+        self.p_model.set_factors(ratings, f)
+        self.q_model.set_factors(ratings, f)
+        self._show_biases(ratings, f)
+        recs = shown.recommendations
+        if recs is None and f.all_finite():
+            recs = self.experiment.recommendations()
+        self._show_recommendations(ratings, recs)
+
+    @Slot()
+    def clear(self) -> None:
+        self._run = None
+        for m in (self.p_model, self.q_model, self.r_hat_model, self.user_bias_model, self.item_bias_model):
+            m.clear()
+        self.recs_model.clear()
+        self._show_captions(None)
+        self._show_recs_caption(None)
+
+    @Slot(bool)
+    def set_stale(self, stale: bool) -> None:
+        self.stale_banner.setVisible(stale)
+        for m in (self.p_model, self.q_model, self.r_hat_model, self.recs_model, self.user_bias_model,
+                  self.item_bias_model):
+            m.set_stale(stale)
+
+    @Slot(object)
+    def _on_recommendations(self, recs: Recommendations | None) -> None:
+        s = self.experiment.shown
+        if s is not None:
+            self._show_recommendations(s.ratings, recs)
+
+    # ------------------------------------------------------------------ showing
+    def _show_recommendations(self, ratings: Ratings, recs: Recommendations | None) -> None:
+        self.recs_model.set_recommendations(ratings, recs)
+        self.recs_model.set_stale(False)
+        self._show_recs_caption(recs)
+
+    def _show_factors(self, ratings: Ratings, factors: Factors) -> None:
+        self.p_model.set_factors(ratings, factors)
+        self.q_model.set_factors(ratings, factors)
+        self.r_hat_model.set_factors(ratings, factors)
+        self._show_biases(ratings, factors)
+
+    def _show_biases(self, ratings: Ratings, factors: Factors | None) -> None:
+        if factors is None or factors.user_bias is None or factors.item_bias is None:
+            self.user_bias_model.clear()
+            self.item_bias_model.clear()
+        else:
+            self.user_bias_model.set_biases(ratings.users, factors.user_bias, "User bias b_u", "User")
+            self.item_bias_model.set_biases(ratings.items, factors.item_bias, "Item bias b_i", "Item")
+        self._show_captions(factors, ratings)
+
+    def _show_captions(self, factors: Factors | None, ratings: Ratings | None = None) -> None:
+        """Say in the R-hat and Biases tabs how the shown numbers are made (the formula of this model)."""
+        scale = "" if ratings is None else f" to the scale {ratings.scale[0]:g} to {ratings.scale[1]:g}"
+        legend = ("Plain: rated cells (how well the model fits them). Blue italics: predictions for unrated cells. "
+                  "Orange: held-out cells. Hover a cell for the exact value and the actual rating.")
+        if factors is not None and factors.user_bias is not None:
+            mu = sig(factors.global_mean, 3)
+            self.r_hat_caption.setText(f"R-hat = μ + b_u + b_i + P·Q (global mean μ = {mu}; the biases are in the "
+                                       f"Biases tab), clipped{scale} for display. {legend}")
+            self.bias_caption.setText(
+                f"Global mean μ = {mu}: the average training rating. A user's bias b_u: how much higher (+) or lower "
+                "(−) than μ they rate; an item's bias b_i: how much it is liked regardless of taste. "
+                "R-hat = μ + b_u + b_i + P·Q.")
+        else:
+            self.r_hat_caption.setText(f"R-hat = P·Q, clipped{scale} for display. {legend}")
+            self.bias_caption.setText("This model has no biases: R-hat = P·Q. Choose biased-sgd to learn a global "
+                                      "mean and a bias per user and per item.")
+        if factors is not None and (factors.cold_users is not None or factors.cold_items is not None):
+            n = (0 if factors.cold_users is None else len(factors.cold_users)) + \
+                (0 if factors.cold_items is None else len(factors.cold_items))
+            fallback = "the mean rating plus the known bias" if factors.user_bias is not None else \
+                "the mean training rating"
+            self.r_hat_caption.setText(self.r_hat_caption.text() + f" {n} user(s)/item(s) without training ratings "
+                                       f"show the fallback ({fallback}), marked in their tooltips.")
+
+    def _show_recs_caption(self, recs: Recommendations | None) -> None:
+        text = ("Each user's items not rated in training with the highest predicted rating, in the order of the "
+                "model's score.")
+        if recs is not None:
+            auto = " (auto)" if int(self.min_ratings.value()) == AUTO else ""
+            if recs.min_ratings > 1:
+                text += f" Items with fewer than {recs.min_ratings:,} training ratings are left out{auto}."
+            else:
+                text += f" Every item with a training rating is a candidate{auto}."
+        self.recs_caption.setText(text)
+
+    @Slot()
+    def _on_recommendation_settings(self) -> None:
+        self.recommendationSettingsChanged.emit(int(self.top_n.value()), int(self.min_ratings.value()))

@@ -1,0 +1,125 @@
+"""The run's status in the status bar: step of budget, objective, errors and speed, and a progress bar."""
+
+from __future__ import annotations
+
+import math
+
+from PySide6.QtCore import QObject, Slot
+from PySide6.QtWidgets import QLabel, QProgressBar, QStatusBar
+
+from mfstudio.core import RunResult, Snapshot
+from mfstudio.gui.experiment import Experiment, Progress, RunEnd, RunStart, Shown
+from mfstudio.gui.results import sig
+
+READY = "Ready: press Train"
+
+
+def status_parts(step: int, budget: int | None, objective: float, train_rmse: float, val_rmse: float) -> list[str]:
+    """The status line's words for one state of a model: step (of budget), objective e, RMSE, validation RMSE."""
+    parts = [f"Step {step:,} of {budget:,}" if budget is not None else f"Step {step:,}",
+             f"e = {sig(objective)}", f"RMSE {sig(train_rmse)}"]
+    if math.isfinite(val_rmse):
+        parts.append(f"validation RMSE {sig(val_rmse)}")
+    return parts
+
+
+def speed_text(rate: float) -> str:
+    """Steps per second as people read it ("" when unknown)."""
+    if not rate or not math.isfinite(rate):
+        return ""
+    return f"{rate / 1e6:.1f} M steps/s" if rate >= 1e6 else f"{rate:,.0f} steps/s"
+
+
+def result_status(r: RunResult) -> str:
+    """The status line for a finished (or opened) result: its last history row."""
+    h = r.history.arrays()
+    if len(h) == 0:
+        return f"Step {r.steps_done:,}"
+    last = h[-1]
+    return " · ".join(status_parts(int(last[0]), None, last[1], last[2], last[4]))
+
+
+def progress_value(step: int, budget: int) -> int:
+    """The progress bar's value (0 to 1000) for ``step`` of ``budget``."""
+    return int(round(1000 * min(1.0, step / max(budget, 1))))
+
+
+class RunStatus(QObject):
+    """The status bar's permanent part: ``runStatus`` (a label) and ``stepProgress`` (the share of the budget)."""
+
+    def __init__(self, experiment: Experiment, status_bar: QStatusBar) -> None:
+        super().__init__(status_bar)
+        self.experiment = experiment
+        self.label = QLabel(READY)
+        self.label.setObjectName("runStatus")
+        self.label.setAccessibleName("Training status")
+        self.bar = QProgressBar()
+        self.bar.setObjectName("stepProgress")
+        self.bar.setAccessibleName("Share of the step budget done")
+        self.bar.setRange(0, 1000)
+        self.bar.setValue(0)
+        self.bar.setFormat("%p%")
+        self.bar.setToolTip("Share of the step budget done")
+        self.bar.setFixedWidth(90)
+        status_bar.addPermanentWidget(self.label)
+        status_bar.addPermanentWidget(self.bar)
+        self._budget = 1
+        self._last: Snapshot | None = None
+        experiment.started.connect(self._on_started)
+        experiment.progress.connect(self._on_progress)
+        experiment.finished.connect(self._on_finished)
+        experiment.loaded.connect(self._on_loaded)
+        experiment.reset.connect(self._on_reset)
+        experiment.cleared.connect(self._on_cleared)
+        experiment.pausedChanged.connect(self._on_paused)
+
+    def show_snapshot(self, snap: Snapshot, budget: int) -> None:
+        """Step, objective, errors (and while running the speed, else in the tooltip), and the progress bar."""
+        self._last = snap
+        parts = status_parts(snap.step, budget, snap.objective, snap.train_rmse, snap.val_rmse)
+        speed = speed_text(snap.steps_per_s)
+        running = self.experiment.running
+        if speed and running:  # once a run has ended its speed is in the tooltip, leaving room for messages
+            parts.append(speed)
+        if running and self.experiment.paused:
+            parts.append("paused")
+        self.label.setText(" · ".join(parts))
+        self.label.setToolTip(" · ".join(parts + ([speed] if speed and speed not in parts else [])))
+        self.bar.setValue(progress_value(snap.step, budget))
+
+    @Slot(object)
+    def _on_started(self, run: RunStart) -> None:
+        self._budget = run.budget
+
+    @Slot(object)
+    def _on_progress(self, report: Progress) -> None:
+        self.show_snapshot(report.snapshot, report.snapshot.budget)
+
+    @Slot(object)
+    def _on_finished(self, end: RunEnd) -> None:
+        if end.snapshot is not None:
+            self.show_snapshot(end.snapshot, end.snapshot.budget)
+
+    @Slot(object)
+    def _on_loaded(self, shown: Shown) -> None:
+        r = shown.result
+        self.bar.setValue(progress_value(r.steps_done, int(r.params.get("steps", 1))))
+        self.label.setText(result_status(r))
+        self.label.setToolTip("")
+
+    @Slot(object)
+    def _on_reset(self, shown: Shown) -> None:
+        if shown.snapshot is not None:
+            self.show_snapshot(shown.snapshot, int(shown.result.params["steps"]))
+        self.bar.setValue(0)
+
+    @Slot()
+    def _on_cleared(self) -> None:
+        self.bar.setValue(0)
+        self.label.setText(READY)
+        self.label.setToolTip("")
+
+    @Slot(bool)
+    def _on_paused(self, paused: bool) -> None:
+        if self._last is not None:
+            self.show_snapshot(self._last, self._last.budget)
