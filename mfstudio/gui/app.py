@@ -90,40 +90,49 @@ def start_application(argv: list[str]):
     return app
 
 
-def warm_up() -> None:
-    """Compile every solver's kernels in a child process, then load them here.
+class WarmUp(threading.Thread):
+    """Compiles every solver's kernels in a child process, then loads them here (a daemon thread).
 
     Compiling holds the GIL for seconds on a machine's first start, which would
     freeze the window; a child process compiles into numba's on-disk cache instead,
-    and loading from that cache here takes well under a second.
+    and loading from that cache here takes well under a second. Warming up is only an
+    optimisation (a real run compiles what it needs and reports its errors), so a
+    failure is kept in ``error``, not raised; ``compiled`` says whether it all worked.
     """
-    import subprocess
 
-    from mfstudio.core.solvers.warmup import child_compiling, compile_all
+    def __init__(self) -> None:
+        super().__init__(name="mfstudio-warm-up", daemon=True)
+        self.compiled = False
+        self.error: BaseException | None = None
 
-    try:
-        subprocess.run(
-            [sys.executable, "-m", "mfstudio.core.solvers.warmup"],
-            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-            timeout=600, check=False,
-        )
-    except (OSError, subprocess.SubprocessError):
-        pass  # compiling here instead (on the first Train) still works, only slower to start
-    finally:
-        child_compiling(False)
+    def run(self) -> None:
+        import subprocess
 
-    try:
-        compile_all()
-    except Exception:  # warming up is only an optimisation; a real run reports errors
-        pass
+        from mfstudio.core.solvers.warmup import child_compiling, compile_all
+
+        try:
+            subprocess.run(
+                [sys.executable, "-m", "mfstudio.core.solvers.warmup"],
+                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                timeout=600, check=False,
+            )
+        except (OSError, subprocess.SubprocessError):
+            pass  # compiling here instead (on the first Train) still works, only slower to start
+        finally:
+            child_compiling(False)
+        try:
+            compile_all()
+            self.compiled = True
+        except Exception as exc:
+            self.error = exc
 
 
-def start_warm_up() -> threading.Thread:
+def start_warm_up() -> WarmUp:
     """Warm up on a daemon thread so the first Train is not delayed by compiling."""
     from mfstudio.core.solvers.warmup import child_compiling
 
     child_compiling(True)  # a Train meanwhile waits for the child instead of freezing the window
-    t = threading.Thread(target=warm_up, name="mfstudio-warm-up", daemon=True)
+    t = WarmUp()
     t.start()
     return t
 

@@ -147,9 +147,27 @@ def test_no_display_reason(monkeypatch):
 
 
 def test_warm_up_compiles_every_solver_quickly():
+    from mfstudio.core import SOLVERS
+    from mfstudio.core.solvers import warmup
+
     t = gui_app.start_warm_up()
     t.join(120)
     assert not t.is_alive() and t.daemon
+    assert t.error is None and t.compiled
+    assert warmup._ready == set(SOLVERS) and warmup.wait_for_child(0)
+
+
+def test_a_warm_up_that_fails_says_so_and_frees_the_first_train(monkeypatch):
+    from mfstudio.core.solvers import warmup
+
+    def broken() -> None:
+        raise RuntimeError("no compiler")
+
+    monkeypatch.setattr(warmup, "compile_all", broken)
+    t = gui_app.start_warm_up()
+    t.join(120)
+    assert not t.compiled and isinstance(t.error, RuntimeError)
+    assert warmup.wait_for_child(0)  # a Train does not wait for a child that is gone
 
 
 # -- quitting by a signal or QApplication.exit() -----------------------------------------------------------

@@ -40,12 +40,21 @@ def warnings(monkeypatch):
 
 
 # -- first impression --------------------------------------------------------------------------
-def test_builds_without_creating_an_application(qapp):
+def test_builds_without_creating_an_application(qapp, monkeypatch):
+    """The caller owns the QApplication (a second one aborts): building the window must not make one."""
     from PySide6.QtWidgets import QApplication
 
-    before = QApplication.instance()
+    import mfstudio.gui.window as window_module
+
+    class NoNewApplication:
+        instance = staticmethod(QApplication.instance)
+
+        def __init__(self, *args, **kwargs) -> None:
+            raise AssertionError("MainWindow created a QApplication")
+
+    monkeypatch.setattr(window_module, "QApplication", NoNewApplication)
     w = MainWindow()
-    assert QApplication.instance() is before
+    assert w.objectName() == "mainWindow"
     w.close()
 
 
