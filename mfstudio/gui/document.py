@@ -27,7 +27,6 @@ from PySide6.QtGui import (
     QDragMoveEvent,
     QDropEvent,
     QKeySequence,
-    QUndoCommand,
 )
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 
@@ -48,22 +47,10 @@ from mfstudio.gui import dialogs
 from mfstudio.gui.controls import ControlPanel
 from mfstudio.gui.experiment import Experiment, Shown
 from mfstudio.gui.grid import LOCKED_MESSAGE, RatingsTableModel
+from mfstudio.gui.holdout import HoldoutShare
 from mfstudio.gui.recent import RecentFiles
 from mfstudio.gui.recovery import Autosaver, failure_reason
 from mfstudio.gui.settings import Settings
-
-
-class HoldoutShareCommand(QUndoCommand):
-    def __init__(self, show, old: float, new: float, text: str) -> None:
-        super().__init__(text)
-        self._show, self._old, self._new = show, old, new
-
-    def redo(self) -> None:
-        self._show(self._new)
-
-    def undo(self) -> None:
-        self._show(self._old)
-
 
 SESSION_SUFFIX = ".mfstudio"
 UNTITLED = "Untitled"
@@ -113,8 +100,6 @@ class Document(QObject):
         self._extra_modified = False  # a restored session counts as unsaved though its undo history is empty
         self._results_unsaved = False  # a finished run's results are work that Save keeps
         self._keep_recovery_file = True  # until the offer is made, loading must not remove a crash's recovery file
-        self._shown_share = 0.0
-        self._applying_share = False
         self.data_version = 0
         self._grid_ratings: Ratings | None = None
         self._grid_held = np.zeros((0, 2), np.int64)
@@ -132,7 +117,7 @@ class Document(QObject):
         for signal in (m.dataChanged, m.modelReset, m.rowsInserted, m.rowsRemoved, m.columnsInserted,
                        m.columnsRemoved, m.headerDataChanged):
             signal.connect(self._invalidate_grid_cache)
-        controls.holdout.valueChanged.connect(self._on_share_changed)
+        self.holdout = HoldoutShare(self)
         controls.paramsChanged.connect(self._on_params_changed)
 
     # ------------------------------------------------------------------ messages
@@ -270,19 +255,14 @@ class Document(QObject):
     def _apply(self, prepared: _Prepared, *, title: str | None, path: str | Path | None) -> None:
         session = prepared.session
         self.experiment.shutdown()
-        self._applying_share = True
-        try:
-            self.controls.set_solver(session.solver, dict(session.params))
-            self.controls.set_holdout_fraction(session.holdout_fraction)
-        finally:
-            self._applying_share = False
-        self._shown_share = self.controls.holdout_fraction()
+        self.controls.set_solver(session.solver, dict(session.params))
+        self.holdout.show(session.holdout_fraction)
         held = prepared.held
         self.grid_model.set_zeros_are_missing(session.zeros_are_missing, undoable=False)
         self.grid_model.set_ratings(session.ratings, held)
         self.opened.emit()
         if len(held) == 0 and session.holdout_fraction > 0:
-            self._apply_share(session.holdout_fraction)
+            self.holdout.apply(session.holdout_fraction)
         self.experiment.clear()
         if prepared.result is not None:
             self.experiment.show_loaded(Shown(prepared.result, session.ratings, self.grid_held_out(), prepared.recs,
@@ -295,7 +275,7 @@ class Document(QObject):
         self.titleChanged.emit(self.title)
         # A freshly opened document is the baseline: no undo history, nothing unsaved, no save scheduled.
         self.grid_model.undo_stack.clear()
-        self._shown_share = self.controls.holdout_fraction()
+        self.holdout.show(self.controls.holdout_fraction())
         self.set_saved()
         self.gridChanged.emit()
         if self._keep_recovery_file:
@@ -309,59 +289,6 @@ class Document(QObject):
         if pending_recovery is not None:
             self.offer_recovery(pending_recovery)
         self._keep_recovery_file = False
-
-    # ------------------------------------------------------------------ the hold-out share
-    @Slot()
-    def _on_share_changed(self) -> None:
-        if self._applying_share or self.experiment.running:
-            return
-        self._apply_share(self.controls.holdout_fraction())
-
-    def _show_share(self, fraction: float) -> None:
-        """Show ``fraction`` in the hold-out box without drawing a new hold-out (undo and redo use this)."""
-        self._applying_share = True
-        try:
-            self.controls.set_holdout_fraction(fraction)
-        finally:
-            self._applying_share = False
-        self._shown_share = fraction
-
-    def _apply_share(self, fraction: float, *, quiet: bool = False) -> None:
-        """Mark a random share of the ratings (drawn from the seed) as held out in the grid, as one undo step."""
-        m = self.grid_model
-        ratings = self.grid_ratings()
-        try:
-            split = ratings.split(fraction, int(self.controls.seed.value()))
-        except DataError as exc:
-            self.message(str(exc))
-            self._show_share(self._shown_share)
-            return
-        new = np.stack([split.val.rows, split.val.cols], axis=1).astype(np.int64)
-        text = f"Hold out {fraction:.0%} of the ratings"
-        m.undo_stack.beginMacro(text)
-        try:
-            m.replace_held_out(new, text)
-            m.undo_stack.push(HoldoutShareCommand(self._show_share, self._shown_share, fraction, text))
-        finally:
-            m.undo_stack.endMacro()
-        n = len(new)
-        if not quiet:
-            cold = self.hold_out_warning() if n else ""
-            self.message((f"{n:,} rating{'s' if n != 1 else ''} held out for validation (orange in the grid)."
-                          + (f" Note: {cold}." if cold else "")) if n else "All ratings are used for training.")
-
-    def hold_out_warning(self) -> str:
-        """What the hold-out takes whole: users (items) left with no training rating, or ""."""
-        split = self.grid_ratings().split_cells(self.grid_held_out())
-        nu, ni = len(split.users_without_training), len(split.items_without_training)
-        parts = []
-        if nu:
-            parts.append(f"{nu:,} user{'s have' if nu != 1 else ' has'} every rating held out")
-        if ni:
-            parts.append(f"{ni:,} item{'s have' if ni != 1 else ' has'} every rating held out")
-        if not parts:
-            return ""
-        return " and ".join(parts) + " (predicted from the mean and the known biases)"
 
     # ------------------------------------------------------------------ unsaved changes
     def is_modified(self) -> bool:
@@ -423,6 +350,43 @@ class Document(QObject):
         # On Discard the recovery file stays until the next document has loaded (or the window has closed),
         # so a failed open loses nothing.
         return answer == B.Discard
+
+    def may_close(self, *, ask: bool = True) -> bool:
+        """Before the window closes: Save / Discard / Cancel for unsaved changes, or, while training, whether to
+        stop; then stop the run and wait for its thread. False: the window stays."""
+        running = self.experiment.running
+        if ask and self.is_modified():
+            if not self.maybe_save("closing"):
+                return False
+        elif ask and running:
+            B = QMessageBox.StandardButton
+            if QMessageBox.question(self.window, "Training is running",
+                                    "A training run is going. Stop it and close MF Studio?", B.Yes | B.No,
+                                    B.No) != B.Yes:
+                return False
+        if running and not self.experiment.shutdown(10_000):
+            self.warn("Still stopping", "Training did not stop in time; try closing again in a moment.")
+            return False
+        return True
+
+    def close_cleanly(self) -> None:
+        """A clean exit: nothing to recover next time (waits for a save being written, if any)."""
+        self.autosaver.discard()
+        self.autosaver.release()
+
+    def keep_work(self, timeout_ms: int) -> bool:
+        """Quitting without asking: stop the run and write unsaved work (the stopped run's results included)
+        to the recovery file, kept so that the next start offers it. Never opens a dialog; True when the
+        run stopped in time and the work is safe."""
+        self.quitting = True
+        stopped = self.experiment.shutdown(timeout_ms)
+        if self.is_modified():
+            kept = self.autosaver.save_now()  # on this thread: complete before the process ends
+        else:
+            self.autosaver.discard()
+            kept = True
+        self.autosaver.stop()  # the stopped run marked a change; it is in the file already
+        return stopped and kept
 
     # ------------------------------------------------------------------ crash recovery
     def offer_recovery(self, path: Path) -> bool:
@@ -648,7 +612,7 @@ class Document(QObject):
             m.set_ratings(s.ratings, held, undoable=True, text=f"Import {name}")
             fraction = self.controls.holdout_fraction()
             if len(held) == 0 and fraction > 0:
-                self._apply_share(fraction, quiet=True)
+                self.holdout.apply(fraction, quiet=True)
         except Exception as exc:  # all or nothing: the half-done step is undone below
             traceback.print_exc()
             failed = exc

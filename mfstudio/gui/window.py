@@ -510,52 +510,32 @@ class MainWindow(QMainWindow):
         self.document.open_file(path)
 
     def closeEvent(self, event: QCloseEvent) -> None:
-        """Ask Save / Discard / Cancel for unsaved changes (or, while training, whether to stop);
-        then stop the run and wait for its thread, remember the settings and remove the recovery file."""
+        """Ask about unsaved changes (or a running training), stop the run, remember the settings, and go."""
         if self._shut_down:  # quit_keeping_work() already ran: its recovery file must stay
             return event.accept()
-        if self.ask_before_closing:
-            if self.is_modified():
-                if not self.document.maybe_save("closing"):
-                    return event.ignore()
-            elif self.running:
-                B = QMessageBox.StandardButton
-                if QMessageBox.question(self, "Training is running", "A training run is going. Stop it and close "
-                                        "MF Studio?", B.Yes | B.No, B.No) != B.Yes:
-                    return event.ignore()
-        if self.running and not self.experiment.shutdown(10_000):
-            self.document.warn("Still stopping", "Training did not stop in time; try closing again in a moment.")
+        if not self.document.may_close(ask=self.ask_before_closing):
             return event.ignore()
         self._shut_down = True
         self.store_settings()
-        self.autosaver.discard()  # a clean exit: nothing to recover next time
-        self.autosaver.release()  # after the save being written, if any, has finished
+        self.document.close_cleanly()
         self.plot.stop_timers()
         event.accept()
 
     def quit_keeping_work(self, timeout_ms: int = 60_000) -> bool:
         """Shut down without asking anything (SIGTERM, a Ctrl+C nobody can answer, ``QApplication.exit()``).
 
-        Stops the run and waits for its thread; unsaved work, the stopped run's results included,
-        is written to the recovery file, which is kept so that the next start offers it. Never
-        opens a dialog. False when the training thread did not stop within ``timeout_ms`` or the
-        work could not be written (the reason is printed); then the caller must not destroy the thread.
+        Unsaved work is kept in the recovery file for the next start (see :meth:`Document.keep_work`).
+        False when the training thread did not stop in time or the work could not be written; then
+        the caller must not destroy the thread.
         """
         if self._shut_down:
             return not self.running
-        self.document.quitting = True
-        stopped = self.experiment.shutdown(timeout_ms)
-        if self.is_modified():
-            kept = self.autosaver.save_now()  # on this thread: complete before the process ends
-        else:
-            self.autosaver.discard()
-            kept = True
-        self.autosaver.stop()  # the stopped run marked a change; it is in the file already
+        kept = self.document.keep_work(timeout_ms)
         self.store_settings()
-        self.autosaver.release()
+        self.document.autosaver.release()
         self.plot.stop_timers()
         self._shut_down = True
-        return stopped and kept
+        return kept
 
     @Slot()
     def _on_about_to_quit(self) -> None:

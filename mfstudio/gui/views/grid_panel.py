@@ -78,7 +78,7 @@ class GridPanel(QWidget):
                 f" ({ratings.nnz / max(n_users * n_items, 1):.0%} filled)")
         if held:
             text += f" · {held:,} held out"
-            cold = self.document.hold_out_warning()
+            cold = self.document.holdout.warning()
             if cold:
                 text += f" · {cold}"
         out = ratings.out_of_scale()

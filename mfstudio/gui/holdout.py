@@ -1,0 +1,97 @@
+"""The hold-out share: a random share of the ratings, drawn from the seed, set aside in the grid for validation.
+
+Changing the share box marks that share of the grid's ratings as held out, as one undo
+step that also puts the box back on undo; cells held out by hand stay as they are until
+the share changes again.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+from PySide6.QtCore import QObject, Slot
+from PySide6.QtGui import QUndoCommand
+
+from mfstudio.core import DataError
+
+if TYPE_CHECKING:
+    from mfstudio.gui.document import Document
+
+
+class HoldoutShareCommand(QUndoCommand):
+    """Puts the hold-out share box back to the value that goes with a hold-out change, on undo and redo."""
+
+    def __init__(self, show, old: float, new: float, text: str) -> None:
+        super().__init__(text)
+        self._show, self._old, self._new = show, old, new
+
+    def redo(self) -> None:
+        self._show(self._new)
+
+    def undo(self) -> None:
+        self._show(self._old)
+
+
+class HoldoutShare(QObject):
+    """Follows the controls' hold-out box and applies it to the document's grid."""
+
+    def __init__(self, document: Document) -> None:
+        super().__init__(document)
+        self.document = document
+        self._shown = 0.0
+        self._showing = False
+        document.controls.holdout.valueChanged.connect(self._on_box_changed)
+
+    @Slot()
+    def _on_box_changed(self) -> None:
+        if self._showing or self.document.experiment.running:
+            return
+        self.apply(self.document.controls.holdout_fraction())
+
+    def show(self, share: float) -> None:
+        """Show ``share`` in the box without drawing a new hold-out (opening, undo and redo use this)."""
+        self._showing = True
+        try:
+            self.document.controls.set_holdout_fraction(share)
+        finally:
+            self._showing = False
+        self._shown = self.document.controls.holdout_fraction()
+
+    def apply(self, share: float, *, quiet: bool = False) -> None:
+        """Mark ``share`` of the ratings (drawn from the seed) as held out in the grid, as one undo step."""
+        doc = self.document
+        m = doc.grid_model
+        try:
+            split = doc.grid_ratings().split(share, int(doc.controls.seed.value()))
+        except DataError as exc:
+            doc.message(str(exc))
+            self.show(self._shown)
+            return
+        new = np.stack([split.val.rows, split.val.cols], axis=1).astype(np.int64)
+        text = f"Hold out {share:.0%} of the ratings"
+        m.undo_stack.beginMacro(text)
+        try:
+            m.replace_held_out(new, text)
+            m.undo_stack.push(HoldoutShareCommand(self.show, self._shown, share, text))
+        finally:
+            m.undo_stack.endMacro()
+        n = len(new)
+        if not quiet:
+            cold = self.warning() if n else ""
+            doc.message((f"{n:,} rating{'s' if n != 1 else ''} held out for validation (orange in the grid)."
+                         + (f" Note: {cold}." if cold else "")) if n else "All ratings are used for training.")
+
+    def warning(self) -> str:
+        """What the hold-out takes whole: users (items) left with no training rating, or ""."""
+        doc = self.document
+        split = doc.grid_ratings().split_cells(doc.grid_held_out())
+        nu, ni = len(split.users_without_training), len(split.items_without_training)
+        parts = []
+        if nu:
+            parts.append(f"{nu:,} user{'s have' if nu != 1 else ' has'} every rating held out")
+        if ni:
+            parts.append(f"{ni:,} item{'s have' if ni != 1 else ' has'} every rating held out")
+        if not parts:
+            return ""
+        return " and ".join(parts) + " (predicted from the mean and the known biases)"
