@@ -32,7 +32,6 @@ from PySide6.QtGui import (
     QDragMoveEvent,
     QDropEvent,
     QKeySequence,
-    QUndoCommand,
 )
 from PySide6.QtWidgets import (
     QApplication,
@@ -78,6 +77,7 @@ from mfstudio.core.training import HISTORY_COLUMNS
 from mfstudio.gui import dialogs
 from mfstudio.gui.controls import ControlPanel
 from mfstudio.gui.grid import LOCKED_MESSAGE, RatingGridView, RatingsTableModel
+from mfstudio.gui.grid.undo import HoldoutShareCommand
 from mfstudio.gui.plot import LossPlot
 from mfstudio.gui.recent import RecentFiles
 from mfstudio.gui.recovery import Autosaver, failure_reason, pending_recovery
@@ -93,20 +93,6 @@ _K = QKeySequence.StandardKey
 FALLBACK_KEYS = {_K.New: "Ctrl+N", _K.Open: "Ctrl+O", _K.Save: "Ctrl+S", _K.SaveAs: "Ctrl+Shift+S", _K.Quit: "Ctrl+Q"}
 RECOVERED_TITLE = "Recovered session"
 SESSION_SUFFIXES = (SESSION_SUFFIX, ".json")
-
-
-class ShareCommand(QUndoCommand):
-    """Puts the hold-out share box back to the value that goes with a hold-out change, on undo and redo."""
-
-    def __init__(self, window: MainWindow, old: float, new: float, text: str) -> None:
-        super().__init__(text)
-        self._window, self._old, self._new = window, old, new
-
-    def redo(self) -> None:
-        self._window._show_share(self._new)
-
-    def undo(self) -> None:
-        self._window._show_share(self._old)
 
 
 def _tab(view: QWidget, header: QWidget | None = None) -> QWidget:
@@ -1186,7 +1172,7 @@ class MainWindow(QMainWindow):
         m.undo_stack.beginMacro(text)
         try:
             m.replace_held_out(new, text)
-            m.undo_stack.push(ShareCommand(self, self._shown_share, fraction, text))
+            m.undo_stack.push(HoldoutShareCommand(self._show_share, self._shown_share, fraction, text))
         finally:
             m.undo_stack.endMacro()
         n = len(new)

@@ -9,13 +9,13 @@ from hypothesis import strategies as st
 
 from mfstudio.core import Ratings
 from mfstudio.gui.grid import RatingsTableModel
-from mfstudio.gui.undo import ScaleCommand
+from mfstudio.gui.grid.undo import ScaleCommand
 
 R0 = [[5, 3, 0, 1], [4, 0, 0, 1], [1, 1, 0, 5], [1, 0, 0, 4], [0, 1, 5, 4]]
 
 
 def snap(m: RatingsTableModel) -> tuple:
-    return (m.values(), m.held_out_mask(), m.users, m.items, m.scale)
+    return (m.values(), m.held_out_grid(), m.users, m.items, m.scale)
 
 
 def same(a: tuple, b: tuple) -> bool:
@@ -168,7 +168,8 @@ def _apply(m: RatingsTableModel, op: tuple) -> None:
     elif kind == "hold" and n and k:
         m.set_held_out([(op[1] % n, op[2] % k)], op[3])
     elif kind == "paste":
-        m.paste_block(op[1] % (n + 1), op[2] % (k + 1), [[str(1 + (i + j) % 5) for j in range(op[4])] for i in range(op[3])])
+        block = [[str(1 + (i + j) % 5) for j in range(op[4])] for i in range(op[3])]
+        m.paste_block(op[1] % (n + 1), op[2] % (k + 1), block)
     elif kind == "rename" and n:
         m.rename_user(op[1] % n, op[2])
 
