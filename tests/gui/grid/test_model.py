@@ -208,3 +208,44 @@ def test_a_movielens_sized_grid_is_quick(qapp) -> None:
             shown += 1
     assert shown == 1500
     assert m.to_ratings() == r
+
+
+def test_the_public_queries_the_view_and_commands_use(model: RatingsTableModel, qtbot) -> None:
+    model.set_held_out([(0, 0), (4, 3)], True)
+    assert model.state.shape == model.shape == (5, 4)
+    assert model.state.values is not model.values()  # values() is a copy, state the live GridState
+    block = model.block_values(0, 1, 1, 3)
+    assert block.shape == (2, 3) and block[0, 0] == 3 and math.isnan(block[1, 1])
+    block[0, 0] = 9
+    assert model.value(0, 1) == 3
+    grid = model.held_out_grid()
+    assert grid.dtype == bool and grid.shape == (5, 4) and grid.sum() == 2 and grid[4, 3]
+    assert np.array_equal(np.argwhere(grid), model.held_out_cells())
+    assert model.ensure_writable()
+    model.set_read_only(True)
+    with qtbot.waitSignal(model.statusMessage, timeout=1000) as blocker:
+        assert model.ensure_writable() is False
+    assert "cannot be changed while training runs" in blocker.args[0]
+    assert model.rename(1, 0, "Film") is False
+    model.set_read_only(False)
+    assert model.rename(1, 0, "Film") and model.items[0] == "Film"
+    assert model.undo_stack.undoText() == "Rename item 'Item 1' to 'Film'"
+
+
+def test_the_view_reaches_the_model_through_public_names_only() -> None:
+    import ast
+    from pathlib import Path
+
+    import mfstudio.gui.grid.view as view_module
+
+    tree = ast.parse(Path(view_module.__file__).read_text(encoding="utf-8"))
+    model_names = {"m", "old", "model"}
+    private = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Attribute) and node.attr.startswith("_") and not node.attr.startswith("__"):
+            owner = node.value
+            if (isinstance(owner, ast.Name) and owner.id in model_names) or (
+                isinstance(owner, ast.Attribute) and owner.attr in ("grid_model", "_model")
+            ):
+                private.append(f"line {node.lineno}: .{node.attr}")
+    assert private == []
