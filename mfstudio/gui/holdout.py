@@ -11,26 +11,12 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 from PySide6.QtCore import QObject, Slot
-from PySide6.QtGui import QUndoCommand
 
 from mfstudio.core import DataError
+from mfstudio.gui.grid.undo import HoldoutShareCommand
 
 if TYPE_CHECKING:
     from mfstudio.gui.document import Document
-
-
-class HoldoutShareCommand(QUndoCommand):
-    """Puts the hold-out share box back to the value that goes with a hold-out change, on undo and redo."""
-
-    def __init__(self, show, old: float, new: float, text: str) -> None:
-        super().__init__(text)
-        self._show, self._old, self._new = show, old, new
-
-    def redo(self) -> None:
-        self._show(self._new)
-
-    def undo(self) -> None:
-        self._show(self._old)
 
 
 class HoldoutShare(QObject):

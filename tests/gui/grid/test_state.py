@@ -1,0 +1,327 @@
+"""The grid's state without Qt: every raw operation returns what puts the state back, and the queries."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from mfstudio.core import Ratings
+from mfstudio.core.errors import DataError
+from mfstudio.gui.grid.state import ITEMS, USERS, GridState, Slab, block_values, typed_value
+
+R0 = [[5, 3, 0, 1], [4, 0, 0, 1], [1, 1, 0, 5], [1, 0, 0, 4], [0, 1, 5, 4]]
+ROOT = Path(__file__).resolve().parents[3]
+
+
+def make() -> GridState:
+    """R0 with labels, genres, and (0, 0), (2, 3) held out."""
+    r = Ratings.from_dense(R0, users=list("abcde"), items=["w", "x", "y", "z"], scale=(1.0, 5.0))
+    o = r.observed
+    r = Ratings(o.rows, o.cols, o.vals, r.shape, r.users, r.items, r.scale, [("Drama",), (), ("Comedy", "Drama"), ()])
+    return GridState.from_ratings(r, np.array([[0, 0], [2, 3]]))
+
+
+def snap(s: GridState) -> tuple:
+    return (s.values.copy(), s.held_out_grid.copy(), list(s.users), list(s.items), s.scale, s.zeros_are_missing,
+            None if s.genres is None else dict(s.genres))
+
+
+def same(a: tuple, b: tuple) -> bool:
+    return (a[0].shape == b[0].shape and a[0].dtype == b[0].dtype and np.array_equal(a[0], b[0], equal_nan=True)
+            and a[1].shape == b[1].shape and a[1].dtype == b[1].dtype and np.array_equal(a[1], b[1])
+            and a[2:] == b[2:])
+
+
+# -- construction and queries ----------------------------------------------------------------
+def test_from_ratings_keeps_everything_and_holds_out_only_rated_cells_inside_the_grid() -> None:
+    r = Ratings.from_dense(R0)
+    s = GridState.from_ratings(r, np.array([[0, 0], [0, 2], [9, 9], [-1, 0]]), zeros_are_missing=False)
+    assert s.shape == (5, 4)
+    assert s.values.dtype == np.float64 and s.held_out_grid.dtype == bool
+    assert np.array_equal(s.values, r.to_dense(), equal_nan=True)
+    assert s.held_out_cells().tolist() == [[0, 0]]  # (0, 2) is not rated, (9, 9) and (-1, 0) lie outside
+    assert s.users == list(r.users) and s.items == list(r.items) and s.scale == r.scale
+    assert s.zeros_are_missing is False and s.genres is None
+
+
+def test_to_ratings_round_trips_labels_scale_genres_and_zeros() -> None:
+    s = make()
+    r = s.to_ratings()
+    assert r.users == tuple("abcde") and r.items == ("w", "x", "y", "z") and r.scale == (1.0, 5.0)
+    assert r.item_genres == (("Drama",), (), ("Comedy", "Drama"), ())
+    assert GridState.from_ratings(r).to_ratings() == r
+    s.set_cells(np.array([0]), np.array([2]), np.array([0.0]))
+    out = s.to_ratings()
+    assert out.nnz == r.nnz + 1 and out.to_dense()[0, 2] == 0  # a 0 in the grid is a rating
+
+
+def test_held_out_cells_are_a_k_by_2_int_array_row_major() -> None:
+    s = make()
+    cells = s.held_out_cells()
+    assert cells.dtype == np.int64 and cells.shape == (2, 2)
+    assert cells.tolist() == [[0, 0], [2, 3]]
+    grid = s.rated_held_out_grid()
+    assert grid.shape == s.shape and grid.sum() == 2 and grid[2, 3]
+    grid[1, 1] = True
+    assert not s.held_out_grid[1, 1]  # a copy
+    assert GridState().held_out_cells().shape == (0, 2)
+
+
+def test_new_labels_skip_names_in_use_and_label_names_cells_past_the_end() -> None:
+    s = GridState.from_ratings(Ratings.from_dense(R0))
+    s.rename(USERS, 0, "User 6")
+    assert s.new_labels(USERS, 2) == ["User 7", "User 8"]
+    assert s.new_labels(ITEMS, 1) == ["Item 5"]
+    assert s.label(USERS, 1) == "User 2" and s.label(ITEMS, 6) == "Item 7"
+
+
+def test_checks_of_cells_values_sizes_and_labels() -> None:
+    s = make()
+    s.check_cells(np.array([0, 4]), np.array([0, 3]))
+    with pytest.raises(IndexError):
+        s.check_cells(np.array([5]), np.array([0]))
+    with pytest.raises(IndexError):
+        s.check_cells(np.array([0]), np.array([-1]))
+    s.check_values(np.array([1.0, np.nan]))
+    with pytest.raises(ValueError, match="finite"):
+        s.check_values(np.array([np.inf]))
+    assert s.check_size(10_000, 20_000) and not s.check_size(100_000, 100_000)
+    assert s.checked_label(USERS, 0, "  Ann ") == "Ann"
+    assert s.checked_label(USERS, 0, "a") is None  # the name it has
+    with pytest.raises(DataError, match="cannot be empty"):
+        s.checked_label(ITEMS, 1, "   ")
+    with pytest.raises(DataError, match="lone surrogate"):
+        s.checked_label(ITEMS, 1, "bad\ud800")
+    with pytest.raises(IndexError, match="no item 5"):
+        s.checked_label(ITEMS, 4, "q")
+
+
+@pytest.mark.parametrize(("typed", "value"), [("4", 4.0), ("4,5", 4.5), (" 2.5 ", 2.5), (3, 3.0), (-0.0, 0.0),
+                                              ("", None), (None, None)])
+def test_typed_value_reads_text_and_numbers(typed, value) -> None:
+    got = typed_value(typed)
+    assert got == value and (value is None) == (got is None)
+
+
+@pytest.mark.parametrize(("typed", "words"), [("abc", "'abc' is not a number"), (True, "'True' is not a number"),
+                                              (float("inf"), "finite number")])
+def test_typed_value_refuses_with_a_sentence(typed, words: str) -> None:
+    with pytest.raises(DataError, match=words):
+        typed_value(typed)
+
+
+def test_block_values_reads_a_block_whole_or_names_its_first_bad_cell() -> None:
+    parsed, zeros = block_values([["1", "", "0"], ["2,5"]], zeros_are_missing=True)
+    assert zeros == 1 and parsed[1] == [2.5] and parsed[0][0] == 1 and np.isnan(parsed[0][1]) and np.isnan(parsed[0][2])
+    parsed, zeros = block_values([["0"]], zeros_are_missing=False)
+    assert parsed == [[0.0]] and zeros == 0
+    with pytest.raises(DataError, match=r"Row 2, column 3 of the pasted block \('x'\)"):
+        block_values([["1"], ["2", "3", "x"], ["y"]], zeros_are_missing=True)
+
+
+def test_copy_is_independent() -> None:
+    s = make()
+    c = s.copy()
+    c.set_cells(np.array([0]), np.array([0]), np.array([np.nan]))
+    c.rename(ITEMS, 0, "new")
+    assert c.genres is not s.genres
+    assert s.values[0, 0] == 5 and s.held_out_grid[0, 0] and s.items[0] == "w"
+
+
+# -- raw operations: each one's return value restores the state exactly ------------------------
+def test_set_cells_returns_the_old_values_and_flags() -> None:
+    s = make()
+    before = snap(s)
+    rows, cols = np.array([0, 0, 1, 2]), np.array([0, 2, 1, 3])
+    old = s.set_cells(rows, cols, np.array([np.nan, 4.0, 2.0, 3.0]))
+    assert np.isnan(s.values[0, 0]) and s.values[0, 2] == 4
+    assert not s.held_out_grid[0, 0]  # cleared: no longer held out
+    assert s.held_out_grid[2, 3]  # still rated: still held out
+    assert old[0][0] == 5 and np.isnan(old[0][1]) and old[1].tolist() == [True, False, False, True]
+    s.set_cells(rows, cols, *old)
+    assert same(snap(s), before)
+
+
+def test_set_cells_with_flags_sets_them_as_given() -> None:
+    s = make()
+    s.set_cells(np.array([1]), np.array([0]), np.array([3.0]), np.array([True]))
+    assert s.values[1, 0] == 3 and s.held_out_grid[1, 0]
+
+
+def test_set_held_out_returns_the_old_flags() -> None:
+    s = make()
+    before = snap(s)
+    rows, cols = np.array([0, 1, 2]), np.array([0, 0, 3])
+    old = s.set_held_out(rows, cols, np.array([False, True, True]))
+    assert old.tolist() == [True, False, True]
+    assert s.held_out_cells().tolist() == [[1, 0], [2, 3]]
+    s.set_held_out(rows, cols, old)
+    assert same(snap(s), before)
+
+
+@pytest.mark.parametrize("axis", [USERS, ITEMS])
+def test_insert_is_undone_by_removing_what_it_counts(axis: int) -> None:
+    s = make()
+    before = snap(s)
+    n = s.insert(axis, 1, ["new 1", "new 2"])
+    assert n == 2
+    assert s.shape[axis] == before[0].shape[axis] + 2
+    assert s.labels(axis)[1:3] == ["new 1", "new 2"]
+    added = s.values[1:3] if axis == USERS else s.values[:, 1:3]
+    assert np.all(np.isnan(added))
+    s.remove(axis, 1, n)
+    assert same(snap(s), before)
+    assert s.insert(axis, 0, []) == 0 and same(snap(s), before)
+
+
+@pytest.mark.parametrize("axis", [USERS, ITEMS])
+def test_remove_returns_what_it_took_and_inserting_that_restores(axis: int) -> None:
+    s = make()
+    before = snap(s)
+    gone = s.remove(axis, 0, 2)
+    assert isinstance(gone, Slab) and len(gone.labels) == 2
+    assert s.shape[axis] == before[0].shape[axis] - 2
+    assert gone.held_out_grid[0, 0]  # (0, 0) was held out
+    s.insert(axis, 0, gone.labels, gone.values, gone.held_out_grid)
+    assert same(snap(s), before)
+
+
+@pytest.mark.parametrize("axis", [USERS, ITEMS])
+def test_resize_grow_and_shrink_each_undone_by_what_they_return(axis: int) -> None:
+    s = make()
+    before = snap(s)
+    had = s.shape[axis]
+    grown = s.resize(axis, had + 3, ["p", "q", "r", "unused"])
+    assert s.shape[axis] == had + 3 and s.labels(axis)[-3:] == ["p", "q", "r"] and grown.labels == []
+    s.resize(axis, had, grown.labels, grown.values, grown.held_out_grid)
+    assert same(snap(s), before)
+    dropped = s.resize(axis, 1)
+    assert s.shape[axis] == 1 and len(dropped.labels) == had - 1
+    s.resize(axis, had, dropped.labels, dropped.values, dropped.held_out_grid)
+    assert same(snap(s), before)
+    assert s.resize(axis, had).labels == [] and same(snap(s), before)
+
+
+def test_rename_returns_the_old_name() -> None:
+    s = make()
+    before = snap(s)
+    assert s.rename(ITEMS, 2, "Film") == "y"
+    assert s.items[2] == "Film"
+    s.rename(ITEMS, 2, "y")
+    assert same(snap(s), before)
+
+
+def test_replace_returns_the_old_content_and_leaves_the_zero_rule() -> None:
+    s = make()
+    s.set_zero_rule(False)
+    before = snap(s)
+    other = GridState.from_ratings(Ratings.from_dense([[1, 2], [3, 4]], scale=(0.0, 10.0)), np.array([[1, 1]]))
+    old = s.replace(other)
+    assert s.shape == (2, 2) and s.scale == (0.0, 10.0) and s.held_out_cells().tolist() == [[1, 1]]
+    assert s.genres is None and s.zeros_are_missing is False  # the rule is the grid's, not the content's
+    other.values[0, 0] = 9  # replace copied: the source can change without touching the grid
+    assert s.values[0, 0] == 1
+    s.replace(old)
+    assert same(snap(s), before)
+
+
+def test_set_scale_and_set_zero_rule_return_the_old_setting() -> None:
+    s = make()
+    before = snap(s)
+    assert s.set_scale((0, 10)) == (1.0, 5.0) and s.scale == (0.0, 10.0)
+    assert s.set_zero_rule(False) is True and s.zeros_are_missing is False
+    assert not same(snap(s), before)
+    s.set_zero_rule(True)
+    s.set_scale((1.0, 5.0))
+    assert same(snap(s), before)
+
+
+# Any sequence of raw operations, undone in reverse with what each returned, gives back every state on the way.
+_raw = st.one_of(
+    st.tuples(st.just("cells"), st.integers(0, 9), st.integers(0, 9), st.sampled_from([0.0, 2.5, float("nan")])),
+    st.tuples(st.just("held"), st.integers(0, 9), st.integers(0, 9), st.booleans()),
+    st.tuples(st.just("insert"), st.sampled_from([USERS, ITEMS]), st.integers(0, 9), st.integers(1, 3)),
+    st.tuples(st.just("remove"), st.sampled_from([USERS, ITEMS]), st.integers(0, 9), st.integers(1, 3)),
+    st.tuples(st.just("resize"), st.sampled_from([USERS, ITEMS]), st.integers(0, 8)),
+    st.tuples(st.just("rename"), st.sampled_from([USERS, ITEMS]), st.integers(0, 9), st.text("xyz", min_size=1)),
+    st.tuples(st.just("scale"), st.integers(-3, 3)),
+    st.tuples(st.just("zero"), st.booleans()),
+    st.tuples(st.just("replace"), st.integers(1, 3), st.integers(1, 3)),
+)
+
+
+def _do(s: GridState, op: tuple):
+    """Run one raw op; a function that undoes it from what it returned (None when the op does not apply)."""
+    n, k = s.shape
+    kind = op[0]
+    if kind == "cells" and n and k:
+        rows, cols = np.array([op[1] % n]), np.array([op[2] % k])
+        old = s.set_cells(rows, cols, np.array([op[3]]))
+        return lambda: s.set_cells(rows, cols, *old)
+    if kind == "held" and n and k:
+        rows, cols = np.array([op[1] % n]), np.array([op[2] % k])
+        old_held = s.set_held_out(rows, cols, op[3] and not np.isnan(s.values[rows[0], cols[0]]))
+        return lambda: s.set_held_out(rows, cols, old_held)
+    if kind == "insert":
+        at = op[2] % (s.shape[op[1]] + 1)
+        count = s.insert(op[1], at, s.new_labels(op[1], op[3]))
+        return lambda: s.remove(op[1], at, count)
+    if kind == "remove" and s.shape[op[1]]:
+        have = s.shape[op[1]]
+        start = op[2] % have
+        gone = s.remove(op[1], start, min(op[3], have - start))
+        return lambda: s.insert(op[1], start, gone.labels, gone.values, gone.held_out_grid)
+    if kind == "resize":
+        had = s.shape[op[1]]
+        dropped = s.resize(op[1], op[2], s.new_labels(op[1], max(0, op[2] - had)))
+        return lambda: s.resize(op[1], had, dropped.labels, dropped.values, dropped.held_out_grid)
+    if kind == "rename" and s.shape[op[1]]:
+        i = op[2] % s.shape[op[1]]
+        old_name = s.rename(op[1], i, op[3])
+        return lambda: s.rename(op[1], i, old_name)
+    if kind == "scale":
+        old_scale = s.set_scale((s.scale[0] + op[1], s.scale[0] + op[1] + 4))
+        return lambda: s.set_scale(old_scale)
+    if kind == "zero":
+        old_rule = s.set_zero_rule(op[1])
+        return lambda: s.set_zero_rule(old_rule)
+    if kind == "replace":
+        old_state = s.replace(GridState.from_ratings(Ratings.from_dense(np.ones((op[1], op[2])))))
+        return lambda: s.replace(old_state)
+    return None
+
+
+@settings(max_examples=80, deadline=None)
+@given(ops=st.lists(_raw, max_size=15))
+def test_any_sequence_of_raw_ops_is_undone_by_their_return_values(ops: list[tuple]) -> None:
+    s = make()
+    states, undos = [snap(s)], []
+    for op in ops:
+        undo = _do(s, op)
+        if undo is not None:
+            undos.append(undo)
+            states.append(snap(s))
+    for undo, expected in zip(reversed(undos), reversed(states[:-1])):
+        undo()
+        assert same(snap(s), expected)
+    assert same(snap(s), states[0])
+
+
+# -- no Qt -------------------------------------------------------------------------------------
+def test_importing_the_state_loads_no_qt_and_no_matplotlib() -> None:
+    code = ("import sys; import mfstudio.gui.grid.state, mfstudio.gui.grid; "
+            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('PySide6', 'shiboken6', 'matplotlib')))")
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
+    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=ROOT)
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.strip() == "[]"
+    check = subprocess.run([sys.executable, "-c", "import mfstudio.gui.grid.state as s; print(s.__file__)"],
+                           capture_output=True, text=True, env=env, cwd=ROOT)
+    assert Path(check.stdout.strip()).resolve() == ROOT / "mfstudio" / "gui" / "grid" / "state.py"
