@@ -73,16 +73,17 @@ from mfstudio.core import (
     metrics,
     recommend,
 )
+from mfstudio.core.numbers import measure_text
 from mfstudio.core.recommend import AUTO
 from mfstudio.core.training import HISTORY_COLUMNS
 from mfstudio.gui import dialogs
 from mfstudio.gui.controls import ControlPanel
 from mfstudio.gui.grid import LOCKED_MESSAGE, RatingGridView, RatingsTableModel
-from mfstudio.gui.plot import LossPlot
 from mfstudio.gui.recent import RecentFiles
 from mfstudio.gui.recovery import Autosaver, failure_reason, pending_recovery
-from mfstudio.gui.results import BiasModel, PModel, QModel, RecommendationsModel, ResultTableView, RHatModel, sig
 from mfstudio.gui.settings import Settings
+from mfstudio.gui.views.plot import LossPlot
+from mfstudio.gui.views.results import BiasModel, PModel, QModel, RecommendationsModel, ResultTableView, RHatModel
 from mfstudio.gui.worker import Outcome, Progress, TrainingRunner, training_recipe
 
 DEFAULT_TOP_N = 5
@@ -1030,7 +1031,7 @@ class MainWindow(QMainWindow):
         legend = ("Plain: rated cells (how well the model fits them). Blue italics: predictions for unrated cells. "
                   "Orange: held-out cells. Hover a cell for the exact value and the actual rating.")
         if factors is not None and factors.user_bias is not None:
-            mu = sig(factors.global_mean, 3)
+            mu = measure_text(factors.global_mean, 3)
             self.r_hat_caption.setText(f"R-hat = μ + b_u + b_i + P·Q (global mean μ = {mu}; the biases are in the "
                                        f"Biases tab), clipped{scale} for display. {legend}")
             self.bias_caption.setText(
@@ -1117,9 +1118,9 @@ class MainWindow(QMainWindow):
 
     def _show_status(self, step: int, budget: int, objective: float, train_rmse: float, val_rmse: float,
                      rate: float) -> None:
-        parts = [f"Step {step:,} of {budget:,}", f"e = {sig(objective)}", f"RMSE {sig(train_rmse)}"]
+        parts = [f"Step {step:,} of {budget:,}", f"e = {measure_text(objective)}", f"RMSE {measure_text(train_rmse)}"]
         if math.isfinite(val_rmse):
-            parts.append(f"validation RMSE {sig(val_rmse)}")
+            parts.append(f"validation RMSE {measure_text(val_rmse)}")
         speed = ""
         if rate and math.isfinite(rate):
             speed = f"{rate / 1e6:.1f} M steps/s" if rate >= 1e6 else f"{rate:,.0f} steps/s"
@@ -1136,9 +1137,9 @@ class MainWindow(QMainWindow):
         if len(h) == 0:
             return f"Step {r.steps_done:,}"
         last = h[-1]
-        parts = [f"Step {int(last[0]):,}", f"e = {sig(last[1])}", f"RMSE {sig(last[2])}"]
+        parts = [f"Step {int(last[0]):,}", f"e = {measure_text(last[1])}", f"RMSE {measure_text(last[2])}"]
         if math.isfinite(last[4]):
-            parts.append(f"validation RMSE {sig(last[4])}")
+            parts.append(f"validation RMSE {measure_text(last[4])}")
         return " · ".join(parts)
 
     # ================================================================ data changes

@@ -1,0 +1,1 @@
+"""The result views: the loss curve and the result tables."""
