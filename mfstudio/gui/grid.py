@@ -41,9 +41,10 @@ from PySide6.QtWidgets import (
 )
 
 from mfstudio.core.errors import DataError
+from mfstudio.core.numbers import UNAMBIGUOUS_COMMA, exact_text, read_number
 from mfstudio.core.ratings import MAX_CELLS, Ratings, check_text
 from mfstudio.gui import undo
-from mfstudio.gui.clipboard import format_block, format_number, parse_block, parse_number
+from mfstudio.gui.clipboard import format_block, parse_block
 
 USERS, ITEMS = undo.USERS, undo.ITEMS
 _AXIS_WORD = ("user", "item")
@@ -177,7 +178,7 @@ class RatingsTableModel(QAbstractTableModel):
         if role == _FONT:
             return self._italic if self._held[r, c] else None
         if role == _EDIT:
-            return format_number(float(self._R[r, c]))
+            return exact_text(float(self._R[r, c]))
         if role == _TOOLTIP or role == _ACCESSIBLE:
             return self.cell_description(r, c)
         return None
@@ -220,7 +221,7 @@ class RatingsTableModel(QAbstractTableModel):
         else:
             text = str(value)
             try:
-                number = parse_number(text)
+                number = read_number(text, UNAMBIGUOUS_COMMA)
             except ValueError:
                 self.statusMessage.emit(
                     f"'{text.strip()}' is not a number; type a rating such as 4 or 3.5, or clear the cell."
@@ -487,7 +488,7 @@ class RatingsTableModel(QAbstractTableModel):
             out = []
             for j, cell in enumerate(line):
                 try:
-                    v = parse_number(cell)
+                    v = read_number(cell, UNAMBIGUOUS_COMMA)
                 except ValueError:
                     shown = cell if len(cell) <= 30 else cell[:27] + "..."
                     self.statusMessage.emit(
@@ -997,7 +998,7 @@ class RatingGridView(QTableView):
         chosen = np.zeros(block.shape, dtype=bool)
         chosen[cells[:, 0] - top, cells[:, 1] - left] = True
         rows = [
-            [format_number(float(v)) if ok else "" for v, ok in zip(vals, oks)]
+            [exact_text(float(v)) if ok else "" for v, ok in zip(vals, oks)]
             for vals, oks in zip(block.tolist(), chosen.tolist())
         ]
         return format_block(rows)
