@@ -13,7 +13,8 @@ legend sits below the axes, so it never covers a curve.
 During a run (:meth:`LossPlot.start_live` .. :meth:`LossPlot.end_live`) the current
 run's lines are blitted over a saved background, because a full draw of the figure
 takes tens of milliseconds; the axes limits then grow in 1-2-5 steps (decades on a
-log scale), so a full draw happens only when the lines outgrow them.
+log scale), so a full draw happens only when the lines outgrow them. The tick rules and
+those 1-2-5 limits are in :mod:`.ticks`, the run labels in :mod:`.run_labels`.
 """
 
 from __future__ import annotations
