@@ -1,4 +1,5 @@
-"""The one rule for reading a number from text, shared by files, pastes, typing and flags.
+"""The one place for number text: the rule for reading a number (files, pastes, typing, flags)
+and the ways a number is written for people (tables, measures, parameters, exact copies).
 
 A number is written in ASCII: an optional sign, digits with at most one decimal point, and an
 optional exponent (``4``, ``-1``, ``+2``, ``3.5``, ``.5``, ``5.``, ``1e3``). Blank space around
@@ -108,3 +109,52 @@ def read_numbers(cells: Sequence[str], comma: str = NO_COMMA) -> np.ndarray | No
         return None
     vals += 0.0  # -0 is 0
     return vals
+
+
+# -- writing numbers for people ---------------------------------------------------------------------------
+
+
+def exact_text(value: float) -> str:
+    """The shortest text that reads back as the same float, for copying, exporting and editing:
+    ``3`` (not ``3.0``), ``0.30000000000000004``, ``1e-05``; empty for NaN (not rated)."""
+    if value != value:
+        return ""
+    text = repr(float(value))
+    return text[:-2] if text.endswith(".0") else text
+
+
+def table_text(value: float, decimals: int = 3) -> str:
+    """A table cell with fixed ``decimals``, so a column reads evenly (a tiny value is 0.000, never
+    4.52e-41 beside 0.00774, and never -0.000); only |value| >= 100,000 switches to 3 significant digits."""
+    if not math.isfinite(value):
+        return _not_finite(value)
+    if abs(value) >= 1e5:
+        return f"{value:.3g}"
+    text = f"{value:.{decimals}f}"
+    return text[1:] if text.startswith("-") and float(text) == 0 else text
+
+
+def measure_text(value: float, digits: int = 4) -> str:
+    """A measure (objective, RMSE) with ``digits`` significant digits: 1,234, 0.8133, 73,040, 1.2e-05."""
+    if not math.isfinite(value):
+        return _not_finite(value)
+    if value != 0 and 1 <= abs(value) < 10 ** digits:
+        return f"{value:,.{max(0, digits - 1 - math.floor(math.log10(abs(value))))}f}"
+    if 10 ** digits <= abs(value) < 1e9:
+        return f"{value:,.0f}"  # 73,040 rather than 7.304e+04
+    return f"{value:.{digits}g}"
+
+
+def param_text(value: float | int, digits: int = 6) -> str:
+    """A parameter's value in few characters, for its box, sentences and run labels: a whole number
+    of int type grouped in thousands (``2,147,483,647``), any other in ``digits`` significant digits
+    (``0.0002``, ``1e-05``, ``1500``, ``1e+12``); zero is ``0``, never ``-0``."""
+    if isinstance(value, (int, np.integer)):
+        return f"{int(value):,}"
+    if value == 0:
+        return "0"
+    return f"{value:.{digits}g}"
+
+
+def _not_finite(value: float) -> str:
+    return "—" if math.isnan(value) else ("∞" if value > 0 else "−∞")

@@ -1,14 +1,13 @@
-"""Spreadsheet clipboard text: parse and format tab-separated blocks, read numbers.
+"""Spreadsheet clipboard text: parse and format tab-separated blocks of cells.
 
-Pure Python (no Qt) so the rules can be tested without a display.  The format is
+Pure Python (no Qt) so the rules can be tested without a display.  The numbers in
+the cells are read and written by :mod:`mfstudio.core.numbers`.  The format is
 what Excel, LibreOffice and Google Sheets put on the clipboard: cells separated by
 tabs, rows by CRLF/LF/CR, one trailing newline, and cells holding a tab, a newline
 or a quote wrapped in double quotes with inner quotes doubled.
 """
 
 from __future__ import annotations
-
-from mfstudio.core.numbers import UNAMBIGUOUS_COMMA, read_number
 
 
 def parse_block(text: str) -> list[list[str]]:
@@ -99,22 +98,3 @@ def _quote(cell: str) -> str:
         return '"' + cell.replace('"', '""') + '"'
     return cell
 
-
-def parse_number(text: str) -> float | None:
-    """Read a rating typed or pasted by a user, by the one rule for numbers that files follow
-    too (:mod:`mfstudio.core.numbers`).
-
-    Returns None for empty text (meaning "not rated"), the number for text such
-    as ``4``, ``3.5``, `` 4,5 `` (decimal comma) or ``1e0`` (``-0`` is 0), and raises
-    ``ValueError`` for anything else, including ``nan``, ``inf``, ``1_0``, digits
-    other than 0-9 and ``1,000`` (a thousands separator or a decimal comma?).
-    """
-    return read_number(text, UNAMBIGUOUS_COMMA)
-
-
-def format_number(value: float) -> str:
-    """Shortest text that reads back as the same float (``3`` not ``3.0``); empty for NaN."""
-    if value != value:
-        return ""
-    text = repr(float(value))
-    return text[:-2] if text.endswith(".0") else text

@@ -35,16 +35,10 @@ from PySide6.QtWidgets import (
 )
 
 from mfstudio.core import SOLVERS, ParamSpec, get_solver
+from mfstudio.core.numbers import param_text
 
 SHARED = ("K", "seed")  # parameters kept when the solver changes; the others follow the solver
 _NICE = (1.0, 2.0, 5.0)
-
-
-def format_number(x: float) -> str:
-    """A number in few characters: ``0.0002``, ``0.02``, ``1e-05``, ``1500``."""
-    if x == 0:
-        return "0"
-    return f"{x:.6g}"
 
 
 def nice_step(value: float, steps: int) -> float:
@@ -70,7 +64,7 @@ def range_text(spec: ParamSpec) -> str:
     if spec.kind is int:
         lo = int(spec.minimum) + (1 if spec.min_exclusive else 0)
         return f"a whole number from {lo:,} to {int(spec.maximum):,}"
-    lo, hi = format_number(spec.minimum), format_number(spec.maximum)
+    lo, hi = param_text(spec.minimum), param_text(spec.maximum)
     return f"above {lo} and at most {hi}" if spec.min_exclusive else f"from {lo} to {hi}"
 
 
@@ -136,7 +130,7 @@ class NumberSpinBox(QDoubleSpinBox):
         self.setCorrectionMode(QAbstractSpinBox.CorrectionMode.CorrectToPreviousValue)
 
     def textFromValue(self, value: float) -> str:
-        return format_number(value)
+        return param_text(value)
 
     def valueFromText(self, text: str) -> float:
         try:
@@ -159,7 +153,7 @@ class NumberSpinBox(QDoubleSpinBox):
         return QValidator.State.Intermediate, text, pos
 
     def fixup(self, text: str) -> str:
-        self.refused.emit(f"{self.spec.label} must be {range_text(self.spec)}; it stays {format_number(self.value())}.")
+        self.refused.emit(f"{self.spec.label} must be {range_text(self.spec)}; it stays {param_text(self.value())}.")
         return text
 
     def stepBy(self, steps: int) -> None:
@@ -174,9 +168,9 @@ def tooltip_for(spec: ParamSpec) -> str:
     """Plain-words help: "Learning rate (α): how big each correction step is. …" plus range and default."""
     text = spec.help[:1].lower() + spec.help[1:] if spec.help else ""
     lo = "above" if spec.min_exclusive else "from"
-    rng = f"{lo} {format_number(spec.minimum)} up to {spec.maximum:,}" if spec.kind is int else \
-        f"{lo} {format_number(spec.minimum)} up to {format_number(spec.maximum)}"
-    default = f"{spec.default:,}" if spec.kind is int else format_number(spec.default)
+    rng = f"{lo} {param_text(spec.minimum)} up to {spec.maximum:,}" if spec.kind is int else \
+        f"{lo} {param_text(spec.minimum)} up to {param_text(spec.maximum)}"
+    default = f"{spec.default:,}" if spec.kind is int else param_text(spec.default)
     return f"{spec.label}: {text}\nAllowed: {rng}. Default: {default}."
 
 
@@ -294,11 +288,14 @@ class ControlPanel(QWidget):
         self.train_button.setStyleSheet("QPushButton { font-weight: bold; padding: 5px 14px; }")
         self.continue_button = self._button("Continue", "continueButton", "Continue training",
                                             "Make Steps more steps from the current factors.")
-        self.pause_button = self._button("Pause", "pauseButton", "Pause or resume", "Pause the run; press again to resume it.")
+        self.pause_button = self._button("Pause", "pauseButton", "Pause or resume",
+                                         "Pause the run; press again to resume it.")
         self.stop_button = self._button("Stop", "stopButton", "Stop", "Stop the run and keep its results.")
-        self.step_button = self._button("Step", "stepButton", "One step", "Make one training step and show the result.")
+        self.step_button = self._button("Step", "stepButton", "One step",
+                                        "Make one training step and show the result.")
         self.reset_button = self._button("Reset", "resetButton", "Reset",
-                                         "Forget the trained model and draw a new random start (the seed goes up by one).")
+                                         "Forget the trained model and draw a new random start "
+                                         "(the seed goes up by one).")
         buttons = QGridLayout()  # two rows: six buttons side by side would make the window too wide
         buttons.setSpacing(4)
         for i, b in enumerate((self.train_button, self.continue_button, self.step_button, self.pause_button,
@@ -397,7 +394,8 @@ class ControlPanel(QWidget):
             self.solver_box.setCurrentIndex(idx)
             self.solver_box.blockSignals(False)
             self._build_params(name)
-        self.set_params({**get_solver(name).defaults(), **(params or {})}, keep_seed=params is None or "seed" not in params)
+        self.set_params({**get_solver(name).defaults(), **(params or {})},
+                        keep_seed=params is None or "seed" not in params)
 
     def set_params(self, params: dict[str, Any], *, keep_seed: bool = False) -> None:
         for name, value in params.items():
@@ -445,7 +443,7 @@ class ControlPanel(QWidget):
         parts = [f"Switched to {new}: {' and '.join(kept)} kept"]
         if changed:
             names = [short_name(specs[k]) for k in changed]
-            values = [f"{after[k]:,}" if specs[k].kind is int else format_number(after[k]) for k in changed]
+            values = [f"{after[k]:,}" if specs[k].kind is int else param_text(after[k]) for k in changed]
             if all(k in own and own[k] == after[k] for k in changed):
                 whose = f"the values last used with {new}" if len(changed) > 1 else f"the value last used with {new}"
             elif any(k in own for k in changed):

@@ -24,11 +24,10 @@ from mfstudio.gui.controls import ControlPanel
 from mfstudio.gui.document import Document
 from mfstudio.gui.experiment import Experiment, RunEnd, RunRequest, RunStart
 from mfstudio.gui.exports import TABLES, Exporter
-from mfstudio.gui.plot import LossPlot
-from mfstudio.gui.plot_feed import follow_experiment
 from mfstudio.gui.recovery import pending_recovery
 from mfstudio.gui.settings import Settings
 from mfstudio.gui.views.grid_panel import GridPanel
+from mfstudio.gui.views.plot import LossPlot
 from mfstudio.gui.views.results_panel import ResultsPanel
 from mfstudio.gui.views.status import RunStatus
 
@@ -86,8 +85,7 @@ class MainWindow(QMainWindow):
     def _build_views(self) -> None:
         """Every view, each subscribed to the experiment (and reading the document) by its own constructor."""
         self.grid_panel = GridPanel(self.grid_model, self.document)
-        self.plot = LossPlot()
-        follow_experiment(self.plot, self.experiment)
+        self.plot = LossPlot(experiment=self.experiment)
         self.results = ResultsPanel(self.experiment)
         self.status_view = RunStatus(self.experiment, self.statusBar())
         self.run_status, self.progress = self.status_view.label, self.status_view.bar

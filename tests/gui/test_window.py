@@ -15,8 +15,8 @@ from mfstudio.gui import MainWindow
 from tests.gui.conftest import synthetic_ratings
 
 NAMES = ["ratingGrid", "solverChooser", "param_K", "param_steps", "param_alpha", "param_beta", "param_seed",
-         "holdoutFraction", "trainButton", "continueButton", "pauseButton", "stopButton", "stepButton", "resetButton", "lossCanvas",
-         "pTable", "qTable", "rHatTable", "recommendationsTable"]
+         "holdoutFraction", "trainButton", "continueButton", "pauseButton", "stopButton", "stepButton", "resetButton",
+         "lossCanvas", "pTable", "qTable", "rHatTable", "recommendationsTable"]
 
 
 def find(w: MainWindow, name: str) -> QWidget:
@@ -76,8 +76,8 @@ def test_everything_for_a_first_experiment_is_visible_at_1280x800(window):
     window.resize(1280, 800)
     frame = window.rect()
     names = ["ratingGrid", "solverChooser", "param_K", "param_steps", "param_alpha", "param_beta", "param_seed",
-             "holdoutFraction", "trainButton", "continueButton", "pauseButton", "stopButton", "stepButton", "resetButton",
-             "lossCanvas", "rHatTable"]
+             "holdoutFraction", "trainButton", "continueButton", "pauseButton", "stopButton", "stepButton",
+             "resetButton", "lossCanvas", "rHatTable"]
     for name in names:
         w = find(window, name)
         assert w.isVisible(), name
@@ -129,14 +129,16 @@ def test_switching_solver_says_what_changed(window):
     box = find(window, "solverChooser")
     box.setCurrentIndex(box.findData("biased-sgd"))
     assert window.statusBar().currentMessage() == (
-        "Switched to biased-sgd: K and the seed kept; steps, α and tolerance set to biased-sgd's defaults (200, 0.005, 0).")
+        "Switched to biased-sgd: K and the seed kept; steps, α and tolerance set to biased-sgd's defaults "
+        "(200, 0.005, 0).")
     find(window, "param_beta").setValue(0.1)
     box.setCurrentIndex(box.findData("als"))
     assert window.statusBar().currentMessage() == (
         "Switched to als: K and the seed kept; steps, β and tolerance set to als's defaults (50, 0.02, 0.001); "
         "als has no α.")
     box.setCurrentIndex(box.findData("biased-sgd"))
-    assert window.controls.params()["beta"] == 0.1 and "last used with biased-sgd" in window.statusBar().currentMessage()
+    assert window.controls.params()["beta"] == 0.1
+    assert "last used with biased-sgd" in window.statusBar().currentMessage()
 
 
 def test_each_solvers_values_are_remembered_across_starts(qtbot):
@@ -349,7 +351,8 @@ def test_reset_draws_a_new_random_start(window, qtbot):
 @pytest.mark.parametrize("answer", [QMessageBox.StandardButton.Yes, QMessageBox.StandardButton.No])
 def test_divergence_ends_the_run_and_offers_a_learning_rate_that_trains(window, qtbot, monkeypatch, answer):
     asked = []
-    monkeypatch.setattr(QMessageBox, "question", lambda parent, title, text, *a, **k: asked.append((title, text)) or answer)
+    monkeypatch.setattr(QMessageBox, "question",
+                        lambda parent, title, text, *a, **k: asked.append((title, text)) or answer)
     find(window, "param_alpha").setValue(5.0)
     grid_before = window.grid_model.values()
     assert train(qtbot, window) == "diverged"
@@ -513,7 +516,8 @@ def test_a_model_that_cannot_be_set_up_gets_a_sentence(window, qtbot, warnings):
     m = window.grid_model
     m.set_held_out(np.argwhere(~np.isnan(m.values())), True)  # nothing left to train on
     assert train(qtbot, window) == "error"
-    assert warnings and warnings[0][0] == "Cannot start training" and "held out" in warnings[0][1]  # core says what to change
+    # core says what to change
+    assert warnings and warnings[0][0] == "Cannot start training" and "held out" in warnings[0][1]
     assert window.plot.run_count == 0  # the run that never started leaves no line
     assert find(window, "trainButton").isEnabled()
 
@@ -566,7 +570,7 @@ def test_the_rating_scale_can_be_set_and_undone(window):
 
 
 def test_the_chart_compares_two_solvers_at_1000x700(window, qtbot):
-    from tests.gui.test_plot import drawn_tick_labels
+    from tests.gui.views.test_plot import drawn_tick_labels
 
     window.resize(1000, 700)
     train(qtbot, window)  # sgd: 10,000 steps

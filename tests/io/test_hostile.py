@@ -627,16 +627,16 @@ def test_minus_zero_is_zero_in_files(tmp_path):
 
 @pytest.mark.parametrize("text", ["١٢", "５", "1_0", "٣,٥", "nan", "Infinity"])
 def test_numbers_outside_the_rule_are_refused_when_pasted_or_typed(text):
-    from mfstudio.gui.clipboard import parse_number
+    from mfstudio.core.numbers import UNAMBIGUOUS_COMMA, read_number
 
     with pytest.raises(ValueError):
-        parse_number(text)
+        read_number(text, UNAMBIGUOUS_COMMA)
 
 
 def test_minus_zero_is_zero_when_pasted():
-    from mfstudio.gui.clipboard import parse_number
+    from mfstudio.core.numbers import UNAMBIGUOUS_COMMA, read_number
 
-    v = parse_number("-0")
+    v = read_number("-0", UNAMBIGUOUS_COMMA)
     assert v == 0 and np.copysign(1.0, v) == 1.0
 
 

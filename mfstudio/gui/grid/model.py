@@ -17,8 +17,8 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersisten
 from PySide6.QtGui import QBrush, QColor, QFont, QUndoStack
 
 from mfstudio.core.errors import DataError
+from mfstudio.core.numbers import exact_text
 from mfstudio.core.ratings import MAX_CELLS, Ratings
-from mfstudio.gui.clipboard import format_number
 from mfstudio.gui.grid import undo
 from mfstudio.gui.grid.state import (
     AXIS_WORD,
@@ -126,7 +126,7 @@ class RatingsTableModel(QAbstractTableModel):
         if role == _FONT:
             return self._italic if st.held_out_grid[r, c] else None
         if role == _EDIT:
-            return format_number(float(st.values[r, c]))
+            return exact_text(float(st.values[r, c]))
         if role == _TOOLTIP or role == _ACCESSIBLE:
             return self.cell_description(r, c)
         return None

@@ -20,8 +20,8 @@ from typing import Any
 import numpy as np
 
 from mfstudio.core.errors import DataError
+from mfstudio.core.numbers import UNAMBIGUOUS_COMMA, read_number
 from mfstudio.core.ratings import MAX_CELLS, Ratings, check_text
-from mfstudio.gui.clipboard import parse_number
 
 USERS, ITEMS = 0, 1  # axis numbers: rows are users, columns are items
 AXIS_WORD = ("user", "item")
@@ -59,7 +59,7 @@ def typed_value(value: Any) -> float | None:
         return number
     text = str(value)
     try:
-        return parse_number(text)
+        return read_number(text, UNAMBIGUOUS_COMMA)
     except ValueError:
         raise DataError(NOT_A_NUMBER.format(text.strip())) from None
 
@@ -75,7 +75,7 @@ def block_values(block: Sequence[Sequence[str]], zeros_are_missing: bool) -> tup
         out = []
         for j, cell in enumerate(line):
             try:
-                v = parse_number(cell)
+                v = read_number(cell, UNAMBIGUOUS_COMMA)
             except ValueError:
                 shown = cell if len(cell) <= 30 else cell[:27] + "..."
                 raise DataError(f"Row {i + 1}, column {j + 1} of the pasted block ('{shown}') is not a number; "

@@ -25,8 +25,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from mfstudio.core.numbers import exact_text
 from mfstudio.gui.actions import Keys, make_action
-from mfstudio.gui.clipboard import format_block, format_number, parse_block
+from mfstudio.gui.clipboard import format_block, parse_block
 from mfstudio.gui.grid.model import LOCKED_MESSAGE, RatingsTableModel
 from mfstudio.gui.grid.state import AXIS_WORD, ITEMS, USERS
 
@@ -259,7 +260,7 @@ class RatingGridView(QTableView):
         chosen = np.zeros(block.shape, dtype=bool)
         chosen[cells[:, 0] - top, cells[:, 1] - left] = True
         rows = [
-            [format_number(float(v)) if ok else "" for v, ok in zip(vals, oks)]
+            [exact_text(float(v)) if ok else "" for v, ok in zip(vals, oks)]
             for vals, oks in zip(block.tolist(), chosen.tolist())
         ]
         return format_block(rows)

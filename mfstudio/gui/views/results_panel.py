@@ -10,9 +10,17 @@ from PySide6.QtCore import Signal, Slot
 from PySide6.QtWidgets import QHBoxLayout, QHeaderView, QLabel, QSpinBox, QTabWidget, QVBoxLayout, QWidget
 
 from mfstudio.core import Factors, Ratings, Recommendations
+from mfstudio.core.numbers import measure_text
 from mfstudio.core.recommend import AUTO
 from mfstudio.gui.experiment import Experiment, Progress, RunEnd, RunStart, Shown
-from mfstudio.gui.results import BiasModel, PModel, QModel, RecommendationsModel, ResultTableView, RHatModel, sig
+from mfstudio.gui.views.results import (
+    BiasModel,
+    PModel,
+    QModel,
+    RecommendationsModel,
+    ResultTableView,
+    RHatModel,
+)
 from mfstudio.gui.views.widgets import caption, tab
 
 DEFAULT_TOP_N = 5
@@ -236,7 +244,7 @@ class ResultsPanel(QWidget):
         legend = ("Plain: rated cells (how well the model fits them). Blue italics: predictions for unrated cells. "
                   "Orange: held-out cells. Hover a cell for the exact value and the actual rating.")
         if factors is not None and factors.user_bias is not None:
-            mu = sig(factors.global_mean, 3)
+            mu = measure_text(factors.global_mean, 3)
             self.r_hat_caption.setText(f"R-hat = μ + b_u + b_i + P·Q (global mean μ = {mu}; the biases are in the "
                                        f"Biases tab), clipped{scale} for display. {legend}")
             self.bias_caption.setText(

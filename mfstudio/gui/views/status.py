@@ -8,8 +8,8 @@ from PySide6.QtCore import QObject, Slot
 from PySide6.QtWidgets import QLabel, QProgressBar, QStatusBar
 
 from mfstudio.core import RunResult, Snapshot
+from mfstudio.core.numbers import measure_text
 from mfstudio.gui.experiment import Experiment, Progress, RunEnd, RunStart, Shown
-from mfstudio.gui.results import sig
 
 READY = "Ready: press Train"
 
@@ -17,9 +17,9 @@ READY = "Ready: press Train"
 def status_parts(step: int, budget: int | None, objective: float, train_rmse: float, val_rmse: float) -> list[str]:
     """The status line's words for one state of a model: step (of budget), objective e, RMSE, validation RMSE."""
     parts = [f"Step {step:,} of {budget:,}" if budget is not None else f"Step {step:,}",
-             f"e = {sig(objective)}", f"RMSE {sig(train_rmse)}"]
+             f"e = {measure_text(objective)}", f"RMSE {measure_text(train_rmse)}"]
     if math.isfinite(val_rmse):
-        parts.append(f"validation RMSE {sig(val_rmse)}")
+        parts.append(f"validation RMSE {measure_text(val_rmse)}")
     return parts
 
 

@@ -1,14 +1,23 @@
-"""(Temporary) the loss curve's subscription to the experiment."""
+"""The loss curve's subscription to the experiment: each of its signals becomes the curve's own call."""
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Slot
 
 from mfstudio.gui.experiment import Experiment, Progress, RunEnd, RunStart, Shown
 
+if TYPE_CHECKING:
+    from mfstudio.gui.views.plot import LossPlot
 
-class _Feed(QObject):
-    def __init__(self, plot, experiment: Experiment) -> None:
+
+class LossCurveFeed(QObject):
+    """Started: a new line (or the same, for Continue and Step) goes live; progress: the history so far;
+    finished: the whole history, then the curve stops being live; loaded: an opened result's history;
+    cleared: no runs."""
+
+    def __init__(self, plot: LossPlot, experiment: Experiment) -> None:
         super().__init__(plot)
         self.plot = plot
         experiment.started.connect(self._on_started)
@@ -42,7 +51,3 @@ class _Feed(QObject):
         if shown.history is not None:
             self.plot.set_history(shown.history)
         self.plot.flush()
-
-
-def follow_experiment(plot, experiment: Experiment) -> None:
-    _Feed(plot, experiment)

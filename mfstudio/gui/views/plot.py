@@ -13,7 +13,8 @@ legend sits below the axes, so it never covers a curve.
 During a run (:meth:`LossPlot.start_live` .. :meth:`LossPlot.end_live`) the current
 run's lines are blitted over a saved background, because a full draw of the figure
 takes tens of milliseconds; the axes limits then grow in 1-2-5 steps (decades on a
-log scale), so a full draw happens only when the lines outgrow them.
+log scale), so a full draw happens only when the lines outgrow them. The tick rules and
+those 1-2-5 limits are in :mod:`.ticks`, the run labels in :mod:`.run_labels`.
 """
 
 from __future__ import annotations
@@ -30,15 +31,7 @@ import numpy as np
 from matplotlib.backends.backend_qtagg import FigureCanvasQTAgg
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
-from matplotlib.ticker import (
-    EngFormatter,
-    Formatter,
-    Locator,
-    LogLocator,
-    MaxNLocator,
-    NullFormatter,
-    NullLocator,
-)
+from matplotlib.ticker import EngFormatter, MaxNLocator, NullFormatter, NullLocator
 from PySide6.QtCore import QTimer, Signal, Slot
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -56,6 +49,10 @@ from PySide6.QtWidgets import (
 )
 
 from mfstudio.core import get_solver
+from mfstudio.gui.experiment import Experiment
+from mfstudio.gui.views.loss_feed import LossCurveFeed
+from mfstudio.gui.views.run_labels import run_labels
+from mfstudio.gui.views.ticks import LogTicks, PlainTicks, nice_above, nice_range
 
 REDRAW_MS = 80  # at most ~12 redraws a second; each full draw takes a few ms to ~25 ms
 COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8c564b", "#e377c2")
@@ -68,10 +65,6 @@ _EXT_FOR_FILTER = {"PNG": ".png", "SVG": ".svg", "PDF": ".pdf"}
 
 STEP, OBJECTIVE, TRAIN_RMSE, VAL_RMSE, ELAPSED = 0, 1, 2, 4, 6  # columns of mfstudio.core.HISTORY_COLUMNS
 X_AXES = (("Steps", STEP, "Step"), ("Seconds", ELAPSED, "Seconds of training"))  # chooser text, column, axis label
-# what a run's label may name, in this order; "holdout" is the held-out share the window adds to the parameters
-PER_SOLVER = ("steps", "tol")  # parameters whose defaults differ by solver (sgd: 10,000 steps; als: 50)
-LABELLED = (("K", "K"), ("alpha", "α"), ("beta", "β"), ("steps", "steps"), ("tol", "tol"), ("holdout", "hold-out"),
-            ("seed", "seed"))
 
 
 @dataclass
@@ -89,52 +82,6 @@ class _Run:
     @property
     def lines(self) -> tuple[Line2D, Line2D, Line2D]:
         return (self.objective, self.train, self.val)
-
-
-class LogTicks(Locator):
-    """Major ticks for a log axis that always give at least two labelled ticks in view.
-
-    matplotlib labels only decades, so a range under a decade (an RMSE from 0.3 to 0.9)
-    shows no number at all. Here: decades when two are in view, else 1-2-5 × 10^k
-    values when two are, else evenly spaced round numbers.
-    """
-
-    def __init__(self) -> None:
-        self._log = LogLocator(base=10)
-
-    def set_axis(self, axis: Any) -> None:
-        super().set_axis(axis)
-        self._log.set_axis(axis)
-
-    def __call__(self) -> Any:
-        lo, hi = self.axis.get_view_interval()
-        return self.tick_values(lo, hi)
-
-    def tick_values(self, vmin: float, vmax: float) -> Any:
-        lo, hi = sorted((float(vmin), float(vmax)))
-        if not (hi > 0 and math.isfinite(hi)):
-            return np.array([])
-        lo = lo if lo > 0 and math.isfinite(lo) else hi / 10
-        slack = (hi / lo) ** 1e-6  # ticks at the very edges count as in view
-
-        def inside(ticks: list[float]) -> int:
-            return sum(lo / slack <= t <= hi * slack for t in ticks)
-
-        e0, e1 = math.floor(math.log10(lo)), math.ceil(math.log10(hi))
-        decades = [10.0 ** e for e in range(e0, e1 + 1)]
-        if inside(decades) >= 2:
-            every = max(1, math.ceil((e1 - e0) / 7))  # at most about 7 labels
-            return np.array([d for i, d in enumerate(decades) if (e0 + i) % every == 0] or decades)
-        nice = [m * 10.0 ** e for e in range(e0, e1 + 1) for m in (1, 2, 5)]
-        if inside(nice) >= 2:
-            return np.array(nice)
-        return MaxNLocator(nbins=4, steps=[1, 2, 2.5, 5, 10]).tick_values(lo, hi)
-
-    def nonsingular(self, vmin: float, vmax: float) -> tuple[float, float]:
-        return self._log.nonsingular(vmin, vmax)
-
-    def view_limits(self, vmin: float, vmax: float) -> tuple[float, float]:
-        return self._log.view_limits(vmin, vmax)
 
 
 class LossCanvas(FigureCanvasQTAgg):
@@ -175,7 +122,7 @@ class LossPlot(QWidget):
     statusMessage = Signal(str)
     undoClearAvailable = Signal(bool)
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, parent: QWidget | None = None, experiment: Experiment | None = None) -> None:
         super().__init__(parent)
         self.canvas = LossCanvas(self)
         self._runs: list[_Run] = []
@@ -212,7 +159,8 @@ class LossPlot(QWidget):
         self.log_scale = QCheckBox("Log y")
         self.log_scale.setObjectName("logScale")
         self.log_scale.setAccessibleName("Log scale for the vertical axes")
-        self.log_scale.setToolTip("Show the vertical axes on a logarithmic scale, so late, small improvements stay visible.")
+        self.log_scale.setToolTip(
+            "Show the vertical axes on a logarithmic scale, so late, small improvements stay visible.")
         self.log_scale.setChecked(True)
         self.log_scale.toggled.connect(self._on_log_toggled)
         self.clear_button = QPushButton("Clear runs")
@@ -254,6 +202,8 @@ class LossPlot(QWidget):
         self._timer.timeout.connect(self._on_tick)
         self._apply_scale()
         self._update_clear_button()
+        if experiment is not None:  # the curve follows the experiment's runs
+            LossCurveFeed(self, experiment)
 
     # -- runs ---------------------------------------------------------------------------
     @property
@@ -588,12 +538,12 @@ class LossPlot(QWidget):
             y0, y1 = ax.get_ylim()
             if reset or lo < min(y0, y1) or hi > max(y0, y1):
                 fits = False
-                ax.set_ylim(*_nice_range(lo, hi, log_y))
+                ax.set_ylim(*nice_range(lo, hi, log_y))
         x0, x1 = c.ax_obj.get_xlim()
         want_x0 = 10 ** math.floor(math.log10(xmin)) if log_x and math.isfinite(xmin) else (x0 if log_x else 0)
         if reset or xmax > x1 or x0 != want_x0:
             fits = False
-            top = _nice_above(xmax * 3)
+            top = nice_above(xmax * 3)
             # headroom, so the limits (and full draws) change rarely; never beyond the budget
             if self._budget > 0 and self.x_column == STEP:
                 top = min(top, max(self._budget, xmax))
@@ -703,7 +653,8 @@ class LossPlot(QWidget):
         """Write the figure to ``path``; the format follows the extension (.png, .svg, .pdf)."""
         path = Path(path)
         if path.suffix.lower() not in (".png", ".svg", ".pdf"):
-            raise ValueError(f"Cannot save a figure as {path.suffix or 'a file without extension'}; use .png, .svg or .pdf.")
+            raise ValueError(
+                f"Cannot save a figure as {path.suffix or 'a file without extension'}; use .png, .svg or .pdf.")
         import io
 
         from mfstudio.io.atomic import atomic_write
@@ -735,97 +686,3 @@ class LossPlot(QWidget):
         self.statusMessage.emit(f"Saved the loss curve to {p}.")
 
 
-def _plain(value: float, _pos: int | None = None) -> str:
-    """A tick label without mathtext: 0.001, 0.1, 1, 10, 1000, 1e+05."""
-    return f"{value:g}"
-
-
-class PlainTicks(Formatter):
-    """Labels without mathtext (0.1, 1, 10, 1e+05) with as many digits as the ticks in view need to differ:
-    an almost flat curve gets 82,529.25 / 82,529.30, never three labels reading 82529.3."""
-
-    def __init__(self) -> None:
-        self._ticks: list[float] = []
-
-    def set_locs(self, locs: Any) -> None:
-        self._ticks = [float(v) for v in locs if math.isfinite(v)]
-
-    def __call__(self, value: float, pos: int | None = None) -> str:
-        locs = self._ticks
-        for digits in range(3, 13):
-            if len({f"{v:.{digits}g}" for v in locs}) == len(set(locs)):
-                break
-        else:
-            digits = 12
-        return f"{value:.{max(digits, 3)}g}" if locs else _plain(value)
-
-
-def _nice_above(x: float) -> float:
-    """The smallest of 1, 2, 5 × 10^k at or above ``x`` (1 for ``x`` <= 0)."""
-    if not x > 0:
-        return 1.0
-    e = math.floor(math.log10(x))
-    for m in (1, 2, 5, 10):
-        if m * 10.0 ** e >= x * (1 - 1e-12):
-            return float(f"{m * 10.0 ** e:.12g}")
-    return float(f"{10.0 ** (e + 1):.12g}")
-
-
-def _nice_range(lo: float, hi: float, log: bool) -> tuple[float, float]:
-    """Axis limits holding [lo, hi]: whole decades on a log scale, 0 to a 1-2-5 value otherwise."""
-    if log:
-        a = 10 ** math.floor(math.log10(lo))
-        b = 10 ** math.ceil(math.log10(hi))
-        return (a, b * 10 if b <= a else b)
-    low = 0.0 if lo >= 0 else -_nice_above(-lo * 1.1)
-    return (low, _nice_above(hi * 1.1) if hi > 0 else 1.0)
-
-
-def run_label(solver: str, params: Mapping[str, Any]) -> str:
-    """A short label naming a run by its solver and key parameters, e.g. ``sgd K=2 α=0.0002 β=0.02``."""
-    return " ".join([solver] + [f"{short}={_fmt(params[key])}" for key, short in LABELLED[:3] if key in params])
-
-
-def run_labels(runs: list[tuple[str, Mapping[str, Any]]]) -> tuple[list[str], str]:
-    """Labels that tell runs apart, and what all of them share.
-
-    One run gets its full :func:`run_label`. Several name their solver and only the
-    parameters (K, α, β, and the seed) that are not the same for every run; what is
-    the same is returned as the second value (``"K=2 β=0.02"``). Identical labels
-    are numbered: the second is ``… #2``, the third ``… #3``.
-    """
-    if len(runs) <= 1:
-        return [run_label(s, p) for s, p in runs], ""
-    varying, common = [], []
-    for key, short in LABELLED:
-        values = [p.get(key) for _s, p in runs]
-        if key in PER_SOLVER:  # each solver has its own default: named only when one solver's runs differ
-            differs = any(len({p.get(key) for s2, p in runs if s2 == s}) > 1 for s, _ in runs)
-        else:
-            differs = len(set(values)) > 1
-        if differs:
-            varying.append((key, short))
-        elif values[0] is not None and key in ("K", "alpha", "beta") or (key == "holdout" and values[0]):
-            common.append(_part(key, short, values[0]))
-    labels = [" ".join([s] + [_part(key, short, p[key]) for key, short in varying if key in p]) for s, p in runs]
-    seen: dict[str, int] = {}
-    out = []
-    for label in labels:
-        seen[label] = seen.get(label, 0) + 1
-        out.append(label if seen[label] == 1 else f"{label} #{seen[label]}")
-    return out, " ".join(common)
-
-
-def _part(key: str, short: str, value: Any) -> str:
-    """One parameter in a label: ``K=2``, ``α=0.0002``, ``hold-out 25%``."""
-    if key == "holdout":
-        return f"hold-out {float(value or 0):.0%}"
-    return f"{short}={_fmt(value)}"
-
-
-def _fmt(x: float) -> str:
-    if isinstance(x, (int, np.integer)):
-        return f"{int(x):,}"
-    if x == 0 or not math.isfinite(x):
-        return f"{x:g}"
-    return f"{x:.3g}"

@@ -8,14 +8,14 @@ from PySide6.QtCore import QItemSelectionModel, Qt
 from PySide6.QtGui import QGuiApplication
 
 from mfstudio.core import Factors, Ratings, load_example, recommend
-from mfstudio.gui.results import (
+from mfstudio.core.numbers import exact_text
+from mfstudio.gui.views.results import (
+    BiasModel,
     PModel,
     QModel,
     RecommendationsModel,
     ResultTableView,
     RHatModel,
-    fmt,
-    full,
     selection_text,
 )
 
@@ -87,7 +87,7 @@ def test_r_hat_shows_observed_and_predicted_cells_differently(ratings, factors):
     assert m.data(observed, Qt.ItemDataRole.BackgroundRole) is None
     assert m.data(held, Qt.ItemDataRole.BackgroundRole) != m.data(unrated, Qt.ItemDataRole.BackgroundRole)
     tip = m.data(observed, Qt.ItemDataRole.ToolTipRole)
-    assert "actual rating 4.5" in tip and f"the model's value {full(R_hat[0, 1])}" in tip
+    assert "actual rating 4.5" in tip and f"the model's value {exact_text(R_hat[0, 1])}" in tip
     assert "clipped to the scale 1 to 5" in tip
     assert "not rated" in m.data(unrated, Qt.ItemDataRole.ToolTipRole)
     assert "held out" in m.data(held, Qt.ItemDataRole.ToolTipRole)
@@ -112,7 +112,7 @@ def test_recommendations_rows(ratings, factors):
     assert first[4] == str(int(np.count_nonzero(ratings.observed.cols == recs.item[0])))
     assert m.headerData(3, Qt.Orientation.Horizontal) == "Predicted rating"
     assert m.headerData(4, Qt.Orientation.Horizontal) == "Ratings"
-    assert full(recs.score[0]) in m.data(m.index(0, 3), Qt.ItemDataRole.ToolTipRole)
+    assert exact_text(recs.score[0]) in m.data(m.index(0, 3), Qt.ItemDataRole.ToolTipRole)
 
 
 def test_r_hat_and_recommendations_show_the_same_prediction_the_same_way(ratings):
@@ -129,7 +129,6 @@ def test_r_hat_and_recommendations_show_the_same_prediction_the_same_way(ratings
 
 
 def test_bias_model_has_bias_in_its_header(qtmodeltester, ratings):
-    from mfstudio.gui.results import BiasModel
     m = BiasModel()
     m.set_biases(ratings.items, np.array([0.5, -0.25, 0.0, 1e-20]), "Item bias b_i", "Item")
     qtmodeltester.check(m, force_py=True)
@@ -138,19 +137,6 @@ def test_bias_model_has_bias_in_its_header(qtmodeltester, ratings):
     assert m.data(m.index(1, 0)) == ratings.items[1]
     assert [m.data(m.index(r, 1)) for r in range(4)] == ["0.500", "-0.250", "0.000", "0.000"]
     assert "lower than the mean" in m.data(m.index(1, 1), Qt.ItemDataRole.ToolTipRole)
-
-
-@pytest.mark.parametrize("value,text", [
-    (4.4712345, "4.471"), (0.0, "0.000"), (-0.0001, "0.000"), (123456789.0, "1.23e+08"),
-    (float("nan"), "—"), (float("inf"), "∞"), (-1e-9, "0.000"), (4.52e-41, "0.000"), (0.00774, "0.008"),
-    (-0.0126, "-0.013"),
-])
-def test_number_precision(value, text):
-    assert fmt(value) == text
-
-
-def test_full_precision_for_copying():
-    assert full(0.1 + 0.2) == "0.30000000000000004" and full(3.0) == "3"
 
 
 def test_copy_selection_as_tab_separated_text(qtbot, ratings, factors):
@@ -164,7 +150,7 @@ def test_copy_selection_as_tab_separated_text(qtbot, ratings, factors):
     sel.select(m.index(0, 0), flag)
     sel.select(m.index(1, 1), flag)
     text = selection_text(view)
-    assert text == f"{full(factors.P[0, 0])}\t\n\t{full(factors.P[1, 1])}"
+    assert text == f"{exact_text(factors.P[0, 0])}\t\n\t{exact_text(factors.P[1, 1])}"
     messages = []
     view.statusMessage.connect(messages.append)
     view.copy_selection()
@@ -178,12 +164,3 @@ def test_stale_results_are_greyed(ratings, factors):
     assert m.data(m.index(0, 0), Qt.ItemDataRole.ForegroundRole) is None
     m.set_stale(True)
     assert m.data(m.index(0, 0), Qt.ItemDataRole.ForegroundRole) is not None
-
-
-@pytest.mark.parametrize("value,text", [
-    (73040.4, "73,040"), (82481.8, "82,482"), (1234.5, "1,234"), (0.81334, "0.8133"), (9.87654, "9.877"),
-    (1.2e-05, "1.2e-05"), (0.0, "0"), (3.2e10, "3.2e+10"), (float("nan"), "—"),
-])
-def test_measures_have_significant_digits(value, text):
-    from mfstudio.gui.results import sig
-    assert sig(value) == text

@@ -17,6 +17,7 @@ from PySide6.QtGui import QAction, QBrush, QColor, QFont, QGuiApplication, QKeyS
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QMenu, QTableView, QWidget
 
 from mfstudio.core import Factors, Ratings, Recommendations
+from mfstudio.core.numbers import exact_text, table_text
 from mfstudio.gui.clipboard import format_block
 
 Index = QModelIndex | QPersistentModelIndex
@@ -27,36 +28,6 @@ PREDICTED_BG = QColor("#e8f0fb")
 PREDICTED_FG = QColor("#1c4f96")
 HELD_OUT_BG = QColor("#fdebd3")
 STALE_FG = QColor("#8a8a8a")
-
-
-def fmt(value: float, decimals: int = 3) -> str:
-    """A table number with fixed ``decimals``, so a column reads evenly (a tiny value is 0.000,
-    never 4.52e-41 beside 0.00774); only |value| >= 100,000 switches to 3 significant digits."""
-    if not math.isfinite(value):
-        return "—" if math.isnan(value) else ("∞" if value > 0 else "−∞")
-    if abs(value) >= 1e5:
-        return f"{value:.3g}"
-    text = f"{value:.{decimals}f}"
-    return text[1:] if text.startswith("-") and float(text) == 0 else text
-
-
-def sig(value: float, digits: int = 4) -> str:
-    """A measure (objective, RMSE) with ``digits`` significant digits: 1,234, 0.8133, 1.2e-05."""
-    if not math.isfinite(value):
-        return "—" if math.isnan(value) else ("∞" if value > 0 else "−∞")
-    if value != 0 and 1 <= abs(value) < 10 ** digits:
-        return f"{value:,.{max(0, digits - 1 - int(math.floor(math.log10(abs(value)))))}f}"
-    if 10 ** digits <= abs(value) < 1e9:
-        return f"{value:,.0f}"  # 73,040 rather than 7.304e+04
-    return f"{value:.{digits}g}"
-
-
-def full(value: float) -> str:
-    """Full precision for copying and exporting: the shortest text that reads back the same."""
-    if value != value:
-        return ""
-    text = repr(float(value))
-    return text[:-2] if text.endswith(".0") else text
 
 
 class _ArrayModel(QAbstractTableModel):
@@ -84,7 +55,7 @@ class _ArrayModel(QAbstractTableModel):
             return None
         r, c = index.row(), index.column()
         if role == DISPLAY:
-            return fmt(self.value(r, c), self.decimals)
+            return table_text(self.value(r, c), self.decimals)
         if role == EDIT:
             return self.value(r, c)
         if role == Qt.ItemDataRole.TextAlignmentRole:
@@ -92,7 +63,7 @@ class _ArrayModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.ForegroundRole and self.stale:
             return QBrush(STALE_FG)
         if role == Qt.ItemDataRole.ToolTipRole:
-            return f"{self._rows[r]}, {self._cols[c]}: {full(self.value(r, c))}"
+            return f"{self._rows[r]}, {self._cols[c]}: {exact_text(self.value(r, c))}"
         return None
 
     feature_axis: Qt.Orientation | None = None  # the header that lists latent features k1..kK, if any
@@ -201,7 +172,7 @@ class BiasModel(QAbstractTableModel):
             return None
         r, c = index.row(), index.column()
         if role == DISPLAY:
-            return self._labels[r] if c == 0 else fmt(self.value(r), self.decimals)
+            return self._labels[r] if c == 0 else table_text(self.value(r), self.decimals)
         if role == EDIT:
             return self._labels[r] if c == 0 else self.value(r)
         if role == Qt.ItemDataRole.TextAlignmentRole and c == 1:
@@ -211,7 +182,8 @@ class BiasModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.ToolTipRole:
             v = self.value(r)
             side = "higher" if v >= 0 else "lower"
-            return f"{self._labels[r]}: bias {full(v)} ({fmt(abs(v), 2)} {side} than the mean, before taste)"
+            return (f"{self._labels[r]}: bias {exact_text(v)} "
+                    f"({table_text(abs(v), 2)} {side} than the mean, before taste)")
         return None
 
     def headerData(self, section: int, orientation: Qt.Orientation, role: int = DISPLAY) -> Any:
@@ -322,7 +294,7 @@ class RHatModel(_ArrayModel):
             return None
         r, c = index.row(), index.column()
         if role == DISPLAY:
-            return fmt(self.shown(r, c), self.decimals)
+            return table_text(self.shown(r, c), self.decimals)
         if role == EDIT or role == Qt.ItemDataRole.TextAlignmentRole:
             return super().data(index, role)
         vals, held = self._obs_row(r)
@@ -345,7 +317,7 @@ class RHatModel(_ArrayModel):
         """What a cell's number is: the exact prediction, the clip, the actual rating, the fallback."""
         pred, shown = self.value(r, c), self.shown(r, c)
         where = f"{self._rows[r]}, {self._cols[c]}"
-        text = f"{where}: predicted {fmt(shown, 2)} (the model's value {full(pred)}"
+        text = f"{where}: predicted {table_text(shown, 2)} (the model's value {exact_text(pred)}"
         if shown != pred:
             lo, hi = self._ratings.scale if self._ratings is not None else (0, 0)
             text += f", clipped to the scale {lo:g} to {hi:g}"
@@ -359,7 +331,7 @@ class RHatModel(_ArrayModel):
             return text + "; not rated"
         actual = float(vals[c])
         kind = "held out, so not trained on" if held[c] else "rated"
-        return f"{text}; actual rating {full(actual)} ({kind}; error {fmt(actual - pred, 3)})"
+        return f"{text}; actual rating {exact_text(actual)} ({kind}; error {table_text(actual - pred, 3)})"
 
 
 class _ShapeOnly:
@@ -430,7 +402,7 @@ class RecommendationsModel(QAbstractTableModel):
         r, c = index.row(), index.column()
         if role == DISPLAY:
             v = self._cell(r, c)
-            return fmt(v, 2) if c == 3 else (f"{v:,}" if c == 4 else str(v))
+            return table_text(v, 2) if c == 3 else (f"{v:,}" if c == 4 else str(v))
         if role == EDIT:
             return self._cell(r, c)
         if role == Qt.ItemDataRole.TextAlignmentRole and c in (1, 3, 4):
@@ -443,7 +415,8 @@ class RecommendationsModel(QAbstractTableModel):
             score = float(self._recs.score[r])
             n = self._cell(r, 4)
             return (f"{self._cell(r, 0)} has not rated {self._cell(r, 2)}; the model predicts "
-                    f"{fmt(self._cell(r, 3), 2)} (the model's value {full(score)}, which the ranking follows; "
+                    f"{table_text(self._cell(r, 3), 2)} (the model's value {exact_text(score)}, "
+                    "which the ranking follows; "
                     f"choice {self._cell(r, 1)} for this user). {n:,} training rating{'s' if n != 1 else ''} "
                     f"of this item." + (f" {self._cell(r, 0)} has no training ratings, so this is the fallback "
                                         "(the mean, plus the item's bias when the model has biases)."
@@ -481,7 +454,7 @@ def selection_text(view: QTableView) -> str:
     block = [["" for _ in range(max(cols) - c0 + 1)] for _ in range(max(rows) - r0 + 1)]
     for i in indexes:
         v = model.data(i, EDIT)
-        block[i.row() - r0][i.column() - c0] = full(v) if isinstance(v, float) else str(v)
+        block[i.row() - r0][i.column() - c0] = exact_text(v) if isinstance(v, float) else str(v)
     return format_block(block)
 
 

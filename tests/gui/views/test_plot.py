@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
-from mfstudio.gui.plot import FADED_ALPHA, LogTicks, LossPlot, run_label, run_labels
+from mfstudio.gui.views.plot import FADED_ALPHA, LossPlot
 
 SGD = {"K": 2, "steps": 10000, "alpha": 0.0002, "beta": 0.02, "tol": 0.001, "seed": 0}
 ALS = {"K": 2, "steps": 50, "beta": 0.02, "tol": 0.001, "seed": 0}
@@ -147,11 +147,6 @@ def test_save_dialog_adds_the_extension_of_the_chosen_filter(plot, tmp_path, mon
     assert messages and "curve.svg" in messages[-1]
 
 
-def test_run_label_names_solver_and_key_parameters():
-    assert run_label("sgd", {"K": 2, "steps": 10000, "alpha": 0.0002, "beta": 0.02, "seed": 0}) == "sgd K=2 α=0.0002 β=0.02"
-    assert run_label("als", {"K": 3, "beta": 0.1}) == "als K=3 β=0.1"
-
-
 def test_live_mode_blits_and_ends_autoscaled(plot, qtbot):
     plot.begin_run("sgd", SGD)
     plot.start_live(1_000_000_000)
@@ -183,19 +178,6 @@ def test_live_limits_grow_rarely(plot, qtbot):
 
 
 # -- comparing runs ------------------------------------------------------------------------------
-def test_labels_name_what_differs_and_number_repeats():
-    sgd2 = {**SGD, "alpha": 0.0005}
-    assert run_labels([("sgd", SGD)]) == (["sgd K=2 α=0.0002 β=0.02"], "")
-    assert run_labels([("sgd", SGD), ("sgd", sgd2)]) == (["sgd α=0.0002", "sgd α=0.0005"], "K=2 β=0.02")
-    # a parameter one solver lacks is named where it exists
-    assert run_labels([("sgd", SGD), ("als", ALS)]) == (["sgd α=0.0002", "als"], "K=2 β=0.02")
-    # identical runs are numbered; the seed is named only when it differs
-    labels, common = run_labels([("sgd", SGD), ("sgd", SGD), ("als", ALS), ("sgd", SGD)])
-    assert labels == ["sgd α=0.0002", "sgd α=0.0002 #2", "als", "sgd α=0.0002 #3"] and common == "K=2 β=0.02"
-    labels, _ = run_labels([("sgd", SGD), ("sgd", {**SGD, "seed": 1}), ("sgd", {**SGD, "K": 3, "seed": 1})])
-    assert labels == ["sgd K=2 seed=0", "sgd K=2 seed=1", "sgd K=3 seed=1"]
-
-
 def test_the_objective_panel_shows_only_runs_with_the_current_runs_objective(plot):
     plot.begin_run("sgd", SGD)
     plot.set_history(history(100))
@@ -271,17 +253,6 @@ def test_a_log_axis_always_has_two_labelled_ticks(plot, lo, hi):
         labels = visible_labels(ax.yaxis)
         assert len(labels) >= 2, (lo, hi, ax.get_ylim(), labels)
         assert len(visible_labels(ax.xaxis)) >= 2, (lo, hi, ax.get_xlim())
-
-
-def test_log_ticks_on_random_ranges():
-    rng = np.random.default_rng(0)
-    loc = LogTicks()
-    for _ in range(2000):
-        a = 10 ** rng.uniform(-8, 8)
-        b = a * 10 ** rng.uniform(0.001, 6)
-        ticks = loc.tick_values(a, b)
-        inside = [t for t in ticks if a * (1 - 1e-9) <= t <= b * (1 + 1e-9)]
-        assert 2 <= len(inside) <= 14, (a, b, ticks)
 
 
 def test_the_legend_sits_outside_the_axes_and_nothing_is_clipped(plot, qtbot):
@@ -395,16 +366,6 @@ def test_changing_the_axes_during_a_live_run_sets_new_limits(plot):
     assert plot.canvas.ax_obj.yaxis.get_minor_locator().__class__.__name__ == "NullLocator"  # still live
     plot.end_live()
     assert plot.canvas.ax_obj.xaxis.get_minor_locator().__class__.__name__ == "LogLocator"
-
-
-def test_runs_that_differ_in_steps_tol_or_hold_out_are_named_not_numbered():
-
-    base = {"K": 2, "alpha": 0.0002, "beta": 0.02, "steps": 500, "tol": 0.001, "holdout": 0.0}
-    runs = [("sgd", base), ("sgd", {**base, "steps": 3000}), ("sgd", {**base, "steps": 3000, "holdout": 0.25}),
-            ("sgd", {**base, "steps": 3000, "tol": 0.5}), ("sgd", {**base, "steps": 3000})]
-    labels, _common = run_labels(runs)
-    assert len(set(labels[:4])) == 4 and not any("#" in t for t in labels[:4])
-    assert "hold-out 25%" in labels[2] and "tol=0.5" in labels[3] and labels[4].endswith("#2")
 
 
 def test_log_axis_labels_differ_on_an_almost_flat_curve(plot):

@@ -1,0 +1,95 @@
+"""Axis ticks for the loss curve: log-axis tick places that always label two ticks, labels without
+mathtext, and the 1-2-5 limits the live view grows in."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+from matplotlib.ticker import Formatter, Locator, LogLocator, MaxNLocator
+
+
+class LogTicks(Locator):
+    """Major ticks for a log axis that always give at least two labelled ticks in view.
+
+    matplotlib labels only decades, so a range under a decade (an RMSE from 0.3 to 0.9)
+    shows no number at all. Here: decades when two are in view, else 1-2-5 × 10^k
+    values when two are, else evenly spaced round numbers.
+    """
+
+    def __init__(self) -> None:
+        self._log = LogLocator(base=10)
+
+    def set_axis(self, axis: Any) -> None:
+        super().set_axis(axis)
+        self._log.set_axis(axis)
+
+    def __call__(self) -> Any:
+        lo, hi = self.axis.get_view_interval()
+        return self.tick_values(lo, hi)
+
+    def tick_values(self, vmin: float, vmax: float) -> Any:
+        lo, hi = sorted((float(vmin), float(vmax)))
+        if not (hi > 0 and math.isfinite(hi)):
+            return np.array([])
+        lo = lo if lo > 0 and math.isfinite(lo) else hi / 10
+        slack = (hi / lo) ** 1e-6  # ticks at the very edges count as in view
+
+        def inside(ticks: list[float]) -> int:
+            return sum(lo / slack <= t <= hi * slack for t in ticks)
+
+        e0, e1 = math.floor(math.log10(lo)), math.ceil(math.log10(hi))
+        decades = [10.0 ** e for e in range(e0, e1 + 1)]
+        if inside(decades) >= 2:
+            every = max(1, math.ceil((e1 - e0) / 7))  # at most about 7 labels
+            return np.array([d for i, d in enumerate(decades) if (e0 + i) % every == 0] or decades)
+        nice = [m * 10.0 ** e for e in range(e0, e1 + 1) for m in (1, 2, 5)]
+        if inside(nice) >= 2:
+            return np.array(nice)
+        return MaxNLocator(nbins=4, steps=[1, 2, 2.5, 5, 10]).tick_values(lo, hi)
+
+    def nonsingular(self, vmin: float, vmax: float) -> tuple[float, float]:
+        return self._log.nonsingular(vmin, vmax)
+
+    def view_limits(self, vmin: float, vmax: float) -> tuple[float, float]:
+        return self._log.view_limits(vmin, vmax)
+
+
+class PlainTicks(Formatter):
+    """Labels without mathtext (0.1, 1, 10, 1e+05) with as many digits as the ticks in view need to differ:
+    an almost flat curve gets 82,529.25 / 82,529.30, never three labels reading 82529.3."""
+
+    def __init__(self) -> None:
+        self._ticks: list[float] = []
+
+    def set_locs(self, locs: Any) -> None:
+        self._ticks = [float(v) for v in locs if math.isfinite(v)]
+
+    def __call__(self, value: float, pos: int | None = None) -> str:
+        locs = self._ticks
+        digits = 6  # no ticks to tell apart (a lone label): 0.001, 0.1, 1, 10, 100000, 1e+06
+        if locs:
+            digits = next((d for d in range(3, 13) if len({f"{v:.{d}g}" for v in locs}) == len(set(locs))), 12)
+        return f"{value:.{digits}g}"
+
+
+def nice_above(x: float) -> float:
+    """The smallest of 1, 2, 5 × 10^k at or above ``x`` (1 for ``x`` <= 0)."""
+    if not x > 0:
+        return 1.0
+    e = math.floor(math.log10(x))
+    for m in (1, 2, 5, 10):
+        if m * 10.0 ** e >= x * (1 - 1e-12):
+            return float(f"{m * 10.0 ** e:.12g}")
+    return float(f"{10.0 ** (e + 1):.12g}")
+
+
+def nice_range(lo: float, hi: float, log: bool) -> tuple[float, float]:
+    """Axis limits holding [lo, hi]: whole decades on a log scale, 0 to a 1-2-5 value otherwise."""
+    if log:
+        a = 10 ** math.floor(math.log10(lo))
+        b = 10 ** math.ceil(math.log10(hi))
+        return (a, b * 10 if b <= a else b)
+    low = 0.0 if lo >= 0 else -nice_above(-lo * 1.1)
+    return (low, nice_above(hi * 1.1) if hi > 0 else 1.0)
