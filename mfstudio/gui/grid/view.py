@@ -67,7 +67,7 @@ class RatingGridView(QTableView):
     # -- actions -----------------------------------------------------------------------
     def _make_actions(self) -> None:
         """The grid's commands, added to the view so their keys work while it has focus."""
-        K = QKeySequence.StandardKey
+        Std = QKeySequence.StandardKey  # not K: that is the model's number of latent features
         here = Qt.ShortcutContext.WidgetShortcut
         children = Qt.ShortcutContext.WidgetWithChildrenShortcut
 
@@ -76,13 +76,13 @@ class RatingGridView(QTableView):
             self.addAction(a)
             return a
 
-        self.action_undo = action("&Undo", self.undo, QKeySequence(K.Undo), "Undo the last change to the grid.",
+        self.action_undo = action("&Undo", self.undo, QKeySequence(Std.Undo), "Undo the last change to the grid.",
                                   children)
-        self.action_redo = action("&Redo", self.redo, QKeySequence(K.Redo), "Redo the change just undone.", children)
-        self.action_copy = action("&Copy", self.copy, QKeySequence(K.Copy),
+        self.action_redo = action("&Redo", self.redo, QKeySequence(Std.Redo), "Redo the change just undone.", children)
+        self.action_copy = action("&Copy", self.copy, QKeySequence(Std.Copy),
                                   "Copy the selected cells as tab-separated text.")
-        self.action_cut = action("Cu&t", self.cut, QKeySequence(K.Cut), "Copy the selected cells, then clear them.")
-        self.action_paste = action("&Paste", self.paste, QKeySequence(K.Paste),
+        self.action_cut = action("Cu&t", self.cut, QKeySequence(Std.Cut), "Copy the selected cells, then clear them.")
+        self.action_paste = action("&Paste", self.paste, QKeySequence(Std.Paste),
                                    "Paste a block of numbers from a spreadsheet at the current cell.")
         clear_keys = [QKeySequence(Qt.Key.Key_Delete), QKeySequence(Qt.Key.Key_Backspace)]
         self.action_clear = action("C&lear", self.clear_selection, clear_keys, "Clear the selected cells (not rated).")
