@@ -46,7 +46,7 @@ def test_train_writes_results_and_a_session_the_window_can_open(tmp_path, rating
     assert run_json["parameters"] == {"K": 3, "steps": 200, "alpha": 0.0002, "beta": 0.02, "tol": 0.001, "seed": 4}
     assert run_json["data"]["held_out"] == 2 and run_json["final"]["val_rmse"] is not None
     s = mio.load(out / "session.mfstudio").session
-    assert s.result.steps_done == 200 and s.result.factors.P.shape == (4, 3) and len(s.held_out) == 2
+    assert s.result.steps_done == 200 and s.result.factors.P.shape == (4, 3) and len(s.held_out_cells) == 2
     assert s.ratings.users == ("u1", "u2", "u3", "u4")
 
 
@@ -99,12 +99,17 @@ def test_notices_go_to_stderr_unless_quiet(tmp_path, capsys):
         (["--k", "two"], "--k: Latent features \\(K\\) must be a whole number"),
         (["--alpha", "-1"], "--alpha: Learning rate \\(α\\) must be above 0"),
         (["--alpha", "nan"], "--alpha: Learning rate \\(α\\) must be a finite number"),
-        (["--holdout", "1.5"], "--holdout must be a share of the ratings from 0 up to but not including 1"),
+        (["--holdout", "1.5"], "Bad value for --holdout: Hold-out share must be from 0 up to but not including 1 "
+                               "\\(e.g. 0.2 sets a fifth of the ratings aside\\); got 1.5."),
+        (["--holdout", "1"], "Hold-out share must be from 0 up to but not including 1 .*; got 1."),
         (["--solver", "svd++"], "There is no solver called 'svd\\+\\+'; choose one of sgd, als, biased-sgd, nmf."),
         (["--solver", "als", "--alpha", "0.1"], "The als solver has no learning rate \\(α\\); leave out --alpha"),
         (["--patience", "3"], "--patience needs a hold-out"),
-        (["--patience", "0", "--holdout", "0.2"], "--patience must be a whole number of steps of at least 1"),
-        (["--top", "-1"], "--top must be a whole number"),
+        (["--patience", "0", "--holdout", "0.2"],
+         "Bad value for --patience: Patience must be from 1 up to 1,000,000,000 steps, or off; got 0."),
+        (["--patience", "soon", "--holdout", "0.2"], "--patience: Patience must be a whole number or off, not 'soon'"),
+        (["--top", "-1"], "Bad value for --top: Recommendations per user must be from 0 up to 1,000; got -1."),
+        (["--top", "2.5"], "--top: Recommendations per user must be a whole number"),
         (["--format", "xls"], "Argument --format: invalid choice"),
         (["--bogus"], "Unrecognized arguments: --bogus; run `mfstudio train --help`"),
     ],
@@ -295,7 +300,7 @@ def test_progress_bar_on_a_terminal_redraws_in_place():
             return True
 
     stream = Tty()
-    prog = cli.Progress(stream, quiet=False)
+    prog = cli.ProgressPrinter(stream, quiet=False)
     snap = Snapshot(step=50, objective=1.5, train_rmse=0.25, train_mae=0.2, val_rmse=float("nan"), val_mae=float("nan"),
                     elapsed=0.1, steps_per_s=500.0, budget=100, factors=Factors(np.zeros((1, 1)), np.zeros((1, 1))))
     prog.update(snap)
@@ -304,7 +309,7 @@ def test_progress_bar_on_a_terminal_redraws_in_place():
     text = stream.getvalue()
     assert text.count("\r") == 1 and "[############            ]  50%" in text and "500 steps/s" in text
     quiet = Tty()
-    cli.Progress(quiet, quiet=True).update(snap, force=True)
+    cli.ProgressPrinter(quiet, quiet=True).update(snap, force=True)
     assert quiet.getvalue() == ""
 
 

@@ -260,7 +260,7 @@ class ControlPanel(QWidget):
         self.param_form.setVerticalSpacing(3)
 
         # -- seed and hold-out ---------------------------------------------------------------
-        from mfstudio.core.solvers.base import SEED
+        from mfstudio.core.params import SEED
 
         self.seed = make_param_widget(SEED)
         self.seed.valueChanged.connect(self._on_param_edited)
