@@ -10,16 +10,16 @@ import zipfile
 from contextlib import nullcontext
 from pathlib import Path
 
-import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 import mfstudio.io as mio
 from mfstudio.io import movielens as ml
+from mfstudio.io import movielens_parse as mlp
 from tests.io.test_fuzz import FUZZ, check
 
-GENRES = ml.GENRES_100K
+GENRES = mlp.GENRES_100K
 
 
 def u_item_line(mid: int, title: str, genres: tuple[str, ...]) -> str:
@@ -234,41 +234,6 @@ def test_duplicate_ratings_last_one_wins(tmp_path):
     assert "1 duplicate rating(s): the last one of each was kept." in res.notices
 
 
-# -- speed path and the slow path agree, across block boundaries -----------------------------------
-@pytest.mark.parametrize("block", [16, 64, 1 << 22])
-def test_blocks_of_any_size_give_the_same_ratings(tmp_path, monkeypatch, block):
-    rng = np.random.default_rng(2)
-    n = 3000
-    u, i = rng.integers(1, 300, n), rng.integers(1, 5000, n)
-    v = rng.integers(1, 11, n) / 2
-    lines = [f"{a},{b},{c},{1000 + k}" for k, (a, b, c) in enumerate(zip(u, i, v))]
-    lines[7] = lines[7].replace(".0,", ",", 1)  # '4' and '4.0' both appear
-    d = tmp_path / "ml-latest-small"
-    d.mkdir()
-    (d / "ratings.csv").write_text("userId,movieId,rating,timestamp\n" + "\n".join(lines) + "\n")
-    monkeypatch.setattr(ml, "BLOCK_BYTES", block)
-    r = mio.load(d).session.ratings
-    ref = mio.load(d / "ratings.csv", fmt="triples").session.ratings  # the general reader
-    assert r.users == ref.users and r.items == ref.items
-    np.testing.assert_array_equal(r.to_dense(), ref.to_dense())
-
-
-@FUZZ
-@given(rows=st.lists(st.tuples(st.integers(0, 10**9), st.integers(0, 10**6),
-                               st.sampled_from(["1", "4.5", "0.5", "3.25", "10", "005", "2."])), min_size=1, max_size=30),
-       sep=st.sampled_from([b"\t", b"::", b","]), crlf=st.booleans())
-def test_fast_parser_equals_the_line_by_line_one(rows, sep, crlf):
-    eol = b"\r\n" if crlf else b"\n"
-    data = eol.join(sep.join([str(a).encode(), str(b).encode(), c.encode(), b"123"]) for a, b, c in rows) + eol
-    fast = ml._fast_block(data, sep, 4)
-    slow = ml._slow_block(data, sep, 4, 1, "f")
-    assert fast is not None
-    for a, b in zip(fast, slow):
-        np.testing.assert_array_equal(a, b)
-        assert a.dtype.kind == b.dtype.kind
-    assert np.array_equal(fast[2], [float(c) for _, _, c in rows])
-
-
 # -- bad input: each gets a sentence ---------------------------------------------------------------
 def test_a_folder_that_is_not_movielens_says_what_it_looked_for(tmp_path):
     d = tmp_path / "ml-foo"
@@ -291,31 +256,6 @@ def test_a_zip_that_is_not_movielens_says_what_it_looked_for(tmp_path):
         mio.load(z)
 
 
-def test_a_bad_line_is_named_with_its_file_and_number(tmp_path, monkeypatch):
-    d = ml1m(tmp_path)
-    lines = RATINGS_DAT.splitlines() * 50
-    lines[170] = "1::1193::five::978300760"
-    (d / "ratings.dat").write_text("\n".join(lines) + "\n")
-    monkeypatch.setattr(ml, "BLOCK_BYTES", 100)  # the bad line is many blocks in
-    with pytest.raises(mio.FileFormatError, match=r"^Line 171 of ml-1m/ratings.dat holds 'five' where a rating should be"):
-        mio.load(d)
-    lines[170] = "1::1193::5"
-    (d / "ratings.dat").write_text("\n".join(lines) + "\n")
-    with pytest.raises(mio.FileFormatError, match=r"Line 171 of ml-1m/ratings.dat has 3 fields where MovieLens has 4"):
-        mio.load(d)
-    lines[170] = "x1::1193::5::1"
-    (d / "ratings.dat").write_text("\n".join(lines) + "\n")
-    with pytest.raises(mio.FileFormatError, match=r"Line 171 .* holds 'x1' where a user id \(a whole number\) should be"):
-        mio.load(d / "ratings.dat")
-
-
-def test_a_ratings_csv_in_a_folder_without_the_header(tmp_path):
-    d = ml_latest(tmp_path)
-    (d / "ratings.csv").write_text("user,film,stars\n1,2,3\n")
-    with pytest.raises(mio.FileFormatError, match="not MovieLens's header userId,movieId,rating,timestamp"):
-        mio.load(d)
-
-
 def test_an_empty_ratings_file(tmp_path):
     d = ml1m(tmp_path)
     (d / "ratings.dat").write_text("\n\n")
@@ -334,7 +274,7 @@ def test_too_many_cells_stops_reading_early(tmp_path, monkeypatch):
     d.mkdir()
     (d / "ratings.csv").write_text("userId,movieId,rating,timestamp\n" + "".join(f"{k},{k},4.0,1\n" for k in range(1, 3001)))
     monkeypatch.setattr(ml, "MAX_CELLS", 10_000)
-    monkeypatch.setattr(ml, "BLOCK_BYTES", 1000)  # about 80 lines a block
+    monkeypatch.setattr(mlp, "BLOCK_BYTES", 1000)  # about 80 lines a block
     with pytest.raises(mio.FileFormatError, match=r"^MovieLens 25M has at least 1\d\d users x 1\d\d films"):
         mio.load(d)  # stopped after two blocks, not at 3,000 x 3,000
 
