@@ -188,3 +188,31 @@ def test_json_that_is_not_a_session(tmp_path):
     p.write_text("[1, 2, 3]")
     with pytest.raises(mio.FileFormatError, match="not an MF Studio session"):
         mio.load(p)
+
+
+def test_patience_and_the_hold_out_share_survive_every_save(tmp_path, session):
+    from mfstudio.cli import main
+
+    src = tmp_path / "r.csv"
+    src.write_text("u,a,b,c\nx,1,2,3\ny,3,,4\nz,5,1,2\nw,2,2,\n")
+    assert main(["train", str(src), "--steps", "5", "--holdout", "0.3", "--patience", "3", "--quiet",
+                 "--out", str(tmp_path / "o")]) == 0
+    trained, _ = mio.load_session(tmp_path / "o" / "session.mfstudio")
+    assert (trained.patience, trained.holdout) == (3, 0.3) and len(trained.held_out_cells) == 3
+    for n in range(2):  # saved again (as the window saves what it opened), and again
+        mio.save_session(tmp_path / f"again{n}.mfstudio", trained)
+        trained, _ = mio.load_session(tmp_path / f"again{n}.mfstudio")
+        assert (trained.patience, trained.holdout) == (3, 0.3)
+    off = Session(ratings=session.ratings, patience=None)
+    assert _doc(off)["patience"] is None  # off is null in the file, as it always was
+    assert mio.session_from_bytes(mio.session_to_bytes(off))[0].patience is None
+
+
+def test_a_patience_longer_than_any_run_reads_as_the_longest(tmp_path, session):
+    from mfstudio.core.params import PATIENCE
+
+    d = _doc(session)
+    d["patience"] = 5_000_000_000  # --patience had no maximum before PATIENCE; such a patience never fires
+    p = tmp_path / "long.mfstudio"
+    p.write_text(json.dumps(d))
+    assert mio.load(p).session.patience == PATIENCE.maximum
