@@ -52,7 +52,8 @@ def test_train_writes_results_and_a_session_the_window_can_open(tmp_path, rating
 
 def test_same_seed_same_result_and_session_as_input(tmp_path, ratings_csv, capsys):
     a, b = tmp_path / "a", tmp_path / "b"
-    assert run(["train", str(ratings_csv), "--solver", "als", "--steps", "20", "--out", str(a), "--quiet"], capsys)[0] == 0
+    args = ["train", str(ratings_csv), "--solver", "als", "--steps", "20", "--out", str(a), "--quiet"]
+    assert run(args, capsys)[0] == 0
     code, out, err = run(["train", str(a / "session.mfstudio"), "--out", str(b), "--quiet"], capsys)
     assert code == 0 and out == "" and err == ""
     assert (a / "P.csv").read_bytes() == (b / "P.csv").read_bytes()
@@ -61,7 +62,8 @@ def test_same_seed_same_result_and_session_as_input(tmp_path, ratings_csv, capsy
 
 def test_every_solver_runs(tmp_path, ratings_csv, capsys):
     for name in ("sgd", "als", "biased-sgd", "nmf"):
-        code, _, err = run(["train", str(ratings_csv), "--solver", name, "--steps", "5", "--out", str(tmp_path / name), "--quiet"], capsys)
+        code, _, err = run(["train", str(ratings_csv), "--solver", name, "--steps", "5", "--out", str(tmp_path / name),
+                            "--quiet"], capsys)
         assert code == 0, err
 
 
@@ -70,7 +72,8 @@ def test_init_from_npz_and_k_taken_from_it(tmp_path, ratings_csv, capsys):
     P0, Q0 = np.full((4, 3), 0.5), np.full((3, 4), 0.5)
     np.savez(init, P=P0, Q=Q0)
     out = tmp_path / "o"
-    code, _, err = run(["train", str(ratings_csv), "--init", str(init), "--steps", "1", "--out", str(out), "--quiet"], capsys)
+    code, _, err = run(["train", str(ratings_csv), "--init", str(init), "--steps", "1", "--out", str(out), "--quiet"],
+                       capsys)
     assert code == 0, err
     assert mio.load(out / "session.mfstudio").session.result.factors.K == 3
     code, _, err = run(["train", str(ratings_csv), "--init", str(init), "--k", "2", "--out", str(out)], capsys)
@@ -79,7 +82,8 @@ def test_init_from_npz_and_k_taken_from_it(tmp_path, ratings_csv, capsys):
 
 def test_keep_zeros_flag(tmp_path, ratings_csv, capsys):
     out = tmp_path / "o"
-    assert run(["train", str(ratings_csv), "--keep-zeros", "--steps", "1", "--out", str(out), "--quiet"], capsys)[0] == 0
+    args = ["train", str(ratings_csv), "--keep-zeros", "--steps", "1", "--out", str(out), "--quiet"]
+    assert run(args, capsys)[0] == 0
     assert mio.load(out / "session.mfstudio").session.ratings.nnz == 16
 
 
@@ -280,8 +284,8 @@ def test_missing_file_without_a_display_is_one_sentence(fake_gui, monkeypatch, c
 def test_python_dash_m_in_a_subprocess_without_qt(tmp_path, ratings_csv):
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
     out = tmp_path / "sub"
-    p = subprocess.run([sys.executable, "-m", "mfstudio", "train", str(ratings_csv), "--steps", "10", "--out", str(out)],
-                       capture_output=True, text=True, env=env)
+    p = subprocess.run([sys.executable, "-m", "mfstudio", "train", str(ratings_csv), "--steps", "10",
+                        "--out", str(out)], capture_output=True, text=True, env=env)
     assert p.returncode == 0, p.stderr
     assert "step 10/10" in p.stderr  # a progress line, not a terminal: plain lines
     p = subprocess.run([sys.executable, "-m", "mfstudio", "train", str(ratings_csv), "--k", "0", "--out", str(out)],
@@ -381,7 +385,8 @@ def test_train_on_a_movielens_folder_and_zip_writes_titles(tmp_path, capsys):
         for f in folder.iterdir():
             zf.write(f, f"ml-100k/{f.name}")
     for source, out in ((folder, tmp_path / "a"), (z, tmp_path / "b")):
-        code, stdout, stderr = run(["train", str(source), "--k", "2", "--steps", "20", "--top", "3", "--out", str(out)], capsys)
+        code, stdout, stderr = run(["train", str(source), "--k", "2", "--steps", "20", "--top", "3", "--out", str(out)],
+                                   capsys)
         assert code == 0, stderr
         assert "Note: Read MovieLens 100K: 7 ratings of 6 films by 4 users, with titles and 19 genres." in stderr
         with open(out / "recommendations.csv", newline="", encoding="utf-8") as fh:

@@ -15,8 +15,8 @@ from mfstudio.gui import MainWindow
 from tests.gui.conftest import synthetic_ratings
 
 NAMES = ["ratingGrid", "solverChooser", "param_K", "param_steps", "param_alpha", "param_beta", "param_seed",
-         "holdoutFraction", "trainButton", "continueButton", "pauseButton", "stopButton", "stepButton", "resetButton", "lossCanvas",
-         "pTable", "qTable", "rHatTable", "recommendationsTable"]
+         "holdoutFraction", "trainButton", "continueButton", "pauseButton", "stopButton", "stepButton", "resetButton",
+         "lossCanvas", "pTable", "qTable", "rHatTable", "recommendationsTable"]
 
 
 def find(w: MainWindow, name: str) -> QWidget:
@@ -67,8 +67,8 @@ def test_everything_for_a_first_experiment_is_visible_at_1280x800(window):
     window.resize(1280, 800)
     frame = window.rect()
     names = ["ratingGrid", "solverChooser", "param_K", "param_steps", "param_alpha", "param_beta", "param_seed",
-             "holdoutFraction", "trainButton", "continueButton", "pauseButton", "stopButton", "stepButton", "resetButton",
-             "lossCanvas", "rHatTable"]
+             "holdoutFraction", "trainButton", "continueButton", "pauseButton", "stopButton", "stepButton",
+             "resetButton", "lossCanvas", "rHatTable"]
     for name in names:
         w = find(window, name)
         assert w.isVisible(), name
@@ -105,7 +105,7 @@ def test_choosing_a_solver_keeps_the_shared_values_and_describes_it(window):
         assert c.solver() == name
         params = c.params()
         assert params == {**cls.defaults(), "K": 3, "seed": 7}  # K and the seed are kept, the rest its defaults
-        assert c.holdout_fraction() == 0.2
+        assert c.holdout() == 0.2
         assert c.description.text() == cls.description
         assert set(c.param_widgets) == {s.name for s in cls.params} - {"seed"}
         for spec in cls.params:
@@ -120,14 +120,16 @@ def test_switching_solver_says_what_changed(window):
     box = find(window, "solverChooser")
     box.setCurrentIndex(box.findData("biased-sgd"))
     assert window.statusBar().currentMessage() == (
-        "Switched to biased-sgd: K and the seed kept; steps, α and tolerance set to biased-sgd's defaults (200, 0.005, 0).")
+        "Switched to biased-sgd: K and the seed kept; steps, α and tolerance set to biased-sgd's defaults "
+        "(200, 0.005, 0).")
     find(window, "param_beta").setValue(0.1)
     box.setCurrentIndex(box.findData("als"))
     assert window.statusBar().currentMessage() == (
         "Switched to als: K and the seed kept; steps, β and tolerance set to als's defaults (50, 0.02, 0.001); "
         "als has no α.")
     box.setCurrentIndex(box.findData("biased-sgd"))
-    assert window.controls.params()["beta"] == 0.1 and "last used with biased-sgd" in window.statusBar().currentMessage()
+    assert window.controls.params()["beta"] == 0.1
+    assert "last used with biased-sgd" in window.statusBar().currentMessage()
 
 
 def test_each_solvers_values_are_remembered_across_starts(qtbot):
@@ -155,7 +157,8 @@ def test_each_solvers_values_are_remembered_across_starts(qtbot):
     ("param_alpha", "0", "Learning rate (α) must be above 0 and at most 10; it stays 0.0002."),
     ("param_steps", "0", "Steps must be a whole number from 1 to 1,000,000,000; it stays 10,000."),
     ("param_seed", "-3", "Random seed must be a whole number from 0 to 2,147,483,647; it stays 0."),
-    ("holdoutFraction", "95", "The hold-out share must be from 0 to 90 %; it stays 0 %."),
+    ("holdoutFraction", "100", "Hold-out share must be from 0 to 99 %; it stays 0 %."),
+    ("patience", "-1", "Patience must be a whole number from 1 to 1,000,000,000, or off; it stays Off."),
 ])
 def test_a_typed_value_out_of_range_gets_a_sentence_with_the_range(window, qtbot, name, typed, message):
     box: QAbstractSpinBox = find(window, name)
@@ -340,7 +343,8 @@ def test_reset_draws_a_new_random_start(window, qtbot):
 @pytest.mark.parametrize("answer", [QMessageBox.StandardButton.Yes, QMessageBox.StandardButton.No])
 def test_divergence_ends_the_run_and_offers_a_learning_rate_that_trains(window, qtbot, monkeypatch, answer):
     asked = []
-    monkeypatch.setattr(QMessageBox, "question", lambda parent, title, text, *a, **k: asked.append((title, text)) or answer)
+    monkeypatch.setattr(QMessageBox, "question",
+                        lambda parent, title, text, *a, **k: asked.append((title, text)) or answer)
     find(window, "param_alpha").setValue(5.0)
     grid_before = window.grid_model.values()
     assert train(qtbot, window) == "diverged"
@@ -504,7 +508,8 @@ def test_a_model_that_cannot_be_set_up_gets_a_sentence(window, qtbot, warnings):
     m = window.grid_model
     m.set_held_out(np.argwhere(~np.isnan(m.values())), True)  # nothing left to train on
     assert train(qtbot, window) == "error"
-    assert warnings and warnings[0][0] == "Cannot start training" and "held out" in warnings[0][1]  # core says what to change
+    # the core says what to change
+    assert warnings and warnings[0][0] == "Cannot start training" and "held out" in warnings[0][1]
     assert window.plot.run_count == 0  # the run that never started leaves no line
     assert find(window, "trainButton").isEnabled()
 

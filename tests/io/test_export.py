@@ -64,7 +64,8 @@ def test_history_without_holdout_has_empty_val_rmse(tmp_path):
 def test_history_has_six_significant_digits_unless_full_precision(tmp_path, session):
     mio.export_history(tmp_path / "h.csv", session.result.history)
     rows = read_csv(tmp_path / "h.csv")
-    assert all(len(c.replace("-", "").replace(".", "").split("e")[0].lstrip("0")) <= 6 for r in rows[1:] for c in r[1:] if c)
+    digits = [len(c.replace("-", "").replace(".", "").split("e")[0].lstrip("0")) for r in rows[1:] for c in r[1:] if c]
+    assert all(d <= 6 for d in digits)
     mio.export_history(tmp_path / "f.csv", session.result.history, full_precision=True)
     full = read_csv(tmp_path / "f.csv")
     h = session.result.history.arrays()

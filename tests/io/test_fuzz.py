@@ -65,8 +65,9 @@ def test_raw_bytes_with_any_name(tmp_path, data, name):
 
 json_leaf = st.one_of(st.none(), st.booleans(), st.integers(-10, 10), st.floats(allow_nan=False, allow_infinity=False),
                       st.text(max_size=5))
-json_value = st.recursive(json_leaf, lambda kids: st.lists(kids, max_size=4) | st.dictionaries(st.text(max_size=5), kids, max_size=4),
-                          max_leaves=20)
+json_value = st.recursive(
+    json_leaf, lambda kids: st.lists(kids, max_size=4) | st.dictionaries(st.text(max_size=5), kids, max_size=4),
+    max_leaves=20)
 
 
 @FUZZ

@@ -124,7 +124,8 @@ def test_ml_1m_folder_latin1_titles_and_genres(tmp_path):
     res = mio.load(ml1m(tmp_path))
     r = res.session.ratings
     assert r.users == ("1", "2", "10")
-    assert r.items == ("James and the Giant Peach (1996)", "One Flew Over the Cuckoo's Nest (1975)", "Erin Brockovich (2000)")
+    assert r.items == ("James and the Giant Peach (1996)", "One Flew Over the Cuckoo's Nest (1975)",
+                       "Erin Brockovich (2000)")
     assert r.item_genres == (("Animation", "Children's", "Musical"), ("Drama",), ("Drama",))
     assert cell(r, "10", "One Flew Over the Cuckoo's Nest (1975)") == 4
     assert res.notices == ["Read MovieLens 1M: 4 ratings of 3 films by 3 users, with titles and 4 genres."]
@@ -265,14 +266,16 @@ def test_an_empty_ratings_file(tmp_path):
 
 def test_too_many_cells_is_refused_with_a_sentence(tmp_path, monkeypatch):
     monkeypatch.setattr(ml, "MAX_CELLS", 8)
-    with pytest.raises(mio.FileFormatError, match=r"MovieLens 1M has at least 3 users x 3 films \(9 cells\), more than MF Studio handles"):
+    with pytest.raises(mio.FileFormatError,
+                       match=r"MovieLens 1M has at least 3 users x 3 films \(9 cells\), more than MF Studio handles"):
         mio.load(ml1m(tmp_path))
 
 
 def test_too_many_cells_stops_reading_early(tmp_path, monkeypatch):
     d = tmp_path / "ml-25m"
     d.mkdir()
-    (d / "ratings.csv").write_text("userId,movieId,rating,timestamp\n" + "".join(f"{k},{k},4.0,1\n" for k in range(1, 3001)))
+    lines = "".join(f"{k},{k},4.0,1\n" for k in range(1, 3001))
+    (d / "ratings.csv").write_text("userId,movieId,rating,timestamp\n" + lines)
     monkeypatch.setattr(ml, "MAX_CELLS", 10_000)
     monkeypatch.setattr(mlp, "BLOCK_BYTES", 1000)  # about 80 lines a block
     with pytest.raises(mio.FileFormatError, match=r"^MovieLens 25M has at least 1\d\d users x 1\d\d films"):
@@ -304,7 +307,8 @@ def test_a_zip_bomb_is_refused_before_unpacking(tmp_path, monkeypatch):
         zf.writestr("ml-100k/u.data", U_DATA + "0" * 2_000_000)  # 2 MB that pack to a few kB
     assert z.stat().st_size < 20_000
     monkeypatch.setattr(ml, "MAX_FILE_BYTES", 1_000_000)
-    with pytest.raises(mio.FileFormatError, match=r"ml-100k.zip/ml-100k/u.data unpacks to 1.9 MiB, more than MF Studio reads \(977 KiB\)"):
+    with pytest.raises(mio.FileFormatError,
+                       match=r"ml-100k.zip/ml-100k/u.data unpacks to 1.9 MiB, more than MF Studio reads \(977 KiB\)"):
         mio.load(z)
 
 
@@ -334,14 +338,17 @@ def test_an_encrypted_member_gets_a_sentence(tmp_path):
 
 
 @pytest.mark.parametrize("make, name, ratings", [(ml100k, "u.item", "u.data"), (ml1m, "movies.dat", "ratings.dat"),
-                                                 (ml_latest, "movies.csv", "ratings.csv"), (ml_latest, "links.csv", "ratings.csv")])
+                                                 (ml_latest, "movies.csv", "ratings.csv"),
+                                                 (ml_latest, "links.csv", "ratings.csv")])
 def test_the_titles_file_opened_by_mistake_points_to_the_ratings(tmp_path, make, name, ratings):
     d = make(tmp_path)
     with pytest.raises(mio.FileFormatError) as info:
         mio.load(d / name)
-    assert str(info.value) == f"{name} is part of a MovieLens download but holds no ratings; open its folder (or {ratings}) instead."
+    assert str(info.value) == (f"{name} is part of a MovieLens download but holds no ratings; "
+                               f"open its folder (or {ratings}) instead.")
     (d / ratings).unlink()
-    with pytest.raises(mio.FileFormatError, match="does not look like ratings") if name != "links.csv" else nullcontext():
+    refused = pytest.raises(mio.FileFormatError, match="does not look like ratings")
+    with refused if name != "links.csv" else nullcontext():
         mio.load(d / name)  # alone it is judged by its content (links.csv is a matrix of numbers)
 
 
@@ -358,7 +365,8 @@ def test_forcing_movielens_on_another_file(tmp_path):
 
 
 @FUZZ
-@given(data=st.binary(max_size=300), name=st.sampled_from(["u.data", "ratings.dat", "ratings.csv", "u.item", "movies.csv"]))
+@given(data=st.binary(max_size=300),
+       name=st.sampled_from(["u.data", "ratings.dat", "ratings.csv", "u.item", "movies.csv"]))
 def test_garbage_in_a_movielens_folder_or_zip(tmp_path_factory, data, name):
     d = tmp_path_factory.mktemp("ml") / "ml-1m"
     d.mkdir()

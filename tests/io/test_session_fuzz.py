@@ -24,7 +24,8 @@ from mfstudio.core.training import HISTORY_COLUMNS
 from mfstudio.io import session_file as sf
 from tests.io.conftest import make_session
 
-FUZZ = settings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+FUZZ = settings(max_examples=250, deadline=None,
+                suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
 _BASES: dict[str, dict] = {}
 
@@ -189,7 +190,8 @@ def test_damaged_bytes_give_a_sentence_or_a_safe_session(kind, edits):
 
 
 @FUZZ
-@given(kind=st.sampled_from(["sgd", "biased"]), key=st.sampled_from(['"shape"', '"K"', '"reason"', '"rows"', '"users"']),
+@given(kind=st.sampled_from(["sgd", "biased"]),
+       key=st.sampled_from(['"shape"', '"K"', '"reason"', '"rows"', '"users"']),
        value=st.sampled_from(["1", "true", '"x"', "null", "[]"]))
 def test_a_key_written_twice_anywhere_is_refused(kind, key, value):
     text = json.dumps(base_doc(kind))
