@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from mfstudio.core.errors import DataError
+from mfstudio.core.params import HOLDOUT
 
 MAX_CELLS = 200_000_000  # users x items beyond this is refused before allocating
 
@@ -251,7 +252,7 @@ class Ratings:
     # -- hold-out -----------------------------------------------------------------
     def split(self, holdout: float, seed: int = 0) -> Split:
         """Set aside the share ``holdout`` of the observed ratings for validation, reproducibly from ``seed``."""
-        if not (0.0 <= holdout < 1.0) or not math.isfinite(holdout):
+        if not (math.isfinite(holdout) and HOLDOUT.contains(holdout)):
             raise DataError(f"The hold-out share must be at least 0 and below 1, not {holdout:g}.")
         n = self.nnz
         n_val = int(round(holdout * n))

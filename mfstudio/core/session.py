@@ -77,11 +77,9 @@ class Session:
         ``Training(holdout=...)`` takes. A share out of range (ParameterError) or a cell outside
         the ratings (DataError) is refused with a sentence.
         """
-        if holdout is not None:
-            share = HOLDOUT.validate(holdout)
-            return share if share else None
-        cells = self.ratings.check_cells(self.held_out_cells)
-        if len(cells):
-            return cells
-        share = HOLDOUT.validate(self.holdout)
-        return share if share else None
+        if holdout is None:
+            cells = self.ratings.check_cells(self.held_out_cells)
+            if len(cells):
+                return cells
+        value = HOLDOUT.validate(self.holdout if holdout is None else holdout)
+        return value if value else None
