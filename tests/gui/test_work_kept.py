@@ -710,9 +710,9 @@ def test_tab_order_runs_grid_solver_parameters_seed_holdout_buttons_results(wind
         return seen
 
     expected = ["ratingGrid", "solverChooser", "param_K", "param_steps", "param_alpha", "param_beta", "param_tol",
-                "param_seed", "holdoutFraction", "trainButton", "continueButton", "stepButton", "pauseButton",
-                "stopButton", "resetButton", "qt_tabwidget_tabbar", "rHatTable", "pTable", "qTable", "userBiasTable",
-                "itemBiasTable", "minRatings", "topN", "recommendationsTable"]
+                "param_seed", "holdoutFraction", "patience", "trainButton", "continueButton", "stepButton",
+                "pauseButton", "stopButton", "resetButton", "qt_tabwidget_tabbar", "rHatTable", "pTable", "qTable",
+                "userBiasTable", "itemBiasTable", "minRatings", "topN", "recommendationsTable"]
     assert order() == expected
     box = window.controls.solver_box
     box.setCurrentIndex(box.findData("als"))  # new parameter boxes join the chain in their place
