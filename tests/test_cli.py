@@ -429,3 +429,18 @@ def test_an_r_hat_too_large_to_write_is_refused_before_training(tmp_path, rating
     code, _, err = run(["train", str(ratings_csv), "--steps", "5", "--out", str(out)], capsys)
     assert code == 2 and "Exporting R_hat" in err and "train on fewer users and items" in err
     assert "step" not in err.split("Exporting")[0] and not out.exists()
+
+
+def test_a_rerun_keeps_the_sessions_hold_out_and_patience_unless_a_flag_overrides_them(tmp_path, ratings_csv, capsys):
+    first = tmp_path / "first"
+    assert run(["train", str(ratings_csv), "--steps", "5", "--holdout", "0.3", "--patience", "3", "--quiet",
+                "--out", str(first)], capsys)[0] == 0
+    saved = first / "session.mfstudio"
+    held = mio.load(saved).session.held_out_cells.tolist()
+    for flags, patience, cells in ([], 3, held), (["--patience", "off"], None, held), (["--holdout", "0"], None, []):
+        out = tmp_path / f"again{len(flags)}{flags[-1] if flags else ''}"
+        code, _, err = run(["train", str(saved), "--steps", "5", "--out", str(out), *flags], capsys)
+        assert code == 0, err
+        s = mio.load(out / "session.mfstudio").session
+        assert (s.patience, s.held_out_cells.tolist()) == (patience, cells), flags
+    assert "sets a patience of 3 steps but holds out no ratings" in err  # --holdout 0: said, not silently dropped
