@@ -1,7 +1,7 @@
 """The ``mfstudio`` command: no sub-command opens the window; ``train`` runs headless.
 
-``mfstudio train`` builds its flags from the solvers' parameter declarations, so a new
-parameter appears here (with its help text and range) without touching this file.
+``mfstudio train`` builds its flags from the parameter declarations (mfstudio.core.params and
+the solvers'), so a new parameter appears here (with its help text and range) without touching this file.
 Errors a user can cause print one sentence to stderr and exit with status 2.
 """
 
@@ -21,8 +21,9 @@ import numpy as np
 
 import mfstudio
 from mfstudio.core.errors import MFStudioError
-from mfstudio.core.numbers import read_number, read_whole
-from mfstudio.core.solvers import SOLVERS, Factors, ParamSpec
+from mfstudio.core.numbers import read_whole
+from mfstudio.core.params import HOLDOUT, PATIENCE, RUN_PARAMS, TOP_N, ParamSpec
+from mfstudio.core.solvers import SOLVERS, Factors
 
 EXIT_OK, EXIT_USAGE, EXIT_INTERRUPTED = 0, 2, 130
 FORMAT_CHOICES = ("auto", "matrix", "triples", "npz", "session", "movielens")
@@ -69,7 +70,11 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(f"{msg.rstrip('.')}; run `{self.prog} --help` to see the options.")
 
 
-# -- parameters from the solvers' declarations ---------------------------------------------
+# -- parameters from their declarations -----------------------------------------------------
+RUN_METAVARS = {"holdout": "F", "patience": "P", "top": "N"}
+FROM_SESSION = ("holdout", "patience")  # left out, these are the session's (a session file's input)
+
+
 def flag_name(spec: ParamSpec) -> str:
     """The command-line flag of a parameter: ``K`` is ``--k``, others keep their name."""
     return "--" + spec.name.lower().replace("_", "-")
@@ -84,16 +89,31 @@ def param_specs() -> dict[str, list[tuple[str, ParamSpec]]]:
     return out
 
 
+def _range_help(spec: ParamSpec) -> str:
+    """``Range 1 to 1,000``, ``Range above 0 to 10``, ``Range 0 to below 1``, ``Range 1 to 1,000,000,000, or off``."""
+    lo = f"above {spec.show(spec.minimum)}" if spec.min_exclusive else spec.show(spec.minimum)
+    hi = f"below {spec.show(spec.maximum)}" if spec.max_exclusive else spec.show(spec.maximum)
+    return f"Range {lo} to {hi}" + (f", or {spec.off}" if spec.off else "")
+
+
+def _default_help(spec: ParamSpec) -> str:
+    return spec.off if spec.default is None else f"{spec.default:g}"
+
+
 def _param_help(pairs: list[tuple[str, ParamSpec]]) -> str:
     spec = pairs[0][1]
-    lo = f"above {spec.minimum:g}" if spec.min_exclusive else f"{spec.minimum:g}"
-    defaults = {f"{s.default:g}" for _, s in pairs}
+    defaults = {_default_help(s) for _, s in pairs}
     if len(defaults) == 1:
         dflt = f"default {defaults.pop()}"
     else:
-        dflt = "default " + ", ".join(f"{n} {s.default:g}" for n, s in pairs)
+        dflt = "default " + ", ".join(f"{n} {_default_help(s)}" for n, s in pairs)
     used = "" if len(pairs) == len(SOLVERS) else f" Solvers: {', '.join(n for n, _ in pairs)}."
-    return f"{spec.label}: {spec.help} Range {lo} to {spec.maximum:g}; {dflt}.{used}".replace("%", "%%")
+    return f"{spec.label}: {spec.help} {_range_help(spec)}; {dflt}.{used}".replace("%", "%%")
+
+
+def _run_param_help(spec: ParamSpec) -> str:
+    session = ", or the session's" if spec.name in FROM_SESSION else ""
+    return f"{spec.label}: {spec.help} {_range_help(spec)}; default {_default_help(spec)}{session}.".replace("%", "%%")
 
 
 def train_parser() -> _Parser:
@@ -113,17 +133,17 @@ def train_parser() -> _Parser:
         spec = pairs[0][1]
         metavar = {"K": "K", "steps": "N", "alpha": "A", "beta": "B", "tol": "T", "seed": "S"}.get(name, name.upper())
         p.add_argument(flag_name(spec), dest=f"param_{name}", metavar=metavar, help=_param_help(pairs))
-    p.add_argument("--holdout", metavar="F",
-                   help="share of the ratings (0 to below 1, e.g. 0.2) set aside to measure validation RMSE; default none")
-    p.add_argument("--patience", metavar="P",
-                   help="with a hold-out: stop when validation RMSE has not improved for P steps, keeping the best factors")
+    for spec in (HOLDOUT, PATIENCE):
+        p.add_argument(flag_name(spec), dest=f"run_{spec.name}", metavar=RUN_METAVARS[spec.name],
+                       help=_run_param_help(spec))
     p.add_argument("--init", metavar="INIT.npz",
                    help="start from arrays P (users x K) and Q (K x items) in this .npz instead of random ones")
     p.add_argument("--keep-zeros", action="store_true",
                    help="in a matrix file, 0 is a rating (by default 0 means not rated, as in the notebook)")
     p.add_argument("--format", choices=FORMAT_CHOICES, default="auto", metavar="FMT",
                    help=f"the input format: {', '.join(FORMAT_CHOICES)}; default auto (detected)")
-    p.add_argument("--top", metavar="N", default="5", help="recommendations per user in recommendations.csv; default 5")
+    p.add_argument(flag_name(TOP_N), dest=f"run_{TOP_N.name}", metavar=RUN_METAVARS[TOP_N.name],
+                   help=_run_param_help(TOP_N))
     p.add_argument("--min-ratings", metavar="M", default="auto",
                    help="recommend only items with at least M training ratings; default auto "
                         "(10, or half the median item's count when that is smaller)")
@@ -160,15 +180,19 @@ def _whole(text: str, flag: str, minimum: int, what: str) -> int:
     return v
 
 
-def _holdout(text: str) -> float:
-    try:
-        v = read_number(text)
-    except ValueError:
-        v = None
-    v = math.nan if v is None else v
-    if not (math.isfinite(v) and 0.0 <= v < 1.0):
-        raise UsageError(f"--holdout must be a share of the ratings from 0 up to but not including 1 (e.g. 0.2); got {text!r}.")
-    return v
+def run_flags(args: argparse.Namespace) -> dict[str, Any]:
+    """The run's parameters given as flags (--holdout, --patience, --top), each checked by its
+    declaration; one not given is left out (the session's or the default applies)."""
+    out: dict[str, Any] = {}
+    for spec in RUN_PARAMS:
+        given = getattr(args, f"run_{spec.name}")
+        if given is None:
+            continue
+        try:
+            out[spec.name] = spec.validate(given)
+        except MFStudioError as exc:
+            raise UsageError(f"Bad value for {flag_name(spec)}: {exc}") from None
+    return out
 
 
 def solver_params(args: argparse.Namespace, solver: str, base: dict[str, Any]) -> dict[str, Any]:
@@ -185,7 +209,8 @@ def solver_params(args: argparse.Namespace, solver: str, base: dict[str, Any]) -
         flag = flag_name(pairs[0][1])
         if name not in own:
             others = ", ".join(n for n, _ in pairs)
-            raise UsageError(f"The {solver} solver has no {pairs[0][1].label.lower()}; leave out {flag} or choose --solver {others}.")
+            raise UsageError(f"The {solver} solver has no {pairs[0][1].label.lower()}; "
+                             f"leave out {flag} or choose --solver {others}.")
         try:
             params[name] = own[name].validate(given)
         except MFStudioError as exc:
@@ -199,7 +224,7 @@ def read_init(path: str, K: int | None, shape: tuple[int, int] | None = None) ->
     Every shape is checked from the arrays' headers (against each other, against --k and, with
     ``shape``, against the data's users x items) before any array is read.
     """
-    from mfstudio.core.solvers.base import K as K_SPEC
+    from mfstudio.core.params import K as K_SPEC
     from mfstudio.io.npz import read_npz
 
     name = Path(path).name
@@ -218,7 +243,8 @@ def read_init(path: str, K: int | None, shape: tuple[int, int] | None = None) ->
             raise UsageError(f"The starting factors in {name} have K = {k:,}; K must be from {K_SPEC.minimum} up to "
                              f"{K_SPEC.maximum:,}, so give P and Q with that many columns and rows.")
         if K is not None and k != K:
-            raise UsageError(f"The starting factors in {name} have K = {k} but --k is {K}; make them agree or leave out --k.")
+            raise UsageError(f"The starting factors in {name} have K = {k} but --k is {K}; "
+                             "make them agree or leave out --k.")
         if shape is not None and (n, m) != tuple(shape):
             raise UsageError(f"The starting factors in {name} are for {n:,} users x {m:,} items, but the data has "
                              f"{shape[0]:,} x {shape[1]:,}; P needs one row per user and Q one column per item.")
@@ -272,8 +298,8 @@ def _duration(seconds: float) -> str:
     return f"{seconds:.3g} s"
 
 
-class Progress:
-    """Progress on stderr: a bar redrawn in place on a terminal, else a line about every second."""
+class ProgressPrinter:
+    """Prints progress on stderr: a bar redrawn in place on a terminal, else a line about every second."""
 
     def __init__(self, stream: TextIO, quiet: bool) -> None:
         self.stream = stream
@@ -284,11 +310,6 @@ class Progress:
         self.t0 = time.perf_counter()
         self.drawn = False
         self.last_step = -1
-
-    def line(self, snap: Any) -> str:
-        val = "" if math.isnan(snap.val_rmse) else f"  val RMSE {snap.val_rmse:.4g}"
-        rate = f"  {snap.steps_per_s:,.0f} steps/s" if math.isfinite(snap.steps_per_s) else ""
-        return f"step {snap.step:,}/{snap.budget:,}  objective {snap.objective:.6g}  RMSE {snap.train_rmse:.4g}{val}{rate}"
 
     def update(self, snap: Any, force: bool = False) -> None:
         if self.quiet:
@@ -303,10 +324,10 @@ class Progress:
         if self.tty:
             frac = min(snap.step / max(snap.budget, 1), 1.0)
             bar = "#" * int(frac * 24)
-            self.stream.write(f"\r[{bar:<24}] {frac:4.0%}  {self.line(snap)}\x1b[K")
+            self.stream.write(f"\r[{bar:<24}] {frac:4.0%}  {snap.status_line()}\x1b[K")
             self.drawn = True
         else:
-            self.stream.write(self.line(snap) + "\n")
+            self.stream.write(snap.status_line() + "\n")
         self.stream.flush()
 
     def done(self) -> None:
@@ -334,9 +355,10 @@ def train(argv: Sequence[str]) -> int:
     # everything a user can get wrong is checked before the (possibly long) training
     if args.solver is not None:
         get_solver(args.solver)
-    holdout = _holdout(args.holdout) if args.holdout is not None else None
-    patience = _whole(args.patience, "--patience", 1, "of steps of at least 1") if args.patience is not None else None
-    top = _whole(args.top, "--top", 0, "of recommendations per user, 0 or more")
+    run = run_flags(args)
+    holdout: float | None = run.get("holdout")  # None: not given, the session's applies
+    patience: int | None = run.get("patience")  # None: not given (the session's applies), or off
+    top = run.get("top", TOP_N.default)
     min_ratings = 0 if args.min_ratings.strip().lower() == "auto" else \
         _whole(args.min_ratings, "--min-ratings", 1, "of training ratings of at least 1, or auto")
     out = _check_out_dir(args.out)
@@ -356,19 +378,13 @@ def train(argv: Sequence[str]) -> int:
         params.setdefault("K", init.K)
         if args.param_K is None:
             params["K"] = init.K
-    if holdout is not None:
-        split_arg: float | np.ndarray | None = holdout if holdout > 0 else None
-    elif len(src.held_out):
-        split_arg = src.held_out_mask()
-    elif src.holdout_fraction > 0:
-        split_arg = float(src.holdout_fraction)
-    else:
-        split_arg = None
-    if patience is None and src.patience is not None:
+    split_arg = src.split_source(holdout)  # the flag, else the session's cells, else its share
+    if "patience" not in run and src.patience is not None:
         if split_arg is None:
             # the session's setting, not a flag the user gave: say so and train without it
             _say(quiet, f"Note: {Path(args.input).name} sets a patience of {src.patience} steps but holds out no "
-                        "ratings to watch, so training runs without it; add --holdout (e.g. 0.2) to use it.", sys.stderr)
+                        "ratings to watch, so training runs without it; add --holdout (e.g. 0.2) to use it.",
+                 sys.stderr)
         else:
             patience = src.patience
     if patience is not None and split_arg is None:
@@ -382,10 +398,11 @@ def train(argv: Sequence[str]) -> int:
         _say(quiet, f"Note: {w}", sys.stderr)
     o = ratings.observed
     _say(quiet, f"Training {solver} on {ratings.n_users:,} users x {ratings.n_items:,} items, "
-                f"{ratings.nnz:,} ratings ({len(training.split.val):,} held out), K = {training.params['K']}.", sys.stderr)
+                f"{ratings.nnz:,} ratings ({len(training.split.val):,} held out), K = {training.params['K']}.",
+         sys.stderr)
 
     control = Control()
-    progress = Progress(sys.stderr, quiet)
+    progress = ProgressPrinter(sys.stderr, quiet)
     old_handler = None
     try:
         old_handler = signal.signal(signal.SIGINT, lambda *_: control.stop())
@@ -406,16 +423,15 @@ def train(argv: Sequence[str]) -> int:
         raise UsageError(msg)
     t_trained = time.perf_counter()
 
-    m = training.split.held_out
+    m = training.split.held_out_flags
     result = RunResult(
         solver=solver, params=dict(training.params), factors=training.factors.copy(), history=training.history,
         steps_done=training.step, elapsed_s=training.elapsed,
         reason=training.reason.value if training.reason else "", message=training.message,
     )
     session = Session(
-        ratings=ratings, held_out=np.stack([o.rows[m], o.cols[m]], axis=1).astype(np.int64),
-        solver=solver, params=dict(training.params),
-        holdout_fraction=float(holdout) if holdout else float(src.holdout_fraction if holdout is None else 0.0),
+        ratings=ratings, held_out_cells=np.stack([o.rows[m], o.cols[m]], axis=1).astype(np.int64),
+        solver=solver, params=dict(training.params), holdout=float(src.holdout if holdout is None else holdout),
         patience=patience, result=result,
     )
     timings = {"load_s": t_loaded - t_start, "wall_s": t_trained - t_start}
@@ -423,8 +439,9 @@ def train(argv: Sequence[str]) -> int:
                                  timings=timings, include_session=True)
     reason = StopReason(training.reason).describe() if training.reason else "finished"
     val = "" if math.isnan(snap.val_rmse) else f", validation RMSE {snap.val_rmse:.4g}"
-    _say(quiet, f"Done ({reason}) after {training.step:,} steps in {_duration(training.elapsed)}: objective {snap.objective:.6g}, "
-                f"training RMSE {snap.train_rmse:.4g}{val}. Wrote {len(written)} files to {out}.")
+    _say(quiet, f"Done ({reason}) after {training.step:,} steps in {_duration(training.elapsed)}: "
+                f"objective {snap.objective:.6g}, training RMSE {snap.train_rmse:.4g}{val}. "
+                f"Wrote {len(written)} files to {out}.")
     if training.reason is StopReason.CANCELLED:
         return EXIT_INTERRUPTED
     return EXIT_OK

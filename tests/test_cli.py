@@ -46,13 +46,14 @@ def test_train_writes_results_and_a_session_the_window_can_open(tmp_path, rating
     assert run_json["parameters"] == {"K": 3, "steps": 200, "alpha": 0.0002, "beta": 0.02, "tol": 0.001, "seed": 4}
     assert run_json["data"]["held_out"] == 2 and run_json["final"]["val_rmse"] is not None
     s = mio.load(out / "session.mfstudio").session
-    assert s.result.steps_done == 200 and s.result.factors.P.shape == (4, 3) and len(s.held_out) == 2
+    assert s.result.steps_done == 200 and s.result.factors.P.shape == (4, 3) and len(s.held_out_cells) == 2
     assert s.ratings.users == ("u1", "u2", "u3", "u4")
 
 
 def test_same_seed_same_result_and_session_as_input(tmp_path, ratings_csv, capsys):
     a, b = tmp_path / "a", tmp_path / "b"
-    assert run(["train", str(ratings_csv), "--solver", "als", "--steps", "20", "--out", str(a), "--quiet"], capsys)[0] == 0
+    args = ["train", str(ratings_csv), "--solver", "als", "--steps", "20", "--out", str(a), "--quiet"]
+    assert run(args, capsys)[0] == 0
     code, out, err = run(["train", str(a / "session.mfstudio"), "--out", str(b), "--quiet"], capsys)
     assert code == 0 and out == "" and err == ""
     assert (a / "P.csv").read_bytes() == (b / "P.csv").read_bytes()
@@ -61,7 +62,8 @@ def test_same_seed_same_result_and_session_as_input(tmp_path, ratings_csv, capsy
 
 def test_every_solver_runs(tmp_path, ratings_csv, capsys):
     for name in ("sgd", "als", "biased-sgd", "nmf"):
-        code, _, err = run(["train", str(ratings_csv), "--solver", name, "--steps", "5", "--out", str(tmp_path / name), "--quiet"], capsys)
+        code, _, err = run(["train", str(ratings_csv), "--solver", name, "--steps", "5", "--out", str(tmp_path / name),
+                            "--quiet"], capsys)
         assert code == 0, err
 
 
@@ -70,7 +72,8 @@ def test_init_from_npz_and_k_taken_from_it(tmp_path, ratings_csv, capsys):
     P0, Q0 = np.full((4, 3), 0.5), np.full((3, 4), 0.5)
     np.savez(init, P=P0, Q=Q0)
     out = tmp_path / "o"
-    code, _, err = run(["train", str(ratings_csv), "--init", str(init), "--steps", "1", "--out", str(out), "--quiet"], capsys)
+    code, _, err = run(["train", str(ratings_csv), "--init", str(init), "--steps", "1", "--out", str(out), "--quiet"],
+                       capsys)
     assert code == 0, err
     assert mio.load(out / "session.mfstudio").session.result.factors.K == 3
     code, _, err = run(["train", str(ratings_csv), "--init", str(init), "--k", "2", "--out", str(out)], capsys)
@@ -79,7 +82,8 @@ def test_init_from_npz_and_k_taken_from_it(tmp_path, ratings_csv, capsys):
 
 def test_keep_zeros_flag(tmp_path, ratings_csv, capsys):
     out = tmp_path / "o"
-    assert run(["train", str(ratings_csv), "--keep-zeros", "--steps", "1", "--out", str(out), "--quiet"], capsys)[0] == 0
+    args = ["train", str(ratings_csv), "--keep-zeros", "--steps", "1", "--out", str(out), "--quiet"]
+    assert run(args, capsys)[0] == 0
     assert mio.load(out / "session.mfstudio").session.ratings.nnz == 16
 
 
@@ -99,12 +103,17 @@ def test_notices_go_to_stderr_unless_quiet(tmp_path, capsys):
         (["--k", "two"], "--k: Latent features \\(K\\) must be a whole number"),
         (["--alpha", "-1"], "--alpha: Learning rate \\(α\\) must be above 0"),
         (["--alpha", "nan"], "--alpha: Learning rate \\(α\\) must be a finite number"),
-        (["--holdout", "1.5"], "--holdout must be a share of the ratings from 0 up to but not including 1"),
+        (["--holdout", "1.5"], "Bad value for --holdout: Hold-out share must be from 0 up to but not including 1 "
+                               "\\(e.g. 0.2 sets a fifth of the ratings aside\\); got 1.5."),
+        (["--holdout", "1"], "Hold-out share must be from 0 up to but not including 1 .*; got 1."),
         (["--solver", "svd++"], "There is no solver called 'svd\\+\\+'; choose one of sgd, als, biased-sgd, nmf."),
         (["--solver", "als", "--alpha", "0.1"], "The als solver has no learning rate \\(α\\); leave out --alpha"),
         (["--patience", "3"], "--patience needs a hold-out"),
-        (["--patience", "0", "--holdout", "0.2"], "--patience must be a whole number of steps of at least 1"),
-        (["--top", "-1"], "--top must be a whole number"),
+        (["--patience", "0", "--holdout", "0.2"],
+         "Bad value for --patience: Patience must be from 1 up to 1,000,000,000 steps, or off; got 0."),
+        (["--patience", "soon", "--holdout", "0.2"], "--patience: Patience must be a whole number or off, not 'soon'"),
+        (["--top", "-1"], "Bad value for --top: Recommendations per user must be from 0 up to 1,000; got -1."),
+        (["--top", "2.5"], "--top: Recommendations per user must be a whole number"),
         (["--format", "xls"], "Argument --format: invalid choice"),
         (["--bogus"], "Unrecognized arguments: --bogus; run `mfstudio train --help`"),
     ],
@@ -275,8 +284,8 @@ def test_missing_file_without_a_display_is_one_sentence(fake_gui, monkeypatch, c
 def test_python_dash_m_in_a_subprocess_without_qt(tmp_path, ratings_csv):
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
     out = tmp_path / "sub"
-    p = subprocess.run([sys.executable, "-m", "mfstudio", "train", str(ratings_csv), "--steps", "10", "--out", str(out)],
-                       capture_output=True, text=True, env=env)
+    p = subprocess.run([sys.executable, "-m", "mfstudio", "train", str(ratings_csv), "--steps", "10",
+                        "--out", str(out)], capture_output=True, text=True, env=env)
     assert p.returncode == 0, p.stderr
     assert "step 10/10" in p.stderr  # a progress line, not a terminal: plain lines
     p = subprocess.run([sys.executable, "-m", "mfstudio", "train", str(ratings_csv), "--k", "0", "--out", str(out)],
@@ -295,7 +304,7 @@ def test_progress_bar_on_a_terminal_redraws_in_place():
             return True
 
     stream = Tty()
-    prog = cli.Progress(stream, quiet=False)
+    prog = cli.ProgressPrinter(stream, quiet=False)
     snap = Snapshot(step=50, objective=1.5, train_rmse=0.25, train_mae=0.2, val_rmse=float("nan"), val_mae=float("nan"),
                     elapsed=0.1, steps_per_s=500.0, budget=100, factors=Factors(np.zeros((1, 1)), np.zeros((1, 1))))
     prog.update(snap)
@@ -304,7 +313,7 @@ def test_progress_bar_on_a_terminal_redraws_in_place():
     text = stream.getvalue()
     assert text.count("\r") == 1 and "[############            ]  50%" in text and "500 steps/s" in text
     quiet = Tty()
-    cli.Progress(quiet, quiet=True).update(snap, force=True)
+    cli.ProgressPrinter(quiet, quiet=True).update(snap, force=True)
     assert quiet.getvalue() == ""
 
 
@@ -376,7 +385,8 @@ def test_train_on_a_movielens_folder_and_zip_writes_titles(tmp_path, capsys):
         for f in folder.iterdir():
             zf.write(f, f"ml-100k/{f.name}")
     for source, out in ((folder, tmp_path / "a"), (z, tmp_path / "b")):
-        code, stdout, stderr = run(["train", str(source), "--k", "2", "--steps", "20", "--top", "3", "--out", str(out)], capsys)
+        code, stdout, stderr = run(["train", str(source), "--k", "2", "--steps", "20", "--top", "3", "--out", str(out)],
+                                   capsys)
         assert code == 0, stderr
         assert "Note: Read MovieLens 100K: 7 ratings of 6 films by 4 users, with titles and 19 genres." in stderr
         with open(out / "recommendations.csv", newline="", encoding="utf-8") as fh:
@@ -419,3 +429,18 @@ def test_an_r_hat_too_large_to_write_is_refused_before_training(tmp_path, rating
     code, _, err = run(["train", str(ratings_csv), "--steps", "5", "--out", str(out)], capsys)
     assert code == 2 and "Exporting R_hat" in err and "train on fewer users and items" in err
     assert "step" not in err.split("Exporting")[0] and not out.exists()
+
+
+def test_a_rerun_keeps_the_sessions_hold_out_and_patience_unless_a_flag_overrides_them(tmp_path, ratings_csv, capsys):
+    first = tmp_path / "first"
+    assert run(["train", str(ratings_csv), "--steps", "5", "--holdout", "0.3", "--patience", "3", "--quiet",
+                "--out", str(first)], capsys)[0] == 0
+    saved = first / "session.mfstudio"
+    held = mio.load(saved).session.held_out_cells.tolist()
+    for flags, patience, cells in ([], 3, held), (["--patience", "off"], None, held), (["--holdout", "0"], None, []):
+        out = tmp_path / f"again{len(flags)}{flags[-1] if flags else ''}"
+        code, _, err = run(["train", str(saved), "--steps", "5", "--out", str(out), *flags], capsys)
+        assert code == 0, err
+        s = mio.load(out / "session.mfstudio").session
+        assert (s.patience, s.held_out_cells.tolist()) == (patience, cells), flags
+    assert "sets a patience of 3 steps but holds out no ratings" in err  # --holdout 0: said, not silently dropped

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from mfstudio.core.errors import DataError
+from mfstudio.core.params import HOLDOUT
 
 MAX_CELLS = 200_000_000  # users x items beyond this is refused before allocating
 
@@ -42,7 +43,8 @@ def _labels(given: Sequence[str] | None, n: int, prefix: str) -> tuple[str, ...]
         return tuple(f"{prefix} {i + 1}" for i in range(n))
     labels = tuple(str(x) for x in given)
     if len(labels) != n:
-        raise DataError(f"Got {len(labels)} {prefix.lower()} labels for {n} {prefix.lower()}s; give one label per {prefix.lower()}.")
+        who = prefix.lower()
+        raise DataError(f"Got {len(labels)} {who} labels for {n} {who}s; give one label per {who}.")
     check_text(labels, f"{prefix} label")
     return labels
 
@@ -54,7 +56,8 @@ def _genres(given: Sequence[Sequence[str]] | None, n: int) -> tuple[tuple[str, .
         raise DataError("Item genres must be one list of genre names per item, not a string.")
     out = tuple(tuple(map(str, g)) for g in given)
     if len(out) != n:
-        raise DataError(f"Got genres for {len(out)} items but there are {n}; give one (possibly empty) list of genres per item.")
+        raise DataError(f"Got genres for {len(out)} items but there are {n}; "
+                        "give one (possibly empty) list of genres per item.")
     check_text([g for gs in out for g in gs], "Genre name")
     return out
 
@@ -243,30 +246,31 @@ class Ratings:
         )
 
     def __repr__(self) -> str:
-        return f"Ratings({self.n_users} users x {self.n_items} items, {self.nnz} ratings, scale {self.scale[0]:g}-{self.scale[1]:g})"
+        lo, hi = self.scale
+        return f"Ratings({self.n_users} users x {self.n_items} items, {self.nnz} ratings, scale {lo:g}-{hi:g})"
 
     # -- hold-out -----------------------------------------------------------------
-    def split(self, fraction: float, seed: int = 0) -> Split:
-        """Set aside a share of the observed ratings for validation, reproducibly from ``seed``."""
-        if not (0.0 <= fraction < 1.0) or not math.isfinite(fraction):
-            raise DataError(f"The hold-out share must be at least 0 and below 1, not {fraction:g}.")
+    def split(self, holdout: float, seed: int = 0) -> Split:
+        """Set aside the share ``holdout`` of the observed ratings for validation, reproducibly from ``seed``."""
+        if not (math.isfinite(holdout) and HOLDOUT.contains(holdout)):
+            raise DataError(f"The hold-out share must be at least 0 and below 1, not {holdout:g}.")
         n = self.nnz
-        n_val = int(round(fraction * n))
-        if fraction > 0 and n_val == 0 and n > 1:
+        n_val = int(round(holdout * n))
+        if holdout > 0 and n_val == 0 and n > 1:
             n_val = 1
         if n_val >= n and n > 0:
             raise DataError("The hold-out share leaves no rating to train on; use a smaller share.")
-        mask = np.zeros(n, dtype=bool)
+        flags = np.zeros(n, dtype=bool)
         if n_val:
             rng = np.random.default_rng(seed)
-            mask[rng.choice(n, size=n_val, replace=False)] = True
-        return self.split_mask(mask)
+            flags[rng.choice(n, size=n_val, replace=False)] = True
+        return self.split_flags(flags)
 
-    def split_mask(self, held_out: np.ndarray) -> Split:
-        """Split with an explicit mask over the observed entries (True = held out)."""
-        m = np.asarray(held_out, dtype=bool)
+    def split_flags(self, held_out_flags: np.ndarray) -> Split:
+        """Split by one flag per observed rating (True = held out)."""
+        m = np.asarray(held_out_flags, dtype=bool)
         if m.shape != (self.nnz,):
-            raise DataError("The held-out mask must have one entry per observed rating.")
+            raise DataError("The held-out flags must be one per observed rating.")
         o = self._obs
         train = Observed(o.rows[~m], o.cols[~m], o.vals[~m])
         val = Observed(o.rows[m], o.cols[m], o.vals[m])
@@ -277,21 +281,37 @@ class Ratings:
         return Split(
             train=train,
             val=val,
-            held_out=m,
+            held_out_flags=m,
             users_without_training=np.flatnonzero((u_cnt == 0) & (u_all > 0)),
             items_without_training=np.flatnonzero((i_cnt == 0) & (i_all > 0)),
         )
 
-    def split_cells(self, cells: Iterable[tuple[int, int]]) -> Split:
-        """Split holding out the given (row, col) cells; cells without a rating are ignored."""
+    def split_cells(self, held_out_cells: Iterable[tuple[int, int]] | np.ndarray) -> Split:
+        """Split holding out the given (row, col) cells; cells without a rating are ignored.
+
+        The cells must lie inside the matrix (:meth:`check_cells`): one outside would name another cell.
+        """
         o = self._obs
-        cells = np.asarray(list(cells), dtype=np.int64).reshape(-1, 2)
+        cells = self.check_cells(held_out_cells)
         key = o.rows * max(self.n_items, 1) + o.cols
         want = cells[:, 0] * max(self.n_items, 1) + cells[:, 1]
-        return self.split_mask(np.isin(key, want))
+        return self.split_flags(np.isin(key, want))
+
+    def check_cells(self, cells: Iterable[tuple[int, int]] | np.ndarray) -> np.ndarray:
+        """``cells`` as a (k, 2) int64 array of (row, col), or a DataError if one lies outside the matrix."""
+        try:
+            a = np.asarray(cells if isinstance(cells, np.ndarray) else list(cells))
+            if a.size and not np.issubdtype(a.dtype, np.integer):
+                raise TypeError
+            a = a.astype(np.int64).reshape(-1, 2)
+        except (TypeError, ValueError, OverflowError):
+            raise DataError("The held-out cells must be (row, column) pairs of whole numbers.") from None
+        if a.size and (a.min() < 0 or a[:, 0].max() >= self.n_users or a[:, 1].max() >= self.n_items):
+            raise DataError(f"A held-out cell lies outside the {self.n_users:,} x {self.n_items:,} ratings.")
+        return a
 
     def no_split(self) -> Split:
-        return self.split_mask(np.zeros(self.nnz, dtype=bool))
+        return self.split_flags(np.zeros(self.nnz, dtype=bool))
 
 
 @dataclass(frozen=True)
@@ -300,7 +320,7 @@ class Split:
 
     train: Observed
     val: Observed
-    held_out: np.ndarray  # bool per observed entry of the Ratings, True = validation
+    held_out_flags: np.ndarray  # bool per observed rating of the Ratings, True = validation
     users_without_training: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
     items_without_training: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
 
@@ -308,9 +328,11 @@ class Split:
     def warnings(self) -> list[str]:
         out = []
         if len(self.users_without_training):
-            out.append(f"{len(self.users_without_training)} user(s) have all their ratings held out, so the model cannot learn them.")
+            out.append(f"{len(self.users_without_training)} user(s) have all their ratings held out, "
+                       "so the model cannot learn them.")
         if len(self.items_without_training):
-            out.append(f"{len(self.items_without_training)} item(s) have all their ratings held out, so the model cannot learn them.")
+            out.append(f"{len(self.items_without_training)} item(s) have all their ratings held out, "
+                       "so the model cannot learn them.")
         return out
 
 

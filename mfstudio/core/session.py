@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from mfstudio.core.params import HOLDOUT
 from mfstudio.core.ratings import Observed, Ratings
 from mfstudio.core.solvers import Factors, get_solver
 from mfstudio.core.training import History, Snapshot
@@ -37,13 +38,18 @@ class RunResult:
 
 @dataclass
 class Session:
-    """Ratings, hold-out, solver choice and (optionally) results."""
+    """Ratings, hold-out, solver choice, run settings and (optionally) results.
+
+    The hold-out is given two ways: ``held_out_cells``, the (row, col) cells set aside, and
+    ``holdout``, the share of the ratings to set aside at random; :meth:`split_source` says which
+    one training uses. ``patience`` is None when early stopping is off (see ``params.PATIENCE``).
+    """
 
     ratings: Ratings
-    held_out: np.ndarray = field(default_factory=lambda: np.zeros((0, 2), np.int64))  # (row, col) cells
+    held_out_cells: np.ndarray = field(default_factory=lambda: np.zeros((0, 2), np.int64))  # (k, 2) (row, col)
     solver: str = "sgd"
     params: dict[str, Any] = field(default_factory=dict)
-    holdout_fraction: float = 0.0
+    holdout: float = 0.0
     patience: int | None = None
     result: RunResult | None = None
     zeros_are_missing: bool = True  # the grid's rule: a typed, pasted or matrix-file 0 means "not rated"
@@ -51,7 +57,8 @@ class Session:
     def __post_init__(self) -> None:
         # Saved factors of users or items the hold-out left without training ratings predict the fallback.
         r = self.result
-        if r is not None and r.factors.P.shape[0] == self.ratings.n_users and r.factors.Q.shape[1] == self.ratings.n_items:
+        n, m = self.ratings.shape
+        if r is not None and r.factors.P.shape[0] == n and r.factors.Q.shape[1] == m:
             r.factors.with_fallback(self.train_entries())
 
     def resolved_params(self) -> dict[str, Any]:
@@ -59,10 +66,29 @@ class Session:
 
     def train_entries(self) -> Observed:
         """The ratings the model trains on: all but the held-out cells."""
-        return self.ratings.split_mask(self.held_out_mask()).train
+        return self.ratings.split_flags(self.held_out_flags()).train
 
-    def held_out_mask(self) -> np.ndarray:
-        """Bool per observed entry of ``ratings``: True where the cell is held out."""
-        if len(self.held_out) == 0:
+    def held_out_flags(self) -> np.ndarray:
+        """Bool per observed rating of ``ratings``: True where its cell is held out."""
+        if len(self.held_out_cells) == 0:
             return np.zeros(self.ratings.nnz, dtype=bool)
-        return self.ratings.split_cells(self.held_out).held_out
+        return self.ratings.split_cells(self.held_out_cells).held_out_flags
+
+    def split_source(self, holdout: float | None = None) -> float | np.ndarray | None:
+        """What a training run holds out, by the one rule for it:
+
+        1. ``holdout``, a share given for this run (the ``--holdout`` flag), when not None: 0 is none;
+        2. else the session's held-out cells, when it lists any;
+        3. else the session's hold-out share, when it is above 0;
+        4. else nothing (None).
+
+        Cells come back as a checked (k, 2) int64 array, a share as a float; both are what
+        ``Training(holdout=...)`` takes. A share out of range (ParameterError) or a cell outside
+        the ratings (DataError) is refused with a sentence.
+        """
+        if holdout is None:
+            cells = self.ratings.check_cells(self.held_out_cells)
+            if len(cells):
+                return cells
+        value = HOLDOUT.validate(self.holdout if holdout is None else holdout)
+        return value if value else None

@@ -22,7 +22,8 @@ from typing import Any
 import numpy as np
 
 from mfstudio.core import memory, metrics
-from mfstudio.core.errors import DataError, ParameterError
+from mfstudio.core.errors import DataError
+from mfstudio.core.params import PATIENCE
 from mfstudio.core.ratings import Ratings, Split
 from mfstudio.core.solvers import Factors, Solver, get_solver
 
@@ -181,16 +182,57 @@ class Snapshot:
     def failed(self) -> bool:
         return self.reason is StopReason.DIVERGED
 
+    def status_line(self, sep: str = "  ") -> str:
+        """This snapshot's :func:`status_line`."""
+        return status_line(self.step, self.budget, self.objective, self.train_rmse, self.val_rmse,
+                           self.steps_per_s, sep=sep)
+
+
+def speed_text(steps_per_s: float) -> str:
+    """``1,234 steps/s``, ``12.5 M steps/s``; "" when there is no speed to tell (0, NaN or infinite)."""
+    rate = float(steps_per_s)
+    if not (rate > 0 and math.isfinite(rate)):
+        return ""
+    return f"{rate / 1e6:.1f} M steps/s" if rate >= 1e6 else f"{rate:,.0f} steps/s"
+
+
+def status_parts(step: int, budget: int | None, objective: float, train_rmse: float,
+                 val_rmse: float = math.nan, steps_per_s: float = math.nan) -> list[str]:
+    """The parts of a run's status: ``step 120/10,000``, ``objective 0.25``, ``RMSE 0.1234``, then
+    ``val RMSE 0.2`` with a hold-out and the :func:`speed_text` when there is one.
+
+    Without ``budget`` (a finished run read back) the step stands alone.
+    """
+    parts = [f"step {step:,}" + ("" if budget is None else f"/{budget:,}"), f"objective {objective:.6g}",
+             f"RMSE {train_rmse:.4g}"]
+    if math.isfinite(val_rmse):
+        parts.append(f"val RMSE {val_rmse:.4g}")
+    speed = speed_text(steps_per_s)
+    if speed:
+        parts.append(speed)
+    return parts
+
+
+def status_line(step: int, budget: int | None, objective: float, train_rmse: float,
+                val_rmse: float = math.nan, steps_per_s: float = math.nan, *, sep: str = "  ") -> str:
+    """The one status line of a run, for the command line and the window alike:
+    ``step 120/10,000  objective 0.25  RMSE 0.1234  val RMSE 0.2  1,234 steps/s`` (parts joined by ``sep``)."""
+    return sep.join(status_parts(step, budget, objective, train_rmse, val_rmse, steps_per_s))
+
 
 def make_split(ratings: Ratings, holdout: float | np.ndarray | Split | None, seed: int) -> Split:
-    """A Split from a share (float), a mask over observed entries, a Split, or None."""
+    """A Split from a hold-out share (float), held-out flags (bool, one per observed rating),
+    held-out cells (a (k, 2) array of whole numbers), a Split, or None (nothing held out)."""
     if holdout is None:
         return ratings.no_split()
     if isinstance(holdout, Split):
         return holdout
     if isinstance(holdout, (float, int)) and not isinstance(holdout, bool):
         return ratings.split(float(holdout), seed)
-    return ratings.split_mask(np.asarray(holdout, dtype=bool))
+    a = np.asarray(holdout)
+    if a.dtype != bool and a.ndim == 2 and a.shape[1] == 2:
+        return ratings.split_cells(a)
+    return ratings.split_flags(a.astype(bool))
 
 
 class Training:
@@ -211,9 +253,7 @@ class Training:
         self.ratings = ratings
         self.solver_name = solver
         self.params: dict[str, Any] = cls.resolve_params(params or {})
-        if patience is not None and (not isinstance(patience, (int, np.integer)) or patience < 1):
-            raise ParameterError(f"Patience must be a whole number of steps of at least 1, not {patience!r}.")
-        self.patience = None if patience is None else int(patience)
+        self.patience: int | None = PATIENCE.validate(patience)  # type: ignore[assignment]  # None is off
         self.split = make_split(ratings, holdout, int(self.params["seed"]))
         if len(self.split.train) == 0:
             if ratings.nnz:

@@ -3,8 +3,8 @@
 Every widget is made from a :class:`~mfstudio.core.ParamSpec` (range, default, help),
 so a new solver parameter appears here without touching this file.
 
-Switching solver keeps what the solvers share (K and the seed; the hold-out share is
-not a solver parameter), while the solver's own values (steps, α, β, tolerance) follow
+Switching solver keeps what the solvers share (K and the seed; the hold-out share and the
+patience are run parameters, not a solver's), while the solver's own values (steps, α, β, tolerance) follow
 the solver: the values last used with it in this session (or remembered from the last
 one), else its defaults. A step of sgd is one pass over the ratings and a step of als a
 full solve, so a number of steps means something different for each solver and is not
@@ -36,6 +36,7 @@ from PySide6.QtWidgets import (
 
 from mfstudio.core import SOLVERS, ParamSpec, get_solver
 from mfstudio.core.numbers import param_text
+from mfstudio.core.params import HOLDOUT, PATIENCE
 
 SHARED = ("K", "seed")  # parameters kept when the solver changes; the others follow the solver
 _NICE = (1.0, 2.0, 5.0)
@@ -60,12 +61,17 @@ def nice_step(value: float, steps: int) -> float:
 
 
 def range_text(spec: ParamSpec) -> str:
-    """The allowed values in words: ``a whole number from 1 to 1,000``, ``above 0 and at most 10``."""
+    """The allowed values in words: ``a whole number from 1 to 1,000``, ``above 0 and at most 10``,
+    ``from 0 to below 1``, ``a whole number from 1 to 1,000,000,000, or off``."""
+    off = f", or {spec.off}" if spec.off else ""
     if spec.kind is int:
         lo = int(spec.minimum) + (1 if spec.min_exclusive else 0)
-        return f"a whole number from {lo:,} to {int(spec.maximum):,}"
+        hi = int(spec.maximum) - (1 if spec.max_exclusive else 0)
+        return f"a whole number from {lo:,} to {hi:,}{off}"
     lo, hi = param_text(spec.minimum), param_text(spec.maximum)
-    return f"above {lo} and at most {hi}" if spec.min_exclusive else f"from {lo} to {hi}"
+    if spec.min_exclusive:
+        return f"above {lo} and {'below' if spec.max_exclusive else 'at most'} {hi}{off}"
+    return f"from {lo} to {'below ' if spec.max_exclusive else ''}{hi}{off}"
 
 
 def short_name(spec: ParamSpec) -> str:
@@ -99,15 +105,45 @@ class IntSpinBox(QSpinBox):
         super().__init__(parent)
         self.spec = spec
 
+    def _bare(self, text: str) -> str:
+        """The typed text without the suffix, in lower case (to compare with the word for off)."""
+        t, suffix = text.strip(), self.suffix().strip()
+        if suffix and t.endswith(suffix):
+            t = t[: -len(suffix)].strip()
+        return t.lower()
+
     def validate(self, text: str, pos: int) -> tuple[QValidator.State, str, int]:
+        if self.spec.off:  # the word for off may be typed ("Off"), as well as shown
+            t, word = self._bare(text), self.spec.off.lower()
+            if t == word:
+                return QValidator.State.Acceptable, text, pos
+            if t and word.startswith(t):
+                return QValidator.State.Intermediate, text, pos
         state, text2, pos2 = super().validate(text, pos)
         if state == QValidator.State.Invalid and _is_number(text, True):
             return QValidator.State.Intermediate, text, pos  # let it be typed; refused with a sentence at the end
         return state, text2, pos2
 
+    def valueFromText(self, text: str) -> int:
+        if self.spec.off and self._bare(text) == self.spec.off.lower():
+            return self.minimum()
+        return super().valueFromText(text)
+
     def fixup(self, text: str) -> str:
-        self.refused.emit(f"{self.spec.label} must be {range_text(self.spec)}; it stays {self.value():,}.")
+        shown = self.specialValueText() if self.value() == self.minimum() and self.specialValueText() else \
+            f"{self.value():,}"
+        self.refused.emit(f"{self.spec.label} must be {range_text(self.spec)}; it stays {shown}.")
         return text
+
+    def spec_value(self) -> int | None:
+        """The value shown, None when the box shows its word for off (a parameter declared with ``off``)."""
+        if self.spec.off and self.value() == self.minimum():
+            return None
+        return int(self.value())
+
+    def set_spec_value(self, value: int | None) -> None:
+        """Show ``value``; None shows the word for off."""
+        self.setValue(self.minimum() if value is None else int(value))
 
 
 class NumberSpinBox(QDoubleSpinBox):
@@ -167,17 +203,42 @@ class NumberSpinBox(QDoubleSpinBox):
 def tooltip_for(spec: ParamSpec) -> str:
     """Plain-words help: "Learning rate (α): how big each correction step is. …" plus range and default."""
     text = spec.help[:1].lower() + spec.help[1:] if spec.help else ""
-    lo = "above" if spec.min_exclusive else "from"
-    rng = f"{lo} {param_text(spec.minimum)} up to {spec.maximum:,}" if spec.kind is int else \
-        f"{lo} {param_text(spec.minimum)} up to {param_text(spec.maximum)}"
-    default = f"{spec.default:,}" if spec.kind is int else param_text(spec.default)
-    return f"{spec.label}: {text}\nAllowed: {rng}. Default: {default}."
+    if spec.default is None:
+        default = spec.off.capitalize()
+    else:
+        default = f"{spec.default:,}" if spec.kind is int else param_text(spec.default)
+    return f"{spec.label}: {text}\nAllowed: {spec.range_words()}. Default: {default}."
 
 
 class HoldoutBox(QDoubleSpinBox):
-    """The hold-out share in per cent (0 to 90): a share outside that is refused with ``refused(sentence)``."""
+    """The hold-out share (``params.HOLDOUT``) in whole per cent: 0 up to 99 (the share is below 1);
+    a share outside that is refused with ``refused(sentence)``."""
 
     refused = Signal(str)
+
+    def __init__(self, spec: ParamSpec = HOLDOUT, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.spec = spec
+        self.setDecimals(0)
+        lo = 100.0 * spec.minimum + (1 if spec.min_exclusive else 0)
+        hi = 100.0 * spec.maximum - (1 if spec.max_exclusive else 0)
+        self.setRange(lo, hi)
+        self.setSingleStep(5.0)
+        self.setSuffix(" %")
+        self.setValue(100.0 * float(spec.default or 0.0))
+        self.setAccessibleName(spec.label)
+        self.setToolTip(
+            f"{spec.label}: the part of the ratings hidden from training and used to measure how well the\n"
+            "model predicts ratings it has not seen (validation RMSE). 0 % trains on everything.\n"
+            f"Allowed: from {lo:g} % up to {hi:g} %. Default: {100.0 * float(spec.default or 0.0):g} %.\n"
+            "Cells you mark as held out in the grid are used instead when there are any."
+        )
+
+    def holdout(self) -> float:
+        return float(self.value()) / 100.0
+
+    def set_holdout(self, holdout: float) -> None:
+        self.setValue(round(float(holdout) * 100.0))
 
     def validate(self, text: str, pos: int) -> tuple[QValidator.State, str, int]:
         state, text2, pos2 = super().validate(text, pos)
@@ -187,18 +248,25 @@ class HoldoutBox(QDoubleSpinBox):
 
     def fixup(self, text: str) -> str:
         lo, hi = self.minimum(), self.maximum()
-        self.refused.emit(f"The hold-out share must be from {lo:g} to {hi:g} %; it stays {self.value():g} %.")
+        self.refused.emit(f"{self.spec.label} must be from {lo:g} to {hi:g} %; it stays {self.value():g} %.")
         return text
 
 
 def make_param_widget(spec: ParamSpec, parent: QWidget | None = None) -> IntSpinBox | NumberSpinBox:
-    """A spin box for ``spec`` with its range, default, tooltip, objectName ``param_<name>``."""
+    """A spin box for ``spec`` with its range, default, tooltip, objectName ``param_<name>``.
+
+    A whole-number parameter declared with ``off`` goes one below its minimum, where the box
+    shows the word ("Off"); :meth:`IntSpinBox.spec_value` reads that as None.
+    """
     w: IntSpinBox | NumberSpinBox
     if spec.kind is int:
         w = IntSpinBox(spec, parent)
-        lo = int(spec.minimum) + (1 if spec.min_exclusive else 0)
-        w.setRange(lo, int(min(spec.maximum, 2**31 - 1)))
-        w.setValue(int(spec.default))
+        lo = int(spec.minimum) + (1 if spec.min_exclusive else 0) - (1 if spec.off else 0)
+        hi = int(spec.maximum) - (1 if spec.max_exclusive else 0)
+        w.setRange(lo, int(min(hi, 2**31 - 1)))
+        if spec.off:
+            w.setSpecialValueText(spec.off.capitalize())
+        w.set_spec_value(None if spec.default is None else int(spec.default))
         if spec.maximum >= 10_000:
             w.setGroupSeparatorShown(True)
         w.setKeyboardTracking(False)
@@ -218,12 +286,11 @@ def _value(w: QAbstractSpinBox) -> Any:
 
 
 class ControlPanel(QWidget):
-    """Solver chooser, parameters, seed, hold-out share and the run buttons.
+    """Solver chooser, parameters, seed, hold-out share, patience and the run buttons.
 
     ``statusMessage(sentence)`` says what a solver switch changed, or that a typed value was refused.
     """
 
-    solverChanged = Signal(str)
     paramsChanged = Signal()
     widgetsRebuilt = Signal()  # the parameter spin boxes were replaced (the tab order must follow)
     statusMessage = Signal(str)
@@ -254,32 +321,33 @@ class ControlPanel(QWidget):
         self.param_form.setVerticalSpacing(3)
 
         # -- seed and hold-out ---------------------------------------------------------------
-        from mfstudio.core.solvers.base import SEED
+        from mfstudio.core.params import SEED
 
         self.seed = make_param_widget(SEED)
         self.seed.valueChanged.connect(self._on_param_edited)
         self.seed.refused.connect(self._on_refused)
-        self.holdout = HoldoutBox()
-        self.holdout.setObjectName("holdoutFraction")
-        self.holdout.setAccessibleName("Hold-out share")
-        self.holdout.setRange(0.0, 90.0)
-        self.holdout.setDecimals(0)
-        self.holdout.setSingleStep(5.0)
-        self.holdout.setSuffix(" %")
-        self.holdout.setToolTip(
-            "Hold-out share: the part of the ratings hidden from training and used to measure how well the\n"
-            "model predicts ratings it has not seen (validation RMSE). 0 % trains on everything.\n"
-            "Cells you mark as held out in the grid are used instead when there are any."
-        )
-        self.holdout.setKeyboardTracking(False)  # typing "25" is one hold-out change, not "2" then "25"
-        self.holdout.valueChanged.connect(self._on_param_edited)
-        self.holdout.refused.connect(self._on_refused)
+        self.holdout_box = HoldoutBox(HOLDOUT)
+        self.holdout_box.setObjectName("holdoutFraction")
+        self.holdout_box.setKeyboardTracking(False)  # typing "25" is one hold-out change, not "2" then "25"
+        self.holdout_box.valueChanged.connect(self._on_param_edited)
+        self.holdout_box.refused.connect(self._on_refused)
+        self.patience_box = make_param_widget(PATIENCE)  # "Off" below 1: no early stopping
+        self.patience_box.setObjectName("patience")
+        self.patience_box.setToolTip(tooltip_for(PATIENCE) + "\nOff trains for all the steps.")
+        self.patience_box.valueChanged.connect(self._on_param_edited)
+        self.patience_box.refused.connect(self._on_refused)
         split_box = QGroupBox("Random start and hold-out")
         split_form = QFormLayout(split_box)
         split_form.setContentsMargins(8, 4, 8, 4)
         split_form.setVerticalSpacing(3)
         split_form.addRow(self._label_for(SEED), self.seed)
-        split_form.addRow("Hold-out share", self.holdout)
+        holdout_label = QLabel(HOLDOUT.label)
+        holdout_label.setToolTip(self.holdout_box.toolTip())
+        holdout_label.setBuddy(self.holdout_box)
+        split_form.addRow(holdout_label, self.holdout_box)
+        patience_label = self._label_for(PATIENCE)
+        patience_label.setBuddy(self.patience_box)
+        split_form.addRow(patience_label, self.patience_box)
 
         # -- buttons -------------------------------------------------------------------------
         self.train_button = self._button("Train", "trainButton", "Train",
@@ -364,11 +432,21 @@ class ControlPanel(QWidget):
         out["seed"] = int(self.seed.value())
         return get_solver(self.solver()).resolve_params(out)
 
-    def holdout_fraction(self) -> float:
-        return float(self.holdout.value()) / 100.0
+    def holdout(self) -> float:
+        """The hold-out share shown (0 up to below 1)."""
+        return self.holdout_box.holdout()
 
-    def set_holdout_fraction(self, fraction: float) -> None:
-        self.holdout.setValue(round(float(fraction) * 100.0))
+    def set_holdout(self, holdout: float) -> None:
+        self.holdout_box.set_holdout(holdout)
+
+    def patience(self) -> int | None:
+        """The early-stopping patience in steps, None when the box shows Off."""
+        return self.patience_box.spec_value()
+
+    def set_patience(self, patience: int | None) -> None:
+        """Show ``patience`` (None: Off); one longer than the box holds shows its longest."""
+        p = None if patience is None else min(int(patience), self.patience_box.maximum())
+        self.patience_box.set_spec_value(p)
 
     def set_seed(self, seed: int) -> None:
         self.seed.setValue(int(seed))
@@ -412,7 +490,7 @@ class ControlPanel(QWidget):
 
     def set_running(self, running: bool, paused: bool = False) -> None:
         """Enable the controls that make sense while a run is (or is not) going (Continue: see the window)."""
-        for w in (*self.param_widgets.values(), self.seed, self.holdout, self.solver_box,
+        for w in (*self.param_widgets.values(), self.seed, self.holdout_box, self.patience_box, self.solver_box,
                   self.train_button, self.step_button, self.reset_button):
             w.setEnabled(not running)
         self.pause_button.setEnabled(running)
@@ -431,7 +509,6 @@ class ControlPanel(QWidget):
         self._build_params(name)
         self.set_params(values, keep_seed=True)
         self.statusMessage.emit(self._switch_message(old, name, before, values, own))
-        self.solverChanged.emit(name)
 
     @staticmethod
     def _switch_message(old: str, new: str, before: dict[str, Any], after: dict[str, Any],

@@ -47,7 +47,7 @@ from mfstudio.gui import dialogs
 from mfstudio.gui.controls import ControlPanel
 from mfstudio.gui.experiment import Experiment, Shown
 from mfstudio.gui.grid import LOCKED_MESSAGE, RatingsTableModel
-from mfstudio.gui.holdout import HoldoutShare
+from mfstudio.gui.holdout import Holdout
 from mfstudio.gui.recent import RecentFiles
 from mfstudio.gui.recovery import Autosaver, failure_reason
 from mfstudio.gui.settings import Settings
@@ -117,7 +117,7 @@ class Document(QObject):
         for signal in (m.dataChanged, m.modelReset, m.rowsInserted, m.rowsRemoved, m.columnsInserted,
                        m.columnsRemoved, m.headerDataChanged):
             signal.connect(self._invalidate_grid_cache)
-        self.holdout = HoldoutShare(self)
+        self.holdout = Holdout(self)
         controls.paramsChanged.connect(self._on_params_changed)
 
     # ------------------------------------------------------------------ messages
@@ -171,17 +171,18 @@ class Document(QObject):
         if result is not None:  # Session marks cold users/items on the factors: on a copy, not the ones shown
             result = dataclasses.replace(result, factors=copy.copy(result.factors), params=dict(result.params))
         return functools.partial(
-            Session, ratings=ratings, held_out=self.grid_held_out(), solver=self.controls.solver(),
-            params=self.controls.params(), holdout_fraction=self.controls.holdout_fraction(), result=result,
-            zeros_are_missing=self.grid_model.zeros_are_missing)
+            Session, ratings=ratings, held_out_cells=self.grid_held_out(), solver=self.controls.solver(),
+            params=self.controls.params(), holdout=self.controls.holdout(), patience=self.controls.patience(),
+            result=result, zeros_are_missing=self.grid_model.zeros_are_missing)
 
     # ------------------------------------------------------------------ loading
-    def load_ratings(self, ratings: Ratings, *, title: str | None = None, held_out: np.ndarray | None = None) -> None:
+    def load_ratings(self, ratings: Ratings, *, title: str | None = None,
+                     held_out_cells: np.ndarray | None = None) -> None:
         """Replace the data with ``ratings`` (fresh model, no results)."""
-        cells = np.zeros((0, 2), np.int64) if held_out is None else held_out
-        self.load_session(Session(ratings=ratings, held_out=cells, solver=self.controls.solver(),
-                                  params=self.controls.params(), holdout_fraction=self.controls.holdout_fraction()),
-                          title=title)
+        cells = np.zeros((0, 2), np.int64) if held_out_cells is None else held_out_cells
+        self.load_session(Session(ratings=ratings, held_out_cells=cells, solver=self.controls.solver(),
+                                  params=self.controls.params(), holdout=self.controls.holdout(),
+                                  patience=self.controls.patience()), title=title)
 
     def load_session(self, session: Session, *, title: str | None = None, path: str | Path | None = None) -> None:
         """Show ``session``: ratings, hold-out, solver and parameters, and its results if it has any.
@@ -207,11 +208,8 @@ class Document(QObject):
         r = session.ratings
         try:
             get_solver(session.solver).resolve_params(dict(session.params))
-            held = np.asarray(session.held_out, dtype=np.int64).reshape(-1, 2)
-            if held.size and (held.min() < 0 or held[:, 0].max() >= r.n_users or held[:, 1].max() >= r.n_items):
-                raise DataError("A held-out cell lies outside the ratings.")
-            if not 0.0 <= float(session.holdout_fraction) < 1.0:
-                raise DataError("The hold-out share must be at least 0 and below 1.")
+            source = session.split_source()  # the one precedence rule: held-out cells, else the share
+            held = source if isinstance(source, np.ndarray) else np.zeros((0, 2), np.int64)
             memory.check_grid(r.n_users, r.n_items)
             res, recs, history = session.result, None, None
             if res is not None and not (res.factors.P.shape[0] == r.n_users and res.factors.Q.shape[1] == r.n_items):
@@ -256,13 +254,14 @@ class Document(QObject):
         session = prepared.session
         self.experiment.shutdown()
         self.controls.set_solver(session.solver, dict(session.params))
-        self.holdout.show(session.holdout_fraction)
+        self.holdout.show(session.holdout)
+        self.controls.set_patience(session.patience)
         held = prepared.held
         self.grid_model.set_zeros_are_missing(session.zeros_are_missing, undoable=False)
         self.grid_model.set_ratings(session.ratings, held)
         self.opened.emit()
-        if len(held) == 0 and session.holdout_fraction > 0:
-            self.holdout.apply(session.holdout_fraction)
+        if len(held) == 0 and session.holdout > 0:
+            self.holdout.apply(session.holdout)
         self.experiment.clear()
         if prepared.result is not None:
             self.experiment.show_loaded(Shown(prepared.result, session.ratings, self.grid_held_out(), prepared.recs,
@@ -275,7 +274,7 @@ class Document(QObject):
         self.titleChanged.emit(self.title)
         # A freshly opened document is the baseline: no undo history, nothing unsaved, no save scheduled.
         self.grid_model.undo_stack.clear()
-        self.holdout.show(self.controls.holdout_fraction())
+        self.holdout.show(self.controls.holdout())
         self.set_saved()
         self.gridChanged.emit()
         if self._keep_recovery_file:
@@ -543,11 +542,13 @@ class Document(QObject):
         if loaded.fmt != "session":  # a rating file holds no solver: keep the one chosen here
             zeros = self.zero_rule_for(session.ratings, loaded.notices, True)
             try:
-                session = Session(ratings=session.ratings, held_out=session.held_out, solver=self.controls.solver(),
-                                  params=self.controls.params(), holdout_fraction=self.controls.holdout_fraction(),
+                session = Session(ratings=session.ratings, held_out_cells=session.held_out_cells,
+                                  solver=self.controls.solver(), params=self.controls.params(),
+                                  holdout=self.controls.holdout(), patience=self.controls.patience(),
                                   zeros_are_missing=zeros)
             except MFStudioError:  # parameters that do not validate: the file's defaults are a fine start
-                session = Session(ratings=session.ratings, held_out=session.held_out, zeros_are_missing=zeros)
+                session = Session(ratings=session.ratings, held_out_cells=session.held_out_cells,
+                                  zeros_are_missing=zeros)
         try:
             self.load_session(session, path=path)
         except MFStudioError as exc:
@@ -596,7 +597,7 @@ class Document(QObject):
         s = loaded.session
         name = Path(path).name
         try:  # everything checked before the grid changes
-            held = np.asarray(s.held_out, dtype=np.int64).reshape(-1, 2)
+            held = np.asarray(s.held_out_cells, dtype=np.int64).reshape(-1, 2)
             memory.check_grid(s.ratings.n_users, s.ratings.n_items)
         except (MFStudioError, ValueError) as exc:
             self.warn("Could not import the file", f"{name}: {exc}")
@@ -610,9 +611,9 @@ class Document(QObject):
             elif loaded.fmt == "session":
                 m.set_zeros_are_missing(s.zeros_are_missing)
             m.set_ratings(s.ratings, held, undoable=True, text=f"Import {name}")
-            fraction = self.controls.holdout_fraction()
-            if len(held) == 0 and fraction > 0:
-                self.holdout.apply(fraction, quiet=True)
+            holdout = self.controls.holdout()
+            if len(held) == 0 and holdout > 0:
+                self.holdout.apply(holdout, quiet=True)
         except Exception as exc:  # all or nothing: the half-done step is undone below
             traceback.print_exc()
             failed = exc

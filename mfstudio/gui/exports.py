@@ -50,7 +50,7 @@ class Exporter(QObject):
         s = self.experiment.shown
         assert s is not None
         session = Session(s.ratings, s.held_out_cells, s.result.solver, dict(s.result.params),
-                          self.document.controls.holdout_fraction(), None, s.result)
+                          self.document.controls.holdout(), self.document.controls.patience(), s.result)
         try:
             written = io.export_results(folder, session, top_n=self.experiment.top_n,
                                         min_ratings=self.experiment.min_ratings,

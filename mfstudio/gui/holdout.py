@@ -1,4 +1,4 @@
-"""The hold-out share: a random share of the ratings, drawn from the seed, set aside in the grid for validation.
+"""The hold-out: a random share of the ratings, drawn from the seed, set aside in the grid for validation.
 
 Changing the share box marks that share of the grid's ratings as held out, as one undo
 step that also puts the box back on undo; cells held out by hand stay as they are until
@@ -13,13 +13,13 @@ import numpy as np
 from PySide6.QtCore import QObject, Slot
 
 from mfstudio.core import DataError
-from mfstudio.gui.grid.undo import HoldoutShareCommand
+from mfstudio.gui.grid.undo import HoldoutCommand
 
 if TYPE_CHECKING:
     from mfstudio.gui.document import Document
 
 
-class HoldoutShare(QObject):
+class Holdout(QObject):
     """Follows the controls' hold-out box and applies it to the document's grid."""
 
     def __init__(self, document: Document) -> None:
@@ -27,39 +27,39 @@ class HoldoutShare(QObject):
         self.document = document
         self._shown = 0.0
         self._showing = False
-        document.controls.holdout.valueChanged.connect(self._on_box_changed)
+        document.controls.holdout_box.valueChanged.connect(self._on_box_changed)
 
     @Slot()
     def _on_box_changed(self) -> None:
         if self._showing or self.document.experiment.running:
             return
-        self.apply(self.document.controls.holdout_fraction())
+        self.apply(self.document.controls.holdout())
 
-    def show(self, share: float) -> None:
-        """Show ``share`` in the box without drawing a new hold-out (opening, undo and redo use this)."""
+    def show(self, holdout: float) -> None:
+        """Show ``holdout`` in the box without drawing a new hold-out (opening, undo and redo use this)."""
         self._showing = True
         try:
-            self.document.controls.set_holdout_fraction(share)
+            self.document.controls.set_holdout(holdout)
         finally:
             self._showing = False
-        self._shown = self.document.controls.holdout_fraction()
+        self._shown = self.document.controls.holdout()
 
-    def apply(self, share: float, *, quiet: bool = False) -> None:
-        """Mark ``share`` of the ratings (drawn from the seed) as held out in the grid, as one undo step."""
+    def apply(self, holdout: float, *, quiet: bool = False) -> None:
+        """Mark the share ``holdout`` of the ratings (drawn from the seed) as held out in the grid, as one undo step."""
         doc = self.document
         m = doc.grid_model
         try:
-            split = doc.grid_ratings().split(share, int(doc.controls.seed.value()))
+            split = doc.grid_ratings().split(holdout, int(doc.controls.seed.value()))
         except DataError as exc:
             doc.message(str(exc))
             self.show(self._shown)
             return
         new = np.stack([split.val.rows, split.val.cols], axis=1).astype(np.int64)
-        text = f"Hold out {share:.0%} of the ratings"
+        text = f"Hold out {holdout:.0%} of the ratings"
         m.undo_stack.beginMacro(text)
         try:
             m.replace_held_out(new, text)
-            m.undo_stack.push(HoldoutShareCommand(self.show, self._shown, share, text))
+            m.undo_stack.push(HoldoutCommand(self.show, self._shown, holdout, text))
         finally:
             m.undo_stack.endMacro()
         n = len(new)

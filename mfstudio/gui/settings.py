@@ -59,13 +59,6 @@ class Settings:
     def set_geometry(self, data: QByteArray) -> None:
         self.q.setValue("window/geometry", data)
 
-    def window_state(self) -> QByteArray | None:
-        """The saved main-window state (for ``restoreState``), or None."""
-        return self._bytes("window/state")
-
-    def set_window_state(self, data: QByteArray) -> None:
-        self.q.setValue("window/state", data)
-
     def splitter_state(self, name: str) -> QByteArray | None:
         """The saved state of the splitter called ``name`` (for ``restoreState``), or None."""
         return self._bytes(f"splitters/{name}")

@@ -194,7 +194,8 @@ class MainWindow(QMainWindow):
         """What Train, Continue, Step and Reset run: the grid's data and the controls' parameters, checked once."""
         doc = self.document
         return RunRequest.make(doc.grid_ratings(), doc.grid_held_out(), self.controls.solver(),
-                               self.controls.params(), data_version=doc.data_version)
+                               self.controls.params(), data_version=doc.data_version,
+                               patience=self.controls.patience())
 
     def _command(self, run: Any, title: str = "Cannot start training") -> bool:
         if self.experiment.running:
@@ -360,8 +361,9 @@ class MainWindow(QMainWindow):
     def is_modified(self) -> bool:
         return self.document.is_modified()
 
-    def load_ratings(self, ratings: Ratings, *, title: str | None = None, held_out: np.ndarray | None = None) -> None:
-        self.document.load_ratings(ratings, title=title, held_out=held_out)
+    def load_ratings(self, ratings: Ratings, *, title: str | None = None,
+                     held_out_cells: np.ndarray | None = None) -> None:
+        self.document.load_ratings(ratings, title=title, held_out_cells=held_out_cells)
 
     def load_session(self, session: Session, *, title: str | None = None, path: str | Path | None = None) -> None:
         self.document.load_session(session, title=title, path=path)
@@ -414,7 +416,7 @@ class MainWindow(QMainWindow):
     def tab_chain(self) -> list[QWidget]:
         """The widgets Tab visits, in order: grid, solver, its parameters, seed, hold-out, buttons, results."""
         c = self.controls
-        return [self.grid, c.solver_box, *c.param_widgets.values(), c.seed, c.holdout, c.train_button,
+        return [self.grid, c.solver_box, *c.param_widgets.values(), c.seed, c.holdout_box, c.patience_box, c.train_button,
                 c.continue_button, c.step_button, c.pause_button, c.stop_button, c.reset_button,
                 *self.results.tab_chain()]
 

@@ -70,8 +70,7 @@ def training_recipe(ratings: Ratings, solver: str, params: Mapping[str, Any],
     cells = None if held_out_cells is None or len(held_out_cells) == 0 else np.array(held_out_cells)
 
     def build() -> Training:
-        holdout = ratings.split_cells(cells).held_out if cells is not None else None
-        return Training(ratings, solver, dict(params), holdout=holdout, patience=patience)
+        return Training(ratings, solver, dict(params), holdout=cells, patience=patience)
 
     return build
 

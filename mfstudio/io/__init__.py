@@ -22,7 +22,8 @@ from mfstudio.io.export import (
 )
 from mfstudio.io.load import FORMATS, LoadResult, load
 from mfstudio.io.npz import read_npz
-from mfstudio.io.session_file import FORMAT_VERSION, load_session, save_session, session_from_bytes, session_to_bytes
+from mfstudio.io.session_file import load_session, session_from_bytes
+from mfstudio.io.session_write import FORMAT_VERSION, save_session, session_to_bytes
 
 FILE_FILTERS: list[str] = [
     "All supported (*.mfstudio *.csv *.tsv *.txt *.data *.dat *.base *.test *.npz *.json *.zip)",
@@ -38,6 +39,7 @@ CSV_FILTER = "CSV files (*.csv)"
 __all__ = [
     "FileFormatError", "LoadResult", "load", "FORMATS", "save_session", "load_session", "session_to_bytes",
     "session_from_bytes", "FORMAT_VERSION", "export_results", "result_files", "RESULT_FILES", "export_P",
-    "export_Q", "export_R_hat", "export_biases", "BIAS_FILES", "session_recommendations", "export_history", "export_recommendations", "export_ratings", "atomic_write",
-    "write_files", "MANIFEST", "check_export_folder", "verify_export", "read_npz", "FILE_FILTERS", "SESSION_FILTER", "CSV_FILTER",
+    "export_Q", "export_R_hat", "export_biases", "BIAS_FILES", "session_recommendations", "export_history",
+    "export_recommendations", "export_ratings", "atomic_write", "write_files", "MANIFEST", "check_export_folder",
+    "verify_export", "read_npz", "FILE_FILTERS", "SESSION_FILTER", "CSV_FILTER",
 ]

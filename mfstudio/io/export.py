@@ -33,7 +33,7 @@ from mfstudio.io.atomic import atomic_write, write_files
 from mfstudio.io.errors import FileFormatError, describe_os_error
 from mfstudio.io.files import open_input
 from mfstudio.io.npz import npz_bytes
-from mfstudio.io.session_file import session_to_bytes
+from mfstudio.io.session_write import session_to_bytes
 
 RESULT_FILES = ("P.csv", "Q.csv", "R_hat.csv", "history.csv", "recommendations.csv", "run.json", "results.npz")
 BIAS_FILES = ("user_bias.csv", "item_bias.csv")  # written too when the model has biases
@@ -176,16 +176,18 @@ def run_json(session: Session, timings: Mapping[str, float] | None = None, recs:
         "seed": params.get("seed"),
         "data": {
             "users": r.n_users, "items": r.n_items, "ratings": r.nnz,
-            "held_out": int(session.held_out_mask().sum()) if len(session.held_out) else 0,
+            "held_out": int(session.held_out_flags().sum()) if len(session.held_out_cells) else 0,
             "scale": list(r.scale),
         },
         "final": {
             "step": int(res.steps_done),
-            **{k: _finite_or_none(last[k]) for k in ("objective", "train_rmse", "train_mae", "val_rmse", "val_mae") if k in last},
+            **{k: _finite_or_none(last[k]) for k in ("objective", "train_rmse", "train_mae", "val_rmse", "val_mae")
+               if k in last},
             "reason": str(getattr(res.reason, "value", res.reason) or ""),
             "message": res.message,
         },
-        "model": {"formula": formula(res.factors), "files": ["P.csv", "Q.csv"] + (list(BIAS_FILES) if res.factors.user_bias is not None else [])},
+        "model": {"formula": formula(res.factors),
+                  "files": ["P.csv", "Q.csv"] + (list(BIAS_FILES) if res.factors.user_bias is not None else [])},
         "versions": _versions(),
         "timings": {
             "training_s": float(res.elapsed_s),
@@ -451,7 +453,8 @@ def export_Q(path: str | os.PathLike[str], ratings: Ratings, factors: Factors, f
     atomic_write(path, Q_csv(ratings, factors, full_precision))
 
 
-def export_R_hat(path: str | os.PathLike[str], ratings: Ratings, factors: Factors, full_precision: bool = False) -> None:
+def export_R_hat(path: str | os.PathLike[str], ratings: Ratings, factors: Factors,
+                 full_precision: bool = False) -> None:
     """Write R_hat.csv (users x items) to ``path``."""
     check_dense_export(ratings.n_users, ratings.n_items)
     atomic_write(path, R_hat_csv(ratings, factors, full_precision))

@@ -25,6 +25,14 @@ def size_text(n: int) -> str:
     return f"{n} bytes"
 
 
+def approx_size(n: int) -> str:
+    """1.9 MiB, 977 KiB, 2.4 GiB: a size to about two digits, as people read it."""
+    for unit, scale in (("GiB", 1024**3), ("MiB", 1024**2), ("KiB", 1024)):
+        if n >= scale:
+            return f"{n / scale:.2g} {unit}" if n < 10 * scale else f"{n / scale:,.0f} {unit}"
+    return f"{n} bytes"
+
+
 def _kind(mode: int) -> str:
     if stat.S_ISFIFO(mode):
         return "a named pipe (FIFO)"

@@ -15,41 +15,44 @@ added where two films share a title) and keep their genres. Timestamps are ignor
 ratings are parsed in blocks with numpy, so ML-25M's 25 million lines take seconds and
 memory stays a small multiple of the ratings themselves. A ``.zip`` is read in memory,
 never extracted, with a bound on what each member may unpack to.
+
+This module finds the files (the layout, in a folder or a zip) and puts the ratings together;
+movielens_parse parses the ratings and titles files.
 """
 
 from __future__ import annotations
 
 import codecs
-import csv
 import os
 import re
 import zipfile
 import zlib
-from collections import Counter
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import BinaryIO
 
 import numpy as np
 
-from mfstudio.core.numbers import NumberError, read_number
 from mfstudio.core.ratings import MAX_CELLS, Ratings
 from mfstudio.io.errors import FileFormatError, describe_os_error
-from mfstudio.io.files import MAX_FILE_BYTES, check_regular, open_input, zip_member_count
-from mfstudio.io.text import text_lines
+from mfstudio.io.files import MAX_FILE_BYTES, approx_size, check_regular, open_input, zip_member_count
+from mfstudio.io.movielens_parse import (
+    GENRES_100K,
+    Titles,
+    TooManyCellsError,
+    csv_header_ok,
+    decode_titles,
+    genre_names_100k,
+    is_id,
+    parse_movies_csv,
+    parse_movies_dat,
+    parse_u_item,
+    read_ratings_stream,
+    unique_titles,
+)
 
 MAX_TITLES_BYTES = 256 * 1024**2  # movies.csv of ml-32m is ~4 MB; anything far larger is not a titles file
 MAX_ZIP_MEMBERS = 100_000
-BLOCK_BYTES = 1 << 22  # ratings are parsed 4 MiB at a time (measured fastest: fits the cache, few Python calls)
-MAX_LINE_BYTES = 1 << 20  # a "line" longer than this is not a line of ratings
-MAX_ID = 2**62
-
-# The 19 genres of ML-100K in the order of u.item's flags (u.genre names them; used when it is missing).
-GENRES_100K = ("unknown", "Action", "Adventure", "Animation", "Children's", "Comedy", "Crime", "Documentary",
-               "Drama", "Fantasy", "Film-Noir", "Horror", "Musical", "Mystery", "Romance", "Sci-Fi", "Thriller",
-               "War", "Western")
-NO_GENRES = "(no genres listed)"
 
 
 @dataclass(frozen=True)
@@ -71,26 +74,13 @@ LAYOUTS = (
 RATING_NAMES = tuple(lay.ratings for lay in LAYOUTS)
 LOOKED_FOR = ", ".join(RATING_NAMES)
 _SPLITS_100K = re.compile(r"u[1-5ab]\.(base|test)", re.IGNORECASE)  # ML-100K's ready-made splits, same layout
-_CSV_HEADER = ("userid", "movieid", "rating")
-
-
-def _size(n: int) -> str:
-    """1.9 MiB, 2.4 GiB: a size as people read it."""
-    for unit, scale in (("GiB", 1024**3), ("MiB", 1024**2), ("KiB", 1024)):
-        if n >= scale:
-            return f"{n / scale:.2g} {unit}" if n < 10 * scale else f"{n / scale:,.0f} {unit}"
-    return f"{n} bytes"
 
 
 # The other files of a download, each with the ratings file beside it.
 COMPANIONS = {**dict.fromkeys(("u.item", "u.genre", "u.user", "u.info", "u.occupation"), "u.data"),
               **dict.fromkeys(("movies.dat", "users.dat", "tags.dat"), "ratings.dat"),
-              **dict.fromkeys(("movies.csv", "tags.csv", "links.csv", "genome-scores.csv", "genome-tags.csv"), "ratings.csv")}
-
-
-def _is_id(text: bytes | str) -> bool:
-    """An id as MovieLens writes one: ASCII digits (str.isdigit also takes ١٢ and ²)."""
-    return text.isascii() and text.isdigit()
+              **dict.fromkeys(("movies.csv", "tags.csv", "links.csv", "genome-scores.csv", "genome-tags.csv"),
+                              "ratings.csv")}
 
 
 def layout_of_name(name: str) -> Layout | None:
@@ -132,7 +122,7 @@ class _Source:
         with self.open(key, limit) as fh:
             data = fh.read(limit + 1)
         if len(data) > limit:
-            raise FileFormatError(f"{self.where(key)} is larger than {_size(limit)}, far more than a MovieLens "
+            raise FileFormatError(f"{self.where(key)} is larger than {approx_size(limit)}, far more than a MovieLens "
                                   "titles file; check that it is the right file.")
         return data
 
@@ -169,8 +159,8 @@ class _Folder(_Source):
         p = self.root / key
         size = check_regular(p).st_size  # no FIFO or device, even one listed as a file a moment ago
         if size > limit:
-            raise FileFormatError(f"{self.where(key)} is {_size(size)}, more than MF Studio reads "
-                                  f"({_size(limit)}); use a smaller MovieLens set.")
+            raise FileFormatError(f"{self.where(key)} is {approx_size(size)}, more than MF Studio reads "
+                                  f"({approx_size(limit)}); use a smaller MovieLens set.")
         return open_input(p)  # the caller closes it
 
 
@@ -192,7 +182,8 @@ class _Zip(_Source):
             raise
         except (zipfile.BadZipFile, EOFError, ValueError, NotImplementedError):
             self.fh.close()
-            raise FileFormatError(f"{self.name} is not a valid .zip file (it may be truncated); download it again.") from None
+            raise FileFormatError(f"{self.name} is not a valid .zip file (it may be truncated); "
+                                  "download it again.") from None
         except OSError as exc:
             self.fh.close()
             raise FileFormatError(describe_os_error(exc, path, "read")) from exc
@@ -210,8 +201,9 @@ class _Zip(_Source):
             parts = key.split("/")
             if key.startswith("/") or ".." in parts or re.match(r"[A-Za-z]:", key):
                 self.close()
-                raise FileFormatError(f"{self.name} holds a file named {info.filename!r}, which points outside the archive; "
-                                      "MF Studio does not open such .zip files, so download it again from MovieLens.")
+                raise FileFormatError(f"{self.name} holds a file named {info.filename!r}, which points outside the "
+                                      "archive; MF Studio does not open such .zip files, so download it again from "
+                                      "MovieLens.")
             if not info.is_dir():
                 self.members[key] = info
 
@@ -222,16 +214,18 @@ class _Zip(_Source):
         info = self.members[key]
         where = self.where(key)
         if info.flag_bits & 0x1:
-            raise FileFormatError(f"{where} is encrypted; unpack the .zip with its password and open the folder instead.")
+            raise FileFormatError(f"{where} is encrypted; unpack the .zip with its password and open the folder "
+                                  "instead.")
         if info.file_size > limit:
-            raise FileFormatError(f"{where} unpacks to {_size(info.file_size)}, more than MF Studio reads "
-                                  f"({_size(limit)}); use a smaller MovieLens set.")
+            raise FileFormatError(f"{where} unpacks to {approx_size(info.file_size)}, more than MF Studio reads "
+                                  f"({approx_size(limit)}); use a smaller MovieLens set.")
         try:
             # zipfile stops at the size the directory declares and checks the CRC there, so a member
             # that unpacks to more than it says (a zip bomb) raises BadZipFile instead of filling memory
             return self.zf.open(info)  # type: ignore[return-value]
         except NotImplementedError:
-            raise FileFormatError(f"{where} is compressed in a way Python cannot unpack; unpack the .zip and open the folder instead.") from None
+            raise FileFormatError(f"{where} is compressed in a way Python cannot unpack; unpack the .zip and open "
+                                  "the folder instead.") from None
 
     def close(self) -> None:
         self.zf.close()
@@ -248,12 +242,6 @@ def _head_line(path: Path) -> bytes:
     return head.split(b"\n", 1)[0].rstrip(b"\r").removeprefix(codecs.BOM_UTF8)
 
 
-def _csv_header_ok(line: bytes | str) -> bool:
-    text = line.decode("utf-8", "replace") if isinstance(line, bytes) else line
-    cells = [c.strip().strip('"').strip().lower() for c in text.lstrip("\ufeff").split(",")]
-    return tuple(cells[:3]) == _CSV_HEADER and len(cells) in (3, 4)
-
-
 def lone_file_layout(path: Path) -> Layout | None:
     """The layout of a MovieLens ratings file opened by itself, judged by its name and first line."""
     lay = layout_of_name(path.name)
@@ -261,9 +249,9 @@ def lone_file_layout(path: Path) -> Layout | None:
         return None
     line = _head_line(path)
     if lay.key == "csv":
-        return lay if _csv_header_ok(line) else None
+        return lay if csv_header_ok(line) else None
     cells = line.split(lay.sep)
-    if len(cells) in (3, 4) and all(_is_id(c.strip()) for c in cells[:2]):
+    if len(cells) in (3, 4) and all(is_id(c.strip()) for c in cells[:2]):
         return lay
     return None
 
@@ -301,340 +289,6 @@ def recognise(path: str | os.PathLike[str]) -> bool:
     return is_zip(p) or lone_file_layout(p) is not None
 
 
-# -- the ratings, parsed fast ------------------------------------------------------------------------
-_POW10 = 10 ** np.arange(19, dtype=np.int64)
-
-
-def _digits(b: np.ndarray, starts: np.ndarray, ends: np.ndarray, decimal: bool) -> np.ndarray | None:
-    """The numbers in fields ``b[starts:ends]`` (digits, and one '.' if ``decimal``), or None
-    if any field is something else (the slow reader then names the line)."""
-    lengths = ends - starts
-    if lengths.size == 0:
-        return np.zeros(0, np.float64 if decimal else np.int64)
-    width = int(lengths.max())
-    if lengths.min() < 1 or width > 18:
-        return None
-    j = np.arange(width)
-    idx = ends[:, None] - width + j  # fields right-aligned in a (fields x width) window
-    np.maximum(idx, 0, out=idx)
-    ch = b[idx] - np.uint8(48)  # '0'..'9' -> 0..9; anything else wraps above 9
-    inside = j >= (width - lengths)[:, None]
-    digit = (ch <= 9) & inside
-    if not decimal:
-        if not np.array_equal(digit, inside):
-            return None
-        return np.where(inside, ch, 0).astype(np.int64) @ _POW10[width - 1::-1]
-    dot = (ch == np.uint8(254)) & inside  # '.' - '0' wraps to 254
-    n_dots = dot.sum(axis=1)
-    if np.any(inside & ~digit & ~dot) or n_dots.max() > 1 or np.any(digit.sum(axis=1) == 0):
-        return None
-    # each digit weighs 10 ** (digits to its right); the dot then divides by 10 ** (digits after it)
-    right = np.cumsum(digit[:, ::-1], axis=1)[:, ::-1] - digit
-    whole = (np.where(digit, ch, 0).astype(np.int64) * _POW10[right]).sum(axis=1)
-    after = np.where(n_dots > 0, width - 1 - np.argmax(dot, axis=1), 0)
-    return whole / _POW10[after]  # exact integers divided: the same double as float(text)
-
-
-def _fast_block(data: bytes, sep: bytes, width: int) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
-    """user ids, movie ids, ratings of a block of whole lines, or None to use the slow reader."""
-    if b"\x00" in data:
-        return None
-    if b"\r" in data:
-        data = data.replace(b"\r", b"")
-    s = sep[0]
-    if len(sep) > 1:
-        data = data.replace(sep, b"\x00")  # '::' to one byte that cannot be in the file (checked above)
-        s = 0
-    while b"\n\n" in data:
-        data = data.replace(b"\n\n", b"\n")
-    data = data.lstrip(b"\n")
-    if not data.endswith(b"\n"):
-        data += b"\n"
-    b = np.frombuffer(data, np.uint8)
-    ends = np.flatnonzero((b == s) | (b == 10))
-    is_eol = b[ends] == 10
-    n_lines = ends.size // width
-    if ends.size != n_lines * width or np.count_nonzero(is_eol) != n_lines or not np.all(is_eol[width - 1::width]):
-        return None
-    starts = np.empty_like(ends)
-    starts[0] = 0
-    starts[1:] = ends[:-1] + 1
-    users = _digits(b, starts[0::width], ends[0::width], False)
-    movies = _digits(b, starts[1::width], ends[1::width], False)
-    vals = _digits(b, starts[2::width], ends[2::width], True)
-    if users is None or movies is None or vals is None:
-        return None
-    return users, movies, vals
-
-
-def _slow_block(data: bytes, sep: bytes, width: int, first_line: int, where: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The same as :func:`_fast_block` line by line, naming the first line that is wrong."""
-    text = data.decode("utf-8", "replace")
-    d = sep.decode()
-    users: list[int] = []
-    movies: list[int] = []
-    vals: list[float] = []
-    for k, line in enumerate(text.split("\n")):
-        if not line.strip():
-            continue
-        n = first_line + k
-        cells = [c.strip() for c in line.split(d)]
-        if len(cells) != width:
-            raise FileFormatError(f"Line {n:,} of {where} has {len(cells)} fields where MovieLens has {width} "
-                                  "(user, movie, rating, timestamp); the file may be damaged, so download it again.")
-        for what, cell, out in (("user id", cells[0], users), ("movie id", cells[1], movies)):
-            if not (cell.isascii() and cell.isdigit()) or int(cell) >= MAX_ID:
-                shown = cell if len(cell) <= 30 else cell[:27] + "..."
-                raise FileFormatError(f"Line {n:,} of {where} holds {shown!r} where a {what} (a whole number) should be; "
-                                      "the file may be damaged, so download it again.")
-            out.append(int(cell))
-        try:
-            v = read_number(cells[2])  # the one rule: the fast path reads only ASCII digits and '.'
-        except NumberError:
-            v = None
-        if v is None:
-            shown = cells[2] if len(cells[2]) <= 30 else cells[2][:27] + "..."
-            raise FileFormatError(f"Line {n:,} of {where} holds {shown!r} where a rating should be; "
-                                  "the file may be damaged, so download it again.")
-        vals.append(v)
-    return np.array(users, np.int64), np.array(movies, np.int64), np.array(vals, np.float64)
-
-
-def _blocks(fh: BinaryIO, where: str, limit: int = MAX_FILE_BYTES) -> Iterator[tuple[bytes, int]]:
-    """Whole lines in blocks of about BLOCK_BYTES, each with the number of its first line;
-    refused once more than ``limit`` bytes came (whatever the file's size said)."""
-    carry = b""
-    line = 1
-    total = 0
-    while True:
-        chunk = fh.read(BLOCK_BYTES)
-        if not chunk:
-            if carry:
-                yield carry, line
-            return
-        total += len(chunk)
-        if total > limit:
-            raise FileFormatError(f"{where} holds more than MF Studio reads ({_size(limit)}); use a smaller MovieLens set.")
-        data = carry + chunk
-        cut = data.rfind(b"\n") + 1
-        if cut == 0:
-            if len(data) > MAX_LINE_BYTES:
-                raise FileFormatError(f"{where} has a line longer than {MAX_LINE_BYTES // 1024**2} MiB, so it is not a "
-                                      "MovieLens ratings file; check that it is the right file.")
-            carry = data
-            continue
-        block, carry = data[:cut], data[cut:]
-        yield block, line
-        line += block.count(b"\n")
-
-
-class _Distinct:
-    """A running count of distinct ids, over a table of the ids seen (MovieLens ids are small;
-    past ``TABLE_LIMIT`` it stops counting and the caller checks at the end)."""
-
-    TABLE_LIMIT = 50_000_000
-
-    def __init__(self) -> None:
-        self.seen = np.zeros(0, dtype=bool)
-        self.count = 0
-        self.on = True
-
-    def add(self, ids: np.ndarray) -> None:
-        if not self.on or ids.size == 0:
-            return
-        top = int(ids.max())
-        if top >= self.TABLE_LIMIT:
-            self.on = False
-            return
-        if top >= self.seen.size:
-            self.seen = np.concatenate([self.seen, np.zeros(max(top + 1, 2 * self.seen.size) - self.seen.size, bool)])
-        fresh = ids[~self.seen[ids]]
-        if fresh.size:
-            self.count += int(np.unique(fresh).size)
-            self.seen[fresh] = True
-
-
-class TooManyCellsError(Exception):
-    """The users x films seen so far exceed ``max_cells``; reading stopped there."""
-
-    def __init__(self, n_users: int, n_items: int) -> None:
-        super().__init__(n_users, n_items)
-        self.n_users, self.n_items = n_users, n_items
-
-
-def read_ratings_stream(fh: BinaryIO, lay: Layout, where: str,
-                        max_cells: int | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """user ids, movie ids and ratings of a MovieLens ratings file, in file order.
-
-    With ``max_cells``, raises TooManyCellsError as soon as the distinct users x films read
-    so far pass it: ML-25M is refused after a few blocks instead of after all 25 M lines.
-    """
-    cols: tuple[list[np.ndarray], list[np.ndarray], list[np.ndarray]] = ([], [], [])
-    distinct = (_Distinct(), _Distinct())
-    width = 0
-    for data, first_line in _blocks(fh, where):
-        if first_line == 1:
-            data = data.removeprefix(codecs.BOM_UTF8)
-            if lay.header:
-                head, _, data = data.partition(b"\n")
-                if not _csv_header_ok(head.rstrip(b"\r")):
-                    shown = head.decode("utf-8", "replace").strip()[:60]
-                    raise FileFormatError(f"{where} starts with {shown!r}, not MovieLens's header userId,movieId,rating,timestamp; "
-                                          "open it as a rating file instead of as MovieLens.")
-                first_line = 2
-        if not width:
-            first = next((ln for ln in data.split(b"\n", 50)[:50] if ln.strip()), None)
-            if first is None:
-                continue
-            width = len(first.split(lay.sep))
-            if width not in (3, 4):
-                width = 4  # the slow reader names the line and what it should hold
-        got = _fast_block(data, lay.sep, width)
-        if got is None:
-            got = _slow_block(data, lay.sep, width, first_line, where)
-        for out, a in zip(cols, got):
-            # ids as int32 while they fit: ML-25M's ratings then take 16 bytes a line, not 24
-            out.append(a.astype(np.int32) if a.dtype.kind == "i" and a.size and a.max() < 2**31 else a)
-        if max_cells is not None:
-            distinct[0].add(got[0])
-            distinct[1].add(got[1])
-            if distinct[0].count * distinct[1].count > max_cells:
-                raise TooManyCellsError(distinct[0].count, distinct[1].count)
-    if not cols[0]:
-        return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0)
-    joined = []
-    for out in cols:
-        joined.append(np.concatenate(out))
-        out.clear()  # one column's blocks at a time, so the peak is the data plus one column
-    return joined[0], joined[1], joined[2]
-
-
-# -- titles and genres -------------------------------------------------------------------------------
-def _decode(data: bytes) -> str:
-    """UTF-8 (ML-10M, ml-latest), else latin-1 (ML-100K's u.item, ML-1M's movies.dat)."""
-    data = data.removeprefix(codecs.BOM_UTF8)
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        return data.decode("latin-1")
-
-
-@dataclass
-class _Titles:
-    titles: dict[int, str]
-    genres: dict[int, tuple[str, ...]]
-    genre_names: tuple[str, ...] | None = None  # the full list, where the layout names it (ML-100K)
-    bad_lines: list[int] | None = None
-
-
-def _genre_names_100k(text: str) -> tuple[str, ...]:
-    """u.genre: 'name|index' lines, in index order."""
-    named: dict[int, str] = {}
-    for line in text_lines(text):
-        name, _, index = line.rpartition("|")
-        if name.strip() and _is_id(index.strip()):
-            named.setdefault(int(index), name.strip())
-    if not named or sorted(named) != list(range(len(named))):
-        return GENRES_100K
-    return tuple(named[k] for k in range(len(named)))
-
-
-def parse_u_item(text: str, names: tuple[str, ...] = GENRES_100K) -> _Titles:
-    """u.item: id|title|release date|video release date|IMDb URL|one 0/1 flag per genre."""
-    out = _Titles({}, {}, names, [])
-    n_flags = len(names)
-    for n, line in enumerate(text_lines(text), start=1):
-        if not line.strip():
-            continue
-        f = line.split("|")
-        if len(f) < 2 or not _is_id(f[0].strip()):
-            out.bad_lines.append(n)  # type: ignore[union-attr]
-            continue
-        mid = int(f[0])
-        if mid in out.titles:
-            continue
-        out.titles[mid] = f[1].strip()
-        flags = f[-n_flags:] if len(f) >= 5 + n_flags else []
-        out.genres[mid] = tuple(g for g, x in zip(names, flags) if x.strip() == "1")
-    return out
-
-
-def parse_movies_dat(text: str) -> _Titles:
-    """movies.dat: MovieID::Title::Genres, genres separated by '|'."""
-    out = _Titles({}, {}, None, [])
-    for n, line in enumerate(text_lines(text), start=1):
-        if not line.strip():
-            continue
-        f = line.split("::")
-        if len(f) < 2 or not _is_id(f[0].strip()):
-            out.bad_lines.append(n)  # type: ignore[union-attr]
-            continue
-        mid = int(f[0])
-        if mid in out.titles:
-            continue
-        title = "::".join(f[1:-1]) if len(f) > 2 else f[1]
-        genres = f[-1] if len(f) > 2 else ""
-        out.titles[mid] = title.strip()
-        out.genres[mid] = tuple(g.strip() for g in genres.split("|") if g.strip() and g.strip() != NO_GENRES)
-    return out
-
-
-def parse_movies_csv(text: str) -> _Titles:
-    """movies.csv: movieId,title,genres with a header; titles quoted when they hold commas."""
-    out = _Titles({}, {}, None, [])
-    rows = csv.reader(text_lines(text))
-    col = {"movieid": 0, "title": 1, "genres": 2}
-    try:
-        for row in rows:
-            n = rows.line_num
-            cells = [c.strip() for c in row]
-            if not any(cells):
-                continue
-            if n == 1 and not _is_id(cells[0]):
-                words = [c.lower() for c in cells]
-                if all(w in words for w in col):
-                    col = {w: words.index(w) for w in col}
-                continue
-            if len(cells) <= max(col["movieid"], col["title"]) or not _is_id(cells[col["movieid"]]):
-                out.bad_lines.append(n)  # type: ignore[union-attr]
-                continue
-            mid = int(cells[col["movieid"]])
-            if mid in out.titles:
-                continue
-            out.titles[mid] = cells[col["title"]]
-            genres = cells[col["genres"]] if len(cells) > col["genres"] else ""
-            out.genres[mid] = tuple(g.strip() for g in genres.split("|") if g.strip() and g.strip() != NO_GENRES)
-    except csv.Error:
-        out.bad_lines.append(rows.line_num)  # type: ignore[union-attr]  # the rest stays unread: its quotes are broken
-    return out
-
-
-def unique_titles(ids: list[int], titles: dict[int, str]) -> tuple[list[str], int]:
-    """A label per film: its title, with its id added where titles repeat ('Chasing Amy (1997)
-    (movie 246)'); 'Movie <id>' where there is none. Also how many films had no title."""
-    raw = [titles.get(i, "").strip() for i in ids]
-    counts = Counter(raw)
-    labels = []
-    missing = 0
-    for mid, t in zip(ids, raw):
-        if not t:
-            missing += 1
-            labels.append(f"Movie {mid}")
-        elif counts[t] > 1:
-            labels.append(f"{t} (movie {mid})")
-        else:
-            labels.append(t)
-    # a title that happens to read like another's disambiguated label: count it up until unique
-    seen: set[str] = set()
-    for k, lab in enumerate(labels):
-        cand, n = lab, 2
-        while cand in seen:
-            cand, n = f"{lab} ({n})", n + 1
-        seen.add(cand)
-        labels[k] = cand
-    return labels, missing
-
-
 # -- reading -----------------------------------------------------------------------------------
 def _dataset_name(container: str, lay: Layout) -> str:
     """'MovieLens 1M', 'MovieLens latest-small' ... from the folder or zip name, else from the layout."""
@@ -660,7 +314,8 @@ def _locate(src: _Source) -> tuple[str, Layout]:
     return key, lay
 
 
-def read_movielens(path: str | os.PathLike[str], *, scale: tuple[float, float] | None = None) -> tuple[Ratings, list[str]]:
+def read_movielens(path: str | os.PathLike[str], *,
+                   scale: tuple[float, float] | None = None) -> tuple[Ratings, list[str]]:
     """Ratings from a MovieLens folder, .zip or ratings file, and a notice of what was read.
 
     Raises FileFormatError with a sentence for anything that is not MovieLens or is damaged.
@@ -681,7 +336,8 @@ def read_movielens(path: str | os.PathLike[str], *, scale: tuple[float, float] |
     try:
         return _read(src, p, lone, scale)
     except (zipfile.BadZipFile, zlib.error, EOFError):
-        raise FileFormatError(f"{src.name} is damaged (a packed file does not unpack correctly); download it again.") from None
+        raise FileFormatError(f"{src.name} is damaged (a packed file does not unpack correctly); "
+                              "download it again.") from None
     except OSError as exc:
         raise FileFormatError(describe_os_error(exc, p, "read")) from exc
     finally:
@@ -721,7 +377,8 @@ def _read(src: _Source, p: Path, lone: Layout | None, scale: tuple[float, float]
     name = _dataset_name(container, lay)
     try:
         with src.open(key, MAX_FILE_BYTES) as fh:
-            users, movies, vals = read_ratings_stream(fh, lay, src.where(key) if lone is None else ratings_name, MAX_CELLS)
+            where = src.where(key) if lone is None else ratings_name
+            users, movies, vals = read_ratings_stream(fh, lay.sep, lay.header, where, MAX_CELLS)
     except TooManyCellsError as exc:
         raise _too_large(name, exc.n_users, exc.n_items) from None
     if vals.size == 0:
@@ -742,12 +399,12 @@ def _read(src: _Source, p: Path, lone: Layout | None, scale: tuple[float, float]
     notices: list[str] = []
 
     movies_key = src.find(lay.movies, folder)
-    titles: _Titles | None = None
+    titles: Titles | None = None
     if movies_key is not None:
-        text = _decode(src.read(movies_key, MAX_TITLES_BYTES))
+        text = decode_titles(src.read(movies_key, MAX_TITLES_BYTES))
         if lay.key == "100k":
             genre_key = src.find("u.genre", folder)
-            names = _genre_names_100k(_decode(src.read(genre_key, 1024**2))) if genre_key else GENRES_100K
+            names = genre_names_100k(decode_titles(src.read(genre_key, 1024**2))) if genre_key else GENRES_100K
             titles = parse_u_item(text, names)
         elif lay.key == "dat":
             titles = parse_movies_dat(text)
@@ -770,7 +427,8 @@ def _read(src: _Source, p: Path, lone: Layout | None, scale: tuple[float, float]
         n_genres = len(titles.genre_names) if titles.genre_names else len(used)
         notices.append(f"Read {name}: {what}, with titles and {n_genres} genres.")
     else:
-        notices.append(f"Read {name}: {what}; there is no {lay.movies} beside {ratings_name}, so films are labelled by their ids.")
+        notices.append(f"Read {name}: {what}; there is no {lay.movies} beside {ratings_name}, "
+                       "so films are labelled by their ids.")
     if titles is not None and missing:
         notices.append(f"{missing:,} rated film(s) have no title in {lay.movies}; they are labelled 'Movie <id>'.")
     if titles is not None and titles.bad_lines:

@@ -24,350 +24,39 @@ a key twice in one object, data after the gzip member, true/false or text where 
 belong all refused. The rule for what is wrong: outside the saved results it refuses the
 file with one sentence; inside them it drops the results with a notice and opens the
 ratings and settings. Either way what the reader returns is whole and valid.
+
+This module reads the document; session_json reads the bytes as bounded JSON, session_write writes.
+The keys ``held_out`` and ``holdout_fraction`` keep their names for the files already saved; in a
+Session they are ``held_out_cells`` and ``holdout``.
 """
 
 from __future__ import annotations
 
 import itertools
-import json
 import math
 import os
-import re
-import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-import mfstudio
 from mfstudio.core.errors import MFStudioError
+from mfstudio.core.params import HOLDOUT, PATIENCE
+from mfstudio.core.params import K as K_SPEC
 from mfstudio.core.ratings import MAX_CELLS, Ratings
 from mfstudio.core.session import RunResult, Session
 from mfstudio.core.solvers import Factors, get_solver
-from mfstudio.core.solvers.base import K as K_SPEC
 from mfstudio.core.training import HISTORY_COLUMNS, History, StopReason
-from mfstudio.io.atomic import atomic_write
 from mfstudio.io.errors import FileFormatError
 from mfstudio.io.files import read_bytes
+from mfstudio.io.session_json import MAX_GRID_CELLS, MAX_HISTORY_ROWS, document_from_bytes
+from mfstudio.io.session_write import FORMAT_NAME, FORMAT_VERSION
 
-FORMAT_NAME = "mfstudio-session"
-FORMAT_VERSION = 1
-GZIP_ABOVE = 1_000_000  # bytes of JSON above which the file is gzip-compressed
-GRID_MAX_CELLS = 10_000  # ratings are written as a grid up to this many cells, else as entries
-MAX_DEPTH = 32  # deepest nesting a session file may have (the format needs 5)
-MAX_NUMBER_CHARS = 64  # longest number token accepted
-MAX_JSON_BYTES = 2 * 1024**3  # largest session after decompression
-MAX_UNPACK_RATIO = 20  # a gzip session may unpack to this many times its size (MF Studio's pack 6-10x; bombs 1000x)
-UNPACK_FLOOR = 32 * 1024**2  # ... and always to this much (small sessions pack better)
-MAX_GRID_CELLS = 1_000_000  # ratings as an 'R' grid only up to this many cells (MF Studio writes one up to GRID_MAX_CELLS)
-MAX_HISTORY_ROWS = 1_000_000  # a history keeps about 10,000 rows
-MAX_NULLS = MAX_GRID_CELLS + len(HISTORY_COLUMNS) * MAX_HISTORY_ROWS  # nulls (NaN) only fill a grid or history cells
 MAX_STEP = 2**53  # steps are counted exactly in a float up to here
 MAX_MESSAGE_CHARS = 100_000
 
 
-# -- writing --------------------------------------------------------------------------------
-def _num(x: Any) -> str:
-    """One number as JSON: full precision, NaN as null, infinities as strings."""
-    if isinstance(x, (bool, np.bool_)):
-        return "true" if x else "false"
-    if isinstance(x, (int, np.integer)):
-        return str(int(x))
-    f = float(x)
-    if math.isnan(f):
-        return "null"
-    if math.isinf(f):
-        return '"Infinity"' if f > 0 else '"-Infinity"'
-    return repr(f)
-
-
-class _RawPieces(tuple):
-    """JSON text already rendered, in pieces (the long list of rating entries) that are never joined."""
-
-
-ENTRIES_CHUNK = 10_000  # rating entries rendered per C-level call
-
-
-def _entries_json(o: Any, indent: int) -> _RawPieces:
-    """``[[row, col, value], ...]`` one entry per line, rendered at C speed (values are finite).
-
-    In pieces of ``ENTRIES_CHUNK`` entries: one C call over millions of entries, or one
-    string of them all, would hold the GIL for seconds, and the window writes its
-    recovery file on another thread while the user works.
-    """
-    if len(o) == 0:
-        return _RawPieces(("[]",))
-    inner = " " * (indent + 2)
-    fmt = "{}[{}, {}, {!r}]".format
-    pieces = ["[\n"]
-    for start in range(0, len(o), ENTRIES_CHUNK):
-        stop = start + ENTRIES_CHUNK
-        rows, cols, vals = o.rows[start:stop].tolist(), o.cols[start:stop].tolist(), o.vals[start:stop].tolist()
-        pieces.append((",\n" if start else "") + ",\n".join(map(fmt, [inner] * len(rows), rows, cols, vals)))
-    pieces.append("\n" + " " * indent + "]")
-    return _RawPieces(pieces)
-
-
-def _text(s: str) -> str:
-    """``s`` as UTF-8 can hold it: a lone surrogate (labels cannot have one, a run's message or a
-    parameter name might) becomes U+FFFD instead of failing the save."""
-    try:
-        s.encode("utf-8")
-    except UnicodeEncodeError:
-        return s.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
-    return s
-
-
-def _dump(obj: Any, indent: int = 0) -> str:
-    """JSON text: objects one key per line, each row of a 2-D array on its own line."""
-    return "".join(_pieces(obj, indent))
-
-
-def _pieces(obj: Any, indent: int = 0) -> Iterator[str]:
-    """The JSON text of ``obj`` (see :func:`_dump`) as pieces, none of them the size of the whole."""
-    pad, inner = " " * indent, " " * (indent + 2)
-    if isinstance(obj, _RawPieces):
-        yield from obj
-    elif isinstance(obj, dict) and obj:
-        yield "{\n"
-        for n, (k, v) in enumerate(obj.items()):
-            yield (",\n" if n else "") + f"{inner}{json.dumps(_text(str(k)))}: "
-            yield from _pieces(v, indent + 2)
-        yield "\n" + pad + "}"
-    else:
-        yield _dump_value(obj, indent)
-
-
-def _dump_value(obj: Any, indent: int) -> str:
-    pad, inner = " " * indent, " " * (indent + 2)
-    if isinstance(obj, np.ndarray):
-        if obj.ndim >= 2 and len(obj):  # row by row: one tolist() of a big matrix would hold the GIL for long
-            return "[\n" + ",\n".join(inner + _dump_value(r, indent + 2) for r in obj) + "\n" + pad + "]"
-        obj = obj.tolist()
-    if isinstance(obj, dict):
-        return _dump(obj, indent) if obj else "{}"
-    if isinstance(obj, (list, tuple)):
-        if obj and all(isinstance(r, (list, tuple)) for r in obj):
-            return "[\n" + ",\n".join(inner + _dump_value(r, indent + 2) for r in obj) + "\n" + pad + "]"
-        return "[" + ", ".join(_dump_value(v, indent + 2) for v in obj) + "]"
-    if obj is None:
-        return "null"
-    if isinstance(obj, str):
-        return json.dumps(_text(obj), ensure_ascii=False)
-    return _num(obj)
-
-
-def _plain(v: Any) -> Any:
-    """numpy scalars to Python ones, for parameters."""
-    if isinstance(v, np.generic):
-        return v.item()
-    return v
-
-
-def session_to_dict(session: Session) -> dict[str, Any]:
-    """The JSON document of a session, as Python objects (arrays as lists)."""
-    r = session.ratings
-    o = r.observed
-    rat: dict[str, Any] = {"shape": list(r.shape), "users": list(r.users), "items": list(r.items), "scale": list(r.scale)}
-    if r.n_users * r.n_items <= GRID_MAX_CELLS and r.n_items > 0:
-        grid: list[list[Any]] = [[None] * r.n_items for _ in range(r.n_users)]
-        for i, j, v in zip(o.rows.tolist(), o.cols.tolist(), o.vals.tolist()):
-            grid[i][j] = v
-        rat["R"] = grid
-    else:
-        rat["entries"] = _entries_json(o, 4)
-    if r.item_genres is not None:
-        rat["item_genres"] = [list(g) for g in r.item_genres]
-    doc: dict[str, Any] = {
-        "format": FORMAT_NAME,
-        "version": FORMAT_VERSION,
-        "app": f"MF Studio {mfstudio.__version__}",
-        "ratings": rat,
-        "held_out": np.asarray(session.held_out, dtype=np.int64).reshape(-1, 2).tolist(),
-        "solver": session.solver,
-        "params": {str(k): _plain(v) for k, v in session.params.items()},
-        "holdout_fraction": float(session.holdout_fraction),
-        "patience": None if session.patience is None else int(session.patience),
-        "zeros_are_missing": bool(session.zeros_are_missing),
-        "result": None,
-    }
-    res = session.result
-    if res is not None:
-        f = res.factors
-        doc["result"] = {
-            "solver": res.solver,
-            "params": {str(k): _plain(v) for k, v in res.params.items()},
-            "steps_done": int(res.steps_done),
-            "elapsed_s": float(res.elapsed_s),
-            "reason": str(getattr(res.reason, "value", res.reason) or ""),
-            "message": res.message,
-            "factors": {
-                "K": f.K,
-                "P": f.P,
-                "Q": f.Q,
-                "user_bias": f.user_bias,
-                "item_bias": f.item_bias,
-                "global_mean": float(f.global_mean),
-            },
-            "history": {"columns": list(HISTORY_COLUMNS), "rows": res.history.arrays()},
-        }
-    return doc
-
-
-def session_to_bytes(session: Session) -> bytes:
-    """The bytes of a session file: JSON text, gzip-compressed when large."""
-    # piece by piece, never the whole text as one string: no step holds the GIL for long
-    data = [piece.encode("utf-8") for piece in _pieces(session_to_dict(session))]
-    data.append(b"\n")
-    if sum(map(len, data)) <= GZIP_ABOVE:
-        return b"".join(data)
-    z = zlib.compressobj(6, zlib.DEFLATED, 31)  # gzip with mtime 0: the same bytes for the same session
-    out = [z.compress(d) for d in data]
-    out.append(z.flush())
-    return b"".join(out)
-
-
-def save_session(path: str | os.PathLike[str], session: Session) -> None:
-    """Write ``session`` to ``path`` atomically."""
-    atomic_write(path, session_to_bytes(session))
-
-
-# -- safe parsing -----------------------------------------------------------------------------
-_STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.DOTALL)
-_LONG_NUMBER = re.compile(rf"[-+0-9.eE]{{{MAX_NUMBER_CHARS + 1},}}")
-_LONG_NUMBER_BYTES = re.compile(rb"[-+0-9.eE]{%d,}" % (MAX_NUMBER_CHARS + 1))
-_BRACKET_STEP = np.zeros(256, dtype=np.int8)
-_BRACKET_STEP[[ord("["), ord("{")]] = 1
-_BRACKET_STEP[[ord("]"), ord("}")]] = -1
-_SCAN_CHUNK = 1 << 24
-_NOT_BLANK = re.compile(rb"[^ \t\r\n]")
-
-
-def nesting_depth(text: str) -> int:
-    """How deeply ``[`` and ``{`` nest in JSON text (strings ignored), without recursion."""
-    bare = _STRING.sub('""', text).encode("utf-8", "replace")
-    return _bracket_depth(bare)
-
-
-def _bracket_depth(data: bytes | bytearray | memoryview) -> int:
-    """How deeply brackets nest, strings not told apart, in chunks (bounded temporaries). Brackets
-    inside strings can make this more or less than the document's depth; the caller checks
-    precisely only when this is above the limit, and json itself refuses far deeper nesting."""
-    mv = memoryview(data)
-    depth = top = 0
-    for start in range(0, len(mv), _SCAN_CHUNK):
-        step = _BRACKET_STEP[np.frombuffer(mv[start:start + _SCAN_CHUNK], dtype=np.uint8)]
-        moves = step[np.flatnonzero(step)].astype(np.int64)
-        if moves.size:
-            running = np.cumsum(moves) + depth
-            top, depth = max(top, int(running.max())), int(running[-1])
-    return top
-
-
-def _no_duplicate_keys(name: str) -> Callable[[list[tuple[str, Any]]], dict[str, Any]]:
-    def hook(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-        d = dict(pairs)
-        if len(d) != len(pairs):
-            seen: set[str] = set()
-            for k, _ in pairs:
-                if k in seen:
-                    raise FileFormatError(f"{name} holds {k!r} twice in one object, so which value is meant is unclear; "
-                                          "open an older copy or save the session again.")
-                seen.add(k)
-        return d
-    return hook
-
-
-def _prescan(data: bytes | bytearray | memoryview, name: str) -> None:
-    """What can be refused from the raw bytes, before they are decoded and parsed."""
-    mv = memoryview(data)
-    depth = _bracket_depth(mv)
-    if depth > MAX_DEPTH:  # strings may hold brackets: count again without them
-        depth = nesting_depth(str(mv, "utf-8", "replace"))
-        if depth > MAX_DEPTH:
-            raise FileFormatError(f"{name} nests {depth:,} levels deep, more than a session file can ({MAX_DEPTH}); "
-                                  "it is not a valid MF Studio session.")
-    if _LONG_NUMBER_BYTES.search(mv):  # perhaps inside a string (a label of 70 digits): look again without them
-        long_run = _LONG_NUMBER.search(_STRING.sub('""', str(mv, "utf-8", "replace")))
-        if long_run:
-            n = len(long_run.group(0))
-            raise FileFormatError(f"{name} holds a number {n:,} characters long; numbers in a session file have at "
-                                  f"most {MAX_NUMBER_CHARS}, so the file is damaged.")
-    # each null costs a list slot when parsed; a session needs them only in a small grid and in the history
-    whole = mv.obj if isinstance(mv.obj, (bytes, bytearray)) else bytes(mv)  # no copy for bytes (a BOM aside: a bound)
-    nulls = whole.count(b"null")
-    if nulls > MAX_NULLS:
-        raise FileFormatError(f"{name} holds {nulls:,} missing values (null), more than a session can ({MAX_NULLS:,}: "
-                              "MF Studio writes large ratings as a list of entries, not as a grid); it is not a valid "
-                              "MF Studio session.")
-
-
-def safe_json_loads(text: str, name: str = "The file") -> Any:
-    """``json.loads`` with limits: nesting depth, number length, nulls; bare NaN/Infinity and
-    duplicate keys refused."""
-    _prescan(text.encode("utf-8", "surrogatepass"), name)
-    return _loads(text, name)
-
-
-def _loads(text: str, name: str) -> Any:
-    def constant(s: str) -> Any:
-        raise FileFormatError(f"{name} holds a bare {s}, which JSON does not allow; write null for NaN and \"Infinity\" for infinity.")
-
-    try:
-        return json.loads(text, parse_constant=constant, object_pairs_hook=_no_duplicate_keys(name))
-    except FileFormatError:
-        raise
-    except json.JSONDecodeError as exc:
-        stripped = text.strip()
-        if not stripped.startswith(("{", "[")):
-            raise FileFormatError(f"{name} is not JSON, so it cannot be an MF Studio session; open it as ratings instead.") from None
-        cut = exc.pos >= len(stripped) - 32 or not stripped.endswith("}")  # a whole document ends with }
-        what = "ends too early (it is truncated)" if cut else f"is not valid JSON at line {exc.lineno}, column {exc.colno}"
-        raise FileFormatError(f"{name} {what}; open an older copy or save the session again.") from None
-    except (RecursionError, ValueError) as exc:
-        raise FileFormatError(f"{name} could not be read ({exc.__class__.__name__}); it is not a valid MF Studio session.") from None
-
-
-def unpack_limit(packed_bytes: int) -> int:
-    """How much a gzip-compressed session of ``packed_bytes`` may unpack to."""
-    return min(MAX_JSON_BYTES, max(UNPACK_FLOOR, MAX_UNPACK_RATIO * packed_bytes))
-
-
-def _decompress(data: bytes, name: str) -> bytearray:
-    """The unpacked document, streamed in bounded pieces and refused as soon as it passes
-    :func:`unpack_limit` (a gzip bomb is refused after a moment and a few hundred MB at most),
-    and refused when anything follows the one gzip member MF Studio writes."""
-    limit = unpack_limit(len(data))
-    d = zlib.decompressobj(wbits=31)
-    out = bytearray()
-    mv = memoryview(data)
-    pos = 0
-    try:
-        while pos < len(mv) and not d.eof:
-            piece: bytes | memoryview = mv[pos:pos + (1 << 16)]
-            pos += len(piece)
-            while piece:
-                out += d.decompress(piece, 1 << 20)
-                if len(out) > limit:
-                    raise FileFormatError(
-                        f"{name} unpacks to more than {limit / 1024**2:,.0f} MiB from {len(data) / 1024**2:,.1f} MiB, "
-                        f"more than {MAX_UNPACK_RATIO} times its packed size (MF Studio's sessions pack about 6 to 10 "
-                        "times); it is damaged or not a session, so MF Studio does not open it.")
-                if d.eof:
-                    break
-                piece = d.unconsumed_tail
-    except zlib.error:
-        raise FileFormatError(f"{name} is damaged (the compressed data is corrupt); open an older copy or save the session again.") from None
-    if not d.eof:
-        raise FileFormatError(f"{name} is truncated (the compressed data ends early); open an older copy or save the session again.")
-    if d.unused_data or pos < len(mv):
-        raise FileFormatError(f"{name} holds data after its end (a second gzip member or other bytes), which MF Studio "
-                              "never writes; open an older copy or save the session again.")
-    return out
-
-
-# -- reading ------------------------------------------------------------------------------------
 class _ResultError(Exception):
     """Saved results that cannot be used; ``str`` completes "its saved results ..."."""
 
@@ -391,7 +80,8 @@ class _Doc:
             return _ResultError(f"are damaged ({what})")
         return FileFormatError(f"{self.name} is damaged: {what}; open an older copy or save the session again.")
 
-    def get(self, d: Any, key: str, kinds: tuple[type, ...], where: str, default: Any = ..., nullable: bool = False) -> Any:
+    def get(self, d: Any, key: str, kinds: tuple[type, ...], where: str, default: Any = ...,
+            nullable: bool = False) -> Any:
         if not isinstance(d, dict):
             raise self.fail(f"'{where}' is not an object")
         if key not in d:
@@ -423,9 +113,11 @@ class _Doc:
         if type(v) is not list or (ndim == 2 and not set(map(type, v)) <= {list}):
             raise self.fail(f"'{where}' must be a {ndim}-dimensional array of numbers")
         kinds = set(map(type, itertools.chain.from_iterable(v) if ndim == 2 else v))
-        allowed = {int, float} | ({_NONE} if nulls and not finite else set()) | ({str} if infinities and not finite else set())
+        allowed = {int, float} | ({_NONE} if nulls and not finite else set()) | (
+            {str} if infinities and not finite else set())
         if not kinds <= allowed:
-            bad = "true or false" if bool in kinds else "text" if str in kinds else "null" if _NONE in kinds else "a list or object"
+            bad = ("true or false" if bool in kinds else "text" if str in kinds
+                   else "null" if _NONE in kinds else "a list or object")
             raise self.fail(f"'{where}' must hold numbers only, not {bad}")
         if str in kinds:
             strings = {x for x in (itertools.chain.from_iterable(v) if ndim == 2 else v) if type(x) is str}
@@ -485,14 +177,16 @@ def _migrate_0(doc: dict[str, Any]) -> dict[str, Any]:
         raise FileFormatError("The file has no rating grid 'R'; it is not an MF Studio session.")
     zeros_missing = doc.get("zeros_are_missing", True)
     if not isinstance(zeros_missing, bool):
-        raise FileFormatError("The file's 'zeros_are_missing' must be true or false; it is not a valid MF Studio session.")
+        raise FileFormatError("The file's 'zeros_are_missing' must be true or false; "
+                              "it is not a valid MF Studio session.")
     n = len(grid)
     m = len(grid[0]) if grid else 0
     if n * m > MAX_GRID_CELLS:
         raise FileFormatError(f"The file's rating grid 'R' is {n:,} x {m:,}, more than a grid in a session may be "
                               f"({MAX_GRID_CELLS:,} cells); save the ratings as a CSV file and open that.")
     # 0 (and -0) is "not rated" when zeros are missing; false == 0 in Python, but false is no rating
-    rows = [[None if (x is None or (zeros_missing and type(x) in (int, float) and x == 0)) else x for x in r] for r in grid]
+    rows = [[None if (x is None or (zeros_missing and type(x) in (int, float) and x == 0)) else x for x in r]
+            for r in grid]
     return {
         "format": FORMAT_NAME,
         "version": 1,
@@ -516,7 +210,8 @@ def _ratings(doc: _Doc, rat: Any) -> Ratings:
         raise doc.fail("'ratings.shape' must be two whole numbers")
     n, m = int(shape[0]), int(shape[1])
     if n * m > MAX_CELLS:
-        raise FileFormatError(f"{doc.name} holds a {n:,} x {m:,} matrix, more than MF Studio handles ({MAX_CELLS:,} cells).")
+        raise FileFormatError(f"{doc.name} holds a {n:,} x {m:,} matrix, "
+                              f"more than MF Studio handles ({MAX_CELLS:,} cells).")
     users = doc.labels(doc.get(rat, "users", (list,), "ratings"), n, "ratings.users")
     items = doc.labels(doc.get(rat, "items", (list,), "ratings"), m, "ratings.items")
     scale_v = doc.get(rat, "scale", (list,), "ratings", default=None, nullable=True)
@@ -540,7 +235,8 @@ def _ratings(doc: _Doc, rat: Any) -> Ratings:
     else:
         entries = doc.get(rat, "entries", (list,), "ratings")
         if len(entries) > n * m:
-            raise doc.fail(f"'ratings.entries' lists {len(entries):,} ratings, more than the {n:,} x {m:,} matrix has cells")
+            raise doc.fail(f"'ratings.entries' lists {len(entries):,} ratings, "
+                           f"more than the {n:,} x {m:,} matrix has cells")
         e = doc.floats(entries, 2, "ratings.entries", finite=True)
         if e.size == 0:
             e = e.reshape(0, 3)
@@ -644,7 +340,8 @@ def _history(doc: _Doc, h: Any) -> History:
         raise doc.fail("'result.history.columns' names a column twice")
     rows_v = doc.get(h, "rows", (list,), "result.history")
     if len(rows_v) > MAX_HISTORY_ROWS:
-        raise doc.fail(f"'result.history.rows' has {len(rows_v):,} rows, more than a history keeps ({MAX_HISTORY_ROWS:,})")
+        raise doc.fail(f"'result.history.rows' has {len(rows_v):,} rows, "
+                       f"more than a history keeps ({MAX_HISTORY_ROWS:,})")
     raw = doc.floats(rows_v, 2, "result.history.rows") if rows_v else np.zeros((0, len(cols)))
     if raw.shape[1] != len(cols):
         raise doc.fail("'result.history.rows' must have one value per column")
@@ -691,13 +388,15 @@ def session_from_document(obj: Any, name: str = "The session file") -> tuple[Ses
         obj = MIGRATIONS[version](obj)
         version += 1
         if not example_layout:
-            notices.append(f"{name} was written by an older MF Studio; it was converted, and saving writes the new format.")
+            notices.append(f"{name} was written by an older MF Studio; it was converted, "
+                           "and saving writes the new format.")
     notices = notices[:1]
     ratings = _ratings(doc, doc.get(obj, "ratings", (dict,), "session"))
-    held = obj.get("held_out", [])
-    held_arr = doc.ints(held, 2, "held_out") if held else np.zeros((0, 2), np.int64)
-    if held_arr.shape[1] != 2 or (held_arr.size and (
-            held_arr.min() < 0 or held_arr[:, 0].max() >= ratings.n_users or held_arr[:, 1].max() >= ratings.n_items)):
+    # "held_out" and "holdout_fraction": the names of the files already saved (held_out_cells and holdout here)
+    listed = obj.get("held_out", [])
+    cells = doc.ints(listed, 2, "held_out") if listed else np.zeros((0, 2), np.int64)
+    if cells.shape[1] != 2 or (cells.size and (
+            cells.min() < 0 or cells[:, 0].max() >= ratings.n_users or cells[:, 1].max() >= ratings.n_items)):
         raise doc.fail("'held_out' must list [row, column] cells inside the matrix")
     solver = doc.get(obj, "solver", (str,), "session", default="sgd")
     params = doc.get(obj, "params", (dict,), "session", default={})
@@ -707,12 +406,14 @@ def session_from_document(obj: Any, name: str = "The session file") -> tuple[Ses
         params = {k: typed[k] for k in params}  # the saved keys, with the types the solver takes
     except MFStudioError as exc:
         raise FileFormatError(f"{name} has invalid solver settings: {str(exc)[:1].lower()}{str(exc)[1:]}") from None
-    hf = doc.number(obj, "holdout_fraction", "session", default=0.0)
-    if not (0.0 <= hf < 1.0):
+    holdout = doc.number(obj, "holdout_fraction", "session", default=0.0)
+    if not HOLDOUT.contains(holdout):
         raise doc.fail("'holdout_fraction' must be at least 0 and below 1")
-    patience = doc.get(obj, "patience", (int,), "session", default=None, nullable=True)
+    patience = doc.get(obj, "patience", (int,), "session", default=None, nullable=True)  # null: off
     if patience is not None and not 1 <= patience <= MAX_STEP:
         raise doc.fail(f"'patience' must be a whole number of steps from 1 up to {MAX_STEP:,}")
+    if patience is not None:  # files from before PATIENCE's maximum: a longer patience never stops a run
+        patience = min(patience, int(PATIENCE.maximum))
     zeros_missing = doc.get(obj, "zeros_are_missing", (bool,), "session", default=True)
     res = doc.get(obj, "result", (dict,), "session", default=None, nullable=True)
     result = None
@@ -722,27 +423,14 @@ def session_from_document(obj: Any, name: str = "The session file") -> tuple[Ses
         except _ResultError as exc:
             notices.append(f"{name}: its saved results {exc}; the ratings and settings were opened without them, "
                            "so train again to get results.")
-    session = Session(ratings=ratings, held_out=held_arr.astype(np.int64), solver=solver, params=params,
-                      holdout_fraction=float(hf), patience=patience, result=result, zeros_are_missing=zeros_missing)
+    session = Session(ratings=ratings, held_out_cells=cells.astype(np.int64), solver=solver, params=params,
+                      holdout=float(holdout), patience=patience, result=result, zeros_are_missing=zeros_missing)
     return session, notices
 
 
 def session_from_bytes(data: bytes | bytearray, name: str = "The session file") -> tuple[Session, list[str]]:
     """A Session from the bytes of a session file (gzip or plain JSON)."""
-    if data[:2] == b"\x1f\x8b":
-        data = _decompress(bytes(data) if isinstance(data, bytearray) else data, name)
-    mv = memoryview(data)
-    if mv[:3] == b"\xef\xbb\xbf":
-        mv = mv[3:]
-    if not _NOT_BLANK.search(mv):
-        raise FileFormatError(f"{name} is empty; choose a session saved by MF Studio.")
-    _prescan(mv, name)
-    try:
-        text = str(mv, "utf-8")
-    except UnicodeDecodeError:
-        raise FileFormatError(f"{name} is not a text session file (it is not UTF-8); choose a session saved by MF Studio.") from None
-    del mv, data  # the unpacked bytes (when it was gzip) go before parsing
-    return session_from_document(_loads(text, name), name)
+    return session_from_document(document_from_bytes(data, name), name)
 
 
 def load_session(path: str | os.PathLike[str]) -> tuple[Session, list[str]]:

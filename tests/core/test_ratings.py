@@ -57,9 +57,9 @@ def test_scale_inference():
 def test_split_is_reproducible_and_reports_starved_users():
     r = load_example("movie-night")
     a, b = r.split(0.2, seed=3), r.split(0.2, seed=3)
-    np.testing.assert_array_equal(a.held_out, b.held_out)
+    np.testing.assert_array_equal(a.held_out_flags, b.held_out_flags)
     assert len(a.val) == round(0.2 * r.nnz) and len(a.train) + len(a.val) == r.nnz
-    assert not np.array_equal(a.held_out, r.split(0.2, seed=4).held_out)
+    assert not np.array_equal(a.held_out_flags, r.split(0.2, seed=4).held_out_flags)
     small = Ratings.from_dense([[5, 0], [0, 3]])
     s = small.split_cells([(0, 0)])
     assert list(s.users_without_training) == [0] and s.warnings

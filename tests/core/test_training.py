@@ -199,3 +199,16 @@ def test_divergence_advice_without_time_to_check_says_so(monkeypatch):
     monkeypatch.setattr(training, "PROBE_SECONDS", 0.0)
     snap = Training(load_example("example-1"), "sgd", {"alpha": 5.0}).run_to_end()
     assert snap.suggestion == {} and "no time to check it" in snap.message
+
+
+def test_the_status_line_is_one_text_for_every_front_end():
+    from mfstudio.core.training import speed_text, status_line, status_parts
+
+    assert status_line(120, 10_000, 0.25, 0.123456, 0.2, 1234.4) == \
+        "step 120/10,000  objective 0.25  RMSE 0.1235  val RMSE 0.2  1,234 steps/s"
+    assert status_line(7, None, 1.5, 0.5, sep=" · ") == "step 7 · objective 1.5 · RMSE 0.5"  # no hold-out, no speed
+    assert status_parts(1, 2, 3.0, 4.0, float("nan"), 0.0) == ["step 1/2", "objective 3", "RMSE 4"]
+    assert speed_text(2_500_000) == "2.5 M steps/s" and speed_text(float("inf")) == "" and speed_text(0) == ""
+    snap = Training(load_example(), "sgd", {"steps": 3}, holdout=0.25).run_to_end()
+    assert snap.status_line() == status_line(3, 3, snap.objective, snap.train_rmse, snap.val_rmse, snap.steps_per_s)
+    assert "val RMSE" in snap.status_line(" · ") and " · " in snap.status_line(" · ")

@@ -91,10 +91,10 @@ def _unencodable(*args):
 
 def _window_with_a_bad_label(qtbot, monkeypatch) -> MainWindow:
     import mfstudio.io as mio
-    from mfstudio.io import session_file
+    from mfstudio.io import session_write
 
     monkeypatch.setattr(mio, "session_to_bytes", _unencodable)
-    monkeypatch.setattr(session_file, "session_to_bytes", _unencodable)
+    monkeypatch.setattr(session_write, "session_to_bytes", _unencodable)
     w = MainWindow(Ratings.from_dense([[5, 3], [4, 1]], users=["cafe", "bob"]))
     w.ask_before_closing = False
     qtbot.addWidget(w)

@@ -13,7 +13,7 @@ from mfstudio.gui.recovery import RECOVERY_NAME, Autosaver, default_recovery_fol
 
 
 def _session() -> Session:
-    return Session(ratings=Ratings.from_dense([[5, 3, 0], [4, 0, 1]]), held_out=np.array([[0, 0]]))
+    return Session(ratings=Ratings.from_dense([[5, 3, 0], [4, 0, 1]]), held_out_cells=np.array([[0, 0]]))
 
 
 class FakeSerialise:
@@ -112,7 +112,7 @@ def test_real_session_file_round_trips(qapp, tmp_path: Path) -> None:
     assert found == a.path
     session, _warnings = io.load_session(found)
     assert session.ratings == _session().ratings
-    assert session.held_out.tolist() == [[0, 0]]
+    assert session.held_out_cells.tolist() == [[0, 0]]
 
 
 def test_pending_recovery_ignores_missing_and_empty_files(tmp_path: Path) -> None:
@@ -203,7 +203,8 @@ def test_one_save_at_a_time_and_a_change_meanwhile_is_saved_after(qapp, qtbot, t
     gate.open.set()
     qtbot.waitUntil(lambda: len(saved) == 2, timeout=5000)
     assert gate.most_at_once == 1
-    assert [s.ratings.observed.vals.tolist() for s in gate.sessions] == [[1.0], [2.0]]  # the second took a fresh snapshot
+    # the second took a fresh snapshot
+    assert [s.ratings.observed.vals.tolist() for s in gate.sessions] == [[1.0], [2.0]]
     assert a.path.read_bytes() == b"saved 2"
     a.release()
     assert live_savers() == []
@@ -269,7 +270,8 @@ def test_any_error_in_the_autosave_becomes_a_sentence_never_a_traceback(qapp, qt
         with qtbot.waitSignal(a.failed, timeout=3000) as blocker:
             save()
         text = blocker.args[0]
-        assert text.startswith(f"Could not write the recovery file {a.path} (an unexpected error: ValueError: something odd)")
+        assert text.startswith(f"Could not write the recovery file {a.path} "
+                               "(an unexpected error: ValueError: something odd)")
         assert text.endswith("your work is not protected against a crash, so save it yourself.")
     a.release()
     assert "Traceback" not in capfd.readouterr().err

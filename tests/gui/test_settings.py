@@ -23,16 +23,15 @@ def fresh(ini: Path) -> Settings:
 def test_round_trip_through_the_file(ini: Path, tmp_path: Path) -> None:
     s = fresh(ini)
     s.set_geometry(QByteArray(b"\x01\x02geometry"))
-    s.set_window_state(QByteArray(b"state"))
     s.set_splitter_state("main", QByteArray(b"\x00split"))
     s.set_last_folder(tmp_path / "file.csv")
     s.set_last_solver("als")
-    s.set_solver_params("als", {"K": np.int64(3), "beta": 0.02, "seed": 0, "fast": True, "name": "x", "bad": float("nan")})
+    s.set_solver_params("als", {"K": np.int64(3), "beta": 0.02, "seed": 0, "fast": True, "name": "x",
+                                "bad": float("nan")})
     s.set_recent_files([str(tmp_path / "a.csv"), str(tmp_path / "b.csv")])
     s.sync()
     t = fresh(ini)
     assert bytes(t.geometry().data()) == b"\x01\x02geometry"
-    assert bytes(t.window_state().data()) == b"state"
     assert bytes(t.splitter_state("main").data()) == b"\x00split"
     assert t.splitter_state("other") is None
     assert t.last_folder() == str(tmp_path)
@@ -45,7 +44,6 @@ def test_round_trip_through_the_file(ini: Path, tmp_path: Path) -> None:
 def test_empty_settings_give_defaults(ini: Path) -> None:
     s = fresh(ini)
     assert s.geometry() is None
-    assert s.window_state() is None
     assert s.last_folder() == str(Path.home())
     assert s.last_solver() is None
     assert s.recent_files() == []
@@ -55,12 +53,12 @@ def test_corrupt_and_wrong_typed_values_are_ignored(ini: Path) -> None:
     ini.write_text(
         "[window]\ngeometry=not bytes\nstate=42\n"
         "[files]\nlast_folder=/no/such/folder/anywhere\nrecent={not json\n"
-        "[training]\nsolver=\nparams\\als=[1, 2]\nparams\\sgd=\"{\\\"K\\\": [1], \\\"alpha\\\": 0.1, \\\"x\\\": {\\\"y\\\": 1}}\"\n"
+        "[training]\nsolver=\nparams\\als=[1, 2]\n"
+        "params\\sgd=\"{\\\"K\\\": [1], \\\"alpha\\\": 0.1, \\\"x\\\": {\\\"y\\\": 1}}\"\n"
         "params\\nmf=%%%\n"  # params\als has bare commas: QSettings reads a string list, ignored
     )
     s = fresh(ini)
     assert s.geometry() is None
-    assert s.window_state() is None
     assert s.last_folder() == str(Path.home())
     assert s.recent_files() == []
     assert s.last_solver() is None

@@ -114,7 +114,7 @@ def test_choosing_a_solver_keeps_the_shared_values_and_describes_it(window):
         assert c.solver() == name
         params = c.params()
         assert params == {**cls.defaults(), "K": 3, "seed": 7}  # K and the seed are kept, the rest its defaults
-        assert c.holdout_fraction() == 0.2
+        assert c.holdout() == 0.2
         assert c.description.text() == cls.description
         assert set(c.param_widgets) == {s.name for s in cls.params} - {"seed"}
         for spec in cls.params:
@@ -166,7 +166,8 @@ def test_each_solvers_values_are_remembered_across_starts(qtbot):
     ("param_alpha", "0", "Learning rate (α) must be above 0 and at most 10; it stays 0.0002."),
     ("param_steps", "0", "Steps must be a whole number from 1 to 1,000,000,000; it stays 10,000."),
     ("param_seed", "-3", "Random seed must be a whole number from 0 to 2,147,483,647; it stays 0."),
-    ("holdoutFraction", "95", "The hold-out share must be from 0 to 90 %; it stays 0 %."),
+    ("holdoutFraction", "100", "Hold-out share must be from 0 to 99 %; it stays 0 %."),
+    ("patience", "-1", "Patience must be a whole number from 1 to 1,000,000,000, or off; it stays Off."),
 ])
 def test_a_typed_value_out_of_range_gets_a_sentence_with_the_range(window, qtbot, name, typed, message):
     box: QAbstractSpinBox = find(window, name)
@@ -516,7 +517,7 @@ def test_a_model_that_cannot_be_set_up_gets_a_sentence(window, qtbot, warnings):
     m = window.grid_model
     m.set_held_out(np.argwhere(~np.isnan(m.values())), True)  # nothing left to train on
     assert train(qtbot, window) == "error"
-    # core says what to change
+    # the core says what to change
     assert warnings and warnings[0][0] == "Cannot start training" and "held out" in warnings[0][1]
     assert window.plot.run_count == 0  # the run that never started leaves no line
     assert find(window, "trainButton").isEnabled()

@@ -134,3 +134,18 @@ def test_data_too_large_for_the_grid_is_refused_before_anything_changes(qtbot, w
     assert window.open_path(p) is False and window.import_path(p) is False
     _same(_state(window), before)
     assert "in the grid needs about" in warnings[-1][1]
+
+
+def test_a_trained_sessions_patience_and_hold_out_are_kept_when_saved_from_the_window(window, tmp_path):
+    from mfstudio.cli import main
+
+    src = tmp_path / "r.csv"
+    src.write_text("u,a,b,c\nx,1,2,3\ny,3,,4\nz,5,1,2\nw,2,2,\n")
+    assert main(["train", str(src), "--steps", "5", "--holdout", "0.3", "--patience", "3", "--quiet",
+                 "--out", str(tmp_path / "o")]) == 0
+    assert window.open_path(tmp_path / "o" / "session.mfstudio")
+    assert (window.controls.patience(), window.controls.holdout()) == (3, 0.3)
+    again = window.current_session()
+    assert (again.patience, again.holdout, len(again.held_out_cells)) == (3, 0.3, 3)
+    mio.save_session(tmp_path / "again.mfstudio", again)
+    assert mio.load_session(tmp_path / "again.mfstudio")[0].patience == 3

@@ -110,7 +110,7 @@ def test_paste_from_a_spreadsheet_through_the_edit_menu_grows_the_grid_in_one_st
 
 def test_undoing_a_hold_out_share_puts_the_share_box_back(window):
     window.load_ratings(load_example("movie-night"), title="Movie night")
-    box = window.controls.holdout
+    box = window.controls.holdout_box
     box.setValue(20)
     assert len(window.grid_model.held_out_cells()) > 0
     window.grid.action_undo.trigger()
@@ -291,7 +291,7 @@ def test_resize_is_one_undo_step(window, monkeypatch):
 
 def test_import_replaces_the_grid_as_one_undo_step_and_keeps_the_document(window, tmp_path, monkeypatch):
     f = csv_file(tmp_path)
-    window.controls.holdout.setValue(30)  # the share is drawn on the imported ratings in the same step
+    window.controls.holdout_box.setValue(30)  # the share is drawn on the imported ratings in the same step
     m = window.grid_model
     before, steps = m.to_ratings(), m.undo_stack.count()
     monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *a, **k: (str(f), ""))
@@ -428,7 +428,8 @@ def test_export_into_a_folder_with_a_read_only_result_file_is_refused(window, qt
     before = {p.name: p.read_bytes() for p in out.iterdir()}
     assert window.export_results(out) == []
     assert warnings == [("Could not export the results",
-                         f"{out / 'P.csv'} is read-only, so nothing was written; make it writable or choose another folder.")]
+                         f"{out / 'P.csv'} is read-only, so nothing was written; "
+                         "make it writable or choose another folder.")]
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before
 
 
@@ -583,7 +584,8 @@ def test_geometry_splitters_folder_solver_and_parameters_are_remembered(qtbot, t
     assert w2.controls.solver() == "als" and w2.controls.params()["K"] == 4 and w2.controls.params()["seed"] == 9
     assert w2.settings.last_folder() == str(tmp_path)
     seen: dict = {}
-    monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda parent, title, folder, *a: (seen.setdefault("dir", folder), "")[1:] * 2)
+    monkeypatch.setattr(QFileDialog, "getOpenFileName",
+                        lambda parent, title, folder, *a: (seen.setdefault("dir", folder), "")[1:] * 2)
     w2.document.open_dialog()
     assert seen["dir"] == str(tmp_path)
 
@@ -708,9 +710,9 @@ def test_tab_order_runs_grid_solver_parameters_seed_holdout_buttons_results(wind
         return seen
 
     expected = ["ratingGrid", "solverChooser", "param_K", "param_steps", "param_alpha", "param_beta", "param_tol",
-                "param_seed", "holdoutFraction", "trainButton", "continueButton", "stepButton", "pauseButton",
-                "stopButton", "resetButton", "qt_tabwidget_tabbar", "rHatTable", "pTable", "qTable", "userBiasTable",
-                "itemBiasTable", "minRatings", "topN", "recommendationsTable"]
+                "param_seed", "holdoutFraction", "patience", "trainButton", "continueButton", "stepButton",
+                "pauseButton", "stopButton", "resetButton", "qt_tabwidget_tabbar", "rHatTable", "pTable", "qTable",
+                "userBiasTable", "itemBiasTable", "minRatings", "topN", "recommendationsTable"]
     assert order() == expected
     box = window.controls.solver_box
     box.setCurrentIndex(box.findData("als"))  # new parameter boxes join the chain in their place

@@ -31,7 +31,7 @@ def load_text(write):
     return _load
 
 
-def make_session(solver: str = "sgd", steps: int = 30, held_out: bool = True, ratings=None):
+def make_session(solver: str = "sgd", steps: int = 30, hold_out: bool = True, ratings=None):
     """A Session with results from a short real training run (example 1 by default)."""
     import numpy as np
 
@@ -41,10 +41,10 @@ def make_session(solver: str = "sgd", steps: int = 30, held_out: bool = True, ra
 
     ratings = ratings if ratings is not None else load_example("example-1")
     o = ratings.observed
-    cells = np.array([[o.rows[0], o.cols[0]], [o.rows[-1], o.cols[-1]]]) if held_out else np.zeros((0, 2), np.int64)
-    s = Session(ratings=ratings, held_out=cells, solver=solver, params={"K": 2, "steps": steps, "seed": 3},
-                holdout_fraction=0.0, patience=None)
-    t = Training(ratings, solver, s.params, holdout=s.held_out_mask())
+    cells = np.array([[o.rows[0], o.cols[0]], [o.rows[-1], o.cols[-1]]]) if hold_out else np.zeros((0, 2), np.int64)
+    s = Session(ratings=ratings, held_out_cells=cells, solver=solver, params={"K": 2, "steps": steps, "seed": 3},
+                holdout=0.0, patience=None)
+    t = Training(ratings, solver, s.params, holdout=s.held_out_flags())
     t.run_to_end()
     s.result = RunResult(solver, dict(t.params), t.factors.copy(), t.history, t.step, t.elapsed,
                          t.reason.value, t.message)

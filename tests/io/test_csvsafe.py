@@ -32,7 +32,7 @@ def test_label_round_trip():
 
 def test_every_exported_csv_neutralises_labels_and_leaves_numbers(tmp_path):
     r = Ratings([0, 1, 2, 3, 0], [0, 1, 2, 3, 3], [4.0, 2.0, 5.0, 1.0, 3.0], (4, 4), users=EVIL_USERS, items=EVIL_ITEMS)
-    s = make_session("biased-sgd", ratings=r, held_out=False)
+    s = make_session("biased-sgd", ratings=r, hold_out=False)
     mio.export_results(tmp_path, s, min_ratings=1)
     mio.export_ratings(tmp_path / "ratings.csv", r)
     for name in ("P.csv", "Q.csv", "R_hat.csv", "recommendations.csv", "user_bias.csv", "item_bias.csv", "ratings.csv"):

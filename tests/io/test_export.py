@@ -55,7 +55,7 @@ def test_export_results_writes_every_file(tmp_path, session):
 
 
 def test_history_without_holdout_has_empty_val_rmse(tmp_path):
-    s = make_session(held_out=False)
+    s = make_session(hold_out=False)
     mio.export_history(tmp_path / "h.csv", s.result.history)
     rows = read_csv(tmp_path / "h.csv")
     assert all(row[3] == "" for row in rows[1:])
@@ -64,7 +64,8 @@ def test_history_without_holdout_has_empty_val_rmse(tmp_path):
 def test_history_has_six_significant_digits_unless_full_precision(tmp_path, session):
     mio.export_history(tmp_path / "h.csv", session.result.history)
     rows = read_csv(tmp_path / "h.csv")
-    assert all(len(c.replace("-", "").replace(".", "").split("e")[0].lstrip("0")) <= 6 for r in rows[1:] for c in r[1:] if c)
+    digits = [len(c.replace("-", "").replace(".", "").split("e")[0].lstrip("0")) for r in rows[1:] for c in r[1:] if c]
+    assert all(d <= 6 for d in digits)
     mio.export_history(tmp_path / "f.csv", session.result.history, full_precision=True)
     full = read_csv(tmp_path / "f.csv")
     h = session.result.history.arrays()
@@ -81,7 +82,7 @@ def test_full_precision_reads_back_bit_for_bit(tmp_path, session):
 
 
 def test_biased_results_include_biases_and_r_hat_rebuilds_from_the_csvs_alone(tmp_path):
-    s = make_session("biased-sgd", held_out=False)
+    s = make_session("biased-sgd", hold_out=False)
     written = mio.export_results(tmp_path, s)
     assert sorted(p.name for p in written) == sorted(mio.RESULT_FILES + mio.BIAS_FILES + (mio.MANIFEST,))
     f, r = s.result.factors, s.ratings
@@ -107,7 +108,7 @@ def test_biased_results_include_biases_and_r_hat_rebuilds_from_the_csvs_alone(tm
 def test_per_table_exports_and_labels_with_commas(tmp_path, session):
     from mfstudio.core.ratings import Ratings
     r = Ratings([0, 1], [0, 1], [4.0, 2.0], (2, 2), users=['Doe, "J"', "b"], items=["x;y", "z"])
-    s = make_session(ratings=r, held_out=False)
+    s = make_session(ratings=r, hold_out=False)
     f = s.result.factors
     mio.export_P(tmp_path / "P.csv", r, f)
     mio.export_Q(tmp_path / "Q.csv", r, f)

@@ -258,7 +258,7 @@ def test_a_fifo_named_like_the_manifest_does_not_block_an_export(tmp_path):
     out = tmp_path / "out"
     out.mkdir()
     os.mkfifo(out / "mfstudio-export.json")
-    s = make_session(held_out=False)
+    s = make_session(hold_out=False)
     done: list[object] = []
 
     def export() -> None:

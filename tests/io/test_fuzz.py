@@ -13,7 +13,6 @@ from hypothesis import strategies as st
 
 import mfstudio.io as mio
 from mfstudio.core.ratings import Ratings
-from mfstudio.io import session_file as sf
 
 FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
@@ -66,8 +65,9 @@ def test_raw_bytes_with_any_name(tmp_path, data, name):
 
 json_leaf = st.one_of(st.none(), st.booleans(), st.integers(-10, 10), st.floats(allow_nan=False, allow_infinity=False),
                       st.text(max_size=5))
-json_value = st.recursive(json_leaf, lambda kids: st.lists(kids, max_size=4) | st.dictionaries(st.text(max_size=5), kids, max_size=4),
-                          max_leaves=20)
+json_value = st.recursive(
+    json_leaf, lambda kids: st.lists(kids, max_size=4) | st.dictionaries(st.text(max_size=5), kids, max_size=4),
+    max_leaves=20)
 
 
 @FUZZ
@@ -82,7 +82,7 @@ def test_arbitrary_json_as_session(tmp_path, doc, gz):
 def _valid_doc() -> dict:
     r = Ratings([0, 1, 1], [1, 0, 1], [4.0, 2.0, 5.0], (2, 2), users=["a", "b"], items=["x", "y"])
     from mfstudio.core.session import Session
-    return json.loads(sf.session_to_bytes(Session(ratings=r)))
+    return json.loads(mio.session_to_bytes(Session(ratings=r)))
 
 
 paths = st.sampled_from([("ratings", "shape"), ("ratings", "users"), ("ratings", "items"), ("ratings", "scale"),

@@ -29,7 +29,7 @@ import mfstudio.io as mio
 from mfstudio.cli import main as cli_main
 from mfstudio.core.errors import MFStudioError
 from mfstudio.core.ratings import Ratings
-from mfstudio.io import session_file as sf
+from mfstudio.io import session_json
 from tests.io.conftest import make_session
 
 posix_only = pytest.mark.skipif(os.name != "posix", reason="FIFOs, /dev and resource limits are POSIX")
@@ -54,7 +54,7 @@ def refused(path, match: str | None = None, **kw) -> str:
 
 
 def doc_of(session) -> dict:
-    return json.loads(sf.session_to_bytes(session))
+    return json.loads(mio.session_to_bytes(session))
 
 
 def write_doc(tmp_path, doc, name="s.mfstudio") -> Path:
@@ -281,8 +281,8 @@ def test_utf16_text_with_a_lone_surrogate_gets_a_sentence(tmp_path):
 def test_session_writing_never_raises_on_unencodable_text(tmp_path):
     s = make_session()
     s.result.message = "diverged \udc80 here"
-    data = sf.session_to_bytes(s)  # no UnicodeEncodeError
-    back, _ = sf.session_from_bytes(data)
+    data = mio.session_to_bytes(s)  # no UnicodeEncodeError
+    back, _ = mio.session_from_bytes(data)
     assert back.result is not None and back.result.message == "diverged \ufffd here"
 
 
@@ -474,14 +474,14 @@ def test_entries_beyond_the_matrix_or_file_are_refused(tmp_path):
 def test_a_second_gzip_member_is_refused(tmp_path):
     s = make_session()
     p = tmp_path / "two.mfstudio"
-    p.write_bytes(gzip.compress(sf.session_to_bytes(s)) + gzip.compress(b'{"evil": 1}'))
+    p.write_bytes(gzip.compress(mio.session_to_bytes(s)) + gzip.compress(b'{"evil": 1}'))
     refused(p, "after its end|second")
 
 
 def test_trailing_bytes_after_a_gzip_member_are_refused(tmp_path):
     s = make_session()
     p = tmp_path / "junk.mfstudio"
-    p.write_bytes(gzip.compress(sf.session_to_bytes(s)) + b"\x00junk")
+    p.write_bytes(gzip.compress(mio.session_to_bytes(s)) + b"\x00junk")
     refused(p, "after its end|second")
 
 
@@ -496,7 +496,7 @@ def test_a_real_large_session_still_opens(tmp_path):
     p = tmp_path / "big.mfstudio"
     mio.save_session(p, Session(ratings=r))
     packed = p.read_bytes()
-    assert packed[:2] == b"\x1f\x8b" and len(gzip.decompress(packed)) > sf.UNPACK_FLOOR
+    assert packed[:2] == b"\x1f\x8b" and len(gzip.decompress(packed)) > session_json.UNPACK_FLOOR
     assert mio.load(p).session.ratings == r
 
 
@@ -699,7 +699,7 @@ def test_an_unterminated_quote_is_named(tmp_path):
 def test_session_patience_without_hold_out_does_not_blame_a_flag(tmp_path, capsys):
     from mfstudio.core.session import Session
 
-    s = make_session(held_out=False)
+    s = make_session(hold_out=False)
     p = tmp_path / "s.mfstudio"
     mio.save_session(p, Session(ratings=s.ratings, params={"K": 2, "steps": 20}, patience=3))
     code = cli_main(["train", str(p), "--out", str(tmp_path / "o")])
@@ -782,7 +782,7 @@ def test_duplicate_keys_are_refused(tmp_path, text):
 
 
 def test_duplicate_keys_deep_in_a_real_session_are_refused(tmp_path):
-    text = sf.session_to_bytes(make_session()).decode()
+    text = mio.session_to_bytes(make_session()).decode()
     text = text.replace('"reason":', '"reason": "budget", "reason":', 1)
     p = tmp_path / "dup.mfstudio"
     p.write_text(text)

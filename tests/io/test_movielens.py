@@ -10,16 +10,16 @@ import zipfile
 from contextlib import nullcontext
 from pathlib import Path
 
-import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 import mfstudio.io as mio
 from mfstudio.io import movielens as ml
+from mfstudio.io import movielens_parse as mlp
 from tests.io.test_fuzz import FUZZ, check
 
-GENRES = ml.GENRES_100K
+GENRES = mlp.GENRES_100K
 
 
 def u_item_line(mid: int, title: str, genres: tuple[str, ...]) -> str:
@@ -124,7 +124,8 @@ def test_ml_1m_folder_latin1_titles_and_genres(tmp_path):
     res = mio.load(ml1m(tmp_path))
     r = res.session.ratings
     assert r.users == ("1", "2", "10")
-    assert r.items == ("James and the Giant Peach (1996)", "One Flew Over the Cuckoo's Nest (1975)", "Erin Brockovich (2000)")
+    assert r.items == ("James and the Giant Peach (1996)", "One Flew Over the Cuckoo's Nest (1975)",
+                       "Erin Brockovich (2000)")
     assert r.item_genres == (("Animation", "Children's", "Musical"), ("Drama",), ("Drama",))
     assert cell(r, "10", "One Flew Over the Cuckoo's Nest (1975)") == 4
     assert res.notices == ["Read MovieLens 1M: 4 ratings of 3 films by 3 users, with titles and 4 genres."]
@@ -234,41 +235,6 @@ def test_duplicate_ratings_last_one_wins(tmp_path):
     assert "1 duplicate rating(s): the last one of each was kept." in res.notices
 
 
-# -- speed path and the slow path agree, across block boundaries -----------------------------------
-@pytest.mark.parametrize("block", [16, 64, 1 << 22])
-def test_blocks_of_any_size_give_the_same_ratings(tmp_path, monkeypatch, block):
-    rng = np.random.default_rng(2)
-    n = 3000
-    u, i = rng.integers(1, 300, n), rng.integers(1, 5000, n)
-    v = rng.integers(1, 11, n) / 2
-    lines = [f"{a},{b},{c},{1000 + k}" for k, (a, b, c) in enumerate(zip(u, i, v))]
-    lines[7] = lines[7].replace(".0,", ",", 1)  # '4' and '4.0' both appear
-    d = tmp_path / "ml-latest-small"
-    d.mkdir()
-    (d / "ratings.csv").write_text("userId,movieId,rating,timestamp\n" + "\n".join(lines) + "\n")
-    monkeypatch.setattr(ml, "BLOCK_BYTES", block)
-    r = mio.load(d).session.ratings
-    ref = mio.load(d / "ratings.csv", fmt="triples").session.ratings  # the general reader
-    assert r.users == ref.users and r.items == ref.items
-    np.testing.assert_array_equal(r.to_dense(), ref.to_dense())
-
-
-@FUZZ
-@given(rows=st.lists(st.tuples(st.integers(0, 10**9), st.integers(0, 10**6),
-                               st.sampled_from(["1", "4.5", "0.5", "3.25", "10", "005", "2."])), min_size=1, max_size=30),
-       sep=st.sampled_from([b"\t", b"::", b","]), crlf=st.booleans())
-def test_fast_parser_equals_the_line_by_line_one(rows, sep, crlf):
-    eol = b"\r\n" if crlf else b"\n"
-    data = eol.join(sep.join([str(a).encode(), str(b).encode(), c.encode(), b"123"]) for a, b, c in rows) + eol
-    fast = ml._fast_block(data, sep, 4)
-    slow = ml._slow_block(data, sep, 4, 1, "f")
-    assert fast is not None
-    for a, b in zip(fast, slow):
-        np.testing.assert_array_equal(a, b)
-        assert a.dtype.kind == b.dtype.kind
-    assert np.array_equal(fast[2], [float(c) for _, _, c in rows])
-
-
 # -- bad input: each gets a sentence ---------------------------------------------------------------
 def test_a_folder_that_is_not_movielens_says_what_it_looked_for(tmp_path):
     d = tmp_path / "ml-foo"
@@ -291,31 +257,6 @@ def test_a_zip_that_is_not_movielens_says_what_it_looked_for(tmp_path):
         mio.load(z)
 
 
-def test_a_bad_line_is_named_with_its_file_and_number(tmp_path, monkeypatch):
-    d = ml1m(tmp_path)
-    lines = RATINGS_DAT.splitlines() * 50
-    lines[170] = "1::1193::five::978300760"
-    (d / "ratings.dat").write_text("\n".join(lines) + "\n")
-    monkeypatch.setattr(ml, "BLOCK_BYTES", 100)  # the bad line is many blocks in
-    with pytest.raises(mio.FileFormatError, match=r"^Line 171 of ml-1m/ratings.dat holds 'five' where a rating should be"):
-        mio.load(d)
-    lines[170] = "1::1193::5"
-    (d / "ratings.dat").write_text("\n".join(lines) + "\n")
-    with pytest.raises(mio.FileFormatError, match=r"Line 171 of ml-1m/ratings.dat has 3 fields where MovieLens has 4"):
-        mio.load(d)
-    lines[170] = "x1::1193::5::1"
-    (d / "ratings.dat").write_text("\n".join(lines) + "\n")
-    with pytest.raises(mio.FileFormatError, match=r"Line 171 .* holds 'x1' where a user id \(a whole number\) should be"):
-        mio.load(d / "ratings.dat")
-
-
-def test_a_ratings_csv_in_a_folder_without_the_header(tmp_path):
-    d = ml_latest(tmp_path)
-    (d / "ratings.csv").write_text("user,film,stars\n1,2,3\n")
-    with pytest.raises(mio.FileFormatError, match="not MovieLens's header userId,movieId,rating,timestamp"):
-        mio.load(d)
-
-
 def test_an_empty_ratings_file(tmp_path):
     d = ml1m(tmp_path)
     (d / "ratings.dat").write_text("\n\n")
@@ -325,16 +266,18 @@ def test_an_empty_ratings_file(tmp_path):
 
 def test_too_many_cells_is_refused_with_a_sentence(tmp_path, monkeypatch):
     monkeypatch.setattr(ml, "MAX_CELLS", 8)
-    with pytest.raises(mio.FileFormatError, match=r"MovieLens 1M has at least 3 users x 3 films \(9 cells\), more than MF Studio handles"):
+    with pytest.raises(mio.FileFormatError,
+                       match=r"MovieLens 1M has at least 3 users x 3 films \(9 cells\), more than MF Studio handles"):
         mio.load(ml1m(tmp_path))
 
 
 def test_too_many_cells_stops_reading_early(tmp_path, monkeypatch):
     d = tmp_path / "ml-25m"
     d.mkdir()
-    (d / "ratings.csv").write_text("userId,movieId,rating,timestamp\n" + "".join(f"{k},{k},4.0,1\n" for k in range(1, 3001)))
+    lines = "".join(f"{k},{k},4.0,1\n" for k in range(1, 3001))
+    (d / "ratings.csv").write_text("userId,movieId,rating,timestamp\n" + lines)
     monkeypatch.setattr(ml, "MAX_CELLS", 10_000)
-    monkeypatch.setattr(ml, "BLOCK_BYTES", 1000)  # about 80 lines a block
+    monkeypatch.setattr(mlp, "BLOCK_BYTES", 1000)  # about 80 lines a block
     with pytest.raises(mio.FileFormatError, match=r"^MovieLens 25M has at least 1\d\d users x 1\d\d films"):
         mio.load(d)  # stopped after two blocks, not at 3,000 x 3,000
 
@@ -364,7 +307,8 @@ def test_a_zip_bomb_is_refused_before_unpacking(tmp_path, monkeypatch):
         zf.writestr("ml-100k/u.data", U_DATA + "0" * 2_000_000)  # 2 MB that pack to a few kB
     assert z.stat().st_size < 20_000
     monkeypatch.setattr(ml, "MAX_FILE_BYTES", 1_000_000)
-    with pytest.raises(mio.FileFormatError, match=r"ml-100k.zip/ml-100k/u.data unpacks to 1.9 MiB, more than MF Studio reads \(977 KiB\)"):
+    with pytest.raises(mio.FileFormatError,
+                       match=r"ml-100k.zip/ml-100k/u.data unpacks to 1.9 MiB, more than MF Studio reads \(977 KiB\)"):
         mio.load(z)
 
 
@@ -394,14 +338,17 @@ def test_an_encrypted_member_gets_a_sentence(tmp_path):
 
 
 @pytest.mark.parametrize("make, name, ratings", [(ml100k, "u.item", "u.data"), (ml1m, "movies.dat", "ratings.dat"),
-                                                 (ml_latest, "movies.csv", "ratings.csv"), (ml_latest, "links.csv", "ratings.csv")])
+                                                 (ml_latest, "movies.csv", "ratings.csv"),
+                                                 (ml_latest, "links.csv", "ratings.csv")])
 def test_the_titles_file_opened_by_mistake_points_to_the_ratings(tmp_path, make, name, ratings):
     d = make(tmp_path)
     with pytest.raises(mio.FileFormatError) as info:
         mio.load(d / name)
-    assert str(info.value) == f"{name} is part of a MovieLens download but holds no ratings; open its folder (or {ratings}) instead."
+    assert str(info.value) == (f"{name} is part of a MovieLens download but holds no ratings; "
+                               f"open its folder (or {ratings}) instead.")
     (d / ratings).unlink()
-    with pytest.raises(mio.FileFormatError, match="does not look like ratings") if name != "links.csv" else nullcontext():
+    refused = pytest.raises(mio.FileFormatError, match="does not look like ratings")
+    with refused if name != "links.csv" else nullcontext():
         mio.load(d / name)  # alone it is judged by its content (links.csv is a matrix of numbers)
 
 
@@ -418,7 +365,8 @@ def test_forcing_movielens_on_another_file(tmp_path):
 
 
 @FUZZ
-@given(data=st.binary(max_size=300), name=st.sampled_from(["u.data", "ratings.dat", "ratings.csv", "u.item", "movies.csv"]))
+@given(data=st.binary(max_size=300),
+       name=st.sampled_from(["u.data", "ratings.dat", "ratings.csv", "u.item", "movies.csv"]))
 def test_garbage_in_a_movielens_folder_or_zip(tmp_path_factory, data, name):
     d = tmp_path_factory.mktemp("ml") / "ml-1m"
     d.mkdir()

@@ -17,14 +17,15 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import mfstudio.io as mio
+from mfstudio.core.params import K as K_SPEC
 from mfstudio.core.session import Session
 from mfstudio.core.solvers import get_solver
-from mfstudio.core.solvers.base import K as K_SPEC
 from mfstudio.core.training import HISTORY_COLUMNS
 from mfstudio.io import session_file as sf
 from tests.io.conftest import make_session
 
-FUZZ = settings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+FUZZ = settings(max_examples=250, deadline=None,
+                suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
 _BASES: dict[str, dict] = {}
 
@@ -32,8 +33,8 @@ _BASES: dict[str, dict] = {}
 def base_doc(kind: str) -> dict:
     if kind not in _BASES:
         s = {"sgd": lambda: make_session("sgd", steps=8), "biased": lambda: make_session("biased-sgd", steps=8),
-             "plain": lambda: Session(ratings=make_session("sgd", steps=1).ratings, patience=3, holdout_fraction=0.2)}[kind]()
-        _BASES[kind] = json.loads(sf.session_to_bytes(s))
+             "plain": lambda: Session(ratings=make_session("sgd", steps=1).ratings, patience=3, holdout=0.2)}[kind]()
+        _BASES[kind] = json.loads(mio.session_to_bytes(s))
     return copy.deepcopy(_BASES[kind])
 
 
@@ -97,10 +98,10 @@ def assert_safe_to_show(s: Session) -> None:
     for lab in (*r.users, *r.items):
         lab.encode("utf-8")
     get_solver(s.solver).resolve_params(s.params)
-    assert 0 <= s.holdout_fraction < 1 and math.isfinite(s.holdout_fraction)
+    assert 0 <= s.holdout < 1 and math.isfinite(s.holdout)
     assert s.patience is None or (type(s.patience) is int and s.patience >= 1)
     assert type(s.zeros_are_missing) is bool
-    held = np.asarray(s.held_out)
+    held = np.asarray(s.held_out_cells)
     assert held.ndim == 2 and held.shape[1] == 2 and (held.size == 0 or (held.min() >= 0 and held[:, 0].max() < n
                                                                          and held[:, 1].max() < m))
     res = s.result
@@ -131,7 +132,7 @@ def read_or_sentence(data: bytes):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         try:
-            return sf.session_from_bytes(data, "The session file f.mfstudio")
+            return mio.session_from_bytes(data, "The session file f.mfstudio")
         except mio.FileFormatError as exc:
             assert_one_sentence(str(exc))
             return None
@@ -146,7 +147,7 @@ def check_accepted(data: bytes) -> None:
         assert_one_sentence(n)
     assert_safe_to_show(session)
     # whatever opens can be saved (autosave, Save) and reopens the same
-    again, _ = sf.session_from_bytes(sf.session_to_bytes(session))
+    again, _ = mio.session_from_bytes(mio.session_to_bytes(session))
     assert again.ratings == session.ratings and (again.result is None) == (session.result is None)
     if again.result is not None:
         assert np.array_equal(again.result.factors.P, session.result.factors.P)
@@ -189,7 +190,8 @@ def test_damaged_bytes_give_a_sentence_or_a_safe_session(kind, edits):
 
 
 @FUZZ
-@given(kind=st.sampled_from(["sgd", "biased"]), key=st.sampled_from(['"shape"', '"K"', '"reason"', '"rows"', '"users"']),
+@given(kind=st.sampled_from(["sgd", "biased"]),
+       key=st.sampled_from(['"shape"', '"K"', '"reason"', '"rows"', '"users"']),
        value=st.sampled_from(["1", "true", '"x"', "null", "[]"]))
 def test_a_key_written_twice_anywhere_is_refused(kind, key, value):
     text = json.dumps(base_doc(kind))

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from mfstudio.core.errors import ParameterError
+from mfstudio.core.params import ParamSpec  # public here too, as it always was
 from mfstudio.core.solvers.als import ALSSolver
-from mfstudio.core.solvers.base import Factors, ParamSpec, Solver
+from mfstudio.core.solvers.base import Factors, Solver
 from mfstudio.core.solvers.biased_sgd import BiasedSGDSolver
 from mfstudio.core.solvers.nmf import NMFSolver
 from mfstudio.core.solvers.sgd import SGDSolver

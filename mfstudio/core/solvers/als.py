@@ -20,8 +20,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from mfstudio.core.params import BETA, SEED, TOL, K, ParamSpec
 from mfstudio.core.ratings import Observed
-from mfstudio.core.solvers.base import BETA, SEED, TOL, Factors, K, ParamSpec, Solver
+from mfstudio.core.solvers.base import Factors, Solver
 
 STEPS_ALS = ParamSpec("steps", "Steps", int, 50, 1, 1_000_000_000,
                       "How many rounds (solve all users, then all items) to make at most.")

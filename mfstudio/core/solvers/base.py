@@ -1,4 +1,4 @@
-"""What every solver shares: parameter declarations, factors, and the solver interface.
+"""What every solver shares: factors and the solver interface (parameters: mfstudio.core.params).
 
 A solver owns its factors and advances them in chunks of steps through compiled
 loops; after each step it records the objective and the training/validation errors.
@@ -16,80 +16,9 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from mfstudio.core.errors import DataError, ParameterError
-from mfstudio.core.numbers import NumberError, read_number, read_whole
+from mfstudio.core.errors import DataError
+from mfstudio.core.params import ParamSpec, resolve
 from mfstudio.core.ratings import Observed
-
-
-@dataclass(frozen=True)
-class ParamSpec:
-    """One parameter, declared once; the window and the command line build controls from it."""
-
-    name: str
-    label: str
-    kind: type  # int or float
-    default: float | int
-    minimum: float | int
-    maximum: float | int
-    help: str
-    log_scale: bool = False
-    min_exclusive: bool = False
-
-    def validate(self, value: Any) -> float | int:
-        """Return ``value`` converted to this parameter's type, or raise ParameterError."""
-        try:
-            if isinstance(value, (bool, np.bool_)):
-                raise TypeError  # True is no number, though int(True) is 1
-            if isinstance(value, str):  # typed or read from a file: the one rule for numbers
-                x = read_whole(value) if self.kind is int else read_number(value)
-                if x is None:
-                    raise ValueError
-                v: float | int = x
-            elif self.kind is int:
-                if isinstance(value, float) and not value.is_integer():
-                    raise ValueError
-                v = int(value)
-            else:
-                v = float(value)
-        except NumberError as exc:
-            if exc.kind == "infinite":
-                raise ParameterError(f"{self.label} must be a finite number.") from None
-            raise ParameterError(f"{self.label} must be {'a whole number' if self.kind is int else 'a number'}, not {value!r}.") from None
-        except (TypeError, ValueError, OverflowError):
-            raise ParameterError(f"{self.label} must be {'a whole number' if self.kind is int else 'a number'}, not {value!r}.") from None
-        if isinstance(v, float) and not math.isfinite(v):
-            raise ParameterError(f"{self.label} must be a finite number.")
-        low_ok = v > self.minimum if self.min_exclusive else v >= self.minimum
-        if not low_ok or v > self.maximum:
-            lo = "above" if self.min_exclusive else "from"
-            raise ParameterError(
-                f"{self.label} must be {lo} {_num(self.minimum)} up to {_num(self.maximum)}; got {_num(v)}."
-            )
-        return v
-
-
-def _num(x: float | int) -> str:
-    """A number as people write it: 2,147,483,647 for whole numbers, 0.0002 or 1e+12 otherwise."""
-    if isinstance(x, int) or (isinstance(x, float) and x.is_integer() and abs(x) < 1e15):
-        return f"{int(x):,}"
-    return f"{x:g}"
-
-
-# The shared parameters, with the notebook's names.
-K = ParamSpec("K", "Latent features (K)", int, 2, 1, 1000,
-              "How many hidden taste dimensions describe each user and item.")
-STEPS = ParamSpec("steps", "Steps", int, 10_000, 1, 1_000_000_000,
-                  "How many passes over all ratings to make at most.")
-ALPHA = ParamSpec("alpha", "Learning rate (α)", float, 0.0002, 0.0, 10.0,
-                  "How big each correction step is. Too big and training blows up.",
-                  log_scale=True, min_exclusive=True)
-BETA = ParamSpec("beta", "Regularization (β)", float, 0.02, 0.0, 100.0,
-                 "How strongly large factor values are penalised; more keeps the model simple.",
-                 log_scale=True)
-TOL = ParamSpec("tol", "Tolerance", float, 0.001, 0.0, 1e12,
-                "Stop as soon as the objective falls below this value.", log_scale=True)
-SEED = ParamSpec("seed", "Random seed", int, 0, 0, 2**31 - 1,
-                 "The same seed gives the same random start and the same result.")
 
 
 @dataclass
@@ -136,7 +65,8 @@ class Factors:
                                 "are needed.")
             if not (np.issubdtype(ub.dtype, np.floating) and np.issubdtype(ib.dtype, np.floating)):
                 raise DataError("The biases must be numbers.")
-        if not isinstance(self.global_mean, (float, int, np.floating, np.integer)) or isinstance(self.global_mean, bool):
+        gm = self.global_mean
+        if not isinstance(gm, (float, int, np.floating, np.integer)) or isinstance(gm, bool):
             raise DataError("The global mean must be a number.")
 
     def with_fallback(self, train: Observed) -> Factors:
@@ -275,11 +205,7 @@ class Solver(ABC):
     @classmethod
     def resolve_params(cls, given: Mapping[str, Any]) -> dict[str, Any]:
         """Defaults filled in, every value checked; unknown names are refused."""
-        names = {s.name for s in cls.params}
-        unknown = sorted(set(given) - names)
-        if unknown:
-            raise ParameterError(f"The {cls.name} solver has no parameter {unknown[0]!r}; it takes {', '.join(sorted(names))}.")
-        return {s.name: s.validate(given.get(s.name, s.default)) for s in cls.params}
+        return resolve(cls.params, given, f"The {cls.name} solver")
 
     @classmethod
     def defaults(cls) -> dict[str, Any]:
@@ -290,9 +216,9 @@ class Solver(ABC):
         P = np.array(init.P, dtype=np.float64)
         Q = np.array(init.Q, dtype=np.float64)
         if P.shape != (n, K) or Q.shape != (K, m):
-            raise DataError(
-                f"The starting factors must be P {n} x {K} and Q {K} x {m}; got P {P.shape[0]} x {P.shape[1] if P.ndim > 1 else 1} and Q {Q.shape[0]} x {Q.shape[1] if Q.ndim > 1 else 1}."
-            )
+            got_p = f"{P.shape[0]} x {P.shape[1] if P.ndim > 1 else 1}"
+            got_q = f"{Q.shape[0]} x {Q.shape[1] if Q.ndim > 1 else 1}"
+            raise DataError(f"The starting factors must be P {n} x {K} and Q {K} x {m}; got P {got_p} and Q {got_q}.")
         f = Factors(np.ascontiguousarray(P), np.ascontiguousarray(Q))
         if self.uses_biases:
             f.user_bias = _bias(init.user_bias, n, "user")

@@ -26,7 +26,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from mfstudio.core.solvers.base import BETA, SEED, Factors, K, ParamSpec, Solver
+from mfstudio.core.params import BETA, SEED, K, ParamSpec
+from mfstudio.core.solvers.base import Factors, Solver
 
 BLOCK = 4096  # entries per block of the epoch order (about 100 kB: stays in the CPU cache)
 

@@ -21,8 +21,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from mfstudio.core.params import BETA, SEED, TOL, K, ParamSpec
 from mfstudio.core.solvers.als import AlternatingSolver
-from mfstudio.core.solvers.base import BETA, SEED, TOL, Factors, K, ParamSpec
+from mfstudio.core.solvers.base import Factors
 
 STEPS_NMF = ParamSpec("steps", "Steps", int, 500, 1, 1_000_000_000,
                       "How many rounds (update all users, then all items) to make at most.")

@@ -20,7 +20,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from mfstudio.core.solvers.base import ALPHA, BETA, SEED, STEPS, TOL, Factors, K, Solver
+from mfstudio.core.params import ALPHA, BETA, SEED, STEPS, TOL, K
+from mfstudio.core.solvers.base import Factors, Solver
 
 
 class SGDSolver(Solver):

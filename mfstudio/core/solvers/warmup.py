@@ -49,7 +49,7 @@ def ensure_compiled(name: str) -> None:
         from mfstudio.core.solvers import get_solver
 
         tiny = Ratings([0, 0, 1, 1], [0, 1, 0, 1], [5.0, 3.0, 4.0, 1.0], (2, 2), scale=(1, 5))
-        split = tiny.split_mask(np.array([False, False, False, True]))
+        split = tiny.split_flags(np.array([False, False, False, True]))
         cls = get_solver(name)
         s = cls(tiny.shape, split.train, split.val, {"steps": 1})
         s.run(1, np.empty((1, 5)))

@@ -293,7 +293,7 @@ class ZeroRuleCommand(GridCommand):
         super().__init__(model, ops, text)
 
 
-class HoldoutShareCommand(QUndoCommand):
+class HoldoutCommand(QUndoCommand):
     """Puts the hold-out share box back to the value that goes with a hold-out change, on undo and redo."""
 
     def __init__(self, show: Callable[[float], None], old: float, new: float, text: str) -> None:

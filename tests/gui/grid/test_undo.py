@@ -17,7 +17,7 @@ from PySide6.QtGui import QUndoStack
 from mfstudio.core import Ratings
 from mfstudio.gui.grid import RatingsTableModel, undo
 from mfstudio.gui.grid.state import ITEMS, USERS, GridState
-from mfstudio.gui.grid.undo import HoldoutShareCommand, ScaleCommand
+from mfstudio.gui.grid.undo import HoldoutCommand, ScaleCommand
 
 R0 = [[5, 3, 0, 1], [4, 0, 0, 1], [1, 1, 0, 5], [1, 0, 0, 4], [0, 1, 5, 4]]
 
@@ -323,7 +323,7 @@ def test_the_zero_rule_command_clears_zeros_and_undo_brings_them_back(qapp) -> N
 def test_the_hold_out_share_command_shows_the_new_share_and_undo_the_old(qapp) -> None:
     shown: list[float] = []
     stack = QUndoStack()
-    stack.push(HoldoutShareCommand(shown.append, 0.1, 0.25, "Hold out 25% of the ratings"))
+    stack.push(HoldoutCommand(shown.append, 0.1, 0.25, "Hold out 25% of the ratings"))
     assert shown == [0.25] and stack.undoText() == "Hold out 25% of the ratings"
     stack.undo()
     stack.redo()

@@ -1,0 +1,191 @@
+"""Writing session files: a Session as the JSON document of the format (the layout: session_file),
+gzip-compressed when large, rendered in pieces so that no step holds the GIL for long."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import zlib
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+
+import mfstudio
+from mfstudio.core.session import Session
+from mfstudio.core.training import HISTORY_COLUMNS
+from mfstudio.io.atomic import atomic_write
+
+FORMAT_NAME = "mfstudio-session"
+FORMAT_VERSION = 1  # the version written; the reader migrates older ones
+GZIP_ABOVE = 1_000_000  # bytes of JSON above which the file is gzip-compressed
+GRID_MAX_CELLS = 10_000  # ratings are written as a grid up to this many cells, else as entries
+
+
+def _num(x: Any) -> str:
+    """One number as JSON: full precision, NaN as null, infinities as strings."""
+    if isinstance(x, (bool, np.bool_)):
+        return "true" if x else "false"
+    if isinstance(x, (int, np.integer)):
+        return str(int(x))
+    f = float(x)
+    if math.isnan(f):
+        return "null"
+    if math.isinf(f):
+        return '"Infinity"' if f > 0 else '"-Infinity"'
+    return repr(f)
+
+
+class _RawPieces(tuple):
+    """JSON text already rendered, in pieces (the long list of rating entries) that are never joined."""
+
+
+ENTRIES_CHUNK = 10_000  # rating entries rendered per C-level call
+
+
+def _entries_json(o: Any, indent: int) -> _RawPieces:
+    """``[[row, col, value], ...]`` one entry per line, rendered at C speed (values are finite).
+
+    In pieces of ``ENTRIES_CHUNK`` entries: one C call over millions of entries, or one
+    string of them all, would hold the GIL for seconds, and the window writes its
+    recovery file on another thread while the user works.
+    """
+    if len(o) == 0:
+        return _RawPieces(("[]",))
+    inner = " " * (indent + 2)
+    fmt = "{}[{}, {}, {!r}]".format
+    pieces = ["[\n"]
+    for start in range(0, len(o), ENTRIES_CHUNK):
+        stop = start + ENTRIES_CHUNK
+        rows, cols, vals = o.rows[start:stop].tolist(), o.cols[start:stop].tolist(), o.vals[start:stop].tolist()
+        pieces.append((",\n" if start else "") + ",\n".join(map(fmt, [inner] * len(rows), rows, cols, vals)))
+    pieces.append("\n" + " " * indent + "]")
+    return _RawPieces(pieces)
+
+
+def _text(s: str) -> str:
+    """``s`` as UTF-8 can hold it: a lone surrogate (labels cannot have one, a run's message or a
+    parameter name might) becomes U+FFFD instead of failing the save."""
+    try:
+        s.encode("utf-8")
+    except UnicodeEncodeError:
+        return s.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+    return s
+
+
+def _dump(obj: Any, indent: int = 0) -> str:
+    """JSON text: objects one key per line, each row of a 2-D array on its own line."""
+    return "".join(_pieces(obj, indent))
+
+
+def _pieces(obj: Any, indent: int = 0) -> Iterator[str]:
+    """The JSON text of ``obj`` (see :func:`_dump`) as pieces, none of them the size of the whole."""
+    pad, inner = " " * indent, " " * (indent + 2)
+    if isinstance(obj, _RawPieces):
+        yield from obj
+    elif isinstance(obj, dict) and obj:
+        yield "{\n"
+        for n, (k, v) in enumerate(obj.items()):
+            yield (",\n" if n else "") + f"{inner}{json.dumps(_text(str(k)))}: "
+            yield from _pieces(v, indent + 2)
+        yield "\n" + pad + "}"
+    else:
+        yield _dump_value(obj, indent)
+
+
+def _dump_value(obj: Any, indent: int) -> str:
+    pad, inner = " " * indent, " " * (indent + 2)
+    if isinstance(obj, np.ndarray):
+        if obj.ndim >= 2 and len(obj):  # row by row: one tolist() of a big matrix would hold the GIL for long
+            return "[\n" + ",\n".join(inner + _dump_value(r, indent + 2) for r in obj) + "\n" + pad + "]"
+        obj = obj.tolist()
+    if isinstance(obj, dict):
+        return _dump(obj, indent) if obj else "{}"
+    if isinstance(obj, (list, tuple)):
+        if obj and all(isinstance(r, (list, tuple)) for r in obj):
+            return "[\n" + ",\n".join(inner + _dump_value(r, indent + 2) for r in obj) + "\n" + pad + "]"
+        return "[" + ", ".join(_dump_value(v, indent + 2) for v in obj) + "]"
+    if obj is None:
+        return "null"
+    if isinstance(obj, str):
+        return json.dumps(_text(obj), ensure_ascii=False)
+    return _num(obj)
+
+
+def _plain(v: Any) -> Any:
+    """numpy scalars to Python ones, for parameters."""
+    if isinstance(v, np.generic):
+        return v.item()
+    return v
+
+
+def session_to_dict(session: Session) -> dict[str, Any]:
+    """The JSON document of a session, as Python objects (arrays as lists)."""
+    r = session.ratings
+    o = r.observed
+    rat: dict[str, Any] = {"shape": list(r.shape), "users": list(r.users), "items": list(r.items),
+                           "scale": list(r.scale)}
+    if r.n_users * r.n_items <= GRID_MAX_CELLS and r.n_items > 0:
+        grid: list[list[Any]] = [[None] * r.n_items for _ in range(r.n_users)]
+        for i, j, v in zip(o.rows.tolist(), o.cols.tolist(), o.vals.tolist()):
+            grid[i][j] = v
+        rat["R"] = grid
+    else:
+        rat["entries"] = _entries_json(o, 4)
+    if r.item_genres is not None:
+        rat["item_genres"] = [list(g) for g in r.item_genres]
+    doc: dict[str, Any] = {
+        "format": FORMAT_NAME,
+        "version": FORMAT_VERSION,
+        "app": f"MF Studio {mfstudio.__version__}",
+        "ratings": rat,
+        # the keys "held_out" (the cells) and "holdout_fraction" (the share) keep the names of the
+        # files already saved; Session calls them held_out_cells and holdout
+        "held_out": np.asarray(session.held_out_cells, dtype=np.int64).reshape(-1, 2).tolist(),
+        "solver": session.solver,
+        "params": {str(k): _plain(v) for k, v in session.params.items()},
+        "holdout_fraction": float(session.holdout),
+        "patience": None if session.patience is None else int(session.patience),
+        "zeros_are_missing": bool(session.zeros_are_missing),
+        "result": None,
+    }
+    res = session.result
+    if res is not None:
+        f = res.factors
+        doc["result"] = {
+            "solver": res.solver,
+            "params": {str(k): _plain(v) for k, v in res.params.items()},
+            "steps_done": int(res.steps_done),
+            "elapsed_s": float(res.elapsed_s),
+            "reason": str(getattr(res.reason, "value", res.reason) or ""),
+            "message": res.message,
+            "factors": {
+                "K": f.K,
+                "P": f.P,
+                "Q": f.Q,
+                "user_bias": f.user_bias,
+                "item_bias": f.item_bias,
+                "global_mean": float(f.global_mean),
+            },
+            "history": {"columns": list(HISTORY_COLUMNS), "rows": res.history.arrays()},
+        }
+    return doc
+
+
+def session_to_bytes(session: Session) -> bytes:
+    """The bytes of a session file: JSON text, gzip-compressed when large."""
+    # piece by piece, never the whole text as one string: no step holds the GIL for long
+    data = [piece.encode("utf-8") for piece in _pieces(session_to_dict(session))]
+    data.append(b"\n")
+    if sum(map(len, data)) <= GZIP_ABOVE:
+        return b"".join(data)
+    z = zlib.compressobj(6, zlib.DEFLATED, 31)  # gzip with mtime 0: the same bytes for the same session
+    out = [z.compress(d) for d in data]
+    out.append(z.flush())
+    return b"".join(out)
+
+
+def save_session(path: str | os.PathLike[str], session: Session) -> None:
+    """Write ``session`` to ``path`` atomically."""
+    atomic_write(path, session_to_bytes(session))

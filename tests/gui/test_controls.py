@@ -1,0 +1,80 @@
+"""The control panel's run parameters: the hold-out box and the patience box are built from their
+declarations (mfstudio.core.params), read and set as the Session holds them, and kept on a solver switch."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtCore import Qt
+
+from mfstudio.core.params import HOLDOUT, PATIENCE
+from mfstudio.gui.controls import ControlPanel
+
+
+@pytest.fixture
+def panel(qtbot) -> ControlPanel:
+    p = ControlPanel()
+    qtbot.addWidget(p)
+    return p
+
+
+def test_the_hold_out_box_takes_its_range_from_the_declaration(panel):
+    box = panel.holdout_box
+    assert box.objectName() == "holdoutFraction" and box.accessibleName() == HOLDOUT.label
+    assert (box.minimum(), box.maximum()) == (0, 99)  # whole per cent below 100: the share is below 1
+    assert "Allowed: from 0 % up to 99 %" in box.toolTip()
+    panel.set_holdout(0.25)
+    assert panel.holdout() == 0.25 and box.text() == "25 %"
+
+
+def test_the_patience_box_is_off_by_default_and_round_trips(panel):
+    box = panel.patience_box
+    assert box.objectName() == "patience" and box.accessibleName() == PATIENCE.label
+    assert "Patience: with a hold-out" in box.toolTip() and "Default: Off" in box.toolTip()
+    assert panel.patience() is None and box.text() == "Off"
+    for p in (3, 1, None, 1_000_000_000):
+        panel.set_patience(p)
+        assert panel.patience() == p
+    panel.set_patience(5_000_000_000)  # longer than any run: the longest the box holds
+    assert panel.patience() == 1_000_000_000
+    panel.set_patience(3)
+    assert box.text() == "3"
+
+
+def test_typing_off_or_a_number_into_the_patience_box(panel, qtbot):
+    box = panel.patience_box
+    for typed, want in (("12", 12), ("Off", None)):
+        box.lineEdit().selectAll()
+        qtbot.keyClicks(box.lineEdit(), typed)
+        qtbot.keyClick(box, Qt.Key.Key_Enter)
+        assert panel.patience() == want, typed
+
+
+def test_patience_and_hold_out_are_kept_when_the_solver_changes_and_locked_while_running(panel):
+    panel.set_patience(7)
+    panel.set_holdout(0.2)
+    changed = []
+    panel.paramsChanged.connect(lambda: changed.append(1))
+    panel.solver_box.setCurrentIndex(panel.solver_box.findData("als"))
+    assert (panel.solver(), panel.patience(), panel.holdout()) == ("als", 7, 0.2)
+    panel.set_running(True)
+    assert not panel.patience_box.isEnabled() and not panel.holdout_box.isEnabled()
+    panel.set_running(False)
+    assert panel.patience_box.isEnabled()
+    panel.patience_box.setValue(9)
+    assert changed  # a change of patience is a change of the settings, like the hold-out's
+
+
+def test_the_panel_has_no_signal_nobody_listens_to(panel):
+    assert not hasattr(panel, "solverChanged")
+    assert not hasattr(panel, "holdout_fraction") and not hasattr(panel, "set_holdout_fraction")
+
+
+def test_a_patience_out_of_range_is_refused_with_the_range(panel, qtbot):
+    said = []
+    panel.statusMessage.connect(said.append)
+    box = panel.patience_box
+    box.lineEdit().selectAll()
+    qtbot.keyClicks(box.lineEdit(), "-1")
+    qtbot.keyClick(box, Qt.Key.Key_Enter)
+    assert panel.patience() is None
+    assert said[-1] == "Patience must be a whole number from 1 to 1,000,000,000, or off; it stays Off."
