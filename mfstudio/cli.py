@@ -424,11 +424,7 @@ def train(argv: Sequence[str]) -> int:
     t_trained = time.perf_counter()
 
     m = training.split.held_out_flags
-    result = RunResult(
-        solver=solver, params=dict(training.params), factors=training.factors.copy(), history=training.history,
-        steps_done=training.step, elapsed_s=training.elapsed,
-        reason=training.reason.value if training.reason else "", message=training.message,
-    )
+    result = RunResult.from_snapshot(solver, training.params, snap, training.history)
     session = Session(
         ratings=ratings, held_out_cells=np.stack([o.rows[m], o.cols[m]], axis=1).astype(np.int64),
         solver=solver, params=dict(training.params), holdout=float(src.holdout if holdout is None else holdout),

@@ -23,6 +23,7 @@ import numpy as np
 
 from mfstudio.core import memory, metrics
 from mfstudio.core.errors import DataError
+from mfstudio.core.numbers import measure_text
 from mfstudio.core.params import PATIENCE
 from mfstudio.core.ratings import Ratings, Split
 from mfstudio.core.solvers import Factors, Solver, get_solver
@@ -196,22 +197,34 @@ def speed_text(steps_per_s: float) -> str:
     return f"{rate / 1e6:.1f} M steps/s" if rate >= 1e6 else f"{rate:,.0f} steps/s"
 
 
+# The status line's words: terse for a terminal, spelled out (with the notebook's e) in the window.
+STATUS_WORDS = {
+    "terminal": ("step {step:,}/{budget:,}", "step {step:,}", "objective {objective}", "val RMSE {val}"),
+    "window": ("Step {step:,} of {budget:,}", "Step {step:,}", "e = {objective}", "validation RMSE {val}"),
+}
+
+
 def status_parts(step: int, budget: int | None, objective: float, train_rmse: float,
-                 val_rmse: float = math.nan, steps_per_s: float = math.nan) -> list[str]:
+                 val_rmse: float = math.nan, steps_per_s: float = math.nan, *, words: str = "terminal") -> list[str]:
     """The parts of a run's status: ``step 120/10,000``, ``objective 0.25``, ``RMSE 0.1234``, then
     ``val RMSE 0.2`` with a hold-out and the :func:`speed_text` when there is one.
 
-    Without ``budget`` (a finished run read back) the step stands alone.
+    Without ``budget`` (a finished run read back) the step stands alone. ``words="window"`` spells the
+    same parts out for the window ("Step 120 of 10,000", "e = 0.25", "validation RMSE 0.2"), with
+    4 significant digits throughout.
     """
-    parts = [f"step {step:,}" + ("" if budget is None else f"/{budget:,}"), f"objective {objective:.6g}",
-             f"RMSE {train_rmse:.4g}"]
+    with_budget, bare, obj, val = STATUS_WORDS[words]
+    window = words == "window"
+    short = measure_text if window else (lambda x: f"{x:.4g}")
+    parts = [(bare if budget is None else with_budget).format(step=step, budget=budget),
+             obj.format(objective=measure_text(objective) if window else f"{objective:.6g}"),
+             f"RMSE {short(train_rmse)}"]
     if math.isfinite(val_rmse):
-        parts.append(f"val RMSE {val_rmse:.4g}")
+        parts.append(val.format(val=short(val_rmse)))
     speed = speed_text(steps_per_s)
     if speed:
         parts.append(speed)
     return parts
-
 
 def status_line(step: int, budget: int | None, objective: float, train_rmse: float,
                 val_rmse: float = math.nan, steps_per_s: float = math.nan, *, sep: str = "  ") -> str:

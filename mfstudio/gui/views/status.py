@@ -2,32 +2,14 @@
 
 from __future__ import annotations
 
-import math
-
 from PySide6.QtCore import QObject, Slot
 from PySide6.QtWidgets import QLabel, QProgressBar, QStatusBar
 
 from mfstudio.core import RunResult, Snapshot
-from mfstudio.core.numbers import measure_text
+from mfstudio.core.training import speed_text, status_parts
 from mfstudio.gui.experiment import Experiment, Progress, RunEnd, RunStart, Shown
 
 READY = "Ready: press Train"
-
-
-def status_parts(step: int, budget: int | None, objective: float, train_rmse: float, val_rmse: float) -> list[str]:
-    """The status line's words for one state of a model: step (of budget), objective e, RMSE, validation RMSE."""
-    parts = [f"Step {step:,} of {budget:,}" if budget is not None else f"Step {step:,}",
-             f"e = {measure_text(objective)}", f"RMSE {measure_text(train_rmse)}"]
-    if math.isfinite(val_rmse):
-        parts.append(f"validation RMSE {measure_text(val_rmse)}")
-    return parts
-
-
-def speed_text(rate: float) -> str:
-    """Steps per second as people read it ("" when unknown)."""
-    if not rate or not math.isfinite(rate):
-        return ""
-    return f"{rate / 1e6:.1f} M steps/s" if rate >= 1e6 else f"{rate:,.0f} steps/s"
 
 
 def result_status(r: RunResult) -> str:
@@ -36,7 +18,7 @@ def result_status(r: RunResult) -> str:
     if len(h) == 0:
         return f"Step {r.steps_done:,}"
     last = h[-1]
-    return " · ".join(status_parts(int(last[0]), None, last[1], last[2], last[4]))
+    return " · ".join(status_parts(int(last[0]), None, last[1], last[2], last[4], words="window"))
 
 
 def progress_value(step: int, budget: int) -> int:
@@ -76,7 +58,7 @@ class RunStatus(QObject):
     def show_snapshot(self, snap: Snapshot, budget: int) -> None:
         """Step, objective, errors (and while running the speed, else in the tooltip), and the progress bar."""
         self._last = snap
-        parts = status_parts(snap.step, budget, snap.objective, snap.train_rmse, snap.val_rmse)
+        parts = status_parts(snap.step, budget, snap.objective, snap.train_rmse, snap.val_rmse, words="window")
         speed = speed_text(snap.steps_per_s)
         running = self.experiment.running
         if speed and running:  # once a run has ended its speed is in the tooltip, leaving room for messages
