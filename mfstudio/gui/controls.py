@@ -35,7 +35,7 @@ from PySide6.QtWidgets import (
 )
 
 from mfstudio.core import SOLVERS, ParamSpec, get_solver
-from mfstudio.core.numbers import param_text
+from mfstudio.core.numbers import SPACES, UNAMBIGUOUS_COMMA, NumberError, is_number, param_text, read_number
 from mfstudio.core.params import HOLDOUT, PATIENCE
 
 SHARED = ("K", "seed")  # parameters kept when the solver changes; the others follow the solver
@@ -82,15 +82,15 @@ def short_name(spec: ParamSpec) -> str:
 
 
 def _is_number(text: str, integer: bool) -> bool:
-    """True for a number, or the sign a number starts with (so "-3" can be typed, then refused)."""
-    t = text.strip().replace(",", "").replace("\u00a0", "").replace(" ", "")
+    """True for a number by the project's one rule (``core.numbers``; a whole-number box also takes the
+    thousands separators it shows itself, "10,000"), or the sign a number starts with ("-3" can be typed,
+    then refused)."""
+    t = text.strip(SPACES)
     if t in ("-", "+"):
         return True
-    try:
-        v = int(t) if integer else float(t)
-    except ValueError:
-        return False
-    return math.isfinite(v)
+    if integer:
+        return is_number(t.replace(",", ""))
+    return is_number(t, UNAMBIGUOUS_COMMA)
 
 
 class IntSpinBox(QSpinBox):
@@ -170,26 +170,35 @@ class NumberSpinBox(QDoubleSpinBox):
 
     def valueFromText(self, text: str) -> float:
         try:
-            return float(text.strip().replace(",", ""))
-        except ValueError:
+            v = read_number(text, UNAMBIGUOUS_COMMA)  # the grid's rule: "0,5" is a half, "1,000" is refused
+        except NumberError:
             return self.value()
+        return self.value() if v is None else v
 
     def validate(self, text: str, pos: int) -> tuple[QValidator.State, str, int]:
-        t = text.strip().replace(",", "")
-        if t in ("", "-", "+", ".", "-.", "+.") or t.lower().endswith(("e", "e-", "e+")):
+        t = text.strip(SPACES)
+        if t in ("", "-", "+", ".", "-.", "+.", ",", "-,", "+,") or t.lower().endswith(("e", "e-", "e+")):
             return QValidator.State.Intermediate, text, pos
         try:
-            v = float(t)
-        except ValueError:
-            return QValidator.State.Invalid, text, pos
-        if not math.isfinite(v):
-            return QValidator.State.Invalid, text, pos
+            v = read_number(t, UNAMBIGUOUS_COMMA)
+        except NumberError as exc:
+            # "1,000" could still become "1,0005" (a decimal comma); anything else is no number
+            return (QValidator.State.Intermediate if exc.kind == "ambiguous" else QValidator.State.Invalid), text, pos
+        if v is None:
+            return QValidator.State.Intermediate, text, pos
         if self.minimum() <= v <= self.maximum():
             return QValidator.State.Acceptable, text, pos
         return QValidator.State.Intermediate, text, pos
 
     def fixup(self, text: str) -> str:
-        self.refused.emit(f"{self.spec.label} must be {range_text(self.spec)}; it stays {param_text(self.value())}.")
+        kept = param_text(self.value())
+        try:
+            read_number(text, UNAMBIGUOUS_COMMA)
+        except NumberError as exc:
+            if exc.kind == "ambiguous":
+                self.refused.emit(f"{self.spec.label}: {text.strip()} {exc} (write 1000 or 1.000); it stays {kept}.")
+                return text
+        self.refused.emit(f"{self.spec.label} must be {range_text(self.spec)}; it stays {kept}.")
         return text
 
     def stepBy(self, steps: int) -> None:

@@ -80,3 +80,19 @@ def test_typing_and_pasting_read_a_number_alike(view: RatingGridView, qtbot, tex
     else:
         assert t == p == want
     assert np.array_equal(view.grid_model.values()[2:], before[2:], equal_nan=True)  # no other cell changed
+
+
+def test_a_parameter_box_reads_numbers_by_the_grids_rule(qapp):
+    """One rule for "1,000" everywhere: the learning-rate box takes a decimal comma and refuses the ambiguous."""
+    from mfstudio.core.params import ALPHA
+    from mfstudio.gui.controls import make_param_widget
+
+    box = make_param_widget(ALPHA)
+    said: list[str] = []
+    box.refused.connect(said.append)
+    assert box.valueFromText("0,005") == 0.005
+    assert box.validate("0,005", 5)[0].name == "Acceptable"
+    assert box.validate("1,000", 5)[0].name == "Intermediate"  # not accepted as a thousand
+    assert box.valueFromText("1,000") == box.value()
+    box.fixup("1,000")
+    assert said and "ambiguous" in said[-1] and "it stays" in said[-1]
