@@ -93,69 +93,89 @@ EXTRA_SHORTCUTS = [
 ]
 
 
-# The menu table: (menu, text, command, keys, tip, object name). The command names a method of the object
-# the window lends for that menu part ("window", "document", "exporter", "plot"); "-" is a separator and
-# "grid:NAME" puts in the grid's own action. The object name's "actionX" becomes the window attribute action_x.
-MENUS: dict[str, list[tuple]] = {
-    "&File": [
-        ("&New…", "document.new_dialog", StandardKey.New, "Start an empty grid of a chosen size.", "actionNew"),
-        ("&Open…", "document.open_dialog", StandardKey.Open,
-         "Open a saved session or a rating file (CSV, TSV, MovieLens .zip, .npz).", "actionOpen"),
-        ("Open &folder…", "document.open_folder_dialog", "Ctrl+Shift+O",
-         "Open a MovieLens download's folder (ML-100K, ML-1M, ml-latest ...).", "actionOpenFolder"),
-        ("examples",), ("recent",), ("-",),
-        ("&Save session", "document.save_session", StandardKey.Save, "Save ratings, settings and results.",
-         "actionSave"),
-        ("Save session &as…", "document.save_session_as", StandardKey.SaveAs, "Save the session under a new name.",
-         "actionSaveAs"),
-        ("-",),
-        ("&Import ratings…", "document.import_dialog", "Ctrl+I",
-         "Replace the grid's ratings with a file's (one undo step).", "actionImport"),
-        ("export",), ("-",),
-        ("&Quit", "window.close", StandardKey.Quit, "Close MF Studio (asks about unsaved changes).", "actionQuit"),
-    ],
-    "&Edit": [
-        ("grid:action_undo",), ("grid:action_redo",), ("-",),
-        ("grid:action_cut",), ("grid:action_copy",), ("grid:action_paste",), ("grid:action_clear",), ("-",),
-        ("grid:action_add_user",), ("grid:action_add_item",), ("grid:action_remove_users",),
-        ("grid:action_remove_items",),
-        ("Resi&ze grid…", "document.resize_dialog", None,
-         "Add or drop users and items at the end of the grid (one undo step).", "actionResize"),
-        ("-",), ("grid:action_hold_out",), ("grid:action_use_for_training",), ("-",),
-        ("Go to the &grid", "window.focus_grid", "Ctrl+1", "Put the keyboard focus on the rating grid.", ""),
-        ("Go to the param&eters", "window.focus_parameters", "Ctrl+2", "Put the keyboard focus on the solver chooser.",
-         ""),
-        ("Go to the result&s", "window.focus_results", "Ctrl+3", "Put the keyboard focus on the result tabs.", ""),
-    ],
-    "&Training": [
-        ("&Train", "window.train", ["Ctrl+Return", "Ctrl+Enter"],
-         "Train a new model from the random start of the seed.", "actionTrain"),
-        ("C&ontinue", "window.continue_training", ["Ctrl+Shift+Return", "Ctrl+Shift+Enter"],
-         "Make Steps more steps from the current factors.", "actionContinue"),
-        ("&Pause / Resume", "window.toggle_pause", "Ctrl+P", "", "actionPause"),
-        ("&Stop", "window.stop", ["Esc", "Ctrl+."], "", "actionStop"),
-        ("One st&ep", "window.step", "Ctrl+T", "", "actionStep"),
-        ("&Reset (new random start)", "window.reset", "Ctrl+R", "", "actionReset"),
-        ("-",),
-        ("&Clear earlier runs from the curve", "plot.clear_runs", "Ctrl+Shift+L", "", ""),
-        ("&Undo clearing the curve", "plot.undo_clear", None,
-         "Bring back the runs that Clear runs removed from the loss curve.", "actionUndoClearRuns"),
-    ],
-    "&Help": [
-        ("&Keyboard shortcuts", "window.show_shortcuts", "F1", "List every menu command and its keys.",
-         "actionShortcuts"),
-        ("&About MF Studio", "window.about", None, "", ""),
-    ],
-}
+# The menu table: rows of (text, command, keys, tip, object name). A command "owner.method" names a method of
+# one of the objects the window lends ("window", "document", "exporter", "plot"); "owner.method:arg" calls it
+# with that argument. ("-",) is a separator, ("grid:NAME",) puts in the grid's own action, ("recent",) the
+# recent files, and ("menu", text, attribute, rows) a submenu kept as the window attribute. A named action
+# ("actionSaveAs") is kept as the window attribute action_save_as.
+def _export_rows() -> list[tuple]:
+    from mfstudio.gui.exports import TABLES
 
-EXPORT_MENU_TAIL = [
-    ("Full precisio&n in CSV files", "window.set_full_precision", None,
-     "Write CSV numbers in full, so they read back bit for bit (otherwise 6 significant digits).",
-     "actionFullPrecision"),
-    ("-",),
-    ("Loss curve &figure…", "plot.save_figure_dialog", "Ctrl+Shift+E", "Save the loss curve as PNG, SVG or PDF.",
-     "actionSaveFigure"),
-]
+    return [("&Results into a folder…", "exporter.export_results_dialog", "Ctrl+E",
+             "Write P, Q, R-hat, the history, recommendations and a run description into a folder.", "actionExport"),
+            ("-",),
+            *[(title, f"exporter.export_table:{key}", None, "", "") for key, title in TABLES],
+            ("-",),
+            ("Full precisio&n in CSV files", "window.set_full_precision", None,
+             "Write CSV numbers in full, so they read back bit for bit (otherwise 6 significant digits).",
+             "actionFullPrecision"),
+            ("-",),
+            ("Loss curve &figure…", "plot.save_figure_dialog", "Ctrl+Shift+E", "Save the loss curve as PNG, SVG or PDF.",
+             "actionSaveFigure")]
+
+
+def _example_rows() -> list[tuple]:
+    from mfstudio.core import EXAMPLES
+
+    return [(f"&{n} {title}", f"document.open_example_asking:{name}", None, f"Open {title}.", "")
+            for n, (name, title) in enumerate(EXAMPLES.items(), start=1)]
+
+
+def menus() -> dict[str, list[tuple]]:
+    """The menu bar, menu by menu."""
+    return {
+        "&File": [
+            ("&New…", "document.new_dialog", StandardKey.New, "Start an empty grid of a chosen size.", "actionNew"),
+            ("&Open…", "document.open_dialog", StandardKey.Open,
+             "Open a saved session or a rating file (CSV, TSV, MovieLens .zip, .npz).", "actionOpen"),
+            ("Open &folder…", "document.open_folder_dialog", "Ctrl+Shift+O",
+             "Open a MovieLens download's folder (ML-100K, ML-1M, ml-latest ...).", "actionOpenFolder"),
+            ("menu", "Open e&xample", "examples_menu", _example_rows()),
+            ("recent",), ("-",),
+            ("&Save session", "document.save_session", StandardKey.Save, "Save ratings, settings and results.",
+             "actionSave"),
+            ("Save session &as…", "document.save_session_as", StandardKey.SaveAs,
+             "Save the session under a new name.", "actionSaveAs"),
+            ("-",),
+            ("&Import ratings…", "document.import_dialog", "Ctrl+I",
+             "Replace the grid's ratings with a file's (one undo step).", "actionImport"),
+            ("menu", "&Export", "export_menu", _export_rows()), ("-",),
+            ("&Quit", "window.close", StandardKey.Quit, "Close MF Studio (asks about unsaved changes).",
+             "actionQuit"),
+        ],
+        "&Edit": [
+            ("grid:action_undo",), ("grid:action_redo",), ("-",),
+            ("grid:action_cut",), ("grid:action_copy",), ("grid:action_paste",), ("grid:action_clear",), ("-",),
+            ("grid:action_add_user",), ("grid:action_add_item",), ("grid:action_remove_users",),
+            ("grid:action_remove_items",),
+            ("Resi&ze grid…", "document.resize_dialog", None,
+             "Add or drop users and items at the end of the grid (one undo step).", "actionResize"),
+            ("-",), ("grid:action_hold_out",), ("grid:action_use_for_training",), ("-",),
+            ("Go to the &grid", "window.focus_grid", "Ctrl+1", "Put the keyboard focus on the rating grid.", ""),
+            ("Go to the param&eters", "window.focus_parameters", "Ctrl+2",
+             "Put the keyboard focus on the solver chooser.", ""),
+            ("Go to the result&s", "window.focus_results", "Ctrl+3", "Put the keyboard focus on the result tabs.", ""),
+        ],
+        "&Training": [
+            ("&Train", "window.train", ["Ctrl+Return", "Ctrl+Enter"],
+             "Train a new model from the random start of the seed.", "actionTrain"),
+            ("C&ontinue", "window.continue_training", ["Ctrl+Shift+Return", "Ctrl+Shift+Enter"],
+             "Make Steps more steps from the current factors.", "actionContinue"),
+            ("&Pause / Resume", "window.toggle_pause", "Ctrl+P", "", "actionPause"),
+            ("&Stop", "window.stop", ["Esc", "Ctrl+."], "", "actionStop"),
+            ("One st&ep", "window.step", "Ctrl+T", "", "actionStep"),
+            ("&Reset (new random start)", "window.reset", "Ctrl+R", "", "actionReset"),
+            ("-",),
+            ("&Clear earlier runs from the curve", "plot.clear_runs", "Ctrl+Shift+L", "", ""),
+            ("&Undo clearing the curve", "plot.undo_clear", None,
+             "Bring back the runs that Clear runs removed from the loss curve.", "actionUndoClearRuns"),
+        ],
+        "&Help": [
+            ("&Keyboard shortcuts", "window.show_shortcuts", "F1", "List every menu command and its keys.",
+             "actionShortcuts"),
+            ("&About MF Studio", "window.about", None, "", ""),
+        ],
+    }
 
 
 def attribute_name(object_name: str) -> str:
@@ -164,19 +184,39 @@ def attribute_name(object_name: str) -> str:
     return "action" + "".join("_" + c.lower() if c.isupper() else c for c in rest)
 
 
-def add_entries(menu: QMenu, entries: list[tuple], targets: dict[str, Any], grid: Any, made: dict[str, QAction],
+def _slot(targets: dict[str, Any], command: str) -> Callable[..., Any]:
+    owner_method, _, arg = command.partition(":")
+    owner, method = owner_method.split(".")
+    fn = getattr(targets[owner], method)
+    return (lambda _=False: fn(arg)) if arg else fn
+
+
+def add_entries(menu: QMenu, rows: list[tuple], targets: dict[str, Any], grid: Any, made: dict[str, Any],
                 parent: QObject) -> None:
-    """Fill ``menu`` from table rows (see :data:`MENUS`); named actions are collected in ``made``."""
-    for row in entries:
+    """Fill ``menu`` from table rows (see :func:`menus`); named actions and submenus are collected in ``made``."""
+    for row in rows:
         if row[0] == "-":
             menu.addSeparator()
         elif row[0].startswith("grid:"):
             menu.addAction(getattr(grid, row[0][5:]))
-        elif len(row) == 1:
-            targets["special:" + row[0]](menu)
+        elif row[0] == "recent":
+            made["recent_menu"] = sub = menu.addMenu("Open &recent")
+            targets["recent"].attach_menu(sub)
+        elif row[0] == "menu":
+            _, title, attribute, sub_rows = row
+            made[attribute] = sub = menu.addMenu(title)
+            add_entries(sub, sub_rows, targets, grid, made, parent)
         else:
             text, command, keys, tip, name = row
-            owner, method = command.split(".")
-            a = make_action(parent, text, getattr(targets[owner], method), keys, tip=tip, name=name, menu=menu)
+            a = make_action(parent, text, _slot(targets, command), keys, tip=tip, name=name, menu=menu)
             if name:
-                made[name] = a
+                made[attribute_name(name)] = a
+
+
+def build_menus(window: Any, targets: dict[str, Any]) -> None:
+    """The window's menu bar from :func:`menus`; every named action and submenu becomes a window attribute."""
+    made: dict[str, Any] = {}
+    for title, rows in menus().items():
+        add_entries(window.menuBar().addMenu(title), rows, targets, window.grid, made, window)
+    for attribute, obj in made.items():
+        setattr(window, attribute, obj)

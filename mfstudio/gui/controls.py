@@ -34,9 +34,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from mfstudio.core import SOLVERS, ParamSpec, get_solver
+from mfstudio.core import SOLVERS, MFStudioError, ParamSpec, get_solver
 from mfstudio.core.numbers import SPACES, UNAMBIGUOUS_COMMA, NumberError, is_number, param_text, read_number
 from mfstudio.core.params import HOLDOUT, PATIENCE
+from mfstudio.gui.settings import Settings
 
 SHARED = ("K", "seed")  # parameters kept when the solver changes; the others follow the solver
 _NICE = (1.0, 2.0, 5.0)
@@ -207,6 +208,21 @@ class NumberSpinBox(QDoubleSpinBox):
             self.setValue(min(max(v, self.minimum()), self.maximum()))
         else:
             super().stepBy(steps)
+
+
+def _stored_params(settings: Settings, solver: str) -> dict[str, Any]:
+    """The remembered parameters of ``solver`` that are still valid (damaged ones are left out)."""
+    specs = {spec.name: spec for spec in get_solver(solver).params}
+    params: dict[str, Any] = {}
+    for name, value in settings.solver_params(solver).items():
+        spec = specs.get(name)
+        if spec is None or isinstance(value, bool) or not isinstance(value, (int, float)):
+            continue
+        try:
+            params[name] = spec.validate(value)
+        except MFStudioError:
+            continue
+    return params
 
 
 def tooltip_for(spec: ParamSpec) -> str:
@@ -459,6 +475,31 @@ class ControlPanel(QWidget):
 
     def set_seed(self, seed: int) -> None:
         self.seed.setValue(int(seed))
+
+    # -- remembered between starts ------------------------------------------------------------
+    def restore_from(self, settings: Settings) -> None:
+        """The solver and each solver's parameters from the last run; damaged values are left out."""
+        for name in SOLVERS:  # each solver's own values come back when it is chosen again
+            self.remember(name, _stored_params(settings, name))
+        solver = settings.last_solver()
+        if solver not in SOLVERS:
+            return
+        try:
+            self.set_solver(solver, _stored_params(settings, solver))
+        except (MFStudioError, TypeError, ValueError, OverflowError):
+            self.set_solver("sgd")
+
+    def store_to(self, settings: Settings) -> None:
+        """Remember the solver shown and every solver's parameters (those that validate)."""
+        settings.set_last_solver(self.solver())
+        for name in SOLVERS:
+            own = self.remembered(name)
+            if own and name != self.solver():
+                settings.set_solver_params(name, {**settings.solver_params(name), **own})
+        try:
+            settings.set_solver_params(self.solver(), self.params())
+        except MFStudioError:
+            pass  # parameters that do not validate are not worth remembering
 
     def remember(self, solver: str, params: dict[str, Any]) -> None:
         """Take ``params`` as the values last used with ``solver`` (its own ones; K and the seed are shared)."""

@@ -16,14 +16,14 @@ from typing import Any
 import numpy as np
 from PySide6.QtCore import QSize, Qt, Signal, Slot
 from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDragMoveEvent, QDropEvent
-from PySide6.QtWidgets import QApplication, QFrame, QMainWindow, QMenu, QMessageBox, QSplitter, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QApplication, QFrame, QMainWindow, QMessageBox, QSplitter, QVBoxLayout, QWidget
 
-from mfstudio.core import EXAMPLES, SOLVERS, MFStudioError, Ratings, RunResult, Session, get_solver, load_example
+from mfstudio.core import MFStudioError, Ratings, RunResult, Session, load_example
 from mfstudio.gui import actions, dialogs
 from mfstudio.gui.controls import ControlPanel
 from mfstudio.gui.document import Document
 from mfstudio.gui.experiment import Experiment, RunEnd, RunRequest, RunStart
-from mfstudio.gui.exports import TABLES, Exporter
+from mfstudio.gui.exports import Exporter
 from mfstudio.gui.recovery import pending_recovery
 from mfstudio.gui.settings import Settings
 from mfstudio.gui.views.grid_panel import GridPanel
@@ -145,42 +145,13 @@ class MainWindow(QMainWindow):
         ex.set_recommendation_settings(int(self.top_n.value()), int(self.min_ratings.value()))
 
     def _build_menus(self) -> None:
-        made: dict[str, Any] = {}
-        targets = {"window": self, "document": self.document, "plot": self.plot, "exporter": self.exporter,
-                   "special:examples": self._examples_menu, "special:recent": self._recent_menu,
-                   "special:export": lambda menu: self._export_menu(menu, made)}
-        for title, entries in actions.MENUS.items():
-            actions.add_entries(self.menuBar().addMenu(title), entries, targets, self.grid, made, self)
-        for name, action in made.items():
-            setattr(self, actions.attribute_name(name), action)
+        actions.build_menus(self, {"window": self, "document": self.document, "plot": self.plot,
+                                   "exporter": self.exporter, "recent": self.recent})
         self.action_full_precision.setCheckable(True)
         self.action_full_precision.setChecked(self.settings.full_precision())
         self.action_undo_clear_runs.setEnabled(self.plot.can_undo_clear)
         self.plot.undoClearAvailable.connect(self.action_undo_clear_runs.setEnabled)
         self._sync_buttons()
-
-    def _examples_menu(self, menu: QMenu) -> None:
-        self.examples_menu = menu.addMenu("Open e&xample")
-        for n, (name, title) in enumerate(EXAMPLES.items(), start=1):
-            actions.make_action(self, f"&{n} {title}", lambda _=False, e=name: self.document.open_example_asking(e),
-                                tip=f"Open {title}.", menu=self.examples_menu)
-
-    def _recent_menu(self, menu: QMenu) -> None:
-        self.recent_menu = menu.addMenu("Open &recent")
-        self.recent.attach_menu(self.recent_menu)
-
-    def _export_menu(self, menu: QMenu, made: dict[str, Any]) -> None:
-        self.export_menu = ex = menu.addMenu("&Export")
-        self.action_export = actions.make_action(
-            self, "&Results into a folder…", self.exporter.export_results_dialog, "Ctrl+E", menu=ex,
-            tip="Write P, Q, R-hat, the history, recommendations and a run description into a folder.",
-            name="actionExport")
-        ex.addSeparator()
-        for key, title in TABLES:
-            actions.make_action(self, title, lambda _=False, k=key: self.exporter.export_table(k), menu=ex)
-        ex.addSeparator()
-        targets = {"window": self, "plot": self.plot}
-        actions.add_entries(ex, actions.EXPORT_MENU_TAIL, targets, self.grid, made, self)
 
     @Slot(str)
     def _show_title(self, title: str) -> None:
@@ -276,7 +247,7 @@ class MainWindow(QMainWindow):
     @Slot(object)
     def _on_started(self, run: RunStart) -> None:
         self.grid_model.set_read_only(True)
-        self._store_training_settings()  # remembered now, so even a crash keeps them
+        self.controls.store_to(self.settings)  # remembered now, so even a crash keeps them
         self._sync_buttons()
         self.show_message(run.description, 3000)
 
@@ -449,40 +420,7 @@ class MainWindow(QMainWindow):
         for name, splitter in (("main", self.main_split), ("right", self.right_split)):
             if st.splitter_state(name) is not None:
                 splitter.restoreState(st.splitter_state(name))
-        for name in SOLVERS:  # each solver's own values come back when it is chosen again
-            self.controls.remember(name, self._stored_params(name))
-        solver = st.last_solver()
-        if solver not in SOLVERS:
-            return
-        try:
-            self.controls.set_solver(solver, self._stored_params(solver))
-        except (MFStudioError, TypeError, ValueError, OverflowError):
-            self.controls.set_solver("sgd")
-
-    def _stored_params(self, solver: str) -> dict[str, Any]:
-        """The remembered parameters of ``solver`` that are still valid (damaged ones are left out)."""
-        specs = {spec.name: spec for spec in get_solver(solver).params}
-        params: dict[str, Any] = {}
-        for name, value in self.settings.solver_params(solver).items():
-            spec = specs.get(name)
-            if spec is None or isinstance(value, bool) or not isinstance(value, (int, float)):
-                continue
-            try:
-                params[name] = spec.validate(value)
-            except MFStudioError:
-                continue
-        return params
-
-    def _store_training_settings(self) -> None:
-        self.settings.set_last_solver(self.controls.solver())
-        for name in SOLVERS:
-            own = self.controls.remembered(name)
-            if own and name != self.controls.solver():
-                self.settings.set_solver_params(name, {**self.settings.solver_params(name), **own})
-        try:
-            self.settings.set_solver_params(self.controls.solver(), self.controls.params())
-        except MFStudioError:
-            pass  # parameters that do not validate are not worth remembering
+        self.controls.restore_from(st)
 
     def store_settings(self) -> None:
         """Remember geometry, splitters, solver and parameters (called on close)."""
@@ -490,7 +428,7 @@ class MainWindow(QMainWindow):
         st.set_geometry(self.saveGeometry())
         st.set_splitter_state("main", self.main_split.saveState())
         st.set_splitter_state("right", self.right_split.saveState())
-        self._store_training_settings()
+        self.controls.store_to(st)
         st.sync()
 
     # ================================================================ drag and drop, closing
