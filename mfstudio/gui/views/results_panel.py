@@ -11,6 +11,7 @@ from PySide6.QtWidgets import QHBoxLayout, QHeaderView, QLabel, QSpinBox, QTabWi
 
 from mfstudio.core import Factors, Ratings, Recommendations
 from mfstudio.core.numbers import measure_text
+from mfstudio.core.params import TOP_N
 from mfstudio.core.recommend import AUTO
 from mfstudio.gui.experiment import Experiment, Progress, RunEnd, RunStart, Shown
 from mfstudio.gui.views.results import (
@@ -23,7 +24,6 @@ from mfstudio.gui.views.results import (
 )
 from mfstudio.gui.views.widgets import caption, tab
 
-DEFAULT_TOP_N = 5
 STALE_TEXT = "The ratings changed after these results were computed; train again to update them."
 
 
@@ -80,11 +80,11 @@ class ResultsPanel(QWidget):
         self.top_n = QSpinBox()
         self.top_n.setObjectName("topN")
         self.top_n.setAccessibleName("Number of recommendations per user")
-        self.top_n.setRange(1, 100)
-        self.top_n.setValue(DEFAULT_TOP_N)
+        self.top_n.setRange(max(1, int(TOP_N.minimum)), int(TOP_N.maximum))  # the tab lists at least one
+        self.top_n.setValue(int(TOP_N.default))
         self.top_n.setPrefix("Top ")
         self.top_n.setSuffix(" per user")
-        self.top_n.setToolTip("How many unrated items to recommend to each user.")
+        self.top_n.setToolTip(TOP_N.help)
         self.min_ratings = QSpinBox()
         self.min_ratings.setObjectName("minRatings")
         self.min_ratings.setAccessibleName("Fewest training ratings an item needs to be recommended")
