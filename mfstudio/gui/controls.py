@@ -15,6 +15,7 @@ the range (``statusMessage``), not silently put back.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from typing import Any
 
 from PySide6.QtCore import QPoint, Qt, Signal, Slot
@@ -489,15 +490,16 @@ class ControlPanel(QWidget):
         except (MFStudioError, TypeError, ValueError, OverflowError):
             self.set_solver("sgd")
 
-    def store_to(self, settings: Settings) -> None:
-        """Remember the solver shown and every solver's parameters (those that validate)."""
+    def store_to(self, settings: Settings, params: Mapping[str, Any] | None = None) -> None:
+        """Remember the solver shown and every solver's parameters (those that validate); ``params``, when
+        given, are the shown solver's, already checked (a run's request)."""
         settings.set_last_solver(self.solver())
         for name in SOLVERS:
             own = self.remembered(name)
             if own and name != self.solver():
                 settings.set_solver_params(name, {**settings.solver_params(name), **own})
         try:
-            settings.set_solver_params(self.solver(), self.params())
+            settings.set_solver_params(self.solver(), dict(params) if params is not None else self.params())
         except MFStudioError:
             pass  # parameters that do not validate are not worth remembering
 

@@ -168,14 +168,17 @@ class MainWindow(QMainWindow):
                                self.controls.params(), data_version=doc.data_version,
                                patience=self.controls.patience())
 
-    def _command(self, run: Any, title: str = "Cannot start training") -> bool:
+    def _command(self, run: Any, title: str = "Cannot start training", request: RunRequest | None = None) -> bool:
         if self.experiment.running:
             return False
         try:
-            run(self.request())
+            request = request if request is not None else self.request()
+            run(request)
         except MFStudioError as exc:
             self.document.warn(title, str(exc))
             return False
+        if self.experiment.running:  # remembered now, so even a crash keeps them
+            self.controls.store_to(self.settings, request.params)
         return True
 
     @Slot()
@@ -186,11 +189,17 @@ class MainWindow(QMainWindow):
     @Slot()
     def continue_training(self) -> None:
         """Continue: make Steps more steps from the current model's factors, on the same line of the curve."""
-        why = self.continue_blocker()
+        if self.running:
+            return
+        try:
+            request, why = self.request(), ""
+        except MFStudioError as exc:
+            request, why = None, str(exc)
+        why = self.experiment.continue_blocker(request, why)
         if why:
             self.show_message(f"Nothing to continue: {why}")
             return self._sync_continue()
-        self._command(self.experiment.continue_)
+        self._command(self.experiment.continue_, request=request)
 
     @Slot()
     def step(self) -> None:
@@ -247,7 +256,6 @@ class MainWindow(QMainWindow):
     @Slot(object)
     def _on_started(self, run: RunStart) -> None:
         self.grid_model.set_read_only(True)
-        self.controls.store_to(self.settings)  # remembered now, so even a crash keeps them
         self._sync_buttons()
         self.show_message(run.description, 3000)
 
