@@ -13,7 +13,9 @@ if ROOT not in sys.path:
     sys.path.insert(0, ROOT)
 
 
-def timeit(fn: Callable[[], object], repeats: int = 7, setup: Callable[[], object] | None = None) -> tuple[float, float]:
+def timeit(
+    fn: Callable[[], object], repeats: int = 7, setup: Callable[[], object] | None = None
+) -> tuple[float, float]:
     """(best, median) seconds of ``fn()`` over ``repeats`` runs; ``setup()`` runs untimed before each."""
     times = []
     for _ in range(repeats):

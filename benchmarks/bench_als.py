@@ -74,8 +74,13 @@ def main() -> int:
     s.run(1, np.empty((1, 5)))
     P_np, Q_np = numpy_iteration(u, i, Q0, BETA)
     dP, dQ = np.abs(s.factors.P - P_np).max(), np.abs(s.factors.Q - Q_np).max()
-    same = np.allclose(s.factors.P, P_np, rtol=1e-8, atol=1e-8) and np.allclose(s.factors.Q, Q_np, rtol=1e-8, atol=1e-8)
-    print(f"als vs numpy after one iteration: max |dP| = {dP:.1e}, max |dQ| = {dQ:.1e} -> {'same' if same else 'DIFFERENT'}")
+    same = np.allclose(s.factors.P, P_np, rtol=1e-8, atol=1e-8) and np.allclose(
+        s.factors.Q, Q_np, rtol=1e-8, atol=1e-8
+    )
+    print(
+        f"als vs numpy after one iteration: max |dP| = {dP:.1e}, max |dQ| = {dQ:.1e} "
+        f"-> {'same' if same else 'DIFFERENT'}"
+    )
 
     out = np.empty((1, 5))
     o_best, o_med = timeit(lambda: s.run(1, out), repeats=21)

@@ -80,7 +80,12 @@ def main() -> int:
     for seed in SEEDS:
         algo = SVD(n_factors=K, n_epochs=EPOCHS, lr_all=LR, reg_all=REG, random_state=seed)
         algo.fit(ts)
-        est = algo.trainset.global_mean + algo.bu[te[0]] + algo.bi[te[1]] + np.einsum("nk,nk->n", algo.pu[te[0]], algo.qi[te[1]])
+        est = (
+            algo.trainset.global_mean
+            + algo.bu[te[0]]
+            + algo.bi[te[1]]
+            + np.einsum("nk,nk->n", algo.pu[te[0]], algo.qi[te[1]])
+        )
         s_rmses.append(float(np.sqrt(np.mean((te[2] - est) ** 2))))
     s_rmse = float(np.mean(s_rmses))
 

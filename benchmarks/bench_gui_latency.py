@@ -116,7 +116,10 @@ def main(argv: list[str] | None = None) -> int:
         extra = {"alpha": 0.002} if solver == "sgd" else {}
         r = measure(window, app, solver, args.seconds, {**params, **extra})
         worst = max(worst, r["max"])
-        print(f"{r['solver']:<11} {r['ticks']:>6} {r['max']:>7.1f} {r['p95']:>7.1f} {r['mean']:>8.2f} {r['after']:>6.1f} {r['steps']:>9,}   (worst at {r['worst_at'] / 1000:.2f} s)")
+        print(
+            f"{r['solver']:<11} {r['ticks']:>6} {r['max']:>7.1f} {r['p95']:>7.1f} {r['mean']:>8.2f} "
+            f"{r['after']:>6.1f} {r['steps']:>9,}   (worst at {r['worst_at'] / 1000:.2f} s)"
+        )
     print(f"worst stall {worst:.1f} ms (target: at most ~50 ms) -> {'OK' if worst <= 50 else 'TOO SLOW'}")
     window.close()
     return 0 if worst <= 50 else 1

@@ -53,7 +53,10 @@ def main() -> None:
         rows = [ln.split(",") for ln in p.read_text().splitlines()[1:]]
         u, i, v = zip(*[(a, b, float(c)) for a, b, c, _ in rows])
         _, t_core = timed(lambda: Ratings.from_triples(list(u), list(i), np.array(v)))
-        print(f"  core Ratings.from_triples on already-split columns: {t_core:.2f} s (io total / core = {t / t_core:.2f})")
+        print(
+            f"  core Ratings.from_triples on already-split columns: {t_core:.2f} s "
+            f"(io total / core = {t / t_core:.2f})"
+        )
         sp = Path(d) / "s.mfstudio"
         _, t_save = timed(lambda: mio.save_session(sp, res.session))
         _, t_load = timed(lambda: mio.load(sp))

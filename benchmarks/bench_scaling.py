@@ -28,7 +28,10 @@ def main() -> int:
     rows, cols, vals = movielens_like(n_users, n_items, nnz)
     keep = np.random.default_rng(5).random(nnz) < 0.1
     sets = {"1M": Observed(rows, cols, vals), "100k": Observed(rows[keep], cols[keep], vals[keep])}
-    print(f"{n_users} x {n_items}, {len(sets['100k']):,} vs {len(sets['1M']):,} ratings, K = {K}; median of 5 steps each")
+    print(
+        f"{n_users} x {n_items}, {len(sets['100k']):,} vs {len(sets['1M']):,} ratings, K = {K}; "
+        "median of 5 steps each"
+    )
     out = np.empty((1, 5))
     table_rows = []
     ok = True

@@ -64,7 +64,10 @@ def main() -> int:
         ["mfstudio sgd solver.run", f"{STEPS:,}", fmt_time(per(ba_best, STEPS)), fmt_time(per(ba_med, STEPS)),
          f"{nb / per(ba_med, STEPS):,.0f}x", verdict(nb / per(ba_med, STEPS) >= TARGET)],
     ]
-    print(f"\nExample 1 (4 x 4, {ratings.nnz} ratings), K = {K}; time per step; speed-up of medians (target {TARGET:.0f}x)")
+    print(
+        f"\nExample 1 (4 x 4, {ratings.nnz} ratings), K = {K}; time per step; "
+        f"speed-up of medians (target {TARGET:.0f}x)"
+    )
     table(["implementation", "steps", "best/step", "median/step", "speed-up", "target"], rows)
     return 0 if same else 1
 

@@ -30,7 +30,9 @@ def _tool():
 
 def test_readme_installs_the_derived_list_in_both_commands():
     text = (ROOT / "README.md").read_text(encoding="utf-8")
-    commands = re.findall(r"^sudo apt-get update && sudo apt-get install -y ([^&]+?) && python3 -m venv", text, flags=re.M)
+    commands = re.findall(
+        r"^sudo apt-get update && sudo apt-get install -y ([^&]+?) && python3 -m venv", text, flags=re.M
+    )
     assert len(commands) == 2
     for c in commands:
         assert c.split() == LIST

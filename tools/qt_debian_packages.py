@@ -2,10 +2,10 @@
 
 Usage (from the repository, with PySide6 installed in the venv):
 
-    .venv/bin/python tools/qt_debian_packages.py            # the package list for README.md and .ci/run
-    .venv/bin/python tools/qt_debian_packages.py --all      # every system library, its package, and why it is (not) listed
-    .venv/bin/python tools/qt_debian_packages.py --table    # the soname -> package table for mfstudio/gui/qtlibs.py
-    .venv/bin/python tools/qt_debian_packages.py --check    # exit 1 if qtlibs.py no longer matches this machine
+    .venv/bin/python tools/qt_debian_packages.py         # the package list for README.md and .ci/run
+    .venv/bin/python tools/qt_debian_packages.py --all   # every system library, its package, and why it is (not) listed
+    .venv/bin/python tools/qt_debian_packages.py --table # the soname -> package table for mfstudio/gui/qtlibs.py
+    .venv/bin/python tools/qt_debian_packages.py --check # exit 1 if qtlibs.py no longer matches this machine
 
 How: ``ldd`` on each Qt file in ``QT_FILES`` (PySide6's own copies); every library it resolves outside
 PySide6 is mapped to its package with ``dpkg -S``. A library that is not installed ("not found") is mapped
@@ -189,7 +189,9 @@ class Packages:
 
     @classmethod
     def load(cls) -> Packages:
-        proc = _run(["dpkg-query", "-W", "-f", "${Package}\t${Essential}\t${db:Status-Abbrev}\t${Pre-Depends}, ${Depends}\n"])
+        proc = _run([
+            "dpkg-query", "-W", "-f", "${Package}\t${Essential}\t${db:Status-Abbrev}\t${Pre-Depends}, ${Depends}\n"
+        ])
         if proc.returncode != 0:
             raise DerivationError("dpkg-query failed; this tool needs a Debian system.")
         me = cls()
@@ -246,18 +248,25 @@ def derive(download: bool = True) -> Derivation:
         if path is None:
             pkg = package_by_naming_rule(soname)
             if pk.depends(pkg) is None:
-                raise DerivationError(f"{soname} is not installed and there is no package {pkg}; "
-                                      f"find it with `apt-file search {soname}` and map it by hand in {Path(__file__).name}.")
+                raise DerivationError(
+                    f"{soname} is not installed and there is no package {pkg}; "
+                    f"find it with `apt-file search {soname}` and map it by hand in {Path(__file__).name}."
+                )
             how = "not installed: Debian's naming rule"
             if download:
                 if not deb_ships(pkg, soname):
-                    raise DerivationError(f"{soname} is not installed and {pkg} does not ship it; find it with `apt-file search {soname}`.")
+                    raise DerivationError(
+                        f"{soname} is not installed and {pkg} does not ship it; "
+                        f"find it with `apt-file search {soname}`."
+                    )
                 how += ", found in its .deb"
             found[soname] = (pkg, how)
         elif path in owners:
             found[soname] = (owners[path], "dpkg -S " + path)
         else:
-            raise DerivationError(f"{path} ({soname}) belongs to no Debian package; is it from a local build on LD_LIBRARY_PATH?")
+            raise DerivationError(
+                f"{path} ({soname}) belongs to no Debian package; is it from a local build on LD_LIBRARY_PATH?"
+            )
     base = pk.base()
     table = {s: p for s, (p, _) in found.items() if p not in base}
     candidates = sorted(set(table.values()))
@@ -298,24 +307,38 @@ def check(d: Derivation) -> list[str]:
 
     problems = []
     if tuple(d.packages) != tuple(qtlibs.DEBIAN_PACKAGES):
-        problems.append(f"DEBIAN_PACKAGES should be {' '.join(d.packages)} (qtlibs.py has {' '.join(qtlibs.DEBIAN_PACKAGES)})")
+        problems.append(
+            f"DEBIAN_PACKAGES should be {' '.join(d.packages)} (qtlibs.py has {' '.join(qtlibs.DEBIAN_PACKAGES)})"
+        )
     for s in sorted(set(d.table) | set(qtlibs.SONAME_PACKAGES)):
         if d.table.get(s) != qtlibs.SONAME_PACKAGES.get(s):
-            problems.append(f"SONAME_PACKAGES[{s!r}] should be {d.table.get(s)!r} (qtlibs.py has {qtlibs.SONAME_PACKAGES.get(s)!r})")
+            problems.append(
+                f"SONAME_PACKAGES[{s!r}] should be {d.table.get(s)!r} "
+                f"(qtlibs.py has {qtlibs.SONAME_PACKAGES.get(s)!r})"
+            )
     return problems
 
 
 def main(argv: list[str]) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     mode = ap.add_mutually_exclusive_group()
-    mode.add_argument("--all", action="store_true", help="every system library, its package and why it is or is not listed")
+    mode.add_argument(
+        "--all", action="store_true", help="every system library, its package and why it is or is not listed"
+    )
     mode.add_argument("--table", action="store_true", help="print the table for mfstudio/gui/qtlibs.py")
-    mode.add_argument("--check", action="store_true", help="exit 1 when mfstudio/gui/qtlibs.py differs from this machine's answer")
-    ap.add_argument("--no-download", action="store_true", help="map libraries that are not installed by the naming rule alone")
+    mode.add_argument(
+        "--check", action="store_true", help="exit 1 when mfstudio/gui/qtlibs.py differs from this machine's answer"
+    )
+    ap.add_argument(
+        "--no-download", action="store_true", help="map libraries that are not installed by the naming rule alone"
+    )
     args = ap.parse_args(argv)
     for tool in ("ldd", "dpkg", "dpkg-query", "apt-cache"):
         if shutil.which(tool) is None:
-            print(f"{tool} is not installed; this tool derives Debian packages and needs a Debian system.", file=sys.stderr)
+            print(
+                f"{tool} is not installed; this tool derives Debian packages and needs a Debian system.",
+                file=sys.stderr,
+            )
             return 2
     try:
         d = derive(download=not args.no_download)
@@ -333,7 +356,9 @@ def main(argv: list[str]) -> int:
         for p in problems:
             print(p)
         if problems:
-            print("Regenerate with --table and paste into mfstudio/gui/qtlibs.py; update README.md and .ci/run to match.")
+            print(
+                "Regenerate with --table and paste into mfstudio/gui/qtlibs.py; update README.md and .ci/run to match."
+            )
             return 1
         print(f"mfstudio/gui/qtlibs.py matches: {' '.join(d.packages)}")
     else:

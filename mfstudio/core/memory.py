@@ -92,5 +92,6 @@ def check_grid(n_users: int, n_items: int, available: int | None = None) -> None
     if need > have:
         raise DataError(
             f"Showing {n_users:,} users x {n_items:,} items in the grid needs about {human(need)} of memory, "
-            f"more than the {human(have)} available; train it with `mfstudio train` instead, or use fewer users and items."
+            f"more than the {human(have)} available; train it with `mfstudio train` instead, "
+            "or use fewer users and items."
         )

@@ -139,7 +139,9 @@ def start_warm_up() -> WarmUp:
 
 INTERACTIVE_ENV = "MFSTUDIO_INTERACTIVE"  # "1": a person can answer dialogs; "0": nobody can (scripts, services)
 # the signals handled, with the exit status each ends the program with (128 + the signal's number)
-QUIT_SIGNALS = {name: 128 + int(getattr(signal, name)) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name)}
+QUIT_SIGNALS = {
+    name: 128 + int(getattr(signal, name)) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name)
+}
 
 
 def interactive() -> bool:
@@ -254,7 +256,8 @@ def _signal_handling_class() -> Any:
 
 
 def install_signal_handling(app: Any) -> Any:
-    """Handle SIGINT, SIGTERM and SIGHUP on ``app``'s event loop; None where that is impossible (not the main thread)."""
+    """Handle SIGINT, SIGTERM and SIGHUP on ``app``'s event loop; None where that is impossible
+    (not the main thread)."""
     try:
         return _signal_handling_class()(app)
     except (ValueError, OSError):  # signals can only be handled on the main thread

@@ -131,7 +131,9 @@ def _load(p: Path, *, keep_zeros: bool, fmt: str | None, scale: tuple[float, flo
     except FileFormatError:
         if fmt is None and looks_like_prose(lines, d):
             # the cell-by-cell complaint ("line 10 has 2 cells") would be beside the point
-            raise FileFormatError(f"{name} does not look like ratings: most of its lines are words, not numbers; {ACCEPTED}.") from None
+            raise FileFormatError(
+                f"{name} does not look like ratings: most of its lines are words, not numbers; {ACCEPTED}."
+            ) from None
         raise
 
 

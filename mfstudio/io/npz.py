@@ -39,7 +39,9 @@ def _open_zip(p: Path) -> tuple[BinaryIO, zipfile.ZipFile]:
         raise
     except (zipfile.BadZipFile, EOFError, ValueError, NotImplementedError):
         fh.close()
-        raise FileFormatError(f"{p.name} is not a valid .npz file (it may be truncated); save the arrays again with numpy.savez.") from None
+        raise FileFormatError(
+            f"{p.name} is not a valid .npz file (it may be truncated); save the arrays again with numpy.savez."
+        ) from None
     except OSError as exc:
         fh.close()
         raise FileFormatError(describe_os_error(exc, p, "read")) from exc
@@ -66,11 +68,13 @@ def _headers(zf: zipfile.ZipFile, p: Path) -> tuple[Meta, dict[str, zipfile.ZipI
                 else:
                     shape, fortran, dtype = np.lib.format.read_array_header_2_0(fh, max_header_size=10_000)
         except (ValueError, OSError, EOFError, zipfile.BadZipFile, NotImplementedError, RuntimeError, SyntaxError):
-            raise FileFormatError(f"The array {name!r} in {p.name} is damaged; save the arrays again with numpy.savez.") from None
+            raise FileFormatError(
+                f"The array {name!r} in {p.name} is damaged; save the arrays again with numpy.savez."
+            ) from None
         if dtype.hasobject:
             raise FileFormatError(
-                f"The array {name!r} in {p.name} holds Python objects, which MF Studio never loads (it would run code); "
-                "save it as numbers or strings."
+                f"The array {name!r} in {p.name} holds Python objects, which MF Studio never loads "
+                "(it would run code); save it as numbers or strings."
             )
         n = 1
         for d in shape:
@@ -82,7 +86,9 @@ def _headers(zf: zipfile.ZipFile, p: Path) -> tuple[Meta, dict[str, zipfile.ZipI
                 f"({MAX_ARRAY_ELEMENTS:,}); use a smaller data set."
             )
         if info.file_size < n * dtype.itemsize:
-            raise FileFormatError(f"The array {name!r} in {p.name} is shorter than its header says; the file is damaged.")
+            raise FileFormatError(
+                f"The array {name!r} in {p.name} is shorter than its header says; the file is damaged."
+            )
         meta[name] = (tuple(int(d) for d in shape), dtype)
         infos[name] = info
     return meta, infos
@@ -115,14 +121,18 @@ def read_npz(path: str | os.PathLike[str], wanted: Iterable[str] | None = None,
             try:
                 with zf.open(infos[name]) as member:
                     out[name] = np.lib.format.read_array(member, allow_pickle=False, max_header_size=10_000)
-            except (ValueError, OSError, EOFError, zipfile.BadZipFile, NotImplementedError, RuntimeError, SyntaxError) as exc:
+            except (
+                ValueError, OSError, EOFError, zipfile.BadZipFile, NotImplementedError, RuntimeError, SyntaxError
+            ) as exc:
                 raise FileFormatError(f"{p.name} could not be read as .npz ({exc.__class__.__name__}); "
                                       "save the arrays again with numpy.savez.") from None
         return out
 
 
 def _bad_labels(n: int, what: str, name: str) -> FileFormatError:
-    return FileFormatError(f"The {what} labels in {name} must be {n:,} strings, one per {what[:-1]}; fix or remove the {what!r} array.")
+    return FileFormatError(
+        f"The {what} labels in {name} must be {n:,} strings, one per {what[:-1]}; fix or remove the {what!r} array."
+    )
 
 
 def _bad_scale(name: str) -> FileFormatError:
@@ -151,10 +161,14 @@ def ratings_from_npz(path: str | os.PathLike[str], *, keep_zeros: bool = False,
         # everything a shape or dtype can tell is checked before the arrays are read
         if "R" not in meta:
             have = ", ".join(sorted(meta)) or "no arrays"
-            raise FileFormatError(f"{p.name} has no array named 'R' (it has {have}); save the ratings as R, e.g. numpy.savez(file, R=R).")
+            raise FileFormatError(
+                f"{p.name} has no array named 'R' (it has {have}); save the ratings as R, e.g. numpy.savez(file, R=R)."
+            )
         shape, dtype = meta["R"]
         if len(shape) != 2 or dtype.kind not in "biuf":
-            raise FileFormatError(f"The array 'R' in {p.name} must be a two-dimensional array of numbers (users x items).")
+            raise FileFormatError(
+                f"The array 'R' in {p.name} must be a two-dimensional array of numbers (users x items)."
+            )
         for lab, n in (("users", shape[0]), ("items", shape[1])):
             if lab not in meta:
                 continue
@@ -162,18 +176,26 @@ def ratings_from_npz(path: str | os.PathLike[str], *, keep_zeros: bool = False,
             if ldtype.kind not in "US" or lshape != (n,):
                 raise _bad_labels(n, lab, p.name)
             if ldtype.itemsize > 4 * MAX_LABEL_CHARS:
-                raise FileFormatError(f"The {lab} labels in {p.name} are longer than {MAX_LABEL_CHARS:,} characters; shorten them.")
+                raise FileFormatError(
+                    f"The {lab} labels in {p.name} are longer than {MAX_LABEL_CHARS:,} characters; shorten them."
+                )
         if "scale" in meta and (meta["scale"][1].kind not in "biuf" or int(np.prod(meta["scale"][0])) != 2):
             raise _bad_scale(p.name)
 
     arrays = read_npz(p, ("R", "users", "items", "scale"), check)
     R = np.asarray(arrays["R"], dtype=np.float64)
     if np.any(np.isinf(R)):
-        raise FileFormatError(f"The array 'R' in {p.name} holds infinite values; use NaN for 'not rated' and finite numbers for ratings.")
+        raise FileFormatError(
+            f"The array 'R' in {p.name} holds infinite values; use NaN for 'not rated' and finite numbers for ratings."
+        )
     users = _labels(arrays.get("users"), R.shape[0], "users", p.name)
     items = _labels(arrays.get("items"), R.shape[1], "items", p.name)
     if "scale" in arrays:
-        s = np.asarray(arrays["scale"], dtype=np.float64).ravel() if arrays["scale"].dtype.kind in "biuf" else np.zeros(0)
+        s = (
+            np.asarray(arrays["scale"], dtype=np.float64).ravel()
+            if arrays["scale"].dtype.kind in "biuf"
+            else np.zeros(0)
+        )
         if s.shape != (2,) or not np.all(np.isfinite(s)) or s[0] >= s[1]:
             raise _bad_scale(p.name)
         scale = (float(s[0]), float(s[1]))
@@ -183,7 +205,9 @@ def ratings_from_npz(path: str | os.PathLike[str], *, keep_zeros: bool = False,
     rows, cols = np.nonzero(mask)
     vals = R[rows, cols]
     if vals.size == 0:
-        raise FileFormatError(f"{p.name} holds no ratings: every entry of R is NaN{'' if keep_zeros else ' or 0'}; enter some ratings.")
+        raise FileFormatError(
+            f"{p.name} holds no ratings: every entry of R is NaN{'' if keep_zeros else ' or 0'}; enter some ratings."
+        )
     sc, notices = choose_scale(vals, scale)
     return Ratings(rows, cols, vals, R.shape, users, items, sc), notices
 

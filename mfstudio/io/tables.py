@@ -51,7 +51,9 @@ def choose_scale(vals: np.ndarray, given: tuple[float, float] | None = None) -> 
     n_out = int(np.count_nonzero((vals < lo) | (vals > hi)))
     n_neg = int(np.count_nonzero(vals < 0))
     if n_out:
-        notices.append(f"{n_out:,} rating(s) lie outside the scale {lo:g} to {hi:g}; they were kept, so check them in the file.")
+        notices.append(
+            f"{n_out:,} rating(s) lie outside the scale {lo:g} to {hi:g}; they were kept, so check them in the file."
+        )
     if n_neg and lo >= 0 and n_out < n_neg:
         notices.append(f"{n_neg:,} rating(s) are negative; they were kept, so check them in the file.")
     elif n_neg and lo < 0 and not n_out:
@@ -179,7 +181,11 @@ def read_matrix(table: Table, *, keep_zeros: bool = False, scale: tuple[float, f
     if n_items < 1:
         raise FileFormatError(f"{name} has user names but no rating columns; add one column per item.")
     users = [restore(r[0].strip()) or f"User {i + 1}" for i, r in enumerate(body)] if has_labels else None
-    items = [restore(c.strip()) or f"Item {j + 1}" for j, c in enumerate(item_names)] if item_names is not None else None
+    items = (
+        [restore(c.strip()) or f"Item {j + 1}" for j, c in enumerate(item_names)]
+        if item_names is not None
+        else None
+    )
     cells = [c for r in body for c in r[start:]]
     flat = np.array([bool(c.strip()) for c in cells], dtype=bool)
     idx = np.flatnonzero(flat)
@@ -198,7 +204,10 @@ def read_matrix(table: Table, *, keep_zeros: bool = False, scale: tuple[float, f
         r_idx, c_idx, vals = r_idx[nz], c_idx[nz], vals[nz]
     if vals.size == 0:
         hint = "" if keep_zeros else " (0 means not rated unless you keep zeros as ratings)"
-        raise FileFormatError(f"{name} holds no ratings: every cell is blank{' or 0' if not keep_zeros else ''}{hint}; enter some ratings.")
+        raise FileFormatError(
+            f"{name} holds no ratings: every cell is blank{' or 0' if not keep_zeros else ''}{hint}; "
+            "enter some ratings."
+        )
     notices: list[str] = []
     sc, scale_notes = choose_scale(vals, scale)
     notices += scale_notes

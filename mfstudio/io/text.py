@@ -49,11 +49,15 @@ def decode(data: bytes, name: str) -> tuple[str, list[str]]:
             continue
         if enc == "cp1252":
             notices.append(
-                f"{name} is not UTF-8, so it was read as Windows-1252 (cp1252); if names look wrong, save it as UTF-8 and open it again."
+                f"{name} is not UTF-8, so it was read as Windows-1252 (cp1252); "
+                "if names look wrong, save it as UTF-8 and open it again."
             )
         break
     if text is None or looks_binary(text):
-        raise FileFormatError(f"{name} is not a text file MF Studio can read; choose a CSV/TSV text file, an .npz, a .mfstudio session, or a MovieLens folder or .zip.")
+        raise FileFormatError(
+            f"{name} is not a text file MF Studio can read; choose a CSV/TSV text file, an .npz, a .mfstudio session, "
+            "or a MovieLens folder or .zip."
+        )
     return text, notices
 
 
@@ -126,7 +130,9 @@ def split_table(text: str, delimiter: str | None = None, lines: list[str] | None
                     nums.append(reader.line_num)
                 last_start, start = start, reader.line_num + 1
         except csv.Error as exc:
-            raise FileFormatError(f"Line {reader.line_num} is not valid CSV ({exc}); check the quotes on that line.") from None
+            raise FileFormatError(
+                f"Line {reader.line_num} is not valid CSV ({exc}); check the quotes on that line."
+            ) from None
         if rows and text.count('"') % 2:  # an odd count: some quote is never closed (even on the last line)
             # a quote never closed: the csv module reads on to the end of the file as one cell
             raise FileFormatError(f"Line {last_start} opens a quote (\") that is never closed, so the rest of the file "
@@ -213,11 +219,17 @@ def parse_numbers(
             shown = c.strip()
             shown = shown if len(shown) <= 30 else shown[:27] + "..."
             if exc.kind == "infinite":
-                raise FileFormatError(f"{where(k)} holds {shown!r}, which is not {what}; put a finite number there or leave it blank.") from None
+                raise FileFormatError(
+                    f"{where(k)} holds {shown!r}, which is not {what}; put a finite number there or leave it blank."
+                ) from None
             if exc.kind in ("digits", "underscore"):
-                raise FileFormatError(f"{where(k)} holds {shown!r}, which {exc} where {what} should be; write it with the "
-                                      "digits 0-9 (and a point or comma), or leave it blank.") from None
-            raise FileFormatError(f"{where(k)} holds {shown!r} where {what} should be; put a number there or leave it blank.") from None
+                raise FileFormatError(
+                    f"{where(k)} holds {shown!r}, which {exc} where {what} should be; write it with the "
+                    "digits 0-9 (and a point or comma), or leave it blank."
+                ) from None
+            raise FileFormatError(
+                f"{where(k)} holds {shown!r} where {what} should be; put a number there or leave it blank."
+            ) from None
         if x is None:
             raise FileFormatError(f"{where(k)} is blank where {what} should be; put a number there.")
         out[k] = x

@@ -105,7 +105,9 @@ sys.exit(gui_app.run({str(f)!r}))
 def test_mfstudio_with_a_missing_file_shows_a_dialog_over_example_1(tmp_path):
     missing = tmp_path / "nope.csv"
     code = PRELUDE + f"""
-QMessageBox.warning = staticmethod(lambda parent, title, text, *a, **k: print("dialog", parent.windowTitle(), "|", title, "|", text))
+QMessageBox.warning = staticmethod(
+    lambda parent, title, text, *a, **k: print("dialog", parent.windowTitle(), "|", title, "|", text)
+)
 def check():
     w = main_window()
     print("shown", w.isVisible(), "users", ",".join(w.grid_model.users))
@@ -268,7 +270,9 @@ class Child:
         except subprocess.TimeoutExpired:
             self.proc.kill()
             out, err = self.proc.communicate()
-            raise AssertionError(f"still running after {timeout} s; stdout {self.lines} {out!r}; stderr {err}") from None
+            raise AssertionError(
+                f"still running after {timeout} s; stdout {self.lines} {out!r}; stderr {err}"
+            ) from None
         return self.proc.returncode, "\n".join(self.lines) + out, err
 
 
@@ -399,7 +403,9 @@ QMessageBox.exec = shown
 from mfstudio import cli
 sys.exit(cli.main([]))
 """
-    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    env = dict(
+        os.environ, QT_QPA_PLATFORM="offscreen", PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")
+    )
     proc = subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, env=env, stdin=subprocess.DEVNULL,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     assert proc.stdout.readline().startswith("offer shown")

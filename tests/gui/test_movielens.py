@@ -55,7 +55,9 @@ def test_open_a_zip_through_the_open_dialog(window, tmp_path, monkeypatch):
 def test_open_folder_menu_entry(window, tmp_path, monkeypatch):
     folder = ml1m(tmp_path)
     asked: list[str] = []
-    monkeypatch.setattr(QFileDialog, "getExistingDirectory", lambda parent, title, start, *a: asked.append(title) or str(folder))
+    monkeypatch.setattr(
+        QFileDialog, "getExistingDirectory", lambda parent, title, start, *a: asked.append(title) or str(folder)
+    )
     file_menu = next(a.menu() for a in window.menuBar().actions() if a.text() == "&File")
     texts = [a.text() for a in file_menu.actions()]
     assert texts.index("Open &folder…") == texts.index("&Open…") + 1

@@ -1,4 +1,5 @@
-"""The check before Qt starts: which libraries Qt's xcb plugin is missing, and the sentence that names their packages."""
+"""The check before Qt starts: which libraries Qt's xcb plugin is missing, and the sentence that names
+their packages."""
 
 from __future__ import annotations
 
@@ -16,17 +17,18 @@ from mfstudio.gui import qtlibs
 ROOT = Path(__file__).resolve().parents[2]
 
 # ldd's report on libqxcb.so on a Debian 12 without libxcb-icccm4 and libxcb-keysyms1 (shortened)
-LDD_MISSING_TWO = """\
-\tlinux-vdso.so.1 (0x00007ffd1a5f2000)
-\tlibQt6XcbQpa.so.6 => /venv/lib/python3.11/site-packages/PySide6/Qt/plugins/platforms/../../lib/libQt6XcbQpa.so.6 (0x00007f)
-\tlibxcb-cursor.so.0 => /lib/x86_64-linux-gnu/libxcb-cursor.so.0 (0x00007f)
-\tlibxcb-icccm.so.4 => not found
-\tlibxcb-keysyms.so.1 => not found
-\tlibxcb.so.1 => /lib/x86_64-linux-gnu/libxcb.so.1 (0x00007f)
-\tlibxcb-icccm.so.4 => not found
-\tlibxcb-keysyms.so.1 => not found
-\t/lib64/ld-linux-x86-64.so.2 (0x00007f)
-"""
+LDD_MISSING_TWO = (
+    "\tlinux-vdso.so.1 (0x00007ffd1a5f2000)\n"
+    "\tlibQt6XcbQpa.so.6 => /venv/lib/python3.11/site-packages/PySide6/Qt/plugins/platforms/../../lib/libQt6XcbQpa.so.6"
+    " (0x00007f)\n"
+    "\tlibxcb-cursor.so.0 => /lib/x86_64-linux-gnu/libxcb-cursor.so.0 (0x00007f)\n"
+    "\tlibxcb-icccm.so.4 => not found\n"
+    "\tlibxcb-keysyms.so.1 => not found\n"
+    "\tlibxcb.so.1 => /lib/x86_64-linux-gnu/libxcb.so.1 (0x00007f)\n"
+    "\tlibxcb-icccm.so.4 => not found\n"
+    "\tlibxcb-keysyms.so.1 => not found\n"
+    "\t/lib64/ld-linux-x86-64.so.2 (0x00007f)\n"
+)
 LDD_ALL_THERE = "\n".join(line for line in LDD_MISSING_TWO.splitlines() if "not found" not in line)
 SENTENCE = ("MF Studio cannot open its window because Qt's xcb platform plugin is missing libxcb-icccm.so.4, "
             "libxcb-keysyms.so.1; install them with: sudo apt-get install libxcb-icccm4 libxcb-keysyms1")
@@ -52,7 +54,9 @@ def test_the_sentence_names_libraries_packages_and_the_command(monkeypatch):
 
 def test_sentence_for_libraries_the_table_does_not_know():
     s = qtlibs.missing_sentence(["libxcb-icccm.so.4", "libfuture.so.9"], have_apt=True)
-    assert "sudo apt-get install libxcb-icccm4, plus the package with libfuture.so.9 (apt-file search libfuture.so.9" in s
+    assert (
+        "sudo apt-get install libxcb-icccm4, plus the package with libfuture.so.9 (apt-file search libfuture.so.9" in s
+    )
     s = qtlibs.missing_sentence(["libfuture.so.9"], have_apt=True)
     assert s.endswith("install the packages that provide them (apt-file search libfuture.so.9 names one)")
     s = qtlibs.missing_sentence(["libxcb-icccm.so.4"], have_apt=False)
@@ -144,8 +148,10 @@ def test_a_platform_plugin_qt_cannot_start_is_one_sentence_not_an_abort(tmp_path
 
 
 def test_platform_failure_leaves_out_what_qt_always_says():
-    held = [("qt.qpa.plugin", "From 6.5.0, xcb-cursor0 or libxcb-cursor0 is needed to load the Qt xcb platform plugin."),
-            ("qt.qpa.xcb", "could not connect to display :7")]
+    held = [
+        ("qt.qpa.plugin", "From 6.5.0, xcb-cursor0 or libxcb-cursor0 is needed to load the Qt xcb platform plugin."),
+        ("qt.qpa.xcb", "could not connect to display :7"),
+    ]
     s = gui_app.platform_failure("xcb", held)
     assert "(could not connect to display :7)" in s and "xcb-cursor0" not in s
     assert "()" not in gui_app.platform_failure("wayland", [])

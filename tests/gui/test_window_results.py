@@ -24,7 +24,8 @@ def test_biased_sgd_shows_its_biases_and_formula(qtbot, window):
     f = window.result.factors
     ut, it = find(window, "userBiasTable"), find(window, "itemBiasTable")
     um, im = ut.model(), it.model()
-    assert "bias" in um.headerData(1, Qt.Orientation.Horizontal) and "bias" in im.headerData(1, Qt.Orientation.Horizontal)
+    assert "bias" in um.headerData(1, Qt.Orientation.Horizontal)
+    assert "bias" in im.headerData(1, Qt.Orientation.Horizontal)
     assert um.rowCount() == 4 and im.rowCount() == 4
     assert um.data(um.index(1, 1), Qt.ItemDataRole.EditRole) == pytest.approx(f.user_bias[1])
     assert im.data(im.index(2, 0)) == window.grid_ratings().items[2]
@@ -145,7 +146,8 @@ def test_the_next_file_opened_starts_with_zero_means_not_rated_again(qtbot, wind
     mat.write_text(",A,B,C,D\nu1,0,4.5,2.0,0\nu2,4,0,3.5,0\nu3,0,5,0,2\nu4,0,3.5,4.0,1.0\n")
     assert window.open_path(tri) and not find(window, "zeroMeansNotRated").isChecked()
     assert window.open_path(mat)
-    assert find(window, "zeroMeansNotRated").isChecked() and window.grid_ratings().nnz == 9  # as `mfstudio train` reads it
+    # as `mfstudio train` reads it
+    assert find(window, "zeroMeansNotRated").isChecked() and window.grid_ratings().nnz == 9
 
 
 def test_item_biases_stay_readable_with_long_titles(qtbot, window):

@@ -141,7 +141,9 @@ def test_an_export_killed_at_random_points_never_leaves_a_mixed_folder(tmp_path,
     for n, kill_at in enumerate(kill_points):
         this = (current + 1) % 2 if n % 3 else current  # now and then the same run again
         in_gap = mode == "renames" and kill_at == renames[1]
-        run_child(sessions[this], out, mode, kill_at + cleaning_steps(out), 0 if in_gap else rng.uniform(0, PAUSE * 1.5))
+        run_child(
+            sessions[this], out, mode, kill_at + cleaning_steps(out), 0 if in_gap else rng.uniform(0, PAUSE * 1.5)
+        )
         outcomes["litter"] += bool(litter(out, set(mine)))
         if mode == "renames" and not out.exists():
             # killed between moving the old folder aside and the new one in: the next write

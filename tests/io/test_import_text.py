@@ -206,7 +206,10 @@ def test_error_messages_are_one_sentence(load_text):
 
 def test_large_triples_fast_path_equals_row_by_row_reader(load_text):
     rng = np.random.default_rng(1)
-    lines = [f"{u},{i},{r}" for u, i, r in zip(rng.integers(0, 50, 3000), rng.integers(0, 80, 3000), rng.integers(1, 6, 3000))]
+    lines = [
+        f"{u},{i},{r}"
+        for u, i, r in zip(rng.integers(0, 50, 3000), rng.integers(0, 80, 3000), rng.integers(1, 6, 3000))
+    ]
     fast = load_text("user,item,rating\n" + "\n".join(lines) + "\n")
     quoted = load_text('"user","item","rating"\n' + "\n".join(lines) + "\n")  # quotes: the csv-module path
     assert fast.session.ratings == quoted.session.ratings and fast.notices == quoted.notices
@@ -269,7 +272,9 @@ def test_every_reading_error_names_the_file(tmp_path):
         mio.load(p)
     png = tmp_path / "picture.png"
     png.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4)
-    with pytest.raises(mio.FileFormatError, match=r"^picture\.png is not a text file .* or a MovieLens folder or \.zip"):
+    with pytest.raises(
+        mio.FileFormatError, match=r"^picture\.png is not a text file .* or a MovieLens folder or \.zip"
+    ):
         mio.load(png)
 
 

@@ -157,7 +157,9 @@ def test_every_solver_declares_its_parameters():
         assert cls.__module__ and cls.description and cls.title and cls.objective_name
         for p in cls.params:
             assert p.minimum <= p.default <= p.maximum and p.help and p.label
-        assert get_solver("sgd").defaults() | {} == {"K": 2, "steps": 10_000, "alpha": 0.0002, "beta": 0.02, "tol": 0.001, "seed": 0}
+        assert get_solver("sgd").defaults() | {} == {
+            "K": 2, "steps": 10_000, "alpha": 0.0002, "beta": 0.02, "tol": 0.001, "seed": 0
+        }
         assert max(p.maximum for p in cls.params if p.name == "steps") >= 1_000_000_000
 
 
