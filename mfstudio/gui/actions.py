@@ -110,7 +110,8 @@ def _export_rows() -> list[tuple]:
              "Write CSV numbers in full, so they read back bit for bit (otherwise 6 significant digits).",
              "actionFullPrecision"),
             ("-",),
-            ("Loss curve &figure…", "plot.save_figure_dialog", "Ctrl+Shift+E", "Save the loss curve as PNG, SVG or PDF.",
+            ("Loss curve &figure…", "plot.save_figure_dialog", "Ctrl+Shift+E",
+             "Save the loss curve as PNG, SVG or PDF.",
              "actionSaveFigure")]
 
 

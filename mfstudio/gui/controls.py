@@ -477,6 +477,12 @@ class ControlPanel(QWidget):
     def set_seed(self, seed: int) -> None:
         self.seed.setValue(int(seed))
 
+    def tab_chain(self) -> list[QWidget]:
+        """The panel's widgets in Tab order: solver, its parameters, seed, hold-out, patience, buttons row by row."""
+        return [self.solver_box, *self.param_widgets.values(), self.seed, self.holdout_box, self.patience_box,
+                self.train_button, self.continue_button, self.step_button, self.pause_button, self.stop_button,
+                self.reset_button]
+
     # -- remembered between starts ------------------------------------------------------------
     def restore_from(self, settings: Settings) -> None:
         """The solver and each solver's parameters from the last run; damaged values are left out."""

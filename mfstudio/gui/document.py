@@ -204,7 +204,8 @@ class Document(QObject):
                             "the window is as it was.") from exc
 
     def _prepare(self, session: Session) -> _Prepared:
-        """Check a session whole and compute what showing it needs, changing nothing (a DataError if it does not fit)."""
+        """Check a session whole and compute what showing it needs, changing nothing (a DataError if it does
+        not fit)."""
         r = session.ratings
         try:
             get_solver(session.solver).resolve_params(dict(session.params))

@@ -62,7 +62,8 @@ class RunRequest:
     @classmethod
     def make(cls, ratings: Ratings, held_out_cells: np.ndarray, solver: str, params: Mapping[str, Any], *,
              data_version: int = 0, patience: int | None = None) -> RunRequest:
-        """A request with ``params`` resolved against the solver (a ParameterError with a sentence if they do not fit)."""
+        """A request with ``params`` resolved against the solver (a ParameterError with a sentence if they do
+        not fit)."""
         resolved = get_solver(solver).resolve_params(dict(params))
         return cls(ratings, _frozen_cells(held_out_cells), solver, types.MappingProxyType(resolved), data_version,
                    patience)

@@ -394,10 +394,7 @@ class MainWindow(QMainWindow):
 
     def tab_chain(self) -> list[QWidget]:
         """The widgets Tab visits, in order: grid, solver, its parameters, seed, hold-out, buttons, results."""
-        c = self.controls
-        return [self.grid, c.solver_box, *c.param_widgets.values(), c.seed, c.holdout_box, c.patience_box, c.train_button,
-                c.continue_button, c.step_button, c.pause_button, c.stop_button, c.reset_button,
-                *self.results.tab_chain()]
+        return [self.grid, *self.controls.tab_chain(), *self.results.tab_chain()]
 
     @Slot()
     def _apply_tab_order(self) -> None:
