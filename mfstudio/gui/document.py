@@ -62,7 +62,8 @@ class _Prepared:
     """A session checked whole, with what showing it needs computed beforehand."""
 
     session: Session
-    held: np.ndarray
+    held: np.ndarray  # the held-out cells to show
+    draw: float | None  # else a hold-out share to draw from the seed (Session.split_source decided which)
     result: RunResult | None
     recs: Recommendations | None
     history: np.ndarray | None
@@ -229,7 +230,7 @@ class Document(QObject):
             raise
         except (TypeError, ValueError, AttributeError, IndexError, KeyError) as exc:
             raise DataError(f"The data does not hang together ({exc}); nothing was changed.") from exc
-        return _Prepared(session, held, res, recs, history)
+        return _Prepared(session, held, source if isinstance(source, float) else None, res, recs, history)
 
     def _before(self) -> _Before | None:
         """What is shown now (None before the first document, or when it cannot be read back)."""
@@ -261,8 +262,8 @@ class Document(QObject):
         self.grid_model.set_zeros_are_missing(session.zeros_are_missing, undoable=False)
         self.grid_model.set_ratings(session.ratings, held)
         self.opened.emit()
-        if len(held) == 0 and session.holdout > 0:
-            self.holdout.apply(session.holdout)
+        if prepared.draw is not None:
+            self.holdout.apply(prepared.draw)
         self.experiment.clear()
         if prepared.result is not None:
             self.experiment.show_loaded(Shown(prepared.result, session.ratings, self.grid_held_out(), prepared.recs,
