@@ -452,11 +452,16 @@ class ControlPanel(QWidget):
     def solver(self) -> str:
         return str(self.solver_box.currentData())
 
-    def params(self) -> dict[str, Any]:
-        """The chosen solver's parameters (including the seed) as shown."""
+    def shown_params(self) -> dict[str, Any]:
+        """The chosen solver's parameters (including the seed) as the boxes show them, not yet checked
+        (a run request checks them, once)."""
         out = {name: _value(w) for name, w in self.param_widgets.items()}
         out["seed"] = int(self.seed.value())
-        return get_solver(self.solver()).resolve_params(out)
+        return out
+
+    def params(self) -> dict[str, Any]:
+        """The chosen solver's parameters (including the seed) as shown, checked."""
+        return get_solver(self.solver()).resolve_params(self.shown_params())
 
     def holdout(self) -> float:
         """The hold-out share shown (0 up to below 1)."""

@@ -267,7 +267,7 @@ class Document(QObject):
         self.experiment.clear()
         if prepared.result is not None:
             self.experiment.show_loaded(Shown(prepared.result, session.ratings, self.grid_held_out(), prepared.recs,
-                                              prepared.history))
+                                              prepared.history, patience=session.patience))
         self.path = Path(path) if path is not None else None
         if title is not None:
             self.title = title
@@ -613,9 +613,10 @@ class Document(QObject):
             elif loaded.fmt == "session":
                 m.set_zeros_are_missing(s.zeros_are_missing)
             m.set_ratings(s.ratings, held, undoable=True, text=f"Import {name}")
-            holdout = self.controls.holdout()
-            if len(held) == 0 and holdout > 0:
-                self.holdout.apply(holdout, quiet=True)
+            # the one precedence rule: the file's held-out cells, else the share the box shows
+            source = Session(s.ratings, held, holdout=self.controls.holdout()).split_source()
+            if isinstance(source, float):
+                self.holdout.apply(source, quiet=True)
         except Exception as exc:  # all or nothing: the half-done step is undone below
             traceback.print_exc()
             failed = exc

@@ -16,6 +16,7 @@ from a file), ``reset(Shown)`` (a new random start), ``cleared()`` (a new docume
 
 from __future__ import annotations
 
+import dataclasses
 import types
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -40,6 +41,11 @@ from mfstudio.core import (
 from mfstudio.gui.worker import Outcome, Progress, TrainingRunner, training_recipe
 
 __all__ = ["Experiment", "Progress", "RunEnd", "RunRequest", "RunStart", "Shown"]
+
+
+def holdout_of(ratings: Ratings, held_out_cells: np.ndarray) -> float:
+    """The share of ``ratings`` that ``held_out_cells`` hold out."""
+    return len(held_out_cells) / max(ratings.nnz, 1)
 
 
 def _frozen_cells(cells: np.ndarray) -> np.ndarray:
@@ -75,7 +81,7 @@ class RunRequest:
     @property
     def holdout(self) -> float:
         """The share of the ratings held out."""
-        return len(self.held_out_cells) / max(self.ratings.nnz, 1)
+        return holdout_of(self.ratings, self.held_out_cells)
 
     @property
     def key(self) -> tuple:
@@ -101,6 +107,7 @@ class RunStart:
     max_steps: int | None
     new_line: bool
     start_factors: Factors | None = None  # the model's factors now, to show at once (None: a new model)
+    patience: int | None = None
 
     @property
     def description(self) -> str:
@@ -121,6 +128,12 @@ class Shown:
     recommendations: Recommendations | None = None
     history: np.ndarray | None = None  # the result's history as rows of HISTORY_COLUMNS
     snapshot: Snapshot | None = None  # after a reset: the random start's objective and errors
+    patience: int | None = None  # the early-stopping patience the run had
+
+    @property
+    def holdout(self) -> float:
+        """The share of the ratings the result's run held out."""
+        return holdout_of(self.ratings, self.held_out_cells)
 
 
 @dataclass(frozen=True)
@@ -132,16 +145,6 @@ class RunEnd:
     budget: int
     reason: str  # a StopReason value, "error", or ""
     warnings: list[str] = field(default_factory=list)
-
-    @property
-    def top_n(self) -> int:
-        """How many items each user's list holds."""
-        return self._top_n
-
-    @property
-    def min_ratings(self) -> int:
-        """The fewest training ratings an item needs to be listed (AUTO: decided from the data)."""
-        return self._min_ratings
 
     @property
     def snapshot(self) -> Snapshot | None:
@@ -160,7 +163,7 @@ class Experiment(QObject):
     stale = Signal(bool)  # the data changed after the shown results were computed
     recommendationsChanged = Signal(object)  # Recommendations | None
     pausedChanged = Signal(bool)
-    modelChanged = Signal()  # the model Continue would go on from appeared, went or changed
+    modelChanged = Signal()  # the model Continue would go on from appeared or went (besides started/finished)
     message = Signal(str)
 
     def __init__(self, parent: QObject | None = None) -> None:
@@ -253,7 +256,7 @@ class Experiment(QObject):
         if self.running:
             return
         self._check(request)
-        self._forget_model()
+        self._forget_model(quiet=True)
         self._has_line = False
         self._start(request, request.recipe(), None, None)
 
@@ -275,7 +278,7 @@ class Experiment(QObject):
         model = self._model if self._model_key == request.key else None
         if model is None or model.reason is StopReason.DIVERGED:
             self._check(request)
-            self._forget_model()
+            self._forget_model(quiet=True)
             self._has_line = False
             self._start(request, request.recipe(), 1, None)
         else:
@@ -291,7 +294,7 @@ class Experiment(QObject):
         self._has_line = False
         snap = model.current()
         result = RunResult.from_snapshot(model.solver_name, model.params, snap, History())
-        self._shown = Shown(result, model.ratings, request.held_out_cells, None, None, snap)
+        self._shown = Shown(result, model.ratings, request.held_out_cells, None, None, snap, request.patience)
         self._set_stale(False)
         self._snapshot = snap
         self.reset.emit(self._shown)
@@ -348,7 +351,7 @@ class Experiment(QObject):
         if s is None or self.running or not s.result.factors.all_finite():
             return
         recs = self.recommend(s.ratings, s.result.factors, s.held_out_cells)
-        self._shown = Shown(s.result, s.ratings, s.held_out_cells, recs, s.history, s.snapshot)
+        self._shown = dataclasses.replace(s, recommendations=recs)
         self.recommendationsChanged.emit(recs)
 
     def recommend(self, ratings: Ratings, factors: Factors, held_out_cells: np.ndarray) -> Recommendations:
@@ -370,10 +373,11 @@ class Experiment(QObject):
         if request.ratings.nnz == 0:
             raise DataError("There are no ratings to train on; type some ratings into the grid or open a file.")
 
-    def _forget_model(self) -> None:
+    def _forget_model(self, *, quiet: bool = False) -> None:
+        """No model to continue; ``quiet`` when a run starts at once (``started`` says so)."""
         had = self._model is not None
         self._model = self._model_key = None
-        if had:
+        if had and not quiet:
             self.modelChanged.emit()
 
     def _set_stale(self, stale: bool) -> None:
@@ -391,7 +395,7 @@ class Experiment(QObject):
         run = RunStart(model.solver_name if existing else request.solver, types.MappingProxyType(params),
                        request.ratings if not existing else model.ratings, request.held_out_cells, request.holdout,
                        int(params["steps"]), model.step if existing else 0, max_steps, not self._has_line,
-                       start_factors)
+                       start_factors, request.patience)
         self._run, self._run_key = run, request.key
         self._has_line = True
         self._model = None  # the worker thread owns it until the run has ended
@@ -399,7 +403,6 @@ class Experiment(QObject):
         self.runner.start(model, max_steps=max_steps, top_n=self._top_n, min_ratings=self._min_ratings,
                           budget=budget)
         self.started.emit(run)  # running by now; the first progress report is queued behind this
-        self.modelChanged.emit()
 
     @Slot(object)
     def _on_ready(self, warnings: list[str]) -> None:
@@ -420,7 +423,8 @@ class Experiment(QObject):
         if run is not None and snap is not None:
             result = RunResult.from_snapshot(run.solver, outcome.training.params if outcome.training else run.params,
                                              snap, outcome.history)
-            shown = Shown(result, run.ratings, run.held_out_cells, outcome.recommendations, outcome.history)
+            shown = Shown(result, run.ratings, run.held_out_cells, outcome.recommendations, outcome.history,
+                          patience=run.patience)
             self._shown = shown
         if outcome.training is not None and not outcome.error:
             self._model, self._model_key = outcome.training, self._run_key
@@ -434,4 +438,3 @@ class Experiment(QObject):
             budget = outcome.training.budget
         self._run = None
         self.finished.emit(RunEnd(outcome, shown, budget, reason))
-        self.modelChanged.emit()

@@ -49,8 +49,9 @@ class Exporter(QObject):
             return []
         s = self.experiment.shown
         assert s is not None
-        session = Session(s.ratings, s.held_out_cells, s.result.solver, dict(s.result.params),
-                          self.document.controls.holdout(), self.document.controls.patience(), s.result)
+        # the run's own hold-out and patience, whatever the controls show now
+        session = Session(s.ratings, s.held_out_cells, s.result.solver, dict(s.result.params), s.holdout,
+                          s.patience, s.result)
         try:
             written = io.export_results(folder, session, top_n=self.experiment.top_n,
                                         min_ratings=self.experiment.min_ratings,

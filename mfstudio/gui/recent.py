@@ -10,6 +10,7 @@ from PySide6.QtCore import QObject, Signal, Slot
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QMenu
 
+from mfstudio.gui.actions import make_action
 from mfstudio.gui.settings import Settings
 
 MAX_RECENT = 8
@@ -74,9 +75,8 @@ class RecentFiles(QObject):
         super().__init__(parent)
         self.settings = settings
         self.max_count = max_count
-        self.action_clear = QAction("&Clear recent files", self)
-        self.action_clear.setStatusTip("Forget the list of recently opened files.")
-        self.action_clear.triggered.connect(self.clear)
+        self.action_clear = make_action(self, "&Clear recent files", self.clear,
+                                        tip="Forget the list of recently opened files.")
 
     def files(self) -> list[str]:
         """Recent files that still exist, newest first (missing ones are dropped from storage too)."""

@@ -165,7 +165,7 @@ class MainWindow(QMainWindow):
         """What Train, Continue, Step and Reset run: the grid's data and the controls' parameters, checked once."""
         doc = self.document
         return RunRequest.make(doc.grid_ratings(), doc.grid_held_out(), self.controls.solver(),
-                               self.controls.params(), data_version=doc.data_version,
+                               self.controls.shown_params(), data_version=doc.data_version,
                                patience=self.controls.patience())
 
     def _command(self, run: Any, title: str = "Cannot start training", request: RunRequest | None = None) -> bool:
@@ -179,6 +179,9 @@ class MainWindow(QMainWindow):
             return False
         if self.experiment.running:  # remembered now, so even a crash keeps them
             self.controls.store_to(self.settings, request.params)
+            if request.patience is not None and len(request.held_out_cells) == 0:  # as `mfstudio train` says
+                self.show_message(f"Note: a patience of {request.patience:,} steps needs ratings held out to watch; "
+                                  "this run has none, so it runs without early stopping (set a hold-out share).")
         return True
 
     @Slot()
@@ -246,7 +249,7 @@ class MainWindow(QMainWindow):
     @Slot()
     def _sync_continue(self) -> None:
         """Continue is enabled only when there is a model to go on from; its tooltip says why not."""
-        why = self.continue_blocker()
+        why = "A run is going." if self.running else self.continue_blocker()
         tip = "Make Steps more steps from the current factors." + (
             f" Not now: {why}" if why and not self.running else "")
         for w in (self.controls.continue_button, self.action_continue):

@@ -15,7 +15,6 @@ import numpy as np
 
 from mfstudio.core.numbers import DECIMAL_COMMA, NO_COMMA, NumberError, read_number, read_numbers
 from mfstudio.io.errors import FileFormatError
-from mfstudio.io.files import MAX_FILE_BYTES, read_bytes  # noqa: F401 (where readers found them before io/files.py)
 
 SNIFF_LINES = 200  # the delimiter is chosen from this many non-blank lines at the head
 DELIMITERS = ("\t", ";", ",", "::", " ")  # in order of preference when several fit

@@ -175,3 +175,27 @@ def test_fallback_recommendations_are_marked(qtbot, window):
     others = [r for r in range(m.rowCount()) if m.data(m.index(r, 0)) != "User 2"]
     assert "fallback" not in m.data(m.index(others[0], 3), Qt.ItemDataRole.ToolTipRole)
     assert "the mean rating plus the known bias" in find(window, "rHatCaption").text()
+
+
+def test_lists_made_again_from_stale_results_stay_grey(qtbot, window):
+    """Changing Top-N after an edit lists the old model's items again: still marked stale, like the banner."""
+    find(window, "param_steps").setValue(200)
+    assert train(qtbot, window) == "budget"
+    m = window.grid_model
+    assert m.setData(m.index(0, 0), "3")  # the results are now stale
+    assert window.stale_banner.isVisibleTo(window) and window.recs_model.stale
+    window.top_n.setValue(3)
+    assert window.recs_model.stale
+
+
+def test_pause_right_after_train_shows_nothing_of_the_last_run(qtbot, window, big_ratings):
+    find(window, "param_steps").setValue(300)
+    assert train(qtbot, window) == "budget"
+    assert window.run_status.text().startswith("Step 300 of 300")
+    window.load_ratings(big_ratings, title="big")
+    find(window, "param_steps").setValue(1_000_000_000)
+    with qtbot.waitSignal(window.trainingFinished, timeout=20_000):
+        window.train()
+        window.toggle_pause()  # before the new run has reported anything
+        assert "300" not in window.run_status.text()
+        window.stop()

@@ -659,17 +659,17 @@ def test_every_menu_command_is_reachable_by_keyboard(window):
 
 
 def test_shortcuts_are_standard_unique_and_listed(window, monkeypatch):
-    K = QKeySequence.StandardKey
-    assert window.action_new.shortcut() == QKeySequence(K.New)
-    assert window.action_open.shortcut() == QKeySequence(K.Open)
-    assert window.action_save.shortcut() == QKeySequence(K.Save)
-    assert window.action_save_as.shortcut() == QKeySequence(K.SaveAs)
-    assert window.action_quit.shortcut() == (QKeySequence(K.Quit) if not QKeySequence(K.Quit).isEmpty()
+    std = QKeySequence.StandardKey  # not K, the number of latent features
+    assert window.action_new.shortcut() == QKeySequence(std.New)
+    assert window.action_open.shortcut() == QKeySequence(std.Open)
+    assert window.action_save.shortcut() == QKeySequence(std.Save)
+    assert window.action_save_as.shortcut() == QKeySequence(std.SaveAs)
+    assert window.action_quit.shortcut() == (QKeySequence(std.Quit) if not QKeySequence(std.Quit).isEmpty()
                                              else QKeySequence("Ctrl+Q"))
     for a in (window.action_new, window.action_open, window.action_save, window.action_save_as, window.action_quit):
         assert not a.shortcut().isEmpty(), a.text()
-    assert window.grid.action_undo.shortcut() == QKeySequence(K.Undo)
-    assert window.grid.action_redo.shortcut() == QKeySequence(K.Redo)
+    assert window.grid.action_undo.shortcut() == QKeySequence(std.Undo)
+    assert window.grid.action_redo.shortcut() == QKeySequence(std.Redo)
     assert window.action_train.shortcut() == QKeySequence("Ctrl+Return")
     rows = window.shortcut_rows()
     keys = [k for _, _, ks in rows for k in ks.split(", ")]

@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
 )
 
 from mfstudio.core.numbers import exact_text
-from mfstudio.gui.actions import Keys, make_action
+from mfstudio.gui.actions import Keys, StandardKey, make_action
 from mfstudio.gui.clipboard import format_block, parse_block
 from mfstudio.gui.grid.model import LOCKED_MESSAGE, RatingsTableModel
 from mfstudio.gui.grid.state import AXIS_WORD, ITEMS, USERS
@@ -67,7 +67,6 @@ class RatingGridView(QTableView):
     # -- actions -----------------------------------------------------------------------
     def _make_actions(self) -> None:
         """The grid's commands, added to the view so their keys work while it has focus."""
-        Std = QKeySequence.StandardKey  # not K: that is the model's number of latent features
         here = Qt.ShortcutContext.WidgetShortcut
         children = Qt.ShortcutContext.WidgetWithChildrenShortcut
 
@@ -76,13 +75,15 @@ class RatingGridView(QTableView):
             self.addAction(a)
             return a
 
-        self.action_undo = action("&Undo", self.undo, QKeySequence(Std.Undo), "Undo the last change to the grid.",
-                                  children)
-        self.action_redo = action("&Redo", self.redo, QKeySequence(Std.Redo), "Redo the change just undone.", children)
-        self.action_copy = action("&Copy", self.copy, QKeySequence(Std.Copy),
+        self.action_undo = action("&Undo", self.undo, QKeySequence(StandardKey.Undo),
+                                  "Undo the last change to the grid.", children)
+        self.action_redo = action("&Redo", self.redo, QKeySequence(StandardKey.Redo),
+                                  "Redo the change just undone.", children)
+        self.action_copy = action("&Copy", self.copy, QKeySequence(StandardKey.Copy),
                                   "Copy the selected cells as tab-separated text.")
-        self.action_cut = action("Cu&t", self.cut, QKeySequence(Std.Cut), "Copy the selected cells, then clear them.")
-        self.action_paste = action("&Paste", self.paste, QKeySequence(Std.Paste),
+        self.action_cut = action("Cu&t", self.cut, QKeySequence(StandardKey.Cut),
+                                 "Copy the selected cells, then clear them.")
+        self.action_paste = action("&Paste", self.paste, QKeySequence(StandardKey.Paste),
                                    "Paste a block of numbers from a spreadsheet at the current cell.")
         clear_keys = [QKeySequence(Qt.Key.Key_Delete), QKeySequence(Qt.Key.Key_Backspace)]
         self.action_clear = action("C&lear", self.clear_selection, clear_keys, "Clear the selected cells (not rated).")

@@ -46,8 +46,7 @@ class LossCurveFeed(QObject):
 
     @Slot(object)
     def _on_loaded(self, shown: Shown) -> None:
-        holdout = len(shown.held_out_cells) / max(shown.ratings.nnz, 1)
-        self.plot.begin_run(shown.result.solver, {**shown.result.params, "holdout": holdout})
+        self.plot.begin_run(shown.result.solver, {**shown.result.params, "holdout": shown.holdout})
         if shown.history is not None:
             self.plot.set_history(shown.history)
         self.plot.flush()

@@ -13,11 +13,12 @@ from typing import Any
 
 import numpy as np
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal, Slot
-from PySide6.QtGui import QAction, QBrush, QColor, QFont, QGuiApplication, QKeySequence
+from PySide6.QtGui import QBrush, QColor, QFont, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QMenu, QTableView, QWidget
 
 from mfstudio.core import Factors, Ratings, Recommendations
 from mfstudio.core.numbers import exact_text, table_text
+from mfstudio.gui.actions import make_action
 from mfstudio.gui.clipboard import format_block
 
 Index = QModelIndex | QPersistentModelIndex
@@ -481,13 +482,10 @@ class ResultTableView(QTableView):
         v.setDefaultSectionSize(22)
         v.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
         self.export_handler: Callable[[], None] | None = None
-        self.action_copy = QAction("Copy", self)
-        self.action_copy.setShortcut(QKeySequence.StandardKey.Copy)
-        self.action_copy.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
-        self.action_copy.triggered.connect(self.copy_selection)
+        self.action_copy = make_action(self, "Copy", self.copy_selection, QKeySequence(QKeySequence.StandardKey.Copy),
+                                       context=Qt.ShortcutContext.WidgetShortcut)
         self.addAction(self.action_copy)
-        self.action_export = QAction("Export as CSV…", self)
-        self.action_export.triggered.connect(self._export)
+        self.action_export = make_action(self, "Export as CSV…", self._export)
         self.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.customContextMenuRequested.connect(self._menu)
 

@@ -220,7 +220,7 @@ class ResultsPanel(QWidget):
     # ------------------------------------------------------------------ showing
     def _show_recommendations(self, ratings: Ratings, recs: Recommendations | None) -> None:
         self.recs_model.set_recommendations(ratings, recs)
-        self.recs_model.set_stale(False)
+        self.recs_model.set_stale(self.experiment.results_stale)  # lists made again from stale results stay grey
         self._show_recs_caption(recs)
 
     def _show_factors(self, ratings: Ratings, factors: Factors) -> None:

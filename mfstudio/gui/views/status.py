@@ -45,7 +45,6 @@ class RunStatus(QObject):
         self.bar.setFixedWidth(90)
         status_bar.addPermanentWidget(self.label)
         status_bar.addPermanentWidget(self.bar)
-        self._budget = 1
         self._last: Snapshot | None = None
         experiment.started.connect(self._on_started)
         experiment.progress.connect(self._on_progress)
@@ -71,7 +70,7 @@ class RunStatus(QObject):
 
     @Slot(object)
     def _on_started(self, run: RunStart) -> None:
-        self._budget = run.budget
+        self._last = None  # until this run reports, Pause has nothing of it to show
 
     @Slot(object)
     def _on_progress(self, report: Progress) -> None:
@@ -97,11 +96,12 @@ class RunStatus(QObject):
 
     @Slot()
     def _on_cleared(self) -> None:
+        self._last = None
         self.bar.setValue(0)
         self.label.setText(READY)
         self.label.setToolTip("")
 
     @Slot(bool)
     def _on_paused(self, paused: bool) -> None:
-        if self._last is not None:
+        if self._last is not None and self.experiment.running:
             self.show_snapshot(self._last, self._last.budget)
