@@ -71,13 +71,14 @@ class _Parser(argparse.ArgumentParser):
 
 
 # -- parameters from their declarations -----------------------------------------------------
-RUN_METAVARS = {"holdout": "F", "patience": "P", "top": "N"}
+RUN_METAVARS = {"holdout": "F", "patience": "P", "top_n": "N"}
 FROM_SESSION = ("holdout", "patience")  # left out, these are the session's (a session file's input)
 
 
 def flag_name(spec: ParamSpec) -> str:
-    """The command-line flag of a parameter: ``K`` is ``--k``, others keep their name."""
-    return "--" + spec.name.lower().replace("_", "-")
+    """The command-line flag of a parameter: its own ``flag`` if it has one, else ``--`` and its name
+    (``K`` is ``--k``)."""
+    return spec.flag or "--" + spec.name.lower().replace("_", "-")
 
 
 def param_specs() -> dict[str, list[tuple[str, ParamSpec]]]:
@@ -358,7 +359,7 @@ def train(argv: Sequence[str]) -> int:
     run = run_flags(args)
     holdout: float | None = run.get("holdout")  # None: not given, the session's applies
     patience: int | None = run.get("patience")  # None: not given (the session's applies), or off
-    top = run.get("top", TOP_N.default)
+    top = run.get("top_n")  # None: not given, the session's applies
     min_ratings = 0 if args.min_ratings.strip().lower() == "auto" else \
         _whole(args.min_ratings, "--min-ratings", 1, "of training ratings of at least 1, or auto")
     out = _check_out_dir(args.out)
@@ -369,6 +370,8 @@ def train(argv: Sequence[str]) -> int:
         _say(quiet, f"Note: {note}", sys.stderr)
     src = loaded.session
     ratings = src.ratings
+    if top is None:
+        top = src.top_n
     solver = args.solver or src.solver or "sgd"
     base = dict(src.params) if solver == src.solver else {}
     params = solver_params(args, solver, base)
@@ -428,7 +431,7 @@ def train(argv: Sequence[str]) -> int:
     session = Session(
         ratings=ratings, held_out_cells=np.stack([o.rows[m], o.cols[m]], axis=1).astype(np.int64),
         solver=solver, params=dict(training.params), holdout=float(src.holdout if holdout is None else holdout),
-        patience=patience, result=result,
+        patience=patience, result=result, top_n=top,
     )
     timings = {"load_s": t_loaded - t_start, "wall_s": t_trained - t_start}
     written = mio.export_results(out, session, top_n=top, min_ratings=min_ratings, full_precision=args.full_precision,

@@ -25,6 +25,7 @@ class ParamSpec:
     ``unit`` ("steps") follows the range in sentences and ``example`` is added to them in brackets.
     With ``off`` (the word for it, "off") the parameter can be switched off: None is then a value,
     the one that means off (it may be the default), and the word typed in any case reads as None.
+    ``flag`` is the command line's flag when it is not ``--`` and the name (``--top`` for ``top_n``).
     """
 
     name: str
@@ -40,6 +41,7 @@ class ParamSpec:
     unit: str = ""
     example: str = ""
     off: str = ""
+    flag: str = ""
 
     def range_words(self) -> str:
         """The allowed values: ``from 1 up to 1,000``, ``above 0 up to 10``, ``from 0 up to but not
@@ -146,12 +148,12 @@ PATIENCE = ParamSpec("patience", "Patience", int, None, 1, STEPS.maximum,
                      "With a hold-out: stop when validation RMSE has not improved for this many steps, "
                      "and keep the factors of the best step.", unit="steps", off="off")
 # 0 writes no recommendations (the command line's --top 0); a list longer than 1,000 recommends nothing.
-TOP_N = ParamSpec("top", "Recommendations per user", int, 5, 0, 1000,
-                  "How many unrated items to recommend to each user.")
+TOP_N = ParamSpec("top_n", "Recommendations per user", int, 5, 0, 1000,
+                  "How many unrated items to recommend to each user.", flag="--top")
 RUN_PARAMS = (HOLDOUT, PATIENCE, TOP_N)
 
 
 def resolve_run_params(given: Mapping[str, Any] | None = None) -> dict[str, Any]:
-    """The run's parameters (``holdout``, ``patience``, ``top``): defaults filled in, each checked,
+    """The run's parameters (``holdout``, ``patience``, ``top_n``): defaults filled in, each checked,
     an unknown name refused, each as a ParameterError with a sentence."""
     return resolve(RUN_PARAMS, given or {}, "A run")

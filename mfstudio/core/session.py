@@ -53,6 +53,7 @@ class Session:
     patience: int | None = None
     result: RunResult | None = None
     zeros_are_missing: bool = True  # the grid's rule: a typed, pasted or matrix-file 0 means "not rated"
+    top_n: int = 5  # recommendations per user (params.TOP_N)
 
     def __post_init__(self) -> None:
         # Saved factors of users or items the hold-out left without training ratings predict the fallback.

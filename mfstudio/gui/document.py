@@ -79,6 +79,11 @@ class _Before:
     modified: bool
 
 
+def _window_top_n(session: Session) -> int:
+    """The session's top-N as the window lists it: at least one (a session written with --top 0 lists none)."""
+    return max(1, int(session.top_n))
+
+
 class Document(QObject):
     """The data being edited and its file: what Save writes, what Open replaces, what recovery keeps."""
 
@@ -174,7 +179,7 @@ class Document(QObject):
         return functools.partial(
             Session, ratings=ratings, held_out_cells=self.grid_held_out(), solver=self.controls.solver(),
             params=self.controls.params(), holdout=self.controls.holdout(), patience=self.controls.patience(),
-            result=result, zeros_are_missing=self.grid_model.zeros_are_missing)
+            result=result, zeros_are_missing=self.grid_model.zeros_are_missing, top_n=self.experiment.top_n)
 
     # ------------------------------------------------------------------ loading
     def load_ratings(self, ratings: Ratings, *, title: str | None = None,
@@ -183,7 +188,7 @@ class Document(QObject):
         cells = np.zeros((0, 2), np.int64) if held_out_cells is None else held_out_cells
         self.load_session(Session(ratings=ratings, held_out_cells=cells, solver=self.controls.solver(),
                                   params=self.controls.params(), holdout=self.controls.holdout(),
-                                  patience=self.controls.patience()), title=title)
+                                  patience=self.controls.patience(), top_n=self.experiment.top_n), title=title)
 
     def load_session(self, session: Session, *, title: str | None = None, path: str | Path | None = None) -> None:
         """Show ``session``: ratings, hold-out, solver and parameters, and its results if it has any.
@@ -225,7 +230,7 @@ class Document(QObject):
                     raise DataError("The results' training history is damaged (its steps must be whole numbers "
                                     "that go up).")
                 if res.factors.all_finite():
-                    recs = self.experiment.recommend(r, res.factors, held)
+                    recs = self.experiment.recommend(r, res.factors, held, top_n=_window_top_n(session))
         except MFStudioError:
             raise
         except (TypeError, ValueError, AttributeError, IndexError, KeyError) as exc:
@@ -265,6 +270,7 @@ class Document(QObject):
         if prepared.draw is not None:
             self.holdout.apply(prepared.draw)
         self.experiment.clear()
+        self.experiment.set_recommendation_settings(_window_top_n(session), self.experiment.min_ratings)
         if prepared.result is not None:
             self.experiment.show_loaded(Shown(prepared.result, session.ratings, self.grid_held_out(), prepared.recs,
                                               prepared.history, patience=session.patience))
@@ -547,10 +553,10 @@ class Document(QObject):
                 session = Session(ratings=session.ratings, held_out_cells=session.held_out_cells,
                                   solver=self.controls.solver(), params=self.controls.params(),
                                   holdout=self.controls.holdout(), patience=self.controls.patience(),
-                                  zeros_are_missing=zeros)
+                                  zeros_are_missing=zeros, top_n=self.experiment.top_n)
             except MFStudioError:  # parameters that do not validate: the file's defaults are a fine start
                 session = Session(ratings=session.ratings, held_out_cells=session.held_out_cells,
-                                  zeros_are_missing=zeros)
+                                  zeros_are_missing=zeros, top_n=self.experiment.top_n)
         try:
             self.load_session(session, path=path)
         except MFStudioError as exc:

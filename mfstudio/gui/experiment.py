@@ -162,6 +162,7 @@ class Experiment(QObject):
     cleared = Signal()  # no results, no runs: a new document
     stale = Signal(bool)  # the data changed after the shown results were computed
     recommendationsChanged = Signal(object)  # Recommendations | None
+    recommendationSettingsChanged = Signal(int, int)  # top N, minimum ratings (e.g. an opened session's)
     pausedChanged = Signal(bool)
     modelChanged = Signal()  # the model Continue would go on from appeared or went (besides started/finished)
     message = Signal(str)
@@ -346,7 +347,10 @@ class Experiment(QObject):
 
     def set_recommendation_settings(self, top_n: int, min_ratings: int) -> None:
         """Top-N and the minimum number of ratings for the lists; the shown result's lists are made again."""
+        changed = (int(top_n), int(min_ratings)) != (self._top_n, self._min_ratings)
         self._top_n, self._min_ratings = int(top_n), int(min_ratings)
+        if changed:
+            self.recommendationSettingsChanged.emit(self._top_n, self._min_ratings)
         s = self._shown
         if s is None or self.running or not s.result.factors.all_finite():
             return
@@ -354,10 +358,13 @@ class Experiment(QObject):
         self._shown = dataclasses.replace(s, recommendations=recs)
         self.recommendationsChanged.emit(recs)
 
-    def recommend(self, ratings: Ratings, factors: Factors, held_out_cells: np.ndarray) -> Recommendations:
-        """Each user's top-N among the items not rated in training (held-out items stay candidates)."""
+    def recommend(self, ratings: Ratings, factors: Factors, held_out_cells: np.ndarray,
+                  top_n: int | None = None) -> Recommendations:
+        """Each user's top-N (``top_n``, default the set one) among the items not rated in training (held-out
+        items stay candidates)."""
         train = ratings.split_cells(held_out_cells).train if len(held_out_cells) else ratings.observed
-        return recommend(ratings, factors, self._top_n, train=train, min_ratings=self._min_ratings)
+        n = self._top_n if top_n is None else int(top_n)
+        return recommend(ratings, factors, n, train=train, min_ratings=self._min_ratings)
 
     def recommendations(self) -> Recommendations | None:
         """The shown result's lists, made now if they were not yet."""

@@ -8,7 +8,7 @@ Layout (version 1)::
                  or "entries": [[row, col, value], ...],   (larger data)
                  "item_genres": [["Action", ...], ...]},   (optional: one list per item)
      "held_out": [[row, col], ...], "solver": "sgd", "params": {...},
-     "holdout_fraction": 0.0, "patience": null, "zeros_are_missing": true,
+     "holdout_fraction": 0.0, "patience": null, "zeros_are_missing": true, "top_n": 5,
      "result": null or {"solver", "params", "steps_done", "elapsed_s", "reason", "message",
                         "factors": {"K", "P", "Q", "user_bias", "item_bias", "global_mean"},
                         "history": {"columns": [...], "rows": [[...], ...]}}}
@@ -42,7 +42,7 @@ from typing import Any
 import numpy as np
 
 from mfstudio.core.errors import MFStudioError
-from mfstudio.core.params import HOLDOUT, PATIENCE
+from mfstudio.core.params import HOLDOUT, PATIENCE, TOP_N
 from mfstudio.core.params import K as K_SPEC
 from mfstudio.core.ratings import MAX_CELLS, Ratings
 from mfstudio.core.session import RunResult, Session
@@ -415,6 +415,10 @@ def session_from_document(obj: Any, name: str = "The session file") -> tuple[Ses
     if patience is not None:  # files from before PATIENCE's maximum: a longer patience never stops a run
         patience = min(patience, int(PATIENCE.maximum))
     zeros_missing = doc.get(obj, "zeros_are_missing", (bool,), "session", default=True)
+    top_n = doc.get(obj, "top_n", (int,), "session", default=int(TOP_N.default))  # files before it: the default
+    if not TOP_N.contains(top_n):
+        raise doc.fail(f"'top_n' must be a whole number from {TOP_N.show(TOP_N.minimum)} up to "
+                       f"{TOP_N.show(TOP_N.maximum)}")
     res = doc.get(obj, "result", (dict,), "session", default=None, nullable=True)
     result = None
     if res is not None:
@@ -424,7 +428,8 @@ def session_from_document(obj: Any, name: str = "The session file") -> tuple[Ses
             notices.append(f"{name}: its saved results {exc}; the ratings and settings were opened without them, "
                            "so train again to get results.")
     session = Session(ratings=ratings, held_out_cells=cells.astype(np.int64), solver=solver, params=params,
-                      holdout=float(holdout), patience=patience, result=result, zeros_are_missing=zeros_missing)
+                      holdout=float(holdout), patience=patience, result=result, zeros_are_missing=zeros_missing,
+                      top_n=int(top_n))
     return session, notices
 
 

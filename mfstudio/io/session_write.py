@@ -148,6 +148,7 @@ def session_to_dict(session: Session) -> dict[str, Any]:
         "holdout_fraction": float(session.holdout),
         "patience": None if session.patience is None else int(session.patience),
         "zeros_are_missing": bool(session.zeros_are_missing),
+        "top_n": int(session.top_n),
         "result": None,
     }
     res = session.result

@@ -80,13 +80,13 @@ def test_patience_off_is_none_and_round_trips_through_text():
 
 
 def test_the_run_parameters_resolve_together():
-    assert resolve_run_params() == {"holdout": 0.0, "patience": None, "top": 5}
-    given = {"holdout": "0.25", "patience": 4, "top": 0}
-    assert resolve_run_params(given) == {"holdout": 0.25, "patience": 4, "top": 0}
-    with pytest.raises(ParameterError, match="^A run has no parameter 'share'; it takes holdout, patience, top.$"):
+    assert resolve_run_params() == {"holdout": 0.0, "patience": None, "top_n": 5}
+    given = {"holdout": "0.25", "patience": 4, "top_n": 0}
+    assert resolve_run_params(given) == {"holdout": 0.25, "patience": 4, "top_n": 0}
+    with pytest.raises(ParameterError, match="^A run has no parameter 'share'; it takes holdout, patience, top_n.$"):
         resolve_run_params({"share": 0.2})
     with pytest.raises(ParameterError, match="Recommendations per user must be from 0 up to 1,000; got 1,001."):
-        resolve_run_params({"top": 1001})
+        resolve_run_params({"top_n": 1001})
 
 
 def test_the_command_line_flags_are_built_from_the_declarations():

@@ -149,3 +149,17 @@ def test_a_trained_sessions_patience_and_hold_out_are_kept_when_saved_from_the_w
     assert (again.patience, again.holdout, len(again.held_out_cells)) == (3, 0.3, 3)
     mio.save_session(tmp_path / "again.mfstudio", again)
     assert mio.load_session(tmp_path / "again.mfstudio")[0].patience == 3
+
+
+def test_top_n_goes_with_the_session_like_the_other_run_parameters(window, tmp_path):
+    from mfstudio.cli import main
+
+    src = tmp_path / "r.csv"
+    src.write_text("u,a,b,c\nx,1,2,3\ny,3,,4\nz,5,1,2\nw,2,2,\n")
+    assert main(["train", str(src), "--steps", "5", "--top", "2", "--quiet", "--out", str(tmp_path / "o")]) == 0
+    assert window.open_path(tmp_path / "o" / "session.mfstudio")
+    assert window.top_n.value() == 2 and window.experiment.top_n == 2
+    window.top_n.setValue(3)
+    assert window.current_session().top_n == 3
+    assert window.open_path(src)  # a rating file holds no top-N: the window's stays
+    assert window.top_n.value() == 3

@@ -216,3 +216,21 @@ def test_a_patience_longer_than_any_run_reads_as_the_longest(tmp_path, session):
     p = tmp_path / "long.mfstudio"
     p.write_text(json.dumps(d))
     assert mio.load(p).session.patience == PATIENCE.maximum
+
+
+def test_top_n_is_kept_and_a_file_without_it_reads_the_default(tmp_path):
+    from mfstudio import io as mio
+    from mfstudio.core import Ratings, Session
+
+    r = Ratings.from_dense([[1, 2], [3, 4]])
+    p = tmp_path / "s.mfstudio"
+    mio.save_session(p, Session(ratings=r, top_n=12))
+    assert mio.load_session(p)[0].top_n == 12
+    doc = json.loads(mio.session_to_bytes(Session(ratings=r)))
+    del doc["top_n"]  # a file written before sessions kept it
+    p.write_text(json.dumps(doc))
+    assert mio.load_session(p)[0].top_n == 5
+    doc["top_n"] = 5000
+    p.write_text(json.dumps(doc))
+    with pytest.raises(mio.FileFormatError, match="top_n"):
+        mio.load_session(p)

@@ -48,6 +48,7 @@ class ResultsPanel(QWidget):
         experiment.cleared.connect(self.clear)
         experiment.stale.connect(self.set_stale)
         experiment.recommendationsChanged.connect(self._on_recommendations)
+        experiment.recommendationSettingsChanged.connect(self._show_recommendation_settings)
 
     def _build(self) -> None:
         self.p_model, self.q_model, self.r_hat_model = PModel(decimals=3), QModel(decimals=3), RHatModel()
@@ -273,6 +274,14 @@ class ResultsPanel(QWidget):
             else:
                 text += f" Every item with a training rating is a candidate{auto}."
         self.recs_caption.setText(text)
+
+    @Slot(int, int)
+    def _show_recommendation_settings(self, top_n: int, min_ratings: int) -> None:
+        """Settings that came from elsewhere (an opened session) shown in the boxes, without echoing them back."""
+        for box, value in ((self.top_n, top_n), (self.min_ratings, min_ratings)):
+            box.blockSignals(True)
+            box.setValue(value)
+            box.blockSignals(False)
 
     @Slot()
     def _on_recommendation_settings(self) -> None:
