@@ -27,8 +27,9 @@ def key_sequences(keys: Keys) -> list[QKeySequence]:
     if keys is None:
         return []
     if isinstance(keys, StandardKey):
-        bound = QKeySequence.keyBindings(keys)
-        return list(bound) or [QKeySequence(FALLBACK_KEYS.get(keys, ""))]
+        bound = [k for k in QKeySequence.keyBindings(keys) if not k.isEmpty()]
+        fallback = FALLBACK_KEYS.get(keys)
+        return bound or ([QKeySequence(fallback)] if fallback else [])
     if isinstance(keys, (str, QKeySequence)):
         return [QKeySequence(keys)]
     out: list[QKeySequence] = []

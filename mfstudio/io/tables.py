@@ -64,6 +64,9 @@ def choose_scale(vals: np.ndarray, given: tuple[float, float] | None = None) -> 
 
 
 # -- which layout ---------------------------------------------------------------------
+ITEM_PREFIXES = ("item", "movie", "product", "book")
+
+
 def is_triple_header(cells: Sequence[str]) -> bool:
     """True for a header like ``userId,movieId,rating,timestamp`` or ``user;item;score``."""
     if len(cells) not in (3, 4):
@@ -73,7 +76,9 @@ def is_triple_header(cells: Sequence[str]) -> bool:
         return False
     rating_ok = w[2] in RATING_WORDS
     user_ok = w[0] in USER_WORDS or w[0].startswith("user")
-    item_ok = w[1] in ITEM_WORDS or w[1].startswith(("item", "movie", "product", "book"))
+    item_ok = w[1] in ITEM_WORDS or w[1].startswith(ITEM_PREFIXES)
+    if not rating_ok and w[2].startswith(ITEM_PREFIXES):  # "user,Item 1,Item 2": a matrix of two items
+        return False
     return rating_ok and (user_ok or item_ok) or (user_ok and item_ok)
 
 

@@ -146,13 +146,3 @@ def test_recommendation_settings_list_the_shown_result_again(qtbot):
     recs = blocker.args[0]
     assert recs is not None and ex.recommendations() is recs
     assert ex.top_n == 1
-
-
-@pytest.mark.xfail(strict=True, raises=AttributeError,
-                   reason="RunEnd.top_n and RunEnd.min_ratings read self._top_n / self._min_ratings, which a "
-                          "RunEnd does not have (copied from Experiment): AttributeError")
-def test_a_run_end_tells_the_recommendation_settings_its_lists_were_made_with(qtbot):
-    ex = Experiment()
-    ex.set_recommendation_settings(2, 1)
-    end = run_to_end(qtbot, ex, ex.train, request(steps=20))
-    assert (end.top_n, end.min_ratings) == (2, 1)

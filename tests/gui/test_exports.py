@@ -75,9 +75,6 @@ def test_the_ratings_export_before_training_and_read_back(desk, exporter, save_a
     assert io.load(path).session.ratings == desk.document.grid_ratings()
 
 
-@pytest.mark.xfail(strict=True, reason="io.export_ratings heads a two-item grid 'user,Item 1,Item 2', which "
-                                       "io.load takes for a user,item,rating header: the file reads back as "
-                                       "triples (wrong ratings, or an error when a cell is blank)")
 @pytest.mark.parametrize("dense", [[[1, 2], [3, 4], [5, 1]], [[1, 2], [4, np.nan]]], ids=["full", "blank"])
 def test_the_ratings_of_a_two_item_grid_read_back(desk, exporter, save_as, tmp_path, dense):
     answer, _asked = save_as

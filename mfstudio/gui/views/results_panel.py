@@ -183,6 +183,8 @@ class ResultsPanel(QWidget):
         self._run = None
         if end.shown is not None:
             self.show_result(end.shown)
+        else:  # a run that made nothing: the lists shown are as fresh as they were
+            self.recs_model.set_stale(self.experiment.results_stale)
 
     @Slot(object)
     def show_result(self, shown: Shown) -> None:

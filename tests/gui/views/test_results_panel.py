@@ -172,9 +172,6 @@ def test_the_tables_messages_go_out_of_the_panel(qtbot, setup):
     assert blocker.args == ["Select some cells first, then copy."]
 
 
-@pytest.mark.xfail(strict=True, reason="ResultsPanel marks the recommendations stale when a run starts and only "
-                                       "unmarks them when the run produced a result: after a run that ends "
-                                       "without one, the still-current lists stay greyed out")
 def test_a_run_that_cannot_start_leaves_the_shown_lists_fresh(qtbot, setup):
     ex, panel = setup
     run_to_end(qtbot, ex, ex.train, request(steps=50))
