@@ -62,7 +62,7 @@ class _Prepared:
     """A session checked whole, with what showing it needs computed beforehand."""
 
     session: Session
-    held: np.ndarray  # the held-out cells to show
+    held_out_cells: np.ndarray  # the held-out cells to show
     draw: float | None  # else a hold-out share to draw from the seed (Session.split_source decided which)
     result: RunResult | None
     recs: Recommendations | None
@@ -146,7 +146,7 @@ class Document(QObject):
             self._grid_cache_version = self.data_version
         return self._grid_ratings
 
-    def grid_held_out(self) -> np.ndarray:
+    def grid_held_out_cells(self) -> np.ndarray:
         """The grid's held-out cells as a (k, 2) array, cached like :meth:`grid_ratings`."""
         self.grid_ratings()
         return self._grid_held
@@ -177,7 +177,7 @@ class Document(QObject):
         if result is not None:  # Session marks cold users/items on the factors: on a copy, not the ones shown
             result = dataclasses.replace(result, factors=copy.copy(result.factors), params=dict(result.params))
         return functools.partial(
-            Session, ratings=ratings, held_out_cells=self.grid_held_out(), solver=self.controls.solver(),
+            Session, ratings=ratings, held_out_cells=self.grid_held_out_cells(), solver=self.controls.solver(),
             params=self.controls.params(), holdout=self.controls.holdout(), patience=self.controls.patience(),
             result=result, zeros_are_missing=self.grid_model.zeros_are_missing, top_n=self.experiment.top_n)
 
@@ -263,7 +263,7 @@ class Document(QObject):
         self.controls.set_solver(session.solver, dict(session.params))
         self.holdout.show(session.holdout)
         self.controls.set_patience(session.patience)
-        held = prepared.held
+        held = prepared.held_out_cells
         self.grid_model.set_zeros_are_missing(session.zeros_are_missing, undoable=False)
         self.grid_model.set_ratings(session.ratings, held)
         self.opened.emit()
@@ -272,8 +272,8 @@ class Document(QObject):
         self.experiment.clear()
         self.experiment.set_recommendation_settings(_window_top_n(session), self.experiment.min_ratings)
         if prepared.result is not None:
-            self.experiment.show_loaded(Shown(prepared.result, session.ratings, self.grid_held_out(), prepared.recs,
-                                              prepared.history, patience=session.patience))
+            self.experiment.show_loaded(Shown(prepared.result, session.ratings, self.grid_held_out_cells(),
+                                              prepared.recs, prepared.history, patience=session.patience))
         self.path = Path(path) if path is not None else None
         if title is not None:
             self.title = title

@@ -71,7 +71,7 @@ class Holdout(QObject):
     def warning(self) -> str:
         """What the hold-out takes whole: users (items) left with no training rating, or ""."""
         doc = self.document
-        split = doc.grid_ratings().split_cells(doc.grid_held_out())
+        split = doc.grid_ratings().split_cells(doc.grid_held_out_cells())
         nu, ni = len(split.users_without_training), len(split.items_without_training)
         parts = []
         if nu:

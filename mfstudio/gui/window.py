@@ -164,7 +164,7 @@ class MainWindow(QMainWindow):
     def request(self) -> RunRequest:
         """What Train, Continue, Step and Reset run: the grid's data and the controls' parameters, checked once."""
         doc = self.document
-        return RunRequest.make(doc.grid_ratings(), doc.grid_held_out(), self.controls.solver(),
+        return RunRequest.make(doc.grid_ratings(), doc.grid_held_out_cells(), self.controls.solver(),
                                self.controls.shown_params(), data_version=doc.data_version,
                                patience=self.controls.patience())
 

@@ -49,7 +49,7 @@ class Desk:
 
     def train(self, qtbot, solver: str = "sgd", steps: int = 40, **params) -> RunEnd:
         doc = self.document
-        req = RunRequest.make(doc.grid_ratings(), doc.grid_held_out(), solver, {"steps": steps, **params},
+        req = RunRequest.make(doc.grid_ratings(), doc.grid_held_out_cells(), solver, {"steps": steps, **params},
                               data_version=doc.data_version)
         with qtbot.waitSignal(self.experiment.finished, timeout=20_000) as blocker:
             self.experiment.train(req)
@@ -259,7 +259,7 @@ def test_import_draws_the_boxes_hold_out_share_in_the_same_step(desk, tmp_path):
     desk.controls.holdout_box.setValue(25)
     count = m.undo_stack.count()
     assert doc.import_path(f)
-    assert m.undo_stack.count() == count + 1 and len(doc.grid_held_out()) == 5
+    assert m.undo_stack.count() == count + 1 and len(doc.grid_held_out_cells()) == 5
     m.undo_stack.undo()
     assert doc.grid_ratings() == load_example("example-1")
 
@@ -525,7 +525,7 @@ def test_grid_ratings_are_made_once_per_change_of_the_grid(desk):
     desk.grid_model.rename_user(0, "Ann")
     assert doc.grid_ratings().users[0] == "Ann"
     desk.grid_model.set_held_out([(0, 0)], True)
-    assert [tuple(c) for c in doc.grid_held_out()] == [(0, 0)]
+    assert [tuple(c) for c in doc.grid_held_out_cells()] == [(0, 0)]
 
 
 def test_a_grid_change_makes_the_results_stale_and_keeps_them_out_of_the_session(qtbot, desk):

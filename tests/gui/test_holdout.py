@@ -44,7 +44,7 @@ def test_the_share_box_holds_out_a_seeded_share_of_the_ratings(movie_night):
     assert d.controls.holdout() == 0.25
     assert held(d) == cells_of(r.split(0.25, 3).val)
     assert len(held(d)) == round(0.25 * r.nnz)
-    assert np.array_equal(d.document.grid_held_out(), d.grid_model.held_out_cells())
+    assert np.array_equal(d.document.grid_held_out_cells(), d.grid_model.held_out_cells())
 
 
 def test_another_seed_draws_other_cells(movie_night):

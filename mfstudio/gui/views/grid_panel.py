@@ -73,7 +73,7 @@ class GridPanel(QWidget):
         """"4 users × 5 items · 9 ratings (45% filled) · 2 held out · …" under the grid."""
         n_users, n_items = self.model.shape
         ratings = self.document.grid_ratings()
-        held = len(self.document.grid_held_out())
+        held = len(self.document.grid_held_out_cells())
         text = (f"{n_users:,} users × {n_items:,} items · {ratings.nnz:,} ratings"
                 f" ({ratings.nnz / max(n_users * n_items, 1):.0%} filled)")
         if held:

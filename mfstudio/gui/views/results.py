@@ -218,12 +218,12 @@ class RHatModel(_ArrayModel):
         self._italic = QFont()
         self._italic.setItalic(True)
 
-    def set_result(self, ratings: Ratings, factors: Factors, held_out: np.ndarray | None = None) -> None:
-        """Show the predictions of ``factors`` against ``ratings`` (held-out cells as (k, 2) array)."""
+    def set_result(self, ratings: Ratings, factors: Factors, held_out_cells: np.ndarray | None = None) -> None:
+        """Show the predictions of ``factors`` against ``ratings`` (held-out cells as a (k, 2) array)."""
         self._set_ratings(ratings)
         keys = np.zeros(0, np.int64)
-        if held_out is not None and len(held_out):
-            cells = np.asarray(held_out, dtype=np.int64).reshape(-1, 2)
+        if held_out_cells is not None and len(held_out_cells):
+            cells = np.asarray(held_out_cells, dtype=np.int64).reshape(-1, 2)
             keys = np.unique(cells[:, 0] * max(ratings.n_items, 1) + cells[:, 1])
         self._held_keys = keys
         self._obs_cache.clear()
