@@ -30,6 +30,7 @@ from mfstudio.gui.views.grid_panel import GridPanel
 from mfstudio.gui.views.plot import LossPlot
 from mfstudio.gui.views.results_panel import ResultsPanel
 from mfstudio.gui.views.status import RunStatus
+from mfstudio.gui.viewstate import Selection, ShownParts
 
 ABOUT = ("<b>MF Studio</b> factorizes a rating matrix R into P (users × K) and Q (K × items) "
          "so that R-hat = P·Q predicts the missing ratings.<br><br>"
@@ -62,6 +63,8 @@ class MainWindow(QMainWindow):
         self._shut_down = False  # closed, or quit_keeping_work() done: nothing may run or be written any more
         self.settings = settings if settings is not None else Settings()
         self.experiment = Experiment(self)
+        self.selection = Selection(self)  # the user, item or cell pointed at, shared by the views
+        self.parts = ShownParts(self)  # the model ladder's switches, shared by the views
         self.controls = ControlPanel()
         self.document = Document(self, self.controls, self.experiment, self.settings, recovery_folder)
         self.grid_model = self.document.grid_model
