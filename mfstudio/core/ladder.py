@@ -49,3 +49,17 @@ def masked(f: Factors, parts: Parts) -> Factors:
         if not parts.item_bias:
             g.item_bias = np.zeros_like(g.item_bias)
     return g
+
+
+def parts_words(parts: Parts, f: Factors) -> str:
+    """The parts switched on, in words: "the mean, the user biases and factors 1-2"."""
+    words = []
+    if f.user_bias is not None:
+        words += [w for on, w in ((parts.mean, "the mean"), (parts.user_bias, "the user biases"),
+                                  (parts.item_bias, "the item biases")) if on]
+    k = f.K if parts.factors is None else max(0, min(int(parts.factors), f.K))
+    if k:
+        words.append("factor 1" if k == 1 else f"factors 1-{k}")
+    if not words:
+        return "nothing"
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]

@@ -87,9 +87,9 @@ class MainWindow(QMainWindow):
     # ================================================================ construction
     def _build_views(self) -> None:
         """Every view, each subscribed to the experiment (and reading the document) by its own constructor."""
-        self.grid_panel = GridPanel(self.grid_model, self.document)
+        self.grid_panel = GridPanel(self.grid_model, self.document, self.selection)
         self.plot = LossPlot(experiment=self.experiment)
-        self.results = ResultsPanel(self.experiment)
+        self.results = ResultsPanel(self.experiment, self.selection, self.parts)
         self.status_view = RunStatus(self.experiment, self.statusBar())
         self.run_status, self.progress = self.status_view.label, self.status_view.bar
         self.grid, self.tabs = self.grid_panel.grid, self.results.tabs

@@ -199,3 +199,23 @@ def test_pause_right_after_train_shows_nothing_of_the_last_run(qtbot, window, bi
         window.toggle_pause()  # before the new run has reported anything
         assert "300" not in window.run_status.text()
         window.stop()
+
+
+def test_r_hat_follows_the_ladder_and_the_tables_share_one_selection(qtbot, window):
+    from mfstudio.core.ladder import Parts
+
+    window.controls.set_solver("biased-sgd")
+    find(window, "param_steps").setValue(100)
+    assert train(qtbot, window) == "budget"
+    window.grid.setCurrentIndex(window.grid_model.index(1, 2))
+    assert window.selection.current.cell == (1, 2)
+    assert window.results.r_hat_table.currentIndex().row() == 1  # the grid's cell is R-hat's too
+    f = window.result.factors
+    full = window.r_hat_model.value(1, 2)
+    window.parts.set_parts(Parts(factors=0))  # biases only
+    assert window.r_hat_model.value(1, 2) == pytest.approx(f.global_mean + f.user_bias[1] + f.item_bias[2])
+    assert "Model ladder" in window.results.r_hat_caption.text()
+    window.parts.set_parts(Parts())
+    assert window.r_hat_model.value(1, 2) == full and window.result.factors is f  # the model itself never changed
+    window.results.p_table.setCurrentIndex(window.p_model.index(3, 0))
+    assert window.selection.current.user == 3 and window.selection.current.item is None

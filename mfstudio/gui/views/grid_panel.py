@@ -2,21 +2,26 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Slot
+from PySide6.QtCore import QModelIndex, Slot
 from PySide6.QtWidgets import QCheckBox, QDoubleSpinBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from mfstudio.gui.document import Document
 from mfstudio.gui.grid import RatingGridView, RatingsTableModel
 from mfstudio.gui.views.widgets import caption
+from mfstudio.gui.viewstate import Selected, Selection
 
 
 class GridPanel(QWidget):
     """The rating grid and what goes with it; reads the document, edits only through the grid's model."""
 
-    def __init__(self, model: RatingsTableModel, document: Document, parent: QWidget | None = None) -> None:
+    def __init__(self, model: RatingsTableModel, document: Document, selection: Selection | None = None,
+                 parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.model, self.document = model, document
+        self.model, self.document, self.selection = model, document, selection
         self.grid = RatingGridView(model)
+        if selection is not None:  # the grid's current cell is the selection, and a cell selected elsewhere shows
+            self.grid.selectionModel().currentChanged.connect(self._on_current)
+            selection.changed.connect(self._on_selection)
         self.info = caption("")
         self.zero_rule = QCheckBox("0 means not rated")
         self.zero_rule.setObjectName("zeroMeansNotRated")
@@ -85,6 +90,20 @@ class GridPanel(QWidget):
         if out:
             text += f" · {out:,} outside the scale (red)"
         self.info.setText(text)
+
+    @Slot(QModelIndex, QModelIndex)
+    def _on_current(self, current: QModelIndex, _previous: QModelIndex) -> None:
+        if self.selection is not None and current.isValid():
+            self.selection.select(current.row(), current.column())
+
+    @Slot(object)
+    def _on_selection(self, selected: Selected) -> None:
+        cell = selected.cell
+        if cell is None or cell[0] >= self.model.rowCount() or cell[1] >= self.model.columnCount():
+            return
+        index = self.model.index(*cell)
+        if self.grid.currentIndex() != index:
+            self.grid.setCurrentIndex(index)
 
     @Slot()
     def _scroll_home(self) -> None:

@@ -6,10 +6,11 @@ no other view. Exports and status messages go out as signals for the window to r
 
 from __future__ import annotations
 
-from PySide6.QtCore import Signal, Slot
+from PySide6.QtCore import QModelIndex, Signal, Slot
 from PySide6.QtWidgets import QHBoxLayout, QHeaderView, QLabel, QSpinBox, QTabWidget, QVBoxLayout, QWidget
 
 from mfstudio.core import Factors, Ratings, Recommendations
+from mfstudio.core.ladder import Parts, masked, parts_words
 from mfstudio.core.numbers import measure_text
 from mfstudio.core.params import TOP_N
 from mfstudio.core.recommend import AUTO
@@ -23,6 +24,7 @@ from mfstudio.gui.views.results import (
     RHatModel,
 )
 from mfstudio.gui.views.widgets import caption, tab
+from mfstudio.gui.viewstate import Selected, Selection, ShownParts
 
 STALE_TEXT = "The ratings changed after these results were computed; train again to update them."
 
@@ -34,10 +36,12 @@ class ResultsPanel(QWidget):
     exportRequested = Signal(str)  # the table's name: "P", "Q", "R_hat", "user_bias", "item_bias", "recommendations"
     recommendationSettingsChanged = Signal(int, int)  # top N, minimum ratings
 
-    def __init__(self, experiment: Experiment, parent: QWidget | None = None) -> None:
+    def __init__(self, experiment: Experiment, selection: Selection | None = None, parts: ShownParts | None = None,
+                 parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.experiment = experiment
+        self.experiment, self.selection, self.parts = experiment, selection, parts
         self._run: RunStart | None = None
+        self._factors: Factors | None = None  # the whole model last shown (R-hat shows the parts switched on)
         self._set_up = True  # the R-hat table is set up for the running model (its ratings and held-out cells)
         self._build()
         experiment.started.connect(self._on_started)
@@ -49,6 +53,14 @@ class ResultsPanel(QWidget):
         experiment.stale.connect(self.set_stale)
         experiment.recommendationsChanged.connect(self._on_recommendations)
         experiment.recommendationSettingsChanged.connect(self._show_recommendation_settings)
+        if parts is not None:
+            parts.changed.connect(self._on_parts)
+        if selection is not None:
+            selection.changed.connect(self._on_selection)
+            for view, pick in ((self.r_hat_table, "cell"), (self.p_table, "user"), (self.q_table, "item"),
+                               (self.user_bias_table, "user"), (self.item_bias_table, "item")):
+                view.selectionModel().currentChanged.connect(
+                    lambda current, _previous, pick=pick: self._pick(current, pick))
 
     def _build(self) -> None:
         self.p_model, self.q_model, self.r_hat_model = PModel(decimals=3), QModel(decimals=3), RHatModel()
@@ -162,7 +174,8 @@ class ResultsPanel(QWidget):
         self._run = run
         self._set_up = run.start_factors is not None
         if run.start_factors is not None:  # where this model stands, and which cells are held out, at once
-            self.r_hat_model.set_result(run.ratings, run.start_factors, run.held_out_cells)
+            self._factors = run.start_factors
+            self.r_hat_model.set_result(run.ratings, self._shown_parts(run.start_factors), run.held_out_cells)
             self.p_model.set_factors(run.ratings, run.start_factors)
             self.q_model.set_factors(run.ratings, run.start_factors)
         self.recs_model.set_stale(True)  # recommendations are listed when the run ends
@@ -174,7 +187,7 @@ class ResultsPanel(QWidget):
             return
         f = report.snapshot.factors
         if not self._set_up:  # a new model: the R-hat table is set up for it by its first report
-            self.r_hat_model.set_result(run.ratings, f, run.held_out_cells)
+            self.r_hat_model.set_result(run.ratings, self._shown_parts(f), run.held_out_cells)
             self._set_up = True
         self._show_factors(run.ratings, f)
 
@@ -189,7 +202,8 @@ class ResultsPanel(QWidget):
     @Slot(object)
     def show_result(self, shown: Shown) -> None:
         ratings, f = shown.ratings, shown.result.factors
-        self.r_hat_model.set_result(ratings, f, shown.held_out_cells)
+        self._factors = f
+        self.r_hat_model.set_result(ratings, self._shown_parts(f), shown.held_out_cells)
         self.p_model.set_factors(ratings, f)
         self.q_model.set_factors(ratings, f)
         self._show_biases(ratings, f)
@@ -201,6 +215,7 @@ class ResultsPanel(QWidget):
     @Slot()
     def clear(self) -> None:
         self._run = None
+        self._factors = None
         for m in (self.p_model, self.q_model, self.r_hat_model, self.user_bias_model, self.item_bias_model):
             m.clear()
         self.recs_model.clear()
@@ -227,9 +242,10 @@ class ResultsPanel(QWidget):
         self._show_recs_caption(recs)
 
     def _show_factors(self, ratings: Ratings, factors: Factors) -> None:
+        self._factors = factors
         self.p_model.set_factors(ratings, factors)
         self.q_model.set_factors(ratings, factors)
-        self.r_hat_model.set_factors(ratings, factors)
+        self.r_hat_model.set_factors(ratings, self._shown_parts(factors))
         self._show_biases(ratings, factors)
 
     def _show_biases(self, ratings: Ratings, factors: Factors | None) -> None:
@@ -265,6 +281,10 @@ class ResultsPanel(QWidget):
                 "the mean training rating"
             self.r_hat_caption.setText(self.r_hat_caption.text() + f" {n} user(s)/item(s) without training ratings "
                                        f"show the fallback ({fallback}), marked in their tooltips.")
+        parts = None if self.parts is None else self.parts.parts
+        if factors is not None and parts is not None and not parts.everything:
+            self.r_hat_caption.setText("Model ladder: only " + parts_words(parts, factors) + " predict here "
+                                       "(the trained model is unchanged). " + self.r_hat_caption.text())
 
     def _show_recs_caption(self, recs: Recommendations | None) -> None:
         text = ("Each user's items not rated in training with the highest predicted rating, in the order of the "
@@ -284,6 +304,39 @@ class ResultsPanel(QWidget):
             box.blockSignals(True)
             box.setValue(value)
             box.blockSignals(False)
+
+    def _shown_parts(self, f: Factors) -> Factors:
+        """The model as R-hat shows it: the parts the ladder has switched on (all of them unless told)."""
+        return f if self.parts is None else masked(f, self.parts.parts)
+
+    @Slot(object)
+    def _on_parts(self, parts: Parts) -> None:
+        ratings = self._run.ratings if self._run is not None else (
+            self.experiment.shown.ratings if self.experiment.shown is not None else None)
+        if self._factors is not None and ratings is not None:
+            self.r_hat_model.set_factors(ratings, self._shown_parts(self._factors))
+        self._show_captions(self._factors, ratings)
+
+    def _pick(self, current: QModelIndex, pick: str) -> None:
+        """A table's current cell moved: that user, item or cell becomes the selection."""
+        if self.selection is None or not current.isValid():
+            return
+        if pick == "cell":
+            self.selection.select(current.row(), current.column())
+        elif pick == "user":
+            self.selection.select(user=current.row())
+        else:
+            self.selection.select(item=current.column() if current.model() is self.q_model else current.row())
+
+    @Slot(object)
+    def _on_selection(self, selected: Selected) -> None:
+        """A cell selected elsewhere (the grid, the map) becomes R-hat's current cell."""
+        cell = selected.cell
+        if cell is None or cell[0] >= self.r_hat_model.rowCount() or cell[1] >= self.r_hat_model.columnCount():
+            return
+        index = self.r_hat_model.index(*cell)
+        if self.r_hat_table.currentIndex() != index:
+            self.r_hat_table.setCurrentIndex(index)
 
     @Slot()
     def _on_recommendation_settings(self) -> None:
