@@ -467,7 +467,7 @@ class MainWindow(QMainWindow):
         self._shut_down = True
         self.store_settings()
         self.document.close_cleanly()
-        self.plot.stop_timers()
+        self._stop_timers()
         event.accept()
 
     def quit_keeping_work(self, timeout_ms: int = 60_000) -> bool:
@@ -482,9 +482,16 @@ class MainWindow(QMainWindow):
         kept = self.document.keep_work(timeout_ms)
         self.store_settings()
         self.document.autosaver.release()
-        self.plot.stop_timers()
+        self._stop_timers()
         self._shut_down = True
         return kept
+
+    def _stop_timers(self) -> None:
+        """Every view with a redraw timer stops it (the loss curve, the latent map, ...)."""
+        for view in (self, *self.findChildren(QWidget)):
+            stop = getattr(view, "stop_timers", None)
+            if callable(stop):
+                stop()
 
     @Slot()
     def _on_about_to_quit(self) -> None:

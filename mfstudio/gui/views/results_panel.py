@@ -163,6 +163,12 @@ class ResultsPanel(QWidget):
         self._show_captions(None)
         self._show_recs_caption(None)
 
+    def add_tab(self, view: QWidget, title: str, tip: str = "") -> None:
+        """Another view of the result, as a tab beside R-hat, P, Q, Biases and Recommendations."""
+        index = self.tabs.addTab(view, title)
+        if tip:
+            self.tabs.setTabToolTip(index, tip)
+
     def tab_chain(self) -> list[QWidget]:
         """The panel's widgets in Tab order."""
         return [self.tabs.tabBar(), self.r_hat_table, self.p_table, self.q_table, self.user_bias_table,
