@@ -232,7 +232,7 @@ def sentence(e: Explanation) -> str:
         return (f"The model's numbers for {user} and {item} are not finite (training diverged); "
                 "train again with a smaller learning rate.")
     what = short_text(e.prediction)
-    if e.clipped:
+    if e.clipped and short_text(e.shown) != what:  # 0.998 shown as 1.00 needs no word
         end = "top" if e.prediction > e.shown else "bottom"
         what += f" (shown as {short_text(e.shown)}, the {end} of the scale)"
     lead = f"The model predicts {what} for {user} and {item}"
