@@ -132,8 +132,10 @@ class Explanation:
             "error": self.error, "held_out": self.held_out, "fallback": self.fallback, "sentence": self.sentence,
         }
 
-    def rows(self) -> list[tuple[str, str, str, str]]:
-        """The breakdown as table rows of text: what, the user side, the item side, how much it adds (or is)."""
+    def rows(self, short: bool = False) -> list[tuple[str, str, str, str]]:
+        """The breakdown as table rows of text: what, the user side, the item side, how much it adds (or is).
+
+        ``short`` words the last rows for a narrow table (the hold-out note then belongs elsewhere)."""
         fb = self.fallback
         out = []
         for t in self.terms:
@@ -141,15 +143,15 @@ class Explanation:
                 out.append((t.label(fb), short_text(t.p, True), short_text(t.q), short_text(t.value, True)))
             else:
                 out.append((t.label(fb), "", "", short_text(t.value, t.name != MEAN)))
-        out.append(("prediction (the sum)", "", "", short_text(self.prediction)))
         lo, hi = self.scale
-        out.append((f"shown (clipped to {lo:g} to {hi:g})" if self.clipped else "shown", "", "",
-                    short_text(self.shown)))
+        clip = " (clipped)" if short else f" (clipped to {lo:g} to {hi:g})"
+        held = " (held out)" if short else f" ({HELD_OUT_TEXT})"
+        out.append(("prediction (sum)" if short else "prediction (the sum)", "", "", short_text(self.prediction)))
+        out.append(("shown" + (clip if self.clipped else ""), "", "", short_text(self.shown)))
         if self.actual is None:
             out.append(("actual rating", "", "", "not rated"))
         else:
-            out.append(("actual rating" + (f" ({HELD_OUT_TEXT})" if self.held_out else ""), "", "",
-                        short_text(self.actual)))
+            out.append(("actual rating" + (held if self.held_out else ""), "", "", short_text(self.actual)))
             out.append(("error (actual − prediction)", "", "", short_text(self.error or 0.0, True)))
         return out
 
