@@ -45,6 +45,7 @@ SLOT_PX = 54  # the width a bar needs for its number and its name; with too many
 # biggest get a bar and the rest share one
 EMPTY_TEXT = "Select a cell of R-hat or of the grid to see why the model predicts it."
 NO_RESULT_TEXT = "Train a model, then select a cell of R-hat or of the grid to see why the model predicts it."
+TRAINING_TEXT = "Training: the explanation follows as soon as the first results arrive."
 STALE_TEXT = "The ratings changed after this model was trained: it explains the old data. Train again to update it."
 COLUMNS = ("Part", "P[u,k]", "Q[k,i]", "Value")
 COLUMN_TIPS = ("What the row is", "How much the user likes the taste (a row of P)",
@@ -321,6 +322,7 @@ class ExplainPanel(QWidget):
         self._factors: Factors | None = None
         self._cells: np.ndarray | None = None
         self._stale = False
+        self._running = False
         self.explanation: Explanation | None = None
 
         self.heading = QLabel()
@@ -405,11 +407,12 @@ class ExplainPanel(QWidget):
     def _on_started(self, run: RunStart) -> None:
         same_shape = self._ratings is not None and self._ratings.shape == run.ratings.shape
         self._ratings, self._cells = run.ratings, run.held_out_cells
+        self._running = True
         if run.start_factors is not None:
             self._factors = run.start_factors
         elif not same_shape:
             self._factors = None  # a new model of other data: nothing to explain until its first report
-        self._later()
+        self.refresh()
 
     @Slot(object)
     def _on_progress(self, report: Progress) -> None:
@@ -418,6 +421,7 @@ class ExplainPanel(QWidget):
 
     @Slot(object)
     def _on_finished(self, end: RunEnd) -> None:
+        self._running = False
         if end.shown is not None:
             self._take(end.shown)
         self.refresh()
@@ -438,6 +442,7 @@ class ExplainPanel(QWidget):
     def _on_stale(self, stale: bool) -> None:
         self._stale = stale
         self.stale_banner.setVisible(stale and self._factors is not None)
+        self.refresh()  # the heading says "(old results)"
 
     @Slot(object)
     def _on_selection(self, _selected: Selected) -> None:
@@ -460,7 +465,7 @@ class ExplainPanel(QWidget):
         r, f = self._ratings, self._factors
         e = None
         if r is None or f is None:
-            msg = NO_RESULT_TEXT
+            msg = TRAINING_TEXT if self._running else NO_RESULT_TEXT
         elif sel.cell is None:
             if sel.user is not None and sel.user < r.n_users:
                 msg = f"{r.users[sel.user]} is selected: pick one of their cells to see why the model predicts it."
