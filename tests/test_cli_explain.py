@@ -97,7 +97,7 @@ def test_the_table_lists_every_term_and_the_sentence(tmp_path, ratings_csv, caps
     assert lines[10].split()[-1] == "2.00"  # u1 rated C 2.0
     body = " ".join(text.split())
     assert "The model predicts" in body and "from the mean rating" in body
-    assert "rotation and sign" in body and "The biases and the total are what is stable." in body
+    assert "rotation and sign" in body and "the biases and the total are stable." in body
 
 
 def test_users_and_items_by_position_or_by_label_case_aside(tmp_path, ratings_csv, capsys):

@@ -54,9 +54,8 @@ def factor_name(k: int) -> str:
 
 def rotation_note(biased: bool) -> str:
     """The note that single tastes are not unique, for under a breakdown."""
-    stable = "The biases and the total are" if biased else "The total is"
-    return ("Single tastes (k1, k2, …) are only defined up to rotation and sign: another seed can mix, swap or flip "
-            f"them, so read them together. {stable} what is stable.")
+    stable = "the biases and the total are" if biased else "the total is"
+    return f"Tastes are only defined up to rotation and sign (another seed can swap or flip them); {stable} stable."
 
 
 @dataclass(frozen=True)
@@ -152,7 +151,8 @@ class Explanation:
             out.append(("actual rating", "", "", "not rated"))
         else:
             out.append(("actual rating" + (held if self.held_out else ""), "", "", short_text(self.actual)))
-            out.append(("error (actual − prediction)", "", "", short_text(self.error or 0.0, True)))
+            error = short_text(self.error or 0.0, True)
+            out.append(("error" if short else "error (actual − prediction)", "", "", error))
         return out
 
 

@@ -21,10 +21,10 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelInd
 from PySide6.QtGui import QBrush, QColor, QCursor, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
-    QHBoxLayout,
     QHeaderView,
     QLabel,
     QSizePolicy,
+    QSplitter,
     QTableView,
     QToolTip,
     QVBoxLayout,
@@ -132,7 +132,13 @@ class ExplanationModel(QAbstractTableModel):
         t = self.term(r)
         exact = "" if v is None else f" (exactly {exact_text(v)})"
         if t is None:
-            return self._rows[r][0] + exact
+            lo, hi = e.scale
+            held = f" ({HELD_OUT_TEXT})" if e.held_out else ""
+            what = [f"the prediction: the terms above added up (R-hat's value, unclipped){exact}",
+                    f"what R-hat shows: the prediction clipped to the scale {lo:g} to {hi:g}{exact}",
+                    f"the actual rating{held}{exact}" if e.actual is not None else "not rated: there is no rating here",
+                    f"the error: the actual rating minus the prediction{exact}"]
+            return what[r - len(e.terms)]
         if t.name == MEAN:
             what = ("the fallback: the mean training rating, since there is nothing else to go on" if e.fallback else
                     "the mean training rating μ, where every prediction starts")
@@ -177,7 +183,7 @@ class Waterfall(FigureCanvasQTAgg):
         self.setParent(parent)
         self.setObjectName("explainCanvas")
         self.setAccessibleName("Waterfall of the prediction")
-        self.setMinimumSize(280, 180)
+        self.setMinimumSize(220, 160)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.ax = self.figure.add_subplot(1, 1, 1)
         self.bars: list[tuple[Any, str]] = []  # each bar and its tooltip
@@ -346,12 +352,12 @@ class ExplainPanel(QWidget):
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setWordWrap(False)
         self.table.verticalHeader().hide()
-        self.table.verticalHeader().setDefaultSectionSize(21)
+        self.table.verticalHeader().setDefaultSectionSize(20)
         h = self.table.horizontalHeader()
         h.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         for c in (1, 2, 3):
             h.setSectionResizeMode(c, QHeaderView.ResizeMode.ResizeToContents)  # K + 7 rows at most: cheap
-        self.table.setMinimumWidth(300)
+        self.table.setMinimumWidth(220)
         self.action_copy = make_action(self.table, "Copy explanation", self.copy, QKeySequence.StandardKey.Copy,
                                        context=Qt.ShortcutContext.WidgetShortcut, name="copyExplanation")
         self.table.addAction(self.action_copy)
@@ -365,6 +371,8 @@ class ExplainPanel(QWidget):
         self.note.setObjectName("explainNote")
         self.note.setWordWrap(True)
         self.note.setStyleSheet("color: palette(placeholder-text); font-size: 11px;")
+        self.note.setToolTip("P·Q = (P·M)(Mᵀ·Q) for any rotation or reflection M of the K tastes, and training does "
+                             "not prefer one: read the tastes together, not one by one.")
 
         self._timer = QTimer(self)
         self._timer.setObjectName("mfstudioExplainRefresh")
@@ -372,16 +380,20 @@ class ExplainPanel(QWidget):
         self._timer.setInterval(REFRESH_MS)
         self._timer.timeout.connect(self.refresh)
 
-        row = QHBoxLayout()
-        row.setContentsMargins(0, 0, 0, 0)
-        row.addWidget(self.canvas, 3)
-        row.addWidget(self.table, 2)
+        self.split = QSplitter(Qt.Orientation.Horizontal, self)
+        self.split.setObjectName("explainSplit")
+        self.split.setChildrenCollapsible(False)
+        self.split.addWidget(self.canvas)
+        self.split.addWidget(self.table)
+        self.split.setStretchFactor(0, 3)
+        self.split.setStretchFactor(1, 2)
+        self.split.setSizes([540, 360])  # the figure 3 : the table 2 (scaled to the width the panel gets)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(2, 2, 2, 2)
         lay.setSpacing(3)
         lay.addWidget(self.heading)
         lay.addWidget(self.stale_banner)
-        lay.addLayout(row, 1)
+        lay.addWidget(self.split, 1)
         lay.addWidget(self.sentence)
         lay.addWidget(self.note)
 
@@ -480,6 +492,8 @@ class ExplainPanel(QWidget):
             msg = ""
         self.explanation = e
         self.model.set_explanation(e)
+        self.table.setHidden(e is None)  # with nothing to explain the figure says why, once
+        self.sentence.setHidden(e is None)
         if e is None:
             self.heading.setText("Why this number?")
             self.sentence.setText(msg)

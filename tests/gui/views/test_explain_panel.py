@@ -63,16 +63,19 @@ def test_a_selected_cell_shows_terms_that_add_up_to_its_r_hat_cell(qtbot, setup)
     assert abs(sum(values) - rh.value(0, 2)) <= 1e-12
     labels = column(panel, 0)
     assert labels == ["taste 1 (k1)", "taste 2 (k2)", "prediction (sum)", "shown", "actual rating",
-                      "error (actual − prediction)"]
+                      "error"]
     shown_row = labels.index("shown")
     assert column(panel, 3)[shown_row] == table_text(rh.shown(0, 2), 2)  # what R-hat displays
     assert column(panel, 3, EDIT)[labels.index("actual rating")] == 2.0
+    error_row = labels.index("error")
+    assert "actual rating minus the prediction" in column(panel, 3, TIP)[error_row]
+    assert column(panel, 3, EDIT)[error_row] == 2.0 - panel.explanation.prediction
     f = end.shown.result.factors
     assert column(panel, 1, EDIT)[:2] == [f.P[0, 0], f.P[0, 1]] and column(panel, 2, EDIT)[:2] == [f.Q[0, 2],
                                                                                                    f.Q[1, 2]]
     assert panel.heading.text() == f"Why {table_text(rh.shown(0, 2), 2)}? User 1 × Item 3"
     assert panel.sentence.text().startswith("The model predicts ") and "User 1 likes taste" in panel.sentence.text()
-    assert "rotation and sign" in panel.note.text() and "The total is what is stable" in panel.note.text()
+    assert "rotation and sign" in panel.note.text() and "the total is stable." in panel.note.text()
     # the waterfall: a bar per term, the prediction and the actual rating, each with its number
     assert len(panel.canvas.bars) == 4
     assert panel.canvas.labels[:2] == [column(panel, 3)[0], column(panel, 3)[1]]
@@ -102,7 +105,7 @@ def test_biased_sgd_shows_the_mean_and_both_biases(qtbot, setup):
     assert term_values(panel)[:3] == [f.global_mean, f.user_bias[2], f.item_bias[3]]
     assert abs(sum(term_values(panel)) - r_hat(end).value(2, 3)) <= 1e-12
     assert "from the mean rating" in panel.sentence.text()
-    assert "The biases and the total are what is stable." in panel.note.text()
+    assert "the biases and the total are stable." in panel.note.text()
     assert len(panel.canvas.bars) == 5 + 2  # mean, two biases, two tastes; the prediction and the actual rating
 
 
