@@ -227,7 +227,7 @@ class Waterfall(FigureCanvasQTAgg):
             level = start + t.value
             self._number(x, level, short_text(t.value, signed=t.name != MEAN), up=t.value >= 0)
             if x:  # the step from the last bar's end to this one's start
-                ax.plot([x - 1.35, x + 0.35], [start, start], color="0.6", lw=0.6, zorder=0)
+                ax.plot([x - 0.65, x - 0.35], [start, start], color="0.45", lw=0.8, zorder=0)
             ticks.append(_tick(t, e))
             levels += [start, level]
         finals = [("prediction", e.prediction, TOTAL, None, "none",
@@ -239,6 +239,8 @@ class Waterfall(FigureCanvasQTAgg):
             held = f" ({HELD_OUT_TEXT})" if e.held_out else ""
             finals.append(("actual\n(held out)" if e.held_out else "actual", e.actual, "white", None, EDGE,
                            f"the actual rating: {exact_text(e.actual)}{held}"))
+        if ticks:  # the last step reaches the prediction
+            ax.plot([len(ticks) - 0.65, len(ticks) - 0.35], [level, level], color="0.45", lw=0.8, zorder=0)
         for name, v, colour, hatch, edge, tip in finals:
             x = len(ticks)
             bar = ax.bar(x, v, color=colour, width=0.7, edgecolor=edge, hatch=hatch, linewidth=1.0)[0]
@@ -507,7 +509,10 @@ class ExplainPanel(QWidget):
         self.heading.setToolTip(f"The model's prediction for {where}: {exact_text(e.prediction)}")
         self.sentence.setText(e.sentence)
         self.note.setText(rotation_note(e.biased))
-        self.canvas.draw_explanation(e)
+        if math.isfinite(e.prediction):
+            self.canvas.draw_explanation(e)
+        else:
+            self.canvas.draw_message("The model's numbers are not finite: nothing to draw.")
 
     @Slot()
     def copy(self) -> None:
