@@ -1,4 +1,5 @@
-"""The ``mfstudio`` command: no sub-command opens the window; ``train`` runs headless.
+"""The ``mfstudio`` command: no sub-command opens the window; ``train`` runs headless; ``explain`` takes one
+prediction of a trained model apart.
 
 ``mfstudio train`` builds its flags from the parameter declarations (mfstudio.core.params and
 the solvers'), so a new parameter appears here (with its help text and range) without touching this file.
@@ -8,6 +9,7 @@ Errors a user can cause print one sentence to stderr and exit with status 2.
 from __future__ import annotations
 
 import argparse
+import json
 import math
 import os
 import signal
@@ -37,6 +39,7 @@ examples:
   mfstudio train ml-100k --solver biased-sgd --k 20 --steps 30 --holdout 0.2 --patience 3 --out ml100k
   mfstudio train results/session.mfstudio --steps 20000 --out rerun
   mfstudio train --help                      all training options
+  mfstudio explain results --user u1 --item B   why the model predicts what it does for one cell
 """
 
 TRAIN_EXAMPLES = """\
@@ -55,6 +58,21 @@ mfstudio-export.json, which lists them with their sizes and SHA-256. Files are w
 together at the end, all or nothing: on an error (bad input, divergence, a full disk)
 DIR is left as it was, and not created if it was new; a read-only result file in DIR is
 refused. Ctrl-C stops training and writes the results reached so far.
+"""
+
+EXPLAIN_EXAMPLES = """\
+examples:
+  mfstudio explain results --user u1 --item B
+  mfstudio explain results/session.mfstudio --user "User 1" --item "Item 3" --json
+  mfstudio explain ml100k --user 196 --item "Star Wars (1977)"
+
+The terms are the global mean, the user's and the item's bias (biased-sgd only) and one term
+P[u,k]*Q[k,i] per latent feature k1..kK; they add up to the prediction, the cell of R_hat.csv.
+What R-hat shows is that prediction clipped to the rating scale. With --json, stdout is one JSON
+object: {"user", "item", "prediction" (unclipped), "shown" (clipped), "actual" (null if not rated),
+"terms": [{"name", "value"}, ...], "error", "held_out", "fallback", "sentence"}, with term names
+"mean", "user bias", "item bias", "k1" ... "kK". A user or item without training ratings gets the
+fallback: the mean (and the other side's bias) and no factor terms.
 """
 
 
@@ -152,6 +170,28 @@ def train_parser() -> _Parser:
                    help="write CSV numbers in full (they read back bit for bit); by default 6 significant digits")
     p.add_argument("--out", metavar="DIR", required=True, help="folder for the result files (created if missing)")
     p.add_argument("--quiet", action="store_true", help="print nothing but errors")
+    return p
+
+
+def explain_parser() -> _Parser:
+    """The parser of ``mfstudio explain``."""
+    p = _Parser(
+        prog="mfstudio explain",
+        description="Why this number? Take one prediction of a trained model apart: the mean, the biases and "
+                    "each latent feature's P[u,k]*Q[k,i], what is shown after clipping, and the actual rating.",
+        epilog=EXPLAIN_EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("results", metavar="RESULTS",
+                   help="a session file written by `mfstudio train` (DIR/session.mfstudio, or one saved by the "
+                        "window), or the --out folder that holds it")
+    how = ("as its label is written (case and surrounding spaces aside when only one label fits), or its "
+           "position counted from 1 when no {0} label is a whole number (with ids such as MovieLens's, a number "
+           "is always an id)")
+    p.add_argument("--user", metavar="U", required=True, help="the user (row), " + how.format("user"))
+    p.add_argument("--item", metavar="I", required=True, help="the item (column), " + how.format("item"))
+    p.add_argument("--json", action="store_true",
+                   help="print the breakdown as one JSON object (exact numbers) instead of a table")
     return p
 
 
@@ -446,6 +486,71 @@ def train(argv: Sequence[str]) -> int:
     return EXIT_OK
 
 
+def _session_path(text: str) -> Path:
+    """RESULTS as a file: the path itself, or the session.mfstudio in a results folder."""
+    p = Path(text)
+    if p.is_dir():
+        if not (p / "session.mfstudio").is_file():
+            raise UsageError(f"{text} holds no session.mfstudio; give the folder that `mfstudio train --out` "
+                             "wrote, or a session file.")
+        return p / "session.mfstudio"
+    return p
+
+
+def _json_safe(x: Any) -> Any:
+    """JSON data with any NaN or infinity as null (JSON has neither)."""
+    if isinstance(x, float):
+        return x if math.isfinite(x) else None
+    if isinstance(x, dict):
+        return {k: _json_safe(v) for k, v in x.items()}
+    if isinstance(x, list):
+        return [_json_safe(v) for v in x]
+    return x
+
+
+def explanation_text(e: Any, heading: str) -> str:
+    """A breakdown as the readable table of ``mfstudio explain``, then its sentence and the rotation note."""
+    import textwrap
+
+    from mfstudio.core.explain import rotation_note
+
+    rows = [("part", "P[u,k]", "Q[k,i]", "value"), *e.rows()]
+    w = [max(len(r[c]) for r in rows) for c in range(4)]
+    lines = [heading, ""]
+    for r in rows:
+        lines.append(f"  {r[0]:<{w[0]}}  {r[1]:>{w[1]}}  {r[2]:>{w[2]}}  {r[3]:>{w[3]}}".rstrip())
+    lines += ["", textwrap.fill(e.sentence, 88), textwrap.fill(rotation_note(e.biased), 88)]
+    return "\n".join(lines)
+
+
+def explain(argv: Sequence[str]) -> int:
+    """``mfstudio explain``: one cell of a trained model's R_hat, term by term."""
+    from mfstudio import io as mio
+    from mfstudio.core.explain import explain as explain_cell
+    from mfstudio.core.explain import find_label
+
+    args = explain_parser().parse_args(list(argv))
+    path = _session_path(args.results)
+    loaded = mio.load(path)
+    for note in loaded.notices:
+        print(f"Note: {note}", file=sys.stderr)
+    s = loaded.session
+    if s.result is None:
+        raise UsageError(f"{args.results} has no trained model; run `mfstudio train {args.results} --out DIR` "
+                         "first, then explain DIR.")
+    where = f"in {args.results}"
+    u = find_label(s.ratings.users, args.user, "user", where)
+    i = find_label(s.ratings.items, args.item, "item", where)
+    r = s.result
+    e = explain_cell(s.ratings, r.factors, u, i, s.held_out_cells)
+    if args.json:
+        print(json.dumps(_json_safe(e.to_json()), ensure_ascii=False, indent=2))
+    else:
+        steps = f", after {r.steps_done:,} step{'s' if r.steps_done != 1 else ''}" if r.steps_done else ""
+        print(explanation_text(e, f"{e.user_label} and {e.item_label} ({r.solver}, K = {r.factors.K}{steps})"))
+    return EXIT_OK
+
+
 def _has_display() -> bool:
     if sys.platform in ("win32", "darwin") or sys.platform.startswith("cygwin"):
         return True
@@ -499,6 +604,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if argv and argv[0] == "train":
             return train(argv[1:])
+        if argv and argv[0] == "explain":
+            return explain(argv[1:])
         return open_window(argv)
     except SystemExit as exc:  # --help and --version print and stop
         return exc.code if isinstance(exc.code, int) else EXIT_OK

@@ -156,5 +156,19 @@ def param_text(value: float | int, digits: int = 6) -> str:
     return f"{value:.{digits}g}"
 
 
+def short_text(value: float, signed: bool = False) -> str:
+    """A number a non-programmer reads, in 2-3 significant digits: ``3.52``, ``12.3``, ``0.50``, ``0.042``,
+    ``1,234``; with ``signed`` a plus in front of a positive one (``+2.04``), as a push up or down reads.
+    Below 0.0005 it is ``0.00`` (never ``-0.00``); the exact value goes in a tooltip (:func:`exact_text`)."""
+    if not math.isfinite(value):
+        return _not_finite(value)
+    a = abs(value)
+    if a < 0.0005:
+        return "0.00"
+    r = float(f"{a:.2g}") if a < 1 else float(f"{a:.3g}")  # rounded first: 99.96 is 100, not 100.0
+    text = f"{r:#.2g}" if r < 1 else measure_text(r, 3)
+    return ("-" if value < 0 else "+" if signed else "") + text
+
+
 def _not_finite(value: float) -> str:
     return "—" if math.isnan(value) else ("∞" if value > 0 else "−∞")

@@ -21,6 +21,7 @@ from mfstudio.core.numbers import (
     read_number,
     read_numbers,
     read_whole,
+    short_text,
     table_text,
 )
 
@@ -149,3 +150,13 @@ def test_param_text_is_short_and_groups_whole_numbers(value: float | int, text: 
 def test_param_text_takes_its_digits() -> None:
     assert param_text(0.000123456, 3) == "0.000123" and param_text(123456, 3) == "123,456"
     assert param_text(0.25, 3) == "0.25" and param_text(math.inf, 3) == "inf"
+
+
+@pytest.mark.parametrize(("value", "text", "signed"), [
+    (3.5213, "3.52", "+3.52"), (12.345, "12.3", "+12.3"), (0.5, "0.50", "+0.50"), (0.0423, "0.042", "+0.042"),
+    (-0.3, "-0.30", "-0.30"), (1234.5, "1,230", "+1,230"), (99.96, "100", "+100"), (0.9996, "1.00", "+1.00"),
+    (0.0996, "0.10", "+0.10"), (0.0004, "0.00", "0.00"), (-0.0004, "0.00", "0.00"), (0.0, "0.00", "0.00"),
+    (math.nan, "—", "—"), (-math.inf, "−∞", "−∞"),
+])
+def test_short_text_has_two_or_three_significant_digits(value: float, text: str, signed: str) -> None:
+    assert short_text(value) == text and short_text(value, signed=True) == signed
