@@ -26,6 +26,7 @@ from mfstudio.gui.experiment import Experiment, RunEnd, RunRequest, RunStart
 from mfstudio.gui.exports import Exporter
 from mfstudio.gui.recovery import pending_recovery
 from mfstudio.gui.settings import Settings
+from mfstudio.gui.views.explain_panel import ExplainPanel
 from mfstudio.gui.views.grid_panel import GridPanel
 from mfstudio.gui.views.plot import LossPlot
 from mfstudio.gui.views.results_panel import ResultsPanel
@@ -92,6 +93,8 @@ class MainWindow(QMainWindow):
         self.results = ResultsPanel(self.experiment, self.selection, self.parts)
         self.status_view = RunStatus(self.experiment, self.statusBar())
         self.run_status, self.progress = self.status_view.label, self.status_view.bar
+        self.explain = ExplainPanel(self.experiment, self.selection)
+        self.results.add_tab(self.explain, "Why this number?", "A cell's prediction, term by term")
         self.grid, self.tabs = self.grid_panel.grid, self.results.tabs
         for name in ("p_model", "q_model", "r_hat_model", "recs_model", "stale_banner", "top_n", "min_ratings"):
             setattr(self, name, getattr(self.results, name))
@@ -131,7 +134,7 @@ class MainWindow(QMainWindow):
                              (c.stop_button, self.stop), (c.step_button, self.step), (c.reset_button, self.reset),
                              (c.continue_button, self.continue_training)):
             button.clicked.connect(slot)
-        for source in (c, self.grid, self.plot, self.results):
+        for source in (c, self.grid, self.plot, self.results, self.explain):
             source.statusMessage.connect(self.show_message)
         doc.statusMessage.connect(self.show_message)
         ex.message.connect(self.show_message)
