@@ -61,7 +61,9 @@ def _percent(share: float) -> str:
 def leading_basis(P: np.ndarray, Q: np.ndarray, previous: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """The two leading right-singular vectors of [P; Qᵀ] as a (K, 2) array (signs as the module says), and
     the shares of the squared length they hold."""
-    G = P.T @ P + Q @ Q.T  # K x K, the Gram matrix of the stacked rows
+    # K x K, the Gram matrix of the stacked rows; einsum runs on this thread alone, where a BLAS product this
+    # small may wake BLAS threads and wait tens of milliseconds for them on a busy machine
+    G = np.einsum("ik,il->kl", P, P) + np.einsum("ki,li->kl", Q, Q)
     w, V = np.linalg.eigh(G)  # ascending
     order = np.argsort(w, kind="stable")[::-1][:2]
     w, V = np.clip(w[order], 0.0, None), V[:, order].copy()
@@ -89,12 +91,11 @@ def project(factors: Factors, previous: np.ndarray | None = None) -> Projection:
         return Projection(np.column_stack([P[:, 0], np.zeros(len(P))]),
                           np.column_stack([Q[0], np.zeros(Q.shape[1])]),
                           "k1", "", None, None,
-                          "K = 1: one latent feature, so every point lies on the horizontal axis.")
+                          "K = 1: one latent feature, drawn along the horizontal axis.")
     if K == 2:
         return Projection(P.copy(), Q.T.copy(), "k1", "k2", None, None)
     V, shares = leading_basis(P, Q, previous)
     s1, s2 = float(shares[0]), float(shares[1])
     return Projection(P @ V, (V.T @ Q).T, f"PC1 ({_percent(s1)} of variance)", f"PC2 ({_percent(s2)} of variance)",
                       (s1, s2), V,
-                      f"K = {K}: the {K} latent features seen from the two directions that hold most of them "
-                      f"({_percent(s1 + s2)} together).")
+                      f"K = {K}, seen along its two main directions ({_percent(s1 + s2)} of the variance).")
