@@ -2,7 +2,7 @@
 
 Usage: python tools/latent_map_pictures.py [OUTPUT_DIR]   (default /tmp; files i11-map-*.png)
 
-Example 1 after training (K = 2, a user selected), the same with only factor 1 switched on, Movie
+Example 1 after training (K = 2, a user selected; also in a narrow pane), the same with only factor 1 on, Movie
 night with its genres (K = 3, a user selected, then one genre with an item selected), a synthetic
 943 x 1,682 model with K = 20 (ML-100K's size and genres), and the map inside the main window.
 Settings and the recovery folder are private temporary ones, so the user's are untouched.
@@ -90,6 +90,9 @@ def _shoot(out: Path) -> int:
     train(ex, load_example("example-1"), steps=5000, K=2)
     sel.select(user=1)
     grab(m, "example1")
+    m.resize(330, 360)  # a narrow pane
+    grab(m, "example1-narrow")
+    m.resize(460, 460)
     parts.set_parts(Parts(factors=1))
     grab(m, "example1-factor1")
     parts.set_parts(Parts())

@@ -303,11 +303,16 @@ class LatentMap(QWidget):
 
     @Slot()
     def _on_tick(self) -> None:
-        if not self._dirty:
-            self._timer.stop()  # idle: nothing ticks until something changes
+        if not self._dirty or not self.isVisible():
+            self._timer.stop()  # idle (or hidden): nothing ticks until something changes (or it is shown)
             return
         self._render()
         self.canvas.frame()
+
+    def showEvent(self, event: Any) -> None:
+        super().showEvent(event)
+        if self._dirty:
+            self._timer.start()
 
     def redraw_now(self) -> None:
         """Draw what is pending at once, as the timer would (tests, measuring a frame)."""

@@ -111,6 +111,16 @@ def test_the_redraw_timer_stops_by_itself_once_nothing_changes(qtbot, setup):
     assert m._timer.objectName().startswith("mfstudio")
 
 
+def test_a_hidden_map_draws_nothing_until_it_is_shown(qtbot, setup):
+    ex, _sel, _parts, m = setup
+    m.hide()
+    run_to_end(qtbot, ex, ex.train, request(steps=50))
+    qtbot.waitUntil(lambda: not m._timer.isActive(), timeout=2_000)
+    assert m.canvas.frames == 0
+    m.show()
+    qtbot.waitUntil(lambda: m.canvas.frames == 1 and not m._timer.isActive(), timeout=2_000)
+
+
 def test_with_three_factors_the_axes_say_their_share_of_the_variance(qtbot, setup):
     ex, _sel, _parts, m = setup
     run_to_end(qtbot, ex, ex.train, request(steps=300, K=3))
