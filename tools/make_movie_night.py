@@ -14,6 +14,12 @@ FILMS = [
     "Neon Alley", "Grandma's Garden", "Deep Orbit", "Summer of '99", "The Heist Club",
     "Winter Letters", "Robot Rebellion", "Pasta & Love", "Shadow Protocol",
 ]
+# Each film's genres, read off its planted mix of the two tastes (below): the latent map colours by them.
+GENRES = [
+    ["Thriller"], ["Sci-fi"], ["Comedy"], ["Romance"], ["Action"], ["Drama"], ["Thriller"],
+    ["Drama"], ["Sci-fi"], ["Comedy", "Drama"], ["Action", "Comedy"],
+    ["Romance", "Drama"], ["Sci-fi", "Action"], ["Romance", "Comedy"], ["Action", "Thriller"],
+]
 
 
 def main() -> None:
@@ -41,6 +47,7 @@ def main() -> None:
         "scale": [1, 5],
         "users": PEOPLE,
         "items": FILMS,
+        "item_genres": GENRES,
         "R": R,
     }
     out = Path(__file__).resolve().parent.parent / "resources" / "examples" / "movie-night.json"

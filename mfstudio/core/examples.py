@@ -35,8 +35,12 @@ def load_example(name: str = "example-1") -> Ratings:
         raise KeyError(f"There is no example called {name!r}; choose one of {', '.join(EXAMPLES)}.")
     doc = json.loads(example_path(name).read_text(encoding="utf-8"))
     R = np.array([[np.nan if x is None else x for x in row] for row in doc["R"]], dtype=float)
-    return Ratings.from_dense(
+    r = Ratings.from_dense(
         R, zeros_are_missing=doc.get("zeros_are_missing", True),
         users=doc.get("users"), items=doc.get("items"),
         scale=tuple(doc["scale"]) if "scale" in doc else None,
     )
+    if doc.get("item_genres") is None:
+        return r
+    o = r.observed
+    return Ratings(o.rows, o.cols, o.vals, r.shape, r.users, r.items, r.scale, doc["item_genres"])

@@ -15,8 +15,8 @@ Layout (version 1)::
 
 In number arrays ``null`` is NaN and the strings ``"Infinity"``/``"-Infinity"`` are
 the infinities (only where a value may be missing or infinite: the history), so the file
-stays standard JSON. Version 0 is the layout of the bundled example files (``R``, ``users``,
-``items``, ``scale``, ``zeros_are_missing``); it is migrated on reading.
+stays standard JSON. Version 0 is the layout of the bundled example files (``R``, ``users``, ``items``,
+``scale``, ``zeros_are_missing`` and, for Movie night, ``item_genres``); it is migrated on reading.
 
 Reading trusts nothing: no eval, no pickle; gzip unpacked in pieces up to 20 times its
 packed size; nesting depth, number length and the count of nulls bounded before parsing;
@@ -187,18 +187,16 @@ def _migrate_0(doc: dict[str, Any]) -> dict[str, Any]:
     # 0 (and -0) is "not rated" when zeros are missing; false == 0 in Python, but false is no rating
     rows = [[None if (x is None or (zeros_missing and type(x) in (int, float) and x == 0)) else x for x in r]
             for r in grid]
-    return {
-        "format": FORMAT_NAME,
-        "version": 1,
-        "ratings": {
-            "shape": [n, m],
-            "users": doc.get("users", [f"User {i + 1}" for i in range(n)]),
-            "items": doc.get("items", [f"Item {j + 1}" for j in range(m)]),
-            "scale": doc.get("scale"),
-            "R": rows,
-        },
-        "zeros_are_missing": zeros_missing,
+    ratings = {
+        "shape": [n, m],
+        "users": doc.get("users", [f"User {i + 1}" for i in range(n)]),
+        "items": doc.get("items", [f"Item {j + 1}" for j in range(m)]),
+        "scale": doc.get("scale"),
+        "R": rows,
     }
+    if "item_genres" in doc:  # Movie night's
+        ratings["item_genres"] = doc["item_genres"]
+    return {"format": FORMAT_NAME, "version": 1, "ratings": ratings, "zeros_are_missing": zeros_missing}
 
 
 MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {0: _migrate_0}

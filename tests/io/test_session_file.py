@@ -108,6 +108,14 @@ def test_bundled_example_opens_without_a_notice():
     assert res.session.ratings.nnz == 9 and res.notices == []
 
 
+def test_movie_night_has_its_genres_opened_as_a_file_or_as_an_example():
+    from mfstudio.core import load_example
+
+    r = mio.load(example_path("movie-night")).session.ratings
+    assert r == load_example("movie-night")
+    assert r.item_genres is not None and r.item_genres[r.items.index("Robot Rebellion")] == ("Sci-fi", "Action")
+
+
 def _doc(session: Session) -> dict:
     return json.loads(sw.session_to_bytes(session))
 

@@ -1,0 +1,527 @@
+"""The latent map: users and items as points in taste space, live while a model trains.
+
+With K = 2 the points are the rows of P and the columns of Q themselves; with K > 2 an
+uncentred PCA that keeps the dot product visible (the maths is in :mod:`mfstudio.core.projection`).
+The map subscribes to the experiment (progress: the snapshot's factors, redrawn at the loss
+curve's pace; finished, loaded, reset: the shown result; cleared: nothing), to the shared
+:class:`Selection` (a user's taste arrow, the items they rated ringed and the lines of equal
+predicted rating across the arrow; an item's raters ringed) and to the ladder's
+:class:`ShownParts` (it draws ``masked(factors, parts)``). It reads no other view.
+
+A picture keeps the orientation it had while a model trained (each frame's PCA signs follow the
+last frame's); a model opened from a file or a new random start is drawn by the fixed rule.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PySide6.QtCore import QStringListModel, Qt, QTimer, Signal, Slot
+from PySide6.QtGui import QCursor
+from PySide6.QtWidgets import (
+    QComboBox,
+    QCompleter,
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QMessageBox,
+    QStyle,
+    QToolButton,
+    QToolTip,
+    QVBoxLayout,
+    QWidget,
+)
+
+from mfstudio.core import Factors, MFStudioError, Ratings
+from mfstudio.core.ladder import Parts, masked
+from mfstudio.core.numbers import table_text
+from mfstudio.core.projection import Projection, project
+from mfstudio.gui.experiment import Experiment, Progress, RunEnd, RunStart, Shown
+from mfstudio.gui.views.latent_canvas import MapCanvas, Overlay, item_style
+from mfstudio.gui.views.widgets import caption
+from mfstudio.gui.viewstate import Selected, Selection, ShownParts
+
+REDRAW_MS = 80  # the loss curve's pace: at most ~12 frames a second, whatever the progress rate
+FIGURE_FILTERS = "PNG image (*.png);;SVG image (*.svg);;PDF document (*.pdf)"
+_EXT_FOR_FILTER = {"PNG": ".png", "SVG": ".svg", "PDF": ".pdf"}
+CAPTION = ("Users (rows of P) and items (columns of Q) as points in taste space: the further an item lies along a "
+           "user's arrow, the higher its predicted rating.")
+EMPTY_HINT = "Press Train to see the users\nand items in taste space"
+DIVERGED_HINT = "The model diverged:\nthere is nothing to place on the map"
+NO_FEATURES_HINT = "Every latent feature is switched off:\nall points sit at the origin"
+NAME_CHARS = 28
+
+
+def _short(name: str) -> str:
+    return name if len(name) <= NAME_CHARS else name[:NAME_CHARS - 1] + "…"
+
+
+class _Data:
+    """What the map needs of the ratings, made once per data set: counts, who rated what, held-out flags."""
+
+    def __init__(self, ratings: Ratings, held_out_cells: np.ndarray | None) -> None:
+        self.ratings = ratings
+        o = ratings.observed
+        n, m = ratings.n_users, ratings.n_items
+        self.held_out_cells = np.zeros((0, 2), np.int64) if held_out_cells is None else np.asarray(held_out_cells)
+        self.user_counts = np.bincount(o.rows, minlength=n)
+        self.item_counts = np.bincount(o.cols, minlength=m)
+        self.user_start = np.concatenate([[0], np.cumsum(self.user_counts)])  # entries are sorted by user
+        self.by_item = np.argsort(o.cols, kind="stable")
+        self.item_start = np.concatenate([[0], np.cumsum(self.item_counts)])
+        held = np.zeros(len(o), bool)
+        if len(self.held_out_cells):
+            keys = o.rows * max(m, 1) + o.cols
+            cells = self.held_out_cells
+            held = np.isin(keys, cells[:, 0] * max(m, 1) + cells[:, 1])
+        self.held = held
+        self.style = item_style(ratings)
+        self._genre_masks: dict[str, np.ndarray] = {}
+
+    def items_of(self, user: int) -> tuple[np.ndarray, np.ndarray]:
+        """The items ``user`` rated: in training, and held out."""
+        s = slice(self.user_start[user], self.user_start[user + 1])
+        cols, held = self.ratings.observed.cols[s], self.held[s]
+        return cols[~held], cols[held]
+
+    def users_of(self, item: int) -> tuple[np.ndarray, np.ndarray]:
+        """The users who rated ``item``: in training, and held out."""
+        k = self.by_item[self.item_start[item]:self.item_start[item + 1]]
+        rows, held = self.ratings.observed.rows[k], self.held[k]
+        return rows[~held], rows[held]
+
+    def genre_mask(self, genre: str | None) -> np.ndarray:
+        m = self.ratings.n_items
+        if genre is None or self.ratings.item_genres is None:
+            return np.ones(m, bool)
+        if genre not in self._genre_masks:
+            self._genre_masks[genre] = np.array([genre in gs for gs in self.ratings.item_genres], bool)
+        return self._genre_masks[genre]
+
+
+class LatentMap(QWidget):
+    """The latent map panel: a search box, a genre filter, Save figure…, the canvas and its sentence."""
+
+    statusMessage = Signal(str)
+
+    def __init__(self, experiment: Experiment, selection: Selection, parts: ShownParts,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.selection, self.parts = selection, parts
+        self._data: _Data | None = None
+        self._factors: Factors | None = None
+        self._version = 0  # counts changes of the factors or the parts: the projection is made again
+        self._proj: Projection | None = None
+        self._proj_version = -1
+        self._basis: np.ndarray | None = None  # the last frame's PCA directions, while the same model is shown
+        self._live = False
+        self._stale = False
+        self._dirty = False
+        self._genre: str | None = None
+        self.hover_text = ""
+        self._build()
+        experiment.started.connect(self._on_started)
+        experiment.progress.connect(self._on_progress)
+        experiment.finished.connect(self._on_finished)
+        experiment.loaded.connect(self._on_shown)
+        experiment.reset.connect(self._on_shown)
+        experiment.cleared.connect(self.clear)
+        experiment.stale.connect(self._on_stale)
+        selection.changed.connect(self._on_selection)
+        parts.changed.connect(self._on_parts)
+
+    def _build(self) -> None:
+        self.canvas = MapCanvas(self)
+        self.canvas.mpl_connect("motion_notify_event", self._on_motion)
+        self.canvas.mpl_connect("button_press_event", self._on_press)
+        self.canvas.mpl_connect("figure_leave_event", self._on_leave)
+        self.search = QLineEdit()
+        self.search.setObjectName("latentMapSearch")
+        self.search.setAccessibleName("Find a user or item on the latent map")
+        self.search.setPlaceholderText("Find a user or item…")
+        self.search.setClearButtonEnabled(True)
+        self.search.setToolTip("Type a name and press Enter: the user or item is selected and ringed on the map.")
+        self._names = QStringListModel(self)
+        completer = QCompleter(self._names, self)
+        completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+        completer.setFilterMode(Qt.MatchFlag.MatchContains)
+        completer.activated.connect(self.find)
+        self.search.setCompleter(completer)
+        self.search.returnPressed.connect(self._on_search)
+        self.genre = QComboBox()
+        self.genre.setObjectName("latentMapGenre")
+        self.genre.setAccessibleName("Show the items of one genre on the latent map")
+        self.genre.setToolTip("Show only the items of one genre (an item with several genres shows under each).")
+        self.genre.currentIndexChanged.connect(self._on_genre_index)
+        self.genre.setVisible(False)
+        self.save_button = QToolButton()
+        self.save_button.setIcon(self.style().standardIcon(QStyle.StandardPixmap.SP_DialogSaveButton))
+        self.save_button.setText("Save figure…")
+        self.save_button.setObjectName("latentMapSaveButton")
+        self.save_button.setAccessibleName("Save the latent map as an image")
+        self.save_button.setToolTip("Save figure…: the latent map as PNG, SVG or PDF.")
+        self.save_button.clicked.connect(self.save_figure_dialog)
+        title = QLabel("<b>Latent map</b>")
+        bar = QHBoxLayout()
+        bar.setContentsMargins(0, 0, 0, 0)
+        bar.setSpacing(6)
+        bar.addWidget(title)
+        bar.addWidget(self.search, 1)
+        bar.addWidget(self.genre)
+        bar.addWidget(self.save_button)
+        self.caption = caption(CAPTION)
+        self.caption.setObjectName("latentMapCaption")
+        self.caption.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
+        self.caption.setMinimumHeight(3 * self.caption.fontMetrics().lineSpacing() + 4)
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.setSpacing(2)
+        lay.addLayout(bar)
+        lay.addWidget(self.canvas, 1)
+        lay.addWidget(self.caption)
+        self._timer = QTimer(self)
+        self._timer.setObjectName("mfstudioLatentMapRedraw")
+        self._timer.setInterval(REDRAW_MS)
+        self._timer.timeout.connect(self._on_tick)
+
+    # -- what is shown --------------------------------------------------------------------
+    @property
+    def ratings(self) -> Ratings | None:
+        return None if self._data is None else self._data.ratings
+
+    @property
+    def projection(self) -> Projection | None:
+        """The coordinates of the last frame drawn (None when nothing is drawn)."""
+        return self._proj
+
+    def show_model(self, ratings: Ratings, factors: Factors | None, held_out_cells: np.ndarray | None = None) -> None:
+        """Draw ``factors`` (a model of ``ratings``) on the next frame."""
+        self._set_ratings(ratings, held_out_cells)
+        self._factors = factors
+        self._version += 1
+        self._mark_dirty()
+
+    @Slot()
+    def clear(self) -> None:
+        """Nothing to show (a new document)."""
+        self._data, self._factors, self._basis, self._live, self._stale = None, None, None, False, False
+        self.canvas.set_data(None, None)
+        self._names.setStringList([])
+        self._fill_genres()
+        self._version += 1
+        self._mark_dirty()
+
+    def _set_ratings(self, ratings: Ratings, held_out_cells: np.ndarray | None) -> None:
+        d = self._data
+        cells = np.zeros((0, 2), np.int64) if held_out_cells is None else np.asarray(held_out_cells)
+        if d is not None and d.ratings is ratings and np.array_equal(d.held_out_cells, cells):
+            return
+        self._data = d = _Data(ratings, cells)
+        self.canvas.set_data(ratings, d.style)
+        self._names.setStringList(list(dict.fromkeys(ratings.users + ratings.items)))
+        self._fill_genres()
+
+    def _fill_genres(self) -> None:
+        style = None if self._data is None else self._data.style
+        keep = self._genre
+        self.genre.blockSignals(True)
+        self.genre.clear()
+        self.genre.addItem("All genres", None)
+        for g, n in (style.genres if style is not None else ()):
+            self.genre.addItem(f"{g} ({n})", g)
+        k = self.genre.findData(keep) if keep is not None else 0
+        self.genre.setCurrentIndex(max(k, 0))
+        self._genre = self.genre.currentData()
+        self.genre.blockSignals(False)
+        self.genre.setVisible(style is not None and style.by_genre)
+
+    def set_genre(self, genre: str | None) -> None:
+        """Show only the items of ``genre`` (None: every item)."""
+        k = self.genre.findData(genre) if genre is not None else 0
+        if k < 0:
+            raise ValueError(f"There is no genre called {genre!r} in these ratings.")
+        self.genre.setCurrentIndex(k)
+
+    @Slot(int)
+    def _on_genre_index(self, index: int) -> None:
+        self._genre = self.genre.itemData(index) if index >= 0 else None
+        self._mark_dirty()
+
+    # -- the experiment -------------------------------------------------------------------
+    @Slot(object)
+    def _on_started(self, run: RunStart) -> None:
+        self._live = True
+        if run.new_line:
+            self._basis = None  # a new model: its first frame is drawn by the fixed rule
+        self._set_ratings(run.ratings, run.held_out_cells)
+        f = run.start_factors if run.start_factors is not None else self._factors
+        fits = f is not None and f.P.shape[0] == run.ratings.n_users and f.Q.shape[1] == run.ratings.n_items
+        self._factors = f if fits else None
+        self._version += 1
+        self._mark_dirty()
+
+    @Slot(object)
+    def _on_progress(self, report: Progress) -> None:
+        self._factors = report.snapshot.factors
+        self._version += 1
+        self._mark_dirty()
+
+    @Slot(object)
+    def _on_finished(self, end: RunEnd) -> None:
+        self._live = False  # the limits fit the points again
+        if end.shown is not None:
+            self.show_model(end.shown.ratings, end.shown.result.factors, end.shown.held_out_cells)
+        self._mark_dirty()
+
+    @Slot(object)
+    def _on_shown(self, shown: Shown) -> None:
+        self._live, self._basis = False, None
+        self.show_model(shown.ratings, shown.result.factors, shown.held_out_cells)
+
+    @Slot(bool)
+    def _on_stale(self, stale: bool) -> None:
+        self._stale = bool(stale)
+        self._update_caption()
+
+    @Slot(object)
+    def _on_selection(self, _selected: Selected) -> None:
+        self._mark_dirty()
+
+    @Slot(object)
+    def _on_parts(self, _parts: Parts) -> None:
+        self._version += 1
+        self._mark_dirty()
+
+    # -- drawing --------------------------------------------------------------------------
+    def _mark_dirty(self) -> None:
+        self._dirty = True
+        if not self._timer.isActive():
+            self._timer.start()
+
+    @Slot()
+    def _on_tick(self) -> None:
+        if not self._dirty or not self.isVisible():
+            self._timer.stop()  # idle (or hidden): nothing ticks until something changes (or it is shown)
+            return
+        self._render()
+        self.canvas.frame()
+
+    def showEvent(self, event: Any) -> None:
+        super().showEvent(event)
+        if self._dirty:
+            self._timer.start()
+
+    def redraw_now(self) -> None:
+        """Draw what is pending at once, as the timer would (tests, measuring a frame)."""
+        self._render()
+        self.canvas.frame()
+
+    def stop_timers(self) -> None:
+        """Stop the redraw timer (window closing)."""
+        self._timer.stop()
+        self._dirty = False
+
+    def _shown_factors(self) -> Factors | None:
+        f = self._factors
+        return None if f is None else masked(f, self.parts.parts)
+
+    def _render(self) -> None:
+        self._dirty = False
+        c, d, f = self.canvas, self._data, self._factors
+        fits = d is not None and f is not None and f.P.shape[0] == d.ratings.n_users and \
+            f.Q.shape[1] == d.ratings.n_items
+        if not fits or not f.all_finite():
+            self._proj = None
+            c.clear_points()
+            c.set_hint(DIVERGED_HINT if fits else EMPTY_HINT)
+            self._update_caption()
+            return
+        shown = self._shown_factors()
+        assert shown is not None and d is not None
+        if self._proj is None or self._proj_version != self._version:
+            self._proj = project(shown, previous=self._basis)
+            self._proj_version = self._version
+            self._basis = self._proj.basis
+        proj = self._proj
+        visible = np.flatnonzero(d.genre_mask(self._genre))
+        no_features = not (np.any(shown.P) or np.any(shown.Q))
+        c.set_hint(NO_FEATURES_HINT if no_features else "")
+        c.show_frame(proj, visible, self._overlay(shown, visible), self._live)
+        self._update_caption()
+
+    def _overlay(self, shown: Factors, visible: np.ndarray) -> Overlay:
+        d = self._data
+        assert d is not None
+        r = d.ratings
+        sel = self.selection.current
+        user = sel.user if sel.user is not None and 0 <= sel.user < r.n_users else None
+        item = sel.item if sel.item is not None and 0 <= sel.item < r.n_items else None
+        if item is not None and not d.genre_mask(self._genre)[item]:
+            item = None  # hidden by the genre filter
+        o = Overlay(user=user, item=item)
+        if user is not None:
+            rated, held = d.items_of(user)
+            keep = d.genre_mask(self._genre)
+            o.rings, o.held_rings = rated[keep[rated]], held[keep[held]]
+            if shown.user_bias is not None:
+                o.offset = float(shown.global_mean + shown.user_bias[user])
+            o.title = f"{_short(r.users[user])}: taste arrow, rated items ringed"
+        elif item is not None:
+            o.rings, o.held_rings = d.users_of(item)
+            o.rings_are_users = True
+            n = int(d.item_counts[item])
+            o.title = f"{_short(r.items[item])}: the {n:,} user{'s' if n != 1 else ''} who rated it ringed"
+        return o
+
+    def _update_caption(self) -> None:
+        """The sentence under the map, and at most two short notes (the most telling first): the caption keeps
+        one height for up to three lines, so a new note does not resize the canvas (a full draw)."""
+        notes = []
+        proj, f = self._proj, self._factors
+        if self._stale:
+            notes.append("The ratings changed since: train again to update the map.")
+        k = self.parts.parts.factors
+        if proj is not None and k is not None:
+            notes.append(f"Only feature{'s k1–' if k > 1 else ' '}k{k} switched on (the model ladder)." if k else
+                         "Every latent feature switched off (the model ladder).")
+        if proj is not None and self.selection.current.user is not None:
+            biased = f is not None and f.user_bias is not None
+            notes.append("Dashed lines: equal predicted rating" + (" (μ + b_u + the dot product)." if biased else "."))
+        if self._data is not None and len(self._data.held_out_cells) and self.selection.current != Selected():
+            notes.append("Dashed rings: held out.")
+        if proj is not None and proj.note:
+            notes.append(proj.note)
+        parts = [CAPTION, *notes[:2]]
+        text = " ".join(parts)
+        if self.caption.text() != text:
+            self.caption.setText(text)
+
+    # -- pointing -------------------------------------------------------------------------
+    def describe(self, kind: str, index: int) -> str:
+        """The hover text of a user or an item: its name, its number of ratings and its coordinates."""
+        d, proj = self._data, self._proj
+        if d is None or proj is None:
+            return ""
+        r = d.ratings
+        if kind == "user":
+            n, name, xy = int(d.user_counts[index]), r.users[index], proj.users_xy[index]
+            head = f"{name} (user): {n:,} rating{'s' if n != 1 else ''}"
+            cold = self._factors is not None and self._factors.cold_users is not None and \
+                bool(np.any(self._factors.cold_users == index))
+        else:
+            n, name, xy = int(d.item_counts[index]), r.items[index], proj.items_xy[index]
+            genres = r.item_genres[index] if r.item_genres is not None else ()
+            what = "item" + (f"; {', '.join(genres)}" if genres else "")
+            head = f"{name} ({what}): {n:,} rating{'s' if n != 1 else ''}"
+            cold = self._factors is not None and self._factors.cold_items is not None and \
+                bool(np.any(self._factors.cold_items == index))
+        x_name = proj.x_label.split(" (")[0]
+        coords = f"{x_name} = {table_text(float(xy[0]))}"
+        if proj.y_label:
+            coords += f", {proj.y_label.split(' (')[0]} = {table_text(float(xy[1]))}"
+        lines = [head, coords]
+        if cold:
+            lines.append("No rating in training: the point is still the random start.")
+        return "\n".join(lines)
+
+    def _on_motion(self, event: Any) -> None:
+        hit = None if event.inaxes is not self.canvas.ax else self.canvas.point_at(event.x, event.y)
+        text = "" if hit is None else self.describe(*hit)
+        if text == self.hover_text:
+            return
+        self.hover_text = text
+        if text:
+            QToolTip.showText(QCursor.pos(), text, self.canvas)
+        else:
+            QToolTip.hideText()
+
+    def _on_leave(self, _event: Any) -> None:
+        if self.hover_text:
+            self.hover_text = ""
+            QToolTip.hideText()
+
+    def _on_press(self, event: Any) -> None:
+        if event.inaxes is not self.canvas.ax or event.button != 1:
+            return
+        hit = self.canvas.point_at(event.x, event.y)
+        if hit is None:
+            self.selection.clear()
+        elif hit[0] == "user":
+            self.selection.select(user=hit[1])
+        else:
+            self.selection.select(item=hit[1])
+
+    @Slot()
+    def _on_search(self) -> None:
+        self.find(self.search.text())
+
+    @Slot(str)
+    def find(self, text: str) -> bool:
+        """Select the user or item called ``text`` (exactly, else the first whose name holds it; users first)."""
+        t = text.strip()
+        d = self._data
+        if not t or d is None:
+            return False
+        r, key = d.ratings, t.casefold()
+        found = None
+        for test in (lambda s: s.casefold() == key, lambda s: key in s.casefold()):
+            for kind, labels in (("user", r.users), ("item", r.items)):
+                k = next((i for i, s in enumerate(labels) if test(s)), None)
+                if k is not None:
+                    found = (kind, k)
+                    break
+            if found is not None:
+                break
+        if found is None:
+            self.statusMessage.emit(f"No user or item is called “{t}”; check the spelling.")
+            return False
+        kind, k = found
+        if kind == "user":
+            self.selection.select(user=k)
+            self.statusMessage.emit(f"Found the user {r.users[k]}.")
+        else:
+            if not d.genre_mask(self._genre)[k]:
+                self.set_genre(None)  # otherwise the item found would stay hidden
+            self.selection.select(item=k)
+            self.statusMessage.emit(f"Found the item {r.items[k]}.")
+        return True
+
+    # -- saving ---------------------------------------------------------------------------
+    def save_figure(self, path: str | Path) -> Path:
+        """Write the map to ``path``; the format follows the extension (.png, .svg, .pdf)."""
+        path = Path(path)
+        if path.suffix.lower() not in (".png", ".svg", ".pdf"):
+            raise ValueError(
+                f"Cannot save a figure as {path.suffix or 'a file without extension'}; use .png, .svg or .pdf.")
+        import io
+
+        from mfstudio.io.atomic import atomic_write
+
+        self._render()
+        buf = io.BytesIO()  # rendered whole first, then written atomically: a failed save keeps the old file
+        with self.canvas.for_export():
+            self.canvas.figure.savefig(buf, dpi=150, format=path.suffix.lower()[1:])
+        self._mark_dirty()  # the screen's background is drawn again
+        atomic_write(path, buf.getvalue())
+        return path
+
+    @Slot()
+    def save_figure_dialog(self) -> None:
+        """Ask where to save the map, then save it."""
+        path, chosen = QFileDialog.getSaveFileName(self, "Save the latent map", "latent-map.png", FIGURE_FILTERS)
+        if not path:
+            return
+        p = Path(path)
+        if p.suffix.lower() not in (".png", ".svg", ".pdf"):
+            p = p.with_suffix(_EXT_FOR_FILTER.get(chosen.split(" ")[0], ".png"))
+        try:
+            self.save_figure(p)
+        except (OSError, ValueError) as exc:
+            text = str(exc) if isinstance(exc, MFStudioError) else \
+                f"The latent map could not be saved to {p}: {exc}. Choose another folder or name."
+            QMessageBox.warning(self, "Could not save the figure", text)
+            return
+        self.statusMessage.emit(f"Saved the latent map to {p}.")
