@@ -28,9 +28,11 @@ from mfstudio.gui.recovery import pending_recovery
 from mfstudio.gui.settings import Settings
 from mfstudio.gui.views.explain_panel import ExplainPanel
 from mfstudio.gui.views.grid_panel import GridPanel
+from mfstudio.gui.views.latent_map import LatentMap
 from mfstudio.gui.views.plot import LossPlot
 from mfstudio.gui.views.results_panel import ResultsPanel
 from mfstudio.gui.views.status import RunStatus
+from mfstudio.gui.views.widgets import FoldingSplitter
 from mfstudio.gui.viewstate import Selection, ShownParts
 
 ABOUT = ("<b>MF Studio</b> factorizes a rating matrix R into P (users × K) and Q (K × items) "
@@ -109,8 +111,15 @@ class MainWindow(QMainWindow):
         line.setFrameShadow(QFrame.Shadow.Sunken)
         left_lay.addWidget(line)
         left_lay.addWidget(self.controls)
+        self.latent_map = LatentMap(self.experiment, self.selection, self.parts)
+        self.top_split = FoldingSplitter()  # the loss curve and, beside it, the latent map (folds on a small screen)
+        self.top_split.addWidget(self.plot)
+        self.top_split.addWidget(self.latent_map)
+        self.top_split.setStretchFactor(0, 1)
+        self.top_split.setStretchFactor(1, 1)
+        self.top_split.setSizes([430, 380])
         self.right_split = QSplitter(Qt.Orientation.Vertical)
-        self.right_split.addWidget(self.plot)
+        self.right_split.addWidget(self.top_split)
         self.right_split.addWidget(self.results)
         self.right_split.setStretchFactor(0, 5)
         self.right_split.setStretchFactor(1, 4)
@@ -134,7 +143,7 @@ class MainWindow(QMainWindow):
                              (c.stop_button, self.stop), (c.step_button, self.step), (c.reset_button, self.reset),
                              (c.continue_button, self.continue_training)):
             button.clicked.connect(slot)
-        for source in (c, self.grid, self.plot, self.results, self.explain):
+        for source in (c, self.grid, self.plot, self.results, self.explain, self.latent_map):
             source.statusMessage.connect(self.show_message)
         doc.statusMessage.connect(self.show_message)
         ex.message.connect(self.show_message)
@@ -431,7 +440,7 @@ class MainWindow(QMainWindow):
         st = self.settings
         if st.geometry() is not None:
             self.restoreGeometry(st.geometry())
-        for name, splitter in (("main", self.main_split), ("right", self.right_split)):
+        for name, splitter in (("main", self.main_split), ("right", self.right_split), ("top", self.top_split)):
             if st.splitter_state(name) is not None:
                 splitter.restoreState(st.splitter_state(name))
         self.controls.restore_from(st)
@@ -442,6 +451,7 @@ class MainWindow(QMainWindow):
         st.set_geometry(self.saveGeometry())
         st.set_splitter_state("main", self.main_split.saveState())
         st.set_splitter_state("right", self.right_split.saveState())
+        st.set_splitter_state("top", self.top_split.saveState())
         self.controls.store_to(st)
         st.sync()
 

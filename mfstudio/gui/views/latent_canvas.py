@@ -76,7 +76,7 @@ def item_style(ratings: Ratings) -> ItemStyle:
     rarest, the one that tells it apart; the commonest colour groups get colours, the rest are grey)."""
     m, genres = ratings.n_items, ratings.item_genres
     if genres is None or not any(genres):
-        return ItemStyle((("Items (columns of Q)", ITEM_COLOUR, np.arange(m)),))
+        return ItemStyle((("Items (Q columns)", ITEM_COLOUR, np.arange(m)),))
     count = Counter(g for gs in genres for g in gs)
     rank = {g: k for k, (g, _n) in enumerate(sorted(count.items(), key=lambda t: (-t[1], t[0])))}
     group = tuple(min(gs, key=lambda g: (count[g], rank[g])) if gs else "" for gs in genres)
@@ -125,7 +125,7 @@ class MapCanvas(FigureCanvasQTAgg):
         self.setObjectName("latentMap")
         self.setAccessibleName("Latent map")
         self.setAccessibleDescription("Users and items as points in taste space; a selected user's taste arrow.")
-        self.setMinimumSize(260, 240)
+        self.setMinimumSize(60, 160)  # squeezed on a small screen; the splitter gives it room
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         ax = self.ax = self.figure.add_subplot()
         ax.set_aspect("equal", adjustable="datalim")
@@ -301,7 +301,7 @@ class MapCanvas(FigureCanvasQTAgg):
                                        color=colour, clip_on=True, zorder=6.5, animated=True)
                     self.names.append((kind, i, ann))
         # with genres the squares say "item" and their colour the genre; the caption says so too
-        handles = [Line2D([], [], ls="", marker="o", color=USER_COLOUR, markersize=6, label="Users (rows of P)")]
+        handles = [Line2D([], [], ls="", marker="o", color=USER_COLOUR, markersize=6, label="Users (P rows)")]
         handles += [Line2D([], [], ls="", marker="s", color=c, markersize=6, label=lab)
                     for lab, c, _idx in style.groups]
         self.legend = self.figure.legend(handles=handles, loc="outside lower center", ncols=min(3, len(handles)),

@@ -202,7 +202,7 @@ class LatentMap(QWidget):
         self._set_ratings(ratings, held_out_cells)
         self._factors = factors
         self._version += 1
-        self._mark_dirty()
+        self._draw_now()
 
     @Slot()
     def clear(self) -> None:
@@ -212,7 +212,7 @@ class LatentMap(QWidget):
         self._names.setStringList([])
         self._fill_genres()
         self._version += 1
-        self._mark_dirty()
+        self._draw_now()
 
     def _set_ratings(self, ratings: Ratings, held_out_cells: np.ndarray | None) -> None:
         d = self._data
@@ -248,7 +248,7 @@ class LatentMap(QWidget):
     @Slot(int)
     def _on_genre_index(self, index: int) -> None:
         self._genre = self.genre.itemData(index) if index >= 0 else None
-        self._mark_dirty()
+        self._draw_now()
 
     # -- the experiment -------------------------------------------------------------------
     @Slot(object)
@@ -261,7 +261,7 @@ class LatentMap(QWidget):
         fits = f is not None and f.P.shape[0] == run.ratings.n_users and f.Q.shape[1] == run.ratings.n_items
         self._factors = f if fits else None
         self._version += 1
-        self._mark_dirty()
+        self._draw_now()
 
     @Slot(object)
     def _on_progress(self, report: Progress) -> None:
@@ -274,7 +274,7 @@ class LatentMap(QWidget):
         self._live = False  # the limits fit the points again
         if end.shown is not None:
             self.show_model(end.shown.ratings, end.shown.result.factors, end.shown.held_out_cells)
-        self._mark_dirty()
+        self._draw_now()
 
     @Slot(object)
     def _on_shown(self, shown: Shown) -> None:
@@ -288,18 +288,26 @@ class LatentMap(QWidget):
 
     @Slot(object)
     def _on_selection(self, _selected: Selected) -> None:
-        self._mark_dirty()
+        self._draw_now()
 
     @Slot(object)
     def _on_parts(self, _parts: Parts) -> None:
         self._version += 1
-        self._mark_dirty()
+        self._draw_now()
 
     # -- drawing --------------------------------------------------------------------------
     def _mark_dirty(self) -> None:
         self._dirty = True
         if not self._timer.isActive():
             self._timer.start()
+
+    def _draw_now(self) -> None:
+        """A change made by the user or the end of a run: drawn at once (when shown), no timer left ticking."""
+        self._dirty = True
+        self._timer.stop()
+        if self.isVisible():
+            self._render()
+            self.canvas.frame()
 
     @Slot()
     def _on_tick(self) -> None:
@@ -311,8 +319,13 @@ class LatentMap(QWidget):
 
     def showEvent(self, event: Any) -> None:
         super().showEvent(event)
-        if self._dirty:
-            self._timer.start()
+        if self._dirty:  # what changed while hidden, drawn once the widget has its size
+            QTimer.singleShot(0, self._draw_pending)
+
+    @Slot()
+    def _draw_pending(self) -> None:
+        if self._dirty and self.isVisible():
+            self._draw_now()
 
     def redraw_now(self) -> None:
         """Draw what is pending at once, as the timer would (tests, measuring a frame)."""
@@ -368,12 +381,12 @@ class LatentMap(QWidget):
             o.rings, o.held_rings = rated[keep[rated]], held[keep[held]]
             if shown.user_bias is not None:
                 o.offset = float(shown.global_mean + shown.user_bias[user])
-            o.title = f"{_short(r.users[user])}: taste arrow, rated items ringed"
+            o.title = f"{_short(r.users[user])}'s taste arrow; rated items ringed"
         elif item is not None:
             o.rings, o.held_rings = d.users_of(item)
             o.rings_are_users = True
             n = int(d.item_counts[item])
-            o.title = f"{_short(r.items[item])}: the {n:,} user{'s' if n != 1 else ''} who rated it ringed"
+            o.title = f"{_short(r.items[item])}: its {n:,} rater{'s' if n != 1 else ''} ringed"
         return o
 
     def _update_caption(self) -> None:
@@ -504,7 +517,7 @@ class LatentMap(QWidget):
         buf = io.BytesIO()  # rendered whole first, then written atomically: a failed save keeps the old file
         with self.canvas.for_export():
             self.canvas.figure.savefig(buf, dpi=150, format=path.suffix.lower()[1:])
-        self._mark_dirty()  # the screen's background is drawn again
+        self._draw_now()  # the screen's background is drawn again
         atomic_write(path, buf.getvalue())
         return path
 

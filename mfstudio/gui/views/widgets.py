@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+from PySide6.QtCore import QSize, Qt
+from PySide6.QtWidgets import QLabel, QSplitter, QVBoxLayout, QWidget
 
 
 def caption(text: str) -> QLabel:
@@ -22,3 +23,23 @@ def tab(view: QWidget, header: QWidget | None = None) -> QWidget:
         lay.addWidget(header)
     lay.addWidget(view, 1)
     return w
+
+
+class FoldingSplitter(QSplitter):
+    """A side-by-side splitter whose later panes fold away on a small screen: it asks only for the room
+    of its first pane, and the others shrink to nothing (the user drags them open again)."""
+
+    def __init__(self, orientation: Qt.Orientation = Qt.Orientation.Horizontal, parent: QWidget | None = None) -> None:
+        super().__init__(orientation, parent)
+        self.setChildrenCollapsible(True)
+
+    def addWidget(self, widget: QWidget) -> None:
+        super().addWidget(widget)
+        self.setCollapsible(0, False)
+
+    def minimumSizeHint(self) -> QSize:
+        first = self.widget(0)
+        if first is None:
+            return super().minimumSizeHint()
+        hint = first.minimumSizeHint().expandedTo(first.minimumSize())
+        return QSize(hint.width(), max(hint.height(), super().minimumSizeHint().height()))

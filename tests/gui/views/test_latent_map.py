@@ -83,7 +83,7 @@ def test_with_two_factors_the_points_are_exactly_the_rows_of_p_and_the_columns_o
     assert (m.canvas.ax.get_xlabel(), m.canvas.ax.get_ylabel()) == ("k1", "k2")
     assert not m.canvas.hint.get_visible()
     legend = [t.get_text() for t in m.canvas.legend.get_texts()]
-    assert legend == ["Users (rows of P)", "Items (columns of Q)"]
+    assert legend == ["Users (P rows)", "Items (Q columns)"]
     # every point is inside the axes: nothing clipped
     (x0, x1), (y0, y1) = m.canvas.ax.get_xlim(), m.canvas.ax.get_ylim()
     pts = np.vstack([f.P, f.Q.T, [[0, 0]]])
@@ -103,12 +103,14 @@ def test_while_training_the_map_draws_the_reported_factors_at_a_bounded_pace(qtb
     assert m.canvas.frames <= len(reported) + 2  # throttled: never more frames than reports (+ start and end)
 
 
-def test_the_redraw_timer_stops_by_itself_once_nothing_changes(qtbot, setup):
+def test_the_end_of_a_run_is_drawn_at_once_and_no_timer_is_left_ticking(qtbot, setup):
     ex, _sel, _parts, m = setup
     run_to_end(qtbot, ex, ex.train, request(steps=50))
+    assert not m._timer.isActive() and m.canvas.frames >= 1 and not m._dirty
+    assert m._timer.objectName().startswith("mfstudio")
+    m._on_progress(type("Report", (), {"snapshot": ex.snapshot})())  # a live report goes through the timer
     assert m._timer.isActive()
     qtbot.waitUntil(lambda: not m._timer.isActive(), timeout=2_000)
-    assert m._timer.objectName().startswith("mfstudio")
 
 
 def test_a_hidden_map_draws_nothing_until_it_is_shown(qtbot, setup):
@@ -142,7 +144,7 @@ def test_selecting_a_user_draws_the_taste_arrow_rings_the_rated_items_and_lines_
     assert (x0, y0) == (0.0, 0.0) and np.allclose((x1, y1), f.P[1])
     assert np.array_equal(offsets(c.rings), f.Q.T[[0, 2]]) and len(offsets(c.held_rings)) == 0
     assert np.allclose(offsets(c.chosen), f.P[[1]])
-    assert c.ax.get_title() == "User 2: taste arrow, rated items ringed"
+    assert c.ax.get_title() == "User 2's taste arrow; rated items ringed"
     assert "Dashed lines: equal predicted rating." in m.caption.text()
     # the lines are perpendicular to the arrow, and each one's number is the prediction of any item on it
     segments = c.levels.get_segments()
@@ -182,7 +184,7 @@ def test_selecting_an_item_rings_the_users_who_rated_it(qtbot, setup):
     c = m.canvas
     assert np.array_equal(offsets(c.rings), f.P[[0, 2, 3]])
     assert np.allclose(offsets(c.chosen), f.Q.T[[1]]) and not c.arrow.get_visible()
-    assert c.ax.get_title() == "Item 2: the 3 users who rated it ringed"
+    assert c.ax.get_title() == "Item 2: its 3 raters ringed"
 
 
 def test_movie_night_is_coloured_by_genre_and_the_filter_shows_one_genre(setup):
@@ -193,7 +195,7 @@ def test_movie_night_is_coloured_by_genre_and_the_filter_shows_one_genre(setup):
     m.redraw_now()
     assert not m.genre.isHidden()
     legend = [t.get_text() for t in m.canvas.legend.get_texts()]
-    assert legend[0] == "Users (rows of P)" and {"Sci-fi", "Romance", "Drama"} <= set(legend)
+    assert legend[0] == "Users (P rows)" and {"Sci-fi", "Romance", "Drama"} <= set(legend)
     style = m.canvas.style
     starfall, orbit, hearts = (r.items.index(t) for t in ("Starfall", "Deep Orbit", "Paper Hearts"))
     assert style.colour_of(starfall) == style.colour_of(orbit) != style.colour_of(hearts)
