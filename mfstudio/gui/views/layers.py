@@ -25,7 +25,7 @@ import numpy as np
 from matplotlib import colormaps
 from matplotlib.cm import ScalarMappable
 from matplotlib.collections import LineCollection, PolyCollection
-from matplotlib.colors import Normalize
+from matplotlib.colors import LinearSegmentedColormap, Normalize
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 from PySide6.QtCore import QTimer, Slot
@@ -42,7 +42,11 @@ from mfstudio.gui.viewstate import Selected, Selection
 MAX_SIDE = 60  # users and items drawn at most: never users x items of a big data set
 MAX_LAYERS = 8  # factors drawn one by one; the others share one panel, summed
 REDRAW_MS = 80
-DIVERGING = colormaps["RdBu_r"].with_extremes(bad="0.80")  # white at zero; grey: not rated
+# RdBu_r with pure white at zero (its own middle is a light grey), an odd number of colours so 0 has one;
+# grey: not rated
+_RDBU = colormaps["RdBu_r"](np.linspace(0, 1, 11))
+_RDBU[5] = (1.0, 1.0, 1.0, 1.0)
+DIVERGING = LinearSegmentedColormap.from_list("mfstudio_diverging", _RDBU, N=255).with_extremes(bad="0.80")
 SEQUENTIAL = colormaps["viridis"]
 TITLE_PT = 8
 GAP_PX, TITLE_PX, BAR_PX, BAR_GAP_PX, BAR_TEXT_PX, EDGE_PX = 10, 15, 12, 14, 40, 6
