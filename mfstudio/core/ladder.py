@@ -143,23 +143,30 @@ def rung_predictions(f: Factors, rows: np.ndarray, cols: np.ndarray) -> Iterator
             return out
         return s
 
-    with np.errstate(over="ignore", invalid="ignore"):
-        if biased:
+
+    def quiet() -> np.errstate:  # a diverged model's inf and NaN are its errors, not warnings
+        return np.errstate(over="ignore", invalid="ignore")
+
+    if biased:
+        with quiet():
             s += f.global_mean
-            yield emit()
+        yield emit()
+        with quiet():
             s += f.user_bias[rows]
             cold_pred[ci & ~cu] += f.user_bias[rows[ci & ~cu]]
-            yield emit()
+        yield emit()
+        with quiet():
             s += f.item_bias[cols]
             cold_pred[cu & ~ci] += f.item_bias[cols[cu & ~ci]]
-            yield emit()
-        PT = np.ascontiguousarray(f.P.T)  # factor k's column of P and row of Q, each contiguous
-        Q = np.ascontiguousarray(f.Q)
-        for k in range(f.K):
+        yield emit()
+    PT = np.ascontiguousarray(f.P.T)  # factor k's column of P and row of Q, each contiguous
+    Q = np.ascontiguousarray(f.Q)
+    for k in range(f.K):
+        with quiet():
             term = PT[k][rows]
             term *= Q[k][cols]
             s += term
-            yield emit()
+        yield emit()
 
 
 @dataclass(frozen=True)
@@ -182,6 +189,11 @@ def rung_errors(f: Factors, train: Observed, val: Observed | None = None) -> lis
     All rungs together cost about one prediction pass (:func:`rung_predictions`); the last rung's
     errors are those of the whole model, :func:`mfstudio.core.metrics.rmse`.
     """
+    return list(iter_rung_errors(f, train, val))
+
+
+def iter_rung_errors(f: Factors, train: Observed, val: Observed | None = None) -> Iterator[RungError]:
+    """:func:`rung_errors` one rung at a time, bottom first: a caller can spread the work over time."""
     n_train = len(train)
     if val is None or len(val) == 0:
         rows, cols, vals = train.rows, train.cols, train.vals
@@ -190,12 +202,10 @@ def rung_errors(f: Factors, train: Observed, val: Observed | None = None) -> lis
         cols = np.concatenate([train.cols, val.cols])
         vals = np.concatenate([train.vals, val.vals])
     d = np.empty(len(vals))
-    out = []
-    with np.errstate(over="ignore", invalid="ignore"):
-        for (label, parts), pred in zip(rungs(f), rung_predictions(f, rows, cols)):
+    for (label, parts), pred in zip(rungs(f), rung_predictions(f, rows, cols)):
+        with np.errstate(over="ignore", invalid="ignore"):
             np.subtract(vals, pred, out=d)
-            out.append(RungError(label, parts, _rmse(d[:n_train]), _rmse(d[n_train:])))
-    return out
+            yield RungError(label, parts, _rmse(d[:n_train]), _rmse(d[n_train:]))
 
 
 # -- layers and residuals over a block of users x items -------------------------------------------------

@@ -72,19 +72,23 @@ class BlitCanvas(FigureCanvasQTAgg):
 
 
 class PixelImage(Artist):
-    """An image of cells (an RGBA uint8 array, one value per cell) filling its axes, drawn straight onto the
-    canvas's pixels: each pixel takes the colour of the cell under it. matplotlib's own images resample
-    and re-colour on every draw (about 2 ms each); small multiples of a dozen heatmaps need less."""
+    """An image of cells (an RGBA uint8 array, one colour per cell) filling a box of the figure, drawn straight
+    onto the canvas's pixels: each pixel takes the colour of the cell under it. matplotlib's own images (each in
+    its axes) resample and re-colour on every draw, about 2 ms each; small multiples of a dozen heatmaps need
+    less. The box is in figure fractions (x0, y0, width, height), y from the bottom."""
 
-    def __init__(self, ax: Any) -> None:
+    def __init__(self, figure: Any) -> None:
         super().__init__()
-        self.ax = ax
+        self.box = (0.0, 0.0, 0.0, 0.0)
         self.set_data(np.zeros((1, 1, 4), np.uint8))
-        self.set_transform(ax.transAxes)
-        ax.add_artist(self)
+        figure.add_artist(self)
+        self.set_transform(figure.transFigure)
 
-    def set_data(self, rgba: np.ndarray) -> None:
-        """The cells' colours: rows top to bottom, columns left to right."""
+    def set_data(self, rgba: np.ndarray, bytes_: bool = True) -> None:
+        """The cells' colours, rows top to bottom, columns left to right: uint8 (or floats 0-1 when not
+        ``bytes_``)."""
+        if not bytes_:
+            rgba = np.round(np.clip(rgba, 0, 1) * 255)
         self._rgba = np.ascontiguousarray(rgba, dtype=np.uint8)
         self._cells = self._rgba.view(np.uint32).reshape(self._rgba.shape[:2])  # one number per cell: 4x less to copy
         self.stale = True
@@ -92,19 +96,24 @@ class PixelImage(Artist):
     def get_array(self) -> np.ndarray:
         return self._rgba
 
+    def set_box(self, x0: float, y0: float, width: float, height: float) -> None:
+        self.box = (x0, y0, width, height)
+        self.stale = True
+
     def draw(self, renderer: Any) -> None:
         if not self.get_visible():
             return
-        x0, y0, x1, y1 = self.ax.bbox.extents
-        left, bottom, right, top = round(x0), round(y0), round(x1), round(y1)
-        h, w = top - bottom, right - left
+        x0, y0, w, h = self.box
+        (left, bottom), (right, top) = np.round(self.get_transform().transform([(x0, y0), (x0 + w, y0 + h)]))
+        left, bottom, right, top = int(left), int(bottom), int(right), int(top)
+        hp, wp = top - bottom, right - left
         n, m = self._rgba.shape[:2]
-        if h <= 0 or w <= 0 or n == 0 or m == 0:
+        if hp <= 0 or wp <= 0 or n == 0 or m == 0:
             return
-        rows = (np.arange(h) * n) // h  # the cell under each pixel
-        cols = (np.arange(w) * m) // w
+        rows = (np.arange(hp) * n) // hp  # the cell under each pixel
+        cols = (np.arange(wp) * m) // wp
         pixels = self._cells.take(rows[::-1], axis=0).take(cols, axis=1)  # the renderer's rows go bottom up
         gc = renderer.new_gc()
-        renderer.draw_image(gc, left, bottom, pixels.view(np.uint8).reshape(h, w, 4))
+        renderer.draw_image(gc, left, bottom, pixels.view(np.uint8).reshape(hp, wp, 4))
         gc.restore()
         self.stale = False

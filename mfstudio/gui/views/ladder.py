@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -27,7 +28,7 @@ from PySide6.QtCore import QSignalBlocker, QTimer, Slot
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QPushButton, QSizePolicy, QSpinBox, QVBoxLayout, QWidget
 
 from mfstudio.core import Factors, Ratings
-from mfstudio.core.ladder import Parts, RungError, has_biases, rung_errors, rung_of, rungs
+from mfstudio.core.ladder import Parts, RungError, has_biases, iter_rung_errors, rung_errors, rung_of, rungs
 from mfstudio.core.numbers import exact_text, measure_text
 from mfstudio.core.ratings import Observed
 from mfstudio.gui.experiment import Experiment, Progress, RunEnd, RunStart, Shown
@@ -37,6 +38,8 @@ from mfstudio.gui.views.widgets import caption
 from mfstudio.gui.viewstate import ShownParts
 
 REDRAW_MS = 80  # the least time between two redraws; more when the errors take long to compute
+SLICE_MS = 6  # during a run the rungs are worked out in slices of this many milliseconds, whole rungs each
+HIDDEN_MS = 1000  # between two updates while a run goes and the panel is hidden (another tab): shown, it catches up
 TRAIN_COLOUR, VAL_COLOUR = "#1f77b4", "#d62728"
 MARGINS_PX = (62, 10, 20, 40)  # left, right, top, bottom: room for the y tick labels and the rung names
 CAPTION = ("The ladder switches parts of the model on one after another: the mean alone, then the user biases, "
@@ -140,6 +143,13 @@ class LadderPanel(QWidget):
         self._timer.setObjectName("mfstudioLadderRedraw")
         self._timer.setSingleShot(True)
         self._timer.timeout.connect(self._on_tick)
+        self._work: tuple[Factors, Iterator[RungError], list[RungError]] | None = None  # rungs being worked out
+        self._work_s = 0.0
+        self._work_timer = QTimer(self)
+        self._work_timer.setObjectName("mfstudioLadderWork")
+        self._work_timer.setSingleShot(True)
+        self._work_timer.setInterval(0)
+        self._work_timer.timeout.connect(self._on_work)
         parts.changed.connect(self._on_parts_changed)
         experiment.started.connect(self._on_started)
         experiment.progress.connect(self._on_progress)
@@ -280,8 +290,7 @@ class LadderPanel(QWidget):
 
     @Slot()
     def _on_cleared(self) -> None:
-        self._timer.stop()
-        self._pending = False
+        self.stop_timers()
         self._factors = None
         self._split = None
         self._split_of = (None, None)
@@ -302,31 +311,72 @@ class LadderPanel(QWidget):
         self._pending = True
         if now:
             self.flush()
-        elif not self._timer.isActive():
-            self._timer.start(self._interval)
+        elif not self._timer.isActive() and self._work is None:
+            self._timer.start(self._interval if self.isVisible() else HIDDEN_MS)
 
     @Slot()
     def _on_tick(self) -> None:
-        self.flush()
+        """Time for the next update during a run: start working through the rungs of the latest factors."""
+        f, split = self._factors, self._split
+        if not self._pending or f is None or split is None or self._work is not None:
+            return
+        self._pending = False
+        self._work = (f, iter_rung_errors(f, *split), [])
+        self._work_s = 0.0
+        self._work_timer.start()
+
+    @Slot()
+    def _on_work(self) -> None:
+        """A slice of the work (SLICE_MS at most, whole rungs), then back to the event loop until the next."""
+        if self._work is None:
+            return
+        f, work, done = self._work
+        t0 = time.perf_counter()
+        finished = False
+        while time.perf_counter() - t0 < SLICE_MS / 1000:
+            e = next(work, None)
+            if e is None:
+                finished = True
+                break
+            done.append(e)
+        self._work_s += time.perf_counter() - t0
+        if not finished:
+            self._work_timer.start()
+            return
+        self._work = None
+        if (f.K, has_biases(f)) == self._structure:  # the rungs are still the ones shown
+            self.errors = done
+            self.computes += 1
+            self._update_chart()
+        # the next update waits at least four times the work this one took, so a big model leaves the GUI free
+        self._interval = max(REDRAW_MS, int(4000 * self._work_s))
+        if self._pending:
+            self._timer.start(self._interval if self.isVisible() else HIDDEN_MS)
 
     def flush(self) -> None:
-        """Compute the pending errors and redraw now (the end of a run, a test)."""
+        """Compute the pending errors and redraw now, in one go (the end of a run, a result opened, a test)."""
         self._timer.stop()
+        self._work_timer.stop()
+        self._work = None
         if not self._pending:
             return
         self._pending = False
-        t0 = time.perf_counter()
         f, split = self._factors, self._split
         if f is not None and split is not None:
             self.errors = rung_errors(f, *split)
             self.computes += 1
         self._update_chart()
-        # the next redraw waits at least five times what this one took, so a big model leaves the GUI free
-        self._interval = max(REDRAW_MS, int(5000 * (time.perf_counter() - t0)))
+
+    def showEvent(self, event: Any) -> None:
+        super().showEvent(event)
+        if self._pending:
+            self.flush()
 
     def stop_timers(self) -> None:
-        """Stop the redraw timer (window closing)."""
+        """Stop the redraw timers (window closing)."""
         self._timer.stop()
+        self._work_timer.stop()
+        self._work = None
         self._pending = False
 
     # -- parts ---------------------------------------------------------------------------------------
@@ -428,8 +478,12 @@ class LadderPanel(QWidget):
         ys = np.concatenate([train, val])
         ys = ys[np.isfinite(ys)]
         lo, hi = c.ax.get_ylim()
-        inside = bool(ys.size) and lo <= ys.min() and ys.max() <= hi
-        if not (inside and self.experiment.running):  # while it runs the limits only widen: few full draws
+        if self.experiment.running:
+            # while it runs the errors fall: limits from 0 that only ever widen, so the chart is blitted
+            if ys.size and not (lo <= ys.min() and ys.max() <= hi):
+                c.ax.set_ylim(0.0, nice_above(float(ys.max()) * 1.2))
+                self._full = True
+        else:
             want = y_limits(ys)
             if want != (lo, hi):
                 c.ax.set_ylim(*want)

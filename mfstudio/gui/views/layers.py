@@ -11,8 +11,9 @@ Images are persistent and updated with ``set_data`` (coloured here and drawn str
 canvas's pixels, :class:`.blit.PixelImage`); the panels are placed by hand (no layout engine) and redrawn at most every
 :data:`REDRAW_MS` milliseconds, on the GUI thread. Only the images and the held-out outlines are
 drawn again over a saved background (:mod:`.blit`); when a colour scale moves (in steps, see
-:func:`nice_limit`, so rarely) only the colour bars are drawn again, and a full draw (every title
-costs ~2 ms) happens only when the panels or the canvas size change.
+:func:`nice_limit`, so rarely) only its colour bar is drawn again, and a full draw (every title
+costs ~2 ms) happens only when the panels or the canvas size change. There are no axes at all:
+titles, frames, outlines and colour bars are figure-level artists placed in figure fractions.
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ from mfstudio.gui.viewstate import Selected, Selection
 MAX_SIDE = 60  # users and items drawn at most: never users x items of a big data set
 MAX_LAYERS = 8  # factors drawn one by one; the others share one panel, summed
 REDRAW_MS = 80
+HIDDEN_MS = 1000  # between two updates while a run goes and the panel is hidden (another tab): shown, it catches up
 # RdBu_r with pure white at zero (its own middle is a light grey), an odd number of colours so 0 has one;
 # grey: not rated
 _RDBU = colormaps["RdBu_r"](np.linspace(0, 1, 11))
@@ -50,7 +52,7 @@ DIVERGING = LinearSegmentedColormap.from_list("mfstudio_diverging", _RDBU, N=255
 SEQUENTIAL = colormaps["viridis"]
 TITLE_PT = 8
 GAP_PX, TITLE_PX, BAR_PX, BAR_GAP_PX, BAR_TEXT_PX, EDGE_PX = 10, 15, 12, 14, 40, 6
-BAR_TITLE_PX, BAR_END = 24, 0.04  # room above a colour bar for its title and pointed end; the end's length
+BAR_TITLE_PX = 22  # room above a colour bar for its title (clear of the top label)
 
 
 @dataclass
@@ -58,8 +60,9 @@ class _Panel:
     kind: str  # "layer", "rest", "baseline", "r_hat", "residual"
     title: str
     k: int = -1  # the factor of a layer (0-based)
-    ax: Any = None
-    image: Any = None
+    text: Any = None  # the title
+    image: Any = None  # a PixelImage
+    box: tuple[float, float, float, float] = (0.0, 0.0, 0.0, 0.0)  # x0, y0, width, height in figure fractions
     data: Any = None  # the values shown (for the tooltip and the tests)
 
 
@@ -97,13 +100,21 @@ class LayersPanel(QWidget):
         self.scales = {"layer": ScalarMappable(Normalize(-1, 1), DIVERGING),
                        "rating": ScalarMappable(Normalize(1, 5), SEQUENTIAL),
                        "residual": ScalarMappable(Normalize(-1, 1), DIVERGING)}
-        self.bars: dict[str, Any] = {}
+        self._pool: list[tuple[Any, PixelImage]] = []  # (title, image) per panel, kept for the next model
         self.draws = 0  # how often the images were updated (tests)
         self.caption = caption("")
         self.caption.setObjectName("factorLayersCaption")
         self.canvas = LayersCanvas(self)
         self.canvas.mpl_connect("resize_event", self._on_resize)
         self.canvas.mpl_connect("motion_notify_event", self._on_hover)
+        fig = self.canvas.figure
+        self.hint = fig.text(0.5, 0.5, "Train a model to see R-hat as the sum of simple pictures,\none per latent "
+                             "factor", ha="center", va="center", color="0.5", fontsize=10)
+        self.frames = fig.add_artist(LineCollection([], colors="0.55", linewidths=0.6, transform=fig.transFigure))
+        self.held_marks = fig.add_artist(PolyCollection([], facecolors="none", edgecolors="black", linewidths=0.8,
+                                                        transform=fig.transFigure, zorder=3))
+        self.bars = {key: ColourBar(fig, self.scales[key], title, clipped=key != "rating")
+                     for key, title in (("layer", "Layers"), ("rating", "Ratings"), ("residual", "Residual"))}
         lay = QVBoxLayout(self)
         lay.setContentsMargins(2, 2, 2, 2)
         lay.setSpacing(2)
@@ -112,7 +123,6 @@ class LayersPanel(QWidget):
         self._timer = QTimer(self)
         self._timer.setObjectName("mfstudioLayersRedraw")
         self._timer.setSingleShot(True)
-        self._timer.setInterval(REDRAW_MS)
         self._timer.timeout.connect(self.flush)
         experiment.started.connect(self._on_started)
         experiment.progress.connect(self._on_progress)
@@ -198,7 +208,12 @@ class LayersPanel(QWidget):
         if now:
             self.flush()
         elif not self._timer.isActive():
-            self._timer.start()
+            self._timer.start(REDRAW_MS if self.isVisible() else HIDDEN_MS)
+
+    def showEvent(self, event: Any) -> None:
+        super().showEvent(event)
+        if self._pending:
+            self.flush()
 
     def stop_timers(self) -> None:
         """Stop the redraw timer (window closing)."""
@@ -219,22 +234,31 @@ class LayersPanel(QWidget):
         return cu, ci
 
     def _rebuild(self) -> None:
-        """Make the axes and images for the current model and block (K, biases, block size)."""
-        fig = self.canvas.figure
-        fig.clear()
-        self.panels, self.bars = [], {}
+        """Lay out the panels for the current model and block (K, biases, block size).
+
+        The titles and images are figure-level artists kept from one model to the next (an axes costs
+        ~15 ms to make and some to draw, and a panel needs none): only their number and text change.
+        """
         want = self._wanted()
         self._structure = want
-        self.canvas.set_moving([])
+        for text, image in self._pool:
+            text.set_visible(False)
+            image.set_visible(False)
+        self.panels = []
+        self.held_marks.set_verts([])
+        self.frames.set_segments([])
         if not want:
-            fig.text(0.5, 0.5, "Train a model to see R-hat as the sum of simple pictures,\none per latent factor",
-                     ha="center", va="center", color="0.5", fontsize=10)
+            self.hint.set_visible(True)
+            for bar in self.bars.values():
+                bar.set_visible(False)
+            self.canvas.set_moving([])
             self._update_caption()
             self.canvas.refresh(full=True)
             return
+        self.hint.set_visible(False)
         K, biased, cold, n_u, n_i = want
         shown = K if K <= MAX_LAYERS + 1 else MAX_LAYERS
-        # the titles read as the sum: Factor 1 + Factor 2 + … = R-hat
+        # the titles read as the sum: Factor 1 + factor 2 + … = R-hat
         self.panels = [_Panel("layer", f"Factor {k + 1}" if k == 0 else f"+ factor {k + 1}", k) for k in range(shown)]
         if shown < K:
             self.panels.append(_Panel("rest", f"+ factors {shown + 1}–{K}"))
@@ -242,43 +266,39 @@ class LayersPanel(QWidget):
             self.panels.append(_Panel("baseline", "+ μ + b_u + b_i" if biased else "+ fallback (no ratings)"))
         self.panels.append(_Panel("r_hat", "= R-hat"))
         self.panels.append(_Panel("residual", "R − R-hat (rated)"))
+        fig = self.canvas.figure
+        while len(self._pool) < len(self.panels):
+            self._pool.append((fig.text(0, 0, "", fontsize=TITLE_PT, ha="center", va="bottom"), PixelImage(fig)))
         blank = np.zeros((n_u, n_i, 4), np.uint8)
-        for p in self.panels:
-            p.ax = ax = fig.add_axes((0, 0, 0.1, 0.1))
-            ax.set_axis_off()  # no axis to lay out and draw: a frame of our own instead
-            ax.set_title(p.title, fontsize=TITLE_PT, pad=2, y=1.0)  # a fixed place: no title layout per draw
-            ax.set_xlim(-0.5, n_i - 0.5)  # cell (row r, column c) centred at (c, r), row 0 on top
-            ax.set_ylim(n_u - 0.5, -0.5)
-            p.image = PixelImage(ax)
-            p.image.set_data(blank)
+        for p, (text, image) in zip(self.panels, self._pool):
+            p.text, p.image = text, image
+            text.set_text(p.title)
+            text.set_visible(True)
+            image.set_visible(True)
+            image.set_data(blank)
             p.data = np.zeros((n_u, n_i))
-        self.held_marks = PolyCollection([], facecolors="none", edgecolors="black", linewidths=0.8)
-        self.panels[-1].ax.add_collection(self.held_marks)
-        self.frames = LineCollection([], colors="0.55", linewidths=0.6, transform=None)  # pixels, just outside
-        fig.add_artist(self.frames)
-        # behind each colour bar and its labels: painted over them when only that bar is drawn again
-        self.bar_grounds = {key: fig.add_artist(Rectangle((0, 0), 1, 1, transform=None, color="white", zorder=-1))
-                            for key in self.scales}
-        for key, label in (("layer", "Layers"), ("rating", "Ratings"), ("residual", "Residual")):
-            bar = fig.colorbar(self.scales[key], cax=fig.add_axes((0, 0, 0.1, 0.1)),
-                               extend="neither" if key == "rating" else "both", extendfrac=BAR_END)
-            bar.outline.set_linewidth(0.5)
-            bar.ax.tick_params(labelsize=7, length=2, pad=1)
-            bar.ax.set_title(label, fontsize=7, loc="left", pad=9, y=1.0)
-            _label_bar(bar)
-            self.bars[key] = bar
+        self._make_bars()
         self._place()
         self._update_caption()
         self.canvas.set_moving([p.image for p in self.panels] + [self.held_marks])
         self.canvas.refresh(full=True)
 
+    def _make_bars(self) -> None:
+        for bar in self.bars.values():
+            bar.set_visible(True)
+            bar.relabel()
+
     def _place(self) -> None:
-        """Put the panels in a grid that fills the canvas, the colour bars in a column on the right."""
+        """Put the panels in a grid that fills the canvas, the colour bars in a column on the right.
+
+        Sizes are worked out in (logical) pixels and set in figure fractions, so they hold at any pixel ratio.
+        """
         if not self.panels:
             return
         W, H = max(self.canvas.width(), 200), max(self.canvas.height(), 120)
         n = len(self.panels)
-        aspect = min(max(len(self.items) / max(len(self.users), 1), 0.5), 2.0)  # width / height of a panel
+        n_u, n_i = len(self.users), len(self.items)
+        aspect = min(max(n_i / max(n_u, 1), 0.5), 2.0)  # width / height of a panel
         avail_w = W - EDGE_PX - BAR_GAP_PX - BAR_PX - BAR_TEXT_PX
         avail_h = H - EDGE_PX
         best = (0.0, 1)
@@ -296,21 +316,40 @@ class LayersPanel(QWidget):
         for idx, p in enumerate(self.panels):
             r, c = divmod(idx, cols)
             x = EDGE_PX + c * (pw + GAP_PX)
-            y_top = EDGE_PX / 2 + r * (ph + GAP_PX + TITLE_PX) + TITLE_PX
-            p.ax.set_position((x / W, 1 - (y_top + ph) / H, pw / W, ph / H))
-            x0, x1, y0, y1 = x - 1, x + pw + 0.5, H - y_top - ph - 1, H - y_top + 0.5  # pixels from the bottom
+            y = H - (EDGE_PX / 2 + r * (ph + GAP_PX + TITLE_PX) + TITLE_PX + ph)  # the bottom, from the bottom
+            p.box = (x / W, y / H, pw / W, ph / H)
+            p.image.set_box(*p.box)
+            p.text.set_position(((x + pw / 2) / W, (y + ph + 2) / H))
+            x0, x1, y0, y1 = (x - 1) / W, (x + pw + 0.5) / W, (y - 1) / H, (y + ph + 0.5) / H  # just outside
             segs.append([(x0, y0), (x1, y0), (x1, y1), (x0, y1), (x0, y0)])
         self.frames.set_segments(segs)
+        self._update_held_marks()
         bar_x = min(EDGE_PX + cols * pw + (cols - 1) * GAP_PX + BAR_GAP_PX, W - BAR_PX - BAR_TEXT_PX)
         grid_h = min(rows * (ph + GAP_PX + TITLE_PX) - GAP_PX, avail_h)
         bar_h = max((grid_h - 3 * BAR_TITLE_PX - 2 * GAP_PX) / 3, 20)
-        for i, (key, bar) in enumerate(self.bars.items()):
+        for i, bar in enumerate(self.bars.values()):
             y_top = EDGE_PX / 2 + BAR_TITLE_PX + i * (bar_h + BAR_TITLE_PX + GAP_PX)
-            bar.ax.set_position((bar_x / W, 1 - (y_top + bar_h) / H, BAR_PX / W, bar_h / H))
-            # from below the bar's pointed end and lowest label to above its title, in pixels from the bottom
-            below = BAR_END * bar_h + 6
-            self.bar_grounds[key].set_bounds(bar_x - 4, H - y_top - bar_h - below, W - bar_x + 4,
-                                             bar_h + below + BAR_TITLE_PX - 1)
+            bar.place(bar_x, H - y_top - bar_h, BAR_PX, bar_h, W, H)
+
+    def cell_centre(self, panel: int, row: int, col: int) -> tuple[float, float]:
+        """Where the centre of cell (row, col) of the panel ``panel`` is drawn, in display pixels from the
+        bottom left."""
+        x0, y0, w, h = self.panels[panel].box
+        fx = x0 + (col + 0.5) / len(self.items) * w
+        fy = y0 + h - (row + 0.5) / len(self.users) * h
+        x, y = self.canvas.figure.transFigure.transform((fx, fy))
+        return float(x), float(y)
+
+    def cell_at(self, x: float, y: float) -> tuple[int, int, int] | None:
+        """The (panel, row, column) under the display pixel (x, y), or None."""
+        fx, fy = self.canvas.figure.transFigure.inverted().transform((x, y))
+        for i, p in enumerate(self.panels):
+            x0, y0, w, h = p.box
+            if x0 <= fx < x0 + w and y0 < fy <= y0 + h:
+                row = min(int((y0 + h - fy) / h * len(self.users)), len(self.users) - 1)
+                col = min(int((fx - x0) / w * len(self.items)), len(self.items) - 1)
+                return i, row, col
+        return None
 
     def _on_resize(self, _event: Any) -> None:
         self._place()  # the canvas draws itself in full after a resize
@@ -348,7 +387,7 @@ class LayersPanel(QWidget):
         self._update_caption()
         self.draws += 1
         if moved:  # a colour scale moved: its bar is drawn again into the background, nothing else
-            self.canvas.refresh(redraw=[a for key in moved for a in (self.bar_grounds[key], self.bars[key].ax)])
+            self.canvas.refresh(redraw=[a for key in moved for a in self.bars[key].artists])
         else:
             self.canvas.refresh()
 
@@ -367,12 +406,15 @@ class LayersPanel(QWidget):
         m = _largest([p.data for p in self.panels if p.kind in kinds])
         sm = self.scales[key]
         L = float(sm.norm.vmax)
-        if not (L / 2 < m <= L):  # kept while the values fill half of it or more
+        if self.experiment.running:  # while factors grow: a quarter of room to grow into, and never narrower
+            if m > L:
+                L = nice_limit(1.25 * m)
+        elif not (L / 2 < m <= L):  # kept while the values fill half of it or more
             L = nice_limit(m)
         if L == sm.norm.vmax:
             return False
         sm.set_clim(-L, L)
-        _label_bar(self.bars[key])
+        self.bars[key].relabel()
         return True
 
     def _residual(self, R_hat: np.ndarray) -> np.ndarray:
@@ -385,14 +427,18 @@ class LayersPanel(QWidget):
         return E
 
     def _update_held_marks(self) -> None:
-        if self._entries is None:
+        """An outline just inside each held-out cell of the residual panel (figure fractions)."""
+        if self._entries is None or not self.panels:
             self.held_marks.set_verts([])
             return
         _sel, br, bc = self._entries
         r, c = br[self._held_mask], bc[self._held_mask]
-        d = 0.42  # an outline just inside the cell
-        verts = np.stack([np.stack([c - d, r - d], 1), np.stack([c + d, r - d], 1), np.stack([c + d, r + d], 1),
-                          np.stack([c - d, r + d], 1)], axis=1)
+        x0, y0, w, h = self.panels[-1].box
+        cw, ch = w / max(len(self.items), 1), h / max(len(self.users), 1)
+        cx, cy = x0 + (c + 0.5) * cw, y0 + h - (r + 0.5) * ch
+        dx, dy = 0.42 * cw, 0.42 * ch
+        verts = np.stack([np.stack([cx - dx, cy - dy], 1), np.stack([cx + dx, cy - dy], 1),
+                          np.stack([cx + dx, cy + dy], 1), np.stack([cx - dx, cy + dy], 1)], axis=1)
         self.held_marks.set_verts(list(verts))
 
     def _update_caption(self) -> None:
@@ -420,22 +466,20 @@ class LayersPanel(QWidget):
 
     # -- hover ----------------------------------------------------------------------------------------
     def _on_hover(self, event: Any) -> None:
-        p = next((p for p in self.panels if p.ax is event.inaxes), None)
         r = self._ratings
-        if p is None or r is None or event.xdata is None or event.ydata is None:
+        hit = None if r is None or event.x is None else self.cell_at(event.x, event.y)
+        if hit is None or r is None:
             self.canvas.setToolTip("")
             return
-        row, col = int(round(event.ydata)), int(round(event.xdata))
-        if not (0 <= row < len(self.users) and 0 <= col < len(self.items)):
-            return
+        p = self.panels[hit[0]]
+        row, col = hit[1], hit[2]
         u, i = int(self.users[row]), int(self.items[col])
         v = float(p.data[row, col])
         where = f"{r.users[u]} · {r.items[i]}"
-        title = p.title.lstrip("+= ")
         if math.isnan(v):
             self.canvas.setToolTip(f"{where}: not rated")
             return
-        self.canvas.setToolTip(f"{where}, {title}: {measure_text(v, 3)} (exactly {exact_text(v)})")
+        self.canvas.setToolTip(f"{where}, {p.title.lstrip('+= ')}: {measure_text(v, 3)} (exactly {exact_text(v)})")
 
 
 def _first(n: int, selected: int | None) -> np.ndarray:
@@ -479,8 +523,45 @@ def _tick(v: float) -> str:
     return f"{v:.3g}".replace("-", "−")
 
 
-def _label_bar(bar: Any) -> None:
-    """Three ticks on a colour bar (each label costs ~2 ms a draw): its ends and its middle."""
-    lo, hi = float(bar.mappable.norm.vmin), float(bar.mappable.norm.vmax)
-    mid = (lo + hi) / 2
-    bar.set_ticks([lo, mid, hi], labels=[_tick(lo), "0" if abs(mid) < 1e-12 else _tick(mid), _tick(hi)])
+class ColourBar:
+    """A colour scale drawn without an axes (an axes and its ticks cost more to draw than all the heatmaps): a
+    gradient, an outline, a title and three labels, the ends and the middle. ``clipped``: values beyond the ends
+    take the end's colour, and the labels say so (≥, ≤). Its first artist, a white ground, covers the others,
+    so it can be drawn again alone when its scale moves."""
+
+    def __init__(self, fig: Figure, scale: ScalarMappable, title: str, clipped: bool) -> None:
+        self.scale, self.clipped = scale, clipped
+        tf = fig.transFigure
+        self.ground = fig.add_artist(Rectangle((0, 0), 0, 0, transform=tf, color="white", zorder=-1))
+        self.gradient = PixelImage(fig)
+        self.gradient.set_data(scale.cmap(np.linspace(1, 0, 256))[:, None, :], bytes_=False)
+        self.outline = fig.add_artist(Rectangle((0, 0), 0, 0, transform=tf, fill=False, lw=0.5, ec="0.3"))
+        self.ticks = fig.add_artist(LineCollection([], colors="0.3", linewidths=0.5, transform=tf))
+        self.title = fig.text(0, 0, title, fontsize=7, ha="left", va="bottom")
+        self.labels = [fig.text(0, 0, "", fontsize=7, ha="left", va="center") for _ in range(3)]
+        self.artists = [self.ground, self.gradient, self.outline, self.ticks, self.title, *self.labels]
+        self.set_visible(False)
+
+    def set_visible(self, on: bool) -> None:
+        for a in self.artists:
+            a.set_visible(on)
+
+    def place(self, x: float, y: float, w: float, h: float, W: float, H: float) -> None:
+        """The bar at (x, y) from the bottom left, w x h, on a W x H canvas (pixels)."""
+        self.gradient.set_box(x / W, y / H, w / W, h / H)
+        self.outline.set_bounds(x / W, y / H, w / W, h / H)
+        self.ground.set_bounds((x - 4) / W, (y - 8) / H, (W - x + 4) / W, (h + BAR_TITLE_PX + 7) / H)
+        self.title.set_position((x / W, (y + h + 8) / H))
+        self.ticks.set_segments([[((x + w) / W, (y + f * h) / H), ((x + w + 3) / W, (y + f * h) / H)]
+                                 for f in (0.0, 0.5, 1.0)])
+        for f, label in zip((0.0, 0.5, 1.0), self.labels):
+            label.set_position(((x + w + 5) / W, (y + f * h) / H))
+
+    def relabel(self) -> None:
+        lo, hi = (float(v) for v in self.scale.get_clim())
+        mid = (lo + hi) / 2
+        texts = [_tick(lo), "0" if abs(mid) < 1e-12 * max(abs(hi), 1) else _tick(mid), _tick(hi)]
+        if self.clipped:
+            texts[0], texts[2] = "≤ " + texts[0], "≥ " + texts[2]
+        for label, text in zip(self.labels, texts):
+            label.set_text(text)

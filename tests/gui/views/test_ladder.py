@@ -223,3 +223,16 @@ def test_texts_and_limits():
     assert y_limits(np.array([0.02, 1.38])) == (0.0, 1.5)
     lo, hi = y_limits(np.array([0.83, 0.91]))
     assert 0.8 <= lo < 0.83 and 0.91 < hi <= 0.95
+
+
+def test_a_hidden_panel_waits_and_catches_up_when_shown(qtbot, setup):
+    ex, _parts, panel = setup
+    panel.hide()
+    with qtbot.waitSignal(ex.progress, timeout=10_000):
+        ex.train(request(synthetic_ratings(), steps=1_000_000_000, solver="biased-sgd", alpha=0.005))
+    qtbot.wait(300)
+    assert panel.computes == 0  # another tab is on top: no work for a chart nobody sees
+    panel.show()
+    assert panel.computes == 1 and len(panel.errors) == 5
+    with qtbot.waitSignal(ex.finished, timeout=10_000):
+        ex.stop()

@@ -71,8 +71,9 @@ def test_the_residual_is_the_miss_on_rated_cells_nan_elsewhere_and_the_held_out_
     np.testing.assert_allclose(E[rated], (R - end.shown.result.factors.predict())[rated], atol=1e-12)
     outlines = panel.held_marks.get_paths()
     assert len(outlines) == len(HELD_OUT)
-    centres = sorted(tuple(np.round(p.vertices[:4].mean(axis=0)).astype(int)) for p in outlines)
-    assert centres == sorted((int(c), int(r)) for r, c in HELD_OUT)  # (x = item, y = user)
+    to_pixels = panel.canvas.figure.transFigure.transform
+    cells = sorted(panel.cell_at(*to_pixels(p.vertices[:4].mean(axis=0))) for p in outlines)
+    assert cells == sorted((4, int(r), int(c)) for r, c in HELD_OUT)  # on the residual panel, the held-out cells
     assert "held-out cells outlined" in panel.caption.text()
 
 
@@ -99,11 +100,12 @@ def test_the_images_are_drawn_the_right_way_up(qtbot, setup):
     panel.canvas.draw()
     buf = np.asarray(panel.canvas.buffer_rgba())
     H = buf.shape[0]
-    p = next(q for q in panel.panels if q.kind == "r_hat")
-    colours = p.image.get_array()
+    index = kinds(panel).index("r_hat")
+    colours = panel.panels[index].image.get_array()
     for row, col in ((0, 0), (3, 0), (0, 3), (2, 1)):
-        x, y = p.ax.transData.transform((col, row))  # the cell's centre, in pixels from the bottom
+        x, y = panel.cell_centre(index, row, col)  # in pixels from the bottom
         assert tuple(buf[int(H - y), int(x)]) == tuple(colours[row, col]), (row, col)
+        assert panel.cell_at(x, y) == (index, row, col)
 
 
 def test_a_model_without_biases_is_the_sum_of_its_layers(qtbot, setup):
@@ -195,3 +197,18 @@ def test_a_run_redraws_at_a_bounded_pace_and_cleared_empties_the_panel(qtbot, se
 def test_colour_limits_move_in_steps():
     assert [nice_limit(x) for x in (0.0, 0.11, 0.9, 1.0, 1.01, 2.6, 7.0, 8.5)] == [1.0, 0.12, 1.0, 1.0, 1.2, 3.0,
                                                                                       8.0, 10.0]
+
+
+def test_a_hidden_panel_waits_and_catches_up_when_shown(qtbot, setup):
+    from tests.gui.conftest import synthetic_ratings
+
+    ex, _sel, panel = setup
+    panel.hide()
+    with qtbot.waitSignal(ex.progress, timeout=10_000):
+        ex.train(request(synthetic_ratings(), steps=1_000_000_000, solver="biased-sgd", alpha=0.005))
+    qtbot.wait(300)
+    assert panel.draws == 0
+    panel.show()
+    assert panel.draws == 1 and kinds(panel)[-2:] == ["r_hat", "residual"]
+    with qtbot.waitSignal(ex.finished, timeout=10_000):
+        ex.stop()
