@@ -186,6 +186,7 @@ class LadderPanel(QWidget):
         self.canvas = LadderCanvas(self)
         self.canvas.mpl_connect("button_press_event", self._on_click)
         self.canvas.mpl_connect("motion_notify_event", self._on_hover)
+        self.canvas.mpl_connect("resize_event", self._on_resize)
 
         bar = QHBoxLayout()
         bar.setContentsMargins(0, 0, 0, 0)
@@ -508,6 +509,9 @@ class LadderPanel(QWidget):
             # above the axes, right: never over a point
             c.legend = c.ax.legend(handles, list(want), fontsize=7.5, loc="lower right", bbox_to_anchor=(1, 0.98),
                                    ncols=2, frameon=False, borderaxespad=0, handlelength=2.2)
+
+    def _on_resize(self, _event: Any) -> None:
+        self._set_ticks()  # as many rung names as the width holds (the canvas draws in full after a resize)
 
     def _rung_at(self, event: Any) -> int | None:
         if event.inaxes is not self.canvas.ax or event.xdata is None or not self.errors:

@@ -49,7 +49,7 @@ HIDDEN_MS = 1000  # between two updates while a run goes and the panel is hidden
 _RDBU = colormaps["RdBu_r"](np.linspace(0, 1, 11))
 _RDBU[5] = (1.0, 1.0, 1.0, 1.0)
 DIVERGING = LinearSegmentedColormap.from_list("mfstudio_diverging", _RDBU, N=255).with_extremes(bad="0.80")
-SEQUENTIAL = colormaps["viridis"]
+SEQUENTIAL = colormaps["viridis"].with_extremes(bad="0.80")  # ratings; grey: no number (a diverged model)
 TITLE_PT = 8
 GAP_PX, TITLE_PX, BAR_PX, BAR_GAP_PX, BAR_TEXT_PX, EDGE_PX = 10, 15, 12, 14, 40, 6
 BAR_TITLE_PX = 22  # room above a colour bar for its title (clear of the top label)
