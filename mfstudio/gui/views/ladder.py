@@ -42,9 +42,9 @@ SLICE_MS = 6  # during a run the rungs are worked out in slices of this many mil
 HIDDEN_MS = 1000  # between two updates while a run goes and the panel is hidden (another tab): shown, it catches up
 TRAIN_COLOUR, VAL_COLOUR = "#1f77b4", "#d62728"
 MARGINS_PX = (62, 10, 20, 40)  # left, right, top, bottom: room for the y tick labels and the rung names
-CAPTION = ("The ladder switches parts of the model on one after another: the mean alone, then the user biases, "
-           "the item biases and one factor at a time. R-hat and the latent map show the parts switched on; the "
-           "chart shows each rung's error on the ratings. The trained model never changes.")
+CAPTION = ("Each rung adds one part of the model (the mean, the user biases, the item biases, then one factor at a "
+           "time) and the chart shows its error; R-hat and the latent map predict with the parts switched on, and "
+           "the trained model never changes.")
 
 
 def short_label(label: str, biased: bool) -> str:
@@ -188,18 +188,25 @@ class LadderPanel(QWidget):
         self.canvas.mpl_connect("motion_notify_event", self._on_hover)
         self.canvas.mpl_connect("resize_event", self._on_resize)
 
-        bar = QHBoxLayout()
-        bar.setContentsMargins(0, 0, 0, 0)
-        bar.setSpacing(8)
-        for w in (self.mean_box, self.user_box, self.item_box, self.factors_label, self.factors_box):
-            bar.addWidget(w)
-        bar.addStretch(1)
-        bar.addWidget(self.all_button)
+        biases = QHBoxLayout()  # two rows, so the panel fits a narrow pane
+        biases.setContentsMargins(0, 0, 0, 0)
+        biases.setSpacing(8)
+        for w in (self.mean_box, self.user_box, self.item_box):
+            biases.addWidget(w)
+        biases.addStretch(1)
+        factors = QHBoxLayout()
+        factors.setContentsMargins(0, 0, 0, 0)
+        factors.setSpacing(8)
+        factors.addWidget(self.factors_label)
+        factors.addWidget(self.factors_box)
+        factors.addStretch(1)
+        factors.addWidget(self.all_button)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(2, 2, 2, 2)
         lay.setSpacing(3)
         lay.addWidget(caption(CAPTION))
-        lay.addLayout(bar)
+        lay.addLayout(biases)
+        lay.addLayout(factors)
         lay.addWidget(self.now)
         lay.addWidget(self.canvas, 1)
 
@@ -261,9 +268,17 @@ class LadderPanel(QWidget):
         ax = self.canvas.ax
         n = len(self.labels)
         names = [short_label(label, self.biased) for label in self.labels]
-        fixed = 3 if self.biased else 0
-        every = max(1, math.ceil((n - fixed) / max(1, self.canvas.width() // 30 - fixed)))
-        keep = [i for i in range(n) if i < fixed or (i - fixed + 1) % every == 0 or i == n - 1]
+        left, right = MARGINS_PX[0], MARGINS_PX[1]
+        per_rung = max(self.canvas.width() - left - right, 1) / max(n, 1)  # pixels
+        fixed = 0
+        keep = []
+        if self.biased:  # the bias rungs' names, as many as fit (+bᵤ first to go)
+            fixed = 3
+            keep = [0, 1, 2] if per_rung >= 26 else [0, 2] if per_rung >= 13 else [0]
+        every = max(1, math.ceil(28 / per_rung))  # the factors' names: one in `every`, about 28 pixels apart
+        keep += [i for i in range(fixed, n) if (i - fixed + 1) % every == 0 or i == n - 1]
+        if len(keep) > 1 and keep[-1] - keep[-2] < every and keep[-2] >= fixed:
+            del keep[-2]  # the last rung's name always, never crowded by the one before
         ax.set_xticks(keep, [names[i] for i in keep])
         ax.set_xlim(-0.6, max(n, 1) - 0.4)
         ax.set_xlabel("Rung: each adds one part to the one before" if self.biased else "Factors used", fontsize=8)

@@ -59,6 +59,7 @@ BAR_TITLE_PX = 22  # room above a colour bar for its title (clear of the top lab
 class _Panel:
     kind: str  # "layer", "rest", "baseline", "r_hat", "residual"
     title: str
+    short: str  # the title when the panels are too narrow for it
     k: int = -1  # the factor of a layer (0-based)
     text: Any = None  # the title
     image: Any = None  # a PixelImage
@@ -259,20 +260,22 @@ class LayersPanel(QWidget):
         K, biased, cold, n_u, n_i = want
         shown = K if K <= MAX_LAYERS + 1 else MAX_LAYERS
         # the titles read as the sum: Factor 1 + factor 2 + … = R-hat
-        self.panels = [_Panel("layer", f"Factor {k + 1}" if k == 0 else f"+ factor {k + 1}", k) for k in range(shown)]
+        self.panels = [_Panel("layer", f"Factor {k + 1}" if k == 0 else f"+ factor {k + 1}", f"+{k + 1}", k)
+                       for k in range(shown)]
+        self.panels[0].short = "1"
         if shown < K:
-            self.panels.append(_Panel("rest", f"+ factors {shown + 1}–{K}"))
+            self.panels.append(_Panel("rest", f"+ factors {shown + 1}–{K}", f"+{shown + 1}–{K}"))
         if biased or cold:
-            self.panels.append(_Panel("baseline", "+ μ + b_u + b_i" if biased else "+ fallback (no ratings)"))
-        self.panels.append(_Panel("r_hat", "= R-hat"))
-        self.panels.append(_Panel("residual", "R − R-hat (rated)"))
+            self.panels.append(_Panel("baseline", "+ μ + b_u + b_i", "+ biases") if biased else
+                               _Panel("baseline", "+ fallback (no ratings)", "+ fallback"))
+        self.panels.append(_Panel("r_hat", "= R-hat", "= R-hat"))
+        self.panels.append(_Panel("residual", "R − R-hat (rated)", "R − R-hat"))
         fig = self.canvas.figure
         while len(self._pool) < len(self.panels):
             self._pool.append((fig.text(0, 0, "", fontsize=TITLE_PT, ha="center", va="bottom"), PixelImage(fig)))
         blank = np.zeros((n_u, n_i, 4), np.uint8)
         for p, (text, image) in zip(self.panels, self._pool):
             p.text, p.image = text, image
-            text.set_text(p.title)
             text.set_visible(True)
             image.set_visible(True)
             image.set_data(blank)
@@ -320,6 +323,9 @@ class LayersPanel(QWidget):
             p.box = (x / W, y / H, pw / W, ph / H)
             p.image.set_box(*p.box)
             p.text.set_position(((x + pw / 2) / W, (y + ph + 2) / H))
+            # about 0.6 em a character: the full title where it fits the panel's width, else the short one
+            fits = len(p.title) * 0.6 * TITLE_PT * 96 / 72 <= pw + GAP_PX - 2
+            p.text.set_text(p.title if fits else p.short)
             x0, x1, y0, y1 = (x - 1) / W, (x + pw + 0.5) / W, (y - 1) / H, (y + ph + 0.5) / H  # just outside
             segs.append([(x0, y0), (x1, y0), (x1, y1), (x0, y1), (x0, y0)])
         self.frames.set_segments(segs)
