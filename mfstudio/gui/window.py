@@ -28,7 +28,9 @@ from mfstudio.gui.recovery import pending_recovery
 from mfstudio.gui.settings import Settings
 from mfstudio.gui.views.explain_panel import ExplainPanel
 from mfstudio.gui.views.grid_panel import GridPanel
+from mfstudio.gui.views.ladder import LadderPanel
 from mfstudio.gui.views.latent_map import LatentMap
+from mfstudio.gui.views.layers import LayersPanel
 from mfstudio.gui.views.plot import LossPlot
 from mfstudio.gui.views.results_panel import ResultsPanel
 from mfstudio.gui.views.status import RunStatus
@@ -97,6 +99,10 @@ class MainWindow(QMainWindow):
         self.run_status, self.progress = self.status_view.label, self.status_view.bar
         self.explain = ExplainPanel(self.experiment, self.selection)
         self.results.add_tab(self.explain, "Why this number?", "A cell's prediction, term by term")
+        self.results.add_tab(LadderPanel(self.experiment, self.parts), "Ladder",
+                             "Which parts of the model predict, and the error each part leaves")
+        self.results.add_tab(LayersPanel(self.experiment, self.selection), "Layers",
+                             "R-hat as the sum of one simple picture per factor, and what is left over")
         self.grid, self.tabs = self.grid_panel.grid, self.results.tabs
         for name in ("p_model", "q_model", "r_hat_model", "recs_model", "stale_banner", "top_n", "min_ratings"):
             setattr(self, name, getattr(self.results, name))
