@@ -122,13 +122,13 @@ class Explanation:
         return bool(self.cold)
 
     def to_json(self) -> dict[str, Any]:
-        """The breakdown as plain JSON data: the six keys of ``mfstudio explain --json`` first
-        (user, item, prediction, shown, actual, terms), then error, held_out, fallback and sentence."""
+        """The breakdown as plain JSON data, the keys of ``mfstudio explain --json``: user, item, prediction
+        (unclipped), shown (clipped), actual (None if unrated) and terms (name and value, summing to the
+        prediction)."""
         return {
             "user": self.user_label, "item": self.item_label,
             "prediction": self.prediction, "shown": self.shown, "actual": self.actual,
             "terms": [{"name": t.name, "value": t.value} for t in self.terms],
-            "error": self.error, "held_out": self.held_out, "fallback": self.fallback, "sentence": self.sentence,
         }
 
     def rows(self, short: bool = False) -> list[tuple[str, str, str, str]]:
