@@ -3,6 +3,8 @@ every autosave failure reaches the status bar, and quitting keeps unsaved work i
 
 from __future__ import annotations
 
+import gc
+
 import numpy as np
 from PySide6.QtCore import QElapsedTimer, Qt, QTimer
 from PySide6.QtWidgets import QMessageBox
@@ -58,6 +60,7 @@ def test_autosaving_a_3000_by_3000_grid_keeps_the_gui_thread_free(qtbot, window)
     assert m.setData(m.index(0, 0), "3" if np.isnan(m.value(0, 0)) else "")  # an edit: now there is work to save
     window.autosaver.stop()
     qtbot.wait(500)  # the first paint of the big grid is not the autosave's
+    gc.collect()  # the garbage earlier tests left (figures, models) is not the autosave's either
     stalls = Stalls()
     stalls.start()
     with qtbot.waitSignal(window.autosaver.saved, timeout=60_000):
