@@ -101,10 +101,10 @@ def main(argv: list[str] | None = None) -> int:
     from PySide6.QtWidgets import QApplication
 
     app = QApplication.instance() or QApplication(["bench"])
+    from mfstudio.core.solvers.warmup import compile_all
     from mfstudio.gui import MainWindow
-    from mfstudio.gui.app import warm_up
 
-    warm_up()  # compile first: this measures the window, not numba
+    compile_all()  # compile first: this measures the window, not numba
     window = MainWindow()
     window.ask_before_closing = False
     window.resize(1280, 800)

@@ -431,7 +431,16 @@ class ExplainPanel(QWidget):
     @Slot(object)
     def _on_progress(self, report: Progress) -> None:
         self._factors = report.snapshot.factors
-        self._later()
+        if self.isVisible():
+            self._later()
+        else:  # behind another tab: drawn when shown, not at every report
+            self._pending = True
+
+    def showEvent(self, event: Any) -> None:
+        super().showEvent(event)
+        if getattr(self, "_pending", False):
+            self._pending = False
+            self._later()
 
     @Slot(object)
     def _on_finished(self, end: RunEnd) -> None:

@@ -14,6 +14,7 @@ last frame's); a model opened from a file or a new random start is drawn by the 
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
@@ -314,8 +315,13 @@ class LatentMap(QWidget):
         if not self._dirty or not self.isVisible():
             self._timer.stop()  # idle (or hidden): nothing ticks until something changes (or it is shown)
             return
+        started = time.perf_counter()
         self._render()
         self.canvas.frame()
+        # a frame that costs more than a few ms (big data, a full redraw) spaces the next ones out, so that
+        # drawing never takes more than about a third of the event loop's time
+        cost_ms = (time.perf_counter() - started) * 1000
+        self._timer.setInterval(int(max(REDRAW_MS, 3 * cost_ms)))
 
     def showEvent(self, event: Any) -> None:
         super().showEvent(event)

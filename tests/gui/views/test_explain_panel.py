@@ -31,6 +31,7 @@ def setup(qtbot):
     panel = ExplainPanel(ex, sel)
     qtbot.addWidget(panel)
     panel.resize(760, 440)
+    panel.show()  # a panel behind another tab waits to be shown before it follows a run
     yield ex, sel, panel
     panel.stop_timers()
     ex.shutdown()
@@ -260,3 +261,17 @@ def test_copy_puts_the_exact_breakdown_on_the_clipboard(qtbot, setup):
     assert text.startswith("Part\tP[u,k]\tQ[k,i]\tValue\ntaste 1 (k1)\t")
     assert exact_text(panel.explanation.prediction) in text and panel.explanation.sentence in text
     assert messages[-1] == "Copied the explanation of User 1 × Item 2."
+
+
+def test_a_hidden_panel_follows_a_run_only_once_shown(qtbot, setup):
+    ex, sel, panel = setup
+    panel.hide()
+    sel.select(0, 0)
+    ex.train(request(synthetic_ratings(150, 200), steps=1_000_000_000))
+    qtbot.waitUntil(lambda: ex.snapshot is not None and ex.snapshot.step > 0, timeout=10_000)
+    qtbot.wait(300)
+    assert not panel._timer.isActive()  # the reports came, nothing was drawn for them
+    panel.show()
+    qtbot.waitUntil(lambda: panel.explanation is not None, timeout=5_000)
+    with qtbot.waitSignal(ex.finished, timeout=10_000):
+        ex.stop()
