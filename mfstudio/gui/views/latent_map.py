@@ -24,11 +24,9 @@ from PySide6.QtGui import QCursor
 from PySide6.QtWidgets import (
     QComboBox,
     QCompleter,
-    QFileDialog,
     QHBoxLayout,
     QLabel,
     QLineEdit,
-    QMessageBox,
     QStyle,
     QToolButton,
     QToolTip,
@@ -36,18 +34,16 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from mfstudio.core import Factors, MFStudioError, Ratings
+from mfstudio.core import Factors, Ratings
 from mfstudio.core.ladder import Parts, masked
 from mfstudio.core.numbers import table_text
 from mfstudio.core.projection import Projection, project
 from mfstudio.gui.experiment import Experiment, Progress, RunEnd, RunStart, Shown
 from mfstudio.gui.views.latent_canvas import MapCanvas, Overlay, item_style
-from mfstudio.gui.views.widgets import caption
+from mfstudio.gui.views.widgets import caption, save_figure_dialog
 from mfstudio.gui.viewstate import Selected, Selection, ShownParts
 
 REDRAW_MS = 80  # the loss curve's pace: at most ~12 frames a second, whatever the progress rate
-FIGURE_FILTERS = "PNG image (*.png);;SVG image (*.svg);;PDF document (*.pdf)"
-_EXT_FOR_FILTER = {"PNG": ".png", "SVG": ".svg", "PDF": ".pdf"}
 CAPTION = ("Users (rows of P) and items (columns of Q) as points in taste space: the further an item lies along a "
            "user's arrow, the higher its predicted rating.")
 EMPTY_HINT = "Press Train to see the users\nand items in taste space"
@@ -530,17 +526,6 @@ class LatentMap(QWidget):
     @Slot()
     def save_figure_dialog(self) -> None:
         """Ask where to save the map, then save it."""
-        path, chosen = QFileDialog.getSaveFileName(self, "Save the latent map", "latent-map.png", FIGURE_FILTERS)
-        if not path:
-            return
-        p = Path(path)
-        if p.suffix.lower() not in (".png", ".svg", ".pdf"):
-            p = p.with_suffix(_EXT_FOR_FILTER.get(chosen.split(" ")[0], ".png"))
-        try:
-            self.save_figure(p)
-        except (OSError, ValueError) as exc:
-            text = str(exc) if isinstance(exc, MFStudioError) else \
-                f"The latent map could not be saved to {p}: {exc}. Choose another folder or name."
-            QMessageBox.warning(self, "Could not save the figure", text)
-            return
-        self.statusMessage.emit(f"Saved the latent map to {p}.")
+        p = save_figure_dialog(self, "Save the latent map", "latent-map.png", "The latent map", self.save_figure)
+        if p is not None:
+            self.statusMessage.emit(f"Saved the latent map to {p}.")

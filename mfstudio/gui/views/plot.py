@@ -36,10 +36,8 @@ from PySide6.QtCore import QTimer, Signal, Slot
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
-    QFileDialog,
     QHBoxLayout,
     QLabel,
-    QMessageBox,
     QPushButton,
     QSizePolicy,
     QStyle,
@@ -53,6 +51,7 @@ from mfstudio.gui.experiment import Experiment
 from mfstudio.gui.views.loss_feed import LossCurveFeed
 from mfstudio.gui.views.run_labels import run_labels
 from mfstudio.gui.views.ticks import LogTicks, PlainTicks, nice_above, nice_range
+from mfstudio.gui.views.widgets import save_figure_dialog
 
 REDRAW_MS = 80  # at most ~12 redraws a second; each full draw takes a few ms to ~25 ms
 COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8c564b", "#e377c2")
@@ -60,8 +59,6 @@ FADED_ALPHA = 0.35
 LEGEND_ROWS = 3  # more rows would squeeze the axes at 1000 x 700
 LEGEND_RUNS = 6  # runs named in the legend (the latest); older ones stay drawn
 LEGEND_FONT = 7.5
-FIGURE_FILTERS = "PNG image (*.png);;SVG image (*.svg);;PDF document (*.pdf)"
-_EXT_FOR_FILTER = {"PNG": ".png", "SVG": ".svg", "PDF": ".pdf"}
 
 STEP, OBJECTIVE, TRAIN_RMSE, VAL_RMSE, ELAPSED = 0, 1, 2, 4, 6  # columns of mfstudio.core.HISTORY_COLUMNS
 X_AXES = (("Steps", STEP, "Step"), ("Seconds", ELAPSED, "Seconds of training"))  # chooser text, column, axis label
@@ -668,21 +665,8 @@ class LossPlot(QWidget):
     @Slot()
     def save_figure_dialog(self) -> None:
         """Ask where to save the figure, then save it."""
-        path, chosen = QFileDialog.getSaveFileName(self, "Save the loss curve", "loss-curve.png", FIGURE_FILTERS)
-        if not path:
-            return
-        p = Path(path)
-        if p.suffix.lower() not in (".png", ".svg", ".pdf"):
-            p = p.with_suffix(_EXT_FOR_FILTER.get(chosen.split(" ")[0], ".png"))
-        try:
-            self.save_figure(p)
-        except (OSError, ValueError) as exc:
-            from mfstudio.core.errors import MFStudioError
-
-            text = str(exc) if isinstance(exc, MFStudioError) else \
-                f"The figure could not be saved to {p}: {exc}. Choose another folder or name."
-            QMessageBox.warning(self, "Could not save the figure", text)
-            return
-        self.statusMessage.emit(f"Saved the loss curve to {p}.")
+        p = save_figure_dialog(self, "Save the loss curve", "loss-curve.png", "The figure", self.save_figure)
+        if p is not None:
+            self.statusMessage.emit(f"Saved the loss curve to {p}.")
 
 

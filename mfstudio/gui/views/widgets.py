@@ -1,9 +1,18 @@
-"""Small pieces the views share: a caption sentence, a tab page with a header."""
+"""Small pieces the views share: a caption sentence, a tab page with a header, a folding splitter, and
+File ▸ Save for a figure."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from pathlib import Path
+
 from PySide6.QtCore import QSize, Qt
-from PySide6.QtWidgets import QLabel, QSplitter, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QFileDialog, QLabel, QMessageBox, QSplitter, QVBoxLayout, QWidget
+
+from mfstudio.core.errors import MFStudioError
+
+FIGURE_FILTERS = "PNG image (*.png);;SVG image (*.svg);;PDF document (*.pdf)"
+_EXT_FOR_FILTER = {"PNG": ".png", "SVG": ".svg", "PDF": ".pdf"}
 
 
 def caption(text: str) -> QLabel:
@@ -43,3 +52,22 @@ class FoldingSplitter(QSplitter):
             return super().minimumSizeHint()
         hint = first.minimumSizeHint().expandedTo(first.minimumSize())
         return QSize(hint.width(), max(hint.height(), super().minimumSizeHint().height()))
+
+
+def save_figure_dialog(parent: QWidget, title: str, default_name: str, what: str,
+                       save: Callable[[Path], Path]) -> Path | None:
+    """Ask where to save a figure (PNG, SVG or PDF, the chosen filter's when the name has no extension),
+    save it with ``save``, and say in a dialog what went wrong; the path saved to, or None."""
+    path, chosen = QFileDialog.getSaveFileName(parent, title, default_name, FIGURE_FILTERS)
+    if not path:
+        return None
+    p = Path(path)
+    if p.suffix.lower() not in (".png", ".svg", ".pdf"):
+        p = p.with_suffix(_EXT_FOR_FILTER.get(chosen.split(" ")[0], ".png"))
+    try:
+        return save(p)
+    except (OSError, ValueError) as exc:
+        text = str(exc) if isinstance(exc, MFStudioError) else \
+            f"{what} could not be saved to {p}: {exc}. Choose another folder or name."
+        QMessageBox.warning(parent, "Could not save the figure", text)
+        return None
