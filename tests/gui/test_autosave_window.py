@@ -3,6 +3,7 @@ every autosave failure reaches the status bar, and quitting keeps unsaved work i
 
 from __future__ import annotations
 
+import faulthandler
 import gc
 
 import numpy as np
@@ -51,27 +52,44 @@ class Stalls:
         return max(self.gaps, default=0)
 
 
-def test_autosaving_a_3000_by_3000_grid_keeps_the_gui_thread_free(qtbot, window):
-    """1.8 M ratings: the snapshot on the GUI thread takes well under 50 ms, and the window keeps
-    answering while the saving thread writes (it used to freeze for 2.5-3.7 s per save)."""
-    big = big_grid()
-    window.load_ratings(big, title="big")
+def _timed_save(qtbot, window, stacks_path) -> tuple[float, int, int, str]:
+    """One autosave while a 10 ms timer ticks: snapshot ms, longest gap ms, ticks, and the threads' stacks."""
     m = window.grid_model
     assert m.setData(m.index(0, 0), "3" if np.isnan(m.value(0, 0)) else "")  # an edit: now there is work to save
     window.autosaver.stop()
     qtbot.wait(500)  # the first paint of the big grid is not the autosave's
     gc.collect()  # the garbage earlier tests left (figures, models) is not the autosave's either
     stalls = Stalls()
-    stalls.start()
-    with qtbot.waitSignal(window.autosaver.saved, timeout=60_000):
-        assert window.autosaver.save_in_background()
-        snapshot_ms = window.autosaver.snapshot_seconds * 1000
-    worst = stalls.stop()
-    print(f"autosave of 3,000 x 3,000 / 1.8 M ratings: snapshot {snapshot_ms:.1f} ms on the GUI thread, "
-          f"longest GUI stall while saving {worst} ms over {len(stalls.gaps)} ticks")
-    assert snapshot_ms < 50
+    with open(stacks_path, "w") as f:
+        faulthandler.dump_traceback_later(0.5, repeat=True, file=f)
+        try:
+            stalls.start()
+            with qtbot.waitSignal(window.autosaver.saved, timeout=60_000):
+                assert window.autosaver.save_in_background()
+                snapshot_ms = window.autosaver.snapshot_seconds * 1000
+            worst = stalls.stop()
+        finally:
+            faulthandler.cancel_dump_traceback_later()
+    return snapshot_ms, worst, len(stalls.gaps), stacks_path.read_text()
+
+
+def test_autosaving_a_3000_by_3000_grid_keeps_the_gui_thread_free(qtbot, window, tmp_path):
+    """1.8 M ratings: the snapshot on the GUI thread takes well under 50 ms, and the window keeps
+    answering while the saving thread writes (it used to freeze for 2.5-3.7 s per save)."""
+    big = big_grid()
+    window.load_ratings(big, title="big")
     # Measured 25 ms on 2 shared cores; the bound is loose for busy CI machines (one GIL-holding call over
-    # the whole grid, as before, stalls 1.5-2 s).
+    # the whole grid, as before, stalls 1.5-2 s on every save). A busy shared machine has stalled one save in
+    # many for 1.5-2 s: a second save must then be free (a real regression stalls both); faulthandler's
+    # stacks of the stalled save are printed for whoever looks into it.
+    for attempt in range(2):
+        snapshot_ms, worst, ticks, stacks = _timed_save(qtbot, window, tmp_path / f"stacks{attempt}.txt")
+        print(f"autosave of 3,000 x 3,000 / 1.8 M ratings: snapshot {snapshot_ms:.1f} ms on the GUI thread, "
+              f"longest GUI stall while saving {worst} ms over {ticks} ticks")
+        assert snapshot_ms < 50
+        if worst < 250:
+            break
+        print("stacks every 0.5 s during the stalled save:\n" + stacks)
     assert worst < 250
     saved = io.load(window.autosaver.path).session
     assert saved.ratings == window.grid_ratings()
