@@ -19,9 +19,31 @@ import numpy as np
 from matplotlib.artist import Artist
 from matplotlib.backends.backend_qtagg import FigureCanvasQTAgg
 from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter
+from PySide6.QtCore import QTimer
 
 
-class BlitCanvas(FigureCanvasQTAgg):
+class Canvas(FigureCanvasQTAgg):
+    """A figure canvas that does not draw while hidden (behind another tab, in a folded pane): a draw asked
+    for meanwhile is made when it is shown. A view's updates during a run then cost nothing unseen."""
+
+    def draw_idle(self) -> None:
+        if not self.isVisible():
+            self._draw_pending = True  # the first paint once shown draws (FigureCanvasQTAgg.paintEvent)
+            return
+        super().draw_idle()
+
+    def showEvent(self, event: Any) -> None:
+        super().showEvent(event)
+        if getattr(self, "_draw_pending", False):
+            QTimer.singleShot(0, self._draw_idle)
+
+    def draw(self) -> None:
+        self._draw_pending = False  # a full draw now is the one an earlier draw_idle asked for
+        super().draw()
+
+
+class BlitCanvas(Canvas):
     def __init__(self, figure: Figure) -> None:
         super().__init__(figure)
         self._moving: list[Any] = []
@@ -69,6 +91,72 @@ class BlitCanvas(FigureCanvasQTAgg):
         for a in self._moving:
             if a.get_visible() and a.figure is fig:
                 fig.draw_artist(a)
+
+
+class ScaledBackground:
+    """A blitted canvas's background in two levels: the base (what a full draw drew: titles, spines, legend)
+    and over it the scales (axes with their ticks, tick labels, grid and axis names, lines placed by the
+    limits). When only the limits move, the scales are drawn again over the saved base, which costs a few
+    axes' worth of drawing instead of the whole figure's, text and layout included. The scales' artists are
+    animated (kept out of full draws); ``key`` says what they were drawn for (the limits, the names)."""
+
+    def __init__(self, canvas: FigureCanvasQTAgg) -> None:
+        self.canvas = canvas
+        self.base: Any = None
+        self._scaled: Any = None
+        self._key: Any = None
+        self.scale_draws = 0  # counter, for tests and benchmarks
+
+    def clear(self) -> None:
+        """No background: the next frame must be a full draw."""
+        self.base = self._scaled = None
+
+    def save(self) -> None:
+        """Keep what a full draw just drew as the base (call it from the draw event)."""
+        self.base = self.canvas.copy_from_bbox(self.canvas.figure.bbox)
+        self._scaled = None
+
+    def restore(self, scales: Iterable[Any], key: Any) -> None:
+        """Put the background with the scales as ``key`` says on the canvas: the saved one, or the scales drawn
+        again over the base when the key changed."""
+        c = self.canvas
+        if self._scaled is not None and key == self._key:
+            c.restore_region(self._scaled)
+            return
+        c.restore_region(self.base)
+        for a in scales:
+            if a.get_visible():
+                c.figure.draw_artist(a)
+        self._scaled = c.copy_from_bbox(c.figure.bbox)
+        self._key = key
+        self.scale_draws += 1
+
+
+def solve_layout_with_room(figure: Figure, axes: Iterable[Any], chars: int, **pads: float) -> None:
+    """Solve ``figure``'s constrained layout now, keeping room left of each of ``axes`` for y tick labels
+    ``chars`` characters wide, then keep it (layout engine "none"): while a run goes, labels that widen
+    within that room cost no new layout (a solve costs as much as a full draw). ``pads``: the engine's."""
+    axes = list(axes)
+    saved = [(ax.yaxis, ax.yaxis.get_major_formatter(), ax.yaxis.isDefault_majfmt) for ax in axes]
+    try:
+        for axis, fmt, _default in saved:
+            lo, hi = sorted(axis.get_view_interval())
+            now = fmt.format_ticks([t for t in axis.get_major_locator().tick_values(lo, hi) if lo <= t <= hi])
+            width = max([chars, *map(len, now)])
+            axis.set_major_formatter(FuncFormatter(lambda _x, _pos, w=width: "0" * w))
+        figure.set_layout_engine("constrained", **pads)
+        figure.get_layout_engine().execute(figure)
+    finally:
+        for axis, fmt, default in saved:
+            axis.set_major_formatter(fmt)
+            axis.isDefault_majfmt = default
+        figure.set_layout_engine("none")
+
+
+def axis_key(*axes: Any) -> tuple:
+    """What the scales of ``axes`` are drawn for: their limits, scales and axis names."""
+    return tuple((ax.get_xlim(), ax.get_ylim(), ax.get_xscale(), ax.get_yscale(), ax.get_xlabel(), ax.get_ylabel(),
+                  ax.bbox.bounds) for ax in axes)
 
 
 class PixelImage(Artist):

@@ -13,9 +13,6 @@ import math
 from typing import Any
 
 import numpy as np
-
-# PySide6 must be imported before matplotlib's Qt backend picks a binding.
-from matplotlib.backends.backend_qtagg import FigureCanvasQTAgg
 from matplotlib.figure import Figure
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QBrush, QColor, QCursor, QGuiApplication, QKeySequence
@@ -36,6 +33,9 @@ from mfstudio.core.explain import HELD_OUT_TEXT, MEAN, Explanation, Term, explai
 from mfstudio.core.numbers import exact_text, short_text
 from mfstudio.gui.actions import make_action
 from mfstudio.gui.experiment import Experiment, Progress, RunEnd, RunStart, Shown
+
+# PySide6 must be imported before matplotlib's Qt backend picks a binding.
+from mfstudio.gui.views.blit import Canvas
 from mfstudio.gui.viewstate import Selected, Selection
 
 REFRESH_MS = 100  # during a run: at most ten explanations (and redraws) a second
@@ -173,7 +173,7 @@ class ExplanationModel(QAbstractTableModel):
         return "\n".join(lines)
 
 
-class Waterfall(FigureCanvasQTAgg):
+class Waterfall(Canvas):
     """The waterfall: the mean (with biases), each bias and taste as a step up or down, then the prediction,
     what is shown when it is clipped, and the actual rating as an outline."""
 

@@ -21,9 +21,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-
-# PySide6 must be imported before matplotlib's Qt backend picks a binding.
-from matplotlib.backends.backend_qtagg import FigureCanvasQTAgg
 from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
 from matplotlib.layout_engine import ConstrainedLayoutEngine
@@ -35,6 +32,9 @@ from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from mfstudio.core import Ratings
 from mfstudio.core.projection import Projection
+
+# PySide6 must be imported before matplotlib's Qt backend picks a binding.
+from mfstudio.gui.views.blit import Canvas, ScaledBackground, axis_key, solve_layout_with_room
 from mfstudio.gui.views.ticks import nice_above
 
 USER_COLOUR = "#4d4d4d"  # users: one neutral dark grey, round
@@ -115,7 +115,11 @@ def _ring_size(s: float) -> float:
     return (math.sqrt(s) + (7.0 if s > 20 else 3.5)) ** 2
 
 
-class MapCanvas(FigureCanvasQTAgg):
+LAYOUT = {"h_pad": 2 / 72, "w_pad": 3 / 72}  # the constrained layout's pads
+LIVE_LABEL_CHARS = 6  # while a run goes the layout keeps room for y tick labels this wide ("-0.025")
+
+
+class MapCanvas(Canvas):
     """The latent map's figure (objectName ``latentMap``)."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -134,8 +138,8 @@ class MapCanvas(FigureCanvasQTAgg):
         ax.set_xlabel("k1", fontsize=FONT + 1)
         ax.set_ylabel("k2", fontsize=FONT + 1)
         ax.set_title(DEFAULT_TITLE, fontsize=FONT + 1, y=1.0)  # a fixed place: placing it costs a lot per frame
-        ax.axhline(0, color="0.55", lw=0.8, zorder=0.5)
-        ax.axvline(0, color="0.55", lw=0.8, zorder=0.5)
+        self.zero_lines = (ax.axhline(0, color="0.55", lw=0.8, zorder=0.5),
+                           ax.axvline(0, color="0.55", lw=0.8, zorder=0.5))
         empty = np.zeros((0, 2))
         self.levels = LineCollection([], colors=ARROW_COLOUR, linewidths=0.8, linestyles=(0, (4, 3)), alpha=0.55,
                                      zorder=1)
@@ -175,11 +179,11 @@ class MapCanvas(FigureCanvasQTAgg):
         self._live_limits: tuple[np.ndarray, np.ndarray] | None = None  # the limits a live run has grown to
         self._layout_key: tuple = ()
         self._label_shares: tuple[float, float] | None = None  # the shares of variance the axis names show
-        self._bg: Any = None  # the background the moving artists are blitted over, and what it was drawn for
-        self._bg_key: tuple = ()
+        self._bg = ScaledBackground(self)  # the background the moving artists are blitted over
+        self._bg_key: tuple = ()  # what its base was drawn for
         self._exporting = False
         self.layouts = self.full_draws = self.blits = 0  # counters, for tests
-        for a in self._moving():
+        for a in self._moving() + self._scales():
             a.set_animated(True)
         self.mpl_connect("draw_event", self._on_draw_event)
         self.mpl_connect("resize_event", self._on_resize)
@@ -191,21 +195,25 @@ class MapCanvas(FigureCanvasQTAgg):
     # the other draws keep the axes where the last solve put them.
     def solve_layout(self) -> None:
         """The next draw solves the layout."""
-        self.figure.set_layout_engine("constrained", h_pad=2 / 72, w_pad=3 / 72)
+        self.figure.set_layout_engine("constrained", **LAYOUT)
 
-    def _layout_changed(self) -> None:
+    def _layout_changed(self, live: bool = False) -> None:
         ax = self.ax
         lo, hi = sorted(ax.get_ylim())
         ticks = [t for t in ax.yaxis.get_major_locator().tick_values(lo, hi) if lo <= t <= hi]
         widest = max((len(t) for t in ax.yaxis.get_major_formatter().format_ticks(ticks)), default=0)
-        key = (len(ax.get_xlabel()), len(ax.get_ylabel()), id(self.legend), widest)
+        key = (bool(ax.get_xlabel()), bool(ax.get_ylabel()), id(self.legend), widest)  # a name takes a line
+        if live and self._layout_key and key[:3] == self._layout_key[:3] and widest <= self._layout_key[3]:
+            return  # while a run goes, narrower tick labels keep the room solved for wider ones
+        if live:  # solved with room for wider labels: the next ones need no new solve
+            key = (*key[:3], max(widest, LIVE_LABEL_CHARS))
         if key != self._layout_key:
             self._layout_key = key
             self.solve_layout()
 
     def _on_resize(self, _event: object) -> None:
         self.solve_layout()
-        self._bg = None
+        self._bg.clear()
 
     # -- drawing: a background, and the moving artists blitted over it ---------------------
     def _moving(self) -> list[Any]:
@@ -216,19 +224,28 @@ class MapCanvas(FigureCanvasQTAgg):
                    *self.level_labels, self.chosen_name, *names]
         return sorted(artists, key=lambda a: a.get_zorder())
 
+    def _scales(self) -> list[Any]:
+        """What the limits place (drawn again over the base when they move): the axes, their grid and names, and
+        the lines through zero."""
+        return [*self.zero_lines, self.ax.xaxis, self.ax.yaxis]
+
     def _background_key(self) -> tuple:
-        return (self.ax.get_xlim(), self.ax.get_ylim(), self._layout_key, self.ax.get_xlabel(), self.ax.get_ylabel(),
-                self.hint.get_text(),
-                self.hint.get_visible(), self.width(), self.height(), self.figure.dpi)
+        return (self._layout_key, self.hint.get_text(), self.hint.get_visible(), self.width(), self.height(),
+                self.figure.dpi)
 
     def frame(self) -> None:
-        """Show the artists as they are now: blitted over the saved background while it holds, else a full draw."""
-        if self._bg is None or self._bg_key != self._background_key() or \
+        """Show the artists as they are now: blitted over the saved background while it holds (the scales drawn
+        again when the limits moved), else a full draw."""
+        if self._bg.base is None or self._bg_key != self._background_key() or \
                 isinstance(self.figure.get_layout_engine(), ConstrainedLayoutEngine):
             self.full_draws += 1
+            if self._live_limits is not None and isinstance(self.figure.get_layout_engine(), ConstrainedLayoutEngine):
+                self.layouts += 1  # a run goes: room for the widest labels it may bring
+                room = self._layout_key[3] if self._layout_key else LIVE_LABEL_CHARS
+                solve_layout_with_room(self.figure, [self.ax], room, **LAYOUT)
             self.draw()  # the draw event saves the background and draws the moving artists on it
             return
-        self.restore_region(self._bg)
+        self._bg.restore(self._scales(), axis_key(self.ax))
         for a in self._moving():
             self.figure.draw_artist(a)
         self.blit(self.figure.bbox)
@@ -240,15 +257,16 @@ class MapCanvas(FigureCanvasQTAgg):
         if isinstance(self.figure.get_layout_engine(), ConstrainedLayoutEngine):
             self.layouts += 1
             self.figure.set_layout_engine("none")
-        self._bg = self.copy_from_bbox(self.figure.bbox)
+        self._bg.save()
         self._bg_key = self._background_key()
+        self._bg.restore(self._scales(), axis_key(self.ax))
         for a in self._moving():
             self.figure.draw_artist(a)
 
     @contextmanager
     def for_export(self) -> Iterator[None]:
         """Within: every artist is drawn in a full draw (savefig) and the layout is solved for it."""
-        moving = self._moving()
+        moving = self._moving() + self._scales()
         self._exporting = True
         for a in moving:
             a.set_animated(False)
@@ -260,7 +278,7 @@ class MapCanvas(FigureCanvasQTAgg):
                 a.set_animated(True)
             self._exporting = False
             self.solve_layout()  # for the screen again
-            self._bg = None
+            self._bg.clear()
 
     # -- data ---------------------------------------------------------------------------
     def set_data(self, ratings: Ratings | None, style: ItemStyle | None) -> None:
@@ -344,7 +362,7 @@ class MapCanvas(FigureCanvasQTAgg):
         if ax.get_title() != title:
             ax.set_title(title, fontsize=FONT + 1, y=1.0)
         self._set_limits(live)
-        self._layout_changed()
+        self._layout_changed(live)
         self._show_overlay(overlay)
         self._place_names(overlay)
 

@@ -44,8 +44,8 @@ from mfstudio.gui.views.widgets import caption, save_figure_dialog
 from mfstudio.gui.viewstate import Selected, Selection, ShownParts
 
 REDRAW_MS = 80  # the loss curve's pace: at most ~12 frames a second, whatever the progress rate
-CAPTION = ("Users (rows of P) and items (columns of Q) as points in taste space: the further an item lies along a "
-           "user's arrow, the higher its predicted rating.")
+CAPTION = ("Users (rows of P) and items (columns of Q) in taste space: the further along a user's arrow, the "
+           "higher the predicted rating.")
 EMPTY_HINT = "Press Train to see the users\nand items in taste space"
 DIVERGED_HINT = "The model diverged:\nthere is nothing to place on the map"
 NO_FEATURES_HINT = "Every latent feature is switched off:\nall points sit at the origin"
@@ -169,10 +169,9 @@ class LatentMap(QWidget):
         bar.addWidget(self.search, 1)
         bar.addWidget(self.genre)
         bar.addWidget(self.save_button)
-        self.caption = caption(CAPTION)
+        self.caption = caption(CAPTION, lines=5)  # with two notes in a narrow pane
         self.caption.setObjectName("latentMapCaption")
         self.caption.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
-        self.caption.setMinimumHeight(3 * self.caption.fontMetrics().lineSpacing() + 4)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         lay.setSpacing(2)
@@ -214,9 +213,12 @@ class LatentMap(QWidget):
     def _set_ratings(self, ratings: Ratings, held_out_cells: np.ndarray | None) -> None:
         d = self._data
         cells = np.zeros((0, 2), np.int64) if held_out_cells is None else np.asarray(held_out_cells)
-        if d is not None and d.ratings is ratings and np.array_equal(d.held_out_cells, cells):
+        same = d is not None and (d.ratings is ratings or d.ratings == ratings)
+        if same and np.array_equal(d.held_out_cells, cells):
             return
         self._data = d = _Data(ratings, cells)
+        if same:  # another hold-out of the same ratings: the points, names and legend stay (no new layout)
+            return
         self.canvas.set_data(ratings, d.style)
         self._names.setStringList(list(dict.fromkeys(ratings.users + ratings.items)))
         self._fill_genres()
@@ -258,7 +260,10 @@ class LatentMap(QWidget):
         fits = f is not None and f.P.shape[0] == run.ratings.n_users and f.Q.shape[1] == run.ratings.n_items
         self._factors = f if fits else None
         self._version += 1
-        self._draw_now()
+        if self._factors is None:  # a new model: its first report is due at once, and that frame is the one drawn
+            self._mark_dirty()
+        else:
+            self._draw_now()
 
     @Slot(object)
     def _on_progress(self, report: Progress) -> None:
@@ -393,7 +398,7 @@ class LatentMap(QWidget):
 
     def _update_caption(self) -> None:
         """The sentence under the map, and at most two short notes (the most telling first): the caption keeps
-        one height for up to three lines, so a new note does not resize the canvas (a full draw)."""
+        one height for up to five lines (see ``caption``), so a new note does not resize the canvas (a full draw)."""
         notes = []
         proj, f = self._proj, self._factors
         if self._stale:

@@ -26,9 +26,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-
-# PySide6 must be imported before matplotlib's Qt backend picks a binding.
-from matplotlib.backends.backend_qtagg import FigureCanvasQTAgg
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.ticker import EngFormatter, MaxNLocator, NullFormatter, NullLocator
@@ -48,6 +45,9 @@ from PySide6.QtWidgets import (
 
 from mfstudio.core import get_solver
 from mfstudio.gui.experiment import Experiment
+
+# PySide6 must be imported before matplotlib's Qt backend picks a binding.
+from mfstudio.gui.views.blit import Canvas, ScaledBackground, axis_key, solve_layout_with_room
 from mfstudio.gui.views.loss_feed import LossCurveFeed
 from mfstudio.gui.views.run_labels import run_labels
 from mfstudio.gui.views.ticks import LogTicks, PlainTicks, nice_above, nice_range
@@ -81,7 +81,11 @@ class _Run:
         return (self.objective, self.train, self.val)
 
 
-class LossCanvas(FigureCanvasQTAgg):
+LAYOUT = {"h_pad": 2 / 72, "w_pad": 3 / 72, "hspace": 0.02, "wspace": 0.04}  # the constrained layout's pads
+LIVE_LABEL_CHARS = 6  # while a run goes the layout keeps room for y tick labels this wide ("0.0001", "1e+05")
+
+
+class LossCanvas(Canvas):
     """The figure: objective on the left, training and validation RMSE on the right, legend below."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -94,7 +98,7 @@ class LossCanvas(FigureCanvasQTAgg):
             "The objective and the RMSE against the training step or time, for this run and earlier ones.")
         self.setMinimumSize(320, 180)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
-        self.figure.get_layout_engine().set(h_pad=2 / 72, w_pad=3 / 72, hspace=0.02, wspace=0.04)
+        self.figure.get_layout_engine().set(**LAYOUT)
         self.ax_obj = self.figure.add_subplot(1, 2, 1)
         self.ax_rmse = self.figure.add_subplot(1, 2, 2, sharex=self.ax_obj)
         for ax, title, ylabel in ((self.ax_obj, "Objective (the notebook's e)", "Objective e"),
@@ -132,7 +136,7 @@ class LossPlot(QWidget):
         self._relayout = False  # the next live full draw re-solves the layout (tick labels changed)
         self._reset_limits = False  # the next live frame sets the limits afresh (the axes changed)
         self._budget = 0
-        self._bg: Any = None
+        self._bg = ScaledBackground(self.canvas)  # what the live lines are blitted over
         self._layout_chars = (0, 0)  # the longest y tick labels the live layout was solved for
         self.full_draws = 0  # counters, for tests and benchmarks
         self.blits = 0
@@ -477,24 +481,28 @@ class LossPlot(QWidget):
         # The layout is solved on the first frame and again only when the limits (so the
         # tick labels) change: re-solving it on every full draw is slow.
         self._relayout = True
-        for line in self._live_artists():
-            line.set_animated(True)
+        for a in self._live_artists() + self._scales():
+            a.set_animated(True)
         # Minor ticks of log axes are a third of a full draw's cost; they return at the end.
         for ax in (self.canvas.ax_obj, self.canvas.ax_rmse):
             ax.yaxis.set_minor_locator(NullLocator())
             ax.xaxis.set_minor_locator(NullLocator())
-        self._bg = None  # the first tick draws everything
-        self._mark_dirty()
+        self._bg.clear()
+        # The first frame now, with the layout solved with room for wider labels: the redraw the new
+        # run's legend asked for is this one (one full draw at the click, then the axes and lines only).
+        self._dirty = False
+        self._timer.stop()
+        self._live_frame()
 
     def end_live(self) -> None:
         """The run ended: back to ordinary drawing, autoscaled, with the layout engine on."""
         if not self._live:
             self.flush()
             return
+        for a in self._live_artists() + self._scales():
+            a.set_animated(False)
         self._live = False
-        self._bg = None
-        for line in self._live_artists():
-            line.set_animated(False)
+        self._bg.clear()
         self._apply_scale()  # restores the default tick locators
         for ax in (self.canvas.ax_obj, self.canvas.ax_rmse):
             ax.set_autoscale_on(True)  # set_xlim/set_ylim of the live frames switched it off
@@ -505,6 +513,15 @@ class LossPlot(QWidget):
         if run is None:
             return []
         return [run.objective, run.train, run.val]
+
+    def _scales(self) -> list[Any]:
+        """While a run goes, what the limits place besides its lines: the axes (ticks, grid, names) and the earlier
+        runs' lines. Drawn again over the saved base when the limits move (see ScaledBackground)."""
+        if not self._live:
+            return []
+        c = self.canvas
+        earlier = [line for run in self._runs if run is not self._current for line in run.lines]
+        return [*earlier, c.ax_obj.xaxis, c.ax_obj.yaxis, c.ax_rmse.xaxis, c.ax_rmse.yaxis]
 
     def _limits_fit(self) -> bool:
         """Set limits that hold every line; True when the current limits already did."""
@@ -558,26 +575,30 @@ class LossPlot(QWidget):
         return out[0], out[1]
 
     def _live_frame(self, force_full: bool = False) -> None:
-        """Blit the current lines; a full draw when the limits must grow or there is no background."""
+        """Blit the current lines (and the axes again when the limits grew); a full draw for the first frame and
+        when wider y tick labels ("0.001" after "1") would reach past the room the layout kept for them."""
         c = self.canvas
-        if not self._limits_fit() or force_full or self._bg is None:
+        self._limits_fit()
+        chars = self._ylabel_chars()
+        wider = any(n > m for n, m in zip(chars, self._layout_chars))
+        if force_full or self._bg.base is None or self._relayout or wider:
             self.full_draws += 1
-            # Solving the layout costs as much as the draw: only for the first frame and when
-            # wider y tick labels ("0.001" after "1") would reach past the space kept for them.
-            chars = self._ylabel_chars()
-            if self._relayout or any(n > m for n, m in zip(chars, self._layout_chars)):
-                c.figure.set_layout_engine("constrained")
-                self._layout_chars = chars
+            # Solving the layout costs as much as the draw: only for the first frame and for wider labels.
+            if self._relayout or wider:
+                solve_layout_with_room(c.figure, (c.ax_obj, c.ax_rmse), LIVE_LABEL_CHARS, **LAYOUT)
+                self._layout_chars = tuple(max(n, LIVE_LABEL_CHARS) for n in chars)
                 self.layouts += 1
             self._relayout = False
             c.draw()  # draw_event saves the background and draws the lines on it
-            c.figure.set_layout_engine("none")
             c.update()
             return
-        c.restore_region(self._bg)
+        self._bg.restore(self._scales(), self._scales_key())
         self._draw_live_artists()
         c.blit(c.figure.bbox)
         self.blits += 1
+
+    def _scales_key(self) -> tuple:
+        return axis_key(self.canvas.ax_obj, self.canvas.ax_rmse)
 
     def _draw_live_artists(self) -> None:
         fig = self.canvas.figure
@@ -587,8 +608,8 @@ class LossPlot(QWidget):
     def _on_draw_event(self, event: Any) -> None:
         if not self._live:
             return
-        c = self.canvas
-        self._bg = c.copy_from_bbox(c.figure.bbox)
+        self._bg.save()
+        self._bg.restore(self._scales(), self._scales_key())
         self._draw_live_artists()
 
     @Slot(bool)
@@ -613,7 +634,7 @@ class LossPlot(QWidget):
         if self._live:
             self._reset_limits = self._relayout = True
         else:
-            c.figure.set_layout_engine("constrained")
+            c.figure.set_layout_engine("constrained", **LAYOUT)
         log_y, log_x = self.log_scale.isChecked(), self.log_x.isChecked()
         seconds = self.x_column == ELAPSED
         label = X_AXES[max(self.x_axis.currentIndex(), 0)][2]

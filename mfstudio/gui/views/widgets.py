@@ -15,11 +15,21 @@ FIGURE_FILTERS = "PNG image (*.png);;SVG image (*.svg);;PDF document (*.pdf)"
 _EXT_FOR_FILTER = {"PNG": ".png", "SVG": ".svg", "PDF": ".pdf"}
 
 
-def caption(text: str) -> QLabel:
-    """A small grey sentence under or above a view, saying what it shows."""
+CAPTION_STYLE = "color: palette(placeholder-text); font-size: 11px;"
+
+
+def caption(text: str, lines: int = 0) -> QLabel:
+    """A small grey sentence under or above a view, saying what it shows. ``lines``: the height it keeps from
+    the start, so that a longer text (up to that many lines) does not resize the views beside it (for a
+    figure, a new layout and a full draw)."""
     lab = QLabel(text)
     lab.setWordWrap(True)
-    lab.setStyleSheet("color: palette(placeholder-text); font-size: 11px;")
+    lab.setStyleSheet(CAPTION_STYLE)
+    if lines:
+        lab.setText(" ".join(["Xg"] * lines * 40))  # wrapped to ``lines`` lines at the width asked for
+        lab.ensurePolished()
+        lab.setMinimumHeight(lab.heightForWidth(lab.fontMetrics().horizontalAdvance(lab.text()) // lines + 1))
+        lab.setText(text)
     return lab
 
 

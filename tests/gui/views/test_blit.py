@@ -1,0 +1,88 @@
+"""The blitting canvas helpers: no drawing while hidden, the two-level background, layouts with room kept."""
+
+from __future__ import annotations
+
+import numpy as np
+from matplotlib.figure import Figure
+from matplotlib.ticker import ScalarFormatter
+
+from mfstudio.gui.views.blit import Canvas, ScaledBackground, axis_key, solve_layout_with_room
+
+
+def _canvas(qtbot) -> Canvas:
+    c = Canvas(Figure(figsize=(4, 3), dpi=100))
+    qtbot.addWidget(c)
+    c.resize(400, 300)
+    c.draws = 0
+
+    def count(_event) -> None:
+        c.draws += 1
+
+    c.mpl_connect("draw_event", count)
+    return c
+
+
+def test_a_hidden_canvas_draws_only_once_shown(qtbot):
+    c = _canvas(qtbot)
+    c.figure.add_subplot().plot([1, 2, 3])
+    for _ in range(3):
+        c.draw_idle()
+        qtbot.wait(5)
+    assert c.draws == 0
+    c.show()
+    qtbot.waitExposed(c)
+    qtbot.waitUntil(lambda: c.draws >= 1)
+    qtbot.wait(20)
+    assert c.draws == 1  # what was asked for while hidden, drawn once
+
+
+def test_a_full_draw_answers_a_pending_idle_draw(qtbot):
+    c = _canvas(qtbot)
+    c.show()
+    qtbot.waitExposed(c)
+    qtbot.wait(20)
+    before = c.draws
+    c.draw_idle()
+    c.draw()
+    qtbot.wait(20)
+    assert c.draws == before + 1
+
+
+def test_the_scales_are_drawn_again_only_when_the_limits_move(qtbot):
+    c = _canvas(qtbot)
+    ax = c.figure.add_subplot()
+    line, = ax.plot([0, 1], [0, 1], animated=True)
+    scales = [ax.xaxis, ax.yaxis]
+    for a in scales:
+        a.set_animated(True)
+    bg = ScaledBackground(c)
+    c.show()
+    qtbot.waitExposed(c)
+    c.draw()
+    bg.save()
+    bg.restore(scales, axis_key(ax))
+    assert bg.scale_draws == 1
+    bg.restore(scales, axis_key(ax))
+    assert bg.scale_draws == 1  # the same limits: the saved background
+    before = c.copy_from_bbox(c.figure.bbox)
+    ax.set_ylim(0, 100)
+    bg.restore(scales, axis_key(ax))
+    assert bg.scale_draws == 2
+    after = c.copy_from_bbox(c.figure.bbox)
+    assert not np.array_equal(np.asarray(before), np.asarray(after))  # the new tick labels are on the canvas
+
+
+def test_a_layout_with_room_keeps_space_for_wider_labels_and_the_formatter(qtbot):
+    lefts = []
+    for room in (1, 9):
+        fig = Figure(figsize=(4, 3), dpi=100)
+        Canvas(fig)
+        ax = fig.add_subplot()
+        ax.set_ylim(0, 1)
+        fmt = ax.yaxis.get_major_formatter()
+        solve_layout_with_room(fig, [ax], room)
+        assert ax.yaxis.get_major_formatter() is fmt and isinstance(fmt, ScalarFormatter)
+        assert ax.yaxis.isDefault_majfmt
+        assert fig.get_layout_engine().__class__.__name__ == "PlaceHolderLayoutEngine"  # kept, not solved again
+        lefts.append(ax.get_position().x0)
+    assert lefts[1] > lefts[0] + 0.05
