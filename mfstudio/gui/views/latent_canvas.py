@@ -129,7 +129,7 @@ class MapCanvas(Canvas):
         self.setObjectName("latentMap")
         self.setAccessibleName("Latent map")
         self.setAccessibleDescription("Users and items as points in taste space; a selected user's taste arrow.")
-        self.setMinimumSize(60, 160)  # squeezed on a small screen; the splitter gives it room
+        self.setMinimumSize(60, 140)  # squeezed on a small screen; the splitter gives it room
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         ax = self.ax = self.figure.add_subplot()
         ax.set_aspect("equal", adjustable="datalim")
@@ -388,6 +388,12 @@ class MapCanvas(Canvas):
         lo, hi = lo - 0.08 * span, hi + (0.08 + named) * span
         if live:  # grow only, in round steps: the axes stay put while the points move
             step = nice_above(span / 8)
+            if self._live_limits is not None:
+                old_lo, old_hi = self._live_limits
+                # a side that must grow takes a quarter more room than it needs: points spreading out
+                # while a model learns move the limits (and the axes' drawing) a few times, not at every frame
+                lo = np.where(lo < old_lo, lo - 0.25 * span, old_lo)
+                hi = np.where(hi > old_hi, hi + 0.25 * span, old_hi)
             lo, hi = np.floor(lo / step) * step, np.ceil(hi / step) * step
             if self._live_limits is not None:
                 lo, hi = np.minimum(lo, self._live_limits[0]), np.maximum(hi, self._live_limits[1])

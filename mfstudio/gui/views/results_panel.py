@@ -118,7 +118,7 @@ class ResultsPanel(QWidget):
         rh.addWidget(self.recs_caption, 1)
         rh.addWidget(self.min_ratings)
         rh.addWidget(self.top_n)
-        self.r_hat_caption = caption("", lines=3)  # a biased model's longer caption does not resize the figures
+        self.r_hat_caption = caption("")
         self.r_hat_caption.setObjectName("rHatCaption")
         self.bias_caption = caption("")
         self.bias_caption.setObjectName("biasCaption")
