@@ -317,6 +317,12 @@ class Training:
         return self.solver.factors
 
     @property
+    def start_factors(self) -> Factors:
+        """A copy of the factors this model started from (the seed's, or the ones given)."""
+        start = self._start[0] if isinstance(self._start, tuple) else self._start
+        return start.copy()
+
+    @property
     def finished(self) -> bool:
         """True once a stop rule other than cancel/step ended the run."""
         return self.reason in (StopReason.BUDGET, StopReason.TOLERANCE, StopReason.EARLY_STOP, StopReason.DIVERGED)
