@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 import threading
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
@@ -27,6 +27,7 @@ from mfstudio.core.numbers import measure_text
 from mfstudio.core.params import PATIENCE
 from mfstudio.core.ratings import Ratings, Split
 from mfstudio.core.solvers import Factors, Solver, get_solver
+from mfstudio.core.solvers.micro import Stepper, Update
 
 EXPLODE_FACTOR = 1e10  # objective above this multiple of the starting one counts as diverged
 PROBE_TRIES = 4  # smaller learning rates tried after a divergence: alpha/10 ... alpha/10**4
@@ -86,6 +87,10 @@ class Control:
         while not self._running.wait(0.05):
             if self._stop.is_set():
                 return
+
+    def wait_unless_stopped(self, seconds: float) -> bool:
+        """Sleep up to ``seconds``, waking at once on stop; True when stopped."""
+        return self._stop.wait(max(seconds, 0.0))
 
 
 class History:
@@ -292,6 +297,7 @@ class Training:
         self._best_step = 0
         self._best_state: tuple[int, Any] | None = None  # (step at chunk start, solver state)
         self._out = np.empty((0, 5))
+        self._stepper: Stepper | None = None  # one update at a time (made on first use)
         self._n_train = len(self.split.train)
         self._n_val = len(self.split.val)
 
@@ -315,6 +321,66 @@ class Training:
     @property
     def factors(self) -> Factors:
         return self.solver.factors
+
+    # -- one update at a time ---------------------------------------------------------
+    @property
+    def updates_done(self) -> int:
+        """How many updates of the next step were made one at a time (0: none; the step is whole)."""
+        return 0 if self._stepper is None else self._stepper.position
+
+    @property
+    def updates_per_step(self) -> int:
+        """The updates one step is made of: one per training rating (sgd, biased-sgd), two halves (als, nmf)."""
+        return self._get_stepper().total
+
+    def _get_stepper(self) -> Stepper:
+        if self._stepper is None:
+            self._stepper = Stepper(self.solver)
+        return self._stepper
+
+    def step_update(self, focus: int | None = None) -> tuple[Update, Snapshot]:
+        """Make the next single update of the next step (see :mod:`mfstudio.core.solvers.micro`).
+
+        The update that completes a step scores it into the history as a whole step would be;
+        the snapshot is then finished (with the reason a step ends with). ``focus``: the row a
+        half-step shows as its example.
+        """
+        stepper = self._get_stepper()
+        if stepper.position == 0 and self.step >= self.budget:
+            self.set_budget(self.step + 1)
+        self.reason = None
+        t_start = self.elapsed
+        t0 = time.perf_counter()
+        update = stepper.next(focus)
+        self.elapsed += time.perf_counter() - t0
+        if not update.completes_step:
+            return update, self._snapshot(None, 0.0, False)
+        last = self._record_step(t_start)
+        e = float(last[1])
+        self.reason = (StopReason.TOLERANCE if not e >= float(self.params["tol"]) or e == math.inf
+                       else StopReason.BUDGET if self.step >= self.budget else StopReason.STEP)
+        return update, self._snapshot(last, 0.0, True)
+
+    def _record_step(self, t_start: float) -> np.ndarray:
+        """Score the step the stepper just completed, as the kernels score one, into the history."""
+        assert self._stepper is not None
+        out = np.empty((1, 5))
+        self._stepper.score(out)
+        start = self.step
+        self.solver.steps_done += 1
+        rows = self._metrics_rows(out, start, t_start, self.elapsed, 1)
+        self.history.extend(rows)
+        return rows[-1]
+
+    def _finish_step(self) -> None:
+        """A step begun one update at a time is made whole (at the kernels' speed) before steps go on."""
+        if self._stepper is None or self._stepper.position == 0:
+            return
+        t_start = self.elapsed
+        t0 = time.perf_counter()
+        self._stepper.finish()
+        self.elapsed += time.perf_counter() - t0
+        self._record_step(t_start)
 
     @property
     def start_factors(self) -> Factors:
@@ -388,11 +454,15 @@ class Training:
         *,
         max_steps: int | None = None,
         chunk_seconds: float = 0.01,
+        pace: Callable[[], float] | None = None,
     ) -> Iterator[Snapshot]:
         """Advance towards the step budget, yielding a snapshot after each chunk.
 
         The last snapshot has ``finished=True`` and a ``reason``. ``max_steps`` limits
         this call (the Step button asks for one); the run can be continued later.
+        ``pace``: steps per second at most (asked again before every step, so a change takes
+        effect at once; infinite or None: as fast as possible); a paced run makes one step per
+        chunk, so every step is yielded. A step begun one update at a time is finished first.
         """
         control = control or Control()
         from mfstudio.core.solvers.warmup import ensure_compiled, wait_for_child
@@ -407,22 +477,29 @@ class Training:
         self.message = ""
         self.suggestion = {}
         stop_at = self.budget if max_steps is None else min(self.budget, self.step + int(max_steps))
+        self._finish_step()  # the step in progress counts as the first of ``max_steps``
         # first chunk: about WORK_PER_CHUNK rating-feature updates, then timed
         work = self._n_train * int(self.params["K"]) + sum(self.ratings.shape)
         chunk = max(1, WORK_PER_CHUNK // max(work, 1))
         rate = 0.0
         last: np.ndarray | None = None
+        t_step: float | None = None  # when the last paced step was made
         while True:
+            remaining = stop_at - self.step
+            if remaining > 0 and t_step is not None and pace is not None:  # slow motion: the next step when due
+                self._wait_for_pace(pace, control, t_step)
+            limit = math.inf if pace is None else float(pace())
             if control.paused:
                 control.wait_while_paused()
             if control.stopped:
                 self.reason = StopReason.CANCELLED
                 break
-            remaining = stop_at - self.step
             if remaining <= 0:
                 self.reason = StopReason.BUDGET if self.step >= self.budget else StopReason.STEP
                 break
-            n = min(chunk, remaining)
+            paced = math.isfinite(limit) and limit > 0
+            n = 1 if paced else min(chunk, remaining)
+            t_step = time.perf_counter() if paced else None
             start_step = self.step
             saved = self.solver.get_state()
             if self._out.shape[0] < n:  # reused: fresh pages for every chunk cost more than small runs
@@ -482,6 +559,17 @@ class Training:
             yield self._snapshot(None, rate, finished=True)
         else:
             yield self._snapshot(last, rate, finished=True)
+
+    @staticmethod
+    def _wait_for_pace(pace: Callable[[], float], control: Control, t_step: float) -> None:
+        """Wait until the next step is due at the pace asked for now (read again every 50 ms)."""
+        while not control.stopped:
+            limit = float(pace())
+            if not (math.isfinite(limit) and limit > 0):
+                return
+            left = t_step + 1.0 / limit - time.perf_counter()
+            if left <= 0 or control.wait_unless_stopped(min(left, 0.05)):
+                return
 
     def _diverges(self, value: float, n_steps: int, deadline: float, control: Control) -> bool | None:
         """Whether ``n_steps`` steps with learning rate ``value``, from this run's start, diverge.

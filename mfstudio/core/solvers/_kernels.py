@@ -408,6 +408,57 @@ def _below(state, m):
 
 
 @njit(**_OPTS)
+def biased_epoch_order(nnz, block, state):
+    """The order in which the next epoch of :func:`biased_run` visits the layout's entries, drawing from
+    ``state`` exactly as that epoch draws (so the epoch can be taken one rating at a time)."""
+    order = np.empty(nnz, np.int64)
+    nb_max = nnz // block + 2
+    blocks = np.empty(nb_max, np.int64)
+    local = np.empty(block, np.int64)
+    off = _below(state, block)
+    nb = (nnz + off + block - 1) // block
+    for b in range(nb):
+        blocks[b] = b
+    _shuffle(blocks[:nb], state)
+    w = 0
+    for bi in range(nb):
+        b = blocks[bi]
+        lo = b * block - off
+        if lo < 0:
+            lo = 0
+        hi = (b + 1) * block - off
+        if hi > nnz:
+            hi = nnz
+        m = hi - lo
+        for t in range(m):
+            local[t] = lo + t
+        _shuffle(local[:m], state)
+        for t in range(m):
+            order[w] = local[t]
+            w += 1
+    return order
+
+
+@njit(**_OPTS)
+def biased_updates(order, su, si, sr, P, Qt, ub, ib, mu, alpha, beta):
+    """The updates of :func:`biased_run`'s epoch for the layout's entries ``order`` (the rest of an epoch that
+    was begun one rating at a time), in that order and with the same arithmetic."""
+    K = P.shape[1]
+    for t in range(order.shape[0]):
+        n = order[t]
+        u = su[n]
+        i = si[n]
+        err = sr[n] - (mu + ub[u] + ib[i] + _dot(P, u, Qt, i))
+        ub[u] += alpha * (err - beta * ub[u])
+        ib[i] += alpha * (err - beta * ib[i])
+        for k in range(K):
+            puk = P[u, k]
+            qik = Qt[i, k]
+            P[u, k] += alpha * (err * qik - beta * puk)
+            Qt[i, k] += alpha * (err * puk - beta * qik)
+
+
+@njit(**_OPTS)
 def biased_run(rows, cols, vals, su, si, sr, P, Qt, ub, ib, mu, alpha, beta, tol, n_steps, block, state,
                vrows, vcols, vvals, out):
     """Epochs of biased SGD over (su, si, sr), the training entries in a fixed seeded shuffle.

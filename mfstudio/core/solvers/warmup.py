@@ -53,6 +53,12 @@ def ensure_compiled(name: str) -> None:
         cls = get_solver(name)
         s = cls(tiny.shape, split.train, split.val, {"steps": 1})
         s.run(1, np.empty((1, 5)))
+        from mfstudio.core.solvers.micro import Stepper
+
+        one = Stepper(s)  # the kernels called one update at a time (and to finish a step begun so)
+        one.next()
+        one.finish()
+        one.score(np.empty((1, 5)))
         _ready.add(name)
 
 
