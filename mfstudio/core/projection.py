@@ -52,6 +52,15 @@ class Projection:
     basis: np.ndarray | None  # (K, 2) the unit vectors projected onto (K > 2); pass as ``previous``
     note: str = ""  # a sentence about the axes when they need one (K = 1, K > 2)
 
+    def place(self, X: np.ndarray) -> np.ndarray:
+        """Where the K-vectors ``X`` (rows: users' P rows or items' Q columns) sit on this map."""
+        X = np.atleast_2d(np.asarray(X, dtype=float))
+        if self.basis is not None:
+            return X @ self.basis
+        if X.shape[1] == 1:
+            return np.column_stack([X[:, 0], np.zeros(len(X))])
+        return X[:, :2].copy()
+
 
 def _percent(share: float) -> str:
     p = 100.0 * share

@@ -23,6 +23,7 @@ import numpy as np
 
 from mfstudio.core import memory, metrics
 from mfstudio.core.errors import DataError
+from mfstudio.core.notebook import is_printed
 from mfstudio.core.numbers import measure_text
 from mfstudio.core.params import PATIENCE
 from mfstudio.core.ratings import Ratings, Split
@@ -35,6 +36,7 @@ PROBE_MIN_STEPS = 50  # each is run at least this many steps (or 10x the step th
 PROBE_SECONDS = 2.0  # ... within this much time for all of them together
 MAX_RATING = 1e6  # larger magnitudes overflow the objective within a step or two
 WORK_PER_CHUNK = 200_000  # rating x feature updates in the first, untimed chunk (well under 10 ms)
+PRINTOUTS_KEPT = 1000  # the notebook's printouts a training holds until they are taken
 HISTORY_COLUMNS = ("step", "objective", "train_rmse", "train_mae", "val_rmse", "val_mae", "elapsed_s")
 
 
@@ -298,6 +300,8 @@ class Training:
         self._best_state: tuple[int, Any] | None = None  # (step at chunk start, solver state)
         self._out = np.empty((0, 5))
         self._stepper: Stepper | None = None  # one update at a time (made on first use)
+        self.log_every: int | None = None  # the notebook's printout every so many steps (None: none)
+        self._printouts: list[tuple[int, Factors]] = []  # (the notebook's step index, the factors then)
         self._n_train = len(self.split.train)
         self._n_val = len(self.split.val)
 
@@ -370,7 +374,26 @@ class Training:
         self.solver.steps_done += 1
         rows = self._metrics_rows(out, start, t_start, self.elapsed, 1)
         self.history.extend(rows)
+        self._keep_printout()
         return rows[-1]
+
+    # -- the notebook's printout ------------------------------------------------------
+    def take_printouts(self) -> list[tuple[int, Factors]]:
+        """The (step index, factors) the notebook would have printed since the last call (see log_every)."""
+        out, self._printouts = self._printouts, []
+        return out
+
+    def _keep_printout(self) -> None:
+        if self.log_every and is_printed(self.step, self.log_every):
+            self._printouts.append((self.step - 1, self.solver.factors.copy()))
+            del self._printouts[:-PRINTOUTS_KEPT]
+
+    def _steps_to_printout(self) -> int | None:
+        """Steps from now to the next one the notebook prints after (None without a printout)."""
+        if not self.log_every:
+            return None
+        every = int(self.log_every)
+        return 1 + every * -(-self.step // every) - self.step
 
     def _finish_step(self) -> None:
         """A step begun one update at a time is made whole (at the kernels' speed) before steps go on."""
@@ -499,6 +522,9 @@ class Training:
                 break
             paced = math.isfinite(limit) and limit > 0
             n = 1 if paced else min(chunk, remaining)
+            to_print = self._steps_to_printout()
+            if to_print is not None:  # a chunk ends where the notebook prints, so the factors then are seen
+                n = min(n, to_print)
             t_step = time.perf_counter() if paced else None
             start_step = self.step
             saved = self.solver.get_state()
@@ -532,6 +558,7 @@ class Training:
                 break
             rows = self._metrics_rows(out[:done], start_step, t_start, self.elapsed, done)
             self.history.extend(rows)
+            self._keep_printout()
             last = rows[-1]
             if self._n_val and self.patience is not None:
                 vr = np.sqrt(out[:done, 3] / self._n_val)

@@ -166,6 +166,9 @@ def menus() -> dict[str, list[tuple]]:
             ("&Pause / Resume", "window.toggle_pause", "Ctrl+P", "", "actionPause"),
             ("&Stop", "window.stop", ["Esc", "Ctrl+."], "", "actionStop"),
             ("One st&ep", "window.step", "Ctrl+T", "", "actionStep"),
+            ("One &update", "window.step_rating", "Ctrl+Shift+T",
+             "Make the next single update, shown in the notebook's arithmetic: one rating's (sgd, biased-sgd) or "
+             "half a step (als, nmf).", "actionStepRating"),
             ("&Reset (new random start)", "window.reset", "Ctrl+R", "", "actionReset"),
             ("-",),
             ("&Clear earlier runs from the curve", "plot.clear_runs", "Ctrl+Shift+L", "", ""),

@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QGridLayout,
     QGroupBox,
+    QHBoxLayout,
     QLabel,
     QPushButton,
     QSpinBox,
@@ -39,6 +40,10 @@ from mfstudio.core import SOLVERS, MFStudioError, ParamSpec, get_solver
 from mfstudio.core.numbers import SPACES, UNAMBIGUOUS_COMMA, NumberError, is_number, param_text, read_number
 from mfstudio.core.params import HOLDOUT, PATIENCE
 from mfstudio.gui.settings import Settings
+
+# The speeds offered, fastest first: the default runs at full speed; the slowest makes one step a second.
+SPEEDS = (("As fast as possible", math.inf), ("30 steps a second", 30.0), ("10 steps a second", 10.0),
+          ("3 steps a second", 3.0), ("One step a second", 1.0))
 
 SHARED = ("K", "seed")  # parameters kept when the solver changes; the others follow the solver
 _NICE = (1.0, 2.0, 5.0)
@@ -318,6 +323,7 @@ class ControlPanel(QWidget):
     """
 
     paramsChanged = Signal()
+    speedChanged = Signal(float)  # steps per second at most (infinite: as fast as possible)
     widgetsRebuilt = Signal()  # the parameter spin boxes were replaced (the tab order must follow)
     statusMessage = Signal(str)
 
@@ -390,6 +396,25 @@ class ControlPanel(QWidget):
         self.reset_button = self._button("Reset", "resetButton", "Reset",
                                          "Forget the trained model and draw a new random start "
                                          "(the seed goes up by one).")
+        self.speed_box = QComboBox()
+        self.speed_box.setObjectName("speedControl")
+        self.speed_box.setAccessibleName("Training speed")
+        self.speed_box.setToolTip("How fast a run goes: as fast as possible, or slowed down so every view "
+                                  "(grid, R-hat, P, Q, the latent map and the loss curve) moves step by step. "
+                                  "A change takes effect at once, also during a run.")
+        for text, rate in SPEEDS:
+            self.speed_box.addItem(text, rate)
+        self.speed_box.currentIndexChanged.connect(lambda _i: self.speedChanged.emit(self.speed()))
+        speed_label = QLabel("Spee&d")
+        speed_label.setBuddy(self.speed_box)
+        self.update_button = self._button("One update", "stepRatingButton", "One update",
+                                          "Make the next single update and show its arithmetic: one rating's "
+                                          "(sgd, biased-sgd) or half a step (als, nmf).")
+        speed_row = QHBoxLayout()
+        speed_row.setSpacing(4)
+        speed_row.addWidget(speed_label)
+        speed_row.addWidget(self.speed_box, 1)
+        speed_row.addWidget(self.update_button)
         buttons = QGridLayout()  # two rows: six buttons side by side would make the window too wide
         buttons.setSpacing(4)
         for i, b in enumerate((self.train_button, self.continue_button, self.step_button, self.pause_button,
@@ -408,11 +433,24 @@ class ControlPanel(QWidget):
         lay.addWidget(self.param_box)
         lay.addWidget(split_box)
         lay.addLayout(buttons)
+        lay.addLayout(speed_row)
         lay.addStretch(1)
 
         self.solver_box.currentIndexChanged.connect(self._on_solver_index)
         self._build_params("sgd")
         self.set_running(False)
+
+    def speed(self) -> float:
+        """The speed chosen: steps per second at most (infinite: as fast as possible)."""
+        return float(self.speed_box.currentData())
+
+    def set_speed(self, steps_per_second: float) -> None:
+        """Choose the speed nearest ``steps_per_second`` among those offered."""
+        rates = [r for _t, r in SPEEDS]
+        k = min(range(len(rates)), key=lambda n: abs(math.log(rates[n]) - math.log(steps_per_second))
+                if math.isfinite(rates[n]) and math.isfinite(steps_per_second) else
+                (0 if rates[n] == steps_per_second else math.inf))
+        self.speed_box.setCurrentIndex(k)
 
     # -- construction helpers ---------------------------------------------------------------
     def _button(self, text: str, name: str, accessible: str, tip: str) -> QPushButton:
@@ -483,10 +521,11 @@ class ControlPanel(QWidget):
         self.seed.setValue(int(seed))
 
     def tab_chain(self) -> list[QWidget]:
-        """The panel's widgets in Tab order: solver, its parameters, seed, hold-out, patience, buttons row by row."""
+        """The panel's widgets in Tab order: solver, its parameters, seed, hold-out, patience, buttons row by row,
+        then the speed and the single update."""
         return [self.solver_box, *self.param_widgets.values(), self.seed, self.holdout_box, self.patience_box,
                 self.train_button, self.continue_button, self.step_button, self.pause_button, self.stop_button,
-                self.reset_button]
+                self.reset_button, self.speed_box, self.update_button]
 
     # -- remembered between starts ------------------------------------------------------------
     def restore_from(self, settings: Settings) -> None:
@@ -554,7 +593,7 @@ class ControlPanel(QWidget):
     def set_running(self, running: bool, paused: bool = False) -> None:
         """Enable the controls that make sense while a run is (or is not) going (Continue: see the window)."""
         for w in (*self.param_widgets.values(), self.seed, self.holdout_box, self.patience_box, self.solver_box,
-                  self.train_button, self.step_button, self.reset_button):
+                  self.train_button, self.step_button, self.reset_button, self.update_button):
             w.setEnabled(not running)
         self.pause_button.setEnabled(running)
         self.stop_button.setEnabled(running)

@@ -11,12 +11,16 @@ Signals, in the order a run makes them: ``started(RunStart)``, ``progress(Progre
 most ~30 times a second, ``finished(RunEnd)``. Besides: ``loaded(Shown)`` (results opened
 from a file), ``reset(Shown)`` (a new random start), ``cleared()`` (a new document),
 ``stale(bool)``, ``recommendationsChanged(object)``, ``pausedChanged(bool)``,
-``message(str)`` and ``modelChanged()`` (what Continue could go on from changed).
+``message(str)``, ``modelChanged()`` (what Continue could go on from changed) and
+``updated(Updated)`` (one update made, by :meth:`Experiment.step_update`). ``speed`` is
+the pace of runs (steps per second at most; infinite: as fast as possible), read by the
+worker before every step, so a change takes effect at once.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import math
 import types
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -38,9 +42,10 @@ from mfstudio.core import (
     get_solver,
     recommend,
 )
+from mfstudio.core.solvers.micro import Update
 from mfstudio.gui.worker import Outcome, Progress, TrainingRunner, training_recipe
 
-__all__ = ["Experiment", "Progress", "RunEnd", "RunRequest", "RunStart", "Shown"]
+__all__ = ["Experiment", "Progress", "RunEnd", "RunRequest", "RunStart", "Shown", "Updated"]
 
 
 def holdout_of(ratings: Ratings, held_out_cells: np.ndarray) -> float:
@@ -151,6 +156,16 @@ class RunEnd:
         return self.outcome.snapshot
 
 
+@dataclass(frozen=True)
+class Updated:
+    """One update made one at a time (``update``) and the result shown after it."""
+
+    update: Update
+    shown: Shown
+    new_line: bool  # the model is new: the loss curve starts a line for it
+    printouts: list[tuple[int, Factors]] = field(default_factory=list)  # the notebook's, when a step completed
+
+
 class Experiment(QObject):
     """The current run, its model and its result; every view subscribes to its signals."""
 
@@ -166,6 +181,8 @@ class Experiment(QObject):
     pausedChanged = Signal(bool)
     modelChanged = Signal()  # the model Continue would go on from appeared or went (besides started/finished)
     message = Signal(str)
+    updated = Signal(object)  # Updated: one update made (after ``reset`` showed its result)
+    speedChanged = Signal(float)
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -182,6 +199,8 @@ class Experiment(QObject):
         self._shown: Shown | None = None
         self._stale = False
         self._top_n, self._min_ratings = 5, 0
+        self._speed = math.inf  # steps per second at most (read by the worker thread: a float, set whole)
+        self._log_every: int | None = None  # the notebook's printout every so many steps (None: none)
 
     # ------------------------------------------------------------------ state
     @property
@@ -302,6 +321,61 @@ class Experiment(QObject):
         self.modelChanged.emit()
         return snap
 
+    @property
+    def speed(self) -> float:
+        """Steps per second at most (infinite: as fast as possible)."""
+        return self._speed
+
+    def set_speed(self, steps_per_second: float) -> None:
+        """The pace of runs from now on, the going one included (it takes effect at its next step)."""
+        rate = float(steps_per_second)
+        if not rate > 0:
+            raise DataError("The speed must be more than 0 steps a second.")
+        if rate != self._speed:
+            self._speed = rate
+            self.speedChanged.emit(rate)
+
+    def _pace(self) -> float:
+        return self._speed
+
+    @property
+    def log_every(self) -> int | None:
+        """The notebook's printout every so many steps, for the runs started from now (None: none)."""
+        return self._log_every
+
+    def set_log_every(self, steps: int | None) -> None:
+        if steps is not None and int(steps) < 1:
+            raise DataError("The printout interval must be at least 1 step.")
+        self._log_every = None if steps is None else int(steps)
+
+    def step_update(self, request: RunRequest, focus: tuple[int | None, int | None] = (None, None)) -> Updated:
+        """Make the next single update of the current model (a new one if there is none, or the data or the
+        parameters changed): one rating's for sgd and biased-sgd, half a step for als and nmf (see
+        :mod:`mfstudio.core.solvers.micro`). Made here, at once: one update is small work. ``focus``: the
+        (user, item) a half-step shows as its example."""
+        if self.running:
+            raise DataError("A run is going; stop it first.")
+        model = self._model if self._model_key == request.key else None
+        new_line = model is None or model.reason is StopReason.DIVERGED or not self._has_line
+        if model is None or model.reason is StopReason.DIVERGED:
+            self._check(request)
+            model = request.recipe()()
+            self._model, self._model_key = model, request.key
+        side = 0 if model.updates_done == 0 or model.solver_name not in ("als", "nmf") else 1
+        model.log_every = self._log_every
+        update, snap = model.step_update(focus[side] if model.solver_name in ("als", "nmf") else None)
+        self._has_line = True
+        history = model.history.arrays()
+        result = RunResult.from_snapshot(model.solver_name, model.params, snap, history)
+        self._shown = Shown(result, model.ratings, request.held_out_cells, None, history, snap, request.patience)
+        self._set_stale(False)
+        self._snapshot = snap
+        self.reset.emit(self._shown)
+        updated = Updated(update, self._shown, new_line, model.take_printouts())
+        self.updated.emit(updated)
+        self.modelChanged.emit()
+        return updated
+
     def pause(self) -> None:
         if self.running and not self.paused:
             self.runner.pause()
@@ -408,7 +482,7 @@ class Experiment(QObject):
         self._model = None  # the worker thread owns it until the run has ended
         self._set_stale(False)
         self.runner.start(model, max_steps=max_steps, top_n=self._top_n, min_ratings=self._min_ratings,
-                          budget=budget)
+                          budget=budget, pace=self._pace, log_every=self._log_every)
         self.started.emit(run)  # running by now; the first progress report is queued behind this
 
     @Slot(object)

@@ -22,7 +22,7 @@ from mfstudio.core import MFStudioError, Ratings, RunResult, Session, load_examp
 from mfstudio.gui import actions, dialogs
 from mfstudio.gui.controls import ControlPanel
 from mfstudio.gui.document import Document
-from mfstudio.gui.experiment import Experiment, RunEnd, RunRequest, RunStart
+from mfstudio.gui.experiment import Experiment, RunEnd, RunRequest, RunStart, Updated
 from mfstudio.gui.exports import Exporter
 from mfstudio.gui.recovery import pending_recovery
 from mfstudio.gui.settings import Settings
@@ -31,9 +31,11 @@ from mfstudio.gui.views.grid_panel import GridPanel
 from mfstudio.gui.views.ladder import LadderPanel
 from mfstudio.gui.views.latent_map import LatentMap
 from mfstudio.gui.views.layers import LayersPanel
+from mfstudio.gui.views.notebook_log import NotebookLog
 from mfstudio.gui.views.plot import LossPlot
 from mfstudio.gui.views.results_panel import ResultsPanel
 from mfstudio.gui.views.status import RunStatus
+from mfstudio.gui.views.update_panel import UpdatePanel
 from mfstudio.gui.views.widgets import FoldingSplitter
 from mfstudio.gui.viewstate import Selection, ShownParts
 
@@ -103,6 +105,12 @@ class MainWindow(QMainWindow):
                              "Which parts of the model predict, and the error each part leaves")
         self.results.add_tab(LayersPanel(self.experiment, self.selection), "Layers",
                              "R-hat as the sum of one simple picture per factor, and what is left over")
+        self.update_panel = UpdatePanel(self.experiment)
+        self.results.add_tab(self.update_panel, "This update",
+                             "The last single update (Training ▸ One update) in the notebook's notation")
+        self.notebook_log = NotebookLog(self.experiment)
+        self.results.add_tab(self.notebook_log, "Printout", "What the notebook printed: R-hat, P and Q every 1,000 "
+                             "steps (or the interval chosen)")
         self.grid, self.tabs = self.grid_panel.grid, self.results.tabs
         for name in ("p_model", "q_model", "r_hat_model", "recs_model", "stale_banner", "top_n", "min_ratings"):
             setattr(self, name, getattr(self.results, name))
@@ -147,9 +155,12 @@ class MainWindow(QMainWindow):
         c, doc, ex = self.controls, self.document, self.experiment
         for button, slot in ((c.train_button, self.train), (c.pause_button, self.toggle_pause),
                              (c.stop_button, self.stop), (c.step_button, self.step), (c.reset_button, self.reset),
-                             (c.continue_button, self.continue_training)):
+                             (c.continue_button, self.continue_training), (c.update_button, self.step_rating)):
             button.clicked.connect(slot)
-        for source in (c, self.grid, self.plot, self.results, self.explain, self.latent_map):
+        c.speedChanged.connect(ex.set_speed)
+        ex.updated.connect(self._on_updated)
+        for source in (c, self.grid, self.plot, self.results, self.explain, self.latent_map, self.update_panel,
+                       self.notebook_log):
             source.statusMessage.connect(self.show_message)
         doc.statusMessage.connect(self.show_message)
         ex.message.connect(self.show_message)
@@ -229,6 +240,18 @@ class MainWindow(QMainWindow):
     def step(self) -> None:
         """Make one training step on the current model (a new one if there is none, or the data changed)."""
         self._command(self.experiment.step)
+
+    @Slot()
+    def step_rating(self) -> None:
+        """Make the next single update (a rating's, or half a step) and show what it did."""
+        sel = self.selection.current
+        self._command(lambda r: self.experiment.step_update(r, (sel.user, sel.item)), "Cannot make an update")
+
+    @Slot(object)
+    def _on_updated(self, updated: Updated) -> None:
+        u = updated.update
+        if u.is_rating:  # its cell, highlighted in the grid and in R-hat (and explained)
+            self.selection.select(u.user, u.item)
 
     @Slot()
     def reset(self) -> None:
@@ -317,8 +340,8 @@ class MainWindow(QMainWindow):
         running, paused = self.running, self.experiment.paused
         self.controls.set_running(running, paused)
         self.grid_panel.set_running(running)
-        for a in (self.action_train, self.action_step, self.action_reset, self.action_export, self.action_import,
-                  self.action_resize):
+        for a in (self.action_train, self.action_step, self.action_step_rating, self.action_reset, self.action_export,
+                  self.action_import, self.action_resize):
             a.setEnabled(not running)
         self.action_pause.setEnabled(running)
         self.action_stop.setEnabled(running)

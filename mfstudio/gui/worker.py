@@ -22,6 +22,7 @@ from PySide6.QtCore import QObject, QThread, Signal, Slot
 from mfstudio.core import (
     HISTORY_COLUMNS,
     Control,
+    Factors,
     MFStudioError,
     Ratings,
     Recommendations,
@@ -40,6 +41,7 @@ class Progress:
 
     snapshot: Snapshot
     history: np.ndarray  # (n, 7) rows, columns as mfstudio.core.HISTORY_COLUMNS
+    printouts: list[tuple[int, Factors]] = field(default_factory=list)  # the notebook's, since the last report
 
 
 @dataclass
@@ -57,6 +59,7 @@ class Outcome:
     error: str = ""
     user_error: bool = False
     training: Training | None = field(default=None, repr=False)
+    printouts: list[tuple[int, Factors]] = field(default_factory=list, repr=False)  # not yet reported
 
     @property
     def reason(self) -> StopReason | None:
@@ -90,7 +93,8 @@ class TrainingThread(QThread):
     ready = Signal(object)  # list[str]: the split's warnings, once the model is built (before any progress)
 
     def __init__(self, training: Training | Callable[[], Training], control: Control, max_steps: int | None,
-                 top_n: int, min_ratings: int = 0, budget: int | None = None) -> None:
+                 top_n: int, min_ratings: int = 0, budget: int | None = None,
+                 pace: Callable[[], float] | None = None, log_every: int | None = None) -> None:
         super().__init__()
         self.setObjectName("mfstudio-training")
         self.recipe = None if isinstance(training, Training) else training
@@ -98,6 +102,8 @@ class TrainingThread(QThread):
         self.control = control
         self.max_steps = max_steps
         self.budget = budget
+        self.pace = pace  # steps per second at most, asked before every step (slow motion); None: full speed
+        self.log_every = log_every  # the notebook's printout every so many steps (None: none)
         self.top_n = top_n
         self.min_ratings = min_ratings
         self.outcome: Outcome | None = None  # written by run(), read after the thread ended
@@ -130,8 +136,11 @@ class TrainingThread(QThread):
                                    training=self.training)
             return
         self.ready.emit(list(self.training.split.warnings))
+        self.training.log_every = self.log_every
+        printouts: list[tuple[int, Factors]] = []  # taken from the training, not yet reported
         try:
-            for snap in self.training.run(self.control, max_steps=self.max_steps):
+            for snap in self.training.run(self.control, max_steps=self.max_steps, pace=self.pace):
+                printouts += self.training.take_printouts()
                 if snap.finished:
                     final = snap
                     break
@@ -139,14 +148,16 @@ class TrainingThread(QThread):
                 if now - last_emit >= interval and self.taken.is_set():
                     self.taken.clear()
                     last_emit = now
-                    self.progress.emit(Progress(snap, self.training.history.arrays()))
+                    self.progress.emit(Progress(snap, self.training.history.arrays(), printouts))
+                    printouts = []
             if final is None:
                 raise RuntimeError("the training ended without a final state")
             recs = None
             if self.top_n > 0 and final.factors.all_finite():
                 recs = recommend(self.training.ratings, final.factors, self.top_n, train=self.training.split.train,
                                  min_ratings=self.min_ratings)
-            self.outcome = Outcome(final, self.training.history.arrays(), recs, training=self.training)
+            self.outcome = Outcome(final, self.training.history.arrays(), recs, training=self.training,
+                                   printouts=printouts + self.training.take_printouts())
         except Exception as exc:  # reported to the user on the GUI thread, never swallowed
             traceback.print_exc()
             self.outcome = Outcome(final, self.training.history.arrays(), None,
@@ -182,17 +193,20 @@ class TrainingRunner(QObject):
 
     # -- commands (GUI thread) ----------------------------------------------------------
     def start(self, training: Training | Callable[[], Training], *, max_steps: int | None = None,
-              top_n: int = 5, min_ratings: int = 0, budget: int | None = None) -> None:
+              top_n: int = 5, min_ratings: int = 0, budget: int | None = None,
+              pace: Callable[[], float] | None = None, log_every: int | None = None) -> None:
         """Run ``training`` (to its end, or ``max_steps`` more steps) on a new thread.
 
         ``training`` may be a function that builds the Training (see :func:`training_recipe`);
-        it is then called on the worker thread. ``budget`` sets a new step budget first. From
+        it is then called on the worker thread. ``budget`` sets a new step budget first; ``pace`` gives the
+        steps per second at most (read before every step, from the worker thread); ``log_every``: the
+        notebook's printout every so many steps (reported with the progress). From
         here until ``finished`` the caller must not touch ``training``: the thread owns it.
         """
         if self._thread is not None:
             raise RuntimeError("A training run is already going; stop it first.")
         self.control = Control()
-        thread = TrainingThread(training, self.control, max_steps, top_n, min_ratings, budget)
+        thread = TrainingThread(training, self.control, max_steps, top_n, min_ratings, budget, pace, log_every)
         thread.progress.connect(self._on_progress)
         thread.ready.connect(self._on_ready)
         thread.finished.connect(self._on_thread_finished)

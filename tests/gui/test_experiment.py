@@ -146,3 +146,81 @@ def test_recommendation_settings_list_the_shown_result_again(qtbot):
     recs = blocker.args[0]
     assert recs is not None and ex.recommendations() is recs
     assert ex.top_n == 1
+
+
+# -- one update at a time, slow motion, the notebook's printout ---------------------------------------------
+def test_nine_single_updates_are_one_step_and_each_is_reported(qtbot):
+    ex = Experiment()
+    seen: list = []
+    ex.updated.connect(seen.append)
+    req = request(steps=10)
+    for _ in range(9):
+        ex.step_update(req)
+    assert [u.update.index for u in seen] == list(range(9)) and seen[0].new_line and not seen[1].new_line
+    assert seen[-1].update.completes_step and ex.snapshot.step == 1 and ex.result.steps_done == 1
+    ref = Training(req.ratings, "sgd", dict(req.params))
+    list(ref.run(max_steps=1))
+    assert np.array_equal(ex.result.factors.P, ref.factors.P) and np.array_equal(ex.result.factors.Q, ref.factors.Q)
+    end = run_to_end(qtbot, ex, ex.step, req)  # Step goes on from the same model: step 2
+    assert end.shown.result.steps_done == 2
+
+
+def test_a_step_begun_one_update_at_a_time_is_finished_by_step(qtbot):
+    ex = Experiment()
+    req = request(steps=10, solver="biased-sgd")
+    ex.step_update(req)
+    end = run_to_end(qtbot, ex, ex.step, req)
+    ref = Training(req.ratings, "biased-sgd", dict(req.params))
+    list(ref.run(max_steps=1))
+    assert end.shown.result.steps_done == 1 and np.array_equal(end.shown.result.factors.P, ref.factors.P)
+
+
+def test_half_steps_of_als_show_the_focused_user_then_item():
+    ex = Experiment()
+    req = request(steps=10, solver="als")
+    first = ex.step_update(req, focus=(2, 3)).update
+    second = ex.step_update(req, focus=(2, 3)).update
+    assert (first.side, first.row) == ("users", 2) and (second.side, second.row) == ("items", 3)
+    assert ex.result.steps_done == 1
+
+
+def test_slow_motion_goes_at_the_speed_chosen_and_a_change_takes_effect_at_once(qtbot):
+    ex = Experiment()
+    ex.set_speed(10.0)
+    steps: list[int] = []
+    ex.progress.connect(lambda report: steps.append(report.snapshot.step))
+    with qtbot.waitSignal(ex.finished, timeout=10_000):
+        ex.train(request(steps=5))
+    assert steps == [1, 2, 3, 4, 5]  # every step reported
+    ex.set_speed(1.0)
+    ex.train(request(steps=100_000))
+    qtbot.wait(300)
+    ex.set_speed(float("inf"))  # as fast as possible: the run ends long before 100,000 s
+    with qtbot.waitSignal(ex.finished, timeout=10_000) as blocker:
+        pass
+    assert blocker.args[0].shown.result.steps_done == 100_000
+    with pytest.raises(DataError):
+        ex.set_speed(0)
+
+
+def test_stop_stops_a_slow_run_within_a_second(qtbot):
+    ex = Experiment()
+    ex.set_speed(1.0)
+    ex.train(request(steps=1000))
+    qtbot.wait(200)
+    import time
+
+    t0 = time.perf_counter()
+    with qtbot.waitSignal(ex.finished, timeout=5_000) as blocker:
+        ex.stop()
+    assert time.perf_counter() - t0 < 1.0 and blocker.args[0].reason == "cancelled"
+
+
+def test_the_notebooks_printouts_come_with_the_run(qtbot):
+    ex = Experiment()
+    ex.set_log_every(1000)
+    got: list[int] = []
+    ex.progress.connect(lambda report: got.extend(s for s, _f in report.printouts))
+    end = run_to_end(qtbot, ex, ex.train, request(steps=3500))
+    got += [s for s, _f in end.outcome.printouts]
+    assert got == [0, 1000, 2000, 3000]

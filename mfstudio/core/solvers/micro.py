@@ -53,6 +53,7 @@ class Update:
     q_after: np.ndarray = field(default_factory=lambda: np.zeros(0))
     user_bias: tuple[float, float] | None = None  # (before, after)
     item_bias: tuple[float, float] | None = None
+    mean: float = float("nan")  # the global mean μ (biased-sgd)
     alpha: float = float("nan")
     beta: float = float("nan")
     # a half-step (als, nmf): the side solved, and one row of it as an example
@@ -156,7 +157,7 @@ class Stepper:
         return Update("biased-sgd", s.steps_done + 1, self.position, self.total, before, self.objective(), user=u,
                       item=i, rating=r, error=err, p_before=p0, p_after=P[u].copy(), q_before=q0,
                       q_after=Qt[i].copy(), user_bias=(b0, float(ub[u])), item_bias=(c0, float(ib[i])),
-                      alpha=alpha, beta=beta)
+                      mean=mu, alpha=alpha, beta=beta)
 
     # -- half-steps -----------------------------------------------------------------------
     def _half(self, before: float, focus: int | None) -> Update:

@@ -144,6 +144,9 @@ class MapCanvas(Canvas):
         self.levels = LineCollection([], colors=ARROW_COLOUR, linewidths=0.8, linestyles=(0, (4, 3)), alpha=0.55,
                                      zorder=1)
         ax.add_collection(self.levels, autolim=False)
+        # where the user and the item of the last single updates were (One update): a short trail each
+        self.trails = LineCollection([], colors=ARROW_COLOUR, linewidths=1.6, alpha=0.75, zorder=5.2)
+        ax.add_collection(self.trails, autolim=False)
         self.item_groups: list[tuple[np.ndarray, Any]] = []  # (item indices, their scatter): one per colour
         self.users = ax.scatter(empty[:, 0], empty[:, 1], marker="o", color=USER_COLOUR, linewidths=0, zorder=3)
         self.rings = ax.scatter(empty[:, 0], empty[:, 1], marker="o", facecolors="none", edgecolors=RING_COLOUR,
@@ -219,7 +222,8 @@ class MapCanvas(Canvas):
     def _moving(self) -> list[Any]:
         names = [ann for _kind, _i, ann in self.names]
         # the title too: it says what is selected, and a click must not cost a full draw
-        artists = [self.ax.title, self.levels, *(c for _idx, c in self.item_groups), self.users, self.rings,
+        artists = [self.ax.title, self.levels, self.trails, *(c for _idx, c in self.item_groups), self.users,
+                   self.rings,
                    self.held_rings, self.arrow, self.chosen,
                    *self.level_labels, self.chosen_name, *names]
         return sorted(artists, key=lambda a: a.get_zorder())
@@ -338,6 +342,7 @@ class MapCanvas(Canvas):
         self.users_xy, self.items_xy = empty, empty
         self.visible_items = np.zeros(0, np.int64)
         self.levels.set_segments([])
+        self.trails.set_segments([])
         self.arrow.set_visible(False)
         for t in self.level_labels:
             t.set_visible(False)
@@ -346,8 +351,10 @@ class MapCanvas(Canvas):
         self.chosen_name.set_visible(False)
 
     # -- frames -------------------------------------------------------------------------
-    def show_frame(self, proj: Projection, visible_items: np.ndarray, overlay: Overlay, live: bool) -> None:
-        """Move every point to ``proj``, draw ``overlay``, set the limits (growing only while ``live``)."""
+    def show_frame(self, proj: Projection, visible_items: np.ndarray, overlay: Overlay, live: bool,
+                   trails: list[np.ndarray] | None = None) -> None:
+        """Move every point to ``proj``, draw ``overlay`` and the ``trails`` (each a point's past places), set the
+        limits (growing only while ``live``)."""
         self.frames += 1
         ax = self.ax
         self.users_xy, self.items_xy = proj.users_xy, proj.items_xy
@@ -361,6 +368,7 @@ class MapCanvas(Canvas):
         title = overlay.title or DEFAULT_TITLE
         if ax.get_title() != title:
             ax.set_title(title, fontsize=FONT + 1, y=1.0)
+        self.trails.set_segments([t for t in (trails or []) if len(t) > 1])
         self._set_limits(live)
         self._layout_changed(live)
         self._show_overlay(overlay)

@@ -38,11 +38,13 @@ from mfstudio.core import Factors, Ratings
 from mfstudio.core.ladder import Parts, masked
 from mfstudio.core.numbers import table_text
 from mfstudio.core.projection import Projection, project
-from mfstudio.gui.experiment import Experiment, Progress, RunEnd, RunStart, Shown
+from mfstudio.gui.experiment import Experiment, Progress, RunEnd, RunStart, Shown, Updated
 from mfstudio.gui.views.latent_canvas import MapCanvas, Overlay, item_style
 from mfstudio.gui.views.widgets import caption, save_figure_dialog
 from mfstudio.gui.viewstate import Selected, Selection, ShownParts
 
+TRAIL_POINTS = 6  # the places a point's trail keeps (One update moves it a little each time)
+TRAIL_UPDATES = 3  # the updates whose user and item keep a trail
 REDRAW_MS = 80  # the loss curve's pace: at most ~12 frames a second, whatever the progress rate
 CAPTION = ("Users (rows of P) and items (columns of Q) in taste space: the further along a user's arrow, the "
            "higher the predicted rating.")
@@ -115,6 +117,7 @@ class LatentMap(QWidget):
         self._proj_version = -1
         self._basis: np.ndarray | None = None  # the last frame's PCA directions, while the same model is shown
         self._live = False
+        self._trails: dict[tuple[str, int], list[np.ndarray]] = {}  # (kind, index) -> its past K-vectors
         self._stale = False
         self._dirty = False
         self._genre: str | None = None
@@ -126,6 +129,7 @@ class LatentMap(QWidget):
         experiment.loaded.connect(self._on_shown)
         experiment.reset.connect(self._on_shown)
         experiment.cleared.connect(self.clear)
+        experiment.updated.connect(self._on_updated)
         experiment.stale.connect(self._on_stale)
         selection.changed.connect(self._on_selection)
         parts.changed.connect(self._on_parts)
@@ -203,6 +207,7 @@ class LatentMap(QWidget):
     @Slot()
     def clear(self) -> None:
         """Nothing to show (a new document)."""
+        self._trails.clear()
         self._data, self._factors, self._basis, self._live, self._stale = None, None, None, False, False
         self.canvas.set_data(None, None)
         self._names.setStringList([])
@@ -251,7 +256,33 @@ class LatentMap(QWidget):
 
     # -- the experiment -------------------------------------------------------------------
     @Slot(object)
+    def _on_updated(self, updated: Updated) -> None:
+        """One rating's update: its user and its item leave a short trail of where they were."""
+        u = updated.update
+        if not u.is_rating:
+            return
+        for kind, index, before, after in (("user", u.user, u.p_before, u.p_after),
+                                           ("item", u.item, u.q_before, u.q_after)):
+            path = self._trails.pop((kind, index), [before])
+            self._trails[kind, index] = (path + [after])[-TRAIL_POINTS:]
+        while len(self._trails) > 2 * TRAIL_UPDATES:  # the points of the last few updates keep theirs
+            self._trails.pop(next(iter(self._trails)))
+        self._draw_now()
+
+    def _trail_segments(self, shown: Factors, proj: Projection) -> list[np.ndarray]:
+        """Each trail as the points' past places in the map's coordinates (the parts switched off left out)."""
+        k_on = self.parts.parts.factors
+        out = []
+        for path in self._trails.values():
+            X = np.array(path, dtype=float)
+            if k_on is not None:
+                X[:, k_on:] = 0.0
+            out.append(proj.place(X))
+        return out
+
+    @Slot(object)
     def _on_started(self, run: RunStart) -> None:
+        self._trails.clear()
         self._live = True
         if run.new_line:
             self._basis = None  # a new model: its first frame is drawn by the fixed rule
@@ -369,7 +400,7 @@ class LatentMap(QWidget):
         visible = np.flatnonzero(d.genre_mask(self._genre))
         no_features = not (np.any(shown.P) or np.any(shown.Q))
         c.set_hint(NO_FEATURES_HINT if no_features else "")
-        c.show_frame(proj, visible, self._overlay(shown, visible), self._live)
+        c.show_frame(proj, visible, self._overlay(shown, visible), self._live, self._trail_segments(shown, proj))
         self._update_caption()
 
     def _overlay(self, shown: Factors, visible: np.ndarray) -> Overlay:

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Slot
 
-from mfstudio.gui.experiment import Experiment, Progress, RunEnd, RunStart, Shown
+from mfstudio.gui.experiment import Experiment, Progress, RunEnd, RunStart, Shown, Updated
 
 if TYPE_CHECKING:
     from mfstudio.gui.views.plot import LossPlot
@@ -25,6 +25,7 @@ class LossCurveFeed(QObject):
         experiment.finished.connect(self._on_finished)
         experiment.loaded.connect(self._on_loaded)
         experiment.cleared.connect(plot.clear_all)
+        experiment.updated.connect(self._on_updated)
 
     @Slot(object)
     def _on_started(self, run: RunStart) -> None:
@@ -43,6 +44,16 @@ class LossCurveFeed(QObject):
         self.plot.end_live()
         if end.outcome.user_error:
             self.plot.discard_current()
+
+    @Slot(object)
+    def _on_updated(self, updated: Updated) -> None:
+        """One update at a time: a new model starts its line; a completed step adds its point."""
+        result = updated.shown.result
+        if updated.new_line:
+            self.plot.begin_run(result.solver, {**result.params, "holdout": updated.shown.holdout})
+        if updated.shown.history is not None:
+            self.plot.set_history(updated.shown.history)
+        self.plot.flush()
 
     @Slot(object)
     def _on_loaded(self, shown: Shown) -> None:

@@ -1,0 +1,154 @@
+"""The notebook's printout (objectName ``notebookLog``): what its loop printed, at the interval chosen.
+
+Every run (and every step made one update at a time) reports the factors after the steps the
+notebook prints after (its step index 0, then every ``interval``: see :mod:`mfstudio.core.notebook`);
+this tab writes them as the notebook did, "-------- Result at step N : with eR, P, Q are :-----" and
+the three arrays in numpy's format, so a notebook user recognises their own output. It keeps the last
+``KEPT`` printouts and says how many there were.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+
+from PySide6.QtCore import Signal, Slot
+from PySide6.QtGui import QFontDatabase, QGuiApplication
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QPlainTextEdit, QPushButton, QSpinBox, QVBoxLayout, QWidget
+
+from mfstudio.core import Factors
+from mfstudio.core.notebook import DEFAULT_EVERY, printout
+from mfstudio.gui.experiment import Experiment, Progress, RunEnd, RunStart, Updated
+
+KEPT = 300  # printouts kept on screen (the oldest go first)
+
+
+class NotebookLog(QWidget):
+    """The notebook's printout of the runs (objectName ``notebookLog``)."""
+
+    statusMessage = Signal(str)
+
+    def __init__(self, experiment: Experiment, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("notebookLog")
+        self.experiment = experiment
+        self.blocks: deque[str] = deque(maxlen=KEPT)
+        self.count = 0  # printouts since the log was last cleared
+        self.interval = QSpinBox()
+        self.interval.setObjectName("notebookLogInterval")
+        self.interval.setAccessibleName("Print every so many steps")
+        self.interval.setRange(1, 1_000_000_000)
+        self.interval.setGroupSeparatorShown(True)
+        self.interval.setValue(DEFAULT_EVERY)
+        self.interval.setToolTip("Print R-hat, P and Q after step 0 and then every so many steps, as the "
+                                 "notebook does every 1,000 (for the runs started from now).")
+        self.interval.valueChanged.connect(self._on_interval)
+        label = QLabel("Print every")
+        label.setBuddy(self.interval)
+        self.count_label = QLabel()
+        self.count_label.setObjectName("notebookLogCount")
+        self.copy_button = QPushButton("Copy")
+        self.copy_button.setObjectName("copyNotebookLogButton")
+        self.copy_button.setToolTip("Copy the printout shown.")
+        self.copy_button.clicked.connect(self.copy)
+        self.clear_button = QPushButton("Clear")
+        self.clear_button.setObjectName("clearNotebookLogButton")
+        self.clear_button.setToolTip("Empty the printout.")
+        self.clear_button.clicked.connect(self.clear)
+        self.text = QPlainTextEdit()
+        self.text.setObjectName("notebookLogText")
+        self.text.setAccessibleName("The notebook's printout")
+        self.text.setReadOnly(True)
+        self.text.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
+        self.text.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
+        self.text.setPlaceholderText("Train to see what the notebook printed: R-hat (eR), P and Q after step 0 "
+                                     "and every 1,000 steps (or the interval chosen above).")
+        bar = QHBoxLayout()
+        bar.setSpacing(6)
+        bar.addWidget(label)
+        bar.addWidget(self.interval)
+        bar.addWidget(QLabel("steps"))
+        bar.addWidget(self.count_label, 1)
+        bar.addWidget(self.copy_button)
+        bar.addWidget(self.clear_button)
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(2, 2, 2, 2)
+        lay.setSpacing(2)
+        lay.addLayout(bar)
+        lay.addWidget(self.text, 1)
+        experiment.set_log_every(self.interval.value())
+        experiment.started.connect(self._on_started)
+        experiment.progress.connect(self._on_progress)
+        experiment.finished.connect(self._on_finished)
+        experiment.updated.connect(self._on_updated)
+        experiment.cleared.connect(self.clear)
+        self._show_count()
+
+    # -- from the experiment ------------------------------------------------------------
+    @Slot(object)
+    def _on_started(self, run: RunStart) -> None:
+        if run.new_line:
+            self._note(f"# {run.solver}, K = {run.params.get('K')}: a new model from the random start of seed "
+                       f"{run.params.get('seed')}")
+
+    @Slot(object)
+    def _on_progress(self, report: Progress) -> None:
+        self.add(report.printouts)
+
+    @Slot(object)
+    def _on_finished(self, end: RunEnd) -> None:
+        self.add(end.outcome.printouts)
+
+    @Slot(object)
+    def _on_updated(self, updated: Updated) -> None:
+        if updated.new_line:
+            r = updated.shown.result
+            self._note(f"# {r.solver}, K = {r.params.get('K')}: a new model, one update at a time")
+        self.add(updated.printouts)
+
+    # -- the text -------------------------------------------------------------------------
+    def add(self, printouts: list[tuple[int, Factors]]) -> None:
+        """Write the notebook's blocks for these (step index, factors)."""
+        if not printouts:
+            return
+        new = [printout(step, f) for step, f in printouts]
+        self.count += len(new)
+        overflow = len(self.blocks) + len(new) > KEPT
+        self.blocks.extend(new)
+        if overflow:  # the oldest went: the text is written again from what is kept
+            self.text.setPlainText("\n".join(self.blocks))
+        else:
+            for b in new:
+                self.text.appendPlainText(b)
+        self._show_count()
+
+    def _note(self, line: str) -> None:
+        self.blocks.append(line)
+        self.text.appendPlainText(line)
+
+    def _show_count(self) -> None:
+        shown = sum(1 for b in self.blocks if not b.startswith("#"))
+        if self.count > shown:
+            self.count_label.setText(f"the last {shown:,} of {self.count:,} printouts")
+        else:
+            self.count_label.setText(f"{self.count:,} printout{'s' if self.count != 1 else ''}")
+
+    @Slot(int)
+    def _on_interval(self, steps: int) -> None:
+        self.experiment.set_log_every(int(steps))
+        if self.experiment.running:
+            self.statusMessage.emit("The new printout interval applies from the next run.")
+
+    @Slot()
+    def clear(self) -> None:
+        self.blocks.clear()
+        self.count = 0
+        self.text.clear()
+        self._show_count()
+
+    @Slot()
+    def copy(self) -> None:
+        if not self.blocks:
+            self.statusMessage.emit("The printout is empty: train first.")
+            return
+        QGuiApplication.clipboard().setText(self.text.toPlainText() + "\n")
+        self.statusMessage.emit("Copied the notebook's printout.")
