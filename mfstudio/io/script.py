@@ -251,6 +251,7 @@ def matrix_factorization(R, P, Q, K, steps=5000, alpha=0.0002, beta=0.02, tol=0.
 '''
 
 _HELPERS = '''
+# -- helpers ---------------------------------------------------------------------------------------
 def dot(X, u, Y, j):
     """X[u] . Y[j], summed from k = 0 up, as MF Studio sums it."""
     s = 0.0
@@ -296,7 +297,7 @@ def objective_e(ratings, P, Q, beta):
     return sse + beta / 2 * reg
 '''
 
-_ALS = _HELPERS + '\n\n' + _GROUPED + '''
+_ALS = _HELPERS + '\n' + _GROUPED + '''
 
 # -- alternating least squares ---------------------------------------------------------------------
 def cholesky_solve(A, b):
@@ -371,7 +372,7 @@ def als(ratings, P, Q, steps, beta, tol):
     return P, Q
 '''
 
-_NMF = _HELPERS + '\n\n' + _GROUPED + '''
+_NMF = _HELPERS + '\n' + _GROUPED + '''
 
 # -- non-negative factorization --------------------------------------------------------------------
 def multiplicative_update(X, Y, rated, beta):
