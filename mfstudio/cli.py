@@ -49,6 +49,7 @@ examples:
   mfstudio train ml-100k --solver biased-sgd --k 20 --steps 30 --holdout 0.2 --patience 3 --out ml100k
   mfstudio train ml-latest-small.zip --solver als --k 10 --out latest
   mfstudio train matrix.csv --keep-zeros --init start.npz --out results --quiet
+  mfstudio train ratings.csv --solver nmf --steps 100 --out results --script reproduce.py
 
 DIR receives P.csv, Q.csv, R_hat.csv, history.csv, recommendations.csv, run.json,
 results.npz and session.mfstudio (which the window opens as it was), user_bias.csv and
@@ -58,6 +59,12 @@ mfstudio-export.json, which lists them with their sizes and SHA-256. Files are w
 together at the end, all or nothing: on an error (bad input, divergence, a full disk)
 DIR is left as it was, and not created if it was new; a read-only result file in DIR is
 refused. Ctrl-C stops training and writes the results reached so far.
+
+--script FILE also writes a Python script that needs only numpy (not MF Studio): it holds
+the training ratings, the start factors in full, the parameters and the solver's update rule,
+and `python FILE` makes the run's steps again, prints P and Q and writes them (and the
+biases of biased-sgd) to reproduced.npz in the folder it is run from; they equal the
+results to 1e-9. It is written after DIR's files.
 """
 
 EXPLAIN_EXAMPLES = """\
@@ -169,6 +176,9 @@ def train_parser() -> _Parser:
     p.add_argument("--full-precision", action="store_true",
                    help="write CSV numbers in full (they read back bit for bit); by default 6 significant digits")
     p.add_argument("--out", metavar="DIR", required=True, help="folder for the result files (created if missing)")
+    p.add_argument("--script", metavar="FILE",
+                   help="also write a standalone Python script (numpy only) that replays this run and reproduces "
+                        "its P and Q, e.g. reproduce.py (relative to the current folder)")
     p.add_argument("--quiet", action="store_true", help="print nothing but errors")
     return p
 
@@ -331,6 +341,29 @@ def _check_out_dir(out: str) -> Path:
     return d
 
 
+def _check_script_path(text: str, out: Path) -> Path:
+    """The --script file, checked before the training: a file name in a folder that exists (or is --out)."""
+    if not text.strip():
+        raise UsageError("--script is empty; give the file to write the script to, e.g. --script reproduce.py.")
+    path = Path(text)
+    if path.is_dir():
+        raise UsageError(f"--script {text} is a folder; give a file name for the script, e.g. {path / 'reproduce.py'}.")
+    folder = path.parent
+    if os.path.abspath(folder) == os.path.abspath(out):
+        return path  # --out is made (or checked) with the results
+    if not folder.is_dir():
+        raise UsageError(f"Cannot write the script to {text}: the folder {folder} does not exist; "
+                         "create it or choose another --script file.")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise UsageError(f"Cannot write the script into {folder} (no permission); choose another --script file.")
+    from mfstudio.io.atomic import is_read_only
+
+    if is_read_only(path):
+        raise UsageError(f"{text} is read-only, so the script cannot replace it; make it writable or choose another "
+                         "--script file.")
+    return path
+
+
 # -- progress -------------------------------------------------------------------------------
 def _duration(seconds: float) -> str:
     """1.3 ms, 0.42 s, 12.5 s: enough digits to be useful at any size."""
@@ -403,6 +436,7 @@ def train(argv: Sequence[str]) -> int:
     min_ratings = 0 if args.min_ratings.strip().lower() == "auto" else \
         _whole(args.min_ratings, "--min-ratings", 1, "of training ratings of at least 1, or auto")
     out = _check_out_dir(args.out)
+    script = None if args.script is None else _check_script_path(args.script, out)
     fmt = None if args.format == "auto" else args.format
     loaded = mio.load(args.input, keep_zeros=args.keep_zeros, fmt=fmt)
     t_loaded = time.perf_counter()
@@ -476,11 +510,23 @@ def train(argv: Sequence[str]) -> int:
     timings = {"load_s": t_loaded - t_start, "wall_s": t_trained - t_start}
     written = mio.export_results(out, session, top_n=top, min_ratings=min_ratings, full_precision=args.full_precision,
                                  timings=timings, include_session=True)
+    also = ""
+    if script is not None:
+        from mfstudio.io.script import write_script
+
+        try:
+            write_script(script, training)
+        except mio.FileFormatError as exc:
+            msg = str(exc)
+            if msg.startswith("Could not "):  # describe_os_error's sentence; others start with the path
+                msg = "c" + msg[1:]
+            raise UsageError(f"The results are in {out}, but the script was not written: {msg}") from None
+        also = f"; `python {script}` reproduces the run"
     reason = StopReason(training.reason).describe() if training.reason else "finished"
     val = "" if math.isnan(snap.val_rmse) else f", validation RMSE {snap.val_rmse:.4g}"
     _say(quiet, f"Done ({reason}) after {training.step:,} steps in {_duration(training.elapsed)}: "
                 f"objective {snap.objective:.6g}, training RMSE {snap.train_rmse:.4g}{val}. "
-                f"Wrote {len(written)} files to {out}.")
+                f"Wrote {len(written)} files to {out}{also}.")
     if training.reason is StopReason.CANCELLED:
         return EXIT_INTERRUPTED
     return EXIT_OK

@@ -208,6 +208,56 @@ def test_existing_results_survive_a_failed_run(tmp_path, ratings_csv, capsys):
     assert {n: (out / n).read_bytes() for n in os.listdir(out)} == before
 
 
+def test_train_writes_a_script_that_reproduces_the_run(tmp_path, ratings_csv, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    code, stdout, err = run(["train", str(ratings_csv), "--solver", "biased-sgd", "--steps", "20", "--holdout", "0.25",
+                             "--out", "out", "--script", "reproduce.py"], capsys)
+    assert code == 0, err
+    assert "Wrote 11 files to out; `python reproduce.py` reproduces the run." in stdout
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    done = subprocess.run([sys.executable, str(tmp_path / "reproduce.py")], cwd=elsewhere, capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    with np.load(elsewhere / "reproduced.npz") as got, np.load(tmp_path / "out" / "results.npz") as want:
+        for key in ("P", "Q", "user_bias", "item_bias", "global_mean"):
+            assert np.max(np.abs(got[key] - want[key])) <= 1e-9, key
+    # into a new --out folder, made for the results first
+    code, _, err = run(["train", str(ratings_csv), "--steps", "3", "--out", "new", "--script", "new/again.py",
+                        "--quiet"], capsys)
+    assert code == 0 and err == "" and (tmp_path / "new" / "again.py").is_file()
+
+
+@pytest.mark.parametrize("script, pattern", [
+    ("missing/reproduce.py", "the folder missing does not exist"),
+    ("", "--script is empty"),
+    (".", "is a folder"),
+])
+def test_a_script_that_cannot_be_written_is_refused_before_training(tmp_path, ratings_csv, capsys, monkeypatch,
+                                                                    script, pattern):
+    monkeypatch.chdir(tmp_path)
+    code, _, err = run(["train", str(ratings_csv), "--steps", "3", "--out", "o", "--script", script], capsys)
+    assert code == 2 and len(err.strip().splitlines()) == 1 and pattern in err
+    assert not (tmp_path / "o").exists()
+
+
+def test_a_failed_script_write_is_one_sentence_and_keeps_the_results(tmp_path, ratings_csv, capsys, monkeypatch):
+    import errno
+
+    from mfstudio.io import script as script_module
+    from mfstudio.io.errors import FileFormatError, describe_os_error
+
+    def full(path, data):
+        raise FileFormatError(describe_os_error(OSError(errno.ENOSPC, "No space left on device"), path, "write"))
+    monkeypatch.setattr(script_module, "atomic_write", full)
+    out = tmp_path / "o"
+    code, _, err = run(["train", str(ratings_csv), "--steps", "3", "--out", str(out), "--quiet",
+                        "--script", str(tmp_path / "reproduce.py")], capsys)
+    assert code == 2 and len(err.strip().splitlines()) == 1
+    assert err.startswith(f"The results are in {out}, but the script was not written: could not write ")
+    assert "No space left on device" in err and mio.verify_export(out) == []
+
+
 def test_flags_come_from_parameter_specs(capsys):
     code, out, _ = run(["train", "--help"], capsys)
     assert code == 0
@@ -217,6 +267,7 @@ def test_flags_come_from_parameter_specs(capsys):
             assert cli.flag_name(spec) in out
     assert "--k K" in out and "How many hidden taste dimensions" in out and "examples:" in out
     assert "sgd 10000, als 50, biased-sgd 200, nmf 500" in " ".join(out.split())
+    assert "--script FILE" in out and "--script reproduce.py" in out
 
 
 def test_version_and_help(capsys):
