@@ -111,6 +111,10 @@ def _export_rows() -> list[tuple]:
              "Write CSV numbers in full, so they read back bit for bit (otherwise 6 significant digits).",
              "actionFullPrecision"),
             ("-",),
+            ("Python &script…", "exporter.export_script_dialog", None,
+             "A standalone Python script (numpy only) with the data, the start and the update rule, that "
+             "reproduces the run's P and Q.", "actionExportScript"),
+            ("-",),
             ("Loss curve &figure…", "plot.save_figure_dialog", "Ctrl+Shift+E",
              "Save the loss curve as PNG, SVG or PDF.",
              "actionSaveFigure")]

@@ -376,6 +376,19 @@ class Experiment(QObject):
         self.modelChanged.emit()
         return updated
 
+    def reproducible_model(self) -> Training:
+        """The model of the shown result, as a script can replay it from its start; a DataError says why not."""
+        if self.running:
+            raise DataError("A run is going; stop it first, then export the script of its result.")
+        model = self._model
+        if model is None or self._shown is None or self._stale:
+            raise DataError("There is no run to reproduce: results opened from a file do not record their start, "
+                            "and changed ratings need a new run. Press Train (or Step) first.")
+        if model.updates_done:
+            raise DataError(f"The step in progress has {model.updates_done:,} of its {model.updates_per_step:,} "
+                            "updates made; press Step to finish it, then export the script.")
+        return model
+
     def pause(self) -> None:
         if self.running and not self.paused:
             self.runner.pause()

@@ -7,7 +7,7 @@ from pathlib import Path
 from PySide6.QtCore import QObject, Slot
 from PySide6.QtWidgets import QFileDialog
 
-from mfstudio.core import MFStudioError, Session
+from mfstudio.core import MFStudioError, Session, Training
 from mfstudio.gui.document import Document
 from mfstudio.gui.experiment import Experiment
 
@@ -15,6 +15,9 @@ TABLES = (("P", "&P as CSV…"), ("Q", "&Q as CSV…"), ("R_hat", "R-&hat as CSV
           ("user_bias", "&User biases as CSV…"), ("item_bias", "I&tem biases as CSV…"),
           ("recommendations", "Re&commendations as CSV…"), ("history", "Training histor&y as CSV…"),
           ("ratings", "Ratin&gs R as CSV…"))
+
+
+SCRIPT_FILTER = "Python script (*.py)"
 
 
 class Exporter(QObject):
@@ -61,6 +64,41 @@ class Exporter(QObject):
             return []
         self.document.message(f"Wrote {len(written)} files to {folder}.")
         return list(written)
+
+    @Slot()
+    def export_script_dialog(self) -> Path | None:
+        """Ask for a file name and write a standalone Python script (numpy only) that reproduces the run."""
+        from mfstudio.io.script import SCRIPT_NAME
+
+        doc = self.document
+        try:
+            model = self.experiment.reproducible_model()
+        except MFStudioError as exc:
+            doc.warn("No script to write", str(exc))
+            return None
+        path, _ = QFileDialog.getSaveFileName(doc.window, "Export a Python script that reproduces the run",
+                                              str(Path(doc.start_folder()) / SCRIPT_NAME), SCRIPT_FILTER)
+        if not path:
+            return None
+        p = Path(path)
+        if p.suffix.lower() != ".py":
+            p = p.with_name(p.name + ".py")
+        return self.export_script(p, model)
+
+    def export_script(self, path: str | Path, model: Training | None = None) -> Path | None:
+        """Write the script that reproduces the shown run to ``path`` (None, with a warning, if it cannot)."""
+        from mfstudio.io.script import OUTPUT_NAME, write_script
+
+        doc = self.document
+        try:
+            written = write_script(path, model if model is not None else self.experiment.reproducible_model())
+        except (MFStudioError, OSError) as exc:
+            doc.warn("Could not write the script", str(exc))
+            return None
+        doc.settings.set_last_folder(str(written.parent))
+        doc.message(f"Wrote {written}: python {written.name} prints P and Q and writes {OUTPUT_NAME}, equal to "
+                    "these results.")
+        return written
 
     @Slot(str)
     def export_table(self, which: str) -> Path | None:

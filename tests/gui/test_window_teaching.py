@@ -116,3 +116,35 @@ def test_update_text_spells_out_a_biased_update():
     u, _ = t.step_update()
     text = update_text(u, t.ratings)
     assert "μ + b_i + c_j" in text and "with the old P[i][k]" in text and "b_i = b_i + α" in text
+
+
+def test_export_python_script_reproduces_the_window_run(qtbot, window, tmp_path, monkeypatch):
+    import subprocess
+    import sys
+
+    from PySide6.QtWidgets import QFileDialog
+
+    c = window.controls
+    c.solver_box.setCurrentIndex(c.solver_box.findData("biased-sgd"))
+    c.param_widgets["steps"].setValue(20)
+    window.train()
+    qtbot.waitUntil(lambda: not window.running, timeout=20_000)
+    target = tmp_path / "reproduce"
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(target), ""))
+    action = window.findChild(type(window.action_train), "actionExportScript")
+    action.trigger()
+    script = tmp_path / "reproduce.py"
+    assert script.is_file() and "import mfstudio" not in script.read_text()
+    subprocess.run([sys.executable, str(script)], cwd=tmp_path, check=True, capture_output=True, timeout=120)
+    got = np.load(tmp_path / "reproduced.npz")
+    f = window.result.factors
+    assert np.max(np.abs(got["P"] - f.P)) <= 1e-9 and np.max(np.abs(got["Q"] - f.Q)) <= 1e-9
+    assert np.max(np.abs(got["user_bias"] - f.user_bias)) <= 1e-9
+
+
+def test_export_python_script_says_why_not_mid_step(qtbot, window, monkeypatch):
+    warned: list[str] = []
+    monkeypatch.setattr(window.document, "warn", lambda title, text: warned.append(text))
+    window.step_rating()
+    assert window.exporter.export_script_dialog() is None
+    assert "press Step to finish it" in warned[-1]
