@@ -180,6 +180,8 @@ def menus() -> dict[str, list[tuple]]:
              "Bring back the runs that Clear runs removed from the loss curve.", "actionUndoClearRuns"),
         ],
         "&Help": [
+            ("&What am I looking at?", "window.show_help", "Shift+F1",
+             "One short paragraph per view, in plain words.", "actionWhatAmILookingAt"),
             ("&Keyboard shortcuts", "window.show_shortcuts", "F1", "List every menu command and its keys.",
              "actionShortcuts"),
             ("&About MF Studio", "window.about", None, "", ""),

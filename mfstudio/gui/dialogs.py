@@ -91,17 +91,17 @@ def shortcuts_html(rows: Sequence[tuple[str, str, str]]) -> str:
     return "".join(out)
 
 
-class ShortcutsDialog(QDialog):
-    """The keyboard shortcuts as a scrollable table (the list is longer than a small screen is tall)."""
+class TextDialog(QDialog):
+    """A page of rich text that scrolls (help that is longer than a small screen is tall), with Close."""
 
-    def __init__(self, parent: QWidget | None, rows: Sequence[tuple[str, str, str]]) -> None:
+    def __init__(self, parent: QWidget | None, title: str, html: str, name: str = "textDialog") -> None:
         super().__init__(parent)
-        self.setObjectName("shortcutsDialog")
-        self.setWindowTitle("Keyboard shortcuts")
+        self.setObjectName(name)
+        self.setWindowTitle(title)
         self.text = QTextBrowser()
-        self.text.setObjectName("shortcutsText")
-        self.text.setAccessibleName("Keyboard shortcuts")
-        self.text.setHtml(shortcuts_html(rows))
+        self.text.setObjectName(name.removesuffix("Dialog") + "Text")
+        self.text.setAccessibleName(title)
+        self.text.setHtml(html)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         buttons.rejected.connect(self.reject)
         lay = QVBoxLayout(self)
@@ -110,10 +110,25 @@ class ShortcutsDialog(QDialog):
         self.resize(480, 520)
 
 
-def show_shortcuts(parent: QWidget | None, rows: Sequence[tuple[str, str, str]]) -> None:
-    """Show :class:`ShortcutsDialog` until it is closed."""
-    dialog = ShortcutsDialog(parent, rows)
+class ShortcutsDialog(TextDialog):
+    """The keyboard shortcuts as a scrollable table (the list is longer than a small screen is tall)."""
+
+    def __init__(self, parent: QWidget | None, rows: Sequence[tuple[str, str, str]]) -> None:
+        super().__init__(parent, "Keyboard shortcuts", shortcuts_html(rows), "shortcutsDialog")
+
+
+def _show(dialog: QDialog) -> None:
     try:
         dialog.exec()
     finally:
         dialog.deleteLater()
+
+
+def show_shortcuts(parent: QWidget | None, rows: Sequence[tuple[str, str, str]]) -> None:
+    """Show :class:`ShortcutsDialog` until it is closed."""
+    _show(ShortcutsDialog(parent, rows))
+
+
+def show_text(parent: QWidget | None, title: str, html: str) -> None:
+    """Show ``html`` in a :class:`TextDialog` until it is closed (Help ▸ What am I looking at?)."""
+    _show(TextDialog(parent, title, html, "helpDialog"))

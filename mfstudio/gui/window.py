@@ -19,7 +19,7 @@ from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDragMoveEvent, QDropEve
 from PySide6.QtWidgets import QApplication, QFrame, QMainWindow, QMessageBox, QSplitter, QVBoxLayout, QWidget
 
 from mfstudio.core import MFStudioError, Ratings, RunResult, Session, load_example
-from mfstudio.gui import actions, dialogs
+from mfstudio.gui import actions, dialogs, help_texts
 from mfstudio.gui.controls import ControlPanel
 from mfstudio.gui.document import Document
 from mfstudio.gui.experiment import Experiment, RunEnd, RunRequest, RunStart, Updated
@@ -100,7 +100,7 @@ class MainWindow(QMainWindow):
         self.status_view = RunStatus(self.experiment, self.statusBar())
         self.run_status, self.progress = self.status_view.label, self.status_view.bar
         self.explain = ExplainPanel(self.experiment, self.selection)
-        self.results.add_tab(self.explain, "Why this number?", "A cell's prediction, term by term")
+        self.results.add_tab(self.explain, "Why this number?", help_texts.tooltip("explain"))
         self.results.add_tab(LadderPanel(self.experiment, self.parts), "Ladder",
                              "Which parts of the model predict, and the error each part leaves")
         self.results.add_tab(LayersPanel(self.experiment, self.selection), "Layers",
@@ -433,6 +433,11 @@ class MainWindow(QMainWindow):
     def shortcut_rows(self) -> list[tuple[str, str, str]]:
         """(menu, command, keys) for every menu command that has keys, in menu order."""
         return actions.shortcut_rows(self.menuBar())
+
+    @Slot()
+    def show_help(self) -> None:
+        """Help ▸ What am I looking at?: one paragraph per view."""
+        dialogs.show_text(self, "What am I looking at?", help_texts.page())
 
     @Slot()
     def show_shortcuts(self) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from PySide6.QtCore import QModelIndex, Slot
 from PySide6.QtWidgets import QCheckBox, QDoubleSpinBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
+from mfstudio.gui import help_texts
 from mfstudio.gui.document import Document
 from mfstudio.gui.grid import RatingGridView, RatingsTableModel
 from mfstudio.gui.views.widgets import caption
@@ -41,7 +42,9 @@ class GridPanel(QWidget):
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         lay.setSpacing(4)
-        lay.addWidget(QLabel("<b>Ratings R</b> (users × items; an empty cell is not rated)"))
+        title = QLabel("<b>Ratings R</b> (users × items; an empty cell is not rated)")
+        title.setToolTip(help_texts.tooltip("grid"))
+        lay.addWidget(title)
         lay.addWidget(self.grid, 1)
         lay.addWidget(self.info)
         row = QHBoxLayout()

@@ -38,6 +38,7 @@ from mfstudio.core import Factors, Ratings
 from mfstudio.core.ladder import Parts, masked
 from mfstudio.core.numbers import table_text
 from mfstudio.core.projection import Projection, project
+from mfstudio.gui import help_texts
 from mfstudio.gui.experiment import Experiment, Progress, RunEnd, RunStart, Shown, Updated
 from mfstudio.gui.views.latent_canvas import MapCanvas, Overlay, item_style
 from mfstudio.gui.views.widgets import caption, save_figure_dialog
@@ -166,6 +167,7 @@ class LatentMap(QWidget):
         self.save_button.setToolTip("Save figure…: the latent map as PNG, SVG or PDF.")
         self.save_button.clicked.connect(self.save_figure_dialog)
         title = QLabel("<b>Latent map</b>")
+        title.setToolTip(help_texts.tooltip("latent map"))
         bar = QHBoxLayout()
         bar.setContentsMargins(0, 0, 0, 0)
         bar.setSpacing(6)

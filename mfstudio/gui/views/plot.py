@@ -44,9 +44,10 @@ from PySide6.QtWidgets import (
 )
 
 from mfstudio.core import get_solver
-from mfstudio.gui.experiment import Experiment
 
 # PySide6 must be imported before matplotlib's Qt backend picks a binding.
+from mfstudio.gui import help_texts
+from mfstudio.gui.experiment import Experiment
 from mfstudio.gui.views.blit import Canvas, ScaledBackground, axis_key, solve_layout_with_room
 from mfstudio.gui.views.loss_feed import LossCurveFeed
 from mfstudio.gui.views.run_labels import run_labels
@@ -180,6 +181,7 @@ class LossPlot(QWidget):
         self.save_button.clicked.connect(self.save_figure_dialog)
 
         title = QLabel("<b>Loss curve</b> vs")
+        title.setToolTip(help_texts.tooltip("loss curve"))
         title.setBuddy(self.x_axis)
         bar = QHBoxLayout()
         bar.setContentsMargins(0, 0, 0, 0)

@@ -14,6 +14,7 @@ from mfstudio.core.ladder import Parts, masked, parts_words
 from mfstudio.core.numbers import measure_text
 from mfstudio.core.params import TOP_N
 from mfstudio.core.recommend import AUTO
+from mfstudio.gui import help_texts
 from mfstudio.gui.experiment import Experiment, Progress, RunEnd, RunStart, Shown
 from mfstudio.gui.views.results import (
     BiasModel,
@@ -142,9 +143,8 @@ class ResultsPanel(QWidget):
                          "Q")
         self.tabs.addTab(bias_tab, "Biases")
         self.tabs.addTab(tab(self.recs_table, recs_head), "Recommendations")
-        for i, tip in enumerate(("Predicted ratings for every cell", "User features", "Item features",
-                                 "Global mean and the user and item biases (biased-sgd)",
-                                 "Top-N unrated items per user")):
+        for i, tip in enumerate((help_texts.tooltip("R-hat"), help_texts.tooltip("P"), help_texts.tooltip("Q"),
+                                 help_texts.tooltip("Biases"), "Top-N unrated items per user")):
             self.tabs.setTabToolTip(i, tip)
 
         self.stale_banner = QLabel(STALE_TEXT)
