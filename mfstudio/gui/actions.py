@@ -170,7 +170,7 @@ def menus() -> dict[str, list[tuple]]:
             ("&Pause / Resume", "window.toggle_pause", "Ctrl+P", "", "actionPause"),
             ("&Stop", "window.stop", ["Esc", "Ctrl+."], "", "actionStop"),
             ("One st&ep", "window.step", "Ctrl+T", "", "actionStep"),
-            ("One &update", "window.step_rating", "Ctrl+Shift+T",
+            ("One upd&ate", "window.step_rating", "Ctrl+Shift+T",
              "Make the next single update, shown in the notebook's arithmetic: one rating's (sgd, biased-sgd) or "
              "half a step (als, nmf).", "actionStepRating"),
             ("&Reset (new random start)", "window.reset", "Ctrl+R", "", "actionReset"),

@@ -27,7 +27,6 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QGridLayout,
     QGroupBox,
-    QHBoxLayout,
     QLabel,
     QPushButton,
     QSpinBox,
@@ -405,23 +404,24 @@ class ControlPanel(QWidget):
         for text, rate in SPEEDS:
             self.speed_box.addItem(text, rate)
         self.speed_box.currentIndexChanged.connect(lambda _i: self.speedChanged.emit(self.speed()))
-        speed_label = QLabel("Spee&d")
-        speed_label.setBuddy(self.speed_box)
+        self.speed_box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.speed_box.setMinimumContentsLength(4)
         self.update_button = self._button("One update", "stepRatingButton", "One update",
                                           "Make the next single update and show its arithmetic: one rating's "
                                           "(sgd, biased-sgd) or half a step (als, nmf).")
-        speed_row = QHBoxLayout()
-        speed_row.setSpacing(4)
-        speed_row.addWidget(speed_label)
-        speed_row.addWidget(self.speed_box, 1)
-        speed_row.addWidget(self.update_button)
-        buttons = QGridLayout()  # two rows: six buttons side by side would make the window too wide
+        # two rows of four: Train, Continue, Step, One update above Pause, Stop, Reset and the speed (a third row
+        # or six side by side would make the window too tall or too wide for a small screen)
+        buttons = QGridLayout()
         buttons.setSpacing(4)
-        for i, b in enumerate((self.train_button, self.continue_button, self.step_button, self.pause_button,
-                               self.stop_button, self.reset_button)):
-            buttons.addWidget(b, i // 3, i % 3)
-        for col in range(3):
+        for i, b in enumerate((self.train_button, self.continue_button, self.step_button, self.update_button,
+                               self.pause_button, self.stop_button, self.reset_button, self.speed_box)):
+            buttons.addWidget(b, i // 4, i % 4)
+        for col in range(4):
             buttons.setColumnStretch(col, 1)
+        for w in (self.train_button, self.continue_button, self.step_button, self.update_button, self.pause_button,
+                  self.stop_button, self.reset_button):  # as narrow as their words (the style asks 80 px each)
+            text = "Resume" if w is self.pause_button else w.text()  # Pause turns into Resume
+            w.setMinimumWidth(w.fontMetrics().horizontalAdvance(text) + 16)
 
         head = QLabel("<b>Solver</b>")
         lay = QVBoxLayout(self)
@@ -433,7 +433,6 @@ class ControlPanel(QWidget):
         lay.addWidget(self.param_box)
         lay.addWidget(split_box)
         lay.addLayout(buttons)
-        lay.addLayout(speed_row)
         lay.addStretch(1)
 
         self.solver_box.currentIndexChanged.connect(self._on_solver_index)
@@ -521,11 +520,11 @@ class ControlPanel(QWidget):
         self.seed.setValue(int(seed))
 
     def tab_chain(self) -> list[QWidget]:
-        """The panel's widgets in Tab order: solver, its parameters, seed, hold-out, patience, buttons row by row,
-        then the speed and the single update."""
+        """The panel's widgets in Tab order: solver, its parameters, seed, hold-out, patience, then the buttons
+        and the speed row by row."""
         return [self.solver_box, *self.param_widgets.values(), self.seed, self.holdout_box, self.patience_box,
-                self.train_button, self.continue_button, self.step_button, self.pause_button, self.stop_button,
-                self.reset_button, self.speed_box, self.update_button]
+                self.train_button, self.continue_button, self.step_button, self.update_button, self.pause_button,
+                self.stop_button, self.reset_button, self.speed_box]
 
     # -- remembered between starts ------------------------------------------------------------
     def restore_from(self, settings: Settings) -> None:

@@ -318,7 +318,7 @@ def test_export_submenu_lists_results_each_table_and_the_figure(window):
     texts = [a.text().replace("&", "") for a in window.export_menu.actions() if not a.isSeparator()]
     assert texts == ["Results into a folder…", "P as CSV…", "Q as CSV…", "R-hat as CSV…", "User biases as CSV…",
                      "Item biases as CSV…", "Recommendations as CSV…", "Training history as CSV…", "Ratings R as CSV…",
-                     "Full precision in CSV files", "Loss curve figure…"]
+                     "Full precision in CSV files", "Python script…", "Loss curve figure…"]
 
 
 def test_export_the_ratings_as_csv_reads_back(window, tmp_path, monkeypatch):
@@ -711,7 +711,8 @@ def test_tab_order_runs_grid_solver_parameters_seed_holdout_buttons_results(wind
 
     expected = ["ratingGrid", "solverChooser", "param_K", "param_steps", "param_alpha", "param_beta", "param_tol",
                 "param_seed", "holdoutFraction", "patience", "trainButton", "continueButton", "stepButton",
-                "pauseButton", "stopButton", "resetButton", "qt_tabwidget_tabbar", "rHatTable", "pTable", "qTable",
+                "stepRatingButton", "pauseButton", "stopButton", "resetButton", "speedControl", "qt_tabwidget_tabbar",
+                "rHatTable", "pTable", "qTable",
                 "userBiasTable", "itemBiasTable", "minRatings", "topN", "recommendationsTable"]
     assert order() == expected
     box = window.controls.solver_box

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QPlainTextEdit, QPushButton, 
 from mfstudio.core import Factors
 from mfstudio.core.notebook import DEFAULT_EVERY, printout
 from mfstudio.gui.experiment import Experiment, Progress, RunEnd, RunStart, Updated
+from mfstudio.gui.views.widgets import CAPTION_STYLE
 
 KEPT = 300  # printouts kept on screen (the oldest go first)
 
@@ -42,10 +43,9 @@ class NotebookLog(QWidget):
         self.interval.setToolTip("Print R-hat, P and Q after step 0 and then every so many steps, as the "
                                  "notebook does every 1,000 (for the runs started from now).")
         self.interval.valueChanged.connect(self._on_interval)
-        label = QLabel("Print every")
-        label.setBuddy(self.interval)
         self.count_label = QLabel()
         self.count_label.setObjectName("notebookLogCount")
+        self.count_label.setStyleSheet(CAPTION_STYLE)
         self.copy_button = QPushButton("Copy")
         self.copy_button.setObjectName("copyNotebookLogButton")
         self.copy_button.setToolTip("Copy the printout shown.")
@@ -62,18 +62,19 @@ class NotebookLog(QWidget):
         self.text.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
         self.text.setPlaceholderText("Train to see what the notebook printed: R-hat (eR), P and Q after step 0 "
                                      "and every 1,000 steps (or the interval chosen above).")
+        self.interval.setPrefix("Print every ")
+        self.interval.setSuffix(" steps")
         bar = QHBoxLayout()
         bar.setSpacing(6)
-        bar.addWidget(label)
         bar.addWidget(self.interval)
-        bar.addWidget(QLabel("steps"))
-        bar.addWidget(self.count_label, 1)
+        bar.addStretch(1)
         bar.addWidget(self.copy_button)
         bar.addWidget(self.clear_button)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(2, 2, 2, 2)
         lay.setSpacing(2)
         lay.addLayout(bar)
+        lay.addWidget(self.count_label)
         lay.addWidget(self.text, 1)
         experiment.set_log_every(self.interval.value())
         experiment.started.connect(self._on_started)
