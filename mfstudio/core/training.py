@@ -353,10 +353,22 @@ class Training:
         if stepper.position == 0 and self.step >= self.budget:
             self.set_budget(self.step + 1)
         self.reason = None
+        self.message = ""
         t_start = self.elapsed
+        saved, position = self.solver.get_state(), stepper.position
         t0 = time.perf_counter()
         update = stepper.next(focus)
         self.elapsed += time.perf_counter() - t0
+        obj = update.objective_after
+        if not (math.isfinite(obj) and obj <= EXPLODE_FACTOR * max(self.initial_objective, 1.0)) or \
+                not self.solver.factors.all_finite():  # diverged: this update is undone
+            self.solver.set_state(saved)
+            stepper.rewind(position)
+            self.reason = StopReason.DIVERGED
+            self.message = (f"Training diverged at step {update.step:,}, update {update.index + 1:,} (the objective "
+                            f"became {'too large' if math.isfinite(obj) else 'infinite or NaN'}); try a smaller "
+                            "learning rate (α). The factors before this update are kept.")
+            return update, self._snapshot(None, 0.0, True)
         if not update.completes_step:
             return update, self._snapshot(None, 0.0, False)
         last = self._record_step(t_start)
@@ -576,8 +588,10 @@ class Training:
             if done < n:
                 self.reason = StopReason.TOLERANCE
                 break
-            # size the next chunk to take about chunk_seconds
-            if dt < chunk_seconds / 4:
+            # size the next chunk to take about chunk_seconds (a paced step says nothing about that)
+            if paced:
+                pass
+            elif dt < chunk_seconds / 4:
                 chunk = min(chunk * 4, 1 << 30)
             else:
                 chunk = max(1, int(chunk * chunk_seconds / dt))

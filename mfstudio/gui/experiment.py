@@ -42,6 +42,7 @@ from mfstudio.core import (
     get_solver,
     recommend,
 )
+from mfstudio.core.notebook import printout
 from mfstudio.core.solvers.micro import Update
 from mfstudio.gui.worker import Outcome, Progress, TrainingRunner, training_recipe
 
@@ -162,8 +163,14 @@ class Updated:
 
     update: Update
     shown: Shown
-    new_line: bool  # the model is new: the loss curve starts a line for it
-    printouts: list[tuple[int, Factors]] = field(default_factory=list)  # the notebook's, when a step completed
+    new_line: bool  # the update completed the model's first step: the loss curve starts a line for it
+    printouts: list[str] = field(default_factory=list)  # the notebook's, when a step completed
+
+    @property
+    def diverged(self) -> bool:
+        """The update made the objective explode: it was undone (the shown factors are those before it)."""
+        snap = self.shown.snapshot
+        return snap is not None and snap.failed
 
 
 class Experiment(QObject):
@@ -356,22 +363,26 @@ class Experiment(QObject):
         if self.running:
             raise DataError("A run is going; stop it first.")
         model = self._model if self._model_key == request.key else None
-        new_line = model is None or model.reason is StopReason.DIVERGED or not self._has_line
         if model is None or model.reason is StopReason.DIVERGED:
             self._check(request)
+            if self._shown is not None and not self._stale and self._model is None:
+                self.message.emit(f"One update starts a new model from the random start of seed "
+                                  f"{request.params['seed']}: the results shown have no model to go on from.")
             model = request.recipe()()
             self._model, self._model_key = model, request.key
+            self._has_line = False
         side = 0 if model.updates_done == 0 or model.solver_name not in ("als", "nmf") else 1
         model.log_every = self._log_every
         update, snap = model.step_update(focus[side] if model.solver_name in ("als", "nmf") else None)
-        self._has_line = True
+        new_line = update.completes_step and not snap.failed and not self._has_line
+        self._has_line = self._has_line or new_line
         history = model.history.arrays()
         result = RunResult.from_snapshot(model.solver_name, model.params, snap, history)
         self._shown = Shown(result, model.ratings, request.held_out_cells, None, history, snap, request.patience)
         self._set_stale(False)
         self._snapshot = snap
         self.reset.emit(self._shown)
-        updated = Updated(update, self._shown, new_line, model.take_printouts())
+        updated = Updated(update, self._shown, new_line, [printout(s, f) for s, f in model.take_printouts()])
         self.updated.emit(updated)
         self.modelChanged.emit()
         return updated

@@ -250,8 +250,12 @@ class MainWindow(QMainWindow):
     @Slot(object)
     def _on_updated(self, updated: Updated) -> None:
         u = updated.update
+        if updated.diverged:
+            self.show_message(updated.shown.snapshot.message if updated.shown.snapshot else "Training diverged.")
+            return
         if u.is_rating:  # its cell, highlighted in the grid and in R-hat (and explained)
             self.selection.select(u.user, u.item)
+        self.document.mark_results_unsaved()
 
     @Slot()
     def reset(self) -> None:

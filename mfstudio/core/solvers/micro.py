@@ -194,6 +194,12 @@ class Stepper:
         return Update(s.name, s.steps_done + 1, self.position, 2, before, self.objective(), beta=float(s.p["beta"]),
                       side=side, row=row, rated=rated, gram=gram, rhs=rhs, denominator=den, x_before=x0, x_after=x1)
 
+    def rewind(self, position: int) -> None:
+        """Back to ``position`` updates into the step (the factors were put back to what they were then)."""
+        if position == 0:
+            self._order = None  # drawn again from the state, which was put back too
+        self.position = position
+
     def finish(self) -> None:
         """Make the rest of a step begun one update at a time, at the kernels' speed (nothing is recorded)."""
         from mfstudio.core.solvers import _kernels

@@ -47,8 +47,10 @@ class LossCurveFeed(QObject):
 
     @Slot(object)
     def _on_updated(self, updated: Updated) -> None:
-        """One update at a time: a new model starts its line; a completed step adds its point."""
+        """One update at a time: a model's first completed step starts its line, each one adds its point."""
         result = updated.shown.result
+        if not updated.update.completes_step or updated.diverged:
+            return
         if updated.new_line:
             self.plot.begin_run(result.solver, {**result.params, "holdout": updated.shown.holdout})
         if updated.shown.history is not None:

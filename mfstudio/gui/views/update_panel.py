@@ -136,7 +136,11 @@ class UpdatePanel(QWidget):
     @Slot(object)
     def _on_updated(self, updated: Updated) -> None:
         self.update_ = updated
-        self.text.setPlainText(update_text(updated.update, updated.shown.ratings))
+        text = update_text(updated.update, updated.shown.ratings)
+        if updated.diverged:
+            text += ("\n\nThe objective became too large: this update was undone, and the factors are those "
+                     "before it. Try a smaller learning rate (α), then One update again.")
+        self.text.setPlainText(text)
 
     @Slot(object)
     def _on_started(self, _run: RunStart) -> None:
