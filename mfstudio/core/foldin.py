@@ -266,17 +266,19 @@ def _check_factors(ratings: Ratings, factors: Factors) -> None:
 def _user(ratings: Ratings, user: int) -> int:
     u = _index(user, "user")
     if not 0 <= u < ratings.n_users:
-        raise DataError(f"There is no user number {u + 1} among the {ratings.n_users:,} users.")
+        raise DataError(f"There is no user with index {u}; the {ratings.n_users:,} users have indices 0 to "
+                        f"{ratings.n_users - 1:,}.")
     return u
 
 
 def _index(x: Any, who: str) -> int:
+    a = "An" if who == "item" else "A"
     if isinstance(x, (bool, np.bool_)):
-        raise DataError(f"An {who} must be given by its index (a whole number), not {x!r}.")
+        raise DataError(f"{a} {who} must be given by its index (a whole number); got {x!r}.")
     try:
         return operator.index(x)
     except TypeError:
-        raise DataError(f"An {who} must be given by its index (a whole number); got {x!r}.") from None
+        raise DataError(f"{a} {who} must be given by its index (a whole number); got {x!r}.") from None
 
 
 def _given(ratings: Ratings, given: Iterable[tuple[int, float]]) -> tuple[np.ndarray, np.ndarray]:
@@ -291,7 +293,7 @@ def _given(ratings: Ratings, given: Iterable[tuple[int, float]]) -> tuple[np.nda
             raise DataError(f"Each rating must be an (item, rating) pair; got {pair!r}.") from None
         i = _index(item, "item")
         if not 0 <= i < m:
-            raise DataError(f"There is no item number {i + 1} among the {m:,} items.")
+            raise DataError(f"There is no item with index {i}; the {m:,} items have indices 0 to {m - 1:,}.")
         try:
             v = float(value)
         except (TypeError, ValueError):

@@ -95,8 +95,12 @@ def similar(factors: Factors, kind: str, index: int, by: str = COSINE, n: int | 
     if by not in MEASURES:
         raise DataError(f"There is no measure {by!r}; choose cosine or dot.")
     count = V.shape[0]
-    if isinstance(index, bool) or not isinstance(index, (int, np.integer)) or not 0 <= int(index) < count:
-        raise DataError(f"There is no {kind} number {_show_index(index)} among the {count:,} {kind}s.")
+    if isinstance(index, (bool, np.bool_)) or not isinstance(index, (int, np.integer)):
+        raise DataError(f"{'An' if kind == ITEM else 'A'} {kind} must be given by its index (a whole number); "
+                        f"got {index!r}.")
+    if not 0 <= int(index) < count:
+        raise DataError(f"There is no {kind} with index {int(index)}; the {count:,} {kind}s have indices 0 to "
+                        f"{count - 1:,}.")
     a = int(index)
     dots = V @ V[a]
     if by == DOT:
@@ -185,9 +189,3 @@ def difference_sentence(cos: Similar, dot: Similar, lens: Lengths) -> str:
 def _kind(kind: str) -> None:
     if kind not in (ITEM, USER):
         raise DataError(f"Similar ones are found for an item or a user, not a {kind!r}.")
-
-
-def _show_index(index: object) -> str:
-    if isinstance(index, (int, np.integer)) and not isinstance(index, bool):
-        return f"{int(index) + 1:,}"
-    return repr(index)

@@ -206,10 +206,10 @@ def test_bad_input_is_one_sentence(trained):
     go = lambda given, solver="sgd", f=None: fold_in(t.ratings, f or t.factors, t.split.train, solver, t.params,
                                                      given)
     for given, message in [
-        ([(15, 4.0)], "There is no item number 16 among the 15 items."),
-        ([(-1, 4.0)], "There is no item number 0 among the 15 items."),
+        ([(15, 4.0)], "There is no item with index 15; the 15 items have indices 0 to 14."),
+        ([(-1, 4.0)], "There is no item with index -1; the 15 items have indices 0 to 14."),
         ([(1.0, 4.0)], "An item must be given by its index (a whole number); got 1.0."),
-        ([(True, 4.0)], "An item must be given by its index (a whole number), not True."),
+        ([(True, 4.0)], "An item must be given by its index (a whole number); got True."),
         ([(1, float("nan"))], "The rating of Starfall is nan; every rating must be a finite number."),
         ([(1, "good")], "The rating of Starfall must be a number; got 'good'."),
         ([(1, 6.0)], "A rating of 6 for Starfall is off the rating scale 1 to 5; give a rating from 1 to 5."),
@@ -279,7 +279,7 @@ def test_fold_in_of_a_user_without_training_ratings_is_the_fallback():
     trained_row = trained_user(r, t.factors, t.split.train, 2)
     assert trained_row.fallback and trained_row.note.startswith("Chloé has no training ratings")
     np.testing.assert_allclose(fi.scores, trained_row.scores)
-    with pytest.raises(DataError, match="There is no user number 13 among the 12 users."):
+    with pytest.raises(DataError, match="There is no user with index 12; the 12 users have indices 0 to 11."):
         trained_user(r, t.factors, t.split.train, 12)
 
 

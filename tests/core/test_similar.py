@@ -79,10 +79,10 @@ def test_bad_requests_are_one_sentence():
     for call, message in [
         (lambda: similar(f, "film", 0), "Similar ones are found for an item or a user, not a 'film'."),
         (lambda: similar_items(f, 0, "angle"), "There is no measure 'angle'; choose cosine or dot."),
-        (lambda: similar_items(f, 2), "There is no item number 3 among the 2 items."),
-        (lambda: similar_items(f, -1), "There is no item number 0 among the 2 items."),
-        (lambda: similar_items(f, True), "There is no item number True among the 2 items."),
-        (lambda: similar_users(f, 1.0), "There is no user number 1.0 among the 2 users."),
+        (lambda: similar_items(f, 2), "There is no item with index 2; the 2 items have indices 0 to 1."),
+        (lambda: similar_items(f, -1), "There is no item with index -1; the 2 items have indices 0 to 1."),
+        (lambda: similar_items(f, True), "An item must be given by its index (a whole number); got True."),
+        (lambda: similar_users(f, 1.0), "A user must be given by its index (a whole number); got 1.0."),
     ]:
         with pytest.raises(DataError) as exc:
             call()
