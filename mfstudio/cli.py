@@ -1,5 +1,6 @@
 """The ``mfstudio`` command: no sub-command opens the window; ``train`` runs headless; ``explain`` takes one
-prediction of a trained model apart.
+prediction of a trained model apart; ``recommend`` lists the best items for a new person (folded in from a few
+ratings) or a user of the data; ``similar`` lists the items (users) most like one.
 
 ``mfstudio train`` builds its flags from the parameter declarations (mfstudio.core.params and
 the solvers'), so a new parameter appears here (with its help text and range) without touching this file.
@@ -40,6 +41,9 @@ examples:
   mfstudio train results/session.mfstudio --steps 20000 --out rerun
   mfstudio train --help                      all training options
   mfstudio explain results --user u1 --item B   why the model predicts what it does for one cell
+  mfstudio recommend results --rate "B=5" --rate "D=1"   recommendations for a new person from their ratings
+  mfstudio recommend results --user u1 --top 3           the best items for a user of the data
+  mfstudio similar results --item B --by dot             the items most like B
 """
 
 TRAIN_EXAMPLES = """\
@@ -80,6 +84,37 @@ object: {"user", "item", "prediction" (unclipped), "shown" (clipped), "actual" (
 "terms": [{"name", "value"}, ...], "error", "held_out", "fallback", "sentence"}, with term names
 "mean", "user bias", "item bias", "k1" ... "kK". A user or item without training ratings gets the
 fallback: the mean (and the other side's bias) and no factor terms.
+"""
+
+
+RECOMMEND_EXAMPLES = """\
+examples:
+  mfstudio recommend results --rate "Starfall=5" --rate "Laugh Track=1" --rate "Deep Orbit=4"
+  mfstudio recommend results --user u1 --top 3
+  mfstudio recommend ml100k --rate "Star Wars (1977)=5" --rate "Fargo (1996)=4" --top 10 --json
+
+With --rate the new person is folded in: their taste vector (and bias, for biased-sgd) is the exact
+minimiser of the trained solver's own objective for their ratings, with every item fixed. Items nobody
+rated in training play no part; with no usable rating the predictions are the fallback (the mean
+rating, plus each item's bias for biased-sgd). With --user the user's trained row is used, as
+recommendations.csv does. Items the person rated are never recommended (for --user: those rated in
+training). The order follows the unclipped score; "predicted" is clipped to the rating scale. With
+--json, stdout is one JSON object: {"user_factors": [...], "user_bias" (null without biases),
+"recommendations": [{"item", "score" (unclipped), "ratings" (the item's training ratings)}, ...]}.
+"""
+
+SIMILAR_EXAMPLES = """\
+examples:
+  mfstudio similar results --item Starfall
+  mfstudio similar results --item Starfall --by dot --top 5
+  mfstudio similar results --user u1 --json
+
+Cosine compares the direction of two taste vectors (columns of Q for items, rows of P for users);
+the dot product also multiplies by their lengths, so it favours long vectors (often the popular
+items). The table ends with a sentence on why the two lists differ here. An item or user without
+training ratings has no learned vector: it scores 0 and comes last. With --json, stdout is one JSON
+object: {"item", "by", "similar": [{"item", "score"}, ...]} (with --user: {"user", "by", "similar":
+[{"user", "score"}, ...]}), best first, the item (user) itself left out.
 """
 
 
@@ -192,16 +227,62 @@ def explain_parser() -> _Parser:
         epilog=EXPLAIN_EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("results", metavar="RESULTS",
-                   help="a session file written by `mfstudio train` (DIR/session.mfstudio, or one saved by the "
-                        "window), or the --out folder that holds it")
-    how = ("as its label is written (case and surrounding spaces aside when only one label fits), or its "
-           "position counted from 1 when no {0} label is a whole number (with ids such as MovieLens's, a number "
-           "is always an id)")
-    p.add_argument("--user", metavar="U", required=True, help="the user (row), " + how.format("user"))
-    p.add_argument("--item", metavar="I", required=True, help="the item (column), " + how.format("item"))
+    p.add_argument("results", metavar="RESULTS", help=RESULTS_HELP)
+    p.add_argument("--user", metavar="U", required=True, help="the user (row), " + LABEL_HOW.format("user"))
+    p.add_argument("--item", metavar="I", required=True, help="the item (column), " + LABEL_HOW.format("item"))
     p.add_argument("--json", action="store_true",
                    help="print the breakdown as one JSON object (exact numbers) instead of a table")
+    return p
+
+
+RESULTS_HELP = ("a session file written by `mfstudio train` (DIR/session.mfstudio, or one saved by the window), "
+                "or the --out folder that holds it")
+LABEL_HOW = ("as its label is written (case and surrounding spaces aside when only one label fits), or its "
+             "position counted from 1 when no {0} label is a whole number (with ids such as MovieLens's, a number "
+             "is always an id)")
+
+
+def recommend_parser() -> _Parser:
+    """The parser of ``mfstudio recommend``."""
+    p = _Parser(
+        prog="mfstudio recommend",
+        description="Recommend items with a trained model: to a new person, from a few ratings (--rate, folded in "
+                    "without retraining), or to a user of the data (--user).",
+        epilog=RECOMMEND_EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("results", metavar="RESULTS", help=RESULTS_HELP)
+    p.add_argument("--rate", metavar="ITEM=RATING", action="append", default=[],
+                   help="a new person's rating of an item, e.g. --rate \"Starfall=4\"; give it once per item. ITEM "
+                        "is named " + LABEL_HOW.format("item") + "; RATING is a number on the data's rating scale")
+    p.add_argument("--user", metavar="U",
+                   help="a user of the data instead of a new person, " + LABEL_HOW.format("user"))
+    p.add_argument(flag_name(TOP_N), dest="top", metavar="N",
+                   help="how many items to recommend, 0 to 1,000; default the session's (5 unless it says otherwise)")
+    p.add_argument("--min-ratings", metavar="M", default="auto",
+                   help="recommend only items with at least M training ratings; default auto "
+                        "(10, or half the median item's count when that is smaller)")
+    p.add_argument("--json", action="store_true",
+                   help="print the person's factors and the recommendations as one JSON object (exact numbers)")
+    return p
+
+
+def similar_parser() -> _Parser:
+    """The parser of ``mfstudio similar``."""
+    p = _Parser(
+        prog="mfstudio similar",
+        description="The items (or users) most like one in a trained model, by the cosine or the dot product of "
+                    "their taste vectors.",
+        epilog=SIMILAR_EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("results", metavar="RESULTS", help=RESULTS_HELP)
+    p.add_argument("--item", metavar="I", help="the item to find similar items for, " + LABEL_HOW.format("item"))
+    p.add_argument("--user", metavar="U", help="or the user to find similar users for, " + LABEL_HOW.format("user"))
+    p.add_argument("--by", choices=("cosine", "dot"), default="cosine", metavar="HOW",
+                   help="cosine (the direction of the vectors only) or dot (also their lengths); default cosine")
+    p.add_argument("--top", metavar="N", default="10", help="how many to list, at least 1; default 10")
+    p.add_argument("--json", action="store_true", help="print the list as one JSON object (exact numbers)")
     return p
 
 
@@ -543,6 +624,20 @@ def _session_path(text: str) -> Path:
     return p
 
 
+def trained_session(results: str, command: str) -> Any:
+    """The session RESULTS names (a file or a results folder), its notices said on stderr; it must hold a model."""
+    from mfstudio import io as mio
+
+    loaded = mio.load(_session_path(results))
+    for note in loaded.notices:
+        print(f"Note: {note}", file=sys.stderr)
+    s = loaded.session
+    if s.result is None:
+        raise UsageError(f"{results} has no trained model; run `mfstudio train {results} --out DIR` "
+                         f"first, then {command} DIR.")
+    return s
+
+
 def _json_safe(x: Any) -> Any:
     """JSON data with any NaN or infinity as null (JSON has neither)."""
     if isinstance(x, float):
@@ -571,19 +666,11 @@ def explanation_text(e: Any, heading: str) -> str:
 
 def explain(argv: Sequence[str]) -> int:
     """``mfstudio explain``: one cell of a trained model's R_hat, term by term."""
-    from mfstudio import io as mio
     from mfstudio.core.explain import explain as explain_cell
     from mfstudio.core.explain import find_label
 
     args = explain_parser().parse_args(list(argv))
-    path = _session_path(args.results)
-    loaded = mio.load(path)
-    for note in loaded.notices:
-        print(f"Note: {note}", file=sys.stderr)
-    s = loaded.session
-    if s.result is None:
-        raise UsageError(f"{args.results} has no trained model; run `mfstudio train {args.results} --out DIR` "
-                         "first, then explain DIR.")
+    s = trained_session(args.results, "explain")
     where = f"in {args.results}"
     u = find_label(s.ratings.users, args.user, "user", where)
     i = find_label(s.ratings.items, args.item, "item", where)
@@ -594,6 +681,149 @@ def explain(argv: Sequence[str]) -> int:
     else:
         steps = f", after {r.steps_done:,} step{'s' if r.steps_done != 1 else ''}" if r.steps_done else ""
         print(explanation_text(e, f"{e.user_label} and {e.item_label} ({r.solver}, K = {r.factors.K}{steps})"))
+    return EXIT_OK
+
+
+def _model_words(r: Any) -> str:
+    """``als, K = 2, after 50 steps``: which model answers."""
+    steps = f", after {r.steps_done:,} step{'s' if r.steps_done != 1 else ''}" if r.steps_done else ""
+    return f"{r.solver}, K = {r.factors.K}{steps}"
+
+
+def _table(rows: list[tuple[str, ...]], right: tuple[bool, ...]) -> list[str]:
+    """Rows of text as aligned lines, two spaces in from the left; ``right`` says which columns align right."""
+    w = [max(len(r[c]) for r in rows) for c in range(len(rows[0]))]
+    return ["  " + "  ".join(f"{t:>{w[c]}}" if right[c] else f"{t:<{w[c]}}" for c, t in enumerate(r)).rstrip()
+            for r in rows]
+
+
+def rated_flags(texts: Sequence[str], ratings: Any, where: str) -> list[tuple[int, float]]:
+    """The --rate ITEM=RATING flags as (item index, rating) pairs; the item by its label, the rating a number.
+
+    The last ``=`` separates the two (a label may hold one, a number never does). The scale, a finite
+    value and one rating per item are checked by the fold-in itself.
+    """
+    from mfstudio.core.explain import find_label
+    from mfstudio.core.numbers import NumberError, read_number
+
+    lo, hi = ratings.scale
+    out = []
+    for text in texts:
+        item, eq, value = text.rpartition("=")
+        if not eq or not item.strip():
+            example = ratings.items[0] if ratings.items else "ITEM"
+            raise UsageError(f"--rate {text!r} is not ITEM=RATING; give the item's name, = and a number, e.g. "
+                             f"--rate \"{example}={hi:g}\".")
+        i = find_label(ratings.items, item, "item", where)
+        try:
+            v = read_number(value)
+            reason = "is blank" if v is None else ""
+        except NumberError as exc:
+            reason = str(exc)
+        if reason:
+            raise UsageError(f"The rating in --rate {text!r} {reason}; give a number from {lo:g} to {hi:g}.")
+        assert v is not None
+        out.append((i, v))
+    return out
+
+
+def recommend(argv: Sequence[str]) -> int:
+    """``mfstudio recommend``: the best items for a new person (folded in from --rate) or a user (--user)."""
+    from mfstudio.core.explain import find_label
+    from mfstudio.core.foldin import fold_in, trained_user
+
+    args = recommend_parser().parse_args(list(argv))
+    if args.rate and args.user is not None:
+        raise UsageError("Give --rate (a new person's ratings) or --user (a user of the data), not both.")
+    if not args.rate and args.user is None:
+        raise UsageError("Say who the recommendations are for: --rate ITEM=RATING once per item for a new person, "
+                         "or --user U for a user of the data.")
+    try:
+        top = None if args.top is None else int(TOP_N.validate(args.top))
+    except MFStudioError as exc:
+        raise UsageError(f"Bad value for --top: {exc}") from None
+    min_ratings = 0 if args.min_ratings.strip().lower() == "auto" else \
+        _whole(args.min_ratings, "--min-ratings", 1, "of training ratings of at least 1, or auto")
+    s = trained_session(args.results, "recommend")
+    where = f"in {args.results}"
+    r, ratings = s.result, s.ratings
+    train = s.train_entries()
+    if args.user is not None:
+        u = find_label(ratings.users, args.user, "user", where)
+        row = trained_user(ratings, r.factors, train, u)
+        who = ratings.users[u]
+    else:
+        row = fold_in(ratings, r.factors, train, r.solver, r.params, rated_flags(args.rate, ratings, where))
+        n = len(row.rated)
+        who = f"a new person who rated {n:,} item{'s' if n != 1 else ''}"
+    rec = row.recommendations(s.top_n if top is None else top, min_ratings=min_ratings)
+    if args.json:
+        if row.note:
+            print(f"Note: {row.note}", file=sys.stderr)
+        doc = {"user_factors": [float(x) for x in row.p],
+               "user_bias": None if row.user_bias is None else float(row.user_bias),
+               "recommendations": [{"item": ratings.items[i], "score": float(v), "ratings": int(c)}
+                                   for i, v, c in zip(rec.item, rec.score, rec.item_ratings)]}
+        print(json.dumps(_json_safe(doc), ensure_ascii=False, indent=2))
+        return EXIT_OK
+    import textwrap
+
+    from mfstudio.core.numbers import short_text, table_text
+
+    lines = [f"Recommendations for {who} ({_model_words(r)})", ""]
+    if len(rec):
+        rows = [("rank", "item", "predicted", "score", "ratings")]
+        rows += [(str(k), label, table_text(p, 2), table_text(v), f"{c:,}") for k, label, p, v, c in rec.rows(ratings)]
+        lines += _table(rows, (True, False, True, True, True))
+    else:
+        lines.append(f"Nothing to recommend: every item is rated or has fewer than {rec.min_ratings:,} training "
+                     f"rating{'s' if rec.min_ratings != 1 else ''}.")
+    tastes = ", ".join(f"k{k + 1} {short_text(float(x), True)}" for k, x in enumerate(row.p))
+    bias = "" if row.user_bias is None else f"; bias {short_text(row.user_bias, True)}"
+    lines += ["", textwrap.fill(f"Tastes: {tastes}{bias}.", 88)]
+    if row.note:
+        lines.append(textwrap.fill(row.note, 88))
+    print("\n".join(lines))
+    return EXIT_OK
+
+
+def similar(argv: Sequence[str]) -> int:
+    """``mfstudio similar``: the items (or users) most like one, by cosine or dot product."""
+    from mfstudio.core.explain import find_label
+    from mfstudio.core.similar import compare
+
+    args = similar_parser().parse_args(list(argv))
+    if (args.item is None) == (args.user is None):
+        raise UsageError("Give --item I (for similar items) or --user U (for similar users)"
+                         + (", not both." if args.item is not None else "."))
+    top = _whole(args.top, "--top", 1, "of at least 1")
+    s = trained_session(args.results, "similar")
+    kind = "item" if args.item is not None else "user"
+    labels = s.ratings.items if kind == "item" else s.ratings.users
+    k = find_label(labels, args.item if kind == "item" else args.user, kind, f"in {args.results}")
+    c = compare(s.result.factors, s.train_entries(), kind, k, top)
+    found = c.cosine if args.by == "cosine" else c.dot
+    if args.json:
+        doc = {kind: labels[k], "by": args.by,
+               "similar": [{kind: labels[j], "score": float(v)} for j, v in zip(found.others, found.scores)]}
+        print(json.dumps(_json_safe(doc), ensure_ascii=False, indent=2))
+        return EXIT_OK
+    import textwrap
+
+    from mfstudio.core.numbers import table_text
+
+    lines = [f"{kind.capitalize()}s most like {labels[k]} by {args.by} ({_model_words(s.result)})", ""]
+    if len(found):
+        rows = [("rank", kind, args.by + "  ")]
+        rows += [(str(n + 1), labels[j], table_text(v) + ("  " if known else " *"))  # the numbers stay aligned
+                 for n, (j, v, known) in enumerate(zip(found.others, found.scores, found.known))]
+        lines += _table(rows, (True, False, True))
+    else:
+        lines.append(f"There is no other {kind}.")
+    if not found.known.all() and found.query_known:
+        lines.append("  * no taste vector (no training ratings, or all zeros): it scores 0 and comes last")
+    lines += ["", textwrap.fill(c.sentence, 88)]
+    print("\n".join(lines))
     return EXIT_OK
 
 
@@ -652,6 +882,10 @@ def main(argv: list[str] | None = None) -> int:
             return train(argv[1:])
         if argv and argv[0] == "explain":
             return explain(argv[1:])
+        if argv and argv[0] == "recommend":
+            return recommend(argv[1:])
+        if argv and argv[0] == "similar":
+            return similar(argv[1:])
         return open_window(argv)
     except SystemExit as exc:  # --help and --version print and stop
         return exc.code if isinstance(exc.code, int) else EXIT_OK
