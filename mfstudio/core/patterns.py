@@ -22,6 +22,8 @@ can match it with K factors; one without biases (sgd, als, nmf) also has to make
 
 Same parameters and seed, same ratings and factors; :meth:`Pattern.regenerate` is the next seed.
 Users are named by cluster ("A1", "A2", "B1", …; "User 1", … with one cluster), items "Item 1", ….
+A Session does not hold the truth: whoever shows it keeps the Planted (or only its Pattern, from
+which :func:`generate` makes the same again) beside the session, and drops it once the ratings change.
 """
 
 from __future__ import annotations
