@@ -15,3 +15,7 @@ class ParameterError(MFStudioError, ValueError):
 
 class TrainingError(MFStudioError, RuntimeError):
     """Training could not go on (for example it diverged)."""
+
+
+class LessonError(MFStudioError, ValueError):
+    """A lesson is unusable as given (no pages, a control that cannot be hidden, an unknown view, ...)."""

@@ -7,12 +7,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from mfstudio.core.errors import MFStudioError
+from mfstudio.core.lesson import Lesson
 from mfstudio.core.session import Session
 from mfstudio.io import movielens
 from mfstudio.io.errors import FileFormatError
 from mfstudio.io.files import read_bytes
+from mfstudio.io.lesson_file import LESSON_SUFFIX, is_lesson_document, lesson_from_document
 from mfstudio.io.npz import ratings_from_npz
-from mfstudio.io.session_file import session_from_bytes
+from mfstudio.io.session_file import session_from_document
+from mfstudio.io.session_json import document_from_bytes
+from mfstudio.io.session_write import FORMAT_NAME
 from mfstudio.io.tables import guess_layout, read_matrix, read_triples
 from mfstudio.io.text import (
     SNIFF_LINES,
@@ -27,18 +31,23 @@ from mfstudio.io.text import (
 )
 
 FORMATS = ("matrix", "triples", "npz", "session", "movielens")
-SESSION_SUFFIXES = (".mfstudio", ".json")
+SESSION_SUFFIXES = (".mfstudio", ".json", LESSON_SUFFIX)  # read as a session document (a lesson holds one)
 ACCEPTED = ("MF Studio reads a matrix or user,item,rating CSV/TSV, an .npz, a .mfstudio session, "
             "or a MovieLens folder or .zip")
 
 
 @dataclass
 class LoadResult:
-    """What a file held: a Session (ratings only, for a rating file) and notices for the user."""
+    """What a file held: a Session (ratings only, for a rating file) and notices for the user.
+
+    A lesson file gives its Lesson as ``lesson`` and the lesson's session as ``session``, with ``fmt``
+    "session": a caller that knows no lessons opens its session as it would a session file's.
+    """
 
     session: Session
     notices: list[str] = field(default_factory=list)
     fmt: str = ""  # the format read: one of FORMATS
+    lesson: Lesson | None = None  # the lesson, when the file was one
 
 
 def detect_format(path: Path, head: bytes) -> str:
@@ -69,7 +78,7 @@ def looks_like_prose(lines: list[str], delimiter: str) -> bool:
 
 def load(path: str | os.PathLike[str], *, keep_zeros: bool = False, fmt: str | None = None,
          scale: tuple[float, float] | None = None) -> LoadResult:
-    """Read a rating file, a session file, or a MovieLens download (folder, .zip or its ratings file).
+    """Read a rating file, a session or lesson file, or a MovieLens download (folder, .zip or its ratings file).
 
     ``fmt`` is None (detect), "matrix", "triples", "npz", "session" or "movielens". In a matrix
     (CSV/TSV or .npz) a blank cell is not rated, and so is 0 unless ``keep_zeros``;
@@ -119,8 +128,7 @@ def _load(p: Path, *, keep_zeros: bool, fmt: str | None, scale: tuple[float, flo
         ratings, notices = ratings_from_npz(p, keep_zeros=keep_zeros, scale=scale)
         return LoadResult(Session(ratings=ratings), notices, "npz")
     if kind == "session":
-        session, notices = session_from_bytes(data, f"The session file {name}")
-        return LoadResult(session, notices, "session")
+        return _read_document(data, p)
     if not data.strip(b" \t\r\n\xef\xbb\xbf"):
         raise FileFormatError(f"{name} is empty; choose a file that holds ratings.")
     text, notices = decode(data, name)
@@ -135,6 +143,19 @@ def _load(p: Path, *, keep_zeros: bool, fmt: str | None, scale: tuple[float, flo
                 f"{name} does not look like ratings: most of its lines are words, not numbers; {ACCEPTED}."
             ) from None
         raise
+
+
+def _read_document(data: bytes, p: Path) -> LoadResult:
+    """A session or lesson file, told apart by what the document says (a renamed lesson still opens
+    as one); a file named .mfslesson that holds no session is spoken of as a lesson."""
+    kind = "lesson" if p.suffix.lower() == LESSON_SUFFIX else "session"
+    obj = document_from_bytes(data, f"The {kind} file {p.name}", kind)
+    holds_session = isinstance(obj, dict) and obj.get("format") == FORMAT_NAME
+    if is_lesson_document(obj) or (kind == "lesson" and not holds_session):
+        lesson, notices = lesson_from_document(obj, f"The lesson file {p.name}")
+        return LoadResult(lesson.session, notices, "session", lesson)
+    session, notices = session_from_document(obj, f"The {kind} file {p.name}")
+    return LoadResult(session, notices, "session")
 
 
 def _read_table(text: str, lines: list[str], d: str, kind: str, name: str, notices: list[str], *,

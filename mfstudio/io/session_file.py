@@ -356,14 +356,16 @@ def _history(doc: _Doc, h: Any) -> History:
     return History.from_array(hist)
 
 
-def session_from_document(obj: Any, name: str = "The session file") -> tuple[Session, list[str]]:
+def session_from_document(obj: Any, name: str = "The session file", *,
+                          strict: bool = False) -> tuple[Session, list[str]]:
     """A Session from a parsed JSON document (migrated if older, refused if newer).
 
     Everything outside the saved results is checked and a problem refuses the file. The
     results are checked just as fully (shapes, K, both biases or neither, finite factors,
     history steps, how the run ended): a problem there drops them, with a notice, and opens
     the ratings and settings, which are the work a damaged file must not cost. What this
-    returns is therefore always safe for the window to show.
+    returns is therefore always safe for the window to show. With ``strict`` (a session inside a
+    lesson, which is read all or nothing) damaged results refuse the file too.
     """
     doc = _Doc(name)
     notices: list[str] = []
@@ -423,6 +425,9 @@ def session_from_document(obj: Any, name: str = "The session file") -> tuple[Ses
         try:
             result = _result(name, res, ratings)
         except _ResultError as exc:
+            if strict:
+                raise FileFormatError(f"{name}: its saved results {exc}; open an older copy or save it again."
+                                      ) from None
             notices.append(f"{name}: its saved results {exc}; the ratings and settings were opened without them, "
                            "so train again to get results.")
     session = Session(ratings=ratings, held_out_cells=cells.astype(np.int64), solver=solver, params=params,

@@ -1,5 +1,8 @@
 """Session files as JSON, read strictly and within bounds: gzip unpacked in pieces up to a limit;
-nesting depth, number length and the count of nulls checked before parsing; duplicate keys, bare NaN refused."""
+nesting depth, number length and the count of nulls checked before parsing; duplicate keys, bare NaN refused.
+
+Lesson files (a session with pages) are read the same way; ``kind`` ("session" or "lesson") is the word
+the sentences use for the file."""
 
 from __future__ import annotations
 
@@ -54,7 +57,7 @@ def _bracket_depth(data: bytes | bytearray | memoryview) -> int:
     return top
 
 
-def _no_duplicate_keys(name: str) -> Callable[[list[tuple[str, Any]]], dict[str, Any]]:
+def _no_duplicate_keys(name: str, kind: str = "session") -> Callable[[list[tuple[str, Any]]], dict[str, Any]]:
     def hook(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
         d = dict(pairs)
         if len(d) != len(pairs):
@@ -62,64 +65,65 @@ def _no_duplicate_keys(name: str) -> Callable[[list[tuple[str, Any]]], dict[str,
             for k, _ in pairs:
                 if k in seen:
                     raise FileFormatError(f"{name} holds {k!r} twice in one object, so which value is meant is "
-                                          "unclear; open an older copy or save the session again.")
+                                          f"unclear; open an older copy or save the {kind} again.")
                 seen.add(k)
         return d
     return hook
 
 
-def _prescan(data: bytes | bytearray | memoryview, name: str) -> None:
+def _prescan(data: bytes | bytearray | memoryview, name: str, kind: str = "session") -> None:
     """What can be refused from the raw bytes, before they are decoded and parsed."""
     mv = memoryview(data)
     depth = _bracket_depth(mv)
     if depth > MAX_DEPTH:  # strings may hold brackets: count again without them
         depth = nesting_depth(str(mv, "utf-8", "replace"))
         if depth > MAX_DEPTH:
-            raise FileFormatError(f"{name} nests {depth:,} levels deep, more than a session file can ({MAX_DEPTH}); "
-                                  "it is not a valid MF Studio session.")
+            raise FileFormatError(f"{name} nests {depth:,} levels deep, more than a {kind} file can ({MAX_DEPTH}); "
+                                  f"it is not a valid MF Studio {kind}.")
     if _LONG_NUMBER_BYTES.search(mv):  # perhaps inside a string (a label of 70 digits): look again without them
         long_run = _LONG_NUMBER.search(_STRING.sub('""', str(mv, "utf-8", "replace")))
         if long_run:
             n = len(long_run.group(0))
-            raise FileFormatError(f"{name} holds a number {n:,} characters long; numbers in a session file have at "
+            raise FileFormatError(f"{name} holds a number {n:,} characters long; numbers in a {kind} file have at "
                                   f"most {MAX_NUMBER_CHARS}, so the file is damaged.")
     # each null costs a list slot when parsed; a session needs them only in a small grid and in the history
     whole = mv.obj if isinstance(mv.obj, (bytes, bytearray)) else bytes(mv)  # no copy for bytes (a BOM aside: a bound)
     nulls = whole.count(b"null")
     if nulls > MAX_NULLS:
-        raise FileFormatError(f"{name} holds {nulls:,} missing values (null), more than a session can ({MAX_NULLS:,}: "
+        raise FileFormatError(f"{name} holds {nulls:,} missing values (null), more than a {kind} can ({MAX_NULLS:,}: "
                               "MF Studio writes large ratings as a list of entries, not as a grid); it is not a valid "
-                              "MF Studio session.")
+                              f"MF Studio {kind}.")
 
 
-def safe_json_loads(text: str, name: str = "The file") -> Any:
+def safe_json_loads(text: str, name: str = "The file", kind: str = "session") -> Any:
     """``json.loads`` with limits: nesting depth, number length, nulls; bare NaN/Infinity and
     duplicate keys refused."""
-    _prescan(text.encode("utf-8", "surrogatepass"), name)
-    return _loads(text, name)
+    _prescan(text.encode("utf-8", "surrogatepass"), name, kind)
+    return _loads(text, name, kind)
 
 
-def _loads(text: str, name: str) -> Any:
+def _loads(text: str, name: str, kind: str = "session") -> Any:
     def constant(s: str) -> Any:
         raise FileFormatError(f"{name} holds a bare {s}, which JSON does not allow; "
                               "write null for NaN and \"Infinity\" for infinity.")
 
     try:
-        return json.loads(text, parse_constant=constant, object_pairs_hook=_no_duplicate_keys(name))
+        return json.loads(text, parse_constant=constant, object_pairs_hook=_no_duplicate_keys(name, kind))
     except FileFormatError:
         raise
     except json.JSONDecodeError as exc:
         stripped = text.strip()
         if not stripped.startswith(("{", "[")):
-            raise FileFormatError(f"{name} is not JSON, so it cannot be an MF Studio session; "
-                                  "open it as ratings instead.") from None
+            raise FileFormatError(f"{name} is not JSON, so it cannot be an MF Studio {kind}; "
+                                  + ("open it as ratings instead." if kind == "session"
+                                     else f"choose a {kind} saved by MF Studio.")) from None
         cut = exc.pos >= len(stripped) - 32 or not stripped.endswith("}")  # a whole document ends with }
         what = ("ends too early (it is truncated)" if cut
                 else f"is not valid JSON at line {exc.lineno}, column {exc.colno}")
-        raise FileFormatError(f"{name} {what}; open an older copy or save the session again.") from None
+        raise FileFormatError(f"{name} {what}; open an older copy or save the {kind} again.") from None
     except (RecursionError, ValueError) as exc:
         raise FileFormatError(f"{name} could not be read ({exc.__class__.__name__}); "
-                              "it is not a valid MF Studio session.") from None
+                              f"it is not a valid MF Studio {kind}.") from None
 
 
 def unpack_limit(packed_bytes: int) -> int:
@@ -127,7 +131,7 @@ def unpack_limit(packed_bytes: int) -> int:
     return min(MAX_JSON_BYTES, max(UNPACK_FLOOR, MAX_UNPACK_RATIO * packed_bytes))
 
 
-def _decompress(data: bytes, name: str) -> bytearray:
+def _decompress(data: bytes, name: str, kind: str = "session") -> bytearray:
     """The unpacked document, streamed in bounded pieces and refused as soon as it passes
     :func:`unpack_limit` (a gzip bomb is refused after a moment and a few hundred MB at most),
     and refused when anything follows the one gzip member MF Studio writes."""
@@ -146,37 +150,37 @@ def _decompress(data: bytes, name: str) -> bytearray:
                     raise FileFormatError(
                         f"{name} unpacks to more than {limit / 1024**2:,.0f} MiB from {len(data) / 1024**2:,.1f} MiB, "
                         f"more than {MAX_UNPACK_RATIO} times its packed size (MF Studio's sessions pack about 6 to 10 "
-                        "times); it is damaged or not a session, so MF Studio does not open it.")
+                        f"times); it is damaged or not a {kind}, so MF Studio does not open it.")
                 if d.eof:
                     break
                 piece = d.unconsumed_tail
     except zlib.error:
         raise FileFormatError(f"{name} is damaged (the compressed data is corrupt); "
-                              "open an older copy or save the session again.") from None
+                              f"open an older copy or save the {kind} again.") from None
     if not d.eof:
         raise FileFormatError(f"{name} is truncated (the compressed data ends early); "
-                              "open an older copy or save the session again.")
+                              f"open an older copy or save the {kind} again.")
     if d.unused_data or pos < len(mv):
         raise FileFormatError(f"{name} holds data after its end (a second gzip member or other bytes), which MF Studio "
-                              "never writes; open an older copy or save the session again.")
+                              f"never writes; open an older copy or save the {kind} again.")
     return out
 
 
-def document_from_bytes(data: bytes | bytearray, name: str) -> Any:
+def document_from_bytes(data: bytes | bytearray, name: str, kind: str = "session") -> Any:
     """The parsed JSON document of a session file's bytes (gzip or plain, a UTF-8 BOM allowed),
     or a FileFormatError saying in one sentence why it cannot be one."""
     if data[:2] == b"\x1f\x8b":
-        data = _decompress(bytes(data) if isinstance(data, bytearray) else data, name)
+        data = _decompress(bytes(data) if isinstance(data, bytearray) else data, name, kind)
     mv = memoryview(data)
     if mv[:3] == b"\xef\xbb\xbf":
         mv = mv[3:]
     if not _NOT_BLANK.search(mv):
-        raise FileFormatError(f"{name} is empty; choose a session saved by MF Studio.")
-    _prescan(mv, name)
+        raise FileFormatError(f"{name} is empty; choose a {kind} saved by MF Studio.")
+    _prescan(mv, name, kind)
     try:
         text = str(mv, "utf-8")
     except UnicodeDecodeError:
-        raise FileFormatError(f"{name} is not a text session file (it is not UTF-8); "
-                              "choose a session saved by MF Studio.") from None
+        raise FileFormatError(f"{name} is not a text {kind} file (it is not UTF-8); "
+                              f"choose a {kind} saved by MF Studio.") from None
     del mv, data  # the unpacked bytes (when it was gzip) go before parsing
-    return _loads(text, name)
+    return _loads(text, name, kind)

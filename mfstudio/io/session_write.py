@@ -75,7 +75,7 @@ def _text(s: str) -> str:
 
 
 def _dump(obj: Any, indent: int = 0) -> str:
-    """JSON text: objects one key per line, each row of a 2-D array on its own line."""
+    """JSON text: objects one key per line, each row of a 2-D array (and each object of a list) on its own line."""
     return "".join(_pieces(obj, indent))
 
 
@@ -103,7 +103,7 @@ def _dump_value(obj: Any, indent: int) -> str:
     if isinstance(obj, dict):
         return _dump(obj, indent) if obj else "{}"
     if isinstance(obj, (list, tuple)):
-        if obj and all(isinstance(r, (list, tuple)) for r in obj):
+        if obj and (all(isinstance(r, (list, tuple)) for r in obj) or all(isinstance(r, dict) and r for r in obj)):
             return "[\n" + ",\n".join(inner + _dump_value(r, indent + 2) for r in obj) + "\n" + pad + "]"
         return "[" + ", ".join(_dump_value(v, indent + 2) for v in obj) + "]"
     if obj is None:
@@ -176,8 +176,14 @@ def session_to_dict(session: Session) -> dict[str, Any]:
 
 def session_to_bytes(session: Session) -> bytes:
     """The bytes of a session file: JSON text, gzip-compressed when large."""
+    return document_to_bytes(session_to_dict(session))
+
+
+def document_to_bytes(doc: dict[str, Any]) -> bytes:
+    """A document (a session's, or a lesson's holding one) as the bytes of its file: JSON text laid out
+    as session files are, gzip-compressed when large."""
     # piece by piece, never the whole text as one string: no step holds the GIL for long
-    data = [piece.encode("utf-8") for piece in _pieces(session_to_dict(session))]
+    data = [piece.encode("utf-8") for piece in _pieces(doc)]
     data.append(b"\n")
     if sum(map(len, data)) <= GZIP_ABOVE:
         return b"".join(data)
