@@ -17,6 +17,7 @@ import numpy as np
 from mfstudio.core.solvers.base import Factors
 
 DEFAULT_EVERY = 1000  # the notebook's interval
+DENSE_CELLS = 4_000_000  # R-hat up to this many cells is computed whole for the printout (32 MB)
 
 
 def is_printed(steps_done: int, every: int) -> bool:
@@ -27,6 +28,19 @@ def is_printed(steps_done: int, every: int) -> bool:
 def printout(step: int, factors: Factors) -> str:
     """The notebook's block for its step index ``step`` (0 after the first step)."""
     P, Q = np.asarray(factors.P), np.asarray(factors.Q)
-    eR = np.dot(P, Q) if factors.user_bias is None else factors.predict()
     return "\n".join(["-------- Result at step " + str(step) + " : with eR, P, Q are :-----",
-                      repr(eR), repr(P), repr(Q)])
+                      _r_hat_text(factors), repr(P), repr(Q)])
+
+
+def _r_hat_text(f: Factors) -> str:
+    """repr(eR). Up to ``DENSE_CELLS`` cells it is computed whole (numpy then shows its corners); past that only
+    its corners are, and shown as an array of them, with a line saying so (nothing users x items is built)."""
+    n, m = f.P.shape[0], f.Q.shape[1]
+    if n * m <= DENSE_CELLS:
+        plain = f.user_bias is None and f.cold_users is None and f.cold_items is None
+        return repr(np.dot(f.P, f.Q) if plain else f.predict())
+    e = int(np.get_printoptions()["edgeitems"])
+    rows = np.r_[np.arange(e), np.arange(n - e, n)]
+    cols = np.r_[np.arange(e), np.arange(m - e, m)]
+    R = f.predict_at(np.repeat(rows, len(cols)), np.tile(cols, len(rows))).reshape(len(rows), len(cols))
+    return (f"# eR is {n:,} x {m:,}: its first and last {e} rows and columns\n" + repr(R))

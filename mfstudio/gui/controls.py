@@ -41,8 +41,9 @@ from mfstudio.core.params import HOLDOUT, PATIENCE
 from mfstudio.gui.settings import Settings
 
 # The speeds offered, fastest first: the default runs at full speed; the slowest makes one step a second.
-SPEEDS = (("As fast as possible", math.inf), ("30 steps a second", 30.0), ("10 steps a second", 10.0),
-          ("3 steps a second", 3.0), ("One step a second", 1.0))
+SPEEDS = (("Fastest", math.inf), ("30 steps/s", 30.0), ("10 steps/s", 10.0), ("3 steps/s", 3.0), ("1 step/s", 1.0))
+SPEED_WORDS = ("as fast as possible", "30 steps a second", "10 steps a second", "3 steps a second",
+               "one step a second")  # what each says, in full (its tooltip)
 
 SHARED = ("K", "seed")  # parameters kept when the solver changes; the others follow the solver
 _NICE = (1.0, 2.0, 5.0)
@@ -398,14 +399,16 @@ class ControlPanel(QWidget):
         self.speed_box = QComboBox()
         self.speed_box.setObjectName("speedControl")
         self.speed_box.setAccessibleName("Training speed")
-        self.speed_box.setToolTip("How fast a run goes: as fast as possible, or slowed down so every view "
-                                  "(grid, R-hat, P, Q, the latent map and the loss curve) moves step by step. "
+        self.speed_box.setToolTip("Speed: how fast a run goes, from as fast as possible (Fastest) down to one step a "
+                                  "second, so that every view (grid, R-hat, P, Q, the latent map and the loss "
+                                  "curve) moves step by step. "
                                   "A change takes effect at once, also during a run.")
-        for text, rate in SPEEDS:
+        for (text, rate), words in zip(SPEEDS, SPEED_WORDS):
             self.speed_box.addItem(text, rate)
+            self.speed_box.setItemData(self.speed_box.count() - 1, f"Train {words}.", Qt.ItemDataRole.ToolTipRole)
         self.speed_box.currentIndexChanged.connect(lambda _i: self.speedChanged.emit(self.speed()))
         self.speed_box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-        self.speed_box.setMinimumContentsLength(4)
+        self.speed_box.setMinimumContentsLength(8)
         self.update_button = self._button("One update", "stepRatingButton", "One update",
                                           "Make the next single update and show its arithmetic: one rating's "
                                           "(sgd, biased-sgd) or half a step (als, nmf).")

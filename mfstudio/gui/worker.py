@@ -31,6 +31,7 @@ from mfstudio.core import (
     Training,
     recommend,
 )
+from mfstudio.core.notebook import printout
 
 MAX_RATE = 30.0  # progress signals per second, at most
 
@@ -41,7 +42,8 @@ class Progress:
 
     snapshot: Snapshot
     history: np.ndarray  # (n, 7) rows, columns as mfstudio.core.HISTORY_COLUMNS
-    printouts: list[tuple[int, Factors]] = field(default_factory=list)  # the notebook's, since the last report
+    printouts: list[str] = field(default_factory=list)  # the notebook's (formatted), since the last report
+    printouts_dropped: int = 0  # more than PRINTOUTS_REPORTED came since the last report: the oldest were dropped
 
 
 @dataclass
@@ -59,7 +61,8 @@ class Outcome:
     error: str = ""
     user_error: bool = False
     training: Training | None = field(default=None, repr=False)
-    printouts: list[tuple[int, Factors]] = field(default_factory=list, repr=False)  # not yet reported
+    printouts: list[str] = field(default_factory=list, repr=False)  # not yet reported (formatted)
+    printouts_dropped: int = 0
 
     @property
     def reason(self) -> StopReason | None:
@@ -76,6 +79,13 @@ def training_recipe(ratings: Ratings, solver: str, params: Mapping[str, Any],
         return Training(ratings, solver, dict(params), holdout=cells, patience=patience)
 
     return build
+
+
+PRINTOUTS_REPORTED = 300  # the notebook's printouts a report carries at most (the newest)
+
+
+def _texts(printouts: list[tuple[int, Factors]]) -> list[str]:
+    return [printout(step, f) for step, f in printouts]
 
 
 def _empty_history() -> np.ndarray:
@@ -138,9 +148,13 @@ class TrainingThread(QThread):
         self.ready.emit(list(self.training.split.warnings))
         self.training.log_every = self.log_every
         printouts: list[tuple[int, Factors]] = []  # taken from the training, not yet reported
+        dropped = 0
         try:
             for snap in self.training.run(self.control, max_steps=self.max_steps, pace=self.pace):
                 printouts += self.training.take_printouts()
+                if len(printouts) > PRINTOUTS_REPORTED:  # the window keeps no more than that anyway
+                    dropped += len(printouts) - PRINTOUTS_REPORTED
+                    del printouts[:-PRINTOUTS_REPORTED]
                 if snap.finished:
                     final = snap
                     break
@@ -148,16 +162,19 @@ class TrainingThread(QThread):
                 if now - last_emit >= interval and self.taken.is_set():
                     self.taken.clear()
                     last_emit = now
-                    self.progress.emit(Progress(snap, self.training.history.arrays(), printouts))
-                    printouts = []
+                    # formatted here: R-hat of a big model and its text would stall the window
+                    self.progress.emit(Progress(snap, self.training.history.arrays(), _texts(printouts), dropped))
+                    printouts, dropped = [], 0
             if final is None:
                 raise RuntimeError("the training ended without a final state")
             recs = None
             if self.top_n > 0 and final.factors.all_finite():
                 recs = recommend(self.training.ratings, final.factors, self.top_n, train=self.training.split.train,
                                  min_ratings=self.min_ratings)
+            printouts += self.training.take_printouts()
+            dropped += max(0, len(printouts) - PRINTOUTS_REPORTED)
             self.outcome = Outcome(final, self.training.history.arrays(), recs, training=self.training,
-                                   printouts=printouts + self.training.take_printouts())
+                                   printouts=_texts(printouts[-PRINTOUTS_REPORTED:]), printouts_dropped=dropped)
         except Exception as exc:  # reported to the user on the GUI thread, never swallowed
             traceback.print_exc()
             self.outcome = Outcome(final, self.training.history.arrays(), None,

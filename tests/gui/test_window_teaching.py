@@ -28,7 +28,7 @@ def test_nine_one_updates_on_example_1_are_one_step_shown_in_the_notebooks_notat
         assert u.index == n and window.selection.current.cell == (u.user, u.item)  # its cell, highlighted
     text = window.findChild(QPlainTextEdit, "updateText").toPlainText()
     assert "e_ij = R_ij − P_i·Q_j" in text and "Step 1 is complete." in text and "→" in text
-    assert f"{u.p_before[0]:.6g} → {u.p_after[0]:.6g}" in text
+    assert f"{u.p_before[0]:.6g} → {u.p_after[0]:.6g}".replace("-", "−") in text
     ref = Training(load_example(), "sgd", {**window.controls.params(), "steps": 1})
     list(ref.run())
     assert np.array_equal(window.result.factors.P, ref.factors.P) and window.result.steps_done == 1
@@ -148,3 +148,15 @@ def test_export_python_script_says_why_not_mid_step(qtbot, window, monkeypatch):
     window.step_rating()
     assert window.exporter.export_script_dialog() is None
     assert "press Step to finish it" in warned[-1]
+
+
+def test_the_printout_keeps_the_last_blocks_and_says_how_many_came(qtbot, window):
+    from mfstudio.gui.views import notebook_log
+
+    log = window.notebook_log
+    n = notebook_log.KEPT + 40
+    log.add([f"-------- Result at step {k} : with eR, P, Q are :-----\narray([{k}])" for k in range(n)], dropped=5)
+    assert log.count == n + 5 and log.count_label.text() == f"the last {notebook_log.KEPT} of {n + 5:,} printouts"
+    text = log.text.toPlainText()
+    assert text == log.shown_text() and text.startswith("-------- Result at step 40 :")
+    assert text.endswith(f"array([{n - 1}])")

@@ -12,11 +12,10 @@ from __future__ import annotations
 from collections import deque
 
 from PySide6.QtCore import Signal, Slot
-from PySide6.QtGui import QFontDatabase, QGuiApplication
+from PySide6.QtGui import QFontDatabase, QGuiApplication, QTextCursor
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPlainTextEdit, QPushButton, QSpinBox, QVBoxLayout, QWidget
 
-from mfstudio.core import Factors
-from mfstudio.core.notebook import DEFAULT_EVERY, printout
+from mfstudio.core.notebook import DEFAULT_EVERY
 from mfstudio.gui.experiment import Experiment, Progress, RunEnd, RunStart, Updated
 from mfstudio.gui.views.widgets import CAPTION_STYLE
 
@@ -32,7 +31,8 @@ class NotebookLog(QWidget):
         super().__init__(parent)
         self.setObjectName("notebookLog")
         self.experiment = experiment
-        self.blocks: deque[str] = deque(maxlen=KEPT)
+        self.blocks: deque[tuple[bool, str]] = deque()  # (a printout, not a note; its text), oldest first
+        self._shown = 0  # printouts among the blocks (at most KEPT)
         self.count = 0  # printouts since the log was last cleared
         self.interval = QSpinBox()
         self.interval.setObjectName("notebookLogInterval")
@@ -93,11 +93,11 @@ class NotebookLog(QWidget):
 
     @Slot(object)
     def _on_progress(self, report: Progress) -> None:
-        self.add(report.printouts)
+        self.add(report.printouts, report.printouts_dropped)
 
     @Slot(object)
     def _on_finished(self, end: RunEnd) -> None:
-        self.add(end.outcome.printouts)
+        self.add(end.outcome.printouts, end.outcome.printouts_dropped)
 
     @Slot(object)
     def _on_updated(self, updated: Updated) -> None:
@@ -107,29 +107,45 @@ class NotebookLog(QWidget):
         self.add(updated.printouts)
 
     # -- the text -------------------------------------------------------------------------
-    def add(self, printouts: list[tuple[int, Factors]]) -> None:
-        """Write the notebook's blocks for these (step index, factors)."""
-        if not printouts:
+    def add(self, texts: list[str], dropped: int = 0) -> None:
+        """Write the notebook's blocks ``texts``; ``dropped`` more came before them and were not kept."""
+        if not texts and not dropped:
             return
-        new = [printout(step, f) for step, f in printouts]
-        self.count += len(new)
-        overflow = len(self.blocks) + len(new) > KEPT
-        self.blocks.extend(new)
-        if overflow:  # the oldest went: the text is written again from what is kept
-            self.text.setPlainText("\n".join(self.blocks))
-        else:
-            for b in new:
-                self.text.appendPlainText(b)
+        self.count += dropped + len(texts)
+        for t in texts:
+            self._append(t, True)
+        self._trim()
         self._show_count()
 
     def _note(self, line: str) -> None:
-        self.blocks.append(line)
-        self.text.appendPlainText(line)
+        self._append(line, False)
+        self._trim()
+
+    def _append(self, text: str, is_printout: bool) -> None:
+        self.blocks.append((is_printout, text))
+        self._shown += is_printout
+        self.text.appendPlainText(text)
+
+    def _trim(self) -> None:
+        """Drop the oldest entries past KEPT printouts, cutting their text off the top (not writing it all again)."""
+        chars = 0
+        while self._shown > KEPT and self.blocks:
+            is_printout, text = self.blocks.popleft()
+            self._shown -= is_printout
+            chars += len(text) + 1  # and the line break after it
+        if chars:
+            cursor = QTextCursor(self.text.document())
+            cursor.setPosition(0)
+            cursor.setPosition(min(chars, self.text.document().characterCount() - 1), QTextCursor.MoveMode.KeepAnchor)
+            cursor.removeSelectedText()
+
+    def shown_text(self) -> str:
+        """The printouts and notes kept, as the tab shows them."""
+        return "\n".join(text for _p, text in self.blocks)
 
     def _show_count(self) -> None:
-        shown = sum(1 for b in self.blocks if not b.startswith("#"))
-        if self.count > shown:
-            self.count_label.setText(f"the last {shown:,} of {self.count:,} printouts")
+        if self.count > self._shown:
+            self.count_label.setText(f"the last {self._shown:,} of {self.count:,} printouts")
         else:
             self.count_label.setText(f"{self.count:,} printout{'s' if self.count != 1 else ''}")
 
@@ -142,6 +158,7 @@ class NotebookLog(QWidget):
     @Slot()
     def clear(self) -> None:
         self.blocks.clear()
+        self._shown = 0
         self.count = 0
         self.text.clear()
         self._show_count()

@@ -25,7 +25,27 @@ EMPTY_TEXT = ("Press One update (Training ▸ One update, Ctrl+Shift+T) to make 
 
 
 def _n(x: float, full: bool = False) -> str:
-    return exact_text(float(x)) if full else f"{float(x):.6g}"
+    """A number to 6 significant digits (``full``: every digit), a minus sign as "−"."""
+    text = exact_text(float(x)) if full else f"{float(x):.6g}"
+    return text.replace("-", "−", 1) if text.startswith("-") else text
+
+
+def _factor(x: float, full: bool) -> str:
+    """A number in a product: negative ones in brackets, "0.5·(−0.2)"."""
+    t = _n(x, full)
+    return f"({t})" if t.startswith("−") else t
+
+
+def _sum(terms: list[float], full: bool) -> str:
+    """Terms added up as written by hand: "3.28 − 0.0063 + 0.01"."""
+    out = ""
+    for k, v in enumerate(terms):
+        t = _n(v, full)
+        if k == 0:
+            out = t
+        else:
+            out += f" − {t[1:]}" if t.startswith("−") else f" + {t}"
+    return out
 
 
 def _vec(a: np.ndarray, full: bool = False) -> str:
@@ -42,7 +62,7 @@ def update_text(u: Update, ratings: Ratings, full: bool = False) -> str:
         lines.append(f"Rating R[{i},{j}] = {n(u.rating)}: {ratings.users[i]} (i = {i}) × {ratings.items[j]} "
                      f"(j = {j})")
         lines.append("")
-        dot = " + ".join(f"{n(p)}·{n(q)}" for p, q in zip(u.p_before, u.q_before))
+        dot = " + ".join(f"{_factor(p, full)}·{_factor(q, full)}" for p, q in zip(u.p_before, u.q_before))
         if u.user_bias is None:
             lines.append(f"e_ij = R_ij − P_i·Q_j = {n(u.rating)} − ({dot}) = {n(u.error)}")
             lines.append("")
@@ -52,9 +72,9 @@ def update_text(u: Update, ratings: Ratings, full: bool = False) -> str:
         else:
             b0, b1 = u.user_bias
             c0, c1 = u.item_bias or (float("nan"), float("nan"))
-            mu = u.mean
-            lines.append(f"e_ij = R_ij − (μ + b_i + c_j + P_i·Q_j) = {n(u.rating)} − ({n(mu)} + {n(b0)} + {n(c0)} "
-                         f"+ {dot}) = {n(u.error)}")
+            lines.append("e_ij = R_ij − (μ + b_i + c_j + P_i·Q_j)")
+            lines.append(f"     = {n(u.rating)} − ({_sum([u.mean, b0, c0], full)} + {dot})")
+            lines.append(f"     = {n(u.error)}")
             lines.append("")
             lines.append(f"b_i = b_i + α (e_ij − β b_i): {n(b0)} → {n(b1)}      α = {n(u.alpha)}, β = {n(u.beta)}")
             lines.append(f"c_j = c_j + α (e_ij − β c_j): {n(c0)} → {n(c1)}")
