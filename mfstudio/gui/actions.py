@@ -120,6 +120,13 @@ def _export_rows() -> list[tuple]:
              "actionSaveFigure")]
 
 
+def _lesson_rows() -> list[tuple]:
+    from mfstudio.core.lessons import LESSONS
+
+    return [(f"&{n} {title}", f"document.open_lesson_asking:{name}", None, f"Open the lesson “{title}”.", "")
+            for n, (name, title) in enumerate(LESSONS.items(), start=1)]
+
+
 def _example_rows() -> list[tuple]:
     from mfstudio.core import EXAMPLES
 
@@ -180,6 +187,7 @@ def menus() -> dict[str, list[tuple]]:
              "Bring back the runs that Clear runs removed from the loss curve.", "actionUndoClearRuns"),
         ],
         "&Help": [
+            ("menu", "&Lessons", "lessons_menu", _lesson_rows()),
             ("&What am I looking at?", "window.show_help", "Shift+F1",
              "One short paragraph per view, in plain words.", "actionWhatAmILookingAt"),
             ("&Keyboard shortcuts", "window.show_shortcuts", "F1", "List every menu command and its keys.",

@@ -91,6 +91,7 @@ class Document(QObject):
     modifiedChanged = Signal(bool)
     gridChanged = Signal()  # the ratings or the held-out cells changed (the cached Ratings are new)
     opened = Signal()  # a new document is shown (the grid starts at its top-left corner)
+    lessonOpened = Signal(object)  # Lesson: the document shown is a lesson's session (presenter mode follows)
     statusMessage = Signal(str, int)
 
     def __init__(self, window: QWidget, controls: ControlPanel, experiment: Experiment, settings: Settings,
@@ -563,9 +564,21 @@ class Document(QObject):
             self.warn("Could not open the file", f"{Path(path).name}: {exc}")
             return False
         self.remember_file(path)
-        self.message(" ".join(loaded.notices) if loaded.notices else f"Opened {Path(path).name}.",
-                     20_000 if loaded.notices else 10_000)
+        lesson = getattr(loaded, "lesson", None)
+        self.message(" ".join(loaded.notices) if loaded.notices else
+                     f"Opened the lesson “{lesson.title}”; Escape leaves presenter mode." if lesson is not None else
+                     f"Opened {Path(path).name}.", 20_000 if loaded.notices else 10_000)
+        if lesson is not None:
+            self.lessonOpened.emit(lesson)
         return True
+
+    def open_lesson_asking(self, name: str) -> bool:
+        """Help ▸ Lessons entry: ask about unsaved changes, then open the shipped lesson ``name``."""
+        from mfstudio.core.lessons import lesson_path
+
+        if not self.maybe_save("opening a lesson"):
+            return False
+        return self.open_path(lesson_path(name))
 
     def zero_rule_for(self, ratings: Ratings, notices: list[str], on: bool | None = None) -> bool:
         """The "0 means not rated" rule for ratings just read (``on``, default the grid's): off when the

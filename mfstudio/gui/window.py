@@ -19,11 +19,13 @@ from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDragMoveEvent, QDropEve
 from PySide6.QtWidgets import QApplication, QFrame, QMainWindow, QMessageBox, QSplitter, QVBoxLayout, QWidget
 
 from mfstudio.core import MFStudioError, Ratings, RunResult, Session, load_example
+from mfstudio.core.lesson import Lesson
 from mfstudio.gui import actions, dialogs, help_texts
 from mfstudio.gui.controls import ControlPanel
 from mfstudio.gui.document import Document
 from mfstudio.gui.experiment import Experiment, RunEnd, RunRequest, RunStart, Updated
 from mfstudio.gui.exports import Exporter
+from mfstudio.gui.presenter import Presenter
 from mfstudio.gui.recovery import pending_recovery
 from mfstudio.gui.settings import Settings
 from mfstudio.gui.views.explain_panel import ExplainPanel
@@ -77,6 +79,7 @@ class MainWindow(QMainWindow):
         self.grid_model = self.document.grid_model
         self.autosaver, self.recent = self.document.autosaver, self.document.recent
         self.exporter = Exporter(self.document, self.experiment)
+        self.presenter = Presenter(self)
         self._build_views()
         self._wire()
         app = QApplication.instance()
@@ -158,6 +161,7 @@ class MainWindow(QMainWindow):
                              (c.continue_button, self.continue_training), (c.update_button, self.step_rating)):
             button.clicked.connect(slot)
         c.speedChanged.connect(ex.set_speed)
+        doc.lessonOpened.connect(self._on_lesson)
         ex.updated.connect(self._on_updated)
         for source in (c, self.grid, self.plot, self.results, self.explain, self.latent_map, self.update_panel,
                        self.notebook_log):
@@ -246,6 +250,14 @@ class MainWindow(QMainWindow):
         """Make the next single update (a rating's, or half a step) and show what it did."""
         sel = self.selection.current
         self._command(lambda r: self.experiment.step_update(r, (sel.user, sel.item)), "Cannot make an update")
+
+    @Slot(object)
+    def _on_lesson(self, lesson: Lesson) -> None:
+        """A lesson was opened: presenter mode, then the steps it starts with."""
+        self.presenter.enter(lesson)
+        if lesson.start_step:
+            self.controls.set_params({"steps": int(lesson.start_step)})
+            self.train()
 
     @Slot(object)
     def _on_updated(self, updated: Updated) -> None:
