@@ -139,6 +139,11 @@ def menus() -> dict[str, list[tuple]]:
     return {
         "&File": [
             ("&New…", "document.new_dialog", StandardKey.New, "Start an empty grid of a chosen size.", "actionNew"),
+            ("New from &pattern…", "lessons.new_pattern_dialog", None,
+             "Make ratings from planted tastes (users, items, true K, noise, share observed, taste clusters).",
+             "actionNewFromPattern"),
+            ("Re&generate pattern", "lessons.regenerate_pattern", None,
+             "The same kind of pattern again, with the next seed.", "actionRegeneratePattern"),
             ("&Open…", "document.open_dialog", StandardKey.Open,
              "Open a saved session or a rating file (CSV, TSV, MovieLens .zip, .npz).", "actionOpen"),
             ("Open &folder…", "document.open_folder_dialog", "Ctrl+Shift+O",
@@ -149,6 +154,9 @@ def menus() -> dict[str, list[tuple]]:
              "actionSave"),
             ("Save session &as…", "document.save_session_as", StandardKey.SaveAs,
              "Save the session under a new name.", "actionSaveAs"),
+            ("Save as &lesson…", "lessons.save_lesson_dialog", None,
+             "Make a lesson of this session: a title, pages of text beside the model, controls to hide.",
+             "actionSaveAsLesson"),
             ("-",),
             ("&Import ratings…", "document.import_dialog", "Ctrl+I",
              "Replace the grid's ratings with a file's (one undo step).", "actionImport"),

@@ -25,6 +25,7 @@ from mfstudio.gui.controls import ControlPanel
 from mfstudio.gui.document import Document
 from mfstudio.gui.experiment import Experiment, RunEnd, RunRequest, RunStart, Updated
 from mfstudio.gui.exports import Exporter
+from mfstudio.gui.lesson_dialogs import LessonCommands
 from mfstudio.gui.presenter import Presenter
 from mfstudio.gui.recovery import pending_recovery
 from mfstudio.gui.settings import Settings
@@ -80,6 +81,7 @@ class MainWindow(QMainWindow):
         self.autosaver, self.recent = self.document.autosaver, self.document.recent
         self.exporter = Exporter(self.document, self.experiment)
         self.presenter = Presenter(self)
+        self.lessons = LessonCommands(self.document)
         self._build_views()
         self._wire()
         app = QApplication.instance()
@@ -182,7 +184,7 @@ class MainWindow(QMainWindow):
 
     def _build_menus(self) -> None:
         actions.build_menus(self, {"window": self, "document": self.document, "plot": self.plot,
-                                   "exporter": self.exporter, "recent": self.recent})
+                                   "exporter": self.exporter, "recent": self.recent, "lessons": self.lessons})
         self.action_full_precision.setCheckable(True)
         self.action_full_precision.setChecked(self.settings.full_precision())
         self.action_undo_clear_runs.setEnabled(self.plot.can_undo_clear)
