@@ -128,7 +128,7 @@ class SimilarModel(QAbstractTableModel):
         if orientation != Qt.Orientation.Horizontal or not 0 <= section < len(COLUMNS):
             return None
         if role == Qt.ItemDataRole.DisplayRole:
-            return self.measure if section == 2 else COLUMNS[section]
+            return COLUMNS[section]  # the list's title above says which score
         if role == Qt.ItemDataRole.ToolTipRole:
             return ("Rank", "Name", f"{self.measure} of the two taste vectors (hover a cell for the exact value)",
                     "Number of training ratings")[section]

@@ -189,3 +189,20 @@ def test_copy_puts_both_lists_on_the_clipboard_and_the_scatter_saves(qtbot, setu
     assert messages[-1] == "Copied the items like Starfall."
     path = panel.save_scatter(tmp_path / "scatter.png")
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_a_new_start_a_single_update_and_results_already_shown_are_followed(qtbot, setup):
+    ex, sel, panel = setup
+    r = load_example("movie-night")
+    req = request(r, solver="biased-sgd", steps=10)
+    sel.select(item=1)
+    ex.new_start(req)  # reset: the random start's neighbours
+    f0 = ex.shown.result.factors
+    assert rows(panel.cosine_model) == compare(f0, r.observed, ITEM, 1).cosine.rows(r)
+    updated = ex.step_update(req)
+    f1 = updated.shown.result.factors
+    assert not np.array_equal(f1.Q, f0.Q) or not np.array_equal(f1.P, f0.P)
+    assert rows(panel.dot_model) == compare(f1, r.observed, ITEM, 1).dot.rows(r)
+    later = SimilarPanel(ex, sel)  # made after the result was shown, with an item already selected
+    qtbot.addWidget(later)
+    assert later.heading.text() == "Items like Starfall" and rows(later.dot_model) == rows(panel.dot_model)
