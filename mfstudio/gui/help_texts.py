@@ -30,6 +30,9 @@ VIEWS: dict[str, tuple[str, str]] = {  # key: (the view's name, its paragraph)
     "explain": ("Why this number?", "One prediction taken apart: the average, then each bias and each taste "
                 "pushing it up (blue) or down (red), until the number R-hat shows. Select any cell to see its "
                 "parts."),
+    "similar": ("Similar", "The items (or people) whose tastes are most like the selected one's: by direction "
+                "only (cosine), and by direction times length (dot product), which favours the often-rated ones. "
+                "The scatter shows how long each taste vector is against how often the item was rated."),
 }
 
 

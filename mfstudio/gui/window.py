@@ -37,6 +37,7 @@ from mfstudio.gui.views.layers import LayersPanel
 from mfstudio.gui.views.notebook_log import NotebookLog
 from mfstudio.gui.views.plot import LossPlot
 from mfstudio.gui.views.results_panel import ResultsPanel
+from mfstudio.gui.views.similar_panel import SimilarPanel
 from mfstudio.gui.views.status import RunStatus
 from mfstudio.gui.views.update_panel import UpdatePanel
 from mfstudio.gui.views.widgets import FoldingSplitter
@@ -110,6 +111,8 @@ class MainWindow(QMainWindow):
                              "Which parts of the model predict, and the error each part leaves")
         self.results.add_tab(LayersPanel(self.experiment, self.selection), "Layers",
                              "R-hat as the sum of one simple picture per factor, and what is left over")
+        self.similar = SimilarPanel(self.experiment, self.selection)
+        self.results.add_tab(self.similar, "Similar", help_texts.tooltip("similar"))
         self.update_panel = UpdatePanel(self.experiment)
         self.results.add_tab(self.update_panel, "This update",
                              "The last single update (Training ▸ One update) in the notebook's notation")
@@ -166,7 +169,7 @@ class MainWindow(QMainWindow):
         doc.lessonOpened.connect(self._on_lesson)
         ex.updated.connect(self._on_updated)
         for source in (c, self.grid, self.plot, self.results, self.explain, self.latent_map, self.update_panel,
-                       self.notebook_log):
+                       self.notebook_log, self.similar):
             source.statusMessage.connect(self.show_message)
         doc.statusMessage.connect(self.show_message)
         ex.message.connect(self.show_message)

@@ -8,7 +8,8 @@ from mfstudio.gui import help_texts
 
 
 def test_every_view_has_a_plain_paragraph():
-    assert set(help_texts.VIEWS) == {"grid", "R-hat", "P", "Q", "Biases", "latent map", "loss curve", "explain"}
+    assert set(help_texts.VIEWS) == {"grid", "R-hat", "P", "Q", "Biases", "latent map", "loss curve", "explain",
+                                     "similar"}
     for name, text in help_texts.VIEWS.values():
         assert name and 120 < len(text) < 600 and "\n" not in text
     page = help_texts.page()
@@ -20,7 +21,7 @@ def test_the_titles_and_tabs_carry_the_paragraphs(window):
     for key in ("grid", "latent map", "loss curve"):
         assert help_texts.tooltip(key) in tips
     tab_tips = {window.tabs.tabToolTip(i) for i in range(window.tabs.count())}
-    for key in ("R-hat", "P", "Q", "Biases", "explain"):
+    for key in ("R-hat", "P", "Q", "Biases", "explain", "similar"):
         assert help_texts.tooltip(key) in tab_tips
 
 
