@@ -374,6 +374,15 @@ class AddMePanel(QWidget):
         return [self.items.item(r).data(ITEM_ROLE) for r in range(self.items.count())
                 if not self.items.item(r).isHidden()]
 
+    def choose(self, item: int) -> bool:
+        """Make ``item`` the chosen one of the list (False when the list does not show it)."""
+        for r in range(self.items.count()):
+            it = self.items.item(r)
+            if it.data(ITEM_ROLE) == item and not it.isHidden():
+                self.items.setCurrentItem(it)
+                return True
+        return False
+
     # -- rating ------------------------------------------------------------------------------
     @Slot()
     def rate_current(self) -> bool:
