@@ -18,7 +18,7 @@ from PySide6.QtGui import QBrush, QColor, QFont, QUndoStack
 
 from mfstudio.core.errors import DataError
 from mfstudio.core.numbers import exact_text
-from mfstudio.core.ratings import MAX_CELLS, Ratings
+from mfstudio.core.ratings import MAX_CELLS, Ratings, check_text
 from mfstudio.gui.grid import undo
 from mfstudio.gui.grid.state import (
     AXIS_WORD,
@@ -575,6 +575,51 @@ class RatingsTableModel(QAbstractTableModel):
     def rename_item(self, j: int, label: str) -> bool:
         """Rename item ``j`` (one undo step)."""
         return self.rename(ITEMS, j, label)
+
+    def add_user_with_ratings(self, name: str, ratings: Iterable[tuple[int, float]]) -> bool:
+        """Append one user named ``name`` with ``ratings`` ((item index, rating) pairs) as ONE undo step.
+
+        Refused with a sentence on ``statusMessage`` (and False) when the grid is locked, the name is
+        empty or taken, an item is unknown or rated twice, or a rating is not finite or off the scale.
+        """
+        if not self.ensure_writable():
+            return False
+        st = self._state
+        try:
+            label, row = self._new_user_row(str(name), ratings)
+        except DataError as exc:
+            self.statusMessage.emit(str(exc))
+            return False
+        n_users, n_items = st.shape
+        if not st.check_size(n_users + 1, n_items):
+            self.statusMessage.emit(f"The grid would exceed {MAX_CELLS:,} cells; {label} was not added.")
+            return False
+        rated = int(np.count_nonzero(~np.isnan(row)))
+        text = f"Add user '{label}' with {rated} rating{'s' if rated != 1 else ''}"
+        self.undo_stack.push(undo.AddUserCommand(self, label, row, text))
+        return True
+
+    def _new_user_row(self, name: str, ratings: Iterable[tuple[int, float]]) -> tuple[str, np.ndarray]:
+        """The checked name and the row of values (NaN: not rated) for :meth:`add_user_with_ratings`."""
+        st = self._state
+        label = name.strip()
+        if not label:
+            raise DataError("A user name cannot be empty; type a name.")
+        if label in st.users:
+            raise DataError(f"There is already a user named {label}; choose another name.")
+        check_text([label], "user name")
+        lo, hi = st.scale
+        row = np.full(st.shape[1], np.nan)
+        for item, value in ratings:
+            j, v = int(item), float(value)
+            if not 0 <= j < st.shape[1]:
+                raise DataError(f"There is no item {j + 1}; the grid has {st.shape[1]:,} items.")
+            if not np.isnan(row[j]):
+                raise DataError(f"{st.items[j]} is rated twice; give one rating per item.")
+            if not (np.isfinite(v) and lo <= v <= hi):
+                raise DataError(f"A rating of {v:g} for {st.items[j]} is off the rating scale {lo:g} to {hi:g}.")
+            row[j] = v
+        return label, row
 
     def insert_users(self, at: int, count: int = 1) -> bool:
         """Insert ``count`` unrated users before row ``at`` (``at`` = n_users appends)."""

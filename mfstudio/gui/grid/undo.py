@@ -227,6 +227,14 @@ class InsertCommand(GridCommand):
         super().__init__(model, [InsertOp(axis, at, model.state.new_labels(axis, count))], text)
 
 
+class AddUserCommand(GridCommand):
+    """Append one user with a row of values (NaN: not rated): "Keep me" of the Add me panel."""
+
+    def __init__(self, model: GridModel, label: str, row: np.ndarray, text: str) -> None:
+        values = np.asarray(row, dtype=np.float64).reshape(1, -1)
+        super().__init__(model, [InsertOp(USERS, model.state.shape[USERS], [label], values)], text)
+
+
 class RemoveCommand(GridCommand):
     """Remove users or items (their ratings go with them, and come back on undo)."""
 

@@ -46,6 +46,8 @@ OTHER_COLOUR = "#b8b8b8"
 ARROW_COLOUR = "#b2182b"  # the diverging scale's red end: the selected user's taste and its lines
 RING_COLOUR = "#111111"
 HELD_RING_COLOUR = "#8c8c8c"
+NEWCOMER_COLOUR = "#6a3d9a"  # the person being added (Add me): a purple star, unlike every other point
+NEWCOMER_SIZE = 260.0
 NAMED_POINTS = 60  # up to this many users + items, each point carries its name
 LEVELS = 12  # at most this many predicted-rating lines (about 10 across the view)
 FONT = 8
@@ -172,6 +174,13 @@ class MapCanvas(Canvas):
         self.chosen_name = ax.text(0, 0, "", transform=self._shift[6, 4], fontsize=FONT, color=ARROW_COLOUR,
                                    zorder=7, visible=False, clip_on=True,
                                    bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.8})
+        # the person being added (Add me): a star with their name, at their folded-in place
+        self.newcomer = ax.scatter(empty[:, 0], empty[:, 1], marker="*", s=NEWCOMER_SIZE, facecolors=NEWCOMER_COLOUR,
+                                   edgecolors="white", linewidths=0.8, zorder=6.8)
+        self.newcomer_name = ax.text(0, 0, "", transform=self._shift[6, 4], fontsize=FONT, fontweight="bold",
+                                     color=NEWCOMER_COLOUR, zorder=7, visible=False, clip_on=True,
+                                     bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.8})
+        self.newcomer_xy: np.ndarray | None = None
         self._labels: tuple[tuple[str, ...], tuple[str, ...]] = ((), ())
         self.legend = None
         self.style: ItemStyle | None = None
@@ -225,7 +234,7 @@ class MapCanvas(Canvas):
         artists = [self.ax.title, self.levels, self.trails, *(c for _idx, c in self.item_groups), self.users,
                    self.rings,
                    self.held_rings, self.arrow, self.chosen,
-                   *self.level_labels, self.chosen_name, *names]
+                   *self.level_labels, self.chosen_name, self.newcomer, self.newcomer_name, *names]
         return sorted(artists, key=lambda a: a.get_zorder())
 
     def _scales(self) -> list[Any]:
@@ -349,6 +358,22 @@ class MapCanvas(Canvas):
         for _kind, _i, ann in self.names:
             ann.set_visible(False)
         self.chosen_name.set_visible(False)
+        self.set_newcomer(None)
+
+    def set_newcomer(self, xy: np.ndarray | None, name: str = "") -> None:
+        """The person being added at ``xy`` (a star labelled ``name``), or nobody (None); drawn with the next
+        frame, whose limits make room for them."""
+        self.newcomer_xy = None if xy is None else np.asarray(xy, dtype=float).reshape(2)
+        if self.newcomer_xy is None or not np.all(np.isfinite(self.newcomer_xy)):
+            self.newcomer_xy = None
+            self.newcomer.set_offsets(np.zeros((0, 2)))
+            self.newcomer_name.set_visible(False)
+            return
+        x, y = (float(v) for v in self.newcomer_xy)
+        self.newcomer.set_offsets(np.array([[x, y]]))
+        self.newcomer_name.set_position((x, y))
+        self.newcomer_name.set_text(name)
+        self.newcomer_name.set_visible(bool(name))
 
     # -- frames -------------------------------------------------------------------------
     def show_frame(self, proj: Projection, visible_items: np.ndarray, overlay: Overlay, live: bool,
@@ -389,7 +414,8 @@ class MapCanvas(Canvas):
             ax.set_ylabel(y_label, fontsize=FONT + 1)
 
     def _set_limits(self, live: bool) -> None:
-        xy = np.vstack([self.users_xy, self.items_xy[self.visible_items], np.zeros((1, 2))])
+        xy = np.vstack([self.users_xy, self.items_xy[self.visible_items], np.zeros((1, 2)),
+                        np.zeros((0, 2)) if self.newcomer_xy is None else self.newcomer_xy[None, :]])
         lo, hi = xy.min(axis=0), xy.max(axis=0)
         span = float(max(np.max(hi - lo), 1e-9))
         named = 0.12 if self.names else 0.0  # room for the names, written right of and above the points

@@ -40,6 +40,7 @@ from mfstudio.core.numbers import table_text
 from mfstudio.core.projection import Projection, project
 from mfstudio.gui import help_texts
 from mfstudio.gui.experiment import Experiment, Progress, RunEnd, RunStart, Shown, Updated
+from mfstudio.gui.newcomer import Newcomer, Person
 from mfstudio.gui.views.latent_canvas import MapCanvas, Overlay, item_style
 from mfstudio.gui.views.widgets import caption, save_figure_dialog
 from mfstudio.gui.viewstate import Selected, Selection, ShownParts
@@ -108,9 +109,10 @@ class LatentMap(QWidget):
     statusMessage = Signal(str)
 
     def __init__(self, experiment: Experiment, selection: Selection, parts: ShownParts,
-                 parent: QWidget | None = None) -> None:
+                 parent: QWidget | None = None, newcomer: Newcomer | None = None) -> None:
         super().__init__(parent)
         self.selection, self.parts = selection, parts
+        self.newcomer = newcomer  # the person being added (Add me), drawn as a star; None: never drawn
         self._data: _Data | None = None
         self._factors: Factors | None = None
         self._version = 0  # counts changes of the factors or the parts: the projection is made again
@@ -134,6 +136,8 @@ class LatentMap(QWidget):
         experiment.stale.connect(self._on_stale)
         selection.changed.connect(self._on_selection)
         parts.changed.connect(self._on_parts)
+        if newcomer is not None:
+            newcomer.changed.connect(self._on_newcomer)
 
     def _build(self) -> None:
         self.canvas = MapCanvas(self)
@@ -326,6 +330,10 @@ class LatentMap(QWidget):
         self._draw_now()
 
     @Slot(object)
+    def _on_newcomer(self, _person: Person | None) -> None:
+        self._draw_now()
+
+    @Slot(object)
     def _on_parts(self, _parts: Parts) -> None:
         self._version += 1
         self._draw_now()
@@ -402,8 +410,21 @@ class LatentMap(QWidget):
         visible = np.flatnonzero(d.genre_mask(self._genre))
         no_features = not (np.any(shown.P) or np.any(shown.Q))
         c.set_hint(NO_FEATURES_HINT if no_features else "")
+        c.set_newcomer(*self._newcomer_place(proj, shown.K))
         c.show_frame(proj, visible, self._overlay(shown, visible), self._live, self._trail_segments(shown, proj))
         self._update_caption()
+
+    def _newcomer_place(self, proj: Projection, K: int) -> tuple[np.ndarray | None, str]:
+        """Where the person being added sits on this map (their p, with the factors the ladder switched off at 0),
+        and their name; (None, "") for nobody, or a vector that does not fit the model's K."""
+        person = None if self.newcomer is None else self.newcomer.person
+        if person is None or person.p.shape != (K,):
+            return None, ""
+        p = np.array(person.p, dtype=np.float64)
+        k = self.parts.parts.factors
+        if k is not None:
+            p[max(0, min(int(k), K)):] = 0.0
+        return proj.place(p)[0], person.name
 
     def _overlay(self, shown: Factors, visible: np.ndarray) -> Overlay:
         d = self._data

@@ -249,3 +249,33 @@ def test_the_view_reaches_the_model_through_public_names_only() -> None:
             ):
                 private.append(f"line {node.lineno}: .{node.attr}")
     assert private == []
+
+
+def test_a_user_with_ratings_is_added_as_one_undo_step(model: RatingsTableModel, qtbot) -> None:
+    users, n_items = model.shape
+    before = model.values().copy()
+    with qtbot.waitSignal(model.ratingsChanged):
+        assert model.add_user_with_ratings("  Ada ", [(0, 4.0), (2, 1.5)])
+    assert model.shape == (users + 1, n_items) and model.users[-1] == "Ada"
+    row = model.values()[-1]
+    assert row[0] == 4.0 and row[2] == 1.5 and np.isnan(np.delete(row, [0, 2])).all()
+    assert model.undo_stack.count() == 1 and model.undo_stack.undoText() == "Add user 'Ada' with 2 ratings"
+    model.undo_stack.undo()
+    assert model.shape == (users, n_items) and np.array_equal(model.values(), before, equal_nan=True)
+    model.undo_stack.redo()
+    assert model.users[-1] == "Ada" and model.value(users, 2) == 1.5
+
+
+@pytest.mark.parametrize("name, ratings, words", [
+    ("", [(0, 3.0)], "cannot be empty"),
+    (None, [(0, 3.0)], "already a user named"),
+    ("Bo", [(0, 3.0), (0, 4.0)], "rated twice"),
+    ("Bo", [(0, 9.0)], "off the rating scale"),
+    ("Bo", [(99, 3.0)], "There is no item 100"),
+])
+def test_adding_a_user_is_refused_with_a_sentence(model: RatingsTableModel, qtbot, name, ratings, words) -> None:
+    name = model.users[0] if name is None else name
+    shape = model.shape
+    with qtbot.waitSignal(model.statusMessage) as said:
+        assert not model.add_user_with_ratings(name, ratings)
+    assert words in said.args[0] and model.shape == shape and model.undo_stack.count() == 0

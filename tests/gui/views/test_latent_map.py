@@ -362,3 +362,35 @@ def test_a_frame_on_movie_night_training_is_drawn_with_the_run_s_own_ratings(qtb
     assert m.ratings is r and len(items(m)) == r.n_items
     assert np.allclose(offsets(m.canvas.users), m.projection.users_xy)
     assert np.allclose(m.projection.users_xy, end.shown.result.factors.P @ m.projection.basis)
+
+
+@pytest.mark.parametrize("K", [2, 4])
+def test_the_person_being_added_is_a_star_at_their_projected_place(qtbot, K):
+    from mfstudio.gui.newcomer import Newcomer
+
+    ex, sel, parts, nc = Experiment(), Selection(), ShownParts(), Newcomer()
+    m = LatentMap(ex, sel, parts, newcomer=nc)
+    qtbot.addWidget(m)
+    m.resize(460, 460)
+    m.show()
+    r = load_example("example-1")
+    m.show_model(r, random_factors(r.n_users, r.n_items, K, seed=3))
+    m.redraw_now()
+    assert len(offsets(m.canvas.newcomer)) == 0 and not m.canvas.newcomer_name.get_visible()
+    p = np.linspace(-1.5, 2.5, K)  # far out: the limits make room for the star
+    nc.set_person("Ada", p, 0.2)
+    assert np.allclose(offsets(m.canvas.newcomer), m.projection.place(p))
+    star, dot = m.canvas.newcomer.get_paths()[0], m.canvas.users.get_paths()[0]
+    assert not np.array_equal(star.vertices.shape, dot.vertices.shape)  # a marker of its own
+    assert m.canvas.newcomer_name.get_text() == "Ada" and m.canvas.newcomer_name.get_visible()
+    x, y = m.projection.place(p)[0]
+    (x0, x1), (y0, y1) = sorted(m.canvas.ax.get_xlim()), sorted(m.canvas.ax.get_ylim())
+    assert x0 < x < x1 and y0 < y < y1
+    assert m.canvas.newcomer in m.canvas._moving() and m.canvas.newcomer.get_animated()
+    nc.set_person("Ada", np.ones(K + 1))  # a vector of another model: not drawn
+    assert len(offsets(m.canvas.newcomer)) == 0
+    nc.set_person("Ada", p)
+    nc.clear()
+    assert len(offsets(m.canvas.newcomer)) == 0 and not m.canvas.newcomer_name.get_visible()
+    m.stop_timers()
+    ex.shutdown()
