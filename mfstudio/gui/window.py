@@ -26,9 +26,11 @@ from mfstudio.gui.document import Document
 from mfstudio.gui.experiment import Experiment, RunEnd, RunRequest, RunStart, Updated
 from mfstudio.gui.exports import Exporter
 from mfstudio.gui.lesson_dialogs import LessonCommands
+from mfstudio.gui.newcomer import Newcomer
 from mfstudio.gui.presenter import Presenter
 from mfstudio.gui.recovery import pending_recovery
 from mfstudio.gui.settings import Settings
+from mfstudio.gui.views.add_me import AddMePanel
 from mfstudio.gui.views.explain_panel import ExplainPanel
 from mfstudio.gui.views.grid_panel import GridPanel
 from mfstudio.gui.views.ladder import LadderPanel
@@ -40,7 +42,7 @@ from mfstudio.gui.views.results_panel import ResultsPanel
 from mfstudio.gui.views.similar_panel import SimilarPanel
 from mfstudio.gui.views.status import RunStatus
 from mfstudio.gui.views.update_panel import UpdatePanel
-from mfstudio.gui.views.widgets import FoldingSplitter
+from mfstudio.gui.views.widgets import FoldingSplitter, scrolled
 from mfstudio.gui.viewstate import Selection, ShownParts
 
 ABOUT = ("<b>MF Studio</b> factorizes a rating matrix R into P (users × K) and Q (K × items) "
@@ -100,6 +102,7 @@ class MainWindow(QMainWindow):
     # ================================================================ construction
     def _build_views(self) -> None:
         """Every view, each subscribed to the experiment (and reading the document) by its own constructor."""
+        self.newcomer = Newcomer(self)  # the person Add me is adding (the map draws them)
         self.grid_panel = GridPanel(self.grid_model, self.document, self.selection)
         self.plot = LossPlot(experiment=self.experiment)
         self.results = ResultsPanel(self.experiment, self.selection, self.parts)
@@ -111,8 +114,11 @@ class MainWindow(QMainWindow):
                              "Which parts of the model predict, and the error each part leaves")
         self.results.add_tab(LayersPanel(self.experiment, self.selection), "Layers",
                              "R-hat as the sum of one simple picture per factor, and what is left over")
+        self.add_me = AddMePanel(self.experiment, self.newcomer)
+        self.results.add_tab(scrolled(self.add_me), "Add me", "Rate a few items and get your own recommendations at "
+                             "once, without training again (fold-in)")
         self.similar = SimilarPanel(self.experiment, self.selection)
-        self.results.add_tab(self.similar, "Similar", help_texts.tooltip("similar"))
+        self.results.add_tab(scrolled(self.similar), "Similar", help_texts.tooltip("similar"))
         self.update_panel = UpdatePanel(self.experiment)
         self.results.add_tab(self.update_panel, "This update",
                              "The last single update (Training ▸ One update) in the notebook's notation")
@@ -133,7 +139,7 @@ class MainWindow(QMainWindow):
         line.setFrameShadow(QFrame.Shadow.Sunken)
         left_lay.addWidget(line)
         left_lay.addWidget(self.controls)
-        self.latent_map = LatentMap(self.experiment, self.selection, self.parts)
+        self.latent_map = LatentMap(self.experiment, self.selection, self.parts, newcomer=self.newcomer)
         self.top_split = FoldingSplitter()  # the loss curve and, beside it, the latent map (folds on a small screen)
         self.top_split.addWidget(self.plot)
         self.top_split.addWidget(self.latent_map)
@@ -167,6 +173,7 @@ class MainWindow(QMainWindow):
             button.clicked.connect(slot)
         c.speedChanged.connect(ex.set_speed)
         doc.lessonOpened.connect(self._on_lesson)
+        self.add_me.keepRequested.connect(self.grid_model.add_user_with_ratings)
         ex.updated.connect(self._on_updated)
         for source in (c, self.grid, self.plot, self.results, self.explain, self.latent_map, self.update_panel,
                        self.notebook_log, self.similar):

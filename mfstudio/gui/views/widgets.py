@@ -7,7 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import QSize, Qt
-from PySide6.QtWidgets import QFileDialog, QLabel, QMessageBox, QSplitter, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QFileDialog, QLabel, QMessageBox, QScrollArea, QSplitter, QVBoxLayout, QWidget
 
 from mfstudio.core.errors import MFStudioError
 
@@ -31,6 +31,16 @@ def caption(text: str, lines: int = 0) -> QLabel:
         lab.setMinimumHeight(lab.heightForWidth(lab.fontMetrics().horizontalAdvance(lab.text()) // lines + 1))
         lab.setText(text)
     return lab
+
+
+def scrolled(view: QWidget) -> QScrollArea:
+    """``view`` in a scroll area: a panel taller or wider than a small window's result area scrolls instead of
+    making the window's smallest size bigger."""
+    area = QScrollArea()
+    area.setWidget(view)
+    area.setWidgetResizable(True)
+    area.setFrameShape(QScrollArea.Shape.NoFrame)
+    return area
 
 
 def tab(view: QWidget, header: QWidget | None = None) -> QWidget:
