@@ -368,7 +368,7 @@ class ControlPanel(QWidget):
         self.patience_box.setToolTip(tooltip_for(PATIENCE) + "\nOff trains for all the steps.")
         self.patience_box.valueChanged.connect(self._on_param_edited)
         self.patience_box.refused.connect(self._on_refused)
-        split_box = QGroupBox("Random start and hold-out")
+        split_box = self.split_box = QGroupBox("Random start and hold-out")
         split_form = QFormLayout(split_box)
         split_form.setContentsMargins(8, 4, 8, 4)
         split_form.setVerticalSpacing(3)

@@ -15,6 +15,7 @@ from PySide6.QtCore import QObject, Qt, Signal, Slot
 from PySide6.QtGui import QFont, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QDockWidget,
+    QFormLayout,
     QHBoxLayout,
     QLabel,
     QPushButton,
@@ -188,6 +189,8 @@ class Presenter(QObject):
         for widget in self._hidden:
             _set_shown(widget, True)
         self._hidden = []
+        for box in (w.controls.param_box, w.controls.split_box):
+            box.setVisible(True)
         self._grid_editable(True)
         w.export_menu.menuAction().setEnabled(True)
         if self._font is not None:
@@ -215,6 +218,11 @@ class Presenter(QObject):
         self._hidden = [x for name in self.lesson.hide for x in self._controls_named(name)]
         for widget in self._hidden:
             _set_shown(widget, False)
+        for box in (w.controls.param_box, w.controls.split_box):  # a group with every row hidden goes too
+            form = box.layout()
+            box.setVisible(any(not form.itemAt(r, QFormLayout.ItemRole.FieldRole).widget().isHidden()
+                               for r in range(form.rowCount())
+                               if form.itemAt(r, QFormLayout.ItemRole.FieldRole) is not None))
         self._grid_editable("grid-edit" not in self.lesson.hide)
         w.export_menu.menuAction().setEnabled("export" not in self.lesson.hide)
 
