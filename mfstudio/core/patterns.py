@@ -123,6 +123,27 @@ class Planted:
                        fallback_mean=self.mu)
 
 
+def aligned_truth(planted: Planted, P: np.ndarray, Q: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The planted factors turned and scaled to sit where an estimate (``P`` users x K, ``Q`` K x items) sits.
+
+    Factors are only defined up to a rotation (P Q = P R Rᵀ Q), so the truth is compared after the
+    orthogonal Procrustes fit: with X = [P_true; Q_trueᵀ] and Y = [P; Qᵀ], the R (K_true x K, orthonormal)
+    and scale s minimising ‖s X R − Y‖ are R = U Vᵀ and s = trace(Σ) / ‖X‖² from the SVD Xᵀ Y = U Σ Vᵀ.
+    Returns (s P_true R, (s Q_trueᵀ R)ᵀ).
+    """
+    X = np.vstack([planted.P_true, planted.Q_true.T])
+    Y = np.vstack([np.asarray(P, dtype=float), np.asarray(Q, dtype=float).T])
+    if X.shape[0] != Y.shape[0]:
+        raise ValueError("The estimate is of other data than the planted pattern.")
+    U, sig, Vt = np.linalg.svd(X.T @ Y, full_matrices=False)
+    R = U @ Vt
+    norm = float(np.sum(X * X))
+    s = float(np.sum(sig)) / norm if norm > 0 else 0.0
+    n = planted.P_true.shape[0]
+    Z = s * X @ R
+    return Z[:n], Z[n:].T
+
+
 def cluster_name(c: int) -> str:
     """The letter of cluster ``c``: A for 0, B for 1, …"""
     return string.ascii_uppercase[c]

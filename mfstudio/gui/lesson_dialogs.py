@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QObject, Qt, Slot
+from PySide6.QtCore import QObject, Qt, Signal, Slot
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -137,12 +137,24 @@ class PatternDialog(QDialog):
 
 
 class LessonCommands(QObject):
-    """File ▸ Save as lesson…, New from pattern… and Regenerate pattern, on a window's document."""
+    """File ▸ Save as lesson…, New from pattern… and Regenerate pattern, on a window's document.
+
+    ``plantedChanged(Planted | None)``: the data shown now comes from a pattern (its truth), or not.
+    """
+
+    plantedChanged = Signal(object)
 
     def __init__(self, document: Any) -> None:
         super().__init__(document)
         self.document = document
         self.planted: Planted | None = None  # the pattern the grid was made from (its truth), until other data
+        document.opened.connect(self._on_opened)
+
+    @Slot()
+    def _on_opened(self) -> None:
+        if self.planted is not None:
+            self.planted = None
+            self.plantedChanged.emit(None)
 
     @Slot()
     def save_lesson_dialog(self) -> Path | None:
@@ -216,6 +228,7 @@ class LessonCommands(QObject):
         p = planted.pattern
         self.document.load_ratings(planted.ratings, title=f"Pattern (seed {p.seed})")
         self.planted = planted
+        self.plantedChanged.emit(planted)
         self.document.message(f"Made {p.users:,} users × {p.items:,} items from {p.K} planted tastes in "
                               f"{p.clusters} cluster{'s' if p.clusters != 1 else ''} (noise {p.noise:g}, "
                               f"{p.observed:.0%} observed, seed {p.seed}); File ▸ Regenerate pattern draws again.")

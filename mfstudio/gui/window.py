@@ -174,6 +174,7 @@ class MainWindow(QMainWindow):
         c.speedChanged.connect(ex.set_speed)
         doc.lessonOpened.connect(self._on_lesson)
         self.add_me.keepRequested.connect(self.grid_model.add_user_with_ratings)
+        self.lessons.plantedChanged.connect(self.latent_map.set_truth)
         ex.updated.connect(self._on_updated)
         for source in (c, self.grid, self.plot, self.results, self.explain, self.latent_map, self.update_panel,
                        self.notebook_log, self.similar):

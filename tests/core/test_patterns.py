@@ -115,3 +115,15 @@ def test_the_parameters_are_declared_for_the_dialog():
     assert [s.name for s in PATTERN_PARAMS] == ["users", "items", "K", "noise", "observed", "clusters", "seed"]
     p = Pattern()
     assert all(getattr(p, s.name) == s.default for s in PATTERN_PARAMS)
+
+
+def test_the_truth_aligned_to_a_rotated_and_scaled_copy_of_itself_lands_on_it():
+    from mfstudio.core.patterns import Pattern, aligned_truth, generate
+
+    planted = generate(Pattern(users=15, items=10, K=2, seed=3))
+    theta = 0.7
+    R = np.array([[np.cos(theta), -np.sin(theta)], [np.sin(theta), np.cos(theta)]])
+    P, Q = 1.5 * planted.P_true @ R, 1.5 * (planted.Q_true.T @ R).T
+    tP, tQ = aligned_truth(planted, P, Q)
+    np.testing.assert_allclose(tP, P, atol=1e-10)
+    np.testing.assert_allclose(tQ, Q, atol=1e-10)

@@ -51,3 +51,24 @@ def test_new_from_pattern_shows_its_ratings_and_regenerate_draws_the_next_seed(q
     window.findChild(type(window.action_train), "actionRegeneratePattern").trigger()
     assert window.document.grid_ratings() == generate(Pattern(users=12, items=9, seed=5)).ratings
     assert window.lessons.planted.pattern.seed == 5
+
+
+def test_the_latent_map_shows_the_planted_truth_beside_the_estimate(qtbot, window):
+    from mfstudio.core.patterns import aligned_truth
+
+    assert window.lessons.show_pattern(Pattern(users=12, items=9, K=2, seed=4))
+    box = window.latent_map.truth_box
+    assert not box.isHidden()
+    window.controls.solver_box.setCurrentIndex(window.controls.solver_box.findData("biased-sgd"))
+    window.controls.set_params({"steps": 50})
+    window.train()
+    qtbot.waitUntil(lambda: not window.running, timeout=20_000)
+    box.setChecked(True)
+    c = window.latent_map.canvas
+    f = window.result.factors
+    tP, _tQ = aligned_truth(window.lessons.planted, f.P, f.Q)
+    assert len(c.truth_users.get_offsets()) == 12 and len(c.truth_links.get_segments()) == 12 + 9
+    proj = window.latent_map.projection
+    assert abs(c.truth_users.get_offsets()[0] - proj.place(tP)[0]).max() < 1e-12
+    window.document.open_example("example-1")  # other data: no truth to show
+    assert box.isHidden() and window.lessons.planted is None

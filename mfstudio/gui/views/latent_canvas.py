@@ -181,6 +181,14 @@ class MapCanvas(Canvas):
                                      color=NEWCOMER_COLOUR, zorder=7, visible=False, clip_on=True,
                                      bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.8})
         self.newcomer_xy: np.ndarray | None = None
+        # the planted truth of a pattern (File ▸ New from pattern…), turned to the estimate: hollow marks, each
+        # joined to its estimate by a thin line
+        self.truth_users = ax.scatter(empty[:, 0], empty[:, 1], marker="o", facecolors="none", edgecolors="0.35",
+                                      linewidths=0.9, zorder=2.6)
+        self.truth_items = ax.scatter(empty[:, 0], empty[:, 1], marker="s", facecolors="none", edgecolors="0.35",
+                                      linewidths=0.9, zorder=2.6)
+        self.truth_links = LineCollection([], colors="0.55", linewidths=0.7, zorder=2.5)
+        ax.add_collection(self.truth_links, autolim=False)
         self._labels: tuple[tuple[str, ...], tuple[str, ...]] = ((), ())
         self.legend = None
         self.style: ItemStyle | None = None
@@ -234,7 +242,8 @@ class MapCanvas(Canvas):
         artists = [self.ax.title, self.levels, self.trails, *(c for _idx, c in self.item_groups), self.users,
                    self.rings,
                    self.held_rings, self.arrow, self.chosen,
-                   *self.level_labels, self.chosen_name, self.newcomer, self.newcomer_name, *names]
+                   *self.level_labels, self.chosen_name, self.newcomer, self.newcomer_name, self.truth_users,
+                   self.truth_items, self.truth_links, *names]
         return sorted(artists, key=lambda a: a.get_zorder())
 
     def _scales(self) -> list[Any]:
@@ -374,6 +383,22 @@ class MapCanvas(Canvas):
         self.newcomer_name.set_position((x, y))
         self.newcomer_name.set_text(name)
         self.newcomer_name.set_visible(bool(name))
+
+    def set_truth(self, users_xy: np.ndarray | None, items_xy: np.ndarray | None) -> None:
+        """The planted truth's places (None: none shown), each joined to its estimate of this frame."""
+        empty = np.zeros((0, 2))
+        if users_xy is None or items_xy is None or len(users_xy) != len(self.users_xy) or \
+                len(items_xy) != len(self.items_xy):
+            for c in (self.truth_users, self.truth_items):
+                c.set_offsets(empty)
+            self.truth_links.set_segments([])
+            return
+        shown = self.visible_items
+        self.truth_users.set_offsets(users_xy)
+        self.truth_items.set_offsets(items_xy[shown])
+        links = [np.array([a, b]) for a, b in zip(users_xy, self.users_xy)]
+        links += [np.array([items_xy[i], self.items_xy[i]]) for i in shown]
+        self.truth_links.set_segments(links)
 
     # -- frames -------------------------------------------------------------------------
     def show_frame(self, proj: Projection, visible_items: np.ndarray, overlay: Overlay, live: bool,

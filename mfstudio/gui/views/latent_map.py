@@ -22,6 +22,7 @@ import numpy as np
 from PySide6.QtCore import QStringListModel, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QCursor
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QCompleter,
     QHBoxLayout,
@@ -37,6 +38,7 @@ from PySide6.QtWidgets import (
 from mfstudio.core import Factors, Ratings
 from mfstudio.core.ladder import Parts, masked
 from mfstudio.core.numbers import table_text
+from mfstudio.core.patterns import Planted, aligned_truth
 from mfstudio.core.projection import Projection, project
 from mfstudio.gui import help_texts
 from mfstudio.gui.experiment import Experiment, Progress, RunEnd, RunStart, Shown, Updated
@@ -163,6 +165,14 @@ class LatentMap(QWidget):
         self.genre.setToolTip("Show only the items of one genre (an item with several genres shows under each).")
         self.genre.currentIndexChanged.connect(self._on_genre_index)
         self.genre.setVisible(False)
+        self._truth: Planted | None = None  # the planted truth of a pattern's data (File ▸ New from pattern…)
+        self.truth_box = QCheckBox("Truth")
+        self.truth_box.setObjectName("latentMapTruth")
+        self.truth_box.setToolTip("Show the planted tastes the pattern's ratings were made from (hollow marks), "
+                                  "turned to fit the estimate (factors are only defined up to a rotation), each "
+                                  "joined to its estimate by a thin line.")
+        self.truth_box.setVisible(False)
+        self.truth_box.toggled.connect(lambda _on: self._draw_now())
         self.save_button = QToolButton()
         self.save_button.setIcon(self.style().standardIcon(QStyle.StandardPixmap.SP_DialogSaveButton))
         self.save_button.setText("Save figure…")
@@ -178,6 +188,7 @@ class LatentMap(QWidget):
         bar.addWidget(title)
         bar.addWidget(self.search, 1)
         bar.addWidget(self.genre)
+        bar.addWidget(self.truth_box)
         bar.addWidget(self.save_button)
         self.caption = caption(CAPTION, lines=5)  # with two notes in a narrow pane
         self.caption.setObjectName("latentMapCaption")
@@ -412,7 +423,20 @@ class LatentMap(QWidget):
         c.set_hint(NO_FEATURES_HINT if no_features else "")
         c.set_newcomer(*self._newcomer_place(proj, shown.K))
         c.show_frame(proj, visible, self._overlay(shown, visible), self._live, self._trail_segments(shown, proj))
+        truth = self._truth
+        if truth is not None and self.truth_box.isChecked() and truth.P_true.shape[0] == shown.P.shape[0] and \
+                truth.Q_true.shape[1] == shown.Q.shape[1]:
+            tP, tQ = aligned_truth(truth, shown.P, shown.Q)
+            c.set_truth(proj.place(tP), proj.place(tQ.T))
+        else:
+            c.set_truth(None, None)
         self._update_caption()
+
+    def set_truth(self, planted: Planted | None) -> None:
+        """The planted truth of the data shown (a pattern's), or none: the Planted truth box offers it."""
+        self._truth = planted
+        self.truth_box.setVisible(planted is not None)
+        self._draw_now()
 
     def _newcomer_place(self, proj: Projection, K: int) -> tuple[np.ndarray | None, str]:
         """Where the person being added sits on this map (their p, with the factors the ladder switched off at 0),
