@@ -742,6 +742,8 @@ def recommend(argv: Sequence[str]) -> int:
         top = None if args.top is None else int(TOP_N.validate(args.top))
     except MFStudioError as exc:
         raise UsageError(f"Bad value for --top: {exc}") from None
+    if top == 0:
+        raise UsageError("Bad value for --top: recommend lists at least 1 item; give --top 1 or more.")
     min_ratings = 0 if args.min_ratings.strip().lower() == "auto" else \
         _whole(args.min_ratings, "--min-ratings", 1, "of training ratings of at least 1, or auto")
     s = trained_session(args.results, "recommend")

@@ -118,8 +118,8 @@ def test_the_table_for_a_user_and_an_empty_list(folders, capsys):
     assert "Tastes: k1 " in text and "bias" not in text
     code, text, _ = run(["recommend", str(folders["als"]), "--user", "Ana", "--min-ratings", "100"], capsys)
     assert code == 0 and "Nothing to recommend: every item is rated or has fewer than 100 training ratings." in text
-    code, stdout, _ = run(["recommend", str(folders["als"]), "--user", "Ana", "--top", "0", "--json"], capsys)
-    assert code == 0 and json.loads(stdout)["recommendations"] == []
+    code, _, err = run(["recommend", str(folders["als"]), "--user", "Ana", "--top", "0", "--json"], capsys)
+    assert code == 2 and "give --top 1 or more" in err
 
 
 def test_ratings_of_items_without_training_ratings_are_said_and_not_used(tmp_path, capsys):

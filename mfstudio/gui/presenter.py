@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QObject, Qt, Signal, Slot
+import shiboken6
+from PySide6.QtCore import QObject, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QFont, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QDockWidget,
@@ -171,10 +172,19 @@ class Presenter(QObject):
         self._escape.setEnabled(True)
         self.apply_hiding()
         w.controls.widgetsRebuilt.connect(self.apply_hiding)
-        if lesson.start_view:
-            self.show_view(lesson.start_view)
         self.panel.show_page(0)
+        if lesson.start_view:  # where the lesson starts, even when its first page names another view
+            self.show_view(lesson.start_view)
+        # the lesson panel takes room: the loss curve and the latent map share what is left evenly
+        QTimer.singleShot(0, self._share_top)
         self.entered.emit(lesson)
+
+    @Slot()
+    def _share_top(self) -> None:
+        split = self.window.top_split
+        if self.active and split.count() == 2:
+            half = max(split.width() // 2, 1)
+            split.setSizes([half, half])
 
     @Slot()
     def leave(self) -> None:
@@ -187,7 +197,8 @@ class Presenter(QObject):
         except (RuntimeError, TypeError):
             pass
         for widget in self._hidden:
-            _set_shown(widget, True)
+            if shiboken6.isValid(widget):  # a parameter box may have been made anew since (another solver)
+                _set_shown(widget, True)
         self._hidden = []
         for box in (w.controls.param_box, w.controls.split_box):
             box.setVisible(True)
@@ -214,15 +225,17 @@ class Presenter(QObject):
             return
         w = self.window
         for widget in self._hidden:
-            _set_shown(widget, True)
+            if shiboken6.isValid(widget):  # the parameter boxes of another solver are gone
+                _set_shown(widget, True)
         self._hidden = [x for name in self.lesson.hide for x in self._controls_named(name)]
         for widget in self._hidden:
             _set_shown(widget, False)
+        hidden = {id(x) for x in self._hidden}
         for box in (w.controls.param_box, w.controls.split_box):  # a group with every row hidden goes too
             form = box.layout()
-            box.setVisible(any(not form.itemAt(r, QFormLayout.ItemRole.FieldRole).widget().isHidden()
-                               for r in range(form.rowCount())
-                               if form.itemAt(r, QFormLayout.ItemRole.FieldRole) is not None))
+            fields = [form.itemAt(r, QFormLayout.ItemRole.FieldRole) for r in range(form.rowCount())]
+            box.setVisible(any(f is not None and f.widget() is not None and id(f.widget()) not in hidden
+                               for f in fields))
         self._grid_editable("grid-edit" not in self.lesson.hide)
         w.export_menu.menuAction().setEnabled("export" not in self.lesson.hide)
 
@@ -290,7 +303,6 @@ class Presenter(QObject):
 
 def _set_shown(widget: Any, shown: bool) -> None:
     """Show or hide a control, with its row of a form (its label too) when it sits in one."""
-    from PySide6.QtWidgets import QFormLayout
 
     parent = widget.parentWidget()
     layout = parent.layout() if parent is not None else None
