@@ -10,6 +10,7 @@ figure (matplotlib through ``FigureCanvasQTAgg(Figure())``, never pyplot).
 from __future__ import annotations
 
 import math
+import time
 from typing import Any
 
 import numpy as np
@@ -39,6 +40,7 @@ from mfstudio.gui.views.blit import Canvas, ScaledBackground, axis_key, solve_la
 from mfstudio.gui.viewstate import Selected, Selection
 
 REFRESH_MS = 100  # during a run: at most ten explanations (and redraws) a second
+WORDS_EVERY_S = 0.5  # during a run, the table and the sentence follow at most twice a second
 UP, DOWN = "#2166ac", "#b2182b"  # the two ends of the diverging scale (blue up, red down; white is zero)
 START, TOTAL, EDGE = "#9a9a9a", "#4a4a4a", "#222222"
 SLOT_PX = 54  # the width a bar needs for its number and its name; with too many factors for the width, the
@@ -443,6 +445,7 @@ class ExplainPanel(QWidget):
         self._cells: np.ndarray | None = None
         self._stale = False
         self._running = False
+        self._words_at = 0.0  # when the table and the sentence were last written (monotonic seconds)
         self.explanation: Explanation | None = None
 
         self.heading = QLabel()
@@ -614,6 +617,14 @@ class ExplainPanel(QWidget):
             e = explain(r, f, sel.cell[0], sel.cell[1], self._cells)
             msg = ""
         self.explanation = e
+        now = time.monotonic()
+        if e is not None and self._running and now - self._words_at < WORDS_EVERY_S and \
+                not self.table.isHidden():
+            # while a run goes the bars move at every refresh, the table and the sentence (whose relayout
+            # costs more than the bars) a few times a second; the end of the run shows them exactly
+            self._draw_bars(e)
+            return
+        self._words_at = now
         self.model.set_explanation(e)
         self.table.setHidden(e is None)  # with nothing to explain the figure says why, once
         self.sentence.setHidden(e is None)
@@ -630,6 +641,9 @@ class ExplainPanel(QWidget):
         self.heading.setToolTip(f"The model's prediction for {where}: {exact_text(e.prediction)}")
         self.sentence.setText(e.sentence)
         self.note.setText(rotation_note(e.biased))
+        self._draw_bars(e)
+
+    def _draw_bars(self, e: Explanation) -> None:
         if math.isfinite(e.prediction):
             self.canvas.live = self._running
             self.canvas.draw_explanation(e)
