@@ -173,7 +173,7 @@ class MainWindow(QMainWindow):
             button.clicked.connect(slot)
         c.speedChanged.connect(ex.set_speed)
         doc.lessonOpened.connect(self._on_lesson)
-        self.add_me.keepRequested.connect(self.grid_model.add_user_with_ratings)
+        self.add_me.keeper = self.grid_model.add_user_with_ratings  # refused: the panel keeps the person
         self.lessons.plantedChanged.connect(self.latent_map.set_truth)
         ex.updated.connect(self._on_updated)
         for source in (c, self.grid, self.plot, self.results, self.explain, self.latent_map, self.update_panel,

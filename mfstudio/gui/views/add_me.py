@@ -17,6 +17,7 @@ document empties it, no result (or a stale one) disables it with a sentence.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -104,6 +105,8 @@ class AddMePanel(QWidget):
 
     def __init__(self, experiment: Experiment, newcomer: Newcomer, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        # what adds the person's row to the grid (name, pairs) -> accepted; None: keepRequested is emitted
+        self.keeper: Callable[[str, list[tuple[int, float]]], bool] | None = None
         self.setObjectName("addMePanel")
         self.experiment, self.newcomer = experiment, newcomer
         self._model: _Model | None = None
@@ -522,10 +525,15 @@ class AddMePanel(QWidget):
         if not name:
             self.message.setText("Type your name first: it names your row of the grid.")
             return False
-        if name in m.ratings.users:
-            self.message.setText(f"There is already a user named {name}; choose another name.")
+        taken = next((u for u in m.ratings.users if u.casefold() == name.casefold()), None)
+        if taken is not None:
+            self.message.setText(f"There is already a user named {taken}; choose another name.")
             return False
         pairs = self.given_pairs()
+        if self.keeper is not None and not self.keeper(name, pairs):
+            self.message.setText("Your row could not be added to the grid (the status bar says why); your name "
+                                 "and ratings are kept here.")
+            return False
         self._kept = _Kept(name, f.p.copy(), f.user_bias, f.scores.copy())
         self.compare.setText(KEPT_TEXT.format(name=name))
         self.compare.setVisible(True)
@@ -533,7 +541,8 @@ class AddMePanel(QWidget):
         self.name.clear()
         self.reveal.setChecked(False)
         self.message.setText("")
-        self.keepRequested.emit(name, pairs)
+        if self.keeper is None:
+            self.keepRequested.emit(name, pairs)
         self._filter()
         self._refold()
         return True

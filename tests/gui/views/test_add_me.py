@@ -198,3 +198,20 @@ def test_keep_me_adds_one_undoable_row_and_compares_with_the_retrained_one(qtbot
     assert f"distance {dist:.2g}"[:13] in panel.compare.text() and "on average" in panel.compare.text()
     m.undo_stack.undo()
     assert m.shape[0] == users and "Ada" not in m.users
+
+
+def test_keep_me_refuses_a_name_taken_in_any_case_and_keeps_the_person_when_the_grid_refuses(qtbot, setup):
+    ex, _nc, panel = setup
+    movie_night(qtbot, ex)
+    assert panel.rate(2, 3.0) and panel.rate(4, 5.0)
+    taken = ex.shown.ratings.users[0]
+    panel.name.setText(taken.lower())
+    assert not panel.keep_me() and f"already a user named {taken}" in panel.message.text()
+    calls: list = []
+    panel.keeper = lambda name, pairs: calls.append((name, pairs)) or False  # the grid says no
+    panel.name.setText("Sam")
+    assert not panel.keep_me() and calls == [("Sam", [(2, 3.0), (4, 5.0)])]
+    assert panel.given_pairs() == [(2, 3.0), (4, 5.0)] and panel.name.text() == "Sam"
+    assert "could not be added" in panel.message.text()
+    panel.keeper = lambda name, pairs: True
+    assert panel.keep_me() and panel.given_pairs() == [] and panel.name.text() == ""
