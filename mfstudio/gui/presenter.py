@@ -166,6 +166,9 @@ class Presenter(QObject):
         big = QFont(self._font)
         big.setPointSizeF(max(self._font.pointSizeF(), 9.0) * FONT_SCALE)
         w.setFont(big)
+        usual = QFont(self._font)
+        usual.setPointSizeF(self._font.pointSizeF())  # set, not inherited: the big font does not reach it
+        w.top_split.setFont(usual)  # the loss curve's and the map's toolbars keep their size (they are full)
         # Escape leaves presenter mode (so it no longer stops a run; Ctrl+. still does)
         self._stop_keys = list(w.action_stop.shortcuts())
         w.action_stop.setShortcuts([k for k in self._stop_keys if k != QKeySequence(Qt.Key.Key_Escape)])

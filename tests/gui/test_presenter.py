@@ -26,7 +26,7 @@ def test_each_lesson_opens_in_presenter_mode_with_its_controls_hidden(qtbot, win
     if "solver" not in panel.lesson.hide:
         assert window.controls.solver_box.isVisible()
     assert window.document.grid_ratings() == panel.lesson.session.ratings
-    assert window.font().pointSizeF() > 10
+    assert window.font().pointSizeF() > 10 and window.top_split.font().pointSizeF() < window.font().pointSizeF()
     titles = [window.tabs.tabText(i) for i in range(window.tabs.count())]
     shown = window.tabs.tabText(window.tabs.currentIndex())
     assert shown == (panel.lesson.start_view or panel.page.view or shown)  # it opens where it says
