@@ -21,7 +21,7 @@ RULES = {
     "io": GUI_ONLY + ("mfstudio.gui", "mfstudio.cli"),
 }
 # The one place outside gui that may reach it: ``mfstudio`` with no sub-command opens the window.
-GUI_LAUNCHERS = {"cli.py", "__main__.py"}
+GUI_LAUNCHERS = {"cli/__init__.py", "__main__.py"}
 
 
 def imports(path: Path, source: str | None = None) -> list[tuple[int, str]]:

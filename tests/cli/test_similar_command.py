@@ -13,7 +13,7 @@ import pytest
 import mfstudio.io as mio
 from mfstudio import cli
 from mfstudio.core.similar import compare, similar
-from tests.test_cli_recommend import write_movie_night
+from tests.cli.test_recommend_command import write_movie_night
 
 
 def run(argv: list[str], capsys) -> tuple[int, str, str]:

@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 import mfstudio
+import mfstudio.cli.common
 import mfstudio.io as mio
 from mfstudio import cli
 from mfstudio.core.examples import example_path
@@ -355,7 +356,7 @@ def test_progress_bar_on_a_terminal_redraws_in_place():
             return True
 
     stream = Tty()
-    prog = cli.ProgressPrinter(stream, quiet=False)
+    prog = cli.common.ProgressPrinter(stream, quiet=False)
     snap = Snapshot(step=50, objective=1.5, train_rmse=0.25, train_mae=0.2, val_rmse=float("nan"), val_mae=float("nan"),
                     elapsed=0.1, steps_per_s=500.0, budget=100, factors=Factors(np.zeros((1, 1)), np.zeros((1, 1))))
     prog.update(snap)
@@ -364,7 +365,7 @@ def test_progress_bar_on_a_terminal_redraws_in_place():
     text = stream.getvalue()
     assert text.count("\r") == 1 and "[############            ]  50%" in text and "500 steps/s" in text
     quiet = Tty()
-    cli.ProgressPrinter(quiet, quiet=True).update(snap, force=True)
+    cli.common.ProgressPrinter(quiet, quiet=True).update(snap, force=True)
     assert quiet.getvalue() == ""
 
 

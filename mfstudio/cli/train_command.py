@@ -1,0 +1,221 @@
+"""``mfstudio train``: train without the window and write the result files."""
+
+from __future__ import annotations
+
+import argparse
+import math
+import signal
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from mfstudio.cli.common import (
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    FORMAT_CHOICES,
+    RUN_METAVARS,
+    ProgressPrinter,
+    UsageError,
+    _check_out_dir,
+    _check_script_path,
+    _duration,
+    _param_help,
+    _Parser,
+    _run_param_help,
+    _say,
+    _whole,
+    flag_name,
+    param_specs,
+    read_init,
+    run_flags,
+    solver_params,
+)
+from mfstudio.core.params import HOLDOUT, PATIENCE, TOP_N
+from mfstudio.core.solvers import SOLVERS
+
+TRAIN_EXAMPLES = """\
+examples:
+  mfstudio train ratings.csv --out results
+  mfstudio train ratings.csv --solver als --k 3 --steps 50 --seed 1 --out results
+  mfstudio train ml-100k --solver biased-sgd --k 20 --steps 30 --holdout 0.2 --patience 3 --out ml100k
+  mfstudio train ml-latest-small.zip --solver als --k 10 --out latest
+  mfstudio train matrix.csv --keep-zeros --init start.npz --out results --quiet
+  mfstudio train ratings.csv --solver nmf --steps 100 --out results --script reproduce.py
+
+DIR receives P.csv, Q.csv, R_hat.csv, history.csv, recommendations.csv, run.json,
+results.npz and session.mfstudio (which the window opens as it was), user_bias.csv and
+item_bias.csv for biased-sgd (R_hat.csv can be rebuilt from these CSVs and run.json's
+global_mean), and last
+mfstudio-export.json, which lists them with their sizes and SHA-256. Files are written
+together at the end, all or nothing: on an error (bad input, divergence, a full disk)
+DIR is left as it was, and not created if it was new; a read-only result file in DIR is
+refused. Ctrl-C stops training and writes the results reached so far.
+
+--script FILE also writes a Python script that needs only numpy (not MF Studio): it holds
+the training ratings, the start factors in full, the parameters and the solver's update rule,
+and `python FILE` makes the run's steps again, prints P and Q and writes them (and the
+biases of biased-sgd) to reproduced.npz in the folder it is run from; they equal the
+results to 1e-9. It is written after DIR's files.
+"""
+
+
+def train_parser() -> _Parser:
+    """The parser of ``mfstudio train``."""
+    p = _Parser(
+        prog="mfstudio train",
+        description="Train a matrix factorization R ≈ P·Q without the window and write the results to a folder.",
+        epilog=TRAIN_EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("input", metavar="INPUT",
+                   help="ratings: a matrix or user,item,rating CSV/TSV, an .npz with array R, a .mfstudio session, "
+                        "or a MovieLens download (its folder, .zip or ratings file; films are labelled by title)")
+    solvers = ", ".join(f"{n} ({c.title.lower()})" for n, c in SOLVERS.items())
+    p.add_argument("--solver", metavar="NAME", help=f"the method: {solvers}; default sgd, or the session's")
+    for name, pairs in param_specs().items():
+        spec = pairs[0][1]
+        metavar = {"K": "K", "steps": "N", "alpha": "A", "beta": "B", "tol": "T", "seed": "S"}.get(name, name.upper())
+        p.add_argument(flag_name(spec), dest=f"param_{name}", metavar=metavar, help=_param_help(pairs))
+    for spec in (HOLDOUT, PATIENCE):
+        p.add_argument(flag_name(spec), dest=f"run_{spec.name}", metavar=RUN_METAVARS[spec.name],
+                       help=_run_param_help(spec))
+    p.add_argument("--init", metavar="INIT.npz",
+                   help="start from arrays P (users x K) and Q (K x items) in this .npz instead of random ones")
+    p.add_argument("--keep-zeros", action="store_true",
+                   help="in a matrix file, 0 is a rating (by default 0 means not rated, as in the notebook)")
+    p.add_argument("--format", choices=FORMAT_CHOICES, default="auto", metavar="FMT",
+                   help=f"the input format: {', '.join(FORMAT_CHOICES)}; default auto (detected)")
+    p.add_argument(flag_name(TOP_N), dest=f"run_{TOP_N.name}", metavar=RUN_METAVARS[TOP_N.name],
+                   help=_run_param_help(TOP_N))
+    p.add_argument("--min-ratings", metavar="M", default="auto",
+                   help="recommend only items with at least M training ratings; default auto "
+                        "(10, or half the median item's count when that is smaller)")
+    p.add_argument("--full-precision", action="store_true",
+                   help="write CSV numbers in full (they read back bit for bit); by default 6 significant digits")
+    p.add_argument("--out", metavar="DIR", required=True, help="folder for the result files (created if missing)")
+    p.add_argument("--script", metavar="FILE",
+                   help="also write a standalone Python script (numpy only) that replays this run and reproduces "
+                        "its P and Q, e.g. reproduce.py (relative to the current folder)")
+    p.add_argument("--quiet", action="store_true", help="print nothing but errors")
+    return p
+
+
+
+def train(argv: Sequence[str]) -> int:
+    """``mfstudio train``: load, check, train, then write every result file at once."""
+    from mfstudio import io as mio
+    from mfstudio.core.session import RunResult, Session
+    from mfstudio.core.solvers import get_solver
+    from mfstudio.core.training import Control, StopReason, Training
+
+    args = train_parser().parse_args(list(argv))
+    quiet = args.quiet
+    t_start = time.perf_counter()
+    # everything a user can get wrong is checked before the (possibly long) training
+    if args.solver is not None:
+        get_solver(args.solver)
+    run = run_flags(args)
+    holdout: float | None = run.get("holdout")  # None: not given, the session's applies
+    patience: int | None = run.get("patience")  # None: not given (the session's applies), or off
+    top = run.get("top_n")  # None: not given, the session's applies
+    min_ratings = 0 if args.min_ratings.strip().lower() == "auto" else \
+        _whole(args.min_ratings, "--min-ratings", 1, "of training ratings of at least 1, or auto")
+    out = _check_out_dir(args.out)
+    script = None if args.script is None else _check_script_path(args.script, out)
+    fmt = None if args.format == "auto" else args.format
+    loaded = mio.load(args.input, keep_zeros=args.keep_zeros, fmt=fmt)
+    t_loaded = time.perf_counter()
+    for note in loaded.notices:
+        _say(quiet, f"Note: {note}", sys.stderr)
+    src = loaded.session
+    ratings = src.ratings
+    if top is None:
+        top = src.top_n
+    solver = args.solver or src.solver or "sgd"
+    base = dict(src.params) if solver == src.solver else {}
+    params = solver_params(args, solver, base)
+    init = None
+    if args.init is not None:
+        init = read_init(args.init, params.get("K") if args.param_K is not None else None, ratings.shape)
+        params.setdefault("K", init.K)
+        if args.param_K is None:
+            params["K"] = init.K
+    split_arg = src.split_source(holdout)  # the flag, else the session's cells, else its share
+    if "patience" not in run and src.patience is not None:
+        if split_arg is None:
+            # the session's setting, not a flag the user gave: say so and train without it
+            _say(quiet, f"Note: {Path(args.input).name} sets a patience of {src.patience} steps but holds out no "
+                        "ratings to watch, so training runs without it; add --holdout (e.g. 0.2) to use it.",
+                 sys.stderr)
+        else:
+            patience = src.patience
+    if patience is not None and split_arg is None:
+        raise UsageError("--patience needs a hold-out to watch; add --holdout (e.g. 0.2) or leave out --patience.")
+    training = Training(ratings, solver, params, holdout=split_arg, init=init, patience=patience)
+    # the result files hold R_hat (users x items): known to fit before the training, not after
+    from mfstudio.core.memory import check_dense_export
+
+    check_dense_export(ratings.n_users, ratings.n_items, advice="train on fewer users and items")
+    for w in training.split.warnings:
+        _say(quiet, f"Note: {w}", sys.stderr)
+    o = ratings.observed
+    _say(quiet, f"Training {solver} on {ratings.n_users:,} users x {ratings.n_items:,} items, "
+                f"{ratings.nnz:,} ratings ({len(training.split.val):,} held out), K = {training.params['K']}.",
+         sys.stderr)
+
+    control = Control()
+    progress = ProgressPrinter(sys.stderr, quiet)
+    old_handler = None
+    try:
+        old_handler = signal.signal(signal.SIGINT, lambda *_: control.stop())
+    except ValueError:  # not the main thread: Ctrl-C keeps its default meaning
+        pass
+    snap = None
+    try:
+        for snap in training.run(control, chunk_seconds=0.05):
+            progress.update(snap, force=snap.finished)
+    finally:
+        if old_handler is not None:
+            signal.signal(signal.SIGINT, old_handler)
+        progress.done()
+    assert snap is not None
+    if snap.failed:
+        # the core adds that the last good factors are kept; here nothing is written
+        msg = (snap.message or "Training diverged; try a smaller learning rate.").split(" The last good factors")[0]
+        raise UsageError(msg)
+    t_trained = time.perf_counter()
+
+    m = training.split.held_out_flags
+    result = RunResult.from_snapshot(solver, training.params, snap, training.history)
+    session = Session(
+        ratings=ratings, held_out_cells=np.stack([o.rows[m], o.cols[m]], axis=1).astype(np.int64),
+        solver=solver, params=dict(training.params), holdout=float(src.holdout if holdout is None else holdout),
+        patience=patience, result=result, top_n=top,
+    )
+    timings = {"load_s": t_loaded - t_start, "wall_s": t_trained - t_start}
+    written = mio.export_results(out, session, top_n=top, min_ratings=min_ratings, full_precision=args.full_precision,
+                                 timings=timings, include_session=True)
+    also = ""
+    if script is not None:
+        from mfstudio.io.script import write_script
+
+        try:
+            write_script(script, training)
+        except mio.FileFormatError as exc:
+            msg = str(exc)
+            if msg.startswith("Could not "):  # describe_os_error's sentence; others start with the path
+                msg = "c" + msg[1:]
+            raise UsageError(f"The results are in {out}, but the script was not written: {msg}") from None
+        also = f"; `python {script}` reproduces the run"
+    reason = StopReason(training.reason).describe() if training.reason else "finished"
+    val = "" if math.isnan(snap.val_rmse) else f", validation RMSE {snap.val_rmse:.4g}"
+    _say(quiet, f"Done ({reason}) after {training.step:,} steps in {_duration(training.elapsed)}: "
+                f"objective {snap.objective:.6g}, training RMSE {snap.train_rmse:.4g}{val}. "
+                f"Wrote {len(written)} files to {out}{also}.")
+    if training.reason is StopReason.CANCELLED:
+        return EXIT_INTERRUPTED
+    return EXIT_OK
+
