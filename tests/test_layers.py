@@ -77,3 +77,15 @@ def test_the_checker_sees_a_forbidden_import() -> None:
     assert any(_matches(n, "PySide6") for n in names)
     assert any(_matches(n, "mfstudio.gui") for n in names)
     assert any(_matches(n, "matplotlib") for n in names)
+
+
+# -- sizes: a file past these is a sign that something wants its own module ------------------------------------
+MAX_LINES = 700
+WINDOW_MAX_LINES = 400
+
+
+def test_no_module_is_over_700_lines_and_the_window_under_400() -> None:
+    sizes = {str(p.relative_to(PACKAGE)): len(p.read_text(encoding="utf-8").splitlines())
+             for p in sorted(PACKAGE.rglob("*.py"))}
+    assert {name: n for name, n in sizes.items() if n > MAX_LINES} == {}
+    assert sizes[str(Path("gui") / "window.py")] < WINDOW_MAX_LINES

@@ -94,9 +94,9 @@ EXTRA_SHORTCUTS = [
 ]
 
 
-# The menu table: rows of (text, command, keys, tip, object name). A command "owner.method" names a method of
-# one of the objects the window lends ("window", "document", "exporter", "plot"); "owner.method:arg" calls it
-# with that argument. ("-",) is a separator, ("grid:NAME",) puts in the grid's own action, ("recent",) the
+# The menu table: rows of (text, command, keys, tip, object name). A command "owner.method" names a method of one
+# of the objects the window lends ("window", "commands", "document", "exporter", "plot"); "owner.method:arg" calls
+# it with that argument. ("-",) is a separator, ("grid:NAME",) puts in the grid's own action, ("recent",) the
 # recent files, and ("menu", text, attribute, rows) a submenu kept as the window attribute. A named action
 # ("actionSaveAs") is kept as the window attribute action_save_as.
 def _export_rows() -> list[tuple]:
@@ -178,17 +178,17 @@ def menus() -> dict[str, list[tuple]]:
             ("Go to the result&s", "window.focus_results", "Ctrl+3", "Put the keyboard focus on the result tabs.", ""),
         ],
         "&Training": [
-            ("&Train", "window.train", ["Ctrl+Return", "Ctrl+Enter"],
+            ("&Train", "commands.train", ["Ctrl+Return", "Ctrl+Enter"],
              "Train a new model from the random start of the seed.", "actionTrain"),
-            ("C&ontinue", "window.continue_training", ["Ctrl+Shift+Return", "Ctrl+Shift+Enter"],
+            ("C&ontinue", "commands.continue_training", ["Ctrl+Shift+Return", "Ctrl+Shift+Enter"],
              "Make Steps more steps from the current factors.", "actionContinue"),
-            ("&Pause / Resume", "window.toggle_pause", "Ctrl+P", "", "actionPause"),
-            ("&Stop", "window.stop", ["Esc", "Ctrl+."], "", "actionStop"),
-            ("One st&ep", "window.step", "Ctrl+T", "", "actionStep"),
-            ("One upd&ate", "window.step_rating", "Ctrl+Shift+T",
+            ("&Pause / Resume", "commands.toggle_pause", "Ctrl+P", "", "actionPause"),
+            ("&Stop", "commands.stop", ["Esc", "Ctrl+."], "", "actionStop"),
+            ("One st&ep", "commands.step", "Ctrl+T", "", "actionStep"),
+            ("One upd&ate", "commands.step_rating", "Ctrl+Shift+T",
              "Make the next single update, shown in the notebook's arithmetic: one rating's (sgd, biased-sgd) or "
              "half a step (als, nmf).", "actionStepRating"),
-            ("&Reset (new random start)", "window.reset", "Ctrl+R", "", "actionReset"),
+            ("&Reset (new random start)", "commands.reset", "Ctrl+R", "", "actionReset"),
             ("-",),
             ("&Clear earlier runs from the curve", "plot.clear_runs", "Ctrl+Shift+L", "", ""),
             ("&Undo clearing the curve", "plot.undo_clear", None,

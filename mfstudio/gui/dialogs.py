@@ -10,6 +10,7 @@ from PySide6.QtWidgets import (
     QDialogButtonBox,
     QFormLayout,
     QLabel,
+    QMessageBox,
     QSpinBox,
     QTextBrowser,
     QVBoxLayout,
@@ -132,3 +133,24 @@ def show_shortcuts(parent: QWidget | None, rows: Sequence[tuple[str, str, str]])
 def show_text(parent: QWidget | None, title: str, html: str) -> None:
     """Show ``html`` in a :class:`TextDialog` until it is closed (Help ▸ What am I looking at?)."""
     _show(TextDialog(parent, title, html, "helpDialog"))
+
+
+def ask_restore(parent: QWidget | None) -> bool:
+    """Ask whether to restore the work a crash left (the box ``recoveryOffer``); False only for Discard.
+
+    Dismissing the box restores: closing it must not throw the work away.
+    """
+    box = QMessageBox(parent)
+    box.setObjectName("recoveryOffer")
+    box.setIcon(QMessageBox.Icon.Question)
+    box.setWindowTitle("Restore unsaved work?")
+    box.setText("MF Studio did not close properly last time. Restore the work that was not saved?")
+    box.setInformativeText("Discard deletes it for good.")
+    restore = box.addButton("&Restore", QMessageBox.ButtonRole.AcceptRole)
+    discard = box.addButton("&Discard", QMessageBox.ButtonRole.DestructiveRole)
+    box.setDefaultButton(restore)
+    box.setEscapeButton(restore)
+    box.exec()
+    clicked = box.clickedButton()
+    box.deleteLater()
+    return clicked is not discard

@@ -403,20 +403,7 @@ class Document(QObject):
         Restore opens it untitled and unsaved (the recovery file stays until the work is
         saved or discarded); Discard removes the file.
         """
-        box = QMessageBox(self.window)
-        box.setObjectName("recoveryOffer")
-        box.setIcon(QMessageBox.Icon.Question)
-        box.setWindowTitle("Restore unsaved work?")
-        box.setText("MF Studio did not close properly last time. Restore the work that was not saved?")
-        box.setInformativeText("Discard deletes it for good.")
-        restore = box.addButton("&Restore", QMessageBox.ButtonRole.AcceptRole)
-        discard = box.addButton("&Discard", QMessageBox.ButtonRole.DestructiveRole)
-        box.setDefaultButton(restore)
-        box.setEscapeButton(restore)  # dismissing the box must not throw the work away
-        box.exec()
-        clicked = box.clickedButton()
-        box.deleteLater()
-        if clicked is discard:
+        if not dialogs.ask_restore(self.window):
             self.autosaver.discard()
             if path != self.autosaver.path:
                 path.unlink(missing_ok=True)

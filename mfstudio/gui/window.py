@@ -11,24 +11,23 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import TypeVar
 
-import numpy as np
 from PySide6.QtCore import QSize, Qt, Signal, Slot
 from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDragMoveEvent, QDropEvent
 from PySide6.QtWidgets import QApplication, QFrame, QMainWindow, QMessageBox, QSplitter, QVBoxLayout, QWidget
 
-from mfstudio.core import MFStudioError, Ratings, RunResult, Session, load_example
-from mfstudio.core.lesson import Lesson
+from mfstudio.core import Ratings, RunResult, load_example
 from mfstudio.gui import actions, dialogs, help_texts
 from mfstudio.gui.controls import ControlPanel
 from mfstudio.gui.document import Document
-from mfstudio.gui.experiment import Experiment, RunEnd, RunRequest, RunStart, Updated
+from mfstudio.gui.experiment import Experiment
 from mfstudio.gui.exports import Exporter
 from mfstudio.gui.lesson_dialogs import LessonCommands
 from mfstudio.gui.newcomer import Newcomer
 from mfstudio.gui.presenter import Presenter
 from mfstudio.gui.recovery import pending_recovery
+from mfstudio.gui.run_commands import RunCommands
 from mfstudio.gui.settings import Settings
 from mfstudio.gui.views.add_me import AddMePanel
 from mfstudio.gui.views.explain_panel import ExplainPanel
@@ -49,6 +48,8 @@ ABOUT = ("<b>MF Studio</b> factorizes a rating matrix R into P (users × K) and 
          "so that R-hat = P·Q predicts the missing ratings.<br><br>"
          "Edit the ratings, choose a solver and its parameters (K, steps, α, β), press Train and "
          "watch the objective fall. Earlier runs stay on the curve for comparison.")
+
+V = TypeVar("V", bound=QWidget)
 
 
 class MainWindow(QMainWindow):
@@ -100,15 +101,25 @@ class MainWindow(QMainWindow):
         self.document.start(ratings if ratings is not None else load_example("example-1"), pending)
 
     # ================================================================ construction
+    def _speaks(self, view: V) -> V:
+        """``view``, whose ``statusMessage`` the status bar will show (connected in :meth:`_wire`)."""
+        self._speakers.append(view)
+        return view
+
     def _build_views(self) -> None:
-        """Every view, each subscribed to the experiment (and reading the document) by its own constructor."""
+        """Every view, each subscribed to the experiment (and reading the document) by its own constructor.
+
+        A new view is one line here: built with what it subscribes to, put where it sits, and wrapped in
+        :meth:`_speaks` when it has status messages to say.
+        """
+        self._speakers: list[QWidget] = []
         self.newcomer = Newcomer(self)  # the person Add me is adding (the map draws them)
         self.grid_panel = GridPanel(self.grid_model, self.document, self.selection)
-        self.plot = LossPlot(experiment=self.experiment)
-        self.results = ResultsPanel(self.experiment, self.selection, self.parts)
+        self.plot = self._speaks(LossPlot(experiment=self.experiment))
+        self.results = self._speaks(ResultsPanel(self.experiment, self.selection, self.parts))
         self.status_view = RunStatus(self.experiment, self.statusBar())
         self.run_status, self.progress = self.status_view.label, self.status_view.bar
-        self.explain = ExplainPanel(self.experiment, self.selection)
+        self.explain = self._speaks(ExplainPanel(self.experiment, self.selection))
         self.results.add_tab(self.explain, "Why this number?", help_texts.tooltip("explain"))
         self.results.add_tab(LadderPanel(self.experiment, self.parts), "Ladder",
                              "Which parts of the model predict, and the error each part leaves")
@@ -117,12 +128,12 @@ class MainWindow(QMainWindow):
         self.add_me = AddMePanel(self.experiment, self.newcomer)
         self.results.add_tab(scrolled(self.add_me), "Add me", "Rate a few items and get your own recommendations at "
                              "once, without training again (fold-in)")
-        self.similar = SimilarPanel(self.experiment, self.selection)
+        self.similar = self._speaks(SimilarPanel(self.experiment, self.selection))
         self.results.add_tab(scrolled(self.similar), "Similar", help_texts.tooltip("similar"))
-        self.update_panel = UpdatePanel(self.experiment)
+        self.update_panel = self._speaks(UpdatePanel(self.experiment))
         self.results.add_tab(self.update_panel, "This update",
                              "The last single update (Training ▸ One update) in the notebook's notation")
-        self.notebook_log = NotebookLog(self.experiment)
+        self.notebook_log = self._speaks(NotebookLog(self.experiment))
         self.results.add_tab(self.notebook_log, "Printout", "What the notebook printed: R-hat, P and Q every 1,000 "
                              "steps (or the interval chosen)")
         self.grid, self.tabs = self.grid_panel.grid, self.results.tabs
@@ -139,7 +150,7 @@ class MainWindow(QMainWindow):
         line.setFrameShadow(QFrame.Shadow.Sunken)
         left_lay.addWidget(line)
         left_lay.addWidget(self.controls)
-        self.latent_map = LatentMap(self.experiment, self.selection, self.parts, newcomer=self.newcomer)
+        self.latent_map = self._speaks(LatentMap(self.experiment, self.selection, self.parts, newcomer=self.newcomer))
         self.top_split = FoldingSplitter()  # the loss curve and, beside it, the latent map (folds on a small screen)
         self.top_split.addWidget(self.plot)
         self.top_split.addWidget(self.latent_map)
@@ -167,40 +178,38 @@ class MainWindow(QMainWindow):
 
     def _wire(self) -> None:
         c, doc, ex = self.controls, self.document, self.experiment
-        for button, slot in ((c.train_button, self.train), (c.pause_button, self.toggle_pause),
-                             (c.stop_button, self.stop), (c.step_button, self.step), (c.reset_button, self.reset),
-                             (c.continue_button, self.continue_training), (c.update_button, self.step_rating)):
-            button.clicked.connect(slot)
+        self.commands = RunCommands(self)
+        self.commands.finished.connect(self.trainingFinished)
+        for name in ("request", "train", "continue_training", "step", "step_rating", "reset", "toggle_pause", "stop",
+                     "continue_blocker", "wait_for_training"):  # what scripts and tests ask the window for
+            setattr(self, name, getattr(self.commands, name))
+        for name in ("grid_ratings", "current_session", "is_modified", "load_ratings", "load_session", "open_path",
+                     "open_file", "open_example", "import_path", "save_session"):  # and the document for these
+            setattr(self, name, getattr(doc, name))
+        self.export_results, self.export_table = self.exporter.export_results, self.exporter.export_table
         c.speedChanged.connect(ex.set_speed)
-        doc.lessonOpened.connect(self._on_lesson)
         self.add_me.keeper = self.grid_model.add_user_with_ratings  # refused: the panel keeps the person
         self.lessons.plantedChanged.connect(self.latent_map.set_truth)
-        ex.updated.connect(self._on_updated)
-        for source in (c, self.grid, self.plot, self.results, self.explain, self.latent_map, self.update_panel,
-                       self.notebook_log, self.similar):
+        for source in (c, self.grid, *self._speakers):
             source.statusMessage.connect(self.show_message)
         doc.statusMessage.connect(self.show_message)
         ex.message.connect(self.show_message)
-        c.paramsChanged.connect(self._sync_continue)
         c.widgetsRebuilt.connect(self._apply_tab_order)
         doc.titleChanged.connect(self._show_title)
         doc.modifiedChanged.connect(self.setWindowModified)
-        doc.gridChanged.connect(self._sync_continue)
-        ex.modelChanged.connect(self._sync_continue)
-        ex.started.connect(self._on_started)
-        ex.finished.connect(self._on_finished)  # after the views: they show the end before the buttons change
         self.results.exportRequested.connect(self.exporter.export_table)
         self.results.recommendationSettingsChanged.connect(ex.set_recommendation_settings)
         ex.set_recommendation_settings(int(self.top_n.value()), int(self.min_ratings.value()))
 
     def _build_menus(self) -> None:
-        actions.build_menus(self, {"window": self, "document": self.document, "plot": self.plot,
-                                   "exporter": self.exporter, "recent": self.recent, "lessons": self.lessons})
+        actions.build_menus(self, {"window": self, "commands": self.commands, "document": self.document,
+                                   "plot": self.plot, "exporter": self.exporter, "recent": self.recent,
+                                   "lessons": self.lessons})
         self.action_full_precision.setCheckable(True)
         self.action_full_precision.setChecked(self.settings.full_precision())
         self.action_undo_clear_runs.setEnabled(self.plot.can_undo_clear)
         self.plot.undoClearAvailable.connect(self.action_undo_clear_runs.setEnabled)
-        self._sync_buttons()
+        self.commands.sync_buttons()
 
     @Slot(str)
     def _show_title(self, title: str) -> None:
@@ -208,177 +217,6 @@ class MainWindow(QMainWindow):
 
     def sizeHint(self) -> QSize:
         return QSize(1280, 800)
-
-    # ================================================================ the run
-    def request(self) -> RunRequest:
-        """What Train, Continue, Step and Reset run: the grid's data and the controls' parameters, checked once."""
-        doc = self.document
-        return RunRequest.make(doc.grid_ratings(), doc.grid_held_out_cells(), self.controls.solver(),
-                               self.controls.shown_params(), data_version=doc.data_version,
-                               patience=self.controls.patience())
-
-    def _command(self, run: Any, title: str = "Cannot start training", request: RunRequest | None = None) -> bool:
-        if self.experiment.running:
-            return False
-        try:
-            request = request if request is not None else self.request()
-            run(request)
-        except MFStudioError as exc:
-            self.document.warn(title, str(exc))
-            return False
-        if self.experiment.running:  # remembered now, so even a crash keeps them
-            self.controls.store_to(self.settings, request.params)
-            if request.patience is not None and len(request.held_out_cells) == 0:  # as `mfstudio train` says
-                self.show_message(f"Note: a patience of {request.patience:,} steps needs ratings held out to watch; "
-                                  "this run has none, so it runs without early stopping (set a hold-out share).")
-        return True
-
-    @Slot()
-    def train(self) -> None:
-        """Train a new model from the seed's random start, for Steps steps (always fresh)."""
-        self._command(self.experiment.train)
-
-    @Slot()
-    def continue_training(self) -> None:
-        """Continue: make Steps more steps from the current model's factors, on the same line of the curve."""
-        if self.running:
-            return
-        try:
-            request, why = self.request(), ""
-        except MFStudioError as exc:
-            request, why = None, str(exc)
-        why = self.experiment.continue_blocker(request, why)
-        if why:
-            self.show_message(f"Nothing to continue: {why}")
-            return self._sync_continue()
-        self._command(self.experiment.continue_, request=request)
-
-    @Slot()
-    def step(self) -> None:
-        """Make one training step on the current model (a new one if there is none, or the data changed)."""
-        self._command(self.experiment.step)
-
-    @Slot()
-    def step_rating(self) -> None:
-        """Make the next single update (a rating's, or half a step) and show what it did."""
-        sel = self.selection.current
-        self._command(lambda r: self.experiment.step_update(r, (sel.user, sel.item)), "Cannot make an update")
-
-    @Slot(object)
-    def _on_lesson(self, lesson: Lesson) -> None:
-        """A lesson was opened: presenter mode, then the steps it starts with."""
-        self.presenter.enter(lesson)
-        if lesson.start_step:
-            self.controls.set_params({"steps": int(lesson.start_step)})
-            self.train()
-
-    @Slot(object)
-    def _on_updated(self, updated: Updated) -> None:
-        u = updated.update
-        if updated.diverged:
-            self.show_message(updated.shown.snapshot.message if updated.shown.snapshot else "Training diverged.")
-            return
-        if u.is_rating:  # its cell, highlighted in the grid and in R-hat (and explained)
-            self.selection.select(u.user, u.item)
-        self.document.mark_results_unsaved()
-
-    @Slot()
-    def reset(self) -> None:
-        """Forget the model and draw a new random start (the seed goes up by one), shown at step 0."""
-        if self.running:
-            return
-        seed = int(self.controls.seed.value()) + 1
-        self.controls.set_seed(0 if seed > self.controls.seed.maximum() else seed)
-        if self._command(self.experiment.new_start, "Cannot reset"):
-            self.show_message(f"New random start from seed {self.controls.seed.value()}: press Train, Continue or "
-                              "Step.")
-
-    @Slot()
-    def toggle_pause(self) -> None:
-        """Pause a going run, or resume a paused one."""
-        ex = self.experiment
-        if not ex.running:
-            return
-        if ex.paused:
-            ex.resume()
-            self.show_message("Resumed.", 2000)
-        else:
-            ex.pause()
-            self.show_message("Paused; press Resume to go on or Stop to end the run.")
-        self._sync_buttons()
-
-    @Slot()
-    def stop(self) -> None:
-        """Stop the run (within a fraction of a second); its results are kept."""
-        self.experiment.stop()
-
-    def continue_blocker(self) -> str:
-        """Why Continue cannot go on from the current model now ("" when it can)."""
-        try:
-            return self.experiment.continue_blocker(self.request())
-        except MFStudioError as exc:
-            return self.experiment.continue_blocker(None, str(exc))
-
-    @Slot()
-    def _sync_continue(self) -> None:
-        """Continue is enabled only when there is a model to go on from; its tooltip says why not."""
-        why = "A run is going." if self.running else self.continue_blocker()
-        tip = "Make Steps more steps from the current factors." + (
-            f" Not now: {why}" if why and not self.running else "")
-        for w in (self.controls.continue_button, self.action_continue):
-            w.setEnabled(not why)
-            w.setToolTip(tip)
-
-    @Slot(object)
-    def _on_started(self, run: RunStart) -> None:
-        self.grid_model.set_read_only(True)
-        self._sync_buttons()
-        self.show_message(run.description, 3000)
-
-    @Slot(object)
-    def _on_finished(self, end: RunEnd) -> None:
-        self.grid_model.set_read_only(False)
-        self._sync_buttons()
-        o, snap = end.outcome, end.snapshot
-        if o.user_error:
-            self.document.warn("Cannot start training", o.error)
-        elif o.error:
-            self.document.warn("Training stopped", o.error + " The grid and the last good results are kept.")
-        elif snap is not None and snap.failed:
-            self.show_message("Training diverged; the last good factors are shown.")
-            self._offer_suggestion(snap.message, snap.suggestion)
-        elif snap is not None and snap.reason is not None:
-            self.show_message(f"Finished at step {snap.step:,}: {snap.reason.describe()}.")
-        if end.shown is not None and not o.user_error:
-            self.document.mark_results_unsaved()
-        self.trainingFinished.emit(end.reason)
-
-    def _offer_suggestion(self, message: str, suggestion: dict[str, float]) -> None:
-        """After a divergence: say what happened; when core found a learning rate that trains, offer to set it."""
-        value = suggestion.get("alpha")
-        box = self.controls.param_widgets.get("alpha")
-        if value is None or box is None or self.document.quitting:
-            return self.document.warn("Training diverged", message)
-        B = QMessageBox.StandardButton
-        if QMessageBox.question(self, "Training diverged", f"{message}\n\nSet the learning rate α to {value:g}?",
-                                B.Yes | B.No, B.Yes) == B.Yes:
-            box.setValue(value)
-            self.show_message(f"Learning rate α set to {value:g}; press Train to try it.")
-
-    def _sync_buttons(self) -> None:
-        running, paused = self.running, self.experiment.paused
-        self.controls.set_running(running, paused)
-        self.grid_panel.set_running(running)
-        for a in (self.action_train, self.action_step, self.action_step_rating, self.action_reset, self.action_export,
-                  self.action_import, self.action_resize):
-            a.setEnabled(not running)
-        self.action_pause.setEnabled(running)
-        self.action_stop.setEnabled(running)
-        self._sync_continue()
-
-    def wait_for_training(self, timeout_ms: int = 10_000) -> bool:
-        """Stop any run and wait until its thread has ended (for closing, loading and tests)."""
-        return self.experiment.shutdown(timeout_ms)
 
     # ================================================================ what scripts and tests ask for
     @property
@@ -407,46 +245,9 @@ class MainWindow(QMainWindow):
         """A one-line message in the status bar."""
         self.statusBar().showMessage(text, timeout_ms)
 
-    def grid_ratings(self) -> Ratings:
-        return self.document.grid_ratings()
-
-    def current_session(self) -> Session:
-        return self.document.current_session()
-
-    def is_modified(self) -> bool:
-        return self.document.is_modified()
-
-    def load_ratings(self, ratings: Ratings, *, title: str | None = None,
-                     held_out_cells: np.ndarray | None = None) -> None:
-        self.document.load_ratings(ratings, title=title, held_out_cells=held_out_cells)
-
-    def load_session(self, session: Session, *, title: str | None = None, path: str | Path | None = None) -> None:
-        self.document.load_session(session, title=title, path=path)
-
-    def open_path(self, path: str | Path) -> bool:
-        return self.document.open_path(path)
-
-    def open_file(self, path: str | Path) -> bool:
-        return self.document.open_file(path)
-
-    def open_example(self, name: str) -> None:
-        self.document.open_example(name)
-
     def new_grid(self, n_users: int, n_items: int) -> None:
         self.document.new_grid(n_users, n_items)
         self.grid.setCurrentIndex(self.grid_model.index(0, 0))
-
-    def import_path(self, path: str | Path) -> bool:
-        return self.document.import_path(path)
-
-    def save_session(self) -> bool:
-        return self.document.save_session()
-
-    def export_results(self, folder: str | Path) -> list[Path]:
-        return self.exporter.export_results(folder)
-
-    def export_table(self, which: str) -> Path | None:
-        return self.exporter.export_table(which)
 
     # ================================================================ help, focus, settings
     @Slot(bool)

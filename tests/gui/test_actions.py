@@ -123,10 +123,11 @@ def test_every_command_names_a_method_of_what_the_window_lends():
     from mfstudio.gui.document import Document
     from mfstudio.gui.exports import Exporter
     from mfstudio.gui.lesson_dialogs import LessonCommands
+    from mfstudio.gui.run_commands import RunCommands
     from mfstudio.gui.views.plot import LossPlot
 
-    owners = {"window": MainWindow, "document": Document, "exporter": Exporter, "plot": LossPlot,
-              "lessons": LessonCommands}
+    owners = {"window": MainWindow, "commands": RunCommands, "document": Document, "exporter": Exporter,
+              "plot": LossPlot, "lessons": LessonCommands}
     rows = command_rows()
     assert len(rows) > 20
     for _title, text, (_t, command, _keys, _tip, _name) in rows:
@@ -200,7 +201,8 @@ def built(qtbot):
     w.grid = Grid(w)
     calls: list[tuple] = []
     recent = Recent()
-    targets = {name: Recorder(name, calls) for name in ("window", "document", "exporter", "plot", "lessons")}
+    names = ("window", "commands", "document", "exporter", "plot", "lessons")
+    targets = {name: Recorder(name, calls) for name in names}
     actions.build_menus(w, {**targets, "recent": recent})
     return w, calls, recent
 

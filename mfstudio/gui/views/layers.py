@@ -91,7 +91,7 @@ class LayersPanel(QWidget):
         self.items = np.zeros(0, np.int64)
         self._factors: Factors | None = None
         self._ratings: Ratings | None = None
-        self._held_out = np.zeros((0, 2), np.int64)
+        self._held_out_cells = np.zeros((0, 2), np.int64)
         self._held_out_given: Any = None  # the array given, to know it again
         self._entries: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None  # rated cells in the block
         self._held_mask = np.zeros(0, bool)  # per entry in the block: held out
@@ -162,7 +162,7 @@ class LayersPanel(QWidget):
         self._timer.stop()
         self._pending = False
         self._factors = self._ratings = self._held_out_given = None
-        self._held_out = np.zeros((0, 2), np.int64)
+        self._held_out_cells = np.zeros((0, 2), np.int64)
         self._choose_block()
         self._rebuild()
 
@@ -180,7 +180,7 @@ class LayersPanel(QWidget):
         if ratings is self._ratings and held_out_cells is self._held_out_given:
             return
         self._ratings, self._held_out_given = ratings, held_out_cells
-        self._held_out = np.asarray(held_out_cells, np.int64).reshape(-1, 2)
+        self._held_out_cells = np.asarray(held_out_cells, np.int64).reshape(-1, 2)
         self.scales["rating"].set_clim(*ratings.scale)
         self._choose_block()
 
@@ -197,10 +197,10 @@ class LayersPanel(QWidget):
         self.items = _first(r.n_items, sel.item)
         self._entries = block_entries(r.observed, r.n_users, r.n_items, self.users, self.items)
         held = np.zeros(len(self._entries[0]), bool)
-        if len(self._held_out):
+        if len(self._held_out_cells):
             o, idx = r.observed, self._entries[0]
             key = o.rows[idx] * r.n_items + o.cols[idx]
-            held = np.isin(key, self._held_out[:, 0] * r.n_items + self._held_out[:, 1])
+            held = np.isin(key, self._held_out_cells[:, 0] * r.n_items + self._held_out_cells[:, 1])
         self._held_mask = held
 
     def _set_factors(self, f: Factors, now: bool) -> None:
@@ -456,7 +456,7 @@ class LayersPanel(QWidget):
                 "blue lowers it; one colour scale for all)")
         text += " plus μ + b_u + b_i" if has_biases(f) else ""
         text += "; the last one is what is left, R − R-hat, on the rated cells"
-        text += " (held-out cells outlined, grey: not rated)." if len(self._held_out) else " (grey: not rated)."
+        text += " (held-out cells outlined, grey: not rated)." if len(self._held_out_cells) else " (grey: not rated)."
         n_u, n_i = len(self.users), len(self.items)
         if n_u < r.n_users or n_i < r.n_items:
             text += (f" Shown: {_which(self.users, r.n_users, 'user')} (down) and "
