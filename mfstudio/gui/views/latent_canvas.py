@@ -222,11 +222,11 @@ class MapCanvas(Canvas):
         lo, hi = sorted(ax.get_ylim())
         ticks = [t for t in ax.yaxis.get_major_locator().tick_values(lo, hi) if lo <= t <= hi]
         widest = max((len(t) for t in ax.yaxis.get_major_formatter().format_ticks(ticks)), default=0)
-        key = (bool(ax.get_xlabel()), bool(ax.get_ylabel()), id(self.legend), widest)  # a name takes a line
+        # a name takes a line; the labels always get room for LIVE_LABEL_CHARS, so that a run's start and end
+        # (whose labels differ) need no new solve, and neither do the labels a run widens within that room
+        key = (bool(ax.get_xlabel()), bool(ax.get_ylabel()), id(self.legend), max(widest, LIVE_LABEL_CHARS))
         if live and self._layout_key and key[:3] == self._layout_key[:3] and widest <= self._layout_key[3]:
             return  # while a run goes, narrower tick labels keep the room solved for wider ones
-        if live:  # solved with room for wider labels: the next ones need no new solve
-            key = (*key[:3], max(widest, LIVE_LABEL_CHARS))
         if key != self._layout_key:
             self._layout_key = key
             self.solve_layout()
@@ -261,8 +261,8 @@ class MapCanvas(Canvas):
         if self._bg.base is None or self._bg_key != self._background_key() or \
                 isinstance(self.figure.get_layout_engine(), ConstrainedLayoutEngine):
             self.full_draws += 1
-            if self._live_limits is not None and isinstance(self.figure.get_layout_engine(), ConstrainedLayoutEngine):
-                self.layouts += 1  # a run goes: room for the widest labels it may bring
+            if isinstance(self.figure.get_layout_engine(), ConstrainedLayoutEngine):
+                self.layouts += 1  # with room for the widest labels a run may bring (see _layout_changed)
                 room = self._layout_key[3] if self._layout_key else LIVE_LABEL_CHARS
                 solve_layout_with_room(self.figure, [self.ax], room, **LAYOUT)
             self.draw()  # the draw event saves the background and draws the moving artists on it
