@@ -6,7 +6,9 @@ no other view. Exports and status messages go out as signals for the window to r
 
 from __future__ import annotations
 
-from PySide6.QtCore import QModelIndex, Signal, Slot
+import time
+
+from PySide6.QtCore import QModelIndex, QTimer, Signal, Slot
 from PySide6.QtWidgets import QHBoxLayout, QHeaderView, QLabel, QSpinBox, QTabWidget, QVBoxLayout, QWidget
 
 from mfstudio.core import Factors, Ratings, Recommendations
@@ -27,6 +29,8 @@ from mfstudio.gui.views.results import (
 from mfstudio.gui.views.widgets import caption, tab
 from mfstudio.gui.viewstate import Selected, Selection, ShownParts
 
+TABLES_EVERY_S = 0.25  # during a run the tables follow at most four times a second: faster is unreadable, and
+# repainting a screenful of cells at every report cost the event loop more than the numbers are worth
 STALE_TEXT = "The ratings changed after these results were computed; train again to update them."
 
 
@@ -44,6 +48,11 @@ class ResultsPanel(QWidget):
         self._run: RunStart | None = None
         self._factors: Factors | None = None  # the whole model last shown (R-hat shows the parts switched on)
         self._set_up = True  # the R-hat table is set up for the running model (its ratings and held-out cells)
+        self._shown_at = -1e9  # when the tables last followed a report (perf_counter seconds)
+        self._pending: Factors | None = None  # a report's factors not shown yet (shown when their time comes)
+        self._later = QTimer(self)
+        self._later.setSingleShot(True)
+        self._later.timeout.connect(self._show_pending)
         self._build()
         experiment.started.connect(self._on_started)
         experiment.progress.connect(self._on_progress)
@@ -195,11 +204,33 @@ class ResultsPanel(QWidget):
         if not self._set_up:  # a new model: the R-hat table is set up for it by its first report
             self.r_hat_model.set_result(run.ratings, self._shown_parts(f), run.held_out_cells)
             self._set_up = True
+        wait = self._shown_at + TABLES_EVERY_S - time.perf_counter()
+        if wait > 0:  # shown when its time comes, unless a newer report is by then
+            self._pending = f
+            if not self._later.isActive():
+                self._later.start(int(wait * 1000) + 1)
+            return
+        self._pending = None
+        self._shown_at = time.perf_counter()
         self._show_factors(run.ratings, f)
+
+    @Slot()
+    def _show_pending(self) -> None:
+        if self._pending is not None and self._run is not None:
+            f, self._pending = self._pending, None
+            self._shown_at = time.perf_counter()
+            self._show_factors(self._run.ratings, f)
+
+    def stop_timers(self) -> None:
+        """Stop the pending refresh (window closing)."""
+        self._later.stop()
+        self._pending = None
 
     @Slot(object)
     def _on_finished(self, end: RunEnd) -> None:
         self._run = None
+        self.stop_timers()  # the end shows the final state
+        self._shown_at = -1e9
         if end.shown is not None:
             self.show_result(end.shown)
         else:  # a run that made nothing: the lists shown are as fresh as they were
