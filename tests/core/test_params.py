@@ -8,6 +8,7 @@ import math
 
 import pytest
 
+import mfstudio.cli.common  # noqa: F401  (cli.common)
 from mfstudio import cli
 from mfstudio.core import RUN_PARAMS, SOLVERS, ParameterError, resolve_run_params
 from mfstudio.core.params import HOLDOUT, PATIENCE, TOP_N, ParamSpec
@@ -97,7 +98,7 @@ def test_the_command_line_flags_are_built_from_the_declarations():
         assert flag in actions, flag
         help_text = actions[flag].help.replace("%%", "%")
         assert help_text.startswith(f"{spec.label}: {spec.help}")
-        assert f"default {cli._default_help(spec)}" in help_text
+        assert f"default {cli.common._default_help(spec)}" in help_text
     assert [cli.flag_name(s) for s in RUN_PARAMS] == ["--holdout", "--patience", "--top"]
     assert "Range 0 to below 1" in actions["--holdout"].help and "or the session's" in actions["--holdout"].help
     assert "Range 1 to 1,000,000,000, or off; default off" in actions["--patience"].help
