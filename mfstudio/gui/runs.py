@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from mfstudio.gui.experiment import Experiment
 
 UNDO_LIMIT = 100
+COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8c564b", "#e377c2")  # in turn
 CLEAR_TEXT = "Clear runs"
 
 
@@ -57,6 +58,7 @@ class RunList(QObject):
         self._records: list[RunRecord] = []
         self._current: RunRecord | None = None
         self._live: RunRecord | None = None
+        self._colours: dict[RunRecord, str] = {}  # each run's colour, the same on the curve and in the table
         self.undo_stack = QUndoStack(self)
         self.undo_stack.setUndoLimit(UNDO_LIMIT)
         self.undo_stack.indexChanged.connect(self._on_undo_index)
@@ -93,6 +95,12 @@ class RunList(QObject):
     def label(self, record: RunRecord) -> str:
         return self.labels()[self._records.index(record)]
 
+    def colour(self, record: RunRecord) -> str:
+        """The run's colour (its lines, its square in the table): the next of COLOURS when it began."""
+        if record not in self._colours:
+            self._colours[record] = COLOURS[len(self._colours) % len(COLOURS)]
+        return self._colours[record]
+
     def common_text(self) -> str:
         """What every run shares ("K=2 β=0.02"), said once under the legend."""
         return run_labels([(r.solver, r.label_params()) for r in self._records])[1]
@@ -109,6 +117,7 @@ class RunList(QObject):
         record = RunRecord(solver, dict(params), float(holdout), patience, int(top_n))
         self._records.append(record)
         self._current = record
+        self.colour(record)
         self.added.emit(record)
         return record
 
@@ -152,17 +161,21 @@ class RunList(QObject):
         """No runs, nothing to undo (a new document)."""
         self.end_live()
         self._records, self._current = [], None
+        self._colours = {}
         self.undo_stack.clear()
         self.cleared.emit()
 
     def load(self, records: Iterable[RunRecord]) -> None:
         """A session's runs replace the list (the last is current when a result was shown with them)."""
-        records = list(records)
+        records = [dataclasses.replace(r, params=dict(r.params), metrics=dict(r.metrics)) for r in records]
         had_current = self._current is not None
         self.end_live()
         self.undo_stack.clear()
         self._records = records
         self._current = records[-1] if records and had_current else None
+        self._colours = {}
+        for r in records:
+            self.colour(r)
         self.listChanged.emit()
 
     # ------------------------------------------------------------------ the user's changes

@@ -39,6 +39,7 @@ from mfstudio.gui.views.layers import LayersPanel
 from mfstudio.gui.views.notebook_log import NotebookLog
 from mfstudio.gui.views.plot import LossPlot
 from mfstudio.gui.views.results_panel import ResultsPanel
+from mfstudio.gui.views.runs_table import RunsTable
 from mfstudio.gui.views.similar_panel import SimilarPanel
 from mfstudio.gui.views.status import RunStatus
 from mfstudio.gui.views.update_panel import UpdatePanel
@@ -104,10 +105,13 @@ class MainWindow(QMainWindow):
         """Every view, each subscribed to the experiment (and reading the document) by its own constructor."""
         self.newcomer = Newcomer(self)  # the person Add me is adding (the map draws them)
         self.grid_panel = GridPanel(self.grid_model, self.document, self.selection)
-        self.plot = LossPlot(experiment=self.experiment)
+        self.plot = LossPlot(runs=self.document.runs)
         self.results = ResultsPanel(self.experiment, self.selection, self.parts)
         self.status_view = RunStatus(self.experiment, self.statusBar())
         self.run_status, self.progress = self.status_view.label, self.status_view.bar
+        self.runs_table = RunsTable(self.document.runs, self.controls, self.document.start_folder)
+        self.results.add_tab(self.runs_table, "Runs", "Every run of this session: compare, show or hide, rename, "
+                             "delete, export, use its parameters again")
         self.explain = ExplainPanel(self.experiment, self.selection)
         self.results.add_tab(self.explain, "Why this number?", help_texts.tooltip("explain"))
         self.results.add_tab(LadderPanel(self.experiment, self.parts), "Ladder",
@@ -177,7 +181,7 @@ class MainWindow(QMainWindow):
         self.lessons.plantedChanged.connect(self.latent_map.set_truth)
         ex.updated.connect(self._on_updated)
         for source in (c, self.grid, self.plot, self.results, self.explain, self.latent_map, self.update_panel,
-                       self.notebook_log, self.similar):
+                       self.notebook_log, self.similar, self.runs_table):
             source.statusMessage.connect(self.show_message)
         doc.statusMessage.connect(self.show_message)
         ex.message.connect(self.show_message)

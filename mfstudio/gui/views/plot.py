@@ -47,10 +47,10 @@ from mfstudio.core.runs import RunRecord
 # PySide6 must be imported before matplotlib's Qt backend picks a binding.
 from mfstudio.gui import help_texts
 from mfstudio.gui.experiment import Experiment
-from mfstudio.gui.runs import RunList
+from mfstudio.gui.runs import COLOURS, RunList
 from mfstudio.gui.views import run_lines
 from mfstudio.gui.views.blit import Canvas, ScaledBackground, axis_key, solve_layout_with_room
-from mfstudio.gui.views.run_lines import COLOURS, FADED_ALPHA, RunLines
+from mfstudio.gui.views.run_lines import FADED_ALPHA, RunLines
 from mfstudio.gui.views.ticks import LogTicks, PlainTicks, nice_above, nice_range
 from mfstudio.gui.views.widgets import save_figure_dialog
 
@@ -114,7 +114,6 @@ class LossPlot(QWidget):
         self._parked: dict[RunRecord, RunLines] = {}  # those of deleted runs, for an undo to put back
         self._legend: Any = None
         self._dirty = False
-        self._colour = 0
         self._live = False  # a run is going: blit the current lines
         self._relayout = False  # the next live full draw re-solves the layout (tick labels changed)
         self._reset_limits = False  # the next live frame sets the limits afresh (the axes changed)
@@ -290,9 +289,7 @@ class LossPlot(QWidget):
     @Slot(object)
     def _on_added(self, record: RunRecord) -> None:
         c = self.canvas
-        run = RunLines.make(record, c.ax_obj, c.ax_rmse, COLOURS[self._colour % len(COLOURS)])
-        self._colour += 1
-        self._lines[record] = run
+        self._lines[record] = RunLines.make(record, c.ax_obj, c.ax_rmse, self.runs.colour(record))
         self._runs_changed()
         self._mark_dirty()  # a run usually starts right away; its first frame draws everything
 
@@ -326,8 +323,7 @@ class LossPlot(QWidget):
             if record not in self._lines:
                 run = self._parked.pop(record, None)
                 if run is None:
-                    run = RunLines.make(record, c.ax_obj, c.ax_rmse, COLOURS[self._colour % len(COLOURS)])
-                    self._colour += 1
+                    run = RunLines.make(record, c.ax_obj, c.ax_rmse, self.runs.colour(record))
                 else:
                     run.attach(c.ax_obj, c.ax_rmse, self._live and run is not self._current)
                 self._lines[record] = run
@@ -340,7 +336,6 @@ class LossPlot(QWidget):
         for run in self._lines.values():
             run.detach()
         self._lines, self._parked = {}, {}
-        self._colour = 0
         self._runs_changed()
         self._redraw()
 

@@ -23,7 +23,6 @@ from matplotlib.text import Annotation
 from mfstudio.core import HISTORY_COLUMNS, get_solver
 from mfstudio.core.runs import RunRecord
 
-COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8c564b", "#e377c2")
 FADED_ALPHA = 0.35
 LEGEND_ROWS = 3  # more rows would squeeze the axes at 1000 x 700
 LEGEND_RUNS = 6  # runs named in the legend (the latest); older ones stay drawn
@@ -53,7 +52,8 @@ class RunLines:
         train, = ax_rmse.plot([], [], color=colour, lw=1.8, zorder=3)
         val, = ax_rmse.plot([], [], color=colour, lw=1.5, ls="--", zorder=3)
         marker, = ax_rmse.plot([], [], ls="none", marker="o", ms=6, mfc="white", mec=colour, mew=1.6, zorder=5)
-        note = ax_rmse.annotate("", (0, 0), xytext=(0, 5), textcoords="offset points", ha="center", va="bottom",
+        # left of the ring: an early stop ends the line there, so the text never reaches past the axes' right edge
+        note = ax_rmse.annotate("", (0, 0), xytext=(-3, 5), textcoords="offset points", ha="right", va="bottom",
                                 fontsize=MARKER_FONT, color=colour, zorder=5)
         marker.set_visible(False)
         note.set_visible(False)
