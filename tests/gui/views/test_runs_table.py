@@ -120,7 +120,8 @@ def test_renaming_a_run_renames_it_on_the_legend_and_undo_takes_it_back(setup, q
     table.table.edit(index)
     editor = table.table.viewport().findChild(QLineEdit)
     assert editor.text() == runs.label(records[1])  # the label to edit from
-    editor.selectAll()
+    qtbot.keyClick(editor, Qt.Key.Key_Backspace)  # edits the name (all selected), deletes no run
+    assert len(runs) == 3 and editor.text() == ""
     qtbot.keyClicks(editor, "ALS baseline")
     qtbot.keyClick(editor, Qt.Key.Key_Return)
     qtbot.waitUntil(lambda: table.table.state() != table.table.State.EditingState, timeout=2000)
