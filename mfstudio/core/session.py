@@ -10,6 +10,7 @@ import numpy as np
 
 from mfstudio.core.params import HOLDOUT
 from mfstudio.core.ratings import Observed, Ratings
+from mfstudio.core.runs import RunRecord
 from mfstudio.core.solvers import Factors, get_solver
 from mfstudio.core.training import History, Snapshot
 
@@ -43,6 +44,7 @@ class Session:
     The hold-out is given two ways: ``held_out_cells``, the (row, col) cells set aside, and
     ``holdout``, the share of the ratings to set aside at random; :meth:`split_source` says which
     one training uses. ``patience`` is None when early stopping is off (see ``params.PATIENCE``).
+    ``runs`` lists the session's runs, oldest first (what the runs table shows); ``result`` is the latest's.
     """
 
     ratings: Ratings
@@ -54,6 +56,7 @@ class Session:
     result: RunResult | None = None
     zeros_are_missing: bool = True  # the grid's rule: a typed, pasted or matrix-file 0 means "not rated"
     top_n: int = 5  # recommendations per user (params.TOP_N)
+    runs: list[RunRecord] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         # Saved factors of users or items the hold-out left without training ratings predict the fallback.

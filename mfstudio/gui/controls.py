@@ -46,6 +46,8 @@ SPEED_WORDS = ("as fast as possible", "30 steps a second", "10 steps a second", 
                "one step a second")  # what each says, in full (its tooltip)
 
 SHARED = ("K", "seed")  # parameters kept when the solver changes; the others follow the solver
+PATIENCE_NEEDS_HOLDOUT = ("Early stopping watches the error on held-out ratings: set a hold-out share above 0 % "
+                          "(or hold out cells in the grid) to use it.")
 _NICE = (1.0, 2.0, 5.0)
 
 
@@ -332,6 +334,8 @@ class ControlPanel(QWidget):
         self.param_widgets: dict[str, IntSpinBox | NumberSpinBox] = {}
         self._solver = ""  # the solver the parameter boxes are built for
         self._memory: dict[str, dict[str, Any]] = {}  # solver -> its own values as last shown
+        self._running = False
+        self._cells_held_out = False  # the grid holds ratings out (the document says so)
 
         # -- solver --------------------------------------------------------------------
         self.solver_box = QComboBox()
@@ -365,7 +369,9 @@ class ControlPanel(QWidget):
         self.holdout_box.refused.connect(self._on_refused)
         self.patience_box = make_param_widget(PATIENCE)  # "Off" below 1: no early stopping
         self.patience_box.setObjectName("patience")
-        self.patience_box.setToolTip(tooltip_for(PATIENCE) + "\nOff trains for all the steps.")
+        self._patience_tip = tooltip_for(PATIENCE) + "\nOff trains for all the steps."
+        self.patience_box.setToolTip(self._patience_tip)
+        self.holdout_box.valueChanged.connect(self._sync_patience)
         self.patience_box.valueChanged.connect(self._on_param_edited)
         self.patience_box.refused.connect(self._on_refused)
         split_box = self.split_box = QGroupBox("Random start and hold-out")
@@ -519,6 +525,18 @@ class ControlPanel(QWidget):
         p = None if patience is None else min(int(patience), self.patience_box.maximum())
         self.patience_box.set_spec_value(p)
 
+    def set_cells_held_out(self, held: bool) -> None:
+        """Whether the grid holds ratings out (by the share or by hand): the patience has something to watch."""
+        self._cells_held_out = bool(held)
+        self._sync_patience()
+
+    def _sync_patience(self, *_args: Any) -> None:
+        """The patience box is on offer only with a hold-out (its value is kept meanwhile); the tooltip says why."""
+        available = self.holdout() > 0 or self._cells_held_out
+        self.patience_box.setEnabled(available and not self._running)
+        self.patience_box.setToolTip(self._patience_tip if available else
+                                     f"{PATIENCE_NEEDS_HOLDOUT}\n\n{self._patience_tip}")
+
     def set_seed(self, seed: int) -> None:
         self.seed.setValue(int(seed))
 
@@ -594,9 +612,11 @@ class ControlPanel(QWidget):
 
     def set_running(self, running: bool, paused: bool = False) -> None:
         """Enable the controls that make sense while a run is (or is not) going (Continue: see the window)."""
-        for w in (*self.param_widgets.values(), self.seed, self.holdout_box, self.patience_box, self.solver_box,
+        for w in (*self.param_widgets.values(), self.seed, self.holdout_box, self.solver_box,
                   self.train_button, self.step_button, self.reset_button, self.update_button):
             w.setEnabled(not running)
+        self._running = running
+        self._sync_patience()
         self.pause_button.setEnabled(running)
         self.stop_button.setEnabled(running)
         self.pause_button.setText("Resume" if paused else "Pause")

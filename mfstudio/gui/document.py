@@ -22,12 +22,7 @@ from typing import Any
 
 import numpy as np
 from PySide6.QtCore import QObject, Signal, Slot
-from PySide6.QtGui import (
-    QDragEnterEvent,
-    QDragMoveEvent,
-    QDropEvent,
-    QKeySequence,
-)
+from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 
 from mfstudio.core import (
@@ -50,6 +45,7 @@ from mfstudio.gui.grid import LOCKED_MESSAGE, RatingsTableModel
 from mfstudio.gui.holdout import Holdout
 from mfstudio.gui.recent import RecentFiles
 from mfstudio.gui.recovery import Autosaver, failure_reason
+from mfstudio.gui.runs import RunList
 from mfstudio.gui.settings import Settings
 
 SESSION_SUFFIX = ".mfstudio"
@@ -126,6 +122,8 @@ class Document(QObject):
             signal.connect(self._invalidate_grid_cache)
         self.holdout = Holdout(self)
         controls.paramsChanged.connect(self._on_params_changed)
+        self.runs = RunList(experiment, self)  # the session's runs (the loss curve and the runs table follow them)
+        self.runs.edited.connect(self.mark_results_unsaved)
 
     # ------------------------------------------------------------------ messages
     def message(self, text: str, timeout_ms: int = 10_000) -> None:
@@ -180,7 +178,8 @@ class Document(QObject):
         return functools.partial(
             Session, ratings=ratings, held_out_cells=self.grid_held_out_cells(), solver=self.controls.solver(),
             params=self.controls.params(), holdout=self.controls.holdout(), patience=self.controls.patience(),
-            result=result, zeros_are_missing=self.grid_model.zeros_are_missing, top_n=self.experiment.top_n)
+            result=result, zeros_are_missing=self.grid_model.zeros_are_missing, top_n=self.experiment.top_n,
+            runs=self.runs.saved())
 
     # ------------------------------------------------------------------ loading
     def load_ratings(self, ratings: Ratings, *, title: str | None = None,
@@ -275,6 +274,8 @@ class Document(QObject):
         if prepared.result is not None:
             self.experiment.show_loaded(Shown(prepared.result, session.ratings, self.grid_held_out_cells(),
                                               prepared.recs, prepared.history, patience=session.patience))
+        if session.runs:  # else (sessions from before the runs table) the shown result is the one run
+            self.runs.load(session.runs)
         self.path = Path(path) if path is not None else None
         if title is not None:
             self.title = title
@@ -683,15 +684,3 @@ class Document(QObject):
         self.remember_file(path)
         self.message(f"Saved the session to {path}.")
         return True
-
-    # ------------------------------------------------------------------ drag and drop
-    @staticmethod
-    def dropped_path(event: QDragEnterEvent | QDragMoveEvent | QDropEvent) -> str | None:
-        """The local file or folder (opened as MovieLens) being dragged, or None."""
-        md = event.mimeData()
-        if md is None or not md.hasUrls():
-            return None
-        for url in md.urls():
-            if url.isLocalFile() and (os.path.isfile(url.toLocalFile()) or os.path.isdir(url.toLocalFile())):
-                return url.toLocalFile()
-        return None

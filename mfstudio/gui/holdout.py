@@ -28,6 +28,12 @@ class Holdout(QObject):
         self._shown = 0.0
         self._showing = False
         document.controls.holdout_box.valueChanged.connect(self._on_box_changed)
+        document.gridChanged.connect(self._on_grid_changed)
+
+    @Slot()
+    def _on_grid_changed(self) -> None:
+        """Early stopping is on offer while the grid holds ratings out (the controls say so)."""
+        self.document.controls.set_cells_held_out(len(self.document.grid_held_out_cells()) > 0)
 
     @Slot()
     def _on_box_changed(self) -> None:

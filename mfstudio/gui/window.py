@@ -21,6 +21,7 @@ from mfstudio.core import Ratings, RunResult, load_example
 from mfstudio.gui import actions, dialogs, help_texts
 from mfstudio.gui.controls import ControlPanel
 from mfstudio.gui.document import Document
+from mfstudio.gui.drops import dropped_path
 from mfstudio.gui.experiment import Experiment
 from mfstudio.gui.exports import Exporter
 from mfstudio.gui.lesson_dialogs import LessonCommands
@@ -38,6 +39,7 @@ from mfstudio.gui.views.layers import LayersPanel
 from mfstudio.gui.views.notebook_log import NotebookLog
 from mfstudio.gui.views.plot import LossPlot
 from mfstudio.gui.views.results_panel import ResultsPanel
+from mfstudio.gui.views.runs_table import RunsTable
 from mfstudio.gui.views.similar_panel import SimilarPanel
 from mfstudio.gui.views.status import RunStatus
 from mfstudio.gui.views.update_panel import UpdatePanel
@@ -115,10 +117,13 @@ class MainWindow(QMainWindow):
         self._speakers: list[QWidget] = []
         self.newcomer = Newcomer(self)  # the person Add me is adding (the map draws them)
         self.grid_panel = GridPanel(self.grid_model, self.document, self.selection)
-        self.plot = self._speaks(LossPlot(experiment=self.experiment))
+        self.plot = self._speaks(LossPlot(runs=self.document.runs))
         self.results = self._speaks(ResultsPanel(self.experiment, self.selection, self.parts))
         self.status_view = RunStatus(self.experiment, self.statusBar())
         self.run_status, self.progress = self.status_view.label, self.status_view.bar
+        self.runs_table = self._speaks(RunsTable(self.document.runs, self.controls, self.document.start_folder))
+        self.results.add_tab(self.runs_table, "Runs", "Every run of this session: compare, show or hide, rename, "
+                             "delete, export, use its parameters again")
         self.explain = self._speaks(ExplainPanel(self.experiment, self.selection))
         self.results.add_tab(self.explain, "Why this number?", help_texts.tooltip("explain"))
         self.results.add_tab(LadderPanel(self.experiment, self.parts), "Ladder",
@@ -322,14 +327,14 @@ class MainWindow(QMainWindow):
     # ================================================================ drag and drop, closing
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
         """Accept a local file (a session or ratings) or a MovieLens folder dragged onto the window."""
-        event.acceptProposedAction() if self.document.dropped_path(event) else event.ignore()
+        event.acceptProposedAction() if dropped_path(event) else event.ignore()
 
     def dragMoveEvent(self, event: QDragMoveEvent) -> None:
-        event.acceptProposedAction() if self.document.dropped_path(event) else event.ignore()
+        event.acceptProposedAction() if dropped_path(event) else event.ignore()
 
     def dropEvent(self, event: QDropEvent) -> None:
         """Open the dropped file as File ▸ Open would (asking about unsaved changes first)."""
-        path = self.document.dropped_path(event)
+        path = dropped_path(event)
         if path is None:
             return event.ignore()
         event.acceptProposedAction()

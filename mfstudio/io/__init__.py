@@ -17,7 +17,9 @@ from mfstudio.io.export import (
     export_ratings,
     export_recommendations,
     export_results,
+    export_runs,
     result_files,
+    runs_csv,
     session_recommendations,
     verify_export,
 )
@@ -51,7 +53,8 @@ __all__ = [
     "FileFormatError", "LoadResult", "load", "FORMATS", "save_session", "load_session", "session_to_bytes",
     "session_from_bytes", "FORMAT_VERSION", "export_results", "result_files", "RESULT_FILES", "export_P",
     "export_Q", "export_R_hat", "export_biases", "BIAS_FILES", "session_recommendations", "export_history",
-    "export_recommendations", "export_ratings", "atomic_write", "write_files", "MANIFEST", "check_export_folder",
+    "export_recommendations", "export_ratings",
+    "export_runs", "runs_csv", "atomic_write", "write_files", "MANIFEST", "check_export_folder",
     "verify_export", "read_npz", "FILE_FILTERS", "SESSION_FILTER", "CSV_FILTER", "LESSON_FILTER", "LESSON_SUFFIX",
     "load_lesson", "save_lesson", "lesson_to_bytes", "lesson_from_bytes", "lesson_from_session",
 ]

@@ -25,6 +25,7 @@ import mfstudio
 from mfstudio.core.memory import check_dense_export
 from mfstudio.core.ratings import Ratings
 from mfstudio.core.recommend import AUTO, Recommendations, recommend
+from mfstudio.core.runs import ERROR_METRICS, RunRecord, metric_keys
 from mfstudio.core.session import Session
 from mfstudio.core.solvers import Factors
 from mfstudio.core.training import HISTORY_COLUMNS, History
@@ -125,6 +126,35 @@ def history_csv(history: History | np.ndarray, full_precision: bool = False) -> 
         step = "" if math.isnan(row[0]) else str(int(row[0]))
         lines.append(step + "," + ",".join(map(cell, row[1:])) + "\n")
     return "".join(lines)
+
+
+PARAM_ORDER = ("K", "alpha", "beta", "steps", "tol", "seed")  # the runs table's parameter columns, first in this order
+
+
+def runs_csv(records: Sequence[RunRecord], names: Sequence[str], full_precision: bool = False) -> str:
+    """The runs table: ``name,solver,<each parameter>,holdout,patience,top_n,steps_done,seconds,stop_reason,
+    train_rmse,val_rmse,train_mae,val_mae,best_val_step,<each ranking metric>``, one row per run, named by
+    ``names``; an empty cell where a run has no such value (no parameter, patience off, no hold-out)."""
+    cell = _cell_fn(full_precision)
+    given = list(dict.fromkeys(k for r in records for k in r.params))
+    params = [k for k in PARAM_ORDER if k in given] + sorted(k for k in given if k not in PARAM_ORDER)
+    metrics = metric_keys(list(records))
+    ranking = metrics[len(ERROR_METRICS):]
+
+    def number(v: Any) -> str:
+        if v is None or isinstance(v, bool):
+            return ""
+        return f"{int(v)}" if isinstance(v, (int, np.integer)) else cell(float(v))
+
+    rows: list[list[Any]] = [["name", "solver", *params, "holdout", "patience", "top_n", "steps_done", "seconds",
+                              "stop_reason", *ERROR_METRICS, "best_val_step", *ranking]]
+    for r, name in zip(records, names):
+        rows.append([csvsafe.label(name), csvsafe.label(r.solver), *(number(r.params.get(k)) for k in params),
+                     number(r.holdout), number(r.patience), number(r.top_n), number(r.steps_done),
+                     number(r.seconds), csvsafe.label(r.reason),
+                     *(number(r.metrics.get(k, math.nan)) for k in ERROR_METRICS), number(r.best_step),
+                     *(number(r.metrics.get(k, math.nan)) for k in ranking)])
+    return _csv(rows)
 
 
 def recommendations_csv(ratings: Ratings, recs: Recommendations, full_precision: bool = False) -> str:
@@ -478,6 +508,12 @@ def export_recommendations(path: str | os.PathLike[str], ratings: Ratings, recs:
                            full_precision: bool = False) -> None:
     """Write recommendations.csv to ``path``."""
     atomic_write(path, recommendations_csv(ratings, recs, full_precision))
+
+
+def export_runs(path: str | os.PathLike[str], records: Sequence[RunRecord], names: Sequence[str],
+                full_precision: bool = False) -> None:
+    """Write the runs table (:func:`runs_csv`) to ``path``."""
+    atomic_write(path, runs_csv(records, names, full_precision))
 
 
 def export_ratings(path: str | os.PathLike[str], ratings: Ratings) -> None:

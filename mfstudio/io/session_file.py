@@ -11,7 +11,10 @@ Layout (version 1)::
      "holdout_fraction": 0.0, "patience": null, "zeros_are_missing": true, "top_n": 5,
      "result": null or {"solver", "params", "steps_done", "elapsed_s", "reason", "message",
                         "factors": {"K", "P", "Q", "user_bias", "item_bias", "global_mean"},
-                        "history": {"columns": [...], "rows": [[...], ...]}}}
+                        "history": {"columns": [...], "rows": [[...], ...]}},
+     "runs": [{"name", "visible", "solver", "params", "holdout", "patience", "top_n", "steps_done",
+               "elapsed_s", "reason", "metrics": {"train_rmse": ..., ...}, "best_step", "history"}, ...]}
+                                                           (optional: the runs table, oldest first)
 
 In number arrays ``null`` is NaN and the strings ``"Infinity"``/``"-Infinity"`` are
 the infinities (only where a value may be missing or infinite: the history), so the file
@@ -23,7 +26,8 @@ packed size; nesting depth, number length and the count of nulls bounded before 
 a key twice in one object, data after the gzip member, true/false or text where numbers
 belong all refused. The rule for what is wrong: outside the saved results it refuses the
 file with one sentence; inside them it drops the results with a notice and opens the
-ratings and settings. Either way what the reader returns is whole and valid.
+ratings and settings; damaged runs are dropped the same way. Either way what the reader returns is
+whole and valid.
 
 This module reads the document; session_json reads the bytes as bounded JSON, session_write writes.
 The keys ``held_out`` and ``holdout_fraction`` keep their names for the files already saved; in a
@@ -45,6 +49,7 @@ from mfstudio.core.errors import MFStudioError
 from mfstudio.core.params import HOLDOUT, PATIENCE, TOP_N
 from mfstudio.core.params import K as K_SPEC
 from mfstudio.core.ratings import MAX_CELLS, Ratings
+from mfstudio.core.runs import NAME_MAX_CHARS, RunRecord
 from mfstudio.core.session import RunResult, Session
 from mfstudio.core.solvers import Factors, get_solver
 from mfstudio.core.training import HISTORY_COLUMNS, History, StopReason
@@ -55,6 +60,8 @@ from mfstudio.io.session_write import FORMAT_NAME, FORMAT_VERSION
 
 MAX_STEP = 2**53  # steps are counted exactly in a float up to here
 MAX_MESSAGE_CHARS = 100_000
+MAX_RUNS = 10_000  # runs a session keeps
+MAX_METRICS = 100  # metrics per run
 
 
 class _ResultError(Exception):
@@ -330,21 +337,21 @@ def _result(name: str, res: Any, ratings: Ratings) -> RunResult:
                      steps_done=int(steps), elapsed_s=elapsed, reason=reason, message=message)
 
 
-def _history(doc: _Doc, h: Any) -> History:
-    cols = doc.get(h, "columns", (list,), "result.history")
+def _history(doc: _Doc, h: Any, where: str = "result.history") -> History:
+    cols = doc.get(h, "columns", (list,), where)
     if not set(map(type, cols)) <= {str}:
-        raise doc.fail("'result.history.columns' must be a list of column names")
+        raise doc.fail(f"'{where}.columns' must be a list of column names")
     if len(set(cols)) != len(cols):
-        raise doc.fail("'result.history.columns' names a column twice")
-    rows_v = doc.get(h, "rows", (list,), "result.history")
+        raise doc.fail(f"'{where}.columns' names a column twice")
+    rows_v = doc.get(h, "rows", (list,), where)
     if len(rows_v) > MAX_HISTORY_ROWS:
-        raise doc.fail(f"'result.history.rows' has {len(rows_v):,} rows, "
+        raise doc.fail(f"'{where}.rows' has {len(rows_v):,} rows, "
                        f"more than a history keeps ({MAX_HISTORY_ROWS:,})")
-    raw = doc.floats(rows_v, 2, "result.history.rows") if rows_v else np.zeros((0, len(cols)))
+    raw = doc.floats(rows_v, 2, f"{where}.rows") if rows_v else np.zeros((0, len(cols)))
     if raw.shape[1] != len(cols):
-        raise doc.fail("'result.history.rows' must have one value per column")
+        raise doc.fail(f"'{where}.rows' must have one value per column")
     if raw.shape[0] and "step" not in cols:
-        raise doc.fail("'result.history.columns' has no 'step'")
+        raise doc.fail(f"'{where}.columns' has no 'step'")
     hist = np.full((raw.shape[0], len(HISTORY_COLUMNS)), np.nan)
     for k, c in enumerate(HISTORY_COLUMNS):
         if c in cols:
@@ -352,8 +359,61 @@ def _history(doc: _Doc, h: Any) -> History:
     step = hist[:, 0]
     if step.size and not (np.all(np.isfinite(step)) and np.all(step == np.round(step)) and step.min() >= 0
                           and step.max() <= MAX_STEP and np.all(np.diff(step) > 0)):
-        raise doc.fail("'result.history' steps must be whole numbers from 0, each above the one before")
+        raise doc.fail(f"'{where}' steps must be whole numbers from 0, each above the one before")
     return History.from_array(hist)
+
+
+def _runs(name: str, v: Any) -> list[RunRecord]:
+    """The saved runs table, every run checked; _ResultError (they are dropped with a notice) if one is not so."""
+    doc = _Doc(name, results=True)
+    if type(v) is not list or not set(map(type, v)) <= {dict}:
+        raise doc.fail("'runs' must be a list of runs")
+    if len(v) > MAX_RUNS:
+        raise doc.fail(f"'runs' lists {len(v):,} runs, more than a session keeps ({MAX_RUNS:,})")
+    return [_run(doc, r, f"runs[{n}]") for n, r in enumerate(v)]
+
+
+def _whole(doc: _Doc, d: Any, key: str, where: str, lo: int, hi: int, default: Any = ...) -> Any:
+    """A whole number from ``lo`` up to ``hi`` (or null, when ``default`` is None)."""
+    value = doc.get(d, key, (int,), where, default=default, nullable=default is None)
+    if value is not None and not lo <= value <= hi:
+        raise doc.fail(f"'{where}.{key}' must be a whole number from {lo:,} up to {hi:,}")
+    return value
+
+
+def _run(doc: _Doc, r: dict[str, Any], w: str) -> RunRecord:
+    solver = doc.text(doc.get(r, "solver", (str,), w), f"{w}.solver")
+    params = doc.get(r, "params", (dict,), w)
+    try:
+        cls = get_solver(solver)
+        cls.resolve_params(params)  # unknown names first, with the solver's own sentence
+        typed = cls.resolve_params(_json_numbers(params, f"{w}.params"))
+    except MFStudioError as exc:
+        raise _ResultError(f"are damaged ('{w}' has invalid solver settings: {str(exc).rstrip('.')})") from None
+    name = doc.text(doc.get(r, "name", (str,), w, default=""), f"{w}.name")
+    if len(name) > NAME_MAX_CHARS:
+        raise doc.fail(f"'{w}.name' is longer than {NAME_MAX_CHARS} characters")
+    holdout = doc.number(r, "holdout", w, default=0.0)
+    if not HOLDOUT.contains(holdout):
+        raise doc.fail(f"'{w}.holdout' must be at least 0 and below 1")
+    top_n = _whole(doc, r, "top_n", w, int(TOP_N.minimum), int(TOP_N.maximum), int(TOP_N.default))
+    elapsed = doc.number(r, "elapsed_s", w, default=0.0)
+    if elapsed < 0:
+        raise doc.fail(f"'{w}.elapsed_s' must be 0 or more")
+    reason = doc.get(r, "reason", (str,), w, default="")
+    if reason not in REASONS - {""}:
+        raise doc.fail(f"'{w}.reason' is {reason!r}, not a way a run ends ({', '.join(sorted(REASONS - {''}))})")
+    metrics_v = doc.get(r, "metrics", (dict,), w, default={})
+    if len(metrics_v) > MAX_METRICS:
+        raise doc.fail(f"'{w}.metrics' holds more than {MAX_METRICS} metrics")
+    metrics = {doc.text(k, f"{w}.metrics"): math.nan if value is None else doc.number(metrics_v, k, f"{w}.metrics")
+               for k, value in metrics_v.items()}
+    history = _history(doc, doc.get(r, "history", (dict,), w), f"{w}.history").arrays()
+    return RunRecord(solver, {k: typed[k] for k in params}, holdout,
+                     _whole(doc, r, "patience", w, 1, int(PATIENCE.maximum), None), top_n,
+                     _whole(doc, r, "steps_done", w, 0, MAX_STEP), elapsed, reason, metrics,
+                     _whole(doc, r, "best_step", w, 0, MAX_STEP, None), history, name,
+                     doc.get(r, "visible", (bool,), w, default=True))
 
 
 def session_from_document(obj: Any, name: str = "The session file", *,
@@ -430,9 +490,17 @@ def session_from_document(obj: Any, name: str = "The session file", *,
                                       ) from None
             notices.append(f"{name}: its saved results {exc}; the ratings and settings were opened without them, "
                            "so train again to get results.")
+    runs: list[RunRecord] = []
+    if obj.get("runs") is not None:  # sessions from before the runs table have none
+        try:
+            runs = _runs(name, obj["runs"])
+        except _ResultError as exc:
+            if strict:
+                raise FileFormatError(f"{name}: its saved runs {exc}; open an older copy or save it again.") from None
+            notices.append(f"{name}: its saved runs {exc}; the session was opened without its runs table.")
     session = Session(ratings=ratings, held_out_cells=cells.astype(np.int64), solver=solver, params=params,
                       holdout=float(holdout), patience=patience, result=result, zeros_are_missing=zeros_missing,
-                      top_n=int(top_n))
+                      top_n=int(top_n), runs=runs)
     return session, notices
 
 

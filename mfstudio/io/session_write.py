@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 import mfstudio
+from mfstudio.core.runs import RunRecord
 from mfstudio.core.session import Session
 from mfstudio.core.training import HISTORY_COLUMNS
 from mfstudio.io.atomic import atomic_write
@@ -171,7 +172,28 @@ def session_to_dict(session: Session) -> dict[str, Any]:
             },
             "history": {"columns": list(HISTORY_COLUMNS), "rows": res.history.arrays()},
         }
+    if session.runs:  # left out when there are none: the files before the runs table read the same
+        doc["runs"] = [_run(r) for r in session.runs]
     return doc
+
+
+def _run(r: RunRecord) -> dict[str, Any]:
+    """One run of the runs table as the session file keeps it (no factors: those are the result's)."""
+    return {
+        "name": r.name,
+        "visible": bool(r.visible),
+        "solver": r.solver,
+        "params": {str(k): _plain(v) for k, v in r.params.items()},
+        "holdout": float(r.holdout),
+        "patience": None if r.patience is None else int(r.patience),
+        "top_n": int(r.top_n),
+        "steps_done": int(r.steps_done),
+        "elapsed_s": float(r.seconds),
+        "reason": r.reason,
+        "metrics": {str(k): float(v) for k, v in r.metrics.items()},
+        "best_step": None if r.best_step is None else int(r.best_step),
+        "history": {"columns": list(HISTORY_COLUMNS), "rows": np.asarray(r.history, dtype=np.float64)},
+    }
 
 
 def session_to_bytes(session: Session) -> bytes:

@@ -41,6 +41,7 @@ def test_the_patience_box_is_off_by_default_and_round_trips(panel):
 
 
 def test_typing_off_or_a_number_into_the_patience_box(panel, qtbot):
+    panel.set_holdout(0.2)  # the box is on offer with a hold-out only
     box = panel.patience_box
     for typed, want in (("12", 12), ("Off", None)):
         box.lineEdit().selectAll()
@@ -72,9 +73,28 @@ def test_the_panel_has_no_signal_nobody_listens_to(panel):
 def test_a_patience_out_of_range_is_refused_with_the_range(panel, qtbot):
     said = []
     panel.statusMessage.connect(said.append)
+    panel.set_holdout(0.2)
     box = panel.patience_box
     box.lineEdit().selectAll()
     qtbot.keyClicks(box.lineEdit(), "-1")
     qtbot.keyClick(box, Qt.Key.Key_Enter)
     assert panel.patience() is None
     assert said[-1] == "Patience must be a whole number from 1 to 1,000,000,000, or off; it stays Off."
+
+
+def test_the_patience_box_is_on_offer_only_with_a_hold_out_and_says_why_not(panel):
+    box = panel.patience_box
+    assert not box.isEnabled() and "set a hold-out share above 0 %" in box.toolTip()  # off by default, no hold-out
+    panel.set_patience(3)  # a session's patience is kept while there is nothing to watch
+    panel.set_holdout(0.25)
+    assert box.isEnabled() and "set a hold-out share" not in box.toolTip() and panel.patience() == 3
+    panel.set_holdout(0)
+    assert not box.isEnabled() and panel.patience() == 3
+    panel.set_cells_held_out(True)  # cells held out by hand in the grid count too
+    assert box.isEnabled()
+    panel.set_running(True)
+    assert not box.isEnabled()
+    panel.set_running(False)
+    assert box.isEnabled()
+    panel.set_cells_held_out(False)
+    assert not box.isEnabled()

@@ -145,6 +145,7 @@ def test_a_trained_sessions_patience_and_hold_out_are_kept_when_saved_from_the_w
                  "--out", str(tmp_path / "o")]) == 0
     assert window.open_path(tmp_path / "o" / "session.mfstudio")
     assert (window.controls.patience(), window.controls.holdout()) == (3, 0.3)
+    assert window.controls.patience_box.isEnabled()  # the session holds ratings out: early stopping is on offer
     again = window.current_session()
     assert (again.patience, again.holdout, len(again.held_out_cells)) == (3, 0.3, 3)
     mio.save_session(tmp_path / "again.mfstudio", again)

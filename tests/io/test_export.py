@@ -198,3 +198,26 @@ def test_labels_with_unusual_separators_round_trip_through_csv(tmp_path):
     back = mio.load(p).session.ratings
     assert back.users == r.users and back.items == r.items
     np.testing.assert_array_equal(back.to_dense(), r.to_dense())
+
+
+def test_the_runs_table_as_csv_has_a_column_per_parameter_and_metric_and_safe_names(tmp_path):
+    from mfstudio.core.runs import RunRecord
+
+    s = make_session()
+    plain = RunRecord.from_result(s.result, top_n=5)
+    ranked = RunRecord.from_result(s.result, holdout=0.25, patience=3)
+    ranked.metrics["ndcg@10"] = 0.75
+    p = tmp_path / "runs.csv"
+    mio.export_runs(p, [plain, ranked], ["=HYPERLINK(1)", "sgd K=2, seed 3"])
+    rows = list(csv.reader(io.StringIO(p.read_text("utf-8"))))
+    assert rows[0] == ["name", "solver", "K", "alpha", "beta", "steps", "tol", "seed", "holdout", "patience", "top_n",
+                       "steps_done", "seconds", "stop_reason", "train_rmse", "val_rmse", "train_mae", "val_mae",
+                       "best_val_step", "ndcg@10"]
+    head = rows[0]
+    first, second = (dict(zip(head, r)) for r in rows[1:])
+    assert first["name"] == "'=HYPERLINK(1)" and second["name"] == "sgd K=2, seed 3"  # neutralised, quoted
+    assert (first["K"], first["steps"], first["seed"], first["steps_done"]) == ("2", "30", "3", "30")
+    assert first["patience"] == "" and second["patience"] == "3" and second["holdout"] == "0.25"
+    assert first["ndcg@10"] == "" and second["ndcg@10"] == "0.75" and first["stop_reason"] == s.result.reason
+    assert float(first["train_rmse"]) == pytest.approx(s.result.history.arrays()[-1, 2], rel=1e-5)
+    assert first["best_val_step"] == str(plain.best_step)

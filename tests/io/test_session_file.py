@@ -242,3 +242,63 @@ def test_top_n_is_kept_and_a_file_without_it_reads_the_default(tmp_path):
     p.write_text(json.dumps(doc))
     with pytest.raises(mio.FileFormatError, match="top_n"):
         mio.load_session(p)
+
+
+# -- the runs table ---------------------------------------------------------------------------
+def _runs_session():
+    """A session with two runs in its runs table: one named and hidden, one with a patience."""
+    from mfstudio.core.runs import RunRecord
+
+    s = make_session()
+    first = RunRecord.from_result(s.result, holdout=0.25, top_n=7)
+    first.name, first.visible = "=my first", False
+    second = RunRecord.from_result(s.result, holdout=0.25, patience=3)
+    second.metrics["precision@10"] = 0.5  # a ranking metric, kept generically
+    s.runs = [first, second]
+    return s
+
+
+def test_the_runs_table_survives_save_and_reopen(tmp_path):
+    s = _runs_session()
+    p = tmp_path / "r.mfstudio"
+    mio.save_session(p, s)
+    back, notices = mio.load_session(p)
+    assert notices == [] and len(back.runs) == 2
+    for a, b in zip(s.runs, back.runs):
+        assert (a.name, a.visible, a.solver, a.params, a.holdout, a.patience, a.top_n, a.steps_done, a.seconds,
+                a.reason, a.best_step) == (b.name, b.visible, b.solver, b.params, b.holdout, b.patience, b.top_n,
+                                           b.steps_done, b.seconds, b.reason, b.best_step)
+        assert a.metrics.keys() == b.metrics.keys()
+        assert all(x == y or (np.isnan(x) and np.isnan(y)) for x, y in zip(a.metrics.values(), b.metrics.values()))
+        np.testing.assert_array_equal(a.history, b.history)
+    assert back.runs[1].metrics["precision@10"] == 0.5 and back.runs[0].name == "=my first"
+
+
+def test_a_session_without_runs_reads_with_none_and_writes_no_runs_key(tmp_path, session):
+    d = _doc(session)
+    assert "runs" not in d  # files before the runs table read the same
+    assert mio.session_from_bytes(json.dumps(d).encode())[0].runs == []
+
+
+@pytest.mark.parametrize("edit,pattern", [
+    (lambda d: d.update(runs="all"), "'runs' must be a list of runs"),
+    (lambda d: d["runs"][0].update(solver="svd"), "'runs[0]' has invalid solver settings"),
+    (lambda d: d["runs"][1].update(reason="bored"), "'runs[1].reason' is 'bored'"),
+    (lambda d: d["runs"][1].update(patience=0), "'runs[1].patience' must be a whole number from 1"),
+    (lambda d: d["runs"][0]["metrics"].update(val_rmse="low"), "'runs[0].metrics.val_rmse' has the wrong type"),
+    (lambda d: d["runs"][0].update(name="x" * 201), "'runs[0].name' is longer than 200 characters"),
+    (lambda d: d["runs"][0]["history"].update(rows=[[2, 1, 1, 1, 1, 1, 0], [1, 1, 1, 1, 1, 1, 0]]),
+     "'runs[0].history' steps must be whole numbers"),
+])
+def test_damaged_runs_are_dropped_with_a_notice_and_the_rest_opens(tmp_path, edit, pattern):
+    s = _runs_session()
+    d = _doc(s)
+    edit(d)
+    back, notices = mio.session_from_bytes(json.dumps(d).encode(), "The session file r.mfstudio")
+    assert back.runs == [] and back.result is not None and back.ratings == s.ratings
+    assert len(notices) == 1 and notices[0].startswith("The session file r.mfstudio: its saved runs are damaged (")
+    assert pattern in notices[0] and notices[0].endswith("the session was opened without its runs table.")
+    with pytest.raises(mio.FileFormatError, match="its saved runs are damaged"):  # in a lesson: all or nothing
+        from mfstudio.io.session_file import session_from_document
+
+        session_from_document(d, strict=True)

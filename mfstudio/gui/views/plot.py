@@ -21,13 +21,11 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 from matplotlib.figure import Figure
-from matplotlib.lines import Line2D
 from matplotlib.ticker import EngFormatter, MaxNLocator, NullFormatter, NullLocator
 from PySide6.QtCore import QTimer, Signal, Slot
 from PySide6.QtWidgets import (
@@ -43,43 +41,24 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from mfstudio.core import get_solver
+from mfstudio.core import HISTORY_COLUMNS
+from mfstudio.core.runs import RunRecord
 
 # PySide6 must be imported before matplotlib's Qt backend picks a binding.
 from mfstudio.gui import help_texts
 from mfstudio.gui.experiment import Experiment
+from mfstudio.gui.runs import COLOURS, RunList
+from mfstudio.gui.views import run_lines
 from mfstudio.gui.views.blit import Canvas, ScaledBackground, axis_key, solve_layout_with_room
-from mfstudio.gui.views.loss_feed import LossCurveFeed
-from mfstudio.gui.views.run_labels import run_labels
+from mfstudio.gui.views.run_lines import FADED_ALPHA, RunLines
 from mfstudio.gui.views.ticks import LogTicks, PlainTicks, nice_above, nice_range
 from mfstudio.gui.views.widgets import save_figure_dialog
 
 REDRAW_MS = 80  # at most ~12 redraws a second; each full draw takes a few ms to ~25 ms
-COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8c564b", "#e377c2")
-FADED_ALPHA = 0.35
-LEGEND_ROWS = 3  # more rows would squeeze the axes at 1000 x 700
-LEGEND_RUNS = 6  # runs named in the legend (the latest); older ones stay drawn
-LEGEND_FONT = 7.5
+__all__ = ["COLOURS", "FADED_ALPHA", "LossPlot"]
 
-STEP, OBJECTIVE, TRAIN_RMSE, VAL_RMSE, ELAPSED = 0, 1, 2, 4, 6  # columns of mfstudio.core.HISTORY_COLUMNS
+STEP, ELAPSED = HISTORY_COLUMNS.index("step"), HISTORY_COLUMNS.index("elapsed_s")
 X_AXES = (("Steps", STEP, "Step"), ("Seconds", ELAPSED, "Seconds of training"))  # chooser text, column, axis label
-
-
-@dataclass
-class _Run:
-    solver: str
-    params: dict[str, Any]
-    objective_name: str
-    objective: Line2D
-    train: Line2D
-    val: Line2D
-    colour: str
-    history: np.ndarray = field(default_factory=lambda: np.zeros((0, 7)))
-    label: str = ""
-
-    @property
-    def lines(self) -> tuple[Line2D, Line2D, Line2D]:
-        return (self.objective, self.train, self.val)
 
 
 LAYOUT = {"h_pad": 2 / 72, "w_pad": 3 / 72, "hspace": 0.02, "wspace": 0.04}  # the constrained layout's pads
@@ -118,21 +97,23 @@ class LossCanvas(Canvas):
 class LossPlot(QWidget):
     """The loss-curve panel: canvas plus x-axis chooser, Log x, Log y, Clear runs and Save figure… controls.
 
-    ``undoClearAvailable(bool)`` says whether :meth:`undo_clear` has runs to bring back.
+    It draws the runs of ``runs``, the session's shared :class:`~mfstudio.gui.runs.RunList` (without one,
+    a list of its own, fed by ``experiment`` when given). ``undoClearAvailable(bool)`` says whether
+    :meth:`undo_clear` has runs to bring back.
     """
 
     statusMessage = Signal(str)
     undoClearAvailable = Signal(bool)
 
-    def __init__(self, parent: QWidget | None = None, experiment: Experiment | None = None) -> None:
+    def __init__(self, parent: QWidget | None = None, experiment: Experiment | None = None,
+                 runs: RunList | None = None) -> None:
         super().__init__(parent)
         self.canvas = LossCanvas(self)
-        self._runs: list[_Run] = []
-        self._current: _Run | None = None
-        self._cleared: list[_Run] = []  # what the last Clear runs removed, for undo_clear
+        self.runs = runs if runs is not None else RunList(experiment, self)
+        self._lines: dict[RunRecord, RunLines] = {}  # each run's artists
+        self._parked: dict[RunRecord, RunLines] = {}  # those of deleted runs, for an undo to put back
         self._legend: Any = None
         self._dirty = False
-        self._colour = 0
         self._live = False  # a run is going: blit the current lines
         self._relayout = False  # the next live full draw re-solves the layout (tick labels changed)
         self._reset_limits = False  # the next live frame sets the limits afresh (the axes changed)
@@ -205,22 +186,46 @@ class LossPlot(QWidget):
         self._timer.timeout.connect(self._on_tick)
         self._apply_scale()
         self._update_clear_button()
-        if experiment is not None:  # the curve follows the experiment's runs
-            LossCurveFeed(self, experiment)
+        r = self.runs
+        for signal, slot in ((r.added, self._on_added), (r.historyChanged, self._on_history),
+                             (r.changed, self._on_changed), (r.listChanged, self._on_list_changed),
+                             (r.cleared, self._on_cleared), (r.liveStarted, self._on_live_started),
+                             (r.liveEnded, self._on_live_ended)):
+            signal.connect(slot)
+        r.undoChanged.connect(self._update_clear_button)
 
     # -- runs ---------------------------------------------------------------------------
     @property
     def run_count(self) -> int:
-        """How many runs are drawn, including the current one."""
-        return len(self._runs)
+        """How many runs are drawn (hidden ones too), including the current one."""
+        return len(self.runs)
+
+    @property
+    def _runs(self) -> list[RunLines]:
+        """Each run's artists, oldest first."""
+        return [self._lines[r] for r in self.runs.records if r in self._lines]
+
+    @property
+    def _current(self) -> RunLines | None:
+        current = self.runs.current
+        return None if current is None else self._lines.get(current)
 
     def point_count(self) -> int:
         """Points on the current run's objective line (0 without a run)."""
-        return 0 if self._current is None else len(self._current.objective.get_xdata())
+        run = self._current
+        return 0 if run is None else len(run.objective.get_xdata())
 
     def run_labels(self) -> list[str]:
         """Each drawn run's label, oldest first, as the legend shows it."""
         return [r.label for r in self._runs]
+
+    def best_step_marked(self, record: RunRecord) -> tuple[float, float] | None:
+        """Where the best validation step of ``record`` is marked (x, y), None when it is not."""
+        run = self._lines.get(record)
+        if run is None or not run.marked:
+            return None
+        x, y = run.marker.get_data()
+        return float(x[0]), float(y[0])
 
     @property
     def x_column(self) -> int:
@@ -230,194 +235,149 @@ class LossPlot(QWidget):
     @property
     def objective_shown(self) -> str:
         """The objective on the left panel: the current run's (else the latest run's)."""
-        run = self._current or (self._runs[-1] if self._runs else None)
+        runs = self._runs
+        run = self._current or (runs[-1] if runs else None)
         return "" if run is None else run.objective_name
 
     def begin_run(self, solver: str, params: Mapping[str, Any]) -> None:
-        """Start a new line set for a run of ``solver`` with ``params``; the previous run fades."""
-        objective_name = get_solver(solver).objective_name
-        self._fade_current()
-        colour = COLOURS[self._colour % len(COLOURS)]
-        self._colour += 1
-        c = self.canvas
-        obj, = c.ax_obj.plot([], [], color=colour, lw=1.8, zorder=3)
-        train, = c.ax_rmse.plot([], [], color=colour, lw=1.8, zorder=3)
-        val, = c.ax_rmse.plot([], [], color=colour, lw=1.5, ls="--", zorder=3)
-        self._current = _Run(solver, dict(params), objective_name, obj, train, val, colour)
-        self._runs.append(self._current)
-        self._runs_changed()
-        self._mark_dirty()  # a run usually starts right away; its first frame draws everything
+        """Start a new run of ``solver`` with ``params`` (a "holdout" among them is the run's hold-out share)."""
+        params = dict(params)
+        self.runs.begin(solver, params, holdout=float(params.pop("holdout", 0.0) or 0.0))
 
     def set_history(self, history: np.ndarray) -> None:
         """Show ``history`` (rows as HISTORY_COLUMNS) on the current run's lines."""
-        run = self._current
-        if run is None:
-            return
-        run.history = np.asarray(history, dtype=float).reshape(-1, 7)
-        self._set_lines(run)
-        self._mark_dirty()
-
-    def _set_lines(self, run: _Run) -> None:
-        h = run.history
-        x = h[:, self.x_column]
-        run.objective.set_data(x, h[:, OBJECTIVE])
-        run.train.set_data(x, h[:, TRAIN_RMSE])
-        val = h[:, VAL_RMSE]
-        has_val = bool(np.isfinite(val).any())
-        run.val.set_data(x if has_val else [], val if has_val else [])
+        self.runs.set_history(history)
 
     def discard_current(self) -> None:
         """Remove the current run's lines (a run that could not start); earlier runs stay faded."""
-        run = self._current
-        if run is None:
-            return
-        self.end_live()
-        for line in run.lines:
-            line.remove()
-        self._runs.remove(run)
-        self._current = None
-        self._runs_changed()
-        self._redraw()
+        self.runs.discard_current()
 
     @Slot()
     def clear_runs(self) -> None:
         """Remove the earlier (faded) runs; the current run stays. :meth:`undo_clear` brings them back."""
-        gone = [r for r in self._runs if r is not self._current]
-        if not gone:
+        n = self.runs.clear_earlier()
+        if not n:
             self.statusMessage.emit("There are no earlier runs to clear from the loss curve.")
             return
-        for run in gone:
-            for line in run.lines:
-                line.remove()
-        self._cleared = gone
-        self._runs = [self._current] if self._current is not None else []
-        self._runs_changed()
-        self._redraw()
-        n = len(gone)
         self.statusMessage.emit(f"Cleared {n} earlier run{'s' if n != 1 else ''} from the loss curve; "
                                 "Undo clear (the same button, or the Training menu) brings "
                                 f"{'them' if n != 1 else 'it'} back.")
 
     @property
     def can_undo_clear(self) -> bool:
-        return bool(self._cleared)
+        return self.runs.can_undo_clear
 
     @Slot()
     def undo_clear(self) -> None:
-        """Bring back the runs the last :meth:`clear_runs` removed, before the runs drawn now."""
-        back = self._cleared
-        if not back:
-            return
-        self._cleared = []
-        for run in back:
-            self.canvas.ax_obj.add_line(run.objective)
-            self.canvas.ax_rmse.add_line(run.train)
-            self.canvas.ax_rmse.add_line(run.val)
-        self._runs = back + self._runs
-        self._runs_changed()
-        self._redraw()
-        n = len(back)
-        self.statusMessage.emit(f"Brought back {n} earlier run{'s' if n != 1 else ''} on the loss curve.")
+        """Bring back the runs the last :meth:`clear_runs` removed, where they were among the runs drawn now."""
+        n = self.runs.undo_clear()
+        if n:
+            self.statusMessage.emit(f"Brought back {n} earlier run{'s' if n != 1 else ''} on the loss curve.")
 
     @Slot()
     def _on_clear_button(self) -> None:
-        if any(r is not self._current for r in self._runs) or not self._cleared:
+        if any(r is not self._current for r in self._runs) or not self.can_undo_clear:
             self.clear_runs()
         else:
             self.undo_clear()
 
     def clear_all(self) -> None:
         """Remove every run, the current one too, with nothing to undo (new data)."""
-        self.end_live()
-        for run in self._runs:
-            for line in run.lines:
-                line.remove()
-        self._runs = []
-        self._current = None
-        self._cleared = []
-        self._colour = 0
+        self.runs.clear()
+
+    # -- following the run list ---------------------------------------------------------
+    @Slot(object)
+    def _on_added(self, record: RunRecord) -> None:
+        c = self.canvas
+        self._lines[record] = RunLines.make(record, c.ax_obj, c.ax_rmse, self.runs.colour(record))
+        self._runs_changed()
+        self._mark_dirty()  # a run usually starts right away; its first frame draws everything
+
+    @Slot(object)
+    def _on_history(self, record: RunRecord) -> None:
+        run = self._lines.get(record)
+        if run is not None:
+            run.show(self.x_column, self.objective_shown)
+            self._mark_dirty()
+
+    @Slot(object)
+    def _on_changed(self, record: RunRecord) -> None:
+        """A run's outcome, name or visibility changed: its lines, the labels and the legend follow."""
+        if record in self._lines:
+            self._runs_changed()
+            if self._live:
+                self._mark_dirty()
+            else:  # a finished run, an opened result, one update: drawn at once
+                self._redraw()
+
+    @Slot()
+    def _on_list_changed(self) -> None:
+        """Runs went or came back: lines off the axes are kept (an undo puts them back as they were)."""
+        present = set(self.runs.records)
+        c = self.canvas
+        for record, run in list(self._lines.items()):
+            if record not in present:
+                run.detach()
+                self._parked[record] = self._lines.pop(record)
+        for record in present:
+            if record not in self._lines:
+                run = self._parked.pop(record, None)
+                if run is None:
+                    run = RunLines.make(record, c.ax_obj, c.ax_rmse, self.runs.colour(record))
+                else:
+                    run.attach(c.ax_obj, c.ax_rmse, self._live and run is not self._current)
+                self._lines[record] = run
         self._runs_changed()
         self._redraw()
 
-    def _fade_current(self) -> None:
-        run = self._current
-        if run is None:
-            return
-        for line in run.lines:
-            line.set_alpha(FADED_ALPHA)
-            line.set_linewidth(1.0)
-            line.set_zorder(2)
-        self._current = None
+    @Slot()
+    def _on_cleared(self) -> None:
+        self.end_live()
+        for run in self._lines.values():
+            run.detach()
+        self._lines, self._parked = {}, {}
+        self._runs_changed()
+        self._redraw()
+
+    @Slot(object, int)
+    def _on_live_started(self, _record: RunRecord, budget: int) -> None:
+        self.start_live(budget)
+
+    @Slot(object)
+    def _on_live_ended(self, _record: RunRecord) -> None:
+        self.end_live()
 
     def _runs_changed(self) -> None:
-        """Labels, the objective panel's runs and title, the legend and the Clear button follow the runs."""
-        for run, label in zip(self._runs, run_labels([(r.solver, r.params) for r in self._runs])[0]):
+        """Labels, styles, the objective panel's runs and title, the legend and the Clear button follow the runs."""
+        runs, current = self._runs, self._current
+        for run, label in zip(runs, self.runs.labels()):
             run.label = label
         shown = self.objective_shown
-        for run in self._runs:
-            run.objective.set_visible(run.objective_name == shown)
+        for run in runs:
+            run.style(run is current)
+            run.show(self.x_column, shown)
         ax = self.canvas.ax_obj
         ax.set_title(f"Objective: {shown}" if shown else "Objective (the notebook's e)", fontsize=10)
-        self.canvas.hint.set_visible(not self._runs)
+        self.canvas.hint.set_visible(not runs)
         self._update_legend()
         self._update_clear_button()
 
     def _update_clear_button(self) -> None:
         earlier = any(r is not self._current for r in self._runs)
-        undo = not earlier and bool(self._cleared)
+        undo = not earlier and self.can_undo_clear
         self.clear_button.setText("Undo clear" if undo else "Clear runs")
         self.clear_button.setToolTip(
             "Bring back the runs that Clear runs removed." if undo else
             "Remove the faded lines of earlier runs (the current run stays); Undo clear brings them back.")
         self.clear_button.setEnabled(earlier or undo)
-        self.undoClearAvailable.emit(bool(self._cleared))
+        self.undoClearAvailable.emit(self.can_undo_clear)
 
     def _update_legend(self) -> None:
-        """One figure legend below both panels: a colour per run, then solid vs dashed (when any run has validation)."""
+        """One figure legend below both panels (see :func:`.run_lines.legend`)."""
         if self._legend is not None:
             self._legend.remove()
-            self._legend = None
-        if not self._runs:
-            return
-        shown = self.objective_shown
-        with_val = any(len(r.val.get_xdata()) for r in self._runs)
-        keep = min(LEGEND_RUNS, len(self._runs))
-        while True:  # as many recent runs as fit in LEGEND_ROWS rows, so the legend never squeezes the curves
-            handles, labels = self._legend_entries(self._runs[-keep:], shown, len(self._runs) - keep, with_val)
-            rows = math.ceil(len(labels) / self._legend_columns(labels))
-            if rows <= LEGEND_ROWS or keep <= 1:
-                break
-            keep -= 1
-        common = run_labels([(r.solver, r.params) for r in self._runs])[1]
-        fig = self.canvas.figure
-        self._legend = fig.legend(handles, labels, loc="outside lower center", ncols=self._legend_columns(labels),
-                                  fontsize=LEGEND_FONT, frameon=False, handlelength=1.8, columnspacing=1.2,
-                                  borderaxespad=0.2, title=f"All runs: {common}" if common else None,
-                                  title_fontsize=LEGEND_FONT)
-
-    def _legend_entries(self, runs: list[_Run], shown: str | None, hidden: int,
-                        with_val: bool) -> tuple[list[Any], list[str]]:
-        handles: list[Any] = []
-        labels: list[str] = []
-        for run in runs:
-            current = run is self._current
-            handles.append(Line2D([], [], color=run.colour, lw=1.8 if current else 1.2,
-                                  alpha=None if current else max(FADED_ALPHA, 0.5)))
-            labels.append(run.label if run.objective_name == shown else f"{run.label} (RMSE only)")
-        if hidden:
-            handles.append(Line2D([], [], lw=0))
-            labels.append(f"+{hidden} earlier")
-        if with_val:
-            handles += [Line2D([], [], color="0.3", lw=1.5), Line2D([], [], color="0.3", lw=1.5, ls="--")]
-            labels += ["RMSE: training", "validation (held out)"]
-        return handles, labels
-
-    def _legend_columns(self, labels: list[str]) -> int:
-        """As many columns as fit the figure's width (estimated from the longest label)."""
-        fig = self.canvas.figure
-        em = LEGEND_FONT * fig.dpi / 72
-        widest = max(len(t) for t in labels) * 0.62 * em + (1.8 + 0.8 + 1.2) * em
-        return max(1, min(len(labels), int(fig.get_figwidth() * fig.dpi * 0.96 // widest)))
+        self._legend = run_lines.legend(self.canvas.figure, self._runs, self._current, self.objective_shown,
+                                        self.runs.common_text())
 
     def _on_resize(self, _event: Any) -> None:
         if self._legend is not None and not self._live:
@@ -514,7 +474,7 @@ class LossPlot(QWidget):
         run = self._current
         if run is None:
             return []
-        return [run.objective, run.train, run.val]
+        return list(run.artists)
 
     def _scales(self) -> list[Any]:
         """While a run goes, what the limits place besides its lines: the axes (ticks, grid, names) and the earlier
@@ -522,7 +482,7 @@ class LossPlot(QWidget):
         if not self._live:
             return []
         c = self.canvas
-        earlier = [line for run in self._runs if run is not self._current for line in run.lines]
+        earlier = [a for run in self._runs if run is not self._current for a in run.artists]
         return [*earlier, c.ax_obj.xaxis, c.ax_obj.yaxis, c.ax_rmse.xaxis, c.ax_rmse.yaxis]
 
     def _limits_fit(self) -> bool:
@@ -621,8 +581,8 @@ class LossPlot(QWidget):
 
     @Slot(int)
     def _on_x_axis_changed(self, index: int) -> None:
-        for run in self._runs + self._cleared:
-            self._set_lines(run)
+        for run in [*self._lines.values(), *self._parked.values()]:
+            run.show(self.x_column, self.objective_shown)
         self._apply_scale()
         self._redraw()
 

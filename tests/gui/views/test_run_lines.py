@@ -1,0 +1,71 @@
+"""The best-step marker: a finished run with early stopping has its best validation step ringed and labelled
+on the validation line, kept while later runs come; not while it runs, not without a patience, not hidden."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from mfstudio.core import HISTORY_COLUMNS, RunResult, Training, load_example
+from mfstudio.core.runs import RunRecord
+from mfstudio.gui.runs import RunList
+from mfstudio.gui.views.plot import LossPlot
+
+VAL = HISTORY_COLUMNS.index("val_rmse")
+EARLY = {"K": 4, "steps": 20_000, "alpha": 0.02, "beta": 0.0, "tol": 0.0}
+
+
+@pytest.fixture
+def plot(qtbot):
+    p = LossPlot(runs=RunList())
+    qtbot.addWidget(p)
+    p.resize(700, 320)
+    p.show()
+    yield p
+    p.stop_timers()
+
+
+def train(plot: LossPlot, params: dict, holdout: float | None, patience: int | None) -> RunRecord:
+    runs = plot.runs
+    t = Training(load_example("movie-night"), "sgd", params, holdout=holdout, patience=patience)
+    record = runs.begin("sgd", t.params, holdout=holdout or 0.0, patience=patience)
+    runs.start_live(t.budget)
+    snap = None
+    for snap in t.run():  # noqa: B007 - the last one is the result
+        runs.set_history(t.history.arrays())
+        assert plot.best_step_marked(record) is None  # nothing is marked while the run goes
+    runs.finish(RunRecord.from_result(RunResult.from_snapshot("sgd", t.params, snap, t.history), snap,
+                                      holdout=holdout or 0.0, patience=patience))
+    runs.end_live()
+    return record
+
+
+def test_an_early_stopped_run_has_its_best_step_marked_and_labelled(plot):
+    record = train(plot, EARLY, 0.2, 20)
+    assert record.early_stopped
+    run = plot._runs[-1]
+    h = record.history
+    at = plot.best_step_marked(record)
+    assert at is not None
+    row = np.flatnonzero(h[:, 0] <= record.best_step)[-1]
+    assert at == (float(h[row, 0]), float(h[row, VAL]))  # on the validation line, at the best step
+    assert run.marker.axes is plot.canvas.ax_rmse and run.note.get_text() == f"best {record.best_step:,}"
+    assert run.note.get_visible() and run.note.get_color() == run.colour
+    plot.x_axis.setCurrentIndex(1)  # against seconds: the marker moves with the line
+    assert plot.best_step_marked(record) == (float(h[row, HISTORY_COLUMNS.index("elapsed_s")]), float(h[row, VAL]))
+    plot.x_axis.setCurrentIndex(0)
+    later = train(plot, {"K": 2, "steps": 200}, None, None)  # a later run: the marker stays, faded
+    assert plot.best_step_marked(record) is not None and plot.best_step_marked(later) is None
+    plot.canvas.draw()  # drawn without errors, inside the figure
+    box = run.note.get_window_extent(plot.canvas.get_renderer())
+    assert box.x0 >= 0 and box.x1 <= plot.canvas.figure.bbox.x1
+
+
+def test_no_marker_without_a_patience_or_when_the_run_is_hidden(plot):
+    plain = train(plot, {"K": 2, "steps": 300, "alpha": 0.01}, 0.2, None)
+    assert plain.best_step is not None and plot.best_step_marked(plain) is None  # a best step, but no early stop
+    record = train(plot, EARLY, 0.2, 20)
+    plot.runs.set_visible(record, False)
+    assert plot.best_step_marked(record) is None and not plot._runs[-1].note.get_visible()
+    plot.runs.set_visible(record, True)
+    assert plot.best_step_marked(record) is not None
