@@ -42,7 +42,6 @@ from mfstudio.core import (
     load_example,
     memory,
 )
-from mfstudio.core.training import HISTORY_COLUMNS
 from mfstudio.gui import dialogs
 from mfstudio.gui.controls import ControlPanel
 from mfstudio.gui.experiment import Experiment, Shown
@@ -180,7 +179,8 @@ class Document(QObject):
         return functools.partial(
             Session, ratings=ratings, held_out_cells=self.grid_held_out_cells(), solver=self.controls.solver(),
             params=self.controls.params(), holdout=self.controls.holdout(), patience=self.controls.patience(),
-            result=result, zeros_are_missing=self.grid_model.zeros_are_missing, top_n=self.experiment.top_n)
+            result=result, zeros_are_missing=self.grid_model.zeros_are_missing, top_n=self.experiment.top_n,
+            relevance=self.controls.relevance())
 
     # ------------------------------------------------------------------ loading
     def load_ratings(self, ratings: Ratings, *, title: str | None = None,
@@ -189,7 +189,8 @@ class Document(QObject):
         cells = np.zeros((0, 2), np.int64) if held_out_cells is None else held_out_cells
         self.load_session(Session(ratings=ratings, held_out_cells=cells, solver=self.controls.solver(),
                                   params=self.controls.params(), holdout=self.controls.holdout(),
-                                  patience=self.controls.patience(), top_n=self.experiment.top_n), title=title)
+                                  patience=self.controls.patience(), top_n=self.experiment.top_n,
+                                  relevance=self.controls.relevance()), title=title)
 
     def load_session(self, session: Session, *, title: str | None = None, path: str | Path | None = None) -> None:
         """Show ``session``: ratings, hold-out, solver and parameters, and its results if it has any.
@@ -226,7 +227,7 @@ class Document(QObject):
                 get_solver(res.solver)
                 res.factors.check(r.n_users, r.n_items)
                 history = np.asarray(res.history.arrays(), dtype=np.float64)
-                if history.ndim != 2 or history.shape[1] != len(HISTORY_COLUMNS) or \
+                if history.ndim != 2 or history.shape[1] != len(res.history.columns) or \
                         not np.all(np.isfinite(history[:, 0])) or np.any(np.diff(history[:, 0]) <= 0):
                     raise DataError("The results' training history is damaged (its steps must be whole numbers "
                                     "that go up).")
@@ -264,6 +265,7 @@ class Document(QObject):
         self.controls.set_solver(session.solver, dict(session.params))
         self.holdout.show(session.holdout)
         self.controls.set_patience(session.patience)
+        self.controls.set_relevance(session.relevance)
         held = prepared.held_out_cells
         self.grid_model.set_zeros_are_missing(session.zeros_are_missing, undoable=False)
         self.grid_model.set_ratings(session.ratings, held)
@@ -554,7 +556,8 @@ class Document(QObject):
                 session = Session(ratings=session.ratings, held_out_cells=session.held_out_cells,
                                   solver=self.controls.solver(), params=self.controls.params(),
                                   holdout=self.controls.holdout(), patience=self.controls.patience(),
-                                  zeros_are_missing=zeros, top_n=self.experiment.top_n)
+                                  zeros_are_missing=zeros, top_n=self.experiment.top_n,
+                                  relevance=self.controls.relevance())
             except MFStudioError:  # parameters that do not validate: the file's defaults are a fine start
                 session = Session(ratings=session.ratings, held_out_cells=session.held_out_cells,
                                   zeros_are_missing=zeros, top_n=self.experiment.top_n)

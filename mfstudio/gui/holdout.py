@@ -28,6 +28,12 @@ class Holdout(QObject):
         self._shown = 0.0
         self._showing = False
         document.controls.holdout_box.valueChanged.connect(self._on_box_changed)
+        document.gridChanged.connect(self._on_grid_changed)
+
+    @Slot()
+    def _on_grid_changed(self) -> None:
+        """The ranking metrics' threshold means something only with ratings held out."""
+        self.document.controls.set_has_holdout(len(self.document.grid_held_out_cells()) > 0)
 
     @Slot()
     def _on_box_changed(self) -> None:

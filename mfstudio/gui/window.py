@@ -215,7 +215,7 @@ class MainWindow(QMainWindow):
         doc = self.document
         return RunRequest.make(doc.grid_ratings(), doc.grid_held_out_cells(), self.controls.solver(),
                                self.controls.shown_params(), data_version=doc.data_version,
-                               patience=self.controls.patience())
+                               patience=self.controls.patience(), relevance=self.controls.relevance())
 
     def _command(self, run: Any, title: str = "Cannot start training", request: RunRequest | None = None) -> bool:
         if self.experiment.running:

@@ -14,7 +14,6 @@ import numpy as np
 
 import mfstudio
 from mfstudio.core.session import Session
-from mfstudio.core.training import HISTORY_COLUMNS
 from mfstudio.io.atomic import atomic_write
 
 FORMAT_NAME = "mfstudio-session"
@@ -149,6 +148,7 @@ def session_to_dict(session: Session) -> dict[str, Any]:
         "patience": None if session.patience is None else int(session.patience),
         "zeros_are_missing": bool(session.zeros_are_missing),
         "top_n": int(session.top_n),
+        "relevance": None if session.relevance is None else float(session.relevance),
         "result": None,
     }
     res = session.result
@@ -161,6 +161,7 @@ def session_to_dict(session: Session) -> dict[str, Any]:
             "elapsed_s": float(res.elapsed_s),
             "reason": str(getattr(res.reason, "value", res.reason) or ""),
             "message": res.message,
+            "relevant_from": None if res.relevant_from is None else float(res.relevant_from),
             "factors": {
                 "K": f.K,
                 "P": f.P,
@@ -169,7 +170,7 @@ def session_to_dict(session: Session) -> dict[str, Any]:
                 "item_bias": f.item_bias,
                 "global_mean": float(f.global_mean),
             },
-            "history": {"columns": list(HISTORY_COLUMNS), "rows": res.history.arrays()},
+            "history": {"columns": list(res.history.columns), "rows": res.history.arrays()},
         }
     return doc
 

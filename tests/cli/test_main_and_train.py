@@ -40,9 +40,9 @@ def test_train_writes_results_and_a_session_the_window_can_open(tmp_path, rating
     code, stdout, stderr = run(["train", str(ratings_csv), "--k", "3", "--steps", "200", "--seed", "4",
                                 "--holdout", "0.2", "--top", "2", "--out", str(out)], capsys)
     assert code == 0, stderr
-    assert sorted(os.listdir(out)) == sorted([*mio.RESULT_FILES, "session.mfstudio", mio.MANIFEST])
+    assert sorted(os.listdir(out)) == sorted([*mio.RESULT_FILES, mio.HELD_OUT_FILE, "session.mfstudio", mio.MANIFEST])
     assert mio.verify_export(out) == []
-    assert "Wrote 9 files" in stdout and "step 200/200" in stderr
+    assert "Wrote 10 files" in stdout and "step 200/200" in stderr
     run_json = json.loads((out / "run.json").read_text())
     assert run_json["parameters"] == {"K": 3, "steps": 200, "alpha": 0.0002, "beta": 0.02, "tol": 0.001, "seed": 4}
     assert run_json["data"]["held_out"] == 2 and run_json["final"]["val_rmse"] is not None
@@ -214,7 +214,7 @@ def test_train_writes_a_script_that_reproduces_the_run(tmp_path, ratings_csv, ca
     code, stdout, err = run(["train", str(ratings_csv), "--solver", "biased-sgd", "--steps", "20", "--holdout", "0.25",
                              "--out", "out", "--script", "reproduce.py"], capsys)
     assert code == 0, err
-    assert "Wrote 11 files to out; `python reproduce.py` reproduces the run." in stdout
+    assert "Wrote 12 files to out; `python reproduce.py` reproduces the run." in stdout  # held_out.csv too
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     done = subprocess.run([sys.executable, str(tmp_path / "reproduce.py")], cwd=elsewhere, capture_output=True,

@@ -10,6 +10,7 @@ import pytest
 
 import mfstudio.io as mio
 from mfstudio.core.examples import example_path
+from mfstudio.core.params import TOP_N
 from mfstudio.core.ratings import Ratings
 from mfstudio.core.session import Session
 from mfstudio.io import session_write as sw
@@ -237,7 +238,7 @@ def test_top_n_is_kept_and_a_file_without_it_reads_the_default(tmp_path):
     doc = json.loads(mio.session_to_bytes(Session(ratings=r)))
     del doc["top_n"]  # a file written before sessions kept it
     p.write_text(json.dumps(doc))
-    assert mio.load_session(p)[0].top_n == 5
+    assert mio.load_session(p)[0].top_n == TOP_N.default == 10
     doc["top_n"] = 5000
     p.write_text(json.dumps(doc))
     with pytest.raises(mio.FileFormatError, match="top_n"):

@@ -253,7 +253,8 @@ class LossPlot(QWidget):
         run = self._current
         if run is None:
             return
-        run.history = np.asarray(history, dtype=float).reshape(-1, 7)
+        h = np.asarray(history, dtype=float)
+        run.history = (h if h.ndim == 2 else h.reshape(-1, 7))[:, :7]  # ranking columns, if any, are not drawn
         self._set_lines(run)
         self._mark_dirty()
 
