@@ -193,7 +193,8 @@ def train(argv: Sequence[str]) -> int:
     t_trained = time.perf_counter()
 
     m = training.split.held_out_flags
-    result = RunResult.from_snapshot(solver, training.params, snap, training.history)
+    result = RunResult.from_snapshot(solver, training.params, snap, training.history,
+                                     training.ranker.threshold if training.ranker else None)
     session = Session(
         ratings=ratings, held_out_cells=np.stack([o.rows[m], o.cols[m]], axis=1).astype(np.int64),
         solver=solver, params=dict(training.params), holdout=float(src.holdout if holdout is None else holdout),

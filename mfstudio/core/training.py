@@ -491,7 +491,7 @@ class Training:
         chunk, so every step is yielded. A step begun one update at a time is finished first.
         """
         control = control or Control()
-        from mfstudio.core.solvers.warmup import ensure_compiled, wait_for_child
+        from mfstudio.core.solvers.warmup import ensure_compiled, ensure_ranking_compiled, wait_for_child
 
         # While a child process compiles the kernels (the window's first start), stay stoppable: closing
         # or a signal must not wait for the compiler. A run stopped meanwhile ends below without a step.
@@ -499,6 +499,8 @@ class Training:
             pass
         if not control.stopped:
             ensure_compiled(self.solver_name)  # compile before the clock starts
+            if self.ranker is not None:
+                ensure_ranking_compiled()
         self.reason = None
         self.message = ""
         self.suggestion = {}

@@ -183,8 +183,7 @@ class NumberSpinBox(QDoubleSpinBox):
     def textFromValue(self, value: float) -> str:
         return param_text(value)
 
-    def spec_value(self) -> float | None:
-        """The value shown, None when the box shows its word (a parameter declared with ``off``)."""
+    def spec_value(self) -> float | None:  # the value shown; None: the word (a parameter declared with ``off``)
         return None if self.spec.off and self.value() == self.minimum() else float(self.value())
 
     def set_spec_value(self, value: float | None) -> None:  # None: the word
@@ -229,10 +228,9 @@ class NumberSpinBox(QDoubleSpinBox):
         return text
 
     def stepBy(self, steps: int) -> None:
-        if self.spec_value() is None and steps > 0:
-            self.setValue(self.first)
-        elif self.spec.off and self.value() + steps * self.singleStep() < self.spec.minimum:
-            self.setValue(self.minimum())
+        below = self.value() + steps * self.singleStep() < self.spec.minimum
+        if self.spec.off and (self.spec_value() is None or below):  # the word: up from it to ``first``, down to it
+            self.setValue(self.first if self.spec_value() is None and steps > 0 else self.minimum())
         elif self.spec.log_scale:
             v = nice_step(self.value(), steps)
             self.setValue(min(max(v, self.minimum()), self.maximum()))
@@ -406,15 +404,18 @@ class ControlPanel(QWidget):
         holdout_label = QLabel(HOLDOUT.label)
         holdout_label.setToolTip(self.holdout_box.toolTip())
         holdout_label.setBuddy(self.holdout_box)
-        split_form.addRow(holdout_label, self.holdout_box)
+        relevance_label = self._label_for(RELEVANCE)
+        relevance_label.setBuddy(self.relevance_box)
+        relevance_label.setIndent(10)
+        holdout_row = QGridLayout()  # the share, and beside it the rating from which a held-out one is relevant
+        for col, w in enumerate((self.holdout_box, relevance_label, self.relevance_box)):
+            holdout_row.addWidget(w, 0, col)
+            if col:
+                w.setToolTip(f"{tooltip_for(RELEVANCE)}\nThe next Train uses it.\n\n{DEFINITIONS}")
+        split_form.addRow(holdout_label, holdout_row)
         patience_label = self._label_for(PATIENCE)
         patience_label.setBuddy(self.patience_box)
         split_form.addRow(patience_label, self.patience_box)
-        relevance_label = self._label_for(RELEVANCE)
-        relevance_label.setBuddy(self.relevance_box)
-        for w in (self.relevance_box, relevance_label):
-            w.setToolTip(f"{tooltip_for(RELEVANCE)}\nA new Train uses it; it needs ratings held out.\n\n{DEFINITIONS}")
-        split_form.addRow(relevance_label, self.relevance_box)
 
         # -- buttons -------------------------------------------------------------------------
         self.train_button = self._button("Train", "trainButton", "Train",
@@ -554,15 +555,13 @@ class ControlPanel(QWidget):
         p = None if patience is None else min(int(patience), self.patience_box.maximum())
         self.patience_box.set_spec_value(p)
 
-    def relevance(self) -> float | None:
-        """The rating from which a held-out one is relevant (the ranking metrics), None when the box shows Auto."""
+    def relevance(self) -> float | None:  # the ranking metrics' threshold (params.RELEVANCE); None: Auto
         return self.relevance_box.spec_value()
 
     def set_relevance(self, relevance: float | None) -> None:
         self.relevance_box.set_spec_value(relevance)
 
-    def set_has_holdout(self, has: bool) -> None:
-        """Whether ratings are held out: the relevance box is enabled only then (and not during a run)."""
+    def set_has_holdout(self, has: bool) -> None:  # ratings are held out: the relevance box is enabled (but in a run)
         self._has_holdout = bool(has)
         self.relevance_box.setEnabled(self._has_holdout and self.train_button.isEnabled())
 
@@ -570,10 +569,10 @@ class ControlPanel(QWidget):
         self.seed.setValue(int(seed))
 
     def tab_chain(self) -> list[QWidget]:
-        """The panel's widgets in Tab order: solver, its parameters, seed, hold-out, patience, then the buttons
-        and the speed row by row."""
-        return [self.solver_box, *self.param_widgets.values(), self.seed, self.holdout_box, self.patience_box,
-                self.relevance_box, self.train_button, self.continue_button, self.step_button, self.update_button,
+        """The panel's widgets in Tab order: solver, its parameters, seed, hold-out and the relevance threshold
+        beside it, patience, then the buttons and the speed row by row."""
+        return [self.solver_box, *self.param_widgets.values(), self.seed, self.holdout_box, self.relevance_box,
+                self.patience_box, self.train_button, self.continue_button, self.step_button, self.update_button,
                 self.pause_button, self.stop_button, self.reset_button, self.speed_box]
 
     # -- remembered between starts ------------------------------------------------------------

@@ -16,6 +16,7 @@ import numpy as np
 
 _lock = threading.Lock()
 _ready: set[str] = set()
+_ranking_ready = False
 _no_child_compiling = threading.Event()
 _no_child_compiling.set()
 
@@ -59,20 +60,30 @@ def ensure_compiled(name: str) -> None:
         one.next()
         one.finish()
         one.score(np.empty((1, 5)))
-        if "ranking" not in _ready:  # the ranking metrics' loop, which every run with a hold-out calls
-            from mfstudio.core.ranking import warm_up
-
-            warm_up()
-            _ready.add("ranking")
         _ready.add(name)
 
 
+def ensure_ranking_compiled() -> None:
+    """Make sure the ranking metrics' loop (every run with a hold-out calls it) is compiled or loaded here."""
+    global _ranking_ready
+    if _ranking_ready:
+        return
+    _no_child_compiling.wait(timeout=600)
+    with _lock:
+        if not _ranking_ready:
+            from mfstudio.core.ranking import warm_up
+
+            warm_up()
+            _ranking_ready = True
+
+
 def compile_all() -> None:
-    """Compile (or load from the cache) the kernels of every solver."""
+    """Compile (or load from the cache) the kernels of every solver and the ranking metrics' loop."""
     from mfstudio.core.solvers import SOLVERS
 
     for name in SOLVERS:
         ensure_compiled(name)
+    ensure_ranking_compiled()
 
 
 if __name__ == "__main__":
