@@ -20,9 +20,9 @@ which a good RMSE does not promise (explicit ALS on MovieLens-100K: RMSE 0.97 bu
   IDCG the same for min(k, |relevant|) hits at the top;
   **MAP@k** is the mean of AP@k = (sum over r ≤ k of rel_r · hits in the top r / r) / min(k, |relevant|).
 
-Memory stays bounded: users are scored a block at a time (a block of users × every item, with
-numpy), then a compiled loop finds each user's top k in one pass over the items (no sort),
-skipping the training items, and scores it.
+Memory stays bounded: a compiled loop (_rank_kernel.py) scores one user at a time against every
+item, as Factors.predict_rows does, finds the user's top k in one pass over the items (no sort),
+skipping the training items, and scores the list.
 """
 
 from __future__ import annotations
@@ -38,7 +38,6 @@ from mfstudio.core.solvers.base import Factors
 METRICS = ("precision", "recall", "ndcg", "map")  # the stored names are these with "@k"
 SHOWN = {"precision": "precision", "recall": "recall", "ndcg": "NDCG", "map": "MAP"}  # as the window writes them
 AUTO_SHARE = 0.75  # the automatic threshold: this far up the rating scale (4 on 1 to 5)
-BLOCK_CELLS = 1 << 21  # users x items scored at once at most (16 MB of float64 scores)
 
 # The schedule of a training run (see evaluation_interval), in "work": one rating x feature update of a step.
 SHARE = 0.1  # an evaluation costs at most this share of the training work between two ...
@@ -88,17 +87,23 @@ def relevance_threshold(relevance: float | None, scale: tuple[float, float]) -> 
 
 def evaluation_work(cells: int, K: int) -> float:
     """The work of one evaluation that scores ``cells`` (user, item) pairs with ``K`` features: the
-    product P·Q, a pass over the scores and a fixed cost (measured: on MovieLens-100K with K = 20 about
-    one biased-sgd step's)."""
-    return cells * (1.0 + K / 50.0) + FIXED_WORK
+    product P·Q and the passes over the scores, plus a fixed cost (measured on MovieLens-100K: about
+    0.6 + K/25 updates' time per score, so with K = 20 about one biased-sgd step)."""
+    return cells * (0.6 + K / 25.0) + FIXED_WORK
 
 
-def evaluation_interval(cells: int, K: int, step_work: float) -> int:
+def step_work(n_train: int, K: int) -> float:
+    """The work of one training step over ``n_train`` ratings: K updates each, plus about 4 for the rest of
+    a rating's turn (the error, the objective)."""
+    return n_train * (K + 4.0)
+
+
+def evaluation_interval(cells: int, K: int, n_train: int) -> int:
     """How often a training run evaluates the ranking metrics: every s steps, s the smallest power of two
-    with evaluation_work(cells, K) ≤ s × max(SHARE × step_work, FLOOR). ``step_work`` is one step's work
-    (training ratings × K + users + items), so evaluating stays under a tenth of the training time
-    (every step when that is cheap, every 16th on MovieLens-100K with K = 20, rarer on larger data)."""
-    need = evaluation_work(cells, K) / max(SHARE * float(step_work), FLOOR)
+    with evaluation_work(cells, K) ≤ s × max(SHARE × step_work(n_train, K), FLOOR), so evaluating stays
+    under about a tenth of the training time (every step when that is cheap, every 16th on MovieLens-100K
+    with K = 20, every 128th on the notebook's 4 × 4, where a step costs less than the pause)."""
+    need = evaluation_work(cells, K) / max(SHARE * step_work(n_train, K), FLOOR)
     s = 1
     while s < need:
         s *= 2
@@ -117,8 +122,7 @@ class RankingEvaluator:
     training and relevant items) is worked out once, so a training run can evaluate often.
     """
 
-    def __init__(self, train: Observed, held_out: Observed, n_items: int, k: int, threshold: float,
-                 block_cells: int = BLOCK_CELLS) -> None:
+    def __init__(self, train: Observed, held_out: Observed, n_items: int, k: int, threshold: float) -> None:
         if int(k) < 1:
             raise ValueError("k must be at least 1")
         self.k = int(k)
@@ -132,7 +136,6 @@ class RankingEvaluator:
         rows = np.asarray(train.rows)
         mine = np.isin(rows, self.users)
         self._train_ptr, self._train_items = self._by_user(rows[mine], np.asarray(train.cols)[mine])
-        self.block = max(1, int(block_cells) // max(self.n_items, 1))
 
     def _by_user(self, rows: np.ndarray, cols: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Cells of the evaluated users as (start of each user's items, items): user n has
@@ -153,15 +156,22 @@ class RankingEvaluator:
         n = len(self.users)
         if n == 0 or self.n_items == 0:
             return nan_metrics(self.k)
-        from mfstudio.core._rank_kernel import rank_block  # numba: imported on first use, as the solvers' kernels
+        from mfstudio.core._rank_kernel import rank_users  # numba: imported on first use, as the solvers' kernels
 
+        f = factors
+        n_users, m = f.P.shape[0], self.n_items
+        biased = f.user_bias is not None
+        ub = np.asarray(f.user_bias, dtype=np.float64) if biased else np.zeros(n_users)
+        ib = np.asarray(f.item_bias, dtype=np.float64) if biased else np.zeros(m)
+        cold_user = np.zeros(n_users, dtype=bool)
+        if f.cold_users is not None:
+            cold_user[f.cold_users] = True
+        cold_items = np.zeros(0, np.int64) if f.cold_items is None else np.asarray(f.cold_items, dtype=np.int64)
         per_user = np.empty((n, 4))
-        for start in range(0, n, self.block):
-            stop = min(start + self.block, n)
-            with np.errstate(invalid="ignore", over="ignore"):
-                scores = np.ascontiguousarray(factors.predict_users(self.users[start:stop]), dtype=np.float64)
-            rank_block(scores, self._train_ptr[start:stop + 1], self._train_items,
-                        self._rel_ptr[start:stop + 1], self._rel_items, self.k, per_user[start:stop])
+        P, Q = np.ascontiguousarray(f.P, dtype=np.float64), np.ascontiguousarray(f.Q, dtype=np.float64)
+        rank_users(self.users, P, Q, ub, ib, float(f.global_mean), biased, cold_user, cold_items,
+                   float(f.fallback_mean), self._train_ptr, self._train_items, self._rel_ptr, self._rel_items,
+                   self.k, per_user)
         return {name: float(v) for name, v in zip(self.names, np.mean(per_user, axis=0))}
 
 

@@ -240,7 +240,7 @@ class Training:
         if self._n_val and self.top_n:
             threshold = relevance_threshold(self.relevance, ratings.scale)
             self.ranker = RankingEvaluator(self.split.train, self.split.val, ratings.n_items, self.top_n, threshold)
-            self.rank_every = evaluation_interval(self.ranker.cells, int(self.params["K"]), self._step_work)
+            self.rank_every = evaluation_interval(self.ranker.cells, int(self.params["K"]), self._n_train)
         self._ranked: tuple[tuple[int, int], dict[str, float]] | None = None  # ((step, updates), metrics)
         self.history = History(history_cap, history_columns(self.top_n if self.ranker else None))
         self.elapsed = 0.0

@@ -137,7 +137,7 @@ def test_the_metrics_match_a_plain_numpy_reference_on_random_data(seed, biased):
     for k in (1, 5, 10, 40):
         for threshold in (3.0, 4.0):
             want = reference(expected, split.train, split.val, k, threshold)
-            got = RankingEvaluator(split.train, split.val, m, k, threshold, block_cells=5 * m)(f)  # 5 users a block
+            got = RankingEvaluator(split.train, split.val, m, k, threshold)(f)
             assert got == pytest.approx(want, rel=1e-12, abs=1e-15), (k, threshold)
 
 
@@ -152,13 +152,13 @@ def test_names_thresholds_and_the_k_of_names():
 
 
 def test_the_schedule_keeps_evaluation_a_small_share_of_training():
-    # MovieLens-100K with a fifth held out: ~940 users evaluated x 1,682 items, 80,000 training ratings, K = 20
-    step = 80_000 * 20 + 943 + 1682
-    assert evaluation_interval(940 * 1682, 20, step) == 16
-    assert evaluation_interval(6040 * 3706, 20, 800_000 * 20 + 6040 + 3706) == 32  # MovieLens-1M
-    assert evaluation_interval(3, 20, 10_000_000) == 1  # cheap next to a step: every step
-    tiny = evaluation_interval(4 * 4, 2, 13 * 2 + 8)  # the notebook's 4 x 4: a fixed cost bounds it
-    assert tiny == 128 and tiny & (tiny - 1) == 0
+    # MovieLens-100K with a fifth held out: ~940 users evaluated x 1,682 items, 80,000 training ratings, K = 20:
+    # one evaluation 940 * 1,682 * (0.6 + 20/25) + 20,000 = 2.23 M, a tenth of a step 80,000 * 24 / 10 = 0.19 M
+    assert evaluation_interval(940 * 1682, 20, 80_000) == 16
+    assert evaluation_interval(940 * 1682, 1, 80_000) == 32  # a cheaper step: rarer
+    assert evaluation_interval(6040 * 3706, 20, 800_000) == 32  # MovieLens-1M
+    assert evaluation_interval(3, 20, 1_000_000) == 1  # cheap next to a step (few users to score): every step
+    assert evaluation_interval(4 * 4, 2, 13) == 128  # the notebook's 4 x 4: the fixed cost bounds it
 
 
 # -- in a training run -------------------------------------------------------------------------

@@ -92,33 +92,16 @@ class Factors:
         R = self.P[start:stop] @ self.Q
         if self.user_bias is not None:
             R = R + self.global_mean + self.user_bias[start:stop, None] + self.item_bias[None, :]
-        cu = self.cold_users
-        cold = None if cu is None else cu[(cu >= start) & (cu < stop)] - start
-        return self._fall_back(R, slice(start, stop), cold)
-
-    def predict_users(self, users: np.ndarray) -> np.ndarray:
-        """R_hat for the given users (indices, in that order) and every item."""
-        users = np.asarray(users, dtype=np.int64)
-        R = self.P[users] @ self.Q
-        if self.user_bias is not None:  # in place, in predict_rows' order (the same numbers, no temporaries)
-            R += self.global_mean
-            R += self.user_bias[users, None]
-            R += self.item_bias[None, :]
-        cold = None if self.cold_users is None else np.flatnonzero(np.isin(users, self.cold_users))
-        return self._fall_back(R, users, cold)
-
-    def _fall_back(self, R: np.ndarray, users: slice | np.ndarray, cold_rows: np.ndarray | None) -> np.ndarray:
-        """``R`` (rows: ``users``) with the fallback predictions of cold users (rows ``cold_rows``) and items."""
-        if self.cold_users is None and self.cold_items is None:
-            return R
-        ub = np.zeros(R.shape[0]) if self.user_bias is None else self.user_bias[users]
-        ib = np.zeros(R.shape[1]) if self.item_bias is None else self.item_bias
-        if self.cold_items is not None:
-            R[:, self.cold_items] = self.fallback_mean + ub[:, None]
-        if cold_rows is not None:
-            R[cold_rows, :] = self.fallback_mean + ib[None, :]
+        if self.cold_users is not None or self.cold_items is not None:
+            ub = np.zeros(stop - start) if self.user_bias is None else self.user_bias[start:stop]
+            ib = np.zeros(R.shape[1]) if self.item_bias is None else self.item_bias
             if self.cold_items is not None:
-                R[np.ix_(cold_rows, self.cold_items)] = self.fallback_mean
+                R[:, self.cold_items] = self.fallback_mean + ub[:, None]
+            if self.cold_users is not None:
+                cu = self.cold_users[(self.cold_users >= start) & (self.cold_users < stop)] - start
+                R[cu, :] = self.fallback_mean + ib[None, :]
+                if self.cold_items is not None:
+                    R[np.ix_(cu, self.cold_items)] = self.fallback_mean
         return R
 
     def predict(self) -> np.ndarray:
