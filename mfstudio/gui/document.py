@@ -176,21 +176,21 @@ class Document(QObject):
         result = self.experiment.result_for(ratings)
         if result is not None:  # Session marks cold users/items on the factors: on a copy, not the ones shown
             result = dataclasses.replace(result, factors=copy.copy(result.factors), params=dict(result.params))
-        return functools.partial(
-            Session, ratings=ratings, held_out_cells=self.grid_held_out_cells(), solver=self.controls.solver(),
-            params=self.controls.params(), holdout=self.controls.holdout(), patience=self.controls.patience(),
-            result=result, zeros_are_missing=self.grid_model.zeros_are_missing, top_n=self.experiment.top_n,
-            relevance=self.controls.relevance())
+        return functools.partial(Session, ratings=ratings, held_out_cells=self.grid_held_out_cells(), result=result,
+                                 zeros_are_missing=self.grid_model.zeros_are_missing, **self._settings())
+
+    def _settings(self) -> dict[str, Any]:
+        """The run settings the controls show, as a Session takes them (the parameters checked)."""
+        c = self.controls
+        return dict(solver=c.solver(), params=c.params(), holdout=c.holdout(), patience=c.patience(),
+                    top_n=self.experiment.top_n, relevance=c.relevance())
 
     # ------------------------------------------------------------------ loading
     def load_ratings(self, ratings: Ratings, *, title: str | None = None,
                      held_out_cells: np.ndarray | None = None) -> None:
         """Replace the data with ``ratings`` (fresh model, no results)."""
         cells = np.zeros((0, 2), np.int64) if held_out_cells is None else held_out_cells
-        self.load_session(Session(ratings=ratings, held_out_cells=cells, solver=self.controls.solver(),
-                                  params=self.controls.params(), holdout=self.controls.holdout(),
-                                  patience=self.controls.patience(), top_n=self.experiment.top_n,
-                                  relevance=self.controls.relevance()), title=title)
+        self.load_session(Session(ratings=ratings, held_out_cells=cells, **self._settings()), title=title)
 
     def load_session(self, session: Session, *, title: str | None = None, path: str | Path | None = None) -> None:
         """Show ``session``: ratings, hold-out, solver and parameters, and its results if it has any.
@@ -554,10 +554,7 @@ class Document(QObject):
             zeros = self.zero_rule_for(session.ratings, loaded.notices, True)
             try:
                 session = Session(ratings=session.ratings, held_out_cells=session.held_out_cells,
-                                  solver=self.controls.solver(), params=self.controls.params(),
-                                  holdout=self.controls.holdout(), patience=self.controls.patience(),
-                                  zeros_are_missing=zeros, top_n=self.experiment.top_n,
-                                  relevance=self.controls.relevance())
+                                  zeros_are_missing=zeros, **self._settings())
             except MFStudioError:  # parameters that do not validate: the file's defaults are a fine start
                 session = Session(ratings=session.ratings, held_out_cells=session.held_out_cells,
                                   zeros_are_missing=zeros, top_n=self.experiment.top_n)
