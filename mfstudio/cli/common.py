@@ -35,8 +35,8 @@ class _Parser(argparse.ArgumentParser):
 
 
 # -- parameters from their declarations -----------------------------------------------------
-RUN_METAVARS = {"holdout": "F", "patience": "P", "top_n": "N"}
-FROM_SESSION = ("holdout", "patience")  # left out, these are the session's (a session file's input)
+RUN_METAVARS = {"holdout": "F", "patience": "P", "top_n": "N", "relevance": "R"}
+FROM_SESSION = ("holdout", "patience", "relevance")  # left out, these are the session's (a session file's input)
 
 
 def flag_name(spec: ParamSpec) -> str:
@@ -101,7 +101,7 @@ def _whole(text: str, flag: str, minimum: int, what: str) -> int:
 
 
 def run_flags(args: argparse.Namespace) -> dict[str, Any]:
-    """The run's parameters given as flags (--holdout, --patience, --top), each checked by its
+    """The run's parameters given as flags (--holdout, --patience, --top, --relevance), each checked by its
     declaration; one not given is left out (the session's or the default applies)."""
     out: dict[str, Any] = {}
     for spec in RUN_PARAMS:

@@ -33,7 +33,7 @@ from mfstudio.cli.common import (
     run_flags,
     solver_params,
 )
-from mfstudio.core.params import HOLDOUT, PATIENCE, TOP_N
+from mfstudio.core.params import HOLDOUT, PATIENCE, RELEVANCE, TOP_N
 from mfstudio.core.solvers import SOLVERS
 
 TRAIN_EXAMPLES = """\
@@ -41,6 +41,7 @@ examples:
   mfstudio train ratings.csv --out results
   mfstudio train ratings.csv --solver als --k 3 --steps 50 --seed 1 --out results
   mfstudio train ml-100k --solver biased-sgd --k 20 --steps 30 --holdout 0.2 --patience 3 --out ml100k
+  mfstudio train ml-100k --solver als --k 20 --steps 15 --holdout 0.2 --top 10 --relevance 4 --out als100k
   mfstudio train ml-latest-small.zip --solver als --k 10 --out latest
   mfstudio train matrix.csv --keep-zeros --init start.npz --out results --quiet
   mfstudio train ratings.csv --solver nmf --steps 100 --out results --script reproduce.py
@@ -48,7 +49,8 @@ examples:
 DIR receives P.csv, Q.csv, R_hat.csv, history.csv, recommendations.csv, run.json,
 results.npz and session.mfstudio (which the window opens as it was), user_bias.csv and
 item_bias.csv for biased-sgd (R_hat.csv can be rebuilt from these CSVs and run.json's
-global_mean), and last
+global_mean), held_out.csv with a hold-out (the ratings the ranking metrics precision@k,
+recall@k, ndcg@k and map@k of history.csv and run.json are computed on; k is --top), and last
 mfstudio-export.json, which lists them with their sizes and SHA-256. Files are written
 together at the end, all or nothing: on an error (bad input, divergence, a full disk)
 DIR is left as it was, and not created if it was new; a read-only result file in DIR is
@@ -79,7 +81,7 @@ def train_parser() -> _Parser:
         spec = pairs[0][1]
         metavar = {"K": "K", "steps": "N", "alpha": "A", "beta": "B", "tol": "T", "seed": "S"}.get(name, name.upper())
         p.add_argument(flag_name(spec), dest=f"param_{name}", metavar=metavar, help=_param_help(pairs))
-    for spec in (HOLDOUT, PATIENCE):
+    for spec in (HOLDOUT, PATIENCE, RELEVANCE):
         p.add_argument(flag_name(spec), dest=f"run_{spec.name}", metavar=RUN_METAVARS[spec.name],
                        help=_run_param_help(spec))
     p.add_argument("--init", metavar="INIT.npz",
@@ -154,7 +156,9 @@ def train(argv: Sequence[str]) -> int:
             patience = src.patience
     if patience is not None and split_arg is None:
         raise UsageError("--patience needs a hold-out to watch; add --holdout (e.g. 0.2) or leave out --patience.")
-    training = Training(ratings, solver, params, holdout=split_arg, init=init, patience=patience)
+    relevance = run["relevance"] if "relevance" in run else src.relevance  # the flag (auto: None), else the session's
+    training = Training(ratings, solver, params, holdout=split_arg, init=init, patience=patience, top_n=top,
+                        relevance=relevance)
     # the result files hold R_hat (users x items): known to fit before the training, not after
     from mfstudio.core.memory import check_dense_export
 
@@ -189,11 +193,12 @@ def train(argv: Sequence[str]) -> int:
     t_trained = time.perf_counter()
 
     m = training.split.held_out_flags
-    result = RunResult.from_snapshot(solver, training.params, snap, training.history)
+    result = RunResult.from_snapshot(solver, training.params, snap, training.history,
+                                     training.ranker.threshold if training.ranker else None)
     session = Session(
         ratings=ratings, held_out_cells=np.stack([o.rows[m], o.cols[m]], axis=1).astype(np.int64),
         solver=solver, params=dict(training.params), holdout=float(src.holdout if holdout is None else holdout),
-        patience=patience, result=result, top_n=top,
+        patience=patience, result=result, top_n=top, relevance=relevance,
     )
     timings = {"load_s": t_loaded - t_start, "wall_s": t_trained - t_start}
     written = mio.export_results(out, session, top_n=top, min_ratings=min_ratings, full_precision=args.full_precision,
@@ -212,6 +217,11 @@ def train(argv: Sequence[str]) -> int:
         also = f"; `python {script}` reproduces the run"
     reason = StopReason(training.reason).describe() if training.reason else "finished"
     val = "" if math.isnan(snap.val_rmse) else f", validation RMSE {snap.val_rmse:.4g}"
+    if snap.ranking and all(math.isnan(v) for v in snap.ranking.values()):
+        val += (f"; no ranking metrics: no held-out rating is {training.ranker.threshold:g} or more "
+                "(set --relevance lower)") if training.ranker else ""
+    else:
+        val += "".join(f", {name} {value:.4g}" for name, value in snap.ranking.items())
     _say(quiet, f"Done ({reason}) after {training.step:,} steps in {_duration(training.elapsed)}: "
                 f"objective {snap.objective:.6g}, training RMSE {snap.train_rmse:.4g}{val}. "
                 f"Wrote {len(written)} files to {out}{also}.")

@@ -40,6 +40,7 @@ HIDABLE: dict[str, str] = {
     "seed": "the box for the random seed",
     "holdout": "the box for the hold-out share",
     "patience": "the box for early stopping's patience",
+    "relevance": "the box for the rating from which a held-out one is relevant (the ranking metrics)",
     "top_n": "the box for the number of recommendations per user",
     "speed": "the training speed chooser (slow motion)",
     "step": "the Step and One update buttons",

@@ -1,5 +1,6 @@
 """Every parameter declared once, with its range, default and help: the solvers' (K, steps, α, β,
-tolerance, seed) and the run's (hold-out share, patience, recommendations per user).
+tolerance, seed) and the run's (hold-out share, patience, recommendations per user, the rating from which a
+held-out item is relevant).
 
 The window, the command line and sessions build their controls, flags and checks from these.
 """
@@ -23,8 +24,9 @@ class ParamSpec:
 
     ``minimum`` and ``maximum`` are allowed values unless ``min_exclusive`` / ``max_exclusive``.
     ``unit`` ("steps") follows the range in sentences and ``example`` is added to them in brackets.
-    With ``off`` (the word for it, "off") the parameter can be switched off: None is then a value,
-    the one that means off (it may be the default), and the word typed in any case reads as None.
+    With ``off`` (the word for it, "off", or "auto" for one chosen from the data) the parameter can be
+    switched off: None is then a value, the one that means off (it may be the default), and the word
+    typed in any case reads as None.
     ``flag`` is the command line's flag when it is not ``--`` and the name (``--top`` for ``top_n``).
     """
 
@@ -148,12 +150,20 @@ PATIENCE = ParamSpec("patience", "Patience", int, None, 1, STEPS.maximum,
                      "With a hold-out: stop when validation RMSE has not improved for this many steps, "
                      "and keep the factors of the best step.", unit="steps", off="off")
 # 0 writes no recommendations (the command line's --top 0); a list longer than 1,000 recommends nothing.
-TOP_N = ParamSpec("top_n", "Recommendations per user", int, 5, 0, 1000,
-                  "How many unrated items to recommend to each user.", flag="--top")
-RUN_PARAMS = (HOLDOUT, PATIENCE, TOP_N)
+# It is also the k of the ranking metrics (precision@k ...; none with 0).
+TOP_N = ParamSpec("top_n", "Recommendations per user", int, 10, 0, 1000,
+                  "How many unrated items to recommend to each user; with a hold-out also the k of the ranking "
+                  "metrics (precision@k, recall@k, NDCG@k, MAP@k).", flag="--top")
+# Auto (None) is three quarters up the rating scale: 4 on 1 to 5 (mfstudio.core.ranking.relevance_threshold).
+# The range is the ratings' own (a larger magnitude is refused before training, training.MAX_RATING).
+RELEVANCE = ParamSpec("relevance", "Relevant from", float, None, -1e6, 1e6,
+                      "With a hold-out: a held-out rating at or above this counts as relevant for the ranking "
+                      "metrics (precision@k, recall@k, NDCG@k, MAP@k); auto is three quarters up the rating "
+                      "scale, 4 on 1 to 5.", off="auto", example="e.g. 4 on a 1 to 5 scale")
+RUN_PARAMS = (HOLDOUT, PATIENCE, TOP_N, RELEVANCE)
 
 
 def resolve_run_params(given: Mapping[str, Any] | None = None) -> dict[str, Any]:
-    """The run's parameters (``holdout``, ``patience``, ``top_n``): defaults filled in, each checked,
+    """The run's parameters (``holdout``, ``patience``, ``top_n``, ``relevance``): defaults filled in, each checked,
     an unknown name refused, each as a ParameterError with a sentence."""
     return resolve(RUN_PARAMS, given or {}, "A run")

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from mfstudio.core.params import TOP_N
 from mfstudio.core.training import HISTORY_COLUMNS, StopReason
 
 if TYPE_CHECKING:
@@ -33,6 +34,12 @@ def empty_history() -> np.ndarray:
     return np.zeros((0, len(HISTORY_COLUMNS)))
 
 
+def _rows(history: Any) -> np.ndarray:
+    """A history as rows: HISTORY_COLUMNS first, then any ranking columns (a flat array is of the first alone)."""
+    h = np.asarray(history, dtype=np.float64)
+    return h if h.ndim == 2 else h.reshape(-1, len(HISTORY_COLUMNS))
+
+
 @dataclass(eq=False)  # a record is one run: two runs with equal numbers are still two
 class RunRecord:
     """One run of the session: its settings, outcome and history; ``name`` "" is named by its label."""
@@ -41,7 +48,7 @@ class RunRecord:
     params: dict[str, Any]
     holdout: float = 0.0  # the share of the ratings the run held out
     patience: int | None = None  # early stopping: None is off
-    top_n: int = 5
+    top_n: int = int(TOP_N.default)
     steps_done: int = 0
     seconds: float = 0.0
     reason: str = ""  # a StopReason value; "" while the run goes
@@ -53,14 +60,14 @@ class RunRecord:
 
     @classmethod
     def from_result(cls, result: RunResult, snapshot: Snapshot | None = None, *, holdout: float = 0.0,
-                    patience: int | None = None, top_n: int = 5) -> RunRecord:
+                    patience: int | None = None, top_n: int = int(TOP_N.default)) -> RunRecord:
         """The record of the run that ended with ``result``: the one place a finished run becomes a record.
 
         The final errors are the final ``snapshot``'s when given (a run that just ended), else the
         history's last row (results read back). Ranking metrics are taken from whichever of the two
         carries a ``ranking`` mapping.
         """
-        history = np.asarray(result.history.arrays(), dtype=np.float64).reshape(-1, len(HISTORY_COLUMNS))
+        history = _rows(result.history.arrays())
         if snapshot is not None:
             metrics = {k: float(getattr(snapshot, k)) for k in ERROR_METRICS}
         elif len(history):
@@ -95,7 +102,7 @@ class RunRecord:
 
     def follow_history(self, history: np.ndarray) -> None:
         """A going run's history so far: its steps and seconds follow the last row."""
-        h = np.asarray(history, dtype=np.float64).reshape(-1, len(HISTORY_COLUMNS))
+        h = _rows(history)
         self.history = h
         if len(h):
             self.steps_done = int(h[-1, _STEP])
@@ -105,7 +112,7 @@ class RunRecord:
 def best_step(history: np.ndarray, reason: str, steps_done: int) -> int | None:
     """The step with the lowest validation RMSE: an early-stopped run's last step (it kept the best factors
     and its history ends there), else the history's lowest; None without a validation error."""
-    h = np.asarray(history, dtype=np.float64).reshape(-1, len(HISTORY_COLUMNS))
+    h = _rows(history)
     val = h[:, _VAL_RMSE]
     finite = np.isfinite(val)
     if not finite.any():

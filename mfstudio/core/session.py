@@ -8,11 +8,12 @@ from typing import Any
 
 import numpy as np
 
-from mfstudio.core.params import HOLDOUT
+from mfstudio.core.history import HISTORY_COLUMNS, History
+from mfstudio.core.params import HOLDOUT, TOP_N
 from mfstudio.core.ratings import Observed, Ratings
 from mfstudio.core.runs import RunRecord
 from mfstudio.core.solvers import Factors, get_solver
-from mfstudio.core.training import History, Snapshot
+from mfstudio.core.training import Snapshot
 
 
 @dataclass
@@ -27,14 +28,30 @@ class RunResult:
     elapsed_s: float = 0.0
     reason: str = ""  # a StopReason value, or "" while unknown
     message: str = ""
+    relevant_from: float | None = None  # the threshold of the history's ranking metrics (None: none, or unknown)
 
     @classmethod
     def from_snapshot(cls, solver: str, params: Mapping[str, Any], snapshot: Snapshot,
-                      history: History | np.ndarray) -> RunResult:
-        """The result a run's (final) snapshot stands for: the one place a RunResult is made from a training."""
-        h = history if isinstance(history, History) else History.from_array(np.asarray(history, dtype=np.float64))
+                      history: History | np.ndarray, relevant_from: float | None = None) -> RunResult:
+        """The result a run's (final) snapshot stands for: the one place a RunResult is made from a training.
+
+        ``history`` as rows has the snapshot's ranking columns (if any) after HISTORY_COLUMNS;
+        ``relevant_from`` is the training's ranker threshold (``Training.ranker.threshold``)."""
+        if isinstance(history, History):
+            h = history
+        else:
+            a = np.asarray(history, dtype=np.float64)
+            wide = a.ndim == 2 and a.shape[1] > len(HISTORY_COLUMNS)
+            h = History.from_array(a, columns=HISTORY_COLUMNS + (tuple(snapshot.ranking) if wide else ()))
         return cls(solver, dict(params), snapshot.factors, h, snapshot.step, snapshot.elapsed,
-                   snapshot.reason.value if snapshot.reason else "", snapshot.message)
+                   snapshot.reason.value if snapshot.reason else "", snapshot.message,
+                   None if relevant_from is None else float(relevant_from))
+
+    @property
+    def ranking(self) -> dict[str, float]:
+        """The ranking metrics at the last step of the history (empty when it has none: no hold-out)."""
+        last = self.history.last()
+        return {name: last[name] for name in self.history.ranking_names if name in last}
 
 
 @dataclass
@@ -55,7 +72,8 @@ class Session:
     patience: int | None = None
     result: RunResult | None = None
     zeros_are_missing: bool = True  # the grid's rule: a typed, pasted or matrix-file 0 means "not rated"
-    top_n: int = 5  # recommendations per user (params.TOP_N)
+    top_n: int = int(TOP_N.default)  # recommendations per user and the k of the ranking metrics (params.TOP_N)
+    relevance: float | None = None  # the rating from which a held-out one is relevant (params.RELEVANCE; None: auto)
     runs: list[RunRecord] = field(default_factory=list)
 
     def __post_init__(self) -> None:
@@ -71,6 +89,10 @@ class Session:
     def train_entries(self) -> Observed:
         """The ratings the model trains on: all but the held-out cells."""
         return self.ratings.split_flags(self.held_out_flags()).train
+
+    def held_out_entries(self) -> Observed:
+        """The held-out ratings (the ranking metrics' relevant items come from these)."""
+        return self.ratings.split_flags(self.held_out_flags()).val
 
     def held_out_flags(self) -> np.ndarray:
         """Bool per observed rating of ``ratings``: True where its cell is held out."""

@@ -7,6 +7,10 @@ when the objective becomes NaN/inf or explodes, keeping the last good factors.
 Pausing and cancelling go through a :class:`Control`, checked between chunks (each
 chunk is sized to take about ``chunk_seconds``). Same data, parameters and seed
 give bit-identical results, whatever the chunk sizes.
+
+With a hold-out, the ranking metrics (:mod:`mfstudio.core.ranking`, k = ``top_n``) are
+evaluated every :attr:`Training.rank_every` steps (a chunk ends there) and at the end of
+every run, into the history's ranking columns and the snapshots' ``ranking``.
 """
 
 from __future__ import annotations
@@ -23,12 +27,17 @@ import numpy as np
 
 from mfstudio.core import memory, metrics
 from mfstudio.core.errors import DataError
+from mfstudio.core.history import HISTORY_COLUMNS, History, history_columns
 from mfstudio.core.notebook import is_printed
 from mfstudio.core.numbers import measure_text
-from mfstudio.core.params import PATIENCE
+from mfstudio.core.params import PATIENCE, RELEVANCE, TOP_N
+from mfstudio.core.ranking import RankingEvaluator, evaluation_interval, nan_metrics, relevance_threshold
 from mfstudio.core.ratings import Ratings, Split
 from mfstudio.core.solvers import Factors, Solver, get_solver
 from mfstudio.core.solvers.micro import Stepper, Update
+
+__all__ = ["HISTORY_COLUMNS", "Control", "History", "Snapshot", "StopReason", "Training", "history_columns",
+           "make_split", "speed_text", "status_line", "status_parts"]
 
 EXPLODE_FACTOR = 1e10  # objective above this multiple of the starting one counts as diverged
 PROBE_TRIES = 4  # smaller learning rates tried after a divergence: alpha/10 ... alpha/10**4
@@ -37,7 +46,6 @@ PROBE_SECONDS = 2.0  # ... within this much time for all of them together
 MAX_RATING = 1e6  # larger magnitudes overflow the objective within a step or two
 WORK_PER_CHUNK = 200_000  # rating x feature updates in the first, untimed chunk (well under 10 ms)
 PRINTOUTS_KEPT = 1000  # the notebook's printouts a training holds until they are taken
-HISTORY_COLUMNS = ("step", "objective", "train_rmse", "train_mae", "val_rmse", "val_mae", "elapsed_s")
 
 
 class StopReason(str, Enum):
@@ -95,78 +103,6 @@ class Control:
         return self._stop.wait(max(seconds, 0.0))
 
 
-class History:
-    """Per-step metrics, thinned evenly so at most about ``cap`` points are kept.
-
-    Steps that are multiples of the current stride are kept; when more than ``cap``
-    are held, every other one is dropped and the stride doubles. The latest step is
-    always available as the last row of :meth:`arrays`.
-    """
-
-    def __init__(self, cap: int = 10_000) -> None:
-        self.cap = max(int(cap), 2)
-        self.stride = 1
-        self._buf = np.zeros((self.cap, len(HISTORY_COLUMNS)))
-        self._n = 0
-        self._last: np.ndarray | None = None
-
-    @property
-    def _data(self) -> np.ndarray:
-        return self._buf[: self._n]
-
-    def _set(self, rows: np.ndarray) -> None:
-        self._buf[: len(rows)] = rows
-        self._n = len(rows)
-
-    def extend(self, rows: np.ndarray) -> None:
-        """Add rows (columns as HISTORY_COLUMNS, steps increasing)."""
-        if rows.shape[0] == 0:
-            return
-        self._last = rows[-1].copy()
-        keep = rows[rows[:, 0].astype(np.int64) % self.stride == 0]
-        while self._n + keep.shape[0] > self.cap:
-            self.stride *= 2
-            d = self._data
-            self._set(d[d[:, 0].astype(np.int64) % self.stride == 0])
-            keep = keep[keep[:, 0].astype(np.int64) % self.stride == 0]
-        self._buf[self._n : self._n + keep.shape[0]] = keep
-        self._n += keep.shape[0]
-
-    def truncate(self, step: int) -> None:
-        """Forget rows after ``step`` (used when factors are rolled back)."""
-        self._set(self._data[self._data[:, 0] <= step].copy())
-        if self._last is not None and self._last[0] > step:
-            self._last = self._data[-1].copy() if self._data.shape[0] else None
-
-    def arrays(self) -> np.ndarray:
-        """All kept rows plus the latest step, as an (n, 7) array."""
-        if self._last is None:
-            return self._data.copy()
-        if self._data.shape[0] and self._data[-1, 0] == self._last[0]:
-            return self._data.copy()
-        return np.concatenate([self._data, self._last[None, :]])
-
-    def column(self, name: str) -> np.ndarray:
-        return self.arrays()[:, HISTORY_COLUMNS.index(name)]
-
-    @classmethod
-    def from_array(cls, a: np.ndarray, cap: int = 10_000) -> History:
-        h = cls(cap)
-        a = np.asarray(a, dtype=np.float64).reshape(-1, len(HISTORY_COLUMNS))
-        kept = a[:-1, 0].astype(np.int64)
-        while kept.size and kept.min() >= h.stride * 2 and np.all(kept % (h.stride * 2) == 0):
-            h.stride *= 2  # the thinning the saved rows show, so a continued run thins alike
-        if a.shape[0] > h.cap:
-            h.cap = a.shape[0]
-            h._buf = np.zeros((h.cap, len(HISTORY_COLUMNS)))
-        h._set(a)
-        h._last = a[-1].copy() if a.shape[0] else None
-        return h
-
-    def __len__(self) -> int:
-        return self.arrays().shape[0]
-
-
 @dataclass
 class Snapshot:
     """The state after a chunk of steps; arrays are copies the caller may keep."""
@@ -185,6 +121,9 @@ class Snapshot:
     reason: StopReason | None = None
     message: str = ""
     suggestion: dict[str, float] = field(default_factory=dict)  # after a divergence: a value that was seen to train
+    # with a hold-out: precision@k, recall@k, ndcg@k, map@k at this step (NaN where not evaluated; a finished
+    # snapshot's always are); empty without one
+    ranking: dict[str, float] = field(default_factory=dict)
 
     @property
     def failed(self) -> bool:
@@ -268,7 +207,11 @@ class Training:
         init: Factors | None = None,
         patience: int | None = None,
         history_cap: int = 10_000,
+        top_n: int | None = None,
+        relevance: float | None = None,
     ) -> None:
+        """``top_n`` (default params.TOP_N's) is the k of the ranking metrics (0: none) and ``relevance``
+        the rating from which a held-out one is relevant (None: auto, see ranking.relevance_threshold)."""
         cls = get_solver(solver)
         self.ratings = ratings
         self.solver_name = solver
@@ -287,7 +230,19 @@ class Training:
             )
         memory.check_run(ratings.n_users, ratings.n_items, ratings.nnz, int(self.params["K"]), cls.uses_biases)
         self.solver: Solver = cls(ratings.shape, self.split.train, self.split.val, self.params, init)
-        self.history = History(history_cap)
+        self.top_n = int(TOP_N.validate(TOP_N.default if top_n is None else top_n))  # type: ignore[arg-type]
+        self.relevance: float | None = RELEVANCE.validate(relevance)  # None: auto
+        self._n_train = len(self.split.train)
+        self._n_val = len(self.split.val)
+        self._step_work = self._n_train * int(self.params["K"]) + sum(ratings.shape)  # one step, roughly
+        self.ranker: RankingEvaluator | None = None
+        self.rank_every = 0  # the ranking metrics' schedule: every so many steps (0: none)
+        if self._n_val and self.top_n:
+            threshold = relevance_threshold(self.relevance, ratings.scale)
+            self.ranker = RankingEvaluator(self.split.train, self.split.val, ratings.n_items, self.top_n, threshold)
+            self.rank_every = evaluation_interval(self.ranker.cells, int(self.params["K"]), self._n_train)
+        self._ranked: tuple[tuple[int, int], dict[str, float]] | None = None  # ((step, updates), metrics)
+        self.history = History(history_cap, history_columns(self.top_n if self.ranker else None))
         self.elapsed = 0.0
         self.reason: StopReason | None = None
         self.message = ""
@@ -298,12 +253,11 @@ class Training:
         self._best_val = math.inf
         self._best_step = 0
         self._best_state: tuple[int, Any] | None = None  # (step at chunk start, solver state)
+        self._best_elapsed = 0.0  # the training time when the best step was made
         self._out = np.empty((0, 5))
         self._stepper: Stepper | None = None  # one update at a time (made on first use)
         self.log_every: int | None = None  # the notebook's printout every so many steps (None: none)
         self._printouts: list[tuple[int, Factors]] = []  # (the notebook's step index, the factors then)
-        self._n_train = len(self.split.train)
-        self._n_val = len(self.split.val)
 
     # -- state ----------------------------------------------------------------------
     @property
@@ -387,7 +341,39 @@ class Training:
         rows = self._metrics_rows(out, start, t_start, self.elapsed, 1)
         self.history.extend(rows)
         self._keep_printout()
+        if self._rank_due():
+            self._rank()
         return rows[-1]
+
+    # -- the ranking metrics ------------------------------------------------------------
+    def _rank_due(self) -> bool:
+        """True when the ranking metrics' schedule evaluates the step just made."""
+        return self.ranker is not None and self.step % self.rank_every == 0
+
+    def _steps_to_ranking(self) -> int | None:
+        """Steps from now to the next one the ranking metrics are evaluated at (None without them)."""
+        return None if self.ranker is None else self.rank_every - self.step % self.rank_every
+
+    def _rank(self) -> dict[str, float]:
+        """The ranking metrics of the factors now (computed once for each state), also written into the
+        history's row of this step; empty without a hold-out."""
+        if self.ranker is None:
+            return {}
+        key = (self.step, self.updates_done)
+        if self._ranked is None or self._ranked[0] != key:
+            self._ranked = (key, self.ranker(self.solver.factors))
+        self.history.set_values(self.step, self._ranked[1])
+        return dict(self._ranked[1])
+
+    def _ranking_shown(self, finished: bool) -> dict[str, float]:
+        """A snapshot's ranking: evaluated when it is finished, else what this step was evaluated to (or NaN)."""
+        if self.ranker is None:
+            return {}
+        if finished:
+            return self._rank()
+        if self._ranked is not None and self._ranked[0] == (self.step, self.updates_done):
+            return dict(self._ranked[1])
+        return nan_metrics(self.ranker.k)
 
     # -- the notebook's printout ------------------------------------------------------
     def take_printouts(self) -> list[tuple[int, Factors]]:
@@ -434,14 +420,15 @@ class Training:
         ``total`` is how many steps the timed chunk made (for the elapsed-time interpolation).
         """
         n = out.shape[0]
+        width = len(self.history.columns)
         if n == 0:
-            return np.zeros((0, len(HISTORY_COLUMNS)))
+            return np.zeros((0, width))
         steps = np.arange(start_step + 1, start_step + n + 1)
         sel = steps % self.history.stride == 0
         sel[-1] = True
         out = out[sel]
         pos = np.flatnonzero(sel) + 1
-        rows = np.empty((out.shape[0], len(HISTORY_COLUMNS)))
+        rows = np.full((out.shape[0], width), np.nan)  # the ranking columns: NaN until evaluated
         rows[:, 0] = steps[sel]
         rows[:, 1] = out[:, 0]
         rows[:, 2] = np.sqrt(out[:, 1] / self._n_train)
@@ -452,24 +439,28 @@ class Training:
                 sse, sae = out[:, 3] + sse, out[:, 4] + sae
             rows[:, 4] = np.sqrt(sse / self._n_val)
             rows[:, 5] = sae / self._n_val
-        else:
-            rows[:, 4:6] = np.nan
         rows[:, 6] = t0 + (t1 - t0) * pos / max(total, 1)
         return rows
 
+    def _row_now(self, elapsed: float) -> np.ndarray:
+        """The history row of the factors as they stand (ranking columns NaN), with ``elapsed``."""
+        f = self.solver.factors
+        tr = metrics.rmse(self.split.train, f), metrics.mae(self.split.train, f)
+        va = metrics.rmse(self.split.val, f), metrics.mae(self.split.val, f)
+        obj = metrics.objective(self.split.train, f, float(self.params["beta"]))
+        row = np.full(len(self.history.columns), np.nan)
+        row[: len(HISTORY_COLUMNS)] = [self.step, obj, tr[0], tr[1], va[0], va[1], elapsed]
+        return row
+
     def _snapshot(self, last: np.ndarray | None, rate: float, finished: bool) -> Snapshot:
         if last is None:
-            f = self.solver.factors
-            tr = metrics.rmse(self.split.train, f), metrics.mae(self.split.train, f)
-            va = metrics.rmse(self.split.val, f), metrics.mae(self.split.val, f)
-            obj = metrics.objective(self.split.train, f, float(self.params["beta"]))
-            last = np.array([self.step, obj, tr[0], tr[1], va[0], va[1], self.elapsed])
+            last = self._row_now(self.elapsed)
         return Snapshot(
             step=int(last[0]), objective=float(last[1]), train_rmse=float(last[2]), train_mae=float(last[3]),
             val_rmse=float(last[4]), val_mae=float(last[5]), elapsed=float(self.elapsed), steps_per_s=rate,
             budget=self.budget, factors=self.solver.factors.copy(), finished=finished,
             reason=self.reason if finished else None, message=self.message if finished else "",
-            suggestion=dict(self.suggestion) if finished else {},
+            suggestion=dict(self.suggestion) if finished else {}, ranking=self._ranking_shown(finished),
         )
 
     def _replay_to(self, state: tuple[int, Any], target_step: int) -> None:
@@ -500,7 +491,7 @@ class Training:
         chunk, so every step is yielded. A step begun one update at a time is finished first.
         """
         control = control or Control()
-        from mfstudio.core.solvers.warmup import ensure_compiled, wait_for_child
+        from mfstudio.core.solvers.warmup import ensure_compiled, ensure_ranking_compiled, wait_for_child
 
         # While a child process compiles the kernels (the window's first start), stay stoppable: closing
         # or a signal must not wait for the compiler. A run stopped meanwhile ends below without a step.
@@ -508,14 +499,15 @@ class Training:
             pass
         if not control.stopped:
             ensure_compiled(self.solver_name)  # compile before the clock starts
+            if self.ranker is not None:
+                ensure_ranking_compiled()
         self.reason = None
         self.message = ""
         self.suggestion = {}
         stop_at = self.budget if max_steps is None else min(self.budget, self.step + int(max_steps))
         self._finish_step()  # the step in progress counts as the first of ``max_steps``
         # first chunk: about WORK_PER_CHUNK rating-feature updates, then timed
-        work = self._n_train * int(self.params["K"]) + sum(self.ratings.shape)
-        chunk = max(1, WORK_PER_CHUNK // max(work, 1))
+        chunk = max(1, WORK_PER_CHUNK // max(self._step_work, 1))
         rate = 0.0
         last: np.ndarray | None = None
         t_step: float | None = None  # when the last paced step was made
@@ -537,6 +529,9 @@ class Training:
             to_print = self._steps_to_printout()
             if to_print is not None:  # a chunk ends where the notebook prints, so the factors then are seen
                 n = min(n, to_print)
+            to_rank = self._steps_to_ranking()
+            if to_rank is not None:  # ... and where the ranking metrics are due
+                n = min(n, to_rank)
             t_step = time.perf_counter() if paced else None
             start_step = self.step
             saved = self.solver.get_state()
@@ -571,6 +566,8 @@ class Training:
             rows = self._metrics_rows(out[:done], start_step, t_start, self.elapsed, done)
             self.history.extend(rows)
             self._keep_printout()
+            if self._rank_due():
+                self._rank()
             last = rows[-1]
             if self._n_val and self.patience is not None:
                 vr = np.sqrt(out[:done, 3] / self._n_val)
@@ -579,9 +576,12 @@ class Training:
                     self._best_val = float(vr[k])
                     self._best_step = start_step + k + 1
                     self._best_state = (start_step, saved)
+                    self._best_elapsed = t_start + dt * (k + 1) / done
                 if self.step - self._best_step >= self.patience and self._best_state is not None:
                     self._replay_to(self._best_state, self._best_step)
                     self.history.truncate(self._best_step)
+                    if self.history.last().get("step") != self._best_step:  # thinned away: the final row again
+                        self.history.extend(self._row_now(self._best_elapsed)[None, :])
                     self.reason = StopReason.EARLY_STOP
                     last = None
                     break

@@ -37,7 +37,8 @@ from PySide6.QtWidgets import (
 
 from mfstudio.core import SOLVERS, MFStudioError, ParamSpec, get_solver
 from mfstudio.core.numbers import SPACES, UNAMBIGUOUS_COMMA, NumberError, is_number, param_text, read_number
-from mfstudio.core.params import HOLDOUT, PATIENCE
+from mfstudio.core.params import HOLDOUT, PATIENCE, RELEVANCE
+from mfstudio.core.ranking import DEFINITIONS
 from mfstudio.gui.settings import Settings
 
 # The speeds offered, fastest first: the default runs at full speed; the slowest makes one step a second.
@@ -158,26 +159,41 @@ class IntSpinBox(QSpinBox):
 class NumberSpinBox(QDoubleSpinBox):
     """A float spin box that shows numbers compactly (``0.0002``, ``1e-05``) and steps 1-2-5 on log scales.
 
-    Any number may be typed; one outside the range is refused with ``refused(sentence)``.
+    Any number may be typed; one outside the range is refused with ``refused(sentence)``. A parameter
+    declared with ``off`` ("auto") gets one more value below its range that shows the word (typed too),
+    read as None by :meth:`spec_value`; stepping up from it goes to ``first``.
     """
 
     refused = Signal(str)
 
-    def __init__(self, spec: ParamSpec, parent: QWidget | None = None) -> None:
+    def __init__(self, spec: ParamSpec, parent: QWidget | None = None, first: float = 0.0) -> None:
         super().__init__(parent)
         self.spec = spec
+        self.first = first
         self.setDecimals(15)  # QDoubleSpinBox rounds to its decimals; keep values exact
         lo = float(spec.minimum)
         if spec.min_exclusive:
             lo = math.nextafter(lo, math.inf) if lo != 0 else 1e-12
+        if spec.off:
+            lo -= 1.0
+            self.setSpecialValueText(spec.off.capitalize())
         self.setRange(lo, float(spec.maximum))
+        self.setValue(lo if spec.off else self.value())  # a box with a word starts on it
         self.setKeyboardTracking(False)
         self.setCorrectionMode(QAbstractSpinBox.CorrectionMode.CorrectToPreviousValue)
 
     def textFromValue(self, value: float) -> str:
         return param_text(value)
 
+    def spec_value(self) -> float | None:  # the value shown; None: the word (a parameter declared with ``off``)
+        return None if self.spec.off and self.value() == self.minimum() else float(self.value())
+
+    def set_spec_value(self, value: float | None) -> None:  # None: the word
+        self.setValue(self.minimum() if value is None else float(value))
+
     def valueFromText(self, text: str) -> float:
+        if self.spec.off and text.strip().lower() == self.spec.off.lower():
+            return self.minimum()
         try:
             v = read_number(text, UNAMBIGUOUS_COMMA)  # the grid's rule: "0,5" is a half, "1,000" is refused
         except NumberError:
@@ -186,6 +202,9 @@ class NumberSpinBox(QDoubleSpinBox):
 
     def validate(self, text: str, pos: int) -> tuple[QValidator.State, str, int]:
         t = text.strip(SPACES)
+        if self.spec.off and t and self.spec.off.lower().startswith(t.lower()):  # the word, or its start
+            return (QValidator.State.Acceptable if t.lower() == self.spec.off.lower()
+                    else QValidator.State.Intermediate), text, pos
         if t in ("", "-", "+", ".", "-.", "+.", ",", "-,", "+,") or t.lower().endswith(("e", "e-", "e+")):
             return QValidator.State.Intermediate, text, pos
         try:
@@ -211,7 +230,10 @@ class NumberSpinBox(QDoubleSpinBox):
         return text
 
     def stepBy(self, steps: int) -> None:
-        if self.spec.log_scale:
+        below = self.value() + steps * self.singleStep() < self.spec.minimum
+        if self.spec.off and (self.spec_value() is None or below):  # the word: up from it to ``first``, down to it
+            self.setValue(self.first if self.spec_value() is None and steps > 0 else self.minimum())
+        elif self.spec.log_scale:
             v = nice_step(self.value(), steps)
             self.setValue(min(max(v, self.minimum()), self.maximum()))
         else:
@@ -305,7 +327,7 @@ def make_param_widget(spec: ParamSpec, parent: QWidget | None = None) -> IntSpin
         w.setKeyboardTracking(False)
     else:
         w = NumberSpinBox(spec, parent)
-        w.setValue(float(spec.default))
+        w.set_spec_value(None if spec.default is None else float(spec.default))
     w.setObjectName(f"param_{spec.name}")
     w.setAccessibleName(spec.label)
     w.setAccessibleDescription(spec.help)
@@ -374,6 +396,11 @@ class ControlPanel(QWidget):
         self.holdout_box.valueChanged.connect(self._sync_patience)
         self.patience_box.valueChanged.connect(self._on_param_edited)
         self.patience_box.refused.connect(self._on_refused)
+        self.relevance_box = NumberSpinBox(RELEVANCE, first=4.0)  # Auto (None); up from it: 4, the 1-5 scale's
+        self.relevance_box.setObjectName("relevanceThreshold")
+        self.relevance_box.setSingleStep(0.5)
+        self.relevance_box.setAccessibleName(RELEVANCE.label)
+        self.relevance_box.refused.connect(self._on_refused)
         split_box = self.split_box = QGroupBox("Random start and hold-out")
         split_form = QFormLayout(split_box)
         split_form.setContentsMargins(8, 4, 8, 4)
@@ -382,7 +409,15 @@ class ControlPanel(QWidget):
         holdout_label = QLabel(HOLDOUT.label)
         holdout_label.setToolTip(self.holdout_box.toolTip())
         holdout_label.setBuddy(self.holdout_box)
-        split_form.addRow(holdout_label, self.holdout_box)
+        relevance_label = self._label_for(RELEVANCE)
+        relevance_label.setBuddy(self.relevance_box)
+        relevance_label.setIndent(10)
+        holdout_row = QGridLayout()  # the share, and beside it the rating from which a held-out one is relevant
+        for col, w in enumerate((self.holdout_box, relevance_label, self.relevance_box)):
+            holdout_row.addWidget(w, 0, col)
+            if col:
+                w.setToolTip(f"{tooltip_for(RELEVANCE)}\nThe next Train uses it.\n\n{DEFINITIONS}")
+        split_form.addRow(holdout_label, holdout_row)
         patience_label = self._label_for(PATIENCE)
         patience_label.setBuddy(self.patience_box)
         split_form.addRow(patience_label, self.patience_box)
@@ -536,16 +571,23 @@ class ControlPanel(QWidget):
         self.patience_box.setEnabled(available and not self._running)
         self.patience_box.setToolTip(self._patience_tip if available else
                                      f"{PATIENCE_NEEDS_HOLDOUT}\n\n{self._patience_tip}")
+        self.relevance_box.setEnabled(available and not self._running)  # the ranking metrics need it too
+
+    def relevance(self) -> float | None:  # the ranking metrics' threshold (params.RELEVANCE); None: Auto
+        return self.relevance_box.spec_value()
+
+    def set_relevance(self, relevance: float | None) -> None:
+        self.relevance_box.set_spec_value(relevance)
 
     def set_seed(self, seed: int) -> None:
         self.seed.setValue(int(seed))
 
     def tab_chain(self) -> list[QWidget]:
-        """The panel's widgets in Tab order: solver, its parameters, seed, hold-out, patience, then the buttons
-        and the speed row by row."""
-        return [self.solver_box, *self.param_widgets.values(), self.seed, self.holdout_box, self.patience_box,
-                self.train_button, self.continue_button, self.step_button, self.update_button, self.pause_button,
-                self.stop_button, self.reset_button, self.speed_box]
+        """The panel's widgets in Tab order: solver, its parameters, seed, hold-out and the relevance threshold
+        beside it, patience, then the buttons and the speed row by row."""
+        return [self.solver_box, *self.param_widgets.values(), self.seed, self.holdout_box, self.relevance_box,
+                self.patience_box, self.train_button, self.continue_button, self.step_button, self.update_button,
+                self.pause_button, self.stop_button, self.reset_button, self.speed_box]
 
     # -- remembered between starts ------------------------------------------------------------
     def restore_from(self, settings: Settings) -> None:

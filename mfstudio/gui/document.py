@@ -37,7 +37,6 @@ from mfstudio.core import (
     load_example,
     memory,
 )
-from mfstudio.core.training import HISTORY_COLUMNS
 from mfstudio.gui import dialogs
 from mfstudio.gui.controls import ControlPanel
 from mfstudio.gui.experiment import Experiment, Shown
@@ -175,20 +174,21 @@ class Document(QObject):
         result = self.experiment.result_for(ratings)
         if result is not None:  # Session marks cold users/items on the factors: on a copy, not the ones shown
             result = dataclasses.replace(result, factors=copy.copy(result.factors), params=dict(result.params))
-        return functools.partial(
-            Session, ratings=ratings, held_out_cells=self.grid_held_out_cells(), solver=self.controls.solver(),
-            params=self.controls.params(), holdout=self.controls.holdout(), patience=self.controls.patience(),
-            result=result, zeros_are_missing=self.grid_model.zeros_are_missing, top_n=self.experiment.top_n,
-            runs=self.runs.saved())
+        return functools.partial(Session, ratings=ratings, held_out_cells=self.grid_held_out_cells(), result=result,
+                                 zeros_are_missing=self.grid_model.zeros_are_missing, **self._settings())
+
+    def _settings(self) -> dict[str, Any]:
+        """The run settings the controls show, as a Session takes them (the parameters checked)."""
+        c = self.controls
+        return dict(solver=c.solver(), params=c.params(), holdout=c.holdout(), patience=c.patience(),
+                    top_n=self.experiment.top_n, relevance=c.relevance(), runs=self.runs.saved())
 
     # ------------------------------------------------------------------ loading
     def load_ratings(self, ratings: Ratings, *, title: str | None = None,
                      held_out_cells: np.ndarray | None = None) -> None:
         """Replace the data with ``ratings`` (fresh model, no results)."""
         cells = np.zeros((0, 2), np.int64) if held_out_cells is None else held_out_cells
-        self.load_session(Session(ratings=ratings, held_out_cells=cells, solver=self.controls.solver(),
-                                  params=self.controls.params(), holdout=self.controls.holdout(),
-                                  patience=self.controls.patience(), top_n=self.experiment.top_n), title=title)
+        self.load_session(Session(ratings=ratings, held_out_cells=cells, **self._settings()), title=title)
 
     def load_session(self, session: Session, *, title: str | None = None, path: str | Path | None = None) -> None:
         """Show ``session``: ratings, hold-out, solver and parameters, and its results if it has any.
@@ -225,7 +225,7 @@ class Document(QObject):
                 get_solver(res.solver)
                 res.factors.check(r.n_users, r.n_items)
                 history = np.asarray(res.history.arrays(), dtype=np.float64)
-                if history.ndim != 2 or history.shape[1] != len(HISTORY_COLUMNS) or \
+                if history.ndim != 2 or history.shape[1] != len(res.history.columns) or \
                         not np.all(np.isfinite(history[:, 0])) or np.any(np.diff(history[:, 0]) <= 0):
                     raise DataError("The results' training history is damaged (its steps must be whole numbers "
                                     "that go up).")
@@ -263,6 +263,7 @@ class Document(QObject):
         self.controls.set_solver(session.solver, dict(session.params))
         self.holdout.show(session.holdout)
         self.controls.set_patience(session.patience)
+        self.controls.set_relevance(session.relevance)
         held = prepared.held_out_cells
         self.grid_model.set_zeros_are_missing(session.zeros_are_missing, undoable=False)
         self.grid_model.set_ratings(session.ratings, held)
@@ -540,9 +541,7 @@ class Document(QObject):
             zeros = self.zero_rule_for(session.ratings, loaded.notices, True)
             try:
                 session = Session(ratings=session.ratings, held_out_cells=session.held_out_cells,
-                                  solver=self.controls.solver(), params=self.controls.params(),
-                                  holdout=self.controls.holdout(), patience=self.controls.patience(),
-                                  zeros_are_missing=zeros, top_n=self.experiment.top_n)
+                                  zeros_are_missing=zeros, **self._settings())
             except MFStudioError:  # parameters that do not validate: the file's defaults are a fine start
                 session = Session(ratings=session.ratings, held_out_cells=session.held_out_cells,
                                   zeros_are_missing=zeros, top_n=self.experiment.top_n)

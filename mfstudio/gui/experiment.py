@@ -43,6 +43,7 @@ from mfstudio.core import (
     recommend,
 )
 from mfstudio.core.notebook import printout
+from mfstudio.core.params import RELEVANCE, TOP_N
 from mfstudio.core.solvers.micro import Update
 from mfstudio.gui.worker import Outcome, Progress, TrainingRunner, training_recipe
 
@@ -52,6 +53,11 @@ __all__ = ["Experiment", "Progress", "RunEnd", "RunRequest", "RunStart", "Shown"
 def holdout_of(ratings: Ratings, held_out_cells: np.ndarray) -> float:
     """The share of ``ratings`` that ``held_out_cells`` hold out."""
     return len(held_out_cells) / max(ratings.nnz, 1)
+
+
+def _threshold(model: Training | None) -> float | None:
+    """The rating from which a held-out one was relevant in ``model``'s ranking metrics (None: it has none)."""
+    return None if model is None or model.ranker is None else model.ranker.threshold
 
 
 def _frozen_cells(cells: np.ndarray) -> np.ndarray:
@@ -70,15 +76,16 @@ class RunRequest:
     params: Mapping[str, Any]  # every parameter of the solver, validated; read-only
     data_version: int = 0  # the document's count of changes: a model belongs to one version of the data
     patience: int | None = None
+    relevance: float | None = None  # the ranking metrics' threshold for a new model (None: auto)
 
     @classmethod
     def make(cls, ratings: Ratings, held_out_cells: np.ndarray, solver: str, params: Mapping[str, Any], *,
-             data_version: int = 0, patience: int | None = None) -> RunRequest:
+             data_version: int = 0, patience: int | None = None, relevance: float | None = None) -> RunRequest:
         """A request with ``params`` resolved against the solver (a ParameterError with a sentence if they do
         not fit)."""
         resolved = get_solver(solver).resolve_params(dict(params))
         return cls(ratings, _frozen_cells(held_out_cells), solver, types.MappingProxyType(resolved), data_version,
-                   patience)
+                   patience, RELEVANCE.validate(relevance))
 
     @property
     def steps(self) -> int:
@@ -95,8 +102,11 @@ class RunRequest:
         p = tuple(sorted((k, v) for k, v in self.params.items() if k != "steps"))
         return (self.data_version, self.solver, p, self.patience, self.held_out_cells.tobytes())
 
-    def recipe(self) -> Any:
-        return training_recipe(self.ratings, self.solver, self.params, self.held_out_cells, self.patience)
+    def recipe(self, top_n: int | None = None) -> Any:
+        """What builds this request's new model; ``top_n`` is the k of its ranking metrics (a model keeps its own
+        k and threshold when it is continued)."""
+        return training_recipe(self.ratings, self.solver, self.params, self.held_out_cells, self.patience,
+                               top_n=top_n, relevance=self.relevance)
 
 
 @dataclass(frozen=True)
@@ -205,7 +215,7 @@ class Experiment(QObject):
         self._snapshot: Snapshot | None = None
         self._shown: Shown | None = None
         self._stale = False
-        self._top_n, self._min_ratings = 5, 0
+        self._top_n, self._min_ratings = int(TOP_N.default), 0
         self._speed = math.inf  # steps per second at most (read by the worker thread: a float, set whole)
         self._log_every: int | None = None  # the notebook's printout every so many steps (None: none)
 
@@ -285,7 +295,7 @@ class Experiment(QObject):
         self._check(request)
         self._forget_model(quiet=True)
         self._has_line = False
-        self._start(request, request.recipe(), None, None)
+        self._start(request, request.recipe(self._top_n), None, None)
 
     def continue_(self, request: RunRequest) -> None:
         """Make the request's steps more from the current model, on the same line of the curve."""
@@ -307,7 +317,7 @@ class Experiment(QObject):
             self._check(request)
             self._forget_model(quiet=True)
             self._has_line = False
-            self._start(request, request.recipe(), 1, None)
+            self._start(request, request.recipe(self._top_n), 1, None)
         else:
             self._start(request, model, 1, model.step + 1 if model.step >= model.budget else None)
 
@@ -316,11 +326,11 @@ class Experiment(QObject):
         if self.running:
             raise DataError("A run is going; stop it first.")
         self._check(request)
-        model = request.recipe()()
+        model = request.recipe(self._top_n)()
         self._model, self._model_key = model, request.key
         self._has_line = False
         snap = model.current()
-        result = RunResult.from_snapshot(model.solver_name, model.params, snap, History())
+        result = RunResult.from_snapshot(model.solver_name, model.params, snap, History(), _threshold(model))
         self._shown = Shown(result, model.ratings, request.held_out_cells, None, None, snap, request.patience)
         self._set_stale(False)
         self._snapshot = snap
@@ -368,7 +378,7 @@ class Experiment(QObject):
             if self._shown is not None and not self._stale and self._model is None:
                 self.message.emit(f"One update starts a new model from the random start of seed "
                                   f"{request.params['seed']}: the results shown have no model to go on from.")
-            model = request.recipe()()
+            model = request.recipe(self._top_n)()
             self._model, self._model_key = model, request.key
             self._has_line = False
         side = 0 if model.updates_done == 0 or model.solver_name not in ("als", "nmf") else 1
@@ -377,7 +387,7 @@ class Experiment(QObject):
         new_line = update.completes_step and not snap.failed and not self._has_line
         self._has_line = self._has_line or new_line
         history = model.history.arrays()
-        result = RunResult.from_snapshot(model.solver_name, model.params, snap, history)
+        result = RunResult.from_snapshot(model.solver_name, model.params, snap, history, _threshold(model))
         self._shown = Shown(result, model.ratings, request.held_out_cells, None, history, snap, request.patience)
         self._set_stale(False)
         self._snapshot = snap
@@ -527,7 +537,7 @@ class Experiment(QObject):
         shown = None
         if run is not None and snap is not None:
             result = RunResult.from_snapshot(run.solver, outcome.training.params if outcome.training else run.params,
-                                             snap, outcome.history)
+                                             snap, outcome.history, _threshold(outcome.training))
             shown = Shown(result, run.ratings, run.held_out_cells, outcome.recommendations, outcome.history,
                           patience=run.patience)
             self._shown = shown

@@ -54,7 +54,8 @@ class Exporter(QObject):
         assert s is not None
         # the run's own hold-out and patience, whatever the controls show now
         session = Session(s.ratings, s.held_out_cells, s.result.solver, dict(s.result.params), s.holdout,
-                          s.patience, s.result, top_n=self.experiment.top_n)
+                          s.patience, s.result, top_n=self.experiment.top_n,
+                          relevance=self.document.controls.relevance())
         try:
             written = io.export_results(folder, session, top_n=self.experiment.top_n,
                                         min_ratings=self.experiment.min_ratings,

@@ -32,7 +32,7 @@ class Holdout(QObject):
 
     @Slot()
     def _on_grid_changed(self) -> None:
-        """Early stopping is on offer while the grid holds ratings out (the controls say so)."""
+        """Early stopping and the ranking metrics' threshold are on offer while the grid holds ratings out."""
         self.document.controls.set_cells_held_out(len(self.document.grid_held_out_cells()) > 0)
 
     @Slot()

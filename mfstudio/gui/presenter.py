@@ -246,7 +246,8 @@ class Presenter(QObject):
         """The widgets a lesson's hide name stands for (see mfstudio.core.lesson.HIDABLE)."""
         c = self.window.controls
         named = {"solver": [c.solver_box, c.description], "seed": [c.seed], "holdout": [c.holdout_box],
-                 "patience": [c.patience_box], "top_n": [self.window.top_n], "speed": [c.speed_box],
+                 "patience": [c.patience_box], "relevance": [c.relevance_box], "top_n": [self.window.top_n],
+                 "speed": [c.speed_box],
                  "step": [c.step_button, c.update_button], "reset": [c.reset_button]}
         if name in named:
             return named[name]
@@ -292,6 +293,8 @@ class Presenter(QObject):
             c.set_holdout(float(params.pop("holdout")))
         if "patience" in params:
             c.set_patience(params.pop("patience"))
+        if "relevance" in params:
+            c.set_relevance(params.pop("relevance"))
         if "top_n" in params:
             w.top_n.setValue(int(params.pop("top_n")))
         c.set_params(params)

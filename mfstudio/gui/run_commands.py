@@ -48,7 +48,7 @@ class RunCommands(QObject):
         doc = self.w.document
         return RunRequest.make(doc.grid_ratings(), doc.grid_held_out_cells(), self.w.controls.solver(),
                                self.w.controls.shown_params(), data_version=doc.data_version,
-                               patience=self.w.controls.patience())
+                               patience=self.w.controls.patience(), relevance=self.w.controls.relevance())
 
     def _command(self, run: Any, title: str = "Cannot start training", request: RunRequest | None = None) -> bool:
         if self.w.experiment.running:

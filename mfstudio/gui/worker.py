@@ -32,6 +32,7 @@ from mfstudio.core import (
     recommend,
 )
 from mfstudio.core.notebook import printout
+from mfstudio.core.params import TOP_N
 
 MAX_RATE = 30.0  # progress signals per second, at most
 
@@ -41,7 +42,7 @@ class Progress:
     """One report from the worker: a snapshot plus the history so far (both copies)."""
 
     snapshot: Snapshot
-    history: np.ndarray  # (n, 7) rows, columns as mfstudio.core.HISTORY_COLUMNS
+    history: np.ndarray  # rows, columns as the training's History.columns (HISTORY_COLUMNS, then any ranking ones)
     printouts: list[str] = field(default_factory=list)  # the notebook's (formatted), since the last report
     printouts_dropped: int = 0  # more than PRINTOUTS_REPORTED came since the last report: the oldest were dropped
 
@@ -70,13 +71,16 @@ class Outcome:
 
 
 def training_recipe(ratings: Ratings, solver: str, params: Mapping[str, Any],
-                    held_out_cells: np.ndarray | None = None, patience: int | None = None) -> Callable[[], Training]:
+                    held_out_cells: np.ndarray | None = None, patience: int | None = None, *,
+                    top_n: int | None = None, relevance: float | None = None) -> Callable[[], Training]:
     """A function that builds the Training; the worker calls it, so setting up a big model
-    (splitting, the random start, the first objective) does not stall the window."""
+    (splitting, the random start, the first objective) does not stall the window. ``top_n`` and
+    ``relevance``: the ranking metrics' k and threshold (see Training)."""
     cells = None if held_out_cells is None or len(held_out_cells) == 0 else np.array(held_out_cells)
 
     def build() -> Training:
-        return Training(ratings, solver, dict(params), holdout=cells, patience=patience)
+        return Training(ratings, solver, dict(params), holdout=cells, patience=patience, top_n=top_n,
+                        relevance=relevance)
 
     return build
 
@@ -210,7 +214,7 @@ class TrainingRunner(QObject):
 
     # -- commands (GUI thread) ----------------------------------------------------------
     def start(self, training: Training | Callable[[], Training], *, max_steps: int | None = None,
-              top_n: int = 5, min_ratings: int = 0, budget: int | None = None,
+              top_n: int = int(TOP_N.default), min_ratings: int = 0, budget: int | None = None,
               pace: Callable[[], float] | None = None, log_every: int | None = None) -> None:
         """Run ``training`` (to its end, or ``max_steps`` more steps) on a new thread.
 

@@ -6,6 +6,7 @@ from mfstudio.io.atomic import atomic_write, write_files
 from mfstudio.io.errors import FileFormatError
 from mfstudio.io.export import (
     BIAS_FILES,
+    HELD_OUT_FILE,
     MANIFEST,
     RESULT_FILES,
     check_export_folder,
@@ -52,8 +53,8 @@ CSV_FILTER = "CSV files (*.csv)"
 __all__ = [
     "FileFormatError", "LoadResult", "load", "FORMATS", "save_session", "load_session", "session_to_bytes",
     "session_from_bytes", "FORMAT_VERSION", "export_results", "result_files", "RESULT_FILES", "export_P",
-    "export_Q", "export_R_hat", "export_biases", "BIAS_FILES", "session_recommendations", "export_history",
-    "export_recommendations", "export_ratings",
+    "export_Q", "export_R_hat", "export_biases", "BIAS_FILES", "HELD_OUT_FILE", "session_recommendations",
+    "export_history", "export_recommendations", "export_ratings",
     "export_runs", "runs_csv", "atomic_write", "write_files", "MANIFEST", "check_export_folder",
     "verify_export", "read_npz", "FILE_FILTERS", "SESSION_FILTER", "CSV_FILTER", "LESSON_FILTER", "LESSON_SUFFIX",
     "load_lesson", "save_lesson", "lesson_to_bytes", "lesson_from_bytes", "lesson_from_session",

@@ -1,6 +1,8 @@
 """Result files: P.csv, Q.csv, R_hat.csv, history.csv, recommendations.csv, run.json and
 results.npz, plus user_bias.csv and item_bias.csv for a model with biases, so that R_hat.csv
-can be rebuilt from the CSVs alone (run.json holds the global mean and the formula).
+can be rebuilt from the CSVs alone (run.json holds the global mean and the formula), and
+held_out.csv with a hold-out, so that the ranking metrics (history.csv's and run.json's
+precision@k, recall@k, ndcg@k, map@k; see mfstudio.core.ranking) can be recomputed.
 
 CSV numbers have 6 significant digits (what a spreadsheet shows, a third of the size);
 ``full_precision=True`` writes the shortest text that reads back bit for bit, which
@@ -22,13 +24,15 @@ from typing import Any
 import numpy as np
 
 import mfstudio
+from mfstudio.core.history import History
 from mfstudio.core.memory import check_dense_export
+from mfstudio.core.params import TOP_N
+from mfstudio.core.ranking import DEFINITIONS, ranking_k, ranking_metrics, relevance_threshold
 from mfstudio.core.ratings import Ratings
 from mfstudio.core.recommend import AUTO, Recommendations, recommend
 from mfstudio.core.runs import ERROR_METRICS, RunRecord, metric_keys
 from mfstudio.core.session import Session
 from mfstudio.core.solvers import Factors
-from mfstudio.core.training import HISTORY_COLUMNS, History
 from mfstudio.io import atomic, csvsafe
 from mfstudio.io.atomic import atomic_write, write_files
 from mfstudio.io.errors import FileFormatError, describe_os_error
@@ -38,6 +42,9 @@ from mfstudio.io.session_write import session_to_bytes
 
 RESULT_FILES = ("P.csv", "Q.csv", "R_hat.csv", "history.csv", "recommendations.csv", "run.json", "results.npz")
 BIAS_FILES = ("user_bias.csv", "item_bias.csv")  # written too when the model has biases
+DEFAULT_TOP_N = int(TOP_N.default)
+HELD_OUT_FILE = "held_out.csv"  # written too when ratings are held out
+HELD_OUT_COLUMNS = ("user", "item", "rating")
 SESSION_FILE = "session.mfstudio"  # written too when asked (the command line does)
 MANIFEST = "mfstudio-export.json"  # written last: each file's size and SHA-256
 MAX_MANIFEST_BYTES = 1 << 20
@@ -116,12 +123,15 @@ def formula(factors: Factors) -> str:
 
 
 def history_csv(history: History | np.ndarray, full_precision: bool = False) -> str:
-    """``step,objective,train_rmse,val_rmse,elapsed_s``; val_rmse empty without a hold-out."""
+    """``step,objective,train_rmse,val_rmse,elapsed_s``, then with a hold-out the ranking metrics
+    (``precision@10,recall@10,ndcg@10,map@10``, k as set; empty at the steps not evaluated);
+    val_rmse empty without a hold-out. Rows (an array) have HISTORY_COLUMNS only."""
     cell = _cell_fn(full_precision)
-    a = history.arrays() if isinstance(history, History) else np.asarray(history, dtype=np.float64)
-    a = a.reshape(-1, len(HISTORY_COLUMNS))
-    idx = [HISTORY_COLUMNS.index(c) for c in HISTORY_CSV_COLUMNS]
-    lines = [",".join(HISTORY_CSV_COLUMNS) + "\n"]
+    h = history if isinstance(history, History) else History.from_array(history)
+    a = h.arrays()
+    names = HISTORY_CSV_COLUMNS + h.ranking_names
+    idx = [h.columns.index(c) for c in names]
+    lines = [",".join(names) + "\n"]
     for row in a[:, idx].tolist():
         step = "" if math.isnan(row[0]) else str(int(row[0]))
         lines.append(step + "," + ",".join(map(cell, row[1:])) + "\n")
@@ -157,6 +167,43 @@ def runs_csv(records: Sequence[RunRecord], names: Sequence[str], full_precision:
     return _csv(rows)
 
 
+def held_out_csv(session: Session, full_precision: bool = False) -> str:
+    """``user,item,rating``: the held-out ratings, one line each (labels as in the other CSVs)."""
+    cell = _cell_fn(full_precision)
+    r = session.ratings
+    users, items = _labels(r.users), _labels(r.items)
+    held = session.held_out_entries()
+    rows = [(users[u], items[i], cell(v)) for u, i, v in zip(held.rows.tolist(), held.cols.tolist(),
+                                                               held.vals.tolist())]
+    return _csv([HELD_OUT_COLUMNS, *rows])
+
+
+def final_ranking(session: Session, top_n: int) -> tuple[dict[str, float], dict[str, Any] | None]:
+    """The result's ranking metrics at its last step and how they were made (k, the threshold), for
+    run.json: the history's, else (results from before them) computed now with k = ``top_n``;
+    ({}, None) without a hold-out (or with ``top_n`` 0 and none in the history)."""
+    res = session.result
+    assert res is not None
+    held = session.held_out_entries()
+    if len(held) == 0:
+        return {}, None
+    values = res.ranking
+    threshold = res.relevant_from
+    if threshold is None or not values:
+        threshold = relevance_threshold(session.relevance, session.ratings.scale)
+    if values:
+        k = ranking_k(values)
+    elif top_n >= 1:
+        k = int(top_n)
+        values = ranking_metrics(res.factors, session.train_entries(), held, k, threshold)
+    else:
+        return {}, None
+    users = len(set(held.rows[held.vals >= threshold].tolist()))
+    about = {"k": k, "relevant_from": float(threshold), "users_evaluated": users, "held_out_file": HELD_OUT_FILE,
+             "definitions": DEFINITIONS}
+    return values, about
+
+
 def recommendations_csv(ratings: Ratings, recs: Recommendations, full_precision: bool = False) -> str:
     """``user,rank,item,predicted,score,item_ratings``, one line per recommendation.
 
@@ -189,15 +236,15 @@ def _finite_or_none(x: float) -> float | None:
 
 
 def run_json(session: Session, timings: Mapping[str, float] | None = None, recs: Recommendations | None = None,
-             top_n: int = 5) -> str:
+             top_n: int = DEFAULT_TOP_N) -> str:
     """run.json: solver, parameters, seed, data shape, final metrics, the model's formula (and global
     mean), the fallback users and items, how recommendations were chosen, versions, timings."""
     res = session.result
     if res is None:
         raise FileFormatError("There are no results to export yet; train the model first.")
     r = session.ratings
-    hist = res.history.arrays()
-    last = dict(zip(HISTORY_COLUMNS, hist[-1].tolist())) if hist.shape[0] else {}
+    last = res.history.last()
+    ranking, about = final_ranking(session, top_n)
     params = {k: (v.item() if isinstance(v, np.generic) else v) for k, v in res.params.items()}
     f = res.factors
     doc: dict[str, Any] = {
@@ -213,6 +260,7 @@ def run_json(session: Session, timings: Mapping[str, float] | None = None, recs:
             "step": int(res.steps_done),
             **{k: _finite_or_none(last[k]) for k in ("objective", "train_rmse", "train_mae", "val_rmse", "val_mae")
                if k in last},
+            **{k: _finite_or_none(v) for k, v in ranking.items()},
             "reason": str(getattr(res.reason, "value", res.reason) or ""),
             "message": res.message,
         },
@@ -233,6 +281,8 @@ def run_json(session: Session, timings: Mapping[str, float] | None = None, recs:
             "users": [r.users[i] for i in (f.cold_users if f.cold_users is not None else [])],
             "items": [r.items[i] for i in (f.cold_items if f.cold_items is not None else [])],
         }
+    if about is not None:
+        doc["ranking"] = about
     if recs is not None:
         doc["recommendations"] = {"per_user": int(top_n), "min_item_ratings": int(recs.min_ratings),
                                   "ranked_by": "score (unclipped R_hat); predicted is the score clipped to the scale"}
@@ -248,7 +298,7 @@ def results_npz(session: Session, recs: Recommendations) -> bytes:
         "R": r.to_dense(), "P": f.P, "Q": f.Q, "R_hat": f.predict(),
         "users": np.array(r.users, dtype=str), "items": np.array(r.items, dtype=str),
         "scale": np.array(r.scale), "history": res.history.arrays(),
-        "history_columns": np.array(HISTORY_COLUMNS, dtype=str),
+        "history_columns": np.array(res.history.columns, dtype=str),
         "rec_user": recs.user, "rec_rank": recs.rank, "rec_item": recs.item, "rec_predicted": recs.predicted,
         "rec_score": recs.score, "rec_item_ratings": recs.item_ratings,
     }
@@ -257,7 +307,7 @@ def results_npz(session: Session, recs: Recommendations) -> bytes:
     return npz_bytes(arrays)
 
 
-def session_recommendations(session: Session, top_n: int = 5, min_ratings: int = AUTO) -> Recommendations:
+def session_recommendations(session: Session, top_n: int = DEFAULT_TOP_N, min_ratings: int = AUTO) -> Recommendations:
     """The recommendations of a session's results: items not rated in training, thin items left out."""
     res = session.result
     if res is None:
@@ -265,7 +315,7 @@ def session_recommendations(session: Session, top_n: int = 5, min_ratings: int =
     return recommend(session.ratings, res.factors, top_n, train=session.train_entries(), min_ratings=min_ratings)
 
 
-def result_files(session: Session, *, top_n: int = 5, min_ratings: int = AUTO, full_precision: bool = False,
+def result_files(session: Session, *, top_n: int = DEFAULT_TOP_N, min_ratings: int = AUTO, full_precision: bool = False,
                  timings: Mapping[str, float] | None = None) -> dict[str, bytes]:
     """The result files of a session as name -> bytes, built in memory before anything is written."""
     res = session.result
@@ -283,12 +333,14 @@ def result_files(session: Session, *, top_n: int = 5, min_ratings: int = AUTO, f
     if f.user_bias is not None:
         texts["user_bias.csv"] = bias_csv(r.users, f.user_bias, "user", fp)
         texts["item_bias.csv"] = bias_csv(r.items, f.item_bias, "item", fp)
+    if len(session.held_out_cells):
+        texts[HELD_OUT_FILE] = held_out_csv(session, fp)
     out = {k: v.encode("utf-8") for k, v in texts.items()}
     out["results.npz"] = results_npz(session, recs)
     return out
 
 
-OWN_FILES = (*RESULT_FILES, *BIAS_FILES, SESSION_FILE, MANIFEST)
+OWN_FILES = (*RESULT_FILES, *BIAS_FILES, HELD_OUT_FILE, SESSION_FILE, MANIFEST)
 
 
 def manifest_bytes(files: Mapping[str, bytes]) -> bytes:
@@ -438,8 +490,8 @@ def _write_in_place(d: Path, files: dict[str, bytes], made: list[Path]) -> None:
         aside.unlink(missing_ok=True)
 
 
-def export_results(folder: str | os.PathLike[str], session: Session, *, top_n: int = 5, min_ratings: int = AUTO,
-                   full_precision: bool = False, timings: Mapping[str, float] | None = None,
+def export_results(folder: str | os.PathLike[str], session: Session, *, top_n: int = DEFAULT_TOP_N,
+                   min_ratings: int = AUTO, full_precision: bool = False, timings: Mapping[str, float] | None = None,
                    include_session: bool = False) -> list[Path]:
     """Write the result files (and ``session.mfstudio`` if asked) into ``folder``, with the
     manifest mfstudio-export.json last; all or nothing.

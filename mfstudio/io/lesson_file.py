@@ -82,8 +82,8 @@ def _copy(session: Session, keep_result: bool) -> Session:
     """A copy of ``session`` that later edits of the original do not reach (the ratings are immutable)."""
     r = session.result
     if r is not None and keep_result:
-        r = dataclasses.replace(r, params=dict(r.params), factors=r.factors.copy(),
-                                history=History.from_array(r.history.arrays(), cap=r.history.cap))
+        history = History.from_array(r.history.arrays(), cap=r.history.cap, columns=r.history.columns)
+        r = dataclasses.replace(r, params=dict(r.params), factors=r.factors.copy(), history=history)
     return dataclasses.replace(session, held_out_cells=session.held_out_cells.copy(), params=dict(session.params),
                                result=r if keep_result else None)
 

@@ -8,13 +8,18 @@ Layout (version 1)::
                  or "entries": [[row, col, value], ...],   (larger data)
                  "item_genres": [["Action", ...], ...]},   (optional: one list per item)
      "held_out": [[row, col], ...], "solver": "sgd", "params": {...},
-     "holdout_fraction": 0.0, "patience": null, "zeros_are_missing": true, "top_n": 5,
+     "holdout_fraction": 0.0, "patience": null, "zeros_are_missing": true, "top_n": 10,
+     "relevance": null,                                    (null: auto; files before it: auto)
      "result": null or {"solver", "params", "steps_done", "elapsed_s", "reason", "message",
+                        "relevant_from": 4.0 or null,       (the threshold of the ranking columns)
                         "factors": {"K", "P", "Q", "user_bias", "item_bias", "global_mean"},
                         "history": {"columns": [...], "rows": [[...], ...]}},
      "runs": [{"name", "visible", "solver", "params", "holdout", "patience", "top_n", "steps_done",
                "elapsed_s", "reason", "metrics": {"train_rmse": ..., ...}, "best_step", "history"}, ...]}
                                                            (optional: the runs table, oldest first)
+
+The history's columns are read by name: any of HISTORY_COLUMNS missing (an older file) is
+NaN, and the ranking metrics' four (``precision@10`` ... for one k) are kept when all are there.
 
 In number arrays ``null`` is NaN and the strings ``"Infinity"``/``"-Infinity"`` are
 the infinities (only where a value may be missing or infinite: the history), so the file
@@ -46,13 +51,15 @@ from typing import Any
 import numpy as np
 
 from mfstudio.core.errors import MFStudioError
-from mfstudio.core.params import HOLDOUT, PATIENCE, TOP_N
+from mfstudio.core.history import History, history_columns
+from mfstudio.core.params import HOLDOUT, PATIENCE, RELEVANCE, TOP_N
 from mfstudio.core.params import K as K_SPEC
+from mfstudio.core.ranking import ranking_k
 from mfstudio.core.ratings import MAX_CELLS, Ratings
 from mfstudio.core.runs import NAME_MAX_CHARS, RunRecord
 from mfstudio.core.session import RunResult, Session
 from mfstudio.core.solvers import Factors, get_solver
-from mfstudio.core.training import HISTORY_COLUMNS, History, StopReason
+from mfstudio.core.training import StopReason
 from mfstudio.io.errors import FileFormatError
 from mfstudio.io.files import read_bytes
 from mfstudio.io.session_json import MAX_GRID_CELLS, MAX_HISTORY_ROWS, document_from_bytes
@@ -333,8 +340,10 @@ def _result(name: str, res: Any, ratings: Ratings) -> RunResult:
     message = doc.text(doc.get(res, "message", (str,), "result", default=""), "result.message")
     if len(message) > MAX_MESSAGE_CHARS:
         raise doc.fail(f"'result.message' is longer than {MAX_MESSAGE_CHARS:,} characters")
+    relevant_from = None if res.get("relevant_from") is None else doc.number(res, "relevant_from", "result")
     return RunResult(solver=solver, params=params, factors=Factors(P, Q, biases[0], biases[1], gm), history=history,
-                     steps_done=int(steps), elapsed_s=elapsed, reason=reason, message=message)
+                     steps_done=int(steps), elapsed_s=elapsed, reason=reason, message=message,
+                     relevant_from=relevant_from)
 
 
 def _history(doc: _Doc, h: Any, where: str = "result.history") -> History:
@@ -352,15 +361,16 @@ def _history(doc: _Doc, h: Any, where: str = "result.history") -> History:
         raise doc.fail(f"'{where}.rows' must have one value per column")
     if raw.shape[0] and "step" not in cols:
         raise doc.fail(f"'{where}.columns' has no 'step'")
-    hist = np.full((raw.shape[0], len(HISTORY_COLUMNS)), np.nan)
-    for k, c in enumerate(HISTORY_COLUMNS):
+    columns = history_columns(ranking_k(cols))  # an older file's fewer columns are NaN
+    hist = np.full((raw.shape[0], len(columns)), np.nan)
+    for k, c in enumerate(columns):
         if c in cols:
             hist[:, k] = raw[:, cols.index(c)]
     step = hist[:, 0]
     if step.size and not (np.all(np.isfinite(step)) and np.all(step == np.round(step)) and step.min() >= 0
                           and step.max() <= MAX_STEP and np.all(np.diff(step) > 0)):
         raise doc.fail(f"'{where}' steps must be whole numbers from 0, each above the one before")
-    return History.from_array(hist)
+    return History.from_array(hist, columns=columns)
 
 
 def _runs(name: str, v: Any) -> list[RunRecord]:
@@ -479,6 +489,10 @@ def session_from_document(obj: Any, name: str = "The session file", *,
     if not TOP_N.contains(top_n):
         raise doc.fail(f"'top_n' must be a whole number from {TOP_N.show(TOP_N.minimum)} up to "
                        f"{TOP_N.show(TOP_N.maximum)}")
+    relevance = doc.get(obj, "relevance", (int, float), "session", default=None, nullable=True)  # null: auto
+    if relevance is not None and not (math.isfinite(relevance) and RELEVANCE.contains(relevance)):
+        raise doc.fail(f"'relevance' must be a number from {RELEVANCE.show(RELEVANCE.minimum)} up to "
+                       f"{RELEVANCE.show(RELEVANCE.maximum)}, or null (auto)")
     res = doc.get(obj, "result", (dict,), "session", default=None, nullable=True)
     result = None
     if res is not None:
@@ -500,7 +514,7 @@ def session_from_document(obj: Any, name: str = "The session file", *,
             notices.append(f"{name}: its saved runs {exc}; the session was opened without its runs table.")
     session = Session(ratings=ratings, held_out_cells=cells.astype(np.int64), solver=solver, params=params,
                       holdout=float(holdout), patience=patience, result=result, zeros_are_missing=zeros_missing,
-                      top_n=int(top_n), runs=runs)
+                      top_n=int(top_n), relevance=None if relevance is None else float(relevance), runs=runs)
     return session, notices
 
 

@@ -13,9 +13,9 @@ from typing import Any
 import numpy as np
 
 import mfstudio
+from mfstudio.core.history import HISTORY_COLUMNS
 from mfstudio.core.runs import RunRecord
 from mfstudio.core.session import Session
-from mfstudio.core.training import HISTORY_COLUMNS
 from mfstudio.io.atomic import atomic_write
 
 FORMAT_NAME = "mfstudio-session"
@@ -150,6 +150,7 @@ def session_to_dict(session: Session) -> dict[str, Any]:
         "patience": None if session.patience is None else int(session.patience),
         "zeros_are_missing": bool(session.zeros_are_missing),
         "top_n": int(session.top_n),
+        "relevance": None if session.relevance is None else float(session.relevance),
         "result": None,
     }
     res = session.result
@@ -162,6 +163,7 @@ def session_to_dict(session: Session) -> dict[str, Any]:
             "elapsed_s": float(res.elapsed_s),
             "reason": str(getattr(res.reason, "value", res.reason) or ""),
             "message": res.message,
+            "relevant_from": None if res.relevant_from is None else float(res.relevant_from),
             "factors": {
                 "K": f.K,
                 "P": f.P,
@@ -170,7 +172,7 @@ def session_to_dict(session: Session) -> dict[str, Any]:
                 "item_bias": f.item_bias,
                 "global_mean": float(f.global_mean),
             },
-            "history": {"columns": list(HISTORY_COLUMNS), "rows": res.history.arrays()},
+            "history": {"columns": list(res.history.columns), "rows": res.history.arrays()},
         }
     if session.runs:  # left out when there are none: the files before the runs table read the same
         doc["runs"] = [_run(r) for r in session.runs]
@@ -192,7 +194,9 @@ def _run(r: RunRecord) -> dict[str, Any]:
         "reason": r.reason,
         "metrics": {str(k): float(v) for k, v in r.metrics.items()},
         "best_step": None if r.best_step is None else int(r.best_step),
-        "history": {"columns": list(HISTORY_COLUMNS), "rows": np.asarray(r.history, dtype=np.float64)},
+        # the curves' columns (the ranking metrics' final values are in "metrics")
+        "history": {"columns": list(HISTORY_COLUMNS),
+                    "rows": np.asarray(r.history, dtype=np.float64)[:, :len(HISTORY_COLUMNS)]},
     }
 
 

@@ -40,9 +40,9 @@ def test_train_writes_results_and_a_session_the_window_can_open(tmp_path, rating
     code, stdout, stderr = run(["train", str(ratings_csv), "--k", "3", "--steps", "200", "--seed", "4",
                                 "--holdout", "0.2", "--top", "2", "--out", str(out)], capsys)
     assert code == 0, stderr
-    assert sorted(os.listdir(out)) == sorted([*mio.RESULT_FILES, "session.mfstudio", mio.MANIFEST])
+    assert sorted(os.listdir(out)) == sorted([*mio.RESULT_FILES, mio.HELD_OUT_FILE, "session.mfstudio", mio.MANIFEST])
     assert mio.verify_export(out) == []
-    assert "Wrote 9 files" in stdout and "step 200/200" in stderr
+    assert "Wrote 10 files" in stdout and "step 200/200" in stderr
     run_json = json.loads((out / "run.json").read_text())
     assert run_json["parameters"] == {"K": 3, "steps": 200, "alpha": 0.0002, "beta": 0.02, "tol": 0.001, "seed": 4}
     assert run_json["data"]["held_out"] == 2 and run_json["final"]["val_rmse"] is not None
@@ -214,7 +214,7 @@ def test_train_writes_a_script_that_reproduces_the_run(tmp_path, ratings_csv, ca
     code, stdout, err = run(["train", str(ratings_csv), "--solver", "biased-sgd", "--steps", "20", "--holdout", "0.25",
                              "--out", "out", "--script", "reproduce.py"], capsys)
     assert code == 0, err
-    assert "Wrote 11 files to out; `python reproduce.py` reproduces the run." in stdout
+    assert "Wrote 12 files to out; `python reproduce.py` reproduces the run." in stdout  # held_out.csv too
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     done = subprocess.run([sys.executable, str(tmp_path / "reproduce.py")], cwd=elsewhere, capture_output=True,
@@ -496,3 +496,79 @@ def test_a_rerun_keeps_the_sessions_hold_out_and_patience_unless_a_flag_override
         s = mio.load(out / "session.mfstudio").session
         assert (s.patience, s.held_out_cells.tolist()) == (patience, cells), flags
     assert "sets a patience of 3 steps but holds out no ratings" in err  # --holdout 0: said, not silently dropped
+
+
+# -- ranking metrics -------------------------------------------------------------------------------
+def _triples(tmp_path: Path) -> Path:
+    """40 users x 25 items, 400 ratings 1 to 5 from a planted model (numeric ids, so labels are the ids)."""
+    rng = np.random.default_rng(5)
+    cells = rng.choice(40 * 25, 400, replace=False)
+    taste = rng.normal(size=(40, 2)) @ rng.normal(size=(2, 25))
+    lines = ["user,item,rating"] + [
+        f"{c // 25 + 1},{c % 25 + 1},{int(np.clip(np.rint(3 + taste[c // 25, c % 25]), 1, 5))}" for c in cells]
+    p = tmp_path / "triples.csv"
+    p.write_text("\n".join(lines) + "\n")
+    return p
+
+
+def _rows(path: Path) -> list[list[str]]:
+    import csv
+
+    return list(csv.reader(path.open(encoding="utf-8")))
+
+
+def test_train_with_a_hold_out_writes_ranking_metrics_anyone_can_recompute(tmp_path, capsys):
+    from mfstudio.core.ranking import metric_names
+    from mfstudio.core.ratings import Observed
+    from tests.core.test_ranking import reference
+
+    src, out = _triples(tmp_path), tmp_path / "out"
+    code, stdout, stderr = run(["train", str(src), "--solver", "biased-sgd", "--k", "3", "--steps", "40",
+                                "--holdout", "0.2", "--full-precision", "--out", str(out)], capsys)
+    assert code == 0, stderr
+    names = list(metric_names(10))  # k = --top, 10 by default
+    run_json = json.loads((out / "run.json").read_text())
+    final = run_json["final"]
+    assert all(isinstance(final[n], float) for n in names) and ", precision@10 " in stdout
+    assert run_json["ranking"]["k"] == 10 and run_json["ranking"]["relevant_from"] == 4.0  # auto on 1 to 5
+    assert run_json["ranking"]["held_out_file"] == "held_out.csv" and "recall@k" in run_json["ranking"]["definitions"]
+    hist = _rows(out / "history.csv")
+    assert hist[0][-4:] == names and hist[-1][0] == "40" and all(hist[-1][-4:])
+    assert [float(x) for x in hist[-1][-4:]] == [final[n] for n in names]
+    assert any(row[-1] == "" for row in hist[1:])  # steps off the schedule hold nothing
+    held = _rows(out / "held_out.csv")
+    assert held[0] == ["user", "item", "rating"] and len(held) - 1 == run_json["data"]["held_out"] == 80
+    # recompute from the files alone: the held-out ratings out of the input are the training ones
+    users = [r[0] for r in _rows(out / "P.csv")[1:]]
+    items = _rows(out / "Q.csv")[0][1:]
+    R_hat = np.array([[float(x) for x in r[1:]] for r in _rows(out / "R_hat.csv")[1:]])
+    held_cells = {(r[0], r[1]): float(r[2]) for r in held[1:]}
+    train, val = [], []
+    for u, i, v in (line.split(",") for line in src.read_text().splitlines()[1:]):
+        (val if (u, i) in held_cells else train).append((users.index(u), items.index(i), float(v)))
+
+    def observed(cells):
+        a = np.array(cells)
+        return Observed(a[:, 0].astype(np.int64), a[:, 1].astype(np.int64), a[:, 2])
+
+    want = reference(R_hat, observed(train), observed(val), 10, 4.0)
+    assert [final[n] for n in names] == pytest.approx([want[n] for n in names], rel=1e-9)
+
+
+def test_train_takes_the_relevance_flag_and_the_session_keeps_it(tmp_path, capsys):
+    src, out = _triples(tmp_path), tmp_path / "out"
+    code, _, stderr = run(["train", str(src), "--steps", "20", "--holdout", "0.2", "--top", "5", "--relevance", "3",
+                           "--out", str(out), "--quiet"], capsys)
+    assert code == 0, stderr
+    run_json = json.loads((out / "run.json").read_text())
+    assert run_json["ranking"]["relevant_from"] == 3.0 and "precision@5" in run_json["final"]
+    s = mio.load(out / "session.mfstudio").session
+    assert s.relevance == 3.0 and s.result.relevant_from == 3.0 and "ndcg@5" in s.result.ranking
+    code, _, err = run(["train", str(src), "--holdout", "0.2", "--relevance", "high", "--out", str(out)], capsys)
+    assert code == 2 and err.strip() == "Bad value for --relevance: Relevant from must be a number or auto, not 'high'."
+    code, stdout, _ = run(["train", str(src), "--steps", "5", "--holdout", "0.2", "--relevance", "6",
+                           "--out", str(tmp_path / "none")], capsys)
+    assert code == 0 and "no ranking metrics: no held-out rating is 6 or more (set --relevance lower)" in stdout
+    code, _, _ = run(["train", str(src), "--steps", "5", "--out", str(tmp_path / "all")], capsys)  # no hold-out
+    assert code == 0 and not (tmp_path / "all" / "held_out.csv").exists()
+    assert "precision@10" not in json.loads((tmp_path / "all" / "run.json").read_text())["final"]

@@ -81,10 +81,14 @@ def test_patience_off_is_none_and_round_trips_through_text():
 
 
 def test_the_run_parameters_resolve_together():
-    assert resolve_run_params() == {"holdout": 0.0, "patience": None, "top_n": 5}
-    given = {"holdout": "0.25", "patience": 4, "top_n": 0}
-    assert resolve_run_params(given) == {"holdout": 0.25, "patience": 4, "top_n": 0}
-    with pytest.raises(ParameterError, match="^A run has no parameter 'share'; it takes holdout, patience, top_n.$"):
+    assert resolve_run_params() == {"holdout": 0.0, "patience": None, "top_n": 10, "relevance": None}
+    given = {"holdout": "0.25", "patience": 4, "top_n": 0, "relevance": "3.5"}
+    assert resolve_run_params(given) == {"holdout": 0.25, "patience": 4, "top_n": 0, "relevance": 3.5}
+    assert resolve_run_params({"relevance": "Auto"})["relevance"] is None  # the word for the automatic threshold
+    with pytest.raises(ParameterError, match="^Relevant from must be a number or auto, not 'high'.$"):
+        resolve_run_params({"relevance": "high"})
+    with pytest.raises(ParameterError,
+                       match="^A run has no parameter 'share'; it takes holdout, patience, relevance, top_n.$"):
         resolve_run_params({"share": 0.2})
     with pytest.raises(ParameterError, match="Recommendations per user must be from 0 up to 1,000; got 1,001."):
         resolve_run_params({"top_n": 1001})
@@ -99,10 +103,11 @@ def test_the_command_line_flags_are_built_from_the_declarations():
         help_text = actions[flag].help.replace("%%", "%")
         assert help_text.startswith(f"{spec.label}: {spec.help}")
         assert f"default {cli.common._default_help(spec)}" in help_text
-    assert [cli.flag_name(s) for s in RUN_PARAMS] == ["--holdout", "--patience", "--top"]
+    assert [cli.flag_name(s) for s in RUN_PARAMS] == ["--holdout", "--patience", "--top", "--relevance"]
     assert "Range 0 to below 1" in actions["--holdout"].help and "or the session's" in actions["--holdout"].help
     assert "Range 1 to 1,000,000,000, or off; default off" in actions["--patience"].help
-    assert "Range 0 to 1,000; default 5." in actions["--top"].help
+    assert "Range 0 to 1,000; default 10." in actions["--top"].help
+    assert "Range -1,000,000 to 1,000,000, or auto; default auto, or the session's." in actions["--relevance"].help
     for name, pairs in cli.param_specs().items():  # the solvers' flags, too
         assert cli.flag_name(pairs[0][1]) in actions, name
 

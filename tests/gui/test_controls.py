@@ -98,3 +98,47 @@ def test_the_patience_box_is_on_offer_only_with_a_hold_out_and_says_why_not(pane
     assert box.isEnabled()
     panel.set_cells_held_out(False)
     assert not box.isEnabled()
+
+
+def test_the_relevance_box_is_auto_by_default_takes_numbers_and_the_word(panel, qtbot):
+    from mfstudio.core.params import RELEVANCE
+
+    box = panel.relevance_box
+    assert box.objectName() == "relevanceThreshold" and box.accessibleName() == RELEVANCE.label == "Relevant from"
+    assert panel.relevance() is None and box.text() == "Auto"
+    tip = box.toolTip()
+    assert "Default: Auto" in tip and "precision@k = hits / k" in tip and "min(k, relevant)" in tip
+    assert "skipped" in tip and "held-out items included" in tip
+    for value in (3.5, -2.0, 1_000_000.0, None):
+        panel.set_relevance(value)
+        assert panel.relevance() == value
+    box.stepBy(1)  # up from Auto: 4, the automatic value on 1 to 5
+    assert panel.relevance() == 4.0
+    panel.set_cells_held_out(True)  # typing needs the box enabled
+    box.stepBy(2)
+    assert panel.relevance() == 5.0
+    box.lineEdit().selectAll()
+    qtbot.keyClicks(box.lineEdit(), "auto")
+    box.interpretText()
+    assert panel.relevance() is None
+    box.lineEdit().selectAll()
+    qtbot.keyClicks(box.lineEdit(), "3")
+    box.interpretText()
+    assert panel.relevance() == 3.0
+    panel.set_relevance(RELEVANCE.minimum)
+    box.stepBy(-1)  # below the range: Auto again
+    assert panel.relevance() is None
+
+
+def test_the_relevance_box_needs_ratings_held_out_and_no_run(panel):
+    box = panel.relevance_box
+    assert not box.isEnabled()  # nothing held out yet
+    panel.set_cells_held_out(True)
+    assert box.isEnabled()
+    panel.set_running(True)
+    assert not box.isEnabled()
+    panel.set_running(False)
+    assert box.isEnabled()
+    panel.set_cells_held_out(False)
+    assert not box.isEnabled()
+    assert box in panel.tab_chain()

@@ -216,3 +216,24 @@ def test_a_results_tables_export_command_reaches_the_exporter(qtbot, window, sav
     answer[0] = tmp_path / "q.csv"
     window.results.q_table.action_export.trigger()  # the table's context menu: Export as CSV…
     assert rows(tmp_path / "q.csv")[0] == ["k", "Item 1", "Item 2", "Item 3", "Item 4"]
+
+
+def test_export_results_with_a_hold_out_writes_held_out_csv_and_the_ranking_metrics(qtbot, desk, exporter, tmp_path):
+    from mfstudio.core import load_example
+
+    desk.document.load_ratings(load_example("movie-night"), title="Movie night")
+    desk.controls.holdout_box.setValue(25)
+    held = {(int(r), int(c)) for r, c in desk.document.grid_held_out_cells()}
+    end = desk.train(qtbot, solver="biased-sgd", steps=30)
+    out = tmp_path / "results"
+    names = {p.name for p in exporter.export_results(out)}
+    assert io.HELD_OUT_FILE in names and io.verify_export(out) == []
+    r = end.shown.ratings
+    lines = rows(out / io.HELD_OUT_FILE)
+    assert lines[0] == ["user", "item", "rating"]
+    assert {(r.users.index(u), r.items.index(i)) for u, i, _ in lines[1:]} == held
+    run = json.loads((out / "run.json").read_text(encoding="utf-8"))
+    assert run["final"]["precision@10"] == pytest.approx(end.snapshot.ranking["precision@10"])
+    assert rows(out / "history.csv")[0][-4:] == ["precision@10", "recall@10", "ndcg@10", "map@10"]
+    manifest = json.loads((out / io.MANIFEST).read_text(encoding="utf-8"))
+    assert io.HELD_OUT_FILE in {f["name"] for f in manifest["files"]}

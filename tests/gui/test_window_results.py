@@ -219,3 +219,23 @@ def test_r_hat_follows_the_ladder_and_the_tables_share_one_selection(qtbot, wind
     assert window.r_hat_model.value(1, 2) == full and window.result.factors is f  # the model itself never changed
     window.results.p_table.setCurrentIndex(window.p_model.index(3, 0))
     assert window.selection.current.user == 3 and window.selection.current.item is None
+
+
+def test_a_hold_out_shows_the_ranking_metrics_with_the_threshold_set_beside_it(qtbot, window):
+    from mfstudio.core.ranking import metric_names
+
+    box = find(window, "relevanceThreshold")
+    window.load_ratings(load_example("movie-night"), title="Movie night")
+    assert not box.isEnabled() and window.controls.relevance() is None  # nothing held out: no ranking metrics
+    window.controls.holdout_box.setValue(30)
+    assert box.isEnabled()
+    window.controls.set_relevance(3.0)
+    _train(qtbot, window, "biased-sgd", steps=60)
+    text = find(window, "runStatus").text()
+    ranking = window.result.ranking
+    assert set(ranking) == set(metric_names(10)) and window.result.relevant_from == 3.0
+    assert f"top 10: precision {ranking['precision@10']:.3f}, recall " in text
+    assert "NDCG@k" in find(window, "runStatus").toolTip()
+    assert window.current_session().relevance == 3.0
+    window.controls.holdout_box.setValue(0)
+    assert not box.isEnabled()

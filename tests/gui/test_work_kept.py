@@ -710,9 +710,9 @@ def test_tab_order_runs_grid_solver_parameters_seed_holdout_buttons_results(wind
         return seen
 
     expected = ["ratingGrid", "solverChooser", "param_K", "param_steps", "param_alpha", "param_beta", "param_tol",
-                "param_seed", "holdoutFraction", "patience", "trainButton", "continueButton", "stepButton",
-                "stepRatingButton", "pauseButton", "stopButton", "resetButton", "speedControl", "qt_tabwidget_tabbar",
-                "rHatTable", "pTable", "qTable",
+                "param_seed", "holdoutFraction", "relevanceThreshold", "patience", "trainButton", "continueButton",
+                "stepButton", "stepRatingButton", "pauseButton", "stopButton", "resetButton", "speedControl",
+                "qt_tabwidget_tabbar", "rHatTable", "pTable", "qTable",
                 "userBiasTable", "itemBiasTable", "minRatings", "topN", "recommendationsTable"]
     assert order() == expected
     box = window.controls.solver_box

@@ -24,8 +24,9 @@ def read_csv(path) -> list[list[str]]:
 def test_export_results_writes_every_file(tmp_path, session):
     out = tmp_path / "out"
     written = mio.export_results(out, session, top_n=2)
-    assert sorted(p.name for p in written) == sorted([*mio.RESULT_FILES, mio.MANIFEST])
-    assert sorted(os.listdir(out)) == sorted([*mio.RESULT_FILES, mio.MANIFEST])  # no temp files left
+    files = [*mio.RESULT_FILES, mio.HELD_OUT_FILE, mio.MANIFEST]  # the session holds two ratings out
+    assert sorted(p.name for p in written) == sorted(files)
+    assert sorted(os.listdir(out)) == sorted(files)  # no temp files left
     assert mio.verify_export(out) == []
     r, f = session.ratings, session.result.factors
     P = read_csv(out / "P.csv")
@@ -38,7 +39,8 @@ def test_export_results_writes_every_file(tmp_path, session):
     Rh = read_csv(out / "R_hat.csv")
     np.testing.assert_allclose(np.array([row[1:] for row in Rh[1:]], dtype=float), f.predict(), rtol=5e-6)
     hist = read_csv(out / "history.csv")
-    assert hist[0] == ["step", "objective", "train_rmse", "val_rmse", "elapsed_s"]
+    assert hist[0] == ["step", "objective", "train_rmse", "val_rmse", "elapsed_s",  # the training's k: 10
+                       "precision@10", "recall@10", "ndcg@10", "map@10"]
     assert hist[1][0] == "1" and hist[-1][0] == "30" and hist[1][3] != ""
     recs = read_csv(out / "recommendations.csv")
     assert recs[0] == ["user", "rank", "item", "predicted", "score", "item_ratings"] and recs[1][1] == "1"

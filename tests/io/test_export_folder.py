@@ -14,8 +14,8 @@ from mfstudio.io import atomic
 from mfstudio.io.export import OWN_FILES
 from tests.io.conftest import make_session
 
-SGD = [*mio.RESULT_FILES, mio.MANIFEST]
-BIASED = [*mio.RESULT_FILES, *mio.BIAS_FILES, mio.MANIFEST]
+SGD = [*mio.RESULT_FILES, mio.HELD_OUT_FILE, mio.MANIFEST]  # the runs hold ratings out
+BIASED = [*mio.RESULT_FILES, *mio.BIAS_FILES, mio.HELD_OUT_FILE, mio.MANIFEST]
 
 
 @pytest.fixture(scope="module")

@@ -10,6 +10,7 @@ import pytest
 
 import mfstudio.io as mio
 from mfstudio.core.examples import example_path
+from mfstudio.core.params import TOP_N
 from mfstudio.core.ratings import Ratings
 from mfstudio.core.session import Session
 from mfstudio.io import session_write as sw
@@ -19,7 +20,8 @@ from tests.io.conftest import make_session
 def assert_same_session(a: Session, b: Session) -> None:
     assert a.ratings == b.ratings
     np.testing.assert_array_equal(a.held_out_cells, b.held_out_cells)
-    assert (a.solver, a.params, a.holdout, a.patience) == (b.solver, b.params, b.holdout, b.patience)
+    assert (a.solver, a.params, a.holdout, a.patience, a.top_n, a.relevance) == (
+        b.solver, b.params, b.holdout, b.patience, b.top_n, b.relevance)
     assert (a.result is None) == (b.result is None)
     if a.result is not None:
         ra, rb = a.result, b.result
@@ -30,7 +32,8 @@ def assert_same_session(a: Session, b: Session) -> None:
             assert (x is None) == (y is None)
             if x is not None:
                 np.testing.assert_array_equal(x, y)
-        assert ra.factors.global_mean == rb.factors.global_mean
+        assert ra.factors.global_mean == rb.factors.global_mean and ra.relevant_from == rb.relevant_from
+        assert ra.history.columns == rb.history.columns
         np.testing.assert_array_equal(ra.history.arrays(), rb.history.arrays())
 
 
@@ -237,7 +240,7 @@ def test_top_n_is_kept_and_a_file_without_it_reads_the_default(tmp_path):
     doc = json.loads(mio.session_to_bytes(Session(ratings=r)))
     del doc["top_n"]  # a file written before sessions kept it
     p.write_text(json.dumps(doc))
-    assert mio.load_session(p)[0].top_n == 5
+    assert mio.load_session(p)[0].top_n == TOP_N.default == 10
     doc["top_n"] = 5000
     p.write_text(json.dumps(doc))
     with pytest.raises(mio.FileFormatError, match="top_n"):
@@ -302,3 +305,47 @@ def test_damaged_runs_are_dropped_with_a_notice_and_the_rest_opens(tmp_path, edi
         from mfstudio.io.session_file import session_from_document
 
         session_from_document(d, strict=True)
+
+
+def test_the_ranking_columns_threshold_and_relevance_round_trip(tmp_path):
+    from mfstudio.core.history import HISTORY_COLUMNS
+    from mfstudio.core.ranking import metric_names
+
+    s = make_session(steps=40)  # two ratings held out: the history has precision@10 ... map@10
+    s.relevance, s.result.relevant_from, s.top_n = 3.5, 3.5, 7
+    assert s.result.history.columns == HISTORY_COLUMNS + metric_names(10)
+    p = tmp_path / "s.mfstudio"
+    mio.save_session(p, s)
+    back = mio.load(p).session
+    assert_same_session(s, back)
+    assert set(back.result.ranking) == set(metric_names(10))
+
+
+def test_an_older_session_with_fewer_history_columns_still_opens(tmp_path):
+    from mfstudio.core.history import HISTORY_COLUMNS
+
+    s = make_session(steps=20)
+    doc = json.loads(mio.session_to_bytes(s))
+    h = doc["result"]["history"]
+    keep = ["step", "objective", "train_rmse", "val_rmse"]  # as an old file might list them, none of the ranking
+    h["rows"] = [[row[h["columns"].index(c)] for c in keep] for row in h["rows"]]
+    h["columns"] = keep
+    for key in ("relevance",):
+        del doc[key]
+    del doc["result"]["relevant_from"]
+    p = tmp_path / "old.mfstudio"
+    p.write_text(json.dumps(doc))
+    back, notices = mio.load_session(p)
+    assert notices == [] and back.relevance is None and back.result.relevant_from is None
+    assert back.result.history.columns == HISTORY_COLUMNS and back.result.ranking == {}
+    a = back.result.history.arrays()
+    assert a.shape == (20, 7) and np.isnan(a[:, 3]).all() and np.isnan(a[:, 5]).all()
+    np.testing.assert_array_equal(a[:, 4], s.result.history.column("val_rmse"))
+    doc["relevance"] = "high"
+    p.write_text(json.dumps(doc))
+    with pytest.raises(mio.FileFormatError, match="'session.relevance' has the wrong type"):
+        mio.load_session(p)
+    doc["relevance"] = 1e9
+    p.write_text(json.dumps(doc))
+    with pytest.raises(mio.FileFormatError, match="'relevance' must be a number from -1,000,000 up to 1,000,000"):
+        mio.load_session(p)

@@ -117,7 +117,8 @@ def assert_safe_to_show(s: Session) -> None:
         assert f.user_bias.shape == (n,) and f.item_bias.shape == (m,)
     assert f.predict().shape == (n, m)
     h = res.history.arrays()
-    assert h.ndim == 2 and h.shape[1] == len(HISTORY_COLUMNS)
+    assert h.ndim == 2 and h.shape[1] == len(res.history.columns) and res.history.columns[:7] == HISTORY_COLUMNS
+    assert len(res.history.columns) in (7, 11)
     step = h[:, 0]
     assert np.all(np.isfinite(step)) and np.all(step == np.round(step)) and np.all(np.diff(step) > 0)
     [int(x) for x in step]

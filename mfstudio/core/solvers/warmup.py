@@ -1,4 +1,4 @@
-"""Compile every solver's kernels ahead of use.
+"""Compile every solver's kernels (and the ranking metrics' loop) ahead of use.
 
 numba compiles a kernel on its first call and keeps the machine code in its cache
 (``cache=True``), so only the very first start on a machine pays (about 10 s for
@@ -16,6 +16,7 @@ import numpy as np
 
 _lock = threading.Lock()
 _ready: set[str] = set()
+_ranking_ready = False
 _no_child_compiling = threading.Event()
 _no_child_compiling.set()
 
@@ -62,12 +63,27 @@ def ensure_compiled(name: str) -> None:
         _ready.add(name)
 
 
+def ensure_ranking_compiled() -> None:
+    """Make sure the ranking metrics' loop (every run with a hold-out calls it) is compiled or loaded here."""
+    global _ranking_ready
+    if _ranking_ready:
+        return
+    _no_child_compiling.wait(timeout=600)
+    with _lock:
+        if not _ranking_ready:
+            from mfstudio.core.ranking import warm_up
+
+            warm_up()
+            _ranking_ready = True
+
+
 def compile_all() -> None:
-    """Compile (or load from the cache) the kernels of every solver."""
+    """Compile (or load from the cache) the kernels of every solver and the ranking metrics' loop."""
     from mfstudio.core.solvers import SOLVERS
 
     for name in SOLVERS:
         ensure_compiled(name)
+    ensure_ranking_compiled()
 
 
 if __name__ == "__main__":

@@ -1,15 +1,36 @@
-"""The run's status in the status bar: step of budget, objective, errors and speed, and a progress bar."""
+"""The run's status in the status bar: step of budget, objective, errors and speed, and a progress bar;
+with a hold-out also the ranking metrics (precision@k, recall@k, NDCG@k, MAP@k), their definitions in
+the tooltip."""
 
 from __future__ import annotations
+
+import math
+from collections.abc import Mapping
 
 from PySide6.QtCore import QObject, Slot
 from PySide6.QtWidgets import QLabel, QProgressBar, QStatusBar
 
 from mfstudio.core import RunResult, Snapshot
+from mfstudio.core.ranking import DEFINITIONS, METRICS, SHOWN, ranking_k
 from mfstudio.core.training import speed_text, status_parts
 from mfstudio.gui.experiment import Experiment, Progress, RunEnd, RunStart, Shown
 
 READY = "Ready: press Train"
+
+
+def ranking_text(ranking: Mapping[str, float]) -> str:
+    """``top 10: precision 0.059, recall 0.048, NDCG 0.070, MAP 0.029``; "" when they are not known (no hold-out,
+    a step not evaluated, or no user with a relevant held-out rating)."""
+    k = ranking_k(ranking)
+    if k is None or not any(math.isfinite(v) for v in ranking.values()):
+        return ""
+    return f"top {k}: " + ", ".join(f"{SHOWN[m]} {ranking[f'{m}@{k}']:.3f}" for m in METRICS)
+
+
+def _tooltip(parts: list[str]) -> str:
+    """The status line's tooltip: its parts, and the ranking metrics' definitions when they are shown."""
+    shown = any(p.startswith("top ") for p in parts)
+    return " · ".join(parts) + (f"\n\n{DEFINITIONS}" if shown else "")
 
 
 def result_status(r: RunResult) -> str:
@@ -18,7 +39,8 @@ def result_status(r: RunResult) -> str:
     if len(h) == 0:
         return f"Step {r.steps_done:,}"
     last = h[-1]
-    return " · ".join(status_parts(int(last[0]), None, last[1], last[2], last[4], words="window"))
+    parts = status_parts(int(last[0]), None, last[1], last[2], last[4], words="window")
+    return " · ".join(parts + ([ranking_text(r.ranking)] if ranking_text(r.ranking) else []))
 
 
 def progress_value(step: int, budget: int) -> int:
@@ -46,6 +68,7 @@ class RunStatus(QObject):
         status_bar.addPermanentWidget(self.label)
         status_bar.addPermanentWidget(self.bar)
         self._last: Snapshot | None = None
+        self._ranks = ""  # the ranking metrics last shown during this run (most steps are not evaluated)
         experiment.started.connect(self._on_started)
         experiment.progress.connect(self._on_progress)
         experiment.finished.connect(self._on_finished)
@@ -64,13 +87,18 @@ class RunStatus(QObject):
             parts.append(speed)
         if running and self.experiment.paused:
             parts.append("paused")
+        ranks = ranking_text(snap.ranking) or (self._ranks if running else "")  # a step not evaluated: the last
+        self._ranks = ranks
+        if ranks:
+            parts.append(ranks)
         self.label.setText(" · ".join(parts))
-        self.label.setToolTip(" · ".join(parts + ([speed] if speed and speed not in parts else [])))
+        self.label.setToolTip(_tooltip(parts + ([speed] if speed and speed not in parts else [])))
         self.bar.setValue(progress_value(snap.step, budget))
 
     @Slot(object)
     def _on_started(self, run: RunStart) -> None:
         self._last = None  # until this run reports, Pause has nothing of it to show
+        self._ranks = ""
 
     @Slot(object)
     def _on_progress(self, report: Progress) -> None:
@@ -86,7 +114,7 @@ class RunStatus(QObject):
         r = shown.result
         self.bar.setValue(progress_value(r.steps_done, int(r.params.get("steps", 1))))
         self.label.setText(result_status(r))
-        self.label.setToolTip("")
+        self.label.setToolTip(DEFINITIONS if ranking_text(r.ranking) else "")
 
     @Slot(object)
     def _on_reset(self, shown: Shown) -> None:

@@ -10,7 +10,7 @@ from PySide6.QtWidgets import QLabel, QProgressBar, QStatusBar
 
 from mfstudio.core import History, RunResult, Training, load_example
 from mfstudio.gui.experiment import Experiment, Shown
-from mfstudio.gui.views.status import READY, RunStatus, progress_value, result_status
+from mfstudio.gui.views.status import READY, RunStatus, progress_value, ranking_text, result_status
 from tests.gui.conftest import synthetic_ratings
 from tests.gui.test_experiment import request, run_to_end
 
@@ -48,12 +48,25 @@ def test_after_a_finished_run_the_label_starts_with_step_and_the_bar_is_full(qtb
     assert view.bar.value() == 1000
 
 
-def test_a_hold_out_adds_the_validation_error(qtbot, status):
+def test_a_hold_out_adds_the_validation_error_and_the_ranking_metrics(qtbot, status):
     ex, view = status
     r = load_example("example-1")
     cells = np.stack([r.observed.rows[:2], r.observed.cols[:2]], axis=1)
-    run_to_end(qtbot, ex, ex.train, request(r, steps=50, cells=cells))
-    assert "validation RMSE" in view.label.text()
+    end = run_to_end(qtbot, ex, ex.train, request(r, steps=50, cells=cells))
+    text = view.label.text()
+    assert "validation RMSE" in text
+    ranking = end.snapshot.ranking
+    assert text.endswith(" · " + ranking_text(ranking)) and "top 10: precision " in text
+    assert "precision@k = hits / k" in view.label.toolTip()  # the definitions
+    ex.show_loaded(end.shown)  # the same result opened from a file says the same
+    assert view.label.text().endswith(ranking_text(ranking)) and "recall@k" in view.label.toolTip()
+
+
+def test_ranking_text_shows_the_four_metrics_or_nothing():
+    ranking = {"precision@10": 0.05, "recall@10": 0.0211, "ndcg@10": 0.061, "map@10": 0.0304}
+    assert ranking_text(ranking) == "top 10: precision 0.050, recall 0.021, NDCG 0.061, MAP 0.030"
+    assert ranking_text(dict.fromkeys(ranking, math.nan)) == ""  # a step not evaluated, or no relevant rating
+    assert ranking_text({}) == ""
 
 
 def test_while_running_the_label_tells_the_step_the_speed_and_paused(qtbot, status):
