@@ -175,13 +175,14 @@ class Document(QObject):
         if result is not None:  # Session marks cold users/items on the factors: on a copy, not the ones shown
             result = dataclasses.replace(result, factors=copy.copy(result.factors), params=dict(result.params))
         return functools.partial(Session, ratings=ratings, held_out_cells=self.grid_held_out_cells(), result=result,
-                                 zeros_are_missing=self.grid_model.zeros_are_missing, **self._settings())
+                                 zeros_are_missing=self.grid_model.zeros_are_missing, runs=self.runs.saved(),
+                                 **self._settings())
 
     def _settings(self) -> dict[str, Any]:
         """The run settings the controls show, as a Session takes them (the parameters checked)."""
         c = self.controls
         return dict(solver=c.solver(), params=c.params(), holdout=c.holdout(), patience=c.patience(),
-                    top_n=self.experiment.top_n, relevance=c.relevance(), runs=self.runs.saved())
+                    top_n=self.experiment.top_n, relevance=c.relevance())
 
     # ------------------------------------------------------------------ loading
     def load_ratings(self, ratings: Ratings, *, title: str | None = None,

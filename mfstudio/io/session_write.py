@@ -13,7 +13,8 @@ from typing import Any
 import numpy as np
 
 import mfstudio
-from mfstudio.core.history import HISTORY_COLUMNS
+from mfstudio.core.history import HISTORY_COLUMNS, history_columns
+from mfstudio.core.ranking import ranking_k
 from mfstudio.core.runs import RunRecord
 from mfstudio.core.session import Session
 from mfstudio.io.atomic import atomic_write
@@ -194,9 +195,7 @@ def _run(r: RunRecord) -> dict[str, Any]:
         "reason": r.reason,
         "metrics": {str(k): float(v) for k, v in r.metrics.items()},
         "best_step": None if r.best_step is None else int(r.best_step),
-        # the curves' columns (the ranking metrics' final values are in "metrics")
-        "history": {"columns": list(HISTORY_COLUMNS),
-                    "rows": np.asarray(r.history, dtype=np.float64)[:, :len(HISTORY_COLUMNS)]},
+        "history": _run_history(r),
     }
 
 
@@ -222,3 +221,13 @@ def document_to_bytes(doc: dict[str, Any]) -> bytes:
 def save_session(path: str | os.PathLike[str], session: Session) -> None:
     """Write ``session`` to ``path`` atomically."""
     atomic_write(path, session_to_bytes(session))
+
+
+def _run_history(r: RunRecord) -> dict[str, Any]:
+    """A run's history by column name: the curves' columns, and the ranking metrics' when it has them."""
+    h = np.asarray(r.history, dtype=np.float64)
+    columns = history_columns(ranking_k(list(r.metrics)))
+    if h.ndim != 2 or h.shape[1] != len(columns):
+        columns, h = HISTORY_COLUMNS, h.reshape(-1, h.shape[-1] if h.ndim == 2 else len(HISTORY_COLUMNS))
+        h = h[:, :len(HISTORY_COLUMNS)]
+    return {"columns": list(columns), "rows": h}

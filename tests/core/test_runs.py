@@ -25,8 +25,9 @@ def test_a_record_holds_the_runs_settings_outcome_and_history():
     r = RunRecord.from_result(result, snap, holdout=0.2, patience=None, top_n=7)
     assert (r.solver, r.params, r.holdout, r.patience, r.top_n) == ("sgd", t.params, 0.2, None, 7)
     assert (r.steps_done, r.reason, r.seconds) == (400, "budget", snap.elapsed) and r.finished
-    assert r.metrics == {k: getattr(snap, k) for k in ERROR_METRICS}
-    assert r.history.shape == (400, len(HISTORY_COLUMNS))
+    assert r.metrics == {**{k: getattr(snap, k) for k in ERROR_METRICS}, **snap.ranking}
+    assert set(snap.ranking) == {"precision@10", "recall@10", "ndcg@10", "map@10"}  # the hold-out's ranking metrics
+    assert r.history.shape == (400, len(HISTORY_COLUMNS) + 4)
     val = r.history[:, HISTORY_COLUMNS.index("val_rmse")]
     assert r.best_step == int(r.history[np.argmin(val), 0])  # the lowest validation RMSE's step
     assert r.name == "" and r.visible and r.label_params() == {**t.params, "holdout": 0.2}
@@ -50,7 +51,8 @@ def test_results_read_back_take_their_errors_from_the_last_history_row():
     _t, _snap, result = finished(holdout=0.2)
     r = RunRecord.from_result(result)
     last = result.history.arrays()[-1]
-    assert r.metrics == {k: last[HISTORY_COLUMNS.index(k)] for k in ERROR_METRICS}
+    assert r.metrics == {**{k: last[HISTORY_COLUMNS.index(k)] for k in ERROR_METRICS}, **result.ranking}
+    assert len(result.ranking) == 4  # the hold-out's ranking metrics, from the history's last row
 
 
 def test_ranking_metrics_come_with_the_snapshot_when_it_carries_them():
@@ -59,7 +61,8 @@ def test_ranking_metrics_come_with_the_snapshot_when_it_carries_them():
                              ranking={"precision@10": 0.25, "ndcg@10": 0.5})
     r = RunRecord.from_result(result, ranked)
     assert r.metrics["precision@10"] == 0.25 and r.metrics["ndcg@10"] == 0.5
-    plain = RunRecord.from_result(result, snap)
+    _t, snap_plain, result_plain = finished()  # no hold-out: no ranking metrics
+    plain = RunRecord.from_result(result_plain, snap_plain)
     assert metric_keys([plain, r]) == [*ERROR_METRICS, "precision@10", "ndcg@10"]
     assert metric_keys([plain]) == list(ERROR_METRICS)
 

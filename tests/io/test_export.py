@@ -214,12 +214,13 @@ def test_the_runs_table_as_csv_has_a_column_per_parameter_and_metric_and_safe_na
     rows = list(csv.reader(io.StringIO(p.read_text("utf-8"))))
     assert rows[0] == ["name", "solver", "K", "alpha", "beta", "steps", "tol", "seed", "holdout", "patience", "top_n",
                        "steps_done", "seconds", "stop_reason", "train_rmse", "val_rmse", "train_mae", "val_mae",
-                       "best_val_step", "ndcg@10"]
+                       "best_val_step", "precision@10", "recall@10", "ndcg@10", "map@10"]
     head = rows[0]
     first, second = (dict(zip(head, r)) for r in rows[1:])
     assert first["name"] == "'=HYPERLINK(1)" and second["name"] == "sgd K=2, seed 3"  # neutralised, quoted
     assert (first["K"], first["steps"], first["seed"], first["steps_done"]) == ("2", "30", "3", "30")
     assert first["patience"] == "" and second["patience"] == "3" and second["holdout"] == "0.25"
-    assert first["ndcg@10"] == "" and second["ndcg@10"] == "0.75" and first["stop_reason"] == s.result.reason
+    assert float(first["ndcg@10"]) == pytest.approx(plain.metrics["ndcg@10"], rel=1e-5)  # the hold-out's
+    assert second["ndcg@10"] == "0.75" and first["stop_reason"] == s.result.reason
     assert float(first["train_rmse"]) == pytest.approx(s.result.history.arrays()[-1, 2], rel=1e-5)
     assert first["best_val_step"] == str(plain.best_step)

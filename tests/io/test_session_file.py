@@ -290,7 +290,8 @@ def test_a_session_without_runs_reads_with_none_and_writes_no_runs_key(tmp_path,
     (lambda d: d["runs"][1].update(patience=0), "'runs[1].patience' must be a whole number from 1"),
     (lambda d: d["runs"][0]["metrics"].update(val_rmse="low"), "'runs[0].metrics.val_rmse' has the wrong type"),
     (lambda d: d["runs"][0].update(name="x" * 201), "'runs[0].name' is longer than 200 characters"),
-    (lambda d: d["runs"][0]["history"].update(rows=[[2, 1, 1, 1, 1, 1, 0], [1, 1, 1, 1, 1, 1, 0]]),
+    (lambda d: d["runs"][0]["history"].update(columns=d["runs"][0]["history"]["columns"][:7],
+                                              rows=[[2, 1, 1, 1, 1, 1, 0], [1, 1, 1, 1, 1, 1, 0]]),
      "'runs[0].history' steps must be whole numbers"),
 ])
 def test_damaged_runs_are_dropped_with_a_notice_and_the_rest_opens(tmp_path, edit, pattern):

@@ -71,7 +71,8 @@ def test_every_run_is_a_row_with_fixed_decimals_and_why_it_stopped(setup):
     assert table.table.objectName() == "runsTable" and table.model.rowCount() == 3
     heads = [table.model.headerData(c, Qt.Orientation.Horizontal) for c in range(table.model.columnCount())]
     assert heads == ["Show", "Run", "Solver", "Steps", "Seconds", "Stopped", "Train RMSE", "Val RMSE", "Train MAE",
-                     "Val MAE", "Best step", "Hold-out", "Patience", "Parameters"]
+                     "Val MAE", "Best step", "Precision@10", "Recall@10", "NDCG@10", "MAP@10", "Hold-out", "Patience",
+                     "Parameters"]
     early = records[2]
     assert early.early_stopped
     assert shown(table, "reason") == ["step budget", "step budget", "early stop"]
