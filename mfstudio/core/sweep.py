@@ -303,6 +303,9 @@ def _init_worker(spec: SweepSpec, queue: Any, stop: Any) -> None:
     except (ValueError, OSError):
         pass
     _worker.update(spec=spec, queue=queue, stop=stop, points=spec.points())
+    from mfstudio.core.solvers.warmup import ensure_compiled
+
+    ensure_compiled(spec.solver)  # load the kernels once, before any point's clock starts
 
 
 def _run_task(index: int, fold: int) -> FoldResult:
@@ -343,7 +346,7 @@ class Sweep:
     def __init__(self, spec: SweepSpec, jobs: int | None = None) -> None:
         spec.check()
         self.spec = spec
-        self.jobs = int(JOBS.validate(jobs) or default_jobs())
+        self.jobs = default_jobs() if jobs is None else int(JOBS.validate(jobs))
         self.points = spec.points()
         self.results: dict[int, PointResult] = {}
         self.errors: list[str] = []  # workers that failed other than with a point's own sentence

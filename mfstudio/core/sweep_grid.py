@@ -32,12 +32,14 @@ VALUES_HELP = ("a list (1,2,5,10), a linear grid from:to:n (1:10:4 is 1, 4, 7, 1
 @dataclass(frozen=True)
 class Axis:
     """One swept parameter: its declared ``name`` ("K"), the ``label`` it was given as ("k", a CSV column),
-    its checked ``values`` in the order given, and whether they are log-spaced (the chart's x axis)."""
+    its checked ``values`` in the order given, whether they are log-spaced (the chart's x axis), and the
+    declaration's ``title`` ("Latent features (K)", for the chart)."""
 
     name: str
     label: str
     values: tuple[Any, ...]
     log: bool = False
+    title: str = ""
 
 
 @dataclass(frozen=True)
@@ -165,7 +167,7 @@ def make_axis(solver: str, name: str, values: str | Sequence[Any]) -> Axis:
             raise ParameterError(f"{spec.name} lists {value_text(v)} twice; give each value once.")
         seen.add(v)
     log = isinstance(values, str) and values.strip().lower().endswith("log") or looks_log(vals)
-    return Axis(spec.name, name.strip().lstrip("-") or spec.name, tuple(vals), bool(log))
+    return Axis(spec.name, name.strip().lstrip("-") or spec.name, tuple(vals), bool(log), spec.label)
 
 
 def check_axes(axes: Sequence[Axis]) -> None:
