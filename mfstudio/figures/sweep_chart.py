@@ -42,7 +42,7 @@ def draw_sweep(fig: Figure, axes: Sequence[Axis], results: Sequence[PointResult]
         _draw_heatmap(fig, axes[0], axes[1], results)
     if title:
         fig.suptitle(title, fontsize=10)
-    fig.tight_layout(rect=(0, 0, 1, 0.95) if title else None)
+    fig.set_layout_engine("constrained")  # laid out again at every draw, so a resized window stays tidy
 
 
 def _draw_line(fig: Figure, a: Axis, results: Sequence[PointResult]) -> None:
@@ -83,8 +83,10 @@ def _draw_line(fig: Figure, a: Axis, results: Sequence[PointResult]) -> None:
             pad = (hi - lo) * 0.05 or max(abs(lo) * 0.1, 0.5)
             ax.set_xlim(lo - pad, hi + pad)
         if len(values) <= 12:
+            labels = [value_text(v) for v in a.values]
+            crowded = sum(len(t) for t in labels) > 48  # long labels side by side would run into each other
             ax.set_xticks(values)
-            ax.set_xticklabels([value_text(v) for v in a.values], fontsize=8)
+            ax.set_xticklabels(labels, fontsize=8, rotation=30 if crowded else 0, ha="right" if crowded else "center")
             ax.minorticks_off()
     if not ok:
         ax.text(0.5, 0.5, "no point has finished yet", transform=ax.transAxes, ha="center", va="center",
@@ -118,22 +120,27 @@ def _draw_heatmap(fig: Figure, ay: Axis, ax_: Axis, results: Sequence[PointResul
     ax.set_facecolor("#eeeeee")  # points not finished yet
     finite = val[np.isfinite(val)]
     mid = float(np.mean([finite.min(), finite.max()])) if finite.size else 0.0
-    if ny <= CELL_TEXT_MAX and nx <= CELL_TEXT_MAX:
-        size = 8 if max(nx, ny) <= 6 else 6.5
+    size = 8 if max(nx, ny) <= 6 else 6.5
+    w_pt, h_pt = (x * 72 for x in fig.get_size_inches())
+    cell_w, cell_h = 0.7 * w_pt / nx, 0.7 * h_pt / ny  # about: the axes take some 70 % of the figure
+    show_val = ny <= CELL_TEXT_MAX and nx <= CELL_TEXT_MAX and cell_w > 0.62 * size * 5 and cell_h > 1.4 * size
+    show_train = show_val and cell_w > 0.62 * size * 13 and cell_h > 2.8 * size  # "train 0.00179" beneath
+    if show_val:
         for i in range(ny):
             for j in range(nx):
                 if failed[i, j]:
-                    ax.text(j, i, "×\ndiverged", ha="center", va="center", fontsize=size, color=FAILED_COLOUR)
+                    text = "×\ndiverged" if show_train else "×"
+                    ax.text(j, i, text, ha="center", va="center", fontsize=size, color=FAILED_COLOUR)
                 elif math.isfinite(val[i, j]):
                     colour = "white" if val[i, j] > mid else "black"  # viridis_r: dark for large values
-                    text = _num(val[i, j]) + (f"\ntrain {_num(train[i, j])}" if max(nx, ny) <= 6 else "")
+                    text = _num(val[i, j]) + (f"\ntrain {_num(train[i, j])}" if show_train else "")
                     ax.text(j, i, text, ha="center", va="center", fontsize=size, color=colour)
     best = best_point(results)
     if best is not None:
         i, j = best.index // nx, best.index % nx
         ax.add_patch(Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, edgecolor=BEST_COLOUR, linewidth=3))
-        ax.set_title(f"best: {ay.label} = {value_text(best.values[0])}, {ax_.label} = {value_text(best.values[1])}"
-                     f" (validation RMSE {_num(best.val_rmse)}, red box)", fontsize=9)
+        ax.set_title(f"best (red box): {ay.label} = {value_text(best.values[0])}, {ax_.label} = "
+                     f"{value_text(best.values[1])}\nvalidation RMSE {_num(best.val_rmse)}", fontsize=9)
     elif not finite.size:
         ax.set_title("no point has finished yet", fontsize=9, color=FAILED_COLOUR)
 

@@ -312,6 +312,12 @@ class MainWindow(QMainWindow):
         """Stop the run (within a fraction of a second); its results are kept."""
         self.experiment.stop()
 
+    @Slot()
+    def open_sweep(self) -> None:
+        """Training ▸ Sweep…: the sweep window (gui/sweep_panel.py) over the grid and the controls."""
+        from mfstudio.gui.sweep_panel import open_sweep_window
+        open_sweep_window(self)
+
     def continue_blocker(self) -> str:
         """Why Continue cannot go on from the current model now ("" when it can)."""
         try:
