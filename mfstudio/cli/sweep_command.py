@@ -244,7 +244,9 @@ def sweep(argv: Sequence[str]) -> int:
     where = f"Wrote {', '.join(p.name for p in written)} to {out}."
     if interrupted:
         _say(quiet, f"Stopped: {len(results)} of {len(sweeper.points)} points finished.", sys.stderr)
-    if best is None:
+    if best is None and not results:
+        print(f"No point finished. {where}")
+    elif best is None:
         print(f"No point trained to a validation RMSE (each diverged or failed); see {SWEEP_CSV}. {where}")
     else:
         spread = f" ± {best.spread['val_rmse']:.2g}" if best.folds else ""

@@ -377,15 +377,26 @@ class Sweep:
         ctx = multiprocessing.get_context("spawn")
         self._queue, self._stop_event = ctx.Queue(), ctx.Event()
         tasks = [(p.index, f) for p in self.points for f in range(self.spec.n_folds)]
-        with _children_ignore_sigint():
-            self._pool = ProcessPoolExecutor(self.n_workers, mp_context=ctx, initializer=_init_worker,
-                                             initargs=(self.spec, self._queue, self._stop_event))
-            self._futures = {self._pool.submit(_run_task, i, f): (i, f) for i, f in tasks}
-        # private, but the only way to reach the workers: they are started by now (one per submit up to jobs)
-        self._procs = list(getattr(self._pool, "_processes", {}).values())
-        self._manager = getattr(self._pool, "_executor_manager_thread", None)
+        try:
+            with _children_ignore_sigint():
+                self._pool = ProcessPoolExecutor(self.n_workers, mp_context=ctx, initializer=_init_worker,
+                                                 initargs=(self.spec, self._queue, self._stop_event))
+                for i, f in tasks:
+                    self._futures[self._pool.submit(_run_task, i, f)] = (i, f)
+                    self._find_workers()
+        except BaseException:  # a worker could not be started (no memory, too many processes): none stays behind
+            self._find_workers()
+            self.close(0.0)
+            raise
         if self.stopped:  # stopped before it started
             self.stop()
+
+    def _find_workers(self) -> None:
+        """The pool's worker processes and its managing thread (private to it, but the only way to reach them;
+        a worker is started by each submit until there are ``jobs``)."""
+        procs = getattr(self._pool, "_processes", None) or {}
+        self._procs = list(dict.fromkeys([*self._procs, *procs.values()]))
+        self._manager = getattr(self._pool, "_executor_manager_thread", None) or self._manager
 
     @property
     def running(self) -> bool:
@@ -440,7 +451,7 @@ class Sweep:
                 time.sleep(0.02)
             self._terminate()
             if self._manager is not None:
-                self._manager.join(timeout)
+                self._manager.join(max(timeout, 1.0))
             self._pending.extend(self.poll())
             self._queue.close()
             self._queue.join_thread()

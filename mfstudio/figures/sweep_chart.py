@@ -36,13 +36,13 @@ def _num(v: float) -> str:
 def draw_sweep(fig: Figure, axes: Sequence[Axis], results: Sequence[PointResult], *, title: str = "") -> None:
     """Draw the chart of ``results`` (the points finished so far) into ``fig``, clearing it first."""
     fig.clear()
+    fig.set_layout_engine("constrained")  # laid out again at every draw, so a resized window stays tidy
     if len(axes) == 1:
         _draw_line(fig, axes[0], results)
     else:
         _draw_heatmap(fig, axes[0], axes[1], results)
     if title:
         fig.suptitle(title, fontsize=10)
-    fig.set_layout_engine("constrained")  # laid out again at every draw, so a resized window stays tidy
 
 
 def _draw_line(fig: Figure, a: Axis, results: Sequence[PointResult]) -> None:

@@ -257,3 +257,22 @@ def test_close_without_stop_leaves_no_process():
     pids = [p.pid for p in sweep._procs]
     sweep.close()
     assert no_children_left(pids) and sweep.finished
+
+
+def test_a_worker_that_cannot_be_started_leaves_no_other_behind(monkeypatch):
+    import mfstudio.core.sweep as sweep_module
+
+    class Failing(sweep_module.ProcessPoolExecutor):
+        calls = 0
+
+        def submit(self, *args, **kwargs):
+            Failing.calls += 1
+            if Failing.calls == 2:
+                raise OSError("no more processes")
+            return super().submit(*args, **kwargs)
+
+    monkeypatch.setattr(sweep_module, "ProcessPoolExecutor", Failing)
+    sweep = Sweep(spec_of({"K": "1,2,3"}), jobs=2)
+    with pytest.raises(OSError):
+        sweep.start()
+    assert len(sweep._procs) == 1 and no_children_left([p.pid for p in sweep._procs])
