@@ -1,6 +1,7 @@
 """The ``mfstudio`` command: no sub-command opens the window; ``train`` runs headless; ``explain`` takes one
 prediction of a trained model apart; ``recommend`` lists the best items for a new person (folded in from a few
-ratings) or a user of the data; ``similar`` lists the items (users) most like one.
+ratings) or a user of the data; ``similar`` lists the items (users) most like one; ``sweep`` trains one model per
+combination of one or two parameters' values, in parallel, and charts their validation errors.
 
 ``mfstudio train`` builds its flags from the parameter declarations (mfstudio.core.params and
 the solvers'), so a new parameter appears here (with its help text and range) without touching this file.
@@ -31,6 +32,7 @@ from mfstudio.cli.common import (  # noqa: F401  (the names the package has alwa
 from mfstudio.cli.explain_command import explain, explain_parser  # noqa: F401
 from mfstudio.cli.recommend_command import recommend, recommend_parser  # noqa: F401
 from mfstudio.cli.similar_command import similar, similar_parser  # noqa: F401
+from mfstudio.cli.sweep_command import sweep, sweep_parser  # noqa: F401
 from mfstudio.cli.train_command import train, train_parser  # noqa: F401
 from mfstudio.core.errors import MFStudioError
 
@@ -47,6 +49,8 @@ examples:
   mfstudio recommend results --rate "B=5" --rate "D=1"   recommendations for a new person from their ratings
   mfstudio recommend results --user u1 --top 3           the best items for a user of the data
   mfstudio similar results --item B --by dot             the items most like B
+  mfstudio sweep ratings.csv --param K=1,2,5,10 --param beta=0.01:1:5log --holdout 0.2 --out sweep
+                                             train every combination in parallel, chart the validation RMSE
 """
 
 
@@ -125,6 +129,8 @@ def main(argv: list[str] | None = None) -> int:
             return recommend(argv[1:])
         if argv and argv[0] == "similar":
             return similar(argv[1:])
+        if argv and argv[0] == "sweep":
+            return sweep(argv[1:])
         return open_window(argv)
     except SystemExit as exc:  # --help and --version print and stop
         return exc.code if isinstance(exc.code, int) else EXIT_OK

@@ -8,6 +8,7 @@ import math
 import os
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, NoReturn, TextIO
 
@@ -105,7 +106,7 @@ def run_flags(args: argparse.Namespace) -> dict[str, Any]:
     declaration; one not given is left out (the session's or the default applies)."""
     out: dict[str, Any] = {}
     for spec in RUN_PARAMS:
-        given = getattr(args, f"run_{spec.name}")
+        given = getattr(args, f"run_{spec.name}", None)  # a command without the flag (sweep has no --top)
         if given is None:
             continue
         try:
@@ -191,7 +192,9 @@ def read_init(path: str, K: int | None, shape: tuple[int, int] | None = None) ->
     return f
 
 
-def _check_out_dir(out: str) -> Path:
+def _check_out_dir(out: str, check: Callable[[Path], Any] | None = None) -> Path:
+    """The --out folder, refused with one sentence unless it can be written; ``check`` looks at the files the
+    command will replace there (by default the result files of ``mfstudio train``)."""
     if not out.strip():
         raise UsageError("--out is empty; give the folder to write the results into, e.g. --out results.")
     d = Path(out)
@@ -204,9 +207,9 @@ def _check_out_dir(out: str) -> Path:
         raise UsageError(f"Cannot make the folder {out}: {probe} is a file; choose another --out folder.")
     if not os.access(probe, os.W_OK | os.X_OK):
         raise UsageError(f"Cannot write into {probe} (no permission); choose another --out folder.")
-    from mfstudio.io.export import check_export_folder
-
-    check_export_folder(d)  # a read-only result file is refused now, not after a long training
+    if check is None:
+        from mfstudio.io.export import check_export_folder as check
+    check(d)  # a read-only result file is refused now, not after a long training
     return d
 
 

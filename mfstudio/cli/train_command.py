@@ -8,7 +8,9 @@ import signal
 import sys
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -35,6 +37,10 @@ from mfstudio.cli.common import (
 )
 from mfstudio.core.params import HOLDOUT, PATIENCE, RELEVANCE, TOP_N
 from mfstudio.core.solvers import SOLVERS
+
+if TYPE_CHECKING:
+    from mfstudio.core.session import Session
+    from mfstudio.core.solvers import Factors
 
 TRAIN_EXAMPLES = """\
 examples:
@@ -64,14 +70,9 @@ results to 1e-9. It is written after DIR's files.
 """
 
 
-def train_parser() -> _Parser:
-    """The parser of ``mfstudio train``."""
-    p = _Parser(
-        prog="mfstudio train",
-        description="Train a matrix factorization R ≈ P·Q without the window and write the results to a folder.",
-        epilog=TRAIN_EXAMPLES,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+def add_training_arguments(p: argparse.ArgumentParser) -> None:
+    """The flags that say what to train: INPUT, --solver, every parameter's flag, --holdout, --patience, --init,
+    --keep-zeros and --format (``mfstudio train`` and ``mfstudio sweep`` share them)."""
     p.add_argument("input", metavar="INPUT",
                    help="ratings: a matrix or user,item,rating CSV/TSV, an .npz with array R, a .mfstudio session, "
                         "or a MovieLens download (its folder, .zip or ratings file; films are labelled by title)")
@@ -90,6 +91,17 @@ def train_parser() -> _Parser:
                    help="in a matrix file, 0 is a rating (by default 0 means not rated, as in the notebook)")
     p.add_argument("--format", choices=FORMAT_CHOICES, default="auto", metavar="FMT",
                    help=f"the input format: {', '.join(FORMAT_CHOICES)}; default auto (detected)")
+
+
+def train_parser() -> _Parser:
+    """The parser of ``mfstudio train``."""
+    p = _Parser(
+        prog="mfstudio train",
+        description="Train a matrix factorization R ≈ P·Q without the window and write the results to a folder.",
+        epilog=TRAIN_EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    add_training_arguments(p)
     p.add_argument(flag_name(TOP_N), dest=f"run_{TOP_N.name}", metavar=RUN_METAVARS[TOP_N.name],
                    help=_run_param_help(TOP_N))
     p.add_argument("--min-ratings", metavar="M", default="auto",
@@ -105,37 +117,46 @@ def train_parser() -> _Parser:
     return p
 
 
+@dataclass
+class TrainingSetup:
+    """What the training flags and INPUT make of a run, before its Training is built: ``Training(session.ratings,
+    solver, params, holdout=holdout, init=init, patience=patience, top_n=..., relevance=relevance)``."""
 
-def train(argv: Sequence[str]) -> int:
-    """``mfstudio train``: load, check, train, then write every result file at once."""
-    from mfstudio import io as mio
-    from mfstudio.core.session import RunResult, Session
+    session: Session  # the input, as a session (a rating file is one without settings)
+    solver: str
+    params: dict[str, Any]  # the session's (same solver) overridden by the flags given, each checked
+    holdout: float | np.ndarray | None  # the flag's share, else the session's cells or share (split_source)
+    init: Factors | None
+    patience: int | None
+    loaded_at: float  # time.perf_counter() when INPUT was read
+    relevance: float | None = None  # the ranking metrics' threshold: the flag (auto: None), else the session's
+
+
+def check_training_flags(args: argparse.Namespace) -> dict[str, Any]:
+    """The checks that need no input: the solver's name and the run's flags (as :func:`run_flags` gives them)."""
     from mfstudio.core.solvers import get_solver
-    from mfstudio.core.training import Control, StopReason, Training
 
-    args = train_parser().parse_args(list(argv))
-    quiet = args.quiet
-    t_start = time.perf_counter()
-    # everything a user can get wrong is checked before the (possibly long) training
     if args.solver is not None:
         get_solver(args.solver)
-    run = run_flags(args)
+    return run_flags(args)
+
+
+def setup_training(args: argparse.Namespace, run: dict[str, Any], quiet: bool, *,
+                   folds: int | None = None) -> TrainingSetup:
+    """Read INPUT and settle the solver, its parameters, the starting factors, the hold-out and the patience
+    from the flags and the session, by the rules ``mfstudio train`` has always had; notes go to stderr.
+    With ``folds`` (a sweep's cross-validation) each fold is held out in turn, so patience has ratings to watch."""
+    from mfstudio import io as mio
+
     holdout: float | None = run.get("holdout")  # None: not given, the session's applies
     patience: int | None = run.get("patience")  # None: not given (the session's applies), or off
-    top = run.get("top_n")  # None: not given, the session's applies
-    min_ratings = 0 if args.min_ratings.strip().lower() == "auto" else \
-        _whole(args.min_ratings, "--min-ratings", 1, "of training ratings of at least 1, or auto")
-    out = _check_out_dir(args.out)
-    script = None if args.script is None else _check_script_path(args.script, out)
     fmt = None if args.format == "auto" else args.format
     loaded = mio.load(args.input, keep_zeros=args.keep_zeros, fmt=fmt)
-    t_loaded = time.perf_counter()
+    loaded_at = time.perf_counter()
     for note in loaded.notices:
         _say(quiet, f"Note: {note}", sys.stderr)
     src = loaded.session
     ratings = src.ratings
-    if top is None:
-        top = src.top_n
     solver = args.solver or src.solver or "sgd"
     base = dict(src.params) if solver == src.solver else {}
     params = solver_params(args, solver, base)
@@ -147,18 +168,44 @@ def train(argv: Sequence[str]) -> int:
             params["K"] = init.K
     split_arg = src.split_source(holdout)  # the flag, else the session's cells, else its share
     if "patience" not in run and src.patience is not None:
-        if split_arg is None:
+        if split_arg is None and not folds:
             # the session's setting, not a flag the user gave: say so and train without it
             _say(quiet, f"Note: {Path(args.input).name} sets a patience of {src.patience} steps but holds out no "
                         "ratings to watch, so training runs without it; add --holdout (e.g. 0.2) to use it.",
                  sys.stderr)
         else:
             patience = src.patience
-    if patience is not None and split_arg is None:
+    if patience is not None and split_arg is None and not folds:
         raise UsageError("--patience needs a hold-out to watch; add --holdout (e.g. 0.2) or leave out --patience.")
     relevance = run["relevance"] if "relevance" in run else src.relevance  # the flag (auto: None), else the session's
-    training = Training(ratings, solver, params, holdout=split_arg, init=init, patience=patience, top_n=top,
-                        relevance=relevance)
+    return TrainingSetup(src, solver, params, split_arg, init, patience, loaded_at, relevance)
+
+
+def train(argv: Sequence[str]) -> int:
+    """``mfstudio train``: load, check, train, then write every result file at once."""
+    from mfstudio import io as mio
+    from mfstudio.core.session import RunResult, Session
+    from mfstudio.core.training import Control, StopReason, Training
+
+    args = train_parser().parse_args(list(argv))
+    quiet = args.quiet
+    t_start = time.perf_counter()
+    # everything a user can get wrong is checked before the (possibly long) training
+    run = check_training_flags(args)
+    holdout: float | None = run.get("holdout")  # None: not given, the session's applies
+    top = run.get("top_n")  # None: not given, the session's applies
+    min_ratings = 0 if args.min_ratings.strip().lower() == "auto" else \
+        _whole(args.min_ratings, "--min-ratings", 1, "of training ratings of at least 1, or auto")
+    out = _check_out_dir(args.out)
+    script = None if args.script is None else _check_script_path(args.script, out)
+    setup = setup_training(args, run, quiet)
+    t_loaded = setup.loaded_at
+    src, ratings, solver, params, patience = setup.session, setup.session.ratings, setup.solver, setup.params, \
+        setup.patience
+    if top is None:
+        top = src.top_n
+    training = Training(ratings, solver, params, holdout=setup.holdout, init=setup.init, patience=patience,
+                        top_n=top, relevance=setup.relevance)
     # the result files hold R_hat (users x items): known to fit before the training, not after
     from mfstudio.core.memory import check_dense_export
 
@@ -198,7 +245,7 @@ def train(argv: Sequence[str]) -> int:
     session = Session(
         ratings=ratings, held_out_cells=np.stack([o.rows[m], o.cols[m]], axis=1).astype(np.int64),
         solver=solver, params=dict(training.params), holdout=float(src.holdout if holdout is None else holdout),
-        patience=patience, result=result, top_n=top, relevance=relevance,
+        patience=patience, result=result, top_n=top, relevance=setup.relevance,
     )
     timings = {"load_s": t_loaded - t_start, "wall_s": t_trained - t_start}
     written = mio.export_results(out, session, top_n=top, min_ratings=min_ratings, full_precision=args.full_precision,

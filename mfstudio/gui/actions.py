@@ -190,6 +190,10 @@ def menus() -> dict[str, list[tuple]]:
              "half a step (als, nmf).", "actionStepRating"),
             ("&Reset (new random start)", "commands.reset", "Ctrl+R", "", "actionReset"),
             ("-",),
+            ("S&weep…", "window.open_sweep", None,
+             "Train one model per combination of one or two parameters' values, in parallel, and compare their "
+             "validation errors.", "actionSweep"),
+            ("-",),
             ("&Clear earlier runs from the curve", "plot.clear_runs", "Ctrl+Shift+L", "", ""),
             ("&Undo clearing the curve", "plot.undo_clear", None,
              "Bring back the runs that Clear runs removed from the loss curve.", "actionUndoClearRuns"),

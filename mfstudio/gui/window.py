@@ -223,6 +223,13 @@ class MainWindow(QMainWindow):
     def sizeHint(self) -> QSize:
         return QSize(1280, 800)
 
+    @Slot()
+    def open_sweep(self) -> None:
+        """Training ▸ Sweep…: the sweep window (gui/sweep_panel.py) over the grid and the controls."""
+        from mfstudio.gui.sweep_panel import open_sweep_window
+
+        open_sweep_window(self)
+
     # ================================================================ what scripts and tests ask for
     @property
     def running(self) -> bool:
