@@ -57,12 +57,12 @@ def test_a_point_is_the_train_run_with_the_same_flags_bit_for_bit(swept, tmp_pat
                             "--full-precision", "--out", str(out), "--quiet"], capsys)
         assert code == 0, err
         final = json.loads((out / "run.json").read_text())["final"]
-        for m in ("train_rmse", "val_rmse", "train_mae", "val_mae"):
+        for m in ("train_rmse", "val_rmse", "train_mae", "val_mae", "precision@10", "recall@10", "ndcg@10",
+                  "map@10"):
             assert float(row[m]) == final[m], m
-        hist = np.loadtxt(out / "history.csv", delimiter=",", skiprows=1)
-        header = (out / "history.csv").read_text().splitlines()[0].split(",")
-        val = hist[:, header.index("val_rmse")]
-        assert int(row["best_step"]) == int(hist[np.argmin(val), header.index("step")])
+        hist = read_csv(out / "history.csv")  # ranking cells are empty at steps not evaluated
+        val = np.array([float(h["val_rmse"]) for h in hist])
+        assert int(row["best_step"]) == int(hist[int(np.argmin(val))]["step"])
         assert row["reason"] == final["reason"] == "budget"
 
 
@@ -76,7 +76,8 @@ def test_jobs_2_writes_what_jobs_1_writes(swept):
 
 def test_the_columns_are_the_swept_names_as_given_then_the_errors(swept):
     header = (swept["1"] / "sweep.csv").read_text().splitlines()[0].split(",")
-    assert header == ["k", "beta", "train_rmse", "val_rmse", "train_mae", "val_mae", "best_step", "seconds", "reason"]
+    assert header == ["k", "beta", "train_rmse", "val_rmse", "train_mae", "val_mae", "precision@10", "recall@10",
+                      "ndcg@10", "map@10", "best_step", "seconds", "reason"]
     assert [(r["k"], r["beta"]) for r in read_csv(swept["1"] / "sweep.csv")] == \
            [("1", "0.02"), ("1", "0.3"), ("3", "0.02"), ("3", "0.3")]
     png = (swept["1"] / "sweep.png").read_bytes()

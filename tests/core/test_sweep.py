@@ -152,11 +152,12 @@ def test_the_table_has_the_columns_named_as_given_and_ranking_between_mae_and_be
     assert row["k"] == 1 and row["val_rmse_std"] == 0.1 and row["folds"] == 5 and row["best_step"] == 7
 
 
-def test_the_ranking_metrics_of_a_snapshot_are_carried(monkeypatch):
-    monkeypatch.setattr(Snapshot, "ranking", {"precision@10": 0.25}, raising=False)
+def test_the_ranking_metrics_of_a_point_are_its_single_runs():
     spec = spec_of({"K": "2"})
     r = run_point(spec, spec.points()[0])
-    assert r.ranking == {"precision@10": 0.25}
+    single = spec.training(spec.points()[0]).run_to_end()
+    assert set(r.ranking) == {"precision@10", "recall@10", "ndcg@10", "map@10"}
+    assert r.ranking == single.ranking
 
 
 @pytest.mark.parametrize("kw, words", [
