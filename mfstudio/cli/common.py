@@ -106,7 +106,7 @@ def run_flags(args: argparse.Namespace) -> dict[str, Any]:
     declaration; one not given is left out (the session's or the default applies)."""
     out: dict[str, Any] = {}
     for spec in RUN_PARAMS:
-        given = getattr(args, f"run_{spec.name}", None)  # a command without the flag (sweep has no --top)
+        given = getattr(args, f"run_{spec.name}", None)  # None: not given, or a command without the flag
         if given is None:
             continue
         try:

@@ -14,16 +14,19 @@ from typing import Any, TextIO
 from mfstudio.cli.common import (
     EXIT_INTERRUPTED,
     EXIT_OK,
+    RUN_METAVARS,
     UsageError,
     _check_out_dir,
     _duration,
     _Parser,
+    _run_param_help,
     _say,
     flag_name,
     param_specs,
 )
 from mfstudio.cli.train_command import add_training_arguments, check_training_flags, setup_training
 from mfstudio.core.errors import MFStudioError
+from mfstudio.core.params import TOP_N
 from mfstudio.core.sweep_grid import MAX_AXES, VALUES_HELP
 
 SWEEP_EXAMPLES = """\
@@ -63,6 +66,8 @@ def sweep_parser() -> _Parser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     add_training_arguments(p)
+    p.add_argument(flag_name(TOP_N), dest=f"run_{TOP_N.name}", metavar=RUN_METAVARS[TOP_N.name],
+                   help=_run_param_help(TOP_N) + " It is the k of the ranking metrics (precision@k ...).")
     p.add_argument("--param", metavar="NAME=VALUES", action="append", default=[], required=True,
                    help=f"a parameter to sweep and its values: {VALUES_HELP}; give it once or twice")
     p.add_argument("--folds", metavar="N",

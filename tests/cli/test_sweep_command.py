@@ -182,3 +182,18 @@ def _session_members(sid: int) -> list[int]:
 
 def test_history_columns_are_what_the_best_step_reads():
     assert HISTORY_COLUMNS[0] == "step" and HISTORY_COLUMNS[4] == "val_rmse"
+
+
+def test_top_sets_the_k_of_the_ranking_metrics_as_train_does(tmp_path, capsys):
+    out = tmp_path / "s"
+    code, _, err = run(["sweep", str(MOVIES), *BASE, "--param", "K=1,2", "--holdout", "0.25", "--top", "5",
+                        "--jobs", "1", "--out", str(out), "--quiet"], capsys)
+    assert code == 0, err
+    rows = read_csv(out / "sweep.csv")
+    assert {"precision@5", "recall@5", "ndcg@5", "map@5"} <= set(rows[0]) and "precision@10" not in rows[0]
+    single = tmp_path / "t"
+    code, _, err = run(["train", str(MOVIES), *BASE, "--k", "2", "--holdout", "0.25", "--top", "5", "--full-precision",
+                        "--out", str(single), "--quiet"], capsys)
+    assert code == 0, err
+    final = json.loads((single / "run.json").read_text())["final"]
+    assert float(rows[1]["ndcg@5"]) == pytest.approx(final["ndcg@5"], rel=1e-5)

@@ -20,6 +20,7 @@ from PySide6.QtGui import QBrush, QColor, QFont, QPixmap
 
 from mfstudio.core import StopReason
 from mfstudio.core.numbers import exact_text, param_text, table_text
+from mfstudio.core.ranking import DEFINITIONS
 from mfstudio.core.runs import ERROR_METRICS, RunRecord, metric_keys
 from mfstudio.gui.runs import RunList
 from mfstudio.gui.views.run_labels import LABELLED
@@ -104,7 +105,7 @@ def _columns(ranking: list[str]) -> list[Column]:
                params_text, params_text),
     ]
     return first + [_metric(k, metric_title(k), f"{metric_title(k)} of the recommendations on the held-out "
-                            "ratings.", 3) for k in ranking] + last
+                            f"ratings.\n\n{DEFINITIONS}", 3) for k in ranking] + last
 
 
 class RunsTableModel(QAbstractTableModel):
