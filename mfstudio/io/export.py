@@ -408,11 +408,29 @@ def check_export_folder(folder: str | os.PathLike[str]) -> Path:
     """Refuse, with one sentence, a folder the results cannot go into as they should: a file,
     a read-only folder, or one where a result file is read-only or is a folder. Returns the
     folder to write (the end of a symlink, so the link stays a link)."""
+    return check_output_folder(folder, OWN_FILES, "the results", "the results")
+
+
+def check_output_folder(folder: str | os.PathLike[str], names: Iterable[str], files: str, writer: str) -> Path:
+    """The one check of a folder some files ``names`` are to be written into (``files``: what they are, as in
+    "choose a folder for the results"; ``writer``: what cannot be written where one of them is a folder)."""
     d = atomic.real_target(folder)
     if d.exists() and not d.is_dir():
-        raise FileFormatError(f"{d} is a file, not a folder; choose a folder for the results.")
+        raise FileFormatError(f"{d} is a file, not a folder; choose a folder for {files}.")
     if not d.is_dir():
         return d
+    if atomic.is_read_only(d):
+        raise FileFormatError(f"The folder {d} is read-only, so nothing was written; "
+                              "make it writable or choose another folder.")
+    for name in names:
+        p = d / name
+        if p.is_dir():
+            raise FileFormatError(f"{p} is a folder, so {writer} cannot be written there; "
+                                  "rename it or choose another folder.")
+        if p.exists() and atomic.is_read_only(p):
+            raise FileFormatError(f"{p} is read-only, so nothing was written; "
+                                  "make it writable or choose another folder.")
+    return d
     if atomic.is_read_only(d):
         raise FileFormatError(f"The folder {d} is read-only, so nothing was written; "
                               "make it writable or choose another folder.")

@@ -13,7 +13,7 @@ from mfstudio.core.sweep import PointResult, columns, rows
 from mfstudio.core.sweep_grid import Axis, value_text
 from mfstudio.io import atomic, csvsafe
 from mfstudio.io.errors import FileFormatError, describe_os_error
-from mfstudio.io.export import SIGNIFICANT_DIGITS
+from mfstudio.io.export import SIGNIFICANT_DIGITS, check_output_folder
 
 SWEEP_CSV, SWEEP_PNG = "sweep.csv", "sweep.png"
 SWEEP_FILES = (SWEEP_CSV, SWEEP_PNG)
@@ -57,23 +57,7 @@ def sweep_csv(axes: Sequence[Axis], results: Sequence[PointResult], full_precisi
 def check_sweep_folder(folder: str | os.PathLike[str]) -> Path:
     """Refuse, with one sentence, a folder the sweep's files cannot go into: a file, a read-only folder, or one
     whose sweep.csv or sweep.png is read-only or a folder. Returns the folder to write (a symlink's end)."""
-    d = atomic.real_target(folder)
-    if d.exists() and not d.is_dir():
-        raise FileFormatError(f"{d} is a file, not a folder; choose a folder for the sweep's files.")
-    if not d.is_dir():
-        return d
-    if atomic.is_read_only(d):
-        raise FileFormatError(f"The folder {d} is read-only, so nothing was written; make it writable or choose "
-                              "another folder.")
-    for name in SWEEP_FILES:
-        p = d / name
-        if p.is_dir():
-            raise FileFormatError(f"{p} is a folder, so the sweep cannot be written there; rename it or choose "
-                                  "another folder.")
-        if p.exists() and atomic.is_read_only(p):
-            raise FileFormatError(f"{p} is read-only, so nothing was written; make it writable or choose another "
-                                  "folder.")
-    return d
+    return check_output_folder(folder, SWEEP_FILES, "the sweep's files", "the sweep")
 
 
 def write_sweep(folder: str | os.PathLike[str], files: Mapping[str, bytes | str]) -> list[Path]:
