@@ -431,18 +431,6 @@ def check_output_folder(folder: str | os.PathLike[str], names: Iterable[str], fi
             raise FileFormatError(f"{p} is read-only, so nothing was written; "
                                   "make it writable or choose another folder.")
     return d
-    if atomic.is_read_only(d):
-        raise FileFormatError(f"The folder {d} is read-only, so nothing was written; "
-                              "make it writable or choose another folder.")
-    for name in OWN_FILES:
-        p = d / name
-        if p.is_dir():
-            raise FileFormatError(f"{p} is a folder, so the results cannot be written there; "
-                                  "rename it or choose another folder.")
-        if p.exists() and atomic.is_read_only(p):
-            raise FileFormatError(f"{p} is read-only, so nothing was written; "
-                                  "make it writable or choose another folder.")
-    return d
 
 
 def _make_folders(d: Path) -> list[Path]:
