@@ -222,7 +222,8 @@ def _stored_params(settings: Settings, solver: str) -> dict[str, Any]:
     params: dict[str, Any] = {}
     for name, value in settings.solver_params(solver).items():
         spec = specs.get(name)
-        if spec is None or isinstance(value, bool) or not isinstance(value, (int, float)):
+        if spec is None or isinstance(value, bool) or not (isinstance(value, (int, float)) or
+                                                           (value is None and spec.off)):
             continue
         try:
             params[name] = spec.validate(value)
@@ -313,7 +314,8 @@ def make_param_widget(spec: ParamSpec, parent: QWidget | None = None) -> IntSpin
 
 
 def _value(w: QAbstractSpinBox) -> Any:
-    return w.value()  # QSpinBox -> int, QDoubleSpinBox -> float
+    """A box's value: int or float, None where a box that can be off shows its word (cg_steps "Exact")."""
+    return w.spec_value() if isinstance(w, IntSpinBox) else w.value()
 
 
 class ControlPanel(QWidget):
@@ -588,7 +590,10 @@ class ControlPanel(QWidget):
             w = self.param_widgets.get(name)
             if w is not None:
                 w.blockSignals(True)
-                w.setValue(value)
+                if isinstance(w, IntSpinBox):
+                    w.set_spec_value(value)
+                else:
+                    w.setValue(value)
                 w.blockSignals(False)
         self.paramsChanged.emit()
 
@@ -624,7 +629,8 @@ class ControlPanel(QWidget):
         parts = [f"Switched to {new}: {' and '.join(kept)} kept"]
         if changed:
             names = [short_name(specs[k]) for k in changed]
-            values = [f"{after[k]:,}" if specs[k].kind is int else param_text(after[k]) for k in changed]
+            values = [specs[k].show(after[k]) if after[k] is None or specs[k].kind is int else param_text(after[k])
+                      for k in changed]
             if all(k in own and own[k] == after[k] for k in changed):
                 whose = f"the values last used with {new}" if len(changed) > 1 else f"the value last used with {new}"
             elif any(k in own for k in changed):

@@ -203,7 +203,8 @@ def _params(solver: str, p: Mapping[str, Any], K: int, steps: int) -> str:
     if "cg_steps" in p:
         cg = p["cg_steps"]
         note = ("None: each row's system is solved exactly (Cholesky)" if cg is None
-                else "conjugate-gradient steps per row and half-step, from the row's current factors")
+                else "conjugate-gradient steps per row and half-step, from the row's current factors "
+                     "(at least K: solved exactly)")
         lines.append(f"cg_steps = {cg!r}  # {note}")
     seed_note = ("orders the visits" if solver == "biased-sgd"
                  else "drew the random start above (the steps use no randomness)")
@@ -427,8 +428,9 @@ def conjugate_gradient(Y, rated, x, beta, cg_steps):
 
 
 def solve(Y, rated, x, beta, cg_steps):
-    """The row's new factors: its ridge system solved exactly (cg_steps None) or by CG from x."""
-    if cg_steps is None:
+    """The row's new factors: its ridge system solved by CG from x, or exactly when cg_steps is None or
+    at least K (CG would reach the exact solution in K steps anyway)."""
+    if cg_steps is None or cg_steps >= Y.shape[1]:
         return ridge(Y, rated, beta)
     return conjugate_gradient(Y, rated, x, beta, cg_steps)
 

@@ -15,7 +15,8 @@ each a ridge solve on observed entries only (lambda gets 1e-12 more when beta = 
 system invertible). ``cg_steps`` says how: a number makes that many conjugate-gradient steps on
 each row's system A x = b, starting from the row's current factors (warm-started, Takács et al.
 2011, as the implicit library does; A is never formed, only A p = sum y (y . p) + lambda p);
-``exact`` solves it in full by Cholesky. Either way each row's part of e never rises (a CG step
+``exact`` solves it in full by Cholesky, as does a number >= K (CG would reach that solution in K
+steps, up to rounding; Cholesky is then also the cheaper). Either way each row's part of e never rises (a CG step
 minimises it along its direction), so e never rises; CG reaches the exact solve's fixed point
 with fewer operations per step (about 2 (cg_steps + 1) K per rating against K^2 / 2 per rating
 plus K^3 / 6 per row). A user or item with no rating gets a zero factor. Start: Q ~ U[0, 1) from
@@ -39,8 +40,8 @@ STEPS_ALS = ParamSpec("steps", "Steps", int, 50, 1, 1_000_000_000,
                       "How many rounds (solve all users, then all items) to make at most.")
 CG_STEPS = ParamSpec("cg_steps", "CG steps", int, 3, 1, 1000,
                      "How each user's and item's least-squares problem is solved in a step: this many "
-                     "conjugate-gradient steps from its current factors (fast), or exact (Cholesky; slower "
-                     "for large K, the same end point).", off="exact")
+                     "conjugate-gradient steps from its current factors (fast), or exact (Cholesky, also used "
+                     "when this is at least K; slower for large K, the same end point).", off="exact")
 
 BLOCKS = 64  # rows are solved in about this many blocks of equal rating counts, shared out among the threads
 BLOCK_RATINGS = 4096  # ... each holding at least about this many ratings
@@ -87,8 +88,7 @@ class AlternatingSolver(Solver):
 class ALSSolver(AlternatingSolver):
     name = "als"
     title = "Alternating least squares"
-    description = ("Solve all users with items fixed, then all items with users fixed (a few conjugate-gradient "
-                   "steps each, or exactly); few, big steps.")
+    description = "Solve all users with items fixed, then all items (conjugate gradient or exact); few, big steps."
     objective_name = "the notebook's e"
     params = (K, STEPS_ALS, BETA, CG_STEPS, TOL, SEED)
 
@@ -99,9 +99,10 @@ class ALSSolver(AlternatingSolver):
 
     @property
     def cg_steps(self) -> int:
-        """Conjugate-gradient steps per row and half-step; 0 for the exact (Cholesky) solve."""
+        """Conjugate-gradient steps per row and half-step; 0 for the exact (Cholesky) solve, which is also
+        used when cg_steps >= K (CG reaches the exact solution in K steps, up to rounding)."""
         steps = self.p["cg_steps"]
-        return 0 if steps is None else int(steps)
+        return 0 if steps is None or int(steps) >= int(self.p["K"]) else int(steps)
 
     def run(self, n_steps: int, out: np.ndarray) -> int:
         from mfstudio.core.solvers import _als_kernels

@@ -185,7 +185,7 @@ class Stepper:
                 Yi = Y[rated]
                 gram = Yi.T @ Yi + half_beta * len(rated) * np.eye(K)
                 rhs = Yi.T @ r
-            cg_steps = s.p["cg_steps"]
+            cg_steps = s.cg_steps or None
             s.solve_half(side)  # the kernel's own half-step, as a whole step makes it
         else:
             if row >= 0:
