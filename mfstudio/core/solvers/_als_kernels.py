@@ -5,14 +5,20 @@ A half-step solves every row x of X (users, or items) with Y fixed, from the nor
     A x = b,   A = sum_j y_j y_j^T + lam I,   lam = (beta/2) n (plus 1e-12 when beta = 0),   b = sum_j r_j y_j
 
 over the row's n ratings r_j of the rows y_j of Y. ``cg_steps`` = 0 solves it exactly (A built, Cholesky);
-``cg_steps`` > 0 makes that many conjugate-gradient steps from the row's current factors (Takács et al.
-2011, as implicit does), A never formed: A p = Y_r^T (Y_r p) + lam p with Y_r the row's n rows of Y.
+``cg_steps`` > 0 makes that many conjugate-gradient steps from the row's current factors (Takacs et al.
+2011, as implicit does), A never formed: A p = Y_r^T (Y_r p) + lam p with Y_r the row's n rows of Y, one
+pass over them per step.
 
 Rows are solved in parallel (``prange``, any numba threading layer, workqueue included) over blocks of
 rows cut by rating count alone. A row's arithmetic is the same whichever thread or block does it and
 every sum is taken in an order fixed in the source (no fastmath), so results are bit-identical from run
-to run and whatever the number of threads. The per-step scores sum fixed chunks of ratings in parallel
-and then the chunks' sums in order, also the same whatever the number of threads.
+to run, whatever the number of threads, and from machine to machine whatever SIMD is used.
+
+Scoring a step: the items' half-step sums each item's squared and absolute errors right after solving
+it (P is final by then), so the training errors cost no pass of their own; the rows' sums are then
+added in row order. Validation ratings are scored in fixed chunks in parallel, the chunks' sums added in
+order. Loops are written for numba's LLVM: C-contiguous rows, eight ratings at a time where a row's
+ratings are walked (eight independent sums overlap), inner loops along a row (they vectorise).
 
 Layout as in _kernels: P is users x K and Qt items x K, both C-contiguous.
 """
@@ -252,8 +258,58 @@ def _cg_solve(Y, other, vals, start, n, lam, steps, x, r, p, Ap):
 
 # ------------------------------------------------------------------------------------ half-steps
 @njit(**_OPTS)
-def _solve_rows(indptr, other, vals, X, Y, half_beta, cg_steps, lo, hi):
-    """Rows lo..hi-1 of X solved with Y fixed (their scratch allocated once); a row without ratings is 0."""
+def _row_errors(Y, other, vals, start, n, x):
+    """(SSE, SAE) of the row's ratings against R_hat = y_t . x: each prediction summed over k in order,
+    the errors over t in order, eight ratings at a time so that their sums overlap."""
+    K = x.shape[0]
+    sse = 0.0
+    sae = 0.0
+    t = start
+    stop = start + n
+    while t + 8 <= stop:
+        y0 = Y[other[t]]
+        y1 = Y[other[t + 1]]
+        y2 = Y[other[t + 2]]
+        y3 = Y[other[t + 3]]
+        y4 = Y[other[t + 4]]
+        y5 = Y[other[t + 5]]
+        y6 = Y[other[t + 6]]
+        y7 = Y[other[t + 7]]
+        d0 = d1 = d2 = d3 = d4 = d5 = d6 = d7 = 0.0
+        for k in range(K):
+            xk = x[k]
+            d0 += y0[k] * xk
+            d1 += y1[k] * xk
+            d2 += y2[k] * xk
+            d3 += y3[k] * xk
+            d4 += y4[k] * xk
+            d5 += y5[k] * xk
+            d6 += y6[k] * xk
+            d7 += y7[k] * xk
+        for d in (vals[t] - d0, vals[t + 1] - d1, vals[t + 2] - d2, vals[t + 3] - d3,
+                  vals[t + 4] - d4, vals[t + 5] - d5, vals[t + 6] - d6, vals[t + 7] - d7):
+            sse += d * d
+            sae += abs(d)
+        t += 8
+    while t < stop:
+        y0 = Y[other[t]]
+        d0 = 0.0
+        for k in range(K):
+            d0 += y0[k] * x[k]
+        d = vals[t] - d0
+        sse += d * d
+        sae += abs(d)
+        t += 1
+    return sse, sae
+
+
+@njit(**_OPTS)
+def _solve_rows(indptr, other, vals, X, Y, half_beta, cg_steps, lo, hi, err):
+    """Rows lo..hi-1 of X solved with Y fixed (their scratch allocated once); a row without ratings is 0.
+
+    ``cg_steps`` < 0 solves nothing. With ``err`` (n_rows x 2, else empty) each row's (SSE, SAE) after
+    its solve goes to err[row].
+    """
     K = X.shape[1]
     x = np.empty(K)
     b = np.empty(K)
@@ -261,41 +317,53 @@ def _solve_rows(indptr, other, vals, X, Y, half_beta, cg_steps, lo, hi):
     p = np.empty(K)
     Ap = np.empty(K)
     A = np.empty((K, K)) if cg_steps == 0 else np.empty((0, 0))
+    scored = err.shape[0] > 0
     for u in range(lo, hi):
         start = indptr[u]
         n = indptr[u + 1] - start
         if n == 0:
-            for k in range(K):
-                X[u, k] = 0.0
+            if cg_steps >= 0:
+                for k in range(K):
+                    X[u, k] = 0.0
+            if scored:
+                err[u, 0] = 0.0
+                err[u, 1] = 0.0
             continue
+        for k in range(K):
+            x[k] = X[u, k]
         lam = half_beta * n
         if half_beta == 0.0:
             lam += 1e-12
         if cg_steps > 0:
-            for k in range(K):
-                x[k] = X[u, k]
             _cg_solve(Y, other, vals, start, n, lam, cg_steps, x, b, p, Ap)
-        else:
+        elif cg_steps == 0:
             _normal_equations(Y, other, vals, start, n, lam, A, b)
             _cholesky_solve(A, b, x, dinv)
-        for k in range(K):
-            X[u, k] = x[k]
+        if cg_steps >= 0:
+            for k in range(K):
+                X[u, k] = x[k]
+        if scored:
+            sse, sae = _row_errors(Y, other, vals, start, n, x)
+            err[u, 0] = sse
+            err[u, 1] = sae
 
 
 @njit(parallel=True, **_OPTS)
-def _solve_blocks(indptr, other, vals, X, Y, half_beta, cg_steps, blocks):
+def _solve_blocks(indptr, other, vals, X, Y, half_beta, cg_steps, blocks, err):
     for c in prange(blocks.shape[0] - 1):
-        _solve_rows(indptr, other, vals, X, Y, half_beta, cg_steps, blocks[c], blocks[c + 1])
+        _solve_rows(indptr, other, vals, X, Y, half_beta, cg_steps, blocks[c], blocks[c + 1], err)
 
 
 @njit(**_OPTS)
-def als_half(indptr, other, vals, X, Y, half_beta, cg_steps, blocks):
-    """Solve every row of X with Y fixed; ``blocks`` bounds the blocks of rows solved in parallel
-    (one block: solved on this thread, sparing small data the threads' start-up)."""
+def als_half(indptr, other, vals, X, Y, half_beta, cg_steps, blocks, err):
+    """Solve every row of X with Y fixed (``cg_steps`` CG steps, 0: exactly; below 0: not at all) and,
+    when ``err`` is n_rows x 2, score each row after its solve. ``blocks`` bounds the blocks of rows
+    solved in parallel; one block is solved on this thread (starting the threads would cost small data
+    more than the work)."""
     if blocks.shape[0] <= 2:
-        _solve_rows(indptr, other, vals, X, Y, half_beta, cg_steps, blocks[0], blocks[-1])
+        _solve_rows(indptr, other, vals, X, Y, half_beta, cg_steps, blocks[0], blocks[-1], err)
     else:
-        _solve_blocks(indptr, other, vals, X, Y, half_beta, cg_steps, blocks)
+        _solve_blocks(indptr, other, vals, X, Y, half_beta, cg_steps, blocks, err)
 
 
 # ------------------------------------------------------------------------------------- scores
@@ -348,6 +416,15 @@ def _chunk_errors(rows, cols, vals, P, Qt, lo, hi):
     return sse, sae
 
 
+@njit(**_OPTS)
+def errors(rows, cols, vals, P, Qt):
+    """(SSE, SAE) of R_hat = P Qt^T at the given entries: chunks of SCORE_CHUNK ratings summed in parallel,
+    then the chunks' sums in order (one chunk: summed on this thread)."""
+    if vals.shape[0] <= SCORE_CHUNK:
+        return _chunk_errors(rows, cols, vals, P, Qt, 0, vals.shape[0])
+    return _chunked_errors(rows, cols, vals, P, Qt)
+
+
 @njit(parallel=True, **_OPTS)
 def _chunked_errors(rows, cols, vals, P, Qt):
     n = vals.shape[0]
@@ -368,21 +445,9 @@ def _chunked_errors(rows, cols, vals, P, Qt):
 
 
 @njit(**_OPTS)
-def errors(rows, cols, vals, P, Qt):
-    """(SSE, SAE) of R_hat = P Qt^T at the given entries: chunks of SCORE_CHUNK ratings summed in parallel,
-    then the chunks' sums in order (one chunk: a plain sum on this thread)."""
-    if vals.shape[0] <= SCORE_CHUNK:
-        return _chunk_errors(rows, cols, vals, P, Qt, 0, vals.shape[0])
-    return _chunked_errors(rows, cols, vals, P, Qt)
-
-
-@njit(**_OPTS)
-def score(rows, cols, vals, P, Qt, half_beta, cu, ci, vrows, vcols, vvals, out, s):
-    """Row s of ``out`` after a step: the notebook's e, training SSE, SAE, validation SSE, SAE; returns e.
-
-    e's regularizer is summed per user and per item, sum_i n_i |P_i|^2 + sum_j m_j |Q_:j|^2.
-    """
-    sse, sae = errors(rows, cols, vals, P, Qt)
+def score(sse, sae, P, Qt, half_beta, cu, ci, vrows, vcols, vvals, out, s):
+    """Row s of ``out`` after a step: the notebook's e, training SSE, SAE (given), validation SSE, SAE;
+    returns e. e's regularizer is summed per user and per item, sum_i n_i |P_i|^2 + sum_j m_j |Q_:j|^2."""
     nob = np.zeros(0)
     e = sse + half_beta * (_row_sq_weighted(P, cu, nob) + _row_sq_weighted(Qt, ci, nob))
     out[s, 0] = e
@@ -399,15 +464,37 @@ def score(rows, cols, vals, P, Qt, half_beta, cu, ci, vrows, vcols, vvals, out, 
 
 
 @njit(**_OPTS)
+def sum_rows(err):
+    """The training (SSE, SAE): the rows' sums (err, n_rows x 2) added in row order."""
+    sse = 0.0
+    sae = 0.0
+    for u in range(err.shape[0]):
+        sse += err[u, 0]
+        sae += err[u, 1]
+    return sse, sae
+
+
+@njit(**_OPTS)
 def als_run(rows, cols, vals, u_ptr, u_cols, u_vals, u_blocks, i_ptr, i_rows, i_vals, i_blocks,
             P, Qt, beta, cg_steps, tol, n_steps, vrows, vcols, vvals, out):
-    """Up to ``n_steps`` steps (all users, then all items), each scored into ``out``; the steps done."""
+    """Up to ``n_steps`` steps (all users, then all items), each scored into ``out``; the steps done.
+
+    The training errors are summed item by item as the items are solved (from the step's final P and
+    Q), so they cost no pass of their own; the validation ratings are scored after the step.
+    """
     cu = np.diff(u_ptr)
     ci = np.diff(i_ptr)
+    none = np.empty((0, 2))
+    err = np.empty((Qt.shape[0], 2))
     for s in range(n_steps):
-        als_half(u_ptr, u_cols, u_vals, P, Qt, beta / 2, cg_steps, u_blocks)
-        als_half(i_ptr, i_rows, i_vals, Qt, P, beta / 2, cg_steps, i_blocks)
-        e = score(rows, cols, vals, P, Qt, beta / 2, cu, ci, vrows, vcols, vvals, out, s)
+        for side in range(2):  # users, then items, through one call (compiled code is linked in per call)
+            if side == 0:
+                ptr, other, rv, X, Y, blocks, e = u_ptr, u_cols, u_vals, P, Qt, u_blocks, none
+            else:
+                ptr, other, rv, X, Y, blocks, e = i_ptr, i_rows, i_vals, Qt, P, i_blocks, err
+            als_half(ptr, other, rv, X, Y, beta / 2, cg_steps, blocks, e)
+        sse, sae = sum_rows(err)
+        e = score(sse, sae, P, Qt, beta / 2, cu, ci, vrows, vcols, vvals, out, s)
         if _stop(e, tol):
             return s + 1
     return n_steps

@@ -125,15 +125,18 @@ class ALSSolver(AlternatingSolver):
         (indptr, other, vals), blocks, X, Y = ((self._u, self._u_blocks, f.P, f.Q.T) if side == "users"
                                                else (self._i, self._i_blocks, f.Q.T, f.P))
         with _launch:
-            _als_kernels.als_half(indptr, other, vals, X, Y, float(self.p["beta"]) / 2, self.cg_steps, blocks)
+            _als_kernels.als_half(indptr, other, vals, X, Y, float(self.p["beta"]) / 2, self.cg_steps, blocks,
+                                  np.empty((0, 2)))
 
     def score(self, out: np.ndarray) -> float:
         """Write a finished step's row (objective, train SSE, SAE, validation SSE, SAE) to ``out[0]`` as
-        :meth:`run` does after each step; returns the objective."""
+        :meth:`run` does after each step (the same sums, item by item); returns the objective."""
         from mfstudio.core.solvers import _als_kernels
 
-        t, v, f = self.train_set, self.val_or_empty(), self.factors
+        v, f = self.val_or_empty(), self.factors
+        err = np.empty((self.shape[1], 2))
         with _launch:
-            return float(_als_kernels.score(t.rows, t.cols, t.vals, f.P, f.Q.T, float(self.p["beta"]) / 2,
-                                            np.diff(self._u[0]), np.diff(self._i[0]), v.rows, v.cols, v.vals,
-                                            out, 0))
+            _als_kernels.als_half(*self._i, f.Q.T, f.P, 0.0, -1, self._i_blocks, err)  # scores, solves nothing
+            sse, sae = _als_kernels.sum_rows(err)
+            return float(_als_kernels.score(sse, sae, f.P, f.Q.T, float(self.p["beta"]) / 2, np.diff(self._u[0]),
+                                            np.diff(self._i[0]), v.rows, v.cols, v.vals, out, 0))

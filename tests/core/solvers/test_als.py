@@ -36,7 +36,7 @@ def planted(n_users: int, n_items: int, density: float, rank: int = 4, seed: int
 
 def half(S, cg_steps: int, X: np.ndarray, Y: np.ndarray) -> np.ndarray:
     """Every user's row of X solved against Y by the kernel (X changed in place and returned)."""
-    _als_kernels.als_half(*S._u, X, Y, float(S.p["beta"]) / 2, cg_steps, S._u_blocks)
+    _als_kernels.als_half(*S._u, X, Y, float(S.p["beta"]) / 2, cg_steps, S._u_blocks, np.empty((0, 2)))
     return X
 
 

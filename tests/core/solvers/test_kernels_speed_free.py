@@ -25,7 +25,7 @@ def test_als_half_step_is_the_ridge_solution(K):
     S = get_solver("als")(R.shape, R.observed, None, {"K": K, "beta": beta, "seed": 1, "cg_steps": None})
     Qt = S.factors.Q.T.copy()
     P = np.zeros_like(S.factors.P)
-    _als_kernels.als_half(*S._u, P, Qt, beta / 2, 0, S._u_blocks)
+    _als_kernels.als_half(*S._u, P, Qt, beta / 2, 0, S._u_blocks, np.empty((0, 2)))
     o = R.observed
     for u in range(R.n_users):
         sel = o.rows == u
