@@ -36,6 +36,7 @@ HIDABLE: dict[str, str] = {
     "steps": "the box for the step budget (steps)",
     "alpha": "the box for the learning rate (alpha)",
     "beta": "the box for the regularization (beta)",
+    "cg_steps": "the box for als's conjugate-gradient steps (CG steps)",
     "tol": "the box for the tolerance",
     "seed": "the box for the random seed",
     "holdout": "the box for the hold-out share",

@@ -63,7 +63,8 @@ def _stored_params(settings: Settings, solver: str) -> dict[str, Any]:
     params: dict[str, Any] = {}
     for name, value in settings.solver_params(solver).items():
         spec = specs.get(name)
-        if spec is None or isinstance(value, bool) or not isinstance(value, (int, float)):
+        if spec is None or isinstance(value, bool) or not (isinstance(value, (int, float)) or
+                                                           (value is None and spec.off)):
             continue
         try:
             params[name] = spec.validate(value)
@@ -380,7 +381,7 @@ class ControlPanel(QWidget):
             w = self.param_widgets.get(name)
             if w is not None:
                 w.blockSignals(True)
-                w.setValue(value)
+                w.set_spec_value(value)
                 w.blockSignals(False)
         self.paramsChanged.emit()
 
@@ -418,7 +419,8 @@ class ControlPanel(QWidget):
         parts = [f"Switched to {new}: {' and '.join(kept)} kept"]
         if changed:
             names = [short_name(specs[k]) for k in changed]
-            values = [f"{after[k]:,}" if specs[k].kind is int else param_text(after[k]) for k in changed]
+            values = [specs[k].show(after[k]) if after[k] is None or specs[k].kind is int else param_text(after[k])
+                      for k in changed]
             if all(k in own and own[k] == after[k] for k in changed):
                 whose = f"the values last used with {new}" if len(changed) > 1 else f"the value last used with {new}"
             elif any(k in own for k in changed):

@@ -55,10 +55,12 @@ def range_text(spec: ParamSpec) -> str:
 
 
 def short_name(spec: ParamSpec) -> str:
-    """What a sentence calls the parameter: ``α`` for "Learning rate (α)", ``steps`` for "Steps"."""
+    """What a sentence calls the parameter: ``α`` for "Learning rate (α)", ``steps`` for "Steps", ``CG steps``
+    for "CG steps" (an abbreviation keeps its capitals)."""
     if "(" in spec.label and spec.label.endswith(")"):
         return spec.label[spec.label.rindex("(") + 1 : -1]
-    return spec.label.lower()
+    first = spec.label.split(" ")[0]
+    return spec.label if len(first) > 1 and first.isupper() else spec.label.lower()
 
 
 def _is_number(text: str, integer: bool) -> bool:
@@ -291,7 +293,8 @@ def make_param_widget(spec: ParamSpec, parent: QWidget | None = None) -> IntSpin
     return w
 
 
-def _value(w: QAbstractSpinBox) -> Any:
-    return w.value()  # QSpinBox -> int, QDoubleSpinBox -> float
+def _value(w: IntSpinBox | NumberSpinBox) -> Any:
+    """A box's value: int or float, None where a box that can be off shows its word (cg_steps "Exact")."""
+    return w.spec_value()
 
 

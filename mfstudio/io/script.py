@@ -200,6 +200,12 @@ def _params(solver: str, p: Mapping[str, Any], K: int, steps: int) -> str:
     for name in ("alpha", "beta", "tol"):
         if name in p:
             lines.append(f"{name} = {_num(p[name])}  # {_PARAM_NOTES[name]}")
+    if "cg_steps" in p:
+        cg = p["cg_steps"]
+        note = ("None: each row's system is solved exactly (Cholesky)" if cg is None
+                else "conjugate-gradient steps per row and half-step, from the row's current factors "
+                     "(at least K: solved exactly)")
+        lines.append(f"cg_steps = {cg!r}  # {note}")
     seed_note = ("orders the visits" if solver == "biased-sgd"
                  else "drew the random start above (the steps use no randomness)")
     lines.append(f"seed = {int(p['seed'])}  # the random seed: {seed_note}")
@@ -358,14 +364,85 @@ def ridge(Y, rated, beta):
     return cholesky_solve(A, b)
 
 
-def als(ratings, P, Q, steps, beta, tol):
+def gram_times(Y, rated, v, residual):
+    """sum over the row's ratings of y q, where q = y . v, or q = r - y . v when ``residual``."""
+    K = Y.shape[1]
+    out = [0.0] * K
+    for j, r in rated:
+        q = 0.0
+        for k in range(K):
+            q += Y[j, k] * v[k]
+        if residual:
+            q = r - q
+        for k in range(K):
+            out[k] += Y[j, k] * q
+    return out
+
+
+def sum_of_squares(v):
+    s = 0.0
+    for a in v:
+        s += a * a
+    return s
+
+
+def conjugate_gradient(Y, rated, x, beta, cg_steps):
+    """cg_steps conjugate-gradient steps on the row's system A x = b of ``ridge``, starting from x.
+
+    A is never formed: A p = sum y (y . p) + beta/2 n p. The residual r = b - A x is
+    sum y (r - y . x) - beta/2 n x; each step goes along p as far as lowers the row's error most.
+    """
+    K = Y.shape[1]
+    n = len(rated)
+    if n == 0:
+        return [0.0] * K  # no rating: a zero factor
+    lam = beta / 2 * n
+    if beta / 2 == 0:
+        lam += 1e-12
+    x = [float(a) for a in x]
+    r = gram_times(Y, rated, x, True)
+    for k in range(K):
+        r[k] = r[k] - lam * x[k]
+    p = r[:]
+    rs = sum_of_squares(r)
+    for _ in range(cg_steps):
+        if not rs > 0.0:  # solved already
+            break
+        Ap = gram_times(Y, rated, p, False)
+        pAp = 0.0
+        for k in range(K):
+            Ap[k] = Ap[k] + lam * p[k]
+            pAp += p[k] * Ap[k]
+        if not pAp > 0.0:
+            break
+        alpha = rs / pAp
+        for k in range(K):
+            x[k] = x[k] + alpha * p[k]
+            r[k] = r[k] - alpha * Ap[k]
+        rs_new = sum_of_squares(r)
+        ratio = rs_new / rs
+        for k in range(K):
+            p[k] = r[k] + ratio * p[k]
+        rs = rs_new
+    return x
+
+
+def solve(Y, rated, x, beta, cg_steps):
+    """The row's new factors: its ridge system solved by CG from x, or exactly when cg_steps is None or
+    at least K (CG would reach the exact solution in K steps anyway)."""
+    if cg_steps is None or cg_steps >= Y.shape[1]:
+        return ridge(Y, rated, beta)
+    return conjugate_gradient(Y, rated, x, beta, cg_steps)
+
+
+def als(ratings, P, Q, steps, beta, tol, cg_steps):
     """Each step solves every user's row of P with Q fixed, then every item's column of Q with P fixed."""
     by_user, by_item = grouped(ratings, (P.shape[0], Q.shape[1]))
     for step in range(steps):
         for u in range(P.shape[0]):
-            P[u] = ridge(Q.T, by_user[u], beta)
+            P[u] = solve(Q.T, by_user[u], P[u], beta, cg_steps)
         for i in range(Q.shape[1]):
-            Q[:, i] = ridge(P, by_item[i], beta)
+            Q[:, i] = solve(P, by_item[i], Q[:, i], beta, cg_steps)
         e = objective_e(ratings, P, Q, beta)
         if not np.isfinite(e) or e < tol:
             break
@@ -520,10 +597,10 @@ if __name__ == "__main__":
 '''
 
 
-def _main_alternating(fn: str) -> str:
+def _main_alternating(fn: str, extra: str = "") -> str:
     return f'''
 if __name__ == "__main__":
-    nP, nQ = {fn}(ratings, P, Q, steps, beta, tol)
+    nP, nQ = {fn}(ratings, P, Q, steps, beta, tol{extra})
     show("P (one row per user):", nP, users)
     show("Q (one column per item, shown as rows):", nQ.T, items)
     np.savez("{OUTPUT_NAME}", P=nP, Q=nQ)
@@ -543,5 +620,5 @@ if __name__ == "__main__":
     print("Wrote {OUTPUT_NAME}")
 '''
 
-_MAIN = {"sgd": _MAIN_SGD, "als": _main_alternating("als"), "nmf": _main_alternating("nmf"),
+_MAIN = {"sgd": _MAIN_SGD, "als": _main_alternating("als", ", cg_steps"), "nmf": _main_alternating("nmf"),
          "biased-sgd": _MAIN_BIASED}

@@ -270,13 +270,17 @@ def _ratings(doc: _Doc, rat: Any) -> Ratings:
 REASONS = frozenset(["", *(r.value for r in StopReason)])
 
 
-def _json_numbers(params: dict[str, Any], where: str) -> dict[str, Any]:
-    """``params`` unchanged when every value is a JSON number of the parameter's kind; a
-    ParameterError otherwise: "2" (text), true, and 2.0 for a whole-number parameter are not read
-    as numbers, by the one rule for numbers."""
+def _json_numbers(params: dict[str, Any], solver: str) -> dict[str, Any]:
+    """``params`` unchanged when every value is a JSON number of the parameter's kind, or null for one
+    that can be switched off (``"cg_steps": null``: als solves exactly); a ParameterError otherwise:
+    "2" (text), true, and 2.0 for a whole-number parameter are not read as numbers, by the one rule
+    for numbers."""
     from mfstudio.core.errors import ParameterError
 
+    can_be_off = {s.name for s in get_solver(solver).params if s.off}
     for key, value in params.items():
+        if value is None and key in can_be_off:
+            continue
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             shown = repr(value) if len(repr(value)) <= 30 else repr(value)[:27] + "..."
             raise ParameterError(f"{key!r} is {shown}, not a number (write it without quotes).")
@@ -292,7 +296,7 @@ def _result(name: str, res: Any, ratings: Ratings) -> RunResult:
     try:
         cls = get_solver(solver)
         cls.resolve_params(params)  # unknown names first, with the solver's own sentence
-        typed = cls.resolve_params(_json_numbers(params, "result.params"))
+        typed = cls.resolve_params(_json_numbers(params, solver))
     except MFStudioError as exc:
         raise _ResultError(f"have invalid solver settings ({str(exc).rstrip('.')})") from None
     params = {k: typed[k] for k in params}
@@ -472,7 +476,7 @@ def session_from_document(obj: Any, name: str = "The session file", *,
     params = doc.get(obj, "params", (dict,), "session", default={})
     try:
         get_solver(solver).resolve_params(params)  # unknown names first, with the solver's own sentence
-        typed = get_solver(solver).resolve_params(_json_numbers(params, "params"))
+        typed = get_solver(solver).resolve_params(_json_numbers(params, solver))
         params = {k: typed[k] for k in params}  # the saved keys, with the types the solver takes
     except MFStudioError as exc:
         raise FileFormatError(f"{name} has invalid solver settings: {str(exc)[:1].lower()}{str(exc)[1:]}") from None

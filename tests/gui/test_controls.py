@@ -142,3 +142,30 @@ def test_the_relevance_box_needs_ratings_held_out_and_no_run(panel):
     panel.set_cells_held_out(False)
     assert not box.isEnabled()
     assert box in panel.tab_chain()
+
+
+def test_als_cg_steps_box_shows_exact_below_one_and_is_remembered(panel, qtbot, tmp_path):
+    from PySide6.QtCore import QSettings
+
+    from mfstudio.gui.settings import Settings
+
+    panel.solver_box.setCurrentIndex(panel.solver_box.findData("als"))
+    box = panel.param_widgets["cg_steps"]
+    assert box.objectName() == "param_cg_steps" and box.text() == "3" and panel.params()["cg_steps"] == 3
+    assert "Allowed: from 1 up to 1,000, or exact. Default: 3." in box.toolTip()
+    box.lineEdit().selectAll()
+    qtbot.keyClicks(box.lineEdit(), "exact")
+    qtbot.keyClick(box, Qt.Key.Key_Enter)
+    assert box.text() == "Exact" and panel.params()["cg_steps"] is None
+    settings = Settings(QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat))
+    panel.store_to(settings)
+    panel.solver_box.setCurrentIndex(panel.solver_box.findData("sgd"))
+    panel.solver_box.setCurrentIndex(panel.solver_box.findData("als"))  # its own values come back
+    assert panel.params()["cg_steps"] is None
+    other = ControlPanel()
+    qtbot.addWidget(other)
+    other.restore_from(settings)
+    other.set_solver("als", settings.solver_params("als"))
+    assert other.params()["cg_steps"] is None and other.param_widgets["cg_steps"].text() == "Exact"
+    panel.set_params({"cg_steps": 5})
+    assert panel.param_widgets["cg_steps"].text() == "5" and panel.params()["cg_steps"] == 5

@@ -134,8 +134,8 @@ def test_switching_solver_says_what_changed(window):
     find(window, "param_beta").setValue(0.1)
     box.setCurrentIndex(box.findData("als"))
     assert window.statusBar().currentMessage() == (
-        "Switched to als: K and the seed kept; steps, β and tolerance set to als's defaults (50, 0.02, 0.001); "
-        "als has no α.")
+        "Switched to als: K and the seed kept; steps, β, CG steps and tolerance set to als's defaults "
+        "(50, 0.02, 3, 0.001); als has no α.")
     box.setCurrentIndex(box.findData("biased-sgd"))
     assert window.controls.params()["beta"] == 0.1
     assert "last used with biased-sgd" in window.statusBar().currentMessage()

@@ -46,6 +46,7 @@ def test_one_update_of_als_is_a_half_step_of_the_selected_user(qtbot, window):
     assert u.side == "users" and u.row == 1
     text = window.update_panel.text.toPlainText()
     assert "ridge solve" in text and "User 2" in text and "Half 1 of 2" in text
+    assert "solved exactly (Cholesky)" in text  # K = 2: CG's 3 steps would reach the same solution
 
 
 def test_the_latent_map_leaves_a_trail_of_the_updated_points(qtbot, window):

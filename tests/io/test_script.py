@@ -63,6 +63,20 @@ def test_the_script_gives_mf_studios_factors(tmp_path, solver, example, holdout)
     assert worst_difference(t, run_script(script_for(t), tmp_path)) <= TOL
 
 
+@pytest.mark.parametrize("cg_steps", [1, 3, None])
+def test_the_script_replays_als_in_the_runs_way(tmp_path, cg_steps):
+    """K = 4: 1 or 3 conjugate-gradient steps from the current factors (fewer than K), or exactly."""
+    t = trained(load_example("movie-night"), "als", {"steps": 15, "K": 4, "seed": 2, "cg_steps": cg_steps},
+                holdout=0.25)
+    text = script_for(t)
+    assert f"cg_steps = {cg_steps!r}  # " in text
+    assert worst_difference(t, run_script(text, tmp_path)) <= TOL
+    if cg_steps == 1:  # the script's rule is the run's: exactly would be another result
+        exact = trained(load_example("movie-night"), "als", {"steps": 15, "K": 4, "seed": 2, "cg_steps": None},
+                        holdout=0.25)
+        assert worst_difference(exact, run_script(text, tmp_path / "again")) > 1e-6
+
+
 def test_biased_sgd_over_several_blocks(tmp_path):
     """More training ratings than a block: the random offset, the block order and each block's order count."""
     rng = np.random.default_rng(5)

@@ -350,3 +350,28 @@ def test_an_older_session_with_fewer_history_columns_still_opens(tmp_path):
     p.write_text(json.dumps(doc))
     with pytest.raises(mio.FileFormatError, match="'relevance' must be a number from -1,000,000 up to 1,000,000"):
         mio.load_session(p)
+
+
+@pytest.mark.parametrize("cg_steps", [None, 2])
+def test_how_als_solves_survives_a_save_and_null_is_read_only_where_it_means_off(tmp_path, cg_steps):
+    from mfstudio.core.examples import load_example
+    from mfstudio.core.session import RunResult
+    from mfstudio.core.training import Training
+
+    ratings = load_example("movie-night")
+    params = {"K": 4, "steps": 5, "cg_steps": cg_steps}
+    t = Training(ratings, "als", params)
+    t.run_to_end()
+    s = Session(ratings=ratings, solver="als", params=params, result=RunResult(
+        "als", dict(t.params), t.factors.copy(), t.history, t.step, t.elapsed, t.reason.value, t.message))
+    p = tmp_path / "s.mfstudio"
+    mio.save_session(p, s)
+    res = mio.load(p)
+    assert res.notices == []
+    assert res.session.params["cg_steps"] == cg_steps and res.session.result.params["cg_steps"] == cg_steps
+    assert_same_session(s, res.session)
+    d = json.loads(p.read_text("utf-8"))
+    d["params"]["beta"] = None  # null is "off" only for a parameter that can be off
+    p.write_text(json.dumps(d))
+    with pytest.raises(mio.FileFormatError, match=r"regularization \(β\) must be a number, not None"):
+        mio.load(p)

@@ -14,7 +14,8 @@ e_ij = R_ij - R_hat_ij computed once, then for k = 1..K
 in the compiled kernels' operation order, so that the updates of one step, taken one by one,
 give bit for bit the factors of that step taken at once. For ``als`` and ``nmf`` an update is
 a half-step: every user solved (or multiplied) with the items fixed, then every item with the
-users fixed, by the kernels' own half-step functions.
+users fixed, by the kernels' own half-step functions (for ``als`` in the run's way: its
+conjugate-gradient steps, or exactly).
 
 When the last update of a step is made, the step is scored with the kernels' own scoring
 (objective, training and validation errors), so the history is the same as a whole step's.
@@ -65,6 +66,7 @@ class Update:
     denominator: np.ndarray = field(default_factory=lambda: np.zeros(0))  # nmf
     x_before: np.ndarray = field(default_factory=lambda: np.zeros(0))
     x_after: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    cg_steps: int | None = None  # als: the conjugate-gradient steps that solved the system (None: exactly)
 
     @property
     def is_rating(self) -> bool:
@@ -177,13 +179,14 @@ class Stepper:
         rated = other[indptr[row]:indptr[row + 1]].copy() if row >= 0 else np.zeros(0, np.int64)
         r = vals[indptr[row]:indptr[row + 1]] if row >= 0 else np.zeros(0)
         gram, rhs, den = np.zeros((0, 0)), np.zeros(0), np.zeros(0)
+        cg_steps = None
         if s.name == "als":
             if row >= 0:  # the system the kernel solves for this row (shown; the kernel solves its own)
                 Yi = Y[rated]
                 gram = Yi.T @ Yi + half_beta * len(rated) * np.eye(K)
                 rhs = Yi.T @ r
-            _kernels._als_half(indptr, other, vals, X, Y, half_beta, np.empty((K, K)), np.empty(K), np.empty(K),
-                               np.empty((4, K)), np.empty(K))
+            cg_steps = s.cg_steps or None
+            s.solve_half(side)  # the kernel's own half-step, as a whole step makes it
         else:
             if row >= 0:
                 Yi = Y[rated]
@@ -192,7 +195,8 @@ class Stepper:
             _kernels._nmf_half(indptr, other, vals, X, Y, half_beta, np.empty(K), np.empty(K))
         x1 = X[row].copy() if row >= 0 else np.zeros(0)
         return Update(s.name, s.steps_done + 1, self.position, 2, before, self.objective(), beta=float(s.p["beta"]),
-                      side=side, row=row, rated=rated, gram=gram, rhs=rhs, denominator=den, x_before=x0, x_after=x1)
+                      side=side, row=row, rated=rated, gram=gram, rhs=rhs, denominator=den, x_before=x0, x_after=x1,
+                      cg_steps=cg_steps)
 
     def rewind(self, position: int) -> None:
         """Back to ``position`` updates into the step (the factors were put back to what they were then)."""
@@ -232,6 +236,8 @@ class Stepper:
         from mfstudio.core.solvers import _kernels
 
         s = self.solver
+        if s.name == "als":
+            return s.score(out)
         t, v, f = s.train_set, s.val_or_empty(), s.factors
         P, Qt = f.P, f.Q.T
         beta = float(s.p["beta"])

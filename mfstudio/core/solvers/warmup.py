@@ -1,8 +1,9 @@
 """Compile every solver's kernels (and the ranking metrics' loop) ahead of use.
 
 numba compiles a kernel on its first call and keeps the machine code in its cache
-(``cache=True``), so only the very first start on a machine pays (about 10 s for
-all solvers); later processes load it in well under a second. Compiling holds the
+(``cache=True``), so only the very first start on a machine pays (30-45 s for all
+solvers on 2 shared cores, als's parallel loops half of it); later processes load it in
+about a second. Compiling holds the
 GIL, so a window runs ``python -m mfstudio.core.solvers.warmup`` in a child process
 first and only then loads the cached code itself.
 """

@@ -9,9 +9,10 @@ from typing import Any
 from mfstudio.core.numbers import param_text
 
 # what a run's label may name, in this order; "holdout" is the held-out share the window adds to the parameters
-LABELLED = (("K", "K"), ("alpha", "α"), ("beta", "β"), ("steps", "steps"), ("tol", "tol"), ("holdout", "hold-out"),
-            ("seed", "seed"))
-PER_SOLVER = ("steps", "tol")  # parameters whose defaults differ by solver (sgd: 10,000 steps; als: 50)
+LABELLED = (("K", "K"), ("alpha", "α"), ("beta", "β"), ("steps", "steps"), ("tol", "tol"), ("cg_steps", "CG steps"),
+            ("holdout", "hold-out"), ("seed", "seed"))
+# parameters whose defaults differ by solver (sgd: 10,000 steps; als: 50), or that one solver has (als's CG steps)
+PER_SOLVER = ("steps", "tol", "cg_steps")
 LABEL_DIGITS = 3  # significant digits of a parameter in a label: α=0.000123, not α=0.000123456
 
 
@@ -55,4 +56,6 @@ def _part(key: str, short: str, value: Any) -> str:
     """One parameter in a label: ``K=2``, ``α=0.0002``, ``hold-out 25%``."""
     if key == "holdout":
         return f"hold-out {float(value or 0):.0%}"
+    if value is None:  # a parameter switched off: als's CG steps "exact"
+        return f"{short}=exact"
     return f"{short}={param_text(value, LABEL_DIGITS)}"

@@ -92,8 +92,10 @@ def update_text(u: Update, ratings: Ratings, full: bool = False) -> str:
                      f"with {other} fixed")
         lines.append("")
         if u.solver == "als":
-            lines.append(f"for each {who} x:  (Σ_y y yᵀ + β/2 · n_x · I) x = Σ_y r_xy y      (a ridge solve; y: the "
-                         f"{'items' if users else 'users'} it is rated with, n_x of them; β = {n(u.beta)})")
+            how = ("solved exactly (Cholesky)" if u.cg_steps is None else
+                   f"{u.cg_steps} conjugate-gradient step{'' if u.cg_steps == 1 else 's'} from the current x")
+            lines.append(f"for each {who} x:  (Σ_y y yᵀ + β/2 · n_x · I) x = Σ_y r_xy y      (a ridge solve, {how}; "
+                         f"y: the {'items' if users else 'users'} it is rated with, n_x of them; β = {n(u.beta)})")
         else:
             lines.append(f"for each {who} x and k:  x_k = x_k · max(0, Σ_y r_xy y_k) / (Σ_y r̂_xy y_k + β/2 · n_x · x_k "
                          f"+ 1e-12)      (β = {n(u.beta)}; every factor stays ≥ 0)")

@@ -5,7 +5,7 @@ import pytest
 
 from mfstudio.core import metrics
 from mfstudio.core.ratings import Ratings
-from mfstudio.core.solvers import _kernels, get_solver
+from mfstudio.core.solvers import _als_kernels, _kernels, get_solver
 
 
 def _random_ratings(n_users=37, n_items=23, density=0.35, seed=0) -> Ratings:
@@ -22,11 +22,10 @@ def _random_ratings(n_users=37, n_items=23, density=0.35, seed=0) -> Ratings:
 def test_als_half_step_is_the_ridge_solution(K):
     R = _random_ratings()
     beta = 0.3
-    S = get_solver("als")(R.shape, R.observed, None, {"K": K, "beta": beta, "seed": 1})
+    S = get_solver("als")(R.shape, R.observed, None, {"K": K, "beta": beta, "seed": 1, "cg_steps": None})
     Qt = S.factors.Q.T.copy()
     P = np.zeros_like(S.factors.P)
-    A, b, x, d = np.empty((K, K)), np.empty(K), np.empty(K), np.empty(K)
-    _kernels._als_half(*S._u, P, Qt, beta / 2, A, b, x, np.empty((4, K)), d)
+    _als_kernels.als_half(*S._u, P, Qt, beta / 2, 0, S._u_blocks, np.empty((0, 2)))
     o = R.observed
     for u in range(R.n_users):
         sel = o.rows == u

@@ -126,3 +126,23 @@ def test_a_new_pace_takes_effect_at_once():
     t0 = time.perf_counter()
     snaps = list(t.run(max_steps=50, pace=lambda: rate[0]))
     assert snaps[-1].step == 50 and time.perf_counter() - t0 < 1.5  # not 2 s per step after the change
+
+
+@pytest.mark.parametrize("cg_steps", [2, None])
+def test_als_half_steps_one_by_one_are_the_kernels_step_in_both_solves(cg_steps):
+    """K = 4 with 2 conjugate-gradient steps (fewer than K: CG is used) and exactly (Cholesky)."""
+    r = load_example("movie-night")
+    params = {"K": 4, "steps": 10, "seed": 4, "cg_steps": cg_steps}
+    whole, single = Training(r, "als", params, holdout=0.25), Training(r, "als", params, holdout=0.25)
+    list(whole.run(max_steps=3))
+    list(single.run(max_steps=2))
+    first, _ = single.step_update(focus=1)
+    assert first.cg_steps == cg_steps
+    if cg_steps is None:  # the shown system, solved
+        np.testing.assert_allclose(first.gram @ first.x_after, first.rhs, rtol=1e-10, atol=1e-12)
+    else:  # two steps on four unknowns: near the solution, not at it
+        assert not np.allclose(first.gram @ first.x_after, first.rhs, rtol=1e-10, atol=1e-12)
+    _, snap = single.step_update()
+    assert snap.finished and single.step == 3
+    assert _same(whole, single)
+    np.testing.assert_array_equal(whole.history.arrays()[:, :6], single.history.arrays()[:, :6])

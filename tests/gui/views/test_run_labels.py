@@ -51,3 +51,10 @@ def test_a_label_writes_parameters_in_few_characters(params, label):
 def test_whole_numbers_in_labels_are_grouped_in_thousands():
     labels, common = run_labels([("sgd", {**SGD, "steps": 1_000_000_000}), ("sgd", {**SGD, "steps": 7})])
     assert labels == ["sgd steps=1,000,000,000", "sgd steps=7"] and common == "K=2 α=0.0002 β=0.02"
+
+
+def test_als_runs_that_solve_differently_say_how():
+    cg, exact = {**ALS, "K": 10, "cg_steps": 3}, {**ALS, "K": 10, "cg_steps": None}
+    labels, common = run_labels([("als", cg), ("als", exact), ("sgd", SGD)])
+    assert labels == ["als K=10 CG steps=3", "als K=10 CG steps=exact", "sgd K=2 α=0.0002"] and common == "β=0.02"
+    assert run_labels([("als", cg), ("als", cg)])[0] == ["als", "als #2"]  # the same way: not named
