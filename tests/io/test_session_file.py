@@ -375,3 +375,13 @@ def test_how_als_solves_survives_a_save_and_null_is_read_only_where_it_means_off
     p.write_text(json.dumps(d))
     with pytest.raises(mio.FileFormatError, match=r"regularization \(β\) must be a number, not None"):
         mio.load(p)
+
+
+def test_a_run_of_als_solved_exactly_keeps_its_null_cg_steps_in_the_runs_table():
+    from mfstudio.core import get_solver
+
+    d = _doc(_runs_session())
+    params = dict(get_solver("als").resolve_params({"K": 2, "cg_steps": None}))
+    d["runs"][0].update(solver="als", params=params)
+    back, notices = mio.session_from_bytes(json.dumps(d).encode(), "The session file r.mfstudio")
+    assert notices == [] and back.runs[0].solver == "als" and back.runs[0].params["cg_steps"] is None

@@ -82,7 +82,7 @@ def test_every_run_is_a_row_with_fixed_decimals_and_why_it_stopped(setup):
     assert all(len(t.split(".")[1]) == 4 for t in rmse) and rmse[0] == f"{records[0].metrics['train_rmse']:.4f}"
     assert shown(table, "val_rmse")[:2] == ["—", "—"] and shown(table, "holdout") == ["none", "none", "20%"]
     assert shown(table, "patience") == ["off", "off", "20"]
-    assert shown(table, "params")[1] == "K=2 β=0.02 steps=5 tol=0.001 seed=0"
+    assert shown(table, "params")[1] == "K=2 β=0.02 steps=5 tol=0.001 CG steps=3 seed=0"
     assert shown(table, "name") == runs.labels()
 
 
