@@ -12,20 +12,68 @@ full draw: the first of them must cover what they covered before (a plain patch)
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import numpy as np
+from matplotlib import rcParams
 from matplotlib.artist import Artist
 from matplotlib.backends.backend_qtagg import FigureCanvasQTAgg
 from matplotlib.figure import Figure
+from matplotlib.font_manager import FontProperties
 from matplotlib.ticker import FuncFormatter
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import QPoint, QTimer
+from PySide6.QtGui import QImage, QPainter
+
+from mfstudio.gui.views.slices import Slices, Step
 
 
 class Canvas(FigureCanvasQTAgg):
     """A figure canvas that does not draw while hidden (behind another tab, in a folded pane): a draw asked
-    for meanwhile is made when it is shown. A view's updates during a run then cost nothing unseen."""
+    for meanwhile is made when it is shown. A view's updates during a run then cost nothing unseen.
+
+    A frame can also be drawn in slices (:meth:`draw_in_slices`, see :mod:`.slices`): until its last step
+    the canvas keeps showing the frame it showed before."""
+
+    def __init__(self, figure: Figure) -> None:
+        super().__init__(figure)
+        self.slices = Slices(self)
+        self._frozen: QImage | None = None
+
+    def draw_in_slices(self, steps: Iterable[Step], show: Step) -> None:
+        """Run ``steps`` (drawing into the buffer) a slice per event-loop pass, then ``show`` the result."""
+        self._freeze()
+        self.slices.start([*steps, self._thaw, show])
+
+    def stop_slices(self) -> None:
+        """Drop a frame being drawn in slices (it showed nothing yet)."""
+        self.slices.cancel()
+        self._thaw()
+
+    def _freeze(self) -> None:
+        if self._frozen is not None or getattr(self, "renderer", None) is None:
+            return
+        r = self.renderer
+        image = QImage(bytes(r.buffer_rgba()), int(r.width), int(r.height), QImage.Format.Format_RGBA8888)
+        image.setDevicePixelRatio(self.device_pixel_ratio)
+        self._frozen = image
+
+    def _thaw(self) -> None:
+        self._frozen = None
+
+    def paintEvent(self, event: Any) -> None:
+        if self._frozen is None:
+            super().paintEvent(event)
+            return
+        painter = QPainter(self)  # the last whole frame, while the next is drawn in slices
+        try:
+            painter.drawImage(QPoint(0, 0), self._frozen)
+        finally:
+            painter.end()
+
+    def resizeEvent(self, event: Any) -> None:
+        self.stop_slices()  # drawn for the old size
+        super().resizeEvent(event)
 
     def draw_idle(self) -> None:
         if not self.isVisible():
@@ -40,6 +88,8 @@ class Canvas(FigureCanvasQTAgg):
 
     def draw(self) -> None:
         self._draw_pending = False  # a full draw now is the one an earlier draw_idle asked for
+        if self.slices.busy():
+            self.stop_slices()  # this draw makes a whole frame of its own
         super().draw()
 
 
@@ -119,17 +169,30 @@ class ScaledBackground:
     def restore(self, scales: Iterable[Any], key: Any) -> None:
         """Put the background with the scales as ``key`` says on the canvas: the saved one, or the scales drawn
         again over the base when the key changed."""
+        for step in self.restore_steps(scales, key):
+            step()
+
+    def restore_steps(self, scales: Iterable[Any], key: Any) -> list[Step]:
+        """:meth:`restore` as steps (see :mod:`.slices`): one per scale drawn again."""
         c = self.canvas
         if self._scaled is not None and key == self._key:
-            c.restore_region(self._scaled)
-            return
-        c.restore_region(self.base)
-        for a in scales:
+            scaled = self._scaled
+            return [lambda: c.restore_region(scaled)]
+
+        def base() -> None:  # the base as it is when the step runs: a full frame's steps save it first
+            if self.base is not None:
+                c.restore_region(self.base)
+
+        def draw(a: Any) -> None:
             if a.get_visible():
                 c.figure.draw_artist(a)
-        self._scaled = c.copy_from_bbox(c.figure.bbox)
-        self._key = key
-        self.scale_draws += 1
+
+        def keep() -> None:
+            self._scaled = c.copy_from_bbox(c.figure.bbox)
+            self._key = key
+            self.scale_draws += 1
+
+        return [base, *(lambda a=a: draw(a) for a in scales), keep]
 
 
 def solve_layout_with_room(figure: Figure, axes: Iterable[Any], chars: int, **pads: float) -> None:
@@ -151,6 +214,56 @@ def solve_layout_with_room(figure: Figure, axes: Iterable[Any], chars: int, **pa
             axis.set_major_formatter(fmt)
             axis.isDefault_majfmt = default
         figure.set_layout_engine("none")
+
+
+def row_layout(figure: Figure, axes: Sequence[Any], chars: int, w_pad: float = 3 / 72, h_pad: float = 2 / 72) -> None:
+    """Place ``axes`` side by side from the fonts' sizes, without drawing or solving: room left of each for its
+    y axis name and y tick labels ``chars`` characters wide, above for its title, below for its x tick labels,
+    x axis name and the figure's legends (at its bottom). A few milliseconds where a constrained layout's
+    solve costs as much as a full draw: for the frames of a run. ``w_pad``, ``h_pad``: margins in inches."""
+    renderer = figure.canvas.get_renderer()
+    px = figure.dpi / 72  # pixels per point
+    width, height = figure.bbox.width, figure.bbox.height
+
+    def extent(text: Any) -> Any:
+        return text.get_window_extent(renderer) if text.get_visible() and text.get_text() else None
+
+    def tick_room(axis: Any, sample: str) -> tuple[float, float]:
+        """The tick labels' width and height for ``sample``, plus the ticks' length and pad, in pixels."""
+        labels = axis.get_ticklabels()
+        props = labels[0].get_fontproperties() if labels else FontProperties(size=rcParams["ytick.labelsize"])
+        w, h, _d = renderer.get_text_width_height_descent(sample, props, ismath=False)
+        ticks = axis.get_major_ticks()
+        out = (ticks[0].get_tick_padding() + ticks[0].get_pad()) * px if ticks else 7 * px
+        return w + out, h + out
+
+    legends = sum(leg.get_window_extent(renderer).height + leg.borderaxespad * leg.prop.get_size_in_points() * px
+                  for leg in figure.legends if leg.get_visible())
+    lefts, titles, bottom, top = [], [], 0.0, 0.0
+    for ax in axes:
+        name = extent(ax.yaxis.label)
+        lefts.append(w_pad * figure.dpi + (name.width + ax.yaxis.labelpad * px if name else 0.0)
+                     + 1.1 * tick_room(ax.yaxis, "0" * chars)[0])
+        xname = extent(ax.xaxis.label)
+        bottom = max(bottom, (xname.height + ax.xaxis.labelpad * px if xname else 0.0) + tick_room(ax.xaxis, "0")[1])
+        title = extent(ax.title)
+        titles.append(title.width if title else 0.0)
+        top = max(top, title.height + rcParams["axes.titlepad"] * px if title else 0.0)
+    bottom += h_pad * figure.dpi + legends
+    top += h_pad * figure.dpi
+    # right of each: the margin and half of a last x tick label ("100k") reaching past the axes' end
+    right = w_pad * figure.dpi + 0.5 * tick_room(axes[0].xaxis, "0000")[0] if axes else 0.0
+    n = max(len(lefts), 1)
+    spill = [0.0] * len(lefts)  # a title wider than its axes takes room on both sides, as a constrained layout does
+    for _ in range(3):
+        each = max((width - sum(lefts) - right * n - 2 * sum(spill)) / n, 1.0)
+        spill = [max(0.0, (t - each) / 2 - min(left, right)) for t, left in zip(titles, lefts)]
+    tall = max(height - bottom - top, 1.0)
+    x = 0.0
+    for ax, left, extra in zip(axes, lefts, spill):
+        x += left + extra
+        ax.set_position([x / width, bottom / height, each / width, tall / height])
+        x += each + right + extra
 
 
 def axis_key(*axes: Any) -> tuple:

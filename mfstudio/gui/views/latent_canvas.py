@@ -34,7 +34,8 @@ from mfstudio.core import Ratings
 from mfstudio.core.projection import Projection
 
 # PySide6 must be imported before matplotlib's Qt backend picks a binding.
-from mfstudio.gui.views.blit import Canvas, ScaledBackground, axis_key, solve_layout_with_room
+from mfstudio.gui.views.blit import Canvas, ScaledBackground, axis_key, row_layout
+from mfstudio.gui.views.slices import Step, figure_steps
 from mfstudio.gui.views.ticks import nice_above
 
 USER_COLOUR = "#4d4d4d"  # users: one neutral dark grey, round
@@ -255,23 +256,51 @@ class MapCanvas(Canvas):
         return (self._layout_key, self.hint.get_text(), self.hint.get_visible(), self.width(), self.height(),
                 self.figure.dpi)
 
-    def frame(self) -> None:
+    def frame(self, sliced: bool = False) -> None:
         """Show the artists as they are now: blitted over the saved background while it holds (the scales drawn
-        again when the limits moved), else a full draw."""
-        if self._bg.base is None or self._bg_key != self._background_key() or \
-                isinstance(self.figure.get_layout_engine(), ConstrainedLayoutEngine):
+        again when the limits moved), else a full draw. ``sliced``: drawn a slice per event-loop pass (see
+        :mod:`.slices`; a run's frames), else now (a click's)."""
+        self.stop_slices()  # an unfinished frame showed older data
+        full = self._bg.base is None or self._bg_key != self._background_key() or \
+            isinstance(self.figure.get_layout_engine(), ConstrainedLayoutEngine)
+        if full:
             self.full_draws += 1
+            steps: list[Step] = []
             if isinstance(self.figure.get_layout_engine(), ConstrainedLayoutEngine):
-                self.layouts += 1  # with room for the widest labels a run may bring (see _layout_changed)
-                room = self._layout_key[3] if self._layout_key else LIVE_LABEL_CHARS
-                solve_layout_with_room(self.figure, [self.ax], room, **LAYOUT)
-            self.draw()  # the draw event saves the background and draws the moving artists on it
+                steps.append(self._solve_live_layout)
+            if not sliced:
+                for step in steps:
+                    step()
+                self.draw()  # the draw event saves the background and draws the moving artists on it
+                return
+            self._bg.clear()
+            steps += [*figure_steps(self.figure, self.get_renderer()), self._saved]
+            steps += self._bg.restore_steps(self._scales(), axis_key(self.ax))
+            show = self.update
+        else:
+            steps = self._bg.restore_steps(self._scales(), axis_key(self.ax))
+            self.blits += 1
+
+            def show() -> None:
+                self.blit(self.figure.bbox)
+        steps += [lambda a=a: self.figure.draw_artist(a) for a in self._moving()]
+        if sliced:
+            self.draw_in_slices(steps, show)
             return
-        self._bg.restore(self._scales(), axis_key(self.ax))
-        for a in self._moving():
-            self.figure.draw_artist(a)
-        self.blit(self.figure.bbox)
-        self.blits += 1
+        for step in steps:
+            step()
+        show()
+
+    def _solve_live_layout(self) -> None:
+        """The layout, with room for the widest labels a run may bring (see _layout_changed)."""
+        self.layouts += 1
+        room = self._layout_key[3] if self._layout_key else LIVE_LABEL_CHARS
+        self.figure.set_layout_engine("none")
+        row_layout(self.figure, [self.ax], room)
+
+    def _saved(self) -> None:
+        self._bg.save()
+        self._bg_key = self._background_key()
 
     def _on_draw_event(self, _event: object) -> None:
         if self._exporting:
@@ -279,8 +308,7 @@ class MapCanvas(Canvas):
         if isinstance(self.figure.get_layout_engine(), ConstrainedLayoutEngine):
             self.layouts += 1
             self.figure.set_layout_engine("none")
-        self._bg.save()
-        self._bg_key = self._background_key()
+        self._saved()
         self._bg.restore(self._scales(), axis_key(self.ax))
         for a in self._moving():
             self.figure.draw_artist(a)

@@ -368,9 +368,11 @@ class LatentMap(QWidget):
         if not self._dirty or not self.isVisible():
             self._timer.stop()  # idle (or hidden): nothing ticks until something changes (or it is shown)
             return
+        if self.canvas.slices.busy():
+            return  # the frame being drawn first; this one on a later tick
         started = time.perf_counter()
         self._render()
-        self.canvas.frame()
+        self.canvas.frame(sliced=True)
         # a frame that costs more than a few ms (big data, a full redraw) spaces the next ones out, so that
         # drawing never takes more than about a third of the event loop's time
         cost_ms = (time.perf_counter() - started) * 1000
@@ -392,8 +394,9 @@ class LatentMap(QWidget):
         self.canvas.frame()
 
     def stop_timers(self) -> None:
-        """Stop the redraw timer (window closing)."""
+        """Stop the redraw timer and a frame being drawn (window closing)."""
         self._timer.stop()
+        self.canvas.stop_slices()
         self._dirty = False
 
     def _shown_factors(self) -> Factors | None:

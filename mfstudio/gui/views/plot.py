@@ -49,8 +49,9 @@ from mfstudio.gui import help_texts
 from mfstudio.gui.experiment import Experiment
 from mfstudio.gui.runs import COLOURS, RunList
 from mfstudio.gui.views import run_lines
-from mfstudio.gui.views.blit import Canvas, ScaledBackground, axis_key, solve_layout_with_room
+from mfstudio.gui.views.blit import Canvas, ScaledBackground, axis_key, row_layout
 from mfstudio.gui.views.run_lines import FADED_ALPHA, RunLines
+from mfstudio.gui.views.slices import figure_steps
 from mfstudio.gui.views.ticks import LogTicks, PlainTicks, nice_above, nice_range
 from mfstudio.gui.views.widgets import save_figure_dialog
 
@@ -449,6 +450,7 @@ class LossPlot(QWidget):
         for ax in (self.canvas.ax_obj, self.canvas.ax_rmse):
             ax.yaxis.set_minor_locator(NullLocator())
             ax.xaxis.set_minor_locator(NullLocator())
+        self.canvas.stop_slices()
         self._bg.clear()
         # The first frame now, with the layout solved with room for wider labels: the redraw the new
         # run's legend asked for is this one (one full draw at the click, then the axes and lines only).
@@ -461,6 +463,7 @@ class LossPlot(QWidget):
         if not self._live:
             self.flush()
             return
+        self.canvas.stop_slices()
         for a in self._live_artists() + self._scales():
             a.set_animated(False)
         self._live = False
@@ -538,8 +541,16 @@ class LossPlot(QWidget):
 
     def _live_frame(self, force_full: bool = False) -> None:
         """Blit the current lines (and the axes again when the limits grew); a full draw for the first frame and
-        when wider y tick labels ("0.001" after "1") would reach past the room the layout kept for them."""
+        when wider y tick labels ("0.001" after "1") would reach past the room the layout kept for them.
+
+        The frame is drawn in slices (see :mod:`.slices`), so that neither a full draw nor axes drawn again
+        stall the window; a frame asked for while one is being drawn follows it."""
         c = self.canvas
+        if c.slices.busy():
+            if not force_full:
+                self._mark_dirty()
+                return
+            c.stop_slices()
         self._limits_fit()
         chars = self._ylabel_chars()
         wider = any(n > m for n, m in zip(chars, self._layout_chars))
@@ -547,16 +558,18 @@ class LossPlot(QWidget):
             self.full_draws += 1
             # Solving the layout costs as much as the draw: only for the first frame and for wider labels.
             if self._relayout or wider:
-                solve_layout_with_room(c.figure, (c.ax_obj, c.ax_rmse), LIVE_LABEL_CHARS, **LAYOUT)
                 self._layout_chars = tuple(max(n, LIVE_LABEL_CHARS) for n in chars)
+                c.figure.set_layout_engine("none")
+                row_layout(c.figure, (c.ax_obj, c.ax_rmse), max(self._layout_chars))
                 self.layouts += 1
             self._relayout = False
-            c.draw()  # draw_event saves the background and draws the lines on it
-            c.update()
+            self._bg.clear()
+            steps = [*figure_steps(c.figure, c.get_renderer()), self._bg.save,
+                     *self._bg.restore_steps(self._scales(), self._scales_key())]
+            c.draw_in_slices([*steps, self._draw_live_artists], c.update)
             return
-        self._bg.restore(self._scales(), self._scales_key())
-        self._draw_live_artists()
-        c.blit(c.figure.bbox)
+        steps = self._bg.restore_steps(self._scales(), self._scales_key())
+        c.draw_in_slices([*steps, self._draw_live_artists], lambda: c.blit(c.figure.bbox))
         self.blits += 1
 
     def _scales_key(self) -> tuple:
@@ -623,8 +636,9 @@ class LossPlot(QWidget):
                 a.xaxis.set_minor_locator(NullLocator())
 
     def stop_timers(self) -> None:
-        """Stop the redraw timer (window closing)."""
+        """Stop the redraw timer and a frame being drawn (window closing)."""
         self._timer.stop()
+        self.canvas.stop_slices()
         self._dirty = False
         self._live = False
 

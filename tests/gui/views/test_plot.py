@@ -14,6 +14,12 @@ SGD = {"K": 2, "steps": 10000, "alpha": 0.0002, "beta": 0.02, "tol": 0.001, "see
 ALS = {"K": 2, "steps": 50, "beta": 0.02, "tol": 0.001, "seed": 0}
 
 
+def tick(plot) -> None:
+    """One redraw tick, with the frame it starts drawn to the end (the event loop would draw it in slices)."""
+    plot._on_tick()
+    plot.canvas.slices.finish()
+
+
 def history(n: int, val: bool = False, seconds_per_step: float = 1e-4) -> np.ndarray:
     h = np.zeros((n, 7))
     h[:, 0] = np.arange(1, n + 1)
@@ -150,6 +156,7 @@ def test_save_dialog_adds_the_extension_of_the_chosen_filter(plot, tmp_path, mon
 def test_live_mode_blits_and_ends_autoscaled(plot, qtbot):
     plot.begin_run("sgd", SGD)
     plot.start_live(1_000_000_000)
+    plot.canvas.slices.finish()
     assert plot.live
     for n in range(1, 60):
         plot.set_history(history(n))
@@ -167,10 +174,11 @@ def test_live_mode_blits_and_ends_autoscaled(plot, qtbot):
 def test_live_limits_grow_rarely(plot, qtbot):
     plot.begin_run("sgd", SGD)
     plot.start_live(1_000_000_000)
+    plot.canvas.slices.finish()
     qtbot.waitUntil(lambda: plot.full_draws == 1, timeout=2000)
     for n in range(2, 400, 3):
         plot.set_history(history(n))
-        plot._on_tick()
+        tick(plot)
     # x grows threefold-and-more when outgrown (about 4 times here) and y by decades (objective
     # 50 -> 0.25: 3 times), plus the first frame: a handful of full draws, the rest are blits
     assert plot.full_draws <= 10 and plot.blits >= 100
@@ -316,9 +324,10 @@ def test_live_mode_on_log_seconds_axes(plot, qtbot):
     plot.log_x.setChecked(True)
     plot.begin_run("sgd", SGD)
     plot.start_live(1_000_000_000)
+    plot.canvas.slices.finish()
     for n in range(2, 400, 7):
         plot.set_history(history(n, seconds_per_step=1e-5))
-        plot._on_tick()
+        tick(plot)
     lo, hi = plot.canvas.ax_obj.get_xlim()
     assert 0 < lo <= 1e-5 and hi >= 400 * 1e-5
     assert plot.blits > plot.full_draws
@@ -330,6 +339,7 @@ def test_live_layout_is_solved_again_only_when_tick_labels_widen_past_the_room_k
     plot.resize(520, 320)
     plot.begin_run("sgd", SGD)
     plot.start_live(1_000_000_000)
+    plot.canvas.slices.finish()
     c = plot.canvas
     for k in range(0, 61):  # the objective falls from 100 to 0.0001 over the run: its labels widen
         h = np.zeros((k + 2, 7))
@@ -338,7 +348,7 @@ def test_live_layout_is_solved_again_only_when_tick_labels_widen_past_the_room_k
         h[:, 2] = 2.0
         h[:, 4] = np.nan
         plot.set_history(h)
-        plot._on_tick()
+        tick(plot)
         renderer = c.get_renderer()
         for t in drawn_tick_labels(c.ax_obj.yaxis) + [c.ax_obj.yaxis.label]:
             assert t.get_window_extent(renderer).x0 >= 0, f"{t.get_text()!r} is clipped at the left edge"
@@ -352,17 +362,18 @@ def test_live_layout_is_solved_again_only_when_tick_labels_widen_past_the_room_k
 def test_changing_the_axes_during_a_live_run_sets_new_limits(plot):
     plot.begin_run("sgd", SGD)
     plot.start_live(1_000_000_000)
+    plot.canvas.slices.finish()
     plot.set_history(history(3000, seconds_per_step=1e-5))
-    plot._on_tick()
+    tick(plot)
     assert plot.canvas.ax_obj.get_xlim()[1] >= 3000
     plot.x_axis.setCurrentIndex(1)  # seconds: 3000 steps took 0.03 s
     plot.set_history(history(3001, seconds_per_step=1e-5))
-    plot._on_tick()
+    tick(plot)
     lo, hi = plot.canvas.ax_obj.get_xlim()
     assert lo == 0 and 0.03 <= hi <= 0.1
     plot.log_scale.setChecked(False)
     plot.log_x.setChecked(True)
-    plot._on_tick()
+    tick(plot)
     lo, hi = plot.canvas.ax_obj.get_xlim()
     assert 0 < lo <= 1e-5 and 0.03 <= hi <= 0.1
     assert plot.canvas.ax_obj.get_ylim()[0] == 0  # linear again: from 0

@@ -1,0 +1,106 @@
+"""Drawing a frame in slices: a few milliseconds of it per pass of the event loop.
+
+A full draw of a figure with titles, tick labels and a legend costs tens to hundreds of milliseconds
+(text is most of it), and so does drawing its axes again when the limits move. Done in one go while a
+run streams in, that is a stall of the window: the timer ticks late, typing and clicks wait. Here a
+frame is a list of steps (draw this axis, that legend, copy the background, blit), run a slice at a
+time: each slice runs steps until :data:`SLICE_S` has passed, then hands the event loop back for a
+pass. Meanwhile the canvas keeps showing its last whole frame (see :class:`~.blit.Canvas`), so a
+half-drawn one is never seen; the steps draw into the canvas's own buffer, which only the last step
+shows.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
+
+from matplotlib.axes import Axes
+from PySide6.QtCore import QObject, Qt, QTimer
+
+Step = Callable[[], Any]
+SLICE_S = 0.012  # each slice runs steps until this much time has passed (one step may take longer)
+
+
+class Slices(QObject):
+    """One frame's steps at a time, run a slice per event-loop pass; :meth:`busy` while some are left."""
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._steps: Iterator[Step] | None = None
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        # 1 ms, not 0: a zero timer is an idle source, which a stream of posted events (a run's progress) starves
+        self._timer.setTimerType(Qt.TimerType.PreciseTimer)
+        self._timer.setInterval(1)
+        self._timer.timeout.connect(self._run)
+        self.frames = 0  # whole frames run, and the passes they took (for tests and benchmarks)
+        self.passes = 0
+
+    def busy(self) -> bool:
+        return self._steps is not None
+
+    def start(self, steps: Iterable[Step]) -> None:
+        """Run ``steps`` from now on, a slice now and the rest in later passes (a frame still running is
+        dropped: it showed nothing yet, and the new one draws the newer state)."""
+        self._steps = iter(steps)
+        self._run()
+
+    def finish(self) -> None:
+        """Run what is left now, in one go (before a synchronous draw, a save, or in tests)."""
+        self._timer.stop()
+        steps, self._steps = self._steps, None
+        if steps is not None:
+            for step in steps:
+                step()
+            self.frames += 1
+
+    def cancel(self) -> None:
+        """Drop what is left (the canvas was resized, the view is drawn another way now)."""
+        self._timer.stop()
+        self._steps = None
+
+    def _run(self) -> None:
+        steps = self._steps
+        if steps is None:
+            return
+        self.passes += 1
+        end = time.perf_counter() + SLICE_S
+        for step in steps:
+            step()
+            if self._steps is not steps:  # a step started another frame or cancelled this one
+                return
+            if time.perf_counter() >= end:
+                self._timer.start()
+                return
+        self._steps = None
+        self.frames += 1
+
+
+def figure_steps(figure: Any, renderer: Any) -> list[Step]:
+    """A full draw of ``figure``'s still artists as steps, in the order :meth:`Figure.draw` draws them: the
+    cleared buffer and the figure's patch; then each axes' patch and children by z-order, one step each;
+    then the figure's own artists (legends, texts). Animated artists are left out, as a draw leaves them
+    out; the layout is not solved (the caller solved it, or keeps it)."""
+    steps: list[Step] = [renderer.clear, lambda: figure.patch.draw(renderer)]
+    children = [a for a in figure.get_children() if a is not figure.patch and not a.get_animated()]
+    for artist in sorted(children, key=lambda a: a.get_zorder()):
+        if isinstance(artist, Axes):
+            steps += _axes_steps(artist, renderer)
+        else:
+            steps.append(lambda a=artist: a.draw(renderer))
+    return steps
+
+
+def _axes_steps(ax: Axes, renderer: Any) -> list[Step]:
+    if not ax.get_visible():
+        return []
+    _ = ax.viewLim  # settles pending autoscaling, as a draw does first
+    children = [a for a in ax.get_children() if a is not ax.patch and not a.get_animated()]
+    if not (ax.axison and ax.get_frame_on()):
+        children = [a for a in children if a not in ax.spines.values()]
+    if not ax.axison:
+        children = [a for a in children if a not in (ax.xaxis, ax.yaxis)]
+    first = [ax.patch] if ax.axison and ax.get_frame_on() else []
+    return [lambda a=a: a.draw(renderer) for a in first + sorted(children, key=lambda a: a.get_zorder())]

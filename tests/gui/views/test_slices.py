@@ -1,0 +1,101 @@
+"""Frames drawn in slices: the same pixels as one full draw, the old frame shown until the new one is whole."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from matplotlib.figure import Figure
+
+from mfstudio.gui.views import slices
+from mfstudio.gui.views.blit import Canvas
+from mfstudio.gui.views.slices import Slices, figure_steps
+
+
+def _figure() -> Figure:
+    fig = Figure(figsize=(4, 3), dpi=100, layout="constrained")
+    left, right = fig.subplots(1, 2)
+    for ax, name in ((left, "Objective"), (right, "RMSE")):
+        ax.plot(np.arange(10), np.linspace(3, 1, 10), label=name)
+        ax.set_title(name)
+        ax.set_xlabel("Step")
+        ax.grid(True, alpha=0.3)
+        ax.text(0.5, 0.5, "a note", transform=ax.transAxes)
+    fig.legend(loc="outside lower center", ncols=2)
+    return fig
+
+
+@pytest.fixture
+def canvas(qtbot):
+    c = Canvas(_figure())
+    qtbot.addWidget(c)
+    c.resize(400, 300)
+    c.show()
+    qtbot.waitExposed(c)
+    c.draw()
+    yield c
+    c.stop_slices()
+
+
+def test_the_steps_draw_the_same_pixels_as_a_full_draw(canvas):
+    whole = np.array(canvas.buffer_rgba())
+    canvas.figure.set_layout_engine("none")  # the steps keep the layout the draw solved
+    steps = figure_steps(canvas.figure, canvas.get_renderer())
+    assert len(steps) > 10  # one per artist: patches, spines, axes, titles, texts, lines, legend
+    for step in steps:
+        step()
+    np.testing.assert_array_equal(np.array(canvas.buffer_rgba()), whole)
+
+
+def test_animated_artists_are_left_out_as_a_draw_leaves_them_out(canvas):
+    line = canvas.figure.axes[0].get_lines()[0]
+    line.set_animated(True)
+    canvas.figure.set_layout_engine("none")
+    canvas.draw()
+    without = np.array(canvas.buffer_rgba())
+    for step in figure_steps(canvas.figure, canvas.get_renderer()):
+        step()
+    np.testing.assert_array_equal(np.array(canvas.buffer_rgba()), without)
+
+
+def test_the_canvas_shows_its_last_whole_frame_until_the_sliced_one_is_done(canvas, qtbot, monkeypatch):
+    monkeypatch.setattr(slices, "SLICE_S", 0.0)  # one step per pass
+    before = canvas.grab().toImage()
+    canvas.figure.set_layout_engine("none")
+    canvas.figure.axes[0].set_facecolor("black")
+    shown = []
+    canvas.draw_in_slices(figure_steps(canvas.figure, canvas.get_renderer()), lambda: shown.append(True))
+    assert canvas.slices.busy()
+    assert canvas.grab().toImage() == before  # half drawn: nothing of it is seen
+    qtbot.waitUntil(lambda: not canvas.slices.busy(), timeout=3000)
+    assert shown == [True] and canvas.slices.frames == 1 and canvas.slices.passes > 10
+    assert canvas.grab().toImage() != before  # the black axes, now whole
+
+
+def test_finish_runs_the_rest_at_once_and_cancel_drops_it(qtbot, monkeypatch):
+    monkeypatch.setattr(slices, "SLICE_S", 0.0)
+    s = Slices()
+    done: list[int] = []
+    s.start([lambda k=k: done.append(k) for k in range(5)])
+    assert done == [0] and s.busy()
+    s.finish()
+    assert done == [0, 1, 2, 3, 4] and not s.busy() and s.frames == 1
+    s.start([lambda k=k: done.append(k) for k in range(10, 15)])
+    s.cancel()
+    qtbot.wait(20)
+    assert done[-1] == 10 and not s.busy() and s.frames == 1
+
+
+def test_a_step_that_starts_another_frame_ends_the_one_it_was_in(qtbot, monkeypatch):
+    s = Slices()
+    done: list[str] = []
+    s.start([lambda: s.start([lambda: done.append("new")]), lambda: done.append("old")])
+    qtbot.wait(20)
+    assert done == ["new"] and not s.busy()
+
+
+def test_a_resize_drops_a_frame_drawn_for_the_old_size(canvas, monkeypatch):
+    monkeypatch.setattr(slices, "SLICE_S", 0.0)
+    canvas.draw_in_slices(figure_steps(canvas.figure, canvas.get_renderer()), lambda: None)
+    assert canvas.slices.busy()
+    canvas.resize(300, 200)
+    assert not canvas.slices.busy() and canvas._frozen is None
