@@ -255,9 +255,10 @@ def row_layout(figure: Figure, axes: Sequence[Any], chars: int, w_pad: float = 3
     right = w_pad * figure.dpi + 0.5 * tick_room(axes[0].xaxis, "0000")[0] if axes else 0.0
     n = max(len(lefts), 1)
     spill = [0.0] * len(lefts)  # a title wider than its axes takes room on both sides, as a constrained layout does
+    each = max((width - sum(lefts) - right * n) / n, 1.0)
     for _ in range(3):
-        each = max((width - sum(lefts) - right * n - 2 * sum(spill)) / n, 1.0)
         spill = [max(0.0, (t - each) / 2 - min(left, right)) for t, left in zip(titles, lefts)]
+        each = max((width - sum(lefts) - right * n - 2 * sum(spill)) / n, 1.0)
     tall = max(height - bottom - top, 1.0)
     x = 0.0
     for ax, left, extra in zip(axes, lefts, spill):

@@ -628,7 +628,7 @@ class LossPlot(QWidget):
             ax.xaxis.set_major_locator(LogTicks())
             ax.xaxis.set_minor_formatter(NullFormatter())
         elif not seconds:
-            ax.xaxis.set_major_locator(MaxNLocator(nbins=5, integer=True))
+            ax.xaxis.set_major_locator(MaxNLocator(nbins="auto", integer=True))  # as many as the width holds
         ax.xaxis.set_major_formatter(EngFormatter(unit="s", sep=" ") if seconds else EngFormatter(sep=""))
         if self._live:  # minor ticks stay off until the run ends (see start_live)
             for a in (c.ax_obj, c.ax_rmse):
