@@ -159,7 +159,7 @@ def setup_training(args: argparse.Namespace, run: dict[str, Any], quiet: bool, *
     ratings = src.ratings
     solver = args.solver or src.solver or "sgd"
     base = dict(src.params) if solver == src.solver else {}
-    params = solver_params(args, solver, base)
+    params = solver_params(args, solver, _suited(base, args, solver, ratings.nnz, quiet))
     init = None
     if args.init is not None:
         init = read_init(args.init, params.get("K") if args.param_K is not None else None, ratings.shape)
@@ -179,6 +179,20 @@ def setup_training(args: argparse.Namespace, run: dict[str, Any], quiet: bool, *
         raise UsageError("--patience needs a hold-out to watch; add --holdout (e.g. 0.2) or leave out --patience.")
     relevance = run["relevance"] if "relevance" in run else src.relevance  # the flag (auto: None), else the session's
     return TrainingSetup(src, solver, params, split_arg, init, patience, loaded_at, relevance)
+
+
+def _suited(base: dict[str, Any], args: argparse.Namespace, solver: str, n_ratings: int,
+            quiet: bool) -> dict[str, Any]:
+    """``base`` with the larger-data defaults (core.defaults) for the parameters neither a flag nor the session
+    set, said in a note."""
+    from mfstudio.core.defaults import data_defaults, retune, sentence
+
+    unset = {k: v for k, v in data_defaults(solver, 0).items()  # the notebook's values, where nothing set one
+             if k not in base and getattr(args, f"param_{k}", None) is None}
+    changed = retune(solver, unset, n_ratings)
+    if changed:
+        _say(quiet, f"Note: {sentence(solver, changed, n_ratings)}", sys.stderr)
+    return {**base, **changed}
 
 
 def train(argv: Sequence[str]) -> int:

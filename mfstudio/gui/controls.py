@@ -31,7 +31,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from mfstudio.core import SOLVERS, MFStudioError, ParamSpec, get_solver
+from mfstudio.core import SOLVERS, MFStudioError, ParamSpec, defaults, get_solver
 from mfstudio.core.numbers import param_text
 from mfstudio.core.params import HOLDOUT, PATIENCE, RELEVANCE
 from mfstudio.core.ranking import DEFINITIONS
@@ -89,6 +89,7 @@ class ControlPanel(QWidget):
         self.param_widgets: dict[str, IntSpinBox | NumberSpinBox] = {}
         self._solver = ""  # the solver the parameter boxes are built for
         self._memory: dict[str, dict[str, Any]] = {}  # solver -> its own values as last shown
+        self.data_ratings = 0  # how many ratings the open data has (the defaults follow its size)
         self._running = False
         self._cells_held_out = False  # the grid holds ratings out (the document says so)
 
@@ -405,9 +406,13 @@ class ControlPanel(QWidget):
         self.remember(old, before)
         own = self._memory.get(name, {})
         values = {**get_solver(name).defaults(), **own, **{k: before[k] for k in SHARED if k in before}}
+        # a value still at one data size's default takes the open data's (core.defaults)
+        tuned = defaults.retune(name, values, self.data_ratings)
+        values.update(tuned)
         self._build_params(name)
         self.set_params(values, keep_seed=True)
-        self.statusMessage.emit(self._switch_message(old, name, before, values, own))
+        said = self._switch_message(old, name, before, values, own)
+        self.statusMessage.emit(f"{said} {defaults.sentence(name, tuned, self.data_ratings)}" if tuned else said)
 
     @staticmethod
     def _switch_message(old: str, new: str, before: dict[str, Any], after: dict[str, Any],

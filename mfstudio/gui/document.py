@@ -33,6 +33,7 @@ from mfstudio.core import (
     Recommendations,
     RunResult,
     Session,
+    defaults,
     get_solver,
     load_example,
     memory,
@@ -93,6 +94,7 @@ class Document(QObject):
                  recovery_folder: str | os.PathLike[str] | None) -> None:
         super().__init__(window)
         self.window, self.controls, self.experiment = window, controls, experiment
+        self.tuned = ""  # what new data changed of the parameters (see _settings)
         # The grid's model is the document's child: destroying the document disconnects its slots first.
         self.grid_model = grid_model = RatingsTableModel(parent=self)
         self.settings = settings
@@ -178,10 +180,17 @@ class Document(QObject):
                                  zeros_are_missing=self.grid_model.zeros_are_missing, runs=self.runs.saved(),
                                  **self._settings())
 
-    def _settings(self) -> dict[str, Any]:
-        """The run settings the controls show, as a Session takes them (the parameters checked)."""
+    def _settings(self, n_ratings: int | None = None) -> dict[str, Any]:
+        """The run settings the controls show, as a Session takes them (the parameters checked). For new data of
+        ``n_ratings`` ratings, parameters still at one data size's default take this size's (core.defaults),
+        and ``self.tuned`` says so."""
         c = self.controls
-        return dict(solver=c.solver(), params=c.params(), holdout=c.holdout(), patience=c.patience(),
+        params = c.params()
+        if n_ratings is not None:
+            tuned = defaults.retune(c.solver(), params, n_ratings)
+            params.update(tuned)
+            self.tuned = defaults.sentence(c.solver(), tuned, n_ratings) if tuned else ""
+        return dict(solver=c.solver(), params=params, holdout=c.holdout(), patience=c.patience(),
                     top_n=self.experiment.top_n, relevance=c.relevance())
 
     # ------------------------------------------------------------------ loading
@@ -189,7 +198,9 @@ class Document(QObject):
                      held_out_cells: np.ndarray | None = None) -> None:
         """Replace the data with ``ratings`` (fresh model, no results)."""
         cells = np.zeros((0, 2), np.int64) if held_out_cells is None else held_out_cells
-        self.load_session(Session(ratings=ratings, held_out_cells=cells, **self._settings()), title=title)
+        self.load_session(Session(ratings=ratings, held_out_cells=cells, **self._settings(ratings.nnz)), title=title)
+        if self.tuned:
+            self.message(self.tuned, 20_000)
 
     def load_session(self, session: Session, *, title: str | None = None, path: str | Path | None = None) -> None:
         """Show ``session``: ratings, hold-out, solver and parameters, and its results if it has any.
@@ -262,6 +273,7 @@ class Document(QObject):
         session = prepared.session
         self.experiment.shutdown()
         self.controls.set_solver(session.solver, dict(session.params))
+        self.controls.data_ratings = session.ratings.nnz  # a solver chosen later starts from defaults for it
         self.holdout.show(session.holdout)
         self.controls.set_patience(session.patience)
         self.controls.set_relevance(session.relevance)
@@ -537,12 +549,12 @@ class Document(QObject):
         loaded = self.read(path, "Could not open the file")
         if loaded is None:
             return False
-        session = loaded.session
+        session, self.tuned = loaded.session, ""
         if loaded.fmt != "session":  # a rating file holds no solver: keep the one chosen here
             zeros = self.zero_rule_for(session.ratings, loaded.notices, True)
             try:
                 session = Session(ratings=session.ratings, held_out_cells=session.held_out_cells,
-                                  zeros_are_missing=zeros, **self._settings())
+                                  zeros_are_missing=zeros, **self._settings(session.ratings.nnz))
             except MFStudioError:  # parameters that do not validate: the file's defaults are a fine start
                 session = Session(ratings=session.ratings, held_out_cells=session.held_out_cells,
                                   zeros_are_missing=zeros, top_n=self.experiment.top_n)
@@ -555,7 +567,7 @@ class Document(QObject):
         lesson = getattr(loaded, "lesson", None)
         self.message(" ".join(loaded.notices) if loaded.notices else
                      f"Opened the lesson “{lesson.title}”; Escape leaves presenter mode." if lesson is not None else
-                     f"Opened {Path(path).name}.", 20_000 if loaded.notices else 10_000)
+                     f"Opened {Path(path).name}. {self.tuned}".strip(), 20_000 if loaded.notices else 10_000)
         if lesson is not None:
             self.lessonOpened.emit(lesson)
         return True
