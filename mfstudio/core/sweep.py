@@ -11,11 +11,13 @@ the point reports the mean over the folds with the spread (standard deviation) b
 The best point is the one with the lowest validation RMSE. ``best_step`` is the step with the lowest
 validation RMSE in the point's history (with patience that is the step whose factors were kept).
 
-Workers are processes started with ``spawn`` (the window has threads, so no plain fork); the fixed
-part of the sweep (the ratings above all) goes to each worker once, through the pool's initializer.
-The kernels are serial numba code (no ``prange``), so a worker uses one core; they load from numba's
-cache (see solvers/warmup.py). Progress comes back through a queue; a stop reaches every worker
-between two chunks of steps (about 50 ms), and :meth:`Sweep.close` leaves no worker running.
+Workers are forked from a fork server that has already imported everything and loaded the solver's
+kernels (sweep_pool.py: never a plain fork of the window, which has threads); the fixed part of the sweep
+(the ratings above all) goes to each worker once, through the pool's initializer. The points are handed
+out longest first (most steps × K), so that no long point is left for the end while the other core idles.
+Most kernels are serial numba code, so a worker uses one core. Progress comes back through a queue; a
+stop reaches every worker between two chunks of steps (about 50 ms), and :meth:`Sweep.close` leaves no
+worker running.
 """
 
 from __future__ import annotations
@@ -25,9 +27,8 @@ import os
 import signal
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -38,6 +39,7 @@ from mfstudio.core.params import ParamSpec
 from mfstudio.core.ratings import Ratings
 from mfstudio.core.solvers import Factors, get_solver
 from mfstudio.core.sweep_grid import Axis, Point, check_axes, grid_points
+from mfstudio.core.sweep_pool import children_ignore_sigint, context, pool_ended, pool_started
 from mfstudio.core.training import Control, StopReason, Training
 
 METRICS = ("train_rmse", "val_rmse", "train_mae", "val_mae")
@@ -89,6 +91,12 @@ class SweepSpec:
     def point_params(self, point: Point) -> dict[str, Any]:
         """The point's solver parameters, resolved (a ParameterError with a sentence if they do not fit)."""
         return get_solver(self.solver).resolve_params({**self.params, **point.params(self.axes)})
+
+    def cost(self, point: Point) -> float:
+        """A point's relative training time, to hand out the longest first: steps × K (the work of a step grows
+        with K for every solver; with patience a point may end sooner, which no estimate knows)."""
+        p = self.point_params(point)
+        return float(p.get("steps", 1) or 1) * float(p.get("K", 1) or 1)
 
     @property
     def n_folds(self) -> int:
@@ -321,23 +329,6 @@ def _run_task(index: int, fold: int) -> FoldResult:
     return run_point(spec, _worker["points"][index], fold, progress, stop.is_set)
 
 
-@contextmanager
-def _children_ignore_sigint() -> Iterator[None]:
-    """Processes started here ignore SIGINT from their first instruction (an ignored signal stays ignored across
-    exec): Ctrl-C in a terminal reaches the whole process group, and only the parent should act on it."""
-    old = None
-    if threading.current_thread() is threading.main_thread():
-        try:
-            old = signal.signal(signal.SIGINT, signal.SIG_IGN)
-        except (ValueError, OSError):
-            old = None
-    try:
-        yield
-    finally:
-        if old is not None:
-            signal.signal(signal.SIGINT, old)
-
-
 class Sweep:
     """A sweep running in ``jobs`` worker processes; :meth:`poll` it (a timer, a loop) or :meth:`run` it.
 
@@ -366,6 +357,7 @@ class Sweep:
         self._shut = False  # the pool was told that no more work comes
         self._pending: list[Progress | PointResult] = []  # events collected while closing, for the next poll
         self._closed = False
+        self._counted = False  # counted among the live pools of sweep_pool
 
     @property
     def n_workers(self) -> int:
@@ -373,16 +365,17 @@ class Sweep:
 
     # -- starting and stopping -----------------------------------------------------------------------
     def start(self) -> None:
-        """Start the workers and hand them every point (and fold)."""
-        import multiprocessing
-
+        """Start the workers and hand them every point (and fold), the longest first."""
         if self._pool is not None or self._closed:
             return
-        ctx = multiprocessing.get_context("spawn")
+        ctx = context()
         self._queue, self._stop_event = ctx.Queue(), ctx.Event()
-        tasks = [(p.index, f) for p in self.points for f in range(self.spec.n_folds)]
+        order = sorted(self.points, key=lambda p: (-self.spec.cost(p), p.index))  # longest first
+        tasks = [(p.index, f) for p in order for f in range(self.spec.n_folds)]
+        pool_started()
+        self._counted = True
         try:
-            with _children_ignore_sigint():
+            with children_ignore_sigint():
                 self._pool = ProcessPoolExecutor(self.n_workers, mp_context=ctx, initializer=_init_worker,
                                                  initargs=(self.spec, self._queue, self._stop_event))
                 for i, f in tasks:
@@ -459,6 +452,9 @@ class Sweep:
             self._pending.extend(self.poll())
             self._queue.close()
             self._queue.join_thread()
+        if self._counted:
+            self._counted = False
+            pool_ended()
         self._closed = True
 
     def _terminate(self) -> None:
