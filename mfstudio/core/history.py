@@ -97,6 +97,13 @@ class History:
         a = self.arrays()
         return dict(zip(self.columns, a[-1].tolist())) if a.shape[0] else {}
 
+    def row_at(self, step: int) -> dict[str, float]:
+        """The row of ``step`` by column name (the last kept row before it, if the history was thinned there);
+        empty when no row is at or before it."""
+        a = self.arrays()
+        a = a[a[:, 0] <= step]
+        return dict(zip(self.columns, a[-1].tolist())) if a.shape[0] else {}
+
     def column(self, name: str) -> np.ndarray:
         return self.arrays()[:, self.columns.index(name)]
 
