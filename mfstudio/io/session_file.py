@@ -403,7 +403,7 @@ def _run(doc: _Doc, r: dict[str, Any], w: str) -> RunRecord:
     try:
         cls = get_solver(solver)
         cls.resolve_params(params)  # unknown names first, with the solver's own sentence
-        typed = cls.resolve_params(_json_numbers(params, f"{w}.params"))
+        typed = cls.resolve_params(_json_numbers(params, solver))
     except MFStudioError as exc:
         raise _ResultError(f"are damaged ('{w}' has invalid solver settings: {str(exc).rstrip('.')})") from None
     name = doc.text(doc.get(r, "name", (str,), w, default=""), f"{w}.name")
