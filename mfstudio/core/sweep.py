@@ -9,7 +9,8 @@ trained once per fold instead, the fold's ratings held out (folds drawn from the
 the point reports the mean over the folds with the spread (standard deviation) beside it.
 
 The best point is the one with the lowest validation RMSE. ``best_step`` is the step with the lowest
-validation RMSE in the point's history (with patience that is the step whose factors were kept).
+validation RMSE in the point's history (with patience that is the step whose factors were kept, and
+``steps`` the steps run, ``patience`` more).
 
 Workers are forked from a fork server that has already imported everything and loaded the solver's
 kernels (sweep_pool.py: never a plain fork of the window, which has threads); the fixed part of the sweep
@@ -166,7 +167,10 @@ class FoldResult:
 
 
 def best_step(training: Training) -> int:
-    """The step with the lowest validation RMSE in the history (the last step when there is none)."""
+    """The step with the lowest validation RMSE: after an early stop the one whose factors were kept, else the
+    history's lowest (the last step when there is none)."""
+    if training.best_step is not None:
+        return int(training.best_step)
     h = training.history.arrays()
     if h.shape[0] == 0:
         return training.step
@@ -421,7 +425,7 @@ class Sweep:
 
         After a stop, a worker that has not ended within ``STOP_GRACE`` seconds is terminated.
         """
-        if self._pool is None:
+        if self._pool is None or self._closed:
             return self._closed
         if not all(f.done() for f in self._futures):
             if self._stop_time is not None and time.perf_counter() - self._stop_time > STOP_GRACE:
@@ -452,6 +456,8 @@ class Sweep:
             self._pending.extend(self.poll())
             self._queue.close()
             self._queue.join_thread()
+            # their semaphores are named ones the resource tracker watches: let them go (sweep_pool.shutdown)
+            self._queue = self._stop_event = self._pool = self._manager = None
         if self._counted:
             self._counted = False
             pool_ended()

@@ -17,6 +17,7 @@ window), and a later sweep starts them again.
 
 from __future__ import annotations
 
+import gc
 import os
 import signal
 import threading
@@ -84,6 +85,7 @@ def shutdown() -> bool:
     with _lock:
         if _live:
             return False
+        gc.collect()  # ended sweeps' queues: their semaphores unlinked and unregistered now, not by the tracker
         stop_server = getattr(forkserver._forkserver, "_stop", None)
         if stop_server is not None:
             stop_server()

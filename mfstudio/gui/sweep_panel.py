@@ -33,7 +33,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from mfstudio.core import MFStudioError, get_solver
+from mfstudio.core import MFStudioError, get_solver, sweep_pool
 from mfstudio.core.errors import ParameterError
 from mfstudio.core.numbers import param_text
 from mfstudio.core.params import TOP_N
@@ -315,8 +315,9 @@ class SweepPanel(QWidget):
             self._poll()
 
     def stop_timers(self) -> None:
-        """The main window closes: no sweep may outlive it."""
+        """The main window closes: no sweep may outlive it, nor the fork server its workers came from."""
         self.shutdown()
+        sweep_pool.shutdown()
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.shutdown()
@@ -488,6 +489,11 @@ def open_sweep_window(main: Any) -> SweepPanel:
         panel.setWindowTitle("Sweep — MF Studio")
         panel.resize(920, 640)
         panel.statusMessage.connect(lambda text: main.show_message(text))
+    if not panel.running:  # the workers' fork server loads while the user sets the grid up
+        try:
+            sweep_pool.warm_up(main.controls.solver())
+        except OSError:  # no process could be started now: the sweep says so when it starts its own
+            pass
     panel.show()
     panel.raise_()
     panel.activateWindow()

@@ -19,6 +19,8 @@ import pytest
 from mfstudio import cli
 from mfstudio.core.training import HISTORY_COLUMNS
 
+pytestmark = pytest.mark.usefixtures("no_sweep_helpers_after")  # no fork server left after them
+
 MOVIES = Path(__file__).resolve().parents[2] / "resources" / "examples" / "movie-night.json"
 FIXED = ["--steps", "300", "--alpha", "0.01", "--seed", "3"]
 BASE = ["--solver", "sgd", *FIXED]

@@ -14,6 +14,8 @@ from PySide6.QtWidgets import QWidget
 
 from mfstudio.gui.sweep_panel import NO_HOLDOUT, SweepPanel
 
+pytestmark = pytest.mark.usefixtures("no_sweep_helpers_after")  # no fork server left after them
+
 
 def gone(pids: list[int]) -> bool:
     """No worker is alive: none is our child any more, and no pid of theirs answers."""
