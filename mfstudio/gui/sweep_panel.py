@@ -37,10 +37,11 @@ from mfstudio.core import MFStudioError, get_solver, sweep_pool
 from mfstudio.core.errors import ParameterError
 from mfstudio.core.numbers import param_text
 from mfstudio.core.params import TOP_N
-from mfstudio.core.ranking import metric_names, shown_name
+from mfstudio.core.ranking import metric_names
 from mfstudio.core.sweep import FOLDS, JOBS, PointResult, Progress, Sweep, SweepSpec, default_jobs
 from mfstudio.core.sweep_grid import MAX_AXES, Point, check_axes, make_axis, value_text
 from mfstudio.gui.controls import short_name
+from mfstudio.gui.views.runs_model import metric_title
 from mfstudio.gui.views.sweep_chart import SweepChart
 from mfstudio.gui.views.widgets import caption
 
@@ -394,7 +395,7 @@ class SweepPanel(QWidget):
     # ================================================================ the table
     def _columns(self, sweep: Sweep) -> list[str]:
         """The swept parameters, then as sweep.csv has them: the errors, the ranking metrics, best step, seconds."""
-        return [a.label for a in sweep.spec.axes] + list(METRIC_HEADERS[:5]) + [shown_name(n) for n in
+        return [a.label for a in sweep.spec.axes] + list(METRIC_HEADERS[:5]) + [metric_title(n) for n in
                                                                                  _ranking_names(sweep)] + \
             list(METRIC_HEADERS[5:])
 
@@ -439,7 +440,7 @@ class SweepPanel(QWidget):
             spread = f" ± {r.spread[key]:.2g}" if r.folds and ok and key.startswith("val") else ""
             self._set(r.index, header, _num(r.metrics[key]) + spread)
         for name in _ranking_names(self.sweep):
-            self._set(r.index, shown_name(name), _num(r.ranking.get(name, math.nan)))
+            self._set(r.index, metric_title(name), _num(r.ranking.get(name, math.nan)))
         self._set(r.index, "Best step", f"{r.best_step:,}" if ok else "")
         self._set(r.index, "Seconds", f"{r.seconds:.2f}")
         if not ok and r.message:
