@@ -47,6 +47,7 @@ METRICS = ("train_rmse", "val_rmse", "train_mae", "val_mae")
 PROGRESS_EVERY = 0.1  # seconds between two progress messages of one worker
 CHUNK_SECONDS = 0.05  # as `mfstudio train`: the longest a stop waits for a worker's chunk of steps
 STOP_GRACE = 5.0  # seconds a stopped worker gets to end by itself before it is terminated
+OWNER_CHECK_SECONDS = 0.25  # how often a worker makes sure the sweep's process is still there
 
 FOLDS = ParamSpec("folds", "Folds", int, None, 2, 100,
                   "Cross-validation: train each point once per fold, that fold's ratings held out, and report "
@@ -309,16 +310,18 @@ class Progress:
     train_rmse: float
 
 
-_worker: dict[str, Any] = {}  # in a worker: the spec, the progress queue and the stop event
+_worker: dict[str, Any] = {}  # in a worker: the spec, the progress queue, the stop event, the sweep's pid
 
 
-def _init_worker(spec: SweepSpec, queue: Any, stop: Any) -> None:
-    """A worker's start: Ctrl-C is its parent's to handle; keep what every point shares."""
+def _init_worker(spec: SweepSpec, queue: Any, stop: Any, owner: int) -> None:
+    """A worker's start: Ctrl-C is its parent's to handle; keep what every point shares. ``owner`` is the pid of
+    the process that runs the sweep (the fork server is the worker's parent, not it)."""
     try:
         signal.signal(signal.SIGINT, signal.SIG_IGN)
     except (ValueError, OSError):
         pass
-    _worker.update(spec=spec, queue=queue, stop=stop, points=spec.points())
+    _worker.update(spec=spec, queue=queue, stop=stop, points=spec.points(), owner=owner)
+    threading.Thread(target=_watch_owner, args=(owner,), name="mfstudio-sweep-owner", daemon=True).start()
     from mfstudio.core.solvers.warmup import ensure_compiled
 
     ensure_compiled(spec.solver)  # load the kernels once, before any point's clock starts
@@ -331,6 +334,25 @@ def _run_task(index: int, fold: int) -> FoldResult:
         queue.put(fields)
 
     return run_point(spec, _worker["points"][index], fold, progress, stop.is_set)
+
+
+def _watch_owner(owner: int) -> None:
+    """In a worker, on its own thread: end this process once the sweep's process is gone (killed, so it never
+    said stop). Without it a worker would train its point on, then wait for work forever: the other workers hold
+    the task queue open."""
+    while _alive(owner):
+        time.sleep(OWNER_CHECK_SECONDS)
+    os._exit(0)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # it exists (another user's would say so: not ours to signal)
+        return True
+    return True
 
 
 class Sweep:
@@ -381,7 +403,7 @@ class Sweep:
         try:
             with children_ignore_sigint():
                 self._pool = ProcessPoolExecutor(self.n_workers, mp_context=ctx, initializer=_init_worker,
-                                                 initargs=(self.spec, self._queue, self._stop_event))
+                                                 initargs=(self.spec, self._queue, self._stop_event, os.getpid()))
                 for i, f in tasks:
                     self._futures[self._pool.submit(_run_task, i, f)] = (i, f)
                     self._find_workers()

@@ -60,9 +60,9 @@ class StopReason(str, Enum):
     STEP = "step"  # a limited run (e.g. one step) finished; more steps may follow
 
     def describe(self, step: int | None = None, best_step: int | None = None) -> str:
-        """How a run ended, in words; an early stop with its steps: ``early stop at step 140, best step 90 (…)``."""
+        """How a run ended, in words; an early stop with its steps: ``early stop at step 140, best step 90``."""
         if self is StopReason.EARLY_STOP and step is not None and best_step is not None:
-            return f"early stop at step {step:,}, best step {best_step:,} (its factors are kept)"
+            return f"early stop at step {step:,}, best step {best_step:,}"
         return {
             "budget": "reached the step budget",
             "tolerance": "objective fell below the tolerance",

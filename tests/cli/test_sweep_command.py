@@ -144,7 +144,7 @@ def test_ctrl_c_stops_every_worker_writes_the_finished_points_and_exits_130(tmp_
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
     out = tmp_path / "stopped"
     p = subprocess.Popen([sys.executable, "-m", "mfstudio", "sweep", str(MOVIES), "--param", "steps=50,1000000000",
-                          "--tol", "0", "--holdout", "0.25", "--jobs", "1", "--out", str(out)],
+                          "--tol", "0", "--holdout", "0.25", "--jobs", "2", "--out", str(out)],
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, start_new_session=True)
     try:
         line = ""

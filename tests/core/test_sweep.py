@@ -299,6 +299,45 @@ def test_the_fork_server_and_resource_tracker_end_on_shutdown_unless_a_sweep_run
             os.kill(pid, 0)
 
 
+KILLED_SWEEP = """
+import sys, time
+from mfstudio.core import load_example
+from mfstudio.core.sweep import Progress, Sweep, SweepSpec
+from mfstudio.core.sweep_grid import make_axis
+spec = SweepSpec(load_example("example-1"), "sgd", {"steps": 1_000_000_000, "alpha": 0.001, "tol": 0},
+                 (make_axis("sgd", "K", "1,2"),), holdout=0.25)
+sweep = Sweep(spec, jobs=2)
+sweep.start()
+while not any(isinstance(e, Progress) for e in sweep.poll()):
+    time.sleep(0.05)
+print(" ".join(str(p.pid) for p in sweep._procs), flush=True)
+time.sleep(600)
+"""
+
+
+def test_workers_stop_by_themselves_when_the_sweeps_process_is_killed():
+    import signal
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+    p = subprocess.Popen([sys.executable, "-c", KILLED_SWEEP], stdout=subprocess.PIPE, text=True, env=env,
+                         start_new_session=True)
+    try:
+        pids = [int(x) for x in p.stdout.readline().split()]
+        assert len(pids) == 2
+        p.kill()  # no stop, no close: as when the window is killed
+        p.wait(10)
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline and not no_children_left(pids):
+            time.sleep(0.05)
+        assert no_children_left(pids), "a worker went on training for a sweep nobody waits for"
+    finally:
+        if p.poll() is None:
+            os.killpg(p.pid, signal.SIGKILL)
+
+
 def test_a_worker_that_cannot_be_started_leaves_no_other_behind(monkeypatch):
     import mfstudio.core.sweep as sweep_module
 

@@ -197,9 +197,11 @@ class RunsTableModel(QAbstractTableModel):
         if c.key == "reason":
             if not r.finished:
                 return "The run is going."
-            how = StopReason(r.reason).describe(r.steps_done, r.best_step) if r.early_stopped else \
-                StopReason(r.reason).describe()
-            return how[0].upper() + how[1:] + "."
+            if r.early_stopped and r.best_step is not None:
+                return (f"{StopReason.EARLY_STOP.describe(r.steps_done, r.best_step).capitalize()}: validation "
+                        f"RMSE had not improved for {r.patience or 0:,} steps; the factors of step {r.best_step:,} "
+                        "are kept.")
+            return StopReason(r.reason).describe().capitalize() + "."
         if c.metric:
             v = c.value(r)
             return f"{c.title}: {exact_text(v)}" if v is not None else f"{c.title}: none (no hold-out)"

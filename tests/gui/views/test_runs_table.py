@@ -81,7 +81,8 @@ def test_every_run_is_a_row_with_fixed_decimals_and_why_it_stopped(setup):
     assert shown(table, "best_step") == ["—", "—", f"{early.best_step:,}"]
     assert early.steps_done == early.best_step + 20  # the steps run: `patience` past the best
     tip = table.proxy.index(2, column(table, "reason")).data(Qt.ItemDataRole.ToolTipRole)
-    assert tip == f"Early stop at step {early.steps_done:,}, best step {early.best_step:,} (its factors are kept)."
+    assert tip == (f"Early stop at step {early.steps_done:,}, best step {early.best_step:,}: validation RMSE had not "
+                   f"improved for 20 steps; the factors of step {early.best_step:,} are kept.")
     rmse = shown(table, "train_rmse")
     assert all(len(t.split(".")[1]) == 4 for t in rmse) and rmse[0] == f"{records[0].metrics['train_rmse']:.4f}"
     assert shown(table, "val_rmse")[:2] == ["—", "—"] and shown(table, "holdout") == ["none", "none", "20%"]
