@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import selectors
 import signal
 import subprocess
 import sys
@@ -149,9 +150,13 @@ def test_ctrl_c_stops_every_worker_writes_the_finished_points_and_exits_130(tmp_
     try:
         line = ""
         deadline = time.monotonic() + 60
+        waiting = selectors.DefaultSelector()  # a sweep that prints nothing must not hang the test
+        waiting.register(p.stderr, selectors.EVENT_READ)
         while "[1/2]" not in line and time.monotonic() < deadline:
-            line = p.stderr.readline()
-            assert line or p.poll() is None, "the sweep ended by itself"
+            if waiting.select(timeout=0.5):
+                line = p.stderr.readline()
+                assert line or p.poll() is None, "the sweep ended by itself"
+        assert "[1/2]" in line, "the short point did not finish within a minute"
         time.sleep(0.5)  # the second point is training now
         os.killpg(p.pid, signal.SIGINT)
         stdout, stderr = p.communicate(timeout=30)
