@@ -54,14 +54,16 @@ def main() -> int:
     wall: dict[int, list[float]] = {1: [], 2: []}
     cores: dict[int, list[float]] = {1: [], 2: []}
     point_s: dict[int, list[float]] = {1: [], 2: []}
+    parent: dict[int, list[float]] = {1: [], 2: []}  # this process's own CPU seconds per sweep
     results = {}
     first: tuple[int, float] | None = None
     for _ in range(args.repeats):
         for jobs in (1, 2):  # alternated, so a busy spell of the shared machine hits both
-            cpu0 = _cpu()
+            cpu0, own0 = _cpu(), _own_cpu()
             t0 = time.perf_counter()
             got = Sweep(spec, jobs).run()
             wall[jobs].append(time.perf_counter() - t0)
+            parent[jobs].append(_own_cpu() - own0)
             cores[jobs].append((_cpu() - cpu0) / wall[jobs][-1])
             point_s[jobs] += [r.seconds for r in got]
             results[jobs] = got
@@ -70,15 +72,21 @@ def main() -> int:
                for a, b in zip(results[1], results[2])) and len(results[1]) == len(results[2]) == 8
     t1, t2 = min(wall[1]), min(wall[2])
     ratio = t1 / t2
-    table(["--jobs", "sweep (fastest)", "all sweeps", "cores used", "one point (median)"],
+    table(["--jobs", "sweep (fastest)", "all sweeps", "cores used", "one point (median)", "parent CPU (median)"],
           [[j, fmt_time(min(wall[j])), ", ".join(fmt_time(w) for w in wall[j]),
-            ", ".join(f"{c:.2f}" for c in cores[j]), fmt_time(statistics.median(point_s[j]))] for j in (1, 2)])
+            ", ".join(f"{c:.2f}" for c in cores[j]), fmt_time(statistics.median(point_s[j])),
+            fmt_time(statistics.median(parent[j]))] for j in (1, 2)])
     print(f"the parent's setup (making the data) took {fmt_time(t_setup)}; the first sweep ({first[0]} jobs) "
           f"took {fmt_time(first[1])}")
     print("load average after: " + ", ".join(f"{x:.2f}" for x in os.getloadavg()))
     print(f"\nspeed-up jobs 2 / jobs 1: {ratio:.2f}x (target >= {TARGET}x): {verdict(ratio >= TARGET)}")
     print(f"jobs 1 and jobs 2 agree on every point bit for bit: {'yes' if same else 'NO'}")
     return 0 if same else 1
+
+
+def _own_cpu() -> float:
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    return own.ru_utime + own.ru_stime
 
 
 def _cpu() -> float:
