@@ -260,6 +260,7 @@ class Training:
         self._best_val = math.inf
         self._best_step = 0
         self._best_state: tuple[int, Any] | None = None  # (step at chunk start, solver state)
+        self._best_elapsed = 0.0  # the training time when the best step was made
         self.best_step: int | None = None  # after an early stop: the step whose factors were kept (self.step)
         self._ran_to: int | None = None  # ... and the last step that was run
         self._out = np.empty((0, 5))
@@ -591,18 +592,16 @@ class Training:
                           self.patience)
                 if w.best_step > start_step:
                     self._best_state = (start_step, saved)
+                    self._best_elapsed = t_start + dt * (w.best_step - start_step) / done
                 self._best_val, self._best_step = w.best_val, w.best_step
                 if w.stop_step is not None and self._best_state is not None:
-                    self._ran_to = w.stop_step  # the steps a chunk made past it do not count
-                    self.history.truncate(w.stop_step)
-                    self.elapsed = t_start + dt * (w.stop_step - start_step) / done
+                    k = w.stop_step - start_step  # the steps the chunk made past the stop do not count
+                    self._ran_to, self.elapsed = w.stop_step, t_start + dt * k / done
+                    self.history.end_at(self._metrics_rows(out[:k], start_step, t_start, self.elapsed, k)[-1])
                     self._replay_to(self._best_state, self._best_step)  # the history keeps every step run
-                    self.best_step = self._best_step
-                    self.reason = StopReason.EARLY_STOP
+                    self.best_step, self.reason = self._best_step, StopReason.EARLY_STOP
                     self.message = StopReason.EARLY_STOP.describe(self._ran_to, self.best_step)
-                    kept = self.history.arrays()
-                    kept = kept[kept[:, 0] == self.best_step]  # the best step's row: its errors as the kernel made them
-                    last = kept[-1] if len(kept) else None
+                    last = self.history.ensure(self.best_step, lambda: self._row_now(self._best_elapsed))
                     break
             if done < n:
                 self.reason = StopReason.TOLERANCE

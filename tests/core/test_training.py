@@ -249,3 +249,18 @@ def test_the_status_line_is_one_text_for_every_front_end():
     snap = Training(load_example(), "sgd", {"steps": 3}, holdout=0.25).run_to_end()
     assert snap.status_line() == status_line(3, 3, snap.objective, snap.train_rmse, snap.val_rmse, snap.steps_per_s)
     assert "val RMSE" in snap.status_line(" · ") and " · " in snap.status_line(" · ")
+
+
+def test_a_thinned_history_puts_a_dropped_row_back_in_its_place_and_can_end_at_a_row():
+    h = History(cap=4)
+    rows = np.zeros((20, len(HISTORY_COLUMNS)))
+    rows[:, 0] = np.arange(1, 21)
+    rows[:, 1] = np.arange(1, 21) * 10.0
+    h.extend(rows)
+    assert 5 not in h.arrays()[:, 0]  # thinned away
+    back = h.ensure(5, lambda: rows[4])
+    a = h.arrays()
+    assert back[1] == 50.0 and list(a[:, 0]) == sorted(a[:, 0]) and 5 in a[:, 0]
+    assert h.ensure(5, lambda: 1 / 0)[1] == 50.0  # already there: nothing is made
+    h.end_at(rows[10])
+    assert h.arrays()[-1, 0] == 11 and h.row_at(12)["step"] == 11 and h.row_at(5)["objective"] == 50.0
