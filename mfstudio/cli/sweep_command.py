@@ -191,6 +191,9 @@ def sweep(argv: Sequence[str]) -> int:
     if folds is None and run.get("holdout") == 0:
         raise UsageError(NO_VALIDATION)
     out = _check_out_dir(args.out, check_sweep_folder)
+    from mfstudio.core import sweep_pool
+
+    sweep_pool.warm_up(getattr(args, "solver", None))  # the workers' fork server loads while the data is read
     setup = setup_training(args, run, quiet, folds=folds)
     if folds is None and setup.holdout is None:
         raise UsageError(NO_VALIDATION)

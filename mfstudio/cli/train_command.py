@@ -276,14 +276,14 @@ def train(argv: Sequence[str]) -> int:
                 msg = "c" + msg[1:]
             raise UsageError(f"The results are in {out}, but the script was not written: {msg}") from None
         also = f"; `python {script}` reproduces the run"
-    reason = StopReason(training.reason).describe() if training.reason else "finished"
+    reason = StopReason(training.reason).describe(snap.step, snap.best_step) if training.reason else "finished"
     val = "" if math.isnan(snap.val_rmse) else f", validation RMSE {snap.val_rmse:.4g}"
     if snap.ranking and all(math.isnan(v) for v in snap.ranking.values()):
         val += (f"; no ranking metrics: no held-out rating is {training.ranker.threshold:g} or more "
                 "(set --relevance lower)") if training.ranker else ""
     else:
         val += "".join(f", {name} {value:.4g}" for name, value in snap.ranking.items())
-    _say(quiet, f"Done ({reason}) after {training.step:,} steps in {_duration(training.elapsed)}: "
+    _say(quiet, f"Done ({reason}) after {snap.step:,} steps in {_duration(training.elapsed)}: "
                 f"objective {snap.objective:.6g}, training RMSE {snap.train_rmse:.4g}{val}. "
                 f"Wrote {len(written)} files to {out}{also}.")
     if training.reason is StopReason.CANCELLED:

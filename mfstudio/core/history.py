@@ -7,7 +7,7 @@ the ranking metrics' columns after them, named for their k (``precision@10``, ``
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 
@@ -84,6 +84,27 @@ class History:
         if self._last is not None and self._last[0] > step:
             self._last = self._data[-1].copy() if self._data.shape[0] else None
 
+    def end_at(self, row: np.ndarray) -> None:
+        """Forget the rows after ``row``'s step and make ``row`` the last one (an early stop: the steps a chunk
+        made past the stop do not count)."""
+        self.truncate(int(row[0]))
+        self._last = np.array(row, dtype=np.float64)
+
+    def ensure(self, step: int, make: Callable[[], np.ndarray]) -> np.ndarray:
+        """The row of ``step``; where thinning dropped it, ``make()``'s row is put back in its place first."""
+        d = self._data
+        i = int(np.searchsorted(d[:, 0], step))
+        if i < len(d) and d[i, 0] == step:
+            return d[i].copy()
+        if self._last is not None and self._last[0] == step:
+            return self._last.copy()
+        row = np.array(make(), dtype=np.float64)
+        rows = np.insert(d, i, row, axis=0)
+        if len(rows) > self._buf.shape[0]:
+            self._buf = np.zeros((len(rows), len(self.columns)))
+        self._set(rows)
+        return row
+
     def arrays(self) -> np.ndarray:
         """All kept rows plus the latest step, as an (n, len(columns)) array."""
         if self._last is None:
@@ -95,6 +116,13 @@ class History:
     def last(self) -> dict[str, float]:
         """The latest row by column name (empty before any step)."""
         a = self.arrays()
+        return dict(zip(self.columns, a[-1].tolist())) if a.shape[0] else {}
+
+    def row_at(self, step: int) -> dict[str, float]:
+        """The row of ``step`` by column name (the last kept row before it, if the history was thinned there);
+        empty when no row is at or before it."""
+        a = self.arrays()
+        a = a[a[:, 0] <= step]
         return dict(zip(self.columns, a[-1].tolist())) if a.shape[0] else {}
 
     def column(self, name: str) -> np.ndarray:

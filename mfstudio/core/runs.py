@@ -64,22 +64,23 @@ class RunRecord:
         """The record of the run that ended with ``result``: the one place a finished run becomes a record.
 
         The final errors are the final ``snapshot``'s when given (a run that just ended), else the
-        history's last row (results read back). Ranking metrics are taken from whichever of the two
+        history's row of the factors kept (results read back: the last step's, or the best step's after an
+        early stop). Ranking metrics are taken from whichever of the two
         carries a ``ranking`` mapping.
         """
         history = _rows(result.history.arrays())
         if snapshot is not None:
             metrics = {k: float(getattr(snapshot, k)) for k in ERROR_METRICS}
-        elif len(history):
-            metrics = {k: float(history[-1, HISTORY_COLUMNS.index(k)]) for k in ERROR_METRICS}
+        elif len(history) and (kept := result.kept_row()):
+            metrics = {k: float(kept[k]) for k in ERROR_METRICS}
         else:
             metrics = {k: math.nan for k in ERROR_METRICS}
         ranking = getattr(snapshot, "ranking", None) or getattr(result, "ranking", None) or {}
         metrics.update({str(k): float(v) for k, v in dict(ranking).items()})
         reason = str(getattr(result.reason, "value", result.reason) or "")
+        best = best_step(history, reason, int(result.steps_done), result.best_step)
         return cls(result.solver, dict(result.params), float(holdout), patience, int(top_n), int(result.steps_done),
-                   float(result.elapsed_s), reason, metrics, best_step(history, reason, int(result.steps_done)),
-                   history)
+                   float(result.elapsed_s), reason, metrics, best, history)
 
     @property
     def finished(self) -> bool:
@@ -109,9 +110,12 @@ class RunRecord:
             self.seconds = float(h[-1, HISTORY_COLUMNS.index("elapsed_s")])
 
 
-def best_step(history: np.ndarray, reason: str, steps_done: int) -> int | None:
-    """The step with the lowest validation RMSE: an early-stopped run's last step (it kept the best factors
-    and its history ends there), else the history's lowest; None without a validation error."""
+def best_step(history: np.ndarray, reason: str, steps_done: int, kept: int | None = None) -> int | None:
+    """The step with the lowest validation RMSE: ``kept``, the step an early stop kept the factors of, when
+    given; else an early-stopped run's last step (results written before the history went on past the best
+    step ended there); else the history's lowest; None without a validation error."""
+    if kept is not None:
+        return int(kept)
     h = _rows(history)
     val = h[:, _VAL_RMSE]
     finite = np.isfinite(val)

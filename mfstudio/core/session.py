@@ -29,6 +29,7 @@ class RunResult:
     reason: str = ""  # a StopReason value, or "" while unknown
     message: str = ""
     relevant_from: float | None = None  # the threshold of the history's ranking metrics (None: none, or unknown)
+    best_step: int | None = None  # after an early stop: the step whose factors these are (steps_done ran further)
 
     @classmethod
     def from_snapshot(cls, solver: str, params: Mapping[str, Any], snapshot: Snapshot,
@@ -45,12 +46,16 @@ class RunResult:
             h = History.from_array(a, columns=HISTORY_COLUMNS + (tuple(snapshot.ranking) if wide else ()))
         return cls(solver, dict(params), snapshot.factors, h, snapshot.step, snapshot.elapsed,
                    snapshot.reason.value if snapshot.reason else "", snapshot.message,
-                   None if relevant_from is None else float(relevant_from))
+                   None if relevant_from is None else float(relevant_from), snapshot.best_step)
+
+    def kept_row(self) -> dict[str, float]:
+        """The history's row of the factors kept: the best step's after an early stop, else the last step's."""
+        return self.history.last() if self.best_step is None else self.history.row_at(self.best_step)
 
     @property
     def ranking(self) -> dict[str, float]:
-        """The ranking metrics at the last step of the history (empty when it has none: no hold-out)."""
-        last = self.history.last()
+        """The ranking metrics of the factors kept (:meth:`kept_row`; empty when it has none: no hold-out)."""
+        last = self.kept_row()
         return {name: last[name] for name in self.history.ranking_names if name in last}
 
 

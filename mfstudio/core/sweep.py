@@ -9,13 +9,16 @@ trained once per fold instead, the fold's ratings held out (folds drawn from the
 the point reports the mean over the folds with the spread (standard deviation) beside it.
 
 The best point is the one with the lowest validation RMSE. ``best_step`` is the step with the lowest
-validation RMSE in the point's history (with patience that is the step whose factors were kept).
+validation RMSE in the point's history (with patience that is the step whose factors were kept, and
+``steps`` the steps run, ``patience`` more).
 
-Workers are processes started with ``spawn`` (the window has threads, so no plain fork); the fixed
-part of the sweep (the ratings above all) goes to each worker once, through the pool's initializer.
-The kernels are serial numba code (no ``prange``), so a worker uses one core; they load from numba's
-cache (see solvers/warmup.py). Progress comes back through a queue; a stop reaches every worker
-between two chunks of steps (about 50 ms), and :meth:`Sweep.close` leaves no worker running.
+Workers are forked from a fork server that has already imported everything and loaded the solver's
+kernels (sweep_pool.py: never a plain fork of the window, which has threads); the fixed part of the sweep
+(the ratings above all) goes to each worker once, through the pool's initializer. The points are handed
+out longest first (most steps × K), so that no long point is left for the end while the other core idles.
+Most kernels are serial numba code, so a worker uses one core. Progress comes back through a queue; a
+stop reaches every worker between two chunks of steps (about 50 ms), and :meth:`Sweep.close` leaves no
+worker running.
 """
 
 from __future__ import annotations
@@ -25,9 +28,8 @@ import os
 import signal
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -38,12 +40,14 @@ from mfstudio.core.params import ParamSpec
 from mfstudio.core.ratings import Ratings
 from mfstudio.core.solvers import Factors, get_solver
 from mfstudio.core.sweep_grid import Axis, Point, check_axes, grid_points
+from mfstudio.core.sweep_pool import children_ignore_sigint, context, pool_ended, pool_started
 from mfstudio.core.training import Control, StopReason, Training
 
 METRICS = ("train_rmse", "val_rmse", "train_mae", "val_mae")
 PROGRESS_EVERY = 0.1  # seconds between two progress messages of one worker
 CHUNK_SECONDS = 0.05  # as `mfstudio train`: the longest a stop waits for a worker's chunk of steps
 STOP_GRACE = 5.0  # seconds a stopped worker gets to end by itself before it is terminated
+OWNER_CHECK_SECONDS = 0.25  # how often a worker makes sure the sweep's process is still there
 
 FOLDS = ParamSpec("folds", "Folds", int, None, 2, 100,
                   "Cross-validation: train each point once per fold, that fold's ratings held out, and report "
@@ -89,6 +93,12 @@ class SweepSpec:
     def point_params(self, point: Point) -> dict[str, Any]:
         """The point's solver parameters, resolved (a ParameterError with a sentence if they do not fit)."""
         return get_solver(self.solver).resolve_params({**self.params, **point.params(self.axes)})
+
+    def cost(self, point: Point) -> float:
+        """A point's relative training time, to hand out the longest first: steps × K (the work of a step grows
+        with K for every solver; with patience a point may end sooner, which no estimate knows)."""
+        p = self.point_params(point)
+        return float(p.get("steps", 1) or 1) * float(p.get("K", 1) or 1)
 
     @property
     def n_folds(self) -> int:
@@ -158,7 +168,10 @@ class FoldResult:
 
 
 def best_step(training: Training) -> int:
-    """The step with the lowest validation RMSE in the history (the last step when there is none)."""
+    """The step with the lowest validation RMSE: after an early stop the one whose factors were kept, else the
+    history's lowest (the last step when there is none)."""
+    if training.best_step is not None:
+        return int(training.best_step)
     h = training.history.arrays()
     if h.shape[0] == 0:
         return training.step
@@ -297,16 +310,18 @@ class Progress:
     train_rmse: float
 
 
-_worker: dict[str, Any] = {}  # in a worker: the spec, the progress queue and the stop event
+_worker: dict[str, Any] = {}  # in a worker: the spec, the progress queue, the stop event, the sweep's pid
 
 
-def _init_worker(spec: SweepSpec, queue: Any, stop: Any) -> None:
-    """A worker's start: Ctrl-C is its parent's to handle; keep what every point shares."""
+def _init_worker(spec: SweepSpec, queue: Any, stop: Any, owner: int) -> None:
+    """A worker's start: Ctrl-C is its parent's to handle; keep what every point shares. ``owner`` is the pid of
+    the process that runs the sweep (the fork server is the worker's parent, not it)."""
     try:
         signal.signal(signal.SIGINT, signal.SIG_IGN)
     except (ValueError, OSError):
         pass
-    _worker.update(spec=spec, queue=queue, stop=stop, points=spec.points())
+    _worker.update(spec=spec, queue=queue, stop=stop, points=spec.points(), owner=owner)
+    threading.Thread(target=_watch_owner, args=(owner,), name="mfstudio-sweep-owner", daemon=True).start()
     from mfstudio.core.solvers.warmup import ensure_compiled
 
     ensure_compiled(spec.solver)  # load the kernels once, before any point's clock starts
@@ -321,21 +336,23 @@ def _run_task(index: int, fold: int) -> FoldResult:
     return run_point(spec, _worker["points"][index], fold, progress, stop.is_set)
 
 
-@contextmanager
-def _children_ignore_sigint() -> Iterator[None]:
-    """Processes started here ignore SIGINT from their first instruction (an ignored signal stays ignored across
-    exec): Ctrl-C in a terminal reaches the whole process group, and only the parent should act on it."""
-    old = None
-    if threading.current_thread() is threading.main_thread():
-        try:
-            old = signal.signal(signal.SIGINT, signal.SIG_IGN)
-        except (ValueError, OSError):
-            old = None
+def _watch_owner(owner: int) -> None:
+    """In a worker, on its own thread: end this process once the sweep's process is gone (killed, so it never
+    said stop). Without it a worker would train its point on, then wait for work forever: the other workers hold
+    the task queue open."""
+    while _alive(owner):
+        time.sleep(OWNER_CHECK_SECONDS)
+    os._exit(0)
+
+
+def _alive(pid: int) -> bool:
     try:
-        yield
-    finally:
-        if old is not None:
-            signal.signal(signal.SIGINT, old)
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # it exists (another user's would say so: not ours to signal)
+        return True
+    return True
 
 
 class Sweep:
@@ -366,6 +383,7 @@ class Sweep:
         self._shut = False  # the pool was told that no more work comes
         self._pending: list[Progress | PointResult] = []  # events collected while closing, for the next poll
         self._closed = False
+        self._counted = False  # counted among the live pools of sweep_pool
 
     @property
     def n_workers(self) -> int:
@@ -373,18 +391,19 @@ class Sweep:
 
     # -- starting and stopping -----------------------------------------------------------------------
     def start(self) -> None:
-        """Start the workers and hand them every point (and fold)."""
-        import multiprocessing
-
+        """Start the workers and hand them every point (and fold), the longest first."""
         if self._pool is not None or self._closed:
             return
-        ctx = multiprocessing.get_context("spawn")
+        ctx = context()
         self._queue, self._stop_event = ctx.Queue(), ctx.Event()
-        tasks = [(p.index, f) for p in self.points for f in range(self.spec.n_folds)]
+        order = sorted(self.points, key=lambda p: (-self.spec.cost(p), p.index))  # longest first
+        tasks = [(p.index, f) for p in order for f in range(self.spec.n_folds)]
+        pool_started()
+        self._counted = True
         try:
-            with _children_ignore_sigint():
+            with children_ignore_sigint():
                 self._pool = ProcessPoolExecutor(self.n_workers, mp_context=ctx, initializer=_init_worker,
-                                                 initargs=(self.spec, self._queue, self._stop_event))
+                                                 initargs=(self.spec, self._queue, self._stop_event, os.getpid()))
                 for i, f in tasks:
                     self._futures[self._pool.submit(_run_task, i, f)] = (i, f)
                     self._find_workers()
@@ -428,7 +447,7 @@ class Sweep:
 
         After a stop, a worker that has not ended within ``STOP_GRACE`` seconds is terminated.
         """
-        if self._pool is None:
+        if self._pool is None or self._closed:
             return self._closed
         if not all(f.done() for f in self._futures):
             if self._stop_time is not None and time.perf_counter() - self._stop_time > STOP_GRACE:
@@ -459,6 +478,11 @@ class Sweep:
             self._pending.extend(self.poll())
             self._queue.close()
             self._queue.join_thread()
+            # their semaphores are named ones the resource tracker watches: let them go (sweep_pool.shutdown)
+            self._queue = self._stop_event = self._pool = self._manager = None
+        if self._counted:
+            self._counted = False
+            pool_ended()
         self._closed = True
 
     def _terminate(self) -> None:

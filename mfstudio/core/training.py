@@ -2,8 +2,10 @@
 
 Stop rules: the step budget, the objective falling below ``tol``, and (with a
 hold-out) early stopping when validation RMSE has not improved for ``patience``
-steps, in which case the best factors are restored. A divergence guard ends the run
-when the objective becomes NaN/inf or explodes, keeping the last good factors.
+steps (core/early_stop.py): the best factors are restored, the history keeps every step run, the
+final snapshot's ``step`` is the last step run, its ``best_step`` the one whose factors (and errors) are
+kept. Continue goes on from those: the rows after it are dropped and those steps made again (bit for bit).
+A divergence guard ends the run when the objective becomes NaN/inf or explodes, keeping the last good factors.
 Pausing and cancelling go through a :class:`Control`, checked between chunks (each
 chunk is sized to take about ``chunk_seconds``). Same data, parameters and seed
 give bit-identical results, whatever the chunk sizes.
@@ -26,6 +28,7 @@ from typing import Any
 import numpy as np
 
 from mfstudio.core import memory, metrics
+from mfstudio.core.early_stop import watch
 from mfstudio.core.errors import DataError
 from mfstudio.core.history import HISTORY_COLUMNS, History, history_columns
 from mfstudio.core.notebook import is_printed
@@ -56,7 +59,10 @@ class StopReason(str, Enum):
     DIVERGED = "diverged"
     STEP = "step"  # a limited run (e.g. one step) finished; more steps may follow
 
-    def describe(self) -> str:
+    def describe(self, step: int | None = None, best_step: int | None = None) -> str:
+        """How a run ended, in words; an early stop with its steps: ``early stop at step 140, best step 90``."""
+        if self is StopReason.EARLY_STOP and step is not None and best_step is not None:
+            return f"early stop at step {step:,}, best step {best_step:,}"
         return {
             "budget": "reached the step budget",
             "tolerance": "objective fell below the tolerance",
@@ -124,6 +130,7 @@ class Snapshot:
     # with a hold-out: precision@k, recall@k, ndcg@k, map@k at this step (NaN where not evaluated; a finished
     # snapshot's always are); empty without one
     ranking: dict[str, float] = field(default_factory=dict)
+    best_step: int | None = None  # after an early stop: the step whose factors (and errors) these are
 
     @property
     def failed(self) -> bool:
@@ -254,6 +261,8 @@ class Training:
         self._best_step = 0
         self._best_state: tuple[int, Any] | None = None  # (step at chunk start, solver state)
         self._best_elapsed = 0.0  # the training time when the best step was made
+        self.best_step: int | None = None  # after an early stop: the step whose factors were kept (self.step)
+        self._ran_to: int | None = None  # ... and the last step that was run
         self._out = np.empty((0, 5))
         self._stepper: Stepper | None = None  # one update at a time (made on first use)
         self.log_every: int | None = None  # the notebook's printout every so many steps (None: none)
@@ -303,6 +312,7 @@ class Training:
         the snapshot is then finished (with the reason a step ends with). ``focus``: the row a
         half-step shows as its example.
         """
+        self._resume()
         stepper = self._get_stepper()
         if stepper.position == 0 and self.step >= self.budget:
             self.set_budget(self.step + 1)
@@ -452,11 +462,18 @@ class Training:
         row[: len(HISTORY_COLUMNS)] = [self.step, obj, tr[0], tr[1], va[0], va[1], elapsed]
         return row
 
+    def _resume(self) -> None:
+        """Before steps go on after an early stop: from the kept factors, the history cut back to their step."""
+        if self._ran_to is not None:
+            self.history.truncate(self.step)
+            self._ran_to = self.best_step = None
+
     def _snapshot(self, last: np.ndarray | None, rate: float, finished: bool) -> Snapshot:
         if last is None:
             last = self._row_now(self.elapsed)
         return Snapshot(
-            step=int(last[0]), objective=float(last[1]), train_rmse=float(last[2]), train_mae=float(last[3]),
+            step=int(last[0]) if self._ran_to is None else self._ran_to, best_step=self.best_step,
+            objective=float(last[1]), train_rmse=float(last[2]), train_mae=float(last[3]),
             val_rmse=float(last[4]), val_mae=float(last[5]), elapsed=float(self.elapsed), steps_per_s=rate,
             budget=self.budget, factors=self.solver.factors.copy(), finished=finished,
             reason=self.reason if finished else None, message=self.message if finished else "",
@@ -504,6 +521,7 @@ class Training:
         self.reason = None
         self.message = ""
         self.suggestion = {}
+        self._resume()
         stop_at = self.budget if max_steps is None else min(self.budget, self.step + int(max_steps))
         self._finish_step()  # the step in progress counts as the first of ``max_steps``
         # first chunk: about WORK_PER_CHUNK rating-feature updates, then timed
@@ -570,20 +588,20 @@ class Training:
                 self._rank()
             last = rows[-1]
             if self._n_val and self.patience is not None:
-                vr = np.sqrt(out[:done, 3] / self._n_val)
-                k = int(np.argmin(vr))
-                if vr[k] < self._best_val:
-                    self._best_val = float(vr[k])
-                    self._best_step = start_step + k + 1
+                w = watch(np.sqrt(out[:done, 3] / self._n_val), start_step, self._best_val, self._best_step,
+                          self.patience)
+                if w.best_step > start_step:
                     self._best_state = (start_step, saved)
-                    self._best_elapsed = t_start + dt * (k + 1) / done
-                if self.step - self._best_step >= self.patience and self._best_state is not None:
-                    self._replay_to(self._best_state, self._best_step)
-                    self.history.truncate(self._best_step)
-                    if self.history.last().get("step") != self._best_step:  # thinned away: the final row again
-                        self.history.extend(self._row_now(self._best_elapsed)[None, :])
-                    self.reason = StopReason.EARLY_STOP
-                    last = None
+                    self._best_elapsed = t_start + dt * (w.best_step - start_step) / done
+                self._best_val, self._best_step = w.best_val, w.best_step
+                if w.stop_step is not None and self._best_state is not None:
+                    k = w.stop_step - start_step  # the steps the chunk made past the stop do not count
+                    self._ran_to, self.elapsed = w.stop_step, t_start + dt * k / done
+                    self.history.end_at(self._metrics_rows(out[:k], start_step, t_start, self.elapsed, k)[-1])
+                    self._replay_to(self._best_state, self._best_step)  # the history keeps every step run
+                    self.best_step, self.reason = self._best_step, StopReason.EARLY_STOP
+                    self.message = StopReason.EARLY_STOP.describe(self._ran_to, self.best_step)
+                    last = self.history.ensure(self.best_step, lambda: self._row_now(self._best_elapsed))
                     break
             if done < n:
                 self.reason = StopReason.TOLERANCE
@@ -596,10 +614,7 @@ class Training:
             else:
                 chunk = max(1, int(chunk * chunk_seconds / dt))
             yield self._snapshot(last, rate, finished=False)
-        if last is None or self.reason is StopReason.EARLY_STOP:
-            yield self._snapshot(None, rate, finished=True)
-        else:
-            yield self._snapshot(last, rate, finished=True)
+        yield self._snapshot(last, rate, finished=True)
 
     @staticmethod
     def _wait_for_pace(pace: Callable[[], float], control: Control, t_step: float) -> None:

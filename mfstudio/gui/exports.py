@@ -52,10 +52,10 @@ class Exporter(QObject):
             return []
         s = self.experiment.shown
         assert s is not None
-        # the run's own hold-out and patience, whatever the controls show now
+        # the run's own hold-out and patience, whatever the controls show now; the runs table as saving keeps it
         session = Session(s.ratings, s.held_out_cells, s.result.solver, dict(s.result.params), s.holdout,
                           s.patience, s.result, top_n=self.experiment.top_n,
-                          relevance=self.document.controls.relevance())
+                          relevance=self.document.controls.relevance(), runs=self.document.runs.saved())
         try:
             written = io.export_results(folder, session, top_n=self.experiment.top_n,
                                         min_ratings=self.experiment.min_ratings,

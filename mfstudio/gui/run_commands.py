@@ -181,7 +181,9 @@ class RunCommands(QObject):
             self.w.show_message("Training diverged; the last good factors are shown.")
             self._offer_suggestion(snap.message, snap.suggestion)
         elif snap is not None and snap.reason is not None:
-            self.w.show_message(f"Finished at step {snap.step:,}: {snap.reason.describe()}.")
+            how = snap.reason.describe(snap.step, snap.best_step)
+            at = "" if snap.best_step is not None else f" at step {snap.step:,}"
+            self.w.show_message(f"Finished{at}: {how}.")
         if end.shown is not None and not o.user_error:
             self.w.document.mark_results_unsaved()
         self.finished.emit(end.reason)

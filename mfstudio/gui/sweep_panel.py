@@ -33,12 +33,15 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from mfstudio.core import MFStudioError, get_solver
+from mfstudio.core import MFStudioError, get_solver, sweep_pool
 from mfstudio.core.errors import ParameterError
 from mfstudio.core.numbers import param_text
+from mfstudio.core.params import TOP_N
+from mfstudio.core.ranking import metric_names
 from mfstudio.core.sweep import FOLDS, JOBS, PointResult, Progress, Sweep, SweepSpec, default_jobs
 from mfstudio.core.sweep_grid import MAX_AXES, Point, check_axes, make_axis, value_text
 from mfstudio.gui.controls import short_name
+from mfstudio.gui.views.runs_model import metric_title
 from mfstudio.gui.views.sweep_chart import SweepChart
 from mfstudio.gui.views.widgets import caption
 
@@ -52,7 +55,8 @@ SUGGESTED = {"K": "1,2,3,5", "steps": "10,100,1000", "alpha": "0.0001:0.01:3log"
              "tol": "0.0001:0.1:4log", "seed": "0,1,2,3"}  # values offered when a parameter is chosen
 NO_HOLDOUT = ("A sweep compares validation errors, so it needs ratings held out: set a hold-out share in the "
               "controls (e.g. 20 %) or choose cross-validation folds.")
-METRIC_HEADERS = ("Status", "Val. RMSE", "Train RMSE", "Best step", "Seconds")
+METRIC_HEADERS = ("Status", "Val. RMSE", "Train RMSE", "Val. MAE", "Train MAE", "Best step", "Seconds")
+ERROR_HEADERS = {"Val. RMSE": "val_rmse", "Train RMSE": "train_rmse", "Val. MAE": "val_mae", "Train MAE": "train_mae"}
 
 
 class SweepPanel(QWidget):
@@ -312,8 +316,9 @@ class SweepPanel(QWidget):
             self._poll()
 
     def stop_timers(self) -> None:
-        """The main window closes: no sweep may outlive it."""
+        """The main window closes: no sweep may outlive it, nor the fork server its workers came from."""
         self.shutdown()
+        sweep_pool.shutdown()
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.shutdown()
@@ -389,7 +394,10 @@ class SweepPanel(QWidget):
 
     # ================================================================ the table
     def _columns(self, sweep: Sweep) -> list[str]:
-        return [a.label for a in sweep.spec.axes] + list(METRIC_HEADERS)
+        """The swept parameters, then as sweep.csv has them: the errors, the ranking metrics, best step, seconds."""
+        return [a.label for a in sweep.spec.axes] + list(METRIC_HEADERS[:5]) + [metric_title(n) for n in
+                                                                                 _ranking_names(sweep)] + \
+            list(METRIC_HEADERS[5:])
 
     def _fill_table(self, sweep: Sweep) -> None:
         cols = self._columns(sweep)
@@ -400,7 +408,7 @@ class SweepPanel(QWidget):
         for p in sweep.points:
             for c, v in enumerate(p.values):
                 self.table.setItem(p.index, c, QTableWidgetItem(value_text(v)))
-            for name in METRIC_HEADERS:
+            for name in self._columns(sweep)[len(sweep.spec.axes):]:
                 self._set(p.index, name, "waiting" if name == "Status" else "")
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
@@ -428,9 +436,11 @@ class SweepPanel(QWidget):
     def _show_result(self, r: PointResult) -> None:
         ok = r.ok
         self._set(r.index, "Status", "done" if ok else r.reason)
-        spread = f" ± {r.spread['val_rmse']:.2g}" if r.folds and ok else ""
-        self._set(r.index, "Val. RMSE", _num(r.val_rmse) + spread)
-        self._set(r.index, "Train RMSE", _num(r.metrics["train_rmse"]))
+        for header, key in ERROR_HEADERS.items():
+            spread = f" ± {r.spread[key]:.2g}" if r.folds and ok and key.startswith("val") else ""
+            self._set(r.index, header, _num(r.metrics[key]) + spread)
+        for name in _ranking_names(self.sweep):
+            self._set(r.index, metric_title(name), _num(r.ranking.get(name, math.nan)))
         self._set(r.index, "Best step", f"{r.best_step:,}" if ok else "")
         self._set(r.index, "Seconds", f"{r.seconds:.2f}")
         if not ok and r.message:
@@ -480,7 +490,20 @@ def open_sweep_window(main: Any) -> SweepPanel:
         panel.setWindowTitle("Sweep — MF Studio")
         panel.resize(920, 640)
         panel.statusMessage.connect(lambda text: main.show_message(text))
+    if not panel.running:  # the workers' fork server loads while the user sets the grid up
+        try:
+            sweep_pool.warm_up(main.controls.solver())
+        except OSError:  # no process could be started now: the sweep says so when it starts its own
+            pass
     panel.show()
     panel.raise_()
     panel.activateWindow()
     return panel
+
+
+def _ranking_names(sweep: Sweep | None) -> tuple[str, ...]:
+    """The ranking metrics the sweep's points report (k = its top-N; none with top-N 0)."""
+    if sweep is None:
+        return ()
+    k = int(TOP_N.default if sweep.spec.top_n is None else sweep.spec.top_n)
+    return metric_names(k) if k else ()

@@ -30,7 +30,7 @@ from mfstudio.core.params import TOP_N
 from mfstudio.core.ranking import DEFINITIONS, ranking_k, ranking_metrics, relevance_threshold
 from mfstudio.core.ratings import Ratings
 from mfstudio.core.recommend import AUTO, Recommendations, recommend
-from mfstudio.core.runs import ERROR_METRICS, RunRecord, metric_keys
+from mfstudio.core.runs import ERROR_METRICS, RunRecord, best_step, metric_keys
 from mfstudio.core.session import Session
 from mfstudio.core.solvers import Factors
 from mfstudio.io import atomic, csvsafe
@@ -243,7 +243,7 @@ def run_json(session: Session, timings: Mapping[str, float] | None = None, recs:
     if res is None:
         raise FileFormatError("There are no results to export yet; train the model first.")
     r = session.ratings
-    last = res.history.last()
+    last = res.kept_row()  # the factors' own errors: after an early stop, the best step's
     ranking, about = final_ranking(session, top_n)
     params = {k: (v.item() if isinstance(v, np.generic) else v) for k, v in res.params.items()}
     f = res.factors
@@ -258,6 +258,8 @@ def run_json(session: Session, timings: Mapping[str, float] | None = None, recs:
         },
         "final": {
             "step": int(res.steps_done),
+            "best_step": best_step(res.history.arrays(), str(getattr(res.reason, "value", res.reason) or ""),
+                                   int(res.steps_done), res.best_step),
             **{k: _finite_or_none(last[k]) for k in ("objective", "train_rmse", "train_mae", "val_rmse", "val_mae")
                if k in last},
             **{k: _finite_or_none(v) for k, v in ranking.items()},

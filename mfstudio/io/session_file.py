@@ -12,6 +12,7 @@ Layout (version 1)::
      "relevance": null,                                    (null: auto; files before it: auto)
      "result": null or {"solver", "params", "steps_done", "elapsed_s", "reason", "message",
                         "relevant_from": 4.0 or null,       (the threshold of the ranking columns)
+                        "best_step": 90 or null,            (after an early stop: the step whose factors these are)
                         "factors": {"K", "P", "Q", "user_bias", "item_bias", "global_mean"},
                         "history": {"columns": [...], "rows": [[...], ...]}},
      "runs": [{"name", "visible", "solver", "params", "holdout", "patience", "top_n", "steps_done",
@@ -345,9 +346,10 @@ def _result(name: str, res: Any, ratings: Ratings) -> RunResult:
     if len(message) > MAX_MESSAGE_CHARS:
         raise doc.fail(f"'result.message' is longer than {MAX_MESSAGE_CHARS:,} characters")
     relevant_from = None if res.get("relevant_from") is None else doc.number(res, "relevant_from", "result")
+    best = _whole(doc, res, "best_step", "result", 0, int(steps), None)  # absent before: None
     return RunResult(solver=solver, params=params, factors=Factors(P, Q, biases[0], biases[1], gm), history=history,
                      steps_done=int(steps), elapsed_s=elapsed, reason=reason, message=message,
-                     relevant_from=relevant_from)
+                     relevant_from=relevant_from, best_step=best)
 
 
 def _history(doc: _Doc, h: Any, where: str = "result.history") -> History:

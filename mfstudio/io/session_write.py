@@ -165,6 +165,7 @@ def session_to_dict(session: Session) -> dict[str, Any]:
             "reason": str(getattr(res.reason, "value", res.reason) or ""),
             "message": res.message,
             "relevant_from": None if res.relevant_from is None else float(res.relevant_from),
+            "best_step": None if res.best_step is None else int(res.best_step),
             "factors": {
                 "K": f.K,
                 "P": f.P,

@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import selectors
 import signal
 import subprocess
 import sys
@@ -18,6 +19,8 @@ import pytest
 
 from mfstudio import cli
 from mfstudio.core.training import HISTORY_COLUMNS
+
+pytestmark = pytest.mark.usefixtures("no_sweep_helpers_after")  # no fork server left after them
 
 MOVIES = Path(__file__).resolve().parents[2] / "resources" / "examples" / "movie-night.json"
 FIXED = ["--steps", "300", "--alpha", "0.01", "--seed", "3"]
@@ -142,14 +145,18 @@ def test_ctrl_c_stops_every_worker_writes_the_finished_points_and_exits_130(tmp_
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
     out = tmp_path / "stopped"
     p = subprocess.Popen([sys.executable, "-m", "mfstudio", "sweep", str(MOVIES), "--param", "steps=50,1000000000",
-                          "--tol", "0", "--holdout", "0.25", "--jobs", "1", "--out", str(out)],
+                          "--tol", "0", "--holdout", "0.25", "--jobs", "2", "--out", str(out)],
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, start_new_session=True)
     try:
         line = ""
         deadline = time.monotonic() + 60
+        waiting = selectors.DefaultSelector()  # a sweep that prints nothing must not hang the test
+        waiting.register(p.stderr, selectors.EVENT_READ)
         while "[1/2]" not in line and time.monotonic() < deadline:
-            line = p.stderr.readline()
-            assert line or p.poll() is None, "the sweep ended by itself"
+            if waiting.select(timeout=0.5):
+                line = p.stderr.readline()
+                assert line or p.poll() is None, "the sweep ended by itself"
+        assert "[1/2]" in line, "the short point did not finish within a minute"
         time.sleep(0.5)  # the second point is training now
         os.killpg(p.pid, signal.SIGINT)
         stdout, stderr = p.communicate(timeout=30)

@@ -222,6 +222,7 @@ def test_early_stopping_ends_on_the_best_step_with_its_ranking():
                  patience=500, history_cap=64)  # thinned: the best step's row is put back
     snap = t.run_to_end()
     assert snap.reason is StopReason.EARLY_STOP
-    last = t.history.last()
-    assert last["step"] == snap.step and last["val_rmse"] == pytest.approx(snap.val_rmse)
-    assert [last[n] for n in metric_names(10)] == list(snap.ranking.values())
+    assert t.history.last()["step"] == snap.step == snap.best_step + 500  # the history goes on to the last step run
+    best = t.history.row_at(snap.best_step)
+    assert best["step"] == snap.best_step and best["val_rmse"] == pytest.approx(snap.val_rmse)
+    assert [best[n] for n in metric_names(10)] == list(snap.ranking.values())  # the kept factors' ranking

@@ -33,12 +33,22 @@ def test_a_record_holds_the_runs_settings_outcome_and_history():
     assert r.name == "" and r.visible and r.label_params() == {**t.params, "holdout": 0.2}
 
 
-def test_an_early_stopped_run_is_best_at_its_last_step():
+def test_an_early_stopped_run_keeps_every_step_run_and_names_its_best_step():
     _t, snap, result = finished(holdout=0.2, patience=20, K=4, alpha=0.02, beta=0.0, steps=20_000)
     r = RunRecord.from_result(result, snap, holdout=0.2, patience=20)
     assert r.reason == "early-stop" and r.early_stopped
-    assert r.best_step == r.steps_done == snap.step < 20_000
-    assert int(r.history[-1, 0]) <= r.best_step  # the history ends at the best step
+    assert r.steps_done == snap.step == r.best_step + 20 < 20_000  # it ran `patience` steps past the best
+    assert r.best_step == snap.best_step == result.best_step
+    assert int(r.history[-1, 0]) == r.steps_done  # the history goes on past the best step
+    val = r.history[:, HISTORY_COLUMNS.index("val_rmse")]
+    assert int(r.history[np.argmin(val), 0]) == r.best_step and val[-1] > val.min()
+    read_back = RunRecord.from_result(result, holdout=0.2, patience=20)  # errors from the best step's row
+    assert read_back.metrics["val_rmse"] == r.metrics["val_rmse"] == val.min()
+
+
+def test_an_early_stopped_record_written_before_the_full_history_is_best_at_its_last_step():
+    h = np.array([[1, 9.0, 1.0, 1.0, 1.2, 1.0, 0.1], [2, 8.0, 1.0, 1.0, 1.1, 1.0, 0.2]])
+    assert best_step(h, "early-stop", 2) == 2 and best_step(h, "early-stop", 2, kept=1) == 1
 
 
 def test_without_a_hold_out_there_is_no_best_step_and_no_validation_error():
@@ -47,7 +57,7 @@ def test_without_a_hold_out_there_is_no_best_step_and_no_validation_error():
     assert r.best_step is None and math.isnan(r.metrics["val_rmse"]) and math.isnan(r.metrics["val_mae"])
 
 
-def test_results_read_back_take_their_errors_from_the_last_history_row():
+def test_results_read_back_take_their_errors_from_the_last_history_row():  # without an early stop
     _t, _snap, result = finished(holdout=0.2)
     r = RunRecord.from_result(result)
     last = result.history.arrays()[-1]

@@ -11,7 +11,7 @@ import time
 import numpy as np
 import pytest
 
-from mfstudio.core import Snapshot, StopReason, Training, load_example
+from mfstudio.core import Snapshot, StopReason, Training, load_example, sweep_pool
 from mfstudio.core.errors import ParameterError
 from mfstudio.core.solvers import Factors
 from mfstudio.core.sweep import (
@@ -28,6 +28,8 @@ from mfstudio.core.sweep import (
     run_point,
 )
 from mfstudio.core.sweep_grid import make_axis
+
+pytestmark = pytest.mark.usefixtures("no_sweep_helpers_after")  # no fork server left after them
 
 FIXED = {"steps": 300, "alpha": 0.01}
 
@@ -92,8 +94,9 @@ def test_with_patience_the_best_step_is_the_one_whose_factors_are_kept():
     r = run_point(spec, spec.points()[0])
     t, snap = single(spec, {"K": 4})
     assert r.reason == StopReason.EARLY_STOP.value and r.steps < 100_000
-    assert r.best_step == snap.step == t.step == r.steps
-    assert r.metrics["val_rmse"] == snap.val_rmse
+    assert r.best_step == snap.best_step == t.step and r.steps == snap.step == r.best_step + 50  # steps run
+    assert r.metrics["val_rmse"] == snap.val_rmse == t.history.column("val_rmse").min()  # the kept factors'
+    assert_same_factors(r.factors, snap.factors)
 
 
 def test_folds_hold_out_each_rating_once_evenly_and_follow_the_seed():
@@ -258,6 +261,81 @@ def test_close_without_stop_leaves_no_process():
     pids = [p.pid for p in sweep._procs]
     sweep.close()
     assert no_children_left(pids) and sweep.finished
+
+
+def test_workers_are_forked_from_the_warm_fork_server_and_the_longest_points_go_first():
+    sweep_pool.warm_up("sgd")
+    server = sweep_pool.helper_pids()[0]
+    spec = spec_of({"K": "1,4,2"}, params={"steps": 200, "alpha": 0.01, "tol": 0})
+    sweep = Sweep(spec, jobs=1)
+    order, parents = [], set()
+
+    def seen(e):
+        if isinstance(e, PointResult):
+            order.append(e.values[0])
+        for p in sweep._procs:
+            try:
+                with open(f"/proc/{p.pid}/stat") as f:
+                    parents.add(int(f.read().rsplit(")", 1)[1].split()[1]))
+            except OSError:
+                pass
+
+    sweep.run(seen)
+    assert order == [4, 2, 1]  # steps x K, the largest first
+    assert parents == {server}  # forked by the fork server, not spawned by this process
+    assert spec.cost(spec.points()[1]) == 800 and no_children_left([p.pid for p in sweep._procs])
+
+
+def test_the_fork_server_and_resource_tracker_end_on_shutdown_unless_a_sweep_runs():
+    spec = spec_of({"K": "1,2"}, params={"steps": 1_000_000_000, "alpha": 0.001, "tol": 0})
+    sweep = Sweep(spec, jobs=2)
+    sweep.start()
+    assert not sweep_pool.shutdown() and len(sweep_pool.helper_pids()) == 2  # not under a running sweep
+    sweep.close()
+    pids = sweep_pool.helper_pids()
+    assert sweep_pool.shutdown() and sweep_pool.helper_pids() == []
+    for pid in pids:
+        with pytest.raises(ProcessLookupError):
+            os.kill(pid, 0)
+
+
+KILLED_SWEEP = """
+import sys, time
+from mfstudio.core import load_example
+from mfstudio.core.sweep import Progress, Sweep, SweepSpec
+from mfstudio.core.sweep_grid import make_axis
+spec = SweepSpec(load_example("example-1"), "sgd", {"steps": 1_000_000_000, "alpha": 0.001, "tol": 0},
+                 (make_axis("sgd", "K", "1,2"),), holdout=0.25)
+sweep = Sweep(spec, jobs=2)
+sweep.start()
+while not any(isinstance(e, Progress) for e in sweep.poll()):
+    time.sleep(0.05)
+print(" ".join(str(p.pid) for p in sweep._procs), flush=True)
+time.sleep(600)
+"""
+
+
+def test_workers_stop_by_themselves_when_the_sweeps_process_is_killed():
+    import signal
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+    p = subprocess.Popen([sys.executable, "-c", KILLED_SWEEP], stdout=subprocess.PIPE, text=True, env=env,
+                         start_new_session=True)
+    try:
+        pids = [int(x) for x in p.stdout.readline().split()]
+        assert len(pids) == 2
+        p.kill()  # no stop, no close: as when the window is killed
+        p.wait(10)
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline and not no_children_left(pids):
+            time.sleep(0.05)
+        assert no_children_left(pids), "a worker went on training for a sweep nobody waits for"
+    finally:
+        if p.poll() is None:
+            os.killpg(p.pid, signal.SIGKILL)
 
 
 def test_a_worker_that_cannot_be_started_leaves_no_other_behind(monkeypatch):

@@ -9,7 +9,7 @@ import pytest
 from mfstudio.core import metrics
 from mfstudio.core.errors import ParameterError
 from mfstudio.core.examples import load_example
-from mfstudio.core.training import HISTORY_COLUMNS, Control, History, StopReason, Training
+from mfstudio.core.training import HISTORY_COLUMNS, Control, History, Snapshot, StopReason, Training
 
 
 def test_history_is_thinned_evenly_and_keeps_the_last_step():
@@ -62,6 +62,43 @@ def test_early_stop_keeps_the_best_factors():
     # the kept factors give the best validation error seen
     assert metrics.rmse(t.split.val, snap.factors) == pytest.approx(vr.min(), rel=1e-9)
     assert snap.step < 200_000
+
+
+def early(chunk_seconds=0.01, **kw) -> tuple[Training, Snapshot]:
+    t = Training(load_example("movie-night"), "sgd", {"K": 4, "steps": 5_000, "alpha": 0.02, "beta": 0.0, "tol": 0},
+                 holdout=0.2, patience=30, **kw)
+    snaps = list(t.run(chunk_seconds=chunk_seconds))
+    return t, snaps[-1]
+
+
+def test_an_early_stop_keeps_the_whole_history_and_marks_the_best_step():
+    t, snap = early()
+    h = t.history.arrays()
+    val = h[:, HISTORY_COLUMNS.index("val_rmse")]
+    assert snap.reason is StopReason.EARLY_STOP and snap.best_step == t.best_step == t.step
+    assert snap.step == snap.best_step + 30 == int(h[-1, 0])  # every step run, `patience` past the best
+    assert int(h[np.argmin(val), 0]) == snap.best_step and val[-1] > val.min()  # the rise after the best is kept
+    assert snap.val_rmse == val.min()  # the kept factors' errors, as the history has them
+    assert metrics.rmse(t.split.val, snap.factors) == pytest.approx(val.min(), rel=1e-12)
+    assert f"early stop at step {snap.step:,}, best step {snap.best_step:,}" in snap.message
+
+
+def test_where_an_early_stop_ends_does_not_depend_on_the_chunk_sizes():
+    (a, sa), (b, sb) = early(chunk_seconds=1e-6), early(chunk_seconds=10.0)
+    assert (sa.step, sa.best_step) == (sb.step, sb.best_step)
+    assert np.array_equal(a.history.arrays()[:, :6], b.history.arrays()[:, :6])
+    assert np.array_equal(sa.factors.P, sb.factors.P)
+
+
+def test_continue_after_an_early_stop_goes_on_from_the_kept_factors_and_redoes_the_steps_after_them():
+    t, snap = early()
+    before = t.history.arrays()
+    t.set_budget(snap.best_step + 10)
+    again = t.run_to_end()
+    h = t.history.arrays()
+    assert again.reason is StopReason.BUDGET and again.best_step is None and again.step == snap.best_step + 10
+    assert np.array_equal(h[:, 0], np.arange(1, snap.best_step + 11))  # one row a step, no step twice
+    assert np.array_equal(h[:, :6], before[: snap.best_step + 10, :6])  # the same steps again, bit for bit
 
 
 def test_patience_must_be_positive():
@@ -212,3 +249,18 @@ def test_the_status_line_is_one_text_for_every_front_end():
     snap = Training(load_example(), "sgd", {"steps": 3}, holdout=0.25).run_to_end()
     assert snap.status_line() == status_line(3, 3, snap.objective, snap.train_rmse, snap.val_rmse, snap.steps_per_s)
     assert "val RMSE" in snap.status_line(" · ") and " · " in snap.status_line(" · ")
+
+
+def test_a_thinned_history_puts_a_dropped_row_back_in_its_place_and_can_end_at_a_row():
+    h = History(cap=4)
+    rows = np.zeros((20, len(HISTORY_COLUMNS)))
+    rows[:, 0] = np.arange(1, 21)
+    rows[:, 1] = np.arange(1, 21) * 10.0
+    h.extend(rows)
+    assert 5 not in h.arrays()[:, 0]  # thinned away
+    back = h.ensure(5, lambda: rows[4])
+    a = h.arrays()
+    assert back[1] == 50.0 and list(a[:, 0]) == sorted(a[:, 0]) and 5 in a[:, 0]
+    assert h.ensure(5, lambda: 1 / 0)[1] == 50.0  # already there: nothing is made
+    h.end_at(rows[10])
+    assert h.arrays()[-1, 0] == 11 and h.row_at(12)["step"] == 11 and h.row_at(5)["objective"] == 50.0

@@ -190,6 +190,15 @@ def test_export_results_writes_the_result_set_and_a_session_that_reopens(qtbot, 
     assert np.array_equal(session.result.factors.P, end.shown.result.factors.P)
 
 
+def test_the_exported_session_keeps_the_runs_table(qtbot, desk, exporter, tmp_path):
+    desk.train(qtbot, solver="sgd", steps=30)
+    desk.train(qtbot, solver="biased-sgd", steps=40)
+    assert len(desk.document.runs.saved()) == 2
+    written = exporter.export_results(tmp_path / "results")
+    session: Session = io.load(next(p for p in written if p.suffix == ".mfstudio")).session
+    assert [(r.solver, r.steps_done) for r in session.runs] == [("sgd", 30), ("biased-sgd", 40)]
+
+
 def test_export_results_where_a_file_stands_is_refused_with_a_sentence(qtbot, desk, exporter, warnings, tmp_path):
     desk.train(qtbot, steps=20)
     taken = tmp_path / "taken"

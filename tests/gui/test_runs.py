@@ -105,3 +105,29 @@ def test_clear_and_load_leave_nothing_to_undo(runs):
     runs.begin("sgd", {"K": 2})  # as an opened result's run is begun before the session's runs replace it
     runs.load(loaded)
     assert runs.current is runs.records[-1] and not runs.undo_stack.canUndo()
+
+
+def test_an_early_stopped_run_and_continue_after_it_in_the_window(qtbot, window):
+    """The window's run keeps every step run and names its best step; Continue goes on from the kept factors at
+    the best step, makes the steps after it again (the same) and stops at the same step: one row a step."""
+    window.open_example("movie-night")
+    window.controls.set_holdout(0.2)
+    qtbot.waitUntil(lambda: len(window.document.grid_held_out_cells()) > 0)
+    window.controls.set_params({"K": 4, "steps": 20_000, "alpha": 0.02, "beta": 0.0, "tol": 0.0})
+    window.controls.set_patience(20)
+    with qtbot.waitSignal(window.trainingFinished, timeout=30_000):
+        window.train()
+    first = window.result
+    h = first.history.arrays()
+    assert first.reason == "early-stop" and first.steps_done == first.best_step + 20 == int(h[-1, 0])
+    assert window.statusBar().currentMessage() == (f"Finished: early stop at step {first.steps_done:,}, best step "
+                                                   f"{first.best_step:,}.")
+    with qtbot.waitSignal(window.trainingFinished, timeout=30_000):
+        window.commands.continue_training()
+    again = window.result
+    h2 = again.history.arrays()
+    assert np.array_equal(h2[:, 0], np.arange(1, again.steps_done + 1))  # no step twice, none missing
+    assert (again.steps_done, again.best_step) == (first.steps_done, first.best_step)
+    assert np.array_equal(h2[:, :5], h[:, :5])  # the steps after the best, made again, came out the same
+    record = window.document.runs.saved()[-1]
+    assert (record.steps_done, record.best_step, record.reason) == (again.steps_done, again.best_step, "early-stop")

@@ -4,6 +4,7 @@ validation RMSE bit for bit."""
 
 from __future__ import annotations
 
+import math
 import multiprocessing
 import os
 import time
@@ -12,7 +13,15 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QWidget
 
+from mfstudio.core.sweep_grid import make_axis
 from mfstudio.gui.sweep_panel import NO_HOLDOUT, SweepPanel
+from mfstudio.gui.views.sweep_chart import EMPTY_TEXT, WAITING_TEXT
+
+
+def make_axes(solver: str, *pairs: tuple[str, str]) -> tuple:
+    return tuple(make_axis(solver, name, values) for name, values in pairs)
+
+pytestmark = pytest.mark.usefixtures("no_sweep_helpers_after")  # no fork server left after them
 
 
 def gone(pids: list[int]) -> bool:
@@ -83,7 +92,15 @@ def test_a_sweep_streams_into_the_table_and_chart_and_use_best_trains_the_same_m
     assert len(sweep.finished_points()) == 4 and gone(pids)
     statuses = [panel.table.item(r, 2).text() for r in range(4)]
     assert statuses == ["done"] * 4
-    assert len(panel.chart.results) == 4 and panel.chart.draws >= 1
+    assert len(panel.chart.results) == 4 and panel.chart.draws >= 1 and panel.chart.empty_text == ""
+    heads = [panel.table.horizontalHeaderItem(c).text() for c in range(panel.table.columnCount())]
+    assert heads == ["K", "beta", "Status", "Val. RMSE", "Train RMSE", "Val. MAE", "Train MAE", "Precision@10",
+                     "Recall@10", "NDCG@10", "MAP@10", "Best step", "Seconds"]  # as sweep.csv, in the same order
+    for r in sweep.finished_points():
+        cells = {h: panel.table.item(r.index, c).text() for c, h in enumerate(heads)}
+        assert cells["Val. MAE"] == f"{r.metrics['val_mae']:.4g}"
+        assert cells["Train MAE"] == f"{r.metrics['train_mae']:.4g}"
+        assert cells["NDCG@10"] == (f"{r.ranking['ndcg@10']:.4g}" if math.isfinite(r.ranking["ndcg@10"]) else "")
     best = sweep.best()
     assert panel.table.item(best.index, 0).font().bold()
     assert "Best: K = " in panel.status.text()
@@ -95,6 +112,16 @@ def test_a_sweep_streams_into_the_table_and_chart_and_use_best_trains_the_same_m
         movies.train()
     last = movies.result.history.arrays()[-1]
     assert last[4] == best.val_rmse and last[2] == best.metrics["train_rmse"]  # the window's Train, bit for bit
+
+
+def test_before_the_first_point_the_chart_says_so_instead_of_drawing_empty_axes(qtbot, movies):
+    panel = open_panel(qtbot, movies)
+    assert panel.chart.empty_text == EMPTY_TEXT and not panel.chart.figure.axes
+    assert [t.get_text() for t in panel.chart.figure.texts] == [EMPTY_TEXT]
+    panel.chart.show_results(make_axes("sgd", ("K", "1,2")), [], force=True)  # a sweep started, nothing finished
+    assert panel.chart.empty_text == WAITING_TEXT and not panel.chart.figure.axes
+    panel.chart.clear()
+    assert panel.chart.empty_text == EMPTY_TEXT
 
 
 def test_without_a_hold_out_or_folds_it_says_so_and_starts_nothing(qtbot, movies):

@@ -51,6 +51,22 @@ def make_session(solver: str = "sgd", steps: int = 30, hold_out: bool = True, ra
     return s
 
 
+def make_early_session():
+    """A Session whose result stopped early (movie night, patience 20): its history runs 20 steps past the best."""
+    import numpy as np
+
+    from mfstudio.core import RunResult, Session, Training, load_example
+
+    r = load_example("movie-night")
+    t = Training(r, "sgd", {"K": 4, "steps": 20_000, "alpha": 0.02, "beta": 0.0, "tol": 0.0}, holdout=0.2,
+                 patience=20)
+    snap = t.run_to_end()
+    s = Session(ratings=r, held_out_cells=np.zeros((0, 2), np.int64), solver="sgd", params=dict(t.params),
+                holdout=0.2, patience=20)
+    s.result = RunResult.from_snapshot("sgd", t.params, snap, t.history)
+    return s
+
+
 @pytest.fixture
 def session():
     return make_session()

@@ -14,7 +14,7 @@ import mfstudio.io as mio
 from mfstudio.core.recommend import recommend
 from mfstudio.core.session import Session
 from mfstudio.io import atomic
-from tests.io.conftest import make_session
+from tests.io.conftest import make_early_session, make_session
 
 
 def read_csv(path) -> list[list[str]]:
@@ -54,6 +54,21 @@ def test_export_results_writes_every_file(tmp_path, session):
         np.testing.assert_array_equal(z["P"], f.P)
         assert list(z["users"]) == list(r.users)
     assert mio.load(out / "results.npz").session.ratings == r  # the npz reopens as ratings
+
+
+def test_an_early_stopped_run_exports_every_step_run_and_the_kept_factors_errors(tmp_path):
+    s = make_early_session()
+    res = s.result
+    out = tmp_path / "early"
+    mio.export_results(out, s)
+    run = json.loads((out / "run.json").read_text())
+    final = run["final"]
+    assert final["step"] == res.steps_done == res.best_step + 20 and final["best_step"] == res.best_step
+    val = res.history.column("val_rmse")
+    assert final["val_rmse"] == val.min() and final["val_rmse"] < float(val[-1])  # the best step's, not the last
+    assert f"early stop at step {res.steps_done:,}, best step {res.best_step:,}" in final["message"]
+    hist = read_csv(out / "history.csv")
+    assert [int(r[0]) for r in hist[1:]] == list(range(1, res.steps_done + 1))  # every step run
 
 
 def test_history_without_holdout_has_empty_val_rmse(tmp_path):

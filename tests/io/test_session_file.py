@@ -14,7 +14,7 @@ from mfstudio.core.params import TOP_N
 from mfstudio.core.ratings import Ratings
 from mfstudio.core.session import Session
 from mfstudio.io import session_write as sw
-from tests.io.conftest import make_session
+from tests.io.conftest import make_early_session, make_session
 
 
 def assert_same_session(a: Session, b: Session) -> None:
@@ -385,3 +385,25 @@ def test_a_run_of_als_solved_exactly_keeps_its_null_cg_steps_in_the_runs_table()
     d["runs"][0].update(solver="als", params=params)
     back, notices = mio.session_from_bytes(json.dumps(d).encode(), "The session file r.mfstudio")
     assert notices == [] and back.runs[0].solver == "als" and back.runs[0].params["cg_steps"] is None
+
+
+# -- an early-stopped result ----------------------------------------------------------------------
+def test_an_early_stopped_result_keeps_its_best_step_and_every_step_run(tmp_path):
+    s = make_early_session()
+    assert s.result.best_step is not None and s.result.steps_done == s.result.best_step + 20
+    p = tmp_path / "early.mfstudio"
+    mio.save_session(p, s)
+    back, notices = mio.load_session(p)
+    assert notices == [] and back.result.best_step == s.result.best_step
+    assert back.result.steps_done == s.result.steps_done == int(back.result.history.arrays()[-1, 0])
+    assert back.result.kept_row()["val_rmse"] == s.result.history.column("val_rmse").min()
+
+
+def test_a_result_written_before_best_step_opens_with_none(tmp_path):
+    d = sw.session_to_dict(make_early_session())
+    del d["result"]["best_step"]
+    back, notices = mio.session_from_bytes(sw.document_to_bytes(d))
+    assert notices == [] and back.result.best_step is None
+    d["result"]["best_step"] = d["result"]["steps_done"] + 1  # past the steps run: the result is dropped, said so
+    back, notices = mio.session_from_bytes(sw.document_to_bytes(d))
+    assert back.result is None and "'result.best_step' must be a whole number from 0 up to" in notices[0]

@@ -3,7 +3,8 @@
 A run is drawn as its objective (left panel), training RMSE (right, solid) and validation RMSE
 (right, dashed, with a hold-out). The current run is solid and on top, earlier ones fade. A
 finished run trained with early stopping (a patience) has its best validation step marked on the
-validation line: a ring there and a small "best 1,234" above it. The legend below the panels names
+validation line: a ring there and a small "best 1,234" above it, on whichever side of the ring keeps it
+inside the axes (:class:`BestNote`). The legend below the panels names
 the shown runs (the latest :data:`LEGEND_RUNS`, as many as fit in :data:`LEGEND_ROWS` rows).
 """
 
@@ -19,6 +20,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.text import Annotation
+from matplotlib.transforms import IdentityTransform
 
 from mfstudio.core import HISTORY_COLUMNS, get_solver
 from mfstudio.core.runs import RunRecord
@@ -30,6 +32,22 @@ LEGEND_FONT = 7.5
 MARKER_FONT = 7
 STEP, OBJECTIVE, TRAIN_RMSE, VAL_RMSE = (HISTORY_COLUMNS.index(c) for c in ("step", "objective", "train_rmse",
                                                                              "val_rmse"))
+
+
+class BestNote(Annotation):
+    """The "best 1,234" text: right of the ring in the left half of the axes, left of it in the right half, so
+    it never reaches past the y axis (a best step near the start) nor the right edge (one near the end)."""
+
+    def draw(self, renderer: Any) -> None:
+        ax = self.axes
+        if ax is not None and self.get_visible():
+            x = ax.transData.transform(self.xy)[0]
+            left_half = x < ax.bbox.x0 + ax.bbox.width / 2
+            ha, dx = ("left", 3) if left_half else ("right", -3)
+            if self.get_horizontalalignment() != ha:
+                self.set_horizontalalignment(ha)
+                self.xyann = (dx, 5)
+        super().draw(renderer)
 
 
 @dataclass(eq=False)
@@ -52,9 +70,10 @@ class RunLines:
         train, = ax_rmse.plot([], [], color=colour, lw=1.8, zorder=3)
         val, = ax_rmse.plot([], [], color=colour, lw=1.5, ls="--", zorder=3)
         marker, = ax_rmse.plot([], [], ls="none", marker="o", ms=6, mfc="white", mec=colour, mew=1.6, zorder=5)
-        # left of the ring: an early stop ends the line there, so the text never reaches past the axes' right edge
-        note = ax_rmse.annotate("", (0, 0), xytext=(-3, 5), textcoords="offset points", ha="right", va="bottom",
-                                fontsize=MARKER_FONT, color=colour, zorder=5)
+        note = BestNote("", (0, 0), xytext=(-3, 5), textcoords="offset points", ha="right", va="bottom",
+                        fontsize=MARKER_FONT, color=colour, zorder=5)
+        note.set_transform(IdentityTransform())  # as Axes.annotate makes one
+        ax_rmse.add_artist(note)
         marker.set_visible(False)
         note.set_visible(False)
         return cls(record, get_solver(record.solver).objective_name, obj, train, val, marker, note, colour)

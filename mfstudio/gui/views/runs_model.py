@@ -36,6 +36,13 @@ REASONS = {"budget": "step budget", "tolerance": "tolerance", "early-stop": "ear
 SHORT = dict(LABELLED)
 
 
+def _reason_text(r: RunRecord) -> str:
+    """Why the run stopped, short: ``early stop at 140, best 90`` names the steps of an early stop."""
+    if r.early_stopped and r.best_step is not None:
+        return f"early stop at {r.steps_done:,}, best {r.best_step:,}"
+    return REASONS.get(r.reason, r.reason)
+
+
 @dataclass(frozen=True)
 class Column:
     key: str
@@ -88,7 +95,7 @@ def _columns(ranking: list[str]) -> list[Column]:
         Column("steps", "Steps", "The steps it made.", lambda r: r.steps_done, lambda r: f"{r.steps_done:,}"),
         Column("seconds", "Seconds", "Seconds of training.", lambda r: r.seconds, _seconds),
         Column("reason", "Stopped", "Why the run stopped.", lambda r: REASONS.get(r.reason, r.reason),
-               lambda r: REASONS.get(r.reason, r.reason) if r.finished else "running…"),
+               lambda r: _reason_text(r) if r.finished else "running…"),
         _metric("train_rmse", "Train RMSE", "RMSE on the training ratings at the end.", 4),
         _metric("val_rmse", "Val RMSE", "RMSE on the held-out ratings at the end (— without a hold-out).", 4),
         _metric("train_mae", "Train MAE", "Mean absolute error on the training ratings at the end.", 4),
@@ -188,7 +195,13 @@ class RunsTableModel(QAbstractTableModel):
 
     def _tooltip(self, r: RunRecord, c: Column) -> str:
         if c.key == "reason":
-            return StopReason(r.reason).describe().capitalize() + "." if r.finished else "The run is going."
+            if not r.finished:
+                return "The run is going."
+            if r.early_stopped and r.best_step is not None:
+                return (f"{StopReason.EARLY_STOP.describe(r.steps_done, r.best_step).capitalize()}: validation "
+                        f"RMSE had not improved for {r.patience or 0:,} steps; the factors of step {r.best_step:,} "
+                        "are kept.")
+            return StopReason(r.reason).describe().capitalize() + "."
         if c.metric:
             v = c.value(r)
             return f"{c.title}: {exact_text(v)}" if v is not None else f"{c.title}: none (no hold-out)"

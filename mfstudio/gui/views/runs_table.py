@@ -36,6 +36,7 @@ from mfstudio.gui.views.runs_model import SORT, RunsTableModel, params_text
 from mfstudio.gui.views.widgets import caption
 
 Index = QModelIndex | QPersistentModelIndex
+NAME_MAX_PX = 360  # the name column is as wide as its longest name, up to this; the full name is in the tooltip
 CAPTION = ("Every run of this session. Show draws a run on the loss curve; double-click a name to rename it; "
            "Delete removes the selected runs and Ctrl+Z brings them back. Click a heading to sort.")
 
@@ -217,7 +218,7 @@ class RunsTable(QWidget):
     def _fit_columns(self) -> None:
         self.table.resizeColumnsToContents()
         h = self.table.horizontalHeader()
-        for key, most in (("name", 170), ("params", 320)):
+        for key, most in (("name", NAME_MAX_PX), ("params", 320)):  # the full text is in the tooltip
             col = self.model.column(key)
             h.resizeSection(col, min(h.sectionSize(col), most))
 

@@ -1,5 +1,6 @@
 """The sweep window's chart: :func:`mfstudio.figures.sweep_chart.draw_sweep` on a Qt canvas, drawn again as
-points finish (at most a few times a second) and saved as PNG, SVG or PDF."""
+points finish (at most a few times a second) and saved as PNG, SVG or PDF. Before the first point has
+finished it shows a sentence instead of empty axes (:data:`EMPTY_TEXT`, :data:`WAITING_TEXT`)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,8 @@ from mfstudio.figures.sweep_chart import draw_sweep
 from mfstudio.gui.views.blit import Canvas
 
 REDRAW_EVERY = 0.25  # seconds between two full draws while points stream in
+EMPTY_TEXT = "Choose the values to sweep and press Run: each point's validation RMSE is drawn here."
+WAITING_TEXT = "The sweep is running: each point is drawn here as soon as it has finished."
 
 
 class SweepChart(QWidget):
@@ -38,6 +41,8 @@ class SweepChart(QWidget):
         self.draws = 0  # full draws, for tests
         # the numbers in a heatmap's cells depend on the room there is: drawn anew at the new size
         self.canvas.mpl_connect("resize_event", lambda _e: self._axes and self._draw())
+        self.empty_text = ""  # the sentence shown instead of the chart ("" while points are drawn)
+        self._say(EMPTY_TEXT)
 
     def show_results(self, axes: Sequence[Axis], results: Sequence[PointResult], *, title: str = "",
                      force: bool = False) -> bool:
@@ -56,9 +61,20 @@ class SweepChart(QWidget):
         self._draw()
         return True
 
-    def _draw(self) -> None:
-        draw_sweep(self.figure, self._axes, self._results, title=self._title)
+    def _say(self, text: str) -> None:
+        """A sentence in the middle of the figure, no axes."""
+        self.figure.clear()
+        self.figure.text(0.5, 0.5, text, ha="center", va="center", wrap=True, fontsize=10, color="0.35")
+        self.empty_text = text
         self.canvas.draw_idle()
+
+    def _draw(self) -> None:
+        if not self._results:
+            self._say(WAITING_TEXT)
+        else:
+            draw_sweep(self.figure, self._axes, self._results, title=self._title)
+            self.empty_text = ""
+            self.canvas.draw_idle()
         self._drawn_at = time.perf_counter()
         self._dirty = False
         self.draws += 1
@@ -70,8 +86,7 @@ class SweepChart(QWidget):
 
     def clear(self) -> None:
         self._axes, self._results, self._dirty = (), [], False
-        self.figure.clear()
-        self.canvas.draw_idle()
+        self._say(EMPTY_TEXT)
 
     def save(self, path: str | Path) -> Path:
         """Save the chart (PNG, SVG or PDF by the name's extension)."""

@@ -56,9 +56,22 @@ def test_an_early_stopped_run_has_its_best_step_marked_and_labelled(plot):
     plot.x_axis.setCurrentIndex(0)
     later = train(plot, {"K": 2, "steps": 200}, None, None)  # a later run: the marker stays, faded
     assert plot.best_step_marked(record) is not None and plot.best_step_marked(later) is None
-    plot.canvas.draw()  # drawn without errors, inside the figure
+    plot.canvas.draw()  # drawn without errors, inside the axes (never over the y axis nor past the right edge)
+    box, ax = run.note.get_window_extent(plot.canvas.get_renderer()), plot.canvas.ax_rmse.bbox
+    assert ax.x0 <= box.x0 and box.x1 <= ax.x1
+    assert int(h[-1, 0]) == record.steps_done > record.best_step  # the rise after the best step is drawn
+
+
+@pytest.mark.parametrize("where", [0.02, 0.98])
+def test_the_best_label_stays_inside_the_axes_near_either_edge(plot, where):
+    record = train(plot, EARLY, 0.2, 20)
+    ax = plot.canvas.ax_rmse
+    x0, x1 = ax.get_xlim()
+    run = plot._runs[-1]
+    run.note.xy = (x0 + where * (x1 - x0), run.note.xy[1])  # the ring near the y axis, then near the right edge
+    plot.canvas.draw()
     box = run.note.get_window_extent(plot.canvas.get_renderer())
-    assert box.x0 >= 0 and box.x1 <= plot.canvas.figure.bbox.x1
+    assert ax.bbox.x0 <= box.x0 and box.x1 <= ax.bbox.x1 and record.early_stopped
 
 
 def test_no_marker_without_a_patience_or_when_the_run_is_hidden(plot):

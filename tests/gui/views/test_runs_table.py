@@ -16,7 +16,7 @@ from mfstudio.core.runs import RunRecord
 from mfstudio.gui.controls import ControlPanel
 from mfstudio.gui.runs import RunList
 from mfstudio.gui.views.plot import LossPlot
-from mfstudio.gui.views.runs_table import RunsTable
+from mfstudio.gui.views.runs_table import NAME_MAX_PX, RunsTable
 
 CHECK = Qt.ItemDataRole.CheckStateRole
 
@@ -75,15 +75,36 @@ def test_every_run_is_a_row_with_fixed_decimals_and_why_it_stopped(setup):
                      "Parameters"]
     early = records[2]
     assert early.early_stopped
-    assert shown(table, "reason") == ["step budget", "step budget", "early stop"]
+    assert shown(table, "reason") == ["step budget", "step budget",
+                                      f"early stop at {early.steps_done:,}, best {early.best_step:,}"]
     assert shown(table, "steps") == ["500", "5", f"{early.steps_done:,}"]
-    assert shown(table, "best_step") == ["—", "—", f"{early.best_step:,}"] and early.best_step == early.steps_done
+    assert shown(table, "best_step") == ["—", "—", f"{early.best_step:,}"]
+    assert early.steps_done == early.best_step + 20  # the steps run: `patience` past the best
+    tip = table.proxy.index(2, column(table, "reason")).data(Qt.ItemDataRole.ToolTipRole)
+    assert tip == (f"Early stop at step {early.steps_done:,}, best step {early.best_step:,}: validation RMSE had not "
+                   f"improved for 20 steps; the factors of step {early.best_step:,} are kept.")
     rmse = shown(table, "train_rmse")
     assert all(len(t.split(".")[1]) == 4 for t in rmse) and rmse[0] == f"{records[0].metrics['train_rmse']:.4f}"
     assert shown(table, "val_rmse")[:2] == ["—", "—"] and shown(table, "holdout") == ["none", "none", "20%"]
     assert shown(table, "patience") == ["off", "off", "20"]
     assert shown(table, "params")[1] == "K=2 β=0.02 steps=5 tol=0.001 CG steps=3 seed=0"
     assert shown(table, "name") == runs.labels()
+
+
+def test_a_long_name_gets_the_room_it_needs_up_to_a_maximum_and_the_full_name_in_its_tooltip(setup):
+    runs, _plot, table, _controls, records = setup
+    h, col = table.table.horizontalHeader(), column(table, "name")
+    runs.rename(records[0], "biased SGD with K = 20 and a small β")  # wider than the old 170 px, under the maximum
+    table._fit_columns()
+    wide = h.sectionSize(col)
+    assert 170 < wide <= NAME_MAX_PX
+    text_width = table.table.fontMetrics().horizontalAdvance(runs.label(records[0]))
+    assert wide >= text_width  # the whole name shows
+    runs.rename(records[0], "a run named at great length " * 6)
+    table._fit_columns()
+    assert h.sectionSize(col) == NAME_MAX_PX
+    tip = table.proxy.index(0, col).data(Qt.ItemDataRole.ToolTipRole)
+    assert tip == runs.label(records[0]) == ("a run named at great length " * 6).strip()
 
 
 def test_sorting_is_by_value_with_missing_values_last(setup):
