@@ -265,10 +265,11 @@ def test_live_updates_pause_resume_stop(window, qtbot, big_ratings):
     qtbot.mouseClick(find(window, "pauseButton"), Qt.MouseButton.LeftButton)
     assert find(window, "pauseButton").text() == "Pause"
     qtbot.waitUntil(lambda: window.experiment.snapshot.step > step, timeout=3000)
-    t0 = time.monotonic()
-    with qtbot.waitSignal(window.trainingFinished, timeout=3000) as blocker:
+    cpu = time.thread_time()
+    with qtbot.waitSignal(window.trainingFinished, timeout=3000) as blocker:  # the stop: within 3 s, however busy
         qtbot.mouseClick(find(window, "stopButton"), Qt.MouseButton.LeftButton)
-    assert time.monotonic() - t0 < 1.5  # the stop is within 10 ms of work; the rest is the views showing the end
+    # the window's own work for it (the views showing the end), not the time other processes took from it
+    assert time.thread_time() - cpu < 1.0
     assert blocker.args[0] == "cancelled"
     assert m.setData(m.index(0, 0), "5")  # editable again
 
