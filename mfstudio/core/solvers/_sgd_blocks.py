@@ -1,0 +1,299 @@
+"""The blocked visiting order of ``biased-sgd`` and its compiled loops (numba, ``nogil``).
+
+The grid (libmf's FPSGD): users fall into ``side`` groups and items into ``side`` groups at random
+(seeded), so the ratings fall into side x side blocks. The ratings of each block are stored side by
+side, in an order shuffled once from the seed. An epoch visits every block once: it draws a random
+order of the grid's rows, of its columns and of its ``side`` diagonals (splitmix64, Fisher-Yates),
+where diagonal d of the drawn grid holds the blocks (row a, column a + d mod side), a = 0 .. side-1,
+and visits the diagonals in the drawn order, each block's ratings in their stored order. Two blocks on
+one diagonal share no user and no item, so they are run on numba's threads at once (``prange``, any
+threading layer, workqueue included): the result is the same as visiting that diagonal's blocks one
+after another in any order, so it does not depend on timing or on the number of threads.
+
+A block's factor rows (side-th of P and of Q) stay in the CPU cache while its ratings are visited:
+``side`` is chosen from the data and K alone (never from the machine or the thread count).
+
+The training errors are summed as the epoch goes: each rating's error just before its own update,
+a plain sum in the block's order, per block; the blocks' sums are then added in block number order.
+Validation ratings are scored after the epoch, in fixed chunks (in parallel), the chunks' sums added
+in order. Every sum is taken in an order fixed in the source (no fastmath), so results are
+bit-identical from run to run, whatever the number of threads.
+
+Layout as in _kernels: P is users x K and Qt items x K, both C-contiguous.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import NamedTuple
+
+import numpy as np
+from numba import njit, prange
+
+from mfstudio.core.solvers._kernels import _row_sq_weighted, _shuffle, _stop
+
+_OPTS = dict(cache=True, nogil=True)
+BLOCK_BYTES = 512 * 1024  # the factor rows (and biases) one block touches: about half a core's L2 cache
+MIN_BLOCK = 2048  # ratings per block on average at least: fewer, larger blocks for small data
+MAX_SIDE = 256  # blocks per side at most (block numbers fit 16 bits)
+PARALLEL_MIN = 1 << 17  # ratings from which a diagonal's blocks run on numba's threads ...
+PARALLEL_SIDE = 4  # ... and the grid has at least this many blocks per side
+SCORE_CHUNK = 16384  # validation ratings per chunk of a step's scores
+
+
+class Grid(NamedTuple):
+    """The training ratings in blocks: block b's are ``users[ptr[b]:ptr[b+1]]`` (and items, vals)."""
+
+    side: int
+    ptr: np.ndarray  # int64, side*side + 1
+    users: np.ndarray  # int32
+    items: np.ndarray  # int32
+    vals: np.ndarray  # float64
+
+
+def grid_side(n_users: int, n_items: int, nnz: int, K: int) -> int:
+    """Blocks per side: enough that a block's factor rows fit BLOCK_BYTES, few enough that a block
+    holds MIN_BLOCK ratings on average, and PARALLEL_SIDE at least for data run in parallel."""
+    need = math.ceil((n_users + n_items) * (K + 1) * 8 / BLOCK_BYTES)
+    most = max(1, math.isqrt(max(nnz, 0) // MIN_BLOCK))
+    side = min(need, most, MAX_SIDE)
+    if nnz >= PARALLEL_MIN:
+        side = max(side, PARALLEL_SIDE)
+    return max(1, side)
+
+
+def uses_threads(nnz: int) -> bool:
+    """True when an epoch's diagonals are shared out among numba's threads (same result either way)."""
+    return nnz >= PARALLEL_MIN
+
+
+def blocked_layout(rows: np.ndarray, cols: np.ndarray, vals: np.ndarray, shape: tuple[int, int], side: int,
+                   seed: int) -> Grid:
+    """The ratings (rows, cols, vals) grouped into the grid's blocks, each block's in a seeded shuffle.
+
+    From ``numpy.random.default_rng([seed, 1])``: a permutation of the users (user u is in group
+    perm[u] * side // n_users), one of the items (likewise), then one of the ratings; the ratings in
+    that shuffled order are sorted (stably) by block number, block = user group * side + item group.
+    """
+    n, m = shape
+    rng = np.random.default_rng([seed, 1])
+    ug = rng.permutation(n) * side // max(n, 1)
+    ig = rng.permutation(m) * side // max(m, 1)
+    shuffled = rng.permutation(len(vals))
+    block = (ug[rows] * side + ig[cols]).astype(np.uint16)  # side <= MAX_SIDE: a radix sort
+    order = shuffled[np.argsort(block[shuffled], kind="stable")]
+    del shuffled
+    ptr = np.zeros(side * side + 1, np.int64)
+    np.cumsum(np.bincount(block, minlength=side * side), out=ptr[1:])
+    return Grid(side, ptr, rows[order].astype(np.int32), cols[order].astype(np.int32),
+                np.ascontiguousarray(vals[order], dtype=np.float64))
+
+
+# ------------------------------------------------------------------------------ one rating, one block
+@njit(**_OPTS)
+def dot_lanes(P, u, Qt, i):
+    """P[u] . Qt[i] in four lanes: lane l sums k = l, l+4, ... in order; then (l0 + l1) + (l2 + l3), then
+    the last K mod 4 terms in order (four sums overlap instead of one long chain)."""
+    K = P.shape[1]
+    s0 = 0.0
+    s1 = 0.0
+    s2 = 0.0
+    s3 = 0.0
+    k = 0
+    while k + 4 <= K:
+        s0 += P[u, k] * Qt[i, k]
+        s1 += P[u, k + 1] * Qt[i, k + 1]
+        s2 += P[u, k + 2] * Qt[i, k + 2]
+        s3 += P[u, k + 3] * Qt[i, k + 3]
+        k += 4
+    s = (s0 + s1) + (s2 + s3)
+    while k < K:
+        s += P[u, k] * Qt[i, k]
+        k += 1
+    return s
+
+
+@njit(**_OPTS)
+def _dot_rows(p, q):
+    """dot_lanes of two rows (1-D views): the same sums in the same order."""
+    K = p.shape[0]
+    s0 = 0.0
+    s1 = 0.0
+    s2 = 0.0
+    s3 = 0.0
+    k = 0
+    while k + 4 <= K:
+        s0 += p[k] * q[k]
+        s1 += p[k + 1] * q[k + 1]
+        s2 += p[k + 2] * q[k + 2]
+        s3 += p[k + 3] * q[k + 3]
+        k += 4
+    s = (s0 + s1) + (s2 + s3)
+    while k < K:
+        s += p[k] * q[k]
+        k += 1
+    return s
+
+
+@njit(**_OPTS)
+def run_block(users, items, vals, lo, hi, P, Qt, ub, ib, mu, alpha, beta, sse, sae):
+    """The updates of ratings lo..hi-1 in order; returns (sse, sae) with each rating's squared and
+    absolute error, taken just before its update, added in that order.
+
+    The rows are taken as 1-D views and the update loop runs over unsigned bounds: LLVM then
+    vectorises it (it would not through the 2-D indexing).
+    """
+    K = P.shape[1]
+    for t in range(lo, hi):
+        u = users[t]
+        i = items[t]
+        p = P[u]
+        q = Qt[i]
+        err = vals[t] - (mu + ub[u] + ib[i] + _dot_rows(p, q))
+        sse += err * err
+        sae += abs(err)
+        ub[u] += alpha * (err - beta * ub[u])
+        ib[i] += alpha * (err - beta * ib[i])
+        for k in range(np.uint64(0), np.uint64(K)):
+            puk = p[k]
+            qik = q[k]
+            p[k] = puk + alpha * (err * qik - beta * puk)
+            q[k] = qik + alpha * (err * puk - beta * qik)
+    return sse, sae
+
+
+# ----------------------------------------------------------------------------------------- an epoch
+@njit(**_OPTS)
+def epoch_blocks(side, state):
+    """The next epoch's blocks in visiting order (side*side numbers, diagonal after diagonal), drawn from
+    ``state``: the grid's rows shuffled, then its columns, then the order of its diagonals."""
+    rows = np.arange(side)
+    cols = np.arange(side)
+    diags = np.arange(side)
+    _shuffle(rows, state)
+    _shuffle(cols, state)
+    _shuffle(diags, state)
+    seq = np.empty(side * side, np.int64)
+    for d in range(side):
+        off = diags[d]
+        for a in range(side):
+            seq[d * side + a] = rows[a] * side + cols[(a + off) % side]
+    return seq
+
+
+@njit(parallel=True, **_OPTS)
+def _diagonal(seq, start, side, ptr, users, items, vals, P, Qt, ub, ib, mu, alpha, beta, part):
+    for a in prange(side):
+        b = seq[start + a]
+        sse, sae = run_block(users, items, vals, ptr[b], ptr[b + 1], P, Qt, ub, ib, mu, alpha, beta, 0.0, 0.0)
+        part[b, 0] = sse
+        part[b, 1] = sae
+
+
+@njit(**_OPTS)
+def _epoch(side, ptr, users, items, vals, P, Qt, ub, ib, mu, alpha, beta, state, parallel, part):
+    seq = epoch_blocks(side, state)
+    for d in range(side):
+        if parallel:
+            _diagonal(seq, d * side, side, ptr, users, items, vals, P, Qt, ub, ib, mu, alpha, beta, part)
+        else:
+            for a in range(side):
+                b = seq[d * side + a]
+                sse, sae = run_block(users, items, vals, ptr[b], ptr[b + 1], P, Qt, ub, ib, mu, alpha, beta,
+                                     0.0, 0.0)
+                part[b, 0] = sse
+                part[b, 1] = sae
+
+
+@njit(**_OPTS)
+def sum_parts(part):
+    """The epoch's training (SSE, SAE): the blocks' sums added in block number order."""
+    sse = 0.0
+    sae = 0.0
+    for b in range(part.shape[0]):
+        sse += part[b, 0]
+        sae += part[b, 1]
+    return sse, sae
+
+
+# ------------------------------------------------------------------------------------------ scores
+@njit(**_OPTS)
+def _chunk_errors(rows, cols, vals, P, Qt, ub, ib, mu, lo, hi):
+    sse = 0.0
+    sae = 0.0
+    for t in range(lo, hi):
+        u = rows[t]
+        i = cols[t]
+        d = vals[t] - (mu + ub[u] + ib[i] + dot_lanes(P, u, Qt, i))
+        sse += d * d
+        sae += abs(d)
+    return sse, sae
+
+
+@njit(parallel=True, **_OPTS)
+def _chunked_errors(rows, cols, vals, P, Qt, ub, ib, mu):
+    n = vals.shape[0]
+    n_chunks = (n + SCORE_CHUNK - 1) // SCORE_CHUNK
+    part = np.zeros((n_chunks, 2))
+    for c in prange(n_chunks):
+        lo = c * SCORE_CHUNK
+        hi = min(n, lo + SCORE_CHUNK)
+        sse, sae = _chunk_errors(rows, cols, vals, P, Qt, ub, ib, mu, lo, hi)
+        part[c, 0] = sse
+        part[c, 1] = sae
+    return sum_parts(part)
+
+
+@njit(**_OPTS)
+def errors(rows, cols, vals, P, Qt, ub, ib, mu):
+    """(SSE, SAE) of R_hat = mu + b + c + P Qt^T at the given entries: chunks of SCORE_CHUNK summed (in
+    parallel from PARALLEL_MIN entries), then the chunks' sums in order."""
+    if vals.shape[0] < PARALLEL_MIN:
+        return _serial_errors(rows, cols, vals, P, Qt, ub, ib, mu)
+    return _chunked_errors(rows, cols, vals, P, Qt, ub, ib, mu)
+
+
+@njit(**_OPTS)
+def _serial_errors(rows, cols, vals, P, Qt, ub, ib, mu):
+    """What _chunked_errors sums, on this thread."""
+    n = vals.shape[0]
+    sse = 0.0
+    sae = 0.0
+    for lo in range(0, n, SCORE_CHUNK):
+        a, b = _chunk_errors(rows, cols, vals, P, Qt, ub, ib, mu, lo, min(n, lo + SCORE_CHUNK))
+        sse += a
+        sae += b
+    return sse, sae
+
+
+@njit(**_OPTS)
+def score(sse, sae, P, Qt, ub, ib, mu, beta, cu, ci, vrows, vcols, vvals, out, s):
+    """Row s of ``out`` after an epoch: objective, training SSE, SAE (given: summed during the epoch),
+    validation SSE, SAE; returns the objective sse + beta (sum_u n_u (|P_u|^2 + b_u^2) + sum_i m_i
+    (|Q_:i|^2 + c_i^2)), its regularizer from the factors at the end of the epoch."""
+    e = sse + beta * (_row_sq_weighted(P, cu, ub) + _row_sq_weighted(Qt, ci, ib))
+    out[s, 0] = e
+    out[s, 1] = sse
+    out[s, 2] = sae
+    if vvals.shape[0]:
+        vs, va = errors(vrows, vcols, vvals, P, Qt, ub, ib, mu)
+        out[s, 3] = vs
+        out[s, 4] = va
+    else:
+        out[s, 3] = np.nan
+        out[s, 4] = np.nan
+    return e
+
+
+@njit(**_OPTS)
+def biased_run(side, ptr, users, items, vals, P, Qt, ub, ib, mu, alpha, beta, tol, n_steps, state, parallel,
+               cu, ci, vrows, vcols, vvals, out):
+    """Up to ``n_steps`` epochs in the blocked order, each scored into ``out``; the epochs done."""
+    part = np.zeros((side * side, 2))
+    for s in range(n_steps):
+        _epoch(side, ptr, users, items, vals, P, Qt, ub, ib, mu, alpha, beta, state, parallel, part)
+        sse, sae = sum_parts(part)
+        e = score(sse, sae, P, Qt, ub, ib, mu, beta, cu, ci, vrows, vcols, vvals, out, s)
+        if _stop(e, tol):
+            return s + 1
+    return n_steps
