@@ -14,8 +14,8 @@ e_ij = R_ij - R_hat_ij computed once, then for k = 1..K
 
 in the compiled kernels' operation order (biased-sgd's P_i . Q_:j in its four lanes), so that the
 updates of one step, taken one by one, give bit for bit the factors of that step taken at once.
-For ``als`` and ``nmf`` an update is a half-step: every user solved (or multiplied) with the items fixed, then every item with the
-users fixed, by the kernels' own half-step functions (for ``als`` in the run's way: its
+For ``als`` and ``nmf`` an update is a half-step: every user solved (or multiplied) with the items
+fixed, then every item with the users fixed, by the kernels' own half-step functions (for ``als`` in the run's way: its
 conjugate-gradient steps, or exactly).
 
 When the last update of a step is made, the step is scored with the kernels' own scoring
