@@ -531,19 +531,24 @@ def dot_lanes(X, u, Y, j):
 
 
 def blocks(ratings, shape, side, seed):
-    """The ratings grouped into the side x side grid's blocks, each block's ratings in a seeded shuffle.
+    """The ratings grouped into the side x side grid's blocks, each block's user by user.
 
-    User u is in group perm[u] * side // users for a seeded permutation (likewise items); block
-    (a, b) holds the ratings of group a's users on group b's items. Returns a list, per block
-    number a * side + b, of that block's ratings.
+    User u is in group pu[u] * side // users for a seeded permutation pu (likewise items with pi);
+    block (a, b) holds the ratings of group a's users on group b's items. Within a block the ratings
+    are grouped by user (by item when there are more items than users), the users in the order of pu
+    and each user's ratings in a seeded shuffle. Returns a list, per block number a * side + b, of
+    that block's ratings.
     """
     rng = np.random.default_rng([seed, 1])
-    user_group = rng.permutation(shape[0]) * side // shape[0]
-    item_group = rng.permutation(shape[1]) * side // shape[1]
+    pu = rng.permutation(shape[0])
+    pi = rng.permutation(shape[1])
     grid = [[] for _ in range(side * side)]
-    for t in rng.permutation(len(ratings)):  # in a shuffled order, kept within each block
+    for t in rng.permutation(len(ratings)):  # in a shuffled order, kept within each user's ratings
         u, i, r = ratings[t]
-        grid[user_group[u] * side + item_group[i]].append((u, i, r))
+        grid[(pu[u] * side // shape[0]) * side + pi[i] * side // shape[1]].append((u, i, r))
+    by_user = shape[0] >= shape[1]
+    for block in grid:
+        block.sort(key=lambda x: pu[x[0]] if by_user else pi[x[1]])  # stable: a user's keep their order
     return grid
 
 

@@ -79,7 +79,7 @@ def test_the_script_replays_als_in_the_runs_way(tmp_path, cg_steps):
 
 def test_biased_sgd_over_several_blocks(tmp_path, monkeypatch):
     """A grid of several blocks per side: the groups, the blocks' order and each block's order count."""
-    monkeypatch.setattr(_sgd_blocks, "BLOCK_BYTES", 1024)
+    monkeypatch.setattr(_sgd_blocks, "BLOCK_BYTES", 256)
     monkeypatch.setattr(_sgd_blocks, "MIN_BLOCK", 64)
     rng = np.random.default_rng(5)
     rows, cols = np.nonzero(rng.random((160, 80)) < 0.9)

@@ -2,16 +2,19 @@
 
 The grid (libmf's FPSGD): users fall into ``side`` groups and items into ``side`` groups at random
 (seeded), so the ratings fall into side x side blocks. The ratings of each block are stored side by
-side, in an order shuffled once from the seed. An epoch visits every block once: it draws a random
-order of the grid's rows, of its columns and of its ``side`` diagonals (splitmix64, Fisher-Yates),
-where diagonal d of the drawn grid holds the blocks (row a, column a + d mod side), a = 0 .. side-1,
-and visits the diagonals in the drawn order, each block's ratings in their stored order. Two blocks on
+side, user by user (users in a seeded order, each user's ratings shuffled once from the seed; item
+by item when there are more items than users), as libmf sorts a block. An epoch visits every block
+once: it draws a random order of the grid's rows, of its columns and of its ``side`` diagonals
+(splitmix64, Fisher-Yates), where diagonal d of the drawn grid holds the blocks (row a, column
+a + d mod side), a = 0 .. side-1, and visits the diagonals in the drawn order, each block's ratings
+in their stored order. Two blocks on
 one diagonal share no user and no item, so they are run on numba's threads at once (``prange``, any
 threading layer, workqueue included): the result is the same as visiting that diagonal's blocks one
 after another in any order, so it does not depend on timing or on the number of threads.
 
-A block's factor rows (side-th of P and of Q) stay in the CPU cache while its ratings are visited:
-``side`` is chosen from the data and K alone (never from the machine or the thread count).
+A block's item rows (a side-th of Q) stay in the CPU cache while its ratings are visited, and a
+user's row across that user's ratings: ``side`` is chosen from the data and K alone (never from the
+machine or the thread count).
 
 The training errors are summed as the epoch goes: each rating's error just before its own update,
 a plain sum in the block's order, per block; the blocks' sums are then added in block number order.
@@ -52,9 +55,11 @@ class Grid(NamedTuple):
 
 
 def grid_side(n_users: int, n_items: int, nnz: int, K: int) -> int:
-    """Blocks per side: enough that a block's factor rows fit BLOCK_BYTES, few enough that a block
-    holds MIN_BLOCK ratings on average, and PARALLEL_SIDE at least for data run in parallel."""
-    need = math.ceil((n_users + n_items) * (K + 1) * 8 / BLOCK_BYTES)
+    """Blocks per side: enough that a block's share of the factor rows of the smaller side (the items'
+    on MovieLens) fits BLOCK_BYTES, few enough that a block holds MIN_BLOCK ratings on average, and
+    PARALLEL_SIDE at least for data run in parallel. (The larger side's rows are visited one after
+    another within a block, see :func:`blocked_layout`, so they need no room in the cache.)"""
+    need = math.ceil(min(n_users, n_items) * (K + 1) * 8 / BLOCK_BYTES)
     most = max(1, math.isqrt(max(nnz, 0) // MIN_BLOCK))
     side = min(need, most, MAX_SIDE)
     if nnz >= PARALLEL_MIN:
@@ -69,22 +74,28 @@ def uses_threads(nnz: int) -> bool:
 
 def blocked_layout(rows: np.ndarray, cols: np.ndarray, vals: np.ndarray, shape: tuple[int, int], side: int,
                    seed: int) -> Grid:
-    """The ratings (rows, cols, vals) grouped into the grid's blocks, each block's in a seeded shuffle.
+    """The ratings (rows, cols, vals) grouped into the grid's blocks; within a block, grouped by user
+    (by item when there are more items than users) in a seeded order, each user's in a seeded shuffle.
 
-    From ``numpy.random.default_rng([seed, 1])``: a permutation of the users (user u is in group
-    perm[u] * side // n_users), one of the items (likewise), then one of the ratings; the ratings in
-    that shuffled order are sorted (stably) by block number, block = user group * side + item group.
+    From ``numpy.random.default_rng([seed, 1])``: a permutation pu of the users (user u is in group
+    pu[u] * side // n_users), one pi of the items (likewise), then one of the ratings. The ratings in
+    that shuffled order are sorted (stably) by pu of their user (pi of their item when there are more
+    items), then (stably) by block number, block = user group * side + item group. As libmf does, a
+    block is walked user by user: the user's factor row stays at hand across its ratings.
     """
     n, m = shape
     rng = np.random.default_rng([seed, 1])
-    ug = rng.permutation(n) * side // max(n, 1)
-    ig = rng.permutation(m) * side // max(m, 1)
-    shuffled = rng.permutation(len(vals))
-    block = (ug[rows] * side + ig[cols]).astype(np.uint16)  # side <= MAX_SIDE: a radix sort
-    order = shuffled[np.argsort(block[shuffled], kind="stable")]
-    del shuffled
+    pu = rng.permutation(n)
+    pi = rng.permutation(m)
+    order = rng.permutation(len(vals))
+    major = pu[rows[order]] if n >= m else pi[cols[order]]
+    order = order[np.argsort(major, kind="stable")]
+    del major
+    block = ((pu[rows] * side // max(n, 1)) * side + pi[cols] * side // max(m, 1)).astype(np.uint16)
+    order = order[np.argsort(block[order], kind="stable")]  # side <= MAX_SIDE: 16 bits, a radix sort
     ptr = np.zeros(side * side + 1, np.int64)
     np.cumsum(np.bincount(block, minlength=side * side), out=ptr[1:])
+    del block
     return Grid(side, ptr, rows[order].astype(np.int32), cols[order].astype(np.int32),
                 np.ascontiguousarray(vals[order], dtype=np.float64))
 

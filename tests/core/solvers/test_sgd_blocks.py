@@ -37,7 +37,7 @@ def planted(n_users: int, n_items: int, density: float, seed: int = 0) -> Rating
 @pytest.fixture
 def small_blocks(monkeypatch):
     """Grids of several blocks per side on a few hundred ratings (the real sizes need far more)."""
-    monkeypatch.setattr(_sgd_blocks, "BLOCK_BYTES", 512)
+    monkeypatch.setattr(_sgd_blocks, "BLOCK_BYTES", 128)
     monkeypatch.setattr(_sgd_blocks, "MIN_BLOCK", 8)
 
 
@@ -72,11 +72,12 @@ def reference(train, shape, side, seed, P, Q, ub, ib, mu, alpha, beta, epochs):
     summed during the epoch (per block, the blocks' sums in block order). P (n x K) and Q (m x K) are
     lists of lists, changed in place, as are the bias lists."""
     rng = np.random.default_rng([seed, 1])
-    ug = rng.permutation(shape[0]) * side // shape[0]
-    ig = rng.permutation(shape[1]) * side // shape[1]
+    pu, pi = rng.permutation(shape[0]), rng.permutation(shape[1])
     grid: list[list[int]] = [[] for _ in range(side * side)]
     for t in rng.permutation(len(train.vals)).tolist():
-        grid[int(ug[train.rows[t]]) * side + int(ig[train.cols[t]])].append(t)
+        grid[int(pu[train.rows[t]] * side // shape[0]) * side + int(pi[train.cols[t]] * side // shape[1])].append(t)
+    for block in grid:  # user by user (by item with more items than users), the order of pu (pi); sort is stable
+        block.sort(key=lambda t: pu[train.rows[t]] if shape[0] >= shape[1] else pi[train.cols[t]])
     state = [(seed * 2654435761 + 1) & MASK64]
     sums = []
     for _ in range(epochs):
@@ -106,9 +107,9 @@ def reference(train, shape, side, seed, P, Q, ub, ib, mu, alpha, beta, epochs):
     return sums
 
 
-@pytest.mark.parametrize("K", [3, 4, 9])
-def test_the_solver_is_the_reference_bit_for_bit(small_blocks, K):
-    R = planted(30, 22, 0.5, seed=1)
+@pytest.mark.parametrize("K, shape", [(3, (30, 22)), (4, (30, 22)), (9, (30, 22)), (5, (22, 30))])
+def test_the_solver_is_the_reference_bit_for_bit(small_blocks, K, shape):
+    R = planted(*shape, 0.5, seed=1)
     split = R.split(0.2, seed=2)
     S = get_solver("biased-sgd")(R.shape, split.train, split.val, {"K": K, "seed": 5, "alpha": 0.02})
     assert S.grid.side > 2
@@ -140,6 +141,9 @@ def test_the_grid_holds_every_rating_once_in_its_block(small_blocks):
             assert row_of.setdefault(u, b // side) == b // side
         for i in g.items[g.ptr[b]:g.ptr[b + 1]].tolist():
             assert col_of.setdefault(i, b % side) == b % side
+        us = g.users[g.ptr[b]:g.ptr[b + 1]]
+        starts = np.flatnonzero(np.diff(us)) + 1  # a block is walked user by user (40 users > 31 items)
+        assert len(set(us[np.r_[0, starts]].tolist())) == len(starts) + 1 or len(us) == 0
     assert len(set(row_of.values())) == side and len(set(col_of.values())) == side
     seq = _sgd_blocks.epoch_blocks(side, np.array([99], np.uint64))
     assert sorted(seq.tolist()) == list(range(side * side))  # every block once an epoch
@@ -151,7 +155,7 @@ def test_the_grid_holds_every_rating_once_in_its_block(small_blocks):
 def test_grid_side_grows_with_the_data_and_k_only():
     small = _sgd_blocks.grid_side(943, 1682, 80_000, 20)
     big = _sgd_blocks.grid_side(162_541, 59_047, 20_000_000, 20)
-    assert small == 1 and big > 32
+    assert small == 1 and big > 16
     assert _sgd_blocks.grid_side(162_541, 59_047, 20_000_000, 100) > big
     assert _sgd_blocks.grid_side(6040, 3706, 800_000, 20) >= _sgd_blocks.PARALLEL_SIDE  # run on threads
 
@@ -185,7 +189,7 @@ _CHILD = """
 import numba
 from tests.core.solvers import test_sgd_blocks as T
 T._sgd_blocks.MIN_BLOCK = 8
-T._sgd_blocks.BLOCK_BYTES = 512
+T._sgd_blocks.BLOCK_BYTES = 128
 print(T._fingerprint(parallel=True), numba.threading_layer(), numba.get_num_threads())
 """
 
