@@ -16,8 +16,8 @@ read from a temporary .npy file), one after another:
   factors), float32, 2 threads (seed None: Hogwild, not reproducible; with a seed it runs 1 thread).
   Its loop sums the loss in the same pass.
 - ``libmf``: libmf's FPSGD (the pip ``libmf`` bindings, AVX build), 2 threads, quiet (no evaluation),
-  (fit of E iterations - fit of 1) / (E - 1), median of three; another rule (AdaGrad steps, no biases): its RMSE is shown
-  for information only.
+  (fit of E iterations - fit of 1) / (E - 1), median of three; another rule (AdaGrad steps, no
+  biases): its RMSE is shown for information only.
 - ``surprise``: SVD, (fit of E epochs - fit of 1) / (E - 1): the SGD pass only.
 
 The epoch is the median of the timed epochs; held-out RMSE is after EPOCHS epochs with lr = 0.005,
