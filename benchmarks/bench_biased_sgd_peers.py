@@ -91,6 +91,11 @@ def _load(size: str, folder: str):
 
 
 def _peak_mb() -> float:
+    """This process's peak resident memory (VmHWM: ru_maxrss would carry the parent's over exec)."""
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 

@@ -530,22 +530,33 @@ def dot_lanes(X, u, Y, j):
     return s
 
 
+def groups(counts, side):
+    """Each user's (or item's) group: consecutive ones, about equal numbers of ratings per group.
+    Number u is in group (ratings of those before u) * side // (all ratings)."""
+    total, before, group = sum(counts), 0, []
+    for c in counts:
+        group.append(min(before * side // max(total, 1), side - 1))
+        before += c
+    return group
+
+
 def blocks(ratings, shape, side, seed):
     """The ratings grouped into the side x side grid's blocks, each block's user by user.
 
-    User u is in group pu[u] * side // users for a seeded permutation pu (likewise items with pi);
-    block (a, b) holds the ratings of group a's users on group b's items. Within a block the ratings
-    are grouped by user (by item when there are more items than users), the users in the order of pu
-    and each user's ratings in a seeded shuffle. Returns a list, per block number a * side + b, of
-    that block's ratings.
+    Block (a, b) holds the ratings of user group a on item group b (see groups). Within a block the
+    ratings are grouped by user (by item when there are more items than users), the users in the
+    order of a seeded permutation pu (items: pi) and each user's ratings in a seeded shuffle.
+    Returns a list, per block number a * side + b, of that block's ratings.
     """
     rng = np.random.default_rng([seed, 1])
     pu = rng.permutation(shape[0])
     pi = rng.permutation(shape[1])
+    n_user, n_item = counts(ratings, shape)
+    user_group, item_group = groups(n_user, side), groups(n_item, side)
     grid = [[] for _ in range(side * side)]
     for t in rng.permutation(len(ratings)):  # in a shuffled order, kept within each user's ratings
         u, i, r = ratings[t]
-        grid[(pu[u] * side // shape[0]) * side + pi[i] * side // shape[1]].append((u, i, r))
+        grid[user_group[u] * side + item_group[i]].append((u, i, r))
     by_user = shape[0] >= shape[1]
     for block in grid:
         block.sort(key=lambda x: pu[x[0]] if by_user else pi[x[1]])  # stable: a user's keep their order

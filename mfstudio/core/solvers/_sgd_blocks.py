@@ -1,16 +1,17 @@
 """The blocked visiting order of ``biased-sgd`` and its compiled loops (numba, ``nogil``).
 
-The grid (libmf's FPSGD): users fall into ``side`` groups and items into ``side`` groups at random
-(seeded), so the ratings fall into side x side blocks. The ratings of each block are stored side by
-side, user by user (users in a seeded order, each user's ratings shuffled once from the seed; item
-by item when there are more items than users), as libmf sorts a block. An epoch visits every block
-once: it draws a random order of the grid's rows, of its columns and of its ``side`` diagonals
-(splitmix64, Fisher-Yates), where diagonal d of the drawn grid holds the blocks (row a, column
-a + d mod side), a = 0 .. side-1, and visits the diagonals in the drawn order, each block's ratings
-in their stored order. Two blocks on
-one diagonal share no user and no item, so they are run on numba's threads at once (``prange``, any
-threading layer, workqueue included): the result is the same as visiting that diagonal's blocks one
-after another in any order, so it does not depend on timing or on the number of threads.
+The grid (libmf's FPSGD): users fall into ``side`` groups of consecutive users with about equal
+numbers of ratings, items likewise, so the ratings fall into side x side blocks. The ratings of each
+block are stored side by side, user by user (users in a seeded order, each user's ratings shuffled
+once from the seed; item by item when there are more items than users), as libmf sorts a block.
+An epoch visits every block once: it draws a random order of the grid's rows, of its columns and of
+its ``side`` diagonals (splitmix64, Fisher-Yates), where diagonal d of the drawn grid holds the
+blocks (row a, column a + d mod side), a = 0 .. side-1, and visits the diagonals in the drawn order,
+each block's ratings in their stored order. Two blocks on one diagonal share no user and no item, so
+they are run on numba's threads at once (``prange``, any threading layer, workqueue included): the
+result is the same as visiting that diagonal's blocks one after another in any order, so it does not
+depend on timing or on the number of threads. Groups of consecutive rows keep the two threads' writes
+off each other's cache lines (but at a group's two ends).
 
 A block's item rows (a side-th of Q) stay in the CPU cache while its ratings are visited, and a
 user's row across that user's ratings: ``side`` is chosen from the data and K alone (never from the
@@ -72,16 +73,27 @@ def uses_threads(nnz: int) -> bool:
     return nnz >= PARALLEL_MIN
 
 
+def groups(counts: np.ndarray, side: int) -> np.ndarray:
+    """Each row's group (0 .. side-1): consecutive rows, about equal numbers of ratings per group.
+
+    Row u is in group (ratings of rows before u) * side // (all ratings): groups are runs of
+    consecutive rows, so two groups' factor rows share no cache line but at their two ends.
+    """
+    before = np.cumsum(counts) - counts
+    return np.minimum(before * side // max(int(counts.sum()), 1), side - 1)
+
+
 def blocked_layout(rows: np.ndarray, cols: np.ndarray, vals: np.ndarray, shape: tuple[int, int], side: int,
                    seed: int) -> Grid:
     """The ratings (rows, cols, vals) grouped into the grid's blocks; within a block, grouped by user
     (by item when there are more items than users) in a seeded order, each user's in a seeded shuffle.
 
-    From ``numpy.random.default_rng([seed, 1])``: a permutation pu of the users (user u is in group
-    pu[u] * side // n_users), one pi of the items (likewise), then one of the ratings. The ratings in
-    that shuffled order are sorted (stably) by pu of their user (pi of their item when there are more
-    items), then (stably) by block number, block = user group * side + item group. As libmf does, a
-    block is walked user by user: the user's factor row stays at hand across its ratings.
+    Users fall into :func:`groups` by their numbers of ratings, items likewise; block = user group *
+    side + item group. From ``numpy.random.default_rng([seed, 1])``: a permutation pu of the users,
+    one pi of the items, then one of the ratings. The ratings in that shuffled order are sorted
+    (stably) by pu of their user (pi of their item when there are more items), then (stably) by
+    block. As libmf does, a block is walked user by user: the user's factor row stays at hand across
+    its ratings.
     """
     n, m = shape
     rng = np.random.default_rng([seed, 1])
@@ -91,7 +103,9 @@ def blocked_layout(rows: np.ndarray, cols: np.ndarray, vals: np.ndarray, shape: 
     major = pu[rows[order]] if n >= m else pi[cols[order]]
     order = order[np.argsort(major, kind="stable")]
     del major
-    block = ((pu[rows] * side // max(n, 1)) * side + pi[cols] * side // max(m, 1)).astype(np.uint16)
+    ug = groups(np.bincount(rows, minlength=n), side)
+    ig = groups(np.bincount(cols, minlength=m), side)
+    block = (ug[rows] * side + ig[cols]).astype(np.uint16)
     order = order[np.argsort(block[order], kind="stable")]  # side <= MAX_SIDE: 16 bits, a radix sort
     ptr = np.zeros(side * side + 1, np.int64)
     np.cumsum(np.bincount(block, minlength=side * side), out=ptr[1:])
@@ -100,7 +114,6 @@ def blocked_layout(rows: np.ndarray, cols: np.ndarray, vals: np.ndarray, shape: 
                 np.ascontiguousarray(vals[order], dtype=np.float64))
 
 
-# ------------------------------------------------------------------------------ one rating, one block
 # Indices are made unsigned (np.uint64) before they index: numba then leaves out the test for a
 # negative index on every access, and LLVM vectorises the update loop. Rows are indexed in 2-D, not
 # taken as views (a view costs a reference count up and down per rating: 20 ns of 60).

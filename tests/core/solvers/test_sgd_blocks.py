@@ -73,9 +73,16 @@ def reference(train, shape, side, seed, P, Q, ub, ib, mu, alpha, beta, epochs):
     lists of lists, changed in place, as are the bias lists."""
     rng = np.random.default_rng([seed, 1])
     pu, pi = rng.permutation(shape[0]), rng.permutation(shape[1])
+    nnz = len(train.vals)
+
+    def group(counts: np.ndarray) -> list[int]:  # consecutive numbers, about nnz / side ratings a group
+        return [min(int(counts[:u].sum()) * side // nnz, side - 1) for u in range(len(counts))]
+
+    ug = group(np.bincount(train.rows, minlength=shape[0]))
+    ig = group(np.bincount(train.cols, minlength=shape[1]))
     grid: list[list[int]] = [[] for _ in range(side * side)]
-    for t in rng.permutation(len(train.vals)).tolist():
-        grid[int(pu[train.rows[t]] * side // shape[0]) * side + int(pi[train.cols[t]] * side // shape[1])].append(t)
+    for t in rng.permutation(nnz).tolist():
+        grid[ug[train.rows[t]] * side + ig[train.cols[t]]].append(t)
     for block in grid:  # user by user (by item with more items than users), the order of pu (pi); sort is stable
         block.sort(key=lambda t: pu[train.rows[t]] if shape[0] >= shape[1] else pi[train.cols[t]])
     state = [(seed * 2654435761 + 1) & MASK64]
@@ -145,6 +152,12 @@ def test_the_grid_holds_every_rating_once_in_its_block(small_blocks):
         starts = np.flatnonzero(np.diff(us)) + 1  # a block is walked user by user (40 users > 31 items)
         assert len(set(us[np.r_[0, starts]].tolist())) == len(starts) + 1 or len(us) == 0
     assert len(set(row_of.values())) == side and len(set(col_of.values())) == side
+    for of in (row_of, col_of):  # groups are runs of consecutive users (items)
+        keys = sorted(of)
+        assert all(of[a] <= of[b] for a, b in zip(keys, keys[1:]))
+    sizes = np.diff(g.ptr).reshape(side, side)
+    for counts in (sizes.sum(axis=1), sizes.sum(axis=0)):  # about equal ratings per group
+        assert counts.max() <= 2 * R.nnz / side
     seq = _sgd_blocks.epoch_blocks(side, np.array([99], np.uint64))
     assert sorted(seq.tolist()) == list(range(side * side))  # every block once an epoch
     for d in range(side):  # a diagonal's blocks share no row and no column of the grid
