@@ -544,22 +544,19 @@ def blocks(ratings, shape, side, seed):
     """The ratings grouped into the side x side grid's blocks, each block's user by user.
 
     Block (a, b) holds the ratings of user group a on item group b (see groups). Within a block the
-    ratings are grouped by user (by item when there are more items than users), the users in the
-    order of a seeded permutation pu (items: pi) and each user's ratings in a seeded shuffle.
-    Returns a list, per block number a * side + b, of that block's ratings.
+    ratings are grouped by user in ascending order (by item when there are more items than users),
+    each user's ratings in a seeded shuffle. Returns a list, per block number a * side + b, of that
+    block's ratings.
     """
-    rng = np.random.default_rng([seed, 1])
-    pu = rng.permutation(shape[0])
-    pi = rng.permutation(shape[1])
     n_user, n_item = counts(ratings, shape)
     user_group, item_group = groups(n_user, side), groups(n_item, side)
     grid = [[] for _ in range(side * side)]
-    for t in rng.permutation(len(ratings)):  # in a shuffled order, kept within each user's ratings
+    for t in np.random.default_rng([seed, 1]).permutation(len(ratings)):  # shuffled, kept within a user's
         u, i, r = ratings[t]
         grid[user_group[u] * side + item_group[i]].append((u, i, r))
     by_user = shape[0] >= shape[1]
     for block in grid:
-        block.sort(key=lambda x: pu[x[0]] if by_user else pi[x[1]])  # stable: a user's keep their order
+        block.sort(key=lambda x: x[0] if by_user else x[1])  # stable: a user's ratings keep their order
     return grid
 
 

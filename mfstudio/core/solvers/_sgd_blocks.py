@@ -2,8 +2,8 @@
 
 The grid (libmf's FPSGD): users fall into ``side`` groups of consecutive users with about equal
 numbers of ratings, items likewise, so the ratings fall into side x side blocks. The ratings of each
-block are stored side by side, user by user (users in a seeded order, each user's ratings shuffled
-once from the seed; item by item when there are more items than users), as libmf sorts a block.
+block are stored side by side, user by user in ascending order (each user's ratings shuffled once
+from the seed; item by item when there are more items than users), as libmf sorts a block.
 An epoch visits every block once: it draws a random order of the grid's rows, of its columns and of
 its ``side`` diagonals (splitmix64, Fisher-Yates), where diagonal d of the drawn grid holds the
 blocks (row a, column a + d mod side), a = 0 .. side-1, and visits the diagonals in the drawn order,
@@ -85,24 +85,19 @@ def groups(counts: np.ndarray, side: int) -> np.ndarray:
 
 def blocked_layout(rows: np.ndarray, cols: np.ndarray, vals: np.ndarray, shape: tuple[int, int], side: int,
                    seed: int) -> Grid:
-    """The ratings (rows, cols, vals) grouped into the grid's blocks; within a block, grouped by user
-    (by item when there are more items than users) in a seeded order, each user's in a seeded shuffle.
+    """The ratings (rows, cols, vals) grouped into the grid's blocks; within a block, user by user in
+    ascending order (item by item when there are more items than users), each user's ratings in a
+    seeded shuffle.
 
     Users fall into :func:`groups` by their numbers of ratings, items likewise; block = user group *
-    side + item group. From ``numpy.random.default_rng([seed, 1])``: a permutation pu of the users,
-    one pi of the items, then one of the ratings. The ratings in that shuffled order are sorted
-    (stably) by pu of their user (pi of their item when there are more items), then (stably) by
-    block. As libmf does, a block is walked user by user: the user's factor row stays at hand across
-    its ratings.
+    side + item group. The ratings in the order of ``numpy.random.default_rng([seed, 1])``'s
+    permutation are sorted (stably) by user (item, with more items), then (stably) by block. As libmf
+    does, a block is walked user by user: the user's factor row stays at hand across its ratings, and
+    the next user's row is the next in memory.
     """
     n, m = shape
-    rng = np.random.default_rng([seed, 1])
-    pu = rng.permutation(n)
-    pi = rng.permutation(m)
-    order = rng.permutation(len(vals))
-    major = pu[rows[order]] if n >= m else pi[cols[order]]
-    order = order[np.argsort(major, kind="stable")]
-    del major
+    order = np.random.default_rng([seed, 1]).permutation(len(vals))
+    order = order[np.argsort((rows if n >= m else cols)[order], kind="stable")]
     ug = groups(np.bincount(rows, minlength=n), side)
     ig = groups(np.bincount(cols, minlength=m), side)
     block = (ug[rows] * side + ig[cols]).astype(np.uint16)
