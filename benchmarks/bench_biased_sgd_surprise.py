@@ -5,8 +5,8 @@ the same 80/20 train/test split for both, the same model and rule (biases + P Q,
 n_factors = 20, 20 epochs, lr = 0.005, reg = 0.02, init Normal(0, 0.1)).
 
 Time per epoch: ours is the median of single-epoch ``solver.run(1)`` calls, and each
-of our epochs also evaluates the objective, training errors and test errors (the
-app plots them every step); Surprise's is (fit with 21 epochs - fit with 1 epoch)
+of our epochs also reports the objective, training errors (summed during the epoch) and
+test errors (a pass after it; the app plots them every step); Surprise's is (fit with 21 epochs - fit with 1 epoch)
 / 20, so its set-up is excluded and it does the SGD pass only. Held-out RMSE is
 computed the same way for both (no clipping), averaged over three seeds. Targets: at least 8x faster per
 epoch, and a held-out RMSE no worse (a correctness failure if worse by > 0.002).

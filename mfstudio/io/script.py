@@ -24,7 +24,7 @@ import numpy as np
 import mfstudio
 from mfstudio.core.ratings import Observed, Ratings
 from mfstudio.core.solvers import Factors, get_solver
-from mfstudio.core.solvers.biased_sgd import BLOCK
+from mfstudio.core.solvers._sgd_blocks import grid_side
 from mfstudio.io.atomic import atomic_write
 
 if TYPE_CHECKING:
@@ -62,7 +62,7 @@ def reproduce_script(ratings: Ratings, train: Observed, solver: str, params: Map
         _header(solver, cls.title, ratings, len(triples), int(steps)),
         _data(ratings, triples),
         _start(start, P, Q, cls.uses_biases),
-        _params(solver, p, K, int(steps)),
+        _params(solver, p, K, int(steps), grid_side(n, m, len(triples), K)),
         _CODE[solver],
         _SHOW,
         _MAIN[solver],
@@ -192,7 +192,7 @@ _PARAM_NOTES = {
 }
 
 
-def _params(solver: str, p: Mapping[str, Any], K: int, steps: int) -> str:
+def _params(solver: str, p: Mapping[str, Any], K: int, steps: int, side: int) -> str:
     lines = [_ruler("the parameters"), f"K = {K}  # latent features"]
     budget = int(p["steps"])
     note = "the steps the run made" + ("" if budget == steps else f" (its budget was {budget:,})")
@@ -210,7 +210,7 @@ def _params(solver: str, p: Mapping[str, Any], K: int, steps: int) -> str:
                  else "drew the random start above (the steps use no randomness)")
     lines.append(f"seed = {int(p['seed'])}  # the random seed: {seed_note}")
     if solver == "biased-sgd":
-        lines.append(f"BLOCK = {BLOCK}  # ratings per block of an epoch's visiting order")
+        lines.append(f"side = {side}  # users and items fall into this many groups each: side x side blocks")
     return "\n".join(lines)
 
 
@@ -516,45 +516,90 @@ def shuffle(order, state):
 
 
 # -- gradient descent with biases ------------------------------------------------------------------
-def objective(ratings, P, Q, user_bias, item_bias, mu, beta):
-    """Sum over ratings of err^2 + beta (b_u^2 + c_i^2 + |P_u|^2 + |Q_:i|^2), summed as MF Studio does."""
-    Qt = Q.T
-    sse = 0.0
-    for u, i, r in ratings:
-        d = r - (mu + user_bias[u] + item_bias[i] + dot(P, u, Qt, i))
-        sse += d * d
+def dot_lanes(X, u, Y, j):
+    """X[u] . Y[j] in four lanes, as MF Studio sums it for biased-sgd: lane l sums k = l, l+4, ... in order,
+    then (lane 0 + lane 1) + (lane 2 + lane 3), then the last K mod 4 terms in order."""
+    K = X.shape[1]
+    lanes = [0.0, 0.0, 0.0, 0.0]
+    top = K - K % 4
+    for k in range(top):
+        lanes[k % 4] += X[u, k] * Y[j, k]
+    s = (lanes[0] + lanes[1]) + (lanes[2] + lanes[3])
+    for k in range(top, K):
+        s += X[u, k] * Y[j, k]
+    return s
+
+
+def groups(counts, side):
+    """Each user's (or item's) group: consecutive ones, about equal numbers of ratings per group.
+    Number u is in group (ratings of those before u) * side // (all ratings)."""
+    total, before, group = sum(counts), 0, []
+    for c in counts:
+        group.append(min(before * side // max(total, 1), side - 1))
+        before += c
+    return group
+
+
+def blocks(ratings, shape, side, seed):
+    """The ratings grouped into the side x side grid's blocks, each block's user by user.
+
+    Block (a, b) holds the ratings of user group a on item group b (see groups). Within a block the
+    ratings are grouped by user in ascending order (by item when there are more items than users),
+    each user's ratings in a seeded shuffle. Returns a list, per block number a * side + b, of that
+    block's ratings.
+    """
+    n_user, n_item = counts(ratings, shape)
+    user_group, item_group = groups(n_user, side), groups(n_item, side)
+    grid = [[] for _ in range(side * side)]
+    for t in np.random.default_rng([seed, 1]).permutation(len(ratings)):  # shuffled, kept within a user's
+        u, i, r = ratings[t]
+        grid[user_group[u] * side + item_group[i]].append((u, i, r))
+    by_user = shape[0] >= shape[1]
+    for block in grid:
+        block.sort(key=lambda x: x[0] if by_user else x[1])  # stable: a user's ratings keep their order
+    return grid
+
+
+def epoch_blocks(side, state):
+    """The next epoch's block numbers in visiting order: the grid's rows, columns and diagonals shuffled;
+    diagonal d holds (row a, column a + d mod side) for a = 0 .. side-1, so its blocks share no user or
+    item (MF Studio runs them on two threads at once, with the same result)."""
+    rows, cols, diags = list(range(side)), list(range(side)), list(range(side))
+    shuffle(rows, state)
+    shuffle(cols, state)
+    shuffle(diags, state)
+    return [rows[a] * side + cols[(a + d) % side] for d in diags for a in range(side)]
+
+
+def regularizer(ratings, P, Q, user_bias, item_bias):
+    """sum over ratings of b_u^2 + c_i^2 + |P_u|^2 + |Q_:i|^2, summed per user and per item as MF Studio does."""
     n_user, n_item = counts(ratings, (P.shape[0], Q.shape[1]))
-    reg = 0.0  # per user and per item: n_u (|P_u|^2 + b_u^2) + m_i (|Q_:i|^2 + c_i^2)
-    for X, b, n in ((P, user_bias, n_user), (Qt, item_bias, n_item)):
+    reg = 0.0  # n_u (|P_u|^2 + b_u^2) + m_i (|Q_:i|^2 + c_i^2)
+    for X, b, n in ((P, user_bias, n_user), (Q.T, item_bias, n_item)):
         for u in range(X.shape[0]):
             if n[u]:
                 reg += n[u] * (dot(X, u, X, u) + b[u] * b[u])
-    return sse + beta * reg
+    return reg
 
 
 def biased_sgd(ratings, P, Q, user_bias, item_bias, mu, steps, alpha, beta, tol, seed):
-    """Epochs of SGD on R_hat_ui = mu + b_u + c_i + P_u . Q_:i, in MF Studio's shuffled order.
+    """Epochs of SGD on R_hat_ui = mu + b_u + c_i + P_u . Q_:i, in MF Studio's blocked order.
 
-    The ratings are laid out once in a seeded random order. Each epoch cuts that layout into
-    blocks of BLOCK ratings at a random offset, visits the blocks in a random order and the
-    ratings within each block in a random order.
+    Each epoch visits the blocks in the order epoch_blocks draws, each block's ratings in their
+    order. The objective's error term is each rating's squared error just before its update,
+    summed per block, the blocks' sums added in block number order; its regularizer is the
+    end of the epoch's.
     """
     K = P.shape[1]
     Qt = Q.T  # items x K, a view of Q
-    layout = np.random.default_rng([seed, 1]).permutation(len(ratings))
-    entries = [ratings[t] for t in layout]
-    nnz = len(entries)
+    grid = blocks(ratings, (P.shape[0], Q.shape[1]), side, seed)
     state = [(seed * 2654435761 + 1) & MASK64]
     for step in range(steps):
-        off = below(state, BLOCK)
-        blocks = list(range((nnz + off + BLOCK - 1) // BLOCK))
-        shuffle(blocks, state)
-        for b in blocks:
-            local = list(range(max(b * BLOCK - off, 0), min((b + 1) * BLOCK - off, nnz)))
-            shuffle(local, state)
-            for t in local:
-                u, i, r = entries[t]
-                err = r - (mu + user_bias[u] + item_bias[i] + dot(P, u, Qt, i))
+        sse = [0.0] * len(grid)
+        for b in epoch_blocks(side, state):
+            for u, i, r in grid[b]:
+                err = r - (mu + user_bias[u] + item_bias[i] + dot_lanes(P, u, Qt, i))
+                sse[b] += err * err
                 user_bias[u] += alpha * (err - beta * user_bias[u])
                 item_bias[i] += alpha * (err - beta * item_bias[i])
                 for k in range(K):
@@ -562,7 +607,10 @@ def biased_sgd(ratings, P, Q, user_bias, item_bias, mu, steps, alpha, beta, tol,
                     qik = Q[k, i]
                     P[u, k] += alpha * (err * qik - beta * puk)
                     Q[k, i] += alpha * (err * puk - beta * qik)  # with the old P[u, k]
-        e = objective(ratings, P, Q, user_bias, item_bias, mu, beta)
+        total = 0.0
+        for x in sse:
+            total += x
+        e = total + beta * regularizer(ratings, P, Q, user_bias, item_bias)
         if not np.isfinite(e) or e < tol:
             break
     return P, Q, user_bias, item_bias

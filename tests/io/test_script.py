@@ -13,7 +13,7 @@ import pytest
 from mfstudio.core.errors import ParameterError
 from mfstudio.core.examples import load_example
 from mfstudio.core.ratings import Ratings
-from mfstudio.core.solvers.biased_sgd import BLOCK
+from mfstudio.core.solvers import _sgd_blocks
 from mfstudio.core.training import Training
 from mfstudio.io.errors import FileFormatError
 from mfstudio.io.script import OUTPUT_NAME, reproduce_script, script_for, write_script
@@ -77,13 +77,16 @@ def test_the_script_replays_als_in_the_runs_way(tmp_path, cg_steps):
         assert worst_difference(exact, run_script(text, tmp_path / "again")) > 1e-6
 
 
-def test_biased_sgd_over_several_blocks(tmp_path):
-    """More training ratings than a block: the random offset, the block order and each block's order count."""
+def test_biased_sgd_over_several_blocks(tmp_path, monkeypatch):
+    """A grid of several blocks per side: the groups, the blocks' order and each block's order count."""
+    monkeypatch.setattr(_sgd_blocks, "BLOCK_BYTES", 256)
+    monkeypatch.setattr(_sgd_blocks, "MIN_BLOCK", 64)
     rng = np.random.default_rng(5)
     rows, cols = np.nonzero(rng.random((160, 80)) < 0.9)
     r = Ratings(rows, cols, rng.integers(1, 6, len(rows)).astype(float), (160, 80))
     t = trained(r, "biased-sgd", {"steps": 2, "seed": 11}, holdout=0.2)
-    assert len(t.split.train) > 2 * BLOCK
+    assert t.solver.grid.side > 4
+    assert f"side = {t.solver.grid.side}  # " in script_for(t)
     assert worst_difference(t, run_script(script_for(t), tmp_path)) <= TOL
 
 

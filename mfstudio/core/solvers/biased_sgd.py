@@ -7,11 +7,13 @@ Objective, summed over observed entries (i, j):
 
     e = sum_(i,j) [ (R_ij - R_hat_ij)^2 + beta (b_i^2 + c_j^2 + |P_i|^2 + |Q_:j|^2) ]
 
-One step (epoch) visits the observed entries in an order shuffled from the seed
-(the entries are laid out once in a seeded random order; each epoch cuts that layout
-into blocks of 4,096 at a random offset and visits the blocks, and the entries within
-each block, in a fresh random order; so every entry's place in the epoch is uniform
-and memory is read a block at a time). For each entry, with err = R_ij - R_hat_ij:
+One step (epoch) visits every training rating once, in a blocked order (libmf's FPSGD grid,
+:mod:`mfstudio.core.solvers._sgd_blocks`): users and items fall into ``side`` groups each at
+random (seeded), the ratings of each of the side x side blocks are shuffled once (seeded), and
+each epoch visits the blocks diagonal by diagonal in an order drawn afresh from the seed. A
+block's factor rows stay in the CPU cache, and the blocks of one diagonal (no user or item in
+common) run on two threads at once with the same result as one after another. For each rating,
+with err = R_ij - R_hat_ij (P_i . Q_:j summed in four lanes, see ``dot_lanes``):
 
     b_i  <- b_i  + alpha (err - beta b_i)
     c_j  <- c_j  + alpha (err - beta c_j)
@@ -20,6 +22,11 @@ and memory is read a block at a time). For each entry, with err = R_ij - R_hat_i
 
 the same rule and defaults (alpha = 0.005, beta = 0.02) as Surprise's SVD. Start: biases
 0, P and Q ~ Normal(0, 0.1) from the seed.
+
+A step's training errors (RMSE, MAE and the error term of the objective) are each rating's error
+just before its own update in that epoch, summed as the epoch goes (as libmf and cornac report
+theirs); the objective's regularizer and the validation errors are those of the factors at the
+end of the epoch.
 """
 
 from __future__ import annotations
@@ -27,9 +34,9 @@ from __future__ import annotations
 import numpy as np
 
 from mfstudio.core.params import BETA, SEED, K, ParamSpec
+from mfstudio.core.solvers._sgd_blocks import Grid, blocked_layout, grid_side, uses_threads
+from mfstudio.core.solvers.als import _launch
 from mfstudio.core.solvers.base import Factors, Solver
-
-BLOCK = 4096  # entries per block of the epoch order (about 100 kB: stays in the CPU cache)
 
 STEPS_B = ParamSpec("steps", "Steps", int, 200, 1, 1_000_000_000,
                     "How many passes over all ratings (in shuffled order) to make at most.")
@@ -51,11 +58,13 @@ class BiasedSGDSolver(Solver):
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         t = self.train_set
+        n, m = self.shape
         seed = int(self.p["seed"])
-        layout = np.random.default_rng([seed, 1]).permutation(len(t))
-        self._su = np.ascontiguousarray(t.rows[layout])
-        self._si = np.ascontiguousarray(t.cols[layout])
-        self._sr = np.ascontiguousarray(t.vals[layout])
+        side = grid_side(n, m, len(t), int(self.p["K"]))
+        self.grid: Grid = blocked_layout(t.rows, t.cols, t.vals, self.shape, side, seed)
+        self.parallel = uses_threads(len(t))
+        self.counts = (np.bincount(t.rows, minlength=n).astype(np.int64),  # ratings per user and per item
+                       np.bincount(t.cols, minlength=m).astype(np.int64))
         self._state = np.array([np.uint64(seed * 2654435761 + 1)], dtype=np.uint64)
 
     def get_state(self):
@@ -72,13 +81,24 @@ class BiasedSGDSolver(Solver):
         return Factors(P, Q, np.zeros(n), np.zeros(m), float(np.mean(self.train_set.vals)))
 
     def run(self, n_steps: int, out: np.ndarray) -> int:
-        from mfstudio.core.solvers import _kernels
+        from mfstudio.core.solvers import _sgd_blocks
 
-        t, v, f = self.train_set, self.val_or_empty(), self.factors
-        done = _kernels.biased_run(
-            t.rows, t.cols, t.vals, self._su, self._si, self._sr, f.P, f.Q.T, f.user_bias, f.item_bias,
-            float(f.global_mean), float(self.p["alpha"]), float(self.p["beta"]), float(self.p["tol"]),
-            int(n_steps), BLOCK, self._state, v.rows, v.cols, v.vals, out,
-        )
+        g, v, f = self.grid, self.val_or_empty(), self.factors
+        with _launch:
+            done = _sgd_blocks.biased_run(
+                g.side, g.ptr, g.users, g.items, g.vals, f.P, f.Q.T, f.user_bias, f.item_bias,
+                float(f.global_mean), float(self.p["alpha"]), float(self.p["beta"]), float(self.p["tol"]),
+                int(n_steps), self._state, self.parallel, *self.counts, v.rows, v.cols, v.vals, out,
+            )
         self.steps_done += done
         return done
+
+    def score(self, sse: float, sae: float, out: np.ndarray) -> float:
+        """Write an epoch's row to ``out[0]`` as :meth:`run` does, from its training (SSE, SAE) summed during
+        the epoch; returns the objective."""
+        from mfstudio.core.solvers import _sgd_blocks
+
+        v, f = self.val_or_empty(), self.factors
+        with _launch:
+            return float(_sgd_blocks.score(sse, sae, f.P, f.Q.T, f.user_bias, f.item_bias, float(f.global_mean),
+                                           float(self.p["beta"]), *self.counts, v.rows, v.cols, v.vals, out, 0))

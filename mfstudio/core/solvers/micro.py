@@ -2,7 +2,8 @@ r"""One update at a time: a step of a solver taken apart into the updates it is 
 
 For ``sgd`` and ``biased-sgd`` an update is one rating's, in the order the step visits them
 (``sgd``: the training ratings in row-major order, as the notebook's loops; ``biased-sgd``:
-the epoch's seeded shuffle, drawn exactly as the compiled epoch draws it). With
+the epoch's blocks in the order drawn exactly as the compiled epoch draws it, each block's ratings
+in their stored order, see :mod:`mfstudio.core.solvers._sgd_blocks`). With
 e_ij = R_ij - R_hat_ij computed once, then for k = 1..K
 
     sgd:         P_ik <- P_ik + alpha (2 e_ij Q_kj - beta P_ik)
@@ -11,14 +12,15 @@ e_ij = R_ij - R_hat_ij computed once, then for k = 1..K
                  P_ik <- P_ik + alpha (e_ij Q_kj - beta P_ik)
                  Q_kj <- Q_kj + alpha (e_ij P_ik - beta Q_kj)       (the old P_ik)
 
-in the compiled kernels' operation order, so that the updates of one step, taken one by one,
-give bit for bit the factors of that step taken at once. For ``als`` and ``nmf`` an update is
-a half-step: every user solved (or multiplied) with the items fixed, then every item with the
-users fixed, by the kernels' own half-step functions (for ``als`` in the run's way: its
+in the compiled kernels' operation order (biased-sgd's P_i . Q_:j in its four lanes), so that the
+updates of one step, taken one by one, give bit for bit the factors of that step taken at once.
+For ``als`` and ``nmf`` an update is a half-step: every user solved (or multiplied) with the items
+fixed, then every item with the users fixed, by the kernels' own half-step functions (for ``als`` in the run's way: its
 conjugate-gradient steps, or exactly).
 
 When the last update of a step is made, the step is scored with the kernels' own scoring
-(objective, training and validation errors), so the history is the same as a whole step's.
+(objective, training and validation errors; biased-sgd's training errors summed per block as the
+updates were made), so the history is the same as a whole step's.
 """
 
 from __future__ import annotations
@@ -83,7 +85,7 @@ class Stepper:
     def __init__(self, solver: Solver) -> None:
         self.solver = solver
         self.position = 0
-        self._order: np.ndarray | None = None  # biased-sgd: this epoch's visiting order (indices of the layout)
+        self._epoch: _Epoch | None = None  # biased-sgd: where the epoch begun one update at a time stands
 
     @property
     def total(self) -> int:
@@ -111,7 +113,6 @@ class Stepper:
         self.position += 1
         if self.position == self.total:
             self.position = 0
-            self._order = None
         return u
 
     # -- one rating ---------------------------------------------------------------------
@@ -136,19 +137,19 @@ class Stepper:
                       alpha=alpha, beta=beta)
 
     def _biased(self, before: float) -> Update:
-        from mfstudio.core.solvers import _kernels
-        from mfstudio.core.solvers.biased_sgd import BLOCK
-
         s = self.solver
-        if self._order is None:  # the epoch's order, drawn from the state as the compiled epoch draws it
-            self._order = _kernels.biased_epoch_order(len(s._sr), BLOCK, s._state)
-        n = int(self._order[self.position])
-        u, i, r = int(s._su[n]), int(s._si[n]), float(s._sr[n])
-        f = s.factors
+        if self.position == 0 or self._epoch is None:  # the epoch's blocks, drawn from the state as the kernel does
+            self._epoch = _Epoch(s)
+        ep = self._epoch
+        b, n = ep.next_rating(self.position)
+        g, f = s.grid, s.factors
+        u, i, r = int(g.users[n]), int(g.items[n]), float(g.vals[n])
         alpha, beta = float(s.p["alpha"]), float(s.p["beta"])
         P, Qt, ub, ib, mu = f.P, f.Q.T, f.user_bias, f.item_bias, float(f.global_mean)
         p0, q0, b0, c0 = P[u].copy(), Qt[i].copy(), float(ub[u]), float(ib[i])
-        err = r - (mu + float(ub[u]) + float(ib[i]) + _dot(P[u], Qt[i]))
+        err = r - (mu + float(ub[u]) + float(ib[i]) + dot_lanes(P[u], Qt[i]))
+        ep.part[b, 0] += err * err  # the block's sums, as the kernel adds them
+        ep.part[b, 1] += abs(err)
         ub[u] = float(ub[u]) + alpha * (err - beta * float(ub[u]))
         ib[i] = float(ib[i]) + alpha * (err - beta * float(ib[i]))
         for k in range(P.shape[1]):
@@ -200,9 +201,9 @@ class Stepper:
 
     def rewind(self, position: int) -> None:
         """Back to ``position`` updates into the step (the factors were put back to what they were then)."""
-        if position == 0:
-            self._order = None  # drawn again from the state, which was put back too
-        self.position = position
+        if self._epoch is not None and position:
+            self._epoch.restore(position)  # biased-sgd: only back to before the last update
+        self.position = position  # at 0 biased-sgd's blocks are drawn again from the state, which was put back too
 
     def finish(self) -> None:
         """Make the rest of a step begun one update at a time, at the kernels' speed (nothing is recorded)."""
@@ -218,16 +219,14 @@ class Stepper:
             t, n = s.train_set, self.position
             _kernels._sgd_step(t.rows[n:], t.cols[n:], t.vals[n:], f.P, f.Q.T, alpha, beta)
         elif s.name == "biased-sgd":
-            assert self._order is not None
-            _kernels.biased_updates(self._order[self.position:], s._su, s._si, s._sr, f.P, f.Q.T, f.user_bias,
-                                    f.item_bias, float(f.global_mean), alpha, beta)
+            assert self._epoch is not None
+            self._epoch.finish(alpha, beta)
         else:
             while self.position:
                 self._half(0.0, None)
                 self.position = (self.position + 1) % 2
             return
         self.position = 0
-        self._order = None
 
     # -- the end of a step ------------------------------------------------------------------
     def score(self, out: np.ndarray) -> float:
@@ -249,11 +248,10 @@ class Stepper:
             else:
                 out[0, 3] = out[0, 4] = np.nan
             return float(e)
-        cu, ci = _kernels._counts(t.rows, t.cols, P.shape[0], Qt.shape[0])
         if s.name == "biased-sgd":
-            return float(_kernels._objective_counts(t.rows, t.cols, t.vals, P, Qt, f.user_bias, f.item_bias,
-                                                    float(f.global_mean), True, beta, cu, ci, v.rows, v.cols,
-                                                    v.vals, out, 0))
+            assert self._epoch is not None, "score a biased-sgd step made one update at a time"
+            return s.score(*self._epoch.sums(), out)
+        cu, ci = _kernels._counts(t.rows, t.cols, P.shape[0], Qt.shape[0])
         nob = np.zeros(0)
         return float(_kernels._objective_counts(t.rows, t.cols, t.vals, P, Qt, nob, nob, 0.0, False, beta / 2, cu,
                                                 ci, v.rows, v.cols, v.vals, out, 0))
@@ -265,3 +263,75 @@ def _dot(p: np.ndarray, q: np.ndarray) -> float:
     for a, b in zip(p.tolist(), q.tolist()):
         s += a * b
     return s
+
+
+def dot_lanes(p: np.ndarray, q: np.ndarray) -> float:
+    """p . q in biased-sgd's four lanes (the kernels' _sgd_blocks.dot_lanes): lane l sums k = l, l+4, ...,
+    then (l0 + l1) + (l2 + l3), then the last K mod 4 terms."""
+    a, b = p.tolist(), q.tolist()
+    K = len(a)
+    lanes = [0.0, 0.0, 0.0, 0.0]
+    top = K - K % 4
+    for k in range(top):
+        lanes[k % 4] += a[k] * b[k]
+    s = (lanes[0] + lanes[1]) + (lanes[2] + lanes[3])
+    for k in range(top, K):
+        s += a[k] * b[k]
+    return s
+
+
+class _Epoch:
+    """A biased-sgd epoch taken one rating at a time: its blocks in visiting order, the next rating and
+    each block's (SSE, SAE) so far."""
+
+    def __init__(self, solver: Solver) -> None:
+        from mfstudio.core.solvers import _sgd_blocks
+
+        self.solver = solver
+        g = solver.grid
+        self.seq = _sgd_blocks.epoch_blocks(g.side, solver._state)
+        self.part = np.zeros((g.side * g.side, 2))
+        self.pos = 0  # index into seq of the block in progress
+        self.t = int(g.ptr[self.seq[0]])  # the next rating (index into the grid's arrays)
+        self._undo: tuple[int, int, int, int, np.ndarray] | None = None
+
+    def next_rating(self, position: int) -> tuple[int, int]:
+        """(block, rating) of the update at ``position``, moving past it; where the epoch stood before is kept
+        for :meth:`restore`."""
+        ptr = self.solver.grid.ptr
+        while self.t >= ptr[self.seq[self.pos] + 1]:  # past the end of this block (or an empty one)
+            self.pos += 1
+            self.t = int(ptr[self.seq[self.pos]])
+        b, n = int(self.seq[self.pos]), self.t
+        self._undo = (position, self.pos, self.t, b, self.part[b].copy())
+        self.t += 1
+        return b, n
+
+    def restore(self, position: int) -> None:
+        """Back to before the last update (made at ``position``)."""
+        if self._undo is None or self._undo[0] != position:
+            raise ValueError("A biased-sgd step can only be rewound by its last update.")
+        _, self.pos, self.t, b, row = self._undo
+        self.part[b] = row
+
+    def finish(self, alpha: float, beta: float) -> None:
+        """The rest of the epoch at the kernels' speed, the blocks' sums carried on."""
+        from mfstudio.core.solvers import _sgd_blocks
+
+        g, f = self.solver.grid, self.solver.factors
+        for pos in range(self.pos, len(self.seq)):
+            b = int(self.seq[pos])
+            lo = self.t if pos == self.pos else int(g.ptr[b])
+            sse, sae = _sgd_blocks.run_block(g.users, g.items, g.vals, lo, int(g.ptr[b + 1]), f.P, f.Q.T,
+                                             f.user_bias, f.item_bias, float(f.global_mean), alpha, beta,
+                                             float(self.part[b, 0]), float(self.part[b, 1]))
+            self.part[b, 0] = sse
+            self.part[b, 1] = sae
+        self.pos = len(self.seq) - 1
+        self.t = int(g.ptr[self.seq[-1] + 1])
+
+    def sums(self) -> tuple[float, float]:
+        """The epoch's training (SSE, SAE): the blocks' sums in block number order, as the kernel adds them."""
+        from mfstudio.core.solvers import _sgd_blocks
+
+        return _sgd_blocks.sum_parts(self.part)
