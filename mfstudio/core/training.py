@@ -614,7 +614,8 @@ class Training:
             else:
                 chunk = max(1, int(chunk * chunk_seconds / dt))
             yield self._snapshot(last, rate, finished=False)
-        yield self._snapshot(last, rate, finished=True)
+        # the result's errors are its factors' (errors summed during a step are the live curve's: see Solver)
+        yield self._snapshot(None if self.solver.errors_in_epoch else last, rate, finished=True)
 
     @staticmethod
     def _wait_for_pace(pace: Callable[[], float], control: Control, t_step: float) -> None:

@@ -141,6 +141,9 @@ class Solver(ABC):
     objective_name: ClassVar[str]
     params: ClassVar[tuple[ParamSpec, ...]]
     uses_biases: ClassVar[bool] = False
+    # True when run() writes each step's training errors as summed during the step (each rating's before its
+    # update), not from the factors after it: the end of a run is then scored from the factors it keeps
+    errors_in_epoch: ClassVar[bool] = False
 
     def __init__(
         self,

@@ -54,6 +54,7 @@ class BiasedSGDSolver(Solver):
     objective_name = "e with biases"
     params = (K, STEPS_B, ALPHA_B, BETA, TOL_B, SEED)
     uses_biases = True
+    errors_in_epoch = True
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
