@@ -18,6 +18,7 @@ from mfstudio.core.solvers.base import Factors
 
 AUTO = 0  # ``min_ratings`` value meaning "choose from the data" (see auto_min_ratings)
 AUTO_CAP = 10  # the most the automatic minimum asks for
+BLOCK_CELLS = 4 << 20  # predictions made at once (32 MB; smaller blocks measured slower: BLAS on few rows)
 
 
 def auto_min_ratings(item_counts: np.ndarray) -> int:
@@ -78,31 +79,44 @@ def recommend(ratings: Ratings, factors: Factors, n: int = 5, *, train: Observed
     counts = np.bincount(o.cols, minlength=n_items).astype(np.int64)
     need = resolve_min_ratings(min_ratings, counts)
     too_few = counts < need
-    # users a block: at most about 4 M predictions at once (32 MB, and as much again for the sort)
-    block = max(1, min(int(block), (4 << 20) // max(n_items, 1)))
+    # users a block: at most BLOCK_CELLS predictions at once
+    block = max(1, min(int(block), BLOCK_CELLS // max(n_items, 1)))
+    rated_rows, rated_cols = np.asarray(o.rows, dtype=np.int64), np.asarray(o.cols, dtype=np.int64)
+    if np.any(rated_rows[1:] < rated_rows[:-1]):
+        by_user = np.argsort(rated_rows, kind="stable")
+        rated_rows, rated_cols = rated_rows[by_user], rated_cols[by_user]
     out_u, out_r, out_i, out_s = [], [], [], []
     if n > 0:
         for start in range(0, n_users, block):
             stop = min(start + block, n_users)
             pred = factors.predict_rows(start, stop)
-            pred[:, too_few] = -np.inf
-            sel = (o.rows >= start) & (o.rows < stop)
-            pred[o.rows[sel] - start, o.cols[sel]] = -np.inf  # already rated in training
-            # stable sort on -score keeps ties in item order
-            order = np.argsort(-pred, axis=1, kind="stable")[:, :n]
-            top = np.take_along_axis(pred, order, axis=1)
-            for k in range(stop - start):
-                keep = np.isfinite(top[k])
-                m = int(np.count_nonzero(keep))
-                if m == 0:
-                    continue
-                out_u.append(np.full(m, start + k))
-                out_r.append(np.arange(1, m + 1))
-                out_i.append(order[k, :m])
-                out_s.append(top[k, :m])
+            a, b = np.searchsorted(rated_rows, (start, stop))
+            pred[rated_rows[a:b] - start, rated_cols[a:b]] = -np.inf  # already rated in training
+            u, r, i, sc = _top(pred, n, too_few)
+            out_u.append(u + start)
+            out_r.append(r)
+            out_i.append(i)
+            out_s.append(sc)
     cat = lambda xs, dt: np.concatenate(xs).astype(dt) if xs else np.zeros(0, dt)
     item = cat(out_i, np.int64)
     score = cat(out_s, np.float64)
     user = cat(out_u, np.int64)
     cold = np.isin(user, factors.cold_users) if factors.cold_users is not None else np.zeros(len(user), bool)
     return Recommendations(user, cat(out_r, np.int64), item, np.clip(score, lo, hi), score, counts[item], need, cold)
+
+
+def _top(pred: np.ndarray, n: int, skip: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(row, rank, column, score) of each row's ``n`` highest finite scores, columns flagged in ``skip`` left
+    out, by row then rank; ties of the score go to the lower column. One compiled pass over each row
+    (_recommend_kernel.top_rows), never a sort of all the items."""
+    from mfstudio.core._recommend_kernel import top_rows  # numba: imported on first use, as the solvers' kernels
+
+    b = pred.shape[0]
+    items = np.zeros((b, n), dtype=np.int64)
+    scores = np.zeros((b, n))
+    counts = np.zeros(b, dtype=np.int64)
+    top_rows(np.ascontiguousarray(pred), n, skip, items, scores, counts)
+    keep = np.arange(n)[None, :] < counts[:, None]
+    rows = np.broadcast_to(np.arange(b, dtype=np.int64)[:, None], (b, n))[keep]
+    ranks = np.broadcast_to(np.arange(1, n + 1, dtype=np.int64)[None, :], (b, n))[keep]
+    return rows, ranks, items[keep], scores[keep]

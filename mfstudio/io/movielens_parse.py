@@ -170,50 +170,15 @@ def _blocks(fh: BinaryIO, where: str, limit: int = MAX_FILE_BYTES) -> Iterator[t
         line += block.count(b"\n")
 
 
-class _Distinct:
-    """A running count of distinct ids, over a table of the ids seen (MovieLens ids are small;
-    past ``TABLE_LIMIT`` it stops counting and the caller checks at the end)."""
-
-    TABLE_LIMIT = 50_000_000
-
-    def __init__(self) -> None:
-        self.seen = np.zeros(0, dtype=bool)
-        self.count = 0
-        self.on = True
-
-    def add(self, ids: np.ndarray) -> None:
-        if not self.on or ids.size == 0:
-            return
-        top = int(ids.max())
-        if top >= self.TABLE_LIMIT:
-            self.on = False
-            return
-        if top >= self.seen.size:
-            self.seen = np.concatenate([self.seen, np.zeros(max(top + 1, 2 * self.seen.size) - self.seen.size, bool)])
-        fresh = ids[~self.seen[ids]]
-        if fresh.size:
-            self.count += int(np.unique(fresh).size)
-            self.seen[fresh] = True
-
-
-class TooManyCellsError(Exception):
-    """The users x films seen so far exceed ``max_cells``; reading stopped there."""
-
-    def __init__(self, n_users: int, n_items: int) -> None:
-        super().__init__(n_users, n_items)
-        self.n_users, self.n_items = n_users, n_items
-
-
-def read_ratings_stream(fh: BinaryIO, sep: bytes, header: bool, where: str,
-                        max_cells: int | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def read_ratings_stream(fh: BinaryIO, sep: bytes, header: bool,
+                        where: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """user ids, movie ids and ratings of a MovieLens ratings file, in file order: fields split
     at ``sep``, after a header line (userId,movieId,rating,timestamp) when ``header``.
 
-    With ``max_cells``, raises TooManyCellsError as soon as the distinct users x films read
-    so far pass it: ML-25M is refused after a few blocks instead of after all 25 M lines.
+    Read in blocks of BLOCK_BYTES, each parsed column-wise with numpy (:func:`_fast_block`), so
+    the memory beyond the result is a block and the columns' pieces (ids as int32 while they fit).
     """
     cols: tuple[list[np.ndarray], list[np.ndarray], list[np.ndarray]] = ([], [], [])
-    distinct = (_Distinct(), _Distinct())
     width = 0
     for data, first_line in _blocks(fh, where):
         if first_line == 1:
@@ -239,11 +204,6 @@ def read_ratings_stream(fh: BinaryIO, sep: bytes, header: bool, where: str,
         for out, a in zip(cols, got):
             # ids as int32 while they fit: ML-25M's ratings then take 16 bytes a line, not 24
             out.append(a.astype(np.int32) if a.dtype.kind == "i" and a.size and a.max() < 2**31 else a)
-        if max_cells is not None:
-            distinct[0].add(got[0])
-            distinct[1].add(got[1])
-            if distinct[0].count * distinct[1].count > max_cells:
-                raise TooManyCellsError(distinct[0].count, distinct[1].count)
     if not cols[0]:
         return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0)
     joined = []
