@@ -82,6 +82,13 @@ def _labels(labels: Sequence[str]) -> list[csvsafe.Text]:
     return [csvsafe.label(x) for x in labels]
 
 
+def _fields(labels: Sequence[str]) -> list[str]:
+    """Each label as its finished CSV field (neutralised and quoted as :func:`_csv` writes it), worked out
+    once per label rather than once per line: the long files (recommendations, held-out ratings) name
+    the same users and items again and again."""
+    return [csvsafe.field(x) for x in _labels(labels)]
+
+
 def _matrix_csv(corner: str, col_labels: Sequence[str], row_labels: Sequence[str], M: np.ndarray,
                 full_precision: bool = True) -> str:
     """A labelled matrix as CSV; numbers joined directly, since csv.writer is slow on big grids."""
@@ -196,11 +203,11 @@ def held_out_csv(session: Session, full_precision: bool = False) -> str:
     """``user,item,rating``: the held-out ratings, one line each (labels as in the other CSVs)."""
     cell = _cell_fn(full_precision)
     r = session.ratings
-    users, items = _labels(r.users), _labels(r.items)
+    users, items = _fields(r.users), _fields(r.items)
     held = session.held_out_entries()
-    rows = [(users[u], items[i], cell(v)) for u, i, v in zip(held.rows.tolist(), held.cols.tolist(),
-                                                               held.vals.tolist())]
-    return _csv([HELD_OUT_COLUMNS, *rows])
+    lines = [f"{users[u]},{items[i]},{cell(v)}\n" for u, i, v in zip(held.rows.tolist(), held.cols.tolist(),
+                                                                    held.vals.tolist())]
+    return _csv([HELD_OUT_COLUMNS]) + "".join(lines)
 
 
 def final_ranking(session: Session, top_n: int) -> tuple[dict[str, float], dict[str, Any] | None]:
@@ -237,13 +244,13 @@ def recommendations_csv(ratings: Ratings, recs: Recommendations, full_precision:
     training ratings the item has.
     """
     cell = _cell_fn(full_precision)
-    users, items = _labels(ratings.users), _labels(ratings.items)
-    rows = [
-        (users[u], int(k), items[i], cell(p), cell(s), int(c))
+    users, items = _fields(ratings.users), _fields(ratings.items)
+    lines = [
+        f"{users[u]},{k},{items[i]},{cell(p)},{cell(s)},{c}\n"
         for u, k, i, p, s, c in zip(recs.user.tolist(), recs.rank.tolist(), recs.item.tolist(),
                                     recs.predicted.tolist(), recs.score.tolist(), recs.item_ratings.tolist())
     ]
-    return _csv([RECOMMENDATION_COLUMNS, *rows])
+    return _csv([RECOMMENDATION_COLUMNS]) + "".join(lines)
 
 
 def _versions() -> dict[str, str]:
