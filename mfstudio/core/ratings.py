@@ -270,8 +270,11 @@ class Ratings:
         if m.shape != (self.nnz,):
             raise DataError("The held-out flags must be one per observed rating.")
         o = self._obs
-        train = Observed(o.rows[~m], o.cols[~m], o.vals[~m])
-        val = Observed(o.rows[m], o.cols[m], o.vals[m])
+        if m.any():
+            train = Observed(o.rows[~m], o.cols[~m], o.vals[~m])
+            val = Observed(o.rows[m], o.cols[m], o.vals[m])
+        else:  # nothing held out: the (read-only) entries themselves, not a copy of millions of them
+            train, val = o, Observed(o.rows[:0], o.cols[:0], o.vals[:0])
         u_cnt = np.bincount(train.rows, minlength=self.n_users)
         i_cnt = np.bincount(train.cols, minlength=self.n_items)
         u_all = np.bincount(o.rows, minlength=self.n_users)

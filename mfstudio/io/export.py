@@ -335,7 +335,9 @@ def results_npz(session: Session, recs: Recommendations, dense: bool | None = No
         matrices = {"R": r.to_dense(), "R_hat": f.predict()}
     else:
         o = r.observed
-        matrices = {"R_rows": o.rows, "R_cols": o.cols, "R_vals": o.vals, "R_shape": np.array(r.shape, np.int64)}
+        index = np.int32 if max(r.shape) < 2**31 else np.int64  # half the size; readers take any whole numbers
+        matrices = {"R_rows": o.rows.astype(index), "R_cols": o.cols.astype(index), "R_vals": o.vals,
+                    "R_shape": np.array(r.shape, np.int64)}
     arrays: dict[str, np.ndarray] = {
         **matrices, "P": f.P, "Q": f.Q,
         "users": np.array(r.users, dtype=str), "items": np.array(r.items, dtype=str),
