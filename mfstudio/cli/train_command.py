@@ -57,7 +57,10 @@ results.npz and session.mfstudio (which the window opens as it was), user_bias.c
 item_bias.csv for biased-sgd (R_hat.csv can be rebuilt from these CSVs and run.json's
 global_mean), held_out.csv with a hold-out (the ratings the ranking metrics precision@k,
 recall@k, ndcg@k and map@k of history.csv and run.json are computed on; k is --top), and last
-mfstudio-export.json, which lists them with their sizes and SHA-256. Files are written
+mfstudio-export.json, which lists them with their sizes and SHA-256. Data larger than
+2,000,000 users x items cells gets no R_hat.csv, and its results.npz holds R as entries
+(R_rows, R_cols, R_vals, R_shape) and no R_hat; --dense writes them whole anyway, after
+checking that memory and disk hold them. Files are written
 together at the end, all or nothing: on an error (bad input, divergence, a full disk)
 DIR is left as it was, and not created if it was new; a read-only result file in DIR is
 refused. Ctrl-C stops training and writes the results reached so far.
@@ -109,6 +112,10 @@ def train_parser() -> _Parser:
                         "(10, or half the median item's count when that is smaller)")
     p.add_argument("--full-precision", action="store_true",
                    help="write CSV numbers in full (they read back bit for bit); by default 6 significant digits")
+    p.add_argument("--dense", action="store_true",
+                   help="write R_hat.csv and the users x items matrices R and R_hat in results.npz even for data "
+                        "too large to show whole (more than 2,000,000 cells); refused if memory or disk cannot "
+                        "hold them")
     p.add_argument("--out", metavar="DIR", required=True, help="folder for the result files (created if missing)")
     p.add_argument("--script", metavar="FILE",
                    help="also write a standalone Python script (numpy only) that replays this run and reproduces "
@@ -195,6 +202,38 @@ def _suited(base: dict[str, Any], args: argparse.Namespace, solver: str, n_ratin
     return {**base, **changed}
 
 
+def check_dense_output(ratings: Any, out: Path, forced: bool, full_precision: bool, quiet: bool) -> bool | None:
+    """Whether the result files hold users x items (R_hat.csv, R and R_hat in results.npz): known to fit in
+    memory and on disk before the training, not after. Data too large to show whole gets them only with
+    --dense (``forced``, True), after both checks; without it a note says what is left out (None: the rule)."""
+    import shutil
+
+    from mfstudio.core.memory import check_dense_export, human, shows_whole
+    from mfstudio.io.export import dense_disk_bytes
+
+    n, m = ratings.n_users, ratings.n_items
+    if not forced and not shows_whole(n, m):
+        _say(quiet, f"Note: {n:,} users x {m:,} items is too large to write whole, so R_hat.csv is not written and "
+                    "results.npz holds R as its entries (P.csv, Q.csv and recommendations.csv are written); "
+                    f"--dense writes R_hat anyway (about {human(dense_disk_bytes(n, m, full_precision))}).",
+             sys.stderr)
+        return None
+    check_dense_export(n, m, advice="train on fewer users and items, or leave out --dense" if forced else
+                       "train on fewer users and items")
+    if forced:
+        need = dense_disk_bytes(n, m, full_precision)
+        where = next((p for p in (out, *out.parents) if p.exists()), Path("."))
+        try:
+            free = shutil.disk_usage(where).free
+        except OSError:
+            free = need
+        if need > free:
+            raise UsageError(f"Writing R_hat for {n:,} users x {m:,} items (--dense) needs about {human(need)} of disk "
+                             f"in {where}, more than the {human(free)} free; free some space, choose another --out, "
+                             "or leave out --dense.")
+    return True if forced else None
+
+
 def train(argv: Sequence[str]) -> int:
     """``mfstudio train``: load, check, train, then write every result file at once."""
     from mfstudio import io as mio
@@ -220,10 +259,7 @@ def train(argv: Sequence[str]) -> int:
         top = src.top_n
     training = Training(ratings, solver, params, holdout=setup.holdout, init=setup.init, patience=patience,
                         top_n=top, relevance=setup.relevance)
-    # the result files hold R_hat (users x items): known to fit before the training, not after
-    from mfstudio.core.memory import check_dense_export
-
-    check_dense_export(ratings.n_users, ratings.n_items, advice="train on fewer users and items")
+    dense = check_dense_output(ratings, out, args.dense, args.full_precision, quiet)
     for w in training.split.warnings:
         _say(quiet, f"Note: {w}", sys.stderr)
     o = ratings.observed
@@ -263,7 +299,7 @@ def train(argv: Sequence[str]) -> int:
     )
     timings = {"load_s": t_loaded - t_start, "wall_s": t_trained - t_start}
     written = mio.export_results(out, session, top_n=top, min_ratings=min_ratings, full_precision=args.full_precision,
-                                 timings=timings, include_session=True)
+                                 timings=timings, include_session=True, dense=dense)
     also = ""
     if script is not None:
         from mfstudio.io.script import write_script

@@ -4,6 +4,11 @@ Numbers the user controls (K, the data's users and items) decide the size of the
 factors, and exports of R_hat are users x items; a request that cannot fit is refused
 with a sentence giving the figure and what to change, instead of a MemoryError (or
 the machine swapping) halfway through.
+
+There is no limit on users x items as such: ratings are stored as their observed entries,
+and nothing builds a users x items array unless the data is small enough to show whole
+(:func:`shows_whole`, at most SHOW_WHOLE_MAX_CELLS cells), or the user asks for one
+(``mfstudio train --dense``), after :func:`check_dense_export`.
 """
 
 from __future__ import annotations
@@ -17,6 +22,17 @@ FACTOR_COPIES = 6  # the random draws, the kernels' layout, a snapshot, the resu
 ENTRY_BYTES = 24 * 3  # row, column and value of each rating, in about three arrangements (sorted, split, shuffled)
 DENSE_EXPORT_BYTES = FLOAT * 3 + 16  # R and R_hat in results.npz, one row at a time of text, per users x items cell
 USABLE_SHARE = 0.8  # leave the rest for the program, the window and the system
+SHOW_WHOLE_MAX_CELLS = 2_000_000  # data up to this many users x items cells is small enough to build whole
+LABEL_BYTES = 80  # one user or item label: the str object, its slot in the tuple, its dict entry while read
+RATINGS_ENTRY_BYTES = 24 * 2  # row, column and value of each rating, and a copy while they are checked and sorted
+CHECK_ABOVE = 64 * 10**6  # requests smaller than this are not checked (reading /proc/meminfo is not free)
+
+
+def shows_whole(n_users: int, n_items: int) -> bool:
+    """True when users x items is small enough to build as one array (R, R_hat, a grid): the one
+    rule for when anything may be dense. Larger data stays as its entries, and R_hat is computed
+    where it is needed (a block of users, one row, the cells asked for)."""
+    return int(n_users) * int(n_items) <= SHOW_WHOLE_MAX_CELLS
 
 
 def available_bytes() -> int:
@@ -32,6 +48,11 @@ def available_bytes() -> int:
         return int(os.sysconf("SC_PHYS_PAGES")) * int(os.sysconf("SC_PAGE_SIZE"))
     except (ValueError, OSError, AttributeError):
         return 1 << 62  # unknown: do not refuse
+
+
+def usable_bytes(available: int | None = None) -> int:
+    """The memory one request may take: USABLE_SHARE of ``available`` (default: what the system says now)."""
+    return _usable(available)
 
 
 def _usable(available: int | None) -> int:
@@ -70,6 +91,24 @@ def check_run(n_users: int, n_items: int, nnz: int, K: int, biases: bool = False
     )
 
 
+def ratings_bytes(n_users: int, n_items: int, nnz: int) -> int:
+    """About how much memory ratings of this size take: their entries and labels (never users x items)."""
+    return RATINGS_ENTRY_BYTES * int(nnz) + LABEL_BYTES * (int(n_users) + int(n_items))
+
+
+def check_ratings(n_users: int, n_items: int, nnz: int, available: int | None = None) -> None:
+    """Refuse, with a sentence, ratings whose entries and labels would not fit in memory."""
+    need = ratings_bytes(n_users, n_items, nnz)
+    if need < CHECK_ABOVE:
+        return
+    have = _usable(available)
+    if need > have:
+        raise DataError(
+            f"Ratings of {n_users:,} users x {n_items:,} items ({nnz:,} ratings) need about {human(need)} of "
+            f"memory, more than the {human(have)} available; use a smaller data set."
+        )
+
+
 def check_dense_export(n_users: int, n_items: int, available: int | None = None,
                        advice: str = "export P, Q and the recommendations on their own instead") -> None:
     """Refuse, with a sentence, exports of R_hat (users x items) that would not fit in memory."""
@@ -83,11 +122,19 @@ def check_dense_export(n_users: int, n_items: int, available: int | None = None,
 
 
 GRID_BYTES = 32  # per users x items cell in the window's grid: values, hold-out marks, the undo copy, a dense view
+EDITABLE_GRID_MAX_CELLS = 200_000_000  # the window's editable grid (a dense users x items array) holds at most this
 
 
 def check_grid(n_users: int, n_items: int, available: int | None = None) -> None:
-    """Refuse, with a sentence, data too large for the window's grid (users x items cells)."""
+    """Refuse, with a sentence, data too large for the window's editable grid (users x items cells):
+    more than EDITABLE_GRID_MAX_CELLS, or more than memory holds."""
     need = GRID_BYTES * int(n_users) * int(n_items)
+    if int(n_users) * int(n_items) > EDITABLE_GRID_MAX_CELLS:
+        raise DataError(
+            f"{n_users:,} users x {n_items:,} items is too large for the window's editable grid "
+            f"(at most {EDITABLE_GRID_MAX_CELLS:,} cells); train it with `mfstudio train` instead, "
+            "or use fewer users and items."
+        )
     have = _usable(available)
     if need > have:
         raise DataError(

@@ -1,8 +1,10 @@
 """The rating data: a users x items matrix R with missing entries.
 
 Only observed entries are stored, as row-major sorted index arrays, so every cost
-grows with the number of ratings and not with users x items. ``to_dense()`` gives
-the matrix with NaN for "not rated" when a caller needs the grid.
+grows with the number of ratings and not with users x items: there is no limit on
+users x items, only on memory (mfstudio.core.memory.check_ratings, before anything is
+allocated). ``to_dense()`` gives the matrix with NaN for "not rated" when a caller needs
+the grid, which only data small enough to show whole may ask for (memory.shows_whole).
 """
 
 from __future__ import annotations
@@ -14,10 +16,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from mfstudio.core import memory
 from mfstudio.core.errors import DataError
 from mfstudio.core.params import HOLDOUT
-
-MAX_CELLS = 200_000_000  # users x items beyond this is refused before allocating
 
 
 def check_text(texts: Sequence[str], what: str) -> None:
@@ -102,10 +103,7 @@ class Ratings:
         n_users, n_items = int(shape[0]), int(shape[1])
         if n_users < 0 or n_items < 0:
             raise DataError("The rating matrix cannot have a negative size.")
-        if n_users * n_items > MAX_CELLS:
-            raise DataError(
-                f"A {n_users:,} x {n_items:,} matrix is too large (limit {MAX_CELLS:,} cells); use a smaller data set."
-            )
+        memory.check_ratings(n_users, n_items, int(np.size(vals)) if isinstance(vals, np.ndarray) else 0)
         r = np.asarray(rows, dtype=np.int64).ravel()
         c = np.asarray(cols, dtype=np.int64).ravel()
         v = np.asarray(vals, dtype=np.float64).ravel() + 0.0  # a copy, and -0 is 0 whoever read it
@@ -272,8 +270,11 @@ class Ratings:
         if m.shape != (self.nnz,):
             raise DataError("The held-out flags must be one per observed rating.")
         o = self._obs
-        train = Observed(o.rows[~m], o.cols[~m], o.vals[~m])
-        val = Observed(o.rows[m], o.cols[m], o.vals[m])
+        if m.any():
+            train = Observed(o.rows[~m], o.cols[~m], o.vals[~m])
+            val = Observed(o.rows[m], o.cols[m], o.vals[m])
+        else:  # nothing held out: the (read-only) entries themselves, not a copy of millions of them
+            train, val = o, Observed(o.rows[:0], o.cols[:0], o.vals[:0])
         u_cnt = np.bincount(train.rows, minlength=self.n_users)
         i_cnt = np.bincount(train.cols, minlength=self.n_items)
         u_all = np.bincount(o.rows, minlength=self.n_users)

@@ -18,6 +18,8 @@ from mfstudio.core.solvers.base import Factors
 
 AUTO = 0  # ``min_ratings`` value meaning "choose from the data" (see auto_min_ratings)
 AUTO_CAP = 10  # the most the automatic minimum asks for
+SUBSET_SHARE = 0.5  # only the recommendable items are scored when they are at most this share of all
+BLOCK_CELLS = 4 << 20  # predictions made at once (32 MB; smaller blocks measured slower: BLAS on few rows)
 
 
 def auto_min_ratings(item_counts: np.ndarray) -> int:
@@ -78,31 +80,70 @@ def recommend(ratings: Ratings, factors: Factors, n: int = 5, *, train: Observed
     counts = np.bincount(o.cols, minlength=n_items).astype(np.int64)
     need = resolve_min_ratings(min_ratings, counts)
     too_few = counts < need
-    # users a block: at most about 4 M predictions at once (32 MB, and as much again for the sort)
-    block = max(1, min(int(block), (4 << 20) // max(n_items, 1)))
+    # when most items have too few ratings (very sparse data), only the others are scored
+    allowed = np.flatnonzero(~too_few)
+    if len(allowed) > SUBSET_SHARE * n_items:
+        allowed = np.arange(n_items)
+    model = _columns(factors, allowed)
+    scored = np.zeros(n_items, dtype=bool)
+    scored[allowed] = True
+    column = np.cumsum(scored) - 1  # a scored item's column among them
+    # users a block: at most BLOCK_CELLS predictions at once
+    block = max(1, min(int(block), BLOCK_CELLS // max(len(allowed), 1)))
+    rated_rows, rated_cols = np.asarray(o.rows, dtype=np.int64), np.asarray(o.cols, dtype=np.int64)
+    if np.any(rated_rows[1:] < rated_rows[:-1]):
+        by_user = np.argsort(rated_rows, kind="stable")
+        rated_rows, rated_cols = rated_rows[by_user], rated_cols[by_user]
+    mine = scored[rated_cols]
+    rated_rows, rated_cols = rated_rows[mine], column[rated_cols[mine]]
+    skip = too_few[allowed]
     out_u, out_r, out_i, out_s = [], [], [], []
-    if n > 0:
+    if n > 0 and len(allowed):
         for start in range(0, n_users, block):
             stop = min(start + block, n_users)
-            pred = factors.predict_rows(start, stop)
-            pred[:, too_few] = -np.inf
-            sel = (o.rows >= start) & (o.rows < stop)
-            pred[o.rows[sel] - start, o.cols[sel]] = -np.inf  # already rated in training
-            # stable sort on -score keeps ties in item order
-            order = np.argsort(-pred, axis=1, kind="stable")[:, :n]
-            top = np.take_along_axis(pred, order, axis=1)
-            for k in range(stop - start):
-                keep = np.isfinite(top[k])
-                m = int(np.count_nonzero(keep))
-                if m == 0:
-                    continue
-                out_u.append(np.full(m, start + k))
-                out_r.append(np.arange(1, m + 1))
-                out_i.append(order[k, :m])
-                out_s.append(top[k, :m])
+            pred = model.predict_rows(start, stop)
+            a, b = np.searchsorted(rated_rows, (start, stop))
+            pred[rated_rows[a:b] - start, rated_cols[a:b]] = -np.inf  # already rated in training
+            pred[:, skip] = -np.inf
+            u, r, i, sc = _top(pred, min(n, len(allowed)))
+            out_u.append(u + start)
+            out_r.append(r)
+            out_i.append(allowed[i])
+            out_s.append(sc)
     cat = lambda xs, dt: np.concatenate(xs).astype(dt) if xs else np.zeros(0, dt)
     item = cat(out_i, np.int64)
     score = cat(out_s, np.float64)
     user = cat(out_u, np.int64)
     cold = np.isin(user, factors.cold_users) if factors.cold_users is not None else np.zeros(len(user), bool)
     return Recommendations(user, cat(out_r, np.int64), item, np.clip(score, lo, hi), score, counts[item], need, cold)
+
+
+def _columns(factors: Factors, cols: np.ndarray) -> Factors:
+    """The model restricted to the items ``cols`` (increasing): the same predictions for those items (BLAS
+    may round a product differently in the last bit)."""
+    if len(cols) == factors.Q.shape[1]:
+        return factors
+    cold = factors.cold_items
+    if cold is not None:
+        cold = np.flatnonzero(np.isin(cols, cold))
+        cold = cold if len(cold) else None
+    ib = None if factors.item_bias is None else factors.item_bias[cols]
+    return Factors(factors.P, np.ascontiguousarray(factors.Q[:, cols]), factors.user_bias, ib, factors.global_mean,
+                   factors.cold_users, cold, factors.fallback_mean)
+
+
+def _top(pred: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(row, rank, column, score) of each row's ``n`` highest finite scores, by row then rank; ties of the
+    score go to the lower column. One compiled pass over each row (_recommend_kernel.top_rows), never a
+    sort of all the items."""
+    from mfstudio.core._recommend_kernel import top_rows  # numba: imported on first use, as the solvers' kernels
+
+    b = pred.shape[0]
+    items = np.zeros((b, n), dtype=np.int64)
+    scores = np.zeros((b, n))
+    counts = np.zeros(b, dtype=np.int64)
+    top_rows(np.ascontiguousarray(pred), n, items, scores, counts)
+    keep = np.arange(n)[None, :] < counts[:, None]
+    rows = np.broadcast_to(np.arange(b, dtype=np.int64)[:, None], (b, n))[keep]
+    ranks = np.broadcast_to(np.arange(1, n + 1, dtype=np.int64)[None, :], (b, n))[keep]
+    return rows, ranks, items[keep], scores[keep]

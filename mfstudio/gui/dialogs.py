@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from mfstudio.core.ratings import MAX_CELLS
+from mfstudio.core.memory import EDITABLE_GRID_MAX_CELLS
 
 DEFAULT_NEW_SIZE = (4, 4)
 MAX_SIDE = 100_000
@@ -63,8 +63,9 @@ class NewGridDialog(QDialog):
 
     def _check(self) -> None:
         n, m = self.size_chosen()
-        ok = n * m <= MAX_CELLS
-        self.note.setText("" if ok else f"A {n:,} x {m:,} grid is too large (limit {MAX_CELLS:,} cells); choose fewer.")
+        ok = n * m <= EDITABLE_GRID_MAX_CELLS
+        self.note.setText("" if ok else f"A {n:,} x {m:,} grid is too large for the editable grid "
+                                        f"(limit {EDITABLE_GRID_MAX_CELLS:,} cells); choose fewer.")
         self.buttons.button(QDialogButtonBox.StandardButton.Ok).setEnabled(ok)
 
 

@@ -7,7 +7,13 @@ precision@k, recall@k, ndcg@k, map@k; see mfstudio.core.ranking) can be recomput
 CSV numbers have 6 significant digits (what a spreadsheet shows, a third of the size);
 ``full_precision=True`` writes the shortest text that reads back bit for bit, which
 results.npz always holds. Every file is written atomically, and a whole export is one
-complete set or says it is not (see export_results and the manifest, mfstudio-export.json)."""
+complete set or says it is not (see export_results and the manifest, mfstudio-export.json).
+
+Nothing users x items is written unless the data is small enough to show whole
+(memory.shows_whole) or the export is asked to be ``dense`` (``mfstudio train --dense``):
+for larger data R_hat.csv is not written (run.json says how to rebuild any R_hat value from
+P, Q and the biases) and results.npz holds R as its entries (R_rows, R_cols, R_vals, R_shape)
+and no R_hat."""
 
 from __future__ import annotations
 
@@ -25,7 +31,7 @@ import numpy as np
 
 import mfstudio
 from mfstudio.core.history import History
-from mfstudio.core.memory import check_dense_export
+from mfstudio.core.memory import check_dense_export, shows_whole
 from mfstudio.core.params import TOP_N
 from mfstudio.core.ranking import DEFINITIONS, ranking_k, ranking_metrics, relevance_threshold
 from mfstudio.core.ratings import Ratings
@@ -76,16 +82,26 @@ def _labels(labels: Sequence[str]) -> list[csvsafe.Text]:
     return [csvsafe.label(x) for x in labels]
 
 
+def _fields(labels: Sequence[str]) -> list[str]:
+    """Each label as its finished CSV field (neutralised and quoted as :func:`_csv` writes it), worked out
+    once per label rather than once per line: the long files (recommendations, held-out ratings) name
+    the same users and items again and again."""
+    return [csvsafe.field(x) for x in _labels(labels)]
+
+
 def _matrix_csv(corner: str, col_labels: Sequence[str], row_labels: Sequence[str], M: np.ndarray,
                 full_precision: bool = True) -> str:
     """A labelled matrix as CSV; numbers joined directly, since csv.writer is slow on big grids."""
-    head = _csv([[corner, *_labels(col_labels)]])
+    return _csv([[corner, *_labels(col_labels)]]) + _matrix_rows(row_labels, M, full_precision)
+
+
+def _matrix_rows(row_labels: Sequence[str], M: np.ndarray, full_precision: bool = True) -> str:
+    """The lines of a labelled matrix CSV below its header: each row's label, then its numbers."""
     quoted = [csvsafe.field(lab) for lab in _labels(row_labels)]
     cell = _cell_fn(full_precision)
-    body = "".join(
+    return "".join(
         f"{lab},{','.join(map(cell, row))}\n" for lab, row in zip(quoted, np.asarray(M, dtype=np.float64).tolist())
     )
-    return head + body
 
 
 def P_csv(ratings: Ratings, factors: Factors, full_precision: bool = False) -> str:
@@ -98,9 +114,25 @@ def Q_csv(ratings: Ratings, factors: Factors, full_precision: bool = False) -> s
     return _matrix_csv("k", ratings.items, [f"k{k + 1}" for k in range(factors.K)], factors.Q, full_precision)
 
 
+R_HAT_BLOCK_CELLS = 1 << 20  # R_hat.csv is computed and written this many cells at a time
+
+
 def R_hat_csv(ratings: Ratings, factors: Factors, full_precision: bool = False) -> str:
-    """R_hat (the model's unclipped prediction, see run.json's formula): users x items with both labels."""
-    return _matrix_csv("user", ratings.items, ratings.users, factors.predict(), full_precision)
+    """R_hat (the model's unclipped prediction, see run.json's formula): users x items with both labels,
+    computed a block of users at a time (never the whole users x items array besides the text)."""
+    n = ratings.n_users
+    step = max(1, R_HAT_BLOCK_CELLS // max(ratings.n_items, 1))
+    parts = [_csv([["user", *_labels(ratings.items)]])]
+    for start in range(0, n, step):
+        stop = min(n, start + step)
+        parts.append(_matrix_rows(ratings.users[start:stop], factors.predict_rows(start, stop), full_precision))
+    return "".join(parts)
+
+
+def dense_disk_bytes(n_users: int, n_items: int, full_precision: bool = False) -> int:
+    """About how many bytes of disk a dense export takes: R_hat.csv's text and results.npz's R and R_hat."""
+    text = 20 if full_precision else 10  # a number and its comma
+    return (text + 8 + 1) * int(n_users) * int(n_items)
 
 
 def bias_csv(labels: Sequence[str], bias: np.ndarray, who: str, full_precision: bool = False) -> str:
@@ -171,11 +203,11 @@ def held_out_csv(session: Session, full_precision: bool = False) -> str:
     """``user,item,rating``: the held-out ratings, one line each (labels as in the other CSVs)."""
     cell = _cell_fn(full_precision)
     r = session.ratings
-    users, items = _labels(r.users), _labels(r.items)
+    users, items = _fields(r.users), _fields(r.items)
     held = session.held_out_entries()
-    rows = [(users[u], items[i], cell(v)) for u, i, v in zip(held.rows.tolist(), held.cols.tolist(),
-                                                               held.vals.tolist())]
-    return _csv([HELD_OUT_COLUMNS, *rows])
+    lines = [f"{users[u]},{items[i]},{cell(v)}\n" for u, i, v in zip(held.rows.tolist(), held.cols.tolist(),
+                                                                    held.vals.tolist())]
+    return _csv([HELD_OUT_COLUMNS]) + "".join(lines)
 
 
 def final_ranking(session: Session, top_n: int) -> tuple[dict[str, float], dict[str, Any] | None]:
@@ -212,13 +244,13 @@ def recommendations_csv(ratings: Ratings, recs: Recommendations, full_precision:
     training ratings the item has.
     """
     cell = _cell_fn(full_precision)
-    users, items = _labels(ratings.users), _labels(ratings.items)
-    rows = [
-        (users[u], int(k), items[i], cell(p), cell(s), int(c))
+    users, items = _fields(ratings.users), _fields(ratings.items)
+    lines = [
+        f"{users[u]},{k},{items[i]},{cell(p)},{cell(s)},{c}\n"
         for u, k, i, p, s, c in zip(recs.user.tolist(), recs.rank.tolist(), recs.item.tolist(),
                                     recs.predicted.tolist(), recs.score.tolist(), recs.item_ratings.tolist())
     ]
-    return _csv([RECOMMENDATION_COLUMNS, *rows])
+    return _csv([RECOMMENDATION_COLUMNS]) + "".join(lines)
 
 
 def _versions() -> dict[str, str]:
@@ -236,7 +268,7 @@ def _finite_or_none(x: float) -> float | None:
 
 
 def run_json(session: Session, timings: Mapping[str, float] | None = None, recs: Recommendations | None = None,
-             top_n: int = DEFAULT_TOP_N) -> str:
+             top_n: int = DEFAULT_TOP_N, dense: bool | None = None) -> str:
     """run.json: solver, parameters, seed, data shape, final metrics, the model's formula (and global
     mean), the fallback users and items, how recommendations were chosen, versions, timings."""
     res = session.result
@@ -267,7 +299,10 @@ def run_json(session: Session, timings: Mapping[str, float] | None = None, recs:
             "message": res.message,
         },
         "model": {"formula": formula(res.factors),
-                  "files": ["P.csv", "Q.csv"] + (list(BIAS_FILES) if res.factors.user_bias is not None else [])},
+                  "files": ["P.csv", "Q.csv"] + (list(BIAS_FILES) if res.factors.user_bias is not None else []),
+                  "r_hat": "R_hat.csv" if writes_dense(r, dense) else
+                  f"not written: {r.n_users:,} users x {r.n_items:,} items is too large to write whole; "
+                  "rebuild R_hat from the formula and the files, or train with --dense"},
         "versions": _versions(),
         "timings": {
             "training_s": float(res.elapsed_s),
@@ -291,13 +326,22 @@ def run_json(session: Session, timings: Mapping[str, float] | None = None, recs:
     return json.dumps(doc, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
 
 
-def results_npz(session: Session, recs: Recommendations) -> bytes:
-    """All results in one .npz: R, P, Q, R_hat, biases, history, recommendations, labels."""
+def results_npz(session: Session, recs: Recommendations, dense: bool | None = None) -> bytes:
+    """All results in one .npz: R, P, Q, R_hat, biases, history, recommendations, labels. Unless
+    ``dense`` (default: when the data shows whole, memory.shows_whole), R is saved as its entries
+    R_rows, R_cols, R_vals and R_shape, and R_hat is left out (P, Q and the biases give it)."""
     res = session.result
     assert res is not None
     f, r = res.factors, session.ratings
+    if shows_whole(r.n_users, r.n_items) if dense is None else dense:
+        matrices = {"R": r.to_dense(), "R_hat": f.predict()}
+    else:
+        o = r.observed
+        index = np.int32 if max(r.shape) < 2**31 else np.int64  # half the size; readers take any whole numbers
+        matrices = {"R_rows": o.rows.astype(index), "R_cols": o.cols.astype(index), "R_vals": o.vals,
+                    "R_shape": np.array(r.shape, np.int64)}
     arrays: dict[str, np.ndarray] = {
-        "R": r.to_dense(), "P": f.P, "Q": f.Q, "R_hat": f.predict(),
+        **matrices, "P": f.P, "Q": f.Q,
         "users": np.array(r.users, dtype=str), "items": np.array(r.items, dtype=str),
         "scale": np.array(r.scale), "history": res.history.arrays(),
         "history_columns": np.array(res.history.columns, dtype=str),
@@ -317,20 +361,29 @@ def session_recommendations(session: Session, top_n: int = DEFAULT_TOP_N, min_ra
     return recommend(session.ratings, res.factors, top_n, train=session.train_entries(), min_ratings=min_ratings)
 
 
+def writes_dense(ratings: Ratings, dense: bool | None = None) -> bool:
+    """Whether an export writes R_hat.csv and the matrices R and R_hat in results.npz: when asked
+    (``dense``), else when the data is small enough to show whole."""
+    return shows_whole(ratings.n_users, ratings.n_items) if dense is None else bool(dense)
+
+
 def result_files(session: Session, *, top_n: int = DEFAULT_TOP_N, min_ratings: int = AUTO, full_precision: bool = False,
-                 timings: Mapping[str, float] | None = None) -> dict[str, bytes]:
-    """The result files of a session as name -> bytes, built in memory before anything is written."""
+                 timings: Mapping[str, float] | None = None, dense: bool | None = None) -> dict[str, bytes]:
+    """The result files of a session as name -> bytes, built in memory before anything is written;
+    R_hat.csv only when :func:`writes_dense`."""
     res = session.result
     if res is None:
         raise FileFormatError("There are no results to export yet; train the model first.")
     r, f = session.ratings, res.factors
-    check_dense_export(r.n_users, r.n_items)  # R_hat.csv and results.npz hold users x items
+    dense = writes_dense(r, dense)
+    if dense:
+        check_dense_export(r.n_users, r.n_items)  # R_hat.csv and results.npz hold users x items
     recs = session_recommendations(session, top_n, min_ratings)
     fp = full_precision
     texts = {
-        "P.csv": P_csv(r, f, fp), "Q.csv": Q_csv(r, f, fp), "R_hat.csv": R_hat_csv(r, f, fp),
+        "P.csv": P_csv(r, f, fp), "Q.csv": Q_csv(r, f, fp), **({"R_hat.csv": R_hat_csv(r, f, fp)} if dense else {}),
         "history.csv": history_csv(res.history, fp), "recommendations.csv": recommendations_csv(r, recs, fp),
-        "run.json": run_json(session, timings, recs, top_n),
+        "run.json": run_json(session, timings, recs, top_n, dense),
     }
     if f.user_bias is not None:
         texts["user_bias.csv"] = bias_csv(r.users, f.user_bias, "user", fp)
@@ -338,7 +391,7 @@ def result_files(session: Session, *, top_n: int = DEFAULT_TOP_N, min_ratings: i
     if len(session.held_out_cells):
         texts[HELD_OUT_FILE] = held_out_csv(session, fp)
     out = {k: v.encode("utf-8") for k, v in texts.items()}
-    out["results.npz"] = results_npz(session, recs)
+    out["results.npz"] = results_npz(session, recs, dense)
     return out
 
 
@@ -500,7 +553,7 @@ def _write_in_place(d: Path, files: dict[str, bytes], made: list[Path]) -> None:
 
 def export_results(folder: str | os.PathLike[str], session: Session, *, top_n: int = DEFAULT_TOP_N,
                    min_ratings: int = AUTO, full_precision: bool = False, timings: Mapping[str, float] | None = None,
-                   include_session: bool = False) -> list[Path]:
+                   include_session: bool = False, dense: bool | None = None) -> list[Path]:
     """Write the result files (and ``session.mfstudio`` if asked) into ``folder``, with the
     manifest mfstudio-export.json last; all or nothing.
 
@@ -511,7 +564,7 @@ def export_results(folder: str | os.PathLike[str], session: Session, *, top_n: i
     Folders this creates are removed again if writing fails.
     """
     files = result_files(session, top_n=top_n, min_ratings=min_ratings, full_precision=full_precision,
-                         timings=timings)
+                         timings=timings, dense=dense)
     if include_session:
         files[SESSION_FILE] = session_to_bytes(session)
     files[MANIFEST] = manifest_bytes(files)

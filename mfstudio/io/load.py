@@ -11,6 +11,7 @@ from mfstudio.core.lesson import Lesson
 from mfstudio.core.session import Session
 from mfstudio.io import movielens
 from mfstudio.io.errors import FileFormatError
+from mfstudio.io.fast_triples import read_plain_triples
 from mfstudio.io.files import read_bytes
 from mfstudio.io.lesson_file import LESSON_SUFFIX, is_lesson_document, lesson_from_document
 from mfstudio.io.npz import ratings_from_npz
@@ -122,6 +123,10 @@ def _load(p: Path, *, keep_zeros: bool, fmt: str | None, scale: tuple[float, flo
             read_bytes(p)  # the standard "no file" message
         ratings, notices = ratings_from_npz(p, keep_zeros=keep_zeros, scale=scale)
         return LoadResult(Session(ratings=ratings), notices, "npz")
+    if fmt in (None, "triples") and p.suffix.lower() not in SESSION_SUFFIXES:
+        fast = read_plain_triples(p, fmt, scale)  # a large plain triples file, column-wise; None: read it here
+        if fast is not None:
+            return LoadResult(Session(ratings=fast[0]), fast[1], "triples")
     data = read_bytes(p)
     kind = fmt or detect_format(p, data[:64])
     if kind == "npz":

@@ -31,19 +31,18 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import BinaryIO
 
-import numpy as np
-
-from mfstudio.core.ratings import MAX_CELLS, Ratings
+from mfstudio.core.ratings import Ratings
 from mfstudio.io.errors import FileFormatError, describe_os_error
 from mfstudio.io.files import MAX_FILE_BYTES, approx_size, check_regular, open_input, zip_member_count
 from mfstudio.io.movielens_parse import (
     GENRES_100K,
     Titles,
-    TooManyCellsError,
     csv_header_ok,
     decode_titles,
+    factorize_ids,
     genre_names_100k,
     is_id,
+    last_of_each_cell,
     parse_movies_csv,
     parse_movies_dat,
     parse_u_item,
@@ -344,25 +343,6 @@ def read_movielens(path: str | os.PathLike[str], *,
         src.close()
 
 
-def _too_large(name: str, n_users: int, n_items: int) -> FileFormatError:
-    return FileFormatError(
-        f"{name} has at least {n_users:,} users x {n_items:,} films ({n_users * n_items:,} cells), more than MF Studio "
-        f"handles ({MAX_CELLS:,} cells); open a smaller set such as MovieLens 100K, 1M or ml-latest-small.")
-
-
-def _factorize_ids(ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The distinct ids in increasing order and each entry's index among them. MovieLens ids
-    are small, so a table over 0..max does it in one pass instead of a sort."""
-    top = int(ids.max())
-    if top > 4 * ids.size + 1_000_000:
-        uniq, inverse = np.unique(ids, return_inverse=True)
-        return uniq, inverse.astype(np.int64).ravel()
-    present = np.zeros(top + 1, dtype=bool)
-    present[ids] = True
-    position = np.cumsum(present, dtype=np.int64) - 1
-    return np.flatnonzero(present), position[ids]
-
-
 def _read(src: _Source, p: Path, lone: Layout | None, scale: tuple[float, float] | None) -> tuple[Ratings, list[str]]:
     from mfstudio.io.tables import choose_scale
 
@@ -375,26 +355,17 @@ def _read(src: _Source, p: Path, lone: Layout | None, scale: tuple[float, float]
     folder = str(PurePosixPath(key).parent)
     ratings_name = PurePosixPath(key).name
     name = _dataset_name(container, lay)
-    try:
-        with src.open(key, MAX_FILE_BYTES) as fh:
-            where = src.where(key) if lone is None else ratings_name
-            users, movies, vals = read_ratings_stream(fh, lay.sep, lay.header, where, MAX_CELLS)
-    except TooManyCellsError as exc:
-        raise _too_large(name, exc.n_users, exc.n_items) from None
+    with src.open(key, MAX_FILE_BYTES) as fh:
+        where = src.where(key) if lone is None else ratings_name
+        users, movies, vals = read_ratings_stream(fh, lay.sep, lay.header, where)
     if vals.size == 0:
         raise FileFormatError(f"{ratings_name} in {src.name} holds no ratings; download the MovieLens set again.")
-    user_ids, uidx = _factorize_ids(users)
-    movie_ids, iidx = _factorize_ids(movies)
+    user_ids, uidx = factorize_ids(users)
+    movie_ids, iidx = factorize_ids(movies)
     del users, movies
     n_users, n_items = len(user_ids), len(movie_ids)
-    if n_users * n_items > MAX_CELLS:  # ids too large for the running count
-        raise _too_large(name, n_users, n_items)
-    key_ = uidx.astype(np.int64) * n_items + iidx
-    order = np.argsort(key_, kind="stable")
-    ks = key_[order]
-    last = np.append(ks[1:] != ks[:-1], True)  # the last rating of each (user, film) wins
-    dups = int(order.size - np.count_nonzero(last))
-    keep = order[last]
+    keep = last_of_each_cell(uidx, iidx, n_items)  # the last rating of each (user, film) wins
+    dups = int(uidx.size - keep.size)
     vals = vals[keep]
     notices: list[str] = []
 

@@ -1,6 +1,10 @@
 """NumPy ``.npz`` files, read safely: never with pickle, opened only when a regular file, every
-array's dtype, shape and size checked from its header, and the shapes checked against each
-other (labels against R, P against Q), before any array is read."""
+array's dtype, shape and size checked from its header (against the memory there is), and the
+shapes checked against each other (labels against R, P against Q), before any array is read.
+
+Ratings come in one of two forms: ``R``, the users x items matrix (NaN, and 0 unless zeros are
+kept, = not rated), or the entries ``R_rows``, ``R_cols``, ``R_vals`` with ``R_shape`` = (users,
+items), which results.npz holds for data too large to write whole (see export.results_npz)."""
 
 from __future__ import annotations
 
@@ -13,11 +17,12 @@ from typing import BinaryIO
 
 import numpy as np
 
-from mfstudio.core.ratings import MAX_CELLS, Ratings
+from mfstudio.core import memory
+from mfstudio.core.ratings import Ratings
 from mfstudio.io.errors import FileFormatError, describe_os_error
 from mfstudio.io.files import open_input, zip_member_count
 
-MAX_ARRAY_ELEMENTS = MAX_CELLS  # no array may claim more elements than the largest matrix
+SPARSE_R = ("R_rows", "R_cols", "R_vals", "R_shape")  # the ratings as entries: row, column, value, and the shape
 MAX_NPZ_MEMBERS = 10_000  # numpy.savez writes one member per array; far more is not our kind of file
 MAX_LABEL_CHARS = 10_000  # a label array with longer strings is refused
 
@@ -79,11 +84,12 @@ def _headers(zf: zipfile.ZipFile, p: Path) -> tuple[Meta, dict[str, zipfile.ZipI
         n = 1
         for d in shape:
             n *= int(d)
-        if n > MAX_ARRAY_ELEMENTS or n * dtype.itemsize > 8 * MAX_ARRAY_ELEMENTS:
+        need = n * max(dtype.itemsize, 8)  # read, then held as float64 or int64
+        if need >= memory.CHECK_ABOVE and need > memory.usable_bytes():
             dims = " x ".join(f"{int(d):,}" for d in shape)
             raise FileFormatError(
-                f"The array {name!r} in {p.name} claims {dims} entries, more than MF Studio handles "
-                f"({MAX_ARRAY_ELEMENTS:,}); use a smaller data set."
+                f"The array {name!r} in {p.name} claims {dims} entries, which need about {memory.human(need)} of "
+                f"memory, more than the {memory.human(memory.usable_bytes())} available; use a smaller data set."
             )
         if info.file_size < n * dtype.itemsize:
             raise FileFormatError(
@@ -151,30 +157,39 @@ def _labels(arr: np.ndarray | None, n: int, what: str, name: str) -> list[str] |
 
 def ratings_from_npz(path: str | os.PathLike[str], *, keep_zeros: bool = False,
                      scale: tuple[float, float] | None = None) -> tuple[Ratings, list[str]]:
-    """Ratings from array ``R`` (NaN, and 0 unless ``keep_zeros``, = not rated), with
+    """Ratings from array ``R`` (NaN, and 0 unless ``keep_zeros``, = not rated) or from the entries
+    ``R_rows``, ``R_cols``, ``R_vals`` and ``R_shape`` (every entry a rating, 0 included), with
     optional ``users``, ``items`` label arrays and ``scale``."""
     from mfstudio.io.tables import choose_scale
 
     p = Path(path)
+    sparse = [False]
 
     def check(meta: Meta) -> None:
         # everything a shape or dtype can tell is checked before the arrays are read
-        if "R" not in meta:
+        sparse[0] = "R" not in meta and any(k in meta for k in SPARSE_R)
+        if "R" in meta and any(k in meta for k in SPARSE_R):
+            raise FileFormatError(f"{p.name} holds both a matrix 'R' and the entries 'R_rows', 'R_cols', 'R_vals', "
+                                  "so which one is meant is unclear; save one of them.")
+        if sparse[0]:
+            shape = _check_entries(meta, p.name)
+        elif "R" not in meta:
             have = ", ".join(sorted(meta)) or "no arrays"
             raise FileFormatError(
                 f"{p.name} has no array named 'R' (it has {have}); save the ratings as R, e.g. numpy.savez(file, R=R)."
             )
-        shape, dtype = meta["R"]
-        if len(shape) != 2 or dtype.kind not in "biuf":
-            raise FileFormatError(
-                f"The array 'R' in {p.name} must be a two-dimensional array of numbers (users x items)."
-            )
+        else:
+            shape, dtype = meta["R"]
+            if len(shape) != 2 or dtype.kind not in "biuf":
+                raise FileFormatError(
+                    f"The array 'R' in {p.name} must be a two-dimensional array of numbers (users x items)."
+                )
         for lab, n in (("users", shape[0]), ("items", shape[1])):
             if lab not in meta:
                 continue
             lshape, ldtype = meta[lab]
-            if ldtype.kind not in "US" or lshape != (n,):
-                raise _bad_labels(n, lab, p.name)
+            if ldtype.kind not in "US" or len(lshape) != 1 or (n >= 0 and lshape != (n,)):
+                raise _bad_labels(max(n, 0), lab, p.name)
             if ldtype.itemsize > 4 * MAX_LABEL_CHARS:
                 raise FileFormatError(
                     f"The {lab} labels in {p.name} are longer than {MAX_LABEL_CHARS:,} characters; shorten them."
@@ -182,14 +197,28 @@ def ratings_from_npz(path: str | os.PathLike[str], *, keep_zeros: bool = False,
         if "scale" in meta and (meta["scale"][1].kind not in "biuf" or int(np.prod(meta["scale"][0])) != 2):
             raise _bad_scale(p.name)
 
-    arrays = read_npz(p, ("R", "users", "items", "scale"), check)
-    R = np.asarray(arrays["R"], dtype=np.float64)
-    if np.any(np.isinf(R)):
-        raise FileFormatError(
-            f"The array 'R' in {p.name} holds infinite values; use NaN for 'not rated' and finite numbers for ratings."
-        )
-    users = _labels(arrays.get("users"), R.shape[0], "users", p.name)
-    items = _labels(arrays.get("items"), R.shape[1], "items", p.name)
+    arrays = read_npz(p, ("R", *SPARSE_R, "users", "items", "scale"), check)
+    if sparse[0]:
+        shape = tuple(int(x) for x in arrays["R_shape"].ravel())
+        rows, cols = arrays["R_rows"].astype(np.int64), arrays["R_cols"].astype(np.int64)
+        vals = np.asarray(arrays["R_vals"], dtype=np.float64)
+        if not np.all(np.isfinite(vals)):
+            raise FileFormatError(f"The array 'R_vals' in {p.name} holds NaN or infinite values; "
+                                  "every listed rating must be a finite number.")
+    else:
+        R = np.asarray(arrays["R"], dtype=np.float64)
+        if np.any(np.isinf(R)):
+            raise FileFormatError(f"The array 'R' in {p.name} holds infinite values; use NaN for 'not rated' and "
+                                  "finite numbers for ratings.")
+        shape = R.shape
+        mask = ~np.isnan(R)
+        if not keep_zeros:
+            mask &= R != 0
+        rows, cols = np.nonzero(mask)
+        vals = R[rows, cols]
+        del R, mask
+    users = _labels(arrays.get("users"), shape[0], "users", p.name)
+    items = _labels(arrays.get("items"), shape[1], "items", p.name)
     if "scale" in arrays:
         s = (
             np.asarray(arrays["scale"], dtype=np.float64).ravel()
@@ -199,17 +228,29 @@ def ratings_from_npz(path: str | os.PathLike[str], *, keep_zeros: bool = False,
         if s.shape != (2,) or not np.all(np.isfinite(s)) or s[0] >= s[1]:
             raise _bad_scale(p.name)
         scale = (float(s[0]), float(s[1]))
-    mask = ~np.isnan(R)
-    if not keep_zeros:
-        mask &= R != 0
-    rows, cols = np.nonzero(mask)
-    vals = R[rows, cols]
     if vals.size == 0:
-        raise FileFormatError(
-            f"{p.name} holds no ratings: every entry of R is NaN{'' if keep_zeros else ' or 0'}; enter some ratings."
-        )
+        what = "no entries are listed" if sparse[0] else f"every entry of R is NaN{'' if keep_zeros else ' or 0'}"
+        raise FileFormatError(f"{p.name} holds no ratings: {what}; enter some ratings.")
     sc, notices = choose_scale(vals, scale)
-    return Ratings(rows, cols, vals, R.shape, users, items, sc), notices
+    return Ratings(rows, cols, vals, (shape[0], shape[1]), users, items, sc), notices
+
+
+def _check_entries(meta: Meta, name: str) -> tuple[int, int]:
+    """The checks of ratings saved as entries (SPARSE_R), from the headers; the shape is read later,
+    so (0, 0) stands for it here (the labels are checked against it after reading)."""
+    missing = [k for k in SPARSE_R if k not in meta]
+    if missing:
+        raise FileFormatError(f"{name} holds ratings as entries but has no {', '.join(map(repr, missing))}; save "
+                              "R_rows, R_cols, R_vals and R_shape together (or the matrix as R).")
+    lengths = {meta[k][0] for k in SPARSE_R[:3]}
+    if len(lengths) != 1 or len(next(iter(lengths))) != 1:
+        raise FileFormatError(f"The arrays 'R_rows', 'R_cols' and 'R_vals' in {name} must be one-dimensional and "
+                              "of the same length (one entry per rating).")
+    if meta["R_rows"][1].kind not in "iu" or meta["R_cols"][1].kind not in "iu" or meta["R_vals"][1].kind not in "biuf":
+        raise FileFormatError(f"In {name}, 'R_rows' and 'R_cols' must be whole numbers and 'R_vals' numbers.")
+    if meta["R_shape"][0] != (2,) or meta["R_shape"][1].kind not in "iu":
+        raise FileFormatError(f"The array 'R_shape' in {name} must be two whole numbers: users and items.")
+    return (-1, -1)
 
 
 def npz_bytes(arrays: Mapping[str, np.ndarray]) -> bytes:

@@ -56,7 +56,7 @@ from mfstudio.core.history import History, history_columns
 from mfstudio.core.params import HOLDOUT, PATIENCE, RELEVANCE, TOP_N
 from mfstudio.core.params import K as K_SPEC
 from mfstudio.core.ranking import ranking_k
-from mfstudio.core.ratings import MAX_CELLS, Ratings
+from mfstudio.core.ratings import Ratings
 from mfstudio.core.runs import NAME_MAX_CHARS, RunRecord
 from mfstudio.core.session import RunResult, Session
 from mfstudio.core.solvers import Factors, get_solver
@@ -221,10 +221,7 @@ def _ratings(doc: _Doc, rat: Any) -> Ratings:
     shape = doc.ints(doc.get(rat, "shape", (list,), "ratings"), 1, "ratings.shape")
     if shape.shape != (2,) or shape.min() < 0:
         raise doc.fail("'ratings.shape' must be two whole numbers")
-    n, m = int(shape[0]), int(shape[1])
-    if n * m > MAX_CELLS:
-        raise FileFormatError(f"{doc.name} holds a {n:,} x {m:,} matrix, "
-                              f"more than MF Studio handles ({MAX_CELLS:,} cells).")
+    n, m = int(shape[0]), int(shape[1])  # no limit on n x m: the labels and entries listed bound the memory
     users = doc.labels(doc.get(rat, "users", (list,), "ratings"), n, "ratings.users")
     items = doc.labels(doc.get(rat, "items", (list,), "ratings"), m, "ratings.items")
     scale_v = doc.get(rat, "scale", (list,), "ratings", default=None, nullable=True)

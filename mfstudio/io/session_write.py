@@ -7,7 +7,7 @@ import json
 import math
 import os
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
@@ -39,8 +39,15 @@ def _num(x: Any) -> str:
     return repr(f)
 
 
-class _RawPieces(tuple):
-    """JSON text already rendered, in pieces (the long list of rating entries) that are never joined."""
+class _RawPieces:
+    """JSON text already rendered, in pieces (the long list of rating entries) made one at a time as the
+    file is written and never joined: 25 M entries are 700 MB of text."""
+
+    def __init__(self, make: Callable[[], Iterator[str]]) -> None:
+        self.make = make
+
+    def __iter__(self) -> Iterator[str]:
+        return self.make()
 
 
 ENTRIES_CHUNK = 10_000  # rating entries rendered per C-level call
@@ -54,15 +61,18 @@ def _entries_json(o: Any, indent: int) -> _RawPieces:
     recovery file on another thread while the user works.
     """
     if len(o) == 0:
-        return _RawPieces(("[]",))
+        return _RawPieces(lambda: iter(("[]",)))
     inner = " " * (indent + 2)
     fmt = "{}[{}, {}, {!r}]".format
-    pieces = ["[\n"]
-    for start in range(0, len(o), ENTRIES_CHUNK):
-        stop = start + ENTRIES_CHUNK
-        rows, cols, vals = o.rows[start:stop].tolist(), o.cols[start:stop].tolist(), o.vals[start:stop].tolist()
-        pieces.append((",\n" if start else "") + ",\n".join(map(fmt, [inner] * len(rows), rows, cols, vals)))
-    pieces.append("\n" + " " * indent + "]")
+
+    def pieces() -> Iterator[str]:
+        yield "[\n"
+        for start in range(0, len(o), ENTRIES_CHUNK):
+            stop = start + ENTRIES_CHUNK
+            rows, cols, vals = o.rows[start:stop].tolist(), o.cols[start:stop].tolist(), o.vals[start:stop].tolist()
+            yield (",\n" if start else "") + ",\n".join(map(fmt, [inner] * len(rows), rows, cols, vals))
+        yield "\n" + " " * indent + "]"
+
     return _RawPieces(pieces)
 
 
@@ -208,13 +218,27 @@ def session_to_bytes(session: Session) -> bytes:
 def document_to_bytes(doc: dict[str, Any]) -> bytes:
     """A document (a session's, or a lesson's holding one) as the bytes of its file: JSON text laid out
     as session files are, gzip-compressed when large."""
-    # piece by piece, never the whole text as one string: no step holds the GIL for long
-    data = [piece.encode("utf-8") for piece in _pieces(doc)]
-    data.append(b"\n")
-    if sum(map(len, data)) <= GZIP_ABOVE:
-        return b"".join(data)
+    # piece by piece, never the whole text as one string: no step holds the GIL for long; past GZIP_ABOVE
+    # each piece is compressed as it comes, so a large session is never in memory as text
+    head: list[bytes] = []
+    size = 0
+    pieces = _pieces(doc)
+    ended = False
+    for piece in pieces:
+        head.append(piece.encode("utf-8"))
+        size += len(head[-1])
+        if size > GZIP_ABOVE:
+            break
+    else:
+        head.append(b"\n")
+        ended = True
+        if size + 1 <= GZIP_ABOVE:
+            return b"".join(head)
     z = zlib.compressobj(6, zlib.DEFLATED, 31)  # gzip with mtime 0: the same bytes for the same session
-    out = [z.compress(d) for d in data]
+    out = [z.compress(d) for d in head]
+    out.extend(z.compress(piece.encode("utf-8")) for piece in pieces)
+    if not ended:
+        out.append(z.compress(b"\n"))
     out.append(z.flush())
     return b"".join(out)
 

@@ -572,3 +572,36 @@ def test_train_takes_the_relevance_flag_and_the_session_keeps_it(tmp_path, capsy
     code, _, _ = run(["train", str(src), "--steps", "5", "--out", str(tmp_path / "all")], capsys)  # no hold-out
     assert code == 0 and not (tmp_path / "all" / "held_out.csv").exists()
     assert "precision@10" not in json.loads((tmp_path / "all" / "run.json").read_text())["final"]
+
+
+def test_data_too_large_to_show_whole_gets_no_r_hat_unless_dense(tmp_path, ratings_csv, capsys, monkeypatch):
+    from mfstudio.core import memory
+
+    monkeypatch.setattr(memory, "SHOW_WHOLE_MAX_CELLS", 0)
+    out = tmp_path / "out"
+    code, _, err = run(["train", str(ratings_csv), "--steps", "5", "--out", str(out)], capsys)
+    assert code == 0 and "R_hat.csv is not written" in err and "--dense" in err
+    assert not (out / "R_hat.csv").exists() and (out / "recommendations.csv").exists()
+    with np.load(out / "results.npz") as z:
+        assert "R_hat" not in z and "R" not in z and tuple(z["R_shape"]) == (4, 4)
+    dense = tmp_path / "dense"
+    code, _, err = run(["train", str(ratings_csv), "--steps", "5", "--dense", "--out", str(dense)], capsys)
+    assert code == 0 and (dense / "R_hat.csv").exists() and "not written" not in err
+
+
+def test_dense_is_refused_with_a_sentence_when_the_disk_cannot_hold_it(tmp_path, ratings_csv, capsys, monkeypatch):
+    import shutil
+    from collections import namedtuple
+
+    from mfstudio.core import memory
+
+    monkeypatch.setattr(memory, "SHOW_WHOLE_MAX_CELLS", 0)
+    monkeypatch.setattr(shutil, "disk_usage", lambda p: namedtuple("U", "total used free")(100, 90, 10))
+    out = tmp_path / "out"
+    code, _, err = run(["train", str(ratings_csv), "--steps", "5", "--dense", "--out", str(out)], capsys)
+    assert code == 2 and "(--dense) needs about" in err and "of disk" in err and "leave out --dense" in err
+    assert "step" not in err.split("Writing R_hat")[0] and not out.exists()
+    real = memory.check_dense_export
+    monkeypatch.setattr(memory, "check_dense_export", lambda n, m, available=None, advice="": real(n, m, 10, advice))
+    code, _, err = run(["train", str(ratings_csv), "--steps", "5", "--dense", "--out", str(out)], capsys)
+    assert code == 2 and "Exporting R_hat" in err and "leave out --dense" in err and not out.exists()

@@ -41,8 +41,15 @@ def test_bad_dense_input():
         Ratings.from_dense([[1, np.inf]])
     with pytest.raises(DataError):
         Ratings.from_dense([1, 2, 3])
-    with pytest.raises(DataError, match="too large"):
-        Ratings([], [], [], (100_000, 100_000))
+    with pytest.raises(DataError, match=r"Ratings of 10,000,000,000 users .* need about .* of memory, more than"):
+        Ratings([], [], [], (10**10, 10**10))  # the labels alone would not fit
+
+
+def test_no_limit_on_users_times_items_only_on_memory():
+    # 14,142 x 14,142 ids (200 M cells, the old limit) with 2 ratings: nothing users x items is built
+    r = Ratings([0, 14_141], [5, 14_141], [4.0, 2.0], (14_142, 14_142))
+    assert r.nnz == 2 and r.shape == (14_142, 14_142) and len(r.users) == 14_142
+    assert Ratings([0], [0], [3.0], (100_000, 100_000)).nnz == 1  # 10 G cells, a single rating
 
 
 def test_scale_inference():

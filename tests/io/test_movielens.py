@@ -264,32 +264,31 @@ def test_an_empty_ratings_file(tmp_path):
         mio.load(d)
 
 
-def test_too_many_cells_is_refused_with_a_sentence(tmp_path, monkeypatch):
-    monkeypatch.setattr(ml, "MAX_CELLS", 8)
-    with pytest.raises(mio.FileFormatError,
-                       match=r"MovieLens 1M has at least 3 users x 3 films \(9 cells\), more than MF Studio handles"):
-        mio.load(ml1m(tmp_path))
-
-
-def test_too_many_cells_stops_reading_early(tmp_path, monkeypatch):
+def test_no_limit_on_users_times_films(tmp_path, monkeypatch):
+    # 3,000 users x 3,000 films read in blocks of about 80 lines: no cell limit, only memory
     d = tmp_path / "ml-25m"
     d.mkdir()
     lines = "".join(f"{k},{k},4.0,1\n" for k in range(1, 3001))
     (d / "ratings.csv").write_text("userId,movieId,rating,timestamp\n" + lines)
-    monkeypatch.setattr(ml, "MAX_CELLS", 10_000)
-    monkeypatch.setattr(mlp, "BLOCK_BYTES", 1000)  # about 80 lines a block
-    with pytest.raises(mio.FileFormatError, match=r"^MovieLens 25M has at least 1\d\d users x 1\d\d films"):
-        mio.load(d)  # stopped after two blocks, not at 3,000 x 3,000
+    monkeypatch.setattr(mlp, "BLOCK_BYTES", 1000)
+    r = mio.load(d).session.ratings
+    assert r.shape == (3000, 3000) and r.nnz == 3000 and r.users[-1] == "3000"
 
 
-def test_huge_ids_are_counted_at_the_end(tmp_path, monkeypatch):
+def test_ratings_that_do_not_fit_in_memory_are_refused_with_a_sentence(tmp_path, monkeypatch):
+    from mfstudio.core import memory
+
+    monkeypatch.setattr(memory, "CHECK_ABOVE", 0)
+    monkeypatch.setattr(memory, "available_bytes", lambda: 100)
+    with pytest.raises(mio.FileFormatError, match=r"Ratings of 3 users x 3 items \(4 ratings\) need about "):
+        mio.load(ml1m(tmp_path))
+
+
+def test_huge_ids_are_read(tmp_path):
     d = tmp_path / "ml-1m"
     d.mkdir()
     (d / "ratings.dat").write_text("".join(f"{k * 10**12}::{k}::4::1\n" for k in range(1, 4)))
     assert mio.load(d).session.ratings.users == ("1000000000000", "2000000000000", "3000000000000")
-    monkeypatch.setattr(ml, "MAX_CELLS", 8)
-    with pytest.raises(mio.FileFormatError, match=r"has at least 3 users x 3 films"):
-        mio.load(d)
 
 
 def test_zip_members_pointing_outside_are_refused(tmp_path):

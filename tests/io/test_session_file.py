@@ -146,7 +146,7 @@ def test_newer_version_is_refused(tmp_path, session):
         (lambda d: d.update(version="1"), "format version"),
         (lambda d: d.update(format="something-else"), "not an MF Studio session"),
         (lambda d: d.update(holdout_fraction=2), "holdout_fraction"),
-        (lambda d: d["ratings"].update(shape=[100_000, 100_000]), "more than MF Studio handles"),
+        (lambda d: d["ratings"].update(shape=[100_000, 100_000]), "'ratings.users' must be a list of 100,000 names"),
         (lambda d: d["ratings"].update(item_genres=[["Drama"]]), "'ratings.item_genres' must be a list of 4 lists"),
         (lambda d: d["ratings"].update(item_genres=["Drama"] * 4), "ratings.item_genres"),
     ],

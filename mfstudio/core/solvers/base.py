@@ -20,6 +20,8 @@ from mfstudio.core.errors import DataError
 from mfstudio.core.params import ParamSpec, resolve
 from mfstudio.core.ratings import Observed
 
+PREDICT_CHUNK = 1 << 16  # cells Factors.predict_at gathers at once
+
 
 @dataclass
 class Factors:
@@ -110,7 +112,10 @@ class Factors:
 
     def predict_at(self, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
         """R_hat at the given cells only."""
-        out = np.einsum("ij,ji->i", self.P[rows], self.Q[:, cols]) if len(rows) else np.zeros(0)
+        # in chunks: P[rows] and Q[:, cols] of 25 M ratings at once would be 8 GB with K = 20
+        step = PREDICT_CHUNK
+        out = np.concatenate([np.einsum("ij,ji->i", self.P[rows[s:s + step]], self.Q[:, cols[s:s + step]])
+                              for s in range(0, len(rows), step)]) if len(rows) else np.zeros(0)
         if self.user_bias is not None:
             out = out + self.global_mean + self.user_bias[rows] + self.item_bias[cols]
         if len(rows) and (self.cold_users is not None or self.cold_items is not None):

@@ -17,8 +17,9 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersisten
 from PySide6.QtGui import QBrush, QColor, QFont, QUndoStack
 
 from mfstudio.core.errors import DataError
+from mfstudio.core.memory import EDITABLE_GRID_MAX_CELLS
 from mfstudio.core.numbers import exact_text
-from mfstudio.core.ratings import MAX_CELLS, Ratings, check_text
+from mfstudio.core.ratings import Ratings, check_text
 from mfstudio.gui.grid import undo
 from mfstudio.gui.grid.state import (
     AXIS_WORD,
@@ -541,7 +542,7 @@ class RatingsTableModel(QAbstractTableModel):
         n_items = max(st.shape[1], int(cols.max()) + 1)
         if not st.check_size(n_users, n_items):
             self.statusMessage.emit(f"Pasting here would make the grid {n_users:,} x {n_items:,}, more than "
-                                    f"{MAX_CELLS:,} cells; nothing was pasted.")
+                                    f"{EDITABLE_GRID_MAX_CELLS:,} cells; nothing was pasted.")
             return False
         h, w = len(parsed), max(len(line) for line in parsed)
         n = len(rows)
@@ -592,7 +593,7 @@ class RatingsTableModel(QAbstractTableModel):
             return False
         n_users, n_items = st.shape
         if not st.check_size(n_users + 1, n_items):
-            self.statusMessage.emit(f"The grid would exceed {MAX_CELLS:,} cells; {label} was not added.")
+            self.statusMessage.emit(f"The grid would exceed {EDITABLE_GRID_MAX_CELLS:,} cells; {label} was not added.")
             return False
         rated = int(np.count_nonzero(~np.isnan(row)))
         text = f"Add user '{label}' with {rated} rating{'s' if rated != 1 else ''}"
@@ -645,7 +646,8 @@ class RatingsTableModel(QAbstractTableModel):
         if n_users < 0 or n_items < 0:
             raise ValueError("The grid cannot have a negative size.")
         if not self._state.check_size(n_users, n_items):
-            self.statusMessage.emit(f"A {n_users:,} x {n_items:,} grid is too large (limit {MAX_CELLS:,} cells).")
+            self.statusMessage.emit(f"A {n_users:,} x {n_items:,} grid is too large "
+                                    f"(limit {EDITABLE_GRID_MAX_CELLS:,} cells).")
             return False
         if (n_users, n_items) == self.shape:
             return False
@@ -662,7 +664,7 @@ class RatingsTableModel(QAbstractTableModel):
         if count <= 0:
             return False
         if not self._state.check_size(n + count, self.shape[1 - axis]):
-            self.statusMessage.emit(f"The grid would exceed {MAX_CELLS:,} cells; nothing was added.")
+            self.statusMessage.emit(f"The grid would exceed {EDITABLE_GRID_MAX_CELLS:,} cells; nothing was added.")
             return False
         word = AXIS_WORD[axis] + ("s" if count != 1 else "")
         text = f"Add {count} {word}" if count != 1 else f"Add a {word}"

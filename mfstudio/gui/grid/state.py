@@ -20,8 +20,9 @@ from typing import Any
 import numpy as np
 
 from mfstudio.core.errors import DataError
+from mfstudio.core.memory import EDITABLE_GRID_MAX_CELLS
 from mfstudio.core.numbers import UNAMBIGUOUS_COMMA, read_number
-from mfstudio.core.ratings import MAX_CELLS, Ratings, check_text
+from mfstudio.core.ratings import Ratings, check_text
 
 USERS, ITEMS = 0, 1  # axis numbers: rows are users, columns are items
 AXIS_WORD = ("user", "item")
@@ -195,8 +196,8 @@ class GridState:
 
     @staticmethod
     def check_size(n_users: int, n_items: int) -> bool:
-        """Whether an n_users x n_items grid stays within the cell limit."""
-        return n_users * n_items <= MAX_CELLS
+        """Whether an n_users x n_items grid stays within the editable grid's limit (EDITABLE_GRID_MAX_CELLS)."""
+        return n_users * n_items <= EDITABLE_GRID_MAX_CELLS
 
     def checked_label(self, axis: int, index: int, label: str) -> str | None:
         """``label`` stripped, as a new name for entry ``index``; None when it is the name already.
