@@ -49,7 +49,7 @@ from mfstudio.gui import help_texts
 from mfstudio.gui.experiment import Experiment
 from mfstudio.gui.runs import COLOURS, RunList
 from mfstudio.gui.views import run_lines
-from mfstudio.gui.views.blit import Canvas, ScaledBackground, axis_key, row_layout
+from mfstudio.gui.views.blit import Canvas, ScaledBackground, axis_key, solve_layout_with_room
 from mfstudio.gui.views.run_lines import FADED_ALPHA, RunLines
 from mfstudio.gui.views.slices import figure_steps
 from mfstudio.gui.views.ticks import LogTicks, PlainTicks, nice_above, nice_range
@@ -558,9 +558,8 @@ class LossPlot(QWidget):
             self.full_draws += 1
             # Solving the layout costs as much as the draw: only for the first frame and for wider labels.
             if self._relayout or wider:
+                solve_layout_with_room(c.figure, (c.ax_obj, c.ax_rmse), LIVE_LABEL_CHARS, **LAYOUT)
                 self._layout_chars = tuple(max(n, LIVE_LABEL_CHARS) for n in chars)
-                c.figure.set_layout_engine("none")
-                row_layout(c.figure, (c.ax_obj, c.ax_rmse), max(self._layout_chars))
                 self.layouts += 1
             self._relayout = False
             self._bg.clear()
