@@ -454,9 +454,8 @@ class Training:
 
     def _row_now(self, elapsed: float) -> np.ndarray:
         """The history row of the factors as they stand (ranking columns NaN), with ``elapsed``."""
-        f = self.solver.factors
-        tr = metrics.rmse(self.split.train, f), metrics.mae(self.split.train, f)
-        va = metrics.rmse(self.split.val, f), metrics.mae(self.split.val, f)
+        f, t, v = self.solver.factors, self.split.train, self.split.val
+        tr, va = (metrics.rmse(t, f), metrics.mae(t, f)), (metrics.rmse(v, f), metrics.mae(v, f))
         obj = metrics.objective(self.split.train, f, float(self.params["beta"]))
         row = np.full(len(self.history.columns), np.nan)
         row[: len(HISTORY_COLUMNS)] = [self.step, obj, tr[0], tr[1], va[0], va[1], elapsed]
@@ -614,8 +613,10 @@ class Training:
             else:
                 chunk = max(1, int(chunk * chunk_seconds / dt))
             yield self._snapshot(last, rate, finished=False)
-        # the result's errors are its factors' (errors summed during a step are the live curve's: see Solver)
-        yield self._snapshot(None if self.solver.errors_in_epoch else last, rate, finished=True)
+        if self.solver.errors_in_epoch and self.reason not in (StopReason.STEP, StopReason.DIVERGED):  # see Solver
+            last = self._row_now(self.elapsed)
+            self.history.set_values(self.step, dict(zip(HISTORY_COLUMNS[1:6], last[1:6].tolist())))
+        yield self._snapshot(last, rate, finished=True)
 
     @staticmethod
     def _wait_for_pace(pace: Callable[[], float], control: Control, t_step: float) -> None:

@@ -264,3 +264,19 @@ def test_a_thinned_history_puts_a_dropped_row_back_in_its_place_and_can_end_at_a
     assert h.ensure(5, lambda: 1 / 0)[1] == 50.0  # already there: nothing is made
     h.end_at(rows[10])
     assert h.arrays()[-1, 0] == 11 and h.row_at(12)["step"] == 11 and h.row_at(5)["objective"] == 50.0
+
+
+@pytest.mark.parametrize("patience", [None, 2])
+def test_biased_sgd_results_errors_are_its_factors_in_the_snapshot_and_the_history(patience):
+    """Its steps' training errors are summed during each epoch (the live curve); the result's are the kept factors'
+    — the same number in the last snapshot, the kept history row (run.json, sweep.csv) and a recomputation."""
+    from mfstudio.core import Ratings
+
+    rng = np.random.default_rng(5)
+    flat = rng.choice(40 * 30, size=500, replace=False)
+    r = Ratings(flat // 30, flat % 30, rng.integers(1, 6, flat.size).astype(float), (40, 30), scale=(1, 5))
+    t = Training(r, "biased-sgd", {"K": 3, "steps": 40, "alpha": 0.05, "seed": 2}, holdout=0.2, patience=patience)
+    end = [s for s in t.run()][-1]
+    kept = t.history.row_at(end.best_step) if end.best_step is not None and patience else t.history.last()
+    exact = metrics.rmse(t.split.train, end.factors)
+    assert end.train_rmse == kept["train_rmse"] == exact and end.val_rmse == kept["val_rmse"]
