@@ -99,7 +99,12 @@ class Ratings:
         items: Sequence[str] | None = None,
         scale: tuple[float, float] | None = None,
         item_genres: Sequence[Sequence[str]] | None = None,
+        *,
+        implicit: bool = False,
     ) -> None:
+        """``implicit``: the values are counts of events (plays, clicks, purchases), not ratings: every
+        user x item cell counts, an observed one as an interaction of that strength (see the
+        ``implicit-als`` solver), and validation is by ranking (every held-out interaction is relevant)."""
         n_users, n_items = int(shape[0]), int(shape[1])
         if n_users < 0 or n_items < 0:
             raise DataError("The rating matrix cannot have a negative size.")
@@ -134,6 +139,7 @@ class Ratings:
         if not (math.isfinite(lo) and math.isfinite(hi) and lo < hi):
             raise DataError(f"The rating scale {lo:g} to {hi:g} is not valid; give a minimum below the maximum.")
         self.scale: tuple[float, float] = (lo, hi)
+        self.implicit: bool = bool(implicit)  # counts/events, not ratings
 
     # -- construction -------------------------------------------------------------
     @classmethod
@@ -226,7 +232,8 @@ class Ratings:
 
     def with_scale(self, scale: tuple[float, float]) -> Ratings:
         o = self._obs
-        return Ratings(o.rows, o.cols, o.vals, self.shape, self.users, self.items, scale, self.item_genres)
+        return Ratings(o.rows, o.cols, o.vals, self.shape, self.users, self.items, scale, self.item_genres,
+                       implicit=self.implicit)
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Ratings):
@@ -238,6 +245,7 @@ class Ratings:
             and self.items == other.items
             and self.scale == other.scale
             and self.item_genres == other.item_genres
+            and self.implicit == other.implicit
             and np.array_equal(a.rows, b.rows)
             and np.array_equal(a.cols, b.cols)
             and np.array_equal(a.vals, b.vals)
@@ -245,7 +253,8 @@ class Ratings:
 
     def __repr__(self) -> str:
         lo, hi = self.scale
-        return f"Ratings({self.n_users} users x {self.n_items} items, {self.nnz} ratings, scale {lo:g}-{hi:g})"
+        kind = "interactions" if self.implicit else "ratings"
+        return f"Ratings({self.n_users} users x {self.n_items} items, {self.nnz} {kind}, scale {lo:g}-{hi:g})"
 
     # -- hold-out -----------------------------------------------------------------
     def split(self, holdout: float, seed: int = 0) -> Split:

@@ -149,6 +149,9 @@ class Solver(ABC):
     # True when run() writes each step's training errors as summed during the step (each rating's before its
     # update), not from the factors after it: the end of a run is then scored from the factors it keeps
     errors_in_epoch: ClassVar[bool] = False
+    # True for a model of implicit feedback (every user x item cell counts, observed ones as preference 1):
+    # its training and validation errors are those of the preferences, its validation is by ranking
+    implicit: ClassVar[bool] = False
 
     def __init__(
         self,
