@@ -38,6 +38,8 @@ from mfstudio.core.solvers._kernels import _stop
 
 _OPTS = dict(cache=True, nogil=True)
 GRAM_CHUNK = 1024  # rows of Y per partial Gram matrix (the chunks depend on the data's size alone)
+GATHER_DOUBLES = 16384  # a row whose cells' factors fit this many doubles (128 KB, in L2) is gathered
+# (transposed) once per half-step, and its dots then vectorise; a longer row is walked as it lies
 
 
 # ------------------------------------------------------------------------------------- Gram
@@ -179,18 +181,97 @@ def _cells_times(Y, other, w, cp, start, n, v, out, residual):
 
 
 @njit(**_OPTS)
-def _cg_solve(Y, other, w, cp, start, n, GL, steps, x, r, p, Ap):
+def _gather(Y, other, start, n, YT):
+    """YT[:, :n] = the row's n rows of Y, transposed (K x n): the cells' dots then run along t (they vectorise)."""
+    K = Y.shape[1]
+    for t in range(n):
+        y = Y[other[start + t]]
+        for k in range(K):
+            YT[k, t] = y[k]
+
+
+@njit(**_OPTS)
+def _dots(YT, n, v, q):
+    """q[t] = y_t . v for the n gathered cells, each summed over k in order (k outer: the loop over t vectorises)."""
+    K = YT.shape[0]
+    for t in range(n):
+        q[t] = 0.0
+    for k in range(K):
+        vk = v[k]
+        YTk = YT[k]
+        for t in range(n):
+            q[t] = q[t] + YTk[t] * vk
+
+
+@njit(**_OPTS)
+def _add_cells(Y, other, start, n, s, out):
+    """out += sum_t s_t y_t, each entry summed over t in order, eight cells at a time (loads and stores of out
+    once per eight terms; the loop over k vectorises)."""
+    K = out.shape[0]
+    t = 0
+    while t + 8 <= n:
+        y0 = Y[other[start + t]]
+        y1 = Y[other[start + t + 1]]
+        y2 = Y[other[start + t + 2]]
+        y3 = Y[other[start + t + 3]]
+        y4 = Y[other[start + t + 4]]
+        y5 = Y[other[start + t + 5]]
+        y6 = Y[other[start + t + 6]]
+        y7 = Y[other[start + t + 7]]
+        q0 = s[t]
+        q1 = s[t + 1]
+        q2 = s[t + 2]
+        q3 = s[t + 3]
+        q4 = s[t + 4]
+        q5 = s[t + 5]
+        q6 = s[t + 6]
+        q7 = s[t + 7]
+        for k in range(K):
+            out[k] = (((((((out[k] + y0[k] * q0) + y1[k] * q1) + y2[k] * q2) + y3[k] * q3) + y4[k] * q4)
+                       + y5[k] * q5) + y6[k] * q6) + y7[k] * q7
+        t += 8
+    while t < n:
+        y0 = Y[other[start + t]]
+        q0 = s[t]
+        for k in range(K):
+            out[k] = out[k] + y0[k] * q0
+        t += 1
+
+
+@njit(**_OPTS)
+def _cells_times_gathered(Y, other, w, cp, start, n, YT, q, v, out, residual):
+    """:func:`_cells_times` from the gathered cells YT (the same sums in the same order, so the same bits)."""
+    _dots(YT, n, v, q)
+    if residual:
+        for t in range(n):
+            q[t] = cp[start + t] - w[start + t] * q[t]
+    else:
+        for t in range(n):
+            q[t] = w[start + t] * q[t]
+    _add_cells(Y, other, start, n, q, out)
+
+
+@njit(**_OPTS)
+def _cells(Y, other, w, cp, start, n, YT, q, v, out, residual, gathered):
+    if gathered:
+        _cells_times_gathered(Y, other, w, cp, start, n, YT, q, v, out, residual)
+    else:
+        _cells_times(Y, other, w, cp, start, n, v, out, residual)
+
+
+@njit(**_OPTS)
+def _cg_solve(Y, other, w, cp, start, n, GL, steps, x, r, p, Ap, YT, q, gathered):
     """``steps`` conjugate-gradient steps on the row's A x = b from x (in place), implicit's loop:
 
     r = b - A x = -GL x + sum_t (cp_t - w_t y_t . x) y_t, p = r; then per step, while r is not zero:
     Ap = GL p + sum_t w_t (y_t . p) y_t, alpha = r.r / p.Ap, x += alpha p, r -= alpha Ap,
-    p = r + (r'.r' / r.r) p.
+    p = r + (r'.r' / r.r) p. ``gathered``: the row's cells are in YT (see _gather).
     """
     K = x.shape[0]
     _sym_times(GL, x, r)
     for k in range(K):
         r[k] = -r[k]
-    _cells_times(Y, other, w, cp, start, n, x, r, True)
+    _cells(Y, other, w, cp, start, n, YT, q, x, r, True, gathered)
     rs = 0.0
     for k in range(K):
         p[k] = r[k]
@@ -199,7 +280,7 @@ def _cg_solve(Y, other, w, cp, start, n, GL, steps, x, r, p, Ap):
         if not rs > 0.0:  # solved (or not a number, which the divergence check reports)
             break
         _sym_times(GL, p, Ap)
-        _cells_times(Y, other, w, cp, start, n, p, Ap, False)
+        _cells(Y, other, w, cp, start, n, YT, q, p, Ap, False, gathered)
         pap = 0.0
         for k in range(K):
             pap += p[k] * Ap[k]
@@ -266,23 +347,29 @@ def _normal_equations(Y, other, w, cp, start, n, GL, A, b):
 
 
 @njit(**_OPTS)
-def _row_scores(Y, other, w, cp, start, n, x):
+def _row_scores(Y, other, w, cp, start, n, x, YT, q, gathered):
     """(SSE, SAE, correction) of the row's cells: d = p - x_t with x_t = y_t . x (summed over k in order),
     the correction sum_t (c_t d^2 - x_t^2) with c_t = 1 + w_t; summed over t in order."""
     K = x.shape[0]
+    if gathered:
+        _dots(YT, n, x, q)
+    else:
+        for t in range(n):
+            y0 = Y[other[start + t]]
+            xt = 0.0
+            for k in range(K):
+                xt += y0[k] * x[k]
+            q[t] = xt
     sse = 0.0
     sae = 0.0
     corr = 0.0
-    for t in range(start, start + n):
-        y0 = Y[other[t]]
-        xt = 0.0
-        for k in range(K):
-            xt += y0[k] * x[k]
-        pref = 1.0 if cp[t] > 0.0 else 0.0
+    for t in range(n):
+        xt = q[t]
+        pref = 1.0 if cp[start + t] > 0.0 else 0.0
         d = pref - xt
         sse += d * d
         sae += abs(d)
-        corr += (1.0 + w[t]) * (d * d) - xt * xt
+        corr += (1.0 + w[start + t]) * (d * d) - xt * xt
     return sse, sae, corr
 
 
@@ -302,9 +389,18 @@ def _solve_rows(indptr, other, w, cp, X, Y, GL, cg_steps, lo, hi, err):
     Ap = np.empty(K)
     A = np.empty((K, K)) if cg_steps == 0 else np.empty((0, 0))
     scored = err.shape[0] > 0
+    longest = 0
+    for u in range(lo, hi):
+        longest = max(longest, indptr[u + 1] - indptr[u])
+    tile = min(longest, GATHER_DOUBLES // K)
+    YT = np.empty((K, tile))
+    q = np.empty(max(longest, 1))
     for u in range(lo, hi):
         start = indptr[u]
         n = indptr[u + 1] - start
+        gathered = n <= tile and (cg_steps > 0 or scored)
+        if gathered:
+            _gather(Y, other, start, n, YT)
         if n == 0:
             if cg_steps >= 0:
                 for k in range(K):
@@ -317,7 +413,7 @@ def _solve_rows(indptr, other, w, cp, X, Y, GL, cg_steps, lo, hi, err):
         for k in range(K):
             x[k] = X[u, k]
         if cg_steps > 0:
-            _cg_solve(Y, other, w, cp, start, n, GL, cg_steps, x, b, p, Ap)
+            _cg_solve(Y, other, w, cp, start, n, GL, cg_steps, x, b, p, Ap, YT, q, gathered)
         elif cg_steps == 0:
             _normal_equations(Y, other, w, cp, start, n, GL, A, b)
             _cholesky_solve(A, b, x, dinv)
@@ -325,7 +421,7 @@ def _solve_rows(indptr, other, w, cp, X, Y, GL, cg_steps, lo, hi, err):
             for k in range(K):
                 X[u, k] = x[k]
         if scored:
-            sse, sae, corr = _row_scores(Y, other, w, cp, start, n, x)
+            sse, sae, corr = _row_scores(Y, other, w, cp, start, n, x, YT, q, gathered)
             err[u, 0] = sse
             err[u, 1] = sae
             err[u, 2] = corr

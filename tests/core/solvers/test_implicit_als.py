@@ -142,6 +142,28 @@ def test_cg_steps_of_at_least_k_solve_exactly_and_three_come_close():
     assert runs[3].objective == pytest.approx(runs[None].objective, rel=0.01)
 
 
+def test_a_gathered_row_and_one_walked_as_it_lies_give_the_same_bits():
+    rng = np.random.default_rng(4)
+    K, n = 6, 37
+    Y = rng.random((50, K))
+    other = rng.permutation(50)[:n].astype(np.int64)
+    w = rng.random(n) * 3
+    cp = np.where(rng.random(n) < 0.9, 1 + w, 0.0)
+    GL = _implicit_kernels.with_ridge(_implicit_kernels.gram(Y), 0.1)
+    YT, q = np.empty((K, n)), np.empty(n)
+    _implicit_kernels._gather(Y, other, 0, n, YT)
+    start = rng.random(K)
+    got = {}
+    for gathered in (True, False):
+        x = start.copy()
+        _implicit_kernels._cg_solve(Y, other, w, cp, 0, n, GL, 3, x, np.empty(K), np.empty(K), np.empty(K), YT, q,
+                                    gathered)
+        got[gathered] = (x, _implicit_kernels._row_scores(Y, other, w, cp, 0, n, x, YT, q, gathered))
+    np.testing.assert_array_equal(got[True][0], got[False][0])
+    assert got[True][1] == got[False][1]
+    assert not np.array_equal(got[True][0], start)
+
+
 def test_the_gram_matrix_is_y_transpose_y_in_fixed_chunks():
     Y = np.random.default_rng(1).random((3 * _implicit_kernels.GRAM_CHUNK + 5, 7))
     G = _implicit_kernels.gram(Y)
