@@ -24,6 +24,16 @@ the ratings. The terms of the objective that involve row u are then (dropping co
   G = AᵀA = Q_I Q_Iᵀ + (β/2) n I, h = Aᵀd = Q_I r_I; the result meets the KKT conditions: with
   the gradient g = 2 (G p − h), g_k = 0 where p_k > 0 and g_k ≥ 0 where p_k = 0.
 
+* ``implicit-als`` (Hu et al.'s F, in which EVERY item counts): with p_j = [r_j > 0] and
+  c_j = 1 + confidence |r_j| on the person's items I and p = 0, c = 1 on every other item, and λ = β,
+
+      e_u(p) = Σ_{all j} c_j (p_j − p·q_j)² + λ |p|²,   so
+      (Q Qᵀ + Σ_{j∈I} (c_j − 1) q_j q_jᵀ + λ I) p = Σ_{j∈I} c_j p_j q_j
+
+  with Q Qᵀ over all items: the system a half-step solves for a user (the counts are the values given,
+  any number of events, not a rating scale). Its predictions are preferences, shown clipped to 0 to 1,
+  and its fallback is 0 (no interaction known).
+
 Each system is symmetric positive definite when β > 0, so the minimiser is unique; it is solved by
 a Cholesky factorisation G = L Lᵀ and two triangular solves, never an explicit inverse. With β = 0
 and fewer ratings than K the system is singular; then the minimum-norm least-squares solution is
@@ -62,9 +72,10 @@ from mfstudio.core.ratings import Observed, Ratings
 from mfstudio.core.recommend import AUTO, resolve_min_ratings
 from mfstudio.core.solvers import Factors, get_solver
 
-RIDGE, BIASED, NON_NEGATIVE = "ridge", "biased", "non-negative"
-# which of the three problems above each solver's objective gives for one row
-OBJECTIVES = {"sgd": RIDGE, "als": RIDGE, "biased-sgd": BIASED, "nmf": NON_NEGATIVE}
+RIDGE, BIASED, NON_NEGATIVE, WEIGHTED = "ridge", "biased", "non-negative", "weighted"
+# which of the four problems above each solver's objective gives for one row
+OBJECTIVES = {"sgd": RIDGE, "als": RIDGE, "biased-sgd": BIASED, "nmf": NON_NEGATIVE, "implicit-als": WEIGHTED}
+PREFERENCE_SCALE = (0.0, 1.0)  # implicit-als's predictions (preferences) are shown clipped to this
 
 
 @dataclass(frozen=True)
@@ -137,10 +148,10 @@ def fold_in(ratings: Ratings, factors: Factors, train: Observed, solver: str, pa
     ``factors`` are the trained model, ``train`` the ratings it was trained on (for the items' counts
     and which items are cold) and ``params`` the solver's parameters (β; defaults fill the rest).
     """
-    kind, beta = _objective(solver, params, factors)
+    kind, beta, confidence = _objective(solver, params, factors)
     _check_factors(ratings, factors)
-    items, values = _given(ratings, given)
-    return _fit(ratings, factors, train, kind, beta, items, values)
+    items, values = _given(ratings, given, on_scale=kind != WEIGHTED)
+    return _fit(ratings, factors, train, kind, beta, items, values, confidence)
 
 
 def fold_in_user(ratings: Ratings, factors: Factors, train: Observed, solver: str,
@@ -151,13 +162,13 @@ def fold_in_user(ratings: Ratings, factors: Factors, train: Observed, solver: st
     exactly that, against the items of the step before); the difference says how far training was
     from the fixed point.
     """
-    kind, beta = _objective(solver, params, factors)
+    kind, beta, confidence = _objective(solver, params, factors)
     _check_factors(ratings, factors)
     u = _user(ratings, user)
     mine = train.rows == u
     order = np.argsort(train.cols[mine], kind="stable")
     return _fit(ratings, factors, train, kind, beta, train.cols[mine][order].astype(np.int64),
-                train.vals[mine][order].astype(np.float64))
+                train.vals[mine][order].astype(np.float64), confidence)
 
 
 def trained_user(ratings: Ratings, factors: Factors, train: Observed, user: int) -> FoldIn:
@@ -182,6 +193,17 @@ def ridge_system(Q_I: np.ndarray, r_I: np.ndarray, beta: float) -> tuple[np.ndar
     return Q_I @ Q_I.T + (beta / 2.0) * n * np.eye(K), Q_I @ r_I
 
 
+def weighted_system(Q: np.ndarray, items: np.ndarray, counts: np.ndarray, beta: float,
+                    confidence: float) -> tuple[np.ndarray, np.ndarray]:
+    """The normal equations of ``implicit-als`` for one row: (Q Qᵀ + Σ_I (c − 1) q qᵀ + β I, Σ_I c p q) with
+    c = 1 + confidence |r| and p = [r > 0] on the given items, Q Qᵀ over every item."""
+    K = Q.shape[0]
+    Q_I = Q[:, items]
+    w = confidence * np.abs(counts)
+    cp = np.where(counts > 0, 1.0 + w, 0.0)
+    return Q @ Q.T + (Q_I * w) @ Q_I.T + beta * np.eye(K), Q_I @ cp
+
+
 def biased_system(Q_I: np.ndarray, y: np.ndarray, beta: float) -> tuple[np.ndarray, np.ndarray]:
     """The normal equations of ``biased-sgd`` for z = [b_u; p]: (XᵀX + β n I, Xᵀ y) with X = [1 | Q_Iᵀ]."""
     n = Q_I.shape[1]
@@ -190,7 +212,7 @@ def biased_system(Q_I: np.ndarray, y: np.ndarray, beta: float) -> tuple[np.ndarr
 
 
 def _fit(ratings: Ratings, factors: Factors, train: Observed, kind: str, beta: float,
-         items: np.ndarray, values: np.ndarray) -> FoldIn:
+         items: np.ndarray, values: np.ndarray, confidence: float = 1.0) -> FoldIn:
     counts = _counts(train, ratings.n_items)
     known = counts[items] > 0
     used_items, used_values = items[known], values[known]
@@ -207,6 +229,8 @@ def _fit(ratings: Ratings, factors: Factors, train: Observed, kind: str, beta: f
             G, h = biased_system(Q_I, used_values - factors.global_mean - factors.item_bias[used_items], beta)
             z = solve_spd(G, h)
             b, p = float(z[0]), z[1:]
+        elif kind == WEIGHTED:
+            p = solve_spd(*weighted_system(Q, used_items, used_values, beta, confidence))
         else:
             G, h = ridge_system(Q_I, used_values, beta)
             p = nnls(G, h) if kind == NON_NEGATIVE else solve_spd(G, h)
@@ -215,13 +239,16 @@ def _fit(ratings: Ratings, factors: Factors, train: Observed, kind: str, beta: f
                   float(factors.fallback_mean))
     scores = row.predict_rows(0, 1)[0]
     unused = items[~known]
-    return FoldIn(p, b if biased else None, scores, items, values, unused, counts, ratings.scale, fallback,
-                  _note(ratings, factors, items, unused))
+    scale = PREFERENCE_SCALE if kind == WEIGHTED else ratings.scale
+    return FoldIn(p, b if biased else None, scores, items, values, unused, counts, scale, fallback,
+                  _note(ratings, factors, items, unused, kind == WEIGHTED))
 
 
-def _note(ratings: Ratings, factors: Factors, items: np.ndarray, unused: np.ndarray) -> str:
+def _note(ratings: Ratings, factors: Factors, items: np.ndarray, unused: np.ndarray, implicit: bool = False) -> str:
     """The sentence about the fallback or the ratings left out, "" when there is nothing to say."""
     if items.size == 0:
+        if implicit:
+            return "No interaction was given, so the predictions are the fallback, preference 0 for every item."
         return f"No rating was given, so the predictions are the fallback, {_fallback_words(factors)}."
     if unused.size == 0:
         return ""
@@ -244,17 +271,19 @@ def _fallback_words(factors: Factors) -> str:
 # -- checks ---------------------------------------------------------------------------------------
 
 
-def _objective(solver: str, params: Mapping[str, Any] | None, factors: Factors) -> tuple[str, float]:
-    """Which one-row problem ``solver`` gives, and its β (checked as the solver checks it)."""
+def _objective(solver: str, params: Mapping[str, Any] | None, factors: Factors) -> tuple[str, float, float]:
+    """Which one-row problem ``solver`` gives, its β and its confidence (1 when it has none), checked as the
+    solver checks them."""
     cls = get_solver(solver)
     kind = OBJECTIVES.get(solver)
     if kind is None:
         raise DataError(f"Fold-in does not know the objective of the {solver} solver.")
-    beta = float(cls.resolve_params(dict(params or {}))["beta"])
+    p = cls.resolve_params(dict(params or {}))
+    beta = float(p["beta"])
     if (kind == BIASED) != (factors.user_bias is not None and factors.item_bias is not None):
         has = "have biases" if factors.user_bias is not None else "have no biases"
         raise DataError(f"The results {has}, which does not fit the {solver} solver's model; train again.")
-    return kind, beta
+    return kind, beta, float(p.get("confidence", 1.0))
 
 
 def _check_factors(ratings: Ratings, factors: Factors) -> None:
@@ -281,8 +310,10 @@ def _index(x: Any, who: str) -> int:
         raise DataError(f"{a} {who} must be given by its index (a whole number); got {x!r}.") from None
 
 
-def _given(ratings: Ratings, given: Iterable[tuple[int, float]]) -> tuple[np.ndarray, np.ndarray]:
-    """The (item, rating) pairs checked, in increasing item order."""
+def _given(ratings: Ratings, given: Iterable[tuple[int, float]],
+           on_scale: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    """The (item, rating) pairs checked, in increasing item order; ``on_scale`` False takes any finite value
+    (a count of events)."""
     lo, hi = ratings.scale
     m = ratings.n_items
     seen: dict[int, float] = {}
@@ -300,7 +331,7 @@ def _given(ratings: Ratings, given: Iterable[tuple[int, float]]) -> tuple[np.nda
             raise DataError(f"The rating of {ratings.items[i]} must be a number; got {value!r}.") from None
         if not math.isfinite(v):
             raise DataError(f"The rating of {ratings.items[i]} is {v}; every rating must be a finite number.")
-        if not lo <= v <= hi:
+        if on_scale and not lo <= v <= hi:
             raise DataError(f"A rating of {v:g} for {ratings.items[i]} is off the rating scale {lo:g} to {hi:g}; "
                             f"give a rating from {lo:g} to {hi:g}.")
         if i in seen:

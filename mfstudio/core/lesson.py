@@ -31,12 +31,13 @@ VIEWS = ("R-hat", "P", "Q", "Biases", "Recommendations", "Why this number?", "La
 # The controls a lesson may hide, each with what hiding it hides. Parameter boxes go by their
 # parameter's name (mfstudio.core.params), so every solver's and run's parameter has one.
 HIDABLE: dict[str, str] = {
-    "solver": "the solver chooser (sgd, als, biased-sgd, nmf) and its description",
+    "solver": "the solver chooser (sgd, als, biased-sgd, nmf, implicit-als) and its description",
     "K": "the box for the number of latent features K",
     "steps": "the box for the step budget (steps)",
     "alpha": "the box for the learning rate (alpha)",
     "beta": "the box for the regularization (beta)",
-    "cg_steps": "the box for als's conjugate-gradient steps (CG steps)",
+    "cg_steps": "the box for als's and implicit-als's conjugate-gradient steps (CG steps)",
+    "confidence": "the box for implicit-als's confidence weight (c = 1 + confidence × count)",
     "tol": "the box for the tolerance",
     "seed": "the box for the random seed",
     "holdout": "the box for the hold-out share",

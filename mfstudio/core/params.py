@@ -1,5 +1,5 @@
 """Every parameter declared once, with its range, default and help: the solvers' (K, steps, α, β,
-tolerance, seed) and the run's (hold-out share, patience, recommendations per user, the rating from which a
+confidence, tolerance, seed) and the run's (hold-out share, patience, recommendations per user, the rating from which a
 held-out item is relevant).
 
 The window, the command line and sessions build their controls, flags and checks from these.
@@ -133,6 +133,11 @@ ALPHA = ParamSpec("alpha", "Learning rate (α)", float, 0.0002, 0.0, 10.0,
 BETA = ParamSpec("beta", "Regularization (β)", float, 0.02, 0.0, 100.0,
                  "How strongly large factor values are penalised; more keeps the model simple.",
                  log_scale=True)
+# implicit-als (Hu, Koren & Volinsky 2008): how much more an observed interaction counts than an empty cell
+CONFIDENCE = ParamSpec("confidence", "Confidence weight", float, 1.0, 0.0, 1e6,
+                       "How much more a cell with interactions counts than an empty one: confidence "
+                       "c = 1 + confidence × count (Hu et al.'s α; not a learning rate).",
+                       log_scale=True, min_exclusive=True)
 TOL = ParamSpec("tol", "Tolerance", float, 0.001, 0.0, 1e12,
                 "Stop as soon as the objective falls below this value.", log_scale=True)
 SEED = ParamSpec("seed", "Random seed", int, 0, 0, 2**31 - 1,

@@ -26,6 +26,7 @@ from mfstudio.core.ratings import Observed, Ratings
 from mfstudio.core.solvers import Factors, get_solver
 from mfstudio.core.solvers._sgd_blocks import grid_side
 from mfstudio.io.atomic import atomic_write
+from mfstudio.io.script_implicit import IMPLICIT_ALS
 
 if TYPE_CHECKING:
     from mfstudio.core.training import Training
@@ -187,6 +188,7 @@ def _start(start: Factors, P: np.ndarray, Q: np.ndarray, biased: bool) -> str:
 _PARAM_NOTES = {
     "alpha": "learning rate",
     "beta": "regularization",
+    "confidence": "c = 1 + confidence |r| on an interaction (1 on an empty cell)",
     "tol": "stop once the objective falls below this",
     "seed": "the random seed",
 }
@@ -197,7 +199,7 @@ def _params(solver: str, p: Mapping[str, Any], K: int, steps: int, side: int) ->
     budget = int(p["steps"])
     note = "the steps the run made" + ("" if budget == steps else f" (its budget was {budget:,})")
     lines.append(f"steps = {steps}  # {note}")
-    for name in ("alpha", "beta", "tol"):
+    for name in ("alpha", "beta", "confidence", "tol"):
         if name in p:
             lines.append(f"{name} = {_num(p[name])}  # {_PARAM_NOTES[name]}")
     if "cg_steps" in p:
@@ -616,7 +618,7 @@ def biased_sgd(ratings, P, Q, user_bias, item_bias, mu, steps, alpha, beta, tol,
     return P, Q, user_bias, item_bias
 '''
 
-_CODE = {"sgd": _SGD, "als": _ALS, "nmf": _NMF, "biased-sgd": _BIASED}
+_CODE = {"sgd": _SGD, "als": _ALS, "nmf": _NMF, "biased-sgd": _BIASED, "implicit-als": IMPLICIT_ALS}
 
 _SHOW = '''
 def show(title, X, labels):
@@ -669,4 +671,4 @@ if __name__ == "__main__":
 '''
 
 _MAIN = {"sgd": _MAIN_SGD, "als": _main_alternating("als", ", cg_steps"), "nmf": _main_alternating("nmf"),
-         "biased-sgd": _MAIN_BIASED}
+         "biased-sgd": _MAIN_BIASED, "implicit-als": _main_alternating("implicit_als", ", confidence, cg_steps")}

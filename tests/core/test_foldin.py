@@ -20,7 +20,8 @@ from mfstudio.core.foldin import (
 )
 from mfstudio.core.solvers import SOLVERS
 
-SOLVER_STEPS = {"sgd": 40_000, "als": 100, "biased-sgd": 30_000, "nmf": 1000}  # each close to its minimum
+# each close to its minimum
+SOLVER_STEPS = {"sgd": 40_000, "als": 100, "biased-sgd": 30_000, "nmf": 1000, "implicit-als": 100}
 RATED = [(0, 5.0), (2, 1.0), (4, 4.5), (7, 2.0), (11, 3.0)]  # a new person's (item, rating) pairs
 
 
@@ -61,6 +62,12 @@ def _closed_form(t: Training, items: np.ndarray, r: np.ndarray, beta: float) -> 
         y = r - f.global_mean - f.item_bias[items]
         z = np.linalg.solve(X.T @ X + beta * n * np.eye(K + 1), X.T @ y)
         return z[1:], float(z[0])
+    if t.solver_name == "implicit-als":  # every item counts: c = 1 + confidence r on the given ones, 1 elsewhere
+        c = np.ones(f.Q.shape[1])
+        c[items] += float(t.params["confidence"]) * r
+        pref = np.zeros(f.Q.shape[1])
+        pref[items] = 1.0
+        return np.linalg.solve(f.Q @ (c[:, None] * f.Q.T) + beta * np.eye(K), f.Q @ (c * pref)), None
     G, h = Q_I @ Q_I.T + beta / 2 * n * np.eye(K), Q_I @ r
     if t.solver_name == "nmf":
         return _enumerated_nnls(G, h), None
@@ -72,6 +79,13 @@ def _row_objective(t: Training, items: np.ndarray, r: np.ndarray, p: np.ndarray,
     """The solver's own objective (metrics.objective) over the new row's entries, the row appended to the model."""
     f = t.factors
     n = f.P.shape[0]
+    if t.solver_name == "implicit-als":  # the new row's terms of Hu et al.'s F: every item, dense
+        x = p @ f.Q
+        c = np.ones(len(x))
+        c[items] += float(t.params["confidence"]) * r
+        pref = np.zeros(len(x))
+        pref[items] = 1.0
+        return float(np.sum(c * (pref - x) ** 2) + beta * p @ p)
     g = Factors(np.vstack([f.P, p]), f.Q, None if b is None else np.append(f.user_bias, b), f.item_bias,
                 f.global_mean)
     return metrics.objective(Observed(np.full(len(items), n), items, r), g, beta)
@@ -176,6 +190,9 @@ def test_no_rating_falls_back_to_the_mean_and_says_so(trained, solver):
         assert fi.user_bias == 0.0
         np.testing.assert_allclose(fi.scores, f.global_mean + f.item_bias)
         assert "plus each item's bias" in fi.note
+    elif solver == "implicit-als":  # no interaction known: preference 0
+        assert fi.user_bias is None and "preference 0" in fi.note
+        np.testing.assert_array_equal(fi.scores, np.zeros(t.ratings.n_items))
     else:
         assert fi.user_bias is None
         np.testing.assert_array_equal(fi.scores, np.full(t.ratings.n_items, np.mean(t.ratings.observed.vals)))
@@ -267,6 +284,17 @@ def test_fold_in_of_a_user_is_the_als_user_half_step():
     t.step_update()  # the users' half-step
     fi = [fold_in_user(t.ratings, before, t.split.train, "als", t.params, u) for u in range(t.ratings.n_users)]
     np.testing.assert_allclose(np.array([x.p for x in fi]), t.factors.P, rtol=0, atol=1e-9)
+
+
+def test_fold_in_of_a_user_is_the_implicit_als_exact_user_half_step():
+    t = _train("implicit-als", cg_steps=None, confidence=2.0, beta=0.3)
+    before = t.factors.copy()
+    t.step_update()  # the users' half-step: each user's weighted ridge solve over every item
+    fi = [fold_in_user(t.ratings, before, t.split.train, "implicit-als", t.params, u) for u in range(t.ratings.n_users)]
+    np.testing.assert_allclose(np.array([x.p for x in fi]), t.factors.P, rtol=0, atol=1e-9)
+    assert fi[0].scale == (0.0, 1.0) and np.all(fi[0].predicted <= 1.0)
+    counts = fold_in(t.ratings, before, t.split.train, "implicit-als", t.params, [(0, 40.0)])  # a count, not a rating
+    assert not counts.fallback and counts.recommendations(3).item[0] != 0
 
 
 def test_fold_in_of_a_user_without_training_ratings_is_the_fallback():

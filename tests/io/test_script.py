@@ -19,7 +19,7 @@ from mfstudio.io.errors import FileFormatError
 from mfstudio.io.script import OUTPUT_NAME, reproduce_script, script_for, write_script
 
 TOL = 1e-9
-STEPS = {"sgd": 300, "biased-sgd": 30, "als": 20, "nmf": 100}
+STEPS = {"sgd": 300, "biased-sgd": 30, "als": 20, "nmf": 100, "implicit-als": 20}
 
 
 def run_script(text: str, folder: Path) -> dict[str, np.ndarray]:
@@ -61,6 +61,15 @@ def test_the_script_gives_mf_studios_factors(tmp_path, solver, example, holdout)
     t = trained(load_example(example), solver, params, holdout=holdout)
     assert t.step == STEPS[solver]
     assert worst_difference(t, run_script(script_for(t), tmp_path)) <= TOL
+
+
+@pytest.mark.parametrize("cg_steps", [1, 3, None])
+def test_the_script_replays_implicit_als_with_its_confidence(tmp_path, cg_steps):
+    t = trained(load_example("movie-night"), "implicit-als",
+                {"steps": 12, "K": 4, "seed": 2, "cg_steps": cg_steps, "confidence": 3.0, "beta": 0.5}, holdout=0.25)
+    text = script_for(t)
+    assert "confidence = 3.0  # c = 1 + confidence |r|" in text and "def implicit_als(" in text
+    assert worst_difference(t, run_script(text, tmp_path)) <= TOL
 
 
 @pytest.mark.parametrize("cg_steps", [1, 3, None])

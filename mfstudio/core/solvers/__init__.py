@@ -1,4 +1,4 @@
-"""The solvers, by name: ``sgd`` (the notebook's), ``als``, ``biased-sgd`` and ``nmf``."""
+"""The solvers, by name: ``sgd`` (the notebook's), ``als``, ``biased-sgd``, ``nmf`` and ``implicit-als``."""
 
 from __future__ import annotations
 
@@ -7,11 +7,12 @@ from mfstudio.core.params import ParamSpec  # public here too, as it always was
 from mfstudio.core.solvers.als import ALSSolver
 from mfstudio.core.solvers.base import Factors, Solver
 from mfstudio.core.solvers.biased_sgd import BiasedSGDSolver
+from mfstudio.core.solvers.implicit_als import ImplicitALSSolver
 from mfstudio.core.solvers.nmf import NMFSolver
 from mfstudio.core.solvers.sgd import SGDSolver
 
 SOLVERS: dict[str, type[Solver]] = {
-    s.name: s for s in (SGDSolver, ALSSolver, BiasedSGDSolver, NMFSolver)
+    s.name: s for s in (SGDSolver, ALSSolver, BiasedSGDSolver, NMFSolver, ImplicitALSSolver)
 }
 
 

@@ -14,9 +14,9 @@ e_ij = R_ij - R_hat_ij computed once, then for k = 1..K
 
 in the compiled kernels' operation order (biased-sgd's P_i . Q_:j in its four lanes), so that the
 updates of one step, taken one by one, give bit for bit the factors of that step taken at once.
-For ``als`` and ``nmf`` an update is a half-step: every user solved (or multiplied) with the items
-fixed, then every item with the users fixed, by the kernels' own half-step functions (for ``als`` in the run's way: its
-conjugate-gradient steps, or exactly).
+For ``als``, ``implicit-als`` and ``nmf`` an update is a half-step: every user solved (or multiplied) with the
+items fixed, then every item with the users fixed, by the kernels' own half-step functions (for ``als`` and
+``implicit-als`` in the run's way: their conjugate-gradient steps, or exactly).
 
 When the last update of a step is made, the step is scored with the kernels' own scoring
 (objective, training and validation errors; biased-sgd's training errors summed per block as the
@@ -65,10 +65,12 @@ class Update:
     rated: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))  # what that row's ratings are of
     gram: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))  # als: the ridge system's matrix ...
     rhs: np.ndarray = field(default_factory=lambda: np.zeros(0))  # ... and right-hand side (nmf: the numerator)
+    # implicit-als: the example row's confidences c = 1 + confidence |r| of its cells, parallel to ``rated``
+    confidences: np.ndarray = field(default_factory=lambda: np.zeros(0))
     denominator: np.ndarray = field(default_factory=lambda: np.zeros(0))  # nmf
     x_before: np.ndarray = field(default_factory=lambda: np.zeros(0))
     x_after: np.ndarray = field(default_factory=lambda: np.zeros(0))
-    cg_steps: int | None = None  # als: the conjugate-gradient steps that solved the system (None: exactly)
+    cg_steps: int | None = None  # als, implicit-als: the CG steps that solved the system (None: exactly)
 
     @property
     def is_rating(self) -> bool:
@@ -96,6 +98,8 @@ class Stepper:
 
     def objective(self) -> float:
         s = self.solver
+        if s.implicit:
+            return s.objective()
         return metrics.objective(s.train_set, s.factors, float(s.p["beta"]))
 
     def next(self, focus: int | None = None) -> Update:
@@ -106,7 +110,7 @@ class Stepper:
             u = self._sgd(before)
         elif name == "biased-sgd":
             u = self._biased(before)
-        elif name in ("als", "nmf"):
+        elif name in ("als", "nmf", "implicit-als"):
             u = self._half(before, focus)
         else:
             raise ValueError(f"The {name} solver cannot be taken one update at a time.")
@@ -179,9 +183,15 @@ class Stepper:
         K = X.shape[1]
         rated = other[indptr[row]:indptr[row + 1]].copy() if row >= 0 else np.zeros(0, np.int64)
         r = vals[indptr[row]:indptr[row + 1]] if row >= 0 else np.zeros(0)
-        gram, rhs, den = np.zeros((0, 0)), np.zeros(0), np.zeros(0)
+        gram, rhs, den, conf = np.zeros((0, 0)), np.zeros(0), np.zeros(0), np.zeros(0)
         cg_steps = None
-        if s.name == "als":
+        if s.name == "implicit-als":
+            if row >= 0:  # every item's term through Y^T Y, the row's cells' corrections (shown; the kernel solves)
+                gram, rhs = s.row_system(side, row)
+                conf = 1.0 + s.half_system(side)[3][0][indptr[row]:indptr[row + 1]]
+            cg_steps = s.cg_steps or None
+            s.solve_half(side)
+        elif s.name == "als":
             if row >= 0:  # the system the kernel solves for this row (shown; the kernel solves its own)
                 Yi = Y[rated]
                 gram = Yi.T @ Yi + half_beta * len(rated) * np.eye(K)
@@ -197,7 +207,7 @@ class Stepper:
         x1 = X[row].copy() if row >= 0 else np.zeros(0)
         return Update(s.name, s.steps_done + 1, self.position, 2, before, self.objective(), beta=float(s.p["beta"]),
                       side=side, row=row, rated=rated, gram=gram, rhs=rhs, denominator=den, x_before=x0, x_after=x1,
-                      cg_steps=cg_steps)
+                      cg_steps=cg_steps, confidences=conf)
 
     def rewind(self, position: int) -> None:
         """Back to ``position`` updates into the step (the factors were put back to what they were then)."""
@@ -235,7 +245,7 @@ class Stepper:
         from mfstudio.core.solvers import _kernels
 
         s = self.solver
-        if s.name == "als":
+        if s.name in ("als", "implicit-als"):
             return s.score(out)
         t, v, f = s.train_set, s.val_or_empty(), s.factors
         P, Qt = f.P, f.Q.T

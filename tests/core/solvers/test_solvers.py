@@ -10,7 +10,7 @@ from mfstudio.core.solvers import SOLVERS, Factors, get_solver
 from mfstudio.core.training import StopReason, Training
 
 ALL = list(SOLVERS)
-FEW_STEPS = {"sgd": 3000, "als": 30, "biased-sgd": 300, "nmf": 300}
+FEW_STEPS = {"sgd": 3000, "als": 30, "biased-sgd": 300, "nmf": 300, "implicit-als": 30}
 
 
 @pytest.mark.parametrize("name", ALL)
@@ -23,7 +23,7 @@ def test_objective_goes_down(name, example):
     assert snap.reason is StopReason.BUDGET
     assert h[-1, 1] < t.initial_objective
     assert h[-1, 1] < h[0, 1] or name == "als"  # als solves exactly; its first step is already low
-    assert snap.train_rmse < 0.6
+    assert snap.train_rmse < 0.6  # implicit-als: of the preferences, 1 on every rated cell
 
 
 @pytest.mark.parametrize("name", ALL)
@@ -34,13 +34,14 @@ def test_recovers_an_exact_low_rank_matrix(name):
     R = P @ Q
     ratings = Ratings.from_dense(R)
     params = {"K": 2, "beta": 0.0, "tol": 0.0,
-              "steps": {"sgd": 20000, "als": 300, "biased-sgd": 3000, "nmf": 3000}[name]}
+              "steps": {"sgd": 20000, "als": 300, "biased-sgd": 3000, "nmf": 3000, "implicit-als": 300}[name]}
     if name == "sgd":
         params["alpha"] = 0.01
     if name == "biased-sgd":
         params["alpha"] = 0.02
     snap = Training(ratings, name, params).run_to_end()
-    np.testing.assert_allclose(snap.factors.predict(), R, atol=0.05)
+    # implicit-als models preferences: every cell of this full matrix is an interaction, preference 1
+    np.testing.assert_allclose(snap.factors.predict(), (R > 0) * 1.0 if SOLVERS[name].implicit else R, atol=0.05)
 
 
 @pytest.mark.parametrize("name", ALL)
@@ -203,7 +204,7 @@ def test_solvers_that_share_an_objective_name_compute_the_same_objective():
 
     R = load_example("example-1")
     names = {cls.objective_name for cls in SOLVERS.values()}
-    assert names == {"the notebook's e", "e with biases"}
+    assert names == {"the notebook's e", "e with biases", "Hu et al.'s weighted objective"}
     same = [n for n, cls in SOLVERS.items() if cls.objective_name == "the notebook's e"]
     assert sorted(same) == ["als", "nmf", "sgd"]
     # the objective each reports after a step is the notebook's e of its factors
@@ -211,3 +212,8 @@ def test_solvers_that_share_an_objective_name_compute_the_same_objective():
         t = Training(R, name, {"steps": 1})
         snap = t.run_to_end()
         assert snap.objective == pytest.approx(metrics.objective(t.split.train, snap.factors, 0.02), rel=1e-9)
+    from mfstudio.core.solvers.implicit_als import objective_value
+
+    t = Training(R, "implicit-als", {"steps": 1})  # every cell counts: its own objective, not e
+    snap = t.run_to_end()
+    assert snap.objective == pytest.approx(objective_value(t.split.train, snap.factors, 0.02, 1.0), rel=1e-9)
