@@ -19,7 +19,7 @@ from mfstudio.io.npz import ratings_from_npz
 from mfstudio.io.session_file import session_from_document
 from mfstudio.io.session_json import document_from_bytes
 from mfstudio.io.session_write import FORMAT_NAME
-from mfstudio.io.tables import EVENT_WIDTH, guess_layout, read_events, read_matrix, read_triples
+from mfstudio.io.tables import COUNTS_CORNER, EVENT_WIDTH, guess_layout, read_events, read_matrix, read_triples
 from mfstudio.io.text import (
     SNIFF_LINES,
     Table,
@@ -179,7 +179,8 @@ def _read_document(data: bytes, p: Path) -> LoadResult:
 
 def _read_table(text: str, lines: list[str], d: str, kind: str, name: str, notices: list[str], *,
                 keep_zeros: bool, scale: tuple[float, float] | None, implicit: bool = False) -> LoadResult:
-    if implicit and kind in ("text", "triples") and _width(lines, d) == EVENT_WIDTH:
+    exported = bool(lines) and split_line(lines[0], d)[0].strip().lower() == COUNTS_CORNER  # a matrix of counts
+    if implicit and kind in ("text", "triples") and _width(lines, d) == EVENT_WIDTH and not exported:
         kind = "events"  # two columns of implicit data: user, item, one line per event
     if kind == "events":
         ratings, more = read_events(split_table(text, d, lines), name=name, scale=scale)

@@ -28,6 +28,7 @@ ITEM_WORDS = {"item", "itemid", "items", "iid", "i", "movie", "movieid", "film",
 RATING_WORDS = {"rating", "ratings", "score", "stars", "value", "grade", "r", "vote", "preference",
                 "bookrating", "rate"}
 TIME_WORDS = {"timestamp", "time", "date", "datetime", "ts", "t", "when"}
+COUNTS_CORNER = "user (counts)"  # the corner cell of a matrix of counts of events (export_ratings of implicit data)
 
 
 def _word(cell: str) -> str:
@@ -134,7 +135,7 @@ def guess_layout(table: Table) -> tuple[str, list[str]]:
 # -- matrix -------------------------------------------------------------------------------
 def _is_corner(cell: str) -> bool:
     w = cell.strip().lower()
-    return _word(w) in CORNER_WORDS or "/" in w or "\\" in w
+    return _word(w) in CORNER_WORDS or "/" in w or "\\" in w or w == COUNTS_CORNER
 
 
 def read_matrix(table: Table, *, keep_zeros: bool = False, scale: tuple[float, float] | None = None,
@@ -185,6 +186,11 @@ def read_matrix(table: Table, *, keep_zeros: bool = False, scale: tuple[float, f
         item_names = h[1:] if has_labels else h
     else:
         item_names = None
+    notices: list[str] = []
+    if header is not None and header[0].strip().lower() == COUNTS_CORNER and not implicit:
+        implicit = True  # written by MF Studio from implicit data: it reads back as it was
+        notices.append(f"{name} holds counts of events (its corner cell says {COUNTS_CORNER!r}), so it was read as "
+                       "implicit data.")
     start = 1 if has_labels else 0
     n_users, n_items = len(body), width - start
     if n_items < 1:
@@ -209,8 +215,9 @@ def read_matrix(table: Table, *, keep_zeros: bool = False, scale: tuple[float, f
     vals = parse_numbers(filled, dc, where, "a count" if implicit else "a rating")
     r_idx, c_idx = np.divmod(idx, n_items)
     if implicit:
-        return interactions(r_idx, c_idx, vals, (n_users, n_items), users, items, name=name,
-                            where=lambda k: where(k).rstrip(","), scale=scale)
+        ratings, more = interactions(r_idx, c_idx, vals, (n_users, n_items), users, items, name=name,
+                                     where=lambda k: where(k).rstrip(","), scale=scale)
+        return ratings, notices + more
     if not keep_zeros:
         nz = vals != 0
         r_idx, c_idx, vals = r_idx[nz], c_idx[nz], vals[nz]
@@ -220,7 +227,6 @@ def read_matrix(table: Table, *, keep_zeros: bool = False, scale: tuple[float, f
             f"{name} holds no ratings: every cell is blank{' or 0' if not keep_zeros else ''}{hint}; "
             "enter some ratings."
         )
-    notices: list[str] = []
     sc, scale_notes = choose_scale(vals, scale)
     notices += scale_notes
     for what, labels in (("user", users), ("item", items)):
