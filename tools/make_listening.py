@@ -1,6 +1,7 @@
 """Generate resources/examples/listening.json once: a listening log with a planted taste structure.
 
-Run: python tools/make_listening.py  (fixed seed: the output is the same every time)
+Run: python tools/make_listening.py [OUT.json]  (fixed seed: the output is the same every time; OUT.json
+instead of the shipped file, for checking it)
 
 50 listeners x 40 artists (8 in each of 5 genres; the names are invented). Each listener belongs to
 one of four taste groups, and each group loves two genres. A listener comes across some artists
@@ -11,6 +12,7 @@ so the file carries "implicit": true and opens as Ratings(implicit=True).
 """
 
 import json
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -71,7 +73,8 @@ def main() -> None:
         "item_genres": [[GENRES[g]] for g in item_genre],
         "R": R,
     }
-    out = Path(__file__).resolve().parent.parent / "resources" / "examples" / "listening.json"
+    shipped = Path(__file__).resolve().parent.parent / "resources" / "examples" / "listening.json"
+    out = Path(sys.argv[1]) if len(sys.argv) > 1 else shipped
     out.write_text(json.dumps(doc, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
     print(f"wrote {out}: {np.count_nonzero(counts)} listener-artist pairs, {int(counts.sum())} plays, "
           f"{np.count_nonzero(counts) / counts.size:.0%} of the cells played, largest count {int(counts.max())}")

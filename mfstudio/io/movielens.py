@@ -398,7 +398,7 @@ def _read(src: _Source, p: Path, lone: Layout | None, scale: tuple[float, float]
         genres = [titles.genres.get(i, ()) for i in ids]
     else:
         items, missing, genres = [str(i) for i in ids], 0, None
-    if scale is None and lay.key == "csv" and vals.size and vals.min() >= 0.5 and vals.max() <= 5.0:
+    if scale is None and not implicit and lay.key == "csv" and vals.size and vals.min() >= 0.5 and vals.max() <= 5.0:
         scale = (0.5, 5.0)  # the current layout's half stars, even in a subset that happens to lack a 0.5
     user_labels = [str(u) for u in user_ids.tolist()]
     if implicit:
