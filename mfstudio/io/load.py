@@ -158,8 +158,10 @@ def _load(p: Path, *, keep_zeros: bool, fmt: str | None, scale: tuple[float, flo
     except FileFormatError:
         if fmt is None and looks_like_prose(lines, d):
             # the cell-by-cell complaint ("line 10 has 2 cells") would be beside the point
+            events = "; if each line is one event (user, item), open it as counts/events, not ratings (--implicit)" \
+                if not implicit and _width(lines, d) == EVENT_WIDTH else ""
             raise FileFormatError(
-                f"{name} does not look like ratings: most of its lines are words, not numbers; {ACCEPTED}."
+                f"{name} does not look like ratings: most of its lines are words, not numbers; {ACCEPTED}{events}."
             ) from None
         raise
 
