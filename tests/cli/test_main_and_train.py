@@ -624,7 +624,7 @@ def test_train_implicit_reads_events_and_writes_run_json_with_implicit_true(tmp_
     s = mio.load(out / "session.mfstudio").session
     assert s.ratings.implicit and s.solver == "als"
     code, _, err = run(["train", str(p), "--solver", "als", "--steps", "5", "--out", str(tmp_path / "r")], capsys)
-    assert code == 2 and "open it as counts/events, not ratings (--implicit)" in err  # without the switch: no ratings, said so
+    assert code == 2 and "open it as counts/events, not ratings (--implicit)" in err  # no switch: said so
 
 
 def test_the_implicit_flag_is_in_the_help_of_every_command_that_reads_data(capsys):
