@@ -20,7 +20,12 @@ from mfstudio.core.params import RUN_PARAMS, ParamSpec
 from mfstudio.core.solvers import SOLVERS, Factors
 
 EXIT_OK, EXIT_USAGE, EXIT_INTERRUPTED = 0, 2, 130
-FORMAT_CHOICES = ("auto", "matrix", "triples", "npz", "session", "movielens")
+FORMAT_CHOICES = ("auto", "matrix", "triples", "events", "npz", "session", "movielens")
+DEFAULT_SOLVER = "sgd"  # when neither --solver nor the session names one
+IMPLICIT_SOLVER = "implicit-als"  # the default for implicit data (counts of events)
+IMPLICIT_HELP = ("These are counts/events, not ratings: each line of triples is user, item, count (repeats summed, "
+                 "0 = no interaction), a file of two columns is events user, item (one line per play, click or "
+                 f"purchase), and MovieLens counts each rating as one interaction; default solver {IMPLICIT_SOLVER}")
 
 
 class UsageError(MFStudioError):
@@ -88,6 +93,19 @@ LABEL_HOW = ("as its label is written (case and surrounding spaces aside when on
              "position counted from 1 when no {0} label is a whole number (with ids such as MovieLens's, a number "
              "is always an id)")
 
+
+
+def add_data_arguments(p: argparse.ArgumentParser) -> None:
+    """The flags that say what kind of data INPUT holds, on every command that reads data: --implicit."""
+    p.add_argument("--implicit", action="store_true", help=IMPLICIT_HELP)
+
+
+def default_solver(loaded: Any) -> str:
+    """The solver to train without --solver, for a LoadResult: a session's (or lesson's) own, else implicit-als
+    for counts of events and sgd for ratings."""
+    if loaded.fmt == "session":
+        return loaded.session.solver
+    return IMPLICIT_SOLVER if loaded.session.ratings.implicit else DEFAULT_SOLVER
 
 
 # -- checking values ------------------------------------------------------------------------

@@ -18,6 +18,7 @@ from mfstudio.cli.common import (
     EXIT_INTERRUPTED,
     EXIT_OK,
     FORMAT_CHOICES,
+    IMPLICIT_SOLVER,
     RUN_METAVARS,
     ProgressPrinter,
     UsageError,
@@ -29,6 +30,8 @@ from mfstudio.cli.common import (
     _run_param_help,
     _say,
     _whole,
+    add_data_arguments,
+    default_solver,
     flag_name,
     param_specs,
     read_init,
@@ -80,7 +83,8 @@ def add_training_arguments(p: argparse.ArgumentParser) -> None:
                    help="ratings: a matrix or user,item,rating CSV/TSV, an .npz with array R, a .mfstudio session, "
                         "or a MovieLens download (its folder, .zip or ratings file; films are labelled by title)")
     solvers = ", ".join(f"{n} ({c.title.lower()})" for n, c in SOLVERS.items())
-    p.add_argument("--solver", metavar="NAME", help=f"the method: {solvers}; default sgd, or the session's")
+    p.add_argument("--solver", metavar="NAME",
+                   help=f"the method: {solvers}; default sgd ({IMPLICIT_SOLVER} with --implicit), or the session's")
     for name, pairs in param_specs().items():
         spec = pairs[0][1]
         metavar = {"K": "K", "steps": "N", "alpha": "A", "beta": "B", "tol": "T", "seed": "S"}.get(name, name.upper())
@@ -94,6 +98,7 @@ def add_training_arguments(p: argparse.ArgumentParser) -> None:
                    help="in a matrix file, 0 is a rating (by default 0 means not rated, as in the notebook)")
     p.add_argument("--format", choices=FORMAT_CHOICES, default="auto", metavar="FMT",
                    help=f"the input format: {', '.join(FORMAT_CHOICES)}; default auto (detected)")
+    add_data_arguments(p)
 
 
 def train_parser() -> _Parser:
@@ -158,13 +163,13 @@ def setup_training(args: argparse.Namespace, run: dict[str, Any], quiet: bool, *
     holdout: float | None = run.get("holdout")  # None: not given, the session's applies
     patience: int | None = run.get("patience")  # None: not given (the session's applies), or off
     fmt = None if args.format == "auto" else args.format
-    loaded = mio.load(args.input, keep_zeros=args.keep_zeros, fmt=fmt)
+    loaded = mio.load(args.input, keep_zeros=args.keep_zeros, fmt=fmt, implicit=args.implicit)
     loaded_at = time.perf_counter()
     for note in loaded.notices:
         _say(quiet, f"Note: {note}", sys.stderr)
     src = loaded.session
     ratings = src.ratings
-    solver = args.solver or src.solver or "sgd"
+    solver = args.solver or default_solver(loaded)
     base = dict(src.params) if solver == src.solver else {}
     params = solver_params(args, solver, _suited(base, args, solver, ratings.nnz, quiet))
     init = None

@@ -1,4 +1,5 @@
-"""The example data sets shipped in ``resources/``: the notebook's two, and "movie night"."""
+"""The example data sets shipped in ``resources/``: the notebook's two, "movie night" and the listening log
+(play counts: implicit data, tools/make_listening.py)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ EXAMPLES = {
     "example-1": "Example 1 (the notebook's 4 x 4)",
     "example-2": "Example 2 (the notebook's 5 x 4)",
     "movie-night": "Movie night (12 people x 15 films)",
+    "listening": "Listening log (50 listeners x 40 artists, play counts)",
 }
 
 
@@ -30,7 +32,8 @@ def example_path(name: str) -> Path:
 
 
 def load_example(name: str = "example-1") -> Ratings:
-    """Load a bundled example by name (see ``EXAMPLES``)."""
+    """Load a bundled example by name (see ``EXAMPLES``); one whose file says ``"implicit": true`` holds counts
+    of events (its Ratings are implicit)."""
     if name not in EXAMPLES:
         raise KeyError(f"There is no example called {name!r}; choose one of {', '.join(EXAMPLES)}.")
     doc = json.loads(example_path(name).read_text(encoding="utf-8"))
@@ -40,7 +43,8 @@ def load_example(name: str = "example-1") -> Ratings:
         users=doc.get("users"), items=doc.get("items"),
         scale=tuple(doc["scale"]) if "scale" in doc else None,
     )
-    if doc.get("item_genres") is None:
+    if doc.get("item_genres") is None and not doc.get("implicit", False):
         return r
     o = r.observed
-    return Ratings(o.rows, o.cols, o.vals, r.shape, r.users, r.items, r.scale, doc["item_genres"])
+    return Ratings(o.rows, o.cols, o.vals, r.shape, r.users, r.items, r.scale, doc.get("item_genres"),
+                   implicit=bool(doc.get("implicit", False)))

@@ -16,6 +16,7 @@ LESSONS = {
     "more-factors": "More factors is not always better",
     "biases": "Why biases matter",
     "newcomer": "A newcomer with one rating",
+    "ratings-vs-clicks": "Ratings vs. clicks",
 }
 
 

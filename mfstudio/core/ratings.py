@@ -74,6 +74,33 @@ def infer_scale(values: np.ndarray) -> tuple[float, float]:
     return (float(math.floor(lo)), float(math.ceil(hi)))
 
 
+def count_scale(counts: np.ndarray) -> tuple[float, float]:
+    """The scale of counts of events (implicit data): 0 (no interaction) up to the largest count."""
+    top = float(np.max(counts)) if np.size(counts) else 0.0
+    return (0.0, top if math.isfinite(top) and top > 0 else 1.0)
+
+
+def sum_cells(rows: np.ndarray, cols: np.ndarray, counts: np.ndarray,
+              n_items: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+    """The rule for counts of events (implicit data): every repeated (row, col) cell summed into one.
+
+    Gives rows, columns and summed counts in cell order (row-major), and how many repeats were
+    folded in (entries beyond one per cell). Ratings keep their own rule instead: the last one wins."""
+    r = np.asarray(rows, dtype=np.int64)
+    c = np.asarray(cols, dtype=np.int64)
+    v = np.asarray(counts, dtype=np.float64)
+    n = max(int(n_items), 1)
+    cells, where = np.unique(r * n + c, return_inverse=True)
+    sums = np.bincount(where.ravel(), weights=v, minlength=cells.size) if cells.size else np.zeros(0)
+    return cells // n, cells % n, sums, int(r.size - cells.size)
+
+
+def first_bad_count(counts: np.ndarray) -> int | None:
+    """The position of the first count of events that is not a finite number of at least 0, or None."""
+    bad = ~(np.isfinite(counts) & (counts >= 0))
+    return int(np.argmax(bad)) if bad.any() else None
+
+
 @dataclass(frozen=True)
 class Observed:
     """A set of observed entries: parallel arrays of row, column and value."""
@@ -175,12 +202,17 @@ class Ratings:
         ratings: Sequence[float] | np.ndarray,
         *,
         scale: tuple[float, float] | None = None,
+        implicit: bool = False,
     ) -> tuple[Ratings, int]:
         """Ratings from (user, item, rating) triples with any labels.
 
         Labels come in natural order (see :func:`factorize_labels`): numeric ids
         sorted as numbers, other labels in order of first appearance. When a cell is
         rated more than once the last rating wins; the number of such duplicates is returned.
+
+        With ``implicit`` the third column holds counts of events (plays, clicks): a cell listed
+        more than once gets the sum of its counts (:func:`sum_cells`), a cell whose count is 0 is no
+        interaction and is left out, and the scale is 0 to the largest count unless ``scale`` is given.
         """
         u = [str(x) for x in users]
         i = [str(x) for x in items]
@@ -193,6 +225,15 @@ class Ratings:
         ulab, uidx = factorize_labels(u)
         ilab, iidx = factorize_labels(i)
         n_items = max(len(ilab), 1)
+        if implicit:
+            bad = first_bad_count(v)
+            if bad is not None:
+                raise DataError(f"Count {bad + 1} is {v[bad]:g}; a count of events must be a number of at least 0.")
+            rows, cols, sums, repeats = sum_cells(uidx, iidx, v, n_items)
+            keep = sums != 0
+            sc = scale if scale is not None else count_scale(sums[keep])
+            return cls(rows[keep], cols[keep], sums[keep], (len(ulab), len(ilab)), ulab, ilab, sc,
+                       implicit=True), repeats
         key = uidx * n_items + iidx
         # last one wins: take the last occurrence of each key
         rev = key[::-1]
@@ -200,6 +241,12 @@ class Ratings:
         keep = len(key) - 1 - first_in_rev
         dups = len(key) - len(keep)
         return cls(uidx[keep], iidx[keep], v[keep], (len(ulab), len(ilab)), ulab, ilab, scale), int(dups)
+
+    @classmethod
+    def from_events(cls, users: Sequence[object], items: Sequence[object]) -> tuple[Ratings, int]:
+        """Implicit data from events, one (user, item) pair per play, click or purchase: each cell
+        holds how often its pair occurs. Also gives the number of repeats summed in."""
+        return cls.from_triples(users, items, np.ones(len(users)), implicit=True)
 
     # -- views --------------------------------------------------------------------
     @property

@@ -45,6 +45,7 @@ from mfstudio.io.errors import FileFormatError, describe_os_error
 from mfstudio.io.files import open_input
 from mfstudio.io.npz import npz_bytes
 from mfstudio.io.session_write import session_to_bytes
+from mfstudio.io.tables import COUNTS_CORNER
 
 RESULT_FILES = ("P.csv", "Q.csv", "R_hat.csv", "history.csv", "recommendations.csv", "run.json", "results.npz")
 BIAS_FILES = ("user_bias.csv", "item_bias.csv")  # written too when the model has biases
@@ -287,6 +288,7 @@ def run_json(session: Session, timings: Mapping[str, float] | None = None, recs:
             "users": r.n_users, "items": r.n_items, "ratings": r.nnz,
             "held_out": int(session.held_out_flags().sum()) if len(session.held_out_cells) else 0,
             "scale": list(r.scale),
+            "implicit": r.implicit,  # true: the values are counts of events (plays, clicks), not ratings
         },
         "final": {
             "step": int(res.steps_done),
@@ -350,6 +352,8 @@ def results_npz(session: Session, recs: Recommendations, dense: bool | None = No
     }
     if f.user_bias is not None:
         arrays.update(user_bias=f.user_bias, item_bias=f.item_bias, global_mean=np.array(f.global_mean))
+    if r.implicit:  # counts of events: ratings_from_npz reads them back as implicit data
+        arrays["implicit"] = np.array(True)
     return npz_bytes(arrays)
 
 
@@ -630,5 +634,7 @@ def export_runs(path: str | os.PathLike[str], records: Sequence[RunRecord], name
 
 
 def export_ratings(path: str | os.PathLike[str], ratings: Ratings) -> None:
-    """Write the ratings as a labelled matrix CSV (blank = not rated), which ``load`` reads back."""
-    atomic_write(path, _matrix_csv("user", ratings.items, ratings.users, ratings.to_dense()))
+    """Write the ratings as a labelled matrix CSV (blank = not rated), which ``load`` reads back; implicit data
+    says so in its corner cell (tables.COUNTS_CORNER), so it reads back as implicit data."""
+    corner = COUNTS_CORNER if ratings.implicit else "user"
+    atomic_write(path, _matrix_csv(corner, ratings.items, ratings.users, ratings.to_dense()))

@@ -26,6 +26,7 @@ import numpy as np
 
 from mfstudio.core.ratings import Ratings
 from mfstudio.io.files import MAX_FILE_BYTES, open_input
+from mfstudio.io.interactions import interactions
 from mfstudio.io.movielens_parse import BLOCK_BYTES, _fast_block, factorize_ids, last_of_each_cell
 from mfstudio.io.text import SNIFF_LINES, looks_numeric, sniff_delimiter, split_line, split_table, text_lines
 
@@ -34,10 +35,12 @@ HEAD_BYTES = 1 << 16  # the head the layout, delimiter and header are judged fro
 DELIMITERS = ("\t", ",", ";", "::")  # the delimiters the column-wise parser splits at
 
 
-def read_plain_triples(path: Path, fmt: str | None,
-                       scale: tuple[float, float] | None) -> tuple[Ratings, list[str]] | None:
+def read_plain_triples(path: Path, fmt: str | None, scale: tuple[float, float] | None,
+                       implicit: bool = False) -> tuple[Ratings, list[str]] | None:
     """Ratings and notices of a large plain triples file, as tables.read_triples gives them; None when the
-    file is small, not plain triples, or not plain all through (the caller then reads it the general way)."""
+    file is small, not plain triples, or not plain all through (the caller then reads it the general way).
+    With ``implicit`` the third column is a count (io.interactions: repeats summed, zeros left out); a plain
+    file has no sign, so no negative count, which the general reader would name."""
     from mfstudio.io.tables import choose_scale, guess_layout, is_triple_header
 
     if fmt not in (None, "triples"):
@@ -58,13 +61,16 @@ def read_plain_triples(path: Path, fmt: str | None,
     user_ids, uidx = factorize_ids(users)
     item_ids, iidx = factorize_ids(items)
     del users, items
+    user_labels, item_labels = [str(u) for u in user_ids.tolist()], [str(i) for i in item_ids.tolist()]
+    if implicit:
+        return interactions(uidx, iidx, vals, (len(user_ids), len(item_ids)), user_labels, item_labels,
+                            name=path.name, where=lambda k: f"Line {k + 1} of the ratings", scale=scale)
     keep = last_of_each_cell(uidx, iidx, len(item_ids))  # the last rating of each cell wins
     dups = int(uidx.size - keep.size)
     notices = [f"{dups:,} duplicate rating(s): the last one of each was kept."] if dups else []
     vals = vals[keep]
     sc, scale_notes = choose_scale(vals, scale)
-    ratings = Ratings(uidx[keep], iidx[keep], vals, (len(user_ids), len(item_ids)),
-                      [str(u) for u in user_ids.tolist()], [str(i) for i in item_ids.tolist()], sc)
+    ratings = Ratings(uidx[keep], iidx[keep], vals, (len(user_ids), len(item_ids)), user_labels, item_labels, sc)
     return ratings, notices + scale_notes
 
 

@@ -13,12 +13,13 @@ from mfstudio.io import movielens
 from mfstudio.io.errors import FileFormatError
 from mfstudio.io.fast_triples import read_plain_triples
 from mfstudio.io.files import read_bytes
+from mfstudio.io.interactions import as_interactions
 from mfstudio.io.lesson_file import LESSON_SUFFIX, is_lesson_document, lesson_from_document
 from mfstudio.io.npz import ratings_from_npz
 from mfstudio.io.session_file import session_from_document
 from mfstudio.io.session_json import document_from_bytes
 from mfstudio.io.session_write import FORMAT_NAME
-from mfstudio.io.tables import guess_layout, read_matrix, read_triples
+from mfstudio.io.tables import COUNTS_CORNER, EVENT_WIDTH, guess_layout, read_events, read_matrix, read_triples
 from mfstudio.io.text import (
     SNIFF_LINES,
     Table,
@@ -31,7 +32,7 @@ from mfstudio.io.text import (
     text_lines,
 )
 
-FORMATS = ("matrix", "triples", "npz", "session", "movielens")
+FORMATS = ("matrix", "triples", "events", "npz", "session", "movielens")  # events: implicit data, user,item lines
 SESSION_SUFFIXES = (".mfstudio", ".json", LESSON_SUFFIX)  # read as a session document (a lesson holds one)
 ACCEPTED = ("MF Studio reads a matrix or user,item,rating CSV/TSV, an .npz, a .mfstudio session, "
             "or a MovieLens folder or .zip")
@@ -78,19 +79,29 @@ def looks_like_prose(lines: list[str], delimiter: str) -> bool:
 
 
 def load(path: str | os.PathLike[str], *, keep_zeros: bool = False, fmt: str | None = None,
-         scale: tuple[float, float] | None = None) -> LoadResult:
+         scale: tuple[float, float] | None = None, implicit: bool = False) -> LoadResult:
     """Read a rating file, a session or lesson file, or a MovieLens download (folder, .zip or its ratings file).
 
-    ``fmt`` is None (detect), "matrix", "triples", "npz", "session" or "movielens". In a matrix
+    ``fmt`` is None (detect), "matrix", "triples", "events", "npz", "session" or "movielens". In a matrix
     (CSV/TSV or .npz) a blank cell is not rated, and so is 0 unless ``keep_zeros``;
     in triples every listed rating counts, 0 included. ``scale`` sets the rating
     scale instead of guessing it. Raises FileFormatError with a sentence to show.
+
+    ``implicit``: the data are counts of events (plays, clicks, purchases), not ratings (io.interactions):
+    triples are user, item, count; a file of two columns (or ``fmt`` "events", which implies it) is events
+    user, item; a matrix holds counts; MovieLens counts each rating as one interaction; a session or .npz
+    of ratings has its values read as counts. The Ratings returned then have ``implicit`` True. A session
+    of implicit data, or a matrix CSV exported from one, is implicit without the switch.
     """
     p = Path(path)
     if fmt is not None and fmt not in FORMATS:
         raise FileFormatError(f"There is no file format called {fmt!r}; choose one of {', '.join(FORMATS)}.")
     try:
-        return _load(p, keep_zeros=keep_zeros, fmt=fmt, scale=scale)
+        loaded = _load(p, keep_zeros=keep_zeros, fmt=fmt, scale=scale, implicit=implicit or fmt == "events")
+        if (implicit or fmt == "events") and not loaded.session.ratings.implicit:  # a session or .npz of ratings
+            loaded.session.ratings, more = as_interactions(loaded.session.ratings, p.name)
+            loaded.notices += more
+        return loaded
     except MFStudioError as exc:
         # the sentence names the file, so a dialog or a log line says which one is meant
         raise FileFormatError(_naming(str(exc), p)) from exc
@@ -105,10 +116,11 @@ def _naming(text: str, p: Path) -> str:
     return f"{p.name}: {text}"
 
 
-def _load(p: Path, *, keep_zeros: bool, fmt: str | None, scale: tuple[float, float] | None) -> LoadResult:
+def _load(p: Path, *, keep_zeros: bool, fmt: str | None, scale: tuple[float, float] | None,
+          implicit: bool) -> LoadResult:
     name = p.name
     if fmt == "movielens" or fmt is None and movielens.recognise(p):
-        ratings, notices = movielens.read_movielens(p, scale=scale)
+        ratings, notices = movielens.read_movielens(p, scale=scale, implicit=implicit)
         return LoadResult(Session(ratings=ratings), notices, "movielens")
     ratings_file = movielens.COMPANIONS.get(name.lower())
     if fmt is None and ratings_file and (p.parent / ratings_file).is_file():
@@ -124,7 +136,8 @@ def _load(p: Path, *, keep_zeros: bool, fmt: str | None, scale: tuple[float, flo
         ratings, notices = ratings_from_npz(p, keep_zeros=keep_zeros, scale=scale)
         return LoadResult(Session(ratings=ratings), notices, "npz")
     if fmt in (None, "triples") and p.suffix.lower() not in SESSION_SUFFIXES:
-        fast = read_plain_triples(p, fmt, scale)  # a large plain triples file, column-wise; None: read it here
+        # a large plain triples file, column-wise; None: read it here
+        fast = read_plain_triples(p, fmt, scale, implicit)
         if fast is not None:
             return LoadResult(Session(ratings=fast[0]), fast[1], "triples")
     data = read_bytes(p)
@@ -140,12 +153,15 @@ def _load(p: Path, *, keep_zeros: bool, fmt: str | None, scale: tuple[float, flo
     lines = text_lines(text)
     d = sniff_delimiter(lines)
     try:
-        return _read_table(text, lines, d, kind, name, notices, keep_zeros=keep_zeros, scale=scale)
+        return _read_table(text, lines, d, kind, name, notices, keep_zeros=keep_zeros, scale=scale,
+                           implicit=implicit)
     except FileFormatError:
         if fmt is None and looks_like_prose(lines, d):
             # the cell-by-cell complaint ("line 10 has 2 cells") would be beside the point
+            events = "; if each line is one event (user, item), open it as counts/events, not ratings (--implicit)" \
+                if not implicit and _width(lines, d) == EVENT_WIDTH else ""
             raise FileFormatError(
-                f"{name} does not look like ratings: most of its lines are words, not numbers; {ACCEPTED}."
+                f"{name} does not look like ratings: most of its lines are words, not numbers; {ACCEPTED}{events}."
             ) from None
         raise
 
@@ -164,16 +180,41 @@ def _read_document(data: bytes, p: Path) -> LoadResult:
 
 
 def _read_table(text: str, lines: list[str], d: str, kind: str, name: str, notices: list[str], *,
-                keep_zeros: bool, scale: tuple[float, float] | None) -> LoadResult:
+                keep_zeros: bool, scale: tuple[float, float] | None, implicit: bool = False) -> LoadResult:
+    exported = bool(lines) and split_line(lines[0], d)[0].strip().lower() == COUNTS_CORNER  # a matrix of counts
+    if implicit and kind in ("text", "triples") and _width(lines, d) == EVENT_WIDTH and not exported:
+        kind = "events"  # two columns of implicit data: user, item, one line per event
+    if kind == "events":
+        ratings, more = read_events(split_table(text, d, lines), name=name, scale=scale)
+        return LoadResult(Session(ratings=ratings), notices + more, kind)
     if kind == "text":
         head = lines[:2 * SNIFF_LINES]
-        kind, guess_notes = guess_layout(split_table("\n".join(head), d, head))
+        head_table = split_table("\n".join(head), d, head)
+        kind, guess_notes = guess_layout(head_table)
+        if implicit and kind == "matrix" and _bad_count_line(head_table):
+            kind, guess_notes = "triples", []  # so the triples reader names the line that holds no count
         notices += guess_notes
     if kind == "triples":
         cols = fast_columns(lines, d)
         table = Table([], [], d, columns=cols) if cols is not None else split_table(text, d, lines)
-        ratings, more = read_triples(table, scale=scale, keep_zeros=True, name=name)
+        ratings, more = read_triples(table, scale=scale, keep_zeros=True, name=name, implicit=implicit)
     else:
         table = split_table(text, d, lines)
-        ratings, more = read_matrix(table, keep_zeros=keep_zeros, scale=scale, name=name)
+        ratings, more = read_matrix(table, keep_zeros=keep_zeros, scale=scale, name=name, implicit=implicit)
     return LoadResult(Session(ratings=ratings), notices + more, kind)
+
+
+def _bad_count_line(table: Table) -> bool:
+    """True when lines of user, item, count (the first line's third cell a number) have text for a count
+    further down, which the layout guess would take for a matrix's header of names."""
+    rows = [r for r in table.rows if len(r) in (3, 4)]
+    dc = table.delimiter != ","
+    if not rows or len(rows) < len(table.rows) or not looks_numeric(rows[0][2], dc):
+        return False
+    return any(r[2].strip() and not looks_numeric(r[2], dc) for r in rows)
+
+
+def _width(lines: list[str], d: str) -> int:
+    """The usual number of cells in a line of the file's head."""
+    head = [len(split_line(ln, d)) for ln in lines[:2 * SNIFF_LINES] if ln.strip()][:SNIFF_LINES]
+    return max(set(head), key=head.count) if head else 0

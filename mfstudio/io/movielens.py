@@ -31,9 +31,12 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import BinaryIO
 
+import numpy as np
+
 from mfstudio.core.ratings import Ratings
 from mfstudio.io.errors import FileFormatError, describe_os_error
 from mfstudio.io.files import MAX_FILE_BYTES, approx_size, check_regular, open_input, zip_member_count
+from mfstudio.io.interactions import interactions
 from mfstudio.io.movielens_parse import (
     GENRES_100K,
     Titles,
@@ -313,9 +316,12 @@ def _locate(src: _Source) -> tuple[str, Layout]:
     return key, lay
 
 
-def read_movielens(path: str | os.PathLike[str], *,
-                   scale: tuple[float, float] | None = None) -> tuple[Ratings, list[str]]:
+def read_movielens(path: str | os.PathLike[str], *, scale: tuple[float, float] | None = None,
+                   implicit: bool = False) -> tuple[Ratings, list[str]]:
     """Ratings from a MovieLens folder, .zip or ratings file, and a notice of what was read.
+
+    With ``implicit`` each rating is one interaction (value 1, whatever the stars; a film rated twice by one
+    user counts 2), for teaching implicit feedback on familiar data; titles and genres are kept.
 
     Raises FileFormatError with a sentence for anything that is not MovieLens or is damaged.
     """
@@ -333,7 +339,7 @@ def read_movielens(path: str | os.PathLike[str], *,
                                   "open it as a rating file, or choose the MovieLens folder or .zip.")
         src = _Folder(p.parent, p.parent.name)
     try:
-        return _read(src, p, lone, scale)
+        return _read(src, p, lone, scale, implicit)
     except (zipfile.BadZipFile, zlib.error, EOFError):
         raise FileFormatError(f"{src.name} is damaged (a packed file does not unpack correctly); "
                               "download it again.") from None
@@ -343,7 +349,8 @@ def read_movielens(path: str | os.PathLike[str], *,
         src.close()
 
 
-def _read(src: _Source, p: Path, lone: Layout | None, scale: tuple[float, float] | None) -> tuple[Ratings, list[str]]:
+def _read(src: _Source, p: Path, lone: Layout | None, scale: tuple[float, float] | None,
+          implicit: bool = False) -> tuple[Ratings, list[str]]:
     from mfstudio.io.tables import choose_scale
 
     if lone is not None:
@@ -364,9 +371,13 @@ def _read(src: _Source, p: Path, lone: Layout | None, scale: tuple[float, float]
     movie_ids, iidx = factorize_ids(movies)
     del users, movies
     n_users, n_items = len(user_ids), len(movie_ids)
-    keep = last_of_each_cell(uidx, iidx, n_items)  # the last rating of each (user, film) wins
-    dups = int(uidx.size - keep.size)
-    vals = vals[keep]
+    if implicit:
+        keep, dups = np.arange(uidx.size), 0  # each rating one interaction: io.interactions sums repeats
+        vals = np.ones(uidx.size)
+    else:
+        keep = last_of_each_cell(uidx, iidx, n_items)  # the last rating of each (user, film) wins
+        dups = int(uidx.size - keep.size)
+        vals = vals[keep]
     notices: list[str] = []
 
     movies_key = src.find(lay.movies, folder)
@@ -387,12 +398,19 @@ def _read(src: _Source, p: Path, lone: Layout | None, scale: tuple[float, float]
         genres = [titles.genres.get(i, ()) for i in ids]
     else:
         items, missing, genres = [str(i) for i in ids], 0, None
-    if scale is None and lay.key == "csv" and vals.size and vals.min() >= 0.5 and vals.max() <= 5.0:
+    if scale is None and not implicit and lay.key == "csv" and vals.size and vals.min() >= 0.5 and vals.max() <= 5.0:
         scale = (0.5, 5.0)  # the current layout's half stars, even in a subset that happens to lack a 0.5
-    sc, scale_notes = choose_scale(vals, scale)
-    ratings = Ratings(uidx[keep], iidx[keep], vals, (n_users, n_items), [str(u) for u in user_ids.tolist()],
-                      items, sc, genres)
-    what = f"{ratings.nnz:,} ratings of {n_items:,} films by {n_users:,} users"
+    user_labels = [str(u) for u in user_ids.tolist()]
+    if implicit:
+        ratings, scale_notes = interactions(uidx, iidx, vals, (n_users, n_items), user_labels, items,
+                                            name=ratings_name, where=lambda k: f"Rating {k + 1}", scale=scale,
+                                            genres=genres)
+        what = (f"{uidx.size:,} ratings of {n_items:,} films by {n_users:,} users, each read as one interaction "
+                "(implicit data)")
+    else:
+        sc, scale_notes = choose_scale(vals, scale)
+        ratings = Ratings(uidx[keep], iidx[keep], vals, (n_users, n_items), user_labels, items, sc, genres)
+        what = f"{ratings.nnz:,} ratings of {n_items:,} films by {n_users:,} users"
     if titles is not None:
         used = {g for gs in genres for g in gs} if genres is not None else set()
         n_genres = len(titles.genre_names) if titles.genre_names else len(used)

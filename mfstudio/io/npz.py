@@ -159,7 +159,8 @@ def ratings_from_npz(path: str | os.PathLike[str], *, keep_zeros: bool = False,
                      scale: tuple[float, float] | None = None) -> tuple[Ratings, list[str]]:
     """Ratings from array ``R`` (NaN, and 0 unless ``keep_zeros``, = not rated) or from the entries
     ``R_rows``, ``R_cols``, ``R_vals`` and ``R_shape`` (every entry a rating, 0 included), with
-    optional ``users``, ``items`` label arrays and ``scale``."""
+    optional ``users``, ``items`` label arrays and ``scale``. An array ``implicit`` that is true (results.npz
+    of implicit data) says the values are counts of events: the Ratings are then implicit (io.interactions)."""
     from mfstudio.io.tables import choose_scale
 
     p = Path(path)
@@ -196,8 +197,10 @@ def ratings_from_npz(path: str | os.PathLike[str], *, keep_zeros: bool = False,
                 )
         if "scale" in meta and (meta["scale"][1].kind not in "biuf" or int(np.prod(meta["scale"][0])) != 2):
             raise _bad_scale(p.name)
+        if "implicit" in meta and (meta["implicit"][1].kind not in "biu" or int(np.prod(meta["implicit"][0])) != 1):
+            raise FileFormatError(f"The array 'implicit' in {p.name} must be one true or false value.")
 
-    arrays = read_npz(p, ("R", *SPARSE_R, "users", "items", "scale"), check)
+    arrays = read_npz(p, ("R", *SPARSE_R, "users", "items", "scale", "implicit"), check)
     if sparse[0]:
         shape = tuple(int(x) for x in arrays["R_shape"].ravel())
         rows, cols = arrays["R_rows"].astype(np.int64), arrays["R_cols"].astype(np.int64)
@@ -231,6 +234,11 @@ def ratings_from_npz(path: str | os.PathLike[str], *, keep_zeros: bool = False,
     if vals.size == 0:
         what = "no entries are listed" if sparse[0] else f"every entry of R is NaN{'' if keep_zeros else ' or 0'}"
         raise FileFormatError(f"{p.name} holds no ratings: {what}; enter some ratings.")
+    if "implicit" in arrays and bool(arrays["implicit"].ravel()[0]):
+        from mfstudio.io.interactions import interactions
+
+        return interactions(rows, cols, vals, (shape[0], shape[1]), users, items, name=p.name, scale=scale,
+                            where=lambda k: f"The entry ({rows[k]}, {cols[k]}) in {p.name}")
     sc, notices = choose_scale(vals, scale)
     return Ratings(rows, cols, vals, (shape[0], shape[1]), users, items, sc), notices
 

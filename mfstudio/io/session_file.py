@@ -6,7 +6,8 @@ Layout (version 1)::
      "ratings": {"shape": [n, m], "users": [...], "items": [...], "scale": [lo, hi],
                  "R": [[null, 4.5, ...], ...]            (small data: the grid, null = not rated)
                  or "entries": [[row, col, value], ...],   (larger data)
-                 "item_genres": [["Action", ...], ...]},   (optional: one list per item)
+                 "item_genres": [["Action", ...], ...],    (optional: one list per item)
+                 "implicit": true},                         (optional: counts of events, not ratings)
      "held_out": [[row, col], ...], "solver": "sgd", "params": {...},
      "holdout_fraction": 0.0, "patience": null, "zeros_are_missing": true, "top_n": 10,
      "relevance": null,                                    (null: auto; files before it: auto)
@@ -25,7 +26,8 @@ NaN, and the ranking metrics' four (``precision@10`` ... for one k) are kept whe
 In number arrays ``null`` is NaN and the strings ``"Infinity"``/``"-Infinity"`` are
 the infinities (only where a value may be missing or infinite: the history), so the file
 stays standard JSON. Version 0 is the layout of the bundled example files (``R``, ``users``, ``items``,
-``scale``, ``zeros_are_missing`` and, for Movie night, ``item_genres``); it is migrated on reading.
+``scale``, ``zeros_are_missing``, for Movie night ``item_genres`` and for the listening log ``implicit``); it is
+migrated on reading. A file without ``implicit`` (every file before it) holds ratings.
 
 Reading trusts nothing: no eval, no pickle; gzip unpacked in pieces up to 20 times its
 packed size; nesting depth, number length and the count of nulls bounded before parsing;
@@ -211,6 +213,8 @@ def _migrate_0(doc: dict[str, Any]) -> dict[str, Any]:
     }
     if "item_genres" in doc:  # Movie night's
         ratings["item_genres"] = doc["item_genres"]
+    if "implicit" in doc:  # the listening log's: counts of plays
+        ratings["implicit"] = doc["implicit"]
     return {"format": FORMAT_NAME, "version": 1, "ratings": ratings, "zeros_are_missing": zeros_missing}
 
 
@@ -259,8 +263,10 @@ def _ratings(doc: _Doc, rat: Any) -> Ratings:
             raise doc.fail(f"'ratings.entries' holds a row or column outside the {n:,} x {m:,} matrix")
     genres_v = doc.get(rat, "item_genres", (list,), "ratings", default=None, nullable=True)  # absent before genres
     genres = None if genres_v is None else doc.genres(genres_v, m, "ratings.item_genres")
+    implicit = doc.get(rat, "implicit", (bool,), "ratings", default=False)  # absent: ratings (files before it)
     try:
-        return Ratings(rows.astype(np.int64), cols.astype(np.int64), vals + 0.0, (n, m), users, items, scale, genres)
+        return Ratings(rows.astype(np.int64), cols.astype(np.int64), vals + 0.0, (n, m), users, items, scale, genres,
+                       implicit=implicit)
     except MFStudioError as exc:
         raise doc.fail(f"the ratings are invalid ({str(exc).rstrip('.')})") from None
 

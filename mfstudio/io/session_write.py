@@ -147,6 +147,8 @@ def session_to_dict(session: Session) -> dict[str, Any]:
         rat["entries"] = _entries_json(o, 4)
     if r.item_genres is not None:
         rat["item_genres"] = [list(g) for g in r.item_genres]
+    if r.implicit:  # written only when true: a file without it holds ratings, as every file before it did
+        rat["implicit"] = True
     doc: dict[str, Any] = {
         "format": FORMAT_NAME,
         "version": FORMAT_VERSION,

@@ -1,5 +1,7 @@
 """Rating files as text: a matrix (optional header row and user column) or triples
-``user,item,rating[,timestamp]``; which of the two a file is, guessed from its head."""
+``user,item,rating[,timestamp]``; which of the two a file is, guessed from its head. Read as
+implicit data (counts of events, see io.interactions) a matrix or triples hold counts, and a
+file of two columns is events ``user,item``."""
 
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ from mfstudio.core.numbers import DECIMAL_COMMA, NO_COMMA, read_numbers
 from mfstudio.core.ratings import Ratings, factorize_labels, infer_scale
 from mfstudio.io.csvsafe import restore
 from mfstudio.io.errors import FileFormatError
+from mfstudio.io.interactions import interactions
 from mfstudio.io.text import SNIFF_LINES, Table, looks_numeric, parse_numbers
 
 USUAL_SCALES = ((1.0, 5.0), (0.5, 5.0), (0.0, 5.0), (1.0, 10.0), (0.0, 10.0), (0.0, 1.0), (-1.0, 1.0))
@@ -25,6 +28,7 @@ ITEM_WORDS = {"item", "itemid", "items", "iid", "i", "movie", "movieid", "film",
 RATING_WORDS = {"rating", "ratings", "score", "stars", "value", "grade", "r", "vote", "preference",
                 "bookrating", "rate"}
 TIME_WORDS = {"timestamp", "time", "date", "datetime", "ts", "t", "when"}
+COUNTS_CORNER = "user (counts)"  # the corner cell of a matrix of counts of events (export_ratings of implicit data)
 
 
 def _word(cell: str) -> str:
@@ -131,12 +135,13 @@ def guess_layout(table: Table) -> tuple[str, list[str]]:
 # -- matrix -------------------------------------------------------------------------------
 def _is_corner(cell: str) -> bool:
     w = cell.strip().lower()
-    return _word(w) in CORNER_WORDS or "/" in w or "\\" in w
+    return _word(w) in CORNER_WORDS or "/" in w or "\\" in w or w == COUNTS_CORNER
 
 
 def read_matrix(table: Table, *, keep_zeros: bool = False, scale: tuple[float, float] | None = None,
-                name: str = "The file") -> tuple[Ratings, list[str]]:
-    """Ratings from a users x items grid; a blank cell (and 0 unless ``keep_zeros``) is not rated."""
+                name: str = "The file", implicit: bool = False) -> tuple[Ratings, list[str]]:
+    """Ratings from a users x items grid; a blank cell (and 0 unless ``keep_zeros``) is not rated.
+    With ``implicit`` the cells are counts of events: blank and 0 are no interaction (io.interactions)."""
     rows, lines = table.rows, table.lines
     if not rows:
         raise FileFormatError(f"{name} is empty; choose a file that holds ratings.")
@@ -181,6 +186,11 @@ def read_matrix(table: Table, *, keep_zeros: bool = False, scale: tuple[float, f
         item_names = h[1:] if has_labels else h
     else:
         item_names = None
+    notices: list[str] = []
+    if header is not None and header[0].strip().lower() == COUNTS_CORNER and not implicit:
+        implicit = True  # written by MF Studio from implicit data: it reads back as it was
+        notices.append(f"{name} holds counts of events (its corner cell says {COUNTS_CORNER!r}), so it was read as "
+                       "implicit data.")
     start = 1 if has_labels else 0
     n_users, n_items = len(body), width - start
     if n_items < 1:
@@ -202,8 +212,12 @@ def read_matrix(table: Table, *, keep_zeros: bool = False, scale: tuple[float, f
         col = f"column {j + start + 1}" + (f" ({items[j]})" if items else "")
         return f"Line {body_lines[i]}, {col},"
 
-    vals = parse_numbers(filled, dc, where)
+    vals = parse_numbers(filled, dc, where, "a count" if implicit else "a rating")
     r_idx, c_idx = np.divmod(idx, n_items)
+    if implicit:
+        ratings, more = interactions(r_idx, c_idx, vals, (n_users, n_items), users, items, name=name,
+                                     where=lambda k: where(k).rstrip(","), scale=scale)
+        return ratings, notices + more
     if not keep_zeros:
         nz = vals != 0
         r_idx, c_idx, vals = r_idx[nz], c_idx[nz], vals[nz]
@@ -213,7 +227,6 @@ def read_matrix(table: Table, *, keep_zeros: bool = False, scale: tuple[float, f
             f"{name} holds no ratings: every cell is blank{' or 0' if not keep_zeros else ''}{hint}; "
             "enter some ratings."
         )
-    notices: list[str] = []
     sc, scale_notes = choose_scale(vals, scale)
     notices += scale_notes
     for what, labels in (("user", users), ("item", items)):
@@ -227,12 +240,13 @@ def read_matrix(table: Table, *, keep_zeros: bool = False, scale: tuple[float, f
 
 # -- triples ------------------------------------------------------------------------------
 def read_triples(table: Table, *, keep_zeros: bool = True, scale: tuple[float, float] | None = None,
-                 name: str = "The file") -> tuple[Ratings, list[str]]:
+                 name: str = "The file", implicit: bool = False) -> tuple[Ratings, list[str]]:
     """Ratings from ``user,item,rating[,timestamp]`` lines; the last of duplicate cells wins.
 
     Labels are kept as given, in natural order (numeric ids sorted as numbers, other
     labels in order of first appearance). In triples a 0 is a rating
-    that was given, so it is kept unless ``keep_zeros`` is False.
+    that was given, so it is kept unless ``keep_zeros`` is False. With ``implicit`` the lines are
+    ``user,item,count``: repeated cells are summed and a count of 0 is no interaction (io.interactions).
     """
     dc = table.delimiter != ","
     if table.columns is not None:
@@ -287,8 +301,14 @@ def read_triples(table: Table, *, keep_zeros: bool = True, scale: tuple[float, f
     except StopIteration:
         pass
     else:
-        raise FileFormatError(f"Line {body_lines[k]} has no rating; give every line a rating or delete the line.")
-    vals = parse_numbers(raw, dc, lambda k: f"Line {body_lines[k]}")
+        what = "count" if implicit else "rating"
+        raise FileFormatError(f"Line {body_lines[k]} has no {what}; give every line a {what} or delete the line.")
+    vals = parse_numbers(raw, dc, lambda k: f"Line {body_lines[k]}", "a count" if implicit else "a rating")
+    if implicit:
+        ulab, uidx = factorize_labels(users)
+        ilab, iidx = factorize_labels(items)
+        return interactions(uidx, iidx, vals, (len(ulab), len(ilab)), ulab, ilab, name=name,
+                            where=lambda k: f"Line {body_lines[k]}", scale=scale)
     if not keep_zeros:
         nz = vals != 0
         users = [u for u, z in zip(users, nz) if z]
@@ -310,3 +330,49 @@ def read_triples(table: Table, *, keep_zeros: bool = True, scale: tuple[float, f
     notices += scale_notes
     ratings = Ratings(uidx[keep], iidx[keep], vals[keep], (len(ulab), len(ilab)), ulab, ilab, sc)
     return ratings, notices
+
+
+# -- events ---------------------------------------------------------------------------------
+EVENT_WIDTH = 2  # a line of events: user, item
+
+
+def is_event_header(cells: Sequence[str]) -> bool:
+    """True for a header of events such as ``user,item``, ``userId,artist`` or ``customer;product``."""
+    if len(cells) != EVENT_WIDTH:
+        return False
+    u, i = _word(cells[0]), _word(cells[1])
+    return (u in USER_WORDS or u.startswith("user")) and (i in ITEM_WORDS or i.startswith(ITEM_PREFIXES))
+
+
+def read_events(table: Table, *, name: str = "The file",
+                scale: tuple[float, float] | None = None) -> tuple[Ratings, list[str]]:
+    """Implicit Ratings from lines of events ``user,item`` (an optional header line first): each cell's count
+    is how often its pair occurs."""
+    if table.columns is not None:
+        cols = table.columns
+        if len(cols) != EVENT_WIDTH:
+            raise FileFormatError(f"Line 1 of {name} has {len(cols)} cells, but a line of events needs 2 (user, "
+                                  "item); check the delimiter, or open the file as triples of counts.")
+        body_rows = [list(r) for r in zip(*cols)]
+        line_no: Sequence[int] = range(1, len(body_rows) + 1)
+    else:
+        body_rows, line_no = table.rows, table.lines
+    if not body_rows:
+        raise FileFormatError(f"{name} is empty; choose a file that holds events (user, item on each line).")
+    skip = 1 if is_event_header(body_rows[0]) else 0
+    body, lines = body_rows[skip:], line_no[skip:]
+    if not body:
+        raise FileFormatError(f"{name} has a header row but no events; add lines of user, item.")
+    for r, ln in zip(body, lines):
+        if len(r) != EVENT_WIDTH:
+            raise FileFormatError(f"Line {ln} has {len(r)} cells, but a line of events needs 2 (user, item); "
+                                  "give every line a user and an item, or open the file as triples of counts.")
+    users = [restore(r[0].strip()) for r in body]
+    items = [restore(r[1].strip()) for r in body]
+    for what, labels in (("user", users), ("item", items)):
+        if "" in labels:
+            raise FileFormatError(f"Line {lines[labels.index('')]} has no {what}; give every line a user and an item.")
+    ulab, uidx = factorize_labels(users)
+    ilab, iidx = factorize_labels(items)
+    return interactions(uidx, iidx, np.ones(len(users)), (len(ulab), len(ilab)), ulab, ilab, name=name,
+                        where=lambda k: f"Line {lines[k]}", scale=scale)

@@ -605,3 +605,54 @@ def test_dense_is_refused_with_a_sentence_when_the_disk_cannot_hold_it(tmp_path,
     monkeypatch.setattr(memory, "check_dense_export", lambda n, m, available=None, advice="": real(n, m, 10, advice))
     code, _, err = run(["train", str(ratings_csv), "--steps", "5", "--dense", "--out", str(out)], capsys)
     assert code == 2 and "Exporting R_hat" in err and "leave out --dense" in err and not out.exists()
+
+
+# -- --implicit: counts and events, not ratings ------------------------------------------------------
+EVENTS_CSV = "user,artist\nana,A\nana,A\nana,B\nben,B\nben,C\ncy,A\ncy,C\ncy,C\ndee,B\ndee,C\n"
+
+
+def test_train_implicit_reads_events_and_writes_run_json_with_implicit_true(tmp_path, capsys):
+    p = tmp_path / "plays.csv"
+    p.write_text(EVENTS_CSV)
+    out = tmp_path / "out"
+    code, _, err = run(["train", str(p), "--implicit", "--solver", "als", "--k", "2", "--steps", "5",
+                        "--out", str(out)], capsys)
+    assert code == 0, err
+    assert "Note: 2 repeated (user, item) line(s) were summed into their cell's count." in err
+    data = json.loads((out / "run.json").read_text())["data"]
+    assert data["implicit"] is True and data["ratings"] == 8 and data["scale"] == [0.0, 2.0]
+    s = mio.load(out / "session.mfstudio").session
+    assert s.ratings.implicit and s.solver == "als"
+    code, _, err = run(["train", str(p), "--solver", "als", "--steps", "5", "--out", str(tmp_path / "r")], capsys)
+    assert code == 2 and "open it as counts/events, not ratings (--implicit)" in err  # no switch: said so
+
+
+def test_the_implicit_flag_is_in_the_help_of_every_command_that_reads_data(capsys):
+    for command in ("train", "sweep"):
+        code, out, _ = run([command, "--help"], capsys)
+        assert code == 0 and "--implicit" in out and "These are counts/events, not ratings" in out, command
+
+
+def test_the_default_solver_follows_the_data():
+    from mfstudio.cli.common import default_solver
+    from mfstudio.core.ratings import Ratings
+    from mfstudio.core.session import Session
+    from mfstudio.io.load import LoadResult
+
+    counts = Ratings([0], [0], [3.0], (1, 1), implicit=True)
+    assert default_solver(LoadResult(Session(ratings=counts), fmt="events")) == "implicit-als"
+    assert default_solver(LoadResult(Session(ratings=Ratings([0], [0], [3.0], (1, 1))), fmt="triples")) == "sgd"
+    assert default_solver(LoadResult(Session(ratings=counts, solver="als"), fmt="session")) == "als"
+
+
+@pytest.mark.skipif("implicit-als" not in __import__("mfstudio.core.solvers", fromlist=["SOLVERS"]).SOLVERS,
+                    reason="implicit-als is merged from its own branch")
+def test_train_implicit_without_a_solver_trains_implicit_als(tmp_path, capsys):
+    p = tmp_path / "plays.csv"
+    p.write_text(EVENTS_CSV)
+    out = tmp_path / "out"
+    code, _, err = run(["train", str(p), "--implicit", "--k", "2", "--steps", "3", "--out", str(out)], capsys)
+    assert code == 0, err
+    run_json = json.loads((out / "run.json").read_text())
+    assert run_json["solver"] == "implicit-als" and run_json["data"]["implicit"] is True
+    assert mio.load(out / "session.mfstudio").session.solver == "implicit-als"

@@ -116,3 +116,26 @@ def test_item_genres_are_kept_by_copies_and_compared():
         Ratings([0], [0], [3], (1, 3), item_genres=[(), ()])
     with pytest.raises(DataError, match="not a string"):
         Ratings([0], [0], [3], (1, 1), item_genres=["Action|Comedy"])
+
+
+# -- implicit data: counts of events ----------------------------------------------------------------
+def test_from_triples_with_implicit_sums_repeated_cells_and_drops_zeros():
+    from mfstudio.core.ratings import count_scale, sum_cells
+
+    r, repeats = Ratings.from_triples(["a", "a", "b", "a", "b"], ["x", "x", "y", "y", "x"], [2, 3, 0, 1, 4],
+                                      implicit=True)
+    assert r.implicit and repeats == 1 and r.scale == (0.0, 5.0)
+    assert np.array_equal(r.to_dense(), [[5.0, 1.0], [4.0, np.nan]], equal_nan=True)  # b,y's 0: no interaction
+    last, dups = Ratings.from_triples(["a", "a"], ["x", "x"], [2, 3])  # ratings: the last one wins
+    assert not last.implicit and dups == 1 and last.to_dense()[0, 0] == 3
+    with pytest.raises(DataError, match="Count 2 is -1; a count of events must be a number of at least 0."):
+        Ratings.from_triples(["a", "b"], ["x", "x"], [1, -1], implicit=True)
+    rows, cols, sums, n = sum_cells(np.array([1, 0, 1]), np.array([0, 2, 0]), np.array([1.0, 2.0, 4.0]), 3)
+    assert rows.tolist() == [0, 1] and cols.tolist() == [2, 0] and sums.tolist() == [2.0, 5.0] and n == 1
+    assert count_scale(np.array([3.0, 7.0])) == (0.0, 7.0) and count_scale(np.zeros(0)) == (0.0, 1.0)
+
+
+def test_from_events_counts_each_pair():
+    r, repeats = Ratings.from_events([1, 1, 2, 1], ["x", "y", "x", "x"])
+    assert r.implicit and repeats == 1 and r.users == ("1", "2")
+    assert np.array_equal(r.to_dense(), [[2.0, 1.0], [1.0, np.nan]], equal_nan=True)

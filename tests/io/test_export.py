@@ -46,7 +46,8 @@ def test_export_results_writes_every_file(tmp_path, session):
     assert recs[0] == ["user", "rank", "item", "predicted", "score", "item_ratings"] and recs[1][1] == "1"
     run = json.loads((out / "run.json").read_text())
     assert run["solver"] == "sgd" and run["seed"] == 3 and run["parameters"]["K"] == 2
-    assert run["data"] == {"users": 4, "items": 4, "ratings": 9, "held_out": 2, "scale": [1.0, 5.0]}
+    assert run["data"] == {"users": 4, "items": 4, "ratings": 9, "held_out": 2, "scale": [1.0, 5.0],
+                           "implicit": False}
     assert run["final"]["step"] == 30 and run["versions"]["numpy"] == np.__version__
     assert run["model"]["formula"].startswith("R_hat[u,i] = sum over k of P[u,k] * Q[k,i]")
     assert run["recommendations"]["per_user"] == 2 and "global_mean" not in run

@@ -114,6 +114,7 @@ class GridState:
     # MovieLens genres by item label: kept apart from the columns, so inserting, removing and
     # undoing items needs no bookkeeping; a renamed or new item has none
     genres: dict[str, tuple[str, ...]] | None = None
+    implicit: bool = False  # the values are counts of events, not ratings (Ratings.implicit), kept with the content
 
     @classmethod
     def from_ratings(cls, ratings: Ratings, held_out_cells: np.ndarray | None = None, *,
@@ -127,12 +128,14 @@ class GridState:
             held[rows[ok], cols[ok]] = True
             held &= ~np.isnan(values)
         genres = None if ratings.item_genres is None else dict(zip(ratings.items, ratings.item_genres))
-        return cls(values, held, list(ratings.users), list(ratings.items), ratings.scale, zeros_are_missing, genres)
+        return cls(values, held, list(ratings.users), list(ratings.items), ratings.scale, zeros_are_missing, genres,
+                   ratings.implicit)
 
     def copy(self) -> GridState:
         """An independent copy (arrays and label lists copied)."""
         return GridState(self.values.copy(), self.held_out_grid.copy(), list(self.users), list(self.items),
-                         self.scale, self.zeros_are_missing, None if self.genres is None else dict(self.genres))
+                         self.scale, self.zeros_are_missing, None if self.genres is None else dict(self.genres),
+                         self.implicit)
 
     # -- queries ---------------------------------------------------------------------------
     @property
@@ -167,7 +170,8 @@ class GridState:
         """The grid as ``Ratings``: every non-NaN cell is a rating (0 included)."""
         rows, cols = np.nonzero(~np.isnan(self.values))
         genres = None if self.genres is None else [self.genres.get(lab, ()) for lab in self.items]
-        return Ratings(rows, cols, self.values[rows, cols], self.shape, self.users, self.items, self.scale, genres)
+        return Ratings(rows, cols, self.values[rows, cols], self.shape, self.users, self.items, self.scale, genres,
+                       implicit=self.implicit)
 
     def held_out_cells(self) -> np.ndarray:
         """k x 2 int64 (row, col) of held-out cells that are rated, row-major."""
@@ -305,13 +309,14 @@ class GridState:
         changes it, so the returned state carries the rule unchanged.
         """
         old = GridState(self.values, self.held_out_grid, self.users, self.items, self.scale,
-                        self.zeros_are_missing, self.genres)
+                        self.zeros_are_missing, self.genres, self.implicit)
         self.values = np.array(other.values, dtype=np.float64, copy=True)
         self.held_out_grid = np.array(other.held_out_grid, dtype=bool, copy=True)
         self.users = list(other.users)
         self.items = list(other.items)
         self.genres = None if other.genres is None else dict(other.genres)
         self.scale = (float(other.scale[0]), float(other.scale[1]))
+        self.implicit = bool(other.implicit)
         return old
 
     def set_scale(self, scale: tuple[float, float]) -> tuple[float, float]:

@@ -325,3 +325,15 @@ def test_importing_the_state_loads_no_qt_and_no_matplotlib() -> None:
     check = subprocess.run([sys.executable, "-c", "import mfstudio.gui.grid.state as s; print(s.__file__)"],
                            capture_output=True, text=True, env=env, cwd=ROOT)
     assert Path(check.stdout.strip()).resolve() == ROOT / "mfstudio" / "gui" / "grid" / "state.py"
+
+
+def test_implicit_data_stays_implicit_through_the_grid():
+    counts = Ratings([0, 1], [1, 0], [3.0, 12.0], (2, 2), scale=(0.0, 12.0), implicit=True)
+    s = GridState.from_ratings(counts)
+    assert s.implicit and s.to_ratings() == counts and s.copy().to_ratings().implicit
+    s.set_cells(np.array([0]), np.array([0]), np.array([2.0]))
+    assert s.to_ratings().implicit and s.to_ratings().nnz == 3
+    old = s.replace(GridState.from_ratings(Ratings([0], [0], [4.0], (1, 1))))
+    assert not s.to_ratings().implicit and old.implicit  # the content's kind goes with the content
+    s.replace(old)
+    assert s.to_ratings().implicit
