@@ -1,5 +1,6 @@
 """The compiled loop of the ranking metrics (mfstudio.core.ranking): each user's scores, top k in one pass
-over the items, and its precision, recall, NDCG and average precision.
+over the items, and its precision, recall, NDCG and average precision; for implicit data also the percentile
+ranks of its held-out items, in the same pass.
 
 The scores are R_hat as :meth:`mfstudio.core.solvers.base.Factors.predict_rows` builds it, term for term
 in the same order (P·Q, then + mean + user bias + item bias with biases; the fallback for users and items
@@ -16,19 +17,87 @@ from numba import njit
 
 
 @njit(cache=True, nogil=True)
+def _ahead(s, j, key_s, key_i):
+    """Whether a candidate with score ``s`` and item ``j`` comes before the key (``key_s``, ``key_i``) in the
+    ranking order: a higher score, or the same score and a lower item."""
+    return s > key_s or (s == key_s and j < key_i)
+
+
+@njit(cache=True, nogil=True)
+def _percentile_ranks(scores, excluded, items, weights, cnt, hs, hi, hw):
+    """(sum of weight x percentile rank, sum of weight) of the held-out ``items`` with ``weights`` among the
+    candidates (the items not ``excluded``) ordered by ``scores`` (NaN as -inf, ties to the lower item); (0, 0)
+    with a single candidate. ``cnt``, ``hs``, ``hi``, ``hw``: work space of at least len(items) + 1.
+
+    The held-out items are sorted by that order once; one pass over the candidates then finds, by a binary
+    search among them, how many of the held-out items each candidate comes before."""
+    h = items.shape[0]
+    m = scores.shape[0]
+    for t in range(h):
+        v = scores[items[t]]
+        hs[t] = -np.inf if v != v else v
+    by_item = np.argsort(items, kind="mergesort")
+    neg = np.empty(h)
+    for t in range(h):
+        neg[t] = -hs[by_item[t]]
+    order = by_item[np.argsort(neg, kind="mergesort")]  # best first, ties to the lower item
+    key_s = np.empty(h)
+    for t in range(h):
+        key_s[t] = hs[order[t]]
+        hi[t] = items[order[t]]
+        hw[t] = weights[order[t]]
+    for t in range(h + 1):
+        cnt[t] = 0
+    n_cand = 0
+    for j in range(m):
+        if excluded[j]:
+            continue
+        n_cand += 1
+        s = scores[j]
+        if s != s:
+            s = -np.inf
+        if not _ahead(s, j, key_s[h - 1], hi[h - 1]):  # behind every held-out item (most candidates)
+            continue
+        lo, up = 0, h - 1  # the first held-out item it comes before: up (it comes before the last)
+        while lo < up:
+            mid = (lo + up) // 2
+            if _ahead(s, j, key_s[mid], hi[mid]):
+                up = mid
+            else:
+                lo = mid + 1
+        cnt[lo] += 1
+    if n_cand < 2:
+        return 0.0, 0.0
+    total = 0.0
+    weight = 0.0
+    ahead = 0
+    for t in range(h):
+        ahead += cnt[t]
+        total += hw[t] * (ahead / (n_cand - 1.0))
+        weight += hw[t]
+    return total, weight
+
+
+@njit(cache=True, nogil=True)
 def rank_users(users, P, Q, ub, ib, mu, biased, cold_user, cold_items, fallback,
-               train_ptr, train_items, rel_ptr, rel_items, k, out):
+               train_ptr, train_items, rel_ptr, rel_items, rel_w, with_mpr, k, out):
     """For each ``users[n]``: its scores (P row · Q, Q as K x items C-contiguous; biases ``ub``/``ib`` and
     ``mu`` when ``biased``; ``fallback`` for ``cold_user`` flags and ``cold_items`` indices), its top k
     among the items not in ``train_items[train_ptr[n]:train_ptr[n + 1]]`` (NaN counts as -inf; ties to
     the lower item), and with the relevant items ``rel_items[rel_ptr[n]:rel_ptr[n + 1]]`` the row
-    ``out[n]``: precision, recall, NDCG and AP at k."""
+    ``out[n]``: precision, recall, NDCG and AP at k, then when ``with_mpr`` the sum of the relevant items'
+    weights ``rel_w`` times their percentile ranks, and the sum of the weights (0, 0 without)."""
     K, m = Q.shape  # ib and ub are zeros without biases
     scores = np.empty(m)
     excluded = np.zeros(m, dtype=np.bool_)
     relevant = np.zeros(m, dtype=np.bool_)
     top_s = np.empty(k)
     top_i = np.zeros(k, dtype=np.int64)
+    most = 0
+    for n in range(users.shape[0]):
+        most = max(most, rel_ptr[n + 1] - rel_ptr[n])
+    cnt = np.zeros(most + 1, dtype=np.int64)
+    hs, hi, hw = np.empty(most + 1), np.zeros(most + 1, dtype=np.int64), np.empty(most + 1)
     for n in range(users.shape[0]):
         u = users[n]
         if cold_user[u]:  # the fallback: the mean, plus each item's bias (none for a cold item)
@@ -88,6 +157,11 @@ def rank_users(users, P, Q, ub, ib, mu, biased, cold_user, cold_items, fallback,
         out[n, 1] = hits / n_rel
         out[n, 2] = dcg / ideal
         out[n, 3] = ap / best
+        out[n, 4] = 0.0
+        out[n, 5] = 0.0
+        if with_mpr:
+            a, b = rel_ptr[n], rel_ptr[n + 1]
+            out[n, 4], out[n, 5] = _percentile_ranks(scores, excluded, rel_items[a:b], rel_w[a:b], cnt, hs, hi, hw)
         for t in range(train_ptr[n], train_ptr[n + 1]):
             excluded[train_items[t]] = False
         for t in range(rel_ptr[n], rel_ptr[n + 1]):
