@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 
-from mfstudio.core.ranking import metric_names
+from mfstudio.core.ranking import metric_names, ranking_names
 
 HISTORY_COLUMNS = ("step", "objective", "train_rmse", "train_mae", "val_rmse", "val_mae", "elapsed_s")
 
@@ -21,6 +21,12 @@ def history_columns(k: int | None = None, implicit: bool = False) -> tuple[str, 
     """The columns of a history: HISTORY_COLUMNS, then with ``k`` the ranking metrics' names for ``k`` (and
     ``implicit`` data: with ``mpr``)."""
     return HISTORY_COLUMNS + (metric_names(k, implicit) if k else ())
+
+
+def columns_for(names: Sequence[str]) -> tuple[str, ...]:
+    """The columns of a history that keeps what ``names`` (a file's columns, a run's metrics) carries:
+    HISTORY_COLUMNS, then the ranking metrics among them (the four for one k, and ``mpr`` with them)."""
+    return HISTORY_COLUMNS + ranking_names(list(names))
 
 
 class History:

@@ -205,11 +205,12 @@ class RankingEvaluator:
         """This evaluator's metrics, each NaN (not evaluated)."""
         return nan_metrics(self.k, self.implicit)
 
-    def nothing_relevant(self) -> str:
-        """Why every metric is NaN (no user has a relevant held-out item), in a sentence part."""
+    def nothing_relevant(self, setting: str = "Relevant from") -> str:
+        """Why every metric is NaN (no user has a relevant held-out item), as part of a sentence; ``setting``
+        names the relevance control in the advice ("--relevance" on the command line)."""
         if self.threshold is None:
             return "no held-out interaction has a count above 0"
-        return f"no held-out rating is {self.threshold:g} or more (set the relevance lower)"
+        return f"no held-out rating is {self.threshold:g} or more (set {setting} lower)"
 
     def __call__(self, factors: Factors) -> dict[str, float]:
         """The metrics of ``factors`` (keys as :attr:`names`; NaN when no user is evaluated)."""
