@@ -95,7 +95,7 @@ class ImplicitExplanation:
         the score; the largest ``shown`` pushes (by size), the others in one row, the rest, then the score."""
         order = sorted(self.because, key=lambda b: -abs(b.value))
         listed, others = order[:shown], order[shown:]
-        out = [(b.label, short_text(b.count), short_text(b.value, True), _percent(b.share)) for b in
+        out = [(b.label, f"{b.count:g}", short_text(b.value, True), _percent(b.share)) for b in
                sorted(listed, key=lambda b: -b.value)]
         if others:
             value = math.fsum(b.value for b in others)

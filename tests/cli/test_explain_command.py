@@ -186,6 +186,8 @@ def implicit_session(tmp_path: Path) -> Path:
 def test_an_implicit_model_is_explained_by_the_users_own_items(tmp_path, capsys):
     import math
 
+    import numpy as np
+
     p = implicit_session(tmp_path)
     s = mio.load(p).session
     f, train = s.result.factors, s.train_entries()
@@ -201,7 +203,11 @@ def test_an_implicit_model_is_explained_by_the_users_own_items(tmp_path, capsys)
         assert all(b["count"] == counts[int(b["item"].split()[1])] for b in d["because"])
         assert all(b["confidence"] == 1 + 2.0 * b["count"] for b in d["because"])
         assert math.fsum([b["value"] for b in d["because"]] + [d["rest"]]) == pytest.approx(d["score"], abs=1e-12)
-    code, stdout, _ = run(["explain", str(p), "--user", "listener 0", "--item", "artist 3", "--verb", "played"],
-                          capsys)
+    busy = int(np.argmax(np.bincount(train.rows, minlength=10)))  # the listener with the most plays in training
+    new = next(j for j in range(8) if j not in set(train.cols[train.rows == busy].tolist()))
+    code, stdout, _ = run(["explain", str(p), "--user", f"listener {busy}", "--item", f"artist {new}", "--verb",
+                           "played"], capsys)
     assert code == 0 and "by the user's items" in stdout and "because you played artist" in stdout
     assert "the user has" in stdout and "score (the sum)" in stdout and "%" in stdout
+    code, stdout, _ = run(["explain", str(p), "--user", f"listener {busy}", "--item", f"artist {new}"], capsys)
+    assert "because you have artist" in stdout

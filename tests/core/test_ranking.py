@@ -22,6 +22,7 @@ from mfstudio.core.ranking import (
     shown_name,
 )
 from mfstudio.core.ratings import Observed, Ratings
+from mfstudio.core.solvers import SOLVERS
 from mfstudio.core.solvers.base import Factors
 from mfstudio.core.training import StopReason, Training
 
@@ -387,3 +388,15 @@ def test_a_run_on_implicit_data_has_every_ranking_metric_and_mpr_at_every_step()
     for s in snaps:  # every snapshot carries its own step's numbers
         row = t.history.row_at(s.step)
         assert row["step"] == s.step and s.ranking == {k: row[k] for k in names}
+
+
+@pytest.mark.skipif("implicit-als" not in SOLVERS, reason="implicit-als is merged from its own branch")
+def test_implicit_als_has_the_objective_and_every_ranking_metric_at_every_step():
+    t = Training(listening(), "implicit-als", {"K": 2, "steps": 10, "tol": 0}, holdout=0.3)
+    assert t.rank_every == 1
+    snap = t.run_to_end()
+    h = t.history.arrays()
+    names = list(t.history.columns)
+    assert h[:, 0].tolist() == list(range(1, 11)) and np.all(np.diff(h[:, 1]) <= 1e-9 * h[0, 1])
+    assert np.all(np.isfinite(h[:, names.index("precision@10"):]))
+    assert snap.ranking["mpr"] == h[-1, names.index("mpr")] < 0.3  # the planted taste: far better than random
