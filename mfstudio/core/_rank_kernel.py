@@ -24,10 +24,33 @@ def _ahead(s, j, key_s, key_i):
 
 
 @njit(cache=True, nogil=True)
-def _percentile_ranks(scores, excluded, items, weights, cnt, hs, hi, hw):
+def _sort_by_rank(key_s, key_i, key_w, tmp_s, tmp_i, tmp_w, h):
+    """Sort the first ``h`` entries of (``key_s``, ``key_i``, ``key_w``) into the ranking order (best score first,
+    ties to the lower item): a bottom-up merge sort written out (np.argsort tripled the compile time)."""
+    width = 1
+    while width < h:
+        for lo in range(0, h, 2 * width):
+            mid, hi = min(lo + width, h), min(lo + 2 * width, h)
+            a, b, t = lo, mid, lo
+            while t < hi:
+                if b >= hi or (a < mid and not _ahead(key_s[b], key_i[b], key_s[a], key_i[a])):
+                    tmp_s[t], tmp_i[t], tmp_w[t] = key_s[a], key_i[a], key_w[a]
+                    a += 1
+                else:
+                    tmp_s[t], tmp_i[t], tmp_w[t] = key_s[b], key_i[b], key_w[b]
+                    b += 1
+                t += 1
+        for t in range(h):
+            key_s[t], key_i[t], key_w[t] = tmp_s[t], tmp_i[t], tmp_w[t]
+        width *= 2
+
+
+@njit(cache=True, nogil=True)
+def _percentile_ranks(scores, excluded, items, weights, cnt, hs, hi, hw, tmp_s, tmp_i, tmp_w):
     """(sum of weight x percentile rank, sum of weight) of the held-out ``items`` with ``weights`` among the
     candidates (the items not ``excluded``) ordered by ``scores`` (NaN as -inf, ties to the lower item); (0, 0)
-    with a single candidate. ``cnt``, ``hs``, ``hi``, ``hw``: work space of at least len(items) + 1.
+    with a single candidate. ``cnt``, ``hs``, ``hi``, ``hw`` and the ``tmp_`` arrays: work space of at least
+    len(items) + 1.
 
     The held-out items are sorted by that order once; one pass over the candidates then finds, by a binary
     search among them, how many of the held-out items each candidate comes before."""
@@ -36,16 +59,10 @@ def _percentile_ranks(scores, excluded, items, weights, cnt, hs, hi, hw):
     for t in range(h):
         v = scores[items[t]]
         hs[t] = -np.inf if v != v else v
-    by_item = np.argsort(items, kind="mergesort")
-    neg = np.empty(h)
-    for t in range(h):
-        neg[t] = -hs[by_item[t]]
-    order = by_item[np.argsort(neg, kind="mergesort")]  # best first, ties to the lower item
-    key_s = np.empty(h)
-    for t in range(h):
-        key_s[t] = hs[order[t]]
-        hi[t] = items[order[t]]
-        hw[t] = weights[order[t]]
+        hi[t] = items[t]
+        hw[t] = weights[t]
+    _sort_by_rank(hs, hi, hw, tmp_s, tmp_i, tmp_w, h)  # best first, ties to the lower item
+    key_s = hs
     for t in range(h + 1):
         cnt[t] = 0
     n_cand = 0
@@ -98,6 +115,7 @@ def rank_users(users, P, Q, ub, ib, mu, biased, cold_user, cold_items, fallback,
         most = max(most, rel_ptr[n + 1] - rel_ptr[n])
     cnt = np.zeros(most + 1, dtype=np.int64)
     hs, hi, hw = np.empty(most + 1), np.zeros(most + 1, dtype=np.int64), np.empty(most + 1)
+    tmp_s, tmp_i, tmp_w = np.empty(most + 1), np.zeros(most + 1, dtype=np.int64), np.empty(most + 1)
     for n in range(users.shape[0]):
         u = users[n]
         if cold_user[u]:  # the fallback: the mean, plus each item's bias (none for a cold item)
@@ -161,7 +179,8 @@ def rank_users(users, P, Q, ub, ib, mu, biased, cold_user, cold_items, fallback,
         out[n, 5] = 0.0
         if with_mpr:
             a, b = rel_ptr[n], rel_ptr[n + 1]
-            out[n, 4], out[n, 5] = _percentile_ranks(scores, excluded, rel_items[a:b], rel_w[a:b], cnt, hs, hi, hw)
+            out[n, 4], out[n, 5] = _percentile_ranks(scores, excluded, rel_items[a:b], rel_w[a:b], cnt, hs, hi, hw,
+                                                     tmp_s, tmp_i, tmp_w)
         for t in range(train_ptr[n], train_ptr[n + 1]):
             excluded[train_items[t]] = False
         for t in range(rel_ptr[n], rel_ptr[n + 1]):

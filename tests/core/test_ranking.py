@@ -317,7 +317,7 @@ def test_the_implicit_metrics_match_a_plain_numpy_reference_on_random_data(seed)
     R = Ratings(cells // m, cells % m, counts, (n, m), implicit=True)
     split = R.split(0.3, seed)
     f = Factors(rng.normal(size=(n, K)), rng.normal(size=(K, m)))
-    f.Q[:, rng.choice(m, 3, replace=False)] = np.round(f.Q[:, :3], 1)  # some equal scores: ties
+    f.Q[:, [10, 11, 12, 20]] = f.Q[:, [0, 1, 2, 0]]  # some equal scores: ties
     f.with_fallback(split.train)
     expected = f.predict()
     for k in (1, 5, 40):
@@ -325,6 +325,19 @@ def test_the_implicit_metrics_match_a_plain_numpy_reference_on_random_data(seed)
         got = RankingEvaluator(split.train, split.val, m, k, None, implicit=True)(f)
         assert list(got) == list(metric_names(k, True))
         assert got == pytest.approx(want, rel=1e-12, abs=1e-15), k
+
+
+def test_the_mean_percentile_rank_of_users_with_many_held_out_items_and_many_ties():
+    rng = np.random.default_rng(11)
+    n, m = 5, 203
+    cells = rng.choice(n * m, 600, replace=False)
+    R = Ratings(cells // m, cells % m, rng.integers(1, 9, len(cells)).astype(float), (n, m), implicit=True)
+    split = R.split(0.5, 3)  # about 60 held-out items a user: the sort merges runs of every length
+    Q = rng.normal(size=(2, 15))[:, rng.integers(0, 15, m)]  # 15 distinct items, repeated: many equal scores
+    f = Factors(rng.normal(size=(n, 2)), np.ascontiguousarray(Q))
+    want = implicit_reference(f.predict(), split.train, split.val, 10)
+    got = ranking_metrics(f, split.train, split.val, 10, None, implicit=True)
+    assert got == pytest.approx(want, rel=1e-12, abs=1e-15)
 
 
 def test_a_random_order_has_a_mean_percentile_rank_near_one_half():
