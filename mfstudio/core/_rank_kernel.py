@@ -15,12 +15,14 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+LINEAR_MOST = 48  # a user's held-out items up to which mpr counts directly (h x items) rather than by search
+
 
 @njit(cache=True, nogil=True)
 def _ahead(s, j, key_s, key_i):
     """Whether a candidate with score ``s`` and item ``j`` comes before the key (``key_s``, ``key_i``) in the
     ranking order: a higher score, or the same score and a lower item."""
-    return s > key_s or (s == key_s and j < key_i)
+    return (s > key_s) | ((s == key_s) & (j < key_i))  # no branches: a binary search's steps stay cheap
 
 
 @njit(cache=True, nogil=True)
@@ -46,51 +48,60 @@ def _sort_by_rank(key_s, key_i, key_w, tmp_s, tmp_i, tmp_w, h):
 
 
 @njit(cache=True, nogil=True)
-def _percentile_ranks(scores, excluded, items, weights, cnt, hs, hi, hw, tmp_s, tmp_i, tmp_w):
+def _percentile_ranks(scores, excluded, items, weights, s2, cnt, hs, hi, hw, tmp_s, tmp_i, tmp_w):
     """(sum of weight x percentile rank, sum of weight) of the held-out ``items`` with ``weights`` among the
     candidates (the items not ``excluded``) ordered by ``scores`` (NaN as -inf, ties to the lower item); (0, 0)
-    with a single candidate. ``cnt``, ``hs``, ``hi``, ``hw`` and the ``tmp_`` arrays: work space of at least
-    len(items) + 1.
+    with a single candidate; an excluded held-out item is no candidate and left out. ``s2``: work space of
+    len(scores); ``cnt``, ``hs``, ``hi``, ``hw`` and the ``tmp_`` arrays: at least len(items) + 1.
 
-    The held-out items are sorted by that order once; one pass over the candidates then finds, by a binary
-    search among them, how many of the held-out items each candidate comes before."""
+    With few held-out items (LINEAR_MOST) each one's candidates ahead are counted by two passes over the
+    items that the compiler vectorizes; with more, the held-out items are sorted once and one pass over the
+    candidates finds, by a binary search among them, how many of them each candidate comes before."""
     h = items.shape[0]
     m = scores.shape[0]
-    for t in range(h):
-        v = scores[items[t]]
-        hs[t] = -np.inf if v != v else v
-        hi[t] = items[t]
-        hw[t] = weights[t]
-    _sort_by_rank(hs, hi, hw, tmp_s, tmp_i, tmp_w, h)  # best first, ties to the lower item
-    key_s = hs
-    for t in range(h + 1):
-        cnt[t] = 0
     n_cand = 0
-    for j in range(m):
+    for j in range(m):  # the candidates' scores, NaN as -inf; NaN marks an excluded item (no comparison holds)
+        v = scores[j]
         if excluded[j]:
-            continue
-        n_cand += 1
-        s = scores[j]
-        if s != s:
-            s = -np.inf
-        if not _ahead(s, j, key_s[h - 1], hi[h - 1]):  # behind every held-out item (most candidates)
-            continue
-        lo, up = 0, h - 1  # the first held-out item it comes before: up (it comes before the last)
-        while lo < up:
-            mid = (lo + up) // 2
-            if _ahead(s, j, key_s[mid], hi[mid]):
-                up = mid
-            else:
-                lo = mid + 1
-        cnt[lo] += 1
+            s2[j] = np.nan
+        else:
+            n_cand += 1
+            s2[j] = -np.inf if v != v else v
     if n_cand < 2:
         return 0.0, 0.0
+    for t in range(h):
+        hs[t] = s2[items[t]]
+        hi[t] = items[t]
+        hw[t] = 0.0 if s2[items[t]] != s2[items[t]] else weights[t]
+    if h <= LINEAR_MOST:
+        for t in range(h):
+            ks, ki = hs[t], hi[t]
+            c = 0
+            for j in range(m):
+                c += s2[j] > ks
+            for j in range(ki):
+                c += s2[j] == ks
+            cnt[t] = c
+    else:
+        _sort_by_rank(hs, hi, hw, tmp_s, tmp_i, tmp_w, h)  # best first, ties to the lower item
+        for t in range(h + 1):
+            cnt[t] = 0
+        for j in range(m):
+            s = s2[j]
+            if s != s or not _ahead(s, j, hs[h - 1], hi[h - 1]):  # excluded, or behind every held-out item
+                continue
+            base, length = 0, h  # the first held-out item it comes before (it comes before the last one)
+            while length > 1:
+                half = length // 2
+                base += 0 if _ahead(s, j, hs[base + half], hi[base + half]) else half
+                length -= half
+            cnt[base + (0 if _ahead(s, j, hs[base], hi[base]) else 1)] += 1
+        for t in range(1, h):
+            cnt[t] += cnt[t - 1]  # candidates ahead of held-out item t
     total = 0.0
     weight = 0.0
-    ahead = 0
     for t in range(h):
-        ahead += cnt[t]
-        total += hw[t] * (ahead / (n_cand - 1.0))
+        total += hw[t] * (cnt[t] / (n_cand - 1.0))
         weight += hw[t]
     return total, weight
 
@@ -116,6 +127,7 @@ def rank_users(users, P, Q, ub, ib, mu, biased, cold_user, cold_items, fallback,
     cnt = np.zeros(most + 1, dtype=np.int64)
     hs, hi, hw = np.empty(most + 1), np.zeros(most + 1, dtype=np.int64), np.empty(most + 1)
     tmp_s, tmp_i, tmp_w = np.empty(most + 1), np.zeros(most + 1, dtype=np.int64), np.empty(most + 1)
+    s2 = np.empty(m)
     for n in range(users.shape[0]):
         u = users[n]
         if cold_user[u]:  # the fallback: the mean, plus each item's bias (none for a cold item)
@@ -179,8 +191,8 @@ def rank_users(users, P, Q, ub, ib, mu, biased, cold_user, cold_items, fallback,
         out[n, 5] = 0.0
         if with_mpr:
             a, b = rel_ptr[n], rel_ptr[n + 1]
-            out[n, 4], out[n, 5] = _percentile_ranks(scores, excluded, rel_items[a:b], rel_w[a:b], cnt, hs, hi, hw,
-                                                     tmp_s, tmp_i, tmp_w)
+            out[n, 4], out[n, 5] = _percentile_ranks(scores, excluded, rel_items[a:b], rel_w[a:b], s2, cnt, hs, hi,
+                                                     hw, tmp_s, tmp_i, tmp_w)
         for t in range(train_ptr[n], train_ptr[n + 1]):
             excluded[train_items[t]] = False
         for t in range(rel_ptr[n], rel_ptr[n + 1]):

@@ -33,8 +33,10 @@ which a good RMSE does not promise (explicit ALS on MovieLens-100K: RMSE 0.97 bu
 
 Memory stays bounded: a compiled loop (_rank_kernel.py) scores one user at a time against every
 item, as Factors.predict_rows does, finds the user's top k in one pass over the items (no sort),
-skipping the training items, and scores the list; for mpr the same pass counts, for each held-out
-item, the candidates ahead of it (a binary search among the user's held-out items, sorted once).
+skipping the training items, and scores the list; for mpr the same scores give each held-out item's
+candidates ahead of it (counted directly for a user's few held-out items, by a binary search among them,
+sorted once, for many). With implicit data an evaluation costs about 1.7 times as much (MovieLens-100K's
+shape, K = 20: 31 ms against 18 ms, every held-out interaction relevant).
 """
 
 from __future__ import annotations
