@@ -320,8 +320,7 @@ def train(argv: Sequence[str]) -> int:
     reason = StopReason(training.reason).describe(snap.step, snap.best_step) if training.reason else "finished"
     val = "" if math.isnan(snap.val_rmse) else f", validation RMSE {snap.val_rmse:.4g}"
     if snap.ranking and all(math.isnan(v) for v in snap.ranking.values()):
-        val += (f"; no ranking metrics: no held-out rating is {training.ranker.threshold:g} or more "
-                "(set --relevance lower)") if training.ranker else ""
+        val += f"; no ranking metrics: {training.ranker.nothing_relevant('--relevance')}" if training.ranker else ""
     else:
         val += "".join(f", {name} {value:.4g}" for name, value in snap.ranking.items())
     _say(quiet, f"Done ({reason}) after {snap.step:,} steps in {_duration(training.elapsed)}: "

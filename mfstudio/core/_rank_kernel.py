@@ -1,5 +1,6 @@
 """The compiled loop of the ranking metrics (mfstudio.core.ranking): each user's scores, top k in one pass
-over the items, and its precision, recall, NDCG and average precision.
+over the items, and its precision, recall, NDCG and average precision; for implicit data also the percentile
+ranks of its held-out items, in the same pass.
 
 The scores are R_hat as :meth:`mfstudio.core.solvers.base.Factors.predict_rows` builds it, term for term
 in the same order (P·Q, then + mean + user bias + item bias with biases; the fallback for users and items
@@ -14,21 +15,119 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+LINEAR_MOST = 48  # a user's held-out items up to which mpr counts directly (h x items) rather than by search
+
+
+@njit(cache=True, nogil=True)
+def _ahead(s, j, key_s, key_i):
+    """Whether a candidate with score ``s`` and item ``j`` comes before the key (``key_s``, ``key_i``) in the
+    ranking order: a higher score, or the same score and a lower item."""
+    return (s > key_s) | ((s == key_s) & (j < key_i))  # no branches: a binary search's steps stay cheap
+
+
+@njit(cache=True, nogil=True)
+def _sort_by_rank(key_s, key_i, key_w, tmp_s, tmp_i, tmp_w, h):
+    """Sort the first ``h`` entries of (``key_s``, ``key_i``, ``key_w``) into the ranking order (best score first,
+    ties to the lower item): a bottom-up merge sort written out (np.argsort tripled the compile time)."""
+    width = 1
+    while width < h:
+        for lo in range(0, h, 2 * width):
+            mid, hi = min(lo + width, h), min(lo + 2 * width, h)
+            a, b, t = lo, mid, lo
+            while t < hi:
+                if b >= hi or (a < mid and not _ahead(key_s[b], key_i[b], key_s[a], key_i[a])):
+                    tmp_s[t], tmp_i[t], tmp_w[t] = key_s[a], key_i[a], key_w[a]
+                    a += 1
+                else:
+                    tmp_s[t], tmp_i[t], tmp_w[t] = key_s[b], key_i[b], key_w[b]
+                    b += 1
+                t += 1
+        for t in range(h):
+            key_s[t], key_i[t], key_w[t] = tmp_s[t], tmp_i[t], tmp_w[t]
+        width *= 2
+
+
+@njit(cache=True, nogil=True)
+def _percentile_ranks(scores, excluded, items, weights, s2, cnt, hs, hi, hw, tmp_s, tmp_i, tmp_w):
+    """(sum of weight x percentile rank, sum of weight) of the held-out ``items`` with ``weights`` among the
+    candidates (the items not ``excluded``) ordered by ``scores`` (NaN as -inf, ties to the lower item); (0, 0)
+    with a single candidate; an excluded held-out item is no candidate and left out. ``s2``: work space of
+    len(scores); ``cnt``, ``hs``, ``hi``, ``hw`` and the ``tmp_`` arrays: at least len(items) + 1.
+
+    With few held-out items (LINEAR_MOST) each one's candidates ahead are counted by two passes over the
+    items that the compiler vectorizes; with more, the held-out items are sorted once and one pass over the
+    candidates finds, by a binary search among them, how many of them each candidate comes before."""
+    h = items.shape[0]
+    m = scores.shape[0]
+    n_cand = 0
+    for j in range(m):  # the candidates' scores, NaN as -inf; NaN marks an excluded item (no comparison holds)
+        v = scores[j]
+        if excluded[j]:
+            s2[j] = np.nan
+        else:
+            n_cand += 1
+            s2[j] = -np.inf if v != v else v
+    if n_cand < 2:
+        return 0.0, 0.0
+    for t in range(h):
+        hs[t] = s2[items[t]]
+        hi[t] = items[t]
+        hw[t] = 0.0 if s2[items[t]] != s2[items[t]] else weights[t]
+    if h <= LINEAR_MOST:
+        for t in range(h):
+            ks, ki = hs[t], hi[t]
+            c = 0
+            for j in range(m):
+                c += s2[j] > ks
+            for j in range(ki):
+                c += s2[j] == ks
+            cnt[t] = c
+    else:
+        _sort_by_rank(hs, hi, hw, tmp_s, tmp_i, tmp_w, h)  # best first, ties to the lower item
+        for t in range(h + 1):
+            cnt[t] = 0
+        for j in range(m):
+            s = s2[j]
+            if s != s or not _ahead(s, j, hs[h - 1], hi[h - 1]):  # excluded, or behind every held-out item
+                continue
+            base, length = 0, h  # the first held-out item it comes before (it comes before the last one)
+            while length > 1:
+                half = length // 2
+                base += 0 if _ahead(s, j, hs[base + half], hi[base + half]) else half
+                length -= half
+            cnt[base + (0 if _ahead(s, j, hs[base], hi[base]) else 1)] += 1
+        for t in range(1, h):
+            cnt[t] += cnt[t - 1]  # candidates ahead of held-out item t
+    total = 0.0
+    weight = 0.0
+    for t in range(h):
+        total += hw[t] * (cnt[t] / (n_cand - 1.0))
+        weight += hw[t]
+    return total, weight
+
 
 @njit(cache=True, nogil=True)
 def rank_users(users, P, Q, ub, ib, mu, biased, cold_user, cold_items, fallback,
-               train_ptr, train_items, rel_ptr, rel_items, k, out):
+               train_ptr, train_items, rel_ptr, rel_items, rel_w, with_mpr, k, out):
     """For each ``users[n]``: its scores (P row · Q, Q as K x items C-contiguous; biases ``ub``/``ib`` and
     ``mu`` when ``biased``; ``fallback`` for ``cold_user`` flags and ``cold_items`` indices), its top k
     among the items not in ``train_items[train_ptr[n]:train_ptr[n + 1]]`` (NaN counts as -inf; ties to
     the lower item), and with the relevant items ``rel_items[rel_ptr[n]:rel_ptr[n + 1]]`` the row
-    ``out[n]``: precision, recall, NDCG and AP at k."""
+    ``out[n]``: precision, recall, NDCG and AP at k, then when ``with_mpr`` the sum of the relevant items'
+    weights ``rel_w`` times their percentile ranks, and the sum of the weights (0, 0 without)."""
     K, m = Q.shape  # ib and ub are zeros without biases
     scores = np.empty(m)
     excluded = np.zeros(m, dtype=np.bool_)
     relevant = np.zeros(m, dtype=np.bool_)
     top_s = np.empty(k)
     top_i = np.zeros(k, dtype=np.int64)
+    most = 0
+    for n in range(users.shape[0]):
+        most = max(most, rel_ptr[n + 1] - rel_ptr[n])
+    cnt = np.zeros(most + 1, dtype=np.int64)
+    hs, hi, hw = np.empty(most + 1), np.zeros(most + 1, dtype=np.int64), np.empty(most + 1)
+    tmp_s, tmp_i, tmp_w = np.empty(most + 1), np.zeros(most + 1, dtype=np.int64), np.empty(most + 1)
+    s2 = np.empty(m)
     for n in range(users.shape[0]):
         u = users[n]
         if cold_user[u]:  # the fallback: the mean, plus each item's bias (none for a cold item)
@@ -88,6 +187,12 @@ def rank_users(users, P, Q, ub, ib, mu, biased, cold_user, cold_items, fallback,
         out[n, 1] = hits / n_rel
         out[n, 2] = dcg / ideal
         out[n, 3] = ap / best
+        out[n, 4] = 0.0
+        out[n, 5] = 0.0
+        if with_mpr:
+            a, b = rel_ptr[n], rel_ptr[n + 1]
+            out[n, 4], out[n, 5] = _percentile_ranks(scores, excluded, rel_items[a:b], rel_w[a:b], s2, cnt, hs, hi,
+                                                     hw, tmp_s, tmp_i, tmp_w)
         for t in range(train_ptr[n], train_ptr[n + 1]):
             excluded[train_items[t]] = False
         for t in range(rel_ptr[n], rel_ptr[n + 1]):

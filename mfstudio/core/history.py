@@ -2,7 +2,8 @@
 
 Every history has the columns HISTORY_COLUMNS; a run with a hold-out (and a top-N) also has
 the ranking metrics' columns after them, named for their k (``precision@10``, ``recall@10``,
-``ndcg@10``, ``map@10``; see :mod:`mfstudio.core.ranking`), NaN at the steps not evaluated.
+``ndcg@10``, ``map@10``, and with implicit data ``mpr``; see :mod:`mfstudio.core.ranking`), NaN at the
+steps not evaluated.
 """
 
 from __future__ import annotations
@@ -11,14 +12,21 @@ from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 
-from mfstudio.core.ranking import metric_names
+from mfstudio.core.ranking import metric_names, ranking_names
 
 HISTORY_COLUMNS = ("step", "objective", "train_rmse", "train_mae", "val_rmse", "val_mae", "elapsed_s")
 
 
-def history_columns(k: int | None = None) -> tuple[str, ...]:
-    """The columns of a history: HISTORY_COLUMNS, then with ``k`` the ranking metrics' names for ``k``."""
-    return HISTORY_COLUMNS + (metric_names(k) if k else ())
+def history_columns(k: int | None = None, implicit: bool = False) -> tuple[str, ...]:
+    """The columns of a history: HISTORY_COLUMNS, then with ``k`` the ranking metrics' names for ``k`` (and
+    ``implicit`` data: with ``mpr``)."""
+    return HISTORY_COLUMNS + (metric_names(k, implicit) if k else ())
+
+
+def columns_for(names: Sequence[str]) -> tuple[str, ...]:
+    """The columns of a history that keeps what ``names`` (a file's columns, a run's metrics) carries:
+    HISTORY_COLUMNS, then the ranking metrics among them (the four for one k, and ``mpr`` with them)."""
+    return HISTORY_COLUMNS + ranking_names(list(names))
 
 
 class History:

@@ -164,7 +164,8 @@ TOP_N = ParamSpec("top_n", "Recommendations per user", int, 10, 0, 1000,
 RELEVANCE = ParamSpec("relevance", "Relevant from", float, None, -1e6, 1e6,
                       "With a hold-out: a held-out rating at or above this counts as relevant for the ranking "
                       "metrics (precision@k, recall@k, NDCG@k, MAP@k); auto is three quarters up the rating "
-                      "scale, 4 on 1 to 5.", off="auto", example="e.g. 4 on a 1 to 5 scale")
+                      "scale, 4 on 1 to 5. Ignored with implicit data (counts): every held-out interaction is "
+                      "relevant.", off="auto", example="e.g. 4 on a 1 to 5 scale")
 RUN_PARAMS = (HOLDOUT, PATIENCE, TOP_N, RELEVANCE)
 
 

@@ -4,7 +4,9 @@ The order follows the model's unclipped score R_hat (clipping to the rating scal
 for display only, so predictions above the scale's top never tie). Items with fewer
 training ratings than ``min_ratings`` are left out: a film two people loved scores
 high on almost no evidence and would otherwise flood every list. Held-out ratings are
-hidden from training, not from the user, so held-out items stay candidates.
+hidden from training, not from the user, so held-out items stay candidates. With implicit data
+(counts of plays, clicks, purchases) the same rule means an item the user already has (any
+training interaction) is never recommended.
 """
 
 from __future__ import annotations

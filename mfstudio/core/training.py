@@ -10,9 +10,10 @@ Pausing and cancelling go through a :class:`Control`, checked between chunks (ea
 chunk is sized to take about ``chunk_seconds``). Same data, parameters and seed
 give bit-identical results, whatever the chunk sizes.
 
-With a hold-out, the ranking metrics (:mod:`mfstudio.core.ranking`, k = ``top_n``) are
-evaluated every :attr:`Training.rank_every` steps (a chunk ends there) and at the end of
-every run, into the history's ranking columns and the snapshots' ``ranking``.
+With a hold-out, the ranking metrics (:mod:`mfstudio.core.ranking`, k = ``top_n``; with implicit data
+also ``mpr``) are evaluated every :attr:`Training.rank_every` steps (a chunk ends there; every step for
+implicit data while that is cheap, see ranking.evaluation_interval) and at the end of every run, into the
+history's ranking columns and the snapshots' ``ranking``.
 """
 
 from __future__ import annotations
@@ -32,12 +33,12 @@ from mfstudio.core.early_stop import watch
 from mfstudio.core.errors import DataError
 from mfstudio.core.history import HISTORY_COLUMNS, History, history_columns
 from mfstudio.core.notebook import is_printed
-from mfstudio.core.numbers import measure_text
 from mfstudio.core.params import PATIENCE, RELEVANCE, TOP_N
-from mfstudio.core.ranking import RankingEvaluator, evaluation_interval, nan_metrics, relevance_threshold
+from mfstudio.core.ranking import RankingEvaluator, evaluation_interval, relevance_threshold
 from mfstudio.core.ratings import Ratings, Split
 from mfstudio.core.solvers import Factors, Solver, get_solver
 from mfstudio.core.solvers.micro import Stepper, Update
+from mfstudio.core.status_text import speed_text, status_line, status_parts
 
 __all__ = ["HISTORY_COLUMNS", "Control", "History", "Snapshot", "StopReason", "Training", "history_columns",
            "make_split", "speed_text", "status_line", "status_parts"]
@@ -127,8 +128,8 @@ class Snapshot:
     reason: StopReason | None = None
     message: str = ""
     suggestion: dict[str, float] = field(default_factory=dict)  # after a divergence: a value that was seen to train
-    # with a hold-out: precision@k, recall@k, ndcg@k, map@k at this step (NaN where not evaluated; a finished
-    # snapshot's always are); empty without one
+    # with a hold-out: precision@k, recall@k, ndcg@k, map@k (implicit data: and mpr) at this step (NaN where not
+    # evaluated; a finished snapshot's always are); empty without one
     ranking: dict[str, float] = field(default_factory=dict)
     best_step: int | None = None  # after an early stop: the step whose factors (and errors) these are
 
@@ -140,50 +141,6 @@ class Snapshot:
         """This snapshot's :func:`status_line`."""
         return status_line(self.step, self.budget, self.objective, self.train_rmse, self.val_rmse,
                            self.steps_per_s, sep=sep)
-
-
-def speed_text(steps_per_s: float) -> str:
-    """``1,234 steps/s``, ``12.5 M steps/s``; "" when there is no speed to tell (0, NaN or infinite)."""
-    rate = float(steps_per_s)
-    if not (rate > 0 and math.isfinite(rate)):
-        return ""
-    return f"{rate / 1e6:.1f} M steps/s" if rate >= 1e6 else f"{rate:,.0f} steps/s"
-
-
-# The status line's words: terse for a terminal, spelled out (with the notebook's e) in the window.
-STATUS_WORDS = {
-    "terminal": ("step {step:,}/{budget:,}", "step {step:,}", "objective {objective}", "val RMSE {val}"),
-    "window": ("Step {step:,} of {budget:,}", "Step {step:,}", "e = {objective}", "validation RMSE {val}"),
-}
-
-
-def status_parts(step: int, budget: int | None, objective: float, train_rmse: float,
-                 val_rmse: float = math.nan, steps_per_s: float = math.nan, *, words: str = "terminal") -> list[str]:
-    """The parts of a run's status: ``step 120/10,000``, ``objective 0.25``, ``RMSE 0.1234``, then
-    ``val RMSE 0.2`` with a hold-out and the :func:`speed_text` when there is one.
-
-    Without ``budget`` (a finished run read back) the step stands alone. ``words="window"`` spells the
-    same parts out for the window ("Step 120 of 10,000", "e = 0.25", "validation RMSE 0.2"), with
-    4 significant digits throughout.
-    """
-    with_budget, bare, obj, val = STATUS_WORDS[words]
-    window = words == "window"
-    short = measure_text if window else (lambda x: f"{x:.4g}")
-    parts = [(bare if budget is None else with_budget).format(step=step, budget=budget),
-             obj.format(objective=measure_text(objective) if window else f"{objective:.6g}"),
-             f"RMSE {short(train_rmse)}"]
-    if math.isfinite(val_rmse):
-        parts.append(val.format(val=short(val_rmse)))
-    speed = speed_text(steps_per_s)
-    if speed:
-        parts.append(speed)
-    return parts
-
-def status_line(step: int, budget: int | None, objective: float, train_rmse: float,
-                val_rmse: float = math.nan, steps_per_s: float = math.nan, *, sep: str = "  ") -> str:
-    """The one status line of a run, for the command line and the window alike:
-    ``step 120/10,000  objective 0.25  RMSE 0.1234  val RMSE 0.2  1,234 steps/s`` (parts joined by ``sep``)."""
-    return sep.join(status_parts(step, budget, objective, train_rmse, val_rmse, steps_per_s))
 
 
 def make_split(ratings: Ratings, holdout: float | np.ndarray | Split | None, seed: int) -> Split:
@@ -218,7 +175,8 @@ class Training:
         relevance: float | None = None,
     ) -> None:
         """``top_n`` (default params.TOP_N's) is the k of the ranking metrics (0: none) and ``relevance``
-        the rating from which a held-out one is relevant (None: auto, see ranking.relevance_threshold)."""
+        the rating from which a held-out one is relevant (None: auto, see ranking.relevance_threshold;
+        ignored with implicit data, where every held-out interaction is)."""
         cls = get_solver(solver)
         self.ratings = ratings
         self.solver_name = solver
@@ -246,10 +204,12 @@ class Training:
         self.rank_every = 0  # the ranking metrics' schedule: every so many steps (0: none)
         if self._n_val and self.top_n:
             threshold = relevance_threshold(self.relevance, ratings.scale)
-            self.ranker = RankingEvaluator(self.split.train, self.split.val, ratings.n_items, self.top_n, threshold)
-            self.rank_every = evaluation_interval(self.ranker.cells, int(self.params["K"]), self._n_train)
+            self.ranker = RankingEvaluator(self.split.train, self.split.val, ratings.n_items, self.top_n, threshold,
+                                           ratings.implicit)
+            self.rank_every = evaluation_interval(self.ranker.cells, int(self.params["K"]), self._n_train,
+                                                  ratings.implicit)
         self._ranked: tuple[tuple[int, int], dict[str, float]] | None = None  # ((step, updates), metrics)
-        self.history = History(history_cap, history_columns(self.top_n if self.ranker else None))
+        self.history = History(history_cap, history_columns(self.top_n if self.ranker else None, ratings.implicit))
         self.elapsed = 0.0
         self.reason: StopReason | None = None
         self.message = ""
@@ -383,7 +343,7 @@ class Training:
             return self._rank()
         if self._ranked is not None and self._ranked[0] == (self.step, self.updates_done):
             return dict(self._ranked[1])
-        return nan_metrics(self.ranker.k)
+        return self.ranker.nan()
 
     # -- the notebook's printout ------------------------------------------------------
     def take_printouts(self) -> list[tuple[int, Factors]]:

@@ -2,7 +2,8 @@
 results.npz, plus user_bias.csv and item_bias.csv for a model with biases, so that R_hat.csv
 can be rebuilt from the CSVs alone (run.json holds the global mean and the formula), and
 held_out.csv with a hold-out, so that the ranking metrics (history.csv's and run.json's
-precision@k, recall@k, ndcg@k, map@k; see mfstudio.core.ranking) can be recomputed.
+precision@k, recall@k, ndcg@k, map@k, and mpr with implicit data; see mfstudio.core.ranking) can be
+recomputed.
 
 CSV numbers have 6 significant digits (what a spreadsheet shows, a third of the size);
 ``full_precision=True`` writes the shortest text that reads back bit for bit, which
@@ -33,7 +34,7 @@ import mfstudio
 from mfstudio.core.history import History
 from mfstudio.core.memory import check_dense_export, shows_whole
 from mfstudio.core.params import TOP_N
-from mfstudio.core.ranking import DEFINITIONS, ranking_k, ranking_metrics, relevance_threshold
+from mfstudio.core.ranking import DEFINITIONS, ranking_k, ranking_metrics, relevance_threshold, relevant
 from mfstudio.core.ratings import Ratings
 from mfstudio.core.recommend import AUTO, Recommendations, recommend
 from mfstudio.core.runs import ERROR_METRICS, RunRecord, best_step, metric_keys
@@ -214,12 +215,14 @@ def held_out_csv(session: Session, full_precision: bool = False) -> str:
 def final_ranking(session: Session, top_n: int) -> tuple[dict[str, float], dict[str, Any] | None]:
     """The result's ranking metrics at its last step and how they were made (k, the threshold), for
     run.json: the history's, else (results from before them) computed now with k = ``top_n``;
-    ({}, None) without a hold-out (or with ``top_n`` 0 and none in the history)."""
+    ({}, None) without a hold-out (or with ``top_n`` 0 and none in the history). Implicit data has no
+    threshold (``relevant_from`` null: every held-out interaction is relevant)."""
     res = session.result
     assert res is not None
     held = session.held_out_entries()
     if len(held) == 0:
         return {}, None
+    implicit = session.ratings.implicit
     values = res.ranking
     threshold = res.relevant_from
     if threshold is None or not values:
@@ -228,12 +231,12 @@ def final_ranking(session: Session, top_n: int) -> tuple[dict[str, float], dict[
         k = ranking_k(values)
     elif top_n >= 1:
         k = int(top_n)
-        values = ranking_metrics(res.factors, session.train_entries(), held, k, threshold)
+        values = ranking_metrics(res.factors, session.train_entries(), held, k, threshold, implicit)
     else:
         return {}, None
-    users = len(set(held.rows[held.vals >= threshold].tolist()))
-    about = {"k": k, "relevant_from": float(threshold), "users_evaluated": users, "held_out_file": HELD_OUT_FILE,
-             "definitions": DEFINITIONS}
+    users = len(set(held.rows[relevant(held.vals, threshold, implicit)].tolist()))
+    about = {"k": k, "relevant_from": None if implicit else float(threshold), "users_evaluated": users,
+             "held_out_file": HELD_OUT_FILE, "definitions": DEFINITIONS}
     return values, about
 
 

@@ -21,7 +21,8 @@ Layout (version 1)::
                                                            (optional: the runs table, oldest first)
 
 The history's columns are read by name: any of HISTORY_COLUMNS missing (an older file) is
-NaN, and the ranking metrics' four (``precision@10`` ... for one k) are kept when all are there.
+NaN, and the ranking metrics' four (``precision@10`` ... for one k) are kept when all are there, with
+``mpr`` (implicit data) when it is there too.
 
 In number arrays ``null`` is NaN and the strings ``"Infinity"``/``"-Infinity"`` are
 the infinities (only where a value may be missing or infinite: the history), so the file
@@ -54,10 +55,9 @@ from typing import Any
 import numpy as np
 
 from mfstudio.core.errors import MFStudioError
-from mfstudio.core.history import History, history_columns
+from mfstudio.core.history import History, columns_for
 from mfstudio.core.params import HOLDOUT, PATIENCE, RELEVANCE, TOP_N
 from mfstudio.core.params import K as K_SPEC
-from mfstudio.core.ranking import ranking_k
 from mfstudio.core.ratings import Ratings
 from mfstudio.core.runs import NAME_MAX_CHARS, RunRecord
 from mfstudio.core.session import RunResult, Session
@@ -370,7 +370,7 @@ def _history(doc: _Doc, h: Any, where: str = "result.history") -> History:
         raise doc.fail(f"'{where}.rows' must have one value per column")
     if raw.shape[0] and "step" not in cols:
         raise doc.fail(f"'{where}.columns' has no 'step'")
-    columns = history_columns(ranking_k(cols))  # an older file's fewer columns are NaN
+    columns = columns_for(cols)  # an older file's fewer columns are NaN
     hist = np.full((raw.shape[0], len(columns)), np.nan)
     for k, c in enumerate(columns):
         if c in cols:

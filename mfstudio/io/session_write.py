@@ -13,8 +13,7 @@ from typing import Any
 import numpy as np
 
 import mfstudio
-from mfstudio.core.history import HISTORY_COLUMNS, history_columns
-from mfstudio.core.ranking import ranking_k
+from mfstudio.core.history import HISTORY_COLUMNS, columns_for
 from mfstudio.core.runs import RunRecord
 from mfstudio.core.session import Session
 from mfstudio.io.atomic import atomic_write
@@ -253,7 +252,7 @@ def save_session(path: str | os.PathLike[str], session: Session) -> None:
 def _run_history(r: RunRecord) -> dict[str, Any]:
     """A run's history by column name: the curves' columns, and the ranking metrics' when it has them."""
     h = np.asarray(r.history, dtype=np.float64)
-    columns = history_columns(ranking_k(list(r.metrics)))
+    columns = columns_for(list(r.metrics))
     if h.ndim != 2 or h.shape[1] != len(columns):
         columns, h = HISTORY_COLUMNS, h.reshape(-1, h.shape[-1] if h.ndim == 2 else len(HISTORY_COLUMNS))
         h = h[:, :len(HISTORY_COLUMNS)]

@@ -12,6 +12,7 @@ import pytest
 import mfstudio.io as mio
 from mfstudio import cli
 from mfstudio.core.explain import HELD_OUT_TEXT
+from mfstudio.core.solvers import SOLVERS
 
 CSV = ",A,B,C,D\nu1,0,4.5,2.0,0\nu2,4,0,3.5,0\nu3,0,5,0,2\nu4,0,3.5,4.0,1.0\n"
 
@@ -157,3 +158,56 @@ def test_help_says_how_users_and_items_are_named(capsys):
     assert '"mean", "user bias", "item bias", "k1" ... "kK"' in body
     code, out, _ = run(["--help"], capsys)
     assert "mfstudio explain" in out
+
+
+def implicit_session(tmp_path: Path) -> Path:
+    """A session file of implicit-als trained on a small play log (counts), a fifth held out."""
+    import numpy as np
+
+    from mfstudio.core import RunResult, Session, Training
+    from mfstudio.core.ratings import Ratings
+
+    rng = np.random.default_rng(1)
+    cells = rng.choice(10 * 8, 40, replace=False)
+    r = Ratings(cells // 8, cells % 8, rng.integers(1, 30, 40).astype(float), (10, 8),
+                [f"listener {k}" for k in range(10)], [f"artist {k}" for k in range(8)], (0.0, 29.0), implicit=True)
+    t = Training(r, "implicit-als", {"K": 3, "steps": 5, "confidence": 2.0, "beta": 0.5}, holdout=0.2)
+    snap = t.run_to_end()
+    o, m = r.observed, t.split.held_out_flags
+    s = Session(ratings=r, held_out_cells=np.stack([o.rows[m], o.cols[m]], axis=1), solver="implicit-als",
+                params=dict(t.params), holdout=0.2, patience=None)
+    s.result = RunResult.from_snapshot("implicit-als", t.params, snap, t.history, None)
+    p = tmp_path / "plays.mfstudio"
+    mio.save_session(p, s)
+    return p
+
+
+@pytest.mark.skipif("implicit-als" not in SOLVERS, reason="implicit-als is merged from its own branch")
+def test_an_implicit_model_is_explained_by_the_users_own_items(tmp_path, capsys):
+    import math
+
+    import numpy as np
+
+    p = implicit_session(tmp_path)
+    s = mio.load(p).session
+    f, train = s.result.factors, s.train_entries()
+    for user, item in (("listener 0", "artist 3"), ("listener 4", "artist 0"), ("listener 7", "artist 7")):
+        code, stdout, err = run(["explain", str(p), "--user", user, "--item", item, "--json"], capsys)
+        assert code == 0 and err == ""
+        d = json.loads(stdout)
+        u, i = int(user.split()[1]), int(item.split()[1])
+        assert d["form"] == "item-based" and d["score"] == float(f.P[u] @ f.Q[:, i])
+        mine = train.rows == u
+        assert sorted(b["item"] for b in d["because"]) == sorted(f"artist {j}" for j in train.cols[mine])
+        counts = dict(zip(train.cols[mine].tolist(), train.vals[mine].tolist()))
+        assert all(b["count"] == counts[int(b["item"].split()[1])] for b in d["because"])
+        assert all(b["confidence"] == 1 + 2.0 * b["count"] for b in d["because"])
+        assert math.fsum([b["value"] for b in d["because"]] + [d["rest"]]) == pytest.approx(d["score"], abs=1e-12)
+    busy = int(np.argmax(np.bincount(train.rows, minlength=10)))  # the listener with the most plays in training
+    new = next(j for j in range(8) if j not in set(train.cols[train.rows == busy].tolist()))
+    code, stdout, _ = run(["explain", str(p), "--user", f"listener {busy}", "--item", f"artist {new}", "--verb",
+                           "played"], capsys)
+    assert code == 0 and "by the user's items" in stdout and "because you played artist" in stdout
+    assert "the user has" in stdout and "score (the sum)" in stdout and "%" in stdout
+    code, stdout, _ = run(["explain", str(p), "--user", f"listener {busy}", "--item", f"artist {new}"], capsys)
+    assert "because you have artist" in stdout

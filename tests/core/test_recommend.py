@@ -81,3 +81,28 @@ def test_movielens_like_data_recommends_few_thin_items_by_default():
     recs = recommend(r, t.factors, n=10)
     assert len(recs) > 0
     assert np.mean(recs.item_ratings < 10) < 0.10
+
+
+def test_implicit_data_never_recommends_an_item_the_user_already_has():
+    rng = np.random.default_rng(3)
+    n, m = 20, 15
+    cells = rng.choice(n * m, 120, replace=False)
+    plays = Ratings(cells // m, cells % m, rng.integers(1, 50, 120).astype(float), (n, m), scale=(0.0, 49.0),
+                    implicit=True)
+    split = plays.split(0.25, 0)
+    f = Factors(rng.normal(size=(n, 3)), rng.normal(size=(3, m)))
+    scores = f.predict()
+    o = split.train
+    for train in (o, None):  # the training interactions; by default all of them
+        recs = recommend(plays, f, n=m, train=train, min_ratings=1)
+        has = o if train is not None else plays.observed
+        owned = set(zip(has.rows.tolist(), has.cols.tolist()))
+        assert len(recs) == n * m - len(owned) and not owned & set(zip(recs.user.tolist(), recs.item.tolist()))
+        for u in range(n):  # every other item, best score first
+            mine = recs.item[recs.user == u]
+            rest = [i for i in range(m) if (u, i) not in owned]
+            assert sorted(mine.tolist()) == rest
+            assert np.all(np.diff(scores[u, mine]) <= 0)
+    held = set(zip(split.val.rows.tolist(), split.val.cols.tolist()))
+    recs = recommend(plays, f, n=m, train=o, min_ratings=1)
+    assert held <= set(zip(recs.user.tolist(), recs.item.tolist()))  # held out: hidden from training, not the user

@@ -163,6 +163,20 @@ def test_the_ranking_metrics_of_a_point_are_its_single_runs():
     assert r.ranking == single.ranking
 
 
+def test_a_sweep_on_implicit_data_has_mpr_in_its_table():
+    from mfstudio.core.ratings import Ratings
+
+    rng = np.random.default_rng(2)
+    cells = rng.choice(10 * 8, 40, replace=False)
+    plays = Ratings(cells // 8, cells % 8, rng.integers(1, 30, 40).astype(float), (10, 8), implicit=True)
+    spec = spec_of({"K": "1,2"}, ratings=plays, solver="als", params={"steps": 4})
+    results = [combine(p, [run_point(spec, p)], None) for p in spec.points()]
+    assert columns(spec.axes, results)[5:10] == ["precision@10", "recall@10", "ndcg@10", "map@10", "mpr"]
+    for r, p in zip(results, spec.points()):
+        assert r.ranking == spec.training(p).run_to_end().ranking and 0 <= r.ranking["mpr"] <= 1
+        assert rows(spec.axes, [r])[0]["mpr"] == r.ranking["mpr"]
+
+
 @pytest.mark.parametrize("kw, words", [
     ({"holdout": None}, "needs ratings held out"),
     ({"holdout": 0.0}, "needs ratings held out"),

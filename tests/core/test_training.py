@@ -239,7 +239,7 @@ def test_divergence_advice_without_time_to_check_says_so(monkeypatch):
 
 
 def test_the_status_line_is_one_text_for_every_front_end():
-    from mfstudio.core.training import speed_text, status_line, status_parts
+    from mfstudio.core.status_text import speed_text, status_line, status_parts
 
     assert status_line(120, 10_000, 0.25, 0.123456, 0.2, 1234.4) == \
         "step 120/10,000  objective 0.25  RMSE 0.1235  val RMSE 0.2  1,234 steps/s"

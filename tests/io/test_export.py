@@ -240,3 +240,70 @@ def test_the_runs_table_as_csv_has_a_column_per_parameter_and_metric_and_safe_na
     assert second["ndcg@10"] == "0.75" and first["stop_reason"] == s.result.reason
     assert float(first["train_rmse"]) == pytest.approx(s.result.history.arrays()[-1, 2], rel=1e-5)
     assert first["best_val_step"] == str(plain.best_step)
+
+
+def implicit_session():
+    """A session trained on a small play log (counts, Ratings.implicit) with a fifth held out."""
+    from mfstudio.core.ratings import Ratings
+    from mfstudio.core.session import RunResult
+    from mfstudio.core.training import Training
+
+    rng = np.random.default_rng(4)
+    n, m = 12, 9
+    cells = rng.choice(n * m, 50, replace=False)
+    r = Ratings(cells // m, cells % m, rng.integers(1, 20, 50).astype(float), (n, m), implicit=True)
+    t = Training(r, "als", {"K": 2, "steps": 6, "seed": 1}, holdout=0.2)
+    snap = t.run_to_end()
+    o = r.observed
+    m_ = t.split.held_out_flags
+    s = Session(ratings=r, held_out_cells=np.stack([o.rows[m_], o.cols[m_]], axis=1), solver="als",
+                params=dict(t.params), holdout=0.2, patience=None)
+    s.result = RunResult.from_snapshot("als", t.params, snap, t.history, t.ranker.threshold)
+    return s, t, snap
+
+
+def test_implicit_data_exports_mpr_in_history_csv_run_json_and_the_runs_table(tmp_path):
+    from mfstudio.core.ranking import metric_names
+    from mfstudio.core.runs import RunRecord
+
+    s, t, snap = implicit_session()
+    assert t.rank_every == 1 and list(snap.ranking) == list(metric_names(10, True))
+    out = tmp_path / "out"
+    mio.export_results(out, s)
+    hist = read_csv(out / "history.csv")
+    assert hist[0][5:] == ["precision@10", "recall@10", "ndcg@10", "map@10", "mpr"]
+    assert [row[-1] != "" for row in hist[1:]] == [True] * 6  # ranked at every step
+    assert float(hist[-1][-1]) == pytest.approx(snap.ranking["mpr"], rel=1e-5)
+    run = json.loads((out / "run.json").read_text())
+    assert run["final"]["mpr"] == snap.ranking["mpr"] and run["final"]["map@10"] == snap.ranking["map@10"]
+    assert run["ranking"]["relevant_from"] is None and "mpr" in run["ranking"]["definitions"]
+    assert run["ranking"]["users_evaluated"] == len(set(s.held_out_entries().rows.tolist()))
+    record = RunRecord.from_result(s.result, snapshot=snap, holdout=0.2)
+    assert record.metrics["mpr"] == snap.ranking["mpr"]
+    p = tmp_path / "runs.csv"
+    mio.export_runs(p, [record], ["implicit"])
+    rows = read_csv(p)
+    assert rows[0][-5:] == ["precision@10", "recall@10", "ndcg@10", "map@10", "mpr"]
+    assert float(rows[1][-1]) == pytest.approx(snap.ranking["mpr"], rel=1e-5)
+
+
+def test_a_session_keeps_the_mpr_column_and_an_older_history_without_it_still_opens(tmp_path):
+    from mfstudio.core.history import HISTORY_COLUMNS
+    from mfstudio.core.ranking import metric_names
+    from mfstudio.core.runs import RunRecord
+
+    s, _t, snap = implicit_session()
+    s.runs = [RunRecord.from_result(s.result, snapshot=snap)]
+    p = tmp_path / "s.mfstudio"
+    mio.save_session(p, s)
+    back = mio.load(p).session
+    assert back.result.history.columns == HISTORY_COLUMNS + metric_names(10, True)
+    np.testing.assert_array_equal(back.result.history.arrays(), s.result.history.arrays())
+    assert back.result.ranking == snap.ranking and back.runs[0].metrics["mpr"] == snap.ranking["mpr"]
+    np.testing.assert_array_equal(back.runs[0].history, s.runs[0].history)
+    doc = json.loads(mio.session_to_bytes(s))
+    h = doc["result"]["history"]
+    h["rows"] = [row[:-1] for row in h["rows"]]  # as a file from before mpr
+    h["columns"] = h["columns"][:-1]
+    back = mio.session_from_bytes(json.dumps(doc).encode(), "old.mfstudio")[0]
+    assert back.result.history.columns == HISTORY_COLUMNS + metric_names(10)

@@ -1,0 +1,53 @@
+"""The one status line of a training run, for the command line and the window alike: the step, the objective,
+the errors and the speed (``step 120/10,000  objective 0.25  RMSE 0.1234  val RMSE 0.2  1,234 steps/s``)."""
+
+from __future__ import annotations
+
+import math
+
+from mfstudio.core.numbers import measure_text
+
+
+def speed_text(steps_per_s: float) -> str:
+    """``1,234 steps/s``, ``12.5 M steps/s``; "" when there is no speed to tell (0, NaN or infinite)."""
+    rate = float(steps_per_s)
+    if not (rate > 0 and math.isfinite(rate)):
+        return ""
+    return f"{rate / 1e6:.1f} M steps/s" if rate >= 1e6 else f"{rate:,.0f} steps/s"
+
+
+# The status line's words: terse for a terminal, spelled out (with the notebook's e) in the window.
+STATUS_WORDS = {
+    "terminal": ("step {step:,}/{budget:,}", "step {step:,}", "objective {objective}", "val RMSE {val}"),
+    "window": ("Step {step:,} of {budget:,}", "Step {step:,}", "e = {objective}", "validation RMSE {val}"),
+}
+
+
+def status_parts(step: int, budget: int | None, objective: float, train_rmse: float,
+                 val_rmse: float = math.nan, steps_per_s: float = math.nan, *, words: str = "terminal") -> list[str]:
+    """The parts of a run's status: ``step 120/10,000``, ``objective 0.25``, ``RMSE 0.1234``, then
+    ``val RMSE 0.2`` with a hold-out and the :func:`speed_text` when there is one.
+
+    Without ``budget`` (a finished run read back) the step stands alone. ``words="window"`` spells the
+    same parts out for the window ("Step 120 of 10,000", "e = 0.25", "validation RMSE 0.2"), with
+    4 significant digits throughout.
+    """
+    with_budget, bare, obj, val = STATUS_WORDS[words]
+    window = words == "window"
+    short = measure_text if window else (lambda x: f"{x:.4g}")
+    parts = [(bare if budget is None else with_budget).format(step=step, budget=budget),
+             obj.format(objective=measure_text(objective) if window else f"{objective:.6g}"),
+             f"RMSE {short(train_rmse)}"]
+    if math.isfinite(val_rmse):
+        parts.append(val.format(val=short(val_rmse)))
+    speed = speed_text(steps_per_s)
+    if speed:
+        parts.append(speed)
+    return parts
+
+
+def status_line(step: int, budget: int | None, objective: float, train_rmse: float,
+                val_rmse: float = math.nan, steps_per_s: float = math.nan, *, sep: str = "  ") -> str:
+    """The one status line of a run, for the command line and the window alike:
+    ``step 120/10,000  objective 0.25  RMSE 0.1234  val RMSE 0.2  1,234 steps/s`` (parts joined by ``sep``)."""
+    return sep.join(status_parts(step, budget, objective, train_rmse, val_rmse, steps_per_s))
