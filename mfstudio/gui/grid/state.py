@@ -114,6 +114,7 @@ class GridState:
     # MovieLens genres by item label: kept apart from the columns, so inserting, removing and
     # undoing items needs no bookkeeping; a renamed or new item has none
     genres: dict[str, tuple[str, ...]] | None = None
+    implicit: bool = False  # the values are counts of events (plays, clicks), not ratings: Ratings.implicit
 
     @classmethod
     def from_ratings(cls, ratings: Ratings, held_out_cells: np.ndarray | None = None, *,
@@ -127,12 +128,14 @@ class GridState:
             held[rows[ok], cols[ok]] = True
             held &= ~np.isnan(values)
         genres = None if ratings.item_genres is None else dict(zip(ratings.items, ratings.item_genres))
-        return cls(values, held, list(ratings.users), list(ratings.items), ratings.scale, zeros_are_missing, genres)
+        return cls(values, held, list(ratings.users), list(ratings.items), ratings.scale, zeros_are_missing, genres,
+                   ratings.implicit)
 
     def copy(self) -> GridState:
         """An independent copy (arrays and label lists copied)."""
         return GridState(self.values.copy(), self.held_out_grid.copy(), list(self.users), list(self.items),
-                         self.scale, self.zeros_are_missing, None if self.genres is None else dict(self.genres))
+                         self.scale, self.zeros_are_missing, None if self.genres is None else dict(self.genres),
+                         self.implicit)
 
     # -- queries ---------------------------------------------------------------------------
     @property
@@ -167,7 +170,8 @@ class GridState:
         """The grid as ``Ratings``: every non-NaN cell is a rating (0 included)."""
         rows, cols = np.nonzero(~np.isnan(self.values))
         genres = None if self.genres is None else [self.genres.get(lab, ()) for lab in self.items]
-        return Ratings(rows, cols, self.values[rows, cols], self.shape, self.users, self.items, self.scale, genres)
+        return Ratings(rows, cols, self.values[rows, cols], self.shape, self.users, self.items, self.scale, genres,
+                       implicit=self.implicit)
 
     def held_out_cells(self) -> np.ndarray:
         """k x 2 int64 (row, col) of held-out cells that are rated, row-major."""
@@ -299,13 +303,14 @@ class GridState:
         return old
 
     def replace(self, other: GridState) -> GridState:
-        """Take ``other``'s values, hold-out, labels, scale and genres (copied); the old ones.
+        """Take ``other``'s values, hold-out, labels, scale, genres and kind (copied); the old ones.
 
         The zero rule is a setting of the grid, not of its content: only ``set_zero_rule``
         changes it, so the returned state carries the rule unchanged.
         """
         old = GridState(self.values, self.held_out_grid, self.users, self.items, self.scale,
-                        self.zeros_are_missing, self.genres)
+                        self.zeros_are_missing, self.genres, self.implicit)
+        self.implicit = bool(other.implicit)
         self.values = np.array(other.values, dtype=np.float64, copy=True)
         self.held_out_grid = np.array(other.held_out_grid, dtype=bool, copy=True)
         self.users = list(other.users)
@@ -317,6 +322,12 @@ class GridState:
     def set_scale(self, scale: tuple[float, float]) -> tuple[float, float]:
         """Change the rating scale; the old one."""
         old, self.scale = self.scale, (float(scale[0]), float(scale[1]))
+        return old
+
+    def set_kind(self, implicit: bool) -> bool:
+        """Say the values are counts of events (True) or ratings (False); the cells are left as they are. The old
+        kind."""
+        old, self.implicit = self.implicit, bool(implicit)
         return old
 
     def set_zero_rule(self, on: bool) -> bool:
