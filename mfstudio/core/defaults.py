@@ -74,3 +74,16 @@ def sentence(solver: str, changed: Mapping[str, Any], n_ratings: int) -> str:
         return (f"For {n_ratings:,} ratings {solver} starts from {now} (the notebook's {was} suits its 5 × 4 matrix "
                 "and does worse on larger data); any value can still be set.")
     return f"For {n_ratings:,} ratings {solver} starts from the notebook's {now} again."
+
+
+IMPLICIT_SOLVER = "implicit-als"  # the solver for counts of events (implicit feedback)
+
+
+def solver_for(solver: str, implicit: bool) -> str:
+    """The solver to start from for data of this kind: ``solver``, unless the data is counts of events and
+    ``solver`` models ratings, then ``implicit-als`` (when it is installed)."""
+    from mfstudio.core.solvers import SOLVERS
+
+    if implicit and IMPLICIT_SOLVER in SOLVERS and not SOLVERS[solver].implicit:
+        return IMPLICIT_SOLVER
+    return solver

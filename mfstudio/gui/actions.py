@@ -148,6 +148,9 @@ def menus() -> dict[str, list[tuple]]:
              "Open a saved session or a rating file (CSV, TSV, MovieLens .zip, .npz).", "actionOpen"),
             ("Open &folder…", "document.open_folder_dialog", "Ctrl+Shift+O",
              "Open a MovieLens download's folder (ML-100K, ML-1M, ml-latest ...).", "actionOpenFolder"),
+            ("Open &counts or events…", "data_kind.open_dialog", None,
+             "Open plays, clicks or purchases: (user, item, count) triples, (user, item) events (repeats summed), "
+             "or MovieLens ratings, each one interaction.", "actionOpenCounts"),
             ("menu", "Open e&xample", "examples_menu", _example_rows()),
             ("recent",), ("-",),
             ("&Save session", "document.save_session", StandardKey.Save, "Save ratings, settings and results.",

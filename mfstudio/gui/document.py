@@ -180,17 +180,17 @@ class Document(QObject):
                                  zeros_are_missing=self.grid_model.zeros_are_missing, runs=self.runs.saved(),
                                  **self._settings())
 
-    def _settings(self, n_ratings: int | None = None) -> dict[str, Any]:
-        """The run settings the controls show, as a Session takes them (the parameters checked). For new data of
-        ``n_ratings`` ratings, parameters still at one data size's default take this size's (core.defaults),
-        and ``self.tuned`` says so."""
+    def _settings(self, n_ratings: int | None = None, implicit: bool = False) -> dict[str, Any]:
+        """The run settings the controls show, as a Session takes them (checked). For new data of ``n_ratings``
+        ratings (counts if ``implicit``): solver and defaults follow the data (core.defaults), see ``self.tuned``."""
         c = self.controls
-        params = c.params()
+        solver = defaults.solver_for(c.solver(), implicit)  # counts of events get an implicit-feedback solver
+        params = c.params() if solver == c.solver() else c.remembered(solver)
         if n_ratings is not None:
-            tuned = defaults.retune(c.solver(), params, n_ratings)
+            tuned = defaults.retune(solver, params, n_ratings)
             params.update(tuned)
-            self.tuned = defaults.sentence(c.solver(), tuned, n_ratings) if tuned else ""
-        return dict(solver=c.solver(), params=params, holdout=c.holdout(), patience=c.patience(),
+            self.tuned = defaults.sentence(solver, tuned, n_ratings) if tuned else ""
+        return dict(solver=solver, params=params, holdout=c.holdout(), patience=c.patience(),
                     top_n=self.experiment.top_n, relevance=c.relevance())
 
     # ------------------------------------------------------------------ loading
@@ -198,7 +198,8 @@ class Document(QObject):
                      held_out_cells: np.ndarray | None = None) -> None:
         """Replace the data with ``ratings`` (fresh model, no results)."""
         cells = np.zeros((0, 2), np.int64) if held_out_cells is None else held_out_cells
-        self.load_session(Session(ratings=ratings, held_out_cells=cells, **self._settings(ratings.nnz)), title=title)
+        settings = self._settings(ratings.nnz, ratings.implicit)
+        self.load_session(Session(ratings=ratings, held_out_cells=cells, **settings), title=title)
         if self.tuned:
             self.message(self.tuned, 20_000)
 
@@ -510,11 +511,11 @@ class Document(QObject):
         path = QFileDialog.getExistingDirectory(self.window, "Open a MovieLens folder", self.start_folder())
         return bool(path) and self.open_file(path)
 
-    def open_file(self, path: str | Path) -> bool:
+    def open_file(self, path: str | Path, implicit: bool = False) -> bool:
         """Open ``path`` as the user asked (recent files, drag and drop): unsaved changes are asked about first."""
         if not self.maybe_save(f"opening {Path(path).name}"):
             return False
-        return self.open_path(path)
+        return self.open_path(path, implicit)
 
     @Slot(str)
     def open_recent(self, path: str) -> bool:
@@ -526,7 +527,7 @@ class Document(QObject):
             return False
         return self.open_file(path)
 
-    def read(self, path: str | Path, title: str, zeros_are_missing: bool = True) -> Any:
+    def read(self, path: str | Path, title: str, zeros_are_missing: bool = True, implicit: bool = False) -> Any:
         """``io.load(path)``, or None after a dialog titled ``title`` said what went wrong.
 
         A newly opened document starts with "0 means not rated" on (as ``mfstudio train`` reads
@@ -535,7 +536,7 @@ class Document(QObject):
         from mfstudio import io
 
         try:
-            return io.load(path, keep_zeros=not zeros_are_missing)
+            return io.load(path, keep_zeros=not zeros_are_missing, implicit=implicit)
         except (MFStudioError, OSError) as exc:
             self.warn(title, str(exc))
         except Exception as exc:  # a reader bug must not take the user's data with it
@@ -544,17 +545,17 @@ class Document(QObject):
                              "the data you had is kept.")
         return None
 
-    def open_path(self, path: str | Path) -> bool:
+    def open_path(self, path: str | Path, implicit: bool = False) -> bool:
         """Open ratings or a session from ``path`` (no questions asked); a dialog says what went wrong."""
-        loaded = self.read(path, "Could not open the file")
+        loaded = self.read(path, "Could not open the file", implicit=implicit)
         if loaded is None:
             return False
         session, self.tuned = loaded.session, ""
         if loaded.fmt != "session":  # a rating file holds no solver: keep the one chosen here
-            zeros = self.zero_rule_for(session.ratings, loaded.notices, True)
+            zeros, r = self.zero_rule_for(session.ratings, loaded.notices, True), session.ratings
             try:
-                session = Session(ratings=session.ratings, held_out_cells=session.held_out_cells,
-                                  zeros_are_missing=zeros, **self._settings(session.ratings.nnz))
+                session = Session(ratings=r, held_out_cells=session.held_out_cells,
+                                  zeros_are_missing=zeros, **self._settings(r.nnz, r.implicit))
             except MFStudioError:  # parameters that do not validate: the file's defaults are a fine start
                 session = Session(ratings=session.ratings, held_out_cells=session.held_out_cells,
                                   zeros_are_missing=zeros, top_n=self.experiment.top_n)

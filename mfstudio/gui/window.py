@@ -20,6 +20,7 @@ from PySide6.QtWidgets import QApplication, QFrame, QMainWindow, QMessageBox, QS
 from mfstudio.core import Ratings, RunResult, load_example
 from mfstudio.gui import actions, dialogs, help_texts
 from mfstudio.gui.controls import ControlPanel
+from mfstudio.gui.data_kind import DataKind
 from mfstudio.gui.document import Document
 from mfstudio.gui.drops import dropped_path
 from mfstudio.gui.experiment import Experiment
@@ -88,6 +89,7 @@ class MainWindow(QMainWindow):
         self.exporter = Exporter(self.document, self.experiment)
         self.presenter = Presenter(self)
         self.lessons = LessonCommands(self.document)
+        self.data_kind = DataKind(self.document)  # counts/events vs ratings: File ▸ Open counts, the solver
         self._build_views()
         self._wire()
         app = QApplication.instance()

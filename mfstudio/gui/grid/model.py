@@ -14,13 +14,14 @@ from typing import Any
 
 import numpy as np
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt, Signal
-from PySide6.QtGui import QBrush, QColor, QFont, QUndoStack
+from PySide6.QtGui import QBrush, QFont, QUndoStack
 
 from mfstudio.core.errors import DataError
 from mfstudio.core.memory import EDITABLE_GRID_MAX_CELLS
 from mfstudio.core.numbers import exact_text
 from mfstudio.core.ratings import Ratings, check_text
 from mfstudio.gui.grid import undo
+from mfstudio.gui.grid.colours import HELD_OUT_COLOR, N_TINTS, OUT_OF_SCALE_COLOR, tints
 from mfstudio.gui.grid.state import (
     AXIS_WORD,
     ITEMS,
@@ -42,28 +43,10 @@ _BACKGROUND = int(Qt.ItemDataRole.BackgroundRole.value)
 _FOREGROUND = int(Qt.ItemDataRole.ForegroundRole.value)
 _ACCESSIBLE = int(Qt.ItemDataRole.AccessibleTextRole.value)
 
-_N_TINTS = 32
-_LOW, _HIGH = QColor("#f7fbff"), QColor("#74a9cf")  # light sequential blues: text stays readable
-HELD_OUT_COLOR = QColor("#f6c177")
-OUT_OF_SCALE_COLOR = QColor("#c0001a")
 LOCKED_MESSAGE = "The grid cannot be changed while training runs; stop training first."
 ZERO_CLEARS = ("0 means not rated here, so a 0 clears its cell; switch off \"0 means not rated\" below the grid "
                "to enter 0 as a rating.")
 _SCALE_ROLES = [Qt.ItemDataRole.BackgroundRole, Qt.ItemDataRole.ForegroundRole, Qt.ItemDataRole.ToolTipRole]
-
-
-def _tints() -> list[QColor]:
-    out = []
-    for k in range(_N_TINTS + 1):
-        t = k / _N_TINTS
-        out.append(
-            QColor(
-                round(_LOW.red() + t * (_HIGH.red() - _LOW.red())),
-                round(_LOW.green() + t * (_HIGH.green() - _LOW.green())),
-                round(_LOW.blue() + t * (_HIGH.blue() - _LOW.blue())),
-            )
-        )
-    return out
 
 
 class RatingsTableModel(QAbstractTableModel):
@@ -75,13 +58,14 @@ class RatingsTableModel(QAbstractTableModel):
     readOnlyChanged = Signal(bool)
     scaleChanged = Signal(float, float)
     zeroRuleChanged = Signal(bool)  # "0 means not rated" switched on or off
+    kindChanged = Signal(bool)  # switched (or undone): True, the values are counts of events, not ratings
 
     def __init__(self, ratings: Ratings | None = None, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.undo_stack = QUndoStack(self)
         self._state = GridState()
         self._read_only = False
-        self._tints = _tints()
+        self._tints = tints()
         self._held_brush = QBrush(HELD_OUT_COLOR)
         self._red = QBrush(OUT_OF_SCALE_COLOR)
         self._italic = QFont()
@@ -116,7 +100,7 @@ class RatingsTableModel(QAbstractTableModel):
             if v != v:
                 return None
             k = int((v - self._lo) * self._tint_step + 0.5)
-            return self._tints[0 if k < 0 else (_N_TINTS if k > _N_TINTS else k)]
+            return self._tints[0 if k < 0 else (N_TINTS if k > N_TINTS else k)]
         if role == _ALIGN:
             return self._center
         if role == _FOREGROUND:
@@ -225,6 +209,11 @@ class RatingsTableModel(QAbstractTableModel):
         return self._state.zeros_are_missing
 
     @property
+    def implicit(self) -> bool:
+        """True when the values are counts of events (plays, clicks, purchases), not ratings."""
+        return self._state.implicit
+
+    @property
     def read_only(self) -> bool:
         return self._read_only
 
@@ -312,6 +301,10 @@ class RatingsTableModel(QAbstractTableModel):
             inverse = op.run(st)
             self.zeroRuleChanged.emit(st.zeros_are_missing)
             return inverse
+        if isinstance(op, undo.KindOp):
+            inverse = op.run(st)
+            self.kindChanged.emit(st.implicit)
+            return inverse
         raise TypeError(f"The grid cannot apply {type(op).__name__}.")
 
     def _run_structure(self, op: undo.InsertOp | undo.RemoveOp | undo.ResizeOp) -> undo.Op:
@@ -347,7 +340,7 @@ class RatingsTableModel(QAbstractTableModel):
 
     def _update_scale_cache(self) -> None:
         self._lo, self._hi = self._state.scale
-        self._tint_step = _N_TINTS / (self._hi - self._lo)
+        self._tint_step = N_TINTS / (self._hi - self._lo)
 
     # -- whole-grid API ----------------------------------------------------------------
     def set_ratings(
@@ -414,6 +407,21 @@ class RatingsTableModel(QAbstractTableModel):
         if on and zeros:
             self.statusMessage.emit(f"{zeros:,} rating{'s' if zeros != 1 else ''} of 0 now count as not rated "
                                     "(their cells were cleared; undo brings them back).")
+        return True
+
+    def set_implicit(self, implicit: bool, *, undoable: bool = True) -> bool:
+        """Say the values are counts of events (True) or ratings (False): one undo step; the values stay."""
+        implicit = bool(implicit)
+        if implicit == self._state.implicit:
+            return False
+        if undoable and not self.ensure_writable():
+            self.kindChanged.emit(self._state.implicit)  # the switch goes back
+            return False
+        if undoable:
+            text = "Counts/events, not ratings" if implicit else "Ratings, not counts"
+            self.undo_stack.push(undo.GridCommand(self, [undo.KindOp(implicit)], text))
+        else:
+            self._run(undo.KindOp(implicit))
         return True
 
     # -- cell API ----------------------------------------------------------------------

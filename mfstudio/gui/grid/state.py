@@ -114,7 +114,7 @@ class GridState:
     # MovieLens genres by item label: kept apart from the columns, so inserting, removing and
     # undoing items needs no bookkeeping; a renamed or new item has none
     genres: dict[str, tuple[str, ...]] | None = None
-    implicit: bool = False  # the values are counts of events, not ratings (Ratings.implicit), kept with the content
+    implicit: bool = False  # the values are counts of events (plays, clicks), not ratings: Ratings.implicit
 
     @classmethod
     def from_ratings(cls, ratings: Ratings, held_out_cells: np.ndarray | None = None, *,
@@ -303,25 +303,31 @@ class GridState:
         return old
 
     def replace(self, other: GridState) -> GridState:
-        """Take ``other``'s values, hold-out, labels, scale and genres (copied); the old ones.
+        """Take ``other``'s values, hold-out, labels, scale, genres and kind (copied); the old ones.
 
         The zero rule is a setting of the grid, not of its content: only ``set_zero_rule``
         changes it, so the returned state carries the rule unchanged.
         """
         old = GridState(self.values, self.held_out_grid, self.users, self.items, self.scale,
                         self.zeros_are_missing, self.genres, self.implicit)
+        self.implicit = bool(other.implicit)
         self.values = np.array(other.values, dtype=np.float64, copy=True)
         self.held_out_grid = np.array(other.held_out_grid, dtype=bool, copy=True)
         self.users = list(other.users)
         self.items = list(other.items)
         self.genres = None if other.genres is None else dict(other.genres)
         self.scale = (float(other.scale[0]), float(other.scale[1]))
-        self.implicit = bool(other.implicit)
         return old
 
     def set_scale(self, scale: tuple[float, float]) -> tuple[float, float]:
         """Change the rating scale; the old one."""
         old, self.scale = self.scale, (float(scale[0]), float(scale[1]))
+        return old
+
+    def set_kind(self, implicit: bool) -> bool:
+        """Say the values are counts of events (True) or ratings (False); the cells are left as they are. The old
+        kind."""
+        old, self.implicit = self.implicit, bool(implicit)
         return old
 
     def set_zero_rule(self, on: bool) -> bool:

@@ -173,6 +173,16 @@ class ZeroRuleOp(Op):
         return ZeroRuleOp(state.set_zero_rule(self.on))
 
 
+class KindOp(Op):
+    """Say the grid holds counts of events (implicit feedback) or ratings."""
+
+    def __init__(self, implicit: bool) -> None:
+        self.implicit = bool(implicit)
+
+    def _run(self, state: GridState) -> Op:
+        return KindOp(state.set_kind(self.implicit))
+
+
 # -- commands -------------------------------------------------------------------
 class GridCommand(QUndoCommand):
     """An undo step made of ops: redo applies them, undo applies the inverses that gave back."""

@@ -1,4 +1,5 @@
-"""The ratings side: the grid, a line saying what it holds, the "0 means not rated" rule and the rating scale."""
+"""The ratings side: the grid, a line saying what it holds, the "0 means not rated" rule, whether the values are
+counts of events (implicit feedback) and the rating scale."""
 
 from __future__ import annotations
 
@@ -34,6 +35,17 @@ class GridPanel(QWidget):
         self.zero_rule.setChecked(model.zeros_are_missing)
         self.zero_rule.toggled.connect(self._on_zero_rule_toggled)
         model.zeroRuleChanged.connect(self._show_zero_rule)
+        self.kind = QCheckBox("Counts")
+        self.kind.setObjectName("implicitData")
+        self.kind.setAccessibleName("These are counts/events, not ratings")
+        self.kind.setToolTip(
+            "These are counts/events, not ratings: each number says how often a user played, clicked or bought an "
+            "item (implicit feedback). Every empty cell then counts too, as \"not chosen\"; implicit-als learns "
+            "from that, and ranking metrics judge it. Saved with the session; undo switches it back.")
+        self.kind.setChecked(model.implicit)
+        self.kind.toggled.connect(self._on_kind_toggled)
+        model.kindChanged.connect(self._show_kind)
+        model.modelReset.connect(lambda: self._show_kind(model.implicit))  # new data brings its kind
         self.scale_min = self._scale_box("scaleMin", "Lowest rating on the scale")
         self.scale_max = self._scale_box("scaleMax", "Highest rating on the scale")
         model.scaleChanged.connect(self._show_scale)
@@ -50,6 +62,7 @@ class GridPanel(QWidget):
         row = QHBoxLayout()
         row.setContentsMargins(0, 0, 0, 0)
         row.addWidget(self.zero_rule)
+        row.addWidget(self.kind)
         row.addStretch(1)
         row.addWidget(caption("Scale"))
         row.addWidget(self.scale_min)
@@ -73,7 +86,7 @@ class GridPanel(QWidget):
 
     def set_running(self, running: bool) -> None:
         """While a run goes the rule and the scale stay as they are (the grid itself is read-only)."""
-        for w in (self.zero_rule, self.scale_min, self.scale_max):
+        for w in (self.zero_rule, self.kind, self.scale_min, self.scale_max):
             w.setEnabled(not running)
 
     @Slot()
@@ -82,7 +95,8 @@ class GridPanel(QWidget):
         n_users, n_items = self.model.shape
         ratings = self.document.grid_ratings()
         held = len(self.document.grid_held_out_cells())
-        text = (f"{n_users:,} users × {n_items:,} items · {ratings.nnz:,} ratings"
+        kind = "interactions (counts)" if ratings.implicit else "ratings"
+        text = (f"{n_users:,} users × {n_items:,} items · {ratings.nnz:,} {kind}"
                 f" ({ratings.nnz / max(n_users * n_items, 1):.0%} filled)")
         if held:
             text += f" · {held:,} held out"
@@ -137,6 +151,17 @@ class GridPanel(QWidget):
     def _on_zero_rule_toggled(self, on: bool) -> None:
         if on != self.model.zeros_are_missing:
             self.model.set_zeros_are_missing(on)
+
+    @Slot(bool)
+    def _on_kind_toggled(self, on: bool) -> None:
+        if on != self.model.implicit:
+            self.model.set_implicit(on)
+
+    @Slot(bool)
+    def _show_kind(self, on: bool) -> None:
+        self.kind.blockSignals(True)
+        self.kind.setChecked(on)
+        self.kind.blockSignals(False)
 
     @Slot(bool)
     def _show_zero_rule(self, on: bool) -> None:

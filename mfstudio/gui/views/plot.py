@@ -41,7 +41,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from mfstudio.core import HISTORY_COLUMNS
+from mfstudio.core import HISTORY_COLUMNS, get_solver
 from mfstudio.core.runs import RunRecord
 
 # PySide6 must be imported before matplotlib's Qt backend picks a binding.
@@ -94,6 +94,16 @@ class LossCanvas(Canvas):
             ha="center", va="center", color="0.5", fontsize=10,
         )
 
+    def show_errors(self, ranking: str) -> None:
+        """Name the right panel: the error on the ratings (RMSE), or with ``ranking`` ("precision@10") the
+        ranking of the held-out interactions."""
+        if ranking:
+            self.ax_rmse.set_title("Ranking of held-out interactions", fontsize=10)
+            self.ax_rmse.set_ylabel(f"{ranking} (higher is better)", fontsize=9)
+        else:
+            self.ax_rmse.set_title("Error on the ratings", fontsize=10)
+            self.ax_rmse.set_ylabel("RMSE", fontsize=9)
+
 
 class LossPlot(QWidget):
     """The loss-curve panel: canvas plus x-axis chooser, Log x, Log y, Clear runs and Save figure… controls.
@@ -121,6 +131,7 @@ class LossPlot(QWidget):
         self._budget = 0
         self._bg = ScaledBackground(self.canvas)  # what the live lines are blitted over
         self._layout_chars = (0, 0)  # the longest y tick labels the live layout was solved for
+        self._ranking = ""  # what the right panel shows: "" RMSE, else the ranking metric (ranking_shown)
         self.full_draws = 0  # counters, for tests and benchmarks
         self.blits = 0
         self.layouts = 0  # layouts solved during live runs
@@ -236,9 +247,23 @@ class LossPlot(QWidget):
     @property
     def objective_shown(self) -> str:
         """The objective on the left panel: the current run's (else the latest run's)."""
-        runs = self._runs
-        run = self._current or (runs[-1] if runs else None)
+        run = self._leading
         return "" if run is None else run.objective_name
+
+    @property
+    def ranking_shown(self) -> str:
+        """The ranking metric the right panel shows instead of RMSE ("precision@10"): when the current (else the
+        latest) run models implicit feedback, which is judged by ranking; "" for RMSE."""
+        run = self._leading
+        if run is None or not get_solver(run.solver).implicit:
+            return ""
+        return f"precision@{run.record.top_n}"
+
+    @property
+    def _leading(self) -> RunLines | None:
+        """The run whose kind the panels follow: the current one, else the latest."""
+        runs = self._runs
+        return self._current or (runs[-1] if runs else None)
 
     def begin_run(self, solver: str, params: Mapping[str, Any]) -> None:
         """Start a new run of ``solver`` with ``params`` (a "holdout" among them is the run's hold-out share)."""
@@ -353,12 +378,16 @@ class LossPlot(QWidget):
         runs, current = self._runs, self._current
         for run, label in zip(runs, self.runs.labels()):
             run.label = label
-        shown = self.objective_shown
+        shown, ranking = self.objective_shown, self.ranking_shown
         for run in runs:
             run.style(run is current)
-            run.show(self.x_column, shown)
+            run.show(self.x_column, shown, bool(ranking))
         ax = self.canvas.ax_obj
         ax.set_title(f"Objective: {shown}" if shown else "Objective (the notebook's e)", fontsize=10)
+        if ranking != self._ranking:  # the right panel changes what it shows
+            self._ranking = ranking
+            self.canvas.show_errors(ranking)
+            self._apply_scale()
         self.canvas.hint.set_visible(not runs)
         self._update_legend()
         self._update_clear_button()
@@ -378,7 +407,7 @@ class LossPlot(QWidget):
         if self._legend is not None:
             self._legend.remove()
         self._legend = run_lines.legend(self.canvas.figure, self._runs, self._current, self.objective_shown,
-                                        self.runs.common_text())
+                                        self.runs.common_text(), self.ranking_shown)
 
     def _on_resize(self, _event: Any) -> None:
         if self._legend is not None and not self._live:
@@ -416,7 +445,7 @@ class LossPlot(QWidget):
             self._live_frame(force_full=True)
             return
         c = self.canvas
-        empty = not any(len(r.train.get_xdata()) for r in self._runs)
+        empty = not any(len(r.objective.get_xdata()) for r in self._runs)
         for ax in (c.ax_obj, c.ax_rmse):
             if empty:  # no curve: plain axes from 1 to 10 rather than autoscale's -50m ... 50m
                 ax.set_xlim(1, 10)
@@ -493,9 +522,10 @@ class LossPlot(QWidget):
         c = self.canvas
         fits, reset = True, self._reset_limits
         self._reset_limits = False
-        log_y, log_x = self.log_scale.isChecked(), self.log_x.isChecked()
+        log_x = self.log_x.isChecked()
         xmin, xmax = math.inf, 1.0 if self.x_column == STEP else 1e-3
         for ax in (c.ax_obj, c.ax_rmse):
+            log_y = ax.get_yscale() == "log"
             lo, hi = math.inf, -math.inf
             for line in ax.get_lines():
                 if not line.get_visible():
@@ -594,7 +624,7 @@ class LossPlot(QWidget):
     @Slot(int)
     def _on_x_axis_changed(self, index: int) -> None:
         for run in [*self._lines.values(), *self._parked.values()]:
-            run.show(self.x_column, self.objective_shown)
+            run.show(self.x_column, self.objective_shown, bool(self.ranking_shown))
         self._apply_scale()
         self._redraw()
 
@@ -613,8 +643,9 @@ class LossPlot(QWidget):
         seconds = self.x_column == ELAPSED
         label = X_AXES[max(self.x_axis.currentIndex(), 0)][2]
         for ax in (c.ax_obj, c.ax_rmse):
-            ax.set_yscale("log" if log_y else "linear")
-            if log_y:
+            log = log_y and not (ax is c.ax_rmse and self._ranking)  # a precision of 0 has no log
+            ax.set_yscale("log" if log else "linear")
+            if log:
                 # Plain labels (0.1, 1, 10, 1e+05): mathtext powers of ten cost a lot per draw.
                 ax.yaxis.set_major_locator(LogTicks())
                 ax.yaxis.set_major_formatter(PlainTicks())

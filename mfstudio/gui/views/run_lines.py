@@ -1,7 +1,9 @@
 """One run's artists on the loss curve: its three lines, the best-step marker, and the legend that names runs.
 
 A run is drawn as its objective (left panel), training RMSE (right, solid) and validation RMSE
-(right, dashed, with a hold-out). The current run is solid and on top, earlier ones fade. A
+(right, dashed, with a hold-out); when the right panel shows ranking instead (the current run models
+implicit feedback, judged by ranking, not RMSE), a run's right line is its held-out precision@k at
+every step it was evaluated (dashed), and no training line. The current run is solid and on top, earlier ones fade. A
 finished run trained with early stopping (a patience) has its best validation step marked on the
 validation line: a ring there and a small "best 1,234" above it, on whichever side of the ring keeps it
 inside the axes (:class:`BestNote`). The legend below the panels names
@@ -32,6 +34,7 @@ LEGEND_FONT = 7.5
 MARKER_FONT = 7
 STEP, OBJECTIVE, TRAIN_RMSE, VAL_RMSE = (HISTORY_COLUMNS.index(c) for c in ("step", "objective", "train_rmse",
                                                                              "val_rmse"))
+PRECISION = len(HISTORY_COLUMNS)  # a history's first ranking column: precision@k (history_columns)
 
 
 class BestNote(Annotation):
@@ -120,25 +123,32 @@ class RunLines:
         for a in (self.marker, self.note):
             a.set_alpha(None if current else max(FADED_ALPHA, 0.6))
 
-    def show(self, x_column: int, objective_shown: str) -> None:
-        """The lines as the record's history says, against ``x_column``; hidden runs draw nothing."""
+    def show(self, x_column: int, objective_shown: str, ranking: bool = False) -> None:
+        """The lines as the record's history says, against ``x_column``; hidden runs draw nothing. With
+        ``ranking`` the right panel's line is the held-out precision@k (where it was evaluated), not RMSE."""
         h = self.record.history
         shown = self.record.visible
         x = h[:, x_column]
         self.objective.set_data(x, h[:, OBJECTIVE])
-        self.train.set_data(x, h[:, TRAIN_RMSE])
-        val = h[:, VAL_RMSE]
-        has_val = bool(np.isfinite(val).any())
-        self.val.set_data(x if has_val else [], val if has_val else [])
         self.objective.set_visible(shown and self.objective_name == objective_shown)
+        if ranking:
+            p = h[:, PRECISION] if h.shape[1] > PRECISION else np.zeros(0)
+            at = np.flatnonzero(np.isfinite(p))
+            self.train.set_data([], [])
+            self.val.set_data(x[at], p[at])
+        else:
+            self.train.set_data(x, h[:, TRAIN_RMSE])
+            val = h[:, VAL_RMSE]
+            has_val = bool(np.isfinite(val).any())
+            self.val.set_data(x if has_val else [], val if has_val else [])
         self.train.set_visible(shown)
         self.val.set_visible(shown)
-        self._show_marker(x_column)
+        self._show_marker(x_column, ranking)
 
-    def _show_marker(self, x_column: int) -> None:
+    def _show_marker(self, x_column: int, ranking: bool = False) -> None:
         r, h = self.record, self.record.history
         at = np.flatnonzero(h[:, STEP] <= r.best_step) if r.best_step is not None else np.zeros(0, int)
-        on = bool(r.visible and r.finished and r.patience is not None and at.size and
+        on = bool(not ranking and r.visible and r.finished and r.patience is not None and at.size and
                   math.isfinite(h[at[-1], VAL_RMSE]))
         self.marker.set_visible(on)
         self.note.set_visible(on)
@@ -155,16 +165,18 @@ class RunLines:
         return self.marker.get_visible()
 
 
-def legend(fig: Figure, runs: Sequence[RunLines], current: RunLines | None, shown: str, common: str) -> Any:
+def legend(fig: Figure, runs: Sequence[RunLines], current: RunLines | None, shown: str, common: str,
+           ranking: str = "") -> Any:
     """The figure legend below both panels for the visible ``runs``: a colour per run, then solid vs dashed
-    (when any has validation); None when no run is visible."""
+    (when any has validation); None when no run is visible. ``ranking`` names the right panel's ranking
+    metric ("precision@10") when it shows ranking instead of RMSE."""
     runs = [r for r in runs if r.record.visible]
     if not runs:
         return None
     with_val = any(len(r.val.get_xdata()) for r in runs)
     keep = min(LEGEND_RUNS, len(runs))
     while True:  # as many recent runs as fit in LEGEND_ROWS rows, so the legend never squeezes the curves
-        handles, labels = _entries(runs[-keep:], current, shown, len(runs) - keep, with_val)
+        handles, labels = _entries(runs[-keep:], current, shown, len(runs) - keep, with_val, ranking)
         columns = _columns(fig, labels)
         if math.ceil(len(labels) / columns) <= LEGEND_ROWS or keep <= 1:
             break
@@ -175,18 +187,22 @@ def legend(fig: Figure, runs: Sequence[RunLines], current: RunLines | None, show
 
 
 def _entries(runs: Sequence[RunLines], current: RunLines | None, shown: str, hidden: int,
-             with_val: bool) -> tuple[list[Any], list[str]]:
+             with_val: bool, ranking: str = "") -> tuple[list[Any], list[str]]:
     handles: list[Any] = []
     labels: list[str] = []
     for run in runs:
         solid = run is current
         handles.append(Line2D([], [], color=run.colour, lw=1.8 if solid else 1.2,
                               alpha=None if solid else max(FADED_ALPHA, 0.5)))
-        labels.append(run.label if run.objective_name == shown else f"{run.label} (RMSE only)")
+        only = ranking.split("@")[0] if ranking else "RMSE"
+        labels.append(run.label if run.objective_name == shown else f"{run.label} ({only} only)")
     if hidden:
         handles.append(Line2D([], [], lw=0))
         labels.append(f"+{hidden} earlier")
-    if with_val:
+    if with_val and ranking:
+        handles.append(Line2D([], [], color="0.3", lw=1.5, ls="--"))
+        labels.append(f"{ranking}: held out")
+    elif with_val:
         handles += [Line2D([], [], color="0.3", lw=1.5), Line2D([], [], color="0.3", lw=1.5, ls="--")]
         labels += ["RMSE: training", "validation (held out)"]
     return handles, labels

@@ -279,3 +279,24 @@ def test_adding_a_user_is_refused_with_a_sentence(model: RatingsTableModel, qtbo
     with qtbot.waitSignal(model.statusMessage) as said:
         assert not model.add_user_with_ratings(name, ratings)
     assert words in said.args[0] and model.shape == shape and model.undo_stack.count() == 0
+
+
+def test_the_kind_counts_or_ratings_is_one_undo_step_and_comes_with_new_data(qapp, qtbot) -> None:
+    m = RatingsTableModel(Ratings([0, 1], [0, 1], [3.0, 1.0], (2, 2)))
+    assert not m.implicit and not m.to_ratings().implicit
+    seen: list[bool] = []
+    m.kindChanged.connect(seen.append)
+    assert m.set_implicit(True)
+    assert m.implicit and m.to_ratings().implicit and seen == [True]
+    assert m.to_ratings().observed.vals.tolist() == [3.0, 1.0]  # the values stay as they were
+    assert not m.set_implicit(True)  # no change, no step
+    m.undo_stack.undo()
+    assert not m.implicit and seen == [True, False]
+    m.undo_stack.redo()
+    assert m.implicit
+    m.set_ratings(Ratings([0], [0], [2.0], (1, 1)))  # ratings bring their own kind
+    assert not m.implicit
+    m.set_ratings(Ratings([0], [1], [7.0], (1, 2), implicit=True))
+    assert m.implicit and m.to_ratings().implicit
+    m.set_read_only(True)
+    assert not m.set_implicit(False) and m.implicit  # locked while a run goes

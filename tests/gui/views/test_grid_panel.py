@@ -143,3 +143,16 @@ def test_a_newly_opened_document_shows_the_grids_top_left_corner(qtbot, desk: De
     assert h.value() > 0 and v.value() > 0
     desk.document.load_ratings(synthetic_ratings(60, 80, seed=2), title="another")
     assert (h.value(), v.value()) == (0, 0)
+
+
+def test_the_counts_switch_sets_the_kind_undoably_and_follows_new_data(panel, desk) -> None:
+    assert not panel.kind.isChecked() and panel.kind.objectName() == "implicitData"
+    panel.kind.setChecked(True)
+    assert desk.grid_model.implicit and desk.document.grid_ratings().implicit
+    assert "interactions" in panel.info.text()
+    desk.grid_model.undo_stack.undo()
+    assert not panel.kind.isChecked() and not desk.grid_model.implicit
+    desk.document.load_ratings(Ratings([0, 0], [0, 1], [3.0, 1.0], (1, 2), implicit=True), title="plays")
+    assert panel.kind.isChecked()
+    panel.set_running(True)
+    assert not panel.kind.isEnabled()
