@@ -47,6 +47,8 @@ INSTALL = ("--engine spark needs pyspark and a Java runtime: run pip install 'mf
 SPARK_SCHEMES = ("hdfs", "s3", "s3a", "s3n", "gs", "abfs", "abfss", "wasb", "wasbs", "dbfs", "viewfs", "file")
 # Spark's own settings for a quiet, light local run; --spark-conf overrides any of them
 QUIET_CONF = {"spark.ui.enabled": "false", "spark.ui.showConsoleProgress": "false", "spark.log.level": "ERROR"}
+# in one process, 200 shuffle partitions (Spark's default, sized for clusters) are mostly task overhead
+LOCAL_CONF = {"spark.sql.shuffle.partitions": "4"}
 
 
 class EngineError(MFStudioError):
@@ -152,7 +154,7 @@ def spark_session(master: str = DEFAULT_MASTER, conf: Mapping[str, str] | None =
     from pyspark import SparkContext
     from pyspark.sql import SparkSession
 
-    settings = {**QUIET_CONF, **(conf or {})}
+    settings = {**QUIET_CONF, **(LOCAL_CONF if is_local(master) else {}), **(conf or {})}
     tmp = tempfile.mkdtemp(prefix="mfstudio-spark-")
     started_jvm = SparkContext._gateway is None
     builder = SparkSession.builder.master(master).appName(app_name)
