@@ -54,12 +54,12 @@ def train_spark(args: argparse.Namespace) -> int:
     """Train on Spark ALS and write P.csv, Q.csv, history.csv, recommendations.csv, run.json (with "engine") and the
     session, exactly as ``mfstudio train`` does for the built-in engines."""
     from mfstudio import io as mio
-    from mfstudio.cli.train_command import check_dense_output, check_training_flags, setup_training
+    from mfstudio.cli.train_command import check_training_flags
     from mfstudio.core import metrics
     from mfstudio.core.ratings import Observed, Ratings
     from mfstudio.core.session import RunResult, Session
     from mfstudio.core.solvers import SOLVERS, Factors
-    from mfstudio.core.training import Snapshot, StopReason, Training
+    from mfstudio.core.training import Snapshot, StopReason
     from mfstudio.engines import spark as engine
     from mfstudio.io.load import LoadResult
 
@@ -82,29 +82,17 @@ def train_spark(args: argparse.Namespace) -> int:
         _whole(args.min_ratings, "--min-ratings", 1, "of training ratings of at least 1, or auto")
     out = _check_out_dir(args.out)
     engine.check_available()
+    prepared = None if engine.spark_reads(args.input) else _prepare(args, run, quiet, out, top)  # checked first
     _say(quiet, f"Starting Spark on {master} ...", sys.stderr)
     with engine.spark_session(master, conf) as spark:
-        loaded = None
-        if engine.spark_reads(args.input):
+        if prepared is None:  # a path Spark reads itself: read there, collected here
             users, items, vals = engine.read_triples(spark, args.input)
             ratings_in, dups = Ratings.from_triples(users, items, vals)
             notes = [f"{dups:,} cells were rated more than once; the last rating of each is used."] if dups else []
-            loaded = LoadResult(Session(ratings=ratings_in), notes, "triples")
-        setup = setup_training(args, run, quiet, loaded=loaded)
-        src, ratings, params = setup.session, setup.session.ratings, setup.params
-        if top is None:
-            top = src.top_n
-        if setup.patience is not None:
-            _say(quiet, "Note: Spark runs every step, so the session's patience is not used.", sys.stderr)
-        training = Training(ratings, solver, params, holdout=setup.holdout, top_n=top, relevance=setup.relevance)
-        dense = check_dense_output(ratings, out, args.dense, args.full_precision, quiet)
-        for w in training.split.warnings:
-            _say(quiet, f"Note: {w}", sys.stderr)
+            prepared = _prepare(args, run, quiet, out, top, LoadResult(Session(ratings=ratings_in), notes, "triples"))
+        setup, training, dense, mapping, top = prepared
+        src, ratings = setup.session, setup.session.ratings
         train_set, val_set = training.split.train, training.split.val
-        mapping = engine.map_params(solver, training.params, n_users=ratings.n_users, n_items=ratings.n_items,
-                                    n_positive=int(np.count_nonzero(train_set.vals > 0)))
-        for line in mapping.lines():
-            _say(quiet, line, sys.stderr)
         _say(quiet, f"Training Spark ALS ({spark.version}, {master}) on {ratings.n_users:,} users x "
                     f"{ratings.n_items:,} items, {ratings.nnz:,} ratings ({len(val_set):,} held out).", sys.stderr)
         fit = engine.fit_als(spark, train_set, val_set, ratings.shape, mapping)
@@ -139,7 +127,7 @@ def train_spark(args: argparse.Namespace) -> int:
     about = {
         "name": engine.ENGINE, "master": master, "spark_version": fit.spark_version,
         "parameters": mapping.spark, **fit.extra, "notes": list(mapping.notes), "conf": conf,
-        "data_read_by": "spark" if loaded is not None else "mfstudio",
+        "data_read_by": "spark" if engine.spark_reads(args.input) else "mfstudio",
         "history": "one row: Spark trains maxIter steps at once; val_rmse is Spark's RegressionEvaluator (rmse) "
                    "over the held-out ratings whose user and item were trained (coldStartStrategy drop)",
         "validation": {"held_out": len(val_set), "scored_by_spark": fit.val_scored,
@@ -156,6 +144,32 @@ def train_spark(args: argparse.Namespace) -> int:
     _say(quiet, f"Done (Spark ALS, {steps:,} steps in {_duration(fit.fit_s)}): objective {row[1]:.6g}, "
                 f"training RMSE {row[2]:.4g}{val}. Wrote {len(written)} files to {out}.")
     return EXIT_OK
+
+
+def _prepare(args: argparse.Namespace, run: dict[str, Any], quiet: bool, out: Any, top: int | None,
+             loaded: Any = None) -> tuple[Any, Any, bool | None, Any, int]:
+    """INPUT read (or ``loaded``), the run set up as ``mfstudio train`` sets it up and its Spark parameters, stated
+    on stderr: (setup, training, dense, mapping, top)."""
+    from mfstudio.cli.train_command import check_dense_output, setup_training
+    from mfstudio.core.training import Training
+    from mfstudio.engines import spark as engine
+
+    setup = setup_training(args, run, quiet, loaded=loaded)
+    ratings = setup.session.ratings
+    if top is None:
+        top = setup.session.top_n
+    if setup.patience is not None:
+        _say(quiet, "Note: Spark runs every step, so the session's patience is not used.", sys.stderr)
+    training = Training(ratings, args.solver, setup.params, holdout=setup.holdout, top_n=top,
+                        relevance=setup.relevance)
+    dense = check_dense_output(ratings, out, args.dense, args.full_precision, quiet)
+    for w in training.split.warnings:
+        _say(quiet, f"Note: {w}", sys.stderr)
+    mapping = engine.map_params(args.solver, training.params, n_users=ratings.n_users, n_items=ratings.n_items,
+                                n_positive=int(np.count_nonzero(training.split.train.vals > 0)))
+    for line in mapping.lines():
+        _say(quiet, line, sys.stderr)
+    return setup, training, dense, mapping, int(top)
 
 
 def engine_float(x: float) -> float | None:

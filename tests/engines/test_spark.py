@@ -117,3 +117,20 @@ def test_spark_agrees_with_the_built_in_als_under_the_mapped_parameters(spark_ru
     assert held_spark == (als_dir / "held_out.csv").read_text()  # the same ratings held out
     npz = np.load(spark_dir / "results.npz")
     assert npz["P"].shape == (300, 3) and np.abs(npz["P"]).sum() > 0
+
+
+def test_a_bad_input_is_refused_before_spark_starts(monkeypatch, tmp_path, capsys):
+    from mfstudio.cli import main
+
+    monkeypatch.setattr(engine, "check_available", lambda: None)  # as if pyspark and Java were there
+
+    def no_spark(*args, **kwargs):
+        raise AssertionError("Spark was started for an input that cannot be read")
+
+    monkeypatch.setattr(engine, "spark_session", no_spark)
+    bad = tmp_path / "r.csv"
+    bad.write_text("u,a,b\nx,1,oops\n")
+    assert main(["train", str(tmp_path / "missing.csv"), "--engine", "spark", "--out", str(tmp_path / "o")]) == 2
+    assert main(["train", str(bad), "--engine", "spark", "--out", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err
+    assert "missing.csv" in err and "Spark" not in err and not (tmp_path / "o").exists()
