@@ -90,6 +90,9 @@ def map_params(solver: str, params: Mapping[str, Any], *, n_users: int, n_items:
     if solver == "implicit-als":
         positives = max(int(n_positive), 1)
         reg = beta * (n_users + n_items) / (2 * positives)
+        if params.get("confidence") is None:
+            raise EngineError("implicit-als needs its confidence (c = 1 + confidence × count) to map to Spark's "
+                              "alpha; set --confidence.")
         spark.update(regParam=reg, implicitPrefs=True, alpha=float(params["confidence"]), nonnegative=False)
         notes.append(f"implicit-als charges every user and item the same β = {beta:g}; Spark charges regParam × "
                      "the row's count of interactions, so regParam = β (users + items) / (2 × interactions) = "

@@ -31,6 +31,8 @@ def test_implicit_als_maps_confidence_to_alpha_and_states_the_regularisation_mis
     # the same total ridge weight: regParam x (sum of users' and items' counts = 2 x positives) = beta x (n + m)
     assert m.spark["regParam"] * 2 * SHAPE["n_positive"] == pytest.approx(0.6 * (300 + 200))
     assert any("regParam × the row's count" in n for n in m.notes)
+    with pytest.raises(EngineError, match="confidence"):
+        map_params("implicit-als", {"K": 4, "steps": 6, "beta": 0.6, "seed": 2}, **SHAPE)
 
 
 def test_solvers_spark_cannot_run_are_refused_in_a_sentence():
