@@ -32,3 +32,85 @@ def no_sweep_helpers_after():
             time.sleep(0.02)
         else:
             raise AssertionError(f"process {pid} (a sweep helper) is still running")
+
+
+def spark_missing() -> str | None:
+    """Why ``--engine spark`` cannot run here (no pyspark, no Java), or None."""
+    import importlib.util
+
+    from mfstudio.engines.spark import java_command
+
+    if importlib.util.find_spec("pyspark") is None:
+        return "pyspark is not installed (pip install '.[spark]')"
+    if java_command() is None:
+        return "no Java runtime (apt-get install default-jre-headless)"
+    return None
+
+
+def _spark_jvms() -> list[int]:
+    """The ids of this process's child processes that run Spark's Java side."""
+    import os
+    from pathlib import Path
+
+    found = []
+    for d in Path("/proc").iterdir():
+        if not d.name.isdigit():
+            continue
+        try:
+            ppid = int((d / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            cmd = (d / "cmdline").read_bytes()
+        except (OSError, IndexError, ValueError):
+            continue
+        if ppid == os.getpid() and b"org.apache.spark" in cmd:
+            found.append(int(d.name))
+    return found
+
+
+SPARK_RUN_ARGS = ["--solver", "als", "--k", "3", "--steps", "20", "--beta", "0.5", "--holdout", "0.2", "--seed", "1"]
+
+
+@pytest.fixture(scope="session")
+def spark_run(tmp_path_factory: pytest.TempPathFactory):
+    """One ``mfstudio train --engine spark`` run in local mode (local[2]) on a small made-up data set, and the
+    built-in ``als`` on the same data and split with the same parameters: (data file, Spark's out dir, als's out
+    dir). Skipped without pyspark or Java, except under CI (which installs both): there it fails."""
+    import os
+    from pathlib import Path
+
+    import numpy as np
+
+    from mfstudio.cli import main
+
+    why = spark_missing()
+    if why:
+        if os.environ.get("CI"):
+            pytest.fail(f"{why}; .ci/run must install it for the Spark engine's test.")
+        pytest.skip(why)
+    base = tmp_path_factory.mktemp("spark")
+    rng = np.random.default_rng(0)
+    n, m, k = 300, 200, 3
+    truth = 1.0 + 1.2 * rng.random((n, k)) @ rng.random((k, m))
+    rows, cols = np.nonzero(rng.random((n, m)) < 0.15)
+    vals = np.clip(np.round(truth[rows, cols] + rng.normal(0, 0.3, len(rows))), 1, 5)
+    data = base / "ratings.csv"
+    data.write_text("user,item,rating\n" + "".join(f"u{u},i{i},{v:g}\n" for u, i, v in zip(rows, cols, vals)))
+    from mfstudio.engines import spark as engine
+
+    fit, seen = engine.fit_als, []
+
+    def watched(*args, **kwargs):
+        seen.extend(_spark_jvms())  # while Spark runs: its Java process, a child of this one
+        return fit(*args, **kwargs)
+
+    engine.fit_als = watched
+    try:
+        assert main(["train", str(data), *SPARK_RUN_ARGS, "--engine", "spark", "--spark-master", "local[2]",
+                     "--quiet", "--out", str(base / "spark")]) == 0
+    finally:
+        engine.fit_als = fit
+    if Path("/proc").is_dir():  # Linux (CI): the process table is readable
+        assert seen, "Spark's Java process was not found while it ran (so the check after it would prove nothing)"
+    assert _spark_jvms() == [], "Spark's Java process is still running after the run"
+    als = ["train", str(data), *SPARK_RUN_ARGS, "--cg-steps", "exact", "--quiet", "--out", str(base / "als")]
+    assert main(als) == 0
+    return data, base / "spark", base / "als"

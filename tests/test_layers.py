@@ -4,6 +4,7 @@
 - ``mfstudio.io`` imports no Qt, no matplotlib, nothing from gui or cli;
 - ``mfstudio.figures`` (matplotlib figures the command line and the window share) imports no Qt, nothing from gui
   or cli;
+- ``mfstudio.engines`` (Spark's ALS) imports no Qt, no matplotlib, nothing from io, gui or cli;
 - nothing outside ``mfstudio.gui`` imports ``mfstudio.gui`` (the command line starts the window lazily, in one place).
 """
 
@@ -22,6 +23,7 @@ RULES = {
     "core": GUI_ONLY + ("mfstudio.io", "mfstudio.gui", "mfstudio.cli"),
     "io": GUI_ONLY + ("mfstudio.gui", "mfstudio.cli"),
     "figures": ("PySide6", "shiboken6", "mfstudio.gui", "mfstudio.cli"),
+    "engines": GUI_ONLY + ("mfstudio.io", "mfstudio.gui", "mfstudio.cli"),
 }
 # The one place outside gui that may reach it: ``mfstudio`` with no sub-command opens the window.
 GUI_LAUNCHERS = {"cli/__init__.py", "__main__.py"}

@@ -41,9 +41,11 @@ def test_readme_installs_the_derived_list_in_both_commands():
 def test_ci_installs_the_same_list_and_what_the_real_display_test_needs():
     text = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
     assert re.search(r'^PKGS="([^"]*)"', text, flags=re.M).group(1).split() == LIST
-    assert set(re.search(r'^TEST_PKGS="([^"]*)"', text, flags=re.M).group(1).split()) == {"xvfb", "xdotool"}
+    test_pkgs = set(re.search(r'^TEST_PKGS="([^"]*)"', text, flags=re.M).group(1).split())
+    assert test_pkgs == {"xvfb", "xdotool", "default-jre-headless"}  # the real-display test's, the Spark test's
     steps = [line for line in text.splitlines() if line.startswith(".venv/bin/")]
-    assert steps == [".venv/bin/pip install '.[test]'", ".venv/bin/ruff check .", ".venv/bin/python -m pytest"]
+    assert steps == [".venv/bin/pip install '.[test,spark]'", ".venv/bin/ruff check .",
+                     ".venv/bin/python -m pytest"]
 
 
 def test_every_listed_package_ships_a_library_qt_needs():

@@ -38,6 +38,7 @@ from mfstudio.cli.common import (
     run_flags,
     solver_params,
 )
+from mfstudio.cli.train_spark import add_engine_arguments, check_engine_flags, train_spark
 from mfstudio.core.params import HOLDOUT, PATIENCE, RELEVANCE, TOP_N
 from mfstudio.core.solvers import SOLVERS
 
@@ -54,6 +55,8 @@ examples:
   mfstudio train ml-latest-small.zip --solver als --k 10 --out latest
   mfstudio train matrix.csv --keep-zeros --init start.npz --out results --quiet
   mfstudio train ratings.csv --solver nmf --steps 100 --out results --script reproduce.py
+  mfstudio train ml-1m --solver als --k 20 --steps 10 --holdout 0.2 --engine spark --out spark1m
+  mfstudio train hdfs:///data/ratings.parquet --engine spark --spark-master yarn --out big
 
 DIR receives P.csv, Q.csv, R_hat.csv, history.csv, recommendations.csv, run.json,
 results.npz and session.mfstudio (which the window opens as it was), user_bias.csv and
@@ -126,6 +129,7 @@ def train_parser() -> _Parser:
                    help="also write a standalone Python script (numpy only) that replays this run and reproduces "
                         "its P and Q, e.g. reproduce.py (relative to the current folder)")
     p.add_argument("--quiet", action="store_true", help="print nothing but errors")
+    add_engine_arguments(p)
     return p
 
 
@@ -154,16 +158,18 @@ def check_training_flags(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def setup_training(args: argparse.Namespace, run: dict[str, Any], quiet: bool, *,
-                   folds: int | None = None) -> TrainingSetup:
+                   folds: int | None = None, loaded: Any = None) -> TrainingSetup:
     """Read INPUT and settle the solver, its parameters, the starting factors, the hold-out and the patience
     from the flags and the session, by the rules ``mfstudio train`` has always had; notes go to stderr.
-    With ``folds`` (a sweep's cross-validation) each fold is held out in turn, so patience has ratings to watch."""
+    With ``folds`` (a sweep's cross-validation) each fold is held out in turn, so patience has ratings to watch.
+    ``loaded`` (an io LoadResult) is INPUT already read by someone else (Spark), instead of reading it here."""
     from mfstudio import io as mio
 
     holdout: float | None = run.get("holdout")  # None: not given, the session's applies
     patience: int | None = run.get("patience")  # None: not given (the session's applies), or off
     fmt = None if args.format == "auto" else args.format
-    loaded = mio.load(args.input, keep_zeros=args.keep_zeros, fmt=fmt, implicit=args.implicit)
+    if loaded is None:
+        loaded = mio.load(args.input, keep_zeros=args.keep_zeros, fmt=fmt, implicit=args.implicit)
     loaded_at = time.perf_counter()
     for note in loaded.notices:
         _say(quiet, f"Note: {note}", sys.stderr)
@@ -246,6 +252,8 @@ def train(argv: Sequence[str]) -> int:
     from mfstudio.core.training import Control, StopReason, Training
 
     args = train_parser().parse_args(list(argv))
+    if check_engine_flags(args) == "spark":
+        return train_spark(args)
     quiet = args.quiet
     t_start = time.perf_counter()
     # everything a user can get wrong is checked before the (possibly long) training

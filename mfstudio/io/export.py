@@ -272,9 +272,10 @@ def _finite_or_none(x: float) -> float | None:
 
 
 def run_json(session: Session, timings: Mapping[str, float] | None = None, recs: Recommendations | None = None,
-             top_n: int = DEFAULT_TOP_N, dense: bool | None = None) -> str:
+             top_n: int = DEFAULT_TOP_N, dense: bool | None = None, engine: Mapping[str, Any] | None = None) -> str:
     """run.json: solver, parameters, seed, data shape, final metrics, the model's formula (and global
-    mean), the fallback users and items, how recommendations were chosen, versions, timings."""
+    mean), the fallback users and items, how recommendations were chosen, versions, timings; ``engine``
+    (a run trained elsewhere, e.g. on Spark: its name, master, version, mapped parameters) as "engine"."""
     res = session.result
     if res is None:
         raise FileFormatError("There are no results to export yet; train the model first.")
@@ -325,6 +326,8 @@ def run_json(session: Session, timings: Mapping[str, float] | None = None, recs:
         }
     if about is not None:
         doc["ranking"] = about
+    if engine is not None:
+        doc["engine"] = dict(engine)
     if recs is not None:
         doc["recommendations"] = {"per_user": int(top_n), "min_item_ratings": int(recs.min_ratings),
                                   "ranked_by": "score (unclipped R_hat); predicted is the score clipped to the scale"}
@@ -375,9 +378,10 @@ def writes_dense(ratings: Ratings, dense: bool | None = None) -> bool:
 
 
 def result_files(session: Session, *, top_n: int = DEFAULT_TOP_N, min_ratings: int = AUTO, full_precision: bool = False,
-                 timings: Mapping[str, float] | None = None, dense: bool | None = None) -> dict[str, bytes]:
+                 timings: Mapping[str, float] | None = None, dense: bool | None = None,
+                 engine: Mapping[str, Any] | None = None) -> dict[str, bytes]:
     """The result files of a session as name -> bytes, built in memory before anything is written;
-    R_hat.csv only when :func:`writes_dense`."""
+    R_hat.csv only when :func:`writes_dense`; ``engine`` goes into run.json (see :func:`run_json`)."""
     res = session.result
     if res is None:
         raise FileFormatError("There are no results to export yet; train the model first.")
@@ -390,7 +394,7 @@ def result_files(session: Session, *, top_n: int = DEFAULT_TOP_N, min_ratings: i
     texts = {
         "P.csv": P_csv(r, f, fp), "Q.csv": Q_csv(r, f, fp), **({"R_hat.csv": R_hat_csv(r, f, fp)} if dense else {}),
         "history.csv": history_csv(res.history, fp), "recommendations.csv": recommendations_csv(r, recs, fp),
-        "run.json": run_json(session, timings, recs, top_n, dense),
+        "run.json": run_json(session, timings, recs, top_n, dense, engine),
     }
     if f.user_bias is not None:
         texts["user_bias.csv"] = bias_csv(r.users, f.user_bias, "user", fp)
@@ -560,7 +564,8 @@ def _write_in_place(d: Path, files: dict[str, bytes], made: list[Path]) -> None:
 
 def export_results(folder: str | os.PathLike[str], session: Session, *, top_n: int = DEFAULT_TOP_N,
                    min_ratings: int = AUTO, full_precision: bool = False, timings: Mapping[str, float] | None = None,
-                   include_session: bool = False, dense: bool | None = None) -> list[Path]:
+                   include_session: bool = False, dense: bool | None = None,
+                   engine: Mapping[str, Any] | None = None) -> list[Path]:
     """Write the result files (and ``session.mfstudio`` if asked) into ``folder``, with the
     manifest mfstudio-export.json last; all or nothing.
 
@@ -571,7 +576,7 @@ def export_results(folder: str | os.PathLike[str], session: Session, *, top_n: i
     Folders this creates are removed again if writing fails.
     """
     files = result_files(session, top_n=top_n, min_ratings=min_ratings, full_precision=full_precision,
-                         timings=timings, dense=dense)
+                         timings=timings, dense=dense, engine=engine)
     if include_session:
         files[SESSION_FILE] = session_to_bytes(session)
     files[MANIFEST] = manifest_bytes(files)

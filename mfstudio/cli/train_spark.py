@@ -1,0 +1,177 @@
+"""``mfstudio train --engine spark``: the same run on Apache Spark's ALS, written as the built-in engines write it.
+
+The split, the metrics, the ranking metrics, the recommendations and every file come from MF Studio; only the
+factors come from Spark (see :mod:`mfstudio.engines.spark` for how the parameters map). Spark trains its maxIter
+steps at once and cannot resume, so history.csv holds one row, the final one (a row per step would mean training
+1, 2, ..., steps times over); its val_rmse is Spark's RegressionEvaluator's.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+import time
+from typing import Any
+
+import numpy as np
+
+from mfstudio.cli.common import EXIT_OK, UsageError, _check_out_dir, _duration, _say, _whole
+
+ENGINES = ("builtin", "spark")
+
+
+def add_engine_arguments(p: argparse.ArgumentParser) -> None:
+    """--engine, --spark-master and --spark-conf (``mfstudio train``)."""
+    p.add_argument("--engine", choices=ENGINES, default="builtin", metavar="ENGINE",
+                   help="what trains: builtin (MF Studio's solvers, the default) or spark (Apache Spark MLlib's "
+                        "ALS with the parameters mapped to the same objective; needs pip install 'mfstudio[spark]' "
+                        "and Java; solvers als (default), nmf, sgd, implicit-als)")
+    p.add_argument("--spark-master", metavar="URL",
+                   help="with --engine spark: the Spark master, e.g. local[4], spark://host:7077 or yarn; "
+                        "default local[*]")
+    p.add_argument("--spark-conf", metavar="KEY=VALUE", action="append",
+                   help="with --engine spark: a Spark setting, e.g. spark.driver.memory=4g (repeat for more)")
+
+
+def check_engine_flags(args: argparse.Namespace) -> str:
+    """The engine asked for; --spark-master and --spark-conf without --engine spark are refused."""
+    if args.engine != "spark" and (args.spark_master is not None or args.spark_conf):
+        flag = "--spark-master" if args.spark_master is not None else "--spark-conf"
+        raise UsageError(f"{flag} is for --engine spark; add --engine spark or leave out {flag}.")
+    return str(args.engine)
+
+
+def _refuse_builtin_only(args: argparse.Namespace, run: dict[str, Any]) -> None:
+    for flag, given in (("--init", args.init is not None), ("--script", args.script is not None),
+                        ("--patience", run.get("patience") is not None)):
+        if given:
+            raise UsageError(f"{flag} works with the built-in engine only (Spark's ALS starts from its own factors, "
+                             f"runs every step and has no update rule to replay); leave out {flag} or --engine spark.")
+
+
+def train_spark(args: argparse.Namespace) -> int:
+    """Train on Spark ALS and write P.csv, Q.csv, history.csv, recommendations.csv, run.json (with "engine") and the
+    session, exactly as ``mfstudio train`` does for the built-in engines."""
+    from mfstudio import io as mio
+    from mfstudio.cli.train_command import check_training_flags
+    from mfstudio.core import metrics
+    from mfstudio.core.ratings import Observed, Ratings
+    from mfstudio.core.session import RunResult, Session
+    from mfstudio.core.solvers import SOLVERS, Factors
+    from mfstudio.core.training import Snapshot, StopReason
+    from mfstudio.engines import spark as engine
+    from mfstudio.io.load import LoadResult
+
+    quiet = args.quiet
+    t_start = time.perf_counter()
+    conf = engine.parse_conf(args.spark_conf)
+    master = (args.spark_master or engine.DEFAULT_MASTER).strip()
+    if not master:
+        raise UsageError("--spark-master is empty; give a master URL such as local[4] or spark://host:7077.")
+    solver = args.solver or "als"
+    if solver not in engine.SPARK_SOLVERS or solver not in SOLVERS:
+        engine.map_params(solver, {}, n_users=0, n_items=0, n_positive=0)  # the sentence for an unsupported one
+        raise UsageError(f"This MF Studio has no {solver} solver yet, so its run cannot be written as a session; "
+                         "use --solver als.")
+    args.solver = solver
+    run = check_training_flags(args)
+    _refuse_builtin_only(args, run)
+    top = run.get("top_n")
+    min_ratings = 0 if args.min_ratings.strip().lower() == "auto" else \
+        _whole(args.min_ratings, "--min-ratings", 1, "of training ratings of at least 1, or auto")
+    out = _check_out_dir(args.out)
+    engine.check_available()
+    prepared = None if engine.spark_reads(args.input) else _prepare(args, run, quiet, out, top)  # checked first
+    _say(quiet, f"Starting Spark on {master} ...", sys.stderr)
+    with engine.spark_session(master, conf) as spark:
+        if prepared is None:  # a path Spark reads itself: read there, collected here
+            users, items, vals = engine.read_triples(spark, args.input)
+            ratings_in, dups = Ratings.from_triples(users, items, vals)
+            notes = [f"{dups:,} cells were rated more than once; the last rating of each is used."] if dups else []
+            prepared = _prepare(args, run, quiet, out, top, LoadResult(Session(ratings=ratings_in), notes, "triples"))
+        setup, training, dense, mapping, top = prepared
+        src, ratings = setup.session, setup.session.ratings
+        train_set, val_set = training.split.train, training.split.val
+        _say(quiet, f"Training Spark ALS ({spark.version}, {master}) on {ratings.n_users:,} users x "
+                    f"{ratings.n_items:,} items, {ratings.nnz:,} ratings ({len(val_set):,} held out).", sys.stderr)
+        fit = engine.fit_als(spark, train_set, val_set, ratings.shape, mapping)
+    t_trained = time.perf_counter()
+
+    factors = Factors(fit.P, fit.Q).with_fallback(train_set)
+    beta = float(training.params["beta"])
+    steps = int(training.params["steps"])
+    warm = np.ones(len(val_set), bool)
+    if factors.cold_users is not None:
+        warm &= ~np.isin(val_set.rows, factors.cold_users)
+    if factors.cold_items is not None:
+        warm &= ~np.isin(val_set.cols, factors.cold_items)
+    scored = Observed(val_set.rows[warm], val_set.cols[warm], val_set.vals[warm])  # what Spark scored
+    ranking = training.ranker(factors) if training.ranker is not None else {}
+    row = np.full(len(training.history.columns), np.nan)
+    row[:7] = [steps, metrics.objective(train_set, factors, beta), metrics.rmse(train_set, factors),
+               metrics.mae(train_set, factors), fit.val_rmse, metrics.mae(scored, factors), fit.fit_s]
+    for name, value in ranking.items():
+        row[training.history.columns.index(name)] = value
+    snap = Snapshot(step=steps, objective=row[1], train_rmse=row[2], train_mae=row[3], val_rmse=row[4],
+                    val_mae=row[5], elapsed=fit.fit_s, steps_per_s=steps / fit.fit_s if fit.fit_s > 0 else 0.0,
+                    budget=steps, factors=factors, finished=True, reason=StopReason.BUDGET, ranking=ranking)
+    result = RunResult.from_snapshot(solver, training.params, snap, row[None, :],
+                                     training.ranker.threshold if training.ranker else None)
+    m = training.split.held_out_flags
+    o = ratings.observed
+    session = Session(ratings=ratings, held_out_cells=np.stack([o.rows[m], o.cols[m]], axis=1).astype(np.int64),
+                      solver=solver, params=dict(training.params),
+                      holdout=float(src.holdout if run.get("holdout") is None else run["holdout"]),
+                      result=result, top_n=top, relevance=setup.relevance)
+    about = {
+        "name": engine.ENGINE, "master": master, "spark_version": fit.spark_version,
+        "parameters": mapping.spark, **fit.extra, "notes": list(mapping.notes), "conf": conf,
+        "data_read_by": "spark" if engine.spark_reads(args.input) else "mfstudio",
+        "history": "one row: Spark trains maxIter steps at once; val_rmse is Spark's RegressionEvaluator (rmse) "
+                   "over the held-out ratings whose user and item were trained (coldStartStrategy drop)",
+        "validation": {"held_out": len(val_set), "scored_by_spark": fit.val_scored,
+                       "dropped_cold": len(val_set) - fit.val_scored,
+                       "val_rmse_spark": engine_float(fit.val_rmse),
+                       "val_rmse_mfstudio_all": engine_float(metrics.rmse(val_set, factors))},
+    }
+    timings = {"load_s": setup.loaded_at - t_start, "wall_s": t_trained - t_start, "spark_fit_s": fit.fit_s,
+               "spark_send_s": fit.send_s}
+    written = mio.export_results(out, session, top_n=top, min_ratings=min_ratings, full_precision=args.full_precision,
+                                 timings=timings, include_session=True, dense=dense, engine=about)
+    val = "" if math.isnan(fit.val_rmse) else f", validation RMSE {fit.val_rmse:.4g} (Spark's evaluator)"
+    val += "".join(f", {name} {value:.4g}" for name, value in ranking.items() if not math.isnan(value))
+    _say(quiet, f"Done (Spark ALS, {steps:,} steps in {_duration(fit.fit_s)}): objective {row[1]:.6g}, "
+                f"training RMSE {row[2]:.4g}{val}. Wrote {len(written)} files to {out}.")
+    return EXIT_OK
+
+
+def _prepare(args: argparse.Namespace, run: dict[str, Any], quiet: bool, out: Any, top: int | None,
+             loaded: Any = None) -> tuple[Any, Any, bool | None, Any, int]:
+    """INPUT read (or ``loaded``), the run set up as ``mfstudio train`` sets it up and its Spark parameters, stated
+    on stderr: (setup, training, dense, mapping, top)."""
+    from mfstudio.cli.train_command import check_dense_output, setup_training
+    from mfstudio.core.training import Training
+    from mfstudio.engines import spark as engine
+
+    setup = setup_training(args, run, quiet, loaded=loaded)
+    ratings = setup.session.ratings
+    if top is None:
+        top = setup.session.top_n
+    if setup.patience is not None:
+        _say(quiet, "Note: Spark runs every step, so the session's patience is not used.", sys.stderr)
+    training = Training(ratings, args.solver, setup.params, holdout=setup.holdout, top_n=top,
+                        relevance=setup.relevance)
+    dense = check_dense_output(ratings, out, args.dense, args.full_precision, quiet)
+    for w in training.split.warnings:
+        _say(quiet, f"Note: {w}", sys.stderr)
+    mapping = engine.map_params(args.solver, training.params, n_users=ratings.n_users, n_items=ratings.n_items,
+                                n_positive=int(np.count_nonzero(training.split.train.vals > 0)))
+    for line in mapping.lines():
+        _say(quiet, line, sys.stderr)
+    return setup, training, dense, mapping, int(top)
+
+
+def engine_float(x: float) -> float | None:
+    """A number for run.json (None for NaN or infinity)."""
+    return float(x) if math.isfinite(x) else None
