@@ -211,7 +211,7 @@ class MainWindow(QMainWindow):
     def _build_menus(self) -> None:
         actions.build_menus(self, {"window": self, "commands": self.commands, "document": self.document,
                                    "plot": self.plot, "exporter": self.exporter, "recent": self.recent,
-                                   "lessons": self.lessons})
+                                   "lessons": self.lessons, "data_kind": self.data_kind})
         self.action_full_precision.setCheckable(True)
         self.action_full_precision.setChecked(self.settings.full_precision())
         self.action_undo_clear_runs.setEnabled(self.plot.can_undo_clear)

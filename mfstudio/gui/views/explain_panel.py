@@ -31,7 +31,10 @@ from PySide6.QtWidgets import (
 
 from mfstudio.core import Factors, Ratings
 from mfstudio.core.explain import HELD_OUT_TEXT, MEAN, Explanation, Term, explain, rotation_note
+from mfstudio.core.explain_implicit import ImplicitExplanation, explain_implicit
 from mfstudio.core.numbers import exact_text, short_text
+from mfstudio.core.ratings import Observed
+from mfstudio.core.solvers import get_solver
 from mfstudio.gui.actions import make_action
 from mfstudio.gui.experiment import Experiment, Progress, RunEnd, RunStart, Shown
 
@@ -447,6 +450,9 @@ class ExplainPanel(QWidget):
         self._running = False
         self._words_at = 0.0  # when the table and the sentence were last written (monotonic seconds)
         self.explanation: Explanation | None = None
+        self.because_explanation: ImplicitExplanation | None = None  # an implicit model's item-based form
+        self._model: tuple[str, dict[str, Any]] = ("", {})  # the solver and parameters of the factors shown
+        self._train: tuple[Any, Observed] | None = None  # (id(ratings), id(cells)), their training interactions
 
         self.heading = QLabel()
         self.heading.setObjectName("explainHeading")
@@ -484,6 +490,13 @@ class ExplainPanel(QWidget):
         self.sentence.setWordWrap(True)
         self.sentence.setTextFormat(Qt.TextFormat.PlainText)
         self.sentence.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.because = QLabel()  # implicit models: which of the user's own items drove the score (Hu et al. §5)
+        self.because.setObjectName("explainBecause")
+        self.because.setWordWrap(True)
+        self.because.setTextFormat(Qt.TextFormat.PlainText)
+        self.because.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.because.setToolTip("The score is a sum over the user's own items: how alike, for them, times confidence.")
+        self.because.hide()
         self.note = QLabel()
         self.note.setObjectName("explainNote")
         self.note.setWordWrap(True)
@@ -512,6 +525,7 @@ class ExplainPanel(QWidget):
         lay.addWidget(self.stale_banner)
         lay.addWidget(self.split, 1)
         lay.addWidget(self.sentence)
+        lay.addWidget(self.because)
         lay.addWidget(self.note)
 
         experiment.started.connect(self._on_started)
@@ -531,11 +545,13 @@ class ExplainPanel(QWidget):
     # ------------------------------------------------------------------ from the experiment and the selection
     def _take(self, shown: Shown) -> None:
         self._ratings, self._factors, self._cells = shown.ratings, shown.result.factors, shown.held_out_cells
+        self._model = (shown.result.solver, dict(shown.result.params))
 
     @Slot(object)
     def _on_started(self, run: RunStart) -> None:
         same_shape = self._ratings is not None and self._ratings.shape == run.ratings.shape
         self._ratings, self._cells = run.ratings, run.held_out_cells
+        self._model = (run.solver, dict(run.params))
         self._running = True
         if run.start_factors is not None:
             self._factors = run.start_factors
@@ -628,6 +644,7 @@ class ExplainPanel(QWidget):
         self.model.set_explanation(e)
         self.table.setHidden(e is None)  # with nothing to explain the figure says why, once
         self.sentence.setHidden(e is None)
+        self.because.setHidden(True)
         if e is None:
             self.heading.setText("Why this number?")
             self.sentence.setText(msg)
@@ -641,7 +658,28 @@ class ExplainPanel(QWidget):
         self.heading.setToolTip(f"The model's prediction for {where}: {exact_text(e.prediction)}")
         self.sentence.setText(e.sentence)
         self.note.setText(rotation_note(e.biased))
+        self._show_because(e)
         self._draw_bars(e)
+
+    def _show_because(self, e: Explanation) -> None:
+        """For a model of implicit feedback, the score as pushes from the user's own items (not while it trains)."""
+        solver, params = self._model
+        b = explain_implicit(self._ratings, self._factors, self._training_interactions(), e.user, e.item,
+                             float(params.get("confidence", 1.0)), float(params.get("beta", 0.0))) \
+            if solver and get_solver(solver).implicit and not self._running and self._ratings is not None else None
+        self.because_explanation = b
+        self.because.setHidden(b is None)
+        if b is not None:
+            top = ", ".join(f"{x.label} ({x.count:g}: {short_text(x.value, True)})" for x in b.because[:5]) + \
+                (f" and {len(b.because) - 5:,} more" if len(b.because) > 5 else "")
+            self.because.setText(f"{b.sentence}\nPushes (count: push): {top}." if b.because else b.sentence)
+
+    def _training_interactions(self) -> Observed:
+        """The shown ratings without the held-out cells (the model never saw those); kept for the same data."""
+        r, cells = self._ratings, self._cells
+        if self._train is None or self._train[0] != (id(r), id(cells)):
+            self._train = ((id(r), id(cells)), r.split_cells(cells).train if cells is not None else r.observed)
+        return self._train[1]
 
     def _draw_bars(self, e: Explanation) -> None:
         if math.isfinite(e.prediction):
