@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 
-THREADED = frozenset({"als"})  # solvers whose kernels start numba's threads
+THREADED = frozenset({"als", "implicit-als"})  # solvers whose kernels start numba's threads
 
 
 def _preload() -> None:

@@ -261,3 +261,9 @@ def test_starting_factors_are_taken_as_given():
     np.testing.assert_array_equal(S.factors.P, init.P)
     assert S.objective() == pytest.approx(dense_objective(R.to_dense(), init.P, init.Q, 0.02, 1.0), rel=1e-12)
     assert isinstance(R.observed, Observed)
+
+
+def test_sweep_workers_load_its_threaded_kernels_themselves():
+    from mfstudio.core._sweep_preload import THREADED
+
+    assert NAME in THREADED  # its half-steps start numba's threads: the fork server must not

@@ -12,7 +12,7 @@ from mfstudio.core import Training
 from mfstudio.core.examples import load_example
 from mfstudio.core.training import Control, StopReason
 
-SOLVERS = ("sgd", "biased-sgd", "als", "nmf")
+SOLVERS = ("sgd", "biased-sgd", "als", "nmf", "implicit-als")
 
 
 def _pair(solver: str, name: str = "example-1", holdout: float | None = None) -> tuple[Training, Training]:
@@ -146,3 +146,21 @@ def test_als_half_steps_one_by_one_are_the_kernels_step_in_both_solves(cg_steps)
     assert snap.finished and single.step == 3
     assert _same(whole, single)
     np.testing.assert_array_equal(whole.history.arrays()[:, :6], single.history.arrays()[:, :6])
+
+
+def test_an_implicit_als_half_step_shows_the_weighted_system_it_solved():
+    t = Training(load_example("movie-night"), "implicit-als", {"K": 2, "steps": 3, "cg_steps": None,
+                                                                "confidence": 2.0})
+    list(t.run(max_steps=1))
+    Qt = t.factors.Q.T.copy()
+    update, _ = t.step_update(focus=1)
+    assert update.side == "users" and update.row == 1 and update.cg_steps is None
+    r = t.split.train
+    mine = r.rows == 1
+    np.testing.assert_allclose(update.confidences, 1 + 2.0 * r.vals[mine][np.argsort(r.cols[mine])])
+    c = np.ones(Qt.shape[0])
+    c[update.rated] = update.confidences
+    want = Qt.T @ (c[:, None] * Qt) + float(t.params["beta"]) * np.eye(2)
+    np.testing.assert_allclose(update.gram, want, rtol=1e-12)
+    np.testing.assert_allclose(update.x_after, np.linalg.solve(update.gram, update.rhs), rtol=1e-9)
+    assert update.objective_after <= update.objective_before
