@@ -44,7 +44,7 @@ from mfstudio.gui.views.runs_table import RunsTable
 from mfstudio.gui.views.similar_panel import SimilarPanel
 from mfstudio.gui.views.status import RunStatus
 from mfstudio.gui.views.update_panel import UpdatePanel
-from mfstudio.gui.views.widgets import FoldingSplitter, scrolled
+from mfstudio.gui.views.widgets import FoldingSplitter, TallScroll, scrolled
 from mfstudio.gui.viewstate import Selection, ShownParts
 
 ABOUT = ("<b>MF Studio</b> factorizes a rating matrix R into P (users × K) and Q (K × items) "
@@ -156,7 +156,7 @@ class MainWindow(QMainWindow):
         line.setFrameShape(QFrame.Shape.HLine)
         line.setFrameShadow(QFrame.Shadow.Sunken)
         left_lay.addWidget(line)
-        left_lay.addWidget(self.controls)
+        left_lay.addWidget(TallScroll(self.controls))  # many parameters scroll rather than grow the window
         self.latent_map = self._speaks(LatentMap(self.experiment, self.selection, self.parts, newcomer=self.newcomer))
         self.top_split = FoldingSplitter()  # the loss curve and, beside it, the latent map (folds on a small screen)
         self.top_split.addWidget(self.plot)

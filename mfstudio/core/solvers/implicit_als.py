@@ -80,9 +80,8 @@ def preferences(vals: np.ndarray) -> np.ndarray:
 class ImplicitALSSolver(AlternatingSolver):
     name = "implicit-als"
     title = "Implicit ALS (clicks and plays)"
-    description = ("Counts of events, not ratings: every cell counts, observed ones as preference 1 with more "
-                   "confidence; alternating weighted ridge solves (conjugate gradient or exact).")
-    objective_name = "Hu et al.'s weighted objective"
+    description = "For plays and clicks: every cell counts, a played one with more confidence; few, big steps."
+    objective_name = "weighted e (Hu et al.)"
     params = (K, STEPS_IALS, BETA, CONFIDENCE, CG_STEPS, TOL, SEED)
     implicit = True
 

@@ -98,7 +98,7 @@ class LossCanvas(Canvas):
         """Name the right panel: the error on the ratings (RMSE), or with ``ranking`` ("precision@10") the
         ranking of the held-out interactions."""
         if ranking:
-            self.ax_rmse.set_title("Ranking of held-out interactions", fontsize=10)
+            self.ax_rmse.set_title("Held-out ranking", fontsize=10)
             self.ax_rmse.set_ylabel(f"{ranking} (higher is better)", fontsize=9)
         else:
             self.ax_rmse.set_title("Error on the ratings", fontsize=10)

@@ -43,6 +43,25 @@ def scrolled(view: QWidget) -> QScrollArea:
     return area
 
 
+class TallScroll(QScrollArea):
+    """A scroll area as tall as its content wants (QScrollArea's own hint stops at 24 lines of text); it scrolls
+    only when the window is too short for the content (at the smallest width its bar then covers the right edge)."""
+
+    def __init__(self, view: QWidget) -> None:
+        super().__init__()
+        self.setWidget(view)
+        self.setWidgetResizable(True)
+        self.setFrameShape(QScrollArea.Shape.NoFrame)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+
+    def sizeHint(self) -> QSize:
+        return self.widget().sizeHint()
+
+    def minimumSizeHint(self) -> QSize:
+        m = self.widget().minimumSizeHint()
+        return QSize(m.width(), min(m.height(), 160))
+
+
 def tab(view: QWidget, header: QWidget | None = None) -> QWidget:
     w = QWidget()
     lay = QVBoxLayout(w)
