@@ -14,6 +14,7 @@ from typing import Any, NoReturn, TextIO
 
 import numpy as np
 
+from mfstudio.core import defaults
 from mfstudio.core.errors import MFStudioError
 from mfstudio.core.numbers import read_whole
 from mfstudio.core.params import RUN_PARAMS, ParamSpec
@@ -22,7 +23,7 @@ from mfstudio.core.solvers import SOLVERS, Factors
 EXIT_OK, EXIT_USAGE, EXIT_INTERRUPTED = 0, 2, 130
 FORMAT_CHOICES = ("auto", "matrix", "triples", "events", "npz", "session", "movielens")
 DEFAULT_SOLVER = "sgd"  # when neither --solver nor the session names one
-IMPLICIT_SOLVER = "implicit-als"  # the default for implicit data (counts of events)
+IMPLICIT_SOLVER = defaults.IMPLICIT_SOLVER  # the default for implicit data (counts of events)
 IMPLICIT_HELP = ("These are counts/events, not ratings: each line of triples is user, item, count (repeats summed, "
                  "0 = no interaction), a file of two columns is events user, item (one line per play, click or "
                  f"purchase), and MovieLens counts each rating as one interaction; default solver {IMPLICIT_SOLVER}")
@@ -105,7 +106,7 @@ def default_solver(loaded: Any) -> str:
     for counts of events and sgd for ratings."""
     if loaded.fmt == "session":
         return loaded.session.solver
-    return IMPLICIT_SOLVER if loaded.session.ratings.implicit else DEFAULT_SOLVER
+    return defaults.solver_for(DEFAULT_SOLVER, loaded.session.ratings.implicit)
 
 
 # -- checking values ------------------------------------------------------------------------

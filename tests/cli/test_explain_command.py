@@ -12,7 +12,6 @@ import pytest
 import mfstudio.io as mio
 from mfstudio import cli
 from mfstudio.core.explain import HELD_OUT_TEXT
-from mfstudio.core.solvers import SOLVERS
 
 CSV = ",A,B,C,D\nu1,0,4.5,2.0,0\nu2,4,0,3.5,0\nu3,0,5,0,2\nu4,0,3.5,4.0,1.0\n"
 
@@ -182,7 +181,6 @@ def implicit_session(tmp_path: Path) -> Path:
     return p
 
 
-@pytest.mark.skipif("implicit-als" not in SOLVERS, reason="implicit-als is merged from its own branch")
 def test_an_implicit_model_is_explained_by_the_users_own_items(tmp_path, capsys):
     import math
 

@@ -645,8 +645,6 @@ def test_the_default_solver_follows_the_data():
     assert default_solver(LoadResult(Session(ratings=counts, solver="als"), fmt="session")) == "als"
 
 
-@pytest.mark.skipif("implicit-als" not in __import__("mfstudio.core.solvers", fromlist=["SOLVERS"]).SOLVERS,
-                    reason="implicit-als is merged from its own branch")
 def test_train_implicit_without_a_solver_trains_implicit_als(tmp_path, capsys):
     p = tmp_path / "plays.csv"
     p.write_text(EVENTS_CSV)

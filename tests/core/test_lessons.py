@@ -20,11 +20,8 @@ from mfstudio.core.solvers import SOLVERS
 from mfstudio.core.training import Training
 
 ROOT = Path(__file__).resolve().parents[2]
-NEEDS_IMPLICIT_ALS = pytest.mark.skipif("implicit-als" not in SOLVERS,
-                                        reason="implicit-als is merged from its own branch")
 CLICKS = "ratings-vs-clicks"  # the lesson that trains implicit-als
-# every lesson, the one that needs implicit-als marked
-EACH = [pytest.param(n, marks=NEEDS_IMPLICIT_ALS) if n == CLICKS else n for n in LESSONS]
+EACH = list(LESSONS)  # every lesson
 
 
 def shipped(name: str) -> Lesson:
@@ -151,7 +148,6 @@ def test_lesson_5_trains_movie_night_on_opening_and_points_at_add_me():
     assert train(s).reason.value == "budget"
 
 
-@NEEDS_IMPLICIT_ALS
 def test_lesson_6_implicit_als_finds_far_more_held_out_plays_than_als_on_the_same_plays_read_as_ratings():
     from mfstudio.core.ranking import ranking_metrics
 

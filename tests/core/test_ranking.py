@@ -22,7 +22,6 @@ from mfstudio.core.ranking import (
     shown_name,
 )
 from mfstudio.core.ratings import Observed, Ratings
-from mfstudio.core.solvers import SOLVERS
 from mfstudio.core.solvers.base import Factors
 from mfstudio.core.training import StopReason, Training
 
@@ -403,7 +402,6 @@ def test_a_run_on_implicit_data_has_every_ranking_metric_and_mpr_at_every_step()
         assert row["step"] == s.step and s.ranking == {k: row[k] for k in names}
 
 
-@pytest.mark.skipif("implicit-als" not in SOLVERS, reason="implicit-als is merged from its own branch")
 def test_implicit_als_has_the_objective_and_every_ranking_metric_at_every_step():
     t = Training(listening(), "implicit-als", {"K": 2, "steps": 10, "tol": 0}, holdout=0.3)
     assert t.rank_every == 1

@@ -7,15 +7,10 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QWidget
 
 from mfstudio.core.lessons import LESSONS
-from mfstudio.core.solvers import SOLVERS
 from mfstudio.io.lesson_file import load_lesson
 
-NEEDS_IMPLICIT_ALS = pytest.mark.skipif("implicit-als" not in SOLVERS,
-                                        reason="implicit-als is merged from its own branch")
 
-
-@pytest.mark.parametrize("name", [pytest.param(n, marks=NEEDS_IMPLICIT_ALS) if n == "ratings-vs-clicks" else n
-                                  for n in LESSONS])
+@pytest.mark.parametrize("name", list(LESSONS))
 def test_each_lesson_opens_in_presenter_mode_with_its_controls_hidden(qtbot, window, name):
     lesson = window.findChild(QWidget, "lessonPanel")
     assert lesson is None
