@@ -506,4 +506,4 @@ def _ranking_names(sweep: Sweep | None) -> tuple[str, ...]:
     if sweep is None:
         return ()
     k = int(TOP_N.default if sweep.spec.top_n is None else sweep.spec.top_n)
-    return metric_names(k) if k else ()
+    return metric_names(k, sweep.spec.ratings.implicit) if k else ()

@@ -69,9 +69,10 @@ def params_text(r: RunRecord) -> str:
 
 
 def metric_title(key: str) -> str:
-    """``precision@10`` -> ``Precision@10``, ``ndcg@10`` -> ``NDCG@10``."""
+    """``precision@10`` -> ``Precision@10``, ``ndcg@10`` -> ``NDCG@10``, ``mpr`` -> ``MPR``."""
     head, _, tail = key.partition("@")
-    head = head.upper() if head.lower() in ("ndcg", "map", "mrr", "auc", "hr") else head.replace("_", " ").capitalize()
+    head = head.upper() if head.lower() in ("ndcg", "map", "mrr", "auc", "hr", "mpr") else \
+        head.replace("_", " ").capitalize()
     return head + ("@" + tail if tail else "")
 
 
