@@ -259,7 +259,7 @@ def test_starting_factors_are_taken_as_given():
     init = Factors(rng.random((20, 3)), rng.random((3, 15)))
     S = get_solver(NAME)(R.shape, R.observed, None, {"K": 3}, init)
     np.testing.assert_array_equal(S.factors.P, init.P)
-    assert S.objective() == pytest.approx(dense_objective(R.to_dense(), init.P, init.Q, 0.02, 1.0), rel=1e-12)
+    assert S.objective() == pytest.approx(dense_objective(R.to_dense(), init.P, init.Q, 5.0, 1.0), rel=1e-12)
     assert isinstance(R.observed, Observed)
 
 

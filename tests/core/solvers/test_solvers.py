@@ -214,6 +214,6 @@ def test_solvers_that_share_an_objective_name_compute_the_same_objective():
         assert snap.objective == pytest.approx(metrics.objective(t.split.train, snap.factors, 0.02), rel=1e-9)
     from mfstudio.core.solvers.implicit_als import objective_value
 
-    t = Training(R, "implicit-als", {"steps": 1})  # every cell counts: its own objective, not e
+    t = Training(R, "implicit-als", {"steps": 1})  # every cell counts: its own objective (default β 5), not e
     snap = t.run_to_end()
-    assert snap.objective == pytest.approx(objective_value(t.split.train, snap.factors, 0.02, 1.0), rel=1e-9)
+    assert snap.objective == pytest.approx(objective_value(t.split.train, snap.factors, 5.0, 1.0), rel=1e-9)
