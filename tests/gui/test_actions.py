@@ -120,6 +120,7 @@ def test_the_menu_bar_is_file_edit_training_help():
 
 def test_every_command_names_a_method_of_what_the_window_lends():
     from mfstudio.gui import MainWindow
+    from mfstudio.gui.data_kind import DataKind
     from mfstudio.gui.document import Document
     from mfstudio.gui.exports import Exporter
     from mfstudio.gui.lesson_dialogs import LessonCommands
@@ -127,7 +128,7 @@ def test_every_command_names_a_method_of_what_the_window_lends():
     from mfstudio.gui.views.plot import LossPlot
 
     owners = {"window": MainWindow, "commands": RunCommands, "document": Document, "exporter": Exporter,
-              "plot": LossPlot, "lessons": LessonCommands}
+              "plot": LossPlot, "lessons": LessonCommands, "data_kind": DataKind}
     rows = command_rows()
     assert len(rows) > 20
     for _title, text, (_t, command, _keys, _tip, _name) in rows:
@@ -201,7 +202,7 @@ def built(qtbot):
     w.grid = Grid(w)
     calls: list[tuple] = []
     recent = Recent()
-    names = ("window", "commands", "document", "exporter", "plot", "lessons")
+    names = ("window", "commands", "document", "exporter", "plot", "lessons", "data_kind")
     targets = {name: Recorder(name, calls) for name in names}
     actions.build_menus(w, {**targets, "recent": recent})
     return w, calls, recent
