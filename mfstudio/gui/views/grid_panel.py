@@ -3,7 +3,7 @@ counts of events (implicit feedback) and the rating scale."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QModelIndex, Slot
+from PySide6.QtCore import QModelIndex, QSize, Slot
 from PySide6.QtWidgets import QCheckBox, QDoubleSpinBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from mfstudio.gui import help_texts
@@ -74,6 +74,10 @@ class GridPanel(QWidget):
         lay.addLayout(row)
         document.gridChanged.connect(self.update_info)
         document.opened.connect(self._scroll_home)
+
+    def sizeHint(self) -> QSize:
+        """As tall as it must be: the window's height goes to the controls below first, the rest to the grid."""
+        return QSize(super().sizeHint().width(), self.minimumSizeHint().height())
 
     def _scale_box(self, name: str, accessible: str) -> QDoubleSpinBox:
         box = QDoubleSpinBox()

@@ -6,8 +6,17 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QSize, Qt
-from PySide6.QtWidgets import QFileDialog, QLabel, QMessageBox, QScrollArea, QSplitter, QVBoxLayout, QWidget
+from PySide6.QtCore import QEvent, QObject, QSize, Qt, QTimer
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QLabel,
+    QMessageBox,
+    QScrollArea,
+    QSizePolicy,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
 
 from mfstudio.core.errors import MFStudioError
 
@@ -53,9 +62,16 @@ class TallScroll(QScrollArea):
         self.setWidgetResizable(True)
         self.setFrameShape(QScrollArea.Shape.NoFrame)
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setSizePolicy(self.sizePolicy().horizontalPolicy(), QSizePolicy.Policy.Preferred)
+        view.installEventFilter(self)  # the content's size changes (another solver's rows) reach this layout
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.LayoutRequest:  # after the content has laid itself out
+            QTimer.singleShot(0, self, self.updateGeometry)
+        return super().eventFilter(watched, event)
 
     def sizeHint(self) -> QSize:
-        return self.widget().sizeHint()
+        return self.widget().sizeHint().expandedTo(self.widget().minimumSizeHint())
 
     def minimumSizeHint(self) -> QSize:
         m = self.widget().minimumSizeHint()
