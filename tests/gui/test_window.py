@@ -123,8 +123,11 @@ def test_choosing_a_solver_keeps_the_shared_values_and_describes_it(window):
     assert c.params() == {**SOLVERS["sgd"].defaults(), "alpha": 0.01, "K": 3, "seed": 7}
     last = list(SOLVERS)[-1]  # coming from it: what it had that sgd has not is said (implicit-als: two boxes)
     gone = {"nmf": "", "implicit-als": "; sgd has no confidence weight or CG steps"}[last]
+    # implicit-als's β (5) is not sgd's (0.02): it is set back too
+    changed = "steps, α and β" if last == "implicit-als" else "steps and α"
+    values = "10,000, 0.01, 0.02" if last == "implicit-als" else "10,000, 0.01"
     assert window.statusBar().currentMessage() == (
-        f"Switched to sgd: K and the seed kept; steps and α set to the values last used with sgd (10,000, 0.01){gone}.")
+        f"Switched to sgd: K and the seed kept; {changed} set to the values last used with sgd ({values}){gone}.")
 
 
 def test_switching_solver_says_what_changed(window):
@@ -208,6 +211,8 @@ def test_train_each_solver_fits_the_observed_ratings(window, qtbot, solver):
         find(window, "param_alpha").setValue(0.002)  # the notebook's α needs ~50k steps; keep the test quick
     if solver == "biased-sgd":
         find(window, "param_steps").setValue(2000)  # its defaults suit big data sets, not 9 ratings
+    if solver == "implicit-als":
+        find(window, "param_beta").setValue(0.02)  # its β = 5 suits logs of counts, not 9 cells of 16
     assert train(qtbot, window) in ("budget", "tolerance")
     r = window.r_hat_model
     R = load_example("example-1").to_dense()
