@@ -55,7 +55,7 @@ def train_spark(args: argparse.Namespace) -> int:
     session, exactly as ``mfstudio train`` does for the built-in engines."""
     from mfstudio import io as mio
     from mfstudio.cli.train_command import check_training_flags
-    from mfstudio.core import metrics
+    from mfstudio.core import defaults, metrics
     from mfstudio.core.ratings import Observed, Ratings
     from mfstudio.core.session import RunResult, Session
     from mfstudio.core.solvers import SOLVERS, Factors
@@ -69,7 +69,7 @@ def train_spark(args: argparse.Namespace) -> int:
     master = (args.spark_master or engine.DEFAULT_MASTER).strip()
     if not master:
         raise UsageError("--spark-master is empty; give a master URL such as local[4] or spark://host:7077.")
-    solver = args.solver or "als"
+    solver = args.solver or defaults.solver_for("als", bool(getattr(args, "implicit", False)))
     if solver not in engine.SPARK_SOLVERS or solver not in SOLVERS:
         engine.map_params(solver, {}, n_users=0, n_items=0, n_positive=0)  # the sentence for an unsupported one
         raise UsageError(f"This MF Studio has no {solver} solver yet, so its run cannot be written as a session; "
@@ -109,8 +109,16 @@ def train_spark(args: argparse.Namespace) -> int:
     scored = Observed(val_set.rows[warm], val_set.cols[warm], val_set.vals[warm])  # what Spark scored
     ranking = training.ranker(factors) if training.ranker is not None else {}
     row = np.full(len(training.history.columns), np.nan)
-    row[:7] = [steps, metrics.objective(train_set, factors, beta), metrics.rmse(train_set, factors),
-               metrics.mae(train_set, factors), fit.val_rmse, metrics.mae(scored, factors), fit.fit_s]
+    if SOLVERS[solver].implicit:  # its objective and its errors are those of the preferences, as the built-in's
+        from mfstudio.core.solvers.implicit_als import objective_value, preferences
+
+        objective = objective_value(train_set, factors, beta, float(training.params["confidence"]))
+        train_set, scored = (Observed(o.rows, o.cols, preferences(o.vals)) for o in (train_set, scored))
+        val_rmse = metrics.rmse(scored, factors) if len(scored) else math.nan  # Spark's evaluator compares counts
+    else:
+        objective, val_rmse = metrics.objective(train_set, factors, beta), fit.val_rmse
+    row[:7] = [steps, objective, metrics.rmse(train_set, factors), metrics.mae(train_set, factors), val_rmse,
+               metrics.mae(scored, factors), fit.fit_s]
     for name, value in ranking.items():
         row[training.history.columns.index(name)] = value
     snap = Snapshot(step=steps, objective=row[1], train_rmse=row[2], train_mae=row[3], val_rmse=row[4],
@@ -139,7 +147,8 @@ def train_spark(args: argparse.Namespace) -> int:
                "spark_send_s": fit.send_s}
     written = mio.export_results(out, session, top_n=top, min_ratings=min_ratings, full_precision=args.full_precision,
                                  timings=timings, include_session=True, dense=dense, engine=about)
-    val = "" if math.isnan(fit.val_rmse) else f", validation RMSE {fit.val_rmse:.4g} (Spark's evaluator)"
+    by = "of the preferences" if SOLVERS[solver].implicit else "Spark's evaluator"
+    val = "" if math.isnan(row[4]) else f", validation RMSE {row[4]:.4g} ({by})"
     val += "".join(f", {name} {value:.4g}" for name, value in ranking.items() if not math.isnan(value))
     _say(quiet, f"Done (Spark ALS, {steps:,} steps in {_duration(fit.fit_s)}): objective {row[1]:.6g}, "
                 f"training RMSE {row[2]:.4g}{val}. Wrote {len(written)} files to {out}.")
