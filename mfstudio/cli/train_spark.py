@@ -124,7 +124,7 @@ def train_spark(args: argparse.Namespace) -> int:
     snap = Snapshot(step=steps, objective=row[1], train_rmse=row[2], train_mae=row[3], val_rmse=row[4],
                     val_mae=row[5], elapsed=fit.fit_s, steps_per_s=steps / fit.fit_s if fit.fit_s > 0 else 0.0,
                     budget=steps, factors=factors, finished=True, reason=StopReason.BUDGET, ranking=ranking)
-    result = RunResult.from_snapshot(solver, training.params, snap, row[None, :],
+    result = RunResult.from_snapshot(solver, engine.used_params(solver, training.params), snap, row[None, :],
                                      training.ranker.threshold if training.ranker else None)
     m = training.split.held_out_flags
     o = ratings.observed

@@ -45,6 +45,9 @@ SPARK_SOLVERS = ("als", "nmf", "sgd", "implicit-als")  # the solvers whose objec
 INSTALL = ("--engine spark needs pyspark and a Java runtime: run pip install 'mfstudio[spark]' and install Java "
            "17 or later (for example apt-get install default-jre-headless), then try again.")
 SPARK_SCHEMES = ("hdfs", "s3", "s3a", "s3n", "gs", "abfs", "abfss", "wasb", "wasbs", "dbfs", "viewfs", "file")
+# MF Studio's parameters a Spark run uses (map_params); the others (tol, cg_steps, sgd's alpha) do not apply to it
+USED_PARAMS = ("K", "steps", "beta", "seed")
+IMPLICIT_USED_PARAMS = (*USED_PARAMS, "confidence")
 # Spark's own settings for a quiet, light local run; --spark-conf overrides any of them
 QUIET_CONF = {"spark.ui.enabled": "false", "spark.ui.showConsoleProgress": "false", "spark.log.level": "ERROR"}
 # in one process, 200 shuffle partitions (Spark's default, sized for clusters) are mostly task overhead
@@ -106,6 +109,12 @@ def map_params(solver: str, params: Mapping[str, Any], *, n_users: int, n_items:
     notes.append("Spark solves each user and item exactly (Cholesky), runs all maxIter steps (no tolerance) and "
                  "starts from its own random unit vectors, so its path differs from MF Studio's.")
     return SparkMapping(solver, spark, tuple(notes))
+
+
+def used_params(solver: str, params: Mapping[str, Any]) -> dict[str, Any]:
+    """The part of ``params`` a Spark run of ``solver`` uses: what its result and run.json's "parameters" state."""
+    keys = IMPLICIT_USED_PARAMS if solver == "implicit-als" else USED_PARAMS
+    return {k: params[k] for k in keys if k in params}
 
 
 def parse_conf(pairs: Sequence[str] | None) -> dict[str, str]:

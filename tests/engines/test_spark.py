@@ -35,6 +35,13 @@ def test_implicit_als_maps_confidence_to_alpha_and_states_the_regularisation_mis
         map_params("implicit-als", {"K": 4, "steps": 6, "beta": 0.6, "seed": 2}, **SHAPE)
 
 
+def test_a_spark_result_states_only_the_parameters_spark_uses():
+    given = {"K": 4, "steps": 6, "beta": 0.6, "seed": 2, "tol": 1e-4, "cg_steps": 3, "alpha": 0.01}
+    assert engine.used_params("als", given) == {"K": 4, "steps": 6, "beta": 0.6, "seed": 2}
+    assert engine.used_params("sgd", given) == {"K": 4, "steps": 6, "beta": 0.6, "seed": 2}  # alpha is unused
+    assert engine.used_params("implicit-als", {**given, "confidence": 40.0})["confidence"] == 40.0
+
+
 def test_solvers_spark_cannot_run_are_refused_in_a_sentence():
     with pytest.raises(EngineError, match="no user and item biases.*--solver als"):
         map_params("biased-sgd", {"K": 2, "steps": 1, "beta": 0.1, "seed": 0}, **SHAPE)
@@ -100,6 +107,7 @@ def test_spark_run_writes_the_built_in_files_and_names_its_engine(spark_run):
     assert about["parameters"] == {"rank": 3, "maxIter": 20, "regParam": 0.25, "implicitPrefs": False,
                                    "nonnegative": False, "seed": 1, "coldStartStrategy": "drop"}
     assert doc["solver"] == "als" and doc["parameters"]["K"] == 3 and doc["final"]["step"] == 20
+    assert set(doc["parameters"]) == {"K", "steps", "beta", "seed"}  # not tol or cg_steps: Spark has neither
     assert "engine" not in _run_json(als_dir)
     history = (spark_dir / "history.csv").read_text().splitlines()
     assert len(history) == 2 and history[1].startswith("20,")  # one row: the final one (Spark trains at once)

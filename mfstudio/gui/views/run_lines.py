@@ -143,6 +143,9 @@ class RunLines:
             self.val.set_data(x if has_val else [], val if has_val else [])
         self.train.set_visible(shown)
         self.val.set_visible(shown)
+        for line in self.lines:  # a one-row history (a run trained at once, e.g. on Spark) is a dot, not nothing
+            line.set_marker("o" if len(line.get_xdata()) == 1 else "None")
+            line.set_markersize(5)
         self._show_marker(x_column, ranking)
 
     def _show_marker(self, x_column: int, ranking: bool = False) -> None:

@@ -82,3 +82,21 @@ def test_no_marker_without_a_patience_or_when_the_run_is_hidden(plot):
     assert plot.best_step_marked(record) is None and not plot._runs[-1].note.get_visible()
     plot.runs.set_visible(record, True)
     assert plot.best_step_marked(record) is not None
+
+
+def test_a_run_with_one_history_row_is_drawn_as_dots(plot):
+    """A run trained all at once (Spark's ALS: one history row) shows its final objective and errors as dots."""
+    t = Training(load_example("movie-night"), "als", {"K": 2, "steps": 5}, holdout=0.2)
+    snap = None
+    for snap in t.run():  # noqa: B007 - the last one is the result
+        pass
+    one_row = t.history.arrays()[-1:]
+    record = RunRecord.from_result(RunResult.from_snapshot("als", t.params, snap, one_row), snap, holdout=0.2)
+    plot.runs.load([record])
+    run = plot._runs[-1]
+    assert [line.get_marker() for line in run.lines] == ["o", "o", "o"]
+    assert [len(line.get_xdata()) for line in run.lines] == [1, 1, 1]
+    plot.canvas.draw()
+    assert all(line.get_visible() for line in run.lines)
+    longer = train(plot, {"K": 2, "steps": 30}, 0.2, None)  # a usual run is lines without dots
+    assert longer is plot._runs[-1].record and [ln.get_marker() for ln in plot._runs[-1].lines] == ["None"] * 3
