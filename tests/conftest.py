@@ -71,9 +71,10 @@ SPARK_RUN_ARGS = ["--solver", "als", "--k", "3", "--steps", "20", "--beta", "0.5
 
 @pytest.fixture(scope="session")
 def spark_run(tmp_path_factory: pytest.TempPathFactory):
-    """One ``mfstudio train --engine spark`` run in local mode (local[2]) on a small made-up data set, and the
-    built-in ``als`` on the same data and split with the same parameters: (data file, Spark's out dir, als's out
-    dir). Skipped without pyspark or Java, except under CI (which installs both): there it fails."""
+    """One ``mfstudio train --engine spark`` run in local mode (local[2]) on a small made-up data set that Spark
+    reads itself (a file:// URI), and the built-in ``als`` on the same data and split with the same parameters:
+    (data file, Spark's out dir, als's out dir). Skipped without pyspark or Java, except under CI (which installs
+    both): there it fails."""
     import os
     from pathlib import Path
 
@@ -104,7 +105,8 @@ def spark_run(tmp_path_factory: pytest.TempPathFactory):
 
     engine.fit_als = watched
     try:
-        assert main(["train", str(data), *SPARK_RUN_ARGS, "--engine", "spark", "--spark-master", "local[2]",
+        # given as a file:// URI, the data is read by Spark itself (as data on a cluster's file system would be)
+        assert main(["train", data.as_uri(), *SPARK_RUN_ARGS, "--engine", "spark", "--spark-master", "local[2]",
                      "--quiet", "--out", str(base / "spark")]) == 0
     finally:
         engine.fit_als = fit

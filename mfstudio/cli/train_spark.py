@@ -87,8 +87,10 @@ def train_spark(args: argparse.Namespace) -> int:
     with engine.spark_session(master, conf) as spark:
         if prepared is None:  # a path Spark reads itself: read there, collected here
             users, items, vals = engine.read_triples(spark, args.input)
-            ratings_in, dups = Ratings.from_triples(users, items, vals)
-            notes = [f"{dups:,} cells were rated more than once; the last rating of each is used."] if dups else []
+            implicit = bool(getattr(args, "implicit", False))
+            ratings_in, dups = Ratings.from_triples(users, items, vals, implicit=implicit)
+            notes = [f"{dups:,} cells were listed more than once; their counts were added up." if implicit else
+                     f"{dups:,} cells were rated more than once; the last rating of each is used."] if dups else []
             prepared = _prepare(args, run, quiet, out, top, LoadResult(Session(ratings=ratings_in), notes, "triples"))
         setup, training, dense, mapping, top = prepared
         src, ratings = setup.session, setup.session.ratings

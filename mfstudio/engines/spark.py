@@ -359,9 +359,18 @@ def read_triples(spark: Any, path: str) -> tuple[list[Any], list[Any], np.ndarra
                 raise EngineError(f"{path} has {len(df.columns)} columns; Spark data needs user, item and rating "
                                   "columns (named so, or the first three).")
             pick = df.columns[:3]
-        rows = df.select(*pick).na.drop().collect()
+        users: list[Any] = []
+        items: list[Any] = []
+        vals: list[float] = []
+        for r in df.select(*pick).na.drop().toLocalIterator():  # a partition at a time, never a list of Rows
+            users.append(r[0])
+            items.append(r[1])
+            vals.append(r[2])
+        values = np.array(vals, dtype=np.float64)
     except EngineError:
         raise
+    except (TypeError, ValueError):
+        raise EngineError(f"{path}: every rating (the third column) must be a number.") from None
     except Exception as exc:
         raise EngineError(f"Spark could not read {path}: {_first_line(exc)}.") from None
-    return [r[0] for r in rows], [r[1] for r in rows], np.array([float(r[2]) for r in rows])
+    return users, items, values

@@ -109,6 +109,8 @@ def test_spark_run_writes_the_built_in_files_and_names_its_engine(spark_run):
     assert doc["solver"] == "als" and doc["parameters"]["K"] == 3 and doc["final"]["step"] == 20
     assert set(doc["parameters"]) == {"K", "steps", "beta", "seed"}  # not tol or cg_steps: Spark has neither
     assert "engine" not in _run_json(als_dir)
+    assert about["data_read_by"] == "spark"  # the fixture's data is a file:// URI: Spark read it, not MF Studio
+    assert doc["data"] == _run_json(als_dir)["data"]  # ... into the same users, items, ratings and hold-out
     history = (spark_dir / "history.csv").read_text().splitlines()
     assert len(history) == 2 and history[1].startswith("20,")  # one row: the final one (Spark trains at once)
     assert about["validation"]["held_out"] == doc["data"]["held_out"] > 0
