@@ -164,18 +164,28 @@ def setup_training(args: argparse.Namespace, run: dict[str, Any], quiet: bool, *
     With ``folds`` (a sweep's cross-validation) each fold is held out in turn, so patience has ratings to watch.
     ``loaded`` (an io LoadResult) is INPUT already read by someone else (Spark), instead of reading it here."""
     from mfstudio import io as mio
+    from mfstudio.core.defaults import interactions_note, reads_as_interactions
+    from mfstudio.io.interactions import as_interactions
 
     holdout: float | None = run.get("holdout")  # None: not given, the session's applies
     patience: int | None = run.get("patience")  # None: not given (the session's applies), or off
     fmt = None if args.format == "auto" else args.format
+    counts = reads_as_interactions(args.solver, args.implicit)  # --implicit, or --solver implicit-als
     if loaded is None:
-        loaded = mio.load(args.input, keep_zeros=args.keep_zeros, fmt=fmt, implicit=args.implicit)
+        loaded = mio.load(args.input, keep_zeros=args.keep_zeros, fmt=fmt, implicit=counts)
+    solver = args.solver or default_solver(loaded)
+    name = Path(args.input).name or args.input
+    if reads_as_interactions(solver, args.implicit) and not loaded.session.ratings.implicit:
+        # ratings given to a solver of counts (a session's own implicit-als, or data Spark read): read as counts
+        loaded.session.ratings, more = as_interactions(loaded.session.ratings, name)
+        loaded.notices += more
+    if args.solver and not args.implicit and reads_as_interactions(args.solver, False):  # said, not left implied
+        loaded.notices.insert(0, interactions_note(args.solver, name))
     loaded_at = time.perf_counter()
     for note in loaded.notices:
         _say(quiet, f"Note: {note}", sys.stderr)
     src = loaded.session
     ratings = src.ratings
-    solver = args.solver or default_solver(loaded)
     base = dict(src.params) if solver == src.solver else {}
     params = solver_params(args, solver, _suited(base, args, solver, ratings.nnz, quiet))
     init = None

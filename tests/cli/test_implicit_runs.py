@@ -1,0 +1,87 @@
+"""Implicit data through `mfstudio train` and `sweep`: which solver, how the data is read, and what is said."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+import mfstudio.io as mio
+from mfstudio import cli
+from mfstudio.core.examples import example_path
+from mfstudio.core.session import Session
+
+RATINGS_CSV = "user,item,rating\na,x,5\na,y,3\nb,x,4\nb,z,1\nc,y,2\nc,z,5\nd,x,3\nd,y,4\n"
+
+
+def run(argv: list[str], capsys) -> tuple[int, str, str]:
+    code = cli.main(argv)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.fixture
+def ratings_csv(tmp_path: Path) -> Path:
+    p = tmp_path / "r.csv"
+    p.write_text(RATINGS_CSV)
+    return p
+
+
+@pytest.mark.parametrize("flags", [["--implicit"], []])
+def test_the_listening_example_trains_implicit_als_with_or_without_the_switch(tmp_path, capsys, flags):
+    out = tmp_path / "out"
+    code, _, err = run(["train", str(example_path("listening")), *flags, "--steps", "2", "--out", str(out)], capsys)
+    assert code == 0, err
+    doc = json.loads((out / "run.json").read_text())
+    assert doc["solver"] == "implicit-als" and doc["data"]["implicit"] is True
+    assert "Training implicit-als" in err
+
+
+def test_an_example_without_a_solver_key_gets_the_datas_default_and_a_session_keeps_its_own(tmp_path):
+    loaded = mio.load(example_path("listening"))
+    assert loaded.fmt == "session" and loaded.session.solver == "implicit-als"
+    assert mio.load(example_path("example-1")).session.solver == "sgd"
+    # the example layout has no solver key; a saved session names its solver and keeps it, on counts too
+    saved = tmp_path / "s.mfstudio"
+    mio.save_session(saved, Session(ratings=loaded.session.ratings, solver="als"))
+    assert mio.load(saved).session.solver == "als"
+
+
+def test_solver_implicit_als_reads_ratings_as_interactions_and_says_so(tmp_path, ratings_csv, capsys):
+    out = tmp_path / "out"
+    code, _, err = run(["train", str(ratings_csv), "--solver", "implicit-als", "--k", "2", "--steps", "2",
+                        "--holdout", "0.25", "--out", str(out)], capsys)
+    assert code == 0, err
+    assert "Note: implicit-als models counts of events, so r.csv is read as interactions" in err
+    doc = json.loads((out / "run.json").read_text())
+    assert doc["data"]["implicit"] is True and doc["ranking"]["relevant_from"] is None
+    assert mio.load(out / "session.mfstudio").session.ratings.implicit
+
+
+def test_a_ratings_solver_keeps_ratings_and_says_nothing_of_interactions(tmp_path, ratings_csv, capsys):
+    code, _, err = run(["train", str(ratings_csv), "--solver", "als", "--steps", "2", "--out",
+                        str(tmp_path / "o")], capsys)
+    assert code == 0 and "interactions" not in err
+    assert json.loads((tmp_path / "o" / "run.json").read_text())["data"]["implicit"] is False
+
+
+def test_sweep_with_solver_implicit_als_reads_interactions(tmp_path, ratings_csv, capsys):
+    code, _, err = run(["sweep", str(ratings_csv), "--solver", "implicit-als", "--param", "K=1,2", "--steps", "2",
+                        "--holdout", "0.25", "--jobs", "1", "--out", str(tmp_path / "sw")], capsys)
+    assert code == 0, err
+    assert "Note: implicit-als models counts of events" in err
+
+
+def test_data_spark_read_is_read_as_interactions_for_implicit_als(tmp_path, ratings_csv, capsys):
+    """--engine spark's path: INPUT already read (as ratings), then set up as `train` sets it up."""
+    from mfstudio.cli.train_command import check_training_flags, setup_training, train_parser
+    from mfstudio.io.load import LoadResult
+
+    ratings = mio.load(ratings_csv).session.ratings
+    assert not ratings.implicit
+    args = train_parser().parse_args([str(ratings_csv), "--solver", "implicit-als", "--out", str(tmp_path / "o")])
+    setup = setup_training(args, check_training_flags(args), False,
+                           loaded=LoadResult(Session(ratings=ratings), [], "triples"))
+    assert setup.solver == "implicit-als" and setup.session.ratings.implicit
+    assert "read as interactions" in capsys.readouterr().err
