@@ -215,8 +215,7 @@ class Training:
         self.message = ""
         self.suggestion: dict[str, float] = {}
         self._start = self.solver.get_state()  # the start (seed's or given), for probing advice after a divergence
-        f = self.solver.factors
-        self.initial_objective = metrics.objective(self.split.train, f, float(self.params["beta"]))
+        self.initial_objective = metrics.solver_objective(self.solver)  # the divergence guard's yardstick
         self._best_val = math.inf
         self._best_step = 0
         self._best_state: tuple[int, Any] | None = None  # (step at chunk start, solver state)

@@ -280,3 +280,17 @@ def test_biased_sgd_results_errors_are_its_factors_in_the_snapshot_and_the_histo
     kept = t.history.row_at(end.best_step) if end.best_step is not None and patience else t.history.last()
     exact = metrics.rmse(t.split.train, end.factors)
     assert end.train_rmse == kept["train_rmse"] == exact and end.val_rmse == kept["val_rmse"]
+
+
+def test_the_divergence_guard_measures_implicit_als_by_its_own_objective():
+    """On counts the explicit e of the start is not what implicit-als minimises: the guard takes Hu et al.'s F."""
+    from mfstudio.core.solvers.implicit_als import objective_value
+
+    ratings = load_example("listening")
+    t = Training(ratings, "implicit-als", {"K": 2, "steps": 2}, holdout=0.2)
+    start = t.solver.factors
+    expected = objective_value(t.split.train, start, float(t.params["beta"]), float(t.params["confidence"]))
+    assert t.initial_objective == pytest.approx(expected, rel=1e-12)
+    assert t.initial_objective != pytest.approx(metrics.objective(t.split.train, start, float(t.params["beta"])))
+    explicit = Training(load_example("example-1"), "als", {"K": 2})
+    assert explicit.initial_objective == metrics.objective(explicit.split.train, explicit.solver.factors, 0.02)
