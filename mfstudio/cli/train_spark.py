@@ -57,7 +57,7 @@ def train_spark(args: argparse.Namespace) -> int:
     from mfstudio.cli.train_command import check_training_flags
     from mfstudio.core import defaults, metrics
     from mfstudio.core.ratings import Observed, Ratings
-    from mfstudio.core.session import RunResult, Session
+    from mfstudio.core.session import RunResult, Session, mark_cold
     from mfstudio.core.solvers import SOLVERS, Factors
     from mfstudio.core.training import Snapshot, StopReason
     from mfstudio.engines import spark as engine
@@ -98,7 +98,7 @@ def train_spark(args: argparse.Namespace) -> int:
         fit = engine.fit_als(spark, train_set, val_set, ratings.shape, mapping)
     t_trained = time.perf_counter()
 
-    factors = Factors(fit.P, fit.Q).with_fallback(train_set)
+    factors = mark_cold(Factors(fit.P, fit.Q), train_set, solver)
     beta = float(training.params["beta"])
     steps = int(training.params["steps"])
     warm = np.ones(len(val_set), bool)
