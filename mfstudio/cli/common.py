@@ -84,9 +84,16 @@ def _param_help(pairs: list[tuple[str, ParamSpec]]) -> str:
     return f"{spec.label}: {spec.help} {_range_help(spec)}; {dflt}.{used}".replace("%", "%%")
 
 
+IMPLICIT_HOLDOUT_HELP = ("With --implicit (or --solver implicit-als) it is a share of the interactions, and the "
+                         "held-out ones are judged by ranking (precision@k, recall@k, ndcg@k, map@k, mpr) and by "
+                         "the error of the preferences, not by a rating RMSE.")
+
+
 def _run_param_help(spec: ParamSpec) -> str:
     session = ", or the session's" if spec.name in FROM_SESSION else ""
-    return f"{spec.label}: {spec.help} {_range_help(spec)}; default {_default_help(spec)}{session}.".replace("%", "%%")
+    counts = f" {IMPLICIT_HOLDOUT_HELP}" if spec.name == "holdout" else ""
+    return (f"{spec.label}: {spec.help} {_range_help(spec)}; default {_default_help(spec)}{session}."
+            f"{counts}").replace("%", "%%")
 
 
 RESULTS_HELP = ("a session file written by `mfstudio train` (DIR/session.mfstudio, or one saved by the window), "

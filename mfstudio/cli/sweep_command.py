@@ -27,6 +27,7 @@ from mfstudio.cli.common import (
 from mfstudio.cli.train_command import add_training_arguments, check_training_flags, setup_training
 from mfstudio.core.errors import MFStudioError
 from mfstudio.core.params import TOP_N
+from mfstudio.core.status_text import data_word
 from mfstudio.core.sweep_grid import MAX_AXES, VALUES_HELP
 
 SWEEP_EXAMPLES = """\
@@ -222,10 +223,10 @@ def sweep(argv: Sequence[str]) -> int:
     sweeper = Sweep(spec, jobs)  # checks the spec: a sentence for what would fail every point
     r = spec.ratings
     grid = " x ".join(f"{a.label} ({len(a.values)} value{'s' if len(a.values) != 1 else ''})" for a in axes)
-    validation = f"{folds}-fold cross-validation" if folds else _holdout_words(holdout, r.nnz)
+    validation = f"{folds}-fold cross-validation" if folds else _holdout_words(holdout, r.nnz, r.implicit)
     _say(quiet, f"Sweeping {setup.solver} over {grid}: {len(sweeper.points)} points on {sweeper.n_workers} worker "
                 f"process{'es' if sweeper.n_workers != 1 else ''}, {r.n_users:,} users x {r.n_items:,} items, "
-                f"{r.nnz:,} ratings, {validation}.", sys.stderr)
+                f"{r.nnz:,} {data_word(r.implicit)}, {validation}.", sys.stderr)
 
     interrupted: list[int] = []
     old_handler = None
@@ -265,11 +266,11 @@ def sweep(argv: Sequence[str]) -> int:
     return EXIT_INTERRUPTED if interrupted else EXIT_OK
 
 
-def _holdout_words(holdout: Any, nnz: int) -> str:
+def _holdout_words(holdout: Any, nnz: int, implicit: bool = False) -> str:
     if isinstance(holdout, float):
         return f"{holdout:.0%} held out"
     import numpy as np
 
     a = np.asarray(holdout)
     n = int(a.sum()) if a.dtype == bool else len(a)
-    return f"{n:,} of {nnz:,} ratings held out"
+    return f"{n:,} of {nnz:,} {data_word(implicit)} held out"

@@ -259,6 +259,7 @@ def train(argv: Sequence[str]) -> int:
     """``mfstudio train``: load, check, train, then write every result file at once."""
     from mfstudio import io as mio
     from mfstudio.core.session import RunResult, Session
+    from mfstudio.core.status_text import data_word, error_words
     from mfstudio.core.training import Control, StopReason, Training
 
     args = train_parser().parse_args(list(argv))
@@ -287,8 +288,8 @@ def train(argv: Sequence[str]) -> int:
         _say(quiet, f"Note: {w}", sys.stderr)
     o = ratings.observed
     _say(quiet, f"Training {solver} on {ratings.n_users:,} users x {ratings.n_items:,} items, "
-                f"{ratings.nnz:,} ratings ({len(training.split.val):,} held out), K = {training.params['K']}.",
-         sys.stderr)
+                f"{ratings.nnz:,} {data_word(ratings.implicit)} ({len(training.split.val):,} held out), "
+                f"K = {training.params['K']}.", sys.stderr)
 
     control = Control()
     progress = ProgressPrinter(sys.stderr, quiet)
@@ -336,13 +337,14 @@ def train(argv: Sequence[str]) -> int:
             raise UsageError(f"The results are in {out}, but the script was not written: {msg}") from None
         also = f"; `python {script}` reproduces the run"
     reason = StopReason(training.reason).describe(snap.step, snap.best_step) if training.reason else "finished"
-    val = "" if math.isnan(snap.val_rmse) else f", validation RMSE {snap.val_rmse:.4g}"
+    train_err, val_err = error_words(snap.preferences)
+    val = "" if math.isnan(snap.val_rmse) else f", {val_err} {snap.val_rmse:.4g}"
     if snap.ranking and all(math.isnan(v) for v in snap.ranking.values()):
         val += f"; no ranking metrics: {training.ranker.nothing_relevant('--relevance')}" if training.ranker else ""
     else:
         val += "".join(f", {name} {value:.4g}" for name, value in snap.ranking.items())
     _say(quiet, f"Done ({reason}) after {snap.step:,} steps in {_duration(training.elapsed)}: "
-                f"objective {snap.objective:.6g}, training RMSE {snap.train_rmse:.4g}{val}. "
+                f"objective {snap.objective:.6g}, {train_err} {snap.train_rmse:.4g}{val}. "
                 f"Wrote {len(written)} files to {out}{also}.")
     if training.reason is StopReason.CANCELLED:
         return EXIT_INTERRUPTED

@@ -59,6 +59,7 @@ def train_spark(args: argparse.Namespace) -> int:
     from mfstudio.core.ratings import Observed, Ratings
     from mfstudio.core.session import RunResult, Session, mark_cold
     from mfstudio.core.solvers import SOLVERS, Factors
+    from mfstudio.core.status_text import data_word, error_words
     from mfstudio.core.training import Snapshot, StopReason
     from mfstudio.engines import spark as engine
     from mfstudio.io.load import LoadResult
@@ -94,7 +95,8 @@ def train_spark(args: argparse.Namespace) -> int:
         src, ratings = setup.session, setup.session.ratings
         train_set, val_set = training.split.train, training.split.val
         _say(quiet, f"Training Spark ALS ({spark.version}, {master}) on {ratings.n_users:,} users x "
-                    f"{ratings.n_items:,} items, {ratings.nnz:,} ratings ({len(val_set):,} held out).", sys.stderr)
+                    f"{ratings.n_items:,} items, {ratings.nnz:,} {data_word(ratings.implicit)} "
+                    f"({len(val_set):,} held out).", sys.stderr)
         fit = engine.fit_als(spark, train_set, val_set, ratings.shape, mapping)
     t_trained = time.perf_counter()
 
@@ -123,7 +125,8 @@ def train_spark(args: argparse.Namespace) -> int:
         row[training.history.columns.index(name)] = value
     snap = Snapshot(step=steps, objective=row[1], train_rmse=row[2], train_mae=row[3], val_rmse=row[4],
                     val_mae=row[5], elapsed=fit.fit_s, steps_per_s=steps / fit.fit_s if fit.fit_s > 0 else 0.0,
-                    budget=steps, factors=factors, finished=True, reason=StopReason.BUDGET, ranking=ranking)
+                    budget=steps, factors=factors, finished=True, reason=StopReason.BUDGET, ranking=ranking,
+                    preferences=SOLVERS[solver].implicit)
     result = RunResult.from_snapshot(solver, training.params, snap, row[None, :],
                                      training.ranker.threshold if training.ranker else None)
     m = training.split.held_out_flags
@@ -148,10 +151,11 @@ def train_spark(args: argparse.Namespace) -> int:
     written = mio.export_results(out, session, top_n=top, min_ratings=min_ratings, full_precision=args.full_precision,
                                  timings=timings, include_session=True, dense=dense, engine=about)
     by = "of the preferences" if SOLVERS[solver].implicit else "Spark's evaluator"
-    val = "" if math.isnan(row[4]) else f", validation RMSE {row[4]:.4g} ({by})"
+    train_err, val_err = error_words(SOLVERS[solver].implicit)
+    val = "" if math.isnan(row[4]) else f", {val_err} {row[4]:.4g} ({by})"
     val += "".join(f", {name} {value:.4g}" for name, value in ranking.items() if not math.isnan(value))
     _say(quiet, f"Done (Spark ALS, {steps:,} steps in {_duration(fit.fit_s)}): objective {row[1]:.6g}, "
-                f"training RMSE {row[2]:.4g}{val}. Wrote {len(written)} files to {out}.")
+                f"{train_err} {row[2]:.4g}{val}. Wrote {len(written)} files to {out}.")
     return EXIT_OK
 
 

@@ -132,6 +132,7 @@ class Snapshot:
     # evaluated; a finished snapshot's always are); empty without one
     ranking: dict[str, float] = field(default_factory=dict)
     best_step: int | None = None  # after an early stop: the step whose factors (and errors) these are
+    preferences: bool = False  # the errors are of preferences p = [r > 0] (implicit-als), not of the values
 
     @property
     def failed(self) -> bool:
@@ -140,7 +141,7 @@ class Snapshot:
     def status_line(self, sep: str = "  ") -> str:
         """This snapshot's :func:`status_line`."""
         return status_line(self.step, self.budget, self.objective, self.train_rmse, self.val_rmse,
-                           self.steps_per_s, sep=sep)
+                           self.steps_per_s, sep=sep, preferences=self.preferences)
 
 
 def make_split(ratings: Ratings, holdout: float | np.ndarray | Split | None, seed: int) -> Split:
@@ -436,6 +437,7 @@ class Training:
             budget=self.budget, factors=self.solver.factors.copy(), finished=finished,
             reason=self.reason if finished else None, message=self.message if finished else "",
             suggestion=dict(self.suggestion) if finished else {}, ranking=self._ranking_shown(finished),
+            preferences=self.solver.implicit,
         )
 
     def _replay_to(self, state: tuple[int, Any], target_step: int) -> None:

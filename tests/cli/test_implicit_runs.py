@@ -85,3 +85,35 @@ def test_data_spark_read_is_read_as_interactions_for_implicit_als(tmp_path, rati
                            loaded=LoadResult(Session(ratings=ratings), [], "triples"))
     assert setup.solver == "implicit-als" and setup.session.ratings.implicit
     assert "read as interactions" in capsys.readouterr().err
+
+
+def test_an_implicit_run_speaks_of_interactions_and_the_preferences_error(tmp_path, capsys):
+    out = tmp_path / "out"
+    code, stdout, err = run(["train", str(example_path("listening")), "--steps", "2", "--holdout", "0.2",
+                             "--out", str(out)], capsys)
+    assert code == 0, err
+    assert "600 interactions (120 held out)" in err and "val preference error" in err and "RMSE" not in err
+    assert "training preference error" in stdout and "validation preference error" in stdout
+    assert "RMSE" not in stdout
+    assert (out / "held_out.csv").read_text().splitlines()[0] == "user,item,count"
+    ranked_by = json.loads((out / "run.json").read_text())["recommendations"]["ranked_by"]
+    assert "clipped to 0 to 1" in ranked_by and "not to the count scale" in ranked_by
+
+
+def test_a_ratings_run_keeps_its_words(tmp_path, ratings_csv, capsys):
+    out = tmp_path / "out"
+    code, stdout, err = run(["train", str(ratings_csv), "--solver", "als", "--steps", "2", "--holdout", "0.25",
+                             "--out", str(out)], capsys)
+    assert code == 0, err
+    assert "8 ratings (2 held out)" in err and "val RMSE" in err and "preference" not in err + stdout
+    assert "training RMSE" in stdout and "validation RMSE" in stdout
+    assert (out / "held_out.csv").read_text().splitlines()[0] == "user,item,rating"
+    assert json.loads((out / "run.json").read_text())["recommendations"]["ranked_by"] == \
+        "score (unclipped R_hat); predicted is the score clipped to the scale"
+
+
+def test_the_holdout_help_says_what_a_hold_out_of_counts_is():
+    from mfstudio.cli.train_command import train_parser
+
+    text = " ".join(train_parser().format_help().split())
+    assert "With --implicit (or --solver implicit-als) it is a share of the interactions" in text
