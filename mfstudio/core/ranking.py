@@ -81,6 +81,14 @@ def metric_names(k: int, implicit: bool = False) -> tuple[str, ...]:
     return tuple(f"{m}@{int(k)}" for m in METRICS) + ((MPR,) if implicit else ())
 
 
+def judged_by(k: int | None, implicit: bool) -> str | None:
+    """The one rule for which number picks a run's best step (sweeps, early stopping) and a sweep's best point:
+    for counts of events ``precision@k`` (higher is better; the loss curve's ranking metric), since the held-out
+    preferences' error keeps rising after the first steps while the ranking improves; None for ratings (or
+    without ranking metrics), which are judged by the validation RMSE (lower is better), as always."""
+    return f"{METRICS[0]}@{int(k)}" if implicit and k else None
+
+
 def shown_name(name: str) -> str:
     """A stored name as the window writes it: ``ndcg@10`` is ``NDCG@10``, ``mpr`` is ``MPR``."""
     base, at, k = name.partition("@")

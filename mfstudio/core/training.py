@@ -34,7 +34,7 @@ from mfstudio.core.errors import DataError
 from mfstudio.core.history import HISTORY_COLUMNS, History, history_columns
 from mfstudio.core.notebook import is_printed
 from mfstudio.core.params import PATIENCE, RELEVANCE, TOP_N
-from mfstudio.core.ranking import RankingEvaluator, evaluation_interval, relevance_threshold
+from mfstudio.core.ranking import RankingEvaluator, evaluation_interval, judged_by, relevance_threshold
 from mfstudio.core.ratings import Ratings, Split
 from mfstudio.core.solvers import Factors, Solver, get_solver
 from mfstudio.core.solvers.micro import Stepper, Update
@@ -335,6 +335,24 @@ class Training:
         self.history.set_values(self.step, self._ranked[1])
         return dict(self._ranked[1])
 
+    @property
+    def judged_by(self) -> str | None:
+        """The ranking metric that picks this run's best step (ranking.judged_by: precision@k for counts of events),
+        None when the validation RMSE does."""
+        return judged_by(self.top_n if self.ranker is not None else None, self.ratings.implicit)
+
+    def _watched(self, out: np.ndarray) -> np.ndarray:
+        """What early stopping watches (lower is better) at the steps of a chunk just made (``out``, its rows):
+        the validation RMSE, or for counts of events minus :attr:`judged_by` where the ranking was evaluated (the
+        chunk's last step, when it was due) and NaN (no improvement) at the others."""
+        name = self.judged_by
+        if name is None:
+            return np.sqrt(out[:, 3] / self._n_val)
+        v = np.full(out.shape[0], np.nan)
+        if out.shape[0] and self._rank_due():
+            v[-1] = -self._rank()[name]
+        return v
+
     def _ranking_shown(self, finished: bool) -> dict[str, float]:
         """A snapshot's ranking: evaluated when it is finished, else what this step was evaluated to (or NaN)."""
         if self.ranker is None:
@@ -548,8 +566,7 @@ class Training:
                 self._rank()
             last = rows[-1]
             if self._n_val and self.patience is not None:
-                w = watch(np.sqrt(out[:done, 3] / self._n_val), start_step, self._best_val, self._best_step,
-                          self.patience)
+                w = watch(self._watched(out[:done]), start_step, self._best_val, self._best_step, self.patience)
                 if w.best_step > start_step:
                     self._best_state = (start_step, saved)
                     self._best_elapsed = t_start + dt * (w.best_step - start_step) / done

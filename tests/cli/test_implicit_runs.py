@@ -67,10 +67,12 @@ def test_a_ratings_solver_keeps_ratings_and_says_nothing_of_interactions(tmp_pat
 
 
 def test_sweep_with_solver_implicit_als_reads_interactions(tmp_path, ratings_csv, capsys):
-    code, _, err = run(["sweep", str(ratings_csv), "--solver", "implicit-als", "--param", "K=1,2", "--steps", "2",
-                        "--holdout", "0.25", "--jobs", "1", "--out", str(tmp_path / "sw")], capsys)
+    code, out, err = run(["sweep", str(ratings_csv), "--solver", "implicit-als", "--param", "K=1,2", "--steps", "2",
+                          "--holdout", "0.25", "--jobs", "1", "--out", str(tmp_path / "sw")], capsys)
     assert code == 0, err
-    assert "Note: implicit-als models counts of events" in err
+    assert "Note: implicit-als models counts of events" in err and "8 interactions" in err
+    best = next(line for line in out.splitlines() if line.startswith("Best: "))
+    assert "precision@10" in best and "validation preference error" in best and "RMSE" not in best
 
 
 def test_data_spark_read_is_read_as_interactions_for_implicit_als(tmp_path, ratings_csv, capsys):

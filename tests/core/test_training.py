@@ -294,3 +294,15 @@ def test_the_divergence_guard_measures_implicit_als_by_its_own_objective():
     assert t.initial_objective != pytest.approx(metrics.objective(t.split.train, start, float(t.params["beta"])))
     explicit = Training(load_example("example-1"), "als", {"K": 2})
     assert explicit.initial_objective == metrics.objective(explicit.split.train, explicit.solver.factors, 0.02)
+
+
+def test_early_stopping_on_counts_keeps_the_step_of_the_best_precision():
+    t = Training(load_example("listening"), "implicit-als", {"K": 4, "steps": 60}, holdout=0.2, patience=4)
+    *_, snap = t.run(Control())
+    h = t.history.arrays()
+    precision = h[:, t.history.columns.index("precision@10")]
+    assert snap.reason is StopReason.EARLY_STOP and t.judged_by == "precision@10"
+    assert snap.best_step == int(h[np.nanargmax(precision), 0])  # the first of the highest
+    assert snap.step == snap.best_step + 4
+    explicit = Training(load_example("example-1"), "sgd", {"K": 2}, holdout=0.25)
+    assert explicit.judged_by is None
