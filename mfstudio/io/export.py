@@ -37,7 +37,7 @@ from mfstudio.core.params import TOP_N
 from mfstudio.core.ranking import DEFINITIONS, ranking_k, ranking_metrics, relevance_threshold, relevant
 from mfstudio.core.ratings import Ratings
 from mfstudio.core.recommend import AUTO, Recommendations, recommend
-from mfstudio.core.runs import ERROR_METRICS, RunRecord, best_step, metric_keys
+from mfstudio.core.runs import ERROR_METRICS, RunRecord, metric_keys, result_best_step
 from mfstudio.core.session import Session
 from mfstudio.core.solvers import Factors
 from mfstudio.io import atomic, csvsafe
@@ -301,8 +301,7 @@ def run_json(session: Session, timings: Mapping[str, float] | None = None, recs:
         },
         "final": {
             "step": int(res.steps_done),
-            "best_step": best_step(res.history.arrays(), str(getattr(res.reason, "value", res.reason) or ""),
-                                   int(res.steps_done), res.best_step),
+            "best_step": result_best_step(res),
             **{k: _finite_or_none(last[k]) for k in ("objective", "train_rmse", "train_mae", "val_rmse", "val_mae")
                if k in last},
             **{k: _finite_or_none(v) for k, v in ranking.items()},

@@ -119,3 +119,16 @@ def test_the_holdout_help_says_what_a_hold_out_of_counts_is():
 
     text = " ".join(train_parser().format_help().split())
     assert "With --implicit (or --solver implicit-als) it is a share of the interactions" in text
+
+
+def test_run_json_names_the_best_step_by_precision_for_counts(tmp_path, capsys):
+    out = tmp_path / "out"
+    code, _, err = run(["train", str(example_path("listening")), "--k", "4", "--steps", "12", "--holdout", "0.2",
+                        "--out", str(out)], capsys)
+    assert code == 0, err
+    rows = (out / "history.csv").read_text().splitlines()
+    head = rows[0].split(",")
+    table = [[float(x) if x else float("nan") for x in r.split(",")] for r in rows[1:]]
+    p = head.index("precision@10")
+    best = max(table, key=lambda r: (r[p], -r[0]))  # the highest precision, the first of equals
+    assert json.loads((out / "run.json").read_text())["final"]["best_step"] == int(best[0])
