@@ -150,9 +150,9 @@ def train_spark(args: argparse.Namespace) -> int:
                "spark_send_s": fit.send_s}
     written = mio.export_results(out, session, top_n=top, min_ratings=min_ratings, full_precision=args.full_precision,
                                  timings=timings, include_session=True, dense=dense, engine=about)
-    by = "of the preferences" if SOLVERS[solver].implicit else "Spark's evaluator"
+    by = "" if SOLVERS[solver].implicit else " (Spark's evaluator)"  # the preferences' error says what it is
     train_err, val_err = error_words(SOLVERS[solver].implicit)
-    val = "" if math.isnan(row[4]) else f", {val_err} {row[4]:.4g} ({by})"
+    val = "" if math.isnan(row[4]) else f", {val_err} {row[4]:.4g}{by}"
     val += "".join(f", {name} {value:.4g}" for name, value in ranking.items() if not math.isnan(value))
     _say(quiet, f"Done (Spark ALS, {steps:,} steps in {_duration(fit.fit_s)}): objective {row[1]:.6g}, "
                 f"{train_err} {row[2]:.4g}{val}. Wrote {len(written)} files to {out}.")

@@ -132,3 +132,29 @@ def test_run_json_names_the_best_step_by_precision_for_counts(tmp_path, capsys):
     p = head.index("precision@10")
     best = max(table, key=lambda r: (r[p], -r[0]))  # the highest precision, the first of equals
     assert json.loads((out / "run.json").read_text())["final"]["best_step"] == int(best[0])
+
+
+def test_engine_spark_with_solver_implicit_als_trains_on_interactions_and_says_so(tmp_path, ratings_csv, capsys):
+    import os
+
+    from tests.conftest import _spark_jvms, spark_missing
+
+    why = spark_missing()
+    if why:
+        if os.environ.get("CI"):
+            pytest.fail(f"{why}; .ci/run must install it for the Spark engine's test.")
+        pytest.skip(why)
+    out = tmp_path / "spark"
+    code, stdout, err = run(["train", str(ratings_csv), "--engine", "spark", "--spark-master", "local[1]",
+                             "--solver", "implicit-als", "--k", "2", "--steps", "3", "--holdout", "0.25",
+                             "--out", str(out)], capsys)
+    assert code == 0, err
+    assert "Note: implicit-als models counts of events, so r.csv is read as interactions" in err
+    assert "8 interactions (2 held out)" in err
+    assert "training preference error" in stdout and "validation preference error" in stdout
+    assert "RMSE" not in stdout and "(of the preferences)" not in stdout
+    doc = json.loads((out / "run.json").read_text())
+    assert doc["data"]["implicit"] is True
+    assert doc.get("fallback", {"mean": 0.0})["mean"] == 0.0  # a cold user's, when the split leaves one
+    assert (out / "held_out.csv").read_text().splitlines()[0] == "user,item,count"
+    assert _spark_jvms() == []
