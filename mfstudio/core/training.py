@@ -1,10 +1,11 @@
 """The training driver: runs a solver in timed chunks and yields snapshots.
 
 Stop rules: the step budget, the objective falling below ``tol``, and (with a
-hold-out) early stopping when validation RMSE has not improved for ``patience``
-steps (core/early_stop.py): the best factors are restored, the history keeps every step run, the
-final snapshot's ``step`` is the last step run, its ``best_step`` the one whose factors (and errors) are
-kept. Continue goes on from those: the rows after it are dropped and those steps made again (bit for bit).
+hold-out) early stopping when validation RMSE (for counts of events the ranking metric,
+core.ranking.judged_by) has not improved for ``patience`` steps (core/early_stop.py): the best
+factors are restored, the history keeps every step run, the final snapshot's ``step`` is the last
+step run, its ``best_step`` the one whose factors (and errors) are kept.
+Continue goes on from those: the rows after it are dropped and those steps made again (bit for bit).
 A divergence guard ends the run when the objective becomes NaN/inf or explodes, keeping the last good factors.
 Pausing and cancelling go through a :class:`Control`, checked between chunks (each
 chunk is sized to take about ``chunk_seconds``). Same data, parameters and seed
