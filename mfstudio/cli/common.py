@@ -22,11 +22,12 @@ from mfstudio.core.solvers import SOLVERS, Factors
 
 EXIT_OK, EXIT_USAGE, EXIT_INTERRUPTED = 0, 2, 130
 FORMAT_CHOICES = ("auto", "matrix", "triples", "events", "npz", "session", "movielens")
-DEFAULT_SOLVER = "sgd"  # when neither --solver nor the session names one
+DEFAULT_SOLVER = defaults.DEFAULT_SOLVER  # when neither --solver nor the session names one
 IMPLICIT_SOLVER = defaults.IMPLICIT_SOLVER  # the default for implicit data (counts of events)
 IMPLICIT_HELP = ("These are counts/events, not ratings: each line of triples is user, item, count (repeats summed, "
                  "0 = no interaction), a file of two columns is events user, item (one line per play, click or "
-                 f"purchase), and MovieLens counts each rating as one interaction; default solver {IMPLICIT_SOLVER}")
+                 "purchase), and MovieLens counts each rating as one interaction; default solver "
+                 f"{IMPLICIT_SOLVER} (which reads the data this way with or without the switch)")
 
 
 class UsageError(MFStudioError):
@@ -83,9 +84,16 @@ def _param_help(pairs: list[tuple[str, ParamSpec]]) -> str:
     return f"{spec.label}: {spec.help} {_range_help(spec)}; {dflt}.{used}".replace("%", "%%")
 
 
+IMPLICIT_HOLDOUT_HELP = ("With --implicit (or --solver implicit-als) it is a share of the interactions, and the "
+                         "held-out ones are judged by ranking (precision@k, recall@k, ndcg@k, map@k, mpr) and by "
+                         "the error of the preferences, not by a rating RMSE.")
+
+
 def _run_param_help(spec: ParamSpec) -> str:
     session = ", or the session's" if spec.name in FROM_SESSION else ""
-    return f"{spec.label}: {spec.help} {_range_help(spec)}; default {_default_help(spec)}{session}.".replace("%", "%%")
+    counts = f" {IMPLICIT_HOLDOUT_HELP}" if spec.name == "holdout" else ""
+    return (f"{spec.label}: {spec.help} {_range_help(spec)}; default {_default_help(spec)}{session}."
+            f"{counts}").replace("%", "%%")
 
 
 RESULTS_HELP = ("a session file written by `mfstudio train` (DIR/session.mfstudio, or one saved by the window), "
@@ -103,7 +111,8 @@ def add_data_arguments(p: argparse.ArgumentParser) -> None:
 
 def default_solver(loaded: Any) -> str:
     """The solver to train without --solver, for a LoadResult: a session's (or lesson's) own, else implicit-als
-    for counts of events and sgd for ratings."""
+    for counts of events and sgd for ratings. A session document that names no solver (the bundled examples'
+    layout) has the data's default as its own (io.session_file)."""
     if loaded.fmt == "session":
         return loaded.session.solver
     return defaults.solver_for(DEFAULT_SOLVER, loaded.session.ratings.implicit)

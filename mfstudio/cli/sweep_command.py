@@ -27,6 +27,7 @@ from mfstudio.cli.common import (
 from mfstudio.cli.train_command import add_training_arguments, check_training_flags, setup_training
 from mfstudio.core.errors import MFStudioError
 from mfstudio.core.params import TOP_N
+from mfstudio.core.status_text import data_word, error_words
 from mfstudio.core.sweep_grid import MAX_AXES, VALUES_HELP
 
 SWEEP_EXAMPLES = """\
@@ -149,9 +150,7 @@ class SweepProgress:
         head = f"[{self.done}/{len(self.sweep.points)}] {self.sweep.describe(r)}: "
         if not r.ok:
             return head + (r.message or f"ended without a validation RMSE ({r.reason})")
-        spread = f" ± {r.spread['val_rmse']:.2g}" if r.folds else ""
-        return (head + f"validation RMSE {r.val_rmse:.4g}{spread}, training RMSE {r.metrics['train_rmse']:.4g}, "
-                f"best step {r.best_step:,} of {r.steps:,}, {_duration(r.seconds)}")
+        return head + f"{_errors(r)}, best step {r.best_step:,} of {r.steps:,}, {_duration(r.seconds)}"
 
     def _draw(self) -> None:
         self.last = time.perf_counter()
@@ -222,10 +221,10 @@ def sweep(argv: Sequence[str]) -> int:
     sweeper = Sweep(spec, jobs)  # checks the spec: a sentence for what would fail every point
     r = spec.ratings
     grid = " x ".join(f"{a.label} ({len(a.values)} value{'s' if len(a.values) != 1 else ''})" for a in axes)
-    validation = f"{folds}-fold cross-validation" if folds else _holdout_words(holdout, r.nnz)
+    validation = f"{folds}-fold cross-validation" if folds else _holdout_words(holdout, r.nnz, r.implicit)
     _say(quiet, f"Sweeping {setup.solver} over {grid}: {len(sweeper.points)} points on {sweeper.n_workers} worker "
                 f"process{'es' if sweeper.n_workers != 1 else ''}, {r.n_users:,} users x {r.n_items:,} items, "
-                f"{r.nnz:,} ratings, {validation}.", sys.stderr)
+                f"{r.nnz:,} {data_word(r.implicit)}, {validation}.", sys.stderr)
 
     interrupted: list[int] = []
     old_handler = None
@@ -259,17 +258,27 @@ def sweep(argv: Sequence[str]) -> int:
     elif best is None:
         print(f"No point trained to a validation RMSE (each diverged or failed); see {SWEEP_CSV}. {where}")
     else:
-        spread = f" ± {best.spread['val_rmse']:.2g}" if best.folds else ""
-        print(f"Best: {sweeper.describe(best)} (validation RMSE {best.val_rmse:.4g}{spread}, training RMSE "
-              f"{best.metrics['train_rmse']:.4g}, best step {best.best_step:,}). {where}")
+        print(f"Best: {sweeper.describe(best)} ({_errors(best)}, best step {best.best_step:,}). {where}")
     return EXIT_INTERRUPTED if interrupted else EXIT_OK
 
 
-def _holdout_words(holdout: Any, nnz: int) -> str:
+def _errors(r: Any) -> str:
+    """A point's numbers: ``validation RMSE 0.8123, training RMSE 0.7012``; for counts of events the ranking
+    metric that judges it first, then the preferences' errors (``precision@10 0.19, validation preference
+    error ...``)."""
+    spread = f" ± {r.spread['val_rmse']:.2g}" if r.folds else ""
+    train_err, val_err = error_words(r.judged_by is not None)
+    text = f"{val_err} {r.val_rmse:.4g}{spread}, {train_err} {r.metrics['train_rmse']:.4g}"
+    if r.judged_by is not None:
+        text = f"{r.judged_by} {r.ranking.get(r.judged_by, float('nan')):.4g}, {text}"
+    return text
+
+
+def _holdout_words(holdout: Any, nnz: int, implicit: bool = False) -> str:
     if isinstance(holdout, float):
         return f"{holdout:.0%} held out"
     import numpy as np
 
     a = np.asarray(holdout)
     n = int(a.sum()) if a.dtype == bool else len(a)
-    return f"{n:,} of {nnz:,} ratings held out"
+    return f"{n:,} of {nnz:,} {data_word(implicit)} held out"

@@ -164,18 +164,28 @@ def setup_training(args: argparse.Namespace, run: dict[str, Any], quiet: bool, *
     With ``folds`` (a sweep's cross-validation) each fold is held out in turn, so patience has ratings to watch.
     ``loaded`` (an io LoadResult) is INPUT already read by someone else (Spark), instead of reading it here."""
     from mfstudio import io as mio
+    from mfstudio.core.defaults import interactions_note, reads_as_interactions
+    from mfstudio.io.interactions import as_interactions
 
     holdout: float | None = run.get("holdout")  # None: not given, the session's applies
     patience: int | None = run.get("patience")  # None: not given (the session's applies), or off
     fmt = None if args.format == "auto" else args.format
+    counts = reads_as_interactions(args.solver, args.implicit)  # --implicit, or --solver implicit-als
     if loaded is None:
-        loaded = mio.load(args.input, keep_zeros=args.keep_zeros, fmt=fmt, implicit=args.implicit)
+        loaded = mio.load(args.input, keep_zeros=args.keep_zeros, fmt=fmt, implicit=counts)
+    solver = args.solver or default_solver(loaded)
+    name = Path(args.input).name or args.input
+    if reads_as_interactions(solver, args.implicit) and not loaded.session.ratings.implicit:
+        # ratings given to a solver of counts (a session's own implicit-als, or data Spark read): read as counts
+        loaded.session.ratings, more = as_interactions(loaded.session.ratings, name)
+        loaded.notices += more
+    if args.solver and not args.implicit and reads_as_interactions(args.solver, False):  # said, not left implied
+        loaded.notices.insert(0, interactions_note(args.solver, name))
     loaded_at = time.perf_counter()
     for note in loaded.notices:
         _say(quiet, f"Note: {note}", sys.stderr)
     src = loaded.session
     ratings = src.ratings
-    solver = args.solver or default_solver(loaded)
     base = dict(src.params) if solver == src.solver else {}
     params = solver_params(args, solver, _suited(base, args, solver, ratings.nnz, quiet))
     init = None
@@ -249,6 +259,7 @@ def train(argv: Sequence[str]) -> int:
     """``mfstudio train``: load, check, train, then write every result file at once."""
     from mfstudio import io as mio
     from mfstudio.core.session import RunResult, Session
+    from mfstudio.core.status_text import data_word, error_words
     from mfstudio.core.training import Control, StopReason, Training
 
     args = train_parser().parse_args(list(argv))
@@ -277,8 +288,8 @@ def train(argv: Sequence[str]) -> int:
         _say(quiet, f"Note: {w}", sys.stderr)
     o = ratings.observed
     _say(quiet, f"Training {solver} on {ratings.n_users:,} users x {ratings.n_items:,} items, "
-                f"{ratings.nnz:,} ratings ({len(training.split.val):,} held out), K = {training.params['K']}.",
-         sys.stderr)
+                f"{ratings.nnz:,} {data_word(ratings.implicit)} ({len(training.split.val):,} held out), "
+                f"K = {training.params['K']}.", sys.stderr)
 
     control = Control()
     progress = ProgressPrinter(sys.stderr, quiet)
@@ -326,13 +337,14 @@ def train(argv: Sequence[str]) -> int:
             raise UsageError(f"The results are in {out}, but the script was not written: {msg}") from None
         also = f"; `python {script}` reproduces the run"
     reason = StopReason(training.reason).describe(snap.step, snap.best_step) if training.reason else "finished"
-    val = "" if math.isnan(snap.val_rmse) else f", validation RMSE {snap.val_rmse:.4g}"
+    train_err, val_err = error_words(snap.preferences)
+    val = "" if math.isnan(snap.val_rmse) else f", {val_err} {snap.val_rmse:.4g}"
     if snap.ranking and all(math.isnan(v) for v in snap.ranking.values()):
         val += f"; no ranking metrics: {training.ranker.nothing_relevant('--relevance')}" if training.ranker else ""
     else:
         val += "".join(f", {name} {value:.4g}" for name, value in snap.ranking.items())
     _say(quiet, f"Done ({reason}) after {snap.step:,} steps in {_duration(training.elapsed)}: "
-                f"objective {snap.objective:.6g}, training RMSE {snap.train_rmse:.4g}{val}. "
+                f"objective {snap.objective:.6g}, {train_err} {snap.train_rmse:.4g}{val}. "
                 f"Wrote {len(written)} files to {out}{also}.")
     if training.reason is StopReason.CANCELLED:
         return EXIT_INTERRUPTED

@@ -57,8 +57,9 @@ def train_spark(args: argparse.Namespace) -> int:
     from mfstudio.cli.train_command import check_training_flags
     from mfstudio.core import defaults, metrics
     from mfstudio.core.ratings import Observed, Ratings
-    from mfstudio.core.session import RunResult, Session
+    from mfstudio.core.session import RunResult, Session, mark_cold
     from mfstudio.core.solvers import SOLVERS, Factors
+    from mfstudio.core.status_text import data_word, error_words
     from mfstudio.core.training import Snapshot, StopReason
     from mfstudio.engines import spark as engine
     from mfstudio.io.load import LoadResult
@@ -87,7 +88,7 @@ def train_spark(args: argparse.Namespace) -> int:
     with engine.spark_session(master, conf) as spark:
         if prepared is None:  # a path Spark reads itself: read there, collected here
             users, items, vals = engine.read_triples(spark, args.input)
-            implicit = bool(getattr(args, "implicit", False))
+            implicit = defaults.reads_as_interactions(solver, bool(getattr(args, "implicit", False)))
             ratings_in, dups = Ratings.from_triples(users, items, vals, implicit=implicit)
             notes = [f"{dups:,} cells were listed more than once; their counts were added up." if implicit else
                      f"{dups:,} cells were rated more than once; the last rating of each is used."] if dups else []
@@ -96,11 +97,12 @@ def train_spark(args: argparse.Namespace) -> int:
         src, ratings = setup.session, setup.session.ratings
         train_set, val_set = training.split.train, training.split.val
         _say(quiet, f"Training Spark ALS ({spark.version}, {master}) on {ratings.n_users:,} users x "
-                    f"{ratings.n_items:,} items, {ratings.nnz:,} ratings ({len(val_set):,} held out).", sys.stderr)
+                    f"{ratings.n_items:,} items, {ratings.nnz:,} {data_word(ratings.implicit)} "
+                    f"({len(val_set):,} held out).", sys.stderr)
         fit = engine.fit_als(spark, train_set, val_set, ratings.shape, mapping)
     t_trained = time.perf_counter()
 
-    factors = Factors(fit.P, fit.Q).with_fallback(train_set)
+    factors = mark_cold(Factors(fit.P, fit.Q), train_set, solver)
     beta = float(training.params["beta"])
     steps = int(training.params["steps"])
     warm = np.ones(len(val_set), bool)
@@ -125,7 +127,8 @@ def train_spark(args: argparse.Namespace) -> int:
         row[training.history.columns.index(name)] = value
     snap = Snapshot(step=steps, objective=row[1], train_rmse=row[2], train_mae=row[3], val_rmse=row[4],
                     val_mae=row[5], elapsed=fit.fit_s, steps_per_s=steps / fit.fit_s if fit.fit_s > 0 else 0.0,
-                    budget=steps, factors=factors, finished=True, reason=StopReason.BUDGET, ranking=ranking)
+                    budget=steps, factors=factors, finished=True, reason=StopReason.BUDGET, ranking=ranking,
+                    preferences=SOLVERS[solver].implicit)
     result = RunResult.from_snapshot(solver, engine.used_params(solver, training.params), snap, row[None, :],
                                      training.ranker.threshold if training.ranker else None)
     m = training.split.held_out_flags
@@ -149,11 +152,12 @@ def train_spark(args: argparse.Namespace) -> int:
                "spark_send_s": fit.send_s}
     written = mio.export_results(out, session, top_n=top, min_ratings=min_ratings, full_precision=args.full_precision,
                                  timings=timings, include_session=True, dense=dense, engine=about)
-    by = "of the preferences" if SOLVERS[solver].implicit else "Spark's evaluator"
-    val = "" if math.isnan(row[4]) else f", validation RMSE {row[4]:.4g} ({by})"
+    by = "" if SOLVERS[solver].implicit else " (Spark's evaluator)"  # the preferences' error says what it is
+    train_err, val_err = error_words(SOLVERS[solver].implicit)
+    val = "" if math.isnan(row[4]) else f", {val_err} {row[4]:.4g}{by}"
     val += "".join(f", {name} {value:.4g}" for name, value in ranking.items() if not math.isnan(value))
     _say(quiet, f"Done (Spark ALS, {steps:,} steps in {_duration(fit.fit_s)}): objective {row[1]:.6g}, "
-                f"training RMSE {row[2]:.4g}{val}. Wrote {len(written)} files to {out}.")
+                f"{train_err} {row[2]:.4g}{val}. Wrote {len(written)} files to {out}.")
     return EXIT_OK
 
 

@@ -76,6 +76,7 @@ def sentence(solver: str, changed: Mapping[str, Any], n_ratings: int) -> str:
     return f"For {n_ratings:,} ratings {solver} starts from the notebook's {now} again."
 
 
+DEFAULT_SOLVER = "sgd"  # the solver for ratings, when nothing names one (no flag, no session's own)
 IMPLICIT_SOLVER = "implicit-als"  # the solver for counts of events (implicit feedback)
 
 
@@ -87,3 +88,18 @@ def solver_for(solver: str, implicit: bool) -> str:
     if implicit and IMPLICIT_SOLVER in SOLVERS and not SOLVERS[solver].implicit:
         return IMPLICIT_SOLVER
     return solver
+
+
+def reads_as_interactions(solver: str | None, implicit: bool) -> bool:
+    """The one rule for the data's kind when it is read: counts of events (interactions) when ``implicit`` (the
+    --implicit switch, the Counts switch) is on, or when ``solver`` models them (implicit-als reads every value
+    as a count and every empty cell as "not chosen"); ratings otherwise. An unknown ``solver`` models nothing."""
+    from mfstudio.core.solvers import SOLVERS
+
+    return bool(implicit or (solver in SOLVERS and SOLVERS[solver].implicit))
+
+
+def interactions_note(solver: str, name: str) -> str:
+    """What is said when ``solver`` (and no switch) makes ``name`` read as interactions, not ratings."""
+    return (f"{solver} models counts of events, so {name} is read as interactions (each value a count, each empty "
+            "cell no interaction), as --implicit reads it; the held-out interactions are judged by ranking.")

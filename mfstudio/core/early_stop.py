@@ -1,7 +1,9 @@
 """Early stopping's rule, step by step within a chunk of steps (so that chunk sizes never change where a run stops).
 
 A step *improves* when its validation RMSE is below every one before it (strictly: of equal ones the first is
-best). The run stops at the first step that is ``patience`` steps past the last improving one.
+best). The run stops at the first step that is ``patience`` steps past the last improving one. For counts of events
+the number watched is minus the ranking metric (core.ranking.judged_by: higher precision@k is better), known only at
+the steps it was evaluated: a NaN step is not measured, so it never improves (but counts towards the patience).
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ def watch(val_rmse: np.ndarray, start_step: int, best_val: float, best_step: int
     if v.size == 0:
         return Watch(best_val, best_step)
     steps = start_step + 1 + np.arange(v.size)
-    before = np.minimum.accumulate(np.concatenate([[best_val], v[:-1]]))  # the best of all steps before each
+    before = np.fmin.accumulate(np.concatenate([[best_val], v[:-1]]))  # the best of all steps before each (NaN: none)
     better = v < before
     best_at = np.maximum.accumulate(np.where(better, steps, best_step))  # the last improving step up to each
     due = np.flatnonzero(steps - best_at >= patience)

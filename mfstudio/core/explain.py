@@ -39,7 +39,7 @@ import numpy as np
 
 from mfstudio.core.errors import DataError
 from mfstudio.core.numbers import short_text
-from mfstudio.core.ratings import Ratings
+from mfstudio.core.ratings import Ratings, display_scale
 from mfstudio.core.solvers import Factors
 
 MEAN, USER_BIAS, ITEM_BIAS = "mean", "user bias", "item bias"
@@ -186,7 +186,7 @@ def explain(ratings: Ratings, factors: Factors, user: int, item: int,
                       Term(ITEM_BIAS, float(ib[i]))]
         p, q = factors.P[u], factors.Q[:, i]
         terms += [Term(factor_name(k), float(p[k] * q[k]), float(p[k]), float(q[k])) for k in range(factors.K)]
-    lo, hi = ratings.scale
+    lo, hi = display_scale(ratings)
     shown = min(max(prediction, lo), hi) if math.isfinite(prediction) else prediction
     actual = rating_at(ratings, u, i)
     held = actual is not None and _listed(held_out_cells, u, i)

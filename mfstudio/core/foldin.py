@@ -66,16 +66,16 @@ from typing import Any
 
 import numpy as np
 
+from mfstudio.core.defaults import IMPLICIT_SOLVER
 from mfstudio.core.errors import DataError
 from mfstudio.core.numbers import short_text
-from mfstudio.core.ratings import Observed, Ratings
+from mfstudio.core.ratings import Observed, Ratings, display_scale
 from mfstudio.core.recommend import AUTO, resolve_min_ratings
 from mfstudio.core.solvers import Factors, get_solver
 
 RIDGE, BIASED, NON_NEGATIVE, WEIGHTED = "ridge", "biased", "non-negative", "weighted"
 # which of the four problems above each solver's objective gives for one row
 OBJECTIVES = {"sgd": RIDGE, "als": RIDGE, "biased-sgd": BIASED, "nmf": NON_NEGATIVE, "implicit-als": WEIGHTED}
-PREFERENCE_SCALE = (0.0, 1.0)  # implicit-als's predictions (preferences) are shown clipped to this
 
 
 @dataclass(frozen=True)
@@ -184,7 +184,7 @@ def trained_user(ratings: Ratings, factors: Factors, train: Observed, user: int)
             f"the fallback, {_fallback_words(factors)}.") if cold else ""
     return FoldIn(np.array(factors.P[u], dtype=np.float64), ub, factors.predict_rows(u, u + 1)[0], rated,
                   train.vals[mine][order].astype(np.float64), np.zeros(0, np.int64), _counts(train, ratings.n_items),
-                  ratings.scale, cold, note)
+                  display_scale(ratings), cold, note)
 
 
 def ridge_system(Q_I: np.ndarray, r_I: np.ndarray, beta: float) -> tuple[np.ndarray, np.ndarray]:
@@ -239,7 +239,7 @@ def _fit(ratings: Ratings, factors: Factors, train: Observed, kind: str, beta: f
                   float(factors.fallback_mean))
     scores = row.predict_rows(0, 1)[0]
     unused = items[~known]
-    scale = PREFERENCE_SCALE if kind == WEIGHTED else ratings.scale
+    scale = display_scale(ratings, IMPLICIT_SOLVER if kind == WEIGHTED else None)  # WEIGHTED: implicit-als's
     return FoldIn(p, b if biased else None, scores, items, values, unused, counts, scale, fallback,
                   _note(ratings, factors, items, unused, kind == WEIGHTED))
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 
@@ -37,6 +38,14 @@ def objective(o: Observed, f: Factors, beta: float) -> float:
         return 0.0
     with np.errstate(over="ignore", invalid="ignore"):  # an overflow is reported as inf, then as divergence
         return _objective(o, f, beta)
+
+
+def solver_objective(solver: Any) -> float:
+    """The objective ``solver`` (a Solver) minimises, of its factors now: an implicit-feedback solver's own
+    (implicit-als's F over every cell, with confidences), else :func:`objective` of its training ratings."""
+    if solver.implicit:
+        return float(solver.objective())
+    return objective(solver.train_set, solver.factors, float(solver.p["beta"]))
 
 
 def _objective(o: Observed, f: Factors, beta: float) -> float:

@@ -42,7 +42,7 @@ shape, K = 20: 31 ms against 18 ms, every held-out interaction relevant).
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 
@@ -79,6 +79,21 @@ def metric_names(k: int, implicit: bool = False) -> tuple[str, ...]:
     """The stored names of the metrics for ``k``: ``precision@10``, ``recall@10``, ``ndcg@10``, ``map@10``, and
     with ``implicit`` data ``mpr`` after them."""
     return tuple(f"{m}@{int(k)}" for m in METRICS) + ((MPR,) if implicit else ())
+
+
+def judged_by(k: int | None, implicit: bool) -> str | None:
+    """The one rule for which number picks a run's best step (sweeps, early stopping) and a sweep's best point:
+    for counts of events ``precision@k`` (higher is better; the loss curve's ranking metric), since the held-out
+    preferences' error keeps rising after the first steps while the ranking improves; None for ratings (or
+    without ranking metrics), which are judged by the validation RMSE (lower is better), as always."""
+    return f"{METRICS[0]}@{int(k)}" if implicit and k else None
+
+
+def judged_by_columns(names: Sequence[str]) -> str | None:
+    """:func:`judged_by` for a history with these columns (one read back, or a finished run's): a history of counts
+    of events is the one that carries ``mpr``."""
+    ranked = ranking_names(list(names))
+    return judged_by(ranking_k(ranked), MPR in ranked)
 
 
 def shown_name(name: str) -> str:

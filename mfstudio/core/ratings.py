@@ -74,6 +74,20 @@ def infer_scale(values: np.ndarray) -> tuple[float, float]:
     return (float(math.floor(lo)), float(math.ceil(hi)))
 
 
+PREFERENCE_SCALE = (0.0, 1.0)  # the range of a preference p = [r > 0]: what a model of counts of events predicts
+
+
+def display_scale(ratings: Ratings, solver: str | None = None) -> tuple[float, float]:
+    """The one range predictions are shown (clipped) on, in R-hat, Why this number?, recommendations and fold-ins:
+    the rating scale for ratings; for counts of events :data:`PREFERENCE_SCALE`, since the model of them
+    (implicit-als) predicts preferences 0 to 1, not counts (the count scale, 0 to the largest count, is the
+    data's, for entering and drawing counts). Given the ``solver``, data it reads as counts
+    (core.defaults.reads_as_interactions: implicit-als) is shown as preferences too."""
+    from mfstudio.core.defaults import reads_as_interactions  # defaults -> solvers -> ratings
+
+    return PREFERENCE_SCALE if reads_as_interactions(solver, ratings.implicit) else ratings.scale
+
+
 def count_scale(counts: np.ndarray) -> tuple[float, float]:
     """The scale of counts of events (implicit data): 0 (no interaction) up to the largest count."""
     top = float(np.max(counts)) if np.size(counts) else 0.0

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from mfstudio.core.ratings import Observed, Ratings
+from mfstudio.core.ratings import Observed, Ratings, display_scale
 from mfstudio.core.solvers.base import Factors
 
 AUTO = 0  # ``min_ratings`` value meaning "choose from the data" (see auto_min_ratings)
@@ -77,7 +77,7 @@ def recommend(ratings: Ratings, factors: Factors, n: int = 5, *, train: Observed
     """
     n_users, n_items = ratings.shape
     n = max(0, min(int(n), n_items))
-    lo, hi = ratings.scale
+    lo, hi = display_scale(ratings)
     o = ratings.observed if train is None else train
     counts = np.bincount(o.cols, minlength=n_items).astype(np.int64)
     need = resolve_min_ratings(min_ratings, counts)

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from mfstudio.core.params import TOP_N
+from mfstudio.core.ranking import judged_by_columns
 from mfstudio.core.training import HISTORY_COLUMNS, StopReason
 
 if TYPE_CHECKING:
@@ -78,7 +79,7 @@ class RunRecord:
         ranking = getattr(snapshot, "ranking", None) or getattr(result, "ranking", None) or {}
         metrics.update({str(k): float(v) for k, v in dict(ranking).items()})
         reason = str(getattr(result.reason, "value", result.reason) or "")
-        best = best_step(history, reason, int(result.steps_done), result.best_step)
+        best = result_best_step(result)
         return cls(result.solver, dict(result.params), float(holdout), patience, int(top_n), int(result.steps_done),
                    float(result.elapsed_s), reason, metrics, best, history)
 
@@ -110,14 +111,25 @@ class RunRecord:
             self.seconds = float(h[-1, HISTORY_COLUMNS.index("elapsed_s")])
 
 
-def best_step(history: np.ndarray, reason: str, steps_done: int, kept: int | None = None) -> int | None:
-    """The step with the lowest validation RMSE: ``kept``, the step an early stop kept the factors of, when
-    given; else an early-stopped run's last step (results written before the history went on past the best
-    step ended there); else the history's lowest; None without a validation error."""
+def result_best_step(result: RunResult) -> int | None:
+    """:func:`best_step` of a finished run's result: judged by its ranking metric for counts of events
+    (ranking.judged_by_columns), else by the validation RMSE."""
+    name = judged_by_columns(result.history.columns)
+    return best_step(result.history.arrays(), str(getattr(result.reason, "value", result.reason) or ""),
+                     int(result.steps_done), result.best_step,
+                     None if name is None else result.history.column(name))
+
+
+def best_step(history: np.ndarray, reason: str, steps_done: int, kept: int | None = None,
+              judged: np.ndarray | None = None) -> int | None:
+    """The step with the lowest validation RMSE, or with ``judged`` (the ranking metric's column that judges a run
+    of counts of events, ranking.judged_by) the highest of it: ``kept``, the step an early stop kept the factors
+    of, when given; else an early-stopped run's last step (results written before the history went on past the
+    best step ended there); else the history's best (the first of equals); None without a validation error."""
     if kept is not None:
         return int(kept)
     h = _rows(history)
-    val = h[:, _VAL_RMSE]
+    val = h[:, _VAL_RMSE] if judged is None else -np.asarray(judged, dtype=np.float64)
     finite = np.isfinite(val)
     if not finite.any():
         return None

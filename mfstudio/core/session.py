@@ -15,6 +15,18 @@ from mfstudio.core.runs import RunRecord
 from mfstudio.core.solvers import Factors, get_solver
 from mfstudio.core.training import Snapshot
 
+NO_INTERACTION = 0.0  # an implicit-feedback model's fallback: no interaction known, preference 0
+
+
+def mark_cold(factors: Factors, train: Observed, solver: str) -> Factors:
+    """``factors`` with the users and items that ``train`` never has marked cold (in place), and their fallback:
+    the mean training rating for a model of ratings, :data:`NO_INTERACTION` for one of counts (implicit-als
+    predicts preferences, so the mean count is no prediction of it), as the solver sets it when it trains."""
+    factors.with_fallback(train)
+    if get_solver(solver).implicit:
+        factors.fallback_mean = NO_INTERACTION
+    return factors
+
 
 @dataclass
 class RunResult:
@@ -86,7 +98,7 @@ class Session:
         r = self.result
         n, m = self.ratings.shape
         if r is not None and r.factors.P.shape[0] == n and r.factors.Q.shape[1] == m:
-            r.factors.with_fallback(self.train_entries())
+            mark_cold(r.factors, self.train_entries(), r.solver)
 
     def resolved_params(self) -> dict[str, Any]:
         return get_solver(self.solver).resolve_params(self.params)

@@ -21,23 +21,47 @@ STATUS_WORDS = {
     "terminal": ("step {step:,}/{budget:,}", "step {step:,}", "objective {objective}", "val RMSE {val}"),
     "window": ("Step {step:,} of {budget:,}", "Step {step:,}", "e = {objective}", "validation RMSE {val}"),
 }
+# A model of counts of events (implicit-als) measures the error of its preferences p = [r > 0] (an RMSE too), and
+# minimises Hu et al.'s F, not the notebook's e: the words that change for it.
+PREFERENCE_WORDS = {
+    "terminal": ("objective {objective}", "preference error {train}", "val preference error {val}"),
+    "window": ("F = {objective}", "preference error {train}", "validation preference error {val}"),
+}
+
+
+def data_word(implicit: bool) -> str:
+    """What the data's entries are called: ``interactions`` for counts of events, ``ratings`` otherwise."""
+    return "interactions" if implicit else "ratings"
+
+
+def error_words(preferences: bool) -> tuple[str, str]:
+    """(training, validation) error in words for a run's summary: ``training RMSE``, ``validation RMSE``, or for a
+    model of counts ``training preference error``, ``validation preference error``."""
+    return ("training preference error", "validation preference error") if preferences else \
+        ("training RMSE", "validation RMSE")
 
 
 def status_parts(step: int, budget: int | None, objective: float, train_rmse: float,
-                 val_rmse: float = math.nan, steps_per_s: float = math.nan, *, words: str = "terminal") -> list[str]:
+                 val_rmse: float = math.nan, steps_per_s: float = math.nan, *, words: str = "terminal",
+                 preferences: bool = False) -> list[str]:
     """The parts of a run's status: ``step 120/10,000``, ``objective 0.25``, ``RMSE 0.1234``, then
     ``val RMSE 0.2`` with a hold-out and the :func:`speed_text` when there is one.
 
     Without ``budget`` (a finished run read back) the step stands alone. ``words="window"`` spells the
     same parts out for the window ("Step 120 of 10,000", "e = 0.25", "validation RMSE 0.2"), with
-    4 significant digits throughout.
+    4 significant digits throughout. With ``preferences`` (a model of counts of events, implicit-als) the
+    errors are the preferences' ("preference error 0.39", "val preference error 0.47"; the window's objective
+    is "F = ...").
     """
     with_budget, bare, obj, val = STATUS_WORDS[words]
+    train = "RMSE {train}"
+    if preferences:
+        obj, train, val = PREFERENCE_WORDS[words]
     window = words == "window"
     short = measure_text if window else (lambda x: f"{x:.4g}")
     parts = [(bare if budget is None else with_budget).format(step=step, budget=budget),
              obj.format(objective=measure_text(objective) if window else f"{objective:.6g}"),
-             f"RMSE {short(train_rmse)}"]
+             train.format(train=short(train_rmse))]
     if math.isfinite(val_rmse):
         parts.append(val.format(val=short(val_rmse)))
     speed = speed_text(steps_per_s)
@@ -47,7 +71,10 @@ def status_parts(step: int, budget: int | None, objective: float, train_rmse: fl
 
 
 def status_line(step: int, budget: int | None, objective: float, train_rmse: float,
-                val_rmse: float = math.nan, steps_per_s: float = math.nan, *, sep: str = "  ") -> str:
+                val_rmse: float = math.nan, steps_per_s: float = math.nan, *, sep: str = "  ",
+                preferences: bool = False) -> str:
     """The one status line of a run, for the command line and the window alike:
-    ``step 120/10,000  objective 0.25  RMSE 0.1234  val RMSE 0.2  1,234 steps/s`` (parts joined by ``sep``)."""
-    return sep.join(status_parts(step, budget, objective, train_rmse, val_rmse, steps_per_s))
+    ``step 120/10,000  objective 0.25  RMSE 0.1234  val RMSE 0.2  1,234 steps/s`` (parts joined by ``sep``;
+    ``preferences``: see :func:`status_parts`)."""
+    return sep.join(status_parts(step, budget, objective, train_rmse, val_rmse, steps_per_s,
+                                 preferences=preferences))

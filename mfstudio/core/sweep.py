@@ -10,7 +10,9 @@ the point reports the mean over the folds with the spread (standard deviation) b
 
 The best point is the one with the lowest validation RMSE. ``best_step`` is the step with the lowest
 validation RMSE in the point's history (with patience that is the step whose factors were kept, and
-``steps`` the steps run, ``patience`` more).
+``steps`` the steps run, ``patience`` more). For counts of events (implicit data) both are judged by the ranking
+metric instead, higher being better (core.ranking.judged_by: precision@k), as early stopping is: the held-out
+preferences' error rises after the first steps while the ranking still improves.
 
 Workers are forked from a fork server that has already imported everything and loaded the solver's
 kernels (sweep_pool.py: never a plain fork of the window, which has threads); the fixed part of the sweep
@@ -165,17 +167,20 @@ class FoldResult:
     reason: str  # a StopReason value, or "error"
     message: str = ""
     factors: Factors | None = None
+    judged_by: str | None = None  # the ranking metric that judges it (Training.judged_by), None: validation RMSE
 
 
 def best_step(training: Training) -> int:
-    """The step with the lowest validation RMSE: after an early stop the one whose factors were kept, else the
-    history's lowest (the last step when there is none)."""
+    """The step with the lowest validation RMSE, or for counts of events the highest ranking metric
+    (:attr:`Training.judged_by`, at the steps it was evaluated): after an early stop the one whose factors were
+    kept, else the history's best (the first of equals; the last step when there is none)."""
     if training.best_step is not None:
         return int(training.best_step)
     h = training.history.arrays()
     if h.shape[0] == 0:
         return training.step
-    val = h[:, 4]
+    name = training.judged_by
+    val = h[:, 4] if name is None else -h[:, training.history.columns.index(name)]
     if not np.any(np.isfinite(val)):
         return int(h[-1, 0])
     return int(h[int(np.nanargmin(val)), 0])
@@ -213,7 +218,7 @@ def run_point(spec: SweepSpec, point: Point, fold: int = 0,
     metrics = {m: float(getattr(snap, m)) for m in METRICS}
     ranking = {str(k): float(v) for k, v in dict(getattr(snap, "ranking", {}) or {}).items()}
     return FoldResult(point.index, fold, metrics, ranking, best_step(training), snap.step, seconds, reason,
-                      factors=snap.factors if spec.keep_factors else None)
+                      factors=snap.factors if spec.keep_factors else None, judged_by=training.judged_by)
 
 
 @dataclass
@@ -232,6 +237,7 @@ class PointResult:
     spread: dict[str, float] = field(default_factory=dict)  # standard deviation over the folds
     folds: int = 0
     factors: Factors | None = None  # without folds, when the sweep keeps them
+    judged_by: str | None = None  # the ranking metric that judges it (counts of events), None: validation RMSE
 
     @property
     def val_rmse(self) -> float:
@@ -251,7 +257,7 @@ def combine(point: Point, parts: Sequence[FoldResult], folds: int | None) -> Poi
     if not folds:
         r = parts[0]
         return PointResult(point.index, point.values, dict(r.metrics), dict(r.ranking), r.best_step, r.steps,
-                           seconds, r.reason, r.message, factors=r.factors)
+                           seconds, r.reason, r.message, factors=r.factors, judged_by=r.judged_by)
     metrics = {m: float(np.mean([r.metrics[m] for r in parts])) for m in METRICS}
     spread = {m: float(np.std([r.metrics[m] for r in parts])) for m in METRICS}
     keys = list(dict.fromkeys(k for r in parts for k in r.ranking))
@@ -262,13 +268,22 @@ def combine(point: Point, parts: Sequence[FoldResult], folds: int | None) -> Poi
     return PointResult(point.index, point.values, metrics, ranking,
                        int(round(float(np.mean([r.best_step for r in parts])))),
                        int(round(float(np.mean([r.steps for r in parts])))), seconds, reason, message, spread,
-                       len(parts))
+                       len(parts), judged_by=next((r.judged_by for r in parts if r.judged_by), None))
 
 
 def best_point(results: Sequence[PointResult]) -> PointResult | None:
-    """The point with the lowest validation RMSE (the first of equals); None when none trained."""
+    """The point with the lowest validation RMSE, or for counts of events the highest ranking metric (the point's
+    ``judged_by``, ranking.judged_by); the first of equals; None when none trained."""
     good = [r for r in results if r.ok]
-    return min(good, key=lambda r: (r.val_rmse, r.index)) if good else None
+    return min(good, key=_badness) if good else None
+
+
+def _badness(r: PointResult) -> tuple[float, int]:
+    """Lower is better: the validation RMSE, or minus the ranking metric that judges the point (NaN: worst)."""
+    if r.judged_by is None:
+        return (r.val_rmse, r.index)
+    v = r.ranking.get(r.judged_by, math.nan)
+    return (-v if math.isfinite(v) else math.inf, r.index)
 
 
 # -- the table ----------------------------------------------------------------------------------

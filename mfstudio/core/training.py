@@ -1,10 +1,11 @@
 """The training driver: runs a solver in timed chunks and yields snapshots.
 
 Stop rules: the step budget, the objective falling below ``tol``, and (with a
-hold-out) early stopping when validation RMSE has not improved for ``patience``
-steps (core/early_stop.py): the best factors are restored, the history keeps every step run, the
-final snapshot's ``step`` is the last step run, its ``best_step`` the one whose factors (and errors) are
-kept. Continue goes on from those: the rows after it are dropped and those steps made again (bit for bit).
+hold-out) early stopping when validation RMSE (for counts of events the ranking metric,
+core.ranking.judged_by) has not improved for ``patience`` steps (core/early_stop.py): the best
+factors are restored, the history keeps every step run, the final snapshot's ``step`` is the last
+step run, its ``best_step`` the one whose factors (and errors) are kept.
+Continue goes on from those: the rows after it are dropped and those steps made again (bit for bit).
 A divergence guard ends the run when the objective becomes NaN/inf or explodes, keeping the last good factors.
 Pausing and cancelling go through a :class:`Control`, checked between chunks (each
 chunk is sized to take about ``chunk_seconds``). Same data, parameters and seed
@@ -34,7 +35,7 @@ from mfstudio.core.errors import DataError
 from mfstudio.core.history import HISTORY_COLUMNS, History, history_columns
 from mfstudio.core.notebook import is_printed
 from mfstudio.core.params import PATIENCE, RELEVANCE, TOP_N
-from mfstudio.core.ranking import RankingEvaluator, evaluation_interval, relevance_threshold
+from mfstudio.core.ranking import RankingEvaluator, evaluation_interval, judged_by, relevance_threshold
 from mfstudio.core.ratings import Ratings, Split
 from mfstudio.core.solvers import Factors, Solver, get_solver
 from mfstudio.core.solvers.micro import Stepper, Update
@@ -132,6 +133,7 @@ class Snapshot:
     # evaluated; a finished snapshot's always are); empty without one
     ranking: dict[str, float] = field(default_factory=dict)
     best_step: int | None = None  # after an early stop: the step whose factors (and errors) these are
+    preferences: bool = False  # the errors are of preferences p = [r > 0] (implicit-als), not of the values
 
     @property
     def failed(self) -> bool:
@@ -140,7 +142,7 @@ class Snapshot:
     def status_line(self, sep: str = "  ") -> str:
         """This snapshot's :func:`status_line`."""
         return status_line(self.step, self.budget, self.objective, self.train_rmse, self.val_rmse,
-                           self.steps_per_s, sep=sep)
+                           self.steps_per_s, sep=sep, preferences=self.preferences)
 
 
 def make_split(ratings: Ratings, holdout: float | np.ndarray | Split | None, seed: int) -> Split:
@@ -215,8 +217,7 @@ class Training:
         self.message = ""
         self.suggestion: dict[str, float] = {}
         self._start = self.solver.get_state()  # the start (seed's or given), for probing advice after a divergence
-        f = self.solver.factors
-        self.initial_objective = metrics.objective(self.split.train, f, float(self.params["beta"]))
+        self.initial_objective = metrics.solver_objective(self.solver)  # the divergence guard's yardstick
         self._best_val = math.inf
         self._best_step = 0
         self._best_state: tuple[int, Any] | None = None  # (step at chunk start, solver state)
@@ -335,6 +336,24 @@ class Training:
         self.history.set_values(self.step, self._ranked[1])
         return dict(self._ranked[1])
 
+    @property
+    def judged_by(self) -> str | None:
+        """The ranking metric that picks this run's best step (ranking.judged_by: precision@k for counts of events),
+        None when the validation RMSE does."""
+        return judged_by(self.top_n if self.ranker is not None else None, self.ratings.implicit)
+
+    def _watched(self, out: np.ndarray) -> np.ndarray:
+        """What early stopping watches (lower is better) at the steps of a chunk just made (``out``, its rows):
+        the validation RMSE, or for counts of events minus :attr:`judged_by` where the ranking was evaluated (the
+        chunk's last step, when it was due) and NaN (no improvement) at the others."""
+        name = self.judged_by
+        if name is None:
+            return np.sqrt(out[:, 3] / self._n_val)
+        v = np.full(out.shape[0], np.nan)
+        if out.shape[0] and self._rank_due():
+            v[-1] = -self._rank()[name]
+        return v
+
     def _ranking_shown(self, finished: bool) -> dict[str, float]:
         """A snapshot's ranking: evaluated when it is finished, else what this step was evaluated to (or NaN)."""
         if self.ranker is None:
@@ -437,6 +456,7 @@ class Training:
             budget=self.budget, factors=self.solver.factors.copy(), finished=finished,
             reason=self.reason if finished else None, message=self.message if finished else "",
             suggestion=dict(self.suggestion) if finished else {}, ranking=self._ranking_shown(finished),
+            preferences=self.solver.implicit,
         )
 
     def _replay_to(self, state: tuple[int, Any], target_step: int) -> None:
@@ -547,8 +567,7 @@ class Training:
                 self._rank()
             last = rows[-1]
             if self._n_val and self.patience is not None:
-                w = watch(np.sqrt(out[:done, 3] / self._n_val), start_step, self._best_val, self._best_step,
-                          self.patience)
+                w = watch(self._watched(out[:done]), start_step, self._best_val, self._best_step, self.patience)
                 if w.best_step > start_step:
                     self._best_state = (start_step, saved)
                     self._best_elapsed = t_start + dt * (w.best_step - start_step) / done

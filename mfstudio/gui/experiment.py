@@ -49,6 +49,8 @@ from mfstudio.gui.worker import Outcome, Progress, TrainingRunner, training_reci
 
 __all__ = ["Experiment", "Progress", "RunEnd", "RunRequest", "RunStart", "Shown", "Updated"]
 
+HALF_STEPS = ("als", "implicit-als", "nmf")  # solvers whose single update is a half-step (a focus row is shown)
+
 
 def holdout_of(ratings: Ratings, held_out_cells: np.ndarray) -> float:
     """The share of ``ratings`` that ``held_out_cells`` hold out."""
@@ -367,7 +369,7 @@ class Experiment(QObject):
 
     def step_update(self, request: RunRequest, focus: tuple[int | None, int | None] = (None, None)) -> Updated:
         """Make the next single update of the current model (a new one if there is none, or the data or the
-        parameters changed): one rating's for sgd and biased-sgd, half a step for als and nmf (see
+        parameters changed): one rating's for sgd and biased-sgd, half a step for als, implicit-als and nmf (see
         :mod:`mfstudio.core.solvers.micro`). Made here, at once: one update is small work. ``focus``: the
         (user, item) a half-step shows as its example."""
         if self.running:
@@ -381,9 +383,10 @@ class Experiment(QObject):
             model = request.recipe(self._top_n)()
             self._model, self._model_key = model, request.key
             self._has_line = False
-        side = 0 if model.updates_done == 0 or model.solver_name not in ("als", "nmf") else 1
+        halves = model.solver_name in HALF_STEPS
+        side = 0 if model.updates_done == 0 or not halves else 1
         model.log_every = self._log_every
-        update, snap = model.step_update(focus[side] if model.solver_name in ("als", "nmf") else None)
+        update, snap = model.step_update(focus[side] if halves else None)
         new_line = update.completes_step and not snap.failed and not self._has_line
         self._has_line = self._has_line or new_line
         history = model.history.arrays()

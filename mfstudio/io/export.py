@@ -37,7 +37,7 @@ from mfstudio.core.params import TOP_N
 from mfstudio.core.ranking import DEFINITIONS, ranking_k, ranking_metrics, relevance_threshold, relevant
 from mfstudio.core.ratings import Ratings
 from mfstudio.core.recommend import AUTO, Recommendations, recommend
-from mfstudio.core.runs import ERROR_METRICS, RunRecord, best_step, metric_keys
+from mfstudio.core.runs import ERROR_METRICS, RunRecord, metric_keys, result_best_step
 from mfstudio.core.session import Session
 from mfstudio.core.solvers import Factors
 from mfstudio.io import atomic, csvsafe
@@ -51,8 +51,12 @@ from mfstudio.io.tables import COUNTS_CORNER
 RESULT_FILES = ("P.csv", "Q.csv", "R_hat.csv", "history.csv", "recommendations.csv", "run.json", "results.npz")
 BIAS_FILES = ("user_bias.csv", "item_bias.csv")  # written too when the model has biases
 DEFAULT_TOP_N = int(TOP_N.default)
+RANKED_BY = "score (unclipped R_hat); predicted is the score clipped to the scale"
+PREFERENCE_RANKED_BY = ("score (unclipped R_hat, a preference); predicted is the score clipped to 0 to 1, the range of "
+                        "preferences (core.ratings.display_scale), not to the count scale")
 HELD_OUT_FILE = "held_out.csv"  # written too when ratings are held out
 HELD_OUT_COLUMNS = ("user", "item", "rating")
+HELD_OUT_COUNT_COLUMNS = ("user", "item", "count")  # held_out.csv of counts of events (implicit data)
 SESSION_FILE = "session.mfstudio"  # written too when asked (the command line does)
 MANIFEST = "mfstudio-export.json"  # written last: each file's size and SHA-256
 MAX_MANIFEST_BYTES = 1 << 20
@@ -202,14 +206,15 @@ def runs_csv(records: Sequence[RunRecord], names: Sequence[str], full_precision:
 
 
 def held_out_csv(session: Session, full_precision: bool = False) -> str:
-    """``user,item,rating``: the held-out ratings, one line each (labels as in the other CSVs)."""
+    """``user,item,rating``: the held-out ratings, one line each (labels as in the other CSVs); ``user,item,count``,
+    the held-out interactions, for counts of events."""
     cell = _cell_fn(full_precision)
     r = session.ratings
     users, items = _fields(r.users), _fields(r.items)
     held = session.held_out_entries()
     lines = [f"{users[u]},{items[i]},{cell(v)}\n" for u, i, v in zip(held.rows.tolist(), held.cols.tolist(),
                                                                     held.vals.tolist())]
-    return _csv([HELD_OUT_COLUMNS]) + "".join(lines)
+    return _csv([HELD_OUT_COUNT_COLUMNS if r.implicit else HELD_OUT_COLUMNS]) + "".join(lines)
 
 
 def final_ranking(session: Session, top_n: int) -> tuple[dict[str, float], dict[str, Any] | None]:
@@ -296,8 +301,7 @@ def run_json(session: Session, timings: Mapping[str, float] | None = None, recs:
         },
         "final": {
             "step": int(res.steps_done),
-            "best_step": best_step(res.history.arrays(), str(getattr(res.reason, "value", res.reason) or ""),
-                                   int(res.steps_done), res.best_step),
+            "best_step": result_best_step(res),
             **{k: _finite_or_none(last[k]) for k in ("objective", "train_rmse", "train_mae", "val_rmse", "val_mae")
                if k in last},
             **{k: _finite_or_none(v) for k, v in ranking.items()},
@@ -330,7 +334,7 @@ def run_json(session: Session, timings: Mapping[str, float] | None = None, recs:
         doc["engine"] = dict(engine)
     if recs is not None:
         doc["recommendations"] = {"per_user": int(top_n), "min_item_ratings": int(recs.min_ratings),
-                                  "ranked_by": "score (unclipped R_hat); predicted is the score clipped to the scale"}
+                                  "ranked_by": PREFERENCE_RANKED_BY if r.implicit else RANKED_BY}
     return json.dumps(doc, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
 
 

@@ -64,7 +64,7 @@ def read_plain_triples(path: Path, fmt: str | None, scale: tuple[float, float] |
     user_labels, item_labels = [str(u) for u in user_ids.tolist()], [str(i) for i in item_ids.tolist()]
     if implicit:
         return interactions(uidx, iidx, vals, (len(user_ids), len(item_ids)), user_labels, item_labels,
-                            name=path.name, where=lambda k: f"Line {k + 1} of the ratings", scale=scale)
+                            name=path.name, where=lambda k: f"Line {k + 1} of the counts", scale=scale)
     keep = last_of_each_cell(uidx, iidx, len(item_ids))  # the last rating of each cell wins
     dups = int(uidx.size - keep.size)
     notices = [f"{dups:,} duplicate rating(s): the last one of each was kept."] if dups else []

@@ -54,6 +54,7 @@ from typing import Any
 
 import numpy as np
 
+from mfstudio.core import defaults
 from mfstudio.core.errors import MFStudioError
 from mfstudio.core.history import History, columns_for
 from mfstudio.core.params import HOLDOUT, PATIENCE, RELEVANCE, TOP_N
@@ -477,7 +478,9 @@ def session_from_document(obj: Any, name: str = "The session file", *,
     if cells.shape[1] != 2 or (cells.size and (
             cells.min() < 0 or cells[:, 0].max() >= ratings.n_users or cells[:, 1].max() >= ratings.n_items)):
         raise doc.fail("'held_out' must list [row, column] cells inside the matrix")
-    solver = doc.get(obj, "solver", (str,), "session", default="sgd")
+    # a document that names no solver (the examples' layout) gets the data's: implicit-als for counts of events
+    solver = doc.get(obj, "solver", (str,), "session",
+                     default=defaults.solver_for(defaults.DEFAULT_SOLVER, ratings.implicit))
     params = doc.get(obj, "params", (dict,), "session", default={})
     try:
         get_solver(solver).resolve_params(params)  # unknown names first, with the solver's own sentence

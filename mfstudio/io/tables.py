@@ -249,42 +249,44 @@ def read_triples(table: Table, *, keep_zeros: bool = True, scale: tuple[float, f
     ``user,item,count``: repeated cells are summed and a count of 0 is no interaction (io.interactions).
     """
     dc = table.delimiter != ","
+    value = "count" if implicit else "rating"  # what the third column holds: the words of every message here
+    plural = "counts" if implicit else "ratings"
     if table.columns is not None:
         cols = table.columns
         first = [c[0] for c in cols]
         has_header = is_triple_header(first) or (len(first) >= 3 and not looks_numeric(first[2], dc))
         skip = 1 if has_header else 0
         if len(cols[0]) <= skip:
-            raise FileFormatError(f"{name} has a header row but no ratings; add lines of user, item, rating.")
+            raise FileFormatError(f"{name} has a header row but no {plural}; add lines of user, item, {value}.")
         cols = [c[skip:] for c in cols]
         body_lines: Sequence[int] = range(skip + 1, len(cols[0]) + skip + 1)
         width = len(cols)
         if width not in (3, 4):
             raise FileFormatError(
                 f"Line {body_lines[0]} has {width} cells, but each line of triples needs 3 or 4 "
-                "(user, item, rating and an optional timestamp); check the delimiter and the columns."
+                f"(user, item, {value} and an optional timestamp); check the delimiter and the columns."
             )
     else:
         rows, lines = table.rows, table.lines
         if not rows:
-            raise FileFormatError(f"{name} is empty; choose a file that holds ratings.")
+            raise FileFormatError(f"{name} is empty; choose a file that holds {plural}.")
         first = rows[0]
         has_header = is_triple_header(first) or (len(first) >= 3 and not looks_numeric(first[2], dc))
         body, body_lines = (rows[1:], lines[1:]) if has_header else (rows, lines)
         if not body:
-            raise FileFormatError(f"{name} has a header row but no ratings; add lines of user, item, rating.")
+            raise FileFormatError(f"{name} has a header row but no {plural}; add lines of user, item, {value}.")
         width = len(body[0])
         if width not in (3, 4):
             raise FileFormatError(
                 f"Line {body_lines[0]} has {width} cells, but each line of triples needs 3 or 4 "
-                "(user, item, rating and an optional timestamp); check the delimiter and the columns."
+                f"(user, item, {value} and an optional timestamp); check the delimiter and the columns."
             )
         widths = set(map(len, body))
         if len(widths) > 1:
             k = next(k for k, r in enumerate(body) if len(r) != width)
             raise FileFormatError(
                 f"Line {body_lines[k]} has {len(body[k])} cells but line {body_lines[0]} has {width}; "
-                "give every line user, item, rating (and a timestamp on all or none)."
+                f"give every line user, item, {value} (and a timestamp on all or none)."
             )
         cols = [list(c) for c in zip(*body)]
     users = [restore(u.strip()) for u in cols[0]]
@@ -294,16 +296,15 @@ def read_triples(table: Table, *, keep_zeros: bool = True, scale: tuple[float, f
             k = labels.index("")
         except ValueError:
             continue
-        raise FileFormatError(f"Line {body_lines[k]} has no {what}; give every line a user, an item and a rating.")
+        raise FileFormatError(f"Line {body_lines[k]} has no {what}; give every line a user, an item and a {value}.")
     raw = list(cols[2])
     try:
         k = next(k for k, c in enumerate(raw) if not c.strip())
     except StopIteration:
         pass
     else:
-        what = "count" if implicit else "rating"
-        raise FileFormatError(f"Line {body_lines[k]} has no {what}; give every line a {what} or delete the line.")
-    vals = parse_numbers(raw, dc, lambda k: f"Line {body_lines[k]}", "a count" if implicit else "a rating")
+        raise FileFormatError(f"Line {body_lines[k]} has no {value}; give every line a {value} or delete the line.")
+    vals = parse_numbers(raw, dc, lambda k: f"Line {body_lines[k]}", f"a {value}")
     if implicit:
         ulab, uidx = factorize_labels(users)
         ilab, iidx = factorize_labels(items)

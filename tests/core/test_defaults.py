@@ -54,3 +54,12 @@ def test_the_larger_data_default_predicts_held_out_ratings_better(larger_data, s
     notebook = val_rmse({"beta": get_solver(solver).defaults()["beta"]})
     larger = val_rmse({"beta": data_defaults(solver, larger_data.nnz)["beta"]})
     assert larger < notebook - 0.02
+
+
+def test_the_data_is_read_as_interactions_by_the_switch_or_by_a_solver_of_counts():
+    from mfstudio.core.defaults import reads_as_interactions
+
+    assert reads_as_interactions(None, True) and reads_as_interactions("sgd", True)
+    assert reads_as_interactions("implicit-als", False)
+    assert not reads_as_interactions("als", False) and not reads_as_interactions(None, False)
+    assert not reads_as_interactions("no-such-solver", False)

@@ -40,3 +40,12 @@ def test_a_chunk_that_never_improves_keeps_the_best_before_it():
     w = watch(np.array([2.0, 2.5]), 10, 1.0, 9, 5)
     assert (w.best_val, w.best_step, w.stop_step) == (1.0, 9, None)
     assert watch(np.array([2.0, 2.5, 3.0]), 10, 1.0, 9, 3).stop_step == 12
+
+
+def test_a_step_not_measured_never_improves_but_counts_towards_the_patience():
+    """Ranking metrics known only at some steps (NaN at the others): the rule reads past the gaps."""
+    nan = math.nan
+    w = watch(np.array([nan, nan, -0.3]), 0, math.inf, 0, 5)
+    assert (w.best_step, w.best_val, w.stop_step) == (3, -0.3, None)
+    w = watch(np.array([nan, -0.2, nan, nan]), 3, -0.3, 3, 4)
+    assert (w.best_step, w.stop_step) == (3, 7)

@@ -223,3 +223,15 @@ def test_closest_labels_and_finding_a_label():
     assert "There is no user '2'" in str(err.value) and "give a number" not in str(err.value)
     with pytest.raises(DataError, match="2 users are called 'ann'"):
         find_label(["Ann", "ANN", "Bo"], "ann", "user")
+
+
+def test_an_implicit_models_number_is_shown_on_the_preference_range_not_the_count_scale():
+    """A preference near 1 is not a count: Why this number? clips to 0 to 1 (so the waterfall is not flattened)."""
+    ratings = load_example("listening")
+    t = Training(ratings, "implicit-als", {"K": 2, "steps": 3})
+    *_, snap = t.run()
+    R = snap.factors.predict()
+    u, i = np.unravel_index(int(np.argmax(R)), R.shape)
+    e = explain(ratings, snap.factors, int(u), int(i))
+    assert e.scale == (0.0, 1.0)
+    assert R.max() > 1.0 and e.shown == 1.0 and e.clipped

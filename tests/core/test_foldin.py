@@ -345,3 +345,15 @@ def test_fold_in_comes_close_to_retraining_with_the_person(solver):
           f"retrained predictions: fold-in {np.mean(fold_rms):.4f}, fallback {np.mean(fallback_rms):.4f}")
     assert np.mean(fold_rms) < 0.5 * np.mean(fallback_rms)
     assert sum(f < b for f, b in zip(fold_rms, fallback_rms)) >= r.n_users - 1
+
+
+def test_a_trained_listener_and_a_folded_in_one_share_the_preference_range():
+    from mfstudio.core.foldin import trained_user
+
+    ratings = load_example("listening")
+    t = Training(ratings, "implicit-als", {"K": 2, "steps": 3})
+    *_, snap = t.run()
+    kept = trained_user(ratings, snap.factors, t.split.train, 0)
+    fresh = fold_in_user(ratings, snap.factors, t.split.train, "implicit-als", t.params, 0)
+    assert kept.scale == fresh.scale == (0.0, 1.0)
+    assert kept.predicted.max() <= 1.0

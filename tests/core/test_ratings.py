@@ -139,3 +139,15 @@ def test_from_events_counts_each_pair():
     r, repeats = Ratings.from_events([1, 1, 2, 1], ["x", "y", "x", "x"])
     assert r.implicit and repeats == 1 and r.users == ("1", "2")
     assert np.array_equal(r.to_dense(), [[2.0, 1.0], [1.0, np.nan]], equal_nan=True)
+
+
+def test_counts_are_shown_on_the_preference_range_and_ratings_on_their_scale():
+    from mfstudio.core.ratings import PREFERENCE_SCALE, display_scale
+
+    listening = load_example("listening")
+    assert listening.implicit and listening.scale == (0.0, 125.0)
+    assert display_scale(listening) == PREFERENCE_SCALE == (0.0, 1.0)
+    movies = load_example("example-1")
+    assert display_scale(movies) == movies.scale
+    assert display_scale(movies, "implicit-als") == (0.0, 1.0)  # a solver of counts reads them as counts
+    assert display_scale(movies, "als") == movies.scale

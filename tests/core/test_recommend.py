@@ -106,3 +106,14 @@ def test_implicit_data_never_recommends_an_item_the_user_already_has():
     held = set(zip(split.val.rows.tolist(), split.val.cols.tolist()))
     recs = recommend(plays, f, n=m, train=o, min_ratings=1)
     assert held <= set(zip(recs.user.tolist(), recs.item.tolist()))  # held out: hidden from training, not the user
+
+
+def test_recommendations_of_counts_show_preferences_clipped_to_0_to_1():
+    from mfstudio.core import Training, load_example
+
+    ratings = load_example("listening")
+    *_, snap = Training(ratings, "implicit-als", {"K": 2, "steps": 3}).run()
+    recs = recommend(ratings, snap.factors, 5, min_ratings=1)
+    assert recs.score.max() > 1.0  # unclipped, the order follows it
+    assert recs.predicted.max() <= 1.0 and recs.predicted.min() >= 0.0
+    assert np.array_equal(recs.predicted, np.clip(recs.score, 0.0, 1.0))

@@ -95,3 +95,19 @@ def test_best_step_rule(reason, want):
     assert best_step(h, reason, 3) == want
     h[:, HISTORY_COLUMNS.index("val_rmse")] = np.nan
     assert best_step(h, reason, 3) is None
+
+
+def test_a_run_of_counts_marks_the_step_of_its_best_precision_not_its_lowest_preference_error():
+    t = Training(load_example("listening"), "implicit-als", {"K": 4, "steps": 12}, holdout=0.2)
+    *_, snap = t.run()
+    result = RunResult.from_snapshot("implicit-als", t.params, snap, t.history)
+    h = t.history.arrays()
+    precision = t.history.column("precision@10")
+    record = RunRecord.from_result(result, snap, holdout=0.2)
+    assert record.best_step == int(h[np.nanargmax(precision), 0]) != int(h[np.argmin(h[:, 4]), 0])
+    explicit = Training(load_example("example-1"), "sgd", {"K": 2, "steps": 300, "alpha": 0.02, "beta": 0.0},
+                        holdout=0.25)
+    *_, done = explicit.run()
+    rec = RunRecord.from_result(RunResult.from_snapshot("sgd", explicit.params, done, explicit.history), done)
+    e = explicit.history.arrays()
+    assert rec.best_step == int(e[np.argmin(e[:, 4]), 0])

@@ -369,3 +369,26 @@ def test_a_worker_that_cannot_be_started_leaves_no_other_behind(monkeypatch):
     with pytest.raises(OSError):
         sweep.start()
     assert len(sweep._procs) == 1 and no_children_left([p.pid for p in sweep._procs])
+
+
+def test_on_counts_the_best_step_and_point_are_judged_by_precision_not_the_preference_error():
+    """implicit-als's held-out preference error rises after the first steps while the ranking improves."""
+    spec = spec_of({"K": "1,4"}, ratings=load_example("listening"), solver="implicit-als", params={"steps": 12},
+                   holdout=0.2)
+    t, _ = single(spec, {"K": 4}, holdout=0.2)
+    h = t.history.arrays()
+    precision = h[:, t.history.columns.index("precision@10")]
+    assert t.judged_by == "precision@10" and best_step(t) == int(h[np.nanargmax(precision), 0])
+    assert best_step(t) != int(h[np.argmin(h[:, 4]), 0])  # the lowest preference error is another step
+    results = [combine(p, [run_point(spec, p)], None) for p in spec.points()]
+    assert all(r.judged_by == "precision@10" for r in results)
+    by_rank = max(results, key=lambda r: r.ranking["precision@10"])
+    assert best_point(results) is by_rank and by_rank is not min(results, key=lambda r: r.val_rmse)
+
+
+def test_the_best_point_of_counts_has_the_highest_ranking_metric():
+    def res(i, v, p):
+        return PointResult(i, (i,), {**dict.fromkeys(METRICS, 1.0), "val_rmse": v}, {"precision@10": p}, 1, 1, 0.0,
+                           "budget", judged_by="precision@10")
+
+    assert best_point([res(0, 0.1, 0.2), res(1, 0.9, 0.3), res(2, 0.5, 0.3), res(3, 0.1, math.nan)]).index == 1

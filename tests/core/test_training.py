@@ -280,3 +280,29 @@ def test_biased_sgd_results_errors_are_its_factors_in_the_snapshot_and_the_histo
     kept = t.history.row_at(end.best_step) if end.best_step is not None and patience else t.history.last()
     exact = metrics.rmse(t.split.train, end.factors)
     assert end.train_rmse == kept["train_rmse"] == exact and end.val_rmse == kept["val_rmse"]
+
+
+def test_the_divergence_guard_measures_implicit_als_by_its_own_objective():
+    """On counts the explicit e of the start is not what implicit-als minimises: the guard takes Hu et al.'s F."""
+    from mfstudio.core.solvers.implicit_als import objective_value
+
+    ratings = load_example("listening")
+    t = Training(ratings, "implicit-als", {"K": 2, "steps": 2}, holdout=0.2)
+    start = t.solver.factors
+    expected = objective_value(t.split.train, start, float(t.params["beta"]), float(t.params["confidence"]))
+    assert t.initial_objective == pytest.approx(expected, rel=1e-12)
+    assert t.initial_objective != pytest.approx(metrics.objective(t.split.train, start, float(t.params["beta"])))
+    explicit = Training(load_example("example-1"), "als", {"K": 2})
+    assert explicit.initial_objective == metrics.objective(explicit.split.train, explicit.solver.factors, 0.02)
+
+
+def test_early_stopping_on_counts_keeps_the_step_of_the_best_precision():
+    t = Training(load_example("listening"), "implicit-als", {"K": 4, "steps": 60}, holdout=0.2, patience=4)
+    *_, snap = t.run(Control())
+    h = t.history.arrays()
+    precision = h[:, t.history.columns.index("precision@10")]
+    assert snap.reason is StopReason.EARLY_STOP and t.judged_by == "precision@10"
+    assert snap.best_step == int(h[np.nanargmax(precision), 0])  # the first of the highest
+    assert snap.step == snap.best_step + 4
+    explicit = Training(load_example("example-1"), "sgd", {"K": 2}, holdout=0.25)
+    assert explicit.judged_by is None

@@ -185,6 +185,15 @@ def test_half_steps_of_als_show_the_focused_user_then_item():
     assert ex.result.steps_done == 1
 
 
+def test_half_steps_of_implicit_als_show_the_focused_listener_then_artist():
+    ex = Experiment()
+    req = request(load_example("listening"), steps=10, solver="implicit-als")
+    first = ex.step_update(req, focus=(4, 7)).update
+    second = ex.step_update(req, focus=(4, 7)).update
+    assert (first.side, first.row) == ("users", 4) and (second.side, second.row) == ("items", 7)
+    assert ex.result.steps_done == 1
+
+
 def test_slow_motion_goes_at_the_speed_chosen_and_a_change_takes_effect_at_once(qtbot):
     ex = Experiment()
     ex.set_speed(10.0)

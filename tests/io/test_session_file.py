@@ -407,3 +407,23 @@ def test_a_result_written_before_best_step_opens_with_none(tmp_path):
     d["result"]["best_step"] = d["result"]["steps_done"] + 1  # past the steps run: the result is dropped, said so
     back, notices = mio.session_from_bytes(sw.document_to_bytes(d))
     assert back.result is None and "'result.best_step' must be a whole number from 0 up to" in notices[0]
+
+
+def test_an_implicit_models_fallback_reads_back_as_no_interaction_not_the_mean_count():
+    """A listener whose every play is held out is cold: implicit-als predicts preference 0 for them, saved or not."""
+    from mfstudio.core.examples import load_example
+    from mfstudio.core.session import RunResult
+    from mfstudio.core.training import Control, Training
+
+    ratings = load_example("listening")
+    o = ratings.observed
+    cells = np.stack([o.rows[o.rows == 0], o.cols[o.rows == 0]], axis=1).astype(np.int64)  # all of user 0's plays
+    t = Training(ratings, "implicit-als", {"K": 2, "steps": 2}, holdout=cells)
+    *_, snap = t.run(Control())
+    assert snap.factors.fallback_mean == 0.0  # as the solver trains it
+    result = RunResult.from_snapshot("implicit-als", t.params, snap, t.history)
+    back = mio.session_from_bytes(sw.session_to_bytes(Session(ratings=ratings, held_out_cells=cells,
+                                                              solver="implicit-als", result=result)))[0]
+    f = back.result.factors
+    assert list(f.cold_users) == [0] and f.fallback_mean == 0.0 and np.mean(o.vals) > 1
+    assert np.all(f.predict_rows(0, 1) == 0.0)

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QMenu, QTableView,
 
 from mfstudio.core import Factors, Ratings, Recommendations
 from mfstudio.core.numbers import exact_text, table_text
+from mfstudio.core.ratings import display_scale
 from mfstudio.gui.actions import make_action
 from mfstudio.gui.clipboard import format_block
 
@@ -280,7 +281,7 @@ class RHatModel(_ArrayModel):
     def shown(self, row: int, col: int) -> float:
         """The prediction as displayed: clipped to the rating scale, like the recommendations."""
         assert self._ratings is not None
-        lo, hi = self._ratings.scale
+        lo, hi = display_scale(self._ratings)
         return min(max(self.value(row, col), lo), hi)
 
     def observed(self, row: int, col: int) -> float:
@@ -320,7 +321,7 @@ class RHatModel(_ArrayModel):
         where = f"{self._rows[r]}, {self._cols[c]}"
         text = f"{where}: predicted {table_text(shown, 2)} (the model's value {exact_text(pred)}"
         if shown != pred:
-            lo, hi = self._ratings.scale if self._ratings is not None else (0, 0)
+            lo, hi = display_scale(self._ratings) if self._ratings is not None else (0, 0)
             text += f", clipped to the scale {lo:g} to {hi:g}"
         text += ")"
         f = self._factors

@@ -2,9 +2,11 @@
 
 For sgd and biased-sgd, one rating's update: its error, then for each latent feature k the P and Q
 entries before and after (the notebook's two lines, in its order), and the change in the objective.
-For als and nmf, a half-step: the rule every row of one side follows, and one row of it worked out (the
-selected user or item when it has ratings). The text is plain and selectable; Copy puts it on the
-clipboard with every number in full.
+For als, implicit-als and nmf, a half-step: the rule every row of one side follows, and one row of it worked out
+(the selected user or item when it has ratings). implicit-als's rule is Hu et al.'s weighted least-squares row
+solve, in which every cell counts: the empty ones with confidence 1 and preference 0 (through Yᵀ Y), the row's
+own cells with confidence c = 1 + confidence·|r| and preference p = [r > 0]. The text is plain and selectable;
+Copy puts it on the clipboard with every number in full.
 """
 
 from __future__ import annotations
@@ -21,7 +23,8 @@ from mfstudio.gui.experiment import Experiment, RunStart, Updated
 from mfstudio.gui.views.widgets import caption
 
 EMPTY_TEXT = ("Press One update (Training ▸ One update, Ctrl+Shift+T) to make a single update and see its "
-              "arithmetic here: one rating's for sgd and biased-sgd, half a step for als and nmf.")
+              "arithmetic here: one rating's for sgd and biased-sgd, half a step for als, implicit-als and nmf.")
+SOLVES = ("als", "implicit-als")  # a half-step that solves each row's system (nmf multiplies)
 
 
 def _n(x: float, full: bool = False) -> str:
@@ -88,12 +91,18 @@ def update_text(u: Update, ratings: Ratings, full: bool = False) -> str:
         users = u.side == "users"
         own, other = ("P", "Q") if users else ("Q", "P")
         who = "user" if users else "item"
-        lines.append(f"Half {u.index + 1} of 2: every {who}'s factors {'solved' if u.solver == 'als' else 'updated'} "
+        lines.append(f"Half {u.index + 1} of 2: every {who}'s factors {'solved' if u.solver in SOLVES else 'updated'} "
                      f"with {other} fixed")
         lines.append("")
-        if u.solver == "als":
-            how = ("solved exactly (Cholesky)" if u.cg_steps is None else
-                   f"{u.cg_steps} conjugate-gradient step{'' if u.cg_steps == 1 else 's'} from the current x")
+        how = ("solved exactly (Cholesky)" if u.cg_steps is None else
+               f"{u.cg_steps} conjugate-gradient step{'' if u.cg_steps == 1 else 's'} from the current x")
+        if u.solver == "implicit-als":
+            ys = "items" if users else "users"
+            lines.append(f"for each {who} x:  (Yᵀ Y + Σ_y (c_xy − 1) y yᵀ + β I) x = Σ_y c_xy p_xy y      (a weighted "
+                         f"least-squares solve, {how}; Y: every one of the {ys}, each empty cell with c = 1 and p = 0, "
+                         f"so Σ_y runs over the x's own n_x cells: c_xy = 1 + confidence·|r_xy|, p_xy = [r_xy > 0]; "
+                         f"β = {n(u.beta)})")
+        elif u.solver == "als":
             lines.append(f"for each {who} x:  (Σ_y y yᵀ + β/2 · n_x · I) x = Σ_y r_xy y      (a ridge solve, {how}; "
                          f"y: the {'items' if users else 'users'} it is rated with, n_x of them; β = {n(u.beta)})")
         else:
@@ -106,7 +115,9 @@ def update_text(u: Update, ratings: Ratings, full: bool = False) -> str:
             lines.append("")
             where = f"{'row' if users else 'column'} {u.row} of {own}"
             lines.append(f"{names[u.row]} ({where}), with n_x = {len(u.rated)}: {rated}")
-            if u.solver == "als":
+            if u.solver == "implicit-als":
+                lines.append(f"  confidences c_xy: {_vec(u.confidences, full)}")
+            if u.solver in SOLVES:
                 lines.append("  matrix: " + "; ".join(_vec(r, full) for r in u.gram))
                 lines.append(f"  right-hand side: {_vec(u.rhs, full)}")
             else:
@@ -115,7 +126,9 @@ def update_text(u: Update, ratings: Ratings, full: bool = False) -> str:
             lines.append(f"  x: {_vec(u.x_before, full)} → {_vec(u.x_after, full)}")
     d = u.objective_after - u.objective_before
     lines.append("")
-    lines.append(f"objective e: {n(u.objective_before)} → {n(u.objective_after)} ({'+' if d >= 0 else '−'}{n(abs(d))})")
+    name = "F (Hu et al., every cell)" if u.solver == "implicit-als" else "e"
+    lines.append(f"objective {name}: {n(u.objective_before)} → {n(u.objective_after)} "
+                 f"({'+' if d >= 0 else '−'}{n(abs(d))})")
     if u.completes_step:
         lines.append(f"Step {u.step:,} is complete.")
     return "\n".join(lines)

@@ -164,3 +164,13 @@ def test_stale_results_are_greyed(ratings, factors):
     assert m.data(m.index(0, 0), Qt.ItemDataRole.ForegroundRole) is None
     m.set_stale(True)
     assert m.data(m.index(0, 0), Qt.ItemDataRole.ForegroundRole) is not None
+
+
+def test_r_hat_of_counts_clips_preferences_to_0_to_1_not_to_the_count_scale():
+    ratings = load_example("listening")
+    factors = Factors(np.full((ratings.n_users, 1), 2.0), np.full((1, ratings.n_items), 1.0))  # predicts 2 everywhere
+    r = RHatModel()
+    r.set_result(ratings, factors, None)
+    assert r.value(0, 0) == 2.0 and r.shown(0, 0) == 1.0  # the count scale 0 to 125 would show 2
+    vals, held = r._obs_row(0)
+    assert "clipped to the scale 0 to 1" in r.tooltip(0, 0, vals, held)
