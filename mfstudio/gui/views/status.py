@@ -12,6 +12,7 @@ from PySide6.QtWidgets import QLabel, QProgressBar, QStatusBar
 
 from mfstudio.core import RunResult, Snapshot
 from mfstudio.core.ranking import DEFINITIONS, METRICS, SHOWN, ranking_k
+from mfstudio.core.solvers import get_solver
 from mfstudio.core.training import speed_text, status_parts
 from mfstudio.gui.experiment import Experiment, Progress, RunEnd, RunStart, Shown
 
@@ -39,7 +40,8 @@ def result_status(r: RunResult) -> str:
     if len(h) == 0:
         return f"Step {r.steps_done:,}"
     last = h[-1]
-    parts = status_parts(int(last[0]), None, last[1], last[2], last[4], words="window")
+    parts = status_parts(int(last[0]), None, last[1], last[2], last[4], words="window",
+                         preferences=get_solver(r.solver).implicit)
     return " · ".join(parts + ([ranking_text(r.ranking)] if ranking_text(r.ranking) else []))
 
 
@@ -80,7 +82,8 @@ class RunStatus(QObject):
     def show_snapshot(self, snap: Snapshot, budget: int) -> None:
         """Step, objective, errors (and while running the speed, else in the tooltip), and the progress bar."""
         self._last = snap
-        parts = status_parts(snap.step, budget, snap.objective, snap.train_rmse, snap.val_rmse, words="window")
+        parts = status_parts(snap.step, budget, snap.objective, snap.train_rmse, snap.val_rmse, words="window",
+                             preferences=snap.preferences)
         speed = speed_text(snap.steps_per_s)
         running = self.experiment.running
         if speed and running:  # once a run has ended its speed is in the tooltip, leaving room for messages

@@ -130,6 +130,16 @@ def test_result_status_reads_the_last_history_row():
     assert "of" not in text.split(" · ")[0]  # a read-back result has no budget to tell
 
 
+def test_a_model_of_counts_says_preference_error_not_rmse(qtbot, status):
+    ex, view = status
+    listening = load_example("listening")
+    assert listening.implicit
+    end = run_to_end(qtbot, ex, ex.train, request(listening, steps=3, solver="implicit-als", K=2))
+    text = view.label.text()
+    assert "preference error" in text and "RMSE" not in text and " · F = " in text
+    assert "preference error" in result_status(end.shown.result) and "RMSE" not in result_status(end.shown.result)
+
+
 def test_result_status_without_a_history_tells_the_steps_done():
     r = load_example("example-1")
     f = Training(r, "sgd", {"steps": 2}).factors
