@@ -74,20 +74,37 @@ def spark_run(tmp_path_factory: pytest.TempPathFactory):
     """One ``mfstudio train --engine spark`` run in local mode (local[2]) on a small made-up data set that Spark
     reads itself (a file:// URI), and the built-in ``als`` on the same data and split with the same parameters:
     (data file, Spark's out dir, als's out dir). Skipped without pyspark or Java, except under CI (which installs
-    both): there it fails."""
+    both): there it fails. Made once per test session: with several worker processes (pytest-xdist) the first
+    one to need it makes it under a lock in the folder the workers share, and the others read it there."""
+    import fcntl
     import os
-    from pathlib import Path
-
-    import numpy as np
-
-    from mfstudio.cli import main
 
     why = spark_missing()
     if why:
         if os.environ.get("CI"):
             pytest.fail(f"{why}; .ci/run must install it for the Spark engine's test.")
         pytest.skip(why)
-    base = tmp_path_factory.mktemp("spark")
+    shared = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        shared = shared.parent  # this run's folder, holding each worker's own
+    base = shared / "spark-run"
+    with open(shared / "spark-run.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (base / "made").exists():
+            base.mkdir(exist_ok=True)
+            _make_spark_run(base)
+            (base / "made").touch()
+    return base / "ratings.csv", base / "spark", base / "als"
+
+
+def _make_spark_run(base):
+    """The Spark run and the built-in als run of :func:`spark_run`, written into ``base``."""
+    from pathlib import Path
+
+    import numpy as np
+
+    from mfstudio.cli import main
+
     rng = np.random.default_rng(0)
     n, m, k = 300, 200, 3
     truth = 1.0 + 1.2 * rng.random((n, k)) @ rng.random((k, m))
@@ -115,4 +132,3 @@ def spark_run(tmp_path_factory: pytest.TempPathFactory):
     assert _spark_jvms() == [], "Spark's Java process is still running after the run"
     als = ["train", str(data), *SPARK_RUN_ARGS, "--cg-steps", "exact", "--quiet", "--out", str(base / "als")]
     assert main(als) == 0
-    return data, base / "spark", base / "als"
