@@ -37,9 +37,10 @@ from mfstudio.core.solvers._als_kernels import _cholesky_solve, errors
 from mfstudio.core.solvers._kernels import _stop
 
 _OPTS = dict(cache=True, nogil=True)
+# the row loops: LLVM may reassociate a dot's sum (its terms summed in SIMD lanes, then the lanes) and contract
+# a * b + c to a fused multiply-add; still one order fixed at compile time (no NaN or infinity assumptions)
+_FAST = dict(cache=True, nogil=True, fastmath={"reassoc", "contract"})
 GRAM_CHUNK = 1024  # rows of Y per partial Gram matrix (the chunks depend on the data's size alone)
-GATHER_DOUBLES = 262144  # a row whose cells' factors fit this many doubles (2 MB) is gathered
-# (transposed) once per half-step, and its dots then vectorise; a longer row is walked as it lies
 
 
 # ------------------------------------------------------------------------------------- Gram
@@ -105,7 +106,7 @@ def gram(Y):
 
 
 # ------------------------------------------------------------------------------------- one row
-@njit(**_OPTS)
+@njit(**_FAST)
 def _sym_times(GL, v, out):
     """out = GL v (GL symmetric, full): column by column, each entry summed in column order."""
     K = v.shape[0]
@@ -118,55 +119,39 @@ def _sym_times(GL, v, out):
             out[k] = out[k] + Gm[k] * vm
 
 
-@njit(**_OPTS)
-def _cells_times(Y, other, w, cp, start, n, v, out, residual):
+@njit(**_FAST)
+def _cells(Y, other, w, cp, start, n, v, out, residual):
     """out += sum_t s_t y_t over the row's cells with s_t = w_t (y_t . v), or, when ``residual``,
-    s_t = cp_t - w_t (y_t . v). One pass, eight cells at a time: their eight dots (each summed over k in
-    order), then their eight terms of out (each entry summed over t in order) while they are in cache."""
+    s_t = cp_t - w_t (y_t . v). One pass, four cells at a time: their four dots in one loop over k (v loaded
+    once for the four), then their four terms of out while the rows are in cache. The loops over k vectorise
+    (fastmath: a dot's terms are summed in SIMD lanes, then the lanes), fused multiply-adds throughout."""
     K = v.shape[0]
     t = start
     stop = start + n
-    while t + 8 <= stop:
+    while t + 4 <= stop:
         y0 = Y[other[t]]
         y1 = Y[other[t + 1]]
         y2 = Y[other[t + 2]]
         y3 = Y[other[t + 3]]
-        y4 = Y[other[t + 4]]
-        y5 = Y[other[t + 5]]
-        y6 = Y[other[t + 6]]
-        y7 = Y[other[t + 7]]
-        q0 = q1 = q2 = q3 = q4 = q5 = q6 = q7 = 0.0
+        q0 = q1 = q2 = q3 = 0.0
         for k in range(K):
             vk = v[k]
             q0 += y0[k] * vk
             q1 += y1[k] * vk
             q2 += y2[k] * vk
             q3 += y3[k] * vk
-            q4 += y4[k] * vk
-            q5 += y5[k] * vk
-            q6 += y6[k] * vk
-            q7 += y7[k] * vk
         q0 = w[t] * q0
         q1 = w[t + 1] * q1
         q2 = w[t + 2] * q2
         q3 = w[t + 3] * q3
-        q4 = w[t + 4] * q4
-        q5 = w[t + 5] * q5
-        q6 = w[t + 6] * q6
-        q7 = w[t + 7] * q7
         if residual:
             q0 = cp[t] - q0
             q1 = cp[t + 1] - q1
             q2 = cp[t + 2] - q2
             q3 = cp[t + 3] - q3
-            q4 = cp[t + 4] - q4
-            q5 = cp[t + 5] - q5
-            q6 = cp[t + 6] - q6
-            q7 = cp[t + 7] - q7
         for k in range(K):
-            out[k] = (((((((out[k] + y0[k] * q0) + y1[k] * q1) + y2[k] * q2) + y3[k] * q3) + y4[k] * q4)
-                       + y5[k] * q5) + y6[k] * q6) + y7[k] * q7
-        t += 8
+            out[k] += ((y0[k] * q0 + y1[k] * q1) + y2[k] * q2) + y3[k] * q3
+        t += 4
     while t < stop:
         y0 = Y[other[t]]
         q0 = 0.0
@@ -176,117 +161,23 @@ def _cells_times(Y, other, w, cp, start, n, v, out, residual):
         if residual:
             q0 = cp[t] - q0
         for k in range(K):
-            out[k] = out[k] + y0[k] * q0
+            out[k] += y0[k] * q0
         t += 1
 
 
-@njit(**_OPTS)
-def _gather(Y, other, start, n, YT):
-    """YT[:, :n] = the row's n rows of Y, transposed (K x n): the cells' dots then run along t (they vectorise)."""
-    K = Y.shape[1]
-    for t in range(n):
-        y = Y[other[start + t]]
-        for k in range(K):
-            YT[k, t] = y[k]
-
-
-@njit(**_OPTS)
-def _dots(YT, n, v, q):
-    """q[t] = y_t . v for the n gathered cells, each summed over k in order: four k at a time along all t
-    (the loop over t vectorises; measured 5x faster than a dot per cell)."""
-    K = YT.shape[0]
-    for t in range(n):
-        q[t] = 0.0
-    k = 0
-    while k + 4 <= K:
-        v0 = v[k]
-        v1 = v[k + 1]
-        v2 = v[k + 2]
-        v3 = v[k + 3]
-        r0 = YT[k]
-        r1 = YT[k + 1]
-        r2 = YT[k + 2]
-        r3 = YT[k + 3]
-        for t in range(n):
-            q[t] = (((q[t] + r0[t] * v0) + r1[t] * v1) + r2[t] * v2) + r3[t] * v3
-        k += 4
-    while k < K:
-        vk = v[k]
-        r0 = YT[k]
-        for t in range(n):
-            q[t] = q[t] + r0[t] * vk
-        k += 1
-
-
-@njit(**_OPTS)
-def _add_cells(Y, other, start, n, s, out):
-    """out += sum_t s_t y_t, each entry summed over t in order, eight cells at a time (loads and stores of out
-    once per eight terms; the loop over k vectorises)."""
-    K = out.shape[0]
-    t = 0
-    while t + 8 <= n:
-        y0 = Y[other[start + t]]
-        y1 = Y[other[start + t + 1]]
-        y2 = Y[other[start + t + 2]]
-        y3 = Y[other[start + t + 3]]
-        y4 = Y[other[start + t + 4]]
-        y5 = Y[other[start + t + 5]]
-        y6 = Y[other[start + t + 6]]
-        y7 = Y[other[start + t + 7]]
-        q0 = s[t]
-        q1 = s[t + 1]
-        q2 = s[t + 2]
-        q3 = s[t + 3]
-        q4 = s[t + 4]
-        q5 = s[t + 5]
-        q6 = s[t + 6]
-        q7 = s[t + 7]
-        for k in range(K):
-            out[k] = (((((((out[k] + y0[k] * q0) + y1[k] * q1) + y2[k] * q2) + y3[k] * q3) + y4[k] * q4)
-                       + y5[k] * q5) + y6[k] * q6) + y7[k] * q7
-        t += 8
-    while t < n:
-        y0 = Y[other[start + t]]
-        q0 = s[t]
-        for k in range(K):
-            out[k] = out[k] + y0[k] * q0
-        t += 1
-
-
-@njit(**_OPTS)
-def _cells_times_gathered(Y, other, w, cp, start, n, YT, q, v, out, residual):
-    """:func:`_cells_times` from the gathered cells YT (the same sums in the same order, so the same bits)."""
-    _dots(YT, n, v, q)
-    if residual:
-        for t in range(n):
-            q[t] = cp[start + t] - w[start + t] * q[t]
-    else:
-        for t in range(n):
-            q[t] = w[start + t] * q[t]
-    _add_cells(Y, other, start, n, q, out)
-
-
-@njit(**_OPTS)
-def _cells(Y, other, w, cp, start, n, YT, q, v, out, residual, gathered):
-    if gathered:
-        _cells_times_gathered(Y, other, w, cp, start, n, YT, q, v, out, residual)
-    else:
-        _cells_times(Y, other, w, cp, start, n, v, out, residual)
-
-
-@njit(**_OPTS)
-def _cg_solve(Y, other, w, cp, start, n, GL, steps, x, r, p, Ap, YT, q, gathered):
+@njit(**_FAST)
+def _cg_solve(Y, other, w, cp, start, n, GL, steps, x, r, p, Ap):
     """``steps`` conjugate-gradient steps on the row's A x = b from x (in place), implicit's loop:
 
     r = b - A x = -GL x + sum_t (cp_t - w_t y_t . x) y_t, p = r; then per step, while r is not zero:
     Ap = GL p + sum_t w_t (y_t . p) y_t, alpha = r.r / p.Ap, x += alpha p, r -= alpha Ap,
-    p = r + (r'.r' / r.r) p. ``gathered``: the row's cells are in YT (see _gather).
+    p = r + (r'.r' / r.r) p.
     """
     K = x.shape[0]
     _sym_times(GL, x, r)
     for k in range(K):
         r[k] = -r[k]
-    _cells(Y, other, w, cp, start, n, YT, q, x, r, True, gathered)
+    _cells(Y, other, w, cp, start, n, x, r, True)
     rs = 0.0
     for k in range(K):
         p[k] = r[k]
@@ -295,7 +186,7 @@ def _cg_solve(Y, other, w, cp, start, n, GL, steps, x, r, p, Ap, YT, q, gathered
         if not rs > 0.0:  # solved (or not a number, which the divergence check reports)
             break
         _sym_times(GL, p, Ap)
-        _cells(Y, other, w, cp, start, n, YT, q, p, Ap, False, gathered)
+        _cells(Y, other, w, cp, start, n, p, Ap, False)
         pap = 0.0
         for k in range(K):
             pap += p[k] * Ap[k]
@@ -361,30 +252,24 @@ def _normal_equations(Y, other, w, cp, start, n, GL, A, b):
         t += 1
 
 
-@njit(**_OPTS)
-def _row_scores(Y, other, w, cp, start, n, x, YT, q, gathered):
-    """(SSE, SAE, correction) of the row's cells: d = p - x_t with x_t = y_t . x (summed over k in order),
-    the correction sum_t (c_t d^2 - x_t^2) with c_t = 1 + w_t; summed over t in order."""
+@njit(**_FAST)
+def _row_scores(Y, other, w, cp, start, n, x):
+    """(SSE, SAE, correction) of the row's cells: d = p - x_t with x_t = y_t . x (a dot as in _cells), the
+    correction sum_t (c_t d^2 - x_t^2) with c_t = 1 + w_t; summed over t in order."""
     K = x.shape[0]
-    if gathered:
-        _dots(YT, n, x, q)
-    else:
-        for t in range(n):
-            y0 = Y[other[start + t]]
-            xt = 0.0
-            for k in range(K):
-                xt += y0[k] * x[k]
-            q[t] = xt
     sse = 0.0
     sae = 0.0
     corr = 0.0
-    for t in range(n):
-        xt = q[t]
-        pref = 1.0 if cp[start + t] > 0.0 else 0.0
+    for t in range(start, start + n):
+        y0 = Y[other[t]]
+        xt = 0.0
+        for k in range(K):
+            xt += y0[k] * x[k]
+        pref = 1.0 if cp[t] > 0.0 else 0.0
         d = pref - xt
         sse += d * d
         sae += abs(d)
-        corr += (1.0 + w[start + t]) * (d * d) - xt * xt
+        corr += (1.0 + w[t]) * (d * d) - xt * xt
     return sse, sae, corr
 
 
@@ -404,18 +289,9 @@ def _solve_rows(indptr, other, w, cp, X, Y, GL, cg_steps, lo, hi, err):
     Ap = np.empty(K)
     A = np.empty((K, K)) if cg_steps == 0 else np.empty((0, 0))
     scored = err.shape[0] > 0
-    longest = 0
-    for u in range(lo, hi):
-        longest = max(longest, indptr[u + 1] - indptr[u])
-    tile = min(longest, GATHER_DOUBLES // K)
-    YT = np.empty((K, tile))
-    q = np.empty(max(longest, 1))
     for u in range(lo, hi):
         start = indptr[u]
         n = indptr[u + 1] - start
-        gathered = n <= tile and (cg_steps > 0 or scored)
-        if gathered:
-            _gather(Y, other, start, n, YT)
         if n == 0:
             if cg_steps >= 0:
                 for k in range(K):
@@ -428,7 +304,7 @@ def _solve_rows(indptr, other, w, cp, X, Y, GL, cg_steps, lo, hi, err):
         for k in range(K):
             x[k] = X[u, k]
         if cg_steps > 0:
-            _cg_solve(Y, other, w, cp, start, n, GL, cg_steps, x, b, p, Ap, YT, q, gathered)
+            _cg_solve(Y, other, w, cp, start, n, GL, cg_steps, x, b, p, Ap)
         elif cg_steps == 0:
             _normal_equations(Y, other, w, cp, start, n, GL, A, b)
             _cholesky_solve(A, b, x, dinv)
@@ -436,7 +312,7 @@ def _solve_rows(indptr, other, w, cp, X, Y, GL, cg_steps, lo, hi, err):
             for k in range(K):
                 X[u, k] = x[k]
         if scored:
-            sse, sae, corr = _row_scores(Y, other, w, cp, start, n, x, YT, q, gathered)
+            sse, sae, corr = _row_scores(Y, other, w, cp, start, n, x)
             err[u, 0] = sse
             err[u, 1] = sae
             err[u, 2] = corr
