@@ -40,7 +40,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from mfstudio.core.solvers._als_kernels import _cholesky_solve, errors
+from mfstudio.core.solvers._als_kernels import SCORE_CHUNK, _cholesky_solve, _chunk_errors, errors
 from mfstudio.core.solvers._kernels import _stop
 
 _OPTS = dict(cache=True, nogil=True)
@@ -48,6 +48,8 @@ _OPTS = dict(cache=True, nogil=True)
 # a * b + c to a fused multiply-add; still one order fixed at compile time (no NaN or infinity assumptions)
 _FAST = dict(cache=True, nogil=True, fastmath={"reassoc", "contract"})
 GRAM_CHUNK = 1024  # rows of Y per partial Gram matrix (the chunks depend on the data's size alone)
+SERIAL_WORK = 1 << 23  # multiply-adds under which a Gram matrix or the held-out errors are summed on this thread:
+# the same chunks in the same order (the same bits), without a parallel region (small data: about 0.7 ms of work)
 
 
 # ------------------------------------------------------------------------------------- Gram
@@ -93,12 +95,14 @@ def _gram_parts(Y, parts):
 
 @njit(**_OPTS)
 def gram(Y):
-    """Y^T Y (K x K, full): chunks of GRAM_CHUNK rows summed in parallel, then the chunks in order."""
+    """Y^T Y (K x K, full): chunks of GRAM_CHUNK rows summed in parallel (on this thread for less than
+    SERIAL_WORK), then the chunks in order."""
     n, K = Y.shape
     n_chunks = max(1, (n + GRAM_CHUNK - 1) // GRAM_CHUNK)
     parts = np.empty((n_chunks, K, K))
-    if n_chunks == 1:
-        _gram_rows(Y, 0, n, parts[0])
+    if n_chunks == 1 or n * K * K < SERIAL_WORK:
+        for c in range(n_chunks):
+            _gram_rows(Y, c * GRAM_CHUNK, min(n, (c + 1) * GRAM_CHUNK), parts[c])
     else:
         _gram_parts(Y, parts)
     G = np.zeros((K, K))
@@ -400,6 +404,22 @@ def sum_rows(err):
 
 
 @njit(**_OPTS)
+def heldout_errors(vrows, vcols, vpref, P, Qt):
+    """(SSE, SAE) of the held-out preferences: _als_kernels.errors, its chunks summed on this thread for less
+    than SERIAL_WORK (the same chunks in the same order, so the same bits)."""
+    n = vpref.shape[0]
+    if n * P.shape[1] >= SERIAL_WORK:
+        return errors(vrows, vcols, vpref, P, Qt)
+    sse = 0.0
+    sae = 0.0
+    for lo in range(0, n, SCORE_CHUNK):
+        s, a = _chunk_errors(vrows, vcols, vpref, P, Qt, lo, min(n, lo + SCORE_CHUNK))
+        sse += s
+        sae += a
+    return sse, sae
+
+
+@njit(**_OPTS)
 def score(err, GP, GQ, lam, P, Qt, vrows, vcols, vpref, out, s):
     """Row s of ``out`` after a step: objective, training SSE, SAE, validation SSE, SAE; returns the objective.
     ``vpref`` holds the held-out cells' preferences (1 for an interaction)."""
@@ -409,7 +429,7 @@ def score(err, GP, GQ, lam, P, Qt, vrows, vcols, vpref, out, s):
     out[s, 1] = sse
     out[s, 2] = sae
     if vpref.shape[0]:
-        vs, va = errors(vrows, vcols, vpref, P, Qt)
+        vs, va = heldout_errors(vrows, vcols, vpref, P, Qt)
         out[s, 3] = vs
         out[s, 4] = va
     else:

@@ -14,7 +14,7 @@ import pytest
 
 from mfstudio.core.errors import ParameterError
 from mfstudio.core.ratings import Observed, Ratings
-from mfstudio.core.solvers import _implicit_kernels, get_solver
+from mfstudio.core.solvers import _als_kernels, _implicit_kernels, get_solver
 from mfstudio.core.solvers.als import row_blocks
 from mfstudio.core.solvers.base import Factors
 from mfstudio.core.solvers.implicit_als import objective_value
@@ -168,6 +168,24 @@ def test_the_gram_matrix_is_y_transpose_y_in_fixed_chunks():
     G = _implicit_kernels.gram(Y)
     np.testing.assert_allclose(G, Y.T @ Y, rtol=1e-12)
     np.testing.assert_array_equal(G, G.T)
+
+
+def test_small_sums_on_this_thread_are_the_parallel_ones_bit_for_bit():
+    """Under SERIAL_WORK the Gram matrix's chunks and the held-out errors' chunks are summed without a parallel
+    region, in the same chunks and order."""
+    rng = np.random.default_rng(2)
+    Y = rng.random((3 * _implicit_kernels.GRAM_CHUNK + 5, 7))
+    assert Y.size * Y.shape[1] < _implicit_kernels.SERIAL_WORK
+    parts = np.empty((4, 7, 7))
+    _implicit_kernels._gram_parts(Y, parts)
+    want = np.zeros((7, 7))
+    for c in range(4):
+        want += np.triu(parts[c])
+    np.testing.assert_array_equal(np.triu(_implicit_kernels.gram(Y)), want)
+    n = 2 * _implicit_kernels.SCORE_CHUNK + 3
+    P, Qt = rng.random((60, 4)), rng.random((50, 4))
+    rows, cols, pref = rng.integers(0, 60, n), rng.integers(0, 50, n), np.ones(n)
+    assert _implicit_kernels.heldout_errors(rows, cols, pref, P, Qt) == _als_kernels.errors(rows, cols, pref, P, Qt)
 
 
 @pytest.mark.parametrize("cg_steps", [3, None])
