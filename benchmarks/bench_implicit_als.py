@@ -24,6 +24,7 @@ implicit float32, same threads) or quality is missed.
 
 from __future__ import annotations
 
+import os
 import statistics
 import sys
 import time
@@ -127,8 +128,9 @@ def main() -> int:
             speed_ok = med["ours"] <= med["implicit32"]
             close = abs(p_ours - prec["implicit32"]) <= 0.01
             ok &= speed_ok and close
+            load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
             print(f"\n{label}, {n_users:,} x {n_items:,}, {len(tv):,} training interactions, K = {K}, "
-                  f"{threads} threads: median time per iteration ({ROUNDS} rounds)")
+                  f"{threads} threads: median time per iteration ({ROUNDS} rounds; load average {load})")
             table(["implementation", "per iteration", "implicit f32 / this", f"precision@{TOP}", "target"], [
                 ["implicit CG, float32", fmt_time(med["implicit32"]), "1.00x", f"{prec['implicit32']:.4f}", ""],
                 ["implicit CG, float64", fmt_time(med["implicit64"]), f"{med['implicit32'] / med['implicit64']:.2f}x",

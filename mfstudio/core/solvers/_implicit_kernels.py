@@ -11,7 +11,8 @@ are computed once per run by the solver. ``cg_steps`` = 0 solves it exactly (A b
 _als_kernels); ``cg_steps`` > 0 makes that many conjugate-gradient steps from the row's current factors,
 in implicit's form (Takacs et al. 2011): A is never formed, A p = (G + lam I) p + sum_t w_t (y_t . p) y_t,
 one symmetric K x K product and ONE pass over the row's cells per step (the dot and the update of each
-cell fused, eight cells at a time). A row without observed cells is 0, its exact solution.
+cell fused, four cells at a time, their rows read where they lie in Y). A row without observed cells is 0,
+its exact solution.
 
 Scoring a step: the items' half-step sums, item by item right after solving it (P is final then), the
 preference errors d = p - x of its observed cells (SSE, SAE) and the objective's observed correction
@@ -24,8 +25,14 @@ tr G = |factors|^2: no users x items.
 
 Rows are solved in parallel (prange) over blocks of rows cut by cell counts alone (als.row_blocks);
 Gram matrices are summed in fixed chunks of rows in parallel, the chunks' sums then added in order.
-Every sum is taken in an order fixed in the source (no fastmath), so results are bit-identical from run
-to run and whatever the number of threads. Layout as in _kernels: P users x K, Qt items x K, C-contiguous.
+A row's loops (its dots, G p, the CG updates, its scores) are compiled with fastmath's ``reassoc`` and
+``contract`` only: a dot's terms are summed in SIMD lanes and then the lanes, a * b + c is one fused
+multiply-add (both measured: the row loops 1.5x faster at K = 64 than scalar dots in source order); NaN
+and infinity keep their meaning (the divergence checks). The order is still fixed, by the source and the
+CPU's SIMD width at compile time, and a row's arithmetic is the same whichever thread or block does it, so
+results are bit-identical from run to run and whatever the number of threads on one machine (another
+machine's SIMD width may change the last bits). The Gram matrices and the objective are summed in source
+order. Layout as in _kernels: P users x K, Qt items x K, C-contiguous.
 """
 
 from __future__ import annotations
@@ -33,13 +40,16 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from mfstudio.core.solvers._als_kernels import _cholesky_solve, errors
+from mfstudio.core.solvers._als_kernels import SCORE_CHUNK, _cholesky_solve, _chunk_errors, errors
 from mfstudio.core.solvers._kernels import _stop
 
 _OPTS = dict(cache=True, nogil=True)
+# the row loops: LLVM may reassociate a dot's sum (its terms summed in SIMD lanes, then the lanes) and contract
+# a * b + c to a fused multiply-add; still one order fixed at compile time (no NaN or infinity assumptions)
+_FAST = dict(cache=True, nogil=True, fastmath={"reassoc", "contract"})
 GRAM_CHUNK = 1024  # rows of Y per partial Gram matrix (the chunks depend on the data's size alone)
-GATHER_DOUBLES = 262144  # a row whose cells' factors fit this many doubles (2 MB) is gathered
-# (transposed) once per half-step, and its dots then vectorise; a longer row is walked as it lies
+SERIAL_WORK = 1 << 23  # multiply-adds under which a Gram matrix or the held-out errors are summed on this thread:
+# the same chunks in the same order (the same bits), without a parallel region (small data: about 0.7 ms of work)
 
 
 # ------------------------------------------------------------------------------------- Gram
@@ -85,12 +95,14 @@ def _gram_parts(Y, parts):
 
 @njit(**_OPTS)
 def gram(Y):
-    """Y^T Y (K x K, full): chunks of GRAM_CHUNK rows summed in parallel, then the chunks in order."""
+    """Y^T Y (K x K, full): chunks of GRAM_CHUNK rows summed in parallel (on this thread for less than
+    SERIAL_WORK), then the chunks in order."""
     n, K = Y.shape
     n_chunks = max(1, (n + GRAM_CHUNK - 1) // GRAM_CHUNK)
     parts = np.empty((n_chunks, K, K))
-    if n_chunks == 1:
-        _gram_rows(Y, 0, n, parts[0])
+    if n_chunks == 1 or n * K * K < SERIAL_WORK:
+        for c in range(n_chunks):
+            _gram_rows(Y, c * GRAM_CHUNK, min(n, (c + 1) * GRAM_CHUNK), parts[c])
     else:
         _gram_parts(Y, parts)
     G = np.zeros((K, K))
@@ -105,68 +117,71 @@ def gram(Y):
 
 
 # ------------------------------------------------------------------------------------- one row
-@njit(**_OPTS)
+@njit(**_FAST)
 def _sym_times(GL, v, out):
-    """out = GL v (GL symmetric, full): column by column, each entry summed in column order."""
+    """out = GL v (GL symmetric, full): out_k = GL_k . v, four rows k at a time (v loaded once for the four;
+    the dots vectorise as in _cells; measured 2.5x faster at K = 64 than accumulating GL's columns into out)."""
     K = v.shape[0]
-    for k in range(K):
-        out[k] = 0.0
-    for m in range(K):
-        vm = v[m]
-        Gm = GL[m]
-        for k in range(K):
-            out[k] = out[k] + Gm[k] * vm
+    k = 0
+    while k + 4 <= K:
+        G0 = GL[k]
+        G1 = GL[k + 1]
+        G2 = GL[k + 2]
+        G3 = GL[k + 3]
+        s0 = s1 = s2 = s3 = 0.0
+        for m in range(K):
+            vm = v[m]
+            s0 += G0[m] * vm
+            s1 += G1[m] * vm
+            s2 += G2[m] * vm
+            s3 += G3[m] * vm
+        out[k] = s0
+        out[k + 1] = s1
+        out[k + 2] = s2
+        out[k + 3] = s3
+        k += 4
+    while k < K:
+        Gk = GL[k]
+        s0 = 0.0
+        for m in range(K):
+            s0 += Gk[m] * v[m]
+        out[k] = s0
+        k += 1
 
 
-@njit(**_OPTS)
-def _cells_times(Y, other, w, cp, start, n, v, out, residual):
+@njit(**_FAST)
+def _cells(Y, other, w, cp, start, n, v, out, residual):
     """out += sum_t s_t y_t over the row's cells with s_t = w_t (y_t . v), or, when ``residual``,
-    s_t = cp_t - w_t (y_t . v). One pass, eight cells at a time: their eight dots (each summed over k in
-    order), then their eight terms of out (each entry summed over t in order) while they are in cache."""
+    s_t = cp_t - w_t (y_t . v). One pass, four cells at a time: their four dots in one loop over k (v loaded
+    once for the four), then their four terms of out while the rows are in cache. The loops over k vectorise
+    (fastmath: a dot's terms are summed in SIMD lanes, then the lanes), fused multiply-adds throughout."""
     K = v.shape[0]
     t = start
     stop = start + n
-    while t + 8 <= stop:
+    while t + 4 <= stop:
         y0 = Y[other[t]]
         y1 = Y[other[t + 1]]
         y2 = Y[other[t + 2]]
         y3 = Y[other[t + 3]]
-        y4 = Y[other[t + 4]]
-        y5 = Y[other[t + 5]]
-        y6 = Y[other[t + 6]]
-        y7 = Y[other[t + 7]]
-        q0 = q1 = q2 = q3 = q4 = q5 = q6 = q7 = 0.0
+        q0 = q1 = q2 = q3 = 0.0
         for k in range(K):
             vk = v[k]
             q0 += y0[k] * vk
             q1 += y1[k] * vk
             q2 += y2[k] * vk
             q3 += y3[k] * vk
-            q4 += y4[k] * vk
-            q5 += y5[k] * vk
-            q6 += y6[k] * vk
-            q7 += y7[k] * vk
         q0 = w[t] * q0
         q1 = w[t + 1] * q1
         q2 = w[t + 2] * q2
         q3 = w[t + 3] * q3
-        q4 = w[t + 4] * q4
-        q5 = w[t + 5] * q5
-        q6 = w[t + 6] * q6
-        q7 = w[t + 7] * q7
         if residual:
             q0 = cp[t] - q0
             q1 = cp[t + 1] - q1
             q2 = cp[t + 2] - q2
             q3 = cp[t + 3] - q3
-            q4 = cp[t + 4] - q4
-            q5 = cp[t + 5] - q5
-            q6 = cp[t + 6] - q6
-            q7 = cp[t + 7] - q7
         for k in range(K):
-            out[k] = (((((((out[k] + y0[k] * q0) + y1[k] * q1) + y2[k] * q2) + y3[k] * q3) + y4[k] * q4)
-                       + y5[k] * q5) + y6[k] * q6) + y7[k] * q7
-        t += 8
+            out[k] += ((y0[k] * q0 + y1[k] * q1) + y2[k] * q2) + y3[k] * q3
+        t += 4
     while t < stop:
         y0 = Y[other[t]]
         q0 = 0.0
@@ -176,117 +191,23 @@ def _cells_times(Y, other, w, cp, start, n, v, out, residual):
         if residual:
             q0 = cp[t] - q0
         for k in range(K):
-            out[k] = out[k] + y0[k] * q0
+            out[k] += y0[k] * q0
         t += 1
 
 
-@njit(**_OPTS)
-def _gather(Y, other, start, n, YT):
-    """YT[:, :n] = the row's n rows of Y, transposed (K x n): the cells' dots then run along t (they vectorise)."""
-    K = Y.shape[1]
-    for t in range(n):
-        y = Y[other[start + t]]
-        for k in range(K):
-            YT[k, t] = y[k]
-
-
-@njit(**_OPTS)
-def _dots(YT, n, v, q):
-    """q[t] = y_t . v for the n gathered cells, each summed over k in order: four k at a time along all t
-    (the loop over t vectorises; measured 5x faster than a dot per cell)."""
-    K = YT.shape[0]
-    for t in range(n):
-        q[t] = 0.0
-    k = 0
-    while k + 4 <= K:
-        v0 = v[k]
-        v1 = v[k + 1]
-        v2 = v[k + 2]
-        v3 = v[k + 3]
-        r0 = YT[k]
-        r1 = YT[k + 1]
-        r2 = YT[k + 2]
-        r3 = YT[k + 3]
-        for t in range(n):
-            q[t] = (((q[t] + r0[t] * v0) + r1[t] * v1) + r2[t] * v2) + r3[t] * v3
-        k += 4
-    while k < K:
-        vk = v[k]
-        r0 = YT[k]
-        for t in range(n):
-            q[t] = q[t] + r0[t] * vk
-        k += 1
-
-
-@njit(**_OPTS)
-def _add_cells(Y, other, start, n, s, out):
-    """out += sum_t s_t y_t, each entry summed over t in order, eight cells at a time (loads and stores of out
-    once per eight terms; the loop over k vectorises)."""
-    K = out.shape[0]
-    t = 0
-    while t + 8 <= n:
-        y0 = Y[other[start + t]]
-        y1 = Y[other[start + t + 1]]
-        y2 = Y[other[start + t + 2]]
-        y3 = Y[other[start + t + 3]]
-        y4 = Y[other[start + t + 4]]
-        y5 = Y[other[start + t + 5]]
-        y6 = Y[other[start + t + 6]]
-        y7 = Y[other[start + t + 7]]
-        q0 = s[t]
-        q1 = s[t + 1]
-        q2 = s[t + 2]
-        q3 = s[t + 3]
-        q4 = s[t + 4]
-        q5 = s[t + 5]
-        q6 = s[t + 6]
-        q7 = s[t + 7]
-        for k in range(K):
-            out[k] = (((((((out[k] + y0[k] * q0) + y1[k] * q1) + y2[k] * q2) + y3[k] * q3) + y4[k] * q4)
-                       + y5[k] * q5) + y6[k] * q6) + y7[k] * q7
-        t += 8
-    while t < n:
-        y0 = Y[other[start + t]]
-        q0 = s[t]
-        for k in range(K):
-            out[k] = out[k] + y0[k] * q0
-        t += 1
-
-
-@njit(**_OPTS)
-def _cells_times_gathered(Y, other, w, cp, start, n, YT, q, v, out, residual):
-    """:func:`_cells_times` from the gathered cells YT (the same sums in the same order, so the same bits)."""
-    _dots(YT, n, v, q)
-    if residual:
-        for t in range(n):
-            q[t] = cp[start + t] - w[start + t] * q[t]
-    else:
-        for t in range(n):
-            q[t] = w[start + t] * q[t]
-    _add_cells(Y, other, start, n, q, out)
-
-
-@njit(**_OPTS)
-def _cells(Y, other, w, cp, start, n, YT, q, v, out, residual, gathered):
-    if gathered:
-        _cells_times_gathered(Y, other, w, cp, start, n, YT, q, v, out, residual)
-    else:
-        _cells_times(Y, other, w, cp, start, n, v, out, residual)
-
-
-@njit(**_OPTS)
-def _cg_solve(Y, other, w, cp, start, n, GL, steps, x, r, p, Ap, YT, q, gathered):
+@njit(**_FAST)
+def _cg_solve(Y, other, w, cp, start, n, GL, steps, x, r, p, Ap):
     """``steps`` conjugate-gradient steps on the row's A x = b from x (in place), implicit's loop:
 
     r = b - A x = -GL x + sum_t (cp_t - w_t y_t . x) y_t, p = r; then per step, while r is not zero:
     Ap = GL p + sum_t w_t (y_t . p) y_t, alpha = r.r / p.Ap, x += alpha p, r -= alpha Ap,
-    p = r + (r'.r' / r.r) p. ``gathered``: the row's cells are in YT (see _gather).
+    p = r + (r'.r' / r.r) p.
     """
     K = x.shape[0]
     _sym_times(GL, x, r)
     for k in range(K):
         r[k] = -r[k]
-    _cells(Y, other, w, cp, start, n, YT, q, x, r, True, gathered)
+    _cells(Y, other, w, cp, start, n, x, r, True)
     rs = 0.0
     for k in range(K):
         p[k] = r[k]
@@ -295,7 +216,7 @@ def _cg_solve(Y, other, w, cp, start, n, GL, steps, x, r, p, Ap, YT, q, gathered
         if not rs > 0.0:  # solved (or not a number, which the divergence check reports)
             break
         _sym_times(GL, p, Ap)
-        _cells(Y, other, w, cp, start, n, YT, q, p, Ap, False, gathered)
+        _cells(Y, other, w, cp, start, n, p, Ap, False)
         pap = 0.0
         for k in range(K):
             pap += p[k] * Ap[k]
@@ -361,30 +282,24 @@ def _normal_equations(Y, other, w, cp, start, n, GL, A, b):
         t += 1
 
 
-@njit(**_OPTS)
-def _row_scores(Y, other, w, cp, start, n, x, YT, q, gathered):
-    """(SSE, SAE, correction) of the row's cells: d = p - x_t with x_t = y_t . x (summed over k in order),
-    the correction sum_t (c_t d^2 - x_t^2) with c_t = 1 + w_t; summed over t in order."""
+@njit(**_FAST)
+def _row_scores(Y, other, w, cp, start, n, x):
+    """(SSE, SAE, correction) of the row's cells: d = p - x_t with x_t = y_t . x (a dot as in _cells), the
+    correction sum_t (c_t d^2 - x_t^2) with c_t = 1 + w_t; summed over t in order."""
     K = x.shape[0]
-    if gathered:
-        _dots(YT, n, x, q)
-    else:
-        for t in range(n):
-            y0 = Y[other[start + t]]
-            xt = 0.0
-            for k in range(K):
-                xt += y0[k] * x[k]
-            q[t] = xt
     sse = 0.0
     sae = 0.0
     corr = 0.0
-    for t in range(n):
-        xt = q[t]
-        pref = 1.0 if cp[start + t] > 0.0 else 0.0
+    for t in range(start, start + n):
+        y0 = Y[other[t]]
+        xt = 0.0
+        for k in range(K):
+            xt += y0[k] * x[k]
+        pref = 1.0 if cp[t] > 0.0 else 0.0
         d = pref - xt
         sse += d * d
         sae += abs(d)
-        corr += (1.0 + w[start + t]) * (d * d) - xt * xt
+        corr += (1.0 + w[t]) * (d * d) - xt * xt
     return sse, sae, corr
 
 
@@ -404,18 +319,9 @@ def _solve_rows(indptr, other, w, cp, X, Y, GL, cg_steps, lo, hi, err):
     Ap = np.empty(K)
     A = np.empty((K, K)) if cg_steps == 0 else np.empty((0, 0))
     scored = err.shape[0] > 0
-    longest = 0
-    for u in range(lo, hi):
-        longest = max(longest, indptr[u + 1] - indptr[u])
-    tile = min(longest, GATHER_DOUBLES // K)
-    YT = np.empty((K, tile))
-    q = np.empty(max(longest, 1))
     for u in range(lo, hi):
         start = indptr[u]
         n = indptr[u + 1] - start
-        gathered = n <= tile and (cg_steps > 0 or scored)
-        if gathered:
-            _gather(Y, other, start, n, YT)
         if n == 0:
             if cg_steps >= 0:
                 for k in range(K):
@@ -428,7 +334,7 @@ def _solve_rows(indptr, other, w, cp, X, Y, GL, cg_steps, lo, hi, err):
         for k in range(K):
             x[k] = X[u, k]
         if cg_steps > 0:
-            _cg_solve(Y, other, w, cp, start, n, GL, cg_steps, x, b, p, Ap, YT, q, gathered)
+            _cg_solve(Y, other, w, cp, start, n, GL, cg_steps, x, b, p, Ap)
         elif cg_steps == 0:
             _normal_equations(Y, other, w, cp, start, n, GL, A, b)
             _cholesky_solve(A, b, x, dinv)
@@ -436,7 +342,7 @@ def _solve_rows(indptr, other, w, cp, X, Y, GL, cg_steps, lo, hi, err):
             for k in range(K):
                 X[u, k] = x[k]
         if scored:
-            sse, sae, corr = _row_scores(Y, other, w, cp, start, n, x, YT, q, gathered)
+            sse, sae, corr = _row_scores(Y, other, w, cp, start, n, x)
             err[u, 0] = sse
             err[u, 1] = sae
             err[u, 2] = corr
@@ -498,6 +404,22 @@ def sum_rows(err):
 
 
 @njit(**_OPTS)
+def heldout_errors(vrows, vcols, vpref, P, Qt):
+    """(SSE, SAE) of the held-out preferences: _als_kernels.errors, its chunks summed on this thread for less
+    than SERIAL_WORK (the same chunks in the same order, so the same bits)."""
+    n = vpref.shape[0]
+    if n * P.shape[1] >= SERIAL_WORK:
+        return errors(vrows, vcols, vpref, P, Qt)
+    sse = 0.0
+    sae = 0.0
+    for lo in range(0, n, SCORE_CHUNK):
+        s, a = _chunk_errors(vrows, vcols, vpref, P, Qt, lo, min(n, lo + SCORE_CHUNK))
+        sse += s
+        sae += a
+    return sse, sae
+
+
+@njit(**_OPTS)
 def score(err, GP, GQ, lam, P, Qt, vrows, vcols, vpref, out, s):
     """Row s of ``out`` after a step: objective, training SSE, SAE, validation SSE, SAE; returns the objective.
     ``vpref`` holds the held-out cells' preferences (1 for an interaction)."""
@@ -507,7 +429,7 @@ def score(err, GP, GQ, lam, P, Qt, vrows, vcols, vpref, out, s):
     out[s, 1] = sse
     out[s, 2] = sae
     if vpref.shape[0]:
-        vs, va = errors(vrows, vcols, vpref, P, Qt)
+        vs, va = heldout_errors(vrows, vcols, vpref, P, Qt)
         out[s, 3] = vs
         out[s, 4] = va
     else:

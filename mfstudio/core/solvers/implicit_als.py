@@ -48,8 +48,9 @@ Other libraries' conventions, and how to convert (our confidence a, beta b; coun
   of cells per row) on average.
 
 Rows (users, then items) are solved in parallel on numba's threads over blocks of rows cut by the data
-alone, and every sum is taken in an order fixed in the source, so results are bit-identical from run to
-run and whatever the number of threads. Compiled loops: _implicit_kernels.
+alone, and every sum is taken in an order fixed at compile time (a row's dots in SIMD lanes with fused
+multiply-adds), so results are bit-identical from run to run and whatever the number of threads.
+Compiled loops: _implicit_kernels.
 """
 
 from __future__ import annotations

@@ -14,7 +14,7 @@ import pytest
 
 from mfstudio.core.errors import ParameterError
 from mfstudio.core.ratings import Observed, Ratings
-from mfstudio.core.solvers import _implicit_kernels, get_solver
+from mfstudio.core.solvers import _als_kernels, _implicit_kernels, get_solver
 from mfstudio.core.solvers.als import row_blocks
 from mfstudio.core.solvers.base import Factors
 from mfstudio.core.solvers.implicit_als import objective_value
@@ -142,26 +142,25 @@ def test_cg_steps_of_at_least_k_solve_exactly_and_three_come_close():
     assert runs[3].objective == pytest.approx(runs[None].objective, rel=0.01)
 
 
-def test_a_gathered_row_and_one_walked_as_it_lies_give_the_same_bits():
+@pytest.mark.parametrize("K, n", [(6, 37), (64, 40), (13, 3)])
+def test_a_pass_over_a_rows_cells_is_its_numpy_formula(K, n):
+    """The fused pass (four cells at a time, then the rest; SIMD dots) against numpy, for the residual
+    and for A p, and the row's scores against theirs."""
     rng = np.random.default_rng(4)
-    K, n = 6, 37
-    Y = rng.random((50, K))
-    other = rng.permutation(50)[:n].astype(np.int64)
+    Y = rng.random((80, K))
+    other = rng.permutation(80)[:n].astype(np.int64)
     w = rng.random(n) * 3
     cp = np.where(rng.random(n) < 0.9, 1 + w, 0.0)
-    GL = _implicit_kernels.with_ridge(_implicit_kernels.gram(Y), 0.1)
-    YT, q = np.empty((K, n)), np.empty(n)
-    _implicit_kernels._gather(Y, other, 0, n, YT)
-    start = rng.random(K)
-    got = {}
-    for gathered in (True, False):
-        x = start.copy()
-        _implicit_kernels._cg_solve(Y, other, w, cp, 0, n, GL, 3, x, np.empty(K), np.empty(K), np.empty(K), YT, q,
-                                    gathered)
-        got[gathered] = (x, _implicit_kernels._row_scores(Y, other, w, cp, 0, n, x, YT, q, gathered))
-    np.testing.assert_array_equal(got[True][0], got[False][0])
-    assert got[True][1] == got[False][1]
-    assert not np.array_equal(got[True][0], start)
+    v, base = rng.random(K), rng.random(K)
+    Yr = Y[other]
+    for residual, s in ((True, cp - w * (Yr @ v)), (False, w * (Yr @ v))):
+        out = base.copy()
+        _implicit_kernels._cells(Y, other, w, cp, 0, n, v, out, residual)
+        np.testing.assert_allclose(out, base + Yr.T @ s, rtol=1e-12)
+    x = Yr @ v
+    d = (cp > 0) - x
+    want = (np.sum(d * d), np.sum(np.abs(d)), np.sum((1 + w) * d * d - x * x))
+    np.testing.assert_allclose(_implicit_kernels._row_scores(Y, other, w, cp, 0, n, v), want, rtol=1e-12)
 
 
 def test_the_gram_matrix_is_y_transpose_y_in_fixed_chunks():
@@ -169,6 +168,24 @@ def test_the_gram_matrix_is_y_transpose_y_in_fixed_chunks():
     G = _implicit_kernels.gram(Y)
     np.testing.assert_allclose(G, Y.T @ Y, rtol=1e-12)
     np.testing.assert_array_equal(G, G.T)
+
+
+def test_small_sums_on_this_thread_are_the_parallel_ones_bit_for_bit():
+    """Under SERIAL_WORK the Gram matrix's chunks and the held-out errors' chunks are summed without a parallel
+    region, in the same chunks and order."""
+    rng = np.random.default_rng(2)
+    Y = rng.random((3 * _implicit_kernels.GRAM_CHUNK + 5, 7))
+    assert Y.size * Y.shape[1] < _implicit_kernels.SERIAL_WORK
+    parts = np.empty((4, 7, 7))
+    _implicit_kernels._gram_parts(Y, parts)
+    want = np.zeros((7, 7))
+    for c in range(4):
+        want += np.triu(parts[c])
+    np.testing.assert_array_equal(np.triu(_implicit_kernels.gram(Y)), want)
+    n = 2 * _implicit_kernels.SCORE_CHUNK + 3
+    P, Qt = rng.random((60, 4)), rng.random((50, 4))
+    rows, cols, pref = rng.integers(0, 60, n), rng.integers(0, 50, n), np.ones(n)
+    assert _implicit_kernels.heldout_errors(rows, cols, pref, P, Qt) == _als_kernels.errors(rows, cols, pref, P, Qt)
 
 
 @pytest.mark.parametrize("cg_steps", [3, None])
