@@ -40,10 +40,11 @@ class Canvas(FigureCanvasQTAgg):
         self.slices = Slices(self)
         self._frozen: QImage | None = None
 
-    def draw_in_slices(self, steps: Iterable[Step], show: Step) -> None:
-        """Run ``steps`` (drawing into the buffer) a slice per event-loop pass, then ``show`` the result."""
+    def draw_in_slices(self, steps: Iterable[Step], show: Step, now: bool = True) -> None:
+        """Run ``steps`` (drawing into the buffer) a slice per event-loop pass, then ``show`` the result
+        (not ``now``: from the next pass on, see :meth:`.Slices.start`)."""
         self._freeze()
-        self.slices.start([*steps, self._thaw, show])
+        self.slices.start([*steps, self._thaw, show], now)
 
     def stop_slices(self) -> None:
         """Drop a frame being drawn in slices (it showed nothing yet)."""

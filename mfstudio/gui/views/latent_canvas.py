@@ -256,10 +256,10 @@ class MapCanvas(Canvas):
         return (self._layout_key, self.hint.get_text(), self.hint.get_visible(), self.width(), self.height(),
                 self.figure.dpi)
 
-    def frame(self, sliced: bool = False) -> None:
+    def frame(self, sliced: bool = False, now: bool = True) -> None:
         """Show the artists as they are now: blitted over the saved background while it holds (the scales drawn
         again when the limits moved), else a full draw. ``sliced``: drawn a slice per event-loop pass (see
-        :mod:`.slices`; a run's frames), else now (a click's)."""
+        :mod:`.slices`; a run's frames), else now (a click's); not ``now``: the first slice in the next pass too."""
         self.stop_slices()  # an unfinished frame showed older data
         full = self._bg.base is None or self._bg_key != self._background_key() or \
             isinstance(self.figure.get_layout_engine(), ConstrainedLayoutEngine)
@@ -285,7 +285,7 @@ class MapCanvas(Canvas):
                 self.blit(self.figure.bbox)
         steps += [lambda a=a: self.figure.draw_artist(a) for a in self._moving()]
         if sliced:
-            self.draw_in_slices(steps, show)
+            self.draw_in_slices(steps, show, now)
             return
         for step in steps:
             step()

@@ -19,7 +19,6 @@ those 1-2-5 limits are in :mod:`.ticks`, the run labels in :mod:`.run_labels`.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -52,7 +51,7 @@ from mfstudio.gui.views import run_lines
 from mfstudio.gui.views.blit import Canvas, ScaledBackground, axis_key, solve_layout_with_room
 from mfstudio.gui.views.run_lines import FADED_ALPHA, RunLines
 from mfstudio.gui.views.slices import figure_steps
-from mfstudio.gui.views.ticks import LogTicks, PlainTicks, nice_above, nice_range
+from mfstudio.gui.views.ticks import LogTicks, PlainTicks, fit_live_limits
 from mfstudio.gui.views.widgets import save_figure_dialog
 
 REDRAW_MS = 80  # at most ~12 redraws a second; each full draw takes a few ms to ~25 ms
@@ -437,8 +436,9 @@ class LossPlot(QWidget):
         if self._dirty:
             self._redraw()
 
-    def _redraw(self) -> None:
-        """Rescale and ask for a full draw (draw_idle merges requests made in one event-loop pass)."""
+    def _redraw(self, sliced: bool = False) -> None:
+        """Rescale and ask for a full draw (draw_idle merges requests made in one event-loop pass); ``sliced``:
+        drawn in slices from the next pass on (see :meth:`_whole_frame_in_slices`)."""
         self._timer.stop()
         self._dirty = False
         if self._live:
@@ -453,7 +453,20 @@ class LossPlot(QWidget):
                 continue
             ax.relim(visible_only=True)
             ax.autoscale_view()
-        c.draw_idle()
+        if sliced and c.isVisible():
+            self._whole_frame_in_slices()
+        else:
+            c.draw_idle()
+
+    def _whole_frame_in_slices(self) -> None:
+        """The full draw a draw_idle makes (the layout solved, then every artist), as steps run a slice per pass
+        from the next one on: the end of a run does much else in this one. The layout's solve, which costs about as
+        much as the rest, is the first pass's step; the canvas shows the last frame until the new one is whole."""
+        c = self.canvas
+        c.stop_slices()
+        engine = c.figure.get_layout_engine()
+        steps = [lambda: engine.execute(c.figure)] if engine is not None else []
+        c.draw_in_slices([*steps, *figure_steps(c.figure, c.get_renderer())], c.update, now=False)
 
     # -- live mode (blitting) -----------------------------------------------------------
     @property
@@ -500,7 +513,7 @@ class LossPlot(QWidget):
         self._apply_scale()  # restores the default tick locators
         for ax in (self.canvas.ax_obj, self.canvas.ax_rmse):
             ax.set_autoscale_on(True)  # set_xlim/set_ylim of the live frames switched it off
-        self._redraw()
+        self._redraw(sliced=True)
 
     def _live_artists(self) -> list[Any]:
         run = self._current
@@ -519,45 +532,10 @@ class LossPlot(QWidget):
 
     def _limits_fit(self) -> bool:
         """Set limits that hold every line; True when the current limits already did."""
-        c = self.canvas
-        fits, reset = True, self._reset_limits
-        self._reset_limits = False
-        log_x = self.log_x.isChecked()
-        xmin, xmax = math.inf, 1.0 if self.x_column == STEP else 1e-3
-        for ax in (c.ax_obj, c.ax_rmse):
-            log_y = ax.get_yscale() == "log"
-            lo, hi = math.inf, -math.inf
-            for line in ax.get_lines():
-                if not line.get_visible():
-                    continue
-                x = np.asarray(line.get_xdata(), dtype=float)
-                y = np.asarray(line.get_ydata(), dtype=float)
-                if x.size:
-                    xmax = max(xmax, float(x[-1]) if line.get_animated() else float(np.nanmax(x)))
-                    xpos = x[x > 0]
-                    if xpos.size:
-                        xmin = min(xmin, float(xpos.min()))
-                y = y[np.isfinite(y)]
-                if log_y:
-                    y = y[y > 0]
-                if y.size:
-                    lo, hi = min(lo, float(y.min())), max(hi, float(y.max()))
-            if not math.isfinite(lo):
-                continue
-            y0, y1 = ax.get_ylim()
-            if reset or lo < min(y0, y1) or hi > max(y0, y1):
-                fits = False
-                ax.set_ylim(*nice_range(lo, hi, log_y))
-        x0, x1 = c.ax_obj.get_xlim()
-        want_x0 = 10 ** math.floor(math.log10(xmin)) if log_x and math.isfinite(xmin) else (x0 if log_x else 0)
-        if reset or xmax > x1 or x0 != want_x0:
-            fits = False
-            top = nice_above(xmax * 3)
-            # headroom, so the limits (and full draws) change rarely; never beyond the budget
-            if self._budget > 0 and self.x_column == STEP:
-                top = min(top, max(self._budget, xmax))
-            c.ax_obj.set_xlim(want_x0, max(top, want_x0 * 10) if log_x else top)  # the axes share x
-        return fits
+        reset, self._reset_limits = self._reset_limits, False
+        budget = self._budget if self.x_column == STEP else 0
+        return fit_live_limits(self.canvas.ax_obj, self.canvas.ax_rmse, self.log_x.isChecked(),
+                               1.0 if self.x_column == STEP else 1e-3, budget, reset)
 
     def _ylabel_chars(self) -> tuple[int, int]:
         """The longest y tick label of each panel, in characters, at the current limits (no drawing)."""

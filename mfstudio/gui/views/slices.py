@@ -41,11 +41,15 @@ class Slices(QObject):
     def busy(self) -> bool:
         return self._steps is not None
 
-    def start(self, steps: Iterable[Step]) -> None:
+    def start(self, steps: Iterable[Step], now: bool = True) -> None:
         """Run ``steps`` from now on, a slice now and the rest in later passes (a frame still running is
-        dropped: it showed nothing yet, and the new one draws the newer state)."""
+        dropped: it showed nothing yet, and the new one draws the newer state). Not ``now``: the first slice
+        too in a later pass (the caller has work of its own in this one: the end of a run)."""
         self._steps = iter(steps)
-        self._run()
+        if now:
+            self._run()
+        else:
+            self._timer.start()
 
     def finish(self) -> None:
         """Run what is left now, in one go (before a synchronous draw, a save, or in tests)."""
