@@ -130,6 +130,7 @@ class LossPlot(QWidget):
         self._budget = 0
         self._bg = ScaledBackground(self.canvas)  # what the live lines are blitted over
         self._layout_chars = (0, 0)  # the longest y tick labels the live layout was solved for
+        self._live_layout: tuple[tuple, list[Any]] | None = None  # what the last live layout was solved for, and it
         self._ranking = ""  # what the right panel shows: "" RMSE, else the ranking metric (ranking_shown)
         self.full_draws = 0  # counters, for tests and benchmarks
         self.blits = 0
@@ -498,7 +499,7 @@ class LossPlot(QWidget):
         # run's legend asked for is this one (one full draw at the click, then the axes and lines only).
         self._dirty = False
         self._timer.stop()
-        self._live_frame()
+        self._live_frame(now=False)
 
     def end_live(self) -> None:
         """The run ended: back to ordinary drawing, autoscaled, with the layout engine on."""
@@ -547,12 +548,13 @@ class LossPlot(QWidget):
             out.append(max((len(t) for t in labels), default=0))
         return out[0], out[1]
 
-    def _live_frame(self, force_full: bool = False) -> None:
+    def _live_frame(self, force_full: bool = False, now: bool = True) -> None:
         """Blit the current lines (and the axes again when the limits grew); a full draw for the first frame and
         when wider y tick labels ("0.001" after "1") would reach past the room the layout kept for them.
 
         The frame is drawn in slices (see :mod:`.slices`), so that neither a full draw nor axes drawn again
-        stall the window; a frame asked for while one is being drawn follows it."""
+        stall the window; a frame asked for while one is being drawn follows it. Not ``now``: its first slice
+        too in the next event-loop pass (the click that starts a run does much else in this one)."""
         c = self.canvas
         if c.slices.busy():
             if not force_full:
@@ -564,20 +566,40 @@ class LossPlot(QWidget):
         wider = any(n > m for n, m in zip(chars, self._layout_chars))
         if force_full or self._bg.base is None or self._relayout or wider:
             self.full_draws += 1
-            # Solving the layout costs as much as the draw: only for the first frame and for wider labels.
+            steps: list[Any] = []
+            # Solving the layout costs as much as the draw: only for the first frame and for wider labels, as a
+            # step of its own
             if self._relayout or wider:
-                solve_layout_with_room(c.figure, (c.ax_obj, c.ax_rmse), LIVE_LABEL_CHARS, **LAYOUT)
                 self._layout_chars = tuple(max(n, LIVE_LABEL_CHARS) for n in chars)
+                steps.append(self._solve_live_layout)
                 self.layouts += 1
             self._relayout = False
             self._bg.clear()
-            steps = [*figure_steps(c.figure, c.get_renderer()), self._bg.save,
-                     *self._bg.restore_steps(self._scales(), self._scales_key())]
-            c.draw_in_slices([*steps, self._draw_live_artists], c.update)
+            steps += [*figure_steps(c.figure, c.get_renderer()), self._bg.save,
+                      *self._bg.restore_steps(self._scales(), self._scales_key())]
+            c.draw_in_slices([*steps, self._draw_live_artists], c.update, now)
             return
         steps = self._bg.restore_steps(self._scales(), self._scales_key())
-        c.draw_in_slices([*steps, self._draw_live_artists], lambda: c.blit(c.figure.bbox))
+        c.draw_in_slices([*steps, self._draw_live_artists], lambda: c.blit(c.figure.bbox), now)
         self.blits += 1
+
+    def _solve_live_layout(self) -> None:
+        """The live frames' layout, with room for y tick labels :data:`LIVE_LABEL_CHARS` wide (or as wide as they
+        are): solved, or the last solve's when nothing that takes room differs (a solve costs as much as a draw,
+        and each run starts with one)."""
+        c = self.canvas
+        axes = (c.ax_obj, c.ax_rmse)
+        # the legend below takes its height from the layout (its width, none)
+        legend = round(self._legend.get_window_extent(c.get_renderer()).height) if self._legend else None
+        names = tuple((a.get_title(), a.get_xlabel(), a.get_ylabel(), a.get_xscale(), a.get_yscale()) for a in axes)
+        key = (c.width(), c.height(), c.figure.dpi, self._layout_chars, legend, names)
+        if self._live_layout is not None and self._live_layout[0] == key:
+            c.figure.set_layout_engine("none")
+            for ax, box in zip(axes, self._live_layout[1]):
+                ax.set_position(box)
+            return
+        solve_layout_with_room(c.figure, axes, LIVE_LABEL_CHARS, **LAYOUT)
+        self._live_layout = (key, [ax.get_position(original=True) for ax in axes])
 
     def _scales_key(self) -> tuple:
         return axis_key(self.canvas.ax_obj, self.canvas.ax_rmse)
