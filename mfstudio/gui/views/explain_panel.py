@@ -344,8 +344,9 @@ class ExplainPanel(QWidget):
             self._timer.start()
 
     def stop_timers(self) -> None:
-        """Stop the refresh timer (a pending refresh is dropped)."""
+        """Stop the refresh timer (a pending refresh is dropped) and a frame being drawn."""
         self._timer.stop()
+        self.canvas.stop_slices()
 
     # ------------------------------------------------------------------ showing
     @Slot()

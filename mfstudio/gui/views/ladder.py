@@ -301,8 +301,14 @@ class LadderPanel(QWidget):
         if end.shown is None:
             return
         self._use_split(end.shown.ratings, end.shown.held_out_cells)
+        if not self.isVisible():  # no timer left ticking for a hidden chart: worked out once shown (showEvent)
+            self.stop_timers()
+            self._factors = end.shown.result.factors
+            self._set_structure(self._factors)
+            self._pending = True
+            return
         self._set_factors(end.shown.result.factors, now=False)
-        if self._work is None and self.isVisible():
+        if self._work is None:
             self._timer.start(0)
 
     @Slot(object)
@@ -399,7 +405,8 @@ class LadderPanel(QWidget):
             self.flush()
 
     def stop_timers(self) -> None:
-        """Stop the redraw timers (window closing)."""
+        """Stop the redraw timers and a frame being drawn (window closing)."""
+        self.canvas.stop_slices()
         self._timer.stop()
         self._work_timer.stop()
         self._work = None

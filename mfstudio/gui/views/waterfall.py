@@ -262,8 +262,14 @@ class Waterfall(Canvas):
 
     def resizeEvent(self, event: Any) -> None:
         super().resizeEvent(event)
+        sliced = self.live and self.explanation is not None and self.isVisible()
+        if sliced:  # the full draw the resize asked for is made in slices (below), the last frame shown meanwhile
+            self._draw_pending = False
+            self._freeze()
         if self.explanation is not None and self._slot_count() != self._slots:
             self.draw_explanation(self.explanation)  # room for more (or fewer) bars
+        elif sliced:
+            self._frame()
 
     def _slot_count(self) -> int:
         return max(6, (self.width() - 60) // SLOT_PX)  # the y axis takes about 60 px
