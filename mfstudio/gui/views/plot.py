@@ -432,10 +432,11 @@ class LossPlot(QWidget):
             self._redraw()
 
     def flush(self) -> None:
-        """Draw now what is pending and stop the redraw timer (end of a run, before a save)."""
+        """Draw now what is pending, a frame being drawn in slices too, and stop the redraw timer (before a save)."""
         self._timer.stop()
         if self._dirty:
             self._redraw()
+        self.canvas.slices.finish()
 
     def _redraw(self, sliced: bool = False) -> None:
         """Rescale and ask for a full draw (draw_idle merges requests made in one event-loop pass); ``sliced``:
