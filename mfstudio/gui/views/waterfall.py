@@ -129,7 +129,7 @@ class Waterfall(Canvas):
         ax.xaxis.set_animated(True)
         ax.yaxis.set_animated(True)
         self._ylim: tuple[float, float] | None = None
-        self._rebuilt(draw=not self.live)
+        self._rebuilt(draw=False)  # the frame that follows draws it
 
     def _place(self, e: Explanation, terms: list[Term]) -> None:
         """Move the bars, numbers and steps to ``e``'s values, name the bars, set the vertical limits."""
@@ -211,12 +211,13 @@ class Waterfall(Canvas):
 
     def _frame(self) -> None:
         """Show the bars as they are now: blitted over the saved background (the axes drawn again when their limits
-        or names moved), or a full draw. While ``live`` the frame is drawn in slices (see :mod:`.slices`), a full
-        one too: a run's report must not stall the window."""
-        full = self._bg.base is None
-        if getattr(self, "_draw_pending", False) or not self.isVisible() or (full and not self.live):
+        or names moved), or a full draw. A full one is drawn in slices from the next event-loop pass on (see
+        :mod:`.slices`; its layout's solve and its text cost tens of milliseconds), and so is every frame while
+        ``live``: a run's report, or its end, must not stall the window. A click's blit is drawn at once."""
+        if getattr(self, "_draw_pending", False) or not self.isVisible():
             self.draw_idle()
             return
+        full = self._bg.base is None
         steps: list[Step] = []
         if full:
             steps = [self._solve_layout, *figure_steps(self.figure, self.get_renderer()), self._bg.save]
@@ -225,8 +226,8 @@ class Waterfall(Canvas):
             self.blits += 1
         steps += [*self._bg.restore_steps(self._scales(), self._scales_key()), self._draw_moving]
         show = self.update if full else lambda: self.blit(self.figure.bbox)
-        if self.live:
-            self.draw_in_slices(steps, show)
+        if full or self.live:
+            self.draw_in_slices(steps, show, now=not full)
             return
         self.stop_slices()  # a frame being drawn in slices showed older bars
         for step in steps:
@@ -262,7 +263,7 @@ class Waterfall(Canvas):
 
     def resizeEvent(self, event: Any) -> None:
         super().resizeEvent(event)
-        sliced = self.live and self.explanation is not None and self.isVisible()
+        sliced = self.explanation is not None and self.isVisible()
         if sliced:  # the full draw the resize asked for is made in slices (below), the last frame shown meanwhile
             self._draw_pending = False
             self._freeze()

@@ -31,7 +31,7 @@ def test_live_frames_are_drawn_in_slices_with_the_pixels_of_a_whole_draw(qtbot, 
     w.live = True
     before = w.full_draws  # the empty figure's message
     w.draw_explanation(explain(r, f, 3, 4))  # new bars: a full frame, the layout solved in one of its steps
-    assert w.slices.busy() and w.full_draws == before + 1
+    assert w.slices.busy() and w.slices.passes == 0 and w.full_draws == before + 1  # from the next pass on
     w.slices.finish()
     for scale in (1.0, 1.5, 0.5):  # the bars move; the limits only grow, so the axes are drawn again at times
         g = f.copy()
@@ -44,12 +44,16 @@ def test_live_frames_are_drawn_in_slices_with_the_pixels_of_a_whole_draw(qtbot, 
     np.testing.assert_array_equal(np.array(w.buffer_rgba()), sliced)
 
 
-def test_after_a_run_a_frame_is_drawn_at_once(qtbot, setup):
+def test_after_a_run_new_bars_are_drawn_in_slices_and_moved_bars_at_once(qtbot, setup):
     r, f, w = setup
     before = w.full_draws
     w.draw_explanation(explain(r, f, 3, 4))
-    qtbot.waitUntil(lambda: w.full_draws == before + 1, timeout=5000)
+    assert w.slices.busy() and w.full_draws == before + 1
+    qtbot.waitUntil(lambda: not w.slices.busy(), timeout=5000)
+    sliced = np.array(w.buffer_rgba())
+    w.draw()  # a whole draw (counted too)
+    np.testing.assert_array_equal(np.array(w.buffer_rgba()), sliced)
     g = f.copy()
     g.P *= 1.1
     w.draw_explanation(explain(r, g, 3, 4))
-    assert not w.slices.busy() and w.blits == 1 and w.full_draws == before + 1
+    assert not w.slices.busy() and w.blits == 1 and w.full_draws == before + 2
