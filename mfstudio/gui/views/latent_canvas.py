@@ -283,7 +283,7 @@ class MapCanvas(Canvas):
 
             def show() -> None:
                 self.blit(self.figure.bbox)
-        steps += [lambda a=a: self.figure.draw_artist(a) for a in self._moving()]
+        steps.append(self._draw_moving)  # the moving artists as they are then (new data may have made them anew)
         if sliced:
             self.draw_in_slices(steps, show, now)
             return
@@ -310,6 +310,9 @@ class MapCanvas(Canvas):
             self.figure.set_layout_engine("none")
         self._saved()
         self._bg.restore(self._scales(), axis_key(self.ax))
+        self._draw_moving()
+
+    def _draw_moving(self) -> None:
         for a in self._moving():
             self.figure.draw_artist(a)
 

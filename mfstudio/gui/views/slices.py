@@ -115,8 +115,14 @@ def figure_steps(figure: Any, renderer: Any) -> list[Step]:
         if isinstance(artist, Axes):
             steps += _axes_steps(artist, renderer)
         else:
-            steps.append(lambda a=artist: a.draw(renderer))
+            steps.append(lambda a=artist: _draw(a, renderer))
     return steps
+
+
+def _draw(artist: Any, renderer: Any) -> None:
+    """Draw ``artist`` unless it left the figure after the steps were made (new data replaced it)."""
+    if artist.get_figure() is not None:
+        artist.draw(renderer)
 
 
 def _axes_steps(ax: Axes, renderer: Any) -> list[Step]:
@@ -129,4 +135,4 @@ def _axes_steps(ax: Axes, renderer: Any) -> list[Step]:
     if not ax.axison:
         children = [a for a in children if a not in (ax.xaxis, ax.yaxis)]
     first = [ax.patch] if ax.axison and ax.get_frame_on() else []
-    return [lambda a=a: a.draw(renderer) for a in first + sorted(children, key=lambda a: a.get_zorder())]
+    return [lambda a=a: _draw(a, renderer) for a in first + sorted(children, key=lambda a: a.get_zorder())]

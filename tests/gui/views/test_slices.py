@@ -127,3 +127,15 @@ def test_two_canvases_slices_share_one_budget(qtbot, monkeypatch):
     monkeypatch.setattr(slices, "WINDOW_S", 0.0)  # the next window
     qtbot.waitUntil(lambda: not first.busy() and not second.busy(), timeout=3000)
     assert sorted(done) == ["a1", "a2", "b1"]
+
+
+def test_an_artist_removed_after_the_steps_were_made_is_not_drawn(canvas):
+    canvas.figure.set_layout_engine("none")
+    line = canvas.figure.axes[0].get_lines()[0]
+    steps = figure_steps(canvas.figure, canvas.get_renderer())
+    line.remove()  # new data made the figure's artists anew before the frame's steps ran
+    for step in steps:
+        step()
+    sliced = np.array(canvas.buffer_rgba())
+    canvas.draw()
+    np.testing.assert_array_equal(np.array(canvas.buffer_rgba()), sliced)
