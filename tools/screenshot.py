@@ -72,8 +72,10 @@ def _shoot(out: Path) -> int:
     w.plot.log_x.setChecked(True)  # 50 als steps and 10,000 sgd steps side by side
     train_and_wait()
     w.plot.flush()
-    for _ in range(5):
-        app.processEvents()
+    settle = QEventLoop()  # the end of a run is drawn in slices over a few event-loop passes
+    QTimer.singleShot(500, settle.quit)
+    settle.exec()
+    app.processEvents()  # and what its last pass posted
     out.parent.mkdir(parents=True, exist_ok=True)
     image = w.grab()
     if not image.save(str(out)):

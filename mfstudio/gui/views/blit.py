@@ -25,7 +25,7 @@ from matplotlib.ticker import FuncFormatter
 from PySide6.QtCore import QPoint, QTimer
 from PySide6.QtGui import QImage, QPainter
 
-from mfstudio.gui.views.slices import Slices, Step
+from mfstudio.gui.views.slices import Slices, Step, figure_steps
 
 
 class Canvas(FigureCanvasQTAgg):
@@ -40,10 +40,11 @@ class Canvas(FigureCanvasQTAgg):
         self.slices = Slices(self)
         self._frozen: QImage | None = None
 
-    def draw_in_slices(self, steps: Iterable[Step], show: Step) -> None:
-        """Run ``steps`` (drawing into the buffer) a slice per event-loop pass, then ``show`` the result."""
+    def draw_in_slices(self, steps: Iterable[Step], show: Step, now: bool = True) -> None:
+        """Run ``steps`` (drawing into the buffer) a slice per event-loop pass, then ``show`` the result
+        (not ``now``: from the next pass on, see :meth:`.Slices.start`)."""
         self._freeze()
-        self.slices.start([*steps, self._thaw, show])
+        self.slices.start([*steps, self._thaw, show], now)
 
     def stop_slices(self) -> None:
         """Drop a frame being drawn in slices (it showed nothing yet)."""
@@ -112,10 +113,16 @@ class BlitCanvas(Canvas):
             a.set_animated(True)
         self._bg = None
 
-    def refresh(self, full: bool = False, redraw: Iterable[Any] = ()) -> None:
+    def refresh(self, full: bool = False, redraw: Iterable[Any] = (), sliced: bool = False) -> None:
         """Show the moving artists' new state: blitted over the background, or a full draw (soon) when
         ``full`` or there is no background yet. ``redraw``: static artists drawn again into the
-        background first."""
+        background first. ``sliced``: a full draw is made in slices from the next event-loop pass on (see
+        :mod:`.slices`; for a run's frames, which come with work of their own)."""
+        if sliced and self.isVisible() and (full or self._bg is None):
+            self._bg = None
+            if not self.slices.busy():  # else the frame being drawn draws the artists as they are when it gets to them
+                self._full_draw_in_slices()
+            return
         if full or self._bg is None or getattr(self, "_draw_pending", False):
             self._bg = None
             self.draw_idle()
@@ -131,9 +138,21 @@ class BlitCanvas(Canvas):
         self.blit(self.figure.bbox)
         self.blits += 1
 
-    def _on_draw_event(self, _event: Any) -> None:
+    def _full_draw_in_slices(self) -> None:
+        """What a full draw draws (the layout solved first, when there is an engine), as steps."""
+        fig = self.figure
+        self._draw_pending = False
+        engine = fig.get_layout_engine()
+        steps: list[Step] = [lambda: engine.execute(fig)] if engine is not None else []
+        steps += [*figure_steps(fig, self.get_renderer()), self._saved, self._draw_moving]
+        self.draw_in_slices(steps, self.update, now=False)
+
+    def _saved(self) -> None:
         self.full_draws += 1
         self._bg = self.copy_from_bbox(self.figure.bbox)
+
+    def _on_draw_event(self, _event: Any) -> None:
+        self._saved()
         self._draw_moving()
 
     def _draw_moving(self) -> None:

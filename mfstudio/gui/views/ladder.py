@@ -296,8 +296,20 @@ class LadderPanel(QWidget):
 
     @Slot(object)
     def _on_finished(self, end: RunEnd) -> None:
-        if end.shown is not None:
-            self._on_shown(end.shown)
+        """The run's last factors: their rungs worked out in slices, as during the run, from the next event-loop pass
+        on (the end of a run does much else in this one); hidden, once shown."""
+        if end.shown is None:
+            return
+        self._use_split(end.shown.ratings, end.shown.held_out_cells)
+        if not self.isVisible():  # no timer left ticking for a hidden chart: worked out once shown (showEvent)
+            self.stop_timers()
+            self._factors = end.shown.result.factors
+            self._set_structure(self._factors)
+            self._pending = True
+            return
+        self._set_factors(end.shown.result.factors, now=False)
+        if self._work is None:
+            self._timer.start(0)
 
     @Slot(object)
     def _on_shown(self, shown: Shown) -> None:
@@ -363,11 +375,15 @@ class LadderPanel(QWidget):
         if (f.K, has_biases(f)) == self._structure:  # the rungs are still the ones shown
             self.errors = done
             self.computes += 1
-            self._update_chart()
+            self._update_chart(sliced=True)
         # the next update waits at least four times the work this one took, so a big model leaves the GUI free
         self._interval = max(REDRAW_MS, int(4000 * self._work_s))
         if self._pending:
             self._timer.start(self._interval if self.isVisible() else HIDDEN_MS)
+
+    def busy(self) -> bool:
+        """True while errors wait to be worked out or the chart is being drawn (tests, benchmarks)."""
+        return self._pending or self._work is not None or self.canvas.slices.busy()
 
     def flush(self) -> None:
         """Compute the pending errors and redraw now, in one go (the end of a run, a result opened, a test)."""
@@ -389,7 +405,8 @@ class LadderPanel(QWidget):
             self.flush()
 
     def stop_timers(self) -> None:
-        """Stop the redraw timers (window closing)."""
+        """Stop the redraw timers and a frame being drawn (window closing)."""
+        self.canvas.stop_slices()
         self._timer.stop()
         self._work_timer.stop()
         self._work = None
@@ -441,10 +458,11 @@ class LadderPanel(QWidget):
         self._update_now()
         self._redraw()
 
-    def _redraw(self) -> None:
-        """Blit the lines and the mark, or draw everything when the axes changed."""
+    def _redraw(self, sliced: bool = False) -> None:
+        """Blit the lines and the mark, or draw everything when the axes changed (``sliced``: in slices, see
+        :meth:`.BlitCanvas.refresh`)."""
         full, self._full = self._full, False
-        self.canvas.refresh(full=full)
+        self.canvas.refresh(full=full, sliced=sliced)
 
     def _update_mark(self) -> None:
         i = self.current_rung
@@ -478,7 +496,7 @@ class LadderPanel(QWidget):
         self.now.setToolTip(tip)
 
     # -- chart -----------------------------------------------------------------------------------------
-    def _update_chart(self) -> None:
+    def _update_chart(self, sliced: bool = False) -> None:
         c = self.canvas
         errs = self.errors
         x = np.arange(len(errs))
@@ -506,7 +524,7 @@ class LadderPanel(QWidget):
                 self._full = True
         self._update_mark()
         self._update_now()
-        self._redraw()
+        self._redraw(sliced)
 
     def _update_legend(self, has_val: bool) -> None:
         c = self.canvas

@@ -256,10 +256,10 @@ class MapCanvas(Canvas):
         return (self._layout_key, self.hint.get_text(), self.hint.get_visible(), self.width(), self.height(),
                 self.figure.dpi)
 
-    def frame(self, sliced: bool = False) -> None:
+    def frame(self, sliced: bool = False, now: bool = True) -> None:
         """Show the artists as they are now: blitted over the saved background while it holds (the scales drawn
         again when the limits moved), else a full draw. ``sliced``: drawn a slice per event-loop pass (see
-        :mod:`.slices`; a run's frames), else now (a click's)."""
+        :mod:`.slices`; a run's frames), else now (a click's); not ``now``: the first slice in the next pass too."""
         self.stop_slices()  # an unfinished frame showed older data
         full = self._bg.base is None or self._bg_key != self._background_key() or \
             isinstance(self.figure.get_layout_engine(), ConstrainedLayoutEngine)
@@ -283,9 +283,9 @@ class MapCanvas(Canvas):
 
             def show() -> None:
                 self.blit(self.figure.bbox)
-        steps += [lambda a=a: self.figure.draw_artist(a) for a in self._moving()]
+        steps.append(self._draw_moving)  # the moving artists as they are then (new data may have made them anew)
         if sliced:
-            self.draw_in_slices(steps, show)
+            self.draw_in_slices(steps, show, now)
             return
         for step in steps:
             step()
@@ -310,6 +310,9 @@ class MapCanvas(Canvas):
             self.figure.set_layout_engine("none")
         self._saved()
         self._bg.restore(self._scales(), axis_key(self.ax))
+        self._draw_moving()
+
+    def _draw_moving(self) -> None:
         for a in self._moving():
             self.figure.draw_artist(a)
 

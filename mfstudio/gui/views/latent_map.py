@@ -311,7 +311,7 @@ class LatentMap(QWidget):
         if self._factors is None:  # a new model: its first report is due at once, and that frame is the one drawn
             self._mark_dirty()
         else:
-            self._draw_now()
+            self._draw_soon()
 
     @Slot(object)
     def _on_progress(self, report: Progress) -> None:
@@ -323,8 +323,10 @@ class LatentMap(QWidget):
     def _on_finished(self, end: RunEnd) -> None:
         self._live = False  # the limits fit the points again
         if end.shown is not None:
-            self.show_model(end.shown.ratings, end.shown.result.factors, end.shown.held_out_cells)
-        self._draw_now()
+            self._set_ratings(end.shown.ratings, end.shown.held_out_cells)
+            self._factors = end.shown.result.factors
+            self._version += 1
+        self._draw_soon()
 
     @Slot(object)
     def _on_shown(self, shown: Shown) -> None:
@@ -362,6 +364,15 @@ class LatentMap(QWidget):
         if self.isVisible():
             self._render()
             self.canvas.frame()
+
+    def _draw_soon(self) -> None:
+        """The start or end of a run: drawn in slices from the next event-loop pass on (the run's start and end do
+        much else in this one), no timer left ticking."""
+        self._dirty = True
+        self._timer.stop()
+        if self.isVisible():
+            self._render()
+            self.canvas.frame(sliced=True, now=False)
 
     @Slot()
     def _on_tick(self) -> None:

@@ -19,7 +19,6 @@ those 1-2-5 limits are in :mod:`.ticks`, the run labels in :mod:`.run_labels`.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -52,7 +51,7 @@ from mfstudio.gui.views import run_lines
 from mfstudio.gui.views.blit import Canvas, ScaledBackground, axis_key, solve_layout_with_room
 from mfstudio.gui.views.run_lines import FADED_ALPHA, RunLines
 from mfstudio.gui.views.slices import figure_steps
-from mfstudio.gui.views.ticks import LogTicks, PlainTicks, nice_above, nice_range
+from mfstudio.gui.views.ticks import LogTicks, PlainTicks, fit_live_limits
 from mfstudio.gui.views.widgets import save_figure_dialog
 
 REDRAW_MS = 80  # at most ~12 redraws a second; each full draw takes a few ms to ~25 ms
@@ -131,6 +130,7 @@ class LossPlot(QWidget):
         self._budget = 0
         self._bg = ScaledBackground(self.canvas)  # what the live lines are blitted over
         self._layout_chars = (0, 0)  # the longest y tick labels the live layout was solved for
+        self._live_layout: tuple[tuple, list[Any]] | None = None  # what the last live layout was solved for, and it
         self._ranking = ""  # what the right panel shows: "" RMSE, else the ranking metric (ranking_shown)
         self.full_draws = 0  # counters, for tests and benchmarks
         self.blits = 0
@@ -432,13 +432,15 @@ class LossPlot(QWidget):
             self._redraw()
 
     def flush(self) -> None:
-        """Draw now what is pending and stop the redraw timer (end of a run, before a save)."""
+        """Draw now what is pending, a frame being drawn in slices too, and stop the redraw timer (before a save)."""
         self._timer.stop()
         if self._dirty:
             self._redraw()
+        self.canvas.slices.finish()
 
-    def _redraw(self) -> None:
-        """Rescale and ask for a full draw (draw_idle merges requests made in one event-loop pass)."""
+    def _redraw(self, sliced: bool = False) -> None:
+        """Rescale and ask for a full draw (draw_idle merges requests made in one event-loop pass); ``sliced``:
+        drawn in slices from the next pass on (see :meth:`_whole_frame_in_slices`)."""
         self._timer.stop()
         self._dirty = False
         if self._live:
@@ -453,7 +455,20 @@ class LossPlot(QWidget):
                 continue
             ax.relim(visible_only=True)
             ax.autoscale_view()
-        c.draw_idle()
+        if sliced and c.isVisible():
+            self._whole_frame_in_slices()
+        else:
+            c.draw_idle()
+
+    def _whole_frame_in_slices(self) -> None:
+        """The full draw a draw_idle makes (the layout solved, then every artist), as steps run a slice per pass
+        from the next one on: the end of a run does much else in this one. The layout's solve, which costs about as
+        much as the rest, is the first pass's step; the canvas shows the last frame until the new one is whole."""
+        c = self.canvas
+        c.stop_slices()
+        engine = c.figure.get_layout_engine()
+        steps = [lambda: engine.execute(c.figure)] if engine is not None else []
+        c.draw_in_slices([*steps, *figure_steps(c.figure, c.get_renderer())], c.update, now=False)
 
     # -- live mode (blitting) -----------------------------------------------------------
     @property
@@ -485,7 +500,7 @@ class LossPlot(QWidget):
         # run's legend asked for is this one (one full draw at the click, then the axes and lines only).
         self._dirty = False
         self._timer.stop()
-        self._live_frame()
+        self._live_frame(now=False)
 
     def end_live(self) -> None:
         """The run ended: back to ordinary drawing, autoscaled, with the layout engine on."""
@@ -500,7 +515,7 @@ class LossPlot(QWidget):
         self._apply_scale()  # restores the default tick locators
         for ax in (self.canvas.ax_obj, self.canvas.ax_rmse):
             ax.set_autoscale_on(True)  # set_xlim/set_ylim of the live frames switched it off
-        self._redraw()
+        self._redraw(sliced=True)
 
     def _live_artists(self) -> list[Any]:
         run = self._current
@@ -519,45 +534,10 @@ class LossPlot(QWidget):
 
     def _limits_fit(self) -> bool:
         """Set limits that hold every line; True when the current limits already did."""
-        c = self.canvas
-        fits, reset = True, self._reset_limits
-        self._reset_limits = False
-        log_x = self.log_x.isChecked()
-        xmin, xmax = math.inf, 1.0 if self.x_column == STEP else 1e-3
-        for ax in (c.ax_obj, c.ax_rmse):
-            log_y = ax.get_yscale() == "log"
-            lo, hi = math.inf, -math.inf
-            for line in ax.get_lines():
-                if not line.get_visible():
-                    continue
-                x = np.asarray(line.get_xdata(), dtype=float)
-                y = np.asarray(line.get_ydata(), dtype=float)
-                if x.size:
-                    xmax = max(xmax, float(x[-1]) if line.get_animated() else float(np.nanmax(x)))
-                    xpos = x[x > 0]
-                    if xpos.size:
-                        xmin = min(xmin, float(xpos.min()))
-                y = y[np.isfinite(y)]
-                if log_y:
-                    y = y[y > 0]
-                if y.size:
-                    lo, hi = min(lo, float(y.min())), max(hi, float(y.max()))
-            if not math.isfinite(lo):
-                continue
-            y0, y1 = ax.get_ylim()
-            if reset or lo < min(y0, y1) or hi > max(y0, y1):
-                fits = False
-                ax.set_ylim(*nice_range(lo, hi, log_y))
-        x0, x1 = c.ax_obj.get_xlim()
-        want_x0 = 10 ** math.floor(math.log10(xmin)) if log_x and math.isfinite(xmin) else (x0 if log_x else 0)
-        if reset or xmax > x1 or x0 != want_x0:
-            fits = False
-            top = nice_above(xmax * 3)
-            # headroom, so the limits (and full draws) change rarely; never beyond the budget
-            if self._budget > 0 and self.x_column == STEP:
-                top = min(top, max(self._budget, xmax))
-            c.ax_obj.set_xlim(want_x0, max(top, want_x0 * 10) if log_x else top)  # the axes share x
-        return fits
+        reset, self._reset_limits = self._reset_limits, False
+        budget = self._budget if self.x_column == STEP else 0
+        return fit_live_limits(self.canvas.ax_obj, self.canvas.ax_rmse, self.log_x.isChecked(),
+                               1.0 if self.x_column == STEP else 1e-3, budget, reset)
 
     def _ylabel_chars(self) -> tuple[int, int]:
         """The longest y tick label of each panel, in characters, at the current limits (no drawing)."""
@@ -569,12 +549,13 @@ class LossPlot(QWidget):
             out.append(max((len(t) for t in labels), default=0))
         return out[0], out[1]
 
-    def _live_frame(self, force_full: bool = False) -> None:
+    def _live_frame(self, force_full: bool = False, now: bool = True) -> None:
         """Blit the current lines (and the axes again when the limits grew); a full draw for the first frame and
         when wider y tick labels ("0.001" after "1") would reach past the room the layout kept for them.
 
         The frame is drawn in slices (see :mod:`.slices`), so that neither a full draw nor axes drawn again
-        stall the window; a frame asked for while one is being drawn follows it."""
+        stall the window; a frame asked for while one is being drawn follows it. Not ``now``: its first slice
+        too in the next event-loop pass (the click that starts a run does much else in this one)."""
         c = self.canvas
         if c.slices.busy():
             if not force_full:
@@ -586,20 +567,40 @@ class LossPlot(QWidget):
         wider = any(n > m for n, m in zip(chars, self._layout_chars))
         if force_full or self._bg.base is None or self._relayout or wider:
             self.full_draws += 1
-            # Solving the layout costs as much as the draw: only for the first frame and for wider labels.
+            steps: list[Any] = []
+            # Solving the layout costs as much as the draw: only for the first frame and for wider labels, as a
+            # step of its own
             if self._relayout or wider:
-                solve_layout_with_room(c.figure, (c.ax_obj, c.ax_rmse), LIVE_LABEL_CHARS, **LAYOUT)
                 self._layout_chars = tuple(max(n, LIVE_LABEL_CHARS) for n in chars)
+                steps.append(self._solve_live_layout)
                 self.layouts += 1
             self._relayout = False
             self._bg.clear()
-            steps = [*figure_steps(c.figure, c.get_renderer()), self._bg.save,
-                     *self._bg.restore_steps(self._scales(), self._scales_key())]
-            c.draw_in_slices([*steps, self._draw_live_artists], c.update)
+            steps += [*figure_steps(c.figure, c.get_renderer()), self._bg.save,
+                      *self._bg.restore_steps(self._scales(), self._scales_key())]
+            c.draw_in_slices([*steps, self._draw_live_artists], c.update, now)
             return
         steps = self._bg.restore_steps(self._scales(), self._scales_key())
-        c.draw_in_slices([*steps, self._draw_live_artists], lambda: c.blit(c.figure.bbox))
+        c.draw_in_slices([*steps, self._draw_live_artists], lambda: c.blit(c.figure.bbox), now)
         self.blits += 1
+
+    def _solve_live_layout(self) -> None:
+        """The live frames' layout, with room for y tick labels :data:`LIVE_LABEL_CHARS` wide (or as wide as they
+        are): solved, or the last solve's when nothing that takes room differs (a solve costs as much as a draw,
+        and each run starts with one)."""
+        c = self.canvas
+        axes = (c.ax_obj, c.ax_rmse)
+        # the legend below takes its height from the layout (its width, none)
+        legend = round(self._legend.get_window_extent(c.get_renderer()).height) if self._legend else None
+        names = tuple((a.get_title(), a.get_xlabel(), a.get_ylabel(), a.get_xscale(), a.get_yscale()) for a in axes)
+        key = (c.width(), c.height(), c.figure.dpi, self._layout_chars, legend, names)
+        if self._live_layout is not None and self._live_layout[0] == key:
+            c.figure.set_layout_engine("none")
+            for ax, box in zip(axes, self._live_layout[1]):
+                ax.set_position(box)
+            return
+        solve_layout_with_room(c.figure, axes, LIVE_LABEL_CHARS, **LAYOUT)
+        self._live_layout = (key, [ax.get_position(original=True) for ax in axes])
 
     def _scales_key(self) -> tuple:
         return axis_key(self.canvas.ax_obj, self.canvas.ax_rmse)

@@ -216,11 +216,22 @@ class RunsTable(QWidget):
         self._sync_buttons()
 
     def _fit_columns(self) -> None:
+        """The columns fit their contents; while the table is hidden (behind another tab), once it is shown: measuring
+        every row's text costs tens of milliseconds at each run's start and end."""
+        if not self.table.isVisible():
+            self._unfitted = True
+            return
+        self._unfitted = False
         self.table.resizeColumnsToContents()
         h = self.table.horizontalHeader()
         for key, most in (("name", NAME_MAX_PX), ("params", 320)):  # the full text is in the tooltip
             col = self.model.column(key)
             h.resizeSection(col, min(h.sectionSize(col), most))
+
+    def showEvent(self, event: Any) -> None:
+        super().showEvent(event)
+        if self._unfitted:
+            self._fit_columns()
 
     def _sync_buttons(self, *_args: Any) -> None:
         chosen = self.selected()

@@ -163,12 +163,13 @@ class LengthScatter(Canvas):
         self.points: Any = None  # every one's (ratings, length), in index order
         self.lengths: Lengths | None = None
         self.names: tuple[str, ...] = ()
+        self._unbuilt: tuple[Lengths, tuple[str, ...], Comparison | None] | None = None  # asked for while hidden
         self.mpl_connect("motion_notify_event", self._hover)
         self.draw_message(EMPTY_TEXT)
 
     def draw_message(self, text: str) -> None:
         """No points: ``text`` in the middle of the empty figure."""
-        self.points, self.lengths, self.names = None, None, ()
+        self.points, self.lengths, self.names, self._unbuilt = None, None, (), None
         ax = self.ax
         ax.clear()
         ax.set_axis_off()
@@ -177,8 +178,21 @@ class LengthScatter(Canvas):
         self.draw_idle()
 
     def draw_lengths(self, lens: Lengths, names: tuple[str, ...], c: Comparison | None) -> None:
-        """The scatter of ``lens``; with ``c`` its one and both lists marked."""
+        """The scatter of ``lens``; with ``c`` its one and both lists marked. While the scatter is hidden (behind
+        another tab) it is made when shown: making its artists costs tens of milliseconds at a run's start and end."""
         self.lengths, self.names = lens, tuple(names)
+        self._unbuilt = (lens, self.names, c)
+        if self.isVisible():
+            self._build()
+
+    def showEvent(self, event: Any) -> None:
+        self._build()
+        super().showEvent(event)
+
+    def _build(self) -> None:
+        if self._unbuilt is None:
+            return
+        (lens, names, c), self._unbuilt = self._unbuilt, None
         ax = self.ax
         ax.clear()
         ax.set_axis_on()
@@ -209,10 +223,12 @@ class LengthScatter(Canvas):
 
     def offsets(self) -> np.ndarray:
         """The points drawn, as rows (ratings, length); none without a scatter."""
+        self._build()
         return np.zeros((0, 2)) if self.points is None else np.asarray(self.points.get_offsets(), dtype=np.float64)
 
     def save(self, path: Path) -> Path:
         """Write the figure to ``path`` (PNG, SVG or PDF by its extension)."""
+        self._build()
         buf = io.BytesIO()
         self.figure.savefig(buf, dpi=150, format=path.suffix.lower()[1:])
         atomic_write(path, buf.getvalue())  # rendered whole first: a failed save keeps the old file

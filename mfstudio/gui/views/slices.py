@@ -8,6 +8,10 @@ time: each slice runs steps until :data:`SLICE_S` has passed, then hands the eve
 pass. Meanwhile the canvas keeps showing its last whole frame (see :class:`~.blit.Canvas`), so a
 half-drawn one is never seen; the steps draw into the canvas's own buffer, which only the last step
 shows.
+
+Several canvases may draw frames at once (the loss curve, the latent map, a result view): a slice runs for
+:data:`SLICE_S` less what the other canvases' slices ran in the current :data:`WINDOW_S` of time, and waits for
+the next window when they ran it all, so that together they too leave the event loop free most of the time.
 """
 
 from __future__ import annotations
@@ -21,6 +25,15 @@ from PySide6.QtCore import QObject, Qt, QTimer
 
 Step = Callable[[], Any]
 SLICE_S = 0.012  # each slice runs steps until this much time has passed (one step may take longer)
+WINDOW_S = 0.016  # ... less what other canvases' slices ran in the current window of this length
+_window: dict[str, Any] = {"start": 0.0, "used": {}}  # when the current window started; each Slices' time in it
+
+
+def _allowance(slices: Slices, now: float) -> float:
+    """How long a slice of ``slices`` may run now: SLICE_S less what the others ran in this window."""
+    if now - _window["start"] >= WINDOW_S:
+        _window["start"], _window["used"] = now, {}
+    return SLICE_S - sum(t for key, t in _window["used"].items() if key != id(slices))
 
 
 class Slices(QObject):
@@ -41,11 +54,15 @@ class Slices(QObject):
     def busy(self) -> bool:
         return self._steps is not None
 
-    def start(self, steps: Iterable[Step]) -> None:
+    def start(self, steps: Iterable[Step], now: bool = True) -> None:
         """Run ``steps`` from now on, a slice now and the rest in later passes (a frame still running is
-        dropped: it showed nothing yet, and the new one draws the newer state)."""
+        dropped: it showed nothing yet, and the new one draws the newer state). Not ``now``: the first slice
+        too in a later pass (the caller has work of its own in this one: the end of a run)."""
         self._steps = iter(steps)
-        self._run()
+        if now:
+            self._run()
+        else:
+            self._timer.start()
 
     def finish(self) -> None:
         """Run what is left now, in one go (before a synchronous draw, a save, or in tests)."""
@@ -65,17 +82,26 @@ class Slices(QObject):
         steps = self._steps
         if steps is None:
             return
+        start = time.perf_counter()
+        allowed = _allowance(self, start)
+        if allowed < SLICE_S / 4:  # other canvases used this window's budget: this one waits for the next
+            self._timer.start()
+            return
         self.passes += 1
-        end = time.perf_counter() + SLICE_S
-        for step in steps:
-            step()
-            if self._steps is not steps:  # a step started another frame or cancelled this one
-                return
-            if time.perf_counter() >= end:
-                self._timer.start()
-                return
-        self._steps = None
-        self.frames += 1
+        end = start + allowed
+        try:
+            for step in steps:
+                step()
+                if self._steps is not steps:  # a step started another frame or cancelled this one
+                    return
+                if time.perf_counter() >= end:
+                    self._timer.start()
+                    return
+            self._steps = None
+            self.frames += 1
+        finally:
+            used = _window["used"]
+            used[id(self)] = used.get(id(self), 0.0) + time.perf_counter() - start
 
 
 def figure_steps(figure: Any, renderer: Any) -> list[Step]:
@@ -89,8 +115,14 @@ def figure_steps(figure: Any, renderer: Any) -> list[Step]:
         if isinstance(artist, Axes):
             steps += _axes_steps(artist, renderer)
         else:
-            steps.append(lambda a=artist: a.draw(renderer))
+            steps.append(lambda a=artist: _draw(a, renderer))
     return steps
+
+
+def _draw(artist: Any, renderer: Any) -> None:
+    """Draw ``artist`` unless it left the figure after the steps were made (new data replaced it)."""
+    if artist.get_figure() is not None:
+        artist.draw(renderer)
 
 
 def _axes_steps(ax: Axes, renderer: Any) -> list[Step]:
@@ -103,4 +135,4 @@ def _axes_steps(ax: Axes, renderer: Any) -> list[Step]:
     if not ax.axison:
         children = [a for a in children if a not in (ax.xaxis, ax.yaxis)]
     first = [ax.patch] if ax.axison and ax.get_frame_on() else []
-    return [lambda a=a: a.draw(renderer) for a in first + sorted(children, key=lambda a: a.get_zorder())]
+    return [lambda a=a: _draw(a, renderer) for a in first + sorted(children, key=lambda a: a.get_zorder())]

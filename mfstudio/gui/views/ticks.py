@@ -93,3 +93,44 @@ def nice_range(lo: float, hi: float, log: bool) -> tuple[float, float]:
         return (a, b * 10 if b <= a else b)
     low = 0.0 if lo >= 0 else -nice_above(-lo * 1.1)
     return (low, nice_above(hi * 1.1) if hi > 0 else 1.0)
+
+
+def fit_live_limits(ax_obj: Any, ax_rmse: Any, log_x: bool, least_x: float, budget: int, reset: bool) -> bool:
+    """The live loss curve's limits, grown in 1-2-5 steps to hold every visible line of both panels (which share
+    x); True when the limits already held them. ``least_x``: the x axis reaches at least this far; ``budget``:
+    nor further than this (0: no cap) unless a line does; ``reset``: set afresh even when they fit."""
+    fits = True
+    xmin, xmax = math.inf, least_x
+    for ax in (ax_obj, ax_rmse):
+        log_y = ax.get_yscale() == "log"
+        lo, hi = math.inf, -math.inf
+        for line in ax.get_lines():
+            if not line.get_visible():
+                continue
+            x = np.asarray(line.get_xdata(), dtype=float)
+            y = np.asarray(line.get_ydata(), dtype=float)
+            if x.size:
+                xmax = max(xmax, float(x[-1]) if line.get_animated() else float(np.nanmax(x)))
+                xpos = x[x > 0]
+                if xpos.size:
+                    xmin = min(xmin, float(xpos.min()))
+            y = y[np.isfinite(y)]
+            if log_y:
+                y = y[y > 0]
+            if y.size:
+                lo, hi = min(lo, float(y.min())), max(hi, float(y.max()))
+        if not math.isfinite(lo):
+            continue
+        y0, y1 = ax.get_ylim()
+        if reset or lo < min(y0, y1) or hi > max(y0, y1):
+            fits = False
+            ax.set_ylim(*nice_range(lo, hi, log_y))
+    x0, x1 = ax_obj.get_xlim()
+    want_x0 = 10 ** math.floor(math.log10(xmin)) if log_x and math.isfinite(xmin) else (x0 if log_x else 0)
+    if reset or xmax > x1 or x0 != want_x0:
+        fits = False
+        top = nice_above(xmax * 3)
+        if budget > 0:  # headroom, so the limits (and full draws) change rarely; never beyond the budget
+            top = min(top, max(budget, xmax))
+        ax_obj.set_xlim(want_x0, max(top, want_x0 * 10) if log_x else top)
+    return fits

@@ -36,9 +36,17 @@ def setup(qtbot):
     panel.stop_timers()
 
 
-def biased_run(qtbot, ex, **params):
-    return run_to_end(qtbot, ex, ex.train, request(solver="biased-sgd", steps=params.pop("steps", 400),
-                                                   cells=HELD_OUT, alpha=0.01, **params))
+def to_end(qtbot, ex, panel, *args):
+    """A run to its end, and the chart to the run's last factors (worked out in slices after it ends)."""
+    end = run_to_end(qtbot, ex, *args)
+    assert panel.busy()  # none of it in the event-loop pass that ended the run
+    qtbot.waitUntil(lambda: not panel.busy(), timeout=10_000)
+    return end
+
+
+def biased_run(qtbot, ex, panel, **params):
+    return to_end(qtbot, ex, panel, ex.train, request(solver="biased-sgd", steps=params.pop("steps", 400),
+                                                      cells=HELD_OUT, alpha=0.01, **params))
 
 
 def test_the_panel_is_named_and_says_what_it_shows(setup):
@@ -55,7 +63,7 @@ def test_the_panel_is_named_and_says_what_it_shows(setup):
 
 def test_a_biased_run_offers_every_rung_and_its_last_point_is_the_runs_rmse(qtbot, setup):
     ex, parts, panel = setup
-    end = biased_run(qtbot, ex)
+    end = biased_run(qtbot, ex, panel)
     assert panel.labels == ["mean only", "+ user biases", "+ item biases", "+ factor 1", "+ factor 2"]
     snap = end.snapshot
     train = panel.canvas.train.get_ydata()
@@ -87,7 +95,7 @@ def _mean_only(f: Factors) -> Factors:
 
 def test_the_switches_set_the_shared_parts(qtbot, setup):
     ex, parts, panel = setup
-    biased_run(qtbot, ex)
+    biased_run(qtbot, ex, panel)
     seen: list[Parts] = []
     parts.changed.connect(seen.append)
     panel.factors_box.setValue(1)
@@ -110,7 +118,7 @@ def test_the_switches_set_the_shared_parts(qtbot, setup):
 
 def test_clicking_a_rung_on_the_chart_shows_it(qtbot, setup):
     ex, parts, panel = setup
-    biased_run(qtbot, ex)
+    biased_run(qtbot, ex, panel)
     panel.canvas.draw()
     ax = panel.canvas.ax
     x, y = ax.transData.transform((2, float(np.mean(ax.get_ylim()))))
@@ -123,7 +131,7 @@ def test_clicking_a_rung_on_the_chart_shows_it(qtbot, setup):
 
 def test_the_switches_follow_parts_set_elsewhere(qtbot, setup):
     ex, parts, panel = setup
-    biased_run(qtbot, ex)
+    biased_run(qtbot, ex, panel)
     parts.set_parts(Parts(True, True, False, 0))
     assert panel.user_box.isChecked() and not panel.item_box.isChecked() and panel.factors_box.value() == 0
     assert panel.current_rung == 1
@@ -135,7 +143,7 @@ def test_the_switches_follow_parts_set_elsewhere(qtbot, setup):
 
 def test_a_model_without_biases_offers_the_factor_rungs_only(qtbot, setup):
     ex, parts, panel = setup
-    end = run_to_end(qtbot, ex, ex.train, request(steps=300, K=3))
+    end = to_end(qtbot, ex, panel, ex.train, request(steps=300, K=3))
     assert panel.labels == ["factor 1", "factors 1–2", "factors 1–3"]
     assert [w.isVisibleTo(panel) for w in (panel.mean_box, panel.user_box, panel.item_box)] == [False] * 3
     assert (panel.factors_box.minimum(), panel.factors_box.maximum()) == (1, 3)
@@ -149,14 +157,14 @@ def test_a_model_without_biases_offers_the_factor_rungs_only(qtbot, setup):
 
 def test_a_new_result_keeps_the_choice_where_it_applies_and_cleared_resets_it(qtbot, setup):
     ex, parts, panel = setup
-    biased_run(qtbot, ex, K=3)
+    biased_run(qtbot, ex, panel, K=3)
     parts.set_parts(Parts(True, False, False, 2))
-    biased_run(qtbot, ex, K=4)  # two of four factors still means something
+    biased_run(qtbot, ex, panel, K=4)  # two of four factors still means something
     assert parts.parts == Parts(True, False, False, 2) and panel.factors_box.value() == 2
-    biased_run(qtbot, ex, K=2)  # two of two is every factor
+    biased_run(qtbot, ex, panel, K=2)  # two of two is every factor
     assert parts.parts == Parts(True, False, False, None) and panel.factors_box.value() == 2
     parts.set_parts(Parts(True, True, True, 0))
-    run_to_end(qtbot, ex, ex.train, request(steps=50))  # no biases: "no factors" is none of its rungs
+    to_end(qtbot, ex, panel, ex.train, request(steps=50))  # no biases: "no factors" is none of its rungs
     assert parts.parts == Parts()
     ex.clear()
     assert parts.parts == Parts() and panel.labels == [] and panel.errors == []
@@ -176,6 +184,7 @@ def test_while_a_run_goes_the_chart_follows_it_at_a_bounded_pace(qtbot, setup):
     assert panel.computes <= len(reports)  # never more often than the reports come
     with qtbot.waitSignal(ex.finished, timeout=10_000):
         ex.stop()
+    qtbot.waitUntil(lambda: not panel.busy(), timeout=10_000)
     assert panel.canvas.train.get_ydata()[-1] == pytest.approx(ex.snapshot.train_rmse, abs=1e-12)
     assert not panel._timer.isActive()
 

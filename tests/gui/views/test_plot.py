@@ -171,6 +171,48 @@ def test_live_mode_blits_and_ends_autoscaled(plot, qtbot):
     assert plot.canvas.ax_obj.yaxis.get_minor_locator().__class__.__name__ == "LogLocator"
 
 
+def test_the_end_of_a_run_draws_the_same_pixels_in_slices_as_a_full_draw(plot, qtbot):
+    plot.begin_run("sgd", SGD)
+    plot.start_live(1_000_000_000)
+    assert plot.canvas.slices.busy()  # the first frame starts in the next event-loop pass
+    plot.canvas.slices.finish()
+    plot.set_history(history(3000, val=True))
+    tick(plot)
+    plot.end_live()
+    c = plot.canvas
+    assert c.slices.busy()  # the layout's solve and the draw: in later passes, not in the one ending the run
+    qtbot.waitUntil(lambda: not c.slices.busy(), timeout=5000)
+    sliced = np.array(c.buffer_rgba())
+    c.draw()  # a full draw, its layout solved again
+    np.testing.assert_array_equal(np.array(c.buffer_rgba()), sliced)
+
+
+def test_a_run_after_another_like_it_keeps_the_live_layout_solved_for_the_first(plot, monkeypatch):
+    from mfstudio.gui.views import plot as plot_module
+
+    positions = []
+    for run in range(3):
+        plot.begin_run("sgd", {**SGD, "seed": run})
+        plot.start_live(1_000_000_000)
+        plot.canvas.slices.finish()
+        positions.append([tuple(ax.get_position().bounds) for ax in (plot.canvas.ax_obj, plot.canvas.ax_rmse)])
+        plot.set_history(history(50))
+        tick(plot)
+        plot.end_live()
+        plot.canvas.slices.finish()
+        if run == 1:  # a fresh solve for the third run must agree with the kept one
+            monkeypatch.setattr(plot, "_live_layout", None)
+    solves = []
+    monkeypatch.setattr(plot_module, "solve_layout_with_room", lambda *a, **k: solves.append(a))
+    plot.begin_run("sgd", {**SGD, "seed": 9})
+    plot.start_live(1_000_000_000)
+    plot.canvas.slices.finish()
+    assert solves == []  # kept: the legend's height, names, size and room for labels are as they were
+    kept = [tuple(ax.get_position().bounds) for ax in (plot.canvas.ax_obj, plot.canvas.ax_rmse)]
+    assert kept == positions[2] == positions[1]  # where a solve puts them
+    plot.end_live()
+
+
 def test_live_limits_grow_rarely(plot, qtbot):
     plot.begin_run("sgd", SGD)
     plot.start_live(1_000_000_000)

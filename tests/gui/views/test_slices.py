@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 import pytest
 from matplotlib.figure import Figure
@@ -22,6 +24,12 @@ def _figure() -> Figure:
         ax.text(0.5, 0.5, "a note", transform=ax.transAxes)
     fig.legend(loc="outside lower center", ncols=2)
     return fig
+
+
+@pytest.fixture(autouse=True)
+def fresh_window(monkeypatch):
+    """Each test's slices start with the shared budget unspent (no other test's canvases in it)."""
+    monkeypatch.setattr(slices, "_window", {"start": 0.0, "used": {}})
 
 
 @pytest.fixture
@@ -99,3 +107,35 @@ def test_a_resize_drops_a_frame_drawn_for_the_old_size(canvas, monkeypatch):
     assert canvas.slices.busy()
     canvas.resize(300, 200)
     assert not canvas.slices.busy() and canvas._frozen is None
+
+
+def test_two_canvases_slices_share_one_budget(qtbot, monkeypatch):
+    monkeypatch.setattr(slices, "WINDOW_S", 10.0)  # one long window: what the first slice used stays used
+    first, second = Slices(), Slices()
+    done: list[str] = []
+
+    def busy_step(name: str) -> None:
+        t0 = time.perf_counter()
+        while time.perf_counter() - t0 < slices.SLICE_S:  # a step that takes the whole budget
+            pass
+        done.append(name)
+
+    first.start([lambda: busy_step("a1"), lambda: busy_step("a2")])
+    assert done == ["a1"]  # one slice: the budget is spent
+    second.start([lambda: done.append("b1")])
+    assert done == ["a1"] and second.busy()  # the other canvas waits for the next window
+    monkeypatch.setattr(slices, "WINDOW_S", 0.0)  # the next window
+    qtbot.waitUntil(lambda: not first.busy() and not second.busy(), timeout=3000)
+    assert sorted(done) == ["a1", "a2", "b1"]
+
+
+def test_an_artist_removed_after_the_steps_were_made_is_not_drawn(canvas):
+    canvas.figure.set_layout_engine("none")
+    line = canvas.figure.axes[0].get_lines()[0]
+    steps = figure_steps(canvas.figure, canvas.get_renderer())
+    line.remove()  # new data made the figure's artists anew before the frame's steps ran
+    for step in steps:
+        step()
+    sliced = np.array(canvas.buffer_rgba())
+    canvas.draw()
+    np.testing.assert_array_equal(np.array(canvas.buffer_rgba()), sliced)

@@ -1,0 +1,59 @@
+"""The waterfall: while a run goes its frames are drawn in slices, with the same pixels as a whole draw."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from mfstudio.core.explain import explain
+from mfstudio.core.solvers import Factors
+from mfstudio.gui.views.waterfall import Waterfall
+from tests.gui.conftest import synthetic_ratings
+
+
+@pytest.fixture
+def setup(qtbot):
+    r = synthetic_ratings(40, 50)
+    rng = np.random.default_rng(0)
+    f = Factors(rng.normal(0, 0.5, (40, 12)), rng.normal(0, 0.5, (12, 50)), rng.normal(0, 0.2, 40),
+                rng.normal(0, 0.2, 50), 3.5)
+    w = Waterfall()
+    qtbot.addWidget(w)
+    w.resize(520, 300)
+    w.show()
+    qtbot.waitExposed(w)
+    yield r, f, w
+    w.stop_slices()
+
+
+def test_live_frames_are_drawn_in_slices_with_the_pixels_of_a_whole_draw(qtbot, setup):
+    r, f, w = setup
+    w.live = True
+    before = w.full_draws  # the empty figure's message
+    w.draw_explanation(explain(r, f, 3, 4))  # new bars: a full frame, the layout solved in one of its steps
+    assert w.slices.busy() and w.slices.passes == 0 and w.full_draws == before + 1  # from the next pass on
+    w.slices.finish()
+    for scale in (1.0, 1.5, 0.5):  # the bars move; the limits only grow, so the axes are drawn again at times
+        g = f.copy()
+        g.P *= scale
+        w.draw_explanation(explain(r, g, 3, 4))
+        w.slices.finish()
+    assert w.full_draws == before + 1 and w.blits == 3
+    sliced = np.array(w.buffer_rgba())
+    w.draw()  # a whole draw: the background, then the bars over it
+    np.testing.assert_array_equal(np.array(w.buffer_rgba()), sliced)
+
+
+def test_after_a_run_new_bars_are_drawn_in_slices_and_moved_bars_at_once(qtbot, setup):
+    r, f, w = setup
+    before = w.full_draws
+    w.draw_explanation(explain(r, f, 3, 4))
+    assert w.slices.busy() and w.full_draws == before + 1
+    qtbot.waitUntil(lambda: not w.slices.busy(), timeout=5000)
+    sliced = np.array(w.buffer_rgba())
+    w.draw()  # a whole draw (counted too)
+    np.testing.assert_array_equal(np.array(w.buffer_rgba()), sliced)
+    g = f.copy()
+    g.P *= 1.1
+    w.draw_explanation(explain(r, g, 3, 4))
+    assert not w.slices.busy() and w.blits == 1 and w.full_draws == before + 2
