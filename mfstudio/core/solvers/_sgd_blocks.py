@@ -19,9 +19,10 @@ machine or the thread count).
 
 The training errors are summed as the epoch goes: each rating's error just before its own update,
 a plain sum in the block's order, per block; the blocks' sums are then added in block number order.
-Validation ratings are scored after the epoch, in fixed chunks (in parallel), the chunks' sums added
-in order. Every sum is taken in an order fixed in the source (no fastmath), so results are
-bit-identical from run to run, whatever the number of threads.
+Validation ratings are scored after the epoch, user by user (the solver keeps them in that order, so a
+user's row is read once), in fixed chunks (in parallel), the chunks' sums added in order. Every sum is
+taken in an order fixed in the source (no fastmath), so results are bit-identical from run to run,
+whatever the number of threads.
 
 Layout as in _kernels: P is users x K and Qt items x K, both C-contiguous.
 """
@@ -40,9 +41,10 @@ _OPTS = dict(cache=True, nogil=True)
 BLOCK_BYTES = 512 * 1024  # the factor rows (and biases) one block touches: about half a core's L2 cache
 MIN_BLOCK = 2048  # ratings per block on average at least: fewer, larger blocks for small data
 MAX_SIDE = 256  # blocks per side at most (block numbers fit 16 bits)
-PARALLEL_MIN = 1 << 17  # ratings from which a diagonal's blocks run on numba's threads ...
+PARALLEL_MIN = 1 << 15  # ratings from which a diagonal's blocks run on numba's threads ...
 PARALLEL_SIDE = 4  # ... and the grid has at least this many blocks per side
-SCORE_CHUNK = 16384  # validation ratings per chunk of a step's scores
+SCORE_CHUNK = 4096  # validation ratings per chunk of a step's scores ...
+SCORE_PARALLEL_MIN = 1 << 13  # ... scored on numba's threads from this many
 
 
 class Grid(NamedTuple):
@@ -243,8 +245,8 @@ def _chunked_errors(rows, cols, vals, P, Qt, ub, ib, mu):
 @njit(**_OPTS)
 def errors(rows, cols, vals, P, Qt, ub, ib, mu):
     """(SSE, SAE) of R_hat = mu + b + c + P Qt^T at the given entries: chunks of SCORE_CHUNK summed (in
-    parallel from PARALLEL_MIN entries), then the chunks' sums in order."""
-    if vals.shape[0] < PARALLEL_MIN:
+    parallel from SCORE_PARALLEL_MIN entries), then the chunks' sums in order."""
+    if vals.shape[0] < SCORE_PARALLEL_MIN:
         return _serial_errors(rows, cols, vals, P, Qt, ub, ib, mu)
     return _chunked_errors(rows, cols, vals, P, Qt, ub, ib, mu)
 
