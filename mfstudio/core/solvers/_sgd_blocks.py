@@ -60,13 +60,14 @@ class Grid(NamedTuple):
 def grid_side(n_users: int, n_items: int, nnz: int, K: int) -> int:
     """Blocks per side: enough that a block's share of the factor rows of the smaller side (the items'
     on MovieLens) fits BLOCK_BYTES, few enough that a block holds MIN_BLOCK ratings on average, and
-    PARALLEL_SIDE at least for data run in parallel. (The larger side's rows are visited one after
-    another within a block, see :func:`blocked_layout`, so they need no room in the cache.)"""
+    a multiple of PARALLEL_SIDE for data run in parallel (a diagonal's blocks then fall evenly to 2 or 4
+    threads). (The larger side's rows are visited one after another within a block, see
+    :func:`blocked_layout`, so they need no room in the cache.)"""
     need = math.ceil(min(n_users, n_items) * (K + 1) * 8 / BLOCK_BYTES)
     most = max(1, math.isqrt(max(nnz, 0) // MIN_BLOCK))
     side = min(need, most, MAX_SIDE)
     if nnz >= PARALLEL_MIN:
-        side = max(side, PARALLEL_SIDE)
+        side = -(-max(side, 1) // PARALLEL_SIDE) * PARALLEL_SIDE
     return max(1, side)
 
 

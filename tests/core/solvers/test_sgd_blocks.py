@@ -168,6 +168,8 @@ def test_grid_side_grows_with_the_data_and_k_only():
     assert small == _sgd_blocks.PARALLEL_SIDE and big > 16  # ML-100K runs on threads too
     assert _sgd_blocks.grid_side(162_541, 59_047, 20_000_000, 100) > big
     assert _sgd_blocks.grid_side(6040, 3706, 800_000, 20) >= _sgd_blocks.PARALLEL_SIDE  # run on threads
+    for shape in ((69_878, 10_677, 8_000_000), (162_541, 59_047, 20_000_000), (162_541, 59_047, 100_000)):
+        assert _sgd_blocks.grid_side(*shape, 20) % _sgd_blocks.PARALLEL_SIDE == 0  # a diagonal splits evenly
 
 
 def _fingerprint(parallel: bool | None = None) -> str:
