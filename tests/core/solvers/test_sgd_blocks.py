@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from mfstudio.core import metrics
-from mfstudio.core.ratings import Ratings
+from mfstudio.core.ratings import Observed, Ratings
 from mfstudio.core.solvers import _sgd_blocks, get_solver
 from mfstudio.core.training import Training
 
@@ -226,3 +226,24 @@ def test_reruns_are_bit_identical_and_seeds_differ():
     assert np.array_equal(a.factors.P, b.factors.P)
     assert np.array_equal(a.history.arrays()[:, :6], b.history.arrays()[:, :6], equal_nan=True)  # not the times
     assert not np.array_equal(a.factors.P, c.factors.P)
+
+
+def test_a_steps_validation_errors_are_the_held_out_ratings_of_the_factors_it_ends_with():
+    """Scored user by user in chunks, on threads from SCORE_PARALLEL_MIN ratings: the same sums as the factors'
+    errors on the held-out ratings in their own order (to rounding), and the held-out set is left as it was."""
+    R = planted(300, 200, 0.4, seed=4)  # about 24,000 ratings: half held out, scored on threads
+    o = R.observed
+    rng = np.random.default_rng(0)
+    held = rng.random(len(o)) < 0.5
+    shuffled = rng.permutation(len(o))  # the held-out ratings in no particular order
+    train, val = (Observed(o.rows[m], o.cols[m], o.vals[m]) for m in (np.flatnonzero(~held), shuffled[held[shuffled]]))
+    assert len(val) >= _sgd_blocks.SCORE_PARALLEL_MIN
+    s = get_solver("biased-sgd")(R.shape, train, val, {"K": 5, "seed": 3})
+    rows_before = s.val_set.rows.copy()
+    out = np.empty((2, 5))
+    s.run(2, out)
+    d = val.vals - s.factors.predict_at(val.rows, val.cols)
+    assert out[1, 3] == pytest.approx(float(np.sum(d * d)), rel=1e-12)
+    assert out[1, 4] == pytest.approx(float(np.sum(np.abs(d))), rel=1e-12)
+    assert np.array_equal(s.val_set.rows, rows_before) and not np.array_equal(s._val.rows, rows_before)
+    assert np.all(np.diff(s._val.rows) >= 0)
