@@ -42,9 +42,9 @@ BLOCK_BYTES = 512 * 1024  # the factor rows (and biases) one block touches: abou
 MIN_BLOCK = 2048  # ratings per block on average at least: fewer, larger blocks for small data
 MAX_SIDE = 256  # blocks per side at most (block numbers fit 16 bits)
 PARALLEL_MIN = 1 << 15  # ratings from which a diagonal's blocks run on numba's threads ...
-PARALLEL_SIDE = 4  # ... and the grid has at least this many blocks per side
+PARALLEL_SIDE = 2  # ... and the grid's side is a multiple of this (each parallel region costs a wake-up)
 SCORE_CHUNK = 4096  # validation ratings per chunk of a step's scores ...
-SCORE_PARALLEL_MIN = 1 << 13  # ... scored on numba's threads from this many
+SCORE_PARALLEL_MIN = 1 << 16  # ... scored on numba's threads from this many
 
 
 class Grid(NamedTuple):
@@ -60,9 +60,10 @@ class Grid(NamedTuple):
 def grid_side(n_users: int, n_items: int, nnz: int, K: int) -> int:
     """Blocks per side: enough that a block's share of the factor rows of the smaller side (the items'
     on MovieLens) fits BLOCK_BYTES, few enough that a block holds MIN_BLOCK ratings on average, and
-    a multiple of PARALLEL_SIDE for data run in parallel (a diagonal's blocks then fall evenly to 2 or 4
-    threads). (The larger side's rows are visited one after another within a block, see
-    :func:`blocked_layout`, so they need no room in the cache.)"""
+    a multiple of PARALLEL_SIDE for data run in parallel (a diagonal's blocks then fall evenly to 2
+    threads; few diagonals, few parallel regions: under load each waits for a thread to be scheduled).
+    (The larger side's rows are visited one after another within a block, see :func:`blocked_layout`,
+    so they need no room in the cache.)"""
     need = math.ceil(min(n_users, n_items) * (K + 1) * 8 / BLOCK_BYTES)
     most = max(1, math.isqrt(max(nnz, 0) // MIN_BLOCK))
     side = min(need, most, MAX_SIDE)

@@ -165,7 +165,7 @@ def test_the_grid_holds_every_rating_once_in_its_block(small_blocks):
 def test_grid_side_grows_with_the_data_and_k_only():
     small = _sgd_blocks.grid_side(943, 1682, 80_000, 20)
     big = _sgd_blocks.grid_side(162_541, 59_047, 20_000_000, 20)
-    assert small == _sgd_blocks.PARALLEL_SIDE and big > 16  # ML-100K runs on threads too
+    assert small == _sgd_blocks.PARALLEL_SIDE and big > 16  # ML-100K runs on threads too (side 2)
     assert _sgd_blocks.grid_side(162_541, 59_047, 20_000_000, 100) > big
     assert _sgd_blocks.grid_side(6040, 3706, 800_000, 20) >= _sgd_blocks.PARALLEL_SIDE  # run on threads
     for shape in ((69_878, 10_677, 8_000_000), (162_541, 59_047, 20_000_000), (162_541, 59_047, 100_000)):
@@ -231,7 +231,7 @@ def test_reruns_are_bit_identical_and_seeds_differ():
 def test_a_steps_validation_errors_are_the_held_out_ratings_of_the_factors_it_ends_with():
     """Scored user by user in chunks, on threads from SCORE_PARALLEL_MIN ratings: the same sums as the factors'
     errors on the held-out ratings in their own order (to rounding), and the held-out set is left as it was."""
-    R = planted(300, 200, 0.4, seed=4)  # about 24,000 ratings: half held out, scored on threads
+    R = planted(700, 400, 0.5, seed=4)  # about 140,000 ratings: half held out, scored on threads
     o = R.observed
     rng = np.random.default_rng(0)
     held = rng.random(len(o)) < 0.5
