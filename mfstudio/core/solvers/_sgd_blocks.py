@@ -19,8 +19,9 @@ machine or the thread count).
 
 The training errors are summed as the epoch goes: each rating's error just before its own update,
 a plain sum in the block's order, per block; the blocks' sums are then added in block number order.
-Validation ratings are scored after the epoch, user by user (the solver keeps them in that order, so a
-user's row is read once), in fixed chunks (in parallel), the chunks' sums added in order. Every sum is
+Validation ratings are scored after the epoch, in the same grid (:func:`held_out_grid`: a block's item
+rows stay in the cache), block by block (in parallel), each block's user by user, the blocks' sums added
+in block number order. Every sum is
 taken in an order fixed in the source (no fastmath), so results are bit-identical from run to run,
 whatever the number of threads.
 
@@ -43,8 +44,7 @@ MIN_BLOCK = 2048  # ratings per block on average at least: fewer, larger blocks 
 MAX_SIDE = 256  # blocks per side at most (block numbers fit 16 bits)
 PARALLEL_MIN = 1 << 15  # ratings from which a diagonal's blocks run on numba's threads ...
 PARALLEL_SIDE = 2  # ... and the grid's side is a multiple of this (each parallel region costs a wake-up)
-SCORE_CHUNK = 4096  # validation ratings per chunk of a step's scores ...
-SCORE_PARALLEL_MIN = 1 << 16  # ... scored on numba's threads from this many
+SCORE_PARALLEL_MIN = 1 << 16  # validation ratings scored on numba's threads (a block each) from this many
 
 
 class Grid(NamedTuple):
@@ -109,6 +109,20 @@ def blocked_layout(rows: np.ndarray, cols: np.ndarray, vals: np.ndarray, shape: 
     ptr = np.zeros(side * side + 1, np.int64)
     np.cumsum(np.bincount(block, minlength=side * side), out=ptr[1:])
     del block
+    return Grid(side, ptr, rows[order].astype(np.int32), cols[order].astype(np.int32),
+                np.ascontiguousarray(vals[order], dtype=np.float64))
+
+
+def held_out_grid(rows: np.ndarray, cols: np.ndarray, vals: np.ndarray, user_counts: np.ndarray,
+                  item_counts: np.ndarray, side: int) -> Grid:
+    """Held-out ratings in the training grid's blocks (the :func:`groups` of the training ratings per user
+    and per item), each block's user by user and a user's by item: scored block by block, a block's item
+    rows stay in the cache while its users' rows are read one after another."""
+    ug, ig = groups(user_counts, side), groups(item_counts, side)
+    block = ug[rows] * side + ig[cols]
+    order = np.lexsort((cols, rows, block))
+    ptr = np.zeros(side * side + 1, np.int64)
+    np.cumsum(np.bincount(block, minlength=side * side), out=ptr[1:])
     return Grid(side, ptr, rows[order].astype(np.int32), cols[order].astype(np.int32),
                 np.ascontiguousarray(vals[order], dtype=np.float64))
 
@@ -231,43 +245,31 @@ def _chunk_errors(rows, cols, vals, P, Qt, ub, ib, mu, lo, hi):
 
 
 @njit(parallel=True, **_OPTS)
-def _chunked_errors(rows, cols, vals, P, Qt, ub, ib, mu):
-    n = vals.shape[0]
-    n_chunks = (n + SCORE_CHUNK - 1) // SCORE_CHUNK
-    part = np.zeros((n_chunks, 2))
-    for c in prange(n_chunks):
-        lo = c * SCORE_CHUNK
-        hi = min(n, lo + SCORE_CHUNK)
-        sse, sae = _chunk_errors(rows, cols, vals, P, Qt, ub, ib, mu, lo, hi)
-        part[c, 0] = sse
-        part[c, 1] = sae
+def _block_errors(ptr, rows, cols, vals, P, Qt, ub, ib, mu, part):
+    for b in prange(ptr.shape[0] - 1):
+        sse, sae = _chunk_errors(rows, cols, vals, P, Qt, ub, ib, mu, ptr[b], ptr[b + 1])
+        part[b, 0] = sse
+        part[b, 1] = sae
+
+
+@njit(**_OPTS)
+def errors(ptr, rows, cols, vals, P, Qt, ub, ib, mu):
+    """(SSE, SAE) of R_hat = mu + b + c + P Qt^T at the entries of a :func:`held_out_grid`: each block's
+    summed in its order (the blocks on numba's threads from SCORE_PARALLEL_MIN entries), then the blocks'
+    sums in block number order."""
+    part = np.zeros((ptr.shape[0] - 1, 2))
+    if vals.shape[0] < SCORE_PARALLEL_MIN:
+        for b in range(ptr.shape[0] - 1):
+            sse, sae = _chunk_errors(rows, cols, vals, P, Qt, ub, ib, mu, ptr[b], ptr[b + 1])
+            part[b, 0] = sse
+            part[b, 1] = sae
+    else:
+        _block_errors(ptr, rows, cols, vals, P, Qt, ub, ib, mu, part)
     return sum_parts(part)
 
 
 @njit(**_OPTS)
-def errors(rows, cols, vals, P, Qt, ub, ib, mu):
-    """(SSE, SAE) of R_hat = mu + b + c + P Qt^T at the given entries: chunks of SCORE_CHUNK summed (in
-    parallel from SCORE_PARALLEL_MIN entries), then the chunks' sums in order."""
-    if vals.shape[0] < SCORE_PARALLEL_MIN:
-        return _serial_errors(rows, cols, vals, P, Qt, ub, ib, mu)
-    return _chunked_errors(rows, cols, vals, P, Qt, ub, ib, mu)
-
-
-@njit(**_OPTS)
-def _serial_errors(rows, cols, vals, P, Qt, ub, ib, mu):
-    """What _chunked_errors sums, on this thread."""
-    n = vals.shape[0]
-    sse = 0.0
-    sae = 0.0
-    for lo in range(0, n, SCORE_CHUNK):
-        a, b = _chunk_errors(rows, cols, vals, P, Qt, ub, ib, mu, lo, min(n, lo + SCORE_CHUNK))
-        sse += a
-        sae += b
-    return sse, sae
-
-
-@njit(**_OPTS)
-def score(sse, sae, P, Qt, ub, ib, mu, beta, cu, ci, vrows, vcols, vvals, out, s):
+def score(sse, sae, P, Qt, ub, ib, mu, beta, cu, ci, vptr, vrows, vcols, vvals, out, s):
     """Row s of ``out`` after an epoch: objective, training SSE, SAE (given: summed during the epoch),
     validation SSE, SAE; returns the objective sse + beta (sum_u n_u (|P_u|^2 + b_u^2) + sum_i m_i
     (|Q_:i|^2 + c_i^2)), its regularizer from the factors at the end of the epoch."""
@@ -276,7 +278,7 @@ def score(sse, sae, P, Qt, ub, ib, mu, beta, cu, ci, vrows, vcols, vvals, out, s
     out[s, 1] = sse
     out[s, 2] = sae
     if vvals.shape[0]:
-        vs, va = errors(vrows, vcols, vvals, P, Qt, ub, ib, mu)
+        vs, va = errors(vptr, vrows, vcols, vvals, P, Qt, ub, ib, mu)
         out[s, 3] = vs
         out[s, 4] = va
     else:
@@ -287,13 +289,13 @@ def score(sse, sae, P, Qt, ub, ib, mu, beta, cu, ci, vrows, vcols, vvals, out, s
 
 @njit(**_OPTS)
 def biased_run(side, ptr, users, items, vals, P, Qt, ub, ib, mu, alpha, beta, tol, n_steps, state, parallel,
-               cu, ci, vrows, vcols, vvals, out):
+               cu, ci, vptr, vrows, vcols, vvals, out):
     """Up to ``n_steps`` epochs in the blocked order, each scored into ``out``; the epochs done."""
     part = np.zeros((side * side, 2))
     for s in range(n_steps):
         _epoch(side, ptr, users, items, vals, P, Qt, ub, ib, mu, alpha, beta, state, parallel, part)
         sse, sae = sum_parts(part)
-        e = score(sse, sae, P, Qt, ub, ib, mu, beta, cu, ci, vrows, vcols, vvals, out, s)
+        e = score(sse, sae, P, Qt, ub, ib, mu, beta, cu, ci, vptr, vrows, vcols, vvals, out, s)
         if _stop(e, tol):
             return s + 1
     return n_steps

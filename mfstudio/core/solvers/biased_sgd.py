@@ -26,7 +26,8 @@ the same rule and defaults (alpha = 0.005, beta = 0.02) as Surprise's SVD. Start
 A step's training errors (RMSE, MAE and the error term of the objective) are each rating's error
 just before its own update in that epoch, summed as the epoch goes (as libmf and cornac report
 theirs); the objective's regularizer and the validation errors are those of the factors at the
-end of the epoch (the held-out ratings scored user by user, on numba's threads when there are many).
+end of the epoch (the held-out ratings scored block by block in the same grid, on numba's threads when
+there are many).
 """
 
 from __future__ import annotations
@@ -34,8 +35,7 @@ from __future__ import annotations
 import numpy as np
 
 from mfstudio.core.params import BETA, SEED, K, ParamSpec
-from mfstudio.core.ratings import Observed
-from mfstudio.core.solvers._sgd_blocks import Grid, blocked_layout, grid_side, uses_threads
+from mfstudio.core.solvers._sgd_blocks import Grid, blocked_layout, grid_side, held_out_grid, uses_threads
 from mfstudio.core.solvers.als import _launch
 from mfstudio.core.solvers.base import Factors, Solver
 
@@ -46,13 +46,6 @@ ALPHA_B = ParamSpec("alpha", "Learning rate (α)", float, 0.005, 0.0, 10.0,
                     log_scale=True, min_exclusive=True)
 TOL_B = ParamSpec("tol", "Tolerance", float, 0.0, 0.0, 1e12,
                   "Stop as soon as the objective falls below this value (0: never).", log_scale=True)
-
-
-def by_user(o: Observed) -> Observed:
-    """The ratings user by user (item by item within a user): scored in this order, each user's factor row is
-    read once and the items' rows in ascending order."""
-    order = np.lexsort((o.cols, o.rows))
-    return Observed(*(np.ascontiguousarray(a[order]) for a in (o.rows, o.cols, o.vals)))
 
 
 class BiasedSGDSolver(Solver):
@@ -75,7 +68,8 @@ class BiasedSGDSolver(Solver):
         self.counts = (np.bincount(t.rows, minlength=n).astype(np.int64),  # ratings per user and per item
                        np.bincount(t.cols, minlength=m).astype(np.int64))
         self._state = np.array([np.uint64(seed * 2654435761 + 1)], dtype=np.uint64)
-        self._val = by_user(self.val_or_empty())
+        v = self.val_or_empty()
+        self._val: Grid = held_out_grid(v.rows, v.cols, v.vals, *self.counts, side)
 
     def get_state(self):
         return (self.factors.copy(), self._state.copy())
@@ -98,7 +92,7 @@ class BiasedSGDSolver(Solver):
             done = _sgd_blocks.biased_run(
                 g.side, g.ptr, g.users, g.items, g.vals, f.P, f.Q.T, f.user_bias, f.item_bias,
                 float(f.global_mean), float(self.p["alpha"]), float(self.p["beta"]), float(self.p["tol"]),
-                int(n_steps), self._state, self.parallel, *self.counts, v.rows, v.cols, v.vals, out,
+                int(n_steps), self._state, self.parallel, *self.counts, v.ptr, v.users, v.items, v.vals, out,
             )
         self.steps_done += done
         return done
@@ -111,4 +105,5 @@ class BiasedSGDSolver(Solver):
         v, f = self._val, self.factors
         with _launch:
             return float(_sgd_blocks.score(sse, sae, f.P, f.Q.T, f.user_bias, f.item_bias, float(f.global_mean),
-                                           float(self.p["beta"]), *self.counts, v.rows, v.cols, v.vals, out, 0))
+                                           float(self.p["beta"]), *self.counts, v.ptr, v.users, v.items, v.vals, out,
+                                           0))

@@ -229,8 +229,9 @@ def test_reruns_are_bit_identical_and_seeds_differ():
 
 
 def test_a_steps_validation_errors_are_the_held_out_ratings_of_the_factors_it_ends_with():
-    """Scored user by user in chunks, on threads from SCORE_PARALLEL_MIN ratings: the same sums as the factors'
-    errors on the held-out ratings in their own order (to rounding), and the held-out set is left as it was."""
+    """Scored block by block in the training grid, on threads from SCORE_PARALLEL_MIN ratings: the same sums as
+    the factors' errors on the held-out ratings in their own order (to rounding); the held-out set is left as
+    it was."""
     R = planted(700, 400, 0.5, seed=4)  # about 140,000 ratings: half held out, scored on threads
     o = R.observed
     rng = np.random.default_rng(0)
@@ -245,5 +246,12 @@ def test_a_steps_validation_errors_are_the_held_out_ratings_of_the_factors_it_en
     d = val.vals - s.factors.predict_at(val.rows, val.cols)
     assert out[1, 3] == pytest.approx(float(np.sum(d * d)), rel=1e-12)
     assert out[1, 4] == pytest.approx(float(np.sum(np.abs(d))), rel=1e-12)
-    assert np.array_equal(s.val_set.rows, rows_before) and not np.array_equal(s._val.rows, rows_before)
-    assert np.all(np.diff(s._val.rows) >= 0)
+    assert np.array_equal(s.val_set.rows, rows_before)
+    g, v = s.grid, s._val
+    assert v.side == g.side > 1 and v.ptr[-1] == len(val)
+    ug, ig = (_sgd_blocks.groups(c, v.side) for c in s.counts)  # the training grid's groups
+    for b in range(v.side * v.side):  # held-out block b: user group b // side, item group b % side, by user
+        lo, hi = v.ptr[b], v.ptr[b + 1]
+        assert np.all(ug[v.users[lo:hi]] == b // v.side) and np.all(ig[v.items[lo:hi]] == b % v.side)
+        assert np.all(np.diff(v.users[lo:hi]) >= 0)
+    assert np.all(ug[g.users] * g.side + ig[g.items] == np.repeat(np.arange(g.side ** 2), np.diff(g.ptr)))
