@@ -253,12 +253,12 @@ def _block_errors(ptr, rows, cols, vals, P, Qt, ub, ib, mu, part):
 
 
 @njit(**_OPTS)
-def errors(ptr, rows, cols, vals, P, Qt, ub, ib, mu):
+def errors(ptr, rows, cols, vals, P, Qt, ub, ib, mu, parallel):
     """(SSE, SAE) of R_hat = mu + b + c + P Qt^T at the entries of a :func:`held_out_grid`: each block's
-    summed in its order (the blocks on numba's threads from SCORE_PARALLEL_MIN entries), then the blocks'
-    sums in block number order."""
+    summed in its order (the blocks on numba's threads if ``parallel`` and from SCORE_PARALLEL_MIN entries),
+    then the blocks' sums in block number order."""
     part = np.zeros((ptr.shape[0] - 1, 2))
-    if vals.shape[0] < SCORE_PARALLEL_MIN:
+    if not parallel or vals.shape[0] < SCORE_PARALLEL_MIN:
         for b in range(ptr.shape[0] - 1):
             sse, sae = _chunk_errors(rows, cols, vals, P, Qt, ub, ib, mu, ptr[b], ptr[b + 1])
             part[b, 0] = sse
@@ -269,7 +269,7 @@ def errors(ptr, rows, cols, vals, P, Qt, ub, ib, mu):
 
 
 @njit(**_OPTS)
-def score(sse, sae, P, Qt, ub, ib, mu, beta, cu, ci, vptr, vrows, vcols, vvals, out, s):
+def score(sse, sae, P, Qt, ub, ib, mu, beta, cu, ci, vptr, vrows, vcols, vvals, out, s, parallel):
     """Row s of ``out`` after an epoch: objective, training SSE, SAE (given: summed during the epoch),
     validation SSE, SAE; returns the objective sse + beta (sum_u n_u (|P_u|^2 + b_u^2) + sum_i m_i
     (|Q_:i|^2 + c_i^2)), its regularizer from the factors at the end of the epoch."""
@@ -278,7 +278,7 @@ def score(sse, sae, P, Qt, ub, ib, mu, beta, cu, ci, vptr, vrows, vcols, vvals, 
     out[s, 1] = sse
     out[s, 2] = sae
     if vvals.shape[0]:
-        vs, va = errors(vptr, vrows, vcols, vvals, P, Qt, ub, ib, mu)
+        vs, va = errors(vptr, vrows, vcols, vvals, P, Qt, ub, ib, mu, parallel)
         out[s, 3] = vs
         out[s, 4] = va
     else:
@@ -295,7 +295,7 @@ def biased_run(side, ptr, users, items, vals, P, Qt, ub, ib, mu, alpha, beta, to
     for s in range(n_steps):
         _epoch(side, ptr, users, items, vals, P, Qt, ub, ib, mu, alpha, beta, state, parallel, part)
         sse, sae = sum_parts(part)
-        e = score(sse, sae, P, Qt, ub, ib, mu, beta, cu, ci, vptr, vrows, vcols, vvals, out, s)
+        e = score(sse, sae, P, Qt, ub, ib, mu, beta, cu, ci, vptr, vrows, vcols, vvals, out, s, parallel)
         if _stop(e, tol):
             return s + 1
     return n_steps

@@ -15,6 +15,7 @@ import pytest
 from mfstudio.core import metrics
 from mfstudio.core.ratings import Observed, Ratings
 from mfstudio.core.solvers import _sgd_blocks, get_solver
+from mfstudio.core.solvers.biased_sgd import ThreadChoice
 from mfstudio.core.training import Training
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -255,3 +256,37 @@ def test_a_steps_validation_errors_are_the_held_out_ratings_of_the_factors_it_en
         assert np.all(ug[v.users[lo:hi]] == b // v.side) and np.all(ig[v.items[lo:hi]] == b % v.side)
         assert np.all(np.diff(v.users[lo:hi]) >= 0)
     assert np.all(ug[g.users] * g.side + ig[g.items] == np.repeat(np.arange(g.side ** 2), np.diff(g.ptr)))
+
+
+def test_the_thread_choice_tries_both_ways_then_keeps_the_faster_and_tries_the_other_now_and_then():
+    c = ThreadChoice()
+    first = [c.choose() for _ in range(2)]
+    for way in first:
+        c.record(way, 2.0)  # threads: 2 s an epoch
+    second = [c.choose() for _ in range(2)]
+    for way in second:
+        c.record(way, 1.0)  # one thread: 1 s
+    assert first == [True, True] and second == [False, False]
+    picks = [c.choose() for _ in range(4 * ThreadChoice.PROBE)]
+    probes = [run % ThreadChoice.PROBE == 0 for run in range(5, 5 + len(picks))]  # runs 5, 6, ...
+    assert picks == probes and picks.count(True) == 4
+    for _ in range(ThreadChoice.WINDOW):
+        c.record(True, 0.5)  # the second core came free: threads now 0.5 s
+    assert c.choose() or c.choose()  # kept from now on (but on a probe run)
+    assert len(c.per_epoch[True]) == ThreadChoice.WINDOW
+
+
+def test_a_run_on_threads_or_not_as_timed_gives_the_same_bits():
+    R = planted(300, 200, 0.6, seed=5)  # about 36,000 ratings: large enough for threads
+    o = R.observed
+    a, b = (get_solver("biased-sgd")(R.shape, o, None, {"K": 4, "seed": 1}) for _ in range(2))
+    assert a.parallel
+    b.parallel = False
+    out_a, out_b = np.empty((1, 5)), np.empty((1, 5))
+    for _ in range(8):
+        a.run(1, out_a)
+        b.run(1, out_b)
+        assert np.array_equal(out_a, out_b, equal_nan=True)
+    assert np.array_equal(a.factors.P, b.factors.P) and np.array_equal(a.factors.item_bias, b.factors.item_bias)
+    assert len(a.threads.per_epoch[True]) >= 2 and len(a.threads.per_epoch[False]) >= 2  # both ways were run
+    assert not b.threads.per_epoch[True] and not b.threads.per_epoch[False]
