@@ -21,9 +21,8 @@ The training errors are summed as the epoch goes: each rating's error just befor
 a plain sum in the block's order, per block; the blocks' sums are then added in block number order.
 Validation ratings are scored after the epoch, in the same grid (:func:`held_out_grid`: a block's item
 rows stay in the cache), block by block (in parallel), each block's user by user, the blocks' sums added
-in block number order. Every sum is
-taken in an order fixed in the source (no fastmath), so results are bit-identical from run to run,
-whatever the number of threads.
+in block number order. Every sum is taken in an order fixed in the source (no fastmath), so results are
+bit-identical from run to run, whatever the number of threads.
 
 Layout as in _kernels: P is users x K and Qt items x K, both C-contiguous.
 """
