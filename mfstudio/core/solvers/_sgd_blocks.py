@@ -19,8 +19,9 @@ machine or the thread count).
 
 The training errors are summed as the epoch goes: each rating's error just before its own update,
 a plain sum in the block's order, per block; the blocks' sums are then added in block number order.
-Validation ratings are scored after the epoch, in fixed chunks (in parallel), the chunks' sums added
-in order. Every sum is taken in an order fixed in the source (no fastmath), so results are
+Validation ratings are scored after the epoch, in the same grid (:func:`held_out_grid`: a block's item
+rows stay in the cache), block by block (in parallel), each block's user by user, the blocks' sums added
+in block number order. Every sum is taken in an order fixed in the source (no fastmath), so results are
 bit-identical from run to run, whatever the number of threads.
 
 Layout as in _kernels: P is users x K and Qt items x K, both C-contiguous.
@@ -40,9 +41,9 @@ _OPTS = dict(cache=True, nogil=True)
 BLOCK_BYTES = 512 * 1024  # the factor rows (and biases) one block touches: about half a core's L2 cache
 MIN_BLOCK = 2048  # ratings per block on average at least: fewer, larger blocks for small data
 MAX_SIDE = 256  # blocks per side at most (block numbers fit 16 bits)
-PARALLEL_MIN = 1 << 17  # ratings from which a diagonal's blocks run on numba's threads ...
-PARALLEL_SIDE = 4  # ... and the grid has at least this many blocks per side
-SCORE_CHUNK = 16384  # validation ratings per chunk of a step's scores
+PARALLEL_MIN = 1 << 15  # ratings from which a diagonal's blocks run on numba's threads ...
+PARALLEL_SIDE = 2  # ... and the grid's side is a multiple of this (each parallel region costs a wake-up)
+SCORE_PARALLEL_MIN = 1 << 16  # validation ratings scored on numba's threads (a block each) from this many
 
 
 class Grid(NamedTuple):
@@ -58,13 +59,15 @@ class Grid(NamedTuple):
 def grid_side(n_users: int, n_items: int, nnz: int, K: int) -> int:
     """Blocks per side: enough that a block's share of the factor rows of the smaller side (the items'
     on MovieLens) fits BLOCK_BYTES, few enough that a block holds MIN_BLOCK ratings on average, and
-    PARALLEL_SIDE at least for data run in parallel. (The larger side's rows are visited one after
-    another within a block, see :func:`blocked_layout`, so they need no room in the cache.)"""
+    a multiple of PARALLEL_SIDE for data run in parallel (a diagonal's blocks then fall evenly to 2
+    threads; few diagonals, few parallel regions: under load each waits for a thread to be scheduled).
+    (The larger side's rows are visited one after another within a block, see :func:`blocked_layout`,
+    so they need no room in the cache.)"""
     need = math.ceil(min(n_users, n_items) * (K + 1) * 8 / BLOCK_BYTES)
     most = max(1, math.isqrt(max(nnz, 0) // MIN_BLOCK))
     side = min(need, most, MAX_SIDE)
     if nnz >= PARALLEL_MIN:
-        side = max(side, PARALLEL_SIDE)
+        side = -(-max(side, 1) // PARALLEL_SIDE) * PARALLEL_SIDE
     return max(1, side)
 
 
@@ -109,10 +112,25 @@ def blocked_layout(rows: np.ndarray, cols: np.ndarray, vals: np.ndarray, shape: 
                 np.ascontiguousarray(vals[order], dtype=np.float64))
 
 
+def held_out_grid(rows: np.ndarray, cols: np.ndarray, vals: np.ndarray, user_counts: np.ndarray,
+                  item_counts: np.ndarray, side: int) -> Grid:
+    """Held-out ratings in the training grid's blocks (the :func:`groups` of the training ratings per user
+    and per item), each block's user by user and a user's by item: scored block by block, a block's item
+    rows stay in the cache while its users' rows are read one after another."""
+    ug, ig = groups(user_counts, side), groups(item_counts, side)
+    block = ug[rows] * side + ig[cols]
+    order = np.lexsort((cols, rows, block))
+    ptr = np.zeros(side * side + 1, np.int64)
+    np.cumsum(np.bincount(block, minlength=side * side), out=ptr[1:])
+    return Grid(side, ptr, rows[order].astype(np.int32), cols[order].astype(np.int32),
+                np.ascontiguousarray(vals[order], dtype=np.float64))
+
+
 # Indices are made unsigned (np.uint64) before they index: numba then leaves out the test for a
 # negative index on every access, and LLVM vectorises the update loop. Rows are indexed in 2-D, not
-# taken as views (a view costs a reference count up and down per rating: 20 ns of 60).
-@njit(**_OPTS)
+# taken as views (a view costs a reference count up and down per rating: 20 ns of 60). dot_lanes is inlined
+# by numba (``inline="always"``): as a call it passed the two arrays' fields on the stack for every rating.
+@njit(inline="always", **_OPTS)
 def dot_lanes(P, u, Qt, i):
     """P[u] . Qt[i] (u, i unsigned) in four lanes: lane l sums k = l, l+4, ... in order; then
     (l0 + l1) + (l2 + l3), then the last K mod 4 terms in order (four sums overlap instead of one chain)."""
@@ -226,43 +244,31 @@ def _chunk_errors(rows, cols, vals, P, Qt, ub, ib, mu, lo, hi):
 
 
 @njit(parallel=True, **_OPTS)
-def _chunked_errors(rows, cols, vals, P, Qt, ub, ib, mu):
-    n = vals.shape[0]
-    n_chunks = (n + SCORE_CHUNK - 1) // SCORE_CHUNK
-    part = np.zeros((n_chunks, 2))
-    for c in prange(n_chunks):
-        lo = c * SCORE_CHUNK
-        hi = min(n, lo + SCORE_CHUNK)
-        sse, sae = _chunk_errors(rows, cols, vals, P, Qt, ub, ib, mu, lo, hi)
-        part[c, 0] = sse
-        part[c, 1] = sae
+def _block_errors(ptr, rows, cols, vals, P, Qt, ub, ib, mu, part):
+    for b in prange(ptr.shape[0] - 1):
+        sse, sae = _chunk_errors(rows, cols, vals, P, Qt, ub, ib, mu, ptr[b], ptr[b + 1])
+        part[b, 0] = sse
+        part[b, 1] = sae
+
+
+@njit(**_OPTS)
+def errors(ptr, rows, cols, vals, P, Qt, ub, ib, mu, parallel):
+    """(SSE, SAE) of R_hat = mu + b + c + P Qt^T at the entries of a :func:`held_out_grid`: each block's
+    summed in its order (the blocks on numba's threads if ``parallel`` and from SCORE_PARALLEL_MIN entries),
+    then the blocks' sums in block number order."""
+    part = np.zeros((ptr.shape[0] - 1, 2))
+    if not parallel or vals.shape[0] < SCORE_PARALLEL_MIN:
+        for b in range(ptr.shape[0] - 1):
+            sse, sae = _chunk_errors(rows, cols, vals, P, Qt, ub, ib, mu, ptr[b], ptr[b + 1])
+            part[b, 0] = sse
+            part[b, 1] = sae
+    else:
+        _block_errors(ptr, rows, cols, vals, P, Qt, ub, ib, mu, part)
     return sum_parts(part)
 
 
 @njit(**_OPTS)
-def errors(rows, cols, vals, P, Qt, ub, ib, mu):
-    """(SSE, SAE) of R_hat = mu + b + c + P Qt^T at the given entries: chunks of SCORE_CHUNK summed (in
-    parallel from PARALLEL_MIN entries), then the chunks' sums in order."""
-    if vals.shape[0] < PARALLEL_MIN:
-        return _serial_errors(rows, cols, vals, P, Qt, ub, ib, mu)
-    return _chunked_errors(rows, cols, vals, P, Qt, ub, ib, mu)
-
-
-@njit(**_OPTS)
-def _serial_errors(rows, cols, vals, P, Qt, ub, ib, mu):
-    """What _chunked_errors sums, on this thread."""
-    n = vals.shape[0]
-    sse = 0.0
-    sae = 0.0
-    for lo in range(0, n, SCORE_CHUNK):
-        a, b = _chunk_errors(rows, cols, vals, P, Qt, ub, ib, mu, lo, min(n, lo + SCORE_CHUNK))
-        sse += a
-        sae += b
-    return sse, sae
-
-
-@njit(**_OPTS)
-def score(sse, sae, P, Qt, ub, ib, mu, beta, cu, ci, vrows, vcols, vvals, out, s):
+def score(sse, sae, P, Qt, ub, ib, mu, beta, cu, ci, vptr, vrows, vcols, vvals, out, s, parallel):
     """Row s of ``out`` after an epoch: objective, training SSE, SAE (given: summed during the epoch),
     validation SSE, SAE; returns the objective sse + beta (sum_u n_u (|P_u|^2 + b_u^2) + sum_i m_i
     (|Q_:i|^2 + c_i^2)), its regularizer from the factors at the end of the epoch."""
@@ -271,7 +277,7 @@ def score(sse, sae, P, Qt, ub, ib, mu, beta, cu, ci, vrows, vcols, vvals, out, s
     out[s, 1] = sse
     out[s, 2] = sae
     if vvals.shape[0]:
-        vs, va = errors(vrows, vcols, vvals, P, Qt, ub, ib, mu)
+        vs, va = errors(vptr, vrows, vcols, vvals, P, Qt, ub, ib, mu, parallel)
         out[s, 3] = vs
         out[s, 4] = va
     else:
@@ -282,13 +288,13 @@ def score(sse, sae, P, Qt, ub, ib, mu, beta, cu, ci, vrows, vcols, vvals, out, s
 
 @njit(**_OPTS)
 def biased_run(side, ptr, users, items, vals, P, Qt, ub, ib, mu, alpha, beta, tol, n_steps, state, parallel,
-               cu, ci, vrows, vcols, vvals, out):
+               cu, ci, vptr, vrows, vcols, vvals, out):
     """Up to ``n_steps`` epochs in the blocked order, each scored into ``out``; the epochs done."""
     part = np.zeros((side * side, 2))
     for s in range(n_steps):
         _epoch(side, ptr, users, items, vals, P, Qt, ub, ib, mu, alpha, beta, state, parallel, part)
         sse, sae = sum_parts(part)
-        e = score(sse, sae, P, Qt, ub, ib, mu, beta, cu, ci, vrows, vcols, vvals, out, s)
+        e = score(sse, sae, P, Qt, ub, ib, mu, beta, cu, ci, vptr, vrows, vcols, vvals, out, s, parallel)
         if _stop(e, tol):
             return s + 1
     return n_steps

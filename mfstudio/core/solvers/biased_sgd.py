@@ -12,7 +12,8 @@ One step (epoch) visits every training rating once, in a blocked order (libmf's 
 random (seeded), the ratings of each of the side x side blocks are shuffled once (seeded), and
 each epoch visits the blocks diagonal by diagonal in an order drawn afresh from the seed. A
 block's factor rows stay in the CPU cache, and the blocks of one diagonal (no user or item in
-common) run on two threads at once with the same result as one after another. For each rating,
+common) run on two threads at once with the same result as one after another (when that is the faster,
+as timed: see ``ThreadChoice``). For each rating,
 with err = R_ij - R_hat_ij (P_i . Q_:j summed in four lanes, see ``dot_lanes``):
 
     b_i  <- b_i  + alpha (err - beta b_i)
@@ -26,15 +27,18 @@ the same rule and defaults (alpha = 0.005, beta = 0.02) as Surprise's SVD. Start
 A step's training errors (RMSE, MAE and the error term of the objective) are each rating's error
 just before its own update in that epoch, summed as the epoch goes (as libmf and cornac report
 theirs); the objective's regularizer and the validation errors are those of the factors at the
-end of the epoch.
+end of the epoch (the held-out ratings scored block by block in the same grid, on numba's threads when
+there are many).
 """
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 
 from mfstudio.core.params import BETA, SEED, K, ParamSpec
-from mfstudio.core.solvers._sgd_blocks import Grid, blocked_layout, grid_side, uses_threads
+from mfstudio.core.solvers._sgd_blocks import Grid, blocked_layout, grid_side, held_out_grid, uses_threads
 from mfstudio.core.solvers.als import _launch
 from mfstudio.core.solvers.base import Factors, Solver
 
@@ -45,6 +49,35 @@ ALPHA_B = ParamSpec("alpha", "Learning rate (α)", float, 0.005, 0.0, 10.0,
                     log_scale=True, min_exclusive=True)
 TOL_B = ParamSpec("tol", "Tolerance", float, 0.0, 0.0, 1e12,
                   "Stop as soon as the objective falls below this value (0: never).", log_scale=True)
+
+
+class ThreadChoice:
+    """Whether a run's epochs go on numba's threads: the faster per epoch of the two ways as last timed (the
+    results are the same bits either way). Two threads pay when a second core is free; on a busy machine each
+    parallel region (two or so an epoch) can wait a time slice for its second thread. Each way keeps the
+    times of its last WINDOW runs; after two runs of each, the faster by median is used, the other tried
+    again every PROBE-th run."""
+
+    WINDOW = 5
+    PROBE = 16
+
+    def __init__(self) -> None:
+        self.per_epoch: dict[bool, list[float]] = {True: [], False: []}
+        self.runs = 0
+
+    def choose(self) -> bool:
+        """True: the next run on threads."""
+        self.runs += 1
+        for way in (True, False):
+            if len(self.per_epoch[way]) < 2:
+                return way
+        best = min((True, False), key=lambda way: float(np.median(self.per_epoch[way])))
+        return (not best) if self.runs % self.PROBE == 0 else best
+
+    def record(self, threads: bool, seconds_per_epoch: float) -> None:
+        times = self.per_epoch[threads]
+        times.append(seconds_per_epoch)
+        del times[:-self.WINDOW]
 
 
 class BiasedSGDSolver(Solver):
@@ -63,10 +96,13 @@ class BiasedSGDSolver(Solver):
         seed = int(self.p["seed"])
         side = grid_side(n, m, len(t), int(self.p["K"]))
         self.grid: Grid = blocked_layout(t.rows, t.cols, t.vals, self.shape, side, seed)
-        self.parallel = uses_threads(len(t))
+        self.parallel = uses_threads(len(t))  # may run on threads (large enough); self.threads picks each run
+        self.threads = ThreadChoice()
         self.counts = (np.bincount(t.rows, minlength=n).astype(np.int64),  # ratings per user and per item
                        np.bincount(t.cols, minlength=m).astype(np.int64))
         self._state = np.array([np.uint64(seed * 2654435761 + 1)], dtype=np.uint64)
+        v = self.val_or_empty()
+        self._val: Grid = held_out_grid(v.rows, v.cols, v.vals, *self.counts, side)
 
     def get_state(self):
         return (self.factors.copy(), self._state.copy())
@@ -84,13 +120,17 @@ class BiasedSGDSolver(Solver):
     def run(self, n_steps: int, out: np.ndarray) -> int:
         from mfstudio.core.solvers import _sgd_blocks
 
-        g, v, f = self.grid, self.val_or_empty(), self.factors
+        g, v, f = self.grid, self._val, self.factors
+        threads = self.parallel and self.threads.choose()
         with _launch:
+            t0 = time.perf_counter()
             done = _sgd_blocks.biased_run(
                 g.side, g.ptr, g.users, g.items, g.vals, f.P, f.Q.T, f.user_bias, f.item_bias,
                 float(f.global_mean), float(self.p["alpha"]), float(self.p["beta"]), float(self.p["tol"]),
-                int(n_steps), self._state, self.parallel, *self.counts, v.rows, v.cols, v.vals, out,
+                int(n_steps), self._state, threads, *self.counts, v.ptr, v.users, v.items, v.vals, out,
             )
+            if self.parallel and done:
+                self.threads.record(threads, (time.perf_counter() - t0) / done)
         self.steps_done += done
         return done
 
@@ -99,7 +139,8 @@ class BiasedSGDSolver(Solver):
         the epoch; returns the objective."""
         from mfstudio.core.solvers import _sgd_blocks
 
-        v, f = self.val_or_empty(), self.factors
+        v, f = self._val, self.factors
         with _launch:
             return float(_sgd_blocks.score(sse, sae, f.P, f.Q.T, f.user_bias, f.item_bias, float(f.global_mean),
-                                           float(self.p["beta"]), *self.counts, v.rows, v.cols, v.vals, out, 0))
+                                           float(self.p["beta"]), *self.counts, v.ptr, v.users, v.items, v.vals, out,
+                                           0, self.parallel))

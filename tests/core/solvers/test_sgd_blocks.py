@@ -13,8 +13,9 @@ import numpy as np
 import pytest
 
 from mfstudio.core import metrics
-from mfstudio.core.ratings import Ratings
+from mfstudio.core.ratings import Observed, Ratings
 from mfstudio.core.solvers import _sgd_blocks, get_solver
+from mfstudio.core.solvers.biased_sgd import ThreadChoice
 from mfstudio.core.training import Training
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -165,9 +166,11 @@ def test_the_grid_holds_every_rating_once_in_its_block(small_blocks):
 def test_grid_side_grows_with_the_data_and_k_only():
     small = _sgd_blocks.grid_side(943, 1682, 80_000, 20)
     big = _sgd_blocks.grid_side(162_541, 59_047, 20_000_000, 20)
-    assert small == 1 and big > 16
+    assert small == _sgd_blocks.PARALLEL_SIDE and big > 16  # ML-100K runs on threads too (side 2)
     assert _sgd_blocks.grid_side(162_541, 59_047, 20_000_000, 100) > big
     assert _sgd_blocks.grid_side(6040, 3706, 800_000, 20) >= _sgd_blocks.PARALLEL_SIDE  # run on threads
+    for shape in ((69_878, 10_677, 8_000_000), (162_541, 59_047, 20_000_000), (162_541, 59_047, 100_000)):
+        assert _sgd_blocks.grid_side(*shape, 20) % _sgd_blocks.PARALLEL_SIDE == 0  # a diagonal splits evenly
 
 
 def _fingerprint(parallel: bool | None = None) -> str:
@@ -224,3 +227,66 @@ def test_reruns_are_bit_identical_and_seeds_differ():
     assert np.array_equal(a.factors.P, b.factors.P)
     assert np.array_equal(a.history.arrays()[:, :6], b.history.arrays()[:, :6], equal_nan=True)  # not the times
     assert not np.array_equal(a.factors.P, c.factors.P)
+
+
+def test_a_steps_validation_errors_are_the_held_out_ratings_of_the_factors_it_ends_with():
+    """Scored block by block in the training grid, on threads from SCORE_PARALLEL_MIN ratings: the same sums as
+    the factors' errors on the held-out ratings in their own order (to rounding); the held-out set is left as
+    it was."""
+    R = planted(700, 400, 0.5, seed=4)  # about 140,000 ratings: half held out, scored on threads
+    o = R.observed
+    rng = np.random.default_rng(0)
+    held = rng.random(len(o)) < 0.5
+    shuffled = rng.permutation(len(o))  # the held-out ratings in no particular order
+    train, val = (Observed(o.rows[m], o.cols[m], o.vals[m]) for m in (np.flatnonzero(~held), shuffled[held[shuffled]]))
+    assert len(val) >= _sgd_blocks.SCORE_PARALLEL_MIN
+    s = get_solver("biased-sgd")(R.shape, train, val, {"K": 5, "seed": 3})
+    rows_before = s.val_set.rows.copy()
+    out = np.empty((2, 5))
+    s.run(2, out)
+    d = val.vals - s.factors.predict_at(val.rows, val.cols)
+    assert out[1, 3] == pytest.approx(float(np.sum(d * d)), rel=1e-12)
+    assert out[1, 4] == pytest.approx(float(np.sum(np.abs(d))), rel=1e-12)
+    assert np.array_equal(s.val_set.rows, rows_before)
+    g, v = s.grid, s._val
+    assert v.side == g.side > 1 and v.ptr[-1] == len(val)
+    ug, ig = (_sgd_blocks.groups(c, v.side) for c in s.counts)  # the training grid's groups
+    for b in range(v.side * v.side):  # held-out block b: user group b // side, item group b % side, by user
+        lo, hi = v.ptr[b], v.ptr[b + 1]
+        assert np.all(ug[v.users[lo:hi]] == b // v.side) and np.all(ig[v.items[lo:hi]] == b % v.side)
+        assert np.all(np.diff(v.users[lo:hi]) >= 0)
+    assert np.all(ug[g.users] * g.side + ig[g.items] == np.repeat(np.arange(g.side ** 2), np.diff(g.ptr)))
+
+
+def test_the_thread_choice_tries_both_ways_then_keeps_the_faster_and_tries_the_other_now_and_then():
+    c = ThreadChoice()
+    first = [c.choose() for _ in range(2)]
+    for way in first:
+        c.record(way, 2.0)  # threads: 2 s an epoch
+    second = [c.choose() for _ in range(2)]
+    for way in second:
+        c.record(way, 1.0)  # one thread: 1 s
+    assert first == [True, True] and second == [False, False]
+    picks = [c.choose() for _ in range(4 * ThreadChoice.PROBE)]
+    probes = [run % ThreadChoice.PROBE == 0 for run in range(5, 5 + len(picks))]  # runs 5, 6, ...
+    assert picks == probes and picks.count(True) == 4
+    for _ in range(ThreadChoice.WINDOW):
+        c.record(True, 0.5)  # the second core came free: threads now 0.5 s
+    assert c.choose() or c.choose()  # kept from now on (but on a probe run)
+    assert len(c.per_epoch[True]) == ThreadChoice.WINDOW
+
+
+def test_a_run_on_threads_or_not_as_timed_gives_the_same_bits():
+    R = planted(300, 200, 0.6, seed=5)  # about 36,000 ratings: large enough for threads
+    o = R.observed
+    a, b = (get_solver("biased-sgd")(R.shape, o, None, {"K": 4, "seed": 1}) for _ in range(2))
+    assert a.parallel
+    b.parallel = False
+    out_a, out_b = np.empty((1, 5)), np.empty((1, 5))
+    for _ in range(8):
+        a.run(1, out_a)
+        b.run(1, out_b)
+        assert np.array_equal(out_a, out_b, equal_nan=True)
+    assert np.array_equal(a.factors.P, b.factors.P) and np.array_equal(a.factors.item_bias, b.factors.item_bias)
+    assert len(a.threads.per_epoch[True]) >= 2 and len(a.threads.per_epoch[False]) >= 2  # both ways were run
+    assert not b.threads.per_epoch[True] and not b.threads.per_epoch[False]
