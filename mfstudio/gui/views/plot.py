@@ -449,9 +449,9 @@ class LossPlot(QWidget):
         c = self.canvas
         empty = not any(len(r.objective.get_xdata()) for r in self._runs)
         for ax in (c.ax_obj, c.ax_rmse):
-            if empty:  # no curve: plain axes from 1 to 10 rather than autoscale's -50m ... 50m
-                ax.set_xlim(1, 10)
-                ax.set_ylim(*((0.1, 10) if ax.get_yscale() == "log" else (0, 1)))
+            if empty:  # no curve: plain axes from 1 to 10 rather than autoscale's -50m ... 50m (autoscale kept on)
+                ax.set_xlim(1, 10, auto=None)
+                ax.set_ylim(*((0.1, 10) if ax.get_yscale() == "log" else (0, 1)), auto=None)
                 continue
             ax.relim(visible_only=True)
             ax.autoscale_view()

@@ -91,12 +91,18 @@ def test_a_run_with_one_history_row_is_drawn_as_dots(plot):
     for snap in t.run():  # noqa: B007 - the last one is the result
         pass
     one_row = t.history.arrays()[-1:]
+    plot.clear_all()  # the empty chart drawn first (axes 1 to 10), as when a session is opened into a fresh window
     record = RunRecord.from_result(RunResult.from_snapshot("als", t.params, snap, one_row), snap, holdout=0.2)
     plot.runs.load([record])
     run = plot._runs[-1]
     assert [line.get_marker() for line in run.lines] == ["o", "o", "o"]
     assert [len(line.get_xdata()) for line in run.lines] == [1, 1, 1]
+    plot.flush()
     plot.canvas.draw()
     assert all(line.get_visible() for line in run.lines)
+    for line in run.lines:  # the axes moved to the dots (not left at the empty chart's 1 to 10)
+        (x,), (y,) = line.get_xdata(), line.get_ydata()
+        (x0, x1), (y0, y1) = line.axes.get_xlim(), line.axes.get_ylim()
+        assert x0 < x < x1 and y0 < y < y1, (line.axes.get_xlim(), line.axes.get_ylim(), x, y)
     longer = train(plot, {"K": 2, "steps": 30}, 0.2, None)  # a usual run is lines without dots
     assert longer is plot._runs[-1].record and [ln.get_marker() for ln in plot._runs[-1].lines] == ["None"] * 3
