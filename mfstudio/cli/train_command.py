@@ -175,11 +175,12 @@ def setup_training(args: argparse.Namespace, run: dict[str, Any], quiet: bool, *
         loaded = mio.load(args.input, keep_zeros=args.keep_zeros, fmt=fmt, implicit=counts)
     solver = args.solver or default_solver(loaded)
     name = Path(args.input).name or args.input
+    said = loaded.fmt == "session" and loaded.session.ratings.implicit  # a session (an example) of counts says so
     if reads_as_interactions(solver, args.implicit) and not loaded.session.ratings.implicit:
         # ratings given to a solver of counts (a session's own implicit-als, or data Spark read): read as counts
         loaded.session.ratings, more = as_interactions(loaded.session.ratings, name)
         loaded.notices += more
-    if args.solver and not args.implicit and reads_as_interactions(args.solver, False):  # said, not left implied
+    if args.solver and not args.implicit and not said and reads_as_interactions(args.solver, False):  # said aloud
         loaded.notices.insert(0, interactions_note(args.solver, name))
     loaded_at = time.perf_counter()
     for note in loaded.notices:

@@ -43,11 +43,18 @@ def check_engine_flags(args: argparse.Namespace) -> str:
 
 
 def _refuse_builtin_only(args: argparse.Namespace, run: dict[str, Any]) -> None:
+    why = {"--init": "Spark's ALS starts from its own random factors",
+           "--script": "Spark's ALS has no update rule of MF Studio's to replay",
+           "--patience": "Spark's ALS runs every step at once, so it cannot stop early",
+           "--tol": "Spark's ALS runs every step at once, so it cannot stop early",
+           "--cg-steps": "Spark's ALS solves every row exactly (Cholesky, or NNLS for nmf)"}
     for flag, given in (("--init", args.init is not None), ("--script", args.script is not None),
-                        ("--patience", run.get("patience") is not None)):
+                        ("--patience", run.get("patience") is not None),
+                        ("--tol", getattr(args, "param_tol", None) is not None),
+                        ("--cg-steps", getattr(args, "param_cg_steps", None) is not None)):
         if given:
-            raise UsageError(f"{flag} works with the built-in engine only (Spark's ALS starts from its own factors, "
-                             f"runs every step and has no update rule to replay); leave out {flag} or --engine spark.")
+            raise UsageError(f"{flag} works with the built-in engine only ({why[flag]}); leave out {flag} or "
+                             "--engine spark.")
 
 
 def train_spark(args: argparse.Namespace) -> int:
@@ -70,7 +77,13 @@ def train_spark(args: argparse.Namespace) -> int:
     master = (args.spark_master or engine.DEFAULT_MASTER).strip()
     if not master:
         raise UsageError("--spark-master is empty; give a master URL such as local[4] or spark://host:7077.")
-    solver = args.solver or defaults.solver_for("als", bool(getattr(args, "implicit", False)))
+    reads = engine.spark_reads(args.input)
+    loaded = None
+    if args.solver is None and not reads:  # the default follows the data: a file of counts trains implicit-als
+        loaded = mio.load(args.input, keep_zeros=args.keep_zeros, fmt=None if args.format == "auto" else args.format,
+                          implicit=bool(getattr(args, "implicit", False)))
+    counts = bool(getattr(args, "implicit", False)) or (loaded is not None and loaded.session.ratings.implicit)
+    solver = args.solver or defaults.solver_for("als", counts)
     if solver not in engine.SPARK_SOLVERS or solver not in SOLVERS:
         engine.map_params(solver, {}, n_users=0, n_items=0, n_positive=0)  # the sentence for an unsupported one
         raise UsageError(f"This MF Studio has no {solver} solver yet, so its run cannot be written as a session; "
@@ -83,7 +96,7 @@ def train_spark(args: argparse.Namespace) -> int:
         _whole(args.min_ratings, "--min-ratings", 1, "of training ratings of at least 1, or auto")
     out = _check_out_dir(args.out)
     engine.check_available()
-    prepared = None if engine.spark_reads(args.input) else _prepare(args, run, quiet, out, top)  # checked first
+    prepared = None if reads else _prepare(args, run, quiet, out, top, loaded)  # checked first
     _say(quiet, f"Starting Spark on {master} ...", sys.stderr)
     with engine.spark_session(master, conf) as spark:
         if prepared is None:  # a path Spark reads itself: read there, collected here
@@ -137,16 +150,22 @@ def train_spark(args: argparse.Namespace) -> int:
                       solver=solver, params=dict(training.params),
                       holdout=float(src.holdout if run.get("holdout") is None else run["holdout"]),
                       result=result, top_n=top, relevance=setup.relevance)
+    implicit = SOLVERS[solver].implicit
+    if implicit:  # Spark's evaluator would compare scores with counts: the preferences' error is the one that means
+        from mfstudio.core.solvers.implicit_als import preferences
+
+        held = Observed(val_set.rows, val_set.cols, preferences(val_set.vals))
+        validation = {"val_preference_error_all": engine_float(metrics.rmse(held, factors))}
+    else:
+        validation = {"val_rmse_spark": engine_float(fit.val_rmse),
+                      "val_rmse_mfstudio_all": engine_float(metrics.rmse(val_set, factors))}
     about = {
         "name": engine.ENGINE, "master": master, "spark_version": fit.spark_version,
         "parameters": mapping.spark, **fit.extra, "notes": list(mapping.notes), "conf": conf,
         "data_read_by": "spark" if engine.spark_reads(args.input) else "mfstudio",
-        "history": "one row: Spark trains maxIter steps at once; val_rmse is Spark's RegressionEvaluator (rmse) "
-                   "over the held-out ratings whose user and item were trained (coldStartStrategy drop)",
+        "history": _history_note(implicit),
         "validation": {"held_out": len(val_set), "scored_by_spark": fit.val_scored,
-                       "dropped_cold": len(val_set) - fit.val_scored,
-                       "val_rmse_spark": engine_float(fit.val_rmse),
-                       "val_rmse_mfstudio_all": engine_float(metrics.rmse(val_set, factors))},
+                       "dropped_cold": len(val_set) - fit.val_scored, **validation},
     }
     timings = {"load_s": setup.loaded_at - t_start, "wall_s": t_trained - t_start, "spark_fit_s": fit.fit_s,
                "spark_send_s": fit.send_s}
@@ -185,6 +204,16 @@ def _prepare(args: argparse.Namespace, run: dict[str, Any], quiet: bool, out: An
     for line in mapping.lines():
         _say(quiet, line, sys.stderr)
     return setup, training, dense, mapping, int(top)
+
+
+def _history_note(implicit: bool) -> str:
+    """What run.json's engine block says of history.csv's one row."""
+    if implicit:
+        return ("one row: Spark trains maxIter steps at once; val_rmse is the held-out preferences' error (p = 1 for "
+                "every held-out interaction) of Spark's factors, worked out by MF Studio, over the held-out "
+                "interactions whose user and item were trained (coldStartStrategy drop)")
+    return ("one row: Spark trains maxIter steps at once; val_rmse is Spark's RegressionEvaluator (rmse) over the "
+            "held-out ratings whose user and item were trained (coldStartStrategy drop)")
 
 
 def engine_float(x: float) -> float | None:

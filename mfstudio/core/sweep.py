@@ -39,6 +39,7 @@ import numpy as np
 
 from mfstudio.core.errors import MFStudioError, ParameterError
 from mfstudio.core.params import ParamSpec
+from mfstudio.core.ranking import judged_value
 from mfstudio.core.ratings import Ratings
 from mfstudio.core.solvers import Factors, get_solver
 from mfstudio.core.sweep_grid import Axis, Point, check_axes, grid_points
@@ -180,7 +181,7 @@ def best_step(training: Training) -> int:
     if h.shape[0] == 0:
         return training.step
     name = training.judged_by
-    val = h[:, 4] if name is None else -h[:, training.history.columns.index(name)]
+    val = h[:, 4] if name is None else -judged_value(h[:, training.history.columns.index(name)])
     if not np.any(np.isfinite(val)):
         return int(h[-1, 0])
     return int(h[int(np.nanargmin(val)), 0])
@@ -283,7 +284,7 @@ def _badness(r: PointResult) -> tuple[float, int]:
     if r.judged_by is None:
         return (r.val_rmse, r.index)
     v = r.ranking.get(r.judged_by, math.nan)
-    return (-v if math.isfinite(v) else math.inf, r.index)
+    return (-float(judged_value(v)) if math.isfinite(v) else math.inf, r.index)
 
 
 # -- the table ----------------------------------------------------------------------------------

@@ -35,7 +35,13 @@ from mfstudio.core.errors import DataError
 from mfstudio.core.history import HISTORY_COLUMNS, History, history_columns
 from mfstudio.core.notebook import is_printed
 from mfstudio.core.params import PATIENCE, RELEVANCE, TOP_N
-from mfstudio.core.ranking import RankingEvaluator, evaluation_interval, judged_by, relevance_threshold
+from mfstudio.core.ranking import (
+    RankingEvaluator,
+    evaluation_interval,
+    judged_by,
+    judged_value,
+    relevance_threshold,
+)
 from mfstudio.core.ratings import Ratings, Split
 from mfstudio.core.solvers import Factors, Solver, get_solver
 from mfstudio.core.solvers.micro import Stepper, Update
@@ -351,7 +357,7 @@ class Training:
             return np.sqrt(out[:, 3] / self._n_val)
         v = np.full(out.shape[0], np.nan)
         if out.shape[0] and self._rank_due():
-            v[-1] = -self._rank()[name]
+            v[-1] = -judged_value(self._rank()[name])
         return v
 
     def _ranking_shown(self, finished: bool) -> dict[str, float]:

@@ -106,7 +106,8 @@ def map_params(solver: str, params: Mapping[str, Any], *, n_users: int, n_items:
             notes.append("Spark minimises sgd's objective e by alternating least squares, so the learning rate "
                          "(alpha) is not used.")
     spark.update(seed=int(params["seed"]), coldStartStrategy="drop")
-    notes.append("Spark solves each user and item exactly (Cholesky), runs all maxIter steps (no tolerance) and "
+    how = "by nonnegative least squares (NNLS)" if solver == "nmf" else "exactly (Cholesky)"
+    notes.append(f"Spark solves each user and item {how}, runs all maxIter steps (no tolerance) and "
                  "starts from its own random unit vectors, so its path differs from MF Studio's.")
     return SparkMapping(solver, spark, tuple(notes))
 

@@ -392,3 +392,7 @@ def test_the_best_point_of_counts_has_the_highest_ranking_metric():
                            "budget", judged_by="precision@10")
 
     assert best_point([res(0, 0.1, 0.2), res(1, 0.9, 0.3), res(2, 0.5, 0.3), res(3, 0.1, math.nan)]).index == 1
+    # 17 hits in 88 lists summed in two orders: the same precision to the last bit but one; the first is best
+    a, b = 0.1931818181818181, 0.19318181818181815
+    assert a != b and best_point([res(0, 0.5, a), res(1, 0.5, b)]).index == 0
+    assert best_point([res(0, 0.5, b), res(1, 0.5, a)]).index == 0

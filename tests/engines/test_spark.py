@@ -79,6 +79,8 @@ def test_without_java_the_engine_says_what_to_install(monkeypatch, tmp_path, cap
     (["--spark-conf", "a=b"], "--spark-conf is for --engine spark"),
     (["--engine", "spark", "--solver", "biased-sgd"], "no user and item biases"),
     (["--engine", "spark", "--patience", "3", "--holdout", "0.2"], "--patience works with the built-in engine only"),
+    (["--engine", "spark", "--tol", "0.5"], "--tol works with the built-in engine only"),
+    (["--engine", "spark", "--cg-steps", "5"], "--cg-steps works with the built-in engine only (Spark's ALS solves"),
 ])
 def test_flags_that_do_not_fit_are_refused_before_spark_starts(tmp_path, capsys, flags, said):
     from mfstudio.cli import main
@@ -87,6 +89,26 @@ def test_flags_that_do_not_fit_are_refused_before_spark_starts(tmp_path, capsys,
     data.write_text("u,a,b\nx,1,2\ny,3,4\n")
     assert main(["train", str(data), *flags, "--out", str(tmp_path / "o")]) == 2
     assert said in capsys.readouterr().err
+
+
+def test_a_file_of_counts_trains_implicit_als_on_spark_by_default(tmp_path, capsys, monkeypatch):
+    """As with the built-in engine, data that says it is counts (the listening log) picks implicit-als."""
+    import contextlib
+
+    from mfstudio.cli import main
+    from mfstudio.core.examples import example_path
+
+    @contextlib.contextmanager
+    def no_spark(*_args, **_kwargs):  # the parameters are settled and said before Spark starts: stop there
+        raise EngineError("Spark was not started by this test.")
+        yield
+
+    monkeypatch.setattr(engine, "check_available", lambda: None)
+    monkeypatch.setattr(engine, "spark_session", no_spark)
+    listening = example_path("listening")
+    assert main(["train", str(listening), "--engine", "spark", "--out", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err
+    assert "Spark ALS parameters from implicit-als" in err and "implicitPrefs = True" in err, err
 
 
 def _run_json(folder):
