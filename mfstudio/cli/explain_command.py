@@ -116,7 +116,7 @@ def explain(argv: Sequence[str]) -> int:
         else:
             print(item_based_text(e, f"{e.user_label} and {e.item_label} ({_model_words(r)}), by the user's items"))
         return EXIT_OK
-    e = explain_cell(s.ratings, r.factors, u, i, s.held_out_cells)
+    e = explain_cell(s.ratings, r.factors, u, i, s.held_out_cells, r.solver)
     if args.json:
         print(json.dumps(_json_safe(e.to_json()), ensure_ascii=False, indent=2))
     else:

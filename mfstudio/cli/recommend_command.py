@@ -122,7 +122,7 @@ def recommend(argv: Sequence[str]) -> int:
     train = s.train_entries()
     if args.user is not None:
         u = find_label(ratings.users, args.user, "user", where)
-        row = trained_user(ratings, r.factors, train, u)
+        row = trained_user(ratings, r.factors, train, u, r.solver)
         who = ratings.users[u]
     else:
         row = fold_in(ratings, r.factors, train, r.solver, r.params, rated_flags(args.rate, ratings, where))

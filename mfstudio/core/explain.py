@@ -160,8 +160,9 @@ class Explanation:
 
 
 def explain(ratings: Ratings, factors: Factors, user: int, item: int,
-            held_out_cells: np.ndarray | None = None) -> Explanation:
-    """The prediction of ``factors`` for (``user``, ``item``) (0-based indices) taken apart; O(K)."""
+            held_out_cells: np.ndarray | None = None, solver: str | None = None) -> Explanation:
+    """The prediction of ``factors`` for (``user``, ``item``) (0-based indices) taken apart; O(K). ``solver`` (the
+    model's) decides the range it is shown on (ratings.display_scale)."""
     n, m = ratings.shape
     u, i = int(user), int(item)
     if not (0 <= u < n and 0 <= i < m):
@@ -186,7 +187,7 @@ def explain(ratings: Ratings, factors: Factors, user: int, item: int,
                       Term(ITEM_BIAS, float(ib[i]))]
         p, q = factors.P[u], factors.Q[:, i]
         terms += [Term(factor_name(k), float(p[k] * q[k]), float(p[k]), float(q[k])) for k in range(factors.K)]
-    lo, hi = display_scale(ratings)
+    lo, hi = display_scale(ratings, solver)
     shown = min(max(prediction, lo), hi) if math.isfinite(prediction) else prediction
     actual = rating_at(ratings, u, i)
     held = actual is not None and _listed(held_out_cells, u, i)

@@ -66,10 +66,9 @@ from typing import Any
 
 import numpy as np
 
-from mfstudio.core.defaults import IMPLICIT_SOLVER
 from mfstudio.core.errors import DataError
 from mfstudio.core.numbers import short_text
-from mfstudio.core.ratings import Observed, Ratings, display_scale
+from mfstudio.core.ratings import PREFERENCE_SCALE, Observed, Ratings, display_scale
 from mfstudio.core.recommend import AUTO, resolve_min_ratings
 from mfstudio.core.solvers import Factors, get_solver
 
@@ -171,8 +170,9 @@ def fold_in_user(ratings: Ratings, factors: Factors, train: Observed, solver: st
                 train.vals[mine][order].astype(np.float64), confidence)
 
 
-def trained_user(ratings: Ratings, factors: Factors, train: Observed, user: int) -> FoldIn:
-    """User ``user``'s row as training left it, in the same form as a fold-in (the items they rated in training)."""
+def trained_user(ratings: Ratings, factors: Factors, train: Observed, user: int, solver: str | None = None) -> FoldIn:
+    """User ``user``'s row as training left it, in the same form as a fold-in (the items they rated in training);
+    ``solver`` (the model's) decides the range its predictions are shown on."""
     _check_factors(ratings, factors)
     u = _user(ratings, user)
     mine = train.rows == u
@@ -184,7 +184,7 @@ def trained_user(ratings: Ratings, factors: Factors, train: Observed, user: int)
             f"the fallback, {_fallback_words(factors)}.") if cold else ""
     return FoldIn(np.array(factors.P[u], dtype=np.float64), ub, factors.predict_rows(u, u + 1)[0], rated,
                   train.vals[mine][order].astype(np.float64), np.zeros(0, np.int64), _counts(train, ratings.n_items),
-                  display_scale(ratings), cold, note)
+                  display_scale(ratings, solver), cold, note)
 
 
 def ridge_system(Q_I: np.ndarray, r_I: np.ndarray, beta: float) -> tuple[np.ndarray, np.ndarray]:
@@ -239,7 +239,7 @@ def _fit(ratings: Ratings, factors: Factors, train: Observed, kind: str, beta: f
                   float(factors.fallback_mean))
     scores = row.predict_rows(0, 1)[0]
     unused = items[~known]
-    scale = display_scale(ratings, IMPLICIT_SOLVER if kind == WEIGHTED else None)  # WEIGHTED: implicit-als's
+    scale = PREFERENCE_SCALE if kind == WEIGHTED else ratings.scale  # WEIGHTED: implicit-als's (display_scale)
     return FoldIn(p, b if biased else None, scores, items, values, unused, counts, scale, fallback,
                   _note(ratings, factors, items, unused, kind == WEIGHTED))
 
@@ -334,6 +334,9 @@ def _given(ratings: Ratings, given: Iterable[tuple[int, float]],
         if on_scale and not lo <= v <= hi:
             raise DataError(f"A rating of {v:g} for {ratings.items[i]} is off the rating scale {lo:g} to {hi:g}; "
                             f"give a rating from {lo:g} to {hi:g}.")
+        if not on_scale and v < 0:
+            raise DataError(f"A count of {v:g} for {ratings.items[i]} is below 0; a count of events is a number of "
+                            "at least 0 (0: none).")
         if i in seen:
             raise DataError(f"{ratings.items[i]} is rated twice ({seen[i]:g} and {v:g}); give one rating per item.")
         seen[i] = v

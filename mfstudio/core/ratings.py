@@ -81,11 +81,13 @@ def display_scale(ratings: Ratings, solver: str | None = None) -> tuple[float, f
     """The one range predictions are shown (clipped) on, in R-hat, Why this number?, recommendations and fold-ins:
     the rating scale for ratings; for counts of events :data:`PREFERENCE_SCALE`, since the model of them
     (implicit-als) predicts preferences 0 to 1, not counts (the count scale, 0 to the largest count, is the
-    data's, for entering and drawing counts). Given the ``solver``, data it reads as counts
-    (core.defaults.reads_as_interactions: implicit-als) is shown as preferences too."""
-    from mfstudio.core.defaults import reads_as_interactions  # defaults -> solvers -> ratings
+    data's, for entering and drawing counts). Given the ``solver`` whose model is shown, the model decides: a
+    model of preferences (implicit-als) is shown 0 to 1 on any data, a model of values (als, sgd, ...) on the
+    data's own scale, counts too."""
+    from mfstudio.core.solvers import SOLVERS  # solvers -> ratings
 
-    return PREFERENCE_SCALE if reads_as_interactions(solver, ratings.implicit) else ratings.scale
+    preferences = ratings.implicit if solver not in SOLVERS else SOLVERS[solver].implicit
+    return PREFERENCE_SCALE if preferences else ratings.scale
 
 
 def count_scale(counts: np.ndarray) -> tuple[float, float]:

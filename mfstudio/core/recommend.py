@@ -68,7 +68,7 @@ class Recommendations:
 
 
 def recommend(ratings: Ratings, factors: Factors, n: int = 5, *, train: Observed | None = None,
-              min_ratings: int = AUTO, block: int = 2048) -> Recommendations:
+              min_ratings: int = AUTO, block: int = 2048, solver: str | None = None) -> Recommendations:
     """The ``n`` best items of every user among those not rated in ``train``.
 
     ``train`` is the training part of the ratings (default: all of them); items rated
@@ -77,7 +77,7 @@ def recommend(ratings: Ratings, factors: Factors, n: int = 5, *, train: Observed
     """
     n_users, n_items = ratings.shape
     n = max(0, min(int(n), n_items))
-    lo, hi = display_scale(ratings)
+    lo, hi = display_scale(ratings, solver)  # the scores shown clipped to the model's range
     o = ratings.observed if train is None else train
     counts = np.bincount(o.cols, minlength=n_items).astype(np.int64)
     need = resolve_min_ratings(min_ratings, counts)

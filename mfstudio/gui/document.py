@@ -243,7 +243,8 @@ class Document(QObject):
                     raise DataError("The results' training history is damaged (its steps must be whole numbers "
                                     "that go up).")
                 if res.factors.all_finite():
-                    recs = self.experiment.recommend(r, res.factors, held, top_n=_window_top_n(session))
+                    recs = self.experiment.recommend(r, res.factors, held, top_n=_window_top_n(session),
+                                                     solver=res.solver)
         except MFStudioError:
             raise
         except (TypeError, ValueError, AttributeError, IndexError, KeyError) as exc:

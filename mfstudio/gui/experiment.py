@@ -465,17 +465,17 @@ class Experiment(QObject):
         s = self._shown
         if s is None or self.running or not s.result.factors.all_finite():
             return
-        recs = self.recommend(s.ratings, s.result.factors, s.held_out_cells)
+        recs = self.recommend(s.ratings, s.result.factors, s.held_out_cells, solver=s.result.solver)
         self._shown = dataclasses.replace(s, recommendations=recs)
         self.recommendationsChanged.emit(recs)
 
     def recommend(self, ratings: Ratings, factors: Factors, held_out_cells: np.ndarray,
-                  top_n: int | None = None) -> Recommendations:
+                  top_n: int | None = None, solver: str | None = None) -> Recommendations:
         """Each user's top-N (``top_n``, default the set one) among the items not rated in training (held-out
-        items stay candidates)."""
+        items stay candidates), shown on the range of ``solver``'s model."""
         train = ratings.split_cells(held_out_cells).train if len(held_out_cells) else ratings.observed
         n = self._top_n if top_n is None else int(top_n)
-        return recommend(ratings, factors, n, train=train, min_ratings=self._min_ratings)
+        return recommend(ratings, factors, n, train=train, min_ratings=self._min_ratings, solver=solver)
 
     def recommendations(self) -> Recommendations | None:
         """The shown result's lists, made now if they were not yet."""
@@ -483,7 +483,7 @@ class Experiment(QObject):
         if s is None:
             return None
         return s.recommendations if s.recommendations is not None else \
-            self.recommend(s.ratings, s.result.factors, s.held_out_cells)
+            self.recommend(s.ratings, s.result.factors, s.held_out_cells, solver=s.result.solver)
 
     # ------------------------------------------------------------------ inside
     @staticmethod

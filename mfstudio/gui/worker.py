@@ -174,7 +174,7 @@ class TrainingThread(QThread):
             recs = None
             if self.top_n > 0 and final.factors.all_finite():
                 recs = recommend(self.training.ratings, final.factors, self.top_n, train=self.training.split.train,
-                                 min_ratings=self.min_ratings)
+                                 min_ratings=self.min_ratings, solver=self.training.solver)
             printouts += self.training.take_printouts()
             dropped += max(0, len(printouts) - PRINTOUTS_REPORTED)
             self.outcome = Outcome(final, self.training.history.arrays(), recs, training=self.training,

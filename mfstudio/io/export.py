@@ -35,7 +35,7 @@ from mfstudio.core.history import History
 from mfstudio.core.memory import check_dense_export, shows_whole
 from mfstudio.core.params import TOP_N
 from mfstudio.core.ranking import DEFINITIONS, ranking_k, ranking_metrics, relevance_threshold, relevant
-from mfstudio.core.ratings import Ratings
+from mfstudio.core.ratings import PREFERENCE_SCALE, Ratings, display_scale
 from mfstudio.core.recommend import AUTO, Recommendations, recommend
 from mfstudio.core.runs import ERROR_METRICS, RunRecord, metric_keys, result_best_step
 from mfstudio.core.session import Session
@@ -334,7 +334,8 @@ def run_json(session: Session, timings: Mapping[str, float] | None = None, recs:
         doc["engine"] = dict(engine)
     if recs is not None:
         doc["recommendations"] = {"per_user": int(top_n), "min_item_ratings": int(recs.min_ratings),
-                                  "ranked_by": PREFERENCE_RANKED_BY if r.implicit else RANKED_BY}
+                                  "ranked_by": PREFERENCE_RANKED_BY if display_scale(r, res.solver) == PREFERENCE_SCALE
+                                  else RANKED_BY}
     return json.dumps(doc, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
 
 
@@ -372,7 +373,8 @@ def session_recommendations(session: Session, top_n: int = DEFAULT_TOP_N, min_ra
     res = session.result
     if res is None:
         raise FileFormatError("There are no results to export yet; train the model first.")
-    return recommend(session.ratings, res.factors, top_n, train=session.train_entries(), min_ratings=min_ratings)
+    return recommend(session.ratings, res.factors, top_n, train=session.train_entries(), min_ratings=min_ratings,
+                     solver=res.solver)
 
 
 def writes_dense(ratings: Ratings, dense: bool | None = None) -> bool:

@@ -357,3 +357,11 @@ def test_a_trained_listener_and_a_folded_in_one_share_the_preference_range():
     fresh = fold_in_user(ratings, snap.factors, t.split.train, "implicit-als", t.params, 0)
     assert kept.scale == fresh.scale == (0.0, 1.0)
     assert kept.predicted.max() <= 1.0
+
+
+def test_a_negative_count_is_refused_in_a_sentence():
+    listening = load_example("listening")
+    t = Training(listening, "implicit-als", {"K": 2, "steps": 2})
+    with pytest.raises(DataError, match=r"A count of -1 for .* is below 0; a count of events is a number"):
+        fold_in(listening, t.factors, listening.observed, "implicit-als", t.params, [(0, -1.0)])
+    assert fold_in(listening, t.factors, listening.observed, "implicit-als", t.params, [(0, 3.0)]).scale == (0, 1)

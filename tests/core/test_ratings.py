@@ -151,3 +151,21 @@ def test_counts_are_shown_on_the_preference_range_and_ratings_on_their_scale():
     assert display_scale(movies) == movies.scale
     assert display_scale(movies, "implicit-als") == (0.0, 1.0)  # a solver of counts reads them as counts
     assert display_scale(movies, "als") == movies.scale
+    # a model of values trained on counts predicts counts: shown on the count scale, not squeezed to 0..1
+    assert display_scale(listening, "als") == listening.scale and display_scale(listening, "implicit-als") == (0, 1)
+
+
+def test_als_on_counts_recommends_and_explains_on_the_count_scale():
+    """The lesson "Ratings vs. clicks" trains als on the listening log: its predictions are counts, shown so."""
+    from mfstudio.core import Training
+    from mfstudio.core.explain import explain
+    from mfstudio.core.recommend import recommend
+
+    listening = load_example("listening")
+    f = Training(listening, "als", {"K": 2, "steps": 5}).factors
+    recs = recommend(listening, f, 5, solver="als")
+    assert recs.predicted.max() > 1.5  # counts, not every one clipped to 1.00
+    e = explain(listening, f, 0, 0, solver="als")
+    assert e.scale == listening.scale and e.shown == min(max(e.prediction, 0.0), 125.0)
+    implicit = Training(listening, "implicit-als", {"K": 2, "steps": 3}).factors
+    assert recommend(listening, implicit, 5, solver="implicit-als").predicted.max() <= 1.0

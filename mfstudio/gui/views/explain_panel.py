@@ -368,7 +368,7 @@ class ExplainPanel(QWidget):
         elif not (sel.cell[0] < r.n_users and sel.cell[1] < r.n_items) or f.P.shape[0] != r.n_users:
             msg = "This cell lies outside the results shown; train again to explain it."
         else:
-            e = explain(r, f, sel.cell[0], sel.cell[1], self._cells)
+            e = explain(r, f, sel.cell[0], sel.cell[1], self._cells, self._model[0] or None)
             msg = ""
         self.explanation = e
         now = time.monotonic()

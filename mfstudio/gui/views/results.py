@@ -216,11 +216,15 @@ class RHatModel(_ArrayModel):
         self._held_keys = np.zeros(0, np.int64)  # row * n_items + col of held-out cells, sorted
         self._cache: dict[int, np.ndarray] = {}
         self._obs_cache: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        self._solver: str | None = None  # the model shown (its range clips the numbers)
         self._italic = QFont()
         self._italic.setItalic(True)
 
-    def set_result(self, ratings: Ratings, factors: Factors, held_out_cells: np.ndarray | None = None) -> None:
-        """Show the predictions of ``factors`` against ``ratings`` (held-out cells as a (k, 2) array)."""
+    def set_result(self, ratings: Ratings, factors: Factors, held_out_cells: np.ndarray | None = None,
+                   solver: str | None = None) -> None:
+        """Show the predictions of ``factors`` against ``ratings`` (held-out cells as a (k, 2) array), clipped to
+        the range of ``solver``'s model (ratings.display_scale)."""
+        self._solver = solver
         self._set_ratings(ratings)
         keys = np.zeros(0, np.int64)
         if held_out_cells is not None and len(held_out_cells):
@@ -281,7 +285,7 @@ class RHatModel(_ArrayModel):
     def shown(self, row: int, col: int) -> float:
         """The prediction as displayed: clipped to the rating scale, like the recommendations."""
         assert self._ratings is not None
-        lo, hi = display_scale(self._ratings)
+        lo, hi = display_scale(self._ratings, self._solver)
         return min(max(self.value(row, col), lo), hi)
 
     def observed(self, row: int, col: int) -> float:
@@ -321,7 +325,7 @@ class RHatModel(_ArrayModel):
         where = f"{self._rows[r]}, {self._cols[c]}"
         text = f"{where}: predicted {table_text(shown, 2)} (the model's value {exact_text(pred)}"
         if shown != pred:
-            lo, hi = display_scale(self._ratings) if self._ratings is not None else (0, 0)
+            lo, hi = display_scale(self._ratings, self._solver) if self._ratings is not None else (0, 0)
             text += f", clipped to the scale {lo:g} to {hi:g}"
         text += ")"
         f = self._factors

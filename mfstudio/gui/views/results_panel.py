@@ -190,7 +190,8 @@ class ResultsPanel(QWidget):
         self._set_up = run.start_factors is not None
         if run.start_factors is not None:  # where this model stands, and which cells are held out, at once
             self._factors = run.start_factors
-            self.r_hat_model.set_result(run.ratings, self._shown_parts(run.start_factors), run.held_out_cells)
+            self.r_hat_model.set_result(run.ratings, self._shown_parts(run.start_factors), run.held_out_cells,
+                                        run.solver)
             self.p_model.set_factors(run.ratings, run.start_factors)
             self.q_model.set_factors(run.ratings, run.start_factors)
         self.recs_model.set_stale(True)  # recommendations are listed when the run ends
@@ -202,7 +203,7 @@ class ResultsPanel(QWidget):
             return
         f = report.snapshot.factors
         if not self._set_up:  # a new model: the R-hat table is set up for it by its first report
-            self.r_hat_model.set_result(run.ratings, self._shown_parts(f), run.held_out_cells)
+            self.r_hat_model.set_result(run.ratings, self._shown_parts(f), run.held_out_cells, run.solver)
             self._set_up = True
         wait = self._shown_at + TABLES_EVERY_S - time.perf_counter()
         if wait > 0:  # shown when its time comes, unless a newer report is by then
@@ -240,7 +241,7 @@ class ResultsPanel(QWidget):
     def show_result(self, shown: Shown) -> None:
         ratings, f = shown.ratings, shown.result.factors
         self._factors = f
-        self.r_hat_model.set_result(ratings, self._shown_parts(f), shown.held_out_cells)
+        self.r_hat_model.set_result(ratings, self._shown_parts(f), shown.held_out_cells, shown.result.solver)
         self.p_model.set_factors(ratings, f)
         self.q_model.set_factors(ratings, f)
         self._show_biases(ratings, f)
