@@ -196,6 +196,7 @@ class ExplainPanel(QWidget):
         self._running = False
         self._words_at = 0.0  # when the table and the sentence were last written (monotonic seconds)
         self.explanation: Explanation | None = None
+        self._bars_owed: Explanation | None = None  # bars to draw when the panel is shown
         self.because_explanation: ImplicitExplanation | None = None  # an implicit model's item-based form
         self._model: tuple[str, dict[str, Any]] = ("", {})  # the solver and parameters of the factors shown
         self._train: tuple[Any, Observed] | None = None  # (id(ratings), id(cells)), their training interactions
@@ -318,6 +319,8 @@ class ExplainPanel(QWidget):
         if getattr(self, "_pending", False):
             self._pending = False
             self._later()
+        elif self._bars_owed is not None:
+            self._draw_bars(self._bars_owed)
 
     @Slot(object)
     def _on_finished(self, end: RunEnd) -> None:
@@ -380,6 +383,7 @@ class ExplainPanel(QWidget):
             e = explain(r, f, sel.cell[0], sel.cell[1], self._cells)
             msg = ""
         self.explanation = e
+        self._bars_owed = None
         now = time.monotonic()
         if e is not None and self._running and now - self._words_at < WORDS_EVERY_S and \
                 not self.table.isHidden():
@@ -429,6 +433,10 @@ class ExplainPanel(QWidget):
         return self._train[1]
 
     def _draw_bars(self, e: Explanation) -> None:
+        """The waterfall of ``e``; behind another tab, when the panel is shown (making its bars costs milliseconds)."""
+        self._bars_owed = None if self.isVisible() else e
+        if self._bars_owed is not None:
+            return
         if math.isfinite(e.prediction):
             self.canvas.live = self._running
             self.canvas.draw_explanation(e)
