@@ -61,6 +61,7 @@ class Waterfall(Canvas):
         self.message: str | None = None  # the text shown instead of bars
         self._solve = True  # the next full draw solves the layout
         self._bars_laid_out = False  # the layout now in the figure was solved for bars, at this size
+        self._live_frame = False  # the last frame was a live one
         self._solve_owed = False  # bars were rebuilt while live without a new layout: the run's end solves it
         self.full_draws = self.blits = 0  # counters, for tests and benchmarks
         self.mpl_connect("motion_notify_event", self._hover)
@@ -229,7 +230,8 @@ class Waterfall(Canvas):
         """Show the bars as they are now: blitted over the saved background (the axes drawn again when their limits
         or names moved), or a full draw. A full one is drawn in slices from the next event-loop pass on (see
         :mod:`.slices`; its layout's solve and its text cost tens of milliseconds), and so is every frame while
-        ``live``: a run's report, or its end, must not stall the window. A click's blit is drawn at once."""
+        ``live`` and the first after: a run's report, or its end, must not stall the window. A click's blit is drawn
+        at once."""
         if getattr(self, "_draw_pending", False) or not self.isVisible():
             self.draw_idle()
             return
@@ -243,8 +245,9 @@ class Waterfall(Canvas):
         steps += [*self._bg.restore_steps(self._scales(), self._scales_key()),
                   *(lambda a=a: draw_live(a, self.get_renderer()) for a in self._moving())]  # a step each
         show = self.update if full else lambda: self.blit(self.figure.bbox)
-        if full or self.live:
-            self.draw_in_slices(steps, show, now=not full)
+        ended, self._live_frame = self._live_frame and not self.live, self.live
+        if full or self.live or ended:  # a run's end: from the next pass on, the end's own work runs in this one
+            self.draw_in_slices(steps, show, now=not full and not ended)
             return
         self.stop_slices()  # a frame being drawn in slices showed older bars
         for step in steps:
