@@ -277,6 +277,19 @@ def test_a_hidden_panel_follows_a_run_only_once_shown(qtbot, setup):
         ex.stop()
 
 
+def test_a_hidden_panel_explains_a_run_s_end_and_makes_its_bars_when_shown(qtbot, setup):
+    ex, sel, panel = setup
+    sel.select(0, 2)
+    panel.hide()
+    run_to_end(qtbot, ex, ex.train, request(steps=50))
+    assert panel.explanation is not None and panel.sentence.text() == panel.explanation.sentence  # the words
+    assert panel.canvas.explanation is None  # no bars yet: made when shown
+    panel.show()
+    qtbot.waitUntil(lambda: panel.canvas.explanation is not None, timeout=5_000)
+    assert panel.canvas.explanation.prediction == panel.explanation.prediction
+    assert len(panel.canvas.labels) == len(panel.canvas.bars) > 3  # each bar has its number
+
+
 def test_a_run_s_report_changes_the_table_s_numbers_without_a_reset():
     from mfstudio.core.explain import explain
     from mfstudio.core.solvers import Factors
