@@ -40,7 +40,7 @@ from mfstudio.gui.views.waterfall import DOWN, EMPTY_TEXT, UP, Waterfall
 from mfstudio.gui.viewstate import Selected, Selection
 
 REFRESH_MS = 100  # during a run: at most ten explanations (and redraws) a second
-WORDS_EVERY_S = 0.5  # during a run, the table and the sentence follow at most twice a second
+WORDS_EVERY_S = 1.0  # during a run, the table and the sentence follow at most once a second
 NO_RESULT_TEXT = "Train a model, then select a cell of R-hat or of the grid to see why the model predicts it."
 TRAINING_TEXT = "Training: the explanation follows as soon as the first results arrive."
 STALE_TEXT = "The ratings changed after this model was trained: it explains the old data. Train again to update it."
@@ -70,12 +70,21 @@ class ExplanationModel(QAbstractTableModel):
         self._rows: list[tuple[str, str, str, str]] = []
         self._biggest = 0.0
 
-    def set_explanation(self, e: Explanation | None) -> None:
-        self.beginResetModel()
+    def set_explanation(self, e: Explanation | None, live: bool = False) -> None:
+        """Show ``e``: a reset; while ``live`` (a run's report) the same rows with new numbers are one dataChanged,
+        without the columns sized to their contents again (the run's end resets it)."""
+        rows = [] if e is None else e.rows(short=True)
+        same = live and e is not None and self.explanation is not None and len(rows) == len(self._rows) and \
+            [r[0] for r in rows] == [r[0] for r in self._rows]
+        if not same:
+            self.beginResetModel()
         self.explanation = e
-        self._rows = [] if e is None else e.rows(short=True)
+        self._rows = rows
         self._biggest = max((abs(t.value) for t in (e.terms if e else []) if t.name != MEAN), default=0.0)
-        self.endResetModel()
+        if not same:
+            self.endResetModel()
+        elif rows:
+            self.dataChanged.emit(self.index(0, 0), self.index(len(rows) - 1, len(COLUMNS) - 1))
 
     def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:
         return 0 if parent.isValid() else len(self._rows)
@@ -187,6 +196,7 @@ class ExplainPanel(QWidget):
         self._running = False
         self._words_at = 0.0  # when the table and the sentence were last written (monotonic seconds)
         self.explanation: Explanation | None = None
+        self._bars_owed: Explanation | None = None  # bars to draw when the panel is shown
         self.because_explanation: ImplicitExplanation | None = None  # an implicit model's item-based form
         self._model: tuple[str, dict[str, Any]] = ("", {})  # the solver and parameters of the factors shown
         self._train: tuple[Any, Observed] | None = None  # (id(ratings), id(cells)), their training interactions
@@ -309,6 +319,8 @@ class ExplainPanel(QWidget):
         if getattr(self, "_pending", False):
             self._pending = False
             self._later()
+        elif self._bars_owed is not None:
+            self._draw_bars(self._bars_owed)
 
     @Slot(object)
     def _on_finished(self, end: RunEnd) -> None:
@@ -371,6 +383,7 @@ class ExplainPanel(QWidget):
             e = explain(r, f, sel.cell[0], sel.cell[1], self._cells, self._model[0] or None)
             msg = ""
         self.explanation = e
+        self._bars_owed = None
         now = time.monotonic()
         if e is not None and self._running and now - self._words_at < WORDS_EVERY_S and \
                 not self.table.isHidden():
@@ -379,7 +392,7 @@ class ExplainPanel(QWidget):
             self._draw_bars(e)
             return
         self._words_at = now
-        self.model.set_explanation(e)
+        self.model.set_explanation(e, live=self._running)
         self.table.setHidden(e is None)  # with nothing to explain the figure says why, once
         self.sentence.setHidden(e is None)
         self.because.setHidden(True)
@@ -392,10 +405,10 @@ class ExplainPanel(QWidget):
         where = f"{e.user_label} × {e.item_label}"
         old = " (old results)" if self._stale else ""
         held = f" ({HELD_OUT_TEXT})" if e.held_out else ""
-        self.heading.setText(f"Why {short_text(e.shown)}? {where}{held}{old}")
+        _set_text(self.heading, f"Why {short_text(e.shown)}? {where}{held}{old}")  # unchanged texts: no relayout
         self.heading.setToolTip(f"The model's prediction for {where}: {exact_text(e.prediction)}")
-        self.sentence.setText(e.sentence)
-        self.note.setText(rotation_note(e.biased))
+        _set_text(self.sentence, e.sentence)
+        _set_text(self.note, rotation_note(e.biased))
         self._show_because(e)
         self._draw_bars(e)
 
@@ -420,6 +433,10 @@ class ExplainPanel(QWidget):
         return self._train[1]
 
     def _draw_bars(self, e: Explanation) -> None:
+        """The waterfall of ``e``; behind another tab, when the panel is shown (making its bars costs milliseconds)."""
+        self._bars_owed = None if self.isVisible() else e
+        if self._bars_owed is not None:
+            return
         if math.isfinite(e.prediction):
             self.canvas.live = self._running
             self.canvas.draw_explanation(e)
@@ -435,3 +452,9 @@ class ExplainPanel(QWidget):
             return
         QGuiApplication.clipboard().setText(f"{self.model.text()}\n\n{e.sentence}\n{rotation_note(e.biased)}\n")
         self.statusMessage.emit(f"Copied the explanation of {e.user_label} × {e.item_label}.")
+
+
+def _set_text(label: QLabel, text: str) -> None:
+    """``label`` says ``text``; written only when it says something else (a word-wrapped label lays out again)."""
+    if label.text() != text:
+        label.setText(text)

@@ -115,11 +115,11 @@ def figure_steps(figure: Any, renderer: Any) -> list[Step]:
         if isinstance(artist, Axes):
             steps += _axes_steps(artist, renderer)
         else:
-            steps.append(lambda a=artist: _draw(a, renderer))
+            steps.append(lambda a=artist: draw_live(a, renderer))
     return steps
 
 
-def _draw(artist: Any, renderer: Any) -> None:
+def draw_live(artist: Any, renderer: Any) -> None:
     """Draw ``artist`` unless it left the figure after the steps were made (new data replaced it)."""
     if artist.get_figure() is not None:
         artist.draw(renderer)
@@ -135,4 +135,47 @@ def _axes_steps(ax: Axes, renderer: Any) -> list[Step]:
     if not ax.axison:
         children = [a for a in children if a not in (ax.xaxis, ax.yaxis)]
     first = [ax.patch] if ax.axison and ax.get_frame_on() else []
-    return [lambda a=a: _draw(a, renderer) for a in first + sorted(children, key=lambda a: a.get_zorder())]
+    return [lambda a=a: draw_live(a, renderer) for a in first + sorted(children, key=lambda a: a.get_zorder())]
+
+
+class _AxisParts:
+    """What the parts of one axis share: the ticks the first part updated, for the parts after it."""
+
+    def __init__(self, axis: Any) -> None:
+        self.axis = axis
+        self.ticks: list[Any] = []
+
+
+class _AxisPart:
+    """One part of an axis's draw, an artist to :meth:`Figure.draw_artist`: the ticks' update (part -1), one tick
+    (part i), or the axis name and offset text after them (part None)."""
+
+    def __init__(self, shared: _AxisParts, part: int | None) -> None:
+        self.shared, self.part = shared, part
+
+    def get_visible(self) -> bool:
+        return self.shared.axis.get_visible()
+
+    def draw(self, renderer: Any) -> None:
+        s, axis = self.shared, self.shared.axis
+        if self.part == -1:
+            s.ticks = axis._update_ticks()
+        elif self.part is not None:
+            if self.part < len(s.ticks):
+                s.ticks[self.part].draw(renderer)
+        else:  # as Axis.draw ends
+            tlb1, tlb2 = axis._get_ticklabel_bboxes(s.ticks, renderer)
+            axis._update_label_position(renderer)
+            axis.label.draw(renderer)
+            axis._update_offset_text_position(tlb1, tlb2)
+            axis.offsetText.set_text(axis.major.formatter.get_offset())
+            axis.offsetText.draw(renderer)
+            axis.stale = False
+
+
+def axis_parts(axis: Any) -> list[Any]:
+    """``axis`` as parts to draw one after the other, the pixels of one :meth:`Axis.draw`: where an axis is drawn
+    as a step (a scale drawn again over a saved background), its many tick labels become a step each."""
+    shared = _AxisParts(axis)
+    n = len(axis.get_majorticklocs()) + len(axis.get_minorticklocs())
+    return [_AxisPart(shared, -1), *(_AxisPart(shared, i) for i in range(n)), _AxisPart(shared, None)]

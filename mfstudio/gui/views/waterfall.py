@@ -21,7 +21,7 @@ from mfstudio.core.numbers import exact_text, short_text
 
 # PySide6 must be imported before matplotlib's Qt backend picks a binding.
 from mfstudio.gui.views.blit import Canvas, ScaledBackground, axis_key, solve_layout_with_room
-from mfstudio.gui.views.slices import Step, figure_steps
+from mfstudio.gui.views.slices import Step, axis_parts, draw_live, figure_steps
 
 UP, DOWN = "#2166ac", "#b2182b"  # the two ends of the diverging scale (blue up, red down; white is zero)
 START, TOTAL, EDGE = "#9a9a9a", "#4a4a4a", "#222222"
@@ -58,7 +58,11 @@ class Waterfall(Canvas):
         self._scale_lines: list[Any] = []  # the rating scale's ends and zero
         self._kind: tuple = ()  # what the bars are: the same kind is moved, another is built anew
         self._bg = ScaledBackground(self)
+        self.message: str | None = None  # the text shown instead of bars
         self._solve = True  # the next full draw solves the layout
+        self._bars_laid_out = False  # the layout now in the figure was solved for bars, at this size
+        self._live_frame = False  # the last frame was a live one
+        self._solve_owed = False  # bars were rebuilt while live without a new layout: the run's end solves it
         self.full_draws = self.blits = 0  # counters, for tests and benchmarks
         self.mpl_connect("motion_notify_event", self._hover)
         self.mpl_connect("draw_event", self._on_draw_event)
@@ -66,7 +70,10 @@ class Waterfall(Canvas):
         self.draw_message(EMPTY_TEXT)
 
     def draw_message(self, text: str) -> None:
-        """No bars: ``text`` in the middle of the empty figure."""
+        """No bars: ``text`` in the middle of the empty figure (already shown: nothing to draw)."""
+        if not self._kind and self.explanation is None and getattr(self, "message", None) == text:
+            return
+        self.message = text
         self.explanation = None
         self._kind = ()
         ax = self.ax
@@ -75,7 +82,9 @@ class Waterfall(Canvas):
         self.bars, self.labels, self._numbers, self._steps, self._scale_lines = [], [], [], [], []
         ax.text(0.5, 0.5, text, transform=ax.transAxes, ha="center", va="center", color="0.45", fontsize=9,
                 wrap=True)
-        self._rebuilt()
+        self._bars_laid_out = False
+        self._rebuilt(draw=False)
+        self._frame()
 
     def draw_explanation(self, e: Explanation) -> None:
         """The bars of ``e``: each term a step from where the last one ended, then the totals from zero."""
@@ -84,6 +93,9 @@ class Waterfall(Canvas):
         finals_n = 1 + int(e.clipped) + int(e.actual is not None)
         terms = _bar_terms(e, max(3, self._slots - others - finals_n))
         kind = (len(terms), e.clipped, e.actual is not None, e.held_out, e.scale, self._slots, e.fallback)
+        if self._solve_owed and not self.live:  # the run ended: the layout its rebuilds kept is solved again
+            self._solve_owed = False
+            self._rebuilt(draw=False)
         if kind != self._kind or self.explanation is None:
             self._build(e, terms)
             self._kind = kind
@@ -195,15 +207,20 @@ class Waterfall(Canvas):
         return [*self._steps, *(bar for bar, _tip in self.bars), *self._numbers]
 
     def _scales(self) -> list[Any]:
-        return [*self._scale_lines, self.ax.xaxis, self.ax.yaxis] if self._kind else []
+        # the bars' names a part each: drawn again when they change, they are most of a live frame's text
+        return [*self._scale_lines, *axis_parts(self.ax.xaxis), self.ax.yaxis] if self._kind else []
 
     def _scales_key(self) -> tuple:
         return (axis_key(self.ax), tuple(t.get_text() for t in self.ax.get_xticklabels()))
 
     def _rebuilt(self, draw: bool = True) -> None:
         """Something besides the bars changed: the next frame is a full draw that solves the layout again (soon, or
-        not ``draw``: the frame that follows makes it)."""
+        not ``draw``: the frame that follows makes it). While ``live`` with bars laid out at this size, the layout is
+        kept (a solve is one indivisible step of tens of milliseconds) and solved again when the run ends."""
         self._bg.clear()
+        if self.live and self._bars_laid_out:
+            self._solve_owed = True
+            return
         self._solve = True
         self.figure.set_layout_engine("constrained")
         if draw:
@@ -213,7 +230,8 @@ class Waterfall(Canvas):
         """Show the bars as they are now: blitted over the saved background (the axes drawn again when their limits
         or names moved), or a full draw. A full one is drawn in slices from the next event-loop pass on (see
         :mod:`.slices`; its layout's solve and its text cost tens of milliseconds), and so is every frame while
-        ``live``: a run's report, or its end, must not stall the window. A click's blit is drawn at once."""
+        ``live`` and the first after: a run's report, or its end, must not stall the window. A click's blit is drawn
+        at once."""
         if getattr(self, "_draw_pending", False) or not self.isVisible():
             self.draw_idle()
             return
@@ -224,10 +242,12 @@ class Waterfall(Canvas):
             self.full_draws += 1
         else:
             self.blits += 1
-        steps += [*self._bg.restore_steps(self._scales(), self._scales_key()), self._draw_moving]
+        steps += [*self._bg.restore_steps(self._scales(), self._scales_key()),
+                  *(lambda a=a: draw_live(a, self.get_renderer()) for a in self._moving())]  # a step each
         show = self.update if full else lambda: self.blit(self.figure.bbox)
-        if full or self.live:
-            self.draw_in_slices(steps, show, now=not full)
+        ended, self._live_frame = self._live_frame and not self.live, self.live
+        if full or self.live or ended:  # a run's end: from the next pass on, the end's own work runs in this one
+            self.draw_in_slices(steps, show, now=not full and not ended)
             return
         self.stop_slices()  # a frame being drawn in slices showed older bars
         for step in steps:
@@ -237,6 +257,10 @@ class Waterfall(Canvas):
     def _solve_layout(self) -> None:
         if self._solve and self._kind:  # room for a wider rating label than now ("-0.5", "10")
             solve_layout_with_room(self.figure, [self.ax], 4)
+            self._bars_laid_out = True
+        elif self._solve and (engine := self.figure.get_layout_engine()) is not None:  # a message: as a draw would
+            engine.execute(self.figure)
+            self.figure.set_layout_engine("none")
         self._solve = False
 
     def _draw_moving(self) -> None:
@@ -259,6 +283,7 @@ class Waterfall(Canvas):
     def _on_resize(self, _event: Any) -> None:
         self._bg.clear()
         self._solve = True
+        self._bars_laid_out = self._solve_owed = False
         self.figure.set_layout_engine("constrained")
 
     def resizeEvent(self, event: Any) -> None:

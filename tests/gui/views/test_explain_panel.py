@@ -275,3 +275,42 @@ def test_a_hidden_panel_follows_a_run_only_once_shown(qtbot, setup):
     qtbot.waitUntil(lambda: panel.explanation is not None, timeout=5_000)
     with qtbot.waitSignal(ex.finished, timeout=10_000):
         ex.stop()
+
+
+def test_a_hidden_panel_explains_a_run_s_end_and_makes_its_bars_when_shown(qtbot, setup):
+    ex, sel, panel = setup
+    sel.select(0, 2)
+    panel.hide()
+    run_to_end(qtbot, ex, ex.train, request(steps=50))
+    assert panel.explanation is not None and panel.sentence.text() == panel.explanation.sentence  # the words
+    assert panel.canvas.explanation is None  # no bars yet: made when shown
+    panel.show()
+    qtbot.waitUntil(lambda: panel.canvas.explanation is not None, timeout=5_000)
+    assert panel.canvas.explanation.prediction == panel.explanation.prediction
+    assert len(panel.canvas.labels) == len(panel.canvas.bars) > 3  # each bar has its number
+
+
+def test_a_run_s_report_changes_the_table_s_numbers_without_a_reset():
+    from mfstudio.core.explain import explain
+    from mfstudio.core.solvers import Factors
+
+    r = synthetic_ratings(20, 30)
+    rng = np.random.default_rng(1)
+    f = Factors(rng.normal(0, 0.5, (20, 4)), rng.normal(0, 0.5, (4, 30)), None, None, 3.5)
+    model = ep.ExplanationModel()
+    resets, changed = [], []
+    model.modelReset.connect(lambda: resets.append(1))
+    model.dataChanged.connect(lambda a, b: changed.append((a.row(), a.column(), b.row(), b.column())))
+    model.set_explanation(explain(r, f, 2, 3), live=True)  # the first: rows to lay out
+    assert len(resets) == 1
+    g = Factors(f.P * 1.5, f.Q, None, None, 3.5)
+    e = explain(r, g, 2, 3)
+    model.set_explanation(e, live=True)  # the same rows, new numbers
+    assert len(resets) == 1 and changed == [(0, 0, model.rowCount() - 1, len(ep.COLUMNS) - 1)]
+    assert column_of(model, 3) == [row[3] for row in e.rows(short=True)]
+    model.set_explanation(e)  # the run's end: a reset, the columns sized to their contents again
+    assert len(resets) == 2
+
+
+def column_of(model: ep.ExplanationModel, col: int) -> list:
+    return [model.data(model.index(r, col)) for r in range(model.rowCount())]

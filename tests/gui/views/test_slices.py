@@ -139,3 +139,20 @@ def test_an_artist_removed_after_the_steps_were_made_is_not_drawn(canvas):
     sliced = np.array(canvas.buffer_rgba())
     canvas.draw()
     np.testing.assert_array_equal(np.array(canvas.buffer_rgba()), sliced)
+
+
+def test_an_axis_drawn_in_parts_has_the_pixels_of_one_axis_draw(canvas):
+    ax = canvas.figure.axes[0]
+    ax.set_xticks(range(5), [f"taste\n{k}" for k in range(5)])
+    ax.xaxis.set_animated(True)
+    canvas.draw()
+    canvas.figure.set_layout_engine("none")
+    base = canvas.copy_from_bbox(canvas.figure.bbox)
+    canvas.figure.draw_artist(ax.xaxis)
+    whole = np.array(canvas.buffer_rgba())
+    canvas.restore_region(base)
+    parts = slices.axis_parts(ax.xaxis)
+    assert len(parts) == 7 and all(p.get_visible() for p in parts)  # the ticks' update, 5 ticks, the name
+    for part in parts:
+        canvas.figure.draw_artist(part)
+    np.testing.assert_array_equal(np.array(canvas.buffer_rgba()), whole)

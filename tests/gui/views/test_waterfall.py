@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -57,3 +59,47 @@ def test_after_a_run_new_bars_are_drawn_in_slices_and_moved_bars_at_once(qtbot, 
     g.P *= 1.1
     w.draw_explanation(explain(r, g, 3, 4))
     assert not w.slices.busy() and w.blits == 1 and w.full_draws == before + 2
+
+
+def test_bars_rebuilt_while_live_keep_the_layout_and_the_run_s_end_solves_it(qtbot, setup, monkeypatch):
+    from mfstudio.gui.views import waterfall
+
+    r, f, w = setup
+    solves: list[int] = []
+    solve = waterfall.solve_layout_with_room
+    monkeypatch.setattr(waterfall, "solve_layout_with_room", lambda *a, **k: (solves.append(1), solve(*a, **k)))
+    w.live = True
+    w.draw_explanation(explain(r, f, 3, 4))
+    w.slices.finish()
+    assert len(solves) == 1  # the first bars: laid out
+    g = dataclasses.replace(f, global_mean=9.0)  # the prediction leaves the scale: a bar for what is shown,
+    e = explain(r, g, 3, 4)  # so the bars are made anew
+    assert e.clipped != explain(r, f, 3, 4).clipped
+    w.draw_explanation(e)
+    w.slices.finish()
+    assert len(solves) == 1 and w.full_draws >= 2  # drawn whole, in the layout it had
+    w.live = False
+    w.draw_explanation(e)  # the run's end
+    assert w.slices.busy()  # from the next pass on: the end has work of its own
+    w.slices.finish()
+    assert len(solves) == 2
+    fresh = Waterfall()  # the same explanation drawn from scratch after a run: the very same pixels
+    qtbot.addWidget(fresh)
+    fresh.resize(w.size())
+    fresh.show()
+    qtbot.waitExposed(fresh)
+    fresh.draw_explanation(e)
+    qtbot.waitUntil(lambda: hasattr(fresh, "renderer") and not fresh.slices.busy(), timeout=5000)
+    np.testing.assert_array_equal(np.array(fresh.buffer_rgba()), np.array(w.buffer_rgba()))
+    fresh.stop_slices()
+
+
+def test_a_message_already_shown_is_not_drawn_again(qtbot, setup):
+    _r, _f, w = setup
+    w.draw_message("Training")
+    qtbot.waitUntil(lambda: not w.slices.busy(), timeout=5000)
+    before = w.full_draws
+    w.draw_message("Training")
+    assert w.full_draws == before and not w.slices.busy()
+    w.draw_message("Something else")
+    assert w.full_draws == before + 1
