@@ -411,7 +411,9 @@ class Sweep:
         if self._pool is not None or self._closed:
             return
         ctx = context()
-        self._queue, self._stop_event = ctx.Queue(), ctx.Event()
+        # progress is written at once (SimpleQueue: no feeder thread), so a point's last progress is in the pipe
+        # before its result leaves the worker: poll() gives them in that order
+        self._queue, self._stop_event = ctx.SimpleQueue(), ctx.Event()
         order = sorted(self.points, key=lambda p: (-self.spec.cost(p), p.index))  # longest first
         tasks = [(p.index, f) for p in order for f in range(self.spec.n_folds)]
         pool_started()
@@ -493,7 +495,6 @@ class Sweep:
                 self._manager.join(max(timeout, 1.0))
             self._pending.extend(self.poll())
             self._queue.close()
-            self._queue.join_thread()
             # their semaphores are named ones the resource tracker watches: let them go (sweep_pool.shutdown)
             self._queue = self._stop_event = self._pool = self._manager = None
         if self._counted:
@@ -520,16 +521,19 @@ class Sweep:
             return out
         while True:
             try:
-                out.append(Progress(*self._queue.get_nowait()))
+                if self._queue.empty():
+                    return out
+                out.append(Progress(*self._queue.get()))
             except (queue_module.Empty, OSError, ValueError, EOFError):
                 return out
 
     def poll(self) -> list[Progress | PointResult]:
         """What happened since the last call: progress of running points and points that finished."""
+        done = [fut for fut in self._futures if fut.done()]  # before the progress: theirs is all in the pipe
         events: list[Progress | PointResult] = [*self._pending, *self._drain()]
         self._pending.clear()
         for fut, (index, _fold) in list(self._futures.items()):
-            if not fut.done():
+            if fut not in done:
                 continue
             del self._futures[fut]
             if fut.cancelled():
