@@ -55,8 +55,8 @@ class ThreadChoice:
     """Whether a run's epochs go on numba's threads: the faster per epoch of the two ways as last timed (the
     results are the same bits either way). Two threads pay when a second core is free; on a busy machine each
     parallel region (two or so an epoch) can wait a time slice for its second thread. Each way keeps the
-    times of its last WINDOW runs; after two runs of each, the faster by median is used, the other tried
-    again every PROBE-th run."""
+    times of its last WINDOW runs (not the very first run on threads, which starts the thread pool); after two
+    timed runs of each, the faster by median is used, the other tried again every PROBE-th run."""
 
     WINDOW = 5
     PROBE = 16
@@ -64,6 +64,7 @@ class ThreadChoice:
     def __init__(self) -> None:
         self.per_epoch: dict[bool, list[float]] = {True: [], False: []}
         self.runs = 0
+        self.warm = False  # the first run on threads starts numba's thread pool (in a fresh process): not timed
 
     def choose(self) -> bool:
         """True: the next run on threads."""
@@ -75,6 +76,9 @@ class ThreadChoice:
         return (not best) if self.runs % self.PROBE == 0 else best
 
     def record(self, threads: bool, seconds_per_epoch: float) -> None:
+        if threads and not self.warm:
+            self.warm = True
+            return
         times = self.per_epoch[threads]
         times.append(seconds_per_epoch)
         del times[:-self.WINDOW]

@@ -260,15 +260,17 @@ def test_a_steps_validation_errors_are_the_held_out_ratings_of_the_factors_it_en
 
 def test_the_thread_choice_tries_both_ways_then_keeps_the_faster_and_tries_the_other_now_and_then():
     c = ThreadChoice()
+    c.choose()
+    c.record(True, 60.0)  # the first run on threads starts the thread pool: not counted against threads
     first = [c.choose() for _ in range(2)]
     for way in first:
         c.record(way, 2.0)  # threads: 2 s an epoch
     second = [c.choose() for _ in range(2)]
     for way in second:
         c.record(way, 1.0)  # one thread: 1 s
-    assert first == [True, True] and second == [False, False]
+    assert first == [True, True] and second == [False, False] and c.per_epoch[True] == [2.0, 2.0]
     picks = [c.choose() for _ in range(4 * ThreadChoice.PROBE)]
-    probes = [run % ThreadChoice.PROBE == 0 for run in range(5, 5 + len(picks))]  # runs 5, 6, ...
+    probes = [run % ThreadChoice.PROBE == 0 for run in range(6, 6 + len(picks))]  # runs 6, 7, ...
     assert picks == probes and picks.count(True) == 4
     for _ in range(ThreadChoice.WINDOW):
         c.record(True, 0.5)  # the second core came free: threads now 0.5 s
