@@ -7,6 +7,7 @@ import math
 
 import numpy as np
 import pytest
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QCheckBox, QFileDialog
 
 from mfstudio.core import load_example
@@ -100,3 +101,13 @@ def test_a_session_of_counts_reopens_as_counts(qtbot, trained, tmp_path):
     assert w.document.open_path(path)
     assert w.grid_model.implicit and w.controls.solver() == "implicit-als"
     assert load_example("listening").implicit
+
+
+def test_the_window_speaks_of_interactions_and_preference_errors(trained):
+    w = trained
+    caption = w.results.recs_caption.text()
+    assert "interaction" in caption and "rated" not in caption and "rating" not in caption
+    assert w.results.recs_model.headerData(4, Qt.Orientation.Horizontal) == "Interactions"
+    model = w.runs_table.model
+    heads = [model.headerData(c, Qt.Orientation.Horizontal) for c in range(model.columnCount())]
+    assert "Training preference error" in heads and "Train RMSE" not in heads
