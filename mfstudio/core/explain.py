@@ -131,10 +131,11 @@ class Explanation:
             "terms": [{"name": t.name, "value": t.value} for t in self.terms],
         }
 
-    def rows(self, short: bool = False) -> list[tuple[str, str, str, str]]:
+    def rows(self, short: bool = False, preferences: bool = False) -> list[tuple[str, str, str, str]]:
         """The breakdown as table rows of text: what, the user side, the item side, how much it adds (or is).
 
-        ``short`` words the last rows for a narrow table (the hold-out note then belongs elsewhere)."""
+        ``short`` words the last rows for a narrow table (the hold-out note then belongs elsewhere);
+        ``preferences`` (a model of counts, implicit-als) names the actual value a count, "no interaction" if none."""
         fb = self.fallback
         out = []
         for t in self.terms:
@@ -147,10 +148,11 @@ class Explanation:
         held = " (held out)" if short else f" ({HELD_OUT_TEXT})"
         out.append(("prediction (sum)" if short else "prediction (the sum)", "", "", short_text(self.prediction)))
         out.append(("shown" + (clip if self.clipped else ""), "", "", short_text(self.shown)))
+        actual = "actual count" if preferences else "actual rating"
         if self.actual is None:
-            out.append(("actual rating", "", "", "not rated"))
+            out.append((actual, "", "", "no interaction" if preferences else "not rated"))
         else:
-            out.append(("actual rating" + (held if self.held_out else ""), "", "", short_text(self.actual)))
+            out.append((actual + (held if self.held_out else ""), "", "", short_text(self.actual)))
             error = short_text(self.error or 0.0, True)
             out.append(("error" if short else "error (actual − prediction)", "", "", error))
         return out

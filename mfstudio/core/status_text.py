@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 from mfstudio.core.numbers import measure_text
 
 
@@ -78,3 +80,22 @@ def status_line(step: int, budget: int | None, objective: float, train_rmse: flo
     ``preferences``: see :func:`status_parts`)."""
     return sep.join(status_parts(step, budget, objective, train_rmse, val_rmse, steps_per_s,
                                  preferences=preferences))
+
+
+EPOCH_RANGE = (1e8, 1e13)  # whole numbers in this range (seconds from 1973, or milliseconds) look like timestamps
+
+
+def too_large_text(vals: np.ndarray, implicit: bool, biggest: float) -> str:
+    """Why values beyond training.MAX_RATING are refused, and what to do: rescale ratings; values that look like
+    timestamps (all whole, in EPOCH_RANGE), or counts that may be, are user, item, timestamp lines, which
+    are read as events."""
+    events = ("read user, item, timestamp lines as events, one interaction each (--format events, or "
+              "File ▸ Open counts or events… in the window)")
+    head = f"The {'counts' if implicit else 'ratings'} reach {biggest:.3g}, too large to factorize reliably; "
+    v = np.asarray(vals, dtype=np.float64)
+    lo, hi = EPOCH_RANGE
+    if v.size and float(v.min()) >= lo and float(v.max()) <= hi and bool(np.all(v == np.round(v))):
+        return head + f"they look like timestamps: {events}."
+    if implicit:
+        return head + f"if they are timestamps, {events}; otherwise scale the counts down and try again."
+    return head + "rescale them (for example to a 1 to 5 scale) and try again."

@@ -45,7 +45,7 @@ from mfstudio.core.ranking import (
 from mfstudio.core.ratings import Ratings, Split
 from mfstudio.core.solvers import Factors, Solver, get_solver
 from mfstudio.core.solvers.micro import Stepper, Update
-from mfstudio.core.status_text import speed_text, status_line, status_parts
+from mfstudio.core.status_text import speed_text, status_line, status_parts, too_large_text
 
 __all__ = ["HISTORY_COLUMNS", "Control", "History", "Snapshot", "StopReason", "Training", "history_columns",
            "make_split", "speed_text", "status_line", "status_parts"]
@@ -197,10 +197,7 @@ class Training:
             raise DataError("There are no ratings to train on; enter or import some ratings first.")
         biggest = float(np.max(np.abs(ratings.observed.vals)))
         if biggest > MAX_RATING:
-            raise DataError(
-                f"The ratings reach {biggest:.3g}, too large to factorize reliably; "
-                "rescale them (for example to a 1 to 5 scale) and try again."
-            )
+            raise DataError(too_large_text(ratings.observed.vals, ratings.implicit, biggest))
         memory.check_run(ratings.n_users, ratings.n_items, ratings.nnz, int(self.params["K"]), cls.uses_biases)
         self.solver: Solver = cls(ratings.shape, self.split.train, self.split.val, self.params, init)
         self.top_n = int(TOP_N.validate(TOP_N.default if top_n is None else top_n))  # type: ignore[arg-type]

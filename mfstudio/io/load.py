@@ -19,7 +19,15 @@ from mfstudio.io.npz import ratings_from_npz
 from mfstudio.io.session_file import session_from_document
 from mfstudio.io.session_json import document_from_bytes
 from mfstudio.io.session_write import FORMAT_NAME
-from mfstudio.io.tables import COUNTS_CORNER, EVENT_WIDTH, guess_layout, read_events, read_matrix, read_triples
+from mfstudio.io.tables import (
+    COUNTS_CORNER,
+    EVENT_WIDTH,
+    empty_text,
+    guess_layout,
+    read_events,
+    read_matrix,
+    read_triples,
+)
 from mfstudio.io.text import (
     SNIFF_LINES,
     Table,
@@ -148,7 +156,7 @@ def _load(p: Path, *, keep_zeros: bool, fmt: str | None, scale: tuple[float, flo
     if kind == "session":
         return _read_document(data, p)
     if not data.strip(b" \t\r\n\xef\xbb\xbf"):
-        raise FileFormatError(f"{name} is empty; choose a file that holds ratings.")
+        raise FileFormatError(empty_text(name, implicit))
     text, notices = decode(data, name)
     lines = text_lines(text)
     d = sniff_delimiter(lines)

@@ -138,13 +138,19 @@ def _is_corner(cell: str) -> bool:
     return _word(w) in CORNER_WORDS or "/" in w or "\\" in w or w == COUNTS_CORNER
 
 
+def empty_text(name: str, implicit: bool) -> str:
+    """What an empty file is told: to choose one of ratings, or of counts or events when read as implicit data."""
+    what = "counts or events (user, item on each line)" if implicit else "ratings"
+    return f"{name} is empty; choose a file that holds {what}."
+
+
 def read_matrix(table: Table, *, keep_zeros: bool = False, scale: tuple[float, float] | None = None,
                 name: str = "The file", implicit: bool = False) -> tuple[Ratings, list[str]]:
     """Ratings from a users x items grid; a blank cell (and 0 unless ``keep_zeros``) is not rated.
     With ``implicit`` the cells are counts of events: blank and 0 are no interaction (io.interactions)."""
     rows, lines = table.rows, table.lines
     if not rows:
-        raise FileFormatError(f"{name} is empty; choose a file that holds ratings.")
+        raise FileFormatError(empty_text(name, implicit))
     dc = table.delimiter != ","
     num = lambda c: not c.strip() or looks_numeric(c, dc)
     first = rows[0]
@@ -335,11 +341,13 @@ def read_triples(table: Table, *, keep_zeros: bool = True, scale: tuple[float, f
 
 # -- events ---------------------------------------------------------------------------------
 EVENT_WIDTH = 2  # a line of events: user, item
+TIMED_WIDTH = 3  # user, item and the event's time (read, not used: each line is one event)
 
 
 def is_event_header(cells: Sequence[str]) -> bool:
     """True for a header of events such as ``user,item``, ``userId,artist`` or ``customer;product``."""
-    if len(cells) != EVENT_WIDTH:
+    timed = len(cells) == TIMED_WIDTH and _word(cells[2]) in TIME_WORDS
+    if len(cells) != EVENT_WIDTH and not timed:
         return False
     u, i = _word(cells[0]), _word(cells[1])
     return (u in USER_WORDS or u.startswith("user")) and (i in ITEM_WORDS or i.startswith(ITEM_PREFIXES))
@@ -347,11 +355,11 @@ def is_event_header(cells: Sequence[str]) -> bool:
 
 def read_events(table: Table, *, name: str = "The file",
                 scale: tuple[float, float] | None = None) -> tuple[Ratings, list[str]]:
-    """Implicit Ratings from lines of events ``user,item`` (an optional header line first): each cell's count
-    is how often its pair occurs."""
+    """Implicit Ratings from lines of events ``user,item`` or ``user,item,timestamp`` (an optional header line
+    first): each cell's count is how often its pair occurs."""
     if table.columns is not None:
         cols = table.columns
-        if len(cols) != EVENT_WIDTH:
+        if len(cols) not in (EVENT_WIDTH, TIMED_WIDTH):
             raise FileFormatError(f"Line 1 of {name} has {len(cols)} cells, but a line of events needs 2 (user, "
                                   "item); check the delimiter, or open the file as triples of counts.")
         body_rows = [list(r) for r in zip(*cols)]
@@ -364,10 +372,12 @@ def read_events(table: Table, *, name: str = "The file",
     body, lines = body_rows[skip:], line_no[skip:]
     if not body:
         raise FileFormatError(f"{name} has a header row but no events; add lines of user, item.")
+    width = len(body[0])
     for r, ln in zip(body, lines):
-        if len(r) != EVENT_WIDTH:
-            raise FileFormatError(f"Line {ln} has {len(r)} cells, but a line of events needs 2 (user, item); "
-                                  "give every line a user and an item, or open the file as triples of counts.")
+        if len(r) != width or width not in (EVENT_WIDTH, TIMED_WIDTH):
+            raise FileFormatError(f"Line {ln} has {len(r)} cells, but a line of events needs 2 (user, item) or 3 "
+                                  "(and its time) on every line; give every line a user and an item, or open the "
+                                  "file as triples of counts.")
     users = [restore(r[0].strip()) for r in body]
     items = [restore(r[1].strip()) for r in body]
     for what, labels in (("user", users), ("item", items)):

@@ -235,3 +235,15 @@ def test_an_implicit_models_number_is_shown_on_the_preference_range_not_the_coun
     e = explain(ratings, snap.factors, int(u), int(i))
     assert e.scale == (0.0, 1.0)
     assert R.max() > 1.0 and e.shown == 1.0 and e.clipped
+
+
+def test_rows_of_a_model_of_counts_name_the_actual_value_a_count():
+    r = load_example("listening")
+    f = Factors(np.full((r.n_users, 1), 0.5), np.full((1, r.n_items), 0.5))
+    dense = r.to_dense()
+    empty = tuple(map(int, np.argwhere(np.isnan(dense) | (dense == 0))[0]))
+    full = tuple(map(int, np.argwhere(dense > 0)[0]))
+    assert explain(r, f, *empty).rows()[-1] == ("actual rating", "", "", "not rated")  # unchanged by default
+    assert explain(r, f, *empty).rows(preferences=True)[-1] == ("actual count", "", "", "no interaction")
+    rows = explain(r, f, *full).rows(preferences=True)
+    assert rows[-2][0] == "actual count" and float(rows[-2][3]) == dense[full]

@@ -7,6 +7,7 @@ import math
 
 import numpy as np
 import pytest
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QCheckBox, QFileDialog
 
 from mfstudio.core import load_example
@@ -100,3 +101,28 @@ def test_a_session_of_counts_reopens_as_counts(qtbot, trained, tmp_path):
     assert w.document.open_path(path)
     assert w.grid_model.implicit and w.controls.solver() == "implicit-als"
     assert load_example("listening").implicit
+
+
+def test_the_window_speaks_of_interactions_and_preference_errors(trained):
+    w = trained
+    caption = w.results.recs_caption.text()
+    assert "interaction" in caption and "rated" not in caption and "rating" not in caption
+    assert w.results.recs_model.headerData(4, Qt.Orientation.Horizontal) == "Interactions"
+    model = w.runs_table.model
+    heads = [model.headerData(c, Qt.Orientation.Horizontal) for c in range(model.columnCount())]
+    assert "Training preference error" in heads and "Train RMSE" not in heads
+
+
+def test_why_this_number_of_a_model_of_counts_speaks_of_preferences_and_counts(qtbot, trained):
+    w = trained
+    panel = w.findChild(ExplainPanel, "explainPanel")
+    r = w.document.grid_ratings()
+    dense = r.to_dense()
+    user, item = map(int, np.argwhere(np.isnan(dense) | (dense == 0))[0])
+    w.selection.select(user, item)
+    texts = [panel.model.index(row, 0).data() for row in range(panel.model.rowCount())]
+    values = [panel.model.index(row, 3).data() for row in range(panel.model.rowCount())]
+    assert "actual count" in texts and "no interaction" in values and "not rated" not in values
+    panel.canvas.draw_explanation(panel.explanation)  # the panel has told the canvas it explains a preference
+    assert panel.canvas.ax.get_ylabel() == "Preference"
+    assert "preference range" in panel.canvas.ax.get_title(loc="right")

@@ -86,6 +86,20 @@ def test_format_events_implies_implicit(load_text):
     assert r.implicit and dense(r) == [[2.0]]
 
 
+def test_events_with_a_timestamp_column_are_one_interaction_each(load_text):
+    r = load_text("user,item,timestamp\nana,A,1700000000\nana,A,1700000100\nben,B,1700000200\n",
+                  fmt="events").session.ratings
+    assert r.implicit and dense(r) == [[2.0, None], [None, 1.0]]
+    r = load_text("ana,A,1700000000\nana,A,1700000100\n", fmt="events").session.ratings  # no header
+    assert dense(r) == [[2.0]]
+
+
+def test_an_empty_file_read_as_counts_asks_for_counts_or_events(load_text):
+    with pytest.raises(FileFormatError, match=r"is empty; choose a file that holds counts or events"):
+        load_text("", implicit=True)
+    with pytest.raises(FileFormatError, match=r"is empty; choose a file that holds ratings\.$"):
+        load_text("")
+
 def test_a_matrix_of_counts(load_text):
     res = load_text("listener,A,B,C\nana,3,,0\nben,0,12,1\n", implicit=True)
     r = res.session.ratings

@@ -46,6 +46,7 @@ from mfstudio.core.errors import MFStudioError
 from mfstudio.core.foldin import OBJECTIVES, FoldIn, Ranking, fold_in
 from mfstudio.core.numbers import short_text, table_text
 from mfstudio.core.ratings import Observed
+from mfstudio.core.status_text import data_word
 from mfstudio.gui.experiment import Experiment, RunEnd, Shown
 from mfstudio.gui.newcomer import Newcomer
 from mfstudio.gui.views.widgets import caption
@@ -174,7 +175,8 @@ class AddMePanel(QWidget):
         self.message = caption("")
         self.message.setObjectName("addMeMessage")
         lay.addWidget(self.message)
-        lay.addWidget(QLabel("Your ratings:"))
+        self.given_label = QLabel("Your ratings:")
+        lay.addWidget(self.given_label)
         self.given = QListWidget()
         self.given.setObjectName("addMeGiven")
         self.given.setAccessibleName("Your ratings")
@@ -337,9 +339,14 @@ class AddMePanel(QWidget):
         self.items.clear()
         for i in order:
             n = int(counts[i])
-            it = QListWidgetItem(f"{m.ratings.items[i]}  ({n:,} rating{'s' if n != 1 else ''})")
+            word = data_word(m.ratings.implicit)
+            it = QListWidgetItem(f"{m.ratings.items[i]}  ({n:,} {word if n != 1 else word[:-1]})")
             it.setData(ITEM_ROLE, int(i))
             self.items.addItem(it)
+        own = "count" if m.ratings.implicit else "rating"  # counts of events: the person gives their own count
+        self.rating_label.setText(f"Your &{own}:")
+        self.rating.setAccessibleName(f"Your {own}")
+        self.given_label.setText(f"Your {own}s:")
         lo, hi = m.ratings.scale
         vals = np.asarray(m.ratings.observed.vals, dtype=np.float64)
         whole = bool(np.all(vals == np.round(vals))) and float(lo).is_integer() and float(hi).is_integer()

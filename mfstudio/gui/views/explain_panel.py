@@ -67,13 +67,14 @@ class ExplanationModel(QAbstractTableModel):
     def __init__(self, parent: Any = None) -> None:
         super().__init__(parent)
         self.explanation: Explanation | None = None
+        self.preferences = False  # a model of counts (implicit-als): its actual value is a count (set by the panel)
         self._rows: list[tuple[str, str, str, str]] = []
         self._biggest = 0.0
 
     def set_explanation(self, e: Explanation | None, live: bool = False) -> None:
         """Show ``e``: a reset; while ``live`` (a run's report) the same rows with new numbers are one dataChanged,
         without the columns sized to their contents again (the run's end resets it)."""
-        rows = [] if e is None else e.rows(short=True)
+        rows = [] if e is None else e.rows(short=True, preferences=self.preferences)
         same = live and e is not None and self.explanation is not None and len(rows) == len(self._rows) and \
             [r[0] for r in rows] == [r[0] for r in self._rows]
         if not same:
@@ -140,9 +141,13 @@ class ExplanationModel(QAbstractTableModel):
         if t is None:
             lo, hi = e.scale
             held = f" ({HELD_OUT_TEXT})" if e.held_out else ""
+            actual = f"the count of interactions{held}{exact}" if self.preferences else \
+                f"the actual rating{held}{exact}"
+            none = "no interaction: the user has not chosen this item" if self.preferences else \
+                "not rated: there is no rating here"
             what = [f"the prediction: the terms above added up (R-hat's value, unclipped){exact}",
                     f"what R-hat shows: the prediction clipped to the scale {lo:g} to {hi:g}{exact}",
-                    f"the actual rating{held}{exact}" if e.actual is not None else "not rated: there is no rating here",
+                    actual if e.actual is not None else none,
                     f"the error: the actual rating minus the prediction{exact}"]
             return what[r - len(e.terms)]
         if t.name == MEAN:
@@ -383,6 +388,7 @@ class ExplainPanel(QWidget):
             e = explain(r, f, sel.cell[0], sel.cell[1], self._cells, self._model[0] or None)
             msg = ""
         self.explanation = e
+        self.model.preferences = self.canvas.preferences = self._preferences()
         self._bars_owed = None
         now = time.monotonic()
         if e is not None and self._running and now - self._words_at < WORDS_EVERY_S and \
@@ -424,6 +430,11 @@ class ExplainPanel(QWidget):
             top = ", ".join(f"{x.label} ({x.count:g}: {short_text(x.value, True)})" for x in b.because[:5]) + \
                 (f" and {len(b.because) - 5:,} more" if len(b.because) > 5 else "")
             self.because.setText(f"{b.sentence}\nPushes (count: push): {top}." if b.because else b.sentence)
+
+    def _preferences(self) -> bool:
+        """Whether the model shown is one of counts (implicit-als): a preference, compared with a count."""
+        solver = self._model[0]
+        return bool(solver) and bool(get_solver(solver).implicit)
 
     def _training_interactions(self) -> Observed:
         """The shown ratings without the held-out cells (the model never saw those); kept for the same data."""

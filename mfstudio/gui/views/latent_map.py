@@ -52,6 +52,7 @@ TRAIL_UPDATES = 3  # the updates whose user and item keep a trail
 REDRAW_MS = 80  # the loss curve's pace: at most ~12 frames a second, whatever the progress rate
 CAPTION = ("Users (rows of P) and items (columns of Q) in taste space: the further along a user's arrow, the "
            "higher the predicted rating.")
+IMPLICIT_CAPTION = CAPTION.replace("predicted rating", "predicted preference")  # counts of events
 EMPTY_HINT = "Press Train to see the users\nand items in taste space"
 DIVERGED_HINT = "The model diverged:\nthere is nothing to place on the map"
 NO_FEATURES_HINT = "Every latent feature is switched off:\nall points sit at the origin"
@@ -480,12 +481,14 @@ class LatentMap(QWidget):
             o.rings, o.held_rings = rated[keep[rated]], held[keep[held]]
             if shown.user_bias is not None:
                 o.offset = float(shown.global_mean + shown.user_bias[user])
-            o.title = f"{_short(r.users[user])}'s taste arrow; rated items ringed"
+            o.title = f"{_short(r.users[user])}'s taste arrow; " + \
+                ("items with an interaction ringed" if r.implicit else "rated items ringed")
         elif item is not None:
             o.rings, o.held_rings = d.users_of(item)
             o.rings_are_users = True
             n = int(d.item_counts[item])
-            o.title = f"{_short(r.items[item])}: its {n:,} rater{'s' if n != 1 else ''} ringed"
+            who = "user" if r.implicit else "rater"  # counts of events: the users who interacted with it
+            o.title = f"{_short(r.items[item])}: its {n:,} {who}{'s' if n != 1 else ''} ringed"
         return o
 
     def _update_caption(self) -> None:
@@ -501,12 +504,14 @@ class LatentMap(QWidget):
                          "Every latent feature switched off (the model ladder).")
         if proj is not None and self.selection.current.user is not None:
             biased = f is not None and f.user_bias is not None
-            notes.append("Dashed lines: equal predicted rating" + (" (μ + b_u + the dot product)." if biased else "."))
+            implicit = self._data is not None and self._data.ratings.implicit
+            notes.append(f"Dashed lines: equal predicted {'preference' if implicit else 'rating'}" +
+                         (" (μ + b_u + the dot product)." if biased else "."))
         if self._data is not None and len(self._data.held_out_cells) and self.selection.current != Selected():
             notes.append("Dashed rings: held out.")
         if proj is not None and proj.note:
             notes.append(proj.note)
-        parts = [CAPTION, *notes[:2]]
+        parts = [IMPLICIT_CAPTION if self._data is not None and self._data.ratings.implicit else CAPTION, *notes[:2]]
         text = " ".join(parts)
         if self.caption.text() != text:
             self.caption.setText(text)

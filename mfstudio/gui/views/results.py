@@ -19,6 +19,7 @@ from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QMenu, QTableView,
 from mfstudio.core import Factors, Ratings, Recommendations
 from mfstudio.core.numbers import exact_text, table_text
 from mfstudio.core.ratings import display_scale
+from mfstudio.core.status_text import data_word
 from mfstudio.gui.actions import make_action
 from mfstudio.gui.clipboard import format_block
 
@@ -352,6 +353,8 @@ class RecommendationsModel(QAbstractTableModel):
     """The top-N unrated items of every user with their predicted ratings."""
 
     COLUMNS = ("User", "Rank", "Item", "Predicted rating", "Ratings")
+    # For counts of events (implicit data) the model scores a preference, and the last column counts interactions.
+    IMPLICIT_COLUMNS = ("User", "Rank", "Item", "Score", data_word(True).capitalize())
 
     def __init__(self, parent: Any = None) -> None:
         super().__init__(parent)
@@ -359,6 +362,7 @@ class RecommendationsModel(QAbstractTableModel):
         self._users: tuple[str, ...] = ()
         self._items: tuple[str, ...] = ()
         self.stale = False
+        self.implicit = False  # the data are counts of events: the columns and tips speak of interactions
         self._italic = QFont()
         self._italic.setItalic(True)
 
@@ -366,7 +370,9 @@ class RecommendationsModel(QAbstractTableModel):
         self.beginResetModel()
         self._recs = recs
         self._users, self._items = ratings.users, ratings.items
+        self.implicit = bool(ratings.implicit)
         self.endResetModel()
+        self.headerDataChanged.emit(Qt.Orientation.Horizontal, 0, len(self.COLUMNS) - 1)
 
     @property
     def recommendations(self) -> Recommendations | None:
@@ -420,6 +426,11 @@ class RecommendationsModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.ToolTipRole:
             score = float(self._recs.score[r])
             n = self._cell(r, 4)
+            if self.implicit:
+                return (f"{self._cell(r, 0)} has no interaction with {self._cell(r, 2)}; the model scores their "
+                        f"preference {table_text(self._cell(r, 3), 2)} (exactly {exact_text(score)}; choice "
+                        f"{self._cell(r, 1)} for this user). {n:,} training "
+                        f"{data_word(True) if n != 1 else 'interaction'} with this item.")
             return (f"{self._cell(r, 0)} has not rated {self._cell(r, 2)}; the model predicts "
                     f"{table_text(self._cell(r, 3), 2)} (the model's value {exact_text(score)}, "
                     "which the ranking follows; "
@@ -432,14 +443,19 @@ class RecommendationsModel(QAbstractTableModel):
     TIPS = ("The user", "1 = the best of this user's list", "The recommended item",
             "The model's prediction, clipped to the rating scale (hover for the exact value)",
             "How many training ratings the item has: few ratings mean little evidence")
+    IMPLICIT_TIPS = TIPS[:3] + ("The model's preference score for the pair (hover for the exact value); the list "
+                                "follows it", "How many training interactions the item has: few mean little "
+                                "evidence")
 
     def headerData(self, section: int, orientation: Qt.Orientation, role: int = DISPLAY) -> Any:
         if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.ToolTipRole:
-            return self.TIPS[section] if 0 <= section < len(self.TIPS) else None
+            tips = self.IMPLICIT_TIPS if self.implicit else self.TIPS
+            return tips[section] if 0 <= section < len(tips) else None
         if role != DISPLAY:
             return None
         if orientation == Qt.Orientation.Horizontal:
-            return self.COLUMNS[section] if 0 <= section < len(self.COLUMNS) else None
+            columns = self.IMPLICIT_COLUMNS if self.implicit else self.COLUMNS
+            return columns[section] if 0 <= section < len(columns) else None
         return str(section + 1)
 
     def flags(self, index: Index) -> Qt.ItemFlag:

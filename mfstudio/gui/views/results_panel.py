@@ -16,6 +16,7 @@ from mfstudio.core.ladder import Parts, masked, parts_words
 from mfstudio.core.numbers import measure_text
 from mfstudio.core.params import TOP_N
 from mfstudio.core.recommend import AUTO
+from mfstudio.core.status_text import data_word
 from mfstudio.gui import help_texts
 from mfstudio.gui.experiment import Experiment, Progress, RunEnd, RunStart, Shown
 from mfstudio.gui.views.results import (
@@ -325,14 +326,17 @@ class ResultsPanel(QWidget):
                                        "(the trained model is unchanged). " + self.r_hat_caption.text())
 
     def _show_recs_caption(self, recs: Recommendations | None) -> None:
-        text = ("Each user's items not rated in training with the highest predicted rating, in the order of the "
-                "model's score.")
+        implicit = self.recs_model.implicit
+        text = ("Each user's items without an interaction in training with the highest preference score, in "
+                "order." if implicit else "Each user's items not rated in training with the highest predicted "
+                "rating, in the order of the model's score.")
         if recs is not None:
             auto = " (auto)" if int(self.min_ratings.value()) == AUTO else ""
+            word = data_word(implicit)
             if recs.min_ratings > 1:
-                text += f" Items with fewer than {recs.min_ratings:,} training ratings are left out{auto}."
+                text += f" Items with fewer than {recs.min_ratings:,} training {word} are left out{auto}."
             else:
-                text += f" Every item with a training rating is a candidate{auto}."
+                text += f" Every item with a training {word[:-1]} is a candidate{auto}."
         self.recs_caption.setText(text)
 
     @Slot(int, int)

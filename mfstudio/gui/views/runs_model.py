@@ -22,6 +22,8 @@ from mfstudio.core import StopReason
 from mfstudio.core.numbers import exact_text, param_text, table_text
 from mfstudio.core.ranking import DEFINITIONS
 from mfstudio.core.runs import ERROR_METRICS, RunRecord, metric_keys
+from mfstudio.core.solvers import SOLVERS
+from mfstudio.core.status_text import error_words
 from mfstudio.gui.runs import RunList
 from mfstudio.gui.views.run_labels import LABELLED
 
@@ -82,6 +84,21 @@ def _metric(key: str, title: str, tip: str, decimals: int) -> Column:
         return None if v is None or math.isnan(v) else float(v)
 
     return Column(key, title, tip, value, lambda r: _number(value(r), decimals), metric=True)
+
+
+# A model of counts (implicit-als) reports the error of its preferences p = [r > 0] under the RMSE keys: the words
+# for those two columns, on the header when every run is one, and on each such run's cells always.
+PREFERENCE_ERRORS = {
+    "train_rmse": (error_words(True)[0], "The error of the preferences p = [r > 0] on the training interactions at "
+                   "the end (an RMSE over every cell)."),
+    "val_rmse": (error_words(True)[1], "The error of the preferences p = [r > 0] on the held-out interactions at "
+                 "the end (— without a hold-out)."),
+}
+
+
+def preference_errors(r: RunRecord) -> bool:
+    """Whether the run's RMSE columns hold a preference error (a model of counts of events, implicit-als)."""
+    return r.solver in SOLVERS and bool(SOLVERS[r.solver].implicit)
 
 
 def _columns(ranking: list[str]) -> list[Column]:
@@ -151,7 +168,13 @@ class RunsTableModel(QAbstractTableModel):
         if orientation != Qt.Orientation.Horizontal or not 0 <= section < len(self.columns):
             return None
         c = self.columns[section]
-        return c.title if role == DISPLAY else c.tip if role == Qt.ItemDataRole.ToolTipRole else None
+        title, tip = c.title, c.tip
+        if c.key in PREFERENCE_ERRORS and self._records and all(map(preference_errors, self._records)):
+            title, tip = PREFERENCE_ERRORS[c.key]
+            title = title[0].upper() + title[1:]
+        elif c.key in PREFERENCE_ERRORS and any(map(preference_errors, self._records)):
+            tip += " For implicit-als runs: the error of the preferences p = [r > 0]."
+        return title if role == DISPLAY else tip if role == Qt.ItemDataRole.ToolTipRole else None
 
     def flags(self, index: Index) -> Qt.ItemFlag:
         f = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
@@ -205,7 +228,9 @@ class RunsTableModel(QAbstractTableModel):
             return StopReason(r.reason).describe().capitalize() + "."
         if c.metric:
             v = c.value(r)
-            return f"{c.title}: {exact_text(v)}" if v is not None else f"{c.title}: none (no hold-out)"
+            title = PREFERENCE_ERRORS[c.key][0].capitalize() if c.key in PREFERENCE_ERRORS and preference_errors(r) \
+                else c.title
+            return f"{title}: {exact_text(v)}" if v is not None else f"{title}: none (no hold-out)"
         return c.tip
 
     def setData(self, index: Index, value: Any, role: int = EDIT) -> bool:
@@ -240,6 +265,7 @@ class RunsTableModel(QAbstractTableModel):
         self._labels = self.runs.labels()
         self.endInsertRows()
         self._names_changed()
+        self.headerDataChanged.emit(Qt.Orientation.Horizontal, 0, len(self.columns) - 1)  # all of one kind or not
 
     @Slot(object)
     def _on_changed(self, record: RunRecord) -> None:

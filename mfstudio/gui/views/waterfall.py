@@ -51,6 +51,7 @@ class Waterfall(Canvas):
         self.bars: list[tuple[Any, str]] = []  # each bar and its tooltip
         self.explanation: Explanation | None = None
         self.live = False  # a run goes: the limits only grow (set by the panel)
+        self.preferences = False  # a model of counts (implicit-als): a preference, 0 to 1 (set by the panel)
         self._slots = 0
         self.labels: list[str] = []  # the numbers written on the bars, for tests
         self._numbers: list[Any] = []  # the annotations that write them
@@ -92,7 +93,8 @@ class Waterfall(Canvas):
         others = sum(1 for t in e.terms if t.p is None)
         finals_n = 1 + int(e.clipped) + int(e.actual is not None)
         terms = _bar_terms(e, max(3, self._slots - others - finals_n))
-        kind = (len(terms), e.clipped, e.actual is not None, e.held_out, e.scale, self._slots, e.fallback)
+        kind = (len(terms), e.clipped, e.actual is not None, e.held_out, e.scale, self._slots, e.fallback,
+                self.preferences)
         if self._solve_owed and not self.live:  # the run ended: the layout its rebuilds kept is solved again
             self._solve_owed = False
             self._rebuilt(draw=False)
@@ -133,10 +135,11 @@ class Waterfall(Canvas):
         lo, hi = e.scale
         self._scale_lines = [ax.axhline(y, color="0.55", lw=0.7, ls=":", zorder=0, animated=True) for y in (lo, hi)]
         self._scale_lines.append(ax.axhline(0, color="0.3", lw=0.8, animated=True))
-        ax.set_title(f"dotted: the rating scale, {lo:g} to {hi:g}", loc="right", fontsize=7, color="0.4")
+        scale = "the preference range" if self.preferences else "the rating scale"
+        ax.set_title(f"dotted: {scale}, {lo:g} to {hi:g}", loc="right", fontsize=7, color="0.4")
         ax.set_xlim(-0.6, len(self.bars) - 0.4)
         ax.tick_params(axis="y", labelsize=8)
-        ax.set_ylabel("Rating", fontsize=9)
+        ax.set_ylabel("Preference" if self.preferences else "Rating", fontsize=9)
         ax.spines[["top", "right"]].set_visible(False)
         ax.xaxis.set_animated(True)
         ax.yaxis.set_animated(True)
@@ -173,7 +176,8 @@ class Waterfall(Canvas):
         if e.actual is not None:
             held = f" ({HELD_OUT_TEXT})" if e.held_out else ""
             values.append(e.actual)
-            tips.append(f"the actual rating: {exact_text(e.actual)}{held}")
+            tips.append(f"the count of interactions: {exact_text(e.actual)}{held}" if self.preferences else
+                        f"the actual rating: {exact_text(e.actual)}{held}")
         for k, (v, tip) in enumerate(zip(values, tips)):
             x = len(terms) + k
             bar = self.bars[x][0]

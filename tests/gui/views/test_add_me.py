@@ -80,6 +80,19 @@ def test_items_are_listed_most_rated_first_and_the_search_filters_them(qtbot, se
     assert panel.rating.minimum() == 1.0 and panel.rating.maximum() == 5.0
 
 
+def test_counts_of_events_ask_for_your_count_and_list_interactions(qtbot, setup):
+    ex, _nc, panel = setup
+    run_to_end(qtbot, ex, ex.train, request(load_example("listening"), steps=3, solver="implicit-als"))
+    r = ex.shown.ratings
+    counts = np.bincount(r.observed.cols, minlength=r.n_items)
+    first = panel.items.item(0)
+    n = int(counts[panel.visible_items()[0]])
+    assert first.text().endswith(f"({n:,} interaction{'s' if n != 1 else ''})")
+    assert panel.rating_label.text() == "Your &count:" and panel.given_label.text() == "Your counts:"
+    assert panel.rating.accessibleName() == "Your count"
+    movie_night(qtbot, ex)  # ratings again: the ratings' words come back
+    assert panel.rating_label.text() == "Your &rating:" and panel.items.item(0).text().endswith("ratings)")
+
 def test_predictions_stay_hidden_until_shown_then_equal_the_fold_in_at_every_rating(qtbot, setup):
     ex, nc, panel = setup
     movie_night(qtbot, ex)

@@ -187,6 +187,20 @@ def test_selecting_an_item_rings_the_users_who_rated_it(qtbot, setup):
     assert c.ax.get_title() == "Item 2: its 3 raters ringed"
 
 
+def test_counts_of_events_ring_the_items_with_an_interaction_and_speak_of_preference(qtbot, setup):
+    ex, sel, _parts, m = setup
+    run_to_end(qtbot, ex, ex.train, request(load_example("listening"), steps=3, solver="implicit-als"))
+    r = ex.shown.ratings
+    sel.select(user=0)
+    m.redraw_now()
+    assert m.canvas.ax.get_title().endswith("'s taste arrow; items with an interaction ringed")
+    text = m.caption.text()
+    assert "predicted preference" in text and "rating" not in text
+    sel.select(item=0)
+    m.redraw_now()
+    n = int(np.count_nonzero(r.observed.cols == 0))
+    assert m.canvas.ax.get_title().endswith(f": its {n:,} user{'s' if n != 1 else ''} ringed")
+
 def test_movie_night_is_coloured_by_genre_and_the_filter_shows_one_genre(setup):
     _ex, sel, _parts, m = setup
     r = load_example("movie-night")

@@ -115,6 +115,20 @@ def test_recommendations_rows(ratings, factors):
     assert exact_text(recs.score[0]) in m.data(m.index(0, 3), Qt.ItemDataRole.ToolTipRole)
 
 
+def test_recommendations_of_counts_speak_of_scores_and_interactions(qtmodeltester):
+    listening = load_example("listening")
+    assert listening.implicit
+    rng = np.random.default_rng(1)
+    f = Factors(rng.random((listening.n_users, 2)) / 2, rng.random((2, listening.n_items)) / 2)
+    m = RecommendationsModel()
+    m.set_recommendations(listening, recommend(listening, f, 2))
+    qtmodeltester.check(m)
+    heads = [m.headerData(c, Qt.Orientation.Horizontal) for c in range(5)]
+    assert heads == ["User", "Rank", "Item", "Score", "Interactions"]
+    assert "interactions" in m.headerData(4, Qt.Orientation.Horizontal, Qt.ItemDataRole.ToolTipRole)
+    tip = m.data(m.index(0, 3), Qt.ItemDataRole.ToolTipRole)
+    assert "no interaction with" in tip and "rated" not in tip and "rating" not in tip
+
 def test_r_hat_and_recommendations_show_the_same_prediction_the_same_way(ratings):
     f = Factors(np.full((4, 1), 2.0), np.full((1, 4), 2.9))  # every prediction 5.8: above the scale
     m = RHatModel()

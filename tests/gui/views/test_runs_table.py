@@ -249,3 +249,29 @@ def test_the_runs_table_survives_save_and_reload(window, qtbot, tmp_path):
     assert back[1].reason == "early-stop" and back[1].metrics == second.metrics and back[1].patience == 5
     assert not window.plot._runs[0].train.get_visible() and window.plot.run_labels()[0] == "plain sgd"
     assert window.plot.best_step_marked(back[1]) is not None
+
+
+def test_implicit_runs_name_their_error_a_preference_error(qtbot, tmp_path):
+    runs = RunList()
+    controls = ControlPanel()
+    table = RunsTable(runs, controls, lambda: str(tmp_path))
+    for w in (controls, table):
+        qtbot.addWidget(w)
+
+    def heads() -> list[str]:
+        return [table.model.headerData(column(table, k), Qt.Orientation.Horizontal) for k in ("train_rmse", "val_rmse")]
+
+    t = Training(load_example("listening"), "implicit-als", {"K": 2, "steps": 2}, holdout=0.2)
+    snap = t.run_to_end()
+    runs.begin("implicit-als", t.params, holdout=0.2)
+    runs.finish(RunRecord.from_result(RunResult.from_snapshot("implicit-als", t.params, snap, t.history), snap,
+                                      holdout=0.2))
+    assert heads() == ["Training preference error", "Validation preference error"]
+    tip = table.model.index(0, column(table, "train_rmse")).data(Qt.ItemDataRole.ToolTipRole)
+    assert tip.startswith("Training preference error: ")
+    run(runs, "als", {"K": 2, "steps": 5})  # a mixed table: the headers are the ratings', each row says its own
+    assert heads() == ["Train RMSE", "Val RMSE"]
+    assert "implicit-als" in table.model.headerData(column(table, "train_rmse"), Qt.Orientation.Horizontal,
+                                                    Qt.ItemDataRole.ToolTipRole)
+    tips = [table.model.index(row, column(table, "train_rmse")).data(Qt.ItemDataRole.ToolTipRole) for row in (0, 1)]
+    assert tips[0].startswith("Training preference error: ") and tips[1].startswith("Train RMSE: ")
