@@ -559,12 +559,14 @@ class Sweep:
         True: then stop), close, and return the finished points in grid order."""
         self.start()
         try:
-            while not self.finished:
+            while True:
                 if should_stop() and not self.stopped:
                     self.stop()
-                for e in self.poll():
+                for e in self.poll():  # before asking whether it finished, which lets the workers go
                     if on_event is not None:
                         on_event(e)
+                if self.finished:
+                    break
                 time.sleep(poll_seconds)
         finally:
             self.close()
