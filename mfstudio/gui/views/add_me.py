@@ -58,6 +58,7 @@ DIVERGED_TEXT = "The model's numbers are not finite (training diverged); train a
 HIDDEN_TEXT = ("Your predictions stay hidden while you rate, so that they cannot sway your ratings; press "
                "Show my recommendations when you are ready.")
 INTRO_TEXT = "Type your name, find items you know and rate them."
+COUNTS_INTRO_TEXT = "Type your name, find items you have played or clicked and give your counts."  # implicit data
 KEPT_TEXT = "{name} is now a row of the grid; train again to see how close the fold-in was to the retrained row."
 COLUMNS = ("Item", "Predicted", "Score", "Ratings")
 COLUMN_TIPS = ("The recommended item", "The prediction clipped to the rating scale (what is shown)",
@@ -323,7 +324,8 @@ class AddMePanel(QWidget):
         model, why = self._usable()
         old = self._model
         self._model = model
-        self.sentence.setText(why or INTRO_TEXT)
+        self.sentence.setText(why or (COUNTS_INTRO_TEXT if model is not None and model.ratings.implicit
+                                      else INTRO_TEXT))
         for w in (self.name, self.search, self.items, self.rating, self.given, self.reveal, self.table):
             w.setEnabled(model is not None)
         if model is not None and (old is None or old.ratings is not model.ratings or old.train is not model.train):

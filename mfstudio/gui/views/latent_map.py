@@ -482,7 +482,7 @@ class LatentMap(QWidget):
             if shown.user_bias is not None:
                 o.offset = float(shown.global_mean + shown.user_bias[user])
             o.title = f"{_short(r.users[user])}'s taste arrow; " + \
-                ("items with an interaction ringed" if r.implicit else "rated items ringed")
+                ("their items ringed" if r.implicit else "rated items ringed")
         elif item is not None:
             o.rings, o.held_rings = d.users_of(item)
             o.rings_are_users = True

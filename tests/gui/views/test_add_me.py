@@ -14,7 +14,15 @@ from mfstudio.core.examples import load_example
 from mfstudio.core.foldin import fold_in
 from mfstudio.gui.experiment import Experiment
 from mfstudio.gui.newcomer import Newcomer
-from mfstudio.gui.views.add_me import DIVERGED_TEXT, HIDDEN_TEXT, NO_RESULT_TEXT, STALE_TEXT, AddMePanel
+from mfstudio.gui.views.add_me import (
+    COUNTS_INTRO_TEXT,
+    DIVERGED_TEXT,
+    HIDDEN_TEXT,
+    INTRO_TEXT,
+    NO_RESULT_TEXT,
+    STALE_TEXT,
+    AddMePanel,
+)
 from tests.gui.test_experiment import request, run_to_end
 
 NO_CELLS = np.zeros((0, 2), np.int64)
@@ -90,8 +98,11 @@ def test_counts_of_events_ask_for_your_count_and_list_interactions(qtbot, setup)
     assert first.text().endswith(f"({n:,} interaction{'s' if n != 1 else ''})")
     assert panel.rating_label.text() == "Your &count:" and panel.given_label.text() == "Your counts:"
     assert panel.rating.accessibleName() == "Your count"
+    assert panel.sentence.text() == COUNTS_INTRO_TEXT  # not "rate them"
     movie_night(qtbot, ex)  # ratings again: the ratings' words come back
     assert panel.rating_label.text() == "Your &rating:" and panel.items.item(0).text().endswith("ratings)")
+    assert panel.sentence.text() == INTRO_TEXT
+
 
 def test_predictions_stay_hidden_until_shown_then_equal_the_fold_in_at_every_rating(qtbot, setup):
     ex, nc, panel = setup

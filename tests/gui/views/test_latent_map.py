@@ -193,7 +193,7 @@ def test_counts_of_events_ring_the_items_with_an_interaction_and_speak_of_prefer
     r = ex.shown.ratings
     sel.select(user=0)
     m.redraw_now()
-    assert m.canvas.ax.get_title().endswith("'s taste arrow; items with an interaction ringed")
+    assert m.canvas.ax.get_title().endswith("'s taste arrow; their items ringed")
     text = m.caption.text()
     assert "predicted preference" in text and "rating" not in text
     sel.select(item=0)
