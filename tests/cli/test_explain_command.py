@@ -10,16 +10,10 @@ from pathlib import Path
 import pytest
 
 import mfstudio.io as mio
-from mfstudio import cli
 from mfstudio.core.explain import HELD_OUT_TEXT
+from tests.cli.conftest import run
 
 CSV = ",A,B,C,D\nu1,0,4.5,2.0,0\nu2,4,0,3.5,0\nu3,0,5,0,2\nu4,0,3.5,4.0,1.0\n"
-
-
-def run(argv: list[str], capsys) -> tuple[int, str, str]:
-    code = cli.main(argv)
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 @pytest.fixture

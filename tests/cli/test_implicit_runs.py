@@ -8,17 +8,11 @@ from pathlib import Path
 import pytest
 
 import mfstudio.io as mio
-from mfstudio import cli
 from mfstudio.core.examples import example_path
 from mfstudio.core.session import Session
+from tests.cli.conftest import run
 
 RATINGS_CSV = "user,item,rating\na,x,5\na,y,3\nb,x,4\nb,z,1\nc,y,2\nc,z,5\nd,x,3\nd,y,4\n"
-
-
-def run(argv: list[str], capsys) -> tuple[int, str, str]:
-    code = cli.main(argv)
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 @pytest.fixture

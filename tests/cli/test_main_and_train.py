@@ -18,6 +18,7 @@ import mfstudio.cli.common
 import mfstudio.io as mio
 from mfstudio import cli
 from mfstudio.core.examples import example_path
+from tests.cli.conftest import run
 
 EXAMPLE_CSV = ",A,B,C,D\nu1,0,4.5,2.0,0\nu2,4,0,3.5,0\nu3,0,5,0,2\nu4,0,3.5,4.0,1.0\n"
 
@@ -27,12 +28,6 @@ def ratings_csv(tmp_path: Path) -> Path:
     p = tmp_path / "r.csv"
     p.write_text(EXAMPLE_CSV)
     return p
-
-
-def run(argv: list[str], capsys) -> tuple[int, str, str]:
-    code = cli.main(argv)
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def test_train_writes_results_and_a_session_the_window_can_open(tmp_path, ratings_csv, capsys):

@@ -15,16 +15,11 @@ import mfstudio.io as mio
 from mfstudio import cli
 from mfstudio.core import load_example, recommend
 from mfstudio.core.foldin import fold_in
+from tests.cli.conftest import run
 
 SOLVER_STEPS = {"sgd": "2000", "als": "30", "biased-sgd": "200", "nmf": "300"}
 NEW_PERSON = ["Starfall=5", "Laugh Track=1", "deep orbit=4.5", "Pasta & Love=2"]  # a label's case aside
 NEW_PAIRS = [(1, 5.0), (2, 1.0), (8, 4.5), (13, 2.0)]
-
-
-def run(argv: list[str], capsys) -> tuple[int, str, str]:
-    code = cli.main(argv)
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def write_movie_night(path: Path) -> Path:

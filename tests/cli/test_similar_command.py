@@ -13,13 +13,8 @@ import pytest
 import mfstudio.io as mio
 from mfstudio import cli
 from mfstudio.core.similar import compare, similar
+from tests.cli.conftest import run
 from tests.cli.test_recommend_command import write_movie_night
-
-
-def run(argv: list[str], capsys) -> tuple[int, str, str]:
-    code = cli.main(argv)
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 @pytest.fixture(scope="module")

@@ -19,18 +19,13 @@ import pytest
 
 from mfstudio import cli
 from mfstudio.core.training import HISTORY_COLUMNS
+from tests.cli.conftest import run
 
 pytestmark = pytest.mark.usefixtures("no_sweep_helpers_after")  # no fork server left after them
 
 MOVIES = Path(__file__).resolve().parents[2] / "resources" / "examples" / "movie-night.json"
 FIXED = ["--steps", "300", "--alpha", "0.01", "--seed", "3"]
 BASE = ["--solver", "sgd", *FIXED]
-
-
-def run(argv: list[str], capsys) -> tuple[int, str, str]:
-    code = cli.main(argv)
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def read_csv(path: Path) -> list[dict[str, str]]:
