@@ -111,6 +111,7 @@ def test_the_window_speaks_of_interactions_and_preference_errors(trained):
     model = w.runs_table.model
     heads = [model.headerData(c, Qt.Orientation.Horizontal) for c in range(model.columnCount())]
     assert "Training preference error" in heads and "Train RMSE" not in heads
+    assert "clipped to the scale 0 to 1 for display" in w.results.r_hat_caption.text()  # preferences, not counts
 
 
 def test_why_this_number_of_a_model_of_counts_speaks_of_preferences_and_counts(qtbot, trained):

@@ -279,6 +279,11 @@ class RHatModel(_ArrayModel):
             got = self._obs_cache[r] = (vals, held)
         return got
 
+    @property
+    def display_range(self) -> tuple[float, float] | None:
+        """The range the numbers are clipped to (ratings.display_scale of the model shown), None before a result."""
+        return None if self._ratings is None else display_scale(self._ratings, self._solver)
+
     def value(self, row: int, col: int) -> float:
         """The model's unclipped prediction (copied and exported as it is)."""
         return float(self._row(row)[col])

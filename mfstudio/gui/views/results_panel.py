@@ -298,7 +298,8 @@ class ResultsPanel(QWidget):
 
     def _show_captions(self, factors: Factors | None, ratings: Ratings | None = None) -> None:
         """Say in the R-hat and Biases tabs how the shown numbers are made (the formula of this model)."""
-        scale = "" if ratings is None else f" to the scale {ratings.scale[0]:g} to {ratings.scale[1]:g}"
+        shown = self.r_hat_model.display_range if ratings is not None else None  # the model's range, as R-hat's
+        scale = "" if shown is None else f" to the scale {shown[0]:g} to {shown[1]:g}"
         legend = ("Plain: rated cells (how well the model fits them). Blue italics: predictions for unrated cells. "
                   "Orange: held-out cells. Hover a cell for the exact value and the actual rating.")
         if factors is not None and factors.user_bias is not None:
