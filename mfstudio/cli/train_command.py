@@ -157,22 +157,27 @@ def check_training_flags(args: argparse.Namespace) -> dict[str, Any]:
     return run_flags(args)
 
 
+def read_input(args: argparse.Namespace, counts: bool) -> Any:
+    """INPUT read as ``mfstudio train`` reads it (``--format``, ``--keep-zeros``); ``counts``: as interactions."""
+    from mfstudio import io as mio
+
+    fmt = None if args.format == "auto" else args.format
+    return mio.load(args.input, keep_zeros=args.keep_zeros, fmt=fmt, implicit=counts)
+
+
 def setup_training(args: argparse.Namespace, run: dict[str, Any], quiet: bool, *,
                    folds: int | None = None, loaded: Any = None) -> TrainingSetup:
     """Read INPUT and settle the solver, its parameters, the starting factors, the hold-out and the patience
     from the flags and the session, by the rules ``mfstudio train`` has always had; notes go to stderr.
     With ``folds`` (a sweep's cross-validation) each fold is held out in turn, so patience has ratings to watch.
     ``loaded`` (an io LoadResult) is INPUT already read by someone else (Spark), instead of reading it here."""
-    from mfstudio import io as mio
     from mfstudio.core.defaults import interactions_note, reads_as_interactions
     from mfstudio.io.interactions import as_interactions
 
     holdout: float | None = run.get("holdout")  # None: not given, the session's applies
     patience: int | None = run.get("patience")  # None: not given (the session's applies), or off
-    fmt = None if args.format == "auto" else args.format
-    counts = reads_as_interactions(args.solver, args.implicit)  # --implicit, or --solver implicit-als
     if loaded is None:
-        loaded = mio.load(args.input, keep_zeros=args.keep_zeros, fmt=fmt, implicit=counts)
+        loaded = read_input(args, reads_as_interactions(args.solver, args.implicit))  # --implicit or implicit-als
     solver = args.solver or default_solver(loaded)
     name = Path(args.input).name or args.input
     said = loaded.fmt == "session" and loaded.session.ratings.implicit  # a session (an example) of counts says so

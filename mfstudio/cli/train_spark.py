@@ -61,7 +61,7 @@ def train_spark(args: argparse.Namespace) -> int:
     """Train on Spark ALS and write P.csv, Q.csv, history.csv, recommendations.csv, run.json (with "engine") and the
     session, exactly as ``mfstudio train`` does for the built-in engines."""
     from mfstudio import io as mio
-    from mfstudio.cli.train_command import check_training_flags
+    from mfstudio.cli.train_command import check_training_flags, read_input
     from mfstudio.core import defaults, metrics
     from mfstudio.core.ratings import Observed, Ratings
     from mfstudio.core.session import RunResult, Session, mark_cold
@@ -80,8 +80,7 @@ def train_spark(args: argparse.Namespace) -> int:
     reads = engine.spark_reads(args.input)
     loaded = None
     if args.solver is None and not reads:  # the default follows the data: a file of counts trains implicit-als
-        loaded = mio.load(args.input, keep_zeros=args.keep_zeros, fmt=None if args.format == "auto" else args.format,
-                          implicit=bool(getattr(args, "implicit", False)))
+        loaded = read_input(args, bool(getattr(args, "implicit", False)))
     counts = bool(getattr(args, "implicit", False)) or (loaded is not None and loaded.session.ratings.implicit)
     solver = args.solver or defaults.solver_for("als", counts)
     if solver not in engine.SPARK_SOLVERS or solver not in SOLVERS:
