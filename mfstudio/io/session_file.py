@@ -6,9 +6,10 @@ Layout (version 1)::
      "ratings": {"shape": [n, m], "users": [...], "items": [...], "scale": [lo, hi],
                  "R": [[null, 4.5, ...], ...]            (small data: the grid, null = not rated)
                  or "entries": [[row, col, value], ...],   (larger data)
+                 or "entries": {"packing": "base64-le", ...}, (over a million: session_packed)
                  "item_genres": [["Action", ...], ...],    (optional: one list per item)
                  "implicit": true},                         (optional: counts of events, not ratings)
-     "held_out": [[row, col], ...], "solver": "sgd", "params": {...},
+     "held_out": [[row, col], ...] (or packed), "solver": "sgd", "params": {...},
      "holdout_fraction": 0.0, "patience": null, "zeros_are_missing": true, "top_n": 10,
      "relevance": null,                                    (null: auto; files before it: auto)
      "result": null or {"solver", "params", "steps_done", "elapsed_s", "reason", "message",
@@ -67,6 +68,7 @@ from mfstudio.core.training import StopReason
 from mfstudio.io.errors import FileFormatError
 from mfstudio.io.files import read_bytes
 from mfstudio.io.session_json import MAX_GRID_CELLS, MAX_HISTORY_ROWS, document_from_bytes
+from mfstudio.io.session_packed import unpack
 from mfstudio.io.session_write import FORMAT_NAME, FORMAT_VERSION
 
 MAX_STEP = 2**53  # steps are counted exactly in a float up to here
@@ -248,25 +250,31 @@ def _ratings(doc: _Doc, rat: Any) -> Ratings:
         rows, cols = np.nonzero(~np.isnan(R.reshape(n, m)))
         vals = R.reshape(n, m)[rows, cols]
     else:
-        entries = doc.get(rat, "entries", (list,), "ratings")
-        if len(entries) > n * m:
-            raise doc.fail(f"'ratings.entries' lists {len(entries):,} ratings, "
-                           f"more than the {n:,} x {m:,} matrix has cells")
-        e = doc.floats(entries, 2, "ratings.entries", finite=True)
-        if e.size == 0:
-            e = e.reshape(0, 3)
-        if e.shape[1] != 3:
-            raise doc.fail("each of 'ratings.entries' must be [row, column, rating] with a finite rating")
-        rows, cols, vals = e[:, 0], e[:, 1], e[:, 2]
-        if not (np.all(rows == np.round(rows)) and np.all(cols == np.round(cols))):
-            raise doc.fail("'ratings.entries' rows and columns must be whole numbers")
-        if e.shape[0] and (rows.min() < 0 or rows.max() >= n or cols.min() < 0 or cols.max() >= m):
+        entries = doc.get(rat, "entries", (list, dict), "ratings")
+        listed = entries.get("count", 0) if isinstance(entries, dict) else len(entries)
+        if type(listed) is int and listed > n * m:
+            raise doc.fail(f"'ratings.entries' lists {listed:,} ratings, more than the {n:,} x {m:,} matrix has cells")
+        if isinstance(entries, dict):  # packed (large data: session_packed)
+            rows, cols, vals = unpack(entries, "ratings.entries", True, doc.fail)
+            if not np.all(np.isfinite(vals)):
+                raise doc.fail("'ratings.entries' holds a rating that is not a finite number")
+        else:
+            e = doc.floats(entries, 2, "ratings.entries", finite=True)
+            if e.size == 0:
+                e = e.reshape(0, 3)
+            if e.shape[1] != 3:
+                raise doc.fail("each of 'ratings.entries' must be [row, column, rating] with a finite rating")
+            rows, cols, vals = e[:, 0], e[:, 1], e[:, 2]
+            if not (np.all(rows == np.round(rows)) and np.all(cols == np.round(cols))):
+                raise doc.fail("'ratings.entries' rows and columns must be whole numbers")
+        if rows.size and (rows.min() < 0 or rows.max() >= n or cols.min() < 0 or cols.max() >= m):
             raise doc.fail(f"'ratings.entries' holds a row or column outside the {n:,} x {m:,} matrix")
     genres_v = doc.get(rat, "item_genres", (list,), "ratings", default=None, nullable=True)  # absent before genres
     genres = None if genres_v is None else doc.genres(genres_v, m, "ratings.item_genres")
     implicit = doc.get(rat, "implicit", (bool,), "ratings", default=False)  # absent: ratings (files before it)
     try:
-        return Ratings(rows.astype(np.int64), cols.astype(np.int64), vals + 0.0, (n, m), users, items, scale, genres,
+        return Ratings(rows.astype(np.int64, copy=False), cols.astype(np.int64, copy=False), vals, (n, m), users,
+                       items, scale, genres,
                        implicit=implicit)
     except MFStudioError as exc:
         raise doc.fail(f"the ratings are invalid ({str(exc).rstrip('.')})") from None
@@ -474,7 +482,11 @@ def session_from_document(obj: Any, name: str = "The session file", *,
     ratings = _ratings(doc, doc.get(obj, "ratings", (dict,), "session"))
     # "held_out" and "holdout_fraction": the names of the files already saved (held_out_cells and holdout here)
     listed = obj.get("held_out", [])
-    cells = doc.ints(listed, 2, "held_out") if listed else np.zeros((0, 2), np.int64)
+    if isinstance(listed, dict):  # packed (large data: session_packed)
+        h_rows, h_cols, _ = unpack(listed, "held_out", False, doc.fail)
+        cells = np.stack([h_rows, h_cols], axis=1)
+    else:
+        cells = doc.ints(listed, 2, "held_out") if listed else np.zeros((0, 2), np.int64)
     if cells.shape[1] != 2 or (cells.size and (
             cells.min() < 0 or cells[:, 0].max() >= ratings.n_users or cells[:, 1].max() >= ratings.n_items)):
         raise doc.fail("'held_out' must list [row, column] cells inside the matrix")

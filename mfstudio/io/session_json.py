@@ -28,11 +28,13 @@ MAX_NULLS = MAX_GRID_CELLS + len(HISTORY_COLUMNS) * MAX_HISTORY_ROWS  # nulls (N
 
 _STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.DOTALL)
 _LONG_NUMBER = re.compile(rf"[-+0-9.eE]{{{MAX_NUMBER_CHARS + 1},}}")
-_LONG_NUMBER_BYTES = re.compile(rb"[-+0-9.eE]{%d,}" % (MAX_NUMBER_CHARS + 1))
+_NUMBER_BYTE = np.zeros(256, dtype=bool)
+_NUMBER_BYTE[np.frombuffer(b"-+0123456789.eE", dtype=np.uint8)] = True
 _BRACKET_STEP = np.zeros(256, dtype=np.int8)
 _BRACKET_STEP[[ord("["), ord("{")]] = 1
 _BRACKET_STEP[[ord("]"), ord("}")]] = -1
 _SCAN_CHUNK = 1 << 24
+_RUN_CHUNK = 1 << 22  # bytes per chunk of the long-number scan (each step a few bool arrays of this size)
 _NOT_BLANK = re.compile(rb"[^ \t\r\n]")
 
 
@@ -55,6 +57,23 @@ def _bracket_depth(data: bytes | bytearray | memoryview) -> int:
             running = np.cumsum(moves) + depth
             top, depth = max(top, int(running.max())), int(running[-1])
     return top
+
+
+def _has_number_run(data: bytes | bytearray | memoryview, length: int) -> bool:
+    """Whether ``length`` bytes in a row can all belong to a number (``-+0-9.eE``): in chunks of bounded
+    temporaries, and linear time (a regular expression retries at every digit of base64 text)."""
+    mv = memoryview(data)
+    step = _RUN_CHUNK
+    for start in range(0, len(mv), step):
+        window = _NUMBER_BYTE[np.frombuffer(mv[max(start - length + 1, 0):start + step], dtype=np.uint8)]
+        span = 1  # window[i] now says: bytes i .. i + span - 1 are all number bytes
+        while span < length and window.size:
+            grow = min(span, length - span)
+            window = window[:-grow] & window[grow:] if window.size > grow else window[:0]
+            span += grow
+        if window.any():
+            return True
+    return False
 
 
 def _no_duplicate_keys(name: str, kind: str = "session") -> Callable[[list[tuple[str, Any]]], dict[str, Any]]:
@@ -80,7 +99,7 @@ def _prescan(data: bytes | bytearray | memoryview, name: str, kind: str = "sessi
         if depth > MAX_DEPTH:
             raise FileFormatError(f"{name} nests {depth:,} levels deep, more than a {kind} file can ({MAX_DEPTH}); "
                                   f"it is not a valid MF Studio {kind}.")
-    if _LONG_NUMBER_BYTES.search(mv):  # perhaps inside a string (a label of 70 digits): look again without them
+    if _has_number_run(mv, MAX_NUMBER_CHARS + 1):  # perhaps in a string (a label of 70 digits): look again
         long_run = _LONG_NUMBER.search(_STRING.sub('""', str(mv, "utf-8", "replace")))
         if long_run:
             n = len(long_run.group(0))

@@ -486,9 +486,15 @@ def test_trailing_bytes_after_a_gzip_member_are_refused(tmp_path):
     refused(p, "after its end|second")
 
 
-def test_a_real_large_session_still_opens(tmp_path):
-    """The worst a real session packs (every cell rated alike, ids in order: about 10 times) is
-    well inside the unpacking limit, also above the size that is always allowed."""
+@pytest.mark.parametrize("packed", [False, True])
+def test_a_real_large_session_still_opens(tmp_path, monkeypatch, packed):
+    """The worst a real session packs (every cell rated alike, ids in order: about 10 times as lists of
+    entries, under 10 as packed columns, which are compressed one by one) is well inside the unpacking
+    limit, also above the size that is always allowed."""
+    from mfstudio.io import session_packed
+
+    if not packed:
+        monkeypatch.setattr(session_packed, "PACK_ABOVE", 10**9)
     n, m = 1600, 1000
     idx = np.arange(n * m)
     r = Ratings(idx // m, idx % m, np.full(n * m, 5.0), (n, m))
@@ -496,8 +502,12 @@ def test_a_real_large_session_still_opens(tmp_path):
 
     p = tmp_path / "big.mfstudio"
     mio.save_session(p, Session(ratings=r))
-    packed = p.read_bytes()
-    assert packed[:2] == b"\x1f\x8b" and len(gzip.decompress(packed)) > session_json.UNPACK_FLOOR
+    data = p.read_bytes()
+    assert data[:2] == b"\x1f\x8b"
+    if packed:
+        assert len(gzip.decompress(data)) < session_json.MAX_UNPACK_RATIO / 2 * len(data)
+    else:
+        assert len(gzip.decompress(data)) > session_json.UNPACK_FLOOR
     assert mio.load(p).session.ratings == r
 
 
