@@ -366,9 +366,13 @@ class Ratings:
         """
         o = self._obs
         cells = self.check_cells(held_out_cells)
-        key = o.rows * max(self.n_items, 1) + o.cols
+        key = o.rows * max(self.n_items, 1) + o.cols  # sorted and distinct (the entries' order)
         want = cells[:, 0] * max(self.n_items, 1) + cells[:, 1]
-        return self.split_flags(np.isin(key, want))
+        flags = np.zeros(len(key), dtype=bool)
+        if len(key) and len(want):  # a search per cell: np.isin sorts both sides (16 s at 25 M ratings)
+            at = np.minimum(np.searchsorted(key, want), len(key) - 1)
+            flags[at[key[at] == want]] = True
+        return self.split_flags(flags)
 
     def check_cells(self, cells: Iterable[tuple[int, int]] | np.ndarray) -> np.ndarray:
         """``cells`` as a (k, 2) int64 array of (row, col), or a DataError if one lies outside the matrix."""

@@ -63,6 +63,7 @@ MAX_MANIFEST_BYTES = 1 << 20
 HISTORY_CSV_COLUMNS = ("step", "objective", "train_rmse", "val_rmse", "elapsed_s")
 RECOMMENDATION_COLUMNS = ("user", "rank", "item", "predicted", "score", "item_ratings")
 SIGNIFICANT_DIGITS = 6
+LINES_CHUNK = 100_000  # lines of a long CSV made and joined at a time
 
 
 def _short(x: float) -> str:
@@ -212,9 +213,14 @@ def held_out_csv(session: Session, full_precision: bool = False) -> str:
     r = session.ratings
     users, items = _fields(r.users), _fields(r.items)
     held = session.held_out_entries()
-    lines = [f"{users[u]},{items[i]},{cell(v)}\n" for u, i, v in zip(held.rows.tolist(), held.cols.tolist(),
-                                                                    held.vals.tolist())]
-    return _csv([HELD_OUT_COUNT_COLUMNS if r.implicit else HELD_OUT_COLUMNS]) + "".join(lines)
+    values, which = np.unique(held.vals, return_inverse=True)  # ratings take few values: each written once
+    texts = [cell(v) for v in values.tolist()]
+    parts = [_csv([HELD_OUT_COUNT_COLUMNS if r.implicit else HELD_OUT_COLUMNS])]
+    for a in range(0, len(held), LINES_CHUNK):  # joined a chunk at a time: no list of millions of lines
+        b = a + LINES_CHUNK
+        parts.append("".join([f"{users[u]},{items[i]},{texts[v]}\n" for u, i, v in zip(
+            held.rows[a:b].tolist(), held.cols[a:b].tolist(), which[a:b].tolist())]))
+    return "".join(parts)
 
 
 def final_ranking(session: Session, top_n: int) -> tuple[dict[str, float], dict[str, Any] | None]:
@@ -254,12 +260,15 @@ def recommendations_csv(ratings: Ratings, recs: Recommendations, full_precision:
     """
     cell = _cell_fn(full_precision)
     users, items = _fields(ratings.users), _fields(ratings.items)
-    lines = [
-        f"{users[u]},{k},{items[i]},{cell(p)},{cell(s)},{c}\n"
-        for u, k, i, p, s, c in zip(recs.user.tolist(), recs.rank.tolist(), recs.item.tolist(),
-                                    recs.predicted.tolist(), recs.score.tolist(), recs.item_ratings.tolist())
-    ]
-    return _csv([RECOMMENDATION_COLUMNS]) + "".join(lines)
+    parts = [_csv([RECOMMENDATION_COLUMNS])]
+    for a in range(0, len(recs.user), LINES_CHUNK):  # joined a chunk at a time: no list of millions of lines
+        b = a + LINES_CHUNK
+        parts.append("".join([
+            f"{users[u]},{k},{items[i]},{cell(p)},{cell(s)},{c}\n"
+            for u, k, i, p, s, c in zip(recs.user[a:b].tolist(), recs.rank[a:b].tolist(), recs.item[a:b].tolist(),
+                                        recs.predicted[a:b].tolist(), recs.score[a:b].tolist(),
+                                        recs.item_ratings[a:b].tolist())]))
+    return "".join(parts)
 
 
 def _versions() -> dict[str, str]:

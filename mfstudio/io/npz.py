@@ -24,6 +24,7 @@ from mfstudio.io.files import open_input, zip_member_count
 
 SPARSE_R = ("R_rows", "R_cols", "R_vals", "R_shape")  # the ratings as entries: row, column, value, and the shape
 MAX_NPZ_MEMBERS = 10_000  # numpy.savez writes one member per array; far more is not our kind of file
+NPZ_LEVEL = 1  # deflate level of the .npz files written
 MAX_LABEL_CHARS = 10_000  # a label array with longer strings is refused
 
 
@@ -267,5 +268,10 @@ def npz_bytes(arrays: Mapping[str, np.ndarray]) -> bytes:
     for k, a in arrays.items():
         if np.asarray(a).dtype.hasobject:
             raise TypeError(f"array {k!r} has dtype object")
-    np.savez_compressed(buf, **{k: np.asarray(v) for k, v in arrays.items()})
+    # what np.savez_compressed writes, at deflate level 1: its default level 6 took 31 s at 25 M ratings for
+    # a file about a tenth smaller (factors are random floats; the entries' sorted rows pack well either way)
+    with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=NPZ_LEVEL, allowZip64=True) as zf:
+        for k, v in arrays.items():
+            with zf.open(f"{k}.npy", "w", force_zip64=True) as fh:
+                np.lib.format.write_array(fh, np.asanyarray(v), allow_pickle=False)
     return buf.getvalue()

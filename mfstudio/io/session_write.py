@@ -108,6 +108,8 @@ def _dump_value(obj: Any, indent: int) -> str:
     if isinstance(obj, (list, tuple)):
         if obj and (all(isinstance(r, (list, tuple)) for r in obj) or all(isinstance(r, dict) and r for r in obj)):
             return "[\n" + ",\n".join(inner + _dump_value(r, indent + 2) for r in obj) + "\n" + pad + "]"
+        if all(type(v) is float for v in obj) and all(map(math.isfinite, obj)):
+            return "[" + ", ".join(map(repr, obj)) + "]"  # a row of finite floats (P, Q): each as _num writes it
         return "[" + ", ".join(_dump_value(v, indent + 2) for v in obj) + "]"
     if obj is None:
         return "null"
