@@ -31,12 +31,13 @@ which a good RMSE does not promise (explicit ALS on MovieLens-100K: RMSE 0.97 bu
   with ratings a low rating says "disliked", and weighting by it would still count ranking that
   item high as a success.
 
-Memory stays bounded: a compiled loop (_rank_kernel.py) scores one user at a time against every
-item, as Factors.predict_rows does, finds the user's top k in one pass over the items (no sort),
-skipping the training items, and scores the list; for mpr the same scores give each held-out item's
-candidates ahead of it (counted directly for a user's few held-out items, by a binary search among them,
-sorted once, for many). With implicit data an evaluation costs about 1.7 times as much (MovieLens-100K's
-shape, K = 20: 31 ms against 18 ms, every held-out interaction relevant).
+Memory stays bounded: a compiled loop (_rank_kernel.py) scores 16 users at a time against every
+item, as Factors.predict_rows does (a cached tile of items at a time), on numba's threads; it finds
+each user's top k in one pass over the items (no sort), skipping the training items, and scores the
+list; for mpr the same scores give each held-out item's candidates ahead of it (counted directly for
+a user's few held-out items, by a binary search among them, sorted once, for many). With implicit data
+an evaluation costs about 1.7 times as much (MovieLens-100K's shape, K = 20: 31 ms against 18 ms,
+every held-out interaction relevant).
 """
 
 from __future__ import annotations
@@ -57,6 +58,7 @@ AUTO_SHARE = 0.75  # the automatic threshold: this far up the rating scale (4 on
 # The schedule of a training run (see evaluation_interval), in "work": one rating x feature update of a step.
 SHARE = 0.1  # an evaluation costs at most this share of the training work between two ...
 FLOOR = 200  # ... or at most this much work per step, when that is more (small data: about 2 microseconds)
+PART_USERS = 256  # the fewest users in one of the ranking kernel's ranges (threads)
 FIXED_WORK = 20_000  # one evaluation's cost besides its scores: a pause of the compiled loop (about 0.2 ms)
 IMPLICIT_EVERY_STEP = 5_000_000  # implicit data: every step while an evaluation costs at most this (about 50 ms)
 
@@ -256,12 +258,20 @@ class RankingEvaluator:
         P, Q = np.ascontiguousarray(f.P, dtype=np.float64), np.ascontiguousarray(f.Q, dtype=np.float64)
         rank_users(self.users, P, Q, ub, ib, float(f.global_mean), biased, cold_user, cold_items,
                    float(f.fallback_mean), self._train_ptr, self._train_items, self._rel_ptr, self._rel_items,
-                   self._rel_w, self.implicit, self.k, per_user)
+                   self._rel_w, self.implicit, self.k, _parts(n), per_user)
         out = {name: float(v) for name, v in zip(self.names, np.mean(per_user[:, :4], axis=0))}
         if self.implicit:
             weight = float(np.sum(per_user[:, 5]))
             out[MPR] = float(np.sum(per_user[:, 4])) / weight if weight > 0 else math.nan
         return out
+
+
+def _parts(n_users: int) -> int:
+    """How many ranges of users the ranking kernel runs on numba's threads: a few per thread (balance), none
+    smaller than PART_USERS users (each range has its own work space, a few rows of scores)."""
+    import numba
+
+    return max(1, min(4 * numba.get_num_threads(), n_users // PART_USERS))
 
 
 def warm_up() -> None:
