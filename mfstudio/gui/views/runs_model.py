@@ -86,14 +86,26 @@ def _metric(key: str, title: str, tip: str, decimals: int) -> Column:
     return Column(key, title, tip, value, lambda r: _number(value(r), decimals), metric=True)
 
 
-# A model of counts (implicit-als) reports the error of its preferences p = [r > 0] under the RMSE keys: the words
-# for those two columns, on the header when every run is one, and on each such run's cells always.
+# A model of counts (implicit-als) reports the error of its preferences p = [r > 0] under the RMSE and MAE keys, and
+# its best step is judged by precision@k: the words for those columns, on the header when every run is one, and on
+# each such run's cells always.
 PREFERENCE_ERRORS = {
     "train_rmse": (error_words(True)[0], "The error of the preferences p = [r > 0] on the training interactions at "
                    "the end (an RMSE over every cell)."),
     "val_rmse": (error_words(True)[1], "The error of the preferences p = [r > 0] on the held-out interactions at "
                  "the end (— without a hold-out)."),
+    "train_mae": ("training preference MAE", "The mean absolute error of the preferences p = [r > 0] on the "
+                  "training interactions at the end."),
+    "val_mae": ("validation preference MAE", "The mean absolute error of the preferences p = [r > 0] on the "
+                "held-out interactions at the end."),
+    "best_step": ("best step", "The step of the highest validation precision@k, by which models of counts are "
+                  "judged (early stopping keeps its factors)."),
 }
+
+
+def _first_up(words: str) -> str:
+    """``words`` with a capital first letter (and the rest as written: MAE stays MAE)."""
+    return words[:1].upper() + words[1:]
 
 
 def preference_errors(r: RunRecord) -> bool:
@@ -171,9 +183,10 @@ class RunsTableModel(QAbstractTableModel):
         title, tip = c.title, c.tip
         if c.key in PREFERENCE_ERRORS and self._records and all(map(preference_errors, self._records)):
             title, tip = PREFERENCE_ERRORS[c.key]
-            title = title[0].upper() + title[1:]
+            title = _first_up(title)
         elif c.key in PREFERENCE_ERRORS and any(map(preference_errors, self._records)):
-            tip += " For implicit-als runs: the error of the preferences p = [r > 0]."
+            tip += (" For implicit-als runs: the error of the preferences p = [r > 0]." if c.key != "best_step" else
+                    " For implicit-als runs: the highest validation precision@k.")
         return title if role == DISPLAY else tip if role == Qt.ItemDataRole.ToolTipRole else None
 
     def flags(self, index: Index) -> Qt.ItemFlag:
@@ -222,13 +235,14 @@ class RunsTableModel(QAbstractTableModel):
             if not r.finished:
                 return "The run is going."
             if r.early_stopped and r.best_step is not None:
+                judged = "precision@k" if preference_errors(r) else "RMSE"
                 return (f"{StopReason.EARLY_STOP.describe(r.steps_done, r.best_step).capitalize()}: validation "
-                        f"RMSE had not improved for {r.patience or 0:,} steps; the factors of step {r.best_step:,} "
-                        "are kept.")
+                        f"{judged} had not improved for {r.patience or 0:,} steps; the factors of step "
+                        f"{r.best_step:,} are kept.")
             return StopReason(r.reason).describe().capitalize() + "."
         if c.metric:
             v = c.value(r)
-            title = PREFERENCE_ERRORS[c.key][0].capitalize() if c.key in PREFERENCE_ERRORS and preference_errors(r) \
+            title = _first_up(PREFERENCE_ERRORS[c.key][0]) if c.key in PREFERENCE_ERRORS and preference_errors(r) \
                 else c.title
             return f"{title}: {exact_text(v)}" if v is not None else f"{title}: none (no hold-out)"
         return c.tip

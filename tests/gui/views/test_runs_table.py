@@ -267,10 +267,17 @@ def test_implicit_runs_name_their_error_a_preference_error(qtbot, tmp_path):
     runs.finish(RunRecord.from_result(RunResult.from_snapshot("implicit-als", t.params, snap, t.history), snap,
                                       holdout=0.2))
     assert heads() == ["Training preference error", "Validation preference error"]
+    maes = [table.model.headerData(column(table, k), Qt.Orientation.Horizontal) for k in ("train_mae", "val_mae")]
+    assert maes == ["Training preference MAE", "Validation preference MAE"]
+    assert "precision@k" in table.model.headerData(column(table, "best_step"), Qt.Orientation.Horizontal,
+                                                   Qt.ItemDataRole.ToolTipRole)
+    tip = table.model.index(0, column(table, "val_mae")).data(Qt.ItemDataRole.ToolTipRole)
+    assert tip.startswith("Validation preference MAE: ")
     tip = table.model.index(0, column(table, "train_rmse")).data(Qt.ItemDataRole.ToolTipRole)
     assert tip.startswith("Training preference error: ")
     run(runs, "als", {"K": 2, "steps": 5})  # a mixed table: the headers are the ratings', each row says its own
     assert heads() == ["Train RMSE", "Val RMSE"]
+    assert table.model.headerData(column(table, "val_mae"), Qt.Orientation.Horizontal) == "Val MAE"
     assert "implicit-als" in table.model.headerData(column(table, "train_rmse"), Qt.Orientation.Horizontal,
                                                     Qt.ItemDataRole.ToolTipRole)
     tips = [table.model.index(row, column(table, "train_rmse")).data(Qt.ItemDataRole.ToolTipRole) for row in (0, 1)]
