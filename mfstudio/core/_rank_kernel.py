@@ -226,9 +226,9 @@ def _rank_one(n, scores, excluded, relevant, top_s, top_i, train_ptr, train_item
         relevant[rel_items[t]] = False
 
 
-@njit(cache=True, nogil=True, parallel=True)
+@njit(cache=True, nogil=True)
 def rank_users(users, P, Q, ub, ib, mu, biased, cold_user, cold_items, fallback,
-               train_ptr, train_items, rel_ptr, rel_items, rel_w, with_mpr, k, parts, out):
+               train_ptr, train_items, rel_ptr, rel_items, rel_w, with_mpr, k, out):
     """For each ``users[n]``: its scores (P row · Q, Q as K x items C-contiguous; biases ``ub``/``ib`` and
     ``mu`` when ``biased``; ``fallback`` for ``cold_user`` flags and ``cold_items`` indices), its top k
     among the items not in ``train_items[train_ptr[n]:train_ptr[n + 1]]`` (NaN counts as -inf; ties to
@@ -236,9 +236,18 @@ def rank_users(users, P, Q, ub, ib, mu, biased, cold_user, cold_items, fallback,
     ``out[n]``: precision, recall, NDCG and AP at k, then when ``with_mpr`` the sum of the relevant items'
     weights ``rel_w`` times their percentile ranks, and the sum of the weights (0, 0 without).
 
-    The users are cut into ``parts`` ranges run on numba's threads; each row depends on its user alone, so
-    the rows are the same whatever the number of threads or parts."""
-    K, m = Q.shape
+    On the calling thread: it starts no threads (the sweeps' fork server runs it before forking)."""
+    K = Q.shape[0]
+    _rank_range(0, users.shape[0], users, P, Q, ub, ib, mu, biased, cold_user, cold_items, fallback,
+                train_ptr, train_items, rel_ptr, rel_items, rel_w, with_mpr, k, max(64, TILE_FLOATS // max(K, 1)), out)
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def rank_users_threaded(users, P, Q, ub, ib, mu, biased, cold_user, cold_items, fallback,
+                        train_ptr, train_items, rel_ptr, rel_items, rel_w, with_mpr, k, parts, out):
+    """:func:`rank_users` with the users cut into ``parts`` ranges run on numba's threads; each row depends on
+    its user alone, so the rows are the same whatever the number of threads or parts."""
+    K = Q.shape[0]
     tile = max(64, TILE_FLOATS // max(K, 1))
     n_users = users.shape[0]
     for part in prange(parts):

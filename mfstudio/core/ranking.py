@@ -243,7 +243,7 @@ class RankingEvaluator:
         n = len(self.users)
         if n == 0 or self.n_items == 0:
             return self.nan()
-        from mfstudio.core._rank_kernel import rank_users  # numba: imported on first use, as the solvers' kernels
+        from mfstudio.core._rank_kernel import rank_users, rank_users_threaded  # numba: imported on first use
 
         f = factors
         n_users, m = f.P.shape[0], self.n_items
@@ -256,9 +256,13 @@ class RankingEvaluator:
         cold_items = np.zeros(0, np.int64) if f.cold_items is None else np.asarray(f.cold_items, dtype=np.int64)
         per_user = np.empty((n, 6))
         P, Q = np.ascontiguousarray(f.P, dtype=np.float64), np.ascontiguousarray(f.Q, dtype=np.float64)
-        rank_users(self.users, P, Q, ub, ib, float(f.global_mean), biased, cold_user, cold_items,
-                   float(f.fallback_mean), self._train_ptr, self._train_items, self._rel_ptr, self._rel_items,
-                   self._rel_w, self.implicit, self.k, _parts(n), per_user)
+        args = (self.users, P, Q, ub, ib, float(f.global_mean), biased, cold_user, cold_items, float(f.fallback_mean),
+                self._train_ptr, self._train_items, self._rel_ptr, self._rel_items, self._rel_w, self.implicit, self.k)
+        parts = _parts(n)
+        if parts > 1:
+            rank_users_threaded(*args, parts, per_user)
+        else:  # no threads started: small data, and the warm-up in the sweeps' fork server (it forks afterwards)
+            rank_users(*args, per_user)
         out = {name: float(v) for name, v in zip(self.names, np.mean(per_user[:, :4], axis=0))}
         if self.implicit:
             weight = float(np.sum(per_user[:, 5]))
@@ -268,7 +272,8 @@ class RankingEvaluator:
 
 def _parts(n_users: int) -> int:
     """How many ranges of users the ranking kernel runs on numba's threads: a few per thread (balance), none
-    smaller than PART_USERS users (each range has its own work space, a few rows of scores)."""
+    smaller than PART_USERS users (each range has its own work space, a few rows of scores); 1 runs on the calling
+    thread."""
     import numba
 
     return max(1, min(4 * numba.get_num_threads(), n_users // PART_USERS))

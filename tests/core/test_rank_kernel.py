@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from mfstudio.core import ranking
-from mfstudio.core._rank_kernel import rank_users
+from mfstudio.core._rank_kernel import rank_users, rank_users_threaded
 from mfstudio.core.ratings import Observed
 from mfstudio.core.solvers.base import Factors
 
@@ -30,21 +30,25 @@ def _rows(evaluator, f, parts: int) -> np.ndarray:
     out = np.empty((len(evaluator.users), 6))
     cold = np.zeros(n_users, dtype=bool)
     cold[::37] = True
-    rank_users(evaluator.users, f.P, np.ascontiguousarray(f.Q), f.user_bias, f.item_bias, f.global_mean, True, cold,
-               np.array([5, 17], dtype=np.int64), 2.5, evaluator._train_ptr, evaluator._train_items,
-               evaluator._rel_ptr, evaluator._rel_items, evaluator._rel_w, evaluator.implicit, evaluator.k, parts, out)
+    args = (evaluator.users, f.P, np.ascontiguousarray(f.Q), f.user_bias, f.item_bias, f.global_mean, True, cold,
+            np.array([5, 17], dtype=np.int64), 2.5, evaluator._train_ptr, evaluator._train_items,
+            evaluator._rel_ptr, evaluator._rel_items, evaluator._rel_w, evaluator.implicit, evaluator.k)
+    if parts:
+        rank_users_threaded(*args, parts, out)
+    else:
+        rank_users(*args, out)
     return out
 
 
 @pytest.mark.parametrize("implicit", [False, True])
 def test_rows_are_the_same_for_any_cut_and_thread_count(implicit):
     evaluator, f = _case(4, implicit)
-    one = _rows(evaluator, f, 1)
+    one = _rows(evaluator, f, 0)  # on the calling thread
     before = numba.get_num_threads()
     try:
         for threads in sorted({1, min(2, numba.config.NUMBA_NUM_THREADS)}):
             numba.set_num_threads(threads)
-            for parts in (2, 3, 7, len(evaluator.users)):
+            for parts in (1, 2, 3, 7, len(evaluator.users)):
                 np.testing.assert_array_equal(_rows(evaluator, f, parts), one)
     finally:
         numba.set_num_threads(before)
