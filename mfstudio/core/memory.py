@@ -138,13 +138,11 @@ def check_grid(n_users: int, n_items: int, nnz: int, available: int | None = Non
         raise DataError(f"The grid can have at most {GRID_MAX_SIDE:,} users and as many items; "
                         f"{int(n_users):,} x {int(n_items):,} is too large.")
     need = grid_bytes(n_users, n_items, nnz)
-    if need < CHECK_ABOVE:
-        return
     have = _usable(available)
     if need > have:
         raise DataError(
-            f"A grid of {int(n_users):,} users x {int(n_items):,} items with {int(nnz):,} ratings needs about "
-            f"{human(need)} of memory, more than the {human(have)} available; use fewer users and items, "
+            f"Showing {int(n_users):,} users x {int(n_items):,} items with {int(nnz):,} ratings in the grid needs "
+            f"about {human(need)} of memory, more than the {human(have)} available; use fewer users and items, "
             "or train it with `mfstudio train` instead."
         )
 

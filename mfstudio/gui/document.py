@@ -36,6 +36,7 @@ from mfstudio.core import (
     memory,
 )
 from mfstudio.gui import dialogs
+from mfstudio.gui.busy import BIG_FILE_BYTES, data_bytes, run_busy
 from mfstudio.gui.controls import ControlPanel
 from mfstudio.gui.experiment import Experiment, Shown
 from mfstudio.gui.grid import LOCKED_MESSAGE, RatingsTableModel
@@ -492,8 +493,19 @@ class Document(QObject):
         """
         from mfstudio import io
 
-        try:
+        def load() -> Any:
             return io.load(path, keep_zeros=not zeros_are_missing, implicit=implicit)
+
+        try:
+            size = data_bytes(path)
+            if size < BIG_FILE_BYTES or self.quitting:
+                return load()
+            text = f"Opening {Path(path).name} ({memory.human(size)})…"
+            self.message(text, 0)
+            try:  # on a thread: the window repaints and says what it is doing
+                return run_busy(self.window, text, load)
+            finally:
+                self.message("")
         except (MFStudioError, OSError) as exc:
             self.warn(title, str(exc))
         except Exception as exc:  # a reader bug must not take the user's data with it
