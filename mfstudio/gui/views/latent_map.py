@@ -14,6 +14,7 @@ last frame's); a model opened from a file or a new random start is drawn by the 
 
 from __future__ import annotations
 
+import functools
 import time
 from pathlib import Path
 from typing import Any
@@ -64,37 +65,41 @@ def _short(name: str) -> str:
 
 
 class _Data:
-    """What the map needs of the ratings, made once per data set: counts, who rated what, held-out flags."""
+    """What the map needs of the ratings, made once per data set: counts, who rated what, held-out flags.
+
+    Nothing here sorts or scans the ratings when a data set arrives (10 M ratings took seconds to index on the
+    window's thread): counts are counted on first use, and who rated what is looked up for the one user
+    (a slice: the ratings are sorted by user) or item (a scan of the columns) asked about."""
 
     def __init__(self, ratings: Ratings, held_out_cells: np.ndarray | None) -> None:
         self.ratings = ratings
-        o = ratings.observed
-        n, m = ratings.n_users, ratings.n_items
         self.held_out_cells = np.zeros((0, 2), np.int64) if held_out_cells is None else np.asarray(held_out_cells)
-        self.user_counts = np.bincount(o.rows, minlength=n)
-        self.item_counts = np.bincount(o.cols, minlength=m)
-        self.user_start = np.concatenate([[0], np.cumsum(self.user_counts)])  # entries are sorted by user
-        self.by_item = np.argsort(o.cols, kind="stable")
-        self.item_start = np.concatenate([[0], np.cumsum(self.item_counts)])
-        held = np.zeros(len(o), bool)
-        if len(self.held_out_cells):
-            keys = o.rows * max(m, 1) + o.cols
-            cells = self.held_out_cells
-            held = np.isin(keys, cells[:, 0] * max(m, 1) + cells[:, 1])
-        self.held = held
         self.style = item_style(ratings)
         self._genre_masks: dict[str, np.ndarray] = {}
 
+    @functools.cached_property
+    def user_counts(self) -> np.ndarray:
+        return np.bincount(self.ratings.observed.rows, minlength=self.ratings.n_users)
+
+    @functools.cached_property
+    def item_counts(self) -> np.ndarray:
+        return np.bincount(self.ratings.observed.cols, minlength=self.ratings.n_items)
+
     def items_of(self, user: int) -> tuple[np.ndarray, np.ndarray]:
         """The items ``user`` rated: in training, and held out."""
-        s = slice(self.user_start[user], self.user_start[user + 1])
-        cols, held = self.ratings.observed.cols[s], self.held[s]
+        rows = self.ratings.observed.rows
+        s = slice(int(np.searchsorted(rows, user)), int(np.searchsorted(rows, user, side="right")))
+        cols = self.ratings.observed.cols[s]
+        cells = self.held_out_cells
+        held = np.isin(cols, cells[cells[:, 0] == user, 1]) if len(cells) else np.zeros(len(cols), bool)
         return cols[~held], cols[held]
 
     def users_of(self, item: int) -> tuple[np.ndarray, np.ndarray]:
         """The users who rated ``item``: in training, and held out."""
-        k = self.by_item[self.item_start[item]:self.item_start[item + 1]]
-        rows, held = self.ratings.observed.rows[k], self.held[k]
+        o = self.ratings.observed
+        rows = o.rows[np.flatnonzero(o.cols == item)]
+        cells = self.held_out_cells
+        held = np.isin(rows, cells[cells[:, 1] == item, 0]) if len(cells) else np.zeros(len(rows), bool)
         return rows[~held], rows[held]
 
     def genre_mask(self, genre: str | None) -> np.ndarray:
