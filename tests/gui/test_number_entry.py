@@ -79,7 +79,8 @@ def test_typing_and_pasting_read_a_number_alike(view: RatingGridView, qtbot, tex
         assert np.isnan(t) and np.isnan(p)
     else:
         assert t == p == want
-    assert np.array_equal(view.grid_model.to_ratings().to_dense()[2:], before[2:], equal_nan=True)  # no other cell changed
+    after = view.grid_model.to_ratings().to_dense()
+    assert np.array_equal(after[2:], before[2:], equal_nan=True)  # no other cell changed
 
 
 def test_a_parameter_box_reads_numbers_by_the_grids_rule(qapp):

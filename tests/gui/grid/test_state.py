@@ -242,7 +242,7 @@ def test_replace_returns_the_old_content_and_leaves_the_zero_rule() -> None:
     old = s.replace(other)
     assert s.shape == (2, 2) and s.scale == (0.0, 10.0) and s.held_out_cells().tolist() == [[1, 1]]
     assert s.genres is None and s.zeros_are_missing is False  # the rule is the grid's, not the content's
-    other.set_cells(np.array([0]), np.array([0]), np.array([9.0]))  # replace copied: the source can change without touching the grid
+    other.set_cells(np.array([0]), np.array([0]), np.array([9.0]))  # replace copied: the source can change
     assert s.value(0, 0) == 1
     s.replace(old)
     assert same(snap(s), before)
@@ -353,3 +353,93 @@ def test_implicit_data_stays_implicit_through_the_grid():
     assert not s.to_ratings().implicit and old.implicit  # the content's kind goes with the content
     s.replace(old)
     assert s.to_ratings().implicit
+
+
+# -- sparse inside: memory grows with the ratings, never with users x items ------------------------
+def test_a_100000_by_100000_grid_with_10_ratings_edits_inserts_removes_and_undoes_in_little_memory() -> None:
+    import tracemalloc
+
+    n = 100_000
+    rows, cols = np.arange(0, n, n // 10), np.arange(n - 1, 0, -(n // 10))
+    tracemalloc.start()
+    try:
+        s = GridState.from_ratings(Ratings(rows, cols, np.arange(1.0, 11.0), (n, n)))
+        assert s.shape == (n, n) and s.nnz == 10 and s.entries.keys.nbytes == 80
+        old = s.set_cells(np.array([5, 99_999]), np.array([7, 99_999]), np.array([4.0, 2.0]))
+        assert s.value(99_999, 99_999) == 2.0 and s.nnz == 12
+        s.set_held_out(np.array([5]), np.array([7]), True)
+        gone = s.remove(1, 0, 50_000)  # half the items, with their ratings
+        assert s.shape == (n, 50_000) and s.value(5, 7) != s.value(5, 7)  # (5, 7) went with its item
+        s.insert(1, 0, gone.labels, gone.entries)
+        assert s.value(5, 7) == 4.0 and s.held_out_cells().tolist() == [[5, 7]]
+        at = s.insert(0, 3, s.new_labels(0, 2))  # two users before user 4: every later rating moves down two
+        assert s.value(7, 7) == 4.0 and s.shape == (n + 2, n)
+        s.remove(0, 3, at)
+        s.set_cells(np.array([5, 99_999]), np.array([7, 99_999]), *old)
+        block, held = s.block(99_990, 0, 99_999, 9)
+        assert block.shape == (10, 10) and not held.any()
+        r = s.to_ratings()
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert r == Ratings(rows, cols, np.arange(1.0, 11.0), (n, n), s.users, s.items)
+    assert peak < 60e6  # the 200,000 labels, not 10^10 cells (80 GB as float64)
+    with pytest.raises(DataError, match="too many to copy"):
+        s.block(0, 0, n - 1, n - 1)
+
+
+_grid = st.integers(1, 6).flatmap(lambda n: st.integers(1, 6).flatmap(lambda m: st.tuples(
+    st.lists(st.sampled_from([np.nan, np.nan, 0.0, 1.0, 2.5, 5.0]), min_size=n * m, max_size=n * m)
+    .map(lambda v: np.array(v).reshape(n, m)),
+    st.lists(st.booleans(), min_size=n * m, max_size=n * m).map(lambda h: np.array(h).reshape(n, m)))))
+_dense_op = st.one_of(
+    st.tuples(st.just("cells"), st.integers(0, 9), st.integers(0, 9), st.sampled_from([0.0, 3.0, float("nan")])),
+    st.tuples(st.just("held"), st.integers(0, 9), st.integers(0, 9), st.booleans()),
+    st.tuples(st.just("insert"), st.sampled_from([USERS, ITEMS]), st.integers(0, 9), st.integers(1, 3)),
+    st.tuples(st.just("remove"), st.sampled_from([USERS, ITEMS]), st.integers(0, 9), st.integers(1, 3)),
+)
+
+
+def _dense_do(values: np.ndarray, held: np.ndarray, s: GridState, op: tuple) -> tuple[np.ndarray, np.ndarray]:
+    """``op`` on the state and, as the grid did when it was dense, on (values, held); the new dense pair."""
+    n, m = values.shape
+    kind = op[0]
+    if kind in ("cells", "held") and n and m:
+        r, c = op[1] % n, op[2] % m
+        if kind == "cells":
+            s.set_cells(np.array([r]), np.array([c]), np.array([op[3]]))
+            values[r, c] = op[3]
+            held[r, c] &= not np.isnan(op[3])
+        else:
+            s.set_held_out(np.array([r]), np.array([c]), op[3])
+            held[r, c] = op[3] and not np.isnan(values[r, c])
+    elif kind == "insert":
+        axis, count = op[1], op[3]
+        at = op[2] % (values.shape[axis] + 1)
+        s.insert(axis, at, s.new_labels(axis, count))
+        values = np.insert(values, [at] * count, np.nan, axis=axis)
+        held = np.insert(held, [at] * count, False, axis=axis)
+    elif kind == "remove" and values.shape[op[1]]:
+        axis, have = op[1], values.shape[op[1]]
+        start = op[2] % have
+        count = min(op[3], have - start)
+        s.remove(axis, start, count)
+        gone = np.arange(start, start + count)
+        values, held = np.delete(values, gone, axis=axis), np.delete(held, gone, axis=axis)
+    return values, held
+
+
+@settings(max_examples=80, deadline=None)
+@given(grid=_grid, ops=st.lists(_dense_op, max_size=12))
+def test_the_sparse_grid_behaves_as_the_dense_one_did(grid: tuple, ops: list[tuple]) -> None:
+    values, held = grid[0].copy(), grid[1] & ~np.isnan(grid[0])
+    s = GridState.from_dense(values, held)
+    for op in ops:
+        values, held = _dense_do(values, held, s, op)
+        assert s.shape == values.shape
+        got_v, got_h = dense(s)
+        assert np.array_equal(got_v, values, equal_nan=True) and np.array_equal(got_h, held)
+        rows, cols = np.nonzero(~np.isnan(values))  # what to_ratings() gave when the grid was dense
+        assert s.to_ratings() == Ratings(rows, cols, values[rows, cols], values.shape, s.users, s.items, s.scale)
+        assert s.held_out_cells().tolist() == np.argwhere(held & ~np.isnan(values)).tolist()
+        assert [len(x) for x in s.zero_cells()] == [int(np.count_nonzero(values == 0))] * 2

@@ -280,3 +280,30 @@ def test_a_name_no_file_could_hold_is_refused_where_it_is_typed(qapp) -> None:
     assert m.users[0] != "bad\ud800"
     assert messages and "lone surrogate" in messages[-1] and "cannot be saved" in messages[-1]
     assert m.to_ratings().nnz  # the grid still converts: nothing unencodable got in
+
+
+def test_a_selection_of_ten_billion_cells_clears_and_holds_out_but_copy_says_it_is_too_large(qtbot) -> None:
+    n = 100_000
+    rows = np.arange(0, n, n // 10)
+    m = RatingsTableModel(Ratings(rows, rows[::-1], np.full(len(rows), 4.0), (n, n)))
+    v = RatingGridView(m)
+    qtbot.addWidget(v)
+    messages: list[str] = []
+    v.statusMessage.connect(messages.append)
+    v.selectAll()
+    assert v.selected_ranges() == [(0, 0, n - 1, n - 1)]
+    v.hold_out_selection()
+    assert len(m.held_out_cells()) == 10 and m.undo_stack.undoText() == "Hold out 10 cells"
+    v.copy()
+    assert "too many to copy" in messages[-1] and "Nothing was copied" in messages[-1]
+    v.cut()
+    assert "Nothing was cut" in messages[-1] and m.nnz == 10
+    v.clear_selection()
+    assert m.nnz == 0 and m.undo_stack.undoText() == "Clear 10 cells"
+    m.undo_stack.undo()
+    assert m.nnz == 10 and len(m.held_out_cells()) == 10
+    assert m.insert_users(5, 2) and m.shape == (n + 2, n) and m.value(int(rows[1]) + 2, int(rows[-2])) == 4.0
+    assert m.remove_items([0, 1, 2]) and m.shape == (n + 2, n - 3)
+    m.undo_stack.undo()
+    m.undo_stack.undo()
+    assert m.to_ratings() == Ratings(rows, rows[::-1], np.full(len(rows), 4.0), (n, n), m.users, m.items)
