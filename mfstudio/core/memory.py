@@ -121,24 +121,37 @@ def check_dense_export(n_users: int, n_items: int, available: int | None = None,
         )
 
 
-GRID_BYTES = 32  # per users x items cell in the window's grid: values, hold-out marks, the undo copy, a dense view
-EDITABLE_GRID_MAX_CELLS = 200_000_000  # the window's editable grid (a dense users x items array) holds at most this
+GRID_ENTRY_BYTES = 64  # per rating in the window's grid: key, value and flag, an undo copy, the Ratings made of it
+GRID_MAX_SIDE = 2**31 - 1  # users (or items) in the window's grid: Qt counts rows and columns in int
+EDIT_BLOCK_MAX_CELLS = 10_000_000  # cells copied, filled or pasted at once in the grid (a dense block of them)
 
 
-def check_grid(n_users: int, n_items: int, available: int | None = None) -> None:
-    """Refuse, with a sentence, data too large for the window's editable grid (users x items cells):
-    more than EDITABLE_GRID_MAX_CELLS, or more than memory holds."""
-    need = GRID_BYTES * int(n_users) * int(n_items)
-    if int(n_users) * int(n_items) > EDITABLE_GRID_MAX_CELLS:
-        raise DataError(
-            f"{n_users:,} users x {n_items:,} items is too large for the window's editable grid "
-            f"(at most {EDITABLE_GRID_MAX_CELLS:,} cells); train it with `mfstudio train` instead, "
-            "or use fewer users and items."
-        )
+def grid_bytes(n_users: int, n_items: int, nnz: int) -> int:
+    """About how much memory the window's grid of this size takes: its labels and rated cells (never
+    users x items: an empty 100,000 x 100,000 grid is its 200,000 labels)."""
+    return GRID_ENTRY_BYTES * int(nnz) + LABEL_BYTES * (int(n_users) + int(n_items))
+
+
+def check_grid(n_users: int, n_items: int, nnz: int, available: int | None = None) -> None:
+    """Refuse, with a sentence, a grid for the window whose labels and ratings would not fit in memory."""
+    if max(int(n_users), int(n_items)) > GRID_MAX_SIDE:
+        raise DataError(f"The grid can have at most {GRID_MAX_SIDE:,} users and as many items; "
+                        f"{int(n_users):,} x {int(n_items):,} is too large.")
+    need = grid_bytes(n_users, n_items, nnz)
     have = _usable(available)
     if need > have:
         raise DataError(
-            f"Showing {n_users:,} users x {n_items:,} items in the grid needs about {human(need)} of memory, "
-            f"more than the {human(have)} available; train it with `mfstudio train` instead, "
-            "or use fewer users and items."
+            f"Showing {int(n_users):,} users x {int(n_items):,} items with {int(nnz):,} ratings in the grid needs "
+            f"about {human(need)} of memory, more than the {human(have)} available; use fewer users and items, "
+            "or train it with `mfstudio train` instead."
+        )
+
+
+def check_block(n_rows: int, n_cols: int) -> None:
+    """Refuse, with a sentence, a block of cells too large to copy, fill or paste at once."""
+    cells = max(int(n_rows), 0) * max(int(n_cols), 0)
+    if cells > EDIT_BLOCK_MAX_CELLS:
+        raise DataError(
+            f"{int(n_rows):,} x {int(n_cols):,} cells ({cells:,}) are too many to copy, fill or paste at once "
+            f"(at most {EDIT_BLOCK_MAX_CELLS:,}); select a smaller block."
         )

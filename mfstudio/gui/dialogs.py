@@ -17,10 +17,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from mfstudio.core.memory import EDITABLE_GRID_MAX_CELLS
+from mfstudio.core import memory
+from mfstudio.core.errors import DataError
 
 DEFAULT_NEW_SIZE = (4, 4)
-MAX_SIDE = 100_000
+MAX_SIDE = 10_000_000  # users (or items) the boxes go up to; the real limit is memory (memory.check_grid)
 
 
 class NewGridDialog(QDialog):
@@ -63,9 +64,12 @@ class NewGridDialog(QDialog):
 
     def _check(self) -> None:
         n, m = self.size_chosen()
-        ok = n * m <= EDITABLE_GRID_MAX_CELLS
-        self.note.setText("" if ok else f"A {n:,} x {m:,} grid is too large for the editable grid "
-                                        f"(limit {EDITABLE_GRID_MAX_CELLS:,} cells); choose fewer.")
+        try:  # a grid is limited by memory, never by users x items: an empty one is its labels
+            memory.check_grid(n, m, 0)
+            ok, note = True, ""
+        except DataError as exc:
+            ok, note = False, f"{exc} Choose fewer."
+        self.note.setText(note)
         self.buttons.button(QDialogButtonBox.StandardButton.Ok).setEnabled(ok)
 
 

@@ -30,19 +30,18 @@ from mfstudio.core import (
     DataError,
     MFStudioError,
     Ratings,
-    Recommendations,
-    RunResult,
     Session,
     defaults,
-    get_solver,
     load_example,
     memory,
 )
 from mfstudio.gui import dialogs
+from mfstudio.gui.busy import BIG_FILE_BYTES, data_bytes, run_busy
 from mfstudio.gui.controls import ControlPanel
 from mfstudio.gui.experiment import Experiment, Shown
 from mfstudio.gui.grid import LOCKED_MESSAGE, RatingsTableModel
 from mfstudio.gui.holdout import Holdout
+from mfstudio.gui.prepare import Prepared, prepare, window_top_n
 from mfstudio.gui.recent import RecentFiles
 from mfstudio.gui.recovery import Autosaver, failure_reason
 from mfstudio.gui.runs import RunList
@@ -54,18 +53,6 @@ RECOVERED_TITLE = "Recovered session"
 
 
 @dataclass
-class _Prepared:
-    """A session checked whole, with what showing it needs computed beforehand."""
-
-    session: Session
-    held_out_cells: np.ndarray  # the held-out cells to show
-    draw: float | None  # else a hold-out share to draw from the seed (Session.split_source decided which)
-    result: RunResult | None
-    recs: Recommendations | None
-    history: np.ndarray | None
-
-
-@dataclass
 class _Before:
     """The shown document, to put back when a load fails halfway."""
 
@@ -73,11 +60,6 @@ class _Before:
     title: str
     path: Path | None
     modified: bool
-
-
-def _window_top_n(session: Session) -> int:
-    """The session's top-N as the window lists it: at least one (a session written with --top 0 lists none)."""
-    return max(1, int(session.top_n))
 
 
 class Document(QObject):
@@ -222,34 +204,9 @@ class Document(QObject):
             raise DataError(f"The data could not be shown because of an unexpected error ({exc}); "
                             "the window is as it was.") from exc
 
-    def _prepare(self, session: Session) -> _Prepared:
-        """Check a session whole and compute what showing it needs, changing nothing (a DataError if it does
-        not fit)."""
-        r = session.ratings
-        try:
-            get_solver(session.solver).resolve_params(dict(session.params))
-            source = session.split_source()  # the one precedence rule: held-out cells, else the share
-            held = source if isinstance(source, np.ndarray) else np.zeros((0, 2), np.int64)
-            memory.check_grid(r.n_users, r.n_items)
-            res, recs, history = session.result, None, None
-            if res is not None and not (res.factors.P.shape[0] == r.n_users and res.factors.Q.shape[1] == r.n_items):
-                res = None  # results of other data are not shown (the reader says so)
-            if res is not None:
-                get_solver(res.solver)
-                res.factors.check(r.n_users, r.n_items)
-                history = np.asarray(res.history.arrays(), dtype=np.float64)
-                if history.ndim != 2 or history.shape[1] != len(res.history.columns) or \
-                        not np.all(np.isfinite(history[:, 0])) or np.any(np.diff(history[:, 0]) <= 0):
-                    raise DataError("The results' training history is damaged (its steps must be whole numbers "
-                                    "that go up).")
-                if res.factors.all_finite():
-                    recs = self.experiment.recommend(r, res.factors, held, top_n=_window_top_n(session),
-                                                     solver=res.solver)
-        except MFStudioError:
-            raise
-        except (TypeError, ValueError, AttributeError, IndexError, KeyError) as exc:
-            raise DataError(f"The data does not hang together ({exc}); nothing was changed.") from exc
-        return _Prepared(session, held, source if isinstance(source, float) else None, res, recs, history)
+    def _prepare(self, session: Session) -> Prepared:
+        """Check a session whole and compute what showing it needs, changing nothing (see :func:`prepare`)."""
+        return prepare(session, self.experiment)
 
     def _before(self) -> _Before | None:
         """What is shown now (None before the first document, or when it cannot be read back)."""
@@ -271,7 +228,7 @@ class Document(QObject):
             self._extra_modified = True
             self._update_modified()
 
-    def _apply(self, prepared: _Prepared, *, title: str | None, path: str | Path | None) -> None:
+    def _apply(self, prepared: Prepared, *, title: str | None, path: str | Path | None) -> None:
         session = prepared.session
         self.experiment.shutdown()
         self.controls.set_solver(session.solver, dict(session.params))
@@ -286,7 +243,7 @@ class Document(QObject):
         if prepared.draw is not None:
             self.holdout.apply(prepared.draw)
         self.experiment.clear()
-        self.experiment.set_recommendation_settings(_window_top_n(session), self.experiment.min_ratings)
+        self.experiment.set_recommendation_settings(window_top_n(session), self.experiment.min_ratings)
         if prepared.result is not None:
             self.experiment.show_loaded(Shown(prepared.result, session.ratings, self.grid_held_out_cells(),
                                               prepared.recs, prepared.history, patience=session.patience))
@@ -536,8 +493,19 @@ class Document(QObject):
         """
         from mfstudio import io
 
-        try:
+        def load() -> Any:
             return io.load(path, keep_zeros=not zeros_are_missing, implicit=implicit)
+
+        try:
+            size = data_bytes(path)
+            if size < BIG_FILE_BYTES or self.quitting:
+                return load()
+            text = f"Opening {Path(path).name} ({memory.human(size)})…"
+            self.message(text, 0)
+            try:  # on a thread: the window repaints and says what it is doing
+                return run_busy(self.window, text, load)
+            finally:
+                self.message("")
         except (MFStudioError, OSError) as exc:
             self.warn(title, str(exc))
         except Exception as exc:  # a reader bug must not take the user's data with it
@@ -621,7 +589,7 @@ class Document(QObject):
         name = Path(path).name
         try:  # everything checked before the grid changes
             held = np.asarray(s.held_out_cells, dtype=np.int64).reshape(-1, 2)
-            memory.check_grid(s.ratings.n_users, s.ratings.n_items)
+            memory.check_grid(s.ratings.n_users, s.ratings.n_items, s.ratings.nnz)
         except (MFStudioError, ValueError) as exc:
             self.warn("Could not import the file", f"{name}: {exc}")
             return False

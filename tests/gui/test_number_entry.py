@@ -70,7 +70,7 @@ def test_typing_and_pasting_read_a_number_alike(view: RatingGridView, qtbot, tex
         want = read_number(text, UNAMBIGUOUS_COMMA)
     except NumberError:
         want = None
-    before = view.grid_model.values().copy()
+    before = view.grid_model.to_ratings().to_dense().copy()
     t, _ = typed(view, qtbot, 0, 0, text)
     p, _ = pasted(view, 1, 0, text)
     if want is None:  # refused both ways: both cells keep their ratings
@@ -79,7 +79,8 @@ def test_typing_and_pasting_read_a_number_alike(view: RatingGridView, qtbot, tex
         assert np.isnan(t) and np.isnan(p)
     else:
         assert t == p == want
-    assert np.array_equal(view.grid_model.values()[2:], before[2:], equal_nan=True)  # no other cell changed
+    after = view.grid_model.to_ratings().to_dense()
+    assert np.array_equal(after[2:], before[2:], equal_nan=True)  # no other cell changed
 
 
 def test_a_parameter_box_reads_numbers_by_the_grids_rule(qapp):

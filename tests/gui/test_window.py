@@ -366,13 +366,13 @@ def test_divergence_ends_the_run_and_offers_a_learning_rate_that_trains(window, 
     monkeypatch.setattr(QMessageBox, "question",
                         lambda parent, title, text, *a, **k: asked.append((title, text)) or answer)
     find(window, "param_alpha").setValue(5.0)
-    grid_before = window.grid_model.values()
+    grid_before = window.grid_model.to_ratings().to_dense()
     assert train(qtbot, window) == "diverged"
     assert len(asked) == 1
     title, text = asked[0]
     assert title == "Training diverged" and "smaller learning rate: α = 0.05 ran" in text
     assert text.endswith("Set the learning rate α to 0.05?")
-    assert np.array_equal(window.grid_model.values(), grid_before, equal_nan=True)
+    assert np.array_equal(window.grid_model.to_ratings().to_dense(), grid_before, equal_nan=True)
     assert window.result is not None and window.result.factors.all_finite()
     assert find(window, "trainButton").isEnabled() and not find(window, "continueButton").isEnabled()
     if answer == QMessageBox.StandardButton.Yes:
@@ -406,7 +406,7 @@ def test_an_error_in_the_worker_gets_a_dialog(window, qtbot, warnings, monkeypat
 
 def test_cannot_train_without_ratings(window, qtbot, warnings):
     m = window.grid_model
-    m.clear_cells(np.argwhere(~np.isnan(m.values())))
+    m.clear_cells(np.argwhere(~np.isnan(m.to_ratings().to_dense())))
     qtbot.mouseClick(find(window, "trainButton"), Qt.MouseButton.LeftButton)
     assert not window.running
     assert warnings and "no ratings" in warnings[0][1]
@@ -526,7 +526,7 @@ def test_close_while_training_asks_and_no_keeps_running(window, qtbot, monkeypat
 
 def test_a_model_that_cannot_be_set_up_gets_a_sentence(window, qtbot, warnings):
     m = window.grid_model
-    m.set_held_out(np.argwhere(~np.isnan(m.values())), True)  # nothing left to train on
+    m.set_held_out(np.argwhere(~np.isnan(m.to_ratings().to_dense())), True)  # nothing left to train on
     assert train(qtbot, window) == "error"
     # the core says what to change
     assert warnings and warnings[0][0] == "Cannot start training" and "held out" in warnings[0][1]

@@ -166,13 +166,13 @@ ACTIONS = {"new": _new_action, "open": _open_menu_action, "example": _example_ac
 def test_cancel_keeps_everything_as_it_was(window, answers, tmp_path, monkeypatch, how):
     window.ask_before_closing = True
     edit(window, 0, 0, "1")
-    before = (window.grid_model.values(), window.windowTitle(), window.grid_model.undo_stack.count())
+    before = (window.grid_model.to_ratings().to_dense(), window.windowTitle(), window.grid_model.undo_stack.count())
     answers.queue.append(B.Cancel)
     ACTIONS[how](window, tmp_path, monkeypatch)
     assert len(answers.asked) == 1 and answers.asked[0][0] == "Unsaved changes"
     assert "Example 1 has changes that are not saved" in answers.asked[0][1]
     assert window.isVisible()
-    assert np.array_equal(window.grid_model.values(), before[0], equal_nan=True)
+    assert np.array_equal(window.grid_model.to_ratings().to_dense(), before[0], equal_nan=True)
     assert (window.windowTitle(), window.grid_model.undo_stack.count()) == before[1:]
     assert window.isWindowModified()
 
@@ -253,16 +253,21 @@ def test_close_while_training_with_unsaved_changes_asks_once_and_stops_the_threa
 
 
 # -- New, Import, Export ---------------------------------------------------------------------------
-def test_new_grid_dialog_asks_for_a_size_and_refuses_a_huge_one(qtbot):
+def test_new_grid_dialog_asks_for_a_size_and_refuses_one_memory_cannot_hold(qtbot, monkeypatch):
+    from mfstudio.core import memory
+
     d = dialogs.NewGridDialog(None, (3, 7))
     qtbot.addWidget(d)
     assert d.size_chosen() == (3, 7)
     ok = d.buttons.button(d.buttons.StandardButton.Ok)
     d.users.setValue(100_000)
-    d.items.setValue(100_000)
-    assert not ok.isEnabled() and "too large" in d.note.text()
-    d.items.setValue(5)
-    assert ok.isEnabled() and d.size_chosen() == (100_000, 5)
+    d.items.setValue(100_000)  # 10^10 cells, but an empty grid is its 200,000 labels
+    assert ok.isEnabled() and d.note.text() == "" and d.size_chosen() == (100_000, 100_000)
+    monkeypatch.setattr(memory, "available_bytes", lambda: 10**9)
+    d.users.setValue(10_000_000)
+    assert not ok.isEnabled() and "needs about" in d.note.text() and "Choose fewer" in d.note.text()
+    d.users.setValue(5)
+    assert ok.isEnabled() and d.size_chosen() == (5, 100_000)
 
 
 def test_ask_new_grid_size_returns_none_when_cancelled(qapp, monkeypatch):
@@ -276,7 +281,7 @@ def test_new_gives_an_empty_untitled_grid(window, monkeypatch):
     monkeypatch.setattr(dialogs, "ask_new_grid_size", lambda parent, size: (6, 3))
     assert window.document.new_dialog()
     m = window.grid_model
-    assert m.shape == (6, 3) and np.isnan(m.values()).all()
+    assert m.shape == (6, 3) and np.isnan(m.to_ratings().to_dense()).all()
     assert window.document_title == "Untitled" and window.session_path is None
     assert not window.isWindowModified() and window.result is None
 
@@ -476,7 +481,7 @@ def restore(box):
 QMessageBox.exec = restore
 from mfstudio.gui import MainWindow
 w = MainWindow()
-np.save(sys.argv[1], w.grid_model.values())
+np.save(sys.argv[1], w.grid_model.to_ratings().to_dense())
 print("title", w.document_title, w.isWindowModified(), w.session_path)
 print("file kept", w.autosaver.path.exists())
 """

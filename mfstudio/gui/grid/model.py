@@ -16,10 +16,10 @@ import numpy as np
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt, Signal
 from PySide6.QtGui import QBrush, QFont, QUndoStack
 
+from mfstudio.core import memory
 from mfstudio.core.errors import DataError
-from mfstudio.core.memory import EDITABLE_GRID_MAX_CELLS
 from mfstudio.core.numbers import exact_text
-from mfstudio.core.ratings import Ratings, check_text
+from mfstudio.core.ratings import Ratings
 from mfstudio.gui.grid import undo
 from mfstudio.gui.grid.colours import HELD_OUT_COLOR, N_TINTS, OUT_OF_SCALE_COLOR, tints
 from mfstudio.gui.grid.state import (
@@ -27,6 +27,7 @@ from mfstudio.gui.grid.state import (
     ITEMS,
     USERS,
     GridState,
+    Rect,
     as_cells,
     block_values,
     typed_value,
@@ -79,56 +80,45 @@ class RatingsTableModel(QAbstractTableModel):
 
     # -- Qt model interface ----------------------------------------------------------
     def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:
-        return 0 if parent.isValid() else self._state.values.shape[0]
+        return 0 if parent.isValid() else len(self._state.users)
 
     def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:
-        return 0 if parent.isValid() else self._state.values.shape[1]
+        return 0 if parent.isValid() else len(self._state.items)
 
     def data(self, index: QModelIndex | QPersistentModelIndex, role: int = _DISPLAY) -> Any:
         if not index.isValid():
             return None
         role = int(role)
+        if role == _ALIGN:
+            return self._center
         r, c = index.row(), index.column()
-        st = self._state
         if role == _DISPLAY:
-            v = float(st.values[r, c])
+            v = self._state.value(r, c)
             return "" if v != v else f"{v:.6g}"
         if role == _BACKGROUND:
-            if st.held_out_grid[r, c]:
+            v, held = self._state.cell(r, c)
+            if held:
                 return self._held_brush
-            v = float(st.values[r, c])
             if v != v:
                 return None
             k = int((v - self._lo) * self._tint_step + 0.5)
             return self._tints[0 if k < 0 else (N_TINTS if k > N_TINTS else k)]
-        if role == _ALIGN:
-            return self._center
         if role == _FOREGROUND:
-            v = float(st.values[r, c])
+            v = self._state.value(r, c)
             if v < self._lo or v > self._hi:  # False for NaN
                 return self._red
             return None
         if role == _FONT:
-            return self._italic if st.held_out_grid[r, c] else None
+            return self._italic if self._state.cell(r, c)[1] else None
         if role == _EDIT:
-            return exact_text(float(st.values[r, c]))
+            return exact_text(self._state.value(r, c))
         if role == _TOOLTIP or role == _ACCESSIBLE:
             return self.cell_description(r, c)
         return None
 
     def cell_description(self, r: int, c: int) -> str:
         """One sentence about a cell: whose rating, its value, hold-out and scale."""
-        st = self._state
-        v = float(st.values[r, c])
-        where = f"{st.users[r]} / {st.items[c]}"
-        if v != v:
-            return f"{where}: not rated."
-        text = f"{where}: {v:.6g}"
-        if v < self._lo or v > self._hi:
-            text += f" (outside the rating scale {self._lo:g} to {self._hi:g})"
-        if st.held_out_grid[r, c]:
-            text += ", held out for validation"
-        return text + "."
+        return self._state.describe(r, c)
 
     def flags(self, index: QModelIndex | QPersistentModelIndex) -> Qt.ItemFlag:
         if not index.isValid():
@@ -153,7 +143,7 @@ class RatingsTableModel(QAbstractTableModel):
             number = None
             self.statusMessage.emit(ZERO_CLEARS)
         new = np.nan if number is None else number
-        old = float(st.values[r, c])
+        old = st.value(r, c)
         if (old != old and new != new) or old == new:
             return True
         verb = "Clear" if new != new else "Edit"
@@ -219,19 +209,17 @@ class RatingsTableModel(QAbstractTableModel):
 
     def value(self, r: int, c: int) -> float:
         """The rating at (r, c); NaN when not rated."""
-        return float(self._state.values[r, c])
+        return self._state.value(r, c)
 
-    def values(self) -> np.ndarray:
-        """A copy of the dense grid (NaN = not rated)."""
-        return self._state.values.copy()
+    @property
+    def nnz(self) -> int:
+        """How many cells are rated."""
+        return self._state.nnz
 
     def block_values(self, top: int, left: int, bottom: int, right: int) -> np.ndarray:
-        """A copy of the values in rows top..bottom and columns left..right (inclusive)."""
-        return self._state.values[top : bottom + 1, left : right + 1].copy()
-
-    def held_out_grid(self) -> np.ndarray:
-        """A copy of the users x items bool grid of held-out cells (only rated cells are ever held out)."""
-        return self._state.rated_held_out_grid()
+        """The values in rows top..bottom and columns left..right (inclusive), NaN = not rated; DataError (the
+        sentence to show) when the block is larger than memory.EDIT_BLOCK_MAX_CELLS cells."""
+        return self._state.block(top, left, bottom, right)[0]
 
     def held_out_cells(self) -> np.ndarray:
         """k x 2 int64 (row, col) of held-out cells that are rated, row-major."""
@@ -401,7 +389,7 @@ class RatingsTableModel(QAbstractTableModel):
         if not self.ensure_writable():
             self.zeroRuleChanged.emit(self._state.zeros_are_missing)  # the switch goes back
             return False
-        zeros = int(np.count_nonzero(self._state.values == 0))
+        zeros = len(self._state.zero_cells()[0])
         text = "0 means not rated" if on else "0 is a rating"
         self.undo_stack.push(undo.ZeroRuleCommand(self, on, text))
         if on and zeros:
@@ -443,7 +431,7 @@ class RatingsTableModel(QAbstractTableModel):
         vals = np.asarray(vals, dtype=np.float64).ravel()
         st.check_cells(rows, cols)
         st.check_values(vals)
-        old = st.values[rows, cols]
+        old = st.values_at(rows, cols)[0]
         same = (old == vals) | (np.isnan(old) & np.isnan(vals))
         if np.all(same):
             return False
@@ -465,12 +453,21 @@ class RatingsTableModel(QAbstractTableModel):
         st = self._state
         rows, cols = as_cells(cells)
         st.check_cells(rows, cols)
-        rated = ~np.isnan(st.values[rows, cols])
-        rows, cols = unique_cells(rows[rated], cols[rated], st.shape)
+        rated = ~np.isnan(st.values_at(rows, cols)[0])
+        return self._clear(*unique_cells(rows[rated], cols[rated]), text)
+
+    def clear_ranges(self, rects: Sequence[Rect], text: str | None = None) -> bool:
+        """Clear the rated cells in ``rects`` ((top, left, bottom, right), inclusive; a selection of any size)
+        as one undo step; returns False when none was rated."""
+        if not self.ensure_writable():
+            return False
+        return self._clear(*self._state.rated_in(rects), text)
+
+    def _clear(self, rows: np.ndarray, cols: np.ndarray, text: str | None) -> bool:
         if len(rows) == 0:
             return False
         if text is None:
-            text = f"Clear {len(rows)} cell{'s' if len(rows) != 1 else ''}"
+            text = f"Clear {len(rows):,} cell{'s' if len(rows) != 1 else ''}"
         self.undo_stack.push(undo.SetCellsCommand(self, rows, cols, np.full(len(rows), np.nan), text))
         return True
 
@@ -481,8 +478,18 @@ class RatingsTableModel(QAbstractTableModel):
         st = self._state
         rows, cols = as_cells(cells)
         st.check_cells(rows, cols)
-        keep = ~np.isnan(st.values[rows, cols]) & (st.held_out_grid[rows, cols] != bool(held))
-        rows, cols = unique_cells(rows[keep], cols[keep], st.shape)
+        vals, flags = st.values_at(rows, cols)
+        keep = ~np.isnan(vals) & (flags != bool(held))
+        return self._hold_out(*unique_cells(rows[keep], cols[keep]), held)
+
+    def hold_out_ranges(self, rects: Sequence[Rect], held: bool) -> bool:
+        """Hold out (True) or return to training (False) the rated cells in ``rects`` ((top, left, bottom, right),
+        inclusive; a selection of any size)."""
+        if not self.ensure_writable():
+            return False
+        return self._hold_out(*self._state.held_in(rects, held), held)
+
+    def _hold_out(self, rows: np.ndarray, cols: np.ndarray, held: bool) -> bool:
         if len(rows) == 0:
             if held:
                 self.statusMessage.emit("No rated cell to hold out in the selection; select cells that have a rating.")
@@ -491,7 +498,7 @@ class RatingsTableModel(QAbstractTableModel):
             return False
         n = len(rows)
         s = "s" if n != 1 else ""
-        text = f"Hold out {n} cell{s}" if held else f"Use {n} cell{s} for training"
+        text = f"Hold out {n:,} cell{s}" if held else f"Use {n:,} cell{s} for training"
         self.undo_stack.push(undo.HeldOutCommand(self, rows, cols, bool(held), text))
         return True
 
@@ -503,15 +510,10 @@ class RatingsTableModel(QAbstractTableModel):
         st = self._state
         rows, cols = as_cells(cells)
         st.check_cells(rows, cols)
-        want = np.zeros(st.shape, dtype=bool)
-        want[rows, cols] = True
-        rated = ~np.isnan(st.values)
-        want &= rated
-        changed = (want != st.held_out_grid) & rated
-        if not changed.any():
+        r, c, want = st.held_changes(rows, cols)
+        if not len(r):
             return False
-        r, c = np.nonzero(changed)
-        self.undo_stack.push(undo.HeldOutCommand(self, r, c, want[r, c], text))
+        self.undo_stack.push(undo.HeldOutCommand(self, r, c, want, text))
         return True
 
     def paste_block(self, row: int, col: int, block: list[list[str]],
@@ -535,6 +537,11 @@ class RatingsTableModel(QAbstractTableModel):
             return False
         if fill is not None and len(parsed) == 1 and len(parsed[0]) == 1:
             top, left, bottom, right = fill
+            try:
+                memory.check_block(bottom - top + 1, right - left + 1)
+            except DataError as exc:
+                self.statusMessage.emit(f"{exc} Nothing was pasted.")
+                return False
             rr, cc = np.mgrid[top : bottom + 1, left : right + 1]
             rows, cols = rr.ravel(), cc.ravel()
             vals = np.full(rows.shape, parsed[0][0])
@@ -548,9 +555,11 @@ class RatingsTableModel(QAbstractTableModel):
             rows, cols, vals = np.array(rows_l, np.int64), np.array(cols_l, np.int64), np.array(vals_l)
         n_users = max(st.shape[0], int(rows.max()) + 1)
         n_items = max(st.shape[1], int(cols.max()) + 1)
-        if not st.check_size(n_users, n_items):
-            self.statusMessage.emit(f"Pasting here would make the grid {n_users:,} x {n_items:,}, more than "
-                                    f"{EDITABLE_GRID_MAX_CELLS:,} cells; nothing was pasted.")
+        try:
+            st.check_size(n_users, n_items, len(rows))
+        except DataError as exc:
+            self.statusMessage.emit(f"Pasting here would make the grid {n_users:,} x {n_items:,}: {exc} "
+                                    "Nothing was pasted.")
             return False
         h, w = len(parsed), max(len(line) for line in parsed)
         n = len(rows)
@@ -595,40 +604,20 @@ class RatingsTableModel(QAbstractTableModel):
             return False
         st = self._state
         try:
-            label, row = self._new_user_row(str(name), ratings)
+            label, row = st.new_user_row(str(name), ratings)
         except DataError as exc:
             self.statusMessage.emit(str(exc))
             return False
         n_users, n_items = st.shape
-        if not st.check_size(n_users + 1, n_items):
-            self.statusMessage.emit(f"The grid would exceed {EDITABLE_GRID_MAX_CELLS:,} cells; {label} was not added.")
+        try:
+            st.check_size(n_users + 1, n_items, n_items)
+        except DataError as exc:
+            self.statusMessage.emit(f"{exc} {label} was not added.")
             return False
         rated = int(np.count_nonzero(~np.isnan(row)))
         text = f"Add user '{label}' with {rated} rating{'s' if rated != 1 else ''}"
         self.undo_stack.push(undo.AddUserCommand(self, label, row, text))
         return True
-
-    def _new_user_row(self, name: str, ratings: Iterable[tuple[int, float]]) -> tuple[str, np.ndarray]:
-        """The checked name and the row of values (NaN: not rated) for :meth:`add_user_with_ratings`."""
-        st = self._state
-        label = name.strip()
-        if not label:
-            raise DataError("A user name cannot be empty; type a name.")
-        if label in st.users:
-            raise DataError(f"There is already a user named {label}; choose another name.")
-        check_text([label], "user name")
-        lo, hi = st.scale
-        row = np.full(st.shape[1], np.nan)
-        for item, value in ratings:
-            j, v = int(item), float(value)
-            if not 0 <= j < st.shape[1]:
-                raise DataError(f"There is no item {j + 1}; the grid has {st.shape[1]:,} items.")
-            if not np.isnan(row[j]):
-                raise DataError(f"{st.items[j]} is rated twice; give one rating per item.")
-            if not (np.isfinite(v) and lo <= v <= hi):
-                raise DataError(f"A rating of {v:g} for {st.items[j]} is off the rating scale {lo:g} to {hi:g}.")
-            row[j] = v
-        return label, row
 
     def insert_users(self, at: int, count: int = 1) -> bool:
         """Insert ``count`` unrated users before row ``at`` (``at`` = n_users appends)."""
@@ -653,9 +642,10 @@ class RatingsTableModel(QAbstractTableModel):
         n_users, n_items = int(n_users), int(n_items)
         if n_users < 0 or n_items < 0:
             raise ValueError("The grid cannot have a negative size.")
-        if not self._state.check_size(n_users, n_items):
-            self.statusMessage.emit(f"A {n_users:,} x {n_items:,} grid is too large "
-                                    f"(limit {EDITABLE_GRID_MAX_CELLS:,} cells).")
+        try:
+            self._state.check_size(n_users, n_items)
+        except DataError as exc:
+            self.statusMessage.emit(f"{exc} The grid keeps its size.")
             return False
         if (n_users, n_items) == self.shape:
             return False
@@ -671,8 +661,10 @@ class RatingsTableModel(QAbstractTableModel):
             raise IndexError(f"Cannot insert at position {at}; the grid has {n} {AXIS_WORD[axis]}s.")
         if count <= 0:
             return False
-        if not self._state.check_size(n + count, self.shape[1 - axis]):
-            self.statusMessage.emit(f"The grid would exceed {EDITABLE_GRID_MAX_CELLS:,} cells; nothing was added.")
+        try:
+            self._state.check_size(*((n + count, self.shape[1]) if axis == USERS else (self.shape[0], n + count)))
+        except DataError as exc:
+            self.statusMessage.emit(f"{exc} Nothing was added.")
             return False
         word = AXIS_WORD[axis] + ("s" if count != 1 else "")
         text = f"Add {count} {word}" if count != 1 else f"Add a {word}"

@@ -1,9 +1,9 @@
 """What the rating grid holds, as plain data: no Qt, no matplotlib.
 
-``GridState`` is the grid's content — the dense values (float64, NaN = not rated), the
-users x items bool ``held_out_grid``, the user and item labels, the rating scale, the rule
-"0 means not rated" and the MovieLens genres by item label — with the raw operations that
-change it and the pure queries over it.  Every raw operation returns what it overwrote,
+``GridState`` is the grid's content — its rated cells as sorted entries (``entries.Entries``:
+memory grows with the ratings, never with users x items), the user and item labels, the
+rating scale, the rule "0 means not rated" and the MovieLens genres by item label — with the
+raw operations that change it and the pure queries over it.  Every raw operation returns what it overwrote,
 so an undo step can put it back (``mfstudio.gui.grid.undo``).  None of them checks the
 lock or tells anyone: the table model wraps them in Qt's notifications.
 
@@ -19,10 +19,11 @@ from typing import Any
 
 import numpy as np
 
+from mfstudio.core import memory
 from mfstudio.core.errors import DataError
-from mfstudio.core.memory import EDITABLE_GRID_MAX_CELLS
 from mfstudio.core.numbers import UNAMBIGUOUS_COMMA, read_number
 from mfstudio.core.ratings import Ratings, check_text
+from mfstudio.gui.grid.entries import Entries, cols_of, keys_of, rows_of, sorted_unique
 
 USERS, ITEMS = 0, 1  # axis numbers: rows are users, columns are items
 AXIS_WORD = ("user", "item")
@@ -39,12 +40,10 @@ def as_cells(cells: Cells) -> tuple[np.ndarray, np.ndarray]:
     return a[:, 0].copy(), a[:, 1].copy()
 
 
-def unique_cells(rows: np.ndarray, cols: np.ndarray, shape: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
-    """The distinct cells, row-major (a bool grid: linear time, unlike np.unique on big inputs)."""
-    grid = np.zeros(shape, dtype=bool)
-    grid[rows, cols] = True
-    r, c = np.nonzero(grid)
-    return r.astype(np.int64), c.astype(np.int64)
+def unique_cells(rows: np.ndarray, cols: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct cells, row-major."""
+    keys, _ = sorted_unique(keys_of(rows, cols))
+    return rows_of(keys), cols_of(keys)
 
 
 def typed_value(value: Any) -> float | None:
@@ -88,12 +87,15 @@ def block_values(block: Sequence[Sequence[str]], zeros_are_missing: bool) -> tup
     return parsed, zeros
 
 
+Rect = tuple[int, int, int, int]  # (top, left, bottom, right), inclusive
+
+
 @dataclass(frozen=True)
 class Slab:
-    """Users (axis 0) or items (axis 1) taken out of the grid: their values, held-out flags and labels."""
+    """Users (axis 0) or items (axis 1) taken out of the grid: their rated cells (counted from the first one
+    taken along that axis) and their labels."""
 
-    values: np.ndarray
-    held_out_grid: np.ndarray
+    entries: Entries
     labels: list[str]
 
 
@@ -101,12 +103,12 @@ class Slab:
 class GridState:
     """The grid's content, and the raw operations that change it (each returns what it overwrote).
 
-    Only rated cells are ever held out: every operation keeps ``held_out_grid`` inside the
-    rated cells, and the queries mask with the values besides.
+    Only rated cells are entries, and only entries can be held out, so a hold-out never
+    outlives its rating. Nothing here is users x items: a dense array is built only for a
+    block a caller asks for (:meth:`block`), and that is bounded (memory.EDIT_BLOCK_MAX_CELLS).
     """
 
-    values: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
-    held_out_grid: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), dtype=bool))
+    entries: Entries = field(default_factory=Entries.empty)
     users: list[str] = field(default_factory=list)
     items: list[str] = field(default_factory=list)
     scale: tuple[float, float] = (1.0, 5.0)
@@ -120,28 +122,45 @@ class GridState:
     def from_ratings(cls, ratings: Ratings, held_out_cells: np.ndarray | None = None, *,
                      zeros_are_missing: bool = True) -> GridState:
         """The grid of ``ratings``, holding out the rated cells among ``held_out_cells`` (k x 2; others dropped)."""
-        values = ratings.to_dense()
-        held = np.zeros(values.shape, dtype=bool)
+        o = ratings.observed
+        keys = keys_of(o.rows, o.cols)  # Ratings are sorted row-major and distinct: so are their keys
+        entries = Entries(keys, np.array(o.vals, dtype=np.float64), np.zeros(keys.size, dtype=bool))
         if held_out_cells is not None and len(held_out_cells):
             rows, cols = as_cells(held_out_cells)
-            ok = (rows >= 0) & (rows < values.shape[0]) & (cols >= 0) & (cols < values.shape[1])
-            held[rows[ok], cols[ok]] = True
-            held &= ~np.isnan(values)
+            n, m = ratings.shape
+            ok = (rows >= 0) & (rows < n) & (cols >= 0) & (cols < m)
+            pos, found = entries.find(keys_of(rows[ok], cols[ok]))
+            entries.held[pos[found]] = True
         genres = None if ratings.item_genres is None else dict(zip(ratings.items, ratings.item_genres))
-        return cls(values, held, list(ratings.users), list(ratings.items), ratings.scale, zeros_are_missing, genres,
+        return cls(entries, list(ratings.users), list(ratings.items), ratings.scale, zeros_are_missing, genres,
                    ratings.implicit)
+
+    @classmethod
+    def from_dense(cls, values: np.ndarray, held: np.ndarray | None = None, **kw: Any) -> GridState:
+        """A small grid from a dense array (NaN = not rated) and held-out flags; default labels unless given."""
+        values = np.asarray(values, dtype=np.float64)
+        n, m = values.shape
+        rows, cols = np.nonzero(~np.isnan(values))
+        flags = None if held is None else np.asarray(held, dtype=bool)[rows, cols]
+        kw.setdefault("users", [f"User {i + 1}" for i in range(n)])
+        kw.setdefault("items", [f"Item {j + 1}" for j in range(m)])
+        return cls(Entries.of_cells(rows, cols, values[rows, cols], flags), **kw)
 
     def copy(self) -> GridState:
         """An independent copy (arrays and label lists copied)."""
-        return GridState(self.values.copy(), self.held_out_grid.copy(), list(self.users), list(self.items),
-                         self.scale, self.zeros_are_missing, None if self.genres is None else dict(self.genres),
-                         self.implicit)
+        return GridState(self.entries.copy(), list(self.users), list(self.items), self.scale,
+                         self.zeros_are_missing, None if self.genres is None else dict(self.genres), self.implicit)
 
     # -- queries ---------------------------------------------------------------------------
     @property
     def shape(self) -> tuple[int, int]:
         """(n_users, n_items)."""
-        return (int(self.values.shape[0]), int(self.values.shape[1]))
+        return (len(self.users), len(self.items))
+
+    @property
+    def nnz(self) -> int:
+        """How many cells are rated."""
+        return len(self.entries)
 
     def labels(self, axis: int) -> list[str]:
         """The user (axis 0) or item (axis 1) labels (the state's own list: read it, do not change it)."""
@@ -166,25 +185,76 @@ class GridState:
             k += 1
         return out
 
+    def value(self, row: int, col: int) -> float:
+        """The rating at (row, col); NaN when not rated."""
+        i = self.entries.one(row, col)
+        return float(self.entries.vals[i]) if i >= 0 else float("nan")
+
+    def cell(self, row: int, col: int) -> tuple[float, bool]:
+        """(rating or NaN, held out) of one cell."""
+        e = self.entries
+        i = e.one(row, col)
+        return (float(e.vals[i]), bool(e.held[i])) if i >= 0 else (float("nan"), False)
+
+    def values_at(self, rows: np.ndarray, cols: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(values, held-out flags) of cells: NaN and False where not rated."""
+        return self.entries.at(keys_of(rows, cols))
+
+    def block(self, top: int, left: int, bottom: int, right: int) -> tuple[np.ndarray, np.ndarray]:
+        """Dense (values, held-out flags) of rows top..bottom and columns left..right (inclusive).
+
+        DataError (the sentence to show) when the block has more than memory.EDIT_BLOCK_MAX_CELLS cells.
+        """
+        h, w = bottom - top + 1, right - left + 1
+        memory.check_block(h, w)
+        values = np.full((max(h, 0), max(w, 0)), np.nan)
+        held = np.zeros(values.shape, dtype=bool)
+        e = self.entries
+        pos = e.in_rect(top, left, bottom, right)
+        r, c = rows_of(e.keys[pos]) - top, cols_of(e.keys[pos]) - left
+        values[r, c] = e.vals[pos]
+        held[r, c] = e.held[pos]
+        return values, held
+
     def to_ratings(self) -> Ratings:
-        """The grid as ``Ratings``: every non-NaN cell is a rating (0 included)."""
-        rows, cols = np.nonzero(~np.isnan(self.values))
+        """The grid as ``Ratings``: every rated cell is a rating (0 included); the entries are its arrays."""
+        e = self.entries
         genres = None if self.genres is None else [self.genres.get(lab, ()) for lab in self.items]
-        return Ratings(rows, cols, self.values[rows, cols], self.shape, self.users, self.items, self.scale, genres,
+        return Ratings(e.rows, e.cols, e.vals, self.shape, self.users, self.items, self.scale, genres,
                        implicit=self.implicit)
 
     def held_out_cells(self) -> np.ndarray:
-        """k x 2 int64 (row, col) of held-out cells that are rated, row-major."""
-        return np.argwhere(self.held_out_grid & ~np.isnan(self.values)).astype(np.int64)
-
-    def rated_held_out_grid(self) -> np.ndarray:
-        """A copy of ``held_out_grid`` limited to rated cells."""
-        return self.held_out_grid & ~np.isnan(self.values)
+        """k x 2 int64 (row, col) of held-out cells (all rated), row-major."""
+        keys = self.entries.keys[self.entries.held]
+        return np.stack([rows_of(keys), cols_of(keys)], axis=1)
 
     def zero_cells(self) -> tuple[np.ndarray, np.ndarray]:
         """(rows, cols) of the ratings of 0."""
-        rows, cols = np.nonzero(self.values == 0)
-        return rows.astype(np.int64), cols.astype(np.int64)
+        keys = self.entries.keys[self.entries.vals == 0]
+        return rows_of(keys), cols_of(keys)
+
+    def rated_in(self, rects: Sequence[Rect]) -> tuple[np.ndarray, np.ndarray]:
+        """(rows, cols) of the rated cells in any of ``rects`` (top, left, bottom, right), distinct, row-major."""
+        keys = self.entries.keys[self.entries.in_rects(list(rects))]
+        return rows_of(keys), cols_of(keys)
+
+    def held_in(self, rects: Sequence[Rect], held: bool) -> tuple[np.ndarray, np.ndarray]:
+        """(rows, cols) of the rated cells in ``rects`` whose held-out flag is not ``held`` yet."""
+        e = self.entries
+        pos = e.in_rects(list(rects))
+        keys = e.keys[pos[e.held[pos] != bool(held)]]
+        return rows_of(keys), cols_of(keys)
+
+    def held_changes(self, rows: np.ndarray, cols: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(rows, cols, new flags) of the rated cells whose flag changes when exactly the rated cells among
+        (rows, cols) are to be held out."""
+        e = self.entries
+        want = np.zeros(len(e), dtype=bool)
+        pos, found = e.find(keys_of(rows, cols))
+        want[pos[found]] = True
+        changed = np.flatnonzero(want != e.held)
+        keys = e.keys[changed]
+        return rows_of(keys), cols_of(keys), want[changed]
 
     def check_cells(self, rows: np.ndarray, cols: np.ndarray) -> None:
         """IndexError when a cell lies outside the grid."""
@@ -198,10 +268,47 @@ class GridState:
         if np.any(np.isinf(vals)):
             raise ValueError("A rating must be finite.")
 
-    @staticmethod
-    def check_size(n_users: int, n_items: int) -> bool:
-        """Whether an n_users x n_items grid stays within the editable grid's limit (EDITABLE_GRID_MAX_CELLS)."""
-        return n_users * n_items <= EDITABLE_GRID_MAX_CELLS
+    def check_size(self, n_users: int, n_items: int, extra: int = 0) -> None:
+        """DataError (the sentence to show) when an n_users x n_items grid with ``extra`` more ratings would not
+        fit in memory (memory.check_grid: its labels and entries, never users x items)."""
+        memory.check_grid(n_users, n_items, self.nnz + int(extra))
+
+    def describe(self, r: int, c: int) -> str:
+        """One sentence about a cell: whose rating, its value, hold-out and scale."""
+        v, held = self.cell(r, c)
+        where = f"{self.users[r]} / {self.items[c]}"
+        if v != v:
+            return f"{where}: not rated."
+        lo, hi = self.scale
+        text = f"{where}: {v:.6g}"
+        if v < lo or v > hi:
+            text += f" (outside the rating scale {lo:g} to {hi:g})"
+        if held:
+            text += ", held out for validation"
+        return text + "."
+
+    def new_user_row(self, name: str, ratings: Iterable[tuple[int, float]]) -> tuple[str, np.ndarray]:
+        """The checked name and the row of values (NaN: not rated) of a user to add with ``ratings``
+        ((item index, rating) pairs); DataError (the sentence to show) names what is wrong."""
+        label = name.strip()
+        if not label:
+            raise DataError("A user name cannot be empty; type a name.")
+        if label in self.users:
+            raise DataError(f"There is already a user named {label}; choose another name.")
+        check_text([label], "user name")
+        lo, hi = self.scale
+        n_items = self.shape[1]
+        row = np.full(n_items, np.nan)
+        for item, value in ratings:
+            j, v = int(item), float(value)
+            if not 0 <= j < n_items:
+                raise DataError(f"There is no item {j + 1}; the grid has {n_items:,} items.")
+            if not np.isnan(row[j]):
+                raise DataError(f"{self.items[j]} is rated twice; give one rating per item.")
+            if not (np.isfinite(v) and lo <= v <= hi):
+                raise DataError(f"A rating of {v:g} for {self.items[j]} is off the rating scale {lo:g} to {hi:g}.")
+            row[j] = v
+        return label, row
 
     def checked_label(self, axis: int, index: int, label: str) -> str | None:
         """``label`` stripped, as a new name for entry ``index``; None when it is the name already.
@@ -223,78 +330,59 @@ class GridState:
     # -- raw operations: each returns what it overwrote ------------------------------------
     def set_cells(self, rows: np.ndarray, cols: np.ndarray, vals: np.ndarray,
                   held: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-        """Set values (NaN clears) and held-out flags at (rows, cols); the old (values, flags).
+        """Set values (NaN clears) and held-out flags at (rows, cols); the old (values, flags), one per cell given.
 
-        Without ``held`` a cell stays held out if it was and its new value is rated.
+        Without ``held`` a cell stays held out if it was and its new value is rated. A cell given twice
+        takes its last value.
         """
-        old = self.values[rows, cols], self.held_out_grid[rows, cols]  # fancy indexing: copies
-        if held is None:
-            held = old[1] & ~np.isnan(vals)
-        self.values[rows, cols] = vals
-        self.held_out_grid[rows, cols] = held
+        keys = keys_of(rows, cols)
+        old = self.entries.at(keys)
+        vals = np.broadcast_to(np.asarray(vals, dtype=np.float64), keys.shape)
+        new_held = old[1] & ~np.isnan(vals) if held is None else np.broadcast_to(np.asarray(held, bool), keys.shape)
+        uniq, last = sorted_unique(keys)
+        self.entries.assign(uniq, vals[last], new_held[last])
         return old
 
     def set_held_out(self, rows: np.ndarray, cols: np.ndarray, held: bool | np.ndarray) -> np.ndarray:
-        """Hold the cells out (True) or use them for training (False); the old flags."""
-        old = self.held_out_grid[rows, cols]
-        self.held_out_grid[rows, cols] = held
+        """Hold the rated cells out (True) or use them for training (False); the old flags (False: not rated)."""
+        e = self.entries
+        pos, found = e.find(keys_of(rows, cols))
+        old = np.zeros(pos.shape, dtype=bool)
+        old[found] = e.held[pos[found]]
+        e.held[pos[found]] = np.broadcast_to(np.asarray(held, dtype=bool), pos.shape)[found]
         return old
 
-    def insert(self, axis: int, at: int, labels: Sequence[str], values: np.ndarray | None = None,
-               held: np.ndarray | None = None) -> int:
-        """Insert users (axis 0) or items (axis 1) before ``at``, unrated unless ``values`` are given.
+    def insert(self, axis: int, at: int, labels: Sequence[str], entries: Entries | None = None) -> int:
+        """Insert users (axis 0) or items (axis 1) before ``at``, unrated unless ``entries`` (their own rows or
+        columns counted from 0) are given.
 
         Nothing is overwritten: returns how many were inserted (what ``remove`` takes back).
         """
         count = len(labels)
         if count == 0:
             return 0
-        n_users, n_items = self.shape
-        shape = (count, n_items) if axis == USERS else (n_users, count)
-        if values is None:
-            values = np.full(shape, np.nan)
-        if held is None:
-            held = np.zeros(shape, dtype=bool)
-        if axis == USERS:
-            self.values = np.concatenate([self.values[:at], values, self.values[at:]], axis=0)
-            self.held_out_grid = np.concatenate([self.held_out_grid[:at], held, self.held_out_grid[at:]], axis=0)
-            self.users[at:at] = list(labels)
-        else:
-            self.values = np.concatenate([self.values[:, :at], values, self.values[:, at:]], axis=1)
-            self.held_out_grid = np.concatenate([self.held_out_grid[:, :at], held, self.held_out_grid[:, at:]], axis=1)
-            self.items[at:at] = list(labels)
+        self.entries.paste_in(axis, at, count, entries)
+        self.labels(axis)[at:at] = list(labels)
         return count
 
     def remove(self, axis: int, start: int, count: int) -> Slab:
         """Remove ``count`` users (axis 0) or items (axis 1) from ``start``; what was removed."""
-        stop = start + count
-        if axis == USERS:
-            saved = Slab(self.values[start:stop].copy(), self.held_out_grid[start:stop].copy(), self.users[start:stop])
-            self.values = np.concatenate([self.values[:start], self.values[stop:]], axis=0)
-            self.held_out_grid = np.concatenate([self.held_out_grid[:start], self.held_out_grid[stop:]], axis=0)
-            del self.users[start:stop]
-        else:
-            saved = Slab(self.values[:, start:stop].copy(), self.held_out_grid[:, start:stop].copy(),
-                         self.items[start:stop])
-            self.values = np.concatenate([self.values[:, :start], self.values[:, stop:]], axis=1)
-            self.held_out_grid = np.concatenate([self.held_out_grid[:, :start], self.held_out_grid[:, stop:]], axis=1)
-            del self.items[start:stop]
+        labels = self.labels(axis)
+        saved = Slab(self.entries.cut(axis, start, count), labels[start : start + count])
+        del labels[start : start + count]
         return saved
 
-    def resize(self, axis: int, n: int, labels: Sequence[str] = (), values: np.ndarray | None = None,
-               held: np.ndarray | None = None) -> Slab:
+    def resize(self, axis: int, n: int, labels: Sequence[str] = (), entries: Entries | None = None) -> Slab:
         """Grow or shrink one axis at its end to ``n`` entries; what was dropped (empty when it grew).
 
-        Growing takes the first labels (and, if given, values and flags) needed for the new entries.
+        Growing takes the first labels (and, if given, the entries) needed for the new users or items.
         """
         have = self.shape[axis]
         if n < have:
             return self.remove(axis, n, have - n)
         if n > have:
-            self.insert(axis, have, list(labels)[: n - have], values, held)
-        other = self.shape[1 - axis]
-        empty = (0, other) if axis == USERS else (other, 0)
-        return Slab(np.zeros(empty), np.zeros(empty, dtype=bool), [])
+            self.insert(axis, have, list(labels)[: n - have], entries)
+        return Slab(Entries.empty(), [])
 
     def rename(self, axis: int, index: int, label: str) -> str:
         """Rename one user (axis 0) or item (axis 1); the old name."""
@@ -303,16 +391,15 @@ class GridState:
         return old
 
     def replace(self, other: GridState) -> GridState:
-        """Take ``other``'s values, hold-out, labels, scale, genres and kind (copied); the old ones.
+        """Take ``other``'s entries, labels, scale, genres and kind (copied); the old ones.
 
         The zero rule is a setting of the grid, not of its content: only ``set_zero_rule``
         changes it, so the returned state carries the rule unchanged.
         """
-        old = GridState(self.values, self.held_out_grid, self.users, self.items, self.scale,
-                        self.zeros_are_missing, self.genres, self.implicit)
+        old = GridState(self.entries, self.users, self.items, self.scale, self.zeros_are_missing, self.genres,
+                        self.implicit)
         self.implicit = bool(other.implicit)
-        self.values = np.array(other.values, dtype=np.float64, copy=True)
-        self.held_out_grid = np.array(other.held_out_grid, dtype=bool, copy=True)
+        self.entries = other.entries.copy()
         self.users = list(other.users)
         self.items = list(other.items)
         self.genres = None if other.genres is None else dict(other.genres)

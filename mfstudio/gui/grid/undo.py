@@ -16,6 +16,7 @@ from typing import Protocol
 import numpy as np
 from PySide6.QtGui import QUndoCommand
 
+from mfstudio.gui.grid.entries import Entries
 from mfstudio.gui.grid.state import ITEMS, USERS, GridState
 
 
@@ -79,15 +80,15 @@ class HeldOp(Op):
 
 
 class InsertOp(Op):
-    """Insert users (axis 0) or items (axis 1) at ``at`` with ``labels``: unrated, or ``values`` and ``held``."""
+    """Insert users (axis 0) or items (axis 1) at ``at`` with ``labels``: unrated, or with ``entries`` (their
+    rated cells, counted from the first one inserted)."""
 
-    def __init__(self, axis: int, at: int, labels: Sequence[str], values: np.ndarray | None = None,
-                 held: np.ndarray | None = None) -> None:
+    def __init__(self, axis: int, at: int, labels: Sequence[str], entries: Entries | None = None) -> None:
         self.axis, self.at, self.labels = axis, int(at), list(labels)
-        self.values, self.held = values, held
+        self.entries = entries
 
     def _run(self, state: GridState) -> Op:
-        count = state.insert(self.axis, self.at, self.labels, self.values, self.held)
+        count = state.insert(self.axis, self.at, self.labels, self.entries)
         return RemoveOp(self.axis, self.at, count)
 
 
@@ -101,7 +102,7 @@ class RemoveOp(Op):
 
     def _run(self, state: GridState) -> Op:
         gone = state.remove(self.axis, self.start, self.count)
-        return InsertOp(self.axis, self.start, gone.labels, gone.values, gone.held_out_grid)
+        return InsertOp(self.axis, self.start, gone.labels, gone.entries)
 
 
 def remove_ops(axis: int, indices: Sequence[int]) -> list[Op]:
@@ -116,19 +117,18 @@ def remove_ops(axis: int, indices: Sequence[int]) -> list[Op]:
 
 
 class ResizeOp(Op):
-    """Grow or shrink one axis at its end to ``n`` entries (growing with ``labels``, and ``values``/``held``)."""
+    """Grow or shrink one axis at its end to ``n`` users or items (growing with ``labels``, and ``entries``)."""
 
     touches_held = True
 
-    def __init__(self, axis: int, n: int, labels: Sequence[str] = (), values: np.ndarray | None = None,
-                 held: np.ndarray | None = None) -> None:
+    def __init__(self, axis: int, n: int, labels: Sequence[str] = (), entries: Entries | None = None) -> None:
         self.axis, self.n, self.labels = axis, int(n), list(labels)
-        self.values, self.held = values, held
+        self.entries = entries
 
     def _run(self, state: GridState) -> Op:
         had = state.shape[self.axis]
-        dropped = state.resize(self.axis, self.n, self.labels, self.values, self.held)
-        return ResizeOp(self.axis, had, dropped.labels, dropped.values, dropped.held_out_grid)
+        dropped = state.resize(self.axis, self.n, self.labels, self.entries)
+        return ResizeOp(self.axis, had, dropped.labels, dropped.entries)
 
 
 class RenameOp(Op):
@@ -142,7 +142,7 @@ class RenameOp(Op):
 
 
 class ReplaceOp(Op):
-    """Replace the content (values, hold-out, labels, scale, genres) at once."""
+    """Replace the content (ratings, hold-out, labels, scale, genres) at once."""
 
     touches_held = True
 
@@ -241,8 +241,10 @@ class AddUserCommand(GridCommand):
     """Append one user with a row of values (NaN: not rated): "Keep me" of the Add me panel."""
 
     def __init__(self, model: GridModel, label: str, row: np.ndarray, text: str) -> None:
-        values = np.asarray(row, dtype=np.float64).reshape(1, -1)
-        super().__init__(model, [InsertOp(USERS, model.state.shape[USERS], [label], values)], text)
+        vals = np.asarray(row, dtype=np.float64).ravel()
+        cols = np.flatnonzero(~np.isnan(vals))
+        entries = Entries.of_cells(np.zeros(cols.size, np.int64), cols, vals[cols])
+        super().__init__(model, [InsertOp(USERS, model.state.shape[USERS], [label], entries)], text)
 
 
 class RemoveCommand(GridCommand):

@@ -25,11 +25,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from mfstudio.core import memory
+from mfstudio.core.errors import DataError
 from mfstudio.core.numbers import exact_text
 from mfstudio.gui.actions import Keys, StandardKey, make_action
 from mfstudio.gui.clipboard import format_block, parse_block
 from mfstudio.gui.grid.model import LOCKED_MESSAGE, RatingsTableModel
-from mfstudio.gui.grid.state import AXIS_WORD, ITEMS, USERS
+from mfstudio.gui.grid.state import AXIS_WORD, ITEMS, USERS, Rect
 
 
 class RatingGridView(QTableView):
@@ -199,35 +201,53 @@ class RatingGridView(QTableView):
         self.action_redo.setText(f"&Redo {redo_text}" if can_redo and redo_text else "&Redo")
 
     # -- selection -----------------------------------------------------------------------
-    def selected_cells(self) -> np.ndarray:
-        """k x 2 (row, col) of the selected cells, unique and row-major (the current cell if none)."""
+    def selected_ranges(self) -> list[Rect]:
+        """The selection as (top, left, bottom, right) rectangles, inclusive (the current cell if none):
+        a selection of any size, never enumerated cell by cell."""
         sel = self.selectionModel()
         ranges = list(sel.selection()) if sel is not None else []
         if not ranges:
             cur = self.currentIndex()
-            if not cur.isValid():
-                return np.zeros((0, 2), np.int64)
-            return np.array([[cur.row(), cur.column()]], np.int64)
-        # A bool mask over the grid: linear in cells and already unique and row-major
-        # (np.unique on 1.6 M keys took seconds).
-        mask = np.zeros(self.grid_model.shape, dtype=bool)
-        for rng in ranges:
-            mask[rng.top() : rng.bottom() + 1, rng.left() : rng.right() + 1] = True
-        return np.argwhere(mask).astype(np.int64)
+            return [(cur.row(), cur.column(), cur.row(), cur.column())] if cur.isValid() else []
+        return [(r.top(), r.left(), r.bottom(), r.right()) for r in ranges]
+
+    def selected_cells(self) -> np.ndarray:
+        """k x 2 (row, col) of the selected cells, unique and row-major (the current cell if none).
+
+        DataError (the sentence to show) when the selection spans more than memory.EDIT_BLOCK_MAX_CELLS cells.
+        """
+        bounds = self._selection_bounds()
+        if bounds is None:
+            return np.zeros((0, 2), np.int64)
+        top, left, bottom, right = bounds
+        memory.check_block(bottom - top + 1, right - left + 1)
+        # a bool mask over the selection's bounding box: linear in its cells, already unique and row-major
+        mask = np.zeros((bottom - top + 1, right - left + 1), dtype=bool)
+        for t, lf, b, r in self.selected_ranges():
+            mask[t - top : b - top + 1, lf - left : r - left + 1] = True
+        return (np.argwhere(mask) + np.array([top, left])).astype(np.int64)
 
     def _selection_bounds(self) -> tuple[int, int, int, int] | None:
-        cells = self.selected_cells()
-        if len(cells) == 0:
+        ranges = self.selected_ranges()
+        if not ranges:
             return None
-        return int(cells[:, 0].min()), int(cells[:, 1].min()), int(cells[:, 0].max()), int(cells[:, 1].max())
+        a = np.array(ranges)
+        return int(a[:, 0].min()), int(a[:, 1].min()), int(a[:, 2].max()), int(a[:, 3].max())
+
+    def _touched(self, axis: int) -> list[int]:
+        """Users (axis 0) or items (axis 1) touched by the selection."""
+        marks = np.zeros(self.grid_model.shape[axis], dtype=bool)
+        for rect in self.selected_ranges():
+            marks[rect[axis] : rect[axis + 2] + 1] = True
+        return np.flatnonzero(marks).tolist()
 
     def selected_rows(self) -> list[int]:
         """Users touched by the selection."""
-        return sorted(set(self.selected_cells()[:, 0].tolist()))
+        return self._touched(USERS)
 
     def selected_columns(self) -> list[int]:
         """Items touched by the selection."""
-        return sorted(set(self.selected_cells()[:, 1].tolist()))
+        return self._touched(ITEMS)
 
     # -- edit slots ------------------------------------------------------------------------
     @Slot()
@@ -251,12 +271,13 @@ class RatingGridView(QTableView):
             m.undo_stack.redo()
 
     def selection_text(self) -> str:
-        """The selection's bounding block as tab-separated text; unselected cells are empty."""
+        """The selection's bounding block as tab-separated text; unselected cells are empty (DataError, the
+        sentence to show, when it has more than memory.EDIT_BLOCK_MAX_CELLS cells)."""
         bounds = self._selection_bounds()
         if bounds is None:
             return ""
         top, left, bottom, right = bounds
-        cells = self.selected_cells()
+        cells = self.selected_cells()  # DataError for a selection too large to copy
         block = self.grid_model.block_values(top, left, bottom, right)
         chosen = np.zeros(block.shape, dtype=bool)
         chosen[cells[:, 0] - top, cells[:, 1] - left] = True
@@ -269,13 +290,16 @@ class RatingGridView(QTableView):
     @Slot()
     def copy(self) -> None:
         """Put the selection on the clipboard as tab-separated text."""
-        text = self.selection_text()
-        if not text and self._selection_bounds() is None:
+        if self._selection_bounds() is None:
             self.statusMessage.emit("Select cells to copy first.")
             return
+        try:
+            text, n = self.selection_text(), len(self.selected_cells())
+        except DataError as exc:
+            self.statusMessage.emit(f"{exc} Nothing was copied.")
+            return
         QApplication.clipboard().setText(text)
-        n = len(self.selected_cells())
-        self.statusMessage.emit(f"Copied {n} cell{'s' if n != 1 else ''}.")
+        self.statusMessage.emit(f"Copied {n:,} cell{'s' if n != 1 else ''}.")
 
     @Slot()
     def cut(self) -> None:
@@ -283,12 +307,16 @@ class RatingGridView(QTableView):
         m = self.grid_model
         if not m.ensure_writable():
             return
-        cells = self.selected_cells()
-        if len(cells) == 0:
+        if self._selection_bounds() is None:
             self.statusMessage.emit("Select cells to cut first.")
             return
-        QApplication.clipboard().setText(self.selection_text())
-        m.clear_cells(cells, text=f"Cut {len(cells)} cell{'s' if len(cells) != 1 else ''}")
+        try:
+            text, n = self.selection_text(), len(self.selected_cells())
+        except DataError as exc:
+            self.statusMessage.emit(f"{exc} Nothing was cut; Delete clears a selection of any size.")
+            return
+        QApplication.clipboard().setText(text)
+        m.clear_ranges(self.selected_ranges(), text=f"Cut {n:,} cell{'s' if n != 1 else ''}")
 
     @Slot()
     def paste(self) -> None:
@@ -307,7 +335,8 @@ class RatingGridView(QTableView):
             row, col = cur.row(), cur.column()
         else:
             row, col = 0, 0
-        fill = bounds if bounds is not None and len(self.selected_cells()) > 1 else None
+        several = bounds is not None and (bounds[2] > bounds[0] or bounds[3] > bounds[1])
+        fill = bounds if several else None
         ok = m.paste_block(row, col, block, fill=fill)
         if ok and fill is None and block:
             h, w = len(block), max(len(line) for line in block)
@@ -321,10 +350,9 @@ class RatingGridView(QTableView):
     @Slot()
     def clear_selection(self) -> None:
         """Clear the selected cells as one undo step."""
-        cells = self.selected_cells()
-        if len(cells) == 0:
-            return
-        self.grid_model.clear_cells(cells)
+        ranges = self.selected_ranges()
+        if ranges:
+            self.grid_model.clear_ranges(ranges)
 
     @Slot()
     def add_user(self) -> None:
@@ -365,12 +393,12 @@ class RatingGridView(QTableView):
     @Slot()
     def hold_out_selection(self) -> None:
         """Hold the selected rated cells out for validation."""
-        self.grid_model.set_held_out(self.selected_cells(), True)
+        self.grid_model.hold_out_ranges(self.selected_ranges(), True)
 
     @Slot()
     def use_selection_for_training(self) -> None:
         """Return the selected cells to the training set."""
-        self.grid_model.set_held_out(self.selected_cells(), False)
+        self.grid_model.hold_out_ranges(self.selected_ranges(), False)
 
     @Slot(int)
     def rename_user_dialog(self, row: int) -> None:

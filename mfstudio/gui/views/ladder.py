@@ -39,12 +39,34 @@ from mfstudio.gui.viewstate import ShownParts
 
 REDRAW_MS = 80  # the least time between two redraws; more when the errors take long to compute
 SLICE_MS = 6  # during a run the rungs are worked out in slices of this many milliseconds, whole rungs each
+SAMPLE = 400_000  # ratings the rungs' errors are worked out on, at most: a fixed random sample of bigger data
 HIDDEN_MS = 1000  # between two updates while a run goes and the panel is hidden (another tab): shown, it catches up
 TRAIN_COLOUR, VAL_COLOUR = "#1f77b4", "#d62728"
 MARGINS_PX = (62, 10, 20, 40)  # left, right, top, bottom: room for the y tick labels and the rung names
 CAPTION = ("Each rung adds one part of the model (the mean, the user biases, the item biases, then one factor at a "
            "time) and the chart shows its error; R-hat and the latent map predict with the parts switched on, and "
            "the trained model never changes.")
+
+
+def ladder_split(ratings: Ratings, held_out_cells: np.ndarray, most: int = SAMPLE) -> tuple[Observed, Observed, str]:
+    """(training, validation) ratings to work the rungs' errors out on, and "" or the words saying they are a
+    sample: every rating of data with at most ``most``, else a fixed (seeded) random ``most`` of them, so a
+    rung of 10 M ratings costs no more than one of 400,000 (the window's thread stays free)."""
+    o, n = ratings.observed, ratings.nnz
+    if n <= most:
+        split = ratings.split_cells(held_out_cells)
+        return split.train, split.val, ""
+    pick = np.sort(np.random.default_rng(0).choice(n, size=most, replace=False))
+    m = max(ratings.n_items, 1)
+    rows, cols, vals = o.rows[pick], o.cols[pick], o.vals[pick]
+    cells = np.asarray(held_out_cells, dtype=np.int64).reshape(-1, 2)
+    held_keys = np.unique(cells[:, 0] * m + cells[:, 1])
+    keys = rows * m + cols
+    at = np.minimum(np.searchsorted(held_keys, keys), max(len(held_keys) - 1, 0))
+    held = held_keys[at] == keys if len(held_keys) else np.zeros(most, bool)
+    train = Observed(rows[~held], cols[~held], vals[~held])
+    val = Observed(rows[held], cols[held], vals[held])
+    return train, val, f"errors on a random {most:,} of the {n:,} ratings"
 
 
 def short_label(label: str, biased: bool) -> str:
@@ -134,6 +156,7 @@ class LadderPanel(QWidget):
         self._factors: Factors | None = None
         self._pending = False
         self._split: tuple[Observed, Observed] | None = None
+        self._sampled = ""  # or the words saying the errors are worked out on a sample of the ratings
         self._split_of: tuple[Any, Any] = (None, None)  # the ratings and held-out cells the split was made from
         self._interval = REDRAW_MS
         self._full = True  # the next redraw draws everything (the rungs, legend or limits changed)
@@ -329,8 +352,8 @@ class LadderPanel(QWidget):
     def _use_split(self, ratings: Ratings, held_out_cells: np.ndarray) -> None:
         if self._split_of[0] is ratings and self._split_of[1] is held_out_cells:
             return
-        s = ratings.split_cells(held_out_cells)
-        self._split = (s.train, s.val)
+        train, val, self._sampled = ladder_split(ratings, held_out_cells)
+        self._split = (train, val)
         self._split_of = (ratings, held_out_cells)
 
     def _set_factors(self, f: Factors, now: bool) -> None:
@@ -489,7 +512,7 @@ class LadderPanel(QWidget):
             if math.isfinite(e.val_rmse):
                 text += f", validation RMSE {measure_text(e.val_rmse, 3)}"
                 tip += f"\nValidation RMSE {exact_text(e.val_rmse)}"
-            text += "."
+            text += f" ({self._sampled})." if self._sampled else "."
         else:
             text += "."
         self.now.setText(text)

@@ -194,6 +194,7 @@ class MapCanvas(Canvas):
         self.legend = None
         self.style: ItemStyle | None = None
         self.visible_items = np.zeros(0, np.int64)  # the item indices drawn (the genre filter's)
+        self.visible_users: np.ndarray | None = None  # the user indices drawn (a sample of big data); None: all
         self.users_xy = np.zeros((0, 2))  # the shown coordinates (for hit tests and overlays)
         self.items_xy = np.zeros((0, 2))
         self.frames = 0
@@ -390,6 +391,7 @@ class MapCanvas(Canvas):
             c.set_offsets(empty)
         self.users_xy, self.items_xy = empty, empty
         self.visible_items = np.zeros(0, np.int64)
+        self.visible_users = None
         self.levels.set_segments([])
         self.trails.set_segments([])
         self.arrow.set_visible(False)
@@ -433,14 +435,15 @@ class MapCanvas(Canvas):
 
     # -- frames -------------------------------------------------------------------------
     def show_frame(self, proj: Projection, visible_items: np.ndarray, overlay: Overlay, live: bool,
-                   trails: list[np.ndarray] | None = None) -> None:
+                   trails: list[np.ndarray] | None = None, visible_users: np.ndarray | None = None) -> None:
         """Move every point to ``proj``, draw ``overlay`` and the ``trails`` (each a point's past places), set the
-        limits (growing only while ``live``)."""
+        limits (growing only while ``live``); only ``visible_users`` (default: all) and ``visible_items``."""
         self.frames += 1
         ax = self.ax
         self.users_xy, self.items_xy = proj.users_xy, proj.items_xy
         self.visible_items = visible_items
-        self.users.set_offsets(proj.users_xy)
+        self.visible_users = visible_users
+        self.users.set_offsets(self._users_shown())
         shown = np.zeros(len(proj.items_xy), bool)
         shown[visible_items] = True
         for idx, c in self.item_groups:
@@ -469,8 +472,12 @@ class MapCanvas(Canvas):
         if ax.get_ylabel() != y_label:
             ax.set_ylabel(y_label, fontsize=FONT + 1)
 
+    def _users_shown(self) -> np.ndarray:
+        """The drawn users' coordinates."""
+        return self.users_xy if self.visible_users is None else self.users_xy[self.visible_users]
+
     def _set_limits(self, live: bool) -> None:
-        xy = np.vstack([self.users_xy, self.items_xy[self.visible_items], np.zeros((1, 2)),
+        xy = np.vstack([self._users_shown(), self.items_xy[self.visible_items], np.zeros((1, 2)),
                         np.zeros((0, 2)) if self.newcomer_xy is None else self.newcomer_xy[None, :]])
         lo, hi = xy.min(axis=0), xy.max(axis=0)
         span = float(max(np.max(hi - lo), 1e-9))
@@ -587,7 +594,8 @@ class MapCanvas(Canvas):
         r_point = 0.5 * math.sqrt(float(self.users.get_sizes()[0])) * scale
         r_ring = 0.5 * math.sqrt(float(self.rings.get_sizes()[0])) * scale
         ring_set = {k for k in ringed}
-        for kind, pts, idx in (("user", users_px, range(len(users_px))), ("item", items_px, self.visible_items)):
+        user_idx = range(len(users_px)) if self.visible_users is None else self.visible_users
+        for kind, pts, idx in (("user", users_px, user_idx), ("item", items_px, self.visible_items)):
             for i in idx:
                 x, y = pts[i]
                 r = r_ring if (kind, int(i)) in ring_set or (kind, int(i)) in first else r_point
@@ -652,7 +660,8 @@ class MapCanvas(Canvas):
         best: tuple[float, str, int] | None = None
         r = radius * self.device_pixel_ratio
         to_px = self.ax.transData.transform
-        for kind, xy, index in (("user", self.users_xy, None), ("item", self.items_xy, self.visible_items)):
+        for kind, xy, index in (("user", self.users_xy, self.visible_users), ("item", self.items_xy,
+                                                                             self.visible_items)):
             pts = xy if index is None else xy[index]
             if not len(pts):
                 continue

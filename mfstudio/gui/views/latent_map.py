@@ -14,6 +14,8 @@ last frame's); a model opened from a file or a new random start is drawn by the 
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import time
 from pathlib import Path
 from typing import Any
@@ -43,7 +45,7 @@ from mfstudio.core.projection import Projection, project
 from mfstudio.gui import help_texts
 from mfstudio.gui.experiment import Experiment, Progress, RunEnd, RunStart, Shown, Updated
 from mfstudio.gui.newcomer import Newcomer, Person
-from mfstudio.gui.views.latent_canvas import MapCanvas, Overlay, item_style
+from mfstudio.gui.views.latent_canvas import DEFAULT_TITLE, MapCanvas, Overlay, item_style
 from mfstudio.gui.views.widgets import caption, save_figure_dialog
 from mfstudio.gui.viewstate import Selected, Selection, ShownParts
 
@@ -57,6 +59,7 @@ EMPTY_HINT = "Press Train to see the users\nand items in taste space"
 DIVERGED_HINT = "The model diverged:\nthere is nothing to place on the map"
 NO_FEATURES_HINT = "Every latent feature is switched off:\nall points sit at the origin"
 NAME_CHARS = 28
+MAX_POINTS = 5_000  # points drawn at most: bigger data shows a fixed random sample (and the selection's points)
 
 
 def _short(name: str) -> str:
@@ -64,37 +67,49 @@ def _short(name: str) -> str:
 
 
 class _Data:
-    """What the map needs of the ratings, made once per data set: counts, who rated what, held-out flags."""
+    """What the map needs of the ratings, made once per data set: counts, who rated what, held-out flags.
+
+    Nothing here sorts or scans the ratings when a data set arrives (10 M ratings took seconds to index on the
+    window's thread): counts are counted on first use, and who rated what is looked up for the one user
+    (a slice: the ratings are sorted by user) or item (a scan of the columns) asked about."""
 
     def __init__(self, ratings: Ratings, held_out_cells: np.ndarray | None) -> None:
         self.ratings = ratings
-        o = ratings.observed
-        n, m = ratings.n_users, ratings.n_items
         self.held_out_cells = np.zeros((0, 2), np.int64) if held_out_cells is None else np.asarray(held_out_cells)
-        self.user_counts = np.bincount(o.rows, minlength=n)
-        self.item_counts = np.bincount(o.cols, minlength=m)
-        self.user_start = np.concatenate([[0], np.cumsum(self.user_counts)])  # entries are sorted by user
-        self.by_item = np.argsort(o.cols, kind="stable")
-        self.item_start = np.concatenate([[0], np.cumsum(self.item_counts)])
-        held = np.zeros(len(o), bool)
-        if len(self.held_out_cells):
-            keys = o.rows * max(m, 1) + o.cols
-            cells = self.held_out_cells
-            held = np.isin(keys, cells[:, 0] * max(m, 1) + cells[:, 1])
-        self.held = held
         self.style = item_style(ratings)
         self._genre_masks: dict[str, np.ndarray] = {}
+        n, m = ratings.n_users, ratings.n_items
+        self.total = n + m
+        self.sample: tuple[np.ndarray, np.ndarray] | None = None  # (users, items) drawn; None: every point
+        if self.total > MAX_POINTS:
+            rng = np.random.default_rng(0)
+            k = min(n, max(1, round(MAX_POINTS * n / self.total)))
+            self.sample = (np.sort(rng.choice(n, size=k, replace=False)),
+                           np.sort(rng.choice(m, size=min(m, MAX_POINTS - k), replace=False)))
+
+    @functools.cached_property
+    def user_counts(self) -> np.ndarray:
+        return np.bincount(self.ratings.observed.rows, minlength=self.ratings.n_users)
+
+    @functools.cached_property
+    def item_counts(self) -> np.ndarray:
+        return np.bincount(self.ratings.observed.cols, minlength=self.ratings.n_items)
 
     def items_of(self, user: int) -> tuple[np.ndarray, np.ndarray]:
         """The items ``user`` rated: in training, and held out."""
-        s = slice(self.user_start[user], self.user_start[user + 1])
-        cols, held = self.ratings.observed.cols[s], self.held[s]
+        rows = self.ratings.observed.rows
+        s = slice(int(np.searchsorted(rows, user)), int(np.searchsorted(rows, user, side="right")))
+        cols = self.ratings.observed.cols[s]
+        cells = self.held_out_cells
+        held = np.isin(cols, cells[cells[:, 0] == user, 1]) if len(cells) else np.zeros(len(cols), bool)
         return cols[~held], cols[held]
 
     def users_of(self, item: int) -> tuple[np.ndarray, np.ndarray]:
         """The users who rated ``item``: in training, and held out."""
-        k = self.by_item[self.item_start[item]:self.item_start[item + 1]]
-        rows, held = self.ratings.observed.rows[k], self.held[k]
+        o = self.ratings.observed
+        rows = o.rows[np.flatnonzero(o.cols == item)]
+        cells = self.held_out_cells
+        held = np.isin(rows, cells[cells[:, 1] == item, 0]) if len(cells) else np.zeros(len(rows), bool)
         return rows[~held], rows[held]
 
     def genre_mask(self, genre: str | None) -> np.ndarray:
@@ -429,15 +444,20 @@ class LatentMap(QWidget):
         shown = self._shown_factors()
         assert shown is not None and d is not None
         if self._proj is None or self._proj_version != self._version:
-            self._proj = project(shown, previous=self._basis)
+            self._proj = self._project(shown, d)
             self._proj_version = self._version
             self._basis = self._proj.basis
         proj = self._proj
         visible = np.flatnonzero(d.genre_mask(self._genre))
+        overlay = self._overlay(shown, visible)
+        users = None
+        if d.sample is not None:  # the sample, and the selection's points placed when first needed
+            users, visible = self._sampled(shown, d, proj, overlay, visible)
+            overlay.title = f"{overlay.title or DEFAULT_TITLE} ({len(users) + len(visible):,} of {d.total:,} shown)"
         no_features = not (np.any(shown.P) or np.any(shown.Q))
         c.set_hint(NO_FEATURES_HINT if no_features else "")
         c.set_newcomer(*self._newcomer_place(proj, shown.K))
-        c.show_frame(proj, visible, self._overlay(shown, visible), self._live, self._trail_segments(shown, proj))
+        c.show_frame(proj, visible, overlay, self._live, self._trail_segments(shown, proj), users)
         truth = self._truth
         if truth is not None and self.truth_box.isChecked() and truth.P_true.shape[0] == shown.P.shape[0] and \
                 truth.Q_true.shape[1] == shown.Q.shape[1]:
@@ -446,6 +466,39 @@ class LatentMap(QWidget):
         else:
             c.set_truth(None, None)
         self._update_caption()
+
+    def _project(self, shown: Factors, d: _Data) -> Projection:
+        """The map's coordinates: of every point, or, for big data, of the sample only (its PCA, the others NaN
+        until :meth:`_sampled` places the ones the selection needs), so a frame costs what 5,000 points cost."""
+        if d.sample is None:
+            return project(shown, previous=self._basis)
+        su, si = d.sample
+        part = project(Factors(shown.P[su], shown.Q[:, si]), previous=self._basis)
+        users_xy = np.full((d.ratings.n_users, 2), np.nan)
+        items_xy = np.full((d.ratings.n_items, 2), np.nan)
+        users_xy[su], items_xy[si] = part.users_xy, part.items_xy
+        return dataclasses.replace(part, users_xy=users_xy, items_xy=items_xy)
+
+    @staticmethod
+    def _sampled(shown: Factors, d: _Data, proj: Projection, o: Overlay,
+                 visible: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(users, items) drawn: the sample (items also by the genre filter), the selected user or item and the
+        ringed ones, which are placed now if they were not yet."""
+        assert d.sample is not None
+        rings = np.concatenate([o.rings, o.held_rings]).astype(np.int64)
+        extra_u = [np.array([o.user] if o.user is not None else [], np.int64)]
+        extra_i = [np.array([o.item] if o.item is not None else [], np.int64)]
+        (extra_u if o.rings_are_users else extra_i).append(rings)
+        eu, ei = np.concatenate(extra_u), np.concatenate(extra_i)
+        new_u = eu[np.isnan(proj.users_xy[eu, 0])]
+        new_i = ei[np.isnan(proj.items_xy[ei, 0])]
+        if len(new_u):
+            proj.users_xy[new_u] = proj.place(shown.P[new_u])
+        if len(new_i):
+            proj.items_xy[new_i] = proj.place(shown.Q[:, new_i].T)
+        users = np.union1d(d.sample[0], eu)
+        items = np.intersect1d(visible, np.union1d(d.sample[1], ei))
+        return users, items
 
     def set_truth(self, planted: Planted | None) -> None:
         """The planted truth of the data shown (a pattern's), or none: the Planted truth box offers it."""

@@ -33,8 +33,9 @@ from PySide6.QtCore import QTimer, Slot
 from PySide6.QtWidgets import QSizePolicy, QVBoxLayout, QWidget
 
 from mfstudio.core import Factors, Ratings
-from mfstudio.core.ladder import baseline, block_entries, has_biases, layer, predicted
+from mfstudio.core.ladder import baseline, has_biases, layer, predicted
 from mfstudio.core.numbers import exact_text, measure_text
+from mfstudio.core.ratings import Observed
 from mfstudio.gui.experiment import Experiment, Progress, RunEnd, RunStart, Shown
 from mfstudio.gui.views.blit import BlitCanvas, PixelImage
 from mfstudio.gui.views.widgets import caption
@@ -195,12 +196,15 @@ class LayersPanel(QWidget):
         sel = self.selection.current
         self.users = _first(r.n_users, sel.user)
         self.items = _first(r.n_items, sel.item)
-        self._entries = block_entries(r.observed, r.n_users, r.n_items, self.users, self.items)
+        self._entries = user_block_entries(r.observed, r.n_items, self.users, self.items)
         held = np.zeros(len(self._entries[0]), bool)
         if len(self._held_out_cells):
-            o, idx = r.observed, self._entries[0]
+            o, idx, cells = r.observed, self._entries[0], self._held_out_cells
+            shown = np.zeros(r.n_users, bool)
+            shown[self.users] = True
+            cells = cells[shown[cells[:, 0]]]  # the block's users' held-out cells only: a small isin
             key = o.rows[idx] * r.n_items + o.cols[idx]
-            held = np.isin(key, self._held_out_cells[:, 0] * r.n_items + self._held_out_cells[:, 1])
+            held = np.isin(key, cells[:, 0] * r.n_items + cells[:, 1])
         self._held_mask = held
 
     def _set_factors(self, f: Factors, now: bool) -> None:
@@ -571,3 +575,22 @@ class ColourBar:
             texts[0], texts[2] = "≤ " + texts[0], "≥ " + texts[2]
         for label, text in zip(self.labels, texts):
             label.set_text(text)
+
+
+def user_block_entries(observed: Observed, n_items: int, users: np.ndarray,
+                       items: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The observed entries inside the block of ``users`` x ``items`` (distinct): their indices into ``observed``
+    (ascending) and their (row, column) in the block. Only the block's users' ratings are read (the entries are
+    sorted by user), never all of them: a 60 x 60 block of 10 M ratings costs what its users rated."""
+    u = np.asarray(users, dtype=np.int64)
+    ipos = np.full(n_items, -1, np.int64)
+    ipos[np.asarray(items, dtype=np.int64)] = np.arange(len(items))
+    start = np.searchsorted(observed.rows, u)
+    stop = np.searchsorted(observed.rows, u, side="right")
+    parts = [np.arange(a, b) for a, b in zip(start.tolist(), stop.tolist())]
+    idx = np.concatenate(parts) if parts else np.zeros(0, np.int64)
+    bc = ipos[observed.cols[idx]]
+    keep = bc >= 0
+    upos = np.repeat(np.arange(len(u)), stop - start)
+    order = np.argsort(idx[keep], kind="stable")
+    return idx[keep][order], upos[keep][order], bc[keep][order]

@@ -10,9 +10,16 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor
 
 from mfstudio.core import Ratings
+from mfstudio.core.errors import DataError
 from mfstudio.gui.grid import HELD_OUT_COLOR, OUT_OF_SCALE_COLOR, RatingsTableModel
 
 R0 = [[5, 3, 0, 1], [4, 0, 0, 1], [1, 1, 0, 5], [1, 0, 0, 4], [0, 1, 5, 4]]
+
+
+def whole(m: RatingsTableModel) -> np.ndarray:
+    """The whole (small) grid's values, NaN = not rated."""
+    n, k = m.shape
+    return m.block_values(0, 0, n - 1, k - 1)
 
 
 @pytest.fixture
@@ -213,14 +220,16 @@ def test_a_movielens_sized_grid_is_quick(qapp) -> None:
 def test_the_public_queries_the_view_and_commands_use(model: RatingsTableModel, qtbot) -> None:
     model.set_held_out([(0, 0), (4, 3)], True)
     assert model.state.shape == model.shape == (5, 4)
-    assert model.state.values is not model.values()  # values() is a copy, state the live GridState
+    assert model.nnz == model.state.nnz == 13
     block = model.block_values(0, 1, 1, 3)
     assert block.shape == (2, 3) and block[0, 0] == 3 and math.isnan(block[1, 1])
     block[0, 0] = 9
     assert model.value(0, 1) == 3
-    grid = model.held_out_grid()
-    assert grid.dtype == bool and grid.shape == (5, 4) and grid.sum() == 2 and grid[4, 3]
-    assert np.array_equal(np.argwhere(grid), model.held_out_cells())
+    assert model.held_out_cells().tolist() == [[0, 0], [4, 3]]
+    messages: list[str] = []
+    model.statusMessage.connect(messages.append)
+    with pytest.raises(DataError, match="too many to copy"):  # a dense block only as large as it may be
+        model.block_values(0, 0, 10**5, 10**4)
     assert model.ensure_writable()
     model.set_read_only(True)
     with qtbot.waitSignal(model.statusMessage, timeout=1000) as blocker:
@@ -253,15 +262,15 @@ def test_the_view_reaches_the_model_through_public_names_only() -> None:
 
 def test_a_user_with_ratings_is_added_as_one_undo_step(model: RatingsTableModel, qtbot) -> None:
     users, n_items = model.shape
-    before = model.values().copy()
+    before = whole(model).copy()
     with qtbot.waitSignal(model.ratingsChanged):
         assert model.add_user_with_ratings("  Ada ", [(0, 4.0), (2, 1.5)])
     assert model.shape == (users + 1, n_items) and model.users[-1] == "Ada"
-    row = model.values()[-1]
+    row = whole(model)[-1]
     assert row[0] == 4.0 and row[2] == 1.5 and np.isnan(np.delete(row, [0, 2])).all()
     assert model.undo_stack.count() == 1 and model.undo_stack.undoText() == "Add user 'Ada' with 2 ratings"
     model.undo_stack.undo()
-    assert model.shape == (users, n_items) and np.array_equal(model.values(), before, equal_nan=True)
+    assert model.shape == (users, n_items) and np.array_equal(whole(model), before, equal_nan=True)
     model.undo_stack.redo()
     assert model.users[-1] == "Ada" and model.value(users, 2) == 1.5
 

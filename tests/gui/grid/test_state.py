@@ -28,8 +28,22 @@ def make() -> GridState:
     return GridState.from_ratings(r, np.array([[0, 0], [2, 3]]))
 
 
+def dense(s: GridState) -> tuple[np.ndarray, np.ndarray]:
+    """The whole (small) grid as dense (values, held-out flags)."""
+    n, k = s.shape
+    return s.block(0, 0, n - 1, k - 1)
+
+
+def V(s: GridState) -> np.ndarray:
+    return dense(s)[0]
+
+
+def H(s: GridState) -> np.ndarray:
+    return dense(s)[1]
+
+
 def snap(s: GridState) -> tuple:
-    return (s.values.copy(), s.held_out_grid.copy(), list(s.users), list(s.items), s.scale, s.zeros_are_missing,
+    return (*dense(s), list(s.users), list(s.items), s.scale, s.zeros_are_missing,
             None if s.genres is None else dict(s.genres))
 
 
@@ -44,8 +58,8 @@ def test_from_ratings_keeps_everything_and_holds_out_only_rated_cells_inside_the
     r = Ratings.from_dense(R0)
     s = GridState.from_ratings(r, np.array([[0, 0], [0, 2], [9, 9], [-1, 0]]), zeros_are_missing=False)
     assert s.shape == (5, 4)
-    assert s.values.dtype == np.float64 and s.held_out_grid.dtype == bool
-    assert np.array_equal(s.values, r.to_dense(), equal_nan=True)
+    assert s.entries.keys.dtype == np.int64 and s.entries.vals.dtype == np.float64 and s.entries.held.dtype == bool
+    assert np.array_equal(V(s), r.to_dense(), equal_nan=True)
     assert s.held_out_cells().tolist() == [[0, 0]]  # (0, 2) is not rated, (9, 9) and (-1, 0) lie outside
     assert s.users == list(r.users) and s.items == list(r.items) and s.scale == r.scale
     assert s.zeros_are_missing is False and s.genres is None
@@ -67,10 +81,8 @@ def test_held_out_cells_are_a_k_by_2_int_array_row_major() -> None:
     cells = s.held_out_cells()
     assert cells.dtype == np.int64 and cells.shape == (2, 2)
     assert cells.tolist() == [[0, 0], [2, 3]]
-    grid = s.rated_held_out_grid()
-    assert grid.shape == s.shape and grid.sum() == 2 and grid[2, 3]
-    grid[1, 1] = True
-    assert not s.held_out_grid[1, 1]  # a copy
+    cells[0, 0] = 4
+    assert s.held_out_cells().tolist() == [[0, 0], [2, 3]]  # a copy
     assert GridState().held_out_cells().shape == (0, 2)
 
 
@@ -92,7 +104,11 @@ def test_checks_of_cells_values_sizes_and_labels() -> None:
     s.check_values(np.array([1.0, np.nan]))
     with pytest.raises(ValueError, match="finite"):
         s.check_values(np.array([np.inf]))
-    assert s.check_size(10_000, 20_000) and not s.check_size(100_000, 100_000)
+    s.check_size(100_000, 100_000)  # a grid is limited by memory: empty, it is its 200,000 labels
+    with pytest.raises(DataError, match="at most 2,147,483,647 users"):
+        s.check_size(2**31, 5)
+    with pytest.raises(DataError, match="more than the"):
+        s.check_size(10, 10, 10**13)
     assert s.checked_label(USERS, 0, "  Ann ") == "Ann"
     assert s.checked_label(USERS, 0, "a") is None  # the name it has
     with pytest.raises(DataError, match="cannot be empty"):
@@ -132,7 +148,7 @@ def test_copy_is_independent() -> None:
     c.set_cells(np.array([0]), np.array([0]), np.array([np.nan]))
     c.rename(ITEMS, 0, "new")
     assert c.genres is not s.genres
-    assert s.values[0, 0] == 5 and s.held_out_grid[0, 0] and s.items[0] == "w"
+    assert V(s)[0, 0] == 5 and H(s)[0, 0] and s.items[0] == "w"
 
 
 # -- raw operations: each one's return value restores the state exactly ------------------------
@@ -141,9 +157,9 @@ def test_set_cells_returns_the_old_values_and_flags() -> None:
     before = snap(s)
     rows, cols = np.array([0, 0, 1, 2]), np.array([0, 2, 1, 3])
     old = s.set_cells(rows, cols, np.array([np.nan, 4.0, 2.0, 3.0]))
-    assert np.isnan(s.values[0, 0]) and s.values[0, 2] == 4
-    assert not s.held_out_grid[0, 0]  # cleared: no longer held out
-    assert s.held_out_grid[2, 3]  # still rated: still held out
+    assert np.isnan(V(s)[0, 0]) and V(s)[0, 2] == 4
+    assert not H(s)[0, 0]  # cleared: no longer held out
+    assert H(s)[2, 3]  # still rated: still held out
     assert old[0][0] == 5 and np.isnan(old[0][1]) and old[1].tolist() == [True, False, False, True]
     s.set_cells(rows, cols, *old)
     assert same(snap(s), before)
@@ -152,7 +168,7 @@ def test_set_cells_returns_the_old_values_and_flags() -> None:
 def test_set_cells_with_flags_sets_them_as_given() -> None:
     s = make()
     s.set_cells(np.array([1]), np.array([0]), np.array([3.0]), np.array([True]))
-    assert s.values[1, 0] == 3 and s.held_out_grid[1, 0]
+    assert V(s)[1, 0] == 3 and H(s)[1, 0]
 
 
 def test_set_held_out_returns_the_old_flags() -> None:
@@ -174,7 +190,7 @@ def test_insert_is_undone_by_removing_what_it_counts(axis: int) -> None:
     assert n == 2
     assert s.shape[axis] == before[0].shape[axis] + 2
     assert s.labels(axis)[1:3] == ["new 1", "new 2"]
-    added = s.values[1:3] if axis == USERS else s.values[:, 1:3]
+    added = V(s)[1:3] if axis == USERS else V(s)[:, 1:3]
     assert np.all(np.isnan(added))
     s.remove(axis, 1, n)
     assert same(snap(s), before)
@@ -188,8 +204,8 @@ def test_remove_returns_what_it_took_and_inserting_that_restores(axis: int) -> N
     gone = s.remove(axis, 0, 2)
     assert isinstance(gone, Slab) and len(gone.labels) == 2
     assert s.shape[axis] == before[0].shape[axis] - 2
-    assert gone.held_out_grid[0, 0]  # (0, 0) was held out
-    s.insert(axis, 0, gone.labels, gone.values, gone.held_out_grid)
+    assert gone.entries.keys[0] == 0 and gone.entries.held[0]  # (0, 0) was held out
+    s.insert(axis, 0, gone.labels, gone.entries)
     assert same(snap(s), before)
 
 
@@ -200,11 +216,11 @@ def test_resize_grow_and_shrink_each_undone_by_what_they_return(axis: int) -> No
     had = s.shape[axis]
     grown = s.resize(axis, had + 3, ["p", "q", "r", "unused"])
     assert s.shape[axis] == had + 3 and s.labels(axis)[-3:] == ["p", "q", "r"] and grown.labels == []
-    s.resize(axis, had, grown.labels, grown.values, grown.held_out_grid)
+    s.resize(axis, had, grown.labels, grown.entries)
     assert same(snap(s), before)
     dropped = s.resize(axis, 1)
     assert s.shape[axis] == 1 and len(dropped.labels) == had - 1
-    s.resize(axis, had, dropped.labels, dropped.values, dropped.held_out_grid)
+    s.resize(axis, had, dropped.labels, dropped.entries)
     assert same(snap(s), before)
     assert s.resize(axis, had).labels == [] and same(snap(s), before)
 
@@ -226,8 +242,8 @@ def test_replace_returns_the_old_content_and_leaves_the_zero_rule() -> None:
     old = s.replace(other)
     assert s.shape == (2, 2) and s.scale == (0.0, 10.0) and s.held_out_cells().tolist() == [[1, 1]]
     assert s.genres is None and s.zeros_are_missing is False  # the rule is the grid's, not the content's
-    other.values[0, 0] = 9  # replace copied: the source can change without touching the grid
-    assert s.values[0, 0] == 1
+    other.set_cells(np.array([0]), np.array([0]), np.array([9.0]))  # replace copied: the source can change
+    assert s.value(0, 0) == 1
     s.replace(old)
     assert same(snap(s), before)
 
@@ -267,7 +283,7 @@ def _do(s: GridState, op: tuple):
         return lambda: s.set_cells(rows, cols, *old)
     if kind == "held" and n and k:
         rows, cols = np.array([op[1] % n]), np.array([op[2] % k])
-        old_held = s.set_held_out(rows, cols, op[3] and not np.isnan(s.values[rows[0], cols[0]]))
+        old_held = s.set_held_out(rows, cols, op[3] and not np.isnan(V(s)[rows[0], cols[0]]))
         return lambda: s.set_held_out(rows, cols, old_held)
     if kind == "insert":
         at = op[2] % (s.shape[op[1]] + 1)
@@ -277,11 +293,11 @@ def _do(s: GridState, op: tuple):
         have = s.shape[op[1]]
         start = op[2] % have
         gone = s.remove(op[1], start, min(op[3], have - start))
-        return lambda: s.insert(op[1], start, gone.labels, gone.values, gone.held_out_grid)
+        return lambda: s.insert(op[1], start, gone.labels, gone.entries)
     if kind == "resize":
         had = s.shape[op[1]]
         dropped = s.resize(op[1], op[2], s.new_labels(op[1], max(0, op[2] - had)))
-        return lambda: s.resize(op[1], had, dropped.labels, dropped.values, dropped.held_out_grid)
+        return lambda: s.resize(op[1], had, dropped.labels, dropped.entries)
     if kind == "rename" and s.shape[op[1]]:
         i = op[2] % s.shape[op[1]]
         old_name = s.rename(op[1], i, op[3])
@@ -337,3 +353,93 @@ def test_implicit_data_stays_implicit_through_the_grid():
     assert not s.to_ratings().implicit and old.implicit  # the content's kind goes with the content
     s.replace(old)
     assert s.to_ratings().implicit
+
+
+# -- sparse inside: memory grows with the ratings, never with users x items ------------------------
+def test_a_100000_by_100000_grid_with_10_ratings_edits_inserts_removes_and_undoes_in_little_memory() -> None:
+    import tracemalloc
+
+    n = 100_000
+    rows, cols = np.arange(0, n, n // 10), np.arange(n - 1, 0, -(n // 10))
+    tracemalloc.start()
+    try:
+        s = GridState.from_ratings(Ratings(rows, cols, np.arange(1.0, 11.0), (n, n)))
+        assert s.shape == (n, n) and s.nnz == 10 and s.entries.keys.nbytes == 80
+        old = s.set_cells(np.array([5, 99_999]), np.array([7, 99_999]), np.array([4.0, 2.0]))
+        assert s.value(99_999, 99_999) == 2.0 and s.nnz == 12
+        s.set_held_out(np.array([5]), np.array([7]), True)
+        gone = s.remove(1, 0, 50_000)  # half the items, with their ratings
+        assert s.shape == (n, 50_000) and s.value(5, 7) != s.value(5, 7)  # (5, 7) went with its item
+        s.insert(1, 0, gone.labels, gone.entries)
+        assert s.value(5, 7) == 4.0 and s.held_out_cells().tolist() == [[5, 7]]
+        at = s.insert(0, 3, s.new_labels(0, 2))  # two users before user 4: every later rating moves down two
+        assert s.value(7, 7) == 4.0 and s.shape == (n + 2, n)
+        s.remove(0, 3, at)
+        s.set_cells(np.array([5, 99_999]), np.array([7, 99_999]), *old)
+        block, held = s.block(99_990, 0, 99_999, 9)
+        assert block.shape == (10, 10) and not held.any()
+        r = s.to_ratings()
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert r == Ratings(rows, cols, np.arange(1.0, 11.0), (n, n), s.users, s.items)
+    assert peak < 60e6  # the 200,000 labels, not 10^10 cells (80 GB as float64)
+    with pytest.raises(DataError, match="too many to copy"):
+        s.block(0, 0, n - 1, n - 1)
+
+
+_grid = st.integers(1, 6).flatmap(lambda n: st.integers(1, 6).flatmap(lambda m: st.tuples(
+    st.lists(st.sampled_from([np.nan, np.nan, 0.0, 1.0, 2.5, 5.0]), min_size=n * m, max_size=n * m)
+    .map(lambda v: np.array(v).reshape(n, m)),
+    st.lists(st.booleans(), min_size=n * m, max_size=n * m).map(lambda h: np.array(h).reshape(n, m)))))
+_dense_op = st.one_of(
+    st.tuples(st.just("cells"), st.integers(0, 9), st.integers(0, 9), st.sampled_from([0.0, 3.0, float("nan")])),
+    st.tuples(st.just("held"), st.integers(0, 9), st.integers(0, 9), st.booleans()),
+    st.tuples(st.just("insert"), st.sampled_from([USERS, ITEMS]), st.integers(0, 9), st.integers(1, 3)),
+    st.tuples(st.just("remove"), st.sampled_from([USERS, ITEMS]), st.integers(0, 9), st.integers(1, 3)),
+)
+
+
+def _dense_do(values: np.ndarray, held: np.ndarray, s: GridState, op: tuple) -> tuple[np.ndarray, np.ndarray]:
+    """``op`` on the state and, as the grid did when it was dense, on (values, held); the new dense pair."""
+    n, m = values.shape
+    kind = op[0]
+    if kind in ("cells", "held") and n and m:
+        r, c = op[1] % n, op[2] % m
+        if kind == "cells":
+            s.set_cells(np.array([r]), np.array([c]), np.array([op[3]]))
+            values[r, c] = op[3]
+            held[r, c] &= not np.isnan(op[3])
+        else:
+            s.set_held_out(np.array([r]), np.array([c]), op[3])
+            held[r, c] = op[3] and not np.isnan(values[r, c])
+    elif kind == "insert":
+        axis, count = op[1], op[3]
+        at = op[2] % (values.shape[axis] + 1)
+        s.insert(axis, at, s.new_labels(axis, count))
+        values = np.insert(values, [at] * count, np.nan, axis=axis)
+        held = np.insert(held, [at] * count, False, axis=axis)
+    elif kind == "remove" and values.shape[op[1]]:
+        axis, have = op[1], values.shape[op[1]]
+        start = op[2] % have
+        count = min(op[3], have - start)
+        s.remove(axis, start, count)
+        gone = np.arange(start, start + count)
+        values, held = np.delete(values, gone, axis=axis), np.delete(held, gone, axis=axis)
+    return values, held
+
+
+@settings(max_examples=80, deadline=None)
+@given(grid=_grid, ops=st.lists(_dense_op, max_size=12))
+def test_the_sparse_grid_behaves_as_the_dense_one_did(grid: tuple, ops: list[tuple]) -> None:
+    values, held = grid[0].copy(), grid[1] & ~np.isnan(grid[0])
+    s = GridState.from_dense(values, held)
+    for op in ops:
+        values, held = _dense_do(values, held, s, op)
+        assert s.shape == values.shape
+        got_v, got_h = dense(s)
+        assert np.array_equal(got_v, values, equal_nan=True) and np.array_equal(got_h, held)
+        rows, cols = np.nonzero(~np.isnan(values))  # what to_ratings() gave when the grid was dense
+        assert s.to_ratings() == Ratings(rows, cols, values[rows, cols], values.shape, s.users, s.items, s.scale)
+        assert s.held_out_cells().tolist() == np.argwhere(held & ~np.isnan(values)).tolist()
+        assert [len(x) for x in s.zero_cells()] == [int(np.count_nonzero(values == 0))] * 2

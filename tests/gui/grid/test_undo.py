@@ -22,8 +22,14 @@ from mfstudio.gui.grid.undo import HoldoutCommand, ScaleCommand
 R0 = [[5, 3, 0, 1], [4, 0, 0, 1], [1, 1, 0, 5], [1, 0, 0, 4], [0, 1, 5, 4]]
 
 
+def dense(s: GridState) -> tuple[np.ndarray, np.ndarray]:
+    """The whole (small) grid as dense (values, held-out flags)."""
+    n, k = s.shape
+    return s.block(0, 0, n - 1, k - 1)
+
+
 def snap(m: RatingsTableModel) -> tuple:
-    return (m.values(), m.held_out_grid(), m.users, m.items, m.scale, m.zeros_are_missing)
+    return (*dense(m.state), m.users, m.items, m.scale, m.zeros_are_missing)
 
 
 def same(a: tuple, b: tuple) -> bool:
@@ -224,7 +230,7 @@ def _state() -> GridState:
 
 
 def _state_snap(s: GridState) -> tuple:
-    return (s.values.copy(), s.held_out_grid.copy(), tuple(s.users), tuple(s.items), s.scale, s.zeros_are_missing)
+    return (*dense(s), tuple(s.users), tuple(s.items), s.scale, s.zeros_are_missing)
 
 
 OPS = {

@@ -17,6 +17,12 @@ from mfstudio.gui.grid import RatingGridView, RatingsTableModel
 R0 = [[5, 3, 0, 1], [4, 0, 0, 1], [1, 1, 0, 5], [1, 0, 0, 4], [0, 1, 5, 4]]
 
 
+def whole(m: RatingsTableModel) -> np.ndarray:
+    """The whole (small) grid's values, NaN = not rated."""
+    n, k = m.shape
+    return m.block_values(0, 0, n - 1, k - 1)
+
+
 @pytest.fixture
 def model(qapp) -> RatingsTableModel:
     return RatingsTableModel(Ratings.from_dense(R0))
@@ -68,7 +74,7 @@ def test_model_messages_reach_the_view(view: RatingGridView, model: RatingsTable
 def test_paste_block_at_the_current_cell(view: RatingGridView, model: RatingsTableModel, text: str) -> None:
     view.setCurrentIndex(model.index(1, 1))
     assert view.paste_text(text)
-    assert model.values()[1:3, 1:3].tolist() == [[1, 2], [3, 4]]
+    assert whole(model)[1:3, 1:3].tolist() == [[1, 2], [3, 4]]
     assert model.shape == (5, 4)
     assert model.undo_stack.count() == 1
 
@@ -99,18 +105,18 @@ def test_paste_is_refused_whole_naming_the_first_bad_cell(
     view: RatingGridView, model: RatingsTableModel, qtbot,
 ) -> None:
     view.setCurrentIndex(model.index(0, 0))
-    before = model.values()
+    before = whole(model)
     with qtbot.waitSignal(view.statusMessage, timeout=1000) as blocker:
         assert view.paste_text("1\t2\t3\n4\t5\tx\n7\ty\t9") is False
     assert blocker.args == ["Row 2, column 3 of the pasted block ('x') is not a number; nothing was pasted."]
-    assert np.array_equal(model.values(), before, equal_nan=True)
+    assert np.array_equal(whole(model), before, equal_nan=True)
     assert model.undo_stack.count() == 0
 
 
 def test_single_value_fills_a_selection(view: RatingGridView, model: RatingsTableModel) -> None:
     select(view, 0, 0, 1, 2)
     view.paste_text("2\r\n")
-    assert np.all(model.values()[0:2, 0:3] == 2)
+    assert np.all(whole(model)[0:2, 0:3] == 2)
     assert model.undo_stack.count() == 1
 
 
@@ -122,7 +128,7 @@ def test_copy_and_paste_through_the_clipboard(view: RatingGridView, model: Ratin
     view.setCurrentIndex(model.index(3, 2))
     view.selectionModel().clearSelection()
     view.action_paste.trigger()
-    assert model.values()[3:5, 2:5].tolist()[0][:2] == [5, 3.5]
+    assert whole(model)[3:5, 2:5].tolist()[0][:2] == [5, 3.5]
     assert model.shape == (5, 5)
 
 
@@ -130,10 +136,10 @@ def test_cut_copies_then_clears_in_one_step(view: RatingGridView, model: Ratings
     select(view, 0, 0, 0, 1)
     view.action_cut.trigger()
     assert QApplication.clipboard().text() == "5\t3"
-    assert np.all(np.isnan(model.values()[0, :2]))
+    assert np.all(np.isnan(whole(model)[0, :2]))
     assert model.undo_stack.undoText() == "Cut 2 cells"
     model.undo_stack.undo()
-    assert model.values()[0, :2].tolist() == [5, 3]
+    assert whole(model)[0, :2].tolist() == [5, 3]
 
 
 @pytest.mark.parametrize("key", [Qt.Key.Key_Delete, Qt.Key.Key_Backspace])
@@ -142,7 +148,7 @@ def test_delete_clears_the_selection_in_one_undo_step(
 ) -> None:
     select(view, 0, 0, 2, 3)
     qtbot.keyClick(view, key)
-    assert np.all(np.isnan(model.values()[0:3]))
+    assert np.all(np.isnan(whole(model)[0:3]))
     assert model.undo_stack.count() == 1
     model.undo_stack.undo()
     assert model.value(0, 0) == 5 and model.value(2, 3) == 5
@@ -217,7 +223,7 @@ def test_add_and_remove_users_and_items_from_the_actions(view: RatingGridView, m
     view.setCurrentIndex(model.index(1, 1))
     view.action_add_user.trigger()
     assert model.shape == (6, 4)
-    assert np.all(np.isnan(model.values()[2]))
+    assert np.all(np.isnan(whole(model)[2]))
     assert view.currentIndex().row() == 2
     view.action_add_item.trigger()
     assert model.shape == (6, 5)
@@ -274,3 +280,30 @@ def test_a_name_no_file_could_hold_is_refused_where_it_is_typed(qapp) -> None:
     assert m.users[0] != "bad\ud800"
     assert messages and "lone surrogate" in messages[-1] and "cannot be saved" in messages[-1]
     assert m.to_ratings().nnz  # the grid still converts: nothing unencodable got in
+
+
+def test_a_selection_of_ten_billion_cells_clears_and_holds_out_but_copy_says_it_is_too_large(qtbot) -> None:
+    n = 100_000
+    rows = np.arange(0, n, n // 10)
+    m = RatingsTableModel(Ratings(rows, rows[::-1], np.full(len(rows), 4.0), (n, n)))
+    v = RatingGridView(m)
+    qtbot.addWidget(v)
+    messages: list[str] = []
+    v.statusMessage.connect(messages.append)
+    v.selectAll()
+    assert v.selected_ranges() == [(0, 0, n - 1, n - 1)]
+    v.hold_out_selection()
+    assert len(m.held_out_cells()) == 10 and m.undo_stack.undoText() == "Hold out 10 cells"
+    v.copy()
+    assert "too many to copy" in messages[-1] and "Nothing was copied" in messages[-1]
+    v.cut()
+    assert "Nothing was cut" in messages[-1] and m.nnz == 10
+    v.clear_selection()
+    assert m.nnz == 0 and m.undo_stack.undoText() == "Clear 10 cells"
+    m.undo_stack.undo()
+    assert m.nnz == 10 and len(m.held_out_cells()) == 10
+    assert m.insert_users(5, 2) and m.shape == (n + 2, n) and m.value(int(rows[1]) + 2, int(rows[-2])) == 4.0
+    assert m.remove_items([0, 1, 2]) and m.shape == (n + 2, n - 3)
+    m.undo_stack.undo()
+    m.undo_stack.undo()
+    assert m.to_ratings() == Ratings(rows, rows[::-1], np.full(len(rows), 4.0), (n, n), m.users, m.items)

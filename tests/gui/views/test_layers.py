@@ -8,9 +8,10 @@ import time
 import numpy as np
 import pytest
 
-from mfstudio.core import History, RunResult, load_example
+from mfstudio.core import History, Ratings, RunResult, load_example
+from mfstudio.core.ladder import block_entries
 from mfstudio.gui.experiment import Experiment, Shown
-from mfstudio.gui.views.layers import MAX_SIDE, LayersPanel, nice_limit
+from mfstudio.gui.views.layers import MAX_SIDE, LayersPanel, nice_limit, user_block_entries
 from mfstudio.gui.viewstate import Selection
 from tests.gui.test_experiment import request, run_to_end
 from tests.gui.views.test_ladder import HELD_OUT, big_model
@@ -212,3 +213,16 @@ def test_a_hidden_panel_waits_and_catches_up_when_shown(qtbot, setup):
     assert panel.draws == 1 and kinds(panel)[-2:] == ["r_hat", "residual"]
     with qtbot.waitSignal(ex.finished, timeout=10_000):
         ex.stop()
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_user_block_entries_reads_only_the_blocks_users_and_agrees_with_a_pass_over_all(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    n, m = 90, 70
+    flat = rng.choice(n * m, size=1_500, replace=False)
+    r = Ratings(flat // m, flat % m, np.ones(1_500), (n, m))
+    users = rng.permutation(n)[:20]
+    items = rng.permutation(m)[:15]
+    got = user_block_entries(r.observed, m, users, items)
+    want = block_entries(r.observed, n, m, users, items)
+    assert all(np.array_equal(a, b) for a, b in zip(got, want))
