@@ -45,7 +45,7 @@ from mfstudio.core.projection import Projection, project
 from mfstudio.gui import help_texts
 from mfstudio.gui.experiment import Experiment, Progress, RunEnd, RunStart, Shown, Updated
 from mfstudio.gui.newcomer import Newcomer, Person
-from mfstudio.gui.views.latent_canvas import DEFAULT_TITLE, MapCanvas, Overlay, item_style
+from mfstudio.gui.views.latent_canvas import MapCanvas, Overlay, item_style
 from mfstudio.gui.views.widgets import caption, save_figure_dialog
 from mfstudio.gui.viewstate import Selected, Selection, ShownParts
 
@@ -137,6 +137,7 @@ class LatentMap(QWidget):
         self._proj: Projection | None = None
         self._proj_version = -1
         self._basis: np.ndarray | None = None  # the last frame's PCA directions, while the same model is shown
+        self._sample_note = ""  # big data: how many of the points the last frame drew
         self._live = False
         self._trails: dict[tuple[str, int], list[np.ndarray]] = {}  # (kind, index) -> its past K-vectors
         self._stale = False
@@ -453,7 +454,9 @@ class LatentMap(QWidget):
         users = None
         if d.sample is not None:  # the sample, and the selection's points placed when first needed
             users, visible = self._sampled(shown, d, proj, overlay, visible)
-            overlay.title = f"{overlay.title or DEFAULT_TITLE} ({len(users) + len(visible):,} of {d.total:,} shown)"
+            self._sample_note = f"{len(users) + len(visible):,} of the {d.total:,} points drawn (a fixed sample)."
+        else:
+            self._sample_note = ""
         no_features = not (np.any(shown.P) or np.any(shown.Q))
         c.set_hint(NO_FEATURES_HINT if no_features else "")
         c.set_newcomer(*self._newcomer_place(proj, shown.K))
@@ -564,6 +567,8 @@ class LatentMap(QWidget):
             notes.append("Dashed rings: held out.")
         if proj is not None and proj.note:
             notes.append(proj.note)
+        if proj is not None and self._sample_note:  # big data: the title would not hold it
+            notes.insert(0, self._sample_note)
         parts = [IMPLICIT_CAPTION if self._data is not None and self._data.ratings.implicit else CAPTION, *notes[:2]]
         text = " ".join(parts)
         if self.caption.text() != text:

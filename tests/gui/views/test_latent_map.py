@@ -408,3 +408,21 @@ def test_the_person_being_added_is_a_star_at_their_projected_place(qtbot, K):
     assert len(offsets(m.canvas.newcomer)) == 0 and not m.canvas.newcomer_name.get_visible()
     m.stop_timers()
     ex.shutdown()
+
+
+def test_big_data_draws_a_fixed_sample_and_the_caption_says_how_many(qtbot, setup, monkeypatch):
+    from mfstudio.gui.views import latent_map
+
+    monkeypatch.setattr(latent_map, "MAX_POINTS", 100)
+    ex, _sel, _parts, m = setup
+    r = synthetic_ratings(120, 90, 0.2)
+    run_to_end(qtbot, ex, ex.train, request(r, steps=5, K=3))
+    m.redraw_now()
+    drawn = len(offsets(m.canvas.users)) + len(m.canvas.item_offsets()[0])
+    assert drawn <= 100 + 2
+    caption = m.caption.text()
+    assert f"{drawn:,} of the 210 points drawn (a fixed sample)." in caption
+    assert "drawn" not in m.canvas.ax.get_title()
+    first = offsets(m.canvas.users).copy()
+    m.redraw_now()  # the same sample every frame
+    assert np.array_equal(offsets(m.canvas.users), first)
