@@ -58,7 +58,7 @@ def test_a_20000_by_20000_file_opens_trains_and_shows(qtbot, window, warnings, t
     window.latent_map.redraw_now()
     canvas = window.latent_map.canvas
     assert "'s taste arrow" in canvas.ax.get_title()  # the selected user, their items ringed
-    assert "of 40,000 shown" in canvas.ax.get_title()  # a fixed sample of the 40,000 points, and the selection's
+    assert "of the 40,000 points drawn (a fixed sample)" in window.latent_map.caption.text()  # and the selection's
     assert 0 in canvas.visible_users and len(canvas.visible_users) + len(canvas.visible_items) < 5_100
     assert m.set_values(np.array([19_999]), np.array([0]), np.array([4.0]))  # editable once the run ended
     assert m.value(19_999, 0) == 4.0 and m.nnz in (nnz, nnz + 1)
