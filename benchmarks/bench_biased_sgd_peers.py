@@ -52,6 +52,7 @@ from _data import ML1M, ML100K, movielens_like, train_test
 SHAPES = {"100k": ML100K, "1m": ML1M, "10m": (69_878, 10_677, 10_000_054), "25m": (162_541, 59_047, 25_000_095)}
 IMPLS = ("mfstudio", "mfstudio-nohold", "cornac", "libmf", "surprise")
 EPOCHS, LR, REG, K = 20, 0.005, 0.02, 20
+HANG_S, HANG_S_PER_RATING = 120, 2e-6  # a child still running after this long is taken to be hung
 
 
 def big_movielens_like(n_users: int, n_items: int, n_ratings: int, seed: int = 0,
@@ -227,7 +228,16 @@ def _run_child(impl: str, size: str, folder: str, epochs: int, n_train: int) -> 
         epochs = 3
     env = {**os.environ, "PYTHONPATH": ROOT}
     cmd = [sys.executable, __file__, "--epochs", str(epochs), "--child", impl, size, folder]
-    done = subprocess.run(cmd, capture_output=True, text=True, env=env)
+    limit = HANG_S + n_train * epochs * HANG_S_PER_RATING
+    for attempt in (1, 2):  # libmf's 2-thread scheduler has been seen to deadlock (both workers in put_job)
+        try:
+            done = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=limit)
+            break
+        except subprocess.TimeoutExpired:
+            again = "; trying once more" if attempt == 1 else ""
+            print(f"{impl}: no result after {limit:.0f} s (hung), killed{again}")
+    else:
+        return None
     line = [x for x in done.stdout.splitlines() if x.startswith("RESULT ")]
     if done.returncode or not line:
         print(f"{impl}: failed ({done.stderr.strip().splitlines()[-1:] or done.returncode})")
