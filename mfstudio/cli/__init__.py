@@ -18,6 +18,7 @@ from pathlib import Path
 
 import mfstudio
 from mfstudio.cli.common import (  # noqa: F401  (the names the package has always offered)
+    EXIT_BROKEN_PIPE,
     EXIT_INTERRUPTED,
     EXIT_OK,
     EXIT_USAGE,
@@ -141,6 +142,10 @@ def main(argv: list[str] | None = None) -> int:
         print("MF Studio ran out of memory; use a smaller K or fewer users and items (nothing was written).",
               file=sys.stderr)
         return EXIT_USAGE
+    except BrokenPipeError:  # the reader of stdout went away (`... | head`): stop quietly, as other tools do
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())  # the interpreter's last flush of stdout must not fail again
+        return EXIT_BROKEN_PIPE
 
 
 if __name__ == "__main__":

@@ -21,6 +21,7 @@ from mfstudio.core.params import RUN_PARAMS, ParamSpec
 from mfstudio.core.solvers import SOLVERS, Factors
 
 EXIT_OK, EXIT_USAGE, EXIT_INTERRUPTED = 0, 2, 130
+EXIT_BROKEN_PIPE = 1  # stdout closed by its reader (Python's own status for it)
 FORMAT_CHOICES = ("auto", "matrix", "triples", "events", "npz", "session", "movielens")
 DEFAULT_SOLVER = defaults.DEFAULT_SOLVER  # when neither --solver nor the session names one
 IMPLICIT_SOLVER = defaults.IMPLICIT_SOLVER  # the default for implicit data (counts of events)

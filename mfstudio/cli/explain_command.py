@@ -29,9 +29,9 @@ The terms are the global mean, the user's and the item's bias (biased-sgd only) 
 P[u,k]*Q[k,i] per latent feature k1..kK; they add up to the prediction, the cell of R_hat.csv.
 What R-hat shows is that prediction clipped to the rating scale. With --json, stdout is one JSON
 object: {"user", "item", "prediction" (unclipped), "shown" (clipped), "actual" (null if not rated),
-"terms": [{"name", "value"}, ...], "error", "held_out", "fallback", "sentence"}, with term names
-"mean", "user bias", "item bias", "k1" ... "kK". A user or item without training ratings gets the
-fallback: the mean (and the other side's bias) and no factor terms.
+"terms": [{"name", "value"}, ...]}, with term names "mean", "user bias", "item bias", "k1" ... "kK".
+A user or item without training ratings gets the fallback: the mean (and the other side's bias) and
+no factor terms.
 
 A model of implicit data (implicit-als: counts of plays, clicks, purchases) is explained the way Hu,
 Koren & Volinsky (2008, section 5) do it, by the user's own items: each item j the user has in training

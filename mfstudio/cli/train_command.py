@@ -235,14 +235,16 @@ def check_dense_output(ratings: Any, out: Path, forced: bool, full_precision: bo
     --dense (``forced``, True), after both checks; without it a note says what is left out (None: the rule)."""
     import shutil
 
-    from mfstudio.core.memory import check_dense_export, human, shows_whole
+    from mfstudio.core.memory import check_dense_export, dense_memory_bytes, human, shows_whole
     from mfstudio.io.export import dense_disk_bytes
 
     n, m = ratings.n_users, ratings.n_items
+    sizes = (f"R_hat.csv about {human(dense_disk_bytes(n, m, full_precision))} on disk, "
+             f"about {human(dense_memory_bytes(n, m))} of memory while it is written")
     if not forced and not shows_whole(n, m):
         _say(quiet, f"Note: {n:,} users x {m:,} items is too large to write whole, so R_hat.csv is not written and "
                     "results.npz holds R as its entries (P.csv, Q.csv and recommendations.csv are written); "
-                    f"--dense writes R_hat anyway (about {human(dense_disk_bytes(n, m, full_precision))}).",
+                    f"--dense writes R_hat anyway ({sizes}).",
              sys.stderr)
         return None
     check_dense_export(n, m, advice="train on fewer users and items, or leave out --dense" if forced else
@@ -258,6 +260,7 @@ def check_dense_output(ratings: Any, out: Path, forced: bool, full_precision: bo
             raise UsageError(f"Writing R_hat for {n:,} users x {m:,} items (--dense) needs about {human(need)} of disk "
                              f"in {where}, more than the {human(free)} free; free some space, choose another --out, "
                              "or leave out --dense.")
+        _say(quiet, f"Note: --dense: R_hat is written whole for {n:,} users x {m:,} items ({sizes}).", sys.stderr)
     return True if forced else None
 
 

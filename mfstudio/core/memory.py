@@ -109,10 +109,15 @@ def check_ratings(n_users: int, n_items: int, nnz: int, available: int | None = 
         )
 
 
+def dense_memory_bytes(n_users: int, n_items: int) -> int:
+    """About how much memory an export of R_hat (users x items) takes while it is written."""
+    return DENSE_EXPORT_BYTES * int(n_users) * int(n_items)
+
+
 def check_dense_export(n_users: int, n_items: int, available: int | None = None,
                        advice: str = "export P, Q and the recommendations on their own instead") -> None:
     """Refuse, with a sentence, exports of R_hat (users x items) that would not fit in memory."""
-    need = DENSE_EXPORT_BYTES * int(n_users) * int(n_items)
+    need = dense_memory_bytes(n_users, n_items)
     have = _usable(available)
     if need > have:
         raise DataError(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -203,3 +204,26 @@ def test_an_implicit_model_is_explained_by_the_users_own_items(tmp_path, capsys)
     assert "the user has" in stdout and "score (the sum)" in stdout and "%" in stdout
     code, stdout, _ = run(["explain", str(p), "--user", f"listener {busy}", "--item", f"artist {new}"], capsys)
     assert "because you have artist" in stdout
+
+
+def test_the_help_names_exactly_the_json_keys(tmp_path, ratings_csv, capsys):
+    out = train(tmp_path, ratings_csv, capsys, "out", "--steps", "5")
+    d = json.loads(run(["explain", str(out), "--user", "u3", "--item", "A", "--json"], capsys)[1])
+    code, helptext, _ = run(["explain", "--help"], capsys)
+    listed = helptext.split("With --json, stdout is one JSON")[1].split("with term names")[0]
+    assert code == 0 and set(re.findall(r'"([a-z_]+)"', listed)) == set(d) | set(d["terms"][0])
+
+
+def test_a_reader_that_closes_the_pipe_early_gets_no_traceback(tmp_path, ratings_csv, capsys):
+    import subprocess
+    import sys
+
+    out = train(tmp_path, ratings_csv, capsys, "out", "--steps", "5")
+    code = ("import sys; from mfstudio.cli import main; sys.exit(main(['explain', sys.argv[1], '--user', 'u3', "
+            "'--item', 'A', '--json']))")
+    p = subprocess.Popen([sys.executable, "-c", code, str(out)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         cwd=Path(__file__).resolve().parents[2])
+    p.stdout.close()  # as `| head -0` does, before anything is printed
+    err = p.stderr.read().decode()
+    p.wait(timeout=120)
+    assert "Traceback" not in err and p.returncode == 1

@@ -582,6 +582,25 @@ def test_data_too_large_to_show_whole_gets_no_r_hat_unless_dense(tmp_path, ratin
     dense = tmp_path / "dense"
     code, _, err = run(["train", str(ratings_csv), "--steps", "5", "--dense", "--out", str(dense)], capsys)
     assert code == 0 and (dense / "R_hat.csv").exists() and "not written" not in err
+    assert "--dense: R_hat is written whole" in err and "on disk" in err and "of memory" in err
+
+
+def test_the_dense_note_and_the_dense_refusal_give_the_same_memory_figure(tmp_path, ratings_csv, capsys,
+                                                                          monkeypatch):
+    import re
+
+    from mfstudio.core import memory
+
+    monkeypatch.setattr(memory, "SHOW_WHOLE_MAX_CELLS", 0)
+    code, _, note = run(["train", str(ratings_csv), "--steps", "5", "--out", str(tmp_path / "a")], capsys)
+    assert code == 0
+    real = memory.check_dense_export
+    monkeypatch.setattr(memory, "check_dense_export", lambda n, m, available=None, advice="": real(n, m, 10, advice))
+    code, _, refusal = run(["train", str(ratings_csv), "--steps", "5", "--dense", "--out", str(tmp_path / "b")],
+                           capsys)
+    assert code == 2
+    in_note = re.search(r"about (\S+ \S+) of memory", note).group(1)
+    assert f"needs about {in_note} of memory" in refusal
 
 
 def test_dense_is_refused_with_a_sentence_when_the_disk_cannot_hold_it(tmp_path, ratings_csv, capsys, monkeypatch):
