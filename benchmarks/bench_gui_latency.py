@@ -8,8 +8,13 @@ The latent map beside the loss curve is always shown; ``--tabs`` also times each
 in front (R-hat, Why this number?, Ladder, Layers), with one cell selected so the explanation,
 the map's arrow and rings and the layers' block all have something to draw.
 
+``--profile N`` also samples the main thread's Python stack every millisecond (a thread reading
+``sys._current_frames()``) and prints, for the N ticks of each run that cost the window most CPU, the
+functions seen in the samples taken between that tick and the one before (inclusive counts, the
+innermost project frame first): which callback and which function the stall was.
+
 Usage: python benchmarks/bench_gui_latency.py [--seconds 4] [--solvers sgd,als,biased-sgd,nmf]
-                                              [--tabs "R-hat,Why this number?,Ladder,Layers"]
+                                              [--tabs "R-hat,Why this number?,Ladder,Layers"] [--profile 3]
 """
 
 from __future__ import annotations
@@ -17,7 +22,9 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import threading
 import time
+from collections import Counter
 from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -26,6 +33,66 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import numpy as np
 
 TICK_MS = 10
+SAMPLE_S = 0.001  # the profiler's sampling period
+
+
+class StackSampler:
+    """A thread sampling the main thread's Python stack every :data:`SAMPLE_S`: (time, frames innermost first),
+    each frame as "file:function" (the file's path from the package or library folder on)."""
+
+    def __init__(self) -> None:
+        self.samples: list[tuple[float, tuple[str, ...]]] = []
+        self._main = threading.main_thread().ident
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="stall-sampler", daemon=True)
+        self._names: dict[object, str] = {}
+
+    def __enter__(self) -> StackSampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _name(self, code: object) -> str:
+        name = self._names.get(code)
+        if name is None:
+            path = code.co_filename.replace(os.sep, "/")
+            for root in ("/mfstudio/", "/site-packages/", "/benchmarks/"):
+                if root in path:
+                    path = path.split(root, 1)[1]
+                    break
+            name = self._names[code] = f"{path}:{code.co_name}"
+        return name
+
+    def _run(self) -> None:
+        while not self._stop.wait(SAMPLE_S):
+            frame = sys._current_frames().get(self._main)
+            stack = []
+            while frame is not None:
+                stack.append(self._name(frame.f_code))
+                frame = frame.f_back
+            self.samples.append((time.perf_counter(), tuple(stack)))
+
+    def between(self, t0: float, t1: float) -> list[tuple[str, ...]]:
+        """The stacks sampled from ``t0`` to ``t1`` (perf_counter seconds)."""
+        return [stack for t, stack in self.samples if t0 < t <= t1]
+
+
+def stall_lines(cpu_ms: float, at_s: float, stacks: list[tuple[str, ...]], top: int = 8) -> list[str]:
+    """One stall's functions: inclusive sample counts, the benchmark's and the event loop's own frames left out."""
+    lines = [f"    stall: {cpu_ms:.0f} ms cpu at {at_s:.2f} s, {len(stacks)} samples"]
+    counts: Counter[str] = Counter()
+    depth: dict[str, int] = {}
+    for stack in stacks:
+        for i, name in enumerate(dict.fromkeys(stack)):  # a recursive function counts once per sample
+            counts[name] += 1
+            depth[name] = max(depth.get(name, 0), len(stack) - i)
+    shown = [n for n in counts if not n.startswith(("bench_gui_latency.py", "threading.py"))]
+    for name in sorted(shown, key=lambda n: (-counts[n], -depth[n]))[:top]:
+        lines.append(f"      {counts[name]:>4}  {name}")
+    return lines
 
 
 def movielens_like(seed: int = 0):
@@ -41,8 +108,9 @@ def movielens_like(seed: int = 0):
     return Ratings(rows, cols, vals, (n, m), scale=(1, 5))
 
 
-def measure(window, app, solver: str, seconds: float, params: dict) -> dict:
-    """Train ``solver`` for ``seconds`` while timing a 10 ms timer; lateness stats in ms."""
+def measure(window, app, solver: str, seconds: float, params: dict, profile: int = 0) -> dict:
+    """Train ``solver`` for ``seconds`` while timing a 10 ms timer; lateness stats in ms. ``profile``: print the
+    functions of that many of the costliest ticks (see :class:`StackSampler`)."""
     from PySide6.QtCore import QElapsedTimer, QEventLoop, Qt, QTimer
 
     c = window.controls
@@ -61,8 +129,10 @@ def measure(window, app, solver: str, seconds: float, params: dict) -> dict:
 
     cpu: list[float] = []  # the main thread's CPU time between ticks: the stall's own work, without the
     cpu_last = [time.thread_time()]  # time other processes on a shared machine took from it
+    stamps: list[float] = []  # perf_counter at each tick, for the profiler
 
     def tick() -> None:
+        stamps.append(time.perf_counter())
         now = clock.elapsed()
         late.append(max(0, now - last[0] - TICK_MS))
         at.append(now)
@@ -78,6 +148,9 @@ def measure(window, app, solver: str, seconds: float, params: dict) -> dict:
     timer.start()
     QTimer.singleShot(50, window.train)  # the click is measured too
     QTimer.singleShot(int(seconds * 1000), window.stop)
+    sampler = StackSampler() if profile else None
+    if sampler is not None:
+        sampler.__enter__()
     t0 = time.perf_counter()
     loop.exec()
     wall = time.perf_counter() - t0
@@ -86,6 +159,11 @@ def measure(window, app, solver: str, seconds: float, params: dict) -> dict:
     QTimer.singleShot(500, loop.quit)
     loop.exec()
     timer.stop()
+    stalls: list[str] = []
+    if sampler is not None:
+        sampler.__exit__()
+        for i in sorted(range(1, len(cpu)), key=lambda i: -cpu[i])[:profile]:
+            stalls += stall_lines(cpu[i], at[i] / 1000, sampler.between(stamps[i - 1], stamps[i]))
     window.trainingFinished.disconnect(loop.quit)
     after = np.array(late[n_run:] or [0.0])
     cpu_after = np.array(cpu[n_run:] or [0.0])
@@ -98,7 +176,7 @@ def measure(window, app, solver: str, seconds: float, params: dict) -> dict:
     return {"solver": solver, "ticks": len(a), "max": float(a.max()), "p95": float(np.percentile(a, 95)),
             "mean": float(a.mean()), "steps": step, "wall": wall, "worst_at": worst_at, "after": float(after.max()),
             "cpu_max": float(busy.max()), "cpu_p95": float(np.percentile(busy, 95)),
-            "cpu_after": float(cpu_after.max())}
+            "cpu_after": float(cpu_after.max()), "stalls": stalls}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -106,6 +184,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seconds", type=float, default=4.0, help="training time per solver (default 4)")
     ap.add_argument("--solvers", default="sgd,als,biased-sgd,nmf", help="comma-separated solver names")
     ap.add_argument("--tabs", default="R-hat", help="comma-separated result tabs to time in front (default R-hat)")
+    ap.add_argument("--profile", type=int, default=0, metavar="N",
+                    help="print the functions of each run's N costliest ticks (a sampling profiler; default off)")
     args = ap.parse_args(argv)
 
     from PySide6.QtWidgets import QApplication
@@ -141,7 +221,7 @@ def main(argv: list[str] | None = None) -> int:
         window.tabs.setCurrentIndex(titles.index(tab))  # this tab in front: it repaints on every report
         for solver in args.solvers.split(","):
             extra = {"alpha": 0.002} if solver == "sgd" else {}
-            r = measure(window, app, solver, args.seconds, {**params, **extra})
+            r = measure(window, app, solver, args.seconds, {**params, **extra}, args.profile)
             worst = max(worst, r["max"])
             print(
                 f"{tab:<17} {r['solver']:<11} {r['ticks']:>6} {r['max']:>7.1f} {r['p95']:>7.1f} {r['mean']:>8.2f} "
@@ -149,6 +229,8 @@ def main(argv: list[str] | None = None) -> int:
                 f"{r['steps']:>9,}   "
                 f"(worst at {r['worst_at'] / 1000:.2f} s)"
             )
+            for line in r["stalls"]:
+                print(line)
     print(f"worst stall {worst:.1f} ms (target: at most ~50 ms) -> {'OK' if worst <= 50 else 'TOO SLOW'}")
     window.close()
     return 0 if worst <= 50 else 1

@@ -21,7 +21,9 @@ from matplotlib.artist import Artist
 from matplotlib.backends.backend_qtagg import FigureCanvasQTAgg
 from matplotlib.figure import Figure
 from matplotlib.font_manager import FontProperties
-from matplotlib.ticker import FuncFormatter
+from matplotlib.layout_engine import LayoutEngine
+from matplotlib.text import Text, _get_text_metrics_with_cache
+from matplotlib.ticker import FuncFormatter, NullFormatter
 from PySide6.QtCore import QPoint, QTimer
 from PySide6.QtGui import QImage, QPainter
 
@@ -284,6 +286,182 @@ def row_layout(figure: Figure, axes: Sequence[Any], chars: int, w_pad: float = 3
         x += left + extra
         ax.set_position([x / width, bottom / height, each / width, tall / height])
         x += each + right + extra
+
+
+class _Measure:
+    """Text sizes in pixels without drawing: a width from the glyphs' metrics (cached by matplotlib), a line's
+    height from a text of the same font (one per font)."""
+
+    def __init__(self, figure: Figure, renderer: Any) -> None:
+        self.figure, self.renderer = figure, renderer
+        self._heights: dict[Any, float] = {}
+
+    def width(self, text: str, props: Any) -> float:
+        ismath = "$" in text and text.count("$") >= 2  # as Text decides between plain text and mathtext
+        return _get_text_metrics_with_cache(self.renderer, text, props, ismath, self.figure.dpi)[0]
+
+    def height(self, props: Any) -> float:
+        key = hash(props)
+        if key not in self._heights:
+            probe = Text(0, 0, "0", fontproperties=props)
+            probe.set_figure(self.figure)
+            self._heights[key] = probe.get_window_extent(self.renderer).height
+        return self._heights[key]
+
+    def extent(self, text: Any) -> tuple[float, float]:
+        """A Text's (width, height) as drawn (rotation included); (0, 0) when it shows nothing."""
+        if not text.get_visible() or not text.get_text():
+            return 0.0, 0.0
+        box = text.get_window_extent(self.renderer)
+        return box.width, box.height
+
+
+def _tick_labels(axis: Any, measure: _Measure) -> tuple[list[tuple[float, float]], float, float]:
+    """``axis``'s tick labels inside its view as (where along the axis, 0 to 1; width), their height and how far the
+    ticks and their pad put them from the axes, in pixels: what :meth:`Axis._update_ticks` would draw."""
+    px = measure.figure.dpi / 72
+    lo, hi = axis.get_view_interval()
+    scale = axis.get_transform()
+    t_lo, t_hi = scale.transform([lo, hi])
+    span = t_hi - t_lo or 1.0
+    out: list[tuple[float, float]] = []
+    props = None
+    gap = 0.0
+    for get_locs, ticks, formatter in ((axis.get_majorticklocs, axis.get_major_ticks, axis.get_major_formatter()),
+                                       (axis.get_minorticklocs, axis.get_minor_ticks, axis.get_minor_formatter())):
+        locs = [] if isinstance(formatter, NullFormatter) else get_locs()
+        if not len(locs):
+            continue
+        tick = ticks(1)[0]
+        if not tick.label1.get_visible():
+            continue
+        props = tick.label1.get_fontproperties()
+        gap = max(gap, (tick.get_tick_padding() + tick.get_pad()) * px)
+        labels = formatter.format_ticks(locs)
+        where = (scale.transform(np.asarray(locs, float)) - t_lo) / span
+        slack = 1e-9
+        for f, text in zip(where, labels):
+            if text and -slack <= f <= 1 + slack:
+                out.append((float(f), measure.width(text, props)))
+    return out, (measure.height(props) if props is not None else 0.0), gap
+
+
+def _text_margins(ax: Any, measure: _Measure, chars: int) -> tuple[float, float, float, float]:
+    """How far ``ax``'s texts reach past its box (left, right, bottom, top, in pixels) at its current size: its tick
+    labels, axis names and title, with room for y tick labels ``chars`` characters wide."""
+    px = measure.figure.dpi / 72
+    box = ax.bbox
+    left = right = bottom = top = 0.0
+    if ax.yaxis.get_visible():
+        labels, h, gap = _tick_labels(ax.yaxis, measure)
+        widest = max((w for _f, w in labels), default=0.0)
+        if chars:
+            props = ax.yaxis.get_major_ticks(1)[0].label1.get_fontproperties()
+            widest = max(widest, measure.width("0" * chars, props))
+        name_w, _name_h = measure.extent(ax.yaxis.label)
+        left = (widest + gap if labels or chars else 0.0) + (name_w + ax.yaxis.labelpad * px if name_w else 0.0)
+        for f, _w in labels:  # a label at the top or the bottom reaches half its height past the axes
+            top = max(top, f * box.height + h / 2 - box.height)
+            bottom = max(bottom, h / 2 - f * box.height)
+        offset = ax.yaxis.get_major_formatter().get_offset()
+        if offset:
+            top = max(top, h + 2 * px)
+    if ax.xaxis.get_visible():
+        labels, h, gap = _tick_labels(ax.xaxis, measure)
+        _name_w, name_h = measure.extent(ax.xaxis.label)
+        bottom = max(bottom, (h + gap if labels else 0.0) + (name_h + ax.xaxis.labelpad * px if name_h else 0.0))
+        for f, w in labels:  # the first and the last label reach half their width past the axes' sides
+            left = max(left, w / 2 - f * box.width)
+            right = max(right, f * box.width + w / 2 - box.width)
+    title_w, title_h = measure.extent(ax.title)
+    if title_h:
+        top = max(top, title_h + rcParams["axes.titlepad"] * px)
+        spill = (title_w - box.width) / 2  # centred over the axes, a title wider than them reaches past both sides
+        left, right = max(left, spill), max(right, spill)
+    return left, right, bottom, top
+
+
+Margins = list[tuple[float, float, float, float]]  # each axes' (left, right, bottom, top) in pixels
+
+
+def fit_row(figure: Figure, axes: Sequence[Any], chars: Sequence[int] = (), w_pad: float = 3 / 72,
+            h_pad: float = 2 / 72) -> Margins:
+    """Place ``axes`` side by side, equally wide and high, so that their tick labels, axis names and titles, and
+    the figure's legends below them, fit inside the figure; left of each, room for y tick labels ``chars[i]``
+    characters wide. The texts are measured where they are drawn (as a constrained layout measures them), but only
+    the texts: a constrained layout also measures every line, which on long runs makes its solve cost as much as a
+    full draw. Tick labels follow the axes' size (how many ticks fit), so the axes are placed, measured and placed
+    again until what they need stays put; from the third round on a margin only grows, so that it ends. The result
+    depends only on the figure's texts, size and limits, not on where the axes were. ``w_pad``, ``h_pad``: the
+    margins around each axes' texts, in inches. Returns the margins the axes were placed with."""
+    if not axes:
+        return []
+    renderer = figure._get_renderer()
+    measure = _Measure(figure, renderer)
+    width, height = figure.bbox.width, figure.bbox.height
+    px = figure.dpi / 72
+    wp, hp = w_pad * figure.dpi, h_pad * figure.dpi
+    legends = sum(leg.get_window_extent(renderer).height + leg.borderaxespad * leg.prop.get_size_in_points() * px
+                  for leg in figure.legends if leg.get_visible())
+    rooms = [*chars, *[0] * (len(axes) - len(chars))]
+    n = len(axes)
+
+    def place(margins: Margins) -> None:
+        each = max((width - sum(m[0] + m[1] for m in margins) - 2 * wp * n) / n, 1.0)
+        bottom = hp + legends + max(m[2] for m in margins)
+        tall = max(height - bottom - hp - max(m[3] for m in margins), 1.0)
+        x = 0.0
+        for ax, (left, right, _b, _t) in zip(axes, margins):
+            x += wp + left
+            ax.set_position([x / width, bottom / height, each / width, tall / height])
+            x += each + right + wp
+
+    used = [(0.0, 0.0, 0.0, 0.0)] * n
+    place(used)
+    for rounds in range(6):
+        need = [_text_margins(ax, measure, room) for ax, room in zip(axes, rooms)]
+        pairs = [(a, b) for u, m in zip(used, need) for a, b in zip(u, m)]
+        if all(b <= a + 0.5 for a, b in pairs) and (rounds >= 2 or all(a - b < 0.5 for a, b in pairs)):
+            return used  # everything fits (and, early on, nothing has room to spare)
+        if rounds >= 2:
+            need = [(max(u[0], m[0]), max(u[1], m[1]), max(u[2], m[2]), max(u[3], m[3])) for u, m in zip(used, need)]
+        used = need
+        place(used)
+    return used
+
+
+def row_fits(figure: Figure, axes: Sequence[Any], margins: Margins, chars: Sequence[int] = ()) -> bool:
+    """Whether ``axes``' texts, as they are now (new limits, new tick labels), still fit in the ``margins``
+    :func:`fit_row` placed them with."""
+    measure = _Measure(figure, figure._get_renderer())
+    rooms = [*chars, *[0] * (len(axes) - len(chars))]
+    return len(margins) == len(axes) and all(
+        b <= a + 0.5 for ax, room, used in zip(axes, rooms, margins)
+        for a, b in zip(used, _text_margins(ax, measure, room)))
+
+
+class RowLayout(LayoutEngine):
+    """A layout engine that places the figure's axes with :func:`fit_row` at each draw (with room for y tick labels
+    :attr:`chars` characters wide, one number per axes)."""
+
+    _adjust_compatible = False
+    _colorbar_gridspec = False
+
+    def __init__(self, w_pad: float = 3 / 72, h_pad: float = 2 / 72) -> None:
+        super().__init__()
+        self._params = {"w_pad": w_pad, "h_pad": h_pad}
+        self.chars: tuple[int, ...] = ()
+        self.margins: Margins = []  # what the last layout placed the axes with
+
+    def fits(self, fig: Figure) -> bool:
+        """Whether the texts as they are now fit in the last layout (see :func:`row_fits`)."""
+        return row_fits(fig, fig.axes, self.margins, self.chars)
+
+    def set(self, **kwargs: float) -> None:
+        self._params.update(kwargs)
+
+    def execute(self, fig: Figure) -> None:
+        self.margins = fit_row(fig, fig.axes, self.chars, **self._params)
 
 
 def axis_key(*axes: Any) -> tuple:

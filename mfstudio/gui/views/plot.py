@@ -48,7 +48,7 @@ from mfstudio.gui import help_texts
 from mfstudio.gui.experiment import Experiment
 from mfstudio.gui.runs import COLOURS, RunList
 from mfstudio.gui.views import run_lines
-from mfstudio.gui.views.blit import Canvas, ScaledBackground, axis_key, solve_layout_with_room
+from mfstudio.gui.views.blit import Canvas, RowLayout, ScaledBackground, axis_key
 from mfstudio.gui.views.run_lines import FADED_ALPHA, RunLines
 from mfstudio.gui.views.slices import figure_steps
 from mfstudio.gui.views.ticks import LogTicks, PlainTicks, fit_live_limits
@@ -61,7 +61,7 @@ STEP, ELAPSED = HISTORY_COLUMNS.index("step"), HISTORY_COLUMNS.index("elapsed_s"
 X_AXES = (("Steps", STEP, "Step"), ("Seconds", ELAPSED, "Seconds of training"))  # chooser text, column, axis label
 
 
-LAYOUT = {"h_pad": 2 / 72, "w_pad": 3 / 72, "hspace": 0.02, "wspace": 0.04}  # the constrained layout's pads
+PADS = {"h_pad": 2 / 72, "w_pad": 3 / 72}  # inches around each panel's texts (see blit.fit_row)
 LIVE_LABEL_CHARS = 6  # while a run goes the layout keeps room for y tick labels this wide ("0.0001", "1e+05")
 
 
@@ -69,7 +69,11 @@ class LossCanvas(Canvas):
     """The figure: objective on the left, training and validation RMSE on the right, legend below."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
-        self.figure = Figure(figsize=(6.4, 2.6), dpi=100, layout="constrained")
+        self.figure = Figure(figsize=(6.4, 2.6), dpi=100)
+        # placed from the texts at each draw (blit.fit_row): a constrained layout's solve measures the lines as well,
+        # which on a long run costs as much as the draw itself
+        self.placement = RowLayout(**PADS)
+        self.figure.set_layout_engine(self.placement)
         super().__init__(self.figure)
         self.setParent(parent)
         self.setObjectName("lossCanvas")
@@ -78,7 +82,6 @@ class LossCanvas(Canvas):
             "The objective and the RMSE against the training step or time, for this run and earlier ones.")
         self.setMinimumSize(320, 180)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
-        self.figure.get_layout_engine().set(**LAYOUT)
         self.ax_obj = self.figure.add_subplot(1, 2, 1)
         self.ax_rmse = self.figure.add_subplot(1, 2, 2, sharex=self.ax_obj)
         for ax, title, ylabel in ((self.ax_obj, "Objective (the notebook's e)", "Objective e"),
@@ -130,7 +133,6 @@ class LossPlot(QWidget):
         self._budget = 0
         self._bg = ScaledBackground(self.canvas)  # what the live lines are blitted over
         self._layout_chars = (0, 0)  # the longest y tick labels the live layout was solved for
-        self._live_layout: tuple[tuple, list[Any]] | None = None  # what the last live layout was solved for, and it
         self._ranking = ""  # what the right panel shows: "" RMSE, else the ranking metric (ranking_shown)
         self.full_draws = 0  # counters, for tests and benchmarks
         self.blits = 0
@@ -551,7 +553,7 @@ class LossPlot(QWidget):
 
     def _live_frame(self, force_full: bool = False, now: bool = True) -> None:
         """Blit the current lines (and the axes again when the limits grew); a full draw for the first frame and
-        when wider y tick labels ("0.001" after "1") would reach past the room the layout kept for them.
+        when wider y tick labels ("0.001" after "1") or new x ones would reach past the room the layout kept.
 
         The frame is drawn in slices (see :mod:`.slices`), so that neither a full draw nor axes drawn again
         stall the window; a frame asked for while one is being drawn follows it. Not ``now``: its first slice
@@ -562,9 +564,10 @@ class LossPlot(QWidget):
                 self._mark_dirty()
                 return
             c.stop_slices()
-        self._limits_fit()
+        fit = self._limits_fit()
         chars = self._ylabel_chars()
-        wider = any(n > m for n, m in zip(chars, self._layout_chars))
+        # wider y tick labels, or new x ones ("1k" after "100" at the right end) past the room the layout kept
+        wider = any(n > m for n, m in zip(chars, self._layout_chars)) or not (fit or c.placement.fits(c.figure))
         if force_full or self._bg.base is None or self._relayout or wider:
             self.full_draws += 1
             steps: list[Any] = []
@@ -586,21 +589,10 @@ class LossPlot(QWidget):
 
     def _solve_live_layout(self) -> None:
         """The live frames' layout, with room for y tick labels :data:`LIVE_LABEL_CHARS` wide (or as wide as they
-        are): solved, or the last solve's when nothing that takes room differs (a solve costs as much as a draw,
-        and each run starts with one)."""
+        are), kept until they widen past it (see :func:`.blit.fit_row`)."""
         c = self.canvas
-        axes = (c.ax_obj, c.ax_rmse)
-        # the legend below takes its height from the layout (its width, none)
-        legend = round(self._legend.get_window_extent(c.get_renderer()).height) if self._legend else None
-        names = tuple((a.get_title(), a.get_xlabel(), a.get_ylabel(), a.get_xscale(), a.get_yscale()) for a in axes)
-        key = (c.width(), c.height(), c.figure.dpi, self._layout_chars, legend, names)
-        if self._live_layout is not None and self._live_layout[0] == key:
-            c.figure.set_layout_engine("none")
-            for ax, box in zip(axes, self._live_layout[1]):
-                ax.set_position(box)
-            return
-        solve_layout_with_room(c.figure, axes, LIVE_LABEL_CHARS, **LAYOUT)
-        self._live_layout = (key, [ax.get_position(original=True) for ax in axes])
+        c.placement.chars = self._layout_chars
+        c.placement.execute(c.figure)
 
     def _scales_key(self) -> tuple:
         return axis_key(self.canvas.ax_obj, self.canvas.ax_rmse)
@@ -632,14 +624,14 @@ class LossPlot(QWidget):
     def _apply_scale(self) -> None:
         """Scales, locators and formatters of both axes as the chooser and check boxes say.
 
-        Outside a live run the layout engine is switched (back) on; during one, the live
+        Outside a live run the layout fits the tick labels as they are; during one, the live
         limits are set afresh on the next frame (the old ones belong to another axis).
         """
         c = self.canvas
         if self._live:
             self._reset_limits = self._relayout = True
         else:
-            c.figure.set_layout_engine("constrained", **LAYOUT)
+            c.placement.chars = ()  # the layout fits the tick labels as they are
         log_y, log_x = self.log_scale.isChecked(), self.log_x.isChecked()
         seconds = self.x_column == ELAPSED
         label = X_AXES[max(self.x_axis.currentIndex(), 0)][2]
