@@ -8,16 +8,17 @@ from numba import njit
 
 
 @njit(cache=True, nogil=True)
-def top_rows(pred, n, items, scores, counts):
+def top_rows(pred, n, items, scores, counts, skip):
     """For each row r of ``pred`` (rows x items): its ``n`` highest finite scores, best first, ties to the
     lower item, in ``items[r]`` and ``scores[r]`` (rows x n), and how many there are in ``counts[r]``
-    (fewer than n when fewer items have a finite score: -inf marks a cell that may not be recommended)."""
+    (fewer than n when fewer items have a finite score: -inf marks a cell that may not be recommended, and
+    ``skip[j]`` an item that may not be recommended to anyone)."""
     m = pred.shape[1]
     for r in range(pred.shape[0]):
         c = 0
         for j in range(m):  # one comparison for most items
             s = pred[r, j]
-            if not (s > -np.inf and s < np.inf):
+            if not (s > -np.inf and s < np.inf) or skip[j]:
                 continue
             if c < n:
                 p = c

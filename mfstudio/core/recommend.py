@@ -106,8 +106,7 @@ def recommend(ratings: Ratings, factors: Factors, n: int = 5, *, train: Observed
             pred = model.predict_rows(start, stop)
             a, b = np.searchsorted(rated_rows, (start, stop))
             pred[rated_rows[a:b] - start, rated_cols[a:b]] = -np.inf  # already rated in training
-            pred[:, skip] = -np.inf
-            u, r, i, sc = _top(pred, min(n, len(allowed)))
+            u, r, i, sc = _top(pred, min(n, len(allowed)), skip)
             out_u.append(u + start)
             out_r.append(r)
             out_i.append(allowed[i])
@@ -134,17 +133,19 @@ def _columns(factors: Factors, cols: np.ndarray) -> Factors:
                    factors.cold_users, cold, factors.fallback_mean)
 
 
-def _top(pred: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """(row, rank, column, score) of each row's ``n`` highest finite scores, by row then rank; ties of the
-    score go to the lower column. One compiled pass over each row (_recommend_kernel.top_rows), never a
-    sort of all the items."""
+def _top(pred: np.ndarray, n: int, skip: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray,
+                                                                            np.ndarray]:
+    """(row, rank, column, score) of each row's ``n`` highest finite scores, by row then rank, leaving out the
+    columns where ``skip`` is True; ties of the score go to the lower column. One compiled pass over each row
+    (_recommend_kernel.top_rows), never a sort of all the items."""
     from mfstudio.core._recommend_kernel import top_rows  # numba: imported on first use, as the solvers' kernels
 
     b = pred.shape[0]
     items = np.zeros((b, n), dtype=np.int64)
     scores = np.zeros((b, n))
     counts = np.zeros(b, dtype=np.int64)
-    top_rows(np.ascontiguousarray(pred), n, items, scores, counts)
+    skip = np.zeros(pred.shape[1], dtype=bool) if skip is None else np.ascontiguousarray(skip, dtype=bool)
+    top_rows(np.ascontiguousarray(pred), n, items, scores, counts, skip)
     keep = np.arange(n)[None, :] < counts[:, None]
     rows = np.broadcast_to(np.arange(b, dtype=np.int64)[:, None], (b, n))[keep]
     ranks = np.broadcast_to(np.arange(1, n + 1, dtype=np.int64)[None, :], (b, n))[keep]

@@ -117,3 +117,10 @@ def test_recommendations_of_counts_show_preferences_clipped_to_0_to_1():
     assert recs.score.max() > 1.0  # unclipped, the order follows it
     assert recs.predicted.max() <= 1.0 and recs.predicted.min() >= 0.0
     assert np.array_equal(recs.predicted, np.clip(recs.score, 0.0, 1.0))
+
+
+def test_biased_predictions_in_place_keep_the_bits_of_the_plain_sum():
+    rng = np.random.default_rng(3)
+    P, Q, ub, ib = rng.normal(size=(7, 3)), rng.normal(size=(3, 11)), rng.normal(size=7), rng.normal(size=11)
+    f = Factors(P, Q, ub, ib, 3.3)
+    np.testing.assert_array_equal(f.predict_rows(2, 6), P[2:6] @ Q + 3.3 + ub[2:6, None] + ib[None, :])

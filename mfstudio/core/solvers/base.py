@@ -92,8 +92,10 @@ class Factors:
     def predict_rows(self, start: int, stop: int) -> np.ndarray:
         """R_hat for users ``start`` to ``stop`` (exclusive) and every item."""
         R = self.P[start:stop] @ self.Q
-        if self.user_bias is not None:
-            R = R + self.global_mean + self.user_bias[start:stop, None] + self.item_bias[None, :]
+        if self.user_bias is not None:  # in place, in the order of R + mean + user bias + item bias (the same bits)
+            R += self.global_mean
+            R += self.user_bias[start:stop, None]
+            R += self.item_bias[None, :]
         if self.cold_users is not None or self.cold_items is not None:
             ub = np.zeros(stop - start) if self.user_bias is None else self.user_bias[start:stop]
             ib = np.zeros(R.shape[1]) if self.item_bias is None else self.item_bias
