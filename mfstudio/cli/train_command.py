@@ -229,6 +229,9 @@ def _suited(base: dict[str, Any], args: argparse.Namespace, solver: str, n_ratin
     return {**base, **changed}
 
 
+LONG_WRITE_CELLS = 2_000_000_000  # users x items from which writing the recommendations takes long enough to say so
+
+
 def check_dense_output(ratings: Any, out: Path, forced: bool, full_precision: bool, quiet: bool) -> bool | None:
     """Whether the result files hold users x items (R_hat.csv, R and R_hat in results.npz): known to fit in
     memory and on disk before the training, not after. Data too large to show whole gets them only with
@@ -331,6 +334,10 @@ def train(argv: Sequence[str]) -> int:
         patience=patience, result=result, top_n=top, relevance=setup.relevance,
     )
     timings = {"load_s": t_loaded - t_start, "wall_s": t_trained - t_start}
+    cells = ratings.n_users * ratings.n_items
+    if cells >= LONG_WRITE_CELLS:  # the recommendations score every item for every user: say so before the wait
+        _say(quiet, f"Writing the results: the recommendations score all {ratings.n_items:,} items for each of "
+                    f"{ratings.n_users:,} users ({cells:.2g} scores), which can take minutes.", sys.stderr)
     written = mio.export_results(out, session, top_n=top, min_ratings=min_ratings, full_precision=args.full_precision,
                                  timings=timings, include_session=True, dense=dense)
     also = ""

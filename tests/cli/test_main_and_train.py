@@ -668,3 +668,14 @@ def test_train_implicit_without_a_solver_trains_implicit_als(tmp_path, capsys):
     run_json = json.loads((out / "run.json").read_text())
     assert run_json["solver"] == "implicit-als" and run_json["data"]["implicit"] is True
     assert mio.load(out / "session.mfstudio").session.solver == "implicit-als"
+
+
+def test_a_long_write_of_recommendations_is_announced(tmp_path, ratings_csv, capsys, monkeypatch):
+    from mfstudio.cli import train_command
+
+    monkeypatch.setattr(train_command, "LONG_WRITE_CELLS", 1)
+    code, _, err = run(["train", str(ratings_csv), "--steps", "5", "--out", str(tmp_path / "out")], capsys)
+    assert code == 0 and "the recommendations score all 4 items for each of 4 users" in err
+    monkeypatch.setattr(train_command, "LONG_WRITE_CELLS", 10**12)
+    code, _, err = run(["train", str(ratings_csv), "--steps", "5", "--out", str(tmp_path / "out2")], capsys)
+    assert code == 0 and "Writing the results" not in err
