@@ -174,7 +174,11 @@ def held_out_grid(rows: np.ndarray, cols: np.ndarray, vals: np.ndarray, user_cou
 def _four_lanes(typingctx, X, u, Y, j, n4):
     """(l0 + l1) + (l2 + l3), lane l the sum of X[u, k] * Y[j, k] for k = l, l+4, ... < 4 n4 in order: the four
     lanes as one 4-wide vector (each lane's products and sums are the scalar ones, so the bits are too; the
-    compiler does not turn the four scalar sums into one vector by itself). X, Y: 2-D C-contiguous float64."""
+    compiler does not turn the four scalar sums into one vector by itself). X, Y: 2-D C-contiguous float64
+    (any other array is a typing error: the rows are read as one block of memory)."""
+    for arr in (X, Y):
+        if not (isinstance(arr, types.Array) and arr.ndim == 2 and arr.layout == "C" and arr.dtype == types.float64):
+            return None
     sig = types.float64(X, u, Y, j, n4)
 
     def codegen(context, builder, signature, args):

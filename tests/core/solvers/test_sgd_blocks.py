@@ -155,6 +155,17 @@ def test_the_solver_is_the_reference_bit_for_bit(small_blocks, K, shape):
     assert out[-1, 0] - out[-1, 1] == pytest.approx(reg, rel=1e-9)  # the regularizer: the end of the epoch's
 
 
+def test_the_dot_products_lanes_are_the_scalar_sums_bit_for_bit():
+    rng = np.random.default_rng(4)
+    for K in (1, 3, 4, 7, 8, 20, 21):
+        P, Qt = rng.normal(size=(5, K)), rng.normal(size=(6, K))
+        for u, i in ((0, 0), (4, 5), (2, 3)):
+            got = _sgd_blocks.dot_lanes(P, np.uint64(u), Qt, np.uint64(i))
+            assert got == _dot4(P[u].tolist(), Qt[i].tolist())
+    with pytest.raises(numba.core.errors.TypingError):  # rows not one block of memory: refused, not misread
+        _sgd_blocks.dot_lanes(P, np.uint64(0), np.asfortranarray(Qt), np.uint64(0))
+
+
 def test_the_grid_holds_every_rating_once_in_its_block(small_blocks):
     R = planted(40, 31, 0.4, seed=3)
     o = R.observed
