@@ -24,7 +24,7 @@ import numpy as np
 import mfstudio
 from mfstudio.core.ratings import Observed, Ratings
 from mfstudio.core.solvers import Factors, get_solver
-from mfstudio.core.solvers._sgd_blocks import grid_side
+from mfstudio.core.solvers._sgd_blocks import STREAMS, grid_side
 from mfstudio.io.atomic import atomic_write
 from mfstudio.io.script_implicit import IMPLICIT_ALS
 
@@ -213,6 +213,7 @@ def _params(solver: str, p: Mapping[str, Any], K: int, steps: int, side: int) ->
     lines.append(f"seed = {int(p['seed'])}  # the random seed: {seed_note}")
     if solver == "biased-sgd":
         lines.append(f"side = {side}  # users and items fall into this many groups each: side x side blocks")
+        lines.append(f"streams = {STREAMS}  # users (items) whose ratings a block takes in turn")
     return "\n".join(lines)
 
 
@@ -547,8 +548,8 @@ def blocks(ratings, shape, side, seed):
 
     Block (a, b) holds the ratings of user group a on item group b (see groups). Within a block the
     ratings are grouped by user in ascending order (by item when there are more items than users),
-    each user's ratings in a seeded shuffle. Returns a list, per block number a * side + b, of that
-    block's ratings.
+    each user's ratings in a seeded shuffle, `streams` users' ratings taken in turn (see in_turn).
+    Returns a list, per block number a * side + b, of that block's ratings.
     """
     n_user, n_item = counts(ratings, shape)
     user_group, item_group = groups(n_user, side), groups(n_item, side)
@@ -557,9 +558,35 @@ def blocks(ratings, shape, side, seed):
         u, i, r = ratings[t]
         grid[user_group[u] * side + item_group[i]].append((u, i, r))
     by_user = shape[0] >= shape[1]
-    for block in grid:
+    for b, block in enumerate(grid):
         block.sort(key=lambda x: x[0] if by_user else x[1])  # stable: a user's ratings keep their order
+        grid[b] = in_turn(block, 0 if by_user else 1)
     return grid
+
+
+def in_turn(block, key):
+    """A block's ratings with `streams` users' (items') ratings taken in turn, as MF Studio stores them.
+
+    The users' runs are dealt in order to `streams` streams: round after round, each stream in turn first
+    takes the next user not yet taken if its own user's ratings are used up, then gives its user's next
+    rating, if any (2 streams, runs of 3, 1 and 2 ratings: a1 b1 a2 c1 a3 c2).
+    """
+    runs = []
+    for x in block:
+        if runs and runs[-1][-1][key] == x[key]:
+            runs[-1].append(x)
+        else:
+            runs.append([x])
+    runs.reverse()  # taken from the end
+    current = [[] for _ in range(streams)]
+    out = []
+    while len(out) < len(block):
+        for w in range(streams):
+            if not current[w] and runs:
+                current[w] = runs.pop()
+            if current[w]:
+                out.append(current[w].pop(0))
+    return out
 
 
 def epoch_blocks(side, state):

@@ -3,7 +3,11 @@
 The grid (libmf's FPSGD): users fall into ``side`` groups of consecutive users with about equal
 numbers of ratings, items likewise, so the ratings fall into side x side blocks. The ratings of each
 block are stored side by side, user by user in ascending order (each user's ratings shuffled once
-from the seed; item by item when there are more items than users), as libmf sorts a block.
+from the seed; item by item when there are more items than users), as libmf sorts a block, but with
+STREAMS users' ratings taken in turn (:func:`interleave`): two consecutive updates then seldom share a
+factor row, so the CPU overlaps them instead of waiting for one user's update before the next (a user's
+consecutive ratings form a chain of about 60 cycles a rating). The order is fixed at layout time, from the
+data and the seed alone.
 An epoch visits every block once: it draws a random order of the grid's rows, of its columns and of
 its ``side`` diagonals (splitmix64, Fisher-Yates), where diagonal d of the drawn grid holds the
 blocks (row a, column a + d mod side), a = 0 .. side-1, and visits the diagonals in the drawn order,
@@ -33,7 +37,10 @@ import math
 from typing import NamedTuple
 
 import numpy as np
-from numba import njit, prange
+from llvmlite import ir
+from numba import njit, prange, types
+from numba.core import cgutils
+from numba.extending import intrinsic
 
 from mfstudio.core.solvers._kernels import _row_sq_weighted, _shuffle, _stop
 
@@ -41,6 +48,7 @@ _OPTS = dict(cache=True, nogil=True)
 BLOCK_BYTES = 512 * 1024  # the factor rows (and biases) one block touches: about half a core's L2 cache
 MIN_BLOCK = 2048  # ratings per block on average at least: fewer, larger blocks for small data
 MAX_SIDE = 256  # blocks per side at most (block numbers fit 16 bits)
+STREAMS = 2  # users (items) whose ratings a block takes in turn, see interleave
 PARALLEL_MIN = 1 << 15  # ratings from which a diagonal's blocks run on numba's threads ...
 PARALLEL_SIDE = 2  # ... and the grid's side is a multiple of this (each parallel region costs a wake-up)
 SCORE_PARALLEL_MIN = 1 << 16  # validation ratings scored on numba's threads (a block each) from this many
@@ -86,17 +94,48 @@ def groups(counts: np.ndarray, side: int) -> np.ndarray:
     return np.minimum(before * side // max(int(counts.sum()), 1), side - 1)
 
 
+@njit(**_OPTS)
+def interleave(ptr: np.ndarray, keys: np.ndarray, streams: int) -> np.ndarray:
+    """The order (indices into ``keys``) that takes each block's runs of equal keys ``streams`` at a time.
+
+    Block b is keys[ptr[b]:ptr[b+1]], in runs of equal keys (a user's ratings). The runs are dealt, in
+    order, to ``streams`` streams: round after round, each stream in turn, first taking the next run not yet
+    taken if its own is used up (while runs are left), then giving its run's next rating if it has one.
+    So with 2 streams, runs a, b, c, ... of lengths 3, 1, 2: a1 b1 a2 c1 a3 c2."""
+    out = np.empty(keys.shape[0], np.int64)
+    cur = np.zeros(streams, np.int64)  # each stream's next rating, and the end of its run
+    end = np.zeros(streams, np.int64)
+    pos = 0
+    for b in range(ptr.shape[0] - 1):
+        t, hi = ptr[b], ptr[b + 1]
+        cur[:] = 0
+        end[:] = 0
+        while pos < hi:
+            for w in range(streams):
+                if cur[w] == end[w] and t < hi:
+                    cur[w] = t
+                    while t < hi and keys[t] == keys[cur[w]]:
+                        t += 1
+                    end[w] = t
+                if cur[w] < end[w]:
+                    out[pos] = cur[w]
+                    pos += 1
+                    cur[w] += 1
+    return out
+
+
 def blocked_layout(rows: np.ndarray, cols: np.ndarray, vals: np.ndarray, shape: tuple[int, int], side: int,
                    seed: int) -> Grid:
     """The ratings (rows, cols, vals) grouped into the grid's blocks; within a block, user by user in
     ascending order (item by item when there are more items than users), each user's ratings in a
-    seeded shuffle.
+    seeded shuffle, STREAMS users' ratings taken in turn.
 
     Users fall into :func:`groups` by their numbers of ratings, items likewise; block = user group *
     side + item group. The ratings in the order of ``numpy.random.default_rng([seed, 1])``'s
-    permutation are sorted (stably) by user (item, with more items), then (stably) by block. As libmf
-    does, a block is walked user by user: the user's factor row stays at hand across its ratings, and
-    the next user's row is the next in memory.
+    permutation are sorted (stably) by user (item, with more items), then (stably) by block, then
+    each block's users are taken STREAMS at a time (:func:`interleave`). As libmf does, a block is walked
+    user by user: the users' factor rows stay at hand across their ratings, and the next users' rows are
+    the next in memory.
     """
     n, m = shape
     order = np.random.default_rng([seed, 1]).permutation(len(vals))
@@ -108,8 +147,9 @@ def blocked_layout(rows: np.ndarray, cols: np.ndarray, vals: np.ndarray, shape: 
     ptr = np.zeros(side * side + 1, np.int64)
     np.cumsum(np.bincount(block, minlength=side * side), out=ptr[1:])
     del block
-    return Grid(side, ptr, rows[order].astype(np.int32), cols[order].astype(np.int32),
-                np.ascontiguousarray(vals[order], dtype=np.float64))
+    users, items = rows[order].astype(np.int32), cols[order].astype(np.int32)
+    turns = interleave(ptr, users if n >= m else items, STREAMS)
+    return Grid(side, ptr, users[turns], items[turns], np.ascontiguousarray(vals[order[turns]], dtype=np.float64))
 
 
 def held_out_grid(rows: np.ndarray, cols: np.ndarray, vals: np.ndarray, user_counts: np.ndarray,
@@ -130,24 +170,51 @@ def held_out_grid(rows: np.ndarray, cols: np.ndarray, vals: np.ndarray, user_cou
 # negative index on every access, and LLVM vectorises the update loop. Rows are indexed in 2-D, not
 # taken as views (a view costs a reference count up and down per rating: 20 ns of 60). dot_lanes is inlined
 # by numba (``inline="always"``): as a call it passed the two arrays' fields on the stack for every rating.
+@intrinsic
+def _four_lanes(typingctx, X, u, Y, j, n4):
+    """(l0 + l1) + (l2 + l3), lane l the sum of X[u, k] * Y[j, k] for k = l, l+4, ... < 4 n4 in order: the four
+    lanes as one 4-wide vector (each lane's products and sums are the scalar ones, so the bits are too; the
+    compiler does not turn the four scalar sums into one vector by itself). X, Y: 2-D C-contiguous float64
+    (any other array is a typing error: the rows are read as one block of memory)."""
+    for arr in (X, Y):
+        if not (isinstance(arr, types.Array) and arr.ndim == 2 and arr.layout == "C" and arr.dtype == types.float64):
+            return None
+    sig = types.float64(X, u, Y, j, n4)
+
+    def codegen(context, builder, signature, args):
+        xv, uv, yv, jv, nv = args
+        dbl = ir.DoubleType()
+        vec = ir.VectorType(dbl, 4)
+
+        def row(arr, ty, idx):
+            a = context.make_array(ty)(context, builder, arr)
+            stride = cgutils.unpack_tuple(builder, a.strides, 2)[0]
+            start = builder.gep(builder.bitcast(a.data, ir.IntType(8).as_pointer()), [builder.mul(idx, stride)])
+            return builder.bitcast(start, dbl.as_pointer())
+
+        px, py = row(xv, signature.args[0], uv), row(yv, signature.args[2], jv)
+        acc = cgutils.alloca_once_value(builder, ir.Constant(vec, [0.0] * 4))
+        with cgutils.for_range(builder, nv) as loop:
+            k = builder.mul(loop.index, ir.Constant(loop.index.type, 4))
+            a = builder.load(builder.bitcast(builder.gep(px, [k]), vec.as_pointer()), align=8)
+            b = builder.load(builder.bitcast(builder.gep(py, [k]), vec.as_pointer()), align=8)
+            builder.store(builder.fadd(builder.load(acc), builder.fmul(a, b)), acc)
+        s = builder.load(acc)
+        lane = [builder.extract_element(s, ir.Constant(ir.IntType(32), n)) for n in range(4)]
+        return builder.fadd(builder.fadd(lane[0], lane[1]), builder.fadd(lane[2], lane[3]))
+
+    return sig, codegen
+
+
 @njit(inline="always", **_OPTS)
 def dot_lanes(P, u, Qt, i):
     """P[u] . Qt[i] (u, i unsigned) in four lanes: lane l sums k = l, l+4, ... in order; then
-    (l0 + l1) + (l2 + l3), then the last K mod 4 terms in order (four sums overlap instead of one chain)."""
+    (l0 + l1) + (l2 + l3), then the last K mod 4 terms in order (four sums overlap instead of one chain;
+    the lanes are one vector, :func:`_four_lanes`)."""
     K = np.uint64(P.shape[1])
     top = K - K % np.uint64(4)
-    s0 = 0.0
-    s1 = 0.0
-    s2 = 0.0
-    s3 = 0.0
-    k = np.uint64(0)
-    while k < top:
-        s0 += P[u, k] * Qt[i, k]
-        s1 += P[u, k + np.uint64(1)] * Qt[i, k + np.uint64(1)]
-        s2 += P[u, k + np.uint64(2)] * Qt[i, k + np.uint64(2)]
-        s3 += P[u, k + np.uint64(3)] * Qt[i, k + np.uint64(3)]
-        k += np.uint64(4)
-    s = (s0 + s1) + (s2 + s3)
+    s = _four_lanes(P, u, Qt, i, top // np.uint64(4))
+    k = top
     while k < K:
         s += P[u, k] * Qt[i, k]
         k += np.uint64(1)

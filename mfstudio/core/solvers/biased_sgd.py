@@ -9,7 +9,8 @@ Objective, summed over observed entries (i, j):
 
 One step (epoch) visits every training rating once, in a blocked order (libmf's FPSGD grid,
 :mod:`mfstudio.core.solvers._sgd_blocks`): users and items fall into ``side`` groups each at
-random (seeded), the ratings of each of the side x side blocks are shuffled once (seeded), and
+random (seeded), the ratings of each of the side x side blocks are shuffled once (seeded) and
+walked user by user, two users' ratings in turn (so that consecutive updates overlap), and
 each epoch visits the blocks diagonal by diagonal in an order drawn afresh from the seed. A
 block's factor rows stay in the CPU cache, and the blocks of one diagonal (no user or item in
 common) run on two threads at once with the same result as one after another (when that is the faster,

@@ -68,6 +68,26 @@ def _dot4(p: list[float], q: list[float]) -> float:
     return s
 
 
+def in_turn(block: list[int], keys: np.ndarray) -> list[int]:
+    """The block's runs of one user (key) dealt to STREAMS streams; round after round each stream in turn
+    takes a new run if its own is used up, then gives its run's next rating."""
+    runs: list[list[int]] = []
+    for t in block:
+        if runs and keys[runs[-1][0]] == keys[t]:
+            runs[-1].append(t)
+        else:
+            runs.append([t])
+    streams: list[list[int]] = [[] for _ in range(_sgd_blocks.STREAMS)]
+    out: list[int] = []
+    while len(out) < len(block):
+        for run in range(len(streams)):
+            if not streams[run] and runs:
+                streams[run] = runs.pop(0)
+            if streams[run]:
+                out.append(streams[run].pop(0))
+    return out
+
+
 def reference(train, shape, side, seed, P, Q, ub, ib, mu, alpha, beta, epochs):
     """The docstring's blocked order and rule, one rating at a time; returns each epoch's (SSE, SAE)
     summed during the epoch (per block, the blocks' sums in block order). P (n x K) and Q (m x K) are
@@ -82,8 +102,10 @@ def reference(train, shape, side, seed, P, Q, ub, ib, mu, alpha, beta, epochs):
     grid: list[list[int]] = [[] for _ in range(side * side)]
     for t in np.random.default_rng([seed, 1]).permutation(nnz).tolist():
         grid[ug[train.rows[t]] * side + ig[train.cols[t]]].append(t)
-    for block in grid:  # user by user (item by item with more items than users); sort is stable
-        block.sort(key=lambda t: train.rows[t] if shape[0] >= shape[1] else train.cols[t])
+    keys = train.rows if shape[0] >= shape[1] else train.cols
+    for b, block in enumerate(grid):  # user by user (item by item with more items than users); sort is stable
+        block.sort(key=lambda t: keys[t])
+        grid[b] = in_turn(block, keys)
     state = [(seed * 2654435761 + 1) & MASK64]
     sums = []
     for _ in range(epochs):
@@ -133,6 +155,17 @@ def test_the_solver_is_the_reference_bit_for_bit(small_blocks, K, shape):
     assert out[-1, 0] - out[-1, 1] == pytest.approx(reg, rel=1e-9)  # the regularizer: the end of the epoch's
 
 
+def test_the_dot_products_lanes_are_the_scalar_sums_bit_for_bit():
+    rng = np.random.default_rng(4)
+    for K in (1, 3, 4, 7, 8, 20, 21):
+        P, Qt = rng.normal(size=(5, K)), rng.normal(size=(6, K))
+        for u, i in ((0, 0), (4, 5), (2, 3)):
+            got = _sgd_blocks.dot_lanes(P, np.uint64(u), Qt, np.uint64(i))
+            assert got == _dot4(P[u].tolist(), Qt[i].tolist())
+    with pytest.raises(numba.core.errors.TypingError):  # rows not one block of memory: refused, not misread
+        _sgd_blocks.dot_lanes(P, np.uint64(0), np.asfortranarray(Qt), np.uint64(0))
+
+
 def test_the_grid_holds_every_rating_once_in_its_block(small_blocks):
     R = planted(40, 31, 0.4, seed=3)
     o = R.observed
@@ -147,8 +180,9 @@ def test_the_grid_holds_every_rating_once_in_its_block(small_blocks):
             assert row_of.setdefault(u, b // side) == b // side
         for i in g.items[g.ptr[b]:g.ptr[b + 1]].tolist():
             assert col_of.setdefault(i, b % side) == b % side
-        us = g.users[g.ptr[b]:g.ptr[b + 1]]
-        assert np.all(np.diff(us) >= 0)  # a block is walked user by user, in order (40 users > 31 items)
+        us = g.users[g.ptr[b]:g.ptr[b + 1]].tolist()  # 40 users > 31 items: a block is walked user by user,
+        first = sorted(set(us), key=us.index)  # in order, STREAMS users' ratings in turn
+        assert first == sorted(first)
     assert len(set(row_of.values())) == side and len(set(col_of.values())) == side
     for of in (row_of, col_of):  # groups are runs of consecutive users (items)
         keys = sorted(of)
@@ -161,6 +195,21 @@ def test_the_grid_holds_every_rating_once_in_its_block(small_blocks):
     for d in range(side):  # a diagonal's blocks share no row and no column of the grid
         diag = seq[d * side:(d + 1) * side]
         assert len(set((diag // side).tolist())) == side and len(set((diag % side).tolist())) == side
+
+
+def test_a_block_takes_its_users_ratings_in_turn():
+    keys = np.array([0, 0, 0, 1, 2, 2, 5, 6, 6, 7, 7, 7, 7, 8], np.int32)
+    ptr = np.array([0, 6, 6, 14])  # blocks of 6, 0 and 8 ratings
+    two = _sgd_blocks.interleave(ptr, keys, 2)
+    assert keys[two].tolist() == [0, 1, 0, 2, 0, 2, 5, 6, 7, 6, 7, 8, 7, 7]
+    assert two[:6].tolist() == [0, 3, 1, 4, 2, 5]  # a user's ratings keep their order
+    three = _sgd_blocks.interleave(ptr, keys, 3)
+    assert keys[three].tolist() == [0, 1, 2, 0, 2, 0, 5, 6, 7, 8, 6, 7, 7, 7]
+    assert _sgd_blocks.interleave(ptr, keys, 1).tolist() == list(range(14))
+    for k in (two, three):
+        assert sorted(k.tolist()) == list(range(14))
+    o = [t for b in range(3) for t in in_turn(list(range(ptr[b], ptr[b + 1])), keys)]
+    assert o == _sgd_blocks.interleave(ptr, keys, _sgd_blocks.STREAMS).tolist()  # the reference's order
 
 
 def test_grid_side_grows_with_the_data_and_k_only():
