@@ -66,8 +66,8 @@ def test_bars_rebuilt_while_live_keep_the_layout_and_the_run_s_end_solves_it(qtb
 
     r, f, w = setup
     solves: list[int] = []
-    solve = waterfall.solve_layout_with_room
-    monkeypatch.setattr(waterfall, "solve_layout_with_room", lambda *a, **k: (solves.append(1), solve(*a, **k)))
+    solve = waterfall.fit_row
+    monkeypatch.setattr(waterfall, "fit_row", lambda *a, **k: (solves.append(1), solve(*a, **k)))
     w.live = True
     w.draw_explanation(explain(r, f, 3, 4))
     w.slices.finish()
