@@ -23,7 +23,7 @@ from matplotlib.figure import Figure
 from matplotlib.font_manager import FontProperties
 from matplotlib.layout_engine import LayoutEngine
 from matplotlib.text import Text, _get_text_metrics_with_cache
-from matplotlib.ticker import FuncFormatter, NullFormatter
+from matplotlib.ticker import NullFormatter
 from PySide6.QtCore import QPoint, QTimer
 from PySide6.QtGui import QImage, QPainter
 
@@ -216,27 +216,6 @@ class ScaledBackground:
         return [base, *(lambda a=a: draw(a) for a in scales), keep]
 
 
-def solve_layout_with_room(figure: Figure, axes: Iterable[Any], chars: int, **pads: float) -> None:
-    """Solve ``figure``'s constrained layout now, keeping room left of each of ``axes`` for y tick labels
-    ``chars`` characters wide, then keep it (layout engine "none"): while a run goes, labels that widen
-    within that room cost no new layout (a solve costs as much as a full draw). ``pads``: the engine's."""
-    axes = list(axes)
-    saved = [(ax.yaxis, ax.yaxis.get_major_formatter(), ax.yaxis.isDefault_majfmt) for ax in axes]
-    try:
-        for axis, fmt, _default in saved:
-            lo, hi = sorted(axis.get_view_interval())
-            now = fmt.format_ticks([t for t in axis.get_major_locator().tick_values(lo, hi) if lo <= t <= hi])
-            width = max([chars, *map(len, now)])
-            axis.set_major_formatter(FuncFormatter(lambda _x, _pos, w=width: "0" * w))
-        figure.set_layout_engine("constrained", **pads)
-        figure.get_layout_engine().execute(figure)
-    finally:
-        for axis, fmt, default in saved:
-            axis.set_major_formatter(fmt)
-            axis.isDefault_majfmt = default
-        figure.set_layout_engine("none")
-
-
 def row_layout(figure: Figure, axes: Sequence[Any], chars: int, w_pad: float = 3 / 72, h_pad: float = 2 / 72) -> None:
     """Place ``axes`` side by side from the fonts' sizes, without drawing or solving: room left of each for its
     y axis name and y tick labels ``chars`` characters wide, above for its title, below for its x tick labels,
@@ -297,8 +276,21 @@ class _Measure:
         self._heights: dict[Any, float] = {}
 
     def width(self, text: str, props: Any) -> float:
+        if "\n" in text:  # the widest line
+            return max(self.width(line, props) for line in text.split("\n"))
         ismath = "$" in text and text.count("$") >= 2  # as Text decides between plain text and mathtext
         return _get_text_metrics_with_cache(self.renderer, text, props, ismath, self.figure.dpi)[0]
+
+    def lines_height(self, props: Any, lines: int) -> float:
+        """The height of a text of ``lines`` lines (one per font and count)."""
+        if lines <= 1:
+            return self.height(props)
+        key = (hash(props), lines)
+        if key not in self._heights:
+            probe = Text(0, 0, "\n".join(["0"] * lines), fontproperties=props)
+            probe.set_figure(self.figure)
+            self._heights[key] = probe.get_window_extent(self.renderer).height
+        return self._heights[key]
 
     def height(self, props: Any) -> float:
         key = hash(props)
@@ -327,6 +319,7 @@ def _tick_labels(axis: Any, measure: _Measure) -> tuple[list[tuple[float, float]
     out: list[tuple[float, float]] = []
     props = None
     gap = 0.0
+    lines = 1
     for get_locs, ticks, formatter in ((axis.get_majorticklocs, axis.get_major_ticks, axis.get_major_formatter()),
                                        (axis.get_minorticklocs, axis.get_minor_ticks, axis.get_minor_formatter())):
         locs = [] if isinstance(formatter, NullFormatter) else get_locs()
@@ -343,7 +336,8 @@ def _tick_labels(axis: Any, measure: _Measure) -> tuple[list[tuple[float, float]
         for f, text in zip(where, labels):
             if text and -slack <= f <= 1 + slack:
                 out.append((float(f), measure.width(text, props)))
-    return out, (measure.height(props) if props is not None else 0.0), gap
+                lines = max(lines, text.count("\n") + 1)
+    return out, (measure.lines_height(props, lines) if props is not None else 0.0), gap
 
 
 def _text_margins(ax: Any, measure: _Measure, chars: int) -> tuple[float, float, float, float]:
@@ -373,11 +367,12 @@ def _text_margins(ax: Any, measure: _Measure, chars: int) -> tuple[float, float,
         for f, w in labels:  # the first and the last label reach half their width past the axes' sides
             left = max(left, w / 2 - f * box.width)
             right = max(right, f * box.width + w / 2 - box.width)
-    title_w, title_h = measure.extent(ax.title)
-    if title_h:
-        top = max(top, title_h + rcParams["axes.titlepad"] * px)
-        spill = (title_w - box.width) / 2  # centred over the axes, a title wider than them reaches past both sides
-        left, right = max(left, spill), max(right, spill)
+    for title, share in ((ax.title, 0.5), (ax._left_title, 0.0), (ax._right_title, 1.0)):
+        title_w, title_h = measure.extent(title)
+        if title_h:  # a title wider than the axes reaches past the side(s) it is not aligned with
+            top = max(top, title_h + rcParams["axes.titlepad"] * px)
+            left = max(left, share * (title_w - box.width))
+            right = max(right, (1 - share) * (title_w - box.width))
     return left, right, bottom, top
 
 

@@ -15,7 +15,9 @@ class LogTicks(Locator):
 
     matplotlib labels only decades, so a range under a decade (an RMSE from 0.3 to 0.9)
     shows no number at all. Here: decades when two are in view, else 1-2-5 × 10^k
-    values when two are, else evenly spaced round numbers.
+    values when two are, else evenly spaced round numbers. On an x axis the labelled decades are
+    thinned (every 2nd, 3rd, ...) until their labels, measured in the axis's font, do not run into
+    each other at the axes' width: the choice depends only on that width, the limits and the font.
     """
 
     def __init__(self) -> None:
@@ -42,12 +44,33 @@ class LogTicks(Locator):
         e0, e1 = math.floor(math.log10(lo)), math.ceil(math.log10(hi))
         decades = [10.0 ** e for e in range(e0, e1 + 1)]
         if inside(decades) >= 2:
-            every = max(1, math.ceil((e1 - e0) / 7))  # at most about 7 labels
+            every = max(1, math.ceil((e1 - e0) / 7), self._every_to_fit(decades, lo, hi))  # at most about 7 labels
             return np.array([d for i, d in enumerate(decades) if (e0 + i) % every == 0] or decades)
         nice = [m * 10.0 ** e for e in range(e0, e1 + 1) for m in (1, 2, 5)]
         if inside(nice) >= 2:
             return np.array(nice)
         return MaxNLocator(nbins=4, steps=[1, 2, 2.5, 5, 10]).tick_values(lo, hi)
+
+    def _every_to_fit(self, decades: list[float], lo: float, hi: float) -> int:
+        """How many decades apart the labels must be so that no two overlap on an x axis of the axes' width
+        (1 on a y axis, or without a figure to measure in)."""
+        axis = self.axis
+        axes = getattr(axis, "axes", None)
+        if axis is None or axes is None or axis.axis_name != "x" or axes.figure is None:
+            return 1
+        px_per_decade = axes.bbox.width / max(math.log10(hi / lo), 1e-12)
+        if not px_per_decade > 0:
+            return 1
+        renderer = axes.figure._get_renderer()
+        props = axis.get_major_ticks(1)[0].label1.get_fontproperties()
+        labels = axis.get_major_formatter().format_ticks(decades)
+        widths = [renderer.get_text_width_height_descent(t, props, ismath=False)[0] for t in labels]
+        gap = props.get_size_in_points() * axes.figure.dpi / 72 * 0.5  # half an em between two labels
+        for every in range(1, len(decades) + 1):
+            if all((widths[i] + widths[i + every]) / 2 + gap <= every * px_per_decade
+                   for i in range(len(decades) - every)):
+                return every
+        return len(decades)
 
     def nonsingular(self, vmin: float, vmax: float) -> tuple[float, float]:
         return self._log.nonsingular(vmin, vmax)

@@ -20,7 +20,7 @@ from mfstudio.core.explain import HELD_OUT_TEXT, MEAN, Explanation, Term
 from mfstudio.core.numbers import exact_text, short_text
 
 # PySide6 must be imported before matplotlib's Qt backend picks a binding.
-from mfstudio.gui.views.blit import Canvas, ScaledBackground, axis_key, solve_layout_with_room
+from mfstudio.gui.views.blit import Canvas, ScaledBackground, axis_key, fit_row
 from mfstudio.gui.views.slices import Step, axis_parts, draw_live, figure_steps
 
 UP, DOWN = "#2166ac", "#b2182b"  # the two ends of the diverging scale (blue up, red down; white is zero)
@@ -220,7 +220,7 @@ class Waterfall(Canvas):
     def _rebuilt(self, draw: bool = True) -> None:
         """Something besides the bars changed: the next frame is a full draw that solves the layout again (soon, or
         not ``draw``: the frame that follows makes it). While ``live`` with bars laid out at this size, the layout is
-        kept (a solve is one indivisible step of tens of milliseconds) and solved again when the run ends."""
+        kept (the axes stay put while the bars move) and made again when the run ends."""
         self._bg.clear()
         if self.live and self._bars_laid_out:
             self._solve_owed = True
@@ -259,8 +259,9 @@ class Waterfall(Canvas):
         show()
 
     def _solve_layout(self) -> None:
-        if self._solve and self._kind:  # room for a wider rating label than now ("-0.5", "10")
-            solve_layout_with_room(self.figure, [self.ax], 4)
+        if self._solve and self._kind:  # placed from its texts, with room for a wider rating label ("-0.5", "10")
+            fit_row(self.figure, [self.ax], [4])
+            self.figure.set_layout_engine("none")
             self._bars_laid_out = True
         elif self._solve and (engine := self.figure.get_layout_engine()) is not None:  # a message: as a draw would
             engine.execute(self.figure)

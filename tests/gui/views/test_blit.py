@@ -1,12 +1,11 @@
-"""The blitting canvas helpers: no drawing while hidden, the two-level background, layouts with room kept."""
+"""The blitting canvas helpers: no drawing while hidden, the two-level background, rows placed from their texts."""
 
 from __future__ import annotations
 
 import numpy as np
 from matplotlib.figure import Figure
-from matplotlib.ticker import ScalarFormatter
 
-from mfstudio.gui.views.blit import Canvas, ScaledBackground, axis_key, solve_layout_with_room
+from mfstudio.gui.views.blit import Canvas, ScaledBackground, axis_key, fit_row
 
 
 def _canvas(qtbot) -> Canvas:
@@ -72,17 +71,27 @@ def test_the_scales_are_drawn_again_only_when_the_limits_move(qtbot):
     assert not np.array_equal(np.asarray(before), np.asarray(after))  # the new tick labels are on the canvas
 
 
-def test_a_layout_with_room_keeps_space_for_wider_labels_and_the_formatter(qtbot):
+def test_a_row_fitted_with_room_keeps_space_for_wider_labels(qtbot):
     lefts = []
     for room in (1, 9):
         fig = Figure(figsize=(4, 3), dpi=100)
         Canvas(fig)
         ax = fig.add_subplot()
         ax.set_ylim(0, 1)
-        fmt = ax.yaxis.get_major_formatter()
-        solve_layout_with_room(fig, [ax], room)
-        assert ax.yaxis.get_major_formatter() is fmt and isinstance(fmt, ScalarFormatter)
-        assert ax.yaxis.isDefault_majfmt
-        assert fig.get_layout_engine().__class__.__name__ == "PlaceHolderLayoutEngine"  # kept, not solved again
+        fit_row(fig, [ax], [room])
         lefts.append(ax.get_position().x0)
     assert lefts[1] > lefts[0] + 0.05
+
+
+def test_a_row_fitted_keeps_right_titles_and_tick_labels_of_two_lines_inside(qtbot):
+    fig = Figure(figsize=(3, 2), dpi=100)
+    Canvas(fig)
+    ax = fig.add_subplot()
+    ax.set_title("a right-aligned title wider than its axes", loc="right", fontsize=8)
+    ax.set_xticks([0, 1], ["mean\nμ", "user\nbias"])
+    fit_row(fig, [ax], [4])
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    for t in [ax._right_title, *ax.get_xticklabels()]:
+        b = t.get_window_extent(renderer)
+        assert b.x0 >= -0.5 and b.x1 <= fig.bbox.x1 + 0.5 and b.y0 >= -0.5 and b.y1 <= fig.bbox.y1 + 0.5, t.get_text()

@@ -487,3 +487,22 @@ def test_the_layout_keeps_every_text_inside_the_figure_live_and_after_a_run(plot
     assert texts_outside(plot) == []
     for ax in (c.ax_obj, c.ax_rmse):
         assert ax.get_position().width > 0.15 and ax.get_position().height > 0.3
+
+
+@pytest.mark.parametrize("width", [368, 300])
+def test_log_x_tick_labels_do_not_run_into_each_other_in_a_narrow_pane(plot, qtbot, width):
+    plot.resize(width, 332)
+    plot.log_x.setChecked(True)
+    plot.begin_run("sgd", SGD)
+    plot.set_history(history(100_000, val=True)[::200])
+    plot.flush()
+    c = plot.canvas
+    c.draw()
+    renderer = c.get_renderer()
+    for ax in (c.ax_obj, c.ax_rmse):
+        assert ax.get_xlim()[1] >= 100_000
+        boxes = sorted(((b.x0, b.x1), text) for b, text in
+                       ((t.get_window_extent(renderer), t.get_text()) for t in drawn_tick_labels(ax.xaxis)))
+        assert len(boxes) >= 2, boxes
+        for ((_a0, a1), a), ((b0, _b1), b) in zip(boxes, boxes[1:]):
+            assert a1 <= b0, (width, a, b)

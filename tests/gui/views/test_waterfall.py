@@ -66,8 +66,8 @@ def test_bars_rebuilt_while_live_keep_the_layout_and_the_run_s_end_solves_it(qtb
 
     r, f, w = setup
     solves: list[int] = []
-    solve = waterfall.solve_layout_with_room
-    monkeypatch.setattr(waterfall, "solve_layout_with_room", lambda *a, **k: (solves.append(1), solve(*a, **k)))
+    solve = waterfall.fit_row
+    monkeypatch.setattr(waterfall, "fit_row", lambda *a, **k: (solves.append(1), solve(*a, **k)))
     w.live = True
     w.draw_explanation(explain(r, f, 3, 4))
     w.slices.finish()
@@ -103,3 +103,29 @@ def test_a_message_already_shown_is_not_drawn_again(qtbot, setup):
     assert w.full_draws == before and not w.slices.busy()
     w.draw_message("Something else")
     assert w.full_draws == before + 1
+
+
+@pytest.mark.parametrize("size", [(472, 201), (286, 160)])
+def test_the_waterfall_s_texts_lie_inside_its_figure(qtbot, setup, size):
+    """472 x 201 is the waterfall of a 1280 x 800 window, 286 x 160 of a 1000 x 700 one."""
+    r, f, w = setup
+    w.resize(*size)
+    g = dataclasses.replace(f, global_mean=4.9)  # a prediction clipped to the scale: the most bars and names
+    for e in (explain(r, f, 3, 4), explain(r, g, 3, 4)):
+        w.draw_explanation(e)
+        w.slices.finish()
+        w.draw()
+        renderer = w.get_renderer()
+        box = w.figure.bbox
+        ax = w.ax
+        texts = [ax._right_title, ax.yaxis.label, *ax.get_xticklabels(), *ax.get_yticklabels(), *w._numbers]
+        lo, hi = ax.get_ylim()
+        shown = [t for t in texts if t.get_visible() and t.get_text()
+                 and not (t in ax.get_yticklabels() and not lo <= t.get_position()[1] <= hi)]
+        assert len(shown) > 10
+        out = []
+        for t in shown:
+            b = t.get_window_extent(renderer)
+            if b.x0 < box.x0 - 0.5 or b.x1 > box.x1 + 0.5 or b.y0 < box.y0 - 0.5 or b.y1 > box.y1 + 0.5:
+                out.append(t.get_text())
+        assert out == [], (size, e.clipped)
