@@ -63,6 +63,12 @@ def _threshold(model: Training | None) -> float | None:
 
 
 def _frozen_cells(cells: np.ndarray) -> np.ndarray:
+    """``cells`` as a read-only (k, 2) int64 array: the same array when it is one already (the document's of
+    one version of the grid), so the views that keep what they worked out for a run's cells keep it for the
+    next run of the same data; else a copy."""
+    if isinstance(cells, np.ndarray) and cells.dtype == np.int64 and cells.ndim == 2 and cells.shape[1] == 2 \
+            and not cells.flags.writeable and cells.base is None:
+        return cells
     a = np.array(cells, dtype=np.int64).reshape(-1, 2)
     a.setflags(write=False)
     return a
