@@ -188,3 +188,25 @@ def test_r_hat_of_counts_clips_preferences_to_0_to_1_not_to_the_count_scale():
     assert r.value(0, 0) == 2.0 and r.shown(0, 0) == 1.0  # the count scale 0 to 125 would show 2
     vals, held = r._obs_row(0)
     assert "clipped to the scale 0 to 1" in r.tooltip(0, 0, vals, held)
+
+
+def test_r_hat_texts_follow_each_refresh(ratings, factors):
+    m = RHatModel()
+    m.set_result(ratings, factors)
+    first = m.data(m.index(0, 1))
+    assert first == m.data(m.index(0, 1))  # made once, the same after
+    m.set_factors(ratings, Factors(factors.P * 0 + 0.5, factors.Q * 0 + 2.0))
+    assert m.data(m.index(0, 1)) == "2.00"  # 0.5 * 2 over K = 2 features
+    m.set_factors(ratings, factors)
+    assert m.data(m.index(0, 1)) == first
+
+
+def test_biases_of_the_same_labels_refresh_their_numbers_without_a_reset(qtbot, ratings):
+    m = BiasModel()
+    m.set_biases(ratings.users, np.zeros(ratings.n_users), "User bias b_u", "User")
+    with qtbot.assertNotEmitted(m.modelReset), qtbot.waitSignal(m.dataChanged, timeout=1000):
+        m.set_biases(ratings.users, np.full(ratings.n_users, 0.25), "User bias b_u", "User")
+    assert m.data(m.index(0, 1)) == "0.250" and m.data(m.index(0, 0)) == ratings.users[0]
+    with qtbot.waitSignal(m.modelReset, timeout=1000):  # other labels: a new table
+        m.set_biases(ratings.items, np.zeros(ratings.n_items), "Item bias b_i", "Item")
+    assert m.rowCount() == ratings.n_items
