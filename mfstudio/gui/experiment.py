@@ -10,7 +10,7 @@ worker thread owns it, and views get copies (snapshots, factors, histories).
 Signals, in the order a run makes them: ``started(RunStart)``, ``progress(Progress)`` at
 most ~30 times a second, ``finished(RunEnd)``. Besides: ``loaded(Shown)`` (results opened
 from a file), ``reset(Shown)`` (a new random start), ``cleared()`` (a new document),
-``stale(bool)``, ``recommendationsChanged(object)``, ``pausedChanged(bool)``,
+``stale(bool)`` (when it changes), ``recommendationsChanged(object)``, ``pausedChanged(bool)``,
 ``message(str)``, ``modelChanged()`` (what Continue could go on from changed) and
 ``updated(Updated)`` (one update made, by :meth:`Experiment.step_update`). ``speed`` is
 the pace of runs (steps per second at most; infinite: as fast as possible), read by the
@@ -505,8 +505,12 @@ class Experiment(QObject):
             self.modelChanged.emit()
 
     def _set_stale(self, stale: bool) -> None:
-        self._stale = stale and self._shown is not None
-        self.stale.emit(self._stale)
+        """Whether the shown results are stale; ``stale`` is emitted only when that changes (each view's refresh on
+        it can cost a fold-in or a pass over the ratings on big data)."""
+        now = stale and self._shown is not None
+        if now != self._stale:
+            self._stale = now
+            self.stale.emit(now)
 
     def _start(self, request: RunRequest, model: Training | Any, max_steps: int | None, budget: int | None) -> None:
         existing = isinstance(model, Training)

@@ -222,6 +222,13 @@ class BiasModel(QAbstractTableModel):
         return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
 
 
+def held_keys(cells: np.ndarray, n_items: int) -> np.ndarray:
+    """``row * n_items + col`` of the (k, 2) ``cells``, sorted and unique (cells in row-major order, as a split
+    lists them, skip the sort)."""
+    keys = cells[:, 0] * n_items + cells[:, 1]
+    return keys if bool(np.all(keys[1:] > keys[:-1])) else np.unique(keys)
+
+
 class RHatModel(_ArrayModel):
     """R_hat = P·Q (plus biases) for every cell; rated cells plain, predictions tinted in italics.
 
@@ -235,6 +242,7 @@ class RHatModel(_ArrayModel):
         self._ratings: Ratings | None = None
         self._row_start = np.zeros(1, np.int64)  # observed entries of row r: [start[r], start[r+1])
         self._held_keys = np.zeros(0, np.int64)  # row * n_items + col of held-out cells, sorted
+        self._held_of: tuple[np.ndarray, int] = (np.zeros((0, 2), np.int64), 1)  # the (cells, n_items) of the keys
         self._cache: dict[int, np.ndarray] = {}
         self._texts: dict[tuple[int, int], str] = {}  # each painted cell's text, made once per refresh
         self._scale: tuple[float, float] = (0.0, 0.0)  # display_scale of the ratings and solver shown
@@ -250,12 +258,14 @@ class RHatModel(_ArrayModel):
         self._solver = solver
         self._set_ratings(ratings)
         self._scale = display_scale(ratings, solver)
-        keys = np.zeros(0, np.int64)
-        if held_out_cells is not None and len(held_out_cells):
-            cells = np.asarray(held_out_cells, dtype=np.int64).reshape(-1, 2)
-            keys = np.unique(cells[:, 0] * max(ratings.n_items, 1) + cells[:, 1])
-        self._held_keys = keys
-        self._obs_cache.clear()
+        cells = np.zeros((0, 2), np.int64) if held_out_cells is None else \
+            np.asarray(held_out_cells, dtype=np.int64).reshape(-1, 2)
+        m = max(ratings.n_items, 1)
+        last_cells, last_m = self._held_of
+        if m != last_m or not (cells is last_cells or np.array_equal(cells, last_cells)):
+            self._held_keys = held_keys(cells, m)
+            self._held_of = (cells if not cells.flags.writeable else cells.copy(), m)  # a caller's array may change
+            self._obs_cache.clear()
         self.set_factors(ratings, factors)
 
     def _set_ratings(self, ratings: Ratings) -> None:
@@ -263,7 +273,8 @@ class RHatModel(_ArrayModel):
             return
         self._ratings = ratings
         self._scale = display_scale(ratings, self._solver)
-        self._row_start = np.searchsorted(ratings.observed.rows, np.arange(ratings.n_users + 1)).astype(np.int64)
+        rows = ratings.observed.rows
+        self._row_start = np.searchsorted(rows, np.arange(ratings.n_users + 1, dtype=rows.dtype)).astype(np.int64)
         self._obs_cache.clear()
 
     def set_factors(self, ratings: Ratings, factors: Factors) -> None:

@@ -16,6 +16,7 @@ from mfstudio.gui.views.results import (
     RecommendationsModel,
     ResultTableView,
     RHatModel,
+    held_keys,
     selection_text,
 )
 
@@ -210,3 +211,33 @@ def test_biases_of_the_same_labels_refresh_their_numbers_without_a_reset(qtbot, 
     with qtbot.waitSignal(m.modelReset, timeout=1000):  # other labels: a new table
         m.set_biases(ratings.items, np.zeros(ratings.n_items), "Item bias b_i", "Item")
     assert m.rowCount() == ratings.n_items
+
+
+@pytest.mark.parametrize("order", ["row-major", "shuffled", "repeated"])
+def test_held_keys_are_the_sorted_unique_keys_of_the_cells(order):
+    rng = np.random.default_rng(1)
+    cells = np.unique(rng.integers(0, 40, (300, 2)), axis=0)  # row-major
+    if order == "shuffled":
+        cells = cells[rng.permutation(len(cells))]
+    elif order == "repeated":
+        cells = np.concatenate([cells, cells[:20]])
+    np.testing.assert_array_equal(held_keys(cells, 40), np.unique(cells[:, 0] * 40 + cells[:, 1]))
+    assert held_keys(np.zeros((0, 2), np.int64), 40).size == 0
+
+
+def test_r_hat_marks_the_held_out_cells_of_each_result(ratings, factors):
+    """The hold-out marks follow the cells given with each result: the same cells again (a copy or the same
+    array), other cells, a changed array, none."""
+    m = RHatModel()
+    cells = np.array([[3, 3], [0, 1]])
+    m.set_result(ratings, factors, cells)
+    assert m.held_out(3, 3) and m.held_out(0, 1) and not m.held_out(1, 1)
+    m.set_result(ratings, factors, cells.copy())
+    assert m.held_out(3, 3) and m.held_out(0, 1)
+    cells[1] = [1, 1]  # the caller's array changed after it was shown
+    m.set_result(ratings, factors, cells)
+    assert m.held_out(1, 1) and not m.held_out(0, 1)
+    m.set_result(ratings, factors, np.array([[1, 1], [0, 1]]))  # not in row-major order
+    assert m.held_out(1, 1) and m.held_out(0, 1) and not m.held_out(3, 3)
+    m.set_result(ratings, factors, None)
+    assert not m.held_out(1, 1) and not m.held_out(0, 1)
