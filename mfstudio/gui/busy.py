@@ -20,6 +20,7 @@ from PySide6.QtWidgets import QProgressDialog, QWidget
 
 T = TypeVar("T")
 BIG_FILE_BYTES = 16 * 10**6  # files (or MovieLens folders) at least this large are read on a thread
+BIG_RATINGS = 1_000_000  # data with at least this many ratings is made ready to show on a thread too
 POLL_MS = 50
 
 

@@ -36,7 +36,7 @@ from mfstudio.core import (
     memory,
 )
 from mfstudio.gui import dialogs
-from mfstudio.gui.busy import BIG_FILE_BYTES, data_bytes, run_busy
+from mfstudio.gui.busy import BIG_FILE_BYTES, BIG_RATINGS, data_bytes, run_busy
 from mfstudio.gui.controls import ControlPanel
 from mfstudio.gui.experiment import Experiment, Shown
 from mfstudio.gui.grid import LOCKED_MESSAGE, RatingsTableModel
@@ -125,6 +125,7 @@ class Document(QObject):
         if self._grid_cache_version != self.data_version or self._grid_ratings is None:
             self._grid_ratings = self.grid_model.to_ratings()
             self._grid_held = self.grid_model.held_out_cells()
+            self._grid_held.setflags(write=False)  # one array per version: runs and views may keep it as it is
             self._grid_cache_version = self.data_version
         return self._grid_ratings
 
@@ -205,8 +206,15 @@ class Document(QObject):
                             "the window is as it was.") from exc
 
     def _prepare(self, session: Session) -> Prepared:
-        """Check a session whole and compute what showing it needs, changing nothing (see :func:`prepare`)."""
-        return prepare(session, self.experiment)
+        """Check a session whole and compute what showing it needs, changing nothing (see :func:`prepare`).
+
+        Big data (BIG_RATINGS) gets its grid made beforehand too, on a thread while a busy dialog keeps the
+        window responsive, so that showing it leaves this thread only the swap."""
+        big = session.ratings.nnz >= BIG_RATINGS
+        if not big or self.quitting:
+            return prepare(session, self.experiment, build_grid=big)
+        return run_busy(self.window, f"Preparing {session.ratings.nnz:,} ratings to show…",
+                        functools.partial(prepare, session, self.experiment, build_grid=True))
 
     def _before(self) -> _Before | None:
         """What is shown now (None before the first document, or when it cannot be read back)."""
@@ -238,7 +246,7 @@ class Document(QObject):
         self.controls.set_relevance(session.relevance)
         held = prepared.held_out_cells
         self.grid_model.set_zeros_are_missing(session.zeros_are_missing, undoable=False)
-        self.grid_model.set_ratings(session.ratings, held)
+        self.grid_model.set_ratings(session.ratings, held, built=prepared.grid)
         self.opened.emit()
         if prepared.draw is not None:
             self.holdout.apply(prepared.draw)

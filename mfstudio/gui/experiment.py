@@ -10,7 +10,7 @@ worker thread owns it, and views get copies (snapshots, factors, histories).
 Signals, in the order a run makes them: ``started(RunStart)``, ``progress(Progress)`` at
 most ~30 times a second, ``finished(RunEnd)``. Besides: ``loaded(Shown)`` (results opened
 from a file), ``reset(Shown)`` (a new random start), ``cleared()`` (a new document),
-``stale(bool)``, ``recommendationsChanged(object)``, ``pausedChanged(bool)``,
+``stale(bool)`` (when it changes), ``recommendationsChanged(object)``, ``pausedChanged(bool)``,
 ``message(str)``, ``modelChanged()`` (what Continue could go on from changed) and
 ``updated(Updated)`` (one update made, by :meth:`Experiment.step_update`). ``speed`` is
 the pace of runs (steps per second at most; infinite: as fast as possible), read by the
@@ -63,6 +63,12 @@ def _threshold(model: Training | None) -> float | None:
 
 
 def _frozen_cells(cells: np.ndarray) -> np.ndarray:
+    """``cells`` as a read-only (k, 2) int64 array: the same array when it is one already (the document's of
+    one version of the grid), so the views that keep what they worked out for a run's cells keep it for the
+    next run of the same data; else a copy."""
+    if isinstance(cells, np.ndarray) and cells.dtype == np.int64 and cells.ndim == 2 and cells.shape[1] == 2 \
+            and not cells.flags.writeable and cells.base is None:
+        return cells
     a = np.array(cells, dtype=np.int64).reshape(-1, 2)
     a.setflags(write=False)
     return a
@@ -499,8 +505,12 @@ class Experiment(QObject):
             self.modelChanged.emit()
 
     def _set_stale(self, stale: bool) -> None:
-        self._stale = stale and self._shown is not None
-        self.stale.emit(self._stale)
+        """Whether the shown results are stale; ``stale`` is emitted only when that changes (each view's refresh on
+        it can cost a fold-in or a pass over the ratings on big data)."""
+        now = stale and self._shown is not None
+        if now != self._stale:
+            self._stale = now
+            self.stale.emit(now)
 
     def _start(self, request: RunRequest, model: Training | Any, max_steps: int | None, budget: int | None) -> None:
         existing = isinstance(model, Training)

@@ -10,6 +10,7 @@ import numpy as np
 
 from mfstudio.core import DataError, MFStudioError, Recommendations, RunResult, Session, get_solver, memory
 from mfstudio.gui.experiment import Experiment
+from mfstudio.gui.grid.state import BuiltGrid
 
 
 @dataclass
@@ -22,6 +23,7 @@ class Prepared:
     result: RunResult | None
     recs: Recommendations | None
     history: np.ndarray | None
+    grid: BuiltGrid | None = None  # the grid made beforehand (big data: off the window's thread), else None
 
 
 def window_top_n(session: Session) -> int:
@@ -29,9 +31,11 @@ def window_top_n(session: Session) -> int:
     return max(1, int(session.top_n))
 
 
-def prepare(session: Session, experiment: Experiment) -> Prepared:
+def prepare(session: Session, experiment: Experiment, *, build_grid: bool = False) -> Prepared:
     """Check a session whole and compute what showing it needs, changing nothing (a DataError if it does
-    not fit: the grid is limited by memory, memory.check_grid, never by users x items)."""
+    not fit: the grid is limited by memory, memory.check_grid, never by users x items). ``build_grid``: make
+    the grid's state too (:class:`BuiltGrid`). Plain numpy, reading the experiment's settings only: any
+    thread may run it."""
     r = session.ratings
     try:
         get_solver(session.solver).resolve_params(dict(session.params))
@@ -55,4 +59,5 @@ def prepare(session: Session, experiment: Experiment) -> Prepared:
         raise
     except (TypeError, ValueError, AttributeError, IndexError, KeyError) as exc:
         raise DataError(f"The data does not hang together ({exc}); nothing was changed.") from exc
-    return Prepared(session, held, source if isinstance(source, float) else None, res, recs, history)
+    grid = BuiltGrid.of(r, held, zeros_are_missing=session.zeros_are_missing) if build_grid else None
+    return Prepared(session, held, source if isinstance(source, float) else None, res, recs, history, grid)

@@ -514,3 +514,34 @@ def test_errors_are_sentences(desk):
     with pytest.raises(MFStudioError) as e:
         desk.document.load_session(Session(ratings=load_example("example-1"), solver="no-such-solver"))
     assert "Traceback" not in str(e.value) and str(e.value).endswith(".")
+
+
+def test_big_data_is_made_ready_on_a_thread_and_shows_as_small_data_does(qtbot, desk, monkeypatch):
+    import threading
+
+    import mfstudio.gui.document as document
+    import mfstudio.gui.prepare as prepare
+
+    r = load_example("example-2")
+    cells = np.array([[0, 0], [1, 2], [3, 3]], np.int64)
+    session = Session(ratings=r, held_out_cells=cells)
+    desk.document.load_session(session, title="small")
+    small = (desk.document.grid_ratings(), desk.document.grid_held_out_cells().tolist(), state(desk)[:5])
+    threads: list[str] = []
+    real = prepare.BuiltGrid.of
+
+    def of(*args, **kw):
+        threads.append(threading.current_thread().name)
+        return real(*args, **kw)
+
+    monkeypatch.setattr(prepare.BuiltGrid, "of", of)
+    monkeypatch.setattr(document, "BIG_RATINGS", r.nnz)  # as big as big data
+    desk.document.load_session(session, title="big")
+    assert threads == ["mfstudio-busy"]  # the grid was made on the busy thread
+    assert desk.document.grid_ratings() == small[0] == r
+    assert desk.document.grid_held_out_cells().tolist() == small[1]
+    big = state(desk)[:5]
+    assert big[1] == "big" and big[2:] == small[2][2:]
+    assert desk.document.grid_model.undo_stack.count() == 0
+    desk.edit(0, 1, "2")  # and it edits as any grid does
+    assert desk.document.grid_ratings().to_dense()[0, 1] == 2

@@ -234,3 +234,16 @@ def test_the_notebooks_printouts_come_with_the_run(qtbot):
     end = run_to_end(qtbot, ex, ex.train, request(steps=3500))
     got += [int(t.split()[4]) for t in end.outcome.printouts]
     assert got == [0, 1000, 2000, 3000]  # "-------- Result at step N : ..."
+
+
+def test_a_request_keeps_read_only_cells_as_they_are_and_copies_any_others():
+    r = load_example("example-1")
+    cells = np.array([[0, 0], [1, 1]], np.int64)
+    copied = request(r, cells=cells).held_out_cells
+    assert copied is not cells and not copied.flags.writeable and copied.tolist() == cells.tolist()
+    cells.setflags(write=False)
+    first, second = request(r, cells=cells), request(r, cells=cells)
+    assert first.held_out_cells is cells and second.held_out_cells is cells  # the views' work for them is kept
+    assert first.key == second.key
+    view = cells[:1]  # read-only, but a view of other cells: copied
+    assert request(r, cells=view).held_out_cells is not view

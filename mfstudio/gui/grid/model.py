@@ -26,6 +26,7 @@ from mfstudio.gui.grid.state import (
     AXIS_WORD,
     ITEMS,
     USERS,
+    BuiltGrid,
     GridState,
     Rect,
     as_cells,
@@ -65,6 +66,8 @@ class RatingsTableModel(QAbstractTableModel):
         super().__init__(parent)
         self.undo_stack = QUndoStack(self)
         self._state = GridState()
+        self._changes = 0  # ops run so far: what a known Ratings of the state belongs to
+        self._known: tuple[int, Ratings, np.ndarray] | None = None  # (changes, to_ratings(), held_out_cells())
         self._read_only = False
         self._tints = tints()
         self._held_brush = QBrush(HELD_OUT_COLOR)
@@ -223,11 +226,14 @@ class RatingsTableModel(QAbstractTableModel):
 
     def held_out_cells(self) -> np.ndarray:
         """k x 2 int64 (row, col) of held-out cells that are rated, row-major."""
-        return self._state.held_out_cells()
+        known = self._known
+        return known[2] if known is not None and known[0] == self._changes else self._state.held_out_cells()
 
     def to_ratings(self) -> Ratings:
-        """The grid as ``Ratings``: every non-NaN cell is a rating (0 included)."""
-        return self._state.to_ratings()
+        """The grid as ``Ratings``: every non-NaN cell is a rating (0 included). Made from the state, unless
+        :meth:`set_ratings` was given them built beforehand and nothing changed since."""
+        known = self._known
+        return known[1] if known is not None and known[0] == self._changes else self._state.to_ratings()
 
     def new_labels(self, axis: int, count: int) -> list[str]:
         """``count`` fresh default labels ("User 5", ...) not already in use on ``axis``."""
@@ -255,6 +261,7 @@ class RatingsTableModel(QAbstractTableModel):
     def _run(self, op: undo.Op) -> undo.Op:
         """One op on the state, inside the Qt notifications it needs."""
         st = self._state
+        self._changes += 1
         if isinstance(op, (undo.CellsOp, undo.HeldOp)):
             inverse = op.run(st)
             if len(op.rows):
@@ -338,17 +345,27 @@ class RatingsTableModel(QAbstractTableModel):
         *,
         undoable: bool = False,
         text: str = "Import ratings",
+        built: BuiltGrid | None = None,
     ) -> bool:
         """Show ``ratings``; mark ``held_out_cells`` (k x 2 rows/cols) that are rated.
 
         With ``undoable`` the replacement is one undo step; otherwise the undo
-        history is cleared, since it described a different grid.
+        history is cleared, since it described a different grid. ``built``: the grid of
+        these ratings and cells made beforehand (``BuiltGrid.of``, e.g. on a reader thread;
+        not undoable): its state is taken as it is, and its Ratings are what :meth:`to_ratings`
+        gives until the next change, so big data costs this thread no pass over its entries.
         """
+        if built is not None and not undoable:
+            self._run(undo.ReplaceOp(built.state, take=True))
+            self._known = (self._changes, built.ratings, built.held_out_cells)
+            self.undo_stack.clear()
+            self._announce(True)
+            return True
         state = GridState.from_ratings(ratings, held_out_cells, zeros_are_missing=self._state.zeros_are_missing)
         if undoable:
             self.undo_stack.push(undo.ReplaceAllCommand(self, state, text))
         else:
-            self._run(undo.ReplaceOp(state))
+            self._run(undo.ReplaceOp(state, take=True))  # made here for this op alone
             self.undo_stack.clear()
             self._announce(True)
         return True  # as every other edit says whether it happened

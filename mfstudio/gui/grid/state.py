@@ -390,8 +390,9 @@ class GridState:
         old, labels[index] = labels[index], str(label)
         return old
 
-    def replace(self, other: GridState) -> GridState:
-        """Take ``other``'s entries, labels, scale, genres and kind (copied); the old ones.
+    def replace(self, other: GridState, *, take: bool = False) -> GridState:
+        """Take ``other``'s entries, labels, scale, genres and kind (copied, or with ``take`` the entries
+        themselves: ``other`` is then no one else's); the old ones.
 
         The zero rule is a setting of the grid, not of its content: only ``set_zero_rule``
         changes it, so the returned state carries the rule unchanged.
@@ -399,7 +400,7 @@ class GridState:
         old = GridState(self.entries, self.users, self.items, self.scale, self.zeros_are_missing, self.genres,
                         self.implicit)
         self.implicit = bool(other.implicit)
-        self.entries = other.entries.copy()
+        self.entries = other.entries if take else other.entries.copy()
         self.users = list(other.users)
         self.items = list(other.items)
         self.genres = None if other.genres is None else dict(other.genres)
@@ -421,3 +422,22 @@ class GridState:
         """Switch "0 means not rated" on or off (the cells are left as they are); the old rule."""
         old, self.zeros_are_missing = self.zeros_are_missing, bool(on)
         return old
+
+
+@dataclass(frozen=True)
+class BuiltGrid:
+    """A grid's state made beforehand (on any thread: plain numpy), with its Ratings and held-out cells, so that
+    showing big data leaves the window's thread only the swap (:meth:`RatingsTableModel.set_ratings`)."""
+
+    state: GridState
+    ratings: Ratings  # state.to_ratings()
+    held_out_cells: np.ndarray  # state.held_out_cells(), read-only
+
+    @classmethod
+    def of(cls, ratings: Ratings, held_out_cells: np.ndarray | None = None, *,
+           zeros_are_missing: bool = True) -> BuiltGrid:
+        """The grid of ``ratings`` as :meth:`GridState.from_ratings` makes it."""
+        state = GridState.from_ratings(ratings, held_out_cells, zeros_are_missing=zeros_are_missing)
+        held = state.held_out_cells()
+        held.setflags(write=False)
+        return cls(state, state.to_ratings(), held)

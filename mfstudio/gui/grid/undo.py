@@ -146,11 +146,12 @@ class ReplaceOp(Op):
 
     touches_held = True
 
-    def __init__(self, state: GridState) -> None:
+    def __init__(self, state: GridState, *, take: bool = False) -> None:
         self.state = state
+        self.take = take  # the state is this op's alone (run once, never redone): its entries are taken, not copied
 
     def _run(self, state: GridState) -> Op:
-        return ReplaceOp(state.replace(self.state))
+        return ReplaceOp(state.replace(self.state, take=self.take))
 
 
 class ScaleOp(Op):

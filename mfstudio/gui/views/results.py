@@ -1,8 +1,10 @@
 """Result tables: P, Q, R-hat, the biases and the recommendations, as lazy models over numpy arrays.
 
 Each refresh is one ``dataChanged`` over the whole range (a reset only when the
-shape changes). ``data()`` stays cheap: R-hat is computed a row at a time for the
-rows actually painted, and the cache is dropped on refresh.
+shape changes); the view repaints only the cells it shows. ``data()`` stays cheap: R-hat
+is computed a row at a time for the rows actually painted, each cell's text is made once
+per refresh, and the caches are dropped on refresh. The label lists are made once per
+data (a refresh of 71,567 users does not copy them again).
 """
 
 from __future__ import annotations
@@ -43,6 +45,16 @@ class _ArrayModel(QAbstractTableModel):
         self._cols: list[str] = []
         self.decimals = decimals
         self.stale = False
+        self._label_lists: dict[int, tuple[tuple[str, ...], list[str]]] = {}  # id(labels) -> (labels, list)
+
+    def _labels(self, labels: tuple[str, ...]) -> list[str]:
+        """``labels`` as a list, the same list while they are the same tuple (read it, do not change it)."""
+        got = self._label_lists.get(id(labels))
+        if got is None or got[0] is not labels:
+            if len(self._label_lists) > 4:
+                self._label_lists.clear()
+            got = self._label_lists[id(labels)] = (labels, list(labels))
+        return got[1]
 
     def rowCount(self, parent: Index = QModelIndex()) -> int:
         return 0 if parent.isValid() else self._a.shape[0]
@@ -88,7 +100,8 @@ class _ArrayModel(QAbstractTableModel):
 
     def _replace(self, a: np.ndarray, rows: list[str], cols: list[str]) -> None:
         """Swap in new values: one dataChanged when the shape is the same, else a reset."""
-        if a.shape == self._a.shape and rows == self._rows and cols == self._cols:
+        if a.shape == self._a.shape and (rows is self._rows or rows == self._rows) and \
+                (cols is self._cols or cols == self._cols):
             self._a = a
             if a.size:
                 self.dataChanged.emit(self.index(0, 0), self.index(a.shape[0] - 1, a.shape[1] - 1))
@@ -119,7 +132,7 @@ class PModel(_ArrayModel):
     feature_axis = Qt.Orientation.Horizontal
 
     def set_factors(self, ratings: Ratings, factors: Factors) -> None:
-        self._replace(np.array(factors.P, dtype=float), list(ratings.users), _features(factors.K))
+        self._replace(np.array(factors.P, dtype=float), self._labels(ratings.users), _features(factors.K))
 
 
 class QModel(_ArrayModel):
@@ -128,7 +141,7 @@ class QModel(_ArrayModel):
     feature_axis = Qt.Orientation.Vertical
 
     def set_factors(self, ratings: Ratings, factors: Factors) -> None:
-        self._replace(np.array(factors.Q, dtype=float), _features(factors.K), list(ratings.items))
+        self._replace(np.array(factors.Q, dtype=float), _features(factors.K), self._labels(ratings.items))
 
 
 class BiasModel(QAbstractTableModel):
@@ -141,10 +154,17 @@ class BiasModel(QAbstractTableModel):
         self._labels: list[str] = []
         self._bias = np.zeros(0)
         self._headers = ("", "")
+        self._of: tuple[str, ...] | None = None  # the labels shown, as given
         self.stale = False
 
     def set_biases(self, labels: tuple[str, ...], bias: np.ndarray, header: str, who: str = "") -> None:
         """Show ``bias`` (one per label) under ``header``; ``who`` names the label column ("User", "Item")."""
+        headers = (who or header.split(" ")[0], header)
+        if labels is self._of and headers == self._headers and len(bias) == len(self._labels) and self._labels:
+            self._bias = np.asarray(bias, dtype=float).ravel()  # the same rows: new numbers only
+            self.dataChanged.emit(self.index(0, 1), self.index(len(self._labels) - 1, 1))
+            return
+        self._of = labels
         self.beginResetModel()
         self._labels, self._bias = list(labels), np.asarray(bias, dtype=float).ravel()
         self._headers = (who or header.split(" ")[0], header)
@@ -152,7 +172,7 @@ class BiasModel(QAbstractTableModel):
 
     def clear(self) -> None:
         self.beginResetModel()
-        self._labels, self._bias = [], np.zeros(0)
+        self._labels, self._bias, self._of = [], np.zeros(0), None
         self.endResetModel()
 
     def set_stale(self, stale: bool) -> None:
@@ -202,6 +222,13 @@ class BiasModel(QAbstractTableModel):
         return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
 
 
+def held_keys(cells: np.ndarray, n_items: int) -> np.ndarray:
+    """``row * n_items + col`` of the (k, 2) ``cells``, sorted and unique (cells in row-major order, as a split
+    lists them, skip the sort)."""
+    keys = cells[:, 0] * n_items + cells[:, 1]
+    return keys if bool(np.all(keys[1:] > keys[:-1])) else np.unique(keys)
+
+
 class RHatModel(_ArrayModel):
     """R_hat = P·Q (plus biases) for every cell; rated cells plain, predictions tinted in italics.
 
@@ -215,7 +242,10 @@ class RHatModel(_ArrayModel):
         self._ratings: Ratings | None = None
         self._row_start = np.zeros(1, np.int64)  # observed entries of row r: [start[r], start[r+1])
         self._held_keys = np.zeros(0, np.int64)  # row * n_items + col of held-out cells, sorted
+        self._held_of: tuple[np.ndarray, int] = (np.zeros((0, 2), np.int64), 1)  # the (cells, n_items) of the keys
         self._cache: dict[int, np.ndarray] = {}
+        self._texts: dict[tuple[int, int], str] = {}  # each painted cell's text, made once per refresh
+        self._scale: tuple[float, float] = (0.0, 0.0)  # display_scale of the ratings and solver shown
         self._obs_cache: dict[int, tuple[np.ndarray, np.ndarray]] = {}
         self._solver: str | None = None  # the model shown (its range clips the numbers)
         self._italic = QFont()
@@ -227,26 +257,33 @@ class RHatModel(_ArrayModel):
         the range of ``solver``'s model (ratings.display_scale)."""
         self._solver = solver
         self._set_ratings(ratings)
-        keys = np.zeros(0, np.int64)
-        if held_out_cells is not None and len(held_out_cells):
-            cells = np.asarray(held_out_cells, dtype=np.int64).reshape(-1, 2)
-            keys = np.unique(cells[:, 0] * max(ratings.n_items, 1) + cells[:, 1])
-        self._held_keys = keys
-        self._obs_cache.clear()
+        self._scale = display_scale(ratings, solver)
+        cells = np.zeros((0, 2), np.int64) if held_out_cells is None else \
+            np.asarray(held_out_cells, dtype=np.int64).reshape(-1, 2)
+        m = max(ratings.n_items, 1)
+        last_cells, last_m = self._held_of
+        if m != last_m or not (cells is last_cells or np.array_equal(cells, last_cells)):
+            self._held_keys = held_keys(cells, m)
+            self._held_of = (cells if not cells.flags.writeable else cells.copy(), m)  # a caller's array may change
+            self._obs_cache.clear()
         self.set_factors(ratings, factors)
 
     def _set_ratings(self, ratings: Ratings) -> None:
         if ratings is self._ratings:
             return
         self._ratings = ratings
-        self._row_start = np.searchsorted(ratings.observed.rows, np.arange(ratings.n_users + 1)).astype(np.int64)
+        self._scale = display_scale(ratings, self._solver)
+        rows = ratings.observed.rows
+        self._row_start = np.searchsorted(rows, np.arange(ratings.n_users + 1, dtype=rows.dtype)).astype(np.int64)
         self._obs_cache.clear()
 
     def set_factors(self, ratings: Ratings, factors: Factors) -> None:
         self._set_ratings(ratings)
         self._factors = factors
         self._cache.clear()
-        self._replace(_ShapeOnly(ratings.shape), list(ratings.users), list(ratings.items))  # type: ignore[arg-type]
+        self._texts.clear()
+        self._replace(_ShapeOnly(ratings.shape), self._labels(ratings.users),  # type: ignore[arg-type]
+                      self._labels(ratings.items))
 
     def _row(self, r: int) -> np.ndarray:
         row = self._cache.get(r)
@@ -291,7 +328,7 @@ class RHatModel(_ArrayModel):
     def shown(self, row: int, col: int) -> float:
         """The prediction as displayed: clipped to the rating scale, like the recommendations."""
         assert self._ratings is not None
-        lo, hi = display_scale(self._ratings, self._solver)
+        lo, hi = self._scale
         return min(max(self.value(row, col), lo), hi)
 
     def observed(self, row: int, col: int) -> float:
@@ -306,7 +343,12 @@ class RHatModel(_ArrayModel):
             return None
         r, c = index.row(), index.column()
         if role == DISPLAY:
-            return table_text(self.shown(r, c), self.decimals)
+            text = self._texts.get((r, c))
+            if text is None:
+                if len(self._texts) > 20_000:
+                    self._texts.clear()
+                text = self._texts[(r, c)] = table_text(self.shown(r, c), self.decimals)
+            return text
         if role == EDIT or role == Qt.ItemDataRole.TextAlignmentRole:
             return super().data(index, role)
         vals, held = self._obs_row(r)

@@ -309,3 +309,33 @@ def test_the_kind_counts_or_ratings_is_one_undo_step_and_comes_with_new_data(qap
     assert m.implicit and m.to_ratings().implicit
     m.set_read_only(True)
     assert not m.set_implicit(False) and m.implicit  # locked while a run goes
+
+
+def test_a_grid_built_beforehand_is_the_grid_set_ratings_makes(qapp) -> None:
+    from mfstudio.gui.grid.state import BuiltGrid
+
+    r, cells = Ratings.from_dense(R0, users=list("abcde")), np.array([[0, 0], [2, 4 - 1], [9, 9]])
+    plain, built = RatingsTableModel(), RatingsTableModel()
+    plain.set_ratings(r, cells)
+    made = BuiltGrid.of(r, cells)
+    built.set_ratings(r, cells, built=made)
+    assert built.to_ratings() == plain.to_ratings() == r
+    assert built.held_out_cells().tolist() == plain.held_out_cells().tolist() == [[0, 0], [2, 3]]
+    np.testing.assert_array_equal(whole(built), whole(plain))
+    assert built.undo_stack.count() == 0
+    assert built.to_ratings() is made.ratings  # nothing made again on this thread
+    assert built.state.entries is made.state.entries  # taken, not copied
+
+
+def test_the_ratings_built_beforehand_are_dropped_at_the_first_edit_and_its_undo(qapp) -> None:
+    from mfstudio.gui.grid.state import BuiltGrid
+
+    r = Ratings.from_dense(R0)
+    m = RatingsTableModel()
+    made = BuiltGrid.of(r)
+    m.set_ratings(r, built=made)
+    m.setData(m.index(0, 1), "2")
+    assert m.to_ratings() is not made.ratings
+    assert m.to_ratings().to_dense()[0, 1] == 2
+    m.undo_stack.undo()
+    assert m.to_ratings() is not made.ratings and m.to_ratings() == r

@@ -443,3 +443,12 @@ def test_the_sparse_grid_behaves_as_the_dense_one_did(grid: tuple, ops: list[tup
         assert s.to_ratings() == Ratings(rows, cols, values[rows, cols], values.shape, s.users, s.items, s.scale)
         assert s.held_out_cells().tolist() == np.argwhere(held & ~np.isnan(values)).tolist()
         assert [len(x) for x in s.zero_cells()] == [int(np.count_nonzero(values == 0))] * 2
+
+
+def test_replace_copies_the_entries_unless_told_to_take_them() -> None:
+    other = GridState.from_ratings(Ratings.from_dense([[1.0, 2.0], [3.0, 4.0]]))
+    a, b = GridState(), GridState()
+    a.replace(other)
+    b.replace(other, take=True)
+    assert a.entries is not other.entries and b.entries is other.entries
+    assert a.to_ratings() == b.to_ratings() == other.to_ratings()

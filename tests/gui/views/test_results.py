@@ -16,6 +16,7 @@ from mfstudio.gui.views.results import (
     RecommendationsModel,
     ResultTableView,
     RHatModel,
+    held_keys,
     selection_text,
 )
 
@@ -188,3 +189,55 @@ def test_r_hat_of_counts_clips_preferences_to_0_to_1_not_to_the_count_scale():
     assert r.value(0, 0) == 2.0 and r.shown(0, 0) == 1.0  # the count scale 0 to 125 would show 2
     vals, held = r._obs_row(0)
     assert "clipped to the scale 0 to 1" in r.tooltip(0, 0, vals, held)
+
+
+def test_r_hat_texts_follow_each_refresh(ratings, factors):
+    m = RHatModel()
+    m.set_result(ratings, factors)
+    first = m.data(m.index(0, 1))
+    assert first == m.data(m.index(0, 1))  # made once, the same after
+    m.set_factors(ratings, Factors(factors.P * 0 + 0.5, factors.Q * 0 + 2.0))
+    assert m.data(m.index(0, 1)) == "2.00"  # 0.5 * 2 over K = 2 features
+    m.set_factors(ratings, factors)
+    assert m.data(m.index(0, 1)) == first
+
+
+def test_biases_of_the_same_labels_refresh_their_numbers_without_a_reset(qtbot, ratings):
+    m = BiasModel()
+    m.set_biases(ratings.users, np.zeros(ratings.n_users), "User bias b_u", "User")
+    with qtbot.assertNotEmitted(m.modelReset), qtbot.waitSignal(m.dataChanged, timeout=1000):
+        m.set_biases(ratings.users, np.full(ratings.n_users, 0.25), "User bias b_u", "User")
+    assert m.data(m.index(0, 1)) == "0.250" and m.data(m.index(0, 0)) == ratings.users[0]
+    with qtbot.waitSignal(m.modelReset, timeout=1000):  # other labels: a new table
+        m.set_biases(ratings.items, np.zeros(ratings.n_items), "Item bias b_i", "Item")
+    assert m.rowCount() == ratings.n_items
+
+
+@pytest.mark.parametrize("order", ["row-major", "shuffled", "repeated"])
+def test_held_keys_are_the_sorted_unique_keys_of_the_cells(order):
+    rng = np.random.default_rng(1)
+    cells = np.unique(rng.integers(0, 40, (300, 2)), axis=0)  # row-major
+    if order == "shuffled":
+        cells = cells[rng.permutation(len(cells))]
+    elif order == "repeated":
+        cells = np.concatenate([cells, cells[:20]])
+    np.testing.assert_array_equal(held_keys(cells, 40), np.unique(cells[:, 0] * 40 + cells[:, 1]))
+    assert held_keys(np.zeros((0, 2), np.int64), 40).size == 0
+
+
+def test_r_hat_marks_the_held_out_cells_of_each_result(ratings, factors):
+    """The hold-out marks follow the cells given with each result: the same cells again (a copy or the same
+    array), other cells, a changed array, none."""
+    m = RHatModel()
+    cells = np.array([[3, 3], [0, 1]])
+    m.set_result(ratings, factors, cells)
+    assert m.held_out(3, 3) and m.held_out(0, 1) and not m.held_out(1, 1)
+    m.set_result(ratings, factors, cells.copy())
+    assert m.held_out(3, 3) and m.held_out(0, 1)
+    cells[1] = [1, 1]  # the caller's array changed after it was shown
+    m.set_result(ratings, factors, cells)
+    assert m.held_out(1, 1) and not m.held_out(0, 1)
+    m.set_result(ratings, factors, np.array([[1, 1], [0, 1]]))  # not in row-major order
+    assert m.held_out(1, 1) and m.held_out(0, 1) and not m.held_out(3, 3)
+    m.set_result(ratings, factors, None)
+    assert not m.held_out(1, 1) and not m.held_out(0, 1)
