@@ -567,9 +567,8 @@ def blocks(ratings, shape, side, seed):
 def in_turn(block, key):
     """A block's ratings with `streams` users' (items') ratings taken in turn, as MF Studio stores them.
 
-    The users' runs are dealt in order to `streams` streams: round after round, each stream in turn first
-    takes the next user not yet taken if its own user's ratings are used up, then gives its user's next
-    rating, if any (2 streams, runs of 3, 1 and 2 ratings: a1 b1 a2 c1 a3 c2).
+    The users' runs are dealt in order to `streams` streams: each round, each stream in turn takes the next user
+    if its own is used up, then gives its user's next rating (2 streams, runs of 3, 1, 2: a1 b1 a2 c1 a3 c2).
     """
     runs = []
     for x in block:

@@ -66,8 +66,7 @@ class RatingsTableModel(QAbstractTableModel):
         super().__init__(parent)
         self.undo_stack = QUndoStack(self)
         self._state = GridState()
-        self._changes = 0  # ops run so far: what a known Ratings of the state belongs to
-        self._known: tuple[int, Ratings, np.ndarray] | None = None  # (changes, to_ratings(), held_out_cells())
+        self._changes, self._known = 0, None  # ops run so far; (changes, to_ratings(), held_out_cells()) if known
         self._read_only = False
         self._tints = tints()
         self._held_brush = QBrush(HELD_OUT_COLOR)
@@ -226,14 +225,11 @@ class RatingsTableModel(QAbstractTableModel):
 
     def held_out_cells(self) -> np.ndarray:
         """k x 2 int64 (row, col) of held-out cells that are rated, row-major."""
-        known = self._known
-        return known[2] if known is not None and known[0] == self._changes else self._state.held_out_cells()
+        return k[2] if (k := self._known) is not None and k[0] == self._changes else self._state.held_out_cells()
 
     def to_ratings(self) -> Ratings:
-        """The grid as ``Ratings``: every non-NaN cell is a rating (0 included). Made from the state, unless
-        :meth:`set_ratings` was given them built beforehand and nothing changed since."""
-        known = self._known
-        return known[1] if known is not None and known[0] == self._changes else self._state.to_ratings()
+        """The grid as ``Ratings``: every non-NaN cell is a rating (0 included); those built beforehand if unchanged."""
+        return k[1] if (k := self._known) is not None and k[0] == self._changes else self._state.to_ratings()
 
     def new_labels(self, axis: int, count: int) -> list[str]:
         """``count`` fresh default labels ("User 5", ...) not already in use on ``axis``."""
@@ -349,12 +345,9 @@ class RatingsTableModel(QAbstractTableModel):
     ) -> bool:
         """Show ``ratings``; mark ``held_out_cells`` (k x 2 rows/cols) that are rated.
 
-        With ``undoable`` the replacement is one undo step; otherwise the undo
-        history is cleared, since it described a different grid. ``built``: the grid of
-        these ratings and cells made beforehand (``BuiltGrid.of``, e.g. on a reader thread;
-        not undoable): its state is taken as it is, and its Ratings are what :meth:`to_ratings`
-        gives until the next change, so big data costs this thread no pass over its entries.
-        """
+        With ``undoable`` the replacement is one undo step; otherwise the undo history is cleared, since it
+        described a different grid. ``built`` (``BuiltGrid.of``, e.g. made on a reader thread; not undoable): its
+        state is taken as it is and its Ratings are :meth:`to_ratings`'s until the next change (no pass here)."""
         if built is not None and not undoable:
             self._run(undo.ReplaceOp(built.state, take=True))
             self._known = (self._changes, built.ratings, built.held_out_cells)
