@@ -133,8 +133,7 @@ def _columns(factors: Factors, cols: np.ndarray) -> Factors:
                    factors.cold_users, cold, factors.fallback_mean)
 
 
-def _top(pred: np.ndarray, n: int, skip: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray,
-                                                                            np.ndarray]:
+def _top(pred: np.ndarray, n: int, skip: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """(row, rank, column, score) of each row's ``n`` highest finite scores, by row then rank, leaving out the
     columns where ``skip`` is True; ties of the score go to the lower column. One compiled pass over each row
     (_recommend_kernel.top_rows), never a sort of all the items."""
@@ -144,8 +143,7 @@ def _top(pred: np.ndarray, n: int, skip: np.ndarray | None = None) -> tuple[np.n
     items = np.zeros((b, n), dtype=np.int64)
     scores = np.zeros((b, n))
     counts = np.zeros(b, dtype=np.int64)
-    skip = np.zeros(pred.shape[1], dtype=bool) if skip is None else np.ascontiguousarray(skip, dtype=bool)
-    top_rows(np.ascontiguousarray(pred), n, items, scores, counts, skip)
+    top_rows(np.ascontiguousarray(pred), n, items, scores, counts, np.ascontiguousarray(skip, dtype=bool))
     keep = np.arange(n)[None, :] < counts[:, None]
     rows = np.broadcast_to(np.arange(b, dtype=np.int64)[:, None], (b, n))[keep]
     ranks = np.broadcast_to(np.arange(1, n + 1, dtype=np.int64)[None, :], (b, n))[keep]
