@@ -25,13 +25,10 @@ tr G = |factors|^2: no users x items.
 
 Rows are solved in parallel (prange) over blocks of rows cut by cell counts alone (als.row_blocks);
 Gram matrices are summed in fixed chunks of rows in parallel, the chunks' sums then added in order.
-A row's loops (its dots, G p, the CG updates, its scores) are compiled with fastmath's ``reassoc`` and
-``contract`` only: a dot's terms are summed in SIMD lanes and then the lanes, a * b + c is one fused
-multiply-add (both measured: the row loops 1.5x faster at K = 64 than scalar dots in source order); NaN
-and infinity keep their meaning (the divergence checks). The order is still fixed, by the source and the
-CPU's SIMD width at compile time, and a row's arithmetic is the same whichever thread or block does it, so
-results are bit-identical from run to run and whatever the number of threads on one machine (another
-machine's SIMD width may change the last bits). The Gram matrices and the objective are summed in source
+A row's dots (with its cells' rows, in G p, in its scores) are summed in four SIMD lanes in an order fixed
+in the source (_lanes; no fastmath anywhere), four cells' dots in one loop, so a row's arithmetic is the same
+whichever thread, block or compiled context does it: results are bit-identical from run to run, from process
+to process and whatever the number of threads. The Gram matrices and the objective are summed in source
 order. Layout as in _kernels: P users x K, Qt items x K, C-contiguous.
 """
 
@@ -42,11 +39,9 @@ from numba import njit, prange
 
 from mfstudio.core.solvers._als_kernels import SCORE_CHUNK, _cholesky_solve, _chunk_errors, errors
 from mfstudio.core.solvers._kernels import _stop
+from mfstudio.core.solvers._lanes import dot_row, dot_rows4
 
 _OPTS = dict(cache=True, nogil=True)
-# the row loops: LLVM may reassociate a dot's sum (its terms summed in SIMD lanes, then the lanes) and contract
-# a * b + c to a fused multiply-add; still one order fixed at compile time (no NaN or infinity assumptions)
-_FAST = dict(cache=True, nogil=True, fastmath={"reassoc", "contract"})
 GRAM_CHUNK = 1024  # rows of Y per partial Gram matrix (the chunks depend on the data's size alone)
 SERIAL_WORK = 1 << 23  # multiply-adds under which a Gram matrix or the held-out errors are summed on this thread:
 # the same chunks in the same order (the same bits), without a parallel region (small data: about 0.7 ms of work)
@@ -117,59 +112,35 @@ def gram(Y):
 
 
 # ------------------------------------------------------------------------------------- one row
-@njit(**_FAST)
+@njit(**_OPTS)
 def _sym_times(GL, v, out):
-    """out = GL v (GL symmetric, full): out_k = GL_k . v, four rows k at a time (v loaded once for the four;
-    the dots vectorise as in _cells; measured 2.5x faster at K = 64 than accumulating GL's columns into out)."""
+    """out = GL v (GL symmetric, full): out_k = GL_k . v in lanes (_lanes.dot_rows4), four rows k at a time
+    (v loaded once for the four; measured 2.5x faster at K = 64 than accumulating GL's columns into out)."""
     K = v.shape[0]
     k = 0
     while k + 4 <= K:
-        G0 = GL[k]
-        G1 = GL[k + 1]
-        G2 = GL[k + 2]
-        G3 = GL[k + 3]
-        s0 = s1 = s2 = s3 = 0.0
-        for m in range(K):
-            vm = v[m]
-            s0 += G0[m] * vm
-            s1 += G1[m] * vm
-            s2 += G2[m] * vm
-            s3 += G3[m] * vm
-        out[k] = s0
-        out[k + 1] = s1
-        out[k + 2] = s2
-        out[k + 3] = s3
+        out[k], out[k + 1], out[k + 2], out[k + 3] = dot_rows4(GL, k, k + 1, k + 2, k + 3, v)
         k += 4
     while k < K:
-        Gk = GL[k]
-        s0 = 0.0
-        for m in range(K):
-            s0 += Gk[m] * v[m]
-        out[k] = s0
+        out[k] = dot_row(GL, k, v)
         k += 1
 
 
-@njit(**_FAST)
+@njit(**_OPTS)
 def _cells(Y, other, w, cp, start, n, v, out, residual):
     """out += sum_t s_t y_t over the row's cells with s_t = w_t (y_t . v), or, when ``residual``,
-    s_t = cp_t - w_t (y_t . v). One pass, four cells at a time: their four dots in one loop over k (v loaded
-    once for the four), then their four terms of out while the rows are in cache. The loops over k vectorise
-    (fastmath: a dot's terms are summed in SIMD lanes, then the lanes), fused multiply-adds throughout."""
+    s_t = cp_t - w_t (y_t . v). One pass, four cells at a time: their four dots in lanes in one loop over k
+    (_lanes.dot_rows4, v loaded once for the four), then their four terms of out while the rows are in cache
+    (a loop over k that vectorises as it stands: each k on its own)."""
     K = v.shape[0]
     t = start
     stop = start + n
     while t + 4 <= stop:
-        y0 = Y[other[t]]
-        y1 = Y[other[t + 1]]
-        y2 = Y[other[t + 2]]
-        y3 = Y[other[t + 3]]
-        q0 = q1 = q2 = q3 = 0.0
-        for k in range(K):
-            vk = v[k]
-            q0 += y0[k] * vk
-            q1 += y1[k] * vk
-            q2 += y2[k] * vk
-            q3 += y3[k] * vk
+        i0 = np.int64(other[t])
+        i1 = np.int64(other[t + 1])
+        i2 = np.int64(other[t + 2])
+        i3 = np.int64(other[t + 3])
+        q0, q1, q2, q3 = dot_rows4(Y, i0, i1, i2, i3, v)
         q0 = w[t] * q0
         q1 = w[t + 1] * q1
         q2 = w[t + 2] * q2
@@ -179,23 +150,25 @@ def _cells(Y, other, w, cp, start, n, v, out, residual):
             q1 = cp[t + 1] - q1
             q2 = cp[t + 2] - q2
             q3 = cp[t + 3] - q3
+        y0 = Y[i0]
+        y1 = Y[i1]
+        y2 = Y[i2]
+        y3 = Y[i3]
         for k in range(K):
             out[k] += ((y0[k] * q0 + y1[k] * q1) + y2[k] * q2) + y3[k] * q3
         t += 4
     while t < stop:
-        y0 = Y[other[t]]
-        q0 = 0.0
-        for k in range(K):
-            q0 += y0[k] * v[k]
-        q0 = w[t] * q0
+        i0 = np.int64(other[t])
+        q0 = w[t] * dot_row(Y, i0, v)
         if residual:
             q0 = cp[t] - q0
+        y0 = Y[i0]
         for k in range(K):
             out[k] += y0[k] * q0
         t += 1
 
 
-@njit(**_FAST)
+@njit(**_OPTS)
 def _cg_solve(Y, other, w, cp, start, n, GL, steps, x, r, p, Ap):
     """``steps`` conjugate-gradient steps on the row's A x = b from x (in place), implicit's loop:
 
@@ -282,24 +255,33 @@ def _normal_equations(Y, other, w, cp, start, n, GL, A, b):
         t += 1
 
 
-@njit(**_FAST)
+@njit(inline="always", **_OPTS)
+def _cell_scores(pos, xt, w_t, sse, sae, corr):
+    """One cell's terms added to (SSE, SAE, correction): d = p - x_t, p = 1 when cp_t > 0."""
+    d = (1.0 if pos else 0.0) - xt
+    return sse + d * d, sae + abs(d), corr + ((1.0 + w_t) * (d * d) - xt * xt)
+
+
+@njit(**_OPTS)
 def _row_scores(Y, other, w, cp, start, n, x):
-    """(SSE, SAE, correction) of the row's cells: d = p - x_t with x_t = y_t . x (a dot as in _cells), the
-    correction sum_t (c_t d^2 - x_t^2) with c_t = 1 + w_t; summed over t in order."""
-    K = x.shape[0]
+    """(SSE, SAE, correction) of the row's cells: d = p - x_t with x_t = y_t . x (in lanes, four cells at a
+    time), the correction sum_t (c_t d^2 - x_t^2) with c_t = 1 + w_t; summed over t in order."""
     sse = 0.0
     sae = 0.0
     corr = 0.0
-    for t in range(start, start + n):
-        y0 = Y[other[t]]
-        xt = 0.0
-        for k in range(K):
-            xt += y0[k] * x[k]
-        pref = 1.0 if cp[t] > 0.0 else 0.0
-        d = pref - xt
-        sse += d * d
-        sae += abs(d)
-        corr += (1.0 + w[t]) * (d * d) - xt * xt
+    t = start
+    stop = start + n
+    while t + 4 <= stop:
+        x0, x1, x2, x3 = dot_rows4(Y, np.int64(other[t]), np.int64(other[t + 1]), np.int64(other[t + 2]),
+                                   np.int64(other[t + 3]), x)
+        sse, sae, corr = _cell_scores(cp[t] > 0.0, x0, w[t], sse, sae, corr)
+        sse, sae, corr = _cell_scores(cp[t + 1] > 0.0, x1, w[t + 1], sse, sae, corr)
+        sse, sae, corr = _cell_scores(cp[t + 2] > 0.0, x2, w[t + 2], sse, sae, corr)
+        sse, sae, corr = _cell_scores(cp[t + 3] > 0.0, x3, w[t + 3], sse, sae, corr)
+        t += 4
+    while t < stop:
+        sse, sae, corr = _cell_scores(cp[t] > 0.0, dot_row(Y, np.int64(other[t]), x), w[t], sse, sae, corr)
+        t += 1
     return sse, sae, corr
 
 

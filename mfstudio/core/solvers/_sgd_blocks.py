@@ -37,12 +37,10 @@ import math
 from typing import NamedTuple
 
 import numpy as np
-from llvmlite import ir
-from numba import njit, prange, types
-from numba.core import cgutils
-from numba.extending import intrinsic
+from numba import njit, prange
 
 from mfstudio.core.solvers._kernels import _row_sq_weighted, _shuffle, _stop
+from mfstudio.core.solvers._lanes import dot_lanes
 
 _OPTS = dict(cache=True, nogil=True)
 BLOCK_BYTES = 512 * 1024  # the factor rows (and biases) one block touches: about half a core's L2 cache
@@ -170,55 +168,6 @@ def held_out_grid(rows: np.ndarray, cols: np.ndarray, vals: np.ndarray, user_cou
 # negative index on every access, and LLVM vectorises the update loop. Rows are indexed in 2-D, not
 # taken as views (a view costs a reference count up and down per rating: 20 ns of 60). dot_lanes is inlined
 # by numba (``inline="always"``): as a call it passed the two arrays' fields on the stack for every rating.
-@intrinsic
-def _four_lanes(typingctx, X, u, Y, j, n4):
-    """(l0 + l1) + (l2 + l3), lane l the sum of X[u, k] * Y[j, k] for k = l, l+4, ... < 4 n4 in order: the four
-    lanes as one 4-wide vector (each lane's products and sums are the scalar ones, so the bits are too; the
-    compiler does not turn the four scalar sums into one vector by itself). X, Y: 2-D C-contiguous float64
-    (any other array is a typing error: the rows are read as one block of memory)."""
-    for arr in (X, Y):
-        if not (isinstance(arr, types.Array) and arr.ndim == 2 and arr.layout == "C" and arr.dtype == types.float64):
-            return None
-    sig = types.float64(X, u, Y, j, n4)
-
-    def codegen(context, builder, signature, args):
-        xv, uv, yv, jv, nv = args
-        dbl = ir.DoubleType()
-        vec = ir.VectorType(dbl, 4)
-
-        def row(arr, ty, idx):
-            a = context.make_array(ty)(context, builder, arr)
-            stride = cgutils.unpack_tuple(builder, a.strides, 2)[0]
-            start = builder.gep(builder.bitcast(a.data, ir.IntType(8).as_pointer()), [builder.mul(idx, stride)])
-            return builder.bitcast(start, dbl.as_pointer())
-
-        px, py = row(xv, signature.args[0], uv), row(yv, signature.args[2], jv)
-        acc = cgutils.alloca_once_value(builder, ir.Constant(vec, [0.0] * 4))
-        with cgutils.for_range(builder, nv) as loop:
-            k = builder.mul(loop.index, ir.Constant(loop.index.type, 4))
-            a = builder.load(builder.bitcast(builder.gep(px, [k]), vec.as_pointer()), align=8)
-            b = builder.load(builder.bitcast(builder.gep(py, [k]), vec.as_pointer()), align=8)
-            builder.store(builder.fadd(builder.load(acc), builder.fmul(a, b)), acc)
-        s = builder.load(acc)
-        lane = [builder.extract_element(s, ir.Constant(ir.IntType(32), n)) for n in range(4)]
-        return builder.fadd(builder.fadd(lane[0], lane[1]), builder.fadd(lane[2], lane[3]))
-
-    return sig, codegen
-
-
-@njit(inline="always", **_OPTS)
-def dot_lanes(P, u, Qt, i):
-    """P[u] . Qt[i] (u, i unsigned) in four lanes: lane l sums k = l, l+4, ... in order; then
-    (l0 + l1) + (l2 + l3), then the last K mod 4 terms in order (four sums overlap instead of one chain;
-    the lanes are one vector, :func:`_four_lanes`)."""
-    K = np.uint64(P.shape[1])
-    top = K - K % np.uint64(4)
-    s = _four_lanes(P, u, Qt, i, top // np.uint64(4))
-    k = top
-    while k < K:
-        s += P[u, k] * Qt[i, k]
-        k += np.uint64(1)
-    return s
 
 
 @njit(**_OPTS)
