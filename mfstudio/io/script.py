@@ -269,6 +269,20 @@ def dot(X, u, Y, j):
     return s
 
 
+def lanes(x, y):
+    """x . y in four lanes, as MF Studio sums a row's dots in als and biased-sgd: lane l sums k = l, l+4, ...
+    in order, then (lane 0 + lane 1) + (lane 2 + lane 3), then the last K mod 4 terms in order."""
+    K = len(x)
+    top = K - K % 4
+    sums = [0.0, 0.0, 0.0, 0.0]
+    for k in range(top):
+        sums[k % 4] += x[k] * y[k]
+    s = (sums[0] + sums[1]) + (sums[2] + sums[3])
+    for k in range(top, K):
+        s += x[k] * y[k]
+    return s
+
+
 def counts(ratings, shape):
     """How many training ratings each user and each item has."""
     n_user = [0] * shape[0]
@@ -372,9 +386,7 @@ def gram_times(Y, rated, v, residual):
     K = Y.shape[1]
     out = [0.0] * K
     for j, r in rated:
-        q = 0.0
-        for k in range(K):
-            q += Y[j, k] * v[k]
+        q = lanes(Y[j], v)
         if residual:
             q = r - q
         for k in range(K):
@@ -519,20 +531,6 @@ def shuffle(order, state):
 
 
 # -- gradient descent with biases ------------------------------------------------------------------
-def dot_lanes(X, u, Y, j):
-    """X[u] . Y[j] in four lanes, as MF Studio sums it for biased-sgd: lane l sums k = l, l+4, ... in order,
-    then (lane 0 + lane 1) + (lane 2 + lane 3), then the last K mod 4 terms in order."""
-    K = X.shape[1]
-    lanes = [0.0, 0.0, 0.0, 0.0]
-    top = K - K % 4
-    for k in range(top):
-        lanes[k % 4] += X[u, k] * Y[j, k]
-    s = (lanes[0] + lanes[1]) + (lanes[2] + lanes[3])
-    for k in range(top, K):
-        s += X[u, k] * Y[j, k]
-    return s
-
-
 def groups(counts, side):
     """Each user's (or item's) group: consecutive ones, about equal numbers of ratings per group.
     Number u is in group (ratings of those before u) * side // (all ratings)."""
@@ -626,7 +624,7 @@ def biased_sgd(ratings, P, Q, user_bias, item_bias, mu, steps, alpha, beta, tol,
         sse = [0.0] * len(grid)
         for b in epoch_blocks(side, state):
             for u, i, r in grid[b]:
-                err = r - (mu + user_bias[u] + item_bias[i] + dot_lanes(P, u, Qt, i))
+                err = r - (mu + user_bias[u] + item_bias[i] + lanes(P[u], Qt[i]))
                 sse[b] += err * err
                 user_bias[u] += alpha * (err - beta * user_bias[u])
                 item_bias[i] += alpha * (err - beta * item_bias[i])

@@ -11,14 +11,14 @@ pass over them per step.
 
 Rows are solved in parallel (``prange``, any numba threading layer, workqueue included) over blocks of
 rows cut by rating count alone. A row's arithmetic is the same whichever thread or block does it and
-every sum is taken in an order fixed in the source (no fastmath), so results are bit-identical from run
-to run, whatever the number of threads, and from machine to machine whatever SIMD is used.
+every sum is taken in an order fixed in the source (no fastmath; a row's dots in four SIMD lanes, _lanes),
+so results are bit-identical from run to run, whatever the number of threads, and from machine to machine.
 
 Scoring a step: the items' half-step sums each item's squared and absolute errors right after solving
 it (P is final by then), so the training errors cost no pass of their own; the rows' sums are then
 added in row order. Validation ratings are scored in fixed chunks in parallel, the chunks' sums added in
 order. Loops are written for numba's LLVM: C-contiguous rows, eight ratings at a time where a row's
-ratings are walked (eight independent sums overlap), inner loops along a row (they vectorise).
+ratings are walked (eight dots in lanes overlap), inner loops along a row (they vectorise).
 
 Layout as in _kernels: P is users x K and Qt items x K, both C-contiguous.
 """
@@ -29,6 +29,7 @@ import numpy as np
 from numba import njit, prange
 
 from mfstudio.core.solvers._kernels import _row_sq_weighted, _stop
+from mfstudio.core.solvers._lanes import dot_row, dot_rows4
 
 _OPTS = dict(cache=True, nogil=True)
 SCORE_CHUNK = 16384  # ratings per chunk of a step's scores (one chunk: a plain sum in rating order)
@@ -160,9 +161,9 @@ def _cholesky_solve(A, b, x, dinv):
 def _gram_times(Y, other, vals, start, n, v, out, residual):
     """out = Y_r^T q with q = Y_r v, or with q = r - Y_r v when ``residual`` (r the row's ratings).
 
-    One pass over the row's rows of Y, eight at a time: their eight q_t (each summed over k in
-    order) and then their eight terms of out (each entry summed over t in order) while they are in
-    cache.
+    One pass over the row's rows of Y, eight at a time: their eight q_t (dots in four lanes,
+    _lanes.dot_rows4) and then their eight terms of out (each entry summed over t in order) while
+    they are in cache.
     """
     K = v.shape[0]
     for k in range(K):
@@ -170,25 +171,16 @@ def _gram_times(Y, other, vals, start, n, v, out, residual):
     t = start
     stop = start + n
     while t + 8 <= stop:
-        y0 = Y[other[t]]
-        y1 = Y[other[t + 1]]
-        y2 = Y[other[t + 2]]
-        y3 = Y[other[t + 3]]
-        y4 = Y[other[t + 4]]
-        y5 = Y[other[t + 5]]
-        y6 = Y[other[t + 6]]
-        y7 = Y[other[t + 7]]
-        q0 = q1 = q2 = q3 = q4 = q5 = q6 = q7 = 0.0
-        for k in range(K):
-            vk = v[k]
-            q0 += y0[k] * vk
-            q1 += y1[k] * vk
-            q2 += y2[k] * vk
-            q3 += y3[k] * vk
-            q4 += y4[k] * vk
-            q5 += y5[k] * vk
-            q6 += y6[k] * vk
-            q7 += y7[k] * vk
+        i0 = np.int64(other[t])
+        i1 = np.int64(other[t + 1])
+        i2 = np.int64(other[t + 2])
+        i3 = np.int64(other[t + 3])
+        i4 = np.int64(other[t + 4])
+        i5 = np.int64(other[t + 5])
+        i6 = np.int64(other[t + 6])
+        i7 = np.int64(other[t + 7])
+        q0, q1, q2, q3 = dot_rows4(Y, i0, i1, i2, i3, v)
+        q4, q5, q6, q7 = dot_rows4(Y, i4, i5, i6, i7, v)
         if residual:
             q0 = vals[t] - q0
             q1 = vals[t + 1] - q1
@@ -198,17 +190,24 @@ def _gram_times(Y, other, vals, start, n, v, out, residual):
             q5 = vals[t + 5] - q5
             q6 = vals[t + 6] - q6
             q7 = vals[t + 7] - q7
+        y0 = Y[i0]
+        y1 = Y[i1]
+        y2 = Y[i2]
+        y3 = Y[i3]
+        y4 = Y[i4]
+        y5 = Y[i5]
+        y6 = Y[i6]
+        y7 = Y[i7]
         for k in range(K):
             out[k] = (((((((out[k] + y0[k] * q0) + y1[k] * q1) + y2[k] * q2) + y3[k] * q3) + y4[k] * q4)
                        + y5[k] * q5) + y6[k] * q6) + y7[k] * q7
         t += 8
     while t < stop:
-        y0 = Y[other[t]]
-        q0 = 0.0
-        for k in range(K):
-            q0 += y0[k] * v[k]
+        i0 = np.int64(other[t])
+        q0 = dot_row(Y, i0, v)
         if residual:
             q0 = vals[t] - q0
+        y0 = Y[i0]
         for k in range(K):
             out[k] = out[k] + y0[k] * q0
         t += 1
@@ -259,44 +258,24 @@ def _cg_solve(Y, other, vals, start, n, lam, steps, x, r, p, Ap):
 # ------------------------------------------------------------------------------------ half-steps
 @njit(**_OPTS)
 def _row_errors(Y, other, vals, start, n, x):
-    """(SSE, SAE) of the row's ratings against R_hat = y_t . x: each prediction summed over k in order,
-    the errors over t in order, eight ratings at a time so that their sums overlap."""
-    K = x.shape[0]
+    """(SSE, SAE) of the row's ratings against R_hat = y_t . x: each prediction a dot in four lanes
+    (_lanes), eight ratings at a time, the errors summed over t in order."""
     sse = 0.0
     sae = 0.0
     t = start
     stop = start + n
     while t + 8 <= stop:
-        y0 = Y[other[t]]
-        y1 = Y[other[t + 1]]
-        y2 = Y[other[t + 2]]
-        y3 = Y[other[t + 3]]
-        y4 = Y[other[t + 4]]
-        y5 = Y[other[t + 5]]
-        y6 = Y[other[t + 6]]
-        y7 = Y[other[t + 7]]
-        d0 = d1 = d2 = d3 = d4 = d5 = d6 = d7 = 0.0
-        for k in range(K):
-            xk = x[k]
-            d0 += y0[k] * xk
-            d1 += y1[k] * xk
-            d2 += y2[k] * xk
-            d3 += y3[k] * xk
-            d4 += y4[k] * xk
-            d5 += y5[k] * xk
-            d6 += y6[k] * xk
-            d7 += y7[k] * xk
+        d0, d1, d2, d3 = dot_rows4(Y, np.int64(other[t]), np.int64(other[t + 1]), np.int64(other[t + 2]),
+                                   np.int64(other[t + 3]), x)
+        d4, d5, d6, d7 = dot_rows4(Y, np.int64(other[t + 4]), np.int64(other[t + 5]), np.int64(other[t + 6]),
+                                   np.int64(other[t + 7]), x)
         for d in (vals[t] - d0, vals[t + 1] - d1, vals[t + 2] - d2, vals[t + 3] - d3,
                   vals[t + 4] - d4, vals[t + 5] - d5, vals[t + 6] - d6, vals[t + 7] - d7):
             sse += d * d
             sae += abs(d)
         t += 8
     while t < stop:
-        y0 = Y[other[t]]
-        d0 = 0.0
-        for k in range(K):
-            d0 += y0[k] * x[k]
-        d = vals[t] - d0
+        d = vals[t] - dot_row(Y, np.int64(other[t]), x)
         sse += d * d
         sae += abs(d)
         t += 1
