@@ -186,8 +186,7 @@ class Presenter(QObject):
     def _share_top(self) -> None:
         split = self.window.top_split
         if self.active and split.count() == 2:
-            half = max(split.width() // 2, 1)
-            split.setSizes([half, half])
+            split.share_evenly()
 
     @Slot()
     def leave(self) -> None:

@@ -53,6 +53,7 @@ ABOUT = ("<b>MF Studio</b> factorizes a rating matrix R into P (users × K) and 
          "watch the objective fall. Earlier runs stay on the curve for comparison.")
 
 V = TypeVar("V", bound=QWidget)
+TOP_FOLD_BELOW = 700  # pixels: narrower, the latent map folds away and the loss curve takes the room
 
 
 class MainWindow(QMainWindow):
@@ -158,7 +159,8 @@ class MainWindow(QMainWindow):
         left_lay.addWidget(line)
         left_lay.addWidget(TallScroll(self.controls))  # many parameters scroll rather than grow the window
         self.latent_map = self._speaks(LatentMap(self.experiment, self.selection, self.parts, newcomer=self.newcomer))
-        self.top_split = FoldingSplitter()  # the loss curve and, beside it, the latent map (folds on a small screen)
+        # the loss curve and, beside it, the latent map (folded away while there is no room for both)
+        self.top_split = FoldingSplitter(fold_below=TOP_FOLD_BELOW)
         self.top_split.addWidget(self.plot)
         self.top_split.addWidget(self.latent_map)
         self.top_split.setStretchFactor(0, 1)

@@ -146,6 +146,7 @@ class Solver(ABC):
     title: ClassVar[str]
     description: ClassVar[str]
     objective_name: ClassVar[str]
+    objective_symbol: ClassVar[str] = "e"  # its letter on axes and in the status line: the notebook's e, or F
     params: ClassVar[tuple[ParamSpec, ...]]
     uses_biases: ClassVar[bool] = False
     # True when run() writes each step's training errors as summed during the step (each rating's before its

@@ -89,7 +89,8 @@ class ImplicitALSSolver(AlternatingSolver):
     name = "implicit-als"
     title = "Implicit ALS (clicks and plays)"
     description = "For plays and clicks: every cell counts, a played one with more confidence; few, big steps."
-    objective_name = "weighted e (Hu et al.)"
+    objective_name = "Hu et al.'s weighted F"
+    objective_symbol = "F"
     params = (K, STEPS_IALS, BETA_IALS, CONFIDENCE, CG_STEPS, TOL, SEED)
     implicit = True
 

@@ -95,6 +95,11 @@ class LossCanvas(Canvas):
             0.5, 0.5, "Press Train to see\nthe loss fall", transform=self.ax_obj.transAxes,
             ha="center", va="center", color="0.5", fontsize=10,
         )
+        self.rank_hint = self.ax_rmse.text(  # a model of counts without held-out interactions has nothing to rank
+            0.5, 0.5, "Nothing held\nout to rank:\nset a Hold-out\nshare",
+            transform=self.ax_rmse.transAxes,
+            ha="center", va="center", color="0.5", fontsize=9, visible=False,
+        )
 
     def show_errors(self, ranking: str) -> None:
         """Name the right panel: the error on the ratings (RMSE), or with ``ranking`` ("precision@10") the
@@ -386,11 +391,14 @@ class LossPlot(QWidget):
             run.show(self.x_column, shown, bool(ranking))
         ax = self.canvas.ax_obj
         ax.set_title(f"Objective: {shown}" if shown else "Objective (the notebook's e)", fontsize=10)
+        leading = self._leading
+        ax.set_ylabel(f"Objective {get_solver(leading.solver).objective_symbol if leading else 'e'}", fontsize=9)
         if ranking != self._ranking:  # the right panel changes what it shows
             self._ranking = ranking
             self.canvas.show_errors(ranking)
             self._apply_scale()
         self.canvas.hint.set_visible(not runs)
+        self.canvas.rank_hint.set_visible(bool(ranking) and leading is not None and not leading.record.holdout)
         self._update_legend()
         self._update_clear_button()
 

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import QEvent, QObject, QSize, Qt, QTimer
+from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import (
     QFileDialog,
     QLabel,
@@ -91,11 +92,47 @@ def tab(view: QWidget, header: QWidget | None = None) -> QWidget:
 
 class FoldingSplitter(QSplitter):
     """A side-by-side splitter whose later panes fold away on a small screen: it asks only for the room
-    of its first pane, and the others shrink to nothing (the user drags them open again)."""
+    of its first pane, and the others shrink to nothing (the user drags them open again).
 
-    def __init__(self, orientation: Qt.Orientation = Qt.Orientation.Horizontal, parent: QWidget | None = None) -> None:
+    With ``fold_below`` (pixels) the later panes also fold by themselves while the splitter is narrower than
+    that (two crushed panes help no one: the first gets the room), and open again, shared evenly, once it is
+    wider; a pane the user drags open at a narrow width stays as the user left it until the width crosses
+    ``fold_below`` again.
+    """
+
+    def __init__(self, orientation: Qt.Orientation = Qt.Orientation.Horizontal, parent: QWidget | None = None,
+                 fold_below: int = 0) -> None:
         super().__init__(orientation, parent)
         self.setChildrenCollapsible(True)
+        self.fold_below = fold_below
+        self._narrow: bool | None = None  # which side of fold_below the width was on when last laid out
+
+    @property
+    def folded(self) -> bool:
+        """True while every pane but the first is folded to nothing."""
+        return self.count() > 1 and not any(self.sizes()[1:])
+
+    def share_evenly(self) -> None:
+        """Give every pane the same room, or fold the later ones when the splitter is too narrow for that."""
+        n = self.count()
+        if not n:
+            return
+        room = max(self.width(), 1)
+        if self.fold_below and room < self.fold_below:
+            self.setSizes([room] + [0] * (n - 1))
+        else:
+            self.setSizes([max(room // n, 1)] * n)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        if not self.fold_below or self.count() < 2:
+            return
+        narrow = self.width() < self.fold_below
+        if narrow != self._narrow:  # only when the width crosses fold_below: a layout the user made stands
+            first = self._narrow is None  # a layout restored from the settings stands while there is room
+            self._narrow = narrow
+            if narrow or (self.folded and not first):
+                self.share_evenly()
 
     def addWidget(self, widget: QWidget) -> None:
         super().addWidget(widget)

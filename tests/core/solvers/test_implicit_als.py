@@ -267,7 +267,8 @@ def test_parameter_errors_are_one_sentence(params, words):
 def test_the_confidence_parameter_says_what_it_is():
     spec = {s.name: s for s in get_solver(NAME).params}["confidence"]
     assert "1 + confidence" in spec.help and "not a learning rate" in spec.help and spec.default == 1.0
-    assert get_solver(NAME).implicit and get_solver(NAME).objective_name == "weighted e (Hu et al.)"
+    assert get_solver(NAME).implicit and get_solver(NAME).objective_name == "Hu et al.'s weighted F"
+    assert get_solver(NAME).objective_symbol == "F" and get_solver("als").objective_symbol == "e"
 
 
 def test_starting_factors_are_taken_as_given():

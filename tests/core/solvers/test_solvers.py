@@ -204,7 +204,7 @@ def test_solvers_that_share_an_objective_name_compute_the_same_objective():
 
     R = load_example("example-1")
     names = {cls.objective_name for cls in SOLVERS.values()}
-    assert names == {"the notebook's e", "e with biases", "weighted e (Hu et al.)"}
+    assert names == {"the notebook's e", "e with biases", "Hu et al.'s weighted F"}
     same = [n for n, cls in SOLVERS.items() if cls.objective_name == "the notebook's e"]
     assert sorted(same) == ["als", "nmf", "sgd"]
     # the objective each reports after a step is the notebook's e of its factors

@@ -506,3 +506,17 @@ def test_log_x_tick_labels_do_not_run_into_each_other_in_a_narrow_pane(plot, qtb
         assert len(boxes) >= 2, boxes
         for ((_a0, a1), a), ((b0, _b1), b) in zip(boxes, boxes[1:]):
             assert a1 <= b0, (width, a, b)
+
+
+def test_a_model_of_counts_names_its_objective_f_and_says_when_nothing_is_held_out(plot):
+    ials = {"K": 2, "steps": 15, "beta": 5.0, "confidence": 1.0, "cg_steps": 3, "tol": 0.001, "seed": 0}
+    c = plot.canvas
+    plot.begin_run("implicit-als", ials)
+    plot.set_history(history(5))
+    assert c.ax_obj.get_ylabel() == "Objective F" and c.ax_obj.get_title() == "Objective: Hu et al.'s weighted F"
+    assert c.ax_rmse.get_title() == "Held-out ranking" and c.rank_hint.get_visible()
+    plot.begin_run("implicit-als", {**ials, "holdout": 0.2})  # something to rank: the hint goes
+    assert not c.rank_hint.get_visible()
+    plot.begin_run("als", ALS)  # back to ratings: e, RMSE, no hint
+    assert c.ax_obj.get_ylabel() == "Objective e" and c.ax_rmse.get_ylabel() == "RMSE"
+    assert not c.rank_hint.get_visible()
