@@ -17,6 +17,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
+from mfstudio.core import _cache_guard  # noqa: F401  (before anything compiles)
+
 USER_BLOCK = 16  # users scored together against each tile of items
 TILE_FLOATS = 16_384  # a tile of Q (K x tile items) is about this many floats: 128 KB, in a core's cache
 LINEAR_MOST = 48  # a user's held-out items up to which mpr counts directly (h x items) rather than by search

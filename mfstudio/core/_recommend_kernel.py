@@ -6,6 +6,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from mfstudio.core import _cache_guard  # noqa: F401  (before anything compiles)
+
 
 @njit(cache=True, nogil=True)
 def top_rows(pred, n, items, scores, counts, skip):

@@ -15,6 +15,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from mfstudio.core import _cache_guard  # noqa: F401  (before anything compiles)
+
 _OPTS = dict(cache=True, nogil=True)
 
 

@@ -18,6 +18,8 @@ from numba import njit, types
 from numba.core import cgutils
 from numba.extending import intrinsic
 
+from mfstudio.core import _cache_guard  # noqa: F401  (before anything compiles)
+
 _OPTS = dict(cache=True, nogil=True)
 
 
