@@ -7,8 +7,9 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 
-from PySide6.QtCore import QObject, Slot
-from PySide6.QtWidgets import QLabel, QProgressBar, QStatusBar
+from PySide6.QtCore import QEvent, QObject, QSize, Qt, Slot
+from PySide6.QtGui import QPainter, QPaintEvent
+from PySide6.QtWidgets import QLabel, QProgressBar, QStatusBar, QWidget
 
 from mfstudio.core import RunResult, Snapshot
 from mfstudio.core.ranking import DEFINITIONS, METRICS, SHOWN, ranking_k
@@ -17,6 +18,47 @@ from mfstudio.core.training import speed_text, status_parts
 from mfstudio.gui.experiment import Experiment, Progress, RunEnd, RunStart, Shown
 
 READY = "Ready: press Train"
+MESSAGE_ROOM = 440  # pixels of the status bar left to messages ("Finished at step 200: ...") and the progress bar
+
+
+class ElidedLabel(QLabel):
+    """A one-line label that leaves ``room`` pixels of its parent's width to others and, short of room, shows
+    the start of its text with an ellipsis; text() (and the tooltip its owner sets) keep all of it."""
+
+    def __init__(self, text: str, room: int, parent: QWidget | None = None) -> None:
+        super().__init__(text, parent)
+        self.room = room
+        self.setContentsMargins(10, 0, 0, 0)  # apart from a message that reaches it
+        self._watched: QWidget | None = None
+
+    def _cap(self) -> int:
+        parent = self.parentWidget()
+        if parent is not self._watched and parent is not None:  # re-asked for room whenever the parent resizes
+            parent.installEventFilter(self)
+            self._watched = parent
+        return max(80, parent.width() - self.room) if parent is not None else 1 << 20
+
+    def sizeHint(self) -> QSize:
+        hint = super().sizeHint()
+        return QSize(min(hint.width(), self._cap()), hint.height())
+
+    def minimumSizeHint(self) -> QSize:
+        hint = super().minimumSizeHint()
+        return QSize(min(hint.width(), 80), hint.height())
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is self._watched and event.type() == QEvent.Type.Resize:
+            self.updateGeometry()
+        return False
+
+    def shown_text(self) -> str:
+        """What is drawn: the text, or its start and an ellipsis when it does not fit."""
+        return self.fontMetrics().elidedText(self.text(), Qt.TextElideMode.ElideRight, self.contentsRect().width())
+
+    def paintEvent(self, _event: QPaintEvent) -> None:
+        painter = QPainter(self)
+        self.style().drawItemText(painter, self.contentsRect(), int(self.alignment() | Qt.AlignmentFlag.AlignVCenter),
+                                  self.palette(), self.isEnabled(), self.shown_text(), self.foregroundRole())
 
 
 def ranking_text(ranking: Mapping[str, float]) -> str:
@@ -56,7 +98,7 @@ class RunStatus(QObject):
     def __init__(self, experiment: Experiment, status_bar: QStatusBar) -> None:
         super().__init__(status_bar)
         self.experiment = experiment
-        self.label = QLabel(READY)
+        self.label = ElidedLabel(READY, MESSAGE_ROOM)
         self.label.setObjectName("runStatus")
         self.label.setAccessibleName("Training status")
         self.bar = QProgressBar()

@@ -10,7 +10,7 @@ from PySide6.QtWidgets import QLabel, QProgressBar, QStatusBar
 
 from mfstudio.core import History, RunResult, Training, load_example
 from mfstudio.gui.experiment import Experiment, Shown
-from mfstudio.gui.views.status import READY, RunStatus, progress_value, ranking_text, result_status
+from mfstudio.gui.views.status import MESSAGE_ROOM, READY, RunStatus, progress_value, ranking_text, result_status
 from tests.gui.conftest import synthetic_ratings
 from tests.gui.test_experiment import request, run_to_end
 
@@ -150,3 +150,21 @@ def test_result_status_without_a_history_tells_the_steps_done():
                                                (20, 10, 1000), (0, 0, 0), (3, 0, 1000)])
 def test_progress_value_is_the_share_of_the_budget_in_thousandths(step, budget, value):
     assert progress_value(step, budget) == value
+
+
+def test_a_long_status_leaves_room_for_messages_and_ends_in_an_ellipsis(qtbot, status):
+    _ex, view = status
+    bar = view.parent()
+    long = " · ".join(["Step 200 of 200", "e = 14.90", "RMSE 0.4271", "validation RMSE 0.8252",
+                       "top 10: precision 0.100, recall 1.000, NDCG 0.526, MAP 0.378"])
+    view.label.setText(long)
+    bar.resize(700, 30)
+    bar.show()
+    qtbot.waitExposed(bar)
+    bar.showMessage("Finished at step 200: reached the step budget.")
+    qtbot.waitUntil(lambda: view.label.width() <= bar.width() - MESSAGE_ROOM + 12)
+    assert view.label.text() == long  # all of it kept
+    shown = view.label.shown_text()
+    assert shown.endswith("…") and long.startswith(shown[:-1])
+    bar.resize(1600, 30)  # room again: all of it shown
+    qtbot.waitUntil(lambda: view.label.shown_text() == long)
