@@ -276,8 +276,8 @@ def _dot(p: np.ndarray, q: np.ndarray) -> float:
 
 
 def dot_lanes(p: np.ndarray, q: np.ndarray) -> float:
-    """p . q in biased-sgd's four lanes (the kernels' _sgd_blocks.dot_lanes): lane l sums k = l, l+4, ...,
-    then (l0 + l1) + (l2 + l3), then the last K mod 4 terms."""
+    """p . q in the kernels' four lanes (_lanes, as biased-sgd, als and implicit-als sum a dot): lane l sums
+    k = l, l+4, ..., then (l0 + l1) + (l2 + l3), then the last K mod 4 terms."""
     a, b = p.tolist(), q.tolist()
     K = len(a)
     lanes = [0.0, 0.0, 0.0, 0.0]

@@ -7,20 +7,13 @@ import numpy as np
 import pytest
 from numba import njit
 
-from mfstudio.core.solvers import _lanes
+from mfstudio.core.solvers import _lanes, micro
 
 
 def recipe(x: list[float], y: list[float]) -> float:
-    """Lane l sums k = l, l+4, ... below K - K mod 4; then (l0 + l1) + (l2 + l3); then the tail in order."""
-    K = len(x)
-    top = K - K % 4
-    sums = [0.0] * 4
-    for k in range(top):
-        sums[k % 4] += x[k] * y[k]
-    s = (sums[0] + sums[1]) + (sums[2] + sums[3])
-    for k in range(top, K):
-        s += x[k] * y[k]
-    return s
+    """Lane l sums k = l, l+4, ... below K - K mod 4; then (l0 + l1) + (l2 + l3); then the tail in order:
+    the one-update view's plain-Python dot (micro.dot_lanes), which states the recipe."""
+    return micro.dot_lanes(np.array(x), np.array(y))
 
 
 @njit
