@@ -22,8 +22,9 @@ with fewer operations per step (about 2 (cg_steps + 1) K per rating against K^2 
 plus K^3 / 6 per row). A user or item with no rating gets a zero factor. Start: Q ~ U[0, 1) from
 the seed (P is drawn too, for the same shapes as ``sgd``; the first half-step solves it from Q).
 
-Users (then items) are solved in parallel on numba's threads; each row's arithmetic is the same
-whichever thread does it, so results are bit-identical whatever the number of threads.
+Users (then items) are solved in parallel on numba's threads, or each run on the calling thread when that
+was faster lately (a busy machine: ``ThreadChoice``); each row's arithmetic is the same whichever thread
+does it, so results are bit-identical whatever the number of threads.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ import numpy as np
 from mfstudio.core.params import BETA, SEED, TOL, K, ParamSpec
 from mfstudio.core.ratings import Observed
 from mfstudio.core.solvers.base import Factors, Solver
+from mfstudio.core.solvers.thread_choice import ThreadChoice
 
 STEPS_ALS = ParamSpec("steps", "Steps", int, 50, 1, 1_000_000_000,
                       "How many rounds (solve all users, then all items) to make at most.")
@@ -70,6 +72,12 @@ def row_blocks(indptr: np.ndarray, n_blocks: int = BLOCKS) -> np.ndarray:
     return np.unique(np.concatenate([[0], cuts, [n_rows]])).astype(np.int64)
 
 
+def blocks_for(blocks: np.ndarray, threads: bool) -> np.ndarray:
+    """The blocks a half-step is shared out in: ``blocks`` on threads, else one block of all the rows (solved on
+    the calling thread; a row's arithmetic is the same in any block)."""
+    return blocks if threads or len(blocks) <= 2 else np.array([blocks[0], blocks[-1]], dtype=np.int64)
+
+
 class AlternatingSolver(Solver):
     """A solver that updates all users, then all items: keeps the ratings grouped both ways."""
 
@@ -96,6 +104,7 @@ class ALSSolver(AlternatingSolver):
         super().__init__(*args, **kwargs)
         self._u_blocks = row_blocks(self._u[0])
         self._i_blocks = row_blocks(self._i[0])
+        self.threads = ThreadChoice()  # each run on numba's threads or on this one, whichever was faster lately
 
     @property
     def cg_steps(self) -> int:
@@ -108,12 +117,18 @@ class ALSSolver(AlternatingSolver):
         from mfstudio.core.solvers import _als_kernels
 
         t, v, f = self.train_set, self.val_or_empty(), self.factors
-        with _launch:
-            done = _als_kernels.als_run(
-                t.rows, t.cols, t.vals, *self._u, self._u_blocks, *self._i, self._i_blocks, f.P, f.Q.T,
+        threads = self.threads.choose()
+        ub, ib = blocks_for(self._u_blocks, threads), blocks_for(self._i_blocks, threads)
+
+        def go() -> int:
+            return _als_kernels.als_run(
+                t.rows, t.cols, t.vals, *self._u, ub, *self._i, ib, f.P, f.Q.T,
                 float(self.p["beta"]), self.cg_steps, float(self.p["tol"]), int(n_steps),
                 v.rows, v.cols, v.vals, out,
             )
+
+        with _launch:
+            done = self.threads.timed(threads, go) if len(self._u_blocks) > 2 or len(self._i_blocks) > 2 else go()
         self.steps_done += done
         return done
 

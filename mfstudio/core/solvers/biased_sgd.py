@@ -34,14 +34,13 @@ there are many).
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 
 from mfstudio.core.params import BETA, SEED, K, ParamSpec
 from mfstudio.core.solvers._sgd_blocks import Grid, blocked_layout, grid_side, held_out_grid, uses_threads
 from mfstudio.core.solvers.als import _launch
 from mfstudio.core.solvers.base import Factors, Solver
+from mfstudio.core.solvers.thread_choice import ThreadChoice
 
 STEPS_B = ParamSpec("steps", "Steps", int, 200, 1, 1_000_000_000,
                     "How many passes over all ratings (in shuffled order) to make at most.")
@@ -50,39 +49,6 @@ ALPHA_B = ParamSpec("alpha", "Learning rate (α)", float, 0.005, 0.0, 10.0,
                     log_scale=True, min_exclusive=True)
 TOL_B = ParamSpec("tol", "Tolerance", float, 0.0, 0.0, 1e12,
                   "Stop as soon as the objective falls below this value (0: never).", log_scale=True)
-
-
-class ThreadChoice:
-    """Whether a run's epochs go on numba's threads: the faster per epoch of the two ways as last timed (the
-    results are the same bits either way). Two threads pay when a second core is free; on a busy machine each
-    parallel region (two or so an epoch) can wait a time slice for its second thread. Each way keeps the
-    times of its last WINDOW runs (not the very first run on threads, which starts the thread pool); after two
-    timed runs of each, the faster by median is used, the other tried again every PROBE-th run."""
-
-    WINDOW = 5
-    PROBE = 16
-
-    def __init__(self) -> None:
-        self.per_epoch: dict[bool, list[float]] = {True: [], False: []}
-        self.runs = 0
-        self.warm = False  # the first run on threads starts numba's thread pool (in a fresh process): not timed
-
-    def choose(self) -> bool:
-        """True: the next run on threads."""
-        self.runs += 1
-        for way in (True, False):
-            if len(self.per_epoch[way]) < 2:
-                return way
-        best = min((True, False), key=lambda way: float(np.median(self.per_epoch[way])))
-        return (not best) if self.runs % self.PROBE == 0 else best
-
-    def record(self, threads: bool, seconds_per_epoch: float) -> None:
-        if threads and not self.warm:
-            self.warm = True
-            return
-        times = self.per_epoch[threads]
-        times.append(seconds_per_epoch)
-        del times[:-self.WINDOW]
 
 
 class BiasedSGDSolver(Solver):
@@ -127,15 +93,15 @@ class BiasedSGDSolver(Solver):
 
         g, v, f = self.grid, self._val, self.factors
         threads = self.parallel and self.threads.choose()
-        with _launch:
-            t0 = time.perf_counter()
-            done = _sgd_blocks.biased_run(
+        def go() -> int:
+            return _sgd_blocks.biased_run(
                 g.side, g.ptr, g.users, g.items, g.vals, f.P, f.Q.T, f.user_bias, f.item_bias,
                 float(f.global_mean), float(self.p["alpha"]), float(self.p["beta"]), float(self.p["tol"]),
                 int(n_steps), self._state, threads, *self.counts, v.ptr, v.users, v.items, v.vals, out,
             )
-            if self.parallel and done:
-                self.threads.record(threads, (time.perf_counter() - t0) / done)
+
+        with _launch:
+            done = self.threads.timed(threads, go) if self.parallel else go()
         self.steps_done += done
         return done
 

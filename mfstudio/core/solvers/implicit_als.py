@@ -61,8 +61,9 @@ import numpy as np
 
 from mfstudio.core.params import BETA, CONFIDENCE, SEED, TOL, K, ParamSpec
 from mfstudio.core.ratings import Observed
-from mfstudio.core.solvers.als import CG_STEPS, AlternatingSolver, _launch, row_blocks
+from mfstudio.core.solvers.als import CG_STEPS, AlternatingSolver, _launch, blocks_for, row_blocks
 from mfstudio.core.solvers.base import Factors
+from mfstudio.core.solvers.thread_choice import ThreadChoice
 
 # λ = 5 by default, not the notebook's 0.02: with confidences up to 1 + confidence·count (126 on the listening log)
 # a tiny λ leaves users' and items' factors at scales 50x apart (items crowd the latent map's origin); λ = 5
@@ -101,6 +102,7 @@ class ImplicitALSSolver(AlternatingSolver):
         self._i_w = weights(self._i[2], a)
         self._u_blocks = row_blocks(self._u[0])
         self._i_blocks = row_blocks(self._i[0])
+        self.threads = ThreadChoice()  # each run on numba's threads or on this one, whichever was faster lately
         v = self.val_or_empty()
         self._vpref = preferences(v.vals)
         self.factors.fallback_mean = 0.0  # no interaction known: preference 0 (a cold row's factors are 0)
@@ -129,12 +131,18 @@ class ImplicitALSSolver(AlternatingSolver):
         from mfstudio.core.solvers import _implicit_kernels
 
         v, f = self.val_or_empty(), self.factors
-        with _launch:
-            done = _implicit_kernels.implicit_run(
-                self._u[0], self._u[1], *self._u_w, self._u_blocks, self._i[0], self._i[1], *self._i_w,
-                self._i_blocks, f.P, f.Q.T, self.lam, self.cg_steps, float(self.p["tol"]), int(n_steps),
+        threads = self.threads.choose()
+        ub, ib = blocks_for(self._u_blocks, threads), blocks_for(self._i_blocks, threads)
+
+        def go() -> int:
+            return _implicit_kernels.implicit_run(
+                self._u[0], self._u[1], *self._u_w, ub, self._i[0], self._i[1], *self._i_w,
+                ib, f.P, f.Q.T, self.lam, self.cg_steps, float(self.p["tol"]), int(n_steps),
                 v.rows, v.cols, self._vpref, out,
             )
+
+        with _launch:
+            done = self.threads.timed(threads, go) if len(self._u_blocks) > 2 or len(self._i_blocks) > 2 else go()
         self.steps_done += done
         return done
 

@@ -15,7 +15,7 @@ import pytest
 from mfstudio.core import metrics
 from mfstudio.core.ratings import Ratings
 from mfstudio.core.solvers import _als_kernels, get_solver
-from mfstudio.core.solvers.als import BLOCK_RATINGS, row_blocks
+from mfstudio.core.solvers.als import BLOCK_RATINGS, blocks_for, row_blocks
 from mfstudio.core.training import Training
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -127,6 +127,23 @@ def test_reruns_are_bit_identical(cg_steps):
     np.testing.assert_array_equal(fa.P, fb.P)
     np.testing.assert_array_equal(fa.Q, fb.Q)
     np.testing.assert_array_equal(a.history.arrays()[:, :6], b.history.arrays()[:, :6])
+
+
+@pytest.mark.parametrize("name", ["als", "implicit-als"])
+def test_runs_on_this_thread_or_on_the_threads_give_the_same_bits(name):
+    """ThreadChoice may put any run on one thread (the rows in one block) or on the threads (in blocks)."""
+    R = planted(300, 200, 0.4)
+    params = {"K": 6, "steps": 4, "seed": 2, "cg_steps": 3}
+    runs = {}
+    for way in (True, False):
+        t = Training(R, name, params, holdout=0.2)
+        assert len(t.solver._u_blocks) > 3 and len(blocks_for(t.solver._u_blocks, False)) == 2  # threads or not
+        t.solver.threads.choose = lambda way=way: way
+        t.run_to_end()
+        runs[way] = t
+    np.testing.assert_array_equal(runs[True].factors.P, runs[False].factors.P)
+    np.testing.assert_array_equal(runs[True].factors.Q, runs[False].factors.Q)
+    np.testing.assert_array_equal(runs[True].history.arrays()[:, :6], runs[False].history.arrays()[:, :6])
 
 
 def test_blocks_depend_on_the_data_alone():

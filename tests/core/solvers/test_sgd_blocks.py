@@ -15,7 +15,7 @@ import pytest
 from mfstudio.core import metrics
 from mfstudio.core.ratings import Observed, Ratings
 from mfstudio.core.solvers import _sgd_blocks, get_solver
-from mfstudio.core.solvers.biased_sgd import ThreadChoice
+from mfstudio.core.solvers.thread_choice import ThreadChoice
 from mfstudio.core.training import Training
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -317,14 +317,14 @@ def test_the_thread_choice_tries_both_ways_then_keeps_the_faster_and_tries_the_o
     second = [c.choose() for _ in range(2)]
     for way in second:
         c.record(way, 1.0)  # one thread: 1 s
-    assert first == [True, True] and second == [False, False] and c.per_epoch[True] == [2.0, 2.0]
+    assert first == [True, True] and second == [False, False] and c.per_step[True] == [2.0, 2.0]
     picks = [c.choose() for _ in range(4 * ThreadChoice.PROBE)]
     probes = [run % ThreadChoice.PROBE == 0 for run in range(6, 6 + len(picks))]  # runs 6, 7, ...
     assert picks == probes and picks.count(True) == 4
     for _ in range(ThreadChoice.WINDOW):
         c.record(True, 0.5)  # the second core came free: threads now 0.5 s
     assert c.choose() or c.choose()  # kept from now on (but on a probe run)
-    assert len(c.per_epoch[True]) == ThreadChoice.WINDOW
+    assert len(c.per_step[True]) == ThreadChoice.WINDOW
 
 
 def test_a_run_on_threads_or_not_as_timed_gives_the_same_bits():
@@ -339,5 +339,5 @@ def test_a_run_on_threads_or_not_as_timed_gives_the_same_bits():
         b.run(1, out_b)
         assert np.array_equal(out_a, out_b, equal_nan=True)
     assert np.array_equal(a.factors.P, b.factors.P) and np.array_equal(a.factors.item_bias, b.factors.item_bias)
-    assert len(a.threads.per_epoch[True]) >= 2 and len(a.threads.per_epoch[False]) >= 2  # both ways were run
-    assert not b.threads.per_epoch[True] and not b.threads.per_epoch[False]
+    assert len(a.threads.per_step[True]) >= 2 and len(a.threads.per_step[False]) >= 2  # both ways were run
+    assert not b.threads.per_step[True] and not b.threads.per_step[False]
