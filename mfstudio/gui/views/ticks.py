@@ -80,8 +80,10 @@ class LogTicks(Locator):
 
 
 class PlainTicks(Formatter):
-    """Labels without mathtext (0.1, 1, 10, 1e+05) with as many digits as the ticks in view need to differ:
-    an almost flat curve gets 82,529.25 / 82,529.30, never three labels reading 82529.3."""
+    """Labels without mathtext (0.1, 1, 10, 1,000, 100,000, 1e+06) with as many digits as the ticks in view need
+    to differ: an almost flat curve gets 82,529.25 / 82,529.3, never three labels reading 82529.3. From 1,000 to
+    below a million a label is written out with thousands separators (2,000, not 2e+03), as the status bar
+    writes the objective."""
 
     def __init__(self) -> None:
         self._ticks: list[float] = []
@@ -94,7 +96,13 @@ class PlainTicks(Formatter):
         digits = 6  # no ticks to tell apart (a lone label): 0.001, 0.1, 1, 10, 100000, 1e+06
         if locs:
             digits = next((d for d in range(3, 13) if len({f"{v:.{d}g}" for v in locs}) == len(set(locs))), 12)
-        return f"{value:.{digits}g}"
+        text = f"{value:.{digits}g}"
+        if 1000 <= abs(value) < 1e6:  # the same significant digits, written out with separators
+            decimals = max(0, digits - 1 - int(math.floor(math.log10(abs(value)))))
+            text = f"{value:,.{decimals}f}"
+            if "." in text:
+                text = text.rstrip("0").rstrip(".")
+        return text
 
 
 def nice_above(x: float) -> float:

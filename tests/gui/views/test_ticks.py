@@ -30,12 +30,16 @@ def test_log_ticks_fall_back_from_decades_to_1_2_5_to_round_numbers(lo, hi, tick
 
 def test_plain_tick_labels_have_the_digits_the_ticks_need_to_differ():
     f = PlainTicks()
-    assert [f(v) for v in (0.001, 1.0, 1e5, 1e6)] == ["0.001", "1", "100000", "1e+06"]  # no ticks set: six digits
+    assert [f(v) for v in (0.001, 1.0, 1e5, 1e6)] == ["0.001", "1", "100,000", "1e+06"]  # no ticks set: six digits
     f.set_locs([1.0, 10.0, 100.0, float("nan")])
     assert [f(v) for v in (1.0, 10.0, 100.0)] == ["1", "10", "100"]
     flat = [82529.25, 82529.26, 82529.27]
     f.set_locs(flat)
-    assert [f(v) for v in flat] == ["82529.25", "82529.26", "82529.27"]  # not three labels reading 82529.3
+    assert [f(v) for v in flat] == ["82,529.25", "82,529.26", "82,529.27"]  # not three labels reading 82529.3
+    f.set_locs([1000.0, 2000.0])  # a log axis's decades: written out, not 1e+03 and 2e+03
+    assert [f(v) for v in (1000.0, 2000.0)] == ["1,000", "2,000"]
+    f.set_locs([-2500.0, 0.0, 2500.0])
+    assert [f(v) for v in (-2500.0, 0.0, 2500.0)] == ["-2,500", "0", "2,500"]
 
 
 @pytest.mark.parametrize(("x", "above"), [(0.3, 0.5), (7, 10), (1, 1), (1.0000001, 2), (2e-4, 0.0002), (0, 1), (-3, 1)])
