@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 from matplotlib import rcParams
 from matplotlib.artist import Artist
+from matplotlib.axis import Axis
 from matplotlib.backends.backend_qtagg import FigureCanvasQTAgg
 from matplotlib.figure import Figure
 from matplotlib.font_manager import FontProperties
@@ -27,7 +28,7 @@ from matplotlib.ticker import NullFormatter
 from PySide6.QtCore import QPoint, QTimer
 from PySide6.QtGui import QImage, QPainter
 
-from mfstudio.gui.views.slices import Slices, Step, figure_steps
+from mfstudio.gui.views.slices import Slices, Step, axis_parts, figure_steps
 
 
 class Canvas(FigureCanvasQTAgg):
@@ -194,7 +195,8 @@ class ScaledBackground:
             step()
 
     def restore_steps(self, scales: Iterable[Any], key: Any) -> list[Step]:
-        """:meth:`restore` as steps (see :mod:`.slices`): one per scale drawn again."""
+        """:meth:`restore` as steps (see :mod:`.slices`): one per scale drawn again, an axis one per tick (see
+        :func:`.slices.axis_parts`: a y axis drawn whole is a step of tens of milliseconds)."""
         c = self.canvas
         if self._scaled is not None and key == self._key:
             scaled = self._scaled
@@ -213,7 +215,8 @@ class ScaledBackground:
             self._key = key
             self.scale_draws += 1
 
-        return [base, *(lambda a=a: draw(a) for a in scales), keep]
+        parts = [p for a in scales for p in (axis_parts(a) if isinstance(a, Axis) else [a])]
+        return [base, *(lambda a=a: draw(a) for a in parts), keep]
 
 
 def row_layout(figure: Figure, axes: Sequence[Any], chars: int, w_pad: float = 3 / 72, h_pad: float = 2 / 72) -> None:

@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from matplotlib.axes import Axes
+from matplotlib.axis import Axis
 from PySide6.QtCore import QObject, Qt, QTimer
 
 Step = Callable[[], Any]
@@ -48,6 +49,7 @@ class Slices(QObject):
         self._timer.setTimerType(Qt.TimerType.PreciseTimer)
         self._timer.setInterval(1)
         self._timer.timeout.connect(self._run)
+        self.owner = type(parent).__name__ if parent is not None else ""  # whose frames (for the benchmarks' profiles)
         self.frames = 0  # whole frames run, and the passes they took (for tests and benchmarks)
         self.passes = 0
 
@@ -107,8 +109,10 @@ class Slices(QObject):
 def figure_steps(figure: Any, renderer: Any) -> list[Step]:
     """A full draw of ``figure``'s still artists as steps, in the order :meth:`Figure.draw` draws them: the
     cleared buffer and the figure's patch; then each axes' patch and children by z-order, one step each;
-    then the figure's own artists (legends, texts). Animated artists are left out, as a draw leaves them
-    out; the layout is not solved (the caller solved it, or keeps it)."""
+    then the figure's own artists (legends, texts). An axis (its ticks, tick labels and name) is a step per tick
+    (see :func:`axis_parts`): drawn whole, one with a few dozen labels would be a step of tens of milliseconds.
+    Animated artists are left out, as a draw leaves them out; the layout is not solved (the caller solved it, or
+    keeps it)."""
     steps: list[Step] = [renderer.clear, lambda: figure.patch.draw(renderer)]
     children = [a for a in figure.get_children() if a is not figure.patch and not a.get_animated()]
     for artist in sorted(children, key=lambda a: a.get_zorder()):
@@ -135,14 +139,21 @@ def _axes_steps(ax: Axes, renderer: Any) -> list[Step]:
     if not ax.axison:
         children = [a for a in children if a not in (ax.xaxis, ax.yaxis)]
     first = [ax.patch] if ax.axison and ax.get_frame_on() else []
-    return [lambda a=a: draw_live(a, renderer) for a in first + sorted(children, key=lambda a: a.get_zorder())]
+    steps: list[Step] = []
+    for a in first + sorted(children, key=lambda a: a.get_zorder()):
+        if isinstance(a, Axis):
+            steps += [lambda p=p: p.draw(renderer) for p in axis_parts(a)]
+        else:
+            steps.append(lambda a=a: draw_live(a, renderer))
+    return steps
 
 
 class _AxisParts:
     """What the parts of one axis share: the ticks the first part updated, for the parts after it."""
 
-    def __init__(self, axis: Any) -> None:
+    def __init__(self, axis: Any, n: int) -> None:
         self.axis = axis
+        self.n = n  # the ticks that have a part of their own; the last part draws any beyond them
         self.ticks: list[Any] = []
 
 
@@ -158,12 +169,16 @@ class _AxisPart:
 
     def draw(self, renderer: Any) -> None:
         s, axis = self.shared, self.shared.axis
+        if not axis.get_visible():  # as Axis.draw
+            return
         if self.part == -1:
             s.ticks = axis._update_ticks()
         elif self.part is not None:
             if self.part < len(s.ticks):
                 s.ticks[self.part].draw(renderer)
-        else:  # as Axis.draw ends
+        else:  # as Axis.draw ends (with ticks the limits brought since the parts were made, if any)
+            for tick in s.ticks[s.n:]:
+                tick.draw(renderer)
             tlb1, tlb2 = axis._get_ticklabel_bboxes(s.ticks, renderer)
             axis._update_label_position(renderer)
             axis.label.draw(renderer)
@@ -176,6 +191,6 @@ class _AxisPart:
 def axis_parts(axis: Any) -> list[Any]:
     """``axis`` as parts to draw one after the other, the pixels of one :meth:`Axis.draw`: where an axis is drawn
     as a step (a scale drawn again over a saved background), its many tick labels become a step each."""
-    shared = _AxisParts(axis)
     n = len(axis.get_majorticklocs()) + len(axis.get_minorticklocs())
+    shared = _AxisParts(axis, n)
     return [_AxisPart(shared, -1), *(_AxisPart(shared, i) for i in range(n)), _AxisPart(shared, None)]

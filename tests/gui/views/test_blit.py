@@ -71,6 +71,29 @@ def test_the_scales_are_drawn_again_only_when_the_limits_move(qtbot):
     assert not np.array_equal(np.asarray(before), np.asarray(after))  # the new tick labels are on the canvas
 
 
+def test_scales_drawn_again_in_steps_draw_an_axis_a_tick_per_step_with_the_same_pixels(qtbot):
+    c = _canvas(qtbot)
+    ax = c.figure.add_subplot()
+    ax.set_ylim(0, 10)
+    scales = [ax.xaxis, ax.yaxis]
+    for a in scales:
+        a.set_animated(True)
+    c.show()
+    qtbot.waitExposed(c)
+    c.draw()
+    bg = ScaledBackground(c)
+    bg.save()
+    steps = bg.restore_steps(scales, axis_key(ax))
+    assert len(steps) > 2 + len(ax.get_xticks()) + len(ax.get_yticks())  # not one step per axis
+    for step in steps:
+        step()
+    sliced = np.array(c.buffer_rgba())
+    c.restore_region(bg.base)
+    for a in scales:
+        c.figure.draw_artist(a)
+    np.testing.assert_array_equal(np.array(c.buffer_rgba()), sliced)
+
+
 def test_a_row_fitted_with_room_keeps_space_for_wider_labels(qtbot):
     lefts = []
     for room in (1, 9):

@@ -156,3 +156,39 @@ def test_an_axis_drawn_in_parts_has_the_pixels_of_one_axis_draw(canvas):
     for part in parts:
         canvas.figure.draw_artist(part)
     np.testing.assert_array_equal(np.array(canvas.buffer_rgba()), whole)
+
+
+def test_a_full_frame_draws_an_axis_a_tick_per_step(canvas):
+    ax = canvas.figure.axes[0]
+    ax.set_xticks(range(10), [f"rung {k}" for k in range(10)])
+    canvas.figure.set_layout_engine("none")
+    canvas.draw()
+    whole = np.array(canvas.buffer_rgba())
+    steps = figure_steps(canvas.figure, canvas.get_renderer())
+    drawn: list[object] = []
+    for axis in (ax.xaxis, ax.yaxis):  # drawn whole, an axis would be one step: here each tick is one
+        axis.draw = lambda renderer, axis=axis: drawn.append(axis)  # type: ignore[method-assign]
+    for step in steps:
+        step()
+    assert drawn == []
+    assert len(steps) > 10 + len(ax.get_yticks())
+    for axis in (ax.xaxis, ax.yaxis):
+        del axis.draw
+    np.testing.assert_array_equal(np.array(canvas.buffer_rgba()), whole)
+
+
+def test_ticks_the_limits_brought_after_the_parts_were_made_are_drawn_too(canvas):
+    ax = canvas.figure.axes[0]
+    ax.set_xticks([0, 1])
+    ax.xaxis.set_animated(True)
+    canvas.figure.set_layout_engine("none")
+    canvas.draw()
+    base = canvas.copy_from_bbox(canvas.figure.bbox)
+    parts = slices.axis_parts(ax.xaxis)  # made for two ticks
+    ax.set_xticks([0, 1, 2, 3, 4, 5, 6, 7, 8])
+    canvas.figure.draw_artist(ax.xaxis)
+    whole = np.array(canvas.buffer_rgba())
+    canvas.restore_region(base)
+    for part in parts:
+        canvas.figure.draw_artist(part)
+    np.testing.assert_array_equal(np.array(canvas.buffer_rgba()), whole)
