@@ -53,6 +53,7 @@ class Canvas(FigureCanvasQTAgg):
         """Drop a frame being drawn in slices (it showed nothing yet)."""
         self.slices.cancel()
         self._thaw()
+        self._again = False
 
     def _freeze(self) -> None:
         if self._frozen is not None or getattr(self, "renderer", None) is None:
@@ -105,6 +106,7 @@ class BlitCanvas(Canvas):
         self.full_draws = 0  # counters, for tests and benchmarks
         self.blits = 0
         self.partial_draws = 0
+        self._again = False  # a full frame being drawn in slices may have passed what changed: another follows it
         self.mpl_connect("draw_event", self._on_draw_event)
 
     def set_moving(self, artists: Iterable[Any]) -> None:
@@ -120,11 +122,14 @@ class BlitCanvas(Canvas):
         """Show the moving artists' new state: blitted over the background, or a full draw (soon) when
         ``full`` or there is no background yet. ``redraw``: static artists drawn again into the
         background first. ``sliced``: a full draw is made in slices from the next event-loop pass on (see
-        :mod:`.slices`; for a run's frames, which come with work of their own)."""
+        :mod:`.slices`; for a run's frames, which come with work of their own); asked for while one is being drawn,
+        another follows it (the one being drawn may have drawn what changed already)."""
         if sliced and self.isVisible() and (full or self._bg is None):
             self._bg = None
-            if not self.slices.busy():  # else the frame being drawn draws the artists as they are when it gets to them
+            if not self.slices.busy():
                 self._full_draw_in_slices()
+            elif full or redraw:  # else the frame being drawn draws the moving artists as they are at its end
+                self._again = True
             return
         if full or self._bg is None or getattr(self, "_draw_pending", False):
             self._bg = None
@@ -141,6 +146,15 @@ class BlitCanvas(Canvas):
         self.blit(self.figure.bbox)
         self.blits += 1
 
+    def resizeEvent(self, event: Any) -> None:
+        """The full draw a resize needs, in slices (the last frame shown meanwhile): a view's canvas is resized when
+        a text above it wraps to more lines, as a run starts or ends, and a full draw at once would stall the window."""
+        super().resizeEvent(event)
+        if self.isVisible() and self.full_draws and getattr(self, "_draw_pending", False):
+            self._draw_pending = False
+            self._freeze()  # the last frame, before the steps' renderer of the new size replaces it
+            self.refresh(full=True, sliced=True)
+
     def _full_draw_in_slices(self) -> None:
         """What a full draw draws (the layout solved first, when there is an engine), as steps."""
         fig = self.figure
@@ -148,7 +162,19 @@ class BlitCanvas(Canvas):
         engine = fig.get_layout_engine()
         steps: list[Step] = [lambda: engine.execute(fig)] if engine is not None else []
         steps += [*figure_steps(fig, self.get_renderer()), self._saved, self._draw_moving]
-        self.draw_in_slices(steps, self.update, now=False)
+        self._again = False
+        self.draw_in_slices(steps, self._show_and_follow, now=False)
+
+    def _show_and_follow(self) -> None:
+        """Show a frame drawn in slices; another follows when something changed while it was drawn."""
+        self.update()
+        if not self._again:
+            return
+        if self.isVisible():
+            self._full_draw_in_slices()
+        else:  # drawn when shown
+            self._again, self._bg = False, None
+            self.draw_idle()
 
     def _saved(self) -> None:
         self.full_draws += 1

@@ -482,10 +482,10 @@ class LadderPanel(QWidget):
         self._redraw()
 
     def _redraw(self, sliced: bool = False) -> None:
-        """Blit the lines and the mark, or draw everything when the axes changed (``sliced``: in slices, see
-        :meth:`.BlitCanvas.refresh`)."""
+        """Blit the lines and the mark, or draw everything when the axes changed (``sliced``, and always while a
+        run goes: in slices, see :meth:`.BlitCanvas.refresh`; a full draw of the chart costs tens of milliseconds)."""
         full, self._full = self._full, False
-        self.canvas.refresh(full=full, sliced=sliced)
+        self.canvas.refresh(full=full, sliced=sliced or self.experiment.running)
 
     def _update_mark(self) -> None:
         i = self.current_rung

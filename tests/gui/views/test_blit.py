@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 from matplotlib.figure import Figure
 
-from mfstudio.gui.views.blit import Canvas, ScaledBackground, axis_key, fit_row
+from mfstudio.gui.views import slices
+from mfstudio.gui.views.blit import BlitCanvas, Canvas, ScaledBackground, axis_key, fit_row
 
 
 def _canvas(qtbot) -> Canvas:
@@ -94,6 +95,29 @@ def test_scales_drawn_again_in_steps_draw_an_axis_a_tick_per_step_with_the_same_
     np.testing.assert_array_equal(np.array(c.buffer_rgba()), sliced)
 
 
+def test_a_full_frame_asked_for_while_one_is_drawn_in_slices_follows_it(qtbot, monkeypatch):
+    monkeypatch.setattr(slices, "SLICE_S", 0.0)  # one step per pass
+    c = BlitCanvas(Figure(figsize=(4, 3), dpi=100))
+    qtbot.addWidget(c)
+    c.resize(400, 300)
+    ax = c.figure.add_subplot()
+    line, = ax.plot([0, 1], [0, 1])
+    c.set_moving([line])
+    c.show()
+    qtbot.waitExposed(c)
+    c.draw()
+    draws = c.full_draws
+    c.refresh(full=True, sliced=True)
+    qtbot.waitUntil(lambda: c.slices.passes > 20, timeout=3000)  # well into the frame: past the title's step
+    ax.set_title("a title set while the frame was drawn")
+    c.refresh(full=True, sliced=True)
+    assert c.full_draws == draws  # not started again: the frame being drawn goes on
+    qtbot.waitUntil(lambda: c.full_draws == draws + 2 and not c.slices.busy(), timeout=5000)
+    sliced = np.array(c.buffer_rgba())
+    c.draw()
+    np.testing.assert_array_equal(np.array(c.buffer_rgba()), sliced)  # the title is in the background
+
+
 def test_a_row_fitted_with_room_keeps_space_for_wider_labels(qtbot):
     lefts = []
     for room in (1, 9):
@@ -118,3 +142,23 @@ def test_a_row_fitted_keeps_right_titles_and_tick_labels_of_two_lines_inside(qtb
     for t in [ax._right_title, *ax.get_xticklabels()]:
         b = t.get_window_extent(renderer)
         assert b.x0 >= -0.5 and b.x1 <= fig.bbox.x1 + 0.5 and b.y0 >= -0.5 and b.y1 <= fig.bbox.y1 + 0.5, t.get_text()
+
+
+def test_a_resized_canvas_draws_in_slices_showing_its_last_frame_meanwhile(qtbot, monkeypatch):
+    monkeypatch.setattr(slices, "SLICE_S", 0.0)  # one step per pass
+    c = BlitCanvas(Figure(figsize=(4, 3), dpi=100))
+    qtbot.addWidget(c)
+    c.resize(400, 300)
+    ax = c.figure.add_subplot()
+    ax.plot([0, 1], [0, 1])
+    c.show()
+    qtbot.waitExposed(c)
+    c.draw()
+    draws = c.full_draws
+    last = np.array(c.buffer_rgba()).copy()
+    c.resize(380, 280)
+    assert c.slices.busy() and c._frozen is not None
+    frozen = c._frozen.constBits()
+    assert np.array_equal(np.frombuffer(frozen, np.uint8).reshape(last.shape), last)  # the last whole frame
+    qtbot.waitUntil(lambda: not c.slices.busy(), timeout=5000)
+    assert c.full_draws == draws + 1 and np.array(c.buffer_rgba()).shape[:2] == (280, 380)

@@ -226,3 +226,26 @@ def test_user_block_entries_reads_only_the_blocks_users_and_agrees_with_a_pass_o
     got = user_block_entries(r.observed, m, users, items)
     want = block_entries(r.observed, n, m, users, items)
     assert all(np.array_equal(a, b) for a, b in zip(got, want))
+
+
+def test_a_runs_first_frame_and_its_end_draw_in_slices_not_in_one_pass(qtbot, setup):
+    from tests.gui.conftest import synthetic_ratings
+
+    ex, _sel, panel = setup
+    full_in_pass = []
+
+    def draw() -> None:  # a full draw made at once, in one event-loop pass
+        full_in_pass.append(True)
+
+    qtbot.wait(200)  # the empty panel's first paint
+    panel.canvas.mpl_connect("draw_event", lambda _e: draw())
+    with qtbot.waitSignal(ex.progress, timeout=10_000):
+        ex.train(request(synthetic_ratings(), steps=1_000_000_000, solver="biased-sgd", alpha=0.005))
+    qtbot.waitUntil(lambda: panel.draws > 0 and panel.canvas.full_draws > 0, timeout=5_000)
+    assert full_in_pass == []  # the new panels' full draw was made in slices
+    with qtbot.waitSignal(ex.finished, timeout=10_000):
+        ex.stop()
+    np.testing.assert_allclose(data(panel, "r_hat")[0], ex.shown.result.factors.predict_rows(0, 60)[:, :60],
+                               atol=1e-12)  # the run's last factors at once
+    qtbot.waitUntil(lambda: not panel.canvas.slices.busy(), timeout=5_000)
+    assert full_in_pass == []
