@@ -406,6 +406,47 @@ def _text_margins(ax: Any, measure: _Measure, chars: int) -> tuple[float, float,
 
 
 Margins = list[tuple[float, float, float, float]]  # each axes' (left, right, bottom, top) in pixels
+# a ticker's state (its names less the leading _) that its next use sets anew: left out of the layout key
+_VOLATILE = {"axis", "locs", "orderOfMagnitude", "offset", "format", "sublabels"}
+CACHED = 8  # layouts (and fits) kept per figure
+
+
+def _text_key(text: Any) -> tuple:
+    return (text.get_visible(), text.get_text(), hash(text.get_fontproperties()), text.get_rotation())
+
+
+def _ticker_key(ticker: Any) -> tuple:
+    """What a locator or formatter makes of given limits depends on: its kind and its settings (fixed ticks and
+    names included), not the state its last use left."""
+    return (type(ticker), repr({k: v for k, v in vars(ticker).items() if k.lstrip("_") not in _VOLATILE}))
+
+
+def _axis_key(axis: Any) -> tuple:
+    return (axis.get_visible(), tuple(axis.get_view_interval()), axis.get_scale(), _ticker_key(axis.major.locator),
+            _ticker_key(axis.major.formatter), _ticker_key(axis.minor.locator), _ticker_key(axis.minor.formatter),
+            repr(axis._major_tick_kw), repr(axis._minor_tick_kw), _text_key(axis.label), axis.labelpad)
+
+
+def layout_key(figure: Figure, axes: Sequence[Any], *args: Any) -> tuple:
+    """Everything :func:`fit_row` reads (the figure's size, legends, the axes' limits, tickers and texts), and
+    ``args``: the same key, the same layout."""
+    legends = tuple((leg.get_visible(), tuple(t.get_text() for t in leg.get_texts()), hash(leg.prop),
+                     getattr(leg, "_ncols", 1), leg.borderaxespad, _text_key(leg.get_title()))
+                    for leg in figure.legends)
+    return (figure.bbox.width, figure.bbox.height, figure.dpi, legends, args,
+            tuple((_axis_key(ax.xaxis), _axis_key(ax.yaxis), _text_key(ax.title), _text_key(ax._left_title),
+                   _text_key(ax._right_title)) for ax in axes))
+
+
+def _cache(figure: Figure, name: str) -> dict:
+    caches = figure.__dict__.setdefault("_mfstudio_layouts", {})
+    return caches.setdefault(name, {})
+
+
+def _keep(cache: dict, key: Any, value: Any) -> None:
+    if len(cache) >= CACHED:
+        del cache[next(iter(cache))]  # the oldest
+    cache[key] = value
 
 
 def fit_row(figure: Figure, axes: Sequence[Any], chars: Sequence[int] = (), w_pad: float = 3 / 72,
@@ -417,9 +458,26 @@ def fit_row(figure: Figure, axes: Sequence[Any], chars: Sequence[int] = (), w_pa
     full draw. Tick labels follow the axes' size (how many ticks fit), so the axes are placed, measured and placed
     again until what they need stays put; from the third round on a margin only grows, so that it ends. The result
     depends only on the figure's texts, size and limits, not on where the axes were. ``w_pad``, ``h_pad``: the
-    margins around each axes' texts, in inches. Returns the margins the axes were placed with."""
+    margins around each axes' texts, in inches. Returns the margins the axes were placed with.
+
+    A call with the same inputs as one of the last few (see :func:`layout_key`) places the axes where that one did
+    without measuring anything (a live frame asks for the same layout again and again)."""
     if not axes:
         return []
+    cache = _cache(figure, "fit_row")
+    key = layout_key(figure, axes, tuple(chars), w_pad, h_pad)
+    hit = cache.get(key)
+    if hit is not None:
+        margins, boxes = hit
+        for ax, box in zip(axes, boxes):
+            ax.set_position(box)
+        return list(margins)
+    used = _fit_row(figure, axes, chars, w_pad, h_pad)
+    _keep(cache, key, (tuple(used), tuple(ax.get_position().bounds for ax in axes)))
+    return used
+
+
+def _fit_row(figure: Figure, axes: Sequence[Any], chars: Sequence[int], w_pad: float, h_pad: float) -> Margins:
     renderer = figure._get_renderer()
     measure = _Measure(figure, renderer)
     width, height = figure.bbox.width, figure.bbox.height
@@ -456,12 +514,20 @@ def fit_row(figure: Figure, axes: Sequence[Any], chars: Sequence[int] = (), w_pa
 
 def row_fits(figure: Figure, axes: Sequence[Any], margins: Margins, chars: Sequence[int] = ()) -> bool:
     """Whether ``axes``' texts, as they are now (new limits, new tick labels), still fit in the ``margins``
-    :func:`fit_row` placed them with."""
-    measure = _Measure(figure, figure._get_renderer())
-    rooms = [*chars, *[0] * (len(axes) - len(chars))]
-    return len(margins) == len(axes) and all(
-        b <= a + 0.5 for ax, room, used in zip(axes, rooms, margins)
-        for a, b in zip(used, _text_margins(ax, measure, room)))
+    :func:`fit_row` placed them with (the answer kept for the same inputs, as :func:`fit_row` keeps its layouts)."""
+    if len(margins) != len(axes):
+        return False
+    cache = _cache(figure, "row_fits")
+    key = layout_key(figure, axes, tuple(chars), tuple(map(tuple, margins)),
+                     tuple(ax.get_position().bounds for ax in axes))
+    fits = cache.get(key)
+    if fits is None:
+        measure = _Measure(figure, figure._get_renderer())
+        rooms = [*chars, *[0] * (len(axes) - len(chars))]
+        fits = all(b <= a + 0.5 for ax, room, used in zip(axes, rooms, margins)
+                   for a, b in zip(used, _text_margins(ax, measure, room)))
+        _keep(cache, key, fits)
+    return fits
 
 
 class RowLayout(LayoutEngine):

@@ -162,3 +162,52 @@ def test_a_resized_canvas_draws_in_slices_showing_its_last_frame_meanwhile(qtbot
     assert np.array_equal(np.frombuffer(frozen, np.uint8).reshape(last.shape), last)  # the last whole frame
     qtbot.waitUntil(lambda: not c.slices.busy(), timeout=5000)
     assert c.full_draws == draws + 1 and np.array(c.buffer_rgba()).shape[:2] == (280, 380)
+
+
+def _row(width: float = 4.0) -> tuple[Figure, list]:
+    fig = Figure(figsize=(width, 3), dpi=100)
+    Canvas(fig)
+    axes = fig.subplots(1, 2)
+    for ax, name in zip(axes, ("Objective", "RMSE")):
+        ax.set_title(name)
+        ax.set_xlabel("Step")
+        ax.set_ylim(0, 1)
+    return fig, list(axes)
+
+
+def test_a_row_fitted_again_with_the_same_inputs_measures_nothing_and_lands_where_it_did(qtbot, monkeypatch):
+    from mfstudio.gui.views import blit
+
+    calls = []
+    measure = blit._text_margins
+    monkeypatch.setattr(blit, "_text_margins", lambda *a: calls.append(1) or measure(*a))
+    fig, axes = _row()
+    first = fit_row(fig, axes, [4])
+    boxes = [ax.get_position().bounds for ax in axes]
+    assert calls
+    calls.clear()
+    for ax in axes:
+        ax.set_position([0.1, 0.1, 0.3, 0.3])  # moved by something else meanwhile
+    assert fit_row(fig, axes, [4]) == first and calls == []
+    assert [ax.get_position().bounds for ax in axes] == boxes
+    assert blit.row_fits(fig, axes, first, [4]) and calls
+    calls.clear()
+    assert blit.row_fits(fig, axes, first, [4]) and calls == []  # the answer kept too
+
+
+def test_a_row_fitted_after_its_inputs_changed_is_measured_again_as_a_fresh_one(qtbot):
+    def changes(fig: Figure, axes: list) -> list:
+        return [lambda: axes[0].set_ylim(0, 100000), lambda: axes[1].set_title("a much longer title than before"),
+                lambda: axes[0].set_xticks([0, 0.5, 1], ["mean\nμ", "user\nbias", "item\nbias"]),
+                lambda: axes[1].tick_params(labelsize=14), lambda: fig.set_size_inches(6, 3)]
+
+    fig, axes = _row()
+    fit_row(fig, axes, [4])
+    for k, change in enumerate(changes(fig, axes)):
+        change()
+        margins = fit_row(fig, axes, [4])
+        fresh, fresh_axes = _row()
+        for again in changes(fresh, fresh_axes)[:k + 1]:
+            again()
+        assert margins == fit_row(fresh, fresh_axes, [4]), k
+        assert [ax.get_position().bounds for ax in axes] == [ax.get_position().bounds for ax in fresh_axes], k
