@@ -26,7 +26,7 @@ from matplotlib.layout_engine import LayoutEngine
 from matplotlib.text import Text, _get_text_metrics_with_cache
 from matplotlib.ticker import NullFormatter
 from PySide6.QtCore import QPoint, QTimer
-from PySide6.QtGui import QImage, QPainter
+from PySide6.QtGui import QColor, QImage, QPainter
 
 from mfstudio.gui.views.slices import Slices, Step, axis_parts, figure_steps
 
@@ -145,6 +145,27 @@ class BlitCanvas(Canvas):
         self._draw_moving()
         self.blit(self.figure.bbox)
         self.blits += 1
+
+    def showEvent(self, event: Any) -> None:
+        """The full draw asked for while hidden (a tab brought to the front during a run), in slices: the last frame,
+        or a blank one, shown meanwhile."""
+        pending = getattr(self, "_draw_pending", False)
+        self._draw_pending = False  # not drawn at once by Canvas.showEvent
+        super().showEvent(event)
+        if pending:
+            if getattr(self, "renderer", None) is None:
+                self._freeze_blank()
+            self._freeze()  # before the steps' renderer (of a size the canvas took while hidden) replaces it
+            self.refresh(full=True, sliced=True)
+
+    def _freeze_blank(self) -> None:
+        """Show the figure's background colour until a first frame is drawn."""
+        ratio = self.device_pixel_ratio
+        image = QImage(max(int(self.width() * ratio), 1), max(int(self.height() * ratio), 1),
+                       QImage.Format.Format_RGBA8888)
+        image.fill(QColor.fromRgbF(*self.figure.get_facecolor()))
+        image.setDevicePixelRatio(ratio)
+        self._frozen = image
 
     def resizeEvent(self, event: Any) -> None:
         """The full draw a resize needs, in slices (the last frame shown meanwhile): a view's canvas is resized when

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from matplotlib.figure import Figure
 
 from mfstudio.gui.views import slices
@@ -211,3 +212,32 @@ def test_a_row_fitted_after_its_inputs_changed_is_measured_again_as_a_fresh_one(
             again()
         assert margins == fit_row(fresh, fresh_axes, [4]), k
         assert [ax.get_position().bounds for ax in axes] == [ax.get_position().bounds for ax in fresh_axes], k
+
+
+@pytest.mark.parametrize("drawn_before", [False, True])
+def test_a_draw_asked_for_while_hidden_is_made_in_slices_once_shown(qtbot, monkeypatch, drawn_before):
+    monkeypatch.setattr(slices, "SLICE_S", 0.0)  # one step per pass
+    c = BlitCanvas(Figure(figsize=(4, 3), dpi=100))
+    qtbot.addWidget(c)
+    c.resize(400, 300)
+    ax = c.figure.add_subplot()
+    line, = ax.plot([0, 1], [0, 1])
+    c.set_moving([line])
+    if drawn_before:
+        c.show()
+        qtbot.waitExposed(c)
+        c.draw()
+        c.hide()
+    draws = c.full_draws
+    ax.set_title("changed while hidden")
+    c.refresh(full=True)
+    assert c.full_draws == draws  # hidden: nothing drawn
+    c.show()
+    qtbot.waitExposed(c)
+    assert c.slices.busy() and c._frozen is not None  # the last frame (or a blank one) shown meanwhile
+    qtbot.waitUntil(lambda: not c.slices.busy(), timeout=5000)
+    qtbot.wait(20)
+    assert c.full_draws == draws + 1 and c._frozen is None
+    sliced = np.array(c.buffer_rgba())
+    c.draw()
+    np.testing.assert_array_equal(np.array(c.buffer_rgba()), sliced)
