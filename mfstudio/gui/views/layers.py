@@ -150,13 +150,16 @@ class LayersPanel(QWidget):
 
     @Slot(object)
     def _on_finished(self, end: RunEnd) -> None:
-        """The run's last factors, at once; a full draw they need (new panels) in slices, from the next event-loop
-        pass on (the end of a run does much else in this one)."""
+        """The run's last factors, from the next event-loop pass on (the end of a run does much else in this one), a
+        full draw they need (new panels) in slices; hidden, once shown."""
         if end.shown is not None:
             self._set_data(end.shown.ratings, end.shown.held_out_cells)
             self._factors = end.shown.result.factors
             self._pending = True
-            self.flush(sliced=True)
+            if self.isVisible():
+                self._timer.start(0)
+            else:
+                self._timer.stop()
 
     @Slot(object)
     def _on_shown(self, shown: Shown) -> None:
