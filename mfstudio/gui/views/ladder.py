@@ -423,9 +423,11 @@ class LadderPanel(QWidget):
         self._update_chart()
 
     def showEvent(self, event: Any) -> None:
+        """Shown (its tab brought to the front): the errors that waited are worked out in slices, as during a run,
+        from the next event-loop pass on (at once they cost tens of milliseconds on big data)."""
         super().showEvent(event)
-        if self._pending:
-            self.flush()
+        if self._pending and self._work is None:
+            self._timer.start(0)
 
     def stop_timers(self) -> None:
         """Stop the redraw timers and a frame being drawn (window closing)."""
