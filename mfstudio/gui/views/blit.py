@@ -324,6 +324,7 @@ class _Measure:
     def __init__(self, figure: Figure, renderer: Any) -> None:
         self.figure, self.renderer = figure, renderer
         self._heights: dict[Any, float] = {}
+        self._extents: dict[tuple[int, str], tuple[float, float]] = {}
 
     def width(self, text: str, props: Any) -> float:
         if "\n" in text:  # the widest line
@@ -351,11 +352,17 @@ class _Measure:
         return self._heights[key]
 
     def extent(self, text: Any) -> tuple[float, float]:
-        """A Text's (width, height) as drawn (rotation included); (0, 0) when it shows nothing."""
+        """A Text's (width, height) as drawn (rotation included); (0, 0) when it shows nothing. Kept for the
+        measure's life (one layout): a size does not depend on where the text is, and the rounds of a layout
+        measure the same titles and axis names again."""
         if not text.get_visible() or not text.get_text():
             return 0.0, 0.0
-        box = text.get_window_extent(self.renderer)
-        return box.width, box.height
+        key = (id(text), text.get_text())
+        size = self._extents.get(key)
+        if size is None:
+            box = text.get_window_extent(self.renderer)
+            size = self._extents[key] = (box.width, box.height)
+        return size
 
 
 def _tick_labels(axis: Any, measure: _Measure) -> tuple[list[tuple[float, float]], float, float]:
