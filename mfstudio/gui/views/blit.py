@@ -149,8 +149,9 @@ class BlitCanvas(Canvas):
     def showEvent(self, event: Any) -> None:
         """The full draw asked for while hidden (a tab brought to the front during a run), in slices: the last frame,
         or a blank one, shown meanwhile."""
-        pending = getattr(self, "_draw_pending", False)
-        self._draw_pending = False  # not drawn at once by Canvas.showEvent
+        pending = getattr(self, "_draw_pending", False) and self.isVisible()
+        if pending:
+            self._draw_pending = False  # not drawn at once by Canvas.showEvent
         super().showEvent(event)
         if pending:
             if getattr(self, "renderer", None) is None:
