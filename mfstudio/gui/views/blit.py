@@ -172,8 +172,10 @@ class BlitCanvas(Canvas):
         """The full draw a resize needs, in slices (the last frame shown meanwhile): a view's canvas is resized when
         a text above it wraps to more lines, as a run starts or ends, and a full draw at once would stall the window."""
         super().resizeEvent(event)
-        if self.isVisible() and self.full_draws and getattr(self, "_draw_pending", False):
+        if self.isVisible() and getattr(self, "_draw_pending", False):
             self._draw_pending = False
+            if getattr(self, "renderer", None) is None:
+                self._freeze_blank()
             self._freeze()  # the last frame, before the steps' renderer of the new size replaces it
             self.refresh(full=True, sliced=True)
 

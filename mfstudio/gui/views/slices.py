@@ -159,9 +159,11 @@ class _AxisParts:
 
 class _AxisPart:
     """One part of an axis's draw, an artist to :meth:`Figure.draw_artist`: the ticks' update (part -1), one tick
-    (part i), or the axis name and offset text after them (part None)."""
+    (part i), the axis name ("name"), or the offset text ("offset") after them. The name and the offset text each
+    measure every tick label (where they go depends on them): two parts, and the offset's measure only when it has a
+    text to place."""
 
-    def __init__(self, shared: _AxisParts, part: int | None) -> None:
+    def __init__(self, shared: _AxisParts, part: int | str) -> None:
         self.shared, self.part = shared, part
 
     def get_visible(self) -> bool:
@@ -173,17 +175,20 @@ class _AxisPart:
             return
         if self.part == -1:
             s.ticks = axis._update_ticks()
-        elif self.part is not None:
+        elif isinstance(self.part, int):
             if self.part < len(s.ticks):
                 s.ticks[self.part].draw(renderer)
-        else:  # as Axis.draw ends (with ticks the limits brought since the parts were made, if any)
+        elif self.part == "name":  # as Axis.draw ends (with ticks the limits brought since the parts were made)
             for tick in s.ticks[s.n:]:
                 tick.draw(renderer)
-            tlb1, tlb2 = axis._get_ticklabel_bboxes(s.ticks, renderer)
             axis._update_label_position(renderer)
             axis.label.draw(renderer)
-            axis._update_offset_text_position(tlb1, tlb2)
-            axis.offsetText.set_text(axis.major.formatter.get_offset())
+        else:
+            offset = axis.major.formatter.get_offset()
+            if offset:  # an empty one draws nothing, wherever it is placed
+                tlb1, tlb2 = axis._get_ticklabel_bboxes(s.ticks, renderer)
+                axis._update_offset_text_position(tlb1, tlb2)
+            axis.offsetText.set_text(offset)
             axis.offsetText.draw(renderer)
             axis.stale = False
 
@@ -193,4 +198,5 @@ def axis_parts(axis: Any) -> list[Any]:
     as a step (a scale drawn again over a saved background), its many tick labels become a step each."""
     n = len(axis.get_majorticklocs()) + len(axis.get_minorticklocs())
     shared = _AxisParts(axis, n)
-    return [_AxisPart(shared, -1), *(_AxisPart(shared, i) for i in range(n)), _AxisPart(shared, None)]
+    return [_AxisPart(shared, -1), *(_AxisPart(shared, i) for i in range(n)), _AxisPart(shared, "name"),
+            _AxisPart(shared, "offset")]

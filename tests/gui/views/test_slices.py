@@ -152,7 +152,7 @@ def test_an_axis_drawn_in_parts_has_the_pixels_of_one_axis_draw(canvas):
     whole = np.array(canvas.buffer_rgba())
     canvas.restore_region(base)
     parts = slices.axis_parts(ax.xaxis)
-    assert len(parts) == 7 and all(p.get_visible() for p in parts)  # the ticks' update, 5 ticks, the name
+    assert len(parts) == 8 and all(p.get_visible() for p in parts)  # the ticks' update, 5 ticks, name, offset
     for part in parts:
         canvas.figure.draw_artist(part)
     np.testing.assert_array_equal(np.array(canvas.buffer_rgba()), whole)
@@ -190,5 +190,22 @@ def test_ticks_the_limits_brought_after_the_parts_were_made_are_drawn_too(canvas
     whole = np.array(canvas.buffer_rgba())
     canvas.restore_region(base)
     for part in parts:
+        canvas.figure.draw_artist(part)
+    np.testing.assert_array_equal(np.array(canvas.buffer_rgba()), whole)
+
+
+def test_an_axis_in_parts_places_and_draws_its_offset_text_as_one_axis_draw(canvas):
+    ax = canvas.figure.axes[1]
+    ax.set_ylim(100000.0, 100000.5)  # tick labels with an offset ("+1e5") above the axis
+    ax.yaxis.set_animated(True)
+    canvas.draw()
+    canvas.figure.set_layout_engine("none")
+    assert ax.yaxis.major.formatter.get_offset()
+    base = canvas.copy_from_bbox(canvas.figure.bbox)
+    canvas.figure.draw_artist(ax.yaxis)
+    whole = np.array(canvas.buffer_rgba())
+    canvas.restore_region(base)
+    ax.yaxis.offsetText.set_position((0, 0))  # misplaced: the parts must place it again
+    for part in slices.axis_parts(ax.yaxis):
         canvas.figure.draw_artist(part)
     np.testing.assert_array_equal(np.array(canvas.buffer_rgba()), whole)
