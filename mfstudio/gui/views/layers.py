@@ -224,9 +224,10 @@ class LayersPanel(QWidget):
             self._timer.start(REDRAW_MS if self.isVisible() else HIDDEN_MS)
 
     def showEvent(self, event: Any) -> None:
+        """Shown (its tab brought to the front): the factors that waited, a full draw they need in slices."""
         super().showEvent(event)
         if self._pending:
-            self.flush()
+            self.flush(sliced=True)
 
     def stop_timers(self) -> None:
         """Stop the redraw timer (window closing)."""

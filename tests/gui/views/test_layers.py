@@ -218,8 +218,11 @@ def test_a_hidden_panel_waits_and_catches_up_when_shown(qtbot, setup):
         ex.train(request(synthetic_ratings(), steps=1_000_000_000, solver="biased-sgd", alpha=0.005))
     qtbot.wait(300)
     assert panel.draws == 0
+    at_once = []
+    panel.canvas.mpl_connect("draw_event", lambda _e: at_once.append(True))
     panel.show()
     assert panel.draws == 1 and kinds(panel)[-2:] == ["r_hat", "residual"]
+    assert panel.canvas.slices.busy() and at_once == []  # the new panels' full draw in slices, not at once
     with qtbot.waitSignal(ex.finished, timeout=10_000):
         ex.stop()
 
