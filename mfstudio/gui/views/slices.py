@@ -22,6 +22,8 @@ from typing import Any
 
 from matplotlib.axes import Axes
 from matplotlib.axis import Axis
+from matplotlib.legend import Legend
+from matplotlib.offsetbox import OffsetBox
 from PySide6.QtCore import QObject, Qt, QTimer
 
 Step = Callable[[], Any]
@@ -118,6 +120,8 @@ def figure_steps(figure: Any, renderer: Any) -> list[Step]:
     for artist in sorted(children, key=lambda a: a.get_zorder()):
         if isinstance(artist, Axes):
             steps += _axes_steps(artist, renderer)
+        elif isinstance(artist, Legend):
+            steps += legend_steps(artist, renderer)
         else:
             steps.append(lambda a=artist: draw_live(a, renderer))
     return steps
@@ -143,9 +147,80 @@ def _axes_steps(ax: Axes, renderer: Any) -> list[Step]:
     for a in first + sorted(children, key=lambda a: a.get_zorder()):
         if isinstance(a, Axis):
             steps += [lambda p=p: p.draw(renderer) for p in axis_parts(a)]
+        elif isinstance(a, Legend):
+            steps += legend_steps(a, renderer)
         else:
             steps.append(lambda a=a: draw_live(a, renderer))
     return steps
+
+
+def legend_steps(legend: Legend, renderer: Any) -> list[Step]:
+    """A :meth:`Legend.draw` as steps, the pixels of one: its frame, then each handle and each text (a legend of a
+    dozen runs drawn in one step is one of tens of milliseconds). Not drawn when hidden or removed from the figure by
+    the time it comes; its entries made anew meanwhile: drawn whole at once."""
+    live = [True]
+    box = legend._legend_box
+
+    def frame() -> None:  # as Legend.draw begins
+        live[0] = legend.get_visible() and legend.get_figure() is not None
+        if live[0] and legend._legend_box is not box:  # its entries made anew: drawn whole, now
+            live[0] = False
+            legend.draw(renderer)
+        if not live[0]:
+            return
+        fontsize = renderer.points_to_pixels(legend._fontsize)
+        if legend._mode in ["expand"]:
+            pad = 2 * (legend.borderaxespad + legend.borderpad) * fontsize
+            legend._legend_box.set_width(legend.get_bbox_to_anchor().width - pad)
+        bbox = legend._legend_box.get_window_extent(renderer)
+        legend.legendPatch.set_bounds(bbox.bounds)
+        legend.legendPatch.set_mutation_scale(fontsize)
+        if legend.shadow:
+            from matplotlib.patches import Shadow
+
+            Shadow(legend.legendPatch, **legend._shadow_props).draw(renderer)
+        legend.legendPatch.draw(renderer)
+
+    def done() -> None:
+        if live[0]:
+            legend.stale = False
+
+    return [frame, *_box_steps(box, renderer, live), done]
+
+
+def _box_steps(box: OffsetBox, renderer: Any, live: list[bool]) -> list[Step]:
+    """An offset box's :meth:`OffsetBox.draw` as steps: placing its children, then each child's (a packer's in turn,
+    a handle or a text as one step)."""
+    if type(box).draw is not OffsetBox.draw:  # a leaf (a text, a handle's drawing area)
+        return [lambda: box.draw(renderer) if live[0] else None]
+    children = box.get_visible_children()
+    whole = [False]  # the children changed since the steps were made: the box drawn whole, its children's steps skip
+
+    def place() -> None:  # as OffsetBox.draw, up to drawing the children
+        if not live[0]:
+            return
+        if box.get_visible_children() != children:
+            whole[0] = True
+            box.draw(renderer)
+            return
+        bbox, offsets = box._get_bbox_and_child_offsets(renderer)
+        px, py = box.get_offset(bbox, renderer)
+        for c, (ox, oy) in zip(children, offsets):
+            c.set_offset((px + ox, py + oy))
+
+    inner = [False]
+    steps: list[Step] = [place]
+    for child in children:
+        steps += _box_steps(child, renderer, inner)
+
+    def open_children() -> None:  # the children draw while the legend is live and the box was not drawn whole
+        inner[0] = live[0] and not whole[0]
+
+    def close() -> None:
+        if live[0] and not whole[0]:
+            box.stale = False
+
+    return [place, open_children, *steps[1:], close]
 
 
 class _AxisParts:
