@@ -123,13 +123,12 @@ def stall_lines(cpu_ms: float, at_s: float, stacks: list[tuple[str, ...]], top: 
 
 
 class GcPauses:
-    """The main thread's garbage-collection pauses while in use (``gc.callbacks``): the longest, in ms, and per
-    generation how many. A collection holds the interpreter, so the sampling profiler sees little of it: a stall with
-    far fewer samples than milliseconds is most likely one."""
+    """The main thread's garbage-collection pauses while in use (``gc.callbacks``): the longest, in ms. A collection
+    holds the interpreter, so the sampling profiler sees little of it: a stall with far fewer samples than
+    milliseconds is most likely one."""
 
     def __init__(self) -> None:
         self.longest = 0.0
-        self.counts = [0, 0, 0]
         self._t0 = 0.0
         self._main = threading.main_thread().ident
 
@@ -140,14 +139,13 @@ class GcPauses:
     def __exit__(self, *_exc: object) -> None:
         gc.callbacks.remove(self._on_gc)
 
-    def _on_gc(self, phase: str, info: dict) -> None:
+    def _on_gc(self, phase: str, _info: dict) -> None:
         if threading.get_ident() != self._main:
             return
         if phase == "start":
             self._t0 = time.perf_counter()
         else:
             self.longest = max(self.longest, (time.perf_counter() - self._t0) * 1000)
-            self.counts[info["generation"]] += 1
 
 
 def movielens_like(seed: int = 0):
@@ -233,8 +231,7 @@ def measure(window, app, solver: str, seconds: float, params: dict, profile: int
     return {"solver": solver, "ticks": len(a), "max": float(a.max()), "p95": float(np.percentile(a, 95)),
             "mean": float(a.mean()), "steps": step, "wall": wall, "worst_at": worst_at, "after": float(after.max()),
             "cpu_max": float(busy.max()), "cpu_p95": float(np.percentile(busy, 95)),
-            "cpu_after": float(cpu_after.max()), "stalls": stalls, "gc_max": pauses.longest,
-            "gc2": pauses.counts[2]}
+            "cpu_after": float(cpu_after.max()), "stalls": stalls, "gc_max": pauses.longest}
 
 
 def main(argv: list[str] | None = None) -> int:
