@@ -11,15 +11,20 @@ the map's arrow and rings and the layers' block all have something to draw.
 ``--profile N`` also samples the main thread's Python stack every millisecond (a thread reading
 ``sys._current_frames()``) and prints, for the N ticks of each run that cost the window most CPU, the
 functions seen in the samples taken between that tick and the one before (inclusive counts, the
-innermost project frame first): which callback and which function the stall was.
+innermost project frame first): which callback and which function the stall was, and which canvas drew
+("[canvas LadderCanvas]"). The "gc max" column is the longest garbage collection of the main thread in the run:
+a collection holds the interpreter, so a stall with far fewer samples than milliseconds is most likely one;
+``--gc-freeze`` shows what they cost once the loaded window's objects are frozen out of them (``gc.freeze()``).
 
 Usage: python benchmarks/bench_gui_latency.py [--seconds 4] [--solvers sgd,als,biased-sgd,nmf]
                                               [--tabs "R-hat,Why this number?,Ladder,Layers"] [--profile 3]
+                                              [--gc-freeze]
 """
 
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import sys
 import threading
@@ -71,13 +76,30 @@ class StackSampler:
             frame = sys._current_frames().get(self._main)
             stack = []
             while frame is not None:
-                stack.append(self._name(frame.f_code))
+                name = self._name(frame.f_code)
+                stack.append(name)
+                if name in CANVAS_FRAMES:  # which canvas draws: a sliced frame's stack does not say
+                    owner = _canvas_of(frame)
+                    if owner:
+                        stack.append(f"[canvas {owner}]")
                 frame = frame.f_back
             self.samples.append((time.perf_counter(), tuple(stack)))
 
     def between(self, t0: float, t1: float) -> list[tuple[str, ...]]:
         """The stacks sampled from ``t0`` to ``t1`` (perf_counter seconds)."""
         return [stack for t, stack in self.samples if t0 < t <= t1]
+
+
+CANVAS_FRAMES = {"gui/views/slices.py:_run", "gui/views/blit.py:draw", "matplotlib/backends/backend_qt.py:_draw_idle"}
+
+
+def _canvas_of(frame: object) -> str:
+    """The canvas a drawing frame draws (its class name; a Slices names its canvas), or ""."""
+    try:
+        obj = frame.f_locals.get("self")  # type: ignore[attr-defined]
+    except Exception:  # a frame ending under the sampler
+        return ""
+    return getattr(obj, "owner", None) or (type(obj).__name__ if obj is not None else "")
 
 
 def stall_lines(cpu_ms: float, at_s: float, stacks: list[tuple[str, ...]], top: int = 8) -> list[str]:
@@ -90,9 +112,40 @@ def stall_lines(cpu_ms: float, at_s: float, stacks: list[tuple[str, ...]], top: 
             counts[name] += 1
             depth[name] = max(depth.get(name, 0), len(stack) - i)
     shown = [n for n in counts if not n.startswith(("bench_gui_latency.py", "threading.py"))]
-    for name in sorted(shown, key=lambda n: (-counts[n], -depth[n]))[:top]:
+    best = sorted(shown, key=lambda n: (-counts[n], -depth[n]))[:top]
+    for name in best:
+        lines.append(f"      {counts[name]:>4}  {name}")
+    # the project's views and the canvases drawing, when the top lines left them out: whose stall it was
+    views = [n for n in shown if n not in best and (n.startswith("gui/views/") or n.startswith("[canvas"))]
+    for name in sorted(views, key=lambda n: (-counts[n], -depth[n]))[:top // 2]:
         lines.append(f"      {counts[name]:>4}  {name}")
     return lines
+
+
+class GcPauses:
+    """The main thread's garbage-collection pauses while in use (``gc.callbacks``): the longest, in ms. A collection
+    holds the interpreter, so the sampling profiler sees little of it: a stall with far fewer samples than
+    milliseconds is most likely one."""
+
+    def __init__(self) -> None:
+        self.longest = 0.0
+        self._t0 = 0.0
+        self._main = threading.main_thread().ident
+
+    def __enter__(self) -> GcPauses:
+        gc.callbacks.append(self._on_gc)
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        gc.callbacks.remove(self._on_gc)
+
+    def _on_gc(self, phase: str, _info: dict) -> None:
+        if threading.get_ident() != self._main:
+            return
+        if phase == "start":
+            self._t0 = time.perf_counter()
+        else:
+            self.longest = max(self.longest, (time.perf_counter() - self._t0) * 1000)
 
 
 def movielens_like(seed: int = 0):
@@ -151,6 +204,7 @@ def measure(window, app, solver: str, seconds: float, params: dict, profile: int
     sampler = StackSampler() if profile else None
     if sampler is not None:
         sampler.__enter__()
+    pauses = GcPauses().__enter__()
     t0 = time.perf_counter()
     loop.exec()
     wall = time.perf_counter() - t0
@@ -159,6 +213,7 @@ def measure(window, app, solver: str, seconds: float, params: dict, profile: int
     QTimer.singleShot(500, loop.quit)
     loop.exec()
     timer.stop()
+    pauses.__exit__()
     stalls: list[str] = []
     if sampler is not None:
         sampler.__exit__()
@@ -176,7 +231,7 @@ def measure(window, app, solver: str, seconds: float, params: dict, profile: int
     return {"solver": solver, "ticks": len(a), "max": float(a.max()), "p95": float(np.percentile(a, 95)),
             "mean": float(a.mean()), "steps": step, "wall": wall, "worst_at": worst_at, "after": float(after.max()),
             "cpu_max": float(busy.max()), "cpu_p95": float(np.percentile(busy, 95)),
-            "cpu_after": float(cpu_after.max()), "stalls": stalls}
+            "cpu_after": float(cpu_after.max()), "stalls": stalls, "gc_max": pauses.longest}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -186,6 +241,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--tabs", default="R-hat", help="comma-separated result tabs to time in front (default R-hat)")
     ap.add_argument("--profile", type=int, default=0, metavar="N",
                     help="print the functions of each run's N costliest ticks (a sampling profiler; default off)")
+    ap.add_argument("--gc-freeze", action="store_true",
+                    help="gc.freeze() once the data is loaded: what the window's collections cost without its "
+                         "long-lived objects (a what-if for the app, which does not do it)")
     args = ap.parse_args(argv)
 
     from PySide6.QtWidgets import QApplication
@@ -208,12 +266,16 @@ def main(argv: list[str] | None = None) -> int:
     settle = QEventLoop()  # the first paint of the loaded data is the load's, not a run's: done before the first click
     QTimer.singleShot(1500, settle.quit)
     settle.exec()
+    if args.gc_freeze:
+        gc.collect()
+        gc.freeze()
+        print(f"gc.freeze(): {gc.get_freeze_count():,} objects out of the collections")
     print(f"943 x 1682, 100,000 ratings; loading into the window took {load_ms:.0f} ms")
     print("lateness of a 10 ms timer from the Train click to the end of the run; 'after' = the 0.5 s after it;")
     print("cpu = the window's own work between two ticks (main-thread CPU time: a stall's cost on a quiet machine);")
-    print("'cpu aft' = its most between two ticks in the 0.5 s after the run")
+    print("'cpu aft' = its most between two ticks in the 0.5 s after the run; 'gc max' = the longest collection")
     print(f"{'tab':<17} {'solver':<11} {'ticks':>6} {'max ms':>7} {'p95 ms':>7} {'mean ms':>8} {'after':>6} "
-          f"{'cpu max':>8} {'cpu p95':>8} {'cpu aft':>8} {'steps':>9}")
+          f"{'cpu max':>8} {'cpu p95':>8} {'cpu aft':>8} {'gc max':>7} {'steps':>9}")
     worst = 0.0
     params = {"steps": 1_000_000_000, "K": 20}
     titles = [window.tabs.tabText(i) for i in range(window.tabs.count())]
@@ -226,6 +288,7 @@ def main(argv: list[str] | None = None) -> int:
             print(
                 f"{tab:<17} {r['solver']:<11} {r['ticks']:>6} {r['max']:>7.1f} {r['p95']:>7.1f} {r['mean']:>8.2f} "
                 f"{r['after']:>6.1f} {r['cpu_max']:>8.1f} {r['cpu_p95']:>8.1f} {r['cpu_after']:>8.1f} "
+                f"{r['gc_max']:>7.1f} "
                 f"{r['steps']:>9,}   "
                 f"(worst at {r['worst_at'] / 1000:.2f} s)"
             )

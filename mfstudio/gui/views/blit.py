@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 from matplotlib import rcParams
 from matplotlib.artist import Artist
+from matplotlib.axis import Axis
 from matplotlib.backends.backend_qtagg import FigureCanvasQTAgg
 from matplotlib.figure import Figure
 from matplotlib.font_manager import FontProperties
@@ -25,9 +26,9 @@ from matplotlib.layout_engine import LayoutEngine
 from matplotlib.text import Text, _get_text_metrics_with_cache
 from matplotlib.ticker import NullFormatter
 from PySide6.QtCore import QPoint, QTimer
-from PySide6.QtGui import QImage, QPainter
+from PySide6.QtGui import QColor, QImage, QPainter
 
-from mfstudio.gui.views.slices import Slices, Step, figure_steps
+from mfstudio.gui.views.slices import Slices, Step, axis_parts, figure_steps
 
 
 class Canvas(FigureCanvasQTAgg):
@@ -52,6 +53,7 @@ class Canvas(FigureCanvasQTAgg):
         """Drop a frame being drawn in slices (it showed nothing yet)."""
         self.slices.cancel()
         self._thaw()
+        self._again = False
 
     def _freeze(self) -> None:
         if self._frozen is not None or getattr(self, "renderer", None) is None:
@@ -104,6 +106,7 @@ class BlitCanvas(Canvas):
         self.full_draws = 0  # counters, for tests and benchmarks
         self.blits = 0
         self.partial_draws = 0
+        self._again = False  # a full frame being drawn in slices may have passed what changed: another follows it
         self.mpl_connect("draw_event", self._on_draw_event)
 
     def set_moving(self, artists: Iterable[Any]) -> None:
@@ -119,11 +122,14 @@ class BlitCanvas(Canvas):
         """Show the moving artists' new state: blitted over the background, or a full draw (soon) when
         ``full`` or there is no background yet. ``redraw``: static artists drawn again into the
         background first. ``sliced``: a full draw is made in slices from the next event-loop pass on (see
-        :mod:`.slices`; for a run's frames, which come with work of their own)."""
+        :mod:`.slices`; for a run's frames, which come with work of their own); asked for while one is being drawn,
+        another follows it (the one being drawn may have drawn what changed already)."""
         if sliced and self.isVisible() and (full or self._bg is None):
             self._bg = None
-            if not self.slices.busy():  # else the frame being drawn draws the artists as they are when it gets to them
+            if not self.slices.busy():
                 self._full_draw_in_slices()
+            elif full or redraw:  # else the frame being drawn draws the moving artists as they are at its end
+                self._again = True
             return
         if full or self._bg is None or getattr(self, "_draw_pending", False):
             self._bg = None
@@ -140,6 +146,39 @@ class BlitCanvas(Canvas):
         self.blit(self.figure.bbox)
         self.blits += 1
 
+    def showEvent(self, event: Any) -> None:
+        """The full draw asked for while hidden (a tab brought to the front during a run), in slices: the last frame,
+        or a blank one, shown meanwhile."""
+        pending = getattr(self, "_draw_pending", False) and self.isVisible()
+        if pending:
+            self._draw_pending = False  # not drawn at once by Canvas.showEvent
+        super().showEvent(event)
+        if pending:
+            if getattr(self, "renderer", None) is None:
+                self._freeze_blank()
+            self._freeze()  # before the steps' renderer (of a size the canvas took while hidden) replaces it
+            self.refresh(full=True, sliced=True)
+
+    def _freeze_blank(self) -> None:
+        """Show the figure's background colour until a first frame is drawn."""
+        ratio = self.device_pixel_ratio
+        image = QImage(max(int(self.width() * ratio), 1), max(int(self.height() * ratio), 1),
+                       QImage.Format.Format_RGBA8888)
+        image.fill(QColor.fromRgbF(*self.figure.get_facecolor()))
+        image.setDevicePixelRatio(ratio)
+        self._frozen = image
+
+    def resizeEvent(self, event: Any) -> None:
+        """The full draw a resize needs, in slices (the last frame shown meanwhile): a view's canvas is resized when
+        a text above it wraps to more lines, as a run starts or ends, and a full draw at once would stall the window."""
+        super().resizeEvent(event)
+        if self.isVisible() and getattr(self, "_draw_pending", False):
+            self._draw_pending = False
+            if getattr(self, "renderer", None) is None:
+                self._freeze_blank()
+            self._freeze()  # the last frame, before the steps' renderer of the new size replaces it
+            self.refresh(full=True, sliced=True)
+
     def _full_draw_in_slices(self) -> None:
         """What a full draw draws (the layout solved first, when there is an engine), as steps."""
         fig = self.figure
@@ -147,7 +186,19 @@ class BlitCanvas(Canvas):
         engine = fig.get_layout_engine()
         steps: list[Step] = [lambda: engine.execute(fig)] if engine is not None else []
         steps += [*figure_steps(fig, self.get_renderer()), self._saved, self._draw_moving]
-        self.draw_in_slices(steps, self.update, now=False)
+        self._again = False
+        self.draw_in_slices(steps, self._show_and_follow, now=False)
+
+    def _show_and_follow(self) -> None:
+        """Show a frame drawn in slices; another follows when something changed while it was drawn."""
+        self.update()
+        if not self._again:
+            return
+        if self.isVisible():
+            self._full_draw_in_slices()
+        else:  # drawn when shown
+            self._again, self._bg = False, None
+            self.draw_idle()
 
     def _saved(self) -> None:
         self.full_draws += 1
@@ -194,7 +245,8 @@ class ScaledBackground:
             step()
 
     def restore_steps(self, scales: Iterable[Any], key: Any) -> list[Step]:
-        """:meth:`restore` as steps (see :mod:`.slices`): one per scale drawn again."""
+        """:meth:`restore` as steps (see :mod:`.slices`): one per scale drawn again, an axis one per tick (see
+        :func:`.slices.axis_parts`: a y axis drawn whole is a step of tens of milliseconds)."""
         c = self.canvas
         if self._scaled is not None and key == self._key:
             scaled = self._scaled
@@ -213,7 +265,8 @@ class ScaledBackground:
             self._key = key
             self.scale_draws += 1
 
-        return [base, *(lambda a=a: draw(a) for a in scales), keep]
+        parts = [p for a in scales for p in (axis_parts(a) if isinstance(a, Axis) else [a])]
+        return [base, *(lambda a=a: draw(a) for a in parts), keep]
 
 
 def row_layout(figure: Figure, axes: Sequence[Any], chars: int, w_pad: float = 3 / 72, h_pad: float = 2 / 72) -> None:
@@ -274,6 +327,7 @@ class _Measure:
     def __init__(self, figure: Figure, renderer: Any) -> None:
         self.figure, self.renderer = figure, renderer
         self._heights: dict[Any, float] = {}
+        self._extents: dict[tuple[int, str], tuple[float, float]] = {}
 
     def width(self, text: str, props: Any) -> float:
         if "\n" in text:  # the widest line
@@ -301,11 +355,17 @@ class _Measure:
         return self._heights[key]
 
     def extent(self, text: Any) -> tuple[float, float]:
-        """A Text's (width, height) as drawn (rotation included); (0, 0) when it shows nothing."""
+        """A Text's (width, height) as drawn (rotation included); (0, 0) when it shows nothing. Kept for the
+        measure's life (one layout): a size does not depend on where the text is, and the rounds of a layout
+        measure the same titles and axis names again."""
         if not text.get_visible() or not text.get_text():
             return 0.0, 0.0
-        box = text.get_window_extent(self.renderer)
-        return box.width, box.height
+        key = (id(text), text.get_text())
+        size = self._extents.get(key)
+        if size is None:
+            box = text.get_window_extent(self.renderer)
+            size = self._extents[key] = (box.width, box.height)
+        return size
 
 
 def _tick_labels(axis: Any, measure: _Measure) -> tuple[list[tuple[float, float]], float, float]:
@@ -377,6 +437,47 @@ def _text_margins(ax: Any, measure: _Measure, chars: int) -> tuple[float, float,
 
 
 Margins = list[tuple[float, float, float, float]]  # each axes' (left, right, bottom, top) in pixels
+# a ticker's state (its names less the leading _) that its next use sets anew: left out of the layout key
+_VOLATILE = {"axis", "locs", "orderOfMagnitude", "offset", "format", "sublabels"}
+CACHED = 8  # layouts (and fits) kept per figure
+
+
+def _text_key(text: Any) -> tuple:
+    return (text.get_visible(), text.get_text(), hash(text.get_fontproperties()), text.get_rotation())
+
+
+def _ticker_key(ticker: Any) -> tuple:
+    """What a locator or formatter makes of given limits depends on: its kind and its settings (fixed ticks and
+    names included), not the state its last use left."""
+    return (type(ticker), repr({k: v for k, v in vars(ticker).items() if k.lstrip("_") not in _VOLATILE}))
+
+
+def _axis_key(axis: Any) -> tuple:
+    return (axis.get_visible(), tuple(axis.get_view_interval()), axis.get_scale(), _ticker_key(axis.major.locator),
+            _ticker_key(axis.major.formatter), _ticker_key(axis.minor.locator), _ticker_key(axis.minor.formatter),
+            repr(axis._major_tick_kw), repr(axis._minor_tick_kw), _text_key(axis.label), axis.labelpad)
+
+
+def layout_key(figure: Figure, axes: Sequence[Any], *args: Any) -> tuple:
+    """Everything :func:`fit_row` reads (the figure's size, legends, the axes' limits, tickers and texts), and
+    ``args``: the same key, the same layout."""
+    legends = tuple((leg.get_visible(), tuple(t.get_text() for t in leg.get_texts()), hash(leg.prop),
+                     getattr(leg, "_ncols", 1), leg.borderaxespad, _text_key(leg.get_title()))
+                    for leg in figure.legends)
+    return (figure.bbox.width, figure.bbox.height, figure.dpi, legends, args,
+            tuple((_axis_key(ax.xaxis), _axis_key(ax.yaxis), _text_key(ax.title), _text_key(ax._left_title),
+                   _text_key(ax._right_title)) for ax in axes))
+
+
+def _cache(figure: Figure, name: str) -> dict:
+    caches = figure.__dict__.setdefault("_mfstudio_layouts", {})
+    return caches.setdefault(name, {})
+
+
+def _keep(cache: dict, key: Any, value: Any) -> None:
+    if len(cache) >= CACHED:
+        del cache[next(iter(cache))]  # the oldest
+    cache[key] = value
 
 
 def fit_row(figure: Figure, axes: Sequence[Any], chars: Sequence[int] = (), w_pad: float = 3 / 72,
@@ -388,9 +489,26 @@ def fit_row(figure: Figure, axes: Sequence[Any], chars: Sequence[int] = (), w_pa
     full draw. Tick labels follow the axes' size (how many ticks fit), so the axes are placed, measured and placed
     again until what they need stays put; from the third round on a margin only grows, so that it ends. The result
     depends only on the figure's texts, size and limits, not on where the axes were. ``w_pad``, ``h_pad``: the
-    margins around each axes' texts, in inches. Returns the margins the axes were placed with."""
+    margins around each axes' texts, in inches. Returns the margins the axes were placed with.
+
+    A call with the same inputs as one of the last few (see :func:`layout_key`) places the axes where that one did
+    without measuring anything (a live frame asks for the same layout again and again)."""
     if not axes:
         return []
+    cache = _cache(figure, "fit_row")
+    key = layout_key(figure, axes, tuple(chars), w_pad, h_pad)
+    hit = cache.get(key)
+    if hit is not None:
+        margins, boxes = hit
+        for ax, box in zip(axes, boxes):
+            ax.set_position(box)
+        return list(margins)
+    used = _fit_row(figure, axes, chars, w_pad, h_pad)
+    _keep(cache, key, (tuple(used), tuple(ax.get_position().bounds for ax in axes)))
+    return used
+
+
+def _fit_row(figure: Figure, axes: Sequence[Any], chars: Sequence[int], w_pad: float, h_pad: float) -> Margins:
     renderer = figure._get_renderer()
     measure = _Measure(figure, renderer)
     width, height = figure.bbox.width, figure.bbox.height
@@ -427,12 +545,20 @@ def fit_row(figure: Figure, axes: Sequence[Any], chars: Sequence[int] = (), w_pa
 
 def row_fits(figure: Figure, axes: Sequence[Any], margins: Margins, chars: Sequence[int] = ()) -> bool:
     """Whether ``axes``' texts, as they are now (new limits, new tick labels), still fit in the ``margins``
-    :func:`fit_row` placed them with."""
-    measure = _Measure(figure, figure._get_renderer())
-    rooms = [*chars, *[0] * (len(axes) - len(chars))]
-    return len(margins) == len(axes) and all(
-        b <= a + 0.5 for ax, room, used in zip(axes, rooms, margins)
-        for a, b in zip(used, _text_margins(ax, measure, room)))
+    :func:`fit_row` placed them with (the answer kept for the same inputs, as :func:`fit_row` keeps its layouts)."""
+    if len(margins) != len(axes):
+        return False
+    cache = _cache(figure, "row_fits")
+    key = layout_key(figure, axes, tuple(chars), tuple(map(tuple, margins)),
+                     tuple(ax.get_position().bounds for ax in axes))
+    fits = cache.get(key)
+    if fits is None:
+        measure = _Measure(figure, figure._get_renderer())
+        rooms = [*chars, *[0] * (len(axes) - len(chars))]
+        fits = all(b <= a + 0.5 for ax, room, used in zip(axes, rooms, margins)
+                   for a, b in zip(used, _text_margins(ax, measure, room)))
+        _keep(cache, key, fits)
+    return fits
 
 
 class RowLayout(LayoutEngine):

@@ -309,7 +309,10 @@ class ExplainPanel(QWidget):
             self._factors = run.start_factors
         elif not same_shape:
             self._factors = None  # a new model of other data: nothing to explain until its first report
-        self.refresh()
+        if self.isVisible() and same_shape:  # the next event-loop pass: the click that starts a run does much else
+            self._timer.start(0)  # in this one (other data: its labels at once, never the old model's numbers)
+        else:
+            self.refresh()
 
     @Slot(object)
     def _on_progress(self, report: Progress) -> None:
@@ -358,7 +361,7 @@ class ExplainPanel(QWidget):
 
     def _later(self) -> None:
         if not self._timer.isActive():
-            self._timer.start()
+            self._timer.start(REFRESH_MS)
 
     def stop_timers(self) -> None:
         """Stop the refresh timer (a pending refresh is dropped) and a frame being drawn."""

@@ -423,9 +423,11 @@ class LadderPanel(QWidget):
         self._update_chart()
 
     def showEvent(self, event: Any) -> None:
+        """Shown (its tab brought to the front): the errors that waited are worked out in slices, as during a run,
+        from the next event-loop pass on (at once they cost tens of milliseconds on big data)."""
         super().showEvent(event)
-        if self._pending:
-            self.flush()
+        if self._pending and self._work is None:
+            self._timer.start(0)
 
     def stop_timers(self) -> None:
         """Stop the redraw timers and a frame being drawn (window closing)."""
@@ -482,10 +484,10 @@ class LadderPanel(QWidget):
         self._redraw()
 
     def _redraw(self, sliced: bool = False) -> None:
-        """Blit the lines and the mark, or draw everything when the axes changed (``sliced``: in slices, see
-        :meth:`.BlitCanvas.refresh`)."""
+        """Blit the lines and the mark, or draw everything when the axes changed (``sliced``, and always while a
+        run goes: in slices, see :meth:`.BlitCanvas.refresh`; a full draw of the chart costs tens of milliseconds)."""
         full, self._full = self._full, False
-        self.canvas.refresh(full=full, sliced=sliced)
+        self.canvas.refresh(full=full, sliced=sliced or self.experiment.running)
 
     def _update_mark(self) -> None:
         i = self.current_rung

@@ -125,7 +125,7 @@ class LayersPanel(QWidget):
         self._timer = QTimer(self)
         self._timer.setObjectName("mfstudioLayersRedraw")
         self._timer.setSingleShot(True)
-        self._timer.timeout.connect(self.flush)
+        self._timer.timeout.connect(self._on_timer)
         experiment.started.connect(self._on_started)
         experiment.progress.connect(self._on_progress)
         experiment.finished.connect(self._on_finished)
@@ -150,8 +150,16 @@ class LayersPanel(QWidget):
 
     @Slot(object)
     def _on_finished(self, end: RunEnd) -> None:
+        """The run's last factors, from the next event-loop pass on (the end of a run does much else in this one), a
+        full draw they need (new panels) in slices; hidden, once shown."""
         if end.shown is not None:
-            self._on_shown(end.shown)
+            self._set_data(end.shown.ratings, end.shown.held_out_cells)
+            self._factors = end.shown.result.factors
+            self._pending = True
+            if self.isVisible():
+                self._timer.start(0)
+            else:
+                self._timer.stop()
 
     @Slot(object)
     def _on_shown(self, shown: Shown) -> None:
@@ -216,9 +224,10 @@ class LayersPanel(QWidget):
             self._timer.start(REDRAW_MS if self.isVisible() else HIDDEN_MS)
 
     def showEvent(self, event: Any) -> None:
+        """Shown (its tab brought to the front): the factors that waited, a full draw they need in slices."""
         super().showEvent(event)
         if self._pending:
-            self.flush()
+            self.flush(sliced=True)
 
     def stop_timers(self) -> None:
         """Stop the redraw timer (window closing)."""
@@ -238,8 +247,9 @@ class LayersPanel(QWidget):
         ci = int(np.isin(self.items, f.cold_items).sum()) if f.cold_items is not None else 0
         return cu, ci
 
-    def _rebuild(self) -> None:
-        """Lay out the panels for the current model and block (K, biases, block size).
+    def _rebuild(self, sliced: bool = False) -> None:
+        """Lay out the panels for the current model and block (K, biases, block size); ``sliced``: the full draw
+        that follows in slices (see :meth:`.BlitCanvas.refresh`).
 
         The titles and images are figure-level artists kept from one model to the next (an axes costs
         ~15 ms to make and some to draw, and a panel needs none): only their number and text change.
@@ -258,7 +268,7 @@ class LayersPanel(QWidget):
                 bar.set_visible(False)
             self.canvas.set_moving([])
             self._update_caption()
-            self.canvas.refresh(full=True)
+            self.canvas.refresh(full=True, sliced=sliced)
             return
         self.hint.set_visible(False)
         K, biased, cold, n_u, n_i = want
@@ -288,7 +298,7 @@ class LayersPanel(QWidget):
         self._place()
         self._update_caption()
         self.canvas.set_moving([p.image for p in self.panels] + [self.held_marks])
-        self.canvas.refresh(full=True)
+        self.canvas.refresh(full=True, sliced=sliced)
 
     def _make_bars(self) -> None:
         for bar in self.bars.values():
@@ -365,14 +375,21 @@ class LayersPanel(QWidget):
         self._place()  # the canvas draws itself in full after a resize
 
     # -- data ---------------------------------------------------------------------------------------
-    def flush(self) -> None:
-        """Show the pending factors now: compute the block's layers, R-hat and residual and draw them."""
+    @Slot()
+    def _on_timer(self) -> None:
+        """A run's next frame: a full draw it needs in slices (see :meth:`flush`)."""
+        self.flush(sliced=True)
+
+    def flush(self, sliced: bool = False) -> None:
+        """Show the pending factors now: compute the block's layers, R-hat and residual and draw them (``sliced``:
+        a full draw, when the panels changed, in slices from the next event-loop pass on; the images are blitted at
+        once)."""
         self._timer.stop()
         if not self._pending:
             return
         self._pending = False
         if self._wanted() != self._structure:
-            self._rebuild()
+            self._rebuild(sliced)
         f = self._factors
         if f is None or not self.panels:
             return
@@ -397,9 +414,9 @@ class LayersPanel(QWidget):
         self._update_caption()
         self.draws += 1
         if moved:  # a colour scale moved: its bar is drawn again into the background, nothing else
-            self.canvas.refresh(redraw=[a for key in moved for a in self.bars[key].artists])
+            self.canvas.refresh(redraw=[a for key in moved for a in self.bars[key].artists], sliced=sliced)
         else:
-            self.canvas.refresh()
+            self.canvas.refresh(sliced=sliced)
 
     def _colour(self, p: _Panel) -> np.ndarray:
         key = "rating" if p.kind in ("baseline", "r_hat") else "residual" if p.kind == "residual" else "layer"

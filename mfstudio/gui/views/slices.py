@@ -21,6 +21,9 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from matplotlib.axes import Axes
+from matplotlib.axis import Axis
+from matplotlib.legend import Legend
+from matplotlib.offsetbox import OffsetBox
 from PySide6.QtCore import QObject, Qt, QTimer
 
 Step = Callable[[], Any]
@@ -48,6 +51,7 @@ class Slices(QObject):
         self._timer.setTimerType(Qt.TimerType.PreciseTimer)
         self._timer.setInterval(1)
         self._timer.timeout.connect(self._run)
+        self.owner = type(parent).__name__ if parent is not None else ""  # whose frames (for the benchmarks' profiles)
         self.frames = 0  # whole frames run, and the passes they took (for tests and benchmarks)
         self.passes = 0
 
@@ -107,13 +111,17 @@ class Slices(QObject):
 def figure_steps(figure: Any, renderer: Any) -> list[Step]:
     """A full draw of ``figure``'s still artists as steps, in the order :meth:`Figure.draw` draws them: the
     cleared buffer and the figure's patch; then each axes' patch and children by z-order, one step each;
-    then the figure's own artists (legends, texts). Animated artists are left out, as a draw leaves them
-    out; the layout is not solved (the caller solved it, or keeps it)."""
+    then the figure's own artists (legends, texts). An axis (its ticks, tick labels and name) is a step per tick
+    (see :func:`axis_parts`): drawn whole, one with a few dozen labels would be a step of tens of milliseconds.
+    Animated artists are left out, as a draw leaves them out; the layout is not solved (the caller solved it, or
+    keeps it)."""
     steps: list[Step] = [renderer.clear, lambda: figure.patch.draw(renderer)]
     children = [a for a in figure.get_children() if a is not figure.patch and not a.get_animated()]
     for artist in sorted(children, key=lambda a: a.get_zorder()):
         if isinstance(artist, Axes):
             steps += _axes_steps(artist, renderer)
+        elif isinstance(artist, Legend):
+            steps += legend_steps(artist, renderer)
         else:
             steps.append(lambda a=artist: draw_live(a, renderer))
     return steps
@@ -135,22 +143,102 @@ def _axes_steps(ax: Axes, renderer: Any) -> list[Step]:
     if not ax.axison:
         children = [a for a in children if a not in (ax.xaxis, ax.yaxis)]
     first = [ax.patch] if ax.axison and ax.get_frame_on() else []
-    return [lambda a=a: draw_live(a, renderer) for a in first + sorted(children, key=lambda a: a.get_zorder())]
+    steps: list[Step] = []
+    for a in first + sorted(children, key=lambda a: a.get_zorder()):
+        if isinstance(a, Axis):
+            steps += [lambda p=p: p.draw(renderer) for p in axis_parts(a)]
+        elif isinstance(a, Legend):
+            steps += legend_steps(a, renderer)
+        else:
+            steps.append(lambda a=a: draw_live(a, renderer))
+    return steps
+
+
+def legend_steps(legend: Legend, renderer: Any) -> list[Step]:
+    """A :meth:`Legend.draw` as steps, the pixels of one: its frame, then each handle and each text (a legend of a
+    dozen runs drawn in one step is one of tens of milliseconds). Not drawn when hidden or removed from the figure by
+    the time it comes; its entries made anew meanwhile: drawn whole at once."""
+    live = [True]
+    box = legend._legend_box
+
+    def frame() -> None:  # as Legend.draw begins
+        live[0] = legend.get_visible() and legend.get_figure() is not None
+        if live[0] and legend._legend_box is not box:  # its entries made anew: drawn whole, now
+            live[0] = False
+            legend.draw(renderer)
+        if not live[0]:
+            return
+        fontsize = renderer.points_to_pixels(legend._fontsize)
+        if legend._mode in ["expand"]:
+            pad = 2 * (legend.borderaxespad + legend.borderpad) * fontsize
+            legend._legend_box.set_width(legend.get_bbox_to_anchor().width - pad)
+        bbox = legend._legend_box.get_window_extent(renderer)
+        legend.legendPatch.set_bounds(bbox.bounds)
+        legend.legendPatch.set_mutation_scale(fontsize)
+        if legend.shadow:
+            from matplotlib.patches import Shadow
+
+            Shadow(legend.legendPatch, **legend._shadow_props).draw(renderer)
+        legend.legendPatch.draw(renderer)
+
+    def done() -> None:
+        if live[0]:
+            legend.stale = False
+
+    return [frame, *_box_steps(box, renderer, live), done]
+
+
+def _box_steps(box: OffsetBox, renderer: Any, live: list[bool]) -> list[Step]:
+    """An offset box's :meth:`OffsetBox.draw` as steps: placing its children, then each child's (a packer's in turn,
+    a handle or a text as one step)."""
+    if type(box).draw is not OffsetBox.draw:  # a leaf (a text, a handle's drawing area)
+        return [lambda: box.draw(renderer) if live[0] else None]
+    children = box.get_visible_children()
+    whole = [False]  # the children changed since the steps were made: the box drawn whole, its children's steps skip
+
+    def place() -> None:  # as OffsetBox.draw, up to drawing the children
+        if not live[0]:
+            return
+        if box.get_visible_children() != children:
+            whole[0] = True
+            box.draw(renderer)
+            return
+        bbox, offsets = box._get_bbox_and_child_offsets(renderer)
+        px, py = box.get_offset(bbox, renderer)
+        for c, (ox, oy) in zip(children, offsets):
+            c.set_offset((px + ox, py + oy))
+
+    inner = [False]
+    steps: list[Step] = [place]
+    for child in children:
+        steps += _box_steps(child, renderer, inner)
+
+    def open_children() -> None:  # the children draw while the legend is live and the box was not drawn whole
+        inner[0] = live[0] and not whole[0]
+
+    def close() -> None:
+        if live[0] and not whole[0]:
+            box.stale = False
+
+    return [place, open_children, *steps[1:], close]
 
 
 class _AxisParts:
     """What the parts of one axis share: the ticks the first part updated, for the parts after it."""
 
-    def __init__(self, axis: Any) -> None:
+    def __init__(self, axis: Any, n: int) -> None:
         self.axis = axis
+        self.n = n  # the ticks that have a part of their own; the last part draws any beyond them
         self.ticks: list[Any] = []
 
 
 class _AxisPart:
     """One part of an axis's draw, an artist to :meth:`Figure.draw_artist`: the ticks' update (part -1), one tick
-    (part i), or the axis name and offset text after them (part None)."""
+    (part i), the axis name ("name"), or the offset text ("offset") after them. The name and the offset text each
+    measure every tick label (where they go depends on them): two parts, and the offset's measure only when it has a
+    text to place."""
 
-    def __init__(self, shared: _AxisParts, part: int | None) -> None:
+    def __init__(self, shared: _AxisParts, part: int | str) -> None:
         self.shared, self.part = shared, part
 
     def get_visible(self) -> bool:
@@ -158,17 +246,24 @@ class _AxisPart:
 
     def draw(self, renderer: Any) -> None:
         s, axis = self.shared, self.shared.axis
+        if not axis.get_visible():  # as Axis.draw
+            return
         if self.part == -1:
             s.ticks = axis._update_ticks()
-        elif self.part is not None:
+        elif isinstance(self.part, int):
             if self.part < len(s.ticks):
                 s.ticks[self.part].draw(renderer)
-        else:  # as Axis.draw ends
-            tlb1, tlb2 = axis._get_ticklabel_bboxes(s.ticks, renderer)
+        elif self.part == "name":  # as Axis.draw ends (with ticks the limits brought since the parts were made)
+            for tick in s.ticks[s.n:]:
+                tick.draw(renderer)
             axis._update_label_position(renderer)
             axis.label.draw(renderer)
-            axis._update_offset_text_position(tlb1, tlb2)
-            axis.offsetText.set_text(axis.major.formatter.get_offset())
+        else:
+            offset = axis.major.formatter.get_offset()
+            if offset:  # an empty one draws nothing, wherever it is placed
+                tlb1, tlb2 = axis._get_ticklabel_bboxes(s.ticks, renderer)
+                axis._update_offset_text_position(tlb1, tlb2)
+            axis.offsetText.set_text(offset)
             axis.offsetText.draw(renderer)
             axis.stale = False
 
@@ -176,6 +271,7 @@ class _AxisPart:
 def axis_parts(axis: Any) -> list[Any]:
     """``axis`` as parts to draw one after the other, the pixels of one :meth:`Axis.draw`: where an axis is drawn
     as a step (a scale drawn again over a saved background), its many tick labels become a step each."""
-    shared = _AxisParts(axis)
     n = len(axis.get_majorticklocs()) + len(axis.get_minorticklocs())
-    return [_AxisPart(shared, -1), *(_AxisPart(shared, i) for i in range(n)), _AxisPart(shared, None)]
+    shared = _AxisParts(axis, n)
+    return [_AxisPart(shared, -1), *(_AxisPart(shared, i) for i in range(n)), _AxisPart(shared, "name"),
+            _AxisPart(shared, "offset")]

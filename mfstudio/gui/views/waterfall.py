@@ -13,6 +13,8 @@ from typing import Any
 
 import numpy as np
 from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.patches import Rectangle
 from PySide6.QtGui import QCursor
 from PySide6.QtWidgets import QSizePolicy, QToolTip, QWidget
 
@@ -57,6 +59,7 @@ class Waterfall(Canvas):
         self._numbers: list[Any] = []  # the annotations that write them
         self._steps: list[Any] = []  # the short lines from one bar's end to the next one's start
         self._scale_lines: list[Any] = []  # the rating scale's ends and zero
+        self._texts: list[Any] = []  # the message
         self._kind: tuple = ()  # what the bars are: the same kind is moved, another is built anew
         self._bg = ScaledBackground(self)
         self.message: str | None = None  # the text shown instead of bars
@@ -78,11 +81,12 @@ class Waterfall(Canvas):
         self.explanation = None
         self._kind = ()
         ax = self.ax
-        ax.clear()
+        self._take_off()
         ax.set_axis_off()
-        self.bars, self.labels, self._numbers, self._steps, self._scale_lines = [], [], [], [], []
-        ax.text(0.5, 0.5, text, transform=ax.transAxes, ha="center", va="center", color="0.45", fontsize=9,
-                wrap=True)
+        ax.set_title("", loc="right")
+        self.labels = []
+        self._texts = [ax.text(0.5, 0.5, text, transform=ax.transAxes, ha="center", va="center", color="0.45",
+                               fontsize=9, wrap=True)]
         self._bars_laid_out = False
         self._rebuilt(draw=False)
         self._frame()
@@ -105,21 +109,31 @@ class Waterfall(Canvas):
         self._place(e, terms)
         self._frame()
 
+    def _take_off(self) -> None:
+        """Take the bars, numbers, steps, scale lines and message off the axes. Not ``ax.clear()``: that makes the
+        axes' ticks anew too, and with them a bar's name costs milliseconds to set again."""
+        for a in [*(bar for bar, _tip in self.bars), *self._numbers, *self._steps, *self._scale_lines, *self._texts]:
+            a.remove()
+        self.bars, self._numbers, self._steps, self._scale_lines, self._texts = [], [], [], [], []
+
     def _build(self, e: Explanation, terms: list[Term]) -> None:
         """Make the bars, numbers and steps for explanations like ``e`` (placed by :meth:`_place`)."""
         ax = self.ax
-        ax.clear()
+        self._take_off()
         ax.set_axis_on()
-        self.bars, self.labels, self._numbers, self._steps = [], [], [], []
+        self.labels = []
         n_finals = 1 + int(e.clipped) + int(e.actual is not None)
         for x in range(len(terms) + n_finals):
-            bar = ax.bar(x, 0.0, width=0.7, edgecolor="none", animated=True)[0]
+            # as ax.bar(x, 0, width=0.7) makes it, without a bar container, autoscaling and units for each
+            bar = Rectangle((x - 0.35, 0.0), 0.7, 0.0, edgecolor="none", animated=True)
+            bar.sticky_edges.y.append(0.0)
+            ax.add_artist(bar)  # as ax.add_patch, without its data limits: the limits are set
             self.bars.append((bar, ""))
             self._numbers.append(ax.annotate("", (x, 0.0), xytext=(0, 2), textcoords="offset points", ha="center",
                                              va="bottom", fontsize=7.5, animated=True))
         for x in range(1, len(terms) + 1):  # a step into each term after the first, and into the prediction
-            self._steps.append(ax.plot([x - 0.65, x - 0.35], [0, 0], color="0.45", lw=0.8, zorder=0,
-                                       animated=True)[0])
+            step = Line2D([x - 0.65, x - 0.35], [0, 0], color="0.45", lw=0.8, zorder=0, animated=True)
+            self._steps.append(ax.add_artist(step))  # as ax.plot, without its data limits: the limits are set
         finals = [("prediction", TOTAL, None, "none")]
         if e.clipped:
             finals.append(("shown", "#8a8a8a", "//", "none"))
@@ -133,8 +147,8 @@ class Waterfall(Canvas):
             bar.set_linewidth(1.0)
         self._final_names = [f[0] for f in finals]
         lo, hi = e.scale
-        self._scale_lines = [ax.axhline(y, color="0.55", lw=0.7, ls=":", zorder=0, animated=True) for y in (lo, hi)]
-        self._scale_lines.append(ax.axhline(0, color="0.3", lw=0.8, animated=True))
+        self._scale_lines = [self._hline(y, color="0.55", lw=0.7, ls=":", zorder=0) for y in (lo, hi)]
+        self._scale_lines.append(self._hline(0, color="0.3", lw=0.8))
         scale = "the preference range" if self.preferences else "the rating scale"
         ax.set_title(f"dotted: {scale}, {lo:g} to {hi:g}", loc="right", fontsize=7, color="0.4")
         ax.set_xlim(-0.6, len(self.bars) - 0.4)
@@ -145,6 +159,11 @@ class Waterfall(Canvas):
         ax.yaxis.set_animated(True)
         self._ylim: tuple[float, float] | None = None
         self._rebuilt(draw=False)  # the frame that follows draws it
+
+    def _hline(self, y: float, **style: Any) -> Any:
+        """An animated line across the axes at ``y``: ax.axhline without its data limits (the limits are set)."""
+        line = Line2D([0, 1], [y, y], transform=self.ax.get_yaxis_transform(which="grid"), animated=True, **style)
+        return self.ax.add_artist(line)
 
     def _place(self, e: Explanation, terms: list[Term]) -> None:
         """Move the bars, numbers and steps to ``e``'s values, name the bars, set the vertical limits."""

@@ -314,3 +314,22 @@ def test_a_run_s_report_changes_the_table_s_numbers_without_a_reset():
 
 def column_of(model: ep.ExplanationModel, col: int) -> list:
     return [model.data(model.index(r, col)) for r in range(model.rowCount())]
+
+
+def test_a_new_run_on_the_same_data_is_explained_from_the_next_event_loop_pass(qtbot, setup):
+    ex, sel, panel = setup
+    run_to_end(qtbot, ex, ex.train, request(steps=50))
+    sel.select(0, 0)
+    at_start: list[tuple[object, bool]] = []
+    ex.started.connect(lambda run: at_start.append((panel.explanation, panel._timer.isActive())))
+    before = panel.explanation
+    with qtbot.waitSignal(ex.started, timeout=10_000):
+        ex.train(request(steps=1_000_000_000))
+    assert at_start == [(before, True)]  # not in the pass of the click that started it: that one does much else
+    qtbot.waitUntil(lambda: not panel._timer.isActive(), timeout=5_000)
+    with qtbot.waitSignal(ex.progress, timeout=10_000):
+        pass
+    panel._later()
+    assert panel._timer.interval() == ep.REFRESH_MS  # the run's refreshes keep their pace
+    with qtbot.waitSignal(ex.finished, timeout=10_000):
+        ex.stop()

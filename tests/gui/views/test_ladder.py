@@ -242,7 +242,9 @@ def test_a_hidden_panel_waits_and_catches_up_when_shown(qtbot, setup):
     qtbot.wait(300)
     assert panel.computes == 0  # another tab is on top: no work for a chart nobody sees
     panel.show()
-    assert panel.computes == 1 and len(panel.errors) == 5
+    assert panel.computes == 0 and panel.busy()  # worked out in slices from the next event-loop pass on
+    qtbot.waitUntil(lambda: panel.computes == 1, timeout=5_000)
+    assert len(panel.errors) == 5
     with qtbot.waitSignal(ex.finished, timeout=10_000):
         ex.stop()
 
@@ -264,3 +266,18 @@ def test_ladder_split_is_every_rating_of_small_data_and_a_fixed_sample_of_big_da
     assert not any((a, b) in keys for a, b in zip(train.rows.tolist(), train.cols.tolist()))
     again = ladder_split(r, held, most=1_000)
     assert np.array_equal(again[0].rows, train.rows) and 150 < len(val) < 350  # the same sample; about a quarter
+
+
+def test_a_runs_new_rungs_are_drawn_in_slices_not_in_one_pass(qtbot, setup):
+    ex, _parts, panel = setup
+    full_in_pass = []
+    qtbot.wait(200)  # the empty panel's first paint
+    panel.canvas.mpl_connect("draw_event", lambda _e: full_in_pass.append(True))
+    with qtbot.waitSignal(ex.progress, timeout=10_000):
+        ex.train(request(synthetic_ratings(), steps=1_000_000_000, solver="biased-sgd", alpha=0.005))
+    qtbot.waitUntil(lambda: panel.computes > 0 and panel.canvas.full_draws > 0, timeout=5_000)
+    with qtbot.waitSignal(ex.finished, timeout=10_000):
+        ex.stop()
+    qtbot.waitUntil(lambda: not panel.busy(), timeout=10_000)
+    assert full_in_pass == []  # every full draw of the run and its end was made in slices
+    assert panel.canvas.train.get_ydata()[-1] == pytest.approx(ex.snapshot.train_rmse, abs=1e-12)

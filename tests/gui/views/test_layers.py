@@ -31,6 +31,14 @@ def setup(qtbot):
     panel.stop_timers()
 
 
+def to_end(qtbot, ex, panel, *args):
+    """A run to its end, and the panel to the run's last factors (shown from the next event-loop pass on)."""
+    end = run_to_end(qtbot, ex, *args)
+    assert panel._pending  # none of it in the event-loop pass that ended the run
+    qtbot.waitUntil(lambda: not panel._pending, timeout=5_000)
+    return end
+
+
 def kinds(panel: LayersPanel) -> list[str]:
     return [p.kind for p in panel.panels]
 
@@ -47,7 +55,7 @@ def test_before_a_model_the_panel_says_what_it_will_show(setup):
 
 def test_a_biased_models_layers_and_biases_add_up_to_r_hat(qtbot, setup):
     ex, _sel, panel = setup
-    end = run_to_end(qtbot, ex, ex.train, request(solver="biased-sgd", steps=400, cells=HELD_OUT, alpha=0.01))
+    end = to_end(qtbot, ex, panel, ex.train, request(solver="biased-sgd", steps=400, cells=HELD_OUT, alpha=0.01))
     f = end.shown.result.factors
     assert kinds(panel) == ["layer", "layer", "baseline", "r_hat", "residual"]
     assert [p.title for p in panel.panels] == ["Factor 1", "+ factor 2", "+ μ + b_u + b_i", "= R-hat",
@@ -64,7 +72,7 @@ def test_a_biased_models_layers_and_biases_add_up_to_r_hat(qtbot, setup):
 
 def test_the_residual_is_the_miss_on_rated_cells_nan_elsewhere_and_the_held_out_cells_are_outlined(qtbot, setup):
     ex, _sel, panel = setup
-    end = run_to_end(qtbot, ex, ex.train, request(solver="biased-sgd", steps=400, cells=HELD_OUT, alpha=0.01))
+    end = to_end(qtbot, ex, panel, ex.train, request(solver="biased-sgd", steps=400, cells=HELD_OUT, alpha=0.01))
     R = load_example("example-1").to_dense()
     (E,) = data(panel, "residual")
     np.testing.assert_array_equal(np.isnan(E), np.isnan(R))
@@ -80,7 +88,7 @@ def test_the_residual_is_the_miss_on_rated_cells_nan_elsewhere_and_the_held_out_
 
 def test_every_layer_shares_one_symmetric_scale_with_zero_white(qtbot, setup):
     ex, _sel, panel = setup
-    run_to_end(qtbot, ex, ex.train, request(solver="biased-sgd", steps=400, cells=HELD_OUT, alpha=0.01))
+    to_end(qtbot, ex, panel, ex.train, request(solver="biased-sgd", steps=400, cells=HELD_OUT, alpha=0.01))
     norm = panel.scales["layer"].norm
     assert norm.vmin == -norm.vmax > -np.inf
     values = np.abs(np.concatenate([d.ravel() for d in data(panel, "layer")]))
@@ -97,7 +105,7 @@ def test_every_layer_shares_one_symmetric_scale_with_zero_white(qtbot, setup):
 
 def test_the_images_are_drawn_the_right_way_up(qtbot, setup):
     ex, _sel, panel = setup
-    run_to_end(qtbot, ex, ex.train, request(solver="biased-sgd", steps=400, cells=HELD_OUT, alpha=0.01))
+    to_end(qtbot, ex, panel, ex.train, request(solver="biased-sgd", steps=400, cells=HELD_OUT, alpha=0.01))
     panel.canvas.draw()
     buf = np.asarray(panel.canvas.buffer_rgba())
     H = buf.shape[0]
@@ -111,7 +119,7 @@ def test_the_images_are_drawn_the_right_way_up(qtbot, setup):
 
 def test_a_model_without_biases_is_the_sum_of_its_layers(qtbot, setup):
     ex, _sel, panel = setup
-    end = run_to_end(qtbot, ex, ex.train, request(steps=300, K=3))
+    end = to_end(qtbot, ex, panel, ex.train, request(steps=300, K=3))
     assert kinds(panel) == ["layer", "layer", "layer", "r_hat", "residual"]
     np.testing.assert_allclose(sum(data(panel, "layer")), data(panel, "r_hat")[0], atol=1e-12)
     np.testing.assert_allclose(data(panel, "r_hat")[0], end.shown.result.factors.predict(), atol=1e-12)
@@ -122,7 +130,7 @@ def test_a_model_without_biases_is_the_sum_of_its_layers(qtbot, setup):
 def test_a_user_without_training_ratings_shows_the_fallback(qtbot, setup):
     ex, _sel, panel = setup
     cells = np.array([[0, 1], [0, 2]])  # every rating of user 1
-    end = run_to_end(qtbot, ex, ex.train, request(steps=200, cells=cells))
+    end = to_end(qtbot, ex, panel, ex.train, request(steps=200, cells=cells))
     assert kinds(panel) == ["layer", "layer", "baseline", "r_hat", "residual"]
     f = end.shown.result.factors
     (B,) = data(panel, "baseline")
@@ -189,6 +197,7 @@ def test_a_run_redraws_at_a_bounded_pace_and_cleared_empties_the_panel(qtbot, se
     assert 0 < panel.draws <= len(reports)
     with qtbot.waitSignal(ex.finished, timeout=10_000):
         ex.stop()
+    qtbot.waitUntil(lambda: not panel._pending, timeout=5_000)  # the run's last factors, from the next pass on
     np.testing.assert_allclose(data(panel, "r_hat")[0], ex.shown.result.factors.predict_rows(0, 60)[:, :60],
                                atol=1e-12)
     ex.clear()
@@ -209,8 +218,11 @@ def test_a_hidden_panel_waits_and_catches_up_when_shown(qtbot, setup):
         ex.train(request(synthetic_ratings(), steps=1_000_000_000, solver="biased-sgd", alpha=0.005))
     qtbot.wait(300)
     assert panel.draws == 0
+    at_once = []
+    panel.canvas.mpl_connect("draw_event", lambda _e: at_once.append(True))
     panel.show()
     assert panel.draws == 1 and kinds(panel)[-2:] == ["r_hat", "residual"]
+    assert panel.canvas.slices.busy() and at_once == []  # the new panels' full draw in slices, not at once
     with qtbot.waitSignal(ex.finished, timeout=10_000):
         ex.stop()
 
@@ -226,3 +238,28 @@ def test_user_block_entries_reads_only_the_blocks_users_and_agrees_with_a_pass_o
     got = user_block_entries(r.observed, m, users, items)
     want = block_entries(r.observed, n, m, users, items)
     assert all(np.array_equal(a, b) for a, b in zip(got, want))
+
+
+def test_a_runs_first_frame_and_its_end_draw_in_slices_not_in_one_pass(qtbot, setup):
+    from tests.gui.conftest import synthetic_ratings
+
+    ex, _sel, panel = setup
+    full_in_pass = []
+
+    def draw() -> None:  # a full draw made at once, in one event-loop pass
+        full_in_pass.append(True)
+
+    qtbot.wait(200)  # the empty panel's first paint
+    panel.canvas.mpl_connect("draw_event", lambda _e: draw())
+    with qtbot.waitSignal(ex.progress, timeout=10_000):
+        ex.train(request(synthetic_ratings(), steps=1_000_000_000, solver="biased-sgd", alpha=0.005))
+    qtbot.waitUntil(lambda: panel.draws > 0 and panel.canvas.full_draws > 0, timeout=5_000)
+    assert full_in_pass == []  # the new panels' full draw was made in slices
+    with qtbot.waitSignal(ex.finished, timeout=10_000):
+        ex.stop()
+    draws = panel.draws
+    assert panel._pending  # not in the pass that ended the run
+    qtbot.waitUntil(lambda: panel.draws == draws + 1 and not panel.canvas.slices.busy(), timeout=5_000)
+    np.testing.assert_allclose(data(panel, "r_hat")[0], ex.shown.result.factors.predict_rows(0, 60)[:, :60],
+                               atol=1e-12)  # the run's last factors
+    assert full_in_pass == []

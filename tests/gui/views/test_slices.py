@@ -152,7 +152,113 @@ def test_an_axis_drawn_in_parts_has_the_pixels_of_one_axis_draw(canvas):
     whole = np.array(canvas.buffer_rgba())
     canvas.restore_region(base)
     parts = slices.axis_parts(ax.xaxis)
-    assert len(parts) == 7 and all(p.get_visible() for p in parts)  # the ticks' update, 5 ticks, the name
+    assert len(parts) == 8 and all(p.get_visible() for p in parts)  # the ticks' update, 5 ticks, name, offset
     for part in parts:
         canvas.figure.draw_artist(part)
     np.testing.assert_array_equal(np.array(canvas.buffer_rgba()), whole)
+
+
+def test_a_full_frame_draws_an_axis_a_tick_per_step(canvas):
+    ax = canvas.figure.axes[0]
+    ax.set_xticks(range(10), [f"rung {k}" for k in range(10)])
+    canvas.figure.set_layout_engine("none")
+    canvas.draw()
+    whole = np.array(canvas.buffer_rgba())
+    steps = figure_steps(canvas.figure, canvas.get_renderer())
+    drawn: list[object] = []
+    for axis in (ax.xaxis, ax.yaxis):  # drawn whole, an axis would be one step: here each tick is one
+        axis.draw = lambda renderer, axis=axis: drawn.append(axis)  # type: ignore[method-assign]
+    for step in steps:
+        step()
+    assert drawn == []
+    assert len(steps) > 10 + len(ax.get_yticks())
+    for axis in (ax.xaxis, ax.yaxis):
+        del axis.draw
+    np.testing.assert_array_equal(np.array(canvas.buffer_rgba()), whole)
+
+
+def test_ticks_the_limits_brought_after_the_parts_were_made_are_drawn_too(canvas):
+    ax = canvas.figure.axes[0]
+    ax.set_xticks([0, 1])
+    ax.xaxis.set_animated(True)
+    canvas.figure.set_layout_engine("none")
+    canvas.draw()
+    base = canvas.copy_from_bbox(canvas.figure.bbox)
+    parts = slices.axis_parts(ax.xaxis)  # made for two ticks
+    ax.set_xticks([0, 1, 2, 3, 4, 5, 6, 7, 8])
+    canvas.figure.draw_artist(ax.xaxis)
+    whole = np.array(canvas.buffer_rgba())
+    canvas.restore_region(base)
+    for part in parts:
+        canvas.figure.draw_artist(part)
+    np.testing.assert_array_equal(np.array(canvas.buffer_rgba()), whole)
+
+
+def test_an_axis_in_parts_places_and_draws_its_offset_text_as_one_axis_draw(canvas):
+    ax = canvas.figure.axes[1]
+    ax.set_ylim(100000.0, 100000.5)  # tick labels with an offset ("+1e5") above the axis
+    ax.yaxis.set_animated(True)
+    canvas.draw()
+    canvas.figure.set_layout_engine("none")
+    assert ax.yaxis.major.formatter.get_offset()
+    base = canvas.copy_from_bbox(canvas.figure.bbox)
+    canvas.figure.draw_artist(ax.yaxis)
+    whole = np.array(canvas.buffer_rgba())
+    canvas.restore_region(base)
+    ax.yaxis.offsetText.set_position((0, 0))  # misplaced: the parts must place it again
+    for part in slices.axis_parts(ax.yaxis):
+        canvas.figure.draw_artist(part)
+    np.testing.assert_array_equal(np.array(canvas.buffer_rgba()), whole)
+
+
+def test_a_legend_is_drawn_a_handle_and_a_text_per_step_with_the_pixels_of_one_draw(canvas):
+    fig = canvas.figure
+    ax = fig.axes[0]
+    for k in range(5):
+        ax.plot([0, 9], [k, k + 1], label=f"run {k} α=0.005")
+    ax.legend(loc="upper right", title="Runs", shadow=True)
+    canvas.draw()
+    whole = np.array(canvas.buffer_rgba())
+    fig.set_layout_engine("none")
+    steps = figure_steps(fig, canvas.get_renderer())
+    legends = [lg for lg in (*fig.legends, ax.get_legend())]
+    for legend in legends:
+        legend.draw = lambda renderer: pytest.fail("a legend drawn whole")  # type: ignore[method-assign]
+    for step in steps:
+        step()
+    for legend in legends:
+        del legend.draw
+    np.testing.assert_array_equal(np.array(canvas.buffer_rgba()), whole)
+    assert len(slices.legend_steps(ax.get_legend(), canvas.get_renderer())) > 2 * 6  # 6 entries, a title
+
+
+def test_a_legend_made_anew_or_removed_after_its_steps_were_made_is_drawn_as_it_is(canvas):
+    fig = canvas.figure
+    ax = fig.axes[0]
+    ax.plot([0, 9], [0, 1], label="first")
+    legend = ax.legend(loc="upper right")
+    fig.set_layout_engine("none")
+    canvas.draw()
+    base = canvas.copy_from_bbox(fig.bbox)
+    renderer = canvas.get_renderer()
+    for change in ("entries", "entry texts"):
+        steps = slices.legend_steps(legend, renderer)
+        ax.plot([0, 9], [1, 0], label="second")
+        if change == "entries":
+            legend._legend_box = ax.legend(loc="upper right")._legend_box  # its entries made anew
+        else:
+            legend._legend_box.get_children()[0].set_visible(False)  # the box's children changed
+        canvas.restore_region(base)
+        for step in steps:
+            step()
+        sliced = np.array(canvas.buffer_rgba())
+        canvas.restore_region(base)
+        legend.draw(renderer)
+        np.testing.assert_array_equal(np.array(canvas.buffer_rgba()), sliced, err_msg=change)
+    steps = slices.legend_steps(legend, renderer)
+    legend.remove()
+    canvas.restore_region(base)
+    before = np.array(canvas.buffer_rgba())
+    for step in steps:
+        step()
+    np.testing.assert_array_equal(np.array(canvas.buffer_rgba()), before)  # removed: nothing drawn

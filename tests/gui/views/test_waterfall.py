@@ -129,3 +129,22 @@ def test_the_waterfall_s_texts_lie_inside_its_figure(qtbot, setup, size):
             if b.x0 < box.x0 - 0.5 or b.x1 > box.x1 + 0.5 or b.y0 < box.y0 - 0.5 or b.y1 > box.y1 + 0.5:
                 out.append(t.get_text())
         assert out == [], (size, e.clipped)
+
+
+def test_bars_made_anew_keep_the_axes_ticks_and_leave_nothing_of_the_old_ones(qtbot, setup):
+    r, f, w = setup
+    w.draw_explanation(explain(r, f, 3, 4))
+    w.slices.finish()
+    tick = w.ax.xaxis.get_major_ticks()[0]
+    children = len(w.ax.get_children())
+    g = dataclasses.replace(f, global_mean=9.0)  # clipped: another kind of bars, one more
+    w.draw_explanation(explain(r, g, 3, 4))
+    w.slices.finish()
+    assert w.ax.xaxis.get_major_ticks()[0] is tick  # not made anew (each costs milliseconds)
+    assert len(w.ax.get_children()) == children + 2  # one bar and its number more; the old ones gone
+    w.draw_message("Training")
+    assert not w.ax.patches and not w.ax.lines and [t.get_text() for t in w.ax.texts] == ["Training"]
+    assert w.ax._right_title.get_text() == ""
+    w.draw_explanation(explain(r, f, 3, 4))
+    assert [t.get_text() for t in w.ax.texts if t.get_text() == "Training"] == []
+    assert len(w.ax.get_children()) == children
