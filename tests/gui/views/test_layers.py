@@ -33,8 +33,10 @@ def setup(qtbot):
 
 def to_end(qtbot, ex, panel, *args):
     """A run to its end, and the panel to the run's last factors (shown from the next event-loop pass on)."""
+    at_end = []  # connected after the panel: runs right after its slot, in the pass that ends the run
+    ex.finished.connect(lambda _end: at_end.append(panel._pending))
     end = run_to_end(qtbot, ex, *args)
-    assert panel._pending  # none of it in the event-loop pass that ended the run
+    assert at_end[-1]  # none of it in the event-loop pass that ended the run
     qtbot.waitUntil(lambda: not panel._pending, timeout=5_000)
     return end
 
@@ -255,10 +257,12 @@ def test_a_runs_first_frame_and_its_end_draw_in_slices_not_in_one_pass(qtbot, se
         ex.train(request(synthetic_ratings(), steps=1_000_000_000, solver="biased-sgd", alpha=0.005))
     qtbot.waitUntil(lambda: panel.draws > 0 and panel.canvas.full_draws > 0, timeout=5_000)
     assert full_in_pass == []  # the new panels' full draw was made in slices
+    at_end = []  # connected after the panel: runs right after its slot, in the pass that ends the run
+    ex.finished.connect(lambda _end: at_end.append((panel._pending, panel.draws)))
     with qtbot.waitSignal(ex.finished, timeout=10_000):
         ex.stop()
-    draws = panel.draws
-    assert panel._pending  # not in the pass that ended the run
+    pending, draws = at_end[-1]
+    assert pending  # not in the pass that ended the run
     qtbot.waitUntil(lambda: panel.draws == draws + 1 and not panel.canvas.slices.busy(), timeout=5_000)
     np.testing.assert_allclose(data(panel, "r_hat")[0], ex.shown.result.factors.predict_rows(0, 60)[:, :60],
                                atol=1e-12)  # the run's last factors
