@@ -287,6 +287,25 @@ def _row_errors(Y, other, vals, start, n, x):
 
 
 @njit(**_OPTS)
+def gather_room(indptr, lo, hi):
+    """Rows of scratch a block's rows lo..hi-1 need to copy their rated rows of Y (at most GATHER_MAX)."""
+    most = 0
+    for u in range(lo, hi):
+        most = max(most, min(indptr[u + 1] - indptr[u], GATHER_MAX))
+    return most
+
+
+@njit(**_OPTS)
+def gather_rows(Y, other, start, n, Yr):
+    """Yr[t] = Y[other[start + t]] for t < n: a row's rated rows side by side."""
+    K = Y.shape[1]
+    for t in range(n):
+        j = other[start + t]
+        for k in range(K):
+            Yr[t, k] = Y[j, k]
+
+
+@njit(**_OPTS)
 def _solve_rows(indptr, other, vals, X, Y, half_beta, cg_steps, lo, hi, err):
     """Rows lo..hi-1 of X solved with Y fixed (their scratch allocated once); a row without ratings is 0.
 
@@ -301,12 +320,8 @@ def _solve_rows(indptr, other, vals, X, Y, half_beta, cg_steps, lo, hi, err):
     Ap = np.empty(K)
     A = np.empty((K, K)) if cg_steps == 0 else np.empty((0, 0))
     scored = err.shape[0] > 0
-    most = 0
-    if cg_steps > 0:
-        for u in range(lo, hi):
-            most = max(most, min(indptr[u + 1] - indptr[u], GATHER_MAX))
-    Yr = np.empty((most, K))  # a row's rows of Y side by side, for its CG passes and its errors
-    ident = np.arange(most)
+    Yr = np.empty((gather_room(indptr, lo, hi) if cg_steps > 0 else 0, K))  # a row's rows of Y side by side
+    ident = np.arange(Yr.shape[0])
     for u in range(lo, hi):
         start = indptr[u]
         n = indptr[u + 1] - start
@@ -325,10 +340,7 @@ def _solve_rows(indptr, other, vals, X, Y, half_beta, cg_steps, lo, hi, err):
             lam += 1e-12
         gathered = cg_steps > 0 and n <= GATHER_MAX
         if gathered:
-            for t in range(n):
-                j = other[start + t]
-                for k in range(K):
-                    Yr[t, k] = Y[j, k]
+            gather_rows(Y, other, start, n, Yr)
             _cg_solve(Yr, ident, vals[start:start + n], 0, n, lam, cg_steps, x, b, p, Ap)
         elif cg_steps > 0:
             _cg_solve(Y, other, vals, start, n, lam, cg_steps, x, b, p, Ap)

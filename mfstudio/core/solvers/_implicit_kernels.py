@@ -37,7 +37,15 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from mfstudio.core.solvers._als_kernels import SCORE_CHUNK, _cholesky_solve, _chunk_errors, errors
+from mfstudio.core.solvers._als_kernels import (
+    GATHER_MAX,
+    SCORE_CHUNK,
+    _cholesky_solve,
+    _chunk_errors,
+    errors,
+    gather_room,
+    gather_rows,
+)
 from mfstudio.core.solvers._kernels import _stop
 from mfstudio.core.solvers._lanes import dot_row, dot_rows4
 
@@ -301,6 +309,8 @@ def _solve_rows(indptr, other, w, cp, X, Y, GL, cg_steps, lo, hi, err):
     Ap = np.empty(K)
     A = np.empty((K, K)) if cg_steps == 0 else np.empty((0, 0))
     scored = err.shape[0] > 0
+    Yr = np.empty((gather_room(indptr, lo, hi) if cg_steps > 0 else 0, K))  # a row's rows of Y side by side
+    ident = np.arange(Yr.shape[0])
     for u in range(lo, hi):
         start = indptr[u]
         n = indptr[u + 1] - start
@@ -315,7 +325,11 @@ def _solve_rows(indptr, other, w, cp, X, Y, GL, cg_steps, lo, hi, err):
             continue
         for k in range(K):
             x[k] = X[u, k]
-        if cg_steps > 0:
+        gathered = cg_steps > 0 and n <= GATHER_MAX
+        if gathered:
+            gather_rows(Y, other, start, n, Yr)
+            _cg_solve(Yr, ident, w[start:start + n], cp[start:start + n], 0, n, GL, cg_steps, x, b, p, Ap)
+        elif cg_steps > 0:
             _cg_solve(Y, other, w, cp, start, n, GL, cg_steps, x, b, p, Ap)
         elif cg_steps == 0:
             _normal_equations(Y, other, w, cp, start, n, GL, A, b)
@@ -323,8 +337,11 @@ def _solve_rows(indptr, other, w, cp, X, Y, GL, cg_steps, lo, hi, err):
         if cg_steps >= 0:
             for k in range(K):
                 X[u, k] = x[k]
-        if scored:
+        if scored and gathered:
+            sse, sae, corr = _row_scores(Yr, ident, w[start:start + n], cp[start:start + n], 0, n, x)
+        elif scored:
             sse, sae, corr = _row_scores(Y, other, w, cp, start, n, x)
+        if scored:
             err[u, 0] = sse
             err[u, 1] = sae
             err[u, 2] = corr
