@@ -37,8 +37,7 @@ from PySide6.QtWidgets import (
 
 from mfstudio.core import Factors, Ratings
 from mfstudio.core.numbers import exact_text, table_text
-from mfstudio.core.ratings import Observed
-from mfstudio.core.similar import ITEM, USER, Comparison, Lengths, Similar, compare, lengths
+from mfstudio.core.similar import ITEM, USER, Comparison, Lengths, Similar, compare, lengths, training_counts
 from mfstudio.gui.actions import make_action
 from mfstudio.gui.experiment import Experiment, Progress, RunEnd, RunStart, Shown, Updated
 
@@ -261,7 +260,7 @@ class SimilarPanel(QWidget):
         self._ratings: Ratings | None = None
         self._factors: Factors | None = None
         self._cells: np.ndarray | None = None
-        self._train: Observed | None = None  # the training ratings of _ratings and _cells, made when needed
+        self._counts: dict[str, np.ndarray] = {}  # kind -> the training ratings' counts of _ratings, _cells
         self._stale = False
         self._running = False
         self._pending = False
@@ -393,15 +392,18 @@ class SimilarPanel(QWidget):
 
     def _set_data(self, ratings: Ratings, cells: np.ndarray) -> None:
         if ratings is not self._ratings or cells is not self._cells:
-            self._train = None
+            self._counts = {}
         self._ratings, self._cells = ratings, cells
 
-    def _training(self) -> Observed:
-        r, cells = self._ratings, self._cells
+    def _training_counts(self, kind: str) -> np.ndarray:
+        """Each item's (or user's) number of training ratings, counted once per data and hold-out (a pass over
+        the ratings: 20 ms at 10 M, too much for every refresh of a run)."""
+        r = self._ratings
         assert r is not None
-        if self._train is None:
-            self._train = r.split_cells(cells).train if cells is not None and len(cells) else r.observed
-        return self._train
+        if kind not in self._counts:
+            cells = self._cells if self._cells is not None else np.zeros((0, 2), np.int64)
+            self._counts[kind] = training_counts(r, cells, kind)
+        return self._counts[kind]
 
     @Slot(object)
     def _on_started(self, run: RunStart) -> None:
@@ -447,7 +449,8 @@ class SimilarPanel(QWidget):
 
     @Slot()
     def _on_cleared(self) -> None:
-        self._ratings = self._factors = self._cells = self._train = None
+        self._ratings = self._factors = self._cells = None
+        self._counts = {}
         self._stale = self._running = self._pending = False
         self.refresh()
 
@@ -494,14 +497,15 @@ class SimilarPanel(QWidget):
             msg = "The model's numbers are not finite: nothing to compare."
         elif (want := self.chosen()) is None:
             msg = EMPTY_TEXT
-            lens = lengths(f, self._training(), ITEM)  # the items' scatter shows the popularity effect already
+            lens = lengths(f, None, ITEM, counts=self._training_counts(ITEM))  # the items' scatter shows the
+            # popularity effect already
         else:
             kind, index = want
             count = r.n_items if kind == ITEM else r.n_users
             if index >= count:
                 msg = f"This {kind} lies outside the results shown; train again to compare it."
             else:
-                c = compare(f, self._training(), kind, index, self.top.value())
+                c = compare(f, None, kind, index, self.top.value(), counts=self._training_counts(kind))
                 lens = c.lengths
                 msg = ""
         self.comparison = c

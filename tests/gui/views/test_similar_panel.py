@@ -206,3 +206,19 @@ def test_a_new_start_a_single_update_and_results_already_shown_are_followed(qtbo
     later = SimilarPanel(ex, sel)  # made after the result was shown, with an item already selected
     qtbot.addWidget(later)
     assert later.heading.text() == "Items like Starfall" and rows(later.dot_model) == rows(panel.dot_model)
+
+
+def test_the_ratings_counted_are_the_training_ones_of_each_hold_out(qtbot, setup):
+    """The counts are made once per data and hold-out: another hold-out of the same ratings counts again."""
+    ex, sel, panel = setup
+    r = load_example("movie-night")  # one ratings object: only the held-out cells differ between the runs
+    o = r.observed
+    sel.select(user=2)
+    for cells in (np.stack([o.rows[::3], o.cols[::3]], axis=1), NO_CELLS, np.stack([o.rows[1::2], o.cols[1::2]], 1)):
+        end = run_to_end(qtbot, ex, ex.train, request(r, solver="biased-sgd", steps=50, cells=cells))
+        held = end.shown.held_out_cells
+        train = r.split_cells(held).train if len(held) else o
+        c = compare(end.shown.result.factors, train, USER, 2, 10)
+        assert rows(panel.dot_model) == c.dot.rows(r) and panel.sentence.text() == c.sentence
+        assert column(panel.dot_model, 3) == [int(np.sum(train.rows == u)) for u in c.dot.others]
+        assert np.array_equal(panel.canvas.lengths.ratings, np.bincount(train.rows, minlength=r.n_users))
