@@ -279,3 +279,18 @@ def test_the_counts_follow_the_training_ratings_of_each_result(qtbot, setup):
         want = np.bincount(train.cols, minlength=s.ratings.n_items)
         assert np.array_equal(panel.items.items_model.counts, want)
         assert [int(want[i]) for i in panel.visible_items()] == sorted(want.tolist(), reverse=True)
+
+
+def test_a_hidden_person_is_folded_into_a_new_result_when_asked_for_or_shown(qtbot, setup):
+    ex, nc, panel = setup
+    movie_night(qtbot, ex)
+    assert panel.rate(0, 5.0) and panel.rate(4, 1.0)
+    movie_night(qtbot, ex, seed=7)  # not revealed: nothing shown, the star stays off the map
+    assert nc.person is None and not panel.table.isVisible()
+    f, ranking = expected(ex, [(0, 5.0), (4, 1.0)])
+    assert np.array_equal(panel.fold.p, f.p) and list(panel.ranking.item) == list(ranking.item)
+    movie_night(qtbot, ex, seed=8)
+    panel.reveal.setChecked(True)  # shown: made for the result shown now
+    f, ranking = expected(ex, [(0, 5.0), (4, 1.0)])
+    assert [row[0] for row in table_rows(panel)] == [ex.shown.ratings.items[i] for i in ranking.item]
+    assert np.array_equal(nc.person.p, f.p)
