@@ -42,7 +42,8 @@ from mfstudio.gui.actions import make_action
 from mfstudio.gui.experiment import Experiment, Progress, RunEnd, RunStart, Shown, Updated
 
 # PySide6 must be imported before matplotlib's Qt backend picks a binding.
-from mfstudio.gui.views.blit import Canvas
+from mfstudio.gui.views.blit import Canvas, row_layout
+from mfstudio.gui.views.slices import figure_steps
 from mfstudio.gui.views.widgets import caption, save_figure_dialog
 from mfstudio.gui.viewstate import Selected, Selection
 from mfstudio.io.atomic import atomic_write
@@ -151,7 +152,7 @@ class LengthScatter(Canvas):
     neighbours by either measure marked."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
-        self.figure = Figure(figsize=(3.6, 3.0), dpi=100, layout="constrained")
+        self.figure = Figure(figsize=(3.6, 3.0), dpi=100)  # laid out by row_layout: a solve cost a full draw
         super().__init__(self.figure)
         self.setParent(parent)
         self.setObjectName("similarScatter")
@@ -160,6 +161,8 @@ class LengthScatter(Canvas):
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.ax = self.figure.add_subplot(1, 1, 1)
         self.points: Any = None  # every one's (ratings, length), in index order
+        self._marks: list[Any] = []  # the top by cosine, the top by dot product, the one itself (with a comparison)
+        self._shape: tuple | None = None  # what the artists were made for: (kind, the one's name or None)
         self.lengths: Lengths | None = None
         self.names: tuple[str, ...] = ()
         self._unbuilt: tuple[Lengths, tuple[str, ...], Comparison | None] | None = None  # asked for while hidden
@@ -169,9 +172,12 @@ class LengthScatter(Canvas):
     def draw_message(self, text: str) -> None:
         """No points: ``text`` in the middle of the empty figure."""
         self.points, self.lengths, self.names, self._unbuilt = None, None, (), None
+        self._marks, self._shape = [], None
+        self.stop_slices()
         ax = self.ax
         ax.clear()
         ax.set_axis_off()
+        ax.set_position([0.0, 0.0, 1.0, 1.0])
         ax.text(0.5, 0.5, text, transform=ax.transAxes, ha="center", va="center", color="0.45", fontsize=9,
                 wrap=True)
         self.draw_idle()
@@ -189,36 +195,73 @@ class LengthScatter(Canvas):
         super().showEvent(event)
 
     def _build(self) -> None:
+        """The scatter of what was asked for last: the artists made once per kind and selected one, then moved
+        (a run's refreshes), laid out from the fonts' sizes and drawn a slice per event-loop pass."""
         if self._unbuilt is None:
             return
         (lens, names, c), self._unbuilt = self._unbuilt, None
         ax = self.ax
+        shape = (lens.kind, None if c is None else names[c.cosine.index])
+        if self.points is None or shape != self._shape:
+            self._make(lens.kind, shape[1])
+            self._shape = shape
+        xy = np.column_stack([lens.ratings, lens.length]).astype(np.float64)
+        self.points.set_offsets(xy)
+        if c is not None:
+            for mark, which in zip(self._marks, (c.cosine.others, c.dot.others, [c.cosine.index])):
+                mark.set_offsets(xy[np.asarray(which, dtype=np.int64)])
+        r = lens.correlation
+        who = "items" if lens.kind == ITEM else "users"
+        ax.set_title(f"{who.capitalize()}: correlation {'not defined' if r is None else f'{r:.2f}'}", fontsize=9)
+        # the limits autoscaling gave (5% margins) from the points as they are now: moved points do not update them
+        hi = xy.max(axis=0) if len(xy) else np.zeros(2)
+        ax.set_xlim(-0.5, float(hi[0]) + 0.05 * (float(hi[0]) + 0.5) + 0.5)
+        ax.set_ylim(0.0, float(hi[1]) * 1.05 if hi[1] > 0 else 1.0)
+        self._layout()
+        self._frame()
+
+    def _layout(self) -> None:
+        """Room for the labels from the fonts' sizes (a few ms; a constrained layout's solve cost a full draw)."""
+        ax = self.ax
+        labels = ax.yaxis.get_major_formatter().format_ticks(ax.yaxis.get_majorticklocs())
+        row_layout(self.figure, [ax], max((len(t) for t in labels), default=3))
+
+    def _make(self, kind: str, name: str | None) -> None:
+        """The artists of a scatter of ``kind``; with ``name`` (the one compared) its marks and the legend."""
+        ax = self.ax
         ax.clear()
         ax.set_axis_on()
-        who = "items" if lens.kind == ITEM else "users"
-        self.points = ax.scatter(lens.ratings, lens.length, s=14, color=OTHER, edgecolor="none", zorder=1,
+        who = "items" if kind == ITEM else "users"
+        empty = np.zeros((0, 2))
+        self.points = ax.scatter(empty[:, 0], empty[:, 1], s=14, color=OTHER, edgecolor="none", zorder=1,
                                  label=f"other {who}")
-        if c is not None:
-            cos, dot = c.cosine.others, c.dot.others
-            ax.scatter(lens.ratings[cos], lens.length[cos], s=46, facecolor="none", edgecolor=COSINE_COLOUR, lw=1.3,
-                       zorder=2, label="top by cosine")
-            ax.scatter(lens.ratings[dot], lens.length[dot], s=16, color=DOT_COLOUR, edgecolor="none", zorder=3,
-                       label="top by dot product")
-            a = c.cosine.index
-            ax.scatter([lens.ratings[a]], [lens.length[a]], s=80, marker="*", color=QUERY_COLOUR, zorder=4,
-                       label=names[a])
+        self._marks = []
+        if name is not None:
+            self._marks = [
+                ax.scatter(empty[:, 0], empty[:, 1], s=46, facecolor="none", edgecolor=COSINE_COLOUR, lw=1.3,
+                           zorder=2, label="top by cosine"),
+                ax.scatter(empty[:, 0], empty[:, 1], s=16, color=DOT_COLOUR, edgecolor="none", zorder=3,
+                           label="top by dot product"),
+                ax.scatter(empty[:, 0], empty[:, 1], s=80, marker="*", color=QUERY_COLOUR, zorder=4, label=name)]
             ax.legend(fontsize=7, loc="best", frameon=True, framealpha=0.85, handletextpad=0.3, borderpad=0.3,
                       labelspacing=0.25)
-        r = lens.correlation
-        ax.set_title(f"{who.capitalize()}: correlation {'not defined' if r is None else f'{r:.2f}'}", fontsize=9)
         ax.set_xlabel("ratings", fontsize=8)
         ax.set_ylabel("length of the taste vector", fontsize=8)
         ax.tick_params(labelsize=7)
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-        ax.set_xlim(left=-0.5)
-        ax.set_ylim(bottom=0)
         ax.spines[["top", "right"]].set_visible(False)
-        self.draw_idle()
+
+    def _frame(self) -> None:
+        """Draw the figure: in slices while shown (a full draw of the scatter took 120-250 ms), else when shown."""
+        if not self.isVisible():
+            self.draw_idle()
+            return
+        self.draw_in_slices(figure_steps(self.figure, self.get_renderer()), self.update)
+
+    def resizeEvent(self, event: Any) -> None:
+        super().resizeEvent(event)
+        if self.points is not None:  # the margins are in pixels: laid out again for the new size
+            self._layout()
 
     def offsets(self) -> np.ndarray:
         """The points drawn, as rows (ratings, length); none without a scatter."""
@@ -228,6 +271,7 @@ class LengthScatter(Canvas):
     def save(self, path: Path) -> Path:
         """Write the figure to ``path`` (PNG, SVG or PDF by its extension)."""
         self._build()
+        self.slices.finish()
         buf = io.BytesIO()
         self.figure.savefig(buf, dpi=150, format=path.suffix.lower()[1:])
         atomic_write(path, buf.getvalue())  # rendered whole first: a failed save keeps the old file
@@ -343,7 +387,7 @@ class SimilarPanel(QWidget):
         self._timer.setObjectName("mfstudioSimilarRefresh")
         self._timer.setSingleShot(True)
         self._timer.setInterval(REFRESH_MS)
-        self._timer.timeout.connect(self.refresh)
+        self._timer.timeout.connect(self._on_timer)
 
         lay = QVBoxLayout(self)
         lay.setContentsMargins(2, 2, 2, 2)
@@ -461,6 +505,15 @@ class SimilarPanel(QWidget):
 
     @Slot(object)
     def _on_selection(self, _selected: Selected) -> None:
+        self.refresh()
+
+    @Slot()
+    def _on_timer(self) -> None:
+        """A run's refresh, unless the scatter is still drawing the last one: then a little later (frames that
+        cost more than the pace never pile up)."""
+        if self._running and self.canvas.slices.busy():
+            self._later()
+            return
         self.refresh()
 
     def _later(self) -> None:
