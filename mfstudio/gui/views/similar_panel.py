@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import functools
 import io
+import time
 from pathlib import Path
 from typing import Any
 
@@ -50,6 +51,7 @@ from mfstudio.gui.viewstate import Selected, Selection
 from mfstudio.io.atomic import atomic_write
 
 REFRESH_MS = 250  # during a run: at most four refreshes a second
+PACE = 3  # ... and at most one every PACE times what the last one cost the window (a third of its time, at most)
 DEFAULT_TOP, MAX_TOP = 10, 100
 EMPTY_TEXT = "Select an item or a user to see the ones most like it."
 NO_RESULT_TEXT = "Train a model, then select an item or a user to see the ones most like it."
@@ -167,6 +169,8 @@ class LengthScatter(Canvas):
         self.lengths: Lengths | None = None
         self.names: tuple[str, ...] = ()
         self._unbuilt: tuple[Lengths, tuple[str, ...], Comparison | None] | None = None  # asked for while hidden
+        self.frame_s = 0.0  # the time the last whole frame's slices took (the window's time, for pacing a run)
+        self._cost = 0.0  # the frame being drawn's, so far
         self.mpl_connect("motion_notify_event", self._hover)
         self.draw_message(EMPTY_TEXT)
 
@@ -257,7 +261,18 @@ class LengthScatter(Canvas):
         if not self.isVisible():
             self.draw_idle()
             return
-        self.draw_in_slices(self._steps(), self.update)
+        self._cost = 0.0
+        self.draw_in_slices([*map(self._timed, self._steps()), self._done], self.update)
+
+    def _timed(self, step: Step) -> Step:
+        def run() -> None:
+            t0 = time.perf_counter()
+            step()
+            self._cost += time.perf_counter() - t0
+        return run
+
+    def _done(self) -> None:
+        self.frame_s = self._cost
 
     def _steps(self) -> list[Step]:
         """A full draw of the figure as steps, in the order :meth:`Figure.draw` draws (as :func:`figure_steps`):
@@ -471,6 +486,7 @@ class SimilarPanel(QWidget):
         same_shape = self._ratings is not None and self._ratings.shape == run.ratings.shape
         self._set_data(run.ratings, run.held_out_cells)
         self._running = True
+        self._timer.setInterval(REFRESH_MS)  # the pace follows this run's frames
         if run.start_factors is not None:
             self._factors = run.start_factors
         elif not same_shape:
@@ -531,7 +547,10 @@ class SimilarPanel(QWidget):
         if self._running and self.canvas.slices.busy():
             self._later()
             return
+        t0 = time.perf_counter()
         self.refresh()
+        cost = time.perf_counter() - t0 + self.canvas.frame_s  # the lists, the scatter's making and its slices
+        self._timer.setInterval(int(max(REFRESH_MS, PACE * 1000 * cost)))
 
     def _later(self) -> None:
         if not self._timer.isActive():
