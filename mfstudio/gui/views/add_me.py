@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from PySide6.QtCore import Qt, Signal, Slot
-from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtGui import QKeySequence, QShortcut, QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QDoubleSpinBox,
@@ -115,6 +115,7 @@ class AddMePanel(QWidget):
         self._fold: FoldIn | None = None
         self._ranking: Ranking | None = None
         self._fold_due = False  # the fold-in is to be made again (when it is next needed: shown or asked for)
+        self._fill_due = False  # the item list is to be made for the shown result (when shown or asked about)
         self._kept: _Kept | None = None
         self._running = False
         self._train_of: tuple[Ratings, np.ndarray, Observed] | None = None  # (ratings, held-out cells, training)
@@ -359,13 +360,27 @@ class AddMePanel(QWidget):
         for w in (self.name, self.search, self.items, self.rating, self.given, self.reveal, self.table):
             w.setEnabled(model is not None)
         if model is not None and (old is None or old.ratings is not model.ratings or old.train is not model.train):
-            self._fill_items(model)
+            self._fill_due = True
         elif model is None:
+            self._fill_due = False
             self.items.items_model.clear()
+        if self.isVisible():
+            self._ensure_items()
         self._refold()
+
+    def _ensure_items(self) -> None:
+        """The item list and the rating box for the shown result, made when the panel is shown (or asked about):
+        behind another tab a result of 10 M ratings would count them at every run's end for nothing."""
+        if self._fill_due and self._model is not None:
+            self._fill_items(self._model)
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        self._ensure_items()
 
     def _fill_items(self, m: _Model) -> None:
         """The items, most-rated first (ties in item order), with their number of training ratings."""
+        self._fill_due = False
         self.items.items_model.set_items(m.ratings.items, self._counts(m), data_word(m.ratings.implicit))
         own = "count" if m.ratings.implicit else "rating"  # counts of events: the person gives their own count
         self.rating_label.setText(f"Your &{own}:")
@@ -396,16 +411,19 @@ class AddMePanel(QWidget):
 
     def visible_items(self) -> list[int]:
         """The item indices the list shows now, in its order."""
+        self._ensure_items()
         return self.items.items_model.items()
 
     def choose(self, item: int) -> bool:
         """Make ``item`` the chosen one of the list (False when the list does not show it)."""
+        self._ensure_items()
         return self.items.set_current_item(int(item))
 
     # -- rating ------------------------------------------------------------------------------
     @Slot()
     def rate_current(self) -> bool:
         """Rate the chosen item with the spin box's value."""
+        self._ensure_items()
         item = self.items.current_item()
         if item is None:
             self.message.setText("Choose an item in the list first.")

@@ -294,3 +294,24 @@ def test_a_hidden_person_is_folded_into_a_new_result_when_asked_for_or_shown(qtb
     f, ranking = expected(ex, [(0, 5.0), (4, 1.0)])
     assert [row[0] for row in table_rows(panel)] == [ex.shown.ratings.items[i] for i in ranking.item]
     assert np.array_equal(nc.person.p, f.p)
+
+
+def test_behind_another_tab_the_item_list_is_made_when_shown(qtbot):
+    ex, nc = Experiment(), Newcomer()
+    panel = AddMePanel(ex, nc)
+    qtbot.addWidget(panel)
+    try:
+        end = movie_night(qtbot, ex)  # never shown yet: nothing made
+        r = end.shown.ratings
+        assert panel.items.count() == 0 and panel.sentence.text() == INTRO_TEXT and panel.items.isEnabled()
+        panel.show()
+        qtbot.waitExposed(panel)
+        counts = np.bincount(r.observed.cols, minlength=r.n_items)
+        assert panel.items.count() == r.n_items and list(counts[panel.visible_items()]) == sorted(counts)[::-1]
+        panel.hide()
+        movie_night(qtbot, ex, seed=4)
+        assert panel.items.count() == 0  # hidden again: made again when next shown or asked about
+        assert len(panel.visible_items()) == r.n_items and panel.choose(panel.visible_items()[1])
+        assert panel.rating.maximum() == 5.0 and panel.rate_current() and len(panel.given_pairs()) == 1
+    finally:
+        ex.shutdown()
