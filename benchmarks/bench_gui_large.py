@@ -8,9 +8,16 @@ and the 1.5 s after the run ends (the final redraw, recommendations, R-hat). The
 memory of the process is read at the end (resource.getrusage). Targets: stalls under 100 ms while
 training, peak memory under 3 GB; opening may take seconds, with a status message saying so.
 
+A run's phase begins at its first progress report (before it, "start": the click, the data handed to the
+solver), and Stop is pressed ``--seconds`` after that report, so a slow start does not eat the run. Each
+phase also reports the 95th percentile of the lateness and the most main-thread CPU between two ticks
+("cpu max": the stall's own work, steadier than wall time on a shared machine). ``--profile N`` samples the
+main thread's Python stack every millisecond (bench_gui_latency's sampler) and prints, for the N ticks of
+each phase that cost the window most CPU, the functions seen between that tick and the one before.
+
 Usage: python benchmarks/bench_gui_large.py [--file /tmp/ml10m-like.csv] [--seconds 6]
                                             [--solvers biased-sgd,als] [--users 71567 --items 10681
-                                            --ratings 10000054]
+                                            --ratings 10000054] [--profile 3]
 """
 
 from __future__ import annotations
@@ -64,6 +71,8 @@ class Ticker:
         self.timer.setInterval(TICK_MS)
         self.timer.timeout.connect(self._tick)
         self.late: list[tuple[str, float, float]] = []  # (phase, at s, ms late)
+        self.ticks: list[tuple[str, float, float, float]] = []  # (phase, at s, cpu ms since the last, perf_counter)
+        self._tick_cpu = time.thread_time()
         self.cpu: dict[str, float] = {}  # phase -> the main thread's CPU seconds in it (steadier than wall time)
         self._phase, self._cpu_at = "idle", time.thread_time()
         self._last = 0
@@ -87,6 +96,9 @@ class Ticker:
         now = self.clock.elapsed()
         self.late.append((self.phase, now / 1000, max(0.0, now - self._last - TICK_MS)))
         self._last = now
+        cpu = time.thread_time()
+        self.ticks.append((self.phase, now / 1000, (cpu - self._tick_cpu) * 1000, time.perf_counter()))
+        self._tick_cpu = cpu
 
     def worst(self, phase: str) -> tuple[float, float, int]:
         """(max ms late, when, ticks) of ``phase``."""
@@ -95,6 +107,21 @@ class Ticker:
             return 0.0, 0.0, 0
         ms, at = max(got)
         return ms, at, len(got)
+
+    def spread(self, phase: str) -> tuple[float, float]:
+        """(95th percentile of the lateness in ms, most main-thread CPU ms between two ticks) of ``phase``."""
+        late = [ms for p, _at, ms in self.late if p == phase]
+        cpu = [ms for p, _at, ms, _t in self.ticks if p == phase]
+        return (float(np.percentile(late, 95)) if late else 0.0), (max(cpu) if cpu else 0.0)
+
+    def costliest(self, phase: str, n: int) -> list[tuple[float, float, float, float]]:
+        """The ``n`` ticks of ``phase`` with the most CPU since the tick before: (cpu ms, at s, t0, t1)."""
+        out = []
+        for i in range(1, len(self.ticks)):
+            p, at, cpu, t1 = self.ticks[i]
+            if p == phase:
+                out.append((cpu, at, self.ticks[i - 1][3], t1))
+        return sorted(out, reverse=True)[:n]
 
 
 def wait(ms: int) -> None:
@@ -118,6 +145,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--items", type=int, default=ML10M[1])
     ap.add_argument("--ratings", type=int, default=ML10M[2])
     ap.add_argument("--K", type=int, default=20)
+    ap.add_argument("--profile", type=int, default=0, metavar="N",
+                    help="print the functions of each phase's N costliest ticks (a sampling profiler; default off)")
     args = ap.parse_args(argv)
     path = Path(args.file)
     write_file(path, args.users, args.items, args.ratings)
@@ -139,7 +168,21 @@ def main(argv: list[str] | None = None) -> int:
     messages: list[tuple[float, str]] = []
     ticker = Ticker()
     window.statusBar().messageChanged.connect(lambda text: messages.append((ticker.clock.elapsed() / 1000, text)))
+    sampler = None
+    if args.profile:
+        from benchmarks.bench_gui_latency import StackSampler
+
+        sampler = StackSampler().__enter__()
     ticker.start()
+
+    def profile(phase: str) -> None:
+        if sampler is None:
+            return
+        from benchmarks.bench_gui_latency import stall_lines
+
+        for cpu_ms, at_s, t0, t1 in ticker.costliest(phase, args.profile):
+            for line in stall_lines(cpu_ms, at_s, sampler.between(t0, t1)):
+                print(line)
 
     ticker.phase = "open"
     t0 = time.perf_counter()
@@ -154,8 +197,11 @@ def main(argv: list[str] | None = None) -> int:
           f"(cat /proc/loadavg: {open('/proc/loadavg').read().strip()})")
     ms, at, ticks = ticker.worst("open")
     ticker.phase = "opened"
-    print(f"open: {open_s:.1f} s on the main thread; worst timer lateness {ms:.0f} ms at {at:.1f} s; "
-          f"peak RSS {peak_rss_gb():.2f} GB (before {base_gb:.2f} GB); main-thread CPU {ticker.cpu['open']:.2f} s")
+    p95, cpu_max = ticker.spread("open")
+    print(f"open: {open_s:.1f} s on the main thread; worst timer lateness {ms:.0f} ms at {at:.1f} s (p95 {p95:.0f} "
+          f"ms, cpu max {cpu_max:.0f} ms); peak RSS {peak_rss_gb():.2f} GB (before {base_gb:.2f} GB); main-thread "
+          f"CPU {ticker.cpu['open']:.2f} s")
+    profile("open")
     for at_s, text in messages:
         if text:
             print(f"   status at {at_s:6.2f} s: {text[:150]}")
@@ -171,12 +217,16 @@ def main(argv: list[str] | None = None) -> int:
         loop = QEventLoop()
         window.trainingFinished.connect(loop.quit)
         ticker.phase = f"{solver} start"
-        def on_progress(*_: object, run: str = f"{solver} run") -> None:
-            ticker.phase = run  # the first report: the run is going
+        run = f"{solver} run"
+
+        def on_progress(*_: object, run: str = run) -> None:
+            if ticker.phase != run:  # the first report: the run is going, and Stop is due --seconds from now
+                ticker.phase = run
+                QTimer.singleShot(int(args.seconds * 1000), window.stop)
 
         window.experiment.progress.connect(on_progress)
         QTimer.singleShot(50, window.train)  # the click is measured too
-        QTimer.singleShot(int(args.seconds * 1000), window.stop)
+        QTimer.singleShot(int((args.seconds + 120) * 1000), window.stop)  # no report at all: stop all the same
         t0 = time.perf_counter()
         loop.exec()
         wall = time.perf_counter() - t0
@@ -191,11 +241,15 @@ def main(argv: list[str] | None = None) -> int:
             if phase != "end":
                 worst = max(worst, ms)
             cpu = ticker.cpu.get(f"{solver} {phase}", math.nan)
-            print(f"{solver:<11} {phase:<5} ticks {ticks:>5}  worst {ms:7.0f} ms at {at:6.2f} s; "
-                  f"main-thread CPU {cpu:.2f} s")
+            p95, cpu_max = ticker.spread(f"{solver} {phase}")
+            print(f"{solver:<11} {phase:<5} ticks {ticks:>5}  worst {ms:7.0f} ms at {at:6.2f} s, p95 {p95:5.0f} ms, "
+                  f"cpu max {cpu_max:5.0f} ms; main-thread CPU {cpu:.2f} s")
+            profile(f"{solver} {phase}")
         print(f"{solver:<11} {steps:,} steps in {wall:.1f} s; peak RSS {peak_rss_gb():.2f} GB; "
               f"load {open('/proc/loadavg').read().strip()}")
     ticker.timer.stop()
+    if sampler is not None:
+        sampler.__exit__()
     rss = peak_rss_gb()
     ok = worst < 100 and rss < 3.0
     print(f"worst stall while training {worst:.0f} ms (target < 100 ms), peak RSS {rss:.2f} GB (target < 3 GB) -> "

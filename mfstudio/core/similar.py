@@ -18,7 +18,9 @@ Items (users) without training ratings, the cold ones, have no learned vector (o
 start, or zeros in a model with biases); their vector is taken as zero: they score 0 by both
 measures and come last. The item itself is left out; ties go to the lower index.
 
-Cost: O(K x items) for one item's lists (O(K x users) for a user's).
+Cost: O(K x items) for one item's lists (O(K x users) for a user's): the ``n`` best are picked without
+sorting the rest. The numbers of training ratings (a pass over the ratings) can be counted once per data
+(:func:`rating_counts`, :func:`training_counts`) and handed to :func:`lengths` and :func:`compare`.
 """
 
 from __future__ import annotations
@@ -92,6 +94,11 @@ def vectors(factors: Factors, kind: str) -> tuple[np.ndarray, np.ndarray]:
 def similar(factors: Factors, kind: str, index: int, by: str = COSINE, n: int | None = None) -> Similar:
     """The ``n`` items (``kind="item"``) or users most like ``index`` by ``by``, best first (None: all others)."""
     V, known = vectors(factors, kind)
+    return _similar(V, known, kind, index, by, n)
+
+
+def _similar(V: np.ndarray, known: np.ndarray, kind: str, index: int, by: str, n: int | None) -> Similar:
+    """:func:`similar` on the vectors of :func:`vectors`."""
     if by not in MEASURES:
         raise DataError(f"There is no measure {by!r}; choose cosine or dot.")
     count = V.shape[0]
@@ -110,12 +117,31 @@ def similar(factors: Factors, kind: str, index: int, by: str = COSINE, n: int | 
         denom = norms * norms[a]
         scores = np.divide(dots, denom, out=np.zeros(count), where=denom > 0)
     scores = np.where(known & known[a], scores, 0.0)
-    others = np.flatnonzero(np.arange(count) != a)
-    # known ones first, then by score, then the lower index
-    order = others[np.lexsort((others, -scores[others], ~known[others]))]
-    if n is not None:
-        order = order[: max(0, int(n))]
+    order = _best(scores, known, a, None if n is None else max(0, int(n)))
     return Similar(kind, a, by, order.astype(np.int64), scores[order], known[order], bool(known[a]))
+
+
+def _best(scores: np.ndarray, known: np.ndarray, a: int, n: int | None) -> np.ndarray:
+    """The ``n`` others than ``a`` (None: all), best first: the known ones first, then by score, then the lower
+    index. Only the ``n`` picked are sorted (a partition finds them), so a top 10 of 71,567 users costs no sort
+    of them all."""
+    count = len(scores)
+    others = np.ones(count, bool)
+    others[a] = False
+    if n is None or n >= count - 1:
+        idx = np.flatnonzero(others)
+        return idx[np.lexsort((idx, -scores[idx], ~known[idx]))]
+    if n == 0:
+        return np.zeros(0, np.int64)
+    warm = np.flatnonzero(known & others)  # ascending: ties keep the lower index first
+    if len(warm) <= n:
+        cold = np.flatnonzero(~known & others)[: n - len(warm)]  # all score 0: by index
+        return np.concatenate([warm[np.lexsort((warm, -scores[warm]))], cold])
+    s = scores[warm]
+    cut = np.partition(s, len(s) - n)[len(s) - n]  # the n-th best score
+    above = warm[s > cut]
+    pick = np.concatenate([above, warm[s == cut][: n - len(above)]])
+    return pick[np.lexsort((pick, -scores[pick]))]
 
 
 def similar_items(factors: Factors, item: int, by: str = COSINE, n: int | None = None) -> Similar:
@@ -128,12 +154,48 @@ def similar_users(factors: Factors, user: int, by: str = COSINE, n: int | None =
     return similar(factors, USER, user, by, n)
 
 
-def lengths(factors: Factors, train: Observed, kind: str = ITEM) -> Lengths:
-    """Each item's (or user's) vector length and number of ratings in ``train``, and their correlation."""
-    V, known = vectors(factors, kind)
-    side = train.cols if kind == ITEM else train.rows
+def rating_counts(train: Observed, kind: str, count: int) -> np.ndarray:
+    """Each of the ``count`` items (or users) its number of ratings in ``train``."""
+    side = train.cols if _kind(kind) == ITEM else train.rows
+    return np.bincount(np.asarray(side, dtype=np.int64), minlength=count)[:count].astype(np.int64)
+
+
+def training_counts(ratings: Ratings, held_out_cells: np.ndarray, kind: str) -> np.ndarray:
+    """Each item's (or user's) number of training ratings: its ratings less its held-out ones (cells without a
+    rating do not count), as :func:`rating_counts` of ``ratings.split_cells(held_out_cells).train`` without
+    making that split (10 M ratings: counts, no copy of them)."""
+    o = ratings.observed
+    count = ratings.n_items if _kind(kind) == ITEM else ratings.n_users
+    side = o.cols if kind == ITEM else o.rows
+    total = np.bincount(np.asarray(side, dtype=np.int64), minlength=count)[:count].astype(np.int64)
+    cells = ratings.check_cells(held_out_cells)
+    if not len(cells) or not len(o):
+        return total
+    m = max(ratings.n_items, 1)
+    key = o.rows * m + o.cols  # sorted and distinct: the entries' order
+    want = np.sort(cells[:, 0] * m + cells[:, 1])
+    at = np.minimum(np.searchsorted(key, want), len(key) - 1)
+    held = np.zeros(len(key), bool)
+    held[at[key[at] == want]] = True  # a cell given twice counts once
+    return total - np.bincount(np.asarray(side[held], dtype=np.int64), minlength=count)[:count]
+
+
+def lengths(factors: Factors, train: Observed | None, kind: str = ITEM, *, counts: np.ndarray | None = None) -> Lengths:
+    """Each item's (or user's) vector length and number of ratings in ``train`` (or ``counts``, those numbers
+    counted beforehand), and their correlation."""
+    V, _known = vectors(factors, kind)
+    return _lengths(V, kind, train, counts)
+
+
+def _lengths(V: np.ndarray, kind: str, train: Observed | None, counts: np.ndarray | None) -> Lengths:
     count = V.shape[0]
-    ratings = np.bincount(np.asarray(side, dtype=np.int64), minlength=count)[:count].astype(np.int64)
+    if counts is None:
+        if train is None:
+            raise ValueError("lengths needs the training ratings or their counts")
+        counts = rating_counts(train, kind, count)
+    ratings = np.asarray(counts, dtype=np.int64)
+    if ratings.shape != (count,):
+        raise ValueError(f"{len(ratings)} counts for {count} {kind}s")
     length = np.linalg.norm(V, axis=1)
     cold = ratings == 0
     return Lengths(kind, length, ratings, cold, _correlation(length[~cold], ratings[~cold]))
@@ -147,10 +209,13 @@ def _correlation(x: np.ndarray, y: np.ndarray) -> float | None:
     return r if np.isfinite(r) else None
 
 
-def compare(factors: Factors, train: Observed, kind: str, index: int, n: int = 10) -> Comparison:
-    """The cosine and the dot-product lists of the ``n`` nearest, with one sentence on why they differ."""
-    cos, dot = similar(factors, kind, index, COSINE, n), similar(factors, kind, index, DOT, n)
-    lens = lengths(factors, train, kind)
+def compare(factors: Factors, train: Observed | None, kind: str, index: int, n: int = 10, *,
+            counts: np.ndarray | None = None) -> Comparison:
+    """The cosine and the dot-product lists of the ``n`` nearest, with one sentence on why they differ
+    (``counts``: the numbers of training ratings counted beforehand, else counted in ``train``)."""
+    V, known = vectors(factors, kind)
+    cos, dot = _similar(V, known, kind, index, COSINE, n), _similar(V, known, kind, index, DOT, n)
+    lens = _lengths(V, kind, train, counts)
     return Comparison(cos, dot, lens, difference_sentence(cos, dot, lens))
 
 
@@ -186,6 +251,7 @@ def difference_sentence(cos: Similar, dot: Similar, lens: Lengths) -> str:
     return f"{lead}{clause}{tail}."
 
 
-def _kind(kind: str) -> None:
+def _kind(kind: str) -> str:
     if kind not in (ITEM, USER):
         raise DataError(f"Similar ones are found for an item or a user, not a {kind!r}.")
+    return kind

@@ -10,6 +10,7 @@ from mfstudio.core.ladder import (
     Parts,
     baseline,
     block_entries,
+    ladder_split,
     layer,
     masked,
     normalized,
@@ -19,6 +20,7 @@ from mfstudio.core.ladder import (
     rung_of,
     rung_predictions,
     rungs,
+    sample_positions,
 )
 from mfstudio.core.metrics import rmse
 from mfstudio.core.ratings import Observed
@@ -182,3 +184,58 @@ def test_residuals_are_the_miss_at_rated_cells_and_nan_elsewhere():
     sel, br, bc = block_entries(r.observed, r.n_users, r.n_items, users, items)
     assert len(sel) == np.count_nonzero(~np.isnan(R))
     assert np.all(r.observed.rows[sel] == users[br]) and np.all(r.observed.cols[sel] == items[bc])
+
+
+@pytest.mark.parametrize(("n", "k"), [(10, 0), (10, 10), (10, 7), (1_000, 3), (5_000, 1_000), (10**7, 400_000)])
+def test_sample_positions_are_k_distinct_sorted_positions_fixed_by_the_seed(n, k):
+    got = sample_positions(n, k, seed=3)
+    assert got.shape == (k,) and got.dtype == np.int64
+    assert np.all(np.diff(got) > 0) and (k == 0 or (got[0] >= 0 and got[-1] < n))
+    assert np.array_equal(sample_positions(n, k, seed=3), got)
+    if 0 < k < n:
+        assert not np.array_equal(sample_positions(n, k, seed=4), got)
+
+
+def test_sample_positions_refuses_more_than_there_are():
+    with pytest.raises(ValueError):
+        sample_positions(5, 6)
+
+
+def test_sample_positions_are_uniform():
+    """Every position is drawn about equally often (each k-subset is equally likely)."""
+    n, k, draws = 50, 10, 4_000
+    hits = np.zeros(n)
+    for seed in range(draws):
+        hits[sample_positions(n, k, seed)] += 1
+    expected = draws * k / n  # 800 each; binomial sd ~ 25
+    assert np.all(np.abs(hits - expected) < 5 * np.sqrt(expected * (1 - k / n)))
+    pairs = np.zeros((3, 3))  # and pairs too, not only single positions
+    for seed in range(draws):
+        s = set(sample_positions(n, k, seed)[:].tolist())
+        for a in range(3):
+            for b in range(3):
+                pairs[a, b] += (a in s) and (b in s)
+    both = draws * k * (k - 1) / (n * (n - 1))  # ~147
+    off = pairs[~np.eye(3, dtype=bool)]
+    assert np.all(np.abs(off - both) < 5 * np.sqrt(both))
+
+
+def test_ladder_split_is_every_rating_of_small_data_and_a_fixed_sample_of_big_data():
+    rng = np.random.default_rng(2)
+    n, m = 300, 200
+    flat = rng.choice(n * m, size=5_000, replace=False)
+    r = Ratings(flat // m, flat % m, rng.integers(1, 6, 5_000).astype(float), (n, m))
+    o = r.observed
+    held = np.stack([o.rows[::4], o.cols[::4]], axis=1)
+    train, val, note = ladder_split(r, held)
+    exact = r.split_cells(held)
+    assert note == "" and np.array_equal(train.vals, exact.train.vals) and len(val) == len(exact.val)
+    train, val, note = ladder_split(r, held, most=1_000)
+    assert len(train) + len(val) == 1_000 and note == "errors on a random 1,000 of the 5,000 ratings"
+    keys = set(zip(held[:, 0].tolist(), held[:, 1].tolist()))
+    assert all((a, b) in keys for a, b in zip(val.rows.tolist(), val.cols.tolist()))  # held out stays held out
+    assert not any((a, b) in keys for a, b in zip(train.rows.tolist(), train.cols.tolist()))
+    rated = set(zip(o.rows.tolist(), o.cols.tolist()))
+    assert all(cell in rated for cell in zip(train.rows.tolist(), train.cols.tolist()))
+    again = ladder_split(r, held, most=1_000)
+    assert np.array_equal(again[0].rows, train.rows) and 150 < len(val) < 350  # the same sample; about a quarter

@@ -8,7 +8,18 @@ import numpy as np
 import pytest
 
 from mfstudio.core import DataError, Factors, Observed, Ratings, Training, load_example
-from mfstudio.core.similar import compare, difference_sentence, lengths, similar, similar_items, similar_users
+from mfstudio.core.similar import (
+    ITEM,
+    USER,
+    compare,
+    difference_sentence,
+    lengths,
+    rating_counts,
+    similar,
+    similar_items,
+    similar_users,
+    training_counts,
+)
 
 
 def _factors(Q: list[list[float]], P: list[list[float]] | None = None) -> Factors:
@@ -162,3 +173,64 @@ def test_on_a_trained_model_with_a_cold_item(solver):
             assert np.all(np.diff(dot.scores[dot.known]) <= 0)
     c = compare(f, t.split.train, "user", 0, 4)
     assert len(c.cosine) == len(c.dot) == 4 and c.sentence.endswith(".")
+
+
+def _full_order(f: Factors, kind: str, a: int, by: str) -> list[int]:
+    """Every other one, best first, by the definition: known first, then by score, then the lower index."""
+    full = similar(f, kind, a, by)  # n=None: every other one, sorted whole
+    known = {int(k): bool(w) for k, w in zip(full.others, full.known)}
+    score = {int(k): float(v) for k, v in zip(full.others, full.scores)}
+    return sorted(known, key=lambda k: (not known[k], -score[k], k))
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_the_best_n_are_the_first_n_of_the_whole_order_ties_and_cold_ones_included(seed):
+    rng = np.random.default_rng(seed)
+    m = 60
+    Q = rng.integers(-2, 3, size=(m, 2)).astype(float)  # small whole numbers: many equal scores
+    Q[rng.choice(m, 8, replace=False)] = 0.0  # vectors of zeros: not known
+    f = _factors(Q.tolist())
+    f.cold_items = np.sort(rng.choice(m, 5, replace=False))
+    for a in (0, 7, int(f.cold_items[0])):
+        for by in ("cosine", "dot"):
+            whole = _full_order(f, ITEM, a, by)
+            assert list(similar(f, ITEM, a, by).others) == whole
+            for n in (0, 1, 3, 10, 40, 52, 58, 59, 80):
+                got = similar(f, ITEM, a, by, n)
+                assert list(got.others) == whole[:n], (a, by, n)
+
+
+def test_counts_given_beforehand_give_the_same_lengths_and_comparison():
+    r = load_example("movie-night")
+    t = Training(r, "biased-sgd", {"K": 3, "steps": 200}, holdout=0.2)
+    t.run_to_end()
+    res, train = t, t.split.train
+    for kind in (ITEM, USER):
+        count = r.n_items if kind == ITEM else r.n_users
+        counts = rating_counts(train, kind, count)
+        a, b = lengths(res.factors, train, kind), lengths(res.factors, None, kind, counts=counts)
+        assert np.array_equal(a.ratings, b.ratings) and np.array_equal(a.length, b.length)
+        assert a.correlation == b.correlation
+        c1, c2 = compare(res.factors, train, kind, 1, 4), compare(res.factors, None, kind, 1, 4, counts=counts)
+        assert list(c1.dot.others) == list(c2.dot.others) and c1.sentence == c2.sentence
+    with pytest.raises(ValueError):
+        lengths(res.factors, None, ITEM)
+    with pytest.raises(ValueError):
+        lengths(res.factors, None, ITEM, counts=np.zeros(r.n_items + 1))
+
+
+def test_training_counts_are_the_counts_of_the_split_without_making_it():
+    rng = np.random.default_rng(4)
+    n, m = 40, 30
+    flat = rng.choice(n * m, size=500, replace=False)
+    r = Ratings(flat // m, flat % m, rng.integers(1, 6, 500).astype(float), (n, m))
+    o = r.observed
+    rated = np.stack([o.rows[::3], o.cols[::3]], axis=1)
+    empty = np.array([(u, i) for u in range(n) for i in range(m) if (u * m + i) not in set(flat.tolist())][:20])
+    cells = np.concatenate([rated, rated[:5], empty])  # repeated cells and cells without a rating too
+    train = r.split_cells(cells).train
+    for kind, count in ((ITEM, m), (USER, n)):
+        assert np.array_equal(training_counts(r, cells, kind), rating_counts(train, kind, count))
+        assert np.array_equal(training_counts(r, np.zeros((0, 2), np.int64), kind), rating_counts(o, kind, count))
+    with pytest.raises(DataError):
+        training_counts(r, np.array([[n, 0]]), ITEM)

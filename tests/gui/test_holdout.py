@@ -145,3 +145,65 @@ def test_the_share_message_carries_the_warning(desk, messages):
     desk.controls.holdout_box.setValue(40)
     warning = desk.document.holdout.warning()
     assert warning and messages[-1].endswith(f" Note: {warning}.")
+
+
+def test_cold_counts_are_the_splits_users_and_items_without_training():
+    from mfstudio.core import Ratings
+    from mfstudio.gui.holdout import cold_counts
+
+    rng = np.random.default_rng(5)
+    n, m = 60, 40
+    flat = rng.choice(n * m, size=300, replace=False)
+    r = Ratings(flat // m, flat % m, rng.integers(1, 6, 300).astype(float), (n, m))
+    o = r.observed
+    rated = set(flat.tolist())
+    unrated = np.array([(k // m, k % m) for k in range(n * m) if k not in rated][:30])
+    wants = []
+    for seed in range(12):
+        s = r.split(0.5, seed)  # half held out: many users and items lose every rating
+        cells = np.stack([s.val.rows, s.val.cols], axis=1)
+        want = (len(s.users_without_training), len(s.items_without_training))
+        wants.append(want)
+        assert cold_counts(r, cells, rated=True) == want == cold_counts(r, cells)
+        messy = np.concatenate([cells, cells[:7], unrated])  # repeats and cells without a rating do not count
+        split = r.split_cells(messy)
+        assert cold_counts(r, messy) == (len(split.users_without_training), len(split.items_without_training))
+    assert all(u for u, _i in wants) and any(i for _u, i in wants)  # the data makes cold users and items
+    assert cold_counts(r, np.zeros((0, 2), np.int64)) == (0, 0)
+    assert cold_counts(r, np.stack([o.rows, o.cols], axis=1), rated=True) == (len(set(o.rows.tolist())),
+                                                                              len(set(o.cols.tolist())))
+
+
+def test_the_warning_follows_each_change_of_the_held_out_cells(desk):
+    """Worked out once per grid, and again at every change (by hand, by the share, by undo)."""
+    m = desk.grid_model
+    assert desk.document.holdout.warning() == ""
+    m.set_held_out([(2, 1), (2, 3)], True)
+    assert desk.document.holdout.warning().startswith("1 user has")
+    m.undo_stack.undo()
+    assert desk.document.holdout.warning() == ""
+    m.undo_stack.redo()
+    assert desk.document.holdout.warning().startswith("1 user has")
+
+
+def test_big_data_draws_the_share_on_a_thread_with_the_same_cells(movie_night, monkeypatch, qtbot):
+    from mfstudio.gui import holdout as module
+
+    d = movie_night
+    r = d.document.grid_ratings()
+    threads: list[str] = []
+    real = module.run_busy
+
+    def busy(parent, text, work):
+        threads.append(text)
+        return real(parent, text, work)
+
+    monkeypatch.setattr(module, "run_busy", busy)
+    d.controls.holdout_box.setValue(25)  # small data: drawn at once
+    assert threads == [] and held(d) == cells_of(r.split(0.25, 3).val)
+    monkeypatch.setattr(module, "BIG_RATINGS", 10)  # "big": on the busy thread
+    d.controls.holdout_box.setValue(30)
+    assert threads == [f"Holding out 30% of {r.nnz:,} ratings…"]
+    assert held(d) == cells_of(r.split(0.3, 3).val) and d.controls.holdout() == 0.3
+    d.grid_model.undo_stack.undo()  # one undo step, as at once
+    assert held(d) == cells_of(r.split(0.25, 3).val) and d.controls.holdout() == 0.25

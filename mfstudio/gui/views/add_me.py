@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from PySide6.QtCore import Qt, Signal, Slot
-from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtGui import QKeySequence, QShortcut, QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QDoubleSpinBox,
@@ -32,7 +32,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QListWidget,
-    QListWidgetItem,
     QPushButton,
     QSizePolicy,
     QTableWidget,
@@ -49,6 +48,7 @@ from mfstudio.core.ratings import Observed
 from mfstudio.core.status_text import data_word
 from mfstudio.gui.experiment import Experiment, RunEnd, Shown
 from mfstudio.gui.newcomer import Newcomer
+from mfstudio.gui.views.item_list import ItemList
 from mfstudio.gui.views.widgets import caption
 
 NO_RESULT_TEXT = "Train a model first: your recommendations are folded into a trained model."
@@ -64,7 +64,6 @@ COLUMNS = ("Item", "Predicted", "Score", "Ratings")
 COLUMN_TIPS = ("The recommended item", "The prediction clipped to the rating scale (what is shown)",
                "The model's unclipped prediction, which the order follows",
                "How many training ratings the item has")
-ITEM_ROLE = Qt.ItemDataRole.UserRole
 
 
 @dataclass(frozen=True)
@@ -115,8 +114,13 @@ class AddMePanel(QWidget):
         self._given: list[tuple[str, float]] = []  # (item label, rating), in the order given
         self._fold: FoldIn | None = None
         self._ranking: Ranking | None = None
+        self._fold_due = False  # the fold-in is to be made again (when it is next needed: shown or asked for)
+        self._fill_due = False  # the item list is to be made for the shown result (when shown or asked about)
         self._kept: _Kept | None = None
         self._running = False
+        self._train_of: tuple[Ratings, np.ndarray, Observed] | None = None  # (ratings, held-out cells, training)
+        self._counts_of: tuple[Observed, np.ndarray] | None = None  # (training ratings, each item's count in them)
+        self._whole_of: tuple[Ratings, bool] | None = None  # (ratings, every one a whole number)
         self._build()
         experiment.started.connect(self._on_started)
         experiment.finished.connect(self._on_finished)
@@ -150,12 +154,13 @@ class AddMePanel(QWidget):
         self.search.returnPressed.connect(self._to_first_match)
         form.addRow("&Find:", self.search)
         lay.addLayout(form)
-        self.items = QListWidget()
+        self.items = ItemList()
         self.items.setObjectName("addMeItems")
         self.items.setAccessibleName("Items to rate, most-rated first")
         self.items.setToolTip("Items with their number of ratings, most-rated first; Enter rates the chosen one.")
-        self.items.itemActivated.connect(lambda _it: self.rate_current())
-        self.items.currentItemChanged.connect(lambda *_: self._update_buttons())
+        self.items.activated.connect(lambda _index: self.rate_current())
+        self.items.selectionModel().currentChanged.connect(lambda *_: self._update_buttons())
+        self.items.items_model.modelReset.connect(self._update_buttons)
         lay.addWidget(self.items, 3)
         row = QHBoxLayout()
         self.rating = QDoubleSpinBox()
@@ -245,11 +250,13 @@ class AddMePanel(QWidget):
     @property
     def fold(self) -> FoldIn | None:
         """The person's fold-in against the shown result (None without a usable result)."""
+        self._make_fold()
         return self._fold
 
     @property
     def ranking(self) -> Ranking | None:
         """The person's top-N as computed (shown only once revealed)."""
+        self._make_fold()
         return self._ranking
 
     @property
@@ -279,9 +286,32 @@ class AddMePanel(QWidget):
         f = s.result.factors
         if not f.all_finite():
             return None, DIVERGED_TEXT
+        return _Model(s.ratings, f, self._training(s), s.result.solver, dict(s.result.params)), ""
+
+    def _training(self, s: Shown) -> Observed:
+        """The shown result's training ratings, split once per data and hold-out (10 M ratings: a split is 0.1 s)."""
         cells = s.held_out_cells
-        train = s.ratings.split_cells(cells).train if len(cells) else s.ratings.observed
-        return _Model(s.ratings, f, train, s.result.solver, dict(s.result.params)), ""
+        if not len(cells):
+            return s.ratings.observed
+        got = self._train_of
+        if got is None or got[0] is not s.ratings or got[1] is not cells:
+            got = self._train_of = (s.ratings, cells, s.ratings.split_cells(cells).train)
+        return got[2]
+
+    def _whole(self, ratings: Ratings) -> bool:
+        """Whether every rating is a whole number, looked at once per ratings (10 M of them: 40 ms)."""
+        if self._whole_of is None or self._whole_of[0] is not ratings:
+            vals = np.asarray(ratings.observed.vals, dtype=np.float64)
+            self._whole_of = (ratings, bool(np.all(vals == np.round(vals))))
+        return self._whole_of[1]
+
+    def _counts(self, m: _Model) -> np.ndarray:
+        """Each item's number of training ratings, counted once per training ratings."""
+        got = self._counts_of
+        if got is None or got[0] is not m.train:
+            counts = np.bincount(np.asarray(m.train.cols, dtype=np.int64), minlength=m.ratings.n_items)
+            got = self._counts_of = (m.train, counts[: m.ratings.n_items])
+        return got[1]
 
     # -- following the experiment --------------------------------------------------------------
     @Slot(object)
@@ -313,6 +343,7 @@ class AddMePanel(QWidget):
         """A new document: no ratings, no name, nothing kept."""
         self._given = []
         self._kept = None
+        self._train_of = self._counts_of = self._whole_of = None
         self.name.clear()
         self.search.clear()
         self.compare.setVisible(False)
@@ -329,29 +360,34 @@ class AddMePanel(QWidget):
         for w in (self.name, self.search, self.items, self.rating, self.given, self.reveal, self.table):
             w.setEnabled(model is not None)
         if model is not None and (old is None or old.ratings is not model.ratings or old.train is not model.train):
-            self._fill_items(model)
+            self._fill_due = True
         elif model is None:
-            self.items.clear()
+            self._fill_due = False
+            self.items.items_model.clear()
+        if self.isVisible():
+            self._ensure_items()
         self._refold()
+
+    def _ensure_items(self) -> None:
+        """The item list and the rating box for the shown result, made when the panel is shown (or asked about):
+        behind another tab a result of 10 M ratings would count them at every run's end for nothing."""
+        if self._fill_due and self._model is not None:
+            self._fill_items(self._model)
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        self._ensure_items()
 
     def _fill_items(self, m: _Model) -> None:
         """The items, most-rated first (ties in item order), with their number of training ratings."""
-        counts = np.bincount(np.asarray(m.train.cols, dtype=np.int64), minlength=m.ratings.n_items)
-        order = np.argsort(-counts, kind="stable")
-        self.items.clear()
-        for i in order:
-            n = int(counts[i])
-            word = data_word(m.ratings.implicit)
-            it = QListWidgetItem(f"{m.ratings.items[i]}  ({n:,} {word if n != 1 else word[:-1]})")
-            it.setData(ITEM_ROLE, int(i))
-            self.items.addItem(it)
+        self._fill_due = False
+        self.items.items_model.set_items(m.ratings.items, self._counts(m), data_word(m.ratings.implicit))
         own = "count" if m.ratings.implicit else "rating"  # counts of events: the person gives their own count
         self.rating_label.setText(f"Your &{own}:")
         self.rating.setAccessibleName(f"Your {own}")
         self.given_label.setText(f"Your {own}s:")
         lo, hi = m.ratings.scale
-        vals = np.asarray(m.ratings.observed.vals, dtype=np.float64)
-        whole = bool(np.all(vals == np.round(vals))) and float(lo).is_integer() and float(hi).is_integer()
+        whole = self._whole(m.ratings) and float(lo).is_integer() and float(hi).is_integer()
         self.rating.setDecimals(0 if whole else 1)
         self.rating.setSingleStep(1.0 if whole else 0.5)
         self.rating.setRange(float(lo), float(hi))
@@ -361,21 +397,13 @@ class AddMePanel(QWidget):
     # -- the items ----------------------------------------------------------------------------
     @Slot()
     def _filter(self, *_: object) -> None:
-        """Show the items whose title holds the search text (any case), rated ones left out."""
+        """Show the items whose title holds the search text (any case), rated ones left out; the chosen item
+        stays chosen while it is shown, else the first one shown is."""
         words = self.search.text().strip().casefold()
-        rated = {label for label, _v in self._given}
-        labels = self._model.ratings.items if self._model is not None else ()
-        first = None
-        for r in range(self.items.count()):
-            it = self.items.item(r)
-            label = labels[it.data(ITEM_ROLE)]
-            hide = label in rated or (bool(words) and words not in label.casefold())
-            it.setHidden(hide)
-            if not hide and first is None:
-                first = it
-        cur = self.items.currentItem()
-        if first is not None and (cur is None or cur.isHidden()):
-            self.items.setCurrentItem(first)
+        cur = self.items.current_item()
+        self.items.items_model.set_filter(words, {i for i, _v in self.given_pairs()})
+        if not (cur is not None and self.items.set_current_item(cur)) and self.items.count():
+            self.items.setCurrentIndex(self.items.items_model.index(0))
         self._update_buttons()
 
     def _to_first_match(self) -> None:
@@ -383,27 +411,24 @@ class AddMePanel(QWidget):
 
     def visible_items(self) -> list[int]:
         """The item indices the list shows now, in its order."""
-        return [self.items.item(r).data(ITEM_ROLE) for r in range(self.items.count())
-                if not self.items.item(r).isHidden()]
+        self._ensure_items()
+        return self.items.items_model.items()
 
     def choose(self, item: int) -> bool:
         """Make ``item`` the chosen one of the list (False when the list does not show it)."""
-        for r in range(self.items.count()):
-            it = self.items.item(r)
-            if it.data(ITEM_ROLE) == item and not it.isHidden():
-                self.items.setCurrentItem(it)
-                return True
-        return False
+        self._ensure_items()
+        return self.items.set_current_item(int(item))
 
     # -- rating ------------------------------------------------------------------------------
     @Slot()
     def rate_current(self) -> bool:
         """Rate the chosen item with the spin box's value."""
-        it = self.items.currentItem()
-        if it is None or it.isHidden():
+        self._ensure_items()
+        item = self.items.current_item()
+        if item is None:
             self.message.setText("Choose an item in the list first.")
             return False
-        ok = self.rate(int(it.data(ITEM_ROLE)), self.rating.value())
+        ok = self.rate(item, self.rating.value())
         if ok:
             self.items.setFocus()
         return ok
@@ -445,8 +470,17 @@ class AddMePanel(QWidget):
 
     # -- the fold-in and what is shown -----------------------------------------------------------
     def _refold(self) -> None:
-        m = self._model
+        """The fold-in is out of date: made again now if it is shown, else when next asked for (each result of
+        10 M ratings would fold in a hidden person for nothing)."""
         self._fold = self._ranking = None
+        self._fold_due = True
+        self._show()
+
+    def _make_fold(self) -> None:
+        if not self._fold_due:
+            return
+        self._fold_due = False
+        m = self._model
         if m is not None:
             try:
                 self._fold = fold_in(m.ratings, m.factors, m.train, m.solver, m.params, self.given_pairs())
@@ -454,7 +488,6 @@ class AddMePanel(QWidget):
                                                            min_ratings=self.experiment.min_ratings)
             except MFStudioError as exc:
                 self.message.setText(str(exc))
-        self._show()
 
     def _fill_given(self) -> None:
         self.given.clear()
@@ -467,6 +500,8 @@ class AddMePanel(QWidget):
     def _show(self) -> None:
         """The list of ratings, the note and (once revealed) the top-N and the person's point."""
         self._fill_given()
+        if self.revealed:
+            self._make_fold()
         f, ranking, m = self._fold, self._ranking, self._model
         show = self.revealed and f is not None and ranking is not None and m is not None
         self.table.setRowCount(0)
@@ -511,8 +546,7 @@ class AddMePanel(QWidget):
 
     def _update_buttons(self) -> None:
         ok = self._model is not None
-        cur = self.items.currentItem()
-        self.rate_button.setEnabled(ok and cur is not None and not cur.isHidden())
+        self.rate_button.setEnabled(ok and self.items.current_item() is not None)
         self.remove_button.setEnabled(ok and bool(self._given) and self.given.currentRow() >= 0)
         self.clear_button.setEnabled(ok and bool(self._given))
         self.keep.setEnabled(ok and bool(self._given) and bool(self.name.text().strip()))
@@ -527,7 +561,7 @@ class AddMePanel(QWidget):
     @Slot()
     def keep_me(self) -> bool:
         """Ask for the person to become a row of the grid (``keepRequested``); a taken name is said so."""
-        m, f = self._model, self._fold
+        m, f = self._model, self.fold
         name = self.name.text().strip()
         if m is None or f is None or not self._given:
             return False

@@ -15,13 +15,12 @@ last frame's); a model opened from a file or a new random start is drawn by the 
 from __future__ import annotations
 
 import dataclasses
-import functools
 import time
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from PySide6.QtCore import QStringListModel, Qt, QTimer, Signal, Slot
+from PySide6.QtCore import QEvent, QObject, QStringListModel, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QCursor
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -45,7 +44,8 @@ from mfstudio.core.projection import Projection, project
 from mfstudio.gui import help_texts
 from mfstudio.gui.experiment import Experiment, Progress, RunEnd, RunStart, Shown, Updated
 from mfstudio.gui.newcomer import Newcomer, Person
-from mfstudio.gui.views.latent_canvas import MapCanvas, Overlay, item_style
+from mfstudio.gui.views.latent_canvas import MapCanvas, Overlay
+from mfstudio.gui.views.latent_data import MapData
 from mfstudio.gui.views.widgets import caption, save_figure_dialog
 from mfstudio.gui.viewstate import Selected, Selection, ShownParts
 
@@ -66,61 +66,6 @@ def _short(name: str) -> str:
     return name if len(name) <= NAME_CHARS else name[:NAME_CHARS - 1] + "…"
 
 
-class _Data:
-    """What the map needs of the ratings, made once per data set: counts, who rated what, held-out flags.
-
-    Nothing here sorts or scans the ratings when a data set arrives (10 M ratings took seconds to index on the
-    window's thread): counts are counted on first use, and who rated what is looked up for the one user
-    (a slice: the ratings are sorted by user) or item (a scan of the columns) asked about."""
-
-    def __init__(self, ratings: Ratings, held_out_cells: np.ndarray | None) -> None:
-        self.ratings = ratings
-        self.held_out_cells = np.zeros((0, 2), np.int64) if held_out_cells is None else np.asarray(held_out_cells)
-        self.style = item_style(ratings)
-        self._genre_masks: dict[str, np.ndarray] = {}
-        n, m = ratings.n_users, ratings.n_items
-        self.total = n + m
-        self.sample: tuple[np.ndarray, np.ndarray] | None = None  # (users, items) drawn; None: every point
-        if self.total > MAX_POINTS:
-            rng = np.random.default_rng(0)
-            k = min(n, max(1, round(MAX_POINTS * n / self.total)))
-            self.sample = (np.sort(rng.choice(n, size=k, replace=False)),
-                           np.sort(rng.choice(m, size=min(m, MAX_POINTS - k), replace=False)))
-
-    @functools.cached_property
-    def user_counts(self) -> np.ndarray:
-        return np.bincount(self.ratings.observed.rows, minlength=self.ratings.n_users)
-
-    @functools.cached_property
-    def item_counts(self) -> np.ndarray:
-        return np.bincount(self.ratings.observed.cols, minlength=self.ratings.n_items)
-
-    def items_of(self, user: int) -> tuple[np.ndarray, np.ndarray]:
-        """The items ``user`` rated: in training, and held out."""
-        rows = self.ratings.observed.rows
-        s = slice(int(np.searchsorted(rows, user)), int(np.searchsorted(rows, user, side="right")))
-        cols = self.ratings.observed.cols[s]
-        cells = self.held_out_cells
-        held = np.isin(cols, cells[cells[:, 0] == user, 1]) if len(cells) else np.zeros(len(cols), bool)
-        return cols[~held], cols[held]
-
-    def users_of(self, item: int) -> tuple[np.ndarray, np.ndarray]:
-        """The users who rated ``item``: in training, and held out."""
-        o = self.ratings.observed
-        rows = o.rows[np.flatnonzero(o.cols == item)]
-        cells = self.held_out_cells
-        held = np.isin(rows, cells[cells[:, 1] == item, 0]) if len(cells) else np.zeros(len(rows), bool)
-        return rows[~held], rows[held]
-
-    def genre_mask(self, genre: str | None) -> np.ndarray:
-        m = self.ratings.n_items
-        if genre is None or self.ratings.item_genres is None:
-            return np.ones(m, bool)
-        if genre not in self._genre_masks:
-            self._genre_masks[genre] = np.array([genre in gs for gs in self.ratings.item_genres], bool)
-        return self._genre_masks[genre]
-
-
 class LatentMap(QWidget):
     """The latent map panel: a search box, a genre filter, Save figure…, the canvas and its sentence."""
 
@@ -131,7 +76,7 @@ class LatentMap(QWidget):
         super().__init__(parent)
         self.selection, self.parts = selection, parts
         self.newcomer = newcomer  # the person being added (Add me), drawn as a star; None: never drawn
-        self._data: _Data | None = None
+        self._data: MapData | None = None
         self._factors: Factors | None = None
         self._version = 0  # counts changes of the factors or the parts: the projection is made again
         self._proj: Projection | None = None
@@ -170,6 +115,8 @@ class LatentMap(QWidget):
         self.search.setClearButtonEnabled(True)
         self.search.setToolTip("Type a name and press Enter: the user or item is selected and ringed on the map.")
         self._names = QStringListModel(self)
+        self._names_of: Ratings | None = None  # the ratings whose names the search offers (filled when focused)
+        self.search.installEventFilter(self)
         completer = QCompleter(self._names, self)
         completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
         completer.setFilterMode(Qt.MatchFlag.MatchContains)
@@ -245,9 +192,10 @@ class LatentMap(QWidget):
         self._data, self._factors, self._basis, self._live, self._stale = None, None, None, False, False
         self.canvas.set_data(None, None)
         self._names.setStringList([])
+        self._names_of = None
         self._fill_genres()
         self._version += 1
-        self._draw_now()
+        self._draw_soon()  # a new document: the window does much else in this pass (a full draw took 0.12 s)
 
     def _set_ratings(self, ratings: Ratings, held_out_cells: np.ndarray | None) -> None:
         d = self._data
@@ -255,12 +203,26 @@ class LatentMap(QWidget):
         same = d is not None and (d.ratings is ratings or d.ratings == ratings)
         if same and np.array_equal(d.held_out_cells, cells):
             return
-        self._data = d = _Data(ratings, cells)
+        self._data = d = MapData(ratings, cells, MAX_POINTS)
         if same:  # another hold-out of the same ratings: the points, names and legend stay (no new layout)
             return
         self.canvas.set_data(ratings, d.style)
-        self._names.setStringList(list(dict.fromkeys(ratings.users + ratings.items)))
+        if self.search.hasFocus():
+            self._fill_names()
         self._fill_genres()
+
+    def _fill_names(self) -> None:
+        """The names the search box offers: the users' and the items', made when the box is first focused for
+        these ratings (82,000 names of ML-10M took 25 ms to hand over at each new data set)."""
+        r = None if self._data is None else self._data.ratings
+        if r is not self._names_of:
+            self._names.setStringList(list(dict.fromkeys(r.users + r.items)) if r is not None else [])
+            self._names_of = r
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is self.search and event.type() == QEvent.Type.FocusIn:
+            self._fill_names()
+        return super().eventFilter(watched, event)
 
     def _fill_genres(self) -> None:
         style = None if self._data is None else self._data.style
@@ -470,7 +432,7 @@ class LatentMap(QWidget):
             c.set_truth(None, None)
         self._update_caption()
 
-    def _project(self, shown: Factors, d: _Data) -> Projection:
+    def _project(self, shown: Factors, d: MapData) -> Projection:
         """The map's coordinates: of every point, or, for big data, of the sample only (its PCA, the others NaN
         until :meth:`_sampled` places the ones the selection needs), so a frame costs what 5,000 points cost."""
         if d.sample is None:
@@ -483,7 +445,7 @@ class LatentMap(QWidget):
         return dataclasses.replace(part, users_xy=users_xy, items_xy=items_xy)
 
     @staticmethod
-    def _sampled(shown: Factors, d: _Data, proj: Projection, o: Overlay,
+    def _sampled(shown: Factors, d: MapData, proj: Projection, o: Overlay,
                  visible: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(users, items) drawn: the sample (items also by the genre filter), the selected user or item and the
         ringed ones, which are placed now if they were not yet."""
@@ -499,9 +461,14 @@ class LatentMap(QWidget):
             proj.users_xy[new_u] = proj.place(shown.P[new_u])
         if len(new_i):
             proj.items_xy[new_i] = proj.place(shown.Q[:, new_i].T)
-        users = np.union1d(d.sample[0], eu)
-        items = np.intersect1d(visible, np.union1d(d.sample[1], ei))
-        return users, items
+        # sorted and distinct by masks (np.union1d sorts by np.unique, which numpy 2 makes slow for integers)
+        drawn_u = np.zeros(d.ratings.n_users, bool)
+        drawn_u[d.sample[0]] = True
+        drawn_u[eu] = True
+        drawn_i = np.zeros(d.ratings.n_items, bool)
+        drawn_i[d.sample[1]] = True
+        drawn_i[ei] = True
+        return np.flatnonzero(drawn_u), visible[drawn_i[visible]]
 
     def set_truth(self, planted: Planted | None) -> None:
         """The planted truth of the data shown (a pattern's), or none: the Planted truth box offers it."""

@@ -11,7 +11,9 @@ its number of training ratings, which shows why the dot product leans to the pop
 
 from __future__ import annotations
 
+import functools
 import io
+import time
 from pathlib import Path
 from typing import Any
 
@@ -37,18 +39,19 @@ from PySide6.QtWidgets import (
 
 from mfstudio.core import Factors, Ratings
 from mfstudio.core.numbers import exact_text, table_text
-from mfstudio.core.ratings import Observed
-from mfstudio.core.similar import ITEM, USER, Comparison, Lengths, Similar, compare, lengths
+from mfstudio.core.similar import ITEM, USER, Comparison, Lengths, Similar, compare, lengths, training_counts
 from mfstudio.gui.actions import make_action
 from mfstudio.gui.experiment import Experiment, Progress, RunEnd, RunStart, Shown, Updated
 
 # PySide6 must be imported before matplotlib's Qt backend picks a binding.
-from mfstudio.gui.views.blit import Canvas
+from mfstudio.gui.views.blit import Canvas, row_layout
+from mfstudio.gui.views.slices import Step, axis_parts, draw_live
 from mfstudio.gui.views.widgets import caption, save_figure_dialog
 from mfstudio.gui.viewstate import Selected, Selection
 from mfstudio.io.atomic import atomic_write
 
 REFRESH_MS = 250  # during a run: at most four refreshes a second
+PACE = 3  # ... and at most one every PACE times what the last one cost the window (a third of its time, at most)
 DEFAULT_TOP, MAX_TOP = 10, 100
 EMPTY_TEXT = "Select an item or a user to see the ones most like it."
 NO_RESULT_TEXT = "Train a model, then select an item or a user to see the ones most like it."
@@ -152,7 +155,7 @@ class LengthScatter(Canvas):
     neighbours by either measure marked."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
-        self.figure = Figure(figsize=(3.6, 3.0), dpi=100, layout="constrained")
+        self.figure = Figure(figsize=(3.6, 3.0), dpi=100)  # laid out by row_layout: a solve cost a full draw
         super().__init__(self.figure)
         self.setParent(parent)
         self.setObjectName("similarScatter")
@@ -161,18 +164,25 @@ class LengthScatter(Canvas):
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.ax = self.figure.add_subplot(1, 1, 1)
         self.points: Any = None  # every one's (ratings, length), in index order
+        self._marks: list[Any] = []  # the top by cosine, the top by dot product, the one itself (with a comparison)
+        self._shape: tuple | None = None  # what the artists were made for: (kind, the one's name or None)
         self.lengths: Lengths | None = None
         self.names: tuple[str, ...] = ()
         self._unbuilt: tuple[Lengths, tuple[str, ...], Comparison | None] | None = None  # asked for while hidden
+        self.frame_s = 0.0  # the time the last whole frame's slices took (the window's time, for pacing a run)
+        self._cost = 0.0  # the frame being drawn's, so far
         self.mpl_connect("motion_notify_event", self._hover)
         self.draw_message(EMPTY_TEXT)
 
     def draw_message(self, text: str) -> None:
         """No points: ``text`` in the middle of the empty figure."""
         self.points, self.lengths, self.names, self._unbuilt = None, None, (), None
+        self._marks, self._shape = [], None
+        self.stop_slices()
         ax = self.ax
         ax.clear()
         ax.set_axis_off()
+        ax.set_position([0.0, 0.0, 1.0, 1.0])
         ax.text(0.5, 0.5, text, transform=ax.transAxes, ha="center", va="center", color="0.45", fontsize=9,
                 wrap=True)
         self.draw_idle()
@@ -190,36 +200,100 @@ class LengthScatter(Canvas):
         super().showEvent(event)
 
     def _build(self) -> None:
+        """The scatter of what was asked for last: the artists made once per kind and selected one, then moved
+        (a run's refreshes), laid out from the fonts' sizes and drawn a slice per event-loop pass."""
         if self._unbuilt is None:
             return
         (lens, names, c), self._unbuilt = self._unbuilt, None
         ax = self.ax
+        shape = (lens.kind, None if c is None else names[c.cosine.index])
+        if self.points is None or shape != self._shape:
+            self._make(lens.kind, shape[1])
+            self._shape = shape
+        xy = np.column_stack([lens.ratings, lens.length]).astype(np.float64)
+        self.points.set_offsets(xy)
+        if c is not None:
+            for mark, which in zip(self._marks, (c.cosine.others, c.dot.others, [c.cosine.index])):
+                mark.set_offsets(xy[np.asarray(which, dtype=np.int64)])
+        r = lens.correlation
+        who = "items" if lens.kind == ITEM else "users"
+        ax.set_title(f"{who.capitalize()}: correlation {'not defined' if r is None else f'{r:.2f}'}", fontsize=9)
+        # the limits autoscaling gave (5% margins) from the points as they are now: moved points do not update them
+        hi = xy.max(axis=0) if len(xy) else np.zeros(2)
+        ax.set_xlim(-0.5, float(hi[0]) + 0.05 * (float(hi[0]) + 0.5) + 0.5)
+        ax.set_ylim(0.0, float(hi[1]) * 1.05 if hi[1] > 0 else 1.0)
+        self._layout()
+        self._frame()
+
+    def _layout(self) -> None:
+        """Room for the labels from the fonts' sizes (a few ms; a constrained layout's solve cost a full draw)."""
+        ax = self.ax
+        labels = ax.yaxis.get_major_formatter().format_ticks(ax.yaxis.get_majorticklocs())
+        row_layout(self.figure, [ax], max((len(t) for t in labels), default=3))
+
+    def _make(self, kind: str, name: str | None) -> None:
+        """The artists of a scatter of ``kind``; with ``name`` (the one compared) its marks and the legend."""
+        ax = self.ax
         ax.clear()
         ax.set_axis_on()
-        who = "items" if lens.kind == ITEM else "users"
-        self.points = ax.scatter(lens.ratings, lens.length, s=14, color=OTHER, edgecolor="none", zorder=1,
+        who = "items" if kind == ITEM else "users"
+        empty = np.zeros((0, 2))
+        self.points = ax.scatter(empty[:, 0], empty[:, 1], s=14, color=OTHER, edgecolor="none", zorder=1,
                                  label=f"other {who}")
-        if c is not None:
-            cos, dot = c.cosine.others, c.dot.others
-            ax.scatter(lens.ratings[cos], lens.length[cos], s=46, facecolor="none", edgecolor=COSINE_COLOUR, lw=1.3,
-                       zorder=2, label="top by cosine")
-            ax.scatter(lens.ratings[dot], lens.length[dot], s=16, color=DOT_COLOUR, edgecolor="none", zorder=3,
-                       label="top by dot product")
-            a = c.cosine.index
-            ax.scatter([lens.ratings[a]], [lens.length[a]], s=80, marker="*", color=QUERY_COLOUR, zorder=4,
-                       label=names[a])
+        self._marks = []
+        if name is not None:
+            self._marks = [
+                ax.scatter(empty[:, 0], empty[:, 1], s=46, facecolor="none", edgecolor=COSINE_COLOUR, lw=1.3,
+                           zorder=2, label="top by cosine"),
+                ax.scatter(empty[:, 0], empty[:, 1], s=16, color=DOT_COLOUR, edgecolor="none", zorder=3,
+                           label="top by dot product"),
+                ax.scatter(empty[:, 0], empty[:, 1], s=80, marker="*", color=QUERY_COLOUR, zorder=4, label=name)]
             ax.legend(fontsize=7, loc="best", frameon=True, framealpha=0.85, handletextpad=0.3, borderpad=0.3,
                       labelspacing=0.25)
-        r = lens.correlation
-        ax.set_title(f"{who.capitalize()}: correlation {'not defined' if r is None else f'{r:.2f}'}", fontsize=9)
         ax.set_xlabel("ratings", fontsize=8)
         ax.set_ylabel("length of the taste vector", fontsize=8)
         ax.tick_params(labelsize=7)
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-        ax.set_xlim(left=-0.5)
-        ax.set_ylim(bottom=0)
         ax.spines[["top", "right"]].set_visible(False)
-        self.draw_idle()
+
+    def _frame(self) -> None:
+        """Draw the figure: in slices while shown (a full draw of the scatter took 120-250 ms), else when shown."""
+        if not self.isVisible():
+            self.draw_idle()
+            return
+        self._cost = 0.0
+        self.draw_in_slices([*map(self._timed, self._steps()), self._done], self.update)
+
+    def _timed(self, step: Step) -> Step:
+        def run() -> None:
+            t0 = time.perf_counter()
+            step()
+            self._cost += time.perf_counter() - t0
+        return run
+
+    def _done(self) -> None:
+        self.frame_s = self._cost
+
+    def _steps(self) -> list[Step]:
+        """A full draw of the figure as steps, in the order :meth:`Figure.draw` draws (as :func:`figure_steps`):
+        the cleared buffer and the figure's patch, the axes' patch, then its children by z-order, each axis a
+        step per tick label (an axis and its labels took 25 ms as one step)."""
+        r, ax = self.get_renderer(), self.ax
+        steps: list[Step] = [r.clear, functools.partial(self.figure.patch.draw, r)]
+        _ = ax.viewLim  # settles pending autoscaling, as a draw does first
+        steps.append(functools.partial(ax.patch.draw, r))
+        for artist in sorted((a for a in ax.get_children() if a is not ax.patch and not a.get_animated()),
+                             key=lambda a: a.get_zorder()):
+            if artist is ax.xaxis or artist is ax.yaxis:
+                steps += [functools.partial(part.draw, r) for part in axis_parts(artist)]
+            else:
+                steps.append(functools.partial(draw_live, artist, r))
+        return steps
+
+    def resizeEvent(self, event: Any) -> None:
+        super().resizeEvent(event)
+        if self.points is not None:  # the margins are in pixels: laid out again for the new size
+            self._layout()
 
     def offsets(self) -> np.ndarray:
         """The points drawn, as rows (ratings, length); none without a scatter."""
@@ -229,6 +303,7 @@ class LengthScatter(Canvas):
     def save(self, path: Path) -> Path:
         """Write the figure to ``path`` (PNG, SVG or PDF by its extension)."""
         self._build()
+        self.slices.finish()
         buf = io.BytesIO()
         self.figure.savefig(buf, dpi=150, format=path.suffix.lower()[1:])
         atomic_write(path, buf.getvalue())  # rendered whole first: a failed save keeps the old file
@@ -261,7 +336,7 @@ class SimilarPanel(QWidget):
         self._ratings: Ratings | None = None
         self._factors: Factors | None = None
         self._cells: np.ndarray | None = None
-        self._train: Observed | None = None  # the training ratings of _ratings and _cells, made when needed
+        self._counts: dict[str, np.ndarray] = {}  # kind -> the training ratings' counts of _ratings, _cells
         self._stale = False
         self._running = False
         self._pending = False
@@ -344,7 +419,7 @@ class SimilarPanel(QWidget):
         self._timer.setObjectName("mfstudioSimilarRefresh")
         self._timer.setSingleShot(True)
         self._timer.setInterval(REFRESH_MS)
-        self._timer.timeout.connect(self.refresh)
+        self._timer.timeout.connect(self._on_timer)
 
         lay = QVBoxLayout(self)
         lay.setContentsMargins(2, 2, 2, 2)
@@ -393,21 +468,25 @@ class SimilarPanel(QWidget):
 
     def _set_data(self, ratings: Ratings, cells: np.ndarray) -> None:
         if ratings is not self._ratings or cells is not self._cells:
-            self._train = None
+            self._counts = {}
         self._ratings, self._cells = ratings, cells
 
-    def _training(self) -> Observed:
-        r, cells = self._ratings, self._cells
+    def _training_counts(self, kind: str) -> np.ndarray:
+        """Each item's (or user's) number of training ratings, counted once per data and hold-out (a pass over
+        the ratings: 20 ms at 10 M, too much for every refresh of a run)."""
+        r = self._ratings
         assert r is not None
-        if self._train is None:
-            self._train = r.split_cells(cells).train if cells is not None and len(cells) else r.observed
-        return self._train
+        if kind not in self._counts:
+            cells = self._cells if self._cells is not None else np.zeros((0, 2), np.int64)
+            self._counts[kind] = training_counts(r, cells, kind)
+        return self._counts[kind]
 
     @Slot(object)
     def _on_started(self, run: RunStart) -> None:
         same_shape = self._ratings is not None and self._ratings.shape == run.ratings.shape
         self._set_data(run.ratings, run.held_out_cells)
         self._running = True
+        self._timer.setInterval(REFRESH_MS)  # the pace follows this run's frames
         if run.start_factors is not None:
             self._factors = run.start_factors
         elif not same_shape:
@@ -447,7 +526,8 @@ class SimilarPanel(QWidget):
 
     @Slot()
     def _on_cleared(self) -> None:
-        self._ratings = self._factors = self._cells = self._train = None
+        self._ratings = self._factors = self._cells = None
+        self._counts = {}
         self._stale = self._running = self._pending = False
         self.refresh()
 
@@ -459,6 +539,18 @@ class SimilarPanel(QWidget):
     @Slot(object)
     def _on_selection(self, _selected: Selected) -> None:
         self.refresh()
+
+    @Slot()
+    def _on_timer(self) -> None:
+        """A run's refresh, unless the scatter is still drawing the last one: then a little later (frames that
+        cost more than the pace never pile up)."""
+        if self._running and self.canvas.slices.busy():
+            self._later()
+            return
+        t0 = time.perf_counter()
+        self.refresh()
+        cost = time.perf_counter() - t0 + self.canvas.frame_s  # the lists, the scatter's making and its slices
+        self._timer.setInterval(int(max(REFRESH_MS, PACE * 1000 * cost)))
 
     def _later(self) -> None:
         if not self._timer.isActive():
@@ -494,14 +586,15 @@ class SimilarPanel(QWidget):
             msg = "The model's numbers are not finite: nothing to compare."
         elif (want := self.chosen()) is None:
             msg = EMPTY_TEXT
-            lens = lengths(f, self._training(), ITEM)  # the items' scatter shows the popularity effect already
+            lens = lengths(f, None, ITEM, counts=self._training_counts(ITEM))  # the items' scatter shows the
+            # popularity effect already
         else:
             kind, index = want
             count = r.n_items if kind == ITEM else r.n_users
             if index >= count:
                 msg = f"This {kind} lies outside the results shown; train again to compare it."
             else:
-                c = compare(f, self._training(), kind, index, self.top.value())
+                c = compare(f, None, kind, index, self.top.value(), counts=self._training_counts(kind))
                 lens = c.lengths
                 msg = ""
         self.comparison = c

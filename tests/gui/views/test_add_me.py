@@ -80,8 +80,8 @@ def test_items_are_listed_most_rated_first_and_the_search_filters_them(qtbot, se
     counts = np.bincount(r.observed.cols, minlength=r.n_items)
     shown = panel.visible_items()
     assert sorted(shown) == list(range(r.n_items)) and list(counts[shown]) == sorted(counts, reverse=True)
-    first = panel.items.item(0)
-    assert first.text() == f"{r.items[shown[0]]}  ({counts[shown[0]]} ratings)"
+    first = panel.items.text(0)
+    assert first == f"{r.items[shown[0]]}  ({counts[shown[0]]} ratings)"
     qtbot.keyClicks(panel.search, "night")
     assert [r.items[i] for i in panel.visible_items()] == [t for t in (r.items[i] for i in shown) if "night" in
                                                            t.lower()]
@@ -93,14 +93,14 @@ def test_counts_of_events_ask_for_your_count_and_list_interactions(qtbot, setup)
     run_to_end(qtbot, ex, ex.train, request(load_example("listening"), steps=3, solver="implicit-als"))
     r = ex.shown.ratings
     counts = np.bincount(r.observed.cols, minlength=r.n_items)
-    first = panel.items.item(0)
+    first = panel.items.text(0)
     n = int(counts[panel.visible_items()[0]])
-    assert first.text().endswith(f"({n:,} interaction{'s' if n != 1 else ''})")
+    assert first.endswith(f"({n:,} interaction{'s' if n != 1 else ''})")
     assert panel.rating_label.text() == "Your &count:" and panel.given_label.text() == "Your counts:"
     assert panel.rating.accessibleName() == "Your count"
     assert panel.sentence.text() == COUNTS_INTRO_TEXT  # not "rate them"
     movie_night(qtbot, ex)  # ratings again: the ratings' words come back
-    assert panel.rating_label.text() == "Your &rating:" and panel.items.item(0).text().endswith("ratings)")
+    assert panel.rating_label.text() == "Your &rating:" and panel.items.text(0).endswith("ratings)")
     assert panel.sentence.text() == INTRO_TEXT
 
 
@@ -240,3 +240,78 @@ def test_keep_me_refuses_a_name_taken_in_any_case_and_keeps_the_person_when_the_
     assert "could not be added" in panel.message.text()
     panel.keeper = lambda name, pairs: True
     assert panel.keep_me() and panel.given_pairs() == [] and panel.name.text() == ""
+
+
+def test_the_chosen_item_stays_chosen_while_shown_and_enter_rates_it(qtbot, setup):
+    ex, _nc, panel = setup
+    movie_night(qtbot, ex)
+    r = ex.shown.ratings
+    order = panel.visible_items()
+    assert panel.items.current_item() == order[0]  # the first one is chosen at once
+    pick = next(i for i in order[1:] if "night" in r.items[i].lower())
+    assert panel.choose(pick)
+    qtbot.keyClicks(panel.search, "night")  # still shown: still chosen
+    assert panel.items.current_item() == pick
+    panel.search.clear()
+    assert panel.items.current_item() == pick
+    qtbot.keyClicks(panel.search, "zzz-no-such-title")
+    assert panel.visible_items() == [] and panel.items.current_item() is None and not panel.rate_button.isEnabled()
+    assert not panel.rate_current() and panel.message.text() == "Choose an item in the list first."
+    panel.search.clear()
+    assert panel.choose(pick)
+    panel.rating.setValue(4.0)
+    panel.items.setFocus()
+    qtbot.keyClick(panel.items, Qt.Key.Key_Return)  # Enter in the list rates the chosen item
+    assert panel.given_pairs() == [(pick, 4.0)] and pick not in panel.visible_items()
+    assert panel.items.current_item() is not None and panel.items.current_item() != pick
+
+
+def test_the_counts_follow_the_training_ratings_of_each_result(qtbot, setup):
+    """The counts are made once per training ratings: another hold-out (or none) gives other counts."""
+    ex, _nc, panel = setup
+    r = load_example("movie-night")  # one ratings object for every run: only the held-out cells differ
+    o = r.observed
+    thirds, halves = (np.stack([o.rows[k::n], o.cols[k::n]], axis=1) for k, n in ((0, 3), (1, 2)))
+    for cells in (thirds, NO_CELLS, halves):
+        run_to_end(qtbot, ex, ex.train, request(r, steps=50, solver="biased-sgd", cells=cells))
+        s = ex.shown
+        train = s.ratings.split_cells(s.held_out_cells).train if len(s.held_out_cells) else s.ratings.observed
+        want = np.bincount(train.cols, minlength=s.ratings.n_items)
+        assert np.array_equal(panel.items.items_model.counts, want)
+        assert [int(want[i]) for i in panel.visible_items()] == sorted(want.tolist(), reverse=True)
+
+
+def test_a_hidden_person_is_folded_into_a_new_result_when_asked_for_or_shown(qtbot, setup):
+    ex, nc, panel = setup
+    movie_night(qtbot, ex)
+    assert panel.rate(0, 5.0) and panel.rate(4, 1.0)
+    movie_night(qtbot, ex, seed=7)  # not revealed: nothing shown, the star stays off the map
+    assert nc.person is None and not panel.table.isVisible()
+    f, ranking = expected(ex, [(0, 5.0), (4, 1.0)])
+    assert np.array_equal(panel.fold.p, f.p) and list(panel.ranking.item) == list(ranking.item)
+    movie_night(qtbot, ex, seed=8)
+    panel.reveal.setChecked(True)  # shown: made for the result shown now
+    f, ranking = expected(ex, [(0, 5.0), (4, 1.0)])
+    assert [row[0] for row in table_rows(panel)] == [ex.shown.ratings.items[i] for i in ranking.item]
+    assert np.array_equal(nc.person.p, f.p)
+
+
+def test_behind_another_tab_the_item_list_is_made_when_shown(qtbot):
+    ex, nc = Experiment(), Newcomer()
+    panel = AddMePanel(ex, nc)
+    qtbot.addWidget(panel)
+    try:
+        end = movie_night(qtbot, ex)  # never shown yet: nothing made
+        r = end.shown.ratings
+        assert panel.items.count() == 0 and panel.sentence.text() == INTRO_TEXT and panel.items.isEnabled()
+        panel.show()
+        qtbot.waitExposed(panel)
+        counts = np.bincount(r.observed.cols, minlength=r.n_items)
+        assert panel.items.count() == r.n_items and list(counts[panel.visible_items()]) == sorted(counts)[::-1]
+        panel.hide()
+        movie_night(qtbot, ex, seed=4)
+        assert panel.items.count() == 0  # hidden again: made again when next shown or asked about
+        assert len(panel.visible_items()) == r.n_items and panel.choose(panel.visible_items()[1])
+        assert panel.rating.maximum() == 5.0 and panel.rate_current() and len(panel.given_pairs()) == 1
+    finally:
+        ex.shutdown()

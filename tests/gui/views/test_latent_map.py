@@ -426,3 +426,50 @@ def test_big_data_draws_a_fixed_sample_and_the_caption_says_how_many(qtbot, setu
     first = offsets(m.canvas.users).copy()
     m.redraw_now()  # the same sample every frame
     assert np.array_equal(offsets(m.canvas.users), first)
+
+
+def test_big_data_draws_the_sample_and_the_selections_points_each_once(qtbot, setup, monkeypatch):
+    """The sample plus the selected user, their items and, for an item, its raters: sorted, each once."""
+    from mfstudio.gui.views import latent_map
+
+    monkeypatch.setattr(latent_map, "MAX_POINTS", 100)
+    ex, sel, _parts, m = setup
+    r = synthetic_ratings(120, 90, 0.2)
+    o = r.observed
+    held = np.stack([o.rows[::5], o.cols[::5]], axis=1)
+    run_to_end(qtbot, ex, ex.train, request(r, steps=5, K=3, cells=held))
+    su, si = m._data.sample
+    for user in (int(su[0]), int(np.setdiff1d(np.arange(120), su)[0])):  # one in the sample, one not
+        sel.select(user=user)
+        m.redraw_now()
+        mine = o.cols[o.rows == user]
+        assert np.array_equal(m.canvas.visible_users, np.union1d(su, [user]))
+        assert np.array_equal(m.canvas.visible_items, np.union1d(si, mine))
+        rated, held_out = m._data.items_of(user)
+        is_held = {(int(a), int(b)) for a, b in held}
+        assert sorted(rated.tolist() + held_out.tolist()) == sorted(mine.tolist())
+        assert all((user, int(i)) in is_held for i in held_out) and all((user, int(i)) not in is_held for i in rated)
+    for item in (int(si[0]), int(np.setdiff1d(np.arange(90), si)[0]), int(si[0])):  # and back: kept, still right
+        sel.select(item=item)
+        m.redraw_now()
+        raters = o.rows[o.cols == item]
+        assert np.array_equal(m.canvas.visible_users, np.union1d(su, raters))
+        assert np.array_equal(m.canvas.visible_items, np.union1d(si, [item]))
+        rated, held_out = m._data.users_of(item)
+        assert sorted(rated.tolist() + held_out.tolist()) == sorted(raters.tolist())
+        assert np.all(np.isfinite(m.canvas.users_xy[m.canvas.visible_users]))  # every point drawn is placed
+
+
+def test_the_search_offers_the_names_once_focused_and_follows_new_data(qtbot, setup):
+    ex, _sel, _parts, m = setup
+    movie = load_example("movie-night")
+    run_to_end(qtbot, ex, ex.train, request(movie, steps=5))
+    names = m.search.completer().model()
+    m.search.setFocus()
+    qtbot.waitUntil(m.search.hasFocus)
+    assert names.stringList() == list(dict.fromkeys(movie.users + movie.items))
+    r = synthetic_ratings(12, 9, 0.5)
+    run_to_end(qtbot, ex, ex.train, request(r, steps=5))  # new data while the box has the focus
+    assert names.stringList() == list(dict.fromkeys(r.users + r.items))
+    ex.clear()
+    assert names.stringList() == []

@@ -206,3 +206,45 @@ def test_a_new_start_a_single_update_and_results_already_shown_are_followed(qtbo
     later = SimilarPanel(ex, sel)  # made after the result was shown, with an item already selected
     qtbot.addWidget(later)
     assert later.heading.text() == "Items like Starfall" and rows(later.dot_model) == rows(panel.dot_model)
+
+
+def test_the_ratings_counted_are_the_training_ones_of_each_hold_out(qtbot, setup):
+    """The counts are made once per data and hold-out: another hold-out of the same ratings counts again."""
+    ex, sel, panel = setup
+    r = load_example("movie-night")  # one ratings object: only the held-out cells differ between the runs
+    o = r.observed
+    sel.select(user=2)
+    for cells in (np.stack([o.rows[::3], o.cols[::3]], axis=1), NO_CELLS, np.stack([o.rows[1::2], o.cols[1::2]], 1)):
+        end = run_to_end(qtbot, ex, ex.train, request(r, solver="biased-sgd", steps=50, cells=cells))
+        held = end.shown.held_out_cells
+        train = r.split_cells(held).train if len(held) else o
+        c = compare(end.shown.result.factors, train, USER, 2, 10)
+        assert rows(panel.dot_model) == c.dot.rows(r) and panel.sentence.text() == c.sentence
+        assert column(panel.dot_model, 3) == [int(np.sum(train.rows == u)) for u in c.dot.others]
+        assert np.array_equal(panel.canvas.lengths.ratings, np.bincount(train.rows, minlength=r.n_users))
+
+
+def test_the_scatter_moves_its_points_for_a_new_model_and_marks_a_new_selection(qtbot, setup):
+    """The artists are made once per kind and selected one and moved after that; every point lies inside the
+    limits, and a frame drawn in slices ends with the picture shown."""
+    ex, sel, panel = setup
+    r = load_example("movie-night")
+    sel.select(item=1)
+    end = run_to_end(qtbot, ex, ex.train, request(r, solver="biased-sgd", steps=30))
+    canvas = panel.canvas
+    points, marks = canvas.points, list(canvas._marks)
+    end = run_to_end(qtbot, ex, ex.train, request(r, solver="biased-sgd", steps=30, seed=5))
+    f = end.shown.result.factors
+    c = compare(f, r.observed, ITEM, 1)
+    xy = np.column_stack([c.lengths.ratings, c.lengths.length])
+    assert canvas.points is points and canvas._marks == marks  # moved, not made again
+    assert np.array_equal(canvas.offsets(), xy)
+    for mark, which in zip(marks, (c.cosine.others, c.dot.others, [1])):
+        assert np.array_equal(np.asarray(mark.get_offsets()), xy[which])
+    (x0, x1), (y0, y1) = canvas.ax.get_xlim(), canvas.ax.get_ylim()
+    assert x0 < xy[:, 0].min() and xy[:, 0].max() < x1 and y0 <= xy[:, 1].min() and xy[:, 1].max() < y1
+    sel.select(item=4)  # another one: its own marks and legend
+    assert canvas._marks != marks and [t.get_text() for t in canvas.ax.get_legend().get_texts()][-1] == r.items[4]
+    qtbot.waitUntil(lambda: not canvas.slices.busy(), timeout=5_000)
+    image = canvas.grab().toImage()
+    assert image.width() > 100 and len({image.pixel(x, image.height() // 2) for x in range(image.width())}) > 2
