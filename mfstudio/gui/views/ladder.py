@@ -28,7 +28,16 @@ from PySide6.QtCore import QSignalBlocker, QTimer, Slot
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QPushButton, QSizePolicy, QSpinBox, QVBoxLayout, QWidget
 
 from mfstudio.core import Factors, Ratings
-from mfstudio.core.ladder import Parts, RungError, has_biases, iter_rung_errors, rung_errors, rung_of, rungs
+from mfstudio.core.ladder import (
+    Parts,
+    RungError,
+    has_biases,
+    iter_rung_errors,
+    ladder_split,
+    rung_errors,
+    rung_of,
+    rungs,
+)
 from mfstudio.core.numbers import exact_text, measure_text
 from mfstudio.core.ratings import Observed
 from mfstudio.gui.experiment import Experiment, Progress, RunEnd, RunStart, Shown
@@ -39,34 +48,12 @@ from mfstudio.gui.viewstate import ShownParts
 
 REDRAW_MS = 80  # the least time between two redraws; more when the errors take long to compute
 SLICE_MS = 6  # during a run the rungs are worked out in slices of this many milliseconds, whole rungs each
-SAMPLE = 400_000  # ratings the rungs' errors are worked out on, at most: a fixed random sample of bigger data
 HIDDEN_MS = 1000  # between two updates while a run goes and the panel is hidden (another tab): shown, it catches up
 TRAIN_COLOUR, VAL_COLOUR = "#1f77b4", "#d62728"
 MARGINS_PX = (62, 10, 20, 40)  # left, right, top, bottom: room for the y tick labels and the rung names
 CAPTION = ("Each rung adds one part of the model (the mean, the user biases, the item biases, then one factor at a "
            "time) and the chart shows its error; R-hat and the latent map predict with the parts switched on, and "
            "the trained model never changes.")
-
-
-def ladder_split(ratings: Ratings, held_out_cells: np.ndarray, most: int = SAMPLE) -> tuple[Observed, Observed, str]:
-    """(training, validation) ratings to work the rungs' errors out on, and "" or the words saying they are a
-    sample: every rating of data with at most ``most``, else a fixed (seeded) random ``most`` of them, so a
-    rung of 10 M ratings costs no more than one of 400,000 (the window's thread stays free)."""
-    o, n = ratings.observed, ratings.nnz
-    if n <= most:
-        split = ratings.split_cells(held_out_cells)
-        return split.train, split.val, ""
-    pick = np.sort(np.random.default_rng(0).choice(n, size=most, replace=False))
-    m = max(ratings.n_items, 1)
-    rows, cols, vals = o.rows[pick], o.cols[pick], o.vals[pick]
-    cells = np.asarray(held_out_cells, dtype=np.int64).reshape(-1, 2)
-    held_keys = np.unique(cells[:, 0] * m + cells[:, 1])
-    keys = rows * m + cols
-    at = np.minimum(np.searchsorted(held_keys, keys), max(len(held_keys) - 1, 0))
-    held = held_keys[at] == keys if len(held_keys) else np.zeros(most, bool)
-    train = Observed(rows[~held], cols[~held], vals[~held])
-    val = Observed(rows[held], cols[held], vals[held])
-    return train, val, f"errors on a random {most:,} of the {n:,} ratings"
 
 
 def short_label(label: str, biased: bool) -> str:
