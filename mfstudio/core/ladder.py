@@ -30,6 +30,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from mfstudio.core.keys import distinct
 from mfstudio.core.ratings import Observed, Ratings
 from mfstudio.core.solvers import Factors
 
@@ -179,13 +180,6 @@ class RungError:
     val_rmse: float
 
 
-def _distinct(a: np.ndarray) -> np.ndarray:
-    """The distinct values of an integer array, sorted: ``np.unique`` by a sort (numpy 2's ``np.unique`` of
-    integers takes ~0.8 s for 1 M of them, a sort 15 ms)."""
-    s = np.sort(a)
-    return s[np.concatenate(([True], s[1:] != s[:-1]))] if len(s) else s
-
-
 def sample_positions(n: int, k: int, seed: int = 0) -> np.ndarray:
     """``k`` distinct positions out of ``range(n)``, sorted, each ``k``-subset equally likely, fixed by ``seed``.
 
@@ -202,7 +196,7 @@ def sample_positions(n: int, k: int, seed: int = 0) -> np.ndarray:
     got = np.zeros(0, np.int64)
     while len(got) < k:
         want = k - len(got)
-        got = _distinct(np.concatenate([got, rng.integers(0, n, size=want + want // 8 + 16, dtype=np.int64)]))
+        got = distinct(np.concatenate([got, rng.integers(0, n, size=want + want // 8 + 16, dtype=np.int64)]))
     if len(got) > k:  # drop the extra ones at random: what is left stays sorted
         keep = np.ones(len(got), bool)
         keep[rng.choice(len(got), size=len(got) - k, replace=False, shuffle=False)] = False

@@ -47,6 +47,7 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
+from mfstudio.core.keys import distinct
 from mfstudio.core.ratings import Observed
 from mfstudio.core.solvers.base import Factors
 
@@ -204,7 +205,7 @@ class RankingEvaluator:
         self.n_items = int(n_items)
         self.names = metric_names(self.k, self.implicit)
         rel = relevant(held_out.vals, self.threshold, self.implicit)
-        self.users = np.unique(np.asarray(held_out.rows)[rel])  # the users evaluated, in order
+        self.users = distinct(np.asarray(held_out.rows)[rel])  # the users evaluated, in order
         self._rel_ptr, self._rel_items, self._rel_w = self._by_user(
             np.asarray(held_out.rows)[rel], np.asarray(held_out.cols)[rel], np.asarray(held_out.vals)[rel])
         rows = np.asarray(train.rows)

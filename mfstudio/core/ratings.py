@@ -18,6 +18,7 @@ import numpy as np
 
 from mfstudio.core import memory
 from mfstudio.core.errors import DataError
+from mfstudio.core.keys import increasing, last_of_each
 from mfstudio.core.params import HOLDOUT
 
 
@@ -106,7 +107,10 @@ def sum_cells(rows: np.ndarray, cols: np.ndarray, counts: np.ndarray,
     c = np.asarray(cols, dtype=np.int64)
     v = np.asarray(counts, dtype=np.float64)
     n = max(int(n_items), 1)
-    cells, where = np.unique(r * n + c, return_inverse=True)
+    keys = r * n + c
+    if increasing(keys):  # no cell twice (and in order): nothing to add up
+        return r.copy(), c.copy(), v.copy(), 0
+    cells, where = np.unique(keys, return_inverse=True)
     sums = np.bincount(where.ravel(), weights=v, minlength=cells.size) if cells.size else np.zeros(0)
     return cells // n, cells % n, sums, int(r.size - cells.size)
 
@@ -252,9 +256,7 @@ class Ratings:
                        implicit=True), repeats
         key = uidx * n_items + iidx
         # last one wins: take the last occurrence of each key
-        rev = key[::-1]
-        _, first_in_rev = np.unique(rev, return_index=True)
-        keep = len(key) - 1 - first_in_rev
+        keep = last_of_each(key)
         dups = len(key) - len(keep)
         return cls(uidx[keep], iidx[keep], v[keep], (len(ulab), len(ilab)), ulab, ilab, scale), int(dups)
 

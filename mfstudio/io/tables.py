@@ -11,6 +11,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from mfstudio.core.keys import last_of_each
 from mfstudio.core.numbers import DECIMAL_COMMA, NO_COMMA, read_numbers
 from mfstudio.core.ratings import Ratings, factorize_labels, infer_scale
 from mfstudio.io.csvsafe import restore
@@ -327,8 +328,7 @@ def read_triples(table: Table, *, keep_zeros: bool = True, scale: tuple[float, f
     ilab, iidx = factorize_labels(items)
     n_items = max(len(ilab), 1)
     key = uidx * n_items + iidx
-    _, first_in_rev = np.unique(key[::-1], return_index=True)
-    keep = len(key) - 1 - first_in_rev
+    keep = last_of_each(key)
     dups = len(key) - len(keep)
     notices = []
     if dups:

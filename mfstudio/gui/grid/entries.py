@@ -12,6 +12,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from mfstudio.core.keys import distinct
+
 SHIFT = 32  # a key is row << SHIFT | col
 MASK = (1 << SHIFT) - 1
 MAX_INDEX = (1 << 31) - 1  # rows and columns stay below this (Qt counts them in int too)
@@ -131,7 +133,7 @@ class Entries:
             return np.zeros(0, np.int64)
         if len(parts) == 1:
             return parts[0]
-        return np.unique(np.concatenate(parts))
+        return distinct(np.concatenate(parts))
 
     # -- changes -------------------------------------------------------------------
     def assign(self, keys: np.ndarray, vals: np.ndarray, held: np.ndarray) -> None:

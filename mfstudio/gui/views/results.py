@@ -19,6 +19,7 @@ from PySide6.QtGui import QBrush, QColor, QFont, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QMenu, QTableView, QWidget
 
 from mfstudio.core import Factors, Ratings, Recommendations
+from mfstudio.core.keys import distinct
 from mfstudio.core.numbers import exact_text, table_text
 from mfstudio.core.ratings import display_scale
 from mfstudio.core.status_text import data_word
@@ -226,7 +227,7 @@ def held_keys(cells: np.ndarray, n_items: int) -> np.ndarray:
     """``row * n_items + col`` of the (k, 2) ``cells``, sorted and unique (cells in row-major order, as a split
     lists them, skip the sort)."""
     keys = cells[:, 0] * n_items + cells[:, 1]
-    return keys if bool(np.all(keys[1:] > keys[:-1])) else np.unique(keys)
+    return distinct(keys)
 
 
 class RHatModel(_ArrayModel):
