@@ -287,12 +287,18 @@ def _row_errors(Y, other, vals, start, n, x):
 
 
 @njit(**_OPTS)
-def gather_room(indptr, lo, hi):
-    """Rows of scratch a block's rows lo..hi-1 need to copy their rated rows of Y (at most GATHER_MAX)."""
+def gather_scratch(indptr, other, lo, hi, K, wanted):
+    """(Yr, ident, vr) for a block's rows lo..hi-1 to copy a row's rated rows of Y and its values into (room
+    for the longest row, at most GATHER_MAX; none unless ``wanted``); ident[t] = t, of ``other``'s type, so that
+    the passes over the copy are the same compiled functions as over Y."""
     most = 0
-    for u in range(lo, hi):
-        most = max(most, min(indptr[u + 1] - indptr[u], GATHER_MAX))
-    return most
+    if wanted:
+        for u in range(lo, hi):
+            most = max(most, min(indptr[u + 1] - indptr[u], GATHER_MAX))
+    ident = np.empty(most, other.dtype)
+    for t in range(most):
+        ident[t] = t
+    return np.empty((most, K)), ident, np.empty(most)
 
 
 @njit(**_OPTS)
@@ -303,6 +309,13 @@ def gather_rows(Y, other, start, n, Yr):
         j = other[start + t]
         for k in range(K):
             Yr[t, k] = Y[j, k]
+
+
+@njit(**_OPTS)
+def gather_values(vals, start, n, vr):
+    """vr[t] = vals[start + t] for t < n."""
+    for t in range(n):
+        vr[t] = vals[start + t]
 
 
 @njit(**_OPTS)
@@ -320,8 +333,7 @@ def _solve_rows(indptr, other, vals, X, Y, half_beta, cg_steps, lo, hi, err):
     Ap = np.empty(K)
     A = np.empty((K, K)) if cg_steps == 0 else np.empty((0, 0))
     scored = err.shape[0] > 0
-    Yr = np.empty((gather_room(indptr, lo, hi) if cg_steps > 0 else 0, K))  # a row's rows of Y side by side
-    ident = np.arange(Yr.shape[0])
+    Yr, ident, vr = gather_scratch(indptr, other, lo, hi, K, cg_steps > 0)
     for u in range(lo, hi):
         start = indptr[u]
         n = indptr[u + 1] - start
@@ -338,12 +350,13 @@ def _solve_rows(indptr, other, vals, X, Y, half_beta, cg_steps, lo, hi, err):
         lam = half_beta * n
         if half_beta == 0.0:
             lam += 1e-12
-        gathered = cg_steps > 0 and n <= GATHER_MAX
-        if gathered:
+        Ys, os, vs, s0 = Y, other, vals, start  # the row's rated rows where they lie, or copied side by side:
+        if cg_steps > 0 and n <= GATHER_MAX:  # one call of each pass below (compiled once, inlined once)
             gather_rows(Y, other, start, n, Yr)
-            _cg_solve(Yr, ident, vals[start:start + n], 0, n, lam, cg_steps, x, b, p, Ap)
-        elif cg_steps > 0:
-            _cg_solve(Y, other, vals, start, n, lam, cg_steps, x, b, p, Ap)
+            gather_values(vals, start, n, vr)
+            Ys, os, vs, s0 = Yr, ident, vr, 0
+        if cg_steps > 0:
+            _cg_solve(Ys, os, vs, s0, n, lam, cg_steps, x, b, p, Ap)
         elif cg_steps == 0:
             _normal_equations(Y, other, vals, start, n, lam, A, b)
             _cholesky_solve(A, b, x, dinv)
@@ -351,10 +364,7 @@ def _solve_rows(indptr, other, vals, X, Y, half_beta, cg_steps, lo, hi, err):
             for k in range(K):
                 X[u, k] = x[k]
         if scored:
-            if gathered:
-                sse, sae = _row_errors(Yr, ident, vals[start:start + n], 0, n, x)
-            else:
-                sse, sae = _row_errors(Y, other, vals, start, n, x)
+            sse, sae = _row_errors(Ys, os, vs, s0, n, x)
             err[u, 0] = sse
             err[u, 1] = sae
 

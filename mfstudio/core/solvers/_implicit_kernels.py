@@ -43,8 +43,9 @@ from mfstudio.core.solvers._als_kernels import (
     _cholesky_solve,
     _chunk_errors,
     errors,
-    gather_room,
     gather_rows,
+    gather_scratch,
+    gather_values,
 )
 from mfstudio.core.solvers._kernels import _stop
 from mfstudio.core.solvers._lanes import dot_row, dot_rows4
@@ -309,8 +310,8 @@ def _solve_rows(indptr, other, w, cp, X, Y, GL, cg_steps, lo, hi, err):
     Ap = np.empty(K)
     A = np.empty((K, K)) if cg_steps == 0 else np.empty((0, 0))
     scored = err.shape[0] > 0
-    Yr = np.empty((gather_room(indptr, lo, hi) if cg_steps > 0 else 0, K))  # a row's rows of Y side by side
-    ident = np.arange(Yr.shape[0])
+    Yr, ident, wr = gather_scratch(indptr, other, lo, hi, K, cg_steps > 0)  # a row's rows of Y side by side
+    cpr = np.empty(Yr.shape[0])
     for u in range(lo, hi):
         start = indptr[u]
         n = indptr[u + 1] - start
@@ -325,23 +326,22 @@ def _solve_rows(indptr, other, w, cp, X, Y, GL, cg_steps, lo, hi, err):
             continue
         for k in range(K):
             x[k] = X[u, k]
-        gathered = cg_steps > 0 and n <= GATHER_MAX
-        if gathered:
+        Ys, os, ws, cs, s0 = Y, other, w, cp, start  # the row's cells' rows where they lie, or side by side:
+        if cg_steps > 0 and n <= GATHER_MAX:  # one call of each pass below (compiled once, inlined once)
             gather_rows(Y, other, start, n, Yr)
-            _cg_solve(Yr, ident, w[start:start + n], cp[start:start + n], 0, n, GL, cg_steps, x, b, p, Ap)
-        elif cg_steps > 0:
-            _cg_solve(Y, other, w, cp, start, n, GL, cg_steps, x, b, p, Ap)
+            gather_values(w, start, n, wr)
+            gather_values(cp, start, n, cpr)
+            Ys, os, ws, cs, s0 = Yr, ident, wr, cpr, 0
+        if cg_steps > 0:
+            _cg_solve(Ys, os, ws, cs, s0, n, GL, cg_steps, x, b, p, Ap)
         elif cg_steps == 0:
             _normal_equations(Y, other, w, cp, start, n, GL, A, b)
             _cholesky_solve(A, b, x, dinv)
         if cg_steps >= 0:
             for k in range(K):
                 X[u, k] = x[k]
-        if scored and gathered:
-            sse, sae, corr = _row_scores(Yr, ident, w[start:start + n], cp[start:start + n], 0, n, x)
-        elif scored:
-            sse, sae, corr = _row_scores(Y, other, w, cp, start, n, x)
         if scored:
+            sse, sae, corr = _row_scores(Ys, os, ws, cs, s0, n, x)
             err[u, 0] = sse
             err[u, 1] = sae
             err[u, 2] = corr
