@@ -9,6 +9,17 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 import pytest
 
 
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Compile (or load from numba's cache) every solver's kernels once, before any test runs: a cold cache costs
+    about a minute, which tests with a time limit on a run (20 s for a window's training) must not pay. Under
+    xdist the controller does it, so the workers load the cache instead of compiling the same code twice."""
+    if hasattr(session.config, "workerinput"):
+        return
+    from mfstudio.core.solvers.warmup import compile_all
+
+    compile_all()
+
+
 @pytest.fixture(scope="module")
 def no_sweep_helpers_after():
     """After a module that runs sweeps: the fork server and the resource tracker end (sweep_pool.shutdown), and
