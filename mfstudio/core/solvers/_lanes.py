@@ -104,7 +104,7 @@ def dot_lanes(P, u, Qt, i):
     return s
 
 
-@njit(**_OPTS)
+@njit(inline="always", **_OPTS)
 def dot_row(Y, r, v):
     """Y[r] . v in four lanes, then the last K mod 4 terms in order."""
     K = v.shape[0]
@@ -115,7 +115,7 @@ def dot_row(Y, r, v):
     return s
 
 
-@njit(**_OPTS)
+@njit(inline="always", **_OPTS)
 def dot_rows4(Y, r0, r1, r2, r3, v):
     """(Y[r0] . v, ..., Y[r3] . v), each as :func:`dot_row` (the four dots share the loop and v's loads)."""
     K = v.shape[0]
