@@ -166,6 +166,7 @@ class MainWindow(QMainWindow):
         self.top_split.setStretchFactor(0, 1)
         self.top_split.setStretchFactor(1, 1)
         self.top_split.setSizes([430, 380])
+        self.top_split.foldedByWidth.connect(self._map_folded)
         self.right_split = QSplitter(Qt.Orientation.Vertical)
         self.right_split.addWidget(self.top_split)
         self.right_split.addWidget(self.results)
@@ -256,6 +257,11 @@ class MainWindow(QMainWindow):
     @property
     def session_path(self) -> Path | None:
         return self.document.path
+
+    def _map_folded(self, folded: bool) -> None:
+        if folded:
+            self.show_message("The latent map is folded to the right edge (no room beside the loss curve): "
+                              "widen the window or drag the edge open.")
 
     def show_message(self, text: str, timeout_ms: int = 10_000) -> None:
         """A one-line message in the status bar."""

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QEvent, QObject, QSize, Qt, QTimer
+from PySide6.QtCore import QEvent, QObject, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import (
     QFileDialog,
@@ -97,8 +97,10 @@ class FoldingSplitter(QSplitter):
     With ``fold_below`` (pixels) the later panes also fold by themselves while the splitter is narrower than
     that (two crushed panes help no one: the first gets the room), and open again, shared evenly, once it is
     wider; a pane the user drags open at a narrow width stays as the user left it until the width crosses
-    ``fold_below`` again.
+    ``fold_below`` again. ``foldedByWidth(bool)`` says when it folds (True) or opens (False) them by itself.
     """
+
+    foldedByWidth = Signal(bool)
 
     def __init__(self, orientation: Qt.Orientation = Qt.Orientation.Horizontal, parent: QWidget | None = None,
                  fold_below: int = 0) -> None:
@@ -133,6 +135,7 @@ class FoldingSplitter(QSplitter):
             self._narrow = narrow
             if narrow or (self.folded and not first):
                 self.share_evenly()
+                self.foldedByWidth.emit(narrow)
 
     def addWidget(self, widget: QWidget) -> None:
         super().addWidget(widget)

@@ -69,3 +69,13 @@ def test_the_window_folds_its_latent_map_when_too_narrow_for_it_and_the_loss_cur
     window.resize(1400, 900)
     qtbot.waitUntil(lambda: not window.top_split.folded)
     assert window.latent_map.width() >= 400
+
+
+def test_folding_by_width_is_announced_and_the_window_says_where_the_map_went(window, qtbot):
+    with qtbot.waitSignal(window.top_split.foldedByWidth, timeout=3000) as got:
+        window.resize(1000, 700)
+    assert got.args == [True]
+    assert "latent map is folded" in window.statusBar().currentMessage()
+    with qtbot.waitSignal(window.top_split.foldedByWidth, timeout=3000) as got:
+        window.resize(1400, 900)
+    assert got.args == [False]
