@@ -14,7 +14,7 @@ from mfstudio.core.ladder import Parts
 from mfstudio.core.metrics import rmse
 from mfstudio.core.solvers import Factors
 from mfstudio.gui.experiment import Experiment, Shown
-from mfstudio.gui.views.ladder import LadderPanel, ladder_split, parts_text, short_label, y_limits
+from mfstudio.gui.views.ladder import LadderPanel, parts_text, short_label, y_limits
 from mfstudio.gui.viewstate import ShownParts
 from tests.gui.conftest import synthetic_ratings
 from tests.gui.test_experiment import request, run_to_end
@@ -247,25 +247,6 @@ def test_a_hidden_panel_waits_and_catches_up_when_shown(qtbot, setup):
     assert len(panel.errors) == 5
     with qtbot.waitSignal(ex.finished, timeout=10_000):
         ex.stop()
-
-
-def test_ladder_split_is_every_rating_of_small_data_and_a_fixed_sample_of_big_data() -> None:
-    rng = np.random.default_rng(2)
-    n, m = 300, 200
-    flat = rng.choice(n * m, size=5_000, replace=False)
-    r = Ratings(flat // m, flat % m, rng.integers(1, 6, 5_000).astype(float), (n, m))
-    o = r.observed
-    held = np.stack([o.rows[::4], o.cols[::4]], axis=1)
-    train, val, note = ladder_split(r, held)
-    exact = r.split_cells(held)
-    assert note == "" and np.array_equal(train.vals, exact.train.vals) and len(val) == len(exact.val)
-    train, val, note = ladder_split(r, held, most=1_000)
-    assert len(train) + len(val) == 1_000 and note == "errors on a random 1,000 of the 5,000 ratings"
-    keys = set(zip(held[:, 0].tolist(), held[:, 1].tolist()))
-    assert all((a, b) in keys for a, b in zip(val.rows.tolist(), val.cols.tolist()))  # held out stays held out
-    assert not any((a, b) in keys for a, b in zip(train.rows.tolist(), train.cols.tolist()))
-    again = ladder_split(r, held, most=1_000)
-    assert np.array_equal(again[0].rows, train.rows) and 150 < len(val) < 350  # the same sample; about a quarter
 
 
 def test_a_runs_new_rungs_are_drawn_in_slices_not_in_one_pass(qtbot, setup):
