@@ -96,14 +96,22 @@ def test_scales_drawn_again_in_steps_draw_an_axis_a_tick_per_step_with_the_same_
     np.testing.assert_array_equal(np.array(c.buffer_rgba()), sliced)
 
 
-def test_a_full_frame_asked_for_while_one_is_drawn_in_slices_follows_it(qtbot, monkeypatch):
-    monkeypatch.setattr(slices, "SLICE_S", 0.0)  # one step per pass
+def _stepped_canvas(qtbot, monkeypatch, moving: bool = True) -> tuple[BlitCanvas, object]:
+    """A 400 x 300 BlitCanvas drawing one slice step per event-loop pass, with one line (moving, or in the
+    background); not shown yet."""
+    monkeypatch.setattr(slices, "SLICE_S", 0.0)
     c = BlitCanvas(Figure(figsize=(4, 3), dpi=100))
     qtbot.addWidget(c)
     c.resize(400, 300)
     ax = c.figure.add_subplot()
     line, = ax.plot([0, 1], [0, 1])
-    c.set_moving([line])
+    if moving:
+        c.set_moving([line])
+    return c, ax
+
+
+def test_a_full_frame_asked_for_while_one_is_drawn_in_slices_follows_it(qtbot, monkeypatch):
+    c, ax = _stepped_canvas(qtbot, monkeypatch)
     c.show()
     qtbot.waitExposed(c)
     c.draw()
@@ -146,12 +154,7 @@ def test_a_row_fitted_keeps_right_titles_and_tick_labels_of_two_lines_inside(qtb
 
 
 def test_a_resized_canvas_draws_in_slices_showing_its_last_frame_meanwhile(qtbot, monkeypatch):
-    monkeypatch.setattr(slices, "SLICE_S", 0.0)  # one step per pass
-    c = BlitCanvas(Figure(figsize=(4, 3), dpi=100))
-    qtbot.addWidget(c)
-    c.resize(400, 300)
-    ax = c.figure.add_subplot()
-    ax.plot([0, 1], [0, 1])
+    c, ax = _stepped_canvas(qtbot, monkeypatch, moving=False)
     c.show()
     qtbot.waitExposed(c)
     c.draw()
@@ -216,13 +219,7 @@ def test_a_row_fitted_after_its_inputs_changed_is_measured_again_as_a_fresh_one(
 
 @pytest.mark.parametrize("drawn_before", [False, True])
 def test_a_draw_asked_for_while_hidden_is_made_in_slices_once_shown(qtbot, monkeypatch, drawn_before):
-    monkeypatch.setattr(slices, "SLICE_S", 0.0)  # one step per pass
-    c = BlitCanvas(Figure(figsize=(4, 3), dpi=100))
-    qtbot.addWidget(c)
-    c.resize(400, 300)
-    ax = c.figure.add_subplot()
-    line, = ax.plot([0, 1], [0, 1])
-    c.set_moving([line])
+    c, ax = _stepped_canvas(qtbot, monkeypatch)
     if drawn_before:
         c.show()
         qtbot.waitExposed(c)
