@@ -28,12 +28,14 @@ from pathlib import Path
 
 from PySide6.QtCore import QLockFile, QObject, QStandardPaths, Qt, QTimer, Signal, Slot
 
+from mfstudio.core import priority
 from mfstudio.core.errors import MFStudioError
 from mfstudio.core.session import Session
 
 RECOVERY_NAME = "recovery.mfstudio"
 MAX_SLOTS = 32
 DELAY_MS = 2000
+AUTOSAVE_REST = 3.0  # the saving thread sleeps 3x as long as it held the GIL: the window gets at least 3/4 of it
 
 # What the window hands over on the GUI thread: a Session, or a function that builds one (called on the
 # saving thread, so building it costs the window nothing), or None when there is nothing to save.
@@ -98,9 +100,11 @@ def pending_recovery(folder: str | os.PathLike[str] | None = None, own: Path | N
 
 
 def _default_serialise(session: Session) -> bytes:
+    """The session's bytes; on the saving thread written at rest (see AUTOSAVE_REST), on the window's at once."""
     from mfstudio.io import session_to_bytes
 
-    return session_to_bytes(session)
+    on_window = threading.current_thread() is threading.main_thread()
+    return session_to_bytes(session, 0.0 if on_window else AUTOSAVE_REST)
 
 
 def _default_write(path: Path, data: bytes) -> None:
@@ -257,6 +261,7 @@ class Autosaver(QObject):
     def _save_on_thread(self, snapshot: Snapshot, generation: int) -> None:
         """The saving thread: build, serialise and write; the outcome goes back to the GUI thread."""
         outcome: tuple[bool, str] | None
+        priority.lower_this_thread()
         try:
             session = snapshot() if callable(snapshot) else snapshot
             data = self._serialise(session)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import time
 import zlib
 from collections.abc import Iterator
 from typing import Any
@@ -41,7 +42,8 @@ def _num(x: Any) -> str:
     return repr(f)
 
 
-ENTRIES_CHUNK = 10_000  # rating entries rendered per C-level call
+ENTRIES_CHUNK = 2_500  # rating entries rendered per C-level call (about 2 ms: the GIL is back soon)
+ROWS_CHUNK = 256  # rows of a 2-D array (P, Q, a history) rendered per piece
 
 
 def _entries_json(o: Any, indent: int) -> RawPieces:
@@ -87,6 +89,12 @@ def _pieces(obj: Any, indent: int = 0) -> Iterator[str]:
     pad, inner = " " * indent, " " * (indent + 2)
     if isinstance(obj, RawPieces):
         yield from obj
+    elif isinstance(obj, np.ndarray) and obj.ndim >= 2 and len(obj) > ROWS_CHUNK:
+        yield "[\n"
+        for start in range(0, len(obj), ROWS_CHUNK):
+            yield (",\n" if start else "") + ",\n".join(inner + _dump_value(r, indent + 2)
+                                                          for r in obj[start:start + ROWS_CHUNK])
+        yield "\n" + pad + "]"
     elif isinstance(obj, dict) and obj:
         yield "{\n"
         for n, (k, v) in enumerate(obj.items()):
@@ -108,8 +116,11 @@ def _dump_value(obj: Any, indent: int) -> str:
     if isinstance(obj, (list, tuple)):
         if obj and (all(isinstance(r, (list, tuple)) for r in obj) or all(isinstance(r, dict) and r for r in obj)):
             return "[\n" + ",\n".join(inner + _dump_value(r, indent + 2) for r in obj) + "\n" + pad + "]"
-        if all(type(v) is float for v in obj) and all(map(math.isfinite, obj)):
-            return "[" + ", ".join(map(repr, obj)) + "]"  # a row of finite floats (P, Q): each as _num writes it
+        if all(type(v) is float for v in obj):  # a row of floats (P, Q, a history): each as _num writes it
+            text = ", ".join(map(repr, obj))
+            if not all(map(math.isfinite, obj)):  # only these reprs hold letters n, a, i, f (finite ones: e)
+                text = text.replace("nan", "null").replace("-inf", '"-Infinity"').replace("inf", '"Infinity"')
+            return "[" + text + "]"
         return "[" + ", ".join(_dump_value(v, indent + 2) for v in obj) + "]"
     if obj is None:
         return "null"
@@ -213,20 +224,35 @@ def _run(r: RunRecord) -> dict[str, Any]:
     }
 
 
-def session_to_bytes(session: Session) -> bytes:
-    """The bytes of a session file: JSON text, gzip-compressed when large (faster for packed data)."""
+def session_to_bytes(session: Session, rest: float = 0.0) -> bytes:
+    """The bytes of a session file: JSON text, gzip-compressed when large (faster for packed data).
+    ``rest``: see :func:`document_to_bytes`."""
     r = session.ratings
-    return document_to_bytes(session_to_dict(session), PACKED_GZIP_LEVEL if should_pack(r.nnz, r.shape) else GZIP_LEVEL)
+    return document_to_bytes(session_to_dict(session), PACKED_GZIP_LEVEL if should_pack(r.nnz, r.shape) else GZIP_LEVEL,
+                             rest)
 
 
-def document_to_bytes(doc: dict[str, Any], level: int = GZIP_LEVEL) -> bytes:
+def _resting(pieces: Iterator[str], rest: float) -> Iterator[str]:
+    """``pieces``, sleeping after each ``rest`` times as long as it took to render (the GIL held): a thread
+    writing in the background then leaves the interpreter to the window most of the time."""
+    while True:
+        t0 = time.perf_counter()
+        piece = next(pieces, None)
+        if piece is None:
+            return
+        time.sleep((time.perf_counter() - t0) * rest)
+        yield piece
+
+
+def document_to_bytes(doc: dict[str, Any], level: int = GZIP_LEVEL, rest: float = 0.0) -> bytes:
     """A document (a session's, or a lesson's holding one) as the bytes of its file: JSON text laid out
-    as session files are, gzip-compressed when large."""
+    as session files are, gzip-compressed when large. ``rest`` > 0 (the autosave's thread) sleeps after
+    each piece ``rest`` times as long as the piece took, so that the window's thread gets the GIL."""
     # piece by piece, never the whole text as one string: no step holds the GIL for long; past GZIP_ABOVE
     # each piece is compressed as it comes, so a large session is never in memory as text
     head: list[bytes] = []
     size = 0
-    pieces = _pieces(doc)
+    pieces = _resting(_pieces(doc), rest) if rest > 0 else _pieces(doc)
     ended = False
     for piece in pieces:
         head.append(piece.encode("utf-8"))

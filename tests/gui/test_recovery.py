@@ -300,3 +300,22 @@ def test_a_late_report_of_an_earlier_save_does_not_wait_for_the_next(qapp, tmp_p
     assert a.is_saving
     gate.open.set()
     a.release()
+
+
+def test_the_saving_thread_writes_at_rest_and_the_window_at_once(monkeypatch):
+    import threading
+
+    from mfstudio.core import Ratings
+    from mfstudio.core.session import Session
+    from mfstudio.gui import recovery
+    from mfstudio.io import session_write
+
+    rests: list[float] = []
+    monkeypatch.setattr(session_write, "session_to_bytes", lambda session, rest=0.0: rests.append(rest) or b"")
+    monkeypatch.setattr("mfstudio.io.session_to_bytes", session_write.session_to_bytes)
+    s = Session(ratings=Ratings.from_dense([[1, 2], [3, 4]]))
+    recovery._default_serialise(s)
+    t = threading.Thread(target=recovery._default_serialise, args=(s,))
+    t.start()
+    t.join(10)
+    assert rests == [0.0, recovery.AUTOSAVE_REST] and recovery.AUTOSAVE_REST >= 1
