@@ -108,8 +108,10 @@ class WarmUp(threading.Thread):
     def run(self) -> None:
         import subprocess
 
+        from mfstudio.core import priority
         from mfstudio.core.solvers.warmup import child_compiling, compile_all
 
+        priority.lower_this_thread()  # the compiling child starts lowered too
         try:
             subprocess.run(
                 [sys.executable, "-m", "mfstudio.core.solvers.warmup"],
@@ -293,15 +295,20 @@ def run(path: str | None = None) -> int:
     app.setApplicationDisplayName("MF Studio")
     app.setOrganizationName("MF Studio")
 
+    from PySide6.QtCore import QTimer
+
+    from mfstudio.gui import interpreter
     from mfstudio.gui.window import MainWindow
 
     signals = install_signal_handling(app)
     try:
+        interpreter.share_the_interpreter()
         window = MainWindow()
         start_warm_up()
         window.show()
         if path:
             window.open_file(Path(path))  # asks first if restored work is unsaved; a dialog explains a failure
+        QTimer.singleShot(interpreter.FREEZE_AFTER_MS, interpreter.freeze_long_lived)
         if signals is not None:
             signals.attach(window)
         code = int(app.exec())

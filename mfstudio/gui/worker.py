@@ -29,6 +29,7 @@ from mfstudio.core import (
     Snapshot,
     StopReason,
     Training,
+    priority,
     recommend,
 )
 from mfstudio.core.notebook import printout
@@ -127,6 +128,7 @@ class TrainingThread(QThread):
 
     def run(self) -> None:
         """Iterate the training generator, emitting throttled progress; store the outcome."""
+        priority.background()  # this thread and numba's yield the cores to the window's thread
         interval = 1.0 / MAX_RATE
         last_emit = -1.0
         final: Snapshot | None = None

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import threading
 import time
 
 import numpy as np
 import pytest
 
-from mfstudio.core import StopReason, Training, load_example
+from mfstudio.core import StopReason, Training, load_example, priority
 from mfstudio.gui.worker import MAX_RATE, Outcome, TrainingRunner
 from tests.gui.conftest import live_threads, synthetic_ratings
 
@@ -142,3 +143,19 @@ def test_a_run_waiting_for_the_warm_up_compiler_still_stops_at_once(qtbot, runne
     finally:
         warmup.child_compiling(False)
     assert live_threads() == []
+
+
+@pytest.mark.skipif(not priority.supported(), reason="per-thread nice values are Linux's")
+def test_the_training_thread_computes_below_the_windows_priority(qtbot, runner):
+    seen: list[int] = []
+
+    def recipe() -> Training:  # built on the training thread, after it lowered itself
+        seen.append(priority.nice_of(threading.get_native_id()))
+        return Training(load_example("example-1"), "als", {"steps": 5})
+
+    main_before = priority.nice_of(threading.main_thread().native_id)
+    with qtbot.waitSignal(runner.finished, timeout=10_000) as blocker:
+        runner.start(recipe)
+    assert blocker.args[0].error == ""
+    assert seen == [priority.BACKGROUND_NICE]
+    assert priority.nice_of(threading.main_thread().native_id) == main_before
