@@ -14,11 +14,12 @@ functions seen in the samples taken between that tick and the one before (inclus
 innermost project frame first): which callback and which function the stall was, and which canvas drew
 ("[canvas LadderCanvas]"). The "gc max" column is the longest garbage collection of the main thread in the run:
 a collection holds the interpreter, so a stall with far fewer samples than milliseconds is most likely one;
-``--gc-freeze`` shows what they cost once the loaded window's objects are frozen out of them (``gc.freeze()``).
+The window is measured as ``mfstudio`` runs it (mfstudio.gui.interpreter: a 0.5 ms GIL switch interval, the
+loaded window's objects frozen out of the collections); ``--as-before`` leaves the interpreter as Python starts it.
 
 Usage: python benchmarks/bench_gui_latency.py [--seconds 4] [--solvers sgd,als,biased-sgd,nmf]
                                               [--tabs "R-hat,Why this number?,Ladder,Layers"] [--profile 3]
-                                              [--gc-freeze]
+                                              [--as-before]
 """
 
 from __future__ import annotations
@@ -47,6 +48,7 @@ class StackSampler:
 
     def __init__(self) -> None:
         self.samples: list[tuple[float, tuple[str, ...]]] = []
+        self.others: list[tuple[float, str, tuple[str, ...]]] = []  # (time, thread name, stack) of other threads
         self._main = threading.main_thread().ident
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="stall-sampler", daemon=True)
@@ -72,22 +74,36 @@ class StackSampler:
         return name
 
     def _run(self) -> None:
+        me = threading.get_ident()
         while not self._stop.wait(SAMPLE_S):
-            frame = sys._current_frames().get(self._main)
-            stack = []
-            while frame is not None:
-                name = self._name(frame.f_code)
-                stack.append(name)
-                if name in CANVAS_FRAMES:  # which canvas draws: a sliced frame's stack does not say
-                    owner = _canvas_of(frame)
-                    if owner:
-                        stack.append(f"[canvas {owner}]")
-                frame = frame.f_back
-            self.samples.append((time.perf_counter(), tuple(stack)))
+            frames = sys._current_frames()
+            now = time.perf_counter()
+            names = {t.ident: t.name for t in threading.enumerate()}
+            for ident, other in frames.items():
+                if ident not in (self._main, me):
+                    self.others.append((now, names.get(ident, str(ident)), self._stack(other)[:6]))
+            self.samples.append((now, self._stack(frames.get(self._main))))
+
+    def _stack(self, frame: object) -> tuple[str, ...]:
+        """A frame's stack as names, innermost first (with the canvas a drawing frame draws)."""
+        stack = []
+        while frame is not None:
+            name = self._name(frame.f_code)
+            stack.append(name)
+            if name in CANVAS_FRAMES:  # which canvas draws: a sliced frame's stack does not say
+                owner = _canvas_of(frame)
+                if owner:
+                    stack.append(f"[canvas {owner}]")
+            frame = frame.f_back
+        return tuple(stack)
 
     def between(self, t0: float, t1: float) -> list[tuple[str, ...]]:
         """The stacks sampled from ``t0`` to ``t1`` (perf_counter seconds)."""
         return [stack for t, stack in self.samples if t0 < t <= t1]
+
+    def others_between(self, t0: float, t1: float) -> list[tuple[str, ...]]:
+        """The other threads' stacks sampled from ``t0`` to ``t1``, each led by "[thread NAME]"."""
+        return [(f"[thread {name}]", *stack) for t, name, stack in self.others if t0 < t <= t1]
 
 
 CANVAS_FRAMES = {"gui/views/slices.py:_run", "gui/views/blit.py:draw", "matplotlib/backends/backend_qt.py:_draw_idle"}
@@ -102,9 +118,12 @@ def _canvas_of(frame: object) -> str:
     return getattr(obj, "owner", None) or (type(obj).__name__ if obj is not None else "")
 
 
-def stall_lines(cpu_ms: float, at_s: float, stacks: list[tuple[str, ...]], top: int = 8) -> list[str]:
-    """One stall's functions: inclusive sample counts, the benchmark's and the event loop's own frames left out."""
-    lines = [f"    stall: {cpu_ms:.0f} ms cpu at {at_s:.2f} s, {len(stacks)} samples"]
+def stall_lines(cpu_ms: float, at_s: float, stacks: list[tuple[str, ...]], top: int = 8, late_ms: float = -1.0,
+                others: list[tuple[str, ...]] = ()) -> list[str]:
+    """One stall's functions: inclusive sample counts, the benchmark's and the event loop's own frames left out;
+    with ``others``, what the other threads were seen doing meanwhile."""
+    wall = f"{late_ms:.0f} ms late, " if late_ms >= 0 else ""
+    lines = [f"    stall: {wall}{cpu_ms:.0f} ms cpu at {at_s:.2f} s, {len(stacks)} samples"]
     counts: Counter[str] = Counter()
     depth: dict[str, int] = {}
     for stack in stacks:
@@ -119,6 +138,11 @@ def stall_lines(cpu_ms: float, at_s: float, stacks: list[tuple[str, ...]], top: 
     views = [n for n in shown if n not in best and (n.startswith("gui/views/") or n.startswith("[canvas"))]
     for name in sorted(views, key=lambda n: (-counts[n], -depth[n]))[:top // 2]:
         lines.append(f"      {counts[name]:>4}  {name}")
+    if others:
+        lines.append(f"      other threads, {len(others)} samples:")
+        seen: Counter[tuple[str, ...]] = Counter(stack[:4] for stack in others)
+        for stack, n in seen.most_common(4):
+            lines.append(f"      {n:>4}  {' < '.join(stack)}")
     return lines
 
 
@@ -219,6 +243,10 @@ def measure(window, app, solver: str, seconds: float, params: dict, profile: int
         sampler.__exit__()
         for i in sorted(range(1, len(cpu)), key=lambda i: -cpu[i])[:profile]:
             stalls += stall_lines(cpu[i], at[i] / 1000, sampler.between(stamps[i - 1], stamps[i]))
+        stalls.append("    the latest ticks (wall clock), with what the other threads did:")
+        for i in sorted(range(1, len(late)), key=lambda i: -late[i])[:profile]:
+            stalls += stall_lines(cpu[i], at[i] / 1000, sampler.between(stamps[i - 1], stamps[i]), late_ms=late[i],
+                                  others=sampler.others_between(stamps[i - 1], stamps[i]))
     window.trainingFinished.disconnect(loop.quit)
     after = np.array(late[n_run:] or [0.0])
     cpu_after = np.array(cpu[n_run:] or [0.0])
@@ -241,13 +269,18 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--tabs", default="R-hat", help="comma-separated result tabs to time in front (default R-hat)")
     ap.add_argument("--profile", type=int, default=0, metavar="N",
                     help="print the functions of each run's N costliest ticks (a sampling profiler; default off)")
-    ap.add_argument("--gc-freeze", action="store_true",
-                    help="gc.freeze() once the data is loaded: what the window's collections cost without its "
-                         "long-lived objects (a what-if for the app, which does not do it)")
+    ap.add_argument("--as-before", action="store_true",
+                    help="leave the interpreter as Python starts it: no shorter GIL switch interval, nothing frozen "
+                         "out of the garbage collections (the app sets both up, mfstudio.gui.interpreter)")
     args = ap.parse_args(argv)
+
+    import tempfile
 
     from PySide6.QtWidgets import QApplication
 
+    scratch = Path(tempfile.mkdtemp(prefix="bench-gui-"))  # the user's settings and recovery file are not touched
+    os.environ["MFSTUDIO_SETTINGS"] = str(scratch / "settings.ini")
+    os.environ["MFSTUDIO_RECOVERY_DIR"] = str(scratch / "recovery")
     app = QApplication.instance() or QApplication(["bench"])
     from mfstudio.core.solvers.warmup import compile_all
     from mfstudio.gui import MainWindow
@@ -266,10 +299,12 @@ def main(argv: list[str] | None = None) -> int:
     settle = QEventLoop()  # the first paint of the loaded data is the load's, not a run's: done before the first click
     QTimer.singleShot(1500, settle.quit)
     settle.exec()
-    if args.gc_freeze:
-        gc.collect()
-        gc.freeze()
-        print(f"gc.freeze(): {gc.get_freeze_count():,} objects out of the collections")
+    if not args.as_before:  # as `mfstudio` does (mfstudio.gui.interpreter)
+        from mfstudio.gui import interpreter
+
+        interpreter.share_the_interpreter()
+        print(f"as the app runs: switch interval {sys.getswitchinterval() * 1000:g} ms, "
+              f"{interpreter.freeze_long_lived():,} objects frozen out of the collections")
     print(f"943 x 1682, 100,000 ratings; loading into the window took {load_ms:.0f} ms")
     print("lateness of a 10 ms timer from the Train click to the end of the run; 'after' = the 0.5 s after it;")
     print("cpu = the window's own work between two ticks (main-thread CPU time: a stall's cost on a quiet machine);")
@@ -296,7 +331,10 @@ def main(argv: list[str] | None = None) -> int:
                 print(line)
     print(f"worst stall {worst:.1f} ms (target: at most ~50 ms) -> {'OK' if worst <= 50 else 'TOO SLOW'}")
     window.close()
-    return 0 if worst <= 50 else 1
+    left = sorted(p.name for p in (scratch / "recovery").glob("*.mfstudio"))
+    if left:
+        print(f"a clean close left a recovery file behind: {', '.join(left)}")
+    return 0 if worst <= 50 and not left else 1
 
 
 if __name__ == "__main__":
