@@ -154,6 +154,9 @@ def main(argv: list[str] | None = None) -> int:
     from PySide6.QtCore import QEventLoop, QTimer
     from PySide6.QtWidgets import QApplication
 
+    from benchmarks.bench_gui_latency import as_the_app_runs, scratch_settings
+
+    scratch_settings()
     app = QApplication.instance() or QApplication(["bench"])  # noqa: F841 (kept alive for the run)
     from mfstudio.core.solvers.warmup import compile_all
     from mfstudio.gui import MainWindow
@@ -164,6 +167,7 @@ def main(argv: list[str] | None = None) -> int:
     window.resize(1280, 800)
     window.show()
     wait(300)
+    print(as_the_app_runs())
     base_gb = peak_rss_gb()
     messages: list[tuple[float, str]] = []
     ticker = Ticker()

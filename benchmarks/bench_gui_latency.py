@@ -172,6 +172,27 @@ class GcPauses:
             self.longest = max(self.longest, (time.perf_counter() - self._t0) * 1000)
 
 
+def scratch_settings() -> Path:
+    """A new folder for the window's settings and recovery file (the user's are not touched); returns it."""
+    import tempfile
+
+    scratch = Path(tempfile.mkdtemp(prefix="bench-gui-"))
+    os.environ["MFSTUDIO_SETTINGS"] = str(scratch / "settings.ini")
+    os.environ["MFSTUDIO_RECOVERY_DIR"] = str(scratch / "recovery")
+    return scratch
+
+
+def as_the_app_runs() -> str:
+    """The interpreter set up as `mfstudio` sets it up once its window is shown (mfstudio.gui.interpreter);
+    a line saying so."""
+    from mfstudio.gui import interpreter
+
+    interpreter.share_the_interpreter()
+    frozen = interpreter.freeze_long_lived()
+    return (f"as the app runs: switch interval {sys.getswitchinterval() * 1000:g} ms, {frozen:,} objects frozen out "
+            "of the collections")
+
+
 def movielens_like(seed: int = 0):
     """943 users x 1682 items, 100,000 ratings 1-5 from a noisy rank-5 model."""
     from mfstudio.core import Ratings
@@ -274,13 +295,9 @@ def main(argv: list[str] | None = None) -> int:
                          "out of the garbage collections (the app sets both up, mfstudio.gui.interpreter)")
     args = ap.parse_args(argv)
 
-    import tempfile
-
     from PySide6.QtWidgets import QApplication
 
-    scratch = Path(tempfile.mkdtemp(prefix="bench-gui-"))  # the user's settings and recovery file are not touched
-    os.environ["MFSTUDIO_SETTINGS"] = str(scratch / "settings.ini")
-    os.environ["MFSTUDIO_RECOVERY_DIR"] = str(scratch / "recovery")
+    scratch = scratch_settings()
     app = QApplication.instance() or QApplication(["bench"])
     from mfstudio.core.solvers.warmup import compile_all
     from mfstudio.gui import MainWindow
@@ -299,12 +316,8 @@ def main(argv: list[str] | None = None) -> int:
     settle = QEventLoop()  # the first paint of the loaded data is the load's, not a run's: done before the first click
     QTimer.singleShot(1500, settle.quit)
     settle.exec()
-    if not args.as_before:  # as `mfstudio` does (mfstudio.gui.interpreter)
-        from mfstudio.gui import interpreter
-
-        interpreter.share_the_interpreter()
-        print(f"as the app runs: switch interval {sys.getswitchinterval() * 1000:g} ms, "
-              f"{interpreter.freeze_long_lived():,} objects frozen out of the collections")
+    if not args.as_before:
+        print(as_the_app_runs())
     print(f"943 x 1682, 100,000 ratings; loading into the window took {load_ms:.0f} ms")
     print("lateness of a 10 ms timer from the Train click to the end of the run; 'after' = the 0.5 s after it;")
     print("cpu = the window's own work between two ticks (main-thread CPU time: a stall's cost on a quiet machine);")
