@@ -644,3 +644,25 @@ def test_clear_runs_is_undone_from_the_training_menu(window, qtbot):
     assert "Undo clear" in window.statusBar().currentMessage()
     window.action_undo_clear_runs.trigger()
     assert window.plot.run_count == 2 and not window.action_undo_clear_runs.isEnabled()
+
+
+def test_a_folded_latent_map_is_not_drawn_and_is_laid_out_again_when_the_window_widens(window, qtbot):
+    import warnings
+
+    canvas = find(window, "latentMap")
+    window.resize(1000, 700)  # narrow: the map folds away beside the loss curve
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        train(qtbot, window)
+        qtbot.wait(300)
+        assert canvas.visibleRegion().isEmpty()
+        canvas.draw()  # a folded map is not drawn: no layout solved for a sliver
+    assert not [w for w in caught if "collapsed" in str(w.message)]
+    window.resize(1600, 900)
+
+    def laid_out() -> bool:
+        x0, y0, w, h = canvas.ax.get_position().bounds
+        return 0 <= x0 and x0 + w <= 1 and 0 <= y0 and y0 + h <= 1 and w > 0.5 and h > 0.5
+
+    qtbot.waitUntil(lambda: not canvas.visibleRegion().isEmpty() and laid_out(), timeout=5000)
+    assert canvas.width() > 300

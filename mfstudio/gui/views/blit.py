@@ -30,6 +30,8 @@ from PySide6.QtGui import QColor, QImage, QPainter
 
 from mfstudio.gui.views.slices import Slices, Step, axis_parts, figure_steps
 
+MIN_DRAW_PX = 8  # a canvas narrower or lower than this (a folded pane) is not drawn until it grows
+
 
 class Canvas(FigureCanvasQTAgg):
     """A figure canvas that does not draw while hidden (behind another tab, in a folded pane): a draw asked
@@ -66,7 +68,15 @@ class Canvas(FigureCanvasQTAgg):
     def _thaw(self) -> None:
         self._frozen = None
 
+    def _has_room(self) -> bool:
+        """False for a canvas too small to show anything, or shown but clipped away whole (a collapsed pane)."""
+        return min(self.width(), self.height()) >= MIN_DRAW_PX and not (self.isVisible()
+                                                                       and self.visibleRegion().isEmpty())
+
     def paintEvent(self, event: Any) -> None:
+        if getattr(self, "_unseen", False) and self._has_room():  # a draw skipped while folded: made now
+            self._unseen = False
+            self.draw_idle()
         if self._frozen is None:
             super().paintEvent(event)
             return
@@ -92,6 +102,10 @@ class Canvas(FigureCanvasQTAgg):
             QTimer.singleShot(0, self._draw_idle)
 
     def draw(self) -> None:
+        if not self._has_room():  # folded away: nothing to see, no layout to solve
+            self._unseen = True  # drawn when it is seen again (its next paint asks for it)
+            return
+        self._unseen = False
         self._draw_pending = False  # a full draw now is the one an earlier draw_idle asked for
         if self.slices.busy():
             self.stop_slices()  # this draw makes a whole frame of its own

@@ -297,11 +297,21 @@ class MapCanvas(Canvas):
         show()
 
     def _solve_live_layout(self) -> None:
-        """The layout, with room for the widest labels a run may bring (see _layout_changed)."""
+        """The layout, with room for the widest labels a run may bring (see _layout_changed); none for a folded
+        canvas (the next frame with room solves it)."""
+        if not self._has_room():
+            return
         self.layouts += 1
         room = self._layout_key[3] if self._layout_key else LIVE_LABEL_CHARS
         self.figure.set_layout_engine("none")
         row_layout(self.figure, [self.ax], room)
+
+    def draw(self) -> None:
+        """A full draw now; a layout left to solve (a resize, new labels) is solved as a frame solves it: the axes
+        were placed by it, and a constrained solve leaves placed axes where they were, sized for another size."""
+        if not self._exporting and isinstance(self.figure.get_layout_engine(), ConstrainedLayoutEngine):
+            self._solve_live_layout()
+        super().draw()
 
     def _saved(self) -> None:
         self._bg.save()
