@@ -242,7 +242,7 @@ def check_dense_output(ratings: Any, out: Path, forced: bool, full_precision: bo
     from mfstudio.io.export import dense_disk_bytes
 
     n, m = ratings.n_users, ratings.n_items
-    sizes = (f"R_hat.csv about {human(dense_disk_bytes(n, m, full_precision))} on disk, "
+    sizes = (f"R_hat.csv and results.npz's R and R_hat about {human(dense_disk_bytes(n, m, full_precision))} on disk, "
              f"about {human(dense_memory_bytes(n, m))} of memory while it is written")
     if not forced and not shows_whole(n, m):
         _say(quiet, f"Note: {n:,} users x {m:,} items is too large to write whole, so R_hat.csv is not written and "

@@ -224,10 +224,10 @@ def _push(t: Term, user: str, item: str) -> str:
     if t.name == ITEM_BIAS:
         return f"{item} is liked {'more' if up else 'less'} than average, whatever the taste"
     assert t.p is not None and t.q is not None
-    likes, lot = t.p >= 0, t.q >= 0
+    likes, has = t.p >= 0, t.q >= 0
+    amount = "a lot" if t.q >= 1 else ("some" if has else "little")  # a factor's values are of order 1
     return (f"{user} {'likes' if likes else 'dislikes'} taste {t.k} ({short_text(t.p, True)}) "
-            f"{'but' if likes and not lot else 'and'} {item} has {'a lot' if lot else 'little'} of it "
-            f"({short_text(t.q)})")
+            f"{'but' if likes and not has else 'and'} {item} has {amount} of it ({short_text(t.q)})")
 
 
 def sentence(e: Explanation) -> str:

@@ -155,7 +155,7 @@ class Ratings:
         n_users, n_items = int(shape[0]), int(shape[1])
         if n_users < 0 or n_items < 0:
             raise DataError("The rating matrix cannot have a negative size.")
-        memory.check_ratings(n_users, n_items, int(np.size(vals)) if isinstance(vals, np.ndarray) else 0)
+        memory.check_ratings(n_users, n_items, int(np.size(vals)))
         r = np.asarray(rows, dtype=np.int64).ravel()
         c = np.asarray(cols, dtype=np.int64).ravel()
         v = np.asarray(vals, dtype=np.float64).ravel() + 0.0  # a copy, and -0 is 0 whoever read it

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import QObject, Slot
-from PySide6.QtWidgets import QFileDialog
+from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 from mfstudio.core import MFStudioError, Session, Training
 from mfstudio.gui.document import Document
@@ -101,6 +101,24 @@ class Exporter(QObject):
                     "these results.")
         return written
 
+    def _whole_r_hat_wanted(self) -> bool:
+        """For data too large to show whole, R-hat's CSV is every user x item cell: say how big and ask first."""
+        from mfstudio.core.memory import human, shows_whole
+        from mfstudio.io.export import r_hat_csv_bytes
+
+        s = self.experiment.shown
+        assert s is not None
+        n, m = s.ratings.n_users, s.ratings.n_items
+        if shows_whole(n, m):
+            return True
+        size = human(r_hat_csv_bytes(n, m, self.document.settings.full_precision()))
+        B = QMessageBox.StandardButton
+        return QMessageBox.question(
+            self.document.window, "Export R-hat",
+            f"R-hat for {n:,} users × {m:,} items is {n * m:,} numbers, about {size} on disk, and takes a while to "
+            "write. P, Q and the recommendations hold the same model in far less. Export all of R-hat anyway?",
+            B.Yes | B.No, B.No) == B.Yes
+
     @Slot(str)
     def export_table(self, which: str) -> Path | None:
         """Ask for a file name and export one table (a name of :data:`TABLES`) as CSV."""
@@ -108,6 +126,8 @@ class Exporter(QObject):
 
         doc = self.document
         if which != "ratings" and not self._need_result():
+            return None
+        if which == "R_hat" and not self._whole_r_hat_wanted():
             return None
         path, _ = QFileDialog.getSaveFileName(doc.window, f"Export {which.replace('_', '-')} as CSV",
                                               str(Path(doc.start_folder()) / f"{which}.csv"), io.CSV_FILTER)

@@ -35,7 +35,7 @@ from mfstudio.core.history import History
 from mfstudio.core.memory import check_dense_export, shows_whole
 from mfstudio.core.params import TOP_N
 from mfstudio.core.ranking import DEFINITIONS, ranking_k, ranking_metrics, relevance_threshold, relevant
-from mfstudio.core.ratings import PREFERENCE_SCALE, Ratings, display_scale
+from mfstudio.core.ratings import PREFERENCE_SCALE, Observed, Ratings, display_scale
 from mfstudio.core.recommend import AUTO, Recommendations, recommend
 from mfstudio.core.runs import ERROR_METRICS, RunRecord, metric_keys, result_best_step
 from mfstudio.core.session import Session
@@ -136,10 +136,15 @@ def R_hat_csv(ratings: Ratings, factors: Factors, full_precision: bool = False) 
     return "".join(parts)
 
 
+def r_hat_csv_bytes(n_users: int, n_items: int, full_precision: bool = False) -> int:
+    """About how many bytes R_hat.csv takes on disk."""
+    text = 20 if full_precision else 10  # a number and its comma
+    return text * int(n_users) * int(n_items)
+
+
 def dense_disk_bytes(n_users: int, n_items: int, full_precision: bool = False) -> int:
     """About how many bytes of disk a dense export takes: R_hat.csv's text and results.npz's R and R_hat."""
-    text = 20 if full_precision else 10  # a number and its comma
-    return (text + 8 + 1) * int(n_users) * int(n_items)
+    return r_hat_csv_bytes(n_users, n_items, full_precision) + (8 + 1) * int(n_users) * int(n_items)
 
 
 def bias_csv(labels: Sequence[str], bias: np.ndarray, who: str, full_precision: bool = False) -> str:
@@ -209,17 +214,21 @@ def runs_csv(records: Sequence[RunRecord], names: Sequence[str], full_precision:
 def held_out_csv(session: Session, full_precision: bool = False) -> str:
     """``user,item,rating``: the held-out ratings, one line each (labels as in the other CSVs); ``user,item,count``,
     the held-out interactions, for counts of events."""
+    return entries_csv(session.ratings, session.held_out_entries(), full_precision)
+
+
+def entries_csv(r: Ratings, entries: Observed, full_precision: bool = False) -> str:
+    """``user,item,rating`` (``user,item,count`` for counts of events): the given entries of ``r``, one line each,
+    labels as in the other CSVs; ``load`` reads it back."""
     cell = _cell_fn(full_precision)
-    r = session.ratings
     users, items = _fields(r.users), _fields(r.items)
-    held = session.held_out_entries()
-    values, which = np.unique(held.vals, return_inverse=True)  # ratings take few values: each written once
+    values, which = np.unique(entries.vals, return_inverse=True)  # ratings take few values: each written once
     texts = [cell(v) for v in values.tolist()]
     parts = [_csv([HELD_OUT_COUNT_COLUMNS if r.implicit else HELD_OUT_COLUMNS])]
-    for a in range(0, len(held), LINES_CHUNK):  # joined a chunk at a time: no list of millions of lines
+    for a in range(0, len(entries), LINES_CHUNK):  # joined a chunk at a time: no list of millions of lines
         b = a + LINES_CHUNK
         parts.append("".join([f"{users[u]},{items[i]},{texts[v]}\n" for u, i, v in zip(
-            held.rows[a:b].tolist(), held.cols[a:b].tolist(), which[a:b].tolist())]))
+            entries.rows[a:b].tolist(), entries.cols[a:b].tolist(), which[a:b].tolist())]))
     return "".join(parts)
 
 
@@ -658,6 +667,10 @@ def export_runs(path: str | os.PathLike[str], records: Sequence[RunRecord], name
 
 def export_ratings(path: str | os.PathLike[str], ratings: Ratings) -> None:
     """Write the ratings as a labelled matrix CSV (blank = not rated), which ``load`` reads back; implicit data
-    says so in its corner cell (tables.COUNTS_CORNER), so it reads back as implicit data."""
+    says so in its corner cell (tables.COUNTS_CORNER), so it reads back as implicit data. Data too large to
+    show whole (memory.shows_whole) is written as its entries instead, ``user,item,rating`` (or ``count``)."""
+    if not shows_whole(ratings.n_users, ratings.n_items):
+        atomic_write(path, entries_csv(ratings, ratings.observed, full_precision=True))
+        return
     corner = COUNTS_CORNER if ratings.implicit else "user"
     atomic_write(path, _matrix_csv(corner, ratings.items, ratings.users, ratings.to_dense()))

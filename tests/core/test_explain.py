@@ -161,7 +161,7 @@ def test_the_sentence_words_follow_the_signs():
     e = explain(r, f, 0, 0)
     assert e.sentence == ("The model predicts 2.50 for User 1 and Item 1: pushed up most because User 1 likes taste 1 "
                           "(+2.00) and Item 1 has a lot of it (1.50): +3.00; pulled down most because User 1 dislikes "
-                          "taste 2 (-1.00) and Item 1 has a lot of it (0.50): -0.50.")
+                          "taste 2 (-1.00) and Item 1 has some of it (0.50): -0.50.")
     f.Q[0, 0] = -1.5
     e = explain(r, f, 0, 0)
     assert "User 1 likes taste 1 (+2.00) but Item 1 has little of it (-1.50): -3.00" in e.sentence

@@ -246,3 +246,26 @@ def test_export_results_with_a_hold_out_writes_held_out_csv_and_the_ranking_metr
     assert rows(out / "history.csv")[0][-4:] == ["precision@10", "recall@10", "ndcg@10", "map@10"]
     manifest = json.loads((out / io.MANIFEST).read_text(encoding="utf-8"))
     assert io.HELD_OUT_FILE in {f["name"] for f in manifest["files"]}
+
+
+def test_r_hat_of_data_too_large_to_show_whole_is_written_only_when_the_user_says_so(qtbot, desk, exporter, save_as,
+                                                                                       monkeypatch, tmp_path):
+    answer, asked = save_as
+    n = 1500  # 2.25 M cells: past memory.SHOW_WHOLE_MAX_CELLS
+    rng = np.random.default_rng(0)
+    cells = rng.choice(n * n, 3000, replace=False)
+    desk.document.load_ratings(Ratings(cells // n, cells % n, rng.integers(1, 6, 3000).astype(float), (n, n)),
+                               title="big")
+    desk.train(qtbot, solver="als", steps=2)
+    questions: list[str] = []
+    reply = [QMessageBox.StandardButton.No]
+    monkeypatch.setattr(QMessageBox, "question",
+                        lambda parent, title, text, *a, **k: questions.append(text) or reply[0])
+    answer[0] = tmp_path / "R_hat.csv"
+    assert exporter.export_table("R_hat") is None and asked == []  # declined: no file dialog, no file
+    assert "1,500 users × 1,500 items is 2,250,000 numbers" in questions[0] and "MB on disk" in questions[0]
+    reply[0] = QMessageBox.StandardButton.Yes
+    path = exporter.export_table("R_hat")
+    assert path == tmp_path / "R_hat.csv" and len(rows(path)) == n + 1
+    answer[0] = tmp_path / "P.csv"
+    assert exporter.export_table("P") == tmp_path / "P.csv" and len(questions) == 2  # P needs no question

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 import mfstudio.io as mio
+from mfstudio.core.ratings import Ratings
 from mfstudio.core.recommend import recommend
 from mfstudio.core.session import Session
 from mfstudio.io import atomic
@@ -307,3 +308,15 @@ def test_a_session_keeps_the_mpr_column_and_an_older_history_without_it_still_op
     h["columns"] = h["columns"][:-1]
     back = mio.session_from_bytes(json.dumps(doc).encode(), "old.mfstudio")[0]
     assert back.result.history.columns == HISTORY_COLUMNS + metric_names(10)
+
+
+def test_ratings_too_large_to_show_whole_are_exported_as_their_entries_and_read_back(tmp_path):
+    n = 3000  # 9 M cells: past memory.SHOW_WHOLE_MAX_CELLS
+    r = Ratings([0, 2999, 17], [0, 2999, 5], [4.0, 2.5, 1.0], (n, n))
+    p = tmp_path / "ratings.csv"
+    mio.export_ratings(p, r)
+    text = p.read_text()
+    assert text.splitlines()[0] == "user,item,rating" and len(text.splitlines()) == 4
+    assert p.stat().st_size < 1000  # not 9 M blank cells
+    back = mio.load(p).session.ratings
+    assert back.nnz == 3 and sorted(back.observed.vals.tolist()) == [1.0, 2.5, 4.0]
