@@ -127,7 +127,7 @@ class MainWindow(QMainWindow):
         self.runs_table = self._speaks(RunsTable(self.document.runs, self.controls, self.document.start_folder))
         self.results.add_tab(self.runs_table, "Runs", "Every run of this session: compare, show or hide, rename, "
                              "delete, export, use its parameters again")
-        self.explain = self._speaks(ExplainPanel(self.experiment, self.selection))
+        self.explain = self._speaks(ExplainPanel(self.experiment, self.selection, self.parts))
         self.results.add_tab(self.explain, "Why this number?", help_texts.tooltip("explain"))
         self.results.add_tab(LadderPanel(self.experiment, self.parts), "Ladder",
                              "Which parts of the model predict, and the error each part leaves")

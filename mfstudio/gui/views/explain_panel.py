@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 from mfstudio.core import Factors, Ratings
 from mfstudio.core.explain import HELD_OUT_TEXT, MEAN, Explanation, Term, explain, rotation_note
 from mfstudio.core.explain_implicit import ImplicitExplanation, explain_implicit
+from mfstudio.core.ladder import masked
 from mfstudio.core.numbers import exact_text, short_text
 from mfstudio.core.ratings import Observed
 from mfstudio.core.solvers import get_solver
@@ -37,13 +38,15 @@ from mfstudio.gui.experiment import Experiment, Progress, RunEnd, RunStart, Show
 
 # PySide6 must be imported before matplotlib's Qt backend picks a binding.
 from mfstudio.gui.views.waterfall import DOWN, EMPTY_TEXT, UP, Waterfall
-from mfstudio.gui.viewstate import Selected, Selection
+from mfstudio.gui.viewstate import Selected, Selection, ShownParts
 
 REFRESH_MS = 100  # during a run: at most ten explanations (and redraws) a second
 WORDS_EVERY_S = 1.0  # during a run, the table and the sentence follow at most once a second
 NO_RESULT_TEXT = "Train a model, then select a cell of R-hat or of the grid to see why the model predicts it."
 TRAINING_TEXT = "Training: the explanation follows as soon as the first results arrive."
 STALE_TEXT = "The ratings changed after this model was trained: it explains the old data. Train again to update it."
+LADDER_NOTE = ("The Ladder has switched parts of the model off: here, as in R-hat, they count 0 (the trained model is "
+               "unchanged). ")
 COLUMNS = ("Part", "P[u,k]", "Q[k,i]", "Value")
 COLUMN_TIPS = ("What the row is", "How much the user likes the taste (a row of P)",
                "How much of the taste the item has (a column of Q)",
@@ -189,11 +192,13 @@ class ExplainPanel(QWidget):
 
     statusMessage = Signal(str)
 
-    def __init__(self, experiment: Experiment, selection: Selection, parent: QWidget | None = None) -> None:
+    def __init__(self, experiment: Experiment, selection: Selection, parts: ShownParts | None = None,
+                 parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("explainPanel")
         self.experiment = experiment
         self.selection = selection
+        self.parts = parts  # the model ladder's switches: the number explained is the one R-hat shows
         self._ratings: Ratings | None = None
         self._factors: Factors | None = None
         self._cells: np.ndarray | None = None
@@ -288,6 +293,8 @@ class ExplainPanel(QWidget):
         experiment.cleared.connect(self._on_cleared)
         experiment.stale.connect(self._on_stale)
         selection.changed.connect(self._on_selection)
+        if parts is not None:
+            parts.changed.connect(self._on_selection)
         if experiment.shown is not None:
             self._take(experiment.shown)
         self._stale = experiment.results_stale
@@ -388,7 +395,8 @@ class ExplainPanel(QWidget):
         elif not (sel.cell[0] < r.n_users and sel.cell[1] < r.n_items) or f.P.shape[0] != r.n_users:
             msg = "This cell lies outside the results shown; train again to explain it."
         else:
-            e = explain(r, f, sel.cell[0], sel.cell[1], self._cells, self._model[0] or None)
+            shown = f if self.parts is None else masked(f, self.parts.parts)
+            e = explain(r, shown, sel.cell[0], sel.cell[1], self._cells, self._model[0] or None)
             msg = ""
         self.explanation = e
         self.model.preferences = self.canvas.preferences = self._preferences()
@@ -417,7 +425,8 @@ class ExplainPanel(QWidget):
         _set_text(self.heading, f"Why {short_text(e.shown)}? {where}{held}{old}")  # unchanged texts: no relayout
         self.heading.setToolTip(f"The model's prediction for {where}: {exact_text(e.prediction)}")
         _set_text(self.sentence, e.sentence)
-        _set_text(self.note, rotation_note(e.biased))
+        ladder = "" if self.parts is None or self.parts.parts.everything else LADDER_NOTE
+        _set_text(self.note, ladder + rotation_note(e.biased))
         self._show_because(e)
         self._draw_bars(e)
 
