@@ -42,7 +42,7 @@ from mfstudio.gui.views.widgets import caption
 from mfstudio.gui.viewstate import Selected, Selection
 
 MAX_SIDE = 60  # users and items drawn at most: never users x items of a big data set
-MAX_LAYERS = 8  # factors drawn one by one; the others share one panel, summed
+MAX_LAYERS = 20  # factors drawn one by one (up to K = 21 each its own); the others share one panel, summed
 REDRAW_MS = 80
 HIDDEN_MS = 1000  # between two updates while a run goes and the panel is hidden (another tab): shown, it catches up
 # RdBu_r with pure white at zero (its own middle is a light grey), an odd number of colours so 0 has one;
@@ -52,7 +52,7 @@ _RDBU[5] = (1.0, 1.0, 1.0, 1.0)
 DIVERGING = LinearSegmentedColormap.from_list("mfstudio_diverging", _RDBU, N=255).with_extremes(bad="0.80")
 SEQUENTIAL = colormaps["viridis"].with_extremes(bad="0.80")  # ratings; grey: no number (a diverged model)
 TITLE_PT = 8
-GAP_PX, TITLE_PX, BAR_PX, BAR_GAP_PX, BAR_TEXT_PX, EDGE_PX = 10, 15, 12, 14, 40, 6
+GAP_PX, TITLE_PX, BAR_PX, BAR_GAP_PX, BAR_TEXT_PX, EDGE_PX = 10, 15, 12, 14, 54, 6  # room for "≤ −0.08"
 BAR_TITLE_PX = 22  # room above a colour bar for its title (clear of the top label)
 
 

@@ -11,7 +11,7 @@ import pytest
 from mfstudio.core import History, Ratings, RunResult, load_example
 from mfstudio.core.ladder import block_entries
 from mfstudio.gui.experiment import Experiment, Shown
-from mfstudio.gui.views.layers import MAX_SIDE, LayersPanel, nice_limit, user_block_entries
+from mfstudio.gui.views.layers import MAX_LAYERS, MAX_SIDE, LayersPanel, nice_limit, user_block_entries
 from mfstudio.gui.viewstate import Selection
 from tests.gui.test_experiment import request, run_to_end
 from tests.gui.views.test_ladder import HELD_OUT, big_model
@@ -147,10 +147,12 @@ def test_a_big_model_shows_its_first_60_users_and_items_or_the_selected_one_firs
     r, f, cells = big_model()
     ex.show_loaded(Shown(RunResult("biased-sgd", {"K": 20}, f, History(), 100), r, cells))
     assert len(panel.users) == len(panel.items) == MAX_SIDE == 60
-    assert kinds(panel) == ["layer"] * 8 + ["rest", "baseline", "r_hat", "residual"]
-    assert panel.panels[8].title == "+ factors 9–20"
+    assert kinds(panel) == ["layer"] * 20 + ["baseline", "r_hat", "residual"]  # each factor its own picture
+    assert [p.title for p in panel.panels[:3]] == ["Factor 1", "+ factor 2", "+ factor 3"]
     assert all(p.data.shape == (60, 60) for p in panel.panels)
-    total = sum(data(panel, "layer")) + data(panel, "rest")[0] + data(panel, "baseline")[0]
+    for k, layer_k in enumerate(data(panel, "layer")):
+        np.testing.assert_allclose(layer_k, np.outer(f.P[:60, k], f.Q[k, :60]), atol=1e-12)
+    total = sum(data(panel, "layer")) + data(panel, "baseline")[0]
     np.testing.assert_allclose(total, f.predict_rows(0, 60)[:, :60], atol=1e-12)
     assert "users 1–60 (down) and items 1–60 (across) of 943 × 1,682" in panel.caption.text()
     E = data(panel, "residual")[0]
@@ -267,3 +269,14 @@ def test_a_runs_first_frame_and_its_end_draw_in_slices_not_in_one_pass(qtbot, se
     np.testing.assert_allclose(data(panel, "r_hat")[0], ex.shown.result.factors.predict_rows(0, 60)[:, :60],
                                atol=1e-12)  # the run's last factors
     assert full_in_pass == []
+
+
+def test_past_max_layers_factors_the_last_factors_share_one_panel(qtbot, setup):
+    ex, _selection, panel = setup
+    K = MAX_LAYERS + 5
+    r, f, cells = big_model(K=K)
+    ex.show_loaded(Shown(RunResult("biased-sgd", {"K": K}, f, History(), 100), r, cells))
+    assert kinds(panel) == ["layer"] * MAX_LAYERS + ["rest", "baseline", "r_hat", "residual"]
+    assert panel.panels[MAX_LAYERS].title == f"+ factors {MAX_LAYERS + 1}–{K}"
+    total = sum(data(panel, "layer")) + data(panel, "rest")[0] + data(panel, "baseline")[0]
+    np.testing.assert_allclose(total, f.predict_rows(0, 60)[:, :60], atol=1e-12)
