@@ -81,15 +81,18 @@ def write_triples(path: Path, shape: str, seed: int = 0) -> int:
     return int(users.size)
 
 
-LOAD_SNIPPET = """
-import json, resource, sys, time
+# The peak is the process's own VmHWM: getrusage's ru_maxrss survives fork and exec on Linux, so a child of this
+# (big) process would report this process's peak as its own.
+PEAK = "int(next(l for l in open('/proc/self/status') if l.startswith('VmHWM')).split()[1]) * 1024"
+LOAD_SNIPPET = f"""
+import json, sys, time
 t = time.perf_counter()
 from mfstudio import io as mio
 r = mio.load(sys.argv[1]).session.ratings
 s = time.perf_counter() - t
 final = sum(a.nbytes for a in (r.observed.rows, r.observed.cols, r.observed.vals))
-peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-print(json.dumps({"seconds": s, "peak": peak, "final": final, "shape": r.shape, "nnz": r.nnz}))
+peak = {PEAK}
+print(json.dumps({{"seconds": s, "peak": peak, "final": final, "shape": r.shape, "nnz": r.nnz}}))
 """
 
 
@@ -99,8 +102,7 @@ def _env() -> dict[str, str]:
 
 def measure_load(path: Path) -> dict:
     """Load ``path`` in a fresh process: seconds, peak RSS, the final arrays' bytes, shape."""
-    base = subprocess.run([sys.executable, "-c", "import json, resource; from mfstudio import io; "
-                           "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024)"],
+    base = subprocess.run([sys.executable, "-c", f"from mfstudio import io; print({PEAK})"],
                           capture_output=True, text=True, env=_env(), check=True)
     out = subprocess.run([sys.executable, "-c", LOAD_SNIPPET, str(path)], capture_output=True, text=True,
                          env=_env(), check=True)
