@@ -46,7 +46,8 @@ class StackSampler:
     """A thread sampling the main thread's Python stack every :data:`SAMPLE_S`: (time, frames innermost first),
     each frame as "file:function" (the file's path from the package or library folder on)."""
 
-    def __init__(self) -> None:
+    def __init__(self, others: bool = False) -> None:
+        self.with_others = others  # also the other threads' stacks (--threads)
         self.samples: list[tuple[float, tuple[str, ...]]] = []
         self.others: list[tuple[float, str, tuple[str, ...]]] = []  # (time, thread name, stack) of other threads
         self._main = threading.main_thread().ident
@@ -80,7 +81,7 @@ class StackSampler:
             now = time.perf_counter()
             names = {t.ident: t.name for t in threading.enumerate()}
             for ident, other in frames.items():
-                if ident not in (self._main, me):
+                if self.with_others and ident not in (self._main, me):
                     self.others.append((now, names.get(ident, str(ident)), self._stack(other)[:6]))
             self.samples.append((now, self._stack(frames.get(self._main))))
 
@@ -206,7 +207,7 @@ def movielens_like(seed: int = 0):
     return Ratings(rows, cols, vals, (n, m), scale=(1, 5))
 
 
-def measure(window, app, solver: str, seconds: float, params: dict, profile: int = 0) -> dict:
+def measure(window, app, solver: str, seconds: float, params: dict, profile: int = 0, threads: bool = False) -> dict:
     """Train ``solver`` for ``seconds`` while timing a 10 ms timer; lateness stats in ms. ``profile``: print the
     functions of that many of the costliest ticks (see :class:`StackSampler`)."""
     from PySide6.QtCore import QElapsedTimer, QEventLoop, Qt, QTimer
@@ -246,7 +247,7 @@ def measure(window, app, solver: str, seconds: float, params: dict, profile: int
     timer.start()
     QTimer.singleShot(50, window.train)  # the click is measured too
     QTimer.singleShot(int(seconds * 1000), window.stop)
-    sampler = StackSampler() if profile else None
+    sampler = StackSampler(threads) if profile else None
     if sampler is not None:
         sampler.__enter__()
     pauses = GcPauses().__enter__()
@@ -264,7 +265,8 @@ def measure(window, app, solver: str, seconds: float, params: dict, profile: int
         sampler.__exit__()
         for i in sorted(range(1, len(cpu)), key=lambda i: -cpu[i])[:profile]:
             stalls += stall_lines(cpu[i], at[i] / 1000, sampler.between(stamps[i - 1], stamps[i]))
-        stalls.append("    the latest ticks (wall clock), with what the other threads did:")
+        stalls.append("    the latest ticks (wall clock)" + (", with what the other threads did:" if sampler.with_others
+                                                              else ":"))
         for i in sorted(range(1, len(late)), key=lambda i: -late[i])[:profile]:
             stalls += stall_lines(cpu[i], at[i] / 1000, sampler.between(stamps[i - 1], stamps[i]), late_ms=late[i],
                                   others=sampler.others_between(stamps[i - 1], stamps[i]))
@@ -290,6 +292,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--tabs", default="R-hat", help="comma-separated result tabs to time in front (default R-hat)")
     ap.add_argument("--profile", type=int, default=0, metavar="N",
                     help="print the functions of each run's N costliest ticks (a sampling profiler; default off)")
+    ap.add_argument("--threads", action="store_true",
+                    help="with --profile: also sample the other threads (what held the interpreter or the cores in a "
+                         "late tick; once crashed CPython 3.11 in a run, so not by default)")
     ap.add_argument("--as-before", action="store_true",
                     help="leave the interpreter as Python starts it: no shorter GIL switch interval, nothing frozen "
                          "out of the garbage collections (the app sets both up, mfstudio.gui.interpreter)")
@@ -331,7 +336,7 @@ def main(argv: list[str] | None = None) -> int:
         window.tabs.setCurrentIndex(titles.index(tab))  # this tab in front: it repaints on every report
         for solver in args.solvers.split(","):
             extra = {"alpha": 0.002} if solver == "sgd" else {}
-            r = measure(window, app, solver, args.seconds, {**params, **extra}, args.profile)
+            r = measure(window, app, solver, args.seconds, {**params, **extra}, args.profile, args.threads)
             worst = max(worst, r["max"])
             print(
                 f"{tab:<17} {r['solver']:<11} {r['ticks']:>6} {r['max']:>7.1f} {r['p95']:>7.1f} {r['mean']:>8.2f} "

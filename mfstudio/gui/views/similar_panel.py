@@ -193,15 +193,16 @@ class LengthScatter(Canvas):
         self.lengths, self.names = lens, tuple(names)
         self._unbuilt = (lens, self.names, c)
         if self.isVisible():
-            self._build()
+            self._build(split=True)
 
     def showEvent(self, event: Any) -> None:
         self._build()
         super().showEvent(event)
 
-    def _build(self) -> None:
+    def _build(self, split: bool = False) -> None:
         """The scatter of what was asked for last: the artists made once per kind and selected one, then moved
-        (a run's refreshes), laid out from the fonts' sizes and drawn a slice per event-loop pass."""
+        (a run's refreshes), laid out from the fonts' sizes and drawn a slice per event-loop pass. ``split``: when
+        the artists are made anew (tens of milliseconds), the rest follows in the next event-loop pass."""
         if self._unbuilt is None:
             return
         (lens, names, c), self._unbuilt = self._unbuilt, None
@@ -210,6 +211,11 @@ class LengthScatter(Canvas):
         if self.points is None or shape != self._shape:
             self._make(lens.kind, shape[1])
             self._shape = shape
+            if split:  # the frame the next pass draws makes any full draw asked for meanwhile (a resize's)
+                self._draw_pending = False
+                self._unbuilt = (lens, names, c)
+                QTimer.singleShot(0, self._build)
+                return
         xy = np.column_stack([lens.ratings, lens.length]).astype(np.float64)
         self.points.set_offsets(xy)
         if c is not None:
@@ -261,8 +267,9 @@ class LengthScatter(Canvas):
         if not self.isVisible():
             self.draw_idle()
             return
+        self._draw_pending = False  # a full draw asked for before (a resize, a message) is this frame's to make
         self._cost = 0.0
-        self.draw_in_slices([*map(self._timed, self._steps()), self._done], self.update)
+        self.draw_in_slices([*map(self._timed, self._steps()), self._done], self.update, now=False)
 
     def _timed(self, step: Step) -> Step:
         def run() -> None:
@@ -292,8 +299,11 @@ class LengthScatter(Canvas):
 
     def resizeEvent(self, event: Any) -> None:
         super().resizeEvent(event)
-        if self.points is not None:  # the margins are in pixels: laid out again for the new size
+        if self.points is not None and self._unbuilt is None:  # the margins are in pixels: laid out again for the
+            # new size (a build to come lays it out itself)
             self._layout()
+            if self.isVisible() and getattr(self, "_draw_pending", False):
+                self._frame()  # the full draw the resize asked for (at the next paint, at once: 120-250 ms), in slices
 
     def offsets(self) -> np.ndarray:
         """The points drawn, as rows (ratings, length); none without a scatter."""
