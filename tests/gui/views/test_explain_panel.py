@@ -11,12 +11,13 @@ from PySide6.QtGui import QGuiApplication
 
 from mfstudio.core import RunResult, Training, load_example
 from mfstudio.core.explain import HELD_OUT_TEXT, Explanation
+from mfstudio.core.ladder import Parts, masked
 from mfstudio.core.numbers import exact_text, table_text
 from mfstudio.gui.experiment import Experiment, Progress, RunStart, Shown
 from mfstudio.gui.views import explain_panel as ep
 from mfstudio.gui.views.explain_panel import NO_RESULT_TEXT, STALE_TEXT, TRAINING_TEXT, ExplainPanel
 from mfstudio.gui.views.results import RHatModel
-from mfstudio.gui.viewstate import Selection
+from mfstudio.gui.viewstate import Selection, ShownParts
 from tests.gui.conftest import synthetic_ratings
 from tests.gui.test_experiment import request, run_to_end
 
@@ -28,7 +29,7 @@ EDIT, DISPLAY, TIP = Qt.ItemDataRole.EditRole, Qt.ItemDataRole.DisplayRole, Qt.I
 def setup(qtbot):
     ex = Experiment()
     sel = Selection()
-    panel = ExplainPanel(ex, sel)
+    panel = ExplainPanel(ex, sel, ShownParts())  # the ladder's switches, all on unless a test turns some off
     qtbot.addWidget(panel)
     panel.resize(760, 440)
     panel.show()  # a panel behind another tab waits to be shown before it follows a run
@@ -335,31 +336,21 @@ def test_a_new_run_on_the_same_data_is_explained_from_the_next_event_loop_pass(q
         ex.stop()
 
 
-def test_the_ladders_switches_explain_the_number_r_hat_shows(qtbot):
-    from mfstudio.core.ladder import Parts, masked
-    from mfstudio.gui.viewstate import ShownParts
-
-    ex, sel, parts = Experiment(), Selection(), ShownParts()
-    panel = ExplainPanel(ex, sel, parts)
-    qtbot.addWidget(panel)
-    panel.resize(760, 440)
-    panel.show()
-    try:
-        end = run_to_end(qtbot, ex, ex.train, request(steps=300))
-        sel.select(0, 2)
-        full = panel.explanation.prediction
-        f = end.shown.result.factors
-        parts.set_parts(Parts(factors=1))  # taste 1 only
-        m = RHatModel()
-        m.set_result(end.shown.ratings, masked(f, parts.parts), end.shown.held_out_cells)
-        e = panel.explanation
-        assert abs(e.prediction - m.value(0, 2)) <= 1e-12 and abs(e.prediction - f.P[0, 0] * f.Q[0, 2]) <= 1e-12
-        assert e.prediction != full and [t.value for t in e.terms][1] == 0.0  # taste 2 switched off counts 0
-        assert "The Ladder has switched parts of the model off" in panel.note.text()
-        assert panel.heading.text().startswith(f"Why {table_text(m.shown(0, 2), 2)}?")
-        parts.set_parts(Parts())
-        assert panel.explanation.prediction == full and "Ladder" not in panel.note.text()
-        assert end.shown.result.factors.P[0, 1] == f.P[0, 1] != 0  # the trained model itself is unchanged
-    finally:
-        panel.stop_timers()
-        ex.shutdown()
+def test_the_ladders_switches_explain_the_number_r_hat_shows(qtbot, setup):
+    ex, sel, panel = setup
+    parts = panel.parts
+    end = run_to_end(qtbot, ex, ex.train, request(steps=300))
+    sel.select(0, 2)
+    full = panel.explanation.prediction
+    f = end.shown.result.factors
+    parts.set_parts(Parts(factors=1))  # taste 1 only
+    m = RHatModel()
+    m.set_result(end.shown.ratings, masked(f, parts.parts), end.shown.held_out_cells)
+    e = panel.explanation
+    assert abs(e.prediction - m.value(0, 2)) <= 1e-12 and abs(e.prediction - f.P[0, 0] * f.Q[0, 2]) <= 1e-12
+    assert e.prediction != full and [t.value for t in e.terms][1] == 0.0  # taste 2 switched off counts 0
+    assert "The Ladder has switched parts of the model off" in panel.note.text()
+    assert panel.heading.text().startswith(f"Why {table_text(m.shown(0, 2), 2)}?")
+    parts.set_parts(Parts())
+    assert panel.explanation.prediction == full and "Ladder" not in panel.note.text()
+    assert end.shown.result.factors.P[0, 1] == f.P[0, 1] != 0  # the trained model itself is unchanged
