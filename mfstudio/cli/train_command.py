@@ -293,6 +293,10 @@ def train(argv: Sequence[str]) -> int:
         setup.patience
     if top is None:
         top = src.top_n
+    if script is not None:
+        from mfstudio.io.script import check_scriptable
+
+        check_scriptable(solver, *ratings.shape)  # before the training, not after it
     training = Training(ratings, solver, params, holdout=setup.holdout, init=setup.init, patience=patience,
                         top_n=top, relevance=setup.relevance)
     dense = check_dense_output(ratings, out, args.dense, args.full_precision, quiet)

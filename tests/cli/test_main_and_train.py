@@ -237,6 +237,21 @@ def test_a_script_that_cannot_be_written_is_refused_before_training(tmp_path, ra
     assert not (tmp_path / "o").exists()
 
 
+def test_an_sgd_script_of_data_too_large_to_show_whole_is_refused_before_training(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    big = tmp_path / "big.csv"  # 1,500 x 1,500 = 2.25 M cells, 1,500 ratings
+    big.write_text("user,item,rating\n" + "".join(f"u{i},i{i},{1 + i % 5}\n" for i in range(1500)))
+    code, _, err = run(["train", str(big), "--solver", "sgd", "--steps", "2", "--out", "o", "--quiet",
+                        "--script", "s.py"], capsys)
+    assert code == 2 and len(err.strip().splitlines()) == 1
+    assert "keeps R as a 1,500 x 1,500 matrix" in err and "biased-sgd, als or nmf" in err
+    assert not (tmp_path / "o").exists() and not (tmp_path / "s.py").exists()
+    code, _, err = run(["train", str(big), "--solver", "als", "--steps", "2", "--out", "o", "--quiet",
+                        "--script", "s.py"], capsys)
+    assert code == 0, err
+    assert (tmp_path / "s.py").is_file()
+
+
 def test_a_failed_script_write_is_one_sentence_and_keeps_the_results(tmp_path, ratings_csv, capsys, monkeypatch):
     import errno
 
