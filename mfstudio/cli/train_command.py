@@ -294,9 +294,9 @@ def train(argv: Sequence[str]) -> int:
     if top is None:
         top = src.top_n
     if script is not None:
-        from mfstudio.io.script import check_scriptable
+        from mfstudio.core.memory import check_dense_script
 
-        check_scriptable(solver, *ratings.shape)  # before the training, not after it
+        check_dense_script(solver, *ratings.shape)  # before the training, not after it
     training = Training(ratings, solver, params, holdout=setup.holdout, init=setup.init, patience=patience,
                         top_n=top, relevance=setup.relevance)
     dense = check_dense_output(ratings, out, args.dense, args.full_precision, quiet)

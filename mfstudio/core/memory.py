@@ -160,3 +160,13 @@ def check_block(n_rows: int, n_cols: int) -> None:
             f"{int(n_rows):,} x {int(n_cols):,} cells ({cells:,}) are too many to copy, fill or paste at once "
             f"(at most {EDIT_BLOCK_MAX_CELLS:,}); select a smaller block."
         )
+
+
+def check_dense_script(solver: str, n_users: int, n_items: int) -> None:
+    """Refuse, in a sentence, a reproducing script that could not run in bounded memory and time: sgd's is the
+    notebook's code, which holds R as a users x items matrix and walks every cell at every step."""
+    if solver == "sgd" and not shows_whole(n_users, n_items):
+        raise DataError(
+            f"The sgd script is the notebook's code, which keeps R as a {n_users:,} x {n_items:,} matrix and walks "
+            f"all {n_users * n_items:,} cells at every step; for data this size write the script of biased-sgd, "
+            "als or nmf instead (they walk the ratings only).")

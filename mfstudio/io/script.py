@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 import mfstudio
+from mfstudio.core.memory import check_dense_script
 from mfstudio.core.ratings import Observed, Ratings
 from mfstudio.core.solvers import Factors, get_solver
 from mfstudio.core.solvers._sgd_blocks import STREAMS, grid_side
@@ -37,19 +38,6 @@ WIDTH = 100  # the script's lines wrap at about this many characters
 
 
 # -- public ---------------------------------------------------------------------------------
-def check_scriptable(solver: str, n_users: int, n_items: int) -> None:
-    """Refuse, in a sentence, a script that could not run in bounded memory and time: sgd's is the notebook's
-    code, which holds R as a users x items matrix and walks every cell at every step."""
-    from mfstudio.core.errors import DataError
-    from mfstudio.core.memory import shows_whole
-
-    if solver == "sgd" and not shows_whole(n_users, n_items):
-        raise DataError(
-            f"The sgd script is the notebook's code, which keeps R as a {n_users:,} x {n_items:,} matrix and walks "
-            f"all {n_users * n_items:,} cells at every step; for data this size write the script of biased-sgd, "
-            "als or nmf instead (they walk the ratings only).")
-
-
 def reproduce_script(ratings: Ratings, train: Observed, solver: str, params: Mapping[str, Any],
                      start: Factors, steps: int) -> str:
     """The text of a script that replays ``steps`` steps of ``solver`` on ``train`` from ``start``.
@@ -58,7 +46,7 @@ def reproduce_script(ratings: Ratings, train: Observed, solver: str, params: Map
     order the solver got them: row-major, as a split makes them), ``params`` the solver's
     parameters (defaults filled in) and ``start`` the factors the run started from.
     """
-    check_scriptable(solver, *ratings.shape)
+    check_dense_script(solver, *ratings.shape)
     cls = get_solver(solver)
     p = cls.resolve_params(params)
     n, m = ratings.shape

@@ -37,3 +37,13 @@ def test_dense_exports_are_checked(monkeypatch):
 
 def test_human_sizes():
     assert memory.human(950e6) == "950 MB" and memory.human(2.4e9) == "2.4 GB" and memory.human(12) == "12 bytes"
+
+
+def test_only_an_sgd_script_of_data_too_large_to_show_whole_is_refused():
+    from mfstudio.core.memory import check_dense_script
+
+    check_dense_script("sgd", 1000, 2000)  # 2 M cells: shown whole, scripted whole
+    for solver in ("biased-sgd", "als", "nmf", "implicit-als"):
+        check_dense_script(solver, 100_000, 100_000)
+    with pytest.raises(DataError, match="keeps R as a 1,001 x 2,000 matrix"):
+        check_dense_script("sgd", 1001, 2000)
