@@ -89,12 +89,8 @@ def _pieces(obj: Any, indent: int = 0) -> Iterator[str]:
     pad, inner = " " * indent, " " * (indent + 2)
     if isinstance(obj, RawPieces):
         yield from obj
-    elif isinstance(obj, np.ndarray) and obj.ndim >= 2 and len(obj) > ROWS_CHUNK:
-        yield "[\n"
-        for start in range(0, len(obj), ROWS_CHUNK):
-            yield (",\n" if start else "") + ",\n".join(inner + _dump_value(r, indent + 2)
-                                                          for r in obj[start:start + ROWS_CHUNK])
-        yield "\n" + pad + "]"
+    elif isinstance(obj, np.ndarray) and obj.ndim >= 2 and len(obj):
+        yield from _rows(obj, indent)
     elif isinstance(obj, dict) and obj:
         yield "{\n"
         for n, (k, v) in enumerate(obj.items()):
@@ -105,11 +101,22 @@ def _pieces(obj: Any, indent: int = 0) -> Iterator[str]:
         yield _dump_value(obj, indent)
 
 
+def _rows(a: np.ndarray, indent: int) -> Iterator[str]:
+    """A 2-D array's JSON text, a row a line, in pieces of ROWS_CHUNK rows: one tolist() of a big matrix, or
+    one string of it, would hold the GIL for long."""
+    inner = " " * (indent + 2)
+    yield "[\n"
+    for start in range(0, len(a), ROWS_CHUNK):
+        yield (",\n" if start else "") + ",\n".join(inner + _dump_value(r, indent + 2)
+                                                      for r in a[start:start + ROWS_CHUNK])
+    yield "\n" + " " * indent + "]"
+
+
 def _dump_value(obj: Any, indent: int) -> str:
     pad, inner = " " * indent, " " * (indent + 2)
     if isinstance(obj, np.ndarray):
-        if obj.ndim >= 2 and len(obj):  # row by row: one tolist() of a big matrix would hold the GIL for long
-            return "[\n" + ",\n".join(inner + _dump_value(r, indent + 2) for r in obj) + "\n" + pad + "]"
+        if obj.ndim >= 2 and len(obj):
+            return "".join(_rows(obj, indent))
         obj = obj.tolist()
     if isinstance(obj, dict):
         return _dump(obj, indent) if obj else "{}"
